@@ -1,0 +1,21 @@
+"""lstmx: recurrent networks with every gate as an explicit matrix, and compiled kernels of the same math.
+
+>>> import lstmx
+>>> cell = lstmx.LSTMCell(input_size=3, hidden_size=2, seed=0)
+>>> cell.W.shape, cell.W_f.shape          # the pack (4H, I) and the forget gate's block (H, I)
+((8, 3), (2, 3))
+"""
+from .dispatch import backends
+from .functional import gru_backward, gru_forward, lstm_backward, lstm_forward, rnn_backward, rnn_forward
+from .gru import GRUCell
+from .layers import GRU, LSTM, Layer, SimpleRNN
+from .lstm import LSTMCell
+from .rnn import RNNCell
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "LSTMCell", "GRUCell", "RNNCell", "LSTM", "GRU", "SimpleRNN", "Layer",
+    "lstm_forward", "lstm_backward", "gru_forward", "gru_backward", "rnn_forward", "rnn_backward",
+    "backends",
+]

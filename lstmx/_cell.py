@@ -1,0 +1,117 @@
+"""What every recurrent cell shares: packed parameters, per-gate views into them, the shape table.
+
+A cell with ``G`` gates keeps its parameters *packed*, gates stacked along the first axis:
+
+- ``W``: ``(G*H, I)`` input weights, gate ``k`` in rows ``k*H : (k+1)*H``
+- ``U``: ``(G*H, H)`` recurrent weights, same row blocks
+- ``b``: ``(G*H,)`` bias
+
+and exposes each gate's block as a NumPy *view* (``cell.W_f is a view of cell.W``), so the readable
+per-gate matrices and the packed arrays that the fast kernels use are the same memory.
+"""
+import numpy as np
+
+from ._validation import check_dtype, check_positive_int
+from .initializers import glorot_uniform, orthogonal
+
+
+def _gate_view(pack, k, letter):
+    """Property: the rows of gate ``k`` in the pack ``pack`` ("W", "U" or "b"), as a view."""
+
+    def get(self):
+        H = self.hidden_size
+        return getattr(self, pack)[k * H:(k + 1) * H]
+
+    def set(self, value):
+        view = get(self)
+        value = np.asarray(value)
+        if value.ndim and value.shape != view.shape:  # a scalar fills the block
+            raise ValueError(f"{pack}_{letter}: expected shape {view.shape} or a scalar, got {value.shape}")
+        view[...] = value  # write into the pack: the view and the pack stay one memory
+
+    return property(get, set, doc=f"Gate {k}'s block of ``{pack}`` (a view into the pack).")
+
+
+class RecurrentCell:
+    """Base of ``LSTMCell``, ``GRUCell`` and ``RNNCell``.
+
+    Subclasses set ``gates`` (the gate letters in pack order) and ``gate_roles``, and define
+    ``step``. Parameters are initialised as Keras does: Glorot-uniform ``W``, orthogonal ``U``,
+    zero ``b``.
+    """
+
+    gates = ()
+    gate_roles = {}
+    param_names = ("W", "U", "b")
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for k, letter in enumerate(cls.gates):
+            for pack in ("W", "U", "b"):
+                setattr(cls, f"{pack}_{letter}", _gate_view(pack, k, letter))
+
+    def __init__(self, input_size, hidden_size, seed=None, dtype=np.float32):
+        self.input_size = check_positive_int("input_size", input_size)
+        self.hidden_size = check_positive_int("hidden_size", hidden_size)
+        self.dtype = check_dtype(dtype)
+        G, H, I = len(self.gates), self.hidden_size, self.input_size
+        rng = np.random.default_rng(seed)
+        self.W = glorot_uniform(rng, G * H, I, self.dtype)  # (G*H, I)
+        self.U = orthogonal(rng, G * H, H, self.dtype)      # (G*H, H)
+        self.b = np.zeros(G * H, self.dtype)                # (G*H,)
+
+    @property
+    def params(self):
+        """The packed parameters, by name: ``{"W": (G*H, I), "U": (G*H, H), "b": (G*H,)}``."""
+        return {name: getattr(self, name) for name in self.param_names}
+
+    def count_params(self):
+        """Number of scalars in all packs: ``G * (H*I + H*H + H)`` (plus ``H`` for GRU's ``b_hn``)."""
+        return sum(p.size for p in self.params.values())
+
+    def shapes(self):
+        """The table of every per-gate parameter: name, shape, role in the equations, count.
+
+        Returns
+        -------
+        list of dict
+            One row a parameter with keys ``name``, ``shape``, ``role``, ``count``; the packs
+            ``W``, ``U``, ``b`` come last, with the gate blocks they stack.
+        """
+        H, I = self.hidden_size, self.input_size
+        rows = []
+        for letter in self.gates:
+            role = self.gate_roles[letter]
+            rows.append(dict(name=f"W_{letter}", shape=(H, I), role=f"{role}: weights on x_t", count=H * I))
+            rows.append(dict(name=f"U_{letter}", shape=(H, H), role=f"{role}: weights on h_(t-1)", count=H * H))
+            rows.append(dict(name=f"b_{letter}", shape=(H,), role=f"{role}: bias", count=H))
+        rows.extend(self._extra_shapes())
+        stacked = ", ".join(self.gates)
+        for name, p in self.params.items():
+            if name in ("W", "U", "b"):
+                rows.append(dict(name=name, shape=p.shape, role=f"pack of [{stacked}] (gate blocks stacked on rows)",
+                                 count=p.size))
+        return rows
+
+    def _extra_shapes(self):
+        return []
+
+    def shapes_table(self):
+        """``shapes()`` as aligned text, with the total parameter count."""
+        rows = self.shapes()
+        lines = [f"{type(self).__name__}(input_size={self.input_size}, hidden_size={self.hidden_size})",
+                 f"{'name':<6} {'shape':<12} {'count':>10}  role"]
+        for r in rows:
+            lines.append(f"{r['name']:<6} {str(r['shape']):<12} {r['count']:>10,}  {r['role']}")
+        lines.append(f"total parameters: {self.count_params():,}")
+        return "\n".join(lines)
+
+    def __repr__(self):
+        return (f"{type(self).__name__}(input_size={self.input_size}, hidden_size={self.hidden_size}, "
+                f"dtype={self.dtype.name})")
+
+
+def sigmoid(x):
+    """Logistic function ``1 / (1 + exp(-x))``; exp overflow for very negative x gives exactly 0."""
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-x))

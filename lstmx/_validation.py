@@ -1,0 +1,80 @@
+"""Checks at the Python boundary: every array is validated here before any math or kernel sees it.
+
+Messages name what was expected and what came, so a user can fix the call without reading code.
+"""
+import numpy as np
+
+FLOAT_DTYPES = (np.float32, np.float64)
+
+
+def check_dtype(dtype):
+    """Return ``np.dtype(dtype)`` if it is float32 or float64, else raise TypeError."""
+    dt = np.dtype(dtype)
+    if dt.type not in FLOAT_DTYPES:
+        raise TypeError(f"dtype must be float32 or float64, got {dt}")
+    return dt
+
+
+def check_positive_int(name, value):
+    """Raise ValueError unless ``value`` is an int >= 1 (sizes such as ``hidden_size``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer >= 1, got {value!r} ({type(value).__name__})")
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1, got {value}")
+    return int(value)
+
+
+def as_float_array(name, a, shape, dtype, check_finite=True, desc=None):
+    """Validate ``a`` and return it as a C-contiguous array of ``dtype``.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, used in error messages.
+    a : array_like
+        Integer, boolean and object arrays are refused (TypeError): a float array is expected.
+    shape : tuple
+        Expected shape; ``None`` entries match any size. The rank must match exactly.
+    dtype : numpy dtype
+        float32 or float64; float input of the other precision is converted to it.
+    check_finite : bool
+        Raise ValueError if ``a`` holds NaN or inf.
+    desc : str, optional
+        The expected shape in words, e.g. ``"(4H, I)"``, added to error messages.
+    """
+    want = _fmt(shape) if desc is None else f"{desc} = {_fmt(shape)}"
+    arr = np.asarray(a)
+    if arr.dtype.kind != "f":
+        raise TypeError(f"{name} must be a float array (float32 or float64), got dtype {arr.dtype}")
+    if arr.ndim != len(shape):
+        raise ValueError(f"{name} must have {len(shape)} dimensions {want}, "
+                         f"got {arr.ndim} dimensions with shape {arr.shape}")
+    for got, size in zip(arr.shape, shape):
+        if size is not None and got != size:
+            raise ValueError(f"{name} must have shape {want}, got {arr.shape}")
+    arr = np.ascontiguousarray(arr, dtype=dtype)
+    if check_finite and not np.isfinite(arr).all():
+        raise ValueError(f"{name} contains NaN or inf (pass check_finite=False to skip this check)")
+    return arr
+
+
+def as_mask(mask, batch, steps):
+    """Validate a ``(batch, steps)`` mask of bools and return it C-contiguous, or None.
+
+    Integer 0/1 arrays are accepted (as Keras does); anything else is a TypeError.
+    """
+    if mask is None:
+        return None
+    m = np.asarray(mask)
+    if m.dtype.kind not in "biu":
+        raise TypeError(f"mask must be a boolean array, got dtype {m.dtype}")
+    if m.shape != (batch, steps):
+        raise ValueError(f"mask must have shape (batch, time) = ({batch}, {steps}), got {m.shape}")
+    if m.dtype.kind != "b":
+        if not np.isin(m, (0, 1)).all():
+            raise ValueError("an integer mask may hold only 0 and 1")
+    return np.ascontiguousarray(m, dtype=bool)
+
+
+def _fmt(shape):
+    return "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"

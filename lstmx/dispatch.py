@@ -1,0 +1,72 @@
+"""Which implementation runs the recurrences: ``"reference"`` (NumPy), ``"cython"`` or ``"numba"``.
+
+Every backend provides the same six functions with the reference's signatures
+(``lstm_forward``/``lstm_backward``, ``gru_*``, ``rnn_*``). ``"auto"`` picks the fastest one that
+imports: cython, then numba, then the reference (with one warning if a compiled backend was asked
+for and is missing). Nothing here imports numba or a compiled module until a backend is used.
+"""
+import importlib
+import importlib.util
+import warnings
+
+BACKENDS = ("reference", "cython", "numba")
+_MODULES = {
+    "reference": {"lstm": "lstmx.lstm", "gru": "lstmx.gru", "rnn": "lstmx.rnn"},
+    "cython": {"lstm": "lstmx._kernels.lstm_cython", "gru": "lstmx._kernels.gru_cython",
+               "rnn": "lstmx._kernels.rnn_cython"},
+    "numba": {"lstm": "lstmx._kernels.lstm_numba", "gru": "lstmx._kernels.gru_numba",
+              "rnn": "lstmx._kernels.rnn_numba"},
+}
+_warned = set()
+_broken = {}
+
+
+def _importable(backend):
+    if backend in _broken:
+        return False
+    if backend == "reference":
+        return True
+    if backend == "numba" and importlib.util.find_spec("numba") is None:
+        _broken[backend] = "numba is not installed"
+        return False
+    try:
+        for name in _MODULES[backend].values():
+            importlib.import_module(name)
+    except ImportError as exc:  # extension not built, or numba missing
+        _broken[backend] = str(exc)
+        return False
+    return True
+
+
+def backends():
+    """The backends that work here, fastest first, e.g. ``["cython", "numba", "reference"]``."""
+    return [b for b in ("cython", "numba", "reference") if _importable(b)]
+
+
+def resolve(backend):
+    """Turn ``"auto"`` or a backend's name into one that works, warning once if it must fall back."""
+    if backend == "auto":
+        for b in ("cython", "numba"):
+            if _importable(b):
+                return b
+        _warn_once("auto", "no compiled backend is available (%s); using the NumPy reference"
+                   % "; ".join(f"{b}: {_broken.get(b)}" for b in ("cython", "numba")))
+        return "reference"
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of 'auto', {', '.join(map(repr, BACKENDS))}; got {backend!r}")
+    if _importable(backend):
+        return backend
+    _warn_once(backend, f"backend {backend!r} is not available ({_broken[backend]}); using the NumPy reference")
+    return "reference"
+
+
+def kernel(backend, cell, direction):
+    """The function ``{cell}_{direction}`` (e.g. ``lstm_forward``) of a resolved backend."""
+    module = importlib.import_module(_MODULES[backend][cell])
+    return getattr(module, f"{cell}_{direction}")
+
+
+def _warn_once(key, message):
+    if key not in _warned:
+        _warned.add(key)
+        warnings.warn(message, RuntimeWarning, stacklevel=4)

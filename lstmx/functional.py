@@ -1,0 +1,150 @@
+"""The recurrences as functions, validated and dispatched to a backend.
+
+These are the public entry points (``lstmx.lstm_forward`` ...). Each checks its arguments here, at
+the Python boundary, then calls the reference or a compiled kernel with C-contiguous arrays of one
+dtype (that of ``W``; other float inputs are converted to it). The math lives in
+:mod:`lstmx.lstm`, :mod:`lstmx.gru`, :mod:`lstmx.rnn` and :mod:`lstmx._kernels`, not here.
+"""
+import numpy as np
+
+from . import dispatch
+from ._validation import as_float_array, as_mask
+
+_GATES = {"lstm": 4, "gru": 3, "rnn": 1}
+
+
+def _check_inputs(cell, X, W, U, b, states, mask, check_finite, b_hn=None):
+    """Validate a forward call; returns (X, W, U, b, b_hn, states, mask) ready for a kernel."""
+    G = _GATES[cell]
+    W_arr = np.asarray(W)
+    if W_arr.dtype.kind != "f":
+        raise TypeError(f"W must be a float array (float32 or float64), got dtype {W_arr.dtype}")
+    dtype = W_arr.dtype
+    X = as_float_array("X", X, (None, None, None), dtype, check_finite, "(batch, time, features)")
+    B, T, I = X.shape
+    if B < 1 or T < 1:
+        raise ValueError(f"X must hold at least one sequence of at least one step, got shape {X.shape}")
+    U = as_float_array("U", U, (None, None), dtype, check_finite, f"({G}H, H)")
+    H = U.shape[1]
+    if U.shape != (G * H, H):
+        raise ValueError(f"U must have shape ({G}H, H) = ({G * H}, {H}) for hidden size H = U.shape[1], got {U.shape}")
+    W = as_float_array("W", W, (G * H, I), dtype, check_finite, f"({G}H, I)")
+    b = as_float_array("b", b, (G * H,), dtype, check_finite, f"({G}H,)")
+    if b_hn is not None:
+        b_hn = as_float_array("b_hn", b_hn, (H,), dtype, check_finite, "(H,)")
+    checked = []
+    for name, s in states.items():
+        if s is None:
+            checked.append(np.zeros((B, H), dtype))
+        else:
+            checked.append(as_float_array(name, s, (B, H), dtype, check_finite, "(batch, H)"))
+    return X, W, U, b, b_hn, checked, as_mask(mask, B, T)
+
+
+def _check_grads(cache, dY, finals):
+    """Validate the incoming gradients of a backward call against the forward's shapes."""
+    B, T, _ = cache["X"].shape
+    H = cache["U"].shape[1]
+    dtype = cache["X"].dtype
+    dY = np.zeros((B, T, H), dtype) if dY is None else as_float_array("dY", dY, (B, T, H), dtype, True, "(batch, time, H)")
+    out = [np.zeros((B, H), dtype) if d is None else as_float_array(name, d, (B, H), dtype, True, "(batch, H)")
+           for name, d in finals.items()]
+    return dY, out
+
+
+def _cache_check(cache, cell):
+    if not isinstance(cache, dict) or cache.get("cell") != cell:
+        raise TypeError(f"cache must be the dict returned by lstmx.{cell}_forward")
+
+
+def lstm_forward(X, W, U, b, h0=None, c0=None, mask=None, *, backend="auto", check_finite=True):
+    """LSTM over a batch: see :func:`lstmx.lstm.lstm_forward` for the equations.
+
+    Parameters
+    ----------
+    X : (B, T, I) float array
+    W : (4H, I), U : (4H, H), b : (4H,) float arrays, gate order i, f, g, o
+    h0, c0 : (B, H) arrays or None (zeros)
+    mask : (B, T) bool array or None
+    backend : {"auto", "reference", "cython", "numba"}
+    check_finite : bool, raise ValueError on NaN or inf in the inputs
+
+    Returns
+    -------
+    Y (B, T, H), (hT, cT) each (B, H), cache
+    """
+    X, W, U, b, _, (h0, c0), mask = _check_inputs("lstm", X, W, U, b, {"h0": h0, "c0": c0}, mask, check_finite)
+    name = dispatch.resolve(backend)
+    Y, (hT, cT), cache = dispatch.kernel(name, "lstm", "forward")(X, W, U, b, h0, c0, mask)
+    cache.update(cell="lstm", backend=name)
+    return Y, (hT, cT), cache
+
+
+def lstm_backward(dY, dhT, dcT, cache):
+    """Gradients of an LSTM by BPTT, with the backend that ran the forward.
+
+    Parameters
+    ----------
+    dY : (B, T, H) array or None;  dhT, dcT : (B, H) arrays or None (zeros)
+    cache : dict from :func:`lstm_forward`
+
+    Returns
+    -------
+    dX (B, T, I), dW (4H, I), dU (4H, H), db (4H,), dh0 (B, H), dc0 (B, H)
+    """
+    _cache_check(cache, "lstm")
+    dY, (dhT, dcT) = _check_grads(cache, dY, {"dhT": dhT, "dcT": dcT})
+    return dispatch.kernel(cache["backend"], "lstm", "backward")(dY, dhT, dcT, cache)
+
+
+def gru_forward(X, W, U, b, b_hn, h0=None, mask=None, *, backend="auto", check_finite=True):
+    """GRU over a batch: see :func:`lstmx.gru.gru_forward`.
+
+    Parameters
+    ----------
+    X : (B, T, I);  W : (3H, I);  U : (3H, H);  b : (3H,);  b_hn : (H,);  h0 : (B, H) or None
+    mask : (B, T) bool array or None
+    backend, check_finite : as for :func:`lstm_forward`
+
+    Returns
+    -------
+    Y (B, T, H), hT (B, H), cache
+    """
+    X, W, U, b, b_hn, (h0,), mask = _check_inputs("gru", X, W, U, b, {"h0": h0}, mask, check_finite, b_hn=b_hn)
+    name = dispatch.resolve(backend)
+    Y, hT, cache = dispatch.kernel(name, "gru", "forward")(X, W, U, b, b_hn, h0, mask)
+    cache.update(cell="gru", backend=name)
+    return Y, hT, cache
+
+
+def gru_backward(dY, dhT, cache):
+    """Gradients of a GRU: returns dX, dW, dU, db, db_hn, dh0."""
+    _cache_check(cache, "gru")
+    dY, (dhT,) = _check_grads(cache, dY, {"dhT": dhT})
+    return dispatch.kernel(cache["backend"], "gru", "backward")(dY, dhT, cache)
+
+
+def rnn_forward(X, W, U, b, h0=None, mask=None, *, backend="auto", check_finite=True):
+    """Simple tanh RNN over a batch: see :func:`lstmx.rnn.rnn_forward`.
+
+    Parameters
+    ----------
+    X : (B, T, I);  W : (H, I);  U : (H, H);  b : (H,);  h0 : (B, H) or None
+    mask : (B, T) bool array or None
+
+    Returns
+    -------
+    Y (B, T, H), hT (B, H), cache
+    """
+    X, W, U, b, _, (h0,), mask = _check_inputs("rnn", X, W, U, b, {"h0": h0}, mask, check_finite)
+    name = dispatch.resolve(backend)
+    Y, hT, cache = dispatch.kernel(name, "rnn", "forward")(X, W, U, b, h0, mask)
+    cache.update(cell="rnn", backend=name)
+    return Y, hT, cache
+
+
+def rnn_backward(dY, dhT, cache):
+    """Gradients of a simple RNN: returns dX, dW, dU, db, dh0."""
+    _cache_check(cache, "rnn")
+    dY, (dhT,) = _check_grads(cache, dY, {"dhT": dhT})
+    return dispatch.kernel(cache["backend"], "rnn", "backward")(dY, dhT, cache)

@@ -1,0 +1,21 @@
+"""The layer protocol shared by every lstmx layer."""
+
+
+class Layer:
+    """A layer holds ``params`` (name -> array) and, after ``backward``, ``grads`` with the same keys.
+
+    ``layer(X)`` runs the forward pass and keeps what the backward pass needs;
+    ``layer.backward(dY)`` returns the gradient with respect to the input and fills ``grads``.
+    """
+
+    def __init__(self):
+        self.built = False
+        self.grads = {}
+
+    @property
+    def params(self):
+        return {}
+
+    def count_params(self):
+        """Number of scalar parameters (0 until the layer is built)."""
+        return sum(p.size for p in self.params.values())

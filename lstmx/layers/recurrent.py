@@ -1,0 +1,178 @@
+"""Keras-style recurrent layers: ``LSTM``, ``GRU`` and ``SimpleRNN``.
+
+Each layer builds its cell (``layer.cell``) from the first input it sees, runs the recurrence over a
+``(batch, time, features)`` input through :mod:`lstmx.functional` (so on the chosen backend), and
+backpropagates through time with ``layer.backward``.
+"""
+import numpy as np
+
+from .. import functional as F
+from .._validation import as_float_array, check_dtype, check_positive_int
+from ..gru import GRUCell
+from ..lstm import LSTMCell
+from ..rnn import RNNCell
+from .base import Layer
+
+
+class Recurrent(Layer):
+    """Base of the recurrent layers.
+
+    Parameters
+    ----------
+    units : int
+        Hidden size ``H``: the width of ``h_t`` (and of every gate).
+    return_sequences : bool
+        Return all outputs ``(B, T, H)`` instead of the last one ``(B, H)``.
+    return_state : bool
+        Return ``[output, *final_states]`` (``[output, h, c]`` for an LSTM).
+    go_backwards : bool
+        Read the sequence from its last step to its first; outputs come in that (reversed) order.
+    dtype : float32 (default) or float64
+        Inputs of the other float precision are converted to it.
+    backend : {"auto", "reference", "cython", "numba"}
+    seed : int or None
+        Seed of the cell's initialisation.
+    """
+
+    cell_class = None
+    cell_name = None
+    state_names = ("h",)
+
+    def __init__(self, units, return_sequences=False, return_state=False, go_backwards=False,
+                 dtype=np.float32, backend="auto", seed=None):
+        super().__init__()
+        self.units = check_positive_int("units", units)
+        self.return_sequences = bool(return_sequences)
+        self.return_state = bool(return_state)
+        self.go_backwards = bool(go_backwards)
+        self.dtype = check_dtype(dtype)
+        self.backend = backend
+        self.seed = seed
+        self.cell = None
+        self._cache = None
+
+    def build(self, input_size):
+        """Create the cell for inputs of ``input_size`` features."""
+        self.cell = self.cell_class(input_size, self.units, seed=self.seed, dtype=self.dtype)
+        self.built = True
+
+    @property
+    def params(self):
+        return self.cell.params if self.cell is not None else {}
+
+    def __call__(self, X, mask=None, initial_state=None, training=False):
+        """Run the layer.
+
+        Parameters
+        ----------
+        X : (B, T, I) float array
+        mask : (B, T) bool array or None
+        initial_state : list of (B, H) arrays (``[h0]``, or ``[h0, c0]`` for an LSTM), or None
+
+        Returns
+        -------
+        (B, T, H) or (B, H) array, or a list ``[output, *states]`` when ``return_state``.
+        """
+        X = as_float_array("X", X, (None, None, None), self.dtype, False, "(batch, time, features)")
+        if not self.built:
+            self.build(X.shape[2])
+        elif X.shape[2] != self.cell.input_size:
+            raise ValueError(f"{type(self).__name__} was built for {self.cell.input_size} input features, "
+                             f"got X with shape {X.shape}")
+        states = self._initial_states(initial_state)
+        if self.go_backwards:
+            X = X[:, ::-1]
+            mask = None if mask is None else np.asarray(mask)[:, ::-1]
+        Y, finals, self._cache = self._forward(X, states, mask)
+        output = Y if self.return_sequences else finals[0]
+        return [output, *finals] if self.return_state else output
+
+    def backward(self, dY, dstates=None):
+        """Backpropagate ``dY`` (the gradient of the output) through time.
+
+        Parameters
+        ----------
+        dY : array shaped like the output, (B, T, H) or (B, H)
+        dstates : list of (B, H) arrays or None, gradients of the returned final states
+
+        Returns
+        -------
+        dX : (B, T, I) array. The parameter gradients go to ``self.grads`` and the initial
+        states' to ``self.dstates``.
+        """
+        if self._cache is None:
+            raise RuntimeError(f"{type(self).__name__}.backward called before the layer was run forward")
+        B, T, _ = self._cache["X"].shape
+        H = self.units
+        dfinals = [None] * len(self.state_names) if dstates is None else list(dstates)
+        if len(dfinals) != len(self.state_names):
+            raise ValueError(f"dstates must hold {len(self.state_names)} arrays, got {len(dfinals)}")
+        if self.return_sequences:
+            dY_seq = dY
+        else:
+            dY = as_float_array("dY", dY, (B, H), self.dtype, True, "(batch, units)")
+            dY_seq = None
+            dfinals[0] = dY if dfinals[0] is None else dY + dfinals[0]
+        dX, grads, dinitial = self._backward(dY_seq, dfinals)
+        self.grads = grads
+        self.dstates = dinitial
+        return dX[:, ::-1] if self.go_backwards else dX
+
+    def _initial_states(self, initial_state):
+        if initial_state is None:
+            return [None] * len(self.state_names)
+        states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
+        if len(states) != len(self.state_names):
+            raise ValueError(f"initial_state must be a list of {len(self.state_names)} arrays "
+                             f"({', '.join(self.state_names)}), got {len(states)}")
+        return states
+
+    def get_config(self):
+        return dict(units=self.units, return_sequences=self.return_sequences, return_state=self.return_state,
+                    go_backwards=self.go_backwards, dtype=self.dtype.name, backend=self.backend, seed=self.seed)
+
+
+class LSTM(Recurrent):
+    """Long short-term memory layer (gate order i, f, g, o); ``layer.cell`` is an :class:`LSTMCell`."""
+
+    cell_class = LSTMCell
+    state_names = ("h", "c")
+
+    def _forward(self, X, states, mask):
+        c = self.cell
+        Y, (hT, cT), cache = F.lstm_forward(X, c.W, c.U, c.b, states[0], states[1], mask, backend=self.backend)
+        return Y, [hT, cT], cache
+
+    def _backward(self, dY, dfinals):
+        dX, dW, dU, db, dh0, dc0 = F.lstm_backward(dY, dfinals[0], dfinals[1], self._cache)
+        return dX, {"W": dW, "U": dU, "b": db}, [dh0, dc0]
+
+
+class GRU(Recurrent):
+    """Gated recurrent unit layer (PyTorch's equations, Keras's ``reset_after=True``)."""
+
+    cell_class = GRUCell
+
+    def _forward(self, X, states, mask):
+        c = self.cell
+        Y, hT, cache = F.gru_forward(X, c.W, c.U, c.b, c.b_hn, states[0], mask, backend=self.backend)
+        return Y, [hT], cache
+
+    def _backward(self, dY, dfinals):
+        dX, dW, dU, db, db_hn, dh0 = F.gru_backward(dY, dfinals[0], self._cache)
+        return dX, {"W": dW, "U": dU, "b": db, "b_hn": db_hn}, [dh0]
+
+
+class SimpleRNN(Recurrent):
+    """Fully-connected tanh RNN layer."""
+
+    cell_class = RNNCell
+
+    def _forward(self, X, states, mask):
+        c = self.cell
+        Y, hT, cache = F.rnn_forward(X, c.W, c.U, c.b, states[0], mask, backend=self.backend)
+        return Y, [hT], cache
+
+    def _backward(self, dY, dfinals):
+        dX, dW, dU, db, dh0 = F.rnn_backward(dY, dfinals[0], self._cache)
+        return dX, {"W": dW, "U": dU, "b": db}, [dh0]

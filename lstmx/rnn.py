@@ -1,0 +1,81 @@
+r"""The simple (Elman) RNN, written as its equation::
+
+    h_t = tanh(W x_t + U h_(t-1) + b)      (B, H)
+
+Shapes: ``X (B, T, I)``, ``W (H, I)``, ``U (H, H)``, ``b (H,)``. Masked steps carry ``h`` through.
+"""
+import numpy as np
+
+from ._cell import RecurrentCell
+
+
+def rnn_forward(X, W, U, b, h0, mask=None):
+    """Run a tanh RNN over a batch of sequences.
+
+    Parameters
+    ----------
+    X : (B, T, I) array;  W : (H, I);  U : (H, H);  b : (H,);  h0 : (B, H)
+    mask : (B, T) bool array or None
+
+    Returns
+    -------
+    Y : (B, T, H) array;  hT : (B, H) array;  cache : dict for ``rnn_backward``
+    """
+    B, T, I = X.shape
+    H = U.shape[1]
+    hs = np.empty((T + 1, B, H), X.dtype)      # hs[t] is h after t steps; hs[0] = h0
+    hs[0] = h0
+    for t in range(T):
+        x_t, h_prev = X[:, t], hs[t]           # (B, I), (B, H)
+        h = np.tanh(x_t @ W.T + h_prev @ U.T + b)  # (B, H)
+        if mask is not None:
+            h = np.where(mask[:, t, None], h, h_prev)
+        hs[t + 1] = h
+    Y = hs[1:].transpose(1, 0, 2)              # (B, T, H)
+    cache = dict(X=X, W=W, U=U, hs=hs, mask=mask)
+    return Y, hs[T], cache
+
+
+def rnn_backward(dY, dhT, cache):
+    """Backpropagation through time for the tanh RNN.
+
+    Returns
+    -------
+    dX (B, T, I), dW (H, I), dU (H, H), db (H,), dh0 (B, H)
+    """
+    X, W, U, hs, mask = cache["X"], cache["W"], cache["U"], cache["hs"], cache["mask"]
+    B, T, I = X.shape
+    H = U.shape[1]
+    dX = np.empty_like(X)
+    dW, dU, db = np.zeros_like(W), np.zeros_like(U), np.zeros(H, X.dtype)
+    dh_next = dhT.copy()
+    for t in reversed(range(T)):
+        x_t, h_prev, h = X[:, t], hs[t], hs[t + 1]
+        dh = dY[:, t] + dh_next
+        da = dh * (1 - h ** 2)                 # (B, H) through tanh
+        if mask is not None:
+            m = mask[:, t, None]
+            da = np.where(m, da, 0)
+        dh_prev = da @ U                       # (B, H)
+        if mask is not None:
+            dh_prev = np.where(m, dh_prev, dh)
+        dW += da.T @ x_t
+        dU += da.T @ h_prev
+        db += da.sum(axis=0)
+        dX[:, t] = da @ W
+        dh_next = dh_prev
+    return dX, dW, dU, db, dh_next
+
+
+class RNNCell(RecurrentCell):
+    """One simple tanh RNN cell: ``W (H, I)``, ``U (H, H)``, ``b (H,)``; one "gate", ``h``.
+
+    ``W_h``, ``U_h``, ``b_h`` are the same arrays as ``W``, ``U``, ``b`` (views of the whole pack).
+    """
+
+    gates = ("h",)
+    gate_roles = {"h": "hidden state h_t = tanh(·)"}
+
+    def step(self, x_t, h_prev):
+        """One time step: ``x_t (B, I)``, ``h_prev (B, H)`` -> ``h_t (B, H)``."""
+        return np.tanh(x_t @ self.W.T + h_prev @ self.U.T + self.b)

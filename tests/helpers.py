@@ -1,0 +1,95 @@
+"""One interface over the three cells, so every test can run on LSTM, GRU and RNN alike."""
+import numpy as np
+
+import lstmx
+from lstmx.gradcheck import numeric_gradient, relative_error as rel_error
+
+GATES = {"lstm": 4, "gru": 3, "rnn": 1}
+STATES = {"lstm": ("h0", "c0"), "gru": ("h0",), "rnn": ("h0",)}
+CELL_CLASSES = {"lstm": lstmx.LSTMCell, "gru": lstmx.GRUCell, "rnn": lstmx.RNNCell}
+
+
+def param_names(cell):
+    return ("W", "U", "b", "b_hn") if cell == "gru" else ("W", "U", "b")
+
+
+def random_mask(rng, B, T, kind):
+    """None, or a (B, T) mask: 'random' bits, 'post' padding (lengths), 'pre' padding."""
+    if kind is None:
+        return None
+    if kind == "random":
+        return rng.random((B, T)) < 0.7
+    lengths = rng.integers(1, T + 1, size=B)
+    steps = np.arange(T)[None, :]
+    if kind == "post":
+        return steps < lengths[:, None]
+    return steps >= (T - lengths)[:, None]
+
+
+def random_problem(cell, B, T, I, H, seed=0, dtype=np.float64, mask=None, scale=0.5):
+    """Random inputs, parameters and initial states for one cell (parameters non-trivial everywhere)."""
+    rng = np.random.default_rng(seed)
+    G = GATES[cell]
+    draw = lambda *shape: (rng.standard_normal(shape) * scale).astype(dtype)
+    params = {"W": draw(G * H, I), "U": draw(G * H, H), "b": draw(G * H)}
+    if cell == "gru":
+        params["b_hn"] = draw(H)
+    states = {name: draw(B, H) for name in STATES[cell]}
+    return dict(cell=cell, X=draw(B, T, I), params=params, states=states,
+                mask=random_mask(rng, B, T, mask), H=H)
+
+
+def forward(prob, backend="reference"):
+    """Run the problem's forward pass; returns (Y, finals list, cache)."""
+    cell, p, X, s = prob["cell"], prob["params"], prob["X"], prob["states"]
+    if cell == "lstm":
+        Y, (hT, cT), cache = lstmx.lstm_forward(X, p["W"], p["U"], p["b"], s["h0"], s["c0"], prob["mask"], backend=backend)
+        return Y, [hT, cT], cache
+    if cell == "gru":
+        Y, hT, cache = lstmx.gru_forward(X, p["W"], p["U"], p["b"], p["b_hn"], s["h0"], prob["mask"], backend=backend)
+        return Y, [hT], cache
+    Y, hT, cache = lstmx.rnn_forward(X, p["W"], p["U"], p["b"], s["h0"], prob["mask"], backend=backend)
+    return Y, [hT], cache
+
+
+def backward(prob, cache, dY, dfinals):
+    """Run the backward pass; returns a dict of gradients keyed X, W, U, b, (b_hn), h0, (c0)."""
+    cell = prob["cell"]
+    if cell == "lstm":
+        out = lstmx.lstm_backward(dY, dfinals[0], dfinals[1], cache)
+    elif cell == "gru":
+        out = lstmx.gru_backward(dY, dfinals[0], cache)
+    else:
+        out = lstmx.rnn_backward(dY, dfinals[0], cache)
+    names = ("X",) + param_names(cell) + STATES[cell]
+    return dict(zip(names, out))
+
+
+def loss_weights(prob, seed=1):
+    """Random weights R so that loss = sum(R_Y * Y) + sum(R_k * final_k) reaches every output."""
+    rng = np.random.default_rng(seed)
+    B, T, _ = prob["X"].shape
+    H, dtype = prob["H"], prob["X"].dtype
+    RY = rng.standard_normal((B, T, H)).astype(dtype)
+    Rf = [rng.standard_normal((B, H)).astype(dtype) for _ in STATES[prob["cell"]]]
+    return RY, Rf
+
+
+def loss(prob, RY, Rf):
+    Y, finals, _ = forward(prob, "reference")
+    return float(np.sum(RY * Y) + sum(np.sum(r * f) for r, f in zip(Rf, finals)))
+
+
+def analytic_grads(prob, backend="reference"):
+    RY, Rf = loss_weights(prob)
+    _, _, cache = forward(prob, backend)
+    return backward(prob, cache, RY, Rf)
+
+
+def numeric_grad(prob, name, eps=1e-6):
+    """Central differences of the loss with respect to one input, parameter or initial state."""
+    RY, Rf = loss_weights(prob)
+    if name == "X":
+        return numeric_gradient(lambda: loss(prob, RY, Rf), prob["X"], eps)
+    group = prob["states"] if name in prob["states"] else prob["params"]
+    return numeric_gradient(lambda: loss(prob, RY, Rf), group[name], eps)

@@ -1,0 +1,28 @@
+"""The lstmx command."""
+import subprocess
+import sys
+
+import pytest
+
+from lstmx.cli import main
+
+
+def test_shapes_prints_the_gate_table(capsys):
+    assert main(["shapes", "--cell", "lstm", "--input-size", "128", "--hidden-size", "64", "--bidirectional"]) == 0
+    out = capsys.readouterr().out
+    assert "W_f    (64, 128)" in out and "total parameters: 49,408" in out and "98,816" in out
+
+
+@pytest.mark.parametrize("args", [["--cell", "lstm", "--input-size", "0", "--hidden-size", "4"],
+                                  ["--cell", "lstm", "--input-size", "3", "--hidden-size", "-1"],
+                                  ["--cell", "transformer", "--input-size", "3", "--hidden-size", "4"]])
+def test_shapes_bad_input_is_a_one_line_error_and_exit_2(args):
+    proc = subprocess.run([sys.executable, "-m", "lstmx", "shapes", *args], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1].startswith("lstmx shapes: error:")
+
+
+def test_demo_runs_the_gradient_check(capsys):
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "LSTMCell(input_size=8, hidden_size=4)" in out and "OK (bound 1e-6)" in out

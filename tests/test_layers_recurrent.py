@@ -1,0 +1,86 @@
+"""The Keras-style recurrent layers: output shapes, states, go_backwards, masking, gradients."""
+import numpy as np
+import pytest
+
+import lstmx
+from lstmx.gradcheck import check_layer_gradients
+
+LAYERS = {"lstm": lstmx.LSTM, "gru": lstmx.GRU, "rnn": lstmx.SimpleRNN}
+
+
+@pytest.mark.parametrize("cell", LAYERS)
+def test_output_shapes_and_states(cell):
+    X = np.random.default_rng(0).standard_normal((3, 5, 4)).astype(np.float32)
+    layer = LAYERS[cell](6, return_sequences=True, return_state=True, seed=0)
+    out = layer(X)
+    assert out[0].shape == (3, 5, 6) and all(s.shape == (3, 6) for s in out[1:])
+    assert len(out) == (3 if cell == "lstm" else 2)
+    np.testing.assert_array_equal(out[0][:, -1], out[1])
+    last = LAYERS[cell](6, seed=0)(X)
+    np.testing.assert_allclose(last, out[1], rtol=1e-6)
+    assert layer.cell.input_size == 4 and layer.count_params() == layer.cell.count_params()
+
+
+@pytest.mark.parametrize("cell", LAYERS)
+def test_go_backwards_reads_the_reversed_sequence(cell):
+    X = np.random.default_rng(1).standard_normal((2, 6, 3))
+    fwd = LAYERS[cell](4, return_sequences=True, dtype=np.float64, seed=3)
+    bwd = LAYERS[cell](4, return_sequences=True, go_backwards=True, dtype=np.float64, seed=3)
+    np.testing.assert_allclose(bwd(X), fwd(X[:, ::-1].copy()), rtol=1e-12)
+
+
+@pytest.mark.parametrize("cell", LAYERS)
+def test_pre_padding_masked_gives_the_unpadded_result(cell):
+    """A review padded with 3 masked steps in front ends in the same state as the review alone."""
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((1, 5, 3))
+    padded = np.concatenate([rng.standard_normal((1, 3, 3)), X], axis=1)
+    mask = np.array([[False] * 3 + [True] * 5])
+    layer = LAYERS[cell](4, dtype=np.float64, seed=0)
+    np.testing.assert_allclose(layer(padded, mask=mask), layer(X), rtol=1e-12)
+    assert not np.allclose(layer(padded), layer(X))  # without the mask the padding changes the result
+
+
+@pytest.mark.parametrize("go_backwards", [False, True])
+@pytest.mark.parametrize("cell", LAYERS)
+def test_layer_backward_matches_central_differences(cell, go_backwards):
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((2, 4, 3))
+    mask = rng.random((2, 4)) < 0.75
+    layer = LAYERS[cell](3, go_backwards=go_backwards, dtype=np.float64, seed=5, backend="reference")
+    errors = check_layer_gradients(layer, X, mask)
+    assert set(errors) == set(layer.params) | {"X"}
+    assert max(errors.values()) < 1e-6, errors
+
+
+def test_initial_state_and_its_gradient():
+    rng = np.random.default_rng(6)
+    X, h0, c0 = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 5)), rng.standard_normal((2, 5))
+    layer = lstmx.LSTM(5, dtype=np.float64, seed=0)
+    out = layer(X, initial_state=[h0, c0])
+    assert not np.allclose(out, layer(X))
+    layer(X, initial_state=[h0, c0])
+    layer.backward(np.ones((2, 5)))
+    assert layer.dstates[0].shape == (2, 5) and layer.dstates[1].shape == (2, 5)
+    with pytest.raises(ValueError, match="initial_state must be a list of 2 arrays"):
+        layer(X, initial_state=[h0])
+
+
+def test_float64_and_non_contiguous_inputs_are_computed_in_the_layer_dtype():
+    X = np.random.default_rng(7).standard_normal((6, 4, 3))[::2]   # non-contiguous float64
+    layer = lstmx.LSTM(4, return_sequences=True, seed=0)
+    Y = layer(X)
+    assert Y.dtype == np.float32
+    np.testing.assert_allclose(Y, layer(np.ascontiguousarray(X, dtype=np.float32)), rtol=1e-6)
+
+
+def test_layer_rejects_a_different_feature_size_after_build():
+    layer = lstmx.GRU(4)
+    layer(np.zeros((1, 2, 3), np.float32))
+    with pytest.raises(ValueError, match=r"built for 3 input features, got X with shape \(1, 2, 5\)"):
+        layer(np.zeros((1, 2, 5), np.float32))
+
+
+def test_backward_before_forward_is_an_error():
+    with pytest.raises(RuntimeError, match="before the layer was run forward"):
+        lstmx.LSTM(3).backward(np.zeros((1, 3)))

@@ -1,0 +1,113 @@
+"""Bad input gets an error naming what was expected and what came."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import lstmx
+
+
+def _lstm_args(B=2, T=3, I=4, H=5, dtype=np.float32):
+    rng = np.random.default_rng(0)
+    return dict(X=rng.standard_normal((B, T, I)).astype(dtype), W=np.zeros((4 * H, I), dtype),
+                U=np.zeros((4 * H, H), dtype), b=np.zeros(4 * H, dtype))
+
+
+def test_wrong_rank():
+    a = _lstm_args()
+    with pytest.raises(ValueError, match=r"X must have 3 dimensions \(batch, time, features\).*got 2 dimensions with shape \(3, 4\)"):
+        lstmx.lstm_forward(a["X"][0], a["W"], a["U"], a["b"])
+
+
+def test_wrong_feature_size():
+    a = _lstm_args()
+    with pytest.raises(ValueError, match=r"W must have shape \(4H, I\) = \(20, 6\), got \(20, 4\)"):
+        lstmx.lstm_forward(np.zeros((2, 3, 6), np.float32), a["W"], a["U"], a["b"])
+
+
+def test_u_not_gate_stacked():
+    a = _lstm_args()
+    with pytest.raises(ValueError, match=r"U must have shape \(4H, H\) = \(20, 5\).*got \(15, 5\)"):
+        lstmx.lstm_forward(a["X"], a["W"], a["U"][:15], a["b"])
+    with pytest.raises(ValueError, match=r"U must have shape \(3H, H\)"):
+        lstmx.gru_forward(a["X"], a["W"], a["U"], a["b"], np.zeros(5, np.float32))
+
+
+def test_mismatched_mask():
+    a = _lstm_args()
+    with pytest.raises(ValueError, match=r"mask must have shape \(batch, time\) = \(2, 3\), got \(3, 2\)"):
+        lstmx.lstm_forward(**a, mask=np.ones((3, 2), bool))
+    with pytest.raises(TypeError, match="mask must be a boolean array, got dtype float64"):
+        lstmx.lstm_forward(**a, mask=np.ones((2, 3)))
+    with pytest.raises(ValueError, match="only 0 and 1"):
+        lstmx.lstm_forward(**a, mask=np.full((2, 3), 2))
+
+
+def test_wrong_initial_state_shape():
+    a = _lstm_args()
+    with pytest.raises(ValueError, match=r"c0 must have shape \(batch, H\) = \(2, 5\), got \(1, 5\)"):
+        lstmx.lstm_forward(**a, c0=np.zeros((1, 5), np.float32))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_values(bad):
+    a = _lstm_args()
+    a["X"][1, 2, 3] = bad
+    with pytest.raises(ValueError, match="X contains NaN or inf"):
+        lstmx.lstm_forward(**a)
+    Y, _, _ = lstmx.lstm_forward(**a, check_finite=False, backend="reference")
+    assert not np.isfinite(Y[1, 2]).all()
+
+
+@pytest.mark.parametrize("dtype", [np.int64, object, bool])
+def test_integer_object_and_bool_arrays(dtype):
+    a = _lstm_args()
+    with pytest.raises(TypeError, match=f"X must be a float array.*got dtype {np.dtype(dtype)}"):
+        lstmx.lstm_forward(a["X"].astype(dtype), a["W"], a["U"], a["b"])
+    with pytest.raises(TypeError, match="W must be a float array"):
+        lstmx.rnn_forward(a["X"], np.zeros((5, 4), dtype), np.zeros((5, 5)), np.zeros(5))
+
+
+def test_empty_batch_or_sequence():
+    a = _lstm_args()
+    with pytest.raises(ValueError, match="at least one sequence of at least one step"):
+        lstmx.lstm_forward(a["X"][:, :0], a["W"], a["U"], a["b"])
+
+
+@pytest.mark.parametrize("size", [0, -3])
+def test_hidden_size_below_one(size):
+    with pytest.raises(ValueError, match=f"hidden_size must be >= 1, got {size}"):
+        lstmx.LSTMCell(3, size)
+    with pytest.raises(ValueError, match=f"units must be >= 1, got {size}"):
+        lstmx.GRU(size)
+    with pytest.raises(TypeError, match="hidden_size must be an integer"):
+        lstmx.RNNCell(3, 2.5)
+
+
+def test_bad_dtype_and_backend():
+    with pytest.raises(TypeError, match="dtype must be float32 or float64, got float16"):
+        lstmx.LSTMCell(3, 2, dtype=np.float16)
+    with pytest.raises(ValueError, match="backend must be one of"):
+        lstmx.lstm_forward(**_lstm_args(), backend="cuda")
+
+
+def test_backward_checks_gradient_shapes_and_cache():
+    Y, _, cache = lstmx.lstm_forward(**_lstm_args())
+    with pytest.raises(ValueError, match=r"dY must have shape \(batch, time, H\) = \(2, 3, 5\), got \(2, 3, 4\)"):
+        lstmx.lstm_backward(np.zeros((2, 3, 4)), None, None, cache)
+    with pytest.raises(TypeError, match="cache must be the dict returned by lstmx.gru_forward"):
+        lstmx.gru_backward(None, None, cache)
+
+
+def test_float64_inputs_to_float32_weights_compute_in_float32():
+    a = _lstm_args()
+    Y, (hT, cT), _ = lstmx.lstm_forward(a["X"].astype(np.float64), a["W"], a["U"], a["b"])
+    assert Y.dtype == hT.dtype == np.float32
+
+
+def test_import_is_light():
+    """import lstmx loads neither numba, matplotlib, scipy nor torch (its time is in benchmarks/bench_import.py)."""
+    code = "import sys, lstmx; print([m for m in ('numba', 'matplotlib', 'scipy', 'torch') if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]", out
