@@ -1,0 +1,62 @@
+# Shared pieces of the Cython kernels: the float type they are compiled for, row-major GEMM through
+# SciPy's BLAS, the fused row kernels of cells.hpp, and small loops. Everything is inline, nogil and noexcept (so a call never
+# re-takes the GIL to check for a Python exception).
+from scipy.linalg.cython_blas cimport dgemm, sgemm
+
+ctypedef fused real:
+    float
+    double
+
+
+cdef inline void gemm(bint trans_a, bint trans_b, int M, int N, int K, real alpha,
+                      const real* A, int lda, const real* B, int ldb,
+                      real beta, real* C, int ldc) noexcept nogil:
+    """C (M, N) = alpha * op(A) @ op(B) + beta * C, all row-major; op(X) is X or X.T.
+
+    BLAS is column-major, and a row-major matrix is its transpose in column-major: so we ask BLAS
+    for C.T = op(B).T @ op(A).T, swapping the operands instead of copying anything.
+    """
+    cdef char ta = b'T' if trans_a else b'N'
+    cdef char tb = b'T' if trans_b else b'N'
+    if real is float:
+        sgemm(&tb, &ta, &N, &M, &K, &alpha, <float*>B, &ldb, <float*>A, &lda, &beta, C, &ldc)
+    else:
+        dgemm(&tb, &ta, &N, &M, &K, &alpha, <double*>B, &ldb, <double*>A, &lda, &beta, C, &ldc)
+
+
+cdef extern from "cells.hpp" namespace "lstmx" nogil:
+    # the fused row kernels (see cells.hpp), one overload per float type
+    void lstm_row_forward(float* a, const float* b, const float* c_prev, float* c, float* h, int H)
+    void lstm_row_forward(double* a, const double* b, const double* c_prev, double* c, double* h, int H)
+    void lstm_row_backward(const float* a, const float* c_prev, const float* c, const float* dy,
+                           float* dh, float* dc, float* da, int H)
+    void lstm_row_backward(const double* a, const double* c_prev, const double* c, const double* dy,
+                           double* dh, double* dc, double* da, int H)
+    void gru_row_forward(float* ax, const float* b, const float* ah, const float* b_hn, const float* h_prev,
+                         float* hn, float* h, int H)
+    void gru_row_forward(double* ax, const double* b, const double* ah, const double* b_hn, const double* h_prev,
+                         double* hn, double* h, int H)
+    void gru_row_backward(const float* g, const float* hn, const float* h_prev, const float* dy,
+                          float* dh, float* dax, float* dah, int H)
+    void gru_row_backward(const double* g, const double* hn, const double* h_prev, const double* dy,
+                          double* dh, double* dax, double* dah, int H)
+    void rnn_row_forward(const float* a, const float* b, float* h, int H)
+    void rnn_row_forward(const double* a, const double* b, double* h, int H)
+    void rnn_row_backward(const float* h, const float* dy, float* dh, float* da, int H)
+    void rnn_row_backward(const double* h, const double* dy, double* dh, double* da, int H)
+
+
+cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:
+    cdef int j
+    for j in range(n):
+        dst[j] = src[j]
+
+
+cdef inline void column_sums(const real* A, int rows, int cols, real* out) noexcept nogil:
+    """out[j] = sum of A[:, j] over the rows of a row-major (rows, cols) matrix (the bias gradient)."""
+    cdef int r, j
+    for j in range(cols):
+        out[j] = 0
+    for r in range(rows):
+        for j in range(cols):
+            out[j] += A[r * cols + j]

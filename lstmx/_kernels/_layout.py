@@ -1,0 +1,14 @@
+"""Layout helpers shared by the kernels' Python wrappers (time-major copies the loops run on)."""
+import numpy as np
+
+
+def time_major(X):
+    """(T, B, I) C-contiguous copy of a (B, T, I) array (free if X is a transposed time-major array)."""
+    return np.ascontiguousarray(X.transpose(1, 0, 2))
+
+
+def time_major_mask(mask, B, T):
+    """(T, B) uint8 copy of a (B, T) bool mask; all ones when there is no mask."""
+    if mask is None:
+        return np.ones((T, B), np.uint8)
+    return np.ascontiguousarray(mask.T).view(np.uint8)
