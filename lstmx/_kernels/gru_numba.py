@@ -1,0 +1,101 @@
+"""GRU forward and backward in Numba, with the design of :mod:`lstmx._kernels.gru_cython`."""
+import numpy as np
+from numba import njit
+
+from ._layout import time_major, time_major_mask
+from ._numba_math import sigmoid, tanh
+from .lstm_numba import JIT
+
+
+def gru_forward(X, W, U, b, b_hn, h0, mask):
+    """Same arguments and results as :func:`lstmx.gru.gru_forward`."""
+    B, T, I = X.shape
+    H = U.shape[1]
+    X_tm = time_major(X)
+    hs = np.empty((T + 1, B, H), X.dtype)
+    gates = np.empty((T, B, 3 * H), X.dtype)
+    hns = np.empty((T, B, H), X.dtype)
+    hs[0] = h0
+    _forward(X_tm, W, U, b, b_hn, hs, gates, hns, time_major_mask(mask, B, T), mask is not None)
+    cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, gates=gates, hns=hns, mask=mask)
+    return hs[1:].transpose(1, 0, 2), hs[T], cache
+
+
+@njit(**JIT)
+def _forward(X_tm, W, U, b, b_hn, hs, gates, hns, mask, has_mask):
+    T, B, I = X_tm.shape
+    H = U.shape[1]
+    np.dot(X_tm.reshape(T * B, I), W.T, gates.reshape(T * B, 3 * H))   # x W^T, all steps
+    ah = np.empty((B, 3 * H), X_tm.dtype)
+    for t in range(T):
+        np.dot(hs[t], U.T, ah)                                           # h_(t-1) U^T
+        for n in range(B):
+            if has_mask and not mask[t, n]:
+                hs[t + 1, n] = hs[t, n]
+            else:
+                _row_forward(gates[t, n], b, ah[n], b_hn, hs[t, n], hns[t, n], hs[t + 1, n], H)
+
+
+@njit(**JIT)
+def _row_forward(ax, b, ah, b_hn, h_prev, hn, h, H):
+    """ax (3H,) = x W^T in, [r z n] out; hn = U_n h + b_hn and h (H,) out."""
+    for j in range(2 * H):
+        ax[j] = sigmoid(ax[j] + b[j] + ah[j])                        # r, z
+    for j in range(H):
+        hn[j] = ah[2 * H + j] + b_hn[j]
+        n = tanh(ax[2 * H + j] + b[2 * H + j] + ax[j] * hn[j])       # n = tanh(W_n x + b_n + r * hn)
+        ax[2 * H + j] = n
+        z = ax[H + j]
+        h[j] = (1 - z) * n + z * h_prev[j]
+
+
+def gru_backward(dY, dhT, cache):
+    """Same arguments and results as :func:`lstmx.gru.gru_backward`."""
+    X, W, U = cache["X"], cache["W"], cache["U"]
+    B, T, I = X.shape
+    X_tm = cache.get("X_tm")
+    if X_tm is None:
+        X_tm = time_major(X)
+    mask = cache["mask"]
+    dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
+    dX_tm, dW, dU, db, db_hn = _backward(np.ascontiguousarray(dY), X_tm, W, U, cache["hs"], cache["gates"],
+                                         cache["hns"], time_major_mask(mask, B, T), mask is not None, dh)
+    return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, db_hn, dh
+
+
+@njit(**JIT)
+def _backward(dY, X_tm, W, U, hs, gates, hns, mask, has_mask, dh):
+    T, B, I = X_tm.shape
+    H = U.shape[1]
+    dax = np.empty((T, B, 3 * H), X_tm.dtype)
+    dah = np.empty((T, B, 3 * H), X_tm.dtype)
+    dh_rec = np.empty((B, H), X_tm.dtype)
+    for t in range(T - 1, -1, -1):
+        for n in range(B):
+            if has_mask and not mask[t, n]:
+                dax[t, n] = 0
+                dah[t, n] = 0
+                for j in range(H):
+                    dh[n, j] += dY[n, t, j]
+            else:
+                _row_backward(gates[t, n], hns[t, n], hs[t, n], dY[n, t], dh[n], dax[t, n], dah[t, n], H)
+        np.dot(dah[t], U, dh_rec)                     # dh_(t-1) = z * dh + dah_t U
+        dh += dh_rec
+    dax2, dah2 = dax.reshape(T * B, 3 * H), dah.reshape(T * B, 3 * H)
+    dW = np.dot(dax2.T, X_tm.reshape(T * B, I))
+    dU = np.dot(dah2.T, hs[:T].reshape(T * B, H))
+    dX_tm = np.dot(dax2, W).reshape(T, B, I)
+    return dX_tm, dW, dU, dax2.sum(axis=0), dah2[:, 2 * H:].sum(axis=0)
+
+
+@njit(**JIT)
+def _row_backward(g, hn, h_prev, dy, dh, dax, dah, H):
+    for j in range(H):
+        r, z, n = g[j], g[H + j], g[2 * H + j]
+        dh_j = dh[j] + dy[j]
+        dan = dh_j * (1 - z) * (1 - n * n)
+        dar = dan * hn[j] * r * (1 - r)
+        daz = dh_j * (h_prev[j] - n) * z * (1 - z)
+        dax[j], dax[H + j], dax[2 * H + j] = dar, daz, dan
+        dah[j], dah[H + j], dah[2 * H + j] = dar, daz, dan * r
+        dh[j] = dh_j * z

@@ -1,0 +1,115 @@
+"""LSTM forward and backward in Numba: the design of :mod:`lstmx._kernels.lstm_cython` (hoisted
+input GEMM, one GEMM a step, fused row loops, backward GEMMs after the loop) in Python syntax.
+
+Compiled on first call (nothing at import) and cached on disk, so a second process does not
+compile again. ``np.dot(a, b, out)`` calls BLAS without allocating.
+"""
+import numpy as np
+from numba import njit
+
+from ._layout import time_major, time_major_mask
+from ._numba_math import sigmoid, tanh
+
+JIT = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")
+
+
+def lstm_forward(X, W, U, b, h0, c0, mask):
+    """Same arguments and results as :func:`lstmx.lstm.lstm_forward`."""
+    B, T, I = X.shape
+    H = U.shape[1]
+    X_tm = time_major(X)
+    hs = np.empty((T + 1, B, H), X.dtype)
+    cs = np.empty((T + 1, B, H), X.dtype)
+    gates = np.empty((T, B, 4 * H), X.dtype)
+    hs[0], cs[0] = h0, c0
+    _forward(X_tm, W, U, b, hs, cs, gates, time_major_mask(mask, B, T), mask is not None)
+    cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, cs=cs, gates=gates, mask=mask)
+    return hs[1:].transpose(1, 0, 2), (hs[T], cs[T]), cache
+
+
+@njit(**JIT)
+def _forward(X_tm, W, U, b, hs, cs, gates, mask, has_mask):
+    T, B, I = X_tm.shape
+    H = U.shape[1]
+    np.dot(X_tm.reshape(T * B, I), W.T, gates.reshape(T * B, 4 * H))   # all steps' x W^T at once
+    ah = np.empty((B, 4 * H), X_tm.dtype)
+    for t in range(T):
+        np.dot(hs[t], U.T, ah)                                           # h_(t-1) U^T: (B, 4H)
+        for n in range(B):
+            if has_mask and not mask[t, n]:
+                hs[t + 1, n] = hs[t, n]
+                cs[t + 1, n] = cs[t, n]
+            else:
+                _row_forward(gates[t, n], ah[n], b, cs[t, n], cs[t + 1, n], hs[t + 1, n], H)
+
+
+@njit(**JIT)
+def _row_forward(a, ah, b, c_prev, c, h, H):
+    """One sequence's step: a (4H,) = x W^T in, activations [i f g o] out; c, h (H,) out."""
+    for j in range(4 * H):
+        a[j] += ah[j] + b[j]
+    for j in range(2 * H):
+        a[j] = sigmoid(a[j])                        # i, f
+    for j in range(2 * H, 3 * H):
+        a[j] = tanh(a[j])                           # g
+    for j in range(3 * H, 4 * H):
+        a[j] = sigmoid(a[j])                        # o
+    for j in range(H):
+        c[j] = a[H + j] * c_prev[j] + a[j] * a[2 * H + j]   # c = f * c_prev + i * g
+        h[j] = a[3 * H + j] * tanh(c[j])                     # h = o * tanh(c)
+
+
+def lstm_backward(dY, dhT, dcT, cache):
+    """Same arguments and results as :func:`lstmx.lstm.lstm_backward`."""
+    X, W, U = cache["X"], cache["W"], cache["U"]
+    B, T, I = X.shape
+    H = U.shape[1]
+    X_tm = cache.get("X_tm")
+    if X_tm is None:
+        X_tm = time_major(X)
+    mask = cache["mask"]
+    dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
+    dc = np.array(dcT, dtype=X.dtype, copy=True, order="C")
+    dX_tm, dW, dU, db = _backward(np.ascontiguousarray(dY), X_tm, W, U, cache["hs"], cache["cs"], cache["gates"],
+                                  time_major_mask(mask, B, T), mask is not None, dh, dc)
+    return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, dh, dc
+
+
+@njit(**JIT)
+def _backward(dY, X_tm, W, U, hs, cs, gates, mask, has_mask, dh, dc):
+    T, B, I = X_tm.shape
+    H = U.shape[1]
+    dgates = np.empty((T, B, 4 * H), X_tm.dtype)
+    dh_prev = np.empty((B, H), X_tm.dtype)
+    for t in range(T - 1, -1, -1):
+        for n in range(B):
+            if has_mask and not mask[t, n]:             # h and c were carried: so are their gradients
+                dgates[t, n] = 0
+                for j in range(H):
+                    dh[n, j] += dY[n, t, j]
+            else:
+                _row_backward(gates[t, n], cs[t, n], cs[t + 1, n], dY[n, t], dh[n], dc[n], dgates[t, n], H)
+        np.dot(dgates[t], U, dh_prev)                   # dh_(t-1) = dgates_t U (B, H)
+        dh += dh_prev                                   # (+ the carried dh of masked rows)
+    dgates2 = dgates.reshape(T * B, 4 * H)
+    dW = np.dot(dgates2.T, X_tm.reshape(T * B, I))
+    dU = np.dot(dgates2.T, hs[:T].reshape(T * B, H))
+    dX_tm = np.dot(dgates2, W).reshape(T, B, I)
+    db = dgates2.sum(axis=0)
+    return dX_tm, dW, dU, db
+
+
+@njit(**JIT)
+def _row_backward(a, c_prev, c, dy, dh, dc, da, H):
+    """One sequence's BPTT step; dh is zeroed for the GEMM that adds dgates @ U after it."""
+    for j in range(H):
+        i, f, g, o = a[j], a[H + j], a[2 * H + j], a[3 * H + j]
+        dh_j = dh[j] + dy[j]
+        tanh_c = tanh(c[j])
+        dc_j = dc[j] + dh_j * o * (1 - tanh_c * tanh_c)
+        da[j] = dc_j * g * i * (1 - i)
+        da[H + j] = dc_j * c_prev[j] * f * (1 - f)
+        da[2 * H + j] = dc_j * i * (1 - g * g)
+        da[3 * H + j] = dh_j * tanh_c * o * (1 - o)
+        dc[j] = dc_j * f
+        dh[j] = 0

@@ -1,0 +1,76 @@
+"""Simple tanh RNN forward and backward in Numba, with the design of :mod:`lstmx._kernels.rnn_cython`."""
+import numpy as np
+from numba import njit
+
+from ._layout import time_major, time_major_mask
+from ._numba_math import tanh
+from .lstm_numba import JIT
+
+
+def rnn_forward(X, W, U, b, h0, mask):
+    """Same arguments and results as :func:`lstmx.rnn.rnn_forward`."""
+    B, T, I = X.shape
+    H = U.shape[1]
+    X_tm = time_major(X)
+    hs = np.empty((T + 1, B, H), X.dtype)
+    hs[0] = h0
+    _forward(X_tm, W, U, b, hs, time_major_mask(mask, B, T), mask is not None)
+    cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, mask=mask)
+    return hs[1:].transpose(1, 0, 2), hs[T], cache
+
+
+@njit(**JIT)
+def _forward(X_tm, W, U, b, hs, mask, has_mask):
+    T, B, I = X_tm.shape
+    H = U.shape[1]
+    a = np.dot(X_tm.reshape(T * B, I), W.T).reshape(T, B, H)           # x W^T, all steps
+    ah = np.empty((B, H), X_tm.dtype)
+    for t in range(T):
+        np.dot(hs[t], U.T, ah)                                           # h_(t-1) U^T
+        for n in range(B):
+            if has_mask and not mask[t, n]:
+                hs[t + 1, n] = hs[t, n]
+            else:
+                for j in range(H):
+                    hs[t + 1, n, j] = tanh(a[t, n, j] + ah[n, j] + b[j])
+
+
+def rnn_backward(dY, dhT, cache):
+    """Same arguments and results as :func:`lstmx.rnn.rnn_backward`."""
+    X, W, U = cache["X"], cache["W"], cache["U"]
+    B, T, I = X.shape
+    X_tm = cache.get("X_tm")
+    if X_tm is None:
+        X_tm = time_major(X)
+    mask = cache["mask"]
+    dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
+    dX_tm, dW, dU, db = _backward(np.ascontiguousarray(dY), X_tm, W, U, cache["hs"],
+                                  time_major_mask(mask, B, T), mask is not None, dh)
+    return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, dh
+
+
+@njit(**JIT)
+def _backward(dY, X_tm, W, U, hs, mask, has_mask, dh):
+    T, B, I = X_tm.shape
+    H = U.shape[1]
+    da = np.empty((T, B, H), X_tm.dtype)
+    dh_rec = np.empty((B, H), X_tm.dtype)
+    for t in range(T - 1, -1, -1):
+        for n in range(B):
+            masked = has_mask and not mask[t, n]
+            for j in range(H):
+                dh_j = dh[n, j] + dY[n, t, j]
+                if masked:
+                    da[t, n, j] = 0
+                    dh[n, j] = dh_j
+                else:
+                    h = hs[t + 1, n, j]
+                    da[t, n, j] = dh_j * (1 - h * h)
+                    dh[n, j] = 0
+        np.dot(da[t], U, dh_rec)
+        dh += dh_rec
+    da2 = da.reshape(T * B, H)
+    dW = np.dot(da2.T, X_tm.reshape(T * B, I))
+    dU = np.dot(da2.T, hs[:T].reshape(T * B, H))
+    dX_tm = np.dot(da2, W).reshape(T, B, I)
+    return dX_tm, dW, dU, da2.sum(axis=0)

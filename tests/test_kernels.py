@@ -1,0 +1,94 @@
+"""Every compiled kernel computes the reference's numbers: outputs and every gradient, on random
+shapes, masks, dtypes and seeds (max abs difference < 1e-5 in float32, < 1e-10 in float64)."""
+import os
+
+import numpy as np
+import pytest
+from helpers import backward, forward, loss_weights, random_problem
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import lstmx
+
+COMPILED = ("cython", "numba")
+TOL = {np.float32: 1e-5, np.float64: 1e-10}
+
+
+def test_compiled_backends_are_available():
+    """pip install builds the Cython kernels and numba is a dependency: both must be here, or the
+    equality tests below would silently compare the reference with itself."""
+    if os.environ.get("LSTMX_ALLOW_MISSING_KERNELS"):
+        pytest.skip("LSTMX_ALLOW_MISSING_KERNELS is set")
+    assert lstmx.backends() == ["cython", "numba", "reference"]
+
+
+def assert_same_as_reference(prob, backend):
+    tol = TOL[prob["X"].dtype.type]
+    RY, Rf = loss_weights(prob)
+    Y_ref, finals_ref, cache_ref = forward(prob, "reference")
+    Y, finals, cache = forward(prob, backend)
+    assert cache["backend"] == backend, f"{backend} fell back to {cache['backend']}"
+    np.testing.assert_allclose(Y, Y_ref, rtol=0, atol=tol, err_msg="Y")
+    for k, (f, f_ref) in enumerate(zip(finals, finals_ref)):
+        np.testing.assert_allclose(f, f_ref, rtol=0, atol=tol, err_msg=f"final state {k}")
+    grads_ref = backward(prob, cache_ref, RY, Rf)
+    grads = backward(prob, cache, RY, Rf)
+    for name, g_ref in grads_ref.items():
+        assert grads[name].shape == g_ref.shape and grads[name].dtype == g_ref.dtype, name
+        np.testing.assert_allclose(grads[name], g_ref, rtol=0, atol=tol, err_msg=f"d{name}")
+
+
+@pytest.mark.parametrize("backend", COMPILED)
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+@settings(max_examples=int(os.environ.get("LSTMX_EXAMPLES", 20)), deadline=None)
+@given(B=st.integers(1, 5), T=st.integers(1, 7), I=st.integers(1, 9),
+       H=st.sampled_from([1, 2, 3, 5, 8, 16, 17, 33]),
+       mask=st.sampled_from([None, "random", "pre", "post"]),
+       dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 2**31 - 1))
+def test_kernel_equals_reference(cell, backend, B, T, I, H, mask, dtype, seed):
+    # float32 with Glorot-like weights (values of order one, where an absolute 1e-5 means something);
+    # float64 with larger weights, whose gradients may grow large
+    scale = 1 / np.sqrt(H + I) if dtype is np.float32 else 0.5
+    assert_same_as_reference(random_problem(cell, B, T, I, H, seed, dtype, mask, scale=scale), backend)
+
+
+@pytest.mark.parametrize("backend", COMPILED)
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_kernel_equals_reference_on_a_larger_problem(cell, backend):
+    """Sizes where BLAS takes its blocked paths and the row loops their full vector widths.
+
+    float64 runs with weights large enough for gradients to grow (|dX| ~ 30 for the RNN); float32
+    with values of order one, where an absolute bound of 1e-5 is meaningful (at |dX| ~ 30 float32's
+    own rounding is ~4e-5, in the reference as much as in the kernels)."""
+    for dtype, scale in ((np.float64, 0.2), (np.float32, 0.05)):
+        assert_same_as_reference(random_problem(cell, 9, 12, 40, 70, seed=3, dtype=dtype, mask="pre", scale=scale),
+                                 backend)
+
+
+@pytest.mark.parametrize("backend", COMPILED)
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_fully_masked_sequences(cell, backend):
+    prob = random_problem(cell, 3, 4, 2, 5, seed=1, mask="random")
+    prob["mask"][0] = False   # one sequence never updates
+    prob["mask"][:, 0] = False
+    assert_same_as_reference(prob, backend)
+
+
+@pytest.mark.parametrize("backend", COMPILED)
+def test_layers_run_on_compiled_backends(backend):
+    X = np.random.default_rng(0).standard_normal((4, 6, 5))[:, ::2]   # non-contiguous float64
+    layers = {b: lstmx.LSTM(7, return_sequences=True, backend=b, seed=1) for b in ("reference", backend)}
+    Y = {b: layer(X) for b, layer in layers.items()}
+    np.testing.assert_allclose(Y[backend], Y["reference"], atol=1e-5)
+    for b, layer in layers.items():
+        layer.backward(np.ones_like(Y[b]))
+    for name in ("W", "U", "b"):
+        np.testing.assert_allclose(layers[backend].grads[name], layers["reference"].grads[name], atol=1e-4)
+
+
+def test_unknown_and_missing_backends(monkeypatch):
+    from lstmx import dispatch
+    monkeypatch.setitem(dispatch._broken, "numba", "numba is not installed")
+    monkeypatch.setattr(dispatch, "_warned", set())
+    with pytest.warns(RuntimeWarning, match="backend 'numba' is not available .*numba is not installed"):
+        assert dispatch.resolve("numba") == "reference"
