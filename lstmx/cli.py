@@ -52,6 +52,29 @@ def cmd_demo(args):
     return 0 if ok else 1
 
 
+def _size(text):
+    try:
+        size = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        size = ()
+    if len(size) != 4 or min(size) < 1:
+        raise argparse.ArgumentTypeError(f"a size is B,T,I,H with four positive integers, got {text!r}")
+    return size
+
+
+def cmd_bench(args):
+    from . import bench
+    from .dispatch import BACKENDS, backends as available
+    backends = args.backends or [b for b in BACKENDS if b in available()]
+    header, rows = bench.run(args.cells, args.sizes or bench.SIZES, backends, torch=args.torch)
+    print()
+    print(bench.table(rows, backends, args.torch))
+    if args.plot:
+        bench.plot(rows, args.plot, args.torch)
+        print(f"plot written to {args.plot}")
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="lstmx", description="Recurrent networks as explicit matrices.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -63,6 +86,13 @@ def build_parser():
     shapes.add_argument("--hidden-size", type=_positive, required=True)
     shapes.add_argument("--bidirectional", action="store_true")
     shapes.set_defaults(func=cmd_shapes)
+    bench = sub.add_parser("bench", help="time every backend (and PyTorch with --torch); JSON lines and a table")
+    bench.add_argument("--cells", nargs="+", choices=sorted(CELLS), default=["lstm", "gru", "rnn"])
+    bench.add_argument("--sizes", nargs="+", type=_size, metavar="B,T,I,H", help="sizes to time (default: the six of shared/bench)")
+    bench.add_argument("--backends", nargs="+", choices=["reference", "numba", "cython"])
+    bench.add_argument("--torch", action="store_true", help="time PyTorch's layers in the same process")
+    bench.add_argument("--plot", metavar="FILE.png", help="draw the times with matplotlib")
+    bench.set_defaults(func=cmd_bench)
     return parser
 
 

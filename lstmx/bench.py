@@ -1,0 +1,167 @@
+"""``lstmx bench``: time the recurrences on every backend, side by side with PyTorch in one process.
+
+Prints one JSON line per (cell, size, backend) with forward (inference) and train (forward +
+backward of ``out.sum()``, input gradients included) milliseconds, then a table of the times, the
+speed-ups over the reference and the lstmx/PyTorch ratios. Medians of repeated runs; these machines
+are noisy, so compare ratios from one run, not absolute times across runs.
+"""
+import json
+import platform
+import statistics
+import time
+
+import numpy as np
+
+SIZES = [(1, 100, 32, 32), (1, 200, 128, 128), (16, 100, 64, 64),
+         (32, 100, 128, 128), (64, 50, 256, 256), (32, 100, 512, 512)]
+GATES = {"lstm": 4, "gru": 3, "rnn": 1}
+
+
+def median_ms(fn, budget_s=0.4, max_reps=50):
+    """Median wall time of ``fn()`` in ms, after one warm-up call, over as many runs as fit the budget."""
+    t0 = time.perf_counter()
+    fn()
+    first = time.perf_counter() - t0
+    reps = int(min(max_reps, max(3, budget_s / max(first, 1e-6))))
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return 1e3 * statistics.median(times)
+
+
+def matrix_flops(cell, B, T, I, H):
+    """FLOPs of the forward's matrix work, 2*T*B*G*H*(I+H) (train is 3x that)."""
+    return 2 * T * B * GATES[cell] * H * (I + H)
+
+
+def _problem(cell, B, T, I, H, seed=0):
+    from . import functional as F
+    rng = np.random.default_rng(seed)
+    G = GATES[cell]
+    X = rng.standard_normal((B, T, I), dtype=np.float32)
+    W = (rng.standard_normal((G * H, I), dtype=np.float32) / np.sqrt(I)).astype(np.float32)
+    U = (rng.standard_normal((G * H, H), dtype=np.float32) / np.sqrt(H)).astype(np.float32)
+    b = np.zeros(G * H, np.float32)
+    dY = np.ones((B, T, H), np.float32)
+    if cell == "lstm":
+        fwd = lambda be: F.lstm_forward(X, W, U, b, backend=be)
+        bwd = lambda cache: F.lstm_backward(dY, None, None, cache)
+    elif cell == "gru":
+        b_hn = np.zeros(H, np.float32)
+        fwd = lambda be: F.gru_forward(X, W, U, b, b_hn, backend=be)
+        bwd = lambda cache: F.gru_backward(dY, None, cache)
+    else:
+        fwd = lambda be: F.rnn_forward(X, W, U, b, backend=be)
+        bwd = lambda cache: F.rnn_backward(dY, None, cache)
+    return X, fwd, bwd
+
+
+def time_lstmx(cell, size, backend):
+    X, fwd, bwd = _problem(cell, *size)
+    forward_ms = median_ms(lambda: fwd(backend))
+    train_ms = median_ms(lambda: bwd(fwd(backend)[2]))
+    return forward_ms, train_ms
+
+
+def time_torch(cell, size):
+    import torch
+    B, T, I, H = size
+    layer = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[cell](I, H, batch_first=True)
+    x = torch.randn(B, T, I)
+    with torch.no_grad():
+        forward_ms = median_ms(lambda: layer(x))
+    xg = x.clone().requires_grad_(True)
+
+    def train():
+        out, _ = layer(xg)
+        out.sum().backward()
+    return forward_ms, median_ms(train)
+
+
+def gemm_peak_gflops(n=2048):
+    """The machine's float32 GEMM rate through NumPy's BLAS (the ceiling the kernels are measured against)."""
+    a = np.random.rand(n, n).astype(np.float32)
+    b = np.random.rand(n, n).astype(np.float32)
+    return 2 * n ** 3 / median_ms(lambda: a @ b, budget_s=1.0) / 1e6
+
+
+def machine_info():
+    info = dict(machine=platform.machine(), python=platform.python_version(), numpy=np.__version__)
+    try:
+        with open("/proc/cpuinfo") as f:
+            info["cpu"] = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        info["cpu"] = platform.processor()
+    try:
+        from threadpoolctl import threadpool_info
+        info["blas"] = [dict(lib=p.get("internal_api"), kernel=p.get("architecture"), threads=p.get("num_threads"),
+                             version=p.get("version")) for p in threadpool_info() if p.get("user_api") == "blas"]
+    except ImportError:
+        info["blas"] = "threadpoolctl not installed"
+    import os
+    info["openblas_env"] = {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ}
+    return info
+
+
+def run(cells=("lstm", "gru", "rnn"), sizes=SIZES, backends=None, torch=False, out=print):
+    """Run the benchmark; returns the list of result dicts (also printed as JSON lines)."""
+    from .dispatch import backends as available
+    backends = backends or available()
+    import lstmx._kernels  # noqa: F401  (BLAS libraries loaded before threadpoolctl looks)
+    if "cython" in backends:
+        import lstmx._kernels.lstm_cython  # noqa: F401
+    header = dict(bench="recurrent", **machine_info(), gemm_peak_gflops=round(gemm_peak_gflops(), 1))
+    if torch:
+        import torch as _torch
+        header.update(torch=_torch.__version__, torch_threads=_torch.get_num_threads())
+    out(json.dumps(header))
+    rows = []
+    for cell in cells:
+        for size in sizes:
+            B, T, I, H = size
+            flops = matrix_flops(cell, *size)
+            row = dict(cell=cell, B=B, T=T, I=I, H=H)
+            for be in backends:
+                f, t = time_lstmx(cell, size, be)
+                row[f"{be}_fwd_ms"], row[f"{be}_train_ms"] = round(f, 3), round(t, 3)
+                row[f"{be}_fwd_gflops"] = round(flops / f / 1e6, 1)
+            if torch:
+                f, t = time_torch(cell, size)
+                row["torch_fwd_ms"], row["torch_train_ms"] = round(f, 3), round(t, 3)
+            fastest = next(b for b in ("cython", "numba") if b in backends) if set(backends) & {"cython", "numba"} else None
+            if fastest and "reference" in backends:
+                row["speedup_fwd"] = round(row["reference_fwd_ms"] / row[f"{fastest}_fwd_ms"], 2)
+                row["speedup_train"] = round(row["reference_train_ms"] / row[f"{fastest}_train_ms"], 2)
+            if fastest and torch:
+                row["ratio_torch_fwd"] = round(row[f"{fastest}_fwd_ms"] / row["torch_fwd_ms"], 3)
+                row["ratio_torch_train"] = round(row[f"{fastest}_train_ms"] / row["torch_train_ms"], 3)
+            if "cython" in backends and "numba" in backends:
+                row["numba_over_cython_fwd"] = round(row["numba_fwd_ms"] / row["cython_fwd_ms"], 2)
+                row["numba_over_cython_train"] = round(row["numba_train_ms"] / row["cython_train_ms"], 2)
+            if cell == "lstm" and "cython" in backends:
+                row["cython_fwd_fraction_of_gemm_peak"] = round(row["cython_fwd_gflops"] / header["gemm_peak_gflops"], 3)
+            out(json.dumps(dict(bench="recurrent", **row)))
+            rows.append(row)
+    return header, rows
+
+
+def table(rows, backends, torch):
+    """The results as a Markdown table (ms; speed-ups and ratios)."""
+    cols = [f"{b} {k}" for b in backends for k in ("fwd", "train")] + (["torch fwd", "torch train"] if torch else [])
+    extra = [c for c in ("speedup_fwd", "speedup_train", "ratio_torch_fwd", "ratio_torch_train") if c in rows[0]]
+    lines = ["| cell | B,T,I,H | " + " | ".join(cols + extra) + " |", "|" + "---|" * (2 + len(cols) + len(extra))]
+    for r in rows:
+        vals = [r[f"{b}_{k}_ms"] for b in backends for k in ("fwd", "train")]
+        if torch:
+            vals += [r["torch_fwd_ms"], r["torch_train_ms"]]
+        vals += [r[c] for c in extra]
+        lines.append(f"| {r['cell']} | {r['B']},{r['T']},{r['I']},{r['H']} | " + " | ".join(f"{v:g}" for v in vals) + " |")
+    return "\n".join(lines)
+
+
+def plot(rows, path, torch):
+    """Bar chart of train and forward times per size, one panel per cell (matplotlib, imported here)."""
+    from .plot import plot_benchmark
+    plot_benchmark(rows, torch=torch).savefig(path, dpi=120, bbox_inches="tight")

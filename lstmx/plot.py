@@ -1,0 +1,49 @@
+"""Figures computed by lstmx itself. matplotlib is imported inside each function, never at ``import lstmx``."""
+
+
+def _pyplot():
+    import matplotlib
+    if matplotlib.get_backend().lower() not in ("agg",) and not _has_display():
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def _has_display():
+    import os
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def plot_benchmark(rows, torch=False):
+    """Milliseconds per size for every backend (and PyTorch), forward and train, one row of panels per cell.
+
+    Parameters
+    ----------
+    rows : list of dict, as returned by :func:`lstmx.bench.run`
+    torch : bool, draw PyTorch's times too
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import numpy as np
+    plt = _pyplot()
+    cells = list(dict.fromkeys(r["cell"] for r in rows))
+    backends = [b for b in ("reference", "numba", "cython") if f"{b}_fwd_ms" in rows[0]] + (["torch"] if torch else [])
+    fig, axes = plt.subplots(len(cells), 2, figsize=(12, 3.2 * len(cells)), squeeze=False)
+    for i, cell in enumerate(cells):
+        cell_rows = [r for r in rows if r["cell"] == cell]
+        labels = [f"{r['B']},{r['T']},{r['I']},{r['H']}" for r in cell_rows]
+        x = np.arange(len(cell_rows))
+        for j, kind in enumerate(("fwd", "train")):
+            ax = axes[i, j]
+            width = 0.8 / len(backends)
+            for k, be in enumerate(backends):
+                ax.bar(x + k * width, [r[f"{be}_{kind}_ms"] for r in cell_rows], width, label=be)
+            ax.set_yscale("log")
+            ax.set_xticks(x + 0.4 - width / 2, labels, rotation=20, fontsize=8)
+            ax.set_ylabel("ms (log)")
+            ax.set_title(f"{cell.upper()} {'forward' if kind == 'fwd' else 'forward + backward'}  (B,T,I,H)")
+            ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
