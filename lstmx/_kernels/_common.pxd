@@ -46,6 +46,18 @@ cdef extern from "cells.hpp" namespace "lstmx" nogil:
     void rnn_row_backward(const double* h, const double* dy, double* dh, double* da, int H)
 
 
+cdef extern from "stepgemm.hpp" namespace "lstmx" nogil:
+    # the per-step product on a matrix packed once per sequence (see stepgemm.hpp)
+    long packed_size_float "lstmx::packed_size<float>"(int K, int N)
+    long packed_size_double "lstmx::packed_size<double>"(int K, int N)
+    void pack_panels(const float* B, int ldb, bint trans, int K, int N, float* packed)
+    void pack_panels(const double* B, int ldb, bint trans, int K, int N, double* packed)
+    void step_gemm(const float* A, int lda, int M, int K, const float* packed, int N, float* C, int ldc,
+                   bint accumulate)
+    void step_gemm(const double* A, int lda, int M, int K, const double* packed, int N, double* C, int ldc,
+                   bint accumulate)
+
+
 cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:
     cdef int j
     for j in range(n):

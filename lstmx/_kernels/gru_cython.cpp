@@ -14,7 +14,8 @@
             ]
         ],
         "depends": [
-            "lstmx/_kernels/cells.hpp"
+            "lstmx/_kernels/cells.hpp",
+            "lstmx/_kernels/stepgemm.hpp"
         ],
         "extra_compile_args": [
             "-O3",
@@ -1305,6 +1306,7 @@ static int __Pyx_init_tpflags_variables(void) {
 #define __PYX_HAVE_API__lstmx___kernels__gru_cython
 /* Early includes */
 #include "cells.hpp"
+#include "stepgemm.hpp"
 #include "pythread.h"
 #include <string.h>
 
@@ -1863,7 +1865,7 @@ struct __pyx_memoryviewslice_obj;
 /* "lstmx/_kernels/gru_cython.pyx":31
  * 
  * 
- * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] b, real[::1] b_hn,             # <<<<<<<<<<<<<<
+ * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] UT_packed, real[::1] b, real[::1] b_hn,             # <<<<<<<<<<<<<<
  *              real[:, :, ::1] hs, real[:, :, ::1] gates, real[:, :, ::1] hns, real[:, ::1] ah,
  *              const unsigned char[:, ::1] mask, bint has_mask):
 */
@@ -3725,12 +3727,12 @@ static PyObject *__pyx_pf___pyx_memoryviewslice_2__setstate_cython__(CYTHON_UNUS
 static PyObject *__pyx_pf_15View_dot_MemoryView___pyx_unpickle_Enum(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v___pyx_type, long __pyx_v___pyx_checksum, PyObject *__pyx_v___pyx_state); /* proto */
 static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_X, PyObject *__pyx_v_W, PyObject *__pyx_v_U, PyObject *__pyx_v_b, PyObject *__pyx_v_b_hn, PyObject *__pyx_v_h0, PyObject *__pyx_v_mask); /* proto */
 static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_2_forward(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex); /* proto */
-static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_b_hn, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_hns, __Pyx_memviewslice __pyx_v_ah, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask); /* proto */
-static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_b_hn, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_hns, __Pyx_memviewslice __pyx_v_ah, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask); /* proto */
+static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_UT_packed, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_b_hn, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_hns, __Pyx_memviewslice __pyx_v_ah, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask); /* proto */
+static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_UT_packed, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_b_hn, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_hns, __Pyx_memviewslice __pyx_v_ah, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask); /* proto */
 static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_dY, PyObject *__pyx_v_dhT, PyObject *__pyx_v_cache); /* proto */
 static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_6_backward(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex); /* proto */
-static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_14_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_hns, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_dax, __Pyx_memviewslice __pyx_v_dah, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db, __Pyx_memviewslice __pyx_v_db_h); /* proto */
-static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_16_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_hns, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_dax, __Pyx_memviewslice __pyx_v_dah, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db, __Pyx_memviewslice __pyx_v_db_h); /* proto */
+static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_14_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_U_packed, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_hns, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_dax, __Pyx_memviewslice __pyx_v_dah, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db, __Pyx_memviewslice __pyx_v_db_h); /* proto */
+static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_16_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_U_packed, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_hns, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_dax, __Pyx_memviewslice __pyx_v_dah, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db, __Pyx_memviewslice __pyx_v_db_h); /* proto */
 static PyObject *__pyx_tp_new__initialisation_5lstmx_8_kernels_10gru_cython___pyx_defaults(PyObject *o, 
 #if CYTHON_VECTORCALL_TPNEW
     PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames
@@ -3892,7 +3894,7 @@ namespace {
     PyObject *__pyx_slice[2];
     PyObject *__pyx_tuple[4];
     PyObject *__pyx_codeobj_tab[8];
-    PyObject *__pyx_string_tab[166];
+    PyObject *__pyx_string_tab[169];
     PyObject *__pyx_number_tab[6];
 /* #### Code section: module_state_contents ### */
 /* PyFrozenDict.module_state_decls */
@@ -3991,133 +3993,136 @@ static __pyx_mstatetype * const __pyx_mstate_global = &__pyx_mstate_global_stati
 #define __pyx_n_u_Sequence __pyx_string_tab[36]
 #define __pyx_n_u_T __pyx_string_tab[37]
 #define __pyx_n_u_U __pyx_string_tab[38]
-#define __pyx_n_u_View_MemoryView __pyx_string_tab[39]
-#define __pyx_n_u_W __pyx_string_tab[40]
-#define __pyx_n_u_X __pyx_string_tab[41]
-#define __pyx_n_u_X_tm __pyx_string_tab[42]
-#define __pyx_n_u_Pyx_PyDict_NextRef __pyx_string_tab[43]
-#define __pyx_n_u_annotate __pyx_string_tab[44]
-#define __pyx_n_u_class __pyx_string_tab[45]
-#define __pyx_n_u_class_getitem __pyx_string_tab[46]
-#define __pyx_n_u_dict __pyx_string_tab[47]
-#define __pyx_n_u_func __pyx_string_tab[48]
-#define __pyx_n_u_getstate __pyx_string_tab[49]
-#define __pyx_n_u_import __pyx_string_tab[50]
-#define __pyx_n_u_main __pyx_string_tab[51]
-#define __pyx_n_u_module __pyx_string_tab[52]
-#define __pyx_n_u_name_2 __pyx_string_tab[53]
-#define __pyx_n_u_new __pyx_string_tab[54]
-#define __pyx_n_u_pyx_checksum __pyx_string_tab[55]
-#define __pyx_n_u_pyx_state __pyx_string_tab[56]
-#define __pyx_n_u_pyx_type __pyx_string_tab[57]
-#define __pyx_n_u_pyx_unpickle_Enum __pyx_string_tab[58]
-#define __pyx_n_u_pyx_vtable __pyx_string_tab[59]
-#define __pyx_n_u_qualname __pyx_string_tab[60]
-#define __pyx_n_u_reduce __pyx_string_tab[61]
-#define __pyx_n_u_reduce_cython __pyx_string_tab[62]
-#define __pyx_n_u_reduce_ex __pyx_string_tab[63]
-#define __pyx_n_u_set_name __pyx_string_tab[64]
-#define __pyx_n_u_setstate __pyx_string_tab[65]
-#define __pyx_n_u_setstate_cython __pyx_string_tab[66]
-#define __pyx_n_u_test __pyx_string_tab[67]
-#define __pyx_n_u_backward __pyx_string_tab[68]
-#define __pyx_n_u_backward_double_1_double_1_doub __pyx_string_tab[69]
-#define __pyx_n_u_backward_float_1_float_1_float __pyx_string_tab[70]
-#define __pyx_n_u_forward __pyx_string_tab[71]
-#define __pyx_n_u_forward_double_1_double_1_doubl __pyx_string_tab[72]
-#define __pyx_n_u_forward_float_1_float_1_float_1 __pyx_string_tab[73]
-#define __pyx_n_u_fused_sigindex __pyx_string_tab[74]
-#define __pyx_n_u_is_coroutine __pyx_string_tab[75]
-#define __pyx_n_u_layout __pyx_string_tab[76]
-#define __pyx_n_u_abc __pyx_string_tab[77]
-#define __pyx_n_u_ah __pyx_string_tab[78]
-#define __pyx_n_u_allocate_buffer __pyx_string_tab[79]
-#define __pyx_n_u_args __pyx_string_tab[80]
-#define __pyx_n_u_array __pyx_string_tab[81]
-#define __pyx_n_u_ascontiguousarray __pyx_string_tab[82]
-#define __pyx_n_u_asyncio_coroutines __pyx_string_tab[83]
-#define __pyx_n_u_b __pyx_string_tab[84]
-#define __pyx_n_u_b_hn __pyx_string_tab[85]
-#define __pyx_n_u_base __pyx_string_tab[86]
-#define __pyx_n_u_c __pyx_string_tab[87]
-#define __pyx_n_u_cache __pyx_string_tab[88]
-#define __pyx_n_u_cline_in_traceback __pyx_string_tab[89]
-#define __pyx_n_u_copy __pyx_string_tab[90]
-#define __pyx_n_u_count __pyx_string_tab[91]
-#define __pyx_n_u_dU __pyx_string_tab[92]
-#define __pyx_n_u_dW __pyx_string_tab[93]
-#define __pyx_n_u_dX_tm __pyx_string_tab[94]
-#define __pyx_n_u_dY __pyx_string_tab[95]
-#define __pyx_n_u_dah __pyx_string_tab[96]
-#define __pyx_n_u_dax __pyx_string_tab[97]
-#define __pyx_n_u_db __pyx_string_tab[98]
-#define __pyx_n_u_db_h __pyx_string_tab[99]
-#define __pyx_n_u_defaults __pyx_string_tab[100]
-#define __pyx_n_u_dh __pyx_string_tab[101]
-#define __pyx_n_u_dhT __pyx_string_tab[102]
-#define __pyx_n_u_double __pyx_string_tab[103]
-#define __pyx_n_u_dtype __pyx_string_tab[104]
-#define __pyx_n_u_dtype_is_object __pyx_string_tab[105]
-#define __pyx_n_u_empty __pyx_string_tab[106]
-#define __pyx_n_u_empty_like __pyx_string_tab[107]
-#define __pyx_n_u_encode __pyx_string_tab[108]
-#define __pyx_n_u_enumerate __pyx_string_tab[109]
-#define __pyx_n_u_error __pyx_string_tab[110]
-#define __pyx_n_u_flags __pyx_string_tab[111]
-#define __pyx_n_u_float __pyx_string_tab[112]
-#define __pyx_n_u_format __pyx_string_tab[113]
-#define __pyx_n_u_fortran __pyx_string_tab[114]
-#define __pyx_n_u_gates __pyx_string_tab[115]
-#define __pyx_n_u_get __pyx_string_tab[116]
-#define __pyx_n_u_gru_backward __pyx_string_tab[117]
-#define __pyx_n_u_gru_forward __pyx_string_tab[118]
-#define __pyx_n_u_h0 __pyx_string_tab[119]
-#define __pyx_n_u_has_mask __pyx_string_tab[120]
-#define __pyx_n_u_hns __pyx_string_tab[121]
-#define __pyx_n_u_hs __pyx_string_tab[122]
-#define __pyx_n_u_id __pyx_string_tab[123]
-#define __pyx_n_u_index __pyx_string_tab[124]
-#define __pyx_n_u_items __pyx_string_tab[125]
-#define __pyx_n_u_itemsize __pyx_string_tab[126]
-#define __pyx_n_u_j __pyx_string_tab[127]
-#define __pyx_n_u_kind __pyx_string_tab[128]
-#define __pyx_n_u_kwargs __pyx_string_tab[129]
-#define __pyx_n_u_lstmx__kernels_gru_cython __pyx_string_tab[130]
-#define __pyx_n_u_mask __pyx_string_tab[131]
-#define __pyx_n_u_memview __pyx_string_tab[132]
-#define __pyx_n_u_mode __pyx_string_tab[133]
-#define __pyx_n_u_n __pyx_string_tab[134]
-#define __pyx_n_u_name __pyx_string_tab[135]
-#define __pyx_n_u_ndim __pyx_string_tab[136]
-#define __pyx_n_u_np __pyx_string_tab[137]
-#define __pyx_n_u_numpy __pyx_string_tab[138]
-#define __pyx_n_u_obj __pyx_string_tab[139]
-#define __pyx_n_u_order __pyx_string_tab[140]
-#define __pyx_n_u_pack __pyx_string_tab[141]
-#define __pyx_n_u_pop __pyx_string_tab[142]
-#define __pyx_n_u_register __pyx_string_tab[143]
-#define __pyx_n_u_setdefault __pyx_string_tab[144]
-#define __pyx_n_u_shape __pyx_string_tab[145]
-#define __pyx_n_u_signatures __pyx_string_tab[146]
-#define __pyx_n_u_size __pyx_string_tab[147]
-#define __pyx_n_u_start __pyx_string_tab[148]
-#define __pyx_n_u_step __pyx_string_tab[149]
-#define __pyx_n_u_stop __pyx_string_tab[150]
-#define __pyx_n_u_struct __pyx_string_tab[151]
-#define __pyx_n_u_t __pyx_string_tab[152]
-#define __pyx_n_u_time_major __pyx_string_tab[153]
-#define __pyx_n_u_time_major_mask __pyx_string_tab[154]
-#define __pyx_n_u_transpose __pyx_string_tab[155]
-#define __pyx_n_u_unpack __pyx_string_tab[156]
-#define __pyx_n_u_update __pyx_string_tab[157]
-#define __pyx_n_u_values __pyx_string_tab[158]
-#define __pyx_n_u_x __pyx_string_tab[159]
-#define __pyx_n_b_O __pyx_string_tab[160]
-#define __pyx_kp_b_void_char_char_int_int_int___pyx __pyx_string_tab[161]
-#define __pyx_kp_b_iso88591_s_aq_q_Qa_6_2Rs_T_BfBc_Bb_AQ_F __pyx_string_tab[162]
-#define __pyx_kp_b_iso88591_s_e1F_q_e1A_s_aq_q_5_AQ_uCq_z_F __pyx_string_tab[163]
-#define __pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_AWF_Bc_CuAT __pyx_string_tab[164]
-#define __pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_E_ar_4t1_U_1 __pyx_string_tab[165]
+#define __pyx_n_u_UT_packed __pyx_string_tab[39]
+#define __pyx_n_u_U_packed __pyx_string_tab[40]
+#define __pyx_n_u_View_MemoryView __pyx_string_tab[41]
+#define __pyx_n_u_W __pyx_string_tab[42]
+#define __pyx_n_u_X __pyx_string_tab[43]
+#define __pyx_n_u_X_tm __pyx_string_tab[44]
+#define __pyx_n_u_Pyx_PyDict_NextRef __pyx_string_tab[45]
+#define __pyx_n_u_annotate __pyx_string_tab[46]
+#define __pyx_n_u_class __pyx_string_tab[47]
+#define __pyx_n_u_class_getitem __pyx_string_tab[48]
+#define __pyx_n_u_dict __pyx_string_tab[49]
+#define __pyx_n_u_func __pyx_string_tab[50]
+#define __pyx_n_u_getstate __pyx_string_tab[51]
+#define __pyx_n_u_import __pyx_string_tab[52]
+#define __pyx_n_u_main __pyx_string_tab[53]
+#define __pyx_n_u_module __pyx_string_tab[54]
+#define __pyx_n_u_name_2 __pyx_string_tab[55]
+#define __pyx_n_u_new __pyx_string_tab[56]
+#define __pyx_n_u_pyx_checksum __pyx_string_tab[57]
+#define __pyx_n_u_pyx_state __pyx_string_tab[58]
+#define __pyx_n_u_pyx_type __pyx_string_tab[59]
+#define __pyx_n_u_pyx_unpickle_Enum __pyx_string_tab[60]
+#define __pyx_n_u_pyx_vtable __pyx_string_tab[61]
+#define __pyx_n_u_qualname __pyx_string_tab[62]
+#define __pyx_n_u_reduce __pyx_string_tab[63]
+#define __pyx_n_u_reduce_cython __pyx_string_tab[64]
+#define __pyx_n_u_reduce_ex __pyx_string_tab[65]
+#define __pyx_n_u_set_name __pyx_string_tab[66]
+#define __pyx_n_u_setstate __pyx_string_tab[67]
+#define __pyx_n_u_setstate_cython __pyx_string_tab[68]
+#define __pyx_n_u_test __pyx_string_tab[69]
+#define __pyx_n_u_backward __pyx_string_tab[70]
+#define __pyx_n_u_backward_double_1_double_1_doub __pyx_string_tab[71]
+#define __pyx_n_u_backward_float_1_float_1_float __pyx_string_tab[72]
+#define __pyx_n_u_forward __pyx_string_tab[73]
+#define __pyx_n_u_forward_double_1_double_1_doubl __pyx_string_tab[74]
+#define __pyx_n_u_forward_float_1_float_1_float_1 __pyx_string_tab[75]
+#define __pyx_n_u_fused_sigindex __pyx_string_tab[76]
+#define __pyx_n_u_is_coroutine __pyx_string_tab[77]
+#define __pyx_n_u_layout __pyx_string_tab[78]
+#define __pyx_n_u_abc __pyx_string_tab[79]
+#define __pyx_n_u_ah __pyx_string_tab[80]
+#define __pyx_n_u_allocate_buffer __pyx_string_tab[81]
+#define __pyx_n_u_args __pyx_string_tab[82]
+#define __pyx_n_u_array __pyx_string_tab[83]
+#define __pyx_n_u_ascontiguousarray __pyx_string_tab[84]
+#define __pyx_n_u_asyncio_coroutines __pyx_string_tab[85]
+#define __pyx_n_u_b __pyx_string_tab[86]
+#define __pyx_n_u_b_hn __pyx_string_tab[87]
+#define __pyx_n_u_base __pyx_string_tab[88]
+#define __pyx_n_u_c __pyx_string_tab[89]
+#define __pyx_n_u_cache __pyx_string_tab[90]
+#define __pyx_n_u_cline_in_traceback __pyx_string_tab[91]
+#define __pyx_n_u_copy __pyx_string_tab[92]
+#define __pyx_n_u_count __pyx_string_tab[93]
+#define __pyx_n_u_dU __pyx_string_tab[94]
+#define __pyx_n_u_dW __pyx_string_tab[95]
+#define __pyx_n_u_dX_tm __pyx_string_tab[96]
+#define __pyx_n_u_dY __pyx_string_tab[97]
+#define __pyx_n_u_dah __pyx_string_tab[98]
+#define __pyx_n_u_dax __pyx_string_tab[99]
+#define __pyx_n_u_db __pyx_string_tab[100]
+#define __pyx_n_u_db_h __pyx_string_tab[101]
+#define __pyx_n_u_defaults __pyx_string_tab[102]
+#define __pyx_n_u_dh __pyx_string_tab[103]
+#define __pyx_n_u_dhT __pyx_string_tab[104]
+#define __pyx_n_u_double __pyx_string_tab[105]
+#define __pyx_n_u_dtype __pyx_string_tab[106]
+#define __pyx_n_u_dtype_is_object __pyx_string_tab[107]
+#define __pyx_n_u_empty __pyx_string_tab[108]
+#define __pyx_n_u_empty_like __pyx_string_tab[109]
+#define __pyx_n_u_encode __pyx_string_tab[110]
+#define __pyx_n_u_enumerate __pyx_string_tab[111]
+#define __pyx_n_u_error __pyx_string_tab[112]
+#define __pyx_n_u_flags __pyx_string_tab[113]
+#define __pyx_n_u_float __pyx_string_tab[114]
+#define __pyx_n_u_format __pyx_string_tab[115]
+#define __pyx_n_u_fortran __pyx_string_tab[116]
+#define __pyx_n_u_gates __pyx_string_tab[117]
+#define __pyx_n_u_get __pyx_string_tab[118]
+#define __pyx_n_u_gru_backward __pyx_string_tab[119]
+#define __pyx_n_u_gru_forward __pyx_string_tab[120]
+#define __pyx_n_u_h0 __pyx_string_tab[121]
+#define __pyx_n_u_has_mask __pyx_string_tab[122]
+#define __pyx_n_u_hns __pyx_string_tab[123]
+#define __pyx_n_u_hs __pyx_string_tab[124]
+#define __pyx_n_u_id __pyx_string_tab[125]
+#define __pyx_n_u_index __pyx_string_tab[126]
+#define __pyx_n_u_items __pyx_string_tab[127]
+#define __pyx_n_u_itemsize __pyx_string_tab[128]
+#define __pyx_n_u_j __pyx_string_tab[129]
+#define __pyx_n_u_kind __pyx_string_tab[130]
+#define __pyx_n_u_kwargs __pyx_string_tab[131]
+#define __pyx_n_u_lstmx__kernels_gru_cython __pyx_string_tab[132]
+#define __pyx_n_u_mask __pyx_string_tab[133]
+#define __pyx_n_u_memview __pyx_string_tab[134]
+#define __pyx_n_u_mode __pyx_string_tab[135]
+#define __pyx_n_u_n __pyx_string_tab[136]
+#define __pyx_n_u_name __pyx_string_tab[137]
+#define __pyx_n_u_ndim __pyx_string_tab[138]
+#define __pyx_n_u_np __pyx_string_tab[139]
+#define __pyx_n_u_numpy __pyx_string_tab[140]
+#define __pyx_n_u_obj __pyx_string_tab[141]
+#define __pyx_n_u_order __pyx_string_tab[142]
+#define __pyx_n_u_pack __pyx_string_tab[143]
+#define __pyx_n_u_packed_buffer __pyx_string_tab[144]
+#define __pyx_n_u_pop __pyx_string_tab[145]
+#define __pyx_n_u_register __pyx_string_tab[146]
+#define __pyx_n_u_setdefault __pyx_string_tab[147]
+#define __pyx_n_u_shape __pyx_string_tab[148]
+#define __pyx_n_u_signatures __pyx_string_tab[149]
+#define __pyx_n_u_size __pyx_string_tab[150]
+#define __pyx_n_u_start __pyx_string_tab[151]
+#define __pyx_n_u_step __pyx_string_tab[152]
+#define __pyx_n_u_stop __pyx_string_tab[153]
+#define __pyx_n_u_struct __pyx_string_tab[154]
+#define __pyx_n_u_t __pyx_string_tab[155]
+#define __pyx_n_u_time_major __pyx_string_tab[156]
+#define __pyx_n_u_time_major_mask __pyx_string_tab[157]
+#define __pyx_n_u_transpose __pyx_string_tab[158]
+#define __pyx_n_u_unpack __pyx_string_tab[159]
+#define __pyx_n_u_update __pyx_string_tab[160]
+#define __pyx_n_u_values __pyx_string_tab[161]
+#define __pyx_n_u_x __pyx_string_tab[162]
+#define __pyx_n_b_O __pyx_string_tab[163]
+#define __pyx_kp_b_void_char_char_int_int_int___pyx __pyx_string_tab[164]
+#define __pyx_kp_b_iso88591_s_aq_q_Qa_6_2Rs_T_BfBc_Bb_AQ_F __pyx_string_tab[165]
+#define __pyx_kp_b_iso88591_s_e1F_q_e1A_s_aq_q_5_AQ_uCq_z_F __pyx_string_tab[166]
+#define __pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_1AQas_c_s_Qi __pyx_string_tab[167]
+#define __pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_1AQas_c_3axq __pyx_string_tab[168]
 #define __pyx_int_0 __pyx_number_tab[0]
 #define __pyx_int_neg_1 __pyx_number_tab[1]
 #define __pyx_int_1 __pyx_number_tab[2]
@@ -4155,7 +4160,7 @@ static CYTHON_SMALL_CODE int __pyx_m_clear(PyObject *m) {
   for (int i=0; i<2; ++i) { Py_CLEAR(clear_module_state->__pyx_slice[i]); }
   for (int i=0; i<4; ++i) { Py_CLEAR(clear_module_state->__pyx_tuple[i]); }
   for (int i=0; i<8; ++i) { Py_CLEAR(clear_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<166; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<169; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<6; ++i) { Py_CLEAR(clear_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_clear_contents ### */
 /* CommonTypesMetaclass.module_state_clear */
@@ -4199,7 +4204,7 @@ static CYTHON_SMALL_CODE int __pyx_m_traverse(PyObject *m, visitproc visit, void
   for (int i=0; i<2; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_slice[i]); }
   for (int i=0; i<4; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_tuple[i]); }
   for (int i=0; i<8; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<166; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<169; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<6; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_traverse_contents ### */
 /* CommonTypesMetaclass.module_state_traverse */
@@ -19505,7 +19510,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(int
 
 }
 
-/* "_common.pxd":49
+/* "_common.pxd":61
  * 
  * 
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19519,7 +19524,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row
   int __pyx_t_2;
   int __pyx_t_3;
 
-  /* "_common.pxd":51
+  /* "_common.pxd":63
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:
  *     cdef int j
  *     for j in range(n):             # <<<<<<<<<<<<<<
@@ -19533,7 +19538,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":52
+    /* "_common.pxd":64
  *     cdef int j
  *     for j in range(n):
  *         dst[j] = src[j]             # <<<<<<<<<<<<<<
@@ -19544,7 +19549,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row
   }
 
 
-  /* "_common.pxd":49
+  /* "_common.pxd":61
  * 
  * 
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19562,7 +19567,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
   int __pyx_t_2;
   int __pyx_t_3;
 
-  /* "_common.pxd":51
+  /* "_common.pxd":63
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:
  *     cdef int j
  *     for j in range(n):             # <<<<<<<<<<<<<<
@@ -19576,7 +19581,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":52
+    /* "_common.pxd":64
  *     cdef int j
  *     for j in range(n):
  *         dst[j] = src[j]             # <<<<<<<<<<<<<<
@@ -19587,7 +19592,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
   }
 
 
-  /* "_common.pxd":49
+  /* "_common.pxd":61
  * 
  * 
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19599,7 +19604,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
 
 }
 
-/* "_common.pxd":55
+/* "_common.pxd":67
  * 
  * 
  * cdef inline void column_sums(const real* A, int rows, int cols, real* out) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19618,7 +19623,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   int __pyx_t_6;
   int __pyx_t_7;
 
-  /* "_common.pxd":58
+  /* "_common.pxd":70
  *     """out[j] = sum of A[:, j] over the rows of a row-major (rows, cols) matrix (the bias gradient)."""
  *     cdef int r, j
  *     for j in range(cols):             # <<<<<<<<<<<<<<
@@ -19632,7 +19637,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":59
+    /* "_common.pxd":71
  *     cdef int r, j
  *     for j in range(cols):
  *         out[j] = 0             # <<<<<<<<<<<<<<
@@ -19643,7 +19648,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":60
+  /* "_common.pxd":72
  *     for j in range(cols):
  *         out[j] = 0
  *     for r in range(rows):             # <<<<<<<<<<<<<<
@@ -19657,7 +19662,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_r = __pyx_t_3;
 
-    /* "_common.pxd":61
+    /* "_common.pxd":73
  *         out[j] = 0
  *     for r in range(rows):
  *         for j in range(cols):             # <<<<<<<<<<<<<<
@@ -19670,7 +19675,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
     for (__pyx_t_6 = 0; __pyx_t_6 < __pyx_t_5; __pyx_t_6+=1) {
       __pyx_v_j = __pyx_t_6;
 
-      /* "_common.pxd":62
+      /* "_common.pxd":74
  *     for r in range(rows):
  *         for j in range(cols):
  *             out[j] += A[r * cols + j]             # <<<<<<<<<<<<<<
@@ -19683,7 +19688,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":55
+  /* "_common.pxd":67
  * 
  * 
  * cdef inline void column_sums(const real* A, int rows, int cols, real* out) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19707,7 +19712,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   int __pyx_t_6;
   int __pyx_t_7;
 
-  /* "_common.pxd":58
+  /* "_common.pxd":70
  *     """out[j] = sum of A[:, j] over the rows of a row-major (rows, cols) matrix (the bias gradient)."""
  *     cdef int r, j
  *     for j in range(cols):             # <<<<<<<<<<<<<<
@@ -19721,7 +19726,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":59
+    /* "_common.pxd":71
  *     cdef int r, j
  *     for j in range(cols):
  *         out[j] = 0             # <<<<<<<<<<<<<<
@@ -19732,7 +19737,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":60
+  /* "_common.pxd":72
  *     for j in range(cols):
  *         out[j] = 0
  *     for r in range(rows):             # <<<<<<<<<<<<<<
@@ -19746,7 +19751,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_r = __pyx_t_3;
 
-    /* "_common.pxd":61
+    /* "_common.pxd":73
  *         out[j] = 0
  *     for r in range(rows):
  *         for j in range(cols):             # <<<<<<<<<<<<<<
@@ -19759,7 +19764,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
     for (__pyx_t_6 = 0; __pyx_t_6 < __pyx_t_5; __pyx_t_6+=1) {
       __pyx_v_j = __pyx_t_6;
 
-      /* "_common.pxd":62
+      /* "_common.pxd":74
  *     for r in range(rows):
  *         for j in range(cols):
  *             out[j] += A[r * cols + j]             # <<<<<<<<<<<<<<
@@ -19772,7 +19777,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":55
+  /* "_common.pxd":67
  * 
  * 
  * cdef inline void column_sums(const real* A, int rows, int cols, real* out) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19949,7 +19954,8 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
   PyObject *__pyx_t_8 = NULL;
   PyObject *__pyx_t_9 = NULL;
   PyObject *__pyx_t_10 = NULL;
-  int __pyx_t_11;
+  PyObject *__pyx_t_11 = NULL;
+  int __pyx_t_12;
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
@@ -20189,7 +20195,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
  *     gates = np.empty((T, B, 3 * H), X.dtype)
  *     hns = np.empty((T, B, H), X.dtype)             # <<<<<<<<<<<<<<
  *     hs[0] = h0
- *     _forward(X_tm, W, U, b, b_hn, hs, gates, hns, np.empty((B, 3 * H), X.dtype),
+ *     _forward(X_tm, W, U, packed_buffer(H, 3 * H, X.dtype), b, b_hn, hs, gates, hns, np.empty((B, 3 * H), X.dtype),
 */
   __pyx_t_5 = NULL;
   __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 23, __pyx_L1_error)
@@ -20239,7 +20245,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
  *     gates = np.empty((T, B, 3 * H), X.dtype)
  *     hns = np.empty((T, B, H), X.dtype)
  *     hs[0] = h0             # <<<<<<<<<<<<<<
- *     _forward(X_tm, W, U, b, b_hn, hs, gates, hns, np.empty((B, 3 * H), X.dtype),
+ *     _forward(X_tm, W, U, packed_buffer(H, 3 * H, X.dtype), b, b_hn, hs, gates, hns, np.empty((B, 3 * H), X.dtype),
  *              time_major_mask(mask, B, T), mask is not None)
 */
   if (unlikely((__Pyx_SetItemInt(__pyx_v_hs, 0, __pyx_v_h0, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference) < 0))) __PYX_ERR(0, 24, __pyx_L1_error)
@@ -20247,7 +20253,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
   /* "lstmx/_kernels/gru_cython.pyx":25
  *     hns = np.empty((T, B, H), X.dtype)
  *     hs[0] = h0
- *     _forward(X_tm, W, U, b, b_hn, hs, gates, hns, np.empty((B, 3 * H), X.dtype),             # <<<<<<<<<<<<<<
+ *     _forward(X_tm, W, U, packed_buffer(H, 3 * H, X.dtype), b, b_hn, hs, gates, hns, np.empty((B, 3 * H), X.dtype),             # <<<<<<<<<<<<<<
  *              time_major_mask(mask, B, T), mask is not None)
  *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, gates=gates, hns=hns, mask=mask)
 */
@@ -20255,79 +20261,108 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
   __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_forward); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 25, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __pyx_t_5 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 25, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 25, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_8);
-  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 25, __pyx_L1_error)
+  __pyx_t_9 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 25, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_9);
-  __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-  __pyx_t_8 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 25, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_8);
-  __pyx_t_10 = PyTuple_New(2); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 25, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 25, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
-  __Pyx_INCREF(__pyx_v_B);
-  __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_10, 0, __pyx_v_B) != (0)) __PYX_ERR(0, 25, __pyx_L1_error);
-  __Pyx_GIVEREF(__pyx_t_8);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_10, 1, __pyx_t_8) != (0)) __PYX_ERR(0, 25, __pyx_L1_error);
-  __pyx_t_8 = 0;
-  __pyx_t_8 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 25, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_8);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_9))) {
-    __pyx_t_5 = PyMethod_GET_SELF(__pyx_t_9);
+  if (unlikely(PyMethod_Check(__pyx_t_8))) {
+    __pyx_t_5 = PyMethod_GET_SELF(__pyx_t_8);
     assert(__pyx_t_5);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_9);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_8);
     __Pyx_INCREF(__pyx_t_5);
     __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_9, __pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_8, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
-    PyObject *__pyx_callargs[3] = {__pyx_t_5, __pyx_t_10, __pyx_t_8};
-    __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_9, __pyx_callargs+__pyx_t_7, (3-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    PyObject *__pyx_callargs[4] = {__pyx_t_5, __pyx_v_H, __pyx_t_9, __pyx_t_10};
+    __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_8, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
+    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
     __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
     __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
     if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 25, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
+  }
+  __pyx_t_10 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 25, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 25, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
+  __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+  __pyx_t_9 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 25, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
+  __pyx_t_11 = PyTuple_New(2); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 25, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_11);
+  __Pyx_INCREF(__pyx_v_B);
+  __Pyx_GIVEREF(__pyx_v_B);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 0, __pyx_v_B) != (0)) __PYX_ERR(0, 25, __pyx_L1_error);
+  __Pyx_GIVEREF(__pyx_t_9);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 1, __pyx_t_9) != (0)) __PYX_ERR(0, 25, __pyx_L1_error);
+  __pyx_t_9 = 0;
+  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 25, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
+  __pyx_t_7 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_5))) {
+    __pyx_t_10 = PyMethod_GET_SELF(__pyx_t_5);
+    assert(__pyx_t_10);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_5);
+    __Pyx_INCREF(__pyx_t_10);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_5, __pyx__function);
+    __pyx_t_7 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[3] = {__pyx_t_10, __pyx_t_11, __pyx_t_9};
+    __pyx_t_8 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_5, __pyx_callargs+__pyx_t_7, (3-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_10); __pyx_t_10 = 0;
+    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
+    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+    if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 25, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_8);
   }
 
   /* "lstmx/_kernels/gru_cython.pyx":26
  *     hs[0] = h0
- *     _forward(X_tm, W, U, b, b_hn, hs, gates, hns, np.empty((B, 3 * H), X.dtype),
+ *     _forward(X_tm, W, U, packed_buffer(H, 3 * H, X.dtype), b, b_hn, hs, gates, hns, np.empty((B, 3 * H), X.dtype),
  *              time_major_mask(mask, B, T), mask is not None)             # <<<<<<<<<<<<<<
  *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, gates=gates, hns=hns, mask=mask)
  *     return hs[1:].transpose(1, 0, 2), hs[T], cache
 */
-  __pyx_t_8 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_10, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 26, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_10);
+  __pyx_t_9 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 26, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_11);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_10))) {
-    __pyx_t_8 = PyMethod_GET_SELF(__pyx_t_10);
-    assert(__pyx_t_8);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_10);
-    __Pyx_INCREF(__pyx_t_8);
+  if (unlikely(PyMethod_Check(__pyx_t_11))) {
+    __pyx_t_9 = PyMethod_GET_SELF(__pyx_t_11);
+    assert(__pyx_t_9);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_11);
+    __Pyx_INCREF(__pyx_t_9);
     __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_10, __pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_11, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
-    PyObject *__pyx_callargs[4] = {__pyx_t_8, __pyx_v_mask, __pyx_v_B, __pyx_v_T};
-    __pyx_t_9 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_10, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_8); __pyx_t_8 = 0;
-    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-    if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 26, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_9);
+    PyObject *__pyx_callargs[4] = {__pyx_t_9, __pyx_v_mask, __pyx_v_B, __pyx_v_T};
+    __pyx_t_5 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_11, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_9); __pyx_t_9 = 0;
+    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
+    if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 26, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_5);
   }
-  __pyx_t_11 = (__pyx_v_mask != Py_None);
-  __pyx_t_10 = __Pyx_PyBool_FromLong(__pyx_t_11); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 26, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_10);
+  __pyx_t_12 = (__pyx_v_mask != Py_None);
+  __pyx_t_11 = __Pyx_PyBool_FromLong(__pyx_t_12); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 26, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_11);
 
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20342,12 +20377,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
   }
   #endif
   {
-    PyObject *__pyx_callargs[12] = {__pyx_t_3, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_b, __pyx_v_b_hn, __pyx_v_hs, __pyx_v_gates, __pyx_v_hns, __pyx_t_1, __pyx_t_9, __pyx_t_10};
-    __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_7, (12-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    PyObject *__pyx_callargs[13] = {__pyx_t_3, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_t_1, __pyx_v_b, __pyx_v_b_hn, __pyx_v_hs, __pyx_v_gates, __pyx_v_hns, __pyx_t_8, __pyx_t_5, __pyx_t_11};
+    __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_7, (13-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
+    __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
+    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
     if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 25, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
@@ -20355,7 +20391,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
   /* "lstmx/_kernels/gru_cython.pyx":27
- *     _forward(X_tm, W, U, b, b_hn, hs, gates, hns, np.empty((B, 3 * H), X.dtype),
+ *     _forward(X_tm, W, U, packed_buffer(H, 3 * H, X.dtype), b, b_hn, hs, gates, hns, np.empty((B, 3 * H), X.dtype),
  *              time_major_mask(mask, B, T), mask is not None)
  *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, gates=gates, hns=hns, mask=mask)             # <<<<<<<<<<<<<<
  *     return hs[1:].transpose(1, 0, 2), hs[T], cache
@@ -20391,26 +20427,26 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
   __pyx_t_2 = __Pyx_PyObject_GetItem(__pyx_v_hs, __pyx_v_T); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 28, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_10 = PyTuple_New(3); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 28, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_10);
+  __pyx_t_11 = PyTuple_New(3); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 28, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_11);
   __Pyx_GIVEREF(__pyx_t_4);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_10, 0, __pyx_t_4) != (0)) __PYX_ERR(0, 28, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 0, __pyx_t_4) != (0)) __PYX_ERR(0, 28, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_2);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_10, 1, __pyx_t_2) != (0)) __PYX_ERR(0, 28, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 1, __pyx_t_2) != (0)) __PYX_ERR(0, 28, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_cache);
   __Pyx_GIVEREF(__pyx_v_cache);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_10, 2, __pyx_v_cache) != (0)) __PYX_ERR(0, 28, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 2, __pyx_v_cache) != (0)) __PYX_ERR(0, 28, __pyx_L1_error);
   __pyx_t_4 = 0;
   __pyx_t_2 = 0;
   {
     PyObject *__pyx_temp;
     {
       __pyx_temp = __pyx_r;
-      __pyx_r = __pyx_t_10;
+      __pyx_r = __pyx_t_11;
     }
     __Pyx_XDECREF(__pyx_temp);
   }
-  __pyx_t_10 = 0;
+  __pyx_t_11 = 0;
   goto __pyx_L0;
 
   /* "lstmx/_kernels/gru_cython.pyx":16
@@ -20431,6 +20467,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
   __Pyx_XDECREF(__pyx_t_8);
   __Pyx_XDECREF(__pyx_t_9);
   __Pyx_XDECREF(__pyx_t_10);
+  __Pyx_XDECREF(__pyx_t_11);
   __Pyx_AddTraceback("lstmx._kernels.gru_cython.gru_forward", __pyx_clineno, __pyx_lineno, __pyx_filename);
   __pyx_r = NULL;
   __pyx_L0:;
@@ -20451,7 +20488,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
 /* "lstmx/_kernels/gru_cython.pyx":31
  * 
  * 
- * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] b, real[::1] b_hn,             # <<<<<<<<<<<<<<
+ * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] UT_packed, real[::1] b, real[::1] b_hn,             # <<<<<<<<<<<<<<
  *              real[:, :, ::1] hs, real[:, :, ::1] gates, real[:, :, ::1] hns, real[:, ::1] ah,
  *              const unsigned char[:, ::1] mask, bint has_mask):
 */
@@ -20667,7 +20704,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_2_forward(CYTHON_UNUSED 
     goto __pyx_L6;
   }
   /*else*/ {
-    __pyx_t_6 = __Pyx_RaiseFusedFunctionArgTypeError(__pyx_mstate_global->__pyx_n_u_X_tm, 0, 11, __pyx_v_arg_count); if (unlikely(__pyx_t_6 == ((int)-1))) __PYX_ERR(0, 31, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_RaiseFusedFunctionArgTypeError(__pyx_mstate_global->__pyx_n_u_X_tm, 0, 12, __pyx_v_arg_count); if (unlikely(__pyx_t_6 == ((int)-1))) __PYX_ERR(0, 31, __pyx_L1_error)
 
   }
   __pyx_L6:;
@@ -20712,6 +20749,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10gru_cython_9_forward(Py
   __Pyx_memviewslice __pyx_v_X_tm = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_W = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_U = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_UT_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_b = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_b_hn = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_hs = { 0, 0, { 0 }, { 0 }, { 0 } };
@@ -20722,7 +20760,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10gru_cython_9_forward(Py
   int __pyx_v_has_mask;
   CYTHON_UNUSED Py_ssize_t __pyx_nargs;
   CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
-  PyObject* values[11] = {0,0,0,0,0,0,0,0,0,0,0};
+  PyObject* values[12] = {0,0,0,0,0,0,0,0,0,0,0,0};
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
@@ -20736,11 +20774,15 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10gru_cython_9_forward(Py
   #endif
   __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
   {
-    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_b,&__pyx_mstate_global->__pyx_n_u_b_hn,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_hns,&__pyx_mstate_global->__pyx_n_u_ah,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,0};
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_UT_packed,&__pyx_mstate_global->__pyx_n_u_b,&__pyx_mstate_global->__pyx_n_u_b_hn,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_hns,&__pyx_mstate_global->__pyx_n_u_ah,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
     if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 31, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
+        case 12:
+        values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 31, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
         case 11:
         values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
         if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 31, __pyx_L3_error)
@@ -20790,10 +20832,10 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10gru_cython_9_forward(Py
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
       if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_forward", 0) < (0)) __PYX_ERR(0, 31, __pyx_L3_error)
-      for (Py_ssize_t i = __pyx_nargs; i < 11; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_forward", 1, 11, 11, i); __PYX_ERR(0, 31, __pyx_L3_error) }
+      for (Py_ssize_t i = __pyx_nargs; i < 12; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_forward", 1, 12, 12, i); __PYX_ERR(0, 31, __pyx_L3_error) }
       }
-    } else if (unlikely(__pyx_nargs != 11)) {
+    } else if (unlikely(__pyx_nargs != 12)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
@@ -20818,22 +20860,25 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10gru_cython_9_forward(Py
       if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 31, __pyx_L3_error)
       values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
       if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 31, __pyx_L3_error)
+      values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 31, __pyx_L3_error)
     }
     __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 31, __pyx_L3_error)
     __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 31, __pyx_L3_error)
     __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 31, __pyx_L3_error)
-    __pyx_v_b = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b.memview)) __PYX_ERR(0, 31, __pyx_L3_error)
-    __pyx_v_b_hn = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b_hn.memview)) __PYX_ERR(0, 31, __pyx_L3_error)
-    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 32, __pyx_L3_error)
-    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 32, __pyx_L3_error)
-    __pyx_v_hns = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hns.memview)) __PYX_ERR(0, 32, __pyx_L3_error)
-    __pyx_v_ah = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_ah.memview)) __PYX_ERR(0, 32, __pyx_L3_error)
-    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[9], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 33, __pyx_L3_error)
-    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[10]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 33, __pyx_L3_error)
+    __pyx_v_UT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_UT_packed.memview)) __PYX_ERR(0, 31, __pyx_L3_error)
+    __pyx_v_b = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b.memview)) __PYX_ERR(0, 31, __pyx_L3_error)
+    __pyx_v_b_hn = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b_hn.memview)) __PYX_ERR(0, 31, __pyx_L3_error)
+    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 32, __pyx_L3_error)
+    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 32, __pyx_L3_error)
+    __pyx_v_hns = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hns.memview)) __PYX_ERR(0, 32, __pyx_L3_error)
+    __pyx_v_ah = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[9], PyBUF_WRITABLE); if (unlikely(!__pyx_v_ah.memview)) __PYX_ERR(0, 32, __pyx_L3_error)
+    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[10], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 33, __pyx_L3_error)
+    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[11]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 33, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_forward", 1, 11, 11, __pyx_nargs); __PYX_ERR(0, 31, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_forward", 1, 12, 12, __pyx_nargs); __PYX_ERR(0, 31, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -20843,6 +20888,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10gru_cython_9_forward(Py
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_tm, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_UT_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_b, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_b_hn, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
@@ -20854,7 +20900,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10gru_cython_9_forward(Py
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(__pyx_self, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_b, __pyx_v_b_hn, __pyx_v_hs, __pyx_v_gates, __pyx_v_hns, __pyx_v_ah, __pyx_v_mask, __pyx_v_has_mask);
+  __pyx_r = __pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(__pyx_self, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_UT_packed, __pyx_v_b, __pyx_v_b_hn, __pyx_v_hs, __pyx_v_gates, __pyx_v_hns, __pyx_v_ah, __pyx_v_mask, __pyx_v_has_mask);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -20863,6 +20909,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10gru_cython_9_forward(Py
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_tm, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_UT_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_b, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_b_hn, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
@@ -20875,7 +20922,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10gru_cython_9_forward(Py
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_b_hn, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_hns, __Pyx_memviewslice __pyx_v_ah, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask) {
+static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_UT_packed, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_b_hn, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_hns, __Pyx_memviewslice __pyx_v_ah, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask) {
   int __pyx_v_T;
   int __pyx_v_B;
   int __pyx_v_I;
@@ -20928,7 +20975,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(CYTHON_UNUSED 
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 3 * H, t, n             # <<<<<<<<<<<<<<
  *     with nogil:
- *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 3H)
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 3H), packed once for the loop
 */
   __pyx_v_G = (3 * __pyx_v_H);
 
@@ -20936,8 +20983,8 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(CYTHON_UNUSED 
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 3 * H, t, n
  *     with nogil:             # <<<<<<<<<<<<<<
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 3H), packed once for the loop
  *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 3H)
- *         gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
 */
   {
       PyThreadState * _save;
@@ -20945,29 +20992,41 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(CYTHON_UNUSED 
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "lstmx/_kernels/gru_cython.pyx":38
+        /* "lstmx/_kernels/gru_cython.pyx":37
+ *     cdef int G = 3 * H, t, n
  *     with nogil:
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 3H), packed once for the loop             # <<<<<<<<<<<<<<
+ *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 3H)
+ *         gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
+*/
+        __pyx_t_1 = 0;
+        __pyx_t_2 = 0;
+        __pyx_t_3 = 0;
+        lstmx::pack_panels((&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_1 * __pyx_v_U.strides[0]) )) + __pyx_t_2)) )))), __pyx_v_H, 1, __pyx_v_H, __pyx_v_G, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_UT_packed.data) + __pyx_t_3)) )))));
+
+        /* "lstmx/_kernels/gru_cython.pyx":39
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 3H), packed once for the loop
  *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 3H)
  *         gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)             # <<<<<<<<<<<<<<
  *         for t in range(T):
  *             # ah = h_(t-1) @ U.T: (B, H) x (H, 3H)
 */
-        __pyx_t_1 = 0;
-        __pyx_t_2 = 0;
         __pyx_t_3 = 0;
+        __pyx_t_2 = 0;
+        __pyx_t_1 = 0;
         __pyx_t_4 = 0;
         __pyx_t_5 = 0;
         __pyx_t_6 = 0;
         __pyx_t_7 = 0;
         __pyx_t_8 = 0;
-        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 1, (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_1 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_2 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_3)) )))), __pyx_v_I, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_4 * __pyx_v_W.strides[0]) )) + __pyx_t_5)) )))), __pyx_v_I, 0.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_6 * __pyx_v_gates.strides[0]) ) + __pyx_t_7 * __pyx_v_gates.strides[1]) )) + __pyx_t_8)) )))), __pyx_v_G);
+        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 1, (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_3 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_2 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_I, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_4 * __pyx_v_W.strides[0]) )) + __pyx_t_5)) )))), __pyx_v_I, 0.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_6 * __pyx_v_gates.strides[0]) ) + __pyx_t_7 * __pyx_v_gates.strides[1]) )) + __pyx_t_8)) )))), __pyx_v_G);
 
-        /* "lstmx/_kernels/gru_cython.pyx":39
+        /* "lstmx/_kernels/gru_cython.pyx":40
  *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 3H)
  *         gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
  *         for t in range(T):             # <<<<<<<<<<<<<<
  *             # ah = h_(t-1) @ U.T: (B, H) x (H, 3H)
- *             gemm(False, True, B, G, H, 1.0, &hs[t, 0, 0], H, &U[0, 0], H, 0.0, &ah[0, 0], G)
+ *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &ah[0, 0], G, False)
 */
 
         __pyx_t_9 = __pyx_v_T;
@@ -20976,10 +21035,10 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(CYTHON_UNUSED 
         for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
           __pyx_v_t = __pyx_t_11;
 
-          /* "lstmx/_kernels/gru_cython.pyx":41
+          /* "lstmx/_kernels/gru_cython.pyx":42
  *         for t in range(T):
  *             # ah = h_(t-1) @ U.T: (B, H) x (H, 3H)
- *             gemm(False, True, B, G, H, 1.0, &hs[t, 0, 0], H, &U[0, 0], H, 0.0, &ah[0, 0], G)             # <<<<<<<<<<<<<<
+ *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &ah[0, 0], G, False)             # <<<<<<<<<<<<<<
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:
 */
@@ -20988,13 +21047,12 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(CYTHON_UNUSED 
           __pyx_t_6 = 0;
           __pyx_t_5 = 0;
           __pyx_t_4 = 0;
-          __pyx_t_3 = 0;
-          __pyx_t_2 = 0;
-          __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 1, __pyx_v_B, __pyx_v_G, __pyx_v_H, 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_8 * __pyx_v_hs.strides[0]) ) + __pyx_t_7 * __pyx_v_hs.strides[1]) )) + __pyx_t_6)) )))), __pyx_v_H, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_5 * __pyx_v_U.strides[0]) )) + __pyx_t_4)) )))), __pyx_v_H, 0.0, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_ah.data + __pyx_t_3 * __pyx_v_ah.strides[0]) )) + __pyx_t_2)) )))), __pyx_v_G);
+          __pyx_t_1 = 0;
+          lstmx::step_gemm((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_8 * __pyx_v_hs.strides[0]) ) + __pyx_t_7 * __pyx_v_hs.strides[1]) )) + __pyx_t_6)) )))), __pyx_v_H, __pyx_v_B, __pyx_v_H, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_UT_packed.data) + __pyx_t_5)) )))), __pyx_v_G, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_ah.data + __pyx_t_4 * __pyx_v_ah.strides[0]) )) + __pyx_t_1)) )))), __pyx_v_G, 0);
 
-          /* "lstmx/_kernels/gru_cython.pyx":42
+          /* "lstmx/_kernels/gru_cython.pyx":43
  *             # ah = h_(t-1) @ U.T: (B, H) x (H, 3H)
- *             gemm(False, True, B, G, H, 1.0, &hs[t, 0, 0], H, &U[0, 0], H, 0.0, &ah[0, 0], G)
+ *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &ah[0, 0], G, False)
  *             for n in range(B):             # <<<<<<<<<<<<<<
  *                 if has_mask and not mask[t, n]:
  *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
@@ -21006,8 +21064,8 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(CYTHON_UNUSED 
           for (__pyx_t_14 = 0; __pyx_t_14 < __pyx_t_13; __pyx_t_14+=1) {
             __pyx_v_n = __pyx_t_14;
 
-            /* "lstmx/_kernels/gru_cython.pyx":43
- *             gemm(False, True, B, G, H, 1.0, &hs[t, 0, 0], H, &U[0, 0], H, 0.0, &ah[0, 0], G)
+            /* "lstmx/_kernels/gru_cython.pyx":44
+ *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &ah[0, 0], G, False)
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
  *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
@@ -21019,9 +21077,9 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(CYTHON_UNUSED 
               __pyx_t_15 = __pyx_v_has_mask;
               goto __pyx_L11_bool_binop_done;
             }
-            __pyx_t_2 = __pyx_v_t;
-            __pyx_t_3 = __pyx_v_n;
-            __pyx_t_16 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_2 * __pyx_v_mask.strides[0]) )) + __pyx_t_3)) ))) != 0));
+            __pyx_t_1 = __pyx_v_t;
+            __pyx_t_4 = __pyx_v_n;
+            __pyx_t_16 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_1 * __pyx_v_mask.strides[0]) )) + __pyx_t_4)) ))) != 0));
 
 
             __pyx_t_15 = __pyx_t_16;
@@ -21030,23 +21088,23 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(CYTHON_UNUSED 
             if (__pyx_t_15) {
 
 
-              /* "lstmx/_kernels/gru_cython.pyx":44
+              /* "lstmx/_kernels/gru_cython.pyx":45
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:
  *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)             # <<<<<<<<<<<<<<
  *                 else:
  *                     gru_row_forward(&gates[t, n, 0], &b[0], &ah[n, 0], &b_hn[0], &hs[t, n, 0],
 */
-              __pyx_t_3 = (__pyx_v_t + 1);
-              __pyx_t_2 = __pyx_v_n;
-              __pyx_t_4 = 0;
-              __pyx_t_5 = __pyx_v_t;
-              __pyx_t_6 = __pyx_v_n;
-              __pyx_t_7 = 0;
-              __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_3 * __pyx_v_hs.strides[0]) ) + __pyx_t_2 * __pyx_v_hs.strides[1]) )) + __pyx_t_4)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_5 * __pyx_v_hs.strides[0]) ) + __pyx_t_6 * __pyx_v_hs.strides[1]) )) + __pyx_t_7)) )))), __pyx_v_H);
+              __pyx_t_4 = (__pyx_v_t + 1);
+              __pyx_t_1 = __pyx_v_n;
+              __pyx_t_5 = 0;
+              __pyx_t_6 = __pyx_v_t;
+              __pyx_t_7 = __pyx_v_n;
+              __pyx_t_8 = 0;
+              __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_4 * __pyx_v_hs.strides[0]) ) + __pyx_t_1 * __pyx_v_hs.strides[1]) )) + __pyx_t_5)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_6 * __pyx_v_hs.strides[0]) ) + __pyx_t_7 * __pyx_v_hs.strides[1]) )) + __pyx_t_8)) )))), __pyx_v_H);
 
-              /* "lstmx/_kernels/gru_cython.pyx":43
- *             gemm(False, True, B, G, H, 1.0, &hs[t, 0, 0], H, &U[0, 0], H, 0.0, &ah[0, 0], G)
+              /* "lstmx/_kernels/gru_cython.pyx":44
+ *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &ah[0, 0], G, False)
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
  *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
@@ -21055,7 +21113,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(CYTHON_UNUSED 
               goto __pyx_L10;
             }
 
-            /* "lstmx/_kernels/gru_cython.pyx":46
+            /* "lstmx/_kernels/gru_cython.pyx":47
  *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
  *                 else:
  *                     gru_row_forward(&gates[t, n, 0], &b[0], &ah[n, 0], &b_hn[0], &hs[t, n, 0],             # <<<<<<<<<<<<<<
@@ -21063,18 +21121,18 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(CYTHON_UNUSED 
  * 
 */
             /*else*/ {
-              __pyx_t_7 = __pyx_v_t;
-              __pyx_t_6 = __pyx_v_n;
+              __pyx_t_8 = __pyx_v_t;
+              __pyx_t_7 = __pyx_v_n;
+              __pyx_t_6 = 0;
               __pyx_t_5 = 0;
+              __pyx_t_1 = __pyx_v_n;
               __pyx_t_4 = 0;
-              __pyx_t_2 = __pyx_v_n;
-              __pyx_t_3 = 0;
-              __pyx_t_8 = 0;
-              __pyx_t_1 = __pyx_v_t;
+              __pyx_t_2 = 0;
+              __pyx_t_3 = __pyx_v_t;
               __pyx_t_17 = __pyx_v_n;
               __pyx_t_18 = 0;
 
-              /* "lstmx/_kernels/gru_cython.pyx":47
+              /* "lstmx/_kernels/gru_cython.pyx":48
  *                 else:
  *                     gru_row_forward(&gates[t, n, 0], &b[0], &ah[n, 0], &b_hn[0], &hs[t, n, 0],
  *                                     &hns[t, n, 0], &hs[t + 1, n, 0], H)             # <<<<<<<<<<<<<<
@@ -21088,14 +21146,14 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(CYTHON_UNUSED 
               __pyx_t_23 = __pyx_v_n;
               __pyx_t_24 = 0;
 
-              /* "lstmx/_kernels/gru_cython.pyx":46
+              /* "lstmx/_kernels/gru_cython.pyx":47
  *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
  *                 else:
  *                     gru_row_forward(&gates[t, n, 0], &b[0], &ah[n, 0], &b_hn[0], &hs[t, n, 0],             # <<<<<<<<<<<<<<
  *                                     &hns[t, n, 0], &hs[t + 1, n, 0], H)
  * 
 */
-              lstmx::gru_row_forward((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_7 * __pyx_v_gates.strides[0]) ) + __pyx_t_6 * __pyx_v_gates.strides[1]) )) + __pyx_t_5)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_b.data) + __pyx_t_4)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_ah.data + __pyx_t_2 * __pyx_v_ah.strides[0]) )) + __pyx_t_3)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_b_hn.data) + __pyx_t_8)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_1 * __pyx_v_hs.strides[0]) ) + __pyx_t_17 * __pyx_v_hs.strides[1]) )) + __pyx_t_18)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hns.data + __pyx_t_19 * __pyx_v_hns.strides[0]) ) + __pyx_t_20 * __pyx_v_hns.strides[1]) )) + __pyx_t_21)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_22 * __pyx_v_hs.strides[0]) ) + __pyx_t_23 * __pyx_v_hs.strides[1]) )) + __pyx_t_24)) )))), __pyx_v_H);
+              lstmx::gru_row_forward((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_8 * __pyx_v_gates.strides[0]) ) + __pyx_t_7 * __pyx_v_gates.strides[1]) )) + __pyx_t_6)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_b.data) + __pyx_t_5)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_ah.data + __pyx_t_1 * __pyx_v_ah.strides[0]) )) + __pyx_t_4)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_b_hn.data) + __pyx_t_2)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_3 * __pyx_v_hs.strides[0]) ) + __pyx_t_17 * __pyx_v_hs.strides[1]) )) + __pyx_t_18)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hns.data + __pyx_t_19 * __pyx_v_hns.strides[0]) ) + __pyx_t_20 * __pyx_v_hns.strides[1]) )) + __pyx_t_21)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_22 * __pyx_v_hs.strides[0]) ) + __pyx_t_23 * __pyx_v_hs.strides[1]) )) + __pyx_t_24)) )))), __pyx_v_H);
             }
             __pyx_L10:;
           }
@@ -21108,8 +21166,8 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(CYTHON_UNUSED 
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 3 * H, t, n
  *     with nogil:             # <<<<<<<<<<<<<<
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 3H), packed once for the loop
  *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 3H)
- *         gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
 */
       /*finally:*/ {
         /*normal exit:*/{
@@ -21124,7 +21182,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(CYTHON_UNUSED 
   /* "lstmx/_kernels/gru_cython.pyx":31
  * 
  * 
- * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] b, real[::1] b_hn,             # <<<<<<<<<<<<<<
+ * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] UT_packed, real[::1] b, real[::1] b_hn,             # <<<<<<<<<<<<<<
  *              real[:, :, ::1] hs, real[:, :, ::1] gates, real[:, :, ::1] hns, real[:, ::1] ah,
  *              const unsigned char[:, ::1] mask, bint has_mask):
 */
@@ -21150,6 +21208,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10gru_cython_11_forward(P
   __Pyx_memviewslice __pyx_v_X_tm = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_W = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_U = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_UT_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_b = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_b_hn = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_hs = { 0, 0, { 0 }, { 0 }, { 0 } };
@@ -21160,7 +21219,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10gru_cython_11_forward(P
   int __pyx_v_has_mask;
   CYTHON_UNUSED Py_ssize_t __pyx_nargs;
   CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
-  PyObject* values[11] = {0,0,0,0,0,0,0,0,0,0,0};
+  PyObject* values[12] = {0,0,0,0,0,0,0,0,0,0,0,0};
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
@@ -21174,11 +21233,15 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10gru_cython_11_forward(P
   #endif
   __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
   {
-    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_b,&__pyx_mstate_global->__pyx_n_u_b_hn,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_hns,&__pyx_mstate_global->__pyx_n_u_ah,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,0};
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_UT_packed,&__pyx_mstate_global->__pyx_n_u_b,&__pyx_mstate_global->__pyx_n_u_b_hn,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_hns,&__pyx_mstate_global->__pyx_n_u_ah,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
     if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 31, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
+        case 12:
+        values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 31, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
         case 11:
         values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
         if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 31, __pyx_L3_error)
@@ -21228,10 +21291,10 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10gru_cython_11_forward(P
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
       if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_forward", 0) < (0)) __PYX_ERR(0, 31, __pyx_L3_error)
-      for (Py_ssize_t i = __pyx_nargs; i < 11; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_forward", 1, 11, 11, i); __PYX_ERR(0, 31, __pyx_L3_error) }
+      for (Py_ssize_t i = __pyx_nargs; i < 12; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_forward", 1, 12, 12, i); __PYX_ERR(0, 31, __pyx_L3_error) }
       }
-    } else if (unlikely(__pyx_nargs != 11)) {
+    } else if (unlikely(__pyx_nargs != 12)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
@@ -21256,22 +21319,25 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10gru_cython_11_forward(P
       if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 31, __pyx_L3_error)
       values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
       if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 31, __pyx_L3_error)
+      values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 31, __pyx_L3_error)
     }
     __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 31, __pyx_L3_error)
     __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 31, __pyx_L3_error)
     __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 31, __pyx_L3_error)
-    __pyx_v_b = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b.memview)) __PYX_ERR(0, 31, __pyx_L3_error)
-    __pyx_v_b_hn = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b_hn.memview)) __PYX_ERR(0, 31, __pyx_L3_error)
-    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 32, __pyx_L3_error)
-    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 32, __pyx_L3_error)
-    __pyx_v_hns = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hns.memview)) __PYX_ERR(0, 32, __pyx_L3_error)
-    __pyx_v_ah = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_ah.memview)) __PYX_ERR(0, 32, __pyx_L3_error)
-    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[9], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 33, __pyx_L3_error)
-    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[10]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 33, __pyx_L3_error)
+    __pyx_v_UT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_UT_packed.memview)) __PYX_ERR(0, 31, __pyx_L3_error)
+    __pyx_v_b = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b.memview)) __PYX_ERR(0, 31, __pyx_L3_error)
+    __pyx_v_b_hn = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b_hn.memview)) __PYX_ERR(0, 31, __pyx_L3_error)
+    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 32, __pyx_L3_error)
+    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 32, __pyx_L3_error)
+    __pyx_v_hns = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hns.memview)) __PYX_ERR(0, 32, __pyx_L3_error)
+    __pyx_v_ah = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[9], PyBUF_WRITABLE); if (unlikely(!__pyx_v_ah.memview)) __PYX_ERR(0, 32, __pyx_L3_error)
+    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[10], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 33, __pyx_L3_error)
+    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[11]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 33, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_forward", 1, 11, 11, __pyx_nargs); __PYX_ERR(0, 31, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_forward", 1, 12, 12, __pyx_nargs); __PYX_ERR(0, 31, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -21281,6 +21347,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10gru_cython_11_forward(P
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_tm, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_UT_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_b, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_b_hn, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
@@ -21292,7 +21359,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10gru_cython_11_forward(P
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(__pyx_self, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_b, __pyx_v_b_hn, __pyx_v_hs, __pyx_v_gates, __pyx_v_hns, __pyx_v_ah, __pyx_v_mask, __pyx_v_has_mask);
+  __pyx_r = __pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(__pyx_self, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_UT_packed, __pyx_v_b, __pyx_v_b_hn, __pyx_v_hs, __pyx_v_gates, __pyx_v_hns, __pyx_v_ah, __pyx_v_mask, __pyx_v_has_mask);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -21301,6 +21368,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10gru_cython_11_forward(P
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_tm, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_UT_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_b, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_b_hn, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
@@ -21313,7 +21381,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10gru_cython_11_forward(P
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_b_hn, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_hns, __Pyx_memviewslice __pyx_v_ah, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask) {
+static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_UT_packed, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_b_hn, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_hns, __Pyx_memviewslice __pyx_v_ah, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask) {
   int __pyx_v_T;
   int __pyx_v_B;
   int __pyx_v_I;
@@ -21366,7 +21434,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(CYTHON_UNUSED
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 3 * H, t, n             # <<<<<<<<<<<<<<
  *     with nogil:
- *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 3H)
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 3H), packed once for the loop
 */
   __pyx_v_G = (3 * __pyx_v_H);
 
@@ -21374,8 +21442,8 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(CYTHON_UNUSED
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 3 * H, t, n
  *     with nogil:             # <<<<<<<<<<<<<<
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 3H), packed once for the loop
  *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 3H)
- *         gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
 */
   {
       PyThreadState * _save;
@@ -21383,29 +21451,41 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(CYTHON_UNUSED
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "lstmx/_kernels/gru_cython.pyx":38
+        /* "lstmx/_kernels/gru_cython.pyx":37
+ *     cdef int G = 3 * H, t, n
  *     with nogil:
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 3H), packed once for the loop             # <<<<<<<<<<<<<<
+ *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 3H)
+ *         gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
+*/
+        __pyx_t_1 = 0;
+        __pyx_t_2 = 0;
+        __pyx_t_3 = 0;
+        lstmx::pack_panels((&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_1 * __pyx_v_U.strides[0]) )) + __pyx_t_2)) )))), __pyx_v_H, 1, __pyx_v_H, __pyx_v_G, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_UT_packed.data) + __pyx_t_3)) )))));
+
+        /* "lstmx/_kernels/gru_cython.pyx":39
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 3H), packed once for the loop
  *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 3H)
  *         gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)             # <<<<<<<<<<<<<<
  *         for t in range(T):
  *             # ah = h_(t-1) @ U.T: (B, H) x (H, 3H)
 */
-        __pyx_t_1 = 0;
-        __pyx_t_2 = 0;
         __pyx_t_3 = 0;
+        __pyx_t_2 = 0;
+        __pyx_t_1 = 0;
         __pyx_t_4 = 0;
         __pyx_t_5 = 0;
         __pyx_t_6 = 0;
         __pyx_t_7 = 0;
         __pyx_t_8 = 0;
-        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 1, (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_1 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_2 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_3)) )))), __pyx_v_I, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_4 * __pyx_v_W.strides[0]) )) + __pyx_t_5)) )))), __pyx_v_I, 0.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_6 * __pyx_v_gates.strides[0]) ) + __pyx_t_7 * __pyx_v_gates.strides[1]) )) + __pyx_t_8)) )))), __pyx_v_G);
+        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 1, (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_3 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_2 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_I, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_4 * __pyx_v_W.strides[0]) )) + __pyx_t_5)) )))), __pyx_v_I, 0.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_6 * __pyx_v_gates.strides[0]) ) + __pyx_t_7 * __pyx_v_gates.strides[1]) )) + __pyx_t_8)) )))), __pyx_v_G);
 
-        /* "lstmx/_kernels/gru_cython.pyx":39
+        /* "lstmx/_kernels/gru_cython.pyx":40
  *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 3H)
  *         gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
  *         for t in range(T):             # <<<<<<<<<<<<<<
  *             # ah = h_(t-1) @ U.T: (B, H) x (H, 3H)
- *             gemm(False, True, B, G, H, 1.0, &hs[t, 0, 0], H, &U[0, 0], H, 0.0, &ah[0, 0], G)
+ *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &ah[0, 0], G, False)
 */
 
         __pyx_t_9 = __pyx_v_T;
@@ -21414,10 +21494,10 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(CYTHON_UNUSED
         for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
           __pyx_v_t = __pyx_t_11;
 
-          /* "lstmx/_kernels/gru_cython.pyx":41
+          /* "lstmx/_kernels/gru_cython.pyx":42
  *         for t in range(T):
  *             # ah = h_(t-1) @ U.T: (B, H) x (H, 3H)
- *             gemm(False, True, B, G, H, 1.0, &hs[t, 0, 0], H, &U[0, 0], H, 0.0, &ah[0, 0], G)             # <<<<<<<<<<<<<<
+ *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &ah[0, 0], G, False)             # <<<<<<<<<<<<<<
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:
 */
@@ -21426,13 +21506,12 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(CYTHON_UNUSED
           __pyx_t_6 = 0;
           __pyx_t_5 = 0;
           __pyx_t_4 = 0;
-          __pyx_t_3 = 0;
-          __pyx_t_2 = 0;
-          __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 1, __pyx_v_B, __pyx_v_G, __pyx_v_H, 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_8 * __pyx_v_hs.strides[0]) ) + __pyx_t_7 * __pyx_v_hs.strides[1]) )) + __pyx_t_6)) )))), __pyx_v_H, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_5 * __pyx_v_U.strides[0]) )) + __pyx_t_4)) )))), __pyx_v_H, 0.0, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_ah.data + __pyx_t_3 * __pyx_v_ah.strides[0]) )) + __pyx_t_2)) )))), __pyx_v_G);
+          __pyx_t_1 = 0;
+          lstmx::step_gemm((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_8 * __pyx_v_hs.strides[0]) ) + __pyx_t_7 * __pyx_v_hs.strides[1]) )) + __pyx_t_6)) )))), __pyx_v_H, __pyx_v_B, __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_UT_packed.data) + __pyx_t_5)) )))), __pyx_v_G, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_ah.data + __pyx_t_4 * __pyx_v_ah.strides[0]) )) + __pyx_t_1)) )))), __pyx_v_G, 0);
 
-          /* "lstmx/_kernels/gru_cython.pyx":42
+          /* "lstmx/_kernels/gru_cython.pyx":43
  *             # ah = h_(t-1) @ U.T: (B, H) x (H, 3H)
- *             gemm(False, True, B, G, H, 1.0, &hs[t, 0, 0], H, &U[0, 0], H, 0.0, &ah[0, 0], G)
+ *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &ah[0, 0], G, False)
  *             for n in range(B):             # <<<<<<<<<<<<<<
  *                 if has_mask and not mask[t, n]:
  *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
@@ -21444,8 +21523,8 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(CYTHON_UNUSED
           for (__pyx_t_14 = 0; __pyx_t_14 < __pyx_t_13; __pyx_t_14+=1) {
             __pyx_v_n = __pyx_t_14;
 
-            /* "lstmx/_kernels/gru_cython.pyx":43
- *             gemm(False, True, B, G, H, 1.0, &hs[t, 0, 0], H, &U[0, 0], H, 0.0, &ah[0, 0], G)
+            /* "lstmx/_kernels/gru_cython.pyx":44
+ *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &ah[0, 0], G, False)
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
  *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
@@ -21457,9 +21536,9 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(CYTHON_UNUSED
               __pyx_t_15 = __pyx_v_has_mask;
               goto __pyx_L11_bool_binop_done;
             }
-            __pyx_t_2 = __pyx_v_t;
-            __pyx_t_3 = __pyx_v_n;
-            __pyx_t_16 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_2 * __pyx_v_mask.strides[0]) )) + __pyx_t_3)) ))) != 0));
+            __pyx_t_1 = __pyx_v_t;
+            __pyx_t_4 = __pyx_v_n;
+            __pyx_t_16 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_1 * __pyx_v_mask.strides[0]) )) + __pyx_t_4)) ))) != 0));
 
 
             __pyx_t_15 = __pyx_t_16;
@@ -21468,23 +21547,23 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(CYTHON_UNUSED
             if (__pyx_t_15) {
 
 
-              /* "lstmx/_kernels/gru_cython.pyx":44
+              /* "lstmx/_kernels/gru_cython.pyx":45
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:
  *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)             # <<<<<<<<<<<<<<
  *                 else:
  *                     gru_row_forward(&gates[t, n, 0], &b[0], &ah[n, 0], &b_hn[0], &hs[t, n, 0],
 */
-              __pyx_t_3 = (__pyx_v_t + 1);
-              __pyx_t_2 = __pyx_v_n;
-              __pyx_t_4 = 0;
-              __pyx_t_5 = __pyx_v_t;
-              __pyx_t_6 = __pyx_v_n;
-              __pyx_t_7 = 0;
-              __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_3 * __pyx_v_hs.strides[0]) ) + __pyx_t_2 * __pyx_v_hs.strides[1]) )) + __pyx_t_4)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_5 * __pyx_v_hs.strides[0]) ) + __pyx_t_6 * __pyx_v_hs.strides[1]) )) + __pyx_t_7)) )))), __pyx_v_H);
+              __pyx_t_4 = (__pyx_v_t + 1);
+              __pyx_t_1 = __pyx_v_n;
+              __pyx_t_5 = 0;
+              __pyx_t_6 = __pyx_v_t;
+              __pyx_t_7 = __pyx_v_n;
+              __pyx_t_8 = 0;
+              __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_4 * __pyx_v_hs.strides[0]) ) + __pyx_t_1 * __pyx_v_hs.strides[1]) )) + __pyx_t_5)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_6 * __pyx_v_hs.strides[0]) ) + __pyx_t_7 * __pyx_v_hs.strides[1]) )) + __pyx_t_8)) )))), __pyx_v_H);
 
-              /* "lstmx/_kernels/gru_cython.pyx":43
- *             gemm(False, True, B, G, H, 1.0, &hs[t, 0, 0], H, &U[0, 0], H, 0.0, &ah[0, 0], G)
+              /* "lstmx/_kernels/gru_cython.pyx":44
+ *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &ah[0, 0], G, False)
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
  *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
@@ -21493,7 +21572,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(CYTHON_UNUSED
               goto __pyx_L10;
             }
 
-            /* "lstmx/_kernels/gru_cython.pyx":46
+            /* "lstmx/_kernels/gru_cython.pyx":47
  *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
  *                 else:
  *                     gru_row_forward(&gates[t, n, 0], &b[0], &ah[n, 0], &b_hn[0], &hs[t, n, 0],             # <<<<<<<<<<<<<<
@@ -21501,18 +21580,18 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(CYTHON_UNUSED
  * 
 */
             /*else*/ {
-              __pyx_t_7 = __pyx_v_t;
-              __pyx_t_6 = __pyx_v_n;
+              __pyx_t_8 = __pyx_v_t;
+              __pyx_t_7 = __pyx_v_n;
+              __pyx_t_6 = 0;
               __pyx_t_5 = 0;
+              __pyx_t_1 = __pyx_v_n;
               __pyx_t_4 = 0;
-              __pyx_t_2 = __pyx_v_n;
-              __pyx_t_3 = 0;
-              __pyx_t_8 = 0;
-              __pyx_t_1 = __pyx_v_t;
+              __pyx_t_2 = 0;
+              __pyx_t_3 = __pyx_v_t;
               __pyx_t_17 = __pyx_v_n;
               __pyx_t_18 = 0;
 
-              /* "lstmx/_kernels/gru_cython.pyx":47
+              /* "lstmx/_kernels/gru_cython.pyx":48
  *                 else:
  *                     gru_row_forward(&gates[t, n, 0], &b[0], &ah[n, 0], &b_hn[0], &hs[t, n, 0],
  *                                     &hns[t, n, 0], &hs[t + 1, n, 0], H)             # <<<<<<<<<<<<<<
@@ -21526,14 +21605,14 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(CYTHON_UNUSED
               __pyx_t_23 = __pyx_v_n;
               __pyx_t_24 = 0;
 
-              /* "lstmx/_kernels/gru_cython.pyx":46
+              /* "lstmx/_kernels/gru_cython.pyx":47
  *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
  *                 else:
  *                     gru_row_forward(&gates[t, n, 0], &b[0], &ah[n, 0], &b_hn[0], &hs[t, n, 0],             # <<<<<<<<<<<<<<
  *                                     &hns[t, n, 0], &hs[t + 1, n, 0], H)
  * 
 */
-              lstmx::gru_row_forward((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_7 * __pyx_v_gates.strides[0]) ) + __pyx_t_6 * __pyx_v_gates.strides[1]) )) + __pyx_t_5)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_b.data) + __pyx_t_4)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_ah.data + __pyx_t_2 * __pyx_v_ah.strides[0]) )) + __pyx_t_3)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_b_hn.data) + __pyx_t_8)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_1 * __pyx_v_hs.strides[0]) ) + __pyx_t_17 * __pyx_v_hs.strides[1]) )) + __pyx_t_18)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hns.data + __pyx_t_19 * __pyx_v_hns.strides[0]) ) + __pyx_t_20 * __pyx_v_hns.strides[1]) )) + __pyx_t_21)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_22 * __pyx_v_hs.strides[0]) ) + __pyx_t_23 * __pyx_v_hs.strides[1]) )) + __pyx_t_24)) )))), __pyx_v_H);
+              lstmx::gru_row_forward((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_8 * __pyx_v_gates.strides[0]) ) + __pyx_t_7 * __pyx_v_gates.strides[1]) )) + __pyx_t_6)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_b.data) + __pyx_t_5)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_ah.data + __pyx_t_1 * __pyx_v_ah.strides[0]) )) + __pyx_t_4)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_b_hn.data) + __pyx_t_2)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_3 * __pyx_v_hs.strides[0]) ) + __pyx_t_17 * __pyx_v_hs.strides[1]) )) + __pyx_t_18)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hns.data + __pyx_t_19 * __pyx_v_hns.strides[0]) ) + __pyx_t_20 * __pyx_v_hns.strides[1]) )) + __pyx_t_21)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_22 * __pyx_v_hs.strides[0]) ) + __pyx_t_23 * __pyx_v_hs.strides[1]) )) + __pyx_t_24)) )))), __pyx_v_H);
             }
             __pyx_L10:;
           }
@@ -21546,8 +21625,8 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(CYTHON_UNUSED
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 3 * H, t, n
  *     with nogil:             # <<<<<<<<<<<<<<
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 3H), packed once for the loop
  *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 3H)
- *         gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
 */
       /*finally:*/ {
         /*normal exit:*/{
@@ -21562,7 +21641,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(CYTHON_UNUSED
   /* "lstmx/_kernels/gru_cython.pyx":31
  * 
  * 
- * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] b, real[::1] b_hn,             # <<<<<<<<<<<<<<
+ * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] UT_packed, real[::1] b, real[::1] b_hn,             # <<<<<<<<<<<<<<
  *              real[:, :, ::1] hs, real[:, :, ::1] gates, real[:, :, ::1] hns, real[:, ::1] ah,
  *              const unsigned char[:, ::1] mask, bint has_mask):
 */
@@ -21581,7 +21660,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(CYTHON_UNUSED
   return __pyx_r;
 }
 
-/* "lstmx/_kernels/gru_cython.pyx":50
+/* "lstmx/_kernels/gru_cython.pyx":51
  * 
  * 
  * def gru_backward(dY, dhT, cache):             # <<<<<<<<<<<<<<
@@ -21631,38 +21710,38 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_dY,&__pyx_mstate_global->__pyx_n_u_dhT,&__pyx_mstate_global->__pyx_n_u_cache,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 50, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 51, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 50, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 50, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 50, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "gru_backward", 0) < (0)) __PYX_ERR(0, 50, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "gru_backward", 0) < (0)) __PYX_ERR(0, 51, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 3; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("gru_backward", 1, 3, 3, i); __PYX_ERR(0, 50, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("gru_backward", 1, 3, 3, i); __PYX_ERR(0, 51, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 3)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 50, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 51, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 50, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 51, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 50, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 51, __pyx_L3_error)
     }
     __pyx_v_dY = values[0];
     __pyx_v_dhT = values[1];
@@ -21670,7 +21749,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("gru_backward", 1, 3, 3, __pyx_nargs); __PYX_ERR(0, 50, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("gru_backward", 1, 3, 3, __pyx_nargs); __PYX_ERR(0, 51, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -21724,23 +21803,24 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
   PyObject *__pyx_t_11 = NULL;
   PyObject *__pyx_t_12 = NULL;
   PyObject *__pyx_t_13 = NULL;
+  PyObject *__pyx_t_14 = NULL;
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("gru_backward", 0);
 
-  /* "lstmx/_kernels/gru_cython.pyx":52
+  /* "lstmx/_kernels/gru_cython.pyx":53
  * def gru_backward(dY, dhT, cache):
  *     """Same arguments and results as :func:`lstmx.gru.gru_backward`."""
  *     X, W, U = cache["X"], cache["W"], cache["U"]             # <<<<<<<<<<<<<<
  *     B, T, I = X.shape
  *     H = U.shape[1]
 */
-  __pyx_t_1 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_X); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 52, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_X); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 53, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_W); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 52, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_W); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 53, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_3 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_U); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 52, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_U); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 53, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __pyx_v_X = __pyx_t_1;
   __pyx_t_1 = 0;
@@ -21749,14 +21829,14 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
   __pyx_v_U = __pyx_t_3;
   __pyx_t_3 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":53
+  /* "lstmx/_kernels/gru_cython.pyx":54
  *     """Same arguments and results as :func:`lstmx.gru.gru_backward`."""
  *     X, W, U = cache["X"], cache["W"], cache["U"]
  *     B, T, I = X.shape             # <<<<<<<<<<<<<<
  *     H = U.shape[1]
  *     X_tm = cache.get("X_tm")
 */
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 53, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 54, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   if ((likely(PyTuple_CheckExact(__pyx_t_3))) || (PyList_CheckExact(__pyx_t_3))) {
     PyObject* sequence = __pyx_t_3;
@@ -21764,7 +21844,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
     if (unlikely(size != 3)) {
       if (size > 3) __Pyx_RaiseTooManyValuesError(3);
       else if (size >= 0) __Pyx_RaiseNeedMoreValuesError(size);
-      __PYX_ERR(0, 53, __pyx_L1_error)
+      __PYX_ERR(0, 54, __pyx_L1_error)
     }
     #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
     if (likely(PyTuple_CheckExact(sequence))) {
@@ -21776,27 +21856,27 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
       __Pyx_INCREF(__pyx_t_4);
     } else {
       __pyx_t_2 = __Pyx_PyList_GET_ITEM_REF(sequence, 0, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 53, __pyx_L1_error)
+      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 54, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_2);
       __pyx_t_1 = __Pyx_PyList_GET_ITEM_REF(sequence, 1, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 53, __pyx_L1_error)
+      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 54, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_1);
       __pyx_t_4 = __Pyx_PyList_GET_ITEM_REF(sequence, 2, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 53, __pyx_L1_error)
+      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 54, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_4);
     }
     #else
-    __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 53, __pyx_L1_error)
+    __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 54, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_1 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 53, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 54, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
-    __pyx_t_4 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 53, __pyx_L1_error)
+    __pyx_t_4 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 54, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
     #endif
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
   } else {
     Py_ssize_t index = -1;
-    __pyx_t_5 = PyObject_GetIter(__pyx_t_3); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 53, __pyx_L1_error)
+    __pyx_t_5 = PyObject_GetIter(__pyx_t_3); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 54, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __pyx_t_6 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_5);
@@ -21806,7 +21886,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
     __Pyx_GOTREF(__pyx_t_1);
     index = 2; __pyx_t_4 = __pyx_t_6(__pyx_t_5); if (unlikely(!__pyx_t_4)) goto __pyx_L3_unpacking_failed;
     __Pyx_GOTREF(__pyx_t_4);
-    if (__Pyx_IternextUnpackEndCheck(__pyx_t_6(__pyx_t_5), 3) < (0)) __PYX_ERR(0, 53, __pyx_L1_error)
+    if (__Pyx_IternextUnpackEndCheck(__pyx_t_6(__pyx_t_5), 3) < (0)) __PYX_ERR(0, 54, __pyx_L1_error)
     __pyx_t_6 = NULL;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     goto __pyx_L4_unpacking_done;
@@ -21814,7 +21894,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __pyx_t_6 = NULL;
     if (__Pyx_IterFinish() == 0) __Pyx_RaiseNeedMoreValuesError(index);
-    __PYX_ERR(0, 53, __pyx_L1_error)
+    __PYX_ERR(0, 54, __pyx_L1_error)
     __pyx_L4_unpacking_done:;
   }
   __pyx_v_B = __pyx_t_2;
@@ -21824,22 +21904,22 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
   __pyx_v_I = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":54
+  /* "lstmx/_kernels/gru_cython.pyx":55
  *     X, W, U = cache["X"], cache["W"], cache["U"]
  *     B, T, I = X.shape
  *     H = U.shape[1]             # <<<<<<<<<<<<<<
  *     X_tm = cache.get("X_tm")
  *     if X_tm is None:
 */
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_v_U, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 54, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_v_U, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 55, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_4 = __Pyx_GetItemInt(__pyx_t_3, 1, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 54, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_GetItemInt(__pyx_t_3, 1, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 55, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
   __pyx_v_H = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":55
+  /* "lstmx/_kernels/gru_cython.pyx":56
  *     B, T, I = X.shape
  *     H = U.shape[1]
  *     X_tm = cache.get("X_tm")             # <<<<<<<<<<<<<<
@@ -21853,13 +21933,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
     PyObject *__pyx_callargs[2] = {__pyx_t_3, __pyx_mstate_global->__pyx_n_u_X_tm};
     __pyx_t_4 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_get, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 55, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 56, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __pyx_v_X_tm = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":56
+  /* "lstmx/_kernels/gru_cython.pyx":57
  *     H = U.shape[1]
  *     X_tm = cache.get("X_tm")
  *     if X_tm is None:             # <<<<<<<<<<<<<<
@@ -21870,7 +21950,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
   if (__pyx_t_8) {
 
 
-    /* "lstmx/_kernels/gru_cython.pyx":57
+    /* "lstmx/_kernels/gru_cython.pyx":58
  *     X_tm = cache.get("X_tm")
  *     if X_tm is None:
  *         X_tm = time_major(X)             # <<<<<<<<<<<<<<
@@ -21878,7 +21958,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
  *     dah = np.empty((T, B, 3 * H), X.dtype)
 */
     __pyx_t_3 = NULL;
-    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_time_major); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 57, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_time_major); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 58, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
     __pyx_t_7 = 1;
     #if CYTHON_UNPACK_METHODS
@@ -21897,13 +21977,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
       __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_1, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
       __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 57, __pyx_L1_error)
+      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 58, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_4);
     }
     __Pyx_DECREF_SET(__pyx_v_X_tm, __pyx_t_4);
     __pyx_t_4 = 0;
 
-    /* "lstmx/_kernels/gru_cython.pyx":56
+    /* "lstmx/_kernels/gru_cython.pyx":57
  *     H = U.shape[1]
  *     X_tm = cache.get("X_tm")
  *     if X_tm is None:             # <<<<<<<<<<<<<<
@@ -21912,7 +21992,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
 */
   }
 
-  /* "lstmx/_kernels/gru_cython.pyx":58
+  /* "lstmx/_kernels/gru_cython.pyx":59
  *     if X_tm is None:
  *         X_tm = time_major(X)
  *     dax = np.empty((T, B, 3 * H), X.dtype)             # <<<<<<<<<<<<<<
@@ -21920,25 +22000,25 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
 */
   __pyx_t_1 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 58, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 59, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 58, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 59, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-  __pyx_t_3 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 58, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 59, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_5 = PyTuple_New(3); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 58, __pyx_L1_error)
+  __pyx_t_5 = PyTuple_New(3); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 59, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __Pyx_INCREF(__pyx_v_T);
   __Pyx_GIVEREF(__pyx_v_T);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 58, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 59, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 58, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 59, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_3);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 2, __pyx_t_3) != (0)) __PYX_ERR(0, 58, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 2, __pyx_t_3) != (0)) __PYX_ERR(0, 59, __pyx_L1_error);
   __pyx_t_3 = 0;
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 58, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 59, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -21959,13 +22039,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 58, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 59, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __pyx_v_dax = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":59
+  /* "lstmx/_kernels/gru_cython.pyx":60
  *         X_tm = time_major(X)
  *     dax = np.empty((T, B, 3 * H), X.dtype)
  *     dah = np.empty((T, B, 3 * H), X.dtype)             # <<<<<<<<<<<<<<
@@ -21973,25 +22053,25 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
  *     dX_tm = np.empty((T, B, I), X.dtype)
 */
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 59, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 60, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 59, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 60, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-  __pyx_t_3 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 59, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 60, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_1 = PyTuple_New(3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 59, __pyx_L1_error)
+  __pyx_t_1 = PyTuple_New(3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 60, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __Pyx_INCREF(__pyx_v_T);
   __Pyx_GIVEREF(__pyx_v_T);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 59, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 60, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 59, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 60, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_3);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_t_3) != (0)) __PYX_ERR(0, 59, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_t_3) != (0)) __PYX_ERR(0, 60, __pyx_L1_error);
   __pyx_t_3 = 0;
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 59, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 60, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -22012,13 +22092,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 59, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 60, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __pyx_v_dah = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":60
+  /* "lstmx/_kernels/gru_cython.pyx":61
  *     dax = np.empty((T, B, 3 * H), X.dtype)
  *     dah = np.empty((T, B, 3 * H), X.dtype)
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")             # <<<<<<<<<<<<<<
@@ -22026,12 +22106,12 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
  *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(3 * H, X.dtype)
 */
   __pyx_t_5 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 60, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 61, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_array); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 60, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_array); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 61, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 60, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 61, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   #if CYTHON_VECTORCALL
   #endif
@@ -22051,13 +22131,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
     PyObject *__pyx_callargs[5] = {__pyx_t_5, __pyx_v_dhT, __pyx_t_3, Py_True, __pyx_mstate_global->__pyx_n_u_C};
     #if CYTHON_VECTORCALL
     __pyx_t_2 = __pyx_mstate_global->__pyx_tuple[3];
-    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 60, __pyx_L1_error)
+    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 61, __pyx_L1_error)
     __Pyx_INCREF(__pyx_t_2);
     #else
     {
       PyObject *__pyx_temp[3] = {__pyx_mstate_global->__pyx_n_u_dtype, __pyx_mstate_global->__pyx_n_u_copy, __pyx_mstate_global->__pyx_n_u_order};
       __pyx_t_2 = __Pyx_MakeKwargDict(__pyx_temp, __pyx_callargs+2, 3);
-      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 60, __pyx_L1_error)
+      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 61, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
     }
     #endif
@@ -22068,13 +22148,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 60, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 61, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __pyx_v_dh = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":61
+  /* "lstmx/_kernels/gru_cython.pyx":62
  *     dah = np.empty((T, B, 3 * H), X.dtype)
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
  *     dX_tm = np.empty((T, B, I), X.dtype)             # <<<<<<<<<<<<<<
@@ -22082,23 +22162,23 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
  *     db_h = np.empty(3 * H, X.dtype)
 */
   __pyx_t_1 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 61, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 62, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 61, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 62, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-  __pyx_t_2 = PyTuple_New(3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 61, __pyx_L1_error)
+  __pyx_t_2 = PyTuple_New(3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 62, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_INCREF(__pyx_v_T);
   __Pyx_GIVEREF(__pyx_v_T);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 61, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 62, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 61, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 62, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_I);
   __Pyx_GIVEREF(__pyx_v_I);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 2, __pyx_v_I) != (0)) __PYX_ERR(0, 61, __pyx_L1_error);
-  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 61, __pyx_L1_error)
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 2, __pyx_v_I) != (0)) __PYX_ERR(0, 62, __pyx_L1_error);
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 62, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -22119,13 +22199,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 61, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 62, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __pyx_v_dX_tm = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":62
+  /* "lstmx/_kernels/gru_cython.pyx":63
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
  *     dX_tm = np.empty((T, B, I), X.dtype)
  *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(3 * H, X.dtype)             # <<<<<<<<<<<<<<
@@ -22133,9 +22213,9 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
  *     mask = cache["mask"]
 */
   __pyx_t_3 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 62, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 63, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty_like); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 62, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty_like); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 63, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   __pyx_t_7 = 1;
@@ -22155,13 +22235,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
     __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 62, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 63, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __pyx_t_3 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 62, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 63, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty_like); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 62, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty_like); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 63, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   __pyx_t_7 = 1;
@@ -22181,18 +22261,18 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
     __pyx_t_2 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_1, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 62, __pyx_L1_error)
+    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 63, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
   }
   __pyx_t_3 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 62, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 63, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 62, __pyx_L1_error)
+  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 63, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_9);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 62, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 63, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 62, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 63, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -22213,7 +22293,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 62, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 63, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_v_dW = __pyx_t_4;
@@ -22223,22 +22303,22 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
   __pyx_v_db = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":63
+  /* "lstmx/_kernels/gru_cython.pyx":64
  *     dX_tm = np.empty((T, B, I), X.dtype)
  *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(3 * H, X.dtype)
  *     db_h = np.empty(3 * H, X.dtype)             # <<<<<<<<<<<<<<
  *     mask = cache["mask"]
- *     _backward(np.ascontiguousarray(dY), X_tm, W, U, cache["hs"], cache["gates"], cache["hns"],
+ *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(3 * H, H, X.dtype), cache["hs"], cache["gates"], cache["hns"],
 */
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 63, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 64, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 63, __pyx_L1_error)
+  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 64, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_9);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 63, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 64, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 63, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 64, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -22259,38 +22339,38 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 63, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 64, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_v_db_h = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":64
+  /* "lstmx/_kernels/gru_cython.pyx":65
  *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(3 * H, X.dtype)
  *     db_h = np.empty(3 * H, X.dtype)
  *     mask = cache["mask"]             # <<<<<<<<<<<<<<
- *     _backward(np.ascontiguousarray(dY), X_tm, W, U, cache["hs"], cache["gates"], cache["hns"],
+ *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(3 * H, H, X.dtype), cache["hs"], cache["gates"], cache["hns"],
  *               time_major_mask(mask, B, T), mask is not None, dax, dah, dh, dX_tm, dW, dU, db, db_h)
 */
-  __pyx_t_1 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_mask); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 64, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_mask); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 65, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_v_mask = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":65
+  /* "lstmx/_kernels/gru_cython.pyx":66
  *     db_h = np.empty(3 * H, X.dtype)
  *     mask = cache["mask"]
- *     _backward(np.ascontiguousarray(dY), X_tm, W, U, cache["hs"], cache["gates"], cache["hns"],             # <<<<<<<<<<<<<<
+ *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(3 * H, H, X.dtype), cache["hs"], cache["gates"], cache["hns"],             # <<<<<<<<<<<<<<
  *               time_major_mask(mask, B, T), mask is not None, dax, dah, dh, dX_tm, dW, dU, db, db_h)
  *     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, db_h[2 * H:].copy(), dh
 */
   __pyx_t_9 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_10, __pyx_mstate_global->__pyx_n_u_backward); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 65, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_10, __pyx_mstate_global->__pyx_n_u_backward); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 66, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 65, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 66, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_ascontiguousarray); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 65, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_ascontiguousarray); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 66, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   __pyx_t_7 = 1;
@@ -22310,49 +22390,78 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
     __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_3, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 65, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 66, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
-  __pyx_t_3 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_hs); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 65, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_2 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_gates); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 65, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_5 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_hns); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 65, __pyx_L1_error)
+  __pyx_t_2 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 66, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-
-  /* "lstmx/_kernels/gru_cython.pyx":66
- *     mask = cache["mask"]
- *     _backward(np.ascontiguousarray(dY), X_tm, W, U, cache["hs"], cache["gates"], cache["hns"],
- *               time_major_mask(mask, B, T), mask is not None, dax, dah, dh, dX_tm, dW, dU, db, db_h)             # <<<<<<<<<<<<<<
- *     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, db_h[2 * H:].copy(), dh
- * 
-*/
-  __pyx_t_12 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_13, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 66, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_13);
+  __pyx_t_11 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 66, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_11);
+  __pyx_t_12 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 66, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_12);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_13))) {
-    __pyx_t_12 = PyMethod_GET_SELF(__pyx_t_13);
-    assert(__pyx_t_12);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_13);
-    __Pyx_INCREF(__pyx_t_12);
+  if (unlikely(PyMethod_Check(__pyx_t_5))) {
+    __pyx_t_2 = PyMethod_GET_SELF(__pyx_t_5);
+    assert(__pyx_t_2);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_5);
+    __Pyx_INCREF(__pyx_t_2);
     __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_13, __pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_5, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
-    PyObject *__pyx_callargs[4] = {__pyx_t_12, __pyx_v_mask, __pyx_v_B, __pyx_v_T};
-    __pyx_t_11 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_13, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_12); __pyx_t_12 = 0;
-    __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
-    if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 66, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_11);
+    PyObject *__pyx_callargs[4] = {__pyx_t_2, __pyx_t_11, __pyx_v_H, __pyx_t_12};
+    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_5, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
+    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
+    __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
+    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 66, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_3);
+  }
+  __pyx_t_5 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_hs); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 66, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
+  __pyx_t_12 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_gates); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 66, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_12);
+  __pyx_t_11 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_hns); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 66, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_11);
+
+  /* "lstmx/_kernels/gru_cython.pyx":67
+ *     mask = cache["mask"]
+ *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(3 * H, H, X.dtype), cache["hs"], cache["gates"], cache["hns"],
+ *               time_major_mask(mask, B, T), mask is not None, dax, dah, dh, dX_tm, dW, dU, db, db_h)             # <<<<<<<<<<<<<<
+ *     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, db_h[2 * H:].copy(), dh
+ * 
+*/
+  __pyx_t_13 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_14, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 67, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_14);
+  __pyx_t_7 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_14))) {
+    __pyx_t_13 = PyMethod_GET_SELF(__pyx_t_14);
+    assert(__pyx_t_13);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_14);
+    __Pyx_INCREF(__pyx_t_13);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_14, __pyx__function);
+    __pyx_t_7 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[4] = {__pyx_t_13, __pyx_v_mask, __pyx_v_B, __pyx_v_T};
+    __pyx_t_2 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_14, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_13); __pyx_t_13 = 0;
+    __Pyx_DECREF(__pyx_t_14); __pyx_t_14 = 0;
+    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 67, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_2);
   }
   __pyx_t_8 = (__pyx_v_mask != Py_None);
-  __pyx_t_13 = __Pyx_PyBool_FromLong(__pyx_t_8); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 66, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_13);
+  __pyx_t_14 = __Pyx_PyBool_FromLong(__pyx_t_8); if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 67, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_14);
 
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -22367,92 +22476,93 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
   }
   #endif
   {
-    PyObject *__pyx_callargs[18] = {__pyx_t_9, __pyx_t_4, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_t_3, __pyx_t_2, __pyx_t_5, __pyx_t_11, __pyx_t_13, __pyx_v_dax, __pyx_v_dah, __pyx_v_dh, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db, __pyx_v_db_h};
-    __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_10, __pyx_callargs+__pyx_t_7, (18-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    PyObject *__pyx_callargs[19] = {__pyx_t_9, __pyx_t_4, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_t_3, __pyx_t_5, __pyx_t_12, __pyx_t_11, __pyx_t_2, __pyx_t_14, __pyx_v_dax, __pyx_v_dah, __pyx_v_dh, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db, __pyx_v_db_h};
+    __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_10, __pyx_callargs+__pyx_t_7, (19-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_9); __pyx_t_9 = 0;
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+    __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
     __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
-    __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
+    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+    __Pyx_DECREF(__pyx_t_14); __pyx_t_14 = 0;
     __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 65, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 66, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":67
- *     _backward(np.ascontiguousarray(dY), X_tm, W, U, cache["hs"], cache["gates"], cache["hns"],
+  /* "lstmx/_kernels/gru_cython.pyx":68
+ *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(3 * H, H, X.dtype), cache["hs"], cache["gates"], cache["hns"],
  *               time_major_mask(mask, B, T), mask is not None, dax, dah, dh, dX_tm, dW, dU, db, db_h)
  *     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, db_h[2 * H:].copy(), dh             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  __pyx_t_13 = __Pyx_PyObject_GetAttrStr(__pyx_v_dX_tm, __pyx_mstate_global->__pyx_n_u_transpose); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 67, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_13);
-  __pyx_t_11 = __Pyx_PyObject_Call(__pyx_t_13, __pyx_mstate_global->__pyx_tuple[2], NULL); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 67, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_11);
-  __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
-  __pyx_t_10 = __pyx_t_11;
+  __pyx_t_14 = __Pyx_PyObject_GetAttrStr(__pyx_v_dX_tm, __pyx_mstate_global->__pyx_n_u_transpose); if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 68, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_14);
+  __pyx_t_2 = __Pyx_PyObject_Call(__pyx_t_14, __pyx_mstate_global->__pyx_tuple[2], NULL); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 68, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  __Pyx_DECREF(__pyx_t_14); __pyx_t_14 = 0;
+  __pyx_t_10 = __pyx_t_2;
   __Pyx_INCREF(__pyx_t_10);
   __pyx_t_7 = 0;
   {
     PyObject *__pyx_callargs[2] = {__pyx_t_10, NULL};
     __pyx_t_1 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_copy, __pyx_callargs+__pyx_t_7, (1-__pyx_t_7) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_10); __pyx_t_10 = 0;
-    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 67, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 68, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
-  __pyx_t_13 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_2, __pyx_v_H, 2, 0, 0); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 67, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_13);
-  __pyx_t_5 = __Pyx_PyObject_GetSlice(__pyx_v_db_h, 0, 0, &__pyx_t_13, NULL, NULL, 0, 0, 0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 67, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_5);
-  __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
-  __pyx_t_10 = __pyx_t_5;
+  __pyx_t_14 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_2, __pyx_v_H, 2, 0, 0); if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 68, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_14);
+  __pyx_t_11 = __Pyx_PyObject_GetSlice(__pyx_v_db_h, 0, 0, &__pyx_t_14, NULL, NULL, 0, 0, 0); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 68, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_11);
+  __Pyx_DECREF(__pyx_t_14); __pyx_t_14 = 0;
+  __pyx_t_10 = __pyx_t_11;
   __Pyx_INCREF(__pyx_t_10);
   __pyx_t_7 = 0;
   {
     PyObject *__pyx_callargs[2] = {__pyx_t_10, NULL};
-    __pyx_t_11 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_copy, __pyx_callargs+__pyx_t_7, (1-__pyx_t_7) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __pyx_t_2 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_copy, __pyx_callargs+__pyx_t_7, (1-__pyx_t_7) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_10); __pyx_t_10 = 0;
-    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 67, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_11);
+    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
+    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 68, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_2);
   }
-  __pyx_t_5 = PyTuple_New(6); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 67, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_5);
+  __pyx_t_11 = PyTuple_New(6); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 68, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_11);
   __Pyx_GIVEREF(__pyx_t_1);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 67, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 68, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_dW);
   __Pyx_GIVEREF(__pyx_v_dW);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 1, __pyx_v_dW) != (0)) __PYX_ERR(0, 67, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 1, __pyx_v_dW) != (0)) __PYX_ERR(0, 68, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_dU);
   __Pyx_GIVEREF(__pyx_v_dU);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 2, __pyx_v_dU) != (0)) __PYX_ERR(0, 67, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 2, __pyx_v_dU) != (0)) __PYX_ERR(0, 68, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_db);
   __Pyx_GIVEREF(__pyx_v_db);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 3, __pyx_v_db) != (0)) __PYX_ERR(0, 67, __pyx_L1_error);
-  __Pyx_GIVEREF(__pyx_t_11);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 4, __pyx_t_11) != (0)) __PYX_ERR(0, 67, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 3, __pyx_v_db) != (0)) __PYX_ERR(0, 68, __pyx_L1_error);
+  __Pyx_GIVEREF(__pyx_t_2);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 4, __pyx_t_2) != (0)) __PYX_ERR(0, 68, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_dh);
   __Pyx_GIVEREF(__pyx_v_dh);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 5, __pyx_v_dh) != (0)) __PYX_ERR(0, 67, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 5, __pyx_v_dh) != (0)) __PYX_ERR(0, 68, __pyx_L1_error);
   __pyx_t_1 = 0;
-  __pyx_t_11 = 0;
+  __pyx_t_2 = 0;
   {
     PyObject *__pyx_temp;
     {
       __pyx_temp = __pyx_r;
-      __pyx_r = __pyx_t_5;
+      __pyx_r = __pyx_t_11;
     }
     __Pyx_XDECREF(__pyx_temp);
   }
-  __pyx_t_5 = 0;
+  __pyx_t_11 = 0;
   goto __pyx_L0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":50
+  /* "lstmx/_kernels/gru_cython.pyx":51
  * 
  * 
  * def gru_backward(dY, dhT, cache):             # <<<<<<<<<<<<<<
@@ -22472,6 +22582,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
   __Pyx_XDECREF(__pyx_t_11);
   __Pyx_XDECREF(__pyx_t_12);
   __Pyx_XDECREF(__pyx_t_13);
+  __Pyx_XDECREF(__pyx_t_14);
   __Pyx_AddTraceback("lstmx._kernels.gru_cython.gru_backward", __pyx_clineno, __pyx_lineno, __pyx_filename);
   __pyx_r = NULL;
   __pyx_L0:;
@@ -22497,10 +22608,10 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
   return __pyx_r;
 }
 
-/* "lstmx/_kernels/gru_cython.pyx":70
+/* "lstmx/_kernels/gru_cython.pyx":71
  * 
  * 
- * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U,             # <<<<<<<<<<<<<<
+ * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,             # <<<<<<<<<<<<<<
  *               real[:, :, ::1] hs, real[:, :, ::1] gates, real[:, :, ::1] hns,
  *               const unsigned char[:, ::1] mask, bint has_mask, real[:, :, ::1] dax, real[:, :, ::1] dah,
 */
@@ -22533,53 +22644,53 @@ static PyObject *__pyx_pw_5lstmx_8_kernels_10gru_cython_7_backward(PyObject *__p
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_signatures,&__pyx_mstate_global->__pyx_n_u_args,&__pyx_mstate_global->__pyx_n_u_kwargs,&__pyx_mstate_global->__pyx_n_u_defaults,&__pyx_mstate_global->__pyx_n_u_fused_sigindex,0};
     struct __pyx_defaults *__pyx_dynamic_args = __Pyx_CyFunction_Defaults(struct __pyx_defaults, __pyx_self);
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 70, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 71, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 71, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 71, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 71, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 71, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 71, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__pyx_fused_cpdef", 0) < (0)) __PYX_ERR(0, 70, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__pyx_fused_cpdef", 0) < (0)) __PYX_ERR(0, 71, __pyx_L3_error)
       if (!values[4]) values[4] = __Pyx_NewRef(__pyx_dynamic_args->arg0);
       for (Py_ssize_t i = __pyx_nargs; i < 4; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, i); __PYX_ERR(0, 70, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, i); __PYX_ERR(0, 71, __pyx_L3_error) }
       }
     } else {
       switch (__pyx_nargs) {
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 71, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 71, __pyx_L3_error)
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 71, __pyx_L3_error)
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 71, __pyx_L3_error)
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 71, __pyx_L3_error)
         break;
         default: goto __pyx_L5_argtuple_error;
       }
@@ -22593,7 +22704,7 @@ static PyObject *__pyx_pw_5lstmx_8_kernels_10gru_cython_7_backward(PyObject *__p
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, __pyx_nargs); __PYX_ERR(0, 70, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, __pyx_nargs); __PYX_ERR(0, 71, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -22645,7 +22756,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_6_backward(CYTHON_UNUSED
   else
   {
     Py_ssize_t __pyx_temp = __Pyx_PyDict_GET_SIZE(__pyx_v_kwargs);
-    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 70, __pyx_L1_error)
+    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 71, __pyx_L1_error)
     __pyx_t_2 = (__pyx_temp != 0);
   }
 
@@ -22663,11 +22774,11 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_6_backward(CYTHON_UNUSED
   }
   if (unlikely(__pyx_v_args == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "object of type \047NoneType\047 has no len()");
-    __PYX_ERR(0, 70, __pyx_L1_error)
+    __PYX_ERR(0, 71, __pyx_L1_error)
   }
-  __pyx_t_4 = __Pyx_PyTuple_GET_SIZE(((PyObject*)__pyx_v_args)); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(0, 70, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyTuple_GET_SIZE(((PyObject*)__pyx_v_args)); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(0, 71, __pyx_L1_error)
   __pyx_v_arg_count = __pyx_t_4;
-  __pyx_t_5 = ((PyObject *)__Pyx_ImportNumPyArrayTypeIfAvailable()); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 70, __pyx_L1_error)
+  __pyx_t_5 = ((PyObject *)__Pyx_ImportNumPyArrayTypeIfAvailable()); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 71, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_v_ndarray = ((PyTypeObject*)__pyx_t_5);
   __pyx_t_5 = 0;
@@ -22677,7 +22788,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_6_backward(CYTHON_UNUSED
 
     if (unlikely(__pyx_v_args == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-      __PYX_ERR(0, 70, __pyx_L1_error)
+      __PYX_ERR(0, 71, __pyx_L1_error)
     }
     __pyx_t_5 = __Pyx_PyTuple_GET_ITEM(((PyObject*)__pyx_v_args), 0);
     __Pyx_INCREF(__pyx_t_5);
@@ -22696,9 +22807,9 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_6_backward(CYTHON_UNUSED
   }
   if (unlikely(__pyx_v_kwargs == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not iterable");
-    __PYX_ERR(0, 70, __pyx_L1_error)
+    __PYX_ERR(0, 71, __pyx_L1_error)
   }
-  __pyx_t_3 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_dY, ((PyObject*)__pyx_v_kwargs), Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 70, __pyx_L1_error)
+  __pyx_t_3 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_dY, ((PyObject*)__pyx_v_kwargs), Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 71, __pyx_L1_error)
 
   __pyx_t_1 = __pyx_t_3;
 
@@ -22707,25 +22818,25 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_6_backward(CYTHON_UNUSED
 
     if (unlikely(__pyx_v_kwargs == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-      __PYX_ERR(0, 70, __pyx_L1_error)
+      __PYX_ERR(0, 71, __pyx_L1_error)
     }
-    __pyx_t_5 = __Pyx_PyDict_GetItem(((PyObject*)__pyx_v_kwargs), __pyx_mstate_global->__pyx_n_u_dY); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 70, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyDict_GetItem(((PyObject*)__pyx_v_kwargs), __pyx_mstate_global->__pyx_n_u_dY); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 71, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __pyx_v_arg = __pyx_t_5;
     __pyx_t_5 = 0;
     goto __pyx_L6;
   }
   /*else*/ {
-    __pyx_t_6 = __Pyx_RaiseFusedFunctionArgTypeError(__pyx_mstate_global->__pyx_n_u_dY, 0, 17, __pyx_v_arg_count); if (unlikely(__pyx_t_6 == ((int)-1))) __PYX_ERR(0, 70, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_RaiseFusedFunctionArgTypeError(__pyx_mstate_global->__pyx_n_u_dY, 0, 18, __pyx_v_arg_count); if (unlikely(__pyx_t_6 == ((int)-1))) __PYX_ERR(0, 71, __pyx_L1_error)
 
   }
   __pyx_L6:;
-  if (unlikely(!__pyx_v_arg)) { __Pyx_RaiseUnboundLocalError("arg"); __PYX_ERR(0, 70, __pyx_L1_error) }
-  __pyx_t_5 = __pyx_ff_map_fused_781acd_2_2_float__and_double(__pyx_v_arg, __pyx_v_ndarray); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 70, __pyx_L1_error)
+  if (unlikely(!__pyx_v_arg)) { __Pyx_RaiseUnboundLocalError("arg"); __PYX_ERR(0, 71, __pyx_L1_error) }
+  __pyx_t_5 = __pyx_ff_map_fused_781acd_2_2_float__and_double(__pyx_v_arg, __pyx_v_ndarray); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 71, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_v_dest_sig0 = ((PyObject*)__pyx_t_5);
   __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_ff_match_signatures_single(((PyObject*)__pyx_v_signatures), __pyx_v_dest_sig0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 70, __pyx_L1_error)
+  __pyx_t_5 = __pyx_ff_match_signatures_single(((PyObject*)__pyx_v_signatures), __pyx_v_dest_sig0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 71, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   {
     PyObject *__pyx_temp;
@@ -22762,6 +22873,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10gru_cython_15_backward(
   __Pyx_memviewslice __pyx_v_X_tm = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_W = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_U = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_U_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_hs = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_gates = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_hns = { 0, 0, { 0 }, { 0 }, { 0 } };
@@ -22777,7 +22889,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10gru_cython_15_backward(
   __Pyx_memviewslice __pyx_v_db_h = { 0, 0, { 0 }, { 0 }, { 0 } };
   CYTHON_UNUSED Py_ssize_t __pyx_nargs;
   CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
-  PyObject* values[17] = {0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0};
+  PyObject* values[18] = {0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0};
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
@@ -22791,146 +22903,153 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10gru_cython_15_backward(
   #endif
   __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
   {
-    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_dY,&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_hns,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,&__pyx_mstate_global->__pyx_n_u_dax,&__pyx_mstate_global->__pyx_n_u_dah,&__pyx_mstate_global->__pyx_n_u_dh,&__pyx_mstate_global->__pyx_n_u_dX_tm,&__pyx_mstate_global->__pyx_n_u_dW,&__pyx_mstate_global->__pyx_n_u_dU,&__pyx_mstate_global->__pyx_n_u_db,&__pyx_mstate_global->__pyx_n_u_db_h,0};
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_dY,&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_U_packed,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_hns,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,&__pyx_mstate_global->__pyx_n_u_dax,&__pyx_mstate_global->__pyx_n_u_dah,&__pyx_mstate_global->__pyx_n_u_dh,&__pyx_mstate_global->__pyx_n_u_dX_tm,&__pyx_mstate_global->__pyx_n_u_dW,&__pyx_mstate_global->__pyx_n_u_dU,&__pyx_mstate_global->__pyx_n_u_db,&__pyx_mstate_global->__pyx_n_u_db_h,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 70, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 71, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
+        case 18:
+        values[17] = __Pyx_ArgRef_VARARGS(__pyx_args, 17);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[17])) __PYX_ERR(0, 71, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
         case 17:
         values[16] = __Pyx_ArgRef_VARARGS(__pyx_args, 16);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 71, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 16:
         values[15] = __Pyx_ArgRef_VARARGS(__pyx_args, 15);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 71, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 15:
         values[14] = __Pyx_ArgRef_VARARGS(__pyx_args, 14);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 71, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 14:
         values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 71, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 13:
         values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 71, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 12:
         values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 71, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 11:
         values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 71, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 10:
         values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 71, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  9:
         values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 71, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  8:
         values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 71, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  7:
         values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 71, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 71, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 71, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 71, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 71, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 71, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 71, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_backward", 0) < (0)) __PYX_ERR(0, 70, __pyx_L3_error)
-      for (Py_ssize_t i = __pyx_nargs; i < 17; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_backward", 1, 17, 17, i); __PYX_ERR(0, 70, __pyx_L3_error) }
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_backward", 0) < (0)) __PYX_ERR(0, 71, __pyx_L3_error)
+      for (Py_ssize_t i = __pyx_nargs; i < 18; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_backward", 1, 18, 18, i); __PYX_ERR(0, 71, __pyx_L3_error) }
       }
-    } else if (unlikely(__pyx_nargs != 17)) {
+    } else if (unlikely(__pyx_nargs != 18)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 70, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 71, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 70, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 71, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 70, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 71, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 70, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 71, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 70, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 71, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 70, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 71, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 70, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 71, __pyx_L3_error)
       values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 70, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 71, __pyx_L3_error)
       values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 70, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 71, __pyx_L3_error)
       values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 70, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 71, __pyx_L3_error)
       values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 70, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 71, __pyx_L3_error)
       values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 70, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 71, __pyx_L3_error)
       values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 70, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 71, __pyx_L3_error)
       values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 70, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 71, __pyx_L3_error)
       values[14] = __Pyx_ArgRef_VARARGS(__pyx_args, 14);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 70, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 71, __pyx_L3_error)
       values[15] = __Pyx_ArgRef_VARARGS(__pyx_args, 15);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 70, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 71, __pyx_L3_error)
       values[16] = __Pyx_ArgRef_VARARGS(__pyx_args, 16);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 70, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 71, __pyx_L3_error)
+      values[17] = __Pyx_ArgRef_VARARGS(__pyx_args, 17);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[17])) __PYX_ERR(0, 71, __pyx_L3_error)
     }
-    __pyx_v_dY = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dY.memview)) __PYX_ERR(0, 70, __pyx_L3_error)
-    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 70, __pyx_L3_error)
-    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 70, __pyx_L3_error)
-    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 70, __pyx_L3_error)
-    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 71, __pyx_L3_error)
-    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 71, __pyx_L3_error)
-    __pyx_v_hns = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hns.memview)) __PYX_ERR(0, 71, __pyx_L3_error)
-    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[7], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 72, __pyx_L3_error)
-    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[8]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 72, __pyx_L3_error)
-    __pyx_v_dax = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[9], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dax.memview)) __PYX_ERR(0, 72, __pyx_L3_error)
-    __pyx_v_dah = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[10], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dah.memview)) __PYX_ERR(0, 72, __pyx_L3_error)
-    __pyx_v_dh = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[11], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dh.memview)) __PYX_ERR(0, 73, __pyx_L3_error)
-    __pyx_v_dX_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[12], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dX_tm.memview)) __PYX_ERR(0, 73, __pyx_L3_error)
-    __pyx_v_dW = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[13], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dW.memview)) __PYX_ERR(0, 73, __pyx_L3_error)
-    __pyx_v_dU = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[14], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dU.memview)) __PYX_ERR(0, 73, __pyx_L3_error)
-    __pyx_v_db = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[15], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db.memview)) __PYX_ERR(0, 74, __pyx_L3_error)
-    __pyx_v_db_h = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[16], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db_h.memview)) __PYX_ERR(0, 74, __pyx_L3_error)
+    __pyx_v_dY = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dY.memview)) __PYX_ERR(0, 71, __pyx_L3_error)
+    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 71, __pyx_L3_error)
+    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 71, __pyx_L3_error)
+    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 71, __pyx_L3_error)
+    __pyx_v_U_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U_packed.memview)) __PYX_ERR(0, 71, __pyx_L3_error)
+    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 72, __pyx_L3_error)
+    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 72, __pyx_L3_error)
+    __pyx_v_hns = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hns.memview)) __PYX_ERR(0, 72, __pyx_L3_error)
+    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[8], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 73, __pyx_L3_error)
+    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[9]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 73, __pyx_L3_error)
+    __pyx_v_dax = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[10], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dax.memview)) __PYX_ERR(0, 73, __pyx_L3_error)
+    __pyx_v_dah = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[11], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dah.memview)) __PYX_ERR(0, 73, __pyx_L3_error)
+    __pyx_v_dh = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[12], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dh.memview)) __PYX_ERR(0, 74, __pyx_L3_error)
+    __pyx_v_dX_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[13], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dX_tm.memview)) __PYX_ERR(0, 74, __pyx_L3_error)
+    __pyx_v_dW = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[14], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dW.memview)) __PYX_ERR(0, 74, __pyx_L3_error)
+    __pyx_v_dU = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[15], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dU.memview)) __PYX_ERR(0, 74, __pyx_L3_error)
+    __pyx_v_db = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[16], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db.memview)) __PYX_ERR(0, 75, __pyx_L3_error)
+    __pyx_v_db_h = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[17], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db_h.memview)) __PYX_ERR(0, 75, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_backward", 1, 17, 17, __pyx_nargs); __PYX_ERR(0, 70, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_backward", 1, 18, 18, __pyx_nargs); __PYX_ERR(0, 71, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -22941,6 +23060,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10gru_cython_15_backward(
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_tm, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_U_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_gates, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hns, 1);
@@ -22957,7 +23077,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10gru_cython_15_backward(
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_5lstmx_8_kernels_10gru_cython_14_backward(__pyx_self, __pyx_v_dY, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_hs, __pyx_v_gates, __pyx_v_hns, __pyx_v_mask, __pyx_v_has_mask, __pyx_v_dax, __pyx_v_dah, __pyx_v_dh, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db, __pyx_v_db_h);
+  __pyx_r = __pyx_pf_5lstmx_8_kernels_10gru_cython_14_backward(__pyx_self, __pyx_v_dY, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_U_packed, __pyx_v_hs, __pyx_v_gates, __pyx_v_hns, __pyx_v_mask, __pyx_v_has_mask, __pyx_v_dax, __pyx_v_dah, __pyx_v_dh, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db, __pyx_v_db_h);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -22967,6 +23087,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10gru_cython_15_backward(
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_tm, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_U_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_gates, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hns, 1);
@@ -22984,7 +23105,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10gru_cython_15_backward(
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_14_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_hns, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_dax, __Pyx_memviewslice __pyx_v_dah, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db, __Pyx_memviewslice __pyx_v_db_h) {
+static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_14_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_U_packed, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_hns, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_dax, __Pyx_memviewslice __pyx_v_dah, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db, __Pyx_memviewslice __pyx_v_db_h) {
   int __pyx_v_T;
   int __pyx_v_B;
   int __pyx_v_I;
@@ -22995,18 +23116,18 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_14_backward(CYTHON_UNUSE
   int __pyx_v_j;
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
-  int __pyx_t_1;
-  int __pyx_t_2;
-  int __pyx_t_3;
+  Py_ssize_t __pyx_t_1;
+  Py_ssize_t __pyx_t_2;
+  Py_ssize_t __pyx_t_3;
   int __pyx_t_4;
   int __pyx_t_5;
-  Py_ssize_t __pyx_t_6;
-  Py_ssize_t __pyx_t_7;
+  int __pyx_t_6;
+  int __pyx_t_7;
   int __pyx_t_8;
   int __pyx_t_9;
   int __pyx_t_10;
   int __pyx_t_11;
-  Py_ssize_t __pyx_t_12;
+  int __pyx_t_12;
   Py_ssize_t __pyx_t_13;
   Py_ssize_t __pyx_t_14;
   Py_ssize_t __pyx_t_15;
@@ -23026,7 +23147,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_14_backward(CYTHON_UNUSE
   Py_ssize_t __pyx_t_29;
   __Pyx_RefNannySetupContext("__pyx_fuse_0_backward", 0);
 
-  /* "lstmx/_kernels/gru_cython.pyx":75
+  /* "lstmx/_kernels/gru_cython.pyx":76
  *               real[:, ::1] dh, real[:, :, ::1] dX_tm, real[:, ::1] dW, real[:, ::1] dU,
  *               real[::1] db, real[::1] db_h):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]             # <<<<<<<<<<<<<<
@@ -23038,21 +23159,21 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_14_backward(CYTHON_UNUSE
   __pyx_v_I = (__pyx_v_X_tm.shape[2]);
   __pyx_v_H = (__pyx_v_U.shape[1]);
 
-  /* "lstmx/_kernels/gru_cython.pyx":76
+  /* "lstmx/_kernels/gru_cython.pyx":77
  *               real[::1] db, real[::1] db_h):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 3 * H, t, n, j             # <<<<<<<<<<<<<<
  *     with nogil:
- *         for t in range(T - 1, -1, -1):
+ *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])
 */
   __pyx_v_G = (3 * __pyx_v_H);
 
-  /* "lstmx/_kernels/gru_cython.pyx":77
+  /* "lstmx/_kernels/gru_cython.pyx":78
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 3 * H, t, n, j
  *     with nogil:             # <<<<<<<<<<<<<<
+ *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])
  *         for t in range(T - 1, -1, -1):
- *             for n in range(B):
 */
   {
       PyThreadState * _save;
@@ -23060,31 +23181,43 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_14_backward(CYTHON_UNUSE
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "lstmx/_kernels/gru_cython.pyx":78
+        /* "lstmx/_kernels/gru_cython.pyx":79
  *     cdef int G = 3 * H, t, n, j
  *     with nogil:
+ *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])             # <<<<<<<<<<<<<<
+ *         for t in range(T - 1, -1, -1):
+ *             for n in range(B):
+*/
+        __pyx_t_1 = 0;
+        __pyx_t_2 = 0;
+        __pyx_t_3 = 0;
+        lstmx::pack_panels((&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_1 * __pyx_v_U.strides[0]) )) + __pyx_t_2)) )))), __pyx_v_H, 0, __pyx_v_G, __pyx_v_H, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_U_packed.data) + __pyx_t_3)) )))));
+
+        /* "lstmx/_kernels/gru_cython.pyx":80
+ *     with nogil:
+ *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])
  *         for t in range(T - 1, -1, -1):             # <<<<<<<<<<<<<<
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:   # h was carried: so is its gradient
 */
-        for (__pyx_t_1 = (__pyx_v_T - 1); __pyx_t_1 > -1; __pyx_t_1-=1) {
-          __pyx_v_t = __pyx_t_1;
+        for (__pyx_t_4 = (__pyx_v_T - 1); __pyx_t_4 > -1; __pyx_t_4-=1) {
+          __pyx_v_t = __pyx_t_4;
 
-          /* "lstmx/_kernels/gru_cython.pyx":79
- *     with nogil:
+          /* "lstmx/_kernels/gru_cython.pyx":81
+ *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])
  *         for t in range(T - 1, -1, -1):
  *             for n in range(B):             # <<<<<<<<<<<<<<
  *                 if has_mask and not mask[t, n]:   # h was carried: so is its gradient
  *                     for j in range(G):
 */
 
-          __pyx_t_2 = __pyx_v_B;
-          __pyx_t_3 = __pyx_t_2;
+          __pyx_t_5 = __pyx_v_B;
+          __pyx_t_6 = __pyx_t_5;
 
-          for (__pyx_t_4 = 0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
-            __pyx_v_n = __pyx_t_4;
+          for (__pyx_t_7 = 0; __pyx_t_7 < __pyx_t_6; __pyx_t_7+=1) {
+            __pyx_v_n = __pyx_t_7;
 
-            /* "lstmx/_kernels/gru_cython.pyx":80
+            /* "lstmx/_kernels/gru_cython.pyx":82
  *         for t in range(T - 1, -1, -1):
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:   # h was carried: so is its gradient             # <<<<<<<<<<<<<<
@@ -23094,21 +23227,21 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_14_backward(CYTHON_UNUSE
             if (__pyx_v_has_mask) {
             } else {
 
-              __pyx_t_5 = __pyx_v_has_mask;
+              __pyx_t_8 = __pyx_v_has_mask;
               goto __pyx_L11_bool_binop_done;
             }
-            __pyx_t_6 = __pyx_v_t;
-            __pyx_t_7 = __pyx_v_n;
-            __pyx_t_8 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_6 * __pyx_v_mask.strides[0]) )) + __pyx_t_7)) ))) != 0));
+            __pyx_t_3 = __pyx_v_t;
+            __pyx_t_2 = __pyx_v_n;
+            __pyx_t_9 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_3 * __pyx_v_mask.strides[0]) )) + __pyx_t_2)) ))) != 0));
 
 
-            __pyx_t_5 = __pyx_t_8;
+            __pyx_t_8 = __pyx_t_9;
 
             __pyx_L11_bool_binop_done:;
-            if (__pyx_t_5) {
+            if (__pyx_t_8) {
 
 
-              /* "lstmx/_kernels/gru_cython.pyx":81
+              /* "lstmx/_kernels/gru_cython.pyx":83
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:   # h was carried: so is its gradient
  *                     for j in range(G):             # <<<<<<<<<<<<<<
@@ -23116,39 +23249,39 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_14_backward(CYTHON_UNUSE
  *                         dah[t, n, j] = 0
 */
 
-              __pyx_t_9 = __pyx_v_G;
-              __pyx_t_10 = __pyx_t_9;
+              __pyx_t_10 = __pyx_v_G;
+              __pyx_t_11 = __pyx_t_10;
 
-              for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
-                __pyx_v_j = __pyx_t_11;
+              for (__pyx_t_12 = 0; __pyx_t_12 < __pyx_t_11; __pyx_t_12+=1) {
+                __pyx_v_j = __pyx_t_12;
 
-                /* "lstmx/_kernels/gru_cython.pyx":82
+                /* "lstmx/_kernels/gru_cython.pyx":84
  *                 if has_mask and not mask[t, n]:   # h was carried: so is its gradient
  *                     for j in range(G):
  *                         dax[t, n, j] = 0             # <<<<<<<<<<<<<<
  *                         dah[t, n, j] = 0
  *                     for j in range(H):
 */
-                __pyx_t_7 = __pyx_v_t;
-                __pyx_t_6 = __pyx_v_n;
-                __pyx_t_12 = __pyx_v_j;
-                *((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_7 * __pyx_v_dax.strides[0]) ) + __pyx_t_6 * __pyx_v_dax.strides[1]) )) + __pyx_t_12)) )) = 0.0;
+                __pyx_t_2 = __pyx_v_t;
+                __pyx_t_3 = __pyx_v_n;
+                __pyx_t_1 = __pyx_v_j;
+                *((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_2 * __pyx_v_dax.strides[0]) ) + __pyx_t_3 * __pyx_v_dax.strides[1]) )) + __pyx_t_1)) )) = 0.0;
 
-                /* "lstmx/_kernels/gru_cython.pyx":83
+                /* "lstmx/_kernels/gru_cython.pyx":85
  *                     for j in range(G):
  *                         dax[t, n, j] = 0
  *                         dah[t, n, j] = 0             # <<<<<<<<<<<<<<
  *                     for j in range(H):
  *                         dh[n, j] += dY[n, t, j]
 */
-                __pyx_t_12 = __pyx_v_t;
-                __pyx_t_6 = __pyx_v_n;
-                __pyx_t_7 = __pyx_v_j;
-                *((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_12 * __pyx_v_dah.strides[0]) ) + __pyx_t_6 * __pyx_v_dah.strides[1]) )) + __pyx_t_7)) )) = 0.0;
+                __pyx_t_1 = __pyx_v_t;
+                __pyx_t_3 = __pyx_v_n;
+                __pyx_t_2 = __pyx_v_j;
+                *((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_1 * __pyx_v_dah.strides[0]) ) + __pyx_t_3 * __pyx_v_dah.strides[1]) )) + __pyx_t_2)) )) = 0.0;
               }
 
 
-              /* "lstmx/_kernels/gru_cython.pyx":84
+              /* "lstmx/_kernels/gru_cython.pyx":86
  *                         dax[t, n, j] = 0
  *                         dah[t, n, j] = 0
  *                     for j in range(H):             # <<<<<<<<<<<<<<
@@ -23156,29 +23289,29 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_14_backward(CYTHON_UNUSE
  *                 else:
 */
 
-              __pyx_t_9 = __pyx_v_H;
-              __pyx_t_10 = __pyx_t_9;
+              __pyx_t_10 = __pyx_v_H;
+              __pyx_t_11 = __pyx_t_10;
 
-              for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
-                __pyx_v_j = __pyx_t_11;
+              for (__pyx_t_12 = 0; __pyx_t_12 < __pyx_t_11; __pyx_t_12+=1) {
+                __pyx_v_j = __pyx_t_12;
 
-                /* "lstmx/_kernels/gru_cython.pyx":85
+                /* "lstmx/_kernels/gru_cython.pyx":87
  *                         dah[t, n, j] = 0
  *                     for j in range(H):
  *                         dh[n, j] += dY[n, t, j]             # <<<<<<<<<<<<<<
  *                 else:
  *                     gru_row_backward(&gates[t, n, 0], &hns[t, n, 0], &hs[t, n, 0], &dY[n, t, 0],
 */
-                __pyx_t_7 = __pyx_v_n;
-                __pyx_t_6 = __pyx_v_t;
-                __pyx_t_12 = __pyx_v_j;
+                __pyx_t_2 = __pyx_v_n;
+                __pyx_t_3 = __pyx_v_t;
+                __pyx_t_1 = __pyx_v_j;
                 __pyx_t_13 = __pyx_v_n;
                 __pyx_t_14 = __pyx_v_j;
-                *((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_13 * __pyx_v_dh.strides[0]) )) + __pyx_t_14)) )) += (*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_7 * __pyx_v_dY.strides[0]) ) + __pyx_t_6 * __pyx_v_dY.strides[1]) )) + __pyx_t_12)) )));
+                *((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_13 * __pyx_v_dh.strides[0]) )) + __pyx_t_14)) )) += (*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_2 * __pyx_v_dY.strides[0]) ) + __pyx_t_3 * __pyx_v_dY.strides[1]) )) + __pyx_t_1)) )));
               }
 
 
-              /* "lstmx/_kernels/gru_cython.pyx":80
+              /* "lstmx/_kernels/gru_cython.pyx":82
  *         for t in range(T - 1, -1, -1):
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:   # h was carried: so is its gradient             # <<<<<<<<<<<<<<
@@ -23188,7 +23321,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_14_backward(CYTHON_UNUSE
               goto __pyx_L10;
             }
 
-            /* "lstmx/_kernels/gru_cython.pyx":87
+            /* "lstmx/_kernels/gru_cython.pyx":89
  *                         dh[n, j] += dY[n, t, j]
  *                 else:
  *                     gru_row_backward(&gates[t, n, 0], &hns[t, n, 0], &hs[t, n, 0], &dY[n, t, 0],             # <<<<<<<<<<<<<<
@@ -23196,9 +23329,9 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_14_backward(CYTHON_UNUSE
  *             # dh_(t-1) = z * dh (left in dh above) + dah_t @ U
 */
             /*else*/ {
-              __pyx_t_12 = __pyx_v_t;
-              __pyx_t_6 = __pyx_v_n;
-              __pyx_t_7 = 0;
+              __pyx_t_1 = __pyx_v_t;
+              __pyx_t_3 = __pyx_v_n;
+              __pyx_t_2 = 0;
               __pyx_t_14 = __pyx_v_t;
               __pyx_t_13 = __pyx_v_n;
               __pyx_t_15 = 0;
@@ -23209,12 +23342,12 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_14_backward(CYTHON_UNUSE
               __pyx_t_20 = __pyx_v_t;
               __pyx_t_21 = 0;
 
-              /* "lstmx/_kernels/gru_cython.pyx":88
+              /* "lstmx/_kernels/gru_cython.pyx":90
  *                 else:
  *                     gru_row_backward(&gates[t, n, 0], &hns[t, n, 0], &hs[t, n, 0], &dY[n, t, 0],
  *                                      &dh[n, 0], &dax[t, n, 0], &dah[t, n, 0], H)             # <<<<<<<<<<<<<<
  *             # dh_(t-1) = z * dh (left in dh above) + dah_t @ U
- *             gemm(False, False, B, H, G, 1.0, &dah[t, 0, 0], G, &U[0, 0], H, 1.0, &dh[0, 0], H)
+ *             step_gemm(&dah[t, 0, 0], G, B, G, &U_packed[0], H, &dh[0, 0], H, True)
 */
               __pyx_t_22 = __pyx_v_n;
               __pyx_t_23 = 0;
@@ -23225,23 +23358,23 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_14_backward(CYTHON_UNUSE
               __pyx_t_28 = __pyx_v_n;
               __pyx_t_29 = 0;
 
-              /* "lstmx/_kernels/gru_cython.pyx":87
+              /* "lstmx/_kernels/gru_cython.pyx":89
  *                         dh[n, j] += dY[n, t, j]
  *                 else:
  *                     gru_row_backward(&gates[t, n, 0], &hns[t, n, 0], &hs[t, n, 0], &dY[n, t, 0],             # <<<<<<<<<<<<<<
  *                                      &dh[n, 0], &dax[t, n, 0], &dah[t, n, 0], H)
  *             # dh_(t-1) = z * dh (left in dh above) + dah_t @ U
 */
-              lstmx::gru_row_backward((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_12 * __pyx_v_gates.strides[0]) ) + __pyx_t_6 * __pyx_v_gates.strides[1]) )) + __pyx_t_7)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hns.data + __pyx_t_14 * __pyx_v_hns.strides[0]) ) + __pyx_t_13 * __pyx_v_hns.strides[1]) )) + __pyx_t_15)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_16 * __pyx_v_hs.strides[0]) ) + __pyx_t_17 * __pyx_v_hs.strides[1]) )) + __pyx_t_18)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_19 * __pyx_v_dY.strides[0]) ) + __pyx_t_20 * __pyx_v_dY.strides[1]) )) + __pyx_t_21)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_22 * __pyx_v_dh.strides[0]) )) + __pyx_t_23)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_24 * __pyx_v_dax.strides[0]) ) + __pyx_t_25 * __pyx_v_dax.strides[1]) )) + __pyx_t_26)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_27 * __pyx_v_dah.strides[0]) ) + __pyx_t_28 * __pyx_v_dah.strides[1]) )) + __pyx_t_29)) )))), __pyx_v_H);
+              lstmx::gru_row_backward((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_1 * __pyx_v_gates.strides[0]) ) + __pyx_t_3 * __pyx_v_gates.strides[1]) )) + __pyx_t_2)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hns.data + __pyx_t_14 * __pyx_v_hns.strides[0]) ) + __pyx_t_13 * __pyx_v_hns.strides[1]) )) + __pyx_t_15)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_16 * __pyx_v_hs.strides[0]) ) + __pyx_t_17 * __pyx_v_hs.strides[1]) )) + __pyx_t_18)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_19 * __pyx_v_dY.strides[0]) ) + __pyx_t_20 * __pyx_v_dY.strides[1]) )) + __pyx_t_21)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_22 * __pyx_v_dh.strides[0]) )) + __pyx_t_23)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_24 * __pyx_v_dax.strides[0]) ) + __pyx_t_25 * __pyx_v_dax.strides[1]) )) + __pyx_t_26)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_27 * __pyx_v_dah.strides[0]) ) + __pyx_t_28 * __pyx_v_dah.strides[1]) )) + __pyx_t_29)) )))), __pyx_v_H);
             }
             __pyx_L10:;
           }
 
 
-          /* "lstmx/_kernels/gru_cython.pyx":90
+          /* "lstmx/_kernels/gru_cython.pyx":92
  *                                      &dh[n, 0], &dax[t, n, 0], &dah[t, n, 0], H)
  *             # dh_(t-1) = z * dh (left in dh above) + dah_t @ U
- *             gemm(False, False, B, H, G, 1.0, &dah[t, 0, 0], G, &U[0, 0], H, 1.0, &dh[0, 0], H)             # <<<<<<<<<<<<<<
+ *             step_gemm(&dah[t, 0, 0], G, B, G, &U_packed[0], H, &dh[0, 0], H, True)             # <<<<<<<<<<<<<<
  *         gemm(True, False, G, I, T * B, 1.0, &dax[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
  *         gemm(True, False, G, H, T * B, 1.0, &dah[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
 */
@@ -23251,91 +23384,90 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_14_backward(CYTHON_UNUSE
           __pyx_t_26 = 0;
           __pyx_t_25 = 0;
           __pyx_t_24 = 0;
-          __pyx_t_23 = 0;
-          __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, __pyx_v_B, __pyx_v_H, __pyx_v_G, 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_29 * __pyx_v_dah.strides[0]) ) + __pyx_t_28 * __pyx_v_dah.strides[1]) )) + __pyx_t_27)) )))), __pyx_v_G, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_26 * __pyx_v_U.strides[0]) )) + __pyx_t_25)) )))), __pyx_v_H, 1.0, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_24 * __pyx_v_dh.strides[0]) )) + __pyx_t_23)) )))), __pyx_v_H);
+          lstmx::step_gemm((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_29 * __pyx_v_dah.strides[0]) ) + __pyx_t_28 * __pyx_v_dah.strides[1]) )) + __pyx_t_27)) )))), __pyx_v_G, __pyx_v_B, __pyx_v_G, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_U_packed.data) + __pyx_t_26)) )))), __pyx_v_H, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_25 * __pyx_v_dh.strides[0]) )) + __pyx_t_24)) )))), __pyx_v_H, 1);
         }
 
-        /* "lstmx/_kernels/gru_cython.pyx":91
+        /* "lstmx/_kernels/gru_cython.pyx":93
  *             # dh_(t-1) = z * dh (left in dh above) + dah_t @ U
- *             gemm(False, False, B, H, G, 1.0, &dah[t, 0, 0], G, &U[0, 0], H, 1.0, &dh[0, 0], H)
+ *             step_gemm(&dah[t, 0, 0], G, B, G, &U_packed[0], H, &dh[0, 0], H, True)
  *         gemm(True, False, G, I, T * B, 1.0, &dax[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)             # <<<<<<<<<<<<<<
  *         gemm(True, False, G, H, T * B, 1.0, &dah[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
  *         gemm(False, False, T * B, I, G, 1.0, &dax[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
 */
-        __pyx_t_23 = 0;
         __pyx_t_24 = 0;
         __pyx_t_25 = 0;
         __pyx_t_26 = 0;
         __pyx_t_27 = 0;
         __pyx_t_28 = 0;
         __pyx_t_29 = 0;
+        __pyx_t_23 = 0;
         __pyx_t_22 = 0;
-        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_I, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_23 * __pyx_v_dax.strides[0]) ) + __pyx_t_24 * __pyx_v_dax.strides[1]) )) + __pyx_t_25)) )))), __pyx_v_G, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_26 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_27 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_28)) )))), __pyx_v_I, 0.0, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_29 * __pyx_v_dW.strides[0]) )) + __pyx_t_22)) )))), __pyx_v_I);
+        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_I, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_24 * __pyx_v_dax.strides[0]) ) + __pyx_t_25 * __pyx_v_dax.strides[1]) )) + __pyx_t_26)) )))), __pyx_v_G, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_27 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_28 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_29)) )))), __pyx_v_I, 0.0, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_23 * __pyx_v_dW.strides[0]) )) + __pyx_t_22)) )))), __pyx_v_I);
 
-        /* "lstmx/_kernels/gru_cython.pyx":92
- *             gemm(False, False, B, H, G, 1.0, &dah[t, 0, 0], G, &U[0, 0], H, 1.0, &dh[0, 0], H)
+        /* "lstmx/_kernels/gru_cython.pyx":94
+ *             step_gemm(&dah[t, 0, 0], G, B, G, &U_packed[0], H, &dh[0, 0], H, True)
  *         gemm(True, False, G, I, T * B, 1.0, &dax[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
  *         gemm(True, False, G, H, T * B, 1.0, &dah[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)             # <<<<<<<<<<<<<<
  *         gemm(False, False, T * B, I, G, 1.0, &dax[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
  *         column_sums(&dax[0, 0, 0], T * B, G, &db[0])
 */
         __pyx_t_22 = 0;
+        __pyx_t_23 = 0;
         __pyx_t_29 = 0;
         __pyx_t_28 = 0;
         __pyx_t_27 = 0;
         __pyx_t_26 = 0;
         __pyx_t_25 = 0;
         __pyx_t_24 = 0;
-        __pyx_t_23 = 0;
-        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_H, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_22 * __pyx_v_dah.strides[0]) ) + __pyx_t_29 * __pyx_v_dah.strides[1]) )) + __pyx_t_28)) )))), __pyx_v_G, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_27 * __pyx_v_hs.strides[0]) ) + __pyx_t_26 * __pyx_v_hs.strides[1]) )) + __pyx_t_25)) )))), __pyx_v_H, 0.0, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_24 * __pyx_v_dU.strides[0]) )) + __pyx_t_23)) )))), __pyx_v_H);
+        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_H, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_22 * __pyx_v_dah.strides[0]) ) + __pyx_t_23 * __pyx_v_dah.strides[1]) )) + __pyx_t_29)) )))), __pyx_v_G, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_28 * __pyx_v_hs.strides[0]) ) + __pyx_t_27 * __pyx_v_hs.strides[1]) )) + __pyx_t_26)) )))), __pyx_v_H, 0.0, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_25 * __pyx_v_dU.strides[0]) )) + __pyx_t_24)) )))), __pyx_v_H);
 
-        /* "lstmx/_kernels/gru_cython.pyx":93
+        /* "lstmx/_kernels/gru_cython.pyx":95
  *         gemm(True, False, G, I, T * B, 1.0, &dax[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
  *         gemm(True, False, G, H, T * B, 1.0, &dah[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
  *         gemm(False, False, T * B, I, G, 1.0, &dax[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)             # <<<<<<<<<<<<<<
  *         column_sums(&dax[0, 0, 0], T * B, G, &db[0])
  *         column_sums(&dah[0, 0, 0], T * B, G, &db_h[0])   # its last H entries are d b_hn
 */
-        __pyx_t_23 = 0;
         __pyx_t_24 = 0;
         __pyx_t_25 = 0;
         __pyx_t_26 = 0;
         __pyx_t_27 = 0;
         __pyx_t_28 = 0;
         __pyx_t_29 = 0;
+        __pyx_t_23 = 0;
         __pyx_t_22 = 0;
-        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, (__pyx_v_T * __pyx_v_B), __pyx_v_I, __pyx_v_G, 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_23 * __pyx_v_dax.strides[0]) ) + __pyx_t_24 * __pyx_v_dax.strides[1]) )) + __pyx_t_25)) )))), __pyx_v_G, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_26 * __pyx_v_W.strides[0]) )) + __pyx_t_27)) )))), __pyx_v_I, 0.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_28 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_29 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_22)) )))), __pyx_v_I);
+        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, (__pyx_v_T * __pyx_v_B), __pyx_v_I, __pyx_v_G, 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_24 * __pyx_v_dax.strides[0]) ) + __pyx_t_25 * __pyx_v_dax.strides[1]) )) + __pyx_t_26)) )))), __pyx_v_G, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_27 * __pyx_v_W.strides[0]) )) + __pyx_t_28)) )))), __pyx_v_I, 0.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_29 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_23 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_22)) )))), __pyx_v_I);
 
-        /* "lstmx/_kernels/gru_cython.pyx":94
+        /* "lstmx/_kernels/gru_cython.pyx":96
  *         gemm(True, False, G, H, T * B, 1.0, &dah[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
  *         gemm(False, False, T * B, I, G, 1.0, &dax[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
  *         column_sums(&dax[0, 0, 0], T * B, G, &db[0])             # <<<<<<<<<<<<<<
  *         column_sums(&dah[0, 0, 0], T * B, G, &db_h[0])   # its last H entries are d b_hn
 */
         __pyx_t_22 = 0;
+        __pyx_t_23 = 0;
         __pyx_t_29 = 0;
         __pyx_t_28 = 0;
-        __pyx_t_27 = 0;
-        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_22 * __pyx_v_dax.strides[0]) ) + __pyx_t_29 * __pyx_v_dax.strides[1]) )) + __pyx_t_28)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_db.data) + __pyx_t_27)) )))));
+        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_22 * __pyx_v_dax.strides[0]) ) + __pyx_t_23 * __pyx_v_dax.strides[1]) )) + __pyx_t_29)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_db.data) + __pyx_t_28)) )))));
 
-        /* "lstmx/_kernels/gru_cython.pyx":95
+        /* "lstmx/_kernels/gru_cython.pyx":97
  *         gemm(False, False, T * B, I, G, 1.0, &dax[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
  *         column_sums(&dax[0, 0, 0], T * B, G, &db[0])
  *         column_sums(&dah[0, 0, 0], T * B, G, &db_h[0])   # its last H entries are d b_hn             # <<<<<<<<<<<<<<
 */
-        __pyx_t_27 = 0;
         __pyx_t_28 = 0;
         __pyx_t_29 = 0;
+        __pyx_t_23 = 0;
         __pyx_t_22 = 0;
-        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_27 * __pyx_v_dah.strides[0]) ) + __pyx_t_28 * __pyx_v_dah.strides[1]) )) + __pyx_t_29)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_db_h.data) + __pyx_t_22)) )))));
+        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_28 * __pyx_v_dah.strides[0]) ) + __pyx_t_29 * __pyx_v_dah.strides[1]) )) + __pyx_t_23)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_db_h.data) + __pyx_t_22)) )))));
       }
 
-      /* "lstmx/_kernels/gru_cython.pyx":77
+      /* "lstmx/_kernels/gru_cython.pyx":78
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 3 * H, t, n, j
  *     with nogil:             # <<<<<<<<<<<<<<
+ *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])
  *         for t in range(T - 1, -1, -1):
- *             for n in range(B):
 */
       /*finally:*/ {
         /*normal exit:*/{
@@ -23347,10 +23479,10 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_14_backward(CYTHON_UNUSE
       }
   }
 
-  /* "lstmx/_kernels/gru_cython.pyx":70
+  /* "lstmx/_kernels/gru_cython.pyx":71
  * 
  * 
- * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U,             # <<<<<<<<<<<<<<
+ * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,             # <<<<<<<<<<<<<<
  *               real[:, :, ::1] hs, real[:, :, ::1] gates, real[:, :, ::1] hns,
  *               const unsigned char[:, ::1] mask, bint has_mask, real[:, :, ::1] dax, real[:, :, ::1] dah,
 */
@@ -23378,6 +23510,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10gru_cython_17_backward(
   __Pyx_memviewslice __pyx_v_X_tm = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_W = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_U = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_U_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_hs = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_gates = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_hns = { 0, 0, { 0 }, { 0 }, { 0 } };
@@ -23393,7 +23526,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10gru_cython_17_backward(
   __Pyx_memviewslice __pyx_v_db_h = { 0, 0, { 0 }, { 0 }, { 0 } };
   CYTHON_UNUSED Py_ssize_t __pyx_nargs;
   CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
-  PyObject* values[17] = {0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0};
+  PyObject* values[18] = {0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0};
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
@@ -23407,146 +23540,153 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10gru_cython_17_backward(
   #endif
   __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
   {
-    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_dY,&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_hns,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,&__pyx_mstate_global->__pyx_n_u_dax,&__pyx_mstate_global->__pyx_n_u_dah,&__pyx_mstate_global->__pyx_n_u_dh,&__pyx_mstate_global->__pyx_n_u_dX_tm,&__pyx_mstate_global->__pyx_n_u_dW,&__pyx_mstate_global->__pyx_n_u_dU,&__pyx_mstate_global->__pyx_n_u_db,&__pyx_mstate_global->__pyx_n_u_db_h,0};
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_dY,&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_U_packed,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_hns,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,&__pyx_mstate_global->__pyx_n_u_dax,&__pyx_mstate_global->__pyx_n_u_dah,&__pyx_mstate_global->__pyx_n_u_dh,&__pyx_mstate_global->__pyx_n_u_dX_tm,&__pyx_mstate_global->__pyx_n_u_dW,&__pyx_mstate_global->__pyx_n_u_dU,&__pyx_mstate_global->__pyx_n_u_db,&__pyx_mstate_global->__pyx_n_u_db_h,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 70, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 71, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
+        case 18:
+        values[17] = __Pyx_ArgRef_VARARGS(__pyx_args, 17);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[17])) __PYX_ERR(0, 71, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
         case 17:
         values[16] = __Pyx_ArgRef_VARARGS(__pyx_args, 16);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 71, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 16:
         values[15] = __Pyx_ArgRef_VARARGS(__pyx_args, 15);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 71, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 15:
         values[14] = __Pyx_ArgRef_VARARGS(__pyx_args, 14);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 71, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 14:
         values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 71, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 13:
         values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 71, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 12:
         values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 71, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 11:
         values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 71, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 10:
         values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 71, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  9:
         values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 71, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  8:
         values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 71, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  7:
         values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 71, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 71, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 71, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 71, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 71, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 71, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 70, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 71, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_backward", 0) < (0)) __PYX_ERR(0, 70, __pyx_L3_error)
-      for (Py_ssize_t i = __pyx_nargs; i < 17; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_backward", 1, 17, 17, i); __PYX_ERR(0, 70, __pyx_L3_error) }
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_backward", 0) < (0)) __PYX_ERR(0, 71, __pyx_L3_error)
+      for (Py_ssize_t i = __pyx_nargs; i < 18; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_backward", 1, 18, 18, i); __PYX_ERR(0, 71, __pyx_L3_error) }
       }
-    } else if (unlikely(__pyx_nargs != 17)) {
+    } else if (unlikely(__pyx_nargs != 18)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 70, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 71, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 70, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 71, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 70, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 71, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 70, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 71, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 70, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 71, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 70, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 71, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 70, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 71, __pyx_L3_error)
       values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 70, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 71, __pyx_L3_error)
       values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 70, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 71, __pyx_L3_error)
       values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 70, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 71, __pyx_L3_error)
       values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 70, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 71, __pyx_L3_error)
       values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 70, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 71, __pyx_L3_error)
       values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 70, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 71, __pyx_L3_error)
       values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 70, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 71, __pyx_L3_error)
       values[14] = __Pyx_ArgRef_VARARGS(__pyx_args, 14);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 70, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 71, __pyx_L3_error)
       values[15] = __Pyx_ArgRef_VARARGS(__pyx_args, 15);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 70, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 71, __pyx_L3_error)
       values[16] = __Pyx_ArgRef_VARARGS(__pyx_args, 16);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 70, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 71, __pyx_L3_error)
+      values[17] = __Pyx_ArgRef_VARARGS(__pyx_args, 17);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[17])) __PYX_ERR(0, 71, __pyx_L3_error)
     }
-    __pyx_v_dY = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dY.memview)) __PYX_ERR(0, 70, __pyx_L3_error)
-    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 70, __pyx_L3_error)
-    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 70, __pyx_L3_error)
-    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 70, __pyx_L3_error)
-    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 71, __pyx_L3_error)
-    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 71, __pyx_L3_error)
-    __pyx_v_hns = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hns.memview)) __PYX_ERR(0, 71, __pyx_L3_error)
-    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[7], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 72, __pyx_L3_error)
-    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[8]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 72, __pyx_L3_error)
-    __pyx_v_dax = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[9], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dax.memview)) __PYX_ERR(0, 72, __pyx_L3_error)
-    __pyx_v_dah = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[10], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dah.memview)) __PYX_ERR(0, 72, __pyx_L3_error)
-    __pyx_v_dh = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[11], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dh.memview)) __PYX_ERR(0, 73, __pyx_L3_error)
-    __pyx_v_dX_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[12], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dX_tm.memview)) __PYX_ERR(0, 73, __pyx_L3_error)
-    __pyx_v_dW = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[13], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dW.memview)) __PYX_ERR(0, 73, __pyx_L3_error)
-    __pyx_v_dU = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[14], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dU.memview)) __PYX_ERR(0, 73, __pyx_L3_error)
-    __pyx_v_db = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[15], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db.memview)) __PYX_ERR(0, 74, __pyx_L3_error)
-    __pyx_v_db_h = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[16], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db_h.memview)) __PYX_ERR(0, 74, __pyx_L3_error)
+    __pyx_v_dY = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dY.memview)) __PYX_ERR(0, 71, __pyx_L3_error)
+    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 71, __pyx_L3_error)
+    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 71, __pyx_L3_error)
+    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 71, __pyx_L3_error)
+    __pyx_v_U_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U_packed.memview)) __PYX_ERR(0, 71, __pyx_L3_error)
+    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 72, __pyx_L3_error)
+    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 72, __pyx_L3_error)
+    __pyx_v_hns = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hns.memview)) __PYX_ERR(0, 72, __pyx_L3_error)
+    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[8], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 73, __pyx_L3_error)
+    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[9]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 73, __pyx_L3_error)
+    __pyx_v_dax = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[10], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dax.memview)) __PYX_ERR(0, 73, __pyx_L3_error)
+    __pyx_v_dah = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[11], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dah.memview)) __PYX_ERR(0, 73, __pyx_L3_error)
+    __pyx_v_dh = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[12], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dh.memview)) __PYX_ERR(0, 74, __pyx_L3_error)
+    __pyx_v_dX_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[13], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dX_tm.memview)) __PYX_ERR(0, 74, __pyx_L3_error)
+    __pyx_v_dW = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[14], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dW.memview)) __PYX_ERR(0, 74, __pyx_L3_error)
+    __pyx_v_dU = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[15], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dU.memview)) __PYX_ERR(0, 74, __pyx_L3_error)
+    __pyx_v_db = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[16], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db.memview)) __PYX_ERR(0, 75, __pyx_L3_error)
+    __pyx_v_db_h = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[17], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db_h.memview)) __PYX_ERR(0, 75, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_backward", 1, 17, 17, __pyx_nargs); __PYX_ERR(0, 70, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_backward", 1, 18, 18, __pyx_nargs); __PYX_ERR(0, 71, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -23557,6 +23697,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10gru_cython_17_backward(
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_tm, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_U_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_gates, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hns, 1);
@@ -23573,7 +23714,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10gru_cython_17_backward(
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_5lstmx_8_kernels_10gru_cython_16_backward(__pyx_self, __pyx_v_dY, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_hs, __pyx_v_gates, __pyx_v_hns, __pyx_v_mask, __pyx_v_has_mask, __pyx_v_dax, __pyx_v_dah, __pyx_v_dh, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db, __pyx_v_db_h);
+  __pyx_r = __pyx_pf_5lstmx_8_kernels_10gru_cython_16_backward(__pyx_self, __pyx_v_dY, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_U_packed, __pyx_v_hs, __pyx_v_gates, __pyx_v_hns, __pyx_v_mask, __pyx_v_has_mask, __pyx_v_dax, __pyx_v_dah, __pyx_v_dh, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db, __pyx_v_db_h);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -23583,6 +23724,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10gru_cython_17_backward(
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_tm, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_U_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_gates, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hns, 1);
@@ -23600,7 +23742,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10gru_cython_17_backward(
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_16_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_hns, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_dax, __Pyx_memviewslice __pyx_v_dah, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db, __Pyx_memviewslice __pyx_v_db_h) {
+static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_16_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_U_packed, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_hns, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_dax, __Pyx_memviewslice __pyx_v_dah, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db, __Pyx_memviewslice __pyx_v_db_h) {
   int __pyx_v_T;
   int __pyx_v_B;
   int __pyx_v_I;
@@ -23611,18 +23753,18 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_16_backward(CYTHON_UNUSE
   int __pyx_v_j;
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
-  int __pyx_t_1;
-  int __pyx_t_2;
-  int __pyx_t_3;
+  Py_ssize_t __pyx_t_1;
+  Py_ssize_t __pyx_t_2;
+  Py_ssize_t __pyx_t_3;
   int __pyx_t_4;
   int __pyx_t_5;
-  Py_ssize_t __pyx_t_6;
-  Py_ssize_t __pyx_t_7;
+  int __pyx_t_6;
+  int __pyx_t_7;
   int __pyx_t_8;
   int __pyx_t_9;
   int __pyx_t_10;
   int __pyx_t_11;
-  Py_ssize_t __pyx_t_12;
+  int __pyx_t_12;
   Py_ssize_t __pyx_t_13;
   Py_ssize_t __pyx_t_14;
   Py_ssize_t __pyx_t_15;
@@ -23642,7 +23784,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_16_backward(CYTHON_UNUSE
   Py_ssize_t __pyx_t_29;
   __Pyx_RefNannySetupContext("__pyx_fuse_1_backward", 0);
 
-  /* "lstmx/_kernels/gru_cython.pyx":75
+  /* "lstmx/_kernels/gru_cython.pyx":76
  *               real[:, ::1] dh, real[:, :, ::1] dX_tm, real[:, ::1] dW, real[:, ::1] dU,
  *               real[::1] db, real[::1] db_h):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]             # <<<<<<<<<<<<<<
@@ -23654,21 +23796,21 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_16_backward(CYTHON_UNUSE
   __pyx_v_I = (__pyx_v_X_tm.shape[2]);
   __pyx_v_H = (__pyx_v_U.shape[1]);
 
-  /* "lstmx/_kernels/gru_cython.pyx":76
+  /* "lstmx/_kernels/gru_cython.pyx":77
  *               real[::1] db, real[::1] db_h):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 3 * H, t, n, j             # <<<<<<<<<<<<<<
  *     with nogil:
- *         for t in range(T - 1, -1, -1):
+ *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])
 */
   __pyx_v_G = (3 * __pyx_v_H);
 
-  /* "lstmx/_kernels/gru_cython.pyx":77
+  /* "lstmx/_kernels/gru_cython.pyx":78
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 3 * H, t, n, j
  *     with nogil:             # <<<<<<<<<<<<<<
+ *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])
  *         for t in range(T - 1, -1, -1):
- *             for n in range(B):
 */
   {
       PyThreadState * _save;
@@ -23676,31 +23818,43 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_16_backward(CYTHON_UNUSE
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "lstmx/_kernels/gru_cython.pyx":78
+        /* "lstmx/_kernels/gru_cython.pyx":79
  *     cdef int G = 3 * H, t, n, j
  *     with nogil:
+ *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])             # <<<<<<<<<<<<<<
+ *         for t in range(T - 1, -1, -1):
+ *             for n in range(B):
+*/
+        __pyx_t_1 = 0;
+        __pyx_t_2 = 0;
+        __pyx_t_3 = 0;
+        lstmx::pack_panels((&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_1 * __pyx_v_U.strides[0]) )) + __pyx_t_2)) )))), __pyx_v_H, 0, __pyx_v_G, __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_U_packed.data) + __pyx_t_3)) )))));
+
+        /* "lstmx/_kernels/gru_cython.pyx":80
+ *     with nogil:
+ *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])
  *         for t in range(T - 1, -1, -1):             # <<<<<<<<<<<<<<
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:   # h was carried: so is its gradient
 */
-        for (__pyx_t_1 = (__pyx_v_T - 1); __pyx_t_1 > -1; __pyx_t_1-=1) {
-          __pyx_v_t = __pyx_t_1;
+        for (__pyx_t_4 = (__pyx_v_T - 1); __pyx_t_4 > -1; __pyx_t_4-=1) {
+          __pyx_v_t = __pyx_t_4;
 
-          /* "lstmx/_kernels/gru_cython.pyx":79
- *     with nogil:
+          /* "lstmx/_kernels/gru_cython.pyx":81
+ *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])
  *         for t in range(T - 1, -1, -1):
  *             for n in range(B):             # <<<<<<<<<<<<<<
  *                 if has_mask and not mask[t, n]:   # h was carried: so is its gradient
  *                     for j in range(G):
 */
 
-          __pyx_t_2 = __pyx_v_B;
-          __pyx_t_3 = __pyx_t_2;
+          __pyx_t_5 = __pyx_v_B;
+          __pyx_t_6 = __pyx_t_5;
 
-          for (__pyx_t_4 = 0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
-            __pyx_v_n = __pyx_t_4;
+          for (__pyx_t_7 = 0; __pyx_t_7 < __pyx_t_6; __pyx_t_7+=1) {
+            __pyx_v_n = __pyx_t_7;
 
-            /* "lstmx/_kernels/gru_cython.pyx":80
+            /* "lstmx/_kernels/gru_cython.pyx":82
  *         for t in range(T - 1, -1, -1):
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:   # h was carried: so is its gradient             # <<<<<<<<<<<<<<
@@ -23710,21 +23864,21 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_16_backward(CYTHON_UNUSE
             if (__pyx_v_has_mask) {
             } else {
 
-              __pyx_t_5 = __pyx_v_has_mask;
+              __pyx_t_8 = __pyx_v_has_mask;
               goto __pyx_L11_bool_binop_done;
             }
-            __pyx_t_6 = __pyx_v_t;
-            __pyx_t_7 = __pyx_v_n;
-            __pyx_t_8 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_6 * __pyx_v_mask.strides[0]) )) + __pyx_t_7)) ))) != 0));
+            __pyx_t_3 = __pyx_v_t;
+            __pyx_t_2 = __pyx_v_n;
+            __pyx_t_9 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_3 * __pyx_v_mask.strides[0]) )) + __pyx_t_2)) ))) != 0));
 
 
-            __pyx_t_5 = __pyx_t_8;
+            __pyx_t_8 = __pyx_t_9;
 
             __pyx_L11_bool_binop_done:;
-            if (__pyx_t_5) {
+            if (__pyx_t_8) {
 
 
-              /* "lstmx/_kernels/gru_cython.pyx":81
+              /* "lstmx/_kernels/gru_cython.pyx":83
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:   # h was carried: so is its gradient
  *                     for j in range(G):             # <<<<<<<<<<<<<<
@@ -23732,39 +23886,39 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_16_backward(CYTHON_UNUSE
  *                         dah[t, n, j] = 0
 */
 
-              __pyx_t_9 = __pyx_v_G;
-              __pyx_t_10 = __pyx_t_9;
+              __pyx_t_10 = __pyx_v_G;
+              __pyx_t_11 = __pyx_t_10;
 
-              for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
-                __pyx_v_j = __pyx_t_11;
+              for (__pyx_t_12 = 0; __pyx_t_12 < __pyx_t_11; __pyx_t_12+=1) {
+                __pyx_v_j = __pyx_t_12;
 
-                /* "lstmx/_kernels/gru_cython.pyx":82
+                /* "lstmx/_kernels/gru_cython.pyx":84
  *                 if has_mask and not mask[t, n]:   # h was carried: so is its gradient
  *                     for j in range(G):
  *                         dax[t, n, j] = 0             # <<<<<<<<<<<<<<
  *                         dah[t, n, j] = 0
  *                     for j in range(H):
 */
-                __pyx_t_7 = __pyx_v_t;
-                __pyx_t_6 = __pyx_v_n;
-                __pyx_t_12 = __pyx_v_j;
-                *((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_7 * __pyx_v_dax.strides[0]) ) + __pyx_t_6 * __pyx_v_dax.strides[1]) )) + __pyx_t_12)) )) = 0.0;
+                __pyx_t_2 = __pyx_v_t;
+                __pyx_t_3 = __pyx_v_n;
+                __pyx_t_1 = __pyx_v_j;
+                *((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_2 * __pyx_v_dax.strides[0]) ) + __pyx_t_3 * __pyx_v_dax.strides[1]) )) + __pyx_t_1)) )) = 0.0;
 
-                /* "lstmx/_kernels/gru_cython.pyx":83
+                /* "lstmx/_kernels/gru_cython.pyx":85
  *                     for j in range(G):
  *                         dax[t, n, j] = 0
  *                         dah[t, n, j] = 0             # <<<<<<<<<<<<<<
  *                     for j in range(H):
  *                         dh[n, j] += dY[n, t, j]
 */
-                __pyx_t_12 = __pyx_v_t;
-                __pyx_t_6 = __pyx_v_n;
-                __pyx_t_7 = __pyx_v_j;
-                *((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_12 * __pyx_v_dah.strides[0]) ) + __pyx_t_6 * __pyx_v_dah.strides[1]) )) + __pyx_t_7)) )) = 0.0;
+                __pyx_t_1 = __pyx_v_t;
+                __pyx_t_3 = __pyx_v_n;
+                __pyx_t_2 = __pyx_v_j;
+                *((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_1 * __pyx_v_dah.strides[0]) ) + __pyx_t_3 * __pyx_v_dah.strides[1]) )) + __pyx_t_2)) )) = 0.0;
               }
 
 
-              /* "lstmx/_kernels/gru_cython.pyx":84
+              /* "lstmx/_kernels/gru_cython.pyx":86
  *                         dax[t, n, j] = 0
  *                         dah[t, n, j] = 0
  *                     for j in range(H):             # <<<<<<<<<<<<<<
@@ -23772,29 +23926,29 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_16_backward(CYTHON_UNUSE
  *                 else:
 */
 
-              __pyx_t_9 = __pyx_v_H;
-              __pyx_t_10 = __pyx_t_9;
+              __pyx_t_10 = __pyx_v_H;
+              __pyx_t_11 = __pyx_t_10;
 
-              for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
-                __pyx_v_j = __pyx_t_11;
+              for (__pyx_t_12 = 0; __pyx_t_12 < __pyx_t_11; __pyx_t_12+=1) {
+                __pyx_v_j = __pyx_t_12;
 
-                /* "lstmx/_kernels/gru_cython.pyx":85
+                /* "lstmx/_kernels/gru_cython.pyx":87
  *                         dah[t, n, j] = 0
  *                     for j in range(H):
  *                         dh[n, j] += dY[n, t, j]             # <<<<<<<<<<<<<<
  *                 else:
  *                     gru_row_backward(&gates[t, n, 0], &hns[t, n, 0], &hs[t, n, 0], &dY[n, t, 0],
 */
-                __pyx_t_7 = __pyx_v_n;
-                __pyx_t_6 = __pyx_v_t;
-                __pyx_t_12 = __pyx_v_j;
+                __pyx_t_2 = __pyx_v_n;
+                __pyx_t_3 = __pyx_v_t;
+                __pyx_t_1 = __pyx_v_j;
                 __pyx_t_13 = __pyx_v_n;
                 __pyx_t_14 = __pyx_v_j;
-                *((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_13 * __pyx_v_dh.strides[0]) )) + __pyx_t_14)) )) += (*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_7 * __pyx_v_dY.strides[0]) ) + __pyx_t_6 * __pyx_v_dY.strides[1]) )) + __pyx_t_12)) )));
+                *((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_13 * __pyx_v_dh.strides[0]) )) + __pyx_t_14)) )) += (*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_2 * __pyx_v_dY.strides[0]) ) + __pyx_t_3 * __pyx_v_dY.strides[1]) )) + __pyx_t_1)) )));
               }
 
 
-              /* "lstmx/_kernels/gru_cython.pyx":80
+              /* "lstmx/_kernels/gru_cython.pyx":82
  *         for t in range(T - 1, -1, -1):
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:   # h was carried: so is its gradient             # <<<<<<<<<<<<<<
@@ -23804,7 +23958,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_16_backward(CYTHON_UNUSE
               goto __pyx_L10;
             }
 
-            /* "lstmx/_kernels/gru_cython.pyx":87
+            /* "lstmx/_kernels/gru_cython.pyx":89
  *                         dh[n, j] += dY[n, t, j]
  *                 else:
  *                     gru_row_backward(&gates[t, n, 0], &hns[t, n, 0], &hs[t, n, 0], &dY[n, t, 0],             # <<<<<<<<<<<<<<
@@ -23812,9 +23966,9 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_16_backward(CYTHON_UNUSE
  *             # dh_(t-1) = z * dh (left in dh above) + dah_t @ U
 */
             /*else*/ {
-              __pyx_t_12 = __pyx_v_t;
-              __pyx_t_6 = __pyx_v_n;
-              __pyx_t_7 = 0;
+              __pyx_t_1 = __pyx_v_t;
+              __pyx_t_3 = __pyx_v_n;
+              __pyx_t_2 = 0;
               __pyx_t_14 = __pyx_v_t;
               __pyx_t_13 = __pyx_v_n;
               __pyx_t_15 = 0;
@@ -23825,12 +23979,12 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_16_backward(CYTHON_UNUSE
               __pyx_t_20 = __pyx_v_t;
               __pyx_t_21 = 0;
 
-              /* "lstmx/_kernels/gru_cython.pyx":88
+              /* "lstmx/_kernels/gru_cython.pyx":90
  *                 else:
  *                     gru_row_backward(&gates[t, n, 0], &hns[t, n, 0], &hs[t, n, 0], &dY[n, t, 0],
  *                                      &dh[n, 0], &dax[t, n, 0], &dah[t, n, 0], H)             # <<<<<<<<<<<<<<
  *             # dh_(t-1) = z * dh (left in dh above) + dah_t @ U
- *             gemm(False, False, B, H, G, 1.0, &dah[t, 0, 0], G, &U[0, 0], H, 1.0, &dh[0, 0], H)
+ *             step_gemm(&dah[t, 0, 0], G, B, G, &U_packed[0], H, &dh[0, 0], H, True)
 */
               __pyx_t_22 = __pyx_v_n;
               __pyx_t_23 = 0;
@@ -23841,23 +23995,23 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_16_backward(CYTHON_UNUSE
               __pyx_t_28 = __pyx_v_n;
               __pyx_t_29 = 0;
 
-              /* "lstmx/_kernels/gru_cython.pyx":87
+              /* "lstmx/_kernels/gru_cython.pyx":89
  *                         dh[n, j] += dY[n, t, j]
  *                 else:
  *                     gru_row_backward(&gates[t, n, 0], &hns[t, n, 0], &hs[t, n, 0], &dY[n, t, 0],             # <<<<<<<<<<<<<<
  *                                      &dh[n, 0], &dax[t, n, 0], &dah[t, n, 0], H)
  *             # dh_(t-1) = z * dh (left in dh above) + dah_t @ U
 */
-              lstmx::gru_row_backward((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_12 * __pyx_v_gates.strides[0]) ) + __pyx_t_6 * __pyx_v_gates.strides[1]) )) + __pyx_t_7)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hns.data + __pyx_t_14 * __pyx_v_hns.strides[0]) ) + __pyx_t_13 * __pyx_v_hns.strides[1]) )) + __pyx_t_15)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_16 * __pyx_v_hs.strides[0]) ) + __pyx_t_17 * __pyx_v_hs.strides[1]) )) + __pyx_t_18)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_19 * __pyx_v_dY.strides[0]) ) + __pyx_t_20 * __pyx_v_dY.strides[1]) )) + __pyx_t_21)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_22 * __pyx_v_dh.strides[0]) )) + __pyx_t_23)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_24 * __pyx_v_dax.strides[0]) ) + __pyx_t_25 * __pyx_v_dax.strides[1]) )) + __pyx_t_26)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_27 * __pyx_v_dah.strides[0]) ) + __pyx_t_28 * __pyx_v_dah.strides[1]) )) + __pyx_t_29)) )))), __pyx_v_H);
+              lstmx::gru_row_backward((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_1 * __pyx_v_gates.strides[0]) ) + __pyx_t_3 * __pyx_v_gates.strides[1]) )) + __pyx_t_2)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hns.data + __pyx_t_14 * __pyx_v_hns.strides[0]) ) + __pyx_t_13 * __pyx_v_hns.strides[1]) )) + __pyx_t_15)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_16 * __pyx_v_hs.strides[0]) ) + __pyx_t_17 * __pyx_v_hs.strides[1]) )) + __pyx_t_18)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_19 * __pyx_v_dY.strides[0]) ) + __pyx_t_20 * __pyx_v_dY.strides[1]) )) + __pyx_t_21)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_22 * __pyx_v_dh.strides[0]) )) + __pyx_t_23)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_24 * __pyx_v_dax.strides[0]) ) + __pyx_t_25 * __pyx_v_dax.strides[1]) )) + __pyx_t_26)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_27 * __pyx_v_dah.strides[0]) ) + __pyx_t_28 * __pyx_v_dah.strides[1]) )) + __pyx_t_29)) )))), __pyx_v_H);
             }
             __pyx_L10:;
           }
 
 
-          /* "lstmx/_kernels/gru_cython.pyx":90
+          /* "lstmx/_kernels/gru_cython.pyx":92
  *                                      &dh[n, 0], &dax[t, n, 0], &dah[t, n, 0], H)
  *             # dh_(t-1) = z * dh (left in dh above) + dah_t @ U
- *             gemm(False, False, B, H, G, 1.0, &dah[t, 0, 0], G, &U[0, 0], H, 1.0, &dh[0, 0], H)             # <<<<<<<<<<<<<<
+ *             step_gemm(&dah[t, 0, 0], G, B, G, &U_packed[0], H, &dh[0, 0], H, True)             # <<<<<<<<<<<<<<
  *         gemm(True, False, G, I, T * B, 1.0, &dax[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
  *         gemm(True, False, G, H, T * B, 1.0, &dah[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
 */
@@ -23867,91 +24021,90 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_16_backward(CYTHON_UNUSE
           __pyx_t_26 = 0;
           __pyx_t_25 = 0;
           __pyx_t_24 = 0;
-          __pyx_t_23 = 0;
-          __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, __pyx_v_B, __pyx_v_H, __pyx_v_G, 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_29 * __pyx_v_dah.strides[0]) ) + __pyx_t_28 * __pyx_v_dah.strides[1]) )) + __pyx_t_27)) )))), __pyx_v_G, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_26 * __pyx_v_U.strides[0]) )) + __pyx_t_25)) )))), __pyx_v_H, 1.0, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_24 * __pyx_v_dh.strides[0]) )) + __pyx_t_23)) )))), __pyx_v_H);
+          lstmx::step_gemm((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_29 * __pyx_v_dah.strides[0]) ) + __pyx_t_28 * __pyx_v_dah.strides[1]) )) + __pyx_t_27)) )))), __pyx_v_G, __pyx_v_B, __pyx_v_G, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_U_packed.data) + __pyx_t_26)) )))), __pyx_v_H, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_25 * __pyx_v_dh.strides[0]) )) + __pyx_t_24)) )))), __pyx_v_H, 1);
         }
 
-        /* "lstmx/_kernels/gru_cython.pyx":91
+        /* "lstmx/_kernels/gru_cython.pyx":93
  *             # dh_(t-1) = z * dh (left in dh above) + dah_t @ U
- *             gemm(False, False, B, H, G, 1.0, &dah[t, 0, 0], G, &U[0, 0], H, 1.0, &dh[0, 0], H)
+ *             step_gemm(&dah[t, 0, 0], G, B, G, &U_packed[0], H, &dh[0, 0], H, True)
  *         gemm(True, False, G, I, T * B, 1.0, &dax[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)             # <<<<<<<<<<<<<<
  *         gemm(True, False, G, H, T * B, 1.0, &dah[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
  *         gemm(False, False, T * B, I, G, 1.0, &dax[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
 */
-        __pyx_t_23 = 0;
         __pyx_t_24 = 0;
         __pyx_t_25 = 0;
         __pyx_t_26 = 0;
         __pyx_t_27 = 0;
         __pyx_t_28 = 0;
         __pyx_t_29 = 0;
+        __pyx_t_23 = 0;
         __pyx_t_22 = 0;
-        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_I, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_23 * __pyx_v_dax.strides[0]) ) + __pyx_t_24 * __pyx_v_dax.strides[1]) )) + __pyx_t_25)) )))), __pyx_v_G, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_26 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_27 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_28)) )))), __pyx_v_I, 0.0, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_29 * __pyx_v_dW.strides[0]) )) + __pyx_t_22)) )))), __pyx_v_I);
+        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_I, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_24 * __pyx_v_dax.strides[0]) ) + __pyx_t_25 * __pyx_v_dax.strides[1]) )) + __pyx_t_26)) )))), __pyx_v_G, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_27 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_28 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_29)) )))), __pyx_v_I, 0.0, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_23 * __pyx_v_dW.strides[0]) )) + __pyx_t_22)) )))), __pyx_v_I);
 
-        /* "lstmx/_kernels/gru_cython.pyx":92
- *             gemm(False, False, B, H, G, 1.0, &dah[t, 0, 0], G, &U[0, 0], H, 1.0, &dh[0, 0], H)
+        /* "lstmx/_kernels/gru_cython.pyx":94
+ *             step_gemm(&dah[t, 0, 0], G, B, G, &U_packed[0], H, &dh[0, 0], H, True)
  *         gemm(True, False, G, I, T * B, 1.0, &dax[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
  *         gemm(True, False, G, H, T * B, 1.0, &dah[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)             # <<<<<<<<<<<<<<
  *         gemm(False, False, T * B, I, G, 1.0, &dax[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
  *         column_sums(&dax[0, 0, 0], T * B, G, &db[0])
 */
         __pyx_t_22 = 0;
+        __pyx_t_23 = 0;
         __pyx_t_29 = 0;
         __pyx_t_28 = 0;
         __pyx_t_27 = 0;
         __pyx_t_26 = 0;
         __pyx_t_25 = 0;
         __pyx_t_24 = 0;
-        __pyx_t_23 = 0;
-        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_H, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_22 * __pyx_v_dah.strides[0]) ) + __pyx_t_29 * __pyx_v_dah.strides[1]) )) + __pyx_t_28)) )))), __pyx_v_G, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_27 * __pyx_v_hs.strides[0]) ) + __pyx_t_26 * __pyx_v_hs.strides[1]) )) + __pyx_t_25)) )))), __pyx_v_H, 0.0, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_24 * __pyx_v_dU.strides[0]) )) + __pyx_t_23)) )))), __pyx_v_H);
+        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_H, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_22 * __pyx_v_dah.strides[0]) ) + __pyx_t_23 * __pyx_v_dah.strides[1]) )) + __pyx_t_29)) )))), __pyx_v_G, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_28 * __pyx_v_hs.strides[0]) ) + __pyx_t_27 * __pyx_v_hs.strides[1]) )) + __pyx_t_26)) )))), __pyx_v_H, 0.0, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_25 * __pyx_v_dU.strides[0]) )) + __pyx_t_24)) )))), __pyx_v_H);
 
-        /* "lstmx/_kernels/gru_cython.pyx":93
+        /* "lstmx/_kernels/gru_cython.pyx":95
  *         gemm(True, False, G, I, T * B, 1.0, &dax[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
  *         gemm(True, False, G, H, T * B, 1.0, &dah[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
  *         gemm(False, False, T * B, I, G, 1.0, &dax[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)             # <<<<<<<<<<<<<<
  *         column_sums(&dax[0, 0, 0], T * B, G, &db[0])
  *         column_sums(&dah[0, 0, 0], T * B, G, &db_h[0])   # its last H entries are d b_hn
 */
-        __pyx_t_23 = 0;
         __pyx_t_24 = 0;
         __pyx_t_25 = 0;
         __pyx_t_26 = 0;
         __pyx_t_27 = 0;
         __pyx_t_28 = 0;
         __pyx_t_29 = 0;
+        __pyx_t_23 = 0;
         __pyx_t_22 = 0;
-        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, (__pyx_v_T * __pyx_v_B), __pyx_v_I, __pyx_v_G, 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_23 * __pyx_v_dax.strides[0]) ) + __pyx_t_24 * __pyx_v_dax.strides[1]) )) + __pyx_t_25)) )))), __pyx_v_G, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_26 * __pyx_v_W.strides[0]) )) + __pyx_t_27)) )))), __pyx_v_I, 0.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_28 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_29 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_22)) )))), __pyx_v_I);
+        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, (__pyx_v_T * __pyx_v_B), __pyx_v_I, __pyx_v_G, 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_24 * __pyx_v_dax.strides[0]) ) + __pyx_t_25 * __pyx_v_dax.strides[1]) )) + __pyx_t_26)) )))), __pyx_v_G, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_27 * __pyx_v_W.strides[0]) )) + __pyx_t_28)) )))), __pyx_v_I, 0.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_29 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_23 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_22)) )))), __pyx_v_I);
 
-        /* "lstmx/_kernels/gru_cython.pyx":94
+        /* "lstmx/_kernels/gru_cython.pyx":96
  *         gemm(True, False, G, H, T * B, 1.0, &dah[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
  *         gemm(False, False, T * B, I, G, 1.0, &dax[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
  *         column_sums(&dax[0, 0, 0], T * B, G, &db[0])             # <<<<<<<<<<<<<<
  *         column_sums(&dah[0, 0, 0], T * B, G, &db_h[0])   # its last H entries are d b_hn
 */
         __pyx_t_22 = 0;
+        __pyx_t_23 = 0;
         __pyx_t_29 = 0;
         __pyx_t_28 = 0;
-        __pyx_t_27 = 0;
-        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_22 * __pyx_v_dax.strides[0]) ) + __pyx_t_29 * __pyx_v_dax.strides[1]) )) + __pyx_t_28)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_db.data) + __pyx_t_27)) )))));
+        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_22 * __pyx_v_dax.strides[0]) ) + __pyx_t_23 * __pyx_v_dax.strides[1]) )) + __pyx_t_29)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_db.data) + __pyx_t_28)) )))));
 
-        /* "lstmx/_kernels/gru_cython.pyx":95
+        /* "lstmx/_kernels/gru_cython.pyx":97
  *         gemm(False, False, T * B, I, G, 1.0, &dax[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
  *         column_sums(&dax[0, 0, 0], T * B, G, &db[0])
  *         column_sums(&dah[0, 0, 0], T * B, G, &db_h[0])   # its last H entries are d b_hn             # <<<<<<<<<<<<<<
 */
-        __pyx_t_27 = 0;
         __pyx_t_28 = 0;
         __pyx_t_29 = 0;
+        __pyx_t_23 = 0;
         __pyx_t_22 = 0;
-        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_27 * __pyx_v_dah.strides[0]) ) + __pyx_t_28 * __pyx_v_dah.strides[1]) )) + __pyx_t_29)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_db_h.data) + __pyx_t_22)) )))));
+        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_28 * __pyx_v_dah.strides[0]) ) + __pyx_t_29 * __pyx_v_dah.strides[1]) )) + __pyx_t_23)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_db_h.data) + __pyx_t_22)) )))));
       }
 
-      /* "lstmx/_kernels/gru_cython.pyx":77
+      /* "lstmx/_kernels/gru_cython.pyx":78
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 3 * H, t, n, j
  *     with nogil:             # <<<<<<<<<<<<<<
+ *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])
  *         for t in range(T - 1, -1, -1):
- *             for n in range(B):
 */
       /*finally:*/ {
         /*normal exit:*/{
@@ -23963,10 +24116,10 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_16_backward(CYTHON_UNUSE
       }
   }
 
-  /* "lstmx/_kernels/gru_cython.pyx":70
+  /* "lstmx/_kernels/gru_cython.pyx":71
  * 
  * 
- * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U,             # <<<<<<<<<<<<<<
+ * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,             # <<<<<<<<<<<<<<
  *               real[:, :, ::1] hs, real[:, :, ::1] gates, real[:, :, ::1] hns,
  *               const unsigned char[:, ::1] mask, bint has_mask, real[:, :, ::1] dax, real[:, :, ::1] dah,
 */
@@ -26396,7 +26549,7 @@ __Pyx_RefNannySetupContext("PyInit_gru_cython", 0);
  * """
  * import numpy as np             # <<<<<<<<<<<<<<
  * 
- * from ._layout import time_major, time_major_mask
+ * from ._layout import packed_buffer, time_major, time_major_mask
 */
   __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_numpy, 0, 0, NULL, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 9, __pyx_L1_error)
   __pyx_t_4 = __pyx_t_1;
@@ -26407,19 +26560,19 @@ __Pyx_RefNannySetupContext("PyInit_gru_cython", 0);
   /* "lstmx/_kernels/gru_cython.pyx":11
  * import numpy as np
  * 
- * from ._layout import time_major, time_major_mask             # <<<<<<<<<<<<<<
+ * from ._layout import packed_buffer, time_major, time_major_mask             # <<<<<<<<<<<<<<
  * 
- * from ._common cimport column_sums, copy_row, gemm, gru_row_backward, gru_row_forward, real
+ * from ._common cimport column_sums, copy_row, gemm, pack_panels, step_gemm, gru_row_backward, gru_row_forward, real
 */
   {
-    PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_time_major,__pyx_mstate_global->__pyx_n_u_time_major_mask};
-    __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_layout, __pyx_imported_names, 2, __pyx_mstate_global->__pyx_kp_u_lstmx__kernels__layout, 1); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 11, __pyx_L1_error)
+    PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_packed_buffer,__pyx_mstate_global->__pyx_n_u_time_major,__pyx_mstate_global->__pyx_n_u_time_major_mask};
+    __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_layout, __pyx_imported_names, 3, __pyx_mstate_global->__pyx_kp_u_lstmx__kernels__layout, 1); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 11, __pyx_L1_error)
   }
   __pyx_t_4 = __pyx_t_1;
   __Pyx_GOTREF(__pyx_t_4);
   {
-    PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_time_major,__pyx_mstate_global->__pyx_n_u_time_major_mask};
-    for (__pyx_t_9=0; __pyx_t_9 < 2; __pyx_t_9++) {
+    PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_packed_buffer,__pyx_mstate_global->__pyx_n_u_time_major,__pyx_mstate_global->__pyx_n_u_time_major_mask};
+    for (__pyx_t_9=0; __pyx_t_9 < 3; __pyx_t_9++) {
       __pyx_t_5 = __Pyx_ImportFrom(__pyx_t_4, __pyx_imported_names[__pyx_t_9]); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 11, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_5);
       if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_imported_names[__pyx_t_9], __pyx_t_5) < (0)) __PYX_ERR(0, 11, __pyx_L1_error)
@@ -26446,7 +26599,7 @@ __Pyx_RefNannySetupContext("PyInit_gru_cython", 0);
   /* "lstmx/_kernels/gru_cython.pyx":31
  * 
  * 
- * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] b, real[::1] b_hn,             # <<<<<<<<<<<<<<
+ * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] UT_packed, real[::1] b, real[::1] b_hn,             # <<<<<<<<<<<<<<
  *              real[:, :, ::1] hs, real[:, :, ::1] gates, real[:, :, ::1] hns, real[:, ::1] ah,
  *              const unsigned char[:, ::1] mask, bint has_mask):
 */
@@ -26489,53 +26642,53 @@ __Pyx_RefNannySetupContext("PyInit_gru_cython", 0);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":50
+  /* "lstmx/_kernels/gru_cython.pyx":51
  * 
  * 
  * def gru_backward(dY, dhT, cache):             # <<<<<<<<<<<<<<
  *     """Same arguments and results as :func:`lstmx.gru.gru_backward`."""
  *     X, W, U = cache["X"], cache["W"], cache["U"]
 */
-  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_5lstmx_8_kernels_10gru_cython_5gru_backward, 0, __pyx_mstate_global->__pyx_n_u_gru_backward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_gru_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[4])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 50, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_5lstmx_8_kernels_10gru_cython_5gru_backward, 0, __pyx_mstate_global->__pyx_n_u_gru_backward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_gru_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[4])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 51, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_gru_backward, __pyx_t_5) < (0)) __PYX_ERR(0, 50, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_gru_backward, __pyx_t_5) < (0)) __PYX_ERR(0, 51, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":70
+  /* "lstmx/_kernels/gru_cython.pyx":71
  * 
  * 
- * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U,             # <<<<<<<<<<<<<<
+ * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,             # <<<<<<<<<<<<<<
  *               real[:, :, ::1] hs, real[:, :, ::1] gates, real[:, :, ::1] hns,
  *               const unsigned char[:, ::1] mask, bint has_mask, real[:, :, ::1] dax, real[:, :, ::1] dah,
 */
-  __pyx_t_5 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 70, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 71, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_5lstmx_8_kernels_10gru_cython_15_backward, 0, __pyx_mstate_global->__pyx_n_u_backward_float_1_float_1_float, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_gru_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[5])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 70, __pyx_L1_error)
+  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_5lstmx_8_kernels_10gru_cython_15_backward, 0, __pyx_mstate_global->__pyx_n_u_backward_float_1_float_1_float, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_gru_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[5])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 71, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_4, __pyx_mstate_global->__pyx_empty_tuple);
-  if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_4) < (0)) __PYX_ERR(0, 70, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_4) < (0)) __PYX_ERR(0, 71, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_5lstmx_8_kernels_10gru_cython_17_backward, 0, __pyx_mstate_global->__pyx_n_u_backward_double_1_double_1_doub, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_gru_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[6])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 70, __pyx_L1_error)
+  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_5lstmx_8_kernels_10gru_cython_17_backward, 0, __pyx_mstate_global->__pyx_n_u_backward_double_1_double_1_doub, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_gru_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[6])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 71, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_4, __pyx_mstate_global->__pyx_empty_tuple);
-  if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_4) < (0)) __PYX_ERR(0, 70, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_4) < (0)) __PYX_ERR(0, 71, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_mdef_5lstmx_8_kernels_10gru_cython_7_backward, 0, __pyx_mstate_global->__pyx_n_u_backward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_gru_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[7])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 70, __pyx_L1_error)
+  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_mdef_5lstmx_8_kernels_10gru_cython_7_backward, 0, __pyx_mstate_global->__pyx_n_u_backward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_gru_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[7])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 71, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (!__Pyx_CyFunction_InitDefaults(__pyx_t_4, __pyx_mstate_global->__pyx_ptype_5lstmx_8_kernels_10gru_cython___pyx_defaults)) __PYX_ERR(0, 70, __pyx_L1_error)
-  __pyx_t_10 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 70, __pyx_L1_error)
+  if (!__Pyx_CyFunction_InitDefaults(__pyx_t_4, __pyx_mstate_global->__pyx_ptype_5lstmx_8_kernels_10gru_cython___pyx_defaults)) __PYX_ERR(0, 71, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 71, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   __Pyx_CyFunction_Defaults(struct __pyx_defaults, __pyx_t_4)->arg0 = __pyx_t_10;
   __Pyx_GIVEREF(__pyx_t_10);
@@ -26546,7 +26699,7 @@ __Pyx_RefNannySetupContext("PyInit_gru_cython", 0);
   __pyx_t_5 = 0;
   __pyx_t_5 = __pyx_t_4;
   __Pyx_INCREF(__pyx_t_5);
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_backward, __pyx_t_5) < (0)) __PYX_ERR(0, 70, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_backward, __pyx_t_5) < (0)) __PYX_ERR(0, 71, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
@@ -26685,7 +26838,7 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
   }
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[2]);
 
-  /* "lstmx/_kernels/gru_cython.pyx":60
+  /* "lstmx/_kernels/gru_cython.pyx":61
  *     dax = np.empty((T, B, 3 * H), X.dtype)
  *     dah = np.empty((T, B, 3 * H), X.dtype)
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")             # <<<<<<<<<<<<<<
@@ -26694,7 +26847,7 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
 */
   {
     PyObject* __pyx_temp[3] = {__pyx_mstate_global->__pyx_n_u_dtype, __pyx_mstate_global->__pyx_n_u_copy, __pyx_mstate_global->__pyx_n_u_order};
-    __pyx_mstate_global->__pyx_tuple[3] = __Pyx_PyTuple_FromArray(__pyx_temp, 3); if (unlikely(!__pyx_mstate_global->__pyx_tuple[3])) __PYX_ERR(0, 60, __pyx_L1_error)
+    __pyx_mstate_global->__pyx_tuple[3] = __Pyx_PyTuple_FromArray(__pyx_temp, 3); if (unlikely(!__pyx_mstate_global->__pyx_tuple[3])) __PYX_ERR(0, 61, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[3]);
   }
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[3]);
@@ -26758,38 +26911,38 @@ static int __Pyx_InitConstants(__pyx_mstatetype *__pyx_mstate) {
   int __pyx_clineno = 0;
   CYTHON_UNUSED_VAR(__pyx_mstate);
   {
-    const struct { const unsigned int length: 8; } str_length_index[] = {{6},{8},{1},{2},{15},{23},{25},{32},{20},{22},{1},{1},{37},{45},{22},{27},{179},{8},{15},{7},{6},{2},{9},{22},{29},{50},{30},{37},{1},{5},{1},{1},{8},{1},{1},{1},{8},{1},{1},{15},{1},{1},{4},{20},{12},{9},{17},{8},{8},{12},{10},{8},{10},{8},{7},{14},{11},{10},{19},{14},{12},{10},{17},{13},{12},{12},{19},{8},{9},{253},{238},{8},{150},{141},{15},{13},{7},{3},{2},{15},{4},{5},{17},{18},{1},{4},{4},{1},{5},{18},{4},{5},{2},{2},{5},{2},{3},{3},{2},{4},{8},{2},{3},{6},{5},{15},{5},{10},{6},{9},{5},{5},{5},{6},{7},{5},{3},{12},{11},{2},{8},{3},{2},{2},{5},{5},{8},{1},{4},{6},{25},{4},{7},{4},{1},{4},{4},{2},{5},{3},{5},{4},{3},{8},{10},{5},{10},{4},{5},{4},{4},{6},{1},{10},{15},{9},{6},{6},{6},{1}};
-    const struct { const unsigned int length: 10; } bytes_length_index[] = {{1},{559},{227},{354},{351},{601}};
+    const struct { const unsigned int length: 9; } str_length_index[] = {{6},{8},{1},{2},{15},{23},{25},{32},{20},{22},{1},{1},{37},{45},{22},{27},{179},{8},{15},{7},{6},{2},{9},{22},{29},{50},{30},{37},{1},{5},{1},{1},{8},{1},{1},{1},{8},{1},{1},{9},{8},{15},{1},{1},{4},{20},{12},{9},{17},{8},{8},{12},{10},{8},{10},{8},{7},{14},{11},{10},{19},{14},{12},{10},{17},{13},{12},{12},{19},{8},{9},{265},{249},{8},{162},{152},{15},{13},{7},{3},{2},{15},{4},{5},{17},{18},{1},{4},{4},{1},{5},{18},{4},{5},{2},{2},{5},{2},{3},{3},{2},{4},{8},{2},{3},{6},{5},{15},{5},{10},{6},{9},{5},{5},{5},{6},{7},{5},{3},{12},{11},{2},{8},{3},{2},{2},{5},{5},{8},{1},{4},{6},{25},{4},{7},{4},{1},{4},{4},{2},{5},{3},{5},{4},{13},{3},{8},{10},{5},{10},{4},{5},{4},{4},{6},{1},{10},{15},{9},{6},{6},{6},{1}};
+    const struct { const unsigned int length: 10; } bytes_length_index[] = {{1},{559},{252},{376},{367},{616}};
     #ifndef CYTHON_COMPRESS_STRINGS
       #define CYTHON_COMPRESS_STRINGS 90
     #endif
-    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (1954 bytes) */
-static const char cstring[] = "x\332\265V\315w\333\306\0217-Jv\334\244\265>\222\346\245\355{\320W\224\364\311L\250\257\264n^\372(JJt\250k\222\372\260#\313\350bwI\"\002\001\020\273\220I\277\036|\304\021G\034q\304\021G\034q\304\021G\036\375\047\364O\350,@R\222\323\350E\265\255\047b\027\273\2633\277\371\315\354\014$\304\245\257{\222\241\374D1\377\256\364P\372\366\037\264cX\375#\225\276\220\214\246\364-6t\256\266l\303f\022\322\211DTK\010\276\271\254\352\243\r\306-\225PrIX2\254k\367\257\256\215%\277\373{\025\351\272\301%\304\230\332\322%nH\026E\344\201\241k}\251\223\201<\007\220\373\3729\322T\"u\014BW%\3323\341,\250Z\301+\302\356J\323\260\270\205\364\225U\251\005\252F\302\254\215L\n\246$\324S\231\364\310\220:\210\343\266\252\267$a\nq\333\242R\323\260u\362\310\340T\342m \251\332\347mC\227@\234PMU\250\2058\005 \002:\030\264\204\220.=\336}\374`\343/\033\231#\026\025\2242\211\331\n\326\300\007\312\004\237\212\255j\034\014\363\276IYI\332oJ}\303\226t\n\220\301A\023\344.\037\340m\252K\214r1\221V2:\020W\r]\206\343\200ve\310\240zN\305\351=\2441ZB\204\310 G\261\241ib\317\320Y\t)\230\250\014)\032\245\272x\266\260\312\362\031\321\030\357\364J\362\031\265t\252\261\222\254!\000\304\263\325\257F\253_\265,[\306\031\001%\263\337\323\r\340\240\211l\215K\262lQbc*\313\022\2613\020\272\241?\000N\316U\244\301.Vu\225\313\262\235\331\022\333H\323\014\014\324I\310\262P_\"\210\243\322\377\330\315\003$h\314s\203\225\376]iT\367\367\267\253\273\232\246\232Le\337\377\260\337\240]\233\352\230\036\034\212l-]$\356\361\223\0472\357\310\362\343~\017~;\020 \371\021\355\361:m\312\362\220D@\014\350\004\315\027\223\026\345*\247\035\261@\304\031\370k\332:\026#l\261\321)\265cBR\211Y\007\251z6\032\304\326\262=\035u\362\221\276\020\003\220%\3436\305g\314\356\344oC-b*R \237\331\272\251\3423\320\260\253\217\344\316\271\340D\350\350\332H\033\251\035\221=\236\345A\271\264@{\342\005Rf\014\205]\202>\236_\234\343\224\t_\024\204\317^ \213\214\047\047\304\260\001\301\311\303UI\374?,\237\256^\273r\375\353\373[y\033`o\314O/\234oj\006\342\227\025^\263p""\335\333{Y\370\177\361\\\235\236\312P\033\263\220\017\307\223wD\343;\211\351\030\335\311\333{\372\326l\003\030\233Q\"Cs\200\366\004WLe26,\250\223\252N\207\025\023J,j\217\352\227\254\330\315&\264\010\253\305\262:\207\330E\277\034.\364u\254\032\245\261\026\246(r[W\020\243\030#Q24\241\032\312\013t/LE^b\303\354c\350I\234\034\222c\"\n\034yJP\233\240\036Q\010\034\036\226dF\332\244}\220\223ID\211\311\036\002q\336\343i\307\344\375\354!k\352\031\364\003\014\215\223B\335\311:\032\265,\303jj\250\3052\002 \006\235\354)zh\013\366\031\024B\321\014F\027E\314\207\201j\177\335F\014J\";k\353\254\315T\222Q%\n*\313\037/\351Og\260&\316\265\330\033m\347\242\301\010\005\320\335Ek\027-]\027e\014>\t:\272\t\030\315>8aX\204Z&\0000\r\323\242-\225A\373\205\3026\362_t\216q\027g\302,\224<\013\352\0365\0317\340g\331\230s\256Bu\354 Pv1\313\300\013O\231i0\nE\031l\330&\264(\n_\r6e\275\177\236\033\360\361\360\005n#K\372\363\2524\032U\235\377|\030\326xy\223a\325\354\313[\020O\244\265\344ryXz\025h92\271\231\344\215U\277o,_\336z\327\214\260\233I\336X\365\373\306\362\345-\322\242\235\316-&\236\257\n\257\213w^1g\311ANwP\274\353\024\234O\234\256[\030\024\177\343<tk.\032\024?pf\234-w\306]s\353.\363\026\275\003\177\332\237\037\024?t\266\235\246\273\355bo\326\333\366\024\277\350W\374\332\240x\317Yp\366\334\005\267\n\262K\036\362@\351\324+\364\312v*\342H\3059r\327\263#{\376\222\337\n\016\303\205p/Z\210\252\221\025\317\304\033q7)\014>\372\243W\361\216\374u\237\004\313\301\213\020\020\334w\013`\177\335\245\336\226?\003\033J0\021\254\007$\374<\272\023\361x3\231Lj\002\357\232Ss\260\373\231W\366\252\036\003\365JP\010\346\202\332\205\213\324-\273{\336\262\327\365\247|\032\224\003\200\364K\276o\272E\267\342\326\204\200\355Ta\373\356\357\234\227\336\2647\177\325\303\005p\235\370\363~\371\027\227s\366\246\335e\367\334\253ym\260\273\025~\022v\257\362\267\343\027\374i\201\240\350\354\202\247\177\003\336\270\277\346\237\204\205p.\254\207\347Q-R\342\333\361b\\\213Q\356\351\021\270\262\355*\336\004x[\311\001\027\\P\361\021p""\240\244\367\027\300\370f0\025\340p6\334\215\246\243\225\370\343\030\305/\323\332Qzt\234\036?\031\374\366O\200\246\351W}\036l\206w\300\302a\274\034\363\344\233\264\016\022?\246?>O\237\313\271\332{\336\274\267\356a ~3(\006;a1\334\211\212Q%\252C\310f\343\335d.\001\206\3773ukr\306\235s\217\000\316\017\376\016XFA/\344\321V<\035\177\221\314\047[i\255\236\326\033\203\342t\226H\265\301\007\367^\337\025\351p\014\001\021la\177\026\300\330A%8\010\247\303\305\260\0016\252Q7.\200\202\305\370 \231Mv3\025\002|\372\344$=\001\200J\252\340\001h\331u?v\221\333}\375\241\310\223\337{S\227\224\325\203n8\021\256\207$Z\004\016\021(\234\200,c\311r\322M\037\013Di#\367\367d\000\247\047\335Cp\266<\270?\353\376\025bR\004G\n\301,\244\311\234H\311\032$y\001hX\363\033\220\177\033\240\371v8\017\272q4\027\325^\317-\372e\270\001\207\301<\244&\206\260\325B\024v\207L\345f\273I1\251$\007\231\037\007\351\301az\230\273\362l\260\264\014:\205\251j\300\303r\270\rG\255h&Z\217p<\027\013z\357\335\230\336\013b,o\306\333\200|*_\357\342\247\336\244w\230\345\354\247\177\030^\241e\277{\365\345\262\320gY^4\375m\037\371,X\014\200\202%Q\002\262\233U\rX\270\004^\260h~\344E\254$\005\010c5\341i\003\274\317\023\021\230?MO\237\017\226?\317n\353,\344W\001R\266\002\361\237\21062\336\312q\025\002\266\224\240Q|\357\000\230E\340k2\250\001\321\327%\313\230\344g\351\263\323\301\335\274\374|\003%\254\341\337\366\027\206)\322\310,V\201\315uH\020>\266\207G\227\345i\3724\207\211R\244\374:-V\006\244\001\361\256&v\006b\234\267r*\377k0L\375\357\2755\257\376\253\275\371y\352\317B\021\250\270\r\257\000%\244\232U\214z\036\212@\0018\323\327\t\020H\335\362\177\001f\326\242\217";
-    PyObject *data = __Pyx_DecompressString(cstring, 1954, 1);
+    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (2026 bytes) */
+static const char cstring[] = "x\332\265V\317s\333\306\0256m\312V\\\247\265$\306\315\244\315\014$JQ\334\221\231P\277\322\272\231t(JNt\210k\212\244dG\266\321\305\356\222\200\005\002 v!\223\236\036|\304\021G\034q\304\021G\036q\344\021G\036\365\047\344O\350[\200\224\344\244V\242\211\242\021\201\305\376x\357{\337\373\360\036$\304\245/{\222\251\274\242\230\177Sz(}\375=\355\230v\177_\243\257%\263%}\215M\203km\307t\230\204\014\"\021\315\026\033\177:\255\031\223\005\306m\215Prn\263d\332\027\256\277;w\272\363\233\177U\221a\230\\B\214imC\342\246dSD\036\230\206\336\227:)\310c\000\271k\034#]#R\307$tE\242=\013\316\202\251e\274,\374.\267L\233\333\310X^\221\332`j\262\231\251\310\242\340JB=\215I\217M\251\2038V5\243-\tW\210;6\225Z\246c\220\307&\247\022W\201\244j\237\253\246!\301vBuM\2416\342\024\200\010\350\340\320\026\233\014\351\311\316\223\007\353\177_O\003\261\251\240\224I\314Q\260\0161P&\370T\034M\347\340\230\367-\312J\322nK\352\233\216dP\200\014\001Z\260\357\374\001\256RCb\224\213\201\264\234\322\201\270f\0322\034\007\264\313c\006\265c*N?B:\243%D\210\014\373(6u]\254\231\006+!\005\023\215!E\247\324\020\3276\326X6\":\343\235^I>\242\266AuV\222u\004\200x:\373\305d\366\213\266\355\3108%\240d\365{\206\t\034\264\220\243sI\226mJ\034LeY\"N\n\3020\215\007\300\311\261\206tX\305\232\241qYvR_b\031\351\272\211\201:\t\3316\352K\004qT\372?\253Y\202\004\215\2316X\351\277\225zuww\253\272\243\353\232\3054\366\355w\273u\332u\250\201i\243\331l\310\026\302G\2244\307w!\337\322\231\222\017\236>\225yG\226\237\364{\360\333\206\214\311\217i\217\357\321\226,\217Y\205\020\000\256\340\375l\320\246\\\343\264#&\2108\003\177-\307\300\342\016KlrJ\353X\24021\352 \315H\357&q\364t\315@\235\354N_\213\033\260\047c\225\342#\346t\262\247\261\0251\024\232\310F\216ai\370\010,\354\030\223}\307\\\220$lt\035\244O\314N\330?\035eY:7A{\342\0014t\n\205\235\203~:>;\307)\023\261(\300\343kd\223\323\301!1\035@p\370pE\022\377\017\313/V.\234\271\340\361\027\317^\325\314U\201\204\361\2133\"Z\272\211\370y\203\027L\274\367\351\027\316]\305\304\025@K\003\207\032""\232*a|?\274\"F\257V\016\347\221\036\376\366\250\257,M\031.\207Q\"Co\201\356\006/\244\306dl\332Pf5\203\216\013.Th\244N\312\237\2548\255\026t\030\273\315\3222\211\330Y\273\035O\364\r\254\231\245S+LQd\325P\020\243\030#Q`ta\032\212\0214?L\205r\261i\3651\2644N\232\344\200\210rH\236\021\244\022\324#\n\201\303\343\212\316\210J\324F\306+\021\005)\275\010\304\331\047\002\355X\274\237^d];\202v\202\241\357R\250RiC\244\266m\332-\035\265YJ\000\244\243\223^E\013n\303:\203\262)z\311\344U\022\343q\316\324/U\304\240\200\262#\325`*\323HJ\225(\277,\273\274\241\257\216`N\234k\263\237t\255\263\376$\014\300\307\201\3702\020_\004\206(z\360E\3211,\300h\365!\010\323&\324\026]\"\353\024c\256-\323\262i[c\320\312\241&N\310\020]\350\364\213\200\t\014P-m(\231\324b\334\204\237\355`\316\271\006\205\265\203\300\362\331(\215D\204\315,\223Q\250\347\340\314\261\240\335Q\370\002q(\353\375\373\330\204\017\221\317\261\212l\351o+\322\344\256\031\374\347\267q{\2207\030\326\254\276\274\t\311Ez[.\227\307U[\201n%\223\313\355\274\264\351\337\033\313\375kW\315\010\273\334\316K\233\376\275\261\334\277F\332\264\323\271\306\304\365m\356$\177\353-s\027]\344vG\371i7\347\336s\273^n\224\377\203\373\320\253yh\224\377\300\235u7\275Yo\325\333\363\230_\364\033\301L0?\312\337q\267\334\226\267\345a\177\316\337\362\225 \037T\202\332(\177\333]p\037y\013^\025\366.\372\310\007\2437\337\242\267\216[\021G*\356\276\267\006G>\rP\300\302\205p+\304\321Lt\177\2606h\305\333\303[C\047i\354\047\373\317\223\347/\223\227(A8\3014\241Z\242\275J^\035\215>\374\253_\361\367\203\265\200\204K\341\353\010\240\335\365r\000l\315\243\376f0\013\013Jx#\\\013I\364\331\340\326\200\307\033\303\251aM\004\262\352\326\\\354}\342\227\375\252\317\202E\330\226\013\013a\355,v\352\225\275G\376\222\337\rn\0064,\207\200\365}\244lxy\257\342\325\304\006\307\255\302\362\364\237\3347\376\214?\377n\350\013\300\t\t\346\203\362{\2473Zg\274%\357\330\257\371*\370\335\214\356E\335w\211\335\016r\301\214@\220ww \322\177\002\241<X\r\016\243\\T\210\366\242\343Am\240\304\327""\343b\\\213Q\026\351>\204\262\345)\376\r\210\266\222\001\316y`\342C\340@I\356.\200\363\215\360&\320>\027}\037\317\304\013\361V\214\207s\303\312\360Y\262\177\230\034\002\365@\272\232\250@:KX/\351\365\223\376\233\321\037?\005\214\255\240\032\360p#\272\005~\233\361R\314\207_%{\220\256\037\222\037 ]r\346\354\266?\357\257\371\030\322\261\021\346\303\355(\037m\017\362\203\312`o`\307s\361\316\2600\004\336\177\274ymj\326+x\373\000\362\273`\033\360\240\260\027\361\301& \372|8?\334Lj{\311^}\224\237IuW\033}p{4=\007\221U\204$Se\341\340\036(\250\030\326B-\352\016r\047\323B\\\007\220EA1\016\346\000\253\023V\302\006\310\253\030\325\001Bu\320\215s`\277\0307 \336\235\324\303Ar\3604y\na\003~%Q\360\010\254\354x\037\201\213\356\311\235\217R_6\344\266\350\327A\336\325s\3762s\327\343\371x-&\303\"\310\354\316]o\312kB\360\345\321\3359\357\037\220\271<\004\226\013\347@L\005!\334\032\274#9\240e5\250\203J\327\303nt=\232\217\326\"<(\014j\047\205bP\206\027\250\031\316\203\2001$\267\026\241\324\217`\256\033\337\210\327\343\3560\017ij\244\300\033I\243\23143\354\317G\213K`S\270\252\206<*G[p\324\036\314\302K\205\343B,\350\276}\005t\3779}\267\304A\240\373\214(\333\237\365\327A\224\345\213\031\370\330\237\362\233\251\360?\376\313\370=\\\n\272\357>\234\337\364I*\243V\260\225\026\n\240\375\244\260(\nL\372zVC\026-B\220l0?\t2V\2069Hku\310\223z#-\"\220[\020\346\213\344\305\313\321\322g\351+?\007r\314\201\356+\240\207\033\203\365\224\326r\\\215\331pq\210&\371fc\375\026\3224M\002\376y\276\247\263b\366U*\216\353\301\302Xo\365\324C\025\310]\033 \250A\023\3738\251e\230\236%\3172XP\336\224_g\305NU[\207\364WE\201\204\304\237\352VN\344\377\214\306\322\377\326_\365\367\200\312\" \237\002\235\342KJ?Kx\335\317A\335\251\246efo\254x\005\340\314\\\264\201\200\222\313\377\003k}\344H";
+    PyObject *data = __Pyx_DecompressString(cstring, 2026, 1);
     #define __Pyx_DecompressString_LZSS_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (2541 bytes) */
-static const char cstring[] = "\377 at 0x o\377bject>.:\377 <Memory\377View of \377<contigu\377ous and gdir%\001\007\rin\021\005\177strided\"\010o or \004\031><(\t\376A\006>?Canno\377t assign\377 to read\177-only m\240\002\375v\242\000Invali\377d mode, \347exp\305\000|\000\047c\047\376t\001\047fortra\237n\047, gH\000%\005s\357hape\222\000 ax\377is No ma\177tching g\001\377ature fo\377undNote \373th\242 Cytho\373n ,\000delib\237erate\206\000\353\001c\367ter!\001n PE\337P-484\245\"re\376\317!s subcl\366\301\000es\314!buil\373ti\313\000ypes.\377 If you \223ne\257 \336\000p\351\000%\tt\177hen set\200\000\367e \047\212\"atio_n_typ\253\000\047\210D\373iv\242\000o Fal\177se.add_\264 \237ecoll\321@+\000s\377.abcdisa\337bleen\002\001gc\373is\004\003dlstm\377x._kerne\277ls._la\216\000t\372\021\002/\016\005/gru_\375c\374\002.pyxno\377 default\377 __reduc\277e__ du\200\002n\367on-\200`vial\376\033\000cinit__\371uq\002\277Aalloc\376\270  array \037data.\013\020\233C\355a\376\312cs.|ASCI\377IBCEllip\377sisGHISe\377quenceTU\372\252\204\001.\257\204\007WXX_t\277m__Pyx\001\000D\377ict_Next\237Ref__\276$\257\000_\355_\223B__\001\005getwite5\000__d0\001\236\027\000func\035\001\030\000s9t\357@)\001imp\322`3\001\357main\003\002odu\335lM\002nam\002\003ew\374T\001\252 _check\003su\214\000\n\001?\004\025\001\301@\265 ~\037\001unpick?\000\233En \005vt\252A\230\001q\007ualO\005\345%\356&\217C\277\001&\201Dex\314\001\260`_\203\005\274`\270\262\006\003\006.\007tes\236@_\377backward\336\000\006[dou\255`[:\373, \000\000::1],\000\000\017\031\010\022\014\017\036T\000\000!H-E\017\350~\030\311\t\336\000]\363\007flo\003at\360\t\000\016\030\007\227!\000\013\022)\300\201$770\016w\026\236\010\351\002foIr\356B\001\004[\250\2025\270,,\213\203,F\236R]_\216\005\306\2011\334\013,\323\201:\376\245#used_si\377gindex_i\377s_corout\367ine\253\211\004abca\375h\326\210\005_buffe\337rargs\343\210\002as\374\275\215\007\n\004yncio.\376=\006sbb_hnb\277asecca\257\207\001l\376W\001in_trac\375e\232\206\001copyco\377untdUdWd\376\335\210\001dYdahda\317x""dbd:\000\214\212\004sd/hdhT\267\206\003d\337\207\001\000\002|\256\001\336\216\003empty\000\002\377_likeenc\177odeenum\315\214\002\377errorfla\373gs\375\204\002forma\375t\275\215\004gatesg\303et\211\213\001\247\207\005\225\213\001\300dh0\377has_mask\177hnshsid\246\"\372\315\211\001s\000\002izejk7ind\343\207\001gs\350\213\014\327\213\007N=\001mem\327\216\001\317\216\001n\316\211\001\377ndimnpnu\377mpyobjor\377derpackp\377opregist\037erset\370\005\327\216\001\275\216\006\373sst\000start\336#\000psto\001\000ru\177ctttime\252\000\360J\000\000\007\270\002\252\217\001spos\367eun`\001upda\377tevalues\377xOvoid (\377char *, \216\000\005int\013\001\000\004\007\004_\375_\337\212\002_5scip\367y_6\315@alg_[11\254\212\004bl\253 dC\001X\000\047*.,])\000\302\200Ms\351\200&\341s\351(\310\201\"\000.X1)\000d\277gemm\000s\002\001\200\377\001\340\004\007\200s\210$\377\210a\210q\330\004\010\210\377\001\210\026\210q\220\001\330\377\004\013\210:\220Q\220a\377\330\004\t\210\022\2106\220\377\022\2202\220R\220s\230\377#\230T\240\021\240!\330\377\004\014\210B\210f\220B\377\220c\230\023\230B\230b\377\240\004\240A\240Q\330\004\377\n\210\"\210F\220\"\220\275C)\000$\230a\230R\000\006\277\200a\200u\210A/\001A\357\210V\2203.\002F\240$\377\240g\250U\260\"\260F\377\270\"\270C\270r\300\022\377\3004\300q\310\001\330\r\377\034\230A\230V\2403\240\277d\250%\250w\260\177\000\020\373\220\001}\0003\220e\2306\373\240\022\026\000b\250\003\2503\377\250d\260&\270\007\270t\337\3005\310\005\310v\000\013\210\3772\210Q\210c\220\032\230\3371\230C\230s\\\000b\250\337\001\250\024\250Q\331\007e\220\3771\220F\230%\230q\240?\006\240e\2501\250\220\000\344\025\2775\220\004\220A\220\315\000\007\372\270\000C\230 \010\017\210z\230\327\021\230!\324\013\"\370\000d\240\347!\2401\000\024\266%\021\220%\277\220v\230Q\230hu\0006\357\260\026\260q\262+D\240\001\273\240\021\372!\004\210E\347 ;\376\265 t\2402\240[\260\001\377\260\024\260R\260v\270Q\377\270b\300\002\300#\300Q\351\300\216@\346\001V\310\000B\220bs\230\003\353\000\327 \013""\2105\241 z@\000\r\201 b\320\020\"\221\000\3775\250\006\250c\260\023\260\377E\270\021\270\047\300\025\300\377a\300z\320QV\320V\177W\320WX\330\016\035\213\000\377f\240C\240t\2505\260\375\007_\000U\300%\300t\310\3677\320R\037\000Z\320Z^\367\320^_\200a5\220\n\230\337!\2303\230c\366 5\250\377\004\250D\260\004\260D\270\337\004\270A\270R\260@\023\300\357E\310\024\310\337 \360\006\000\277\005\022\220\024\220V\372 H\373\240Dw\000a\250x\260t\377\2706\300\021\300(\310!\377\3106\320QR\320RS\367\330\004\021\304bQ\330\t\n\177\340\010\014\210A\210W\216@\356\301!c\240\023\212\000u\250A\377\250T\260\021\260#\260S\276a\000C\270q\300\001>\000#?\300T\310\023\310E>\002\271\001\337\320X[\320[\236\000b\320\367bc\330C\000E\220\025\220\337a\220q\340\014\244a\027\230\373\006\230C\007R\250q\260\003\277\2603\260d\270#\301 a\372N\000\003\343`s\310%\310q\333\320P\216\001\320S\352\003[\330\356;\000\005\220U\352\0001\330\020\177\023\2209\230D\240\004\306\000\327\001\250\023\244`\024\217\204\001Q\230Ub\244@\022\225@S\375`4W\000\367\002\260!Y\000c\270\024\270\377Q\340\024#\2401\240A\277\240U\250!\2503\364 \024\277\260Q\260a\260q\243$q\375\300s\001q\310\004\310A\310\375T\206\"T\320TU\320U\375X\306\002\\\330$%\240S\375\250g\001C\250t\2601\260\375B8\000r\270\022\2703\270/c\300\024\300\333!\n\256\201.\217\047\377r\230\022\2304\230t\240}1\305\033\030\230\005\230U\306\204\002{\030\033\274\205\004%\240q\330\000\n\365\024\032\010\032\223bf\240B\240\277a\240s\250#\250\200 $|\377\206\001\325\205\002C\250s\260$\376\000\367s\270!\276\005\300b\310\001>\304@C\310t\320S\373\000\203\204\003\376\347`]\320]^\330%&\365\240\252\206\001\023\335`\001\260\023\260\335A\375@\003\2704\252B1\300\177C\300s\310$\310a\330E\337\007\230s\240#\255 \005\250\347Q\250c\220z\334&\\\320\\\371]\246a\373\207\0017\230#\230So\240\002\240\"\351dS\260n\001\367C\260t\354 a\270t\300\272h\005c\245\205\005Y\320Y\241\003aW\320ab #r\261\204\002S\355@\347C\310u\345B\257\204\006_\320_\375`\205\003W\220G\2302\230\371R\245\200&\351\204\017\023\2201""\220A\377\220S\230\001\230\023\230C\356\337@2\240R\205C\250b\260\337\001\260\021\330\010\007\027d\260\007!\2601";
-    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 2541, 4442);
+    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (2638 bytes) */
+static const char cstring[] = "\377 at 0x o\377bject>.:\377 <Memory\377View of \377<contigu\377ous and gdir%\001\007\rin\021\005\177strided\"\010o or \004\031><(\t\376A\006>?Canno\377t assign\377 to read\177-only m\240\002\375v\242\000Invali\377d mode, \347exp\305\000|\000\047c\047\376t\001\047fortra\237n\047, gH\000%\005s\357hape\222\000 ax\377is No ma\177tching g\001\377ature fo\377undNote \373th\242 Cytho\373n ,\000delib\237erate\206\000\353\001c\367ter!\001n PE\337P-484\245\"re\376\317!s subcl\366\301\000es\314!buil\373ti\313\000ypes.\377 If you \223ne\257 \336\000p\351\000%\tt\177hen set\200\000\367e \047\212\"atio_n_typ\253\000\047\210D\373iv\242\000o Fal\177se.add_\264 \237ecoll\321@+\000s\377.abcdisa\337bleen\002\001gc\373is\004\003dlstm\377x._kerne\277ls._la\216\000t\372\021\002/\016\005/gru_\375c\374\002.pyxno\377 default\377 __reduc\277e__ du\200\002n\367on-\200`vial\376\033\000cinit__\371uq\002\277Aalloc\376\270  array \037data.\013\020\233C\355a\376\312cs.|ASCI\377IBCEllip\377sisGHISe\377quenceTU\377UT_packe\323dU\001\004\273\204\001.\300\204\007WX\377X_tm__Py\375x\001\000Dict_N\377extRef__l\317$\300\000__\244B__\001\005\277getite5\000_\363_d0\001\027\000func\314\035\001\030\000st\200`)\001imyp\343`3\001main\003\002\357odulM\002nam\346\002\003ewT\001\273 _ch\037ecksu\214\000\n\001?\004\360\025\001\322@\306 \037\001unpi\333ck?\000En \005vt<\273A\230\001qualO\005\366%0\377&\240C\277\001\222Dex\314\001\301`\301_\203\005\315`\262\006\003\006.\007te\355s\257@_b\315 war\275d\000\006[dou\276`[\367:, \000\000::1]\001,\000\017\031\010\022\014$\t\033\036`\000\000!\320T-E\017~$\352\000]\377\007fl\007oat\374\t\000\016\030\007\243!\000\013\0007\004\013\013\352\004.)\021\037D\034w!\364\002\047for\205b\001\004[\263\202A\276\202N\302\236\t[\322\201<\252H\346\201>\274#us\377ed_sigin\377dex_is_c\377oroutine\276\352\211\004abcah\225\211\005_\377bufferar\233gs\242\211\002as\374\215\007\n\004y\337ncio.=\006sb\377b_hnbase\327cca\335\207\001lW\001in\277_trace\310\206\001c\377opycount\337dUdWd\213\211\001dY""\377dahdaxdb\371d:\000\313\212\004sdhdh\205T\345\206\003d\215\210\001\000\002\256\001\235\217\003e\357mpty\000\002_li\377keencode\357enum\214\215\002err\177orflags\237\205\002\277format\374\215\004g\177atesget\310\213\001\370\325\207\005\324\213\001\327dh0has\377_maskhnsOhsid\246\"\373\211\001s\000\002\377izejkind\303kw\223!\247\214\014\226\214\007=\001me\351m\226\217\001\216\217\001n\374\211\001ndi\377mnpnumpy\377objorder\370\252\213\001\254\213\003\345$popre\377gisterse\261t\205%\243\217\001\211\217\006ss\201\000s\357tart#\000pst\375o\001\000ructtt\007ime\267\000W\000\000\007\305\002\366\217\001\177sposeun\233\214\001\377updateva\377luesxOvo\377id (char\357 *, \000\005int\330\013\001\000\004\007\004__\232\213\002_5\177scipy_6\332@\277alg_11\347\212\004b\205l\270 dC\001\000\047*.,])\025\000\302\200Ms\351\200&s\351(\310\201\"\000.\376X1)\000dgemm\373\000s\002\001\200\001\340\004\007\377\200s\210$\210a\210q\377\330\004\010\210\001\210\026\210\377q\220\001\330\004\013\210:\377\220Q\220a\330\004\t\210\377\022\2106\220\022\2202\220\377R\220s\230#\230T\240\377\021\240!\330\004\014\210B\377\210f\220B\220c\230\023\377\230B\230b\240\004\240A\377\240Q\330\004\n\210\"\210\337F\220\"\220C)\000$\230\373a\230R\000\006\200a\200u\373\210A/\001A\210V\2203\3760\000\035\240a\240s\250\"\377\250B\250c\260\021\260)\377\2703\270f\300D\310\007\377\310u\320TV\320V\\\377\320\\^\320^a\320a\377c\320ce\320ei\320\377ij\320jk\330\r\034\377\230A\230V\2403\240d\337\250%\250w\260\230\000\020\220\375\001\226\0003\220e\2306\240\375\022\026\000b\250\003\2503\250\377d\260&\270\007\270t\300\3575\310\005\310\217\000\013\2102\377\210Q\210c\220\032\2301\377\230C\230s\240$\240b\277\250\001\250\024\250Q\362\007e\377\2201\220F\230%\230q\177\240\006\240e\2501\250\251\000~\375\0255\220\004\220A\220\346\000\365\007\321\000C\261 \010\017\210z\257\230\021\230!\355\013\"\221 d\317\240!\2401\000\024\317%\021\220\177%\220v\230Q\230hu\000\3376\260\026\260q\313+D\240w\001\240\021\223A\004\210E\200@\375;\316 t\2402\240[""\260\377\001\260\024\260R\260v\270\377Q\270b\300\002\300#\300\323Q\300\247@\346\001V\310\000B\220\347b\230\003\353\000\360 \013\2105\364\241 @\000\r\201 b\320\020\"\356\221\0005\250\006\364 \023\260M\377\300\021\300\"\300B\300c\377\310\023\310A\310Y\320V\347[\320[\370 \362 h\320h\376\362 s\320sx\320xy\277\320yz\330\016\035\241\000f\377\240C\240t\2505\260\007\376u\000U\300%\300t\3107\273\320R\254@Z\320Z\254@_\376\257a5\220\n\230!\2303\373\230c\214@5\250\004\250D\377\260\004\260D\270\004\270A\377\270R\270r\300\023\300E\367\310\024\310\365 \360\006\000\005\337\022\220\024\220V\220@H\240\375D\215\000a\250x\260t\270\3756\217\000(\310!\3106\320\377QR\320RS\330\004\021\376\363bQ\330\t\n\330\010\023\354\242@\367 \220a\325bc\240\026\376\277`#\250Q\250i\260q\377\270\001\340\010\014\210A\210\271W\303@\366!c\240\023\251\000u\357\250A\250T\334`#\260S\276\200\000C\270q\300\001\357\000#\353\300T\355\000E]\002W\320W\347X\320X\364\000\354`b\320b\273c\330C\000E\220\025`\000q\267\340\014\025\373\204\001\220r\331@#o\230S\240\004\372\000s\250h\005\373\004\270K\001\002\300!\3003\357\300d\310#\344`\014\020\220\367\005\220U\372\0001\330\020\023\277\2209\230D\240\004\326\000\001\353\250\023\312`\024\265\204\001Q\230b\372\312@\022\273@S\250\003\2504\377\250q\260\002\260!\2603\377\260c\270\024\270Q\340\024\377#\2401\240A\240U\250\337!\2503\250c\332@Q\260\371a\325\000\264#q\300\003\3004\257\300q\310\004\244@T\226\"T\337\320TU\320U\266\003\\\330\337$%\240S\250g\001C\250\337t\2601\260B8\000r\270\377\022\2703\270c\300\024\300\n\353!\n\254\201@\027\327\205\002\244A\354 \237\047\377r\230\022\2304\230t\240\3731\330\345\032\030\230\005\230U\366\213\205\002\030\033\201\206\004%\240q\330\352\000\n\024\032\010\032\302bf\240B\234\244\207\002\344@\340\024$\335\207\001\232\206\002C\357\250s\260$\235 s\270!\376\335\005\300b\310\001\310\023\310?C\310t\320ST\300\207\002\331@\377Z\320Z]\320]^\330\373%&\356\206\002\023\250D\260\001\357\260\023\260A\215`\003\2704\376\215`\003\3001\300C\300s\257\310$\310a\350Es""\271\204\004\024\340\320 \311\207\001\353\003\336O\353bV\2207]\230\231a\002\240\"\351dS]\002\377C\260t\2703\270a\270\375tW\006c\320QV\320V\356\355`Y\320Y\221\003a\320a\253b\330!\"r\261\204\002S\374@Cx\235\211\001\366@\257\204\006_\320_`?\003\377W\220G\2302\230R\230ws\240#\212`\005\250Q\325\211\002\374\317\204)\332\205\003S\230\001\230\023\230\335C\317@2\240R\333\205\004b\260\347\001\260\021\371\205\005\r\021d\260!\003\2601";
+    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 2638, 4596);
     #define __Pyx_DecompressString_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #else /* compression: none (4442 bytes) */
-static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and direct><contiguous and indirect><strided and direct or indirect><strided and direct><strided and indirect>>?Cannot assign to read-only memoryviewInvalid mode, expected \047c\047 or \047fortran\047, got Invalid shape in axis No matching signature foundNote that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.add_notecollections.abcdisableenablegcisenabledlstmx._kernels._layoutlstmx/_kernels/gru_cython.pyxno default __reduce__ due to non-trivial __cinit__unable to allocate array data.unable to allocate shape and strides.|ASCIIBCEllipsisGHISequenceTUView.MemoryViewWXX_tm__Pyx_PyDict_NextRef__annotate____class____class_getitem____dict____func____getstate____import____main____module____name____new____pyx_checksum__pyx_state__pyx_type__pyx_unpickle_Enum__pyx_vtable____qualname____reduce____reduce_cython____reduce_ex____set_name____setstate____setstate_cython____test___backward_backward[double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1]]_backward[float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1]]_forward_forward[double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, ::1]]_forward[float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1],float[:, ::1]]_fused_sigindex_is_coroutine_layoutabcahallocate_bufferargsarrayascontiguousarrayasyncio.coroutinesbb_hnbaseccachecline_in_tracebackcopycountdUdWdX_tmdY""dahdaxdbdb_hdefaultsdhdhTdoubledtypedtype_is_objectemptyempty_likeencodeenumerateerrorflagsfloatformatfortrangatesgetgru_backwardgru_forwardh0has_maskhnshsidindexitemsitemsizejkindkwargslstmx._kernels.gru_cythonmaskmemviewmodennamendimnpnumpyobjorderpackpopregistersetdefaultshapesignaturessizestartstepstopstructttime_majortime_major_masktransposeunpackupdatevaluesxOvoid (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *)\000void (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *)\000dgemm\000sgemm\200\001\340\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\210:\220Q\220a\330\004\t\210\022\2106\220\022\2202\220R\220s\230#\230T\240\021\240!\330\004\014\210B\210f\220B\220c\230\023\230B\230b\240\004\240A\240Q\330\004\n\210\"\210F\220\"\220C\220s\230$\230a\230q\330\004\006\200a\200u\210A\330\004\014\210A\210V\2203\220c\230\023\230F\240$\240g\250U\260\"\260F\270\"\270C\270r\300\022\3004\300q\310\001\330\r\034\230A\230V\2403\240d\250%\250w\260a\330\004\020\220\001\220\022\2203\220e\2306\240\022\2403\240b\250\003\2503\250d\260&\270\007\270t\3005\310\005\310Q\330\004\013\2102\210Q\210c\220\032\2301\230C\230s\240$\240b\250\001\250\024\250Q\200\001\340\004\007\200s\210$\210e\2201\220F\230%\230q\240\006\240e\2501\250A\330\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\2105\220\004\220A\220Q\330\004\007\200u\210C\210q\330\010\017\210z\230\021\230!\330\004\n\210\"\210F\220\"\220C\220s\230\"\230B\230d\240!\2401\330\004\n\210\"\210F\220\"\220C\220s\230\"\230B\230d\240!\2401\330\004\t\210""\022\2106\220\021\220%\220v\230Q\230h\240e\2506\260\026\260q\330\004\014\210B\210f\220B\220c\230\023\230D\240\001\240\021\330\004\010\210\004\210E\220\022\220;\230a\230t\2402\240[\260\001\260\024\260R\260v\270Q\270b\300\002\300#\300Q\300a\330\004\013\2102\210V\2201\220B\220b\230\003\2301\230A\330\004\013\2105\220\001\220\021\330\004\r\210Q\210b\320\020\"\240!\2405\250\006\250c\260\023\260E\270\021\270\047\300\025\300a\300z\320QV\320VW\320WX\330\016\035\230Q\230f\240C\240t\2505\260\007\260v\270U\300%\300t\3107\320RV\320VZ\320Z^\320^_\330\004\013\2105\220\n\230!\2303\230c\240\022\2405\250\004\250D\260\004\260D\270\004\270A\270R\270r\300\023\300E\310\024\310Q\200\001\360\006\000\005\022\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\004\021\220\022\2202\220Q\330\t\n\340\010\014\210A\210W\220F\230\"\230B\230c\240\023\240C\240u\250A\250T\260\021\260#\260S\270\004\270C\270q\300\001\300\021\300#\300T\310\023\310E\320QR\320RW\320WX\320X[\320[^\320^b\320bc\330\010\014\210E\220\025\220a\220q\340\014\020\220\001\220\027\230\006\230c\240\023\240C\240u\250A\250R\250q\260\003\2603\260d\270#\270Q\270a\270q\300\003\3004\300s\310%\310q\320PR\320RS\320SV\320VZ\320Z[\330\014\020\220\005\220U\230!\2301\330\020\023\2209\230D\240\004\240D\250\001\250\023\250A\330\024\034\230A\230Q\230b\240\001\240\022\2402\240S\250\003\2504\250q\260\002\260!\2603\260c\270\024\270Q\340\024#\2401\240A\240U\250!\2503\250c\260\024\260Q\260a\260q\270\004\270A\270R\270q\300\003\3004\300q\310\004\310A\310T\320QR\320RT\320TU\320UX\320X[\320[\\\330$%\240S\250\001\250\023\250C\250t\2601\260B\260a\260r\270\022\2703\270c\300\024\300Q\200\001\360\n\000\005\022\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\004\021\220\022\2202\220Q\330\t\n\330\010\014\210E\220\025\220a\220r\230\022\2304\230t\2401\330\014\020\220\005\220U\230!\2301\330\020\023\2209\230D\240\004\240D\250\001\250\023\250A\330\024\030\230\005\230U\240!\2401""\330\030\033\2301\230C\230s\240%\240q\330\030\033\2301\230C\230s\240%\240q\330\024\030\230\005\230U\240!\2401\330\030\032\230!\2303\230f\240B\240a\240s\250#\250Q\340\024$\240A\240Q\240e\2501\250C\250s\260$\260a\260s\270!\2703\270c\300\024\300Q\300b\310\001\310\023\310C\310t\320ST\320TV\320VW\320WZ\320Z]\320]^\330%&\240b\250\001\250\023\250D\260\001\260\023\260A\260S\270\003\2704\270q\300\003\3001\300C\300s\310$\310a\340\014\020\220\001\220\027\230\007\230s\240#\240S\250\005\250Q\250c\260\021\260#\260S\270\004\270C\270q\300\001\300\021\300#\300T\310\023\310E\320QR\320RT\320TU\320UX\320X\\\320\\]\330\010\014\210A\210V\2207\230#\230S\240\002\240\"\240C\240u\250A\250S\260\001\260\023\260C\260t\2703\270a\270t\3001\300C\300s\310$\310c\320QV\320VW\320WY\320YZ\320Z]\320]a\320ab\330\010\014\210A\210V\2207\230#\230S\240\002\240\"\240C\240u\250A\250S\260\001\260\023\260C\260t\2703\270a\270r\300\021\300#\300S\310\004\310C\310u\320TU\320UW\320WX\320X[\320[_\320_`\330\010\014\210A\210W\220G\2302\230R\230s\240#\240S\250\005\250Q\250c\260\021\260#\260S\270\004\270C\270q\300\001\300\021\300#\300T\310\023\310E\320QR\320RW\320WX\320X[\320[^\320^b\320bc\330\010\023\2201\220A\220S\230\001\230\023\230C\230t\2402\240R\240s\250#\250Q\250b\260\001\260\021\330\010\023\2201\220A\220S\230\001\230\023\230C\230t\2402\240R\240s\250#\250Q\250d\260!\2601";
+    #else /* compression: none (4596 bytes) */
+static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and direct><contiguous and indirect><strided and direct or indirect><strided and direct><strided and indirect>>?Cannot assign to read-only memoryviewInvalid mode, expected \047c\047 or \047fortran\047, got Invalid shape in axis No matching signature foundNote that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.add_notecollections.abcdisableenablegcisenabledlstmx._kernels._layoutlstmx/_kernels/gru_cython.pyxno default __reduce__ due to non-trivial __cinit__unable to allocate array data.unable to allocate shape and strides.|ASCIIBCEllipsisGHISequenceTUUT_packedU_packedView.MemoryViewWXX_tm__Pyx_PyDict_NextRef__annotate____class____class_getitem____dict____func____getstate____import____main____module____name____new____pyx_checksum__pyx_state__pyx_type__pyx_unpickle_Enum__pyx_vtable____qualname____reduce____reduce_cython____reduce_ex____set_name____setstate____setstate_cython____test___backward_backward[double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1]]_backward[float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1]]_forward_forward[double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1],double[::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, ::1]]_forward[float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1],float[::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1],float[:, ::1]]_fused_sigindex_is_coroutine_layoutabcahallocate_bufferargsarrayascontiguousarrayasyncio.""coroutinesbb_hnbaseccachecline_in_tracebackcopycountdUdWdX_tmdYdahdaxdbdb_hdefaultsdhdhTdoubledtypedtype_is_objectemptyempty_likeencodeenumerateerrorflagsfloatformatfortrangatesgetgru_backwardgru_forwardh0has_maskhnshsidindexitemsitemsizejkindkwargslstmx._kernels.gru_cythonmaskmemviewmodennamendimnpnumpyobjorderpackpacked_bufferpopregistersetdefaultshapesignaturessizestartstepstopstructttime_majortime_major_masktransposeunpackupdatevaluesxOvoid (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *)\000void (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *)\000dgemm\000sgemm\200\001\340\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\210:\220Q\220a\330\004\t\210\022\2106\220\022\2202\220R\220s\230#\230T\240\021\240!\330\004\014\210B\210f\220B\220c\230\023\230B\230b\240\004\240A\240Q\330\004\n\210\"\210F\220\"\220C\220s\230$\230a\230q\330\004\006\200a\200u\210A\330\004\014\210A\210V\2203\220c\230\035\240a\240s\250\"\250B\250c\260\021\260)\2703\270f\300D\310\007\310u\320TV\320V\\\320\\^\320^a\320ac\320ce\320ei\320ij\320jk\330\r\034\230A\230V\2403\240d\250%\250w\260a\330\004\020\220\001\220\022\2203\220e\2306\240\022\2403\240b\250\003\2503\250d\260&\270\007\270t\3005\310\005\310Q\330\004\013\2102\210Q\210c\220\032\2301\230C\230s\240$\240b\250\001\250\024\250Q\200\001\340\004\007\200s\210$\210e\2201\220F\230%\230q\240\006\240e\2501\250A\330\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\2105\220\004\220A\220Q\330\004\007\200u\210C\210q\330\010\017\210z\230\021\230!\330\004\n\210""\"\210F\220\"\220C\220s\230\"\230B\230d\240!\2401\330\004\n\210\"\210F\220\"\220C\220s\230\"\230B\230d\240!\2401\330\004\t\210\022\2106\220\021\220%\220v\230Q\230h\240e\2506\260\026\260q\330\004\014\210B\210f\220B\220c\230\023\230D\240\001\240\021\330\004\010\210\004\210E\220\022\220;\230a\230t\2402\240[\260\001\260\024\260R\260v\270Q\270b\300\002\300#\300Q\300a\330\004\013\2102\210V\2201\220B\220b\230\003\2301\230A\330\004\013\2105\220\001\220\021\330\004\r\210Q\210b\320\020\"\240!\2405\250\006\250c\260\023\260M\300\021\300\"\300B\300c\310\023\310A\310Y\320V[\320[\\\320\\c\320ch\320hi\320is\320sx\320xy\320yz\330\016\035\230Q\230f\240C\240t\2505\260\007\260v\270U\300%\300t\3107\320RV\320VZ\320Z^\320^_\330\004\013\2105\220\n\230!\2303\230c\240\022\2405\250\004\250D\260\004\260D\270\004\270A\270R\270r\300\023\300E\310\024\310Q\200\001\360\006\000\005\022\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\004\021\220\022\2202\220Q\330\t\n\330\010\023\2201\220A\220Q\220a\220s\230$\230c\240\026\240s\250#\250Q\250i\260q\270\001\340\010\014\210A\210W\220F\230\"\230B\230c\240\023\240C\240u\250A\250T\260\021\260#\260S\270\004\270C\270q\300\001\300\021\300#\300T\310\023\310E\320QR\320RW\320WX\320X[\320[^\320^b\320bc\330\010\014\210E\220\025\220a\220q\340\014\025\220Q\220a\220r\230\021\230#\230S\240\004\240C\240s\250#\250Q\250i\260q\270\004\270C\270q\300\002\300!\3003\300d\310#\310Q\330\014\020\220\005\220U\230!\2301\330\020\023\2209\230D\240\004\240D\250\001\250\023\250A\330\024\034\230A\230Q\230b\240\001\240\022\2402\240S\250\003\2504\250q\260\002\260!\2603\260c\270\024\270Q\340\024#\2401\240A\240U\250!\2503\250c\260\024\260Q\260a\260q\270\004\270A\270R\270q\300\003\3004\300q\310\004\310A\310T\320QR\320RT\320TU\320UX\320X[\320[\\\330$%\240S\250\001\250\023\250C\250t\2601\260B\260a\260r\270\022\2703\270c\300\024\300Q\200\001\360\n\000\005\022\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS""\330\004\021\220\022\2202\220Q\330\t\n\330\010\023\2201\220A\220Q\220a\220s\230$\230c\240\027\250\003\2503\250a\250x\260q\270\001\330\010\014\210E\220\025\220a\220r\230\022\2304\230t\2401\330\014\020\220\005\220U\230!\2301\330\020\023\2209\230D\240\004\240D\250\001\250\023\250A\330\024\030\230\005\230U\240!\2401\330\030\033\2301\230C\230s\240%\240q\330\030\033\2301\230C\230s\240%\240q\330\024\030\230\005\230U\240!\2401\330\030\032\230!\2303\230f\240B\240a\240s\250#\250Q\340\024$\240A\240Q\240e\2501\250C\250s\260$\260a\260s\270!\2703\270c\300\024\300Q\300b\310\001\310\023\310C\310t\320ST\320TV\320VW\320WZ\320Z]\320]^\330%&\240b\250\001\250\023\250D\260\001\260\023\260A\260S\270\003\2704\270q\300\003\3001\300C\300s\310$\310a\340\014\025\220Q\220a\220s\230!\2303\230c\240\024\240S\250\003\2503\250a\250x\260q\270\004\270C\270q\300\002\300!\3003\300d\310#\310Q\330\010\014\210A\210V\2207\230#\230S\240\002\240\"\240C\240u\250A\250S\260\001\260\023\260C\260t\2703\270a\270t\3001\300C\300s\310$\310c\320QV\320VW\320WY\320YZ\320Z]\320]a\320ab\330\010\014\210A\210V\2207\230#\230S\240\002\240\"\240C\240u\250A\250S\260\001\260\023\260C\260t\2703\270a\270r\300\021\300#\300S\310\004\310C\310u\320TU\320UW\320WX\320X[\320[_\320_`\330\010\014\210A\210W\220G\2302\230R\230s\240#\240S\250\005\250Q\250c\260\021\260#\260S\270\004\270C\270q\300\001\300\021\300#\300T\310\023\310E\320QR\320RW\320WX\320X[\320[^\320^b\320bc\330\010\023\2201\220A\220S\230\001\230\023\230C\230t\2402\240R\240s\250#\250Q\250b\260\001\260\021\330\010\023\2201\220A\220S\230\001\230\023\230C\230t\2402\240R\240s\250#\250Q\250d\260!\2601";
     PyObject *data = NULL;
     #define __Pyx_DecompressString_UNUSED
     #define __Pyx_DecompressString_LZSS_UNUSED
     #endif
     PyObject **stringtab = __pyx_mstate->__pyx_string_tab;
     Py_ssize_t pos = 0;
-    for (int i = 0; i < 160; i++) {
+    for (int i = 0; i < 163; i++) {
       Py_ssize_t bytes_length = str_length_index[i].length;
       PyObject *string = PyUnicode_DecodeUTF8(bytes + pos, bytes_length, NULL);
       if (likely(string) && i >= 29) PyUnicode_InternInPlace(&string);
@@ -26800,8 +26953,8 @@ static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and dir
       stringtab[i] = string;
       pos += bytes_length;
     }
-    for (int i = 160; i < 166; i++) {
-      Py_ssize_t bytes_length = bytes_length_index[i-160].length;
+    for (int i = 163; i < 169; i++) {
+      Py_ssize_t bytes_length = bytes_length_index[i-163].length;
       PyObject *string = PyBytes_FromStringAndSize(bytes + pos, bytes_length);
       stringtab[i] = string;
       pos += bytes_length;
@@ -26811,14 +26964,14 @@ static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and dir
       }
     }
     Py_XDECREF(data);
-    for (Py_ssize_t i = 0; i < 166; i++) {
+    for (Py_ssize_t i = 0; i < 169; i++) {
       if (unlikely(PyObject_Hash(stringtab[i]) == -1)) {
         __PYX_ERR(0, 1, __pyx_L1_error)
       }
     }
     #if CYTHON_IMMORTAL_CONSTANTS
     {
-      PyObject **table = stringtab + 160;
+      PyObject **table = stringtab + 163;
       for (Py_ssize_t i=0; i<6; ++i) {
         #if PY_VERSION_HEX >= 0x030F0000
         PyUnstable_SetImmortal(table[i]);
@@ -26911,39 +27064,39 @@ static int __Pyx_CreateCodeObjects(__pyx_mstatetype *__pyx_mstate) {
     __pyx_mstate_global->__pyx_codeobj_tab[0] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_gru_cython_pyx, __pyx_mstate->__pyx_n_u_gru_forward, __pyx_mstate->__pyx_kp_b_iso88591_s_aq_q_Qa_6_2Rs_T_BfBc_Bb_AQ_F, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[0])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {11, 0, 0, 11, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 31};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_b_hn, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_hns, __pyx_mstate->__pyx_n_u_ah, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask};
-    __pyx_mstate_global->__pyx_codeobj_tab[1] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_gru_cython_pyx, __pyx_mstate->__pyx_n_u_forward_float_1_float_1_float_1, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_AWF_Bc_CuAT, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[1])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {12, 0, 0, 12, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 31};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_UT_packed, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_b_hn, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_hns, __pyx_mstate->__pyx_n_u_ah, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask};
+    __pyx_mstate_global->__pyx_codeobj_tab[1] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_gru_cython_pyx, __pyx_mstate->__pyx_n_u_forward_float_1_float_1_float_1, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_1AQas_c_s_Qi, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[1])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {11, 0, 0, 11, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 31};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_b_hn, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_hns, __pyx_mstate->__pyx_n_u_ah, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask};
-    __pyx_mstate_global->__pyx_codeobj_tab[2] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_gru_cython_pyx, __pyx_mstate->__pyx_n_u_forward_double_1_double_1_doubl, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_AWF_Bc_CuAT, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[2])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {12, 0, 0, 12, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 31};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_UT_packed, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_b_hn, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_hns, __pyx_mstate->__pyx_n_u_ah, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask};
+    __pyx_mstate_global->__pyx_codeobj_tab[2] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_gru_cython_pyx, __pyx_mstate->__pyx_n_u_forward_double_1_double_1_doubl, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_1AQas_c_s_Qi, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[2])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {11, 0, 0, 18, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 31};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_b_hn, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_hns, __pyx_mstate->__pyx_n_u_ah, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_G, __pyx_mstate->__pyx_n_u_t, __pyx_mstate->__pyx_n_u_n};
-    __pyx_mstate_global->__pyx_codeobj_tab[3] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_gru_cython_pyx, __pyx_mstate->__pyx_n_u_forward_float_1_float_1_float_1, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_AWF_Bc_CuAT, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[3])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {12, 0, 0, 19, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 31};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_UT_packed, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_b_hn, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_hns, __pyx_mstate->__pyx_n_u_ah, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_G, __pyx_mstate->__pyx_n_u_t, __pyx_mstate->__pyx_n_u_n};
+    __pyx_mstate_global->__pyx_codeobj_tab[3] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_gru_cython_pyx, __pyx_mstate->__pyx_n_u_forward_float_1_float_1_float_1, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_1AQas_c_s_Qi, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[3])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {3, 0, 0, 20, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 50};
+    const __Pyx_PyCode_New_function_description descr = {3, 0, 0, 20, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 51};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_dhT, __pyx_mstate->__pyx_n_u_cache, __pyx_mstate->__pyx_n_u_X, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_dax, __pyx_mstate->__pyx_n_u_dah, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db, __pyx_mstate->__pyx_n_u_db_h, __pyx_mstate->__pyx_n_u_mask};
     __pyx_mstate_global->__pyx_codeobj_tab[4] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_gru_cython_pyx, __pyx_mstate->__pyx_n_u_gru_backward, __pyx_mstate->__pyx_kp_b_iso88591_s_e1F_q_e1A_s_aq_q_5_AQ_uCq_z_F, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[4])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {17, 0, 0, 17, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 70};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_hns, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_dax, __pyx_mstate->__pyx_n_u_dah, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db, __pyx_mstate->__pyx_n_u_db_h};
-    __pyx_mstate_global->__pyx_codeobj_tab[5] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_gru_cython_pyx, __pyx_mstate->__pyx_n_u_backward_float_1_float_1_float, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_E_ar_4t1_U_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[5])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {18, 0, 0, 18, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 71};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_U_packed, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_hns, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_dax, __pyx_mstate->__pyx_n_u_dah, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db, __pyx_mstate->__pyx_n_u_db_h};
+    __pyx_mstate_global->__pyx_codeobj_tab[5] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_gru_cython_pyx, __pyx_mstate->__pyx_n_u_backward_float_1_float_1_float, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_1AQas_c_3axq, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[5])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {17, 0, 0, 17, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 70};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_hns, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_dax, __pyx_mstate->__pyx_n_u_dah, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db, __pyx_mstate->__pyx_n_u_db_h};
-    __pyx_mstate_global->__pyx_codeobj_tab[6] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_gru_cython_pyx, __pyx_mstate->__pyx_n_u_backward_double_1_double_1_doub, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_E_ar_4t1_U_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[6])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {18, 0, 0, 18, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 71};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_U_packed, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_hns, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_dax, __pyx_mstate->__pyx_n_u_dah, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db, __pyx_mstate->__pyx_n_u_db_h};
+    __pyx_mstate_global->__pyx_codeobj_tab[6] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_gru_cython_pyx, __pyx_mstate->__pyx_n_u_backward_double_1_double_1_doub, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_1AQas_c_3axq, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[6])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {17, 0, 0, 25, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 70};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_hns, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_dax, __pyx_mstate->__pyx_n_u_dah, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db, __pyx_mstate->__pyx_n_u_db_h, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_G, __pyx_mstate->__pyx_n_u_t, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_j};
-    __pyx_mstate_global->__pyx_codeobj_tab[7] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_gru_cython_pyx, __pyx_mstate->__pyx_n_u_backward_float_1_float_1_float, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_E_ar_4t1_U_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[7])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {18, 0, 0, 26, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 71};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_U_packed, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_hns, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_dax, __pyx_mstate->__pyx_n_u_dah, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db, __pyx_mstate->__pyx_n_u_db_h, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_G, __pyx_mstate->__pyx_n_u_t, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_j};
+    __pyx_mstate_global->__pyx_codeobj_tab[7] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_gru_cython_pyx, __pyx_mstate->__pyx_n_u_backward_float_1_float_1_float, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_1AQas_c_3axq, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[7])) goto bad;
   }
   Py_DECREF(tuple_dedup_map);
   return 0;

@@ -14,7 +14,8 @@
             ]
         ],
         "depends": [
-            "lstmx/_kernels/cells.hpp"
+            "lstmx/_kernels/cells.hpp",
+            "lstmx/_kernels/stepgemm.hpp"
         ],
         "extra_compile_args": [
             "-O3",
@@ -1305,6 +1306,7 @@ static int __Pyx_init_tpflags_variables(void) {
 #define __PYX_HAVE_API__lstmx___kernels__lstm_cython
 /* Early includes */
 #include "cells.hpp"
+#include "stepgemm.hpp"
 #include "pythread.h"
 #include <string.h>
 
@@ -1860,10 +1862,10 @@ struct __pyx_MemviewEnum_obj;
 struct __pyx_memoryview_obj;
 struct __pyx_memoryviewslice_obj;
 
-/* "lstmx/_kernels/lstm_cython.pyx":40
+/* "lstmx/_kernels/lstm_cython.pyx":42
  * 
  * 
- * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] b,             # <<<<<<<<<<<<<<
+ * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] UT_packed, real[::1] b,             # <<<<<<<<<<<<<<
  *              real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
  *              const unsigned char[:, ::1] mask, bint has_mask):
 */
@@ -3677,7 +3679,7 @@ static const char __pyx_k_Cannot_create_writable_memory_vi[] = "Cannot create wr
 static const char __pyx_k_Cannot_transpose_memoryview_with[] = "Cannot transpose memoryview with indirect dimensions";
 static const char __pyx_k_Empty_shape_tuple_for_cython_arr[] = "Empty shape tuple for cython.array";
 static const char __pyx_k_Indirect_dimensions_not_supporte[] = "Indirect dimensions not supported";
-static const char __pyx_k_LSTM_forward_and_backward_in_Cyt[] = "LSTM forward and backward in Cython: the reference\047s equations, organised the way fast CPU RNNs are.\n\n1. The input projection does not depend on the recurrence, so it is *hoisted* out of the time loop:\n   ``gates = X @ W.T`` for all T steps is one big GEMM, ``(T*B, I) x (I, 4H)``.\n2. In the loop only the recurrent product is sequential: ``gates[t] += h_(t-1) @ U.T``, one GEMM a\n   step, ``(B, H) x (H, 4H)``.\n3. The bias, the four nonlinearities, the cell update and the mask are *fused* into one pass over the\n   step\047s ``(B, 4H)`` block, which is still in cache from the GEMM (``lstm_row_forward`` in\n   ``cells.hpp``, one call per sequence).\n\nBackward, only ``dh_(t-1) = dgates_t @ U`` is sequential. The loop stores ``dgates`` of every step;\nafter it ``dW = dgates^T X``, ``dU = dgates^T H_prev`` and ``dX = dgates W`` are single GEMMs over all\n``T*B`` rows, and ``db`` one column sum.\n\nArrays are time-major inside (``X_tm (T, B, I)``, ``hs (T+1, B, H)``), so each step\047s rows are\ncontiguous. The functions take arrays already validated by :mod:`lstmx.functional`.\n";
+static const char __pyx_k_LSTM_forward_and_backward_in_Cyt[] = "LSTM forward and backward in Cython: the reference\047s equations, organised the way fast CPU RNNs are.\n\n1. The input projection does not depend on the recurrence, so it is *hoisted* out of the time loop:\n   ``gates = X @ W.T`` for all T steps is one big GEMM, ``(T*B, I) x (I, 4H)``.\n2. In the loop only the recurrent product is sequential: ``gates[t] += h_(t-1) @ U.T``, one GEMM a\n   step, ``(B, H) x (H, 4H)``. Its right-hand side is the same at every step, so it is packed once\n   per sequence for a register-blocked kernel (``step_gemm`` in ``stepgemm.hpp``) instead of\n   being re-packed by BLAS at every call.\n3. The bias, the four nonlinearities, the cell update and the mask are *fused* into one pass over the\n   step\047s ``(B, 4H)`` block, which is still in cache from the GEMM (``lstm_row_forward`` in\n   ``cells.hpp``, one call per sequence).\n\nBackward, only ``dh_(t-1) = dgates_t @ U`` is sequential. The loop stores ``dgates`` of every step;\nafter it ``dW = dgates^T X``, ``dU = dgates^T H_prev`` and ``dX = dgates W`` are single GEMMs over all\n``T*B`` rows, and ``db`` one column sum.\n\nArrays are time-major inside (``X_tm (T, B, I)``, ``hs (T+1, B, H)``), so each step\047s rows are\ncontiguous. The functions take arrays already validated by :mod:`lstmx.functional`.\n";
 static const char __pyx_k_Out_of_bounds_on_buffer_access_a[] = "Out of bounds on buffer access (axis %zd)";
 static const char __pyx_k_Unable_to_convert_item_to_object[] = "Unable to convert item to object";
 static const char __pyx_k_got_differing_extents_in_dimensi[] = "got differing extents in dimension %d (got %zd and %zd)";
@@ -3725,12 +3727,12 @@ static PyObject *__pyx_pf___pyx_memoryviewslice_2__setstate_cython__(CYTHON_UNUS
 static PyObject *__pyx_pf_15View_dot_MemoryView___pyx_unpickle_Enum(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v___pyx_type, long __pyx_v___pyx_checksum, PyObject *__pyx_v___pyx_state); /* proto */
 static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_X, PyObject *__pyx_v_W, PyObject *__pyx_v_U, PyObject *__pyx_v_b, PyObject *__pyx_v_h0, PyObject *__pyx_v_c0, PyObject *__pyx_v_mask); /* proto */
 static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_2_forward(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex); /* proto */
-static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_cs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask); /* proto */
-static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_cs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask); /* proto */
+static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_UT_packed, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_cs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask); /* proto */
+static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_UT_packed, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_cs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask); /* proto */
 static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_dY, PyObject *__pyx_v_dhT, PyObject *__pyx_v_dcT, PyObject *__pyx_v_cache); /* proto */
 static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_6_backward(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex); /* proto */
-static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_cs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_dgates, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dc, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db); /* proto */
-static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_cs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_dgates, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dc, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db); /* proto */
+static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_U_packed, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_cs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_dgates, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dc, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db); /* proto */
+static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_U_packed, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_cs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_dgates, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dc, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db); /* proto */
 static PyObject *__pyx_tp_new__initialisation_5lstmx_8_kernels_11lstm_cython___pyx_defaults(PyObject *o, 
 #if CYTHON_VECTORCALL_TPNEW
     PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames
@@ -3892,7 +3894,7 @@ namespace {
     PyObject *__pyx_slice[2];
     PyObject *__pyx_tuple[4];
     PyObject *__pyx_codeobj_tab[8];
-    PyObject *__pyx_string_tab[166];
+    PyObject *__pyx_string_tab[169];
     PyObject *__pyx_number_tab[6];
 /* #### Code section: module_state_contents ### */
 /* PyFrozenDict.module_state_decls */
@@ -3991,133 +3993,136 @@ static __pyx_mstatetype * const __pyx_mstate_global = &__pyx_mstate_global_stati
 #define __pyx_n_u_Sequence __pyx_string_tab[36]
 #define __pyx_n_u_T __pyx_string_tab[37]
 #define __pyx_n_u_U __pyx_string_tab[38]
-#define __pyx_n_u_View_MemoryView __pyx_string_tab[39]
-#define __pyx_n_u_W __pyx_string_tab[40]
-#define __pyx_n_u_X __pyx_string_tab[41]
-#define __pyx_n_u_X_tm __pyx_string_tab[42]
-#define __pyx_n_u_Pyx_PyDict_NextRef __pyx_string_tab[43]
-#define __pyx_n_u_annotate __pyx_string_tab[44]
-#define __pyx_n_u_class __pyx_string_tab[45]
-#define __pyx_n_u_class_getitem __pyx_string_tab[46]
-#define __pyx_n_u_dict __pyx_string_tab[47]
-#define __pyx_n_u_func __pyx_string_tab[48]
-#define __pyx_n_u_getstate __pyx_string_tab[49]
-#define __pyx_n_u_import __pyx_string_tab[50]
-#define __pyx_n_u_main __pyx_string_tab[51]
-#define __pyx_n_u_module __pyx_string_tab[52]
-#define __pyx_n_u_name_2 __pyx_string_tab[53]
-#define __pyx_n_u_new __pyx_string_tab[54]
-#define __pyx_n_u_pyx_checksum __pyx_string_tab[55]
-#define __pyx_n_u_pyx_state __pyx_string_tab[56]
-#define __pyx_n_u_pyx_type __pyx_string_tab[57]
-#define __pyx_n_u_pyx_unpickle_Enum __pyx_string_tab[58]
-#define __pyx_n_u_pyx_vtable __pyx_string_tab[59]
-#define __pyx_n_u_qualname __pyx_string_tab[60]
-#define __pyx_n_u_reduce __pyx_string_tab[61]
-#define __pyx_n_u_reduce_cython __pyx_string_tab[62]
-#define __pyx_n_u_reduce_ex __pyx_string_tab[63]
-#define __pyx_n_u_set_name __pyx_string_tab[64]
-#define __pyx_n_u_setstate __pyx_string_tab[65]
-#define __pyx_n_u_setstate_cython __pyx_string_tab[66]
-#define __pyx_n_u_test __pyx_string_tab[67]
-#define __pyx_n_u_backward __pyx_string_tab[68]
-#define __pyx_n_u_backward_double_1_double_1_doub __pyx_string_tab[69]
-#define __pyx_n_u_backward_float_1_float_1_float __pyx_string_tab[70]
-#define __pyx_n_u_forward __pyx_string_tab[71]
-#define __pyx_n_u_forward_double_1_double_1_doubl __pyx_string_tab[72]
-#define __pyx_n_u_forward_float_1_float_1_float_1 __pyx_string_tab[73]
-#define __pyx_n_u_fused_sigindex __pyx_string_tab[74]
-#define __pyx_n_u_is_coroutine __pyx_string_tab[75]
-#define __pyx_n_u_layout __pyx_string_tab[76]
-#define __pyx_n_u_abc __pyx_string_tab[77]
-#define __pyx_n_u_allocate_buffer __pyx_string_tab[78]
-#define __pyx_n_u_args __pyx_string_tab[79]
-#define __pyx_n_u_array __pyx_string_tab[80]
-#define __pyx_n_u_ascontiguousarray __pyx_string_tab[81]
-#define __pyx_n_u_asyncio_coroutines __pyx_string_tab[82]
-#define __pyx_n_u_b __pyx_string_tab[83]
-#define __pyx_n_u_base __pyx_string_tab[84]
-#define __pyx_n_u_c __pyx_string_tab[85]
-#define __pyx_n_u_c0 __pyx_string_tab[86]
-#define __pyx_n_u_cache __pyx_string_tab[87]
-#define __pyx_n_u_cline_in_traceback __pyx_string_tab[88]
-#define __pyx_n_u_copy __pyx_string_tab[89]
-#define __pyx_n_u_count __pyx_string_tab[90]
-#define __pyx_n_u_cs __pyx_string_tab[91]
-#define __pyx_n_u_dU __pyx_string_tab[92]
-#define __pyx_n_u_dW __pyx_string_tab[93]
-#define __pyx_n_u_dX_tm __pyx_string_tab[94]
-#define __pyx_n_u_dY __pyx_string_tab[95]
-#define __pyx_n_u_db __pyx_string_tab[96]
-#define __pyx_n_u_dc __pyx_string_tab[97]
-#define __pyx_n_u_dcT __pyx_string_tab[98]
-#define __pyx_n_u_defaults __pyx_string_tab[99]
-#define __pyx_n_u_dgates __pyx_string_tab[100]
-#define __pyx_n_u_dh __pyx_string_tab[101]
-#define __pyx_n_u_dhT __pyx_string_tab[102]
-#define __pyx_n_u_double __pyx_string_tab[103]
-#define __pyx_n_u_dtype __pyx_string_tab[104]
-#define __pyx_n_u_dtype_is_object __pyx_string_tab[105]
-#define __pyx_n_u_empty __pyx_string_tab[106]
-#define __pyx_n_u_empty_like __pyx_string_tab[107]
-#define __pyx_n_u_encode __pyx_string_tab[108]
-#define __pyx_n_u_enumerate __pyx_string_tab[109]
-#define __pyx_n_u_error __pyx_string_tab[110]
-#define __pyx_n_u_flags __pyx_string_tab[111]
-#define __pyx_n_u_float __pyx_string_tab[112]
-#define __pyx_n_u_format __pyx_string_tab[113]
-#define __pyx_n_u_fortran __pyx_string_tab[114]
-#define __pyx_n_u_gates __pyx_string_tab[115]
-#define __pyx_n_u_get __pyx_string_tab[116]
-#define __pyx_n_u_h0 __pyx_string_tab[117]
-#define __pyx_n_u_has_mask __pyx_string_tab[118]
-#define __pyx_n_u_hs __pyx_string_tab[119]
-#define __pyx_n_u_id __pyx_string_tab[120]
-#define __pyx_n_u_index __pyx_string_tab[121]
-#define __pyx_n_u_items __pyx_string_tab[122]
-#define __pyx_n_u_itemsize __pyx_string_tab[123]
-#define __pyx_n_u_j __pyx_string_tab[124]
-#define __pyx_n_u_kind __pyx_string_tab[125]
-#define __pyx_n_u_kwargs __pyx_string_tab[126]
-#define __pyx_n_u_lstm_backward __pyx_string_tab[127]
-#define __pyx_n_u_lstm_forward __pyx_string_tab[128]
-#define __pyx_n_u_lstmx__kernels_lstm_cython __pyx_string_tab[129]
-#define __pyx_n_u_mask __pyx_string_tab[130]
-#define __pyx_n_u_mask_tm __pyx_string_tab[131]
-#define __pyx_n_u_memview __pyx_string_tab[132]
-#define __pyx_n_u_mode __pyx_string_tab[133]
-#define __pyx_n_u_n __pyx_string_tab[134]
-#define __pyx_n_u_name __pyx_string_tab[135]
-#define __pyx_n_u_ndim __pyx_string_tab[136]
-#define __pyx_n_u_np __pyx_string_tab[137]
-#define __pyx_n_u_numpy __pyx_string_tab[138]
-#define __pyx_n_u_obj __pyx_string_tab[139]
-#define __pyx_n_u_order __pyx_string_tab[140]
-#define __pyx_n_u_pack __pyx_string_tab[141]
-#define __pyx_n_u_pop __pyx_string_tab[142]
-#define __pyx_n_u_register __pyx_string_tab[143]
-#define __pyx_n_u_setdefault __pyx_string_tab[144]
-#define __pyx_n_u_shape __pyx_string_tab[145]
-#define __pyx_n_u_signatures __pyx_string_tab[146]
-#define __pyx_n_u_size __pyx_string_tab[147]
-#define __pyx_n_u_start __pyx_string_tab[148]
-#define __pyx_n_u_step __pyx_string_tab[149]
-#define __pyx_n_u_stop __pyx_string_tab[150]
-#define __pyx_n_u_struct __pyx_string_tab[151]
-#define __pyx_n_u_t __pyx_string_tab[152]
-#define __pyx_n_u_time_major __pyx_string_tab[153]
-#define __pyx_n_u_time_major_mask __pyx_string_tab[154]
-#define __pyx_n_u_transpose __pyx_string_tab[155]
-#define __pyx_n_u_unpack __pyx_string_tab[156]
-#define __pyx_n_u_update __pyx_string_tab[157]
-#define __pyx_n_u_values __pyx_string_tab[158]
-#define __pyx_n_u_x __pyx_string_tab[159]
-#define __pyx_n_b_O __pyx_string_tab[160]
-#define __pyx_kp_b_void_char_char_int_int_int___pyx __pyx_string_tab[161]
-#define __pyx_kp_b_iso88591_s_U_q_e1F_q_e1A_s_aq_q_5_AQ_uCq __pyx_string_tab[162]
-#define __pyx_kp_b_iso88591_s_aq_q_Qa_6_2Rs_T_6_2Rs_T_BfBc __pyx_string_tab[163]
-#define __pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_AWF_Bc_CuAT __pyx_string_tab[164]
-#define __pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_E_ar_4t1_U_1 __pyx_string_tab[165]
+#define __pyx_n_u_UT_packed __pyx_string_tab[39]
+#define __pyx_n_u_U_packed __pyx_string_tab[40]
+#define __pyx_n_u_View_MemoryView __pyx_string_tab[41]
+#define __pyx_n_u_W __pyx_string_tab[42]
+#define __pyx_n_u_X __pyx_string_tab[43]
+#define __pyx_n_u_X_tm __pyx_string_tab[44]
+#define __pyx_n_u_Pyx_PyDict_NextRef __pyx_string_tab[45]
+#define __pyx_n_u_annotate __pyx_string_tab[46]
+#define __pyx_n_u_class __pyx_string_tab[47]
+#define __pyx_n_u_class_getitem __pyx_string_tab[48]
+#define __pyx_n_u_dict __pyx_string_tab[49]
+#define __pyx_n_u_func __pyx_string_tab[50]
+#define __pyx_n_u_getstate __pyx_string_tab[51]
+#define __pyx_n_u_import __pyx_string_tab[52]
+#define __pyx_n_u_main __pyx_string_tab[53]
+#define __pyx_n_u_module __pyx_string_tab[54]
+#define __pyx_n_u_name_2 __pyx_string_tab[55]
+#define __pyx_n_u_new __pyx_string_tab[56]
+#define __pyx_n_u_pyx_checksum __pyx_string_tab[57]
+#define __pyx_n_u_pyx_state __pyx_string_tab[58]
+#define __pyx_n_u_pyx_type __pyx_string_tab[59]
+#define __pyx_n_u_pyx_unpickle_Enum __pyx_string_tab[60]
+#define __pyx_n_u_pyx_vtable __pyx_string_tab[61]
+#define __pyx_n_u_qualname __pyx_string_tab[62]
+#define __pyx_n_u_reduce __pyx_string_tab[63]
+#define __pyx_n_u_reduce_cython __pyx_string_tab[64]
+#define __pyx_n_u_reduce_ex __pyx_string_tab[65]
+#define __pyx_n_u_set_name __pyx_string_tab[66]
+#define __pyx_n_u_setstate __pyx_string_tab[67]
+#define __pyx_n_u_setstate_cython __pyx_string_tab[68]
+#define __pyx_n_u_test __pyx_string_tab[69]
+#define __pyx_n_u_backward __pyx_string_tab[70]
+#define __pyx_n_u_backward_double_1_double_1_doub __pyx_string_tab[71]
+#define __pyx_n_u_backward_float_1_float_1_float __pyx_string_tab[72]
+#define __pyx_n_u_forward __pyx_string_tab[73]
+#define __pyx_n_u_forward_double_1_double_1_doubl __pyx_string_tab[74]
+#define __pyx_n_u_forward_float_1_float_1_float_1 __pyx_string_tab[75]
+#define __pyx_n_u_fused_sigindex __pyx_string_tab[76]
+#define __pyx_n_u_is_coroutine __pyx_string_tab[77]
+#define __pyx_n_u_layout __pyx_string_tab[78]
+#define __pyx_n_u_abc __pyx_string_tab[79]
+#define __pyx_n_u_allocate_buffer __pyx_string_tab[80]
+#define __pyx_n_u_args __pyx_string_tab[81]
+#define __pyx_n_u_array __pyx_string_tab[82]
+#define __pyx_n_u_ascontiguousarray __pyx_string_tab[83]
+#define __pyx_n_u_asyncio_coroutines __pyx_string_tab[84]
+#define __pyx_n_u_b __pyx_string_tab[85]
+#define __pyx_n_u_base __pyx_string_tab[86]
+#define __pyx_n_u_c __pyx_string_tab[87]
+#define __pyx_n_u_c0 __pyx_string_tab[88]
+#define __pyx_n_u_cache __pyx_string_tab[89]
+#define __pyx_n_u_cline_in_traceback __pyx_string_tab[90]
+#define __pyx_n_u_copy __pyx_string_tab[91]
+#define __pyx_n_u_count __pyx_string_tab[92]
+#define __pyx_n_u_cs __pyx_string_tab[93]
+#define __pyx_n_u_dU __pyx_string_tab[94]
+#define __pyx_n_u_dW __pyx_string_tab[95]
+#define __pyx_n_u_dX_tm __pyx_string_tab[96]
+#define __pyx_n_u_dY __pyx_string_tab[97]
+#define __pyx_n_u_db __pyx_string_tab[98]
+#define __pyx_n_u_dc __pyx_string_tab[99]
+#define __pyx_n_u_dcT __pyx_string_tab[100]
+#define __pyx_n_u_defaults __pyx_string_tab[101]
+#define __pyx_n_u_dgates __pyx_string_tab[102]
+#define __pyx_n_u_dh __pyx_string_tab[103]
+#define __pyx_n_u_dhT __pyx_string_tab[104]
+#define __pyx_n_u_double __pyx_string_tab[105]
+#define __pyx_n_u_dtype __pyx_string_tab[106]
+#define __pyx_n_u_dtype_is_object __pyx_string_tab[107]
+#define __pyx_n_u_empty __pyx_string_tab[108]
+#define __pyx_n_u_empty_like __pyx_string_tab[109]
+#define __pyx_n_u_encode __pyx_string_tab[110]
+#define __pyx_n_u_enumerate __pyx_string_tab[111]
+#define __pyx_n_u_error __pyx_string_tab[112]
+#define __pyx_n_u_flags __pyx_string_tab[113]
+#define __pyx_n_u_float __pyx_string_tab[114]
+#define __pyx_n_u_format __pyx_string_tab[115]
+#define __pyx_n_u_fortran __pyx_string_tab[116]
+#define __pyx_n_u_gates __pyx_string_tab[117]
+#define __pyx_n_u_get __pyx_string_tab[118]
+#define __pyx_n_u_h0 __pyx_string_tab[119]
+#define __pyx_n_u_has_mask __pyx_string_tab[120]
+#define __pyx_n_u_hs __pyx_string_tab[121]
+#define __pyx_n_u_id __pyx_string_tab[122]
+#define __pyx_n_u_index __pyx_string_tab[123]
+#define __pyx_n_u_items __pyx_string_tab[124]
+#define __pyx_n_u_itemsize __pyx_string_tab[125]
+#define __pyx_n_u_j __pyx_string_tab[126]
+#define __pyx_n_u_kind __pyx_string_tab[127]
+#define __pyx_n_u_kwargs __pyx_string_tab[128]
+#define __pyx_n_u_lstm_backward __pyx_string_tab[129]
+#define __pyx_n_u_lstm_forward __pyx_string_tab[130]
+#define __pyx_n_u_lstmx__kernels_lstm_cython __pyx_string_tab[131]
+#define __pyx_n_u_mask __pyx_string_tab[132]
+#define __pyx_n_u_mask_tm __pyx_string_tab[133]
+#define __pyx_n_u_memview __pyx_string_tab[134]
+#define __pyx_n_u_mode __pyx_string_tab[135]
+#define __pyx_n_u_n __pyx_string_tab[136]
+#define __pyx_n_u_name __pyx_string_tab[137]
+#define __pyx_n_u_ndim __pyx_string_tab[138]
+#define __pyx_n_u_np __pyx_string_tab[139]
+#define __pyx_n_u_numpy __pyx_string_tab[140]
+#define __pyx_n_u_obj __pyx_string_tab[141]
+#define __pyx_n_u_order __pyx_string_tab[142]
+#define __pyx_n_u_pack __pyx_string_tab[143]
+#define __pyx_n_u_packed_buffer __pyx_string_tab[144]
+#define __pyx_n_u_pop __pyx_string_tab[145]
+#define __pyx_n_u_register __pyx_string_tab[146]
+#define __pyx_n_u_setdefault __pyx_string_tab[147]
+#define __pyx_n_u_shape __pyx_string_tab[148]
+#define __pyx_n_u_signatures __pyx_string_tab[149]
+#define __pyx_n_u_size __pyx_string_tab[150]
+#define __pyx_n_u_start __pyx_string_tab[151]
+#define __pyx_n_u_step __pyx_string_tab[152]
+#define __pyx_n_u_stop __pyx_string_tab[153]
+#define __pyx_n_u_struct __pyx_string_tab[154]
+#define __pyx_n_u_t __pyx_string_tab[155]
+#define __pyx_n_u_time_major __pyx_string_tab[156]
+#define __pyx_n_u_time_major_mask __pyx_string_tab[157]
+#define __pyx_n_u_transpose __pyx_string_tab[158]
+#define __pyx_n_u_unpack __pyx_string_tab[159]
+#define __pyx_n_u_update __pyx_string_tab[160]
+#define __pyx_n_u_values __pyx_string_tab[161]
+#define __pyx_n_u_x __pyx_string_tab[162]
+#define __pyx_n_b_O __pyx_string_tab[163]
+#define __pyx_kp_b_void_char_char_int_int_int___pyx __pyx_string_tab[164]
+#define __pyx_kp_b_iso88591_s_U_q_e1F_q_e1A_s_aq_q_5_AQ_uCq __pyx_string_tab[165]
+#define __pyx_kp_b_iso88591_s_aq_q_Qa_6_2Rs_T_6_2Rs_T_BfBc __pyx_string_tab[166]
+#define __pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_1AQas_c_s_Qi __pyx_string_tab[167]
+#define __pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_1AQas_c_3axq __pyx_string_tab[168]
 #define __pyx_int_0 __pyx_number_tab[0]
 #define __pyx_int_neg_1 __pyx_number_tab[1]
 #define __pyx_int_1 __pyx_number_tab[2]
@@ -4155,7 +4160,7 @@ static CYTHON_SMALL_CODE int __pyx_m_clear(PyObject *m) {
   for (int i=0; i<2; ++i) { Py_CLEAR(clear_module_state->__pyx_slice[i]); }
   for (int i=0; i<4; ++i) { Py_CLEAR(clear_module_state->__pyx_tuple[i]); }
   for (int i=0; i<8; ++i) { Py_CLEAR(clear_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<166; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<169; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<6; ++i) { Py_CLEAR(clear_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_clear_contents ### */
 /* CommonTypesMetaclass.module_state_clear */
@@ -4199,7 +4204,7 @@ static CYTHON_SMALL_CODE int __pyx_m_traverse(PyObject *m, visitproc visit, void
   for (int i=0; i<2; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_slice[i]); }
   for (int i=0; i<4; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_tuple[i]); }
   for (int i=0; i<8; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<166; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<169; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<6; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_traverse_contents ### */
 /* CommonTypesMetaclass.module_state_traverse */
@@ -19505,7 +19510,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(int
 
 }
 
-/* "_common.pxd":49
+/* "_common.pxd":61
  * 
  * 
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19519,7 +19524,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row
   int __pyx_t_2;
   int __pyx_t_3;
 
-  /* "_common.pxd":51
+  /* "_common.pxd":63
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:
  *     cdef int j
  *     for j in range(n):             # <<<<<<<<<<<<<<
@@ -19533,7 +19538,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":52
+    /* "_common.pxd":64
  *     cdef int j
  *     for j in range(n):
  *         dst[j] = src[j]             # <<<<<<<<<<<<<<
@@ -19544,7 +19549,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row
   }
 
 
-  /* "_common.pxd":49
+  /* "_common.pxd":61
  * 
  * 
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19562,7 +19567,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
   int __pyx_t_2;
   int __pyx_t_3;
 
-  /* "_common.pxd":51
+  /* "_common.pxd":63
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:
  *     cdef int j
  *     for j in range(n):             # <<<<<<<<<<<<<<
@@ -19576,7 +19581,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":52
+    /* "_common.pxd":64
  *     cdef int j
  *     for j in range(n):
  *         dst[j] = src[j]             # <<<<<<<<<<<<<<
@@ -19587,7 +19592,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
   }
 
 
-  /* "_common.pxd":49
+  /* "_common.pxd":61
  * 
  * 
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19599,7 +19604,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
 
 }
 
-/* "_common.pxd":55
+/* "_common.pxd":67
  * 
  * 
  * cdef inline void column_sums(const real* A, int rows, int cols, real* out) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19618,7 +19623,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   int __pyx_t_6;
   int __pyx_t_7;
 
-  /* "_common.pxd":58
+  /* "_common.pxd":70
  *     """out[j] = sum of A[:, j] over the rows of a row-major (rows, cols) matrix (the bias gradient)."""
  *     cdef int r, j
  *     for j in range(cols):             # <<<<<<<<<<<<<<
@@ -19632,7 +19637,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":59
+    /* "_common.pxd":71
  *     cdef int r, j
  *     for j in range(cols):
  *         out[j] = 0             # <<<<<<<<<<<<<<
@@ -19643,7 +19648,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":60
+  /* "_common.pxd":72
  *     for j in range(cols):
  *         out[j] = 0
  *     for r in range(rows):             # <<<<<<<<<<<<<<
@@ -19657,7 +19662,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_r = __pyx_t_3;
 
-    /* "_common.pxd":61
+    /* "_common.pxd":73
  *         out[j] = 0
  *     for r in range(rows):
  *         for j in range(cols):             # <<<<<<<<<<<<<<
@@ -19670,7 +19675,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
     for (__pyx_t_6 = 0; __pyx_t_6 < __pyx_t_5; __pyx_t_6+=1) {
       __pyx_v_j = __pyx_t_6;
 
-      /* "_common.pxd":62
+      /* "_common.pxd":74
  *     for r in range(rows):
  *         for j in range(cols):
  *             out[j] += A[r * cols + j]             # <<<<<<<<<<<<<<
@@ -19683,7 +19688,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":55
+  /* "_common.pxd":67
  * 
  * 
  * cdef inline void column_sums(const real* A, int rows, int cols, real* out) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19707,7 +19712,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   int __pyx_t_6;
   int __pyx_t_7;
 
-  /* "_common.pxd":58
+  /* "_common.pxd":70
  *     """out[j] = sum of A[:, j] over the rows of a row-major (rows, cols) matrix (the bias gradient)."""
  *     cdef int r, j
  *     for j in range(cols):             # <<<<<<<<<<<<<<
@@ -19721,7 +19726,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":59
+    /* "_common.pxd":71
  *     cdef int r, j
  *     for j in range(cols):
  *         out[j] = 0             # <<<<<<<<<<<<<<
@@ -19732,7 +19737,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":60
+  /* "_common.pxd":72
  *     for j in range(cols):
  *         out[j] = 0
  *     for r in range(rows):             # <<<<<<<<<<<<<<
@@ -19746,7 +19751,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_r = __pyx_t_3;
 
-    /* "_common.pxd":61
+    /* "_common.pxd":73
  *         out[j] = 0
  *     for r in range(rows):
  *         for j in range(cols):             # <<<<<<<<<<<<<<
@@ -19759,7 +19764,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
     for (__pyx_t_6 = 0; __pyx_t_6 < __pyx_t_5; __pyx_t_6+=1) {
       __pyx_v_j = __pyx_t_6;
 
-      /* "_common.pxd":62
+      /* "_common.pxd":74
  *     for r in range(rows):
  *         for j in range(cols):
  *             out[j] += A[r * cols + j]             # <<<<<<<<<<<<<<
@@ -19772,7 +19777,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":55
+  /* "_common.pxd":67
  * 
  * 
  * cdef inline void column_sums(const real* A, int rows, int cols, real* out) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19785,7 +19790,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
 
 }
 
-/* "lstmx/_kernels/lstm_cython.pyx":25
+/* "lstmx/_kernels/lstm_cython.pyx":27
  * 
  * 
  * def lstm_forward(X, W, U, b, h0, c0, mask):             # <<<<<<<<<<<<<<
@@ -19839,62 +19844,62 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_X,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_b,&__pyx_mstate_global->__pyx_n_u_h0,&__pyx_mstate_global->__pyx_n_u_c0,&__pyx_mstate_global->__pyx_n_u_mask,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 25, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 27, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  7:
         values[6] = __Pyx_ArgRef_FASTCALL(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 25, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 27, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_FASTCALL(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 25, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 27, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_FASTCALL(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 25, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 27, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 25, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 27, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 25, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 27, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 25, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 27, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 25, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 27, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "lstm_forward", 0) < (0)) __PYX_ERR(0, 25, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "lstm_forward", 0) < (0)) __PYX_ERR(0, 27, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 7; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("lstm_forward", 1, 7, 7, i); __PYX_ERR(0, 25, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("lstm_forward", 1, 7, 7, i); __PYX_ERR(0, 27, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 7)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 25, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 27, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 25, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 27, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 25, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 27, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 25, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 27, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_FASTCALL(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 25, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 27, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_FASTCALL(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 25, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 27, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_FASTCALL(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 25, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 27, __pyx_L3_error)
     }
     __pyx_v_X = values[0];
     __pyx_v_W = values[1];
@@ -19906,7 +19911,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("lstm_forward", 1, 7, 7, __pyx_nargs); __PYX_ERR(0, 25, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("lstm_forward", 1, 7, 7, __pyx_nargs); __PYX_ERR(0, 27, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -19947,20 +19952,23 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
   PyObject *__pyx_t_5 = NULL;
   PyObject *(*__pyx_t_6)(PyObject *);
   size_t __pyx_t_7;
-  int __pyx_t_8;
+  PyObject *__pyx_t_8 = NULL;
+  PyObject *__pyx_t_9 = NULL;
+  PyObject *__pyx_t_10 = NULL;
+  int __pyx_t_11;
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("lstm_forward", 0);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":27
+  /* "lstmx/_kernels/lstm_cython.pyx":29
  * def lstm_forward(X, W, U, b, h0, c0, mask):
  *     """Same arguments and results as :func:`lstmx.lstm.lstm_forward`; C-contiguous arrays of one dtype."""
  *     B, T, I = X.shape             # <<<<<<<<<<<<<<
  *     H = U.shape[1]
  *     X_tm = time_major(X)                                # (T, B, I)
 */
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 27, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 29, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   if ((likely(PyTuple_CheckExact(__pyx_t_1))) || (PyList_CheckExact(__pyx_t_1))) {
     PyObject* sequence = __pyx_t_1;
@@ -19968,7 +19976,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
     if (unlikely(size != 3)) {
       if (size > 3) __Pyx_RaiseTooManyValuesError(3);
       else if (size >= 0) __Pyx_RaiseNeedMoreValuesError(size);
-      __PYX_ERR(0, 27, __pyx_L1_error)
+      __PYX_ERR(0, 29, __pyx_L1_error)
     }
     #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
     if (likely(PyTuple_CheckExact(sequence))) {
@@ -19980,27 +19988,27 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
       __Pyx_INCREF(__pyx_t_4);
     } else {
       __pyx_t_2 = __Pyx_PyList_GET_ITEM_REF(sequence, 0, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 27, __pyx_L1_error)
+      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 29, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_2);
       __pyx_t_3 = __Pyx_PyList_GET_ITEM_REF(sequence, 1, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 27, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 29, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_3);
       __pyx_t_4 = __Pyx_PyList_GET_ITEM_REF(sequence, 2, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 27, __pyx_L1_error)
+      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 29, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_4);
     }
     #else
-    __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 27, __pyx_L1_error)
+    __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 29, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_3 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 27, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 29, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
-    __pyx_t_4 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 27, __pyx_L1_error)
+    __pyx_t_4 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 29, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
     #endif
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   } else {
     Py_ssize_t index = -1;
-    __pyx_t_5 = PyObject_GetIter(__pyx_t_1); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 27, __pyx_L1_error)
+    __pyx_t_5 = PyObject_GetIter(__pyx_t_1); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 29, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __pyx_t_6 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_5);
@@ -20010,7 +20018,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
     __Pyx_GOTREF(__pyx_t_3);
     index = 2; __pyx_t_4 = __pyx_t_6(__pyx_t_5); if (unlikely(!__pyx_t_4)) goto __pyx_L3_unpacking_failed;
     __Pyx_GOTREF(__pyx_t_4);
-    if (__Pyx_IternextUnpackEndCheck(__pyx_t_6(__pyx_t_5), 3) < (0)) __PYX_ERR(0, 27, __pyx_L1_error)
+    if (__Pyx_IternextUnpackEndCheck(__pyx_t_6(__pyx_t_5), 3) < (0)) __PYX_ERR(0, 29, __pyx_L1_error)
     __pyx_t_6 = NULL;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     goto __pyx_L4_unpacking_done;
@@ -20018,7 +20026,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __pyx_t_6 = NULL;
     if (__Pyx_IterFinish() == 0) __Pyx_RaiseNeedMoreValuesError(index);
-    __PYX_ERR(0, 27, __pyx_L1_error)
+    __PYX_ERR(0, 29, __pyx_L1_error)
     __pyx_L4_unpacking_done:;
   }
   __pyx_v_B = __pyx_t_2;
@@ -20028,22 +20036,22 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
   __pyx_v_I = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":28
+  /* "lstmx/_kernels/lstm_cython.pyx":30
  *     """Same arguments and results as :func:`lstmx.lstm.lstm_forward`; C-contiguous arrays of one dtype."""
  *     B, T, I = X.shape
  *     H = U.shape[1]             # <<<<<<<<<<<<<<
  *     X_tm = time_major(X)                                # (T, B, I)
  *     hs = np.empty((T + 1, B, H), X.dtype)
 */
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_U, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 28, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_U, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 30, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_4 = __Pyx_GetItemInt(__pyx_t_1, 1, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 28, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_GetItemInt(__pyx_t_1, 1, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 30, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   __pyx_v_H = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":29
+  /* "lstmx/_kernels/lstm_cython.pyx":31
  *     B, T, I = X.shape
  *     H = U.shape[1]
  *     X_tm = time_major(X)                                # (T, B, I)             # <<<<<<<<<<<<<<
@@ -20051,7 +20059,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
  *     cs = np.empty((T + 1, B, H), X.dtype)
 */
   __pyx_t_1 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_time_major); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 29, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_time_major); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 31, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20070,13 +20078,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
     __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_3, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_1); __pyx_t_1 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 29, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 31, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __pyx_v_X_tm = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":30
+  /* "lstmx/_kernels/lstm_cython.pyx":32
  *     H = U.shape[1]
  *     X_tm = time_major(X)                                # (T, B, I)
  *     hs = np.empty((T + 1, B, H), X.dtype)             # <<<<<<<<<<<<<<
@@ -20084,25 +20092,25 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
  *     gates = np.empty((T, B, 4 * H), X.dtype)
 */
   __pyx_t_3 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 30, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 32, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 30, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 32, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyLong_AddObjC(__pyx_v_T, __pyx_mstate_global->__pyx_int_1, 1, 0, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 30, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyLong_AddObjC(__pyx_v_T, __pyx_mstate_global->__pyx_int_1, 1, 0, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 32, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_5 = PyTuple_New(3); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 30, __pyx_L1_error)
+  __pyx_t_5 = PyTuple_New(3); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 32, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __Pyx_GIVEREF(__pyx_t_1);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 30, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 32, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 30, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 32, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_H);
   __Pyx_GIVEREF(__pyx_v_H);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 2, __pyx_v_H) != (0)) __PYX_ERR(0, 30, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 2, __pyx_v_H) != (0)) __PYX_ERR(0, 32, __pyx_L1_error);
   __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 30, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 32, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20123,13 +20131,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 30, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 32, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __pyx_v_hs = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":31
+  /* "lstmx/_kernels/lstm_cython.pyx":33
  *     X_tm = time_major(X)                                # (T, B, I)
  *     hs = np.empty((T + 1, B, H), X.dtype)
  *     cs = np.empty((T + 1, B, H), X.dtype)             # <<<<<<<<<<<<<<
@@ -20137,25 +20145,25 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
  *     hs[0], cs[0] = h0, c0
 */
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 31, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 33, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 31, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 33, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyLong_AddObjC(__pyx_v_T, __pyx_mstate_global->__pyx_int_1, 1, 0, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 31, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyLong_AddObjC(__pyx_v_T, __pyx_mstate_global->__pyx_int_1, 1, 0, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 33, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_3 = PyTuple_New(3); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 31, __pyx_L1_error)
+  __pyx_t_3 = PyTuple_New(3); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 33, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_GIVEREF(__pyx_t_1);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 31, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 33, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 31, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 33, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_H);
   __Pyx_GIVEREF(__pyx_v_H);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 2, __pyx_v_H) != (0)) __PYX_ERR(0, 31, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 2, __pyx_v_H) != (0)) __PYX_ERR(0, 33, __pyx_L1_error);
   __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 31, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 33, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20176,13 +20184,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 31, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 33, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __pyx_v_cs = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":32
+  /* "lstmx/_kernels/lstm_cython.pyx":34
  *     hs = np.empty((T + 1, B, H), X.dtype)
  *     cs = np.empty((T + 1, B, H), X.dtype)
  *     gates = np.empty((T, B, 4 * H), X.dtype)             # <<<<<<<<<<<<<<
@@ -20190,25 +20198,25 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
  *     mask_tm = time_major_mask(mask, B, T)
 */
   __pyx_t_5 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 32, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 34, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 32, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 34, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 32, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 34, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = PyTuple_New(3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 32, __pyx_L1_error)
+  __pyx_t_2 = PyTuple_New(3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 34, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_INCREF(__pyx_v_T);
   __Pyx_GIVEREF(__pyx_v_T);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 32, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 34, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 32, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 34, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_1);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 2, __pyx_t_1) != (0)) __PYX_ERR(0, 32, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 2, __pyx_t_1) != (0)) __PYX_ERR(0, 34, __pyx_L1_error);
   __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 32, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 34, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20229,37 +20237,37 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 32, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 34, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __pyx_v_gates = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":33
+  /* "lstmx/_kernels/lstm_cython.pyx":35
  *     cs = np.empty((T + 1, B, H), X.dtype)
  *     gates = np.empty((T, B, 4 * H), X.dtype)
  *     hs[0], cs[0] = h0, c0             # <<<<<<<<<<<<<<
  *     mask_tm = time_major_mask(mask, B, T)
- *     _forward(X_tm, W, U, b, hs, cs, gates, mask_tm, mask is not None)
+ *     _forward(X_tm, W, U, packed_buffer(H, 4 * H, X.dtype), b, hs, cs, gates, mask_tm, mask is not None)
 */
   __pyx_t_4 = __pyx_v_h0;
   __Pyx_INCREF(__pyx_t_4);
   __pyx_t_3 = __pyx_v_c0;
   __Pyx_INCREF(__pyx_t_3);
-  if (unlikely((__Pyx_SetItemInt(__pyx_v_hs, 0, __pyx_t_4, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference) < 0))) __PYX_ERR(0, 33, __pyx_L1_error)
+  if (unlikely((__Pyx_SetItemInt(__pyx_v_hs, 0, __pyx_t_4, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference) < 0))) __PYX_ERR(0, 35, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  if (unlikely((__Pyx_SetItemInt(__pyx_v_cs, 0, __pyx_t_3, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference) < 0))) __PYX_ERR(0, 33, __pyx_L1_error)
+  if (unlikely((__Pyx_SetItemInt(__pyx_v_cs, 0, __pyx_t_3, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference) < 0))) __PYX_ERR(0, 35, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":34
+  /* "lstmx/_kernels/lstm_cython.pyx":36
  *     gates = np.empty((T, B, 4 * H), X.dtype)
  *     hs[0], cs[0] = h0, c0
  *     mask_tm = time_major_mask(mask, B, T)             # <<<<<<<<<<<<<<
- *     _forward(X_tm, W, U, b, hs, cs, gates, mask_tm, mask is not None)
+ *     _forward(X_tm, W, U, packed_buffer(H, 4 * H, X.dtype), b, hs, cs, gates, mask_tm, mask is not None)
  *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, cs=cs, gates=gates, mask=mask)
 */
   __pyx_t_4 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 34, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 36, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20278,25 +20286,54 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
     __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_1, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 34, __pyx_L1_error)
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 36, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
   }
   __pyx_v_mask_tm = __pyx_t_3;
   __pyx_t_3 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":35
+  /* "lstmx/_kernels/lstm_cython.pyx":37
  *     hs[0], cs[0] = h0, c0
  *     mask_tm = time_major_mask(mask, B, T)
- *     _forward(X_tm, W, U, b, hs, cs, gates, mask_tm, mask is not None)             # <<<<<<<<<<<<<<
+ *     _forward(X_tm, W, U, packed_buffer(H, 4 * H, X.dtype), b, hs, cs, gates, mask_tm, mask is not None)             # <<<<<<<<<<<<<<
  *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, cs=cs, gates=gates, mask=mask)
  *     return hs[1:].transpose(1, 0, 2), (hs[T], cs[T]), cache
 */
   __pyx_t_1 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_forward); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 35, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_forward); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 37, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_8 = (__pyx_v_mask != Py_None);
-  __pyx_t_2 = __Pyx_PyBool_FromLong(__pyx_t_8); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 35, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_2);
+  __pyx_t_5 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 37, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_8);
+  __pyx_t_9 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 37, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
+  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 37, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_10);
+  __pyx_t_7 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_8))) {
+    __pyx_t_5 = PyMethod_GET_SELF(__pyx_t_8);
+    assert(__pyx_t_5);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_8);
+    __Pyx_INCREF(__pyx_t_5);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_8, __pyx__function);
+    __pyx_t_7 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[4] = {__pyx_t_5, __pyx_v_H, __pyx_t_9, __pyx_t_10};
+    __pyx_t_2 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_8, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
+    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
+    __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
+    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 37, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_2);
+  }
+  __pyx_t_11 = (__pyx_v_mask != Py_None);
+  __pyx_t_8 = __Pyx_PyBool_FromLong(__pyx_t_11); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 37, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_8);
 
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20311,86 +20348,87 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
   }
   #endif
   {
-    PyObject *__pyx_callargs[10] = {__pyx_t_1, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_b, __pyx_v_hs, __pyx_v_cs, __pyx_v_gates, __pyx_v_mask_tm, __pyx_t_2};
-    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_4, __pyx_callargs+__pyx_t_7, (10-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    PyObject *__pyx_callargs[11] = {__pyx_t_1, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_t_2, __pyx_v_b, __pyx_v_hs, __pyx_v_cs, __pyx_v_gates, __pyx_v_mask_tm, __pyx_t_8};
+    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_4, __pyx_callargs+__pyx_t_7, (11-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_1); __pyx_t_1 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+    __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 35, __pyx_L1_error)
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 37, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
   }
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":36
+  /* "lstmx/_kernels/lstm_cython.pyx":38
  *     mask_tm = time_major_mask(mask, B, T)
- *     _forward(X_tm, W, U, b, hs, cs, gates, mask_tm, mask is not None)
+ *     _forward(X_tm, W, U, packed_buffer(H, 4 * H, X.dtype), b, hs, cs, gates, mask_tm, mask is not None)
  *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, cs=cs, gates=gates, mask=mask)             # <<<<<<<<<<<<<<
  *     return hs[1:].transpose(1, 0, 2), (hs[T], cs[T]), cache
  * 
 */
-  __pyx_t_3 = __Pyx_PyDict_NewPresized(8); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 36, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyDict_NewPresized(8); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 38, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_X, __pyx_v_X) < (0)) __PYX_ERR(0, 36, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_X_tm, __pyx_v_X_tm) < (0)) __PYX_ERR(0, 36, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_W, __pyx_v_W) < (0)) __PYX_ERR(0, 36, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_U, __pyx_v_U) < (0)) __PYX_ERR(0, 36, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_hs, __pyx_v_hs) < (0)) __PYX_ERR(0, 36, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_cs, __pyx_v_cs) < (0)) __PYX_ERR(0, 36, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_gates, __pyx_v_gates) < (0)) __PYX_ERR(0, 36, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_mask, __pyx_v_mask) < (0)) __PYX_ERR(0, 36, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_X, __pyx_v_X) < (0)) __PYX_ERR(0, 38, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_X_tm, __pyx_v_X_tm) < (0)) __PYX_ERR(0, 38, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_W, __pyx_v_W) < (0)) __PYX_ERR(0, 38, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_U, __pyx_v_U) < (0)) __PYX_ERR(0, 38, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_hs, __pyx_v_hs) < (0)) __PYX_ERR(0, 38, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_cs, __pyx_v_cs) < (0)) __PYX_ERR(0, 38, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_gates, __pyx_v_gates) < (0)) __PYX_ERR(0, 38, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_mask, __pyx_v_mask) < (0)) __PYX_ERR(0, 38, __pyx_L1_error)
   __pyx_v_cache = ((PyObject*)__pyx_t_3);
   __pyx_t_3 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":37
- *     _forward(X_tm, W, U, b, hs, cs, gates, mask_tm, mask is not None)
+  /* "lstmx/_kernels/lstm_cython.pyx":39
+ *     _forward(X_tm, W, U, packed_buffer(H, 4 * H, X.dtype), b, hs, cs, gates, mask_tm, mask is not None)
  *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, cs=cs, gates=gates, mask=mask)
  *     return hs[1:].transpose(1, 0, 2), (hs[T], cs[T]), cache             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  __pyx_t_3 = __Pyx_PyObject_GetSlice(__pyx_v_hs, 1, 0, NULL, NULL, &__pyx_mstate_global->__pyx_slice[1], 1, 0, 0); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 37, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetSlice(__pyx_v_hs, 1, 0, NULL, NULL, &__pyx_mstate_global->__pyx_slice[1], 1, 0, 0); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 39, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_transpose); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 37, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_transpose); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 39, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-  __pyx_t_3 = __Pyx_PyObject_Call(__pyx_t_4, __pyx_mstate_global->__pyx_tuple[2], NULL); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 37, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_Call(__pyx_t_4, __pyx_mstate_global->__pyx_tuple[2], NULL); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 39, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __Pyx_PyObject_GetItem(__pyx_v_hs, __pyx_v_T); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 37, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetItem(__pyx_v_hs, __pyx_v_T); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 39, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_2 = __Pyx_PyObject_GetItem(__pyx_v_cs, __pyx_v_T); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 37, __pyx_L1_error)
+  __pyx_t_8 = __Pyx_PyObject_GetItem(__pyx_v_cs, __pyx_v_T); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 39, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_8);
+  __pyx_t_2 = PyTuple_New(2); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 39, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_1 = PyTuple_New(2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 37, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_1);
   __Pyx_GIVEREF(__pyx_t_4);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_t_4) != (0)) __PYX_ERR(0, 37, __pyx_L1_error);
-  __Pyx_GIVEREF(__pyx_t_2);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_t_2) != (0)) __PYX_ERR(0, 37, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_t_4) != (0)) __PYX_ERR(0, 39, __pyx_L1_error);
+  __Pyx_GIVEREF(__pyx_t_8);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_t_8) != (0)) __PYX_ERR(0, 39, __pyx_L1_error);
   __pyx_t_4 = 0;
-  __pyx_t_2 = 0;
-  __pyx_t_2 = PyTuple_New(3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 37, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_2);
+  __pyx_t_8 = 0;
+  __pyx_t_8 = PyTuple_New(3); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 39, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_8);
   __Pyx_GIVEREF(__pyx_t_3);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_t_3) != (0)) __PYX_ERR(0, 37, __pyx_L1_error);
-  __Pyx_GIVEREF(__pyx_t_1);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_t_1) != (0)) __PYX_ERR(0, 37, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 0, __pyx_t_3) != (0)) __PYX_ERR(0, 39, __pyx_L1_error);
+  __Pyx_GIVEREF(__pyx_t_2);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 1, __pyx_t_2) != (0)) __PYX_ERR(0, 39, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_cache);
   __Pyx_GIVEREF(__pyx_v_cache);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 2, __pyx_v_cache) != (0)) __PYX_ERR(0, 37, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 2, __pyx_v_cache) != (0)) __PYX_ERR(0, 39, __pyx_L1_error);
   __pyx_t_3 = 0;
-  __pyx_t_1 = 0;
+  __pyx_t_2 = 0;
   {
     PyObject *__pyx_temp;
     {
       __pyx_temp = __pyx_r;
-      __pyx_r = __pyx_t_2;
+      __pyx_r = __pyx_t_8;
     }
     __Pyx_XDECREF(__pyx_temp);
   }
-  __pyx_t_2 = 0;
+  __pyx_t_8 = 0;
   goto __pyx_L0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":25
+  /* "lstmx/_kernels/lstm_cython.pyx":27
  * 
  * 
  * def lstm_forward(X, W, U, b, h0, c0, mask):             # <<<<<<<<<<<<<<
@@ -20405,6 +20443,9 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
   __Pyx_XDECREF(__pyx_t_3);
   __Pyx_XDECREF(__pyx_t_4);
   __Pyx_XDECREF(__pyx_t_5);
+  __Pyx_XDECREF(__pyx_t_8);
+  __Pyx_XDECREF(__pyx_t_9);
+  __Pyx_XDECREF(__pyx_t_10);
   __Pyx_AddTraceback("lstmx._kernels.lstm_cython.lstm_forward", __pyx_clineno, __pyx_lineno, __pyx_filename);
   __pyx_r = NULL;
   __pyx_L0:;
@@ -20423,10 +20464,10 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
   return __pyx_r;
 }
 
-/* "lstmx/_kernels/lstm_cython.pyx":40
+/* "lstmx/_kernels/lstm_cython.pyx":42
  * 
  * 
- * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] b,             # <<<<<<<<<<<<<<
+ * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] UT_packed, real[::1] b,             # <<<<<<<<<<<<<<
  *              real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
  *              const unsigned char[:, ::1] mask, bint has_mask):
 */
@@ -20459,53 +20500,53 @@ static PyObject *__pyx_pw_5lstmx_8_kernels_11lstm_cython_3_forward(PyObject *__p
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_signatures,&__pyx_mstate_global->__pyx_n_u_args,&__pyx_mstate_global->__pyx_n_u_kwargs,&__pyx_mstate_global->__pyx_n_u_defaults,&__pyx_mstate_global->__pyx_n_u_fused_sigindex,0};
     struct __pyx_defaults *__pyx_dynamic_args = __Pyx_CyFunction_Defaults(struct __pyx_defaults, __pyx_self);
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 40, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 42, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 40, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 42, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 40, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 42, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 40, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 42, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 40, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 42, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 40, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 42, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__pyx_fused_cpdef", 0) < (0)) __PYX_ERR(0, 40, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__pyx_fused_cpdef", 0) < (0)) __PYX_ERR(0, 42, __pyx_L3_error)
       if (!values[4]) values[4] = __Pyx_NewRef(__pyx_dynamic_args->arg0);
       for (Py_ssize_t i = __pyx_nargs; i < 4; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, i); __PYX_ERR(0, 40, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, i); __PYX_ERR(0, 42, __pyx_L3_error) }
       }
     } else {
       switch (__pyx_nargs) {
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 40, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 42, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 40, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 42, __pyx_L3_error)
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 40, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 42, __pyx_L3_error)
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 40, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 42, __pyx_L3_error)
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 40, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 42, __pyx_L3_error)
         break;
         default: goto __pyx_L5_argtuple_error;
       }
@@ -20519,7 +20560,7 @@ static PyObject *__pyx_pw_5lstmx_8_kernels_11lstm_cython_3_forward(PyObject *__p
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, __pyx_nargs); __PYX_ERR(0, 40, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, __pyx_nargs); __PYX_ERR(0, 42, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -20571,7 +20612,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_2_forward(CYTHON_UNUSED
   else
   {
     Py_ssize_t __pyx_temp = __Pyx_PyDict_GET_SIZE(__pyx_v_kwargs);
-    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 40, __pyx_L1_error)
+    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 42, __pyx_L1_error)
     __pyx_t_2 = (__pyx_temp != 0);
   }
 
@@ -20589,11 +20630,11 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_2_forward(CYTHON_UNUSED
   }
   if (unlikely(__pyx_v_args == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "object of type \047NoneType\047 has no len()");
-    __PYX_ERR(0, 40, __pyx_L1_error)
+    __PYX_ERR(0, 42, __pyx_L1_error)
   }
-  __pyx_t_4 = __Pyx_PyTuple_GET_SIZE(((PyObject*)__pyx_v_args)); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(0, 40, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyTuple_GET_SIZE(((PyObject*)__pyx_v_args)); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(0, 42, __pyx_L1_error)
   __pyx_v_arg_count = __pyx_t_4;
-  __pyx_t_5 = ((PyObject *)__Pyx_ImportNumPyArrayTypeIfAvailable()); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 40, __pyx_L1_error)
+  __pyx_t_5 = ((PyObject *)__Pyx_ImportNumPyArrayTypeIfAvailable()); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 42, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_v_ndarray = ((PyTypeObject*)__pyx_t_5);
   __pyx_t_5 = 0;
@@ -20603,7 +20644,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_2_forward(CYTHON_UNUSED
 
     if (unlikely(__pyx_v_args == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-      __PYX_ERR(0, 40, __pyx_L1_error)
+      __PYX_ERR(0, 42, __pyx_L1_error)
     }
     __pyx_t_5 = __Pyx_PyTuple_GET_ITEM(((PyObject*)__pyx_v_args), 0);
     __Pyx_INCREF(__pyx_t_5);
@@ -20622,9 +20663,9 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_2_forward(CYTHON_UNUSED
   }
   if (unlikely(__pyx_v_kwargs == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not iterable");
-    __PYX_ERR(0, 40, __pyx_L1_error)
+    __PYX_ERR(0, 42, __pyx_L1_error)
   }
-  __pyx_t_3 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_X_tm, ((PyObject*)__pyx_v_kwargs), Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 40, __pyx_L1_error)
+  __pyx_t_3 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_X_tm, ((PyObject*)__pyx_v_kwargs), Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 42, __pyx_L1_error)
 
   __pyx_t_1 = __pyx_t_3;
 
@@ -20633,25 +20674,25 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_2_forward(CYTHON_UNUSED
 
     if (unlikely(__pyx_v_kwargs == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-      __PYX_ERR(0, 40, __pyx_L1_error)
+      __PYX_ERR(0, 42, __pyx_L1_error)
     }
-    __pyx_t_5 = __Pyx_PyDict_GetItem(((PyObject*)__pyx_v_kwargs), __pyx_mstate_global->__pyx_n_u_X_tm); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 40, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyDict_GetItem(((PyObject*)__pyx_v_kwargs), __pyx_mstate_global->__pyx_n_u_X_tm); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 42, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __pyx_v_arg = __pyx_t_5;
     __pyx_t_5 = 0;
     goto __pyx_L6;
   }
   /*else*/ {
-    __pyx_t_6 = __Pyx_RaiseFusedFunctionArgTypeError(__pyx_mstate_global->__pyx_n_u_X_tm, 0, 9, __pyx_v_arg_count); if (unlikely(__pyx_t_6 == ((int)-1))) __PYX_ERR(0, 40, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_RaiseFusedFunctionArgTypeError(__pyx_mstate_global->__pyx_n_u_X_tm, 0, 10, __pyx_v_arg_count); if (unlikely(__pyx_t_6 == ((int)-1))) __PYX_ERR(0, 42, __pyx_L1_error)
 
   }
   __pyx_L6:;
-  if (unlikely(!__pyx_v_arg)) { __Pyx_RaiseUnboundLocalError("arg"); __PYX_ERR(0, 40, __pyx_L1_error) }
-  __pyx_t_5 = __pyx_ff_map_fused_781acd_2_2_float__and_double(__pyx_v_arg, __pyx_v_ndarray); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 40, __pyx_L1_error)
+  if (unlikely(!__pyx_v_arg)) { __Pyx_RaiseUnboundLocalError("arg"); __PYX_ERR(0, 42, __pyx_L1_error) }
+  __pyx_t_5 = __pyx_ff_map_fused_781acd_2_2_float__and_double(__pyx_v_arg, __pyx_v_ndarray); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 42, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_v_dest_sig0 = ((PyObject*)__pyx_t_5);
   __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_ff_match_signatures_single(((PyObject*)__pyx_v_signatures), __pyx_v_dest_sig0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 40, __pyx_L1_error)
+  __pyx_t_5 = __pyx_ff_match_signatures_single(((PyObject*)__pyx_v_signatures), __pyx_v_dest_sig0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 42, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   {
     PyObject *__pyx_temp;
@@ -20687,6 +20728,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_11lstm_cython_9_forward(P
   __Pyx_memviewslice __pyx_v_X_tm = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_W = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_U = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_UT_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_b = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_hs = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_cs = { 0, 0, { 0 }, { 0 }, { 0 } };
@@ -20695,7 +20737,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_11lstm_cython_9_forward(P
   int __pyx_v_has_mask;
   CYTHON_UNUSED Py_ssize_t __pyx_nargs;
   CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
-  PyObject* values[9] = {0,0,0,0,0,0,0,0,0};
+  PyObject* values[10] = {0,0,0,0,0,0,0,0,0,0};
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
@@ -20709,90 +20751,97 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_11lstm_cython_9_forward(P
   #endif
   __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
   {
-    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_b,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_cs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,0};
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_UT_packed,&__pyx_mstate_global->__pyx_n_u_b,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_cs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 40, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 42, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
+        case 10:
+        values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 42, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
         case  9:
         values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 40, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 42, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  8:
         values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 40, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 42, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  7:
         values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 40, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 42, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 40, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 42, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 40, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 42, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 40, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 42, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 40, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 42, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 40, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 42, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 40, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 42, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_forward", 0) < (0)) __PYX_ERR(0, 40, __pyx_L3_error)
-      for (Py_ssize_t i = __pyx_nargs; i < 9; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_forward", 1, 9, 9, i); __PYX_ERR(0, 40, __pyx_L3_error) }
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_forward", 0) < (0)) __PYX_ERR(0, 42, __pyx_L3_error)
+      for (Py_ssize_t i = __pyx_nargs; i < 10; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_forward", 1, 10, 10, i); __PYX_ERR(0, 42, __pyx_L3_error) }
       }
-    } else if (unlikely(__pyx_nargs != 9)) {
+    } else if (unlikely(__pyx_nargs != 10)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 40, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 42, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 40, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 42, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 40, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 42, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 40, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 42, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 40, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 42, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 40, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 42, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 40, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 42, __pyx_L3_error)
       values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 40, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 42, __pyx_L3_error)
       values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 40, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 42, __pyx_L3_error)
+      values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 42, __pyx_L3_error)
     }
-    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 40, __pyx_L3_error)
-    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 40, __pyx_L3_error)
-    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 40, __pyx_L3_error)
-    __pyx_v_b = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b.memview)) __PYX_ERR(0, 40, __pyx_L3_error)
-    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 41, __pyx_L3_error)
-    __pyx_v_cs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_cs.memview)) __PYX_ERR(0, 41, __pyx_L3_error)
-    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 41, __pyx_L3_error)
-    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[7], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 42, __pyx_L3_error)
-    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[8]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 42, __pyx_L3_error)
+    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 42, __pyx_L3_error)
+    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 42, __pyx_L3_error)
+    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 42, __pyx_L3_error)
+    __pyx_v_UT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_UT_packed.memview)) __PYX_ERR(0, 42, __pyx_L3_error)
+    __pyx_v_b = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b.memview)) __PYX_ERR(0, 42, __pyx_L3_error)
+    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 43, __pyx_L3_error)
+    __pyx_v_cs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_cs.memview)) __PYX_ERR(0, 43, __pyx_L3_error)
+    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 43, __pyx_L3_error)
+    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[8], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 44, __pyx_L3_error)
+    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[9]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 44, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_forward", 1, 9, 9, __pyx_nargs); __PYX_ERR(0, 40, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_forward", 1, 10, 10, __pyx_nargs); __PYX_ERR(0, 42, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -20802,6 +20851,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_11lstm_cython_9_forward(P
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_tm, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_UT_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_b, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_cs, 1);
@@ -20811,7 +20861,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_11lstm_cython_9_forward(P
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(__pyx_self, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_b, __pyx_v_hs, __pyx_v_cs, __pyx_v_gates, __pyx_v_mask, __pyx_v_has_mask);
+  __pyx_r = __pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(__pyx_self, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_UT_packed, __pyx_v_b, __pyx_v_hs, __pyx_v_cs, __pyx_v_gates, __pyx_v_mask, __pyx_v_has_mask);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -20820,6 +20870,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_11lstm_cython_9_forward(P
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_tm, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_UT_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_b, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_cs, 1);
@@ -20830,7 +20881,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_11lstm_cython_9_forward(P
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_cs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask) {
+static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_UT_packed, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_cs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask) {
   int __pyx_v_T;
   int __pyx_v_B;
   int __pyx_v_I;
@@ -20863,7 +20914,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
   Py_ssize_t __pyx_t_21;
   __Pyx_RefNannySetupContext("__pyx_fuse_0_forward", 0);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":43
+  /* "lstmx/_kernels/lstm_cython.pyx":45
  *              real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
  *              const unsigned char[:, ::1] mask, bint has_mask):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]             # <<<<<<<<<<<<<<
@@ -20875,21 +20926,21 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
   __pyx_v_I = (__pyx_v_X_tm.shape[2]);
   __pyx_v_H = (__pyx_v_U.shape[1]);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":44
+  /* "lstmx/_kernels/lstm_cython.pyx":46
  *              const unsigned char[:, ::1] mask, bint has_mask):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 4 * H, t, n             # <<<<<<<<<<<<<<
  *     with nogil:
- *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 4H)
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 4H), packed once for the loop
 */
   __pyx_v_G = (4 * __pyx_v_H);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":45
+  /* "lstmx/_kernels/lstm_cython.pyx":47
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 4 * H, t, n
  *     with nogil:             # <<<<<<<<<<<<<<
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 4H), packed once for the loop
  *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 4H)
- *         gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
 */
   {
       PyThreadState * _save;
@@ -20897,29 +20948,41 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "lstmx/_kernels/lstm_cython.pyx":47
+        /* "lstmx/_kernels/lstm_cython.pyx":48
+ *     cdef int G = 4 * H, t, n
  *     with nogil:
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 4H), packed once for the loop             # <<<<<<<<<<<<<<
+ *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 4H)
+ *         gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
+*/
+        __pyx_t_1 = 0;
+        __pyx_t_2 = 0;
+        __pyx_t_3 = 0;
+        lstmx::pack_panels((&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_1 * __pyx_v_U.strides[0]) )) + __pyx_t_2)) )))), __pyx_v_H, 1, __pyx_v_H, __pyx_v_G, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_UT_packed.data) + __pyx_t_3)) )))));
+
+        /* "lstmx/_kernels/lstm_cython.pyx":50
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 4H), packed once for the loop
  *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 4H)
  *         gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)             # <<<<<<<<<<<<<<
  *         for t in range(T):
  *             # gates[t] += h_(t-1) @ U.T: (B, H) x (H, 4H)
 */
-        __pyx_t_1 = 0;
-        __pyx_t_2 = 0;
         __pyx_t_3 = 0;
+        __pyx_t_2 = 0;
+        __pyx_t_1 = 0;
         __pyx_t_4 = 0;
         __pyx_t_5 = 0;
         __pyx_t_6 = 0;
         __pyx_t_7 = 0;
         __pyx_t_8 = 0;
-        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 1, (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_1 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_2 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_3)) )))), __pyx_v_I, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_4 * __pyx_v_W.strides[0]) )) + __pyx_t_5)) )))), __pyx_v_I, 0.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_6 * __pyx_v_gates.strides[0]) ) + __pyx_t_7 * __pyx_v_gates.strides[1]) )) + __pyx_t_8)) )))), __pyx_v_G);
+        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 1, (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_3 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_2 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_I, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_4 * __pyx_v_W.strides[0]) )) + __pyx_t_5)) )))), __pyx_v_I, 0.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_6 * __pyx_v_gates.strides[0]) ) + __pyx_t_7 * __pyx_v_gates.strides[1]) )) + __pyx_t_8)) )))), __pyx_v_G);
 
-        /* "lstmx/_kernels/lstm_cython.pyx":48
+        /* "lstmx/_kernels/lstm_cython.pyx":51
  *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 4H)
  *         gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
  *         for t in range(T):             # <<<<<<<<<<<<<<
  *             # gates[t] += h_(t-1) @ U.T: (B, H) x (H, 4H)
- *             gemm(False, True, B, G, H, 1.0, &hs[t, 0, 0], H, &U[0, 0], H, 1.0, &gates[t, 0, 0], G)
+ *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &gates[t, 0, 0], G, True)
 */
 
         __pyx_t_9 = __pyx_v_T;
@@ -20928,10 +20991,10 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
         for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
           __pyx_v_t = __pyx_t_11;
 
-          /* "lstmx/_kernels/lstm_cython.pyx":50
+          /* "lstmx/_kernels/lstm_cython.pyx":53
  *         for t in range(T):
  *             # gates[t] += h_(t-1) @ U.T: (B, H) x (H, 4H)
- *             gemm(False, True, B, G, H, 1.0, &hs[t, 0, 0], H, &U[0, 0], H, 1.0, &gates[t, 0, 0], G)             # <<<<<<<<<<<<<<
+ *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &gates[t, 0, 0], G, True)             # <<<<<<<<<<<<<<
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:   # a masked step carries the state through
 */
@@ -20939,15 +21002,14 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
           __pyx_t_7 = 0;
           __pyx_t_6 = 0;
           __pyx_t_5 = 0;
-          __pyx_t_4 = 0;
-          __pyx_t_3 = __pyx_v_t;
-          __pyx_t_2 = 0;
+          __pyx_t_4 = __pyx_v_t;
           __pyx_t_1 = 0;
-          __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 1, __pyx_v_B, __pyx_v_G, __pyx_v_H, 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_8 * __pyx_v_hs.strides[0]) ) + __pyx_t_7 * __pyx_v_hs.strides[1]) )) + __pyx_t_6)) )))), __pyx_v_H, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_5 * __pyx_v_U.strides[0]) )) + __pyx_t_4)) )))), __pyx_v_H, 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_3 * __pyx_v_gates.strides[0]) ) + __pyx_t_2 * __pyx_v_gates.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_G);
+          __pyx_t_2 = 0;
+          lstmx::step_gemm((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_8 * __pyx_v_hs.strides[0]) ) + __pyx_t_7 * __pyx_v_hs.strides[1]) )) + __pyx_t_6)) )))), __pyx_v_H, __pyx_v_B, __pyx_v_H, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_UT_packed.data) + __pyx_t_5)) )))), __pyx_v_G, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_4 * __pyx_v_gates.strides[0]) ) + __pyx_t_1 * __pyx_v_gates.strides[1]) )) + __pyx_t_2)) )))), __pyx_v_G, 1);
 
-          /* "lstmx/_kernels/lstm_cython.pyx":51
+          /* "lstmx/_kernels/lstm_cython.pyx":54
  *             # gates[t] += h_(t-1) @ U.T: (B, H) x (H, 4H)
- *             gemm(False, True, B, G, H, 1.0, &hs[t, 0, 0], H, &U[0, 0], H, 1.0, &gates[t, 0, 0], G)
+ *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &gates[t, 0, 0], G, True)
  *             for n in range(B):             # <<<<<<<<<<<<<<
  *                 if has_mask and not mask[t, n]:   # a masked step carries the state through
  *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
@@ -20959,8 +21021,8 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
           for (__pyx_t_14 = 0; __pyx_t_14 < __pyx_t_13; __pyx_t_14+=1) {
             __pyx_v_n = __pyx_t_14;
 
-            /* "lstmx/_kernels/lstm_cython.pyx":52
- *             gemm(False, True, B, G, H, 1.0, &hs[t, 0, 0], H, &U[0, 0], H, 1.0, &gates[t, 0, 0], G)
+            /* "lstmx/_kernels/lstm_cython.pyx":55
+ *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &gates[t, 0, 0], G, True)
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:   # a masked step carries the state through             # <<<<<<<<<<<<<<
  *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
@@ -20972,9 +21034,9 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
               __pyx_t_15 = __pyx_v_has_mask;
               goto __pyx_L11_bool_binop_done;
             }
-            __pyx_t_1 = __pyx_v_t;
-            __pyx_t_2 = __pyx_v_n;
-            __pyx_t_16 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_1 * __pyx_v_mask.strides[0]) )) + __pyx_t_2)) ))) != 0));
+            __pyx_t_2 = __pyx_v_t;
+            __pyx_t_1 = __pyx_v_n;
+            __pyx_t_16 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_2 * __pyx_v_mask.strides[0]) )) + __pyx_t_1)) ))) != 0));
 
 
             __pyx_t_15 = __pyx_t_16;
@@ -20983,38 +21045,38 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
             if (__pyx_t_15) {
 
 
-              /* "lstmx/_kernels/lstm_cython.pyx":53
+              /* "lstmx/_kernels/lstm_cython.pyx":56
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:   # a masked step carries the state through
  *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)             # <<<<<<<<<<<<<<
  *                     copy_row(&cs[t + 1, n, 0], &cs[t, n, 0], H)
  *                 else:
 */
-              __pyx_t_2 = (__pyx_v_t + 1);
-              __pyx_t_1 = __pyx_v_n;
-              __pyx_t_3 = 0;
-              __pyx_t_4 = __pyx_v_t;
-              __pyx_t_5 = __pyx_v_n;
-              __pyx_t_6 = 0;
-              __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_2 * __pyx_v_hs.strides[0]) ) + __pyx_t_1 * __pyx_v_hs.strides[1]) )) + __pyx_t_3)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_4 * __pyx_v_hs.strides[0]) ) + __pyx_t_5 * __pyx_v_hs.strides[1]) )) + __pyx_t_6)) )))), __pyx_v_H);
+              __pyx_t_1 = (__pyx_v_t + 1);
+              __pyx_t_2 = __pyx_v_n;
+              __pyx_t_4 = 0;
+              __pyx_t_5 = __pyx_v_t;
+              __pyx_t_6 = __pyx_v_n;
+              __pyx_t_7 = 0;
+              __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_1 * __pyx_v_hs.strides[0]) ) + __pyx_t_2 * __pyx_v_hs.strides[1]) )) + __pyx_t_4)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_5 * __pyx_v_hs.strides[0]) ) + __pyx_t_6 * __pyx_v_hs.strides[1]) )) + __pyx_t_7)) )))), __pyx_v_H);
 
-              /* "lstmx/_kernels/lstm_cython.pyx":54
+              /* "lstmx/_kernels/lstm_cython.pyx":57
  *                 if has_mask and not mask[t, n]:   # a masked step carries the state through
  *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
  *                     copy_row(&cs[t + 1, n, 0], &cs[t, n, 0], H)             # <<<<<<<<<<<<<<
  *                 else:
  *                     lstm_row_forward(&gates[t, n, 0], &b[0], &cs[t, n, 0], &cs[t + 1, n, 0], &hs[t + 1, n, 0], H)
 */
-              __pyx_t_6 = (__pyx_v_t + 1);
-              __pyx_t_5 = __pyx_v_n;
-              __pyx_t_4 = 0;
-              __pyx_t_3 = __pyx_v_t;
-              __pyx_t_1 = __pyx_v_n;
-              __pyx_t_2 = 0;
-              __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_6 * __pyx_v_cs.strides[0]) ) + __pyx_t_5 * __pyx_v_cs.strides[1]) )) + __pyx_t_4)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_3 * __pyx_v_cs.strides[0]) ) + __pyx_t_1 * __pyx_v_cs.strides[1]) )) + __pyx_t_2)) )))), __pyx_v_H);
+              __pyx_t_7 = (__pyx_v_t + 1);
+              __pyx_t_6 = __pyx_v_n;
+              __pyx_t_5 = 0;
+              __pyx_t_4 = __pyx_v_t;
+              __pyx_t_2 = __pyx_v_n;
+              __pyx_t_1 = 0;
+              __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_7 * __pyx_v_cs.strides[0]) ) + __pyx_t_6 * __pyx_v_cs.strides[1]) )) + __pyx_t_5)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_4 * __pyx_v_cs.strides[0]) ) + __pyx_t_2 * __pyx_v_cs.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_H);
 
-              /* "lstmx/_kernels/lstm_cython.pyx":52
- *             gemm(False, True, B, G, H, 1.0, &hs[t, 0, 0], H, &U[0, 0], H, 1.0, &gates[t, 0, 0], G)
+              /* "lstmx/_kernels/lstm_cython.pyx":55
+ *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &gates[t, 0, 0], G, True)
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:   # a masked step carries the state through             # <<<<<<<<<<<<<<
  *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
@@ -21023,7 +21085,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
               goto __pyx_L10;
             }
 
-            /* "lstmx/_kernels/lstm_cython.pyx":56
+            /* "lstmx/_kernels/lstm_cython.pyx":59
  *                     copy_row(&cs[t + 1, n, 0], &cs[t, n, 0], H)
  *                 else:
  *                     lstm_row_forward(&gates[t, n, 0], &b[0], &cs[t, n, 0], &cs[t + 1, n, 0], &hs[t + 1, n, 0], H)             # <<<<<<<<<<<<<<
@@ -21031,20 +21093,20 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
  * 
 */
             /*else*/ {
-              __pyx_t_2 = __pyx_v_t;
-              __pyx_t_1 = __pyx_v_n;
-              __pyx_t_3 = 0;
+              __pyx_t_1 = __pyx_v_t;
+              __pyx_t_2 = __pyx_v_n;
               __pyx_t_4 = 0;
-              __pyx_t_5 = __pyx_v_t;
-              __pyx_t_6 = __pyx_v_n;
-              __pyx_t_7 = 0;
-              __pyx_t_8 = (__pyx_v_t + 1);
+              __pyx_t_5 = 0;
+              __pyx_t_6 = __pyx_v_t;
+              __pyx_t_7 = __pyx_v_n;
+              __pyx_t_8 = 0;
+              __pyx_t_3 = (__pyx_v_t + 1);
               __pyx_t_17 = __pyx_v_n;
               __pyx_t_18 = 0;
               __pyx_t_19 = (__pyx_v_t + 1);
               __pyx_t_20 = __pyx_v_n;
               __pyx_t_21 = 0;
-              lstmx::lstm_row_forward((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_2 * __pyx_v_gates.strides[0]) ) + __pyx_t_1 * __pyx_v_gates.strides[1]) )) + __pyx_t_3)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_b.data) + __pyx_t_4)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_5 * __pyx_v_cs.strides[0]) ) + __pyx_t_6 * __pyx_v_cs.strides[1]) )) + __pyx_t_7)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_8 * __pyx_v_cs.strides[0]) ) + __pyx_t_17 * __pyx_v_cs.strides[1]) )) + __pyx_t_18)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_19 * __pyx_v_hs.strides[0]) ) + __pyx_t_20 * __pyx_v_hs.strides[1]) )) + __pyx_t_21)) )))), __pyx_v_H);
+              lstmx::lstm_row_forward((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_1 * __pyx_v_gates.strides[0]) ) + __pyx_t_2 * __pyx_v_gates.strides[1]) )) + __pyx_t_4)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_b.data) + __pyx_t_5)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_6 * __pyx_v_cs.strides[0]) ) + __pyx_t_7 * __pyx_v_cs.strides[1]) )) + __pyx_t_8)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_3 * __pyx_v_cs.strides[0]) ) + __pyx_t_17 * __pyx_v_cs.strides[1]) )) + __pyx_t_18)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_19 * __pyx_v_hs.strides[0]) ) + __pyx_t_20 * __pyx_v_hs.strides[1]) )) + __pyx_t_21)) )))), __pyx_v_H);
             }
             __pyx_L10:;
           }
@@ -21053,12 +21115,12 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
 
       }
 
-      /* "lstmx/_kernels/lstm_cython.pyx":45
+      /* "lstmx/_kernels/lstm_cython.pyx":47
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 4 * H, t, n
  *     with nogil:             # <<<<<<<<<<<<<<
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 4H), packed once for the loop
  *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 4H)
- *         gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
 */
       /*finally:*/ {
         /*normal exit:*/{
@@ -21070,10 +21132,10 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
       }
   }
 
-  /* "lstmx/_kernels/lstm_cython.pyx":40
+  /* "lstmx/_kernels/lstm_cython.pyx":42
  * 
  * 
- * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] b,             # <<<<<<<<<<<<<<
+ * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] UT_packed, real[::1] b,             # <<<<<<<<<<<<<<
  *              real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
  *              const unsigned char[:, ::1] mask, bint has_mask):
 */
@@ -21099,6 +21161,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_11lstm_cython_11_forward(
   __Pyx_memviewslice __pyx_v_X_tm = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_W = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_U = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_UT_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_b = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_hs = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_cs = { 0, 0, { 0 }, { 0 }, { 0 } };
@@ -21107,7 +21170,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_11lstm_cython_11_forward(
   int __pyx_v_has_mask;
   CYTHON_UNUSED Py_ssize_t __pyx_nargs;
   CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
-  PyObject* values[9] = {0,0,0,0,0,0,0,0,0};
+  PyObject* values[10] = {0,0,0,0,0,0,0,0,0,0};
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
@@ -21121,90 +21184,97 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_11lstm_cython_11_forward(
   #endif
   __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
   {
-    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_b,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_cs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,0};
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_UT_packed,&__pyx_mstate_global->__pyx_n_u_b,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_cs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 40, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 42, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
+        case 10:
+        values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 42, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
         case  9:
         values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 40, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 42, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  8:
         values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 40, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 42, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  7:
         values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 40, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 42, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 40, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 42, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 40, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 42, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 40, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 42, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 40, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 42, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 40, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 42, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 40, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 42, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_forward", 0) < (0)) __PYX_ERR(0, 40, __pyx_L3_error)
-      for (Py_ssize_t i = __pyx_nargs; i < 9; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_forward", 1, 9, 9, i); __PYX_ERR(0, 40, __pyx_L3_error) }
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_forward", 0) < (0)) __PYX_ERR(0, 42, __pyx_L3_error)
+      for (Py_ssize_t i = __pyx_nargs; i < 10; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_forward", 1, 10, 10, i); __PYX_ERR(0, 42, __pyx_L3_error) }
       }
-    } else if (unlikely(__pyx_nargs != 9)) {
+    } else if (unlikely(__pyx_nargs != 10)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 40, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 42, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 40, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 42, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 40, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 42, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 40, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 42, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 40, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 42, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 40, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 42, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 40, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 42, __pyx_L3_error)
       values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 40, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 42, __pyx_L3_error)
       values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 40, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 42, __pyx_L3_error)
+      values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 42, __pyx_L3_error)
     }
-    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 40, __pyx_L3_error)
-    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 40, __pyx_L3_error)
-    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 40, __pyx_L3_error)
-    __pyx_v_b = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b.memview)) __PYX_ERR(0, 40, __pyx_L3_error)
-    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 41, __pyx_L3_error)
-    __pyx_v_cs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_cs.memview)) __PYX_ERR(0, 41, __pyx_L3_error)
-    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 41, __pyx_L3_error)
-    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[7], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 42, __pyx_L3_error)
-    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[8]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 42, __pyx_L3_error)
+    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 42, __pyx_L3_error)
+    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 42, __pyx_L3_error)
+    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 42, __pyx_L3_error)
+    __pyx_v_UT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_UT_packed.memview)) __PYX_ERR(0, 42, __pyx_L3_error)
+    __pyx_v_b = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b.memview)) __PYX_ERR(0, 42, __pyx_L3_error)
+    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 43, __pyx_L3_error)
+    __pyx_v_cs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_cs.memview)) __PYX_ERR(0, 43, __pyx_L3_error)
+    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 43, __pyx_L3_error)
+    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[8], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 44, __pyx_L3_error)
+    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[9]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 44, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_forward", 1, 9, 9, __pyx_nargs); __PYX_ERR(0, 40, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_forward", 1, 10, 10, __pyx_nargs); __PYX_ERR(0, 42, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -21214,6 +21284,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_11lstm_cython_11_forward(
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_tm, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_UT_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_b, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_cs, 1);
@@ -21223,7 +21294,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_11lstm_cython_11_forward(
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(__pyx_self, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_b, __pyx_v_hs, __pyx_v_cs, __pyx_v_gates, __pyx_v_mask, __pyx_v_has_mask);
+  __pyx_r = __pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(__pyx_self, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_UT_packed, __pyx_v_b, __pyx_v_hs, __pyx_v_cs, __pyx_v_gates, __pyx_v_mask, __pyx_v_has_mask);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -21232,6 +21303,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_11lstm_cython_11_forward(
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_tm, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_UT_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_b, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_cs, 1);
@@ -21242,7 +21314,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_11lstm_cython_11_forward(
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_cs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask) {
+static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_UT_packed, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_cs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask) {
   int __pyx_v_T;
   int __pyx_v_B;
   int __pyx_v_I;
@@ -21275,7 +21347,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
   Py_ssize_t __pyx_t_21;
   __Pyx_RefNannySetupContext("__pyx_fuse_1_forward", 0);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":43
+  /* "lstmx/_kernels/lstm_cython.pyx":45
  *              real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
  *              const unsigned char[:, ::1] mask, bint has_mask):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]             # <<<<<<<<<<<<<<
@@ -21287,21 +21359,21 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
   __pyx_v_I = (__pyx_v_X_tm.shape[2]);
   __pyx_v_H = (__pyx_v_U.shape[1]);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":44
+  /* "lstmx/_kernels/lstm_cython.pyx":46
  *              const unsigned char[:, ::1] mask, bint has_mask):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 4 * H, t, n             # <<<<<<<<<<<<<<
  *     with nogil:
- *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 4H)
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 4H), packed once for the loop
 */
   __pyx_v_G = (4 * __pyx_v_H);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":45
+  /* "lstmx/_kernels/lstm_cython.pyx":47
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 4 * H, t, n
  *     with nogil:             # <<<<<<<<<<<<<<
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 4H), packed once for the loop
  *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 4H)
- *         gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
 */
   {
       PyThreadState * _save;
@@ -21309,29 +21381,41 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "lstmx/_kernels/lstm_cython.pyx":47
+        /* "lstmx/_kernels/lstm_cython.pyx":48
+ *     cdef int G = 4 * H, t, n
  *     with nogil:
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 4H), packed once for the loop             # <<<<<<<<<<<<<<
+ *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 4H)
+ *         gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
+*/
+        __pyx_t_1 = 0;
+        __pyx_t_2 = 0;
+        __pyx_t_3 = 0;
+        lstmx::pack_panels((&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_1 * __pyx_v_U.strides[0]) )) + __pyx_t_2)) )))), __pyx_v_H, 1, __pyx_v_H, __pyx_v_G, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_UT_packed.data) + __pyx_t_3)) )))));
+
+        /* "lstmx/_kernels/lstm_cython.pyx":50
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 4H), packed once for the loop
  *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 4H)
  *         gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)             # <<<<<<<<<<<<<<
  *         for t in range(T):
  *             # gates[t] += h_(t-1) @ U.T: (B, H) x (H, 4H)
 */
-        __pyx_t_1 = 0;
-        __pyx_t_2 = 0;
         __pyx_t_3 = 0;
+        __pyx_t_2 = 0;
+        __pyx_t_1 = 0;
         __pyx_t_4 = 0;
         __pyx_t_5 = 0;
         __pyx_t_6 = 0;
         __pyx_t_7 = 0;
         __pyx_t_8 = 0;
-        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 1, (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_1 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_2 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_3)) )))), __pyx_v_I, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_4 * __pyx_v_W.strides[0]) )) + __pyx_t_5)) )))), __pyx_v_I, 0.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_6 * __pyx_v_gates.strides[0]) ) + __pyx_t_7 * __pyx_v_gates.strides[1]) )) + __pyx_t_8)) )))), __pyx_v_G);
+        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 1, (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_3 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_2 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_I, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_4 * __pyx_v_W.strides[0]) )) + __pyx_t_5)) )))), __pyx_v_I, 0.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_6 * __pyx_v_gates.strides[0]) ) + __pyx_t_7 * __pyx_v_gates.strides[1]) )) + __pyx_t_8)) )))), __pyx_v_G);
 
-        /* "lstmx/_kernels/lstm_cython.pyx":48
+        /* "lstmx/_kernels/lstm_cython.pyx":51
  *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 4H)
  *         gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
  *         for t in range(T):             # <<<<<<<<<<<<<<
  *             # gates[t] += h_(t-1) @ U.T: (B, H) x (H, 4H)
- *             gemm(False, True, B, G, H, 1.0, &hs[t, 0, 0], H, &U[0, 0], H, 1.0, &gates[t, 0, 0], G)
+ *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &gates[t, 0, 0], G, True)
 */
 
         __pyx_t_9 = __pyx_v_T;
@@ -21340,10 +21424,10 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
         for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
           __pyx_v_t = __pyx_t_11;
 
-          /* "lstmx/_kernels/lstm_cython.pyx":50
+          /* "lstmx/_kernels/lstm_cython.pyx":53
  *         for t in range(T):
  *             # gates[t] += h_(t-1) @ U.T: (B, H) x (H, 4H)
- *             gemm(False, True, B, G, H, 1.0, &hs[t, 0, 0], H, &U[0, 0], H, 1.0, &gates[t, 0, 0], G)             # <<<<<<<<<<<<<<
+ *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &gates[t, 0, 0], G, True)             # <<<<<<<<<<<<<<
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:   # a masked step carries the state through
 */
@@ -21351,15 +21435,14 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
           __pyx_t_7 = 0;
           __pyx_t_6 = 0;
           __pyx_t_5 = 0;
-          __pyx_t_4 = 0;
-          __pyx_t_3 = __pyx_v_t;
-          __pyx_t_2 = 0;
+          __pyx_t_4 = __pyx_v_t;
           __pyx_t_1 = 0;
-          __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 1, __pyx_v_B, __pyx_v_G, __pyx_v_H, 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_8 * __pyx_v_hs.strides[0]) ) + __pyx_t_7 * __pyx_v_hs.strides[1]) )) + __pyx_t_6)) )))), __pyx_v_H, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_5 * __pyx_v_U.strides[0]) )) + __pyx_t_4)) )))), __pyx_v_H, 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_3 * __pyx_v_gates.strides[0]) ) + __pyx_t_2 * __pyx_v_gates.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_G);
+          __pyx_t_2 = 0;
+          lstmx::step_gemm((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_8 * __pyx_v_hs.strides[0]) ) + __pyx_t_7 * __pyx_v_hs.strides[1]) )) + __pyx_t_6)) )))), __pyx_v_H, __pyx_v_B, __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_UT_packed.data) + __pyx_t_5)) )))), __pyx_v_G, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_4 * __pyx_v_gates.strides[0]) ) + __pyx_t_1 * __pyx_v_gates.strides[1]) )) + __pyx_t_2)) )))), __pyx_v_G, 1);
 
-          /* "lstmx/_kernels/lstm_cython.pyx":51
+          /* "lstmx/_kernels/lstm_cython.pyx":54
  *             # gates[t] += h_(t-1) @ U.T: (B, H) x (H, 4H)
- *             gemm(False, True, B, G, H, 1.0, &hs[t, 0, 0], H, &U[0, 0], H, 1.0, &gates[t, 0, 0], G)
+ *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &gates[t, 0, 0], G, True)
  *             for n in range(B):             # <<<<<<<<<<<<<<
  *                 if has_mask and not mask[t, n]:   # a masked step carries the state through
  *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
@@ -21371,8 +21454,8 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
           for (__pyx_t_14 = 0; __pyx_t_14 < __pyx_t_13; __pyx_t_14+=1) {
             __pyx_v_n = __pyx_t_14;
 
-            /* "lstmx/_kernels/lstm_cython.pyx":52
- *             gemm(False, True, B, G, H, 1.0, &hs[t, 0, 0], H, &U[0, 0], H, 1.0, &gates[t, 0, 0], G)
+            /* "lstmx/_kernels/lstm_cython.pyx":55
+ *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &gates[t, 0, 0], G, True)
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:   # a masked step carries the state through             # <<<<<<<<<<<<<<
  *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
@@ -21384,9 +21467,9 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
               __pyx_t_15 = __pyx_v_has_mask;
               goto __pyx_L11_bool_binop_done;
             }
-            __pyx_t_1 = __pyx_v_t;
-            __pyx_t_2 = __pyx_v_n;
-            __pyx_t_16 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_1 * __pyx_v_mask.strides[0]) )) + __pyx_t_2)) ))) != 0));
+            __pyx_t_2 = __pyx_v_t;
+            __pyx_t_1 = __pyx_v_n;
+            __pyx_t_16 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_2 * __pyx_v_mask.strides[0]) )) + __pyx_t_1)) ))) != 0));
 
 
             __pyx_t_15 = __pyx_t_16;
@@ -21395,38 +21478,38 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
             if (__pyx_t_15) {
 
 
-              /* "lstmx/_kernels/lstm_cython.pyx":53
+              /* "lstmx/_kernels/lstm_cython.pyx":56
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:   # a masked step carries the state through
  *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)             # <<<<<<<<<<<<<<
  *                     copy_row(&cs[t + 1, n, 0], &cs[t, n, 0], H)
  *                 else:
 */
-              __pyx_t_2 = (__pyx_v_t + 1);
-              __pyx_t_1 = __pyx_v_n;
-              __pyx_t_3 = 0;
-              __pyx_t_4 = __pyx_v_t;
-              __pyx_t_5 = __pyx_v_n;
-              __pyx_t_6 = 0;
-              __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_2 * __pyx_v_hs.strides[0]) ) + __pyx_t_1 * __pyx_v_hs.strides[1]) )) + __pyx_t_3)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_4 * __pyx_v_hs.strides[0]) ) + __pyx_t_5 * __pyx_v_hs.strides[1]) )) + __pyx_t_6)) )))), __pyx_v_H);
+              __pyx_t_1 = (__pyx_v_t + 1);
+              __pyx_t_2 = __pyx_v_n;
+              __pyx_t_4 = 0;
+              __pyx_t_5 = __pyx_v_t;
+              __pyx_t_6 = __pyx_v_n;
+              __pyx_t_7 = 0;
+              __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_1 * __pyx_v_hs.strides[0]) ) + __pyx_t_2 * __pyx_v_hs.strides[1]) )) + __pyx_t_4)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_5 * __pyx_v_hs.strides[0]) ) + __pyx_t_6 * __pyx_v_hs.strides[1]) )) + __pyx_t_7)) )))), __pyx_v_H);
 
-              /* "lstmx/_kernels/lstm_cython.pyx":54
+              /* "lstmx/_kernels/lstm_cython.pyx":57
  *                 if has_mask and not mask[t, n]:   # a masked step carries the state through
  *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
  *                     copy_row(&cs[t + 1, n, 0], &cs[t, n, 0], H)             # <<<<<<<<<<<<<<
  *                 else:
  *                     lstm_row_forward(&gates[t, n, 0], &b[0], &cs[t, n, 0], &cs[t + 1, n, 0], &hs[t + 1, n, 0], H)
 */
-              __pyx_t_6 = (__pyx_v_t + 1);
-              __pyx_t_5 = __pyx_v_n;
-              __pyx_t_4 = 0;
-              __pyx_t_3 = __pyx_v_t;
-              __pyx_t_1 = __pyx_v_n;
-              __pyx_t_2 = 0;
-              __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_6 * __pyx_v_cs.strides[0]) ) + __pyx_t_5 * __pyx_v_cs.strides[1]) )) + __pyx_t_4)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_3 * __pyx_v_cs.strides[0]) ) + __pyx_t_1 * __pyx_v_cs.strides[1]) )) + __pyx_t_2)) )))), __pyx_v_H);
+              __pyx_t_7 = (__pyx_v_t + 1);
+              __pyx_t_6 = __pyx_v_n;
+              __pyx_t_5 = 0;
+              __pyx_t_4 = __pyx_v_t;
+              __pyx_t_2 = __pyx_v_n;
+              __pyx_t_1 = 0;
+              __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_7 * __pyx_v_cs.strides[0]) ) + __pyx_t_6 * __pyx_v_cs.strides[1]) )) + __pyx_t_5)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_4 * __pyx_v_cs.strides[0]) ) + __pyx_t_2 * __pyx_v_cs.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_H);
 
-              /* "lstmx/_kernels/lstm_cython.pyx":52
- *             gemm(False, True, B, G, H, 1.0, &hs[t, 0, 0], H, &U[0, 0], H, 1.0, &gates[t, 0, 0], G)
+              /* "lstmx/_kernels/lstm_cython.pyx":55
+ *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &gates[t, 0, 0], G, True)
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:   # a masked step carries the state through             # <<<<<<<<<<<<<<
  *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
@@ -21435,7 +21518,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
               goto __pyx_L10;
             }
 
-            /* "lstmx/_kernels/lstm_cython.pyx":56
+            /* "lstmx/_kernels/lstm_cython.pyx":59
  *                     copy_row(&cs[t + 1, n, 0], &cs[t, n, 0], H)
  *                 else:
  *                     lstm_row_forward(&gates[t, n, 0], &b[0], &cs[t, n, 0], &cs[t + 1, n, 0], &hs[t + 1, n, 0], H)             # <<<<<<<<<<<<<<
@@ -21443,20 +21526,20 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
  * 
 */
             /*else*/ {
-              __pyx_t_2 = __pyx_v_t;
-              __pyx_t_1 = __pyx_v_n;
-              __pyx_t_3 = 0;
+              __pyx_t_1 = __pyx_v_t;
+              __pyx_t_2 = __pyx_v_n;
               __pyx_t_4 = 0;
-              __pyx_t_5 = __pyx_v_t;
-              __pyx_t_6 = __pyx_v_n;
-              __pyx_t_7 = 0;
-              __pyx_t_8 = (__pyx_v_t + 1);
+              __pyx_t_5 = 0;
+              __pyx_t_6 = __pyx_v_t;
+              __pyx_t_7 = __pyx_v_n;
+              __pyx_t_8 = 0;
+              __pyx_t_3 = (__pyx_v_t + 1);
               __pyx_t_17 = __pyx_v_n;
               __pyx_t_18 = 0;
               __pyx_t_19 = (__pyx_v_t + 1);
               __pyx_t_20 = __pyx_v_n;
               __pyx_t_21 = 0;
-              lstmx::lstm_row_forward((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_2 * __pyx_v_gates.strides[0]) ) + __pyx_t_1 * __pyx_v_gates.strides[1]) )) + __pyx_t_3)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_b.data) + __pyx_t_4)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_5 * __pyx_v_cs.strides[0]) ) + __pyx_t_6 * __pyx_v_cs.strides[1]) )) + __pyx_t_7)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_8 * __pyx_v_cs.strides[0]) ) + __pyx_t_17 * __pyx_v_cs.strides[1]) )) + __pyx_t_18)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_19 * __pyx_v_hs.strides[0]) ) + __pyx_t_20 * __pyx_v_hs.strides[1]) )) + __pyx_t_21)) )))), __pyx_v_H);
+              lstmx::lstm_row_forward((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_1 * __pyx_v_gates.strides[0]) ) + __pyx_t_2 * __pyx_v_gates.strides[1]) )) + __pyx_t_4)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_b.data) + __pyx_t_5)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_6 * __pyx_v_cs.strides[0]) ) + __pyx_t_7 * __pyx_v_cs.strides[1]) )) + __pyx_t_8)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_3 * __pyx_v_cs.strides[0]) ) + __pyx_t_17 * __pyx_v_cs.strides[1]) )) + __pyx_t_18)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_19 * __pyx_v_hs.strides[0]) ) + __pyx_t_20 * __pyx_v_hs.strides[1]) )) + __pyx_t_21)) )))), __pyx_v_H);
             }
             __pyx_L10:;
           }
@@ -21465,12 +21548,12 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
 
       }
 
-      /* "lstmx/_kernels/lstm_cython.pyx":45
+      /* "lstmx/_kernels/lstm_cython.pyx":47
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 4 * H, t, n
  *     with nogil:             # <<<<<<<<<<<<<<
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 4H), packed once for the loop
  *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 4H)
- *         gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
 */
       /*finally:*/ {
         /*normal exit:*/{
@@ -21482,10 +21565,10 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
       }
   }
 
-  /* "lstmx/_kernels/lstm_cython.pyx":40
+  /* "lstmx/_kernels/lstm_cython.pyx":42
  * 
  * 
- * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] b,             # <<<<<<<<<<<<<<
+ * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] UT_packed, real[::1] b,             # <<<<<<<<<<<<<<
  *              real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
  *              const unsigned char[:, ::1] mask, bint has_mask):
 */
@@ -21504,7 +21587,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
   return __pyx_r;
 }
 
-/* "lstmx/_kernels/lstm_cython.pyx":59
+/* "lstmx/_kernels/lstm_cython.pyx":62
  * 
  * 
  * def lstm_backward(dY, dhT, dcT, cache):             # <<<<<<<<<<<<<<
@@ -21555,44 +21638,44 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_dY,&__pyx_mstate_global->__pyx_n_u_dhT,&__pyx_mstate_global->__pyx_n_u_dcT,&__pyx_mstate_global->__pyx_n_u_cache,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 59, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 62, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  4:
         values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 59, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 62, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 59, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 62, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 59, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 62, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 59, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 62, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "lstm_backward", 0) < (0)) __PYX_ERR(0, 59, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "lstm_backward", 0) < (0)) __PYX_ERR(0, 62, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 4; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("lstm_backward", 1, 4, 4, i); __PYX_ERR(0, 59, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("lstm_backward", 1, 4, 4, i); __PYX_ERR(0, 62, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 4)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 59, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 62, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 59, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 62, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 59, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 62, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 59, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 62, __pyx_L3_error)
     }
     __pyx_v_dY = values[0];
     __pyx_v_dhT = values[1];
@@ -21601,7 +21684,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("lstm_backward", 1, 4, 4, __pyx_nargs); __PYX_ERR(0, 59, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("lstm_backward", 1, 4, 4, __pyx_nargs); __PYX_ERR(0, 62, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -21654,25 +21737,26 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
   PyObject *__pyx_t_10 = NULL;
   PyObject *__pyx_t_11 = NULL;
   PyObject *__pyx_t_12 = NULL;
+  PyObject *__pyx_t_13 = NULL;
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("lstm_backward", 0);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":61
+  /* "lstmx/_kernels/lstm_cython.pyx":64
  * def lstm_backward(dY, dhT, dcT, cache):
  *     """Same arguments and results as :func:`lstmx.lstm.lstm_backward`."""
  *     X, W, U, hs = cache["X"], cache["W"], cache["U"], cache["hs"]             # <<<<<<<<<<<<<<
  *     B, T, I = X.shape
  *     H = U.shape[1]
 */
-  __pyx_t_1 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_X); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 61, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_X); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 64, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_W); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 61, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_W); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 64, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_3 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_U); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 61, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_U); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 64, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_4 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_hs); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 61, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_hs); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 64, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __pyx_v_X = __pyx_t_1;
   __pyx_t_1 = 0;
@@ -21683,14 +21767,14 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
   __pyx_v_hs = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":62
+  /* "lstmx/_kernels/lstm_cython.pyx":65
  *     """Same arguments and results as :func:`lstmx.lstm.lstm_backward`."""
  *     X, W, U, hs = cache["X"], cache["W"], cache["U"], cache["hs"]
  *     B, T, I = X.shape             # <<<<<<<<<<<<<<
  *     H = U.shape[1]
  *     X_tm = cache.get("X_tm")
 */
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 62, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 65, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   if ((likely(PyTuple_CheckExact(__pyx_t_4))) || (PyList_CheckExact(__pyx_t_4))) {
     PyObject* sequence = __pyx_t_4;
@@ -21698,7 +21782,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     if (unlikely(size != 3)) {
       if (size > 3) __Pyx_RaiseTooManyValuesError(3);
       else if (size >= 0) __Pyx_RaiseNeedMoreValuesError(size);
-      __PYX_ERR(0, 62, __pyx_L1_error)
+      __PYX_ERR(0, 65, __pyx_L1_error)
     }
     #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
     if (likely(PyTuple_CheckExact(sequence))) {
@@ -21710,27 +21794,27 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
       __Pyx_INCREF(__pyx_t_1);
     } else {
       __pyx_t_3 = __Pyx_PyList_GET_ITEM_REF(sequence, 0, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 62, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 65, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_3);
       __pyx_t_2 = __Pyx_PyList_GET_ITEM_REF(sequence, 1, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 62, __pyx_L1_error)
+      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 65, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_2);
       __pyx_t_1 = __Pyx_PyList_GET_ITEM_REF(sequence, 2, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 62, __pyx_L1_error)
+      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 65, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_1);
     }
     #else
-    __pyx_t_3 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 62, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 65, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
-    __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 62, __pyx_L1_error)
+    __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 65, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_1 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 62, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 65, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
     #endif
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
   } else {
     Py_ssize_t index = -1;
-    __pyx_t_5 = PyObject_GetIter(__pyx_t_4); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 62, __pyx_L1_error)
+    __pyx_t_5 = PyObject_GetIter(__pyx_t_4); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 65, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __pyx_t_6 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_5);
@@ -21740,7 +21824,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     __Pyx_GOTREF(__pyx_t_2);
     index = 2; __pyx_t_1 = __pyx_t_6(__pyx_t_5); if (unlikely(!__pyx_t_1)) goto __pyx_L3_unpacking_failed;
     __Pyx_GOTREF(__pyx_t_1);
-    if (__Pyx_IternextUnpackEndCheck(__pyx_t_6(__pyx_t_5), 3) < (0)) __PYX_ERR(0, 62, __pyx_L1_error)
+    if (__Pyx_IternextUnpackEndCheck(__pyx_t_6(__pyx_t_5), 3) < (0)) __PYX_ERR(0, 65, __pyx_L1_error)
     __pyx_t_6 = NULL;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     goto __pyx_L4_unpacking_done;
@@ -21748,7 +21832,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __pyx_t_6 = NULL;
     if (__Pyx_IterFinish() == 0) __Pyx_RaiseNeedMoreValuesError(index);
-    __PYX_ERR(0, 62, __pyx_L1_error)
+    __PYX_ERR(0, 65, __pyx_L1_error)
     __pyx_L4_unpacking_done:;
   }
   __pyx_v_B = __pyx_t_3;
@@ -21758,22 +21842,22 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
   __pyx_v_I = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":63
+  /* "lstmx/_kernels/lstm_cython.pyx":66
  *     X, W, U, hs = cache["X"], cache["W"], cache["U"], cache["hs"]
  *     B, T, I = X.shape
  *     H = U.shape[1]             # <<<<<<<<<<<<<<
  *     X_tm = cache.get("X_tm")
  *     if X_tm is None:   # a cache from another backend
 */
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_U, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 63, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_U, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 66, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_1 = __Pyx_GetItemInt(__pyx_t_4, 1, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 63, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_GetItemInt(__pyx_t_4, 1, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 66, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
   __pyx_v_H = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":64
+  /* "lstmx/_kernels/lstm_cython.pyx":67
  *     B, T, I = X.shape
  *     H = U.shape[1]
  *     X_tm = cache.get("X_tm")             # <<<<<<<<<<<<<<
@@ -21787,13 +21871,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     PyObject *__pyx_callargs[2] = {__pyx_t_4, __pyx_mstate_global->__pyx_n_u_X_tm};
     __pyx_t_1 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_get, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 64, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 67, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_v_X_tm = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":65
+  /* "lstmx/_kernels/lstm_cython.pyx":68
  *     H = U.shape[1]
  *     X_tm = cache.get("X_tm")
  *     if X_tm is None:   # a cache from another backend             # <<<<<<<<<<<<<<
@@ -21804,7 +21888,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
   if (__pyx_t_8) {
 
 
-    /* "lstmx/_kernels/lstm_cython.pyx":66
+    /* "lstmx/_kernels/lstm_cython.pyx":69
  *     X_tm = cache.get("X_tm")
  *     if X_tm is None:   # a cache from another backend
  *         X_tm = time_major(X)             # <<<<<<<<<<<<<<
@@ -21812,7 +21896,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
 */
     __pyx_t_4 = NULL;
-    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_time_major); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 66, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_time_major); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 69, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
     __pyx_t_7 = 1;
     #if CYTHON_UNPACK_METHODS
@@ -21831,13 +21915,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
       __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
       __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 66, __pyx_L1_error)
+      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 69, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_1);
     }
     __Pyx_DECREF_SET(__pyx_v_X_tm, __pyx_t_1);
     __pyx_t_1 = 0;
 
-    /* "lstmx/_kernels/lstm_cython.pyx":65
+    /* "lstmx/_kernels/lstm_cython.pyx":68
  *     H = U.shape[1]
  *     X_tm = cache.get("X_tm")
  *     if X_tm is None:   # a cache from another backend             # <<<<<<<<<<<<<<
@@ -21846,7 +21930,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
 */
   }
 
-  /* "lstmx/_kernels/lstm_cython.pyx":67
+  /* "lstmx/_kernels/lstm_cython.pyx":70
  *     if X_tm is None:   # a cache from another backend
  *         X_tm = time_major(X)
  *     dgates = np.empty((T, B, 4 * H), X.dtype)             # <<<<<<<<<<<<<<
@@ -21854,25 +21938,25 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
  *     dc = np.array(dcT, dtype=X.dtype, copy=True, order="C")
 */
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 67, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 70, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 67, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 70, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 67, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 70, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_5 = PyTuple_New(3); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 67, __pyx_L1_error)
+  __pyx_t_5 = PyTuple_New(3); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 70, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __Pyx_INCREF(__pyx_v_T);
   __Pyx_GIVEREF(__pyx_v_T);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 67, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 70, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 67, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 70, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_4);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 2, __pyx_t_4) != (0)) __PYX_ERR(0, 67, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 2, __pyx_t_4) != (0)) __PYX_ERR(0, 70, __pyx_L1_error);
   __pyx_t_4 = 0;
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 67, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 70, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -21893,13 +21977,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 67, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 70, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_v_dgates = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":68
+  /* "lstmx/_kernels/lstm_cython.pyx":71
  *         X_tm = time_major(X)
  *     dgates = np.empty((T, B, 4 * H), X.dtype)
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")             # <<<<<<<<<<<<<<
@@ -21907,12 +21991,12 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
  *     dX_tm = np.empty((T, B, I), X.dtype)
 */
   __pyx_t_3 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 68, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 71, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_array); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 68, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_array); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 71, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 68, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 71, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_VECTORCALL
   #endif
@@ -21932,13 +22016,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     PyObject *__pyx_callargs[5] = {__pyx_t_3, __pyx_v_dhT, __pyx_t_4, Py_True, __pyx_mstate_global->__pyx_n_u_C};
     #if CYTHON_VECTORCALL
     __pyx_t_2 = __pyx_mstate_global->__pyx_tuple[3];
-    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 68, __pyx_L1_error)
+    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 71, __pyx_L1_error)
     __Pyx_INCREF(__pyx_t_2);
     #else
     {
       PyObject *__pyx_temp[3] = {__pyx_mstate_global->__pyx_n_u_dtype, __pyx_mstate_global->__pyx_n_u_copy, __pyx_mstate_global->__pyx_n_u_order};
       __pyx_t_2 = __Pyx_MakeKwargDict(__pyx_temp, __pyx_callargs+2, 3);
-      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 68, __pyx_L1_error)
+      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 71, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
     }
     #endif
@@ -21949,13 +22033,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 68, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 71, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_v_dh = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":69
+  /* "lstmx/_kernels/lstm_cython.pyx":72
  *     dgates = np.empty((T, B, 4 * H), X.dtype)
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
  *     dc = np.array(dcT, dtype=X.dtype, copy=True, order="C")             # <<<<<<<<<<<<<<
@@ -21963,12 +22047,12 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
  *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(4 * H, X.dtype)
 */
   __pyx_t_5 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 69, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 72, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_array); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 69, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_array); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 72, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 69, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 72, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   #if CYTHON_VECTORCALL
   #endif
@@ -21988,13 +22072,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     PyObject *__pyx_callargs[5] = {__pyx_t_5, __pyx_v_dcT, __pyx_t_2, Py_True, __pyx_mstate_global->__pyx_n_u_C};
     #if CYTHON_VECTORCALL
     __pyx_t_3 = __pyx_mstate_global->__pyx_tuple[3];
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 69, __pyx_L1_error)
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 72, __pyx_L1_error)
     __Pyx_INCREF(__pyx_t_3);
     #else
     {
       PyObject *__pyx_temp[3] = {__pyx_mstate_global->__pyx_n_u_dtype, __pyx_mstate_global->__pyx_n_u_copy, __pyx_mstate_global->__pyx_n_u_order};
       __pyx_t_3 = __Pyx_MakeKwargDict(__pyx_temp, __pyx_callargs+2, 3);
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 69, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 72, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
     }
     #endif
@@ -22005,13 +22089,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 69, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 72, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_v_dc = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":70
+  /* "lstmx/_kernels/lstm_cython.pyx":73
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
  *     dc = np.array(dcT, dtype=X.dtype, copy=True, order="C")
  *     dX_tm = np.empty((T, B, I), X.dtype)             # <<<<<<<<<<<<<<
@@ -22019,23 +22103,23 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
  *     mask = cache["mask"]
 */
   __pyx_t_4 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 70, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 73, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 70, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 73, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-  __pyx_t_3 = PyTuple_New(3); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 70, __pyx_L1_error)
+  __pyx_t_3 = PyTuple_New(3); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 73, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_INCREF(__pyx_v_T);
   __Pyx_GIVEREF(__pyx_v_T);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 70, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 73, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 70, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 73, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_I);
   __Pyx_GIVEREF(__pyx_v_I);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 2, __pyx_v_I) != (0)) __PYX_ERR(0, 70, __pyx_L1_error);
-  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 70, __pyx_L1_error)
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 2, __pyx_v_I) != (0)) __PYX_ERR(0, 73, __pyx_L1_error);
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 73, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -22056,23 +22140,23 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 70, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 73, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_v_dX_tm = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":71
+  /* "lstmx/_kernels/lstm_cython.pyx":74
  *     dc = np.array(dcT, dtype=X.dtype, copy=True, order="C")
  *     dX_tm = np.empty((T, B, I), X.dtype)
  *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(4 * H, X.dtype)             # <<<<<<<<<<<<<<
  *     mask = cache["mask"]
- *     _backward(np.ascontiguousarray(dY), X_tm, W, U, hs, cache["cs"], cache["gates"],
+ *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(4 * H, H, X.dtype), hs, cache["cs"], cache["gates"],
 */
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 71, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 74, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty_like); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 71, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty_like); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 74, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   __pyx_t_7 = 1;
@@ -22092,13 +22176,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_3, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 71, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 74, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 71, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 74, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty_like); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 71, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty_like); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 74, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   __pyx_t_7 = 1;
@@ -22118,18 +22202,18 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_4, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 71, __pyx_L1_error)
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 74, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
   }
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 71, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 74, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 71, __pyx_L1_error)
+  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 74, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_9);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 71, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 74, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 71, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 74, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -22150,7 +22234,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 71, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 74, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __pyx_v_dW = __pyx_t_1;
@@ -22160,32 +22244,32 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
   __pyx_v_db = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":72
+  /* "lstmx/_kernels/lstm_cython.pyx":75
  *     dX_tm = np.empty((T, B, I), X.dtype)
  *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(4 * H, X.dtype)
  *     mask = cache["mask"]             # <<<<<<<<<<<<<<
- *     _backward(np.ascontiguousarray(dY), X_tm, W, U, hs, cache["cs"], cache["gates"],
+ *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(4 * H, H, X.dtype), hs, cache["cs"], cache["gates"],
  *               time_major_mask(mask, B, T), mask is not None, dgates, dh, dc, dX_tm, dW, dU, db)
 */
-  __pyx_t_4 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_mask); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 72, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_mask); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 75, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __pyx_v_mask = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":73
+  /* "lstmx/_kernels/lstm_cython.pyx":76
  *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(4 * H, X.dtype)
  *     mask = cache["mask"]
- *     _backward(np.ascontiguousarray(dY), X_tm, W, U, hs, cache["cs"], cache["gates"],             # <<<<<<<<<<<<<<
+ *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(4 * H, H, X.dtype), hs, cache["cs"], cache["gates"],             # <<<<<<<<<<<<<<
  *               time_major_mask(mask, B, T), mask is not None, dgates, dh, dc, dX_tm, dW, dU, db)
  *     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, dh, dc
 */
   __pyx_t_3 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_backward); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 73, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_backward); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 76, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_t_10 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 73, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 76, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_ascontiguousarray); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 73, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_ascontiguousarray); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 76, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   __pyx_t_7 = 1;
@@ -22205,47 +22289,76 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     __pyx_t_9 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_10); __pyx_t_10 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 73, __pyx_L1_error)
+    if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 76, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_9);
   }
-  __pyx_t_2 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_cs); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 73, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_10 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_gates); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 73, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_10);
-
-  /* "lstmx/_kernels/lstm_cython.pyx":74
- *     mask = cache["mask"]
- *     _backward(np.ascontiguousarray(dY), X_tm, W, U, hs, cache["cs"], cache["gates"],
- *               time_major_mask(mask, B, T), mask is not None, dgates, dh, dc, dX_tm, dW, dU, db)             # <<<<<<<<<<<<<<
- *     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, dh, dc
- * 
-*/
-  __pyx_t_11 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_12, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 74, __pyx_L1_error)
+  __pyx_t_10 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 76, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
+  __pyx_t_11 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 76, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_11);
+  __pyx_t_12 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 76, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_12);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_12))) {
-    __pyx_t_11 = PyMethod_GET_SELF(__pyx_t_12);
-    assert(__pyx_t_11);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_12);
-    __Pyx_INCREF(__pyx_t_11);
+  if (unlikely(PyMethod_Check(__pyx_t_5))) {
+    __pyx_t_10 = PyMethod_GET_SELF(__pyx_t_5);
+    assert(__pyx_t_10);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_5);
+    __Pyx_INCREF(__pyx_t_10);
     __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_12, __pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_5, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
-    PyObject *__pyx_callargs[4] = {__pyx_t_11, __pyx_v_mask, __pyx_v_B, __pyx_v_T};
-    __pyx_t_5 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_12, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_11); __pyx_t_11 = 0;
+    PyObject *__pyx_callargs[4] = {__pyx_t_10, __pyx_t_11, __pyx_v_H, __pyx_t_12};
+    __pyx_t_2 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_5, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_10); __pyx_t_10 = 0;
+    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
     __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
-    if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 74, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_5);
+    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 76, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_2);
+  }
+  __pyx_t_5 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_cs); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 76, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
+  __pyx_t_12 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_gates); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 76, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_12);
+
+  /* "lstmx/_kernels/lstm_cython.pyx":77
+ *     mask = cache["mask"]
+ *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(4 * H, H, X.dtype), hs, cache["cs"], cache["gates"],
+ *               time_major_mask(mask, B, T), mask is not None, dgates, dh, dc, dX_tm, dW, dU, db)             # <<<<<<<<<<<<<<
+ *     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, dh, dc
+ * 
+*/
+  __pyx_t_10 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_13, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 77, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_13);
+  __pyx_t_7 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_13))) {
+    __pyx_t_10 = PyMethod_GET_SELF(__pyx_t_13);
+    assert(__pyx_t_10);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_13);
+    __Pyx_INCREF(__pyx_t_10);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_13, __pyx__function);
+    __pyx_t_7 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[4] = {__pyx_t_10, __pyx_v_mask, __pyx_v_B, __pyx_v_T};
+    __pyx_t_11 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_13, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_10); __pyx_t_10 = 0;
+    __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
+    if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 77, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_11);
   }
   __pyx_t_8 = (__pyx_v_mask != Py_None);
-  __pyx_t_12 = __Pyx_PyBool_FromLong(__pyx_t_8); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 74, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_12);
+  __pyx_t_13 = __Pyx_PyBool_FromLong(__pyx_t_8); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 77, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_13);
 
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -22260,75 +22373,76 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
   }
   #endif
   {
-    PyObject *__pyx_callargs[17] = {__pyx_t_3, __pyx_t_9, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_hs, __pyx_t_2, __pyx_t_10, __pyx_t_5, __pyx_t_12, __pyx_v_dgates, __pyx_v_dh, __pyx_v_dc, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db};
-    __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_1, __pyx_callargs+__pyx_t_7, (17-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    PyObject *__pyx_callargs[18] = {__pyx_t_3, __pyx_t_9, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_t_2, __pyx_v_hs, __pyx_t_5, __pyx_t_12, __pyx_t_11, __pyx_t_13, __pyx_v_dgates, __pyx_v_dh, __pyx_v_dc, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db};
+    __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_1, __pyx_callargs+__pyx_t_7, (18-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
+    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
+    __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 73, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 76, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":75
- *     _backward(np.ascontiguousarray(dY), X_tm, W, U, hs, cache["cs"], cache["gates"],
+  /* "lstmx/_kernels/lstm_cython.pyx":78
+ *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(4 * H, H, X.dtype), hs, cache["cs"], cache["gates"],
  *               time_major_mask(mask, B, T), mask is not None, dgates, dh, dc, dX_tm, dW, dU, db)
  *     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, dh, dc             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  __pyx_t_12 = __Pyx_PyObject_GetAttrStr(__pyx_v_dX_tm, __pyx_mstate_global->__pyx_n_u_transpose); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 75, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_12);
-  __pyx_t_5 = __Pyx_PyObject_Call(__pyx_t_12, __pyx_mstate_global->__pyx_tuple[2], NULL); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 75, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_5);
-  __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
-  __pyx_t_1 = __pyx_t_5;
+  __pyx_t_13 = __Pyx_PyObject_GetAttrStr(__pyx_v_dX_tm, __pyx_mstate_global->__pyx_n_u_transpose); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 78, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_13);
+  __pyx_t_11 = __Pyx_PyObject_Call(__pyx_t_13, __pyx_mstate_global->__pyx_tuple[2], NULL); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 78, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_11);
+  __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
+  __pyx_t_1 = __pyx_t_11;
   __Pyx_INCREF(__pyx_t_1);
   __pyx_t_7 = 0;
   {
     PyObject *__pyx_callargs[2] = {__pyx_t_1, NULL};
     __pyx_t_4 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_copy, __pyx_callargs+__pyx_t_7, (1-__pyx_t_7) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 75, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 78, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
-  __pyx_t_5 = PyTuple_New(6); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 75, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_5);
+  __pyx_t_11 = PyTuple_New(6); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 78, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_11);
   __Pyx_GIVEREF(__pyx_t_4);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 0, __pyx_t_4) != (0)) __PYX_ERR(0, 75, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 0, __pyx_t_4) != (0)) __PYX_ERR(0, 78, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_dW);
   __Pyx_GIVEREF(__pyx_v_dW);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 1, __pyx_v_dW) != (0)) __PYX_ERR(0, 75, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 1, __pyx_v_dW) != (0)) __PYX_ERR(0, 78, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_dU);
   __Pyx_GIVEREF(__pyx_v_dU);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 2, __pyx_v_dU) != (0)) __PYX_ERR(0, 75, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 2, __pyx_v_dU) != (0)) __PYX_ERR(0, 78, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_db);
   __Pyx_GIVEREF(__pyx_v_db);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 3, __pyx_v_db) != (0)) __PYX_ERR(0, 75, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 3, __pyx_v_db) != (0)) __PYX_ERR(0, 78, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_dh);
   __Pyx_GIVEREF(__pyx_v_dh);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 4, __pyx_v_dh) != (0)) __PYX_ERR(0, 75, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 4, __pyx_v_dh) != (0)) __PYX_ERR(0, 78, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_dc);
   __Pyx_GIVEREF(__pyx_v_dc);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 5, __pyx_v_dc) != (0)) __PYX_ERR(0, 75, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 5, __pyx_v_dc) != (0)) __PYX_ERR(0, 78, __pyx_L1_error);
   __pyx_t_4 = 0;
   {
     PyObject *__pyx_temp;
     {
       __pyx_temp = __pyx_r;
-      __pyx_r = __pyx_t_5;
+      __pyx_r = __pyx_t_11;
     }
     __Pyx_XDECREF(__pyx_temp);
   }
-  __pyx_t_5 = 0;
+  __pyx_t_11 = 0;
   goto __pyx_L0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":59
+  /* "lstmx/_kernels/lstm_cython.pyx":62
  * 
  * 
  * def lstm_backward(dY, dhT, dcT, cache):             # <<<<<<<<<<<<<<
@@ -22347,6 +22461,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
   __Pyx_XDECREF(__pyx_t_10);
   __Pyx_XDECREF(__pyx_t_11);
   __Pyx_XDECREF(__pyx_t_12);
+  __Pyx_XDECREF(__pyx_t_13);
   __Pyx_AddTraceback("lstmx._kernels.lstm_cython.lstm_backward", __pyx_clineno, __pyx_lineno, __pyx_filename);
   __pyx_r = NULL;
   __pyx_L0:;
@@ -22372,10 +22487,10 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
   return __pyx_r;
 }
 
-/* "lstmx/_kernels/lstm_cython.pyx":78
+/* "lstmx/_kernels/lstm_cython.pyx":81
  * 
  * 
- * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U,             # <<<<<<<<<<<<<<
+ * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,             # <<<<<<<<<<<<<<
  *               real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
  *               const unsigned char[:, ::1] mask, bint has_mask, real[:, :, ::1] dgates,
 */
@@ -22408,53 +22523,53 @@ static PyObject *__pyx_pw_5lstmx_8_kernels_11lstm_cython_7_backward(PyObject *__
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_signatures,&__pyx_mstate_global->__pyx_n_u_args,&__pyx_mstate_global->__pyx_n_u_kwargs,&__pyx_mstate_global->__pyx_n_u_defaults,&__pyx_mstate_global->__pyx_n_u_fused_sigindex,0};
     struct __pyx_defaults *__pyx_dynamic_args = __Pyx_CyFunction_Defaults(struct __pyx_defaults, __pyx_self);
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 78, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 81, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 78, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 81, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 78, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 81, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 78, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 81, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 78, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 81, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 78, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 81, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__pyx_fused_cpdef", 0) < (0)) __PYX_ERR(0, 78, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__pyx_fused_cpdef", 0) < (0)) __PYX_ERR(0, 81, __pyx_L3_error)
       if (!values[4]) values[4] = __Pyx_NewRef(__pyx_dynamic_args->arg0);
       for (Py_ssize_t i = __pyx_nargs; i < 4; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, i); __PYX_ERR(0, 78, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, i); __PYX_ERR(0, 81, __pyx_L3_error) }
       }
     } else {
       switch (__pyx_nargs) {
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 78, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 81, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 78, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 81, __pyx_L3_error)
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 78, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 81, __pyx_L3_error)
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 78, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 81, __pyx_L3_error)
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 78, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 81, __pyx_L3_error)
         break;
         default: goto __pyx_L5_argtuple_error;
       }
@@ -22468,7 +22583,7 @@ static PyObject *__pyx_pw_5lstmx_8_kernels_11lstm_cython_7_backward(PyObject *__
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, __pyx_nargs); __PYX_ERR(0, 78, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, __pyx_nargs); __PYX_ERR(0, 81, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -22520,7 +22635,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_6_backward(CYTHON_UNUSE
   else
   {
     Py_ssize_t __pyx_temp = __Pyx_PyDict_GET_SIZE(__pyx_v_kwargs);
-    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 78, __pyx_L1_error)
+    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 81, __pyx_L1_error)
     __pyx_t_2 = (__pyx_temp != 0);
   }
 
@@ -22538,11 +22653,11 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_6_backward(CYTHON_UNUSE
   }
   if (unlikely(__pyx_v_args == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "object of type \047NoneType\047 has no len()");
-    __PYX_ERR(0, 78, __pyx_L1_error)
+    __PYX_ERR(0, 81, __pyx_L1_error)
   }
-  __pyx_t_4 = __Pyx_PyTuple_GET_SIZE(((PyObject*)__pyx_v_args)); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(0, 78, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyTuple_GET_SIZE(((PyObject*)__pyx_v_args)); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(0, 81, __pyx_L1_error)
   __pyx_v_arg_count = __pyx_t_4;
-  __pyx_t_5 = ((PyObject *)__Pyx_ImportNumPyArrayTypeIfAvailable()); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 78, __pyx_L1_error)
+  __pyx_t_5 = ((PyObject *)__Pyx_ImportNumPyArrayTypeIfAvailable()); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 81, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_v_ndarray = ((PyTypeObject*)__pyx_t_5);
   __pyx_t_5 = 0;
@@ -22552,7 +22667,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_6_backward(CYTHON_UNUSE
 
     if (unlikely(__pyx_v_args == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-      __PYX_ERR(0, 78, __pyx_L1_error)
+      __PYX_ERR(0, 81, __pyx_L1_error)
     }
     __pyx_t_5 = __Pyx_PyTuple_GET_ITEM(((PyObject*)__pyx_v_args), 0);
     __Pyx_INCREF(__pyx_t_5);
@@ -22571,9 +22686,9 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_6_backward(CYTHON_UNUSE
   }
   if (unlikely(__pyx_v_kwargs == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not iterable");
-    __PYX_ERR(0, 78, __pyx_L1_error)
+    __PYX_ERR(0, 81, __pyx_L1_error)
   }
-  __pyx_t_3 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_dY, ((PyObject*)__pyx_v_kwargs), Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 78, __pyx_L1_error)
+  __pyx_t_3 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_dY, ((PyObject*)__pyx_v_kwargs), Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 81, __pyx_L1_error)
 
   __pyx_t_1 = __pyx_t_3;
 
@@ -22582,25 +22697,25 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_6_backward(CYTHON_UNUSE
 
     if (unlikely(__pyx_v_kwargs == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-      __PYX_ERR(0, 78, __pyx_L1_error)
+      __PYX_ERR(0, 81, __pyx_L1_error)
     }
-    __pyx_t_5 = __Pyx_PyDict_GetItem(((PyObject*)__pyx_v_kwargs), __pyx_mstate_global->__pyx_n_u_dY); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 78, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyDict_GetItem(((PyObject*)__pyx_v_kwargs), __pyx_mstate_global->__pyx_n_u_dY); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 81, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __pyx_v_arg = __pyx_t_5;
     __pyx_t_5 = 0;
     goto __pyx_L6;
   }
   /*else*/ {
-    __pyx_t_6 = __Pyx_RaiseFusedFunctionArgTypeError(__pyx_mstate_global->__pyx_n_u_dY, 0, 16, __pyx_v_arg_count); if (unlikely(__pyx_t_6 == ((int)-1))) __PYX_ERR(0, 78, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_RaiseFusedFunctionArgTypeError(__pyx_mstate_global->__pyx_n_u_dY, 0, 17, __pyx_v_arg_count); if (unlikely(__pyx_t_6 == ((int)-1))) __PYX_ERR(0, 81, __pyx_L1_error)
 
   }
   __pyx_L6:;
-  if (unlikely(!__pyx_v_arg)) { __Pyx_RaiseUnboundLocalError("arg"); __PYX_ERR(0, 78, __pyx_L1_error) }
-  __pyx_t_5 = __pyx_ff_map_fused_781acd_2_2_float__and_double(__pyx_v_arg, __pyx_v_ndarray); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 78, __pyx_L1_error)
+  if (unlikely(!__pyx_v_arg)) { __Pyx_RaiseUnboundLocalError("arg"); __PYX_ERR(0, 81, __pyx_L1_error) }
+  __pyx_t_5 = __pyx_ff_map_fused_781acd_2_2_float__and_double(__pyx_v_arg, __pyx_v_ndarray); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 81, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_v_dest_sig0 = ((PyObject*)__pyx_t_5);
   __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_ff_match_signatures_single(((PyObject*)__pyx_v_signatures), __pyx_v_dest_sig0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 78, __pyx_L1_error)
+  __pyx_t_5 = __pyx_ff_match_signatures_single(((PyObject*)__pyx_v_signatures), __pyx_v_dest_sig0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 81, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   {
     PyObject *__pyx_temp;
@@ -22637,6 +22752,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_11lstm_cython_15_backward
   __Pyx_memviewslice __pyx_v_X_tm = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_W = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_U = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_U_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_hs = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_cs = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_gates = { 0, 0, { 0 }, { 0 }, { 0 } };
@@ -22651,7 +22767,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_11lstm_cython_15_backward
   __Pyx_memviewslice __pyx_v_db = { 0, 0, { 0 }, { 0 }, { 0 } };
   CYTHON_UNUSED Py_ssize_t __pyx_nargs;
   CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
-  PyObject* values[16] = {0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0};
+  PyObject* values[17] = {0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0};
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
@@ -22665,139 +22781,146 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_11lstm_cython_15_backward
   #endif
   __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
   {
-    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_dY,&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_cs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,&__pyx_mstate_global->__pyx_n_u_dgates,&__pyx_mstate_global->__pyx_n_u_dh,&__pyx_mstate_global->__pyx_n_u_dc,&__pyx_mstate_global->__pyx_n_u_dX_tm,&__pyx_mstate_global->__pyx_n_u_dW,&__pyx_mstate_global->__pyx_n_u_dU,&__pyx_mstate_global->__pyx_n_u_db,0};
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_dY,&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_U_packed,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_cs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,&__pyx_mstate_global->__pyx_n_u_dgates,&__pyx_mstate_global->__pyx_n_u_dh,&__pyx_mstate_global->__pyx_n_u_dc,&__pyx_mstate_global->__pyx_n_u_dX_tm,&__pyx_mstate_global->__pyx_n_u_dW,&__pyx_mstate_global->__pyx_n_u_dU,&__pyx_mstate_global->__pyx_n_u_db,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 78, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 81, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
+        case 17:
+        values[16] = __Pyx_ArgRef_VARARGS(__pyx_args, 16);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 81, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
         case 16:
         values[15] = __Pyx_ArgRef_VARARGS(__pyx_args, 15);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 78, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 81, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 15:
         values[14] = __Pyx_ArgRef_VARARGS(__pyx_args, 14);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 78, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 81, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 14:
         values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 78, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 81, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 13:
         values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 78, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 81, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 12:
         values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 78, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 81, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 11:
         values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 78, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 81, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 10:
         values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 78, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 81, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  9:
         values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 78, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 81, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  8:
         values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 78, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 81, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  7:
         values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 78, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 81, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 78, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 81, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 78, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 81, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 78, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 81, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 78, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 81, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 78, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 81, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 78, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 81, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_backward", 0) < (0)) __PYX_ERR(0, 78, __pyx_L3_error)
-      for (Py_ssize_t i = __pyx_nargs; i < 16; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_backward", 1, 16, 16, i); __PYX_ERR(0, 78, __pyx_L3_error) }
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_backward", 0) < (0)) __PYX_ERR(0, 81, __pyx_L3_error)
+      for (Py_ssize_t i = __pyx_nargs; i < 17; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_backward", 1, 17, 17, i); __PYX_ERR(0, 81, __pyx_L3_error) }
       }
-    } else if (unlikely(__pyx_nargs != 16)) {
+    } else if (unlikely(__pyx_nargs != 17)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 78, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 81, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 78, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 81, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 78, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 81, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 78, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 81, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 78, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 81, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 78, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 81, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 78, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 81, __pyx_L3_error)
       values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 78, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 81, __pyx_L3_error)
       values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 78, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 81, __pyx_L3_error)
       values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 78, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 81, __pyx_L3_error)
       values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 78, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 81, __pyx_L3_error)
       values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 78, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 81, __pyx_L3_error)
       values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 78, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 81, __pyx_L3_error)
       values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 78, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 81, __pyx_L3_error)
       values[14] = __Pyx_ArgRef_VARARGS(__pyx_args, 14);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 78, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 81, __pyx_L3_error)
       values[15] = __Pyx_ArgRef_VARARGS(__pyx_args, 15);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 78, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 81, __pyx_L3_error)
+      values[16] = __Pyx_ArgRef_VARARGS(__pyx_args, 16);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 81, __pyx_L3_error)
     }
-    __pyx_v_dY = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dY.memview)) __PYX_ERR(0, 78, __pyx_L3_error)
-    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 78, __pyx_L3_error)
-    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 78, __pyx_L3_error)
-    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 78, __pyx_L3_error)
-    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 79, __pyx_L3_error)
-    __pyx_v_cs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_cs.memview)) __PYX_ERR(0, 79, __pyx_L3_error)
-    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 79, __pyx_L3_error)
-    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[7], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 80, __pyx_L3_error)
-    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[8]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 80, __pyx_L3_error)
-    __pyx_v_dgates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[9], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dgates.memview)) __PYX_ERR(0, 80, __pyx_L3_error)
-    __pyx_v_dh = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[10], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dh.memview)) __PYX_ERR(0, 81, __pyx_L3_error)
-    __pyx_v_dc = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[11], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dc.memview)) __PYX_ERR(0, 81, __pyx_L3_error)
-    __pyx_v_dX_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[12], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dX_tm.memview)) __PYX_ERR(0, 81, __pyx_L3_error)
-    __pyx_v_dW = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[13], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dW.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
-    __pyx_v_dU = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[14], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dU.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
-    __pyx_v_db = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[15], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
+    __pyx_v_dY = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dY.memview)) __PYX_ERR(0, 81, __pyx_L3_error)
+    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 81, __pyx_L3_error)
+    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 81, __pyx_L3_error)
+    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 81, __pyx_L3_error)
+    __pyx_v_U_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U_packed.memview)) __PYX_ERR(0, 81, __pyx_L3_error)
+    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
+    __pyx_v_cs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_cs.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
+    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
+    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[8], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 83, __pyx_L3_error)
+    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[9]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 83, __pyx_L3_error)
+    __pyx_v_dgates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[10], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dgates.memview)) __PYX_ERR(0, 83, __pyx_L3_error)
+    __pyx_v_dh = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[11], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dh.memview)) __PYX_ERR(0, 84, __pyx_L3_error)
+    __pyx_v_dc = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[12], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dc.memview)) __PYX_ERR(0, 84, __pyx_L3_error)
+    __pyx_v_dX_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[13], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dX_tm.memview)) __PYX_ERR(0, 84, __pyx_L3_error)
+    __pyx_v_dW = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[14], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dW.memview)) __PYX_ERR(0, 85, __pyx_L3_error)
+    __pyx_v_dU = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[15], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dU.memview)) __PYX_ERR(0, 85, __pyx_L3_error)
+    __pyx_v_db = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[16], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db.memview)) __PYX_ERR(0, 85, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_backward", 1, 16, 16, __pyx_nargs); __PYX_ERR(0, 78, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_backward", 1, 17, 17, __pyx_nargs); __PYX_ERR(0, 81, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -22808,6 +22931,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_11lstm_cython_15_backward
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_tm, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_U_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_cs, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_gates, 1);
@@ -22823,7 +22947,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_11lstm_cython_15_backward
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(__pyx_self, __pyx_v_dY, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_hs, __pyx_v_cs, __pyx_v_gates, __pyx_v_mask, __pyx_v_has_mask, __pyx_v_dgates, __pyx_v_dh, __pyx_v_dc, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db);
+  __pyx_r = __pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(__pyx_self, __pyx_v_dY, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_U_packed, __pyx_v_hs, __pyx_v_cs, __pyx_v_gates, __pyx_v_mask, __pyx_v_has_mask, __pyx_v_dgates, __pyx_v_dh, __pyx_v_dc, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -22833,6 +22957,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_11lstm_cython_15_backward
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_tm, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_U_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_cs, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_gates, 1);
@@ -22849,7 +22974,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_11lstm_cython_15_backward
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_cs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_dgates, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dc, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db) {
+static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_U_packed, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_cs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_dgates, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dc, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db) {
   int __pyx_v_T;
   int __pyx_v_B;
   int __pyx_v_I;
@@ -22860,18 +22985,18 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUS
   int __pyx_v_j;
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
-  int __pyx_t_1;
-  int __pyx_t_2;
-  int __pyx_t_3;
+  Py_ssize_t __pyx_t_1;
+  Py_ssize_t __pyx_t_2;
+  Py_ssize_t __pyx_t_3;
   int __pyx_t_4;
   int __pyx_t_5;
-  Py_ssize_t __pyx_t_6;
-  Py_ssize_t __pyx_t_7;
+  int __pyx_t_6;
+  int __pyx_t_7;
   int __pyx_t_8;
   int __pyx_t_9;
   int __pyx_t_10;
   int __pyx_t_11;
-  Py_ssize_t __pyx_t_12;
+  int __pyx_t_12;
   Py_ssize_t __pyx_t_13;
   Py_ssize_t __pyx_t_14;
   Py_ssize_t __pyx_t_15;
@@ -22890,7 +23015,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUS
   Py_ssize_t __pyx_t_28;
   __Pyx_RefNannySetupContext("__pyx_fuse_0_backward", 0);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":83
+  /* "lstmx/_kernels/lstm_cython.pyx":86
  *               real[:, ::1] dh, real[:, ::1] dc, real[:, :, ::1] dX_tm,
  *               real[:, ::1] dW, real[:, ::1] dU, real[::1] db):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]             # <<<<<<<<<<<<<<
@@ -22902,21 +23027,21 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUS
   __pyx_v_I = (__pyx_v_X_tm.shape[2]);
   __pyx_v_H = (__pyx_v_U.shape[1]);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":84
+  /* "lstmx/_kernels/lstm_cython.pyx":87
  *               real[:, ::1] dW, real[:, ::1] dU, real[::1] db):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 4 * H, t, n, j             # <<<<<<<<<<<<<<
  *     with nogil:
- *         for t in range(T - 1, -1, -1):
+ *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop
 */
   __pyx_v_G = (4 * __pyx_v_H);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":85
+  /* "lstmx/_kernels/lstm_cython.pyx":88
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 4 * H, t, n, j
  *     with nogil:             # <<<<<<<<<<<<<<
+ *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop
  *         for t in range(T - 1, -1, -1):
- *             for n in range(B):
 */
   {
       PyThreadState * _save;
@@ -22924,31 +23049,43 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUS
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "lstmx/_kernels/lstm_cython.pyx":86
+        /* "lstmx/_kernels/lstm_cython.pyx":89
  *     cdef int G = 4 * H, t, n, j
  *     with nogil:
+ *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop             # <<<<<<<<<<<<<<
+ *         for t in range(T - 1, -1, -1):
+ *             for n in range(B):
+*/
+        __pyx_t_1 = 0;
+        __pyx_t_2 = 0;
+        __pyx_t_3 = 0;
+        lstmx::pack_panels((&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_1 * __pyx_v_U.strides[0]) )) + __pyx_t_2)) )))), __pyx_v_H, 0, __pyx_v_G, __pyx_v_H, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_U_packed.data) + __pyx_t_3)) )))));
+
+        /* "lstmx/_kernels/lstm_cython.pyx":90
+ *     with nogil:
+ *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop
  *         for t in range(T - 1, -1, -1):             # <<<<<<<<<<<<<<
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients
 */
-        for (__pyx_t_1 = (__pyx_v_T - 1); __pyx_t_1 > -1; __pyx_t_1-=1) {
-          __pyx_v_t = __pyx_t_1;
+        for (__pyx_t_4 = (__pyx_v_T - 1); __pyx_t_4 > -1; __pyx_t_4-=1) {
+          __pyx_v_t = __pyx_t_4;
 
-          /* "lstmx/_kernels/lstm_cython.pyx":87
- *     with nogil:
+          /* "lstmx/_kernels/lstm_cython.pyx":91
+ *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop
  *         for t in range(T - 1, -1, -1):
  *             for n in range(B):             # <<<<<<<<<<<<<<
  *                 if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients
  *                     for j in range(G):
 */
 
-          __pyx_t_2 = __pyx_v_B;
-          __pyx_t_3 = __pyx_t_2;
+          __pyx_t_5 = __pyx_v_B;
+          __pyx_t_6 = __pyx_t_5;
 
-          for (__pyx_t_4 = 0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
-            __pyx_v_n = __pyx_t_4;
+          for (__pyx_t_7 = 0; __pyx_t_7 < __pyx_t_6; __pyx_t_7+=1) {
+            __pyx_v_n = __pyx_t_7;
 
-            /* "lstmx/_kernels/lstm_cython.pyx":88
+            /* "lstmx/_kernels/lstm_cython.pyx":92
  *         for t in range(T - 1, -1, -1):
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients             # <<<<<<<<<<<<<<
@@ -22958,21 +23095,21 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUS
             if (__pyx_v_has_mask) {
             } else {
 
-              __pyx_t_5 = __pyx_v_has_mask;
+              __pyx_t_8 = __pyx_v_has_mask;
               goto __pyx_L11_bool_binop_done;
             }
-            __pyx_t_6 = __pyx_v_t;
-            __pyx_t_7 = __pyx_v_n;
-            __pyx_t_8 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_6 * __pyx_v_mask.strides[0]) )) + __pyx_t_7)) ))) != 0));
+            __pyx_t_3 = __pyx_v_t;
+            __pyx_t_2 = __pyx_v_n;
+            __pyx_t_9 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_3 * __pyx_v_mask.strides[0]) )) + __pyx_t_2)) ))) != 0));
 
 
-            __pyx_t_5 = __pyx_t_8;
+            __pyx_t_8 = __pyx_t_9;
 
             __pyx_L11_bool_binop_done:;
-            if (__pyx_t_5) {
+            if (__pyx_t_8) {
 
 
-              /* "lstmx/_kernels/lstm_cython.pyx":89
+              /* "lstmx/_kernels/lstm_cython.pyx":93
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients
  *                     for j in range(G):             # <<<<<<<<<<<<<<
@@ -22980,27 +23117,27 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUS
  *                     for j in range(H):
 */
 
-              __pyx_t_9 = __pyx_v_G;
-              __pyx_t_10 = __pyx_t_9;
+              __pyx_t_10 = __pyx_v_G;
+              __pyx_t_11 = __pyx_t_10;
 
-              for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
-                __pyx_v_j = __pyx_t_11;
+              for (__pyx_t_12 = 0; __pyx_t_12 < __pyx_t_11; __pyx_t_12+=1) {
+                __pyx_v_j = __pyx_t_12;
 
-                /* "lstmx/_kernels/lstm_cython.pyx":90
+                /* "lstmx/_kernels/lstm_cython.pyx":94
  *                 if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients
  *                     for j in range(G):
  *                         dgates[t, n, j] = 0             # <<<<<<<<<<<<<<
  *                     for j in range(H):
  *                         dh[n, j] += dY[n, t, j]
 */
-                __pyx_t_7 = __pyx_v_t;
-                __pyx_t_6 = __pyx_v_n;
-                __pyx_t_12 = __pyx_v_j;
-                *((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_7 * __pyx_v_dgates.strides[0]) ) + __pyx_t_6 * __pyx_v_dgates.strides[1]) )) + __pyx_t_12)) )) = 0.0;
+                __pyx_t_2 = __pyx_v_t;
+                __pyx_t_3 = __pyx_v_n;
+                __pyx_t_1 = __pyx_v_j;
+                *((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_2 * __pyx_v_dgates.strides[0]) ) + __pyx_t_3 * __pyx_v_dgates.strides[1]) )) + __pyx_t_1)) )) = 0.0;
               }
 
 
-              /* "lstmx/_kernels/lstm_cython.pyx":91
+              /* "lstmx/_kernels/lstm_cython.pyx":95
  *                     for j in range(G):
  *                         dgates[t, n, j] = 0
  *                     for j in range(H):             # <<<<<<<<<<<<<<
@@ -23008,29 +23145,29 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUS
  *                 else:
 */
 
-              __pyx_t_9 = __pyx_v_H;
-              __pyx_t_10 = __pyx_t_9;
+              __pyx_t_10 = __pyx_v_H;
+              __pyx_t_11 = __pyx_t_10;
 
-              for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
-                __pyx_v_j = __pyx_t_11;
+              for (__pyx_t_12 = 0; __pyx_t_12 < __pyx_t_11; __pyx_t_12+=1) {
+                __pyx_v_j = __pyx_t_12;
 
-                /* "lstmx/_kernels/lstm_cython.pyx":92
+                /* "lstmx/_kernels/lstm_cython.pyx":96
  *                         dgates[t, n, j] = 0
  *                     for j in range(H):
  *                         dh[n, j] += dY[n, t, j]             # <<<<<<<<<<<<<<
  *                 else:
  *                     lstm_row_backward(&gates[t, n, 0], &cs[t, n, 0], &cs[t + 1, n, 0], &dY[n, t, 0],
 */
-                __pyx_t_12 = __pyx_v_n;
-                __pyx_t_6 = __pyx_v_t;
-                __pyx_t_7 = __pyx_v_j;
+                __pyx_t_1 = __pyx_v_n;
+                __pyx_t_3 = __pyx_v_t;
+                __pyx_t_2 = __pyx_v_j;
                 __pyx_t_13 = __pyx_v_n;
                 __pyx_t_14 = __pyx_v_j;
-                *((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_13 * __pyx_v_dh.strides[0]) )) + __pyx_t_14)) )) += (*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_12 * __pyx_v_dY.strides[0]) ) + __pyx_t_6 * __pyx_v_dY.strides[1]) )) + __pyx_t_7)) )));
+                *((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_13 * __pyx_v_dh.strides[0]) )) + __pyx_t_14)) )) += (*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_1 * __pyx_v_dY.strides[0]) ) + __pyx_t_3 * __pyx_v_dY.strides[1]) )) + __pyx_t_2)) )));
               }
 
 
-              /* "lstmx/_kernels/lstm_cython.pyx":88
+              /* "lstmx/_kernels/lstm_cython.pyx":92
  *         for t in range(T - 1, -1, -1):
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients             # <<<<<<<<<<<<<<
@@ -23040,7 +23177,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUS
               goto __pyx_L10;
             }
 
-            /* "lstmx/_kernels/lstm_cython.pyx":94
+            /* "lstmx/_kernels/lstm_cython.pyx":98
  *                         dh[n, j] += dY[n, t, j]
  *                 else:
  *                     lstm_row_backward(&gates[t, n, 0], &cs[t, n, 0], &cs[t + 1, n, 0], &dY[n, t, 0],             # <<<<<<<<<<<<<<
@@ -23048,9 +23185,9 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUS
  *             # dh_(t-1) = dgates_t @ U (+ the carried dh of masked rows, left in dh above)
 */
             /*else*/ {
-              __pyx_t_7 = __pyx_v_t;
-              __pyx_t_6 = __pyx_v_n;
-              __pyx_t_12 = 0;
+              __pyx_t_2 = __pyx_v_t;
+              __pyx_t_3 = __pyx_v_n;
+              __pyx_t_1 = 0;
               __pyx_t_14 = __pyx_v_t;
               __pyx_t_13 = __pyx_v_n;
               __pyx_t_15 = 0;
@@ -23061,12 +23198,12 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUS
               __pyx_t_20 = __pyx_v_t;
               __pyx_t_21 = 0;
 
-              /* "lstmx/_kernels/lstm_cython.pyx":95
+              /* "lstmx/_kernels/lstm_cython.pyx":99
  *                 else:
  *                     lstm_row_backward(&gates[t, n, 0], &cs[t, n, 0], &cs[t + 1, n, 0], &dY[n, t, 0],
  *                                       &dh[n, 0], &dc[n, 0], &dgates[t, n, 0], H)             # <<<<<<<<<<<<<<
  *             # dh_(t-1) = dgates_t @ U (+ the carried dh of masked rows, left in dh above)
- *             gemm(False, False, B, H, G, 1.0, &dgates[t, 0, 0], G, &U[0, 0], H, 1.0, &dh[0, 0], H)
+ *             step_gemm(&dgates[t, 0, 0], G, B, G, &U_packed[0], H, &dh[0, 0], H, True)
 */
               __pyx_t_22 = __pyx_v_n;
               __pyx_t_23 = 0;
@@ -23076,23 +23213,23 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUS
               __pyx_t_27 = __pyx_v_n;
               __pyx_t_28 = 0;
 
-              /* "lstmx/_kernels/lstm_cython.pyx":94
+              /* "lstmx/_kernels/lstm_cython.pyx":98
  *                         dh[n, j] += dY[n, t, j]
  *                 else:
  *                     lstm_row_backward(&gates[t, n, 0], &cs[t, n, 0], &cs[t + 1, n, 0], &dY[n, t, 0],             # <<<<<<<<<<<<<<
  *                                       &dh[n, 0], &dc[n, 0], &dgates[t, n, 0], H)
  *             # dh_(t-1) = dgates_t @ U (+ the carried dh of masked rows, left in dh above)
 */
-              lstmx::lstm_row_backward((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_7 * __pyx_v_gates.strides[0]) ) + __pyx_t_6 * __pyx_v_gates.strides[1]) )) + __pyx_t_12)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_14 * __pyx_v_cs.strides[0]) ) + __pyx_t_13 * __pyx_v_cs.strides[1]) )) + __pyx_t_15)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_16 * __pyx_v_cs.strides[0]) ) + __pyx_t_17 * __pyx_v_cs.strides[1]) )) + __pyx_t_18)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_19 * __pyx_v_dY.strides[0]) ) + __pyx_t_20 * __pyx_v_dY.strides[1]) )) + __pyx_t_21)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_22 * __pyx_v_dh.strides[0]) )) + __pyx_t_23)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dc.data + __pyx_t_24 * __pyx_v_dc.strides[0]) )) + __pyx_t_25)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_26 * __pyx_v_dgates.strides[0]) ) + __pyx_t_27 * __pyx_v_dgates.strides[1]) )) + __pyx_t_28)) )))), __pyx_v_H);
+              lstmx::lstm_row_backward((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_2 * __pyx_v_gates.strides[0]) ) + __pyx_t_3 * __pyx_v_gates.strides[1]) )) + __pyx_t_1)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_14 * __pyx_v_cs.strides[0]) ) + __pyx_t_13 * __pyx_v_cs.strides[1]) )) + __pyx_t_15)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_16 * __pyx_v_cs.strides[0]) ) + __pyx_t_17 * __pyx_v_cs.strides[1]) )) + __pyx_t_18)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_19 * __pyx_v_dY.strides[0]) ) + __pyx_t_20 * __pyx_v_dY.strides[1]) )) + __pyx_t_21)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_22 * __pyx_v_dh.strides[0]) )) + __pyx_t_23)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dc.data + __pyx_t_24 * __pyx_v_dc.strides[0]) )) + __pyx_t_25)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_26 * __pyx_v_dgates.strides[0]) ) + __pyx_t_27 * __pyx_v_dgates.strides[1]) )) + __pyx_t_28)) )))), __pyx_v_H);
             }
             __pyx_L10:;
           }
 
 
-          /* "lstmx/_kernels/lstm_cython.pyx":97
+          /* "lstmx/_kernels/lstm_cython.pyx":101
  *                                       &dh[n, 0], &dc[n, 0], &dgates[t, n, 0], H)
  *             # dh_(t-1) = dgates_t @ U (+ the carried dh of masked rows, left in dh above)
- *             gemm(False, False, B, H, G, 1.0, &dgates[t, 0, 0], G, &U[0, 0], H, 1.0, &dh[0, 0], H)             # <<<<<<<<<<<<<<
+ *             step_gemm(&dgates[t, 0, 0], G, B, G, &U_packed[0], H, &dh[0, 0], H, True)             # <<<<<<<<<<<<<<
  *         # the parameter and input gradients: single GEMMs over all T*B rows
  *         gemm(True, False, G, I, T * B, 1.0, &dgates[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
 */
@@ -23102,28 +23239,27 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUS
           __pyx_t_25 = 0;
           __pyx_t_24 = 0;
           __pyx_t_23 = 0;
-          __pyx_t_22 = 0;
-          __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, __pyx_v_B, __pyx_v_H, __pyx_v_G, 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_28 * __pyx_v_dgates.strides[0]) ) + __pyx_t_27 * __pyx_v_dgates.strides[1]) )) + __pyx_t_26)) )))), __pyx_v_G, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_25 * __pyx_v_U.strides[0]) )) + __pyx_t_24)) )))), __pyx_v_H, 1.0, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_23 * __pyx_v_dh.strides[0]) )) + __pyx_t_22)) )))), __pyx_v_H);
+          lstmx::step_gemm((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_28 * __pyx_v_dgates.strides[0]) ) + __pyx_t_27 * __pyx_v_dgates.strides[1]) )) + __pyx_t_26)) )))), __pyx_v_G, __pyx_v_B, __pyx_v_G, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_U_packed.data) + __pyx_t_25)) )))), __pyx_v_H, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_24 * __pyx_v_dh.strides[0]) )) + __pyx_t_23)) )))), __pyx_v_H, 1);
         }
 
-        /* "lstmx/_kernels/lstm_cython.pyx":99
- *             gemm(False, False, B, H, G, 1.0, &dgates[t, 0, 0], G, &U[0, 0], H, 1.0, &dh[0, 0], H)
+        /* "lstmx/_kernels/lstm_cython.pyx":103
+ *             step_gemm(&dgates[t, 0, 0], G, B, G, &U_packed[0], H, &dh[0, 0], H, True)
  *         # the parameter and input gradients: single GEMMs over all T*B rows
  *         gemm(True, False, G, I, T * B, 1.0, &dgates[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)             # <<<<<<<<<<<<<<
  *         gemm(True, False, G, H, T * B, 1.0, &dgates[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
  *         gemm(False, False, T * B, I, G, 1.0, &dgates[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
 */
-        __pyx_t_22 = 0;
         __pyx_t_23 = 0;
         __pyx_t_24 = 0;
         __pyx_t_25 = 0;
         __pyx_t_26 = 0;
         __pyx_t_27 = 0;
         __pyx_t_28 = 0;
+        __pyx_t_22 = 0;
         __pyx_t_21 = 0;
-        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_I, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_22 * __pyx_v_dgates.strides[0]) ) + __pyx_t_23 * __pyx_v_dgates.strides[1]) )) + __pyx_t_24)) )))), __pyx_v_G, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_25 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_26 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_27)) )))), __pyx_v_I, 0.0, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_28 * __pyx_v_dW.strides[0]) )) + __pyx_t_21)) )))), __pyx_v_I);
+        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_I, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_23 * __pyx_v_dgates.strides[0]) ) + __pyx_t_24 * __pyx_v_dgates.strides[1]) )) + __pyx_t_25)) )))), __pyx_v_G, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_26 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_27 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_28)) )))), __pyx_v_I, 0.0, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_22 * __pyx_v_dW.strides[0]) )) + __pyx_t_21)) )))), __pyx_v_I);
 
-        /* "lstmx/_kernels/lstm_cython.pyx":100
+        /* "lstmx/_kernels/lstm_cython.pyx":104
  *         # the parameter and input gradients: single GEMMs over all T*B rows
  *         gemm(True, False, G, I, T * B, 1.0, &dgates[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
  *         gemm(True, False, G, H, T * B, 1.0, &dgates[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)             # <<<<<<<<<<<<<<
@@ -23131,49 +23267,49 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUS
  *         column_sums(&dgates[0, 0, 0], T * B, G, &db[0])
 */
         __pyx_t_21 = 0;
+        __pyx_t_22 = 0;
         __pyx_t_28 = 0;
         __pyx_t_27 = 0;
         __pyx_t_26 = 0;
         __pyx_t_25 = 0;
         __pyx_t_24 = 0;
         __pyx_t_23 = 0;
-        __pyx_t_22 = 0;
-        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_H, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_21 * __pyx_v_dgates.strides[0]) ) + __pyx_t_28 * __pyx_v_dgates.strides[1]) )) + __pyx_t_27)) )))), __pyx_v_G, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_26 * __pyx_v_hs.strides[0]) ) + __pyx_t_25 * __pyx_v_hs.strides[1]) )) + __pyx_t_24)) )))), __pyx_v_H, 0.0, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_23 * __pyx_v_dU.strides[0]) )) + __pyx_t_22)) )))), __pyx_v_H);
+        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_H, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_21 * __pyx_v_dgates.strides[0]) ) + __pyx_t_22 * __pyx_v_dgates.strides[1]) )) + __pyx_t_28)) )))), __pyx_v_G, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_27 * __pyx_v_hs.strides[0]) ) + __pyx_t_26 * __pyx_v_hs.strides[1]) )) + __pyx_t_25)) )))), __pyx_v_H, 0.0, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_24 * __pyx_v_dU.strides[0]) )) + __pyx_t_23)) )))), __pyx_v_H);
 
-        /* "lstmx/_kernels/lstm_cython.pyx":101
+        /* "lstmx/_kernels/lstm_cython.pyx":105
  *         gemm(True, False, G, I, T * B, 1.0, &dgates[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
  *         gemm(True, False, G, H, T * B, 1.0, &dgates[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
  *         gemm(False, False, T * B, I, G, 1.0, &dgates[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)             # <<<<<<<<<<<<<<
  *         column_sums(&dgates[0, 0, 0], T * B, G, &db[0])
 */
-        __pyx_t_22 = 0;
         __pyx_t_23 = 0;
         __pyx_t_24 = 0;
         __pyx_t_25 = 0;
         __pyx_t_26 = 0;
         __pyx_t_27 = 0;
         __pyx_t_28 = 0;
+        __pyx_t_22 = 0;
         __pyx_t_21 = 0;
-        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, (__pyx_v_T * __pyx_v_B), __pyx_v_I, __pyx_v_G, 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_22 * __pyx_v_dgates.strides[0]) ) + __pyx_t_23 * __pyx_v_dgates.strides[1]) )) + __pyx_t_24)) )))), __pyx_v_G, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_25 * __pyx_v_W.strides[0]) )) + __pyx_t_26)) )))), __pyx_v_I, 0.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_27 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_28 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_21)) )))), __pyx_v_I);
+        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, (__pyx_v_T * __pyx_v_B), __pyx_v_I, __pyx_v_G, 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_23 * __pyx_v_dgates.strides[0]) ) + __pyx_t_24 * __pyx_v_dgates.strides[1]) )) + __pyx_t_25)) )))), __pyx_v_G, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_26 * __pyx_v_W.strides[0]) )) + __pyx_t_27)) )))), __pyx_v_I, 0.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_28 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_22 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_21)) )))), __pyx_v_I);
 
-        /* "lstmx/_kernels/lstm_cython.pyx":102
+        /* "lstmx/_kernels/lstm_cython.pyx":106
  *         gemm(True, False, G, H, T * B, 1.0, &dgates[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
  *         gemm(False, False, T * B, I, G, 1.0, &dgates[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
  *         column_sums(&dgates[0, 0, 0], T * B, G, &db[0])             # <<<<<<<<<<<<<<
 */
         __pyx_t_21 = 0;
+        __pyx_t_22 = 0;
         __pyx_t_28 = 0;
         __pyx_t_27 = 0;
-        __pyx_t_26 = 0;
-        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_21 * __pyx_v_dgates.strides[0]) ) + __pyx_t_28 * __pyx_v_dgates.strides[1]) )) + __pyx_t_27)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_db.data) + __pyx_t_26)) )))));
+        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_21 * __pyx_v_dgates.strides[0]) ) + __pyx_t_22 * __pyx_v_dgates.strides[1]) )) + __pyx_t_28)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_db.data) + __pyx_t_27)) )))));
       }
 
-      /* "lstmx/_kernels/lstm_cython.pyx":85
+      /* "lstmx/_kernels/lstm_cython.pyx":88
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 4 * H, t, n, j
  *     with nogil:             # <<<<<<<<<<<<<<
+ *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop
  *         for t in range(T - 1, -1, -1):
- *             for n in range(B):
 */
       /*finally:*/ {
         /*normal exit:*/{
@@ -23185,10 +23321,10 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUS
       }
   }
 
-  /* "lstmx/_kernels/lstm_cython.pyx":78
+  /* "lstmx/_kernels/lstm_cython.pyx":81
  * 
  * 
- * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U,             # <<<<<<<<<<<<<<
+ * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,             # <<<<<<<<<<<<<<
  *               real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
  *               const unsigned char[:, ::1] mask, bint has_mask, real[:, :, ::1] dgates,
 */
@@ -23216,6 +23352,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_11lstm_cython_17_backward
   __Pyx_memviewslice __pyx_v_X_tm = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_W = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_U = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_U_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_hs = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_cs = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_gates = { 0, 0, { 0 }, { 0 }, { 0 } };
@@ -23230,7 +23367,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_11lstm_cython_17_backward
   __Pyx_memviewslice __pyx_v_db = { 0, 0, { 0 }, { 0 }, { 0 } };
   CYTHON_UNUSED Py_ssize_t __pyx_nargs;
   CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
-  PyObject* values[16] = {0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0};
+  PyObject* values[17] = {0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0};
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
@@ -23244,139 +23381,146 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_11lstm_cython_17_backward
   #endif
   __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
   {
-    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_dY,&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_cs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,&__pyx_mstate_global->__pyx_n_u_dgates,&__pyx_mstate_global->__pyx_n_u_dh,&__pyx_mstate_global->__pyx_n_u_dc,&__pyx_mstate_global->__pyx_n_u_dX_tm,&__pyx_mstate_global->__pyx_n_u_dW,&__pyx_mstate_global->__pyx_n_u_dU,&__pyx_mstate_global->__pyx_n_u_db,0};
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_dY,&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_U_packed,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_cs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,&__pyx_mstate_global->__pyx_n_u_dgates,&__pyx_mstate_global->__pyx_n_u_dh,&__pyx_mstate_global->__pyx_n_u_dc,&__pyx_mstate_global->__pyx_n_u_dX_tm,&__pyx_mstate_global->__pyx_n_u_dW,&__pyx_mstate_global->__pyx_n_u_dU,&__pyx_mstate_global->__pyx_n_u_db,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 78, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 81, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
+        case 17:
+        values[16] = __Pyx_ArgRef_VARARGS(__pyx_args, 16);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 81, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
         case 16:
         values[15] = __Pyx_ArgRef_VARARGS(__pyx_args, 15);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 78, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 81, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 15:
         values[14] = __Pyx_ArgRef_VARARGS(__pyx_args, 14);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 78, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 81, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 14:
         values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 78, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 81, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 13:
         values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 78, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 81, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 12:
         values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 78, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 81, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 11:
         values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 78, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 81, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 10:
         values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 78, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 81, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  9:
         values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 78, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 81, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  8:
         values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 78, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 81, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  7:
         values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 78, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 81, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 78, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 81, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 78, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 81, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 78, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 81, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 78, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 81, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 78, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 81, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 78, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 81, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_backward", 0) < (0)) __PYX_ERR(0, 78, __pyx_L3_error)
-      for (Py_ssize_t i = __pyx_nargs; i < 16; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_backward", 1, 16, 16, i); __PYX_ERR(0, 78, __pyx_L3_error) }
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_backward", 0) < (0)) __PYX_ERR(0, 81, __pyx_L3_error)
+      for (Py_ssize_t i = __pyx_nargs; i < 17; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_backward", 1, 17, 17, i); __PYX_ERR(0, 81, __pyx_L3_error) }
       }
-    } else if (unlikely(__pyx_nargs != 16)) {
+    } else if (unlikely(__pyx_nargs != 17)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 78, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 81, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 78, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 81, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 78, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 81, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 78, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 81, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 78, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 81, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 78, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 81, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 78, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 81, __pyx_L3_error)
       values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 78, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 81, __pyx_L3_error)
       values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 78, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 81, __pyx_L3_error)
       values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 78, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 81, __pyx_L3_error)
       values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 78, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 81, __pyx_L3_error)
       values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 78, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 81, __pyx_L3_error)
       values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 78, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 81, __pyx_L3_error)
       values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 78, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 81, __pyx_L3_error)
       values[14] = __Pyx_ArgRef_VARARGS(__pyx_args, 14);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 78, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 81, __pyx_L3_error)
       values[15] = __Pyx_ArgRef_VARARGS(__pyx_args, 15);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 78, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 81, __pyx_L3_error)
+      values[16] = __Pyx_ArgRef_VARARGS(__pyx_args, 16);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 81, __pyx_L3_error)
     }
-    __pyx_v_dY = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dY.memview)) __PYX_ERR(0, 78, __pyx_L3_error)
-    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 78, __pyx_L3_error)
-    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 78, __pyx_L3_error)
-    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 78, __pyx_L3_error)
-    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 79, __pyx_L3_error)
-    __pyx_v_cs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_cs.memview)) __PYX_ERR(0, 79, __pyx_L3_error)
-    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 79, __pyx_L3_error)
-    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[7], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 80, __pyx_L3_error)
-    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[8]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 80, __pyx_L3_error)
-    __pyx_v_dgates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[9], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dgates.memview)) __PYX_ERR(0, 80, __pyx_L3_error)
-    __pyx_v_dh = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[10], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dh.memview)) __PYX_ERR(0, 81, __pyx_L3_error)
-    __pyx_v_dc = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[11], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dc.memview)) __PYX_ERR(0, 81, __pyx_L3_error)
-    __pyx_v_dX_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[12], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dX_tm.memview)) __PYX_ERR(0, 81, __pyx_L3_error)
-    __pyx_v_dW = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[13], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dW.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
-    __pyx_v_dU = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[14], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dU.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
-    __pyx_v_db = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[15], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
+    __pyx_v_dY = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dY.memview)) __PYX_ERR(0, 81, __pyx_L3_error)
+    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 81, __pyx_L3_error)
+    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 81, __pyx_L3_error)
+    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 81, __pyx_L3_error)
+    __pyx_v_U_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U_packed.memview)) __PYX_ERR(0, 81, __pyx_L3_error)
+    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
+    __pyx_v_cs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_cs.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
+    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
+    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[8], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 83, __pyx_L3_error)
+    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[9]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 83, __pyx_L3_error)
+    __pyx_v_dgates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[10], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dgates.memview)) __PYX_ERR(0, 83, __pyx_L3_error)
+    __pyx_v_dh = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[11], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dh.memview)) __PYX_ERR(0, 84, __pyx_L3_error)
+    __pyx_v_dc = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[12], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dc.memview)) __PYX_ERR(0, 84, __pyx_L3_error)
+    __pyx_v_dX_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[13], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dX_tm.memview)) __PYX_ERR(0, 84, __pyx_L3_error)
+    __pyx_v_dW = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[14], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dW.memview)) __PYX_ERR(0, 85, __pyx_L3_error)
+    __pyx_v_dU = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[15], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dU.memview)) __PYX_ERR(0, 85, __pyx_L3_error)
+    __pyx_v_db = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[16], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db.memview)) __PYX_ERR(0, 85, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_backward", 1, 16, 16, __pyx_nargs); __PYX_ERR(0, 78, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_backward", 1, 17, 17, __pyx_nargs); __PYX_ERR(0, 81, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -23387,6 +23531,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_11lstm_cython_17_backward
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_tm, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_U_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_cs, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_gates, 1);
@@ -23402,7 +23547,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_11lstm_cython_17_backward
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(__pyx_self, __pyx_v_dY, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_hs, __pyx_v_cs, __pyx_v_gates, __pyx_v_mask, __pyx_v_has_mask, __pyx_v_dgates, __pyx_v_dh, __pyx_v_dc, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db);
+  __pyx_r = __pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(__pyx_self, __pyx_v_dY, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_U_packed, __pyx_v_hs, __pyx_v_cs, __pyx_v_gates, __pyx_v_mask, __pyx_v_has_mask, __pyx_v_dgates, __pyx_v_dh, __pyx_v_dc, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -23412,6 +23557,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_11lstm_cython_17_backward
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_tm, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_U_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_cs, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_gates, 1);
@@ -23428,7 +23574,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_11lstm_cython_17_backward
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_cs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_dgates, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dc, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db) {
+static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_U_packed, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_cs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_dgates, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dc, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db) {
   int __pyx_v_T;
   int __pyx_v_B;
   int __pyx_v_I;
@@ -23439,18 +23585,18 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUS
   int __pyx_v_j;
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
-  int __pyx_t_1;
-  int __pyx_t_2;
-  int __pyx_t_3;
+  Py_ssize_t __pyx_t_1;
+  Py_ssize_t __pyx_t_2;
+  Py_ssize_t __pyx_t_3;
   int __pyx_t_4;
   int __pyx_t_5;
-  Py_ssize_t __pyx_t_6;
-  Py_ssize_t __pyx_t_7;
+  int __pyx_t_6;
+  int __pyx_t_7;
   int __pyx_t_8;
   int __pyx_t_9;
   int __pyx_t_10;
   int __pyx_t_11;
-  Py_ssize_t __pyx_t_12;
+  int __pyx_t_12;
   Py_ssize_t __pyx_t_13;
   Py_ssize_t __pyx_t_14;
   Py_ssize_t __pyx_t_15;
@@ -23469,7 +23615,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUS
   Py_ssize_t __pyx_t_28;
   __Pyx_RefNannySetupContext("__pyx_fuse_1_backward", 0);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":83
+  /* "lstmx/_kernels/lstm_cython.pyx":86
  *               real[:, ::1] dh, real[:, ::1] dc, real[:, :, ::1] dX_tm,
  *               real[:, ::1] dW, real[:, ::1] dU, real[::1] db):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]             # <<<<<<<<<<<<<<
@@ -23481,21 +23627,21 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUS
   __pyx_v_I = (__pyx_v_X_tm.shape[2]);
   __pyx_v_H = (__pyx_v_U.shape[1]);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":84
+  /* "lstmx/_kernels/lstm_cython.pyx":87
  *               real[:, ::1] dW, real[:, ::1] dU, real[::1] db):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 4 * H, t, n, j             # <<<<<<<<<<<<<<
  *     with nogil:
- *         for t in range(T - 1, -1, -1):
+ *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop
 */
   __pyx_v_G = (4 * __pyx_v_H);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":85
+  /* "lstmx/_kernels/lstm_cython.pyx":88
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 4 * H, t, n, j
  *     with nogil:             # <<<<<<<<<<<<<<
+ *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop
  *         for t in range(T - 1, -1, -1):
- *             for n in range(B):
 */
   {
       PyThreadState * _save;
@@ -23503,31 +23649,43 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUS
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "lstmx/_kernels/lstm_cython.pyx":86
+        /* "lstmx/_kernels/lstm_cython.pyx":89
  *     cdef int G = 4 * H, t, n, j
  *     with nogil:
+ *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop             # <<<<<<<<<<<<<<
+ *         for t in range(T - 1, -1, -1):
+ *             for n in range(B):
+*/
+        __pyx_t_1 = 0;
+        __pyx_t_2 = 0;
+        __pyx_t_3 = 0;
+        lstmx::pack_panels((&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_1 * __pyx_v_U.strides[0]) )) + __pyx_t_2)) )))), __pyx_v_H, 0, __pyx_v_G, __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_U_packed.data) + __pyx_t_3)) )))));
+
+        /* "lstmx/_kernels/lstm_cython.pyx":90
+ *     with nogil:
+ *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop
  *         for t in range(T - 1, -1, -1):             # <<<<<<<<<<<<<<
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients
 */
-        for (__pyx_t_1 = (__pyx_v_T - 1); __pyx_t_1 > -1; __pyx_t_1-=1) {
-          __pyx_v_t = __pyx_t_1;
+        for (__pyx_t_4 = (__pyx_v_T - 1); __pyx_t_4 > -1; __pyx_t_4-=1) {
+          __pyx_v_t = __pyx_t_4;
 
-          /* "lstmx/_kernels/lstm_cython.pyx":87
- *     with nogil:
+          /* "lstmx/_kernels/lstm_cython.pyx":91
+ *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop
  *         for t in range(T - 1, -1, -1):
  *             for n in range(B):             # <<<<<<<<<<<<<<
  *                 if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients
  *                     for j in range(G):
 */
 
-          __pyx_t_2 = __pyx_v_B;
-          __pyx_t_3 = __pyx_t_2;
+          __pyx_t_5 = __pyx_v_B;
+          __pyx_t_6 = __pyx_t_5;
 
-          for (__pyx_t_4 = 0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
-            __pyx_v_n = __pyx_t_4;
+          for (__pyx_t_7 = 0; __pyx_t_7 < __pyx_t_6; __pyx_t_7+=1) {
+            __pyx_v_n = __pyx_t_7;
 
-            /* "lstmx/_kernels/lstm_cython.pyx":88
+            /* "lstmx/_kernels/lstm_cython.pyx":92
  *         for t in range(T - 1, -1, -1):
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients             # <<<<<<<<<<<<<<
@@ -23537,21 +23695,21 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUS
             if (__pyx_v_has_mask) {
             } else {
 
-              __pyx_t_5 = __pyx_v_has_mask;
+              __pyx_t_8 = __pyx_v_has_mask;
               goto __pyx_L11_bool_binop_done;
             }
-            __pyx_t_6 = __pyx_v_t;
-            __pyx_t_7 = __pyx_v_n;
-            __pyx_t_8 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_6 * __pyx_v_mask.strides[0]) )) + __pyx_t_7)) ))) != 0));
+            __pyx_t_3 = __pyx_v_t;
+            __pyx_t_2 = __pyx_v_n;
+            __pyx_t_9 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_3 * __pyx_v_mask.strides[0]) )) + __pyx_t_2)) ))) != 0));
 
 
-            __pyx_t_5 = __pyx_t_8;
+            __pyx_t_8 = __pyx_t_9;
 
             __pyx_L11_bool_binop_done:;
-            if (__pyx_t_5) {
+            if (__pyx_t_8) {
 
 
-              /* "lstmx/_kernels/lstm_cython.pyx":89
+              /* "lstmx/_kernels/lstm_cython.pyx":93
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients
  *                     for j in range(G):             # <<<<<<<<<<<<<<
@@ -23559,27 +23717,27 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUS
  *                     for j in range(H):
 */
 
-              __pyx_t_9 = __pyx_v_G;
-              __pyx_t_10 = __pyx_t_9;
+              __pyx_t_10 = __pyx_v_G;
+              __pyx_t_11 = __pyx_t_10;
 
-              for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
-                __pyx_v_j = __pyx_t_11;
+              for (__pyx_t_12 = 0; __pyx_t_12 < __pyx_t_11; __pyx_t_12+=1) {
+                __pyx_v_j = __pyx_t_12;
 
-                /* "lstmx/_kernels/lstm_cython.pyx":90
+                /* "lstmx/_kernels/lstm_cython.pyx":94
  *                 if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients
  *                     for j in range(G):
  *                         dgates[t, n, j] = 0             # <<<<<<<<<<<<<<
  *                     for j in range(H):
  *                         dh[n, j] += dY[n, t, j]
 */
-                __pyx_t_7 = __pyx_v_t;
-                __pyx_t_6 = __pyx_v_n;
-                __pyx_t_12 = __pyx_v_j;
-                *((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_7 * __pyx_v_dgates.strides[0]) ) + __pyx_t_6 * __pyx_v_dgates.strides[1]) )) + __pyx_t_12)) )) = 0.0;
+                __pyx_t_2 = __pyx_v_t;
+                __pyx_t_3 = __pyx_v_n;
+                __pyx_t_1 = __pyx_v_j;
+                *((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_2 * __pyx_v_dgates.strides[0]) ) + __pyx_t_3 * __pyx_v_dgates.strides[1]) )) + __pyx_t_1)) )) = 0.0;
               }
 
 
-              /* "lstmx/_kernels/lstm_cython.pyx":91
+              /* "lstmx/_kernels/lstm_cython.pyx":95
  *                     for j in range(G):
  *                         dgates[t, n, j] = 0
  *                     for j in range(H):             # <<<<<<<<<<<<<<
@@ -23587,29 +23745,29 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUS
  *                 else:
 */
 
-              __pyx_t_9 = __pyx_v_H;
-              __pyx_t_10 = __pyx_t_9;
+              __pyx_t_10 = __pyx_v_H;
+              __pyx_t_11 = __pyx_t_10;
 
-              for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
-                __pyx_v_j = __pyx_t_11;
+              for (__pyx_t_12 = 0; __pyx_t_12 < __pyx_t_11; __pyx_t_12+=1) {
+                __pyx_v_j = __pyx_t_12;
 
-                /* "lstmx/_kernels/lstm_cython.pyx":92
+                /* "lstmx/_kernels/lstm_cython.pyx":96
  *                         dgates[t, n, j] = 0
  *                     for j in range(H):
  *                         dh[n, j] += dY[n, t, j]             # <<<<<<<<<<<<<<
  *                 else:
  *                     lstm_row_backward(&gates[t, n, 0], &cs[t, n, 0], &cs[t + 1, n, 0], &dY[n, t, 0],
 */
-                __pyx_t_12 = __pyx_v_n;
-                __pyx_t_6 = __pyx_v_t;
-                __pyx_t_7 = __pyx_v_j;
+                __pyx_t_1 = __pyx_v_n;
+                __pyx_t_3 = __pyx_v_t;
+                __pyx_t_2 = __pyx_v_j;
                 __pyx_t_13 = __pyx_v_n;
                 __pyx_t_14 = __pyx_v_j;
-                *((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_13 * __pyx_v_dh.strides[0]) )) + __pyx_t_14)) )) += (*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_12 * __pyx_v_dY.strides[0]) ) + __pyx_t_6 * __pyx_v_dY.strides[1]) )) + __pyx_t_7)) )));
+                *((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_13 * __pyx_v_dh.strides[0]) )) + __pyx_t_14)) )) += (*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_1 * __pyx_v_dY.strides[0]) ) + __pyx_t_3 * __pyx_v_dY.strides[1]) )) + __pyx_t_2)) )));
               }
 
 
-              /* "lstmx/_kernels/lstm_cython.pyx":88
+              /* "lstmx/_kernels/lstm_cython.pyx":92
  *         for t in range(T - 1, -1, -1):
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients             # <<<<<<<<<<<<<<
@@ -23619,7 +23777,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUS
               goto __pyx_L10;
             }
 
-            /* "lstmx/_kernels/lstm_cython.pyx":94
+            /* "lstmx/_kernels/lstm_cython.pyx":98
  *                         dh[n, j] += dY[n, t, j]
  *                 else:
  *                     lstm_row_backward(&gates[t, n, 0], &cs[t, n, 0], &cs[t + 1, n, 0], &dY[n, t, 0],             # <<<<<<<<<<<<<<
@@ -23627,9 +23785,9 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUS
  *             # dh_(t-1) = dgates_t @ U (+ the carried dh of masked rows, left in dh above)
 */
             /*else*/ {
-              __pyx_t_7 = __pyx_v_t;
-              __pyx_t_6 = __pyx_v_n;
-              __pyx_t_12 = 0;
+              __pyx_t_2 = __pyx_v_t;
+              __pyx_t_3 = __pyx_v_n;
+              __pyx_t_1 = 0;
               __pyx_t_14 = __pyx_v_t;
               __pyx_t_13 = __pyx_v_n;
               __pyx_t_15 = 0;
@@ -23640,12 +23798,12 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUS
               __pyx_t_20 = __pyx_v_t;
               __pyx_t_21 = 0;
 
-              /* "lstmx/_kernels/lstm_cython.pyx":95
+              /* "lstmx/_kernels/lstm_cython.pyx":99
  *                 else:
  *                     lstm_row_backward(&gates[t, n, 0], &cs[t, n, 0], &cs[t + 1, n, 0], &dY[n, t, 0],
  *                                       &dh[n, 0], &dc[n, 0], &dgates[t, n, 0], H)             # <<<<<<<<<<<<<<
  *             # dh_(t-1) = dgates_t @ U (+ the carried dh of masked rows, left in dh above)
- *             gemm(False, False, B, H, G, 1.0, &dgates[t, 0, 0], G, &U[0, 0], H, 1.0, &dh[0, 0], H)
+ *             step_gemm(&dgates[t, 0, 0], G, B, G, &U_packed[0], H, &dh[0, 0], H, True)
 */
               __pyx_t_22 = __pyx_v_n;
               __pyx_t_23 = 0;
@@ -23655,23 +23813,23 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUS
               __pyx_t_27 = __pyx_v_n;
               __pyx_t_28 = 0;
 
-              /* "lstmx/_kernels/lstm_cython.pyx":94
+              /* "lstmx/_kernels/lstm_cython.pyx":98
  *                         dh[n, j] += dY[n, t, j]
  *                 else:
  *                     lstm_row_backward(&gates[t, n, 0], &cs[t, n, 0], &cs[t + 1, n, 0], &dY[n, t, 0],             # <<<<<<<<<<<<<<
  *                                       &dh[n, 0], &dc[n, 0], &dgates[t, n, 0], H)
  *             # dh_(t-1) = dgates_t @ U (+ the carried dh of masked rows, left in dh above)
 */
-              lstmx::lstm_row_backward((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_7 * __pyx_v_gates.strides[0]) ) + __pyx_t_6 * __pyx_v_gates.strides[1]) )) + __pyx_t_12)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_14 * __pyx_v_cs.strides[0]) ) + __pyx_t_13 * __pyx_v_cs.strides[1]) )) + __pyx_t_15)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_16 * __pyx_v_cs.strides[0]) ) + __pyx_t_17 * __pyx_v_cs.strides[1]) )) + __pyx_t_18)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_19 * __pyx_v_dY.strides[0]) ) + __pyx_t_20 * __pyx_v_dY.strides[1]) )) + __pyx_t_21)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_22 * __pyx_v_dh.strides[0]) )) + __pyx_t_23)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dc.data + __pyx_t_24 * __pyx_v_dc.strides[0]) )) + __pyx_t_25)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_26 * __pyx_v_dgates.strides[0]) ) + __pyx_t_27 * __pyx_v_dgates.strides[1]) )) + __pyx_t_28)) )))), __pyx_v_H);
+              lstmx::lstm_row_backward((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_2 * __pyx_v_gates.strides[0]) ) + __pyx_t_3 * __pyx_v_gates.strides[1]) )) + __pyx_t_1)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_14 * __pyx_v_cs.strides[0]) ) + __pyx_t_13 * __pyx_v_cs.strides[1]) )) + __pyx_t_15)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_16 * __pyx_v_cs.strides[0]) ) + __pyx_t_17 * __pyx_v_cs.strides[1]) )) + __pyx_t_18)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_19 * __pyx_v_dY.strides[0]) ) + __pyx_t_20 * __pyx_v_dY.strides[1]) )) + __pyx_t_21)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_22 * __pyx_v_dh.strides[0]) )) + __pyx_t_23)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dc.data + __pyx_t_24 * __pyx_v_dc.strides[0]) )) + __pyx_t_25)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_26 * __pyx_v_dgates.strides[0]) ) + __pyx_t_27 * __pyx_v_dgates.strides[1]) )) + __pyx_t_28)) )))), __pyx_v_H);
             }
             __pyx_L10:;
           }
 
 
-          /* "lstmx/_kernels/lstm_cython.pyx":97
+          /* "lstmx/_kernels/lstm_cython.pyx":101
  *                                       &dh[n, 0], &dc[n, 0], &dgates[t, n, 0], H)
  *             # dh_(t-1) = dgates_t @ U (+ the carried dh of masked rows, left in dh above)
- *             gemm(False, False, B, H, G, 1.0, &dgates[t, 0, 0], G, &U[0, 0], H, 1.0, &dh[0, 0], H)             # <<<<<<<<<<<<<<
+ *             step_gemm(&dgates[t, 0, 0], G, B, G, &U_packed[0], H, &dh[0, 0], H, True)             # <<<<<<<<<<<<<<
  *         # the parameter and input gradients: single GEMMs over all T*B rows
  *         gemm(True, False, G, I, T * B, 1.0, &dgates[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
 */
@@ -23681,28 +23839,27 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUS
           __pyx_t_25 = 0;
           __pyx_t_24 = 0;
           __pyx_t_23 = 0;
-          __pyx_t_22 = 0;
-          __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, __pyx_v_B, __pyx_v_H, __pyx_v_G, 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_28 * __pyx_v_dgates.strides[0]) ) + __pyx_t_27 * __pyx_v_dgates.strides[1]) )) + __pyx_t_26)) )))), __pyx_v_G, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_25 * __pyx_v_U.strides[0]) )) + __pyx_t_24)) )))), __pyx_v_H, 1.0, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_23 * __pyx_v_dh.strides[0]) )) + __pyx_t_22)) )))), __pyx_v_H);
+          lstmx::step_gemm((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_28 * __pyx_v_dgates.strides[0]) ) + __pyx_t_27 * __pyx_v_dgates.strides[1]) )) + __pyx_t_26)) )))), __pyx_v_G, __pyx_v_B, __pyx_v_G, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_U_packed.data) + __pyx_t_25)) )))), __pyx_v_H, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_24 * __pyx_v_dh.strides[0]) )) + __pyx_t_23)) )))), __pyx_v_H, 1);
         }
 
-        /* "lstmx/_kernels/lstm_cython.pyx":99
- *             gemm(False, False, B, H, G, 1.0, &dgates[t, 0, 0], G, &U[0, 0], H, 1.0, &dh[0, 0], H)
+        /* "lstmx/_kernels/lstm_cython.pyx":103
+ *             step_gemm(&dgates[t, 0, 0], G, B, G, &U_packed[0], H, &dh[0, 0], H, True)
  *         # the parameter and input gradients: single GEMMs over all T*B rows
  *         gemm(True, False, G, I, T * B, 1.0, &dgates[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)             # <<<<<<<<<<<<<<
  *         gemm(True, False, G, H, T * B, 1.0, &dgates[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
  *         gemm(False, False, T * B, I, G, 1.0, &dgates[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
 */
-        __pyx_t_22 = 0;
         __pyx_t_23 = 0;
         __pyx_t_24 = 0;
         __pyx_t_25 = 0;
         __pyx_t_26 = 0;
         __pyx_t_27 = 0;
         __pyx_t_28 = 0;
+        __pyx_t_22 = 0;
         __pyx_t_21 = 0;
-        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_I, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_22 * __pyx_v_dgates.strides[0]) ) + __pyx_t_23 * __pyx_v_dgates.strides[1]) )) + __pyx_t_24)) )))), __pyx_v_G, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_25 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_26 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_27)) )))), __pyx_v_I, 0.0, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_28 * __pyx_v_dW.strides[0]) )) + __pyx_t_21)) )))), __pyx_v_I);
+        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_I, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_23 * __pyx_v_dgates.strides[0]) ) + __pyx_t_24 * __pyx_v_dgates.strides[1]) )) + __pyx_t_25)) )))), __pyx_v_G, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_26 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_27 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_28)) )))), __pyx_v_I, 0.0, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_22 * __pyx_v_dW.strides[0]) )) + __pyx_t_21)) )))), __pyx_v_I);
 
-        /* "lstmx/_kernels/lstm_cython.pyx":100
+        /* "lstmx/_kernels/lstm_cython.pyx":104
  *         # the parameter and input gradients: single GEMMs over all T*B rows
  *         gemm(True, False, G, I, T * B, 1.0, &dgates[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
  *         gemm(True, False, G, H, T * B, 1.0, &dgates[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)             # <<<<<<<<<<<<<<
@@ -23710,49 +23867,49 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUS
  *         column_sums(&dgates[0, 0, 0], T * B, G, &db[0])
 */
         __pyx_t_21 = 0;
+        __pyx_t_22 = 0;
         __pyx_t_28 = 0;
         __pyx_t_27 = 0;
         __pyx_t_26 = 0;
         __pyx_t_25 = 0;
         __pyx_t_24 = 0;
         __pyx_t_23 = 0;
-        __pyx_t_22 = 0;
-        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_H, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_21 * __pyx_v_dgates.strides[0]) ) + __pyx_t_28 * __pyx_v_dgates.strides[1]) )) + __pyx_t_27)) )))), __pyx_v_G, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_26 * __pyx_v_hs.strides[0]) ) + __pyx_t_25 * __pyx_v_hs.strides[1]) )) + __pyx_t_24)) )))), __pyx_v_H, 0.0, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_23 * __pyx_v_dU.strides[0]) )) + __pyx_t_22)) )))), __pyx_v_H);
+        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_H, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_21 * __pyx_v_dgates.strides[0]) ) + __pyx_t_22 * __pyx_v_dgates.strides[1]) )) + __pyx_t_28)) )))), __pyx_v_G, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_27 * __pyx_v_hs.strides[0]) ) + __pyx_t_26 * __pyx_v_hs.strides[1]) )) + __pyx_t_25)) )))), __pyx_v_H, 0.0, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_24 * __pyx_v_dU.strides[0]) )) + __pyx_t_23)) )))), __pyx_v_H);
 
-        /* "lstmx/_kernels/lstm_cython.pyx":101
+        /* "lstmx/_kernels/lstm_cython.pyx":105
  *         gemm(True, False, G, I, T * B, 1.0, &dgates[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
  *         gemm(True, False, G, H, T * B, 1.0, &dgates[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
  *         gemm(False, False, T * B, I, G, 1.0, &dgates[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)             # <<<<<<<<<<<<<<
  *         column_sums(&dgates[0, 0, 0], T * B, G, &db[0])
 */
-        __pyx_t_22 = 0;
         __pyx_t_23 = 0;
         __pyx_t_24 = 0;
         __pyx_t_25 = 0;
         __pyx_t_26 = 0;
         __pyx_t_27 = 0;
         __pyx_t_28 = 0;
+        __pyx_t_22 = 0;
         __pyx_t_21 = 0;
-        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, (__pyx_v_T * __pyx_v_B), __pyx_v_I, __pyx_v_G, 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_22 * __pyx_v_dgates.strides[0]) ) + __pyx_t_23 * __pyx_v_dgates.strides[1]) )) + __pyx_t_24)) )))), __pyx_v_G, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_25 * __pyx_v_W.strides[0]) )) + __pyx_t_26)) )))), __pyx_v_I, 0.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_27 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_28 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_21)) )))), __pyx_v_I);
+        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, (__pyx_v_T * __pyx_v_B), __pyx_v_I, __pyx_v_G, 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_23 * __pyx_v_dgates.strides[0]) ) + __pyx_t_24 * __pyx_v_dgates.strides[1]) )) + __pyx_t_25)) )))), __pyx_v_G, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_26 * __pyx_v_W.strides[0]) )) + __pyx_t_27)) )))), __pyx_v_I, 0.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_28 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_22 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_21)) )))), __pyx_v_I);
 
-        /* "lstmx/_kernels/lstm_cython.pyx":102
+        /* "lstmx/_kernels/lstm_cython.pyx":106
  *         gemm(True, False, G, H, T * B, 1.0, &dgates[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
  *         gemm(False, False, T * B, I, G, 1.0, &dgates[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
  *         column_sums(&dgates[0, 0, 0], T * B, G, &db[0])             # <<<<<<<<<<<<<<
 */
         __pyx_t_21 = 0;
+        __pyx_t_22 = 0;
         __pyx_t_28 = 0;
         __pyx_t_27 = 0;
-        __pyx_t_26 = 0;
-        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_21 * __pyx_v_dgates.strides[0]) ) + __pyx_t_28 * __pyx_v_dgates.strides[1]) )) + __pyx_t_27)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_db.data) + __pyx_t_26)) )))));
+        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_21 * __pyx_v_dgates.strides[0]) ) + __pyx_t_22 * __pyx_v_dgates.strides[1]) )) + __pyx_t_28)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_db.data) + __pyx_t_27)) )))));
       }
 
-      /* "lstmx/_kernels/lstm_cython.pyx":85
+      /* "lstmx/_kernels/lstm_cython.pyx":88
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 4 * H, t, n, j
  *     with nogil:             # <<<<<<<<<<<<<<
+ *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop
  *         for t in range(T - 1, -1, -1):
- *             for n in range(B):
 */
       /*finally:*/ {
         /*normal exit:*/{
@@ -23764,10 +23921,10 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUS
       }
   }
 
-  /* "lstmx/_kernels/lstm_cython.pyx":78
+  /* "lstmx/_kernels/lstm_cython.pyx":81
  * 
  * 
- * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U,             # <<<<<<<<<<<<<<
+ * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,             # <<<<<<<<<<<<<<
  *               real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
  *               const unsigned char[:, ::1] mask, bint has_mask, real[:, :, ::1] dgates,
 */
@@ -25144,14 +25301,14 @@ static int __Pyx_modinit_Exttype___pyx_defaults(__pyx_mstatetype *__pyx_mstate) 
   __Pyx_RefNannySetupContext("__Pyx_modinit_Exttype___pyx_defaults", 0);
   /*--- Exttype __pyx_defaults ---*/
   #if CYTHON_USE_TYPE_SPECS
-  __pyx_mstate->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults = (PyTypeObject *) __Pyx_PyType_FromModuleAndSpec(__pyx_m, &__pyx_type_5lstmx_8_kernels_11lstm_cython___pyx_defaults_spec, NULL); if (unlikely(!__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults)) __PYX_ERR(0, 40, __pyx_L1_error)
+  __pyx_mstate->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults = (PyTypeObject *) __Pyx_PyType_FromModuleAndSpec(__pyx_m, &__pyx_type_5lstmx_8_kernels_11lstm_cython___pyx_defaults_spec, NULL); if (unlikely(!__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults)) __PYX_ERR(0, 42, __pyx_L1_error)
   #else
   __pyx_mstate->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults = &__pyx_type_5lstmx_8_kernels_11lstm_cython___pyx_defaults;
   #endif
   #if !CYTHON_COMPILING_IN_LIMITED_API
   #endif
   #if !CYTHON_USE_TYPE_SPECS
-  if (__Pyx_PyType_Ready(__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults) < (0)) __PYX_ERR(0, 40, __pyx_L1_error)
+  if (__Pyx_PyType_Ready(__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults) < (0)) __PYX_ERR(0, 42, __pyx_L1_error)
   #endif
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount((PyObject*)__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults);
@@ -26192,90 +26349,90 @@ __Pyx_RefNannySetupContext("PyInit_lstm_cython", 0);
   if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_pyx_unpickle_Enum, __pyx_t_4) < (0)) __PYX_ERR(1, 4, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":18
+  /* "lstmx/_kernels/lstm_cython.pyx":20
  * contiguous. The functions take arrays already validated by :mod:`lstmx.functional`.
  * """
  * import numpy as np             # <<<<<<<<<<<<<<
  * 
- * from ._layout import time_major, time_major_mask
+ * from ._layout import packed_buffer, time_major, time_major_mask
 */
-  __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_numpy, 0, 0, NULL, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 18, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_numpy, 0, 0, NULL, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 20, __pyx_L1_error)
   __pyx_t_4 = __pyx_t_1;
   __Pyx_GOTREF(__pyx_t_4);
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_np, __pyx_t_4) < (0)) __PYX_ERR(0, 18, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_np, __pyx_t_4) < (0)) __PYX_ERR(0, 20, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":20
+  /* "lstmx/_kernels/lstm_cython.pyx":22
  * import numpy as np
  * 
- * from ._layout import time_major, time_major_mask             # <<<<<<<<<<<<<<
+ * from ._layout import packed_buffer, time_major, time_major_mask             # <<<<<<<<<<<<<<
  * 
- * from ._common cimport column_sums, copy_row, gemm, lstm_row_backward, lstm_row_forward, real
+ * from ._common cimport column_sums, copy_row, gemm, pack_panels, step_gemm, lstm_row_backward, lstm_row_forward, real
 */
   {
-    PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_time_major,__pyx_mstate_global->__pyx_n_u_time_major_mask};
-    __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_layout, __pyx_imported_names, 2, __pyx_mstate_global->__pyx_kp_u_lstmx__kernels__layout, 1); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 20, __pyx_L1_error)
+    PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_packed_buffer,__pyx_mstate_global->__pyx_n_u_time_major,__pyx_mstate_global->__pyx_n_u_time_major_mask};
+    __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_layout, __pyx_imported_names, 3, __pyx_mstate_global->__pyx_kp_u_lstmx__kernels__layout, 1); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 22, __pyx_L1_error)
   }
   __pyx_t_4 = __pyx_t_1;
   __Pyx_GOTREF(__pyx_t_4);
   {
-    PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_time_major,__pyx_mstate_global->__pyx_n_u_time_major_mask};
-    for (__pyx_t_9=0; __pyx_t_9 < 2; __pyx_t_9++) {
-      __pyx_t_5 = __Pyx_ImportFrom(__pyx_t_4, __pyx_imported_names[__pyx_t_9]); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 20, __pyx_L1_error)
+    PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_packed_buffer,__pyx_mstate_global->__pyx_n_u_time_major,__pyx_mstate_global->__pyx_n_u_time_major_mask};
+    for (__pyx_t_9=0; __pyx_t_9 < 3; __pyx_t_9++) {
+      __pyx_t_5 = __Pyx_ImportFrom(__pyx_t_4, __pyx_imported_names[__pyx_t_9]); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 22, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_5);
-      if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_imported_names[__pyx_t_9], __pyx_t_5) < (0)) __PYX_ERR(0, 20, __pyx_L1_error)
+      if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_imported_names[__pyx_t_9], __pyx_t_5) < (0)) __PYX_ERR(0, 22, __pyx_L1_error)
       __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     }
   }
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":25
+  /* "lstmx/_kernels/lstm_cython.pyx":27
  * 
  * 
  * def lstm_forward(X, W, U, b, h0, c0, mask):             # <<<<<<<<<<<<<<
  *     """Same arguments and results as :func:`lstmx.lstm.lstm_forward`; C-contiguous arrays of one dtype."""
  *     B, T, I = X.shape
 */
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5lstmx_8_kernels_11lstm_cython_1lstm_forward, 0, __pyx_mstate_global->__pyx_n_u_lstm_forward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[0])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 25, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5lstmx_8_kernels_11lstm_cython_1lstm_forward, 0, __pyx_mstate_global->__pyx_n_u_lstm_forward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[0])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 27, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_lstm_forward, __pyx_t_4) < (0)) __PYX_ERR(0, 25, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_lstm_forward, __pyx_t_4) < (0)) __PYX_ERR(0, 27, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":40
+  /* "lstmx/_kernels/lstm_cython.pyx":42
  * 
  * 
- * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] b,             # <<<<<<<<<<<<<<
+ * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] UT_packed, real[::1] b,             # <<<<<<<<<<<<<<
  *              real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
  *              const unsigned char[:, ::1] mask, bint has_mask):
 */
-  __pyx_t_4 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 40, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 42, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_5lstmx_8_kernels_11lstm_cython_9_forward, 0, __pyx_mstate_global->__pyx_n_u_forward_float_1_float_1_float_1, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[1])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 40, __pyx_L1_error)
+  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_5lstmx_8_kernels_11lstm_cython_9_forward, 0, __pyx_mstate_global->__pyx_n_u_forward_float_1_float_1_float_1, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[1])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 42, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
   #endif
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_5, __pyx_mstate_global->__pyx_empty_tuple);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_5) < (0)) __PYX_ERR(0, 40, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_5) < (0)) __PYX_ERR(0, 42, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_5lstmx_8_kernels_11lstm_cython_11_forward, 0, __pyx_mstate_global->__pyx_n_u_forward_double_1_double_1_doubl, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[2])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 40, __pyx_L1_error)
+  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_5lstmx_8_kernels_11lstm_cython_11_forward, 0, __pyx_mstate_global->__pyx_n_u_forward_double_1_double_1_doubl, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[2])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 42, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
   #endif
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_5, __pyx_mstate_global->__pyx_empty_tuple);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_5) < (0)) __PYX_ERR(0, 40, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_5) < (0)) __PYX_ERR(0, 42, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_mdef_5lstmx_8_kernels_11lstm_cython_3_forward, 0, __pyx_mstate_global->__pyx_n_u_forward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[3])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 40, __pyx_L1_error)
+  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_mdef_5lstmx_8_kernels_11lstm_cython_3_forward, 0, __pyx_mstate_global->__pyx_n_u_forward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[3])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 42, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
   #endif
-  if (!__Pyx_CyFunction_InitDefaults(__pyx_t_5, __pyx_mstate_global->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults)) __PYX_ERR(0, 40, __pyx_L1_error)
-  __pyx_t_10 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 40, __pyx_L1_error)
+  if (!__Pyx_CyFunction_InitDefaults(__pyx_t_5, __pyx_mstate_global->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults)) __PYX_ERR(0, 42, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 42, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   __Pyx_CyFunction_Defaults(struct __pyx_defaults, __pyx_t_5)->arg0 = __pyx_t_10;
   __Pyx_GIVEREF(__pyx_t_10);
@@ -26286,57 +26443,57 @@ __Pyx_RefNannySetupContext("PyInit_lstm_cython", 0);
   __pyx_t_4 = 0;
   __pyx_t_4 = __pyx_t_5;
   __Pyx_INCREF(__pyx_t_4);
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_forward, __pyx_t_4) < (0)) __PYX_ERR(0, 40, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_forward, __pyx_t_4) < (0)) __PYX_ERR(0, 42, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":59
+  /* "lstmx/_kernels/lstm_cython.pyx":62
  * 
  * 
  * def lstm_backward(dY, dhT, dcT, cache):             # <<<<<<<<<<<<<<
  *     """Same arguments and results as :func:`lstmx.lstm.lstm_backward`."""
  *     X, W, U, hs = cache["X"], cache["W"], cache["U"], cache["hs"]
 */
-  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_5lstmx_8_kernels_11lstm_cython_5lstm_backward, 0, __pyx_mstate_global->__pyx_n_u_lstm_backward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[4])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 59, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_5lstmx_8_kernels_11lstm_cython_5lstm_backward, 0, __pyx_mstate_global->__pyx_n_u_lstm_backward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[4])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 62, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_lstm_backward, __pyx_t_5) < (0)) __PYX_ERR(0, 59, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_lstm_backward, __pyx_t_5) < (0)) __PYX_ERR(0, 62, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":78
+  /* "lstmx/_kernels/lstm_cython.pyx":81
  * 
  * 
- * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U,             # <<<<<<<<<<<<<<
+ * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,             # <<<<<<<<<<<<<<
  *               real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
  *               const unsigned char[:, ::1] mask, bint has_mask, real[:, :, ::1] dgates,
 */
-  __pyx_t_5 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 78, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 81, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_5lstmx_8_kernels_11lstm_cython_15_backward, 0, __pyx_mstate_global->__pyx_n_u_backward_float_1_float_1_float, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[5])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 78, __pyx_L1_error)
+  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_5lstmx_8_kernels_11lstm_cython_15_backward, 0, __pyx_mstate_global->__pyx_n_u_backward_float_1_float_1_float, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[5])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 81, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_4, __pyx_mstate_global->__pyx_empty_tuple);
-  if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_4) < (0)) __PYX_ERR(0, 78, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_4) < (0)) __PYX_ERR(0, 81, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_5lstmx_8_kernels_11lstm_cython_17_backward, 0, __pyx_mstate_global->__pyx_n_u_backward_double_1_double_1_doub, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[6])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 78, __pyx_L1_error)
+  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_5lstmx_8_kernels_11lstm_cython_17_backward, 0, __pyx_mstate_global->__pyx_n_u_backward_double_1_double_1_doub, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[6])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 81, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_4, __pyx_mstate_global->__pyx_empty_tuple);
-  if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_4) < (0)) __PYX_ERR(0, 78, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_4) < (0)) __PYX_ERR(0, 81, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_mdef_5lstmx_8_kernels_11lstm_cython_7_backward, 0, __pyx_mstate_global->__pyx_n_u_backward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[7])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 78, __pyx_L1_error)
+  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_mdef_5lstmx_8_kernels_11lstm_cython_7_backward, 0, __pyx_mstate_global->__pyx_n_u_backward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[7])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 81, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (!__Pyx_CyFunction_InitDefaults(__pyx_t_4, __pyx_mstate_global->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults)) __PYX_ERR(0, 78, __pyx_L1_error)
-  __pyx_t_10 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 78, __pyx_L1_error)
+  if (!__Pyx_CyFunction_InitDefaults(__pyx_t_4, __pyx_mstate_global->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults)) __PYX_ERR(0, 81, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 81, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   __Pyx_CyFunction_Defaults(struct __pyx_defaults, __pyx_t_4)->arg0 = __pyx_t_10;
   __Pyx_GIVEREF(__pyx_t_10);
@@ -26347,7 +26504,7 @@ __Pyx_RefNannySetupContext("PyInit_lstm_cython", 0);
   __pyx_t_5 = 0;
   __pyx_t_5 = __pyx_t_4;
   __Pyx_INCREF(__pyx_t_5);
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_backward, __pyx_t_5) < (0)) __PYX_ERR(0, 78, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_backward, __pyx_t_5) < (0)) __PYX_ERR(0, 81, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
@@ -26469,24 +26626,24 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
   if (__Pyx_PyTuple_SET_ITEM(__pyx_mstate_global->__pyx_tuple[1], 0, __pyx_mstate_global->__pyx_slice[0]) != (0)) __PYX_ERR(1, 763, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[1]);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":37
- *     _forward(X_tm, W, U, b, hs, cs, gates, mask_tm, mask is not None)
+  /* "lstmx/_kernels/lstm_cython.pyx":39
+ *     _forward(X_tm, W, U, packed_buffer(H, 4 * H, X.dtype), b, hs, cs, gates, mask_tm, mask is not None)
  *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, cs=cs, gates=gates, mask=mask)
  *     return hs[1:].transpose(1, 0, 2), (hs[T], cs[T]), cache             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  __pyx_mstate_global->__pyx_slice[1] = PySlice_New(__pyx_mstate_global->__pyx_int_1, Py_None, Py_None); if (unlikely(!__pyx_mstate_global->__pyx_slice[1])) __PYX_ERR(0, 37, __pyx_L1_error)
+  __pyx_mstate_global->__pyx_slice[1] = PySlice_New(__pyx_mstate_global->__pyx_int_1, Py_None, Py_None); if (unlikely(!__pyx_mstate_global->__pyx_slice[1])) __PYX_ERR(0, 39, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_mstate_global->__pyx_slice[1]);
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_slice[1]);
   {
     PyObject* __pyx_temp[3] = {__pyx_mstate_global->__pyx_int_1, __pyx_mstate_global->__pyx_int_0, __pyx_mstate_global->__pyx_int_2};
-    __pyx_mstate_global->__pyx_tuple[2] = __Pyx_PyTuple_FromArray(__pyx_temp, 3); if (unlikely(!__pyx_mstate_global->__pyx_tuple[2])) __PYX_ERR(0, 37, __pyx_L1_error)
+    __pyx_mstate_global->__pyx_tuple[2] = __Pyx_PyTuple_FromArray(__pyx_temp, 3); if (unlikely(!__pyx_mstate_global->__pyx_tuple[2])) __PYX_ERR(0, 39, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[2]);
   }
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[2]);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":68
+  /* "lstmx/_kernels/lstm_cython.pyx":71
  *         X_tm = time_major(X)
  *     dgates = np.empty((T, B, 4 * H), X.dtype)
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")             # <<<<<<<<<<<<<<
@@ -26495,7 +26652,7 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
 */
   {
     PyObject* __pyx_temp[3] = {__pyx_mstate_global->__pyx_n_u_dtype, __pyx_mstate_global->__pyx_n_u_copy, __pyx_mstate_global->__pyx_n_u_order};
-    __pyx_mstate_global->__pyx_tuple[3] = __Pyx_PyTuple_FromArray(__pyx_temp, 3); if (unlikely(!__pyx_mstate_global->__pyx_tuple[3])) __PYX_ERR(0, 68, __pyx_L1_error)
+    __pyx_mstate_global->__pyx_tuple[3] = __Pyx_PyTuple_FromArray(__pyx_temp, 3); if (unlikely(!__pyx_mstate_global->__pyx_tuple[3])) __PYX_ERR(0, 71, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[3]);
   }
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[3]);
@@ -26559,38 +26716,38 @@ static int __Pyx_InitConstants(__pyx_mstatetype *__pyx_mstate) {
   int __pyx_clineno = 0;
   CYTHON_UNUSED_VAR(__pyx_mstate);
   {
-    const struct { const unsigned int length: 8; } str_length_index[] = {{6},{8},{1},{2},{15},{23},{25},{32},{20},{22},{1},{1},{37},{45},{22},{27},{179},{8},{15},{7},{6},{2},{9},{22},{30},{50},{30},{37},{1},{5},{1},{1},{8},{1},{1},{1},{8},{1},{1},{15},{1},{1},{4},{20},{12},{9},{17},{8},{8},{12},{10},{8},{10},{8},{7},{14},{11},{10},{19},{14},{12},{10},{17},{13},{12},{12},{19},{8},{9},{238},{224},{8},{123},{116},{15},{13},{7},{3},{15},{4},{5},{17},{18},{1},{4},{1},{2},{5},{18},{4},{5},{2},{2},{2},{5},{2},{2},{2},{3},{8},{6},{2},{3},{6},{5},{15},{5},{10},{6},{9},{5},{5},{5},{6},{7},{5},{3},{2},{8},{2},{2},{5},{5},{8},{1},{4},{6},{13},{12},{26},{4},{7},{7},{4},{1},{4},{4},{2},{5},{3},{5},{4},{3},{8},{10},{5},{10},{4},{5},{4},{4},{6},{1},{10},{15},{9},{6},{6},{6},{1}};
-    const struct { const unsigned int length: 10; } bytes_length_index[] = {{1},{559},{323},{229},{381},{561}};
+    const struct { const unsigned int length: 8; } str_length_index[] = {{6},{8},{1},{2},{15},{23},{25},{32},{20},{22},{1},{1},{37},{45},{22},{27},{179},{8},{15},{7},{6},{2},{9},{22},{30},{50},{30},{37},{1},{5},{1},{1},{8},{1},{1},{1},{8},{1},{1},{9},{8},{15},{1},{1},{4},{20},{12},{9},{17},{8},{8},{12},{10},{8},{10},{8},{7},{14},{11},{10},{19},{14},{12},{10},{17},{13},{12},{12},{19},{8},{9},{250},{235},{8},{135},{127},{15},{13},{7},{3},{15},{4},{5},{17},{18},{1},{4},{1},{2},{5},{18},{4},{5},{2},{2},{2},{5},{2},{2},{2},{3},{8},{6},{2},{3},{6},{5},{15},{5},{10},{6},{9},{5},{5},{5},{6},{7},{5},{3},{2},{8},{2},{2},{5},{5},{8},{1},{4},{6},{13},{12},{26},{4},{7},{7},{4},{1},{4},{4},{2},{5},{3},{5},{4},{13},{3},{8},{10},{5},{10},{4},{5},{4},{4},{6},{1},{10},{15},{9},{6},{6},{6},{1}};
+    const struct { const unsigned int length: 10; } bytes_length_index[] = {{1},{559},{346},{248},{398},{577}};
     #ifndef CYTHON_COMPRESS_STRINGS
       #define CYTHON_COMPRESS_STRINGS 90
     #endif
-    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (1954 bytes) */
-static const char cstring[] = "x\332\265UKs\333\326\0256%\312v\3344\265(\305\311d\332\016$JU\322\221\031S\222\325\306\315\244CQ\262\243E]Q\244\036\216\242\300\027\367^\222\210@\000\304\275\220\311L\027Zb\211%\226Xb\211%\226Xb\211%\227\376\t\371\t=\027|HI\023\215\345:\032\021\270\217\203s\276\363\235\227\204\270\364\250\047\031\312\367\024\363\257JO\244/\377E;\206\325?T\351+\311hJ_bC\347j\3136l&!\235HD\265\204\340\317\217U}|\301\270\245\022J\256\010K\206u\355\375O\317&\222_\375\263\212t\335\340\022bLm\351\0227$\213\"\362\320\320\265\276\324\311@\236\003\310]\375\034i*\221:\006\241\253\022\355\231\360-\250Z\301+\302\356J\323\260\270\205\364\225U\251\005\252\306\302\254\215L\n\246$\324S\231\364\334\220:\210\343\266\252\267$a\nq\333\242R\323\260u\362\334\340T\342m \251\332\347mC\227@\234PMU\250\2058\005 \002:\030\264\204\220.\355\355\354=\334\370\373F\346\210E\005\245Lb\266\2025\360\2012\301\247b\253\032\007\303\274oRV\222v\233R\337\260%\235\002dp\320\004\271\253\037\3606\325%F\271XH+\031\035\210\253\206.\303\347\200ve\304\240zN\305\327O\221\306h\t\021\"\203\034\305\206\246\211;Cg%\244`\2422\244h\224\352\342\331\302*\033\256\210\306x\247W\222\317\250\245S\215\225d\r\001 \236\235~>>\375\\le\2341P2\373=\335\000\022\232\310\326\270$\313\026%6\246\262,\021;C\241\033\372C \345\\E\032\334bUW\271,\333\2311q\2154\315\300\300\235\204,\013\365%\2028*\375\302\3550B\202\307ar\260\322\177*\365\352\356\356VuG\323T\223\251\354\331\327\273u\332\265\251\216i\343@\244k\3512s\217\216\217e@,\357\365{\360\333\206\010\311\317i\217\357\323\246,\217X\004\304\200N\360|\271hQ\256r\332\021\007D|\003\177M[\307\342\rWl\374\225\3321!\253\304\252\203T={\033\304\326\262;\035u\206o\372J\274\200,\031\267)>cvg\270\033i\021K\221\003\303\225\255\233*>\003\r;\372X\356\234\013N\204\216\256\215\264\261\3321\331\223\3250(W\016hOl g&P\330\025\350\223\365\345w\2342\341\213\202\360\331+d\221\311\342\204\0306 8y\262*\211\377\047\345\323\325kO\256\337\276\253\223\233Z\271f\013\353\323Ko\233\232\201\370U%\327\034\\\267{\027\0077\322\377\253\273""\314?\350\177YTG\357\223\377\203\254\267\013\336\004\302\311[\372\360\026T\202M\233Q\"C3\207q\002\025\2412\031\033\026\3645U\247\243\016\007-q\334ld\305n6\241\241[-\2265%\304.\247\333\350\240\257c\325(Mt0EA\214b\374\010#Q\335\232P\013\235\000&\r\246\"\243\260a\3661\314\017\216\0319 GDt#\362\202(\004\023\334\030\265NFZ`\233\2216i7\206\254\021\321\020\262\207\000<\034\311\264c\362~\366\2205\365\014\3327\2069G\241Kd\003\210Z\226a55\324b\031\005\300t\047{\212\221\227i\207\266\325~\324F\014:\025;k3\225d|\210&\307\206\217\037\350\367gp&j\240\305\2626?\256\210l3\212\335\317\206\304\225q \364\212\0378\0103Y\014d1\210u\321{`\220wt\023\240\232}\360\305\260\010\265L\320m\032\246E[*\203\241\t\335hL\206h\367\223\331\313\004.\350S\0264+j2n\300\317\2621\347\\\205\226\326A\240\354r\225\271&\034f\246\301(tR\260a\2330W(\314z\233\262\336\277\317\r\030\371\237\3426\262\244\277\256J\343\267\252\363\377}\215\032\263\374\230a\325\354\313\233\020Y\244\265\344ry\324/\025\230\0232\271\231\344\215U\377\326X>\273\365\256\031a7\223\274\261\352\337\032\313g\267H\213v:\267\230x^\344^\347\357\\0\247\350\034\270\313n\327\273\355Q\277\354?\r\226\203nx;\244Q9\252\0142\201%\0079\335A\376\256\223s\0368]77\310\377\316y\354\346\335\212[\023\002\266S\205\353\273\177p~\360f\275\205A\376\367\316\276s\356\356\273\314+z\373\236\345\317\3735\037\r\362\3579\005g\323\235\005S\347^\315k\3734\330\014\037\204\335k.\336w\266\234\246\273\345bo\316\333\366s\376\254\300\220wv\334\202\373\017\017y\334_\363O\302\\8\037\356\207\347Q-R\342\251\270\030\327b4\304\227sg\005\226\232\243\244\367\027\375\005\377qp;\300\341\\\270\035\315\200p+>H\026\222\362\340\203?\201\315\246_\365y\3608\274\003z\216\343F2\237\034\245\215\343\364\370\333\364\333\323\241\262{\336\202\267\356a\277\000j\362\301v\230\0075\371\2502\246\360\227\030z\342\326\334\211\333\005wm\304H\303\237\365\027~\365\370\252\313[\236\342\347\375\212\017$\337\276@\027\334Y\003g\250\273\341\202\245\017\034c\204;\343\251\342\034\272\353#\236\362\376\263\340\213p\047\372(""\006\030\367\201\206\002\\Qo\023\260\257\373J0\035\254\007$,\206\215\350A\364*\246@\001`\025\232\261\373\211W\366\252\036\363\227}+\230\r\226\002\005\310\3750D\027\271\037o\337\232)\270\363\356!\010|\355o\003\221(\350\205<\332\214g\343O\201\306\315\264\266\237\356\327\007\371\331\314\243\332\340\275{\257\357\nTG\356So\021\034\301\376\034@\265\203J\320\010g\301x\035\310\253F\3358\007\n\212@\370\\\262\223\2518J\217\200\366\223\364\344\273\364;%U\360\000\264\354\270\037\272\310\355\276~_\370\362\021d\351\245\262}\310\324\351p=$Q\021B\212@\341t\274\021\263d9\351\246{\007\351\301az\370\"}\001Q|\231\276D\003P0\343\036@ \313\203\373s\356\027\031U\333A.\230\013*\203\371?z\025 T\201,+@Z\325\201\246\rP>\025.\200z\034\315G\2657\020y=\277$\302\005\t\\\016\252\001\013\227B\024v\243\234\270\202\344\314\305sq5\346I9\331JPb\245\265zZ\037\002<MO\301_\2011E8\3054\245\355\264}\226\236\031\251a\002\371\367nL\376%m\226W\3606\240R\312\327{\377\2617\343\035@\215\224\007\037\377\031*\213\371E\377 X\370\311\371\047Y\0054\375-\037\371,(\006\340\355\262(\354,\020u\010\303\006\370:\025-D\353\021\216\347\241\014\225$\227\024\222\265\244\236\356\201\247\303\310~\223~3\014.x\252\014\376\262\222%Z1K\212\305\260\222\245E%:\214\313@\024K\226\0224\016\372\235\014R=\230\tjA3\023\234\2166\"\026/\200h%\256\047\371\244\232\330i\003B>\311 9\225_\016\223\360\320\375\033\024X\335\237\362\027Gys\030\226\303j\310\242%\200:\033/\305\010\254\025\223FZk\244\r\210\007\240\024\225\237\236BHHJ\350\340\215\324,fH\246\223\215\204\215\023y\342\3568\227EE<\363\326\240-\276\251?W\031\203\304h\016\356\316\271e\350\274\207\243Z]\202\222\236\002\n\353P\253\005\300S\371/P\342\200\264";
-    PyObject *data = __Pyx_DecompressString(cstring, 1954, 1);
+    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (2033 bytes) */
+static const char cstring[] = "x\332\265VKw\333\306\0256eJq\\75)\332\315\311iz Q\216\354\036\2311%Ym\335\234\364P\224\234h\021\327\024\037\222\243(\310`fH\"\002\001\0223\220\311\234.\264\304\022K,\261\304\022K.\261\304\022K.\365\023\362\023z\007|HI\023%r\034\037\013\030\314\343\336\357~\367\233{)!.=\351K\206\362-\305\374\323\3023\351\223/h\3070\007\r\225\276\226\214\246\364\t6t\256\266,\303b\022\322\211DTSl\374\361\264\252O\027\0307UB\311\245\315\222a^\271\376\303\271\331\316O\377]F\272np\t1\246\266t\211\033\222I\021yl\350\332@\352$ O\001\344\236~\2124\225H\035\203\3205\211\366\273p\026L\255\342U\341w\265i\230\334D\372\352\232\324\002S\323\315\254\215\272\024\\I\250\2572\351\205!u\020\307mUoI\302\025\342\226I\245\246a\351\344\205\301\251\304\333@Ry\300\333\206.\301vB5U\241&\342\024\200\010\350\340\320\024\233t\351\345\356\313\307\233\377\330L\0021\251\240\224I\314R\260\0061P&\370T,U\343\340\230\017\272\224\025\244\275\24640,I\247\000\031\002\354\302\276\313\007x\233\352\022\243\\\014\244\325\204\016\304UC\227\3418\240]\2350\250\236Rq\3729\322\030- Bd\330G\261\241ib\315\320Y\001)\230\250\014)\032\245\272x\266\260\312\306#\2421\336\351\027\344\023j\352Tc\005YC\000\210\047\263\037Og?\026\2372N\030(t\007}\335\000\022\232\310\322\270$\313&%\026\246\262,\021+A\241\033\372c \345TE\032\254bUW\271,[\2113\261\2144\315\300\300\235\204L\023\r$\2028*\374\304\3528C\202\307\2618X\341\277\245jyoo\273\274\253ij\227\251\354\263\317\367\252\264gQ\035\323Z\275^\223\273\010\237PR\237\274\205~\013\027R>8<\224!\004\371\345\240\017\177;\2202\371\005\355\363}\332\224\345\t\255\020\002\300\025\304_\014Z\224\253\234v\304\004\021g\340_\323\322\261x\303\022\233\236R;]\220\231\030u\220\252\047o\203XZ\262\246\243\316\370M_\213\027\260\047\3436\305\047\314\352\214\277&V\304P\210b<\262\364\256\212O\300\302\256>\335w\312\005I\302F\317B\332\324\354\224\375\331h\234\245K\023\264/>@D3(\354\022\364\331\370\342\034\247L\304\242\000\217\257\221If\203#bX\200\340\350\331\232$\376?+\036\257]9s\305\347/\236}\263\231\253?\257\213\360\370""\"\362\246f ~\331\310\025\023?\373\365\013\347\336`\342\252\257k\341:\226\241N&\311\236\274\217\336Ff\3378\24738G\277\221\3477c\030\334[\214\022\031z\001t#\270?*\223\261aBYTu:)\220PQ\247\265JV\254f\023\372\201\331bIMC\354\2429N&\006:V\215\302\314\006S\024\304(\306O0\022\265@\023f\241n@\243\302Th\016\033\335\001\206\366\3031#ur@D\355\"\257\210B0\301\265I\345e\244\005\276\031i\223vmL \021\345#y\010\300\343\216N;]>H\036\262\246\236@\365\307\320&)\324\224\244\177Q\3234\314\246\206Z,\241\000H\357$O\3211\023\353P\344\332O\332\210A]c\047m\246\222\204\017Q\022\331\370\361\035\375\366\004\346\304-i\261\244KL\357L\3621I\343\217z\314\245n\"\354\212?\010\020Z\272\350\347\242\217\353\242R\301\357\200\216\336\005\250\335\001\304b\230\204\232\242\264\217\313\373\204\363\256\3215iKe\320\200\241\220M\231\021\255c\326\307\231\000\t%\316\204:G\273\214\033\360gZ\230s\256B5\354 \260|1J\342\024\321\263\256\301(\024apfu\241GQ\370\335`Q\326\377\317\251\001?\037\036\34262\245\277\255I\323\267\252\363\377\177Mj\272\374\224a\265;\220\267 \315Hk\311\305\342\244\324*\320bdr\275\235\3276\375{cyt\343m3\302\256\267\363\332\246\177o,\217n\220\026\355tn0\361<K\235\247\3379cv\336\256;\017\234\236\273\340R\257\350=\367\037\370\275`!\240\303\342\2604J6\254\330\310\356\215\322\267\354\224}\337\3569\251Q\372\017\366S\047\355\224\234\212\330`\331eX\276\365\047\373;7\343.\215\322\177\264\367\355Sg\337an\336\335wM/\347U<4J\277kg\355-\047\003\256N\335\212\333\366\250\277\025\334\017zW,\334\261\267\355\246\263\355`w\321\335\361R^F`H\333\273N\326\371\227\213\\\356\255{GA*\310\005\373\301\351\2602T\302\2710\037VB4\306\227r2\002K\305V\342\273\313\336\222\367\324_\360q\260\030|\021f\302\345p;\304\321bT\212^\305\215/\343/\345X\376&\376\246\025\267\264X\353\304\035}\364\336\207\000\245\351\225=\356?\r\336\001\363\207a-\312E\007q\3550>\374*\376\352x\354\343\266\273\344n\270\330\313\202\365\264\277\023\244\203\235azX\2322\373S\304=s*\316\214\215\254\263>!\252\346e\274\245\237\235\276\314\304\266\253xi\257\344\001""\367\013g\350\214\333\353\020#u6\035\360\364\236mLp\047\364\225\354\206\263\001\207>\364\220\307\374e\177\033\010\310\004\217\206\033C\022\256\204-\021\374Q|\244\304\n\036\245\357\002aY\330M\335-\010g\303S\374\233\376\206O\202|P\033\336\037\276\016iT\024\360\2053\354|\340\026\335\262\313\274\007\236\351g\374\025_\2014\334\013\320Y\352\373\205\033\363Y\047\3474`\303\347\336\016P\216\374~\300\207[@\372\303h)\332\212+\373\361~u\224\316$AVF\357\336\036\335Zt\212BK\016\202\220W\200\315\373\0006\357W|5\350\rS\347\267D\034\007\316sw\031B\307\336\"\004g\371%\277\006\221\344\203*\320]\036\366\302\024\330\317C\212\026\243\335\304\303A|\000\211\202\340\276\216\277N\342\003+\273\316=p\321;\277s/\361e\202Z\363n\025\270,_\362767\0172\022\372\330\211_V\343jmt\347\2563\357\324!\331\305\321\335E\347\237\240\3064\004\227\362\027\375\322(\367\027\267\004\244+ \320,(\262\n\274m\302\r\232\013\226\202\215\000\017s\303\312\257\330r\236[\021)\005\355\027\375\262\317\202\225\000\211\340\305\022\350:\025.\206\345\220G\305h;B\221\031W\000T#n\274\212_\035\307\307\020!h\027\305\010\307\230\306\264\035\267O\342\023#6\272\220\215\333o!\033\177N\204 \016\002\240\013\036M7\353n\302\035,^M\316\373\356\274[\207\333W\034\275\377W\270\263\314\313{u\177\351\007\363\037$\227\250\351m\047*\205D\234\347\036\210\222\221\244\271\032\334\0146\301\363\334p\td\213\303\034dF\211RQ6Z\217\252Iv\306\251\206K<\3166\020\241\214>ZM\204\231OT\262\034\224\022\235\224\206\215\260\010<\262h%BS\025\210\222#D\265\223D)\256\307C\360\2649d\341R\270\236\250 \047\374T\3062l8\177O43\347-Od\330\010\212A9`\303\025\300\226\201K\205\300|>\252\305\225Z\\\203\374\000,Q-\342cH\021\211\t\035\375*3\313a)\254F7\243\315\210M\245<\213o\252fq\047>s\327\241\302\nN\253\376<\010\270\231Dzs\002\277\230XIG\345\310\212k\365\270~\231\"\020Js\232\352\306\3442\257\300\235\237\003\316\252p\231\263\200\247\364?2:\277\017";
+    PyObject *data = __Pyx_DecompressString(cstring, 2033, 1);
     #define __Pyx_DecompressString_LZSS_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (2531 bytes) */
-static const char cstring[] = "\377 at 0x o\377bject>.:\377 <Memory\377View of \377<contigu\377ous and gdir%\001\007\rin\021\005\177strided\"\010o or \004\031><(\t\376A\006>?Canno\377t assign\377 to read\177-only m\240\002\375v\242\000Invali\377d mode, \347exp\305\000|\000\047c\047\376t\001\047fortra\237n\047, gH\000%\005s\357hape\222\000 ax\377is No ma\177tching g\001\377ature fo\377undNote \373th\242 Cytho\373n ,\000delib\237erate\206\000\353\001c\367ter!\001n PE\337P-484\245\"re\376\317!s subcl\366\301\000es\314!buil\373ti\313\000ypes.\377 If you \223ne\257 \336\000p\351\000%\tt\177hen set\200\000\367e \047\212\"atio_n_typ\253\000\047\210D\373iv\242\000o Fal\177se.add_\264 \237ecoll\321@+\000s\377.abcdisa\337bleen\002\001gc\373is\004\003dlstm\377x._kerne\277ls._la\216\000tj\021\002/\016\005/!\001_c\375\002\377.pyxno d\377efault _\377_reduce_\357_ du\201\002non\275-\201`vial\033\000c\177init__ur\002\276\300Aalloc\271  \377array da\207ta.\013\020\234C\356a\313cs\377.|ASCIIB\377CEllipsi\377sGHISequ\277enceTU\253\204\001.\376\260\204\007WXX_tm_\357_Pyx\001\000Dic\377t_NextRegf__\277$\257\000__\224B\373__\001\005getit\235e5\000__d0\001\027\000fgunc\035\001\030\000st\360@\316)\001imp\323`3\001ma{in\003\002odulM\0027nam\002\003ewT\001\252 \377_checksu\200\214\000\n\001?\004\025\001\302@\265 \037\001u\337npick?\000En\346 \005vt\253A\230\001qua\201lO\005\345%\356&\217C\277\001\201De\tx\314\001\261`_\203\005\275`\262\006\003\006\356.\007tes\236@_ba\277ckward\000\006[\367dou\256`[:, >\000\000::1],\000\017\031\010\200\022\014\017\036T\000\000!9\033Z9\317\000]>\344\007float\341\t\000\016\000\030\007\210!\000\013\022)\362\004\030Et\026\333\002\047for\321B\001\004[\213\2025\226\2026\003]_s\005\235\2011\334+\230?\317cq\000\377used_sig\377index_is\377_corouti\273ne\333\210\004abc\203\210\005_\377bufferar\233gs\220\210\002as\353\214\007\n\004y\337ncio.;\006sb\377basecc0c\365a\332\206\001lS\001in_t\357race\305\205\001cop\377ycountcs\337dUdWd\212\210\001dY\177dbdcdcT\264\211\004\377sdgatesd/hdhT\345\205\003d\215""\207\001\000\002|\255\001\215\216\003empty\000\002\377_likeenc\177odeenum\374\213\002\377errorfla\373gs\272\204\002forma\371t\354\214\004Y\002geth0\377has_maskOhsid\213\"\341\210\001s\000\002\377izejkind\006\367\206\001gs\342\212\002\201\207\005\357\212\002\270d\226\213\014\370\204\213\010T\001X\001_tmme\351m\215\216\001\205\216\001n\203\211\001ndi\377mnpnumpy\377objorder\377packpopr\377egisterscet\205%\215\216\001\363\215\006ss\225\000\337start#\000ps\373to\001\000ructt\017time\310\000J\000\000\007\326\002\376\340\216\001sposeun\376`\001updatev\377aluesxOv\377oid (cha\337r *, \000\005in\261t\013\001\000\004\007\004__\224\212\002_\3775scipy_6~\327@alg_11\341\211\004\013bl\311 dC\001\000\047*.,]+)\000\302\200Ms\351\200&s\351(\310\201\"\374\000.X1)\000dgem\367m\000s\002\001\200\001\340\004\377\007\200s\210#\210U\220\377%\220q\230\006\230e\240\3771\240F\250%\250q\260\377\006\260e\2701\270A\330\376\034\002$\210a\210q\330\004\377\010\210\001\210\026\210q\220\377\001\330\004\013\2105\220\004\357\220A\220Q\035\001u\210C\376\034\000\010\017\210z\230\021\230\377!\330\004\r\210R\210v\377\220R\220s\230#\230R\377\230r\240\024\240Q\240a\377\330\004\t\210\022\2106\220\375\021h\000v\230Q\230h\240\177e\2506\260\026\260q\000\026\377\330\004\014\210B\210f\220\377B\220c\230\023\230D\240\367\001\240\021\200\001\004\210E\220\377\022\220;\230a\230t\240\3772\240[\260\001\260\024\260\377R\260v\270Q\270b\300\177\002\300#\300Q\300a\232\003\373\001\220-\000\r\210Q\210b\377\320\020\"\240!\2405\250\377\006\250c\260\023\260D\270\375\005*\000g\300U\310!\310\3571\330\016\035\212\000f\240C\277\240t\2505\260\007E\000X\377\300T\310\024\310W\320T\177X\320X\\\320\\]\347\003\377\n\230!\2303\230c\240}\022D\000\004\250D\260\004D\000\347\004\270A\273%\2161:\220Q\335\220\356\006\022\2202\213$T\240\307\021\240!\206%\006\016\347\tB\230\277b\240\004\240A\240\342 \006\277\200a\200t\2102\312\000ew\2204\220\211@\016\210o\261\004\376\226@\014\210A\210V\2203\376\241$\004\240G\2509\260Ew\270\027\300\246@\020\220""\001\253 \3373\220e\2306\271\0003\240\377b\250\003\2503\250d\260\377#\260T\270\026\270w\300\361e\200 \313@V\001c\220\032\230\3771\230C\230s\240%\240\177r\250\021\250$\250b\332 \377\025\260a\200\001\360\006\000\277\005\022\220\024\220V\036\000H\373\240D\306 a\250x\260t\277\2706\300\021\300(\304 6\377\320QR\320RS\330\004\365\021\230@2\223`\t\n\340\010\376\222\001W\220F\230\"\230B\372\266 \023\340 u\250A\250T\373\260\021z\000S\270\004\270C\257\270q\300\001>\000#\356 \023\273\310E>\002W\320W\364 [\377\320[^\320^b\320b\373c\330C\000E\220\025\220a\357\220q\340\014\310\001\027\230\006\376B\010R\250q\260\003\2603\257\260d\270#\375@aN\000\003\377\3004\300s\310%\310q\377\320PU\320UV\320V\367Y\320Y\303@`\320`a\335\330>\000\005\220U\306@1\330\257\020\023\2209\320`\004\311\000\001\377\250\023\250A\330\024\034\230\327A\230Q\356 \001\340@2\240\375S\244 4\250q\260\002\260}!\\\000c\270\024\270Q\000 \367\340\024$\253A\240e\2501\377\250C\250s\260$\260ao\260q\270\001:\001\270b\351\000\377\023\300C\300t\3101\310\377B\310a\310r\320QS;\320S\233\003]\320]\355\000\240\001\377\320ac\320ce\320e\377h\320hk\320ko\320\313op\372 \n\314\201.\255\047r\230\177\022\2304\230t\2401\340\033\177\030\230\005\230U\240!$\000\357\030\036\230a\200`#\240U\257\250!\330\024\r\010\032\375\204\002f\377\240B\240a\240s\250#_\250Q\340\024%\325\206\001\240\322A\365S\204@4\351\000\002\270!\270\3773\270c\300\024\300Q\300\377b\310\001\310\022\3102\310\347S\320P\347\000\324CZ\320Z\376\327Ca\320ab\330&\047z\344b#\220b\"\260A\260\223a\337A\270V\3001\246 s\310\327$\310a\355E\007\216\002S\250\337\005\250Q\250f$\002\003\270\3374\270s\300!(\000A\300\377S\310\004\310C\310u\320yT\360@\271f_\320_`\377c\377V\2207\230#\230S\240\367\002\240\"\376dV\2601\260\337C\260s\270$\250\000\021\300\367$\300a\261`#\310T\320\217QT\320T\256`\243\000\366\206\001\320=]\264`d\320de\202\204\001\336\205\001\366)\033\"\300\206\001\003\3104\310\347s\320R\340\014\304\204\005A\210W?\220G\2302\230R\247\200&\246)\376\226`f\330\010\023\2201\220\371A\206\206""\002\250\206\001$\240b\250\002\276\214@S\260\001\260\022\324\000A";
-    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 2531, 4329);
+    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (2633 bytes) */
+static const char cstring[] = "\377 at 0x o\377bject>.:\377 <Memory\377View of \377<contigu\377ous and gdir%\001\007\rin\021\005\177strided\"\010o or \004\031><(\t\376A\006>?Canno\377t assign\377 to read\177-only m\240\002\375v\242\000Invali\377d mode, \347exp\305\000|\000\047c\047\376t\001\047fortra\237n\047, gH\000%\005s\357hape\222\000 ax\377is No ma\177tching g\001\377ature fo\377undNote \373th\242 Cytho\373n ,\000delib\237erate\206\000\353\001c\367ter!\001n PE\337P-484\245\"re\376\317!s subcl\366\301\000es\314!buil\373ti\313\000ypes.\377 If you \223ne\257 \336\000p\351\000%\tt\177hen set\200\000\367e \047\212\"atio_n_typ\253\000\047\210D\373iv\242\000o Fal\177se.add_\264 \237ecoll\321@+\000s\377.abcdisa\337bleen\002\001gc\373is\004\003dlstm\377x._kerne\277ls._la\216\000tj\021\002/\016\005/!\001_c\375\002\377.pyxno d\377efault _\377_reduce_\357_ du\201\002non\275-\201`vial\033\000c\177init__ur\002\276\300Aalloc\271  \377array da\207ta.\013\020\234C\356a\313cs\377.|ASCIIB\377CEllipsi\377sGHISequ\377enceTUUT\377_packedU\364\001\004\274\204\001.\301\204\007WXX_\177tm__Pyx\001\000\377Dict_Nex?tRef__\320$\300\000\333__\245B__\001\005ge\357tite5\000__d<0\001\027\000func\035\001\030\000sst\201`)\001imp\344`\3363\001main\003\002od\273ulM\002nam\002\003e\371wT\001\273 _chec\007ksu\214\000\n\001?\004\025\001\323@\374\306 \037\001unpick6?\000En \005vt\274A\230\001\017qualO\005\366%\377&\240CL\277\001\222Dex\314\001\302`_\203\005p\316`\262\006\003\006.\007tes\257@{_b\315 ward\000\006\357[dou\277`[:,} \000\000::1],\000\017\000\031\010\022\014$\t\033\036`\000\000!H\030\036!\372\204\033]\360\007float\000\355\t\000\016\030\007\224!\000\0137\004\013\013\333\004\340.)\"\016R\026\230Gr#]_f\023or\350B\001\004[\226\202A\255\2026\206\006\361[\251\201<\275\2013\213 used\377_siginde\377x_is_cor\277outine\232\211\004a\373bc\302\210\005_buff\277erargs\317\210\002a\371s\252\215\007\n\004yncio\375.;\006sbbase_cc0ca\210\207\001lS\001\377in_trace\376\363\205\001copycou\377ntcsdUdW\375d\270\210\001dYdbdc\367dcT\363\211""\004sdga\377tesdhdhT\302\223\206\003d\273\207\001\000\002\255\001\314\216\003em\367pty\000\002_lik\377eencodee\367num\273\214\002erro\277rflags\334\204\002f\237ormat\253\215\004Y\002g\377eth0has_\377maskhsid\364\213\"\217\211\001s\000\002izej?kindkw\372\001\241\213\002\200\257\207\005\256\213\002\317d\325\213\014\303\213\010T\001X\001_\237tmmem\314\216\001\304\216\001n\376\261\211\001ndimnpn\377umpyobjo\217rder\337\212\001\341\212\003\355$p\377opregist\037erset\222%\331\216\001\277\216\006\373ss\242\000start\336#\000psto\001\000ru\177ctttime\325\000\360W\000\000\007\343\002\254\217\001spos\367eun\320\213\001upda\377tevalues\377xOvoid (\377char *, \216\000\005int\013\001\000\004\007\004_\375_\317\212\002_5scip\367y_6\344@alg_[11\234\212\004bl\326 dC\001X\000\047*.,])\000\302\200Ms\351\200&\341s\351(\310\201\"\000.X1)\000d\277gemm\000s\002\001\200\377\001\340\004\007\200s\210#\377\210U\220%\220q\230\006\377\230e\2401\240F\250%\377\250q\260\006\260e\2701\367\270A\330\034\002$\210a\210\377q\330\004\010\210\001\210\026\377\210q\220\001\330\004\013\210\1775\220\004\220A\220Q\035\001\367u\210C\034\000\010\017\210z\377\230\021\230!\330\004\r\210\377R\210v\220R\220s\230\377#\230R\230r\240\024\240\377Q\240a\330\004\t\210\022\357\2106\220\021h\000v\230Q\377\230h\240e\2506\260\026\373\260q\000\026\330\004\014\210B\377\210f\220B\220c\230\023\277\230D\240\001\240\021\200\001\004\377\210E\220\022\220;\230a\377\230t\2402\240[\260\001\377\260\024\260R\260v\270Q\377\270b\300\002\300#\300Q\333\300a\232\003\001\220-\000\r\210\377Q\210b\320\020\"\240!\377\2405\250\006\250c\260\023\377\260M\300\021\300\"\300B\377\300c\310\023\310A\310Y\377\320VZ\320Z_\320_\377`\320`g\320gl\320\377lm\320mn\330\016\035\376\241\000f\240C\240t\2505\373\260\007\\\000X\300T\310\024\377\310W\320TX\320X\\\367\320\\]\376\003\n\230!\230\3373\230c\240\022[\000\004\250\377D\260\004\260D\270\004\270yA\322%\2451:\220Q\220\205&\367\022\2202\242$T\240\021\240\361!\235%\006\016\376\tB\230b\240\357\004\240A\240\371 \006""\200a\357\200t\2102\341\000e\2204\235\220\240@\016\210o\261\004\255@\014\277\210A\210V\2203\274 \035\377\240a\240s\250\"\250B\376\376\000\021\260)\2703\270d\357\300$\300g\371\001[\320[\377b\320bc\330\004\020\220}\001\325 3\220e\2306\314\000\3773\240b\250\003\2503\250\377d\260#\260T\270\026\270\237w\300e\3101\364Ai\001c\377\220\032\2301\230C\230s\377\240%\240r\250\021\250$\373\250b\204@\025\260a\200\001\377\360\006\000\005\022\220\024\220\335V\036\000H\240D\360 a\250\337x\260t\2706\362 (\310\377!\3106\320QR\320R\257S\330\004\021\302@2\275`\t\277\n\330\010\023\2201\310a\220\325a\260`$\313 \026\252\000#\250\377Q\250i\260q\270\001\340\375\010\304\001W\220F\230\"\230\365B\350 \023\222@u\250A\250\327T\260\021\231\000S\354 C\270\327q\300\001\322@#\240@\023\310\235E]\002W\320W\246@\332\000^s\320^\333\002C\000E\220\025`\000\357q\340\014\025\377!\220r\230_\021\230#\230S\311 Ce\010\313\004\270K\001\005\304`\234aD\320\377PS\320ST\330\014\020\357\220\005\220U\352@1\330\020\337\023\2209\230D\377 D\250\377\001\250\023\250A\330\024\034\257\230A\230Q\222@\001\204`2\373\240S\265 4\250q\260\002\377\260!\2603\260c\270\024\273\270Q\000 \340\024$\317A\240\377e\2501\250C\250s\260g$\260a\371\001:\001\270b\333\000\377\023\300C\300t\3101\310\177B\310a\310r\320Q\222\000\377V\320VY\320Y]\320\375]\337\000`\320`a\320a\377c\320ce\320eh\320\377hk\320ko\320op\212\213@\n\313\201@\027\204b\303A\213@\330\376\277&r\230\022\2304\230t\373\2401\377\033\030\230\005\230U{\240!$\000\030\036\230a\260`\177#\240U\250!\330\024\r\010\235\032\300\205\002f\240B\241\204\002\366@\340\353\024%\257\207\001\240\343AS\260\003\373\2604\205`\002\270!\2703\377\270c\300\024\300Q\300b\377\310\001\310\022\3102\310S\234\231B\345CZ\320Z\350C\206 b\327\330&\047\224\204\002#\241b\"\260\373A\260\244aA\270V\3001>\305 s\310$\310a\376E\210\210\001_c\240\023\240D\352\204\002c\322`\375(g\0004\270s\300!\300\3252\201b\024d\001Q\201\204\003V\220\3357\257b\002\240\"\200\204\004V\260\1771\260C\260s\270$\231\000\377\021\300$\300a\300s\310""\377#\310T\320QT\320T\356\235@Z\320Z\252\207\001\320]`?\320`d\320de\274!\222\206\001\376)\033\"\300A\300S\310\003?\3104\310s\320R\321\014\306\204\005\377A\210W\220G\2302\230\375R\317\"S\250\005\250Q\250\255f\345\002\003\270\271\0031A\002\004\377\310C\310u\320TU\320\251U\227)\246`f\361\205\005V\306\206\004$\377\240b\250\002\250#\250S/\260\001\260\022\324\000A";
+    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 2633, 4480);
     #define __Pyx_DecompressString_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #else /* compression: none (4329 bytes) */
-static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and direct><contiguous and indirect><strided and direct or indirect><strided and direct><strided and indirect>>?Cannot assign to read-only memoryviewInvalid mode, expected \047c\047 or \047fortran\047, got Invalid shape in axis No matching signature foundNote that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.add_notecollections.abcdisableenablegcisenabledlstmx._kernels._layoutlstmx/_kernels/lstm_cython.pyxno default __reduce__ due to non-trivial __cinit__unable to allocate array data.unable to allocate shape and strides.|ASCIIBCEllipsisGHISequenceTUView.MemoryViewWXX_tm__Pyx_PyDict_NextRef__annotate____class____class_getitem____dict____func____getstate____import____main____module____name____new____pyx_checksum__pyx_state__pyx_type__pyx_unpickle_Enum__pyx_vtable____qualname____reduce____reduce_cython____reduce_ex____set_name____setstate____setstate_cython____test___backward_backward[double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1]]_backward[float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1]]_forward_forward[double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1]]_forward[float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1]]_fused_sigindex_is_coroutine_layoutabcallocate_bufferargsarrayascontiguousarrayasyncio.coroutinesbbasecc0cachecline_in_tracebackcopycountcsdUdWdX_tmdYdbdcdcTdefaultsdgatesdhdhTdoubledtypedtype_is_objectemptyempty_likeencodeenumerate""errorflagsfloatformatfortrangatesgeth0has_maskhsidindexitemsitemsizejkindkwargslstm_backwardlstm_forwardlstmx._kernels.lstm_cythonmaskmask_tmmemviewmodennamendimnpnumpyobjorderpackpopregistersetdefaultshapesignaturessizestartstepstopstructttime_majortime_major_masktransposeunpackupdatevaluesxOvoid (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *)\000void (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *)\000dgemm\000sgemm\200\001\340\004\007\200s\210#\210U\220%\220q\230\006\230e\2401\240F\250%\250q\260\006\260e\2701\270A\330\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\2105\220\004\220A\220Q\330\004\007\200u\210C\210q\330\010\017\210z\230\021\230!\330\004\r\210R\210v\220R\220s\230#\230R\230r\240\024\240Q\240a\330\004\t\210\022\2106\220\021\220%\220v\230Q\230h\240e\2506\260\026\260q\330\004\t\210\022\2106\220\021\220%\220v\230Q\230h\240e\2506\260\026\260q\330\004\014\210B\210f\220B\220c\230\023\230D\240\001\240\021\330\004\010\210\004\210E\220\022\220;\230a\230t\2402\240[\260\001\260\024\260R\260v\270Q\270b\300\002\300#\300Q\300a\330\004\013\2105\220\001\220\021\330\004\r\210Q\210b\320\020\"\240!\2405\250\006\250c\260\023\260D\270\005\270Q\270g\300U\310!\3101\330\016\035\230Q\230f\240C\240t\2505\260\007\260v\270X\300T\310\024\310W\320TX\320X\\\320\\]\330\004\013\2105\220\n\230!\2303\230c\240\022\2405\250\004\250D\260\004\260D\270\004\270A\200\001\340\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\210:\220Q\220a\330\004\t\210\022\2106\220\022\2202\220R\220s\230#\230T""\240\021\240!\330\004\t\210\022\2106\220\022\2202\220R\220s\230#\230T\240\021\240!\330\004\014\210B\210f\220B\220c\230\023\230B\230b\240\004\240A\240Q\330\004\006\200a\200t\2102\210Q\210e\2204\220q\330\004\016\210o\230Q\230f\240C\240q\330\004\014\210A\210V\2203\220c\230\023\230D\240\004\240G\2509\260E\270\027\300\001\330\004\020\220\001\220\022\2203\220e\2306\240\022\2403\240b\250\003\2503\250d\260#\260T\270\026\270w\300e\3101\330\004\013\2102\210Q\210c\220\032\2301\230C\230s\240%\240r\250\021\250$\250b\260\001\260\025\260a\200\001\360\006\000\005\022\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\004\021\220\022\2202\220Q\330\t\n\340\010\014\210A\210W\220F\230\"\230B\230c\240\023\240C\240u\250A\250T\260\021\260#\260S\270\004\270C\270q\300\001\300\021\300#\300T\310\023\310E\320QR\320RW\320WX\320X[\320[^\320^b\320bc\330\010\014\210E\220\025\220a\220q\340\014\020\220\001\220\027\230\006\230c\240\023\240C\240u\250A\250R\250q\260\003\2603\260d\270#\270Q\270a\270q\300\003\3004\300s\310%\310q\320PU\320UV\320VY\320Y\\\320\\`\320`a\330\014\020\220\005\220U\230!\2301\330\020\023\2209\230D\240\004\240D\250\001\250\023\250A\330\024\034\230A\230Q\230b\240\001\240\022\2402\240S\250\003\2504\250q\260\002\260!\2603\260c\270\024\270Q\330\024\034\230A\230Q\230b\240\001\240\022\2402\240S\250\003\2504\250q\260\002\260!\2603\260c\270\024\270Q\340\024$\240A\240Q\240e\2501\250C\250s\260$\260a\260q\270\001\270\024\270Q\270b\300\001\300\023\300C\300t\3101\310B\310a\310r\320QS\320SV\320VY\320Y]\320]^\320^`\320`a\320ac\320ce\320eh\320hk\320ko\320op\200\001\360\n\000\005\022\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\004\021\220\022\2202\220Q\330\t\n\330\010\014\210E\220\025\220a\220r\230\022\2304\230t\2401\330\014\020\220\005\220U\230!\2301\330\020\023\2209\230D\240\004\240D\250\001\250\023\250A\330\024\030\230\005\230U\240!\2401\330\030\036\230a\230s\240#\240U\250!\330\024\030\230\005\230U""\240!\2401\330\030\032\230!\2303\230f\240B\240a\240s\250#\250Q\340\024%\240Q\240a\240u\250A\250S\260\003\2604\260q\270\002\270!\2703\270c\300\024\300Q\300b\310\001\310\022\3102\310S\320PS\320SW\320WX\320XZ\320Z[\320[^\320^a\320ab\330&\047\240r\250\021\250#\250T\260\021\260\"\260A\260S\270\004\270A\270V\3001\300C\300s\310$\310a\340\014\020\220\001\220\027\230\007\230s\240#\240S\250\005\250Q\250f\260A\260S\270\003\2704\270s\300!\3001\300A\300S\310\004\310C\310u\320TU\320UW\320WX\320X[\320[_\320_`\340\010\014\210A\210V\2207\230#\230S\240\002\240\"\240C\240u\250A\250V\2601\260C\260s\270$\270c\300\021\300$\300a\300s\310#\310T\320QT\320TY\320YZ\320Z\\\320\\]\320]`\320`d\320de\330\010\014\210A\210V\2207\230#\230S\240\002\240\"\240C\240u\250A\250V\2601\260C\260s\270$\270c\300\021\300\"\300A\300S\310\003\3104\310s\320RW\320WX\320XZ\320Z[\320[^\320^b\320bc\330\010\014\210A\210W\220G\2302\230R\230s\240#\240S\250\005\250Q\250f\260A\260S\270\003\2704\270s\300!\3001\300A\300S\310\004\310C\310u\320TU\320UZ\320Z[\320[^\320^a\320ae\320ef\330\010\023\2201\220A\220V\2301\230C\230s\240$\240b\250\002\250#\250S\260\001\260\022\2601\260A";
+    #else /* compression: none (4480 bytes) */
+static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and direct><contiguous and indirect><strided and direct or indirect><strided and direct><strided and indirect>>?Cannot assign to read-only memoryviewInvalid mode, expected \047c\047 or \047fortran\047, got Invalid shape in axis No matching signature foundNote that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.add_notecollections.abcdisableenablegcisenabledlstmx._kernels._layoutlstmx/_kernels/lstm_cython.pyxno default __reduce__ due to non-trivial __cinit__unable to allocate array data.unable to allocate shape and strides.|ASCIIBCEllipsisGHISequenceTUUT_packedU_packedView.MemoryViewWXX_tm__Pyx_PyDict_NextRef__annotate____class____class_getitem____dict____func____getstate____import____main____module____name____new____pyx_checksum__pyx_state__pyx_type__pyx_unpickle_Enum__pyx_vtable____qualname____reduce____reduce_cython____reduce_ex____set_name____setstate____setstate_cython____test___backward_backward[double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1]]_backward[float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1]]_forward_forward[double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1]]_forward[float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1]]_fused_sigindex_is_coroutine_layoutabcallocate_bufferargsarrayascontiguousarrayasyncio.coroutinesbbasecc0cachecline_in_tracebackcopycountcsdUdWdX_tmdYdbdcdcTdefaultsdgat""esdhdhTdoubledtypedtype_is_objectemptyempty_likeencodeenumerateerrorflagsfloatformatfortrangatesgeth0has_maskhsidindexitemsitemsizejkindkwargslstm_backwardlstm_forwardlstmx._kernels.lstm_cythonmaskmask_tmmemviewmodennamendimnpnumpyobjorderpackpacked_bufferpopregistersetdefaultshapesignaturessizestartstepstopstructttime_majortime_major_masktransposeunpackupdatevaluesxOvoid (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *)\000void (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *)\000dgemm\000sgemm\200\001\340\004\007\200s\210#\210U\220%\220q\230\006\230e\2401\240F\250%\250q\260\006\260e\2701\270A\330\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\2105\220\004\220A\220Q\330\004\007\200u\210C\210q\330\010\017\210z\230\021\230!\330\004\r\210R\210v\220R\220s\230#\230R\230r\240\024\240Q\240a\330\004\t\210\022\2106\220\021\220%\220v\230Q\230h\240e\2506\260\026\260q\330\004\t\210\022\2106\220\021\220%\220v\230Q\230h\240e\2506\260\026\260q\330\004\014\210B\210f\220B\220c\230\023\230D\240\001\240\021\330\004\010\210\004\210E\220\022\220;\230a\230t\2402\240[\260\001\260\024\260R\260v\270Q\270b\300\002\300#\300Q\300a\330\004\013\2105\220\001\220\021\330\004\r\210Q\210b\320\020\"\240!\2405\250\006\250c\260\023\260M\300\021\300\"\300B\300c\310\023\310A\310Y\320VZ\320Z_\320_`\320`g\320gl\320lm\320mn\330\016\035\230Q\230f\240C\240t\2505\260\007\260v\270X\300T\310\024\310W\320TX\320X\\\320\\]\330\004\013\2105\220\n\230!\2303\230c\240\022\2405\250\004\250D\260\004\260D\270\004\270A\200\001\340\004\007\200s\210$\210a\210q""\330\004\010\210\001\210\026\210q\220\001\330\004\013\210:\220Q\220a\330\004\t\210\022\2106\220\022\2202\220R\220s\230#\230T\240\021\240!\330\004\t\210\022\2106\220\022\2202\220R\220s\230#\230T\240\021\240!\330\004\014\210B\210f\220B\220c\230\023\230B\230b\240\004\240A\240Q\330\004\006\200a\200t\2102\210Q\210e\2204\220q\330\004\016\210o\230Q\230f\240C\240q\330\004\014\210A\210V\2203\220c\230\035\240a\240s\250\"\250B\250c\260\021\260)\2703\270d\300$\300g\310Y\320V[\320[b\320bc\330\004\020\220\001\220\022\2203\220e\2306\240\022\2403\240b\250\003\2503\250d\260#\260T\270\026\270w\300e\3101\330\004\013\2102\210Q\210c\220\032\2301\230C\230s\240%\240r\250\021\250$\250b\260\001\260\025\260a\200\001\360\006\000\005\022\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\004\021\220\022\2202\220Q\330\t\n\330\010\023\2201\220A\220Q\220a\220s\230$\230c\240\026\240s\250#\250Q\250i\260q\270\001\340\010\014\210A\210W\220F\230\"\230B\230c\240\023\240C\240u\250A\250T\260\021\260#\260S\270\004\270C\270q\300\001\300\021\300#\300T\310\023\310E\320QR\320RW\320WX\320X[\320[^\320^b\320bc\330\010\014\210E\220\025\220a\220q\340\014\025\220Q\220a\220r\230\021\230#\230S\240\004\240C\240s\250#\250Q\250i\260q\270\004\270C\270q\300\005\300Q\300c\310\023\310D\320PS\320ST\330\014\020\220\005\220U\230!\2301\330\020\023\2209\230D\240\004\240D\250\001\250\023\250A\330\024\034\230A\230Q\230b\240\001\240\022\2402\240S\250\003\2504\250q\260\002\260!\2603\260c\270\024\270Q\330\024\034\230A\230Q\230b\240\001\240\022\2402\240S\250\003\2504\250q\260\002\260!\2603\260c\270\024\270Q\340\024$\240A\240Q\240e\2501\250C\250s\260$\260a\260q\270\001\270\024\270Q\270b\300\001\300\023\300C\300t\3101\310B\310a\310r\320QS\320SV\320VY\320Y]\320]^\320^`\320`a\320ac\320ce\320eh\320hk\320ko\320op\200\001\360\n\000\005\022\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\004\021\220\022\2202\220Q\330\t\n\330\010\023\2201\220A\220Q\220a""\220s\230$\230c\240\027\250\003\2503\250a\250x\260q\270\001\330\010\014\210E\220\025\220a\220r\230\022\2304\230t\2401\330\014\020\220\005\220U\230!\2301\330\020\023\2209\230D\240\004\240D\250\001\250\023\250A\330\024\030\230\005\230U\240!\2401\330\030\036\230a\230s\240#\240U\250!\330\024\030\230\005\230U\240!\2401\330\030\032\230!\2303\230f\240B\240a\240s\250#\250Q\340\024%\240Q\240a\240u\250A\250S\260\003\2604\260q\270\002\270!\2703\270c\300\024\300Q\300b\310\001\310\022\3102\310S\320PS\320SW\320WX\320XZ\320Z[\320[^\320^a\320ab\330&\047\240r\250\021\250#\250T\260\021\260\"\260A\260S\270\004\270A\270V\3001\300C\300s\310$\310a\340\014\025\220Q\220a\220v\230Q\230c\240\023\240D\250\003\2503\250c\260\021\260(\270!\2704\270s\300!\3002\300Q\300c\310\024\310S\320PQ\340\010\014\210A\210V\2207\230#\230S\240\002\240\"\240C\240u\250A\250V\2601\260C\260s\270$\270c\300\021\300$\300a\300s\310#\310T\320QT\320TY\320YZ\320Z\\\320\\]\320]`\320`d\320de\330\010\014\210A\210V\2207\230#\230S\240\002\240\"\240C\240u\250A\250V\2601\260C\260s\270$\270c\300\021\300\"\300A\300S\310\003\3104\310s\320RW\320WX\320XZ\320Z[\320[^\320^b\320bc\330\010\014\210A\210W\220G\2302\230R\230s\240#\240S\250\005\250Q\250f\260A\260S\270\003\2704\270s\300!\3001\300A\300S\310\004\310C\310u\320TU\320UZ\320Z[\320[^\320^a\320ae\320ef\330\010\023\2201\220A\220V\2301\230C\230s\240$\240b\250\002\250#\250S\260\001\260\022\2601\260A";
     PyObject *data = NULL;
     #define __Pyx_DecompressString_UNUSED
     #define __Pyx_DecompressString_LZSS_UNUSED
     #endif
     PyObject **stringtab = __pyx_mstate->__pyx_string_tab;
     Py_ssize_t pos = 0;
-    for (int i = 0; i < 160; i++) {
+    for (int i = 0; i < 163; i++) {
       Py_ssize_t bytes_length = str_length_index[i].length;
       PyObject *string = PyUnicode_DecodeUTF8(bytes + pos, bytes_length, NULL);
       if (likely(string) && i >= 29) PyUnicode_InternInPlace(&string);
@@ -26601,8 +26758,8 @@ static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and dir
       stringtab[i] = string;
       pos += bytes_length;
     }
-    for (int i = 160; i < 166; i++) {
-      Py_ssize_t bytes_length = bytes_length_index[i-160].length;
+    for (int i = 163; i < 169; i++) {
+      Py_ssize_t bytes_length = bytes_length_index[i-163].length;
       PyObject *string = PyBytes_FromStringAndSize(bytes + pos, bytes_length);
       stringtab[i] = string;
       pos += bytes_length;
@@ -26612,14 +26769,14 @@ static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and dir
       }
     }
     Py_XDECREF(data);
-    for (Py_ssize_t i = 0; i < 166; i++) {
+    for (Py_ssize_t i = 0; i < 169; i++) {
       if (unlikely(PyObject_Hash(stringtab[i]) == -1)) {
         __PYX_ERR(0, 1, __pyx_L1_error)
       }
     }
     #if CYTHON_IMMORTAL_CONSTANTS
     {
-      PyObject **table = stringtab + 160;
+      PyObject **table = stringtab + 163;
       for (Py_ssize_t i=0; i<6; ++i) {
         #if PY_VERSION_HEX >= 0x030F0000
         PyUnstable_SetImmortal(table[i]);
@@ -26707,44 +26864,44 @@ static int __Pyx_CreateCodeObjects(__pyx_mstatetype *__pyx_mstate) {
   PyObject* tuple_dedup_map = PyDict_New();
   if (unlikely(!tuple_dedup_map)) return -1;
   {
-    const __Pyx_PyCode_New_function_description descr = {7, 0, 0, 17, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 25};
+    const __Pyx_PyCode_New_function_description descr = {7, 0, 0, 17, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 27};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_h0, __pyx_mstate->__pyx_n_u_c0, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_mask_tm, __pyx_mstate->__pyx_n_u_cache};
     __pyx_mstate_global->__pyx_codeobj_tab[0] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_lstm_forward, __pyx_mstate->__pyx_kp_b_iso88591_s_aq_q_Qa_6_2Rs_T_6_2Rs_T_BfBc, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[0])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {9, 0, 0, 9, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 40};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask};
-    __pyx_mstate_global->__pyx_codeobj_tab[1] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_forward_float_1_float_1_float_1, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_AWF_Bc_CuAT, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[1])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {10, 0, 0, 10, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 42};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_UT_packed, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask};
+    __pyx_mstate_global->__pyx_codeobj_tab[1] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_forward_float_1_float_1_float_1, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_1AQas_c_s_Qi, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[1])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {9, 0, 0, 9, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 40};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask};
-    __pyx_mstate_global->__pyx_codeobj_tab[2] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_forward_double_1_double_1_doubl, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_AWF_Bc_CuAT, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[2])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {10, 0, 0, 10, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 42};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_UT_packed, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask};
+    __pyx_mstate_global->__pyx_codeobj_tab[2] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_forward_double_1_double_1_doubl, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_1AQas_c_s_Qi, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[2])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {9, 0, 0, 16, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 40};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_G, __pyx_mstate->__pyx_n_u_t, __pyx_mstate->__pyx_n_u_n};
-    __pyx_mstate_global->__pyx_codeobj_tab[3] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_forward_float_1_float_1_float_1, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_AWF_Bc_CuAT, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[3])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {10, 0, 0, 17, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 42};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_UT_packed, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_G, __pyx_mstate->__pyx_n_u_t, __pyx_mstate->__pyx_n_u_n};
+    __pyx_mstate_global->__pyx_codeobj_tab[3] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_forward_float_1_float_1_float_1, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_1AQas_c_s_Qi, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[3])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {4, 0, 0, 21, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 59};
+    const __Pyx_PyCode_New_function_description descr = {4, 0, 0, 21, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 62};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_dhT, __pyx_mstate->__pyx_n_u_dcT, __pyx_mstate->__pyx_n_u_cache, __pyx_mstate->__pyx_n_u_X, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_dgates, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dc, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db, __pyx_mstate->__pyx_n_u_mask};
     __pyx_mstate_global->__pyx_codeobj_tab[4] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_lstm_backward, __pyx_mstate->__pyx_kp_b_iso88591_s_U_q_e1F_q_e1A_s_aq_q_5_AQ_uCq, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[4])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {16, 0, 0, 16, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 78};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_dgates, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dc, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db};
-    __pyx_mstate_global->__pyx_codeobj_tab[5] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_backward_float_1_float_1_float, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_E_ar_4t1_U_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[5])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {17, 0, 0, 17, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 81};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_U_packed, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_dgates, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dc, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db};
+    __pyx_mstate_global->__pyx_codeobj_tab[5] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_backward_float_1_float_1_float, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_1AQas_c_3axq, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[5])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {16, 0, 0, 16, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 78};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_dgates, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dc, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db};
-    __pyx_mstate_global->__pyx_codeobj_tab[6] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_backward_double_1_double_1_doub, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_E_ar_4t1_U_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[6])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {17, 0, 0, 17, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 81};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_U_packed, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_dgates, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dc, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db};
+    __pyx_mstate_global->__pyx_codeobj_tab[6] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_backward_double_1_double_1_doub, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_1AQas_c_3axq, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[6])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {16, 0, 0, 24, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 78};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_dgates, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dc, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_G, __pyx_mstate->__pyx_n_u_t, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_j};
-    __pyx_mstate_global->__pyx_codeobj_tab[7] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_backward_float_1_float_1_float, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_E_ar_4t1_U_1, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[7])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {17, 0, 0, 25, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 81};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_U_packed, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_dgates, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dc, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_G, __pyx_mstate->__pyx_n_u_t, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_j};
+    __pyx_mstate_global->__pyx_codeobj_tab[7] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_backward_float_1_float_1_float, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_1AQas_c_3axq, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[7])) goto bad;
   }
   Py_DECREF(tuple_dedup_map);
   return 0;

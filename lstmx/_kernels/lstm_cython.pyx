@@ -3,7 +3,9 @@
 1. The input projection does not depend on the recurrence, so it is *hoisted* out of the time loop:
    ``gates = X @ W.T`` for all T steps is one big GEMM, ``(T*B, I) x (I, 4H)``.
 2. In the loop only the recurrent product is sequential: ``gates[t] += h_(t-1) @ U.T``, one GEMM a
-   step, ``(B, H) x (H, 4H)``.
+   step, ``(B, H) x (H, 4H)``. Its right-hand side is the same at every step, so it is packed once
+   per sequence for a register-blocked kernel (``step_gemm`` in ``stepgemm.hpp``) instead of
+   being re-packed by BLAS at every call.
 3. The bias, the four nonlinearities, the cell update and the mask are *fused* into one pass over the
    step's ``(B, 4H)`` block, which is still in cache from the GEMM (``lstm_row_forward`` in
    ``cells.hpp``, one call per sequence).
@@ -17,9 +19,9 @@ contiguous. The functions take arrays already validated by :mod:`lstmx.functiona
 """
 import numpy as np
 
-from ._layout import time_major, time_major_mask
+from ._layout import packed_buffer, time_major, time_major_mask
 
-from ._common cimport column_sums, copy_row, gemm, lstm_row_backward, lstm_row_forward, real
+from ._common cimport column_sums, copy_row, gemm, pack_panels, step_gemm, lstm_row_backward, lstm_row_forward, real
 
 
 def lstm_forward(X, W, U, b, h0, c0, mask):
@@ -32,22 +34,23 @@ def lstm_forward(X, W, U, b, h0, c0, mask):
     gates = np.empty((T, B, 4 * H), X.dtype)
     hs[0], cs[0] = h0, c0
     mask_tm = time_major_mask(mask, B, T)
-    _forward(X_tm, W, U, b, hs, cs, gates, mask_tm, mask is not None)
+    _forward(X_tm, W, U, packed_buffer(H, 4 * H, X.dtype), b, hs, cs, gates, mask_tm, mask is not None)
     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, cs=cs, gates=gates, mask=mask)
     return hs[1:].transpose(1, 0, 2), (hs[T], cs[T]), cache
 
 
-def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] b,
+def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] UT_packed, real[::1] b,
              real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
              const unsigned char[:, ::1] mask, bint has_mask):
     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
     cdef int G = 4 * H, t, n
     with nogil:
+        pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 4H), packed once for the loop
         # gates = X @ W.T for every step at once: (T*B, I) x (I, 4H)
         gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
         for t in range(T):
             # gates[t] += h_(t-1) @ U.T: (B, H) x (H, 4H)
-            gemm(False, True, B, G, H, 1.0, &hs[t, 0, 0], H, &U[0, 0], H, 1.0, &gates[t, 0, 0], G)
+            step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &gates[t, 0, 0], G, True)
             for n in range(B):
                 if has_mask and not mask[t, n]:   # a masked step carries the state through
                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
@@ -70,12 +73,12 @@ def lstm_backward(dY, dhT, dcT, cache):
     dX_tm = np.empty((T, B, I), X.dtype)
     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(4 * H, X.dtype)
     mask = cache["mask"]
-    _backward(np.ascontiguousarray(dY), X_tm, W, U, hs, cache["cs"], cache["gates"],
+    _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(4 * H, H, X.dtype), hs, cache["cs"], cache["gates"],
               time_major_mask(mask, B, T), mask is not None, dgates, dh, dc, dX_tm, dW, dU, db)
     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, dh, dc
 
 
-def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U,
+def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,
               real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
               const unsigned char[:, ::1] mask, bint has_mask, real[:, :, ::1] dgates,
               real[:, ::1] dh, real[:, ::1] dc, real[:, :, ::1] dX_tm,
@@ -83,6 +86,7 @@ def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, 
     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
     cdef int G = 4 * H, t, n, j
     with nogil:
+        pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop
         for t in range(T - 1, -1, -1):
             for n in range(B):
                 if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients
@@ -94,7 +98,7 @@ def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, 
                     lstm_row_backward(&gates[t, n, 0], &cs[t, n, 0], &cs[t + 1, n, 0], &dY[n, t, 0],
                                       &dh[n, 0], &dc[n, 0], &dgates[t, n, 0], H)
             # dh_(t-1) = dgates_t @ U (+ the carried dh of masked rows, left in dh above)
-            gemm(False, False, B, H, G, 1.0, &dgates[t, 0, 0], G, &U[0, 0], H, 1.0, &dh[0, 0], H)
+            step_gemm(&dgates[t, 0, 0], G, B, G, &U_packed[0], H, &dh[0, 0], H, True)
         # the parameter and input gradients: single GEMMs over all T*B rows
         gemm(True, False, G, I, T * B, 1.0, &dgates[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
         gemm(True, False, G, H, T * B, 1.0, &dgates[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)

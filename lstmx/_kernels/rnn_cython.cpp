@@ -14,7 +14,8 @@
             ]
         ],
         "depends": [
-            "lstmx/_kernels/cells.hpp"
+            "lstmx/_kernels/cells.hpp",
+            "lstmx/_kernels/stepgemm.hpp"
         ],
         "extra_compile_args": [
             "-O3",
@@ -1305,6 +1306,7 @@ static int __Pyx_init_tpflags_variables(void) {
 #define __PYX_HAVE_API__lstmx___kernels__rnn_cython
 /* Early includes */
 #include "cells.hpp"
+#include "stepgemm.hpp"
 #include "pythread.h"
 #include <string.h>
 
@@ -1860,10 +1862,10 @@ struct __pyx_MemviewEnum_obj;
 struct __pyx_memoryview_obj;
 struct __pyx_memoryviewslice_obj;
 
-/* "lstmx/_kernels/rnn_cython.pyx":23
+/* "lstmx/_kernels/rnn_cython.pyx":24
  * 
  * 
- * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] b, real[:, :, ::1] hs,             # <<<<<<<<<<<<<<
+ * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] UT_packed, real[::1] b, real[:, :, ::1] hs,             # <<<<<<<<<<<<<<
  *              real[:, :, ::1] a, const unsigned char[:, ::1] mask, bint has_mask):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1], t, n
 */
@@ -3717,12 +3719,12 @@ static PyObject *__pyx_pf___pyx_memoryviewslice_2__setstate_cython__(CYTHON_UNUS
 static PyObject *__pyx_pf_15View_dot_MemoryView___pyx_unpickle_Enum(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v___pyx_type, long __pyx_v___pyx_checksum, PyObject *__pyx_v___pyx_state); /* proto */
 static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_rnn_forward(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_X, PyObject *__pyx_v_W, PyObject *__pyx_v_U, PyObject *__pyx_v_b, PyObject *__pyx_v_h0, PyObject *__pyx_v_mask); /* proto */
 static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_2_forward(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex); /* proto */
-static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_8_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_a, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask); /* proto */
-static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_10_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_a, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask); /* proto */
+static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_8_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_UT_packed, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_a, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask); /* proto */
+static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_10_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_UT_packed, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_a, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask); /* proto */
 static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_dY, PyObject *__pyx_v_dhT, PyObject *__pyx_v_cache); /* proto */
 static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_6_backward(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex); /* proto */
-static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_14_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_da, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db); /* proto */
-static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_16_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_da, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db); /* proto */
+static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_14_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_U_packed, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_da, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db); /* proto */
+static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_16_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_U_packed, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_da, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db); /* proto */
 static PyObject *__pyx_tp_new__initialisation_5lstmx_8_kernels_10rnn_cython___pyx_defaults(PyObject *o, 
 #if CYTHON_VECTORCALL_TPNEW
     PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames
@@ -3884,7 +3886,7 @@ namespace {
     PyObject *__pyx_slice[2];
     PyObject *__pyx_tuple[4];
     PyObject *__pyx_codeobj_tab[8];
-    PyObject *__pyx_string_tab[160];
+    PyObject *__pyx_string_tab[163];
     PyObject *__pyx_number_tab[5];
 /* #### Code section: module_state_contents ### */
 /* PyFrozenDict.module_state_decls */
@@ -3982,128 +3984,131 @@ static __pyx_mstatetype * const __pyx_mstate_global = &__pyx_mstate_global_stati
 #define __pyx_n_u_Sequence __pyx_string_tab[35]
 #define __pyx_n_u_T __pyx_string_tab[36]
 #define __pyx_n_u_U __pyx_string_tab[37]
-#define __pyx_n_u_View_MemoryView __pyx_string_tab[38]
-#define __pyx_n_u_W __pyx_string_tab[39]
-#define __pyx_n_u_X __pyx_string_tab[40]
-#define __pyx_n_u_X_tm __pyx_string_tab[41]
-#define __pyx_n_u_Pyx_PyDict_NextRef __pyx_string_tab[42]
-#define __pyx_n_u_annotate __pyx_string_tab[43]
-#define __pyx_n_u_class __pyx_string_tab[44]
-#define __pyx_n_u_class_getitem __pyx_string_tab[45]
-#define __pyx_n_u_dict __pyx_string_tab[46]
-#define __pyx_n_u_func __pyx_string_tab[47]
-#define __pyx_n_u_getstate __pyx_string_tab[48]
-#define __pyx_n_u_import __pyx_string_tab[49]
-#define __pyx_n_u_main __pyx_string_tab[50]
-#define __pyx_n_u_module __pyx_string_tab[51]
-#define __pyx_n_u_name_2 __pyx_string_tab[52]
-#define __pyx_n_u_new __pyx_string_tab[53]
-#define __pyx_n_u_pyx_checksum __pyx_string_tab[54]
-#define __pyx_n_u_pyx_state __pyx_string_tab[55]
-#define __pyx_n_u_pyx_type __pyx_string_tab[56]
-#define __pyx_n_u_pyx_unpickle_Enum __pyx_string_tab[57]
-#define __pyx_n_u_pyx_vtable __pyx_string_tab[58]
-#define __pyx_n_u_qualname __pyx_string_tab[59]
-#define __pyx_n_u_reduce __pyx_string_tab[60]
-#define __pyx_n_u_reduce_cython __pyx_string_tab[61]
-#define __pyx_n_u_reduce_ex __pyx_string_tab[62]
-#define __pyx_n_u_set_name __pyx_string_tab[63]
-#define __pyx_n_u_setstate __pyx_string_tab[64]
-#define __pyx_n_u_setstate_cython __pyx_string_tab[65]
-#define __pyx_n_u_test __pyx_string_tab[66]
-#define __pyx_n_u_backward __pyx_string_tab[67]
-#define __pyx_n_u_backward_double_1_double_1_doub __pyx_string_tab[68]
-#define __pyx_n_u_backward_float_1_float_1_float __pyx_string_tab[69]
-#define __pyx_n_u_forward __pyx_string_tab[70]
-#define __pyx_n_u_forward_double_1_double_1_doubl __pyx_string_tab[71]
-#define __pyx_n_u_forward_float_1_float_1_float_1 __pyx_string_tab[72]
-#define __pyx_n_u_fused_sigindex __pyx_string_tab[73]
-#define __pyx_n_u_is_coroutine __pyx_string_tab[74]
-#define __pyx_n_u_layout __pyx_string_tab[75]
-#define __pyx_n_u_a __pyx_string_tab[76]
-#define __pyx_n_u_abc __pyx_string_tab[77]
-#define __pyx_n_u_allocate_buffer __pyx_string_tab[78]
-#define __pyx_n_u_args __pyx_string_tab[79]
-#define __pyx_n_u_array __pyx_string_tab[80]
-#define __pyx_n_u_ascontiguousarray __pyx_string_tab[81]
-#define __pyx_n_u_asyncio_coroutines __pyx_string_tab[82]
-#define __pyx_n_u_b __pyx_string_tab[83]
-#define __pyx_n_u_base __pyx_string_tab[84]
-#define __pyx_n_u_c __pyx_string_tab[85]
-#define __pyx_n_u_cache __pyx_string_tab[86]
-#define __pyx_n_u_cline_in_traceback __pyx_string_tab[87]
-#define __pyx_n_u_copy __pyx_string_tab[88]
-#define __pyx_n_u_count __pyx_string_tab[89]
-#define __pyx_n_u_dU __pyx_string_tab[90]
-#define __pyx_n_u_dW __pyx_string_tab[91]
-#define __pyx_n_u_dX_tm __pyx_string_tab[92]
-#define __pyx_n_u_dY __pyx_string_tab[93]
-#define __pyx_n_u_da __pyx_string_tab[94]
-#define __pyx_n_u_db __pyx_string_tab[95]
-#define __pyx_n_u_defaults __pyx_string_tab[96]
-#define __pyx_n_u_dh __pyx_string_tab[97]
-#define __pyx_n_u_dhT __pyx_string_tab[98]
-#define __pyx_n_u_double __pyx_string_tab[99]
-#define __pyx_n_u_dtype __pyx_string_tab[100]
-#define __pyx_n_u_dtype_is_object __pyx_string_tab[101]
-#define __pyx_n_u_empty __pyx_string_tab[102]
-#define __pyx_n_u_empty_like __pyx_string_tab[103]
-#define __pyx_n_u_encode __pyx_string_tab[104]
-#define __pyx_n_u_enumerate __pyx_string_tab[105]
-#define __pyx_n_u_error __pyx_string_tab[106]
-#define __pyx_n_u_flags __pyx_string_tab[107]
-#define __pyx_n_u_float __pyx_string_tab[108]
-#define __pyx_n_u_format __pyx_string_tab[109]
-#define __pyx_n_u_fortran __pyx_string_tab[110]
-#define __pyx_n_u_get __pyx_string_tab[111]
-#define __pyx_n_u_h0 __pyx_string_tab[112]
-#define __pyx_n_u_has_mask __pyx_string_tab[113]
-#define __pyx_n_u_hs __pyx_string_tab[114]
-#define __pyx_n_u_id __pyx_string_tab[115]
-#define __pyx_n_u_index __pyx_string_tab[116]
-#define __pyx_n_u_items __pyx_string_tab[117]
-#define __pyx_n_u_itemsize __pyx_string_tab[118]
-#define __pyx_n_u_j __pyx_string_tab[119]
-#define __pyx_n_u_kind __pyx_string_tab[120]
-#define __pyx_n_u_kwargs __pyx_string_tab[121]
-#define __pyx_n_u_lstmx__kernels_rnn_cython __pyx_string_tab[122]
-#define __pyx_n_u_mask __pyx_string_tab[123]
-#define __pyx_n_u_memview __pyx_string_tab[124]
-#define __pyx_n_u_mode __pyx_string_tab[125]
-#define __pyx_n_u_n __pyx_string_tab[126]
-#define __pyx_n_u_name __pyx_string_tab[127]
-#define __pyx_n_u_ndim __pyx_string_tab[128]
-#define __pyx_n_u_np __pyx_string_tab[129]
-#define __pyx_n_u_numpy __pyx_string_tab[130]
-#define __pyx_n_u_obj __pyx_string_tab[131]
-#define __pyx_n_u_order __pyx_string_tab[132]
-#define __pyx_n_u_pack __pyx_string_tab[133]
-#define __pyx_n_u_pop __pyx_string_tab[134]
-#define __pyx_n_u_register __pyx_string_tab[135]
-#define __pyx_n_u_rnn_backward __pyx_string_tab[136]
-#define __pyx_n_u_rnn_forward __pyx_string_tab[137]
-#define __pyx_n_u_setdefault __pyx_string_tab[138]
-#define __pyx_n_u_shape __pyx_string_tab[139]
-#define __pyx_n_u_signatures __pyx_string_tab[140]
-#define __pyx_n_u_size __pyx_string_tab[141]
-#define __pyx_n_u_start __pyx_string_tab[142]
-#define __pyx_n_u_step __pyx_string_tab[143]
-#define __pyx_n_u_stop __pyx_string_tab[144]
-#define __pyx_n_u_struct __pyx_string_tab[145]
-#define __pyx_n_u_t __pyx_string_tab[146]
-#define __pyx_n_u_time_major __pyx_string_tab[147]
-#define __pyx_n_u_time_major_mask __pyx_string_tab[148]
-#define __pyx_n_u_transpose __pyx_string_tab[149]
-#define __pyx_n_u_unpack __pyx_string_tab[150]
-#define __pyx_n_u_update __pyx_string_tab[151]
-#define __pyx_n_u_values __pyx_string_tab[152]
-#define __pyx_n_u_x __pyx_string_tab[153]
-#define __pyx_n_b_O __pyx_string_tab[154]
-#define __pyx_kp_b_void_char_char_int_int_int___pyx __pyx_string_tab[155]
-#define __pyx_kp_b_iso88591_s_aq_q_Qa_6_2Rs_T_auA_AV3c_D_S __pyx_string_tab[156]
-#define __pyx_kp_b_iso88591_s_e1F_q_e1A_s_aq_q_5_AQ_uCq_z_6 __pyx_string_tab[157]
-#define __pyx_kp_b_iso88591_V1HD_axt6_6QRRS_AWF_Bc_CuAT_S_C __pyx_string_tab[158]
-#define __pyx_kp_b_iso88591_V1HD_axt6_6QRRS_E_ar_4t1_U_1_9D __pyx_string_tab[159]
+#define __pyx_n_u_UT_packed __pyx_string_tab[38]
+#define __pyx_n_u_U_packed __pyx_string_tab[39]
+#define __pyx_n_u_View_MemoryView __pyx_string_tab[40]
+#define __pyx_n_u_W __pyx_string_tab[41]
+#define __pyx_n_u_X __pyx_string_tab[42]
+#define __pyx_n_u_X_tm __pyx_string_tab[43]
+#define __pyx_n_u_Pyx_PyDict_NextRef __pyx_string_tab[44]
+#define __pyx_n_u_annotate __pyx_string_tab[45]
+#define __pyx_n_u_class __pyx_string_tab[46]
+#define __pyx_n_u_class_getitem __pyx_string_tab[47]
+#define __pyx_n_u_dict __pyx_string_tab[48]
+#define __pyx_n_u_func __pyx_string_tab[49]
+#define __pyx_n_u_getstate __pyx_string_tab[50]
+#define __pyx_n_u_import __pyx_string_tab[51]
+#define __pyx_n_u_main __pyx_string_tab[52]
+#define __pyx_n_u_module __pyx_string_tab[53]
+#define __pyx_n_u_name_2 __pyx_string_tab[54]
+#define __pyx_n_u_new __pyx_string_tab[55]
+#define __pyx_n_u_pyx_checksum __pyx_string_tab[56]
+#define __pyx_n_u_pyx_state __pyx_string_tab[57]
+#define __pyx_n_u_pyx_type __pyx_string_tab[58]
+#define __pyx_n_u_pyx_unpickle_Enum __pyx_string_tab[59]
+#define __pyx_n_u_pyx_vtable __pyx_string_tab[60]
+#define __pyx_n_u_qualname __pyx_string_tab[61]
+#define __pyx_n_u_reduce __pyx_string_tab[62]
+#define __pyx_n_u_reduce_cython __pyx_string_tab[63]
+#define __pyx_n_u_reduce_ex __pyx_string_tab[64]
+#define __pyx_n_u_set_name __pyx_string_tab[65]
+#define __pyx_n_u_setstate __pyx_string_tab[66]
+#define __pyx_n_u_setstate_cython __pyx_string_tab[67]
+#define __pyx_n_u_test __pyx_string_tab[68]
+#define __pyx_n_u_backward __pyx_string_tab[69]
+#define __pyx_n_u_backward_double_1_double_1_doub __pyx_string_tab[70]
+#define __pyx_n_u_backward_float_1_float_1_float __pyx_string_tab[71]
+#define __pyx_n_u_forward __pyx_string_tab[72]
+#define __pyx_n_u_forward_double_1_double_1_doubl __pyx_string_tab[73]
+#define __pyx_n_u_forward_float_1_float_1_float_1 __pyx_string_tab[74]
+#define __pyx_n_u_fused_sigindex __pyx_string_tab[75]
+#define __pyx_n_u_is_coroutine __pyx_string_tab[76]
+#define __pyx_n_u_layout __pyx_string_tab[77]
+#define __pyx_n_u_a __pyx_string_tab[78]
+#define __pyx_n_u_abc __pyx_string_tab[79]
+#define __pyx_n_u_allocate_buffer __pyx_string_tab[80]
+#define __pyx_n_u_args __pyx_string_tab[81]
+#define __pyx_n_u_array __pyx_string_tab[82]
+#define __pyx_n_u_ascontiguousarray __pyx_string_tab[83]
+#define __pyx_n_u_asyncio_coroutines __pyx_string_tab[84]
+#define __pyx_n_u_b __pyx_string_tab[85]
+#define __pyx_n_u_base __pyx_string_tab[86]
+#define __pyx_n_u_c __pyx_string_tab[87]
+#define __pyx_n_u_cache __pyx_string_tab[88]
+#define __pyx_n_u_cline_in_traceback __pyx_string_tab[89]
+#define __pyx_n_u_copy __pyx_string_tab[90]
+#define __pyx_n_u_count __pyx_string_tab[91]
+#define __pyx_n_u_dU __pyx_string_tab[92]
+#define __pyx_n_u_dW __pyx_string_tab[93]
+#define __pyx_n_u_dX_tm __pyx_string_tab[94]
+#define __pyx_n_u_dY __pyx_string_tab[95]
+#define __pyx_n_u_da __pyx_string_tab[96]
+#define __pyx_n_u_db __pyx_string_tab[97]
+#define __pyx_n_u_defaults __pyx_string_tab[98]
+#define __pyx_n_u_dh __pyx_string_tab[99]
+#define __pyx_n_u_dhT __pyx_string_tab[100]
+#define __pyx_n_u_double __pyx_string_tab[101]
+#define __pyx_n_u_dtype __pyx_string_tab[102]
+#define __pyx_n_u_dtype_is_object __pyx_string_tab[103]
+#define __pyx_n_u_empty __pyx_string_tab[104]
+#define __pyx_n_u_empty_like __pyx_string_tab[105]
+#define __pyx_n_u_encode __pyx_string_tab[106]
+#define __pyx_n_u_enumerate __pyx_string_tab[107]
+#define __pyx_n_u_error __pyx_string_tab[108]
+#define __pyx_n_u_flags __pyx_string_tab[109]
+#define __pyx_n_u_float __pyx_string_tab[110]
+#define __pyx_n_u_format __pyx_string_tab[111]
+#define __pyx_n_u_fortran __pyx_string_tab[112]
+#define __pyx_n_u_get __pyx_string_tab[113]
+#define __pyx_n_u_h0 __pyx_string_tab[114]
+#define __pyx_n_u_has_mask __pyx_string_tab[115]
+#define __pyx_n_u_hs __pyx_string_tab[116]
+#define __pyx_n_u_id __pyx_string_tab[117]
+#define __pyx_n_u_index __pyx_string_tab[118]
+#define __pyx_n_u_items __pyx_string_tab[119]
+#define __pyx_n_u_itemsize __pyx_string_tab[120]
+#define __pyx_n_u_j __pyx_string_tab[121]
+#define __pyx_n_u_kind __pyx_string_tab[122]
+#define __pyx_n_u_kwargs __pyx_string_tab[123]
+#define __pyx_n_u_lstmx__kernels_rnn_cython __pyx_string_tab[124]
+#define __pyx_n_u_mask __pyx_string_tab[125]
+#define __pyx_n_u_memview __pyx_string_tab[126]
+#define __pyx_n_u_mode __pyx_string_tab[127]
+#define __pyx_n_u_n __pyx_string_tab[128]
+#define __pyx_n_u_name __pyx_string_tab[129]
+#define __pyx_n_u_ndim __pyx_string_tab[130]
+#define __pyx_n_u_np __pyx_string_tab[131]
+#define __pyx_n_u_numpy __pyx_string_tab[132]
+#define __pyx_n_u_obj __pyx_string_tab[133]
+#define __pyx_n_u_order __pyx_string_tab[134]
+#define __pyx_n_u_pack __pyx_string_tab[135]
+#define __pyx_n_u_packed_buffer __pyx_string_tab[136]
+#define __pyx_n_u_pop __pyx_string_tab[137]
+#define __pyx_n_u_register __pyx_string_tab[138]
+#define __pyx_n_u_rnn_backward __pyx_string_tab[139]
+#define __pyx_n_u_rnn_forward __pyx_string_tab[140]
+#define __pyx_n_u_setdefault __pyx_string_tab[141]
+#define __pyx_n_u_shape __pyx_string_tab[142]
+#define __pyx_n_u_signatures __pyx_string_tab[143]
+#define __pyx_n_u_size __pyx_string_tab[144]
+#define __pyx_n_u_start __pyx_string_tab[145]
+#define __pyx_n_u_step __pyx_string_tab[146]
+#define __pyx_n_u_stop __pyx_string_tab[147]
+#define __pyx_n_u_struct __pyx_string_tab[148]
+#define __pyx_n_u_t __pyx_string_tab[149]
+#define __pyx_n_u_time_major __pyx_string_tab[150]
+#define __pyx_n_u_time_major_mask __pyx_string_tab[151]
+#define __pyx_n_u_transpose __pyx_string_tab[152]
+#define __pyx_n_u_unpack __pyx_string_tab[153]
+#define __pyx_n_u_update __pyx_string_tab[154]
+#define __pyx_n_u_values __pyx_string_tab[155]
+#define __pyx_n_u_x __pyx_string_tab[156]
+#define __pyx_n_b_O __pyx_string_tab[157]
+#define __pyx_kp_b_void_char_char_int_int_int___pyx __pyx_string_tab[158]
+#define __pyx_kp_b_iso88591_s_aq_q_Qa_6_2Rs_T_auA_AV3c_as_Q __pyx_string_tab[159]
+#define __pyx_kp_b_iso88591_s_e1F_q_e1A_s_aq_q_5_AQ_uCq_z_6 __pyx_string_tab[160]
+#define __pyx_kp_b_iso88591_V1HD_axt6_6QRRS_1AQas_c_s_Qiq_A __pyx_string_tab[161]
+#define __pyx_kp_b_iso88591_V1HD_axt6_6QRRS_1AQas_c_3axq_E __pyx_string_tab[162]
 #define __pyx_int_0 __pyx_number_tab[0]
 #define __pyx_int_neg_1 __pyx_number_tab[1]
 #define __pyx_int_1 __pyx_number_tab[2]
@@ -4140,7 +4145,7 @@ static CYTHON_SMALL_CODE int __pyx_m_clear(PyObject *m) {
   for (int i=0; i<2; ++i) { Py_CLEAR(clear_module_state->__pyx_slice[i]); }
   for (int i=0; i<4; ++i) { Py_CLEAR(clear_module_state->__pyx_tuple[i]); }
   for (int i=0; i<8; ++i) { Py_CLEAR(clear_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<160; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<163; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<5; ++i) { Py_CLEAR(clear_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_clear_contents ### */
 /* CommonTypesMetaclass.module_state_clear */
@@ -4184,7 +4189,7 @@ static CYTHON_SMALL_CODE int __pyx_m_traverse(PyObject *m, visitproc visit, void
   for (int i=0; i<2; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_slice[i]); }
   for (int i=0; i<4; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_tuple[i]); }
   for (int i=0; i<8; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<160; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<163; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<5; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_traverse_contents ### */
 /* CommonTypesMetaclass.module_state_traverse */
@@ -19490,7 +19495,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(int
 
 }
 
-/* "_common.pxd":49
+/* "_common.pxd":61
  * 
  * 
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19504,7 +19509,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row
   int __pyx_t_2;
   int __pyx_t_3;
 
-  /* "_common.pxd":51
+  /* "_common.pxd":63
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:
  *     cdef int j
  *     for j in range(n):             # <<<<<<<<<<<<<<
@@ -19518,7 +19523,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":52
+    /* "_common.pxd":64
  *     cdef int j
  *     for j in range(n):
  *         dst[j] = src[j]             # <<<<<<<<<<<<<<
@@ -19529,7 +19534,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row
   }
 
 
-  /* "_common.pxd":49
+  /* "_common.pxd":61
  * 
  * 
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19547,7 +19552,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
   int __pyx_t_2;
   int __pyx_t_3;
 
-  /* "_common.pxd":51
+  /* "_common.pxd":63
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:
  *     cdef int j
  *     for j in range(n):             # <<<<<<<<<<<<<<
@@ -19561,7 +19566,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":52
+    /* "_common.pxd":64
  *     cdef int j
  *     for j in range(n):
  *         dst[j] = src[j]             # <<<<<<<<<<<<<<
@@ -19572,7 +19577,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
   }
 
 
-  /* "_common.pxd":49
+  /* "_common.pxd":61
  * 
  * 
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19584,7 +19589,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
 
 }
 
-/* "_common.pxd":55
+/* "_common.pxd":67
  * 
  * 
  * cdef inline void column_sums(const real* A, int rows, int cols, real* out) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19603,7 +19608,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   int __pyx_t_6;
   int __pyx_t_7;
 
-  /* "_common.pxd":58
+  /* "_common.pxd":70
  *     """out[j] = sum of A[:, j] over the rows of a row-major (rows, cols) matrix (the bias gradient)."""
  *     cdef int r, j
  *     for j in range(cols):             # <<<<<<<<<<<<<<
@@ -19617,7 +19622,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":59
+    /* "_common.pxd":71
  *     cdef int r, j
  *     for j in range(cols):
  *         out[j] = 0             # <<<<<<<<<<<<<<
@@ -19628,7 +19633,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":60
+  /* "_common.pxd":72
  *     for j in range(cols):
  *         out[j] = 0
  *     for r in range(rows):             # <<<<<<<<<<<<<<
@@ -19642,7 +19647,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_r = __pyx_t_3;
 
-    /* "_common.pxd":61
+    /* "_common.pxd":73
  *         out[j] = 0
  *     for r in range(rows):
  *         for j in range(cols):             # <<<<<<<<<<<<<<
@@ -19655,7 +19660,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
     for (__pyx_t_6 = 0; __pyx_t_6 < __pyx_t_5; __pyx_t_6+=1) {
       __pyx_v_j = __pyx_t_6;
 
-      /* "_common.pxd":62
+      /* "_common.pxd":74
  *     for r in range(rows):
  *         for j in range(cols):
  *             out[j] += A[r * cols + j]             # <<<<<<<<<<<<<<
@@ -19668,7 +19673,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":55
+  /* "_common.pxd":67
  * 
  * 
  * cdef inline void column_sums(const real* A, int rows, int cols, real* out) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19692,7 +19697,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   int __pyx_t_6;
   int __pyx_t_7;
 
-  /* "_common.pxd":58
+  /* "_common.pxd":70
  *     """out[j] = sum of A[:, j] over the rows of a row-major (rows, cols) matrix (the bias gradient)."""
  *     cdef int r, j
  *     for j in range(cols):             # <<<<<<<<<<<<<<
@@ -19706,7 +19711,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":59
+    /* "_common.pxd":71
  *     cdef int r, j
  *     for j in range(cols):
  *         out[j] = 0             # <<<<<<<<<<<<<<
@@ -19717,7 +19722,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":60
+  /* "_common.pxd":72
  *     for j in range(cols):
  *         out[j] = 0
  *     for r in range(rows):             # <<<<<<<<<<<<<<
@@ -19731,7 +19736,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_r = __pyx_t_3;
 
-    /* "_common.pxd":61
+    /* "_common.pxd":73
  *         out[j] = 0
  *     for r in range(rows):
  *         for j in range(cols):             # <<<<<<<<<<<<<<
@@ -19744,7 +19749,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
     for (__pyx_t_6 = 0; __pyx_t_6 < __pyx_t_5; __pyx_t_6+=1) {
       __pyx_v_j = __pyx_t_6;
 
-      /* "_common.pxd":62
+      /* "_common.pxd":74
  *     for r in range(rows):
  *         for j in range(cols):
  *             out[j] += A[r * cols + j]             # <<<<<<<<<<<<<<
@@ -19757,7 +19762,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":55
+  /* "_common.pxd":67
  * 
  * 
  * cdef inline void column_sums(const real* A, int rows, int cols, real* out) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19924,7 +19929,8 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_rnn_forward(CYTHON_UNUSE
   PyObject *__pyx_t_8 = NULL;
   PyObject *__pyx_t_9 = NULL;
   PyObject *__pyx_t_10 = NULL;
-  int __pyx_t_11;
+  PyObject *__pyx_t_11 = NULL;
+  int __pyx_t_12;
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
@@ -20058,7 +20064,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_rnn_forward(CYTHON_UNUSE
  *     X_tm = time_major(X)                               # (T, B, I)
  *     hs = np.empty((T + 1, B, H), X.dtype)             # <<<<<<<<<<<<<<
  *     hs[0] = h0
- *     _forward(X_tm, W, U, b, hs, np.empty((T, B, H), X.dtype), time_major_mask(mask, B, T), mask is not None)
+ *     _forward(X_tm, W, U, packed_buffer(H, H, X.dtype), b, hs, np.empty((T, B, H), X.dtype),
 */
   __pyx_t_3 = NULL;
   __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 16, __pyx_L1_error)
@@ -20110,88 +20116,122 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_rnn_forward(CYTHON_UNUSE
  *     X_tm = time_major(X)                               # (T, B, I)
  *     hs = np.empty((T + 1, B, H), X.dtype)
  *     hs[0] = h0             # <<<<<<<<<<<<<<
- *     _forward(X_tm, W, U, b, hs, np.empty((T, B, H), X.dtype), time_major_mask(mask, B, T), mask is not None)
- *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, mask=mask)
+ *     _forward(X_tm, W, U, packed_buffer(H, H, X.dtype), b, hs, np.empty((T, B, H), X.dtype),
+ *              time_major_mask(mask, B, T), mask is not None)
 */
   if (unlikely((__Pyx_SetItemInt(__pyx_v_hs, 0, __pyx_v_h0, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference) < 0))) __PYX_ERR(0, 17, __pyx_L1_error)
 
   /* "lstmx/_kernels/rnn_cython.pyx":18
  *     hs = np.empty((T + 1, B, H), X.dtype)
  *     hs[0] = h0
- *     _forward(X_tm, W, U, b, hs, np.empty((T, B, H), X.dtype), time_major_mask(mask, B, T), mask is not None)             # <<<<<<<<<<<<<<
+ *     _forward(X_tm, W, U, packed_buffer(H, H, X.dtype), b, hs, np.empty((T, B, H), X.dtype),             # <<<<<<<<<<<<<<
+ *              time_major_mask(mask, B, T), mask is not None)
  *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, mask=mask)
- *     return hs[1:].transpose(1, 0, 2), hs[T], cache
 */
   __pyx_t_2 = NULL;
   __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_forward); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 18, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_t_3 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 18, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 18, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_8);
-  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 18, __pyx_L1_error)
+  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 18, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_9);
-  __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-  __pyx_t_8 = PyTuple_New(3); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 18, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_8);
-  __Pyx_INCREF(__pyx_v_T);
-  __Pyx_GIVEREF(__pyx_v_T);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 18, __pyx_L1_error);
-  __Pyx_INCREF(__pyx_v_B);
-  __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 18, __pyx_L1_error);
-  __Pyx_INCREF(__pyx_v_H);
-  __Pyx_GIVEREF(__pyx_v_H);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 2, __pyx_v_H) != (0)) __PYX_ERR(0, 18, __pyx_L1_error);
-  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 18, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_10);
-  __pyx_t_7 = 1;
-  #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_9))) {
-    __pyx_t_3 = PyMethod_GET_SELF(__pyx_t_9);
-    assert(__pyx_t_3);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_9);
-    __Pyx_INCREF(__pyx_t_3);
-    __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_9, __pyx__function);
-    __pyx_t_7 = 0;
-  }
-  #endif
-  {
-    PyObject *__pyx_callargs[3] = {__pyx_t_3, __pyx_t_8, __pyx_t_10};
-    __pyx_t_5 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_9, __pyx_callargs+__pyx_t_7, (3-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-    if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 18, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_5);
-  }
-  __pyx_t_10 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 18, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_8);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
   if (unlikely(PyMethod_Check(__pyx_t_8))) {
-    __pyx_t_10 = PyMethod_GET_SELF(__pyx_t_8);
-    assert(__pyx_t_10);
+    __pyx_t_3 = PyMethod_GET_SELF(__pyx_t_8);
+    assert(__pyx_t_3);
     PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_8);
-    __Pyx_INCREF(__pyx_t_10);
+    __Pyx_INCREF(__pyx_t_3);
     __Pyx_INCREF(__pyx__function);
     __Pyx_DECREF_SET(__pyx_t_8, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
-    PyObject *__pyx_callargs[4] = {__pyx_t_10, __pyx_v_mask, __pyx_v_B, __pyx_v_T};
-    __pyx_t_9 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_8, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_10); __pyx_t_10 = 0;
+    PyObject *__pyx_callargs[4] = {__pyx_t_3, __pyx_v_H, __pyx_v_H, __pyx_t_9};
+    __pyx_t_5 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_8, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
+    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
     __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-    if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 18, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_9);
+    if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 18, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_5);
   }
-  __pyx_t_11 = (__pyx_v_mask != Py_None);
-  __pyx_t_8 = __Pyx_PyBool_FromLong(__pyx_t_11); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 18, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_8);
+  __pyx_t_9 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 18, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_3);
+  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 18, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_10);
+  __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+  __pyx_t_3 = PyTuple_New(3); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 18, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_3);
+  __Pyx_INCREF(__pyx_v_T);
+  __Pyx_GIVEREF(__pyx_v_T);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 18, __pyx_L1_error);
+  __Pyx_INCREF(__pyx_v_B);
+  __Pyx_GIVEREF(__pyx_v_B);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 18, __pyx_L1_error);
+  __Pyx_INCREF(__pyx_v_H);
+  __Pyx_GIVEREF(__pyx_v_H);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 2, __pyx_v_H) != (0)) __PYX_ERR(0, 18, __pyx_L1_error);
+  __pyx_t_11 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 18, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_11);
+  __pyx_t_7 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_10))) {
+    __pyx_t_9 = PyMethod_GET_SELF(__pyx_t_10);
+    assert(__pyx_t_9);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_10);
+    __Pyx_INCREF(__pyx_t_9);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_10, __pyx__function);
+    __pyx_t_7 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[3] = {__pyx_t_9, __pyx_t_3, __pyx_t_11};
+    __pyx_t_8 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_10, __pyx_callargs+__pyx_t_7, (3-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_9); __pyx_t_9 = 0;
+    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
+    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
+    if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 18, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_8);
+  }
+
+  /* "lstmx/_kernels/rnn_cython.pyx":19
+ *     hs[0] = h0
+ *     _forward(X_tm, W, U, packed_buffer(H, H, X.dtype), b, hs, np.empty((T, B, H), X.dtype),
+ *              time_major_mask(mask, B, T), mask is not None)             # <<<<<<<<<<<<<<
+ *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, mask=mask)
+ *     return hs[1:].transpose(1, 0, 2), hs[T], cache
+*/
+  __pyx_t_11 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 19, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_3);
+  __pyx_t_7 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_3))) {
+    __pyx_t_11 = PyMethod_GET_SELF(__pyx_t_3);
+    assert(__pyx_t_11);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_3);
+    __Pyx_INCREF(__pyx_t_11);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_3, __pyx__function);
+    __pyx_t_7 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[4] = {__pyx_t_11, __pyx_v_mask, __pyx_v_B, __pyx_v_T};
+    __pyx_t_10 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_3, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_11); __pyx_t_11 = 0;
+    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+    if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 19, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_10);
+  }
+  __pyx_t_12 = (__pyx_v_mask != Py_None);
+  __pyx_t_3 = __Pyx_PyBool_FromLong(__pyx_t_12); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 19, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_3);
 
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20206,73 +20246,74 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_rnn_forward(CYTHON_UNUSE
   }
   #endif
   {
-    PyObject *__pyx_callargs[9] = {__pyx_t_2, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_b, __pyx_v_hs, __pyx_t_5, __pyx_t_9, __pyx_t_8};
-    __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_1, __pyx_callargs+__pyx_t_7, (9-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    PyObject *__pyx_callargs[10] = {__pyx_t_2, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_t_5, __pyx_v_b, __pyx_v_hs, __pyx_t_8, __pyx_t_10, __pyx_t_3};
+    __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_1, __pyx_callargs+__pyx_t_7, (10-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
     __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
+    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
+    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 18, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":19
- *     hs[0] = h0
- *     _forward(X_tm, W, U, b, hs, np.empty((T, B, H), X.dtype), time_major_mask(mask, B, T), mask is not None)
+  /* "lstmx/_kernels/rnn_cython.pyx":20
+ *     _forward(X_tm, W, U, packed_buffer(H, H, X.dtype), b, hs, np.empty((T, B, H), X.dtype),
+ *              time_major_mask(mask, B, T), mask is not None)
  *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, mask=mask)             # <<<<<<<<<<<<<<
  *     return hs[1:].transpose(1, 0, 2), hs[T], cache
  * 
 */
-  __pyx_t_4 = __Pyx_PyDict_NewPresized(6); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 19, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyDict_NewPresized(6); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 20, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_X, __pyx_v_X) < (0)) __PYX_ERR(0, 19, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_X_tm, __pyx_v_X_tm) < (0)) __PYX_ERR(0, 19, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_W, __pyx_v_W) < (0)) __PYX_ERR(0, 19, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_U, __pyx_v_U) < (0)) __PYX_ERR(0, 19, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_hs, __pyx_v_hs) < (0)) __PYX_ERR(0, 19, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_mask, __pyx_v_mask) < (0)) __PYX_ERR(0, 19, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_X, __pyx_v_X) < (0)) __PYX_ERR(0, 20, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_X_tm, __pyx_v_X_tm) < (0)) __PYX_ERR(0, 20, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_W, __pyx_v_W) < (0)) __PYX_ERR(0, 20, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_U, __pyx_v_U) < (0)) __PYX_ERR(0, 20, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_hs, __pyx_v_hs) < (0)) __PYX_ERR(0, 20, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_mask, __pyx_v_mask) < (0)) __PYX_ERR(0, 20, __pyx_L1_error)
   __pyx_v_cache = ((PyObject*)__pyx_t_4);
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":20
- *     _forward(X_tm, W, U, b, hs, np.empty((T, B, H), X.dtype), time_major_mask(mask, B, T), mask is not None)
+  /* "lstmx/_kernels/rnn_cython.pyx":21
+ *              time_major_mask(mask, B, T), mask is not None)
  *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, mask=mask)
  *     return hs[1:].transpose(1, 0, 2), hs[T], cache             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  __pyx_t_4 = __Pyx_PyObject_GetSlice(__pyx_v_hs, 1, 0, NULL, NULL, &__pyx_mstate_global->__pyx_slice[1], 1, 0, 0); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 20, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetSlice(__pyx_v_hs, 1, 0, NULL, NULL, &__pyx_mstate_global->__pyx_slice[1], 1, 0, 0); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 21, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_transpose); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 20, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_transpose); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 21, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __Pyx_PyObject_Call(__pyx_t_1, __pyx_mstate_global->__pyx_tuple[2], NULL); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 20, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_Call(__pyx_t_1, __pyx_mstate_global->__pyx_tuple[2], NULL); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 21, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyObject_GetItem(__pyx_v_hs, __pyx_v_T); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 20, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetItem(__pyx_v_hs, __pyx_v_T); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 21, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_8 = PyTuple_New(3); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 20, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_8);
+  __pyx_t_3 = PyTuple_New(3); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 21, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_3);
   __Pyx_GIVEREF(__pyx_t_4);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 0, __pyx_t_4) != (0)) __PYX_ERR(0, 20, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 0, __pyx_t_4) != (0)) __PYX_ERR(0, 21, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_1);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 1, __pyx_t_1) != (0)) __PYX_ERR(0, 20, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 1, __pyx_t_1) != (0)) __PYX_ERR(0, 21, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_cache);
   __Pyx_GIVEREF(__pyx_v_cache);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 2, __pyx_v_cache) != (0)) __PYX_ERR(0, 20, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 2, __pyx_v_cache) != (0)) __PYX_ERR(0, 21, __pyx_L1_error);
   __pyx_t_4 = 0;
   __pyx_t_1 = 0;
   {
     PyObject *__pyx_temp;
     {
       __pyx_temp = __pyx_r;
-      __pyx_r = __pyx_t_8;
+      __pyx_r = __pyx_t_3;
     }
     __Pyx_XDECREF(__pyx_temp);
   }
-  __pyx_t_8 = 0;
+  __pyx_t_3 = 0;
   goto __pyx_L0;
 
   /* "lstmx/_kernels/rnn_cython.pyx":11
@@ -20293,6 +20334,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_rnn_forward(CYTHON_UNUSE
   __Pyx_XDECREF(__pyx_t_8);
   __Pyx_XDECREF(__pyx_t_9);
   __Pyx_XDECREF(__pyx_t_10);
+  __Pyx_XDECREF(__pyx_t_11);
   __Pyx_AddTraceback("lstmx._kernels.rnn_cython.rnn_forward", __pyx_clineno, __pyx_lineno, __pyx_filename);
   __pyx_r = NULL;
   __pyx_L0:;
@@ -20308,10 +20350,10 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_rnn_forward(CYTHON_UNUSE
   return __pyx_r;
 }
 
-/* "lstmx/_kernels/rnn_cython.pyx":23
+/* "lstmx/_kernels/rnn_cython.pyx":24
  * 
  * 
- * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] b, real[:, :, ::1] hs,             # <<<<<<<<<<<<<<
+ * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] UT_packed, real[::1] b, real[:, :, ::1] hs,             # <<<<<<<<<<<<<<
  *              real[:, :, ::1] a, const unsigned char[:, ::1] mask, bint has_mask):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1], t, n
 */
@@ -20344,53 +20386,53 @@ static PyObject *__pyx_pw_5lstmx_8_kernels_10rnn_cython_3_forward(PyObject *__py
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_signatures,&__pyx_mstate_global->__pyx_n_u_args,&__pyx_mstate_global->__pyx_n_u_kwargs,&__pyx_mstate_global->__pyx_n_u_defaults,&__pyx_mstate_global->__pyx_n_u_fused_sigindex,0};
     struct __pyx_defaults *__pyx_dynamic_args = __Pyx_CyFunction_Defaults(struct __pyx_defaults, __pyx_self);
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 23, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 24, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 23, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 24, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 23, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 24, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 23, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 24, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 23, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 24, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 23, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 24, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__pyx_fused_cpdef", 0) < (0)) __PYX_ERR(0, 23, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__pyx_fused_cpdef", 0) < (0)) __PYX_ERR(0, 24, __pyx_L3_error)
       if (!values[4]) values[4] = __Pyx_NewRef(__pyx_dynamic_args->arg0);
       for (Py_ssize_t i = __pyx_nargs; i < 4; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, i); __PYX_ERR(0, 23, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, i); __PYX_ERR(0, 24, __pyx_L3_error) }
       }
     } else {
       switch (__pyx_nargs) {
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 23, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 24, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 23, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 24, __pyx_L3_error)
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 23, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 24, __pyx_L3_error)
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 23, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 24, __pyx_L3_error)
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 23, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 24, __pyx_L3_error)
         break;
         default: goto __pyx_L5_argtuple_error;
       }
@@ -20404,7 +20446,7 @@ static PyObject *__pyx_pw_5lstmx_8_kernels_10rnn_cython_3_forward(PyObject *__py
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, __pyx_nargs); __PYX_ERR(0, 23, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, __pyx_nargs); __PYX_ERR(0, 24, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -20456,7 +20498,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_2_forward(CYTHON_UNUSED 
   else
   {
     Py_ssize_t __pyx_temp = __Pyx_PyDict_GET_SIZE(__pyx_v_kwargs);
-    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 23, __pyx_L1_error)
+    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 24, __pyx_L1_error)
     __pyx_t_2 = (__pyx_temp != 0);
   }
 
@@ -20474,11 +20516,11 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_2_forward(CYTHON_UNUSED 
   }
   if (unlikely(__pyx_v_args == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "object of type \047NoneType\047 has no len()");
-    __PYX_ERR(0, 23, __pyx_L1_error)
+    __PYX_ERR(0, 24, __pyx_L1_error)
   }
-  __pyx_t_4 = __Pyx_PyTuple_GET_SIZE(((PyObject*)__pyx_v_args)); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(0, 23, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyTuple_GET_SIZE(((PyObject*)__pyx_v_args)); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(0, 24, __pyx_L1_error)
   __pyx_v_arg_count = __pyx_t_4;
-  __pyx_t_5 = ((PyObject *)__Pyx_ImportNumPyArrayTypeIfAvailable()); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 23, __pyx_L1_error)
+  __pyx_t_5 = ((PyObject *)__Pyx_ImportNumPyArrayTypeIfAvailable()); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 24, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_v_ndarray = ((PyTypeObject*)__pyx_t_5);
   __pyx_t_5 = 0;
@@ -20488,7 +20530,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_2_forward(CYTHON_UNUSED 
 
     if (unlikely(__pyx_v_args == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-      __PYX_ERR(0, 23, __pyx_L1_error)
+      __PYX_ERR(0, 24, __pyx_L1_error)
     }
     __pyx_t_5 = __Pyx_PyTuple_GET_ITEM(((PyObject*)__pyx_v_args), 0);
     __Pyx_INCREF(__pyx_t_5);
@@ -20507,9 +20549,9 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_2_forward(CYTHON_UNUSED 
   }
   if (unlikely(__pyx_v_kwargs == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not iterable");
-    __PYX_ERR(0, 23, __pyx_L1_error)
+    __PYX_ERR(0, 24, __pyx_L1_error)
   }
-  __pyx_t_3 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_X_tm, ((PyObject*)__pyx_v_kwargs), Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 23, __pyx_L1_error)
+  __pyx_t_3 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_X_tm, ((PyObject*)__pyx_v_kwargs), Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 24, __pyx_L1_error)
 
   __pyx_t_1 = __pyx_t_3;
 
@@ -20518,25 +20560,25 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_2_forward(CYTHON_UNUSED 
 
     if (unlikely(__pyx_v_kwargs == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-      __PYX_ERR(0, 23, __pyx_L1_error)
+      __PYX_ERR(0, 24, __pyx_L1_error)
     }
-    __pyx_t_5 = __Pyx_PyDict_GetItem(((PyObject*)__pyx_v_kwargs), __pyx_mstate_global->__pyx_n_u_X_tm); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 23, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyDict_GetItem(((PyObject*)__pyx_v_kwargs), __pyx_mstate_global->__pyx_n_u_X_tm); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 24, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __pyx_v_arg = __pyx_t_5;
     __pyx_t_5 = 0;
     goto __pyx_L6;
   }
   /*else*/ {
-    __pyx_t_6 = __Pyx_RaiseFusedFunctionArgTypeError(__pyx_mstate_global->__pyx_n_u_X_tm, 0, 8, __pyx_v_arg_count); if (unlikely(__pyx_t_6 == ((int)-1))) __PYX_ERR(0, 23, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_RaiseFusedFunctionArgTypeError(__pyx_mstate_global->__pyx_n_u_X_tm, 0, 9, __pyx_v_arg_count); if (unlikely(__pyx_t_6 == ((int)-1))) __PYX_ERR(0, 24, __pyx_L1_error)
 
   }
   __pyx_L6:;
-  if (unlikely(!__pyx_v_arg)) { __Pyx_RaiseUnboundLocalError("arg"); __PYX_ERR(0, 23, __pyx_L1_error) }
-  __pyx_t_5 = __pyx_ff_map_fused_781acd_2_2_float__and_double(__pyx_v_arg, __pyx_v_ndarray); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 23, __pyx_L1_error)
+  if (unlikely(!__pyx_v_arg)) { __Pyx_RaiseUnboundLocalError("arg"); __PYX_ERR(0, 24, __pyx_L1_error) }
+  __pyx_t_5 = __pyx_ff_map_fused_781acd_2_2_float__and_double(__pyx_v_arg, __pyx_v_ndarray); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 24, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_v_dest_sig0 = ((PyObject*)__pyx_t_5);
   __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_ff_match_signatures_single(((PyObject*)__pyx_v_signatures), __pyx_v_dest_sig0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 23, __pyx_L1_error)
+  __pyx_t_5 = __pyx_ff_match_signatures_single(((PyObject*)__pyx_v_signatures), __pyx_v_dest_sig0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 24, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   {
     PyObject *__pyx_temp;
@@ -20572,6 +20614,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10rnn_cython_9_forward(Py
   __Pyx_memviewslice __pyx_v_X_tm = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_W = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_U = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_UT_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_b = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_hs = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_a = { 0, 0, { 0 }, { 0 }, { 0 } };
@@ -20579,7 +20622,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10rnn_cython_9_forward(Py
   int __pyx_v_has_mask;
   CYTHON_UNUSED Py_ssize_t __pyx_nargs;
   CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
-  PyObject* values[8] = {0,0,0,0,0,0,0,0};
+  PyObject* values[9] = {0,0,0,0,0,0,0,0,0};
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
@@ -20593,83 +20636,90 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10rnn_cython_9_forward(Py
   #endif
   __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
   {
-    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_b,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_a,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,0};
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_UT_packed,&__pyx_mstate_global->__pyx_n_u_b,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_a,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 23, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 24, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
+        case  9:
+        values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 24, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
         case  8:
         values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 23, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 24, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  7:
         values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 23, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 24, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 23, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 24, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 23, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 24, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 23, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 24, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 23, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 24, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 23, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 24, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 23, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 24, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_forward", 0) < (0)) __PYX_ERR(0, 23, __pyx_L3_error)
-      for (Py_ssize_t i = __pyx_nargs; i < 8; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_forward", 1, 8, 8, i); __PYX_ERR(0, 23, __pyx_L3_error) }
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_forward", 0) < (0)) __PYX_ERR(0, 24, __pyx_L3_error)
+      for (Py_ssize_t i = __pyx_nargs; i < 9; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_forward", 1, 9, 9, i); __PYX_ERR(0, 24, __pyx_L3_error) }
       }
-    } else if (unlikely(__pyx_nargs != 8)) {
+    } else if (unlikely(__pyx_nargs != 9)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 23, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 24, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 23, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 24, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 23, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 24, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 23, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 24, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 23, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 24, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 23, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 24, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 23, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 24, __pyx_L3_error)
       values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 23, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 24, __pyx_L3_error)
+      values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 24, __pyx_L3_error)
     }
-    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 23, __pyx_L3_error)
-    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 23, __pyx_L3_error)
-    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 23, __pyx_L3_error)
-    __pyx_v_b = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b.memview)) __PYX_ERR(0, 23, __pyx_L3_error)
-    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 23, __pyx_L3_error)
-    __pyx_v_a = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_a.memview)) __PYX_ERR(0, 24, __pyx_L3_error)
-    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[6], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 24, __pyx_L3_error)
-    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[7]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 24, __pyx_L3_error)
+    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 24, __pyx_L3_error)
+    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 24, __pyx_L3_error)
+    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 24, __pyx_L3_error)
+    __pyx_v_UT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_UT_packed.memview)) __PYX_ERR(0, 24, __pyx_L3_error)
+    __pyx_v_b = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b.memview)) __PYX_ERR(0, 24, __pyx_L3_error)
+    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 24, __pyx_L3_error)
+    __pyx_v_a = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_a.memview)) __PYX_ERR(0, 25, __pyx_L3_error)
+    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[7], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 25, __pyx_L3_error)
+    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[8]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 25, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_forward", 1, 8, 8, __pyx_nargs); __PYX_ERR(0, 23, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_forward", 1, 9, 9, __pyx_nargs); __PYX_ERR(0, 24, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -20679,6 +20729,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10rnn_cython_9_forward(Py
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_tm, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_UT_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_b, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_a, 1);
@@ -20687,7 +20738,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10rnn_cython_9_forward(Py
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_5lstmx_8_kernels_10rnn_cython_8_forward(__pyx_self, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_b, __pyx_v_hs, __pyx_v_a, __pyx_v_mask, __pyx_v_has_mask);
+  __pyx_r = __pyx_pf_5lstmx_8_kernels_10rnn_cython_8_forward(__pyx_self, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_UT_packed, __pyx_v_b, __pyx_v_hs, __pyx_v_a, __pyx_v_mask, __pyx_v_has_mask);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -20696,6 +20747,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10rnn_cython_9_forward(Py
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_tm, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_UT_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_b, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_a, 1);
@@ -20705,7 +20757,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10rnn_cython_9_forward(Py
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_8_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_a, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask) {
+static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_8_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_UT_packed, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_a, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask) {
   int __pyx_v_T;
   int __pyx_v_B;
   int __pyx_v_I;
@@ -20732,24 +20784,24 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_8_forward(CYTHON_UNUSED 
   int __pyx_t_16;
   __Pyx_RefNannySetupContext("__pyx_fuse_0_forward", 0);
 
-  /* "lstmx/_kernels/rnn_cython.pyx":25
- * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] b, real[:, :, ::1] hs,
+  /* "lstmx/_kernels/rnn_cython.pyx":26
+ * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] UT_packed, real[::1] b, real[:, :, ::1] hs,
  *              real[:, :, ::1] a, const unsigned char[:, ::1] mask, bint has_mask):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1], t, n             # <<<<<<<<<<<<<<
  *     with nogil:
- *         # a = X @ W.T for every step at once: (T*B, I) x (I, H)
+ *         pack_panels(&U[0, 0], H, True, H, H, &UT_packed[0])   # U.T, packed once for the loop
 */
   __pyx_v_T = (__pyx_v_X_tm.shape[0]);
   __pyx_v_B = (__pyx_v_X_tm.shape[1]);
   __pyx_v_I = (__pyx_v_X_tm.shape[2]);
   __pyx_v_H = (__pyx_v_U.shape[1]);
 
-  /* "lstmx/_kernels/rnn_cython.pyx":26
+  /* "lstmx/_kernels/rnn_cython.pyx":27
  *              real[:, :, ::1] a, const unsigned char[:, ::1] mask, bint has_mask):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1], t, n
  *     with nogil:             # <<<<<<<<<<<<<<
+ *         pack_panels(&U[0, 0], H, True, H, H, &UT_packed[0])   # U.T, packed once for the loop
  *         # a = X @ W.T for every step at once: (T*B, I) x (I, H)
- *         gemm(False, True, T * B, H, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &a[0, 0, 0], H)
 */
   {
       PyThreadState * _save;
@@ -20758,28 +20810,40 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_8_forward(CYTHON_UNUSED 
       /*try:*/ {
 
         /* "lstmx/_kernels/rnn_cython.pyx":28
+ *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1], t, n
  *     with nogil:
+ *         pack_panels(&U[0, 0], H, True, H, H, &UT_packed[0])   # U.T, packed once for the loop             # <<<<<<<<<<<<<<
+ *         # a = X @ W.T for every step at once: (T*B, I) x (I, H)
+ *         gemm(False, True, T * B, H, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &a[0, 0, 0], H)
+*/
+        __pyx_t_1 = 0;
+        __pyx_t_2 = 0;
+        __pyx_t_3 = 0;
+        lstmx::pack_panels((&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_1 * __pyx_v_U.strides[0]) )) + __pyx_t_2)) )))), __pyx_v_H, 1, __pyx_v_H, __pyx_v_H, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_UT_packed.data) + __pyx_t_3)) )))));
+
+        /* "lstmx/_kernels/rnn_cython.pyx":30
+ *         pack_panels(&U[0, 0], H, True, H, H, &UT_packed[0])   # U.T, packed once for the loop
  *         # a = X @ W.T for every step at once: (T*B, I) x (I, H)
  *         gemm(False, True, T * B, H, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &a[0, 0, 0], H)             # <<<<<<<<<<<<<<
  *         for t in range(T):
  *             # a[t] += h_(t-1) @ U.T: (B, H) x (H, H)
 */
-        __pyx_t_1 = 0;
-        __pyx_t_2 = 0;
         __pyx_t_3 = 0;
+        __pyx_t_2 = 0;
+        __pyx_t_1 = 0;
         __pyx_t_4 = 0;
         __pyx_t_5 = 0;
         __pyx_t_6 = 0;
         __pyx_t_7 = 0;
         __pyx_t_8 = 0;
-        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 1, (__pyx_v_T * __pyx_v_B), __pyx_v_H, __pyx_v_I, 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_1 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_2 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_3)) )))), __pyx_v_I, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_4 * __pyx_v_W.strides[0]) )) + __pyx_t_5)) )))), __pyx_v_I, 0.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_a.data + __pyx_t_6 * __pyx_v_a.strides[0]) ) + __pyx_t_7 * __pyx_v_a.strides[1]) )) + __pyx_t_8)) )))), __pyx_v_H);
+        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 1, (__pyx_v_T * __pyx_v_B), __pyx_v_H, __pyx_v_I, 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_3 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_2 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_I, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_4 * __pyx_v_W.strides[0]) )) + __pyx_t_5)) )))), __pyx_v_I, 0.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_a.data + __pyx_t_6 * __pyx_v_a.strides[0]) ) + __pyx_t_7 * __pyx_v_a.strides[1]) )) + __pyx_t_8)) )))), __pyx_v_H);
 
-        /* "lstmx/_kernels/rnn_cython.pyx":29
+        /* "lstmx/_kernels/rnn_cython.pyx":31
  *         # a = X @ W.T for every step at once: (T*B, I) x (I, H)
  *         gemm(False, True, T * B, H, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &a[0, 0, 0], H)
  *         for t in range(T):             # <<<<<<<<<<<<<<
  *             # a[t] += h_(t-1) @ U.T: (B, H) x (H, H)
- *             gemm(False, True, B, H, H, 1.0, &hs[t, 0, 0], H, &U[0, 0], H, 1.0, &a[t, 0, 0], H)
+ *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], H, &a[t, 0, 0], H, True)
 */
 
         __pyx_t_9 = __pyx_v_T;
@@ -20788,10 +20852,10 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_8_forward(CYTHON_UNUSED 
         for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
           __pyx_v_t = __pyx_t_11;
 
-          /* "lstmx/_kernels/rnn_cython.pyx":31
+          /* "lstmx/_kernels/rnn_cython.pyx":33
  *         for t in range(T):
  *             # a[t] += h_(t-1) @ U.T: (B, H) x (H, H)
- *             gemm(False, True, B, H, H, 1.0, &hs[t, 0, 0], H, &U[0, 0], H, 1.0, &a[t, 0, 0], H)             # <<<<<<<<<<<<<<
+ *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], H, &a[t, 0, 0], H, True)             # <<<<<<<<<<<<<<
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:
 */
@@ -20799,15 +20863,14 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_8_forward(CYTHON_UNUSED 
           __pyx_t_7 = 0;
           __pyx_t_6 = 0;
           __pyx_t_5 = 0;
-          __pyx_t_4 = 0;
-          __pyx_t_3 = __pyx_v_t;
-          __pyx_t_2 = 0;
+          __pyx_t_4 = __pyx_v_t;
           __pyx_t_1 = 0;
-          __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 1, __pyx_v_B, __pyx_v_H, __pyx_v_H, 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_8 * __pyx_v_hs.strides[0]) ) + __pyx_t_7 * __pyx_v_hs.strides[1]) )) + __pyx_t_6)) )))), __pyx_v_H, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_5 * __pyx_v_U.strides[0]) )) + __pyx_t_4)) )))), __pyx_v_H, 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_a.data + __pyx_t_3 * __pyx_v_a.strides[0]) ) + __pyx_t_2 * __pyx_v_a.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_H);
+          __pyx_t_2 = 0;
+          lstmx::step_gemm((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_8 * __pyx_v_hs.strides[0]) ) + __pyx_t_7 * __pyx_v_hs.strides[1]) )) + __pyx_t_6)) )))), __pyx_v_H, __pyx_v_B, __pyx_v_H, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_UT_packed.data) + __pyx_t_5)) )))), __pyx_v_H, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_a.data + __pyx_t_4 * __pyx_v_a.strides[0]) ) + __pyx_t_1 * __pyx_v_a.strides[1]) )) + __pyx_t_2)) )))), __pyx_v_H, 1);
 
-          /* "lstmx/_kernels/rnn_cython.pyx":32
+          /* "lstmx/_kernels/rnn_cython.pyx":34
  *             # a[t] += h_(t-1) @ U.T: (B, H) x (H, H)
- *             gemm(False, True, B, H, H, 1.0, &hs[t, 0, 0], H, &U[0, 0], H, 1.0, &a[t, 0, 0], H)
+ *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], H, &a[t, 0, 0], H, True)
  *             for n in range(B):             # <<<<<<<<<<<<<<
  *                 if has_mask and not mask[t, n]:
  *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
@@ -20819,8 +20882,8 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_8_forward(CYTHON_UNUSED 
           for (__pyx_t_14 = 0; __pyx_t_14 < __pyx_t_13; __pyx_t_14+=1) {
             __pyx_v_n = __pyx_t_14;
 
-            /* "lstmx/_kernels/rnn_cython.pyx":33
- *             gemm(False, True, B, H, H, 1.0, &hs[t, 0, 0], H, &U[0, 0], H, 1.0, &a[t, 0, 0], H)
+            /* "lstmx/_kernels/rnn_cython.pyx":35
+ *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], H, &a[t, 0, 0], H, True)
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
  *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
@@ -20832,9 +20895,9 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_8_forward(CYTHON_UNUSED 
               __pyx_t_15 = __pyx_v_has_mask;
               goto __pyx_L11_bool_binop_done;
             }
-            __pyx_t_1 = __pyx_v_t;
-            __pyx_t_2 = __pyx_v_n;
-            __pyx_t_16 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_1 * __pyx_v_mask.strides[0]) )) + __pyx_t_2)) ))) != 0));
+            __pyx_t_2 = __pyx_v_t;
+            __pyx_t_1 = __pyx_v_n;
+            __pyx_t_16 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_2 * __pyx_v_mask.strides[0]) )) + __pyx_t_1)) ))) != 0));
 
 
             __pyx_t_15 = __pyx_t_16;
@@ -20843,23 +20906,23 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_8_forward(CYTHON_UNUSED 
             if (__pyx_t_15) {
 
 
-              /* "lstmx/_kernels/rnn_cython.pyx":34
+              /* "lstmx/_kernels/rnn_cython.pyx":36
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:
  *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)             # <<<<<<<<<<<<<<
  *                 else:
  *                     rnn_row_forward(&a[t, n, 0], &b[0], &hs[t + 1, n, 0], H)
 */
-              __pyx_t_2 = (__pyx_v_t + 1);
-              __pyx_t_1 = __pyx_v_n;
-              __pyx_t_3 = 0;
-              __pyx_t_4 = __pyx_v_t;
-              __pyx_t_5 = __pyx_v_n;
-              __pyx_t_6 = 0;
-              __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_2 * __pyx_v_hs.strides[0]) ) + __pyx_t_1 * __pyx_v_hs.strides[1]) )) + __pyx_t_3)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_4 * __pyx_v_hs.strides[0]) ) + __pyx_t_5 * __pyx_v_hs.strides[1]) )) + __pyx_t_6)) )))), __pyx_v_H);
+              __pyx_t_1 = (__pyx_v_t + 1);
+              __pyx_t_2 = __pyx_v_n;
+              __pyx_t_4 = 0;
+              __pyx_t_5 = __pyx_v_t;
+              __pyx_t_6 = __pyx_v_n;
+              __pyx_t_7 = 0;
+              __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_1 * __pyx_v_hs.strides[0]) ) + __pyx_t_2 * __pyx_v_hs.strides[1]) )) + __pyx_t_4)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_5 * __pyx_v_hs.strides[0]) ) + __pyx_t_6 * __pyx_v_hs.strides[1]) )) + __pyx_t_7)) )))), __pyx_v_H);
 
-              /* "lstmx/_kernels/rnn_cython.pyx":33
- *             gemm(False, True, B, H, H, 1.0, &hs[t, 0, 0], H, &U[0, 0], H, 1.0, &a[t, 0, 0], H)
+              /* "lstmx/_kernels/rnn_cython.pyx":35
+ *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], H, &a[t, 0, 0], H, True)
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
  *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
@@ -20868,7 +20931,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_8_forward(CYTHON_UNUSED 
               goto __pyx_L10;
             }
 
-            /* "lstmx/_kernels/rnn_cython.pyx":36
+            /* "lstmx/_kernels/rnn_cython.pyx":38
  *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
  *                 else:
  *                     rnn_row_forward(&a[t, n, 0], &b[0], &hs[t + 1, n, 0], H)             # <<<<<<<<<<<<<<
@@ -20876,14 +20939,14 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_8_forward(CYTHON_UNUSED 
  * 
 */
             /*else*/ {
-              __pyx_t_6 = __pyx_v_t;
-              __pyx_t_5 = __pyx_v_n;
+              __pyx_t_7 = __pyx_v_t;
+              __pyx_t_6 = __pyx_v_n;
+              __pyx_t_5 = 0;
               __pyx_t_4 = 0;
-              __pyx_t_3 = 0;
-              __pyx_t_1 = (__pyx_v_t + 1);
-              __pyx_t_2 = __pyx_v_n;
-              __pyx_t_7 = 0;
-              lstmx::rnn_row_forward((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_a.data + __pyx_t_6 * __pyx_v_a.strides[0]) ) + __pyx_t_5 * __pyx_v_a.strides[1]) )) + __pyx_t_4)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_b.data) + __pyx_t_3)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_1 * __pyx_v_hs.strides[0]) ) + __pyx_t_2 * __pyx_v_hs.strides[1]) )) + __pyx_t_7)) )))), __pyx_v_H);
+              __pyx_t_2 = (__pyx_v_t + 1);
+              __pyx_t_1 = __pyx_v_n;
+              __pyx_t_8 = 0;
+              lstmx::rnn_row_forward((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_a.data + __pyx_t_7 * __pyx_v_a.strides[0]) ) + __pyx_t_6 * __pyx_v_a.strides[1]) )) + __pyx_t_5)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_b.data) + __pyx_t_4)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_2 * __pyx_v_hs.strides[0]) ) + __pyx_t_1 * __pyx_v_hs.strides[1]) )) + __pyx_t_8)) )))), __pyx_v_H);
             }
             __pyx_L10:;
           }
@@ -20892,12 +20955,12 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_8_forward(CYTHON_UNUSED 
 
       }
 
-      /* "lstmx/_kernels/rnn_cython.pyx":26
+      /* "lstmx/_kernels/rnn_cython.pyx":27
  *              real[:, :, ::1] a, const unsigned char[:, ::1] mask, bint has_mask):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1], t, n
  *     with nogil:             # <<<<<<<<<<<<<<
+ *         pack_panels(&U[0, 0], H, True, H, H, &UT_packed[0])   # U.T, packed once for the loop
  *         # a = X @ W.T for every step at once: (T*B, I) x (I, H)
- *         gemm(False, True, T * B, H, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &a[0, 0, 0], H)
 */
       /*finally:*/ {
         /*normal exit:*/{
@@ -20909,10 +20972,10 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_8_forward(CYTHON_UNUSED 
       }
   }
 
-  /* "lstmx/_kernels/rnn_cython.pyx":23
+  /* "lstmx/_kernels/rnn_cython.pyx":24
  * 
  * 
- * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] b, real[:, :, ::1] hs,             # <<<<<<<<<<<<<<
+ * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] UT_packed, real[::1] b, real[:, :, ::1] hs,             # <<<<<<<<<<<<<<
  *              real[:, :, ::1] a, const unsigned char[:, ::1] mask, bint has_mask):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1], t, n
 */
@@ -20937,6 +21000,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10rnn_cython_11_forward(P
   __Pyx_memviewslice __pyx_v_X_tm = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_W = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_U = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_UT_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_b = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_hs = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_a = { 0, 0, { 0 }, { 0 }, { 0 } };
@@ -20944,7 +21008,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10rnn_cython_11_forward(P
   int __pyx_v_has_mask;
   CYTHON_UNUSED Py_ssize_t __pyx_nargs;
   CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
-  PyObject* values[8] = {0,0,0,0,0,0,0,0};
+  PyObject* values[9] = {0,0,0,0,0,0,0,0,0};
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
@@ -20958,83 +21022,90 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10rnn_cython_11_forward(P
   #endif
   __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
   {
-    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_b,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_a,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,0};
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_UT_packed,&__pyx_mstate_global->__pyx_n_u_b,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_a,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 23, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 24, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
+        case  9:
+        values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 24, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
         case  8:
         values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 23, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 24, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  7:
         values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 23, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 24, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 23, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 24, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 23, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 24, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 23, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 24, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 23, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 24, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 23, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 24, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 23, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 24, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_forward", 0) < (0)) __PYX_ERR(0, 23, __pyx_L3_error)
-      for (Py_ssize_t i = __pyx_nargs; i < 8; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_forward", 1, 8, 8, i); __PYX_ERR(0, 23, __pyx_L3_error) }
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_forward", 0) < (0)) __PYX_ERR(0, 24, __pyx_L3_error)
+      for (Py_ssize_t i = __pyx_nargs; i < 9; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_forward", 1, 9, 9, i); __PYX_ERR(0, 24, __pyx_L3_error) }
       }
-    } else if (unlikely(__pyx_nargs != 8)) {
+    } else if (unlikely(__pyx_nargs != 9)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 23, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 24, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 23, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 24, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 23, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 24, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 23, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 24, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 23, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 24, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 23, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 24, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 23, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 24, __pyx_L3_error)
       values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 23, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 24, __pyx_L3_error)
+      values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 24, __pyx_L3_error)
     }
-    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 23, __pyx_L3_error)
-    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 23, __pyx_L3_error)
-    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 23, __pyx_L3_error)
-    __pyx_v_b = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b.memview)) __PYX_ERR(0, 23, __pyx_L3_error)
-    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 23, __pyx_L3_error)
-    __pyx_v_a = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_a.memview)) __PYX_ERR(0, 24, __pyx_L3_error)
-    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[6], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 24, __pyx_L3_error)
-    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[7]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 24, __pyx_L3_error)
+    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 24, __pyx_L3_error)
+    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 24, __pyx_L3_error)
+    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 24, __pyx_L3_error)
+    __pyx_v_UT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_UT_packed.memview)) __PYX_ERR(0, 24, __pyx_L3_error)
+    __pyx_v_b = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b.memview)) __PYX_ERR(0, 24, __pyx_L3_error)
+    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 24, __pyx_L3_error)
+    __pyx_v_a = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_a.memview)) __PYX_ERR(0, 25, __pyx_L3_error)
+    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[7], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 25, __pyx_L3_error)
+    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[8]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 25, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_forward", 1, 8, 8, __pyx_nargs); __PYX_ERR(0, 23, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_forward", 1, 9, 9, __pyx_nargs); __PYX_ERR(0, 24, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -21044,6 +21115,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10rnn_cython_11_forward(P
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_tm, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_UT_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_b, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_a, 1);
@@ -21052,7 +21124,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10rnn_cython_11_forward(P
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_5lstmx_8_kernels_10rnn_cython_10_forward(__pyx_self, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_b, __pyx_v_hs, __pyx_v_a, __pyx_v_mask, __pyx_v_has_mask);
+  __pyx_r = __pyx_pf_5lstmx_8_kernels_10rnn_cython_10_forward(__pyx_self, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_UT_packed, __pyx_v_b, __pyx_v_hs, __pyx_v_a, __pyx_v_mask, __pyx_v_has_mask);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -21061,6 +21133,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10rnn_cython_11_forward(P
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_tm, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_UT_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_b, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_a, 1);
@@ -21070,7 +21143,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10rnn_cython_11_forward(P
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_10_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_a, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask) {
+static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_10_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_UT_packed, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_a, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask) {
   int __pyx_v_T;
   int __pyx_v_B;
   int __pyx_v_I;
@@ -21097,24 +21170,24 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_10_forward(CYTHON_UNUSED
   int __pyx_t_16;
   __Pyx_RefNannySetupContext("__pyx_fuse_1_forward", 0);
 
-  /* "lstmx/_kernels/rnn_cython.pyx":25
- * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] b, real[:, :, ::1] hs,
+  /* "lstmx/_kernels/rnn_cython.pyx":26
+ * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] UT_packed, real[::1] b, real[:, :, ::1] hs,
  *              real[:, :, ::1] a, const unsigned char[:, ::1] mask, bint has_mask):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1], t, n             # <<<<<<<<<<<<<<
  *     with nogil:
- *         # a = X @ W.T for every step at once: (T*B, I) x (I, H)
+ *         pack_panels(&U[0, 0], H, True, H, H, &UT_packed[0])   # U.T, packed once for the loop
 */
   __pyx_v_T = (__pyx_v_X_tm.shape[0]);
   __pyx_v_B = (__pyx_v_X_tm.shape[1]);
   __pyx_v_I = (__pyx_v_X_tm.shape[2]);
   __pyx_v_H = (__pyx_v_U.shape[1]);
 
-  /* "lstmx/_kernels/rnn_cython.pyx":26
+  /* "lstmx/_kernels/rnn_cython.pyx":27
  *              real[:, :, ::1] a, const unsigned char[:, ::1] mask, bint has_mask):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1], t, n
  *     with nogil:             # <<<<<<<<<<<<<<
+ *         pack_panels(&U[0, 0], H, True, H, H, &UT_packed[0])   # U.T, packed once for the loop
  *         # a = X @ W.T for every step at once: (T*B, I) x (I, H)
- *         gemm(False, True, T * B, H, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &a[0, 0, 0], H)
 */
   {
       PyThreadState * _save;
@@ -21123,28 +21196,40 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_10_forward(CYTHON_UNUSED
       /*try:*/ {
 
         /* "lstmx/_kernels/rnn_cython.pyx":28
+ *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1], t, n
  *     with nogil:
+ *         pack_panels(&U[0, 0], H, True, H, H, &UT_packed[0])   # U.T, packed once for the loop             # <<<<<<<<<<<<<<
+ *         # a = X @ W.T for every step at once: (T*B, I) x (I, H)
+ *         gemm(False, True, T * B, H, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &a[0, 0, 0], H)
+*/
+        __pyx_t_1 = 0;
+        __pyx_t_2 = 0;
+        __pyx_t_3 = 0;
+        lstmx::pack_panels((&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_1 * __pyx_v_U.strides[0]) )) + __pyx_t_2)) )))), __pyx_v_H, 1, __pyx_v_H, __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_UT_packed.data) + __pyx_t_3)) )))));
+
+        /* "lstmx/_kernels/rnn_cython.pyx":30
+ *         pack_panels(&U[0, 0], H, True, H, H, &UT_packed[0])   # U.T, packed once for the loop
  *         # a = X @ W.T for every step at once: (T*B, I) x (I, H)
  *         gemm(False, True, T * B, H, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &a[0, 0, 0], H)             # <<<<<<<<<<<<<<
  *         for t in range(T):
  *             # a[t] += h_(t-1) @ U.T: (B, H) x (H, H)
 */
-        __pyx_t_1 = 0;
-        __pyx_t_2 = 0;
         __pyx_t_3 = 0;
+        __pyx_t_2 = 0;
+        __pyx_t_1 = 0;
         __pyx_t_4 = 0;
         __pyx_t_5 = 0;
         __pyx_t_6 = 0;
         __pyx_t_7 = 0;
         __pyx_t_8 = 0;
-        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 1, (__pyx_v_T * __pyx_v_B), __pyx_v_H, __pyx_v_I, 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_1 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_2 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_3)) )))), __pyx_v_I, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_4 * __pyx_v_W.strides[0]) )) + __pyx_t_5)) )))), __pyx_v_I, 0.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_a.data + __pyx_t_6 * __pyx_v_a.strides[0]) ) + __pyx_t_7 * __pyx_v_a.strides[1]) )) + __pyx_t_8)) )))), __pyx_v_H);
+        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 1, (__pyx_v_T * __pyx_v_B), __pyx_v_H, __pyx_v_I, 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_3 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_2 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_I, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_4 * __pyx_v_W.strides[0]) )) + __pyx_t_5)) )))), __pyx_v_I, 0.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_a.data + __pyx_t_6 * __pyx_v_a.strides[0]) ) + __pyx_t_7 * __pyx_v_a.strides[1]) )) + __pyx_t_8)) )))), __pyx_v_H);
 
-        /* "lstmx/_kernels/rnn_cython.pyx":29
+        /* "lstmx/_kernels/rnn_cython.pyx":31
  *         # a = X @ W.T for every step at once: (T*B, I) x (I, H)
  *         gemm(False, True, T * B, H, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &a[0, 0, 0], H)
  *         for t in range(T):             # <<<<<<<<<<<<<<
  *             # a[t] += h_(t-1) @ U.T: (B, H) x (H, H)
- *             gemm(False, True, B, H, H, 1.0, &hs[t, 0, 0], H, &U[0, 0], H, 1.0, &a[t, 0, 0], H)
+ *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], H, &a[t, 0, 0], H, True)
 */
 
         __pyx_t_9 = __pyx_v_T;
@@ -21153,10 +21238,10 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_10_forward(CYTHON_UNUSED
         for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
           __pyx_v_t = __pyx_t_11;
 
-          /* "lstmx/_kernels/rnn_cython.pyx":31
+          /* "lstmx/_kernels/rnn_cython.pyx":33
  *         for t in range(T):
  *             # a[t] += h_(t-1) @ U.T: (B, H) x (H, H)
- *             gemm(False, True, B, H, H, 1.0, &hs[t, 0, 0], H, &U[0, 0], H, 1.0, &a[t, 0, 0], H)             # <<<<<<<<<<<<<<
+ *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], H, &a[t, 0, 0], H, True)             # <<<<<<<<<<<<<<
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:
 */
@@ -21164,15 +21249,14 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_10_forward(CYTHON_UNUSED
           __pyx_t_7 = 0;
           __pyx_t_6 = 0;
           __pyx_t_5 = 0;
-          __pyx_t_4 = 0;
-          __pyx_t_3 = __pyx_v_t;
-          __pyx_t_2 = 0;
+          __pyx_t_4 = __pyx_v_t;
           __pyx_t_1 = 0;
-          __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 1, __pyx_v_B, __pyx_v_H, __pyx_v_H, 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_8 * __pyx_v_hs.strides[0]) ) + __pyx_t_7 * __pyx_v_hs.strides[1]) )) + __pyx_t_6)) )))), __pyx_v_H, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_5 * __pyx_v_U.strides[0]) )) + __pyx_t_4)) )))), __pyx_v_H, 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_a.data + __pyx_t_3 * __pyx_v_a.strides[0]) ) + __pyx_t_2 * __pyx_v_a.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_H);
+          __pyx_t_2 = 0;
+          lstmx::step_gemm((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_8 * __pyx_v_hs.strides[0]) ) + __pyx_t_7 * __pyx_v_hs.strides[1]) )) + __pyx_t_6)) )))), __pyx_v_H, __pyx_v_B, __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_UT_packed.data) + __pyx_t_5)) )))), __pyx_v_H, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_a.data + __pyx_t_4 * __pyx_v_a.strides[0]) ) + __pyx_t_1 * __pyx_v_a.strides[1]) )) + __pyx_t_2)) )))), __pyx_v_H, 1);
 
-          /* "lstmx/_kernels/rnn_cython.pyx":32
+          /* "lstmx/_kernels/rnn_cython.pyx":34
  *             # a[t] += h_(t-1) @ U.T: (B, H) x (H, H)
- *             gemm(False, True, B, H, H, 1.0, &hs[t, 0, 0], H, &U[0, 0], H, 1.0, &a[t, 0, 0], H)
+ *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], H, &a[t, 0, 0], H, True)
  *             for n in range(B):             # <<<<<<<<<<<<<<
  *                 if has_mask and not mask[t, n]:
  *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
@@ -21184,8 +21268,8 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_10_forward(CYTHON_UNUSED
           for (__pyx_t_14 = 0; __pyx_t_14 < __pyx_t_13; __pyx_t_14+=1) {
             __pyx_v_n = __pyx_t_14;
 
-            /* "lstmx/_kernels/rnn_cython.pyx":33
- *             gemm(False, True, B, H, H, 1.0, &hs[t, 0, 0], H, &U[0, 0], H, 1.0, &a[t, 0, 0], H)
+            /* "lstmx/_kernels/rnn_cython.pyx":35
+ *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], H, &a[t, 0, 0], H, True)
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
  *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
@@ -21197,9 +21281,9 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_10_forward(CYTHON_UNUSED
               __pyx_t_15 = __pyx_v_has_mask;
               goto __pyx_L11_bool_binop_done;
             }
-            __pyx_t_1 = __pyx_v_t;
-            __pyx_t_2 = __pyx_v_n;
-            __pyx_t_16 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_1 * __pyx_v_mask.strides[0]) )) + __pyx_t_2)) ))) != 0));
+            __pyx_t_2 = __pyx_v_t;
+            __pyx_t_1 = __pyx_v_n;
+            __pyx_t_16 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_2 * __pyx_v_mask.strides[0]) )) + __pyx_t_1)) ))) != 0));
 
 
             __pyx_t_15 = __pyx_t_16;
@@ -21208,23 +21292,23 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_10_forward(CYTHON_UNUSED
             if (__pyx_t_15) {
 
 
-              /* "lstmx/_kernels/rnn_cython.pyx":34
+              /* "lstmx/_kernels/rnn_cython.pyx":36
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:
  *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)             # <<<<<<<<<<<<<<
  *                 else:
  *                     rnn_row_forward(&a[t, n, 0], &b[0], &hs[t + 1, n, 0], H)
 */
-              __pyx_t_2 = (__pyx_v_t + 1);
-              __pyx_t_1 = __pyx_v_n;
-              __pyx_t_3 = 0;
-              __pyx_t_4 = __pyx_v_t;
-              __pyx_t_5 = __pyx_v_n;
-              __pyx_t_6 = 0;
-              __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_2 * __pyx_v_hs.strides[0]) ) + __pyx_t_1 * __pyx_v_hs.strides[1]) )) + __pyx_t_3)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_4 * __pyx_v_hs.strides[0]) ) + __pyx_t_5 * __pyx_v_hs.strides[1]) )) + __pyx_t_6)) )))), __pyx_v_H);
+              __pyx_t_1 = (__pyx_v_t + 1);
+              __pyx_t_2 = __pyx_v_n;
+              __pyx_t_4 = 0;
+              __pyx_t_5 = __pyx_v_t;
+              __pyx_t_6 = __pyx_v_n;
+              __pyx_t_7 = 0;
+              __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_1 * __pyx_v_hs.strides[0]) ) + __pyx_t_2 * __pyx_v_hs.strides[1]) )) + __pyx_t_4)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_5 * __pyx_v_hs.strides[0]) ) + __pyx_t_6 * __pyx_v_hs.strides[1]) )) + __pyx_t_7)) )))), __pyx_v_H);
 
-              /* "lstmx/_kernels/rnn_cython.pyx":33
- *             gemm(False, True, B, H, H, 1.0, &hs[t, 0, 0], H, &U[0, 0], H, 1.0, &a[t, 0, 0], H)
+              /* "lstmx/_kernels/rnn_cython.pyx":35
+ *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], H, &a[t, 0, 0], H, True)
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
  *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
@@ -21233,7 +21317,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_10_forward(CYTHON_UNUSED
               goto __pyx_L10;
             }
 
-            /* "lstmx/_kernels/rnn_cython.pyx":36
+            /* "lstmx/_kernels/rnn_cython.pyx":38
  *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
  *                 else:
  *                     rnn_row_forward(&a[t, n, 0], &b[0], &hs[t + 1, n, 0], H)             # <<<<<<<<<<<<<<
@@ -21241,14 +21325,14 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_10_forward(CYTHON_UNUSED
  * 
 */
             /*else*/ {
-              __pyx_t_6 = __pyx_v_t;
-              __pyx_t_5 = __pyx_v_n;
+              __pyx_t_7 = __pyx_v_t;
+              __pyx_t_6 = __pyx_v_n;
+              __pyx_t_5 = 0;
               __pyx_t_4 = 0;
-              __pyx_t_3 = 0;
-              __pyx_t_1 = (__pyx_v_t + 1);
-              __pyx_t_2 = __pyx_v_n;
-              __pyx_t_7 = 0;
-              lstmx::rnn_row_forward((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_a.data + __pyx_t_6 * __pyx_v_a.strides[0]) ) + __pyx_t_5 * __pyx_v_a.strides[1]) )) + __pyx_t_4)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_b.data) + __pyx_t_3)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_1 * __pyx_v_hs.strides[0]) ) + __pyx_t_2 * __pyx_v_hs.strides[1]) )) + __pyx_t_7)) )))), __pyx_v_H);
+              __pyx_t_2 = (__pyx_v_t + 1);
+              __pyx_t_1 = __pyx_v_n;
+              __pyx_t_8 = 0;
+              lstmx::rnn_row_forward((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_a.data + __pyx_t_7 * __pyx_v_a.strides[0]) ) + __pyx_t_6 * __pyx_v_a.strides[1]) )) + __pyx_t_5)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_b.data) + __pyx_t_4)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_2 * __pyx_v_hs.strides[0]) ) + __pyx_t_1 * __pyx_v_hs.strides[1]) )) + __pyx_t_8)) )))), __pyx_v_H);
             }
             __pyx_L10:;
           }
@@ -21257,12 +21341,12 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_10_forward(CYTHON_UNUSED
 
       }
 
-      /* "lstmx/_kernels/rnn_cython.pyx":26
+      /* "lstmx/_kernels/rnn_cython.pyx":27
  *              real[:, :, ::1] a, const unsigned char[:, ::1] mask, bint has_mask):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1], t, n
  *     with nogil:             # <<<<<<<<<<<<<<
+ *         pack_panels(&U[0, 0], H, True, H, H, &UT_packed[0])   # U.T, packed once for the loop
  *         # a = X @ W.T for every step at once: (T*B, I) x (I, H)
- *         gemm(False, True, T * B, H, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &a[0, 0, 0], H)
 */
       /*finally:*/ {
         /*normal exit:*/{
@@ -21274,10 +21358,10 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_10_forward(CYTHON_UNUSED
       }
   }
 
-  /* "lstmx/_kernels/rnn_cython.pyx":23
+  /* "lstmx/_kernels/rnn_cython.pyx":24
  * 
  * 
- * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] b, real[:, :, ::1] hs,             # <<<<<<<<<<<<<<
+ * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] UT_packed, real[::1] b, real[:, :, ::1] hs,             # <<<<<<<<<<<<<<
  *              real[:, :, ::1] a, const unsigned char[:, ::1] mask, bint has_mask):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1], t, n
 */
@@ -21295,7 +21379,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_10_forward(CYTHON_UNUSED
   return __pyx_r;
 }
 
-/* "lstmx/_kernels/rnn_cython.pyx":39
+/* "lstmx/_kernels/rnn_cython.pyx":41
  * 
  * 
  * def rnn_backward(dY, dhT, cache):             # <<<<<<<<<<<<<<
@@ -21345,38 +21429,38 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_dY,&__pyx_mstate_global->__pyx_n_u_dhT,&__pyx_mstate_global->__pyx_n_u_cache,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 39, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 41, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 39, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 41, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 39, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 41, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 39, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 41, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "rnn_backward", 0) < (0)) __PYX_ERR(0, 39, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "rnn_backward", 0) < (0)) __PYX_ERR(0, 41, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 3; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("rnn_backward", 1, 3, 3, i); __PYX_ERR(0, 39, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("rnn_backward", 1, 3, 3, i); __PYX_ERR(0, 41, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 3)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 39, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 41, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 39, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 41, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 39, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 41, __pyx_L3_error)
     }
     __pyx_v_dY = values[0];
     __pyx_v_dhT = values[1];
@@ -21384,7 +21468,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("rnn_backward", 1, 3, 3, __pyx_nargs); __PYX_ERR(0, 39, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("rnn_backward", 1, 3, 3, __pyx_nargs); __PYX_ERR(0, 41, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -21434,23 +21518,24 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
   PyObject *__pyx_t_9 = NULL;
   PyObject *__pyx_t_10 = NULL;
   PyObject *__pyx_t_11 = NULL;
+  PyObject *__pyx_t_12 = NULL;
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("rnn_backward", 0);
 
-  /* "lstmx/_kernels/rnn_cython.pyx":41
+  /* "lstmx/_kernels/rnn_cython.pyx":43
  * def rnn_backward(dY, dhT, cache):
  *     """Same arguments and results as :func:`lstmx.rnn.rnn_backward`."""
  *     X, W, U = cache["X"], cache["W"], cache["U"]             # <<<<<<<<<<<<<<
  *     B, T, I = X.shape
  *     H = U.shape[1]
 */
-  __pyx_t_1 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_X); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 41, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_X); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 43, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_W); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 41, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_W); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 43, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_3 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_U); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 41, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_U); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 43, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __pyx_v_X = __pyx_t_1;
   __pyx_t_1 = 0;
@@ -21459,14 +21544,14 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
   __pyx_v_U = __pyx_t_3;
   __pyx_t_3 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":42
+  /* "lstmx/_kernels/rnn_cython.pyx":44
  *     """Same arguments and results as :func:`lstmx.rnn.rnn_backward`."""
  *     X, W, U = cache["X"], cache["W"], cache["U"]
  *     B, T, I = X.shape             # <<<<<<<<<<<<<<
  *     H = U.shape[1]
  *     X_tm = cache.get("X_tm")
 */
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 42, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 44, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   if ((likely(PyTuple_CheckExact(__pyx_t_3))) || (PyList_CheckExact(__pyx_t_3))) {
     PyObject* sequence = __pyx_t_3;
@@ -21474,7 +21559,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
     if (unlikely(size != 3)) {
       if (size > 3) __Pyx_RaiseTooManyValuesError(3);
       else if (size >= 0) __Pyx_RaiseNeedMoreValuesError(size);
-      __PYX_ERR(0, 42, __pyx_L1_error)
+      __PYX_ERR(0, 44, __pyx_L1_error)
     }
     #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
     if (likely(PyTuple_CheckExact(sequence))) {
@@ -21486,27 +21571,27 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
       __Pyx_INCREF(__pyx_t_4);
     } else {
       __pyx_t_2 = __Pyx_PyList_GET_ITEM_REF(sequence, 0, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 42, __pyx_L1_error)
+      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 44, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_2);
       __pyx_t_1 = __Pyx_PyList_GET_ITEM_REF(sequence, 1, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 42, __pyx_L1_error)
+      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 44, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_1);
       __pyx_t_4 = __Pyx_PyList_GET_ITEM_REF(sequence, 2, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 42, __pyx_L1_error)
+      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 44, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_4);
     }
     #else
-    __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 42, __pyx_L1_error)
+    __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 44, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_1 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 42, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 44, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
-    __pyx_t_4 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 42, __pyx_L1_error)
+    __pyx_t_4 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 44, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
     #endif
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
   } else {
     Py_ssize_t index = -1;
-    __pyx_t_5 = PyObject_GetIter(__pyx_t_3); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 42, __pyx_L1_error)
+    __pyx_t_5 = PyObject_GetIter(__pyx_t_3); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 44, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __pyx_t_6 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_5);
@@ -21516,7 +21601,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
     __Pyx_GOTREF(__pyx_t_1);
     index = 2; __pyx_t_4 = __pyx_t_6(__pyx_t_5); if (unlikely(!__pyx_t_4)) goto __pyx_L3_unpacking_failed;
     __Pyx_GOTREF(__pyx_t_4);
-    if (__Pyx_IternextUnpackEndCheck(__pyx_t_6(__pyx_t_5), 3) < (0)) __PYX_ERR(0, 42, __pyx_L1_error)
+    if (__Pyx_IternextUnpackEndCheck(__pyx_t_6(__pyx_t_5), 3) < (0)) __PYX_ERR(0, 44, __pyx_L1_error)
     __pyx_t_6 = NULL;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     goto __pyx_L4_unpacking_done;
@@ -21524,7 +21609,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __pyx_t_6 = NULL;
     if (__Pyx_IterFinish() == 0) __Pyx_RaiseNeedMoreValuesError(index);
-    __PYX_ERR(0, 42, __pyx_L1_error)
+    __PYX_ERR(0, 44, __pyx_L1_error)
     __pyx_L4_unpacking_done:;
   }
   __pyx_v_B = __pyx_t_2;
@@ -21534,22 +21619,22 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
   __pyx_v_I = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":43
+  /* "lstmx/_kernels/rnn_cython.pyx":45
  *     X, W, U = cache["X"], cache["W"], cache["U"]
  *     B, T, I = X.shape
  *     H = U.shape[1]             # <<<<<<<<<<<<<<
  *     X_tm = cache.get("X_tm")
  *     if X_tm is None:
 */
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_v_U, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 43, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_v_U, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 45, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_4 = __Pyx_GetItemInt(__pyx_t_3, 1, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 43, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_GetItemInt(__pyx_t_3, 1, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 45, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
   __pyx_v_H = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":44
+  /* "lstmx/_kernels/rnn_cython.pyx":46
  *     B, T, I = X.shape
  *     H = U.shape[1]
  *     X_tm = cache.get("X_tm")             # <<<<<<<<<<<<<<
@@ -21563,13 +21648,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
     PyObject *__pyx_callargs[2] = {__pyx_t_3, __pyx_mstate_global->__pyx_n_u_X_tm};
     __pyx_t_4 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_get, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 44, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 46, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __pyx_v_X_tm = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":45
+  /* "lstmx/_kernels/rnn_cython.pyx":47
  *     H = U.shape[1]
  *     X_tm = cache.get("X_tm")
  *     if X_tm is None:             # <<<<<<<<<<<<<<
@@ -21580,7 +21665,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
   if (__pyx_t_8) {
 
 
-    /* "lstmx/_kernels/rnn_cython.pyx":46
+    /* "lstmx/_kernels/rnn_cython.pyx":48
  *     X_tm = cache.get("X_tm")
  *     if X_tm is None:
  *         X_tm = time_major(X)             # <<<<<<<<<<<<<<
@@ -21588,7 +21673,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
 */
     __pyx_t_3 = NULL;
-    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_time_major); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 46, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_time_major); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 48, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
     __pyx_t_7 = 1;
     #if CYTHON_UNPACK_METHODS
@@ -21607,13 +21692,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
       __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_1, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
       __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 46, __pyx_L1_error)
+      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 48, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_4);
     }
     __Pyx_DECREF_SET(__pyx_v_X_tm, __pyx_t_4);
     __pyx_t_4 = 0;
 
-    /* "lstmx/_kernels/rnn_cython.pyx":45
+    /* "lstmx/_kernels/rnn_cython.pyx":47
  *     H = U.shape[1]
  *     X_tm = cache.get("X_tm")
  *     if X_tm is None:             # <<<<<<<<<<<<<<
@@ -21622,7 +21707,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
 */
   }
 
-  /* "lstmx/_kernels/rnn_cython.pyx":47
+  /* "lstmx/_kernels/rnn_cython.pyx":49
  *     if X_tm is None:
  *         X_tm = time_major(X)
  *     da = np.empty((T, B, H), X.dtype)             # <<<<<<<<<<<<<<
@@ -21630,23 +21715,23 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
  *     dX_tm = np.empty((T, B, I), X.dtype)
 */
   __pyx_t_1 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 47, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 49, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 47, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 49, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-  __pyx_t_3 = PyTuple_New(3); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 47, __pyx_L1_error)
+  __pyx_t_3 = PyTuple_New(3); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 49, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_INCREF(__pyx_v_T);
   __Pyx_GIVEREF(__pyx_v_T);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 47, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 49, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 47, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 49, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_H);
   __Pyx_GIVEREF(__pyx_v_H);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 2, __pyx_v_H) != (0)) __PYX_ERR(0, 47, __pyx_L1_error);
-  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 47, __pyx_L1_error)
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 2, __pyx_v_H) != (0)) __PYX_ERR(0, 49, __pyx_L1_error);
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 49, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -21667,13 +21752,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 47, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 49, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __pyx_v_da = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":48
+  /* "lstmx/_kernels/rnn_cython.pyx":50
  *         X_tm = time_major(X)
  *     da = np.empty((T, B, H), X.dtype)
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")             # <<<<<<<<<<<<<<
@@ -21681,12 +21766,12 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
  *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(H, X.dtype)
 */
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 48, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 50, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_array); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 48, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_array); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 50, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 48, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 50, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_VECTORCALL
   #endif
@@ -21706,13 +21791,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
     PyObject *__pyx_callargs[5] = {__pyx_t_2, __pyx_v_dhT, __pyx_t_5, Py_True, __pyx_mstate_global->__pyx_n_u_C};
     #if CYTHON_VECTORCALL
     __pyx_t_1 = __pyx_mstate_global->__pyx_tuple[3];
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 48, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 50, __pyx_L1_error)
     __Pyx_INCREF(__pyx_t_1);
     #else
     {
       PyObject *__pyx_temp[3] = {__pyx_mstate_global->__pyx_n_u_dtype, __pyx_mstate_global->__pyx_n_u_copy, __pyx_mstate_global->__pyx_n_u_order};
       __pyx_t_1 = __Pyx_MakeKwargDict(__pyx_temp, __pyx_callargs+2, 3);
-      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 48, __pyx_L1_error)
+      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 50, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_1);
     }
     #endif
@@ -21723,13 +21808,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 48, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 50, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __pyx_v_dh = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":49
+  /* "lstmx/_kernels/rnn_cython.pyx":51
  *     da = np.empty((T, B, H), X.dtype)
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
  *     dX_tm = np.empty((T, B, I), X.dtype)             # <<<<<<<<<<<<<<
@@ -21737,23 +21822,23 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
  *     mask = cache["mask"]
 */
   __pyx_t_3 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 49, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 51, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 49, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 51, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = PyTuple_New(3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 49, __pyx_L1_error)
+  __pyx_t_1 = PyTuple_New(3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 51, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __Pyx_INCREF(__pyx_v_T);
   __Pyx_GIVEREF(__pyx_v_T);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 49, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 51, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 49, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 51, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_I);
   __Pyx_GIVEREF(__pyx_v_I);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_v_I) != (0)) __PYX_ERR(0, 49, __pyx_L1_error);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 49, __pyx_L1_error)
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_v_I) != (0)) __PYX_ERR(0, 51, __pyx_L1_error);
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 51, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -21774,23 +21859,23 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 49, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 51, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __pyx_v_dX_tm = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":50
+  /* "lstmx/_kernels/rnn_cython.pyx":52
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
  *     dX_tm = np.empty((T, B, I), X.dtype)
  *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(H, X.dtype)             # <<<<<<<<<<<<<<
  *     mask = cache["mask"]
- *     _backward(np.ascontiguousarray(dY), X_tm, W, U, cache["hs"], time_major_mask(mask, B, T), mask is not None,
+ *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(H, H, X.dtype), cache["hs"], time_major_mask(mask, B, T), mask is not None,
 */
   __pyx_t_5 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 50, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 52, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_empty_like); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 50, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_empty_like); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 52, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
   __pyx_t_7 = 1;
@@ -21810,13 +21895,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
     __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_1, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 50, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 52, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __pyx_t_5 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 50, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 52, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_empty_like); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 50, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_empty_like); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 52, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
   __pyx_t_7 = 1;
@@ -21836,16 +21921,16 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
     __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_3, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 50, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 52, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_t_5 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 50, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 52, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 50, __pyx_L1_error)
+  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 52, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_9);
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 50, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 52, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -21865,7 +21950,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
     __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 50, __pyx_L1_error)
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 52, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
   }
   __pyx_v_dW = __pyx_t_4;
@@ -21875,32 +21960,32 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
   __pyx_v_db = __pyx_t_3;
   __pyx_t_3 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":51
+  /* "lstmx/_kernels/rnn_cython.pyx":53
  *     dX_tm = np.empty((T, B, I), X.dtype)
  *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(H, X.dtype)
  *     mask = cache["mask"]             # <<<<<<<<<<<<<<
- *     _backward(np.ascontiguousarray(dY), X_tm, W, U, cache["hs"], time_major_mask(mask, B, T), mask is not None,
+ *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(H, H, X.dtype), cache["hs"], time_major_mask(mask, B, T), mask is not None,
  *               da, dh, dX_tm, dW, dU, db)
 */
-  __pyx_t_3 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_mask); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 51, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_mask); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 53, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __pyx_v_mask = __pyx_t_3;
   __pyx_t_3 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":52
+  /* "lstmx/_kernels/rnn_cython.pyx":54
  *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(H, X.dtype)
  *     mask = cache["mask"]
- *     _backward(np.ascontiguousarray(dY), X_tm, W, U, cache["hs"], time_major_mask(mask, B, T), mask is not None,             # <<<<<<<<<<<<<<
+ *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(H, H, X.dtype), cache["hs"], time_major_mask(mask, B, T), mask is not None,             # <<<<<<<<<<<<<<
  *               da, dh, dX_tm, dW, dU, db)
  *     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, dh
 */
   __pyx_t_1 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_backward); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 52, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_backward); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 54, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 52, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 54, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_ascontiguousarray); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 52, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_ascontiguousarray); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 54, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   __pyx_t_7 = 1;
@@ -21920,42 +22005,68 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
     __pyx_t_9 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_10, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-    if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 52, __pyx_L1_error)
+    if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 54, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_9);
   }
-  __pyx_t_10 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_hs); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 52, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_10);
-  __pyx_t_5 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 52, __pyx_L1_error)
+  __pyx_t_2 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 54, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
+  __pyx_t_11 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 54, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_11);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_11))) {
-    __pyx_t_5 = PyMethod_GET_SELF(__pyx_t_11);
-    assert(__pyx_t_5);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_11);
-    __Pyx_INCREF(__pyx_t_5);
+  if (unlikely(PyMethod_Check(__pyx_t_5))) {
+    __pyx_t_2 = PyMethod_GET_SELF(__pyx_t_5);
+    assert(__pyx_t_2);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_5);
+    __Pyx_INCREF(__pyx_t_2);
     __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_11, __pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_5, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
-    PyObject *__pyx_callargs[4] = {__pyx_t_5, __pyx_v_mask, __pyx_v_B, __pyx_v_T};
-    __pyx_t_2 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_11, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
+    PyObject *__pyx_callargs[4] = {__pyx_t_2, __pyx_v_H, __pyx_v_H, __pyx_t_11};
+    __pyx_t_10 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_5, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
-    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 52, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_2);
+    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+    if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 54, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_10);
+  }
+  __pyx_t_5 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_hs); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 54, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
+  __pyx_t_2 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_12, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 54, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_12);
+  __pyx_t_7 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_12))) {
+    __pyx_t_2 = PyMethod_GET_SELF(__pyx_t_12);
+    assert(__pyx_t_2);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_12);
+    __Pyx_INCREF(__pyx_t_2);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_12, __pyx__function);
+    __pyx_t_7 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[4] = {__pyx_t_2, __pyx_v_mask, __pyx_v_B, __pyx_v_T};
+    __pyx_t_11 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_12, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
+    __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
+    if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 54, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_11);
   }
   __pyx_t_8 = (__pyx_v_mask != Py_None);
-  __pyx_t_11 = __Pyx_PyBool_FromLong(__pyx_t_8); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 52, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_11);
+  __pyx_t_12 = __Pyx_PyBool_FromLong(__pyx_t_8); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 54, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_12);
 
 
-  /* "lstmx/_kernels/rnn_cython.pyx":53
+  /* "lstmx/_kernels/rnn_cython.pyx":55
  *     mask = cache["mask"]
- *     _backward(np.ascontiguousarray(dY), X_tm, W, U, cache["hs"], time_major_mask(mask, B, T), mask is not None,
+ *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(H, H, X.dtype), cache["hs"], time_major_mask(mask, B, T), mask is not None,
  *               da, dh, dX_tm, dW, dU, db)             # <<<<<<<<<<<<<<
  *     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, dh
  * 
@@ -21973,71 +22084,72 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
   }
   #endif
   {
-    PyObject *__pyx_callargs[14] = {__pyx_t_1, __pyx_t_9, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_t_10, __pyx_t_2, __pyx_t_11, __pyx_v_da, __pyx_v_dh, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db};
-    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_4, __pyx_callargs+__pyx_t_7, (14-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    PyObject *__pyx_callargs[15] = {__pyx_t_1, __pyx_t_9, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_t_10, __pyx_t_5, __pyx_t_11, __pyx_t_12, __pyx_v_da, __pyx_v_dh, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db};
+    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_4, __pyx_callargs+__pyx_t_7, (15-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_1); __pyx_t_1 = 0;
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
     __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
+    __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 52, __pyx_L1_error)
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 54, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
   }
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":54
- *     _backward(np.ascontiguousarray(dY), X_tm, W, U, cache["hs"], time_major_mask(mask, B, T), mask is not None,
+  /* "lstmx/_kernels/rnn_cython.pyx":56
+ *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(H, H, X.dtype), cache["hs"], time_major_mask(mask, B, T), mask is not None,
  *               da, dh, dX_tm, dW, dU, db)
  *     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, dh             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  __pyx_t_11 = __Pyx_PyObject_GetAttrStr(__pyx_v_dX_tm, __pyx_mstate_global->__pyx_n_u_transpose); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 54, __pyx_L1_error)
+  __pyx_t_12 = __Pyx_PyObject_GetAttrStr(__pyx_v_dX_tm, __pyx_mstate_global->__pyx_n_u_transpose); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 56, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_12);
+  __pyx_t_11 = __Pyx_PyObject_Call(__pyx_t_12, __pyx_mstate_global->__pyx_tuple[2], NULL); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 56, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_11);
-  __pyx_t_2 = __Pyx_PyObject_Call(__pyx_t_11, __pyx_mstate_global->__pyx_tuple[2], NULL); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 54, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_2);
-  __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
-  __pyx_t_4 = __pyx_t_2;
+  __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
+  __pyx_t_4 = __pyx_t_11;
   __Pyx_INCREF(__pyx_t_4);
   __pyx_t_7 = 0;
   {
     PyObject *__pyx_callargs[2] = {__pyx_t_4, NULL};
     __pyx_t_3 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_copy, __pyx_callargs+__pyx_t_7, (1-__pyx_t_7) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
-    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 54, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 56, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
   }
-  __pyx_t_2 = PyTuple_New(5); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 54, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_2);
+  __pyx_t_11 = PyTuple_New(5); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 56, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_11);
   __Pyx_GIVEREF(__pyx_t_3);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_t_3) != (0)) __PYX_ERR(0, 54, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 0, __pyx_t_3) != (0)) __PYX_ERR(0, 56, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_dW);
   __Pyx_GIVEREF(__pyx_v_dW);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_v_dW) != (0)) __PYX_ERR(0, 54, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 1, __pyx_v_dW) != (0)) __PYX_ERR(0, 56, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_dU);
   __Pyx_GIVEREF(__pyx_v_dU);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 2, __pyx_v_dU) != (0)) __PYX_ERR(0, 54, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 2, __pyx_v_dU) != (0)) __PYX_ERR(0, 56, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_db);
   __Pyx_GIVEREF(__pyx_v_db);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 3, __pyx_v_db) != (0)) __PYX_ERR(0, 54, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 3, __pyx_v_db) != (0)) __PYX_ERR(0, 56, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_dh);
   __Pyx_GIVEREF(__pyx_v_dh);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 4, __pyx_v_dh) != (0)) __PYX_ERR(0, 54, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 4, __pyx_v_dh) != (0)) __PYX_ERR(0, 56, __pyx_L1_error);
   __pyx_t_3 = 0;
   {
     PyObject *__pyx_temp;
     {
       __pyx_temp = __pyx_r;
-      __pyx_r = __pyx_t_2;
+      __pyx_r = __pyx_t_11;
     }
     __Pyx_XDECREF(__pyx_temp);
   }
-  __pyx_t_2 = 0;
+  __pyx_t_11 = 0;
   goto __pyx_L0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":39
+  /* "lstmx/_kernels/rnn_cython.pyx":41
  * 
  * 
  * def rnn_backward(dY, dhT, cache):             # <<<<<<<<<<<<<<
@@ -22055,6 +22167,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
   __Pyx_XDECREF(__pyx_t_9);
   __Pyx_XDECREF(__pyx_t_10);
   __Pyx_XDECREF(__pyx_t_11);
+  __Pyx_XDECREF(__pyx_t_12);
   __Pyx_AddTraceback("lstmx._kernels.rnn_cython.rnn_backward", __pyx_clineno, __pyx_lineno, __pyx_filename);
   __pyx_r = NULL;
   __pyx_L0:;
@@ -22078,12 +22191,12 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
   return __pyx_r;
 }
 
-/* "lstmx/_kernels/rnn_cython.pyx":57
+/* "lstmx/_kernels/rnn_cython.pyx":59
  * 
  * 
- * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[:, :, ::1] hs,             # <<<<<<<<<<<<<<
+ * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,             # <<<<<<<<<<<<<<
+ *               real[:, :, ::1] hs,
  *               const unsigned char[:, ::1] mask, bint has_mask, real[:, :, ::1] da, real[:, ::1] dh,
- *               real[:, :, ::1] dX_tm, real[:, ::1] dW, real[:, ::1] dU, real[::1] db):
 */
 
 /* Python wrapper */
@@ -22114,53 +22227,53 @@ static PyObject *__pyx_pw_5lstmx_8_kernels_10rnn_cython_7_backward(PyObject *__p
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_signatures,&__pyx_mstate_global->__pyx_n_u_args,&__pyx_mstate_global->__pyx_n_u_kwargs,&__pyx_mstate_global->__pyx_n_u_defaults,&__pyx_mstate_global->__pyx_n_u_fused_sigindex,0};
     struct __pyx_defaults *__pyx_dynamic_args = __Pyx_CyFunction_Defaults(struct __pyx_defaults, __pyx_self);
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 57, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 59, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 57, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 59, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 57, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 59, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 57, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 59, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 57, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 59, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 57, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 59, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__pyx_fused_cpdef", 0) < (0)) __PYX_ERR(0, 57, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__pyx_fused_cpdef", 0) < (0)) __PYX_ERR(0, 59, __pyx_L3_error)
       if (!values[4]) values[4] = __Pyx_NewRef(__pyx_dynamic_args->arg0);
       for (Py_ssize_t i = __pyx_nargs; i < 4; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, i); __PYX_ERR(0, 57, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, i); __PYX_ERR(0, 59, __pyx_L3_error) }
       }
     } else {
       switch (__pyx_nargs) {
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 57, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 59, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 57, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 59, __pyx_L3_error)
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 57, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 59, __pyx_L3_error)
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 57, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 59, __pyx_L3_error)
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 57, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 59, __pyx_L3_error)
         break;
         default: goto __pyx_L5_argtuple_error;
       }
@@ -22174,7 +22287,7 @@ static PyObject *__pyx_pw_5lstmx_8_kernels_10rnn_cython_7_backward(PyObject *__p
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, __pyx_nargs); __PYX_ERR(0, 57, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, __pyx_nargs); __PYX_ERR(0, 59, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -22226,7 +22339,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_6_backward(CYTHON_UNUSED
   else
   {
     Py_ssize_t __pyx_temp = __Pyx_PyDict_GET_SIZE(__pyx_v_kwargs);
-    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 57, __pyx_L1_error)
+    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 59, __pyx_L1_error)
     __pyx_t_2 = (__pyx_temp != 0);
   }
 
@@ -22244,11 +22357,11 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_6_backward(CYTHON_UNUSED
   }
   if (unlikely(__pyx_v_args == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "object of type \047NoneType\047 has no len()");
-    __PYX_ERR(0, 57, __pyx_L1_error)
+    __PYX_ERR(0, 59, __pyx_L1_error)
   }
-  __pyx_t_4 = __Pyx_PyTuple_GET_SIZE(((PyObject*)__pyx_v_args)); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(0, 57, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyTuple_GET_SIZE(((PyObject*)__pyx_v_args)); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(0, 59, __pyx_L1_error)
   __pyx_v_arg_count = __pyx_t_4;
-  __pyx_t_5 = ((PyObject *)__Pyx_ImportNumPyArrayTypeIfAvailable()); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 57, __pyx_L1_error)
+  __pyx_t_5 = ((PyObject *)__Pyx_ImportNumPyArrayTypeIfAvailable()); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 59, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_v_ndarray = ((PyTypeObject*)__pyx_t_5);
   __pyx_t_5 = 0;
@@ -22258,7 +22371,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_6_backward(CYTHON_UNUSED
 
     if (unlikely(__pyx_v_args == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-      __PYX_ERR(0, 57, __pyx_L1_error)
+      __PYX_ERR(0, 59, __pyx_L1_error)
     }
     __pyx_t_5 = __Pyx_PyTuple_GET_ITEM(((PyObject*)__pyx_v_args), 0);
     __Pyx_INCREF(__pyx_t_5);
@@ -22277,9 +22390,9 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_6_backward(CYTHON_UNUSED
   }
   if (unlikely(__pyx_v_kwargs == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not iterable");
-    __PYX_ERR(0, 57, __pyx_L1_error)
+    __PYX_ERR(0, 59, __pyx_L1_error)
   }
-  __pyx_t_3 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_dY, ((PyObject*)__pyx_v_kwargs), Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 57, __pyx_L1_error)
+  __pyx_t_3 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_dY, ((PyObject*)__pyx_v_kwargs), Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 59, __pyx_L1_error)
 
   __pyx_t_1 = __pyx_t_3;
 
@@ -22288,25 +22401,25 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_6_backward(CYTHON_UNUSED
 
     if (unlikely(__pyx_v_kwargs == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-      __PYX_ERR(0, 57, __pyx_L1_error)
+      __PYX_ERR(0, 59, __pyx_L1_error)
     }
-    __pyx_t_5 = __Pyx_PyDict_GetItem(((PyObject*)__pyx_v_kwargs), __pyx_mstate_global->__pyx_n_u_dY); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 57, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyDict_GetItem(((PyObject*)__pyx_v_kwargs), __pyx_mstate_global->__pyx_n_u_dY); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 59, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __pyx_v_arg = __pyx_t_5;
     __pyx_t_5 = 0;
     goto __pyx_L6;
   }
   /*else*/ {
-    __pyx_t_6 = __Pyx_RaiseFusedFunctionArgTypeError(__pyx_mstate_global->__pyx_n_u_dY, 0, 13, __pyx_v_arg_count); if (unlikely(__pyx_t_6 == ((int)-1))) __PYX_ERR(0, 57, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_RaiseFusedFunctionArgTypeError(__pyx_mstate_global->__pyx_n_u_dY, 0, 14, __pyx_v_arg_count); if (unlikely(__pyx_t_6 == ((int)-1))) __PYX_ERR(0, 59, __pyx_L1_error)
 
   }
   __pyx_L6:;
-  if (unlikely(!__pyx_v_arg)) { __Pyx_RaiseUnboundLocalError("arg"); __PYX_ERR(0, 57, __pyx_L1_error) }
-  __pyx_t_5 = __pyx_ff_map_fused_781acd_2_2_float__and_double(__pyx_v_arg, __pyx_v_ndarray); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 57, __pyx_L1_error)
+  if (unlikely(!__pyx_v_arg)) { __Pyx_RaiseUnboundLocalError("arg"); __PYX_ERR(0, 59, __pyx_L1_error) }
+  __pyx_t_5 = __pyx_ff_map_fused_781acd_2_2_float__and_double(__pyx_v_arg, __pyx_v_ndarray); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 59, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_v_dest_sig0 = ((PyObject*)__pyx_t_5);
   __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_ff_match_signatures_single(((PyObject*)__pyx_v_signatures), __pyx_v_dest_sig0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 57, __pyx_L1_error)
+  __pyx_t_5 = __pyx_ff_match_signatures_single(((PyObject*)__pyx_v_signatures), __pyx_v_dest_sig0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 59, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   {
     PyObject *__pyx_temp;
@@ -22343,6 +22456,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10rnn_cython_15_backward(
   __Pyx_memviewslice __pyx_v_X_tm = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_W = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_U = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_U_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_hs = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_mask = { 0, 0, { 0 }, { 0 }, { 0 } };
   int __pyx_v_has_mask;
@@ -22354,7 +22468,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10rnn_cython_15_backward(
   __Pyx_memviewslice __pyx_v_db = { 0, 0, { 0 }, { 0 }, { 0 } };
   CYTHON_UNUSED Py_ssize_t __pyx_nargs;
   CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
-  PyObject* values[13] = {0,0,0,0,0,0,0,0,0,0,0,0,0};
+  PyObject* values[14] = {0,0,0,0,0,0,0,0,0,0,0,0,0,0};
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
@@ -22368,118 +22482,125 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10rnn_cython_15_backward(
   #endif
   __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
   {
-    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_dY,&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,&__pyx_mstate_global->__pyx_n_u_da,&__pyx_mstate_global->__pyx_n_u_dh,&__pyx_mstate_global->__pyx_n_u_dX_tm,&__pyx_mstate_global->__pyx_n_u_dW,&__pyx_mstate_global->__pyx_n_u_dU,&__pyx_mstate_global->__pyx_n_u_db,0};
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_dY,&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_U_packed,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,&__pyx_mstate_global->__pyx_n_u_da,&__pyx_mstate_global->__pyx_n_u_dh,&__pyx_mstate_global->__pyx_n_u_dX_tm,&__pyx_mstate_global->__pyx_n_u_dW,&__pyx_mstate_global->__pyx_n_u_dU,&__pyx_mstate_global->__pyx_n_u_db,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 57, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 59, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
+        case 14:
+        values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 59, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
         case 13:
         values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 57, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 59, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 12:
         values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 57, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 59, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 11:
         values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 57, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 59, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 10:
         values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 57, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 59, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  9:
         values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 57, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 59, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  8:
         values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 57, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 59, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  7:
         values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 57, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 59, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 57, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 59, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 57, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 59, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 57, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 59, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 57, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 59, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 57, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 59, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 57, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 59, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_backward", 0) < (0)) __PYX_ERR(0, 57, __pyx_L3_error)
-      for (Py_ssize_t i = __pyx_nargs; i < 13; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_backward", 1, 13, 13, i); __PYX_ERR(0, 57, __pyx_L3_error) }
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_backward", 0) < (0)) __PYX_ERR(0, 59, __pyx_L3_error)
+      for (Py_ssize_t i = __pyx_nargs; i < 14; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_backward", 1, 14, 14, i); __PYX_ERR(0, 59, __pyx_L3_error) }
       }
-    } else if (unlikely(__pyx_nargs != 13)) {
+    } else if (unlikely(__pyx_nargs != 14)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 57, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 59, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 57, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 59, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 57, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 59, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 57, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 59, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 57, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 59, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 57, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 59, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 57, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 59, __pyx_L3_error)
       values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 57, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 59, __pyx_L3_error)
       values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 57, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 59, __pyx_L3_error)
       values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 57, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 59, __pyx_L3_error)
       values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 57, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 59, __pyx_L3_error)
       values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 57, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 59, __pyx_L3_error)
       values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 57, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 59, __pyx_L3_error)
+      values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 59, __pyx_L3_error)
     }
-    __pyx_v_dY = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dY.memview)) __PYX_ERR(0, 57, __pyx_L3_error)
-    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 57, __pyx_L3_error)
-    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 57, __pyx_L3_error)
-    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 57, __pyx_L3_error)
-    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 57, __pyx_L3_error)
-    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[5], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 58, __pyx_L3_error)
-    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[6]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 58, __pyx_L3_error)
-    __pyx_v_da = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_da.memview)) __PYX_ERR(0, 58, __pyx_L3_error)
-    __pyx_v_dh = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dh.memview)) __PYX_ERR(0, 58, __pyx_L3_error)
-    __pyx_v_dX_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[9], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dX_tm.memview)) __PYX_ERR(0, 59, __pyx_L3_error)
-    __pyx_v_dW = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[10], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dW.memview)) __PYX_ERR(0, 59, __pyx_L3_error)
-    __pyx_v_dU = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[11], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dU.memview)) __PYX_ERR(0, 59, __pyx_L3_error)
-    __pyx_v_db = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[12], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db.memview)) __PYX_ERR(0, 59, __pyx_L3_error)
+    __pyx_v_dY = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dY.memview)) __PYX_ERR(0, 59, __pyx_L3_error)
+    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 59, __pyx_L3_error)
+    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 59, __pyx_L3_error)
+    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 59, __pyx_L3_error)
+    __pyx_v_U_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U_packed.memview)) __PYX_ERR(0, 59, __pyx_L3_error)
+    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 60, __pyx_L3_error)
+    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[6], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 61, __pyx_L3_error)
+    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[7]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 61, __pyx_L3_error)
+    __pyx_v_da = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_da.memview)) __PYX_ERR(0, 61, __pyx_L3_error)
+    __pyx_v_dh = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[9], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dh.memview)) __PYX_ERR(0, 61, __pyx_L3_error)
+    __pyx_v_dX_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[10], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dX_tm.memview)) __PYX_ERR(0, 62, __pyx_L3_error)
+    __pyx_v_dW = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[11], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dW.memview)) __PYX_ERR(0, 62, __pyx_L3_error)
+    __pyx_v_dU = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[12], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dU.memview)) __PYX_ERR(0, 62, __pyx_L3_error)
+    __pyx_v_db = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[13], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db.memview)) __PYX_ERR(0, 62, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_backward", 1, 13, 13, __pyx_nargs); __PYX_ERR(0, 57, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_backward", 1, 14, 14, __pyx_nargs); __PYX_ERR(0, 59, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -22490,6 +22611,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10rnn_cython_15_backward(
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_tm, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_U_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_mask, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_da, 1);
@@ -22502,7 +22624,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10rnn_cython_15_backward(
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_5lstmx_8_kernels_10rnn_cython_14_backward(__pyx_self, __pyx_v_dY, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_hs, __pyx_v_mask, __pyx_v_has_mask, __pyx_v_da, __pyx_v_dh, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db);
+  __pyx_r = __pyx_pf_5lstmx_8_kernels_10rnn_cython_14_backward(__pyx_self, __pyx_v_dY, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_U_packed, __pyx_v_hs, __pyx_v_mask, __pyx_v_has_mask, __pyx_v_da, __pyx_v_dh, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -22512,6 +22634,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10rnn_cython_15_backward(
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_tm, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_U_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_mask, 1);
 
@@ -22525,7 +22648,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10rnn_cython_15_backward(
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_14_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_da, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db) {
+static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_14_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_U_packed, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_da, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db) {
   int __pyx_v_T;
   int __pyx_v_B;
   int __pyx_v_I;
@@ -22535,18 +22658,18 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_14_backward(CYTHON_UNUSE
   int __pyx_v_j;
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
-  int __pyx_t_1;
-  int __pyx_t_2;
-  int __pyx_t_3;
+  Py_ssize_t __pyx_t_1;
+  Py_ssize_t __pyx_t_2;
+  Py_ssize_t __pyx_t_3;
   int __pyx_t_4;
   int __pyx_t_5;
-  Py_ssize_t __pyx_t_6;
-  Py_ssize_t __pyx_t_7;
+  int __pyx_t_6;
+  int __pyx_t_7;
   int __pyx_t_8;
   int __pyx_t_9;
   int __pyx_t_10;
   int __pyx_t_11;
-  Py_ssize_t __pyx_t_12;
+  int __pyx_t_12;
   Py_ssize_t __pyx_t_13;
   Py_ssize_t __pyx_t_14;
   Py_ssize_t __pyx_t_15;
@@ -22557,24 +22680,24 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_14_backward(CYTHON_UNUSE
   Py_ssize_t __pyx_t_20;
   __Pyx_RefNannySetupContext("__pyx_fuse_0_backward", 0);
 
-  /* "lstmx/_kernels/rnn_cython.pyx":60
+  /* "lstmx/_kernels/rnn_cython.pyx":63
  *               const unsigned char[:, ::1] mask, bint has_mask, real[:, :, ::1] da, real[:, ::1] dh,
  *               real[:, :, ::1] dX_tm, real[:, ::1] dW, real[:, ::1] dU, real[::1] db):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1], t, n, j             # <<<<<<<<<<<<<<
  *     with nogil:
- *         for t in range(T - 1, -1, -1):
+ *         pack_panels(&U[0, 0], H, False, H, H, &U_packed[0])
 */
   __pyx_v_T = (__pyx_v_X_tm.shape[0]);
   __pyx_v_B = (__pyx_v_X_tm.shape[1]);
   __pyx_v_I = (__pyx_v_X_tm.shape[2]);
   __pyx_v_H = (__pyx_v_U.shape[1]);
 
-  /* "lstmx/_kernels/rnn_cython.pyx":61
+  /* "lstmx/_kernels/rnn_cython.pyx":64
  *               real[:, :, ::1] dX_tm, real[:, ::1] dW, real[:, ::1] dU, real[::1] db):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1], t, n, j
  *     with nogil:             # <<<<<<<<<<<<<<
+ *         pack_panels(&U[0, 0], H, False, H, H, &U_packed[0])
  *         for t in range(T - 1, -1, -1):
- *             for n in range(B):
 */
   {
       PyThreadState * _save;
@@ -22582,31 +22705,43 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_14_backward(CYTHON_UNUSE
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "lstmx/_kernels/rnn_cython.pyx":62
+        /* "lstmx/_kernels/rnn_cython.pyx":65
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1], t, n, j
  *     with nogil:
+ *         pack_panels(&U[0, 0], H, False, H, H, &U_packed[0])             # <<<<<<<<<<<<<<
+ *         for t in range(T - 1, -1, -1):
+ *             for n in range(B):
+*/
+        __pyx_t_1 = 0;
+        __pyx_t_2 = 0;
+        __pyx_t_3 = 0;
+        lstmx::pack_panels((&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_1 * __pyx_v_U.strides[0]) )) + __pyx_t_2)) )))), __pyx_v_H, 0, __pyx_v_H, __pyx_v_H, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_U_packed.data) + __pyx_t_3)) )))));
+
+        /* "lstmx/_kernels/rnn_cython.pyx":66
+ *     with nogil:
+ *         pack_panels(&U[0, 0], H, False, H, H, &U_packed[0])
  *         for t in range(T - 1, -1, -1):             # <<<<<<<<<<<<<<
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:
 */
-        for (__pyx_t_1 = (__pyx_v_T - 1); __pyx_t_1 > -1; __pyx_t_1-=1) {
-          __pyx_v_t = __pyx_t_1;
+        for (__pyx_t_4 = (__pyx_v_T - 1); __pyx_t_4 > -1; __pyx_t_4-=1) {
+          __pyx_v_t = __pyx_t_4;
 
-          /* "lstmx/_kernels/rnn_cython.pyx":63
- *     with nogil:
+          /* "lstmx/_kernels/rnn_cython.pyx":67
+ *         pack_panels(&U[0, 0], H, False, H, H, &U_packed[0])
  *         for t in range(T - 1, -1, -1):
  *             for n in range(B):             # <<<<<<<<<<<<<<
  *                 if has_mask and not mask[t, n]:
  *                     for j in range(H):
 */
 
-          __pyx_t_2 = __pyx_v_B;
-          __pyx_t_3 = __pyx_t_2;
+          __pyx_t_5 = __pyx_v_B;
+          __pyx_t_6 = __pyx_t_5;
 
-          for (__pyx_t_4 = 0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
-            __pyx_v_n = __pyx_t_4;
+          for (__pyx_t_7 = 0; __pyx_t_7 < __pyx_t_6; __pyx_t_7+=1) {
+            __pyx_v_n = __pyx_t_7;
 
-            /* "lstmx/_kernels/rnn_cython.pyx":64
+            /* "lstmx/_kernels/rnn_cython.pyx":68
  *         for t in range(T - 1, -1, -1):
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
@@ -22616,21 +22751,21 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_14_backward(CYTHON_UNUSE
             if (__pyx_v_has_mask) {
             } else {
 
-              __pyx_t_5 = __pyx_v_has_mask;
+              __pyx_t_8 = __pyx_v_has_mask;
               goto __pyx_L11_bool_binop_done;
             }
-            __pyx_t_6 = __pyx_v_t;
-            __pyx_t_7 = __pyx_v_n;
-            __pyx_t_8 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_6 * __pyx_v_mask.strides[0]) )) + __pyx_t_7)) ))) != 0));
+            __pyx_t_3 = __pyx_v_t;
+            __pyx_t_2 = __pyx_v_n;
+            __pyx_t_9 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_3 * __pyx_v_mask.strides[0]) )) + __pyx_t_2)) ))) != 0));
 
 
-            __pyx_t_5 = __pyx_t_8;
+            __pyx_t_8 = __pyx_t_9;
 
             __pyx_L11_bool_binop_done:;
-            if (__pyx_t_5) {
+            if (__pyx_t_8) {
 
 
-              /* "lstmx/_kernels/rnn_cython.pyx":65
+              /* "lstmx/_kernels/rnn_cython.pyx":69
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:
  *                     for j in range(H):             # <<<<<<<<<<<<<<
@@ -22638,41 +22773,41 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_14_backward(CYTHON_UNUSE
  *                         dh[n, j] += dY[n, t, j]
 */
 
-              __pyx_t_9 = __pyx_v_H;
-              __pyx_t_10 = __pyx_t_9;
+              __pyx_t_10 = __pyx_v_H;
+              __pyx_t_11 = __pyx_t_10;
 
-              for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
-                __pyx_v_j = __pyx_t_11;
+              for (__pyx_t_12 = 0; __pyx_t_12 < __pyx_t_11; __pyx_t_12+=1) {
+                __pyx_v_j = __pyx_t_12;
 
-                /* "lstmx/_kernels/rnn_cython.pyx":66
+                /* "lstmx/_kernels/rnn_cython.pyx":70
  *                 if has_mask and not mask[t, n]:
  *                     for j in range(H):
  *                         da[t, n, j] = 0             # <<<<<<<<<<<<<<
  *                         dh[n, j] += dY[n, t, j]
  *                 else:
 */
-                __pyx_t_7 = __pyx_v_t;
-                __pyx_t_6 = __pyx_v_n;
-                __pyx_t_12 = __pyx_v_j;
-                *((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_7 * __pyx_v_da.strides[0]) ) + __pyx_t_6 * __pyx_v_da.strides[1]) )) + __pyx_t_12)) )) = 0.0;
+                __pyx_t_2 = __pyx_v_t;
+                __pyx_t_3 = __pyx_v_n;
+                __pyx_t_1 = __pyx_v_j;
+                *((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_2 * __pyx_v_da.strides[0]) ) + __pyx_t_3 * __pyx_v_da.strides[1]) )) + __pyx_t_1)) )) = 0.0;
 
-                /* "lstmx/_kernels/rnn_cython.pyx":67
+                /* "lstmx/_kernels/rnn_cython.pyx":71
  *                     for j in range(H):
  *                         da[t, n, j] = 0
  *                         dh[n, j] += dY[n, t, j]             # <<<<<<<<<<<<<<
  *                 else:
  *                     rnn_row_backward(&hs[t + 1, n, 0], &dY[n, t, 0], &dh[n, 0], &da[t, n, 0], H)
 */
-                __pyx_t_12 = __pyx_v_n;
-                __pyx_t_6 = __pyx_v_t;
-                __pyx_t_7 = __pyx_v_j;
+                __pyx_t_1 = __pyx_v_n;
+                __pyx_t_3 = __pyx_v_t;
+                __pyx_t_2 = __pyx_v_j;
                 __pyx_t_13 = __pyx_v_n;
                 __pyx_t_14 = __pyx_v_j;
-                *((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_13 * __pyx_v_dh.strides[0]) )) + __pyx_t_14)) )) += (*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_12 * __pyx_v_dY.strides[0]) ) + __pyx_t_6 * __pyx_v_dY.strides[1]) )) + __pyx_t_7)) )));
+                *((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_13 * __pyx_v_dh.strides[0]) )) + __pyx_t_14)) )) += (*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_1 * __pyx_v_dY.strides[0]) ) + __pyx_t_3 * __pyx_v_dY.strides[1]) )) + __pyx_t_2)) )));
               }
 
 
-              /* "lstmx/_kernels/rnn_cython.pyx":64
+              /* "lstmx/_kernels/rnn_cython.pyx":68
  *         for t in range(T - 1, -1, -1):
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
@@ -22682,17 +22817,17 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_14_backward(CYTHON_UNUSE
               goto __pyx_L10;
             }
 
-            /* "lstmx/_kernels/rnn_cython.pyx":69
+            /* "lstmx/_kernels/rnn_cython.pyx":73
  *                         dh[n, j] += dY[n, t, j]
  *                 else:
  *                     rnn_row_backward(&hs[t + 1, n, 0], &dY[n, t, 0], &dh[n, 0], &da[t, n, 0], H)             # <<<<<<<<<<<<<<
- *             gemm(False, False, B, H, H, 1.0, &da[t, 0, 0], H, &U[0, 0], H, 1.0, &dh[0, 0], H)
+ *             step_gemm(&da[t, 0, 0], H, B, H, &U_packed[0], H, &dh[0, 0], H, True)
  *         gemm(True, False, H, I, T * B, 1.0, &da[0, 0, 0], H, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
 */
             /*else*/ {
-              __pyx_t_7 = (__pyx_v_t + 1);
-              __pyx_t_6 = __pyx_v_n;
-              __pyx_t_12 = 0;
+              __pyx_t_2 = (__pyx_v_t + 1);
+              __pyx_t_3 = __pyx_v_n;
+              __pyx_t_1 = 0;
               __pyx_t_14 = __pyx_v_n;
               __pyx_t_13 = __pyx_v_t;
               __pyx_t_15 = 0;
@@ -22701,16 +22836,16 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_14_backward(CYTHON_UNUSE
               __pyx_t_18 = __pyx_v_t;
               __pyx_t_19 = __pyx_v_n;
               __pyx_t_20 = 0;
-              lstmx::rnn_row_backward((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_7 * __pyx_v_hs.strides[0]) ) + __pyx_t_6 * __pyx_v_hs.strides[1]) )) + __pyx_t_12)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_14 * __pyx_v_dY.strides[0]) ) + __pyx_t_13 * __pyx_v_dY.strides[1]) )) + __pyx_t_15)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_16 * __pyx_v_dh.strides[0]) )) + __pyx_t_17)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_18 * __pyx_v_da.strides[0]) ) + __pyx_t_19 * __pyx_v_da.strides[1]) )) + __pyx_t_20)) )))), __pyx_v_H);
+              lstmx::rnn_row_backward((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_2 * __pyx_v_hs.strides[0]) ) + __pyx_t_3 * __pyx_v_hs.strides[1]) )) + __pyx_t_1)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_14 * __pyx_v_dY.strides[0]) ) + __pyx_t_13 * __pyx_v_dY.strides[1]) )) + __pyx_t_15)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_16 * __pyx_v_dh.strides[0]) )) + __pyx_t_17)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_18 * __pyx_v_da.strides[0]) ) + __pyx_t_19 * __pyx_v_da.strides[1]) )) + __pyx_t_20)) )))), __pyx_v_H);
             }
             __pyx_L10:;
           }
 
 
-          /* "lstmx/_kernels/rnn_cython.pyx":70
+          /* "lstmx/_kernels/rnn_cython.pyx":74
  *                 else:
  *                     rnn_row_backward(&hs[t + 1, n, 0], &dY[n, t, 0], &dh[n, 0], &da[t, n, 0], H)
- *             gemm(False, False, B, H, H, 1.0, &da[t, 0, 0], H, &U[0, 0], H, 1.0, &dh[0, 0], H)             # <<<<<<<<<<<<<<
+ *             step_gemm(&da[t, 0, 0], H, B, H, &U_packed[0], H, &dh[0, 0], H, True)             # <<<<<<<<<<<<<<
  *         gemm(True, False, H, I, T * B, 1.0, &da[0, 0, 0], H, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
  *         gemm(True, False, H, H, T * B, 1.0, &da[0, 0, 0], H, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
 */
@@ -22720,78 +22855,77 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_14_backward(CYTHON_UNUSE
           __pyx_t_17 = 0;
           __pyx_t_16 = 0;
           __pyx_t_15 = 0;
-          __pyx_t_13 = 0;
-          __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, __pyx_v_B, __pyx_v_H, __pyx_v_H, 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_20 * __pyx_v_da.strides[0]) ) + __pyx_t_19 * __pyx_v_da.strides[1]) )) + __pyx_t_18)) )))), __pyx_v_H, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_17 * __pyx_v_U.strides[0]) )) + __pyx_t_16)) )))), __pyx_v_H, 1.0, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_15 * __pyx_v_dh.strides[0]) )) + __pyx_t_13)) )))), __pyx_v_H);
+          lstmx::step_gemm((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_20 * __pyx_v_da.strides[0]) ) + __pyx_t_19 * __pyx_v_da.strides[1]) )) + __pyx_t_18)) )))), __pyx_v_H, __pyx_v_B, __pyx_v_H, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_U_packed.data) + __pyx_t_17)) )))), __pyx_v_H, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_16 * __pyx_v_dh.strides[0]) )) + __pyx_t_15)) )))), __pyx_v_H, 1);
         }
 
-        /* "lstmx/_kernels/rnn_cython.pyx":71
+        /* "lstmx/_kernels/rnn_cython.pyx":75
  *                     rnn_row_backward(&hs[t + 1, n, 0], &dY[n, t, 0], &dh[n, 0], &da[t, n, 0], H)
- *             gemm(False, False, B, H, H, 1.0, &da[t, 0, 0], H, &U[0, 0], H, 1.0, &dh[0, 0], H)
+ *             step_gemm(&da[t, 0, 0], H, B, H, &U_packed[0], H, &dh[0, 0], H, True)
  *         gemm(True, False, H, I, T * B, 1.0, &da[0, 0, 0], H, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)             # <<<<<<<<<<<<<<
  *         gemm(True, False, H, H, T * B, 1.0, &da[0, 0, 0], H, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
  *         gemm(False, False, T * B, I, H, 1.0, &da[0, 0, 0], H, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
 */
-        __pyx_t_13 = 0;
         __pyx_t_15 = 0;
         __pyx_t_16 = 0;
         __pyx_t_17 = 0;
         __pyx_t_18 = 0;
         __pyx_t_19 = 0;
         __pyx_t_20 = 0;
+        __pyx_t_13 = 0;
         __pyx_t_14 = 0;
-        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_H, __pyx_v_I, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_13 * __pyx_v_da.strides[0]) ) + __pyx_t_15 * __pyx_v_da.strides[1]) )) + __pyx_t_16)) )))), __pyx_v_H, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_17 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_18 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_19)) )))), __pyx_v_I, 0.0, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_20 * __pyx_v_dW.strides[0]) )) + __pyx_t_14)) )))), __pyx_v_I);
+        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_H, __pyx_v_I, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_15 * __pyx_v_da.strides[0]) ) + __pyx_t_16 * __pyx_v_da.strides[1]) )) + __pyx_t_17)) )))), __pyx_v_H, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_18 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_19 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_20)) )))), __pyx_v_I, 0.0, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_13 * __pyx_v_dW.strides[0]) )) + __pyx_t_14)) )))), __pyx_v_I);
 
-        /* "lstmx/_kernels/rnn_cython.pyx":72
- *             gemm(False, False, B, H, H, 1.0, &da[t, 0, 0], H, &U[0, 0], H, 1.0, &dh[0, 0], H)
+        /* "lstmx/_kernels/rnn_cython.pyx":76
+ *             step_gemm(&da[t, 0, 0], H, B, H, &U_packed[0], H, &dh[0, 0], H, True)
  *         gemm(True, False, H, I, T * B, 1.0, &da[0, 0, 0], H, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
  *         gemm(True, False, H, H, T * B, 1.0, &da[0, 0, 0], H, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)             # <<<<<<<<<<<<<<
  *         gemm(False, False, T * B, I, H, 1.0, &da[0, 0, 0], H, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
  *         column_sums(&da[0, 0, 0], T * B, H, &db[0])
 */
         __pyx_t_14 = 0;
+        __pyx_t_13 = 0;
         __pyx_t_20 = 0;
         __pyx_t_19 = 0;
         __pyx_t_18 = 0;
         __pyx_t_17 = 0;
         __pyx_t_16 = 0;
         __pyx_t_15 = 0;
-        __pyx_t_13 = 0;
-        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_H, __pyx_v_H, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_14 * __pyx_v_da.strides[0]) ) + __pyx_t_20 * __pyx_v_da.strides[1]) )) + __pyx_t_19)) )))), __pyx_v_H, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_18 * __pyx_v_hs.strides[0]) ) + __pyx_t_17 * __pyx_v_hs.strides[1]) )) + __pyx_t_16)) )))), __pyx_v_H, 0.0, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_15 * __pyx_v_dU.strides[0]) )) + __pyx_t_13)) )))), __pyx_v_H);
+        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_H, __pyx_v_H, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_14 * __pyx_v_da.strides[0]) ) + __pyx_t_13 * __pyx_v_da.strides[1]) )) + __pyx_t_20)) )))), __pyx_v_H, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_19 * __pyx_v_hs.strides[0]) ) + __pyx_t_18 * __pyx_v_hs.strides[1]) )) + __pyx_t_17)) )))), __pyx_v_H, 0.0, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_16 * __pyx_v_dU.strides[0]) )) + __pyx_t_15)) )))), __pyx_v_H);
 
-        /* "lstmx/_kernels/rnn_cython.pyx":73
+        /* "lstmx/_kernels/rnn_cython.pyx":77
  *         gemm(True, False, H, I, T * B, 1.0, &da[0, 0, 0], H, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
  *         gemm(True, False, H, H, T * B, 1.0, &da[0, 0, 0], H, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
  *         gemm(False, False, T * B, I, H, 1.0, &da[0, 0, 0], H, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)             # <<<<<<<<<<<<<<
  *         column_sums(&da[0, 0, 0], T * B, H, &db[0])
 */
-        __pyx_t_13 = 0;
         __pyx_t_15 = 0;
         __pyx_t_16 = 0;
         __pyx_t_17 = 0;
         __pyx_t_18 = 0;
         __pyx_t_19 = 0;
         __pyx_t_20 = 0;
+        __pyx_t_13 = 0;
         __pyx_t_14 = 0;
-        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, (__pyx_v_T * __pyx_v_B), __pyx_v_I, __pyx_v_H, 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_13 * __pyx_v_da.strides[0]) ) + __pyx_t_15 * __pyx_v_da.strides[1]) )) + __pyx_t_16)) )))), __pyx_v_H, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_17 * __pyx_v_W.strides[0]) )) + __pyx_t_18)) )))), __pyx_v_I, 0.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_19 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_20 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_14)) )))), __pyx_v_I);
+        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, (__pyx_v_T * __pyx_v_B), __pyx_v_I, __pyx_v_H, 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_15 * __pyx_v_da.strides[0]) ) + __pyx_t_16 * __pyx_v_da.strides[1]) )) + __pyx_t_17)) )))), __pyx_v_H, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_18 * __pyx_v_W.strides[0]) )) + __pyx_t_19)) )))), __pyx_v_I, 0.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_20 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_13 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_14)) )))), __pyx_v_I);
 
-        /* "lstmx/_kernels/rnn_cython.pyx":74
+        /* "lstmx/_kernels/rnn_cython.pyx":78
  *         gemm(True, False, H, H, T * B, 1.0, &da[0, 0, 0], H, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
  *         gemm(False, False, T * B, I, H, 1.0, &da[0, 0, 0], H, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
  *         column_sums(&da[0, 0, 0], T * B, H, &db[0])             # <<<<<<<<<<<<<<
 */
         __pyx_t_14 = 0;
+        __pyx_t_13 = 0;
         __pyx_t_20 = 0;
         __pyx_t_19 = 0;
-        __pyx_t_18 = 0;
-        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_14 * __pyx_v_da.strides[0]) ) + __pyx_t_20 * __pyx_v_da.strides[1]) )) + __pyx_t_19)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_H, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_db.data) + __pyx_t_18)) )))));
+        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_14 * __pyx_v_da.strides[0]) ) + __pyx_t_13 * __pyx_v_da.strides[1]) )) + __pyx_t_20)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_H, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_db.data) + __pyx_t_19)) )))));
       }
 
-      /* "lstmx/_kernels/rnn_cython.pyx":61
+      /* "lstmx/_kernels/rnn_cython.pyx":64
  *               real[:, :, ::1] dX_tm, real[:, ::1] dW, real[:, ::1] dU, real[::1] db):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1], t, n, j
  *     with nogil:             # <<<<<<<<<<<<<<
+ *         pack_panels(&U[0, 0], H, False, H, H, &U_packed[0])
  *         for t in range(T - 1, -1, -1):
- *             for n in range(B):
 */
       /*finally:*/ {
         /*normal exit:*/{
@@ -22803,12 +22937,12 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_14_backward(CYTHON_UNUSE
       }
   }
 
-  /* "lstmx/_kernels/rnn_cython.pyx":57
+  /* "lstmx/_kernels/rnn_cython.pyx":59
  * 
  * 
- * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[:, :, ::1] hs,             # <<<<<<<<<<<<<<
+ * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,             # <<<<<<<<<<<<<<
+ *               real[:, :, ::1] hs,
  *               const unsigned char[:, ::1] mask, bint has_mask, real[:, :, ::1] da, real[:, ::1] dh,
- *               real[:, :, ::1] dX_tm, real[:, ::1] dW, real[:, ::1] dU, real[::1] db):
 */
 
   /* function exit code */
@@ -22833,6 +22967,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10rnn_cython_17_backward(
   __Pyx_memviewslice __pyx_v_X_tm = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_W = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_U = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_U_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_hs = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_mask = { 0, 0, { 0 }, { 0 }, { 0 } };
   int __pyx_v_has_mask;
@@ -22844,7 +22979,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10rnn_cython_17_backward(
   __Pyx_memviewslice __pyx_v_db = { 0, 0, { 0 }, { 0 }, { 0 } };
   CYTHON_UNUSED Py_ssize_t __pyx_nargs;
   CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
-  PyObject* values[13] = {0,0,0,0,0,0,0,0,0,0,0,0,0};
+  PyObject* values[14] = {0,0,0,0,0,0,0,0,0,0,0,0,0,0};
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
@@ -22858,118 +22993,125 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10rnn_cython_17_backward(
   #endif
   __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
   {
-    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_dY,&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,&__pyx_mstate_global->__pyx_n_u_da,&__pyx_mstate_global->__pyx_n_u_dh,&__pyx_mstate_global->__pyx_n_u_dX_tm,&__pyx_mstate_global->__pyx_n_u_dW,&__pyx_mstate_global->__pyx_n_u_dU,&__pyx_mstate_global->__pyx_n_u_db,0};
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_dY,&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_U_packed,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,&__pyx_mstate_global->__pyx_n_u_da,&__pyx_mstate_global->__pyx_n_u_dh,&__pyx_mstate_global->__pyx_n_u_dX_tm,&__pyx_mstate_global->__pyx_n_u_dW,&__pyx_mstate_global->__pyx_n_u_dU,&__pyx_mstate_global->__pyx_n_u_db,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 57, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 59, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
+        case 14:
+        values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 59, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
         case 13:
         values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 57, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 59, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 12:
         values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 57, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 59, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 11:
         values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 57, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 59, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 10:
         values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 57, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 59, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  9:
         values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 57, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 59, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  8:
         values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 57, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 59, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  7:
         values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 57, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 59, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 57, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 59, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 57, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 59, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 57, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 59, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 57, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 59, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 57, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 59, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 57, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 59, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_backward", 0) < (0)) __PYX_ERR(0, 57, __pyx_L3_error)
-      for (Py_ssize_t i = __pyx_nargs; i < 13; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_backward", 1, 13, 13, i); __PYX_ERR(0, 57, __pyx_L3_error) }
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_backward", 0) < (0)) __PYX_ERR(0, 59, __pyx_L3_error)
+      for (Py_ssize_t i = __pyx_nargs; i < 14; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_backward", 1, 14, 14, i); __PYX_ERR(0, 59, __pyx_L3_error) }
       }
-    } else if (unlikely(__pyx_nargs != 13)) {
+    } else if (unlikely(__pyx_nargs != 14)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 57, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 59, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 57, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 59, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 57, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 59, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 57, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 59, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 57, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 59, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 57, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 59, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 57, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 59, __pyx_L3_error)
       values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 57, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 59, __pyx_L3_error)
       values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 57, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 59, __pyx_L3_error)
       values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 57, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 59, __pyx_L3_error)
       values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 57, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 59, __pyx_L3_error)
       values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 57, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 59, __pyx_L3_error)
       values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 57, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 59, __pyx_L3_error)
+      values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 59, __pyx_L3_error)
     }
-    __pyx_v_dY = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dY.memview)) __PYX_ERR(0, 57, __pyx_L3_error)
-    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 57, __pyx_L3_error)
-    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 57, __pyx_L3_error)
-    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 57, __pyx_L3_error)
-    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 57, __pyx_L3_error)
-    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[5], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 58, __pyx_L3_error)
-    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[6]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 58, __pyx_L3_error)
-    __pyx_v_da = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_da.memview)) __PYX_ERR(0, 58, __pyx_L3_error)
-    __pyx_v_dh = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dh.memview)) __PYX_ERR(0, 58, __pyx_L3_error)
-    __pyx_v_dX_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[9], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dX_tm.memview)) __PYX_ERR(0, 59, __pyx_L3_error)
-    __pyx_v_dW = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[10], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dW.memview)) __PYX_ERR(0, 59, __pyx_L3_error)
-    __pyx_v_dU = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[11], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dU.memview)) __PYX_ERR(0, 59, __pyx_L3_error)
-    __pyx_v_db = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[12], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db.memview)) __PYX_ERR(0, 59, __pyx_L3_error)
+    __pyx_v_dY = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dY.memview)) __PYX_ERR(0, 59, __pyx_L3_error)
+    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 59, __pyx_L3_error)
+    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 59, __pyx_L3_error)
+    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 59, __pyx_L3_error)
+    __pyx_v_U_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U_packed.memview)) __PYX_ERR(0, 59, __pyx_L3_error)
+    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 60, __pyx_L3_error)
+    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[6], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 61, __pyx_L3_error)
+    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[7]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 61, __pyx_L3_error)
+    __pyx_v_da = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_da.memview)) __PYX_ERR(0, 61, __pyx_L3_error)
+    __pyx_v_dh = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[9], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dh.memview)) __PYX_ERR(0, 61, __pyx_L3_error)
+    __pyx_v_dX_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[10], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dX_tm.memview)) __PYX_ERR(0, 62, __pyx_L3_error)
+    __pyx_v_dW = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[11], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dW.memview)) __PYX_ERR(0, 62, __pyx_L3_error)
+    __pyx_v_dU = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[12], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dU.memview)) __PYX_ERR(0, 62, __pyx_L3_error)
+    __pyx_v_db = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[13], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db.memview)) __PYX_ERR(0, 62, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_backward", 1, 13, 13, __pyx_nargs); __PYX_ERR(0, 57, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_backward", 1, 14, 14, __pyx_nargs); __PYX_ERR(0, 59, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -22980,6 +23122,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10rnn_cython_17_backward(
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_tm, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_U_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_mask, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_da, 1);
@@ -22992,7 +23135,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10rnn_cython_17_backward(
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_5lstmx_8_kernels_10rnn_cython_16_backward(__pyx_self, __pyx_v_dY, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_hs, __pyx_v_mask, __pyx_v_has_mask, __pyx_v_da, __pyx_v_dh, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db);
+  __pyx_r = __pyx_pf_5lstmx_8_kernels_10rnn_cython_16_backward(__pyx_self, __pyx_v_dY, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_U_packed, __pyx_v_hs, __pyx_v_mask, __pyx_v_has_mask, __pyx_v_da, __pyx_v_dh, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -23002,6 +23145,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10rnn_cython_17_backward(
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_tm, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_U_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_mask, 1);
 
@@ -23015,7 +23159,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10rnn_cython_17_backward(
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_16_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_da, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db) {
+static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_16_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_U_packed, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_da, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db) {
   int __pyx_v_T;
   int __pyx_v_B;
   int __pyx_v_I;
@@ -23025,18 +23169,18 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_16_backward(CYTHON_UNUSE
   int __pyx_v_j;
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
-  int __pyx_t_1;
-  int __pyx_t_2;
-  int __pyx_t_3;
+  Py_ssize_t __pyx_t_1;
+  Py_ssize_t __pyx_t_2;
+  Py_ssize_t __pyx_t_3;
   int __pyx_t_4;
   int __pyx_t_5;
-  Py_ssize_t __pyx_t_6;
-  Py_ssize_t __pyx_t_7;
+  int __pyx_t_6;
+  int __pyx_t_7;
   int __pyx_t_8;
   int __pyx_t_9;
   int __pyx_t_10;
   int __pyx_t_11;
-  Py_ssize_t __pyx_t_12;
+  int __pyx_t_12;
   Py_ssize_t __pyx_t_13;
   Py_ssize_t __pyx_t_14;
   Py_ssize_t __pyx_t_15;
@@ -23047,24 +23191,24 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_16_backward(CYTHON_UNUSE
   Py_ssize_t __pyx_t_20;
   __Pyx_RefNannySetupContext("__pyx_fuse_1_backward", 0);
 
-  /* "lstmx/_kernels/rnn_cython.pyx":60
+  /* "lstmx/_kernels/rnn_cython.pyx":63
  *               const unsigned char[:, ::1] mask, bint has_mask, real[:, :, ::1] da, real[:, ::1] dh,
  *               real[:, :, ::1] dX_tm, real[:, ::1] dW, real[:, ::1] dU, real[::1] db):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1], t, n, j             # <<<<<<<<<<<<<<
  *     with nogil:
- *         for t in range(T - 1, -1, -1):
+ *         pack_panels(&U[0, 0], H, False, H, H, &U_packed[0])
 */
   __pyx_v_T = (__pyx_v_X_tm.shape[0]);
   __pyx_v_B = (__pyx_v_X_tm.shape[1]);
   __pyx_v_I = (__pyx_v_X_tm.shape[2]);
   __pyx_v_H = (__pyx_v_U.shape[1]);
 
-  /* "lstmx/_kernels/rnn_cython.pyx":61
+  /* "lstmx/_kernels/rnn_cython.pyx":64
  *               real[:, :, ::1] dX_tm, real[:, ::1] dW, real[:, ::1] dU, real[::1] db):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1], t, n, j
  *     with nogil:             # <<<<<<<<<<<<<<
+ *         pack_panels(&U[0, 0], H, False, H, H, &U_packed[0])
  *         for t in range(T - 1, -1, -1):
- *             for n in range(B):
 */
   {
       PyThreadState * _save;
@@ -23072,31 +23216,43 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_16_backward(CYTHON_UNUSE
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "lstmx/_kernels/rnn_cython.pyx":62
+        /* "lstmx/_kernels/rnn_cython.pyx":65
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1], t, n, j
  *     with nogil:
+ *         pack_panels(&U[0, 0], H, False, H, H, &U_packed[0])             # <<<<<<<<<<<<<<
+ *         for t in range(T - 1, -1, -1):
+ *             for n in range(B):
+*/
+        __pyx_t_1 = 0;
+        __pyx_t_2 = 0;
+        __pyx_t_3 = 0;
+        lstmx::pack_panels((&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_1 * __pyx_v_U.strides[0]) )) + __pyx_t_2)) )))), __pyx_v_H, 0, __pyx_v_H, __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_U_packed.data) + __pyx_t_3)) )))));
+
+        /* "lstmx/_kernels/rnn_cython.pyx":66
+ *     with nogil:
+ *         pack_panels(&U[0, 0], H, False, H, H, &U_packed[0])
  *         for t in range(T - 1, -1, -1):             # <<<<<<<<<<<<<<
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:
 */
-        for (__pyx_t_1 = (__pyx_v_T - 1); __pyx_t_1 > -1; __pyx_t_1-=1) {
-          __pyx_v_t = __pyx_t_1;
+        for (__pyx_t_4 = (__pyx_v_T - 1); __pyx_t_4 > -1; __pyx_t_4-=1) {
+          __pyx_v_t = __pyx_t_4;
 
-          /* "lstmx/_kernels/rnn_cython.pyx":63
- *     with nogil:
+          /* "lstmx/_kernels/rnn_cython.pyx":67
+ *         pack_panels(&U[0, 0], H, False, H, H, &U_packed[0])
  *         for t in range(T - 1, -1, -1):
  *             for n in range(B):             # <<<<<<<<<<<<<<
  *                 if has_mask and not mask[t, n]:
  *                     for j in range(H):
 */
 
-          __pyx_t_2 = __pyx_v_B;
-          __pyx_t_3 = __pyx_t_2;
+          __pyx_t_5 = __pyx_v_B;
+          __pyx_t_6 = __pyx_t_5;
 
-          for (__pyx_t_4 = 0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
-            __pyx_v_n = __pyx_t_4;
+          for (__pyx_t_7 = 0; __pyx_t_7 < __pyx_t_6; __pyx_t_7+=1) {
+            __pyx_v_n = __pyx_t_7;
 
-            /* "lstmx/_kernels/rnn_cython.pyx":64
+            /* "lstmx/_kernels/rnn_cython.pyx":68
  *         for t in range(T - 1, -1, -1):
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
@@ -23106,21 +23262,21 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_16_backward(CYTHON_UNUSE
             if (__pyx_v_has_mask) {
             } else {
 
-              __pyx_t_5 = __pyx_v_has_mask;
+              __pyx_t_8 = __pyx_v_has_mask;
               goto __pyx_L11_bool_binop_done;
             }
-            __pyx_t_6 = __pyx_v_t;
-            __pyx_t_7 = __pyx_v_n;
-            __pyx_t_8 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_6 * __pyx_v_mask.strides[0]) )) + __pyx_t_7)) ))) != 0));
+            __pyx_t_3 = __pyx_v_t;
+            __pyx_t_2 = __pyx_v_n;
+            __pyx_t_9 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_3 * __pyx_v_mask.strides[0]) )) + __pyx_t_2)) ))) != 0));
 
 
-            __pyx_t_5 = __pyx_t_8;
+            __pyx_t_8 = __pyx_t_9;
 
             __pyx_L11_bool_binop_done:;
-            if (__pyx_t_5) {
+            if (__pyx_t_8) {
 
 
-              /* "lstmx/_kernels/rnn_cython.pyx":65
+              /* "lstmx/_kernels/rnn_cython.pyx":69
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:
  *                     for j in range(H):             # <<<<<<<<<<<<<<
@@ -23128,41 +23284,41 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_16_backward(CYTHON_UNUSE
  *                         dh[n, j] += dY[n, t, j]
 */
 
-              __pyx_t_9 = __pyx_v_H;
-              __pyx_t_10 = __pyx_t_9;
+              __pyx_t_10 = __pyx_v_H;
+              __pyx_t_11 = __pyx_t_10;
 
-              for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
-                __pyx_v_j = __pyx_t_11;
+              for (__pyx_t_12 = 0; __pyx_t_12 < __pyx_t_11; __pyx_t_12+=1) {
+                __pyx_v_j = __pyx_t_12;
 
-                /* "lstmx/_kernels/rnn_cython.pyx":66
+                /* "lstmx/_kernels/rnn_cython.pyx":70
  *                 if has_mask and not mask[t, n]:
  *                     for j in range(H):
  *                         da[t, n, j] = 0             # <<<<<<<<<<<<<<
  *                         dh[n, j] += dY[n, t, j]
  *                 else:
 */
-                __pyx_t_7 = __pyx_v_t;
-                __pyx_t_6 = __pyx_v_n;
-                __pyx_t_12 = __pyx_v_j;
-                *((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_7 * __pyx_v_da.strides[0]) ) + __pyx_t_6 * __pyx_v_da.strides[1]) )) + __pyx_t_12)) )) = 0.0;
+                __pyx_t_2 = __pyx_v_t;
+                __pyx_t_3 = __pyx_v_n;
+                __pyx_t_1 = __pyx_v_j;
+                *((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_2 * __pyx_v_da.strides[0]) ) + __pyx_t_3 * __pyx_v_da.strides[1]) )) + __pyx_t_1)) )) = 0.0;
 
-                /* "lstmx/_kernels/rnn_cython.pyx":67
+                /* "lstmx/_kernels/rnn_cython.pyx":71
  *                     for j in range(H):
  *                         da[t, n, j] = 0
  *                         dh[n, j] += dY[n, t, j]             # <<<<<<<<<<<<<<
  *                 else:
  *                     rnn_row_backward(&hs[t + 1, n, 0], &dY[n, t, 0], &dh[n, 0], &da[t, n, 0], H)
 */
-                __pyx_t_12 = __pyx_v_n;
-                __pyx_t_6 = __pyx_v_t;
-                __pyx_t_7 = __pyx_v_j;
+                __pyx_t_1 = __pyx_v_n;
+                __pyx_t_3 = __pyx_v_t;
+                __pyx_t_2 = __pyx_v_j;
                 __pyx_t_13 = __pyx_v_n;
                 __pyx_t_14 = __pyx_v_j;
-                *((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_13 * __pyx_v_dh.strides[0]) )) + __pyx_t_14)) )) += (*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_12 * __pyx_v_dY.strides[0]) ) + __pyx_t_6 * __pyx_v_dY.strides[1]) )) + __pyx_t_7)) )));
+                *((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_13 * __pyx_v_dh.strides[0]) )) + __pyx_t_14)) )) += (*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_1 * __pyx_v_dY.strides[0]) ) + __pyx_t_3 * __pyx_v_dY.strides[1]) )) + __pyx_t_2)) )));
               }
 
 
-              /* "lstmx/_kernels/rnn_cython.pyx":64
+              /* "lstmx/_kernels/rnn_cython.pyx":68
  *         for t in range(T - 1, -1, -1):
  *             for n in range(B):
  *                 if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
@@ -23172,17 +23328,17 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_16_backward(CYTHON_UNUSE
               goto __pyx_L10;
             }
 
-            /* "lstmx/_kernels/rnn_cython.pyx":69
+            /* "lstmx/_kernels/rnn_cython.pyx":73
  *                         dh[n, j] += dY[n, t, j]
  *                 else:
  *                     rnn_row_backward(&hs[t + 1, n, 0], &dY[n, t, 0], &dh[n, 0], &da[t, n, 0], H)             # <<<<<<<<<<<<<<
- *             gemm(False, False, B, H, H, 1.0, &da[t, 0, 0], H, &U[0, 0], H, 1.0, &dh[0, 0], H)
+ *             step_gemm(&da[t, 0, 0], H, B, H, &U_packed[0], H, &dh[0, 0], H, True)
  *         gemm(True, False, H, I, T * B, 1.0, &da[0, 0, 0], H, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
 */
             /*else*/ {
-              __pyx_t_7 = (__pyx_v_t + 1);
-              __pyx_t_6 = __pyx_v_n;
-              __pyx_t_12 = 0;
+              __pyx_t_2 = (__pyx_v_t + 1);
+              __pyx_t_3 = __pyx_v_n;
+              __pyx_t_1 = 0;
               __pyx_t_14 = __pyx_v_n;
               __pyx_t_13 = __pyx_v_t;
               __pyx_t_15 = 0;
@@ -23191,16 +23347,16 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_16_backward(CYTHON_UNUSE
               __pyx_t_18 = __pyx_v_t;
               __pyx_t_19 = __pyx_v_n;
               __pyx_t_20 = 0;
-              lstmx::rnn_row_backward((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_7 * __pyx_v_hs.strides[0]) ) + __pyx_t_6 * __pyx_v_hs.strides[1]) )) + __pyx_t_12)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_14 * __pyx_v_dY.strides[0]) ) + __pyx_t_13 * __pyx_v_dY.strides[1]) )) + __pyx_t_15)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_16 * __pyx_v_dh.strides[0]) )) + __pyx_t_17)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_18 * __pyx_v_da.strides[0]) ) + __pyx_t_19 * __pyx_v_da.strides[1]) )) + __pyx_t_20)) )))), __pyx_v_H);
+              lstmx::rnn_row_backward((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_2 * __pyx_v_hs.strides[0]) ) + __pyx_t_3 * __pyx_v_hs.strides[1]) )) + __pyx_t_1)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_14 * __pyx_v_dY.strides[0]) ) + __pyx_t_13 * __pyx_v_dY.strides[1]) )) + __pyx_t_15)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_16 * __pyx_v_dh.strides[0]) )) + __pyx_t_17)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_18 * __pyx_v_da.strides[0]) ) + __pyx_t_19 * __pyx_v_da.strides[1]) )) + __pyx_t_20)) )))), __pyx_v_H);
             }
             __pyx_L10:;
           }
 
 
-          /* "lstmx/_kernels/rnn_cython.pyx":70
+          /* "lstmx/_kernels/rnn_cython.pyx":74
  *                 else:
  *                     rnn_row_backward(&hs[t + 1, n, 0], &dY[n, t, 0], &dh[n, 0], &da[t, n, 0], H)
- *             gemm(False, False, B, H, H, 1.0, &da[t, 0, 0], H, &U[0, 0], H, 1.0, &dh[0, 0], H)             # <<<<<<<<<<<<<<
+ *             step_gemm(&da[t, 0, 0], H, B, H, &U_packed[0], H, &dh[0, 0], H, True)             # <<<<<<<<<<<<<<
  *         gemm(True, False, H, I, T * B, 1.0, &da[0, 0, 0], H, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
  *         gemm(True, False, H, H, T * B, 1.0, &da[0, 0, 0], H, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
 */
@@ -23210,78 +23366,77 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_16_backward(CYTHON_UNUSE
           __pyx_t_17 = 0;
           __pyx_t_16 = 0;
           __pyx_t_15 = 0;
-          __pyx_t_13 = 0;
-          __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, __pyx_v_B, __pyx_v_H, __pyx_v_H, 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_20 * __pyx_v_da.strides[0]) ) + __pyx_t_19 * __pyx_v_da.strides[1]) )) + __pyx_t_18)) )))), __pyx_v_H, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_17 * __pyx_v_U.strides[0]) )) + __pyx_t_16)) )))), __pyx_v_H, 1.0, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_15 * __pyx_v_dh.strides[0]) )) + __pyx_t_13)) )))), __pyx_v_H);
+          lstmx::step_gemm((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_20 * __pyx_v_da.strides[0]) ) + __pyx_t_19 * __pyx_v_da.strides[1]) )) + __pyx_t_18)) )))), __pyx_v_H, __pyx_v_B, __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_U_packed.data) + __pyx_t_17)) )))), __pyx_v_H, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_16 * __pyx_v_dh.strides[0]) )) + __pyx_t_15)) )))), __pyx_v_H, 1);
         }
 
-        /* "lstmx/_kernels/rnn_cython.pyx":71
+        /* "lstmx/_kernels/rnn_cython.pyx":75
  *                     rnn_row_backward(&hs[t + 1, n, 0], &dY[n, t, 0], &dh[n, 0], &da[t, n, 0], H)
- *             gemm(False, False, B, H, H, 1.0, &da[t, 0, 0], H, &U[0, 0], H, 1.0, &dh[0, 0], H)
+ *             step_gemm(&da[t, 0, 0], H, B, H, &U_packed[0], H, &dh[0, 0], H, True)
  *         gemm(True, False, H, I, T * B, 1.0, &da[0, 0, 0], H, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)             # <<<<<<<<<<<<<<
  *         gemm(True, False, H, H, T * B, 1.0, &da[0, 0, 0], H, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
  *         gemm(False, False, T * B, I, H, 1.0, &da[0, 0, 0], H, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
 */
-        __pyx_t_13 = 0;
         __pyx_t_15 = 0;
         __pyx_t_16 = 0;
         __pyx_t_17 = 0;
         __pyx_t_18 = 0;
         __pyx_t_19 = 0;
         __pyx_t_20 = 0;
+        __pyx_t_13 = 0;
         __pyx_t_14 = 0;
-        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_H, __pyx_v_I, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_13 * __pyx_v_da.strides[0]) ) + __pyx_t_15 * __pyx_v_da.strides[1]) )) + __pyx_t_16)) )))), __pyx_v_H, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_17 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_18 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_19)) )))), __pyx_v_I, 0.0, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_20 * __pyx_v_dW.strides[0]) )) + __pyx_t_14)) )))), __pyx_v_I);
+        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_H, __pyx_v_I, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_15 * __pyx_v_da.strides[0]) ) + __pyx_t_16 * __pyx_v_da.strides[1]) )) + __pyx_t_17)) )))), __pyx_v_H, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_18 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_19 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_20)) )))), __pyx_v_I, 0.0, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_13 * __pyx_v_dW.strides[0]) )) + __pyx_t_14)) )))), __pyx_v_I);
 
-        /* "lstmx/_kernels/rnn_cython.pyx":72
- *             gemm(False, False, B, H, H, 1.0, &da[t, 0, 0], H, &U[0, 0], H, 1.0, &dh[0, 0], H)
+        /* "lstmx/_kernels/rnn_cython.pyx":76
+ *             step_gemm(&da[t, 0, 0], H, B, H, &U_packed[0], H, &dh[0, 0], H, True)
  *         gemm(True, False, H, I, T * B, 1.0, &da[0, 0, 0], H, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
  *         gemm(True, False, H, H, T * B, 1.0, &da[0, 0, 0], H, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)             # <<<<<<<<<<<<<<
  *         gemm(False, False, T * B, I, H, 1.0, &da[0, 0, 0], H, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
  *         column_sums(&da[0, 0, 0], T * B, H, &db[0])
 */
         __pyx_t_14 = 0;
+        __pyx_t_13 = 0;
         __pyx_t_20 = 0;
         __pyx_t_19 = 0;
         __pyx_t_18 = 0;
         __pyx_t_17 = 0;
         __pyx_t_16 = 0;
         __pyx_t_15 = 0;
-        __pyx_t_13 = 0;
-        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_H, __pyx_v_H, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_14 * __pyx_v_da.strides[0]) ) + __pyx_t_20 * __pyx_v_da.strides[1]) )) + __pyx_t_19)) )))), __pyx_v_H, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_18 * __pyx_v_hs.strides[0]) ) + __pyx_t_17 * __pyx_v_hs.strides[1]) )) + __pyx_t_16)) )))), __pyx_v_H, 0.0, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_15 * __pyx_v_dU.strides[0]) )) + __pyx_t_13)) )))), __pyx_v_H);
+        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_H, __pyx_v_H, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_14 * __pyx_v_da.strides[0]) ) + __pyx_t_13 * __pyx_v_da.strides[1]) )) + __pyx_t_20)) )))), __pyx_v_H, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_19 * __pyx_v_hs.strides[0]) ) + __pyx_t_18 * __pyx_v_hs.strides[1]) )) + __pyx_t_17)) )))), __pyx_v_H, 0.0, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_16 * __pyx_v_dU.strides[0]) )) + __pyx_t_15)) )))), __pyx_v_H);
 
-        /* "lstmx/_kernels/rnn_cython.pyx":73
+        /* "lstmx/_kernels/rnn_cython.pyx":77
  *         gemm(True, False, H, I, T * B, 1.0, &da[0, 0, 0], H, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
  *         gemm(True, False, H, H, T * B, 1.0, &da[0, 0, 0], H, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
  *         gemm(False, False, T * B, I, H, 1.0, &da[0, 0, 0], H, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)             # <<<<<<<<<<<<<<
  *         column_sums(&da[0, 0, 0], T * B, H, &db[0])
 */
-        __pyx_t_13 = 0;
         __pyx_t_15 = 0;
         __pyx_t_16 = 0;
         __pyx_t_17 = 0;
         __pyx_t_18 = 0;
         __pyx_t_19 = 0;
         __pyx_t_20 = 0;
+        __pyx_t_13 = 0;
         __pyx_t_14 = 0;
-        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, (__pyx_v_T * __pyx_v_B), __pyx_v_I, __pyx_v_H, 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_13 * __pyx_v_da.strides[0]) ) + __pyx_t_15 * __pyx_v_da.strides[1]) )) + __pyx_t_16)) )))), __pyx_v_H, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_17 * __pyx_v_W.strides[0]) )) + __pyx_t_18)) )))), __pyx_v_I, 0.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_19 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_20 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_14)) )))), __pyx_v_I);
+        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, (__pyx_v_T * __pyx_v_B), __pyx_v_I, __pyx_v_H, 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_15 * __pyx_v_da.strides[0]) ) + __pyx_t_16 * __pyx_v_da.strides[1]) )) + __pyx_t_17)) )))), __pyx_v_H, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_18 * __pyx_v_W.strides[0]) )) + __pyx_t_19)) )))), __pyx_v_I, 0.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_20 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_13 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_14)) )))), __pyx_v_I);
 
-        /* "lstmx/_kernels/rnn_cython.pyx":74
+        /* "lstmx/_kernels/rnn_cython.pyx":78
  *         gemm(True, False, H, H, T * B, 1.0, &da[0, 0, 0], H, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
  *         gemm(False, False, T * B, I, H, 1.0, &da[0, 0, 0], H, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
  *         column_sums(&da[0, 0, 0], T * B, H, &db[0])             # <<<<<<<<<<<<<<
 */
         __pyx_t_14 = 0;
+        __pyx_t_13 = 0;
         __pyx_t_20 = 0;
         __pyx_t_19 = 0;
-        __pyx_t_18 = 0;
-        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_14 * __pyx_v_da.strides[0]) ) + __pyx_t_20 * __pyx_v_da.strides[1]) )) + __pyx_t_19)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_db.data) + __pyx_t_18)) )))));
+        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_14 * __pyx_v_da.strides[0]) ) + __pyx_t_13 * __pyx_v_da.strides[1]) )) + __pyx_t_20)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_db.data) + __pyx_t_19)) )))));
       }
 
-      /* "lstmx/_kernels/rnn_cython.pyx":61
+      /* "lstmx/_kernels/rnn_cython.pyx":64
  *               real[:, :, ::1] dX_tm, real[:, ::1] dW, real[:, ::1] dU, real[::1] db):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1], t, n, j
  *     with nogil:             # <<<<<<<<<<<<<<
+ *         pack_panels(&U[0, 0], H, False, H, H, &U_packed[0])
  *         for t in range(T - 1, -1, -1):
- *             for n in range(B):
 */
       /*finally:*/ {
         /*normal exit:*/{
@@ -23293,12 +23448,12 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_16_backward(CYTHON_UNUSE
       }
   }
 
-  /* "lstmx/_kernels/rnn_cython.pyx":57
+  /* "lstmx/_kernels/rnn_cython.pyx":59
  * 
  * 
- * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[:, :, ::1] hs,             # <<<<<<<<<<<<<<
+ * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,             # <<<<<<<<<<<<<<
+ *               real[:, :, ::1] hs,
  *               const unsigned char[:, ::1] mask, bint has_mask, real[:, :, ::1] da, real[:, ::1] dh,
- *               real[:, :, ::1] dX_tm, real[:, ::1] dW, real[:, ::1] dU, real[::1] db):
 */
 
   /* function exit code */
@@ -24672,14 +24827,14 @@ static int __Pyx_modinit_Exttype___pyx_defaults(__pyx_mstatetype *__pyx_mstate) 
   __Pyx_RefNannySetupContext("__Pyx_modinit_Exttype___pyx_defaults", 0);
   /*--- Exttype __pyx_defaults ---*/
   #if CYTHON_USE_TYPE_SPECS
-  __pyx_mstate->__pyx_ptype_5lstmx_8_kernels_10rnn_cython___pyx_defaults = (PyTypeObject *) __Pyx_PyType_FromModuleAndSpec(__pyx_m, &__pyx_type_5lstmx_8_kernels_10rnn_cython___pyx_defaults_spec, NULL); if (unlikely(!__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_10rnn_cython___pyx_defaults)) __PYX_ERR(0, 23, __pyx_L1_error)
+  __pyx_mstate->__pyx_ptype_5lstmx_8_kernels_10rnn_cython___pyx_defaults = (PyTypeObject *) __Pyx_PyType_FromModuleAndSpec(__pyx_m, &__pyx_type_5lstmx_8_kernels_10rnn_cython___pyx_defaults_spec, NULL); if (unlikely(!__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_10rnn_cython___pyx_defaults)) __PYX_ERR(0, 24, __pyx_L1_error)
   #else
   __pyx_mstate->__pyx_ptype_5lstmx_8_kernels_10rnn_cython___pyx_defaults = &__pyx_type_5lstmx_8_kernels_10rnn_cython___pyx_defaults;
   #endif
   #if !CYTHON_COMPILING_IN_LIMITED_API
   #endif
   #if !CYTHON_USE_TYPE_SPECS
-  if (__Pyx_PyType_Ready(__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_10rnn_cython___pyx_defaults) < (0)) __PYX_ERR(0, 23, __pyx_L1_error)
+  if (__Pyx_PyType_Ready(__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_10rnn_cython___pyx_defaults) < (0)) __PYX_ERR(0, 24, __pyx_L1_error)
   #endif
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount((PyObject*)__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_10rnn_cython___pyx_defaults);
@@ -25725,7 +25880,7 @@ __Pyx_RefNannySetupContext("PyInit_rnn_cython", 0);
  * and the parameter gradients as single GEMMs after the backward loop."""
  * import numpy as np             # <<<<<<<<<<<<<<
  * 
- * from ._layout import time_major, time_major_mask
+ * from ._layout import packed_buffer, time_major, time_major_mask
 */
   __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_numpy, 0, 0, NULL, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 4, __pyx_L1_error)
   __pyx_t_4 = __pyx_t_1;
@@ -25736,19 +25891,19 @@ __Pyx_RefNannySetupContext("PyInit_rnn_cython", 0);
   /* "lstmx/_kernels/rnn_cython.pyx":6
  * import numpy as np
  * 
- * from ._layout import time_major, time_major_mask             # <<<<<<<<<<<<<<
+ * from ._layout import packed_buffer, time_major, time_major_mask             # <<<<<<<<<<<<<<
  * 
- * from ._common cimport column_sums, copy_row, gemm, real, rnn_row_backward, rnn_row_forward
+ * from ._common cimport column_sums, copy_row, gemm, pack_panels, step_gemm, real, rnn_row_backward, rnn_row_forward
 */
   {
-    PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_time_major,__pyx_mstate_global->__pyx_n_u_time_major_mask};
-    __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_layout, __pyx_imported_names, 2, __pyx_mstate_global->__pyx_kp_u_lstmx__kernels__layout, 1); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 6, __pyx_L1_error)
+    PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_packed_buffer,__pyx_mstate_global->__pyx_n_u_time_major,__pyx_mstate_global->__pyx_n_u_time_major_mask};
+    __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_layout, __pyx_imported_names, 3, __pyx_mstate_global->__pyx_kp_u_lstmx__kernels__layout, 1); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 6, __pyx_L1_error)
   }
   __pyx_t_4 = __pyx_t_1;
   __Pyx_GOTREF(__pyx_t_4);
   {
-    PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_time_major,__pyx_mstate_global->__pyx_n_u_time_major_mask};
-    for (__pyx_t_9=0; __pyx_t_9 < 2; __pyx_t_9++) {
+    PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_packed_buffer,__pyx_mstate_global->__pyx_n_u_time_major,__pyx_mstate_global->__pyx_n_u_time_major_mask};
+    for (__pyx_t_9=0; __pyx_t_9 < 3; __pyx_t_9++) {
       __pyx_t_5 = __Pyx_ImportFrom(__pyx_t_4, __pyx_imported_names[__pyx_t_9]); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 6, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_5);
       if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_imported_names[__pyx_t_9], __pyx_t_5) < (0)) __PYX_ERR(0, 6, __pyx_L1_error)
@@ -25772,38 +25927,38 @@ __Pyx_RefNannySetupContext("PyInit_rnn_cython", 0);
   if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_rnn_forward, __pyx_t_4) < (0)) __PYX_ERR(0, 11, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":23
+  /* "lstmx/_kernels/rnn_cython.pyx":24
  * 
  * 
- * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] b, real[:, :, ::1] hs,             # <<<<<<<<<<<<<<
+ * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] UT_packed, real[::1] b, real[:, :, ::1] hs,             # <<<<<<<<<<<<<<
  *              real[:, :, ::1] a, const unsigned char[:, ::1] mask, bint has_mask):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1], t, n
 */
-  __pyx_t_4 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 23, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 24, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_5lstmx_8_kernels_10rnn_cython_9_forward, 0, __pyx_mstate_global->__pyx_n_u_forward_float_1_float_1_float_1, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_rnn_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[1])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 23, __pyx_L1_error)
+  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_5lstmx_8_kernels_10rnn_cython_9_forward, 0, __pyx_mstate_global->__pyx_n_u_forward_float_1_float_1_float_1, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_rnn_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[1])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 24, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
   #endif
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_5, __pyx_mstate_global->__pyx_empty_tuple);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_5) < (0)) __PYX_ERR(0, 23, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_5) < (0)) __PYX_ERR(0, 24, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_5lstmx_8_kernels_10rnn_cython_11_forward, 0, __pyx_mstate_global->__pyx_n_u_forward_double_1_double_1_doubl, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_rnn_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[2])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 23, __pyx_L1_error)
+  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_5lstmx_8_kernels_10rnn_cython_11_forward, 0, __pyx_mstate_global->__pyx_n_u_forward_double_1_double_1_doubl, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_rnn_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[2])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 24, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
   #endif
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_5, __pyx_mstate_global->__pyx_empty_tuple);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_5) < (0)) __PYX_ERR(0, 23, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_5) < (0)) __PYX_ERR(0, 24, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_mdef_5lstmx_8_kernels_10rnn_cython_3_forward, 0, __pyx_mstate_global->__pyx_n_u_forward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_rnn_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[3])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 23, __pyx_L1_error)
+  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_mdef_5lstmx_8_kernels_10rnn_cython_3_forward, 0, __pyx_mstate_global->__pyx_n_u_forward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_rnn_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[3])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 24, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
   #endif
-  if (!__Pyx_CyFunction_InitDefaults(__pyx_t_5, __pyx_mstate_global->__pyx_ptype_5lstmx_8_kernels_10rnn_cython___pyx_defaults)) __PYX_ERR(0, 23, __pyx_L1_error)
-  __pyx_t_10 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 23, __pyx_L1_error)
+  if (!__Pyx_CyFunction_InitDefaults(__pyx_t_5, __pyx_mstate_global->__pyx_ptype_5lstmx_8_kernels_10rnn_cython___pyx_defaults)) __PYX_ERR(0, 24, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 24, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   __Pyx_CyFunction_Defaults(struct __pyx_defaults, __pyx_t_5)->arg0 = __pyx_t_10;
   __Pyx_GIVEREF(__pyx_t_10);
@@ -25814,57 +25969,57 @@ __Pyx_RefNannySetupContext("PyInit_rnn_cython", 0);
   __pyx_t_4 = 0;
   __pyx_t_4 = __pyx_t_5;
   __Pyx_INCREF(__pyx_t_4);
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_forward, __pyx_t_4) < (0)) __PYX_ERR(0, 23, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_forward, __pyx_t_4) < (0)) __PYX_ERR(0, 24, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":39
+  /* "lstmx/_kernels/rnn_cython.pyx":41
  * 
  * 
  * def rnn_backward(dY, dhT, cache):             # <<<<<<<<<<<<<<
  *     """Same arguments and results as :func:`lstmx.rnn.rnn_backward`."""
  *     X, W, U = cache["X"], cache["W"], cache["U"]
 */
-  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_5lstmx_8_kernels_10rnn_cython_5rnn_backward, 0, __pyx_mstate_global->__pyx_n_u_rnn_backward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_rnn_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[4])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 39, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_5lstmx_8_kernels_10rnn_cython_5rnn_backward, 0, __pyx_mstate_global->__pyx_n_u_rnn_backward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_rnn_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[4])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 41, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_rnn_backward, __pyx_t_5) < (0)) __PYX_ERR(0, 39, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_rnn_backward, __pyx_t_5) < (0)) __PYX_ERR(0, 41, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":57
+  /* "lstmx/_kernels/rnn_cython.pyx":59
  * 
  * 
- * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[:, :, ::1] hs,             # <<<<<<<<<<<<<<
+ * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,             # <<<<<<<<<<<<<<
+ *               real[:, :, ::1] hs,
  *               const unsigned char[:, ::1] mask, bint has_mask, real[:, :, ::1] da, real[:, ::1] dh,
- *               real[:, :, ::1] dX_tm, real[:, ::1] dW, real[:, ::1] dU, real[::1] db):
 */
-  __pyx_t_5 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 57, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 59, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_5lstmx_8_kernels_10rnn_cython_15_backward, 0, __pyx_mstate_global->__pyx_n_u_backward_float_1_float_1_float, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_rnn_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[5])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 57, __pyx_L1_error)
+  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_5lstmx_8_kernels_10rnn_cython_15_backward, 0, __pyx_mstate_global->__pyx_n_u_backward_float_1_float_1_float, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_rnn_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[5])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 59, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_4, __pyx_mstate_global->__pyx_empty_tuple);
-  if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_4) < (0)) __PYX_ERR(0, 57, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_4) < (0)) __PYX_ERR(0, 59, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_5lstmx_8_kernels_10rnn_cython_17_backward, 0, __pyx_mstate_global->__pyx_n_u_backward_double_1_double_1_doub, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_rnn_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[6])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 57, __pyx_L1_error)
+  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_5lstmx_8_kernels_10rnn_cython_17_backward, 0, __pyx_mstate_global->__pyx_n_u_backward_double_1_double_1_doub, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_rnn_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[6])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 59, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_4, __pyx_mstate_global->__pyx_empty_tuple);
-  if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_4) < (0)) __PYX_ERR(0, 57, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_4) < (0)) __PYX_ERR(0, 59, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_mdef_5lstmx_8_kernels_10rnn_cython_7_backward, 0, __pyx_mstate_global->__pyx_n_u_backward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_rnn_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[7])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 57, __pyx_L1_error)
+  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_mdef_5lstmx_8_kernels_10rnn_cython_7_backward, 0, __pyx_mstate_global->__pyx_n_u_backward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_rnn_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[7])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 59, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (!__Pyx_CyFunction_InitDefaults(__pyx_t_4, __pyx_mstate_global->__pyx_ptype_5lstmx_8_kernels_10rnn_cython___pyx_defaults)) __PYX_ERR(0, 57, __pyx_L1_error)
-  __pyx_t_10 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 57, __pyx_L1_error)
+  if (!__Pyx_CyFunction_InitDefaults(__pyx_t_4, __pyx_mstate_global->__pyx_ptype_5lstmx_8_kernels_10rnn_cython___pyx_defaults)) __PYX_ERR(0, 59, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 59, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   __Pyx_CyFunction_Defaults(struct __pyx_defaults, __pyx_t_4)->arg0 = __pyx_t_10;
   __Pyx_GIVEREF(__pyx_t_10);
@@ -25875,7 +26030,7 @@ __Pyx_RefNannySetupContext("PyInit_rnn_cython", 0);
   __pyx_t_5 = 0;
   __pyx_t_5 = __pyx_t_4;
   __Pyx_INCREF(__pyx_t_5);
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_backward, __pyx_t_5) < (0)) __PYX_ERR(0, 57, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_backward, __pyx_t_5) < (0)) __PYX_ERR(0, 59, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
@@ -25997,24 +26152,24 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
   if (__Pyx_PyTuple_SET_ITEM(__pyx_mstate_global->__pyx_tuple[1], 0, __pyx_mstate_global->__pyx_slice[0]) != (0)) __PYX_ERR(1, 763, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[1]);
 
-  /* "lstmx/_kernels/rnn_cython.pyx":20
- *     _forward(X_tm, W, U, b, hs, np.empty((T, B, H), X.dtype), time_major_mask(mask, B, T), mask is not None)
+  /* "lstmx/_kernels/rnn_cython.pyx":21
+ *              time_major_mask(mask, B, T), mask is not None)
  *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, mask=mask)
  *     return hs[1:].transpose(1, 0, 2), hs[T], cache             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  __pyx_mstate_global->__pyx_slice[1] = PySlice_New(__pyx_mstate_global->__pyx_int_1, Py_None, Py_None); if (unlikely(!__pyx_mstate_global->__pyx_slice[1])) __PYX_ERR(0, 20, __pyx_L1_error)
+  __pyx_mstate_global->__pyx_slice[1] = PySlice_New(__pyx_mstate_global->__pyx_int_1, Py_None, Py_None); if (unlikely(!__pyx_mstate_global->__pyx_slice[1])) __PYX_ERR(0, 21, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_mstate_global->__pyx_slice[1]);
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_slice[1]);
   {
     PyObject* __pyx_temp[3] = {__pyx_mstate_global->__pyx_int_1, __pyx_mstate_global->__pyx_int_0, __pyx_mstate_global->__pyx_int_2};
-    __pyx_mstate_global->__pyx_tuple[2] = __Pyx_PyTuple_FromArray(__pyx_temp, 3); if (unlikely(!__pyx_mstate_global->__pyx_tuple[2])) __PYX_ERR(0, 20, __pyx_L1_error)
+    __pyx_mstate_global->__pyx_tuple[2] = __Pyx_PyTuple_FromArray(__pyx_temp, 3); if (unlikely(!__pyx_mstate_global->__pyx_tuple[2])) __PYX_ERR(0, 21, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[2]);
   }
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[2]);
 
-  /* "lstmx/_kernels/rnn_cython.pyx":48
+  /* "lstmx/_kernels/rnn_cython.pyx":50
  *         X_tm = time_major(X)
  *     da = np.empty((T, B, H), X.dtype)
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")             # <<<<<<<<<<<<<<
@@ -26023,7 +26178,7 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
 */
   {
     PyObject* __pyx_temp[3] = {__pyx_mstate_global->__pyx_n_u_dtype, __pyx_mstate_global->__pyx_n_u_copy, __pyx_mstate_global->__pyx_n_u_order};
-    __pyx_mstate_global->__pyx_tuple[3] = __Pyx_PyTuple_FromArray(__pyx_temp, 3); if (unlikely(!__pyx_mstate_global->__pyx_tuple[3])) __PYX_ERR(0, 48, __pyx_L1_error)
+    __pyx_mstate_global->__pyx_tuple[3] = __Pyx_PyTuple_FromArray(__pyx_temp, 3); if (unlikely(!__pyx_mstate_global->__pyx_tuple[3])) __PYX_ERR(0, 50, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[3]);
   }
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[3]);
@@ -26087,38 +26242,38 @@ static int __Pyx_InitConstants(__pyx_mstatetype *__pyx_mstate) {
   int __pyx_clineno = 0;
   CYTHON_UNUSED_VAR(__pyx_mstate);
   {
-    const struct { const unsigned int length: 8; } str_length_index[] = {{6},{8},{1},{2},{15},{23},{25},{32},{20},{22},{1},{1},{37},{45},{22},{27},{179},{8},{15},{7},{6},{2},{9},{22},{29},{50},{30},{37},{1},{5},{1},{1},{8},{1},{1},{8},{1},{1},{15},{1},{1},{4},{20},{12},{9},{17},{8},{8},{12},{10},{8},{10},{8},{7},{14},{11},{10},{19},{14},{12},{10},{17},{13},{12},{12},{19},{8},{9},{187},{176},{8},{105},{99},{15},{13},{7},{1},{3},{15},{4},{5},{17},{18},{1},{4},{1},{5},{18},{4},{5},{2},{2},{5},{2},{2},{2},{8},{2},{3},{6},{5},{15},{5},{10},{6},{9},{5},{5},{5},{6},{7},{3},{2},{8},{2},{2},{5},{5},{8},{1},{4},{6},{25},{4},{7},{4},{1},{4},{4},{2},{5},{3},{5},{4},{3},{8},{12},{11},{10},{5},{10},{4},{5},{4},{4},{6},{1},{10},{15},{9},{6},{6},{6},{1}};
-    const struct { const unsigned int length: 10; } bytes_length_index[] = {{1},{559},{173},{274},{294},{503}};
+    const struct { const unsigned int length: 8; } str_length_index[] = {{6},{8},{1},{2},{15},{23},{25},{32},{20},{22},{1},{1},{37},{45},{22},{27},{179},{8},{15},{7},{6},{2},{9},{22},{29},{50},{30},{37},{1},{5},{1},{1},{8},{1},{1},{8},{1},{1},{9},{8},{15},{1},{1},{4},{20},{12},{9},{17},{8},{8},{12},{10},{8},{10},{8},{7},{14},{11},{10},{19},{14},{12},{10},{17},{13},{12},{12},{19},{8},{9},{199},{187},{8},{117},{110},{15},{13},{7},{1},{3},{15},{4},{5},{17},{18},{1},{4},{1},{5},{18},{4},{5},{2},{2},{5},{2},{2},{2},{8},{2},{3},{6},{5},{15},{5},{10},{6},{9},{5},{5},{5},{6},{7},{3},{2},{8},{2},{2},{5},{5},{8},{1},{4},{6},{25},{4},{7},{4},{1},{4},{4},{2},{5},{3},{5},{4},{13},{3},{8},{12},{11},{10},{5},{10},{4},{5},{4},{4},{6},{1},{10},{15},{9},{6},{6},{6},{1}};
+    const struct { const unsigned int length: 10; } bytes_length_index[] = {{1},{559},{183},{302},{309},{518}};
     #ifndef CYTHON_COMPRESS_STRINGS
       #define CYTHON_COMPRESS_STRINGS 90
     #endif
-    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (1803 bytes) */
-static const char cstring[] = "x\332\265U\315s\333\306\0257-ZQR\267\265H&\315d:\323\245eWIGfBQR[7\223\016E)\215\016uEQ\037vd\005Y\354.IX \000b\0272\231\351AG\034q\304\021G\034q\304\221G\036q\344\321\177B\377\204\276\005\277\344$U\245\264\321\210\300b?\336\373\275\337{\357\267\010\013\364Y\017\231\352+F\304\027\245\247\350\363\277\263\216i\367\2175\366\032\231M\36491\r\241\265\034\323\341\010\033\024Q\315\226\033\277?\255\031\323\005.l\2152ze32\355k\327\337\236\233\355\374\342\2575l\030\246@\230s\255e a\"\233a\372\3044\364>\352\244 /\000\344\236q\201u\215\242\216I\331\032b=\013\316\202\251U\262*\375\2566M[\330\330X]C-05\335\314\333\330b\340\n\341\236\306\3213\023u\260 m\315h!\351\n\013\307f\250i:\006}f\n\206D\033H\252\365E\3334\020l\247L\327Tfc\301\000\210\204\016\016m\271\311@\373\273\373O6\376\264\221\006b3I)G\334Q\211\01610.\371T\035M\027\340X\364-\306Kh\257\211\372\246\203\014\006\220!@\013\366]= \332\314@\234\t9@\253)\035Xh\246\241\300q@\273:aP\273`\362\364\227X\347\254\204)U`\037#\246\256\3135\323\340%\254\022\252q\254\352\214\031\362\331\"\032\037\217\250\316E\247WR\316\231m0\235\227\024\035\003 \221\316~:\235\375\3246\014\205\244\004\224\254~\3170\201\203&vt\201\024\305f\324!LQ\020uR\020\206i<\001N.4\254\303*\321\014M(\212\223\372\222\313X\327M\002\324!l\333\270\217(\026\270\364#\253\343\004I\032\307\265\301K\377\2546j{{\333\265]]\327,\256\361\257\366\032\254\3530\203\260\303#Y\254\245y\335\236<\177\256\210\216\242\354\367{\360\333\201\374(\317XO\034\260\246\242L8\004\300\000N\262<\037\264\230\320\004\353\310\t*\317\300_\3231\210|\303\022\237\236\322:\026\324\224\034u\260f\244o\223:z\272f\340\316\370\315^\313\027p\245\2206#\347\334\351\214\277&V\344PV\300x\344\030\226F\316\301\302\2561\335w!$%\322F\327\301\372\324\354\224\353\331h\234\223+\023\254\047?\240bfP\370\025\350\263\361\374\234`\\\306\242br\376\032\333t68\245\246\003\010N\237\256!\371\377\264|\266v\355\314\365\237?\301\302\255\\\300\370l\016\275\251\233X\\5r\315\304u_\267=}s\343)^\220\246\224\362\311\373\364\177\010\376&\\\317""\034\236\376D\304\377\235\031p\341pF\025\020Q\220q\250E\215+\304\264AO4\203M\224\005\203\026M\333\\Q\235f\023\224\324n\361T\0160\237_+\223\211\276A4\26343\302U\025sF\010\226m\245K\253\320\202 \360\204\311\354\023\323\352\023\220mA\217\350\t\225\"@_PL\325\211Zq\332\246\355\30311T\266_\372\220 \307\327\037\353X\242\237>\024];\007\251$p\2470\350\311T\354\231m\233vS\307-\236\206\rdv\322\247\274^@\037\332\237\2651\007I\340\347m\256\3214|\251&|\374\370\216\275:\2079Y\237-\376=\311\235\213\253<\r7\233\274\326\344uf\310\036\206\353\260cX\000\302\352\003J\323\246\314\266 T\313\264l\326\3228\\=\362\374\264\366\345x\222fh\366i\334RLg\027\033\227h@\006l\320\002fqa\302\317v\210\020B\003\305\350`\3601\037\245\001\311\010\271er\006B\005~\034\013T\233\301E\3520\336\373\307\205\t\367\351\307\244\215m\364\20754}k\206\370\341k\242{\312&\047\232\325W\266 \177Xo)\345\362D\216T\220a\205\336n\347\255M\377\334X>\271\363\377f\204\337n\347\255M\377\334X>\271C[\254\323\271\303\345\3632\363&\373\316%w\037\271\330\355\216\262Kn\306\375\300\355z\231Q\366\027\356S\257\356\341Q\366]7\347ny9o\335;\360\270\277\342\037\006\313Aq\224]\274\304\227\216[\035e\357\273U\367\330\253x\304\317\373;\301\335\340\367\341\335p%lD\331\250\032\275\210\315a}\330L\016O\222\223\323\344\364\333\344\333V\322j\217\262\017\274\014X\254x\314\337\nrA%P\303\205\260\022\322\350q\324\225\236\327\335\272K\274\217\374\262_\363y\360\010\2263a!\254\317\3012\257\354}\351?\366\273\301b\300\302r\0100\376S\024\233^\326\253zu\271\301qk\260\274\364k\367;\177\331/\316#\223\330\013~\335\237\005\273\354=\366.`\242\r\306\267\242\017$\250\373\356\266\333\364\266\047Qf\202e\351&\353\356\302\361\277\370\330\027\301zp\032e\242Bt\020]\304\365\230\014\226\007\305\261\373\214\007{\177\t\021\251\311\203\207A1\330\014\027C\022\345\243\335x9^\035\374.\331\257\047u\240\347\353\344\353o\222oHB^%\257\316G\277\312y\217\274\026p]\010\352c3\357\371E\277\342\023\240k3\314\206;@\357N\234\221\214,{\005\357\030\250\372*\330\001\3138\354E\"\336\002\367\037\017""\213\303\255\244~\220\0344F\357\276\367fI\346\351\004X{\350o\203\231|P\013\234\260\032\036F\313\321J\324\210\263q-\356\0162pnep8\314\017w\307\047\223\306a\232\2741:e\004Vv\275\367=\354u\337\334\227I\374\215\277x\305\330A\330\215\026\242JD\343\025\340\000\203\301\205\301\306\200\017\037\017\273i\230`\361(9z\236<\177\231\274<\033\201\201{\336\021\204U\036=\310{\177\006Z\263\020B&\314C:\013\277\365\253\220\000\025\230\316\001\265\r\250\217\r0~7*\202y\022\027\342\372\233\302JP\016\252A=\300\001\207\202\223\201\024\243\262d%\316\305\345x;V\301{e@\207\305\313\314\277\026\357\334\313\335\210\247y\204\266\237\3637 \261\345\353\201~\350\337\363\217 \255\345\321\207\037MR\364~\200\247\037\315`{\202\017\000?J\341\312b\316\205\353\320!\013\321F\324\215\357\306\305\270\002\005S\030\324\007\3520\003\334\357\244d\375\200\373\t\341\357@K\254\000#\367\302z\250B\311\345\243\032DRI\351\316\014\362\203\235\341\302p\363m\013\320z/GK\343F\375#\264p\003\332\364\341\217\346\214\016\212\300\031\031\026\206\215d\037ru\234\034C\272^$/ c\320\275\370fV\324\024Hm \206\225!KA\200\235\267\253H\326\342\337\374u\377\340\306\321\314L\234%g8\301\352h)\017*P\005U\352\372\013@5\0050\333\001\221YI\341d\376\rT\244\334N";
-    PyObject *data = __Pyx_DecompressString(cstring, 1803, 1);
+    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (1871 bytes) */
+static const char cstring[] = "x\332\265U\315s\333\306\025\027%\332UR\247\265(\332M3\355\314\322\222GIGfBQR[7\223\216D)\215:\023W\024\365aGQ\220\005vI\"\002\027 v!\223\231tFG\034q\304\021G\034q\304\221G\036q\344Q\177B\376\204\276\005\277\224\244\226\2556\321\210\273\213\335\267\357\343\367\336\376\036\302\002}\324A\246\372\r\325\304\047\305\247\350\343\317i\313\264\273\307:}\211\314:\372X3\231\320\033\216\351p\204\031AD\267\245\340\217\267u6>\340\302\326\t%\327\204\221i\337x\376\303\275\211\344\047\177\257`\306L\2010\347z\203!a\"\233b\362\304dF\027\265R\047/\300\311=v\201\r\235\240\226I\350*\242\035\013\356\202\252\025mE\332]\251\233\266\2601[YE\rP5\026\346MlQ0\205pG\347\350\231\211ZXhM\2355\2204\205\205cST7\035F\236\231\202\"\321\004\220*]\3214\031\002qB\r]\2456\026\024\034\221\256\203A[\n1\264\277\273\377d\375/\353i 6\225\220r\304\035U3 \006\312%\236\252\243\033\002\014\213\256Ey\021\355\325Q\327t\020\243\3402\004h\201\334\365\013\242I\031\342T\310\005ZI\341\300B7\231\002\327\301\333\225\021\202\372\005\225\267?\305\006\247EL\210\002rT3\rC\236\231\214\027\261\252\021\235c\325\240\224\311\261\241\351|\270\"\006\027\255NQ9\2476\243\006/*\006\006\207D\272\373\341x\367C\2331EK\001(Z\335\0163\001\203:v\014\201\024\305\246\304\321\250\242 \342\244N0\223=\001L.tl\300\251\2463](\212\223\332\222\307\3300L\r\240C\330\266q\027\021,p\361\277\234\016\023$a\034\326\006/~\267U\253\354\355mWv\rC\267\270\316?\333\253\321\266C\231F\017\217\216\016\025\013k\347\224\034\215fY\275\305i!\237<\177\256\210\226\242\354w;\360\333\201\204)\317hG\034\320\272\242\214@\205\010\300[\t\373t\321\240B\027\264%7\210\274\003\177u\207ir\206#>\276\245\267,(2\271ja\235\245\263I\034#=c\2705\234\351K9\001x\212\326\244\3329wZ\303\257\221\026\271\224%1\\9\314\322\265s\320\260\313\306r\027Bb$u\264\035l\214\325\216\301\237\254\206I\272\266A;\362\003Jh\342\n\277\346\372d=\275\047(\227\261\250\200\343Kl\223\311\342\224\230\016xp\372t\025\311\377\247\245\263\325\033wn\370|\355\335\327j\273\255\271\263i\030u\303\304\342\272\222\0336^\371\365""\232{\257Qt+;g\nPX\232\211\321|\372s\300\376\206)\230\030?\375?Qz#\300\300\232\303)Q\200\203\241\013@\345\352\\\321L\033\350HgtDL\030\250l\314\022\212\352\324\353@\304v\203\247l\202\371\264+\2156\272L\323\315\342D\tWU\314\251\246a\371\010\r\251\025\036,\364\007\215\312\372\320L\253\253\001\353\013rDN\210\244\014\362\202`\242\216\310\216\223&i\036\0161\"\362\261\246\203tr\330=i\313\022\335tP\014\375\034\230V\203\226D\341\005\247\275\202\332\266i\327\r\334\340i\330\200k+\035ew\0026i~\324\304\034\010\204\2377\271N\322\360%\367\360\341\360-\375\346\034\366d\0057\370\217\030{\312\315\36264F\331\025e7d\362\305C7m1\013\234\260\272\340\245i\023jK\212\034\322\344\010@\313\264l\332\3209\2641\251l\374T\344z\224~\340\2111\010\222\230\047M\222K\327\200Al\240\021jqa\302\317v4!\204\016d\323\302`p\272J\243\223\341r\313\344\0248\016\3548\026t\000\nM\331\241\274\363\257\013\023z\363\373Z\023\333\350O\253h<\353L\374t\032Q\246\262\3015\335\352*\233\220Ll4\224Ri\304d*0\270Bn\047yk\325\277\264/\037\314\374\334\210\360\333I\336Z\365/\355\313\0073\244A[\255\031.\307\313\314U\366W\227\334]v\261\333\036d\347\335\214\373\320m{\231A\366\327\356S\257\352\341A\366-7\347nz9o\315;\360\270\277\344\037\006\013Aa\220\275{\211/\035wk\220\275\347n\271\307^\331\323\374?\0068\340\341RX\r\365\210\307\313\261\332\273\333S\373s\375r\237$\007\265\244v8x\347\017\376\226\177\034\224\003\022>\016_F\240\375\276\227\001\335e\217\372\233A\016\016\324p.,\207$z\034\265\245\017kn\325\325\274\367\374\222_\361y\260\014\307\2310\037V\247nS\257\344}\352?\366\333\301\335\200\206\245\020\034zU<\033^\326\333\362\252R\300q+p<\377[\367[\177\301/Lc\224Q\344\375\252?\t{\301{\354]\300F\023\224oF\017\245S\367\334m\267\356m\203\344\242\277\023d\202\005i&\353\356\302\365\277\371\330\027\301Zp\032e\242|t\020]\304\325X\353-\364\nC\363\031\017d\337\201\210\324\344\376\243\240\020l\204wC-Z\214>\007\221\245^\255\237\351\377>98IN\236\047\317\225Da\t3\023\323I\234N\322\371\356\373\231\231\177g\266ga\332\236\335\223\323\336\354?g\007\277""\311y\313^\0032\222\017\252C\023o\373\005\277\354k\000\345F\230\rw\242l\264\023g$Z\013^\336;\006\030?\013v\300*\016;\221\2107\301\356\373\375B\1773\251\036@\202\006o\275=\230_\004<\267d\342!\327\313\240\350\341$\243\3558s5/\223}\002\200?\362\267\341p1\250\004N\270\025\036F\013\321RT\213\263q%n\3672i8\207\375\305\376\356P1d>9\204\270\276H\276\370*\371J\031\200\226]\357\001\230h_\335{\220\332\262!\rK~-\310\202\302\251\275\353\352j\375l\277\322o\017\356\335\367\356xG\020eip\177\321\373+d \013\021e\302E\310|^VW\325W!)9\310B\rJi=lG\263Q!*GZ\234\217\253W\371\245\240\024l\005\325Q\245J\307\013QI\202\024\347\342R\274\r5;\327+\367H\277p\231\371~~\346N\356\177\204\355wi\031Ky\200m\032\260\355\347\374u(\221\322\315q\274\353\337\361\217\240@J\203w\337\033%\364A\200\307\037\365`{\374\320\256\362\313i4\362Y\344\302\265\260\026\315E\353`r6.\304e(\275|\257\n/0\003\251\330I\366\253I\365\047\251x%\376\315\010C\250\345\030\307\366$\235[\203\371\341c\377s*<\033<\032\345\377\000P\236\003\214I\274\004\025Oz\005\200P\353\347\373\265d\377(9:N\216\241\242_$/\276L\276\374:\371\032\277\231\026\025\022\277\330\253\364\004\320\007M\335\006=?,\"Y\212\377\360\327\374\003\240\206%H\367\035\360[\205\247\267\030UF\276\267S%;\300A\033i\374\023\025g\311\031N\260:N\334\201\327\366\347\000Z\002\316l\007\232\314B\352N\346?f\r\021g";
+    PyObject *data = __Pyx_DecompressString(cstring, 1871, 1);
     #define __Pyx_DecompressString_LZSS_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (2329 bytes) */
-static const char cstring[] = "\377 at 0x o\377bject>.:\377 <Memory\377View of \377<contigu\377ous and gdir%\001\007\rin\021\005\177strided\"\010o or \004\031><(\t\376A\006>?Canno\377t assign\377 to read\177-only m\240\002\375v\242\000Invali\377d mode, \347exp\305\000|\000\047c\047\376t\001\047fortra\237n\047, gH\000%\005s\357hape\222\000 ax\377is No ma\177tching g\001\377ature fo\377undNote \373th\242 Cytho\373n ,\000delib\237erate\206\000\353\001c\367ter!\001n PE\337P-484\245\"re\376\317!s subcl\366\301\000es\314!buil\373ti\313\000ypes.\377 If you \223ne\257 \336\000p\351\000%\tt\177hen set\200\000\367e \047\212\"atio_n_typ\253\000\047\210D\373iv\242\000o Fal\177se.add_\264 \237ecoll\321@+\000s\377.abcdisa\337bleen\002\001gc\373is\004\003dlstm\377x._kerne\277ls._la\216\000t\372\021\002/\016\005/rnn_\375c\374\002.pyxno\377 default\377 __reduc\277e__ du\200\002n\367on-\200`vial\376\033\000cinit__\371uq\002\277Aalloc\376\270  array \037data.\013\020\233C\355a\376\312cs.|ASCI\377IBCEllip\377sisHISeq\177uenceTU\251\204\001\375.\256\204\007WXX_tm\337__Pyx\001\000Di\377ct_NextR\317ef__\275$\256\000__\366\222B__\001\005geti;te5\000__d0\001\027\000\317func\035\001\030\000st\234\356@)\001imp\321`3\001m\367ain\003\002odulnM\002nam\002\003ewT\001\376\251 _checks\001u\214\000\n\001?\004\025\001\300@\264 \037\001\277unpick?\000E\315n \005vt\251A\230\001qu\003alO\005\344%\355&\216C\277\001\200D\023ex\314\001\257`_\203\005\273`\262\006\334\003\006.\007tes\235@_b\177ackward\000\006\357[dou\254`[:,} \000\000::1],\000\017\200\031\010\022\014\017\036T\000\003-H\030\234\000]>\261\007float\256\t\000\016\200\030\007\325\001\000\013\0047\315\004: \253\002f\223or\356\"\001\004[\250\2015\305\201$]\201_a\005\333\2001\232+\331\016\311C`\000u\377sed_sigi\377ndex_is_\377coroutin\275e\323\207\004aabc\375\206\005_\377bufferar\233gs\212\207\002as\344\213\007\n\004y\337ncio.<\006sb\177basecca\323\205\001\375lR\001in_tra\373ce\276\204\001copyc\377ountdUdW\375d\201\207\001dYdadb~\247\210\004sdhdhT\323\204\003\341d\373\205\001""\000\002\241\001\371\214\003emp\373ty\000\002_like\377encodeen\373um\350\212\002error\337flags\333bfo\357rmat\330\213\004get\377h0has_ma?skhsid\372\002\312\207\001\375s\000\002izejki\033nd\340\205\001gs\344\211\014\323\211\007:\001\247mem\323\214\001\313\214\001n\313\207\001n\377dimnpnum\377pyobjord\377erpackpo\177pregist\224\000\343nn\267\206\006\245\212\001\321dset\330\360\005\352\214\001\320\214\006ss\213\000st\367art:\000psto\376\001\000ructtti\203me\276\000a\000\000\007\314\002\275\215\001s\277poseunw\001u\377pdateval\377uesxOvoi\377d (char w*, \000\005int\013\001\354\000\004\007\004__\363\210\002_5s\277cipy_6\275@a\337lg_11\300\210\004bl\302\277 dC\001\000\047*.,])\000\n\302\200Ms\351\200&s\351(\310\201\"\000.X1\377)\000dgemm\000\375s\002\001\200\001\340\004\007\200\377s\210$\210a\210q\330\377\004\010\210\001\210\026\210q\377\220\001\330\004\013\210:\220\377Q\220a\330\004\t\210\022\377\2106\220\022\2202\220R\377\220s\230#\230T\240\021\377\240!\330\004\006\200a\200\377u\210A\330\004\014\210A\377\210V\2203\220c\230\023\377\230D\240\002\240&\250\002\377\250#\250S\260\004\260A\377\260Y\270o\310Q\310f\377\320TW\320W[\320[\377`\320`g\320gh\330\357\004\020\220\001O\0003\220e\377\2306\240\022\2403\240b\377\250\003\2503\250d\260%\375\260\202\000\013\2102\210Q\210\377c\220\032\2301\230C\230\367s\240$\034\000\001\250\024\250\375Q\243\007e\2201\220F\230\377%\230q\240\006\240e\250\3631\250\204\000\256\0255\220\004\220\357A\220Q\330\344\000u\210C\376\342\000\010\017\210z\230\021\230y!\320\007\270\001\024\230Q\230\344\006_\021\220%\220v\016\000hZ\000\3676\260\026\221\001\014\210B\210wf\220B\337\004\001\240\021\251!\367\004\210E\226 ;\230a\230\377t\2402\240[\260\001\260\377\024\260R\260v\270Q\270\357c\300\021\300\242 \013\2105\364\347\000)\000\r\317\000b\320\020\"\377\240!\2405\250\006\250c\377\260\023\260E\270\021\270\047\177\300\037\320PQ\320Q\234 \377Z\320Z^\320^c\320\377cj\320jk\330\016\022o\220$\220g\351 \024\240\270\000\376C\001\n\230!\2303\230c\276\254 5\250\004\250D""\334 D\373\270\001\273A\021\220\024\220V\356\250 H\240DW\000a\250x\357\260t\2706|\000(\310!\377\3106\320QR\320RS_\330\t\n\340\010\244AW\263 \367\"\230BD\000\023\240C\240\377u\250A\250T\260\021\260\377#\260S\270\004\270C\270\367q\300\001\264\000#\300T\310w\023\310E4\003\320ST\270B\366\230\003_\330C\000E\220\025\220\337a\220q\340\014\301A\027\230\375\006B\010R\250q\260\003\260_3\260d\270#\201 aN\000\377\003\3004\300s\310%\310\371q\342\002\211\000U\320UX\320\277X\\\320\\]\330>\000\005\373\220U\324\0001\330\020\023\220u9\272`\004\300\000\001\250\023\314@\357\024\034\230A\217@b\240\001\256\235`2\240S\235`4Z\000\002\373\260!\\\000c\270\024\270Q\377\340\024#\2401\240A\240\237Q\240a\240s\356`\305\001!\367\2601\260\223 \270\022\2701\377\270B\270b\300\003\3003\377\300d\310!\200\001\360\006\347\000\005\022\203\201\"\330\007r\230\022\353\2304\326@1\213\033\030\230\005{\230U\324@1\330\030\032\234Dw\025\240a\005\005f\240B\231\004\372\256\000$\252\002b\250\001\250\022\357\2502\250S\250 4\260q\277\270\002\270!\2703\256`\024\277\300Q\300b\310\001\371 D\362\217bS\354-\352$\007\230s\240}#\217 \005\250Q\250b\360`\267\023\260C\357@3\270\353!\001\377\300\023\300D\310\003\3105\2364\013[\320[\\\267A\245\206\0017\377\230#\230S\240\002\240\"\334\372D\246Kd\300!\261 c\310\337\024\310S\320P\251@V\320\335V\254@Y\320Y\257@`\320\353`a #b\306`\023\300C?\300t\3103\310e\276bE\000\374\333\204\006\301bA\210W\220G\230\3472\230R\245\200&:\006]\320]\377a\320ab\330\010\023\220\3771\220A\220R\220q\230\337\003\2303\230d\320\000B\240\025c\273a\250\205\204\001\001";
-    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 2329, 3916);
+    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (2410 bytes) */
+static const char cstring[] = "\377 at 0x o\377bject>.:\377 <Memory\377View of \377<contigu\377ous and gdir%\001\007\rin\021\005\177strided\"\010o or \004\031><(\t\376A\006>?Canno\377t assign\377 to read\177-only m\240\002\375v\242\000Invali\377d mode, \347exp\305\000|\000\047c\047\376t\001\047fortra\237n\047, gH\000%\005s\357hape\222\000 ax\377is No ma\177tching g\001\377ature fo\377undNote \373th\242 Cytho\373n ,\000delib\237erate\206\000\353\001c\367ter!\001n PE\337P-484\245\"re\376\317!s subcl\366\301\000es\314!buil\373ti\313\000ypes.\377 If you \223ne\257 \336\000p\351\000%\tt\177hen set\200\000\367e \047\212\"atio_n_typ\253\000\047\210D\373iv\242\000o Fal\177se.add_\264 \237ecoll\321@+\000s\377.abcdisa\337bleen\002\001gc\373is\004\003dlstm\377x._kerne\277ls._la\216\000t\372\021\002/\016\005/rnn_\375c\374\002.pyxno\377 default\377 __reduc\277e__ du\200\002n\367on-\200`vial\376\033\000cinit__\371uq\002\277Aalloc\376\270  array \037data.\013\020\233C\355a\376\312cs.|ASCI\377IBCEllip\377sisHISeq\377uenceTUU\377T_packed\351U\001\004\272\204\001.\277\204\007WXX\377_tm__Pyx\376\001\000Dict_Ne\177xtRef__\316$\266\277\000__\243B__\001\005g\337etite5\000__yd0\001\027\000func\035\001\346\030\000st\377@)\001imp\274\342`3\001main\003\002owdulM\002nam\002\003\363ewT\001\272 _che\017cksu\214\000\n\001?\004\025\001\370\321@\305 \037\001unpicmk?\000En \005vt\272A\036\230\001qualO\005\365%\376&\230\237C\277\001\221Dex\314\001\300`_\340\203\005\314`\262\006\003\006.\007tes\366\256@_b\315 ward\336\000\006[dou\275`[:\373, \000\000::1],\000\000\017\031\010\022\014$\t\033\036`\000$\030l\022\372Q\033]\275\007float\000\272\t\000\016\030\007\341\001\000\0137\004\013\013\250\004\370 &\037\016L\031]_forD\205B\001\004[\263\201A\334\201$t\006[\347\200<\374\214\201\"\350\000used_s\377igindex_\377is_corou\357tine\222\210\004aab\375c\274\207\005_buffe\337rargs\311\207\002as\374\243\214\007\n\004yncio.\376<\006sbbasec\353ca\201\206\001lR\001in_\337trace\354\204\001co\377pycountd\357UdWd\257\207\001dYd\367adb\346\210\004sdhd""\013hT\201\205\003d\251\206\001\000\002\241\001\270\215\003\337empty\000\002_l\377ikeencod\337eenum\247\213\002er\377rorflags~\375bformat\227\214\004\377geth0has\377_maskhsi\351d\372\002\370\207\001s\000\002ize\177jkindkw\350\0018\243\212\014\222\212\007:\001mem\222\215\001\212\215\001\375n\371\207\001ndimnp\377numpyobj\037order\247\211\001\251\211\003\272$\377popregis\215t\241\000nn\362\206\006\361\212\001\365dscet\375\005\266\215\001\234\215\006ss\230\000\337start:\000ps\373to\001\000ructt\017time\313\000n\000\000\007\331\002\376\211\216\001sposeun\376\257\212\001updatev\377aluesxOv\377oid (cha\337r *, \000\005in\261t\013\001\000\004\007\004__\256\211\002_\3775scipy_6~\312@alg_11\373\210\004\013bl\314 dC\001\000\047*.,]+)\000\302\200Ms\351\200&s\351(\310\201\"\374\000.X1)\000dgem\367m\000s\002\001\200\001\340\004\377\007\200s\210$\210a\210\377q\330\004\010\210\001\210\026\377\210q\220\001\330\004\013\210\377:\220Q\220a\330\004\t\377\210\022\2106\220\022\2202\377\220R\220s\230#\230T\377\240\021\240!\330\004\006\200\377a\200u\210A\330\004\014\377\210A\210V\2203\220c\377\230\035\240a\240s\250#\377\250Q\250i\260s\270$\377\270b\300\006\300b\310\003\377\3103\310d\320RS\320\377ST\330\r\034\230A\230\377V\2403\240d\250%\250\273w\260[\000\020\220\001Y\0003\277\220e\2306\240\022\026\000b\377\250\003\2503\250d\260%\375\260\214\000\013\2102\210Q\210\377c\220\032\2301\230C\230\377s\240$\240b\250\001\250\367\024\250Q\255\007e\2201\220\377F\230%\230q\240\006\240\317e\2501\250\216\000\270\0255\220\277\004\220A\220Q\330\356\000u\373\210C\354\000\010\017\210z\230\347\021\230!\332\007\302\001\024\230Q}\230\356\006\021\220%\220v\016\000\335hZ\0006\260\026\221\001\014\210\337B\210f\220B\355\000\023\230\337D\240\001\240\021\263!\004\210\375E\240 ;\230a\230t\240\3772\240[\260\001\260\024\260\377R\260v\270Q\270c\300;\021\300\254 \013\2105\347\000)\000\375\r\317\000b\320\020\"\240!\377\2405\250\006\250c\260\023\373\260M \000#\300S\310\001\377\310\031\320RW\320WX\377\320X_\320_n\320n\377o""\320ou\320ux\320\377x|\360\000\000}\001B\335\002\004\000B\002I\003\001I\002\377J\002\330\016\022\220$\220\315g\217@\024\240\324\000_\001\n\230\337!\2303\230c\310 5\250\377\004\250D\260\004\260D\270}\001\341A\021\220\024\220V\304 \367H\240Ds\000a\250x\260\367t\2706\230\000(\310!\310\3576\320QR\236@\330\t\ng\330\010\023\315 \242 \220a\351@\365$F\000\026\311Fq\270\001\340u\010\351AW\356 \"\230Bc\000\377\023\240C\240u\250A\250\377T\260\021\260#\260S\270\177\004\270C\270q\300\001\312\002\237T\310\023\310ES\003\367@\320\375T\325\000Z\320Z^\320^\273_\330C\000E\220\025`\000q\267\340\014\025\341a\220r\204@#O\230S\240\004N\000\272eqB\n\377S\310\004\310C\310q\330\277\014\020\220\005\220U\343\0001_\330\020\023\2209\377 \004\317\000\327\001\250\023\367@\024\332aQ\230\325b\222@\022\203@S\310`4\250\377q\260\002\260!\2603\260\377c\270\024\270Q\340\024#?\2401\240A\240Q\243\204\004\265\001\367!\2601\241!\270\022\2701\377\270B\270b\300\003\3003\377\300d\310!\200\001\360\010\027\000\005\022\200\2014\027\302\204\002\343!\264 \276\347\007r\230\022\2304\240`1\276\252\033\030\230\005\230U\236`1w\330\030\032\312D\025\240a\005\005wf\240B\341\205\005\340\024$\311\002\376\223\205\001\022\2502\250S\260\003\377\2604\260q\270\002\270!\373\2703\370`\024\300Q\300b\376\325`\023\310D\320PQ\320sQS\373-\3476h\260a\237`_3\270a\270r\306FA\266Av\351\206\0017\230\251A\002\240\"\371D\365R\343 \003\341 d\270#\270\337Q\270d\300!\300 c\310\377\024\310S\320PU\320U\377V\320VX\320XY\320\377Y\\\320\\`\320`a\372 #b\305`\023\300C\300t\217\3103\310e\275bE\000\267kA\377\210W\220G\2302\230R\377\230s\240#\240S\250\005\377\250Q\250b\260\001\260\023\363\260C\265\004\211\204\001\023\300D\310\347\003\3105\373\002:\006]\320]\357a\320ab\350\204\005R\220q\277\230\003\2303\230d\320\000B+\240c\312a\250\321\001\001";
+    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 2410, 4060);
     #define __Pyx_DecompressString_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #else /* compression: none (3916 bytes) */
-static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and direct><contiguous and indirect><strided and direct or indirect><strided and direct><strided and indirect>>?Cannot assign to read-only memoryviewInvalid mode, expected \047c\047 or \047fortran\047, got Invalid shape in axis No matching signature foundNote that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.add_notecollections.abcdisableenablegcisenabledlstmx._kernels._layoutlstmx/_kernels/rnn_cython.pyxno default __reduce__ due to non-trivial __cinit__unable to allocate array data.unable to allocate shape and strides.|ASCIIBCEllipsisHISequenceTUView.MemoryViewWXX_tm__Pyx_PyDict_NextRef__annotate____class____class_getitem____dict____func____getstate____import____main____module____name____new____pyx_checksum__pyx_state__pyx_type__pyx_unpickle_Enum__pyx_vtable____qualname____reduce____reduce_cython____reduce_ex____set_name____setstate____setstate_cython____test___backward_backward[double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1]]_backward[float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1]]_forward_forward[double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[:, :, ::1],double[:, :, ::1]]_forward[float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[:, :, ::1],float[:, :, ::1]]_fused_sigindex_is_coroutine_layoutaabcallocate_bufferargsarrayascontiguousarrayasyncio.coroutinesbbaseccachecline_in_tracebackcopycountdUdWdX_tmdYdadbdefaultsdhdhTdoubledtypedtype_is_objectemptyempty_likeencodeenumerateerrorflagsfloatformatfortrangeth0has_maskhsidindexitemsitemsizejkindkwargslstmx._kernels.rnn_cythonmaskmemviewmodennamendimnpnumpyobjorderpackpopreg""isterrnn_backwardrnn_forwardsetdefaultshapesignaturessizestartstepstopstructttime_majortime_major_masktransposeunpackupdatevaluesxOvoid (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *)\000void (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *)\000dgemm\000sgemm\200\001\340\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\210:\220Q\220a\330\004\t\210\022\2106\220\022\2202\220R\220s\230#\230T\240\021\240!\330\004\006\200a\200u\210A\330\004\014\210A\210V\2203\220c\230\023\230D\240\002\240&\250\002\250#\250S\260\004\260A\260Y\270o\310Q\310f\320TW\320W[\320[`\320`g\320gh\330\004\020\220\001\220\022\2203\220e\2306\240\022\2403\240b\250\003\2503\250d\260%\260q\330\004\013\2102\210Q\210c\220\032\2301\230C\230s\240$\240b\250\001\250\024\250Q\200\001\340\004\007\200s\210$\210e\2201\220F\230%\230q\240\006\240e\2501\250A\330\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\2105\220\004\220A\220Q\330\004\007\200u\210C\210q\330\010\017\210z\230\021\230!\330\004\t\210\022\2106\220\022\2203\220c\230\024\230Q\230a\330\004\t\210\022\2106\220\021\220%\220v\230Q\230h\240e\2506\260\026\260q\330\004\014\210B\210f\220B\220c\230\023\230D\240\001\240\021\330\004\010\210\004\210E\220\022\220;\230a\230t\2402\240[\260\001\260\024\260R\260v\270Q\270c\300\021\300!\330\004\013\2105\220\001\220\021\330\004\r\210Q\210b\320\020\"\240!\2405\250\006\250c\260\023\260E\270\021\270\047\300\037\320PQ\320QW\320WZ\320Z^\320^c\320cj\320jk\330\016\022\220$\220g\230T\240\024\240Q\330\004\013\2105\220\n\230!\2303\230c""\240\022\2405\250\004\250D\260\004\260D\270\001\200\001\340\004\021\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\t\n\340\010\014\210A\210W\220F\230\"\230B\230c\240\023\240C\240u\250A\250T\260\021\260#\260S\270\004\270C\270q\300\001\300\021\300#\300T\310\023\310E\320QR\320RS\320ST\320TW\320WZ\320Z^\320^_\330\010\014\210E\220\025\220a\220q\340\014\020\220\001\220\027\230\006\230c\240\023\240C\240u\250A\250R\250q\260\003\2603\260d\270#\270Q\270a\270q\300\003\3004\300s\310%\310q\320PQ\320QR\320RU\320UX\320X\\\320\\]\330\014\020\220\005\220U\230!\2301\330\020\023\2209\230D\240\004\240D\250\001\250\023\250A\330\024\034\230A\230Q\230b\240\001\240\022\2402\240S\250\003\2504\250q\260\002\260!\2603\260c\270\024\270Q\340\024#\2401\240A\240Q\240a\240s\250#\250T\260\021\260!\2601\260D\270\001\270\022\2701\270B\270b\300\003\3003\300d\310!\200\001\360\006\000\005\022\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\t\n\330\010\014\210E\220\025\220a\220r\230\022\2304\230t\2401\330\014\020\220\005\220U\230!\2301\330\020\023\2209\230D\240\004\240D\250\001\250\023\250A\330\024\030\230\005\230U\240!\2401\330\030\032\230!\2303\230c\240\025\240a\330\030\032\230!\2303\230f\240B\240a\240s\250#\250Q\340\024$\240A\240Q\240b\250\001\250\022\2502\250S\260\003\2604\260q\270\002\270!\2703\270c\300\024\300Q\300b\310\001\310\023\310D\320PQ\320QS\320ST\320TW\320WZ\320Z^\320^_\330\014\020\220\001\220\027\230\007\230s\240#\240S\250\005\250Q\250b\260\001\260\023\260C\260t\2703\270a\270q\300\001\300\023\300D\310\003\3105\320PQ\320QS\320ST\320TW\320W[\320[\\\330\010\014\210A\210V\2207\230#\230S\240\002\240\"\240C\240u\250A\250R\250q\260\003\2603\260d\270#\270Q\270d\300!\3003\300c\310\024\310S\320PU\320UV\320VX\320XY\320Y\\\320\\`\320`a\330\010\014\210A\210V\2207\230#\230S\240\002\240\"\240C\240u\250A\250R\250q\260\003\2603\260d\270#\270Q\270b\300\001\300\023\300C\300t\3103\310e\320ST\320TV\320VW\320WZ\320Z^""\320^_\330\010\014\210A\210W\220G\2302\230R\230s\240#\240S\250\005\250Q\250b\260\001\260\023\260C\260t\2703\270a\270q\300\001\300\023\300D\310\003\3105\320PQ\320QV\320VW\320WZ\320Z]\320]a\320ab\330\010\023\2201\220A\220R\220q\230\003\2303\230d\240\"\240B\240c\250\023\250A\250R\250q\260\001";
+    #else /* compression: none (4060 bytes) */
+static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and direct><contiguous and indirect><strided and direct or indirect><strided and direct><strided and indirect>>?Cannot assign to read-only memoryviewInvalid mode, expected \047c\047 or \047fortran\047, got Invalid shape in axis No matching signature foundNote that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.add_notecollections.abcdisableenablegcisenabledlstmx._kernels._layoutlstmx/_kernels/rnn_cython.pyxno default __reduce__ due to non-trivial __cinit__unable to allocate array data.unable to allocate shape and strides.|ASCIIBCEllipsisHISequenceTUUT_packedU_packedView.MemoryViewWXX_tm__Pyx_PyDict_NextRef__annotate____class____class_getitem____dict____func____getstate____import____main____module____name____new____pyx_checksum__pyx_state__pyx_type__pyx_unpickle_Enum__pyx_vtable____qualname____reduce____reduce_cython____reduce_ex____set_name____setstate____setstate_cython____test___backward_backward[double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1]]_backward[float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1]]_forward_forward[double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1],double[:, :, ::1],double[:, :, ::1]]_forward[float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1],float[:, :, ::1],float[:, :, ::1]]_fused_sigindex_is_coroutine_layoutaabcallocate_bufferargsarrayascontiguousarrayasyncio.coroutinesbbaseccachecline_in_tracebackcopycountdUdWdX_tmdYdadbdefaultsdhdhTdoubledtypedtype_is_objectemptyempty_likeencodeenumerateerrorflagsfloatformatfortrangeth0has_maskhsidindexitemsitemsizejkindkwargslstmx._kern""els.rnn_cythonmaskmemviewmodennamendimnpnumpyobjorderpackpacked_bufferpopregisterrnn_backwardrnn_forwardsetdefaultshapesignaturessizestartstepstopstructttime_majortime_major_masktransposeunpackupdatevaluesxOvoid (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *)\000void (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *)\000dgemm\000sgemm\200\001\340\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\210:\220Q\220a\330\004\t\210\022\2106\220\022\2202\220R\220s\230#\230T\240\021\240!\330\004\006\200a\200u\210A\330\004\014\210A\210V\2203\220c\230\035\240a\240s\250#\250Q\250i\260s\270$\270b\300\006\300b\310\003\3103\310d\320RS\320ST\330\r\034\230A\230V\2403\240d\250%\250w\260a\330\004\020\220\001\220\022\2203\220e\2306\240\022\2403\240b\250\003\2503\250d\260%\260q\330\004\013\2102\210Q\210c\220\032\2301\230C\230s\240$\240b\250\001\250\024\250Q\200\001\340\004\007\200s\210$\210e\2201\220F\230%\230q\240\006\240e\2501\250A\330\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\2105\220\004\220A\220Q\330\004\007\200u\210C\210q\330\010\017\210z\230\021\230!\330\004\t\210\022\2106\220\022\2203\220c\230\024\230Q\230a\330\004\t\210\022\2106\220\021\220%\220v\230Q\230h\240e\2506\260\026\260q\330\004\014\210B\210f\220B\220c\230\023\230D\240\001\240\021\330\004\010\210\004\210E\220\022\220;\230a\230t\2402\240[\260\001\260\024\260R\260v\270Q\270c\300\021\300!\330\004\013\2105\220\001\220\021\330\004\r\210Q\210b\320\020\"\240!\2405\250\006\250c\260\023\260M\300\021\300#\300S\310\001\310\031\320RW""\320WX\320X_\320_n\320no\320ou\320ux\320x|\360\000\000}\001B\002\360\000\000B\002I\002\360\000\000I\002J\002\330\016\022\220$\220g\230T\240\024\240Q\330\004\013\2105\220\n\230!\2303\230c\240\022\2405\250\004\250D\260\004\260D\270\001\200\001\340\004\021\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\t\n\330\010\023\2201\220A\220Q\220a\220s\230$\230c\240\026\240s\250#\250Q\250i\260q\270\001\340\010\014\210A\210W\220F\230\"\230B\230c\240\023\240C\240u\250A\250T\260\021\260#\260S\270\004\270C\270q\300\001\300\021\300#\300T\310\023\310E\320QR\320RS\320ST\320TW\320WZ\320Z^\320^_\330\010\014\210E\220\025\220a\220q\340\014\025\220Q\220a\220r\230\021\230#\230S\240\004\240C\240s\250#\250Q\250i\260q\270\004\270C\270q\300\001\300\021\300#\300S\310\004\310C\310q\330\014\020\220\005\220U\230!\2301\330\020\023\2209\230D\240\004\240D\250\001\250\023\250A\330\024\034\230A\230Q\230b\240\001\240\022\2402\240S\250\003\2504\250q\260\002\260!\2603\260c\270\024\270Q\340\024#\2401\240A\240Q\240a\240s\250#\250T\260\021\260!\2601\260D\270\001\270\022\2701\270B\270b\300\003\3003\300d\310!\200\001\360\010\000\005\022\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\t\n\330\010\023\2201\220A\220Q\220a\220s\230$\230c\240\027\250\003\2503\250a\250x\260q\270\001\330\010\014\210E\220\025\220a\220r\230\022\2304\230t\2401\330\014\020\220\005\220U\230!\2301\330\020\023\2209\230D\240\004\240D\250\001\250\023\250A\330\024\030\230\005\230U\240!\2401\330\030\032\230!\2303\230c\240\025\240a\330\030\032\230!\2303\230f\240B\240a\240s\250#\250Q\340\024$\240A\240Q\240b\250\001\250\022\2502\250S\260\003\2604\260q\270\002\270!\2703\270c\300\024\300Q\300b\310\001\310\023\310D\320PQ\320QS\320ST\320TW\320WZ\320Z^\320^_\330\014\025\220Q\220a\220r\230\021\230#\230S\240\004\240C\240s\250#\250Q\250h\260a\260t\2703\270a\270r\300\021\300#\300T\310\023\310A\330\010\014\210A\210V\2207\230#\230S\240\002\240\"\240C\240u\250A\250R""\250q\260\003\2603\260d\270#\270Q\270d\300!\3003\300c\310\024\310S\320PU\320UV\320VX\320XY\320Y\\\320\\`\320`a\330\010\014\210A\210V\2207\230#\230S\240\002\240\"\240C\240u\250A\250R\250q\260\003\2603\260d\270#\270Q\270b\300\001\300\023\300C\300t\3103\310e\320ST\320TV\320VW\320WZ\320Z^\320^_\330\010\014\210A\210W\220G\2302\230R\230s\240#\240S\250\005\250Q\250b\260\001\260\023\260C\260t\2703\270a\270q\300\001\300\023\300D\310\003\3105\320PQ\320QV\320VW\320WZ\320Z]\320]a\320ab\330\010\023\2201\220A\220R\220q\230\003\2303\230d\240\"\240B\240c\250\023\250A\250R\250q\260\001";
     PyObject *data = NULL;
     #define __Pyx_DecompressString_UNUSED
     #define __Pyx_DecompressString_LZSS_UNUSED
     #endif
     PyObject **stringtab = __pyx_mstate->__pyx_string_tab;
     Py_ssize_t pos = 0;
-    for (int i = 0; i < 154; i++) {
+    for (int i = 0; i < 157; i++) {
       Py_ssize_t bytes_length = str_length_index[i].length;
       PyObject *string = PyUnicode_DecodeUTF8(bytes + pos, bytes_length, NULL);
       if (likely(string) && i >= 29) PyUnicode_InternInPlace(&string);
@@ -26129,8 +26284,8 @@ static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and dir
       stringtab[i] = string;
       pos += bytes_length;
     }
-    for (int i = 154; i < 160; i++) {
-      Py_ssize_t bytes_length = bytes_length_index[i-154].length;
+    for (int i = 157; i < 163; i++) {
+      Py_ssize_t bytes_length = bytes_length_index[i-157].length;
       PyObject *string = PyBytes_FromStringAndSize(bytes + pos, bytes_length);
       stringtab[i] = string;
       pos += bytes_length;
@@ -26140,14 +26295,14 @@ static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and dir
       }
     }
     Py_XDECREF(data);
-    for (Py_ssize_t i = 0; i < 160; i++) {
+    for (Py_ssize_t i = 0; i < 163; i++) {
       if (unlikely(PyObject_Hash(stringtab[i]) == -1)) {
         __PYX_ERR(0, 1, __pyx_L1_error)
       }
     }
     #if CYTHON_IMMORTAL_CONSTANTS
     {
-      PyObject **table = stringtab + 154;
+      PyObject **table = stringtab + 157;
       for (Py_ssize_t i=0; i<6; ++i) {
         #if PY_VERSION_HEX >= 0x030F0000
         PyUnstable_SetImmortal(table[i]);
@@ -26237,42 +26392,42 @@ static int __Pyx_CreateCodeObjects(__pyx_mstatetype *__pyx_mstate) {
   {
     const __Pyx_PyCode_New_function_description descr = {6, 0, 0, 13, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 11};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_h0, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cache};
-    __pyx_mstate_global->__pyx_codeobj_tab[0] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_rnn_cython_pyx, __pyx_mstate->__pyx_n_u_rnn_forward, __pyx_mstate->__pyx_kp_b_iso88591_s_aq_q_Qa_6_2Rs_T_auA_AV3c_D_S, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[0])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[0] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_rnn_cython_pyx, __pyx_mstate->__pyx_n_u_rnn_forward, __pyx_mstate->__pyx_kp_b_iso88591_s_aq_q_Qa_6_2Rs_T_auA_AV3c_as_Q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[0])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {8, 0, 0, 8, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 23};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_a, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask};
-    __pyx_mstate_global->__pyx_codeobj_tab[1] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_rnn_cython_pyx, __pyx_mstate->__pyx_n_u_forward_float_1_float_1_float_1, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_AWF_Bc_CuAT_S_C, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[1])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {9, 0, 0, 9, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 24};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_UT_packed, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_a, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask};
+    __pyx_mstate_global->__pyx_codeobj_tab[1] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_rnn_cython_pyx, __pyx_mstate->__pyx_n_u_forward_float_1_float_1_float_1, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_1AQas_c_s_Qiq_A, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[1])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {8, 0, 0, 8, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 23};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_a, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask};
-    __pyx_mstate_global->__pyx_codeobj_tab[2] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_rnn_cython_pyx, __pyx_mstate->__pyx_n_u_forward_double_1_double_1_doubl, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_AWF_Bc_CuAT_S_C, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[2])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {9, 0, 0, 9, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 24};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_UT_packed, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_a, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask};
+    __pyx_mstate_global->__pyx_codeobj_tab[2] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_rnn_cython_pyx, __pyx_mstate->__pyx_n_u_forward_double_1_double_1_doubl, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_1AQas_c_s_Qiq_A, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[2])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {8, 0, 0, 14, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 23};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_a, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_t, __pyx_mstate->__pyx_n_u_n};
-    __pyx_mstate_global->__pyx_codeobj_tab[3] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_rnn_cython_pyx, __pyx_mstate->__pyx_n_u_forward_float_1_float_1_float_1, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_AWF_Bc_CuAT_S_C, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[3])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {9, 0, 0, 15, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 24};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_UT_packed, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_a, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_t, __pyx_mstate->__pyx_n_u_n};
+    __pyx_mstate_global->__pyx_codeobj_tab[3] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_rnn_cython_pyx, __pyx_mstate->__pyx_n_u_forward_float_1_float_1_float_1, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_1AQas_c_s_Qiq_A, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[3])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {3, 0, 0, 18, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 39};
+    const __Pyx_PyCode_New_function_description descr = {3, 0, 0, 18, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 41};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_dhT, __pyx_mstate->__pyx_n_u_cache, __pyx_mstate->__pyx_n_u_X, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_da, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db, __pyx_mstate->__pyx_n_u_mask};
     __pyx_mstate_global->__pyx_codeobj_tab[4] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_rnn_cython_pyx, __pyx_mstate->__pyx_n_u_rnn_backward, __pyx_mstate->__pyx_kp_b_iso88591_s_e1F_q_e1A_s_aq_q_5_AQ_uCq_z_6, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[4])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {13, 0, 0, 13, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 57};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_da, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db};
-    __pyx_mstate_global->__pyx_codeobj_tab[5] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_rnn_cython_pyx, __pyx_mstate->__pyx_n_u_backward_float_1_float_1_float, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_E_ar_4t1_U_1_9D, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[5])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {14, 0, 0, 14, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 59};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_U_packed, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_da, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db};
+    __pyx_mstate_global->__pyx_codeobj_tab[5] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_rnn_cython_pyx, __pyx_mstate->__pyx_n_u_backward_float_1_float_1_float, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_1AQas_c_3axq_E, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[5])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {13, 0, 0, 13, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 57};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_da, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db};
-    __pyx_mstate_global->__pyx_codeobj_tab[6] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_rnn_cython_pyx, __pyx_mstate->__pyx_n_u_backward_double_1_double_1_doub, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_E_ar_4t1_U_1_9D, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[6])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {14, 0, 0, 14, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 59};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_U_packed, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_da, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db};
+    __pyx_mstate_global->__pyx_codeobj_tab[6] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_rnn_cython_pyx, __pyx_mstate->__pyx_n_u_backward_double_1_double_1_doub, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_1AQas_c_3axq_E, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[6])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {13, 0, 0, 20, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 57};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_da, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_t, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_j};
-    __pyx_mstate_global->__pyx_codeobj_tab[7] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_rnn_cython_pyx, __pyx_mstate->__pyx_n_u_backward_float_1_float_1_float, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_E_ar_4t1_U_1_9D, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[7])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {14, 0, 0, 21, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 59};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_U_packed, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_da, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_t, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_j};
+    __pyx_mstate_global->__pyx_codeobj_tab[7] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_rnn_cython_pyx, __pyx_mstate->__pyx_n_u_backward_float_1_float_1_float, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_1AQas_c_3axq_E, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[7])) goto bad;
   }
   Py_DECREF(tuple_dedup_map);
   return 0;
