@@ -28,10 +28,10 @@ directives = {
 portable = os.environ.get("LSTMX_PORTABLE", "0") not in ("", "0")
 # The row loops read and write several arrays; gcc vectorises them behind runtime checks that they
 # do not overlap, and gives up past 10 such checks unless told otherwise.
-compile_args = ["-O3", "--param=vect-max-version-for-alias-checks=64"]
+compile_args = ["-O3", "--param=vect-max-version-for-alias-checks=64", "-fopenmp"]
 if not portable:
     compile_args += ["-march=native", "-ffast-math"]
-link_args = [] if portable else ["-lmvec", "-lm"]
+link_args = ["-fopenmp"] + ([] if portable else ["-lmvec", "-lm"])
 kernels = ["lstm_cython", "gru_cython", "rnn_cython"]
 extensions = [
     Extension(

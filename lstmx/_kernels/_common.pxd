@@ -56,6 +56,10 @@ cdef extern from "stepgemm.hpp" namespace "lstmx" nogil:
                    bint accumulate)
     void step_gemm(const double* A, int lda, int M, int K, const double* packed, int N, double* C, int ldc,
                    bint accumulate)
+    void gemm_tn_packed(const float* A, int lda, int m_begin, int m_end, int K, const float* packed, int N,
+                        float* C, int ldc)
+    void gemm_tn_packed(const double* A, int lda, int m_begin, int m_end, int K, const double* packed, int N,
+                        double* C, int ldc)
 
 
 cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:
@@ -72,3 +76,11 @@ cdef inline void column_sums(const real* A, int rows, int cols, real* out) noexc
     for r in range(rows):
         for j in range(cols):
             out[j] += A[r * cols + j]
+
+
+cdef inline int batch_parts(int B, int H) noexcept nogil:
+    """How many threads share a batch's time loop: 2 when each half has enough rows and work to
+    outweigh starting a thread, else 1."""
+    if B >= 8 and <long>B * H * H >= (1 << 18):
+        return 2
+    return 1

@@ -20,10 +20,12 @@
         "extra_compile_args": [
             "-O3",
             "--param=vect-max-version-for-alias-checks=64",
+            "-fopenmp",
             "-march=native",
             "-ffast-math"
         ],
         "extra_link_args": [
+            "-fopenmp",
             "-lmvec",
             "-lm"
         ],
@@ -1862,11 +1864,11 @@ struct __pyx_MemviewEnum_obj;
 struct __pyx_memoryview_obj;
 struct __pyx_memoryviewslice_obj;
 
-/* "lstmx/_kernels/lstm_cython.pyx":42
+/* "lstmx/_kernels/lstm_cython.pyx":51
  * 
  * 
- * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] UT_packed, real[::1] b,             # <<<<<<<<<<<<<<
- *              real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
+ * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_packed, real[::1] UT_packed,             # <<<<<<<<<<<<<<
+ *              real[::1] b, real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
  *              const unsigned char[:, ::1] mask, bint has_mask):
 */
 struct __pyx_defaults {
@@ -2935,6 +2937,16 @@ CYTHON_UNUSED static PyObject *__Pyx_MakeKwargDict(PyObject **keys, PyObject **v
 CYTHON_UNUSED static int __Pyx_CheckVectorcallKwarg(PyObject **kwnames, Py_ssize_t i);
 #endif
 
+/* PyNumberBinop.proto */
+#if CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_GRAAL || CYTHON_COMPILING_IN_LIMITED_API
+#define __Pyx_PyNumber_Multiply_object_object(op1, op2)  PyNumber_Multiply(op1, op2)
+#define __Pyx_PyNumber_InPlaceMultiply_object_object(op1, op2)  PyNumber_InPlaceMultiply(op1, op2)
+#else
+#define __Pyx_PyNumber_Multiply_object_object(op1, op2)  __Pyx__PyNumber_Multiply_object_object(op1, op2, 0)
+#define __Pyx_PyNumber_InPlaceMultiply_object_object(op1, op2)  __Pyx__PyNumber_Multiply_object_object(op1, op2, 1)
+static CYTHON_INLINE PyObject* __Pyx__PyNumber_Multiply_object_object(PyObject *op1, PyObject *op2, int inplace);
+#endif
+
 /* AllocateExtensionType.proto */
 static PyObject *__Pyx_AllocateExtensionType(PyTypeObject *t, int is_final);
 
@@ -3596,6 +3608,7 @@ static void (*__pyx_f_5scipy_6linalg_11cython_blas_dgemm)(char *, char *, int *,
 static void (*__pyx_f_5scipy_6linalg_11cython_blas_sgemm)(char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *); /*proto*/
 
 /* Module declarations from "lstmx._kernels._common" */
+static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int, int); /*proto*/
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(int, int, int, int, int, float, float const *, int, float const *, int, float, float *, int); /*proto*/
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(int, int, int, int, int, double, double const *, int, double const *, int, double, double *, int); /*proto*/
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row(float *, float const *, int); /*proto*/
@@ -3612,6 +3625,12 @@ static PyObject *contiguous = 0;
 static PyObject *indirect_contiguous = 0;
 static int __pyx_memoryview_thread_locks_used;
 static PyThread_type_lock __pyx_memoryview_thread_locks[8];
+static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int, int, __Pyx_memviewslice, float const *, float const *, float const *, __Pyx_memviewslice, __Pyx_memviewslice, __Pyx_memviewslice, __Pyx_memviewslice, int); /*proto*/
+static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int, int, __Pyx_memviewslice, double const *, double const *, double const *, __Pyx_memviewslice, __Pyx_memviewslice, __Pyx_memviewslice, __Pyx_memviewslice, int); /*proto*/
+static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__weight_gradients(int, int, int, int, __Pyx_memviewslice, float const *, float const *, float const *, __Pyx_memviewslice, __Pyx_memviewslice, __Pyx_memviewslice); /*proto*/
+static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__weight_gradients(int, int, int, int, __Pyx_memviewslice, double const *, double const *, double const *, __Pyx_memviewslice, __Pyx_memviewslice, __Pyx_memviewslice); /*proto*/
+static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(int, int, __Pyx_memviewslice, float const *, __Pyx_memviewslice, __Pyx_memviewslice, __Pyx_memviewslice, int, __Pyx_memviewslice, __Pyx_memviewslice, __Pyx_memviewslice); /*proto*/
+static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(int, int, __Pyx_memviewslice, double const *, __Pyx_memviewslice, __Pyx_memviewslice, __Pyx_memviewslice, int, __Pyx_memviewslice, __Pyx_memviewslice, __Pyx_memviewslice); /*proto*/
 static PyObject *__pyx_ff_map_fused_781acd_2_2_float__and_double(PyObject *, PyTypeObject *); /*proto*/
 static PyObject *__pyx_ff_match_signatures_single(PyObject *, PyObject *); /*proto*/
 static int __pyx_array_allocate_buffer(struct __pyx_array_obj *); /*proto*/
@@ -3679,7 +3698,7 @@ static const char __pyx_k_Cannot_create_writable_memory_vi[] = "Cannot create wr
 static const char __pyx_k_Cannot_transpose_memoryview_with[] = "Cannot transpose memoryview with indirect dimensions";
 static const char __pyx_k_Empty_shape_tuple_for_cython_arr[] = "Empty shape tuple for cython.array";
 static const char __pyx_k_Indirect_dimensions_not_supporte[] = "Indirect dimensions not supported";
-static const char __pyx_k_LSTM_forward_and_backward_in_Cyt[] = "LSTM forward and backward in Cython: the reference\047s equations, organised the way fast CPU RNNs are.\n\n1. The input projection does not depend on the recurrence, so it is *hoisted* out of the time loop:\n   ``gates = X @ W.T`` for all T steps is one big GEMM, ``(T*B, I) x (I, 4H)``.\n2. In the loop only the recurrent product is sequential: ``gates[t] += h_(t-1) @ U.T``, one GEMM a\n   step, ``(B, H) x (H, 4H)``. Its right-hand side is the same at every step, so it is packed once\n   per sequence for a register-blocked kernel (``step_gemm`` in ``stepgemm.hpp``) instead of\n   being re-packed by BLAS at every call.\n3. The bias, the four nonlinearities, the cell update and the mask are *fused* into one pass over the\n   step\047s ``(B, 4H)`` block, which is still in cache from the GEMM (``lstm_row_forward`` in\n   ``cells.hpp``, one call per sequence).\n\nBackward, only ``dh_(t-1) = dgates_t @ U`` is sequential. The loop stores ``dgates`` of every step;\nafter it ``dW = dgates^T X``, ``dU = dgates^T H_prev`` and ``dX = dgates W`` are single GEMMs over all\n``T*B`` rows, and ``db`` one column sum.\n\nArrays are time-major inside (``X_tm (T, B, I)``, ``hs (T+1, B, H)``), so each step\047s rows are\ncontiguous. The functions take arrays already validated by :mod:`lstmx.functional`.\n";
+static const char __pyx_k_LSTM_forward_and_backward_in_Cyt[] = "LSTM forward and backward in Cython: the reference\047s equations, organised the way fast CPU RNNs are.\n\n1. The input projection does not depend on the recurrence, so it is *hoisted* out of the time loop:\n   ``gates = X @ W.T`` for all T steps, before the first step.\n2. In the loop only the recurrent product is sequential: ``gates[t] += h_(t-1) @ U.T``, one GEMM a\n   step, ``(B, H) x (H, 4H)``. Its right-hand side is the same at every step, so it is packed once\n   per sequence for a register-blocked kernel (``step_gemm`` in ``stepgemm.hpp``) instead of\n   being re-packed by BLAS at every call.\n3. The bias, the four nonlinearities, the cell update and the mask are *fused* into one pass over the\n   step\047s ``(B, 4H)`` block, which is still in cache from the GEMM (``lstm_row_forward`` in\n   ``cells.hpp``, one call per sequence).\n4. The sequences of a batch never interact, so for large enough batches two threads each run the\n   whole time loop on half of the batch, with no synchronisation between steps. (Splitting each\n   step\047s GEMM instead needs two barriers a step, and loses on two cores.) With two threads the\n   input projection of step 1 is done by the same packed kernel, each thread for its own rows, so\n   no BLAS thread pool competes with them for the cores; with one thread it is a single BLAS GEMM.\n\nBackward, only ``dh_(t-1) = dgates_t @ U`` is sequential (split between threads the same way). The\nloop stores ``dgates`` of every step; after it ``dW = dgates^T X``, ``dU = dgates^T H_prev`` and\n``dX = dgates W`` are single products over all ``T*B`` rows (BLAS with one thread, the packed\nkernel shared by the threads otherwise), and ``db`` one column sum.\n\nArrays are time-major inside (``X_tm (T, B, I)``, ``hs (T+1, B, H)``), so each step\047s rows are\ncontiguous. The functions take arrays already validated by :mod:`lstmx.functional`.\n";
 static const char __pyx_k_Out_of_bounds_on_buffer_access_a[] = "Out of bounds on buffer access (axis %zd)";
 static const char __pyx_k_Unable_to_convert_item_to_object[] = "Unable to convert item to object";
 static const char __pyx_k_got_differing_extents_in_dimensi[] = "got differing extents in dimension %d (got %zd and %zd)";
@@ -3727,12 +3746,12 @@ static PyObject *__pyx_pf___pyx_memoryviewslice_2__setstate_cython__(CYTHON_UNUS
 static PyObject *__pyx_pf_15View_dot_MemoryView___pyx_unpickle_Enum(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v___pyx_type, long __pyx_v___pyx_checksum, PyObject *__pyx_v___pyx_state); /* proto */
 static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_X, PyObject *__pyx_v_W, PyObject *__pyx_v_U, PyObject *__pyx_v_b, PyObject *__pyx_v_h0, PyObject *__pyx_v_c0, PyObject *__pyx_v_mask); /* proto */
 static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_2_forward(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex); /* proto */
-static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_UT_packed, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_cs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask); /* proto */
-static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_UT_packed, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_cs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask); /* proto */
+static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_WT_packed, __Pyx_memviewslice __pyx_v_UT_packed, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_cs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask); /* proto */
+static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_WT_packed, __Pyx_memviewslice __pyx_v_UT_packed, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_cs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask); /* proto */
 static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_dY, PyObject *__pyx_v_dhT, PyObject *__pyx_v_dcT, PyObject *__pyx_v_cache); /* proto */
 static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_6_backward(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex); /* proto */
-static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_U_packed, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_cs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_dgates, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dc, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db); /* proto */
-static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_U_packed, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_cs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_dgates, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dc, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db); /* proto */
+static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_U_packed, __Pyx_memviewslice __pyx_v_W_packed, __Pyx_memviewslice __pyx_v_X_packed, __Pyx_memviewslice __pyx_v_H_packed, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_cs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_dgates, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dc, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db); /* proto */
+static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_U_packed, __Pyx_memviewslice __pyx_v_W_packed, __Pyx_memviewslice __pyx_v_X_packed, __Pyx_memviewslice __pyx_v_H_packed, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_cs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_dgates, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dc, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db); /* proto */
 static PyObject *__pyx_tp_new__initialisation_5lstmx_8_kernels_11lstm_cython___pyx_defaults(PyObject *o, 
 #if CYTHON_VECTORCALL_TPNEW
     PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames
@@ -3894,7 +3913,7 @@ namespace {
     PyObject *__pyx_slice[2];
     PyObject *__pyx_tuple[4];
     PyObject *__pyx_codeobj_tab[8];
-    PyObject *__pyx_string_tab[169];
+    PyObject *__pyx_string_tab[172];
     PyObject *__pyx_number_tab[6];
 /* #### Code section: module_state_contents ### */
 /* PyFrozenDict.module_state_decls */
@@ -3989,140 +4008,143 @@ static __pyx_mstatetype * const __pyx_mstate_global = &__pyx_mstate_global_stati
 #define __pyx_n_u_Ellipsis __pyx_string_tab[32]
 #define __pyx_n_u_G __pyx_string_tab[33]
 #define __pyx_n_u_H __pyx_string_tab[34]
-#define __pyx_n_u_I __pyx_string_tab[35]
-#define __pyx_n_u_Sequence __pyx_string_tab[36]
-#define __pyx_n_u_T __pyx_string_tab[37]
-#define __pyx_n_u_U __pyx_string_tab[38]
-#define __pyx_n_u_UT_packed __pyx_string_tab[39]
-#define __pyx_n_u_U_packed __pyx_string_tab[40]
-#define __pyx_n_u_View_MemoryView __pyx_string_tab[41]
-#define __pyx_n_u_W __pyx_string_tab[42]
-#define __pyx_n_u_X __pyx_string_tab[43]
-#define __pyx_n_u_X_tm __pyx_string_tab[44]
-#define __pyx_n_u_Pyx_PyDict_NextRef __pyx_string_tab[45]
-#define __pyx_n_u_annotate __pyx_string_tab[46]
-#define __pyx_n_u_class __pyx_string_tab[47]
-#define __pyx_n_u_class_getitem __pyx_string_tab[48]
-#define __pyx_n_u_dict __pyx_string_tab[49]
-#define __pyx_n_u_func __pyx_string_tab[50]
-#define __pyx_n_u_getstate __pyx_string_tab[51]
-#define __pyx_n_u_import __pyx_string_tab[52]
-#define __pyx_n_u_main __pyx_string_tab[53]
-#define __pyx_n_u_module __pyx_string_tab[54]
-#define __pyx_n_u_name_2 __pyx_string_tab[55]
-#define __pyx_n_u_new __pyx_string_tab[56]
-#define __pyx_n_u_pyx_checksum __pyx_string_tab[57]
-#define __pyx_n_u_pyx_state __pyx_string_tab[58]
-#define __pyx_n_u_pyx_type __pyx_string_tab[59]
-#define __pyx_n_u_pyx_unpickle_Enum __pyx_string_tab[60]
-#define __pyx_n_u_pyx_vtable __pyx_string_tab[61]
-#define __pyx_n_u_qualname __pyx_string_tab[62]
-#define __pyx_n_u_reduce __pyx_string_tab[63]
-#define __pyx_n_u_reduce_cython __pyx_string_tab[64]
-#define __pyx_n_u_reduce_ex __pyx_string_tab[65]
-#define __pyx_n_u_set_name __pyx_string_tab[66]
-#define __pyx_n_u_setstate __pyx_string_tab[67]
-#define __pyx_n_u_setstate_cython __pyx_string_tab[68]
-#define __pyx_n_u_test __pyx_string_tab[69]
-#define __pyx_n_u_backward __pyx_string_tab[70]
-#define __pyx_n_u_backward_double_1_double_1_doub __pyx_string_tab[71]
-#define __pyx_n_u_backward_float_1_float_1_float __pyx_string_tab[72]
-#define __pyx_n_u_forward __pyx_string_tab[73]
-#define __pyx_n_u_forward_double_1_double_1_doubl __pyx_string_tab[74]
-#define __pyx_n_u_forward_float_1_float_1_float_1 __pyx_string_tab[75]
-#define __pyx_n_u_fused_sigindex __pyx_string_tab[76]
-#define __pyx_n_u_is_coroutine __pyx_string_tab[77]
-#define __pyx_n_u_layout __pyx_string_tab[78]
-#define __pyx_n_u_abc __pyx_string_tab[79]
-#define __pyx_n_u_allocate_buffer __pyx_string_tab[80]
-#define __pyx_n_u_args __pyx_string_tab[81]
-#define __pyx_n_u_array __pyx_string_tab[82]
-#define __pyx_n_u_ascontiguousarray __pyx_string_tab[83]
-#define __pyx_n_u_asyncio_coroutines __pyx_string_tab[84]
-#define __pyx_n_u_b __pyx_string_tab[85]
-#define __pyx_n_u_base __pyx_string_tab[86]
-#define __pyx_n_u_c __pyx_string_tab[87]
-#define __pyx_n_u_c0 __pyx_string_tab[88]
-#define __pyx_n_u_cache __pyx_string_tab[89]
-#define __pyx_n_u_cline_in_traceback __pyx_string_tab[90]
-#define __pyx_n_u_copy __pyx_string_tab[91]
-#define __pyx_n_u_count __pyx_string_tab[92]
-#define __pyx_n_u_cs __pyx_string_tab[93]
-#define __pyx_n_u_dU __pyx_string_tab[94]
-#define __pyx_n_u_dW __pyx_string_tab[95]
-#define __pyx_n_u_dX_tm __pyx_string_tab[96]
-#define __pyx_n_u_dY __pyx_string_tab[97]
-#define __pyx_n_u_db __pyx_string_tab[98]
-#define __pyx_n_u_dc __pyx_string_tab[99]
-#define __pyx_n_u_dcT __pyx_string_tab[100]
-#define __pyx_n_u_defaults __pyx_string_tab[101]
-#define __pyx_n_u_dgates __pyx_string_tab[102]
-#define __pyx_n_u_dh __pyx_string_tab[103]
-#define __pyx_n_u_dhT __pyx_string_tab[104]
-#define __pyx_n_u_double __pyx_string_tab[105]
-#define __pyx_n_u_dtype __pyx_string_tab[106]
-#define __pyx_n_u_dtype_is_object __pyx_string_tab[107]
-#define __pyx_n_u_empty __pyx_string_tab[108]
-#define __pyx_n_u_empty_like __pyx_string_tab[109]
-#define __pyx_n_u_encode __pyx_string_tab[110]
-#define __pyx_n_u_enumerate __pyx_string_tab[111]
-#define __pyx_n_u_error __pyx_string_tab[112]
-#define __pyx_n_u_flags __pyx_string_tab[113]
-#define __pyx_n_u_float __pyx_string_tab[114]
-#define __pyx_n_u_format __pyx_string_tab[115]
-#define __pyx_n_u_fortran __pyx_string_tab[116]
-#define __pyx_n_u_gates __pyx_string_tab[117]
-#define __pyx_n_u_get __pyx_string_tab[118]
-#define __pyx_n_u_h0 __pyx_string_tab[119]
-#define __pyx_n_u_has_mask __pyx_string_tab[120]
-#define __pyx_n_u_hs __pyx_string_tab[121]
-#define __pyx_n_u_id __pyx_string_tab[122]
-#define __pyx_n_u_index __pyx_string_tab[123]
-#define __pyx_n_u_items __pyx_string_tab[124]
-#define __pyx_n_u_itemsize __pyx_string_tab[125]
-#define __pyx_n_u_j __pyx_string_tab[126]
-#define __pyx_n_u_kind __pyx_string_tab[127]
-#define __pyx_n_u_kwargs __pyx_string_tab[128]
-#define __pyx_n_u_lstm_backward __pyx_string_tab[129]
-#define __pyx_n_u_lstm_forward __pyx_string_tab[130]
-#define __pyx_n_u_lstmx__kernels_lstm_cython __pyx_string_tab[131]
-#define __pyx_n_u_mask __pyx_string_tab[132]
-#define __pyx_n_u_mask_tm __pyx_string_tab[133]
-#define __pyx_n_u_memview __pyx_string_tab[134]
-#define __pyx_n_u_mode __pyx_string_tab[135]
-#define __pyx_n_u_n __pyx_string_tab[136]
-#define __pyx_n_u_name __pyx_string_tab[137]
-#define __pyx_n_u_ndim __pyx_string_tab[138]
-#define __pyx_n_u_np __pyx_string_tab[139]
-#define __pyx_n_u_numpy __pyx_string_tab[140]
-#define __pyx_n_u_obj __pyx_string_tab[141]
-#define __pyx_n_u_order __pyx_string_tab[142]
-#define __pyx_n_u_pack __pyx_string_tab[143]
-#define __pyx_n_u_packed_buffer __pyx_string_tab[144]
-#define __pyx_n_u_pop __pyx_string_tab[145]
-#define __pyx_n_u_register __pyx_string_tab[146]
-#define __pyx_n_u_setdefault __pyx_string_tab[147]
-#define __pyx_n_u_shape __pyx_string_tab[148]
-#define __pyx_n_u_signatures __pyx_string_tab[149]
-#define __pyx_n_u_size __pyx_string_tab[150]
-#define __pyx_n_u_start __pyx_string_tab[151]
-#define __pyx_n_u_step __pyx_string_tab[152]
-#define __pyx_n_u_stop __pyx_string_tab[153]
-#define __pyx_n_u_struct __pyx_string_tab[154]
-#define __pyx_n_u_t __pyx_string_tab[155]
-#define __pyx_n_u_time_major __pyx_string_tab[156]
-#define __pyx_n_u_time_major_mask __pyx_string_tab[157]
-#define __pyx_n_u_transpose __pyx_string_tab[158]
-#define __pyx_n_u_unpack __pyx_string_tab[159]
-#define __pyx_n_u_update __pyx_string_tab[160]
-#define __pyx_n_u_values __pyx_string_tab[161]
-#define __pyx_n_u_x __pyx_string_tab[162]
-#define __pyx_n_b_O __pyx_string_tab[163]
-#define __pyx_kp_b_void_char_char_int_int_int___pyx __pyx_string_tab[164]
-#define __pyx_kp_b_iso88591_s_U_q_e1F_q_e1A_s_aq_q_5_AQ_uCq __pyx_string_tab[165]
-#define __pyx_kp_b_iso88591_s_aq_q_Qa_6_2Rs_T_6_2Rs_T_BfBc __pyx_string_tab[166]
-#define __pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_1AQas_c_s_Qi __pyx_string_tab[167]
-#define __pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_1AQas_c_3axq __pyx_string_tab[168]
+#define __pyx_n_u_H_packed __pyx_string_tab[35]
+#define __pyx_n_u_I __pyx_string_tab[36]
+#define __pyx_n_u_Sequence __pyx_string_tab[37]
+#define __pyx_n_u_T __pyx_string_tab[38]
+#define __pyx_n_u_U __pyx_string_tab[39]
+#define __pyx_n_u_UT_packed __pyx_string_tab[40]
+#define __pyx_n_u_U_packed __pyx_string_tab[41]
+#define __pyx_n_u_View_MemoryView __pyx_string_tab[42]
+#define __pyx_n_u_W __pyx_string_tab[43]
+#define __pyx_n_u_WT_packed __pyx_string_tab[44]
+#define __pyx_n_u_W_packed __pyx_string_tab[45]
+#define __pyx_n_u_X __pyx_string_tab[46]
+#define __pyx_n_u_X_packed __pyx_string_tab[47]
+#define __pyx_n_u_X_tm __pyx_string_tab[48]
+#define __pyx_n_u_Pyx_PyDict_NextRef __pyx_string_tab[49]
+#define __pyx_n_u_annotate __pyx_string_tab[50]
+#define __pyx_n_u_class __pyx_string_tab[51]
+#define __pyx_n_u_class_getitem __pyx_string_tab[52]
+#define __pyx_n_u_dict __pyx_string_tab[53]
+#define __pyx_n_u_func __pyx_string_tab[54]
+#define __pyx_n_u_getstate __pyx_string_tab[55]
+#define __pyx_n_u_import __pyx_string_tab[56]
+#define __pyx_n_u_main __pyx_string_tab[57]
+#define __pyx_n_u_module __pyx_string_tab[58]
+#define __pyx_n_u_name_2 __pyx_string_tab[59]
+#define __pyx_n_u_new __pyx_string_tab[60]
+#define __pyx_n_u_pyx_checksum __pyx_string_tab[61]
+#define __pyx_n_u_pyx_state __pyx_string_tab[62]
+#define __pyx_n_u_pyx_type __pyx_string_tab[63]
+#define __pyx_n_u_pyx_unpickle_Enum __pyx_string_tab[64]
+#define __pyx_n_u_pyx_vtable __pyx_string_tab[65]
+#define __pyx_n_u_qualname __pyx_string_tab[66]
+#define __pyx_n_u_reduce __pyx_string_tab[67]
+#define __pyx_n_u_reduce_cython __pyx_string_tab[68]
+#define __pyx_n_u_reduce_ex __pyx_string_tab[69]
+#define __pyx_n_u_set_name __pyx_string_tab[70]
+#define __pyx_n_u_setstate __pyx_string_tab[71]
+#define __pyx_n_u_setstate_cython __pyx_string_tab[72]
+#define __pyx_n_u_test __pyx_string_tab[73]
+#define __pyx_n_u_backward __pyx_string_tab[74]
+#define __pyx_n_u_backward_double_1_double_1_doub __pyx_string_tab[75]
+#define __pyx_n_u_backward_float_1_float_1_float __pyx_string_tab[76]
+#define __pyx_n_u_forward __pyx_string_tab[77]
+#define __pyx_n_u_forward_double_1_double_1_doubl __pyx_string_tab[78]
+#define __pyx_n_u_forward_float_1_float_1_float_1 __pyx_string_tab[79]
+#define __pyx_n_u_fused_sigindex __pyx_string_tab[80]
+#define __pyx_n_u_is_coroutine __pyx_string_tab[81]
+#define __pyx_n_u_layout __pyx_string_tab[82]
+#define __pyx_n_u_abc __pyx_string_tab[83]
+#define __pyx_n_u_allocate_buffer __pyx_string_tab[84]
+#define __pyx_n_u_args __pyx_string_tab[85]
+#define __pyx_n_u_array __pyx_string_tab[86]
+#define __pyx_n_u_ascontiguousarray __pyx_string_tab[87]
+#define __pyx_n_u_asyncio_coroutines __pyx_string_tab[88]
+#define __pyx_n_u_b __pyx_string_tab[89]
+#define __pyx_n_u_base __pyx_string_tab[90]
+#define __pyx_n_u_c __pyx_string_tab[91]
+#define __pyx_n_u_c0 __pyx_string_tab[92]
+#define __pyx_n_u_cache __pyx_string_tab[93]
+#define __pyx_n_u_cline_in_traceback __pyx_string_tab[94]
+#define __pyx_n_u_copy __pyx_string_tab[95]
+#define __pyx_n_u_count __pyx_string_tab[96]
+#define __pyx_n_u_cs __pyx_string_tab[97]
+#define __pyx_n_u_dU __pyx_string_tab[98]
+#define __pyx_n_u_dW __pyx_string_tab[99]
+#define __pyx_n_u_dX_tm __pyx_string_tab[100]
+#define __pyx_n_u_dY __pyx_string_tab[101]
+#define __pyx_n_u_db __pyx_string_tab[102]
+#define __pyx_n_u_dc __pyx_string_tab[103]
+#define __pyx_n_u_dcT __pyx_string_tab[104]
+#define __pyx_n_u_defaults __pyx_string_tab[105]
+#define __pyx_n_u_dgates __pyx_string_tab[106]
+#define __pyx_n_u_dh __pyx_string_tab[107]
+#define __pyx_n_u_dhT __pyx_string_tab[108]
+#define __pyx_n_u_double __pyx_string_tab[109]
+#define __pyx_n_u_dtype __pyx_string_tab[110]
+#define __pyx_n_u_dtype_is_object __pyx_string_tab[111]
+#define __pyx_n_u_empty __pyx_string_tab[112]
+#define __pyx_n_u_empty_like __pyx_string_tab[113]
+#define __pyx_n_u_encode __pyx_string_tab[114]
+#define __pyx_n_u_enumerate __pyx_string_tab[115]
+#define __pyx_n_u_error __pyx_string_tab[116]
+#define __pyx_n_u_flags __pyx_string_tab[117]
+#define __pyx_n_u_float __pyx_string_tab[118]
+#define __pyx_n_u_format __pyx_string_tab[119]
+#define __pyx_n_u_fortran __pyx_string_tab[120]
+#define __pyx_n_u_gates __pyx_string_tab[121]
+#define __pyx_n_u_get __pyx_string_tab[122]
+#define __pyx_n_u_h0 __pyx_string_tab[123]
+#define __pyx_n_u_has_mask __pyx_string_tab[124]
+#define __pyx_n_u_hs __pyx_string_tab[125]
+#define __pyx_n_u_id __pyx_string_tab[126]
+#define __pyx_n_u_index __pyx_string_tab[127]
+#define __pyx_n_u_items __pyx_string_tab[128]
+#define __pyx_n_u_itemsize __pyx_string_tab[129]
+#define __pyx_n_u_kind __pyx_string_tab[130]
+#define __pyx_n_u_kwargs __pyx_string_tab[131]
+#define __pyx_n_u_lstm_backward __pyx_string_tab[132]
+#define __pyx_n_u_lstm_forward __pyx_string_tab[133]
+#define __pyx_n_u_lstmx__kernels_lstm_cython __pyx_string_tab[134]
+#define __pyx_n_u_mask __pyx_string_tab[135]
+#define __pyx_n_u_memview __pyx_string_tab[136]
+#define __pyx_n_u_mode __pyx_string_tab[137]
+#define __pyx_n_u_name __pyx_string_tab[138]
+#define __pyx_n_u_ndim __pyx_string_tab[139]
+#define __pyx_n_u_np __pyx_string_tab[140]
+#define __pyx_n_u_numpy __pyx_string_tab[141]
+#define __pyx_n_u_obj __pyx_string_tab[142]
+#define __pyx_n_u_order __pyx_string_tab[143]
+#define __pyx_n_u_pack __pyx_string_tab[144]
+#define __pyx_n_u_packed __pyx_string_tab[145]
+#define __pyx_n_u_packed_buffer __pyx_string_tab[146]
+#define __pyx_n_u_part __pyx_string_tab[147]
+#define __pyx_n_u_parts __pyx_string_tab[148]
+#define __pyx_n_u_pop __pyx_string_tab[149]
+#define __pyx_n_u_register __pyx_string_tab[150]
+#define __pyx_n_u_setdefault __pyx_string_tab[151]
+#define __pyx_n_u_shape __pyx_string_tab[152]
+#define __pyx_n_u_signatures __pyx_string_tab[153]
+#define __pyx_n_u_size __pyx_string_tab[154]
+#define __pyx_n_u_start __pyx_string_tab[155]
+#define __pyx_n_u_step __pyx_string_tab[156]
+#define __pyx_n_u_stop __pyx_string_tab[157]
+#define __pyx_n_u_struct __pyx_string_tab[158]
+#define __pyx_n_u_time_major __pyx_string_tab[159]
+#define __pyx_n_u_time_major_mask __pyx_string_tab[160]
+#define __pyx_n_u_transpose __pyx_string_tab[161]
+#define __pyx_n_u_unpack __pyx_string_tab[162]
+#define __pyx_n_u_update __pyx_string_tab[163]
+#define __pyx_n_u_values __pyx_string_tab[164]
+#define __pyx_n_u_x __pyx_string_tab[165]
+#define __pyx_n_b_O __pyx_string_tab[166]
+#define __pyx_kp_b_void_char_char_int_int_int___pyx __pyx_string_tab[167]
+#define __pyx_kp_b_iso88591_s_U_q_e1F_q_e1A_s_aq_q_5_AQ_uCq __pyx_string_tab[168]
+#define __pyx_kp_b_iso88591_s_aq_q_Qa_6_2Rs_T_6_2Rs_T_BfBc __pyx_string_tab[169]
+#define __pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2_k_Q_1AQas_c_s __pyx_string_tab[170]
+#define __pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2_k_Q_1AQas_c_3 __pyx_string_tab[171]
 #define __pyx_int_0 __pyx_number_tab[0]
 #define __pyx_int_neg_1 __pyx_number_tab[1]
 #define __pyx_int_1 __pyx_number_tab[2]
@@ -4160,7 +4182,7 @@ static CYTHON_SMALL_CODE int __pyx_m_clear(PyObject *m) {
   for (int i=0; i<2; ++i) { Py_CLEAR(clear_module_state->__pyx_slice[i]); }
   for (int i=0; i<4; ++i) { Py_CLEAR(clear_module_state->__pyx_tuple[i]); }
   for (int i=0; i<8; ++i) { Py_CLEAR(clear_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<169; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<172; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<6; ++i) { Py_CLEAR(clear_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_clear_contents ### */
 /* CommonTypesMetaclass.module_state_clear */
@@ -4204,7 +4226,7 @@ static CYTHON_SMALL_CODE int __pyx_m_traverse(PyObject *m, visitproc visit, void
   for (int i=0; i<2; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_slice[i]); }
   for (int i=0; i<4; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_tuple[i]); }
   for (int i=0; i<8; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<169; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<172; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<6; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_traverse_contents ### */
 /* CommonTypesMetaclass.module_state_traverse */
@@ -19510,7 +19532,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(int
 
 }
 
-/* "_common.pxd":61
+/* "_common.pxd":65
  * 
  * 
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19524,7 +19546,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row
   int __pyx_t_2;
   int __pyx_t_3;
 
-  /* "_common.pxd":63
+  /* "_common.pxd":67
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:
  *     cdef int j
  *     for j in range(n):             # <<<<<<<<<<<<<<
@@ -19538,7 +19560,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":64
+    /* "_common.pxd":68
  *     cdef int j
  *     for j in range(n):
  *         dst[j] = src[j]             # <<<<<<<<<<<<<<
@@ -19549,7 +19571,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row
   }
 
 
-  /* "_common.pxd":61
+  /* "_common.pxd":65
  * 
  * 
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19567,7 +19589,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
   int __pyx_t_2;
   int __pyx_t_3;
 
-  /* "_common.pxd":63
+  /* "_common.pxd":67
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:
  *     cdef int j
  *     for j in range(n):             # <<<<<<<<<<<<<<
@@ -19581,7 +19603,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":64
+    /* "_common.pxd":68
  *     cdef int j
  *     for j in range(n):
  *         dst[j] = src[j]             # <<<<<<<<<<<<<<
@@ -19592,7 +19614,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
   }
 
 
-  /* "_common.pxd":61
+  /* "_common.pxd":65
  * 
  * 
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19604,7 +19626,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
 
 }
 
-/* "_common.pxd":67
+/* "_common.pxd":71
  * 
  * 
  * cdef inline void column_sums(const real* A, int rows, int cols, real* out) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19623,7 +19645,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   int __pyx_t_6;
   int __pyx_t_7;
 
-  /* "_common.pxd":70
+  /* "_common.pxd":74
  *     """out[j] = sum of A[:, j] over the rows of a row-major (rows, cols) matrix (the bias gradient)."""
  *     cdef int r, j
  *     for j in range(cols):             # <<<<<<<<<<<<<<
@@ -19637,7 +19659,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":71
+    /* "_common.pxd":75
  *     cdef int r, j
  *     for j in range(cols):
  *         out[j] = 0             # <<<<<<<<<<<<<<
@@ -19648,7 +19670,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":72
+  /* "_common.pxd":76
  *     for j in range(cols):
  *         out[j] = 0
  *     for r in range(rows):             # <<<<<<<<<<<<<<
@@ -19662,11 +19684,12 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_r = __pyx_t_3;
 
-    /* "_common.pxd":73
+    /* "_common.pxd":77
  *         out[j] = 0
  *     for r in range(rows):
  *         for j in range(cols):             # <<<<<<<<<<<<<<
  *             out[j] += A[r * cols + j]
+ * 
 */
 
     __pyx_t_4 = __pyx_v_cols;
@@ -19675,10 +19698,12 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
     for (__pyx_t_6 = 0; __pyx_t_6 < __pyx_t_5; __pyx_t_6+=1) {
       __pyx_v_j = __pyx_t_6;
 
-      /* "_common.pxd":74
+      /* "_common.pxd":78
  *     for r in range(rows):
  *         for j in range(cols):
  *             out[j] += A[r * cols + j]             # <<<<<<<<<<<<<<
+ * 
+ * 
 */
 
       __pyx_t_7 = __pyx_v_j;
@@ -19688,7 +19713,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":67
+  /* "_common.pxd":71
  * 
  * 
  * cdef inline void column_sums(const real* A, int rows, int cols, real* out) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19712,7 +19737,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   int __pyx_t_6;
   int __pyx_t_7;
 
-  /* "_common.pxd":70
+  /* "_common.pxd":74
  *     """out[j] = sum of A[:, j] over the rows of a row-major (rows, cols) matrix (the bias gradient)."""
  *     cdef int r, j
  *     for j in range(cols):             # <<<<<<<<<<<<<<
@@ -19726,7 +19751,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":71
+    /* "_common.pxd":75
  *     cdef int r, j
  *     for j in range(cols):
  *         out[j] = 0             # <<<<<<<<<<<<<<
@@ -19737,7 +19762,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":72
+  /* "_common.pxd":76
  *     for j in range(cols):
  *         out[j] = 0
  *     for r in range(rows):             # <<<<<<<<<<<<<<
@@ -19751,11 +19776,12 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_r = __pyx_t_3;
 
-    /* "_common.pxd":73
+    /* "_common.pxd":77
  *         out[j] = 0
  *     for r in range(rows):
  *         for j in range(cols):             # <<<<<<<<<<<<<<
  *             out[j] += A[r * cols + j]
+ * 
 */
 
     __pyx_t_4 = __pyx_v_cols;
@@ -19764,10 +19790,12 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
     for (__pyx_t_6 = 0; __pyx_t_6 < __pyx_t_5; __pyx_t_6+=1) {
       __pyx_v_j = __pyx_t_6;
 
-      /* "_common.pxd":74
+      /* "_common.pxd":78
  *     for r in range(rows):
  *         for j in range(cols):
  *             out[j] += A[r * cols + j]             # <<<<<<<<<<<<<<
+ * 
+ * 
 */
 
       __pyx_t_7 = __pyx_v_j;
@@ -19777,7 +19805,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":67
+  /* "_common.pxd":71
  * 
  * 
  * cdef inline void column_sums(const real* A, int rows, int cols, real* out) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19790,7 +19818,91 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
 
 }
 
-/* "lstmx/_kernels/lstm_cython.pyx":27
+/* "_common.pxd":81
+ * 
+ * 
+ * cdef inline int batch_parts(int B, int H) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     """How many threads share a batch's time loop: 2 when each half has enough rows and work to
+ *     outweigh starting a thread, else 1."""
+*/
+
+static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx_v_B, int __pyx_v_H) {
+  int __pyx_r;
+  int __pyx_t_1;
+  int __pyx_t_2;
+
+  /* "_common.pxd":84
+ *     """How many threads share a batch's time loop: 2 when each half has enough rows and work to
+ *     outweigh starting a thread, else 1."""
+ *     if B >= 8 and <long>B * H * H >= (1 << 18):             # <<<<<<<<<<<<<<
+ *         return 2
+ *     return 1
+*/
+  __pyx_t_2 = (__pyx_v_B >= 8);
+
+  if (__pyx_t_2) {
+
+  } else {
+
+    __pyx_t_1 = __pyx_t_2;
+
+    goto __pyx_L4_bool_binop_done;
+  }
+  __pyx_t_2 = (((((long)__pyx_v_B) * __pyx_v_H) * __pyx_v_H) >= 0x40000);
+
+
+  __pyx_t_1 = __pyx_t_2;
+
+  __pyx_L4_bool_binop_done:;
+  if (__pyx_t_1) {
+
+
+    /* "_common.pxd":85
+ *     outweigh starting a thread, else 1."""
+ *     if B >= 8 and <long>B * H * H >= (1 << 18):
+ *         return 2             # <<<<<<<<<<<<<<
+ *     return 1
+*/
+    {
+
+      __pyx_r = 2;
+    }
+    goto __pyx_L0;
+
+    /* "_common.pxd":84
+ *     """How many threads share a batch's time loop: 2 when each half has enough rows and work to
+ *     outweigh starting a thread, else 1."""
+ *     if B >= 8 and <long>B * H * H >= (1 << 18):             # <<<<<<<<<<<<<<
+ *         return 2
+ *     return 1
+*/
+  }
+
+  /* "_common.pxd":86
+ *     if B >= 8 and <long>B * H * H >= (1 << 18):
+ *         return 2
+ *     return 1             # <<<<<<<<<<<<<<
+*/
+  {
+
+    __pyx_r = 1;
+  }
+  goto __pyx_L0;
+
+  /* "_common.pxd":81
+ * 
+ * 
+ * cdef inline int batch_parts(int B, int H) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     """How many threads share a batch's time loop: 2 when each half has enough rows and work to
+ *     outweigh starting a thread, else 1."""
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
+}
+
+/* "lstmx/_kernels/lstm_cython.pyx":36
  * 
  * 
  * def lstm_forward(X, W, U, b, h0, c0, mask):             # <<<<<<<<<<<<<<
@@ -19844,62 +19956,62 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_X,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_b,&__pyx_mstate_global->__pyx_n_u_h0,&__pyx_mstate_global->__pyx_n_u_c0,&__pyx_mstate_global->__pyx_n_u_mask,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 27, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 36, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  7:
         values[6] = __Pyx_ArgRef_FASTCALL(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 27, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_FASTCALL(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 27, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_FASTCALL(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 27, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 27, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 27, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 27, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 27, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "lstm_forward", 0) < (0)) __PYX_ERR(0, 27, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "lstm_forward", 0) < (0)) __PYX_ERR(0, 36, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 7; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("lstm_forward", 1, 7, 7, i); __PYX_ERR(0, 27, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("lstm_forward", 1, 7, 7, i); __PYX_ERR(0, 36, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 7)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 27, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 36, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 27, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 36, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 27, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 36, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 27, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 36, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_FASTCALL(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 27, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 36, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_FASTCALL(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 27, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 36, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_FASTCALL(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 27, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 36, __pyx_L3_error)
     }
     __pyx_v_X = values[0];
     __pyx_v_W = values[1];
@@ -19911,7 +20023,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("lstm_forward", 1, 7, 7, __pyx_nargs); __PYX_ERR(0, 27, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("lstm_forward", 1, 7, 7, __pyx_nargs); __PYX_ERR(0, 36, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -19935,13 +20047,12 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
 static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_X, PyObject *__pyx_v_W, PyObject *__pyx_v_U, PyObject *__pyx_v_b, PyObject *__pyx_v_h0, PyObject *__pyx_v_c0, PyObject *__pyx_v_mask) {
   PyObject *__pyx_v_B = NULL;
   PyObject *__pyx_v_T = NULL;
-  CYTHON_UNUSED PyObject *__pyx_v_I = NULL;
+  PyObject *__pyx_v_I = NULL;
   PyObject *__pyx_v_H = NULL;
   PyObject *__pyx_v_X_tm = NULL;
   PyObject *__pyx_v_hs = NULL;
   PyObject *__pyx_v_cs = NULL;
   PyObject *__pyx_v_gates = NULL;
-  PyObject *__pyx_v_mask_tm = NULL;
   PyObject *__pyx_v_cache = NULL;
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
@@ -19955,20 +20066,21 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
   PyObject *__pyx_t_8 = NULL;
   PyObject *__pyx_t_9 = NULL;
   PyObject *__pyx_t_10 = NULL;
-  int __pyx_t_11;
+  PyObject *__pyx_t_11 = NULL;
+  int __pyx_t_12;
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("lstm_forward", 0);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":29
+  /* "lstmx/_kernels/lstm_cython.pyx":38
  * def lstm_forward(X, W, U, b, h0, c0, mask):
  *     """Same arguments and results as :func:`lstmx.lstm.lstm_forward`; C-contiguous arrays of one dtype."""
  *     B, T, I = X.shape             # <<<<<<<<<<<<<<
  *     H = U.shape[1]
  *     X_tm = time_major(X)                                # (T, B, I)
 */
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 29, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 38, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   if ((likely(PyTuple_CheckExact(__pyx_t_1))) || (PyList_CheckExact(__pyx_t_1))) {
     PyObject* sequence = __pyx_t_1;
@@ -19976,7 +20088,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
     if (unlikely(size != 3)) {
       if (size > 3) __Pyx_RaiseTooManyValuesError(3);
       else if (size >= 0) __Pyx_RaiseNeedMoreValuesError(size);
-      __PYX_ERR(0, 29, __pyx_L1_error)
+      __PYX_ERR(0, 38, __pyx_L1_error)
     }
     #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
     if (likely(PyTuple_CheckExact(sequence))) {
@@ -19988,27 +20100,27 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
       __Pyx_INCREF(__pyx_t_4);
     } else {
       __pyx_t_2 = __Pyx_PyList_GET_ITEM_REF(sequence, 0, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 29, __pyx_L1_error)
+      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 38, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_2);
       __pyx_t_3 = __Pyx_PyList_GET_ITEM_REF(sequence, 1, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 29, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 38, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_3);
       __pyx_t_4 = __Pyx_PyList_GET_ITEM_REF(sequence, 2, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 29, __pyx_L1_error)
+      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 38, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_4);
     }
     #else
-    __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 29, __pyx_L1_error)
+    __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 38, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_3 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 29, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 38, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
-    __pyx_t_4 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 29, __pyx_L1_error)
+    __pyx_t_4 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 38, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
     #endif
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   } else {
     Py_ssize_t index = -1;
-    __pyx_t_5 = PyObject_GetIter(__pyx_t_1); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 29, __pyx_L1_error)
+    __pyx_t_5 = PyObject_GetIter(__pyx_t_1); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 38, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __pyx_t_6 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_5);
@@ -20018,7 +20130,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
     __Pyx_GOTREF(__pyx_t_3);
     index = 2; __pyx_t_4 = __pyx_t_6(__pyx_t_5); if (unlikely(!__pyx_t_4)) goto __pyx_L3_unpacking_failed;
     __Pyx_GOTREF(__pyx_t_4);
-    if (__Pyx_IternextUnpackEndCheck(__pyx_t_6(__pyx_t_5), 3) < (0)) __PYX_ERR(0, 29, __pyx_L1_error)
+    if (__Pyx_IternextUnpackEndCheck(__pyx_t_6(__pyx_t_5), 3) < (0)) __PYX_ERR(0, 38, __pyx_L1_error)
     __pyx_t_6 = NULL;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     goto __pyx_L4_unpacking_done;
@@ -20026,7 +20138,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __pyx_t_6 = NULL;
     if (__Pyx_IterFinish() == 0) __Pyx_RaiseNeedMoreValuesError(index);
-    __PYX_ERR(0, 29, __pyx_L1_error)
+    __PYX_ERR(0, 38, __pyx_L1_error)
     __pyx_L4_unpacking_done:;
   }
   __pyx_v_B = __pyx_t_2;
@@ -20036,22 +20148,22 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
   __pyx_v_I = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":30
+  /* "lstmx/_kernels/lstm_cython.pyx":39
  *     """Same arguments and results as :func:`lstmx.lstm.lstm_forward`; C-contiguous arrays of one dtype."""
  *     B, T, I = X.shape
  *     H = U.shape[1]             # <<<<<<<<<<<<<<
  *     X_tm = time_major(X)                                # (T, B, I)
  *     hs = np.empty((T + 1, B, H), X.dtype)
 */
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_U, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 30, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_U, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 39, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_4 = __Pyx_GetItemInt(__pyx_t_1, 1, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 30, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_GetItemInt(__pyx_t_1, 1, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 39, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   __pyx_v_H = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":31
+  /* "lstmx/_kernels/lstm_cython.pyx":40
  *     B, T, I = X.shape
  *     H = U.shape[1]
  *     X_tm = time_major(X)                                # (T, B, I)             # <<<<<<<<<<<<<<
@@ -20059,7 +20171,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
  *     cs = np.empty((T + 1, B, H), X.dtype)
 */
   __pyx_t_1 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_time_major); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 31, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_time_major); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 40, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20078,13 +20190,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
     __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_3, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_1); __pyx_t_1 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 31, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 40, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __pyx_v_X_tm = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":32
+  /* "lstmx/_kernels/lstm_cython.pyx":41
  *     H = U.shape[1]
  *     X_tm = time_major(X)                                # (T, B, I)
  *     hs = np.empty((T + 1, B, H), X.dtype)             # <<<<<<<<<<<<<<
@@ -20092,25 +20204,25 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
  *     gates = np.empty((T, B, 4 * H), X.dtype)
 */
   __pyx_t_3 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 32, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 41, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 32, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 41, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyLong_AddObjC(__pyx_v_T, __pyx_mstate_global->__pyx_int_1, 1, 0, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 32, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyLong_AddObjC(__pyx_v_T, __pyx_mstate_global->__pyx_int_1, 1, 0, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 41, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_5 = PyTuple_New(3); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 32, __pyx_L1_error)
+  __pyx_t_5 = PyTuple_New(3); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 41, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __Pyx_GIVEREF(__pyx_t_1);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 32, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 41, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 32, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 41, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_H);
   __Pyx_GIVEREF(__pyx_v_H);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 2, __pyx_v_H) != (0)) __PYX_ERR(0, 32, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 2, __pyx_v_H) != (0)) __PYX_ERR(0, 41, __pyx_L1_error);
   __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 32, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 41, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20131,13 +20243,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 32, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 41, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __pyx_v_hs = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":33
+  /* "lstmx/_kernels/lstm_cython.pyx":42
  *     X_tm = time_major(X)                                # (T, B, I)
  *     hs = np.empty((T + 1, B, H), X.dtype)
  *     cs = np.empty((T + 1, B, H), X.dtype)             # <<<<<<<<<<<<<<
@@ -20145,25 +20257,25 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
  *     hs[0], cs[0] = h0, c0
 */
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 33, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 42, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 33, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 42, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyLong_AddObjC(__pyx_v_T, __pyx_mstate_global->__pyx_int_1, 1, 0, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 33, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyLong_AddObjC(__pyx_v_T, __pyx_mstate_global->__pyx_int_1, 1, 0, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 42, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_3 = PyTuple_New(3); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 33, __pyx_L1_error)
+  __pyx_t_3 = PyTuple_New(3); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 42, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_GIVEREF(__pyx_t_1);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 33, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 42, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 33, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 42, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_H);
   __Pyx_GIVEREF(__pyx_v_H);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 2, __pyx_v_H) != (0)) __PYX_ERR(0, 33, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 2, __pyx_v_H) != (0)) __PYX_ERR(0, 42, __pyx_L1_error);
   __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 33, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 42, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20184,39 +20296,39 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 33, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 42, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __pyx_v_cs = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":34
+  /* "lstmx/_kernels/lstm_cython.pyx":43
  *     hs = np.empty((T + 1, B, H), X.dtype)
  *     cs = np.empty((T + 1, B, H), X.dtype)
  *     gates = np.empty((T, B, 4 * H), X.dtype)             # <<<<<<<<<<<<<<
  *     hs[0], cs[0] = h0, c0
- *     mask_tm = time_major_mask(mask, B, T)
+ *     _forward(X_tm, W, U, packed_buffer(I, 4 * H, X.dtype), packed_buffer(H, 4 * H, X.dtype), b, hs, cs, gates,
 */
   __pyx_t_5 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 34, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 43, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 34, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 43, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 34, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 43, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = PyTuple_New(3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 34, __pyx_L1_error)
+  __pyx_t_2 = PyTuple_New(3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 43, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_INCREF(__pyx_v_T);
   __Pyx_GIVEREF(__pyx_v_T);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 34, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 43, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 34, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 43, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_1);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 2, __pyx_t_1) != (0)) __PYX_ERR(0, 34, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 2, __pyx_t_1) != (0)) __PYX_ERR(0, 43, __pyx_L1_error);
   __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 34, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 43, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20237,77 +20349,44 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 34, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 43, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __pyx_v_gates = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":35
+  /* "lstmx/_kernels/lstm_cython.pyx":44
  *     cs = np.empty((T + 1, B, H), X.dtype)
  *     gates = np.empty((T, B, 4 * H), X.dtype)
  *     hs[0], cs[0] = h0, c0             # <<<<<<<<<<<<<<
- *     mask_tm = time_major_mask(mask, B, T)
- *     _forward(X_tm, W, U, packed_buffer(H, 4 * H, X.dtype), b, hs, cs, gates, mask_tm, mask is not None)
+ *     _forward(X_tm, W, U, packed_buffer(I, 4 * H, X.dtype), packed_buffer(H, 4 * H, X.dtype), b, hs, cs, gates,
+ *              time_major_mask(mask, B, T), mask is not None)
 */
   __pyx_t_4 = __pyx_v_h0;
   __Pyx_INCREF(__pyx_t_4);
   __pyx_t_3 = __pyx_v_c0;
   __Pyx_INCREF(__pyx_t_3);
-  if (unlikely((__Pyx_SetItemInt(__pyx_v_hs, 0, __pyx_t_4, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference) < 0))) __PYX_ERR(0, 35, __pyx_L1_error)
+  if (unlikely((__Pyx_SetItemInt(__pyx_v_hs, 0, __pyx_t_4, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference) < 0))) __PYX_ERR(0, 44, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  if (unlikely((__Pyx_SetItemInt(__pyx_v_cs, 0, __pyx_t_3, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference) < 0))) __PYX_ERR(0, 35, __pyx_L1_error)
+  if (unlikely((__Pyx_SetItemInt(__pyx_v_cs, 0, __pyx_t_3, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference) < 0))) __PYX_ERR(0, 44, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":36
+  /* "lstmx/_kernels/lstm_cython.pyx":45
  *     gates = np.empty((T, B, 4 * H), X.dtype)
  *     hs[0], cs[0] = h0, c0
- *     mask_tm = time_major_mask(mask, B, T)             # <<<<<<<<<<<<<<
- *     _forward(X_tm, W, U, packed_buffer(H, 4 * H, X.dtype), b, hs, cs, gates, mask_tm, mask is not None)
+ *     _forward(X_tm, W, U, packed_buffer(I, 4 * H, X.dtype), packed_buffer(H, 4 * H, X.dtype), b, hs, cs, gates,             # <<<<<<<<<<<<<<
+ *              time_major_mask(mask, B, T), mask is not None)
  *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, cs=cs, gates=gates, mask=mask)
 */
   __pyx_t_4 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 36, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_forward); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 45, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_7 = 1;
-  #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_1))) {
-    __pyx_t_4 = PyMethod_GET_SELF(__pyx_t_1);
-    assert(__pyx_t_4);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_1);
-    __Pyx_INCREF(__pyx_t_4);
-    __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_1, __pyx__function);
-    __pyx_t_7 = 0;
-  }
-  #endif
-  {
-    PyObject *__pyx_callargs[4] = {__pyx_t_4, __pyx_v_mask, __pyx_v_B, __pyx_v_T};
-    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_1, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
-    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 36, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_3);
-  }
-  __pyx_v_mask_tm = __pyx_t_3;
-  __pyx_t_3 = 0;
-
-  /* "lstmx/_kernels/lstm_cython.pyx":37
- *     hs[0], cs[0] = h0, c0
- *     mask_tm = time_major_mask(mask, B, T)
- *     _forward(X_tm, W, U, packed_buffer(H, 4 * H, X.dtype), b, hs, cs, gates, mask_tm, mask is not None)             # <<<<<<<<<<<<<<
- *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, cs=cs, gates=gates, mask=mask)
- *     return hs[1:].transpose(1, 0, 2), (hs[T], cs[T]), cache
-*/
-  __pyx_t_1 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_forward); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 37, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_4);
   __pyx_t_5 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 37, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 45, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_8);
-  __pyx_t_9 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 37, __pyx_L1_error)
+  __pyx_t_9 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 45, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_9);
-  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 37, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 45, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20322,113 +20401,175 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
   }
   #endif
   {
-    PyObject *__pyx_callargs[4] = {__pyx_t_5, __pyx_v_H, __pyx_t_9, __pyx_t_10};
+    PyObject *__pyx_callargs[4] = {__pyx_t_5, __pyx_v_I, __pyx_t_9, __pyx_t_10};
     __pyx_t_2 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_8, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
     __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
     __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 37, __pyx_L1_error)
+    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 45, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
   }
-  __pyx_t_11 = (__pyx_v_mask != Py_None);
-  __pyx_t_8 = __Pyx_PyBool_FromLong(__pyx_t_11); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 37, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_8);
-
+  __pyx_t_10 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 45, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
+  __pyx_t_5 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 45, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
+  __pyx_t_11 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 45, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_11);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_4))) {
-    __pyx_t_1 = PyMethod_GET_SELF(__pyx_t_4);
-    assert(__pyx_t_1);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_4);
-    __Pyx_INCREF(__pyx_t_1);
+  if (unlikely(PyMethod_Check(__pyx_t_9))) {
+    __pyx_t_10 = PyMethod_GET_SELF(__pyx_t_9);
+    assert(__pyx_t_10);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_9);
+    __Pyx_INCREF(__pyx_t_10);
     __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_4, __pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_9, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
-    PyObject *__pyx_callargs[11] = {__pyx_t_1, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_t_2, __pyx_v_b, __pyx_v_hs, __pyx_v_cs, __pyx_v_gates, __pyx_v_mask_tm, __pyx_t_8};
-    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_4, __pyx_callargs+__pyx_t_7, (11-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_1); __pyx_t_1 = 0;
+    PyObject *__pyx_callargs[4] = {__pyx_t_10, __pyx_v_H, __pyx_t_5, __pyx_t_11};
+    __pyx_t_8 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_9, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_10); __pyx_t_10 = 0;
+    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
+    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+    if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 45, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_8);
+  }
+
+  /* "lstmx/_kernels/lstm_cython.pyx":46
+ *     hs[0], cs[0] = h0, c0
+ *     _forward(X_tm, W, U, packed_buffer(I, 4 * H, X.dtype), packed_buffer(H, 4 * H, X.dtype), b, hs, cs, gates,
+ *              time_major_mask(mask, B, T), mask is not None)             # <<<<<<<<<<<<<<
+ *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, cs=cs, gates=gates, mask=mask)
+ *     return hs[1:].transpose(1, 0, 2), (hs[T], cs[T]), cache
+*/
+  __pyx_t_11 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 46, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
+  __pyx_t_7 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_5))) {
+    __pyx_t_11 = PyMethod_GET_SELF(__pyx_t_5);
+    assert(__pyx_t_11);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_5);
+    __Pyx_INCREF(__pyx_t_11);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_5, __pyx__function);
+    __pyx_t_7 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[4] = {__pyx_t_11, __pyx_v_mask, __pyx_v_B, __pyx_v_T};
+    __pyx_t_9 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_5, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_11); __pyx_t_11 = 0;
+    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+    if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 46, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_9);
+  }
+  __pyx_t_12 = (__pyx_v_mask != Py_None);
+  __pyx_t_5 = __Pyx_PyBool_FromLong(__pyx_t_12); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 46, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
+
+  __pyx_t_7 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_1))) {
+    __pyx_t_4 = PyMethod_GET_SELF(__pyx_t_1);
+    assert(__pyx_t_4);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_1);
+    __Pyx_INCREF(__pyx_t_4);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_1, __pyx__function);
+    __pyx_t_7 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[12] = {__pyx_t_4, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_t_2, __pyx_t_8, __pyx_v_b, __pyx_v_hs, __pyx_v_cs, __pyx_v_gates, __pyx_t_9, __pyx_t_5};
+    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_1, __pyx_callargs+__pyx_t_7, (12-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-    __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 37, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 45, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
   }
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":38
- *     mask_tm = time_major_mask(mask, B, T)
- *     _forward(X_tm, W, U, packed_buffer(H, 4 * H, X.dtype), b, hs, cs, gates, mask_tm, mask is not None)
+  /* "lstmx/_kernels/lstm_cython.pyx":47
+ *     _forward(X_tm, W, U, packed_buffer(I, 4 * H, X.dtype), packed_buffer(H, 4 * H, X.dtype), b, hs, cs, gates,
+ *              time_major_mask(mask, B, T), mask is not None)
  *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, cs=cs, gates=gates, mask=mask)             # <<<<<<<<<<<<<<
  *     return hs[1:].transpose(1, 0, 2), (hs[T], cs[T]), cache
  * 
 */
-  __pyx_t_3 = __Pyx_PyDict_NewPresized(8); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 38, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyDict_NewPresized(8); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 47, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_X, __pyx_v_X) < (0)) __PYX_ERR(0, 38, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_X_tm, __pyx_v_X_tm) < (0)) __PYX_ERR(0, 38, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_W, __pyx_v_W) < (0)) __PYX_ERR(0, 38, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_U, __pyx_v_U) < (0)) __PYX_ERR(0, 38, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_hs, __pyx_v_hs) < (0)) __PYX_ERR(0, 38, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_cs, __pyx_v_cs) < (0)) __PYX_ERR(0, 38, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_gates, __pyx_v_gates) < (0)) __PYX_ERR(0, 38, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_mask, __pyx_v_mask) < (0)) __PYX_ERR(0, 38, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_X, __pyx_v_X) < (0)) __PYX_ERR(0, 47, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_X_tm, __pyx_v_X_tm) < (0)) __PYX_ERR(0, 47, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_W, __pyx_v_W) < (0)) __PYX_ERR(0, 47, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_U, __pyx_v_U) < (0)) __PYX_ERR(0, 47, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_hs, __pyx_v_hs) < (0)) __PYX_ERR(0, 47, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_cs, __pyx_v_cs) < (0)) __PYX_ERR(0, 47, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_gates, __pyx_v_gates) < (0)) __PYX_ERR(0, 47, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_mask, __pyx_v_mask) < (0)) __PYX_ERR(0, 47, __pyx_L1_error)
   __pyx_v_cache = ((PyObject*)__pyx_t_3);
   __pyx_t_3 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":39
- *     _forward(X_tm, W, U, packed_buffer(H, 4 * H, X.dtype), b, hs, cs, gates, mask_tm, mask is not None)
+  /* "lstmx/_kernels/lstm_cython.pyx":48
+ *              time_major_mask(mask, B, T), mask is not None)
  *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, cs=cs, gates=gates, mask=mask)
  *     return hs[1:].transpose(1, 0, 2), (hs[T], cs[T]), cache             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  __pyx_t_3 = __Pyx_PyObject_GetSlice(__pyx_v_hs, 1, 0, NULL, NULL, &__pyx_mstate_global->__pyx_slice[1], 1, 0, 0); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 39, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetSlice(__pyx_v_hs, 1, 0, NULL, NULL, &__pyx_mstate_global->__pyx_slice[1], 1, 0, 0); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 48, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_transpose); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 39, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_4);
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_transpose); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 48, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-  __pyx_t_3 = __Pyx_PyObject_Call(__pyx_t_4, __pyx_mstate_global->__pyx_tuple[2], NULL); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 39, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_Call(__pyx_t_1, __pyx_mstate_global->__pyx_tuple[2], NULL); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 48, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __Pyx_PyObject_GetItem(__pyx_v_hs, __pyx_v_T); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 39, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_8 = __Pyx_PyObject_GetItem(__pyx_v_cs, __pyx_v_T); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 39, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_8);
-  __pyx_t_2 = PyTuple_New(2); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 39, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_2);
-  __Pyx_GIVEREF(__pyx_t_4);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_t_4) != (0)) __PYX_ERR(0, 39, __pyx_L1_error);
-  __Pyx_GIVEREF(__pyx_t_8);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_t_8) != (0)) __PYX_ERR(0, 39, __pyx_L1_error);
-  __pyx_t_4 = 0;
-  __pyx_t_8 = 0;
-  __pyx_t_8 = PyTuple_New(3); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 39, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_8);
+  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+  __pyx_t_1 = __Pyx_PyObject_GetItem(__pyx_v_hs, __pyx_v_T); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 48, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_t_5 = __Pyx_PyObject_GetItem(__pyx_v_cs, __pyx_v_T); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 48, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
+  __pyx_t_9 = PyTuple_New(2); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 48, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
+  __Pyx_GIVEREF(__pyx_t_1);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_9, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 48, __pyx_L1_error);
+  __Pyx_GIVEREF(__pyx_t_5);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_9, 1, __pyx_t_5) != (0)) __PYX_ERR(0, 48, __pyx_L1_error);
+  __pyx_t_1 = 0;
+  __pyx_t_5 = 0;
+  __pyx_t_5 = PyTuple_New(3); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 48, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
   __Pyx_GIVEREF(__pyx_t_3);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 0, __pyx_t_3) != (0)) __PYX_ERR(0, 39, __pyx_L1_error);
-  __Pyx_GIVEREF(__pyx_t_2);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 1, __pyx_t_2) != (0)) __PYX_ERR(0, 39, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 0, __pyx_t_3) != (0)) __PYX_ERR(0, 48, __pyx_L1_error);
+  __Pyx_GIVEREF(__pyx_t_9);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 1, __pyx_t_9) != (0)) __PYX_ERR(0, 48, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_cache);
   __Pyx_GIVEREF(__pyx_v_cache);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_8, 2, __pyx_v_cache) != (0)) __PYX_ERR(0, 39, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 2, __pyx_v_cache) != (0)) __PYX_ERR(0, 48, __pyx_L1_error);
   __pyx_t_3 = 0;
-  __pyx_t_2 = 0;
+  __pyx_t_9 = 0;
   {
     PyObject *__pyx_temp;
     {
       __pyx_temp = __pyx_r;
-      __pyx_r = __pyx_t_8;
+      __pyx_r = __pyx_t_5;
     }
     __Pyx_XDECREF(__pyx_temp);
   }
-  __pyx_t_8 = 0;
+  __pyx_t_5 = 0;
   goto __pyx_L0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":27
+  /* "lstmx/_kernels/lstm_cython.pyx":36
  * 
  * 
  * def lstm_forward(X, W, U, b, h0, c0, mask):             # <<<<<<<<<<<<<<
@@ -20446,6 +20587,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
   __Pyx_XDECREF(__pyx_t_8);
   __Pyx_XDECREF(__pyx_t_9);
   __Pyx_XDECREF(__pyx_t_10);
+  __Pyx_XDECREF(__pyx_t_11);
   __Pyx_AddTraceback("lstmx._kernels.lstm_cython.lstm_forward", __pyx_clineno, __pyx_lineno, __pyx_filename);
   __pyx_r = NULL;
   __pyx_L0:;
@@ -20457,18 +20599,17 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
   __Pyx_XDECREF(__pyx_v_hs);
   __Pyx_XDECREF(__pyx_v_cs);
   __Pyx_XDECREF(__pyx_v_gates);
-  __Pyx_XDECREF(__pyx_v_mask_tm);
   __Pyx_XDECREF(__pyx_v_cache);
   __Pyx_XGIVEREF(__pyx_r);
   __Pyx_RefNannyFinishContext();
   return __pyx_r;
 }
 
-/* "lstmx/_kernels/lstm_cython.pyx":42
+/* "lstmx/_kernels/lstm_cython.pyx":51
  * 
  * 
- * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] UT_packed, real[::1] b,             # <<<<<<<<<<<<<<
- *              real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
+ * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_packed, real[::1] UT_packed,             # <<<<<<<<<<<<<<
+ *              real[::1] b, real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
  *              const unsigned char[:, ::1] mask, bint has_mask):
 */
 
@@ -20500,53 +20641,53 @@ static PyObject *__pyx_pw_5lstmx_8_kernels_11lstm_cython_3_forward(PyObject *__p
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_signatures,&__pyx_mstate_global->__pyx_n_u_args,&__pyx_mstate_global->__pyx_n_u_kwargs,&__pyx_mstate_global->__pyx_n_u_defaults,&__pyx_mstate_global->__pyx_n_u_fused_sigindex,0};
     struct __pyx_defaults *__pyx_dynamic_args = __Pyx_CyFunction_Defaults(struct __pyx_defaults, __pyx_self);
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 42, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 51, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 42, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 42, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 42, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 42, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 42, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__pyx_fused_cpdef", 0) < (0)) __PYX_ERR(0, 42, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__pyx_fused_cpdef", 0) < (0)) __PYX_ERR(0, 51, __pyx_L3_error)
       if (!values[4]) values[4] = __Pyx_NewRef(__pyx_dynamic_args->arg0);
       for (Py_ssize_t i = __pyx_nargs; i < 4; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, i); __PYX_ERR(0, 42, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, i); __PYX_ERR(0, 51, __pyx_L3_error) }
       }
     } else {
       switch (__pyx_nargs) {
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 42, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 42, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 51, __pyx_L3_error)
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 42, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 51, __pyx_L3_error)
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 42, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 51, __pyx_L3_error)
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 42, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 51, __pyx_L3_error)
         break;
         default: goto __pyx_L5_argtuple_error;
       }
@@ -20560,7 +20701,7 @@ static PyObject *__pyx_pw_5lstmx_8_kernels_11lstm_cython_3_forward(PyObject *__p
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, __pyx_nargs); __PYX_ERR(0, 42, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, __pyx_nargs); __PYX_ERR(0, 51, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -20612,7 +20753,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_2_forward(CYTHON_UNUSED
   else
   {
     Py_ssize_t __pyx_temp = __Pyx_PyDict_GET_SIZE(__pyx_v_kwargs);
-    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 42, __pyx_L1_error)
+    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 51, __pyx_L1_error)
     __pyx_t_2 = (__pyx_temp != 0);
   }
 
@@ -20630,11 +20771,11 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_2_forward(CYTHON_UNUSED
   }
   if (unlikely(__pyx_v_args == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "object of type \047NoneType\047 has no len()");
-    __PYX_ERR(0, 42, __pyx_L1_error)
+    __PYX_ERR(0, 51, __pyx_L1_error)
   }
-  __pyx_t_4 = __Pyx_PyTuple_GET_SIZE(((PyObject*)__pyx_v_args)); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(0, 42, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyTuple_GET_SIZE(((PyObject*)__pyx_v_args)); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(0, 51, __pyx_L1_error)
   __pyx_v_arg_count = __pyx_t_4;
-  __pyx_t_5 = ((PyObject *)__Pyx_ImportNumPyArrayTypeIfAvailable()); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 42, __pyx_L1_error)
+  __pyx_t_5 = ((PyObject *)__Pyx_ImportNumPyArrayTypeIfAvailable()); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 51, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_v_ndarray = ((PyTypeObject*)__pyx_t_5);
   __pyx_t_5 = 0;
@@ -20644,7 +20785,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_2_forward(CYTHON_UNUSED
 
     if (unlikely(__pyx_v_args == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-      __PYX_ERR(0, 42, __pyx_L1_error)
+      __PYX_ERR(0, 51, __pyx_L1_error)
     }
     __pyx_t_5 = __Pyx_PyTuple_GET_ITEM(((PyObject*)__pyx_v_args), 0);
     __Pyx_INCREF(__pyx_t_5);
@@ -20663,9 +20804,9 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_2_forward(CYTHON_UNUSED
   }
   if (unlikely(__pyx_v_kwargs == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not iterable");
-    __PYX_ERR(0, 42, __pyx_L1_error)
+    __PYX_ERR(0, 51, __pyx_L1_error)
   }
-  __pyx_t_3 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_X_tm, ((PyObject*)__pyx_v_kwargs), Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 42, __pyx_L1_error)
+  __pyx_t_3 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_X_tm, ((PyObject*)__pyx_v_kwargs), Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 51, __pyx_L1_error)
 
   __pyx_t_1 = __pyx_t_3;
 
@@ -20674,25 +20815,25 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_2_forward(CYTHON_UNUSED
 
     if (unlikely(__pyx_v_kwargs == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-      __PYX_ERR(0, 42, __pyx_L1_error)
+      __PYX_ERR(0, 51, __pyx_L1_error)
     }
-    __pyx_t_5 = __Pyx_PyDict_GetItem(((PyObject*)__pyx_v_kwargs), __pyx_mstate_global->__pyx_n_u_X_tm); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 42, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyDict_GetItem(((PyObject*)__pyx_v_kwargs), __pyx_mstate_global->__pyx_n_u_X_tm); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 51, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __pyx_v_arg = __pyx_t_5;
     __pyx_t_5 = 0;
     goto __pyx_L6;
   }
   /*else*/ {
-    __pyx_t_6 = __Pyx_RaiseFusedFunctionArgTypeError(__pyx_mstate_global->__pyx_n_u_X_tm, 0, 10, __pyx_v_arg_count); if (unlikely(__pyx_t_6 == ((int)-1))) __PYX_ERR(0, 42, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_RaiseFusedFunctionArgTypeError(__pyx_mstate_global->__pyx_n_u_X_tm, 0, 11, __pyx_v_arg_count); if (unlikely(__pyx_t_6 == ((int)-1))) __PYX_ERR(0, 51, __pyx_L1_error)
 
   }
   __pyx_L6:;
-  if (unlikely(!__pyx_v_arg)) { __Pyx_RaiseUnboundLocalError("arg"); __PYX_ERR(0, 42, __pyx_L1_error) }
-  __pyx_t_5 = __pyx_ff_map_fused_781acd_2_2_float__and_double(__pyx_v_arg, __pyx_v_ndarray); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 42, __pyx_L1_error)
+  if (unlikely(!__pyx_v_arg)) { __Pyx_RaiseUnboundLocalError("arg"); __PYX_ERR(0, 51, __pyx_L1_error) }
+  __pyx_t_5 = __pyx_ff_map_fused_781acd_2_2_float__and_double(__pyx_v_arg, __pyx_v_ndarray); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 51, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_v_dest_sig0 = ((PyObject*)__pyx_t_5);
   __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_ff_match_signatures_single(((PyObject*)__pyx_v_signatures), __pyx_v_dest_sig0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 42, __pyx_L1_error)
+  __pyx_t_5 = __pyx_ff_match_signatures_single(((PyObject*)__pyx_v_signatures), __pyx_v_dest_sig0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 51, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   {
     PyObject *__pyx_temp;
@@ -20728,6 +20869,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_11lstm_cython_9_forward(P
   __Pyx_memviewslice __pyx_v_X_tm = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_W = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_U = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_WT_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_UT_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_b = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_hs = { 0, 0, { 0 }, { 0 }, { 0 } };
@@ -20737,7 +20879,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_11lstm_cython_9_forward(P
   int __pyx_v_has_mask;
   CYTHON_UNUSED Py_ssize_t __pyx_nargs;
   CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
-  PyObject* values[10] = {0,0,0,0,0,0,0,0,0,0};
+  PyObject* values[11] = {0,0,0,0,0,0,0,0,0,0,0};
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
@@ -20751,97 +20893,104 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_11lstm_cython_9_forward(P
   #endif
   __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
   {
-    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_UT_packed,&__pyx_mstate_global->__pyx_n_u_b,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_cs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,0};
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_WT_packed,&__pyx_mstate_global->__pyx_n_u_UT_packed,&__pyx_mstate_global->__pyx_n_u_b,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_cs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 42, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 51, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
+        case 11:
+        values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 51, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
         case 10:
         values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 42, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  9:
         values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 42, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  8:
         values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 42, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  7:
         values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 42, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 42, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 42, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 42, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 42, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 42, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 42, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_forward", 0) < (0)) __PYX_ERR(0, 42, __pyx_L3_error)
-      for (Py_ssize_t i = __pyx_nargs; i < 10; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_forward", 1, 10, 10, i); __PYX_ERR(0, 42, __pyx_L3_error) }
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_forward", 0) < (0)) __PYX_ERR(0, 51, __pyx_L3_error)
+      for (Py_ssize_t i = __pyx_nargs; i < 11; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_forward", 1, 11, 11, i); __PYX_ERR(0, 51, __pyx_L3_error) }
       }
-    } else if (unlikely(__pyx_nargs != 10)) {
+    } else if (unlikely(__pyx_nargs != 11)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 42, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 51, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 42, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 51, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 42, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 51, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 42, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 51, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 42, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 51, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 42, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 51, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 42, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 51, __pyx_L3_error)
       values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 42, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 51, __pyx_L3_error)
       values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 42, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 51, __pyx_L3_error)
       values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 42, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 51, __pyx_L3_error)
+      values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 51, __pyx_L3_error)
     }
-    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 42, __pyx_L3_error)
-    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 42, __pyx_L3_error)
-    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 42, __pyx_L3_error)
-    __pyx_v_UT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_UT_packed.memview)) __PYX_ERR(0, 42, __pyx_L3_error)
-    __pyx_v_b = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b.memview)) __PYX_ERR(0, 42, __pyx_L3_error)
-    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 43, __pyx_L3_error)
-    __pyx_v_cs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_cs.memview)) __PYX_ERR(0, 43, __pyx_L3_error)
-    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 43, __pyx_L3_error)
-    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[8], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 44, __pyx_L3_error)
-    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[9]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 44, __pyx_L3_error)
+    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 51, __pyx_L3_error)
+    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 51, __pyx_L3_error)
+    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 51, __pyx_L3_error)
+    __pyx_v_WT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_WT_packed.memview)) __PYX_ERR(0, 51, __pyx_L3_error)
+    __pyx_v_UT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_UT_packed.memview)) __PYX_ERR(0, 51, __pyx_L3_error)
+    __pyx_v_b = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
+    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
+    __pyx_v_cs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_cs.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
+    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
+    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[9], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 53, __pyx_L3_error)
+    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[10]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 53, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_forward", 1, 10, 10, __pyx_nargs); __PYX_ERR(0, 42, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_forward", 1, 11, 11, __pyx_nargs); __PYX_ERR(0, 51, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -20851,6 +21000,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_11lstm_cython_9_forward(P
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_tm, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_WT_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_UT_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_b, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
@@ -20861,7 +21011,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_11lstm_cython_9_forward(P
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(__pyx_self, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_UT_packed, __pyx_v_b, __pyx_v_hs, __pyx_v_cs, __pyx_v_gates, __pyx_v_mask, __pyx_v_has_mask);
+  __pyx_r = __pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(__pyx_self, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_WT_packed, __pyx_v_UT_packed, __pyx_v_b, __pyx_v_hs, __pyx_v_cs, __pyx_v_gates, __pyx_v_mask, __pyx_v_has_mask);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -20870,6 +21020,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_11lstm_cython_9_forward(P
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_tm, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_WT_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_UT_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_b, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
@@ -20881,44 +21032,35 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_11lstm_cython_9_forward(P
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_UT_packed, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_cs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask) {
+static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_WT_packed, __Pyx_memviewslice __pyx_v_UT_packed, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_cs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask) {
   int __pyx_v_T;
   int __pyx_v_B;
   int __pyx_v_I;
   int __pyx_v_H;
   int __pyx_v_G;
-  int __pyx_v_t;
-  int __pyx_v_n;
+  int __pyx_v_part;
+  int __pyx_v_parts;
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
   Py_ssize_t __pyx_t_1;
   Py_ssize_t __pyx_t_2;
   Py_ssize_t __pyx_t_3;
-  Py_ssize_t __pyx_t_4;
+  int __pyx_t_4;
   Py_ssize_t __pyx_t_5;
   Py_ssize_t __pyx_t_6;
   Py_ssize_t __pyx_t_7;
   Py_ssize_t __pyx_t_8;
-  int __pyx_t_9;
+  Py_ssize_t __pyx_t_9;
   int __pyx_t_10;
   int __pyx_t_11;
   int __pyx_t_12;
-  int __pyx_t_13;
-  int __pyx_t_14;
-  int __pyx_t_15;
-  int __pyx_t_16;
-  Py_ssize_t __pyx_t_17;
-  Py_ssize_t __pyx_t_18;
-  Py_ssize_t __pyx_t_19;
-  Py_ssize_t __pyx_t_20;
-  Py_ssize_t __pyx_t_21;
   __Pyx_RefNannySetupContext("__pyx_fuse_0_forward", 0);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":45
- *              real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
+  /* "lstmx/_kernels/lstm_cython.pyx":54
+ *              real[::1] b, real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
  *              const unsigned char[:, ::1] mask, bint has_mask):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]             # <<<<<<<<<<<<<<
- *     cdef int G = 4 * H, t, n
+ *     cdef int G = 4 * H, part, parts = batch_parts(B, H)
  *     with nogil:
 */
   __pyx_v_T = (__pyx_v_X_tm.shape[0]);
@@ -20926,21 +21068,22 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
   __pyx_v_I = (__pyx_v_X_tm.shape[2]);
   __pyx_v_H = (__pyx_v_U.shape[1]);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":46
+  /* "lstmx/_kernels/lstm_cython.pyx":55
  *              const unsigned char[:, ::1] mask, bint has_mask):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
- *     cdef int G = 4 * H, t, n             # <<<<<<<<<<<<<<
+ *     cdef int G = 4 * H, part, parts = batch_parts(B, H)             # <<<<<<<<<<<<<<
  *     with nogil:
- *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 4H), packed once for the loop
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 4H), packed once
 */
   __pyx_v_G = (4 * __pyx_v_H);
+  __pyx_v_parts = __pyx_f_5lstmx_8_kernels_7_common_batch_parts(__pyx_v_B, __pyx_v_H);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":47
+  /* "lstmx/_kernels/lstm_cython.pyx":56
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
- *     cdef int G = 4 * H, t, n
+ *     cdef int G = 4 * H, part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
- *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 4H), packed once for the loop
- *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 4H)
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 4H), packed once
+ *         if parts == 1:
 */
   {
       PyThreadState * _save;
@@ -20948,179 +21091,152 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "lstmx/_kernels/lstm_cython.pyx":48
- *     cdef int G = 4 * H, t, n
+        /* "lstmx/_kernels/lstm_cython.pyx":57
+ *     cdef int G = 4 * H, part, parts = batch_parts(B, H)
  *     with nogil:
- *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 4H), packed once for the loop             # <<<<<<<<<<<<<<
- *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 4H)
- *         gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 4H), packed once             # <<<<<<<<<<<<<<
+ *         if parts == 1:
+ *             # gates = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, 4H)
 */
         __pyx_t_1 = 0;
         __pyx_t_2 = 0;
         __pyx_t_3 = 0;
         lstmx::pack_panels((&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_1 * __pyx_v_U.strides[0]) )) + __pyx_t_2)) )))), __pyx_v_H, 1, __pyx_v_H, __pyx_v_G, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_UT_packed.data) + __pyx_t_3)) )))));
 
-        /* "lstmx/_kernels/lstm_cython.pyx":50
- *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 4H), packed once for the loop
- *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 4H)
- *         gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)             # <<<<<<<<<<<<<<
- *         for t in range(T):
- *             # gates[t] += h_(t-1) @ U.T: (B, H) x (H, 4H)
+        /* "lstmx/_kernels/lstm_cython.pyx":58
+ *     with nogil:
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 4H), packed once
+ *         if parts == 1:             # <<<<<<<<<<<<<<
+ *             # gates = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, 4H)
+ *             gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
 */
-        __pyx_t_3 = 0;
-        __pyx_t_2 = 0;
-        __pyx_t_1 = 0;
-        __pyx_t_4 = 0;
-        __pyx_t_5 = 0;
-        __pyx_t_6 = 0;
-        __pyx_t_7 = 0;
-        __pyx_t_8 = 0;
-        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 1, (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_3 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_2 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_I, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_4 * __pyx_v_W.strides[0]) )) + __pyx_t_5)) )))), __pyx_v_I, 0.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_6 * __pyx_v_gates.strides[0]) ) + __pyx_t_7 * __pyx_v_gates.strides[1]) )) + __pyx_t_8)) )))), __pyx_v_G);
+        __pyx_t_4 = (__pyx_v_parts == 1);
 
-        /* "lstmx/_kernels/lstm_cython.pyx":51
- *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 4H)
- *         gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
- *         for t in range(T):             # <<<<<<<<<<<<<<
- *             # gates[t] += h_(t-1) @ U.T: (B, H) x (H, 4H)
- *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &gates[t, 0, 0], G, True)
+        if (__pyx_t_4) {
+
+
+          /* "lstmx/_kernels/lstm_cython.pyx":60
+ *         if parts == 1:
+ *             # gates = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, 4H)
+ *             gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)             # <<<<<<<<<<<<<<
+ *             _forward_rows(0, B, X_tm, NULL, &UT_packed[0], &b[0], hs, cs, gates, mask, has_mask)
+ *         else:
 */
-
-        __pyx_t_9 = __pyx_v_T;
-        __pyx_t_10 = __pyx_t_9;
-
-        for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
-          __pyx_v_t = __pyx_t_11;
-
-          /* "lstmx/_kernels/lstm_cython.pyx":53
- *         for t in range(T):
- *             # gates[t] += h_(t-1) @ U.T: (B, H) x (H, 4H)
- *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &gates[t, 0, 0], G, True)             # <<<<<<<<<<<<<<
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:   # a masked step carries the state through
-*/
-          __pyx_t_8 = __pyx_v_t;
-          __pyx_t_7 = 0;
-          __pyx_t_6 = 0;
-          __pyx_t_5 = 0;
-          __pyx_t_4 = __pyx_v_t;
-          __pyx_t_1 = 0;
+          __pyx_t_3 = 0;
           __pyx_t_2 = 0;
-          lstmx::step_gemm((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_8 * __pyx_v_hs.strides[0]) ) + __pyx_t_7 * __pyx_v_hs.strides[1]) )) + __pyx_t_6)) )))), __pyx_v_H, __pyx_v_B, __pyx_v_H, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_UT_packed.data) + __pyx_t_5)) )))), __pyx_v_G, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_4 * __pyx_v_gates.strides[0]) ) + __pyx_t_1 * __pyx_v_gates.strides[1]) )) + __pyx_t_2)) )))), __pyx_v_G, 1);
+          __pyx_t_1 = 0;
+          __pyx_t_5 = 0;
+          __pyx_t_6 = 0;
+          __pyx_t_7 = 0;
+          __pyx_t_8 = 0;
+          __pyx_t_9 = 0;
+          __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 1, (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_3 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_2 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_I, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_5 * __pyx_v_W.strides[0]) )) + __pyx_t_6)) )))), __pyx_v_I, 0.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_7 * __pyx_v_gates.strides[0]) ) + __pyx_t_8 * __pyx_v_gates.strides[1]) )) + __pyx_t_9)) )))), __pyx_v_G);
 
-          /* "lstmx/_kernels/lstm_cython.pyx":54
- *             # gates[t] += h_(t-1) @ U.T: (B, H) x (H, 4H)
- *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &gates[t, 0, 0], G, True)
- *             for n in range(B):             # <<<<<<<<<<<<<<
- *                 if has_mask and not mask[t, n]:   # a masked step carries the state through
- *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
+          /* "lstmx/_kernels/lstm_cython.pyx":61
+ *             # gates = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, 4H)
+ *             gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
+ *             _forward_rows(0, B, X_tm, NULL, &UT_packed[0], &b[0], hs, cs, gates, mask, has_mask)             # <<<<<<<<<<<<<<
+ *         else:
+ *             pack_panels(&W[0, 0], I, True, I, G, &WT_packed[0])   # W.T (I, 4H), packed once
 */
+          __pyx_t_9 = 0;
+          __pyx_t_8 = 0;
+          __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(0, __pyx_v_B, __pyx_v_X_tm, NULL, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_UT_packed.data) + __pyx_t_9)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_b.data) + __pyx_t_8)) )))), __pyx_v_hs, __pyx_v_cs, __pyx_v_gates, __pyx_v_mask, __pyx_v_has_mask);
 
-          __pyx_t_12 = __pyx_v_B;
-          __pyx_t_13 = __pyx_t_12;
-
-          for (__pyx_t_14 = 0; __pyx_t_14 < __pyx_t_13; __pyx_t_14+=1) {
-            __pyx_v_n = __pyx_t_14;
-
-            /* "lstmx/_kernels/lstm_cython.pyx":55
- *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &gates[t, 0, 0], G, True)
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:   # a masked step carries the state through             # <<<<<<<<<<<<<<
- *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
- *                     copy_row(&cs[t + 1, n, 0], &cs[t, n, 0], H)
+          /* "lstmx/_kernels/lstm_cython.pyx":58
+ *     with nogil:
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 4H), packed once
+ *         if parts == 1:             # <<<<<<<<<<<<<<
+ *             # gates = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, 4H)
+ *             gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
 */
-            if (__pyx_v_has_mask) {
-            } else {
-
-              __pyx_t_15 = __pyx_v_has_mask;
-              goto __pyx_L11_bool_binop_done;
-            }
-            __pyx_t_2 = __pyx_v_t;
-            __pyx_t_1 = __pyx_v_n;
-            __pyx_t_16 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_2 * __pyx_v_mask.strides[0]) )) + __pyx_t_1)) ))) != 0));
-
-
-            __pyx_t_15 = __pyx_t_16;
-
-            __pyx_L11_bool_binop_done:;
-            if (__pyx_t_15) {
-
-
-              /* "lstmx/_kernels/lstm_cython.pyx":56
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:   # a masked step carries the state through
- *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)             # <<<<<<<<<<<<<<
- *                     copy_row(&cs[t + 1, n, 0], &cs[t, n, 0], H)
- *                 else:
-*/
-              __pyx_t_1 = (__pyx_v_t + 1);
-              __pyx_t_2 = __pyx_v_n;
-              __pyx_t_4 = 0;
-              __pyx_t_5 = __pyx_v_t;
-              __pyx_t_6 = __pyx_v_n;
-              __pyx_t_7 = 0;
-              __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_1 * __pyx_v_hs.strides[0]) ) + __pyx_t_2 * __pyx_v_hs.strides[1]) )) + __pyx_t_4)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_5 * __pyx_v_hs.strides[0]) ) + __pyx_t_6 * __pyx_v_hs.strides[1]) )) + __pyx_t_7)) )))), __pyx_v_H);
-
-              /* "lstmx/_kernels/lstm_cython.pyx":57
- *                 if has_mask and not mask[t, n]:   # a masked step carries the state through
- *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
- *                     copy_row(&cs[t + 1, n, 0], &cs[t, n, 0], H)             # <<<<<<<<<<<<<<
- *                 else:
- *                     lstm_row_forward(&gates[t, n, 0], &b[0], &cs[t, n, 0], &cs[t + 1, n, 0], &hs[t + 1, n, 0], H)
-*/
-              __pyx_t_7 = (__pyx_v_t + 1);
-              __pyx_t_6 = __pyx_v_n;
-              __pyx_t_5 = 0;
-              __pyx_t_4 = __pyx_v_t;
-              __pyx_t_2 = __pyx_v_n;
-              __pyx_t_1 = 0;
-              __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_7 * __pyx_v_cs.strides[0]) ) + __pyx_t_6 * __pyx_v_cs.strides[1]) )) + __pyx_t_5)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_4 * __pyx_v_cs.strides[0]) ) + __pyx_t_2 * __pyx_v_cs.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_H);
-
-              /* "lstmx/_kernels/lstm_cython.pyx":55
- *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &gates[t, 0, 0], G, True)
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:   # a masked step carries the state through             # <<<<<<<<<<<<<<
- *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
- *                     copy_row(&cs[t + 1, n, 0], &cs[t, n, 0], H)
-*/
-              goto __pyx_L10;
-            }
-
-            /* "lstmx/_kernels/lstm_cython.pyx":59
- *                     copy_row(&cs[t + 1, n, 0], &cs[t, n, 0], H)
- *                 else:
- *                     lstm_row_forward(&gates[t, n, 0], &b[0], &cs[t, n, 0], &cs[t + 1, n, 0], &hs[t + 1, n, 0], H)             # <<<<<<<<<<<<<<
- * 
- * 
-*/
-            /*else*/ {
-              __pyx_t_1 = __pyx_v_t;
-              __pyx_t_2 = __pyx_v_n;
-              __pyx_t_4 = 0;
-              __pyx_t_5 = 0;
-              __pyx_t_6 = __pyx_v_t;
-              __pyx_t_7 = __pyx_v_n;
-              __pyx_t_8 = 0;
-              __pyx_t_3 = (__pyx_v_t + 1);
-              __pyx_t_17 = __pyx_v_n;
-              __pyx_t_18 = 0;
-              __pyx_t_19 = (__pyx_v_t + 1);
-              __pyx_t_20 = __pyx_v_n;
-              __pyx_t_21 = 0;
-              lstmx::lstm_row_forward((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_1 * __pyx_v_gates.strides[0]) ) + __pyx_t_2 * __pyx_v_gates.strides[1]) )) + __pyx_t_4)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_b.data) + __pyx_t_5)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_6 * __pyx_v_cs.strides[0]) ) + __pyx_t_7 * __pyx_v_cs.strides[1]) )) + __pyx_t_8)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_3 * __pyx_v_cs.strides[0]) ) + __pyx_t_17 * __pyx_v_cs.strides[1]) )) + __pyx_t_18)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_19 * __pyx_v_hs.strides[0]) ) + __pyx_t_20 * __pyx_v_hs.strides[1]) )) + __pyx_t_21)) )))), __pyx_v_H);
-            }
-            __pyx_L10:;
-          }
-
+          goto __pyx_L6;
         }
 
+        /* "lstmx/_kernels/lstm_cython.pyx":63
+ *             _forward_rows(0, B, X_tm, NULL, &UT_packed[0], &b[0], hs, cs, gates, mask, has_mask)
+ *         else:
+ *             pack_panels(&W[0, 0], I, True, I, G, &WT_packed[0])   # W.T (I, 4H), packed once             # <<<<<<<<<<<<<<
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0], &b[0],
+*/
+        /*else*/ {
+          __pyx_t_8 = 0;
+          __pyx_t_9 = 0;
+          __pyx_t_7 = 0;
+          lstmx::pack_panels((&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_8 * __pyx_v_W.strides[0]) )) + __pyx_t_9)) )))), __pyx_v_I, 1, __pyx_v_I, __pyx_v_G, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_WT_packed.data) + __pyx_t_7)) )))));
+
+          /* "lstmx/_kernels/lstm_cython.pyx":64
+ *         else:
+ *             pack_panels(&W[0, 0], I, True, I, G, &WT_packed[0])   # W.T (I, 4H), packed once
+ *             for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
+ *                 _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0], &b[0],
+ *                               hs, cs, gates, mask, has_mask)
+*/
+          __pyx_t_10 = __pyx_v_parts;
+
+          {
+              #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+                  #undef likely
+                  #undef unlikely
+                  #define likely(x)   (x)
+                  #define unlikely(x) (x)
+              #endif
+              __pyx_t_12 = (__pyx_t_10 - 0 + 1 - 1/abs(1)) / 1;
+              if (__pyx_t_12 > 0)
+              {
+                  #ifdef _OPENMP
+                  #pragma omp parallel num_threads(__pyx_v_parts != 0 ? __pyx_v_parts : omp_get_max_threads()) private(__pyx_t_7, __pyx_t_8, __pyx_t_9)
+                  #endif /* _OPENMP */
+                  {
+                      #ifdef _OPENMP
+                      #pragma omp for nowait firstprivate(__pyx_v_part) lastprivate(__pyx_v_part) schedule(static)
+                      #endif /* _OPENMP */
+                      for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_12; __pyx_t_11++){
+                          {
+                              __pyx_v_part = (int)(0 + 1 * __pyx_t_11);
+
+                              /* "lstmx/_kernels/lstm_cython.pyx":65
+ *             pack_panels(&W[0, 0], I, True, I, G, &WT_packed[0])   # W.T (I, 4H), packed once
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0], &b[0],             # <<<<<<<<<<<<<<
+ *                               hs, cs, gates, mask, has_mask)
+ * 
+*/
+                              __pyx_t_7 = 0;
+                              __pyx_t_9 = 0;
+                              __pyx_t_8 = 0;
+
+                              /* "lstmx/_kernels/lstm_cython.pyx":66
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0], &b[0],
+ *                               hs, cs, gates, mask, has_mask)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+                              __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(((__pyx_v_B * __pyx_v_part) / __pyx_v_parts), ((__pyx_v_B * (__pyx_v_part + 1)) / __pyx_v_parts), __pyx_v_X_tm, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_WT_packed.data) + __pyx_t_7)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_UT_packed.data) + __pyx_t_9)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_b.data) + __pyx_t_8)) )))), __pyx_v_hs, __pyx_v_cs, __pyx_v_gates, __pyx_v_mask, __pyx_v_has_mask);
+                          }
+                      }
+                  }
+              }
+          }
+          #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+              #undef likely
+              #undef unlikely
+              #define likely(x)   __builtin_expect(!!(x), 1)
+              #define unlikely(x) __builtin_expect(!!(x), 0)
+          #endif
+
+        }
+        __pyx_L6:;
       }
 
-      /* "lstmx/_kernels/lstm_cython.pyx":47
+      /* "lstmx/_kernels/lstm_cython.pyx":56
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
- *     cdef int G = 4 * H, t, n
+ *     cdef int G = 4 * H, part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
- *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 4H), packed once for the loop
- *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 4H)
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 4H), packed once
+ *         if parts == 1:
 */
       /*finally:*/ {
         /*normal exit:*/{
@@ -21132,11 +21248,11 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
       }
   }
 
-  /* "lstmx/_kernels/lstm_cython.pyx":42
+  /* "lstmx/_kernels/lstm_cython.pyx":51
  * 
  * 
- * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] UT_packed, real[::1] b,             # <<<<<<<<<<<<<<
- *              real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
+ * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_packed, real[::1] UT_packed,             # <<<<<<<<<<<<<<
+ *              real[::1] b, real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
  *              const unsigned char[:, ::1] mask, bint has_mask):
 */
 
@@ -21161,6 +21277,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_11lstm_cython_11_forward(
   __Pyx_memviewslice __pyx_v_X_tm = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_W = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_U = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_WT_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_UT_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_b = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_hs = { 0, 0, { 0 }, { 0 }, { 0 } };
@@ -21170,7 +21287,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_11lstm_cython_11_forward(
   int __pyx_v_has_mask;
   CYTHON_UNUSED Py_ssize_t __pyx_nargs;
   CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
-  PyObject* values[10] = {0,0,0,0,0,0,0,0,0,0};
+  PyObject* values[11] = {0,0,0,0,0,0,0,0,0,0,0};
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
@@ -21184,97 +21301,104 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_11lstm_cython_11_forward(
   #endif
   __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
   {
-    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_UT_packed,&__pyx_mstate_global->__pyx_n_u_b,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_cs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,0};
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_WT_packed,&__pyx_mstate_global->__pyx_n_u_UT_packed,&__pyx_mstate_global->__pyx_n_u_b,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_cs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 42, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 51, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
+        case 11:
+        values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 51, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
         case 10:
         values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 42, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  9:
         values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 42, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  8:
         values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 42, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  7:
         values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 42, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 42, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 42, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 42, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 42, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 42, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 42, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_forward", 0) < (0)) __PYX_ERR(0, 42, __pyx_L3_error)
-      for (Py_ssize_t i = __pyx_nargs; i < 10; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_forward", 1, 10, 10, i); __PYX_ERR(0, 42, __pyx_L3_error) }
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_forward", 0) < (0)) __PYX_ERR(0, 51, __pyx_L3_error)
+      for (Py_ssize_t i = __pyx_nargs; i < 11; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_forward", 1, 11, 11, i); __PYX_ERR(0, 51, __pyx_L3_error) }
       }
-    } else if (unlikely(__pyx_nargs != 10)) {
+    } else if (unlikely(__pyx_nargs != 11)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 42, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 51, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 42, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 51, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 42, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 51, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 42, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 51, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 42, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 51, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 42, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 51, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 42, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 51, __pyx_L3_error)
       values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 42, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 51, __pyx_L3_error)
       values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 42, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 51, __pyx_L3_error)
       values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 42, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 51, __pyx_L3_error)
+      values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 51, __pyx_L3_error)
     }
-    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 42, __pyx_L3_error)
-    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 42, __pyx_L3_error)
-    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 42, __pyx_L3_error)
-    __pyx_v_UT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_UT_packed.memview)) __PYX_ERR(0, 42, __pyx_L3_error)
-    __pyx_v_b = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b.memview)) __PYX_ERR(0, 42, __pyx_L3_error)
-    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 43, __pyx_L3_error)
-    __pyx_v_cs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_cs.memview)) __PYX_ERR(0, 43, __pyx_L3_error)
-    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 43, __pyx_L3_error)
-    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[8], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 44, __pyx_L3_error)
-    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[9]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 44, __pyx_L3_error)
+    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 51, __pyx_L3_error)
+    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 51, __pyx_L3_error)
+    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 51, __pyx_L3_error)
+    __pyx_v_WT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_WT_packed.memview)) __PYX_ERR(0, 51, __pyx_L3_error)
+    __pyx_v_UT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_UT_packed.memview)) __PYX_ERR(0, 51, __pyx_L3_error)
+    __pyx_v_b = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
+    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
+    __pyx_v_cs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_cs.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
+    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
+    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[9], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 53, __pyx_L3_error)
+    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[10]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 53, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_forward", 1, 10, 10, __pyx_nargs); __PYX_ERR(0, 42, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_forward", 1, 11, 11, __pyx_nargs); __PYX_ERR(0, 51, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -21284,6 +21408,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_11lstm_cython_11_forward(
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_tm, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_WT_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_UT_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_b, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
@@ -21294,7 +21419,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_11lstm_cython_11_forward(
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(__pyx_self, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_UT_packed, __pyx_v_b, __pyx_v_hs, __pyx_v_cs, __pyx_v_gates, __pyx_v_mask, __pyx_v_has_mask);
+  __pyx_r = __pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(__pyx_self, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_WT_packed, __pyx_v_UT_packed, __pyx_v_b, __pyx_v_hs, __pyx_v_cs, __pyx_v_gates, __pyx_v_mask, __pyx_v_has_mask);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -21303,6 +21428,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_11lstm_cython_11_forward(
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_tm, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_WT_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_UT_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_b, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
@@ -21314,44 +21440,35 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_11lstm_cython_11_forward(
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_UT_packed, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_cs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask) {
+static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_WT_packed, __Pyx_memviewslice __pyx_v_UT_packed, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_cs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask) {
   int __pyx_v_T;
   int __pyx_v_B;
   int __pyx_v_I;
   int __pyx_v_H;
   int __pyx_v_G;
-  int __pyx_v_t;
-  int __pyx_v_n;
+  int __pyx_v_part;
+  int __pyx_v_parts;
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
   Py_ssize_t __pyx_t_1;
   Py_ssize_t __pyx_t_2;
   Py_ssize_t __pyx_t_3;
-  Py_ssize_t __pyx_t_4;
+  int __pyx_t_4;
   Py_ssize_t __pyx_t_5;
   Py_ssize_t __pyx_t_6;
   Py_ssize_t __pyx_t_7;
   Py_ssize_t __pyx_t_8;
-  int __pyx_t_9;
+  Py_ssize_t __pyx_t_9;
   int __pyx_t_10;
   int __pyx_t_11;
   int __pyx_t_12;
-  int __pyx_t_13;
-  int __pyx_t_14;
-  int __pyx_t_15;
-  int __pyx_t_16;
-  Py_ssize_t __pyx_t_17;
-  Py_ssize_t __pyx_t_18;
-  Py_ssize_t __pyx_t_19;
-  Py_ssize_t __pyx_t_20;
-  Py_ssize_t __pyx_t_21;
   __Pyx_RefNannySetupContext("__pyx_fuse_1_forward", 0);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":45
- *              real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
+  /* "lstmx/_kernels/lstm_cython.pyx":54
+ *              real[::1] b, real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
  *              const unsigned char[:, ::1] mask, bint has_mask):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]             # <<<<<<<<<<<<<<
- *     cdef int G = 4 * H, t, n
+ *     cdef int G = 4 * H, part, parts = batch_parts(B, H)
  *     with nogil:
 */
   __pyx_v_T = (__pyx_v_X_tm.shape[0]);
@@ -21359,21 +21476,22 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
   __pyx_v_I = (__pyx_v_X_tm.shape[2]);
   __pyx_v_H = (__pyx_v_U.shape[1]);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":46
+  /* "lstmx/_kernels/lstm_cython.pyx":55
  *              const unsigned char[:, ::1] mask, bint has_mask):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
- *     cdef int G = 4 * H, t, n             # <<<<<<<<<<<<<<
+ *     cdef int G = 4 * H, part, parts = batch_parts(B, H)             # <<<<<<<<<<<<<<
  *     with nogil:
- *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 4H), packed once for the loop
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 4H), packed once
 */
   __pyx_v_G = (4 * __pyx_v_H);
+  __pyx_v_parts = __pyx_f_5lstmx_8_kernels_7_common_batch_parts(__pyx_v_B, __pyx_v_H);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":47
+  /* "lstmx/_kernels/lstm_cython.pyx":56
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
- *     cdef int G = 4 * H, t, n
+ *     cdef int G = 4 * H, part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
- *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 4H), packed once for the loop
- *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 4H)
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 4H), packed once
+ *         if parts == 1:
 */
   {
       PyThreadState * _save;
@@ -21381,179 +21499,152 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "lstmx/_kernels/lstm_cython.pyx":48
- *     cdef int G = 4 * H, t, n
+        /* "lstmx/_kernels/lstm_cython.pyx":57
+ *     cdef int G = 4 * H, part, parts = batch_parts(B, H)
  *     with nogil:
- *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 4H), packed once for the loop             # <<<<<<<<<<<<<<
- *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 4H)
- *         gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 4H), packed once             # <<<<<<<<<<<<<<
+ *         if parts == 1:
+ *             # gates = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, 4H)
 */
         __pyx_t_1 = 0;
         __pyx_t_2 = 0;
         __pyx_t_3 = 0;
         lstmx::pack_panels((&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_1 * __pyx_v_U.strides[0]) )) + __pyx_t_2)) )))), __pyx_v_H, 1, __pyx_v_H, __pyx_v_G, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_UT_packed.data) + __pyx_t_3)) )))));
 
-        /* "lstmx/_kernels/lstm_cython.pyx":50
- *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 4H), packed once for the loop
- *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 4H)
- *         gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)             # <<<<<<<<<<<<<<
- *         for t in range(T):
- *             # gates[t] += h_(t-1) @ U.T: (B, H) x (H, 4H)
+        /* "lstmx/_kernels/lstm_cython.pyx":58
+ *     with nogil:
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 4H), packed once
+ *         if parts == 1:             # <<<<<<<<<<<<<<
+ *             # gates = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, 4H)
+ *             gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
 */
-        __pyx_t_3 = 0;
-        __pyx_t_2 = 0;
-        __pyx_t_1 = 0;
-        __pyx_t_4 = 0;
-        __pyx_t_5 = 0;
-        __pyx_t_6 = 0;
-        __pyx_t_7 = 0;
-        __pyx_t_8 = 0;
-        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 1, (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_3 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_2 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_I, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_4 * __pyx_v_W.strides[0]) )) + __pyx_t_5)) )))), __pyx_v_I, 0.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_6 * __pyx_v_gates.strides[0]) ) + __pyx_t_7 * __pyx_v_gates.strides[1]) )) + __pyx_t_8)) )))), __pyx_v_G);
+        __pyx_t_4 = (__pyx_v_parts == 1);
 
-        /* "lstmx/_kernels/lstm_cython.pyx":51
- *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 4H)
- *         gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
- *         for t in range(T):             # <<<<<<<<<<<<<<
- *             # gates[t] += h_(t-1) @ U.T: (B, H) x (H, 4H)
- *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &gates[t, 0, 0], G, True)
+        if (__pyx_t_4) {
+
+
+          /* "lstmx/_kernels/lstm_cython.pyx":60
+ *         if parts == 1:
+ *             # gates = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, 4H)
+ *             gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)             # <<<<<<<<<<<<<<
+ *             _forward_rows(0, B, X_tm, NULL, &UT_packed[0], &b[0], hs, cs, gates, mask, has_mask)
+ *         else:
 */
-
-        __pyx_t_9 = __pyx_v_T;
-        __pyx_t_10 = __pyx_t_9;
-
-        for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
-          __pyx_v_t = __pyx_t_11;
-
-          /* "lstmx/_kernels/lstm_cython.pyx":53
- *         for t in range(T):
- *             # gates[t] += h_(t-1) @ U.T: (B, H) x (H, 4H)
- *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &gates[t, 0, 0], G, True)             # <<<<<<<<<<<<<<
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:   # a masked step carries the state through
-*/
-          __pyx_t_8 = __pyx_v_t;
-          __pyx_t_7 = 0;
-          __pyx_t_6 = 0;
-          __pyx_t_5 = 0;
-          __pyx_t_4 = __pyx_v_t;
-          __pyx_t_1 = 0;
+          __pyx_t_3 = 0;
           __pyx_t_2 = 0;
-          lstmx::step_gemm((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_8 * __pyx_v_hs.strides[0]) ) + __pyx_t_7 * __pyx_v_hs.strides[1]) )) + __pyx_t_6)) )))), __pyx_v_H, __pyx_v_B, __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_UT_packed.data) + __pyx_t_5)) )))), __pyx_v_G, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_4 * __pyx_v_gates.strides[0]) ) + __pyx_t_1 * __pyx_v_gates.strides[1]) )) + __pyx_t_2)) )))), __pyx_v_G, 1);
+          __pyx_t_1 = 0;
+          __pyx_t_5 = 0;
+          __pyx_t_6 = 0;
+          __pyx_t_7 = 0;
+          __pyx_t_8 = 0;
+          __pyx_t_9 = 0;
+          __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 1, (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_3 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_2 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_I, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_5 * __pyx_v_W.strides[0]) )) + __pyx_t_6)) )))), __pyx_v_I, 0.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_7 * __pyx_v_gates.strides[0]) ) + __pyx_t_8 * __pyx_v_gates.strides[1]) )) + __pyx_t_9)) )))), __pyx_v_G);
 
-          /* "lstmx/_kernels/lstm_cython.pyx":54
- *             # gates[t] += h_(t-1) @ U.T: (B, H) x (H, 4H)
- *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &gates[t, 0, 0], G, True)
- *             for n in range(B):             # <<<<<<<<<<<<<<
- *                 if has_mask and not mask[t, n]:   # a masked step carries the state through
- *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
+          /* "lstmx/_kernels/lstm_cython.pyx":61
+ *             # gates = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, 4H)
+ *             gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
+ *             _forward_rows(0, B, X_tm, NULL, &UT_packed[0], &b[0], hs, cs, gates, mask, has_mask)             # <<<<<<<<<<<<<<
+ *         else:
+ *             pack_panels(&W[0, 0], I, True, I, G, &WT_packed[0])   # W.T (I, 4H), packed once
 */
+          __pyx_t_9 = 0;
+          __pyx_t_8 = 0;
+          __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(0, __pyx_v_B, __pyx_v_X_tm, NULL, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_UT_packed.data) + __pyx_t_9)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_b.data) + __pyx_t_8)) )))), __pyx_v_hs, __pyx_v_cs, __pyx_v_gates, __pyx_v_mask, __pyx_v_has_mask);
 
-          __pyx_t_12 = __pyx_v_B;
-          __pyx_t_13 = __pyx_t_12;
-
-          for (__pyx_t_14 = 0; __pyx_t_14 < __pyx_t_13; __pyx_t_14+=1) {
-            __pyx_v_n = __pyx_t_14;
-
-            /* "lstmx/_kernels/lstm_cython.pyx":55
- *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &gates[t, 0, 0], G, True)
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:   # a masked step carries the state through             # <<<<<<<<<<<<<<
- *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
- *                     copy_row(&cs[t + 1, n, 0], &cs[t, n, 0], H)
+          /* "lstmx/_kernels/lstm_cython.pyx":58
+ *     with nogil:
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 4H), packed once
+ *         if parts == 1:             # <<<<<<<<<<<<<<
+ *             # gates = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, 4H)
+ *             gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
 */
-            if (__pyx_v_has_mask) {
-            } else {
-
-              __pyx_t_15 = __pyx_v_has_mask;
-              goto __pyx_L11_bool_binop_done;
-            }
-            __pyx_t_2 = __pyx_v_t;
-            __pyx_t_1 = __pyx_v_n;
-            __pyx_t_16 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_2 * __pyx_v_mask.strides[0]) )) + __pyx_t_1)) ))) != 0));
-
-
-            __pyx_t_15 = __pyx_t_16;
-
-            __pyx_L11_bool_binop_done:;
-            if (__pyx_t_15) {
-
-
-              /* "lstmx/_kernels/lstm_cython.pyx":56
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:   # a masked step carries the state through
- *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)             # <<<<<<<<<<<<<<
- *                     copy_row(&cs[t + 1, n, 0], &cs[t, n, 0], H)
- *                 else:
-*/
-              __pyx_t_1 = (__pyx_v_t + 1);
-              __pyx_t_2 = __pyx_v_n;
-              __pyx_t_4 = 0;
-              __pyx_t_5 = __pyx_v_t;
-              __pyx_t_6 = __pyx_v_n;
-              __pyx_t_7 = 0;
-              __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_1 * __pyx_v_hs.strides[0]) ) + __pyx_t_2 * __pyx_v_hs.strides[1]) )) + __pyx_t_4)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_5 * __pyx_v_hs.strides[0]) ) + __pyx_t_6 * __pyx_v_hs.strides[1]) )) + __pyx_t_7)) )))), __pyx_v_H);
-
-              /* "lstmx/_kernels/lstm_cython.pyx":57
- *                 if has_mask and not mask[t, n]:   # a masked step carries the state through
- *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
- *                     copy_row(&cs[t + 1, n, 0], &cs[t, n, 0], H)             # <<<<<<<<<<<<<<
- *                 else:
- *                     lstm_row_forward(&gates[t, n, 0], &b[0], &cs[t, n, 0], &cs[t + 1, n, 0], &hs[t + 1, n, 0], H)
-*/
-              __pyx_t_7 = (__pyx_v_t + 1);
-              __pyx_t_6 = __pyx_v_n;
-              __pyx_t_5 = 0;
-              __pyx_t_4 = __pyx_v_t;
-              __pyx_t_2 = __pyx_v_n;
-              __pyx_t_1 = 0;
-              __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_7 * __pyx_v_cs.strides[0]) ) + __pyx_t_6 * __pyx_v_cs.strides[1]) )) + __pyx_t_5)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_4 * __pyx_v_cs.strides[0]) ) + __pyx_t_2 * __pyx_v_cs.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_H);
-
-              /* "lstmx/_kernels/lstm_cython.pyx":55
- *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &gates[t, 0, 0], G, True)
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:   # a masked step carries the state through             # <<<<<<<<<<<<<<
- *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
- *                     copy_row(&cs[t + 1, n, 0], &cs[t, n, 0], H)
-*/
-              goto __pyx_L10;
-            }
-
-            /* "lstmx/_kernels/lstm_cython.pyx":59
- *                     copy_row(&cs[t + 1, n, 0], &cs[t, n, 0], H)
- *                 else:
- *                     lstm_row_forward(&gates[t, n, 0], &b[0], &cs[t, n, 0], &cs[t + 1, n, 0], &hs[t + 1, n, 0], H)             # <<<<<<<<<<<<<<
- * 
- * 
-*/
-            /*else*/ {
-              __pyx_t_1 = __pyx_v_t;
-              __pyx_t_2 = __pyx_v_n;
-              __pyx_t_4 = 0;
-              __pyx_t_5 = 0;
-              __pyx_t_6 = __pyx_v_t;
-              __pyx_t_7 = __pyx_v_n;
-              __pyx_t_8 = 0;
-              __pyx_t_3 = (__pyx_v_t + 1);
-              __pyx_t_17 = __pyx_v_n;
-              __pyx_t_18 = 0;
-              __pyx_t_19 = (__pyx_v_t + 1);
-              __pyx_t_20 = __pyx_v_n;
-              __pyx_t_21 = 0;
-              lstmx::lstm_row_forward((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_1 * __pyx_v_gates.strides[0]) ) + __pyx_t_2 * __pyx_v_gates.strides[1]) )) + __pyx_t_4)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_b.data) + __pyx_t_5)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_6 * __pyx_v_cs.strides[0]) ) + __pyx_t_7 * __pyx_v_cs.strides[1]) )) + __pyx_t_8)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_3 * __pyx_v_cs.strides[0]) ) + __pyx_t_17 * __pyx_v_cs.strides[1]) )) + __pyx_t_18)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_19 * __pyx_v_hs.strides[0]) ) + __pyx_t_20 * __pyx_v_hs.strides[1]) )) + __pyx_t_21)) )))), __pyx_v_H);
-            }
-            __pyx_L10:;
-          }
-
+          goto __pyx_L6;
         }
 
+        /* "lstmx/_kernels/lstm_cython.pyx":63
+ *             _forward_rows(0, B, X_tm, NULL, &UT_packed[0], &b[0], hs, cs, gates, mask, has_mask)
+ *         else:
+ *             pack_panels(&W[0, 0], I, True, I, G, &WT_packed[0])   # W.T (I, 4H), packed once             # <<<<<<<<<<<<<<
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0], &b[0],
+*/
+        /*else*/ {
+          __pyx_t_8 = 0;
+          __pyx_t_9 = 0;
+          __pyx_t_7 = 0;
+          lstmx::pack_panels((&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_8 * __pyx_v_W.strides[0]) )) + __pyx_t_9)) )))), __pyx_v_I, 1, __pyx_v_I, __pyx_v_G, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_WT_packed.data) + __pyx_t_7)) )))));
+
+          /* "lstmx/_kernels/lstm_cython.pyx":64
+ *         else:
+ *             pack_panels(&W[0, 0], I, True, I, G, &WT_packed[0])   # W.T (I, 4H), packed once
+ *             for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
+ *                 _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0], &b[0],
+ *                               hs, cs, gates, mask, has_mask)
+*/
+          __pyx_t_10 = __pyx_v_parts;
+
+          {
+              #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+                  #undef likely
+                  #undef unlikely
+                  #define likely(x)   (x)
+                  #define unlikely(x) (x)
+              #endif
+              __pyx_t_12 = (__pyx_t_10 - 0 + 1 - 1/abs(1)) / 1;
+              if (__pyx_t_12 > 0)
+              {
+                  #ifdef _OPENMP
+                  #pragma omp parallel num_threads(__pyx_v_parts != 0 ? __pyx_v_parts : omp_get_max_threads()) private(__pyx_t_7, __pyx_t_8, __pyx_t_9)
+                  #endif /* _OPENMP */
+                  {
+                      #ifdef _OPENMP
+                      #pragma omp for nowait firstprivate(__pyx_v_part) lastprivate(__pyx_v_part) schedule(static)
+                      #endif /* _OPENMP */
+                      for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_12; __pyx_t_11++){
+                          {
+                              __pyx_v_part = (int)(0 + 1 * __pyx_t_11);
+
+                              /* "lstmx/_kernels/lstm_cython.pyx":65
+ *             pack_panels(&W[0, 0], I, True, I, G, &WT_packed[0])   # W.T (I, 4H), packed once
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0], &b[0],             # <<<<<<<<<<<<<<
+ *                               hs, cs, gates, mask, has_mask)
+ * 
+*/
+                              __pyx_t_7 = 0;
+                              __pyx_t_9 = 0;
+                              __pyx_t_8 = 0;
+
+                              /* "lstmx/_kernels/lstm_cython.pyx":66
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0], &b[0],
+ *                               hs, cs, gates, mask, has_mask)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+                              __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(((__pyx_v_B * __pyx_v_part) / __pyx_v_parts), ((__pyx_v_B * (__pyx_v_part + 1)) / __pyx_v_parts), __pyx_v_X_tm, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_WT_packed.data) + __pyx_t_7)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_UT_packed.data) + __pyx_t_9)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_b.data) + __pyx_t_8)) )))), __pyx_v_hs, __pyx_v_cs, __pyx_v_gates, __pyx_v_mask, __pyx_v_has_mask);
+                          }
+                      }
+                  }
+              }
+          }
+          #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+              #undef likely
+              #undef unlikely
+              #define likely(x)   __builtin_expect(!!(x), 1)
+              #define unlikely(x) __builtin_expect(!!(x), 0)
+          #endif
+
+        }
+        __pyx_L6:;
       }
 
-      /* "lstmx/_kernels/lstm_cython.pyx":47
+      /* "lstmx/_kernels/lstm_cython.pyx":56
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
- *     cdef int G = 4 * H, t, n
+ *     cdef int G = 4 * H, part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
- *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 4H), packed once for the loop
- *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 4H)
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 4H), packed once
+ *         if parts == 1:
 */
       /*finally:*/ {
         /*normal exit:*/{
@@ -21565,11 +21656,11 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
       }
   }
 
-  /* "lstmx/_kernels/lstm_cython.pyx":42
+  /* "lstmx/_kernels/lstm_cython.pyx":51
  * 
  * 
- * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] UT_packed, real[::1] b,             # <<<<<<<<<<<<<<
- *              real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
+ * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_packed, real[::1] UT_packed,             # <<<<<<<<<<<<<<
+ *              real[::1] b, real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
  *              const unsigned char[:, ::1] mask, bint has_mask):
 */
 
@@ -21587,7 +21678,509 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
   return __pyx_r;
 }
 
-/* "lstmx/_kernels/lstm_cython.pyx":62
+/* "lstmx/_kernels/lstm_cython.pyx":69
+ * 
+ * 
+ * cdef void _forward_rows(int n0, int n1, real[:, :, ::1] X_tm, const real* WT_packed, const real* UT_packed,             # <<<<<<<<<<<<<<
+ *                         const real* b, real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
+ *                         const unsigned char[:, ::1] mask, bint has_mask) noexcept nogil:
+*/
+
+static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int __pyx_v_n0, int __pyx_v_n1, __Pyx_memviewslice __pyx_v_X_tm, float const *__pyx_v_WT_packed, float const *__pyx_v_UT_packed, float const *__pyx_v_b, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_cs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask) {
+  int __pyx_v_T;
+  int __pyx_v_I;
+  int __pyx_v_H;
+  int __pyx_v_G;
+  int __pyx_v_rows;
+  int __pyx_v_t;
+  int __pyx_v_n;
+  int __pyx_t_1;
+  int __pyx_t_2;
+  int __pyx_t_3;
+  int __pyx_t_4;
+  Py_ssize_t __pyx_t_5;
+  Py_ssize_t __pyx_t_6;
+  Py_ssize_t __pyx_t_7;
+  Py_ssize_t __pyx_t_8;
+  Py_ssize_t __pyx_t_9;
+  Py_ssize_t __pyx_t_10;
+  int __pyx_t_11;
+  int __pyx_t_12;
+  int __pyx_t_13;
+  int __pyx_t_14;
+  Py_ssize_t __pyx_t_15;
+  Py_ssize_t __pyx_t_16;
+  Py_ssize_t __pyx_t_17;
+  Py_ssize_t __pyx_t_18;
+  Py_ssize_t __pyx_t_19;
+  Py_ssize_t __pyx_t_20;
+
+  /* "lstmx/_kernels/lstm_cython.pyx":74
+ *     """The time loop for the sequences n0 <= n < n1 (rows = n1 - n0). ``WT_packed`` NULL means the
+ *     input projection is already in ``gates``."""
+ *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 4 * H, rows = n1 - n0, t, n             # <<<<<<<<<<<<<<
+ *     if WT_packed != NULL:
+ *         for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence
+*/
+  __pyx_v_T = (__pyx_v_X_tm.shape[0]);
+  __pyx_v_I = (__pyx_v_X_tm.shape[2]);
+  __pyx_v_H = (__pyx_v_hs.shape[2]);
+  __pyx_v_G = (4 * __pyx_v_H);
+  __pyx_v_rows = (__pyx_v_n1 - __pyx_v_n0);
+
+  /* "lstmx/_kernels/lstm_cython.pyx":75
+ *     input projection is already in ``gates``."""
+ *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 4 * H, rows = n1 - n0, t, n
+ *     if WT_packed != NULL:             # <<<<<<<<<<<<<<
+ *         for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence
+ *             step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, G, &gates[t, n0, 0], G, False)
+*/
+  __pyx_t_1 = (__pyx_v_WT_packed != NULL);
+
+  if (__pyx_t_1) {
+
+
+    /* "lstmx/_kernels/lstm_cython.pyx":76
+ *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 4 * H, rows = n1 - n0, t, n
+ *     if WT_packed != NULL:
+ *         for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence             # <<<<<<<<<<<<<<
+ *             step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, G, &gates[t, n0, 0], G, False)
+ *     for t in range(T):
+*/
+
+    __pyx_t_2 = __pyx_v_T;
+    __pyx_t_3 = __pyx_t_2;
+
+    for (__pyx_t_4 = 0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
+      __pyx_v_t = __pyx_t_4;
+
+      /* "lstmx/_kernels/lstm_cython.pyx":77
+ *     if WT_packed != NULL:
+ *         for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence
+ *             step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, G, &gates[t, n0, 0], G, False)             # <<<<<<<<<<<<<<
+ *     for t in range(T):
+ *         # gates[t] += h_(t-1) @ U.T: (rows, H) x (H, 4H)
+*/
+      __pyx_t_5 = __pyx_v_t;
+      __pyx_t_6 = __pyx_v_n0;
+      __pyx_t_7 = 0;
+      __pyx_t_8 = __pyx_v_t;
+      __pyx_t_9 = __pyx_v_n0;
+      __pyx_t_10 = 0;
+      lstmx::step_gemm((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_5 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_6 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_7)) )))), __pyx_v_I, __pyx_v_rows, __pyx_v_I, __pyx_v_WT_packed, __pyx_v_G, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_8 * __pyx_v_gates.strides[0]) ) + __pyx_t_9 * __pyx_v_gates.strides[1]) )) + __pyx_t_10)) )))), __pyx_v_G, 0);
+    }
+
+
+    /* "lstmx/_kernels/lstm_cython.pyx":75
+ *     input projection is already in ``gates``."""
+ *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 4 * H, rows = n1 - n0, t, n
+ *     if WT_packed != NULL:             # <<<<<<<<<<<<<<
+ *         for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence
+ *             step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, G, &gates[t, n0, 0], G, False)
+*/
+  }
+
+  /* "lstmx/_kernels/lstm_cython.pyx":78
+ *         for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence
+ *             step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, G, &gates[t, n0, 0], G, False)
+ *     for t in range(T):             # <<<<<<<<<<<<<<
+ *         # gates[t] += h_(t-1) @ U.T: (rows, H) x (H, 4H)
+ *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &gates[t, n0, 0], G, True)
+*/
+
+  __pyx_t_2 = __pyx_v_T;
+  __pyx_t_3 = __pyx_t_2;
+
+  for (__pyx_t_4 = 0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
+    __pyx_v_t = __pyx_t_4;
+
+    /* "lstmx/_kernels/lstm_cython.pyx":80
+ *     for t in range(T):
+ *         # gates[t] += h_(t-1) @ U.T: (rows, H) x (H, 4H)
+ *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &gates[t, n0, 0], G, True)             # <<<<<<<<<<<<<<
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:   # a masked step carries the state through
+*/
+    __pyx_t_10 = __pyx_v_t;
+    __pyx_t_9 = __pyx_v_n0;
+    __pyx_t_8 = 0;
+    __pyx_t_7 = __pyx_v_t;
+    __pyx_t_6 = __pyx_v_n0;
+    __pyx_t_5 = 0;
+    lstmx::step_gemm((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_10 * __pyx_v_hs.strides[0]) ) + __pyx_t_9 * __pyx_v_hs.strides[1]) )) + __pyx_t_8)) )))), __pyx_v_H, __pyx_v_rows, __pyx_v_H, __pyx_v_UT_packed, __pyx_v_G, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_7 * __pyx_v_gates.strides[0]) ) + __pyx_t_6 * __pyx_v_gates.strides[1]) )) + __pyx_t_5)) )))), __pyx_v_G, 1);
+
+    /* "lstmx/_kernels/lstm_cython.pyx":81
+ *         # gates[t] += h_(t-1) @ U.T: (rows, H) x (H, 4H)
+ *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &gates[t, n0, 0], G, True)
+ *         for n in range(n0, n1):             # <<<<<<<<<<<<<<
+ *             if has_mask and not mask[t, n]:   # a masked step carries the state through
+ *                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
+*/
+
+    __pyx_t_11 = __pyx_v_n1;
+    __pyx_t_12 = __pyx_t_11;
+
+    for (__pyx_t_13 = __pyx_v_n0; __pyx_t_13 < __pyx_t_12; __pyx_t_13+=1) {
+      __pyx_v_n = __pyx_t_13;
+
+      /* "lstmx/_kernels/lstm_cython.pyx":82
+ *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &gates[t, n0, 0], G, True)
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:   # a masked step carries the state through             # <<<<<<<<<<<<<<
+ *                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
+ *                 copy_row(&cs[t + 1, n, 0], &cs[t, n, 0], H)
+*/
+      if (__pyx_v_has_mask) {
+      } else {
+
+        __pyx_t_1 = __pyx_v_has_mask;
+        goto __pyx_L11_bool_binop_done;
+      }
+      __pyx_t_5 = __pyx_v_t;
+      __pyx_t_6 = __pyx_v_n;
+      __pyx_t_14 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_5 * __pyx_v_mask.strides[0]) )) + __pyx_t_6)) ))) != 0));
+
+
+      __pyx_t_1 = __pyx_t_14;
+
+      __pyx_L11_bool_binop_done:;
+      if (__pyx_t_1) {
+
+
+        /* "lstmx/_kernels/lstm_cython.pyx":83
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:   # a masked step carries the state through
+ *                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)             # <<<<<<<<<<<<<<
+ *                 copy_row(&cs[t + 1, n, 0], &cs[t, n, 0], H)
+ *             else:
+*/
+        __pyx_t_6 = (__pyx_v_t + 1);
+        __pyx_t_5 = __pyx_v_n;
+        __pyx_t_7 = 0;
+        __pyx_t_8 = __pyx_v_t;
+        __pyx_t_9 = __pyx_v_n;
+        __pyx_t_10 = 0;
+        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_6 * __pyx_v_hs.strides[0]) ) + __pyx_t_5 * __pyx_v_hs.strides[1]) )) + __pyx_t_7)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_8 * __pyx_v_hs.strides[0]) ) + __pyx_t_9 * __pyx_v_hs.strides[1]) )) + __pyx_t_10)) )))), __pyx_v_H);
+
+        /* "lstmx/_kernels/lstm_cython.pyx":84
+ *             if has_mask and not mask[t, n]:   # a masked step carries the state through
+ *                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
+ *                 copy_row(&cs[t + 1, n, 0], &cs[t, n, 0], H)             # <<<<<<<<<<<<<<
+ *             else:
+ *                 lstm_row_forward(&gates[t, n, 0], b, &cs[t, n, 0], &cs[t + 1, n, 0], &hs[t + 1, n, 0], H)
+*/
+        __pyx_t_10 = (__pyx_v_t + 1);
+        __pyx_t_9 = __pyx_v_n;
+        __pyx_t_8 = 0;
+        __pyx_t_7 = __pyx_v_t;
+        __pyx_t_5 = __pyx_v_n;
+        __pyx_t_6 = 0;
+        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_10 * __pyx_v_cs.strides[0]) ) + __pyx_t_9 * __pyx_v_cs.strides[1]) )) + __pyx_t_8)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_7 * __pyx_v_cs.strides[0]) ) + __pyx_t_5 * __pyx_v_cs.strides[1]) )) + __pyx_t_6)) )))), __pyx_v_H);
+
+        /* "lstmx/_kernels/lstm_cython.pyx":82
+ *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &gates[t, n0, 0], G, True)
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:   # a masked step carries the state through             # <<<<<<<<<<<<<<
+ *                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
+ *                 copy_row(&cs[t + 1, n, 0], &cs[t, n, 0], H)
+*/
+        goto __pyx_L10;
+      }
+
+      /* "lstmx/_kernels/lstm_cython.pyx":86
+ *                 copy_row(&cs[t + 1, n, 0], &cs[t, n, 0], H)
+ *             else:
+ *                 lstm_row_forward(&gates[t, n, 0], b, &cs[t, n, 0], &cs[t + 1, n, 0], &hs[t + 1, n, 0], H)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+      /*else*/ {
+        __pyx_t_6 = __pyx_v_t;
+        __pyx_t_5 = __pyx_v_n;
+        __pyx_t_7 = 0;
+        __pyx_t_8 = __pyx_v_t;
+        __pyx_t_9 = __pyx_v_n;
+        __pyx_t_10 = 0;
+        __pyx_t_15 = (__pyx_v_t + 1);
+        __pyx_t_16 = __pyx_v_n;
+        __pyx_t_17 = 0;
+        __pyx_t_18 = (__pyx_v_t + 1);
+        __pyx_t_19 = __pyx_v_n;
+        __pyx_t_20 = 0;
+        lstmx::lstm_row_forward((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_6 * __pyx_v_gates.strides[0]) ) + __pyx_t_5 * __pyx_v_gates.strides[1]) )) + __pyx_t_7)) )))), __pyx_v_b, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_8 * __pyx_v_cs.strides[0]) ) + __pyx_t_9 * __pyx_v_cs.strides[1]) )) + __pyx_t_10)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_15 * __pyx_v_cs.strides[0]) ) + __pyx_t_16 * __pyx_v_cs.strides[1]) )) + __pyx_t_17)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_18 * __pyx_v_hs.strides[0]) ) + __pyx_t_19 * __pyx_v_hs.strides[1]) )) + __pyx_t_20)) )))), __pyx_v_H);
+      }
+      __pyx_L10:;
+    }
+
+  }
+
+
+  /* "lstmx/_kernels/lstm_cython.pyx":69
+ * 
+ * 
+ * cdef void _forward_rows(int n0, int n1, real[:, :, ::1] X_tm, const real* WT_packed, const real* UT_packed,             # <<<<<<<<<<<<<<
+ *                         const real* b, real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
+ *                         const unsigned char[:, ::1] mask, bint has_mask) noexcept nogil:
+*/
+
+  /* function exit code */
+
+
+
+
+
+
+
+}
+
+static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int __pyx_v_n0, int __pyx_v_n1, __Pyx_memviewslice __pyx_v_X_tm, double const *__pyx_v_WT_packed, double const *__pyx_v_UT_packed, double const *__pyx_v_b, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_cs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask) {
+  int __pyx_v_T;
+  int __pyx_v_I;
+  int __pyx_v_H;
+  int __pyx_v_G;
+  int __pyx_v_rows;
+  int __pyx_v_t;
+  int __pyx_v_n;
+  int __pyx_t_1;
+  int __pyx_t_2;
+  int __pyx_t_3;
+  int __pyx_t_4;
+  Py_ssize_t __pyx_t_5;
+  Py_ssize_t __pyx_t_6;
+  Py_ssize_t __pyx_t_7;
+  Py_ssize_t __pyx_t_8;
+  Py_ssize_t __pyx_t_9;
+  Py_ssize_t __pyx_t_10;
+  int __pyx_t_11;
+  int __pyx_t_12;
+  int __pyx_t_13;
+  int __pyx_t_14;
+  Py_ssize_t __pyx_t_15;
+  Py_ssize_t __pyx_t_16;
+  Py_ssize_t __pyx_t_17;
+  Py_ssize_t __pyx_t_18;
+  Py_ssize_t __pyx_t_19;
+  Py_ssize_t __pyx_t_20;
+
+  /* "lstmx/_kernels/lstm_cython.pyx":74
+ *     """The time loop for the sequences n0 <= n < n1 (rows = n1 - n0). ``WT_packed`` NULL means the
+ *     input projection is already in ``gates``."""
+ *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 4 * H, rows = n1 - n0, t, n             # <<<<<<<<<<<<<<
+ *     if WT_packed != NULL:
+ *         for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence
+*/
+  __pyx_v_T = (__pyx_v_X_tm.shape[0]);
+  __pyx_v_I = (__pyx_v_X_tm.shape[2]);
+  __pyx_v_H = (__pyx_v_hs.shape[2]);
+  __pyx_v_G = (4 * __pyx_v_H);
+  __pyx_v_rows = (__pyx_v_n1 - __pyx_v_n0);
+
+  /* "lstmx/_kernels/lstm_cython.pyx":75
+ *     input projection is already in ``gates``."""
+ *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 4 * H, rows = n1 - n0, t, n
+ *     if WT_packed != NULL:             # <<<<<<<<<<<<<<
+ *         for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence
+ *             step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, G, &gates[t, n0, 0], G, False)
+*/
+  __pyx_t_1 = (__pyx_v_WT_packed != NULL);
+
+  if (__pyx_t_1) {
+
+
+    /* "lstmx/_kernels/lstm_cython.pyx":76
+ *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 4 * H, rows = n1 - n0, t, n
+ *     if WT_packed != NULL:
+ *         for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence             # <<<<<<<<<<<<<<
+ *             step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, G, &gates[t, n0, 0], G, False)
+ *     for t in range(T):
+*/
+
+    __pyx_t_2 = __pyx_v_T;
+    __pyx_t_3 = __pyx_t_2;
+
+    for (__pyx_t_4 = 0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
+      __pyx_v_t = __pyx_t_4;
+
+      /* "lstmx/_kernels/lstm_cython.pyx":77
+ *     if WT_packed != NULL:
+ *         for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence
+ *             step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, G, &gates[t, n0, 0], G, False)             # <<<<<<<<<<<<<<
+ *     for t in range(T):
+ *         # gates[t] += h_(t-1) @ U.T: (rows, H) x (H, 4H)
+*/
+      __pyx_t_5 = __pyx_v_t;
+      __pyx_t_6 = __pyx_v_n0;
+      __pyx_t_7 = 0;
+      __pyx_t_8 = __pyx_v_t;
+      __pyx_t_9 = __pyx_v_n0;
+      __pyx_t_10 = 0;
+      lstmx::step_gemm((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_5 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_6 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_7)) )))), __pyx_v_I, __pyx_v_rows, __pyx_v_I, __pyx_v_WT_packed, __pyx_v_G, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_8 * __pyx_v_gates.strides[0]) ) + __pyx_t_9 * __pyx_v_gates.strides[1]) )) + __pyx_t_10)) )))), __pyx_v_G, 0);
+    }
+
+
+    /* "lstmx/_kernels/lstm_cython.pyx":75
+ *     input projection is already in ``gates``."""
+ *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 4 * H, rows = n1 - n0, t, n
+ *     if WT_packed != NULL:             # <<<<<<<<<<<<<<
+ *         for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence
+ *             step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, G, &gates[t, n0, 0], G, False)
+*/
+  }
+
+  /* "lstmx/_kernels/lstm_cython.pyx":78
+ *         for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence
+ *             step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, G, &gates[t, n0, 0], G, False)
+ *     for t in range(T):             # <<<<<<<<<<<<<<
+ *         # gates[t] += h_(t-1) @ U.T: (rows, H) x (H, 4H)
+ *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &gates[t, n0, 0], G, True)
+*/
+
+  __pyx_t_2 = __pyx_v_T;
+  __pyx_t_3 = __pyx_t_2;
+
+  for (__pyx_t_4 = 0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
+    __pyx_v_t = __pyx_t_4;
+
+    /* "lstmx/_kernels/lstm_cython.pyx":80
+ *     for t in range(T):
+ *         # gates[t] += h_(t-1) @ U.T: (rows, H) x (H, 4H)
+ *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &gates[t, n0, 0], G, True)             # <<<<<<<<<<<<<<
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:   # a masked step carries the state through
+*/
+    __pyx_t_10 = __pyx_v_t;
+    __pyx_t_9 = __pyx_v_n0;
+    __pyx_t_8 = 0;
+    __pyx_t_7 = __pyx_v_t;
+    __pyx_t_6 = __pyx_v_n0;
+    __pyx_t_5 = 0;
+    lstmx::step_gemm((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_10 * __pyx_v_hs.strides[0]) ) + __pyx_t_9 * __pyx_v_hs.strides[1]) )) + __pyx_t_8)) )))), __pyx_v_H, __pyx_v_rows, __pyx_v_H, __pyx_v_UT_packed, __pyx_v_G, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_7 * __pyx_v_gates.strides[0]) ) + __pyx_t_6 * __pyx_v_gates.strides[1]) )) + __pyx_t_5)) )))), __pyx_v_G, 1);
+
+    /* "lstmx/_kernels/lstm_cython.pyx":81
+ *         # gates[t] += h_(t-1) @ U.T: (rows, H) x (H, 4H)
+ *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &gates[t, n0, 0], G, True)
+ *         for n in range(n0, n1):             # <<<<<<<<<<<<<<
+ *             if has_mask and not mask[t, n]:   # a masked step carries the state through
+ *                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
+*/
+
+    __pyx_t_11 = __pyx_v_n1;
+    __pyx_t_12 = __pyx_t_11;
+
+    for (__pyx_t_13 = __pyx_v_n0; __pyx_t_13 < __pyx_t_12; __pyx_t_13+=1) {
+      __pyx_v_n = __pyx_t_13;
+
+      /* "lstmx/_kernels/lstm_cython.pyx":82
+ *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &gates[t, n0, 0], G, True)
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:   # a masked step carries the state through             # <<<<<<<<<<<<<<
+ *                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
+ *                 copy_row(&cs[t + 1, n, 0], &cs[t, n, 0], H)
+*/
+      if (__pyx_v_has_mask) {
+      } else {
+
+        __pyx_t_1 = __pyx_v_has_mask;
+        goto __pyx_L11_bool_binop_done;
+      }
+      __pyx_t_5 = __pyx_v_t;
+      __pyx_t_6 = __pyx_v_n;
+      __pyx_t_14 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_5 * __pyx_v_mask.strides[0]) )) + __pyx_t_6)) ))) != 0));
+
+
+      __pyx_t_1 = __pyx_t_14;
+
+      __pyx_L11_bool_binop_done:;
+      if (__pyx_t_1) {
+
+
+        /* "lstmx/_kernels/lstm_cython.pyx":83
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:   # a masked step carries the state through
+ *                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)             # <<<<<<<<<<<<<<
+ *                 copy_row(&cs[t + 1, n, 0], &cs[t, n, 0], H)
+ *             else:
+*/
+        __pyx_t_6 = (__pyx_v_t + 1);
+        __pyx_t_5 = __pyx_v_n;
+        __pyx_t_7 = 0;
+        __pyx_t_8 = __pyx_v_t;
+        __pyx_t_9 = __pyx_v_n;
+        __pyx_t_10 = 0;
+        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_6 * __pyx_v_hs.strides[0]) ) + __pyx_t_5 * __pyx_v_hs.strides[1]) )) + __pyx_t_7)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_8 * __pyx_v_hs.strides[0]) ) + __pyx_t_9 * __pyx_v_hs.strides[1]) )) + __pyx_t_10)) )))), __pyx_v_H);
+
+        /* "lstmx/_kernels/lstm_cython.pyx":84
+ *             if has_mask and not mask[t, n]:   # a masked step carries the state through
+ *                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
+ *                 copy_row(&cs[t + 1, n, 0], &cs[t, n, 0], H)             # <<<<<<<<<<<<<<
+ *             else:
+ *                 lstm_row_forward(&gates[t, n, 0], b, &cs[t, n, 0], &cs[t + 1, n, 0], &hs[t + 1, n, 0], H)
+*/
+        __pyx_t_10 = (__pyx_v_t + 1);
+        __pyx_t_9 = __pyx_v_n;
+        __pyx_t_8 = 0;
+        __pyx_t_7 = __pyx_v_t;
+        __pyx_t_5 = __pyx_v_n;
+        __pyx_t_6 = 0;
+        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_10 * __pyx_v_cs.strides[0]) ) + __pyx_t_9 * __pyx_v_cs.strides[1]) )) + __pyx_t_8)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_7 * __pyx_v_cs.strides[0]) ) + __pyx_t_5 * __pyx_v_cs.strides[1]) )) + __pyx_t_6)) )))), __pyx_v_H);
+
+        /* "lstmx/_kernels/lstm_cython.pyx":82
+ *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &gates[t, n0, 0], G, True)
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:   # a masked step carries the state through             # <<<<<<<<<<<<<<
+ *                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
+ *                 copy_row(&cs[t + 1, n, 0], &cs[t, n, 0], H)
+*/
+        goto __pyx_L10;
+      }
+
+      /* "lstmx/_kernels/lstm_cython.pyx":86
+ *                 copy_row(&cs[t + 1, n, 0], &cs[t, n, 0], H)
+ *             else:
+ *                 lstm_row_forward(&gates[t, n, 0], b, &cs[t, n, 0], &cs[t + 1, n, 0], &hs[t + 1, n, 0], H)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+      /*else*/ {
+        __pyx_t_6 = __pyx_v_t;
+        __pyx_t_5 = __pyx_v_n;
+        __pyx_t_7 = 0;
+        __pyx_t_8 = __pyx_v_t;
+        __pyx_t_9 = __pyx_v_n;
+        __pyx_t_10 = 0;
+        __pyx_t_15 = (__pyx_v_t + 1);
+        __pyx_t_16 = __pyx_v_n;
+        __pyx_t_17 = 0;
+        __pyx_t_18 = (__pyx_v_t + 1);
+        __pyx_t_19 = __pyx_v_n;
+        __pyx_t_20 = 0;
+        lstmx::lstm_row_forward((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_6 * __pyx_v_gates.strides[0]) ) + __pyx_t_5 * __pyx_v_gates.strides[1]) )) + __pyx_t_7)) )))), __pyx_v_b, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_8 * __pyx_v_cs.strides[0]) ) + __pyx_t_9 * __pyx_v_cs.strides[1]) )) + __pyx_t_10)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_15 * __pyx_v_cs.strides[0]) ) + __pyx_t_16 * __pyx_v_cs.strides[1]) )) + __pyx_t_17)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_18 * __pyx_v_hs.strides[0]) ) + __pyx_t_19 * __pyx_v_hs.strides[1]) )) + __pyx_t_20)) )))), __pyx_v_H);
+      }
+      __pyx_L10:;
+    }
+
+  }
+
+
+  /* "lstmx/_kernels/lstm_cython.pyx":69
+ * 
+ * 
+ * cdef void _forward_rows(int n0, int n1, real[:, :, ::1] X_tm, const real* WT_packed, const real* UT_packed,             # <<<<<<<<<<<<<<
+ *                         const real* b, real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
+ *                         const unsigned char[:, ::1] mask, bint has_mask) noexcept nogil:
+*/
+
+  /* function exit code */
+
+
+
+
+
+
+
+}
+
+/* "lstmx/_kernels/lstm_cython.pyx":89
  * 
  * 
  * def lstm_backward(dY, dhT, dcT, cache):             # <<<<<<<<<<<<<<
@@ -21638,44 +22231,44 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_dY,&__pyx_mstate_global->__pyx_n_u_dhT,&__pyx_mstate_global->__pyx_n_u_dcT,&__pyx_mstate_global->__pyx_n_u_cache,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 62, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 89, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  4:
         values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 62, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 89, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 62, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 89, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 62, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 89, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 62, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 89, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "lstm_backward", 0) < (0)) __PYX_ERR(0, 62, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "lstm_backward", 0) < (0)) __PYX_ERR(0, 89, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 4; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("lstm_backward", 1, 4, 4, i); __PYX_ERR(0, 62, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("lstm_backward", 1, 4, 4, i); __PYX_ERR(0, 89, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 4)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 62, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 89, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 62, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 89, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 62, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 89, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 62, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 89, __pyx_L3_error)
     }
     __pyx_v_dY = values[0];
     __pyx_v_dhT = values[1];
@@ -21684,7 +22277,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("lstm_backward", 1, 4, 4, __pyx_nargs); __PYX_ERR(0, 62, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("lstm_backward", 1, 4, 4, __pyx_nargs); __PYX_ERR(0, 89, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -21723,6 +22316,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
   PyObject *__pyx_v_dU = NULL;
   PyObject *__pyx_v_db = NULL;
   PyObject *__pyx_v_mask = NULL;
+  PyObject *__pyx_v_packed = NULL;
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
   PyObject *__pyx_t_1 = NULL;
@@ -21738,25 +22332,28 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
   PyObject *__pyx_t_11 = NULL;
   PyObject *__pyx_t_12 = NULL;
   PyObject *__pyx_t_13 = NULL;
+  PyObject *__pyx_t_14 = NULL;
+  PyObject *__pyx_t_15 = NULL;
+  PyObject *__pyx_t_16 = NULL;
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("lstm_backward", 0);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":64
+  /* "lstmx/_kernels/lstm_cython.pyx":91
  * def lstm_backward(dY, dhT, dcT, cache):
  *     """Same arguments and results as :func:`lstmx.lstm.lstm_backward`."""
  *     X, W, U, hs = cache["X"], cache["W"], cache["U"], cache["hs"]             # <<<<<<<<<<<<<<
  *     B, T, I = X.shape
  *     H = U.shape[1]
 */
-  __pyx_t_1 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_X); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 64, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_X); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 91, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_W); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 64, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_W); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 91, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_3 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_U); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 64, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_U); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 91, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_4 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_hs); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 64, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_hs); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 91, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __pyx_v_X = __pyx_t_1;
   __pyx_t_1 = 0;
@@ -21767,14 +22364,14 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
   __pyx_v_hs = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":65
+  /* "lstmx/_kernels/lstm_cython.pyx":92
  *     """Same arguments and results as :func:`lstmx.lstm.lstm_backward`."""
  *     X, W, U, hs = cache["X"], cache["W"], cache["U"], cache["hs"]
  *     B, T, I = X.shape             # <<<<<<<<<<<<<<
  *     H = U.shape[1]
  *     X_tm = cache.get("X_tm")
 */
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 65, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 92, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   if ((likely(PyTuple_CheckExact(__pyx_t_4))) || (PyList_CheckExact(__pyx_t_4))) {
     PyObject* sequence = __pyx_t_4;
@@ -21782,7 +22379,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     if (unlikely(size != 3)) {
       if (size > 3) __Pyx_RaiseTooManyValuesError(3);
       else if (size >= 0) __Pyx_RaiseNeedMoreValuesError(size);
-      __PYX_ERR(0, 65, __pyx_L1_error)
+      __PYX_ERR(0, 92, __pyx_L1_error)
     }
     #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
     if (likely(PyTuple_CheckExact(sequence))) {
@@ -21794,27 +22391,27 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
       __Pyx_INCREF(__pyx_t_1);
     } else {
       __pyx_t_3 = __Pyx_PyList_GET_ITEM_REF(sequence, 0, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 65, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 92, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_3);
       __pyx_t_2 = __Pyx_PyList_GET_ITEM_REF(sequence, 1, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 65, __pyx_L1_error)
+      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 92, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_2);
       __pyx_t_1 = __Pyx_PyList_GET_ITEM_REF(sequence, 2, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 65, __pyx_L1_error)
+      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 92, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_1);
     }
     #else
-    __pyx_t_3 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 65, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 92, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
-    __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 65, __pyx_L1_error)
+    __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 92, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_1 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 65, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 92, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
     #endif
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
   } else {
     Py_ssize_t index = -1;
-    __pyx_t_5 = PyObject_GetIter(__pyx_t_4); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 65, __pyx_L1_error)
+    __pyx_t_5 = PyObject_GetIter(__pyx_t_4); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 92, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __pyx_t_6 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_5);
@@ -21824,7 +22421,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     __Pyx_GOTREF(__pyx_t_2);
     index = 2; __pyx_t_1 = __pyx_t_6(__pyx_t_5); if (unlikely(!__pyx_t_1)) goto __pyx_L3_unpacking_failed;
     __Pyx_GOTREF(__pyx_t_1);
-    if (__Pyx_IternextUnpackEndCheck(__pyx_t_6(__pyx_t_5), 3) < (0)) __PYX_ERR(0, 65, __pyx_L1_error)
+    if (__Pyx_IternextUnpackEndCheck(__pyx_t_6(__pyx_t_5), 3) < (0)) __PYX_ERR(0, 92, __pyx_L1_error)
     __pyx_t_6 = NULL;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     goto __pyx_L4_unpacking_done;
@@ -21832,7 +22429,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __pyx_t_6 = NULL;
     if (__Pyx_IterFinish() == 0) __Pyx_RaiseNeedMoreValuesError(index);
-    __PYX_ERR(0, 65, __pyx_L1_error)
+    __PYX_ERR(0, 92, __pyx_L1_error)
     __pyx_L4_unpacking_done:;
   }
   __pyx_v_B = __pyx_t_3;
@@ -21842,22 +22439,22 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
   __pyx_v_I = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":66
+  /* "lstmx/_kernels/lstm_cython.pyx":93
  *     X, W, U, hs = cache["X"], cache["W"], cache["U"], cache["hs"]
  *     B, T, I = X.shape
  *     H = U.shape[1]             # <<<<<<<<<<<<<<
  *     X_tm = cache.get("X_tm")
  *     if X_tm is None:   # a cache from another backend
 */
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_U, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 66, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_U, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 93, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_1 = __Pyx_GetItemInt(__pyx_t_4, 1, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 66, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_GetItemInt(__pyx_t_4, 1, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 93, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
   __pyx_v_H = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":67
+  /* "lstmx/_kernels/lstm_cython.pyx":94
  *     B, T, I = X.shape
  *     H = U.shape[1]
  *     X_tm = cache.get("X_tm")             # <<<<<<<<<<<<<<
@@ -21871,13 +22468,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     PyObject *__pyx_callargs[2] = {__pyx_t_4, __pyx_mstate_global->__pyx_n_u_X_tm};
     __pyx_t_1 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_get, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 67, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 94, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_v_X_tm = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":68
+  /* "lstmx/_kernels/lstm_cython.pyx":95
  *     H = U.shape[1]
  *     X_tm = cache.get("X_tm")
  *     if X_tm is None:   # a cache from another backend             # <<<<<<<<<<<<<<
@@ -21888,7 +22485,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
   if (__pyx_t_8) {
 
 
-    /* "lstmx/_kernels/lstm_cython.pyx":69
+    /* "lstmx/_kernels/lstm_cython.pyx":96
  *     X_tm = cache.get("X_tm")
  *     if X_tm is None:   # a cache from another backend
  *         X_tm = time_major(X)             # <<<<<<<<<<<<<<
@@ -21896,7 +22493,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
 */
     __pyx_t_4 = NULL;
-    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_time_major); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 69, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_time_major); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 96, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
     __pyx_t_7 = 1;
     #if CYTHON_UNPACK_METHODS
@@ -21915,13 +22512,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
       __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
       __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 69, __pyx_L1_error)
+      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 96, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_1);
     }
     __Pyx_DECREF_SET(__pyx_v_X_tm, __pyx_t_1);
     __pyx_t_1 = 0;
 
-    /* "lstmx/_kernels/lstm_cython.pyx":68
+    /* "lstmx/_kernels/lstm_cython.pyx":95
  *     H = U.shape[1]
  *     X_tm = cache.get("X_tm")
  *     if X_tm is None:   # a cache from another backend             # <<<<<<<<<<<<<<
@@ -21930,7 +22527,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
 */
   }
 
-  /* "lstmx/_kernels/lstm_cython.pyx":70
+  /* "lstmx/_kernels/lstm_cython.pyx":97
  *     if X_tm is None:   # a cache from another backend
  *         X_tm = time_major(X)
  *     dgates = np.empty((T, B, 4 * H), X.dtype)             # <<<<<<<<<<<<<<
@@ -21938,25 +22535,25 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
  *     dc = np.array(dcT, dtype=X.dtype, copy=True, order="C")
 */
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 70, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 97, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 70, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 97, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 70, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 97, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_5 = PyTuple_New(3); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 70, __pyx_L1_error)
+  __pyx_t_5 = PyTuple_New(3); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 97, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __Pyx_INCREF(__pyx_v_T);
   __Pyx_GIVEREF(__pyx_v_T);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 70, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 97, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 70, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 97, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_4);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 2, __pyx_t_4) != (0)) __PYX_ERR(0, 70, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 2, __pyx_t_4) != (0)) __PYX_ERR(0, 97, __pyx_L1_error);
   __pyx_t_4 = 0;
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 70, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 97, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -21977,13 +22574,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 70, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 97, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_v_dgates = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":71
+  /* "lstmx/_kernels/lstm_cython.pyx":98
  *         X_tm = time_major(X)
  *     dgates = np.empty((T, B, 4 * H), X.dtype)
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")             # <<<<<<<<<<<<<<
@@ -21991,12 +22588,12 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
  *     dX_tm = np.empty((T, B, I), X.dtype)
 */
   __pyx_t_3 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 71, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 98, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_array); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 71, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_array); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 98, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 71, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 98, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_VECTORCALL
   #endif
@@ -22016,13 +22613,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     PyObject *__pyx_callargs[5] = {__pyx_t_3, __pyx_v_dhT, __pyx_t_4, Py_True, __pyx_mstate_global->__pyx_n_u_C};
     #if CYTHON_VECTORCALL
     __pyx_t_2 = __pyx_mstate_global->__pyx_tuple[3];
-    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 71, __pyx_L1_error)
+    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 98, __pyx_L1_error)
     __Pyx_INCREF(__pyx_t_2);
     #else
     {
       PyObject *__pyx_temp[3] = {__pyx_mstate_global->__pyx_n_u_dtype, __pyx_mstate_global->__pyx_n_u_copy, __pyx_mstate_global->__pyx_n_u_order};
       __pyx_t_2 = __Pyx_MakeKwargDict(__pyx_temp, __pyx_callargs+2, 3);
-      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 71, __pyx_L1_error)
+      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 98, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
     }
     #endif
@@ -22033,13 +22630,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 71, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 98, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_v_dh = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":72
+  /* "lstmx/_kernels/lstm_cython.pyx":99
  *     dgates = np.empty((T, B, 4 * H), X.dtype)
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
  *     dc = np.array(dcT, dtype=X.dtype, copy=True, order="C")             # <<<<<<<<<<<<<<
@@ -22047,12 +22644,12 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
  *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(4 * H, X.dtype)
 */
   __pyx_t_5 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 72, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 99, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_array); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 72, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_array); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 99, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 72, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 99, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   #if CYTHON_VECTORCALL
   #endif
@@ -22072,13 +22669,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     PyObject *__pyx_callargs[5] = {__pyx_t_5, __pyx_v_dcT, __pyx_t_2, Py_True, __pyx_mstate_global->__pyx_n_u_C};
     #if CYTHON_VECTORCALL
     __pyx_t_3 = __pyx_mstate_global->__pyx_tuple[3];
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 72, __pyx_L1_error)
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 99, __pyx_L1_error)
     __Pyx_INCREF(__pyx_t_3);
     #else
     {
       PyObject *__pyx_temp[3] = {__pyx_mstate_global->__pyx_n_u_dtype, __pyx_mstate_global->__pyx_n_u_copy, __pyx_mstate_global->__pyx_n_u_order};
       __pyx_t_3 = __Pyx_MakeKwargDict(__pyx_temp, __pyx_callargs+2, 3);
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 72, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 99, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
     }
     #endif
@@ -22089,13 +22686,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 72, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 99, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_v_dc = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":73
+  /* "lstmx/_kernels/lstm_cython.pyx":100
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
  *     dc = np.array(dcT, dtype=X.dtype, copy=True, order="C")
  *     dX_tm = np.empty((T, B, I), X.dtype)             # <<<<<<<<<<<<<<
@@ -22103,23 +22700,23 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
  *     mask = cache["mask"]
 */
   __pyx_t_4 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 73, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 100, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 73, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 100, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-  __pyx_t_3 = PyTuple_New(3); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 73, __pyx_L1_error)
+  __pyx_t_3 = PyTuple_New(3); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 100, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_INCREF(__pyx_v_T);
   __Pyx_GIVEREF(__pyx_v_T);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 73, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 100, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 73, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 100, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_I);
   __Pyx_GIVEREF(__pyx_v_I);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 2, __pyx_v_I) != (0)) __PYX_ERR(0, 73, __pyx_L1_error);
-  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 73, __pyx_L1_error)
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 2, __pyx_v_I) != (0)) __PYX_ERR(0, 100, __pyx_L1_error);
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 100, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -22140,23 +22737,23 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 73, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 100, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_v_dX_tm = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":74
+  /* "lstmx/_kernels/lstm_cython.pyx":101
  *     dc = np.array(dcT, dtype=X.dtype, copy=True, order="C")
  *     dX_tm = np.empty((T, B, I), X.dtype)
  *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(4 * H, X.dtype)             # <<<<<<<<<<<<<<
  *     mask = cache["mask"]
- *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(4 * H, H, X.dtype), hs, cache["cs"], cache["gates"],
+ *     packed = dict(U=packed_buffer(4 * H, H, X.dtype), W=packed_buffer(4 * H, I, X.dtype),
 */
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 74, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 101, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty_like); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 74, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty_like); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 101, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   __pyx_t_7 = 1;
@@ -22176,13 +22773,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_3, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 74, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 101, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 74, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 101, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty_like); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 74, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty_like); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 101, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   __pyx_t_7 = 1;
@@ -22202,18 +22799,18 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_4, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 74, __pyx_L1_error)
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 101, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
   }
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 74, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 101, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 74, __pyx_L1_error)
+  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 101, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_9);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 74, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 101, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 74, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 101, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -22234,7 +22831,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 74, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 101, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __pyx_v_dW = __pyx_t_1;
@@ -22244,34 +22841,178 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
   __pyx_v_db = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":75
+  /* "lstmx/_kernels/lstm_cython.pyx":102
  *     dX_tm = np.empty((T, B, I), X.dtype)
  *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(4 * H, X.dtype)
  *     mask = cache["mask"]             # <<<<<<<<<<<<<<
- *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(4 * H, H, X.dtype), hs, cache["cs"], cache["gates"],
- *               time_major_mask(mask, B, T), mask is not None, dgates, dh, dc, dX_tm, dW, dU, db)
+ *     packed = dict(U=packed_buffer(4 * H, H, X.dtype), W=packed_buffer(4 * H, I, X.dtype),
+ *                   X=packed_buffer(T * B, I, X.dtype), H=packed_buffer(T * B, H, X.dtype))
 */
-  __pyx_t_4 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_mask); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 75, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_mask); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 102, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __pyx_v_mask = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":76
+  /* "lstmx/_kernels/lstm_cython.pyx":103
  *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(4 * H, X.dtype)
  *     mask = cache["mask"]
- *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(4 * H, H, X.dtype), hs, cache["cs"], cache["gates"],             # <<<<<<<<<<<<<<
- *               time_major_mask(mask, B, T), mask is not None, dgates, dh, dc, dX_tm, dW, dU, db)
- *     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, dh, dc
+ *     packed = dict(U=packed_buffer(4 * H, H, X.dtype), W=packed_buffer(4 * H, I, X.dtype),             # <<<<<<<<<<<<<<
+ *                   X=packed_buffer(T * B, I, X.dtype), H=packed_buffer(T * B, H, X.dtype))
+ *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed["U"], packed["W"], packed["X"], packed["H"], hs,
+*/
+  __pyx_t_4 = __Pyx_PyDict_NewPresized(4); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 103, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
+  __pyx_t_1 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 103, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
+  __pyx_t_10 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 103, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_10);
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 103, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
+  __pyx_t_7 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_9))) {
+    __pyx_t_1 = PyMethod_GET_SELF(__pyx_t_9);
+    assert(__pyx_t_1);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_9);
+    __Pyx_INCREF(__pyx_t_1);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_9, __pyx__function);
+    __pyx_t_7 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[4] = {__pyx_t_1, __pyx_t_10, __pyx_v_H, __pyx_t_5};
+    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_9, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_1); __pyx_t_1 = 0;
+    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
+    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 103, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_3);
+  }
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_U, __pyx_t_3) < (0)) __PYX_ERR(0, 103, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+  __pyx_t_9 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 103, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
+  __pyx_t_10 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 103, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_10);
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 103, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_t_7 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_5))) {
+    __pyx_t_9 = PyMethod_GET_SELF(__pyx_t_5);
+    assert(__pyx_t_9);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_5);
+    __Pyx_INCREF(__pyx_t_9);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_5, __pyx__function);
+    __pyx_t_7 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[4] = {__pyx_t_9, __pyx_t_10, __pyx_v_I, __pyx_t_1};
+    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_5, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_9); __pyx_t_9 = 0;
+    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
+    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 103, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_3);
+  }
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_W, __pyx_t_3) < (0)) __PYX_ERR(0, 103, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+
+  /* "lstmx/_kernels/lstm_cython.pyx":104
+ *     mask = cache["mask"]
+ *     packed = dict(U=packed_buffer(4 * H, H, X.dtype), W=packed_buffer(4 * H, I, X.dtype),
+ *                   X=packed_buffer(T * B, I, X.dtype), H=packed_buffer(T * B, H, X.dtype))             # <<<<<<<<<<<<<<
+ *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed["U"], packed["W"], packed["X"], packed["H"], hs,
+ *               cache["cs"], cache["gates"], time_major_mask(mask, B, T), mask is not None, dgates, dh, dc,
+*/
+  __pyx_t_5 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 104, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_t_10 = __Pyx_PyNumber_Multiply_object_object(__pyx_v_T, __pyx_v_B); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 104, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_10);
+  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 104, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
+  __pyx_t_7 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_1))) {
+    __pyx_t_5 = PyMethod_GET_SELF(__pyx_t_1);
+    assert(__pyx_t_5);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_1);
+    __Pyx_INCREF(__pyx_t_5);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_1, __pyx__function);
+    __pyx_t_7 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[4] = {__pyx_t_5, __pyx_t_10, __pyx_v_I, __pyx_t_9};
+    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_1, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
+    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
+    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 104, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_3);
+  }
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_X, __pyx_t_3) < (0)) __PYX_ERR(0, 103, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+  __pyx_t_1 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 104, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
+  __pyx_t_10 = __Pyx_PyNumber_Multiply_object_object(__pyx_v_T, __pyx_v_B); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 104, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_10);
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 104, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
+  __pyx_t_7 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_9))) {
+    __pyx_t_1 = PyMethod_GET_SELF(__pyx_t_9);
+    assert(__pyx_t_1);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_9);
+    __Pyx_INCREF(__pyx_t_1);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_9, __pyx__function);
+    __pyx_t_7 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[4] = {__pyx_t_1, __pyx_t_10, __pyx_v_H, __pyx_t_5};
+    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_9, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_1); __pyx_t_1 = 0;
+    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
+    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 104, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_3);
+  }
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_H, __pyx_t_3) < (0)) __PYX_ERR(0, 103, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+  __pyx_v_packed = ((PyObject*)__pyx_t_4);
+  __pyx_t_4 = 0;
+
+  /* "lstmx/_kernels/lstm_cython.pyx":105
+ *     packed = dict(U=packed_buffer(4 * H, H, X.dtype), W=packed_buffer(4 * H, I, X.dtype),
+ *                   X=packed_buffer(T * B, I, X.dtype), H=packed_buffer(T * B, H, X.dtype))
+ *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed["U"], packed["W"], packed["X"], packed["H"], hs,             # <<<<<<<<<<<<<<
+ *               cache["cs"], cache["gates"], time_major_mask(mask, B, T), mask is not None, dgates, dh, dc,
+ *               dX_tm, dW, dU, db)
 */
   __pyx_t_3 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_backward); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 76, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_1);
+  __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_backward); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 105, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
   __pyx_t_10 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 76, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_ascontiguousarray); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 76, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 105, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_ascontiguousarray); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 105, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
   if (unlikely(PyMethod_Check(__pyx_t_2))) {
@@ -22286,163 +23027,153 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
   #endif
   {
     PyObject *__pyx_callargs[2] = {__pyx_t_10, __pyx_v_dY};
-    __pyx_t_9 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __pyx_t_5 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_10); __pyx_t_10 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 76, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_9);
+    if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 105, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_5);
   }
-  __pyx_t_10 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 76, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_11 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 76, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyDict_GetItem(__pyx_v_packed, __pyx_mstate_global->__pyx_n_u_U); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 105, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  __pyx_t_10 = __Pyx_PyDict_GetItem(__pyx_v_packed, __pyx_mstate_global->__pyx_n_u_W); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 105, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_10);
+  __pyx_t_1 = __Pyx_PyDict_GetItem(__pyx_v_packed, __pyx_mstate_global->__pyx_n_u_X); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 105, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_t_11 = __Pyx_PyDict_GetItem(__pyx_v_packed, __pyx_mstate_global->__pyx_n_u_H); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 105, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_11);
-  __pyx_t_12 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 76, __pyx_L1_error)
+
+  /* "lstmx/_kernels/lstm_cython.pyx":106
+ *                   X=packed_buffer(T * B, I, X.dtype), H=packed_buffer(T * B, H, X.dtype))
+ *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed["U"], packed["W"], packed["X"], packed["H"], hs,
+ *               cache["cs"], cache["gates"], time_major_mask(mask, B, T), mask is not None, dgates, dh, dc,             # <<<<<<<<<<<<<<
+ *               dX_tm, dW, dU, db)
+ *     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, dh, dc
+*/
+  __pyx_t_12 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_cs); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 106, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_12);
+  __pyx_t_13 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_gates); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 106, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_13);
+  __pyx_t_15 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_16, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_16)) __PYX_ERR(0, 106, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_16);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_5))) {
-    __pyx_t_10 = PyMethod_GET_SELF(__pyx_t_5);
-    assert(__pyx_t_10);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_5);
-    __Pyx_INCREF(__pyx_t_10);
+  if (unlikely(PyMethod_Check(__pyx_t_16))) {
+    __pyx_t_15 = PyMethod_GET_SELF(__pyx_t_16);
+    assert(__pyx_t_15);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_16);
+    __Pyx_INCREF(__pyx_t_15);
     __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_5, __pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_16, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
-    PyObject *__pyx_callargs[4] = {__pyx_t_10, __pyx_t_11, __pyx_v_H, __pyx_t_12};
-    __pyx_t_2 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_5, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_10); __pyx_t_10 = 0;
-    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
-    __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
-    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 76, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_2);
+    PyObject *__pyx_callargs[4] = {__pyx_t_15, __pyx_v_mask, __pyx_v_B, __pyx_v_T};
+    __pyx_t_14 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_16, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_15); __pyx_t_15 = 0;
+    __Pyx_DECREF(__pyx_t_16); __pyx_t_16 = 0;
+    if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 106, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_14);
   }
-  __pyx_t_5 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_cs); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 76, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_12 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_gates); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 76, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_12);
+  __pyx_t_8 = (__pyx_v_mask != Py_None);
+  __pyx_t_16 = __Pyx_PyBool_FromLong(__pyx_t_8); if (unlikely(!__pyx_t_16)) __PYX_ERR(0, 106, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_16);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":77
- *     mask = cache["mask"]
- *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(4 * H, H, X.dtype), hs, cache["cs"], cache["gates"],
- *               time_major_mask(mask, B, T), mask is not None, dgates, dh, dc, dX_tm, dW, dU, db)             # <<<<<<<<<<<<<<
+
+  /* "lstmx/_kernels/lstm_cython.pyx":107
+ *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed["U"], packed["W"], packed["X"], packed["H"], hs,
+ *               cache["cs"], cache["gates"], time_major_mask(mask, B, T), mask is not None, dgates, dh, dc,
+ *               dX_tm, dW, dU, db)             # <<<<<<<<<<<<<<
  *     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, dh, dc
  * 
 */
-  __pyx_t_10 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_13, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 77, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_13);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_13))) {
-    __pyx_t_10 = PyMethod_GET_SELF(__pyx_t_13);
-    assert(__pyx_t_10);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_13);
-    __Pyx_INCREF(__pyx_t_10);
-    __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_13, __pyx__function);
-    __pyx_t_7 = 0;
-  }
-  #endif
-  {
-    PyObject *__pyx_callargs[4] = {__pyx_t_10, __pyx_v_mask, __pyx_v_B, __pyx_v_T};
-    __pyx_t_11 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_13, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_10); __pyx_t_10 = 0;
-    __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
-    if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 77, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_11);
-  }
-  __pyx_t_8 = (__pyx_v_mask != Py_None);
-  __pyx_t_13 = __Pyx_PyBool_FromLong(__pyx_t_8); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 77, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_13);
-
-  __pyx_t_7 = 1;
-  #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_1))) {
-    __pyx_t_3 = PyMethod_GET_SELF(__pyx_t_1);
+  if (unlikely(PyMethod_Check(__pyx_t_9))) {
+    __pyx_t_3 = PyMethod_GET_SELF(__pyx_t_9);
     assert(__pyx_t_3);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_1);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_9);
     __Pyx_INCREF(__pyx_t_3);
     __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_1, __pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_9, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
-    PyObject *__pyx_callargs[18] = {__pyx_t_3, __pyx_t_9, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_t_2, __pyx_v_hs, __pyx_t_5, __pyx_t_12, __pyx_t_11, __pyx_t_13, __pyx_v_dgates, __pyx_v_dh, __pyx_v_dc, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db};
-    __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_1, __pyx_callargs+__pyx_t_7, (18-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    PyObject *__pyx_callargs[21] = {__pyx_t_3, __pyx_t_5, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_t_2, __pyx_t_10, __pyx_t_1, __pyx_t_11, __pyx_v_hs, __pyx_t_12, __pyx_t_13, __pyx_t_14, __pyx_t_16, __pyx_v_dgates, __pyx_v_dh, __pyx_v_dc, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db};
+    __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_9, __pyx_callargs+__pyx_t_7, (21-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
-    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
-    __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
+    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 76, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
+    __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
+    __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
+    __Pyx_DECREF(__pyx_t_14); __pyx_t_14 = 0;
+    __Pyx_DECREF(__pyx_t_16); __pyx_t_16 = 0;
+    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 105, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":78
- *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(4 * H, H, X.dtype), hs, cache["cs"], cache["gates"],
- *               time_major_mask(mask, B, T), mask is not None, dgates, dh, dc, dX_tm, dW, dU, db)
+  /* "lstmx/_kernels/lstm_cython.pyx":108
+ *               cache["cs"], cache["gates"], time_major_mask(mask, B, T), mask is not None, dgates, dh, dc,
+ *               dX_tm, dW, dU, db)
  *     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, dh, dc             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  __pyx_t_13 = __Pyx_PyObject_GetAttrStr(__pyx_v_dX_tm, __pyx_mstate_global->__pyx_n_u_transpose); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 78, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_13);
-  __pyx_t_11 = __Pyx_PyObject_Call(__pyx_t_13, __pyx_mstate_global->__pyx_tuple[2], NULL); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 78, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_11);
-  __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
-  __pyx_t_1 = __pyx_t_11;
-  __Pyx_INCREF(__pyx_t_1);
+  __pyx_t_16 = __Pyx_PyObject_GetAttrStr(__pyx_v_dX_tm, __pyx_mstate_global->__pyx_n_u_transpose); if (unlikely(!__pyx_t_16)) __PYX_ERR(0, 108, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_16);
+  __pyx_t_14 = __Pyx_PyObject_Call(__pyx_t_16, __pyx_mstate_global->__pyx_tuple[2], NULL); if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 108, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_14);
+  __Pyx_DECREF(__pyx_t_16); __pyx_t_16 = 0;
+  __pyx_t_9 = __pyx_t_14;
+  __Pyx_INCREF(__pyx_t_9);
   __pyx_t_7 = 0;
   {
-    PyObject *__pyx_callargs[2] = {__pyx_t_1, NULL};
+    PyObject *__pyx_callargs[2] = {__pyx_t_9, NULL};
     __pyx_t_4 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_copy, __pyx_callargs+__pyx_t_7, (1-__pyx_t_7) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 78, __pyx_L1_error)
+    __Pyx_XDECREF(__pyx_t_9); __pyx_t_9 = 0;
+    __Pyx_DECREF(__pyx_t_14); __pyx_t_14 = 0;
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 108, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
-  __pyx_t_11 = PyTuple_New(6); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 78, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_11);
+  __pyx_t_14 = PyTuple_New(6); if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 108, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_14);
   __Pyx_GIVEREF(__pyx_t_4);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 0, __pyx_t_4) != (0)) __PYX_ERR(0, 78, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_14, 0, __pyx_t_4) != (0)) __PYX_ERR(0, 108, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_dW);
   __Pyx_GIVEREF(__pyx_v_dW);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 1, __pyx_v_dW) != (0)) __PYX_ERR(0, 78, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_14, 1, __pyx_v_dW) != (0)) __PYX_ERR(0, 108, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_dU);
   __Pyx_GIVEREF(__pyx_v_dU);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 2, __pyx_v_dU) != (0)) __PYX_ERR(0, 78, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_14, 2, __pyx_v_dU) != (0)) __PYX_ERR(0, 108, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_db);
   __Pyx_GIVEREF(__pyx_v_db);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 3, __pyx_v_db) != (0)) __PYX_ERR(0, 78, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_14, 3, __pyx_v_db) != (0)) __PYX_ERR(0, 108, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_dh);
   __Pyx_GIVEREF(__pyx_v_dh);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 4, __pyx_v_dh) != (0)) __PYX_ERR(0, 78, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_14, 4, __pyx_v_dh) != (0)) __PYX_ERR(0, 108, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_dc);
   __Pyx_GIVEREF(__pyx_v_dc);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 5, __pyx_v_dc) != (0)) __PYX_ERR(0, 78, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_14, 5, __pyx_v_dc) != (0)) __PYX_ERR(0, 108, __pyx_L1_error);
   __pyx_t_4 = 0;
   {
     PyObject *__pyx_temp;
     {
       __pyx_temp = __pyx_r;
-      __pyx_r = __pyx_t_11;
+      __pyx_r = __pyx_t_14;
     }
     __Pyx_XDECREF(__pyx_temp);
   }
-  __pyx_t_11 = 0;
+  __pyx_t_14 = 0;
   goto __pyx_L0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":62
+  /* "lstmx/_kernels/lstm_cython.pyx":89
  * 
  * 
  * def lstm_backward(dY, dhT, dcT, cache):             # <<<<<<<<<<<<<<
@@ -22462,6 +23193,9 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
   __Pyx_XDECREF(__pyx_t_11);
   __Pyx_XDECREF(__pyx_t_12);
   __Pyx_XDECREF(__pyx_t_13);
+  __Pyx_XDECREF(__pyx_t_14);
+  __Pyx_XDECREF(__pyx_t_15);
+  __Pyx_XDECREF(__pyx_t_16);
   __Pyx_AddTraceback("lstmx._kernels.lstm_cython.lstm_backward", __pyx_clineno, __pyx_lineno, __pyx_filename);
   __pyx_r = NULL;
   __pyx_L0:;
@@ -22482,17 +23216,18 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
   __Pyx_XDECREF(__pyx_v_dU);
   __Pyx_XDECREF(__pyx_v_db);
   __Pyx_XDECREF(__pyx_v_mask);
+  __Pyx_XDECREF(__pyx_v_packed);
   __Pyx_XGIVEREF(__pyx_r);
   __Pyx_RefNannyFinishContext();
   return __pyx_r;
 }
 
-/* "lstmx/_kernels/lstm_cython.pyx":81
+/* "lstmx/_kernels/lstm_cython.pyx":111
  * 
  * 
  * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,             # <<<<<<<<<<<<<<
+ *               real[::1] W_packed, real[::1] X_packed, real[::1] H_packed,
  *               real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
- *               const unsigned char[:, ::1] mask, bint has_mask, real[:, :, ::1] dgates,
 */
 
 /* Python wrapper */
@@ -22523,53 +23258,53 @@ static PyObject *__pyx_pw_5lstmx_8_kernels_11lstm_cython_7_backward(PyObject *__
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_signatures,&__pyx_mstate_global->__pyx_n_u_args,&__pyx_mstate_global->__pyx_n_u_kwargs,&__pyx_mstate_global->__pyx_n_u_defaults,&__pyx_mstate_global->__pyx_n_u_fused_sigindex,0};
     struct __pyx_defaults *__pyx_dynamic_args = __Pyx_CyFunction_Defaults(struct __pyx_defaults, __pyx_self);
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 81, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 111, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 111, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 111, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 111, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 111, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 111, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__pyx_fused_cpdef", 0) < (0)) __PYX_ERR(0, 81, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__pyx_fused_cpdef", 0) < (0)) __PYX_ERR(0, 111, __pyx_L3_error)
       if (!values[4]) values[4] = __Pyx_NewRef(__pyx_dynamic_args->arg0);
       for (Py_ssize_t i = __pyx_nargs; i < 4; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, i); __PYX_ERR(0, 81, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, i); __PYX_ERR(0, 111, __pyx_L3_error) }
       }
     } else {
       switch (__pyx_nargs) {
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 111, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 111, __pyx_L3_error)
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 111, __pyx_L3_error)
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 111, __pyx_L3_error)
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 111, __pyx_L3_error)
         break;
         default: goto __pyx_L5_argtuple_error;
       }
@@ -22583,7 +23318,7 @@ static PyObject *__pyx_pw_5lstmx_8_kernels_11lstm_cython_7_backward(PyObject *__
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, __pyx_nargs); __PYX_ERR(0, 81, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, __pyx_nargs); __PYX_ERR(0, 111, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -22635,7 +23370,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_6_backward(CYTHON_UNUSE
   else
   {
     Py_ssize_t __pyx_temp = __Pyx_PyDict_GET_SIZE(__pyx_v_kwargs);
-    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 81, __pyx_L1_error)
+    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 111, __pyx_L1_error)
     __pyx_t_2 = (__pyx_temp != 0);
   }
 
@@ -22653,11 +23388,11 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_6_backward(CYTHON_UNUSE
   }
   if (unlikely(__pyx_v_args == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "object of type \047NoneType\047 has no len()");
-    __PYX_ERR(0, 81, __pyx_L1_error)
+    __PYX_ERR(0, 111, __pyx_L1_error)
   }
-  __pyx_t_4 = __Pyx_PyTuple_GET_SIZE(((PyObject*)__pyx_v_args)); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(0, 81, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyTuple_GET_SIZE(((PyObject*)__pyx_v_args)); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(0, 111, __pyx_L1_error)
   __pyx_v_arg_count = __pyx_t_4;
-  __pyx_t_5 = ((PyObject *)__Pyx_ImportNumPyArrayTypeIfAvailable()); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 81, __pyx_L1_error)
+  __pyx_t_5 = ((PyObject *)__Pyx_ImportNumPyArrayTypeIfAvailable()); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 111, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_v_ndarray = ((PyTypeObject*)__pyx_t_5);
   __pyx_t_5 = 0;
@@ -22667,7 +23402,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_6_backward(CYTHON_UNUSE
 
     if (unlikely(__pyx_v_args == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-      __PYX_ERR(0, 81, __pyx_L1_error)
+      __PYX_ERR(0, 111, __pyx_L1_error)
     }
     __pyx_t_5 = __Pyx_PyTuple_GET_ITEM(((PyObject*)__pyx_v_args), 0);
     __Pyx_INCREF(__pyx_t_5);
@@ -22686,9 +23421,9 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_6_backward(CYTHON_UNUSE
   }
   if (unlikely(__pyx_v_kwargs == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not iterable");
-    __PYX_ERR(0, 81, __pyx_L1_error)
+    __PYX_ERR(0, 111, __pyx_L1_error)
   }
-  __pyx_t_3 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_dY, ((PyObject*)__pyx_v_kwargs), Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 81, __pyx_L1_error)
+  __pyx_t_3 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_dY, ((PyObject*)__pyx_v_kwargs), Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 111, __pyx_L1_error)
 
   __pyx_t_1 = __pyx_t_3;
 
@@ -22697,25 +23432,25 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_6_backward(CYTHON_UNUSE
 
     if (unlikely(__pyx_v_kwargs == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-      __PYX_ERR(0, 81, __pyx_L1_error)
+      __PYX_ERR(0, 111, __pyx_L1_error)
     }
-    __pyx_t_5 = __Pyx_PyDict_GetItem(((PyObject*)__pyx_v_kwargs), __pyx_mstate_global->__pyx_n_u_dY); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 81, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyDict_GetItem(((PyObject*)__pyx_v_kwargs), __pyx_mstate_global->__pyx_n_u_dY); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 111, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __pyx_v_arg = __pyx_t_5;
     __pyx_t_5 = 0;
     goto __pyx_L6;
   }
   /*else*/ {
-    __pyx_t_6 = __Pyx_RaiseFusedFunctionArgTypeError(__pyx_mstate_global->__pyx_n_u_dY, 0, 17, __pyx_v_arg_count); if (unlikely(__pyx_t_6 == ((int)-1))) __PYX_ERR(0, 81, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_RaiseFusedFunctionArgTypeError(__pyx_mstate_global->__pyx_n_u_dY, 0, 20, __pyx_v_arg_count); if (unlikely(__pyx_t_6 == ((int)-1))) __PYX_ERR(0, 111, __pyx_L1_error)
 
   }
   __pyx_L6:;
-  if (unlikely(!__pyx_v_arg)) { __Pyx_RaiseUnboundLocalError("arg"); __PYX_ERR(0, 81, __pyx_L1_error) }
-  __pyx_t_5 = __pyx_ff_map_fused_781acd_2_2_float__and_double(__pyx_v_arg, __pyx_v_ndarray); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 81, __pyx_L1_error)
+  if (unlikely(!__pyx_v_arg)) { __Pyx_RaiseUnboundLocalError("arg"); __PYX_ERR(0, 111, __pyx_L1_error) }
+  __pyx_t_5 = __pyx_ff_map_fused_781acd_2_2_float__and_double(__pyx_v_arg, __pyx_v_ndarray); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 111, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_v_dest_sig0 = ((PyObject*)__pyx_t_5);
   __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_ff_match_signatures_single(((PyObject*)__pyx_v_signatures), __pyx_v_dest_sig0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 81, __pyx_L1_error)
+  __pyx_t_5 = __pyx_ff_match_signatures_single(((PyObject*)__pyx_v_signatures), __pyx_v_dest_sig0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 111, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   {
     PyObject *__pyx_temp;
@@ -22753,6 +23488,9 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_11lstm_cython_15_backward
   __Pyx_memviewslice __pyx_v_W = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_U = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_U_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_W_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_X_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_H_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_hs = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_cs = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_gates = { 0, 0, { 0 }, { 0 }, { 0 } };
@@ -22767,7 +23505,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_11lstm_cython_15_backward
   __Pyx_memviewslice __pyx_v_db = { 0, 0, { 0 }, { 0 }, { 0 } };
   CYTHON_UNUSED Py_ssize_t __pyx_nargs;
   CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
-  PyObject* values[17] = {0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0};
+  PyObject* values[20] = {0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0};
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
@@ -22781,146 +23519,167 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_11lstm_cython_15_backward
   #endif
   __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
   {
-    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_dY,&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_U_packed,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_cs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,&__pyx_mstate_global->__pyx_n_u_dgates,&__pyx_mstate_global->__pyx_n_u_dh,&__pyx_mstate_global->__pyx_n_u_dc,&__pyx_mstate_global->__pyx_n_u_dX_tm,&__pyx_mstate_global->__pyx_n_u_dW,&__pyx_mstate_global->__pyx_n_u_dU,&__pyx_mstate_global->__pyx_n_u_db,0};
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_dY,&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_U_packed,&__pyx_mstate_global->__pyx_n_u_W_packed,&__pyx_mstate_global->__pyx_n_u_X_packed,&__pyx_mstate_global->__pyx_n_u_H_packed,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_cs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,&__pyx_mstate_global->__pyx_n_u_dgates,&__pyx_mstate_global->__pyx_n_u_dh,&__pyx_mstate_global->__pyx_n_u_dc,&__pyx_mstate_global->__pyx_n_u_dX_tm,&__pyx_mstate_global->__pyx_n_u_dW,&__pyx_mstate_global->__pyx_n_u_dU,&__pyx_mstate_global->__pyx_n_u_db,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 81, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 111, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
+        case 20:
+        values[19] = __Pyx_ArgRef_VARARGS(__pyx_args, 19);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[19])) __PYX_ERR(0, 111, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case 19:
+        values[18] = __Pyx_ArgRef_VARARGS(__pyx_args, 18);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[18])) __PYX_ERR(0, 111, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case 18:
+        values[17] = __Pyx_ArgRef_VARARGS(__pyx_args, 17);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[17])) __PYX_ERR(0, 111, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
         case 17:
         values[16] = __Pyx_ArgRef_VARARGS(__pyx_args, 16);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 111, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 16:
         values[15] = __Pyx_ArgRef_VARARGS(__pyx_args, 15);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 111, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 15:
         values[14] = __Pyx_ArgRef_VARARGS(__pyx_args, 14);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 111, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 14:
         values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 111, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 13:
         values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 111, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 12:
         values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 111, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 11:
         values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 111, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 10:
         values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 111, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  9:
         values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 111, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  8:
         values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 111, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  7:
         values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 111, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 111, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 111, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 111, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 111, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 111, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 111, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_backward", 0) < (0)) __PYX_ERR(0, 81, __pyx_L3_error)
-      for (Py_ssize_t i = __pyx_nargs; i < 17; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_backward", 1, 17, 17, i); __PYX_ERR(0, 81, __pyx_L3_error) }
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_backward", 0) < (0)) __PYX_ERR(0, 111, __pyx_L3_error)
+      for (Py_ssize_t i = __pyx_nargs; i < 20; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_backward", 1, 20, 20, i); __PYX_ERR(0, 111, __pyx_L3_error) }
       }
-    } else if (unlikely(__pyx_nargs != 17)) {
+    } else if (unlikely(__pyx_nargs != 20)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 81, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 111, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 81, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 111, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 81, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 111, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 81, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 111, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 81, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 111, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 81, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 111, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 81, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 111, __pyx_L3_error)
       values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 81, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 111, __pyx_L3_error)
       values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 81, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 111, __pyx_L3_error)
       values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 81, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 111, __pyx_L3_error)
       values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 81, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 111, __pyx_L3_error)
       values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 81, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 111, __pyx_L3_error)
       values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 81, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 111, __pyx_L3_error)
       values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 81, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 111, __pyx_L3_error)
       values[14] = __Pyx_ArgRef_VARARGS(__pyx_args, 14);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 81, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 111, __pyx_L3_error)
       values[15] = __Pyx_ArgRef_VARARGS(__pyx_args, 15);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 81, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 111, __pyx_L3_error)
       values[16] = __Pyx_ArgRef_VARARGS(__pyx_args, 16);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 81, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 111, __pyx_L3_error)
+      values[17] = __Pyx_ArgRef_VARARGS(__pyx_args, 17);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[17])) __PYX_ERR(0, 111, __pyx_L3_error)
+      values[18] = __Pyx_ArgRef_VARARGS(__pyx_args, 18);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[18])) __PYX_ERR(0, 111, __pyx_L3_error)
+      values[19] = __Pyx_ArgRef_VARARGS(__pyx_args, 19);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[19])) __PYX_ERR(0, 111, __pyx_L3_error)
     }
-    __pyx_v_dY = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dY.memview)) __PYX_ERR(0, 81, __pyx_L3_error)
-    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 81, __pyx_L3_error)
-    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 81, __pyx_L3_error)
-    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 81, __pyx_L3_error)
-    __pyx_v_U_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U_packed.memview)) __PYX_ERR(0, 81, __pyx_L3_error)
-    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
-    __pyx_v_cs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_cs.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
-    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
-    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[8], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 83, __pyx_L3_error)
-    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[9]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 83, __pyx_L3_error)
-    __pyx_v_dgates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[10], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dgates.memview)) __PYX_ERR(0, 83, __pyx_L3_error)
-    __pyx_v_dh = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[11], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dh.memview)) __PYX_ERR(0, 84, __pyx_L3_error)
-    __pyx_v_dc = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[12], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dc.memview)) __PYX_ERR(0, 84, __pyx_L3_error)
-    __pyx_v_dX_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[13], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dX_tm.memview)) __PYX_ERR(0, 84, __pyx_L3_error)
-    __pyx_v_dW = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[14], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dW.memview)) __PYX_ERR(0, 85, __pyx_L3_error)
-    __pyx_v_dU = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[15], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dU.memview)) __PYX_ERR(0, 85, __pyx_L3_error)
-    __pyx_v_db = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[16], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db.memview)) __PYX_ERR(0, 85, __pyx_L3_error)
+    __pyx_v_dY = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dY.memview)) __PYX_ERR(0, 111, __pyx_L3_error)
+    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 111, __pyx_L3_error)
+    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 111, __pyx_L3_error)
+    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 111, __pyx_L3_error)
+    __pyx_v_U_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U_packed.memview)) __PYX_ERR(0, 111, __pyx_L3_error)
+    __pyx_v_W_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W_packed.memview)) __PYX_ERR(0, 112, __pyx_L3_error)
+    __pyx_v_X_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_packed.memview)) __PYX_ERR(0, 112, __pyx_L3_error)
+    __pyx_v_H_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_H_packed.memview)) __PYX_ERR(0, 112, __pyx_L3_error)
+    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 113, __pyx_L3_error)
+    __pyx_v_cs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[9], PyBUF_WRITABLE); if (unlikely(!__pyx_v_cs.memview)) __PYX_ERR(0, 113, __pyx_L3_error)
+    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[10], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 113, __pyx_L3_error)
+    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[11], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 114, __pyx_L3_error)
+    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[12]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 114, __pyx_L3_error)
+    __pyx_v_dgates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[13], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dgates.memview)) __PYX_ERR(0, 114, __pyx_L3_error)
+    __pyx_v_dh = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[14], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dh.memview)) __PYX_ERR(0, 115, __pyx_L3_error)
+    __pyx_v_dc = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[15], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dc.memview)) __PYX_ERR(0, 115, __pyx_L3_error)
+    __pyx_v_dX_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[16], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dX_tm.memview)) __PYX_ERR(0, 115, __pyx_L3_error)
+    __pyx_v_dW = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[17], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dW.memview)) __PYX_ERR(0, 116, __pyx_L3_error)
+    __pyx_v_dU = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[18], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dU.memview)) __PYX_ERR(0, 116, __pyx_L3_error)
+    __pyx_v_db = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[19], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db.memview)) __PYX_ERR(0, 116, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_backward", 1, 17, 17, __pyx_nargs); __PYX_ERR(0, 81, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_backward", 1, 20, 20, __pyx_nargs); __PYX_ERR(0, 111, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -22932,6 +23691,9 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_11lstm_cython_15_backward
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U_packed, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_W_packed, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_packed, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_H_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_cs, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_gates, 1);
@@ -22947,7 +23709,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_11lstm_cython_15_backward
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(__pyx_self, __pyx_v_dY, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_U_packed, __pyx_v_hs, __pyx_v_cs, __pyx_v_gates, __pyx_v_mask, __pyx_v_has_mask, __pyx_v_dgates, __pyx_v_dh, __pyx_v_dc, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db);
+  __pyx_r = __pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(__pyx_self, __pyx_v_dY, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_U_packed, __pyx_v_W_packed, __pyx_v_X_packed, __pyx_v_H_packed, __pyx_v_hs, __pyx_v_cs, __pyx_v_gates, __pyx_v_mask, __pyx_v_has_mask, __pyx_v_dgates, __pyx_v_dh, __pyx_v_dc, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -22958,6 +23720,9 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_11lstm_cython_15_backward
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U_packed, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_W_packed, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_packed, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_H_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_cs, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_gates, 1);
@@ -22974,15 +23739,14 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_11lstm_cython_15_backward
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_U_packed, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_cs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_dgates, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dc, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db) {
+static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_U_packed, __Pyx_memviewslice __pyx_v_W_packed, __Pyx_memviewslice __pyx_v_X_packed, __Pyx_memviewslice __pyx_v_H_packed, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_cs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_dgates, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dc, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db) {
   int __pyx_v_T;
   int __pyx_v_B;
   int __pyx_v_I;
   int __pyx_v_H;
   int __pyx_v_G;
-  int __pyx_v_t;
-  int __pyx_v_n;
-  int __pyx_v_j;
+  int __pyx_v_part;
+  int __pyx_v_parts;
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
   Py_ssize_t __pyx_t_1;
@@ -22992,34 +23756,18 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUS
   int __pyx_t_5;
   int __pyx_t_6;
   int __pyx_t_7;
-  int __pyx_t_8;
-  int __pyx_t_9;
-  int __pyx_t_10;
-  int __pyx_t_11;
-  int __pyx_t_12;
-  Py_ssize_t __pyx_t_13;
-  Py_ssize_t __pyx_t_14;
-  Py_ssize_t __pyx_t_15;
-  Py_ssize_t __pyx_t_16;
-  Py_ssize_t __pyx_t_17;
-  Py_ssize_t __pyx_t_18;
-  Py_ssize_t __pyx_t_19;
-  Py_ssize_t __pyx_t_20;
-  Py_ssize_t __pyx_t_21;
-  Py_ssize_t __pyx_t_22;
-  Py_ssize_t __pyx_t_23;
-  Py_ssize_t __pyx_t_24;
-  Py_ssize_t __pyx_t_25;
-  Py_ssize_t __pyx_t_26;
-  Py_ssize_t __pyx_t_27;
-  Py_ssize_t __pyx_t_28;
+  Py_ssize_t __pyx_t_8;
+  Py_ssize_t __pyx_t_9;
+  Py_ssize_t __pyx_t_10;
+  Py_ssize_t __pyx_t_11;
+  Py_ssize_t __pyx_t_12;
   __Pyx_RefNannySetupContext("__pyx_fuse_0_backward", 0);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":86
+  /* "lstmx/_kernels/lstm_cython.pyx":117
  *               real[:, ::1] dh, real[:, ::1] dc, real[:, :, ::1] dX_tm,
  *               real[:, ::1] dW, real[:, ::1] dU, real[::1] db):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]             # <<<<<<<<<<<<<<
- *     cdef int G = 4 * H, t, n, j
+ *     cdef int G = 4 * H, part, parts = batch_parts(B, H)
  *     with nogil:
 */
   __pyx_v_T = (__pyx_v_X_tm.shape[0]);
@@ -23027,21 +23775,22 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUS
   __pyx_v_I = (__pyx_v_X_tm.shape[2]);
   __pyx_v_H = (__pyx_v_U.shape[1]);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":87
+  /* "lstmx/_kernels/lstm_cython.pyx":118
  *               real[:, ::1] dW, real[:, ::1] dU, real[::1] db):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
- *     cdef int G = 4 * H, t, n, j             # <<<<<<<<<<<<<<
+ *     cdef int G = 4 * H, part, parts = batch_parts(B, H)             # <<<<<<<<<<<<<<
  *     with nogil:
  *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop
 */
   __pyx_v_G = (4 * __pyx_v_H);
+  __pyx_v_parts = __pyx_f_5lstmx_8_kernels_7_common_batch_parts(__pyx_v_B, __pyx_v_H);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":88
+  /* "lstmx/_kernels/lstm_cython.pyx":119
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
- *     cdef int G = 4 * H, t, n, j
+ *     cdef int G = 4 * H, part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
  *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop
- *         for t in range(T - 1, -1, -1):
+ *         for part in prange(parts, num_threads=parts, schedule="static"):
 */
   {
       PyThreadState * _save;
@@ -23049,267 +23798,274 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUS
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "lstmx/_kernels/lstm_cython.pyx":89
- *     cdef int G = 4 * H, t, n, j
+        /* "lstmx/_kernels/lstm_cython.pyx":120
+ *     cdef int G = 4 * H, part, parts = batch_parts(B, H)
  *     with nogil:
  *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop             # <<<<<<<<<<<<<<
- *         for t in range(T - 1, -1, -1):
- *             for n in range(B):
+ *         for part in prange(parts, num_threads=parts, schedule="static"):
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], cs, gates, mask, has_mask,
 */
         __pyx_t_1 = 0;
         __pyx_t_2 = 0;
         __pyx_t_3 = 0;
         lstmx::pack_panels((&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_1 * __pyx_v_U.strides[0]) )) + __pyx_t_2)) )))), __pyx_v_H, 0, __pyx_v_G, __pyx_v_H, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_U_packed.data) + __pyx_t_3)) )))));
 
-        /* "lstmx/_kernels/lstm_cython.pyx":90
+        /* "lstmx/_kernels/lstm_cython.pyx":121
  *     with nogil:
  *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop
- *         for t in range(T - 1, -1, -1):             # <<<<<<<<<<<<<<
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients
+ *         for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], cs, gates, mask, has_mask,
+ *                            dgates, dh, dc)
 */
-        for (__pyx_t_4 = (__pyx_v_T - 1); __pyx_t_4 > -1; __pyx_t_4-=1) {
-          __pyx_v_t = __pyx_t_4;
+        __pyx_t_4 = __pyx_v_parts;
 
-          /* "lstmx/_kernels/lstm_cython.pyx":91
+        {
+            #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+                #undef likely
+                #undef unlikely
+                #define likely(x)   (x)
+                #define unlikely(x) (x)
+            #endif
+            __pyx_t_6 = (__pyx_t_4 - 0 + 1 - 1/abs(1)) / 1;
+            if (__pyx_t_6 > 0)
+            {
+                #ifdef _OPENMP
+                #pragma omp parallel num_threads(__pyx_v_parts != 0 ? __pyx_v_parts : omp_get_max_threads()) private(__pyx_t_3)
+                #endif /* _OPENMP */
+                {
+                    #ifdef _OPENMP
+                    #pragma omp for nowait firstprivate(__pyx_v_part) lastprivate(__pyx_v_part) schedule(static)
+                    #endif /* _OPENMP */
+                    for (__pyx_t_5 = 0; __pyx_t_5 < __pyx_t_6; __pyx_t_5++){
+                        {
+                            __pyx_v_part = (int)(0 + 1 * __pyx_t_5);
+
+                            /* "lstmx/_kernels/lstm_cython.pyx":122
  *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop
- *         for t in range(T - 1, -1, -1):
- *             for n in range(B):             # <<<<<<<<<<<<<<
- *                 if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients
- *                     for j in range(G):
+ *         for part in prange(parts, num_threads=parts, schedule="static"):
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], cs, gates, mask, has_mask,             # <<<<<<<<<<<<<<
+ *                            dgates, dh, dc)
+ *         if parts == 1:
 */
+                            __pyx_t_3 = 0;
 
-          __pyx_t_5 = __pyx_v_B;
-          __pyx_t_6 = __pyx_t_5;
-
-          for (__pyx_t_7 = 0; __pyx_t_7 < __pyx_t_6; __pyx_t_7+=1) {
-            __pyx_v_n = __pyx_t_7;
-
-            /* "lstmx/_kernels/lstm_cython.pyx":92
- *         for t in range(T - 1, -1, -1):
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients             # <<<<<<<<<<<<<<
- *                     for j in range(G):
- *                         dgates[t, n, j] = 0
+                            /* "lstmx/_kernels/lstm_cython.pyx":123
+ *         for part in prange(parts, num_threads=parts, schedule="static"):
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], cs, gates, mask, has_mask,
+ *                            dgates, dh, dc)             # <<<<<<<<<<<<<<
+ *         if parts == 1:
+ *             # the parameter and input gradients: single BLAS GEMMs over all T*B rows
 */
-            if (__pyx_v_has_mask) {
-            } else {
-
-              __pyx_t_8 = __pyx_v_has_mask;
-              goto __pyx_L11_bool_binop_done;
+                            __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(((__pyx_v_B * __pyx_v_part) / __pyx_v_parts), ((__pyx_v_B * (__pyx_v_part + 1)) / __pyx_v_parts), __pyx_v_dY, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_U_packed.data) + __pyx_t_3)) )))), __pyx_v_cs, __pyx_v_gates, __pyx_v_mask, __pyx_v_has_mask, __pyx_v_dgates, __pyx_v_dh, __pyx_v_dc);
+                        }
+                    }
+                }
             }
-            __pyx_t_3 = __pyx_v_t;
-            __pyx_t_2 = __pyx_v_n;
-            __pyx_t_9 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_3 * __pyx_v_mask.strides[0]) )) + __pyx_t_2)) ))) != 0));
+        }
+        #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+            #undef likely
+            #undef unlikely
+            #define likely(x)   __builtin_expect(!!(x), 1)
+            #define unlikely(x) __builtin_expect(!!(x), 0)
+        #endif
 
 
-            __pyx_t_8 = __pyx_t_9;
-
-            __pyx_L11_bool_binop_done:;
-            if (__pyx_t_8) {
-
-
-              /* "lstmx/_kernels/lstm_cython.pyx":93
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients
- *                     for j in range(G):             # <<<<<<<<<<<<<<
- *                         dgates[t, n, j] = 0
- *                     for j in range(H):
+        /* "lstmx/_kernels/lstm_cython.pyx":124
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], cs, gates, mask, has_mask,
+ *                            dgates, dh, dc)
+ *         if parts == 1:             # <<<<<<<<<<<<<<
+ *             # the parameter and input gradients: single BLAS GEMMs over all T*B rows
+ *             gemm(True, False, G, I, T * B, 1.0, &dgates[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
 */
+        __pyx_t_7 = (__pyx_v_parts == 1);
 
-              __pyx_t_10 = __pyx_v_G;
-              __pyx_t_11 = __pyx_t_10;
+        if (__pyx_t_7) {
 
-              for (__pyx_t_12 = 0; __pyx_t_12 < __pyx_t_11; __pyx_t_12+=1) {
-                __pyx_v_j = __pyx_t_12;
 
-                /* "lstmx/_kernels/lstm_cython.pyx":94
- *                 if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients
- *                     for j in range(G):
- *                         dgates[t, n, j] = 0             # <<<<<<<<<<<<<<
- *                     for j in range(H):
- *                         dh[n, j] += dY[n, t, j]
+          /* "lstmx/_kernels/lstm_cython.pyx":126
+ *         if parts == 1:
+ *             # the parameter and input gradients: single BLAS GEMMs over all T*B rows
+ *             gemm(True, False, G, I, T * B, 1.0, &dgates[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)             # <<<<<<<<<<<<<<
+ *             gemm(True, False, G, H, T * B, 1.0, &dgates[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
+ *             gemm(False, False, T * B, I, G, 1.0, &dgates[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
 */
-                __pyx_t_2 = __pyx_v_t;
-                __pyx_t_3 = __pyx_v_n;
-                __pyx_t_1 = __pyx_v_j;
-                *((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_2 * __pyx_v_dgates.strides[0]) ) + __pyx_t_3 * __pyx_v_dgates.strides[1]) )) + __pyx_t_1)) )) = 0.0;
-              }
+          __pyx_t_3 = 0;
+          __pyx_t_2 = 0;
+          __pyx_t_1 = 0;
+          __pyx_t_8 = 0;
+          __pyx_t_9 = 0;
+          __pyx_t_10 = 0;
+          __pyx_t_11 = 0;
+          __pyx_t_12 = 0;
+          __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_I, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_3 * __pyx_v_dgates.strides[0]) ) + __pyx_t_2 * __pyx_v_dgates.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_G, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_8 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_9 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_10)) )))), __pyx_v_I, 0.0, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_11 * __pyx_v_dW.strides[0]) )) + __pyx_t_12)) )))), __pyx_v_I);
 
-
-              /* "lstmx/_kernels/lstm_cython.pyx":95
- *                     for j in range(G):
- *                         dgates[t, n, j] = 0
- *                     for j in range(H):             # <<<<<<<<<<<<<<
- *                         dh[n, j] += dY[n, t, j]
- *                 else:
+          /* "lstmx/_kernels/lstm_cython.pyx":127
+ *             # the parameter and input gradients: single BLAS GEMMs over all T*B rows
+ *             gemm(True, False, G, I, T * B, 1.0, &dgates[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
+ *             gemm(True, False, G, H, T * B, 1.0, &dgates[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)             # <<<<<<<<<<<<<<
+ *             gemm(False, False, T * B, I, G, 1.0, &dgates[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
+ *         else:
 */
+          __pyx_t_12 = 0;
+          __pyx_t_11 = 0;
+          __pyx_t_10 = 0;
+          __pyx_t_9 = 0;
+          __pyx_t_8 = 0;
+          __pyx_t_1 = 0;
+          __pyx_t_2 = 0;
+          __pyx_t_3 = 0;
+          __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_H, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_12 * __pyx_v_dgates.strides[0]) ) + __pyx_t_11 * __pyx_v_dgates.strides[1]) )) + __pyx_t_10)) )))), __pyx_v_G, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_9 * __pyx_v_hs.strides[0]) ) + __pyx_t_8 * __pyx_v_hs.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_H, 0.0, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_2 * __pyx_v_dU.strides[0]) )) + __pyx_t_3)) )))), __pyx_v_H);
 
-              __pyx_t_10 = __pyx_v_H;
-              __pyx_t_11 = __pyx_t_10;
-
-              for (__pyx_t_12 = 0; __pyx_t_12 < __pyx_t_11; __pyx_t_12+=1) {
-                __pyx_v_j = __pyx_t_12;
-
-                /* "lstmx/_kernels/lstm_cython.pyx":96
- *                         dgates[t, n, j] = 0
- *                     for j in range(H):
- *                         dh[n, j] += dY[n, t, j]             # <<<<<<<<<<<<<<
- *                 else:
- *                     lstm_row_backward(&gates[t, n, 0], &cs[t, n, 0], &cs[t + 1, n, 0], &dY[n, t, 0],
+          /* "lstmx/_kernels/lstm_cython.pyx":128
+ *             gemm(True, False, G, I, T * B, 1.0, &dgates[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
+ *             gemm(True, False, G, H, T * B, 1.0, &dgates[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
+ *             gemm(False, False, T * B, I, G, 1.0, &dgates[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)             # <<<<<<<<<<<<<<
+ *         else:
+ *             # the same three products on the packed kernel, each thread a share of the rows (no BLAS
 */
-                __pyx_t_1 = __pyx_v_n;
-                __pyx_t_3 = __pyx_v_t;
-                __pyx_t_2 = __pyx_v_j;
-                __pyx_t_13 = __pyx_v_n;
-                __pyx_t_14 = __pyx_v_j;
-                *((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_13 * __pyx_v_dh.strides[0]) )) + __pyx_t_14)) )) += (*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_1 * __pyx_v_dY.strides[0]) ) + __pyx_t_3 * __pyx_v_dY.strides[1]) )) + __pyx_t_2)) )));
-              }
+          __pyx_t_3 = 0;
+          __pyx_t_2 = 0;
+          __pyx_t_1 = 0;
+          __pyx_t_8 = 0;
+          __pyx_t_9 = 0;
+          __pyx_t_10 = 0;
+          __pyx_t_11 = 0;
+          __pyx_t_12 = 0;
+          __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, (__pyx_v_T * __pyx_v_B), __pyx_v_I, __pyx_v_G, 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_3 * __pyx_v_dgates.strides[0]) ) + __pyx_t_2 * __pyx_v_dgates.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_G, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_8 * __pyx_v_W.strides[0]) )) + __pyx_t_9)) )))), __pyx_v_I, 0.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_10 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_11 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_12)) )))), __pyx_v_I);
 
-
-              /* "lstmx/_kernels/lstm_cython.pyx":92
- *         for t in range(T - 1, -1, -1):
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients             # <<<<<<<<<<<<<<
- *                     for j in range(G):
- *                         dgates[t, n, j] = 0
+          /* "lstmx/_kernels/lstm_cython.pyx":124
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], cs, gates, mask, has_mask,
+ *                            dgates, dh, dc)
+ *         if parts == 1:             # <<<<<<<<<<<<<<
+ *             # the parameter and input gradients: single BLAS GEMMs over all T*B rows
+ *             gemm(True, False, G, I, T * B, 1.0, &dgates[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
 */
-              goto __pyx_L10;
-            }
-
-            /* "lstmx/_kernels/lstm_cython.pyx":98
- *                         dh[n, j] += dY[n, t, j]
- *                 else:
- *                     lstm_row_backward(&gates[t, n, 0], &cs[t, n, 0], &cs[t + 1, n, 0], &dY[n, t, 0],             # <<<<<<<<<<<<<<
- *                                       &dh[n, 0], &dc[n, 0], &dgates[t, n, 0], H)
- *             # dh_(t-1) = dgates_t @ U (+ the carried dh of masked rows, left in dh above)
-*/
-            /*else*/ {
-              __pyx_t_2 = __pyx_v_t;
-              __pyx_t_3 = __pyx_v_n;
-              __pyx_t_1 = 0;
-              __pyx_t_14 = __pyx_v_t;
-              __pyx_t_13 = __pyx_v_n;
-              __pyx_t_15 = 0;
-              __pyx_t_16 = (__pyx_v_t + 1);
-              __pyx_t_17 = __pyx_v_n;
-              __pyx_t_18 = 0;
-              __pyx_t_19 = __pyx_v_n;
-              __pyx_t_20 = __pyx_v_t;
-              __pyx_t_21 = 0;
-
-              /* "lstmx/_kernels/lstm_cython.pyx":99
- *                 else:
- *                     lstm_row_backward(&gates[t, n, 0], &cs[t, n, 0], &cs[t + 1, n, 0], &dY[n, t, 0],
- *                                       &dh[n, 0], &dc[n, 0], &dgates[t, n, 0], H)             # <<<<<<<<<<<<<<
- *             # dh_(t-1) = dgates_t @ U (+ the carried dh of masked rows, left in dh above)
- *             step_gemm(&dgates[t, 0, 0], G, B, G, &U_packed[0], H, &dh[0, 0], H, True)
-*/
-              __pyx_t_22 = __pyx_v_n;
-              __pyx_t_23 = 0;
-              __pyx_t_24 = __pyx_v_n;
-              __pyx_t_25 = 0;
-              __pyx_t_26 = __pyx_v_t;
-              __pyx_t_27 = __pyx_v_n;
-              __pyx_t_28 = 0;
-
-              /* "lstmx/_kernels/lstm_cython.pyx":98
- *                         dh[n, j] += dY[n, t, j]
- *                 else:
- *                     lstm_row_backward(&gates[t, n, 0], &cs[t, n, 0], &cs[t + 1, n, 0], &dY[n, t, 0],             # <<<<<<<<<<<<<<
- *                                       &dh[n, 0], &dc[n, 0], &dgates[t, n, 0], H)
- *             # dh_(t-1) = dgates_t @ U (+ the carried dh of masked rows, left in dh above)
-*/
-              lstmx::lstm_row_backward((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_2 * __pyx_v_gates.strides[0]) ) + __pyx_t_3 * __pyx_v_gates.strides[1]) )) + __pyx_t_1)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_14 * __pyx_v_cs.strides[0]) ) + __pyx_t_13 * __pyx_v_cs.strides[1]) )) + __pyx_t_15)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_16 * __pyx_v_cs.strides[0]) ) + __pyx_t_17 * __pyx_v_cs.strides[1]) )) + __pyx_t_18)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_19 * __pyx_v_dY.strides[0]) ) + __pyx_t_20 * __pyx_v_dY.strides[1]) )) + __pyx_t_21)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_22 * __pyx_v_dh.strides[0]) )) + __pyx_t_23)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dc.data + __pyx_t_24 * __pyx_v_dc.strides[0]) )) + __pyx_t_25)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_26 * __pyx_v_dgates.strides[0]) ) + __pyx_t_27 * __pyx_v_dgates.strides[1]) )) + __pyx_t_28)) )))), __pyx_v_H);
-            }
-            __pyx_L10:;
-          }
-
-
-          /* "lstmx/_kernels/lstm_cython.pyx":101
- *                                       &dh[n, 0], &dc[n, 0], &dgates[t, n, 0], H)
- *             # dh_(t-1) = dgates_t @ U (+ the carried dh of masked rows, left in dh above)
- *             step_gemm(&dgates[t, 0, 0], G, B, G, &U_packed[0], H, &dh[0, 0], H, True)             # <<<<<<<<<<<<<<
- *         # the parameter and input gradients: single GEMMs over all T*B rows
- *         gemm(True, False, G, I, T * B, 1.0, &dgates[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
-*/
-          __pyx_t_28 = __pyx_v_t;
-          __pyx_t_27 = 0;
-          __pyx_t_26 = 0;
-          __pyx_t_25 = 0;
-          __pyx_t_24 = 0;
-          __pyx_t_23 = 0;
-          lstmx::step_gemm((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_28 * __pyx_v_dgates.strides[0]) ) + __pyx_t_27 * __pyx_v_dgates.strides[1]) )) + __pyx_t_26)) )))), __pyx_v_G, __pyx_v_B, __pyx_v_G, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_U_packed.data) + __pyx_t_25)) )))), __pyx_v_H, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_24 * __pyx_v_dh.strides[0]) )) + __pyx_t_23)) )))), __pyx_v_H, 1);
+          goto __pyx_L12;
         }
 
-        /* "lstmx/_kernels/lstm_cython.pyx":103
- *             step_gemm(&dgates[t, 0, 0], G, B, G, &U_packed[0], H, &dh[0, 0], H, True)
- *         # the parameter and input gradients: single GEMMs over all T*B rows
- *         gemm(True, False, G, I, T * B, 1.0, &dgates[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)             # <<<<<<<<<<<<<<
- *         gemm(True, False, G, H, T * B, 1.0, &dgates[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
- *         gemm(False, False, T * B, I, G, 1.0, &dgates[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
+        /* "lstmx/_kernels/lstm_cython.pyx":132
+ *             # the same three products on the packed kernel, each thread a share of the rows (no BLAS
+ *             # thread pool left spinning against the next call's threads)
+ *             pack_panels(&X_tm[0, 0, 0], I, False, T * B, I, &X_packed[0])             # <<<<<<<<<<<<<<
+ *             pack_panels(&hs[0, 0, 0], H, False, T * B, H, &H_packed[0])
+ *             pack_panels(&W[0, 0], I, False, G, I, &W_packed[0])
 */
-        __pyx_t_23 = 0;
-        __pyx_t_24 = 0;
-        __pyx_t_25 = 0;
-        __pyx_t_26 = 0;
-        __pyx_t_27 = 0;
-        __pyx_t_28 = 0;
-        __pyx_t_22 = 0;
-        __pyx_t_21 = 0;
-        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_I, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_23 * __pyx_v_dgates.strides[0]) ) + __pyx_t_24 * __pyx_v_dgates.strides[1]) )) + __pyx_t_25)) )))), __pyx_v_G, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_26 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_27 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_28)) )))), __pyx_v_I, 0.0, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_22 * __pyx_v_dW.strides[0]) )) + __pyx_t_21)) )))), __pyx_v_I);
+        /*else*/ {
+          __pyx_t_12 = 0;
+          __pyx_t_11 = 0;
+          __pyx_t_10 = 0;
+          __pyx_t_9 = 0;
+          lstmx::pack_panels((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_12 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_11 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_10)) )))), __pyx_v_I, 0, (__pyx_v_T * __pyx_v_B), __pyx_v_I, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_X_packed.data) + __pyx_t_9)) )))));
 
-        /* "lstmx/_kernels/lstm_cython.pyx":104
- *         # the parameter and input gradients: single GEMMs over all T*B rows
- *         gemm(True, False, G, I, T * B, 1.0, &dgates[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
- *         gemm(True, False, G, H, T * B, 1.0, &dgates[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)             # <<<<<<<<<<<<<<
- *         gemm(False, False, T * B, I, G, 1.0, &dgates[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
+          /* "lstmx/_kernels/lstm_cython.pyx":133
+ *             # thread pool left spinning against the next call's threads)
+ *             pack_panels(&X_tm[0, 0, 0], I, False, T * B, I, &X_packed[0])
+ *             pack_panels(&hs[0, 0, 0], H, False, T * B, H, &H_packed[0])             # <<<<<<<<<<<<<<
+ *             pack_panels(&W[0, 0], I, False, G, I, &W_packed[0])
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+*/
+          __pyx_t_9 = 0;
+          __pyx_t_10 = 0;
+          __pyx_t_11 = 0;
+          __pyx_t_12 = 0;
+          lstmx::pack_panels((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_9 * __pyx_v_hs.strides[0]) ) + __pyx_t_10 * __pyx_v_hs.strides[1]) )) + __pyx_t_11)) )))), __pyx_v_H, 0, (__pyx_v_T * __pyx_v_B), __pyx_v_H, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_H_packed.data) + __pyx_t_12)) )))));
+
+          /* "lstmx/_kernels/lstm_cython.pyx":134
+ *             pack_panels(&X_tm[0, 0, 0], I, False, T * B, I, &X_packed[0])
+ *             pack_panels(&hs[0, 0, 0], H, False, T * B, H, &H_packed[0])
+ *             pack_panels(&W[0, 0], I, False, G, I, &W_packed[0])             # <<<<<<<<<<<<<<
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 _weight_gradients(G * part // parts, G * (part + 1) // parts, T * B * part // parts,
+*/
+          __pyx_t_12 = 0;
+          __pyx_t_11 = 0;
+          __pyx_t_10 = 0;
+          lstmx::pack_panels((&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_12 * __pyx_v_W.strides[0]) )) + __pyx_t_11)) )))), __pyx_v_I, 0, __pyx_v_G, __pyx_v_I, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_W_packed.data) + __pyx_t_10)) )))));
+
+          /* "lstmx/_kernels/lstm_cython.pyx":135
+ *             pack_panels(&hs[0, 0, 0], H, False, T * B, H, &H_packed[0])
+ *             pack_panels(&W[0, 0], I, False, G, I, &W_packed[0])
+ *             for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
+ *                 _weight_gradients(G * part // parts, G * (part + 1) // parts, T * B * part // parts,
+ *                                   T * B * (part + 1) // parts, dgates, &X_packed[0], &H_packed[0], &W_packed[0],
+*/
+          __pyx_t_6 = __pyx_v_parts;
+
+          {
+              #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+                  #undef likely
+                  #undef unlikely
+                  #define likely(x)   (x)
+                  #define unlikely(x) (x)
+              #endif
+              __pyx_t_4 = (__pyx_t_6 - 0 + 1 - 1/abs(1)) / 1;
+              if (__pyx_t_4 > 0)
+              {
+                  #ifdef _OPENMP
+                  #pragma omp parallel num_threads(__pyx_v_parts != 0 ? __pyx_v_parts : omp_get_max_threads()) private(__pyx_t_10, __pyx_t_11, __pyx_t_12)
+                  #endif /* _OPENMP */
+                  {
+                      #ifdef _OPENMP
+                      #pragma omp for nowait firstprivate(__pyx_v_part) lastprivate(__pyx_v_part) schedule(static)
+                      #endif /* _OPENMP */
+                      for (__pyx_t_5 = 0; __pyx_t_5 < __pyx_t_4; __pyx_t_5++){
+                          {
+                              __pyx_v_part = (int)(0 + 1 * __pyx_t_5);
+
+                              /* "lstmx/_kernels/lstm_cython.pyx":137
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 _weight_gradients(G * part // parts, G * (part + 1) // parts, T * B * part // parts,
+ *                                   T * B * (part + 1) // parts, dgates, &X_packed[0], &H_packed[0], &W_packed[0],             # <<<<<<<<<<<<<<
+ *                                   dW, dU, dX_tm)
  *         column_sums(&dgates[0, 0, 0], T * B, G, &db[0])
 */
-        __pyx_t_21 = 0;
-        __pyx_t_22 = 0;
-        __pyx_t_28 = 0;
-        __pyx_t_27 = 0;
-        __pyx_t_26 = 0;
-        __pyx_t_25 = 0;
-        __pyx_t_24 = 0;
-        __pyx_t_23 = 0;
-        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_H, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_21 * __pyx_v_dgates.strides[0]) ) + __pyx_t_22 * __pyx_v_dgates.strides[1]) )) + __pyx_t_28)) )))), __pyx_v_G, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_27 * __pyx_v_hs.strides[0]) ) + __pyx_t_26 * __pyx_v_hs.strides[1]) )) + __pyx_t_25)) )))), __pyx_v_H, 0.0, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_24 * __pyx_v_dU.strides[0]) )) + __pyx_t_23)) )))), __pyx_v_H);
+                              __pyx_t_10 = 0;
+                              __pyx_t_11 = 0;
+                              __pyx_t_12 = 0;
 
-        /* "lstmx/_kernels/lstm_cython.pyx":105
- *         gemm(True, False, G, I, T * B, 1.0, &dgates[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
- *         gemm(True, False, G, H, T * B, 1.0, &dgates[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
- *         gemm(False, False, T * B, I, G, 1.0, &dgates[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)             # <<<<<<<<<<<<<<
- *         column_sums(&dgates[0, 0, 0], T * B, G, &db[0])
+                              /* "lstmx/_kernels/lstm_cython.pyx":136
+ *             pack_panels(&W[0, 0], I, False, G, I, &W_packed[0])
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 _weight_gradients(G * part // parts, G * (part + 1) // parts, T * B * part // parts,             # <<<<<<<<<<<<<<
+ *                                   T * B * (part + 1) // parts, dgates, &X_packed[0], &H_packed[0], &W_packed[0],
+ *                                   dW, dU, dX_tm)
 */
-        __pyx_t_23 = 0;
-        __pyx_t_24 = 0;
-        __pyx_t_25 = 0;
-        __pyx_t_26 = 0;
-        __pyx_t_27 = 0;
-        __pyx_t_28 = 0;
-        __pyx_t_22 = 0;
-        __pyx_t_21 = 0;
-        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, (__pyx_v_T * __pyx_v_B), __pyx_v_I, __pyx_v_G, 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_23 * __pyx_v_dgates.strides[0]) ) + __pyx_t_24 * __pyx_v_dgates.strides[1]) )) + __pyx_t_25)) )))), __pyx_v_G, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_26 * __pyx_v_W.strides[0]) )) + __pyx_t_27)) )))), __pyx_v_I, 0.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_28 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_22 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_21)) )))), __pyx_v_I);
+                              __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__weight_gradients(((__pyx_v_G * __pyx_v_part) / __pyx_v_parts), ((__pyx_v_G * (__pyx_v_part + 1)) / __pyx_v_parts), (((__pyx_v_T * __pyx_v_B) * __pyx_v_part) / __pyx_v_parts), (((__pyx_v_T * __pyx_v_B) * (__pyx_v_part + 1)) / __pyx_v_parts), __pyx_v_dgates, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_X_packed.data) + __pyx_t_10)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_H_packed.data) + __pyx_t_11)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_W_packed.data) + __pyx_t_12)) )))), __pyx_v_dW, __pyx_v_dU, __pyx_v_dX_tm);
+                          }
+                      }
+                  }
+              }
+          }
+          #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+              #undef likely
+              #undef unlikely
+              #define likely(x)   __builtin_expect(!!(x), 1)
+              #define unlikely(x) __builtin_expect(!!(x), 0)
+          #endif
 
-        /* "lstmx/_kernels/lstm_cython.pyx":106
- *         gemm(True, False, G, H, T * B, 1.0, &dgates[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
- *         gemm(False, False, T * B, I, G, 1.0, &dgates[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
+        }
+        __pyx_L12:;
+
+        /* "lstmx/_kernels/lstm_cython.pyx":139
+ *                                   T * B * (part + 1) // parts, dgates, &X_packed[0], &H_packed[0], &W_packed[0],
+ *                                   dW, dU, dX_tm)
  *         column_sums(&dgates[0, 0, 0], T * B, G, &db[0])             # <<<<<<<<<<<<<<
+ * 
+ * 
 */
-        __pyx_t_21 = 0;
-        __pyx_t_22 = 0;
-        __pyx_t_28 = 0;
-        __pyx_t_27 = 0;
-        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_21 * __pyx_v_dgates.strides[0]) ) + __pyx_t_22 * __pyx_v_dgates.strides[1]) )) + __pyx_t_28)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_db.data) + __pyx_t_27)) )))));
+        __pyx_t_12 = 0;
+        __pyx_t_11 = 0;
+        __pyx_t_10 = 0;
+        __pyx_t_9 = 0;
+        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_12 * __pyx_v_dgates.strides[0]) ) + __pyx_t_11 * __pyx_v_dgates.strides[1]) )) + __pyx_t_10)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_db.data) + __pyx_t_9)) )))));
       }
 
-      /* "lstmx/_kernels/lstm_cython.pyx":88
+      /* "lstmx/_kernels/lstm_cython.pyx":119
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
- *     cdef int G = 4 * H, t, n, j
+ *     cdef int G = 4 * H, part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
  *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop
- *         for t in range(T - 1, -1, -1):
+ *         for part in prange(parts, num_threads=parts, schedule="static"):
 */
       /*finally:*/ {
         /*normal exit:*/{
@@ -23321,17 +24077,16 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUS
       }
   }
 
-  /* "lstmx/_kernels/lstm_cython.pyx":81
+  /* "lstmx/_kernels/lstm_cython.pyx":111
  * 
  * 
  * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,             # <<<<<<<<<<<<<<
+ *               real[::1] W_packed, real[::1] X_packed, real[::1] H_packed,
  *               real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
- *               const unsigned char[:, ::1] mask, bint has_mask, real[:, :, ::1] dgates,
 */
 
   /* function exit code */
   __pyx_r = Py_None; __Pyx_INCREF(Py_None);
-
 
 
 
@@ -23353,6 +24108,9 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_11lstm_cython_17_backward
   __Pyx_memviewslice __pyx_v_W = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_U = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_U_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_W_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_X_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_H_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_hs = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_cs = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_gates = { 0, 0, { 0 }, { 0 }, { 0 } };
@@ -23367,7 +24125,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_11lstm_cython_17_backward
   __Pyx_memviewslice __pyx_v_db = { 0, 0, { 0 }, { 0 }, { 0 } };
   CYTHON_UNUSED Py_ssize_t __pyx_nargs;
   CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
-  PyObject* values[17] = {0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0};
+  PyObject* values[20] = {0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0};
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
@@ -23381,146 +24139,167 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_11lstm_cython_17_backward
   #endif
   __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
   {
-    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_dY,&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_U_packed,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_cs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,&__pyx_mstate_global->__pyx_n_u_dgates,&__pyx_mstate_global->__pyx_n_u_dh,&__pyx_mstate_global->__pyx_n_u_dc,&__pyx_mstate_global->__pyx_n_u_dX_tm,&__pyx_mstate_global->__pyx_n_u_dW,&__pyx_mstate_global->__pyx_n_u_dU,&__pyx_mstate_global->__pyx_n_u_db,0};
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_dY,&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_U_packed,&__pyx_mstate_global->__pyx_n_u_W_packed,&__pyx_mstate_global->__pyx_n_u_X_packed,&__pyx_mstate_global->__pyx_n_u_H_packed,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_cs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,&__pyx_mstate_global->__pyx_n_u_dgates,&__pyx_mstate_global->__pyx_n_u_dh,&__pyx_mstate_global->__pyx_n_u_dc,&__pyx_mstate_global->__pyx_n_u_dX_tm,&__pyx_mstate_global->__pyx_n_u_dW,&__pyx_mstate_global->__pyx_n_u_dU,&__pyx_mstate_global->__pyx_n_u_db,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 81, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 111, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
+        case 20:
+        values[19] = __Pyx_ArgRef_VARARGS(__pyx_args, 19);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[19])) __PYX_ERR(0, 111, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case 19:
+        values[18] = __Pyx_ArgRef_VARARGS(__pyx_args, 18);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[18])) __PYX_ERR(0, 111, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case 18:
+        values[17] = __Pyx_ArgRef_VARARGS(__pyx_args, 17);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[17])) __PYX_ERR(0, 111, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
         case 17:
         values[16] = __Pyx_ArgRef_VARARGS(__pyx_args, 16);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 111, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 16:
         values[15] = __Pyx_ArgRef_VARARGS(__pyx_args, 15);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 111, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 15:
         values[14] = __Pyx_ArgRef_VARARGS(__pyx_args, 14);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 111, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 14:
         values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 111, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 13:
         values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 111, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 12:
         values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 111, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 11:
         values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 111, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 10:
         values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 111, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  9:
         values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 111, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  8:
         values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 111, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  7:
         values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 111, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 111, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 111, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 111, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 111, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 111, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 81, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 111, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_backward", 0) < (0)) __PYX_ERR(0, 81, __pyx_L3_error)
-      for (Py_ssize_t i = __pyx_nargs; i < 17; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_backward", 1, 17, 17, i); __PYX_ERR(0, 81, __pyx_L3_error) }
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_backward", 0) < (0)) __PYX_ERR(0, 111, __pyx_L3_error)
+      for (Py_ssize_t i = __pyx_nargs; i < 20; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_backward", 1, 20, 20, i); __PYX_ERR(0, 111, __pyx_L3_error) }
       }
-    } else if (unlikely(__pyx_nargs != 17)) {
+    } else if (unlikely(__pyx_nargs != 20)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 81, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 111, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 81, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 111, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 81, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 111, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 81, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 111, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 81, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 111, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 81, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 111, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 81, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 111, __pyx_L3_error)
       values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 81, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 111, __pyx_L3_error)
       values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 81, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 111, __pyx_L3_error)
       values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 81, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 111, __pyx_L3_error)
       values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 81, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 111, __pyx_L3_error)
       values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 81, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 111, __pyx_L3_error)
       values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 81, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 111, __pyx_L3_error)
       values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 81, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 111, __pyx_L3_error)
       values[14] = __Pyx_ArgRef_VARARGS(__pyx_args, 14);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 81, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 111, __pyx_L3_error)
       values[15] = __Pyx_ArgRef_VARARGS(__pyx_args, 15);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 81, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 111, __pyx_L3_error)
       values[16] = __Pyx_ArgRef_VARARGS(__pyx_args, 16);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 81, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 111, __pyx_L3_error)
+      values[17] = __Pyx_ArgRef_VARARGS(__pyx_args, 17);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[17])) __PYX_ERR(0, 111, __pyx_L3_error)
+      values[18] = __Pyx_ArgRef_VARARGS(__pyx_args, 18);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[18])) __PYX_ERR(0, 111, __pyx_L3_error)
+      values[19] = __Pyx_ArgRef_VARARGS(__pyx_args, 19);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[19])) __PYX_ERR(0, 111, __pyx_L3_error)
     }
-    __pyx_v_dY = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dY.memview)) __PYX_ERR(0, 81, __pyx_L3_error)
-    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 81, __pyx_L3_error)
-    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 81, __pyx_L3_error)
-    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 81, __pyx_L3_error)
-    __pyx_v_U_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U_packed.memview)) __PYX_ERR(0, 81, __pyx_L3_error)
-    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
-    __pyx_v_cs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_cs.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
-    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
-    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[8], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 83, __pyx_L3_error)
-    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[9]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 83, __pyx_L3_error)
-    __pyx_v_dgates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[10], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dgates.memview)) __PYX_ERR(0, 83, __pyx_L3_error)
-    __pyx_v_dh = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[11], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dh.memview)) __PYX_ERR(0, 84, __pyx_L3_error)
-    __pyx_v_dc = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[12], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dc.memview)) __PYX_ERR(0, 84, __pyx_L3_error)
-    __pyx_v_dX_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[13], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dX_tm.memview)) __PYX_ERR(0, 84, __pyx_L3_error)
-    __pyx_v_dW = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[14], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dW.memview)) __PYX_ERR(0, 85, __pyx_L3_error)
-    __pyx_v_dU = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[15], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dU.memview)) __PYX_ERR(0, 85, __pyx_L3_error)
-    __pyx_v_db = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[16], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db.memview)) __PYX_ERR(0, 85, __pyx_L3_error)
+    __pyx_v_dY = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dY.memview)) __PYX_ERR(0, 111, __pyx_L3_error)
+    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 111, __pyx_L3_error)
+    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 111, __pyx_L3_error)
+    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 111, __pyx_L3_error)
+    __pyx_v_U_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U_packed.memview)) __PYX_ERR(0, 111, __pyx_L3_error)
+    __pyx_v_W_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W_packed.memview)) __PYX_ERR(0, 112, __pyx_L3_error)
+    __pyx_v_X_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_packed.memview)) __PYX_ERR(0, 112, __pyx_L3_error)
+    __pyx_v_H_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_H_packed.memview)) __PYX_ERR(0, 112, __pyx_L3_error)
+    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 113, __pyx_L3_error)
+    __pyx_v_cs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[9], PyBUF_WRITABLE); if (unlikely(!__pyx_v_cs.memview)) __PYX_ERR(0, 113, __pyx_L3_error)
+    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[10], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 113, __pyx_L3_error)
+    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[11], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 114, __pyx_L3_error)
+    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[12]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 114, __pyx_L3_error)
+    __pyx_v_dgates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[13], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dgates.memview)) __PYX_ERR(0, 114, __pyx_L3_error)
+    __pyx_v_dh = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[14], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dh.memview)) __PYX_ERR(0, 115, __pyx_L3_error)
+    __pyx_v_dc = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[15], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dc.memview)) __PYX_ERR(0, 115, __pyx_L3_error)
+    __pyx_v_dX_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[16], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dX_tm.memview)) __PYX_ERR(0, 115, __pyx_L3_error)
+    __pyx_v_dW = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[17], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dW.memview)) __PYX_ERR(0, 116, __pyx_L3_error)
+    __pyx_v_dU = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[18], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dU.memview)) __PYX_ERR(0, 116, __pyx_L3_error)
+    __pyx_v_db = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[19], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db.memview)) __PYX_ERR(0, 116, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_backward", 1, 17, 17, __pyx_nargs); __PYX_ERR(0, 81, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_backward", 1, 20, 20, __pyx_nargs); __PYX_ERR(0, 111, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -23532,6 +24311,9 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_11lstm_cython_17_backward
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U_packed, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_W_packed, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_packed, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_H_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_cs, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_gates, 1);
@@ -23547,7 +24329,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_11lstm_cython_17_backward
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(__pyx_self, __pyx_v_dY, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_U_packed, __pyx_v_hs, __pyx_v_cs, __pyx_v_gates, __pyx_v_mask, __pyx_v_has_mask, __pyx_v_dgates, __pyx_v_dh, __pyx_v_dc, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db);
+  __pyx_r = __pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(__pyx_self, __pyx_v_dY, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_U_packed, __pyx_v_W_packed, __pyx_v_X_packed, __pyx_v_H_packed, __pyx_v_hs, __pyx_v_cs, __pyx_v_gates, __pyx_v_mask, __pyx_v_has_mask, __pyx_v_dgates, __pyx_v_dh, __pyx_v_dc, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -23558,6 +24340,9 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_11lstm_cython_17_backward
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U_packed, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_W_packed, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_packed, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_H_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_cs, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_gates, 1);
@@ -23574,15 +24359,14 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_11lstm_cython_17_backward
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_U_packed, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_cs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_dgates, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dc, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db) {
+static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_U_packed, __Pyx_memviewslice __pyx_v_W_packed, __Pyx_memviewslice __pyx_v_X_packed, __Pyx_memviewslice __pyx_v_H_packed, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_cs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_dgates, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dc, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db) {
   int __pyx_v_T;
   int __pyx_v_B;
   int __pyx_v_I;
   int __pyx_v_H;
   int __pyx_v_G;
-  int __pyx_v_t;
-  int __pyx_v_n;
-  int __pyx_v_j;
+  int __pyx_v_part;
+  int __pyx_v_parts;
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
   Py_ssize_t __pyx_t_1;
@@ -23592,11 +24376,548 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUS
   int __pyx_t_5;
   int __pyx_t_6;
   int __pyx_t_7;
+  Py_ssize_t __pyx_t_8;
+  Py_ssize_t __pyx_t_9;
+  Py_ssize_t __pyx_t_10;
+  Py_ssize_t __pyx_t_11;
+  Py_ssize_t __pyx_t_12;
+  __Pyx_RefNannySetupContext("__pyx_fuse_1_backward", 0);
+
+  /* "lstmx/_kernels/lstm_cython.pyx":117
+ *               real[:, ::1] dh, real[:, ::1] dc, real[:, :, ::1] dX_tm,
+ *               real[:, ::1] dW, real[:, ::1] dU, real[::1] db):
+ *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]             # <<<<<<<<<<<<<<
+ *     cdef int G = 4 * H, part, parts = batch_parts(B, H)
+ *     with nogil:
+*/
+  __pyx_v_T = (__pyx_v_X_tm.shape[0]);
+  __pyx_v_B = (__pyx_v_X_tm.shape[1]);
+  __pyx_v_I = (__pyx_v_X_tm.shape[2]);
+  __pyx_v_H = (__pyx_v_U.shape[1]);
+
+  /* "lstmx/_kernels/lstm_cython.pyx":118
+ *               real[:, ::1] dW, real[:, ::1] dU, real[::1] db):
+ *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
+ *     cdef int G = 4 * H, part, parts = batch_parts(B, H)             # <<<<<<<<<<<<<<
+ *     with nogil:
+ *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop
+*/
+  __pyx_v_G = (4 * __pyx_v_H);
+  __pyx_v_parts = __pyx_f_5lstmx_8_kernels_7_common_batch_parts(__pyx_v_B, __pyx_v_H);
+
+  /* "lstmx/_kernels/lstm_cython.pyx":119
+ *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
+ *     cdef int G = 4 * H, part, parts = batch_parts(B, H)
+ *     with nogil:             # <<<<<<<<<<<<<<
+ *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop
+ *         for part in prange(parts, num_threads=parts, schedule="static"):
+*/
+  {
+      PyThreadState * _save;
+      _save = PyEval_SaveThread();
+      __Pyx_FastGIL_Remember();
+      /*try:*/ {
+
+        /* "lstmx/_kernels/lstm_cython.pyx":120
+ *     cdef int G = 4 * H, part, parts = batch_parts(B, H)
+ *     with nogil:
+ *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop             # <<<<<<<<<<<<<<
+ *         for part in prange(parts, num_threads=parts, schedule="static"):
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], cs, gates, mask, has_mask,
+*/
+        __pyx_t_1 = 0;
+        __pyx_t_2 = 0;
+        __pyx_t_3 = 0;
+        lstmx::pack_panels((&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_1 * __pyx_v_U.strides[0]) )) + __pyx_t_2)) )))), __pyx_v_H, 0, __pyx_v_G, __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_U_packed.data) + __pyx_t_3)) )))));
+
+        /* "lstmx/_kernels/lstm_cython.pyx":121
+ *     with nogil:
+ *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop
+ *         for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], cs, gates, mask, has_mask,
+ *                            dgates, dh, dc)
+*/
+        __pyx_t_4 = __pyx_v_parts;
+
+        {
+            #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+                #undef likely
+                #undef unlikely
+                #define likely(x)   (x)
+                #define unlikely(x) (x)
+            #endif
+            __pyx_t_6 = (__pyx_t_4 - 0 + 1 - 1/abs(1)) / 1;
+            if (__pyx_t_6 > 0)
+            {
+                #ifdef _OPENMP
+                #pragma omp parallel num_threads(__pyx_v_parts != 0 ? __pyx_v_parts : omp_get_max_threads()) private(__pyx_t_3)
+                #endif /* _OPENMP */
+                {
+                    #ifdef _OPENMP
+                    #pragma omp for nowait firstprivate(__pyx_v_part) lastprivate(__pyx_v_part) schedule(static)
+                    #endif /* _OPENMP */
+                    for (__pyx_t_5 = 0; __pyx_t_5 < __pyx_t_6; __pyx_t_5++){
+                        {
+                            __pyx_v_part = (int)(0 + 1 * __pyx_t_5);
+
+                            /* "lstmx/_kernels/lstm_cython.pyx":122
+ *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop
+ *         for part in prange(parts, num_threads=parts, schedule="static"):
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], cs, gates, mask, has_mask,             # <<<<<<<<<<<<<<
+ *                            dgates, dh, dc)
+ *         if parts == 1:
+*/
+                            __pyx_t_3 = 0;
+
+                            /* "lstmx/_kernels/lstm_cython.pyx":123
+ *         for part in prange(parts, num_threads=parts, schedule="static"):
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], cs, gates, mask, has_mask,
+ *                            dgates, dh, dc)             # <<<<<<<<<<<<<<
+ *         if parts == 1:
+ *             # the parameter and input gradients: single BLAS GEMMs over all T*B rows
+*/
+                            __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(((__pyx_v_B * __pyx_v_part) / __pyx_v_parts), ((__pyx_v_B * (__pyx_v_part + 1)) / __pyx_v_parts), __pyx_v_dY, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_U_packed.data) + __pyx_t_3)) )))), __pyx_v_cs, __pyx_v_gates, __pyx_v_mask, __pyx_v_has_mask, __pyx_v_dgates, __pyx_v_dh, __pyx_v_dc);
+                        }
+                    }
+                }
+            }
+        }
+        #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+            #undef likely
+            #undef unlikely
+            #define likely(x)   __builtin_expect(!!(x), 1)
+            #define unlikely(x) __builtin_expect(!!(x), 0)
+        #endif
+
+
+        /* "lstmx/_kernels/lstm_cython.pyx":124
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], cs, gates, mask, has_mask,
+ *                            dgates, dh, dc)
+ *         if parts == 1:             # <<<<<<<<<<<<<<
+ *             # the parameter and input gradients: single BLAS GEMMs over all T*B rows
+ *             gemm(True, False, G, I, T * B, 1.0, &dgates[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
+*/
+        __pyx_t_7 = (__pyx_v_parts == 1);
+
+        if (__pyx_t_7) {
+
+
+          /* "lstmx/_kernels/lstm_cython.pyx":126
+ *         if parts == 1:
+ *             # the parameter and input gradients: single BLAS GEMMs over all T*B rows
+ *             gemm(True, False, G, I, T * B, 1.0, &dgates[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)             # <<<<<<<<<<<<<<
+ *             gemm(True, False, G, H, T * B, 1.0, &dgates[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
+ *             gemm(False, False, T * B, I, G, 1.0, &dgates[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
+*/
+          __pyx_t_3 = 0;
+          __pyx_t_2 = 0;
+          __pyx_t_1 = 0;
+          __pyx_t_8 = 0;
+          __pyx_t_9 = 0;
+          __pyx_t_10 = 0;
+          __pyx_t_11 = 0;
+          __pyx_t_12 = 0;
+          __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_I, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_3 * __pyx_v_dgates.strides[0]) ) + __pyx_t_2 * __pyx_v_dgates.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_G, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_8 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_9 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_10)) )))), __pyx_v_I, 0.0, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_11 * __pyx_v_dW.strides[0]) )) + __pyx_t_12)) )))), __pyx_v_I);
+
+          /* "lstmx/_kernels/lstm_cython.pyx":127
+ *             # the parameter and input gradients: single BLAS GEMMs over all T*B rows
+ *             gemm(True, False, G, I, T * B, 1.0, &dgates[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
+ *             gemm(True, False, G, H, T * B, 1.0, &dgates[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)             # <<<<<<<<<<<<<<
+ *             gemm(False, False, T * B, I, G, 1.0, &dgates[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
+ *         else:
+*/
+          __pyx_t_12 = 0;
+          __pyx_t_11 = 0;
+          __pyx_t_10 = 0;
+          __pyx_t_9 = 0;
+          __pyx_t_8 = 0;
+          __pyx_t_1 = 0;
+          __pyx_t_2 = 0;
+          __pyx_t_3 = 0;
+          __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_H, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_12 * __pyx_v_dgates.strides[0]) ) + __pyx_t_11 * __pyx_v_dgates.strides[1]) )) + __pyx_t_10)) )))), __pyx_v_G, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_9 * __pyx_v_hs.strides[0]) ) + __pyx_t_8 * __pyx_v_hs.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_H, 0.0, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_2 * __pyx_v_dU.strides[0]) )) + __pyx_t_3)) )))), __pyx_v_H);
+
+          /* "lstmx/_kernels/lstm_cython.pyx":128
+ *             gemm(True, False, G, I, T * B, 1.0, &dgates[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
+ *             gemm(True, False, G, H, T * B, 1.0, &dgates[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
+ *             gemm(False, False, T * B, I, G, 1.0, &dgates[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)             # <<<<<<<<<<<<<<
+ *         else:
+ *             # the same three products on the packed kernel, each thread a share of the rows (no BLAS
+*/
+          __pyx_t_3 = 0;
+          __pyx_t_2 = 0;
+          __pyx_t_1 = 0;
+          __pyx_t_8 = 0;
+          __pyx_t_9 = 0;
+          __pyx_t_10 = 0;
+          __pyx_t_11 = 0;
+          __pyx_t_12 = 0;
+          __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, (__pyx_v_T * __pyx_v_B), __pyx_v_I, __pyx_v_G, 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_3 * __pyx_v_dgates.strides[0]) ) + __pyx_t_2 * __pyx_v_dgates.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_G, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_8 * __pyx_v_W.strides[0]) )) + __pyx_t_9)) )))), __pyx_v_I, 0.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_10 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_11 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_12)) )))), __pyx_v_I);
+
+          /* "lstmx/_kernels/lstm_cython.pyx":124
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], cs, gates, mask, has_mask,
+ *                            dgates, dh, dc)
+ *         if parts == 1:             # <<<<<<<<<<<<<<
+ *             # the parameter and input gradients: single BLAS GEMMs over all T*B rows
+ *             gemm(True, False, G, I, T * B, 1.0, &dgates[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
+*/
+          goto __pyx_L12;
+        }
+
+        /* "lstmx/_kernels/lstm_cython.pyx":132
+ *             # the same three products on the packed kernel, each thread a share of the rows (no BLAS
+ *             # thread pool left spinning against the next call's threads)
+ *             pack_panels(&X_tm[0, 0, 0], I, False, T * B, I, &X_packed[0])             # <<<<<<<<<<<<<<
+ *             pack_panels(&hs[0, 0, 0], H, False, T * B, H, &H_packed[0])
+ *             pack_panels(&W[0, 0], I, False, G, I, &W_packed[0])
+*/
+        /*else*/ {
+          __pyx_t_12 = 0;
+          __pyx_t_11 = 0;
+          __pyx_t_10 = 0;
+          __pyx_t_9 = 0;
+          lstmx::pack_panels((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_12 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_11 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_10)) )))), __pyx_v_I, 0, (__pyx_v_T * __pyx_v_B), __pyx_v_I, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_X_packed.data) + __pyx_t_9)) )))));
+
+          /* "lstmx/_kernels/lstm_cython.pyx":133
+ *             # thread pool left spinning against the next call's threads)
+ *             pack_panels(&X_tm[0, 0, 0], I, False, T * B, I, &X_packed[0])
+ *             pack_panels(&hs[0, 0, 0], H, False, T * B, H, &H_packed[0])             # <<<<<<<<<<<<<<
+ *             pack_panels(&W[0, 0], I, False, G, I, &W_packed[0])
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+*/
+          __pyx_t_9 = 0;
+          __pyx_t_10 = 0;
+          __pyx_t_11 = 0;
+          __pyx_t_12 = 0;
+          lstmx::pack_panels((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_9 * __pyx_v_hs.strides[0]) ) + __pyx_t_10 * __pyx_v_hs.strides[1]) )) + __pyx_t_11)) )))), __pyx_v_H, 0, (__pyx_v_T * __pyx_v_B), __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_H_packed.data) + __pyx_t_12)) )))));
+
+          /* "lstmx/_kernels/lstm_cython.pyx":134
+ *             pack_panels(&X_tm[0, 0, 0], I, False, T * B, I, &X_packed[0])
+ *             pack_panels(&hs[0, 0, 0], H, False, T * B, H, &H_packed[0])
+ *             pack_panels(&W[0, 0], I, False, G, I, &W_packed[0])             # <<<<<<<<<<<<<<
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 _weight_gradients(G * part // parts, G * (part + 1) // parts, T * B * part // parts,
+*/
+          __pyx_t_12 = 0;
+          __pyx_t_11 = 0;
+          __pyx_t_10 = 0;
+          lstmx::pack_panels((&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_12 * __pyx_v_W.strides[0]) )) + __pyx_t_11)) )))), __pyx_v_I, 0, __pyx_v_G, __pyx_v_I, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_W_packed.data) + __pyx_t_10)) )))));
+
+          /* "lstmx/_kernels/lstm_cython.pyx":135
+ *             pack_panels(&hs[0, 0, 0], H, False, T * B, H, &H_packed[0])
+ *             pack_panels(&W[0, 0], I, False, G, I, &W_packed[0])
+ *             for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
+ *                 _weight_gradients(G * part // parts, G * (part + 1) // parts, T * B * part // parts,
+ *                                   T * B * (part + 1) // parts, dgates, &X_packed[0], &H_packed[0], &W_packed[0],
+*/
+          __pyx_t_6 = __pyx_v_parts;
+
+          {
+              #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+                  #undef likely
+                  #undef unlikely
+                  #define likely(x)   (x)
+                  #define unlikely(x) (x)
+              #endif
+              __pyx_t_4 = (__pyx_t_6 - 0 + 1 - 1/abs(1)) / 1;
+              if (__pyx_t_4 > 0)
+              {
+                  #ifdef _OPENMP
+                  #pragma omp parallel num_threads(__pyx_v_parts != 0 ? __pyx_v_parts : omp_get_max_threads()) private(__pyx_t_10, __pyx_t_11, __pyx_t_12)
+                  #endif /* _OPENMP */
+                  {
+                      #ifdef _OPENMP
+                      #pragma omp for nowait firstprivate(__pyx_v_part) lastprivate(__pyx_v_part) schedule(static)
+                      #endif /* _OPENMP */
+                      for (__pyx_t_5 = 0; __pyx_t_5 < __pyx_t_4; __pyx_t_5++){
+                          {
+                              __pyx_v_part = (int)(0 + 1 * __pyx_t_5);
+
+                              /* "lstmx/_kernels/lstm_cython.pyx":137
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 _weight_gradients(G * part // parts, G * (part + 1) // parts, T * B * part // parts,
+ *                                   T * B * (part + 1) // parts, dgates, &X_packed[0], &H_packed[0], &W_packed[0],             # <<<<<<<<<<<<<<
+ *                                   dW, dU, dX_tm)
+ *         column_sums(&dgates[0, 0, 0], T * B, G, &db[0])
+*/
+                              __pyx_t_10 = 0;
+                              __pyx_t_11 = 0;
+                              __pyx_t_12 = 0;
+
+                              /* "lstmx/_kernels/lstm_cython.pyx":136
+ *             pack_panels(&W[0, 0], I, False, G, I, &W_packed[0])
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 _weight_gradients(G * part // parts, G * (part + 1) // parts, T * B * part // parts,             # <<<<<<<<<<<<<<
+ *                                   T * B * (part + 1) // parts, dgates, &X_packed[0], &H_packed[0], &W_packed[0],
+ *                                   dW, dU, dX_tm)
+*/
+                              __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__weight_gradients(((__pyx_v_G * __pyx_v_part) / __pyx_v_parts), ((__pyx_v_G * (__pyx_v_part + 1)) / __pyx_v_parts), (((__pyx_v_T * __pyx_v_B) * __pyx_v_part) / __pyx_v_parts), (((__pyx_v_T * __pyx_v_B) * (__pyx_v_part + 1)) / __pyx_v_parts), __pyx_v_dgates, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_X_packed.data) + __pyx_t_10)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_H_packed.data) + __pyx_t_11)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_W_packed.data) + __pyx_t_12)) )))), __pyx_v_dW, __pyx_v_dU, __pyx_v_dX_tm);
+                          }
+                      }
+                  }
+              }
+          }
+          #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+              #undef likely
+              #undef unlikely
+              #define likely(x)   __builtin_expect(!!(x), 1)
+              #define unlikely(x) __builtin_expect(!!(x), 0)
+          #endif
+
+        }
+        __pyx_L12:;
+
+        /* "lstmx/_kernels/lstm_cython.pyx":139
+ *                                   T * B * (part + 1) // parts, dgates, &X_packed[0], &H_packed[0], &W_packed[0],
+ *                                   dW, dU, dX_tm)
+ *         column_sums(&dgates[0, 0, 0], T * B, G, &db[0])             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+        __pyx_t_12 = 0;
+        __pyx_t_11 = 0;
+        __pyx_t_10 = 0;
+        __pyx_t_9 = 0;
+        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_12 * __pyx_v_dgates.strides[0]) ) + __pyx_t_11 * __pyx_v_dgates.strides[1]) )) + __pyx_t_10)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_db.data) + __pyx_t_9)) )))));
+      }
+
+      /* "lstmx/_kernels/lstm_cython.pyx":119
+ *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
+ *     cdef int G = 4 * H, part, parts = batch_parts(B, H)
+ *     with nogil:             # <<<<<<<<<<<<<<
+ *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop
+ *         for part in prange(parts, num_threads=parts, schedule="static"):
+*/
+      /*finally:*/ {
+        /*normal exit:*/{
+          __Pyx_FastGIL_Forget();
+          PyEval_RestoreThread(_save);
+          goto __pyx_L5;
+        }
+        __pyx_L5:;
+      }
+  }
+
+  /* "lstmx/_kernels/lstm_cython.pyx":111
+ * 
+ * 
+ * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,             # <<<<<<<<<<<<<<
+ *               real[::1] W_packed, real[::1] X_packed, real[::1] H_packed,
+ *               real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
+*/
+
+  /* function exit code */
+  __pyx_r = Py_None; __Pyx_INCREF(Py_None);
+
+
+
+
+
+
+
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "lstmx/_kernels/lstm_cython.pyx":142
+ * 
+ * 
+ * cdef void _weight_gradients(int g0, int g1, int r0, int r1, real[:, :, ::1] dgates, const real* X_packed,             # <<<<<<<<<<<<<<
+ *                             const real* H_packed, const real* W_packed, real[:, ::1] dW, real[:, ::1] dU,
+ *                             real[:, :, ::1] dX_tm) noexcept nogil:
+*/
+
+static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__weight_gradients(int __pyx_v_g0, int __pyx_v_g1, int __pyx_v_r0, int __pyx_v_r1, __Pyx_memviewslice __pyx_v_dgates, float const *__pyx_v_X_packed, float const *__pyx_v_H_packed, float const *__pyx_v_W_packed, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_dX_tm) {
+  int __pyx_v_TB;
+  int __pyx_v_G;
+  int __pyx_v_I;
+  int __pyx_v_H;
+  Py_ssize_t __pyx_t_1;
+  Py_ssize_t __pyx_t_2;
+  Py_ssize_t __pyx_t_3;
+  Py_ssize_t __pyx_t_4;
+  Py_ssize_t __pyx_t_5;
+  Py_ssize_t __pyx_t_6;
+
+  /* "lstmx/_kernels/lstm_cython.pyx":147
+ *     """dW[g0:g1] = dgates[:, g0:g1]^T X, dU[g0:g1] = dgates[:, g0:g1]^T H_prev, and rows r0:r1 of
+ *     dX = dgates W (rows counted over the T*B flattened steps)."""
+ *     cdef int TB = dgates.shape[0] * dgates.shape[1], G = dgates.shape[2], I = dW.shape[1], H = dU.shape[1]             # <<<<<<<<<<<<<<
+ *     gemm_tn_packed(&dgates[0, 0, 0], G, g0, g1, TB, X_packed, I, &dW[0, 0], I)
+ *     gemm_tn_packed(&dgates[0, 0, 0], G, g0, g1, TB, H_packed, H, &dU[0, 0], H)
+*/
+  __pyx_v_TB = ((__pyx_v_dgates.shape[0]) * (__pyx_v_dgates.shape[1]));
+  __pyx_v_G = (__pyx_v_dgates.shape[2]);
+  __pyx_v_I = (__pyx_v_dW.shape[1]);
+  __pyx_v_H = (__pyx_v_dU.shape[1]);
+
+  /* "lstmx/_kernels/lstm_cython.pyx":148
+ *     dX = dgates W (rows counted over the T*B flattened steps)."""
+ *     cdef int TB = dgates.shape[0] * dgates.shape[1], G = dgates.shape[2], I = dW.shape[1], H = dU.shape[1]
+ *     gemm_tn_packed(&dgates[0, 0, 0], G, g0, g1, TB, X_packed, I, &dW[0, 0], I)             # <<<<<<<<<<<<<<
+ *     gemm_tn_packed(&dgates[0, 0, 0], G, g0, g1, TB, H_packed, H, &dU[0, 0], H)
+ *     step_gemm(&dgates[0, 0, 0] + <long>r0 * G, G, r1 - r0, G, W_packed, I, &dX_tm[0, 0, 0] + <long>r0 * I, I, False)
+*/
+  __pyx_t_1 = 0;
+  __pyx_t_2 = 0;
+  __pyx_t_3 = 0;
+  __pyx_t_4 = 0;
+  __pyx_t_5 = 0;
+  lstmx::gemm_tn_packed((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_1 * __pyx_v_dgates.strides[0]) ) + __pyx_t_2 * __pyx_v_dgates.strides[1]) )) + __pyx_t_3)) )))), __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_X_packed, __pyx_v_I, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_4 * __pyx_v_dW.strides[0]) )) + __pyx_t_5)) )))), __pyx_v_I);
+
+  /* "lstmx/_kernels/lstm_cython.pyx":149
+ *     cdef int TB = dgates.shape[0] * dgates.shape[1], G = dgates.shape[2], I = dW.shape[1], H = dU.shape[1]
+ *     gemm_tn_packed(&dgates[0, 0, 0], G, g0, g1, TB, X_packed, I, &dW[0, 0], I)
+ *     gemm_tn_packed(&dgates[0, 0, 0], G, g0, g1, TB, H_packed, H, &dU[0, 0], H)             # <<<<<<<<<<<<<<
+ *     step_gemm(&dgates[0, 0, 0] + <long>r0 * G, G, r1 - r0, G, W_packed, I, &dX_tm[0, 0, 0] + <long>r0 * I, I, False)
+ * 
+*/
+  __pyx_t_5 = 0;
+  __pyx_t_4 = 0;
+  __pyx_t_3 = 0;
+  __pyx_t_2 = 0;
+  __pyx_t_1 = 0;
+  lstmx::gemm_tn_packed((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_5 * __pyx_v_dgates.strides[0]) ) + __pyx_t_4 * __pyx_v_dgates.strides[1]) )) + __pyx_t_3)) )))), __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_H_packed, __pyx_v_H, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_2 * __pyx_v_dU.strides[0]) )) + __pyx_t_1)) )))), __pyx_v_H);
+
+  /* "lstmx/_kernels/lstm_cython.pyx":150
+ *     gemm_tn_packed(&dgates[0, 0, 0], G, g0, g1, TB, X_packed, I, &dW[0, 0], I)
+ *     gemm_tn_packed(&dgates[0, 0, 0], G, g0, g1, TB, H_packed, H, &dU[0, 0], H)
+ *     step_gemm(&dgates[0, 0, 0] + <long>r0 * G, G, r1 - r0, G, W_packed, I, &dX_tm[0, 0, 0] + <long>r0 * I, I, False)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_t_1 = 0;
+  __pyx_t_2 = 0;
+  __pyx_t_3 = 0;
+  __pyx_t_4 = 0;
+  __pyx_t_5 = 0;
+  __pyx_t_6 = 0;
+  lstmx::step_gemm(((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_1 * __pyx_v_dgates.strides[0]) ) + __pyx_t_2 * __pyx_v_dgates.strides[1]) )) + __pyx_t_3)) )))) + (((long)__pyx_v_r0) * __pyx_v_G)), __pyx_v_G, (__pyx_v_r1 - __pyx_v_r0), __pyx_v_G, __pyx_v_W_packed, __pyx_v_I, ((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_4 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_5 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_6)) )))) + (((long)__pyx_v_r0) * __pyx_v_I)), __pyx_v_I, 0);
+
+  /* "lstmx/_kernels/lstm_cython.pyx":142
+ * 
+ * 
+ * cdef void _weight_gradients(int g0, int g1, int r0, int r1, real[:, :, ::1] dgates, const real* X_packed,             # <<<<<<<<<<<<<<
+ *                             const real* H_packed, const real* W_packed, real[:, ::1] dW, real[:, ::1] dU,
+ *                             real[:, :, ::1] dX_tm) noexcept nogil:
+*/
+
+  /* function exit code */
+
+
+
+
+}
+
+static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__weight_gradients(int __pyx_v_g0, int __pyx_v_g1, int __pyx_v_r0, int __pyx_v_r1, __Pyx_memviewslice __pyx_v_dgates, double const *__pyx_v_X_packed, double const *__pyx_v_H_packed, double const *__pyx_v_W_packed, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_dX_tm) {
+  int __pyx_v_TB;
+  int __pyx_v_G;
+  int __pyx_v_I;
+  int __pyx_v_H;
+  Py_ssize_t __pyx_t_1;
+  Py_ssize_t __pyx_t_2;
+  Py_ssize_t __pyx_t_3;
+  Py_ssize_t __pyx_t_4;
+  Py_ssize_t __pyx_t_5;
+  Py_ssize_t __pyx_t_6;
+
+  /* "lstmx/_kernels/lstm_cython.pyx":147
+ *     """dW[g0:g1] = dgates[:, g0:g1]^T X, dU[g0:g1] = dgates[:, g0:g1]^T H_prev, and rows r0:r1 of
+ *     dX = dgates W (rows counted over the T*B flattened steps)."""
+ *     cdef int TB = dgates.shape[0] * dgates.shape[1], G = dgates.shape[2], I = dW.shape[1], H = dU.shape[1]             # <<<<<<<<<<<<<<
+ *     gemm_tn_packed(&dgates[0, 0, 0], G, g0, g1, TB, X_packed, I, &dW[0, 0], I)
+ *     gemm_tn_packed(&dgates[0, 0, 0], G, g0, g1, TB, H_packed, H, &dU[0, 0], H)
+*/
+  __pyx_v_TB = ((__pyx_v_dgates.shape[0]) * (__pyx_v_dgates.shape[1]));
+  __pyx_v_G = (__pyx_v_dgates.shape[2]);
+  __pyx_v_I = (__pyx_v_dW.shape[1]);
+  __pyx_v_H = (__pyx_v_dU.shape[1]);
+
+  /* "lstmx/_kernels/lstm_cython.pyx":148
+ *     dX = dgates W (rows counted over the T*B flattened steps)."""
+ *     cdef int TB = dgates.shape[0] * dgates.shape[1], G = dgates.shape[2], I = dW.shape[1], H = dU.shape[1]
+ *     gemm_tn_packed(&dgates[0, 0, 0], G, g0, g1, TB, X_packed, I, &dW[0, 0], I)             # <<<<<<<<<<<<<<
+ *     gemm_tn_packed(&dgates[0, 0, 0], G, g0, g1, TB, H_packed, H, &dU[0, 0], H)
+ *     step_gemm(&dgates[0, 0, 0] + <long>r0 * G, G, r1 - r0, G, W_packed, I, &dX_tm[0, 0, 0] + <long>r0 * I, I, False)
+*/
+  __pyx_t_1 = 0;
+  __pyx_t_2 = 0;
+  __pyx_t_3 = 0;
+  __pyx_t_4 = 0;
+  __pyx_t_5 = 0;
+  lstmx::gemm_tn_packed((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_1 * __pyx_v_dgates.strides[0]) ) + __pyx_t_2 * __pyx_v_dgates.strides[1]) )) + __pyx_t_3)) )))), __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_X_packed, __pyx_v_I, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_4 * __pyx_v_dW.strides[0]) )) + __pyx_t_5)) )))), __pyx_v_I);
+
+  /* "lstmx/_kernels/lstm_cython.pyx":149
+ *     cdef int TB = dgates.shape[0] * dgates.shape[1], G = dgates.shape[2], I = dW.shape[1], H = dU.shape[1]
+ *     gemm_tn_packed(&dgates[0, 0, 0], G, g0, g1, TB, X_packed, I, &dW[0, 0], I)
+ *     gemm_tn_packed(&dgates[0, 0, 0], G, g0, g1, TB, H_packed, H, &dU[0, 0], H)             # <<<<<<<<<<<<<<
+ *     step_gemm(&dgates[0, 0, 0] + <long>r0 * G, G, r1 - r0, G, W_packed, I, &dX_tm[0, 0, 0] + <long>r0 * I, I, False)
+ * 
+*/
+  __pyx_t_5 = 0;
+  __pyx_t_4 = 0;
+  __pyx_t_3 = 0;
+  __pyx_t_2 = 0;
+  __pyx_t_1 = 0;
+  lstmx::gemm_tn_packed((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_5 * __pyx_v_dgates.strides[0]) ) + __pyx_t_4 * __pyx_v_dgates.strides[1]) )) + __pyx_t_3)) )))), __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_H_packed, __pyx_v_H, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_2 * __pyx_v_dU.strides[0]) )) + __pyx_t_1)) )))), __pyx_v_H);
+
+  /* "lstmx/_kernels/lstm_cython.pyx":150
+ *     gemm_tn_packed(&dgates[0, 0, 0], G, g0, g1, TB, X_packed, I, &dW[0, 0], I)
+ *     gemm_tn_packed(&dgates[0, 0, 0], G, g0, g1, TB, H_packed, H, &dU[0, 0], H)
+ *     step_gemm(&dgates[0, 0, 0] + <long>r0 * G, G, r1 - r0, G, W_packed, I, &dX_tm[0, 0, 0] + <long>r0 * I, I, False)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_t_1 = 0;
+  __pyx_t_2 = 0;
+  __pyx_t_3 = 0;
+  __pyx_t_4 = 0;
+  __pyx_t_5 = 0;
+  __pyx_t_6 = 0;
+  lstmx::step_gemm(((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_1 * __pyx_v_dgates.strides[0]) ) + __pyx_t_2 * __pyx_v_dgates.strides[1]) )) + __pyx_t_3)) )))) + (((long)__pyx_v_r0) * __pyx_v_G)), __pyx_v_G, (__pyx_v_r1 - __pyx_v_r0), __pyx_v_G, __pyx_v_W_packed, __pyx_v_I, ((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_4 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_5 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_6)) )))) + (((long)__pyx_v_r0) * __pyx_v_I)), __pyx_v_I, 0);
+
+  /* "lstmx/_kernels/lstm_cython.pyx":142
+ * 
+ * 
+ * cdef void _weight_gradients(int g0, int g1, int r0, int r1, real[:, :, ::1] dgates, const real* X_packed,             # <<<<<<<<<<<<<<
+ *                             const real* H_packed, const real* W_packed, real[:, ::1] dW, real[:, ::1] dU,
+ *                             real[:, :, ::1] dX_tm) noexcept nogil:
+*/
+
+  /* function exit code */
+
+
+
+
+}
+
+/* "lstmx/_kernels/lstm_cython.pyx":153
+ * 
+ * 
+ * cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packed, real[:, :, ::1] cs,             # <<<<<<<<<<<<<<
+ *                          real[:, :, ::1] gates, const unsigned char[:, ::1] mask, bint has_mask,
+ *                          real[:, :, ::1] dgates, real[:, ::1] dh, real[:, ::1] dc) noexcept nogil:
+*/
+
+static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(int __pyx_v_n0, int __pyx_v_n1, __Pyx_memviewslice __pyx_v_dY, float const *__pyx_v_U_packed, __Pyx_memviewslice __pyx_v_cs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_dgates, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dc) {
+  int __pyx_v_T;
+  int __pyx_v_H;
+  int __pyx_v_G;
+  int __pyx_v_t;
+  int __pyx_v_n;
+  int __pyx_v_j;
+  int __pyx_t_1;
+  int __pyx_t_2;
+  int __pyx_t_3;
+  int __pyx_t_4;
+  int __pyx_t_5;
+  Py_ssize_t __pyx_t_6;
+  Py_ssize_t __pyx_t_7;
   int __pyx_t_8;
   int __pyx_t_9;
   int __pyx_t_10;
   int __pyx_t_11;
-  int __pyx_t_12;
+  Py_ssize_t __pyx_t_12;
   Py_ssize_t __pyx_t_13;
   Py_ssize_t __pyx_t_14;
   Py_ssize_t __pyx_t_15;
@@ -23613,335 +24934,453 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUS
   Py_ssize_t __pyx_t_26;
   Py_ssize_t __pyx_t_27;
   Py_ssize_t __pyx_t_28;
-  __Pyx_RefNannySetupContext("__pyx_fuse_1_backward", 0);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":86
- *               real[:, ::1] dh, real[:, ::1] dc, real[:, :, ::1] dX_tm,
- *               real[:, ::1] dW, real[:, ::1] dU, real[::1] db):
- *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]             # <<<<<<<<<<<<<<
- *     cdef int G = 4 * H, t, n, j
- *     with nogil:
+  /* "lstmx/_kernels/lstm_cython.pyx":157
+ *                          real[:, :, ::1] dgates, real[:, ::1] dh, real[:, ::1] dc) noexcept nogil:
+ *     """Backpropagation through time for the sequences n0 <= n < n1."""
+ *     cdef int T = gates.shape[0], H = dh.shape[1], G = 4 * H, t, n, j             # <<<<<<<<<<<<<<
+ *     for t in range(T - 1, -1, -1):
+ *         for n in range(n0, n1):
 */
-  __pyx_v_T = (__pyx_v_X_tm.shape[0]);
-  __pyx_v_B = (__pyx_v_X_tm.shape[1]);
-  __pyx_v_I = (__pyx_v_X_tm.shape[2]);
-  __pyx_v_H = (__pyx_v_U.shape[1]);
-
-  /* "lstmx/_kernels/lstm_cython.pyx":87
- *               real[:, ::1] dW, real[:, ::1] dU, real[::1] db):
- *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
- *     cdef int G = 4 * H, t, n, j             # <<<<<<<<<<<<<<
- *     with nogil:
- *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop
-*/
+  __pyx_v_T = (__pyx_v_gates.shape[0]);
+  __pyx_v_H = (__pyx_v_dh.shape[1]);
   __pyx_v_G = (4 * __pyx_v_H);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":88
- *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
- *     cdef int G = 4 * H, t, n, j
- *     with nogil:             # <<<<<<<<<<<<<<
- *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop
- *         for t in range(T - 1, -1, -1):
+  /* "lstmx/_kernels/lstm_cython.pyx":158
+ *     """Backpropagation through time for the sequences n0 <= n < n1."""
+ *     cdef int T = gates.shape[0], H = dh.shape[1], G = 4 * H, t, n, j
+ *     for t in range(T - 1, -1, -1):             # <<<<<<<<<<<<<<
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients
 */
-  {
-      PyThreadState * _save;
-      _save = PyEval_SaveThread();
-      __Pyx_FastGIL_Remember();
-      /*try:*/ {
+  for (__pyx_t_1 = (__pyx_v_T - 1); __pyx_t_1 > -1; __pyx_t_1-=1) {
+    __pyx_v_t = __pyx_t_1;
 
-        /* "lstmx/_kernels/lstm_cython.pyx":89
- *     cdef int G = 4 * H, t, n, j
- *     with nogil:
- *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop             # <<<<<<<<<<<<<<
- *         for t in range(T - 1, -1, -1):
- *             for n in range(B):
-*/
-        __pyx_t_1 = 0;
-        __pyx_t_2 = 0;
-        __pyx_t_3 = 0;
-        lstmx::pack_panels((&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_1 * __pyx_v_U.strides[0]) )) + __pyx_t_2)) )))), __pyx_v_H, 0, __pyx_v_G, __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_U_packed.data) + __pyx_t_3)) )))));
-
-        /* "lstmx/_kernels/lstm_cython.pyx":90
- *     with nogil:
- *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop
- *         for t in range(T - 1, -1, -1):             # <<<<<<<<<<<<<<
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients
-*/
-        for (__pyx_t_4 = (__pyx_v_T - 1); __pyx_t_4 > -1; __pyx_t_4-=1) {
-          __pyx_v_t = __pyx_t_4;
-
-          /* "lstmx/_kernels/lstm_cython.pyx":91
- *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop
- *         for t in range(T - 1, -1, -1):
- *             for n in range(B):             # <<<<<<<<<<<<<<
- *                 if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients
- *                     for j in range(G):
+    /* "lstmx/_kernels/lstm_cython.pyx":159
+ *     cdef int T = gates.shape[0], H = dh.shape[1], G = 4 * H, t, n, j
+ *     for t in range(T - 1, -1, -1):
+ *         for n in range(n0, n1):             # <<<<<<<<<<<<<<
+ *             if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients
+ *                 for j in range(G):
 */
 
-          __pyx_t_5 = __pyx_v_B;
-          __pyx_t_6 = __pyx_t_5;
+    __pyx_t_2 = __pyx_v_n1;
+    __pyx_t_3 = __pyx_t_2;
 
-          for (__pyx_t_7 = 0; __pyx_t_7 < __pyx_t_6; __pyx_t_7+=1) {
-            __pyx_v_n = __pyx_t_7;
+    for (__pyx_t_4 = __pyx_v_n0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
+      __pyx_v_n = __pyx_t_4;
 
-            /* "lstmx/_kernels/lstm_cython.pyx":92
- *         for t in range(T - 1, -1, -1):
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients             # <<<<<<<<<<<<<<
- *                     for j in range(G):
- *                         dgates[t, n, j] = 0
+      /* "lstmx/_kernels/lstm_cython.pyx":160
+ *     for t in range(T - 1, -1, -1):
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients             # <<<<<<<<<<<<<<
+ *                 for j in range(G):
+ *                     dgates[t, n, j] = 0
 */
-            if (__pyx_v_has_mask) {
-            } else {
+      if (__pyx_v_has_mask) {
+      } else {
 
-              __pyx_t_8 = __pyx_v_has_mask;
-              goto __pyx_L11_bool_binop_done;
-            }
-            __pyx_t_3 = __pyx_v_t;
-            __pyx_t_2 = __pyx_v_n;
-            __pyx_t_9 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_3 * __pyx_v_mask.strides[0]) )) + __pyx_t_2)) ))) != 0));
-
-
-            __pyx_t_8 = __pyx_t_9;
-
-            __pyx_L11_bool_binop_done:;
-            if (__pyx_t_8) {
+        __pyx_t_5 = __pyx_v_has_mask;
+        goto __pyx_L8_bool_binop_done;
+      }
+      __pyx_t_6 = __pyx_v_t;
+      __pyx_t_7 = __pyx_v_n;
+      __pyx_t_8 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_6 * __pyx_v_mask.strides[0]) )) + __pyx_t_7)) ))) != 0));
 
 
-              /* "lstmx/_kernels/lstm_cython.pyx":93
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients
- *                     for j in range(G):             # <<<<<<<<<<<<<<
- *                         dgates[t, n, j] = 0
- *                     for j in range(H):
-*/
+      __pyx_t_5 = __pyx_t_8;
 
-              __pyx_t_10 = __pyx_v_G;
-              __pyx_t_11 = __pyx_t_10;
-
-              for (__pyx_t_12 = 0; __pyx_t_12 < __pyx_t_11; __pyx_t_12+=1) {
-                __pyx_v_j = __pyx_t_12;
-
-                /* "lstmx/_kernels/lstm_cython.pyx":94
- *                 if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients
- *                     for j in range(G):
- *                         dgates[t, n, j] = 0             # <<<<<<<<<<<<<<
- *                     for j in range(H):
- *                         dh[n, j] += dY[n, t, j]
-*/
-                __pyx_t_2 = __pyx_v_t;
-                __pyx_t_3 = __pyx_v_n;
-                __pyx_t_1 = __pyx_v_j;
-                *((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_2 * __pyx_v_dgates.strides[0]) ) + __pyx_t_3 * __pyx_v_dgates.strides[1]) )) + __pyx_t_1)) )) = 0.0;
-              }
+      __pyx_L8_bool_binop_done:;
+      if (__pyx_t_5) {
 
 
-              /* "lstmx/_kernels/lstm_cython.pyx":95
- *                     for j in range(G):
- *                         dgates[t, n, j] = 0
- *                     for j in range(H):             # <<<<<<<<<<<<<<
- *                         dh[n, j] += dY[n, t, j]
- *                 else:
+        /* "lstmx/_kernels/lstm_cython.pyx":161
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients
+ *                 for j in range(G):             # <<<<<<<<<<<<<<
+ *                     dgates[t, n, j] = 0
+ *                 for j in range(H):
 */
 
-              __pyx_t_10 = __pyx_v_H;
-              __pyx_t_11 = __pyx_t_10;
+        __pyx_t_9 = __pyx_v_G;
+        __pyx_t_10 = __pyx_t_9;
 
-              for (__pyx_t_12 = 0; __pyx_t_12 < __pyx_t_11; __pyx_t_12+=1) {
-                __pyx_v_j = __pyx_t_12;
+        for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
+          __pyx_v_j = __pyx_t_11;
 
-                /* "lstmx/_kernels/lstm_cython.pyx":96
- *                         dgates[t, n, j] = 0
- *                     for j in range(H):
- *                         dh[n, j] += dY[n, t, j]             # <<<<<<<<<<<<<<
- *                 else:
- *                     lstm_row_backward(&gates[t, n, 0], &cs[t, n, 0], &cs[t + 1, n, 0], &dY[n, t, 0],
+          /* "lstmx/_kernels/lstm_cython.pyx":162
+ *             if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients
+ *                 for j in range(G):
+ *                     dgates[t, n, j] = 0             # <<<<<<<<<<<<<<
+ *                 for j in range(H):
+ *                     dh[n, j] += dY[n, t, j]
 */
-                __pyx_t_1 = __pyx_v_n;
-                __pyx_t_3 = __pyx_v_t;
-                __pyx_t_2 = __pyx_v_j;
-                __pyx_t_13 = __pyx_v_n;
-                __pyx_t_14 = __pyx_v_j;
-                *((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_13 * __pyx_v_dh.strides[0]) )) + __pyx_t_14)) )) += (*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_1 * __pyx_v_dY.strides[0]) ) + __pyx_t_3 * __pyx_v_dY.strides[1]) )) + __pyx_t_2)) )));
-              }
-
-
-              /* "lstmx/_kernels/lstm_cython.pyx":92
- *         for t in range(T - 1, -1, -1):
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients             # <<<<<<<<<<<<<<
- *                     for j in range(G):
- *                         dgates[t, n, j] = 0
-*/
-              goto __pyx_L10;
-            }
-
-            /* "lstmx/_kernels/lstm_cython.pyx":98
- *                         dh[n, j] += dY[n, t, j]
- *                 else:
- *                     lstm_row_backward(&gates[t, n, 0], &cs[t, n, 0], &cs[t + 1, n, 0], &dY[n, t, 0],             # <<<<<<<<<<<<<<
- *                                       &dh[n, 0], &dc[n, 0], &dgates[t, n, 0], H)
- *             # dh_(t-1) = dgates_t @ U (+ the carried dh of masked rows, left in dh above)
-*/
-            /*else*/ {
-              __pyx_t_2 = __pyx_v_t;
-              __pyx_t_3 = __pyx_v_n;
-              __pyx_t_1 = 0;
-              __pyx_t_14 = __pyx_v_t;
-              __pyx_t_13 = __pyx_v_n;
-              __pyx_t_15 = 0;
-              __pyx_t_16 = (__pyx_v_t + 1);
-              __pyx_t_17 = __pyx_v_n;
-              __pyx_t_18 = 0;
-              __pyx_t_19 = __pyx_v_n;
-              __pyx_t_20 = __pyx_v_t;
-              __pyx_t_21 = 0;
-
-              /* "lstmx/_kernels/lstm_cython.pyx":99
- *                 else:
- *                     lstm_row_backward(&gates[t, n, 0], &cs[t, n, 0], &cs[t + 1, n, 0], &dY[n, t, 0],
- *                                       &dh[n, 0], &dc[n, 0], &dgates[t, n, 0], H)             # <<<<<<<<<<<<<<
- *             # dh_(t-1) = dgates_t @ U (+ the carried dh of masked rows, left in dh above)
- *             step_gemm(&dgates[t, 0, 0], G, B, G, &U_packed[0], H, &dh[0, 0], H, True)
-*/
-              __pyx_t_22 = __pyx_v_n;
-              __pyx_t_23 = 0;
-              __pyx_t_24 = __pyx_v_n;
-              __pyx_t_25 = 0;
-              __pyx_t_26 = __pyx_v_t;
-              __pyx_t_27 = __pyx_v_n;
-              __pyx_t_28 = 0;
-
-              /* "lstmx/_kernels/lstm_cython.pyx":98
- *                         dh[n, j] += dY[n, t, j]
- *                 else:
- *                     lstm_row_backward(&gates[t, n, 0], &cs[t, n, 0], &cs[t + 1, n, 0], &dY[n, t, 0],             # <<<<<<<<<<<<<<
- *                                       &dh[n, 0], &dc[n, 0], &dgates[t, n, 0], H)
- *             # dh_(t-1) = dgates_t @ U (+ the carried dh of masked rows, left in dh above)
-*/
-              lstmx::lstm_row_backward((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_2 * __pyx_v_gates.strides[0]) ) + __pyx_t_3 * __pyx_v_gates.strides[1]) )) + __pyx_t_1)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_14 * __pyx_v_cs.strides[0]) ) + __pyx_t_13 * __pyx_v_cs.strides[1]) )) + __pyx_t_15)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_16 * __pyx_v_cs.strides[0]) ) + __pyx_t_17 * __pyx_v_cs.strides[1]) )) + __pyx_t_18)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_19 * __pyx_v_dY.strides[0]) ) + __pyx_t_20 * __pyx_v_dY.strides[1]) )) + __pyx_t_21)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_22 * __pyx_v_dh.strides[0]) )) + __pyx_t_23)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dc.data + __pyx_t_24 * __pyx_v_dc.strides[0]) )) + __pyx_t_25)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_26 * __pyx_v_dgates.strides[0]) ) + __pyx_t_27 * __pyx_v_dgates.strides[1]) )) + __pyx_t_28)) )))), __pyx_v_H);
-            }
-            __pyx_L10:;
-          }
-
-
-          /* "lstmx/_kernels/lstm_cython.pyx":101
- *                                       &dh[n, 0], &dc[n, 0], &dgates[t, n, 0], H)
- *             # dh_(t-1) = dgates_t @ U (+ the carried dh of masked rows, left in dh above)
- *             step_gemm(&dgates[t, 0, 0], G, B, G, &U_packed[0], H, &dh[0, 0], H, True)             # <<<<<<<<<<<<<<
- *         # the parameter and input gradients: single GEMMs over all T*B rows
- *         gemm(True, False, G, I, T * B, 1.0, &dgates[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
-*/
-          __pyx_t_28 = __pyx_v_t;
-          __pyx_t_27 = 0;
-          __pyx_t_26 = 0;
-          __pyx_t_25 = 0;
-          __pyx_t_24 = 0;
-          __pyx_t_23 = 0;
-          lstmx::step_gemm((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_28 * __pyx_v_dgates.strides[0]) ) + __pyx_t_27 * __pyx_v_dgates.strides[1]) )) + __pyx_t_26)) )))), __pyx_v_G, __pyx_v_B, __pyx_v_G, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_U_packed.data) + __pyx_t_25)) )))), __pyx_v_H, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_24 * __pyx_v_dh.strides[0]) )) + __pyx_t_23)) )))), __pyx_v_H, 1);
+          __pyx_t_7 = __pyx_v_t;
+          __pyx_t_6 = __pyx_v_n;
+          __pyx_t_12 = __pyx_v_j;
+          *((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_7 * __pyx_v_dgates.strides[0]) ) + __pyx_t_6 * __pyx_v_dgates.strides[1]) )) + __pyx_t_12)) )) = 0.0;
         }
 
-        /* "lstmx/_kernels/lstm_cython.pyx":103
- *             step_gemm(&dgates[t, 0, 0], G, B, G, &U_packed[0], H, &dh[0, 0], H, True)
- *         # the parameter and input gradients: single GEMMs over all T*B rows
- *         gemm(True, False, G, I, T * B, 1.0, &dgates[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)             # <<<<<<<<<<<<<<
- *         gemm(True, False, G, H, T * B, 1.0, &dgates[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
- *         gemm(False, False, T * B, I, G, 1.0, &dgates[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
-*/
-        __pyx_t_23 = 0;
-        __pyx_t_24 = 0;
-        __pyx_t_25 = 0;
-        __pyx_t_26 = 0;
-        __pyx_t_27 = 0;
-        __pyx_t_28 = 0;
-        __pyx_t_22 = 0;
-        __pyx_t_21 = 0;
-        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_I, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_23 * __pyx_v_dgates.strides[0]) ) + __pyx_t_24 * __pyx_v_dgates.strides[1]) )) + __pyx_t_25)) )))), __pyx_v_G, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_26 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_27 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_28)) )))), __pyx_v_I, 0.0, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_22 * __pyx_v_dW.strides[0]) )) + __pyx_t_21)) )))), __pyx_v_I);
 
-        /* "lstmx/_kernels/lstm_cython.pyx":104
- *         # the parameter and input gradients: single GEMMs over all T*B rows
- *         gemm(True, False, G, I, T * B, 1.0, &dgates[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
- *         gemm(True, False, G, H, T * B, 1.0, &dgates[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)             # <<<<<<<<<<<<<<
- *         gemm(False, False, T * B, I, G, 1.0, &dgates[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
- *         column_sums(&dgates[0, 0, 0], T * B, G, &db[0])
+        /* "lstmx/_kernels/lstm_cython.pyx":163
+ *                 for j in range(G):
+ *                     dgates[t, n, j] = 0
+ *                 for j in range(H):             # <<<<<<<<<<<<<<
+ *                     dh[n, j] += dY[n, t, j]
+ *             else:
 */
-        __pyx_t_21 = 0;
-        __pyx_t_22 = 0;
-        __pyx_t_28 = 0;
-        __pyx_t_27 = 0;
-        __pyx_t_26 = 0;
-        __pyx_t_25 = 0;
-        __pyx_t_24 = 0;
-        __pyx_t_23 = 0;
-        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_H, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_21 * __pyx_v_dgates.strides[0]) ) + __pyx_t_22 * __pyx_v_dgates.strides[1]) )) + __pyx_t_28)) )))), __pyx_v_G, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_27 * __pyx_v_hs.strides[0]) ) + __pyx_t_26 * __pyx_v_hs.strides[1]) )) + __pyx_t_25)) )))), __pyx_v_H, 0.0, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_24 * __pyx_v_dU.strides[0]) )) + __pyx_t_23)) )))), __pyx_v_H);
 
-        /* "lstmx/_kernels/lstm_cython.pyx":105
- *         gemm(True, False, G, I, T * B, 1.0, &dgates[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
- *         gemm(True, False, G, H, T * B, 1.0, &dgates[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
- *         gemm(False, False, T * B, I, G, 1.0, &dgates[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)             # <<<<<<<<<<<<<<
- *         column_sums(&dgates[0, 0, 0], T * B, G, &db[0])
-*/
-        __pyx_t_23 = 0;
-        __pyx_t_24 = 0;
-        __pyx_t_25 = 0;
-        __pyx_t_26 = 0;
-        __pyx_t_27 = 0;
-        __pyx_t_28 = 0;
-        __pyx_t_22 = 0;
-        __pyx_t_21 = 0;
-        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, (__pyx_v_T * __pyx_v_B), __pyx_v_I, __pyx_v_G, 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_23 * __pyx_v_dgates.strides[0]) ) + __pyx_t_24 * __pyx_v_dgates.strides[1]) )) + __pyx_t_25)) )))), __pyx_v_G, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_26 * __pyx_v_W.strides[0]) )) + __pyx_t_27)) )))), __pyx_v_I, 0.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_28 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_22 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_21)) )))), __pyx_v_I);
+        __pyx_t_9 = __pyx_v_H;
+        __pyx_t_10 = __pyx_t_9;
 
-        /* "lstmx/_kernels/lstm_cython.pyx":106
- *         gemm(True, False, G, H, T * B, 1.0, &dgates[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
- *         gemm(False, False, T * B, I, G, 1.0, &dgates[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
- *         column_sums(&dgates[0, 0, 0], T * B, G, &db[0])             # <<<<<<<<<<<<<<
-*/
-        __pyx_t_21 = 0;
-        __pyx_t_22 = 0;
-        __pyx_t_28 = 0;
-        __pyx_t_27 = 0;
-        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_21 * __pyx_v_dgates.strides[0]) ) + __pyx_t_22 * __pyx_v_dgates.strides[1]) )) + __pyx_t_28)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_db.data) + __pyx_t_27)) )))));
-      }
+        for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
+          __pyx_v_j = __pyx_t_11;
 
-      /* "lstmx/_kernels/lstm_cython.pyx":88
- *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
- *     cdef int G = 4 * H, t, n, j
- *     with nogil:             # <<<<<<<<<<<<<<
- *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop
- *         for t in range(T - 1, -1, -1):
+          /* "lstmx/_kernels/lstm_cython.pyx":164
+ *                     dgates[t, n, j] = 0
+ *                 for j in range(H):
+ *                     dh[n, j] += dY[n, t, j]             # <<<<<<<<<<<<<<
+ *             else:
+ *                 lstm_row_backward(&gates[t, n, 0], &cs[t, n, 0], &cs[t + 1, n, 0], &dY[n, t, 0],
 */
-      /*finally:*/ {
-        /*normal exit:*/{
-          __Pyx_FastGIL_Forget();
-          PyEval_RestoreThread(_save);
-          goto __pyx_L5;
+          __pyx_t_12 = __pyx_v_n;
+          __pyx_t_6 = __pyx_v_t;
+          __pyx_t_7 = __pyx_v_j;
+          __pyx_t_13 = __pyx_v_n;
+          __pyx_t_14 = __pyx_v_j;
+          *((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_13 * __pyx_v_dh.strides[0]) )) + __pyx_t_14)) )) += (*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_12 * __pyx_v_dY.strides[0]) ) + __pyx_t_6 * __pyx_v_dY.strides[1]) )) + __pyx_t_7)) )));
         }
-        __pyx_L5:;
+
+
+        /* "lstmx/_kernels/lstm_cython.pyx":160
+ *     for t in range(T - 1, -1, -1):
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients             # <<<<<<<<<<<<<<
+ *                 for j in range(G):
+ *                     dgates[t, n, j] = 0
+*/
+        goto __pyx_L7;
       }
+
+      /* "lstmx/_kernels/lstm_cython.pyx":166
+ *                     dh[n, j] += dY[n, t, j]
+ *             else:
+ *                 lstm_row_backward(&gates[t, n, 0], &cs[t, n, 0], &cs[t + 1, n, 0], &dY[n, t, 0],             # <<<<<<<<<<<<<<
+ *                                   &dh[n, 0], &dc[n, 0], &dgates[t, n, 0], H)
+ *         # dh_(t-1) = dgates_t @ U (+ the carried dh of masked rows, left in dh above)
+*/
+      /*else*/ {
+        __pyx_t_7 = __pyx_v_t;
+        __pyx_t_6 = __pyx_v_n;
+        __pyx_t_12 = 0;
+        __pyx_t_14 = __pyx_v_t;
+        __pyx_t_13 = __pyx_v_n;
+        __pyx_t_15 = 0;
+        __pyx_t_16 = (__pyx_v_t + 1);
+        __pyx_t_17 = __pyx_v_n;
+        __pyx_t_18 = 0;
+        __pyx_t_19 = __pyx_v_n;
+        __pyx_t_20 = __pyx_v_t;
+        __pyx_t_21 = 0;
+
+        /* "lstmx/_kernels/lstm_cython.pyx":167
+ *             else:
+ *                 lstm_row_backward(&gates[t, n, 0], &cs[t, n, 0], &cs[t + 1, n, 0], &dY[n, t, 0],
+ *                                   &dh[n, 0], &dc[n, 0], &dgates[t, n, 0], H)             # <<<<<<<<<<<<<<
+ *         # dh_(t-1) = dgates_t @ U (+ the carried dh of masked rows, left in dh above)
+ *         step_gemm(&dgates[t, n0, 0], G, n1 - n0, G, U_packed, H, &dh[n0, 0], H, True)
+*/
+        __pyx_t_22 = __pyx_v_n;
+        __pyx_t_23 = 0;
+        __pyx_t_24 = __pyx_v_n;
+        __pyx_t_25 = 0;
+        __pyx_t_26 = __pyx_v_t;
+        __pyx_t_27 = __pyx_v_n;
+        __pyx_t_28 = 0;
+
+        /* "lstmx/_kernels/lstm_cython.pyx":166
+ *                     dh[n, j] += dY[n, t, j]
+ *             else:
+ *                 lstm_row_backward(&gates[t, n, 0], &cs[t, n, 0], &cs[t + 1, n, 0], &dY[n, t, 0],             # <<<<<<<<<<<<<<
+ *                                   &dh[n, 0], &dc[n, 0], &dgates[t, n, 0], H)
+ *         # dh_(t-1) = dgates_t @ U (+ the carried dh of masked rows, left in dh above)
+*/
+        lstmx::lstm_row_backward((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_7 * __pyx_v_gates.strides[0]) ) + __pyx_t_6 * __pyx_v_gates.strides[1]) )) + __pyx_t_12)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_14 * __pyx_v_cs.strides[0]) ) + __pyx_t_13 * __pyx_v_cs.strides[1]) )) + __pyx_t_15)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_16 * __pyx_v_cs.strides[0]) ) + __pyx_t_17 * __pyx_v_cs.strides[1]) )) + __pyx_t_18)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_19 * __pyx_v_dY.strides[0]) ) + __pyx_t_20 * __pyx_v_dY.strides[1]) )) + __pyx_t_21)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_22 * __pyx_v_dh.strides[0]) )) + __pyx_t_23)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dc.data + __pyx_t_24 * __pyx_v_dc.strides[0]) )) + __pyx_t_25)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_26 * __pyx_v_dgates.strides[0]) ) + __pyx_t_27 * __pyx_v_dgates.strides[1]) )) + __pyx_t_28)) )))), __pyx_v_H);
+      }
+      __pyx_L7:;
+    }
+
+
+    /* "lstmx/_kernels/lstm_cython.pyx":169
+ *                                   &dh[n, 0], &dc[n, 0], &dgates[t, n, 0], H)
+ *         # dh_(t-1) = dgates_t @ U (+ the carried dh of masked rows, left in dh above)
+ *         step_gemm(&dgates[t, n0, 0], G, n1 - n0, G, U_packed, H, &dh[n0, 0], H, True)             # <<<<<<<<<<<<<<
+*/
+    __pyx_t_28 = __pyx_v_t;
+    __pyx_t_27 = __pyx_v_n0;
+    __pyx_t_26 = 0;
+    __pyx_t_25 = __pyx_v_n0;
+    __pyx_t_24 = 0;
+    lstmx::step_gemm((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_28 * __pyx_v_dgates.strides[0]) ) + __pyx_t_27 * __pyx_v_dgates.strides[1]) )) + __pyx_t_26)) )))), __pyx_v_G, (__pyx_v_n1 - __pyx_v_n0), __pyx_v_G, __pyx_v_U_packed, __pyx_v_H, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_25 * __pyx_v_dh.strides[0]) )) + __pyx_t_24)) )))), __pyx_v_H, 1);
   }
 
-  /* "lstmx/_kernels/lstm_cython.pyx":81
+  /* "lstmx/_kernels/lstm_cython.pyx":153
  * 
  * 
- * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,             # <<<<<<<<<<<<<<
- *               real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
- *               const unsigned char[:, ::1] mask, bint has_mask, real[:, :, ::1] dgates,
+ * cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packed, real[:, :, ::1] cs,             # <<<<<<<<<<<<<<
+ *                          real[:, :, ::1] gates, const unsigned char[:, ::1] mask, bint has_mask,
+ *                          real[:, :, ::1] dgates, real[:, ::1] dh, real[:, ::1] dc) noexcept nogil:
 */
 
   /* function exit code */
-  __pyx_r = Py_None; __Pyx_INCREF(Py_None);
 
 
 
 
 
 
+}
+
+static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(int __pyx_v_n0, int __pyx_v_n1, __Pyx_memviewslice __pyx_v_dY, double const *__pyx_v_U_packed, __Pyx_memviewslice __pyx_v_cs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_dgates, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dc) {
+  int __pyx_v_T;
+  int __pyx_v_H;
+  int __pyx_v_G;
+  int __pyx_v_t;
+  int __pyx_v_n;
+  int __pyx_v_j;
+  int __pyx_t_1;
+  int __pyx_t_2;
+  int __pyx_t_3;
+  int __pyx_t_4;
+  int __pyx_t_5;
+  Py_ssize_t __pyx_t_6;
+  Py_ssize_t __pyx_t_7;
+  int __pyx_t_8;
+  int __pyx_t_9;
+  int __pyx_t_10;
+  int __pyx_t_11;
+  Py_ssize_t __pyx_t_12;
+  Py_ssize_t __pyx_t_13;
+  Py_ssize_t __pyx_t_14;
+  Py_ssize_t __pyx_t_15;
+  Py_ssize_t __pyx_t_16;
+  Py_ssize_t __pyx_t_17;
+  Py_ssize_t __pyx_t_18;
+  Py_ssize_t __pyx_t_19;
+  Py_ssize_t __pyx_t_20;
+  Py_ssize_t __pyx_t_21;
+  Py_ssize_t __pyx_t_22;
+  Py_ssize_t __pyx_t_23;
+  Py_ssize_t __pyx_t_24;
+  Py_ssize_t __pyx_t_25;
+  Py_ssize_t __pyx_t_26;
+  Py_ssize_t __pyx_t_27;
+  Py_ssize_t __pyx_t_28;
+
+  /* "lstmx/_kernels/lstm_cython.pyx":157
+ *                          real[:, :, ::1] dgates, real[:, ::1] dh, real[:, ::1] dc) noexcept nogil:
+ *     """Backpropagation through time for the sequences n0 <= n < n1."""
+ *     cdef int T = gates.shape[0], H = dh.shape[1], G = 4 * H, t, n, j             # <<<<<<<<<<<<<<
+ *     for t in range(T - 1, -1, -1):
+ *         for n in range(n0, n1):
+*/
+  __pyx_v_T = (__pyx_v_gates.shape[0]);
+  __pyx_v_H = (__pyx_v_dh.shape[1]);
+  __pyx_v_G = (4 * __pyx_v_H);
+
+  /* "lstmx/_kernels/lstm_cython.pyx":158
+ *     """Backpropagation through time for the sequences n0 <= n < n1."""
+ *     cdef int T = gates.shape[0], H = dh.shape[1], G = 4 * H, t, n, j
+ *     for t in range(T - 1, -1, -1):             # <<<<<<<<<<<<<<
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients
+*/
+  for (__pyx_t_1 = (__pyx_v_T - 1); __pyx_t_1 > -1; __pyx_t_1-=1) {
+    __pyx_v_t = __pyx_t_1;
+
+    /* "lstmx/_kernels/lstm_cython.pyx":159
+ *     cdef int T = gates.shape[0], H = dh.shape[1], G = 4 * H, t, n, j
+ *     for t in range(T - 1, -1, -1):
+ *         for n in range(n0, n1):             # <<<<<<<<<<<<<<
+ *             if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients
+ *                 for j in range(G):
+*/
+
+    __pyx_t_2 = __pyx_v_n1;
+    __pyx_t_3 = __pyx_t_2;
+
+    for (__pyx_t_4 = __pyx_v_n0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
+      __pyx_v_n = __pyx_t_4;
+
+      /* "lstmx/_kernels/lstm_cython.pyx":160
+ *     for t in range(T - 1, -1, -1):
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients             # <<<<<<<<<<<<<<
+ *                 for j in range(G):
+ *                     dgates[t, n, j] = 0
+*/
+      if (__pyx_v_has_mask) {
+      } else {
+
+        __pyx_t_5 = __pyx_v_has_mask;
+        goto __pyx_L8_bool_binop_done;
+      }
+      __pyx_t_6 = __pyx_v_t;
+      __pyx_t_7 = __pyx_v_n;
+      __pyx_t_8 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_6 * __pyx_v_mask.strides[0]) )) + __pyx_t_7)) ))) != 0));
 
 
-  __Pyx_XGIVEREF(__pyx_r);
-  __Pyx_RefNannyFinishContext();
-  return __pyx_r;
+      __pyx_t_5 = __pyx_t_8;
+
+      __pyx_L8_bool_binop_done:;
+      if (__pyx_t_5) {
+
+
+        /* "lstmx/_kernels/lstm_cython.pyx":161
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients
+ *                 for j in range(G):             # <<<<<<<<<<<<<<
+ *                     dgates[t, n, j] = 0
+ *                 for j in range(H):
+*/
+
+        __pyx_t_9 = __pyx_v_G;
+        __pyx_t_10 = __pyx_t_9;
+
+        for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
+          __pyx_v_j = __pyx_t_11;
+
+          /* "lstmx/_kernels/lstm_cython.pyx":162
+ *             if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients
+ *                 for j in range(G):
+ *                     dgates[t, n, j] = 0             # <<<<<<<<<<<<<<
+ *                 for j in range(H):
+ *                     dh[n, j] += dY[n, t, j]
+*/
+          __pyx_t_7 = __pyx_v_t;
+          __pyx_t_6 = __pyx_v_n;
+          __pyx_t_12 = __pyx_v_j;
+          *((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_7 * __pyx_v_dgates.strides[0]) ) + __pyx_t_6 * __pyx_v_dgates.strides[1]) )) + __pyx_t_12)) )) = 0.0;
+        }
+
+
+        /* "lstmx/_kernels/lstm_cython.pyx":163
+ *                 for j in range(G):
+ *                     dgates[t, n, j] = 0
+ *                 for j in range(H):             # <<<<<<<<<<<<<<
+ *                     dh[n, j] += dY[n, t, j]
+ *             else:
+*/
+
+        __pyx_t_9 = __pyx_v_H;
+        __pyx_t_10 = __pyx_t_9;
+
+        for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
+          __pyx_v_j = __pyx_t_11;
+
+          /* "lstmx/_kernels/lstm_cython.pyx":164
+ *                     dgates[t, n, j] = 0
+ *                 for j in range(H):
+ *                     dh[n, j] += dY[n, t, j]             # <<<<<<<<<<<<<<
+ *             else:
+ *                 lstm_row_backward(&gates[t, n, 0], &cs[t, n, 0], &cs[t + 1, n, 0], &dY[n, t, 0],
+*/
+          __pyx_t_12 = __pyx_v_n;
+          __pyx_t_6 = __pyx_v_t;
+          __pyx_t_7 = __pyx_v_j;
+          __pyx_t_13 = __pyx_v_n;
+          __pyx_t_14 = __pyx_v_j;
+          *((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_13 * __pyx_v_dh.strides[0]) )) + __pyx_t_14)) )) += (*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_12 * __pyx_v_dY.strides[0]) ) + __pyx_t_6 * __pyx_v_dY.strides[1]) )) + __pyx_t_7)) )));
+        }
+
+
+        /* "lstmx/_kernels/lstm_cython.pyx":160
+ *     for t in range(T - 1, -1, -1):
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients             # <<<<<<<<<<<<<<
+ *                 for j in range(G):
+ *                     dgates[t, n, j] = 0
+*/
+        goto __pyx_L7;
+      }
+
+      /* "lstmx/_kernels/lstm_cython.pyx":166
+ *                     dh[n, j] += dY[n, t, j]
+ *             else:
+ *                 lstm_row_backward(&gates[t, n, 0], &cs[t, n, 0], &cs[t + 1, n, 0], &dY[n, t, 0],             # <<<<<<<<<<<<<<
+ *                                   &dh[n, 0], &dc[n, 0], &dgates[t, n, 0], H)
+ *         # dh_(t-1) = dgates_t @ U (+ the carried dh of masked rows, left in dh above)
+*/
+      /*else*/ {
+        __pyx_t_7 = __pyx_v_t;
+        __pyx_t_6 = __pyx_v_n;
+        __pyx_t_12 = 0;
+        __pyx_t_14 = __pyx_v_t;
+        __pyx_t_13 = __pyx_v_n;
+        __pyx_t_15 = 0;
+        __pyx_t_16 = (__pyx_v_t + 1);
+        __pyx_t_17 = __pyx_v_n;
+        __pyx_t_18 = 0;
+        __pyx_t_19 = __pyx_v_n;
+        __pyx_t_20 = __pyx_v_t;
+        __pyx_t_21 = 0;
+
+        /* "lstmx/_kernels/lstm_cython.pyx":167
+ *             else:
+ *                 lstm_row_backward(&gates[t, n, 0], &cs[t, n, 0], &cs[t + 1, n, 0], &dY[n, t, 0],
+ *                                   &dh[n, 0], &dc[n, 0], &dgates[t, n, 0], H)             # <<<<<<<<<<<<<<
+ *         # dh_(t-1) = dgates_t @ U (+ the carried dh of masked rows, left in dh above)
+ *         step_gemm(&dgates[t, n0, 0], G, n1 - n0, G, U_packed, H, &dh[n0, 0], H, True)
+*/
+        __pyx_t_22 = __pyx_v_n;
+        __pyx_t_23 = 0;
+        __pyx_t_24 = __pyx_v_n;
+        __pyx_t_25 = 0;
+        __pyx_t_26 = __pyx_v_t;
+        __pyx_t_27 = __pyx_v_n;
+        __pyx_t_28 = 0;
+
+        /* "lstmx/_kernels/lstm_cython.pyx":166
+ *                     dh[n, j] += dY[n, t, j]
+ *             else:
+ *                 lstm_row_backward(&gates[t, n, 0], &cs[t, n, 0], &cs[t + 1, n, 0], &dY[n, t, 0],             # <<<<<<<<<<<<<<
+ *                                   &dh[n, 0], &dc[n, 0], &dgates[t, n, 0], H)
+ *         # dh_(t-1) = dgates_t @ U (+ the carried dh of masked rows, left in dh above)
+*/
+        lstmx::lstm_row_backward((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_7 * __pyx_v_gates.strides[0]) ) + __pyx_t_6 * __pyx_v_gates.strides[1]) )) + __pyx_t_12)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_14 * __pyx_v_cs.strides[0]) ) + __pyx_t_13 * __pyx_v_cs.strides[1]) )) + __pyx_t_15)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_16 * __pyx_v_cs.strides[0]) ) + __pyx_t_17 * __pyx_v_cs.strides[1]) )) + __pyx_t_18)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_19 * __pyx_v_dY.strides[0]) ) + __pyx_t_20 * __pyx_v_dY.strides[1]) )) + __pyx_t_21)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_22 * __pyx_v_dh.strides[0]) )) + __pyx_t_23)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dc.data + __pyx_t_24 * __pyx_v_dc.strides[0]) )) + __pyx_t_25)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_26 * __pyx_v_dgates.strides[0]) ) + __pyx_t_27 * __pyx_v_dgates.strides[1]) )) + __pyx_t_28)) )))), __pyx_v_H);
+      }
+      __pyx_L7:;
+    }
+
+
+    /* "lstmx/_kernels/lstm_cython.pyx":169
+ *                                   &dh[n, 0], &dc[n, 0], &dgates[t, n, 0], H)
+ *         # dh_(t-1) = dgates_t @ U (+ the carried dh of masked rows, left in dh above)
+ *         step_gemm(&dgates[t, n0, 0], G, n1 - n0, G, U_packed, H, &dh[n0, 0], H, True)             # <<<<<<<<<<<<<<
+*/
+    __pyx_t_28 = __pyx_v_t;
+    __pyx_t_27 = __pyx_v_n0;
+    __pyx_t_26 = 0;
+    __pyx_t_25 = __pyx_v_n0;
+    __pyx_t_24 = 0;
+    lstmx::step_gemm((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_28 * __pyx_v_dgates.strides[0]) ) + __pyx_t_27 * __pyx_v_dgates.strides[1]) )) + __pyx_t_26)) )))), __pyx_v_G, (__pyx_v_n1 - __pyx_v_n0), __pyx_v_G, __pyx_v_U_packed, __pyx_v_H, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_25 * __pyx_v_dh.strides[0]) )) + __pyx_t_24)) )))), __pyx_v_H, 1);
+  }
+
+  /* "lstmx/_kernels/lstm_cython.pyx":153
+ * 
+ * 
+ * cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packed, real[:, :, ::1] cs,             # <<<<<<<<<<<<<<
+ *                          real[:, :, ::1] gates, const unsigned char[:, ::1] mask, bint has_mask,
+ *                          real[:, :, ::1] dgates, real[:, ::1] dh, real[:, ::1] dc) noexcept nogil:
+*/
+
+  /* function exit code */
+
+
+
+
+
+
 }
 /* #### Code section: module_exttypes ### */
 
@@ -25301,14 +26740,14 @@ static int __Pyx_modinit_Exttype___pyx_defaults(__pyx_mstatetype *__pyx_mstate) 
   __Pyx_RefNannySetupContext("__Pyx_modinit_Exttype___pyx_defaults", 0);
   /*--- Exttype __pyx_defaults ---*/
   #if CYTHON_USE_TYPE_SPECS
-  __pyx_mstate->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults = (PyTypeObject *) __Pyx_PyType_FromModuleAndSpec(__pyx_m, &__pyx_type_5lstmx_8_kernels_11lstm_cython___pyx_defaults_spec, NULL); if (unlikely(!__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults)) __PYX_ERR(0, 42, __pyx_L1_error)
+  __pyx_mstate->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults = (PyTypeObject *) __Pyx_PyType_FromModuleAndSpec(__pyx_m, &__pyx_type_5lstmx_8_kernels_11lstm_cython___pyx_defaults_spec, NULL); if (unlikely(!__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults)) __PYX_ERR(0, 51, __pyx_L1_error)
   #else
   __pyx_mstate->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults = &__pyx_type_5lstmx_8_kernels_11lstm_cython___pyx_defaults;
   #endif
   #if !CYTHON_COMPILING_IN_LIMITED_API
   #endif
   #if !CYTHON_USE_TYPE_SPECS
-  if (__Pyx_PyType_Ready(__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults) < (0)) __PYX_ERR(0, 42, __pyx_L1_error)
+  if (__Pyx_PyType_Ready(__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults) < (0)) __PYX_ERR(0, 51, __pyx_L1_error)
   #endif
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount((PyObject*)__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults);
@@ -26349,90 +27788,90 @@ __Pyx_RefNannySetupContext("PyInit_lstm_cython", 0);
   if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_pyx_unpickle_Enum, __pyx_t_4) < (0)) __PYX_ERR(1, 4, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":20
+  /* "lstmx/_kernels/lstm_cython.pyx":26
  * contiguous. The functions take arrays already validated by :mod:`lstmx.functional`.
  * """
  * import numpy as np             # <<<<<<<<<<<<<<
  * 
  * from ._layout import packed_buffer, time_major, time_major_mask
 */
-  __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_numpy, 0, 0, NULL, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 20, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_numpy, 0, 0, NULL, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 26, __pyx_L1_error)
   __pyx_t_4 = __pyx_t_1;
   __Pyx_GOTREF(__pyx_t_4);
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_np, __pyx_t_4) < (0)) __PYX_ERR(0, 20, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_np, __pyx_t_4) < (0)) __PYX_ERR(0, 26, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":22
+  /* "lstmx/_kernels/lstm_cython.pyx":28
  * import numpy as np
  * 
  * from ._layout import packed_buffer, time_major, time_major_mask             # <<<<<<<<<<<<<<
  * 
- * from ._common cimport column_sums, copy_row, gemm, pack_panels, step_gemm, lstm_row_backward, lstm_row_forward, real
+ * from cython.parallel cimport prange
 */
   {
     PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_packed_buffer,__pyx_mstate_global->__pyx_n_u_time_major,__pyx_mstate_global->__pyx_n_u_time_major_mask};
-    __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_layout, __pyx_imported_names, 3, __pyx_mstate_global->__pyx_kp_u_lstmx__kernels__layout, 1); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 22, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_layout, __pyx_imported_names, 3, __pyx_mstate_global->__pyx_kp_u_lstmx__kernels__layout, 1); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 28, __pyx_L1_error)
   }
   __pyx_t_4 = __pyx_t_1;
   __Pyx_GOTREF(__pyx_t_4);
   {
     PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_packed_buffer,__pyx_mstate_global->__pyx_n_u_time_major,__pyx_mstate_global->__pyx_n_u_time_major_mask};
     for (__pyx_t_9=0; __pyx_t_9 < 3; __pyx_t_9++) {
-      __pyx_t_5 = __Pyx_ImportFrom(__pyx_t_4, __pyx_imported_names[__pyx_t_9]); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 22, __pyx_L1_error)
+      __pyx_t_5 = __Pyx_ImportFrom(__pyx_t_4, __pyx_imported_names[__pyx_t_9]); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 28, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_5);
-      if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_imported_names[__pyx_t_9], __pyx_t_5) < (0)) __PYX_ERR(0, 22, __pyx_L1_error)
+      if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_imported_names[__pyx_t_9], __pyx_t_5) < (0)) __PYX_ERR(0, 28, __pyx_L1_error)
       __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     }
   }
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":27
+  /* "lstmx/_kernels/lstm_cython.pyx":36
  * 
  * 
  * def lstm_forward(X, W, U, b, h0, c0, mask):             # <<<<<<<<<<<<<<
  *     """Same arguments and results as :func:`lstmx.lstm.lstm_forward`; C-contiguous arrays of one dtype."""
  *     B, T, I = X.shape
 */
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5lstmx_8_kernels_11lstm_cython_1lstm_forward, 0, __pyx_mstate_global->__pyx_n_u_lstm_forward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[0])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 27, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5lstmx_8_kernels_11lstm_cython_1lstm_forward, 0, __pyx_mstate_global->__pyx_n_u_lstm_forward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[0])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 36, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_lstm_forward, __pyx_t_4) < (0)) __PYX_ERR(0, 27, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_lstm_forward, __pyx_t_4) < (0)) __PYX_ERR(0, 36, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":42
+  /* "lstmx/_kernels/lstm_cython.pyx":51
  * 
  * 
- * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] UT_packed, real[::1] b,             # <<<<<<<<<<<<<<
- *              real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
+ * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_packed, real[::1] UT_packed,             # <<<<<<<<<<<<<<
+ *              real[::1] b, real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
  *              const unsigned char[:, ::1] mask, bint has_mask):
 */
-  __pyx_t_4 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 42, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 51, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_5lstmx_8_kernels_11lstm_cython_9_forward, 0, __pyx_mstate_global->__pyx_n_u_forward_float_1_float_1_float_1, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[1])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 42, __pyx_L1_error)
+  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_5lstmx_8_kernels_11lstm_cython_9_forward, 0, __pyx_mstate_global->__pyx_n_u_forward_float_1_float_1_float_1, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[1])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 51, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
   #endif
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_5, __pyx_mstate_global->__pyx_empty_tuple);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_5) < (0)) __PYX_ERR(0, 42, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_5) < (0)) __PYX_ERR(0, 51, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_5lstmx_8_kernels_11lstm_cython_11_forward, 0, __pyx_mstate_global->__pyx_n_u_forward_double_1_double_1_doubl, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[2])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 42, __pyx_L1_error)
+  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_5lstmx_8_kernels_11lstm_cython_11_forward, 0, __pyx_mstate_global->__pyx_n_u_forward_double_1_double_1_doubl, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[2])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 51, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
   #endif
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_5, __pyx_mstate_global->__pyx_empty_tuple);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_5) < (0)) __PYX_ERR(0, 42, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_5) < (0)) __PYX_ERR(0, 51, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_mdef_5lstmx_8_kernels_11lstm_cython_3_forward, 0, __pyx_mstate_global->__pyx_n_u_forward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[3])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 42, __pyx_L1_error)
+  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_mdef_5lstmx_8_kernels_11lstm_cython_3_forward, 0, __pyx_mstate_global->__pyx_n_u_forward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[3])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 51, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
   #endif
-  if (!__Pyx_CyFunction_InitDefaults(__pyx_t_5, __pyx_mstate_global->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults)) __PYX_ERR(0, 42, __pyx_L1_error)
-  __pyx_t_10 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 42, __pyx_L1_error)
+  if (!__Pyx_CyFunction_InitDefaults(__pyx_t_5, __pyx_mstate_global->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults)) __PYX_ERR(0, 51, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 51, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   __Pyx_CyFunction_Defaults(struct __pyx_defaults, __pyx_t_5)->arg0 = __pyx_t_10;
   __Pyx_GIVEREF(__pyx_t_10);
@@ -26443,57 +27882,57 @@ __Pyx_RefNannySetupContext("PyInit_lstm_cython", 0);
   __pyx_t_4 = 0;
   __pyx_t_4 = __pyx_t_5;
   __Pyx_INCREF(__pyx_t_4);
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_forward, __pyx_t_4) < (0)) __PYX_ERR(0, 42, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_forward, __pyx_t_4) < (0)) __PYX_ERR(0, 51, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":62
+  /* "lstmx/_kernels/lstm_cython.pyx":89
  * 
  * 
  * def lstm_backward(dY, dhT, dcT, cache):             # <<<<<<<<<<<<<<
  *     """Same arguments and results as :func:`lstmx.lstm.lstm_backward`."""
  *     X, W, U, hs = cache["X"], cache["W"], cache["U"], cache["hs"]
 */
-  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_5lstmx_8_kernels_11lstm_cython_5lstm_backward, 0, __pyx_mstate_global->__pyx_n_u_lstm_backward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[4])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 62, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_5lstmx_8_kernels_11lstm_cython_5lstm_backward, 0, __pyx_mstate_global->__pyx_n_u_lstm_backward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[4])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 89, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_lstm_backward, __pyx_t_5) < (0)) __PYX_ERR(0, 62, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_lstm_backward, __pyx_t_5) < (0)) __PYX_ERR(0, 89, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":81
+  /* "lstmx/_kernels/lstm_cython.pyx":111
  * 
  * 
  * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,             # <<<<<<<<<<<<<<
+ *               real[::1] W_packed, real[::1] X_packed, real[::1] H_packed,
  *               real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
- *               const unsigned char[:, ::1] mask, bint has_mask, real[:, :, ::1] dgates,
 */
-  __pyx_t_5 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 81, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 111, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_5lstmx_8_kernels_11lstm_cython_15_backward, 0, __pyx_mstate_global->__pyx_n_u_backward_float_1_float_1_float, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[5])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 81, __pyx_L1_error)
+  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_5lstmx_8_kernels_11lstm_cython_15_backward, 0, __pyx_mstate_global->__pyx_n_u_backward_float_1_float_1_float, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[5])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 111, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_4, __pyx_mstate_global->__pyx_empty_tuple);
-  if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_4) < (0)) __PYX_ERR(0, 81, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_4) < (0)) __PYX_ERR(0, 111, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_5lstmx_8_kernels_11lstm_cython_17_backward, 0, __pyx_mstate_global->__pyx_n_u_backward_double_1_double_1_doub, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[6])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 81, __pyx_L1_error)
+  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_5lstmx_8_kernels_11lstm_cython_17_backward, 0, __pyx_mstate_global->__pyx_n_u_backward_double_1_double_1_doub, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[6])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 111, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_4, __pyx_mstate_global->__pyx_empty_tuple);
-  if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_4) < (0)) __PYX_ERR(0, 81, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_4) < (0)) __PYX_ERR(0, 111, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_mdef_5lstmx_8_kernels_11lstm_cython_7_backward, 0, __pyx_mstate_global->__pyx_n_u_backward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[7])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 81, __pyx_L1_error)
+  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_mdef_5lstmx_8_kernels_11lstm_cython_7_backward, 0, __pyx_mstate_global->__pyx_n_u_backward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[7])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 111, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (!__Pyx_CyFunction_InitDefaults(__pyx_t_4, __pyx_mstate_global->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults)) __PYX_ERR(0, 81, __pyx_L1_error)
-  __pyx_t_10 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 81, __pyx_L1_error)
+  if (!__Pyx_CyFunction_InitDefaults(__pyx_t_4, __pyx_mstate_global->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults)) __PYX_ERR(0, 111, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 111, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   __Pyx_CyFunction_Defaults(struct __pyx_defaults, __pyx_t_4)->arg0 = __pyx_t_10;
   __Pyx_GIVEREF(__pyx_t_10);
@@ -26504,7 +27943,7 @@ __Pyx_RefNannySetupContext("PyInit_lstm_cython", 0);
   __pyx_t_5 = 0;
   __pyx_t_5 = __pyx_t_4;
   __Pyx_INCREF(__pyx_t_5);
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_backward, __pyx_t_5) < (0)) __PYX_ERR(0, 81, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_backward, __pyx_t_5) < (0)) __PYX_ERR(0, 111, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
@@ -26626,24 +28065,24 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
   if (__Pyx_PyTuple_SET_ITEM(__pyx_mstate_global->__pyx_tuple[1], 0, __pyx_mstate_global->__pyx_slice[0]) != (0)) __PYX_ERR(1, 763, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[1]);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":39
- *     _forward(X_tm, W, U, packed_buffer(H, 4 * H, X.dtype), b, hs, cs, gates, mask_tm, mask is not None)
+  /* "lstmx/_kernels/lstm_cython.pyx":48
+ *              time_major_mask(mask, B, T), mask is not None)
  *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, cs=cs, gates=gates, mask=mask)
  *     return hs[1:].transpose(1, 0, 2), (hs[T], cs[T]), cache             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  __pyx_mstate_global->__pyx_slice[1] = PySlice_New(__pyx_mstate_global->__pyx_int_1, Py_None, Py_None); if (unlikely(!__pyx_mstate_global->__pyx_slice[1])) __PYX_ERR(0, 39, __pyx_L1_error)
+  __pyx_mstate_global->__pyx_slice[1] = PySlice_New(__pyx_mstate_global->__pyx_int_1, Py_None, Py_None); if (unlikely(!__pyx_mstate_global->__pyx_slice[1])) __PYX_ERR(0, 48, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_mstate_global->__pyx_slice[1]);
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_slice[1]);
   {
     PyObject* __pyx_temp[3] = {__pyx_mstate_global->__pyx_int_1, __pyx_mstate_global->__pyx_int_0, __pyx_mstate_global->__pyx_int_2};
-    __pyx_mstate_global->__pyx_tuple[2] = __Pyx_PyTuple_FromArray(__pyx_temp, 3); if (unlikely(!__pyx_mstate_global->__pyx_tuple[2])) __PYX_ERR(0, 39, __pyx_L1_error)
+    __pyx_mstate_global->__pyx_tuple[2] = __Pyx_PyTuple_FromArray(__pyx_temp, 3); if (unlikely(!__pyx_mstate_global->__pyx_tuple[2])) __PYX_ERR(0, 48, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[2]);
   }
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[2]);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":71
+  /* "lstmx/_kernels/lstm_cython.pyx":98
  *         X_tm = time_major(X)
  *     dgates = np.empty((T, B, 4 * H), X.dtype)
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")             # <<<<<<<<<<<<<<
@@ -26652,7 +28091,7 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
 */
   {
     PyObject* __pyx_temp[3] = {__pyx_mstate_global->__pyx_n_u_dtype, __pyx_mstate_global->__pyx_n_u_copy, __pyx_mstate_global->__pyx_n_u_order};
-    __pyx_mstate_global->__pyx_tuple[3] = __Pyx_PyTuple_FromArray(__pyx_temp, 3); if (unlikely(!__pyx_mstate_global->__pyx_tuple[3])) __PYX_ERR(0, 71, __pyx_L1_error)
+    __pyx_mstate_global->__pyx_tuple[3] = __Pyx_PyTuple_FromArray(__pyx_temp, 3); if (unlikely(!__pyx_mstate_global->__pyx_tuple[3])) __PYX_ERR(0, 98, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[3]);
   }
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[3]);
@@ -26716,38 +28155,38 @@ static int __Pyx_InitConstants(__pyx_mstatetype *__pyx_mstate) {
   int __pyx_clineno = 0;
   CYTHON_UNUSED_VAR(__pyx_mstate);
   {
-    const struct { const unsigned int length: 8; } str_length_index[] = {{6},{8},{1},{2},{15},{23},{25},{32},{20},{22},{1},{1},{37},{45},{22},{27},{179},{8},{15},{7},{6},{2},{9},{22},{30},{50},{30},{37},{1},{5},{1},{1},{8},{1},{1},{1},{8},{1},{1},{9},{8},{15},{1},{1},{4},{20},{12},{9},{17},{8},{8},{12},{10},{8},{10},{8},{7},{14},{11},{10},{19},{14},{12},{10},{17},{13},{12},{12},{19},{8},{9},{250},{235},{8},{135},{127},{15},{13},{7},{3},{15},{4},{5},{17},{18},{1},{4},{1},{2},{5},{18},{4},{5},{2},{2},{2},{5},{2},{2},{2},{3},{8},{6},{2},{3},{6},{5},{15},{5},{10},{6},{9},{5},{5},{5},{6},{7},{5},{3},{2},{8},{2},{2},{5},{5},{8},{1},{4},{6},{13},{12},{26},{4},{7},{7},{4},{1},{4},{4},{2},{5},{3},{5},{4},{13},{3},{8},{10},{5},{10},{4},{5},{4},{4},{6},{1},{10},{15},{9},{6},{6},{6},{1}};
-    const struct { const unsigned int length: 10; } bytes_length_index[] = {{1},{559},{346},{248},{398},{577}};
+    const struct { const unsigned int length: 9; } str_length_index[] = {{6},{8},{1},{2},{15},{23},{25},{32},{20},{22},{1},{1},{37},{45},{22},{27},{179},{8},{15},{7},{6},{2},{9},{22},{30},{50},{30},{37},{1},{5},{1},{1},{8},{1},{1},{8},{1},{8},{1},{1},{9},{8},{15},{1},{9},{8},{1},{8},{4},{20},{12},{9},{17},{8},{8},{12},{10},{8},{10},{8},{7},{14},{11},{10},{19},{14},{12},{10},{17},{13},{12},{12},{19},{8},{9},{286},{268},{8},{147},{138},{15},{13},{7},{3},{15},{4},{5},{17},{18},{1},{4},{1},{2},{5},{18},{4},{5},{2},{2},{2},{5},{2},{2},{2},{3},{8},{6},{2},{3},{6},{5},{15},{5},{10},{6},{9},{5},{5},{5},{6},{7},{5},{3},{2},{8},{2},{2},{5},{5},{8},{4},{6},{13},{12},{26},{4},{7},{4},{4},{4},{2},{5},{3},{5},{4},{6},{13},{4},{5},{3},{8},{10},{5},{10},{4},{5},{4},{4},{6},{10},{15},{9},{6},{6},{6},{1}};
+    const struct { const unsigned int length: 10; } bytes_length_index[] = {{1},{559},{437},{264},{333},{648}};
     #ifndef CYTHON_COMPRESS_STRINGS
       #define CYTHON_COMPRESS_STRINGS 90
     #endif
-    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (2033 bytes) */
-static const char cstring[] = "x\332\265VKw\333\306\0256eJq\\75)\332\315\311iz Q\216\354\036\2311%Ym\335\234\364P\224\234h\021\327\024\037\222\243(\310`fH\"\002\001\0223\220\311\234.\264\304\022K,\261\304\022K.\261\304\022K.\365\023\362\023z\007|HI\023%r\034\037\013\030\314\343\336\357~\367\233{)!.=\351K\206\362-\305\374\323\3023\351\223/h\3070\007\r\225\276\226\214\246\364\t6t\256\266,\303b\022\322\211DTSl\374\361\264\252O\027\0307UB\311\245\315\222a^\271\376\303\271\331\316O\377]F\272np\t1\246\266t\211\033\222I\021yl\350\332@\352$ O\001\344\236~\2124\225H\035\203\3205\211\366\273p\026L\255\342U\341w\265i\230\334D\372\352\232\324\002S\323\315\254\215\272\024\\I\250\2572\351\205!u\020\307mUoI\302\025\342\226I\245\246a\351\344\205\301\251\304\333@Ry\300\333\206.\301vB5U\241&\342\024\200\010\350\340\320\024\233t\351\345\356\313\307\233\377\330L\0021\251\240\224I\314R\260\0061P&\370T,U\343\340\230\017\272\224\025\244\275\24640,I\247\000\031\002\354\302\276\313\007x\233\352\022\243\\\014\244\325\204\016\304UC\227\3418\240]\2350\250\236Rq\3729\322\030- Bd\330G\261\241ib\315\320Y\001)\230\250\014)\032\245\272x\266\260\312\306#\2421\336\351\027\344\023j\352Tc\005YC\000\210\047\263\037Og?\026\2372N\030(t\007}\335\000\022\232\310\322\270$\313&%\026\246\262,\021+A\241\033\372c \345TE\032\254bUW\271,[\2113\261\2144\315\300\300\235\204L\023\r$\2028*\374\304\3528C\202\307\2618X\341\277\245jyoo\273\274\253ij\227\251\354\263\317\367\252\264gQ\035\323Z\275^\223\273\010\237PR\237\274\205~\013\027R>8<\224!\004\371\345\240\017\177;\2202\371\005\355\363}\332\224\345\t\255\020\002\300\025\304_\014Z\224\253\234v\304\004\021g\340_\323\322\261x\303\022\233\236R;]\220\231\030u\220\252\047o\203XZ\262\246\243\316\370M_\213\027\260\047\3436\305\047\314\352\214\277&V\304P\210b<\262\364\256\212O\300\302\256>\335w\312\005I\302F\317B\332\324\354\224\375\331h\234\245K\023\264/>@D3(\354\022\364\331\370\342\034\247L\304\242\000\217\257\221If\203#bX\200\340\350\331\232$\376?+\036\257]9s\305\347/\236}\263\231\253?\257\213\360\370""\"\362\246f ~\331\310\025\023?\373\365\013\347\336`\342\252\257k\341:\226\241N&\311\236\274\217\336Ff\3378\24738G\277\221\3477c\030\334[\214\022\031z\001t#\270?*\223\261aBYTu:)\220PQ\247\265JV\254f\023\372\201\331bIMC\354\2429N&\006:V\215\302\314\006S\024\304(\306O0\022\265@\023f\241n@\243\302Th\016\033\335\001\206\366\3031#ur@D\355\"\257\210B0\301\265I\345e\244\005\276\031i\223vmL \021\345#y\010\300\343\216N;]>H\036\262\246\236@\365\307\320&)\324\224\244\177Q\3234\314\246\206Z,\241\000H\357$O\3211\023\353P\344\332O\332\210A]c\047m\246\222\204\017Q\022\331\370\361\035\375\366\004\346\304-i\261\244KL\357L\3621I\343\217z\314\245n\"\354\212?\010\020Z\272\350\347\242\217\353\242R\301\357\200\216\336\005\250\335\001\304b\230\204\232\242\264\217\313\373\204\363\256\3215iKe\320\200\241\220M\231\021\255c\326\307\231\000\t%\316\204:G\273\214\033\360gZ\230s\256B5\354 \260|1J\342\024\321\263\256\301(\024apfu\241GQ\370\335`Q\326\377\317\251\001?\037\036\34262\245\277\255I\323\267\252\363\377\177Mj\272\374\224a\265;\220\267 \315Hk\311\305\342\244\324*\320bdr\275\235\3276\375{cyt\343m3\302\256\267\363\332\246\177o,\217n\220\026\355tn0\361<K\235\247\3379cv\336\256;\017\234\236\273\340R\257\350=\367\037\370\275`!\240\303\342\2604J6\254\330\310\356\215\322\267\354\224}\337\3569\251Q\372\017\366S\047\355\224\234\212\330`\331eX\276\365\047\373;7\343.\215\322\177\264\367\355Sg\337an\336\335wM/\347U<4J\277kg\355-\047\003\256N\335\212\333\366\250\277\025\334\017zW,\334\261\267\355\246\263\355`w\321\335\361R^F`H\333\273N\326\371\227\213\\\356\255{GA*\310\005\373\301\351\2602T\302\2710\037VB4\306\227r2\002K\305V\342\273\313\336\222\367\324_\360q\260\030|\021f\302\345p;\304\321bT\212^\305\215/\343/\345X\376&\376\246\025\267\264X\353\304\035}\364\336\207\000\245\351\225=\356?\r\336\001\363\207a-\312E\007q\3550>\374*\376\352x\354\343\266\273\344n\270\330\313\202\365\264\277\023\244\203\235azX\2322\373S\304=s*\316\214\215\254\263>!\252\346e\274\245\237\235\276\314\304\266\253xi\257\344\001""\367\013g\350\214\333\353\020#u6\035\360\364\236mLp\047\364\225\354\206\263\001\207>\364\220\307\374e\177\033\010\310\004\217\206\033C\022\256\204-\021\374Q|\244\304\n\036\245\357\002aY\330M\335-\010g\303S\374\233\376\206O\202|P\033\336\037\276\016iT\024\360\2053\354|\340\026\335\262\313\274\007\236\351g\374\025_\2014\334\013\320Y\352\373\205\033\363Y\047\3474`\303\347\336\016P\216\374~\300\207[@\372\303h)\332\212+\373\361~u\224\316$AVF\357\336\036\335Zt\212BK\016\202\220W\200\315\373\0006\357W|5\350\rS\347\267D\034\007\316sw\031B\307\336\"\004g\371%\277\006\221\344\203*\320]\036\366\302\024\330\317C\212\026\243\335\304\303A|\000\211\202\340\276\216\277N\342\003+\273\316=p\321;\277s/\361e\202Z\363n\025\270,_\362767\0172\022\372\330\211_V\343jmt\347\2563\357\324!\331\305\321\335E\347\237\240\3064\004\227\362\027\375\322(\367\027\267\004\244+ \320,(\262\n\274m\302\r\232\013\226\202\215\000\017s\303\312\257\330r\236[\021)\005\355\027\375\262\317\202\225\000\211\340\305\022\350:\025.\206\345\220G\305h;B\221\031W\000T#n\274\212_\035\307\307\020!h\027\305\010\307\230\306\264\035\267O\342\023#6\272\220\215\333o!\033\177N\204 \016\002\240\013\036M7\353n\302\035,^M\316\373\356\274[\207\333W\034\275\377W\270\263\314\313{u\177\351\007\363\037$\227\250\351m\047*\205D\234\347\036\210\222\221\244\271\032\334\0146\301\363\334p\td\213\303\034dF\211RQ6Z\217\252Iv\306\251\206K<\3166\020\241\214>ZM\204\231OT\262\034\224\022\235\224\206\215\260\010<\262h%BS\025\210\222#D\265\223D)\256\307C\360\2649d\341R\270\236\250 \047\374T\3062l8\177O43\347-Od\330\010\212A9`\303\025\300\226\201K\205\300|>\252\305\225Z\\\203\374\000,Q-\342cH\021\211\t\035\375*3\313a)\254F7\243\315\210M\245<\213o\252fq\047>s\327\241\302\nN\253\376<\010\270\231Dzs\002\277\230XIG\345\310\212k\365\270~\231\"\020Js\232\352\306\3442\257\300\235\237\003\316\252p\231\263\200\247\364?2:\277\017";
-    PyObject *data = __Pyx_DecompressString(cstring, 2033, 1);
+    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (2127 bytes) */
+static const char cstring[] = "x\332\265VKw\3336\026\216\034\325q[\247\023?\342\314\244\323\226\262\354\270\231\223\250\221\035\2739\231N{d\331i\262h\306\262\344G\352\246,\010@\022c\212\244\010\320\226zf\221\245\226\\r\311%\227\\r\251\245\226Xj\231\237\320\2370\027\324\303\236\264\315\211\247\215\217E\200\300\345\305w\277\373\202\202\270r\257\245X\332\013\212\371\327\271\207\312W\337\321\206\345\264\367uz\252XU\345+l\231\\\257\271\226\313\024d\022\205\350\216\024|}Y7G\033\214;:\241\344\234\260b9o\334\377\337\265\261\344\327\337\024\221iZ\\A\214\3515S\341\226\342PD\356Z\246\321V\032\t\310\023\000\371\304<A\206N\224\206E\350\035\205\266l\370\026T\255\340\025y\356J\325r\270\203\314\225;J\rT\215\204Y\035\331\024\216RPKg\312SKi \216\353\272YS\344Q\210\273\016U\252\226k\222\247\026\247\n\257\003I\3056\257[\246\002\342\204\032\272F\035\304)\000\221\320\341@G\n\231\312\316\366\316\335\373\017\356\047\2068TR\312\024\346j\330\000\033(\223|j\256np8\230\267m\312r\312\223\252\322\266\\\305\244\000\031\014\264A\356\374\007\274NM\205Q.\047\312JB\007\342\272e\252\3609\240]\0312\250\237P\371\365#d0\232C\204\250 G\261e\030r\3172Y\016i\230\350\014i\006\245\246|\326\260\316\0063b0\336h\345\324c\352\230\324`9\325@\000\210\047\253_\214V\277\220\257*N\030\310\331\355\226i\001\tU\344\032\\QU\207\022\027SUU\210\233\2400-\363.\220r\242#\003v\261n\352\\U\335\3440\271\215\014\303\302\300\235\202\034\007\265\025\2028\312\375\306\356\300C\222\307Ap\260\334\177\n\345\342\223\047\233\305m\303\320m\246\263o\037?Vm\204\217)yR\246M\227\232\230V\366\366*\303\265\275\341(\3438w\026\322\007\007#\201\203\341xx8\232\250`\243\272\323n\301o\013|\252>\245-\276K\253\252:\344\035l\004{\244g\316&5\312uN\033r\201\310o\340\257\352\232X\216\260\305F_\351\r\033\342P\316\032H7\223\321\"\256\221\354\231\2501\030\351\251\034\200^\025\327)>fnc\3606\324\"\2472j\0063\327\264u|\014\032\266\315\221\334\t\227,J\035M\027\031#\265#\367\214g\0037\236[\240-\371\002Q6\206\302\316A\037\317\317\276\343\224I[4\240\355\0249d<9\"\226\013\010\216\036\336Q\344\377""\303\374\363;o\\y\303\353E\347oy\342\037D\365\177X\361\374\214\235\252a!~^\311\033\026~\367\355\"\323\267:\351\017`\271(\360\347*T\343$b\206\343\321\273\014\217\013\005\300\030\332\321;q\312\005\210\007$.\243D\205F\004\255\020rSg*\266\034\250\311\272I\207\325\031\312\371\250P\252\232[\255B3rj,)\250\210\235u\346\341B\333\304\272\225\033\353`\232\206\030\305\370\036F\262\316\030R-\324$\350\222\230\312X\305\226\335\306\320\3738fd\217\034$u\221<#\032\301\004W\206e\237\221\032\234\315H\235\324+\003.\211,M\311C\002\036\\\047h\303\346\355\344\241\032\3721\264\036\014=\232B\275J\232\047u\034\313\251\032\250\306\022\n\200\377F\362\224\355:\321\016\005\264~\257\216\030\324Lv\\g:I\370\220\345\226\r\036?\323cX\222\311UcI\207\032\245Z\3622t\350k\375\355\\\047\223j\341\036!/\021\362\362 \213\037\334=\032\246\r\010\3556\230`9\204:\2629\014\032\304\3409$\334F\016\227?f[\266Ck:\203;\000\224\312\021?\262{\215\257\022LB\205\"\n\322\234\332\214[\360s\\\314\271\016\345\266\201\340\234\263Yb\254\244\000\0243\nU\036\016um\350\222\024n..e\255\177\237Xp\201\371\034\327\221\243\374\343\2162\032u\223\377z\0306\ru\235a\335n\253\033\340kd\324\324|~X\3135\350a*\271\230\344\205U\277k,\267/\375\331\214\260\213I^X\365\273\306r\373\022\251\321F\343\022\223\317\227\251W\351+/Y\047\333\331\363\226\275\246?\351\323 \037<\n\227\303f4\031\3218\037\027\372\211\300R\007u\232\375\364T\047\325Y\3504\275T?\375ag\335K{\005\257$\005\334N\021\266\247\376\322\371\331\237\3613\375\364\325\316n\347\304\333\365\230\237\365w}\047\230\017J\001\352\247\337\357\314v6\274\0318\352\304/\371\365\200\206\033\321B\324|\303\306tg\263S\3656=\354\317\371[A*\230\221\030\322\235mo\326\373\247\217|\036\254\006GQ*\232\217v\243\223\270\024k\335\211n\266[\352\242\001\276\224\007\3623\240w\321\373.\230\t\026\203\315\000\207sa!|\026i\361U\220\323z\023\275l\257,vJ\242\264\333\237\235\177+1\260\256\324\321\304\265\305 \023\254\207\223!\216\346\242Gq&\336\350.t\233\275\311^UT\366\304\336\2218B\002iB\253\213\272\336\377h\316\313{\337\372""\353`\302\315\360\233Dx\256\273\325{\257w *\337\213\357A\254*\252\265\376G\327\275\212?\357\227\006\360?\3603\376\232\217\203Y8&\035nE\351h+N\307\205\221\323~\313\047\017\275\2227&z\326[\035\372\240\002fe~w\371<\311\233\276\026\244\203B\000\020&_\242\227\274\263\n\306R\357\276\2278\243\320\331\367\326@\356\223\000\005,\\\0147\301\370\231\350v\374\257^\2527\327\333\354ib\247,\312\025Qy.\236\377$~\"\202$\326_\375\273_\360\367\203\265\200@d\235F\000\360\032\370f\026TQ\177\003\314[\013\264\360r\270\026\222(\033U\342\205\370\264K{yi\216<\034{7\375\274_\364Y\260\0348\341L\270\024j\340\361\353\021z\231\372e\362\322{\263\336\274\267\017\002\217\203-\360\005\n[\021\007rg\272\237\3672\275\rp\227\330-\313\030\000\243\305\365[\3011\300\315F\245\376\373\037\364\247\244K\n\222/\340b\th^\000\223\262a)\324\243f\234\352O}\010T\315y\205W\323\022\353\rH\r-\230\010\262A\031\220\256\047!W\212p<\027ou/w\363\335\002D\t\356\315\313\030\001\337\357\213}p\377\017\342\007U\250#\327N\377\rR#\353\227\203\311\240\232\204\026\002\240\220_\020\265\244\273\324%\275\025Q:\020\007\207\257\246o@\"\246d\036\201\363\t\234\270\017\314\014h\226\351x\355S\037\211\317V\243L\377\332\047\220+\022\3242\000_\211f\2435\310\330\325\270\014\200\276\354\335J\202\025B\013\200\000\np\206.\364\027\342\205)LKX\266\260\233\242\351\364?]\014\226\202Z\270\037\345\201\314\351?\223\314\033\211C\245\006I\346\364M?#>\316\205(\231\371\253P\024\334\240\030\234\202+/G\353\361D\234\005\330W\272\274\227\357=N\262\347\231x\006!\004\361\003\220\217\373\037g\203\373A\3635\227,x\247p\316\034$\2536t\tT\214\370r\274\006|\312\032@\000\363Z\017\213\022\250;\024\207\240\356G\361#\360\000Y9\212\313\267\322\243%\261]\354qQ\036\373\0254\235w\355 B\256@\241\223\261,k\3076Ps+NA|\024c\336]\353\"\250\014R\315V\222 \000\007\014\034+\241\202J\347\3742u\351\352_\023\337C\005H m\001\240/\243\305h3\211\264B|\230\224\266a\200\314\016\263b\t\016\274\021M\200X1bPY\036\310p\354\377*\212\016\302b\310\242L\364\340\365(\312\014K\036\005\177\325\240\216\262x9""v\240:\025\273\2472\237\301\347\220\317\003\313%\342\376\342\322\230\252\tp\1779\276\022\267\300\272\251$\340\006\301?\260\014\013\014D\033\302h\210\206\331_\274\005\331\237\031\005\312\376\030\274\026N@\326\225\201\366\331(\037\025\376\013TK\035\022";
+    PyObject *data = __Pyx_DecompressString(cstring, 2127, 1);
     #define __Pyx_DecompressString_LZSS_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (2633 bytes) */
-static const char cstring[] = "\377 at 0x o\377bject>.:\377 <Memory\377View of \377<contigu\377ous and gdir%\001\007\rin\021\005\177strided\"\010o or \004\031><(\t\376A\006>?Canno\377t assign\377 to read\177-only m\240\002\375v\242\000Invali\377d mode, \347exp\305\000|\000\047c\047\376t\001\047fortra\237n\047, gH\000%\005s\357hape\222\000 ax\377is No ma\177tching g\001\377ature fo\377undNote \373th\242 Cytho\373n ,\000delib\237erate\206\000\353\001c\367ter!\001n PE\337P-484\245\"re\376\317!s subcl\366\301\000es\314!buil\373ti\313\000ypes.\377 If you \223ne\257 \336\000p\351\000%\tt\177hen set\200\000\367e \047\212\"atio_n_typ\253\000\047\210D\373iv\242\000o Fal\177se.add_\264 \237ecoll\321@+\000s\377.abcdisa\337bleen\002\001gc\373is\004\003dlstm\377x._kerne\277ls._la\216\000tj\021\002/\016\005/!\001_c\375\002\377.pyxno d\377efault _\377_reduce_\357_ du\201\002non\275-\201`vial\033\000c\177init__ur\002\276\300Aalloc\271  \377array da\207ta.\013\020\234C\356a\313cs\377.|ASCIIB\377CEllipsi\377sGHISequ\377enceTUUT\377_packedU\364\001\004\274\204\001.\301\204\007WXX_\177tm__Pyx\001\000\377Dict_Nex?tRef__\320$\300\000\333__\245B__\001\005ge\357tite5\000__d<0\001\027\000func\035\001\030\000sst\201`)\001imp\344`\3363\001main\003\002od\273ulM\002nam\002\003e\371wT\001\273 _chec\007ksu\214\000\n\001?\004\025\001\323@\374\306 \037\001unpick6?\000En \005vt\274A\230\001\017qualO\005\366%\377&\240CL\277\001\222Dex\314\001\302`_\203\005p\316`\262\006\003\006.\007tes\257@{_b\315 ward\000\006\357[dou\277`[:,} \000\000::1],\000\017\000\031\010\022\014$\t\033\036`\000\000!H\030\036!\372\204\033]\360\007float\000\355\t\000\016\030\007\224!\000\0137\004\013\013\333\004\340.)\"\016R\026\230Gr#]_f\023or\350B\001\004[\226\202A\255\2026\206\006\361[\251\201<\275\2013\213 used\377_siginde\377x_is_cor\277outine\232\211\004a\373bc\302\210\005_buff\277erargs\317\210\002a\371s\252\215\007\n\004yncio\375.;\006sbbase_cc0ca\210\207\001lS\001\377in_trace\376\363\205\001copycou\377ntcsdUdW\375d\270\210\001dYdbdc\367dcT\363\211""\004sdga\377tesdhdhT\302\223\206\003d\273\207\001\000\002\255\001\314\216\003em\367pty\000\002_lik\377eencodee\367num\273\214\002erro\277rflags\334\204\002f\237ormat\253\215\004Y\002g\377eth0has_\377maskhsid\364\213\"\217\211\001s\000\002izej?kindkw\372\001\241\213\002\200\257\207\005\256\213\002\317d\325\213\014\303\213\010T\001X\001_\237tmmem\314\216\001\304\216\001n\376\261\211\001ndimnpn\377umpyobjo\217rder\337\212\001\341\212\003\355$p\377opregist\037erset\222%\331\216\001\277\216\006\373ss\242\000start\336#\000psto\001\000ru\177ctttime\325\000\360W\000\000\007\343\002\254\217\001spos\367eun\320\213\001upda\377tevalues\377xOvoid (\377char *, \216\000\005int\013\001\000\004\007\004_\375_\317\212\002_5scip\367y_6\344@alg_[11\234\212\004bl\326 dC\001X\000\047*.,])\000\302\200Ms\351\200&\341s\351(\310\201\"\000.X1)\000d\277gemm\000s\002\001\200\377\001\340\004\007\200s\210#\377\210U\220%\220q\230\006\377\230e\2401\240F\250%\377\250q\260\006\260e\2701\367\270A\330\034\002$\210a\210\377q\330\004\010\210\001\210\026\377\210q\220\001\330\004\013\210\1775\220\004\220A\220Q\035\001\367u\210C\034\000\010\017\210z\377\230\021\230!\330\004\r\210\377R\210v\220R\220s\230\377#\230R\230r\240\024\240\377Q\240a\330\004\t\210\022\357\2106\220\021h\000v\230Q\377\230h\240e\2506\260\026\373\260q\000\026\330\004\014\210B\377\210f\220B\220c\230\023\277\230D\240\001\240\021\200\001\004\377\210E\220\022\220;\230a\377\230t\2402\240[\260\001\377\260\024\260R\260v\270Q\377\270b\300\002\300#\300Q\333\300a\232\003\001\220-\000\r\210\377Q\210b\320\020\"\240!\377\2405\250\006\250c\260\023\377\260M\300\021\300\"\300B\377\300c\310\023\310A\310Y\377\320VZ\320Z_\320_\377`\320`g\320gl\320\377lm\320mn\330\016\035\376\241\000f\240C\240t\2505\373\260\007\\\000X\300T\310\024\377\310W\320TX\320X\\\367\320\\]\376\003\n\230!\230\3373\230c\240\022[\000\004\250\377D\260\004\260D\270\004\270yA\322%\2451:\220Q\220\205&\367\022\2202\242$T\240\021\240\361!\235%\006\016\376\tB\230b\240\357\004\240A\240\371 \006""\200a\357\200t\2102\341\000e\2204\235\220\240@\016\210o\261\004\255@\014\277\210A\210V\2203\274 \035\377\240a\240s\250\"\250B\376\376\000\021\260)\2703\270d\357\300$\300g\371\001[\320[\377b\320bc\330\004\020\220}\001\325 3\220e\2306\314\000\3773\240b\250\003\2503\250\377d\260#\260T\270\026\270\237w\300e\3101\364Ai\001c\377\220\032\2301\230C\230s\377\240%\240r\250\021\250$\373\250b\204@\025\260a\200\001\377\360\006\000\005\022\220\024\220\335V\036\000H\240D\360 a\250\337x\260t\2706\362 (\310\377!\3106\320QR\320R\257S\330\004\021\302@2\275`\t\277\n\330\010\023\2201\310a\220\325a\260`$\313 \026\252\000#\250\377Q\250i\260q\270\001\340\375\010\304\001W\220F\230\"\230\365B\350 \023\222@u\250A\250\327T\260\021\231\000S\354 C\270\327q\300\001\322@#\240@\023\310\235E]\002W\320W\246@\332\000^s\320^\333\002C\000E\220\025`\000\357q\340\014\025\377!\220r\230_\021\230#\230S\311 Ce\010\313\004\270K\001\005\304`\234aD\320\377PS\320ST\330\014\020\357\220\005\220U\352@1\330\020\337\023\2209\230D\377 D\250\377\001\250\023\250A\330\024\034\257\230A\230Q\222@\001\204`2\373\240S\265 4\250q\260\002\377\260!\2603\260c\270\024\273\270Q\000 \340\024$\317A\240\377e\2501\250C\250s\260g$\260a\371\001:\001\270b\333\000\377\023\300C\300t\3101\310\177B\310a\310r\320Q\222\000\377V\320VY\320Y]\320\375]\337\000`\320`a\320a\377c\320ce\320eh\320\377hk\320ko\320op\212\213@\n\313\201@\027\204b\303A\213@\330\376\277&r\230\022\2304\230t\373\2401\377\033\030\230\005\230U{\240!$\000\030\036\230a\260`\177#\240U\250!\330\024\r\010\235\032\300\205\002f\240B\241\204\002\366@\340\353\024%\257\207\001\240\343AS\260\003\373\2604\205`\002\270!\2703\377\270c\300\024\300Q\300b\377\310\001\310\022\3102\310S\234\231B\345CZ\320Z\350C\206 b\327\330&\047\224\204\002#\241b\"\260\373A\260\244aA\270V\3001>\305 s\310$\310a\376E\210\210\001_c\240\023\240D\352\204\002c\322`\375(g\0004\270s\300!\300\3252\201b\024d\001Q\201\204\003V\220\3357\257b\002\240\"\200\204\004V\260\1771\260C\260s\270$\231\000\377\021\300$\300a\300s\310""\377#\310T\320QT\320T\356\235@Z\320Z\252\207\001\320]`?\320`d\320de\274!\222\206\001\376)\033\"\300A\300S\310\003?\3104\310s\320R\321\014\306\204\005\377A\210W\220G\2302\230\375R\317\"S\250\005\250Q\250\255f\345\002\003\270\271\0031A\002\004\377\310C\310u\320TU\320\251U\227)\246`f\361\205\005V\306\206\004$\377\240b\250\002\250#\250S/\260\001\260\022\324\000A";
-    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 2633, 4480);
+    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (2761 bytes) */
+static const char cstring[] = "\377 at 0x o\377bject>.:\377 <Memory\377View of \377<contigu\377ous and gdir%\001\007\rin\021\005\177strided\"\010o or \004\031><(\t\376A\006>?Canno\377t assign\377 to read\177-only m\240\002\375v\242\000Invali\377d mode, \347exp\305\000|\000\047c\047\376t\001\047fortra\237n\047, gH\000%\005s\357hape\222\000 ax\377is No ma\177tching g\001\377ature fo\377undNote \373th\242 Cytho\373n ,\000delib\237erate\206\000\353\001c\367ter!\001n PE\337P-484\245\"re\376\317!s subcl\366\301\000es\314!buil\373ti\313\000ypes.\377 If you \223ne\257 \336\000p\351\000%\tt\177hen set\200\000\367e \047\212\"atio_n_typ\253\000\047\210D\373iv\242\000o Fal\177se.add_\264 \237ecoll\321@+\000s\377.abcdisa\337bleen\002\001gc\373is\004\003dlstm\377x._kerne\277ls._la\216\000tj\021\002/\016\005/!\001_c\375\002\377.pyxno d\377efault _\377_reduce_\357_ du\201\002non\275-\201`vial\033\000c\177init__ur\002\276\300Aalloc\271  \377array da\207ta.\013\020\234C\356a\313cs\377.|ASCIIB\377CEllipsi\377sGHH_pac\377kedISequ\377enceTUUT\322\r\004U\025\004\304\204\001.\311\204\007WW\332\031\005W6\004XX\001\005_t\277m__Pyx\001\000D\377ict_Next\237Ref__\361$\341\000_\355_\306B__\001\005getwite5\000__d0\001\236\027\000func\035\001\030\000s\371t\242`)\001impor~\204 __main;\001\337modulM\002na\315m\002\003ewT\001\334 _c?hecksu\214\000\n\001\340?\004\025\001\364@\347 \037\001unp\267ick?\000En \005vyt\335A\230\001qualO\005`\227E\240F\301C\277\001\263Dex\314\001\202\343`_\203\005\357`\262\006\003\006.\007t\353es\310\001b\372 war{d_\001\005[dou\340`\357[:, \000\000::1\003],\000\017\031\010\022\014$\t0\t\000\025@?\036\204\000\000!l\030\036!\250\033]\224\047\037float\221)\000\016\030\007\000\270!\000\0137\004\016\010\031\010\000\023\375\047O)\360\257$i L\021\235\031]_fo\tr\255b\001\004[\303\202Y\336\203$\237c\222\006\361[\300\201R\337\201(\242 used\377_siginde\377x_is_cor\277outine\227\212\004a\373bc\277\211\005_buff\277erargs\314\211\002a\371s\247\216\007\n\004yncio\375.;\006sbbase_cc0ca\344\207\001lS\001\377in_trace\376""\317\206\001copycou\377ntcsdUdW\377dX_tmdYd\277bdcdcT\360\212\004s\377dgatesdh\027dhT\357\206\003d\227\210\001\000\002\255\001\276\311\217\003empty\000\002_\377likeenco\277deenum\270\215\002e\377rrorflag\375s\224\205\002format\374\250\216\004Y\002geth0h\377as_maskh\247sid\213\"\353\211\001s\000\002i\377zekindkw\000\371\001\235\214\002\212\210\005\252\214\002\345d\321\214\014\277\214\010S\001\307mem\301\217\001\271\217\001\204\212\001nd\377imnpnump\377yobjorde\341r\337\213\001\341\213\003\347\213\003\352$par\375t\000\001spopre\377gisterse\261t\230%\334\217\001\302\217\006ss\250\000syt/\000#\000psto\001\000\377ructtime\007_mae\000\000\007\350\002\256\220\001V\000\357seun\336\214\001upd\377atevalue\377sxOvoid \377(char *,\035 \000\005int\013\001\000\004\007\004\373__\260\213\002_5sci\357py_6\351@alg\267_11\375\212\004bl\333 d\260C\001\000\047*.,])\000\302\200Ms\302\351\200&s\351(\310\201\"\000.X1)\000\177dgemm\000s\002\001\377\200\001\340\004\007\200s\210\377#\210U\220%\220q\230\377\006\230e\2401\240F\250\377%\250q\260\006\260e\270\3571\270A\330\034\002$\210a\377\210q\330\004\010\210\001\210\377\026\210q\220\001\330\004\013\377\2105\220\004\220A\220Q\356\035\001u\210C\034\000\010\017\210\377z\230\021\230!\330\004\r\377\210R\210v\220R\220s\377\230#\230R\230r\240\024\377\240Q\240a\330\004\t\210\337\022\2106\220\021h\000v\230\377Q\230h\240e\2506\260\367\026\260q\000\026\330\004\014\210\377B\210f\220B\220c\230\177\023\230D\240\001\240\021\200\001\377\004\210E\220\022\220;\230\377a\230t\2402\240[\260\377\001\260\024\260R\260v\270\377Q\270b\300\002\300#\300\267Q\300a\232\003\001\220-\000\021\376n\000\"\220M\240\021\240\"\377\240B\240c\250\023\250A\277\250Y\260b\270\r%\000b\377\310\002\310#\310S\320P\177Q\320QR\330\022\024\002\"\376\333\000Q\210b\320\020\"\240\377!\2405\250\006\250c\260\377\023\260F\270!\2706\300\377\026\300q\310\006\310f\320\377TU\320U[\320[a\377\320ab\320bh\320h\377i\330\016\023\2201\220G\273\2305\300\000\032\250?(\002\023\377\300D\310\005\310W\320T\367Z""\320Z$\000f\320fg\377\330\016\025\220T\230\024\230\375Q\331#\n\230!\2303\230\367c\240\022d\000\004\250D\260\177\004\260D\270\004\270A\255E\336\200Q:\220Q\220\340&\022\220\0252\375$T\373\000!\370%\006\016\331)\377B\230b\240\004\240A\240\376\324@\006\200a\200t\2102\177\210Q\210e\2204\220\373@\177\014\210A\210V\2203\212@\377\035\240a\240s\250\"\250\375B\372\000\021\260)\270=\310\377\001\310\023\310B\310b\320\377PS\320ST\320T]\377\320]`\320`d\320d\376\371\002\r\034\230A\230V\240\2673\240d\327`w\260\207`\020\373\220\001\300@3\220e\2306\376\334\0003\240b\250\003\2503\377\250d\260#\260T\270\026?\270w\300e\3101\337ay\001\377c\220\032\2301\230C\230\377s\240%\240r\250\021\250\367$\250b\357@\025\260a\200\377\001\360\006\000\005\022\220\024\273\220V\036\000H\240D\211@a\357\250x\260t\207@\021\300(\357\310!\3106\323@\320RS\367\330\004\021\255`2\320\025&\357\240k\260\021a\000Q\330\t\327\n\330\010\217AA\254!\220s\353\230$\344 \026\320\000#\250Q\377\250i\260q\270\001\330\010\377\013\2106\220\023\220A\340\335\014\250\001\027\230\006\226 \002\240\327#\240S\247\0005\356bQ\260\377c\270\023\270D\300\003\300w1\300A\362`c\310\024\307a\356\371@V\320V\374@\\\320\\\367_\320_\323E\014\031\230\021\377\230#\230S\240\006\240f\372\375ba\246\0001\270A\270Q\377\270d\300$\300d\310\047\377\320QW\320WX\340\014\237\027\220q\230\001\304\205\001\372@d\252o\000V\227 c\265\000)\212\206\002\020\377\036\230a\320\0372\260!_\330\020\035\230Q\220\002%\211@\377\047\260\022\2603\260e\270w2\270S\216\0007\310&\317\204\002\316\330`[\320[\203\000\212@i\320\377ij\320jn\320no\377\320op\320pq\320q\377r\330\036\"\240$\240g\257\250V\2601\312 \014\201\201I\027\370\314B\213A\311!\014\032\230!\320\337\033.\250a\330\006\001\2302\377\230R\230u\240C\240w\376\310@\003\2605\270\002\270#\376\264\000\007\300t\3101\310H\216\271\205\002Y\320Y\300`\275`\260\000k\177\330\033#\2404\240q\204L\377\026\220w\230c\240\023\240\351B\270b\217A\026\266@\003\2703\364\315 \200\207\001d\376@3\310c\320\377QU\320UX\320X]\377\320]^\320^`\320`Ga\320a""\220\204\005\326B(\035b\327\204\002\037C\310t\320S\317FG\000\317IN\234c\007\230r\307\204\002\337\207\001E\345`\367&\270\001\235`C\270t\300_3\300a\300q\236\205\002D\234\205\002\270\214\000\336\000<\006e\320e\231A\360\357\010\000\r\030\367B\024\230Q\376\326\002D\250\003\2507\260\";\260B\345bA\270X\326\210\002\232d\375\022\217\205\004$\240c\250\027\260\375\002$\000C\260s\270!\270\3658\213\204\001\330\265nW\250C\250_s\260!\2608\266m!\223\211\004\177e\2503\250g\260RA\000\377%\270r\300\023\300C\300\375w\314\206\001R\320RT\320T\334\314\204\003\363\001\330\"$\352&\002\260\377#\260S\270\007\270x\300\307q\310\010\300\211\002\367\204\003\231#c\320\377cd\320dl\320lm\377\320mn\330\"&\240d\353\250!\356\205\005V\264\006b\250\002\377\250#\250S\260\001\260\022\017\2601\260A";
+    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 2761, 4723);
     #define __Pyx_DecompressString_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #else /* compression: none (4480 bytes) */
-static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and direct><contiguous and indirect><strided and direct or indirect><strided and direct><strided and indirect>>?Cannot assign to read-only memoryviewInvalid mode, expected \047c\047 or \047fortran\047, got Invalid shape in axis No matching signature foundNote that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.add_notecollections.abcdisableenablegcisenabledlstmx._kernels._layoutlstmx/_kernels/lstm_cython.pyxno default __reduce__ due to non-trivial __cinit__unable to allocate array data.unable to allocate shape and strides.|ASCIIBCEllipsisGHISequenceTUUT_packedU_packedView.MemoryViewWXX_tm__Pyx_PyDict_NextRef__annotate____class____class_getitem____dict____func____getstate____import____main____module____name____new____pyx_checksum__pyx_state__pyx_type__pyx_unpickle_Enum__pyx_vtable____qualname____reduce____reduce_cython____reduce_ex____set_name____setstate____setstate_cython____test___backward_backward[double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1]]_backward[float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1]]_forward_forward[double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1]]_forward[float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1]]_fused_sigindex_is_coroutine_layoutabcallocate_bufferargsarrayascontiguousarrayasyncio.coroutinesbbasecc0cachecline_in_tracebackcopycountcsdUdWdX_tmdYdbdcdcTdefaultsdgat""esdhdhTdoubledtypedtype_is_objectemptyempty_likeencodeenumerateerrorflagsfloatformatfortrangatesgeth0has_maskhsidindexitemsitemsizejkindkwargslstm_backwardlstm_forwardlstmx._kernels.lstm_cythonmaskmask_tmmemviewmodennamendimnpnumpyobjorderpackpacked_bufferpopregistersetdefaultshapesignaturessizestartstepstopstructttime_majortime_major_masktransposeunpackupdatevaluesxOvoid (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *)\000void (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *)\000dgemm\000sgemm\200\001\340\004\007\200s\210#\210U\220%\220q\230\006\230e\2401\240F\250%\250q\260\006\260e\2701\270A\330\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\2105\220\004\220A\220Q\330\004\007\200u\210C\210q\330\010\017\210z\230\021\230!\330\004\r\210R\210v\220R\220s\230#\230R\230r\240\024\240Q\240a\330\004\t\210\022\2106\220\021\220%\220v\230Q\230h\240e\2506\260\026\260q\330\004\t\210\022\2106\220\021\220%\220v\230Q\230h\240e\2506\260\026\260q\330\004\014\210B\210f\220B\220c\230\023\230D\240\001\240\021\330\004\010\210\004\210E\220\022\220;\230a\230t\2402\240[\260\001\260\024\260R\260v\270Q\270b\300\002\300#\300Q\300a\330\004\013\2105\220\001\220\021\330\004\r\210Q\210b\320\020\"\240!\2405\250\006\250c\260\023\260M\300\021\300\"\300B\300c\310\023\310A\310Y\320VZ\320Z_\320_`\320`g\320gl\320lm\320mn\330\016\035\230Q\230f\240C\240t\2505\260\007\260v\270X\300T\310\024\310W\320TX\320X\\\320\\]\330\004\013\2105\220\n\230!\2303\230c\240\022\2405\250\004\250D\260\004\260D\270\004\270A\200\001\340\004\007\200s\210$\210a\210q""\330\004\010\210\001\210\026\210q\220\001\330\004\013\210:\220Q\220a\330\004\t\210\022\2106\220\022\2202\220R\220s\230#\230T\240\021\240!\330\004\t\210\022\2106\220\022\2202\220R\220s\230#\230T\240\021\240!\330\004\014\210B\210f\220B\220c\230\023\230B\230b\240\004\240A\240Q\330\004\006\200a\200t\2102\210Q\210e\2204\220q\330\004\016\210o\230Q\230f\240C\240q\330\004\014\210A\210V\2203\220c\230\035\240a\240s\250\"\250B\250c\260\021\260)\2703\270d\300$\300g\310Y\320V[\320[b\320bc\330\004\020\220\001\220\022\2203\220e\2306\240\022\2403\240b\250\003\2503\250d\260#\260T\270\026\270w\300e\3101\330\004\013\2102\210Q\210c\220\032\2301\230C\230s\240%\240r\250\021\250$\250b\260\001\260\025\260a\200\001\360\006\000\005\022\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\004\021\220\022\2202\220Q\330\t\n\330\010\023\2201\220A\220Q\220a\220s\230$\230c\240\026\240s\250#\250Q\250i\260q\270\001\340\010\014\210A\210W\220F\230\"\230B\230c\240\023\240C\240u\250A\250T\260\021\260#\260S\270\004\270C\270q\300\001\300\021\300#\300T\310\023\310E\320QR\320RW\320WX\320X[\320[^\320^b\320bc\330\010\014\210E\220\025\220a\220q\340\014\025\220Q\220a\220r\230\021\230#\230S\240\004\240C\240s\250#\250Q\250i\260q\270\004\270C\270q\300\005\300Q\300c\310\023\310D\320PS\320ST\330\014\020\220\005\220U\230!\2301\330\020\023\2209\230D\240\004\240D\250\001\250\023\250A\330\024\034\230A\230Q\230b\240\001\240\022\2402\240S\250\003\2504\250q\260\002\260!\2603\260c\270\024\270Q\330\024\034\230A\230Q\230b\240\001\240\022\2402\240S\250\003\2504\250q\260\002\260!\2603\260c\270\024\270Q\340\024$\240A\240Q\240e\2501\250C\250s\260$\260a\260q\270\001\270\024\270Q\270b\300\001\300\023\300C\300t\3101\310B\310a\310r\320QS\320SV\320VY\320Y]\320]^\320^`\320`a\320ac\320ce\320eh\320hk\320ko\320op\200\001\360\n\000\005\022\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\004\021\220\022\2202\220Q\330\t\n\330\010\023\2201\220A\220Q\220a""\220s\230$\230c\240\027\250\003\2503\250a\250x\260q\270\001\330\010\014\210E\220\025\220a\220r\230\022\2304\230t\2401\330\014\020\220\005\220U\230!\2301\330\020\023\2209\230D\240\004\240D\250\001\250\023\250A\330\024\030\230\005\230U\240!\2401\330\030\036\230a\230s\240#\240U\250!\330\024\030\230\005\230U\240!\2401\330\030\032\230!\2303\230f\240B\240a\240s\250#\250Q\340\024%\240Q\240a\240u\250A\250S\260\003\2604\260q\270\002\270!\2703\270c\300\024\300Q\300b\310\001\310\022\3102\310S\320PS\320SW\320WX\320XZ\320Z[\320[^\320^a\320ab\330&\047\240r\250\021\250#\250T\260\021\260\"\260A\260S\270\004\270A\270V\3001\300C\300s\310$\310a\340\014\025\220Q\220a\220v\230Q\230c\240\023\240D\250\003\2503\250c\260\021\260(\270!\2704\270s\300!\3002\300Q\300c\310\024\310S\320PQ\340\010\014\210A\210V\2207\230#\230S\240\002\240\"\240C\240u\250A\250V\2601\260C\260s\270$\270c\300\021\300$\300a\300s\310#\310T\320QT\320TY\320YZ\320Z\\\320\\]\320]`\320`d\320de\330\010\014\210A\210V\2207\230#\230S\240\002\240\"\240C\240u\250A\250V\2601\260C\260s\270$\270c\300\021\300\"\300A\300S\310\003\3104\310s\320RW\320WX\320XZ\320Z[\320[^\320^b\320bc\330\010\014\210A\210W\220G\2302\230R\230s\240#\240S\250\005\250Q\250f\260A\260S\270\003\2704\270s\300!\3001\300A\300S\310\004\310C\310u\320TU\320UZ\320Z[\320[^\320^a\320ae\320ef\330\010\023\2201\220A\220V\2301\230C\230s\240$\240b\250\002\250#\250S\260\001\260\022\2601\260A";
+    #else /* compression: none (4723 bytes) */
+static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and direct><contiguous and indirect><strided and direct or indirect><strided and direct><strided and indirect>>?Cannot assign to read-only memoryviewInvalid mode, expected \047c\047 or \047fortran\047, got Invalid shape in axis No matching signature foundNote that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.add_notecollections.abcdisableenablegcisenabledlstmx._kernels._layoutlstmx/_kernels/lstm_cython.pyxno default __reduce__ due to non-trivial __cinit__unable to allocate array data.unable to allocate shape and strides.|ASCIIBCEllipsisGHH_packedISequenceTUUT_packedU_packedView.MemoryViewWWT_packedW_packedXX_packedX_tm__Pyx_PyDict_NextRef__annotate____class____class_getitem____dict____func____getstate____import____main____module____name____new____pyx_checksum__pyx_state__pyx_type__pyx_unpickle_Enum__pyx_vtable____qualname____reduce____reduce_cython____reduce_ex____set_name____setstate____setstate_cython____test___backward_backward[double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1],double[::1],double[::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1]]_backward[float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1],float[::1],float[::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1]]_forward_forward[double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1],double[::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1]]_forward[float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1],float[::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1]]_fused_sigindex_is_coroutine_layoutabcalloca""te_bufferargsarrayascontiguousarrayasyncio.coroutinesbbasecc0cachecline_in_tracebackcopycountcsdUdWdX_tmdYdbdcdcTdefaultsdgatesdhdhTdoubledtypedtype_is_objectemptyempty_likeencodeenumerateerrorflagsfloatformatfortrangatesgeth0has_maskhsidindexitemsitemsizekindkwargslstm_backwardlstm_forwardlstmx._kernels.lstm_cythonmaskmemviewmodenamendimnpnumpyobjorderpackpackedpacked_bufferpartpartspopregistersetdefaultshapesignaturessizestartstepstopstructtime_majortime_major_masktransposeunpackupdatevaluesxOvoid (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *)\000void (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *)\000dgemm\000sgemm\200\001\340\004\007\200s\210#\210U\220%\220q\230\006\230e\2401\240F\250%\250q\260\006\260e\2701\270A\330\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\2105\220\004\220A\220Q\330\004\007\200u\210C\210q\330\010\017\210z\230\021\230!\330\004\r\210R\210v\220R\220s\230#\230R\230r\240\024\240Q\240a\330\004\t\210\022\2106\220\021\220%\220v\230Q\230h\240e\2506\260\026\260q\330\004\t\210\022\2106\220\021\220%\220v\230Q\230h\240e\2506\260\026\260q\330\004\014\210B\210f\220B\220c\230\023\230D\240\001\240\021\330\004\010\210\004\210E\220\022\220;\230a\230t\2402\240[\260\001\260\024\260R\260v\270Q\270b\300\002\300#\300Q\300a\330\004\013\2105\220\001\220\021\330\004\021\220\021\220\"\220M\240\021\240\"\240B\240c\250\023\250A\250Y\260b\270\r\300Q\300b\310\002\310#\310S\320PQ\320QR\330\022\024\220M\240\021\240\"\240B\240c\250\023\250A\250Y\260b\270\r\300Q\300b\310\002\310#\310S\320PQ\320QR\330\004""\r\210Q\210b\320\020\"\240!\2405\250\006\250c\260\023\260F\270!\2706\300\026\300q\310\006\310f\320TU\320U[\320[a\320ab\320bh\320hi\330\016\023\2201\220G\2305\240\001\240\032\250?\270!\2706\300\023\300D\310\005\310W\320TZ\320Zb\320bf\320fg\330\016\025\220T\230\024\230Q\330\004\013\2105\220\n\230!\2303\230c\240\022\2405\250\004\250D\260\004\260D\270\004\270A\200\001\340\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\210:\220Q\220a\330\004\t\210\022\2106\220\022\2202\220R\220s\230#\230T\240\021\240!\330\004\t\210\022\2106\220\022\2202\220R\220s\230#\230T\240\021\240!\330\004\014\210B\210f\220B\220c\230\023\230B\230b\240\004\240A\240Q\330\004\006\200a\200t\2102\210Q\210e\2204\220q\330\004\014\210A\210V\2203\220c\230\035\240a\240s\250\"\250B\250c\260\021\260)\270=\310\001\310\023\310B\310b\320PS\320ST\320T]\320]`\320`d\320dh\320hi\330\r\034\230A\230V\2403\240d\250%\250w\260a\330\004\020\220\001\220\022\2203\220e\2306\240\022\2403\240b\250\003\2503\250d\260#\260T\270\026\270w\300e\3101\330\004\013\2102\210Q\210c\220\032\2301\230C\230s\240%\240r\250\021\250$\250b\260\001\260\025\260a\200\001\360\006\000\005\022\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\004\021\220\022\2202\320\025&\240k\260\021\260#\260Q\330\t\n\330\010\023\2201\220A\220Q\220a\220s\230$\230c\240\026\240s\250#\250Q\250i\260q\270\001\330\010\013\2106\220\023\220A\340\014\020\220\001\220\027\230\006\230b\240\002\240#\240S\250\003\2505\260\001\260\024\260Q\260c\270\023\270D\300\003\3001\300A\300Q\300c\310\024\310S\320PU\320UV\320V[\320[\\\320\\_\320_b\320bf\320fg\330\014\031\230\021\230#\230S\240\006\240f\250A\250Y\260a\260t\2701\270A\270Q\270d\300$\300d\310\047\320QW\320WX\340\014\027\220q\230\001\230\021\230!\2303\230d\240#\240V\2503\250c\260\021\260)\2701\270A\330\020\036\230a\320\0372\260!\330\020\035\230Q\230b\240\002\240%\240s\250\047\260\022\2603\260e\2702\270S\300\003\3007\310&\320PQ\320QZ\320Z[\320[_\320_`\320`i""\320ij\320jn\320no\320op\320pq\320qr\330\036\"\240$\240g\250V\2601\200\001\360\014\000\005\022\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\004\021\220\022\2202\320\025&\240k\260\021\260#\260Q\330\t\n\330\010\023\2201\220A\220Q\220a\220s\230$\230c\240\027\250\003\2503\250a\250x\260q\270\001\330\014\032\230!\320\033.\250a\330\014\032\230!\2302\230R\230u\240C\240w\250b\260\003\2605\270\002\270#\270S\300\007\300t\3101\310H\320TU\320UY\320Y]\320]d\320dj\320jk\330\033#\2404\240q\330\010\013\2106\220\023\220A\340\014\020\220\001\220\026\220w\230c\240\023\240B\240b\250\003\2505\260\001\260\026\260q\270\003\2703\270d\300#\300Q\300d\310!\3103\310c\320QU\320UX\320X]\320]^\320^`\320`a\320ad\320dh\320hi\330\014\020\220\001\220\026\220w\230c\240\023\240B\240b\250\003\2505\260\001\260\026\260q\270\003\2703\270d\300#\300Q\300b\310\001\310\023\310C\310t\320SV\320V[\320[\\\320\\^\320^_\320_b\320bf\320fg\330\014\020\220\001\220\027\230\007\230r\240\022\2403\240c\250\023\250E\260\021\260&\270\001\270\023\270C\270t\3003\300a\300q\310\001\310\023\310D\320PS\320SX\320XY\320Y^\320^_\320_b\320be\320ei\320ij\360\010\000\r\030\220q\230\001\230\024\230Q\230c\240\023\240D\250\003\2507\260\"\260B\260c\270\023\270A\270X\300Q\300a\330\014\027\220q\230\001\230\022\2301\230C\230s\240$\240c\250\027\260\002\260\"\260C\260s\270!\2708\3001\300A\330\014\027\220q\230\001\230\021\230!\2303\230d\240#\240W\250C\250s\260!\2608\2701\270A\330\020\036\230a\320\0372\260!\330\020!\240\021\240\"\240B\240e\2503\250g\260R\260s\270%\270r\300\023\300C\300w\310b\320PR\320RT\320TV\320V[\320[^\320^_\330\"$\240B\240b\250\003\2505\260\002\260#\260S\270\007\270x\300q\310\010\320PQ\320QU\320UV\320V^\320^_\320_c\320cd\320dl\320lm\320mn\330\"&\240d\250!\330\010\023\2201\220A\220V\2301\230C\230s\240$\240b\250\002\250#\250S\260\001\260\022\2601\260A";
     PyObject *data = NULL;
     #define __Pyx_DecompressString_UNUSED
     #define __Pyx_DecompressString_LZSS_UNUSED
     #endif
     PyObject **stringtab = __pyx_mstate->__pyx_string_tab;
     Py_ssize_t pos = 0;
-    for (int i = 0; i < 163; i++) {
+    for (int i = 0; i < 166; i++) {
       Py_ssize_t bytes_length = str_length_index[i].length;
       PyObject *string = PyUnicode_DecodeUTF8(bytes + pos, bytes_length, NULL);
       if (likely(string) && i >= 29) PyUnicode_InternInPlace(&string);
@@ -26758,8 +28197,8 @@ static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and dir
       stringtab[i] = string;
       pos += bytes_length;
     }
-    for (int i = 163; i < 169; i++) {
-      Py_ssize_t bytes_length = bytes_length_index[i-163].length;
+    for (int i = 166; i < 172; i++) {
+      Py_ssize_t bytes_length = bytes_length_index[i-166].length;
       PyObject *string = PyBytes_FromStringAndSize(bytes + pos, bytes_length);
       stringtab[i] = string;
       pos += bytes_length;
@@ -26769,14 +28208,14 @@ static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and dir
       }
     }
     Py_XDECREF(data);
-    for (Py_ssize_t i = 0; i < 169; i++) {
+    for (Py_ssize_t i = 0; i < 172; i++) {
       if (unlikely(PyObject_Hash(stringtab[i]) == -1)) {
         __PYX_ERR(0, 1, __pyx_L1_error)
       }
     }
     #if CYTHON_IMMORTAL_CONSTANTS
     {
-      PyObject **table = stringtab + 163;
+      PyObject **table = stringtab + 166;
       for (Py_ssize_t i=0; i<6; ++i) {
         #if PY_VERSION_HEX >= 0x030F0000
         PyUnstable_SetImmortal(table[i]);
@@ -26864,44 +28303,44 @@ static int __Pyx_CreateCodeObjects(__pyx_mstatetype *__pyx_mstate) {
   PyObject* tuple_dedup_map = PyDict_New();
   if (unlikely(!tuple_dedup_map)) return -1;
   {
-    const __Pyx_PyCode_New_function_description descr = {7, 0, 0, 17, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 27};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_h0, __pyx_mstate->__pyx_n_u_c0, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_mask_tm, __pyx_mstate->__pyx_n_u_cache};
+    const __Pyx_PyCode_New_function_description descr = {7, 0, 0, 16, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 36};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_h0, __pyx_mstate->__pyx_n_u_c0, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_cache};
     __pyx_mstate_global->__pyx_codeobj_tab[0] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_lstm_forward, __pyx_mstate->__pyx_kp_b_iso88591_s_aq_q_Qa_6_2Rs_T_6_2Rs_T_BfBc, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[0])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {10, 0, 0, 10, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 42};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_UT_packed, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask};
-    __pyx_mstate_global->__pyx_codeobj_tab[1] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_forward_float_1_float_1_float_1, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_1AQas_c_s_Qi, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[1])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {11, 0, 0, 11, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 51};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_WT_packed, __pyx_mstate->__pyx_n_u_UT_packed, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask};
+    __pyx_mstate_global->__pyx_codeobj_tab[1] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_forward_float_1_float_1_float_1, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2_k_Q_1AQas_c_s, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[1])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {10, 0, 0, 10, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 42};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_UT_packed, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask};
-    __pyx_mstate_global->__pyx_codeobj_tab[2] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_forward_double_1_double_1_doubl, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_1AQas_c_s_Qi, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[2])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {11, 0, 0, 11, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 51};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_WT_packed, __pyx_mstate->__pyx_n_u_UT_packed, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask};
+    __pyx_mstate_global->__pyx_codeobj_tab[2] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_forward_double_1_double_1_doubl, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2_k_Q_1AQas_c_s, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[2])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {10, 0, 0, 17, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 42};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_UT_packed, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_G, __pyx_mstate->__pyx_n_u_t, __pyx_mstate->__pyx_n_u_n};
-    __pyx_mstate_global->__pyx_codeobj_tab[3] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_forward_float_1_float_1_float_1, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_1AQas_c_s_Qi, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[3])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {11, 0, 0, 18, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 51};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_WT_packed, __pyx_mstate->__pyx_n_u_UT_packed, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_G, __pyx_mstate->__pyx_n_u_part, __pyx_mstate->__pyx_n_u_parts};
+    __pyx_mstate_global->__pyx_codeobj_tab[3] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_forward_float_1_float_1_float_1, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2_k_Q_1AQas_c_s, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[3])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {4, 0, 0, 21, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 62};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_dhT, __pyx_mstate->__pyx_n_u_dcT, __pyx_mstate->__pyx_n_u_cache, __pyx_mstate->__pyx_n_u_X, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_dgates, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dc, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db, __pyx_mstate->__pyx_n_u_mask};
+    const __Pyx_PyCode_New_function_description descr = {4, 0, 0, 22, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 89};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_dhT, __pyx_mstate->__pyx_n_u_dcT, __pyx_mstate->__pyx_n_u_cache, __pyx_mstate->__pyx_n_u_X, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_dgates, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dc, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_packed};
     __pyx_mstate_global->__pyx_codeobj_tab[4] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_lstm_backward, __pyx_mstate->__pyx_kp_b_iso88591_s_U_q_e1F_q_e1A_s_aq_q_5_AQ_uCq, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[4])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {17, 0, 0, 17, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 81};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_U_packed, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_dgates, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dc, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db};
-    __pyx_mstate_global->__pyx_codeobj_tab[5] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_backward_float_1_float_1_float, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_1AQas_c_3axq, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[5])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {20, 0, 0, 20, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 111};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_U_packed, __pyx_mstate->__pyx_n_u_W_packed, __pyx_mstate->__pyx_n_u_X_packed, __pyx_mstate->__pyx_n_u_H_packed, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_dgates, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dc, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db};
+    __pyx_mstate_global->__pyx_codeobj_tab[5] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_backward_float_1_float_1_float, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2_k_Q_1AQas_c_3, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[5])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {17, 0, 0, 17, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 81};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_U_packed, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_dgates, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dc, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db};
-    __pyx_mstate_global->__pyx_codeobj_tab[6] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_backward_double_1_double_1_doub, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_1AQas_c_3axq, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[6])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {20, 0, 0, 20, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 111};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_U_packed, __pyx_mstate->__pyx_n_u_W_packed, __pyx_mstate->__pyx_n_u_X_packed, __pyx_mstate->__pyx_n_u_H_packed, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_dgates, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dc, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db};
+    __pyx_mstate_global->__pyx_codeobj_tab[6] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_backward_double_1_double_1_doub, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2_k_Q_1AQas_c_3, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[6])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {17, 0, 0, 25, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 81};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_U_packed, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_dgates, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dc, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_G, __pyx_mstate->__pyx_n_u_t, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_j};
-    __pyx_mstate_global->__pyx_codeobj_tab[7] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_backward_float_1_float_1_float, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_1AQas_c_3axq, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[7])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {20, 0, 0, 27, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 111};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_U_packed, __pyx_mstate->__pyx_n_u_W_packed, __pyx_mstate->__pyx_n_u_X_packed, __pyx_mstate->__pyx_n_u_H_packed, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_dgates, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dc, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_G, __pyx_mstate->__pyx_n_u_part, __pyx_mstate->__pyx_n_u_parts};
+    __pyx_mstate_global->__pyx_codeobj_tab[7] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_backward_float_1_float_1_float, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2_k_Q_1AQas_c_3, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[7])) goto bad;
   }
   Py_DECREF(tuple_dedup_map);
   return 0;
@@ -30699,6 +32138,164 @@ CYTHON_UNUSED static int __Pyx_CheckVectorcallKwarg(PyObject **kwnames, Py_ssize
         return -1;
     }
     return 0;
+}
+#endif
+
+/* PyNumberBinop */
+#if !(CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_GRAAL || CYTHON_COMPILING_IN_LIMITED_API)
+#if CYTHON_USE_TYPE_SLOTS || __PYX_LIMITED_VERSION_HEX >= 0x030A0000
+#ifndef __Pyx_DEFINED_BinopTypeError
+#define __Pyx_DEFINED_BinopTypeError
+static void __Pyx_BinopTypeError(PyObject *op1, PyObject *op2, const char* op, int inplace) {
+    char opname[4] = {op[0], op[1], 0, 0};
+    if (inplace) {
+        opname[op[1] ? 2 : 1] = '=';
+    }
+    __Pyx_RaiseErrorWithObjectTypes1(
+        PyExc_TypeError,
+        "unsupported operand type(s) for %.3s: '" __Pyx_FMT_TYPENAME "' and '" __Pyx_FMT_TYPENAME "'",
+        opname, op1, op2);
+}
+#endif
+#endif
+#ifndef __Pyx_DEFINED_PyNumber_Multiply_xfloat_object
+#define __Pyx_DEFINED_PyNumber_Multiply_xfloat_object
+static PyObject* __Pyx_PyNumber_Multiply_xfloat_object(PyObject *op1, PyObject *op2, int inplace) {
+    if (PyLong_CheckExact(op2)) {
+        double int_op2;
+        #if CYTHON_USE_PYLONG_INTERNALS
+        if (__Pyx_PyLong_IsCompact(op2)) {
+            Py_ssize_t compact_op2 = __Pyx_PyLong_CompactValue(op2);
+            int_op2 = (double) compact_op2;
+        } else
+        #endif
+        {
+            int_op2 = PyLong_AsDouble(op2);
+            if (unlikely((int_op2 == -1.) && PyErr_Occurred())) return NULL;
+        }
+        double float_op1 = __Pyx_PyFloat_AS_DOUBLE(op1);
+        #if !CYTHON_ASSUME_SAFE_MACROS
+        if (unlikely((float_op1 == -1.) && PyErr_Occurred())) return NULL;
+        #endif
+        if (float_op1 == 0.) return __Pyx_NewRef(op1);
+        return PyFloat_FromDouble(float_op1 * int_op2);
+    }
+    if (PyLong_Check(op2)) {
+        binaryfunc slot_func = __Pyx_PyType_GetSubSlot(&PyFloat_Type, tp_as_number, nb_multiply, binaryfunc);
+        if (likely(slot_func)) {
+            return slot_func(op1, op2);
+        }
+    }
+    #if CYTHON_USE_TYPE_SLOTS || __PYX_LIMITED_VERSION_HEX >= 0x030A0000
+    {
+        PyTypeObject *type_op2 = Py_TYPE(op2);
+        binaryfunc slot_func = __Pyx_PyType_GetSubSlot(type_op2, tp_as_number, nb_multiply, binaryfunc);
+        if (likely(slot_func)) {
+            PyObject *result = slot_func(op1, op2);
+            if (likely(result != Py_NotImplemented)) {
+                return result;
+            }
+            Py_DECREF(result);
+        }
+        __Pyx_BinopTypeError(op1, op2, "*", inplace);
+        return NULL;
+    }
+    #else
+    return (inplace) ? PyNumber_InPlaceMultiply(op1, op2) : PyNumber_Multiply(op1, op2);
+    #endif
+}
+#endif
+#ifndef __Pyx_DEFINED_PyNumber_Multiply_xint_object
+#define __Pyx_DEFINED_PyNumber_Multiply_xint_object
+static PyObject* __Pyx_PyNumber_Multiply_xint_object(PyObject *op1, PyObject *op2, int inplace) {
+    if (PyFloat_CheckExact(op2)) {
+        double int_op1;
+        #if CYTHON_USE_PYLONG_INTERNALS
+        if (__Pyx_PyLong_IsCompact(op1)) {
+            Py_ssize_t compact_op1 = __Pyx_PyLong_CompactValue(op1);
+            int_op1 = (double) compact_op1;
+        } else
+        #endif
+        {
+            int_op1 = PyLong_AsDouble(op1);
+            if (unlikely((int_op1 == -1.) && PyErr_Occurred())) return NULL;
+        }
+        double float_op2 = __Pyx_PyFloat_AS_DOUBLE(op2);
+        #if !CYTHON_ASSUME_SAFE_MACROS
+        if (unlikely((float_op2 == -1.) && PyErr_Occurred())) return NULL;
+        #endif
+        return PyFloat_FromDouble(int_op1 * float_op2);
+    }
+    #if CYTHON_USE_TYPE_SLOTS || __PYX_LIMITED_VERSION_HEX >= 0x030A0000
+    {
+        PyTypeObject *type_op2 = Py_TYPE(op2);
+        binaryfunc slot_func = __Pyx_PyType_GetSubSlot(type_op2, tp_as_number, nb_multiply, binaryfunc);
+        if (likely(slot_func)) {
+            PyObject *result = slot_func(op1, op2);
+            if (likely(result != Py_NotImplemented)) {
+                return result;
+            }
+            Py_DECREF(result);
+        }
+        ssizeargfunc repeat_func = __Pyx_PyType_GetSubSlot(type_op2, tp_as_sequence, sq_repeat, ssizeargfunc);
+        if (likely(repeat_func)) {
+            Py_ssize_t count;
+            #if CYTHON_USE_PYLONG_INTERNALS
+            if (__Pyx_PyLong_IsCompact(op1)) {
+                count = __Pyx_PyLong_CompactValue(op1);
+            } else
+            #endif
+            {
+                count = PyLong_AsSsize_t(op1);
+                if (unlikely((count == -1) && PyErr_Occurred())) return NULL;
+            }
+            return repeat_func(op2, count);
+        }
+        __Pyx_BinopTypeError(op1, op2, "*", inplace);
+        return NULL;
+    }
+    #else
+    return (inplace) ? PyNumber_InPlaceMultiply(op1, op2) : PyNumber_Multiply(op1, op2);
+    #endif
+}
+#endif
+static CYTHON_INLINE PyObject* __Pyx__PyNumber_Multiply_object_object(PyObject *op1, PyObject *op2, int inplace) {
+    if (PyFloat_CheckExact(op1)) {
+        if (PyFloat_CheckExact(op2)) {
+            double float_op2 = __Pyx_PyFloat_AS_DOUBLE(op2);
+            #if !CYTHON_ASSUME_SAFE_MACROS
+            if (unlikely((float_op2 == -1.) && PyErr_Occurred())) return NULL;
+            #endif
+            double float_op1 = __Pyx_PyFloat_AS_DOUBLE(op1);
+            #if !CYTHON_ASSUME_SAFE_MACROS
+            if (unlikely((float_op1 == -1.) && PyErr_Occurred())) return NULL;
+            #endif
+            return PyFloat_FromDouble(float_op1 * float_op2);
+        }
+        return __Pyx_PyNumber_Multiply_xfloat_object(op1, op2, inplace);
+    }
+    if (PyLong_CheckExact(op1)) {
+        if (PyLong_CheckExact(op2)) {
+            #if CYTHON_USE_PYLONG_INTERNALS
+            if (__Pyx_PyLong_IsCompact(op1)) {
+                long long int_op1 = (long long) __Pyx_PyLong_CompactValue(op1);
+                if (int_op1 == 0) return __Pyx_NewRef(op1);
+                if (__Pyx_PyLong_IsCompact(op2)) {
+                    long long int_op2 = (long long) __Pyx_PyLong_CompactValue(op2);
+                    if (int_op2 == 0) return __Pyx_NewRef(op2);
+                    return PyLong_FromLongLong(int_op1 * int_op2);
+                }
+            }
+            else if (__Pyx_PyLong_IsZero(op2)) return __Pyx_NewRef(op2);
+            #endif
+            binaryfunc slot_func = __Pyx_PyType_GetSubSlot(&PyLong_Type, tp_as_number, nb_multiply, binaryfunc);
+            if (likely(slot_func)) {
+                return slot_func(op1, op2);
+            }
+        }
+        return __Pyx_PyNumber_Multiply_xint_object(op1, op2, inplace);
+    }
+    return (inplace) ? PyNumber_InPlaceMultiply(op1, op2) : PyNumber_Multiply(op1, op2);
 }
 #endif
 

@@ -1,7 +1,7 @@
 """LSTM forward and backward in Cython: the reference's equations, organised the way fast CPU RNNs are.
 
 1. The input projection does not depend on the recurrence, so it is *hoisted* out of the time loop:
-   ``gates = X @ W.T`` for all T steps is one big GEMM, ``(T*B, I) x (I, 4H)``.
+   ``gates = X @ W.T`` for all T steps, before the first step.
 2. In the loop only the recurrent product is sequential: ``gates[t] += h_(t-1) @ U.T``, one GEMM a
    step, ``(B, H) x (H, 4H)``. Its right-hand side is the same at every step, so it is packed once
    per sequence for a register-blocked kernel (``step_gemm`` in ``stepgemm.hpp``) instead of
@@ -9,10 +9,16 @@
 3. The bias, the four nonlinearities, the cell update and the mask are *fused* into one pass over the
    step's ``(B, 4H)`` block, which is still in cache from the GEMM (``lstm_row_forward`` in
    ``cells.hpp``, one call per sequence).
+4. The sequences of a batch never interact, so for large enough batches two threads each run the
+   whole time loop on half of the batch, with no synchronisation between steps. (Splitting each
+   step's GEMM instead needs two barriers a step, and loses on two cores.) With two threads the
+   input projection of step 1 is done by the same packed kernel, each thread for its own rows, so
+   no BLAS thread pool competes with them for the cores; with one thread it is a single BLAS GEMM.
 
-Backward, only ``dh_(t-1) = dgates_t @ U`` is sequential. The loop stores ``dgates`` of every step;
-after it ``dW = dgates^T X``, ``dU = dgates^T H_prev`` and ``dX = dgates W`` are single GEMMs over all
-``T*B`` rows, and ``db`` one column sum.
+Backward, only ``dh_(t-1) = dgates_t @ U`` is sequential (split between threads the same way). The
+loop stores ``dgates`` of every step; after it ``dW = dgates^T X``, ``dU = dgates^T H_prev`` and
+``dX = dgates W`` are single products over all ``T*B`` rows (BLAS with one thread, the packed
+kernel shared by the threads otherwise), and ``db`` one column sum.
 
 Arrays are time-major inside (``X_tm (T, B, I)``, ``hs (T+1, B, H)``), so each step's rows are
 contiguous. The functions take arrays already validated by :mod:`lstmx.functional`.
@@ -21,7 +27,10 @@ import numpy as np
 
 from ._layout import packed_buffer, time_major, time_major_mask
 
-from ._common cimport column_sums, copy_row, gemm, pack_panels, step_gemm, lstm_row_backward, lstm_row_forward, real
+from cython.parallel cimport prange
+
+from ._common cimport (batch_parts, column_sums, copy_row, gemm, gemm_tn_packed, lstm_row_backward,
+                       lstm_row_forward, pack_panels, real, step_gemm)
 
 
 def lstm_forward(X, W, U, b, h0, c0, mask):
@@ -33,30 +42,48 @@ def lstm_forward(X, W, U, b, h0, c0, mask):
     cs = np.empty((T + 1, B, H), X.dtype)
     gates = np.empty((T, B, 4 * H), X.dtype)
     hs[0], cs[0] = h0, c0
-    mask_tm = time_major_mask(mask, B, T)
-    _forward(X_tm, W, U, packed_buffer(H, 4 * H, X.dtype), b, hs, cs, gates, mask_tm, mask is not None)
+    _forward(X_tm, W, U, packed_buffer(I, 4 * H, X.dtype), packed_buffer(H, 4 * H, X.dtype), b, hs, cs, gates,
+             time_major_mask(mask, B, T), mask is not None)
     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, cs=cs, gates=gates, mask=mask)
     return hs[1:].transpose(1, 0, 2), (hs[T], cs[T]), cache
 
 
-def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] UT_packed, real[::1] b,
-             real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
+def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_packed, real[::1] UT_packed,
+             real[::1] b, real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
              const unsigned char[:, ::1] mask, bint has_mask):
     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
-    cdef int G = 4 * H, t, n
+    cdef int G = 4 * H, part, parts = batch_parts(B, H)
     with nogil:
-        pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 4H), packed once for the loop
-        # gates = X @ W.T for every step at once: (T*B, I) x (I, 4H)
-        gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
-        for t in range(T):
-            # gates[t] += h_(t-1) @ U.T: (B, H) x (H, 4H)
-            step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &gates[t, 0, 0], G, True)
-            for n in range(B):
-                if has_mask and not mask[t, n]:   # a masked step carries the state through
-                    copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
-                    copy_row(&cs[t + 1, n, 0], &cs[t, n, 0], H)
-                else:
-                    lstm_row_forward(&gates[t, n, 0], &b[0], &cs[t, n, 0], &cs[t + 1, n, 0], &hs[t + 1, n, 0], H)
+        pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 4H), packed once
+        if parts == 1:
+            # gates = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, 4H)
+            gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
+            _forward_rows(0, B, X_tm, NULL, &UT_packed[0], &b[0], hs, cs, gates, mask, has_mask)
+        else:
+            pack_panels(&W[0, 0], I, True, I, G, &WT_packed[0])   # W.T (I, 4H), packed once
+            for part in prange(parts, num_threads=parts, schedule="static"):
+                _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0], &b[0],
+                              hs, cs, gates, mask, has_mask)
+
+
+cdef void _forward_rows(int n0, int n1, real[:, :, ::1] X_tm, const real* WT_packed, const real* UT_packed,
+                        const real* b, real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
+                        const unsigned char[:, ::1] mask, bint has_mask) noexcept nogil:
+    """The time loop for the sequences n0 <= n < n1 (rows = n1 - n0). ``WT_packed`` NULL means the
+    input projection is already in ``gates``."""
+    cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 4 * H, rows = n1 - n0, t, n
+    if WT_packed != NULL:
+        for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence
+            step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, G, &gates[t, n0, 0], G, False)
+    for t in range(T):
+        # gates[t] += h_(t-1) @ U.T: (rows, H) x (H, 4H)
+        step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &gates[t, n0, 0], G, True)
+        for n in range(n0, n1):
+            if has_mask and not mask[t, n]:   # a masked step carries the state through
+                copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
+                copy_row(&cs[t + 1, n, 0], &cs[t, n, 0], H)
+            else:
+                lstm_row_forward(&gates[t, n, 0], b, &cs[t, n, 0], &cs[t + 1, n, 0], &hs[t + 1, n, 0], H)
 
 
 def lstm_backward(dY, dhT, dcT, cache):
@@ -73,34 +100,70 @@ def lstm_backward(dY, dhT, dcT, cache):
     dX_tm = np.empty((T, B, I), X.dtype)
     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(4 * H, X.dtype)
     mask = cache["mask"]
-    _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(4 * H, H, X.dtype), hs, cache["cs"], cache["gates"],
-              time_major_mask(mask, B, T), mask is not None, dgates, dh, dc, dX_tm, dW, dU, db)
+    packed = dict(U=packed_buffer(4 * H, H, X.dtype), W=packed_buffer(4 * H, I, X.dtype),
+                  X=packed_buffer(T * B, I, X.dtype), H=packed_buffer(T * B, H, X.dtype))
+    _backward(np.ascontiguousarray(dY), X_tm, W, U, packed["U"], packed["W"], packed["X"], packed["H"], hs,
+              cache["cs"], cache["gates"], time_major_mask(mask, B, T), mask is not None, dgates, dh, dc,
+              dX_tm, dW, dU, db)
     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, dh, dc
 
 
 def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,
+              real[::1] W_packed, real[::1] X_packed, real[::1] H_packed,
               real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
               const unsigned char[:, ::1] mask, bint has_mask, real[:, :, ::1] dgates,
               real[:, ::1] dh, real[:, ::1] dc, real[:, :, ::1] dX_tm,
               real[:, ::1] dW, real[:, ::1] dU, real[::1] db):
     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
-    cdef int G = 4 * H, t, n, j
+    cdef int G = 4 * H, part, parts = batch_parts(B, H)
     with nogil:
         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop
-        for t in range(T - 1, -1, -1):
-            for n in range(B):
-                if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients
-                    for j in range(G):
-                        dgates[t, n, j] = 0
-                    for j in range(H):
-                        dh[n, j] += dY[n, t, j]
-                else:
-                    lstm_row_backward(&gates[t, n, 0], &cs[t, n, 0], &cs[t + 1, n, 0], &dY[n, t, 0],
-                                      &dh[n, 0], &dc[n, 0], &dgates[t, n, 0], H)
-            # dh_(t-1) = dgates_t @ U (+ the carried dh of masked rows, left in dh above)
-            step_gemm(&dgates[t, 0, 0], G, B, G, &U_packed[0], H, &dh[0, 0], H, True)
-        # the parameter and input gradients: single GEMMs over all T*B rows
-        gemm(True, False, G, I, T * B, 1.0, &dgates[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
-        gemm(True, False, G, H, T * B, 1.0, &dgates[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
-        gemm(False, False, T * B, I, G, 1.0, &dgates[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
+        for part in prange(parts, num_threads=parts, schedule="static"):
+            _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], cs, gates, mask, has_mask,
+                           dgates, dh, dc)
+        if parts == 1:
+            # the parameter and input gradients: single BLAS GEMMs over all T*B rows
+            gemm(True, False, G, I, T * B, 1.0, &dgates[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
+            gemm(True, False, G, H, T * B, 1.0, &dgates[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
+            gemm(False, False, T * B, I, G, 1.0, &dgates[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
+        else:
+            # the same three products on the packed kernel, each thread a share of the rows (no BLAS
+            # thread pool left spinning against the next call's threads)
+            pack_panels(&X_tm[0, 0, 0], I, False, T * B, I, &X_packed[0])
+            pack_panels(&hs[0, 0, 0], H, False, T * B, H, &H_packed[0])
+            pack_panels(&W[0, 0], I, False, G, I, &W_packed[0])
+            for part in prange(parts, num_threads=parts, schedule="static"):
+                _weight_gradients(G * part // parts, G * (part + 1) // parts, T * B * part // parts,
+                                  T * B * (part + 1) // parts, dgates, &X_packed[0], &H_packed[0], &W_packed[0],
+                                  dW, dU, dX_tm)
         column_sums(&dgates[0, 0, 0], T * B, G, &db[0])
+
+
+cdef void _weight_gradients(int g0, int g1, int r0, int r1, real[:, :, ::1] dgates, const real* X_packed,
+                            const real* H_packed, const real* W_packed, real[:, ::1] dW, real[:, ::1] dU,
+                            real[:, :, ::1] dX_tm) noexcept nogil:
+    """dW[g0:g1] = dgates[:, g0:g1]^T X, dU[g0:g1] = dgates[:, g0:g1]^T H_prev, and rows r0:r1 of
+    dX = dgates W (rows counted over the T*B flattened steps)."""
+    cdef int TB = dgates.shape[0] * dgates.shape[1], G = dgates.shape[2], I = dW.shape[1], H = dU.shape[1]
+    gemm_tn_packed(&dgates[0, 0, 0], G, g0, g1, TB, X_packed, I, &dW[0, 0], I)
+    gemm_tn_packed(&dgates[0, 0, 0], G, g0, g1, TB, H_packed, H, &dU[0, 0], H)
+    step_gemm(&dgates[0, 0, 0] + <long>r0 * G, G, r1 - r0, G, W_packed, I, &dX_tm[0, 0, 0] + <long>r0 * I, I, False)
+
+
+cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packed, real[:, :, ::1] cs,
+                         real[:, :, ::1] gates, const unsigned char[:, ::1] mask, bint has_mask,
+                         real[:, :, ::1] dgates, real[:, ::1] dh, real[:, ::1] dc) noexcept nogil:
+    """Backpropagation through time for the sequences n0 <= n < n1."""
+    cdef int T = gates.shape[0], H = dh.shape[1], G = 4 * H, t, n, j
+    for t in range(T - 1, -1, -1):
+        for n in range(n0, n1):
+            if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients
+                for j in range(G):
+                    dgates[t, n, j] = 0
+                for j in range(H):
+                    dh[n, j] += dY[n, t, j]
+            else:
+                lstm_row_backward(&gates[t, n, 0], &cs[t, n, 0], &cs[t + 1, n, 0], &dY[n, t, 0],
+                                  &dh[n, 0], &dc[n, 0], &dgates[t, n, 0], H)
+        # dh_(t-1) = dgates_t @ U (+ the carried dh of masked rows, left in dh above)
+        step_gemm(&dgates[t, n0, 0], G, n1 - n0, G, U_packed, H, &dh[n0, 0], H, True)

@@ -20,10 +20,12 @@
         "extra_compile_args": [
             "-O3",
             "--param=vect-max-version-for-alias-checks=64",
+            "-fopenmp",
             "-march=native",
             "-ffast-math"
         ],
         "extra_link_args": [
+            "-fopenmp",
             "-lmvec",
             "-lm"
         ],
@@ -19495,7 +19497,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(int
 
 }
 
-/* "_common.pxd":61
+/* "_common.pxd":65
  * 
  * 
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19509,7 +19511,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row
   int __pyx_t_2;
   int __pyx_t_3;
 
-  /* "_common.pxd":63
+  /* "_common.pxd":67
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:
  *     cdef int j
  *     for j in range(n):             # <<<<<<<<<<<<<<
@@ -19523,7 +19525,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":64
+    /* "_common.pxd":68
  *     cdef int j
  *     for j in range(n):
  *         dst[j] = src[j]             # <<<<<<<<<<<<<<
@@ -19534,7 +19536,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row
   }
 
 
-  /* "_common.pxd":61
+  /* "_common.pxd":65
  * 
  * 
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19552,7 +19554,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
   int __pyx_t_2;
   int __pyx_t_3;
 
-  /* "_common.pxd":63
+  /* "_common.pxd":67
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:
  *     cdef int j
  *     for j in range(n):             # <<<<<<<<<<<<<<
@@ -19566,7 +19568,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":64
+    /* "_common.pxd":68
  *     cdef int j
  *     for j in range(n):
  *         dst[j] = src[j]             # <<<<<<<<<<<<<<
@@ -19577,7 +19579,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
   }
 
 
-  /* "_common.pxd":61
+  /* "_common.pxd":65
  * 
  * 
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19589,7 +19591,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
 
 }
 
-/* "_common.pxd":67
+/* "_common.pxd":71
  * 
  * 
  * cdef inline void column_sums(const real* A, int rows, int cols, real* out) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19608,7 +19610,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   int __pyx_t_6;
   int __pyx_t_7;
 
-  /* "_common.pxd":70
+  /* "_common.pxd":74
  *     """out[j] = sum of A[:, j] over the rows of a row-major (rows, cols) matrix (the bias gradient)."""
  *     cdef int r, j
  *     for j in range(cols):             # <<<<<<<<<<<<<<
@@ -19622,7 +19624,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":71
+    /* "_common.pxd":75
  *     cdef int r, j
  *     for j in range(cols):
  *         out[j] = 0             # <<<<<<<<<<<<<<
@@ -19633,7 +19635,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":72
+  /* "_common.pxd":76
  *     for j in range(cols):
  *         out[j] = 0
  *     for r in range(rows):             # <<<<<<<<<<<<<<
@@ -19647,11 +19649,12 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_r = __pyx_t_3;
 
-    /* "_common.pxd":73
+    /* "_common.pxd":77
  *         out[j] = 0
  *     for r in range(rows):
  *         for j in range(cols):             # <<<<<<<<<<<<<<
  *             out[j] += A[r * cols + j]
+ * 
 */
 
     __pyx_t_4 = __pyx_v_cols;
@@ -19660,10 +19663,12 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
     for (__pyx_t_6 = 0; __pyx_t_6 < __pyx_t_5; __pyx_t_6+=1) {
       __pyx_v_j = __pyx_t_6;
 
-      /* "_common.pxd":74
+      /* "_common.pxd":78
  *     for r in range(rows):
  *         for j in range(cols):
  *             out[j] += A[r * cols + j]             # <<<<<<<<<<<<<<
+ * 
+ * 
 */
 
       __pyx_t_7 = __pyx_v_j;
@@ -19673,7 +19678,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":67
+  /* "_common.pxd":71
  * 
  * 
  * cdef inline void column_sums(const real* A, int rows, int cols, real* out) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19697,7 +19702,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   int __pyx_t_6;
   int __pyx_t_7;
 
-  /* "_common.pxd":70
+  /* "_common.pxd":74
  *     """out[j] = sum of A[:, j] over the rows of a row-major (rows, cols) matrix (the bias gradient)."""
  *     cdef int r, j
  *     for j in range(cols):             # <<<<<<<<<<<<<<
@@ -19711,7 +19716,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":71
+    /* "_common.pxd":75
  *     cdef int r, j
  *     for j in range(cols):
  *         out[j] = 0             # <<<<<<<<<<<<<<
@@ -19722,7 +19727,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":72
+  /* "_common.pxd":76
  *     for j in range(cols):
  *         out[j] = 0
  *     for r in range(rows):             # <<<<<<<<<<<<<<
@@ -19736,11 +19741,12 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_r = __pyx_t_3;
 
-    /* "_common.pxd":73
+    /* "_common.pxd":77
  *         out[j] = 0
  *     for r in range(rows):
  *         for j in range(cols):             # <<<<<<<<<<<<<<
  *             out[j] += A[r * cols + j]
+ * 
 */
 
     __pyx_t_4 = __pyx_v_cols;
@@ -19749,10 +19755,12 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
     for (__pyx_t_6 = 0; __pyx_t_6 < __pyx_t_5; __pyx_t_6+=1) {
       __pyx_v_j = __pyx_t_6;
 
-      /* "_common.pxd":74
+      /* "_common.pxd":78
  *     for r in range(rows):
  *         for j in range(cols):
  *             out[j] += A[r * cols + j]             # <<<<<<<<<<<<<<
+ * 
+ * 
 */
 
       __pyx_t_7 = __pyx_v_j;
@@ -19762,7 +19770,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":67
+  /* "_common.pxd":71
  * 
  * 
  * cdef inline void column_sums(const real* A, int rows, int cols, real* out) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19773,6 +19781,90 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   /* function exit code */
 
 
+}
+
+/* "_common.pxd":81
+ * 
+ * 
+ * cdef inline int batch_parts(int B, int H) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     """How many threads share a batch's time loop: 2 when each half has enough rows and work to
+ *     outweigh starting a thread, else 1."""
+*/
+
+static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx_v_B, int __pyx_v_H) {
+  int __pyx_r;
+  int __pyx_t_1;
+  int __pyx_t_2;
+
+  /* "_common.pxd":84
+ *     """How many threads share a batch's time loop: 2 when each half has enough rows and work to
+ *     outweigh starting a thread, else 1."""
+ *     if B >= 8 and <long>B * H * H >= (1 << 18):             # <<<<<<<<<<<<<<
+ *         return 2
+ *     return 1
+*/
+  __pyx_t_2 = (__pyx_v_B >= 8);
+
+  if (__pyx_t_2) {
+
+  } else {
+
+    __pyx_t_1 = __pyx_t_2;
+
+    goto __pyx_L4_bool_binop_done;
+  }
+  __pyx_t_2 = (((((long)__pyx_v_B) * __pyx_v_H) * __pyx_v_H) >= 0x40000);
+
+
+  __pyx_t_1 = __pyx_t_2;
+
+  __pyx_L4_bool_binop_done:;
+  if (__pyx_t_1) {
+
+
+    /* "_common.pxd":85
+ *     outweigh starting a thread, else 1."""
+ *     if B >= 8 and <long>B * H * H >= (1 << 18):
+ *         return 2             # <<<<<<<<<<<<<<
+ *     return 1
+*/
+    {
+
+      __pyx_r = 2;
+    }
+    goto __pyx_L0;
+
+    /* "_common.pxd":84
+ *     """How many threads share a batch's time loop: 2 when each half has enough rows and work to
+ *     outweigh starting a thread, else 1."""
+ *     if B >= 8 and <long>B * H * H >= (1 << 18):             # <<<<<<<<<<<<<<
+ *         return 2
+ *     return 1
+*/
+  }
+
+  /* "_common.pxd":86
+ *     if B >= 8 and <long>B * H * H >= (1 << 18):
+ *         return 2
+ *     return 1             # <<<<<<<<<<<<<<
+*/
+  {
+
+    __pyx_r = 1;
+  }
+  goto __pyx_L0;
+
+  /* "_common.pxd":81
+ * 
+ * 
+ * cdef inline int batch_parts(int B, int H) noexcept nogil:             # <<<<<<<<<<<<<<
+ *     """How many threads share a batch's time loop: 2 when each half has enough rows and work to
+ *     outweigh starting a thread, else 1."""
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  return __pyx_r;
 }
 
 /* "lstmx/_kernels/rnn_cython.pyx":11

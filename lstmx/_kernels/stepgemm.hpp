@@ -44,33 +44,49 @@ template <typename real> void pack_panels(const real* B, int ldb, bool trans, in
 }
 
 // C[0:ROWS, 0:width] (+)= A[0:ROWS, 0:K] @ panel[0:K, 0:width]
-template <typename real, int ROWS>
+//
+// Each accumulator is a chain of dependent FMAs along k. With few rows there are too few chains to
+// hide the FMA latency, so even and odd k go to separate accumulators (SPLIT = 2), summed at the end.
+template <typename real, int ROWS, bool TRANS_A>
 static inline void micro_tile(const real* A, int lda, int K, const real* panel, real* C, int ldc, int width,
                               bool accumulate) {
     typedef typename simd<real>::vec vec;
     constexpr int L = simd<real>::lanes;
-    vec acc[ROWS][PANEL_VECS];
-    for (int r = 0; r < ROWS; r++)
-        for (int v = 0; v < PANEL_VECS; v++) acc[r][v] = vec{};
-    for (int k = 0; k < K; k++) {
-        const vec* b = reinterpret_cast<const vec*>(panel + (long)k * PANEL_VECS * L);
-        const vec b0 = b[0], b1 = b[1], b2 = b[2], b3 = b[3];
-        for (int r = 0; r < ROWS; r++) {
-            const real a = A[(long)r * lda + k];
-            acc[r][0] += a * b0;
-            acc[r][1] += a * b1;
-            acc[r][2] += a * b2;
-            acc[r][3] += a * b3;
+    constexpr int SPLIT = ROWS <= 2 ? 2 : 1;
+    vec acc[SPLIT][ROWS][PANEL_VECS];
+    for (int s = 0; s < SPLIT; s++)
+        for (int r = 0; r < ROWS; r++)
+            for (int v = 0; v < PANEL_VECS; v++) acc[s][r][v] = vec{};
+    int k = 0;
+    for (; k + SPLIT <= K; k += SPLIT)
+        for (int s = 0; s < SPLIT; s++) {
+            const vec* b = reinterpret_cast<const vec*>(panel + (long)(k + s) * PANEL_VECS * L);
+            const vec b0 = b[0], b1 = b[1], b2 = b[2], b3 = b[3];
+            for (int r = 0; r < ROWS; r++) {
+                const real a = TRANS_A ? A[(long)(k + s) * lda + r] : A[(long)r * lda + k + s];
+                acc[s][r][0] += a * b0;
+                acc[s][r][1] += a * b1;
+                acc[s][r][2] += a * b2;
+                acc[s][r][3] += a * b3;
+            }
         }
+    for (; k < K; k++) {   // the odd k left over when SPLIT = 2
+        const vec* b = reinterpret_cast<const vec*>(panel + (long)k * PANEL_VECS * L);
+        for (int r = 0; r < ROWS; r++)
+            for (int v = 0; v < PANEL_VECS; v++)
+                acc[0][r][v] += (TRANS_A ? A[(long)k * lda + r] : A[(long)r * lda + k]) * b[v];
     }
+    for (int s = 1; s < SPLIT; s++)
+        for (int r = 0; r < ROWS; r++)
+            for (int v = 0; v < PANEL_VECS; v++) acc[0][r][v] += acc[s][r][v];
     for (int r = 0; r < ROWS; r++) {
         real* c = C + (long)r * ldc;
         if (width == PANEL_VECS * L) {
             vec* cv = reinterpret_cast<vec*>(c);
-            for (int v = 0; v < PANEL_VECS; v++) cv[v] = accumulate ? cv[v] + acc[r][v] : acc[r][v];
+            for (int v = 0; v < PANEL_VECS; v++) cv[v] = accumulate ? cv[v] + acc[0][r][v] : acc[0][r][v];
         } else {
             for (int j = 0; j < width; j++) {
-                const real x = acc[r][j / L][j % L];
+                const real x = acc[0][r][j / L][j % L];
                 c[j] = accumulate ? c[j] + x : x;
             }
         }
@@ -81,12 +97,14 @@ static inline void micro_tile(const real* A, int lda, int K, const real* panel, 
 // stays in L1 while every row tile reuses it.
 constexpr int K_BLOCK = 128;
 
-// C (M, N) (+)= A (M, K) @ B, B packed by pack_panels; panels [p_begin, p_end) only (for splitting
-// the columns between threads).
-template <typename real>
+// C (M, N) (+)= op(A) (M, K) @ B, B packed by pack_panels, op(A) = A (rows of length lda) or, with
+// TRANS_A, A.T (A given as K rows of length lda); panels [p_begin, p_end) only.
+template <typename real, bool TRANS_A = false>
 void gemm_packed(const real* A, int lda, int M, int K, const real* packed, int N, real* C, int ldc,
                  bool accumulate, int p_begin, int p_end) {
     const int P = panel_width<real>();
+    // where row m, column k of op(A) starts
+    auto a_at = [&](int m, int k) { return TRANS_A ? A + (long)k * lda + m : A + (long)m * lda + k; };
     for (int p = p_begin; p < p_end; p++) {
         const int width = std::min(P, N - p * P);
         real* Cp = C + (long)p * P;
@@ -96,13 +114,12 @@ void gemm_packed(const real* A, int lda, int M, int K, const real* packed, int N
             const bool acc = accumulate || k0 > 0;
             int m = 0;
             for (; m + 4 <= M; m += 4)
-                micro_tile<real, 4>(A + (long)m * lda + k0, lda, kb, panel, Cp + (long)m * ldc, ldc, width, acc);
-            const real* Am = A + (long)m * lda + k0;
+                micro_tile<real, 4, TRANS_A>(a_at(m, k0), lda, kb, panel, Cp + (long)m * ldc, ldc, width, acc);
             real* Cm = Cp + (long)m * ldc;
             switch (M - m) {
-                case 3: micro_tile<real, 3>(Am, lda, kb, panel, Cm, ldc, width, acc); break;
-                case 2: micro_tile<real, 2>(Am, lda, kb, panel, Cm, ldc, width, acc); break;
-                case 1: micro_tile<real, 1>(Am, lda, kb, panel, Cm, ldc, width, acc); break;
+                case 3: micro_tile<real, 3, TRANS_A>(a_at(m, k0), lda, kb, panel, Cm, ldc, width, acc); break;
+                case 2: micro_tile<real, 2, TRANS_A>(a_at(m, k0), lda, kb, panel, Cm, ldc, width, acc); break;
+                case 1: micro_tile<real, 1, TRANS_A>(a_at(m, k0), lda, kb, panel, Cm, ldc, width, acc); break;
             }
         }
     }
@@ -115,7 +132,16 @@ template <typename real> int panel_count(int N) { return (N + panel_width<real>(
 // hoisted GEMM. One thread it is, until the whole loop runs in one parallel region.)
 template <typename real>
 void step_gemm(const real* A, int lda, int M, int K, const real* packed, int N, real* C, int ldc, bool accumulate) {
-    gemm_packed(A, lda, M, K, packed, N, C, ldc, accumulate, 0, panel_count<real>(N));
+    gemm_packed<real, false>(A, lda, M, K, packed, N, C, ldc, accumulate, 0, panel_count<real>(N));
+}
+
+// C (M, N) = A.T @ B with A given as (K, M) rows: the weight gradients dW = dgates^T X after the
+// backward loop. Rows [m_begin, m_end) of C only, so that threads can share the work.
+template <typename real>
+void gemm_tn_packed(const real* A, int lda, int m_begin, int m_end, int K, const real* packed, int N, real* C,
+                    int ldc) {
+    gemm_packed<real, true>(A + m_begin, lda, m_end - m_begin, K, packed, N, C + (long)m_begin * ldc, ldc, false,
+                            0, panel_count<real>(N));
 }
 
 }  // namespace lstmx
