@@ -84,3 +84,35 @@ cdef inline int batch_parts(int B, int H) noexcept nogil:
     if B >= 8 and <long>B * H * H >= (1 << 18):
         return 2
     return 1
+
+
+cdef inline void weight_gradients_blas(const real* dax, const real* dah, int TB, int G, int I, int H,
+                                       const real* X_tm, const real* hs, const real* W,
+                                       real* dW, real* dU, real* dX) noexcept nogil:
+    """After the backward loop, with BLAS: dW = dax^T X, dU = dah^T H_prev, dX = dax W, all T*B rows.
+
+    ``dax`` (T*B, G) is the gradient of the input side of the gates, ``dah`` of the recurrent side
+    (the same array for LSTM and RNN; they differ for the GRU's candidate)."""
+    gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)
+    gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)
+    gemm(False, False, TB, I, G, 1.0, dax, G, W, I, 0.0, dX, I)
+
+
+cdef inline void weight_gradients_part(int part, int parts, const real* dax, const real* dah, int TB, int G,
+                                       int I, int H, const real* X_packed, const real* H_packed,
+                                       const real* W_packed, real* dW, real* dU, real* dX) noexcept nogil:
+    """The same three products on the packed kernel: this thread's share (``part`` of ``parts``) of
+    the rows of dW and dU (gate rows) and of dX (time-step rows). X, H_prev and W packed beforehand."""
+    cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts
+    cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
+    gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
+    gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)
+    step_gemm(dax + <long>r0 * G, G, r1 - r0, G, W_packed, I, dX + <long>r0 * I, I, False)
+
+
+cdef inline void pack_for_weight_gradients(const real* X_tm, const real* hs, const real* W, int TB, int G,
+                                           int I, int H, real* X_packed, real* H_packed,
+                                           real* W_packed) noexcept nogil:
+    pack_panels(X_tm, I, False, TB, I, X_packed)
+    pack_panels(hs, H, False, TB, H, H_packed)
+    pack_panels(W, I, False, G, I, W_packed)

@@ -1864,12 +1864,12 @@ struct __pyx_MemviewEnum_obj;
 struct __pyx_memoryview_obj;
 struct __pyx_memoryviewslice_obj;
 
-/* "lstmx/_kernels/gru_cython.pyx":31
+/* "lstmx/_kernels/gru_cython.pyx":37
  * 
  * 
- * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] UT_packed, real[::1] b, real[::1] b_hn,             # <<<<<<<<<<<<<<
- *              real[:, :, ::1] hs, real[:, :, ::1] gates, real[:, :, ::1] hns, real[:, ::1] ah,
- *              const unsigned char[:, ::1] mask, bint has_mask):
+ * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_packed, real[::1] UT_packed,             # <<<<<<<<<<<<<<
+ *              real[::1] b, real[::1] b_hn, real[:, :, ::1] hs, real[:, :, ::1] gates, real[:, :, ::1] hns,
+ *              real[:, ::1] ah, const unsigned char[:, ::1] mask, bint has_mask):
 */
 struct __pyx_defaults {
   PyObject_HEAD
@@ -2937,6 +2937,16 @@ CYTHON_UNUSED static PyObject *__Pyx_MakeKwargDict(PyObject **keys, PyObject **v
 CYTHON_UNUSED static int __Pyx_CheckVectorcallKwarg(PyObject **kwnames, Py_ssize_t i);
 #endif
 
+/* PyNumberBinop.proto */
+#if CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_GRAAL || CYTHON_COMPILING_IN_LIMITED_API
+#define __Pyx_PyNumber_Multiply_object_object(op1, op2)  PyNumber_Multiply(op1, op2)
+#define __Pyx_PyNumber_InPlaceMultiply_object_object(op1, op2)  PyNumber_InPlaceMultiply(op1, op2)
+#else
+#define __Pyx_PyNumber_Multiply_object_object(op1, op2)  __Pyx__PyNumber_Multiply_object_object(op1, op2, 0)
+#define __Pyx_PyNumber_InPlaceMultiply_object_object(op1, op2)  __Pyx__PyNumber_Multiply_object_object(op1, op2, 1)
+static CYTHON_INLINE PyObject* __Pyx__PyNumber_Multiply_object_object(PyObject *op1, PyObject *op2, int inplace);
+#endif
+
 /* AllocateExtensionType.proto */
 static PyObject *__Pyx_AllocateExtensionType(PyTypeObject *t, int is_final);
 
@@ -3598,12 +3608,19 @@ static void (*__pyx_f_5scipy_6linalg_11cython_blas_dgemm)(char *, char *, int *,
 static void (*__pyx_f_5scipy_6linalg_11cython_blas_sgemm)(char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *); /*proto*/
 
 /* Module declarations from "lstmx._kernels._common" */
+static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int, int); /*proto*/
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(int, int, int, int, int, float, float const *, int, float const *, int, float, float *, int); /*proto*/
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(int, int, int, int, int, double, double const *, int, double const *, int, double, double *, int); /*proto*/
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row(float *, float const *, int); /*proto*/
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row(double *, double const *, int); /*proto*/
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_sums(float const *, int, int, float *); /*proto*/
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_sums(double const *, int, int, double *); /*proto*/
+static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas(float const *, float const *, int, int, int, int, float const *, float const *, float const *, float *, float *, float *); /*proto*/
+static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas(double const *, double const *, int, int, int, int, double const *, double const *, double const *, double *, double *, double *); /*proto*/
+static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_part(int, int, float const *, float const *, int, int, int, int, float const *, float const *, float const *, float *, float *, float *); /*proto*/
+static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_part(int, int, double const *, double const *, int, int, int, int, double const *, double const *, double const *, double *, double *, double *); /*proto*/
+static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(float const *, float const *, float const *, int, int, int, int, float *, float *, float *); /*proto*/
+static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(double const *, double const *, double const *, int, int, int, int, double *, double *, double *); /*proto*/
 
 /* Module declarations from "lstmx._kernels.gru_cython" */
 static PyObject *__pyx_collections_abc_Sequence = 0;
@@ -3614,6 +3631,10 @@ static PyObject *contiguous = 0;
 static PyObject *indirect_contiguous = 0;
 static int __pyx_memoryview_thread_locks_used;
 static PyThread_type_lock __pyx_memoryview_thread_locks[8];
+static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10gru_cython__forward_rows(int, int, __Pyx_memviewslice, float const *, float const *, float const *, float const *, __Pyx_memviewslice, __Pyx_memviewslice, __Pyx_memviewslice, __Pyx_memviewslice, __Pyx_memviewslice, int); /*proto*/
+static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10gru_cython__forward_rows(int, int, __Pyx_memviewslice, double const *, double const *, double const *, double const *, __Pyx_memviewslice, __Pyx_memviewslice, __Pyx_memviewslice, __Pyx_memviewslice, __Pyx_memviewslice, int); /*proto*/
+static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10gru_cython__backward_rows(int, int, __Pyx_memviewslice, float const *, __Pyx_memviewslice, __Pyx_memviewslice, __Pyx_memviewslice, __Pyx_memviewslice, int, __Pyx_memviewslice, __Pyx_memviewslice, __Pyx_memviewslice); /*proto*/
+static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10gru_cython__backward_rows(int, int, __Pyx_memviewslice, double const *, __Pyx_memviewslice, __Pyx_memviewslice, __Pyx_memviewslice, __Pyx_memviewslice, int, __Pyx_memviewslice, __Pyx_memviewslice, __Pyx_memviewslice); /*proto*/
 static PyObject *__pyx_ff_map_fused_781acd_2_2_float__and_double(PyObject *, PyTypeObject *); /*proto*/
 static PyObject *__pyx_ff_match_signatures_single(PyObject *, PyObject *); /*proto*/
 static int __pyx_array_allocate_buffer(struct __pyx_array_obj *); /*proto*/
@@ -3680,7 +3701,7 @@ static const char __pyx_k_Can_only_create_a_buffer_that_is[] = "Can only create 
 static const char __pyx_k_Cannot_create_writable_memory_vi[] = "Cannot create writable memory view from read-only memoryview";
 static const char __pyx_k_Cannot_transpose_memoryview_with[] = "Cannot transpose memoryview with indirect dimensions";
 static const char __pyx_k_Empty_shape_tuple_for_cython_arr[] = "Empty shape tuple for cython.array";
-static const char __pyx_k_GRU_forward_and_backward_in_Cyth[] = "GRU forward and backward in Cython, organised as :mod:`lstmx._kernels.lstm_cython` explains.\n\nThe GRU\047s reset gate multiplies the *recurrent* part of the candidate, ``r * (U_n h + b_hn)``, so\nthe step\047s recurrent product ``h @ U.T (B, 3H)`` goes into its own buffer ``ah`` instead of being\nadded to the hoisted input projection. Backward, the input side and the recurrent side get\ndifferent gradients (``dax = [dr dz dn]``, ``dah = [dr dz dn * r]``): both are kept for every step,\nand ``dW = dax^T X``, ``dU = dah^T H_prev``, ``dX = dax W`` are single GEMMs after the loop.\n";
+static const char __pyx_k_GRU_forward_and_backward_in_Cyth[] = "GRU forward and backward in Cython, organised as :mod:`lstmx._kernels.lstm_cython` explains\n(hoisted input projection, one packed-kernel product a step, fused rows, two threads sharing the\nbatch when it is large enough, weight gradients after the loop).\n\nThe GRU\047s reset gate multiplies the *recurrent* part of the candidate, ``r * (U_n h + b_hn)``, so\nthe step\047s recurrent product ``h @ U.T (B, 3H)`` goes into its own buffer ``ah`` instead of being\nadded to the input projection. Backward, the input side and the recurrent side get different\ngradients (``dax = [dr dz dn]``, ``dah = [dr dz dn * r]``): both are kept for every step, and\n``dW = dax^T X``, ``dU = dah^T H_prev``, ``dX = dax W`` are single products after the loop.\n";
 static const char __pyx_k_Indirect_dimensions_not_supporte[] = "Indirect dimensions not supported";
 static const char __pyx_k_Out_of_bounds_on_buffer_access_a[] = "Out of bounds on buffer access (axis %zd)";
 static const char __pyx_k_Unable_to_convert_item_to_object[] = "Unable to convert item to object";
@@ -3729,12 +3750,12 @@ static PyObject *__pyx_pf___pyx_memoryviewslice_2__setstate_cython__(CYTHON_UNUS
 static PyObject *__pyx_pf_15View_dot_MemoryView___pyx_unpickle_Enum(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v___pyx_type, long __pyx_v___pyx_checksum, PyObject *__pyx_v___pyx_state); /* proto */
 static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_X, PyObject *__pyx_v_W, PyObject *__pyx_v_U, PyObject *__pyx_v_b, PyObject *__pyx_v_b_hn, PyObject *__pyx_v_h0, PyObject *__pyx_v_mask); /* proto */
 static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_2_forward(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex); /* proto */
-static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_UT_packed, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_b_hn, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_hns, __Pyx_memviewslice __pyx_v_ah, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask); /* proto */
-static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_UT_packed, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_b_hn, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_hns, __Pyx_memviewslice __pyx_v_ah, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask); /* proto */
+static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_WT_packed, __Pyx_memviewslice __pyx_v_UT_packed, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_b_hn, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_hns, __Pyx_memviewslice __pyx_v_ah, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask); /* proto */
+static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_WT_packed, __Pyx_memviewslice __pyx_v_UT_packed, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_b_hn, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_hns, __Pyx_memviewslice __pyx_v_ah, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask); /* proto */
 static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_dY, PyObject *__pyx_v_dhT, PyObject *__pyx_v_cache); /* proto */
 static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_6_backward(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex); /* proto */
-static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_14_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_U_packed, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_hns, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_dax, __Pyx_memviewslice __pyx_v_dah, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db, __Pyx_memviewslice __pyx_v_db_h); /* proto */
-static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_16_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_U_packed, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_hns, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_dax, __Pyx_memviewslice __pyx_v_dah, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db, __Pyx_memviewslice __pyx_v_db_h); /* proto */
+static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_14_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_U_packed, __Pyx_memviewslice __pyx_v_W_packed, __Pyx_memviewslice __pyx_v_X_packed, __Pyx_memviewslice __pyx_v_H_packed, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_hns, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_dax, __Pyx_memviewslice __pyx_v_dah, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db, __Pyx_memviewslice __pyx_v_db_h); /* proto */
+static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_16_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_U_packed, __Pyx_memviewslice __pyx_v_W_packed, __Pyx_memviewslice __pyx_v_X_packed, __Pyx_memviewslice __pyx_v_H_packed, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_hns, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_dax, __Pyx_memviewslice __pyx_v_dah, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db, __Pyx_memviewslice __pyx_v_db_h); /* proto */
 static PyObject *__pyx_tp_new__initialisation_5lstmx_8_kernels_10gru_cython___pyx_defaults(PyObject *o, 
 #if CYTHON_VECTORCALL_TPNEW
     PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames
@@ -3896,7 +3917,7 @@ namespace {
     PyObject *__pyx_slice[2];
     PyObject *__pyx_tuple[4];
     PyObject *__pyx_codeobj_tab[8];
-    PyObject *__pyx_string_tab[169];
+    PyObject *__pyx_string_tab[172];
     PyObject *__pyx_number_tab[6];
 /* #### Code section: module_state_contents ### */
 /* PyFrozenDict.module_state_decls */
@@ -3991,140 +4012,143 @@ static __pyx_mstatetype * const __pyx_mstate_global = &__pyx_mstate_global_stati
 #define __pyx_n_u_Ellipsis __pyx_string_tab[32]
 #define __pyx_n_u_G __pyx_string_tab[33]
 #define __pyx_n_u_H __pyx_string_tab[34]
-#define __pyx_n_u_I __pyx_string_tab[35]
-#define __pyx_n_u_Sequence __pyx_string_tab[36]
-#define __pyx_n_u_T __pyx_string_tab[37]
-#define __pyx_n_u_U __pyx_string_tab[38]
-#define __pyx_n_u_UT_packed __pyx_string_tab[39]
-#define __pyx_n_u_U_packed __pyx_string_tab[40]
-#define __pyx_n_u_View_MemoryView __pyx_string_tab[41]
-#define __pyx_n_u_W __pyx_string_tab[42]
-#define __pyx_n_u_X __pyx_string_tab[43]
-#define __pyx_n_u_X_tm __pyx_string_tab[44]
-#define __pyx_n_u_Pyx_PyDict_NextRef __pyx_string_tab[45]
-#define __pyx_n_u_annotate __pyx_string_tab[46]
-#define __pyx_n_u_class __pyx_string_tab[47]
-#define __pyx_n_u_class_getitem __pyx_string_tab[48]
-#define __pyx_n_u_dict __pyx_string_tab[49]
-#define __pyx_n_u_func __pyx_string_tab[50]
-#define __pyx_n_u_getstate __pyx_string_tab[51]
-#define __pyx_n_u_import __pyx_string_tab[52]
-#define __pyx_n_u_main __pyx_string_tab[53]
-#define __pyx_n_u_module __pyx_string_tab[54]
-#define __pyx_n_u_name_2 __pyx_string_tab[55]
-#define __pyx_n_u_new __pyx_string_tab[56]
-#define __pyx_n_u_pyx_checksum __pyx_string_tab[57]
-#define __pyx_n_u_pyx_state __pyx_string_tab[58]
-#define __pyx_n_u_pyx_type __pyx_string_tab[59]
-#define __pyx_n_u_pyx_unpickle_Enum __pyx_string_tab[60]
-#define __pyx_n_u_pyx_vtable __pyx_string_tab[61]
-#define __pyx_n_u_qualname __pyx_string_tab[62]
-#define __pyx_n_u_reduce __pyx_string_tab[63]
-#define __pyx_n_u_reduce_cython __pyx_string_tab[64]
-#define __pyx_n_u_reduce_ex __pyx_string_tab[65]
-#define __pyx_n_u_set_name __pyx_string_tab[66]
-#define __pyx_n_u_setstate __pyx_string_tab[67]
-#define __pyx_n_u_setstate_cython __pyx_string_tab[68]
-#define __pyx_n_u_test __pyx_string_tab[69]
-#define __pyx_n_u_backward __pyx_string_tab[70]
-#define __pyx_n_u_backward_double_1_double_1_doub __pyx_string_tab[71]
-#define __pyx_n_u_backward_float_1_float_1_float __pyx_string_tab[72]
-#define __pyx_n_u_forward __pyx_string_tab[73]
-#define __pyx_n_u_forward_double_1_double_1_doubl __pyx_string_tab[74]
-#define __pyx_n_u_forward_float_1_float_1_float_1 __pyx_string_tab[75]
-#define __pyx_n_u_fused_sigindex __pyx_string_tab[76]
-#define __pyx_n_u_is_coroutine __pyx_string_tab[77]
-#define __pyx_n_u_layout __pyx_string_tab[78]
-#define __pyx_n_u_abc __pyx_string_tab[79]
-#define __pyx_n_u_ah __pyx_string_tab[80]
-#define __pyx_n_u_allocate_buffer __pyx_string_tab[81]
-#define __pyx_n_u_args __pyx_string_tab[82]
-#define __pyx_n_u_array __pyx_string_tab[83]
-#define __pyx_n_u_ascontiguousarray __pyx_string_tab[84]
-#define __pyx_n_u_asyncio_coroutines __pyx_string_tab[85]
-#define __pyx_n_u_b __pyx_string_tab[86]
-#define __pyx_n_u_b_hn __pyx_string_tab[87]
-#define __pyx_n_u_base __pyx_string_tab[88]
-#define __pyx_n_u_c __pyx_string_tab[89]
-#define __pyx_n_u_cache __pyx_string_tab[90]
-#define __pyx_n_u_cline_in_traceback __pyx_string_tab[91]
-#define __pyx_n_u_copy __pyx_string_tab[92]
-#define __pyx_n_u_count __pyx_string_tab[93]
-#define __pyx_n_u_dU __pyx_string_tab[94]
-#define __pyx_n_u_dW __pyx_string_tab[95]
-#define __pyx_n_u_dX_tm __pyx_string_tab[96]
-#define __pyx_n_u_dY __pyx_string_tab[97]
-#define __pyx_n_u_dah __pyx_string_tab[98]
-#define __pyx_n_u_dax __pyx_string_tab[99]
-#define __pyx_n_u_db __pyx_string_tab[100]
-#define __pyx_n_u_db_h __pyx_string_tab[101]
-#define __pyx_n_u_defaults __pyx_string_tab[102]
-#define __pyx_n_u_dh __pyx_string_tab[103]
-#define __pyx_n_u_dhT __pyx_string_tab[104]
-#define __pyx_n_u_double __pyx_string_tab[105]
-#define __pyx_n_u_dtype __pyx_string_tab[106]
-#define __pyx_n_u_dtype_is_object __pyx_string_tab[107]
-#define __pyx_n_u_empty __pyx_string_tab[108]
-#define __pyx_n_u_empty_like __pyx_string_tab[109]
-#define __pyx_n_u_encode __pyx_string_tab[110]
-#define __pyx_n_u_enumerate __pyx_string_tab[111]
-#define __pyx_n_u_error __pyx_string_tab[112]
-#define __pyx_n_u_flags __pyx_string_tab[113]
-#define __pyx_n_u_float __pyx_string_tab[114]
-#define __pyx_n_u_format __pyx_string_tab[115]
-#define __pyx_n_u_fortran __pyx_string_tab[116]
-#define __pyx_n_u_gates __pyx_string_tab[117]
-#define __pyx_n_u_get __pyx_string_tab[118]
-#define __pyx_n_u_gru_backward __pyx_string_tab[119]
-#define __pyx_n_u_gru_forward __pyx_string_tab[120]
-#define __pyx_n_u_h0 __pyx_string_tab[121]
-#define __pyx_n_u_has_mask __pyx_string_tab[122]
-#define __pyx_n_u_hns __pyx_string_tab[123]
-#define __pyx_n_u_hs __pyx_string_tab[124]
-#define __pyx_n_u_id __pyx_string_tab[125]
-#define __pyx_n_u_index __pyx_string_tab[126]
-#define __pyx_n_u_items __pyx_string_tab[127]
-#define __pyx_n_u_itemsize __pyx_string_tab[128]
-#define __pyx_n_u_j __pyx_string_tab[129]
-#define __pyx_n_u_kind __pyx_string_tab[130]
-#define __pyx_n_u_kwargs __pyx_string_tab[131]
-#define __pyx_n_u_lstmx__kernels_gru_cython __pyx_string_tab[132]
-#define __pyx_n_u_mask __pyx_string_tab[133]
-#define __pyx_n_u_memview __pyx_string_tab[134]
-#define __pyx_n_u_mode __pyx_string_tab[135]
-#define __pyx_n_u_n __pyx_string_tab[136]
-#define __pyx_n_u_name __pyx_string_tab[137]
-#define __pyx_n_u_ndim __pyx_string_tab[138]
-#define __pyx_n_u_np __pyx_string_tab[139]
-#define __pyx_n_u_numpy __pyx_string_tab[140]
-#define __pyx_n_u_obj __pyx_string_tab[141]
-#define __pyx_n_u_order __pyx_string_tab[142]
-#define __pyx_n_u_pack __pyx_string_tab[143]
-#define __pyx_n_u_packed_buffer __pyx_string_tab[144]
-#define __pyx_n_u_pop __pyx_string_tab[145]
-#define __pyx_n_u_register __pyx_string_tab[146]
-#define __pyx_n_u_setdefault __pyx_string_tab[147]
-#define __pyx_n_u_shape __pyx_string_tab[148]
-#define __pyx_n_u_signatures __pyx_string_tab[149]
-#define __pyx_n_u_size __pyx_string_tab[150]
-#define __pyx_n_u_start __pyx_string_tab[151]
-#define __pyx_n_u_step __pyx_string_tab[152]
-#define __pyx_n_u_stop __pyx_string_tab[153]
-#define __pyx_n_u_struct __pyx_string_tab[154]
-#define __pyx_n_u_t __pyx_string_tab[155]
-#define __pyx_n_u_time_major __pyx_string_tab[156]
-#define __pyx_n_u_time_major_mask __pyx_string_tab[157]
-#define __pyx_n_u_transpose __pyx_string_tab[158]
-#define __pyx_n_u_unpack __pyx_string_tab[159]
-#define __pyx_n_u_update __pyx_string_tab[160]
-#define __pyx_n_u_values __pyx_string_tab[161]
-#define __pyx_n_u_x __pyx_string_tab[162]
-#define __pyx_n_b_O __pyx_string_tab[163]
-#define __pyx_kp_b_void_char_char_int_int_int___pyx __pyx_string_tab[164]
-#define __pyx_kp_b_iso88591_s_aq_q_Qa_6_2Rs_T_BfBc_Bb_AQ_F __pyx_string_tab[165]
-#define __pyx_kp_b_iso88591_s_e1F_q_e1A_s_aq_q_5_AQ_uCq_z_F __pyx_string_tab[166]
-#define __pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_1AQas_c_s_Qi __pyx_string_tab[167]
-#define __pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_1AQas_c_3axq __pyx_string_tab[168]
+#define __pyx_n_u_H_packed __pyx_string_tab[35]
+#define __pyx_n_u_I __pyx_string_tab[36]
+#define __pyx_n_u_Sequence __pyx_string_tab[37]
+#define __pyx_n_u_T __pyx_string_tab[38]
+#define __pyx_n_u_U __pyx_string_tab[39]
+#define __pyx_n_u_UT_packed __pyx_string_tab[40]
+#define __pyx_n_u_U_packed __pyx_string_tab[41]
+#define __pyx_n_u_View_MemoryView __pyx_string_tab[42]
+#define __pyx_n_u_W __pyx_string_tab[43]
+#define __pyx_n_u_WT_packed __pyx_string_tab[44]
+#define __pyx_n_u_W_packed __pyx_string_tab[45]
+#define __pyx_n_u_X __pyx_string_tab[46]
+#define __pyx_n_u_X_packed __pyx_string_tab[47]
+#define __pyx_n_u_X_tm __pyx_string_tab[48]
+#define __pyx_n_u_Pyx_PyDict_NextRef __pyx_string_tab[49]
+#define __pyx_n_u_annotate __pyx_string_tab[50]
+#define __pyx_n_u_class __pyx_string_tab[51]
+#define __pyx_n_u_class_getitem __pyx_string_tab[52]
+#define __pyx_n_u_dict __pyx_string_tab[53]
+#define __pyx_n_u_func __pyx_string_tab[54]
+#define __pyx_n_u_getstate __pyx_string_tab[55]
+#define __pyx_n_u_import __pyx_string_tab[56]
+#define __pyx_n_u_main __pyx_string_tab[57]
+#define __pyx_n_u_module __pyx_string_tab[58]
+#define __pyx_n_u_name_2 __pyx_string_tab[59]
+#define __pyx_n_u_new __pyx_string_tab[60]
+#define __pyx_n_u_pyx_checksum __pyx_string_tab[61]
+#define __pyx_n_u_pyx_state __pyx_string_tab[62]
+#define __pyx_n_u_pyx_type __pyx_string_tab[63]
+#define __pyx_n_u_pyx_unpickle_Enum __pyx_string_tab[64]
+#define __pyx_n_u_pyx_vtable __pyx_string_tab[65]
+#define __pyx_n_u_qualname __pyx_string_tab[66]
+#define __pyx_n_u_reduce __pyx_string_tab[67]
+#define __pyx_n_u_reduce_cython __pyx_string_tab[68]
+#define __pyx_n_u_reduce_ex __pyx_string_tab[69]
+#define __pyx_n_u_set_name __pyx_string_tab[70]
+#define __pyx_n_u_setstate __pyx_string_tab[71]
+#define __pyx_n_u_setstate_cython __pyx_string_tab[72]
+#define __pyx_n_u_test __pyx_string_tab[73]
+#define __pyx_n_u_backward __pyx_string_tab[74]
+#define __pyx_n_u_backward_double_1_double_1_doub __pyx_string_tab[75]
+#define __pyx_n_u_backward_float_1_float_1_float __pyx_string_tab[76]
+#define __pyx_n_u_forward __pyx_string_tab[77]
+#define __pyx_n_u_forward_double_1_double_1_doubl __pyx_string_tab[78]
+#define __pyx_n_u_forward_float_1_float_1_float_1 __pyx_string_tab[79]
+#define __pyx_n_u_fused_sigindex __pyx_string_tab[80]
+#define __pyx_n_u_is_coroutine __pyx_string_tab[81]
+#define __pyx_n_u_layout __pyx_string_tab[82]
+#define __pyx_n_u_abc __pyx_string_tab[83]
+#define __pyx_n_u_ah __pyx_string_tab[84]
+#define __pyx_n_u_allocate_buffer __pyx_string_tab[85]
+#define __pyx_n_u_args __pyx_string_tab[86]
+#define __pyx_n_u_array __pyx_string_tab[87]
+#define __pyx_n_u_ascontiguousarray __pyx_string_tab[88]
+#define __pyx_n_u_asyncio_coroutines __pyx_string_tab[89]
+#define __pyx_n_u_b __pyx_string_tab[90]
+#define __pyx_n_u_b_hn __pyx_string_tab[91]
+#define __pyx_n_u_base __pyx_string_tab[92]
+#define __pyx_n_u_c __pyx_string_tab[93]
+#define __pyx_n_u_cache __pyx_string_tab[94]
+#define __pyx_n_u_cline_in_traceback __pyx_string_tab[95]
+#define __pyx_n_u_copy __pyx_string_tab[96]
+#define __pyx_n_u_count __pyx_string_tab[97]
+#define __pyx_n_u_dU __pyx_string_tab[98]
+#define __pyx_n_u_dW __pyx_string_tab[99]
+#define __pyx_n_u_dX_tm __pyx_string_tab[100]
+#define __pyx_n_u_dY __pyx_string_tab[101]
+#define __pyx_n_u_dah __pyx_string_tab[102]
+#define __pyx_n_u_dax __pyx_string_tab[103]
+#define __pyx_n_u_db __pyx_string_tab[104]
+#define __pyx_n_u_db_h __pyx_string_tab[105]
+#define __pyx_n_u_defaults __pyx_string_tab[106]
+#define __pyx_n_u_dh __pyx_string_tab[107]
+#define __pyx_n_u_dhT __pyx_string_tab[108]
+#define __pyx_n_u_double __pyx_string_tab[109]
+#define __pyx_n_u_dtype __pyx_string_tab[110]
+#define __pyx_n_u_dtype_is_object __pyx_string_tab[111]
+#define __pyx_n_u_empty __pyx_string_tab[112]
+#define __pyx_n_u_empty_like __pyx_string_tab[113]
+#define __pyx_n_u_encode __pyx_string_tab[114]
+#define __pyx_n_u_enumerate __pyx_string_tab[115]
+#define __pyx_n_u_error __pyx_string_tab[116]
+#define __pyx_n_u_flags __pyx_string_tab[117]
+#define __pyx_n_u_float __pyx_string_tab[118]
+#define __pyx_n_u_format __pyx_string_tab[119]
+#define __pyx_n_u_fortran __pyx_string_tab[120]
+#define __pyx_n_u_gates __pyx_string_tab[121]
+#define __pyx_n_u_get __pyx_string_tab[122]
+#define __pyx_n_u_gru_backward __pyx_string_tab[123]
+#define __pyx_n_u_gru_forward __pyx_string_tab[124]
+#define __pyx_n_u_h0 __pyx_string_tab[125]
+#define __pyx_n_u_has_mask __pyx_string_tab[126]
+#define __pyx_n_u_hns __pyx_string_tab[127]
+#define __pyx_n_u_hs __pyx_string_tab[128]
+#define __pyx_n_u_id __pyx_string_tab[129]
+#define __pyx_n_u_index __pyx_string_tab[130]
+#define __pyx_n_u_items __pyx_string_tab[131]
+#define __pyx_n_u_itemsize __pyx_string_tab[132]
+#define __pyx_n_u_kind __pyx_string_tab[133]
+#define __pyx_n_u_kwargs __pyx_string_tab[134]
+#define __pyx_n_u_lstmx__kernels_gru_cython __pyx_string_tab[135]
+#define __pyx_n_u_mask __pyx_string_tab[136]
+#define __pyx_n_u_memview __pyx_string_tab[137]
+#define __pyx_n_u_mode __pyx_string_tab[138]
+#define __pyx_n_u_name __pyx_string_tab[139]
+#define __pyx_n_u_ndim __pyx_string_tab[140]
+#define __pyx_n_u_np __pyx_string_tab[141]
+#define __pyx_n_u_numpy __pyx_string_tab[142]
+#define __pyx_n_u_obj __pyx_string_tab[143]
+#define __pyx_n_u_order __pyx_string_tab[144]
+#define __pyx_n_u_pack __pyx_string_tab[145]
+#define __pyx_n_u_packed_buffer __pyx_string_tab[146]
+#define __pyx_n_u_part __pyx_string_tab[147]
+#define __pyx_n_u_parts __pyx_string_tab[148]
+#define __pyx_n_u_pop __pyx_string_tab[149]
+#define __pyx_n_u_register __pyx_string_tab[150]
+#define __pyx_n_u_setdefault __pyx_string_tab[151]
+#define __pyx_n_u_shape __pyx_string_tab[152]
+#define __pyx_n_u_signatures __pyx_string_tab[153]
+#define __pyx_n_u_size __pyx_string_tab[154]
+#define __pyx_n_u_start __pyx_string_tab[155]
+#define __pyx_n_u_step __pyx_string_tab[156]
+#define __pyx_n_u_stop __pyx_string_tab[157]
+#define __pyx_n_u_struct __pyx_string_tab[158]
+#define __pyx_n_u_time_major __pyx_string_tab[159]
+#define __pyx_n_u_time_major_mask __pyx_string_tab[160]
+#define __pyx_n_u_transpose __pyx_string_tab[161]
+#define __pyx_n_u_unpack __pyx_string_tab[162]
+#define __pyx_n_u_update __pyx_string_tab[163]
+#define __pyx_n_u_values __pyx_string_tab[164]
+#define __pyx_n_u_x __pyx_string_tab[165]
+#define __pyx_n_b_O __pyx_string_tab[166]
+#define __pyx_kp_b_void_char_char_int_int_int___pyx __pyx_string_tab[167]
+#define __pyx_kp_b_iso88591_s_U_q_e1F_q_e1A_s_aq_q_5_AQ_uCq __pyx_string_tab[168]
+#define __pyx_kp_b_iso88591_s_aq_q_Qa_6_2Rs_T_BfBc_Bb_AQ_F __pyx_string_tab[169]
+#define __pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2_k_Q_1AQas_c_s __pyx_string_tab[170]
+#define __pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2_k_Q_1AQas_c_3 __pyx_string_tab[171]
 #define __pyx_int_0 __pyx_number_tab[0]
 #define __pyx_int_neg_1 __pyx_number_tab[1]
 #define __pyx_int_1 __pyx_number_tab[2]
@@ -4162,7 +4186,7 @@ static CYTHON_SMALL_CODE int __pyx_m_clear(PyObject *m) {
   for (int i=0; i<2; ++i) { Py_CLEAR(clear_module_state->__pyx_slice[i]); }
   for (int i=0; i<4; ++i) { Py_CLEAR(clear_module_state->__pyx_tuple[i]); }
   for (int i=0; i<8; ++i) { Py_CLEAR(clear_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<169; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<172; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<6; ++i) { Py_CLEAR(clear_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_clear_contents ### */
 /* CommonTypesMetaclass.module_state_clear */
@@ -4206,7 +4230,7 @@ static CYTHON_SMALL_CODE int __pyx_m_traverse(PyObject *m, visitproc visit, void
   for (int i=0; i<2; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_slice[i]); }
   for (int i=0; i<4; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_tuple[i]); }
   for (int i=0; i<8; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<169; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<172; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<6; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_traverse_contents ### */
 /* CommonTypesMetaclass.module_state_traverse */
@@ -19842,6 +19866,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
  *     if B >= 8 and <long>B * H * H >= (1 << 18):
  *         return 2             # <<<<<<<<<<<<<<
  *     return 1
+ * 
 */
     {
 
@@ -19862,6 +19887,8 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
  *     if B >= 8 and <long>B * H * H >= (1 << 18):
  *         return 2
  *     return 1             # <<<<<<<<<<<<<<
+ * 
+ * 
 */
   {
 
@@ -19882,7 +19909,321 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
   return __pyx_r;
 }
 
-/* "lstmx/_kernels/gru_cython.pyx":16
+/* "_common.pxd":89
+ * 
+ * 
+ * cdef inline void weight_gradients_blas(const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
+ *                                        const real* X_tm, const real* hs, const real* W,
+ *                                        real* dW, real* dU, real* dX) noexcept nogil:
+*/
+
+static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas(float const *__pyx_v_dax, float const *__pyx_v_dah, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, float const *__pyx_v_X_tm, float const *__pyx_v_hs, float const *__pyx_v_W, float *__pyx_v_dW, float *__pyx_v_dU, float *__pyx_v_dX) {
+
+  /* "_common.pxd":96
+ *     ``dax`` (T*B, G) is the gradient of the input side of the gates, ``dah`` of the recurrent side
+ *     (the same array for LSTM and RNN; they differ for the GRU's candidate)."""
+ *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)             # <<<<<<<<<<<<<<
+ *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)
+ *     gemm(False, False, TB, I, G, 1.0, dax, G, W, I, 0.0, dX, I)
+*/
+  __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_I, __pyx_v_TB, 1.0, __pyx_v_dax, __pyx_v_G, __pyx_v_X_tm, __pyx_v_I, 0.0, __pyx_v_dW, __pyx_v_I);
+
+  /* "_common.pxd":97
+ *     (the same array for LSTM and RNN; they differ for the GRU's candidate)."""
+ *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)
+ *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)             # <<<<<<<<<<<<<<
+ *     gemm(False, False, TB, I, G, 1.0, dax, G, W, I, 0.0, dX, I)
+ * 
+*/
+  __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_H, __pyx_v_TB, 1.0, __pyx_v_dah, __pyx_v_G, __pyx_v_hs, __pyx_v_H, 0.0, __pyx_v_dU, __pyx_v_H);
+
+  /* "_common.pxd":98
+ *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)
+ *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)
+ *     gemm(False, False, TB, I, G, 1.0, dax, G, W, I, 0.0, dX, I)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, __pyx_v_TB, __pyx_v_I, __pyx_v_G, 1.0, __pyx_v_dax, __pyx_v_G, __pyx_v_W, __pyx_v_I, 0.0, __pyx_v_dX, __pyx_v_I);
+
+  /* "_common.pxd":89
+ * 
+ * 
+ * cdef inline void weight_gradients_blas(const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
+ *                                        const real* X_tm, const real* hs, const real* W,
+ *                                        real* dW, real* dU, real* dX) noexcept nogil:
+*/
+
+  /* function exit code */
+}
+
+static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas(double const *__pyx_v_dax, double const *__pyx_v_dah, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, double const *__pyx_v_X_tm, double const *__pyx_v_hs, double const *__pyx_v_W, double *__pyx_v_dW, double *__pyx_v_dU, double *__pyx_v_dX) {
+
+  /* "_common.pxd":96
+ *     ``dax`` (T*B, G) is the gradient of the input side of the gates, ``dah`` of the recurrent side
+ *     (the same array for LSTM and RNN; they differ for the GRU's candidate)."""
+ *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)             # <<<<<<<<<<<<<<
+ *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)
+ *     gemm(False, False, TB, I, G, 1.0, dax, G, W, I, 0.0, dX, I)
+*/
+  __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_I, __pyx_v_TB, 1.0, __pyx_v_dax, __pyx_v_G, __pyx_v_X_tm, __pyx_v_I, 0.0, __pyx_v_dW, __pyx_v_I);
+
+  /* "_common.pxd":97
+ *     (the same array for LSTM and RNN; they differ for the GRU's candidate)."""
+ *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)
+ *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)             # <<<<<<<<<<<<<<
+ *     gemm(False, False, TB, I, G, 1.0, dax, G, W, I, 0.0, dX, I)
+ * 
+*/
+  __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_H, __pyx_v_TB, 1.0, __pyx_v_dah, __pyx_v_G, __pyx_v_hs, __pyx_v_H, 0.0, __pyx_v_dU, __pyx_v_H);
+
+  /* "_common.pxd":98
+ *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)
+ *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)
+ *     gemm(False, False, TB, I, G, 1.0, dax, G, W, I, 0.0, dX, I)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, __pyx_v_TB, __pyx_v_I, __pyx_v_G, 1.0, __pyx_v_dax, __pyx_v_G, __pyx_v_W, __pyx_v_I, 0.0, __pyx_v_dX, __pyx_v_I);
+
+  /* "_common.pxd":89
+ * 
+ * 
+ * cdef inline void weight_gradients_blas(const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
+ *                                        const real* X_tm, const real* hs, const real* W,
+ *                                        real* dW, real* dU, real* dX) noexcept nogil:
+*/
+
+  /* function exit code */
+}
+
+/* "_common.pxd":101
+ * 
+ * 
+ * cdef inline void weight_gradients_part(int part, int parts, const real* dax, const real* dah, int TB, int G,             # <<<<<<<<<<<<<<
+ *                                        int I, int H, const real* X_packed, const real* H_packed,
+ *                                        const real* W_packed, real* dW, real* dU, real* dX) noexcept nogil:
+*/
+
+static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_part(int __pyx_v_part, int __pyx_v_parts, float const *__pyx_v_dax, float const *__pyx_v_dah, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, float const *__pyx_v_X_packed, float const *__pyx_v_H_packed, float const *__pyx_v_W_packed, float *__pyx_v_dW, float *__pyx_v_dU, float *__pyx_v_dX) {
+  int __pyx_v_g0;
+  int __pyx_v_g1;
+  int __pyx_v_r0;
+  int __pyx_v_r1;
+
+  /* "_common.pxd":106
+ *     """The same three products on the packed kernel: this thread's share (``part`` of ``parts``) of
+ *     the rows of dW and dU (gate rows) and of dX (time-step rows). X, H_prev and W packed beforehand."""
+ *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts             # <<<<<<<<<<<<<<
+ *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
+ *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
+*/
+  __pyx_v_g0 = ((__pyx_v_G * __pyx_v_part) / __pyx_v_parts);
+  __pyx_v_g1 = ((__pyx_v_G * (__pyx_v_part + 1)) / __pyx_v_parts);
+
+  /* "_common.pxd":107
+ *     the rows of dW and dU (gate rows) and of dX (time-step rows). X, H_prev and W packed beforehand."""
+ *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts
+ *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts             # <<<<<<<<<<<<<<
+ *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
+ *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)
+*/
+  __pyx_v_r0 = ((__pyx_v_TB * __pyx_v_part) / __pyx_v_parts);
+  __pyx_v_r1 = ((__pyx_v_TB * (__pyx_v_part + 1)) / __pyx_v_parts);
+
+  /* "_common.pxd":108
+ *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts
+ *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
+ *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)             # <<<<<<<<<<<<<<
+ *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)
+ *     step_gemm(dax + <long>r0 * G, G, r1 - r0, G, W_packed, I, dX + <long>r0 * I, I, False)
+*/
+  lstmx::gemm_tn_packed(__pyx_v_dax, __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_X_packed, __pyx_v_I, __pyx_v_dW, __pyx_v_I);
+
+  /* "_common.pxd":109
+ *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
+ *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
+ *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)             # <<<<<<<<<<<<<<
+ *     step_gemm(dax + <long>r0 * G, G, r1 - r0, G, W_packed, I, dX + <long>r0 * I, I, False)
+ * 
+*/
+  lstmx::gemm_tn_packed(__pyx_v_dah, __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_H_packed, __pyx_v_H, __pyx_v_dU, __pyx_v_H);
+
+  /* "_common.pxd":110
+ *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
+ *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)
+ *     step_gemm(dax + <long>r0 * G, G, r1 - r0, G, W_packed, I, dX + <long>r0 * I, I, False)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  lstmx::step_gemm((__pyx_v_dax + (((long)__pyx_v_r0) * __pyx_v_G)), __pyx_v_G, (__pyx_v_r1 - __pyx_v_r0), __pyx_v_G, __pyx_v_W_packed, __pyx_v_I, (__pyx_v_dX + (((long)__pyx_v_r0) * __pyx_v_I)), __pyx_v_I, 0);
+
+  /* "_common.pxd":101
+ * 
+ * 
+ * cdef inline void weight_gradients_part(int part, int parts, const real* dax, const real* dah, int TB, int G,             # <<<<<<<<<<<<<<
+ *                                        int I, int H, const real* X_packed, const real* H_packed,
+ *                                        const real* W_packed, real* dW, real* dU, real* dX) noexcept nogil:
+*/
+
+  /* function exit code */
+
+
+
+
+}
+
+static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_part(int __pyx_v_part, int __pyx_v_parts, double const *__pyx_v_dax, double const *__pyx_v_dah, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, double const *__pyx_v_X_packed, double const *__pyx_v_H_packed, double const *__pyx_v_W_packed, double *__pyx_v_dW, double *__pyx_v_dU, double *__pyx_v_dX) {
+  int __pyx_v_g0;
+  int __pyx_v_g1;
+  int __pyx_v_r0;
+  int __pyx_v_r1;
+
+  /* "_common.pxd":106
+ *     """The same three products on the packed kernel: this thread's share (``part`` of ``parts``) of
+ *     the rows of dW and dU (gate rows) and of dX (time-step rows). X, H_prev and W packed beforehand."""
+ *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts             # <<<<<<<<<<<<<<
+ *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
+ *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
+*/
+  __pyx_v_g0 = ((__pyx_v_G * __pyx_v_part) / __pyx_v_parts);
+  __pyx_v_g1 = ((__pyx_v_G * (__pyx_v_part + 1)) / __pyx_v_parts);
+
+  /* "_common.pxd":107
+ *     the rows of dW and dU (gate rows) and of dX (time-step rows). X, H_prev and W packed beforehand."""
+ *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts
+ *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts             # <<<<<<<<<<<<<<
+ *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
+ *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)
+*/
+  __pyx_v_r0 = ((__pyx_v_TB * __pyx_v_part) / __pyx_v_parts);
+  __pyx_v_r1 = ((__pyx_v_TB * (__pyx_v_part + 1)) / __pyx_v_parts);
+
+  /* "_common.pxd":108
+ *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts
+ *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
+ *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)             # <<<<<<<<<<<<<<
+ *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)
+ *     step_gemm(dax + <long>r0 * G, G, r1 - r0, G, W_packed, I, dX + <long>r0 * I, I, False)
+*/
+  lstmx::gemm_tn_packed(__pyx_v_dax, __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_X_packed, __pyx_v_I, __pyx_v_dW, __pyx_v_I);
+
+  /* "_common.pxd":109
+ *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
+ *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
+ *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)             # <<<<<<<<<<<<<<
+ *     step_gemm(dax + <long>r0 * G, G, r1 - r0, G, W_packed, I, dX + <long>r0 * I, I, False)
+ * 
+*/
+  lstmx::gemm_tn_packed(__pyx_v_dah, __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_H_packed, __pyx_v_H, __pyx_v_dU, __pyx_v_H);
+
+  /* "_common.pxd":110
+ *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
+ *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)
+ *     step_gemm(dax + <long>r0 * G, G, r1 - r0, G, W_packed, I, dX + <long>r0 * I, I, False)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  lstmx::step_gemm((__pyx_v_dax + (((long)__pyx_v_r0) * __pyx_v_G)), __pyx_v_G, (__pyx_v_r1 - __pyx_v_r0), __pyx_v_G, __pyx_v_W_packed, __pyx_v_I, (__pyx_v_dX + (((long)__pyx_v_r0) * __pyx_v_I)), __pyx_v_I, 0);
+
+  /* "_common.pxd":101
+ * 
+ * 
+ * cdef inline void weight_gradients_part(int part, int parts, const real* dax, const real* dah, int TB, int G,             # <<<<<<<<<<<<<<
+ *                                        int I, int H, const real* X_packed, const real* H_packed,
+ *                                        const real* W_packed, real* dW, real* dU, real* dX) noexcept nogil:
+*/
+
+  /* function exit code */
+
+
+
+
+}
+
+/* "_common.pxd":113
+ * 
+ * 
+ * cdef inline void pack_for_weight_gradients(const real* X_tm, const real* hs, const real* W, int TB, int G,             # <<<<<<<<<<<<<<
+ *                                            int I, int H, real* X_packed, real* H_packed,
+ *                                            real* W_packed) noexcept nogil:
+*/
+
+static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(float const *__pyx_v_X_tm, float const *__pyx_v_hs, float const *__pyx_v_W, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, float *__pyx_v_X_packed, float *__pyx_v_H_packed, float *__pyx_v_W_packed) {
+
+  /* "_common.pxd":116
+ *                                            int I, int H, real* X_packed, real* H_packed,
+ *                                            real* W_packed) noexcept nogil:
+ *     pack_panels(X_tm, I, False, TB, I, X_packed)             # <<<<<<<<<<<<<<
+ *     pack_panels(hs, H, False, TB, H, H_packed)
+ *     pack_panels(W, I, False, G, I, W_packed)
+*/
+  lstmx::pack_panels(__pyx_v_X_tm, __pyx_v_I, 0, __pyx_v_TB, __pyx_v_I, __pyx_v_X_packed);
+
+  /* "_common.pxd":117
+ *                                            real* W_packed) noexcept nogil:
+ *     pack_panels(X_tm, I, False, TB, I, X_packed)
+ *     pack_panels(hs, H, False, TB, H, H_packed)             # <<<<<<<<<<<<<<
+ *     pack_panels(W, I, False, G, I, W_packed)
+*/
+  lstmx::pack_panels(__pyx_v_hs, __pyx_v_H, 0, __pyx_v_TB, __pyx_v_H, __pyx_v_H_packed);
+
+  /* "_common.pxd":118
+ *     pack_panels(X_tm, I, False, TB, I, X_packed)
+ *     pack_panels(hs, H, False, TB, H, H_packed)
+ *     pack_panels(W, I, False, G, I, W_packed)             # <<<<<<<<<<<<<<
+*/
+  lstmx::pack_panels(__pyx_v_W, __pyx_v_I, 0, __pyx_v_G, __pyx_v_I, __pyx_v_W_packed);
+
+  /* "_common.pxd":113
+ * 
+ * 
+ * cdef inline void pack_for_weight_gradients(const real* X_tm, const real* hs, const real* W, int TB, int G,             # <<<<<<<<<<<<<<
+ *                                            int I, int H, real* X_packed, real* H_packed,
+ *                                            real* W_packed) noexcept nogil:
+*/
+
+  /* function exit code */
+}
+
+static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(double const *__pyx_v_X_tm, double const *__pyx_v_hs, double const *__pyx_v_W, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, double *__pyx_v_X_packed, double *__pyx_v_H_packed, double *__pyx_v_W_packed) {
+
+  /* "_common.pxd":116
+ *                                            int I, int H, real* X_packed, real* H_packed,
+ *                                            real* W_packed) noexcept nogil:
+ *     pack_panels(X_tm, I, False, TB, I, X_packed)             # <<<<<<<<<<<<<<
+ *     pack_panels(hs, H, False, TB, H, H_packed)
+ *     pack_panels(W, I, False, G, I, W_packed)
+*/
+  lstmx::pack_panels(__pyx_v_X_tm, __pyx_v_I, 0, __pyx_v_TB, __pyx_v_I, __pyx_v_X_packed);
+
+  /* "_common.pxd":117
+ *                                            real* W_packed) noexcept nogil:
+ *     pack_panels(X_tm, I, False, TB, I, X_packed)
+ *     pack_panels(hs, H, False, TB, H, H_packed)             # <<<<<<<<<<<<<<
+ *     pack_panels(W, I, False, G, I, W_packed)
+*/
+  lstmx::pack_panels(__pyx_v_hs, __pyx_v_H, 0, __pyx_v_TB, __pyx_v_H, __pyx_v_H_packed);
+
+  /* "_common.pxd":118
+ *     pack_panels(X_tm, I, False, TB, I, X_packed)
+ *     pack_panels(hs, H, False, TB, H, H_packed)
+ *     pack_panels(W, I, False, G, I, W_packed)             # <<<<<<<<<<<<<<
+*/
+  lstmx::pack_panels(__pyx_v_W, __pyx_v_I, 0, __pyx_v_G, __pyx_v_I, __pyx_v_W_packed);
+
+  /* "_common.pxd":113
+ * 
+ * 
+ * cdef inline void pack_for_weight_gradients(const real* X_tm, const real* hs, const real* W, int TB, int G,             # <<<<<<<<<<<<<<
+ *                                            int I, int H, real* X_packed, real* H_packed,
+ *                                            real* W_packed) noexcept nogil:
+*/
+
+  /* function exit code */
+}
+
+/* "lstmx/_kernels/gru_cython.pyx":22
  * 
  * 
  * def gru_forward(X, W, U, b, b_hn, h0, mask):             # <<<<<<<<<<<<<<
@@ -19936,62 +20277,62 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_X,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_b,&__pyx_mstate_global->__pyx_n_u_b_hn,&__pyx_mstate_global->__pyx_n_u_h0,&__pyx_mstate_global->__pyx_n_u_mask,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 16, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 22, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  7:
         values[6] = __Pyx_ArgRef_FASTCALL(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 16, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 22, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_FASTCALL(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 16, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 22, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_FASTCALL(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 16, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 22, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 16, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 22, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 16, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 22, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 16, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 22, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 16, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 22, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "gru_forward", 0) < (0)) __PYX_ERR(0, 16, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "gru_forward", 0) < (0)) __PYX_ERR(0, 22, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 7; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("gru_forward", 1, 7, 7, i); __PYX_ERR(0, 16, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("gru_forward", 1, 7, 7, i); __PYX_ERR(0, 22, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 7)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 16, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 22, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 16, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 22, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 16, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 22, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 16, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 22, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_FASTCALL(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 16, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 22, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_FASTCALL(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 16, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 22, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_FASTCALL(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 16, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 22, __pyx_L3_error)
     }
     __pyx_v_X = values[0];
     __pyx_v_W = values[1];
@@ -20003,7 +20344,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("gru_forward", 1, 7, 7, __pyx_nargs); __PYX_ERR(0, 16, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("gru_forward", 1, 7, 7, __pyx_nargs); __PYX_ERR(0, 22, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -20027,7 +20368,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
 static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_X, PyObject *__pyx_v_W, PyObject *__pyx_v_U, PyObject *__pyx_v_b, PyObject *__pyx_v_b_hn, PyObject *__pyx_v_h0, PyObject *__pyx_v_mask) {
   PyObject *__pyx_v_B = NULL;
   PyObject *__pyx_v_T = NULL;
-  CYTHON_UNUSED PyObject *__pyx_v_I = NULL;
+  PyObject *__pyx_v_I = NULL;
   PyObject *__pyx_v_H = NULL;
   PyObject *__pyx_v_X_tm = NULL;
   PyObject *__pyx_v_hs = NULL;
@@ -20047,20 +20388,21 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
   PyObject *__pyx_t_9 = NULL;
   PyObject *__pyx_t_10 = NULL;
   PyObject *__pyx_t_11 = NULL;
-  int __pyx_t_12;
+  PyObject *__pyx_t_12 = NULL;
+  int __pyx_t_13;
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("gru_forward", 0);
 
-  /* "lstmx/_kernels/gru_cython.pyx":18
+  /* "lstmx/_kernels/gru_cython.pyx":24
  * def gru_forward(X, W, U, b, b_hn, h0, mask):
  *     """Same arguments and results as :func:`lstmx.gru.gru_forward`; C-contiguous arrays of one dtype."""
  *     B, T, I = X.shape             # <<<<<<<<<<<<<<
  *     H = U.shape[1]
  *     X_tm = time_major(X)                               # (T, B, I)
 */
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 18, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 24, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   if ((likely(PyTuple_CheckExact(__pyx_t_1))) || (PyList_CheckExact(__pyx_t_1))) {
     PyObject* sequence = __pyx_t_1;
@@ -20068,7 +20410,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
     if (unlikely(size != 3)) {
       if (size > 3) __Pyx_RaiseTooManyValuesError(3);
       else if (size >= 0) __Pyx_RaiseNeedMoreValuesError(size);
-      __PYX_ERR(0, 18, __pyx_L1_error)
+      __PYX_ERR(0, 24, __pyx_L1_error)
     }
     #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
     if (likely(PyTuple_CheckExact(sequence))) {
@@ -20080,27 +20422,27 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
       __Pyx_INCREF(__pyx_t_4);
     } else {
       __pyx_t_2 = __Pyx_PyList_GET_ITEM_REF(sequence, 0, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 18, __pyx_L1_error)
+      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 24, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_2);
       __pyx_t_3 = __Pyx_PyList_GET_ITEM_REF(sequence, 1, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 18, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 24, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_3);
       __pyx_t_4 = __Pyx_PyList_GET_ITEM_REF(sequence, 2, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 18, __pyx_L1_error)
+      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 24, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_4);
     }
     #else
-    __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 18, __pyx_L1_error)
+    __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 24, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_3 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 18, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 24, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
-    __pyx_t_4 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 18, __pyx_L1_error)
+    __pyx_t_4 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 24, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
     #endif
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   } else {
     Py_ssize_t index = -1;
-    __pyx_t_5 = PyObject_GetIter(__pyx_t_1); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 18, __pyx_L1_error)
+    __pyx_t_5 = PyObject_GetIter(__pyx_t_1); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 24, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __pyx_t_6 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_5);
@@ -20110,7 +20452,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
     __Pyx_GOTREF(__pyx_t_3);
     index = 2; __pyx_t_4 = __pyx_t_6(__pyx_t_5); if (unlikely(!__pyx_t_4)) goto __pyx_L3_unpacking_failed;
     __Pyx_GOTREF(__pyx_t_4);
-    if (__Pyx_IternextUnpackEndCheck(__pyx_t_6(__pyx_t_5), 3) < (0)) __PYX_ERR(0, 18, __pyx_L1_error)
+    if (__Pyx_IternextUnpackEndCheck(__pyx_t_6(__pyx_t_5), 3) < (0)) __PYX_ERR(0, 24, __pyx_L1_error)
     __pyx_t_6 = NULL;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     goto __pyx_L4_unpacking_done;
@@ -20118,7 +20460,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __pyx_t_6 = NULL;
     if (__Pyx_IterFinish() == 0) __Pyx_RaiseNeedMoreValuesError(index);
-    __PYX_ERR(0, 18, __pyx_L1_error)
+    __PYX_ERR(0, 24, __pyx_L1_error)
     __pyx_L4_unpacking_done:;
   }
   __pyx_v_B = __pyx_t_2;
@@ -20128,22 +20470,22 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
   __pyx_v_I = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":19
+  /* "lstmx/_kernels/gru_cython.pyx":25
  *     """Same arguments and results as :func:`lstmx.gru.gru_forward`; C-contiguous arrays of one dtype."""
  *     B, T, I = X.shape
  *     H = U.shape[1]             # <<<<<<<<<<<<<<
  *     X_tm = time_major(X)                               # (T, B, I)
  *     hs = np.empty((T + 1, B, H), X.dtype)
 */
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_U, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 19, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_U, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 25, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_4 = __Pyx_GetItemInt(__pyx_t_1, 1, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 19, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_GetItemInt(__pyx_t_1, 1, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 25, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   __pyx_v_H = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":20
+  /* "lstmx/_kernels/gru_cython.pyx":26
  *     B, T, I = X.shape
  *     H = U.shape[1]
  *     X_tm = time_major(X)                               # (T, B, I)             # <<<<<<<<<<<<<<
@@ -20151,7 +20493,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
  *     gates = np.empty((T, B, 3 * H), X.dtype)
 */
   __pyx_t_1 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_time_major); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 20, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_time_major); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 26, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20170,13 +20512,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
     __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_3, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_1); __pyx_t_1 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 20, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 26, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __pyx_v_X_tm = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":21
+  /* "lstmx/_kernels/gru_cython.pyx":27
  *     H = U.shape[1]
  *     X_tm = time_major(X)                               # (T, B, I)
  *     hs = np.empty((T + 1, B, H), X.dtype)             # <<<<<<<<<<<<<<
@@ -20184,25 +20526,25 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
  *     hns = np.empty((T, B, H), X.dtype)
 */
   __pyx_t_3 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 21, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 27, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 21, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 27, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyLong_AddObjC(__pyx_v_T, __pyx_mstate_global->__pyx_int_1, 1, 0, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 21, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyLong_AddObjC(__pyx_v_T, __pyx_mstate_global->__pyx_int_1, 1, 0, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 27, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_5 = PyTuple_New(3); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 21, __pyx_L1_error)
+  __pyx_t_5 = PyTuple_New(3); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 27, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __Pyx_GIVEREF(__pyx_t_1);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 21, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 27, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 21, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 27, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_H);
   __Pyx_GIVEREF(__pyx_v_H);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 2, __pyx_v_H) != (0)) __PYX_ERR(0, 21, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 2, __pyx_v_H) != (0)) __PYX_ERR(0, 27, __pyx_L1_error);
   __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 21, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 27, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20223,13 +20565,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 21, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 27, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __pyx_v_hs = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":22
+  /* "lstmx/_kernels/gru_cython.pyx":28
  *     X_tm = time_major(X)                               # (T, B, I)
  *     hs = np.empty((T + 1, B, H), X.dtype)
  *     gates = np.empty((T, B, 3 * H), X.dtype)             # <<<<<<<<<<<<<<
@@ -20237,25 +20579,25 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
  *     hs[0] = h0
 */
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 22, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 28, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 22, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 28, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 22, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 28, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_3 = PyTuple_New(3); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 22, __pyx_L1_error)
+  __pyx_t_3 = PyTuple_New(3); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 28, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_INCREF(__pyx_v_T);
   __Pyx_GIVEREF(__pyx_v_T);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 22, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 28, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 22, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 28, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_1);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 2, __pyx_t_1) != (0)) __PYX_ERR(0, 22, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 2, __pyx_t_1) != (0)) __PYX_ERR(0, 28, __pyx_L1_error);
   __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 22, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 28, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20276,37 +20618,37 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 22, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 28, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __pyx_v_gates = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":23
+  /* "lstmx/_kernels/gru_cython.pyx":29
  *     hs = np.empty((T + 1, B, H), X.dtype)
  *     gates = np.empty((T, B, 3 * H), X.dtype)
  *     hns = np.empty((T, B, H), X.dtype)             # <<<<<<<<<<<<<<
  *     hs[0] = h0
- *     _forward(X_tm, W, U, packed_buffer(H, 3 * H, X.dtype), b, b_hn, hs, gates, hns, np.empty((B, 3 * H), X.dtype),
+ *     _forward(X_tm, W, U, packed_buffer(I, 3 * H, X.dtype), packed_buffer(H, 3 * H, X.dtype), b, b_hn, hs, gates,
 */
   __pyx_t_5 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 23, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 29, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 23, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 29, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = PyTuple_New(3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 23, __pyx_L1_error)
+  __pyx_t_1 = PyTuple_New(3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 29, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __Pyx_INCREF(__pyx_v_T);
   __Pyx_GIVEREF(__pyx_v_T);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 23, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 29, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 23, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 29, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_H);
   __Pyx_GIVEREF(__pyx_v_H);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_v_H) != (0)) __PYX_ERR(0, 23, __pyx_L1_error);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 23, __pyx_L1_error)
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_v_H) != (0)) __PYX_ERR(0, 29, __pyx_L1_error);
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 29, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20327,37 +20669,37 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 23, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 29, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __pyx_v_hns = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":24
+  /* "lstmx/_kernels/gru_cython.pyx":30
  *     gates = np.empty((T, B, 3 * H), X.dtype)
  *     hns = np.empty((T, B, H), X.dtype)
  *     hs[0] = h0             # <<<<<<<<<<<<<<
- *     _forward(X_tm, W, U, packed_buffer(H, 3 * H, X.dtype), b, b_hn, hs, gates, hns, np.empty((B, 3 * H), X.dtype),
- *              time_major_mask(mask, B, T), mask is not None)
+ *     _forward(X_tm, W, U, packed_buffer(I, 3 * H, X.dtype), packed_buffer(H, 3 * H, X.dtype), b, b_hn, hs, gates,
+ *              hns, np.empty((B, 3 * H), X.dtype), time_major_mask(mask, B, T), mask is not None)
 */
-  if (unlikely((__Pyx_SetItemInt(__pyx_v_hs, 0, __pyx_v_h0, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference) < 0))) __PYX_ERR(0, 24, __pyx_L1_error)
+  if (unlikely((__Pyx_SetItemInt(__pyx_v_hs, 0, __pyx_v_h0, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference) < 0))) __PYX_ERR(0, 30, __pyx_L1_error)
 
-  /* "lstmx/_kernels/gru_cython.pyx":25
+  /* "lstmx/_kernels/gru_cython.pyx":31
  *     hns = np.empty((T, B, H), X.dtype)
  *     hs[0] = h0
- *     _forward(X_tm, W, U, packed_buffer(H, 3 * H, X.dtype), b, b_hn, hs, gates, hns, np.empty((B, 3 * H), X.dtype),             # <<<<<<<<<<<<<<
- *              time_major_mask(mask, B, T), mask is not None)
+ *     _forward(X_tm, W, U, packed_buffer(I, 3 * H, X.dtype), packed_buffer(H, 3 * H, X.dtype), b, b_hn, hs, gates,             # <<<<<<<<<<<<<<
+ *              hns, np.empty((B, 3 * H), X.dtype), time_major_mask(mask, B, T), mask is not None)
  *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, gates=gates, hns=hns, mask=mask)
 */
   __pyx_t_3 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_forward); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 25, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_forward); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 31, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __pyx_t_5 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 25, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 31, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_8);
-  __pyx_t_9 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 25, __pyx_L1_error)
+  __pyx_t_9 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 31, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_9);
-  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 25, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 31, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20372,89 +20714,118 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
   }
   #endif
   {
-    PyObject *__pyx_callargs[4] = {__pyx_t_5, __pyx_v_H, __pyx_t_9, __pyx_t_10};
+    PyObject *__pyx_callargs[4] = {__pyx_t_5, __pyx_v_I, __pyx_t_9, __pyx_t_10};
     __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_8, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
     __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
     __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 25, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 31, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_t_10 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 25, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 31, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_9);
-  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 25, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 31, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-  __pyx_t_9 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 25, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_9);
-  __pyx_t_11 = PyTuple_New(2); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 25, __pyx_L1_error)
+  __pyx_t_11 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 31, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_11);
-  __Pyx_INCREF(__pyx_v_B);
-  __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 0, __pyx_v_B) != (0)) __PYX_ERR(0, 25, __pyx_L1_error);
-  __Pyx_GIVEREF(__pyx_t_9);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 1, __pyx_t_9) != (0)) __PYX_ERR(0, 25, __pyx_L1_error);
-  __pyx_t_9 = 0;
-  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 25, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_9);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_5))) {
-    __pyx_t_10 = PyMethod_GET_SELF(__pyx_t_5);
+  if (unlikely(PyMethod_Check(__pyx_t_9))) {
+    __pyx_t_10 = PyMethod_GET_SELF(__pyx_t_9);
     assert(__pyx_t_10);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_5);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_9);
     __Pyx_INCREF(__pyx_t_10);
     __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_5, __pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_9, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
-    PyObject *__pyx_callargs[3] = {__pyx_t_10, __pyx_t_11, __pyx_t_9};
-    __pyx_t_8 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_5, __pyx_callargs+__pyx_t_7, (3-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    PyObject *__pyx_callargs[4] = {__pyx_t_10, __pyx_v_H, __pyx_t_5, __pyx_t_11};
+    __pyx_t_8 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_9, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_10); __pyx_t_10 = 0;
+    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 25, __pyx_L1_error)
+    if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 31, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_8);
   }
 
-  /* "lstmx/_kernels/gru_cython.pyx":26
+  /* "lstmx/_kernels/gru_cython.pyx":32
  *     hs[0] = h0
- *     _forward(X_tm, W, U, packed_buffer(H, 3 * H, X.dtype), b, b_hn, hs, gates, hns, np.empty((B, 3 * H), X.dtype),
- *              time_major_mask(mask, B, T), mask is not None)             # <<<<<<<<<<<<<<
+ *     _forward(X_tm, W, U, packed_buffer(I, 3 * H, X.dtype), packed_buffer(H, 3 * H, X.dtype), b, b_hn, hs, gates,
+ *              hns, np.empty((B, 3 * H), X.dtype), time_major_mask(mask, B, T), mask is not None)             # <<<<<<<<<<<<<<
  *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, gates=gates, hns=hns, mask=mask)
  *     return hs[1:].transpose(1, 0, 2), hs[T], cache
 */
-  __pyx_t_9 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 26, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_11);
+  __pyx_t_11 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 32, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
+  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 32, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_10);
+  __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+  __pyx_t_5 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 32, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
+  __pyx_t_12 = PyTuple_New(2); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 32, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_12);
+  __Pyx_INCREF(__pyx_v_B);
+  __Pyx_GIVEREF(__pyx_v_B);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_12, 0, __pyx_v_B) != (0)) __PYX_ERR(0, 32, __pyx_L1_error);
+  __Pyx_GIVEREF(__pyx_t_5);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_12, 1, __pyx_t_5) != (0)) __PYX_ERR(0, 32, __pyx_L1_error);
+  __pyx_t_5 = 0;
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 32, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_11))) {
-    __pyx_t_9 = PyMethod_GET_SELF(__pyx_t_11);
-    assert(__pyx_t_9);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_11);
-    __Pyx_INCREF(__pyx_t_9);
+  if (unlikely(PyMethod_Check(__pyx_t_10))) {
+    __pyx_t_11 = PyMethod_GET_SELF(__pyx_t_10);
+    assert(__pyx_t_11);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_10);
+    __Pyx_INCREF(__pyx_t_11);
     __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_11, __pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_10, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
-    PyObject *__pyx_callargs[4] = {__pyx_t_9, __pyx_v_mask, __pyx_v_B, __pyx_v_T};
-    __pyx_t_5 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_11, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_9); __pyx_t_9 = 0;
-    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
-    if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 26, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_5);
+    PyObject *__pyx_callargs[3] = {__pyx_t_11, __pyx_t_12, __pyx_t_5};
+    __pyx_t_9 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_10, __pyx_callargs+__pyx_t_7, (3-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_11); __pyx_t_11 = 0;
+    __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
+    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
+    if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 32, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_9);
   }
-  __pyx_t_12 = (__pyx_v_mask != Py_None);
-  __pyx_t_11 = __Pyx_PyBool_FromLong(__pyx_t_12); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 26, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_11);
+  __pyx_t_5 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_12, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 32, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_12);
+  __pyx_t_7 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_12))) {
+    __pyx_t_5 = PyMethod_GET_SELF(__pyx_t_12);
+    assert(__pyx_t_5);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_12);
+    __Pyx_INCREF(__pyx_t_5);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_12, __pyx__function);
+    __pyx_t_7 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[4] = {__pyx_t_5, __pyx_v_mask, __pyx_v_B, __pyx_v_T};
+    __pyx_t_10 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_12, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
+    __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
+    if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 32, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_10);
+  }
+  __pyx_t_13 = (__pyx_v_mask != Py_None);
+  __pyx_t_12 = __Pyx_PyBool_FromLong(__pyx_t_13); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 32, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_12);
 
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20469,79 +20840,80 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
   }
   #endif
   {
-    PyObject *__pyx_callargs[13] = {__pyx_t_3, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_t_1, __pyx_v_b, __pyx_v_b_hn, __pyx_v_hs, __pyx_v_gates, __pyx_v_hns, __pyx_t_8, __pyx_t_5, __pyx_t_11};
-    __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_7, (13-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    PyObject *__pyx_callargs[14] = {__pyx_t_3, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_t_1, __pyx_t_8, __pyx_v_b, __pyx_v_b_hn, __pyx_v_hs, __pyx_v_gates, __pyx_v_hns, __pyx_t_9, __pyx_t_10, __pyx_t_12};
+    __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_7, (14-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
+    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
+    __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 25, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 31, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":27
- *     _forward(X_tm, W, U, packed_buffer(H, 3 * H, X.dtype), b, b_hn, hs, gates, hns, np.empty((B, 3 * H), X.dtype),
- *              time_major_mask(mask, B, T), mask is not None)
+  /* "lstmx/_kernels/gru_cython.pyx":33
+ *     _forward(X_tm, W, U, packed_buffer(I, 3 * H, X.dtype), packed_buffer(H, 3 * H, X.dtype), b, b_hn, hs, gates,
+ *              hns, np.empty((B, 3 * H), X.dtype), time_major_mask(mask, B, T), mask is not None)
  *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, gates=gates, hns=hns, mask=mask)             # <<<<<<<<<<<<<<
  *     return hs[1:].transpose(1, 0, 2), hs[T], cache
  * 
 */
-  __pyx_t_4 = __Pyx_PyDict_NewPresized(8); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 27, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyDict_NewPresized(8); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 33, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_X, __pyx_v_X) < (0)) __PYX_ERR(0, 27, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_X_tm, __pyx_v_X_tm) < (0)) __PYX_ERR(0, 27, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_W, __pyx_v_W) < (0)) __PYX_ERR(0, 27, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_U, __pyx_v_U) < (0)) __PYX_ERR(0, 27, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_hs, __pyx_v_hs) < (0)) __PYX_ERR(0, 27, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_gates, __pyx_v_gates) < (0)) __PYX_ERR(0, 27, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_hns, __pyx_v_hns) < (0)) __PYX_ERR(0, 27, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_mask, __pyx_v_mask) < (0)) __PYX_ERR(0, 27, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_X, __pyx_v_X) < (0)) __PYX_ERR(0, 33, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_X_tm, __pyx_v_X_tm) < (0)) __PYX_ERR(0, 33, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_W, __pyx_v_W) < (0)) __PYX_ERR(0, 33, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_U, __pyx_v_U) < (0)) __PYX_ERR(0, 33, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_hs, __pyx_v_hs) < (0)) __PYX_ERR(0, 33, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_gates, __pyx_v_gates) < (0)) __PYX_ERR(0, 33, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_hns, __pyx_v_hns) < (0)) __PYX_ERR(0, 33, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_mask, __pyx_v_mask) < (0)) __PYX_ERR(0, 33, __pyx_L1_error)
   __pyx_v_cache = ((PyObject*)__pyx_t_4);
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":28
- *              time_major_mask(mask, B, T), mask is not None)
+  /* "lstmx/_kernels/gru_cython.pyx":34
+ *              hns, np.empty((B, 3 * H), X.dtype), time_major_mask(mask, B, T), mask is not None)
  *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, gates=gates, hns=hns, mask=mask)
  *     return hs[1:].transpose(1, 0, 2), hs[T], cache             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  __pyx_t_4 = __Pyx_PyObject_GetSlice(__pyx_v_hs, 1, 0, NULL, NULL, &__pyx_mstate_global->__pyx_slice[1], 1, 0, 0); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 28, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetSlice(__pyx_v_hs, 1, 0, NULL, NULL, &__pyx_mstate_global->__pyx_slice[1], 1, 0, 0); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 34, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_transpose); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 28, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_transpose); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 34, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __Pyx_PyObject_Call(__pyx_t_2, __pyx_mstate_global->__pyx_tuple[2], NULL); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 28, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_Call(__pyx_t_2, __pyx_mstate_global->__pyx_tuple[2], NULL); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 34, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-  __pyx_t_2 = __Pyx_PyObject_GetItem(__pyx_v_hs, __pyx_v_T); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 28, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetItem(__pyx_v_hs, __pyx_v_T); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 34, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_11 = PyTuple_New(3); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 28, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_11);
+  __pyx_t_12 = PyTuple_New(3); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 34, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_12);
   __Pyx_GIVEREF(__pyx_t_4);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 0, __pyx_t_4) != (0)) __PYX_ERR(0, 28, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_12, 0, __pyx_t_4) != (0)) __PYX_ERR(0, 34, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_2);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 1, __pyx_t_2) != (0)) __PYX_ERR(0, 28, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_12, 1, __pyx_t_2) != (0)) __PYX_ERR(0, 34, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_cache);
   __Pyx_GIVEREF(__pyx_v_cache);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 2, __pyx_v_cache) != (0)) __PYX_ERR(0, 28, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_12, 2, __pyx_v_cache) != (0)) __PYX_ERR(0, 34, __pyx_L1_error);
   __pyx_t_4 = 0;
   __pyx_t_2 = 0;
   {
     PyObject *__pyx_temp;
     {
       __pyx_temp = __pyx_r;
-      __pyx_r = __pyx_t_11;
+      __pyx_r = __pyx_t_12;
     }
     __Pyx_XDECREF(__pyx_temp);
   }
-  __pyx_t_11 = 0;
+  __pyx_t_12 = 0;
   goto __pyx_L0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":16
+  /* "lstmx/_kernels/gru_cython.pyx":22
  * 
  * 
  * def gru_forward(X, W, U, b, b_hn, h0, mask):             # <<<<<<<<<<<<<<
@@ -20560,6 +20932,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
   __Pyx_XDECREF(__pyx_t_9);
   __Pyx_XDECREF(__pyx_t_10);
   __Pyx_XDECREF(__pyx_t_11);
+  __Pyx_XDECREF(__pyx_t_12);
   __Pyx_AddTraceback("lstmx._kernels.gru_cython.gru_forward", __pyx_clineno, __pyx_lineno, __pyx_filename);
   __pyx_r = NULL;
   __pyx_L0:;
@@ -20577,12 +20950,12 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
   return __pyx_r;
 }
 
-/* "lstmx/_kernels/gru_cython.pyx":31
+/* "lstmx/_kernels/gru_cython.pyx":37
  * 
  * 
- * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] UT_packed, real[::1] b, real[::1] b_hn,             # <<<<<<<<<<<<<<
- *              real[:, :, ::1] hs, real[:, :, ::1] gates, real[:, :, ::1] hns, real[:, ::1] ah,
- *              const unsigned char[:, ::1] mask, bint has_mask):
+ * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_packed, real[::1] UT_packed,             # <<<<<<<<<<<<<<
+ *              real[::1] b, real[::1] b_hn, real[:, :, ::1] hs, real[:, :, ::1] gates, real[:, :, ::1] hns,
+ *              real[:, ::1] ah, const unsigned char[:, ::1] mask, bint has_mask):
 */
 
 /* Python wrapper */
@@ -20613,53 +20986,53 @@ static PyObject *__pyx_pw_5lstmx_8_kernels_10gru_cython_3_forward(PyObject *__py
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_signatures,&__pyx_mstate_global->__pyx_n_u_args,&__pyx_mstate_global->__pyx_n_u_kwargs,&__pyx_mstate_global->__pyx_n_u_defaults,&__pyx_mstate_global->__pyx_n_u_fused_sigindex,0};
     struct __pyx_defaults *__pyx_dynamic_args = __Pyx_CyFunction_Defaults(struct __pyx_defaults, __pyx_self);
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 31, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 37, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 31, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 37, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 31, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 37, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 31, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 37, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 31, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 37, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 31, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 37, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__pyx_fused_cpdef", 0) < (0)) __PYX_ERR(0, 31, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__pyx_fused_cpdef", 0) < (0)) __PYX_ERR(0, 37, __pyx_L3_error)
       if (!values[4]) values[4] = __Pyx_NewRef(__pyx_dynamic_args->arg0);
       for (Py_ssize_t i = __pyx_nargs; i < 4; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, i); __PYX_ERR(0, 31, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, i); __PYX_ERR(0, 37, __pyx_L3_error) }
       }
     } else {
       switch (__pyx_nargs) {
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 31, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 37, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 31, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 37, __pyx_L3_error)
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 31, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 37, __pyx_L3_error)
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 31, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 37, __pyx_L3_error)
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 31, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 37, __pyx_L3_error)
         break;
         default: goto __pyx_L5_argtuple_error;
       }
@@ -20673,7 +21046,7 @@ static PyObject *__pyx_pw_5lstmx_8_kernels_10gru_cython_3_forward(PyObject *__py
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, __pyx_nargs); __PYX_ERR(0, 31, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, __pyx_nargs); __PYX_ERR(0, 37, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -20725,7 +21098,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_2_forward(CYTHON_UNUSED 
   else
   {
     Py_ssize_t __pyx_temp = __Pyx_PyDict_GET_SIZE(__pyx_v_kwargs);
-    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 31, __pyx_L1_error)
+    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 37, __pyx_L1_error)
     __pyx_t_2 = (__pyx_temp != 0);
   }
 
@@ -20743,11 +21116,11 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_2_forward(CYTHON_UNUSED 
   }
   if (unlikely(__pyx_v_args == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "object of type \047NoneType\047 has no len()");
-    __PYX_ERR(0, 31, __pyx_L1_error)
+    __PYX_ERR(0, 37, __pyx_L1_error)
   }
-  __pyx_t_4 = __Pyx_PyTuple_GET_SIZE(((PyObject*)__pyx_v_args)); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(0, 31, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyTuple_GET_SIZE(((PyObject*)__pyx_v_args)); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(0, 37, __pyx_L1_error)
   __pyx_v_arg_count = __pyx_t_4;
-  __pyx_t_5 = ((PyObject *)__Pyx_ImportNumPyArrayTypeIfAvailable()); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 31, __pyx_L1_error)
+  __pyx_t_5 = ((PyObject *)__Pyx_ImportNumPyArrayTypeIfAvailable()); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 37, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_v_ndarray = ((PyTypeObject*)__pyx_t_5);
   __pyx_t_5 = 0;
@@ -20757,7 +21130,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_2_forward(CYTHON_UNUSED 
 
     if (unlikely(__pyx_v_args == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-      __PYX_ERR(0, 31, __pyx_L1_error)
+      __PYX_ERR(0, 37, __pyx_L1_error)
     }
     __pyx_t_5 = __Pyx_PyTuple_GET_ITEM(((PyObject*)__pyx_v_args), 0);
     __Pyx_INCREF(__pyx_t_5);
@@ -20776,9 +21149,9 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_2_forward(CYTHON_UNUSED 
   }
   if (unlikely(__pyx_v_kwargs == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not iterable");
-    __PYX_ERR(0, 31, __pyx_L1_error)
+    __PYX_ERR(0, 37, __pyx_L1_error)
   }
-  __pyx_t_3 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_X_tm, ((PyObject*)__pyx_v_kwargs), Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 31, __pyx_L1_error)
+  __pyx_t_3 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_X_tm, ((PyObject*)__pyx_v_kwargs), Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 37, __pyx_L1_error)
 
   __pyx_t_1 = __pyx_t_3;
 
@@ -20787,25 +21160,25 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_2_forward(CYTHON_UNUSED 
 
     if (unlikely(__pyx_v_kwargs == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-      __PYX_ERR(0, 31, __pyx_L1_error)
+      __PYX_ERR(0, 37, __pyx_L1_error)
     }
-    __pyx_t_5 = __Pyx_PyDict_GetItem(((PyObject*)__pyx_v_kwargs), __pyx_mstate_global->__pyx_n_u_X_tm); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 31, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyDict_GetItem(((PyObject*)__pyx_v_kwargs), __pyx_mstate_global->__pyx_n_u_X_tm); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 37, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __pyx_v_arg = __pyx_t_5;
     __pyx_t_5 = 0;
     goto __pyx_L6;
   }
   /*else*/ {
-    __pyx_t_6 = __Pyx_RaiseFusedFunctionArgTypeError(__pyx_mstate_global->__pyx_n_u_X_tm, 0, 12, __pyx_v_arg_count); if (unlikely(__pyx_t_6 == ((int)-1))) __PYX_ERR(0, 31, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_RaiseFusedFunctionArgTypeError(__pyx_mstate_global->__pyx_n_u_X_tm, 0, 13, __pyx_v_arg_count); if (unlikely(__pyx_t_6 == ((int)-1))) __PYX_ERR(0, 37, __pyx_L1_error)
 
   }
   __pyx_L6:;
-  if (unlikely(!__pyx_v_arg)) { __Pyx_RaiseUnboundLocalError("arg"); __PYX_ERR(0, 31, __pyx_L1_error) }
-  __pyx_t_5 = __pyx_ff_map_fused_781acd_2_2_float__and_double(__pyx_v_arg, __pyx_v_ndarray); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 31, __pyx_L1_error)
+  if (unlikely(!__pyx_v_arg)) { __Pyx_RaiseUnboundLocalError("arg"); __PYX_ERR(0, 37, __pyx_L1_error) }
+  __pyx_t_5 = __pyx_ff_map_fused_781acd_2_2_float__and_double(__pyx_v_arg, __pyx_v_ndarray); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 37, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_v_dest_sig0 = ((PyObject*)__pyx_t_5);
   __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_ff_match_signatures_single(((PyObject*)__pyx_v_signatures), __pyx_v_dest_sig0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 31, __pyx_L1_error)
+  __pyx_t_5 = __pyx_ff_match_signatures_single(((PyObject*)__pyx_v_signatures), __pyx_v_dest_sig0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 37, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   {
     PyObject *__pyx_temp;
@@ -20841,6 +21214,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10gru_cython_9_forward(Py
   __Pyx_memviewslice __pyx_v_X_tm = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_W = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_U = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_WT_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_UT_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_b = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_b_hn = { 0, 0, { 0 }, { 0 }, { 0 } };
@@ -20852,7 +21226,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10gru_cython_9_forward(Py
   int __pyx_v_has_mask;
   CYTHON_UNUSED Py_ssize_t __pyx_nargs;
   CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
-  PyObject* values[12] = {0,0,0,0,0,0,0,0,0,0,0,0};
+  PyObject* values[13] = {0,0,0,0,0,0,0,0,0,0,0,0,0};
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
@@ -20866,111 +21240,118 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10gru_cython_9_forward(Py
   #endif
   __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
   {
-    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_UT_packed,&__pyx_mstate_global->__pyx_n_u_b,&__pyx_mstate_global->__pyx_n_u_b_hn,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_hns,&__pyx_mstate_global->__pyx_n_u_ah,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,0};
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_WT_packed,&__pyx_mstate_global->__pyx_n_u_UT_packed,&__pyx_mstate_global->__pyx_n_u_b,&__pyx_mstate_global->__pyx_n_u_b_hn,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_hns,&__pyx_mstate_global->__pyx_n_u_ah,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 31, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 37, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
+        case 13:
+        values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 37, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
         case 12:
         values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 31, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 37, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 11:
         values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 31, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 37, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 10:
         values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 31, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 37, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  9:
         values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 31, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 37, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  8:
         values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 31, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 37, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  7:
         values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 31, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 37, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 31, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 37, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 31, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 37, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 31, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 37, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 31, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 37, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 31, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 37, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 31, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 37, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_forward", 0) < (0)) __PYX_ERR(0, 31, __pyx_L3_error)
-      for (Py_ssize_t i = __pyx_nargs; i < 12; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_forward", 1, 12, 12, i); __PYX_ERR(0, 31, __pyx_L3_error) }
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_forward", 0) < (0)) __PYX_ERR(0, 37, __pyx_L3_error)
+      for (Py_ssize_t i = __pyx_nargs; i < 13; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_forward", 1, 13, 13, i); __PYX_ERR(0, 37, __pyx_L3_error) }
       }
-    } else if (unlikely(__pyx_nargs != 12)) {
+    } else if (unlikely(__pyx_nargs != 13)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 31, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 37, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 31, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 37, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 31, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 37, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 31, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 37, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 31, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 37, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 31, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 37, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 31, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 37, __pyx_L3_error)
       values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 31, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 37, __pyx_L3_error)
       values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 31, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 37, __pyx_L3_error)
       values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 31, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 37, __pyx_L3_error)
       values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 31, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 37, __pyx_L3_error)
       values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 31, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 37, __pyx_L3_error)
+      values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 37, __pyx_L3_error)
     }
-    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 31, __pyx_L3_error)
-    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 31, __pyx_L3_error)
-    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 31, __pyx_L3_error)
-    __pyx_v_UT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_UT_packed.memview)) __PYX_ERR(0, 31, __pyx_L3_error)
-    __pyx_v_b = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b.memview)) __PYX_ERR(0, 31, __pyx_L3_error)
-    __pyx_v_b_hn = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b_hn.memview)) __PYX_ERR(0, 31, __pyx_L3_error)
-    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 32, __pyx_L3_error)
-    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 32, __pyx_L3_error)
-    __pyx_v_hns = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hns.memview)) __PYX_ERR(0, 32, __pyx_L3_error)
-    __pyx_v_ah = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[9], PyBUF_WRITABLE); if (unlikely(!__pyx_v_ah.memview)) __PYX_ERR(0, 32, __pyx_L3_error)
-    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[10], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 33, __pyx_L3_error)
-    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[11]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 33, __pyx_L3_error)
+    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 37, __pyx_L3_error)
+    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 37, __pyx_L3_error)
+    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 37, __pyx_L3_error)
+    __pyx_v_WT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_WT_packed.memview)) __PYX_ERR(0, 37, __pyx_L3_error)
+    __pyx_v_UT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_UT_packed.memview)) __PYX_ERR(0, 37, __pyx_L3_error)
+    __pyx_v_b = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b.memview)) __PYX_ERR(0, 38, __pyx_L3_error)
+    __pyx_v_b_hn = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b_hn.memview)) __PYX_ERR(0, 38, __pyx_L3_error)
+    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 38, __pyx_L3_error)
+    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 38, __pyx_L3_error)
+    __pyx_v_hns = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[9], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hns.memview)) __PYX_ERR(0, 38, __pyx_L3_error)
+    __pyx_v_ah = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[10], PyBUF_WRITABLE); if (unlikely(!__pyx_v_ah.memview)) __PYX_ERR(0, 39, __pyx_L3_error)
+    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[11], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 39, __pyx_L3_error)
+    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[12]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 39, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_forward", 1, 12, 12, __pyx_nargs); __PYX_ERR(0, 31, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_forward", 1, 13, 13, __pyx_nargs); __PYX_ERR(0, 37, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -20980,6 +21361,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10gru_cython_9_forward(Py
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_tm, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_WT_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_UT_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_b, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_b_hn, 1);
@@ -20992,7 +21374,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10gru_cython_9_forward(Py
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(__pyx_self, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_UT_packed, __pyx_v_b, __pyx_v_b_hn, __pyx_v_hs, __pyx_v_gates, __pyx_v_hns, __pyx_v_ah, __pyx_v_mask, __pyx_v_has_mask);
+  __pyx_r = __pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(__pyx_self, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_WT_packed, __pyx_v_UT_packed, __pyx_v_b, __pyx_v_b_hn, __pyx_v_hs, __pyx_v_gates, __pyx_v_hns, __pyx_v_ah, __pyx_v_mask, __pyx_v_has_mask);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -21001,6 +21383,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10gru_cython_9_forward(Py
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_tm, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_WT_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_UT_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_b, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_b_hn, 1);
@@ -21014,47 +21397,35 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10gru_cython_9_forward(Py
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_UT_packed, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_b_hn, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_hns, __Pyx_memviewslice __pyx_v_ah, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask) {
+static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_WT_packed, __Pyx_memviewslice __pyx_v_UT_packed, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_b_hn, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_hns, __Pyx_memviewslice __pyx_v_ah, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask) {
   int __pyx_v_T;
   int __pyx_v_B;
   int __pyx_v_I;
   int __pyx_v_H;
   int __pyx_v_G;
-  int __pyx_v_t;
-  int __pyx_v_n;
+  int __pyx_v_part;
+  int __pyx_v_parts;
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
   Py_ssize_t __pyx_t_1;
   Py_ssize_t __pyx_t_2;
   Py_ssize_t __pyx_t_3;
-  Py_ssize_t __pyx_t_4;
+  int __pyx_t_4;
   Py_ssize_t __pyx_t_5;
   Py_ssize_t __pyx_t_6;
   Py_ssize_t __pyx_t_7;
   Py_ssize_t __pyx_t_8;
-  int __pyx_t_9;
+  Py_ssize_t __pyx_t_9;
   int __pyx_t_10;
   int __pyx_t_11;
   int __pyx_t_12;
-  int __pyx_t_13;
-  int __pyx_t_14;
-  int __pyx_t_15;
-  int __pyx_t_16;
-  Py_ssize_t __pyx_t_17;
-  Py_ssize_t __pyx_t_18;
-  Py_ssize_t __pyx_t_19;
-  Py_ssize_t __pyx_t_20;
-  Py_ssize_t __pyx_t_21;
-  Py_ssize_t __pyx_t_22;
-  Py_ssize_t __pyx_t_23;
-  Py_ssize_t __pyx_t_24;
   __Pyx_RefNannySetupContext("__pyx_fuse_0_forward", 0);
 
-  /* "lstmx/_kernels/gru_cython.pyx":34
- *              real[:, :, ::1] hs, real[:, :, ::1] gates, real[:, :, ::1] hns, real[:, ::1] ah,
- *              const unsigned char[:, ::1] mask, bint has_mask):
+  /* "lstmx/_kernels/gru_cython.pyx":40
+ *              real[::1] b, real[::1] b_hn, real[:, :, ::1] hs, real[:, :, ::1] gates, real[:, :, ::1] hns,
+ *              real[:, ::1] ah, const unsigned char[:, ::1] mask, bint has_mask):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]             # <<<<<<<<<<<<<<
- *     cdef int G = 3 * H, t, n
+ *     cdef int G = 3 * H, part, parts = batch_parts(B, H)
  *     with nogil:
 */
   __pyx_v_T = (__pyx_v_X_tm.shape[0]);
@@ -21062,21 +21433,22 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(CYTHON_UNUSED 
   __pyx_v_I = (__pyx_v_X_tm.shape[2]);
   __pyx_v_H = (__pyx_v_U.shape[1]);
 
-  /* "lstmx/_kernels/gru_cython.pyx":35
- *              const unsigned char[:, ::1] mask, bint has_mask):
+  /* "lstmx/_kernels/gru_cython.pyx":41
+ *              real[:, ::1] ah, const unsigned char[:, ::1] mask, bint has_mask):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
- *     cdef int G = 3 * H, t, n             # <<<<<<<<<<<<<<
+ *     cdef int G = 3 * H, part, parts = batch_parts(B, H)             # <<<<<<<<<<<<<<
  *     with nogil:
- *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 3H), packed once for the loop
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 3H), packed once
 */
   __pyx_v_G = (3 * __pyx_v_H);
+  __pyx_v_parts = __pyx_f_5lstmx_8_kernels_7_common_batch_parts(__pyx_v_B, __pyx_v_H);
 
-  /* "lstmx/_kernels/gru_cython.pyx":36
+  /* "lstmx/_kernels/gru_cython.pyx":42
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
- *     cdef int G = 3 * H, t, n
+ *     cdef int G = 3 * H, part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
- *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 3H), packed once for the loop
- *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 3H)
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 3H), packed once
+ *         if parts == 1:
 */
   {
       PyThreadState * _save;
@@ -21084,182 +21456,162 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(CYTHON_UNUSED 
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "lstmx/_kernels/gru_cython.pyx":37
- *     cdef int G = 3 * H, t, n
+        /* "lstmx/_kernels/gru_cython.pyx":43
+ *     cdef int G = 3 * H, part, parts = batch_parts(B, H)
  *     with nogil:
- *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 3H), packed once for the loop             # <<<<<<<<<<<<<<
- *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 3H)
- *         gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 3H), packed once             # <<<<<<<<<<<<<<
+ *         if parts == 1:
+ *             # gates = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, 3H)
 */
         __pyx_t_1 = 0;
         __pyx_t_2 = 0;
         __pyx_t_3 = 0;
         lstmx::pack_panels((&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_1 * __pyx_v_U.strides[0]) )) + __pyx_t_2)) )))), __pyx_v_H, 1, __pyx_v_H, __pyx_v_G, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_UT_packed.data) + __pyx_t_3)) )))));
 
-        /* "lstmx/_kernels/gru_cython.pyx":39
- *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 3H), packed once for the loop
- *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 3H)
- *         gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)             # <<<<<<<<<<<<<<
- *         for t in range(T):
- *             # ah = h_(t-1) @ U.T: (B, H) x (H, 3H)
+        /* "lstmx/_kernels/gru_cython.pyx":44
+ *     with nogil:
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 3H), packed once
+ *         if parts == 1:             # <<<<<<<<<<<<<<
+ *             # gates = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, 3H)
+ *             gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
 */
-        __pyx_t_3 = 0;
-        __pyx_t_2 = 0;
-        __pyx_t_1 = 0;
-        __pyx_t_4 = 0;
-        __pyx_t_5 = 0;
-        __pyx_t_6 = 0;
-        __pyx_t_7 = 0;
-        __pyx_t_8 = 0;
-        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 1, (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_3 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_2 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_I, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_4 * __pyx_v_W.strides[0]) )) + __pyx_t_5)) )))), __pyx_v_I, 0.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_6 * __pyx_v_gates.strides[0]) ) + __pyx_t_7 * __pyx_v_gates.strides[1]) )) + __pyx_t_8)) )))), __pyx_v_G);
+        __pyx_t_4 = (__pyx_v_parts == 1);
 
-        /* "lstmx/_kernels/gru_cython.pyx":40
- *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 3H)
- *         gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
- *         for t in range(T):             # <<<<<<<<<<<<<<
- *             # ah = h_(t-1) @ U.T: (B, H) x (H, 3H)
- *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &ah[0, 0], G, False)
+        if (__pyx_t_4) {
+
+
+          /* "lstmx/_kernels/gru_cython.pyx":46
+ *         if parts == 1:
+ *             # gates = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, 3H)
+ *             gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)             # <<<<<<<<<<<<<<
+ *             _forward_rows(0, B, X_tm, NULL, &UT_packed[0], &b[0], &b_hn[0], hs, gates, hns, ah, mask, has_mask)
+ *         else:
 */
-
-        __pyx_t_9 = __pyx_v_T;
-        __pyx_t_10 = __pyx_t_9;
-
-        for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
-          __pyx_v_t = __pyx_t_11;
-
-          /* "lstmx/_kernels/gru_cython.pyx":42
- *         for t in range(T):
- *             # ah = h_(t-1) @ U.T: (B, H) x (H, 3H)
- *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &ah[0, 0], G, False)             # <<<<<<<<<<<<<<
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:
-*/
-          __pyx_t_8 = __pyx_v_t;
-          __pyx_t_7 = 0;
-          __pyx_t_6 = 0;
-          __pyx_t_5 = 0;
-          __pyx_t_4 = 0;
+          __pyx_t_3 = 0;
+          __pyx_t_2 = 0;
           __pyx_t_1 = 0;
-          lstmx::step_gemm((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_8 * __pyx_v_hs.strides[0]) ) + __pyx_t_7 * __pyx_v_hs.strides[1]) )) + __pyx_t_6)) )))), __pyx_v_H, __pyx_v_B, __pyx_v_H, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_UT_packed.data) + __pyx_t_5)) )))), __pyx_v_G, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_ah.data + __pyx_t_4 * __pyx_v_ah.strides[0]) )) + __pyx_t_1)) )))), __pyx_v_G, 0);
+          __pyx_t_5 = 0;
+          __pyx_t_6 = 0;
+          __pyx_t_7 = 0;
+          __pyx_t_8 = 0;
+          __pyx_t_9 = 0;
+          __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 1, (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_3 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_2 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_I, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_5 * __pyx_v_W.strides[0]) )) + __pyx_t_6)) )))), __pyx_v_I, 0.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_7 * __pyx_v_gates.strides[0]) ) + __pyx_t_8 * __pyx_v_gates.strides[1]) )) + __pyx_t_9)) )))), __pyx_v_G);
 
-          /* "lstmx/_kernels/gru_cython.pyx":43
- *             # ah = h_(t-1) @ U.T: (B, H) x (H, 3H)
- *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &ah[0, 0], G, False)
- *             for n in range(B):             # <<<<<<<<<<<<<<
- *                 if has_mask and not mask[t, n]:
- *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
+          /* "lstmx/_kernels/gru_cython.pyx":47
+ *             # gates = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, 3H)
+ *             gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
+ *             _forward_rows(0, B, X_tm, NULL, &UT_packed[0], &b[0], &b_hn[0], hs, gates, hns, ah, mask, has_mask)             # <<<<<<<<<<<<<<
+ *         else:
+ *             pack_panels(&W[0, 0], I, True, I, G, &WT_packed[0])   # W.T (I, 3H), packed once
 */
+          __pyx_t_9 = 0;
+          __pyx_t_8 = 0;
+          __pyx_t_7 = 0;
+          __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10gru_cython__forward_rows(0, __pyx_v_B, __pyx_v_X_tm, NULL, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_UT_packed.data) + __pyx_t_9)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_b.data) + __pyx_t_8)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_b_hn.data) + __pyx_t_7)) )))), __pyx_v_hs, __pyx_v_gates, __pyx_v_hns, __pyx_v_ah, __pyx_v_mask, __pyx_v_has_mask);
 
-          __pyx_t_12 = __pyx_v_B;
-          __pyx_t_13 = __pyx_t_12;
-
-          for (__pyx_t_14 = 0; __pyx_t_14 < __pyx_t_13; __pyx_t_14+=1) {
-            __pyx_v_n = __pyx_t_14;
-
-            /* "lstmx/_kernels/gru_cython.pyx":44
- *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &ah[0, 0], G, False)
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
- *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
- *                 else:
+          /* "lstmx/_kernels/gru_cython.pyx":44
+ *     with nogil:
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 3H), packed once
+ *         if parts == 1:             # <<<<<<<<<<<<<<
+ *             # gates = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, 3H)
+ *             gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
 */
-            if (__pyx_v_has_mask) {
-            } else {
-
-              __pyx_t_15 = __pyx_v_has_mask;
-              goto __pyx_L11_bool_binop_done;
-            }
-            __pyx_t_1 = __pyx_v_t;
-            __pyx_t_4 = __pyx_v_n;
-            __pyx_t_16 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_1 * __pyx_v_mask.strides[0]) )) + __pyx_t_4)) ))) != 0));
-
-
-            __pyx_t_15 = __pyx_t_16;
-
-            __pyx_L11_bool_binop_done:;
-            if (__pyx_t_15) {
-
-
-              /* "lstmx/_kernels/gru_cython.pyx":45
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:
- *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)             # <<<<<<<<<<<<<<
- *                 else:
- *                     gru_row_forward(&gates[t, n, 0], &b[0], &ah[n, 0], &b_hn[0], &hs[t, n, 0],
-*/
-              __pyx_t_4 = (__pyx_v_t + 1);
-              __pyx_t_1 = __pyx_v_n;
-              __pyx_t_5 = 0;
-              __pyx_t_6 = __pyx_v_t;
-              __pyx_t_7 = __pyx_v_n;
-              __pyx_t_8 = 0;
-              __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_4 * __pyx_v_hs.strides[0]) ) + __pyx_t_1 * __pyx_v_hs.strides[1]) )) + __pyx_t_5)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_6 * __pyx_v_hs.strides[0]) ) + __pyx_t_7 * __pyx_v_hs.strides[1]) )) + __pyx_t_8)) )))), __pyx_v_H);
-
-              /* "lstmx/_kernels/gru_cython.pyx":44
- *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &ah[0, 0], G, False)
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
- *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
- *                 else:
-*/
-              goto __pyx_L10;
-            }
-
-            /* "lstmx/_kernels/gru_cython.pyx":47
- *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
- *                 else:
- *                     gru_row_forward(&gates[t, n, 0], &b[0], &ah[n, 0], &b_hn[0], &hs[t, n, 0],             # <<<<<<<<<<<<<<
- *                                     &hns[t, n, 0], &hs[t + 1, n, 0], H)
- * 
-*/
-            /*else*/ {
-              __pyx_t_8 = __pyx_v_t;
-              __pyx_t_7 = __pyx_v_n;
-              __pyx_t_6 = 0;
-              __pyx_t_5 = 0;
-              __pyx_t_1 = __pyx_v_n;
-              __pyx_t_4 = 0;
-              __pyx_t_2 = 0;
-              __pyx_t_3 = __pyx_v_t;
-              __pyx_t_17 = __pyx_v_n;
-              __pyx_t_18 = 0;
-
-              /* "lstmx/_kernels/gru_cython.pyx":48
- *                 else:
- *                     gru_row_forward(&gates[t, n, 0], &b[0], &ah[n, 0], &b_hn[0], &hs[t, n, 0],
- *                                     &hns[t, n, 0], &hs[t + 1, n, 0], H)             # <<<<<<<<<<<<<<
- * 
- * 
-*/
-              __pyx_t_19 = __pyx_v_t;
-              __pyx_t_20 = __pyx_v_n;
-              __pyx_t_21 = 0;
-              __pyx_t_22 = (__pyx_v_t + 1);
-              __pyx_t_23 = __pyx_v_n;
-              __pyx_t_24 = 0;
-
-              /* "lstmx/_kernels/gru_cython.pyx":47
- *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
- *                 else:
- *                     gru_row_forward(&gates[t, n, 0], &b[0], &ah[n, 0], &b_hn[0], &hs[t, n, 0],             # <<<<<<<<<<<<<<
- *                                     &hns[t, n, 0], &hs[t + 1, n, 0], H)
- * 
-*/
-              lstmx::gru_row_forward((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_8 * __pyx_v_gates.strides[0]) ) + __pyx_t_7 * __pyx_v_gates.strides[1]) )) + __pyx_t_6)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_b.data) + __pyx_t_5)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_ah.data + __pyx_t_1 * __pyx_v_ah.strides[0]) )) + __pyx_t_4)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_b_hn.data) + __pyx_t_2)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_3 * __pyx_v_hs.strides[0]) ) + __pyx_t_17 * __pyx_v_hs.strides[1]) )) + __pyx_t_18)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hns.data + __pyx_t_19 * __pyx_v_hns.strides[0]) ) + __pyx_t_20 * __pyx_v_hns.strides[1]) )) + __pyx_t_21)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_22 * __pyx_v_hs.strides[0]) ) + __pyx_t_23 * __pyx_v_hs.strides[1]) )) + __pyx_t_24)) )))), __pyx_v_H);
-            }
-            __pyx_L10:;
-          }
-
+          goto __pyx_L6;
         }
 
+        /* "lstmx/_kernels/gru_cython.pyx":49
+ *             _forward_rows(0, B, X_tm, NULL, &UT_packed[0], &b[0], &b_hn[0], hs, gates, hns, ah, mask, has_mask)
+ *         else:
+ *             pack_panels(&W[0, 0], I, True, I, G, &WT_packed[0])   # W.T (I, 3H), packed once             # <<<<<<<<<<<<<<
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0],
+*/
+        /*else*/ {
+          __pyx_t_7 = 0;
+          __pyx_t_8 = 0;
+          __pyx_t_9 = 0;
+          lstmx::pack_panels((&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_7 * __pyx_v_W.strides[0]) )) + __pyx_t_8)) )))), __pyx_v_I, 1, __pyx_v_I, __pyx_v_G, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_WT_packed.data) + __pyx_t_9)) )))));
+
+          /* "lstmx/_kernels/gru_cython.pyx":50
+ *         else:
+ *             pack_panels(&W[0, 0], I, True, I, G, &WT_packed[0])   # W.T (I, 3H), packed once
+ *             for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
+ *                 _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0],
+ *                               &b[0], &b_hn[0], hs, gates, hns, ah, mask, has_mask)
+*/
+          __pyx_t_10 = __pyx_v_parts;
+
+          {
+              #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+                  #undef likely
+                  #undef unlikely
+                  #define likely(x)   (x)
+                  #define unlikely(x) (x)
+              #endif
+              __pyx_t_12 = (__pyx_t_10 - 0 + 1 - 1/abs(1)) / 1;
+              if (__pyx_t_12 > 0)
+              {
+                  #ifdef _OPENMP
+                  #pragma omp parallel num_threads(__pyx_v_parts != 0 ? __pyx_v_parts : omp_get_max_threads()) private(__pyx_t_6, __pyx_t_7, __pyx_t_8, __pyx_t_9)
+                  #endif /* _OPENMP */
+                  {
+                      #ifdef _OPENMP
+                      #pragma omp for nowait firstprivate(__pyx_v_part) lastprivate(__pyx_v_part) schedule(static)
+                      #endif /* _OPENMP */
+                      for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_12; __pyx_t_11++){
+                          {
+                              __pyx_v_part = (int)(0 + 1 * __pyx_t_11);
+
+                              /* "lstmx/_kernels/gru_cython.pyx":51
+ *             pack_panels(&W[0, 0], I, True, I, G, &WT_packed[0])   # W.T (I, 3H), packed once
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0],             # <<<<<<<<<<<<<<
+ *                               &b[0], &b_hn[0], hs, gates, hns, ah, mask, has_mask)
+ * 
+*/
+                              __pyx_t_9 = 0;
+                              __pyx_t_8 = 0;
+
+                              /* "lstmx/_kernels/gru_cython.pyx":52
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0],
+ *                               &b[0], &b_hn[0], hs, gates, hns, ah, mask, has_mask)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+                              __pyx_t_7 = 0;
+                              __pyx_t_6 = 0;
+
+                              /* "lstmx/_kernels/gru_cython.pyx":51
+ *             pack_panels(&W[0, 0], I, True, I, G, &WT_packed[0])   # W.T (I, 3H), packed once
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0],             # <<<<<<<<<<<<<<
+ *                               &b[0], &b_hn[0], hs, gates, hns, ah, mask, has_mask)
+ * 
+*/
+                              __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10gru_cython__forward_rows(((__pyx_v_B * __pyx_v_part) / __pyx_v_parts), ((__pyx_v_B * (__pyx_v_part + 1)) / __pyx_v_parts), __pyx_v_X_tm, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_WT_packed.data) + __pyx_t_9)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_UT_packed.data) + __pyx_t_8)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_b.data) + __pyx_t_7)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_b_hn.data) + __pyx_t_6)) )))), __pyx_v_hs, __pyx_v_gates, __pyx_v_hns, __pyx_v_ah, __pyx_v_mask, __pyx_v_has_mask);
+                          }
+                      }
+                  }
+              }
+          }
+          #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+              #undef likely
+              #undef unlikely
+              #define likely(x)   __builtin_expect(!!(x), 1)
+              #define unlikely(x) __builtin_expect(!!(x), 0)
+          #endif
+
+        }
+        __pyx_L6:;
       }
 
-      /* "lstmx/_kernels/gru_cython.pyx":36
+      /* "lstmx/_kernels/gru_cython.pyx":42
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
- *     cdef int G = 3 * H, t, n
+ *     cdef int G = 3 * H, part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
- *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 3H), packed once for the loop
- *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 3H)
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 3H), packed once
+ *         if parts == 1:
 */
       /*finally:*/ {
         /*normal exit:*/{
@@ -21271,12 +21623,12 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(CYTHON_UNUSED 
       }
   }
 
-  /* "lstmx/_kernels/gru_cython.pyx":31
+  /* "lstmx/_kernels/gru_cython.pyx":37
  * 
  * 
- * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] UT_packed, real[::1] b, real[::1] b_hn,             # <<<<<<<<<<<<<<
- *              real[:, :, ::1] hs, real[:, :, ::1] gates, real[:, :, ::1] hns, real[:, ::1] ah,
- *              const unsigned char[:, ::1] mask, bint has_mask):
+ * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_packed, real[::1] UT_packed,             # <<<<<<<<<<<<<<
+ *              real[::1] b, real[::1] b_hn, real[:, :, ::1] hs, real[:, :, ::1] gates, real[:, :, ::1] hns,
+ *              real[:, ::1] ah, const unsigned char[:, ::1] mask, bint has_mask):
 */
 
   /* function exit code */
@@ -21300,6 +21652,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10gru_cython_11_forward(P
   __Pyx_memviewslice __pyx_v_X_tm = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_W = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_U = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_WT_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_UT_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_b = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_b_hn = { 0, 0, { 0 }, { 0 }, { 0 } };
@@ -21311,7 +21664,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10gru_cython_11_forward(P
   int __pyx_v_has_mask;
   CYTHON_UNUSED Py_ssize_t __pyx_nargs;
   CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
-  PyObject* values[12] = {0,0,0,0,0,0,0,0,0,0,0,0};
+  PyObject* values[13] = {0,0,0,0,0,0,0,0,0,0,0,0,0};
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
@@ -21325,111 +21678,118 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10gru_cython_11_forward(P
   #endif
   __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
   {
-    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_UT_packed,&__pyx_mstate_global->__pyx_n_u_b,&__pyx_mstate_global->__pyx_n_u_b_hn,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_hns,&__pyx_mstate_global->__pyx_n_u_ah,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,0};
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_WT_packed,&__pyx_mstate_global->__pyx_n_u_UT_packed,&__pyx_mstate_global->__pyx_n_u_b,&__pyx_mstate_global->__pyx_n_u_b_hn,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_hns,&__pyx_mstate_global->__pyx_n_u_ah,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 31, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 37, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
+        case 13:
+        values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 37, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
         case 12:
         values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 31, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 37, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 11:
         values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 31, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 37, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 10:
         values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 31, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 37, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  9:
         values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 31, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 37, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  8:
         values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 31, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 37, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  7:
         values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 31, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 37, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 31, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 37, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 31, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 37, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 31, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 37, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 31, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 37, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 31, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 37, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 31, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 37, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_forward", 0) < (0)) __PYX_ERR(0, 31, __pyx_L3_error)
-      for (Py_ssize_t i = __pyx_nargs; i < 12; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_forward", 1, 12, 12, i); __PYX_ERR(0, 31, __pyx_L3_error) }
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_forward", 0) < (0)) __PYX_ERR(0, 37, __pyx_L3_error)
+      for (Py_ssize_t i = __pyx_nargs; i < 13; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_forward", 1, 13, 13, i); __PYX_ERR(0, 37, __pyx_L3_error) }
       }
-    } else if (unlikely(__pyx_nargs != 12)) {
+    } else if (unlikely(__pyx_nargs != 13)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 31, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 37, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 31, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 37, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 31, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 37, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 31, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 37, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 31, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 37, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 31, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 37, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 31, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 37, __pyx_L3_error)
       values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 31, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 37, __pyx_L3_error)
       values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 31, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 37, __pyx_L3_error)
       values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 31, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 37, __pyx_L3_error)
       values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 31, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 37, __pyx_L3_error)
       values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 31, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 37, __pyx_L3_error)
+      values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 37, __pyx_L3_error)
     }
-    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 31, __pyx_L3_error)
-    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 31, __pyx_L3_error)
-    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 31, __pyx_L3_error)
-    __pyx_v_UT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_UT_packed.memview)) __PYX_ERR(0, 31, __pyx_L3_error)
-    __pyx_v_b = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b.memview)) __PYX_ERR(0, 31, __pyx_L3_error)
-    __pyx_v_b_hn = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b_hn.memview)) __PYX_ERR(0, 31, __pyx_L3_error)
-    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 32, __pyx_L3_error)
-    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 32, __pyx_L3_error)
-    __pyx_v_hns = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hns.memview)) __PYX_ERR(0, 32, __pyx_L3_error)
-    __pyx_v_ah = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[9], PyBUF_WRITABLE); if (unlikely(!__pyx_v_ah.memview)) __PYX_ERR(0, 32, __pyx_L3_error)
-    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[10], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 33, __pyx_L3_error)
-    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[11]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 33, __pyx_L3_error)
+    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 37, __pyx_L3_error)
+    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 37, __pyx_L3_error)
+    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 37, __pyx_L3_error)
+    __pyx_v_WT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_WT_packed.memview)) __PYX_ERR(0, 37, __pyx_L3_error)
+    __pyx_v_UT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_UT_packed.memview)) __PYX_ERR(0, 37, __pyx_L3_error)
+    __pyx_v_b = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b.memview)) __PYX_ERR(0, 38, __pyx_L3_error)
+    __pyx_v_b_hn = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b_hn.memview)) __PYX_ERR(0, 38, __pyx_L3_error)
+    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 38, __pyx_L3_error)
+    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 38, __pyx_L3_error)
+    __pyx_v_hns = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[9], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hns.memview)) __PYX_ERR(0, 38, __pyx_L3_error)
+    __pyx_v_ah = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[10], PyBUF_WRITABLE); if (unlikely(!__pyx_v_ah.memview)) __PYX_ERR(0, 39, __pyx_L3_error)
+    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[11], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 39, __pyx_L3_error)
+    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[12]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 39, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_forward", 1, 12, 12, __pyx_nargs); __PYX_ERR(0, 31, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_forward", 1, 13, 13, __pyx_nargs); __PYX_ERR(0, 37, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -21439,6 +21799,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10gru_cython_11_forward(P
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_tm, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_WT_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_UT_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_b, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_b_hn, 1);
@@ -21451,7 +21812,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10gru_cython_11_forward(P
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(__pyx_self, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_UT_packed, __pyx_v_b, __pyx_v_b_hn, __pyx_v_hs, __pyx_v_gates, __pyx_v_hns, __pyx_v_ah, __pyx_v_mask, __pyx_v_has_mask);
+  __pyx_r = __pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(__pyx_self, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_WT_packed, __pyx_v_UT_packed, __pyx_v_b, __pyx_v_b_hn, __pyx_v_hs, __pyx_v_gates, __pyx_v_hns, __pyx_v_ah, __pyx_v_mask, __pyx_v_has_mask);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -21460,6 +21821,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10gru_cython_11_forward(P
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_tm, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_WT_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_UT_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_b, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_b_hn, 1);
@@ -21473,47 +21835,35 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10gru_cython_11_forward(P
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_UT_packed, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_b_hn, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_hns, __Pyx_memviewslice __pyx_v_ah, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask) {
+static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_WT_packed, __Pyx_memviewslice __pyx_v_UT_packed, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_b_hn, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_hns, __Pyx_memviewslice __pyx_v_ah, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask) {
   int __pyx_v_T;
   int __pyx_v_B;
   int __pyx_v_I;
   int __pyx_v_H;
   int __pyx_v_G;
-  int __pyx_v_t;
-  int __pyx_v_n;
+  int __pyx_v_part;
+  int __pyx_v_parts;
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
   Py_ssize_t __pyx_t_1;
   Py_ssize_t __pyx_t_2;
   Py_ssize_t __pyx_t_3;
-  Py_ssize_t __pyx_t_4;
+  int __pyx_t_4;
   Py_ssize_t __pyx_t_5;
   Py_ssize_t __pyx_t_6;
   Py_ssize_t __pyx_t_7;
   Py_ssize_t __pyx_t_8;
-  int __pyx_t_9;
+  Py_ssize_t __pyx_t_9;
   int __pyx_t_10;
   int __pyx_t_11;
   int __pyx_t_12;
-  int __pyx_t_13;
-  int __pyx_t_14;
-  int __pyx_t_15;
-  int __pyx_t_16;
-  Py_ssize_t __pyx_t_17;
-  Py_ssize_t __pyx_t_18;
-  Py_ssize_t __pyx_t_19;
-  Py_ssize_t __pyx_t_20;
-  Py_ssize_t __pyx_t_21;
-  Py_ssize_t __pyx_t_22;
-  Py_ssize_t __pyx_t_23;
-  Py_ssize_t __pyx_t_24;
   __Pyx_RefNannySetupContext("__pyx_fuse_1_forward", 0);
 
-  /* "lstmx/_kernels/gru_cython.pyx":34
- *              real[:, :, ::1] hs, real[:, :, ::1] gates, real[:, :, ::1] hns, real[:, ::1] ah,
- *              const unsigned char[:, ::1] mask, bint has_mask):
+  /* "lstmx/_kernels/gru_cython.pyx":40
+ *              real[::1] b, real[::1] b_hn, real[:, :, ::1] hs, real[:, :, ::1] gates, real[:, :, ::1] hns,
+ *              real[:, ::1] ah, const unsigned char[:, ::1] mask, bint has_mask):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]             # <<<<<<<<<<<<<<
- *     cdef int G = 3 * H, t, n
+ *     cdef int G = 3 * H, part, parts = batch_parts(B, H)
  *     with nogil:
 */
   __pyx_v_T = (__pyx_v_X_tm.shape[0]);
@@ -21521,21 +21871,22 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(CYTHON_UNUSED
   __pyx_v_I = (__pyx_v_X_tm.shape[2]);
   __pyx_v_H = (__pyx_v_U.shape[1]);
 
-  /* "lstmx/_kernels/gru_cython.pyx":35
- *              const unsigned char[:, ::1] mask, bint has_mask):
+  /* "lstmx/_kernels/gru_cython.pyx":41
+ *              real[:, ::1] ah, const unsigned char[:, ::1] mask, bint has_mask):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
- *     cdef int G = 3 * H, t, n             # <<<<<<<<<<<<<<
+ *     cdef int G = 3 * H, part, parts = batch_parts(B, H)             # <<<<<<<<<<<<<<
  *     with nogil:
- *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 3H), packed once for the loop
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 3H), packed once
 */
   __pyx_v_G = (3 * __pyx_v_H);
+  __pyx_v_parts = __pyx_f_5lstmx_8_kernels_7_common_batch_parts(__pyx_v_B, __pyx_v_H);
 
-  /* "lstmx/_kernels/gru_cython.pyx":36
+  /* "lstmx/_kernels/gru_cython.pyx":42
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
- *     cdef int G = 3 * H, t, n
+ *     cdef int G = 3 * H, part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
- *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 3H), packed once for the loop
- *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 3H)
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 3H), packed once
+ *         if parts == 1:
 */
   {
       PyThreadState * _save;
@@ -21543,182 +21894,162 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(CYTHON_UNUSED
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "lstmx/_kernels/gru_cython.pyx":37
- *     cdef int G = 3 * H, t, n
+        /* "lstmx/_kernels/gru_cython.pyx":43
+ *     cdef int G = 3 * H, part, parts = batch_parts(B, H)
  *     with nogil:
- *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 3H), packed once for the loop             # <<<<<<<<<<<<<<
- *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 3H)
- *         gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 3H), packed once             # <<<<<<<<<<<<<<
+ *         if parts == 1:
+ *             # gates = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, 3H)
 */
         __pyx_t_1 = 0;
         __pyx_t_2 = 0;
         __pyx_t_3 = 0;
         lstmx::pack_panels((&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_1 * __pyx_v_U.strides[0]) )) + __pyx_t_2)) )))), __pyx_v_H, 1, __pyx_v_H, __pyx_v_G, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_UT_packed.data) + __pyx_t_3)) )))));
 
-        /* "lstmx/_kernels/gru_cython.pyx":39
- *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 3H), packed once for the loop
- *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 3H)
- *         gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)             # <<<<<<<<<<<<<<
- *         for t in range(T):
- *             # ah = h_(t-1) @ U.T: (B, H) x (H, 3H)
+        /* "lstmx/_kernels/gru_cython.pyx":44
+ *     with nogil:
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 3H), packed once
+ *         if parts == 1:             # <<<<<<<<<<<<<<
+ *             # gates = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, 3H)
+ *             gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
 */
-        __pyx_t_3 = 0;
-        __pyx_t_2 = 0;
-        __pyx_t_1 = 0;
-        __pyx_t_4 = 0;
-        __pyx_t_5 = 0;
-        __pyx_t_6 = 0;
-        __pyx_t_7 = 0;
-        __pyx_t_8 = 0;
-        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 1, (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_3 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_2 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_I, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_4 * __pyx_v_W.strides[0]) )) + __pyx_t_5)) )))), __pyx_v_I, 0.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_6 * __pyx_v_gates.strides[0]) ) + __pyx_t_7 * __pyx_v_gates.strides[1]) )) + __pyx_t_8)) )))), __pyx_v_G);
+        __pyx_t_4 = (__pyx_v_parts == 1);
 
-        /* "lstmx/_kernels/gru_cython.pyx":40
- *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 3H)
- *         gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
- *         for t in range(T):             # <<<<<<<<<<<<<<
- *             # ah = h_(t-1) @ U.T: (B, H) x (H, 3H)
- *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &ah[0, 0], G, False)
+        if (__pyx_t_4) {
+
+
+          /* "lstmx/_kernels/gru_cython.pyx":46
+ *         if parts == 1:
+ *             # gates = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, 3H)
+ *             gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)             # <<<<<<<<<<<<<<
+ *             _forward_rows(0, B, X_tm, NULL, &UT_packed[0], &b[0], &b_hn[0], hs, gates, hns, ah, mask, has_mask)
+ *         else:
 */
-
-        __pyx_t_9 = __pyx_v_T;
-        __pyx_t_10 = __pyx_t_9;
-
-        for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
-          __pyx_v_t = __pyx_t_11;
-
-          /* "lstmx/_kernels/gru_cython.pyx":42
- *         for t in range(T):
- *             # ah = h_(t-1) @ U.T: (B, H) x (H, 3H)
- *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &ah[0, 0], G, False)             # <<<<<<<<<<<<<<
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:
-*/
-          __pyx_t_8 = __pyx_v_t;
-          __pyx_t_7 = 0;
-          __pyx_t_6 = 0;
-          __pyx_t_5 = 0;
-          __pyx_t_4 = 0;
+          __pyx_t_3 = 0;
+          __pyx_t_2 = 0;
           __pyx_t_1 = 0;
-          lstmx::step_gemm((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_8 * __pyx_v_hs.strides[0]) ) + __pyx_t_7 * __pyx_v_hs.strides[1]) )) + __pyx_t_6)) )))), __pyx_v_H, __pyx_v_B, __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_UT_packed.data) + __pyx_t_5)) )))), __pyx_v_G, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_ah.data + __pyx_t_4 * __pyx_v_ah.strides[0]) )) + __pyx_t_1)) )))), __pyx_v_G, 0);
+          __pyx_t_5 = 0;
+          __pyx_t_6 = 0;
+          __pyx_t_7 = 0;
+          __pyx_t_8 = 0;
+          __pyx_t_9 = 0;
+          __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 1, (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_3 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_2 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_I, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_5 * __pyx_v_W.strides[0]) )) + __pyx_t_6)) )))), __pyx_v_I, 0.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_7 * __pyx_v_gates.strides[0]) ) + __pyx_t_8 * __pyx_v_gates.strides[1]) )) + __pyx_t_9)) )))), __pyx_v_G);
 
-          /* "lstmx/_kernels/gru_cython.pyx":43
- *             # ah = h_(t-1) @ U.T: (B, H) x (H, 3H)
- *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &ah[0, 0], G, False)
- *             for n in range(B):             # <<<<<<<<<<<<<<
- *                 if has_mask and not mask[t, n]:
- *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
+          /* "lstmx/_kernels/gru_cython.pyx":47
+ *             # gates = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, 3H)
+ *             gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
+ *             _forward_rows(0, B, X_tm, NULL, &UT_packed[0], &b[0], &b_hn[0], hs, gates, hns, ah, mask, has_mask)             # <<<<<<<<<<<<<<
+ *         else:
+ *             pack_panels(&W[0, 0], I, True, I, G, &WT_packed[0])   # W.T (I, 3H), packed once
 */
+          __pyx_t_9 = 0;
+          __pyx_t_8 = 0;
+          __pyx_t_7 = 0;
+          __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10gru_cython__forward_rows(0, __pyx_v_B, __pyx_v_X_tm, NULL, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_UT_packed.data) + __pyx_t_9)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_b.data) + __pyx_t_8)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_b_hn.data) + __pyx_t_7)) )))), __pyx_v_hs, __pyx_v_gates, __pyx_v_hns, __pyx_v_ah, __pyx_v_mask, __pyx_v_has_mask);
 
-          __pyx_t_12 = __pyx_v_B;
-          __pyx_t_13 = __pyx_t_12;
-
-          for (__pyx_t_14 = 0; __pyx_t_14 < __pyx_t_13; __pyx_t_14+=1) {
-            __pyx_v_n = __pyx_t_14;
-
-            /* "lstmx/_kernels/gru_cython.pyx":44
- *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &ah[0, 0], G, False)
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
- *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
- *                 else:
+          /* "lstmx/_kernels/gru_cython.pyx":44
+ *     with nogil:
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 3H), packed once
+ *         if parts == 1:             # <<<<<<<<<<<<<<
+ *             # gates = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, 3H)
+ *             gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
 */
-            if (__pyx_v_has_mask) {
-            } else {
-
-              __pyx_t_15 = __pyx_v_has_mask;
-              goto __pyx_L11_bool_binop_done;
-            }
-            __pyx_t_1 = __pyx_v_t;
-            __pyx_t_4 = __pyx_v_n;
-            __pyx_t_16 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_1 * __pyx_v_mask.strides[0]) )) + __pyx_t_4)) ))) != 0));
-
-
-            __pyx_t_15 = __pyx_t_16;
-
-            __pyx_L11_bool_binop_done:;
-            if (__pyx_t_15) {
-
-
-              /* "lstmx/_kernels/gru_cython.pyx":45
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:
- *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)             # <<<<<<<<<<<<<<
- *                 else:
- *                     gru_row_forward(&gates[t, n, 0], &b[0], &ah[n, 0], &b_hn[0], &hs[t, n, 0],
-*/
-              __pyx_t_4 = (__pyx_v_t + 1);
-              __pyx_t_1 = __pyx_v_n;
-              __pyx_t_5 = 0;
-              __pyx_t_6 = __pyx_v_t;
-              __pyx_t_7 = __pyx_v_n;
-              __pyx_t_8 = 0;
-              __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_4 * __pyx_v_hs.strides[0]) ) + __pyx_t_1 * __pyx_v_hs.strides[1]) )) + __pyx_t_5)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_6 * __pyx_v_hs.strides[0]) ) + __pyx_t_7 * __pyx_v_hs.strides[1]) )) + __pyx_t_8)) )))), __pyx_v_H);
-
-              /* "lstmx/_kernels/gru_cython.pyx":44
- *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &ah[0, 0], G, False)
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
- *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
- *                 else:
-*/
-              goto __pyx_L10;
-            }
-
-            /* "lstmx/_kernels/gru_cython.pyx":47
- *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
- *                 else:
- *                     gru_row_forward(&gates[t, n, 0], &b[0], &ah[n, 0], &b_hn[0], &hs[t, n, 0],             # <<<<<<<<<<<<<<
- *                                     &hns[t, n, 0], &hs[t + 1, n, 0], H)
- * 
-*/
-            /*else*/ {
-              __pyx_t_8 = __pyx_v_t;
-              __pyx_t_7 = __pyx_v_n;
-              __pyx_t_6 = 0;
-              __pyx_t_5 = 0;
-              __pyx_t_1 = __pyx_v_n;
-              __pyx_t_4 = 0;
-              __pyx_t_2 = 0;
-              __pyx_t_3 = __pyx_v_t;
-              __pyx_t_17 = __pyx_v_n;
-              __pyx_t_18 = 0;
-
-              /* "lstmx/_kernels/gru_cython.pyx":48
- *                 else:
- *                     gru_row_forward(&gates[t, n, 0], &b[0], &ah[n, 0], &b_hn[0], &hs[t, n, 0],
- *                                     &hns[t, n, 0], &hs[t + 1, n, 0], H)             # <<<<<<<<<<<<<<
- * 
- * 
-*/
-              __pyx_t_19 = __pyx_v_t;
-              __pyx_t_20 = __pyx_v_n;
-              __pyx_t_21 = 0;
-              __pyx_t_22 = (__pyx_v_t + 1);
-              __pyx_t_23 = __pyx_v_n;
-              __pyx_t_24 = 0;
-
-              /* "lstmx/_kernels/gru_cython.pyx":47
- *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
- *                 else:
- *                     gru_row_forward(&gates[t, n, 0], &b[0], &ah[n, 0], &b_hn[0], &hs[t, n, 0],             # <<<<<<<<<<<<<<
- *                                     &hns[t, n, 0], &hs[t + 1, n, 0], H)
- * 
-*/
-              lstmx::gru_row_forward((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_8 * __pyx_v_gates.strides[0]) ) + __pyx_t_7 * __pyx_v_gates.strides[1]) )) + __pyx_t_6)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_b.data) + __pyx_t_5)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_ah.data + __pyx_t_1 * __pyx_v_ah.strides[0]) )) + __pyx_t_4)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_b_hn.data) + __pyx_t_2)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_3 * __pyx_v_hs.strides[0]) ) + __pyx_t_17 * __pyx_v_hs.strides[1]) )) + __pyx_t_18)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hns.data + __pyx_t_19 * __pyx_v_hns.strides[0]) ) + __pyx_t_20 * __pyx_v_hns.strides[1]) )) + __pyx_t_21)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_22 * __pyx_v_hs.strides[0]) ) + __pyx_t_23 * __pyx_v_hs.strides[1]) )) + __pyx_t_24)) )))), __pyx_v_H);
-            }
-            __pyx_L10:;
-          }
-
+          goto __pyx_L6;
         }
 
+        /* "lstmx/_kernels/gru_cython.pyx":49
+ *             _forward_rows(0, B, X_tm, NULL, &UT_packed[0], &b[0], &b_hn[0], hs, gates, hns, ah, mask, has_mask)
+ *         else:
+ *             pack_panels(&W[0, 0], I, True, I, G, &WT_packed[0])   # W.T (I, 3H), packed once             # <<<<<<<<<<<<<<
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0],
+*/
+        /*else*/ {
+          __pyx_t_7 = 0;
+          __pyx_t_8 = 0;
+          __pyx_t_9 = 0;
+          lstmx::pack_panels((&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_7 * __pyx_v_W.strides[0]) )) + __pyx_t_8)) )))), __pyx_v_I, 1, __pyx_v_I, __pyx_v_G, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_WT_packed.data) + __pyx_t_9)) )))));
+
+          /* "lstmx/_kernels/gru_cython.pyx":50
+ *         else:
+ *             pack_panels(&W[0, 0], I, True, I, G, &WT_packed[0])   # W.T (I, 3H), packed once
+ *             for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
+ *                 _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0],
+ *                               &b[0], &b_hn[0], hs, gates, hns, ah, mask, has_mask)
+*/
+          __pyx_t_10 = __pyx_v_parts;
+
+          {
+              #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+                  #undef likely
+                  #undef unlikely
+                  #define likely(x)   (x)
+                  #define unlikely(x) (x)
+              #endif
+              __pyx_t_12 = (__pyx_t_10 - 0 + 1 - 1/abs(1)) / 1;
+              if (__pyx_t_12 > 0)
+              {
+                  #ifdef _OPENMP
+                  #pragma omp parallel num_threads(__pyx_v_parts != 0 ? __pyx_v_parts : omp_get_max_threads()) private(__pyx_t_6, __pyx_t_7, __pyx_t_8, __pyx_t_9)
+                  #endif /* _OPENMP */
+                  {
+                      #ifdef _OPENMP
+                      #pragma omp for nowait firstprivate(__pyx_v_part) lastprivate(__pyx_v_part) schedule(static)
+                      #endif /* _OPENMP */
+                      for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_12; __pyx_t_11++){
+                          {
+                              __pyx_v_part = (int)(0 + 1 * __pyx_t_11);
+
+                              /* "lstmx/_kernels/gru_cython.pyx":51
+ *             pack_panels(&W[0, 0], I, True, I, G, &WT_packed[0])   # W.T (I, 3H), packed once
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0],             # <<<<<<<<<<<<<<
+ *                               &b[0], &b_hn[0], hs, gates, hns, ah, mask, has_mask)
+ * 
+*/
+                              __pyx_t_9 = 0;
+                              __pyx_t_8 = 0;
+
+                              /* "lstmx/_kernels/gru_cython.pyx":52
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0],
+ *                               &b[0], &b_hn[0], hs, gates, hns, ah, mask, has_mask)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+                              __pyx_t_7 = 0;
+                              __pyx_t_6 = 0;
+
+                              /* "lstmx/_kernels/gru_cython.pyx":51
+ *             pack_panels(&W[0, 0], I, True, I, G, &WT_packed[0])   # W.T (I, 3H), packed once
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0],             # <<<<<<<<<<<<<<
+ *                               &b[0], &b_hn[0], hs, gates, hns, ah, mask, has_mask)
+ * 
+*/
+                              __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10gru_cython__forward_rows(((__pyx_v_B * __pyx_v_part) / __pyx_v_parts), ((__pyx_v_B * (__pyx_v_part + 1)) / __pyx_v_parts), __pyx_v_X_tm, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_WT_packed.data) + __pyx_t_9)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_UT_packed.data) + __pyx_t_8)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_b.data) + __pyx_t_7)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_b_hn.data) + __pyx_t_6)) )))), __pyx_v_hs, __pyx_v_gates, __pyx_v_hns, __pyx_v_ah, __pyx_v_mask, __pyx_v_has_mask);
+                          }
+                      }
+                  }
+              }
+          }
+          #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+              #undef likely
+              #undef unlikely
+              #define likely(x)   __builtin_expect(!!(x), 1)
+              #define unlikely(x) __builtin_expect(!!(x), 0)
+          #endif
+
+        }
+        __pyx_L6:;
       }
 
-      /* "lstmx/_kernels/gru_cython.pyx":36
+      /* "lstmx/_kernels/gru_cython.pyx":42
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
- *     cdef int G = 3 * H, t, n
+ *     cdef int G = 3 * H, part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
- *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 3H), packed once for the loop
- *         # gates = X @ W.T for every step at once: (T*B, I) x (I, 3H)
+ *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 3H), packed once
+ *         if parts == 1:
 */
       /*finally:*/ {
         /*normal exit:*/{
@@ -21730,12 +22061,12 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(CYTHON_UNUSED
       }
   }
 
-  /* "lstmx/_kernels/gru_cython.pyx":31
+  /* "lstmx/_kernels/gru_cython.pyx":37
  * 
  * 
- * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] UT_packed, real[::1] b, real[::1] b_hn,             # <<<<<<<<<<<<<<
- *              real[:, :, ::1] hs, real[:, :, ::1] gates, real[:, :, ::1] hns, real[:, ::1] ah,
- *              const unsigned char[:, ::1] mask, bint has_mask):
+ * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_packed, real[::1] UT_packed,             # <<<<<<<<<<<<<<
+ *              real[::1] b, real[::1] b_hn, real[:, :, ::1] hs, real[:, :, ::1] gates, real[:, :, ::1] hns,
+ *              real[:, ::1] ah, const unsigned char[:, ::1] mask, bint has_mask):
 */
 
   /* function exit code */
@@ -21752,12 +22083,490 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(CYTHON_UNUSED
   return __pyx_r;
 }
 
-/* "lstmx/_kernels/gru_cython.pyx":51
+/* "lstmx/_kernels/gru_cython.pyx":55
+ * 
+ * 
+ * cdef void _forward_rows(int n0, int n1, real[:, :, ::1] X_tm, const real* WT_packed, const real* UT_packed,             # <<<<<<<<<<<<<<
+ *                         const real* b, const real* b_hn, real[:, :, ::1] hs, real[:, :, ::1] gates,
+ *                         real[:, :, ::1] hns, real[:, ::1] ah, const unsigned char[:, ::1] mask,
+*/
+
+static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10gru_cython__forward_rows(int __pyx_v_n0, int __pyx_v_n1, __Pyx_memviewslice __pyx_v_X_tm, float const *__pyx_v_WT_packed, float const *__pyx_v_UT_packed, float const *__pyx_v_b, float const *__pyx_v_b_hn, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_hns, __Pyx_memviewslice __pyx_v_ah, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask) {
+  int __pyx_v_T;
+  int __pyx_v_I;
+  int __pyx_v_H;
+  int __pyx_v_G;
+  int __pyx_v_rows;
+  int __pyx_v_t;
+  int __pyx_v_n;
+  int __pyx_t_1;
+  int __pyx_t_2;
+  int __pyx_t_3;
+  int __pyx_t_4;
+  Py_ssize_t __pyx_t_5;
+  Py_ssize_t __pyx_t_6;
+  Py_ssize_t __pyx_t_7;
+  Py_ssize_t __pyx_t_8;
+  Py_ssize_t __pyx_t_9;
+  Py_ssize_t __pyx_t_10;
+  int __pyx_t_11;
+  int __pyx_t_12;
+  int __pyx_t_13;
+  int __pyx_t_14;
+  Py_ssize_t __pyx_t_15;
+  Py_ssize_t __pyx_t_16;
+  Py_ssize_t __pyx_t_17;
+  Py_ssize_t __pyx_t_18;
+  Py_ssize_t __pyx_t_19;
+  Py_ssize_t __pyx_t_20;
+  Py_ssize_t __pyx_t_21;
+  Py_ssize_t __pyx_t_22;
+
+  /* "lstmx/_kernels/gru_cython.pyx":60
+ *                         bint has_mask) noexcept nogil:
+ *     """The time loop for the sequences n0 <= n < n1; ``WT_packed`` NULL: input projection done."""
+ *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 3 * H, rows = n1 - n0, t, n             # <<<<<<<<<<<<<<
+ *     if WT_packed != NULL:
+ *         for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence
+*/
+  __pyx_v_T = (__pyx_v_X_tm.shape[0]);
+  __pyx_v_I = (__pyx_v_X_tm.shape[2]);
+  __pyx_v_H = (__pyx_v_hs.shape[2]);
+  __pyx_v_G = (3 * __pyx_v_H);
+  __pyx_v_rows = (__pyx_v_n1 - __pyx_v_n0);
+
+  /* "lstmx/_kernels/gru_cython.pyx":61
+ *     """The time loop for the sequences n0 <= n < n1; ``WT_packed`` NULL: input projection done."""
+ *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 3 * H, rows = n1 - n0, t, n
+ *     if WT_packed != NULL:             # <<<<<<<<<<<<<<
+ *         for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence
+ *             step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, G, &gates[t, n0, 0], G, False)
+*/
+  __pyx_t_1 = (__pyx_v_WT_packed != NULL);
+
+  if (__pyx_t_1) {
+
+
+    /* "lstmx/_kernels/gru_cython.pyx":62
+ *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 3 * H, rows = n1 - n0, t, n
+ *     if WT_packed != NULL:
+ *         for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence             # <<<<<<<<<<<<<<
+ *             step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, G, &gates[t, n0, 0], G, False)
+ *     for t in range(T):
+*/
+
+    __pyx_t_2 = __pyx_v_T;
+    __pyx_t_3 = __pyx_t_2;
+
+    for (__pyx_t_4 = 0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
+      __pyx_v_t = __pyx_t_4;
+
+      /* "lstmx/_kernels/gru_cython.pyx":63
+ *     if WT_packed != NULL:
+ *         for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence
+ *             step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, G, &gates[t, n0, 0], G, False)             # <<<<<<<<<<<<<<
+ *     for t in range(T):
+ *         # ah = h_(t-1) @ U.T: (rows, H) x (H, 3H)
+*/
+      __pyx_t_5 = __pyx_v_t;
+      __pyx_t_6 = __pyx_v_n0;
+      __pyx_t_7 = 0;
+      __pyx_t_8 = __pyx_v_t;
+      __pyx_t_9 = __pyx_v_n0;
+      __pyx_t_10 = 0;
+      lstmx::step_gemm((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_5 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_6 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_7)) )))), __pyx_v_I, __pyx_v_rows, __pyx_v_I, __pyx_v_WT_packed, __pyx_v_G, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_8 * __pyx_v_gates.strides[0]) ) + __pyx_t_9 * __pyx_v_gates.strides[1]) )) + __pyx_t_10)) )))), __pyx_v_G, 0);
+    }
+
+
+    /* "lstmx/_kernels/gru_cython.pyx":61
+ *     """The time loop for the sequences n0 <= n < n1; ``WT_packed`` NULL: input projection done."""
+ *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 3 * H, rows = n1 - n0, t, n
+ *     if WT_packed != NULL:             # <<<<<<<<<<<<<<
+ *         for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence
+ *             step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, G, &gates[t, n0, 0], G, False)
+*/
+  }
+
+  /* "lstmx/_kernels/gru_cython.pyx":64
+ *         for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence
+ *             step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, G, &gates[t, n0, 0], G, False)
+ *     for t in range(T):             # <<<<<<<<<<<<<<
+ *         # ah = h_(t-1) @ U.T: (rows, H) x (H, 3H)
+ *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &ah[n0, 0], G, False)
+*/
+
+  __pyx_t_2 = __pyx_v_T;
+  __pyx_t_3 = __pyx_t_2;
+
+  for (__pyx_t_4 = 0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
+    __pyx_v_t = __pyx_t_4;
+
+    /* "lstmx/_kernels/gru_cython.pyx":66
+ *     for t in range(T):
+ *         # ah = h_(t-1) @ U.T: (rows, H) x (H, 3H)
+ *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &ah[n0, 0], G, False)             # <<<<<<<<<<<<<<
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:
+*/
+    __pyx_t_10 = __pyx_v_t;
+    __pyx_t_9 = __pyx_v_n0;
+    __pyx_t_8 = 0;
+    __pyx_t_7 = __pyx_v_n0;
+    __pyx_t_6 = 0;
+    lstmx::step_gemm((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_10 * __pyx_v_hs.strides[0]) ) + __pyx_t_9 * __pyx_v_hs.strides[1]) )) + __pyx_t_8)) )))), __pyx_v_H, __pyx_v_rows, __pyx_v_H, __pyx_v_UT_packed, __pyx_v_G, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_ah.data + __pyx_t_7 * __pyx_v_ah.strides[0]) )) + __pyx_t_6)) )))), __pyx_v_G, 0);
+
+    /* "lstmx/_kernels/gru_cython.pyx":67
+ *         # ah = h_(t-1) @ U.T: (rows, H) x (H, 3H)
+ *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &ah[n0, 0], G, False)
+ *         for n in range(n0, n1):             # <<<<<<<<<<<<<<
+ *             if has_mask and not mask[t, n]:
+ *                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
+*/
+
+    __pyx_t_11 = __pyx_v_n1;
+    __pyx_t_12 = __pyx_t_11;
+
+    for (__pyx_t_13 = __pyx_v_n0; __pyx_t_13 < __pyx_t_12; __pyx_t_13+=1) {
+      __pyx_v_n = __pyx_t_13;
+
+      /* "lstmx/_kernels/gru_cython.pyx":68
+ *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &ah[n0, 0], G, False)
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
+ *                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
+ *             else:
+*/
+      if (__pyx_v_has_mask) {
+      } else {
+
+        __pyx_t_1 = __pyx_v_has_mask;
+        goto __pyx_L11_bool_binop_done;
+      }
+      __pyx_t_6 = __pyx_v_t;
+      __pyx_t_7 = __pyx_v_n;
+      __pyx_t_14 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_6 * __pyx_v_mask.strides[0]) )) + __pyx_t_7)) ))) != 0));
+
+
+      __pyx_t_1 = __pyx_t_14;
+
+      __pyx_L11_bool_binop_done:;
+      if (__pyx_t_1) {
+
+
+        /* "lstmx/_kernels/gru_cython.pyx":69
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:
+ *                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)             # <<<<<<<<<<<<<<
+ *             else:
+ *                 gru_row_forward(&gates[t, n, 0], b, &ah[n, 0], b_hn, &hs[t, n, 0], &hns[t, n, 0], &hs[t + 1, n, 0], H)
+*/
+        __pyx_t_7 = (__pyx_v_t + 1);
+        __pyx_t_6 = __pyx_v_n;
+        __pyx_t_8 = 0;
+        __pyx_t_9 = __pyx_v_t;
+        __pyx_t_10 = __pyx_v_n;
+        __pyx_t_5 = 0;
+        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_7 * __pyx_v_hs.strides[0]) ) + __pyx_t_6 * __pyx_v_hs.strides[1]) )) + __pyx_t_8)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_9 * __pyx_v_hs.strides[0]) ) + __pyx_t_10 * __pyx_v_hs.strides[1]) )) + __pyx_t_5)) )))), __pyx_v_H);
+
+        /* "lstmx/_kernels/gru_cython.pyx":68
+ *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &ah[n0, 0], G, False)
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
+ *                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
+ *             else:
+*/
+        goto __pyx_L10;
+      }
+
+      /* "lstmx/_kernels/gru_cython.pyx":71
+ *                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
+ *             else:
+ *                 gru_row_forward(&gates[t, n, 0], b, &ah[n, 0], b_hn, &hs[t, n, 0], &hns[t, n, 0], &hs[t + 1, n, 0], H)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+      /*else*/ {
+        __pyx_t_5 = __pyx_v_t;
+        __pyx_t_10 = __pyx_v_n;
+        __pyx_t_9 = 0;
+        __pyx_t_8 = __pyx_v_n;
+        __pyx_t_6 = 0;
+        __pyx_t_7 = __pyx_v_t;
+        __pyx_t_15 = __pyx_v_n;
+        __pyx_t_16 = 0;
+        __pyx_t_17 = __pyx_v_t;
+        __pyx_t_18 = __pyx_v_n;
+        __pyx_t_19 = 0;
+        __pyx_t_20 = (__pyx_v_t + 1);
+        __pyx_t_21 = __pyx_v_n;
+        __pyx_t_22 = 0;
+        lstmx::gru_row_forward((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_5 * __pyx_v_gates.strides[0]) ) + __pyx_t_10 * __pyx_v_gates.strides[1]) )) + __pyx_t_9)) )))), __pyx_v_b, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_ah.data + __pyx_t_8 * __pyx_v_ah.strides[0]) )) + __pyx_t_6)) )))), __pyx_v_b_hn, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_7 * __pyx_v_hs.strides[0]) ) + __pyx_t_15 * __pyx_v_hs.strides[1]) )) + __pyx_t_16)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hns.data + __pyx_t_17 * __pyx_v_hns.strides[0]) ) + __pyx_t_18 * __pyx_v_hns.strides[1]) )) + __pyx_t_19)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_20 * __pyx_v_hs.strides[0]) ) + __pyx_t_21 * __pyx_v_hs.strides[1]) )) + __pyx_t_22)) )))), __pyx_v_H);
+      }
+      __pyx_L10:;
+    }
+
+  }
+
+
+  /* "lstmx/_kernels/gru_cython.pyx":55
+ * 
+ * 
+ * cdef void _forward_rows(int n0, int n1, real[:, :, ::1] X_tm, const real* WT_packed, const real* UT_packed,             # <<<<<<<<<<<<<<
+ *                         const real* b, const real* b_hn, real[:, :, ::1] hs, real[:, :, ::1] gates,
+ *                         real[:, :, ::1] hns, real[:, ::1] ah, const unsigned char[:, ::1] mask,
+*/
+
+  /* function exit code */
+
+
+
+
+
+
+
+}
+
+static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10gru_cython__forward_rows(int __pyx_v_n0, int __pyx_v_n1, __Pyx_memviewslice __pyx_v_X_tm, double const *__pyx_v_WT_packed, double const *__pyx_v_UT_packed, double const *__pyx_v_b, double const *__pyx_v_b_hn, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_hns, __Pyx_memviewslice __pyx_v_ah, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask) {
+  int __pyx_v_T;
+  int __pyx_v_I;
+  int __pyx_v_H;
+  int __pyx_v_G;
+  int __pyx_v_rows;
+  int __pyx_v_t;
+  int __pyx_v_n;
+  int __pyx_t_1;
+  int __pyx_t_2;
+  int __pyx_t_3;
+  int __pyx_t_4;
+  Py_ssize_t __pyx_t_5;
+  Py_ssize_t __pyx_t_6;
+  Py_ssize_t __pyx_t_7;
+  Py_ssize_t __pyx_t_8;
+  Py_ssize_t __pyx_t_9;
+  Py_ssize_t __pyx_t_10;
+  int __pyx_t_11;
+  int __pyx_t_12;
+  int __pyx_t_13;
+  int __pyx_t_14;
+  Py_ssize_t __pyx_t_15;
+  Py_ssize_t __pyx_t_16;
+  Py_ssize_t __pyx_t_17;
+  Py_ssize_t __pyx_t_18;
+  Py_ssize_t __pyx_t_19;
+  Py_ssize_t __pyx_t_20;
+  Py_ssize_t __pyx_t_21;
+  Py_ssize_t __pyx_t_22;
+
+  /* "lstmx/_kernels/gru_cython.pyx":60
+ *                         bint has_mask) noexcept nogil:
+ *     """The time loop for the sequences n0 <= n < n1; ``WT_packed`` NULL: input projection done."""
+ *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 3 * H, rows = n1 - n0, t, n             # <<<<<<<<<<<<<<
+ *     if WT_packed != NULL:
+ *         for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence
+*/
+  __pyx_v_T = (__pyx_v_X_tm.shape[0]);
+  __pyx_v_I = (__pyx_v_X_tm.shape[2]);
+  __pyx_v_H = (__pyx_v_hs.shape[2]);
+  __pyx_v_G = (3 * __pyx_v_H);
+  __pyx_v_rows = (__pyx_v_n1 - __pyx_v_n0);
+
+  /* "lstmx/_kernels/gru_cython.pyx":61
+ *     """The time loop for the sequences n0 <= n < n1; ``WT_packed`` NULL: input projection done."""
+ *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 3 * H, rows = n1 - n0, t, n
+ *     if WT_packed != NULL:             # <<<<<<<<<<<<<<
+ *         for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence
+ *             step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, G, &gates[t, n0, 0], G, False)
+*/
+  __pyx_t_1 = (__pyx_v_WT_packed != NULL);
+
+  if (__pyx_t_1) {
+
+
+    /* "lstmx/_kernels/gru_cython.pyx":62
+ *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 3 * H, rows = n1 - n0, t, n
+ *     if WT_packed != NULL:
+ *         for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence             # <<<<<<<<<<<<<<
+ *             step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, G, &gates[t, n0, 0], G, False)
+ *     for t in range(T):
+*/
+
+    __pyx_t_2 = __pyx_v_T;
+    __pyx_t_3 = __pyx_t_2;
+
+    for (__pyx_t_4 = 0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
+      __pyx_v_t = __pyx_t_4;
+
+      /* "lstmx/_kernels/gru_cython.pyx":63
+ *     if WT_packed != NULL:
+ *         for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence
+ *             step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, G, &gates[t, n0, 0], G, False)             # <<<<<<<<<<<<<<
+ *     for t in range(T):
+ *         # ah = h_(t-1) @ U.T: (rows, H) x (H, 3H)
+*/
+      __pyx_t_5 = __pyx_v_t;
+      __pyx_t_6 = __pyx_v_n0;
+      __pyx_t_7 = 0;
+      __pyx_t_8 = __pyx_v_t;
+      __pyx_t_9 = __pyx_v_n0;
+      __pyx_t_10 = 0;
+      lstmx::step_gemm((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_5 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_6 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_7)) )))), __pyx_v_I, __pyx_v_rows, __pyx_v_I, __pyx_v_WT_packed, __pyx_v_G, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_8 * __pyx_v_gates.strides[0]) ) + __pyx_t_9 * __pyx_v_gates.strides[1]) )) + __pyx_t_10)) )))), __pyx_v_G, 0);
+    }
+
+
+    /* "lstmx/_kernels/gru_cython.pyx":61
+ *     """The time loop for the sequences n0 <= n < n1; ``WT_packed`` NULL: input projection done."""
+ *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 3 * H, rows = n1 - n0, t, n
+ *     if WT_packed != NULL:             # <<<<<<<<<<<<<<
+ *         for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence
+ *             step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, G, &gates[t, n0, 0], G, False)
+*/
+  }
+
+  /* "lstmx/_kernels/gru_cython.pyx":64
+ *         for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence
+ *             step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, G, &gates[t, n0, 0], G, False)
+ *     for t in range(T):             # <<<<<<<<<<<<<<
+ *         # ah = h_(t-1) @ U.T: (rows, H) x (H, 3H)
+ *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &ah[n0, 0], G, False)
+*/
+
+  __pyx_t_2 = __pyx_v_T;
+  __pyx_t_3 = __pyx_t_2;
+
+  for (__pyx_t_4 = 0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
+    __pyx_v_t = __pyx_t_4;
+
+    /* "lstmx/_kernels/gru_cython.pyx":66
+ *     for t in range(T):
+ *         # ah = h_(t-1) @ U.T: (rows, H) x (H, 3H)
+ *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &ah[n0, 0], G, False)             # <<<<<<<<<<<<<<
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:
+*/
+    __pyx_t_10 = __pyx_v_t;
+    __pyx_t_9 = __pyx_v_n0;
+    __pyx_t_8 = 0;
+    __pyx_t_7 = __pyx_v_n0;
+    __pyx_t_6 = 0;
+    lstmx::step_gemm((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_10 * __pyx_v_hs.strides[0]) ) + __pyx_t_9 * __pyx_v_hs.strides[1]) )) + __pyx_t_8)) )))), __pyx_v_H, __pyx_v_rows, __pyx_v_H, __pyx_v_UT_packed, __pyx_v_G, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_ah.data + __pyx_t_7 * __pyx_v_ah.strides[0]) )) + __pyx_t_6)) )))), __pyx_v_G, 0);
+
+    /* "lstmx/_kernels/gru_cython.pyx":67
+ *         # ah = h_(t-1) @ U.T: (rows, H) x (H, 3H)
+ *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &ah[n0, 0], G, False)
+ *         for n in range(n0, n1):             # <<<<<<<<<<<<<<
+ *             if has_mask and not mask[t, n]:
+ *                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
+*/
+
+    __pyx_t_11 = __pyx_v_n1;
+    __pyx_t_12 = __pyx_t_11;
+
+    for (__pyx_t_13 = __pyx_v_n0; __pyx_t_13 < __pyx_t_12; __pyx_t_13+=1) {
+      __pyx_v_n = __pyx_t_13;
+
+      /* "lstmx/_kernels/gru_cython.pyx":68
+ *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &ah[n0, 0], G, False)
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
+ *                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
+ *             else:
+*/
+      if (__pyx_v_has_mask) {
+      } else {
+
+        __pyx_t_1 = __pyx_v_has_mask;
+        goto __pyx_L11_bool_binop_done;
+      }
+      __pyx_t_6 = __pyx_v_t;
+      __pyx_t_7 = __pyx_v_n;
+      __pyx_t_14 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_6 * __pyx_v_mask.strides[0]) )) + __pyx_t_7)) ))) != 0));
+
+
+      __pyx_t_1 = __pyx_t_14;
+
+      __pyx_L11_bool_binop_done:;
+      if (__pyx_t_1) {
+
+
+        /* "lstmx/_kernels/gru_cython.pyx":69
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:
+ *                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)             # <<<<<<<<<<<<<<
+ *             else:
+ *                 gru_row_forward(&gates[t, n, 0], b, &ah[n, 0], b_hn, &hs[t, n, 0], &hns[t, n, 0], &hs[t + 1, n, 0], H)
+*/
+        __pyx_t_7 = (__pyx_v_t + 1);
+        __pyx_t_6 = __pyx_v_n;
+        __pyx_t_8 = 0;
+        __pyx_t_9 = __pyx_v_t;
+        __pyx_t_10 = __pyx_v_n;
+        __pyx_t_5 = 0;
+        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_7 * __pyx_v_hs.strides[0]) ) + __pyx_t_6 * __pyx_v_hs.strides[1]) )) + __pyx_t_8)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_9 * __pyx_v_hs.strides[0]) ) + __pyx_t_10 * __pyx_v_hs.strides[1]) )) + __pyx_t_5)) )))), __pyx_v_H);
+
+        /* "lstmx/_kernels/gru_cython.pyx":68
+ *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &ah[n0, 0], G, False)
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
+ *                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
+ *             else:
+*/
+        goto __pyx_L10;
+      }
+
+      /* "lstmx/_kernels/gru_cython.pyx":71
+ *                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
+ *             else:
+ *                 gru_row_forward(&gates[t, n, 0], b, &ah[n, 0], b_hn, &hs[t, n, 0], &hns[t, n, 0], &hs[t + 1, n, 0], H)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+      /*else*/ {
+        __pyx_t_5 = __pyx_v_t;
+        __pyx_t_10 = __pyx_v_n;
+        __pyx_t_9 = 0;
+        __pyx_t_8 = __pyx_v_n;
+        __pyx_t_6 = 0;
+        __pyx_t_7 = __pyx_v_t;
+        __pyx_t_15 = __pyx_v_n;
+        __pyx_t_16 = 0;
+        __pyx_t_17 = __pyx_v_t;
+        __pyx_t_18 = __pyx_v_n;
+        __pyx_t_19 = 0;
+        __pyx_t_20 = (__pyx_v_t + 1);
+        __pyx_t_21 = __pyx_v_n;
+        __pyx_t_22 = 0;
+        lstmx::gru_row_forward((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_5 * __pyx_v_gates.strides[0]) ) + __pyx_t_10 * __pyx_v_gates.strides[1]) )) + __pyx_t_9)) )))), __pyx_v_b, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_ah.data + __pyx_t_8 * __pyx_v_ah.strides[0]) )) + __pyx_t_6)) )))), __pyx_v_b_hn, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_7 * __pyx_v_hs.strides[0]) ) + __pyx_t_15 * __pyx_v_hs.strides[1]) )) + __pyx_t_16)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hns.data + __pyx_t_17 * __pyx_v_hns.strides[0]) ) + __pyx_t_18 * __pyx_v_hns.strides[1]) )) + __pyx_t_19)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_20 * __pyx_v_hs.strides[0]) ) + __pyx_t_21 * __pyx_v_hs.strides[1]) )) + __pyx_t_22)) )))), __pyx_v_H);
+      }
+      __pyx_L10:;
+    }
+
+  }
+
+
+  /* "lstmx/_kernels/gru_cython.pyx":55
+ * 
+ * 
+ * cdef void _forward_rows(int n0, int n1, real[:, :, ::1] X_tm, const real* WT_packed, const real* UT_packed,             # <<<<<<<<<<<<<<
+ *                         const real* b, const real* b_hn, real[:, :, ::1] hs, real[:, :, ::1] gates,
+ *                         real[:, :, ::1] hns, real[:, ::1] ah, const unsigned char[:, ::1] mask,
+*/
+
+  /* function exit code */
+
+
+
+
+
+
+
+}
+
+/* "lstmx/_kernels/gru_cython.pyx":74
  * 
  * 
  * def gru_backward(dY, dhT, cache):             # <<<<<<<<<<<<<<
  *     """Same arguments and results as :func:`lstmx.gru.gru_backward`."""
- *     X, W, U = cache["X"], cache["W"], cache["U"]
+ *     X, W, U, hs = cache["X"], cache["W"], cache["U"], cache["hs"]
 */
 
 /* Python wrapper */
@@ -21802,38 +22611,38 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_dY,&__pyx_mstate_global->__pyx_n_u_dhT,&__pyx_mstate_global->__pyx_n_u_cache,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 51, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 74, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 51, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 74, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 51, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 74, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 51, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 74, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "gru_backward", 0) < (0)) __PYX_ERR(0, 51, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "gru_backward", 0) < (0)) __PYX_ERR(0, 74, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 3; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("gru_backward", 1, 3, 3, i); __PYX_ERR(0, 51, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("gru_backward", 1, 3, 3, i); __PYX_ERR(0, 74, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 3)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 51, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 74, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 51, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 74, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 51, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 74, __pyx_L3_error)
     }
     __pyx_v_dY = values[0];
     __pyx_v_dhT = values[1];
@@ -21841,7 +22650,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("gru_backward", 1, 3, 3, __pyx_nargs); __PYX_ERR(0, 51, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("gru_backward", 1, 3, 3, __pyx_nargs); __PYX_ERR(0, 74, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -21866,6 +22675,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
   PyObject *__pyx_v_X = NULL;
   PyObject *__pyx_v_W = NULL;
   PyObject *__pyx_v_U = NULL;
+  PyObject *__pyx_v_hs = NULL;
   PyObject *__pyx_v_B = NULL;
   PyObject *__pyx_v_T = NULL;
   PyObject *__pyx_v_I = NULL;
@@ -21896,89 +22706,95 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
   PyObject *__pyx_t_12 = NULL;
   PyObject *__pyx_t_13 = NULL;
   PyObject *__pyx_t_14 = NULL;
+  PyObject *__pyx_t_15 = NULL;
+  PyObject *__pyx_t_16 = NULL;
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("gru_backward", 0);
 
-  /* "lstmx/_kernels/gru_cython.pyx":53
+  /* "lstmx/_kernels/gru_cython.pyx":76
  * def gru_backward(dY, dhT, cache):
  *     """Same arguments and results as :func:`lstmx.gru.gru_backward`."""
- *     X, W, U = cache["X"], cache["W"], cache["U"]             # <<<<<<<<<<<<<<
+ *     X, W, U, hs = cache["X"], cache["W"], cache["U"], cache["hs"]             # <<<<<<<<<<<<<<
  *     B, T, I = X.shape
  *     H = U.shape[1]
 */
-  __pyx_t_1 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_X); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 53, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_X); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 76, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_W); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 53, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_W); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 76, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_3 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_U); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 53, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_U); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 76, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
+  __pyx_t_4 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_hs); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 76, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
   __pyx_v_X = __pyx_t_1;
   __pyx_t_1 = 0;
   __pyx_v_W = __pyx_t_2;
   __pyx_t_2 = 0;
   __pyx_v_U = __pyx_t_3;
   __pyx_t_3 = 0;
+  __pyx_v_hs = __pyx_t_4;
+  __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":54
+  /* "lstmx/_kernels/gru_cython.pyx":77
  *     """Same arguments and results as :func:`lstmx.gru.gru_backward`."""
- *     X, W, U = cache["X"], cache["W"], cache["U"]
+ *     X, W, U, hs = cache["X"], cache["W"], cache["U"], cache["hs"]
  *     B, T, I = X.shape             # <<<<<<<<<<<<<<
  *     H = U.shape[1]
  *     X_tm = cache.get("X_tm")
 */
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 54, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_3);
-  if ((likely(PyTuple_CheckExact(__pyx_t_3))) || (PyList_CheckExact(__pyx_t_3))) {
-    PyObject* sequence = __pyx_t_3;
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 77, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
+  if ((likely(PyTuple_CheckExact(__pyx_t_4))) || (PyList_CheckExact(__pyx_t_4))) {
+    PyObject* sequence = __pyx_t_4;
     Py_ssize_t size = __Pyx_PySequence_SIZE(sequence);
     if (unlikely(size != 3)) {
       if (size > 3) __Pyx_RaiseTooManyValuesError(3);
       else if (size >= 0) __Pyx_RaiseNeedMoreValuesError(size);
-      __PYX_ERR(0, 54, __pyx_L1_error)
+      __PYX_ERR(0, 77, __pyx_L1_error)
     }
     #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
     if (likely(PyTuple_CheckExact(sequence))) {
-      __pyx_t_2 = PyTuple_GET_ITEM(sequence, 0);
+      __pyx_t_3 = PyTuple_GET_ITEM(sequence, 0);
+      __Pyx_INCREF(__pyx_t_3);
+      __pyx_t_2 = PyTuple_GET_ITEM(sequence, 1);
       __Pyx_INCREF(__pyx_t_2);
-      __pyx_t_1 = PyTuple_GET_ITEM(sequence, 1);
+      __pyx_t_1 = PyTuple_GET_ITEM(sequence, 2);
       __Pyx_INCREF(__pyx_t_1);
-      __pyx_t_4 = PyTuple_GET_ITEM(sequence, 2);
-      __Pyx_INCREF(__pyx_t_4);
     } else {
-      __pyx_t_2 = __Pyx_PyList_GET_ITEM_REF(sequence, 0, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 54, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyList_GET_ITEM_REF(sequence, 0, __Pyx_ReferenceSharing_SharedReference);
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 77, __pyx_L1_error)
+      __Pyx_XGOTREF(__pyx_t_3);
+      __pyx_t_2 = __Pyx_PyList_GET_ITEM_REF(sequence, 1, __Pyx_ReferenceSharing_SharedReference);
+      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 77, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_2);
-      __pyx_t_1 = __Pyx_PyList_GET_ITEM_REF(sequence, 1, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 54, __pyx_L1_error)
+      __pyx_t_1 = __Pyx_PyList_GET_ITEM_REF(sequence, 2, __Pyx_ReferenceSharing_SharedReference);
+      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 77, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_1);
-      __pyx_t_4 = __Pyx_PyList_GET_ITEM_REF(sequence, 2, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 54, __pyx_L1_error)
-      __Pyx_XGOTREF(__pyx_t_4);
     }
     #else
-    __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 54, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 77, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_3);
+    __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 77, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_1 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 54, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 77, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
-    __pyx_t_4 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 54, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_4);
     #endif
-    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+    __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
   } else {
     Py_ssize_t index = -1;
-    __pyx_t_5 = PyObject_GetIter(__pyx_t_3); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 54, __pyx_L1_error)
+    __pyx_t_5 = PyObject_GetIter(__pyx_t_4); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 77, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
-    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+    __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __pyx_t_6 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_5);
-    index = 0; __pyx_t_2 = __pyx_t_6(__pyx_t_5); if (unlikely(!__pyx_t_2)) goto __pyx_L3_unpacking_failed;
+    index = 0; __pyx_t_3 = __pyx_t_6(__pyx_t_5); if (unlikely(!__pyx_t_3)) goto __pyx_L3_unpacking_failed;
+    __Pyx_GOTREF(__pyx_t_3);
+    index = 1; __pyx_t_2 = __pyx_t_6(__pyx_t_5); if (unlikely(!__pyx_t_2)) goto __pyx_L3_unpacking_failed;
     __Pyx_GOTREF(__pyx_t_2);
-    index = 1; __pyx_t_1 = __pyx_t_6(__pyx_t_5); if (unlikely(!__pyx_t_1)) goto __pyx_L3_unpacking_failed;
+    index = 2; __pyx_t_1 = __pyx_t_6(__pyx_t_5); if (unlikely(!__pyx_t_1)) goto __pyx_L3_unpacking_failed;
     __Pyx_GOTREF(__pyx_t_1);
-    index = 2; __pyx_t_4 = __pyx_t_6(__pyx_t_5); if (unlikely(!__pyx_t_4)) goto __pyx_L3_unpacking_failed;
-    __Pyx_GOTREF(__pyx_t_4);
-    if (__Pyx_IternextUnpackEndCheck(__pyx_t_6(__pyx_t_5), 3) < (0)) __PYX_ERR(0, 54, __pyx_L1_error)
+    if (__Pyx_IternextUnpackEndCheck(__pyx_t_6(__pyx_t_5), 3) < (0)) __PYX_ERR(0, 77, __pyx_L1_error)
     __pyx_t_6 = NULL;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     goto __pyx_L4_unpacking_done;
@@ -21986,52 +22802,52 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __pyx_t_6 = NULL;
     if (__Pyx_IterFinish() == 0) __Pyx_RaiseNeedMoreValuesError(index);
-    __PYX_ERR(0, 54, __pyx_L1_error)
+    __PYX_ERR(0, 77, __pyx_L1_error)
     __pyx_L4_unpacking_done:;
   }
-  __pyx_v_B = __pyx_t_2;
+  __pyx_v_B = __pyx_t_3;
+  __pyx_t_3 = 0;
+  __pyx_v_T = __pyx_t_2;
   __pyx_t_2 = 0;
-  __pyx_v_T = __pyx_t_1;
+  __pyx_v_I = __pyx_t_1;
   __pyx_t_1 = 0;
-  __pyx_v_I = __pyx_t_4;
-  __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":55
- *     X, W, U = cache["X"], cache["W"], cache["U"]
+  /* "lstmx/_kernels/gru_cython.pyx":78
+ *     X, W, U, hs = cache["X"], cache["W"], cache["U"], cache["hs"]
  *     B, T, I = X.shape
  *     H = U.shape[1]             # <<<<<<<<<<<<<<
  *     X_tm = cache.get("X_tm")
  *     if X_tm is None:
 */
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_v_U, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 55, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_4 = __Pyx_GetItemInt(__pyx_t_3, 1, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 55, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_U, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 78, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-  __pyx_v_H = __pyx_t_4;
-  __pyx_t_4 = 0;
+  __pyx_t_1 = __Pyx_GetItemInt(__pyx_t_4, 1, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 78, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+  __pyx_v_H = __pyx_t_1;
+  __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":56
+  /* "lstmx/_kernels/gru_cython.pyx":79
  *     B, T, I = X.shape
  *     H = U.shape[1]
  *     X_tm = cache.get("X_tm")             # <<<<<<<<<<<<<<
  *     if X_tm is None:
  *         X_tm = time_major(X)
 */
-  __pyx_t_3 = __pyx_v_cache;
-  __Pyx_INCREF(__pyx_t_3);
+  __pyx_t_4 = __pyx_v_cache;
+  __Pyx_INCREF(__pyx_t_4);
   __pyx_t_7 = 0;
   {
-    PyObject *__pyx_callargs[2] = {__pyx_t_3, __pyx_mstate_global->__pyx_n_u_X_tm};
-    __pyx_t_4 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_get, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 56, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_4);
+    PyObject *__pyx_callargs[2] = {__pyx_t_4, __pyx_mstate_global->__pyx_n_u_X_tm};
+    __pyx_t_1 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_get, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 79, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
   }
-  __pyx_v_X_tm = __pyx_t_4;
-  __pyx_t_4 = 0;
+  __pyx_v_X_tm = __pyx_t_1;
+  __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":57
+  /* "lstmx/_kernels/gru_cython.pyx":80
  *     H = U.shape[1]
  *     X_tm = cache.get("X_tm")
  *     if X_tm is None:             # <<<<<<<<<<<<<<
@@ -22042,40 +22858,40 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
   if (__pyx_t_8) {
 
 
-    /* "lstmx/_kernels/gru_cython.pyx":58
+    /* "lstmx/_kernels/gru_cython.pyx":81
  *     X_tm = cache.get("X_tm")
  *     if X_tm is None:
  *         X_tm = time_major(X)             # <<<<<<<<<<<<<<
  *     dax = np.empty((T, B, 3 * H), X.dtype)
  *     dah = np.empty((T, B, 3 * H), X.dtype)
 */
-    __pyx_t_3 = NULL;
-    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_time_major); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 58, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_1);
+    __pyx_t_4 = NULL;
+    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_time_major); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 81, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_2);
     __pyx_t_7 = 1;
     #if CYTHON_UNPACK_METHODS
-    if (unlikely(PyMethod_Check(__pyx_t_1))) {
-      __pyx_t_3 = PyMethod_GET_SELF(__pyx_t_1);
-      assert(__pyx_t_3);
-      PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_1);
-      __Pyx_INCREF(__pyx_t_3);
+    if (unlikely(PyMethod_Check(__pyx_t_2))) {
+      __pyx_t_4 = PyMethod_GET_SELF(__pyx_t_2);
+      assert(__pyx_t_4);
+      PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_2);
+      __Pyx_INCREF(__pyx_t_4);
       __Pyx_INCREF(__pyx__function);
-      __Pyx_DECREF_SET(__pyx_t_1, __pyx__function);
+      __Pyx_DECREF_SET(__pyx_t_2, __pyx__function);
       __pyx_t_7 = 0;
     }
     #endif
     {
-      PyObject *__pyx_callargs[2] = {__pyx_t_3, __pyx_v_X};
-      __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_1, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-      __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
-      __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 58, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_4);
+      PyObject *__pyx_callargs[2] = {__pyx_t_4, __pyx_v_X};
+      __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+      __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
+      __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 81, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_1);
     }
-    __Pyx_DECREF_SET(__pyx_v_X_tm, __pyx_t_4);
-    __pyx_t_4 = 0;
+    __Pyx_DECREF_SET(__pyx_v_X_tm, __pyx_t_1);
+    __pyx_t_1 = 0;
 
-    /* "lstmx/_kernels/gru_cython.pyx":57
+    /* "lstmx/_kernels/gru_cython.pyx":80
  *     H = U.shape[1]
  *     X_tm = cache.get("X_tm")
  *     if X_tm is None:             # <<<<<<<<<<<<<<
@@ -22084,113 +22900,113 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
 */
   }
 
-  /* "lstmx/_kernels/gru_cython.pyx":59
+  /* "lstmx/_kernels/gru_cython.pyx":82
  *     if X_tm is None:
  *         X_tm = time_major(X)
  *     dax = np.empty((T, B, 3 * H), X.dtype)             # <<<<<<<<<<<<<<
  *     dah = np.empty((T, B, 3 * H), X.dtype)
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
 */
-  __pyx_t_1 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 59, __pyx_L1_error)
+  __pyx_t_2 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 82, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
+  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 82, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 59, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_2);
-  __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-  __pyx_t_3 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 59, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_5 = PyTuple_New(3); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 59, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+  __pyx_t_4 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 82, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
+  __pyx_t_5 = PyTuple_New(3); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 82, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __Pyx_INCREF(__pyx_v_T);
   __Pyx_GIVEREF(__pyx_v_T);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 59, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 82, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 59, __pyx_L1_error);
-  __Pyx_GIVEREF(__pyx_t_3);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 2, __pyx_t_3) != (0)) __PYX_ERR(0, 59, __pyx_L1_error);
-  __pyx_t_3 = 0;
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 59, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_3);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 82, __pyx_L1_error);
+  __Pyx_GIVEREF(__pyx_t_4);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 2, __pyx_t_4) != (0)) __PYX_ERR(0, 82, __pyx_L1_error);
+  __pyx_t_4 = 0;
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 82, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_2))) {
-    __pyx_t_1 = PyMethod_GET_SELF(__pyx_t_2);
-    assert(__pyx_t_1);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_2);
-    __Pyx_INCREF(__pyx_t_1);
+  if (unlikely(PyMethod_Check(__pyx_t_3))) {
+    __pyx_t_2 = PyMethod_GET_SELF(__pyx_t_3);
+    assert(__pyx_t_2);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_3);
+    __Pyx_INCREF(__pyx_t_2);
     __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_2, __pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_3, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
-    PyObject *__pyx_callargs[3] = {__pyx_t_1, __pyx_t_5, __pyx_t_3};
-    __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_7, (3-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_1); __pyx_t_1 = 0;
+    PyObject *__pyx_callargs[3] = {__pyx_t_2, __pyx_t_5, __pyx_t_4};
+    __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_3, __pyx_callargs+__pyx_t_7, (3-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+    __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 59, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_4);
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 82, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
   }
-  __pyx_v_dax = __pyx_t_4;
-  __pyx_t_4 = 0;
+  __pyx_v_dax = __pyx_t_1;
+  __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":60
+  /* "lstmx/_kernels/gru_cython.pyx":83
  *         X_tm = time_major(X)
  *     dax = np.empty((T, B, 3 * H), X.dtype)
  *     dah = np.empty((T, B, 3 * H), X.dtype)             # <<<<<<<<<<<<<<
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
  *     dX_tm = np.empty((T, B, I), X.dtype)
 */
-  __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 60, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 60, __pyx_L1_error)
+  __pyx_t_3 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 83, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 83, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-  __pyx_t_3 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 60, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_1 = PyTuple_New(3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 60, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_1);
+  __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+  __pyx_t_4 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 83, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
+  __pyx_t_2 = PyTuple_New(3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 83, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
   __Pyx_INCREF(__pyx_v_T);
   __Pyx_GIVEREF(__pyx_v_T);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 60, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 83, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 60, __pyx_L1_error);
-  __Pyx_GIVEREF(__pyx_t_3);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_t_3) != (0)) __PYX_ERR(0, 60, __pyx_L1_error);
-  __pyx_t_3 = 0;
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 60, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_3);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 83, __pyx_L1_error);
+  __Pyx_GIVEREF(__pyx_t_4);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 2, __pyx_t_4) != (0)) __PYX_ERR(0, 83, __pyx_L1_error);
+  __pyx_t_4 = 0;
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 83, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
   if (unlikely(PyMethod_Check(__pyx_t_5))) {
-    __pyx_t_2 = PyMethod_GET_SELF(__pyx_t_5);
-    assert(__pyx_t_2);
+    __pyx_t_3 = PyMethod_GET_SELF(__pyx_t_5);
+    assert(__pyx_t_3);
     PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_5);
-    __Pyx_INCREF(__pyx_t_2);
+    __Pyx_INCREF(__pyx_t_3);
     __Pyx_INCREF(__pyx__function);
     __Pyx_DECREF_SET(__pyx_t_5, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
-    PyObject *__pyx_callargs[3] = {__pyx_t_2, __pyx_t_1, __pyx_t_3};
-    __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_5, __pyx_callargs+__pyx_t_7, (3-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
-    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+    PyObject *__pyx_callargs[3] = {__pyx_t_3, __pyx_t_2, __pyx_t_4};
+    __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_5, __pyx_callargs+__pyx_t_7, (3-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
+    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+    __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 60, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_4);
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 83, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
   }
-  __pyx_v_dah = __pyx_t_4;
-  __pyx_t_4 = 0;
+  __pyx_v_dah = __pyx_t_1;
+  __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":61
+  /* "lstmx/_kernels/gru_cython.pyx":84
  *     dax = np.empty((T, B, 3 * H), X.dtype)
  *     dah = np.empty((T, B, 3 * H), X.dtype)
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")             # <<<<<<<<<<<<<<
@@ -22198,173 +23014,219 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
  *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(3 * H, X.dtype)
 */
   __pyx_t_5 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 61, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_array); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 61, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_1);
-  __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 61, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_3);
+  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 84, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_array); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 84, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 84, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_VECTORCALL
   #endif
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_1))) {
-    __pyx_t_5 = PyMethod_GET_SELF(__pyx_t_1);
-    assert(__pyx_t_5);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_1);
-    __Pyx_INCREF(__pyx_t_5);
-    __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_1, __pyx__function);
-    __pyx_t_7 = 0;
-  }
-  #endif
-  {
-    PyObject *__pyx_callargs[5] = {__pyx_t_5, __pyx_v_dhT, __pyx_t_3, Py_True, __pyx_mstate_global->__pyx_n_u_C};
-    #if CYTHON_VECTORCALL
-    __pyx_t_2 = __pyx_mstate_global->__pyx_tuple[3];
-    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 61, __pyx_L1_error)
-    __Pyx_INCREF(__pyx_t_2);
-    #else
-    {
-      PyObject *__pyx_temp[3] = {__pyx_mstate_global->__pyx_n_u_dtype, __pyx_mstate_global->__pyx_n_u_copy, __pyx_mstate_global->__pyx_n_u_order};
-      __pyx_t_2 = __Pyx_MakeKwargDict(__pyx_temp, __pyx_callargs+2, 3);
-      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 61, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_2);
-    }
-    #endif
-    __pyx_t_4 = __Pyx_Object_VectorcallKwds((PyObject*)__pyx_t_1, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET), __pyx_t_2);
-    __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
-    #if CYTHON_VECTORCALL
-    #endif
-    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 61, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_4);
-  }
-  __pyx_v_dh = __pyx_t_4;
-  __pyx_t_4 = 0;
-
-  /* "lstmx/_kernels/gru_cython.pyx":62
- *     dah = np.empty((T, B, 3 * H), X.dtype)
- *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
- *     dX_tm = np.empty((T, B, I), X.dtype)             # <<<<<<<<<<<<<<
- *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(3 * H, X.dtype)
- *     db_h = np.empty(3 * H, X.dtype)
-*/
-  __pyx_t_1 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 62, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 62, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_3);
-  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-  __pyx_t_2 = PyTuple_New(3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 62, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_2);
-  __Pyx_INCREF(__pyx_v_T);
-  __Pyx_GIVEREF(__pyx_v_T);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 62, __pyx_L1_error);
-  __Pyx_INCREF(__pyx_v_B);
-  __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 62, __pyx_L1_error);
-  __Pyx_INCREF(__pyx_v_I);
-  __Pyx_GIVEREF(__pyx_v_I);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 2, __pyx_v_I) != (0)) __PYX_ERR(0, 62, __pyx_L1_error);
-  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 62, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_7 = 1;
-  #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_3))) {
-    __pyx_t_1 = PyMethod_GET_SELF(__pyx_t_3);
-    assert(__pyx_t_1);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_3);
-    __Pyx_INCREF(__pyx_t_1);
-    __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_3, __pyx__function);
-    __pyx_t_7 = 0;
-  }
-  #endif
-  {
-    PyObject *__pyx_callargs[3] = {__pyx_t_1, __pyx_t_2, __pyx_t_5};
-    __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_3, __pyx_callargs+__pyx_t_7, (3-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 62, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_4);
-  }
-  __pyx_v_dX_tm = __pyx_t_4;
-  __pyx_t_4 = 0;
-
-  /* "lstmx/_kernels/gru_cython.pyx":63
- *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
- *     dX_tm = np.empty((T, B, I), X.dtype)
- *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(3 * H, X.dtype)             # <<<<<<<<<<<<<<
- *     db_h = np.empty(3 * H, X.dtype)
- *     mask = cache["mask"]
-*/
-  __pyx_t_3 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 63, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty_like); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 63, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_2);
-  __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_7 = 1;
-  #if CYTHON_UNPACK_METHODS
   if (unlikely(PyMethod_Check(__pyx_t_2))) {
-    __pyx_t_3 = PyMethod_GET_SELF(__pyx_t_2);
-    assert(__pyx_t_3);
+    __pyx_t_5 = PyMethod_GET_SELF(__pyx_t_2);
+    assert(__pyx_t_5);
     PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_2);
-    __Pyx_INCREF(__pyx_t_3);
+    __Pyx_INCREF(__pyx_t_5);
     __Pyx_INCREF(__pyx__function);
     __Pyx_DECREF_SET(__pyx_t_2, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
-    PyObject *__pyx_callargs[2] = {__pyx_t_3, __pyx_v_W};
-    __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
+    PyObject *__pyx_callargs[5] = {__pyx_t_5, __pyx_v_dhT, __pyx_t_4, Py_True, __pyx_mstate_global->__pyx_n_u_C};
+    #if CYTHON_VECTORCALL
+    __pyx_t_3 = __pyx_mstate_global->__pyx_tuple[3];
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 84, __pyx_L1_error)
+    __Pyx_INCREF(__pyx_t_3);
+    #else
+    {
+      PyObject *__pyx_temp[3] = {__pyx_mstate_global->__pyx_n_u_dtype, __pyx_mstate_global->__pyx_n_u_copy, __pyx_mstate_global->__pyx_n_u_order};
+      __pyx_t_3 = __Pyx_MakeKwargDict(__pyx_temp, __pyx_callargs+2, 3);
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 84, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_3);
+    }
+    #endif
+    __pyx_t_1 = __Pyx_Object_VectorcallKwds((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET), __pyx_t_3);
+    __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
+    #if CYTHON_VECTORCALL
+    #endif
+    __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 63, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_4);
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 84, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
   }
-  __pyx_t_3 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 63, __pyx_L1_error)
+  __pyx_v_dh = __pyx_t_1;
+  __pyx_t_1 = 0;
+
+  /* "lstmx/_kernels/gru_cython.pyx":85
+ *     dah = np.empty((T, B, 3 * H), X.dtype)
+ *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
+ *     dX_tm = np.empty((T, B, I), X.dtype)             # <<<<<<<<<<<<<<
+ *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(3 * H, X.dtype)
+ *     db_h = np.empty(3 * H, X.dtype)
+*/
+  __pyx_t_2 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 85, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_3);
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 85, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
+  __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+  __pyx_t_3 = PyTuple_New(3); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 85, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_3);
+  __Pyx_INCREF(__pyx_v_T);
+  __Pyx_GIVEREF(__pyx_v_T);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 85, __pyx_L1_error);
+  __Pyx_INCREF(__pyx_v_B);
+  __Pyx_GIVEREF(__pyx_v_B);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 85, __pyx_L1_error);
+  __Pyx_INCREF(__pyx_v_I);
+  __Pyx_GIVEREF(__pyx_v_I);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 2, __pyx_v_I) != (0)) __PYX_ERR(0, 85, __pyx_L1_error);
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 85, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty_like); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 63, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_1);
-  __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_1))) {
-    __pyx_t_3 = PyMethod_GET_SELF(__pyx_t_1);
-    assert(__pyx_t_3);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_1);
-    __Pyx_INCREF(__pyx_t_3);
+  if (unlikely(PyMethod_Check(__pyx_t_4))) {
+    __pyx_t_2 = PyMethod_GET_SELF(__pyx_t_4);
+    assert(__pyx_t_2);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_4);
+    __Pyx_INCREF(__pyx_t_2);
     __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_1, __pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_4, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
-    PyObject *__pyx_callargs[2] = {__pyx_t_3, __pyx_v_U};
-    __pyx_t_2 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_1, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 63, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_2);
+    PyObject *__pyx_callargs[3] = {__pyx_t_2, __pyx_t_3, __pyx_t_5};
+    __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_4, __pyx_callargs+__pyx_t_7, (3-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
+    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+    __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 85, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
   }
-  __pyx_t_3 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 63, __pyx_L1_error)
+  __pyx_v_dX_tm = __pyx_t_1;
+  __pyx_t_1 = 0;
+
+  /* "lstmx/_kernels/gru_cython.pyx":86
+ *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
+ *     dX_tm = np.empty((T, B, I), X.dtype)
+ *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(3 * H, X.dtype)             # <<<<<<<<<<<<<<
+ *     db_h = np.empty(3 * H, X.dtype)
+ *     mask = cache["mask"]
+*/
+  __pyx_t_4 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 86, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 63, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty_like); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 86, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_3);
+  __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+  __pyx_t_7 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_3))) {
+    __pyx_t_4 = PyMethod_GET_SELF(__pyx_t_3);
+    assert(__pyx_t_4);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_3);
+    __Pyx_INCREF(__pyx_t_4);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_3, __pyx__function);
+    __pyx_t_7 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[2] = {__pyx_t_4, __pyx_v_W};
+    __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_3, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
+    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 86, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
+  }
+  __pyx_t_4 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 86, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty_like); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 86, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+  __pyx_t_7 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_2))) {
+    __pyx_t_4 = PyMethod_GET_SELF(__pyx_t_2);
+    assert(__pyx_t_4);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_2);
+    __Pyx_INCREF(__pyx_t_4);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_2, __pyx__function);
+    __pyx_t_7 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[2] = {__pyx_t_4, __pyx_v_U};
+    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
+    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 86, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_3);
+  }
+  __pyx_t_4 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 86, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
+  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 86, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_9);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 63, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 86, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 63, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 86, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_10);
+  __pyx_t_7 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_9))) {
+    __pyx_t_4 = PyMethod_GET_SELF(__pyx_t_9);
+    assert(__pyx_t_4);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_9);
+    __Pyx_INCREF(__pyx_t_4);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_9, __pyx__function);
+    __pyx_t_7 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[3] = {__pyx_t_4, __pyx_t_5, __pyx_t_10};
+    __pyx_t_2 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_9, __pyx_callargs+__pyx_t_7, (3-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
+    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
+    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 86, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_2);
+  }
+  __pyx_v_dW = __pyx_t_1;
+  __pyx_t_1 = 0;
+  __pyx_v_dU = __pyx_t_3;
+  __pyx_t_3 = 0;
+  __pyx_v_db = __pyx_t_2;
+  __pyx_t_2 = 0;
+
+  /* "lstmx/_kernels/gru_cython.pyx":87
+ *     dX_tm = np.empty((T, B, I), X.dtype)
+ *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(3 * H, X.dtype)
+ *     db_h = np.empty(3 * H, X.dtype)             # <<<<<<<<<<<<<<
+ *     mask = cache["mask"]
+ *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(3 * H, H, X.dtype), packed_buffer(3 * H, I, X.dtype),
+*/
+  __pyx_t_3 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 87, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 87, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
+  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+  __pyx_t_1 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 87, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 87, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -22379,181 +23241,228 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
   }
   #endif
   {
-    PyObject *__pyx_callargs[3] = {__pyx_t_3, __pyx_t_5, __pyx_t_10};
-    __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_9, __pyx_callargs+__pyx_t_7, (3-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    PyObject *__pyx_callargs[3] = {__pyx_t_3, __pyx_t_1, __pyx_t_10};
+    __pyx_t_2 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_9, __pyx_callargs+__pyx_t_7, (3-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 63, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_1);
+    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 87, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_2);
   }
-  __pyx_v_dW = __pyx_t_4;
-  __pyx_t_4 = 0;
-  __pyx_v_dU = __pyx_t_2;
+  __pyx_v_db_h = __pyx_t_2;
   __pyx_t_2 = 0;
-  __pyx_v_db = __pyx_t_1;
-  __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":64
- *     dX_tm = np.empty((T, B, I), X.dtype)
- *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(3 * H, X.dtype)
- *     db_h = np.empty(3 * H, X.dtype)             # <<<<<<<<<<<<<<
- *     mask = cache["mask"]
- *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(3 * H, H, X.dtype), cache["hs"], cache["gates"], cache["hns"],
-*/
-  __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 64, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 64, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_9);
-  __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 64, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 64, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_10);
-  __pyx_t_7 = 1;
-  #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_9))) {
-    __pyx_t_2 = PyMethod_GET_SELF(__pyx_t_9);
-    assert(__pyx_t_2);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_9);
-    __Pyx_INCREF(__pyx_t_2);
-    __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_9, __pyx__function);
-    __pyx_t_7 = 0;
-  }
-  #endif
-  {
-    PyObject *__pyx_callargs[3] = {__pyx_t_2, __pyx_t_4, __pyx_t_10};
-    __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_9, __pyx_callargs+__pyx_t_7, (3-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
-    __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 64, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_1);
-  }
-  __pyx_v_db_h = __pyx_t_1;
-  __pyx_t_1 = 0;
-
-  /* "lstmx/_kernels/gru_cython.pyx":65
+  /* "lstmx/_kernels/gru_cython.pyx":88
  *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(3 * H, X.dtype)
  *     db_h = np.empty(3 * H, X.dtype)
  *     mask = cache["mask"]             # <<<<<<<<<<<<<<
- *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(3 * H, H, X.dtype), cache["hs"], cache["gates"], cache["hns"],
- *               time_major_mask(mask, B, T), mask is not None, dax, dah, dh, dX_tm, dW, dU, db, db_h)
+ *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(3 * H, H, X.dtype), packed_buffer(3 * H, I, X.dtype),
+ *               packed_buffer(T * B, I, X.dtype), packed_buffer(T * B, H, X.dtype), hs, cache["gates"], cache["hns"],
 */
-  __pyx_t_1 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_mask); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 65, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_1);
-  __pyx_v_mask = __pyx_t_1;
-  __pyx_t_1 = 0;
+  __pyx_t_2 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_mask); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 88, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  __pyx_v_mask = __pyx_t_2;
+  __pyx_t_2 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":66
+  /* "lstmx/_kernels/gru_cython.pyx":89
  *     db_h = np.empty(3 * H, X.dtype)
  *     mask = cache["mask"]
- *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(3 * H, H, X.dtype), cache["hs"], cache["gates"], cache["hns"],             # <<<<<<<<<<<<<<
+ *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(3 * H, H, X.dtype), packed_buffer(3 * H, I, X.dtype),             # <<<<<<<<<<<<<<
+ *               packed_buffer(T * B, I, X.dtype), packed_buffer(T * B, H, X.dtype), hs, cache["gates"], cache["hns"],
  *               time_major_mask(mask, B, T), mask is not None, dax, dah, dh, dX_tm, dW, dU, db, db_h)
- *     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, db_h[2 * H:].copy(), dh
 */
   __pyx_t_9 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_10, __pyx_mstate_global->__pyx_n_u_backward); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 66, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_10, __pyx_mstate_global->__pyx_n_u_backward); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 89, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
-  __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 66, __pyx_L1_error)
+  __pyx_t_3 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 89, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_ascontiguousarray); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 66, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_3);
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_ascontiguousarray); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 89, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_3))) {
-    __pyx_t_2 = PyMethod_GET_SELF(__pyx_t_3);
-    assert(__pyx_t_2);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_3);
-    __Pyx_INCREF(__pyx_t_2);
+  if (unlikely(PyMethod_Check(__pyx_t_4))) {
+    __pyx_t_3 = PyMethod_GET_SELF(__pyx_t_4);
+    assert(__pyx_t_3);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_4);
+    __Pyx_INCREF(__pyx_t_3);
     __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_3, __pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_4, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
-    PyObject *__pyx_callargs[2] = {__pyx_t_2, __pyx_v_dY};
-    __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_3, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
-    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 66, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_4);
+    PyObject *__pyx_callargs[2] = {__pyx_t_3, __pyx_v_dY};
+    __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_4, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
+    __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 89, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
   }
-  __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 66, __pyx_L1_error)
+  __pyx_t_3 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 89, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_11 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 66, __pyx_L1_error)
+  __pyx_t_11 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 89, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_11);
-  __pyx_t_12 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 66, __pyx_L1_error)
+  __pyx_t_12 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 89, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_12);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
   if (unlikely(PyMethod_Check(__pyx_t_5))) {
-    __pyx_t_2 = PyMethod_GET_SELF(__pyx_t_5);
-    assert(__pyx_t_2);
+    __pyx_t_3 = PyMethod_GET_SELF(__pyx_t_5);
+    assert(__pyx_t_3);
     PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_5);
-    __Pyx_INCREF(__pyx_t_2);
+    __Pyx_INCREF(__pyx_t_3);
     __Pyx_INCREF(__pyx__function);
     __Pyx_DECREF_SET(__pyx_t_5, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
-    PyObject *__pyx_callargs[4] = {__pyx_t_2, __pyx_t_11, __pyx_v_H, __pyx_t_12};
-    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_5, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
+    PyObject *__pyx_callargs[4] = {__pyx_t_3, __pyx_t_11, __pyx_v_H, __pyx_t_12};
+    __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_5, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
     __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 66, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_3);
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 89, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_4);
   }
-  __pyx_t_5 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_hs); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 66, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_12 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_gates); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 66, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_12);
-  __pyx_t_11 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_hns); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 66, __pyx_L1_error)
+  __pyx_t_12 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 89, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_11);
-
-  /* "lstmx/_kernels/gru_cython.pyx":67
- *     mask = cache["mask"]
- *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(3 * H, H, X.dtype), cache["hs"], cache["gates"], cache["hns"],
- *               time_major_mask(mask, B, T), mask is not None, dax, dah, dh, dX_tm, dW, dU, db, db_h)             # <<<<<<<<<<<<<<
- *     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, db_h[2 * H:].copy(), dh
- * 
-*/
-  __pyx_t_13 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_14, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 67, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_14);
+  __pyx_t_3 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 89, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_3);
+  __pyx_t_13 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 89, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_13);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_14))) {
-    __pyx_t_13 = PyMethod_GET_SELF(__pyx_t_14);
-    assert(__pyx_t_13);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_14);
-    __Pyx_INCREF(__pyx_t_13);
+  if (unlikely(PyMethod_Check(__pyx_t_11))) {
+    __pyx_t_12 = PyMethod_GET_SELF(__pyx_t_11);
+    assert(__pyx_t_12);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_11);
+    __Pyx_INCREF(__pyx_t_12);
     __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_14, __pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_11, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
-    PyObject *__pyx_callargs[4] = {__pyx_t_13, __pyx_v_mask, __pyx_v_B, __pyx_v_T};
-    __pyx_t_2 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_14, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    PyObject *__pyx_callargs[4] = {__pyx_t_12, __pyx_t_3, __pyx_v_I, __pyx_t_13};
+    __pyx_t_5 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_11, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_12); __pyx_t_12 = 0;
+    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+    __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
+    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
+    if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 89, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_5);
+  }
+
+  /* "lstmx/_kernels/gru_cython.pyx":90
+ *     mask = cache["mask"]
+ *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(3 * H, H, X.dtype), packed_buffer(3 * H, I, X.dtype),
+ *               packed_buffer(T * B, I, X.dtype), packed_buffer(T * B, H, X.dtype), hs, cache["gates"], cache["hns"],             # <<<<<<<<<<<<<<
+ *               time_major_mask(mask, B, T), mask is not None, dax, dah, dh, dX_tm, dW, dU, db, db_h)
+ *     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, db_h[2 * H:].copy(), dh
+*/
+  __pyx_t_13 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 90, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_3);
+  __pyx_t_12 = __Pyx_PyNumber_Multiply_object_object(__pyx_v_T, __pyx_v_B); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 90, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_12);
+  __pyx_t_14 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 90, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_14);
+  __pyx_t_7 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_3))) {
+    __pyx_t_13 = PyMethod_GET_SELF(__pyx_t_3);
+    assert(__pyx_t_13);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_3);
+    __Pyx_INCREF(__pyx_t_13);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_3, __pyx__function);
+    __pyx_t_7 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[4] = {__pyx_t_13, __pyx_t_12, __pyx_v_I, __pyx_t_14};
+    __pyx_t_11 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_3, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_13); __pyx_t_13 = 0;
+    __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
     __Pyx_DECREF(__pyx_t_14); __pyx_t_14 = 0;
-    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 67, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_2);
+    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+    if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 90, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_11);
+  }
+  __pyx_t_14 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_12, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 90, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_12);
+  __pyx_t_13 = __Pyx_PyNumber_Multiply_object_object(__pyx_v_T, __pyx_v_B); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 90, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_13);
+  __pyx_t_15 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_15)) __PYX_ERR(0, 90, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_15);
+  __pyx_t_7 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_12))) {
+    __pyx_t_14 = PyMethod_GET_SELF(__pyx_t_12);
+    assert(__pyx_t_14);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_12);
+    __Pyx_INCREF(__pyx_t_14);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_12, __pyx__function);
+    __pyx_t_7 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[4] = {__pyx_t_14, __pyx_t_13, __pyx_v_H, __pyx_t_15};
+    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_12, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_14); __pyx_t_14 = 0;
+    __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
+    __Pyx_DECREF(__pyx_t_15); __pyx_t_15 = 0;
+    __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 90, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_3);
+  }
+  __pyx_t_12 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_gates); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 90, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_12);
+  __pyx_t_15 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_hns); if (unlikely(!__pyx_t_15)) __PYX_ERR(0, 90, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_15);
+
+  /* "lstmx/_kernels/gru_cython.pyx":91
+ *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(3 * H, H, X.dtype), packed_buffer(3 * H, I, X.dtype),
+ *               packed_buffer(T * B, I, X.dtype), packed_buffer(T * B, H, X.dtype), hs, cache["gates"], cache["hns"],
+ *               time_major_mask(mask, B, T), mask is not None, dax, dah, dh, dX_tm, dW, dU, db, db_h)             # <<<<<<<<<<<<<<
+ *     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, db_h[2 * H:].copy(), dh
+ * 
+*/
+  __pyx_t_14 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_16, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_16)) __PYX_ERR(0, 91, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_16);
+  __pyx_t_7 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_16))) {
+    __pyx_t_14 = PyMethod_GET_SELF(__pyx_t_16);
+    assert(__pyx_t_14);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_16);
+    __Pyx_INCREF(__pyx_t_14);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_16, __pyx__function);
+    __pyx_t_7 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[4] = {__pyx_t_14, __pyx_v_mask, __pyx_v_B, __pyx_v_T};
+    __pyx_t_13 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_16, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_14); __pyx_t_14 = 0;
+    __Pyx_DECREF(__pyx_t_16); __pyx_t_16 = 0;
+    if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 91, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_13);
   }
   __pyx_t_8 = (__pyx_v_mask != Py_None);
-  __pyx_t_14 = __Pyx_PyBool_FromLong(__pyx_t_8); if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 67, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_14);
+  __pyx_t_16 = __Pyx_PyBool_FromLong(__pyx_t_8); if (unlikely(!__pyx_t_16)) __PYX_ERR(0, 91, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_16);
 
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -22568,98 +23477,100 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
   }
   #endif
   {
-    PyObject *__pyx_callargs[19] = {__pyx_t_9, __pyx_t_4, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_t_3, __pyx_t_5, __pyx_t_12, __pyx_t_11, __pyx_t_2, __pyx_t_14, __pyx_v_dax, __pyx_v_dah, __pyx_v_dh, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db, __pyx_v_db_h};
-    __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_10, __pyx_callargs+__pyx_t_7, (19-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    PyObject *__pyx_callargs[22] = {__pyx_t_9, __pyx_t_1, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_t_4, __pyx_t_5, __pyx_t_11, __pyx_t_3, __pyx_v_hs, __pyx_t_12, __pyx_t_15, __pyx_t_13, __pyx_t_16, __pyx_v_dax, __pyx_v_dah, __pyx_v_dh, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db, __pyx_v_db_h};
+    __pyx_t_2 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_10, __pyx_callargs+__pyx_t_7, (22-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_9); __pyx_t_9 = 0;
+    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
     __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
-    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    __Pyx_DECREF(__pyx_t_14); __pyx_t_14 = 0;
+    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+    __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
+    __Pyx_DECREF(__pyx_t_15); __pyx_t_15 = 0;
+    __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
+    __Pyx_DECREF(__pyx_t_16); __pyx_t_16 = 0;
     __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 66, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_1);
+    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 89, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_2);
   }
-  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":68
- *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(3 * H, H, X.dtype), cache["hs"], cache["gates"], cache["hns"],
+  /* "lstmx/_kernels/gru_cython.pyx":92
+ *               packed_buffer(T * B, I, X.dtype), packed_buffer(T * B, H, X.dtype), hs, cache["gates"], cache["hns"],
  *               time_major_mask(mask, B, T), mask is not None, dax, dah, dh, dX_tm, dW, dU, db, db_h)
  *     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, db_h[2 * H:].copy(), dh             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  __pyx_t_14 = __Pyx_PyObject_GetAttrStr(__pyx_v_dX_tm, __pyx_mstate_global->__pyx_n_u_transpose); if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 68, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_14);
-  __pyx_t_2 = __Pyx_PyObject_Call(__pyx_t_14, __pyx_mstate_global->__pyx_tuple[2], NULL); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 68, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_2);
-  __Pyx_DECREF(__pyx_t_14); __pyx_t_14 = 0;
-  __pyx_t_10 = __pyx_t_2;
-  __Pyx_INCREF(__pyx_t_10);
-  __pyx_t_7 = 0;
-  {
-    PyObject *__pyx_callargs[2] = {__pyx_t_10, NULL};
-    __pyx_t_1 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_copy, __pyx_callargs+__pyx_t_7, (1-__pyx_t_7) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_10); __pyx_t_10 = 0;
-    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 68, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_1);
-  }
-  __pyx_t_14 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_2, __pyx_v_H, 2, 0, 0); if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 68, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_14);
-  __pyx_t_11 = __Pyx_PyObject_GetSlice(__pyx_v_db_h, 0, 0, &__pyx_t_14, NULL, NULL, 0, 0, 0); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 68, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_11);
-  __Pyx_DECREF(__pyx_t_14); __pyx_t_14 = 0;
-  __pyx_t_10 = __pyx_t_11;
+  __pyx_t_16 = __Pyx_PyObject_GetAttrStr(__pyx_v_dX_tm, __pyx_mstate_global->__pyx_n_u_transpose); if (unlikely(!__pyx_t_16)) __PYX_ERR(0, 92, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_16);
+  __pyx_t_13 = __Pyx_PyObject_Call(__pyx_t_16, __pyx_mstate_global->__pyx_tuple[2], NULL); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 92, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_13);
+  __Pyx_DECREF(__pyx_t_16); __pyx_t_16 = 0;
+  __pyx_t_10 = __pyx_t_13;
   __Pyx_INCREF(__pyx_t_10);
   __pyx_t_7 = 0;
   {
     PyObject *__pyx_callargs[2] = {__pyx_t_10, NULL};
     __pyx_t_2 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_copy, __pyx_callargs+__pyx_t_7, (1-__pyx_t_7) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_10); __pyx_t_10 = 0;
-    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
-    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 68, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
+    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 92, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
   }
-  __pyx_t_11 = PyTuple_New(6); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 68, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_11);
-  __Pyx_GIVEREF(__pyx_t_1);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 68, __pyx_L1_error);
+  __pyx_t_16 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_2, __pyx_v_H, 2, 0, 0); if (unlikely(!__pyx_t_16)) __PYX_ERR(0, 92, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_16);
+  __pyx_t_15 = __Pyx_PyObject_GetSlice(__pyx_v_db_h, 0, 0, &__pyx_t_16, NULL, NULL, 0, 0, 0); if (unlikely(!__pyx_t_15)) __PYX_ERR(0, 92, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_15);
+  __Pyx_DECREF(__pyx_t_16); __pyx_t_16 = 0;
+  __pyx_t_10 = __pyx_t_15;
+  __Pyx_INCREF(__pyx_t_10);
+  __pyx_t_7 = 0;
+  {
+    PyObject *__pyx_callargs[2] = {__pyx_t_10, NULL};
+    __pyx_t_13 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_copy, __pyx_callargs+__pyx_t_7, (1-__pyx_t_7) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_10); __pyx_t_10 = 0;
+    __Pyx_DECREF(__pyx_t_15); __pyx_t_15 = 0;
+    if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 92, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_13);
+  }
+  __pyx_t_15 = PyTuple_New(6); if (unlikely(!__pyx_t_15)) __PYX_ERR(0, 92, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_15);
+  __Pyx_GIVEREF(__pyx_t_2);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_15, 0, __pyx_t_2) != (0)) __PYX_ERR(0, 92, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_dW);
   __Pyx_GIVEREF(__pyx_v_dW);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 1, __pyx_v_dW) != (0)) __PYX_ERR(0, 68, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_15, 1, __pyx_v_dW) != (0)) __PYX_ERR(0, 92, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_dU);
   __Pyx_GIVEREF(__pyx_v_dU);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 2, __pyx_v_dU) != (0)) __PYX_ERR(0, 68, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_15, 2, __pyx_v_dU) != (0)) __PYX_ERR(0, 92, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_db);
   __Pyx_GIVEREF(__pyx_v_db);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 3, __pyx_v_db) != (0)) __PYX_ERR(0, 68, __pyx_L1_error);
-  __Pyx_GIVEREF(__pyx_t_2);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 4, __pyx_t_2) != (0)) __PYX_ERR(0, 68, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_15, 3, __pyx_v_db) != (0)) __PYX_ERR(0, 92, __pyx_L1_error);
+  __Pyx_GIVEREF(__pyx_t_13);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_15, 4, __pyx_t_13) != (0)) __PYX_ERR(0, 92, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_dh);
   __Pyx_GIVEREF(__pyx_v_dh);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 5, __pyx_v_dh) != (0)) __PYX_ERR(0, 68, __pyx_L1_error);
-  __pyx_t_1 = 0;
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_15, 5, __pyx_v_dh) != (0)) __PYX_ERR(0, 92, __pyx_L1_error);
   __pyx_t_2 = 0;
+  __pyx_t_13 = 0;
   {
     PyObject *__pyx_temp;
     {
       __pyx_temp = __pyx_r;
-      __pyx_r = __pyx_t_11;
+      __pyx_r = __pyx_t_15;
     }
     __Pyx_XDECREF(__pyx_temp);
   }
-  __pyx_t_11 = 0;
+  __pyx_t_15 = 0;
   goto __pyx_L0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":51
+  /* "lstmx/_kernels/gru_cython.pyx":74
  * 
  * 
  * def gru_backward(dY, dhT, cache):             # <<<<<<<<<<<<<<
  *     """Same arguments and results as :func:`lstmx.gru.gru_backward`."""
- *     X, W, U = cache["X"], cache["W"], cache["U"]
+ *     X, W, U, hs = cache["X"], cache["W"], cache["U"], cache["hs"]
 */
 
   /* function exit code */
@@ -22675,12 +23586,15 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
   __Pyx_XDECREF(__pyx_t_12);
   __Pyx_XDECREF(__pyx_t_13);
   __Pyx_XDECREF(__pyx_t_14);
+  __Pyx_XDECREF(__pyx_t_15);
+  __Pyx_XDECREF(__pyx_t_16);
   __Pyx_AddTraceback("lstmx._kernels.gru_cython.gru_backward", __pyx_clineno, __pyx_lineno, __pyx_filename);
   __pyx_r = NULL;
   __pyx_L0:;
   __Pyx_XDECREF(__pyx_v_X);
   __Pyx_XDECREF(__pyx_v_W);
   __Pyx_XDECREF(__pyx_v_U);
+  __Pyx_XDECREF(__pyx_v_hs);
   __Pyx_XDECREF(__pyx_v_B);
   __Pyx_XDECREF(__pyx_v_T);
   __Pyx_XDECREF(__pyx_v_I);
@@ -22700,12 +23614,12 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
   return __pyx_r;
 }
 
-/* "lstmx/_kernels/gru_cython.pyx":71
+/* "lstmx/_kernels/gru_cython.pyx":95
  * 
  * 
  * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,             # <<<<<<<<<<<<<<
- *               real[:, :, ::1] hs, real[:, :, ::1] gates, real[:, :, ::1] hns,
- *               const unsigned char[:, ::1] mask, bint has_mask, real[:, :, ::1] dax, real[:, :, ::1] dah,
+ *               real[::1] W_packed, real[::1] X_packed, real[::1] H_packed, real[:, :, ::1] hs,
+ *               real[:, :, ::1] gates, real[:, :, ::1] hns, const unsigned char[:, ::1] mask, bint has_mask,
 */
 
 /* Python wrapper */
@@ -22736,53 +23650,53 @@ static PyObject *__pyx_pw_5lstmx_8_kernels_10gru_cython_7_backward(PyObject *__p
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_signatures,&__pyx_mstate_global->__pyx_n_u_args,&__pyx_mstate_global->__pyx_n_u_kwargs,&__pyx_mstate_global->__pyx_n_u_defaults,&__pyx_mstate_global->__pyx_n_u_fused_sigindex,0};
     struct __pyx_defaults *__pyx_dynamic_args = __Pyx_CyFunction_Defaults(struct __pyx_defaults, __pyx_self);
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 71, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 95, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 95, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 95, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 95, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 95, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 95, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__pyx_fused_cpdef", 0) < (0)) __PYX_ERR(0, 71, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__pyx_fused_cpdef", 0) < (0)) __PYX_ERR(0, 95, __pyx_L3_error)
       if (!values[4]) values[4] = __Pyx_NewRef(__pyx_dynamic_args->arg0);
       for (Py_ssize_t i = __pyx_nargs; i < 4; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, i); __PYX_ERR(0, 71, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, i); __PYX_ERR(0, 95, __pyx_L3_error) }
       }
     } else {
       switch (__pyx_nargs) {
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 95, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 95, __pyx_L3_error)
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 95, __pyx_L3_error)
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 95, __pyx_L3_error)
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 95, __pyx_L3_error)
         break;
         default: goto __pyx_L5_argtuple_error;
       }
@@ -22796,7 +23710,7 @@ static PyObject *__pyx_pw_5lstmx_8_kernels_10gru_cython_7_backward(PyObject *__p
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, __pyx_nargs); __PYX_ERR(0, 71, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, __pyx_nargs); __PYX_ERR(0, 95, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -22848,7 +23762,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_6_backward(CYTHON_UNUSED
   else
   {
     Py_ssize_t __pyx_temp = __Pyx_PyDict_GET_SIZE(__pyx_v_kwargs);
-    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 71, __pyx_L1_error)
+    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 95, __pyx_L1_error)
     __pyx_t_2 = (__pyx_temp != 0);
   }
 
@@ -22866,11 +23780,11 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_6_backward(CYTHON_UNUSED
   }
   if (unlikely(__pyx_v_args == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "object of type \047NoneType\047 has no len()");
-    __PYX_ERR(0, 71, __pyx_L1_error)
+    __PYX_ERR(0, 95, __pyx_L1_error)
   }
-  __pyx_t_4 = __Pyx_PyTuple_GET_SIZE(((PyObject*)__pyx_v_args)); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(0, 71, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyTuple_GET_SIZE(((PyObject*)__pyx_v_args)); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(0, 95, __pyx_L1_error)
   __pyx_v_arg_count = __pyx_t_4;
-  __pyx_t_5 = ((PyObject *)__Pyx_ImportNumPyArrayTypeIfAvailable()); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 71, __pyx_L1_error)
+  __pyx_t_5 = ((PyObject *)__Pyx_ImportNumPyArrayTypeIfAvailable()); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 95, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_v_ndarray = ((PyTypeObject*)__pyx_t_5);
   __pyx_t_5 = 0;
@@ -22880,7 +23794,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_6_backward(CYTHON_UNUSED
 
     if (unlikely(__pyx_v_args == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-      __PYX_ERR(0, 71, __pyx_L1_error)
+      __PYX_ERR(0, 95, __pyx_L1_error)
     }
     __pyx_t_5 = __Pyx_PyTuple_GET_ITEM(((PyObject*)__pyx_v_args), 0);
     __Pyx_INCREF(__pyx_t_5);
@@ -22899,9 +23813,9 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_6_backward(CYTHON_UNUSED
   }
   if (unlikely(__pyx_v_kwargs == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not iterable");
-    __PYX_ERR(0, 71, __pyx_L1_error)
+    __PYX_ERR(0, 95, __pyx_L1_error)
   }
-  __pyx_t_3 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_dY, ((PyObject*)__pyx_v_kwargs), Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 71, __pyx_L1_error)
+  __pyx_t_3 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_dY, ((PyObject*)__pyx_v_kwargs), Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 95, __pyx_L1_error)
 
   __pyx_t_1 = __pyx_t_3;
 
@@ -22910,25 +23824,25 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_6_backward(CYTHON_UNUSED
 
     if (unlikely(__pyx_v_kwargs == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-      __PYX_ERR(0, 71, __pyx_L1_error)
+      __PYX_ERR(0, 95, __pyx_L1_error)
     }
-    __pyx_t_5 = __Pyx_PyDict_GetItem(((PyObject*)__pyx_v_kwargs), __pyx_mstate_global->__pyx_n_u_dY); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 71, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyDict_GetItem(((PyObject*)__pyx_v_kwargs), __pyx_mstate_global->__pyx_n_u_dY); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 95, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __pyx_v_arg = __pyx_t_5;
     __pyx_t_5 = 0;
     goto __pyx_L6;
   }
   /*else*/ {
-    __pyx_t_6 = __Pyx_RaiseFusedFunctionArgTypeError(__pyx_mstate_global->__pyx_n_u_dY, 0, 18, __pyx_v_arg_count); if (unlikely(__pyx_t_6 == ((int)-1))) __PYX_ERR(0, 71, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_RaiseFusedFunctionArgTypeError(__pyx_mstate_global->__pyx_n_u_dY, 0, 21, __pyx_v_arg_count); if (unlikely(__pyx_t_6 == ((int)-1))) __PYX_ERR(0, 95, __pyx_L1_error)
 
   }
   __pyx_L6:;
-  if (unlikely(!__pyx_v_arg)) { __Pyx_RaiseUnboundLocalError("arg"); __PYX_ERR(0, 71, __pyx_L1_error) }
-  __pyx_t_5 = __pyx_ff_map_fused_781acd_2_2_float__and_double(__pyx_v_arg, __pyx_v_ndarray); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 71, __pyx_L1_error)
+  if (unlikely(!__pyx_v_arg)) { __Pyx_RaiseUnboundLocalError("arg"); __PYX_ERR(0, 95, __pyx_L1_error) }
+  __pyx_t_5 = __pyx_ff_map_fused_781acd_2_2_float__and_double(__pyx_v_arg, __pyx_v_ndarray); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 95, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_v_dest_sig0 = ((PyObject*)__pyx_t_5);
   __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_ff_match_signatures_single(((PyObject*)__pyx_v_signatures), __pyx_v_dest_sig0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 71, __pyx_L1_error)
+  __pyx_t_5 = __pyx_ff_match_signatures_single(((PyObject*)__pyx_v_signatures), __pyx_v_dest_sig0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 95, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   {
     PyObject *__pyx_temp;
@@ -22966,6 +23880,9 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10gru_cython_15_backward(
   __Pyx_memviewslice __pyx_v_W = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_U = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_U_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_W_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_X_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_H_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_hs = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_gates = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_hns = { 0, 0, { 0 }, { 0 }, { 0 } };
@@ -22981,7 +23898,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10gru_cython_15_backward(
   __Pyx_memviewslice __pyx_v_db_h = { 0, 0, { 0 }, { 0 }, { 0 } };
   CYTHON_UNUSED Py_ssize_t __pyx_nargs;
   CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
-  PyObject* values[18] = {0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0};
+  PyObject* values[21] = {0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0};
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
@@ -22995,153 +23912,174 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10gru_cython_15_backward(
   #endif
   __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
   {
-    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_dY,&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_U_packed,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_hns,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,&__pyx_mstate_global->__pyx_n_u_dax,&__pyx_mstate_global->__pyx_n_u_dah,&__pyx_mstate_global->__pyx_n_u_dh,&__pyx_mstate_global->__pyx_n_u_dX_tm,&__pyx_mstate_global->__pyx_n_u_dW,&__pyx_mstate_global->__pyx_n_u_dU,&__pyx_mstate_global->__pyx_n_u_db,&__pyx_mstate_global->__pyx_n_u_db_h,0};
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_dY,&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_U_packed,&__pyx_mstate_global->__pyx_n_u_W_packed,&__pyx_mstate_global->__pyx_n_u_X_packed,&__pyx_mstate_global->__pyx_n_u_H_packed,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_hns,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,&__pyx_mstate_global->__pyx_n_u_dax,&__pyx_mstate_global->__pyx_n_u_dah,&__pyx_mstate_global->__pyx_n_u_dh,&__pyx_mstate_global->__pyx_n_u_dX_tm,&__pyx_mstate_global->__pyx_n_u_dW,&__pyx_mstate_global->__pyx_n_u_dU,&__pyx_mstate_global->__pyx_n_u_db,&__pyx_mstate_global->__pyx_n_u_db_h,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 71, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 95, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
+        case 21:
+        values[20] = __Pyx_ArgRef_VARARGS(__pyx_args, 20);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[20])) __PYX_ERR(0, 95, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case 20:
+        values[19] = __Pyx_ArgRef_VARARGS(__pyx_args, 19);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[19])) __PYX_ERR(0, 95, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case 19:
+        values[18] = __Pyx_ArgRef_VARARGS(__pyx_args, 18);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[18])) __PYX_ERR(0, 95, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
         case 18:
         values[17] = __Pyx_ArgRef_VARARGS(__pyx_args, 17);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[17])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[17])) __PYX_ERR(0, 95, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 17:
         values[16] = __Pyx_ArgRef_VARARGS(__pyx_args, 16);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 95, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 16:
         values[15] = __Pyx_ArgRef_VARARGS(__pyx_args, 15);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 95, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 15:
         values[14] = __Pyx_ArgRef_VARARGS(__pyx_args, 14);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 95, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 14:
         values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 95, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 13:
         values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 95, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 12:
         values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 95, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 11:
         values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 95, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 10:
         values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 95, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  9:
         values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 95, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  8:
         values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 95, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  7:
         values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 95, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 95, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 95, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 95, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 95, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 95, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 95, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_backward", 0) < (0)) __PYX_ERR(0, 71, __pyx_L3_error)
-      for (Py_ssize_t i = __pyx_nargs; i < 18; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_backward", 1, 18, 18, i); __PYX_ERR(0, 71, __pyx_L3_error) }
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_backward", 0) < (0)) __PYX_ERR(0, 95, __pyx_L3_error)
+      for (Py_ssize_t i = __pyx_nargs; i < 21; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_backward", 1, 21, 21, i); __PYX_ERR(0, 95, __pyx_L3_error) }
       }
-    } else if (unlikely(__pyx_nargs != 18)) {
+    } else if (unlikely(__pyx_nargs != 21)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 71, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 95, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 71, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 95, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 71, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 95, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 71, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 95, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 71, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 95, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 71, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 95, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 71, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 95, __pyx_L3_error)
       values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 71, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 95, __pyx_L3_error)
       values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 71, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 95, __pyx_L3_error)
       values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 71, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 95, __pyx_L3_error)
       values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 71, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 95, __pyx_L3_error)
       values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 71, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 95, __pyx_L3_error)
       values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 71, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 95, __pyx_L3_error)
       values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 71, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 95, __pyx_L3_error)
       values[14] = __Pyx_ArgRef_VARARGS(__pyx_args, 14);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 71, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 95, __pyx_L3_error)
       values[15] = __Pyx_ArgRef_VARARGS(__pyx_args, 15);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 71, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 95, __pyx_L3_error)
       values[16] = __Pyx_ArgRef_VARARGS(__pyx_args, 16);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 71, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 95, __pyx_L3_error)
       values[17] = __Pyx_ArgRef_VARARGS(__pyx_args, 17);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[17])) __PYX_ERR(0, 71, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[17])) __PYX_ERR(0, 95, __pyx_L3_error)
+      values[18] = __Pyx_ArgRef_VARARGS(__pyx_args, 18);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[18])) __PYX_ERR(0, 95, __pyx_L3_error)
+      values[19] = __Pyx_ArgRef_VARARGS(__pyx_args, 19);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[19])) __PYX_ERR(0, 95, __pyx_L3_error)
+      values[20] = __Pyx_ArgRef_VARARGS(__pyx_args, 20);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[20])) __PYX_ERR(0, 95, __pyx_L3_error)
     }
-    __pyx_v_dY = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dY.memview)) __PYX_ERR(0, 71, __pyx_L3_error)
-    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 71, __pyx_L3_error)
-    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 71, __pyx_L3_error)
-    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 71, __pyx_L3_error)
-    __pyx_v_U_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U_packed.memview)) __PYX_ERR(0, 71, __pyx_L3_error)
-    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 72, __pyx_L3_error)
-    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 72, __pyx_L3_error)
-    __pyx_v_hns = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hns.memview)) __PYX_ERR(0, 72, __pyx_L3_error)
-    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[8], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 73, __pyx_L3_error)
-    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[9]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 73, __pyx_L3_error)
-    __pyx_v_dax = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[10], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dax.memview)) __PYX_ERR(0, 73, __pyx_L3_error)
-    __pyx_v_dah = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[11], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dah.memview)) __PYX_ERR(0, 73, __pyx_L3_error)
-    __pyx_v_dh = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[12], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dh.memview)) __PYX_ERR(0, 74, __pyx_L3_error)
-    __pyx_v_dX_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[13], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dX_tm.memview)) __PYX_ERR(0, 74, __pyx_L3_error)
-    __pyx_v_dW = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[14], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dW.memview)) __PYX_ERR(0, 74, __pyx_L3_error)
-    __pyx_v_dU = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[15], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dU.memview)) __PYX_ERR(0, 74, __pyx_L3_error)
-    __pyx_v_db = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[16], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db.memview)) __PYX_ERR(0, 75, __pyx_L3_error)
-    __pyx_v_db_h = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[17], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db_h.memview)) __PYX_ERR(0, 75, __pyx_L3_error)
+    __pyx_v_dY = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dY.memview)) __PYX_ERR(0, 95, __pyx_L3_error)
+    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 95, __pyx_L3_error)
+    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 95, __pyx_L3_error)
+    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 95, __pyx_L3_error)
+    __pyx_v_U_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U_packed.memview)) __PYX_ERR(0, 95, __pyx_L3_error)
+    __pyx_v_W_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W_packed.memview)) __PYX_ERR(0, 96, __pyx_L3_error)
+    __pyx_v_X_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_packed.memview)) __PYX_ERR(0, 96, __pyx_L3_error)
+    __pyx_v_H_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_H_packed.memview)) __PYX_ERR(0, 96, __pyx_L3_error)
+    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 96, __pyx_L3_error)
+    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[9], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 97, __pyx_L3_error)
+    __pyx_v_hns = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[10], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hns.memview)) __PYX_ERR(0, 97, __pyx_L3_error)
+    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[11], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 97, __pyx_L3_error)
+    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[12]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 97, __pyx_L3_error)
+    __pyx_v_dax = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[13], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dax.memview)) __PYX_ERR(0, 98, __pyx_L3_error)
+    __pyx_v_dah = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[14], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dah.memview)) __PYX_ERR(0, 98, __pyx_L3_error)
+    __pyx_v_dh = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[15], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dh.memview)) __PYX_ERR(0, 98, __pyx_L3_error)
+    __pyx_v_dX_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[16], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dX_tm.memview)) __PYX_ERR(0, 98, __pyx_L3_error)
+    __pyx_v_dW = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[17], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dW.memview)) __PYX_ERR(0, 99, __pyx_L3_error)
+    __pyx_v_dU = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[18], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dU.memview)) __PYX_ERR(0, 99, __pyx_L3_error)
+    __pyx_v_db = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[19], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db.memview)) __PYX_ERR(0, 99, __pyx_L3_error)
+    __pyx_v_db_h = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[20], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db_h.memview)) __PYX_ERR(0, 99, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_backward", 1, 18, 18, __pyx_nargs); __PYX_ERR(0, 71, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_backward", 1, 21, 21, __pyx_nargs); __PYX_ERR(0, 95, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -23153,6 +24091,9 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10gru_cython_15_backward(
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U_packed, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_W_packed, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_packed, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_H_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_gates, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hns, 1);
@@ -23169,7 +24110,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10gru_cython_15_backward(
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_5lstmx_8_kernels_10gru_cython_14_backward(__pyx_self, __pyx_v_dY, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_U_packed, __pyx_v_hs, __pyx_v_gates, __pyx_v_hns, __pyx_v_mask, __pyx_v_has_mask, __pyx_v_dax, __pyx_v_dah, __pyx_v_dh, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db, __pyx_v_db_h);
+  __pyx_r = __pyx_pf_5lstmx_8_kernels_10gru_cython_14_backward(__pyx_self, __pyx_v_dY, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_U_packed, __pyx_v_W_packed, __pyx_v_X_packed, __pyx_v_H_packed, __pyx_v_hs, __pyx_v_gates, __pyx_v_hns, __pyx_v_mask, __pyx_v_has_mask, __pyx_v_dax, __pyx_v_dah, __pyx_v_dh, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db, __pyx_v_db_h);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -23180,6 +24121,9 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10gru_cython_15_backward(
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U_packed, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_W_packed, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_packed, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_H_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_gates, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hns, 1);
@@ -23197,15 +24141,14 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10gru_cython_15_backward(
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_14_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_U_packed, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_hns, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_dax, __Pyx_memviewslice __pyx_v_dah, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db, __Pyx_memviewslice __pyx_v_db_h) {
+static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_14_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_U_packed, __Pyx_memviewslice __pyx_v_W_packed, __Pyx_memviewslice __pyx_v_X_packed, __Pyx_memviewslice __pyx_v_H_packed, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_hns, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_dax, __Pyx_memviewslice __pyx_v_dah, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db, __Pyx_memviewslice __pyx_v_db_h) {
   int __pyx_v_T;
   int __pyx_v_B;
   int __pyx_v_I;
   int __pyx_v_H;
   int __pyx_v_G;
-  int __pyx_v_t;
-  int __pyx_v_n;
-  int __pyx_v_j;
+  int __pyx_v_part;
+  int __pyx_v_parts;
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
   Py_ssize_t __pyx_t_1;
@@ -23215,11 +24158,11 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_14_backward(CYTHON_UNUSE
   int __pyx_t_5;
   int __pyx_t_6;
   int __pyx_t_7;
-  int __pyx_t_8;
-  int __pyx_t_9;
-  int __pyx_t_10;
-  int __pyx_t_11;
-  int __pyx_t_12;
+  Py_ssize_t __pyx_t_8;
+  Py_ssize_t __pyx_t_9;
+  Py_ssize_t __pyx_t_10;
+  Py_ssize_t __pyx_t_11;
+  Py_ssize_t __pyx_t_12;
   Py_ssize_t __pyx_t_13;
   Py_ssize_t __pyx_t_14;
   Py_ssize_t __pyx_t_15;
@@ -23233,17 +24176,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_14_backward(CYTHON_UNUSE
   Py_ssize_t __pyx_t_23;
   Py_ssize_t __pyx_t_24;
   Py_ssize_t __pyx_t_25;
-  Py_ssize_t __pyx_t_26;
-  Py_ssize_t __pyx_t_27;
-  Py_ssize_t __pyx_t_28;
-  Py_ssize_t __pyx_t_29;
   __Pyx_RefNannySetupContext("__pyx_fuse_0_backward", 0);
 
-  /* "lstmx/_kernels/gru_cython.pyx":76
- *               real[:, ::1] dh, real[:, :, ::1] dX_tm, real[:, ::1] dW, real[:, ::1] dU,
- *               real[::1] db, real[::1] db_h):
+  /* "lstmx/_kernels/gru_cython.pyx":100
+ *               real[:, :, ::1] dax, real[:, :, ::1] dah, real[:, ::1] dh, real[:, :, ::1] dX_tm,
+ *               real[:, ::1] dW, real[:, ::1] dU, real[::1] db, real[::1] db_h):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]             # <<<<<<<<<<<<<<
- *     cdef int G = 3 * H, t, n, j
+ *     cdef int G = 3 * H, part, parts = batch_parts(B, H)
  *     with nogil:
 */
   __pyx_v_T = (__pyx_v_X_tm.shape[0]);
@@ -23251,21 +24190,22 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_14_backward(CYTHON_UNUSE
   __pyx_v_I = (__pyx_v_X_tm.shape[2]);
   __pyx_v_H = (__pyx_v_U.shape[1]);
 
-  /* "lstmx/_kernels/gru_cython.pyx":77
- *               real[::1] db, real[::1] db_h):
+  /* "lstmx/_kernels/gru_cython.pyx":101
+ *               real[:, ::1] dW, real[:, ::1] dU, real[::1] db, real[::1] db_h):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
- *     cdef int G = 3 * H, t, n, j             # <<<<<<<<<<<<<<
+ *     cdef int G = 3 * H, part, parts = batch_parts(B, H)             # <<<<<<<<<<<<<<
  *     with nogil:
- *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])
+ *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (3H, H), packed once for the loop
 */
   __pyx_v_G = (3 * __pyx_v_H);
+  __pyx_v_parts = __pyx_f_5lstmx_8_kernels_7_common_batch_parts(__pyx_v_B, __pyx_v_H);
 
-  /* "lstmx/_kernels/gru_cython.pyx":78
+  /* "lstmx/_kernels/gru_cython.pyx":102
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
- *     cdef int G = 3 * H, t, n, j
+ *     cdef int G = 3 * H, part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
- *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])
- *         for t in range(T - 1, -1, -1):
+ *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (3H, H), packed once for the loop
+ *         for part in prange(parts, num_threads=parts, schedule="static"):
 */
   {
       PyThreadState * _save;
@@ -23273,293 +24213,301 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_14_backward(CYTHON_UNUSE
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "lstmx/_kernels/gru_cython.pyx":79
- *     cdef int G = 3 * H, t, n, j
+        /* "lstmx/_kernels/gru_cython.pyx":103
+ *     cdef int G = 3 * H, part, parts = batch_parts(B, H)
  *     with nogil:
- *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])             # <<<<<<<<<<<<<<
- *         for t in range(T - 1, -1, -1):
- *             for n in range(B):
+ *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (3H, H), packed once for the loop             # <<<<<<<<<<<<<<
+ *         for part in prange(parts, num_threads=parts, schedule="static"):
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, gates, hns, mask,
 */
         __pyx_t_1 = 0;
         __pyx_t_2 = 0;
         __pyx_t_3 = 0;
         lstmx::pack_panels((&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_1 * __pyx_v_U.strides[0]) )) + __pyx_t_2)) )))), __pyx_v_H, 0, __pyx_v_G, __pyx_v_H, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_U_packed.data) + __pyx_t_3)) )))));
 
-        /* "lstmx/_kernels/gru_cython.pyx":80
+        /* "lstmx/_kernels/gru_cython.pyx":104
  *     with nogil:
- *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])
- *         for t in range(T - 1, -1, -1):             # <<<<<<<<<<<<<<
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:   # h was carried: so is its gradient
+ *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (3H, H), packed once for the loop
+ *         for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, gates, hns, mask,
+ *                            has_mask, dax, dah, dh)
 */
-        for (__pyx_t_4 = (__pyx_v_T - 1); __pyx_t_4 > -1; __pyx_t_4-=1) {
-          __pyx_v_t = __pyx_t_4;
+        __pyx_t_4 = __pyx_v_parts;
 
-          /* "lstmx/_kernels/gru_cython.pyx":81
- *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])
- *         for t in range(T - 1, -1, -1):
- *             for n in range(B):             # <<<<<<<<<<<<<<
- *                 if has_mask and not mask[t, n]:   # h was carried: so is its gradient
- *                     for j in range(G):
+        {
+            #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+                #undef likely
+                #undef unlikely
+                #define likely(x)   (x)
+                #define unlikely(x) (x)
+            #endif
+            __pyx_t_6 = (__pyx_t_4 - 0 + 1 - 1/abs(1)) / 1;
+            if (__pyx_t_6 > 0)
+            {
+                #ifdef _OPENMP
+                #pragma omp parallel num_threads(__pyx_v_parts != 0 ? __pyx_v_parts : omp_get_max_threads()) private(__pyx_t_3)
+                #endif /* _OPENMP */
+                {
+                    #ifdef _OPENMP
+                    #pragma omp for nowait firstprivate(__pyx_v_part) lastprivate(__pyx_v_part) schedule(static)
+                    #endif /* _OPENMP */
+                    for (__pyx_t_5 = 0; __pyx_t_5 < __pyx_t_6; __pyx_t_5++){
+                        {
+                            __pyx_v_part = (int)(0 + 1 * __pyx_t_5);
+
+                            /* "lstmx/_kernels/gru_cython.pyx":105
+ *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (3H, H), packed once for the loop
+ *         for part in prange(parts, num_threads=parts, schedule="static"):
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, gates, hns, mask,             # <<<<<<<<<<<<<<
+ *                            has_mask, dax, dah, dh)
+ *         if parts == 1:
 */
+                            __pyx_t_3 = 0;
 
-          __pyx_t_5 = __pyx_v_B;
-          __pyx_t_6 = __pyx_t_5;
-
-          for (__pyx_t_7 = 0; __pyx_t_7 < __pyx_t_6; __pyx_t_7+=1) {
-            __pyx_v_n = __pyx_t_7;
-
-            /* "lstmx/_kernels/gru_cython.pyx":82
- *         for t in range(T - 1, -1, -1):
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:   # h was carried: so is its gradient             # <<<<<<<<<<<<<<
- *                     for j in range(G):
- *                         dax[t, n, j] = 0
+                            /* "lstmx/_kernels/gru_cython.pyx":106
+ *         for part in prange(parts, num_threads=parts, schedule="static"):
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, gates, hns, mask,
+ *                            has_mask, dax, dah, dh)             # <<<<<<<<<<<<<<
+ *         if parts == 1:
+ *             weight_gradients_blas(&dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
 */
-            if (__pyx_v_has_mask) {
-            } else {
-
-              __pyx_t_8 = __pyx_v_has_mask;
-              goto __pyx_L11_bool_binop_done;
+                            __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10gru_cython__backward_rows(((__pyx_v_B * __pyx_v_part) / __pyx_v_parts), ((__pyx_v_B * (__pyx_v_part + 1)) / __pyx_v_parts), __pyx_v_dY, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_U_packed.data) + __pyx_t_3)) )))), __pyx_v_hs, __pyx_v_gates, __pyx_v_hns, __pyx_v_mask, __pyx_v_has_mask, __pyx_v_dax, __pyx_v_dah, __pyx_v_dh);
+                        }
+                    }
+                }
             }
-            __pyx_t_3 = __pyx_v_t;
-            __pyx_t_2 = __pyx_v_n;
-            __pyx_t_9 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_3 * __pyx_v_mask.strides[0]) )) + __pyx_t_2)) ))) != 0));
+        }
+        #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+            #undef likely
+            #undef unlikely
+            #define likely(x)   __builtin_expect(!!(x), 1)
+            #define unlikely(x) __builtin_expect(!!(x), 0)
+        #endif
 
 
-            __pyx_t_8 = __pyx_t_9;
-
-            __pyx_L11_bool_binop_done:;
-            if (__pyx_t_8) {
-
-
-              /* "lstmx/_kernels/gru_cython.pyx":83
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:   # h was carried: so is its gradient
- *                     for j in range(G):             # <<<<<<<<<<<<<<
- *                         dax[t, n, j] = 0
- *                         dah[t, n, j] = 0
+        /* "lstmx/_kernels/gru_cython.pyx":107
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, gates, hns, mask,
+ *                            has_mask, dax, dah, dh)
+ *         if parts == 1:             # <<<<<<<<<<<<<<
+ *             weight_gradients_blas(&dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
+ *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
 */
+        __pyx_t_7 = (__pyx_v_parts == 1);
 
-              __pyx_t_10 = __pyx_v_G;
-              __pyx_t_11 = __pyx_t_10;
+        if (__pyx_t_7) {
 
-              for (__pyx_t_12 = 0; __pyx_t_12 < __pyx_t_11; __pyx_t_12+=1) {
-                __pyx_v_j = __pyx_t_12;
 
-                /* "lstmx/_kernels/gru_cython.pyx":84
- *                 if has_mask and not mask[t, n]:   # h was carried: so is its gradient
- *                     for j in range(G):
- *                         dax[t, n, j] = 0             # <<<<<<<<<<<<<<
- *                         dah[t, n, j] = 0
- *                     for j in range(H):
+          /* "lstmx/_kernels/gru_cython.pyx":108
+ *                            has_mask, dax, dah, dh)
+ *         if parts == 1:
+ *             weight_gradients_blas(&dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],             # <<<<<<<<<<<<<<
+ *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         else:
 */
-                __pyx_t_2 = __pyx_v_t;
-                __pyx_t_3 = __pyx_v_n;
-                __pyx_t_1 = __pyx_v_j;
-                *((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_2 * __pyx_v_dax.strides[0]) ) + __pyx_t_3 * __pyx_v_dax.strides[1]) )) + __pyx_t_1)) )) = 0.0;
+          __pyx_t_3 = 0;
+          __pyx_t_2 = 0;
+          __pyx_t_1 = 0;
+          __pyx_t_8 = 0;
+          __pyx_t_9 = 0;
+          __pyx_t_10 = 0;
+          __pyx_t_11 = 0;
+          __pyx_t_12 = 0;
+          __pyx_t_13 = 0;
+          __pyx_t_14 = 0;
+          __pyx_t_15 = 0;
+          __pyx_t_16 = 0;
 
-                /* "lstmx/_kernels/gru_cython.pyx":85
- *                     for j in range(G):
- *                         dax[t, n, j] = 0
- *                         dah[t, n, j] = 0             # <<<<<<<<<<<<<<
- *                     for j in range(H):
- *                         dh[n, j] += dY[n, t, j]
+          /* "lstmx/_kernels/gru_cython.pyx":109
+ *         if parts == 1:
+ *             weight_gradients_blas(&dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
+ *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])             # <<<<<<<<<<<<<<
+ *         else:
+ *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,
 */
-                __pyx_t_1 = __pyx_v_t;
-                __pyx_t_3 = __pyx_v_n;
-                __pyx_t_2 = __pyx_v_j;
-                *((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_1 * __pyx_v_dah.strides[0]) ) + __pyx_t_3 * __pyx_v_dah.strides[1]) )) + __pyx_t_2)) )) = 0.0;
-              }
-
-
-              /* "lstmx/_kernels/gru_cython.pyx":86
- *                         dax[t, n, j] = 0
- *                         dah[t, n, j] = 0
- *                     for j in range(H):             # <<<<<<<<<<<<<<
- *                         dh[n, j] += dY[n, t, j]
- *                 else:
-*/
-
-              __pyx_t_10 = __pyx_v_H;
-              __pyx_t_11 = __pyx_t_10;
-
-              for (__pyx_t_12 = 0; __pyx_t_12 < __pyx_t_11; __pyx_t_12+=1) {
-                __pyx_v_j = __pyx_t_12;
-
-                /* "lstmx/_kernels/gru_cython.pyx":87
- *                         dah[t, n, j] = 0
- *                     for j in range(H):
- *                         dh[n, j] += dY[n, t, j]             # <<<<<<<<<<<<<<
- *                 else:
- *                     gru_row_backward(&gates[t, n, 0], &hns[t, n, 0], &hs[t, n, 0], &dY[n, t, 0],
-*/
-                __pyx_t_2 = __pyx_v_n;
-                __pyx_t_3 = __pyx_v_t;
-                __pyx_t_1 = __pyx_v_j;
-                __pyx_t_13 = __pyx_v_n;
-                __pyx_t_14 = __pyx_v_j;
-                *((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_13 * __pyx_v_dh.strides[0]) )) + __pyx_t_14)) )) += (*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_2 * __pyx_v_dY.strides[0]) ) + __pyx_t_3 * __pyx_v_dY.strides[1]) )) + __pyx_t_1)) )));
-              }
-
-
-              /* "lstmx/_kernels/gru_cython.pyx":82
- *         for t in range(T - 1, -1, -1):
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:   # h was carried: so is its gradient             # <<<<<<<<<<<<<<
- *                     for j in range(G):
- *                         dax[t, n, j] = 0
-*/
-              goto __pyx_L10;
-            }
-
-            /* "lstmx/_kernels/gru_cython.pyx":89
- *                         dh[n, j] += dY[n, t, j]
- *                 else:
- *                     gru_row_backward(&gates[t, n, 0], &hns[t, n, 0], &hs[t, n, 0], &dY[n, t, 0],             # <<<<<<<<<<<<<<
- *                                      &dh[n, 0], &dax[t, n, 0], &dah[t, n, 0], H)
- *             # dh_(t-1) = z * dh (left in dh above) + dah_t @ U
-*/
-            /*else*/ {
-              __pyx_t_1 = __pyx_v_t;
-              __pyx_t_3 = __pyx_v_n;
-              __pyx_t_2 = 0;
-              __pyx_t_14 = __pyx_v_t;
-              __pyx_t_13 = __pyx_v_n;
-              __pyx_t_15 = 0;
-              __pyx_t_16 = __pyx_v_t;
-              __pyx_t_17 = __pyx_v_n;
-              __pyx_t_18 = 0;
-              __pyx_t_19 = __pyx_v_n;
-              __pyx_t_20 = __pyx_v_t;
-              __pyx_t_21 = 0;
-
-              /* "lstmx/_kernels/gru_cython.pyx":90
- *                 else:
- *                     gru_row_backward(&gates[t, n, 0], &hns[t, n, 0], &hs[t, n, 0], &dY[n, t, 0],
- *                                      &dh[n, 0], &dax[t, n, 0], &dah[t, n, 0], H)             # <<<<<<<<<<<<<<
- *             # dh_(t-1) = z * dh (left in dh above) + dah_t @ U
- *             step_gemm(&dah[t, 0, 0], G, B, G, &U_packed[0], H, &dh[0, 0], H, True)
-*/
-              __pyx_t_22 = __pyx_v_n;
-              __pyx_t_23 = 0;
-              __pyx_t_24 = __pyx_v_t;
-              __pyx_t_25 = __pyx_v_n;
-              __pyx_t_26 = 0;
-              __pyx_t_27 = __pyx_v_t;
-              __pyx_t_28 = __pyx_v_n;
-              __pyx_t_29 = 0;
-
-              /* "lstmx/_kernels/gru_cython.pyx":89
- *                         dh[n, j] += dY[n, t, j]
- *                 else:
- *                     gru_row_backward(&gates[t, n, 0], &hns[t, n, 0], &hs[t, n, 0], &dY[n, t, 0],             # <<<<<<<<<<<<<<
- *                                      &dh[n, 0], &dax[t, n, 0], &dah[t, n, 0], H)
- *             # dh_(t-1) = z * dh (left in dh above) + dah_t @ U
-*/
-              lstmx::gru_row_backward((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_1 * __pyx_v_gates.strides[0]) ) + __pyx_t_3 * __pyx_v_gates.strides[1]) )) + __pyx_t_2)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hns.data + __pyx_t_14 * __pyx_v_hns.strides[0]) ) + __pyx_t_13 * __pyx_v_hns.strides[1]) )) + __pyx_t_15)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_16 * __pyx_v_hs.strides[0]) ) + __pyx_t_17 * __pyx_v_hs.strides[1]) )) + __pyx_t_18)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_19 * __pyx_v_dY.strides[0]) ) + __pyx_t_20 * __pyx_v_dY.strides[1]) )) + __pyx_t_21)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_22 * __pyx_v_dh.strides[0]) )) + __pyx_t_23)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_24 * __pyx_v_dax.strides[0]) ) + __pyx_t_25 * __pyx_v_dax.strides[1]) )) + __pyx_t_26)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_27 * __pyx_v_dah.strides[0]) ) + __pyx_t_28 * __pyx_v_dah.strides[1]) )) + __pyx_t_29)) )))), __pyx_v_H);
-            }
-            __pyx_L10:;
-          }
-
-
-          /* "lstmx/_kernels/gru_cython.pyx":92
- *                                      &dh[n, 0], &dax[t, n, 0], &dah[t, n, 0], H)
- *             # dh_(t-1) = z * dh (left in dh above) + dah_t @ U
- *             step_gemm(&dah[t, 0, 0], G, B, G, &U_packed[0], H, &dh[0, 0], H, True)             # <<<<<<<<<<<<<<
- *         gemm(True, False, G, I, T * B, 1.0, &dax[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
- *         gemm(True, False, G, H, T * B, 1.0, &dah[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
-*/
-          __pyx_t_29 = __pyx_v_t;
-          __pyx_t_28 = 0;
-          __pyx_t_27 = 0;
-          __pyx_t_26 = 0;
-          __pyx_t_25 = 0;
+          __pyx_t_17 = 0;
+          __pyx_t_18 = 0;
+          __pyx_t_19 = 0;
+          __pyx_t_20 = 0;
+          __pyx_t_21 = 0;
+          __pyx_t_22 = 0;
+          __pyx_t_23 = 0;
           __pyx_t_24 = 0;
-          lstmx::step_gemm((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_29 * __pyx_v_dah.strides[0]) ) + __pyx_t_28 * __pyx_v_dah.strides[1]) )) + __pyx_t_27)) )))), __pyx_v_G, __pyx_v_B, __pyx_v_G, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_U_packed.data) + __pyx_t_26)) )))), __pyx_v_H, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_25 * __pyx_v_dh.strides[0]) )) + __pyx_t_24)) )))), __pyx_v_H, 1);
+          __pyx_t_25 = 0;
+
+          /* "lstmx/_kernels/gru_cython.pyx":108
+ *                            has_mask, dax, dah, dh)
+ *         if parts == 1:
+ *             weight_gradients_blas(&dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],             # <<<<<<<<<<<<<<
+ *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         else:
+*/
+          __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_3 * __pyx_v_dax.strides[0]) ) + __pyx_t_2 * __pyx_v_dax.strides[1]) )) + __pyx_t_1)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_8 * __pyx_v_dah.strides[0]) ) + __pyx_t_9 * __pyx_v_dah.strides[1]) )) + __pyx_t_10)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, __pyx_v_H, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_11 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_12 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_13)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_14 * __pyx_v_hs.strides[0]) ) + __pyx_t_15 * __pyx_v_hs.strides[1]) )) + __pyx_t_16)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_17 * __pyx_v_W.strides[0]) )) + __pyx_t_18)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_19 * __pyx_v_dW.strides[0]) )) + __pyx_t_20)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_21 * __pyx_v_dU.strides[0]) )) + __pyx_t_22)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_23 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_24 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_25)) )))));
+
+          /* "lstmx/_kernels/gru_cython.pyx":107
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, gates, hns, mask,
+ *                            has_mask, dax, dah, dh)
+ *         if parts == 1:             # <<<<<<<<<<<<<<
+ *             weight_gradients_blas(&dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
+ *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+*/
+          goto __pyx_L12;
         }
 
-        /* "lstmx/_kernels/gru_cython.pyx":93
- *             # dh_(t-1) = z * dh (left in dh above) + dah_t @ U
- *             step_gemm(&dah[t, 0, 0], G, B, G, &U_packed[0], H, &dh[0, 0], H, True)
- *         gemm(True, False, G, I, T * B, 1.0, &dax[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)             # <<<<<<<<<<<<<<
- *         gemm(True, False, G, H, T * B, 1.0, &dah[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
- *         gemm(False, False, T * B, I, G, 1.0, &dax[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
+        /* "lstmx/_kernels/gru_cython.pyx":111
+ *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         else:
+ *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,             # <<<<<<<<<<<<<<
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0])
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
 */
-        __pyx_t_24 = 0;
-        __pyx_t_25 = 0;
-        __pyx_t_26 = 0;
-        __pyx_t_27 = 0;
-        __pyx_t_28 = 0;
-        __pyx_t_29 = 0;
-        __pyx_t_23 = 0;
-        __pyx_t_22 = 0;
-        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_I, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_24 * __pyx_v_dax.strides[0]) ) + __pyx_t_25 * __pyx_v_dax.strides[1]) )) + __pyx_t_26)) )))), __pyx_v_G, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_27 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_28 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_29)) )))), __pyx_v_I, 0.0, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_23 * __pyx_v_dW.strides[0]) )) + __pyx_t_22)) )))), __pyx_v_I);
+        /*else*/ {
+          __pyx_t_25 = 0;
+          __pyx_t_24 = 0;
+          __pyx_t_23 = 0;
+          __pyx_t_22 = 0;
+          __pyx_t_21 = 0;
+          __pyx_t_20 = 0;
+          __pyx_t_19 = 0;
+          __pyx_t_18 = 0;
 
-        /* "lstmx/_kernels/gru_cython.pyx":94
- *             step_gemm(&dah[t, 0, 0], G, B, G, &U_packed[0], H, &dh[0, 0], H, True)
- *         gemm(True, False, G, I, T * B, 1.0, &dax[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
- *         gemm(True, False, G, H, T * B, 1.0, &dah[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)             # <<<<<<<<<<<<<<
- *         gemm(False, False, T * B, I, G, 1.0, &dax[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
+          /* "lstmx/_kernels/gru_cython.pyx":112
+ *         else:
+ *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0])             # <<<<<<<<<<<<<<
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 weight_gradients_part(part, parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H,
+*/
+          __pyx_t_17 = 0;
+          __pyx_t_16 = 0;
+          __pyx_t_15 = 0;
+
+          /* "lstmx/_kernels/gru_cython.pyx":111
+ *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         else:
+ *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,             # <<<<<<<<<<<<<<
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0])
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+*/
+          __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_25 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_24 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_23)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_22 * __pyx_v_hs.strides[0]) ) + __pyx_t_21 * __pyx_v_hs.strides[1]) )) + __pyx_t_20)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_19 * __pyx_v_W.strides[0]) )) + __pyx_t_18)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, __pyx_v_H, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_X_packed.data) + __pyx_t_17)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_H_packed.data) + __pyx_t_16)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_W_packed.data) + __pyx_t_15)) )))));
+
+          /* "lstmx/_kernels/gru_cython.pyx":113
+ *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0])
+ *             for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
+ *                 weight_gradients_part(part, parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H,
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+*/
+          __pyx_t_6 = __pyx_v_parts;
+
+          {
+              #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+                  #undef likely
+                  #undef unlikely
+                  #define likely(x)   (x)
+                  #define unlikely(x) (x)
+              #endif
+              __pyx_t_4 = (__pyx_t_6 - 0 + 1 - 1/abs(1)) / 1;
+              if (__pyx_t_4 > 0)
+              {
+                  #ifdef _OPENMP
+                  #pragma omp parallel num_threads(__pyx_v_parts != 0 ? __pyx_v_parts : omp_get_max_threads()) private(__pyx_t_10, __pyx_t_11, __pyx_t_12, __pyx_t_13, __pyx_t_14, __pyx_t_15, __pyx_t_16, __pyx_t_17, __pyx_t_18, __pyx_t_19, __pyx_t_20, __pyx_t_21, __pyx_t_22, __pyx_t_23, __pyx_t_24, __pyx_t_25)
+                  #endif /* _OPENMP */
+                  {
+                      #ifdef _OPENMP
+                      #pragma omp for nowait firstprivate(__pyx_v_part) lastprivate(__pyx_v_part) schedule(static)
+                      #endif /* _OPENMP */
+                      for (__pyx_t_5 = 0; __pyx_t_5 < __pyx_t_4; __pyx_t_5++){
+                          {
+                              __pyx_v_part = (int)(0 + 1 * __pyx_t_5);
+
+                              /* "lstmx/_kernels/gru_cython.pyx":114
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0])
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 weight_gradients_part(part, parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H,             # <<<<<<<<<<<<<<
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
  *         column_sums(&dax[0, 0, 0], T * B, G, &db[0])
 */
-        __pyx_t_22 = 0;
-        __pyx_t_23 = 0;
-        __pyx_t_29 = 0;
-        __pyx_t_28 = 0;
-        __pyx_t_27 = 0;
-        __pyx_t_26 = 0;
-        __pyx_t_25 = 0;
-        __pyx_t_24 = 0;
-        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_H, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_22 * __pyx_v_dah.strides[0]) ) + __pyx_t_23 * __pyx_v_dah.strides[1]) )) + __pyx_t_29)) )))), __pyx_v_G, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_28 * __pyx_v_hs.strides[0]) ) + __pyx_t_27 * __pyx_v_hs.strides[1]) )) + __pyx_t_26)) )))), __pyx_v_H, 0.0, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_25 * __pyx_v_dU.strides[0]) )) + __pyx_t_24)) )))), __pyx_v_H);
+                              __pyx_t_15 = 0;
+                              __pyx_t_16 = 0;
+                              __pyx_t_17 = 0;
+                              __pyx_t_18 = 0;
+                              __pyx_t_19 = 0;
+                              __pyx_t_20 = 0;
 
-        /* "lstmx/_kernels/gru_cython.pyx":95
- *         gemm(True, False, G, I, T * B, 1.0, &dax[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
- *         gemm(True, False, G, H, T * B, 1.0, &dah[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
- *         gemm(False, False, T * B, I, G, 1.0, &dax[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)             # <<<<<<<<<<<<<<
+                              /* "lstmx/_kernels/gru_cython.pyx":115
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 weight_gradients_part(part, parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H,
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])             # <<<<<<<<<<<<<<
  *         column_sums(&dax[0, 0, 0], T * B, G, &db[0])
  *         column_sums(&dah[0, 0, 0], T * B, G, &db_h[0])   # its last H entries are d b_hn
 */
-        __pyx_t_24 = 0;
-        __pyx_t_25 = 0;
-        __pyx_t_26 = 0;
-        __pyx_t_27 = 0;
-        __pyx_t_28 = 0;
-        __pyx_t_29 = 0;
-        __pyx_t_23 = 0;
-        __pyx_t_22 = 0;
-        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, (__pyx_v_T * __pyx_v_B), __pyx_v_I, __pyx_v_G, 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_24 * __pyx_v_dax.strides[0]) ) + __pyx_t_25 * __pyx_v_dax.strides[1]) )) + __pyx_t_26)) )))), __pyx_v_G, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_27 * __pyx_v_W.strides[0]) )) + __pyx_t_28)) )))), __pyx_v_I, 0.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_29 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_23 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_22)) )))), __pyx_v_I);
+                              __pyx_t_21 = 0;
+                              __pyx_t_22 = 0;
+                              __pyx_t_23 = 0;
+                              __pyx_t_24 = 0;
+                              __pyx_t_25 = 0;
+                              __pyx_t_14 = 0;
+                              __pyx_t_13 = 0;
+                              __pyx_t_12 = 0;
+                              __pyx_t_11 = 0;
+                              __pyx_t_10 = 0;
 
-        /* "lstmx/_kernels/gru_cython.pyx":96
- *         gemm(True, False, G, H, T * B, 1.0, &dah[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
- *         gemm(False, False, T * B, I, G, 1.0, &dax[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
+                              /* "lstmx/_kernels/gru_cython.pyx":114
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0])
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 weight_gradients_part(part, parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H,             # <<<<<<<<<<<<<<
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         column_sums(&dax[0, 0, 0], T * B, G, &db[0])
+*/
+                              __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_part(__pyx_v_part, __pyx_v_parts, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_15 * __pyx_v_dax.strides[0]) ) + __pyx_t_16 * __pyx_v_dax.strides[1]) )) + __pyx_t_17)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_18 * __pyx_v_dah.strides[0]) ) + __pyx_t_19 * __pyx_v_dah.strides[1]) )) + __pyx_t_20)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, __pyx_v_H, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_X_packed.data) + __pyx_t_21)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_H_packed.data) + __pyx_t_22)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_W_packed.data) + __pyx_t_23)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_24 * __pyx_v_dW.strides[0]) )) + __pyx_t_25)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_14 * __pyx_v_dU.strides[0]) )) + __pyx_t_13)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_12 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_11 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_10)) )))));
+                          }
+                      }
+                  }
+              }
+          }
+          #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+              #undef likely
+              #undef unlikely
+              #define likely(x)   __builtin_expect(!!(x), 1)
+              #define unlikely(x) __builtin_expect(!!(x), 0)
+          #endif
+
+        }
+        __pyx_L12:;
+
+        /* "lstmx/_kernels/gru_cython.pyx":116
+ *                 weight_gradients_part(part, parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H,
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
  *         column_sums(&dax[0, 0, 0], T * B, G, &db[0])             # <<<<<<<<<<<<<<
  *         column_sums(&dah[0, 0, 0], T * B, G, &db_h[0])   # its last H entries are d b_hn
+ * 
 */
-        __pyx_t_22 = 0;
-        __pyx_t_23 = 0;
-        __pyx_t_29 = 0;
-        __pyx_t_28 = 0;
-        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_22 * __pyx_v_dax.strides[0]) ) + __pyx_t_23 * __pyx_v_dax.strides[1]) )) + __pyx_t_29)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_db.data) + __pyx_t_28)) )))));
+        __pyx_t_10 = 0;
+        __pyx_t_11 = 0;
+        __pyx_t_12 = 0;
+        __pyx_t_13 = 0;
+        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_10 * __pyx_v_dax.strides[0]) ) + __pyx_t_11 * __pyx_v_dax.strides[1]) )) + __pyx_t_12)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_db.data) + __pyx_t_13)) )))));
 
-        /* "lstmx/_kernels/gru_cython.pyx":97
- *         gemm(False, False, T * B, I, G, 1.0, &dax[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
+        /* "lstmx/_kernels/gru_cython.pyx":117
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
  *         column_sums(&dax[0, 0, 0], T * B, G, &db[0])
  *         column_sums(&dah[0, 0, 0], T * B, G, &db_h[0])   # its last H entries are d b_hn             # <<<<<<<<<<<<<<
+ * 
+ * 
 */
-        __pyx_t_28 = 0;
-        __pyx_t_29 = 0;
-        __pyx_t_23 = 0;
-        __pyx_t_22 = 0;
-        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_28 * __pyx_v_dah.strides[0]) ) + __pyx_t_29 * __pyx_v_dah.strides[1]) )) + __pyx_t_23)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_db_h.data) + __pyx_t_22)) )))));
+        __pyx_t_13 = 0;
+        __pyx_t_12 = 0;
+        __pyx_t_11 = 0;
+        __pyx_t_10 = 0;
+        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_13 * __pyx_v_dah.strides[0]) ) + __pyx_t_12 * __pyx_v_dah.strides[1]) )) + __pyx_t_11)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_db_h.data) + __pyx_t_10)) )))));
       }
 
-      /* "lstmx/_kernels/gru_cython.pyx":78
+      /* "lstmx/_kernels/gru_cython.pyx":102
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
- *     cdef int G = 3 * H, t, n, j
+ *     cdef int G = 3 * H, part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
- *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])
- *         for t in range(T - 1, -1, -1):
+ *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (3H, H), packed once for the loop
+ *         for part in prange(parts, num_threads=parts, schedule="static"):
 */
       /*finally:*/ {
         /*normal exit:*/{
@@ -23571,17 +24519,16 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_14_backward(CYTHON_UNUSE
       }
   }
 
-  /* "lstmx/_kernels/gru_cython.pyx":71
+  /* "lstmx/_kernels/gru_cython.pyx":95
  * 
  * 
  * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,             # <<<<<<<<<<<<<<
- *               real[:, :, ::1] hs, real[:, :, ::1] gates, real[:, :, ::1] hns,
- *               const unsigned char[:, ::1] mask, bint has_mask, real[:, :, ::1] dax, real[:, :, ::1] dah,
+ *               real[::1] W_packed, real[::1] X_packed, real[::1] H_packed, real[:, :, ::1] hs,
+ *               real[:, :, ::1] gates, real[:, :, ::1] hns, const unsigned char[:, ::1] mask, bint has_mask,
 */
 
   /* function exit code */
   __pyx_r = Py_None; __Pyx_INCREF(Py_None);
-
 
 
 
@@ -23603,6 +24550,9 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10gru_cython_17_backward(
   __Pyx_memviewslice __pyx_v_W = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_U = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_U_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_W_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_X_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_H_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_hs = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_gates = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_hns = { 0, 0, { 0 }, { 0 }, { 0 } };
@@ -23618,7 +24568,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10gru_cython_17_backward(
   __Pyx_memviewslice __pyx_v_db_h = { 0, 0, { 0 }, { 0 }, { 0 } };
   CYTHON_UNUSED Py_ssize_t __pyx_nargs;
   CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
-  PyObject* values[18] = {0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0};
+  PyObject* values[21] = {0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0};
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
@@ -23632,153 +24582,174 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10gru_cython_17_backward(
   #endif
   __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
   {
-    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_dY,&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_U_packed,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_hns,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,&__pyx_mstate_global->__pyx_n_u_dax,&__pyx_mstate_global->__pyx_n_u_dah,&__pyx_mstate_global->__pyx_n_u_dh,&__pyx_mstate_global->__pyx_n_u_dX_tm,&__pyx_mstate_global->__pyx_n_u_dW,&__pyx_mstate_global->__pyx_n_u_dU,&__pyx_mstate_global->__pyx_n_u_db,&__pyx_mstate_global->__pyx_n_u_db_h,0};
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_dY,&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_U_packed,&__pyx_mstate_global->__pyx_n_u_W_packed,&__pyx_mstate_global->__pyx_n_u_X_packed,&__pyx_mstate_global->__pyx_n_u_H_packed,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_hns,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,&__pyx_mstate_global->__pyx_n_u_dax,&__pyx_mstate_global->__pyx_n_u_dah,&__pyx_mstate_global->__pyx_n_u_dh,&__pyx_mstate_global->__pyx_n_u_dX_tm,&__pyx_mstate_global->__pyx_n_u_dW,&__pyx_mstate_global->__pyx_n_u_dU,&__pyx_mstate_global->__pyx_n_u_db,&__pyx_mstate_global->__pyx_n_u_db_h,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 71, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 95, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
+        case 21:
+        values[20] = __Pyx_ArgRef_VARARGS(__pyx_args, 20);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[20])) __PYX_ERR(0, 95, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case 20:
+        values[19] = __Pyx_ArgRef_VARARGS(__pyx_args, 19);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[19])) __PYX_ERR(0, 95, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case 19:
+        values[18] = __Pyx_ArgRef_VARARGS(__pyx_args, 18);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[18])) __PYX_ERR(0, 95, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
         case 18:
         values[17] = __Pyx_ArgRef_VARARGS(__pyx_args, 17);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[17])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[17])) __PYX_ERR(0, 95, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 17:
         values[16] = __Pyx_ArgRef_VARARGS(__pyx_args, 16);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 95, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 16:
         values[15] = __Pyx_ArgRef_VARARGS(__pyx_args, 15);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 95, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 15:
         values[14] = __Pyx_ArgRef_VARARGS(__pyx_args, 14);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 95, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 14:
         values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 95, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 13:
         values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 95, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 12:
         values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 95, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 11:
         values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 95, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 10:
         values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 95, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  9:
         values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 95, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  8:
         values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 95, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  7:
         values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 95, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 95, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 95, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 95, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 95, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 95, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 71, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 95, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_backward", 0) < (0)) __PYX_ERR(0, 71, __pyx_L3_error)
-      for (Py_ssize_t i = __pyx_nargs; i < 18; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_backward", 1, 18, 18, i); __PYX_ERR(0, 71, __pyx_L3_error) }
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_backward", 0) < (0)) __PYX_ERR(0, 95, __pyx_L3_error)
+      for (Py_ssize_t i = __pyx_nargs; i < 21; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_backward", 1, 21, 21, i); __PYX_ERR(0, 95, __pyx_L3_error) }
       }
-    } else if (unlikely(__pyx_nargs != 18)) {
+    } else if (unlikely(__pyx_nargs != 21)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 71, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 95, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 71, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 95, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 71, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 95, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 71, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 95, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 71, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 95, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 71, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 95, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 71, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 95, __pyx_L3_error)
       values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 71, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 95, __pyx_L3_error)
       values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 71, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 95, __pyx_L3_error)
       values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 71, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 95, __pyx_L3_error)
       values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 71, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 95, __pyx_L3_error)
       values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 71, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 95, __pyx_L3_error)
       values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 71, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 95, __pyx_L3_error)
       values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 71, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 95, __pyx_L3_error)
       values[14] = __Pyx_ArgRef_VARARGS(__pyx_args, 14);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 71, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 95, __pyx_L3_error)
       values[15] = __Pyx_ArgRef_VARARGS(__pyx_args, 15);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 71, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 95, __pyx_L3_error)
       values[16] = __Pyx_ArgRef_VARARGS(__pyx_args, 16);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 71, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 95, __pyx_L3_error)
       values[17] = __Pyx_ArgRef_VARARGS(__pyx_args, 17);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[17])) __PYX_ERR(0, 71, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[17])) __PYX_ERR(0, 95, __pyx_L3_error)
+      values[18] = __Pyx_ArgRef_VARARGS(__pyx_args, 18);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[18])) __PYX_ERR(0, 95, __pyx_L3_error)
+      values[19] = __Pyx_ArgRef_VARARGS(__pyx_args, 19);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[19])) __PYX_ERR(0, 95, __pyx_L3_error)
+      values[20] = __Pyx_ArgRef_VARARGS(__pyx_args, 20);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[20])) __PYX_ERR(0, 95, __pyx_L3_error)
     }
-    __pyx_v_dY = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dY.memview)) __PYX_ERR(0, 71, __pyx_L3_error)
-    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 71, __pyx_L3_error)
-    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 71, __pyx_L3_error)
-    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 71, __pyx_L3_error)
-    __pyx_v_U_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U_packed.memview)) __PYX_ERR(0, 71, __pyx_L3_error)
-    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 72, __pyx_L3_error)
-    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 72, __pyx_L3_error)
-    __pyx_v_hns = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hns.memview)) __PYX_ERR(0, 72, __pyx_L3_error)
-    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[8], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 73, __pyx_L3_error)
-    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[9]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 73, __pyx_L3_error)
-    __pyx_v_dax = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[10], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dax.memview)) __PYX_ERR(0, 73, __pyx_L3_error)
-    __pyx_v_dah = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[11], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dah.memview)) __PYX_ERR(0, 73, __pyx_L3_error)
-    __pyx_v_dh = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[12], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dh.memview)) __PYX_ERR(0, 74, __pyx_L3_error)
-    __pyx_v_dX_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[13], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dX_tm.memview)) __PYX_ERR(0, 74, __pyx_L3_error)
-    __pyx_v_dW = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[14], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dW.memview)) __PYX_ERR(0, 74, __pyx_L3_error)
-    __pyx_v_dU = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[15], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dU.memview)) __PYX_ERR(0, 74, __pyx_L3_error)
-    __pyx_v_db = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[16], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db.memview)) __PYX_ERR(0, 75, __pyx_L3_error)
-    __pyx_v_db_h = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[17], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db_h.memview)) __PYX_ERR(0, 75, __pyx_L3_error)
+    __pyx_v_dY = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dY.memview)) __PYX_ERR(0, 95, __pyx_L3_error)
+    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 95, __pyx_L3_error)
+    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 95, __pyx_L3_error)
+    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 95, __pyx_L3_error)
+    __pyx_v_U_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U_packed.memview)) __PYX_ERR(0, 95, __pyx_L3_error)
+    __pyx_v_W_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W_packed.memview)) __PYX_ERR(0, 96, __pyx_L3_error)
+    __pyx_v_X_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_packed.memview)) __PYX_ERR(0, 96, __pyx_L3_error)
+    __pyx_v_H_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_H_packed.memview)) __PYX_ERR(0, 96, __pyx_L3_error)
+    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 96, __pyx_L3_error)
+    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[9], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 97, __pyx_L3_error)
+    __pyx_v_hns = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[10], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hns.memview)) __PYX_ERR(0, 97, __pyx_L3_error)
+    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[11], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 97, __pyx_L3_error)
+    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[12]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 97, __pyx_L3_error)
+    __pyx_v_dax = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[13], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dax.memview)) __PYX_ERR(0, 98, __pyx_L3_error)
+    __pyx_v_dah = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[14], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dah.memview)) __PYX_ERR(0, 98, __pyx_L3_error)
+    __pyx_v_dh = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[15], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dh.memview)) __PYX_ERR(0, 98, __pyx_L3_error)
+    __pyx_v_dX_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[16], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dX_tm.memview)) __PYX_ERR(0, 98, __pyx_L3_error)
+    __pyx_v_dW = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[17], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dW.memview)) __PYX_ERR(0, 99, __pyx_L3_error)
+    __pyx_v_dU = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[18], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dU.memview)) __PYX_ERR(0, 99, __pyx_L3_error)
+    __pyx_v_db = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[19], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db.memview)) __PYX_ERR(0, 99, __pyx_L3_error)
+    __pyx_v_db_h = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[20], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db_h.memview)) __PYX_ERR(0, 99, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_backward", 1, 18, 18, __pyx_nargs); __PYX_ERR(0, 71, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_backward", 1, 21, 21, __pyx_nargs); __PYX_ERR(0, 95, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -23790,6 +24761,9 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10gru_cython_17_backward(
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U_packed, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_W_packed, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_packed, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_H_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_gates, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hns, 1);
@@ -23806,7 +24780,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10gru_cython_17_backward(
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_5lstmx_8_kernels_10gru_cython_16_backward(__pyx_self, __pyx_v_dY, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_U_packed, __pyx_v_hs, __pyx_v_gates, __pyx_v_hns, __pyx_v_mask, __pyx_v_has_mask, __pyx_v_dax, __pyx_v_dah, __pyx_v_dh, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db, __pyx_v_db_h);
+  __pyx_r = __pyx_pf_5lstmx_8_kernels_10gru_cython_16_backward(__pyx_self, __pyx_v_dY, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_U_packed, __pyx_v_W_packed, __pyx_v_X_packed, __pyx_v_H_packed, __pyx_v_hs, __pyx_v_gates, __pyx_v_hns, __pyx_v_mask, __pyx_v_has_mask, __pyx_v_dax, __pyx_v_dah, __pyx_v_dh, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db, __pyx_v_db_h);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -23817,6 +24791,9 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10gru_cython_17_backward(
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U_packed, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_W_packed, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_packed, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_H_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_gates, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hns, 1);
@@ -23834,15 +24811,14 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10gru_cython_17_backward(
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_16_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_U_packed, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_hns, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_dax, __Pyx_memviewslice __pyx_v_dah, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db, __Pyx_memviewslice __pyx_v_db_h) {
+static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_16_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_U_packed, __Pyx_memviewslice __pyx_v_W_packed, __Pyx_memviewslice __pyx_v_X_packed, __Pyx_memviewslice __pyx_v_H_packed, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_hns, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_dax, __Pyx_memviewslice __pyx_v_dah, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db, __Pyx_memviewslice __pyx_v_db_h) {
   int __pyx_v_T;
   int __pyx_v_B;
   int __pyx_v_I;
   int __pyx_v_H;
   int __pyx_v_G;
-  int __pyx_v_t;
-  int __pyx_v_n;
-  int __pyx_v_j;
+  int __pyx_v_part;
+  int __pyx_v_parts;
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
   Py_ssize_t __pyx_t_1;
@@ -23852,11 +24828,416 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_16_backward(CYTHON_UNUSE
   int __pyx_t_5;
   int __pyx_t_6;
   int __pyx_t_7;
+  Py_ssize_t __pyx_t_8;
+  Py_ssize_t __pyx_t_9;
+  Py_ssize_t __pyx_t_10;
+  Py_ssize_t __pyx_t_11;
+  Py_ssize_t __pyx_t_12;
+  Py_ssize_t __pyx_t_13;
+  Py_ssize_t __pyx_t_14;
+  Py_ssize_t __pyx_t_15;
+  Py_ssize_t __pyx_t_16;
+  Py_ssize_t __pyx_t_17;
+  Py_ssize_t __pyx_t_18;
+  Py_ssize_t __pyx_t_19;
+  Py_ssize_t __pyx_t_20;
+  Py_ssize_t __pyx_t_21;
+  Py_ssize_t __pyx_t_22;
+  Py_ssize_t __pyx_t_23;
+  Py_ssize_t __pyx_t_24;
+  Py_ssize_t __pyx_t_25;
+  __Pyx_RefNannySetupContext("__pyx_fuse_1_backward", 0);
+
+  /* "lstmx/_kernels/gru_cython.pyx":100
+ *               real[:, :, ::1] dax, real[:, :, ::1] dah, real[:, ::1] dh, real[:, :, ::1] dX_tm,
+ *               real[:, ::1] dW, real[:, ::1] dU, real[::1] db, real[::1] db_h):
+ *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]             # <<<<<<<<<<<<<<
+ *     cdef int G = 3 * H, part, parts = batch_parts(B, H)
+ *     with nogil:
+*/
+  __pyx_v_T = (__pyx_v_X_tm.shape[0]);
+  __pyx_v_B = (__pyx_v_X_tm.shape[1]);
+  __pyx_v_I = (__pyx_v_X_tm.shape[2]);
+  __pyx_v_H = (__pyx_v_U.shape[1]);
+
+  /* "lstmx/_kernels/gru_cython.pyx":101
+ *               real[:, ::1] dW, real[:, ::1] dU, real[::1] db, real[::1] db_h):
+ *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
+ *     cdef int G = 3 * H, part, parts = batch_parts(B, H)             # <<<<<<<<<<<<<<
+ *     with nogil:
+ *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (3H, H), packed once for the loop
+*/
+  __pyx_v_G = (3 * __pyx_v_H);
+  __pyx_v_parts = __pyx_f_5lstmx_8_kernels_7_common_batch_parts(__pyx_v_B, __pyx_v_H);
+
+  /* "lstmx/_kernels/gru_cython.pyx":102
+ *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
+ *     cdef int G = 3 * H, part, parts = batch_parts(B, H)
+ *     with nogil:             # <<<<<<<<<<<<<<
+ *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (3H, H), packed once for the loop
+ *         for part in prange(parts, num_threads=parts, schedule="static"):
+*/
+  {
+      PyThreadState * _save;
+      _save = PyEval_SaveThread();
+      __Pyx_FastGIL_Remember();
+      /*try:*/ {
+
+        /* "lstmx/_kernels/gru_cython.pyx":103
+ *     cdef int G = 3 * H, part, parts = batch_parts(B, H)
+ *     with nogil:
+ *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (3H, H), packed once for the loop             # <<<<<<<<<<<<<<
+ *         for part in prange(parts, num_threads=parts, schedule="static"):
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, gates, hns, mask,
+*/
+        __pyx_t_1 = 0;
+        __pyx_t_2 = 0;
+        __pyx_t_3 = 0;
+        lstmx::pack_panels((&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_1 * __pyx_v_U.strides[0]) )) + __pyx_t_2)) )))), __pyx_v_H, 0, __pyx_v_G, __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_U_packed.data) + __pyx_t_3)) )))));
+
+        /* "lstmx/_kernels/gru_cython.pyx":104
+ *     with nogil:
+ *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (3H, H), packed once for the loop
+ *         for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, gates, hns, mask,
+ *                            has_mask, dax, dah, dh)
+*/
+        __pyx_t_4 = __pyx_v_parts;
+
+        {
+            #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+                #undef likely
+                #undef unlikely
+                #define likely(x)   (x)
+                #define unlikely(x) (x)
+            #endif
+            __pyx_t_6 = (__pyx_t_4 - 0 + 1 - 1/abs(1)) / 1;
+            if (__pyx_t_6 > 0)
+            {
+                #ifdef _OPENMP
+                #pragma omp parallel num_threads(__pyx_v_parts != 0 ? __pyx_v_parts : omp_get_max_threads()) private(__pyx_t_3)
+                #endif /* _OPENMP */
+                {
+                    #ifdef _OPENMP
+                    #pragma omp for nowait firstprivate(__pyx_v_part) lastprivate(__pyx_v_part) schedule(static)
+                    #endif /* _OPENMP */
+                    for (__pyx_t_5 = 0; __pyx_t_5 < __pyx_t_6; __pyx_t_5++){
+                        {
+                            __pyx_v_part = (int)(0 + 1 * __pyx_t_5);
+
+                            /* "lstmx/_kernels/gru_cython.pyx":105
+ *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (3H, H), packed once for the loop
+ *         for part in prange(parts, num_threads=parts, schedule="static"):
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, gates, hns, mask,             # <<<<<<<<<<<<<<
+ *                            has_mask, dax, dah, dh)
+ *         if parts == 1:
+*/
+                            __pyx_t_3 = 0;
+
+                            /* "lstmx/_kernels/gru_cython.pyx":106
+ *         for part in prange(parts, num_threads=parts, schedule="static"):
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, gates, hns, mask,
+ *                            has_mask, dax, dah, dh)             # <<<<<<<<<<<<<<
+ *         if parts == 1:
+ *             weight_gradients_blas(&dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
+*/
+                            __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10gru_cython__backward_rows(((__pyx_v_B * __pyx_v_part) / __pyx_v_parts), ((__pyx_v_B * (__pyx_v_part + 1)) / __pyx_v_parts), __pyx_v_dY, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_U_packed.data) + __pyx_t_3)) )))), __pyx_v_hs, __pyx_v_gates, __pyx_v_hns, __pyx_v_mask, __pyx_v_has_mask, __pyx_v_dax, __pyx_v_dah, __pyx_v_dh);
+                        }
+                    }
+                }
+            }
+        }
+        #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+            #undef likely
+            #undef unlikely
+            #define likely(x)   __builtin_expect(!!(x), 1)
+            #define unlikely(x) __builtin_expect(!!(x), 0)
+        #endif
+
+
+        /* "lstmx/_kernels/gru_cython.pyx":107
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, gates, hns, mask,
+ *                            has_mask, dax, dah, dh)
+ *         if parts == 1:             # <<<<<<<<<<<<<<
+ *             weight_gradients_blas(&dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
+ *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+*/
+        __pyx_t_7 = (__pyx_v_parts == 1);
+
+        if (__pyx_t_7) {
+
+
+          /* "lstmx/_kernels/gru_cython.pyx":108
+ *                            has_mask, dax, dah, dh)
+ *         if parts == 1:
+ *             weight_gradients_blas(&dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],             # <<<<<<<<<<<<<<
+ *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         else:
+*/
+          __pyx_t_3 = 0;
+          __pyx_t_2 = 0;
+          __pyx_t_1 = 0;
+          __pyx_t_8 = 0;
+          __pyx_t_9 = 0;
+          __pyx_t_10 = 0;
+          __pyx_t_11 = 0;
+          __pyx_t_12 = 0;
+          __pyx_t_13 = 0;
+          __pyx_t_14 = 0;
+          __pyx_t_15 = 0;
+          __pyx_t_16 = 0;
+
+          /* "lstmx/_kernels/gru_cython.pyx":109
+ *         if parts == 1:
+ *             weight_gradients_blas(&dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
+ *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])             # <<<<<<<<<<<<<<
+ *         else:
+ *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,
+*/
+          __pyx_t_17 = 0;
+          __pyx_t_18 = 0;
+          __pyx_t_19 = 0;
+          __pyx_t_20 = 0;
+          __pyx_t_21 = 0;
+          __pyx_t_22 = 0;
+          __pyx_t_23 = 0;
+          __pyx_t_24 = 0;
+          __pyx_t_25 = 0;
+
+          /* "lstmx/_kernels/gru_cython.pyx":108
+ *                            has_mask, dax, dah, dh)
+ *         if parts == 1:
+ *             weight_gradients_blas(&dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],             # <<<<<<<<<<<<<<
+ *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         else:
+*/
+          __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_3 * __pyx_v_dax.strides[0]) ) + __pyx_t_2 * __pyx_v_dax.strides[1]) )) + __pyx_t_1)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_8 * __pyx_v_dah.strides[0]) ) + __pyx_t_9 * __pyx_v_dah.strides[1]) )) + __pyx_t_10)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, __pyx_v_H, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_11 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_12 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_13)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_14 * __pyx_v_hs.strides[0]) ) + __pyx_t_15 * __pyx_v_hs.strides[1]) )) + __pyx_t_16)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_17 * __pyx_v_W.strides[0]) )) + __pyx_t_18)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_19 * __pyx_v_dW.strides[0]) )) + __pyx_t_20)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_21 * __pyx_v_dU.strides[0]) )) + __pyx_t_22)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_23 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_24 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_25)) )))));
+
+          /* "lstmx/_kernels/gru_cython.pyx":107
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, gates, hns, mask,
+ *                            has_mask, dax, dah, dh)
+ *         if parts == 1:             # <<<<<<<<<<<<<<
+ *             weight_gradients_blas(&dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
+ *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+*/
+          goto __pyx_L12;
+        }
+
+        /* "lstmx/_kernels/gru_cython.pyx":111
+ *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         else:
+ *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,             # <<<<<<<<<<<<<<
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0])
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+*/
+        /*else*/ {
+          __pyx_t_25 = 0;
+          __pyx_t_24 = 0;
+          __pyx_t_23 = 0;
+          __pyx_t_22 = 0;
+          __pyx_t_21 = 0;
+          __pyx_t_20 = 0;
+          __pyx_t_19 = 0;
+          __pyx_t_18 = 0;
+
+          /* "lstmx/_kernels/gru_cython.pyx":112
+ *         else:
+ *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0])             # <<<<<<<<<<<<<<
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 weight_gradients_part(part, parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H,
+*/
+          __pyx_t_17 = 0;
+          __pyx_t_16 = 0;
+          __pyx_t_15 = 0;
+
+          /* "lstmx/_kernels/gru_cython.pyx":111
+ *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         else:
+ *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,             # <<<<<<<<<<<<<<
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0])
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+*/
+          __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_25 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_24 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_23)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_22 * __pyx_v_hs.strides[0]) ) + __pyx_t_21 * __pyx_v_hs.strides[1]) )) + __pyx_t_20)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_19 * __pyx_v_W.strides[0]) )) + __pyx_t_18)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_X_packed.data) + __pyx_t_17)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_H_packed.data) + __pyx_t_16)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_W_packed.data) + __pyx_t_15)) )))));
+
+          /* "lstmx/_kernels/gru_cython.pyx":113
+ *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0])
+ *             for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
+ *                 weight_gradients_part(part, parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H,
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+*/
+          __pyx_t_6 = __pyx_v_parts;
+
+          {
+              #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+                  #undef likely
+                  #undef unlikely
+                  #define likely(x)   (x)
+                  #define unlikely(x) (x)
+              #endif
+              __pyx_t_4 = (__pyx_t_6 - 0 + 1 - 1/abs(1)) / 1;
+              if (__pyx_t_4 > 0)
+              {
+                  #ifdef _OPENMP
+                  #pragma omp parallel num_threads(__pyx_v_parts != 0 ? __pyx_v_parts : omp_get_max_threads()) private(__pyx_t_10, __pyx_t_11, __pyx_t_12, __pyx_t_13, __pyx_t_14, __pyx_t_15, __pyx_t_16, __pyx_t_17, __pyx_t_18, __pyx_t_19, __pyx_t_20, __pyx_t_21, __pyx_t_22, __pyx_t_23, __pyx_t_24, __pyx_t_25)
+                  #endif /* _OPENMP */
+                  {
+                      #ifdef _OPENMP
+                      #pragma omp for nowait firstprivate(__pyx_v_part) lastprivate(__pyx_v_part) schedule(static)
+                      #endif /* _OPENMP */
+                      for (__pyx_t_5 = 0; __pyx_t_5 < __pyx_t_4; __pyx_t_5++){
+                          {
+                              __pyx_v_part = (int)(0 + 1 * __pyx_t_5);
+
+                              /* "lstmx/_kernels/gru_cython.pyx":114
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0])
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 weight_gradients_part(part, parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H,             # <<<<<<<<<<<<<<
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         column_sums(&dax[0, 0, 0], T * B, G, &db[0])
+*/
+                              __pyx_t_15 = 0;
+                              __pyx_t_16 = 0;
+                              __pyx_t_17 = 0;
+                              __pyx_t_18 = 0;
+                              __pyx_t_19 = 0;
+                              __pyx_t_20 = 0;
+
+                              /* "lstmx/_kernels/gru_cython.pyx":115
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 weight_gradients_part(part, parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H,
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])             # <<<<<<<<<<<<<<
+ *         column_sums(&dax[0, 0, 0], T * B, G, &db[0])
+ *         column_sums(&dah[0, 0, 0], T * B, G, &db_h[0])   # its last H entries are d b_hn
+*/
+                              __pyx_t_21 = 0;
+                              __pyx_t_22 = 0;
+                              __pyx_t_23 = 0;
+                              __pyx_t_24 = 0;
+                              __pyx_t_25 = 0;
+                              __pyx_t_14 = 0;
+                              __pyx_t_13 = 0;
+                              __pyx_t_12 = 0;
+                              __pyx_t_11 = 0;
+                              __pyx_t_10 = 0;
+
+                              /* "lstmx/_kernels/gru_cython.pyx":114
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0])
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 weight_gradients_part(part, parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H,             # <<<<<<<<<<<<<<
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         column_sums(&dax[0, 0, 0], T * B, G, &db[0])
+*/
+                              __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_part(__pyx_v_part, __pyx_v_parts, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_15 * __pyx_v_dax.strides[0]) ) + __pyx_t_16 * __pyx_v_dax.strides[1]) )) + __pyx_t_17)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_18 * __pyx_v_dah.strides[0]) ) + __pyx_t_19 * __pyx_v_dah.strides[1]) )) + __pyx_t_20)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_X_packed.data) + __pyx_t_21)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_H_packed.data) + __pyx_t_22)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_W_packed.data) + __pyx_t_23)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_24 * __pyx_v_dW.strides[0]) )) + __pyx_t_25)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_14 * __pyx_v_dU.strides[0]) )) + __pyx_t_13)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_12 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_11 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_10)) )))));
+                          }
+                      }
+                  }
+              }
+          }
+          #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+              #undef likely
+              #undef unlikely
+              #define likely(x)   __builtin_expect(!!(x), 1)
+              #define unlikely(x) __builtin_expect(!!(x), 0)
+          #endif
+
+        }
+        __pyx_L12:;
+
+        /* "lstmx/_kernels/gru_cython.pyx":116
+ *                 weight_gradients_part(part, parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H,
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         column_sums(&dax[0, 0, 0], T * B, G, &db[0])             # <<<<<<<<<<<<<<
+ *         column_sums(&dah[0, 0, 0], T * B, G, &db_h[0])   # its last H entries are d b_hn
+ * 
+*/
+        __pyx_t_10 = 0;
+        __pyx_t_11 = 0;
+        __pyx_t_12 = 0;
+        __pyx_t_13 = 0;
+        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_10 * __pyx_v_dax.strides[0]) ) + __pyx_t_11 * __pyx_v_dax.strides[1]) )) + __pyx_t_12)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_db.data) + __pyx_t_13)) )))));
+
+        /* "lstmx/_kernels/gru_cython.pyx":117
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         column_sums(&dax[0, 0, 0], T * B, G, &db[0])
+ *         column_sums(&dah[0, 0, 0], T * B, G, &db_h[0])   # its last H entries are d b_hn             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+        __pyx_t_13 = 0;
+        __pyx_t_12 = 0;
+        __pyx_t_11 = 0;
+        __pyx_t_10 = 0;
+        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_13 * __pyx_v_dah.strides[0]) ) + __pyx_t_12 * __pyx_v_dah.strides[1]) )) + __pyx_t_11)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_db_h.data) + __pyx_t_10)) )))));
+      }
+
+      /* "lstmx/_kernels/gru_cython.pyx":102
+ *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
+ *     cdef int G = 3 * H, part, parts = batch_parts(B, H)
+ *     with nogil:             # <<<<<<<<<<<<<<
+ *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (3H, H), packed once for the loop
+ *         for part in prange(parts, num_threads=parts, schedule="static"):
+*/
+      /*finally:*/ {
+        /*normal exit:*/{
+          __Pyx_FastGIL_Forget();
+          PyEval_RestoreThread(_save);
+          goto __pyx_L5;
+        }
+        __pyx_L5:;
+      }
+  }
+
+  /* "lstmx/_kernels/gru_cython.pyx":95
+ * 
+ * 
+ * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,             # <<<<<<<<<<<<<<
+ *               real[::1] W_packed, real[::1] X_packed, real[::1] H_packed, real[:, :, ::1] hs,
+ *               real[:, :, ::1] gates, real[:, :, ::1] hns, const unsigned char[:, ::1] mask, bint has_mask,
+*/
+
+  /* function exit code */
+  __pyx_r = Py_None; __Pyx_INCREF(Py_None);
+
+
+
+
+
+
+
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "lstmx/_kernels/gru_cython.pyx":120
+ * 
+ * 
+ * cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packed, real[:, :, ::1] hs,             # <<<<<<<<<<<<<<
+ *                          real[:, :, ::1] gates, real[:, :, ::1] hns, const unsigned char[:, ::1] mask,
+ *                          bint has_mask, real[:, :, ::1] dax, real[:, :, ::1] dah, real[:, ::1] dh) noexcept nogil:
+*/
+
+static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10gru_cython__backward_rows(int __pyx_v_n0, int __pyx_v_n1, __Pyx_memviewslice __pyx_v_dY, float const *__pyx_v_U_packed, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_hns, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_dax, __Pyx_memviewslice __pyx_v_dah, __Pyx_memviewslice __pyx_v_dh) {
+  int __pyx_v_T;
+  int __pyx_v_H;
+  int __pyx_v_G;
+  int __pyx_v_t;
+  int __pyx_v_n;
+  int __pyx_v_j;
+  int __pyx_t_1;
+  int __pyx_t_2;
+  int __pyx_t_3;
+  int __pyx_t_4;
+  int __pyx_t_5;
+  Py_ssize_t __pyx_t_6;
+  Py_ssize_t __pyx_t_7;
   int __pyx_t_8;
   int __pyx_t_9;
   int __pyx_t_10;
   int __pyx_t_11;
-  int __pyx_t_12;
+  Py_ssize_t __pyx_t_12;
   Py_ssize_t __pyx_t_13;
   Py_ssize_t __pyx_t_14;
   Py_ssize_t __pyx_t_15;
@@ -23874,361 +25255,480 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_16_backward(CYTHON_UNUSE
   Py_ssize_t __pyx_t_27;
   Py_ssize_t __pyx_t_28;
   Py_ssize_t __pyx_t_29;
-  __Pyx_RefNannySetupContext("__pyx_fuse_1_backward", 0);
 
-  /* "lstmx/_kernels/gru_cython.pyx":76
- *               real[:, ::1] dh, real[:, :, ::1] dX_tm, real[:, ::1] dW, real[:, ::1] dU,
- *               real[::1] db, real[::1] db_h):
- *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]             # <<<<<<<<<<<<<<
- *     cdef int G = 3 * H, t, n, j
- *     with nogil:
+  /* "lstmx/_kernels/gru_cython.pyx":124
+ *                          bint has_mask, real[:, :, ::1] dax, real[:, :, ::1] dah, real[:, ::1] dh) noexcept nogil:
+ *     """Backpropagation through time for the sequences n0 <= n < n1."""
+ *     cdef int T = gates.shape[0], H = dh.shape[1], G = 3 * H, t, n, j             # <<<<<<<<<<<<<<
+ *     for t in range(T - 1, -1, -1):
+ *         for n in range(n0, n1):
 */
-  __pyx_v_T = (__pyx_v_X_tm.shape[0]);
-  __pyx_v_B = (__pyx_v_X_tm.shape[1]);
-  __pyx_v_I = (__pyx_v_X_tm.shape[2]);
-  __pyx_v_H = (__pyx_v_U.shape[1]);
-
-  /* "lstmx/_kernels/gru_cython.pyx":77
- *               real[::1] db, real[::1] db_h):
- *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
- *     cdef int G = 3 * H, t, n, j             # <<<<<<<<<<<<<<
- *     with nogil:
- *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])
-*/
+  __pyx_v_T = (__pyx_v_gates.shape[0]);
+  __pyx_v_H = (__pyx_v_dh.shape[1]);
   __pyx_v_G = (3 * __pyx_v_H);
 
-  /* "lstmx/_kernels/gru_cython.pyx":78
- *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
- *     cdef int G = 3 * H, t, n, j
- *     with nogil:             # <<<<<<<<<<<<<<
- *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])
- *         for t in range(T - 1, -1, -1):
+  /* "lstmx/_kernels/gru_cython.pyx":125
+ *     """Backpropagation through time for the sequences n0 <= n < n1."""
+ *     cdef int T = gates.shape[0], H = dh.shape[1], G = 3 * H, t, n, j
+ *     for t in range(T - 1, -1, -1):             # <<<<<<<<<<<<<<
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:   # h was carried: so is its gradient
 */
-  {
-      PyThreadState * _save;
-      _save = PyEval_SaveThread();
-      __Pyx_FastGIL_Remember();
-      /*try:*/ {
+  for (__pyx_t_1 = (__pyx_v_T - 1); __pyx_t_1 > -1; __pyx_t_1-=1) {
+    __pyx_v_t = __pyx_t_1;
 
-        /* "lstmx/_kernels/gru_cython.pyx":79
- *     cdef int G = 3 * H, t, n, j
- *     with nogil:
- *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])             # <<<<<<<<<<<<<<
- *         for t in range(T - 1, -1, -1):
- *             for n in range(B):
-*/
-        __pyx_t_1 = 0;
-        __pyx_t_2 = 0;
-        __pyx_t_3 = 0;
-        lstmx::pack_panels((&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_1 * __pyx_v_U.strides[0]) )) + __pyx_t_2)) )))), __pyx_v_H, 0, __pyx_v_G, __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_U_packed.data) + __pyx_t_3)) )))));
-
-        /* "lstmx/_kernels/gru_cython.pyx":80
- *     with nogil:
- *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])
- *         for t in range(T - 1, -1, -1):             # <<<<<<<<<<<<<<
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:   # h was carried: so is its gradient
-*/
-        for (__pyx_t_4 = (__pyx_v_T - 1); __pyx_t_4 > -1; __pyx_t_4-=1) {
-          __pyx_v_t = __pyx_t_4;
-
-          /* "lstmx/_kernels/gru_cython.pyx":81
- *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])
- *         for t in range(T - 1, -1, -1):
- *             for n in range(B):             # <<<<<<<<<<<<<<
- *                 if has_mask and not mask[t, n]:   # h was carried: so is its gradient
- *                     for j in range(G):
+    /* "lstmx/_kernels/gru_cython.pyx":126
+ *     cdef int T = gates.shape[0], H = dh.shape[1], G = 3 * H, t, n, j
+ *     for t in range(T - 1, -1, -1):
+ *         for n in range(n0, n1):             # <<<<<<<<<<<<<<
+ *             if has_mask and not mask[t, n]:   # h was carried: so is its gradient
+ *                 for j in range(G):
 */
 
-          __pyx_t_5 = __pyx_v_B;
-          __pyx_t_6 = __pyx_t_5;
+    __pyx_t_2 = __pyx_v_n1;
+    __pyx_t_3 = __pyx_t_2;
 
-          for (__pyx_t_7 = 0; __pyx_t_7 < __pyx_t_6; __pyx_t_7+=1) {
-            __pyx_v_n = __pyx_t_7;
+    for (__pyx_t_4 = __pyx_v_n0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
+      __pyx_v_n = __pyx_t_4;
 
-            /* "lstmx/_kernels/gru_cython.pyx":82
- *         for t in range(T - 1, -1, -1):
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:   # h was carried: so is its gradient             # <<<<<<<<<<<<<<
- *                     for j in range(G):
- *                         dax[t, n, j] = 0
+      /* "lstmx/_kernels/gru_cython.pyx":127
+ *     for t in range(T - 1, -1, -1):
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:   # h was carried: so is its gradient             # <<<<<<<<<<<<<<
+ *                 for j in range(G):
+ *                     dax[t, n, j] = 0
 */
-            if (__pyx_v_has_mask) {
-            } else {
+      if (__pyx_v_has_mask) {
+      } else {
 
-              __pyx_t_8 = __pyx_v_has_mask;
-              goto __pyx_L11_bool_binop_done;
-            }
-            __pyx_t_3 = __pyx_v_t;
-            __pyx_t_2 = __pyx_v_n;
-            __pyx_t_9 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_3 * __pyx_v_mask.strides[0]) )) + __pyx_t_2)) ))) != 0));
-
-
-            __pyx_t_8 = __pyx_t_9;
-
-            __pyx_L11_bool_binop_done:;
-            if (__pyx_t_8) {
+        __pyx_t_5 = __pyx_v_has_mask;
+        goto __pyx_L8_bool_binop_done;
+      }
+      __pyx_t_6 = __pyx_v_t;
+      __pyx_t_7 = __pyx_v_n;
+      __pyx_t_8 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_6 * __pyx_v_mask.strides[0]) )) + __pyx_t_7)) ))) != 0));
 
 
-              /* "lstmx/_kernels/gru_cython.pyx":83
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:   # h was carried: so is its gradient
- *                     for j in range(G):             # <<<<<<<<<<<<<<
- *                         dax[t, n, j] = 0
- *                         dah[t, n, j] = 0
-*/
+      __pyx_t_5 = __pyx_t_8;
 
-              __pyx_t_10 = __pyx_v_G;
-              __pyx_t_11 = __pyx_t_10;
-
-              for (__pyx_t_12 = 0; __pyx_t_12 < __pyx_t_11; __pyx_t_12+=1) {
-                __pyx_v_j = __pyx_t_12;
-
-                /* "lstmx/_kernels/gru_cython.pyx":84
- *                 if has_mask and not mask[t, n]:   # h was carried: so is its gradient
- *                     for j in range(G):
- *                         dax[t, n, j] = 0             # <<<<<<<<<<<<<<
- *                         dah[t, n, j] = 0
- *                     for j in range(H):
-*/
-                __pyx_t_2 = __pyx_v_t;
-                __pyx_t_3 = __pyx_v_n;
-                __pyx_t_1 = __pyx_v_j;
-                *((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_2 * __pyx_v_dax.strides[0]) ) + __pyx_t_3 * __pyx_v_dax.strides[1]) )) + __pyx_t_1)) )) = 0.0;
-
-                /* "lstmx/_kernels/gru_cython.pyx":85
- *                     for j in range(G):
- *                         dax[t, n, j] = 0
- *                         dah[t, n, j] = 0             # <<<<<<<<<<<<<<
- *                     for j in range(H):
- *                         dh[n, j] += dY[n, t, j]
-*/
-                __pyx_t_1 = __pyx_v_t;
-                __pyx_t_3 = __pyx_v_n;
-                __pyx_t_2 = __pyx_v_j;
-                *((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_1 * __pyx_v_dah.strides[0]) ) + __pyx_t_3 * __pyx_v_dah.strides[1]) )) + __pyx_t_2)) )) = 0.0;
-              }
+      __pyx_L8_bool_binop_done:;
+      if (__pyx_t_5) {
 
 
-              /* "lstmx/_kernels/gru_cython.pyx":86
- *                         dax[t, n, j] = 0
- *                         dah[t, n, j] = 0
- *                     for j in range(H):             # <<<<<<<<<<<<<<
- *                         dh[n, j] += dY[n, t, j]
- *                 else:
+        /* "lstmx/_kernels/gru_cython.pyx":128
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:   # h was carried: so is its gradient
+ *                 for j in range(G):             # <<<<<<<<<<<<<<
+ *                     dax[t, n, j] = 0
+ *                     dah[t, n, j] = 0
 */
 
-              __pyx_t_10 = __pyx_v_H;
-              __pyx_t_11 = __pyx_t_10;
+        __pyx_t_9 = __pyx_v_G;
+        __pyx_t_10 = __pyx_t_9;
 
-              for (__pyx_t_12 = 0; __pyx_t_12 < __pyx_t_11; __pyx_t_12+=1) {
-                __pyx_v_j = __pyx_t_12;
+        for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
+          __pyx_v_j = __pyx_t_11;
 
-                /* "lstmx/_kernels/gru_cython.pyx":87
- *                         dah[t, n, j] = 0
- *                     for j in range(H):
- *                         dh[n, j] += dY[n, t, j]             # <<<<<<<<<<<<<<
- *                 else:
- *                     gru_row_backward(&gates[t, n, 0], &hns[t, n, 0], &hs[t, n, 0], &dY[n, t, 0],
+          /* "lstmx/_kernels/gru_cython.pyx":129
+ *             if has_mask and not mask[t, n]:   # h was carried: so is its gradient
+ *                 for j in range(G):
+ *                     dax[t, n, j] = 0             # <<<<<<<<<<<<<<
+ *                     dah[t, n, j] = 0
+ *                 for j in range(H):
 */
-                __pyx_t_2 = __pyx_v_n;
-                __pyx_t_3 = __pyx_v_t;
-                __pyx_t_1 = __pyx_v_j;
-                __pyx_t_13 = __pyx_v_n;
-                __pyx_t_14 = __pyx_v_j;
-                *((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_13 * __pyx_v_dh.strides[0]) )) + __pyx_t_14)) )) += (*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_2 * __pyx_v_dY.strides[0]) ) + __pyx_t_3 * __pyx_v_dY.strides[1]) )) + __pyx_t_1)) )));
-              }
+          __pyx_t_7 = __pyx_v_t;
+          __pyx_t_6 = __pyx_v_n;
+          __pyx_t_12 = __pyx_v_j;
+          *((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_7 * __pyx_v_dax.strides[0]) ) + __pyx_t_6 * __pyx_v_dax.strides[1]) )) + __pyx_t_12)) )) = 0.0;
 
-
-              /* "lstmx/_kernels/gru_cython.pyx":82
- *         for t in range(T - 1, -1, -1):
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:   # h was carried: so is its gradient             # <<<<<<<<<<<<<<
- *                     for j in range(G):
- *                         dax[t, n, j] = 0
+          /* "lstmx/_kernels/gru_cython.pyx":130
+ *                 for j in range(G):
+ *                     dax[t, n, j] = 0
+ *                     dah[t, n, j] = 0             # <<<<<<<<<<<<<<
+ *                 for j in range(H):
+ *                     dh[n, j] += dY[n, t, j]
 */
-              goto __pyx_L10;
-            }
-
-            /* "lstmx/_kernels/gru_cython.pyx":89
- *                         dh[n, j] += dY[n, t, j]
- *                 else:
- *                     gru_row_backward(&gates[t, n, 0], &hns[t, n, 0], &hs[t, n, 0], &dY[n, t, 0],             # <<<<<<<<<<<<<<
- *                                      &dh[n, 0], &dax[t, n, 0], &dah[t, n, 0], H)
- *             # dh_(t-1) = z * dh (left in dh above) + dah_t @ U
-*/
-            /*else*/ {
-              __pyx_t_1 = __pyx_v_t;
-              __pyx_t_3 = __pyx_v_n;
-              __pyx_t_2 = 0;
-              __pyx_t_14 = __pyx_v_t;
-              __pyx_t_13 = __pyx_v_n;
-              __pyx_t_15 = 0;
-              __pyx_t_16 = __pyx_v_t;
-              __pyx_t_17 = __pyx_v_n;
-              __pyx_t_18 = 0;
-              __pyx_t_19 = __pyx_v_n;
-              __pyx_t_20 = __pyx_v_t;
-              __pyx_t_21 = 0;
-
-              /* "lstmx/_kernels/gru_cython.pyx":90
- *                 else:
- *                     gru_row_backward(&gates[t, n, 0], &hns[t, n, 0], &hs[t, n, 0], &dY[n, t, 0],
- *                                      &dh[n, 0], &dax[t, n, 0], &dah[t, n, 0], H)             # <<<<<<<<<<<<<<
- *             # dh_(t-1) = z * dh (left in dh above) + dah_t @ U
- *             step_gemm(&dah[t, 0, 0], G, B, G, &U_packed[0], H, &dh[0, 0], H, True)
-*/
-              __pyx_t_22 = __pyx_v_n;
-              __pyx_t_23 = 0;
-              __pyx_t_24 = __pyx_v_t;
-              __pyx_t_25 = __pyx_v_n;
-              __pyx_t_26 = 0;
-              __pyx_t_27 = __pyx_v_t;
-              __pyx_t_28 = __pyx_v_n;
-              __pyx_t_29 = 0;
-
-              /* "lstmx/_kernels/gru_cython.pyx":89
- *                         dh[n, j] += dY[n, t, j]
- *                 else:
- *                     gru_row_backward(&gates[t, n, 0], &hns[t, n, 0], &hs[t, n, 0], &dY[n, t, 0],             # <<<<<<<<<<<<<<
- *                                      &dh[n, 0], &dax[t, n, 0], &dah[t, n, 0], H)
- *             # dh_(t-1) = z * dh (left in dh above) + dah_t @ U
-*/
-              lstmx::gru_row_backward((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_1 * __pyx_v_gates.strides[0]) ) + __pyx_t_3 * __pyx_v_gates.strides[1]) )) + __pyx_t_2)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hns.data + __pyx_t_14 * __pyx_v_hns.strides[0]) ) + __pyx_t_13 * __pyx_v_hns.strides[1]) )) + __pyx_t_15)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_16 * __pyx_v_hs.strides[0]) ) + __pyx_t_17 * __pyx_v_hs.strides[1]) )) + __pyx_t_18)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_19 * __pyx_v_dY.strides[0]) ) + __pyx_t_20 * __pyx_v_dY.strides[1]) )) + __pyx_t_21)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_22 * __pyx_v_dh.strides[0]) )) + __pyx_t_23)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_24 * __pyx_v_dax.strides[0]) ) + __pyx_t_25 * __pyx_v_dax.strides[1]) )) + __pyx_t_26)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_27 * __pyx_v_dah.strides[0]) ) + __pyx_t_28 * __pyx_v_dah.strides[1]) )) + __pyx_t_29)) )))), __pyx_v_H);
-            }
-            __pyx_L10:;
-          }
-
-
-          /* "lstmx/_kernels/gru_cython.pyx":92
- *                                      &dh[n, 0], &dax[t, n, 0], &dah[t, n, 0], H)
- *             # dh_(t-1) = z * dh (left in dh above) + dah_t @ U
- *             step_gemm(&dah[t, 0, 0], G, B, G, &U_packed[0], H, &dh[0, 0], H, True)             # <<<<<<<<<<<<<<
- *         gemm(True, False, G, I, T * B, 1.0, &dax[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
- *         gemm(True, False, G, H, T * B, 1.0, &dah[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
-*/
-          __pyx_t_29 = __pyx_v_t;
-          __pyx_t_28 = 0;
-          __pyx_t_27 = 0;
-          __pyx_t_26 = 0;
-          __pyx_t_25 = 0;
-          __pyx_t_24 = 0;
-          lstmx::step_gemm((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_29 * __pyx_v_dah.strides[0]) ) + __pyx_t_28 * __pyx_v_dah.strides[1]) )) + __pyx_t_27)) )))), __pyx_v_G, __pyx_v_B, __pyx_v_G, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_U_packed.data) + __pyx_t_26)) )))), __pyx_v_H, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_25 * __pyx_v_dh.strides[0]) )) + __pyx_t_24)) )))), __pyx_v_H, 1);
+          __pyx_t_12 = __pyx_v_t;
+          __pyx_t_6 = __pyx_v_n;
+          __pyx_t_7 = __pyx_v_j;
+          *((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_12 * __pyx_v_dah.strides[0]) ) + __pyx_t_6 * __pyx_v_dah.strides[1]) )) + __pyx_t_7)) )) = 0.0;
         }
 
-        /* "lstmx/_kernels/gru_cython.pyx":93
- *             # dh_(t-1) = z * dh (left in dh above) + dah_t @ U
- *             step_gemm(&dah[t, 0, 0], G, B, G, &U_packed[0], H, &dh[0, 0], H, True)
- *         gemm(True, False, G, I, T * B, 1.0, &dax[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)             # <<<<<<<<<<<<<<
- *         gemm(True, False, G, H, T * B, 1.0, &dah[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
- *         gemm(False, False, T * B, I, G, 1.0, &dax[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
-*/
-        __pyx_t_24 = 0;
-        __pyx_t_25 = 0;
-        __pyx_t_26 = 0;
-        __pyx_t_27 = 0;
-        __pyx_t_28 = 0;
-        __pyx_t_29 = 0;
-        __pyx_t_23 = 0;
-        __pyx_t_22 = 0;
-        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_I, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_24 * __pyx_v_dax.strides[0]) ) + __pyx_t_25 * __pyx_v_dax.strides[1]) )) + __pyx_t_26)) )))), __pyx_v_G, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_27 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_28 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_29)) )))), __pyx_v_I, 0.0, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_23 * __pyx_v_dW.strides[0]) )) + __pyx_t_22)) )))), __pyx_v_I);
 
-        /* "lstmx/_kernels/gru_cython.pyx":94
- *             step_gemm(&dah[t, 0, 0], G, B, G, &U_packed[0], H, &dh[0, 0], H, True)
- *         gemm(True, False, G, I, T * B, 1.0, &dax[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
- *         gemm(True, False, G, H, T * B, 1.0, &dah[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)             # <<<<<<<<<<<<<<
- *         gemm(False, False, T * B, I, G, 1.0, &dax[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
- *         column_sums(&dax[0, 0, 0], T * B, G, &db[0])
+        /* "lstmx/_kernels/gru_cython.pyx":131
+ *                     dax[t, n, j] = 0
+ *                     dah[t, n, j] = 0
+ *                 for j in range(H):             # <<<<<<<<<<<<<<
+ *                     dh[n, j] += dY[n, t, j]
+ *             else:
 */
-        __pyx_t_22 = 0;
-        __pyx_t_23 = 0;
-        __pyx_t_29 = 0;
-        __pyx_t_28 = 0;
-        __pyx_t_27 = 0;
-        __pyx_t_26 = 0;
-        __pyx_t_25 = 0;
-        __pyx_t_24 = 0;
-        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_H, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_22 * __pyx_v_dah.strides[0]) ) + __pyx_t_23 * __pyx_v_dah.strides[1]) )) + __pyx_t_29)) )))), __pyx_v_G, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_28 * __pyx_v_hs.strides[0]) ) + __pyx_t_27 * __pyx_v_hs.strides[1]) )) + __pyx_t_26)) )))), __pyx_v_H, 0.0, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_25 * __pyx_v_dU.strides[0]) )) + __pyx_t_24)) )))), __pyx_v_H);
 
-        /* "lstmx/_kernels/gru_cython.pyx":95
- *         gemm(True, False, G, I, T * B, 1.0, &dax[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
- *         gemm(True, False, G, H, T * B, 1.0, &dah[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
- *         gemm(False, False, T * B, I, G, 1.0, &dax[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)             # <<<<<<<<<<<<<<
- *         column_sums(&dax[0, 0, 0], T * B, G, &db[0])
- *         column_sums(&dah[0, 0, 0], T * B, G, &db_h[0])   # its last H entries are d b_hn
-*/
-        __pyx_t_24 = 0;
-        __pyx_t_25 = 0;
-        __pyx_t_26 = 0;
-        __pyx_t_27 = 0;
-        __pyx_t_28 = 0;
-        __pyx_t_29 = 0;
-        __pyx_t_23 = 0;
-        __pyx_t_22 = 0;
-        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, (__pyx_v_T * __pyx_v_B), __pyx_v_I, __pyx_v_G, 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_24 * __pyx_v_dax.strides[0]) ) + __pyx_t_25 * __pyx_v_dax.strides[1]) )) + __pyx_t_26)) )))), __pyx_v_G, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_27 * __pyx_v_W.strides[0]) )) + __pyx_t_28)) )))), __pyx_v_I, 0.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_29 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_23 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_22)) )))), __pyx_v_I);
+        __pyx_t_9 = __pyx_v_H;
+        __pyx_t_10 = __pyx_t_9;
 
-        /* "lstmx/_kernels/gru_cython.pyx":96
- *         gemm(True, False, G, H, T * B, 1.0, &dah[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
- *         gemm(False, False, T * B, I, G, 1.0, &dax[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
- *         column_sums(&dax[0, 0, 0], T * B, G, &db[0])             # <<<<<<<<<<<<<<
- *         column_sums(&dah[0, 0, 0], T * B, G, &db_h[0])   # its last H entries are d b_hn
-*/
-        __pyx_t_22 = 0;
-        __pyx_t_23 = 0;
-        __pyx_t_29 = 0;
-        __pyx_t_28 = 0;
-        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_22 * __pyx_v_dax.strides[0]) ) + __pyx_t_23 * __pyx_v_dax.strides[1]) )) + __pyx_t_29)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_db.data) + __pyx_t_28)) )))));
+        for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
+          __pyx_v_j = __pyx_t_11;
 
-        /* "lstmx/_kernels/gru_cython.pyx":97
- *         gemm(False, False, T * B, I, G, 1.0, &dax[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
- *         column_sums(&dax[0, 0, 0], T * B, G, &db[0])
- *         column_sums(&dah[0, 0, 0], T * B, G, &db_h[0])   # its last H entries are d b_hn             # <<<<<<<<<<<<<<
+          /* "lstmx/_kernels/gru_cython.pyx":132
+ *                     dah[t, n, j] = 0
+ *                 for j in range(H):
+ *                     dh[n, j] += dY[n, t, j]             # <<<<<<<<<<<<<<
+ *             else:
+ *                 gru_row_backward(&gates[t, n, 0], &hns[t, n, 0], &hs[t, n, 0], &dY[n, t, 0],
 */
-        __pyx_t_28 = 0;
-        __pyx_t_29 = 0;
-        __pyx_t_23 = 0;
-        __pyx_t_22 = 0;
-        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_28 * __pyx_v_dah.strides[0]) ) + __pyx_t_29 * __pyx_v_dah.strides[1]) )) + __pyx_t_23)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_db_h.data) + __pyx_t_22)) )))));
-      }
-
-      /* "lstmx/_kernels/gru_cython.pyx":78
- *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
- *     cdef int G = 3 * H, t, n, j
- *     with nogil:             # <<<<<<<<<<<<<<
- *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])
- *         for t in range(T - 1, -1, -1):
-*/
-      /*finally:*/ {
-        /*normal exit:*/{
-          __Pyx_FastGIL_Forget();
-          PyEval_RestoreThread(_save);
-          goto __pyx_L5;
+          __pyx_t_7 = __pyx_v_n;
+          __pyx_t_6 = __pyx_v_t;
+          __pyx_t_12 = __pyx_v_j;
+          __pyx_t_13 = __pyx_v_n;
+          __pyx_t_14 = __pyx_v_j;
+          *((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_13 * __pyx_v_dh.strides[0]) )) + __pyx_t_14)) )) += (*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_7 * __pyx_v_dY.strides[0]) ) + __pyx_t_6 * __pyx_v_dY.strides[1]) )) + __pyx_t_12)) )));
         }
-        __pyx_L5:;
+
+
+        /* "lstmx/_kernels/gru_cython.pyx":127
+ *     for t in range(T - 1, -1, -1):
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:   # h was carried: so is its gradient             # <<<<<<<<<<<<<<
+ *                 for j in range(G):
+ *                     dax[t, n, j] = 0
+*/
+        goto __pyx_L7;
       }
+
+      /* "lstmx/_kernels/gru_cython.pyx":134
+ *                     dh[n, j] += dY[n, t, j]
+ *             else:
+ *                 gru_row_backward(&gates[t, n, 0], &hns[t, n, 0], &hs[t, n, 0], &dY[n, t, 0],             # <<<<<<<<<<<<<<
+ *                                  &dh[n, 0], &dax[t, n, 0], &dah[t, n, 0], H)
+ *         # dh_(t-1) = z * dh (left in dh above) + dah_t @ U
+*/
+      /*else*/ {
+        __pyx_t_12 = __pyx_v_t;
+        __pyx_t_6 = __pyx_v_n;
+        __pyx_t_7 = 0;
+        __pyx_t_14 = __pyx_v_t;
+        __pyx_t_13 = __pyx_v_n;
+        __pyx_t_15 = 0;
+        __pyx_t_16 = __pyx_v_t;
+        __pyx_t_17 = __pyx_v_n;
+        __pyx_t_18 = 0;
+        __pyx_t_19 = __pyx_v_n;
+        __pyx_t_20 = __pyx_v_t;
+        __pyx_t_21 = 0;
+
+        /* "lstmx/_kernels/gru_cython.pyx":135
+ *             else:
+ *                 gru_row_backward(&gates[t, n, 0], &hns[t, n, 0], &hs[t, n, 0], &dY[n, t, 0],
+ *                                  &dh[n, 0], &dax[t, n, 0], &dah[t, n, 0], H)             # <<<<<<<<<<<<<<
+ *         # dh_(t-1) = z * dh (left in dh above) + dah_t @ U
+ *         step_gemm(&dah[t, n0, 0], G, n1 - n0, G, U_packed, H, &dh[n0, 0], H, True)
+*/
+        __pyx_t_22 = __pyx_v_n;
+        __pyx_t_23 = 0;
+        __pyx_t_24 = __pyx_v_t;
+        __pyx_t_25 = __pyx_v_n;
+        __pyx_t_26 = 0;
+        __pyx_t_27 = __pyx_v_t;
+        __pyx_t_28 = __pyx_v_n;
+        __pyx_t_29 = 0;
+
+        /* "lstmx/_kernels/gru_cython.pyx":134
+ *                     dh[n, j] += dY[n, t, j]
+ *             else:
+ *                 gru_row_backward(&gates[t, n, 0], &hns[t, n, 0], &hs[t, n, 0], &dY[n, t, 0],             # <<<<<<<<<<<<<<
+ *                                  &dh[n, 0], &dax[t, n, 0], &dah[t, n, 0], H)
+ *         # dh_(t-1) = z * dh (left in dh above) + dah_t @ U
+*/
+        lstmx::gru_row_backward((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_12 * __pyx_v_gates.strides[0]) ) + __pyx_t_6 * __pyx_v_gates.strides[1]) )) + __pyx_t_7)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hns.data + __pyx_t_14 * __pyx_v_hns.strides[0]) ) + __pyx_t_13 * __pyx_v_hns.strides[1]) )) + __pyx_t_15)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_16 * __pyx_v_hs.strides[0]) ) + __pyx_t_17 * __pyx_v_hs.strides[1]) )) + __pyx_t_18)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_19 * __pyx_v_dY.strides[0]) ) + __pyx_t_20 * __pyx_v_dY.strides[1]) )) + __pyx_t_21)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_22 * __pyx_v_dh.strides[0]) )) + __pyx_t_23)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_24 * __pyx_v_dax.strides[0]) ) + __pyx_t_25 * __pyx_v_dax.strides[1]) )) + __pyx_t_26)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_27 * __pyx_v_dah.strides[0]) ) + __pyx_t_28 * __pyx_v_dah.strides[1]) )) + __pyx_t_29)) )))), __pyx_v_H);
+      }
+      __pyx_L7:;
+    }
+
+
+    /* "lstmx/_kernels/gru_cython.pyx":137
+ *                                  &dh[n, 0], &dax[t, n, 0], &dah[t, n, 0], H)
+ *         # dh_(t-1) = z * dh (left in dh above) + dah_t @ U
+ *         step_gemm(&dah[t, n0, 0], G, n1 - n0, G, U_packed, H, &dh[n0, 0], H, True)             # <<<<<<<<<<<<<<
+*/
+    __pyx_t_29 = __pyx_v_t;
+    __pyx_t_28 = __pyx_v_n0;
+    __pyx_t_27 = 0;
+    __pyx_t_26 = __pyx_v_n0;
+    __pyx_t_25 = 0;
+    lstmx::step_gemm((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_29 * __pyx_v_dah.strides[0]) ) + __pyx_t_28 * __pyx_v_dah.strides[1]) )) + __pyx_t_27)) )))), __pyx_v_G, (__pyx_v_n1 - __pyx_v_n0), __pyx_v_G, __pyx_v_U_packed, __pyx_v_H, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_26 * __pyx_v_dh.strides[0]) )) + __pyx_t_25)) )))), __pyx_v_H, 1);
   }
 
-  /* "lstmx/_kernels/gru_cython.pyx":71
+  /* "lstmx/_kernels/gru_cython.pyx":120
  * 
  * 
- * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,             # <<<<<<<<<<<<<<
- *               real[:, :, ::1] hs, real[:, :, ::1] gates, real[:, :, ::1] hns,
- *               const unsigned char[:, ::1] mask, bint has_mask, real[:, :, ::1] dax, real[:, :, ::1] dah,
+ * cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packed, real[:, :, ::1] hs,             # <<<<<<<<<<<<<<
+ *                          real[:, :, ::1] gates, real[:, :, ::1] hns, const unsigned char[:, ::1] mask,
+ *                          bint has_mask, real[:, :, ::1] dax, real[:, :, ::1] dah, real[:, ::1] dh) noexcept nogil:
 */
 
   /* function exit code */
-  __pyx_r = Py_None; __Pyx_INCREF(Py_None);
 
 
 
 
 
 
+}
+
+static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10gru_cython__backward_rows(int __pyx_v_n0, int __pyx_v_n1, __Pyx_memviewslice __pyx_v_dY, double const *__pyx_v_U_packed, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_gates, __Pyx_memviewslice __pyx_v_hns, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_dax, __Pyx_memviewslice __pyx_v_dah, __Pyx_memviewslice __pyx_v_dh) {
+  int __pyx_v_T;
+  int __pyx_v_H;
+  int __pyx_v_G;
+  int __pyx_v_t;
+  int __pyx_v_n;
+  int __pyx_v_j;
+  int __pyx_t_1;
+  int __pyx_t_2;
+  int __pyx_t_3;
+  int __pyx_t_4;
+  int __pyx_t_5;
+  Py_ssize_t __pyx_t_6;
+  Py_ssize_t __pyx_t_7;
+  int __pyx_t_8;
+  int __pyx_t_9;
+  int __pyx_t_10;
+  int __pyx_t_11;
+  Py_ssize_t __pyx_t_12;
+  Py_ssize_t __pyx_t_13;
+  Py_ssize_t __pyx_t_14;
+  Py_ssize_t __pyx_t_15;
+  Py_ssize_t __pyx_t_16;
+  Py_ssize_t __pyx_t_17;
+  Py_ssize_t __pyx_t_18;
+  Py_ssize_t __pyx_t_19;
+  Py_ssize_t __pyx_t_20;
+  Py_ssize_t __pyx_t_21;
+  Py_ssize_t __pyx_t_22;
+  Py_ssize_t __pyx_t_23;
+  Py_ssize_t __pyx_t_24;
+  Py_ssize_t __pyx_t_25;
+  Py_ssize_t __pyx_t_26;
+  Py_ssize_t __pyx_t_27;
+  Py_ssize_t __pyx_t_28;
+  Py_ssize_t __pyx_t_29;
+
+  /* "lstmx/_kernels/gru_cython.pyx":124
+ *                          bint has_mask, real[:, :, ::1] dax, real[:, :, ::1] dah, real[:, ::1] dh) noexcept nogil:
+ *     """Backpropagation through time for the sequences n0 <= n < n1."""
+ *     cdef int T = gates.shape[0], H = dh.shape[1], G = 3 * H, t, n, j             # <<<<<<<<<<<<<<
+ *     for t in range(T - 1, -1, -1):
+ *         for n in range(n0, n1):
+*/
+  __pyx_v_T = (__pyx_v_gates.shape[0]);
+  __pyx_v_H = (__pyx_v_dh.shape[1]);
+  __pyx_v_G = (3 * __pyx_v_H);
+
+  /* "lstmx/_kernels/gru_cython.pyx":125
+ *     """Backpropagation through time for the sequences n0 <= n < n1."""
+ *     cdef int T = gates.shape[0], H = dh.shape[1], G = 3 * H, t, n, j
+ *     for t in range(T - 1, -1, -1):             # <<<<<<<<<<<<<<
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:   # h was carried: so is its gradient
+*/
+  for (__pyx_t_1 = (__pyx_v_T - 1); __pyx_t_1 > -1; __pyx_t_1-=1) {
+    __pyx_v_t = __pyx_t_1;
+
+    /* "lstmx/_kernels/gru_cython.pyx":126
+ *     cdef int T = gates.shape[0], H = dh.shape[1], G = 3 * H, t, n, j
+ *     for t in range(T - 1, -1, -1):
+ *         for n in range(n0, n1):             # <<<<<<<<<<<<<<
+ *             if has_mask and not mask[t, n]:   # h was carried: so is its gradient
+ *                 for j in range(G):
+*/
+
+    __pyx_t_2 = __pyx_v_n1;
+    __pyx_t_3 = __pyx_t_2;
+
+    for (__pyx_t_4 = __pyx_v_n0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
+      __pyx_v_n = __pyx_t_4;
+
+      /* "lstmx/_kernels/gru_cython.pyx":127
+ *     for t in range(T - 1, -1, -1):
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:   # h was carried: so is its gradient             # <<<<<<<<<<<<<<
+ *                 for j in range(G):
+ *                     dax[t, n, j] = 0
+*/
+      if (__pyx_v_has_mask) {
+      } else {
+
+        __pyx_t_5 = __pyx_v_has_mask;
+        goto __pyx_L8_bool_binop_done;
+      }
+      __pyx_t_6 = __pyx_v_t;
+      __pyx_t_7 = __pyx_v_n;
+      __pyx_t_8 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_6 * __pyx_v_mask.strides[0]) )) + __pyx_t_7)) ))) != 0));
 
 
-  __Pyx_XGIVEREF(__pyx_r);
-  __Pyx_RefNannyFinishContext();
-  return __pyx_r;
+      __pyx_t_5 = __pyx_t_8;
+
+      __pyx_L8_bool_binop_done:;
+      if (__pyx_t_5) {
+
+
+        /* "lstmx/_kernels/gru_cython.pyx":128
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:   # h was carried: so is its gradient
+ *                 for j in range(G):             # <<<<<<<<<<<<<<
+ *                     dax[t, n, j] = 0
+ *                     dah[t, n, j] = 0
+*/
+
+        __pyx_t_9 = __pyx_v_G;
+        __pyx_t_10 = __pyx_t_9;
+
+        for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
+          __pyx_v_j = __pyx_t_11;
+
+          /* "lstmx/_kernels/gru_cython.pyx":129
+ *             if has_mask and not mask[t, n]:   # h was carried: so is its gradient
+ *                 for j in range(G):
+ *                     dax[t, n, j] = 0             # <<<<<<<<<<<<<<
+ *                     dah[t, n, j] = 0
+ *                 for j in range(H):
+*/
+          __pyx_t_7 = __pyx_v_t;
+          __pyx_t_6 = __pyx_v_n;
+          __pyx_t_12 = __pyx_v_j;
+          *((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_7 * __pyx_v_dax.strides[0]) ) + __pyx_t_6 * __pyx_v_dax.strides[1]) )) + __pyx_t_12)) )) = 0.0;
+
+          /* "lstmx/_kernels/gru_cython.pyx":130
+ *                 for j in range(G):
+ *                     dax[t, n, j] = 0
+ *                     dah[t, n, j] = 0             # <<<<<<<<<<<<<<
+ *                 for j in range(H):
+ *                     dh[n, j] += dY[n, t, j]
+*/
+          __pyx_t_12 = __pyx_v_t;
+          __pyx_t_6 = __pyx_v_n;
+          __pyx_t_7 = __pyx_v_j;
+          *((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_12 * __pyx_v_dah.strides[0]) ) + __pyx_t_6 * __pyx_v_dah.strides[1]) )) + __pyx_t_7)) )) = 0.0;
+        }
+
+
+        /* "lstmx/_kernels/gru_cython.pyx":131
+ *                     dax[t, n, j] = 0
+ *                     dah[t, n, j] = 0
+ *                 for j in range(H):             # <<<<<<<<<<<<<<
+ *                     dh[n, j] += dY[n, t, j]
+ *             else:
+*/
+
+        __pyx_t_9 = __pyx_v_H;
+        __pyx_t_10 = __pyx_t_9;
+
+        for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
+          __pyx_v_j = __pyx_t_11;
+
+          /* "lstmx/_kernels/gru_cython.pyx":132
+ *                     dah[t, n, j] = 0
+ *                 for j in range(H):
+ *                     dh[n, j] += dY[n, t, j]             # <<<<<<<<<<<<<<
+ *             else:
+ *                 gru_row_backward(&gates[t, n, 0], &hns[t, n, 0], &hs[t, n, 0], &dY[n, t, 0],
+*/
+          __pyx_t_7 = __pyx_v_n;
+          __pyx_t_6 = __pyx_v_t;
+          __pyx_t_12 = __pyx_v_j;
+          __pyx_t_13 = __pyx_v_n;
+          __pyx_t_14 = __pyx_v_j;
+          *((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_13 * __pyx_v_dh.strides[0]) )) + __pyx_t_14)) )) += (*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_7 * __pyx_v_dY.strides[0]) ) + __pyx_t_6 * __pyx_v_dY.strides[1]) )) + __pyx_t_12)) )));
+        }
+
+
+        /* "lstmx/_kernels/gru_cython.pyx":127
+ *     for t in range(T - 1, -1, -1):
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:   # h was carried: so is its gradient             # <<<<<<<<<<<<<<
+ *                 for j in range(G):
+ *                     dax[t, n, j] = 0
+*/
+        goto __pyx_L7;
+      }
+
+      /* "lstmx/_kernels/gru_cython.pyx":134
+ *                     dh[n, j] += dY[n, t, j]
+ *             else:
+ *                 gru_row_backward(&gates[t, n, 0], &hns[t, n, 0], &hs[t, n, 0], &dY[n, t, 0],             # <<<<<<<<<<<<<<
+ *                                  &dh[n, 0], &dax[t, n, 0], &dah[t, n, 0], H)
+ *         # dh_(t-1) = z * dh (left in dh above) + dah_t @ U
+*/
+      /*else*/ {
+        __pyx_t_12 = __pyx_v_t;
+        __pyx_t_6 = __pyx_v_n;
+        __pyx_t_7 = 0;
+        __pyx_t_14 = __pyx_v_t;
+        __pyx_t_13 = __pyx_v_n;
+        __pyx_t_15 = 0;
+        __pyx_t_16 = __pyx_v_t;
+        __pyx_t_17 = __pyx_v_n;
+        __pyx_t_18 = 0;
+        __pyx_t_19 = __pyx_v_n;
+        __pyx_t_20 = __pyx_v_t;
+        __pyx_t_21 = 0;
+
+        /* "lstmx/_kernels/gru_cython.pyx":135
+ *             else:
+ *                 gru_row_backward(&gates[t, n, 0], &hns[t, n, 0], &hs[t, n, 0], &dY[n, t, 0],
+ *                                  &dh[n, 0], &dax[t, n, 0], &dah[t, n, 0], H)             # <<<<<<<<<<<<<<
+ *         # dh_(t-1) = z * dh (left in dh above) + dah_t @ U
+ *         step_gemm(&dah[t, n0, 0], G, n1 - n0, G, U_packed, H, &dh[n0, 0], H, True)
+*/
+        __pyx_t_22 = __pyx_v_n;
+        __pyx_t_23 = 0;
+        __pyx_t_24 = __pyx_v_t;
+        __pyx_t_25 = __pyx_v_n;
+        __pyx_t_26 = 0;
+        __pyx_t_27 = __pyx_v_t;
+        __pyx_t_28 = __pyx_v_n;
+        __pyx_t_29 = 0;
+
+        /* "lstmx/_kernels/gru_cython.pyx":134
+ *                     dh[n, j] += dY[n, t, j]
+ *             else:
+ *                 gru_row_backward(&gates[t, n, 0], &hns[t, n, 0], &hs[t, n, 0], &dY[n, t, 0],             # <<<<<<<<<<<<<<
+ *                                  &dh[n, 0], &dax[t, n, 0], &dah[t, n, 0], H)
+ *         # dh_(t-1) = z * dh (left in dh above) + dah_t @ U
+*/
+        lstmx::gru_row_backward((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_12 * __pyx_v_gates.strides[0]) ) + __pyx_t_6 * __pyx_v_gates.strides[1]) )) + __pyx_t_7)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hns.data + __pyx_t_14 * __pyx_v_hns.strides[0]) ) + __pyx_t_13 * __pyx_v_hns.strides[1]) )) + __pyx_t_15)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_16 * __pyx_v_hs.strides[0]) ) + __pyx_t_17 * __pyx_v_hs.strides[1]) )) + __pyx_t_18)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_19 * __pyx_v_dY.strides[0]) ) + __pyx_t_20 * __pyx_v_dY.strides[1]) )) + __pyx_t_21)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_22 * __pyx_v_dh.strides[0]) )) + __pyx_t_23)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_24 * __pyx_v_dax.strides[0]) ) + __pyx_t_25 * __pyx_v_dax.strides[1]) )) + __pyx_t_26)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_27 * __pyx_v_dah.strides[0]) ) + __pyx_t_28 * __pyx_v_dah.strides[1]) )) + __pyx_t_29)) )))), __pyx_v_H);
+      }
+      __pyx_L7:;
+    }
+
+
+    /* "lstmx/_kernels/gru_cython.pyx":137
+ *                                  &dh[n, 0], &dax[t, n, 0], &dah[t, n, 0], H)
+ *         # dh_(t-1) = z * dh (left in dh above) + dah_t @ U
+ *         step_gemm(&dah[t, n0, 0], G, n1 - n0, G, U_packed, H, &dh[n0, 0], H, True)             # <<<<<<<<<<<<<<
+*/
+    __pyx_t_29 = __pyx_v_t;
+    __pyx_t_28 = __pyx_v_n0;
+    __pyx_t_27 = 0;
+    __pyx_t_26 = __pyx_v_n0;
+    __pyx_t_25 = 0;
+    lstmx::step_gemm((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_29 * __pyx_v_dah.strides[0]) ) + __pyx_t_28 * __pyx_v_dah.strides[1]) )) + __pyx_t_27)) )))), __pyx_v_G, (__pyx_v_n1 - __pyx_v_n0), __pyx_v_G, __pyx_v_U_packed, __pyx_v_H, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_26 * __pyx_v_dh.strides[0]) )) + __pyx_t_25)) )))), __pyx_v_H, 1);
+  }
+
+  /* "lstmx/_kernels/gru_cython.pyx":120
+ * 
+ * 
+ * cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packed, real[:, :, ::1] hs,             # <<<<<<<<<<<<<<
+ *                          real[:, :, ::1] gates, real[:, :, ::1] hns, const unsigned char[:, ::1] mask,
+ *                          bint has_mask, real[:, :, ::1] dax, real[:, :, ::1] dah, real[:, ::1] dh) noexcept nogil:
+*/
+
+  /* function exit code */
+
+
+
+
+
+
 }
 /* #### Code section: module_exttypes ### */
 
@@ -25588,14 +27088,14 @@ static int __Pyx_modinit_Exttype___pyx_defaults(__pyx_mstatetype *__pyx_mstate) 
   __Pyx_RefNannySetupContext("__Pyx_modinit_Exttype___pyx_defaults", 0);
   /*--- Exttype __pyx_defaults ---*/
   #if CYTHON_USE_TYPE_SPECS
-  __pyx_mstate->__pyx_ptype_5lstmx_8_kernels_10gru_cython___pyx_defaults = (PyTypeObject *) __Pyx_PyType_FromModuleAndSpec(__pyx_m, &__pyx_type_5lstmx_8_kernels_10gru_cython___pyx_defaults_spec, NULL); if (unlikely(!__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_10gru_cython___pyx_defaults)) __PYX_ERR(0, 31, __pyx_L1_error)
+  __pyx_mstate->__pyx_ptype_5lstmx_8_kernels_10gru_cython___pyx_defaults = (PyTypeObject *) __Pyx_PyType_FromModuleAndSpec(__pyx_m, &__pyx_type_5lstmx_8_kernels_10gru_cython___pyx_defaults_spec, NULL); if (unlikely(!__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_10gru_cython___pyx_defaults)) __PYX_ERR(0, 37, __pyx_L1_error)
   #else
   __pyx_mstate->__pyx_ptype_5lstmx_8_kernels_10gru_cython___pyx_defaults = &__pyx_type_5lstmx_8_kernels_10gru_cython___pyx_defaults;
   #endif
   #if !CYTHON_COMPILING_IN_LIMITED_API
   #endif
   #if !CYTHON_USE_TYPE_SPECS
-  if (__Pyx_PyType_Ready(__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_10gru_cython___pyx_defaults) < (0)) __PYX_ERR(0, 31, __pyx_L1_error)
+  if (__Pyx_PyType_Ready(__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_10gru_cython___pyx_defaults) < (0)) __PYX_ERR(0, 37, __pyx_L1_error)
   #endif
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount((PyObject*)__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_10gru_cython___pyx_defaults);
@@ -26636,90 +28136,90 @@ __Pyx_RefNannySetupContext("PyInit_gru_cython", 0);
   if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_pyx_unpickle_Enum, __pyx_t_4) < (0)) __PYX_ERR(1, 4, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":9
- * and ``dW = dax^T X``, ``dU = dah^T H_prev``, ``dX = dax W`` are single GEMMs after the loop.
+  /* "lstmx/_kernels/gru_cython.pyx":11
+ * ``dW = dax^T X``, ``dU = dah^T H_prev``, ``dX = dax W`` are single products after the loop.
  * """
  * import numpy as np             # <<<<<<<<<<<<<<
  * 
  * from ._layout import packed_buffer, time_major, time_major_mask
 */
-  __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_numpy, 0, 0, NULL, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 9, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_numpy, 0, 0, NULL, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 11, __pyx_L1_error)
   __pyx_t_4 = __pyx_t_1;
   __Pyx_GOTREF(__pyx_t_4);
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_np, __pyx_t_4) < (0)) __PYX_ERR(0, 9, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_np, __pyx_t_4) < (0)) __PYX_ERR(0, 11, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":11
+  /* "lstmx/_kernels/gru_cython.pyx":13
  * import numpy as np
  * 
  * from ._layout import packed_buffer, time_major, time_major_mask             # <<<<<<<<<<<<<<
  * 
- * from ._common cimport column_sums, copy_row, gemm, pack_panels, step_gemm, gru_row_backward, gru_row_forward, real
+ * from cython.parallel cimport prange
 */
   {
     PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_packed_buffer,__pyx_mstate_global->__pyx_n_u_time_major,__pyx_mstate_global->__pyx_n_u_time_major_mask};
-    __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_layout, __pyx_imported_names, 3, __pyx_mstate_global->__pyx_kp_u_lstmx__kernels__layout, 1); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 11, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_layout, __pyx_imported_names, 3, __pyx_mstate_global->__pyx_kp_u_lstmx__kernels__layout, 1); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 13, __pyx_L1_error)
   }
   __pyx_t_4 = __pyx_t_1;
   __Pyx_GOTREF(__pyx_t_4);
   {
     PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_packed_buffer,__pyx_mstate_global->__pyx_n_u_time_major,__pyx_mstate_global->__pyx_n_u_time_major_mask};
     for (__pyx_t_9=0; __pyx_t_9 < 3; __pyx_t_9++) {
-      __pyx_t_5 = __Pyx_ImportFrom(__pyx_t_4, __pyx_imported_names[__pyx_t_9]); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 11, __pyx_L1_error)
+      __pyx_t_5 = __Pyx_ImportFrom(__pyx_t_4, __pyx_imported_names[__pyx_t_9]); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 13, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_5);
-      if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_imported_names[__pyx_t_9], __pyx_t_5) < (0)) __PYX_ERR(0, 11, __pyx_L1_error)
+      if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_imported_names[__pyx_t_9], __pyx_t_5) < (0)) __PYX_ERR(0, 13, __pyx_L1_error)
       __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     }
   }
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":16
+  /* "lstmx/_kernels/gru_cython.pyx":22
  * 
  * 
  * def gru_forward(X, W, U, b, b_hn, h0, mask):             # <<<<<<<<<<<<<<
  *     """Same arguments and results as :func:`lstmx.gru.gru_forward`; C-contiguous arrays of one dtype."""
  *     B, T, I = X.shape
 */
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5lstmx_8_kernels_10gru_cython_1gru_forward, 0, __pyx_mstate_global->__pyx_n_u_gru_forward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_gru_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[0])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 16, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5lstmx_8_kernels_10gru_cython_1gru_forward, 0, __pyx_mstate_global->__pyx_n_u_gru_forward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_gru_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[0])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 22, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_gru_forward, __pyx_t_4) < (0)) __PYX_ERR(0, 16, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_gru_forward, __pyx_t_4) < (0)) __PYX_ERR(0, 22, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":31
+  /* "lstmx/_kernels/gru_cython.pyx":37
  * 
  * 
- * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] UT_packed, real[::1] b, real[::1] b_hn,             # <<<<<<<<<<<<<<
- *              real[:, :, ::1] hs, real[:, :, ::1] gates, real[:, :, ::1] hns, real[:, ::1] ah,
- *              const unsigned char[:, ::1] mask, bint has_mask):
+ * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_packed, real[::1] UT_packed,             # <<<<<<<<<<<<<<
+ *              real[::1] b, real[::1] b_hn, real[:, :, ::1] hs, real[:, :, ::1] gates, real[:, :, ::1] hns,
+ *              real[:, ::1] ah, const unsigned char[:, ::1] mask, bint has_mask):
 */
-  __pyx_t_4 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 31, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 37, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_5lstmx_8_kernels_10gru_cython_9_forward, 0, __pyx_mstate_global->__pyx_n_u_forward_float_1_float_1_float_1, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_gru_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[1])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 31, __pyx_L1_error)
+  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_5lstmx_8_kernels_10gru_cython_9_forward, 0, __pyx_mstate_global->__pyx_n_u_forward_float_1_float_1_float_1, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_gru_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[1])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 37, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
   #endif
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_5, __pyx_mstate_global->__pyx_empty_tuple);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_5) < (0)) __PYX_ERR(0, 31, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_5) < (0)) __PYX_ERR(0, 37, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_5lstmx_8_kernels_10gru_cython_11_forward, 0, __pyx_mstate_global->__pyx_n_u_forward_double_1_double_1_doubl, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_gru_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[2])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 31, __pyx_L1_error)
+  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_5lstmx_8_kernels_10gru_cython_11_forward, 0, __pyx_mstate_global->__pyx_n_u_forward_double_1_double_1_doubl, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_gru_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[2])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 37, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
   #endif
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_5, __pyx_mstate_global->__pyx_empty_tuple);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_5) < (0)) __PYX_ERR(0, 31, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_5) < (0)) __PYX_ERR(0, 37, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_mdef_5lstmx_8_kernels_10gru_cython_3_forward, 0, __pyx_mstate_global->__pyx_n_u_forward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_gru_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[3])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 31, __pyx_L1_error)
+  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_mdef_5lstmx_8_kernels_10gru_cython_3_forward, 0, __pyx_mstate_global->__pyx_n_u_forward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_gru_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[3])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 37, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
   #endif
-  if (!__Pyx_CyFunction_InitDefaults(__pyx_t_5, __pyx_mstate_global->__pyx_ptype_5lstmx_8_kernels_10gru_cython___pyx_defaults)) __PYX_ERR(0, 31, __pyx_L1_error)
-  __pyx_t_10 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 31, __pyx_L1_error)
+  if (!__Pyx_CyFunction_InitDefaults(__pyx_t_5, __pyx_mstate_global->__pyx_ptype_5lstmx_8_kernels_10gru_cython___pyx_defaults)) __PYX_ERR(0, 37, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 37, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   __Pyx_CyFunction_Defaults(struct __pyx_defaults, __pyx_t_5)->arg0 = __pyx_t_10;
   __Pyx_GIVEREF(__pyx_t_10);
@@ -26730,57 +28230,57 @@ __Pyx_RefNannySetupContext("PyInit_gru_cython", 0);
   __pyx_t_4 = 0;
   __pyx_t_4 = __pyx_t_5;
   __Pyx_INCREF(__pyx_t_4);
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_forward, __pyx_t_4) < (0)) __PYX_ERR(0, 31, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_forward, __pyx_t_4) < (0)) __PYX_ERR(0, 37, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":51
+  /* "lstmx/_kernels/gru_cython.pyx":74
  * 
  * 
  * def gru_backward(dY, dhT, cache):             # <<<<<<<<<<<<<<
  *     """Same arguments and results as :func:`lstmx.gru.gru_backward`."""
- *     X, W, U = cache["X"], cache["W"], cache["U"]
+ *     X, W, U, hs = cache["X"], cache["W"], cache["U"], cache["hs"]
 */
-  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_5lstmx_8_kernels_10gru_cython_5gru_backward, 0, __pyx_mstate_global->__pyx_n_u_gru_backward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_gru_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[4])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 51, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_5lstmx_8_kernels_10gru_cython_5gru_backward, 0, __pyx_mstate_global->__pyx_n_u_gru_backward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_gru_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[4])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 74, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_gru_backward, __pyx_t_5) < (0)) __PYX_ERR(0, 51, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_gru_backward, __pyx_t_5) < (0)) __PYX_ERR(0, 74, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":71
+  /* "lstmx/_kernels/gru_cython.pyx":95
  * 
  * 
  * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,             # <<<<<<<<<<<<<<
- *               real[:, :, ::1] hs, real[:, :, ::1] gates, real[:, :, ::1] hns,
- *               const unsigned char[:, ::1] mask, bint has_mask, real[:, :, ::1] dax, real[:, :, ::1] dah,
+ *               real[::1] W_packed, real[::1] X_packed, real[::1] H_packed, real[:, :, ::1] hs,
+ *               real[:, :, ::1] gates, real[:, :, ::1] hns, const unsigned char[:, ::1] mask, bint has_mask,
 */
-  __pyx_t_5 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 71, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 95, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_5lstmx_8_kernels_10gru_cython_15_backward, 0, __pyx_mstate_global->__pyx_n_u_backward_float_1_float_1_float, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_gru_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[5])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 71, __pyx_L1_error)
+  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_5lstmx_8_kernels_10gru_cython_15_backward, 0, __pyx_mstate_global->__pyx_n_u_backward_float_1_float_1_float, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_gru_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[5])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 95, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_4, __pyx_mstate_global->__pyx_empty_tuple);
-  if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_4) < (0)) __PYX_ERR(0, 71, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_4) < (0)) __PYX_ERR(0, 95, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_5lstmx_8_kernels_10gru_cython_17_backward, 0, __pyx_mstate_global->__pyx_n_u_backward_double_1_double_1_doub, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_gru_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[6])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 71, __pyx_L1_error)
+  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_5lstmx_8_kernels_10gru_cython_17_backward, 0, __pyx_mstate_global->__pyx_n_u_backward_double_1_double_1_doub, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_gru_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[6])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 95, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_4, __pyx_mstate_global->__pyx_empty_tuple);
-  if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_4) < (0)) __PYX_ERR(0, 71, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_4) < (0)) __PYX_ERR(0, 95, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_mdef_5lstmx_8_kernels_10gru_cython_7_backward, 0, __pyx_mstate_global->__pyx_n_u_backward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_gru_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[7])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 71, __pyx_L1_error)
+  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_mdef_5lstmx_8_kernels_10gru_cython_7_backward, 0, __pyx_mstate_global->__pyx_n_u_backward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_gru_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[7])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 95, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (!__Pyx_CyFunction_InitDefaults(__pyx_t_4, __pyx_mstate_global->__pyx_ptype_5lstmx_8_kernels_10gru_cython___pyx_defaults)) __PYX_ERR(0, 71, __pyx_L1_error)
-  __pyx_t_10 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 71, __pyx_L1_error)
+  if (!__Pyx_CyFunction_InitDefaults(__pyx_t_4, __pyx_mstate_global->__pyx_ptype_5lstmx_8_kernels_10gru_cython___pyx_defaults)) __PYX_ERR(0, 95, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 95, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   __Pyx_CyFunction_Defaults(struct __pyx_defaults, __pyx_t_4)->arg0 = __pyx_t_10;
   __Pyx_GIVEREF(__pyx_t_10);
@@ -26791,14 +28291,14 @@ __Pyx_RefNannySetupContext("PyInit_gru_cython", 0);
   __pyx_t_5 = 0;
   __pyx_t_5 = __pyx_t_4;
   __Pyx_INCREF(__pyx_t_5);
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_backward, __pyx_t_5) < (0)) __PYX_ERR(0, 71, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_backward, __pyx_t_5) < (0)) __PYX_ERR(0, 95, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
   /* "lstmx/_kernels/gru_cython.pyx":1
- * """GRU forward and backward in Cython, organised as :mod:`lstmx._kernels.lstm_cython` explains.             # <<<<<<<<<<<<<<
- * 
- * The GRU's reset gate multiplies the *recurrent* part of the candidate, ``r * (U_n h + b_hn)``, so
+ * """GRU forward and backward in Cython, organised as :mod:`lstmx._kernels.lstm_cython` explains             # <<<<<<<<<<<<<<
+ * (hoisted input projection, one packed-kernel product a step, fused rows, two threads sharing the
+ * batch when it is large enough, weight gradients after the loop).
 */
   __pyx_t_4 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 1, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
@@ -26913,24 +28413,24 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
   if (__Pyx_PyTuple_SET_ITEM(__pyx_mstate_global->__pyx_tuple[1], 0, __pyx_mstate_global->__pyx_slice[0]) != (0)) __PYX_ERR(1, 763, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[1]);
 
-  /* "lstmx/_kernels/gru_cython.pyx":28
- *              time_major_mask(mask, B, T), mask is not None)
+  /* "lstmx/_kernels/gru_cython.pyx":34
+ *              hns, np.empty((B, 3 * H), X.dtype), time_major_mask(mask, B, T), mask is not None)
  *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, gates=gates, hns=hns, mask=mask)
  *     return hs[1:].transpose(1, 0, 2), hs[T], cache             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  __pyx_mstate_global->__pyx_slice[1] = PySlice_New(__pyx_mstate_global->__pyx_int_1, Py_None, Py_None); if (unlikely(!__pyx_mstate_global->__pyx_slice[1])) __PYX_ERR(0, 28, __pyx_L1_error)
+  __pyx_mstate_global->__pyx_slice[1] = PySlice_New(__pyx_mstate_global->__pyx_int_1, Py_None, Py_None); if (unlikely(!__pyx_mstate_global->__pyx_slice[1])) __PYX_ERR(0, 34, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_mstate_global->__pyx_slice[1]);
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_slice[1]);
   {
     PyObject* __pyx_temp[3] = {__pyx_mstate_global->__pyx_int_1, __pyx_mstate_global->__pyx_int_0, __pyx_mstate_global->__pyx_int_2};
-    __pyx_mstate_global->__pyx_tuple[2] = __Pyx_PyTuple_FromArray(__pyx_temp, 3); if (unlikely(!__pyx_mstate_global->__pyx_tuple[2])) __PYX_ERR(0, 28, __pyx_L1_error)
+    __pyx_mstate_global->__pyx_tuple[2] = __Pyx_PyTuple_FromArray(__pyx_temp, 3); if (unlikely(!__pyx_mstate_global->__pyx_tuple[2])) __PYX_ERR(0, 34, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[2]);
   }
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[2]);
 
-  /* "lstmx/_kernels/gru_cython.pyx":61
+  /* "lstmx/_kernels/gru_cython.pyx":84
  *     dax = np.empty((T, B, 3 * H), X.dtype)
  *     dah = np.empty((T, B, 3 * H), X.dtype)
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")             # <<<<<<<<<<<<<<
@@ -26939,7 +28439,7 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
 */
   {
     PyObject* __pyx_temp[3] = {__pyx_mstate_global->__pyx_n_u_dtype, __pyx_mstate_global->__pyx_n_u_copy, __pyx_mstate_global->__pyx_n_u_order};
-    __pyx_mstate_global->__pyx_tuple[3] = __Pyx_PyTuple_FromArray(__pyx_temp, 3); if (unlikely(!__pyx_mstate_global->__pyx_tuple[3])) __PYX_ERR(0, 61, __pyx_L1_error)
+    __pyx_mstate_global->__pyx_tuple[3] = __Pyx_PyTuple_FromArray(__pyx_temp, 3); if (unlikely(!__pyx_mstate_global->__pyx_tuple[3])) __PYX_ERR(0, 84, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[3]);
   }
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[3]);
@@ -27003,38 +28503,38 @@ static int __Pyx_InitConstants(__pyx_mstatetype *__pyx_mstate) {
   int __pyx_clineno = 0;
   CYTHON_UNUSED_VAR(__pyx_mstate);
   {
-    const struct { const unsigned int length: 9; } str_length_index[] = {{6},{8},{1},{2},{15},{23},{25},{32},{20},{22},{1},{1},{37},{45},{22},{27},{179},{8},{15},{7},{6},{2},{9},{22},{29},{50},{30},{37},{1},{5},{1},{1},{8},{1},{1},{1},{8},{1},{1},{9},{8},{15},{1},{1},{4},{20},{12},{9},{17},{8},{8},{12},{10},{8},{10},{8},{7},{14},{11},{10},{19},{14},{12},{10},{17},{13},{12},{12},{19},{8},{9},{265},{249},{8},{162},{152},{15},{13},{7},{3},{2},{15},{4},{5},{17},{18},{1},{4},{4},{1},{5},{18},{4},{5},{2},{2},{5},{2},{3},{3},{2},{4},{8},{2},{3},{6},{5},{15},{5},{10},{6},{9},{5},{5},{5},{6},{7},{5},{3},{12},{11},{2},{8},{3},{2},{2},{5},{5},{8},{1},{4},{6},{25},{4},{7},{4},{1},{4},{4},{2},{5},{3},{5},{4},{13},{3},{8},{10},{5},{10},{4},{5},{4},{4},{6},{1},{10},{15},{9},{6},{6},{6},{1}};
-    const struct { const unsigned int length: 10; } bytes_length_index[] = {{1},{559},{252},{376},{367},{616}};
+    const struct { const unsigned int length: 9; } str_length_index[] = {{6},{8},{1},{2},{15},{23},{25},{32},{20},{22},{1},{1},{37},{45},{22},{27},{179},{8},{15},{7},{6},{2},{9},{22},{29},{50},{30},{37},{1},{5},{1},{1},{8},{1},{1},{8},{1},{8},{1},{1},{9},{8},{15},{1},{9},{8},{1},{8},{4},{20},{12},{9},{17},{8},{8},{12},{10},{8},{10},{8},{7},{14},{11},{10},{19},{14},{12},{10},{17},{13},{12},{12},{19},{8},{9},{301},{282},{8},{174},{163},{15},{13},{7},{3},{2},{15},{4},{5},{17},{18},{1},{4},{4},{1},{5},{18},{4},{5},{2},{2},{5},{2},{3},{3},{2},{4},{8},{2},{3},{6},{5},{15},{5},{10},{6},{9},{5},{5},{5},{6},{7},{5},{3},{12},{11},{2},{8},{3},{2},{2},{5},{5},{8},{4},{6},{25},{4},{7},{4},{4},{4},{2},{5},{3},{5},{4},{13},{4},{5},{3},{8},{10},{5},{10},{4},{5},{4},{4},{6},{10},{15},{9},{6},{6},{6},{1}};
+    const struct { const unsigned int length: 10; } bytes_length_index[] = {{1},{559},{435},{268},{352},{575}};
     #ifndef CYTHON_COMPRESS_STRINGS
       #define CYTHON_COMPRESS_STRINGS 90
     #endif
-    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (2026 bytes) */
-static const char cstring[] = "x\332\265V\317s\333\306\0256m\312V\\\247\265$\306\315\244\315\014$JQ\334\221\231P\277\322\272\231t(JNt\210k\212\244dG\266\321\305\356\222\200\005\002 v!\223\236\036|\304\021G\034q\304\021G\036q\344\021G\036\365\047\344O\350[\200\224\344\244V\242\211\242\021\201\305\376x\357{\337\373\360\036$\304\245/{\222\251\274\242\230\177Sz(}\375=\355\230v\177_\243\257%\263%}\215M\203km\307t\230\204\014\"\021\315\026\033\177:\255\031\223\005\306m\215Prn\263d\332\027\256\277;w\272\363\233\177U\221a\230\\B\214imC\342\246dSD\036\230\206\336\227:)\310c\000\271k\034#]#R\307$tE\242=\013\316\202\251e\274,\374.\267L\233\333\310X^\221\332`j\262\231\251\310\242\340JB=\215I\217M\251\2038V5\243-\tW\210;6\225Z\246c\220\307&\247\022W\201\244j\237\253\246!\301vBuM\2416\342\024\200\010\350\340\320\026\233\014\351\311\316\223\007\353\177_O\003\261\251\240\224I\314Q\260\0161P&\370T\034M\347\340\230\367-\312J\322nK\352\233\216dP\200\014\001Z\260\357\374\001\256RCb\224\213\201\264\234\322\201\270f\0322\034\007\264\313c\006\265c*N?B:\243%D\210\014\373(6u]\254\231\006+!\005\023\215!E\247\324\020\3276\326X6\":\343\235^I>\242\266AuV\222u\004\200x:\373\305d\366\213\266\355\3108%\240d\365{\206\t\034\264\220\243sI\226mJ\034LeY\"N\n\3020\215\007\300\311\261\206tX\305\232\241qYvR_b\031\351\272\211\201:\t\3316\352K\004qT\372?\253Y\202\004\215\2316X\351\277\225zuww\253\272\243\353\232\3054\366\355w\273u\332u\250\201i\243\331l\310\026\302G\2244\307w!\337\322\231\222\017\236>\225yG\226\237\364{\360\333\206\214\311\217i\217\357\321\226,\217Y\205\020\000\256\340\375l\320\246\\\343\264#&\2108\003\177-\307\300\342\016KlrJ\353X\24021\352 \315H\357&q\364t\315@\235\354N_\213\033\260\047c\225\342#\346t\262\247\261\0251\024\232\310F\216ai\370\010,\354\030\223}\307\\\220$lt\035\244O\314N\330?\035eY:7A{\342\0014t\n\205\235\203~:>;\307)\023\261(\300\343kd\223\323\301!1\035@p\370pE\022\377\017\313/V.\234\271\340\361\027\317^\325\314U\201\204\361\2133\"Z\272\211\370y\203\027L\274\367\351\027\316]\305\304\025@K\003\207\032""\232*a|?\274\"F\257V\016\347\221\036\376\366\250\257,M\031.\207Q\"Co\201\356\006/\244\306dl\332Pf5\203\216\013.Th\244N\312\237\2548\255\026t\030\273\315\3222\211\330Y\273\035O\364\r\254\231\245S+LQd\325P\020\243\030#Q`ta\032\212\0214?L\205r\261i\3651\2644N\232\344\200\210rH\236\021\244\022\324#\n\201\303\343\212\316\210J\324F\306+\021\005)\275\010\304\331\047\002\355X\274\237^d];\202v\202\241\357R\250RiC\244\266m\332-\035\265YJ\000\244\243\223^E\013n\303:\203\262)z\311\344U\022\343q\316\324/U\304\240\200\262#\325`*\323HJ\225(\277,\273\274\241\257\216`N\234k\263\237t\255\263\376$\014\300\307\201\3702\020_\004\206(z\360E\3211,\300h\365!\010\323&\324\026]\"\353\024c\256-\323\262i[c\320\312\241&N\310\020]\350\364\213\200\t\014P-m(\231\324b\334\204\237\355`\316\271\006\205\265\203\300\362\331(\215D\204\315,\223Q\250\347\340\314\261\240\335Q\370\002q(\353\375\373\330\204\017\221\317\261\212l\351o+\322\344\256\031\374\347\267q{\2207\030\326\254\276\274\t\311Ez[.\227\307U[\201n%\223\313\355\274\264\351\337\033\313\375kW\315\010\273\334\316K\233\376\275\261\334\277F\332\264\323\271\306\304\365m\356$\177\353-s\027]\344vG\371i7\347\336s\273^n\224\377\203\373\320\253yh\224\377\300\235u7\275Yo\325\333\363\230_\364\033\301L0?\312\337q\267\334\226\267\345a\177\316\337\362\225 \037T\202\332(\177\333]p\037y\013^\025\366.\372\310\007\2437\337\242\267\216[\021G*\356\276\267\006G>\rP\300\302\205p+\304\321Lt\177\2606h\305\333\303[C\047i\354\047\373\317\223\347/\223\227(A8\3014\241Z\242\275J^\035\215>\374\253_\361\367\203\265\200\204K\341\353\010\240\335\365r\000l\315\243\376f0\013\013Jx#\\\013I\364\331\340\326\200\307\033\303\251aM\004\262\352\326\\\354}\342\227\375\252\317\202E\330\226\013\013a\355,v\352\225\275G\376\222\337\rn\0064,\207\200\365}\244lxy\257\342\325\304\006\307\255\302\362\364\237\3347\376\214?\377n\350\013\300\t\t\346\203\362{\2473Zg\274%\357\330\257\371*\370\335\214\356E\335w\211\335\016r\301\214@\220ww \322\177\002\241<X\r\016\243\\T\210\366\242\343Am\240\304\327""\343b\\\213Q\026\351>\204\262\345)\376\r\210\266\222\001\316y`\342C\340@I\356.\200\363\215\360&\320>\027}\037\317\304\013\361V\214\207s\303\312\360Y\262\177\230\034\002\365@\272\232\250@:KX/\351\365\223\376\233\321\037?\005\214\255\240\032\360p#\272\005~\233\361R\314\207_%{\220\256\037\222\037 ]r\346\354\266?\357\257\371\030\322\261\021\346\303\355(\037m\017\362\203\312`o`\307s\361\316\2600\004\336\177\274ymj\326+x\373\000\362\273`\033\360\240\260\027\361\301& \372|8?\334Lj{\311^}\224\237IuW\033}p{4=\007\221U\204$Se\341\340\036(\250\030\326B-\352\016r\047\323B\\\007\220EA1\016\346\000\253\023V\302\006\310\253\030\325\001Bu\320\215s`\277\0307 \336\235\324\303Ar\3604y\na\003~%Q\360\010\254\354x\037\201\213\356\311\235\217R_6\344\266\350\327A\336\325s\3762s\327\343\371x-&\303\"\310\354\316]o\312kB\360\345\321\3359\357\037\220\271<\004\226\013\347@L\005!\334\032\274#9\240e5\250\203J\327\303nt=\232\217\326\"<(\014j\047\205bP\206\027\250\031\316\203\2001$\267\026\241\324\217`\256\033\337\210\327\343\3560\017ij\244\300\033I\243\23143\354\317G\213K`S\270\252\206<*G[p\324\036\314\302K\205\343B,\350\276}\005t\3779}\267\304A\240\373\214(\333\237\365\327A\224\345\213\031\370\330\237\362\233\251\360?\376\313\370=\\\n\272\357>\234\337\364I*\243V\260\225\026\n\240\375\244\260(\nL\372zVC\026-B\220l0?\t2V\2069Hku\310\223z#-\"\220[\020\346\213\344\305\313\321\322g\351+?\007r\314\201\356+\240\207\033\203\365\224\326r\\\215\331pq\210&\371fc\375\026\3224M\002\376y\276\247\263b\366U*\216\353\301\302Xo\365\324C\025\310]\033 \250A\023\3738\251e\230\236%\3172XP\336\224_g\305NU[\207\364WE\201\204\304\237\352VN\344\377\214\306\322\377\326_\365\367\200\312\" \237\002\235\342KJ?Kx\335\317A\335\251\246efo\254x\005\340\314\\\264\201\200\222\313\377\003k}\344H";
-    PyObject *data = __Pyx_DecompressString(cstring, 2026, 1);
+    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (2132 bytes) */
+static const char cstring[] = "x\332\315V\275s\333F\0267-F\376\210\234\263$\237=\211\0471(ZV|#3\241\276\234\361\345rCQv\354\">Q\324\207\025\305A\026\330%\t\023\004@\354B&3W\270d\211\022%J\224(Q\242D\271%K\377\t\371\023\356-@Rr.\366D\031g&\032\021X\354\276}\373{\277\367\265\022b\322\227=\311T^\020\225}Sz }\375\035\351\230v\177_#/%\263!}\255\232\006\323\232\216\351P\t\031X\302\232-\004\177=\255\031\343\005\312l\r\023|JX2\355w\256\27797\221\374\346\337Ud\030&\223\020\245Z\323\220\230)\331\004\341{\246\241\367\245N\n\362\030@>1\216\221\256a\251cb\262,\221\236\005{A\325\222\272$\316]j\2306\263\221\261\264,5A\325X\230\266\220E\340(\t\3654*=5\245\016bjK3\232\2228\n1\307&R\303t\014\374\324dDb- \251\332g-\323\220@\034\023]S\210\215\030\001 \002:\034h\013!C\332~\270}o\355\253\265\324\020\233\010J\251D\035E\325\301\006B\005\237\212\243\351\014\016f}\213\320\222\364\244!\365MG2\010@\006\003-\220;\275\201\265\210!Q\302\304@ZJ\351@L3\r\031\266\003\332\245\021\203\3321\021\273\037!\235\222\022\302X\0069\242\232\272.\326L\203\226\220\242b\215\"E\047\304\020\317\246\252\321l\204u\312:\275\222\334&\266AtZ\222u\004\200X:\373\305x\366\213\246\355\310jJ@\311\352\367\014\0238h Gg\222,\333\004;*\221e\t;)\010\3034\356\001\047\307\032\322aU\325\014\215\311\262\223\236%\226\221\256\233*P\047!\333F}\t#\206J\277\261\2329H\320\230\305\006-\375\267R\257>y\262Y}\250\353\232E5\372\355\343\307\262\205\3246\301O\352\244\353\020C%\273{{\273\243\271\275\321[\204q\351$\242\017\016\306\002\007\243\367\263g\343\201\314:\262\274\335\357\301o\013\\*?%=\266C\032\262<\242\035l\004{\204cN\006M\3024F:b\002\213=\360\327p\014U\274a\211\216wi\035\013\302P\214:H3\322\267\211\035=]3P\047{\223\227\342\005\364\312j\213\250m\352t\262\257\221\0261\024A\223\215\034\303\322\3246hxh\214\345\216\231`Q\350\350:H\037\253\035\273g2\312\334xj\202\364\304\007\004\331\004\n=\005}2>\331\307\010\025\266(@\333Kd\343\311\340\010\233\016 8z\260,\211\377\007\345\347\313\357\234y\307\347Y\307\277\363\304?6\363\036\ry~BVC7\021;\255\360\035\023o\375:\313\360w\235\364""\007&\336\017\366\3472T\3524\234F\357\243\277|\354\234F}\364\327\364^\006\321\241\004\313\320\330\240\265B\262kTVM\033j\274f\220Q\265\207\366\200Z\343\332++N\243\001\355\315n\322\264F#z\322\353G\023}C\325\314\322D\013U\024\271e(\210\022UE\242x\351B5\024:\350\274*\021\021\257\232V_\205~\312\360\036>HK->\304\250\205Q\017+\0306\217\332\t\305-\334\332\315(\306\242\330\245\017\2018\273\237\220\216\305\372\351C\326\2656\3642\025\232>\201\n\230vcb\333\246\335\320Q\223\246\004\200g:\351S\364\377&\254S(\311\242\221\215SP\214G\356k}\331B\024\2123m\267\014\332\242\032N\251\022\245\235f\217\237I\033\246\304\266&\375U\307<\351\215b?\\L\304\255D\334FD9\205\313L\307\260\000\241\325\007\023L\033\023[\264\233\254\345\214\230\266\220\315\304\217Z\246e\223\246F\341:\001ew\314\211\350\204\223[\t\025P\240 \2034#\026e&\374lGeL\203\322\335Ap\302\311(\265G\030\017\212)\201\216\001\207:\026t\\\002\227 \207\320\336\177\216M\270\013}\256\266\220-\375cY\032\2775\203\375\377k\324\200\344u\252jV_\336\000\027#\275)\227\313\243\276\240@?\224\361\331$\317\254\372\317\306r\367\334\373f\204\236M\362\314\252\377l,w\317\341&\351t\316Q\361|\225{\235\277\360\212\016\212\203=w\321\355z\323\036\361\313\376\243`1\350\206\323!\211\312Qe\230\n\334\036\240Aw\230\2778\310\r\256\017\272nn\230\377p\260\356\346\335\212[\023\002\316\240\n\313\027\3776\370\331\233\365\n\303\374\345\301\302\340\221\273\340V]\352-x\233\036\366\013~\371\255\323\227\006s\203\rw\026\020\034{5\257\345\223`#\274\036\302q3\203\315A\303\335tUo\336\333\362s\376\254@\220\037<t\347\334\177z\310c\376\212\177\024\346\302k\341Nx\034\325\"%>\037\027\343Z\214\004\272\225\301\276[\206\275\2127\345\225\275J\0068\347\202\212+\203\332@\341W\027\340\360\365`:P\303\371\360\273x6^\2107c5\231O*\311!\337W\271\2129n\360F\213\267\332\274mp\303\344\2465\374\350&\350\332\364\024\177\312_\365\221\337\017\257L\216\255\047\271\344c\276\263\317\367\217\370\321\017\374\007\330\013\033u\256w\206\037}\nf5\374\252\317\202\365\360\002@\335\213\027c\226\334O\245\277\347""\337\377\310\177\2243|\227\275\202\267\352\251\376\034 \313\007[a>\334\212\362Q%\332\211\354x>~\230\\Kjc\227\375\226G\036\2705\027\215\371\234sW\334\035 \272\350\355\372\263~\341M6\205\ry\277\342\327\336t\312m`\025\224N\277B\340\322\212\330R\001\032Wa\313\247`.\r\026\202M\340k6\274\033\375\013\314\235O6\023\205o\327y}\227\357>\347\317\177\342?\201\325/\370\213\366\360\312\034h|\004N\256z6X\263\346w\203K\341\2558\027_\217ir;!\274\016v\037\r\363W\301%sp\000\3616@l\325W\202\251`5\300\341\235\350B\304\342\365\344\203\244\2269\2636P\335O\200\374\252G\375\333 \226\013\256\005\300\305/\323\347>\230s\257\271\373\260\364\330\337\002w\242\240\027\262h\003\034\372yRH6xm\207\357\324\207\371Y\301\007\377\373\035\277\r\360\213amx\351\362\360\342<DHEp\226\232\256\372\327\301\304bP\013\264\260\033\345\206\027?\004\026\347\335\312\353\031\201\362\006$\207\342\237\367\213~\0350\256\247aW\013\325h>\332\212\247\342r\\\201\300S\301Au\276\275\307\367&a sY\341\n\320\322\034\316|\014\311Q\364\352\376\264\337\010*\301a\210\000(d\030\204\020\216\013\361Z\334M\362\311\026\337>\340\007\2601#\263\371z\346\006\344eN\244\025D\006\206\343\367\201\240\314\007\";\257~\346!~k%,\014\257\212(\023\010\027\301\212\245p.\\\205\004^\211\352\200\356~r\207o\327xMp\316\217\000\022(\327\270\226z\352\263[^\027R\353\232_\363qP\010\326\002\026\336\217\026\201\374\215d\026\370\275\374>\371\275\221zWh\020\374\316|\342\025\370\315R\200\322\221\267\342\355x\016$\311\313@\t\247\302\365\350|T\004\360\027 Q\312\311c\276\013\244\036\362C\2102\310K\201}xs\321\337\023\205j\342\247\341LA\004z\232\231\302\217\273\031\222\221\217\316C\202W!\370\212\302C\300E\346$P\231q\2158\312r\276\311\233)/\013E\250\204\025pv\036|\265\003\365p*\\\003\330\347\243B\264\232\372k=\315\200j\322}=\263\010\344!\310\356rP\rhx\033\034kG\263)\374|\032\027(\rzH\025\340\n\316}\306\237\211\340\030\336Y\362{\2408\037V\302g\243 \370\n\214}\303\251Bu#\3706,\207U8}jt\366j\252\262\230\354\362\032d\337DeZH\336\242u+\265:\313U\210\260,:\305\206I\200\362\246""\250V\274cq\213r\312\306\356\253C\364\315C\336\211j\2733J\020\005\302\177\366]\0028,\204\345\377\001R\010&\022";
+    PyObject *data = __Pyx_DecompressString(cstring, 2132, 1);
     #define __Pyx_DecompressString_LZSS_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (2638 bytes) */
-static const char cstring[] = "\377 at 0x o\377bject>.:\377 <Memory\377View of \377<contigu\377ous and gdir%\001\007\rin\021\005\177strided\"\010o or \004\031><(\t\376A\006>?Canno\377t assign\377 to read\177-only m\240\002\375v\242\000Invali\377d mode, \347exp\305\000|\000\047c\047\376t\001\047fortra\237n\047, gH\000%\005s\357hape\222\000 ax\377is No ma\177tching g\001\377ature fo\377undNote \373th\242 Cytho\373n ,\000delib\237erate\206\000\353\001c\367ter!\001n PE\337P-484\245\"re\376\317!s subcl\366\301\000es\314!buil\373ti\313\000ypes.\377 If you \223ne\257 \336\000p\351\000%\tt\177hen set\200\000\367e \047\212\"atio_n_typ\253\000\047\210D\373iv\242\000o Fal\177se.add_\264 \237ecoll\321@+\000s\377.abcdisa\337bleen\002\001gc\373is\004\003dlstm\377x._kerne\277ls._la\216\000t\372\021\002/\016\005/gru_\375c\374\002.pyxno\377 default\377 __reduc\277e__ du\200\002n\367on-\200`vial\376\033\000cinit__\371uq\002\277Aalloc\376\270  array \037data.\013\020\233C\355a\376\312cs.|ASCI\377IBCEllip\377sisGHISe\377quenceTU\377UT_packe\323dU\001\004\273\204\001.\300\204\007WX\377X_tm__Py\375x\001\000Dict_N\377extRef__l\317$\300\000__\244B__\001\005\277getite5\000_\363_d0\001\027\000func\314\035\001\030\000st\200`)\001imyp\343`3\001main\003\002\357odulM\002nam\346\002\003ewT\001\273 _ch\037ecksu\214\000\n\001?\004\360\025\001\322@\306 \037\001unpi\333ck?\000En \005vt<\273A\230\001qualO\005\366%0\377&\240C\277\001\222Dex\314\001\301`\301_\203\005\315`\262\006\003\006.\007te\355s\257@_b\315 war\275d\000\006[dou\276`[\367:, \000\000::1]\001,\000\017\031\010\022\014$\t\033\036`\000\000!\320T-E\017~$\352\000]\377\007fl\007oat\374\t\000\016\030\007\243!\000\013\0007\004\013\013\352\004.)\021\037D\034w!\364\002\047for\205b\001\004[\263\202A\276\202N\302\236\t[\322\201<\252H\346\201>\274#us\377ed_sigin\377dex_is_c\377oroutine\276\352\211\004abcah\225\211\005_\377bufferar\233gs\242\211\002as\374\215\007\n\004y\337ncio.=\006sb\377b_hnbase\327cca\335\207\001lW\001in\277_trace\310\206\001c\377opycount\337dUdWd\213\211\001dY""\377dahdaxdb\371d:\000\313\212\004sdhdh\205T\345\206\003d\215\210\001\000\002\256\001\235\217\003e\357mpty\000\002_li\377keencode\357enum\214\215\002err\177orflags\237\205\002\277format\374\215\004g\177atesget\310\213\001\370\325\207\005\324\213\001\327dh0has\377_maskhnsOhsid\246\"\373\211\001s\000\002\377izejkind\303kw\223!\247\214\014\226\214\007=\001me\351m\226\217\001\216\217\001n\374\211\001ndi\377mnpnumpy\377objorder\370\252\213\001\254\213\003\345$popre\377gisterse\261t\205%\243\217\001\211\217\006ss\201\000s\357tart#\000pst\375o\001\000ructtt\007ime\267\000W\000\000\007\305\002\366\217\001\177sposeun\233\214\001\377updateva\377luesxOvo\377id (char\357 *, \000\005int\330\013\001\000\004\007\004__\232\213\002_5\177scipy_6\332@\277alg_11\347\212\004b\205l\270 dC\001\000\047*.,])\025\000\302\200Ms\351\200&s\351(\310\201\"\000.\376X1)\000dgemm\373\000s\002\001\200\001\340\004\007\377\200s\210$\210a\210q\377\330\004\010\210\001\210\026\210\377q\220\001\330\004\013\210:\377\220Q\220a\330\004\t\210\377\022\2106\220\022\2202\220\377R\220s\230#\230T\240\377\021\240!\330\004\014\210B\377\210f\220B\220c\230\023\377\230B\230b\240\004\240A\377\240Q\330\004\n\210\"\210\337F\220\"\220C)\000$\230\373a\230R\000\006\200a\200u\373\210A/\001A\210V\2203\3760\000\035\240a\240s\250\"\377\250B\250c\260\021\260)\377\2703\270f\300D\310\007\377\310u\320TV\320V\\\377\320\\^\320^a\320a\377c\320ce\320ei\320\377ij\320jk\330\r\034\377\230A\230V\2403\240d\337\250%\250w\260\230\000\020\220\375\001\226\0003\220e\2306\240\375\022\026\000b\250\003\2503\250\377d\260&\270\007\270t\300\3575\310\005\310\217\000\013\2102\377\210Q\210c\220\032\2301\377\230C\230s\240$\240b\277\250\001\250\024\250Q\362\007e\377\2201\220F\230%\230q\177\240\006\240e\2501\250\251\000~\375\0255\220\004\220A\220\346\000\365\007\321\000C\261 \010\017\210z\257\230\021\230!\355\013\"\221 d\317\240!\2401\000\024\317%\021\220\177%\220v\230Q\230hu\000\3376\260\026\260q\313+D\240w\001\240\021\223A\004\210E\200@\375;\316 t\2402\240[""\260\377\001\260\024\260R\260v\270\377Q\270b\300\002\300#\300\323Q\300\247@\346\001V\310\000B\220\347b\230\003\353\000\360 \013\2105\364\241 @\000\r\201 b\320\020\"\356\221\0005\250\006\364 \023\260M\377\300\021\300\"\300B\300c\377\310\023\310A\310Y\320V\347[\320[\370 \362 h\320h\376\362 s\320sx\320xy\277\320yz\330\016\035\241\000f\377\240C\240t\2505\260\007\376u\000U\300%\300t\3107\273\320R\254@Z\320Z\254@_\376\257a5\220\n\230!\2303\373\230c\214@5\250\004\250D\377\260\004\260D\270\004\270A\377\270R\270r\300\023\300E\367\310\024\310\365 \360\006\000\005\337\022\220\024\220V\220@H\240\375D\215\000a\250x\260t\270\3756\217\000(\310!\3106\320\377QR\320RS\330\004\021\376\363bQ\330\t\n\330\010\023\354\242@\367 \220a\325bc\240\026\376\277`#\250Q\250i\260q\377\270\001\340\010\014\210A\210\271W\303@\366!c\240\023\251\000u\357\250A\250T\334`#\260S\276\200\000C\270q\300\001\357\000#\353\300T\355\000E]\002W\320W\347X\320X\364\000\354`b\320b\273c\330C\000E\220\025`\000q\267\340\014\025\373\204\001\220r\331@#o\230S\240\004\372\000s\250h\005\373\004\270K\001\002\300!\3003\357\300d\310#\344`\014\020\220\367\005\220U\372\0001\330\020\023\277\2209\230D\240\004\326\000\001\353\250\023\312`\024\265\204\001Q\230b\372\312@\022\273@S\250\003\2504\377\250q\260\002\260!\2603\377\260c\270\024\270Q\340\024\377#\2401\240A\240U\250\337!\2503\250c\332@Q\260\371a\325\000\264#q\300\003\3004\257\300q\310\004\244@T\226\"T\337\320TU\320U\266\003\\\330\337$%\240S\250g\001C\250\337t\2601\260B8\000r\270\377\022\2703\270c\300\024\300\n\353!\n\254\201@\027\327\205\002\244A\354 \237\047\377r\230\022\2304\230t\240\3731\330\345\032\030\230\005\230U\366\213\205\002\030\033\201\206\004%\240q\330\352\000\n\024\032\010\032\302bf\240B\234\244\207\002\344@\340\024$\335\207\001\232\206\002C\357\250s\260$\235 s\270!\376\335\005\300b\310\001\310\023\310?C\310t\320ST\300\207\002\331@\377Z\320Z]\320]^\330\373%&\356\206\002\023\250D\260\001\357\260\023\260A\215`\003\2704\376\215`\003\3001\300C\300s\257\310$\310a\350Es""\271\204\004\024\340\320 \311\207\001\353\003\336O\353bV\2207]\230\231a\002\240\"\351dS]\002\377C\260t\2703\270a\270\375tW\006c\320QV\320V\356\355`Y\320Y\221\003a\320a\253b\330!\"r\261\204\002S\374@Cx\235\211\001\366@\257\204\006_\320_`?\003\377W\220G\2302\230R\230ws\240#\212`\005\250Q\325\211\002\374\317\204)\332\205\003S\230\001\230\023\230\335C\317@2\240R\333\205\004b\260\347\001\260\021\371\205\005\r\021d\260!\003\2601";
-    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 2638, 4596);
+    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (2770 bytes) */
+static const char cstring[] = "\377 at 0x o\377bject>.:\377 <Memory\377View of \377<contigu\377ous and gdir%\001\007\rin\021\005\177strided\"\010o or \004\031><(\t\376A\006>?Canno\377t assign\377 to read\177-only m\240\002\375v\242\000Invali\377d mode, \347exp\305\000|\000\047c\047\376t\001\047fortra\237n\047, gH\000%\005s\357hape\222\000 ax\377is No ma\177tching g\001\377ature fo\377undNote \373th\242 Cytho\373n ,\000delib\237erate\206\000\353\001c\367ter!\001n PE\337P-484\245\"re\376\317!s subcl\366\301\000es\314!buil\373ti\313\000ypes.\377 If you \223ne\257 \336\000p\351\000%\tt\177hen set\200\000\367e \047\212\"atio_n_typ\253\000\047\210D\373iv\242\000o Fal\177se.add_\264 \237ecoll\321@+\000s\377.abcdisa\337bleen\002\001gc\373is\004\003dlstm\377x._kerne\277ls._la\216\000t\372\021\002/\016\005/gru_\375c\374\002.pyxno\377 default\377 __reduc\277e__ du\200\002n\367on-\200`vial\376\033\000cinit__\371uq\002\277Aalloc\376\270  array \037data.\013\020\233C\355a\376\312cs.|ASCI\377IBCEllip\377sisGHH_p\377ackedISe\377quenceTUKUT\r\004U\025\004\303\204\001.\310\204\007kWW\031\005W6\004XX\001\005\377_tm__Pyx\376\001\000Dict_Ne\177xtRef__\360$\266\341\000__\305B__\001\005g\337etite5\000__yd0\001\027\000func\035\001\346\030\000st\241`)\001imp\373or\204 __mai}n;\001modulM\0027nam\002\003ewT\001\334 \377_checksu\200\214\000\n\001?\004\025\001\363@\347 \037\001u\337npick?\000En\346 \005vt\334A\230\001qua\201lO\005\227E\240F\301C\277\001\263De\tx\314\001\342`_\203\005\356`\262\006\003\006\256.\007tes\310\001b\372 w\357ard_\001\005[do\275u\337`[:, \000\000:\017:1],\000\017\031\010\022\014$\t\0000\t\000\025?\036\204\000\000!x-E\017\237\200\047}]\243\047float\240)\000\000\016\030\007\307!\000\0137\004\016\010\031\010\000\023\300\214GO)\276$t&\037\016\225\200$]_\247for\312b\001\004[\233\202\236:\3131]\255\006[\250\201\223\235\003us\377ed_sigin\377dex_is_c\377oroutine\276\347\212\004abcah\222\212\005_\377bufferar\233gs\237\212\002as\371\216\007\n\004y\337ncio.=\006sb\377b_hnbase\327cca\271\210\001lW\001in\277_trac""e\244\207\001c\377opycount\377dUdWdX_t\377mdYdahda\317xdbd:\000\310\213\004sd/hdhT\301\207\003d\351\210\001\000\002|\256\001\232\220\003empty\000\002\377_likeenc\177odeenum\211\216\002\377errorfla\373gs\327\205\002forma\375t\371\216\004gatesg\303et\305\214\001\261\210\005\321\214\001\356dh0\377has_mask\177hnshsid\246\"\372\327\212\001s\000\002izeki\017ndkw\222!\243\215\014\222\215\007<\001\307mem\222\220\001\212\220\001\326\212\001nd\377imnpnump\377yobjorde\361r\261\214\001\263\214\003\343$part\376\000\001spopreg\377isterset\330\214%\247\220\001\215\220\006ss\210\000st\274/\000#\000psto\001\000r\377ucttime_\203ma_\000\000\007\313\002\371\220\001V\000s\367eun\252\215\001upda\377tevalues\377xOvoid (\377char *, \216\000\005int\013\001\000\004\007\004_\375_\374\213\002_5scip\367y_6\340@alg_[11\311\213\004bl\276 dC\001X\000\047*.,])\000\302\200Ms\351\200&\341s\351(\310\201\"\000.X1)\000d\277gemm\000s\002\001\200\377\001\340\004\007\200s\210#\377\210U\220%\220q\230\006\377\230e\2401\240F\250%\377\250q\260\006\260e\2701\367\270A\330\034\002$\210a\210\377q\330\004\010\210\001\210\026\377\210q\220\001\330\004\013\210\1775\220\004\220A\220Q\035\001\367u\210C\034\000\010\017\210z\377\230\021\230!\330\004\n\210\377\"\210F\220\"\220C\220\377s\230\"\230B\230d\240\367!\2401\000\024\330\004\t\210\337\022\2106\220\021\177\000v\230\377Q\230h\240e\2506\260\373\026\260l\000\014\210B\210f\377\220B\220c\230\023\230D\357\240\001\240\021~\001\004\210E\377\220\022\220;\230a\230t\377\2402\240[\260\001\260\024\377\260R\260v\270Q\270b\377\300\002\300#\300Q\300a\276\232\0012\210V\22019\000b\277\230\003\2301\230A\253\003\001\375\220@\000\r\210Q\210b\320\373\020\"\221\0005\250\006\250c\377\260\023\260M\300\021\300\"\377\300B\300c\310\023\310A\377\310Y\320Vc\320cd\377\320df\320fh\320h\377k\320kn\320no\320\337op\330\016\033I\000B\230\377b\240\003\2403\240a\240\367y\260\rn\006S\310\001\310\377\031\320RV\320V[\320\317[\\\320\\9\0006\000l\320\337lm\330\016\035\324\000f\240\177C\240t\2505\260\007\250""\000\177U\300%\300t\3107)\002\177Z\320Z^\320^_\313#\377\n\230!\2303\230c\240\377\022\2405\250\004\250D\260\377\004\260D\270\004\270A\270\377R\270r\300\023\300E\310\347\024\310Q\253E\3761:\220Q\373\220a\310%\022\2202\220R~\375 #\230T\240\021\240\222@|\302)\300\001\004\240A\240Q\236K\371$\323 \344@\006\200a\200u]\210\370@\014\210A\304 3\376 }\035\354\000s\250\"\250B\255 \337\021\260)\270=\354\000\023\310\377B\310b\320PS\320S\377T\320T]\320]`\320\375`\257 j\320jk\330\ru\022\373@F\371@C\230r\313\000\3774\240q\250\t\260\037\300\377\001\300\026\300s\310$\310\367e\320S\365\000[\330\004\020\373\220\001\312@3\220e\2306\376\362\0003\240b\250\003\2503\377\250d\260&\270\007\270t\277\3005\310\005\310Q\307CQ\357\210c\220\032\306@C\230s{\240$$\000\001\250\024\250\211 \377\360\006\000\005\022\220\024\220\335V\341@H\240D\314@a\250\337x\260t\2706\316@(\310\377!\3106\320QR\320R\357S\330\004\021\261`2\320\025\377&\240k\260\021\260#\260\177Q\330\t\n\330\010\023\237`\275A\260!\220s\230$\364 \026\377\240s\250#\250Q\250i\377\260q\270\001\330\010\013\210\1776\220\023\220A\340\014\242\001\367\027\230\006\365@\002\240#\240\365S\241\0005\362bQ\260c\270\377\023\270D\300\003\3001\300\365A\366`c\236@S\320PU\373\320U\376F_\320_b\320\375b\306`g\330\014\031\230\021\377\230#\230S\240\006\240f\277\250A\250Y\260a\246\0001\376\333@Q\270d\300!\3004\377\300q\310\004\310D\320P\347W\320W\275`\307#g\340\014\237\027\220q\230\001\323\205\001\227`d\252|\000V\236 c\302\000)\231\206\002\020\377\036\230a\320\0372\260!\373\330\020\342ab\240\002\240%\376\303\000\047\260\022\2603\260e\357\2702\270S\233\0007\310&\337\320PQ\320Q\360!\320[\334\220\000\247@i\320i\245B\036\037\377\230q\240\001\240\024\240Q\377\240d\250!\2504\250t\357\2607\270%\372 6\310\021/\200\001\360\n\224\201I\027\331B\236A\376\334!\014\032\230!\320\033.\367\250a\330\006\001\2302\230R\377\230u\240C\240w\250b\377\260\003\2605\270\002\270#\376\272\000\007\300t\3101\310H\273\320T\322 Y\320Y\343`d\373\320d\270\001\330\033%\240U\034\245\210\001\237F\330""\014!\345\204\001\225\206\002\304A\371T\344C\235D\002\300\"\300C\016\372`#\310S\207\"\237CP\000\346#wa\320a\356\206\003g\320g\275\204\002\277\"#\2401\240A\352@\004\256\251@R\250q\221\0004\224`\002\257\270!\2703\253B5\375\204\002C\337\310q\340\014%\272 a\240\377t\2501\250C\250s\260]$\326@r\270\021\272\002\004\223b\375a\360\204\002b\320PR\320R\356\232`X\320X\240\207\001\330&\047\377\240x\250q\260\004\260A\327\260X\270\377C8\352\000A\330\374\312HW\001f\250G\2601\260\337C\260q\270\003u\0043\300\376O\001#\310T\320QS\320\021SJ\006\304\207\002?\024D\375B\246\206\003\337`\330\237\210\003\366\207\001\230\204\006\320g\252\210\001\320m\177p\320ps\320st\227\205\005]S\373`\023\230C\351\211\002R\232\205\004\337b\260\001\260\021\005\031d\260\007!\2601";
+    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 2770, 4746);
     #define __Pyx_DecompressString_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #else /* compression: none (4596 bytes) */
-static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and direct><contiguous and indirect><strided and direct or indirect><strided and direct><strided and indirect>>?Cannot assign to read-only memoryviewInvalid mode, expected \047c\047 or \047fortran\047, got Invalid shape in axis No matching signature foundNote that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.add_notecollections.abcdisableenablegcisenabledlstmx._kernels._layoutlstmx/_kernels/gru_cython.pyxno default __reduce__ due to non-trivial __cinit__unable to allocate array data.unable to allocate shape and strides.|ASCIIBCEllipsisGHISequenceTUUT_packedU_packedView.MemoryViewWXX_tm__Pyx_PyDict_NextRef__annotate____class____class_getitem____dict____func____getstate____import____main____module____name____new____pyx_checksum__pyx_state__pyx_type__pyx_unpickle_Enum__pyx_vtable____qualname____reduce____reduce_cython____reduce_ex____set_name____setstate____setstate_cython____test___backward_backward[double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1]]_backward[float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1]]_forward_forward[double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1],double[::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, ::1]]_forward[float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1],float[::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1],float[:, ::1]]_fused_sigindex_is_coroutine_layoutabcahallocate_bufferargsarrayascontiguousarrayasyncio.""coroutinesbb_hnbaseccachecline_in_tracebackcopycountdUdWdX_tmdYdahdaxdbdb_hdefaultsdhdhTdoubledtypedtype_is_objectemptyempty_likeencodeenumerateerrorflagsfloatformatfortrangatesgetgru_backwardgru_forwardh0has_maskhnshsidindexitemsitemsizejkindkwargslstmx._kernels.gru_cythonmaskmemviewmodennamendimnpnumpyobjorderpackpacked_bufferpopregistersetdefaultshapesignaturessizestartstepstopstructttime_majortime_major_masktransposeunpackupdatevaluesxOvoid (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *)\000void (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *)\000dgemm\000sgemm\200\001\340\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\210:\220Q\220a\330\004\t\210\022\2106\220\022\2202\220R\220s\230#\230T\240\021\240!\330\004\014\210B\210f\220B\220c\230\023\230B\230b\240\004\240A\240Q\330\004\n\210\"\210F\220\"\220C\220s\230$\230a\230q\330\004\006\200a\200u\210A\330\004\014\210A\210V\2203\220c\230\035\240a\240s\250\"\250B\250c\260\021\260)\2703\270f\300D\310\007\310u\320TV\320V\\\320\\^\320^a\320ac\320ce\320ei\320ij\320jk\330\r\034\230A\230V\2403\240d\250%\250w\260a\330\004\020\220\001\220\022\2203\220e\2306\240\022\2403\240b\250\003\2503\250d\260&\270\007\270t\3005\310\005\310Q\330\004\013\2102\210Q\210c\220\032\2301\230C\230s\240$\240b\250\001\250\024\250Q\200\001\340\004\007\200s\210$\210e\2201\220F\230%\230q\240\006\240e\2501\250A\330\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\2105\220\004\220A\220Q\330\004\007\200u\210C\210q\330\010\017\210z\230\021\230!\330\004\n\210""\"\210F\220\"\220C\220s\230\"\230B\230d\240!\2401\330\004\n\210\"\210F\220\"\220C\220s\230\"\230B\230d\240!\2401\330\004\t\210\022\2106\220\021\220%\220v\230Q\230h\240e\2506\260\026\260q\330\004\014\210B\210f\220B\220c\230\023\230D\240\001\240\021\330\004\010\210\004\210E\220\022\220;\230a\230t\2402\240[\260\001\260\024\260R\260v\270Q\270b\300\002\300#\300Q\300a\330\004\013\2102\210V\2201\220B\220b\230\003\2301\230A\330\004\013\2105\220\001\220\021\330\004\r\210Q\210b\320\020\"\240!\2405\250\006\250c\260\023\260M\300\021\300\"\300B\300c\310\023\310A\310Y\320V[\320[\\\320\\c\320ch\320hi\320is\320sx\320xy\320yz\330\016\035\230Q\230f\240C\240t\2505\260\007\260v\270U\300%\300t\3107\320RV\320VZ\320Z^\320^_\330\004\013\2105\220\n\230!\2303\230c\240\022\2405\250\004\250D\260\004\260D\270\004\270A\270R\270r\300\023\300E\310\024\310Q\200\001\360\006\000\005\022\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\004\021\220\022\2202\220Q\330\t\n\330\010\023\2201\220A\220Q\220a\220s\230$\230c\240\026\240s\250#\250Q\250i\260q\270\001\340\010\014\210A\210W\220F\230\"\230B\230c\240\023\240C\240u\250A\250T\260\021\260#\260S\270\004\270C\270q\300\001\300\021\300#\300T\310\023\310E\320QR\320RW\320WX\320X[\320[^\320^b\320bc\330\010\014\210E\220\025\220a\220q\340\014\025\220Q\220a\220r\230\021\230#\230S\240\004\240C\240s\250#\250Q\250i\260q\270\004\270C\270q\300\002\300!\3003\300d\310#\310Q\330\014\020\220\005\220U\230!\2301\330\020\023\2209\230D\240\004\240D\250\001\250\023\250A\330\024\034\230A\230Q\230b\240\001\240\022\2402\240S\250\003\2504\250q\260\002\260!\2603\260c\270\024\270Q\340\024#\2401\240A\240U\250!\2503\250c\260\024\260Q\260a\260q\270\004\270A\270R\270q\300\003\3004\300q\310\004\310A\310T\320QR\320RT\320TU\320UX\320X[\320[\\\330$%\240S\250\001\250\023\250C\250t\2601\260B\260a\260r\270\022\2703\270c\300\024\300Q\200\001\360\n\000\005\022\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS""\330\004\021\220\022\2202\220Q\330\t\n\330\010\023\2201\220A\220Q\220a\220s\230$\230c\240\027\250\003\2503\250a\250x\260q\270\001\330\010\014\210E\220\025\220a\220r\230\022\2304\230t\2401\330\014\020\220\005\220U\230!\2301\330\020\023\2209\230D\240\004\240D\250\001\250\023\250A\330\024\030\230\005\230U\240!\2401\330\030\033\2301\230C\230s\240%\240q\330\030\033\2301\230C\230s\240%\240q\330\024\030\230\005\230U\240!\2401\330\030\032\230!\2303\230f\240B\240a\240s\250#\250Q\340\024$\240A\240Q\240e\2501\250C\250s\260$\260a\260s\270!\2703\270c\300\024\300Q\300b\310\001\310\023\310C\310t\320ST\320TV\320VW\320WZ\320Z]\320]^\330%&\240b\250\001\250\023\250D\260\001\260\023\260A\260S\270\003\2704\270q\300\003\3001\300C\300s\310$\310a\340\014\025\220Q\220a\220s\230!\2303\230c\240\024\240S\250\003\2503\250a\250x\260q\270\004\270C\270q\300\002\300!\3003\300d\310#\310Q\330\010\014\210A\210V\2207\230#\230S\240\002\240\"\240C\240u\250A\250S\260\001\260\023\260C\260t\2703\270a\270t\3001\300C\300s\310$\310c\320QV\320VW\320WY\320YZ\320Z]\320]a\320ab\330\010\014\210A\210V\2207\230#\230S\240\002\240\"\240C\240u\250A\250S\260\001\260\023\260C\260t\2703\270a\270r\300\021\300#\300S\310\004\310C\310u\320TU\320UW\320WX\320X[\320[_\320_`\330\010\014\210A\210W\220G\2302\230R\230s\240#\240S\250\005\250Q\250c\260\021\260#\260S\270\004\270C\270q\300\001\300\021\300#\300T\310\023\310E\320QR\320RW\320WX\320X[\320[^\320^b\320bc\330\010\023\2201\220A\220S\230\001\230\023\230C\230t\2402\240R\240s\250#\250Q\250b\260\001\260\021\330\010\023\2201\220A\220S\230\001\230\023\230C\230t\2402\240R\240s\250#\250Q\250d\260!\2601";
+    #else /* compression: none (4746 bytes) */
+static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and direct><contiguous and indirect><strided and direct or indirect><strided and direct><strided and indirect>>?Cannot assign to read-only memoryviewInvalid mode, expected \047c\047 or \047fortran\047, got Invalid shape in axis No matching signature foundNote that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.add_notecollections.abcdisableenablegcisenabledlstmx._kernels._layoutlstmx/_kernels/gru_cython.pyxno default __reduce__ due to non-trivial __cinit__unable to allocate array data.unable to allocate shape and strides.|ASCIIBCEllipsisGHH_packedISequenceTUUT_packedU_packedView.MemoryViewWWT_packedW_packedXX_packedX_tm__Pyx_PyDict_NextRef__annotate____class____class_getitem____dict____func____getstate____import____main____module____name____new____pyx_checksum__pyx_state__pyx_type__pyx_unpickle_Enum__pyx_vtable____qualname____reduce____reduce_cython____reduce_ex____set_name____setstate____setstate_cython____test___backward_backward[double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1],double[::1],double[::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1]]_backward[float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1],float[::1],float[::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1]]_forward_forward[double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1],double[::1],double[::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, ::1]]_forward[float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1],float[::1],float[::1],float[:, :, ::1],float[:, :, ""::1],float[:, :, ::1],float[:, ::1]]_fused_sigindex_is_coroutine_layoutabcahallocate_bufferargsarrayascontiguousarrayasyncio.coroutinesbb_hnbaseccachecline_in_tracebackcopycountdUdWdX_tmdYdahdaxdbdb_hdefaultsdhdhTdoubledtypedtype_is_objectemptyempty_likeencodeenumerateerrorflagsfloatformatfortrangatesgetgru_backwardgru_forwardh0has_maskhnshsidindexitemsitemsizekindkwargslstmx._kernels.gru_cythonmaskmemviewmodenamendimnpnumpyobjorderpackpacked_bufferpartpartspopregistersetdefaultshapesignaturessizestartstepstopstructtime_majortime_major_masktransposeunpackupdatevaluesxOvoid (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *)\000void (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *)\000dgemm\000sgemm\200\001\340\004\007\200s\210#\210U\220%\220q\230\006\230e\2401\240F\250%\250q\260\006\260e\2701\270A\330\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\2105\220\004\220A\220Q\330\004\007\200u\210C\210q\330\010\017\210z\230\021\230!\330\004\n\210\"\210F\220\"\220C\220s\230\"\230B\230d\240!\2401\330\004\n\210\"\210F\220\"\220C\220s\230\"\230B\230d\240!\2401\330\004\t\210\022\2106\220\021\220%\220v\230Q\230h\240e\2506\260\026\260q\330\004\014\210B\210f\220B\220c\230\023\230D\240\001\240\021\330\004\010\210\004\210E\220\022\220;\230a\230t\2402\240[\260\001\260\024\260R\260v\270Q\270b\300\002\300#\300Q\300a\330\004\013\2102\210V\2201\220B\220b\230\003\2301\230A\330\004\013\2105\220\001\220\021\330\004\r\210Q\210b\320\020\"\240!\2405\250\006\250c\260\023\260M\300\021\300\"\300B\300c\310\023\310A\310Y\320Vc\320cd\320d""f\320fh\320hk\320kn\320no\320op\330\016\033\2301\230B\230b\240\003\2403\240a\240y\260\r\270Q\270b\300\002\300#\300S\310\001\310\031\320RV\320V[\320[\\\320\\f\320fk\320kl\320lm\330\016\035\230Q\230f\240C\240t\2505\260\007\260v\270U\300%\300t\3107\320RV\320VZ\320Z^\320^_\330\004\013\2105\220\n\230!\2303\230c\240\022\2405\250\004\250D\260\004\260D\270\004\270A\270R\270r\300\023\300E\310\024\310Q\200\001\340\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\210:\220Q\220a\330\004\t\210\022\2106\220\022\2202\220R\220s\230#\230T\240\021\240!\330\004\014\210B\210f\220B\220c\230\023\230B\230b\240\004\240A\240Q\330\004\n\210\"\210F\220\"\220C\220s\230$\230a\230q\330\004\006\200a\200u\210A\330\004\014\210A\210V\2203\220c\230\035\240a\240s\250\"\250B\250c\260\021\260)\270=\310\001\310\023\310B\310b\320PS\320ST\320T]\320]`\320`f\320fj\320jk\330\r\022\220\"\220F\230\"\230C\230r\240\022\2404\240q\250\t\260\037\300\001\300\026\300s\310$\310e\320SZ\320Z[\330\004\020\220\001\220\022\2203\220e\2306\240\022\2403\240b\250\003\2503\250d\260&\270\007\270t\3005\310\005\310Q\330\004\013\2102\210Q\210c\220\032\2301\230C\230s\240$\240b\250\001\250\024\250Q\200\001\360\006\000\005\022\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\004\021\220\022\2202\320\025&\240k\260\021\260#\260Q\330\t\n\330\010\023\2201\220A\220Q\220a\220s\230$\230c\240\026\240s\250#\250Q\250i\260q\270\001\330\010\013\2106\220\023\220A\340\014\020\220\001\220\027\230\006\230b\240\002\240#\240S\250\003\2505\260\001\260\024\260Q\260c\270\023\270D\300\003\3001\300A\300Q\300c\310\024\310S\320PU\320UV\320V[\320[\\\320\\_\320_b\320bf\320fg\330\014\031\230\021\230#\230S\240\006\240f\250A\250Y\260a\260t\2701\270A\270Q\270d\300!\3004\300q\310\004\310D\320PW\320W\\\320\\`\320`f\320fg\340\014\027\220q\230\001\230\021\230!\2303\230d\240#\240V\2503\250c\260\021\260)\2701\270A\330\020\036\230a\320\0372\260!\330\020\035\230Q\230b\240\002\240%\240s\250\047""\260\022\2603\260e\2702\270S\300\003\3007\310&\320PQ\320QZ\320Z[\320[_\320_`\320`i\320ij\320jk\330\036\037\230q\240\001\240\024\240Q\240d\250!\2504\250t\2607\270%\270t\3006\310\021\200\001\360\n\000\005\022\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\004\021\220\022\2202\320\025&\240k\260\021\260#\260Q\330\t\n\330\010\023\2201\220A\220Q\220a\220s\230$\230c\240\027\250\003\2503\250a\250x\260q\270\001\330\014\032\230!\320\033.\250a\330\014\032\230!\2302\230R\230u\240C\240w\250b\260\003\2605\270\002\270#\270S\300\007\300t\3101\310H\320TU\320UY\320Y]\320]d\320di\320ij\330\033%\240U\250%\250q\330\010\013\2106\220\023\220A\330\014!\240\021\240!\2403\240a\240s\250#\250T\260\021\260#\260Q\260c\270\023\270D\300\002\300\"\300C\300s\310#\310S\320PQ\320QU\320UV\320VY\320Y\\\320\\`\320`a\320ac\320cd\320dg\320gj\320jk\330\"#\2401\240A\240S\250\004\250A\250R\250q\260\003\2604\260q\270\002\270!\2703\270d\300!\3005\310\001\310\023\310C\310q\340\014%\240Q\240a\240t\2501\250C\250s\260$\260a\260r\270\021\270#\270S\300\004\300A\300Q\300a\300s\310$\310b\320PR\320RU\320UX\320X[\320[\\\330&\047\240x\250q\260\004\260A\260X\270Q\270d\300!\3008\3101\310A\330\020\036\230a\320\0372\260!\330\020%\240Q\240f\250G\2601\260C\260q\270\003\2703\270d\300!\3003\300a\300s\310#\310T\320QS\320SU\320UX\320X[\320[^\320^_\330&\047\240x\250q\260\004\260A\260X\270Q\270d\300!\3008\3101\310D\320PQ\320QS\320ST\320TW\320W[\320[\\\320\\^\320^_\320_b\320bf\320fg\320gl\320lm\320mp\320ps\320st\330\010\023\2201\220A\220S\230\001\230\023\230C\230t\2402\240R\240s\250#\250Q\250b\260\001\260\021\330\010\023\2201\220A\220S\230\001\230\023\230C\230t\2402\240R\240s\250#\250Q\250d\260!\2601";
     PyObject *data = NULL;
     #define __Pyx_DecompressString_UNUSED
     #define __Pyx_DecompressString_LZSS_UNUSED
     #endif
     PyObject **stringtab = __pyx_mstate->__pyx_string_tab;
     Py_ssize_t pos = 0;
-    for (int i = 0; i < 163; i++) {
+    for (int i = 0; i < 166; i++) {
       Py_ssize_t bytes_length = str_length_index[i].length;
       PyObject *string = PyUnicode_DecodeUTF8(bytes + pos, bytes_length, NULL);
       if (likely(string) && i >= 29) PyUnicode_InternInPlace(&string);
@@ -27045,8 +28545,8 @@ static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and dir
       stringtab[i] = string;
       pos += bytes_length;
     }
-    for (int i = 163; i < 169; i++) {
-      Py_ssize_t bytes_length = bytes_length_index[i-163].length;
+    for (int i = 166; i < 172; i++) {
+      Py_ssize_t bytes_length = bytes_length_index[i-166].length;
       PyObject *string = PyBytes_FromStringAndSize(bytes + pos, bytes_length);
       stringtab[i] = string;
       pos += bytes_length;
@@ -27056,14 +28556,14 @@ static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and dir
       }
     }
     Py_XDECREF(data);
-    for (Py_ssize_t i = 0; i < 169; i++) {
+    for (Py_ssize_t i = 0; i < 172; i++) {
       if (unlikely(PyObject_Hash(stringtab[i]) == -1)) {
         __PYX_ERR(0, 1, __pyx_L1_error)
       }
     }
     #if CYTHON_IMMORTAL_CONSTANTS
     {
-      PyObject **table = stringtab + 163;
+      PyObject **table = stringtab + 166;
       for (Py_ssize_t i=0; i<6; ++i) {
         #if PY_VERSION_HEX >= 0x030F0000
         PyUnstable_SetImmortal(table[i]);
@@ -27151,44 +28651,44 @@ static int __Pyx_CreateCodeObjects(__pyx_mstatetype *__pyx_mstate) {
   PyObject* tuple_dedup_map = PyDict_New();
   if (unlikely(!tuple_dedup_map)) return -1;
   {
-    const __Pyx_PyCode_New_function_description descr = {7, 0, 0, 16, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 16};
+    const __Pyx_PyCode_New_function_description descr = {7, 0, 0, 16, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 22};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_b_hn, __pyx_mstate->__pyx_n_u_h0, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_hns, __pyx_mstate->__pyx_n_u_cache};
     __pyx_mstate_global->__pyx_codeobj_tab[0] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_gru_cython_pyx, __pyx_mstate->__pyx_n_u_gru_forward, __pyx_mstate->__pyx_kp_b_iso88591_s_aq_q_Qa_6_2Rs_T_BfBc_Bb_AQ_F, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[0])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {12, 0, 0, 12, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 31};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_UT_packed, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_b_hn, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_hns, __pyx_mstate->__pyx_n_u_ah, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask};
-    __pyx_mstate_global->__pyx_codeobj_tab[1] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_gru_cython_pyx, __pyx_mstate->__pyx_n_u_forward_float_1_float_1_float_1, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_1AQas_c_s_Qi, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[1])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {13, 0, 0, 13, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 37};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_WT_packed, __pyx_mstate->__pyx_n_u_UT_packed, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_b_hn, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_hns, __pyx_mstate->__pyx_n_u_ah, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask};
+    __pyx_mstate_global->__pyx_codeobj_tab[1] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_gru_cython_pyx, __pyx_mstate->__pyx_n_u_forward_float_1_float_1_float_1, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2_k_Q_1AQas_c_s, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[1])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {12, 0, 0, 12, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 31};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_UT_packed, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_b_hn, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_hns, __pyx_mstate->__pyx_n_u_ah, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask};
-    __pyx_mstate_global->__pyx_codeobj_tab[2] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_gru_cython_pyx, __pyx_mstate->__pyx_n_u_forward_double_1_double_1_doubl, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_1AQas_c_s_Qi, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[2])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {13, 0, 0, 13, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 37};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_WT_packed, __pyx_mstate->__pyx_n_u_UT_packed, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_b_hn, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_hns, __pyx_mstate->__pyx_n_u_ah, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask};
+    __pyx_mstate_global->__pyx_codeobj_tab[2] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_gru_cython_pyx, __pyx_mstate->__pyx_n_u_forward_double_1_double_1_doubl, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2_k_Q_1AQas_c_s, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[2])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {12, 0, 0, 19, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 31};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_UT_packed, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_b_hn, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_hns, __pyx_mstate->__pyx_n_u_ah, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_G, __pyx_mstate->__pyx_n_u_t, __pyx_mstate->__pyx_n_u_n};
-    __pyx_mstate_global->__pyx_codeobj_tab[3] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_gru_cython_pyx, __pyx_mstate->__pyx_n_u_forward_float_1_float_1_float_1, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_1AQas_c_s_Qi, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[3])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {13, 0, 0, 20, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 37};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_WT_packed, __pyx_mstate->__pyx_n_u_UT_packed, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_b_hn, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_hns, __pyx_mstate->__pyx_n_u_ah, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_G, __pyx_mstate->__pyx_n_u_part, __pyx_mstate->__pyx_n_u_parts};
+    __pyx_mstate_global->__pyx_codeobj_tab[3] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_gru_cython_pyx, __pyx_mstate->__pyx_n_u_forward_float_1_float_1_float_1, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2_k_Q_1AQas_c_s, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[3])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {3, 0, 0, 20, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 51};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_dhT, __pyx_mstate->__pyx_n_u_cache, __pyx_mstate->__pyx_n_u_X, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_dax, __pyx_mstate->__pyx_n_u_dah, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db, __pyx_mstate->__pyx_n_u_db_h, __pyx_mstate->__pyx_n_u_mask};
-    __pyx_mstate_global->__pyx_codeobj_tab[4] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_gru_cython_pyx, __pyx_mstate->__pyx_n_u_gru_backward, __pyx_mstate->__pyx_kp_b_iso88591_s_e1F_q_e1A_s_aq_q_5_AQ_uCq_z_F, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[4])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {3, 0, 0, 21, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 74};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_dhT, __pyx_mstate->__pyx_n_u_cache, __pyx_mstate->__pyx_n_u_X, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_dax, __pyx_mstate->__pyx_n_u_dah, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db, __pyx_mstate->__pyx_n_u_db_h, __pyx_mstate->__pyx_n_u_mask};
+    __pyx_mstate_global->__pyx_codeobj_tab[4] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_gru_cython_pyx, __pyx_mstate->__pyx_n_u_gru_backward, __pyx_mstate->__pyx_kp_b_iso88591_s_U_q_e1F_q_e1A_s_aq_q_5_AQ_uCq, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[4])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {18, 0, 0, 18, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 71};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_U_packed, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_hns, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_dax, __pyx_mstate->__pyx_n_u_dah, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db, __pyx_mstate->__pyx_n_u_db_h};
-    __pyx_mstate_global->__pyx_codeobj_tab[5] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_gru_cython_pyx, __pyx_mstate->__pyx_n_u_backward_float_1_float_1_float, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_1AQas_c_3axq, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[5])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {21, 0, 0, 21, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 95};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_U_packed, __pyx_mstate->__pyx_n_u_W_packed, __pyx_mstate->__pyx_n_u_X_packed, __pyx_mstate->__pyx_n_u_H_packed, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_hns, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_dax, __pyx_mstate->__pyx_n_u_dah, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db, __pyx_mstate->__pyx_n_u_db_h};
+    __pyx_mstate_global->__pyx_codeobj_tab[5] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_gru_cython_pyx, __pyx_mstate->__pyx_n_u_backward_float_1_float_1_float, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2_k_Q_1AQas_c_3, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[5])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {18, 0, 0, 18, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 71};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_U_packed, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_hns, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_dax, __pyx_mstate->__pyx_n_u_dah, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db, __pyx_mstate->__pyx_n_u_db_h};
-    __pyx_mstate_global->__pyx_codeobj_tab[6] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_gru_cython_pyx, __pyx_mstate->__pyx_n_u_backward_double_1_double_1_doub, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_1AQas_c_3axq, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[6])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {21, 0, 0, 21, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 95};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_U_packed, __pyx_mstate->__pyx_n_u_W_packed, __pyx_mstate->__pyx_n_u_X_packed, __pyx_mstate->__pyx_n_u_H_packed, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_hns, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_dax, __pyx_mstate->__pyx_n_u_dah, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db, __pyx_mstate->__pyx_n_u_db_h};
+    __pyx_mstate_global->__pyx_codeobj_tab[6] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_gru_cython_pyx, __pyx_mstate->__pyx_n_u_backward_double_1_double_1_doub, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2_k_Q_1AQas_c_3, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[6])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {18, 0, 0, 26, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 71};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_U_packed, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_hns, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_dax, __pyx_mstate->__pyx_n_u_dah, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db, __pyx_mstate->__pyx_n_u_db_h, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_G, __pyx_mstate->__pyx_n_u_t, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_j};
-    __pyx_mstate_global->__pyx_codeobj_tab[7] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_gru_cython_pyx, __pyx_mstate->__pyx_n_u_backward_float_1_float_1_float, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2Q_1AQas_c_3axq, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[7])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {21, 0, 0, 28, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 95};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_U_packed, __pyx_mstate->__pyx_n_u_W_packed, __pyx_mstate->__pyx_n_u_X_packed, __pyx_mstate->__pyx_n_u_H_packed, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_hns, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_dax, __pyx_mstate->__pyx_n_u_dah, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db, __pyx_mstate->__pyx_n_u_db_h, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_G, __pyx_mstate->__pyx_n_u_part, __pyx_mstate->__pyx_n_u_parts};
+    __pyx_mstate_global->__pyx_codeobj_tab[7] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_gru_cython_pyx, __pyx_mstate->__pyx_n_u_backward_float_1_float_1_float, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2_k_Q_1AQas_c_3, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[7])) goto bad;
   }
   Py_DECREF(tuple_dedup_map);
   return 0;
@@ -30986,6 +32486,164 @@ CYTHON_UNUSED static int __Pyx_CheckVectorcallKwarg(PyObject **kwnames, Py_ssize
         return -1;
     }
     return 0;
+}
+#endif
+
+/* PyNumberBinop */
+#if !(CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_GRAAL || CYTHON_COMPILING_IN_LIMITED_API)
+#if CYTHON_USE_TYPE_SLOTS || __PYX_LIMITED_VERSION_HEX >= 0x030A0000
+#ifndef __Pyx_DEFINED_BinopTypeError
+#define __Pyx_DEFINED_BinopTypeError
+static void __Pyx_BinopTypeError(PyObject *op1, PyObject *op2, const char* op, int inplace) {
+    char opname[4] = {op[0], op[1], 0, 0};
+    if (inplace) {
+        opname[op[1] ? 2 : 1] = '=';
+    }
+    __Pyx_RaiseErrorWithObjectTypes1(
+        PyExc_TypeError,
+        "unsupported operand type(s) for %.3s: '" __Pyx_FMT_TYPENAME "' and '" __Pyx_FMT_TYPENAME "'",
+        opname, op1, op2);
+}
+#endif
+#endif
+#ifndef __Pyx_DEFINED_PyNumber_Multiply_xfloat_object
+#define __Pyx_DEFINED_PyNumber_Multiply_xfloat_object
+static PyObject* __Pyx_PyNumber_Multiply_xfloat_object(PyObject *op1, PyObject *op2, int inplace) {
+    if (PyLong_CheckExact(op2)) {
+        double int_op2;
+        #if CYTHON_USE_PYLONG_INTERNALS
+        if (__Pyx_PyLong_IsCompact(op2)) {
+            Py_ssize_t compact_op2 = __Pyx_PyLong_CompactValue(op2);
+            int_op2 = (double) compact_op2;
+        } else
+        #endif
+        {
+            int_op2 = PyLong_AsDouble(op2);
+            if (unlikely((int_op2 == -1.) && PyErr_Occurred())) return NULL;
+        }
+        double float_op1 = __Pyx_PyFloat_AS_DOUBLE(op1);
+        #if !CYTHON_ASSUME_SAFE_MACROS
+        if (unlikely((float_op1 == -1.) && PyErr_Occurred())) return NULL;
+        #endif
+        if (float_op1 == 0.) return __Pyx_NewRef(op1);
+        return PyFloat_FromDouble(float_op1 * int_op2);
+    }
+    if (PyLong_Check(op2)) {
+        binaryfunc slot_func = __Pyx_PyType_GetSubSlot(&PyFloat_Type, tp_as_number, nb_multiply, binaryfunc);
+        if (likely(slot_func)) {
+            return slot_func(op1, op2);
+        }
+    }
+    #if CYTHON_USE_TYPE_SLOTS || __PYX_LIMITED_VERSION_HEX >= 0x030A0000
+    {
+        PyTypeObject *type_op2 = Py_TYPE(op2);
+        binaryfunc slot_func = __Pyx_PyType_GetSubSlot(type_op2, tp_as_number, nb_multiply, binaryfunc);
+        if (likely(slot_func)) {
+            PyObject *result = slot_func(op1, op2);
+            if (likely(result != Py_NotImplemented)) {
+                return result;
+            }
+            Py_DECREF(result);
+        }
+        __Pyx_BinopTypeError(op1, op2, "*", inplace);
+        return NULL;
+    }
+    #else
+    return (inplace) ? PyNumber_InPlaceMultiply(op1, op2) : PyNumber_Multiply(op1, op2);
+    #endif
+}
+#endif
+#ifndef __Pyx_DEFINED_PyNumber_Multiply_xint_object
+#define __Pyx_DEFINED_PyNumber_Multiply_xint_object
+static PyObject* __Pyx_PyNumber_Multiply_xint_object(PyObject *op1, PyObject *op2, int inplace) {
+    if (PyFloat_CheckExact(op2)) {
+        double int_op1;
+        #if CYTHON_USE_PYLONG_INTERNALS
+        if (__Pyx_PyLong_IsCompact(op1)) {
+            Py_ssize_t compact_op1 = __Pyx_PyLong_CompactValue(op1);
+            int_op1 = (double) compact_op1;
+        } else
+        #endif
+        {
+            int_op1 = PyLong_AsDouble(op1);
+            if (unlikely((int_op1 == -1.) && PyErr_Occurred())) return NULL;
+        }
+        double float_op2 = __Pyx_PyFloat_AS_DOUBLE(op2);
+        #if !CYTHON_ASSUME_SAFE_MACROS
+        if (unlikely((float_op2 == -1.) && PyErr_Occurred())) return NULL;
+        #endif
+        return PyFloat_FromDouble(int_op1 * float_op2);
+    }
+    #if CYTHON_USE_TYPE_SLOTS || __PYX_LIMITED_VERSION_HEX >= 0x030A0000
+    {
+        PyTypeObject *type_op2 = Py_TYPE(op2);
+        binaryfunc slot_func = __Pyx_PyType_GetSubSlot(type_op2, tp_as_number, nb_multiply, binaryfunc);
+        if (likely(slot_func)) {
+            PyObject *result = slot_func(op1, op2);
+            if (likely(result != Py_NotImplemented)) {
+                return result;
+            }
+            Py_DECREF(result);
+        }
+        ssizeargfunc repeat_func = __Pyx_PyType_GetSubSlot(type_op2, tp_as_sequence, sq_repeat, ssizeargfunc);
+        if (likely(repeat_func)) {
+            Py_ssize_t count;
+            #if CYTHON_USE_PYLONG_INTERNALS
+            if (__Pyx_PyLong_IsCompact(op1)) {
+                count = __Pyx_PyLong_CompactValue(op1);
+            } else
+            #endif
+            {
+                count = PyLong_AsSsize_t(op1);
+                if (unlikely((count == -1) && PyErr_Occurred())) return NULL;
+            }
+            return repeat_func(op2, count);
+        }
+        __Pyx_BinopTypeError(op1, op2, "*", inplace);
+        return NULL;
+    }
+    #else
+    return (inplace) ? PyNumber_InPlaceMultiply(op1, op2) : PyNumber_Multiply(op1, op2);
+    #endif
+}
+#endif
+static CYTHON_INLINE PyObject* __Pyx__PyNumber_Multiply_object_object(PyObject *op1, PyObject *op2, int inplace) {
+    if (PyFloat_CheckExact(op1)) {
+        if (PyFloat_CheckExact(op2)) {
+            double float_op2 = __Pyx_PyFloat_AS_DOUBLE(op2);
+            #if !CYTHON_ASSUME_SAFE_MACROS
+            if (unlikely((float_op2 == -1.) && PyErr_Occurred())) return NULL;
+            #endif
+            double float_op1 = __Pyx_PyFloat_AS_DOUBLE(op1);
+            #if !CYTHON_ASSUME_SAFE_MACROS
+            if (unlikely((float_op1 == -1.) && PyErr_Occurred())) return NULL;
+            #endif
+            return PyFloat_FromDouble(float_op1 * float_op2);
+        }
+        return __Pyx_PyNumber_Multiply_xfloat_object(op1, op2, inplace);
+    }
+    if (PyLong_CheckExact(op1)) {
+        if (PyLong_CheckExact(op2)) {
+            #if CYTHON_USE_PYLONG_INTERNALS
+            if (__Pyx_PyLong_IsCompact(op1)) {
+                long long int_op1 = (long long) __Pyx_PyLong_CompactValue(op1);
+                if (int_op1 == 0) return __Pyx_NewRef(op1);
+                if (__Pyx_PyLong_IsCompact(op2)) {
+                    long long int_op2 = (long long) __Pyx_PyLong_CompactValue(op2);
+                    if (int_op2 == 0) return __Pyx_NewRef(op2);
+                    return PyLong_FromLongLong(int_op1 * int_op2);
+                }
+            }
+            else if (__Pyx_PyLong_IsZero(op2)) return __Pyx_NewRef(op2);
+            #endif
+            binaryfunc slot_func = __Pyx_PyType_GetSubSlot(&PyLong_Type, tp_as_number, nb_multiply, binaryfunc);
+            if (likely(slot_func)) {
+                return slot_func(op1, op2);
+            }
+        }
+        return __Pyx_PyNumber_Multiply_xint_object(op1, op2, inplace);
+    }
+    return (inplace) ? PyNumber_InPlaceMultiply(op1, op2) : PyNumber_Multiply(op1, op2);
 }
 #endif
 

@@ -1,16 +1,22 @@
-"""GRU forward and backward in Cython, organised as :mod:`lstmx._kernels.lstm_cython` explains.
+"""GRU forward and backward in Cython, organised as :mod:`lstmx._kernels.lstm_cython` explains
+(hoisted input projection, one packed-kernel product a step, fused rows, two threads sharing the
+batch when it is large enough, weight gradients after the loop).
 
 The GRU's reset gate multiplies the *recurrent* part of the candidate, ``r * (U_n h + b_hn)``, so
 the step's recurrent product ``h @ U.T (B, 3H)`` goes into its own buffer ``ah`` instead of being
-added to the hoisted input projection. Backward, the input side and the recurrent side get
-different gradients (``dax = [dr dz dn]``, ``dah = [dr dz dn * r]``): both are kept for every step,
-and ``dW = dax^T X``, ``dU = dah^T H_prev``, ``dX = dax W`` are single GEMMs after the loop.
+added to the input projection. Backward, the input side and the recurrent side get different
+gradients (``dax = [dr dz dn]``, ``dah = [dr dz dn * r]``): both are kept for every step, and
+``dW = dax^T X``, ``dU = dah^T H_prev``, ``dX = dax W`` are single products after the loop.
 """
 import numpy as np
 
 from ._layout import packed_buffer, time_major, time_major_mask
 
-from ._common cimport column_sums, copy_row, gemm, pack_panels, step_gemm, gru_row_backward, gru_row_forward, real
+from cython.parallel cimport prange
+
+from ._common cimport (batch_parts, column_sums, copy_row, gemm, gru_row_backward, gru_row_forward,
+                       pack_for_weight_gradients, pack_panels, real, step_gemm, weight_gradients_blas,
+                       weight_gradients_part)
 
 
 def gru_forward(X, W, U, b, b_hn, h0, mask):
@@ -22,35 +28,52 @@ def gru_forward(X, W, U, b, b_hn, h0, mask):
     gates = np.empty((T, B, 3 * H), X.dtype)
     hns = np.empty((T, B, H), X.dtype)
     hs[0] = h0
-    _forward(X_tm, W, U, packed_buffer(H, 3 * H, X.dtype), b, b_hn, hs, gates, hns, np.empty((B, 3 * H), X.dtype),
-             time_major_mask(mask, B, T), mask is not None)
+    _forward(X_tm, W, U, packed_buffer(I, 3 * H, X.dtype), packed_buffer(H, 3 * H, X.dtype), b, b_hn, hs, gates,
+             hns, np.empty((B, 3 * H), X.dtype), time_major_mask(mask, B, T), mask is not None)
     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, gates=gates, hns=hns, mask=mask)
     return hs[1:].transpose(1, 0, 2), hs[T], cache
 
 
-def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] UT_packed, real[::1] b, real[::1] b_hn,
-             real[:, :, ::1] hs, real[:, :, ::1] gates, real[:, :, ::1] hns, real[:, ::1] ah,
-             const unsigned char[:, ::1] mask, bint has_mask):
+def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_packed, real[::1] UT_packed,
+             real[::1] b, real[::1] b_hn, real[:, :, ::1] hs, real[:, :, ::1] gates, real[:, :, ::1] hns,
+             real[:, ::1] ah, const unsigned char[:, ::1] mask, bint has_mask):
     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
-    cdef int G = 3 * H, t, n
+    cdef int G = 3 * H, part, parts = batch_parts(B, H)
     with nogil:
-        pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 3H), packed once for the loop
-        # gates = X @ W.T for every step at once: (T*B, I) x (I, 3H)
-        gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
-        for t in range(T):
-            # ah = h_(t-1) @ U.T: (B, H) x (H, 3H)
-            step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], G, &ah[0, 0], G, False)
-            for n in range(B):
-                if has_mask and not mask[t, n]:
-                    copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
-                else:
-                    gru_row_forward(&gates[t, n, 0], &b[0], &ah[n, 0], &b_hn[0], &hs[t, n, 0],
-                                    &hns[t, n, 0], &hs[t + 1, n, 0], H)
+        pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 3H), packed once
+        if parts == 1:
+            # gates = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, 3H)
+            gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
+            _forward_rows(0, B, X_tm, NULL, &UT_packed[0], &b[0], &b_hn[0], hs, gates, hns, ah, mask, has_mask)
+        else:
+            pack_panels(&W[0, 0], I, True, I, G, &WT_packed[0])   # W.T (I, 3H), packed once
+            for part in prange(parts, num_threads=parts, schedule="static"):
+                _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0],
+                              &b[0], &b_hn[0], hs, gates, hns, ah, mask, has_mask)
+
+
+cdef void _forward_rows(int n0, int n1, real[:, :, ::1] X_tm, const real* WT_packed, const real* UT_packed,
+                        const real* b, const real* b_hn, real[:, :, ::1] hs, real[:, :, ::1] gates,
+                        real[:, :, ::1] hns, real[:, ::1] ah, const unsigned char[:, ::1] mask,
+                        bint has_mask) noexcept nogil:
+    """The time loop for the sequences n0 <= n < n1; ``WT_packed`` NULL: input projection done."""
+    cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 3 * H, rows = n1 - n0, t, n
+    if WT_packed != NULL:
+        for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence
+            step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, G, &gates[t, n0, 0], G, False)
+    for t in range(T):
+        # ah = h_(t-1) @ U.T: (rows, H) x (H, 3H)
+        step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &ah[n0, 0], G, False)
+        for n in range(n0, n1):
+            if has_mask and not mask[t, n]:
+                copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
+            else:
+                gru_row_forward(&gates[t, n, 0], b, &ah[n, 0], b_hn, &hs[t, n, 0], &hns[t, n, 0], &hs[t + 1, n, 0], H)
 
 
 def gru_backward(dY, dhT, cache):
     """Same arguments and results as :func:`lstmx.gru.gru_backward`."""
-    X, W, U = cache["X"], cache["W"], cache["U"]
+    X, W, U, hs = cache["X"], cache["W"], cache["U"], cache["hs"]
     B, T, I = X.shape
     H = U.shape[1]
     X_tm = cache.get("X_tm")
@@ -63,35 +86,52 @@ def gru_backward(dY, dhT, cache):
     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(3 * H, X.dtype)
     db_h = np.empty(3 * H, X.dtype)
     mask = cache["mask"]
-    _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(3 * H, H, X.dtype), cache["hs"], cache["gates"], cache["hns"],
+    _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(3 * H, H, X.dtype), packed_buffer(3 * H, I, X.dtype),
+              packed_buffer(T * B, I, X.dtype), packed_buffer(T * B, H, X.dtype), hs, cache["gates"], cache["hns"],
               time_major_mask(mask, B, T), mask is not None, dax, dah, dh, dX_tm, dW, dU, db, db_h)
     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, db_h[2 * H:].copy(), dh
 
 
 def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,
-              real[:, :, ::1] hs, real[:, :, ::1] gates, real[:, :, ::1] hns,
-              const unsigned char[:, ::1] mask, bint has_mask, real[:, :, ::1] dax, real[:, :, ::1] dah,
-              real[:, ::1] dh, real[:, :, ::1] dX_tm, real[:, ::1] dW, real[:, ::1] dU,
-              real[::1] db, real[::1] db_h):
+              real[::1] W_packed, real[::1] X_packed, real[::1] H_packed, real[:, :, ::1] hs,
+              real[:, :, ::1] gates, real[:, :, ::1] hns, const unsigned char[:, ::1] mask, bint has_mask,
+              real[:, :, ::1] dax, real[:, :, ::1] dah, real[:, ::1] dh, real[:, :, ::1] dX_tm,
+              real[:, ::1] dW, real[:, ::1] dU, real[::1] db, real[::1] db_h):
     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
-    cdef int G = 3 * H, t, n, j
+    cdef int G = 3 * H, part, parts = batch_parts(B, H)
     with nogil:
-        pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])
-        for t in range(T - 1, -1, -1):
-            for n in range(B):
-                if has_mask and not mask[t, n]:   # h was carried: so is its gradient
-                    for j in range(G):
-                        dax[t, n, j] = 0
-                        dah[t, n, j] = 0
-                    for j in range(H):
-                        dh[n, j] += dY[n, t, j]
-                else:
-                    gru_row_backward(&gates[t, n, 0], &hns[t, n, 0], &hs[t, n, 0], &dY[n, t, 0],
-                                     &dh[n, 0], &dax[t, n, 0], &dah[t, n, 0], H)
-            # dh_(t-1) = z * dh (left in dh above) + dah_t @ U
-            step_gemm(&dah[t, 0, 0], G, B, G, &U_packed[0], H, &dh[0, 0], H, True)
-        gemm(True, False, G, I, T * B, 1.0, &dax[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
-        gemm(True, False, G, H, T * B, 1.0, &dah[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
-        gemm(False, False, T * B, I, G, 1.0, &dax[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
+        pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (3H, H), packed once for the loop
+        for part in prange(parts, num_threads=parts, schedule="static"):
+            _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, gates, hns, mask,
+                           has_mask, dax, dah, dh)
+        if parts == 1:
+            weight_gradients_blas(&dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
+                                  &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+        else:
+            pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,
+                                      &X_packed[0], &H_packed[0], &W_packed[0])
+            for part in prange(parts, num_threads=parts, schedule="static"):
+                weight_gradients_part(part, parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H,
+                                      &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
         column_sums(&dax[0, 0, 0], T * B, G, &db[0])
         column_sums(&dah[0, 0, 0], T * B, G, &db_h[0])   # its last H entries are d b_hn
+
+
+cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packed, real[:, :, ::1] hs,
+                         real[:, :, ::1] gates, real[:, :, ::1] hns, const unsigned char[:, ::1] mask,
+                         bint has_mask, real[:, :, ::1] dax, real[:, :, ::1] dah, real[:, ::1] dh) noexcept nogil:
+    """Backpropagation through time for the sequences n0 <= n < n1."""
+    cdef int T = gates.shape[0], H = dh.shape[1], G = 3 * H, t, n, j
+    for t in range(T - 1, -1, -1):
+        for n in range(n0, n1):
+            if has_mask and not mask[t, n]:   # h was carried: so is its gradient
+                for j in range(G):
+                    dax[t, n, j] = 0
+                    dah[t, n, j] = 0
+                for j in range(H):
+                    dh[n, j] += dY[n, t, j]
+            else:
+                gru_row_backward(&gates[t, n, 0], &hns[t, n, 0], &hs[t, n, 0], &dY[n, t, 0],
+                                 &dh[n, 0], &dax[t, n, 0], &dah[t, n, 0], H)
+        # dh_(t-1) = z * dh (left in dh above) + dah_t @ U
+        step_gemm(&dah[t, n0, 0], G, n1 - n0, G, U_packed, H, &dh[n0, 0], H, True)

@@ -1864,7 +1864,7 @@ struct __pyx_MemviewEnum_obj;
 struct __pyx_memoryview_obj;
 struct __pyx_memoryviewslice_obj;
 
-/* "lstmx/_kernels/lstm_cython.pyx":51
+/* "lstmx/_kernels/lstm_cython.pyx":52
  * 
  * 
  * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_packed, real[::1] UT_packed,             # <<<<<<<<<<<<<<
@@ -3615,6 +3615,12 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row(double *, double const *, int); /*proto*/
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_sums(float const *, int, int, float *); /*proto*/
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_sums(double const *, int, int, double *); /*proto*/
+static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas(float const *, float const *, int, int, int, int, float const *, float const *, float const *, float *, float *, float *); /*proto*/
+static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas(double const *, double const *, int, int, int, int, double const *, double const *, double const *, double *, double *, double *); /*proto*/
+static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_part(int, int, float const *, float const *, int, int, int, int, float const *, float const *, float const *, float *, float *, float *); /*proto*/
+static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_part(int, int, double const *, double const *, int, int, int, int, double const *, double const *, double const *, double *, double *, double *); /*proto*/
+static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(float const *, float const *, float const *, int, int, int, int, float *, float *, float *); /*proto*/
+static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(double const *, double const *, double const *, int, int, int, int, double *, double *, double *); /*proto*/
 
 /* Module declarations from "lstmx._kernels.lstm_cython" */
 static PyObject *__pyx_collections_abc_Sequence = 0;
@@ -3627,8 +3633,6 @@ static int __pyx_memoryview_thread_locks_used;
 static PyThread_type_lock __pyx_memoryview_thread_locks[8];
 static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int, int, __Pyx_memviewslice, float const *, float const *, float const *, __Pyx_memviewslice, __Pyx_memviewslice, __Pyx_memviewslice, __Pyx_memviewslice, int); /*proto*/
 static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int, int, __Pyx_memviewslice, double const *, double const *, double const *, __Pyx_memviewslice, __Pyx_memviewslice, __Pyx_memviewslice, __Pyx_memviewslice, int); /*proto*/
-static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__weight_gradients(int, int, int, int, __Pyx_memviewslice, float const *, float const *, float const *, __Pyx_memviewslice, __Pyx_memviewslice, __Pyx_memviewslice); /*proto*/
-static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__weight_gradients(int, int, int, int, __Pyx_memviewslice, double const *, double const *, double const *, __Pyx_memviewslice, __Pyx_memviewslice, __Pyx_memviewslice); /*proto*/
 static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(int, int, __Pyx_memviewslice, float const *, __Pyx_memviewslice, __Pyx_memviewslice, __Pyx_memviewslice, int, __Pyx_memviewslice, __Pyx_memviewslice, __Pyx_memviewslice); /*proto*/
 static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(int, int, __Pyx_memviewslice, double const *, __Pyx_memviewslice, __Pyx_memviewslice, __Pyx_memviewslice, int, __Pyx_memviewslice, __Pyx_memviewslice, __Pyx_memviewslice); /*proto*/
 static PyObject *__pyx_ff_map_fused_781acd_2_2_float__and_double(PyObject *, PyTypeObject *); /*proto*/
@@ -19862,6 +19866,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
  *     if B >= 8 and <long>B * H * H >= (1 << 18):
  *         return 2             # <<<<<<<<<<<<<<
  *     return 1
+ * 
 */
     {
 
@@ -19882,6 +19887,8 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
  *     if B >= 8 and <long>B * H * H >= (1 << 18):
  *         return 2
  *     return 1             # <<<<<<<<<<<<<<
+ * 
+ * 
 */
   {
 
@@ -19902,7 +19909,321 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
   return __pyx_r;
 }
 
-/* "lstmx/_kernels/lstm_cython.pyx":36
+/* "_common.pxd":89
+ * 
+ * 
+ * cdef inline void weight_gradients_blas(const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
+ *                                        const real* X_tm, const real* hs, const real* W,
+ *                                        real* dW, real* dU, real* dX) noexcept nogil:
+*/
+
+static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas(float const *__pyx_v_dax, float const *__pyx_v_dah, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, float const *__pyx_v_X_tm, float const *__pyx_v_hs, float const *__pyx_v_W, float *__pyx_v_dW, float *__pyx_v_dU, float *__pyx_v_dX) {
+
+  /* "_common.pxd":96
+ *     ``dax`` (T*B, G) is the gradient of the input side of the gates, ``dah`` of the recurrent side
+ *     (the same array for LSTM and RNN; they differ for the GRU's candidate)."""
+ *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)             # <<<<<<<<<<<<<<
+ *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)
+ *     gemm(False, False, TB, I, G, 1.0, dax, G, W, I, 0.0, dX, I)
+*/
+  __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_I, __pyx_v_TB, 1.0, __pyx_v_dax, __pyx_v_G, __pyx_v_X_tm, __pyx_v_I, 0.0, __pyx_v_dW, __pyx_v_I);
+
+  /* "_common.pxd":97
+ *     (the same array for LSTM and RNN; they differ for the GRU's candidate)."""
+ *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)
+ *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)             # <<<<<<<<<<<<<<
+ *     gemm(False, False, TB, I, G, 1.0, dax, G, W, I, 0.0, dX, I)
+ * 
+*/
+  __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_H, __pyx_v_TB, 1.0, __pyx_v_dah, __pyx_v_G, __pyx_v_hs, __pyx_v_H, 0.0, __pyx_v_dU, __pyx_v_H);
+
+  /* "_common.pxd":98
+ *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)
+ *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)
+ *     gemm(False, False, TB, I, G, 1.0, dax, G, W, I, 0.0, dX, I)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, __pyx_v_TB, __pyx_v_I, __pyx_v_G, 1.0, __pyx_v_dax, __pyx_v_G, __pyx_v_W, __pyx_v_I, 0.0, __pyx_v_dX, __pyx_v_I);
+
+  /* "_common.pxd":89
+ * 
+ * 
+ * cdef inline void weight_gradients_blas(const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
+ *                                        const real* X_tm, const real* hs, const real* W,
+ *                                        real* dW, real* dU, real* dX) noexcept nogil:
+*/
+
+  /* function exit code */
+}
+
+static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas(double const *__pyx_v_dax, double const *__pyx_v_dah, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, double const *__pyx_v_X_tm, double const *__pyx_v_hs, double const *__pyx_v_W, double *__pyx_v_dW, double *__pyx_v_dU, double *__pyx_v_dX) {
+
+  /* "_common.pxd":96
+ *     ``dax`` (T*B, G) is the gradient of the input side of the gates, ``dah`` of the recurrent side
+ *     (the same array for LSTM and RNN; they differ for the GRU's candidate)."""
+ *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)             # <<<<<<<<<<<<<<
+ *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)
+ *     gemm(False, False, TB, I, G, 1.0, dax, G, W, I, 0.0, dX, I)
+*/
+  __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_I, __pyx_v_TB, 1.0, __pyx_v_dax, __pyx_v_G, __pyx_v_X_tm, __pyx_v_I, 0.0, __pyx_v_dW, __pyx_v_I);
+
+  /* "_common.pxd":97
+ *     (the same array for LSTM and RNN; they differ for the GRU's candidate)."""
+ *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)
+ *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)             # <<<<<<<<<<<<<<
+ *     gemm(False, False, TB, I, G, 1.0, dax, G, W, I, 0.0, dX, I)
+ * 
+*/
+  __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_H, __pyx_v_TB, 1.0, __pyx_v_dah, __pyx_v_G, __pyx_v_hs, __pyx_v_H, 0.0, __pyx_v_dU, __pyx_v_H);
+
+  /* "_common.pxd":98
+ *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)
+ *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)
+ *     gemm(False, False, TB, I, G, 1.0, dax, G, W, I, 0.0, dX, I)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, __pyx_v_TB, __pyx_v_I, __pyx_v_G, 1.0, __pyx_v_dax, __pyx_v_G, __pyx_v_W, __pyx_v_I, 0.0, __pyx_v_dX, __pyx_v_I);
+
+  /* "_common.pxd":89
+ * 
+ * 
+ * cdef inline void weight_gradients_blas(const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
+ *                                        const real* X_tm, const real* hs, const real* W,
+ *                                        real* dW, real* dU, real* dX) noexcept nogil:
+*/
+
+  /* function exit code */
+}
+
+/* "_common.pxd":101
+ * 
+ * 
+ * cdef inline void weight_gradients_part(int part, int parts, const real* dax, const real* dah, int TB, int G,             # <<<<<<<<<<<<<<
+ *                                        int I, int H, const real* X_packed, const real* H_packed,
+ *                                        const real* W_packed, real* dW, real* dU, real* dX) noexcept nogil:
+*/
+
+static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_part(int __pyx_v_part, int __pyx_v_parts, float const *__pyx_v_dax, float const *__pyx_v_dah, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, float const *__pyx_v_X_packed, float const *__pyx_v_H_packed, float const *__pyx_v_W_packed, float *__pyx_v_dW, float *__pyx_v_dU, float *__pyx_v_dX) {
+  int __pyx_v_g0;
+  int __pyx_v_g1;
+  int __pyx_v_r0;
+  int __pyx_v_r1;
+
+  /* "_common.pxd":106
+ *     """The same three products on the packed kernel: this thread's share (``part`` of ``parts``) of
+ *     the rows of dW and dU (gate rows) and of dX (time-step rows). X, H_prev and W packed beforehand."""
+ *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts             # <<<<<<<<<<<<<<
+ *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
+ *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
+*/
+  __pyx_v_g0 = ((__pyx_v_G * __pyx_v_part) / __pyx_v_parts);
+  __pyx_v_g1 = ((__pyx_v_G * (__pyx_v_part + 1)) / __pyx_v_parts);
+
+  /* "_common.pxd":107
+ *     the rows of dW and dU (gate rows) and of dX (time-step rows). X, H_prev and W packed beforehand."""
+ *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts
+ *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts             # <<<<<<<<<<<<<<
+ *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
+ *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)
+*/
+  __pyx_v_r0 = ((__pyx_v_TB * __pyx_v_part) / __pyx_v_parts);
+  __pyx_v_r1 = ((__pyx_v_TB * (__pyx_v_part + 1)) / __pyx_v_parts);
+
+  /* "_common.pxd":108
+ *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts
+ *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
+ *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)             # <<<<<<<<<<<<<<
+ *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)
+ *     step_gemm(dax + <long>r0 * G, G, r1 - r0, G, W_packed, I, dX + <long>r0 * I, I, False)
+*/
+  lstmx::gemm_tn_packed(__pyx_v_dax, __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_X_packed, __pyx_v_I, __pyx_v_dW, __pyx_v_I);
+
+  /* "_common.pxd":109
+ *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
+ *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
+ *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)             # <<<<<<<<<<<<<<
+ *     step_gemm(dax + <long>r0 * G, G, r1 - r0, G, W_packed, I, dX + <long>r0 * I, I, False)
+ * 
+*/
+  lstmx::gemm_tn_packed(__pyx_v_dah, __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_H_packed, __pyx_v_H, __pyx_v_dU, __pyx_v_H);
+
+  /* "_common.pxd":110
+ *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
+ *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)
+ *     step_gemm(dax + <long>r0 * G, G, r1 - r0, G, W_packed, I, dX + <long>r0 * I, I, False)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  lstmx::step_gemm((__pyx_v_dax + (((long)__pyx_v_r0) * __pyx_v_G)), __pyx_v_G, (__pyx_v_r1 - __pyx_v_r0), __pyx_v_G, __pyx_v_W_packed, __pyx_v_I, (__pyx_v_dX + (((long)__pyx_v_r0) * __pyx_v_I)), __pyx_v_I, 0);
+
+  /* "_common.pxd":101
+ * 
+ * 
+ * cdef inline void weight_gradients_part(int part, int parts, const real* dax, const real* dah, int TB, int G,             # <<<<<<<<<<<<<<
+ *                                        int I, int H, const real* X_packed, const real* H_packed,
+ *                                        const real* W_packed, real* dW, real* dU, real* dX) noexcept nogil:
+*/
+
+  /* function exit code */
+
+
+
+
+}
+
+static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_part(int __pyx_v_part, int __pyx_v_parts, double const *__pyx_v_dax, double const *__pyx_v_dah, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, double const *__pyx_v_X_packed, double const *__pyx_v_H_packed, double const *__pyx_v_W_packed, double *__pyx_v_dW, double *__pyx_v_dU, double *__pyx_v_dX) {
+  int __pyx_v_g0;
+  int __pyx_v_g1;
+  int __pyx_v_r0;
+  int __pyx_v_r1;
+
+  /* "_common.pxd":106
+ *     """The same three products on the packed kernel: this thread's share (``part`` of ``parts``) of
+ *     the rows of dW and dU (gate rows) and of dX (time-step rows). X, H_prev and W packed beforehand."""
+ *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts             # <<<<<<<<<<<<<<
+ *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
+ *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
+*/
+  __pyx_v_g0 = ((__pyx_v_G * __pyx_v_part) / __pyx_v_parts);
+  __pyx_v_g1 = ((__pyx_v_G * (__pyx_v_part + 1)) / __pyx_v_parts);
+
+  /* "_common.pxd":107
+ *     the rows of dW and dU (gate rows) and of dX (time-step rows). X, H_prev and W packed beforehand."""
+ *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts
+ *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts             # <<<<<<<<<<<<<<
+ *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
+ *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)
+*/
+  __pyx_v_r0 = ((__pyx_v_TB * __pyx_v_part) / __pyx_v_parts);
+  __pyx_v_r1 = ((__pyx_v_TB * (__pyx_v_part + 1)) / __pyx_v_parts);
+
+  /* "_common.pxd":108
+ *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts
+ *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
+ *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)             # <<<<<<<<<<<<<<
+ *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)
+ *     step_gemm(dax + <long>r0 * G, G, r1 - r0, G, W_packed, I, dX + <long>r0 * I, I, False)
+*/
+  lstmx::gemm_tn_packed(__pyx_v_dax, __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_X_packed, __pyx_v_I, __pyx_v_dW, __pyx_v_I);
+
+  /* "_common.pxd":109
+ *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
+ *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
+ *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)             # <<<<<<<<<<<<<<
+ *     step_gemm(dax + <long>r0 * G, G, r1 - r0, G, W_packed, I, dX + <long>r0 * I, I, False)
+ * 
+*/
+  lstmx::gemm_tn_packed(__pyx_v_dah, __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_H_packed, __pyx_v_H, __pyx_v_dU, __pyx_v_H);
+
+  /* "_common.pxd":110
+ *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
+ *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)
+ *     step_gemm(dax + <long>r0 * G, G, r1 - r0, G, W_packed, I, dX + <long>r0 * I, I, False)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  lstmx::step_gemm((__pyx_v_dax + (((long)__pyx_v_r0) * __pyx_v_G)), __pyx_v_G, (__pyx_v_r1 - __pyx_v_r0), __pyx_v_G, __pyx_v_W_packed, __pyx_v_I, (__pyx_v_dX + (((long)__pyx_v_r0) * __pyx_v_I)), __pyx_v_I, 0);
+
+  /* "_common.pxd":101
+ * 
+ * 
+ * cdef inline void weight_gradients_part(int part, int parts, const real* dax, const real* dah, int TB, int G,             # <<<<<<<<<<<<<<
+ *                                        int I, int H, const real* X_packed, const real* H_packed,
+ *                                        const real* W_packed, real* dW, real* dU, real* dX) noexcept nogil:
+*/
+
+  /* function exit code */
+
+
+
+
+}
+
+/* "_common.pxd":113
+ * 
+ * 
+ * cdef inline void pack_for_weight_gradients(const real* X_tm, const real* hs, const real* W, int TB, int G,             # <<<<<<<<<<<<<<
+ *                                            int I, int H, real* X_packed, real* H_packed,
+ *                                            real* W_packed) noexcept nogil:
+*/
+
+static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(float const *__pyx_v_X_tm, float const *__pyx_v_hs, float const *__pyx_v_W, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, float *__pyx_v_X_packed, float *__pyx_v_H_packed, float *__pyx_v_W_packed) {
+
+  /* "_common.pxd":116
+ *                                            int I, int H, real* X_packed, real* H_packed,
+ *                                            real* W_packed) noexcept nogil:
+ *     pack_panels(X_tm, I, False, TB, I, X_packed)             # <<<<<<<<<<<<<<
+ *     pack_panels(hs, H, False, TB, H, H_packed)
+ *     pack_panels(W, I, False, G, I, W_packed)
+*/
+  lstmx::pack_panels(__pyx_v_X_tm, __pyx_v_I, 0, __pyx_v_TB, __pyx_v_I, __pyx_v_X_packed);
+
+  /* "_common.pxd":117
+ *                                            real* W_packed) noexcept nogil:
+ *     pack_panels(X_tm, I, False, TB, I, X_packed)
+ *     pack_panels(hs, H, False, TB, H, H_packed)             # <<<<<<<<<<<<<<
+ *     pack_panels(W, I, False, G, I, W_packed)
+*/
+  lstmx::pack_panels(__pyx_v_hs, __pyx_v_H, 0, __pyx_v_TB, __pyx_v_H, __pyx_v_H_packed);
+
+  /* "_common.pxd":118
+ *     pack_panels(X_tm, I, False, TB, I, X_packed)
+ *     pack_panels(hs, H, False, TB, H, H_packed)
+ *     pack_panels(W, I, False, G, I, W_packed)             # <<<<<<<<<<<<<<
+*/
+  lstmx::pack_panels(__pyx_v_W, __pyx_v_I, 0, __pyx_v_G, __pyx_v_I, __pyx_v_W_packed);
+
+  /* "_common.pxd":113
+ * 
+ * 
+ * cdef inline void pack_for_weight_gradients(const real* X_tm, const real* hs, const real* W, int TB, int G,             # <<<<<<<<<<<<<<
+ *                                            int I, int H, real* X_packed, real* H_packed,
+ *                                            real* W_packed) noexcept nogil:
+*/
+
+  /* function exit code */
+}
+
+static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(double const *__pyx_v_X_tm, double const *__pyx_v_hs, double const *__pyx_v_W, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, double *__pyx_v_X_packed, double *__pyx_v_H_packed, double *__pyx_v_W_packed) {
+
+  /* "_common.pxd":116
+ *                                            int I, int H, real* X_packed, real* H_packed,
+ *                                            real* W_packed) noexcept nogil:
+ *     pack_panels(X_tm, I, False, TB, I, X_packed)             # <<<<<<<<<<<<<<
+ *     pack_panels(hs, H, False, TB, H, H_packed)
+ *     pack_panels(W, I, False, G, I, W_packed)
+*/
+  lstmx::pack_panels(__pyx_v_X_tm, __pyx_v_I, 0, __pyx_v_TB, __pyx_v_I, __pyx_v_X_packed);
+
+  /* "_common.pxd":117
+ *                                            real* W_packed) noexcept nogil:
+ *     pack_panels(X_tm, I, False, TB, I, X_packed)
+ *     pack_panels(hs, H, False, TB, H, H_packed)             # <<<<<<<<<<<<<<
+ *     pack_panels(W, I, False, G, I, W_packed)
+*/
+  lstmx::pack_panels(__pyx_v_hs, __pyx_v_H, 0, __pyx_v_TB, __pyx_v_H, __pyx_v_H_packed);
+
+  /* "_common.pxd":118
+ *     pack_panels(X_tm, I, False, TB, I, X_packed)
+ *     pack_panels(hs, H, False, TB, H, H_packed)
+ *     pack_panels(W, I, False, G, I, W_packed)             # <<<<<<<<<<<<<<
+*/
+  lstmx::pack_panels(__pyx_v_W, __pyx_v_I, 0, __pyx_v_G, __pyx_v_I, __pyx_v_W_packed);
+
+  /* "_common.pxd":113
+ * 
+ * 
+ * cdef inline void pack_for_weight_gradients(const real* X_tm, const real* hs, const real* W, int TB, int G,             # <<<<<<<<<<<<<<
+ *                                            int I, int H, real* X_packed, real* H_packed,
+ *                                            real* W_packed) noexcept nogil:
+*/
+
+  /* function exit code */
+}
+
+/* "lstmx/_kernels/lstm_cython.pyx":37
  * 
  * 
  * def lstm_forward(X, W, U, b, h0, c0, mask):             # <<<<<<<<<<<<<<
@@ -19956,62 +20277,62 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_X,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_b,&__pyx_mstate_global->__pyx_n_u_h0,&__pyx_mstate_global->__pyx_n_u_c0,&__pyx_mstate_global->__pyx_n_u_mask,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 36, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 37, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  7:
         values[6] = __Pyx_ArgRef_FASTCALL(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 36, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 37, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_FASTCALL(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 36, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 37, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_FASTCALL(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 36, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 37, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 36, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 37, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 36, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 37, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 36, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 37, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 36, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 37, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "lstm_forward", 0) < (0)) __PYX_ERR(0, 36, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "lstm_forward", 0) < (0)) __PYX_ERR(0, 37, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 7; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("lstm_forward", 1, 7, 7, i); __PYX_ERR(0, 36, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("lstm_forward", 1, 7, 7, i); __PYX_ERR(0, 37, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 7)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 36, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 37, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 36, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 37, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 36, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 37, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 36, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 37, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_FASTCALL(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 36, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 37, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_FASTCALL(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 36, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 37, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_FASTCALL(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 36, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 37, __pyx_L3_error)
     }
     __pyx_v_X = values[0];
     __pyx_v_W = values[1];
@@ -20023,7 +20344,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("lstm_forward", 1, 7, 7, __pyx_nargs); __PYX_ERR(0, 36, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("lstm_forward", 1, 7, 7, __pyx_nargs); __PYX_ERR(0, 37, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -20073,14 +20394,14 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("lstm_forward", 0);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":38
+  /* "lstmx/_kernels/lstm_cython.pyx":39
  * def lstm_forward(X, W, U, b, h0, c0, mask):
  *     """Same arguments and results as :func:`lstmx.lstm.lstm_forward`; C-contiguous arrays of one dtype."""
  *     B, T, I = X.shape             # <<<<<<<<<<<<<<
  *     H = U.shape[1]
  *     X_tm = time_major(X)                                # (T, B, I)
 */
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 38, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 39, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   if ((likely(PyTuple_CheckExact(__pyx_t_1))) || (PyList_CheckExact(__pyx_t_1))) {
     PyObject* sequence = __pyx_t_1;
@@ -20088,7 +20409,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
     if (unlikely(size != 3)) {
       if (size > 3) __Pyx_RaiseTooManyValuesError(3);
       else if (size >= 0) __Pyx_RaiseNeedMoreValuesError(size);
-      __PYX_ERR(0, 38, __pyx_L1_error)
+      __PYX_ERR(0, 39, __pyx_L1_error)
     }
     #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
     if (likely(PyTuple_CheckExact(sequence))) {
@@ -20100,27 +20421,27 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
       __Pyx_INCREF(__pyx_t_4);
     } else {
       __pyx_t_2 = __Pyx_PyList_GET_ITEM_REF(sequence, 0, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 38, __pyx_L1_error)
+      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 39, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_2);
       __pyx_t_3 = __Pyx_PyList_GET_ITEM_REF(sequence, 1, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 38, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 39, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_3);
       __pyx_t_4 = __Pyx_PyList_GET_ITEM_REF(sequence, 2, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 38, __pyx_L1_error)
+      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 39, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_4);
     }
     #else
-    __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 38, __pyx_L1_error)
+    __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 39, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_3 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 38, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 39, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
-    __pyx_t_4 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 38, __pyx_L1_error)
+    __pyx_t_4 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 39, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
     #endif
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   } else {
     Py_ssize_t index = -1;
-    __pyx_t_5 = PyObject_GetIter(__pyx_t_1); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 38, __pyx_L1_error)
+    __pyx_t_5 = PyObject_GetIter(__pyx_t_1); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 39, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __pyx_t_6 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_5);
@@ -20130,7 +20451,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
     __Pyx_GOTREF(__pyx_t_3);
     index = 2; __pyx_t_4 = __pyx_t_6(__pyx_t_5); if (unlikely(!__pyx_t_4)) goto __pyx_L3_unpacking_failed;
     __Pyx_GOTREF(__pyx_t_4);
-    if (__Pyx_IternextUnpackEndCheck(__pyx_t_6(__pyx_t_5), 3) < (0)) __PYX_ERR(0, 38, __pyx_L1_error)
+    if (__Pyx_IternextUnpackEndCheck(__pyx_t_6(__pyx_t_5), 3) < (0)) __PYX_ERR(0, 39, __pyx_L1_error)
     __pyx_t_6 = NULL;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     goto __pyx_L4_unpacking_done;
@@ -20138,7 +20459,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __pyx_t_6 = NULL;
     if (__Pyx_IterFinish() == 0) __Pyx_RaiseNeedMoreValuesError(index);
-    __PYX_ERR(0, 38, __pyx_L1_error)
+    __PYX_ERR(0, 39, __pyx_L1_error)
     __pyx_L4_unpacking_done:;
   }
   __pyx_v_B = __pyx_t_2;
@@ -20148,22 +20469,22 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
   __pyx_v_I = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":39
+  /* "lstmx/_kernels/lstm_cython.pyx":40
  *     """Same arguments and results as :func:`lstmx.lstm.lstm_forward`; C-contiguous arrays of one dtype."""
  *     B, T, I = X.shape
  *     H = U.shape[1]             # <<<<<<<<<<<<<<
  *     X_tm = time_major(X)                                # (T, B, I)
  *     hs = np.empty((T + 1, B, H), X.dtype)
 */
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_U, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 39, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_U, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 40, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_4 = __Pyx_GetItemInt(__pyx_t_1, 1, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 39, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_GetItemInt(__pyx_t_1, 1, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 40, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   __pyx_v_H = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":40
+  /* "lstmx/_kernels/lstm_cython.pyx":41
  *     B, T, I = X.shape
  *     H = U.shape[1]
  *     X_tm = time_major(X)                                # (T, B, I)             # <<<<<<<<<<<<<<
@@ -20171,7 +20492,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
  *     cs = np.empty((T + 1, B, H), X.dtype)
 */
   __pyx_t_1 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_time_major); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 40, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_time_major); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 41, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20190,13 +20511,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
     __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_3, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_1); __pyx_t_1 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 40, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 41, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __pyx_v_X_tm = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":41
+  /* "lstmx/_kernels/lstm_cython.pyx":42
  *     H = U.shape[1]
  *     X_tm = time_major(X)                                # (T, B, I)
  *     hs = np.empty((T + 1, B, H), X.dtype)             # <<<<<<<<<<<<<<
@@ -20204,25 +20525,25 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
  *     gates = np.empty((T, B, 4 * H), X.dtype)
 */
   __pyx_t_3 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 41, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 42, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 41, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 42, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyLong_AddObjC(__pyx_v_T, __pyx_mstate_global->__pyx_int_1, 1, 0, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 41, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyLong_AddObjC(__pyx_v_T, __pyx_mstate_global->__pyx_int_1, 1, 0, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 42, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_5 = PyTuple_New(3); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 41, __pyx_L1_error)
+  __pyx_t_5 = PyTuple_New(3); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 42, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __Pyx_GIVEREF(__pyx_t_1);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 41, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 42, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 41, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 42, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_H);
   __Pyx_GIVEREF(__pyx_v_H);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 2, __pyx_v_H) != (0)) __PYX_ERR(0, 41, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 2, __pyx_v_H) != (0)) __PYX_ERR(0, 42, __pyx_L1_error);
   __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 41, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 42, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20243,13 +20564,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 41, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 42, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __pyx_v_hs = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":42
+  /* "lstmx/_kernels/lstm_cython.pyx":43
  *     X_tm = time_major(X)                                # (T, B, I)
  *     hs = np.empty((T + 1, B, H), X.dtype)
  *     cs = np.empty((T + 1, B, H), X.dtype)             # <<<<<<<<<<<<<<
@@ -20257,25 +20578,25 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
  *     hs[0], cs[0] = h0, c0
 */
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 42, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 43, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 42, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 43, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyLong_AddObjC(__pyx_v_T, __pyx_mstate_global->__pyx_int_1, 1, 0, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 42, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyLong_AddObjC(__pyx_v_T, __pyx_mstate_global->__pyx_int_1, 1, 0, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 43, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_3 = PyTuple_New(3); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 42, __pyx_L1_error)
+  __pyx_t_3 = PyTuple_New(3); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 43, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_GIVEREF(__pyx_t_1);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 42, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 43, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 42, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 43, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_H);
   __Pyx_GIVEREF(__pyx_v_H);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 2, __pyx_v_H) != (0)) __PYX_ERR(0, 42, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 2, __pyx_v_H) != (0)) __PYX_ERR(0, 43, __pyx_L1_error);
   __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 42, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 43, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20296,13 +20617,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 42, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 43, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __pyx_v_cs = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":43
+  /* "lstmx/_kernels/lstm_cython.pyx":44
  *     hs = np.empty((T + 1, B, H), X.dtype)
  *     cs = np.empty((T + 1, B, H), X.dtype)
  *     gates = np.empty((T, B, 4 * H), X.dtype)             # <<<<<<<<<<<<<<
@@ -20310,25 +20631,25 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
  *     _forward(X_tm, W, U, packed_buffer(I, 4 * H, X.dtype), packed_buffer(H, 4 * H, X.dtype), b, hs, cs, gates,
 */
   __pyx_t_5 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 43, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 44, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 43, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 44, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 43, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 44, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = PyTuple_New(3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 43, __pyx_L1_error)
+  __pyx_t_2 = PyTuple_New(3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 44, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_INCREF(__pyx_v_T);
   __Pyx_GIVEREF(__pyx_v_T);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 43, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 44, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 43, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 44, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_1);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 2, __pyx_t_1) != (0)) __PYX_ERR(0, 43, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 2, __pyx_t_1) != (0)) __PYX_ERR(0, 44, __pyx_L1_error);
   __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 43, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 44, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20349,13 +20670,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 43, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 44, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __pyx_v_gates = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":44
+  /* "lstmx/_kernels/lstm_cython.pyx":45
  *     cs = np.empty((T + 1, B, H), X.dtype)
  *     gates = np.empty((T, B, 4 * H), X.dtype)
  *     hs[0], cs[0] = h0, c0             # <<<<<<<<<<<<<<
@@ -20366,12 +20687,12 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
   __Pyx_INCREF(__pyx_t_4);
   __pyx_t_3 = __pyx_v_c0;
   __Pyx_INCREF(__pyx_t_3);
-  if (unlikely((__Pyx_SetItemInt(__pyx_v_hs, 0, __pyx_t_4, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference) < 0))) __PYX_ERR(0, 44, __pyx_L1_error)
+  if (unlikely((__Pyx_SetItemInt(__pyx_v_hs, 0, __pyx_t_4, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference) < 0))) __PYX_ERR(0, 45, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  if (unlikely((__Pyx_SetItemInt(__pyx_v_cs, 0, __pyx_t_3, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference) < 0))) __PYX_ERR(0, 44, __pyx_L1_error)
+  if (unlikely((__Pyx_SetItemInt(__pyx_v_cs, 0, __pyx_t_3, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference) < 0))) __PYX_ERR(0, 45, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":45
+  /* "lstmx/_kernels/lstm_cython.pyx":46
  *     gates = np.empty((T, B, 4 * H), X.dtype)
  *     hs[0], cs[0] = h0, c0
  *     _forward(X_tm, W, U, packed_buffer(I, 4 * H, X.dtype), packed_buffer(H, 4 * H, X.dtype), b, hs, cs, gates,             # <<<<<<<<<<<<<<
@@ -20379,14 +20700,14 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
  *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, cs=cs, gates=gates, mask=mask)
 */
   __pyx_t_4 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_forward); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 45, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_forward); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 46, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_t_5 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 45, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 46, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_8);
-  __pyx_t_9 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 45, __pyx_L1_error)
+  __pyx_t_9 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 46, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_9);
-  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 45, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 46, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20407,15 +20728,15 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
     __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
     __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 45, __pyx_L1_error)
+    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 46, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
   }
   __pyx_t_10 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 45, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 46, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_9);
-  __pyx_t_5 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 45, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 46, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_11 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 45, __pyx_L1_error)
+  __pyx_t_11 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 46, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_11);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20436,11 +20757,11 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-    if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 45, __pyx_L1_error)
+    if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 46, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_8);
   }
 
-  /* "lstmx/_kernels/lstm_cython.pyx":46
+  /* "lstmx/_kernels/lstm_cython.pyx":47
  *     hs[0], cs[0] = h0, c0
  *     _forward(X_tm, W, U, packed_buffer(I, 4 * H, X.dtype), packed_buffer(H, 4 * H, X.dtype), b, hs, cs, gates,
  *              time_major_mask(mask, B, T), mask is not None)             # <<<<<<<<<<<<<<
@@ -20448,7 +20769,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
  *     return hs[1:].transpose(1, 0, 2), (hs[T], cs[T]), cache
 */
   __pyx_t_11 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 46, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 47, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20467,11 +20788,11 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
     __pyx_t_9 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_5, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_11); __pyx_t_11 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 46, __pyx_L1_error)
+    if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 47, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_9);
   }
   __pyx_t_12 = (__pyx_v_mask != Py_None);
-  __pyx_t_5 = __Pyx_PyBool_FromLong(__pyx_t_12); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 46, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyBool_FromLong(__pyx_t_12); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 47, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
 
   __pyx_t_7 = 1;
@@ -20495,67 +20816,67 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 45, __pyx_L1_error)
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 46, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
   }
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":47
+  /* "lstmx/_kernels/lstm_cython.pyx":48
  *     _forward(X_tm, W, U, packed_buffer(I, 4 * H, X.dtype), packed_buffer(H, 4 * H, X.dtype), b, hs, cs, gates,
  *              time_major_mask(mask, B, T), mask is not None)
  *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, cs=cs, gates=gates, mask=mask)             # <<<<<<<<<<<<<<
  *     return hs[1:].transpose(1, 0, 2), (hs[T], cs[T]), cache
  * 
 */
-  __pyx_t_3 = __Pyx_PyDict_NewPresized(8); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 47, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyDict_NewPresized(8); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 48, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_X, __pyx_v_X) < (0)) __PYX_ERR(0, 47, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_X_tm, __pyx_v_X_tm) < (0)) __PYX_ERR(0, 47, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_W, __pyx_v_W) < (0)) __PYX_ERR(0, 47, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_U, __pyx_v_U) < (0)) __PYX_ERR(0, 47, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_hs, __pyx_v_hs) < (0)) __PYX_ERR(0, 47, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_cs, __pyx_v_cs) < (0)) __PYX_ERR(0, 47, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_gates, __pyx_v_gates) < (0)) __PYX_ERR(0, 47, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_mask, __pyx_v_mask) < (0)) __PYX_ERR(0, 47, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_X, __pyx_v_X) < (0)) __PYX_ERR(0, 48, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_X_tm, __pyx_v_X_tm) < (0)) __PYX_ERR(0, 48, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_W, __pyx_v_W) < (0)) __PYX_ERR(0, 48, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_U, __pyx_v_U) < (0)) __PYX_ERR(0, 48, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_hs, __pyx_v_hs) < (0)) __PYX_ERR(0, 48, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_cs, __pyx_v_cs) < (0)) __PYX_ERR(0, 48, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_gates, __pyx_v_gates) < (0)) __PYX_ERR(0, 48, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_mask, __pyx_v_mask) < (0)) __PYX_ERR(0, 48, __pyx_L1_error)
   __pyx_v_cache = ((PyObject*)__pyx_t_3);
   __pyx_t_3 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":48
+  /* "lstmx/_kernels/lstm_cython.pyx":49
  *              time_major_mask(mask, B, T), mask is not None)
  *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, cs=cs, gates=gates, mask=mask)
  *     return hs[1:].transpose(1, 0, 2), (hs[T], cs[T]), cache             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  __pyx_t_3 = __Pyx_PyObject_GetSlice(__pyx_v_hs, 1, 0, NULL, NULL, &__pyx_mstate_global->__pyx_slice[1], 1, 0, 0); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 48, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetSlice(__pyx_v_hs, 1, 0, NULL, NULL, &__pyx_mstate_global->__pyx_slice[1], 1, 0, 0); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 49, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_transpose); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 48, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_transpose); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 49, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-  __pyx_t_3 = __Pyx_PyObject_Call(__pyx_t_1, __pyx_mstate_global->__pyx_tuple[2], NULL); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 48, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_Call(__pyx_t_1, __pyx_mstate_global->__pyx_tuple[2], NULL); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 49, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyObject_GetItem(__pyx_v_hs, __pyx_v_T); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 48, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetItem(__pyx_v_hs, __pyx_v_T); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 49, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_5 = __Pyx_PyObject_GetItem(__pyx_v_cs, __pyx_v_T); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 48, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyObject_GetItem(__pyx_v_cs, __pyx_v_T); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 49, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_9 = PyTuple_New(2); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 48, __pyx_L1_error)
+  __pyx_t_9 = PyTuple_New(2); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 49, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_9);
   __Pyx_GIVEREF(__pyx_t_1);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_9, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 48, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_9, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 49, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_5);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_9, 1, __pyx_t_5) != (0)) __PYX_ERR(0, 48, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_9, 1, __pyx_t_5) != (0)) __PYX_ERR(0, 49, __pyx_L1_error);
   __pyx_t_1 = 0;
   __pyx_t_5 = 0;
-  __pyx_t_5 = PyTuple_New(3); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 48, __pyx_L1_error)
+  __pyx_t_5 = PyTuple_New(3); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 49, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __Pyx_GIVEREF(__pyx_t_3);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 0, __pyx_t_3) != (0)) __PYX_ERR(0, 48, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 0, __pyx_t_3) != (0)) __PYX_ERR(0, 49, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_9);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 1, __pyx_t_9) != (0)) __PYX_ERR(0, 48, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 1, __pyx_t_9) != (0)) __PYX_ERR(0, 49, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_cache);
   __Pyx_GIVEREF(__pyx_v_cache);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 2, __pyx_v_cache) != (0)) __PYX_ERR(0, 48, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 2, __pyx_v_cache) != (0)) __PYX_ERR(0, 49, __pyx_L1_error);
   __pyx_t_3 = 0;
   __pyx_t_9 = 0;
   {
@@ -20569,7 +20890,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
   __pyx_t_5 = 0;
   goto __pyx_L0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":36
+  /* "lstmx/_kernels/lstm_cython.pyx":37
  * 
  * 
  * def lstm_forward(X, W, U, b, h0, c0, mask):             # <<<<<<<<<<<<<<
@@ -20605,7 +20926,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
   return __pyx_r;
 }
 
-/* "lstmx/_kernels/lstm_cython.pyx":51
+/* "lstmx/_kernels/lstm_cython.pyx":52
  * 
  * 
  * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_packed, real[::1] UT_packed,             # <<<<<<<<<<<<<<
@@ -20641,53 +20962,53 @@ static PyObject *__pyx_pw_5lstmx_8_kernels_11lstm_cython_3_forward(PyObject *__p
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_signatures,&__pyx_mstate_global->__pyx_n_u_args,&__pyx_mstate_global->__pyx_n_u_kwargs,&__pyx_mstate_global->__pyx_n_u_defaults,&__pyx_mstate_global->__pyx_n_u_fused_sigindex,0};
     struct __pyx_defaults *__pyx_dynamic_args = __Pyx_CyFunction_Defaults(struct __pyx_defaults, __pyx_self);
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 51, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 52, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 51, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 52, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 51, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 52, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 51, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 52, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 51, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 52, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 51, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 52, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__pyx_fused_cpdef", 0) < (0)) __PYX_ERR(0, 51, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__pyx_fused_cpdef", 0) < (0)) __PYX_ERR(0, 52, __pyx_L3_error)
       if (!values[4]) values[4] = __Pyx_NewRef(__pyx_dynamic_args->arg0);
       for (Py_ssize_t i = __pyx_nargs; i < 4; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, i); __PYX_ERR(0, 51, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, i); __PYX_ERR(0, 52, __pyx_L3_error) }
       }
     } else {
       switch (__pyx_nargs) {
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 51, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 52, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 51, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 52, __pyx_L3_error)
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 51, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 52, __pyx_L3_error)
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 51, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 52, __pyx_L3_error)
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 51, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 52, __pyx_L3_error)
         break;
         default: goto __pyx_L5_argtuple_error;
       }
@@ -20701,7 +21022,7 @@ static PyObject *__pyx_pw_5lstmx_8_kernels_11lstm_cython_3_forward(PyObject *__p
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, __pyx_nargs); __PYX_ERR(0, 51, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, __pyx_nargs); __PYX_ERR(0, 52, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -20753,7 +21074,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_2_forward(CYTHON_UNUSED
   else
   {
     Py_ssize_t __pyx_temp = __Pyx_PyDict_GET_SIZE(__pyx_v_kwargs);
-    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 51, __pyx_L1_error)
+    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 52, __pyx_L1_error)
     __pyx_t_2 = (__pyx_temp != 0);
   }
 
@@ -20771,11 +21092,11 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_2_forward(CYTHON_UNUSED
   }
   if (unlikely(__pyx_v_args == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "object of type \047NoneType\047 has no len()");
-    __PYX_ERR(0, 51, __pyx_L1_error)
+    __PYX_ERR(0, 52, __pyx_L1_error)
   }
-  __pyx_t_4 = __Pyx_PyTuple_GET_SIZE(((PyObject*)__pyx_v_args)); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(0, 51, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyTuple_GET_SIZE(((PyObject*)__pyx_v_args)); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(0, 52, __pyx_L1_error)
   __pyx_v_arg_count = __pyx_t_4;
-  __pyx_t_5 = ((PyObject *)__Pyx_ImportNumPyArrayTypeIfAvailable()); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 51, __pyx_L1_error)
+  __pyx_t_5 = ((PyObject *)__Pyx_ImportNumPyArrayTypeIfAvailable()); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 52, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_v_ndarray = ((PyTypeObject*)__pyx_t_5);
   __pyx_t_5 = 0;
@@ -20785,7 +21106,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_2_forward(CYTHON_UNUSED
 
     if (unlikely(__pyx_v_args == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-      __PYX_ERR(0, 51, __pyx_L1_error)
+      __PYX_ERR(0, 52, __pyx_L1_error)
     }
     __pyx_t_5 = __Pyx_PyTuple_GET_ITEM(((PyObject*)__pyx_v_args), 0);
     __Pyx_INCREF(__pyx_t_5);
@@ -20804,9 +21125,9 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_2_forward(CYTHON_UNUSED
   }
   if (unlikely(__pyx_v_kwargs == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not iterable");
-    __PYX_ERR(0, 51, __pyx_L1_error)
+    __PYX_ERR(0, 52, __pyx_L1_error)
   }
-  __pyx_t_3 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_X_tm, ((PyObject*)__pyx_v_kwargs), Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 51, __pyx_L1_error)
+  __pyx_t_3 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_X_tm, ((PyObject*)__pyx_v_kwargs), Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 52, __pyx_L1_error)
 
   __pyx_t_1 = __pyx_t_3;
 
@@ -20815,25 +21136,25 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_2_forward(CYTHON_UNUSED
 
     if (unlikely(__pyx_v_kwargs == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-      __PYX_ERR(0, 51, __pyx_L1_error)
+      __PYX_ERR(0, 52, __pyx_L1_error)
     }
-    __pyx_t_5 = __Pyx_PyDict_GetItem(((PyObject*)__pyx_v_kwargs), __pyx_mstate_global->__pyx_n_u_X_tm); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 51, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyDict_GetItem(((PyObject*)__pyx_v_kwargs), __pyx_mstate_global->__pyx_n_u_X_tm); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 52, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __pyx_v_arg = __pyx_t_5;
     __pyx_t_5 = 0;
     goto __pyx_L6;
   }
   /*else*/ {
-    __pyx_t_6 = __Pyx_RaiseFusedFunctionArgTypeError(__pyx_mstate_global->__pyx_n_u_X_tm, 0, 11, __pyx_v_arg_count); if (unlikely(__pyx_t_6 == ((int)-1))) __PYX_ERR(0, 51, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_RaiseFusedFunctionArgTypeError(__pyx_mstate_global->__pyx_n_u_X_tm, 0, 11, __pyx_v_arg_count); if (unlikely(__pyx_t_6 == ((int)-1))) __PYX_ERR(0, 52, __pyx_L1_error)
 
   }
   __pyx_L6:;
-  if (unlikely(!__pyx_v_arg)) { __Pyx_RaiseUnboundLocalError("arg"); __PYX_ERR(0, 51, __pyx_L1_error) }
-  __pyx_t_5 = __pyx_ff_map_fused_781acd_2_2_float__and_double(__pyx_v_arg, __pyx_v_ndarray); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 51, __pyx_L1_error)
+  if (unlikely(!__pyx_v_arg)) { __Pyx_RaiseUnboundLocalError("arg"); __PYX_ERR(0, 52, __pyx_L1_error) }
+  __pyx_t_5 = __pyx_ff_map_fused_781acd_2_2_float__and_double(__pyx_v_arg, __pyx_v_ndarray); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 52, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_v_dest_sig0 = ((PyObject*)__pyx_t_5);
   __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_ff_match_signatures_single(((PyObject*)__pyx_v_signatures), __pyx_v_dest_sig0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 51, __pyx_L1_error)
+  __pyx_t_5 = __pyx_ff_match_signatures_single(((PyObject*)__pyx_v_signatures), __pyx_v_dest_sig0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 52, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   {
     PyObject *__pyx_temp;
@@ -20895,102 +21216,102 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_11lstm_cython_9_forward(P
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_WT_packed,&__pyx_mstate_global->__pyx_n_u_UT_packed,&__pyx_mstate_global->__pyx_n_u_b,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_cs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 51, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 52, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case 11:
         values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 51, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 52, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 10:
         values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 51, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 52, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  9:
         values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 51, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 52, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  8:
         values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 51, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 52, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  7:
         values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 51, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 52, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 51, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 52, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 51, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 52, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 51, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 52, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 51, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 52, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 51, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 52, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 51, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 52, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_forward", 0) < (0)) __PYX_ERR(0, 51, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_forward", 0) < (0)) __PYX_ERR(0, 52, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 11; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_forward", 1, 11, 11, i); __PYX_ERR(0, 51, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_forward", 1, 11, 11, i); __PYX_ERR(0, 52, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 11)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 51, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 52, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 51, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 52, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 51, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 52, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 51, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 52, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 51, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 52, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 51, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 52, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 51, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 52, __pyx_L3_error)
       values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 51, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 52, __pyx_L3_error)
       values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 51, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 52, __pyx_L3_error)
       values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 51, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 52, __pyx_L3_error)
       values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 51, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 52, __pyx_L3_error)
     }
-    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 51, __pyx_L3_error)
-    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 51, __pyx_L3_error)
-    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 51, __pyx_L3_error)
-    __pyx_v_WT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_WT_packed.memview)) __PYX_ERR(0, 51, __pyx_L3_error)
-    __pyx_v_UT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_UT_packed.memview)) __PYX_ERR(0, 51, __pyx_L3_error)
-    __pyx_v_b = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
-    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
-    __pyx_v_cs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_cs.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
-    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
-    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[9], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 53, __pyx_L3_error)
-    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[10]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 53, __pyx_L3_error)
+    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
+    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
+    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
+    __pyx_v_WT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_WT_packed.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
+    __pyx_v_UT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_UT_packed.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
+    __pyx_v_b = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b.memview)) __PYX_ERR(0, 53, __pyx_L3_error)
+    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 53, __pyx_L3_error)
+    __pyx_v_cs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_cs.memview)) __PYX_ERR(0, 53, __pyx_L3_error)
+    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 53, __pyx_L3_error)
+    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[9], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 54, __pyx_L3_error)
+    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[10]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 54, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_forward", 1, 11, 11, __pyx_nargs); __PYX_ERR(0, 51, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_forward", 1, 11, 11, __pyx_nargs); __PYX_ERR(0, 52, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -21056,7 +21377,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
   int __pyx_t_12;
   __Pyx_RefNannySetupContext("__pyx_fuse_0_forward", 0);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":54
+  /* "lstmx/_kernels/lstm_cython.pyx":55
  *              real[::1] b, real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
  *              const unsigned char[:, ::1] mask, bint has_mask):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]             # <<<<<<<<<<<<<<
@@ -21068,7 +21389,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
   __pyx_v_I = (__pyx_v_X_tm.shape[2]);
   __pyx_v_H = (__pyx_v_U.shape[1]);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":55
+  /* "lstmx/_kernels/lstm_cython.pyx":56
  *              const unsigned char[:, ::1] mask, bint has_mask):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 4 * H, part, parts = batch_parts(B, H)             # <<<<<<<<<<<<<<
@@ -21078,7 +21399,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
   __pyx_v_G = (4 * __pyx_v_H);
   __pyx_v_parts = __pyx_f_5lstmx_8_kernels_7_common_batch_parts(__pyx_v_B, __pyx_v_H);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":56
+  /* "lstmx/_kernels/lstm_cython.pyx":57
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 4 * H, part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
@@ -21091,7 +21412,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "lstmx/_kernels/lstm_cython.pyx":57
+        /* "lstmx/_kernels/lstm_cython.pyx":58
  *     cdef int G = 4 * H, part, parts = batch_parts(B, H)
  *     with nogil:
  *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 4H), packed once             # <<<<<<<<<<<<<<
@@ -21103,7 +21424,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
         __pyx_t_3 = 0;
         lstmx::pack_panels((&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_1 * __pyx_v_U.strides[0]) )) + __pyx_t_2)) )))), __pyx_v_H, 1, __pyx_v_H, __pyx_v_G, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_UT_packed.data) + __pyx_t_3)) )))));
 
-        /* "lstmx/_kernels/lstm_cython.pyx":58
+        /* "lstmx/_kernels/lstm_cython.pyx":59
  *     with nogil:
  *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 4H), packed once
  *         if parts == 1:             # <<<<<<<<<<<<<<
@@ -21115,7 +21436,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
         if (__pyx_t_4) {
 
 
-          /* "lstmx/_kernels/lstm_cython.pyx":60
+          /* "lstmx/_kernels/lstm_cython.pyx":61
  *         if parts == 1:
  *             # gates = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, 4H)
  *             gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)             # <<<<<<<<<<<<<<
@@ -21132,7 +21453,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
           __pyx_t_9 = 0;
           __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 1, (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_3 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_2 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_I, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_5 * __pyx_v_W.strides[0]) )) + __pyx_t_6)) )))), __pyx_v_I, 0.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_7 * __pyx_v_gates.strides[0]) ) + __pyx_t_8 * __pyx_v_gates.strides[1]) )) + __pyx_t_9)) )))), __pyx_v_G);
 
-          /* "lstmx/_kernels/lstm_cython.pyx":61
+          /* "lstmx/_kernels/lstm_cython.pyx":62
  *             # gates = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, 4H)
  *             gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
  *             _forward_rows(0, B, X_tm, NULL, &UT_packed[0], &b[0], hs, cs, gates, mask, has_mask)             # <<<<<<<<<<<<<<
@@ -21143,7 +21464,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
           __pyx_t_8 = 0;
           __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(0, __pyx_v_B, __pyx_v_X_tm, NULL, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_UT_packed.data) + __pyx_t_9)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_b.data) + __pyx_t_8)) )))), __pyx_v_hs, __pyx_v_cs, __pyx_v_gates, __pyx_v_mask, __pyx_v_has_mask);
 
-          /* "lstmx/_kernels/lstm_cython.pyx":58
+          /* "lstmx/_kernels/lstm_cython.pyx":59
  *     with nogil:
  *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 4H), packed once
  *         if parts == 1:             # <<<<<<<<<<<<<<
@@ -21153,7 +21474,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
           goto __pyx_L6;
         }
 
-        /* "lstmx/_kernels/lstm_cython.pyx":63
+        /* "lstmx/_kernels/lstm_cython.pyx":64
  *             _forward_rows(0, B, X_tm, NULL, &UT_packed[0], &b[0], hs, cs, gates, mask, has_mask)
  *         else:
  *             pack_panels(&W[0, 0], I, True, I, G, &WT_packed[0])   # W.T (I, 4H), packed once             # <<<<<<<<<<<<<<
@@ -21166,7 +21487,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
           __pyx_t_7 = 0;
           lstmx::pack_panels((&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_8 * __pyx_v_W.strides[0]) )) + __pyx_t_9)) )))), __pyx_v_I, 1, __pyx_v_I, __pyx_v_G, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_WT_packed.data) + __pyx_t_7)) )))));
 
-          /* "lstmx/_kernels/lstm_cython.pyx":64
+          /* "lstmx/_kernels/lstm_cython.pyx":65
  *         else:
  *             pack_panels(&W[0, 0], I, True, I, G, &WT_packed[0])   # W.T (I, 4H), packed once
  *             for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
@@ -21196,7 +21517,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
                           {
                               __pyx_v_part = (int)(0 + 1 * __pyx_t_11);
 
-                              /* "lstmx/_kernels/lstm_cython.pyx":65
+                              /* "lstmx/_kernels/lstm_cython.pyx":66
  *             pack_panels(&W[0, 0], I, True, I, G, &WT_packed[0])   # W.T (I, 4H), packed once
  *             for part in prange(parts, num_threads=parts, schedule="static"):
  *                 _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0], &b[0],             # <<<<<<<<<<<<<<
@@ -21207,7 +21528,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
                               __pyx_t_9 = 0;
                               __pyx_t_8 = 0;
 
-                              /* "lstmx/_kernels/lstm_cython.pyx":66
+                              /* "lstmx/_kernels/lstm_cython.pyx":67
  *             for part in prange(parts, num_threads=parts, schedule="static"):
  *                 _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0], &b[0],
  *                               hs, cs, gates, mask, has_mask)             # <<<<<<<<<<<<<<
@@ -21231,7 +21552,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
         __pyx_L6:;
       }
 
-      /* "lstmx/_kernels/lstm_cython.pyx":56
+      /* "lstmx/_kernels/lstm_cython.pyx":57
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 4 * H, part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
@@ -21248,7 +21569,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
       }
   }
 
-  /* "lstmx/_kernels/lstm_cython.pyx":51
+  /* "lstmx/_kernels/lstm_cython.pyx":52
  * 
  * 
  * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_packed, real[::1] UT_packed,             # <<<<<<<<<<<<<<
@@ -21303,102 +21624,102 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_11lstm_cython_11_forward(
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_WT_packed,&__pyx_mstate_global->__pyx_n_u_UT_packed,&__pyx_mstate_global->__pyx_n_u_b,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_cs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 51, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 52, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case 11:
         values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 51, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 52, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 10:
         values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 51, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 52, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  9:
         values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 51, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 52, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  8:
         values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 51, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 52, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  7:
         values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 51, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 52, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 51, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 52, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 51, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 52, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 51, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 52, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 51, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 52, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 51, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 52, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 51, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 52, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_forward", 0) < (0)) __PYX_ERR(0, 51, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_forward", 0) < (0)) __PYX_ERR(0, 52, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 11; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_forward", 1, 11, 11, i); __PYX_ERR(0, 51, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_forward", 1, 11, 11, i); __PYX_ERR(0, 52, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 11)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 51, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 52, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 51, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 52, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 51, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 52, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 51, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 52, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 51, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 52, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 51, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 52, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 51, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 52, __pyx_L3_error)
       values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 51, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 52, __pyx_L3_error)
       values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 51, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 52, __pyx_L3_error)
       values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 51, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 52, __pyx_L3_error)
       values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 51, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 52, __pyx_L3_error)
     }
-    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 51, __pyx_L3_error)
-    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 51, __pyx_L3_error)
-    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 51, __pyx_L3_error)
-    __pyx_v_WT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_WT_packed.memview)) __PYX_ERR(0, 51, __pyx_L3_error)
-    __pyx_v_UT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_UT_packed.memview)) __PYX_ERR(0, 51, __pyx_L3_error)
-    __pyx_v_b = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
-    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
-    __pyx_v_cs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_cs.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
-    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
-    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[9], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 53, __pyx_L3_error)
-    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[10]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 53, __pyx_L3_error)
+    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
+    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
+    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
+    __pyx_v_WT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_WT_packed.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
+    __pyx_v_UT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_UT_packed.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
+    __pyx_v_b = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b.memview)) __PYX_ERR(0, 53, __pyx_L3_error)
+    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 53, __pyx_L3_error)
+    __pyx_v_cs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_cs.memview)) __PYX_ERR(0, 53, __pyx_L3_error)
+    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 53, __pyx_L3_error)
+    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[9], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 54, __pyx_L3_error)
+    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[10]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 54, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_forward", 1, 11, 11, __pyx_nargs); __PYX_ERR(0, 51, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_forward", 1, 11, 11, __pyx_nargs); __PYX_ERR(0, 52, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -21464,7 +21785,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
   int __pyx_t_12;
   __Pyx_RefNannySetupContext("__pyx_fuse_1_forward", 0);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":54
+  /* "lstmx/_kernels/lstm_cython.pyx":55
  *              real[::1] b, real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
  *              const unsigned char[:, ::1] mask, bint has_mask):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]             # <<<<<<<<<<<<<<
@@ -21476,7 +21797,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
   __pyx_v_I = (__pyx_v_X_tm.shape[2]);
   __pyx_v_H = (__pyx_v_U.shape[1]);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":55
+  /* "lstmx/_kernels/lstm_cython.pyx":56
  *              const unsigned char[:, ::1] mask, bint has_mask):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 4 * H, part, parts = batch_parts(B, H)             # <<<<<<<<<<<<<<
@@ -21486,7 +21807,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
   __pyx_v_G = (4 * __pyx_v_H);
   __pyx_v_parts = __pyx_f_5lstmx_8_kernels_7_common_batch_parts(__pyx_v_B, __pyx_v_H);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":56
+  /* "lstmx/_kernels/lstm_cython.pyx":57
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 4 * H, part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
@@ -21499,7 +21820,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "lstmx/_kernels/lstm_cython.pyx":57
+        /* "lstmx/_kernels/lstm_cython.pyx":58
  *     cdef int G = 4 * H, part, parts = batch_parts(B, H)
  *     with nogil:
  *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 4H), packed once             # <<<<<<<<<<<<<<
@@ -21511,7 +21832,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
         __pyx_t_3 = 0;
         lstmx::pack_panels((&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_1 * __pyx_v_U.strides[0]) )) + __pyx_t_2)) )))), __pyx_v_H, 1, __pyx_v_H, __pyx_v_G, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_UT_packed.data) + __pyx_t_3)) )))));
 
-        /* "lstmx/_kernels/lstm_cython.pyx":58
+        /* "lstmx/_kernels/lstm_cython.pyx":59
  *     with nogil:
  *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 4H), packed once
  *         if parts == 1:             # <<<<<<<<<<<<<<
@@ -21523,7 +21844,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
         if (__pyx_t_4) {
 
 
-          /* "lstmx/_kernels/lstm_cython.pyx":60
+          /* "lstmx/_kernels/lstm_cython.pyx":61
  *         if parts == 1:
  *             # gates = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, 4H)
  *             gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)             # <<<<<<<<<<<<<<
@@ -21540,7 +21861,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
           __pyx_t_9 = 0;
           __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 1, (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_3 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_2 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_I, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_5 * __pyx_v_W.strides[0]) )) + __pyx_t_6)) )))), __pyx_v_I, 0.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_7 * __pyx_v_gates.strides[0]) ) + __pyx_t_8 * __pyx_v_gates.strides[1]) )) + __pyx_t_9)) )))), __pyx_v_G);
 
-          /* "lstmx/_kernels/lstm_cython.pyx":61
+          /* "lstmx/_kernels/lstm_cython.pyx":62
  *             # gates = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, 4H)
  *             gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
  *             _forward_rows(0, B, X_tm, NULL, &UT_packed[0], &b[0], hs, cs, gates, mask, has_mask)             # <<<<<<<<<<<<<<
@@ -21551,7 +21872,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
           __pyx_t_8 = 0;
           __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(0, __pyx_v_B, __pyx_v_X_tm, NULL, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_UT_packed.data) + __pyx_t_9)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_b.data) + __pyx_t_8)) )))), __pyx_v_hs, __pyx_v_cs, __pyx_v_gates, __pyx_v_mask, __pyx_v_has_mask);
 
-          /* "lstmx/_kernels/lstm_cython.pyx":58
+          /* "lstmx/_kernels/lstm_cython.pyx":59
  *     with nogil:
  *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 4H), packed once
  *         if parts == 1:             # <<<<<<<<<<<<<<
@@ -21561,7 +21882,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
           goto __pyx_L6;
         }
 
-        /* "lstmx/_kernels/lstm_cython.pyx":63
+        /* "lstmx/_kernels/lstm_cython.pyx":64
  *             _forward_rows(0, B, X_tm, NULL, &UT_packed[0], &b[0], hs, cs, gates, mask, has_mask)
  *         else:
  *             pack_panels(&W[0, 0], I, True, I, G, &WT_packed[0])   # W.T (I, 4H), packed once             # <<<<<<<<<<<<<<
@@ -21574,7 +21895,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
           __pyx_t_7 = 0;
           lstmx::pack_panels((&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_8 * __pyx_v_W.strides[0]) )) + __pyx_t_9)) )))), __pyx_v_I, 1, __pyx_v_I, __pyx_v_G, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_WT_packed.data) + __pyx_t_7)) )))));
 
-          /* "lstmx/_kernels/lstm_cython.pyx":64
+          /* "lstmx/_kernels/lstm_cython.pyx":65
  *         else:
  *             pack_panels(&W[0, 0], I, True, I, G, &WT_packed[0])   # W.T (I, 4H), packed once
  *             for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
@@ -21604,7 +21925,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
                           {
                               __pyx_v_part = (int)(0 + 1 * __pyx_t_11);
 
-                              /* "lstmx/_kernels/lstm_cython.pyx":65
+                              /* "lstmx/_kernels/lstm_cython.pyx":66
  *             pack_panels(&W[0, 0], I, True, I, G, &WT_packed[0])   # W.T (I, 4H), packed once
  *             for part in prange(parts, num_threads=parts, schedule="static"):
  *                 _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0], &b[0],             # <<<<<<<<<<<<<<
@@ -21615,7 +21936,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
                               __pyx_t_9 = 0;
                               __pyx_t_8 = 0;
 
-                              /* "lstmx/_kernels/lstm_cython.pyx":66
+                              /* "lstmx/_kernels/lstm_cython.pyx":67
  *             for part in prange(parts, num_threads=parts, schedule="static"):
  *                 _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0], &b[0],
  *                               hs, cs, gates, mask, has_mask)             # <<<<<<<<<<<<<<
@@ -21639,7 +21960,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
         __pyx_L6:;
       }
 
-      /* "lstmx/_kernels/lstm_cython.pyx":56
+      /* "lstmx/_kernels/lstm_cython.pyx":57
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 4 * H, part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
@@ -21656,7 +21977,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
       }
   }
 
-  /* "lstmx/_kernels/lstm_cython.pyx":51
+  /* "lstmx/_kernels/lstm_cython.pyx":52
  * 
  * 
  * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_packed, real[::1] UT_packed,             # <<<<<<<<<<<<<<
@@ -21678,7 +21999,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
   return __pyx_r;
 }
 
-/* "lstmx/_kernels/lstm_cython.pyx":69
+/* "lstmx/_kernels/lstm_cython.pyx":70
  * 
  * 
  * cdef void _forward_rows(int n0, int n1, real[:, :, ::1] X_tm, const real* WT_packed, const real* UT_packed,             # <<<<<<<<<<<<<<
@@ -21715,7 +22036,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
   Py_ssize_t __pyx_t_19;
   Py_ssize_t __pyx_t_20;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":74
+  /* "lstmx/_kernels/lstm_cython.pyx":75
  *     """The time loop for the sequences n0 <= n < n1 (rows = n1 - n0). ``WT_packed`` NULL means the
  *     input projection is already in ``gates``."""
  *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 4 * H, rows = n1 - n0, t, n             # <<<<<<<<<<<<<<
@@ -21728,7 +22049,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
   __pyx_v_G = (4 * __pyx_v_H);
   __pyx_v_rows = (__pyx_v_n1 - __pyx_v_n0);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":75
+  /* "lstmx/_kernels/lstm_cython.pyx":76
  *     input projection is already in ``gates``."""
  *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 4 * H, rows = n1 - n0, t, n
  *     if WT_packed != NULL:             # <<<<<<<<<<<<<<
@@ -21740,7 +22061,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
   if (__pyx_t_1) {
 
 
-    /* "lstmx/_kernels/lstm_cython.pyx":76
+    /* "lstmx/_kernels/lstm_cython.pyx":77
  *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 4 * H, rows = n1 - n0, t, n
  *     if WT_packed != NULL:
  *         for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence             # <<<<<<<<<<<<<<
@@ -21754,7 +22075,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
     for (__pyx_t_4 = 0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
       __pyx_v_t = __pyx_t_4;
 
-      /* "lstmx/_kernels/lstm_cython.pyx":77
+      /* "lstmx/_kernels/lstm_cython.pyx":78
  *     if WT_packed != NULL:
  *         for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence
  *             step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, G, &gates[t, n0, 0], G, False)             # <<<<<<<<<<<<<<
@@ -21771,7 +22092,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
     }
 
 
-    /* "lstmx/_kernels/lstm_cython.pyx":75
+    /* "lstmx/_kernels/lstm_cython.pyx":76
  *     input projection is already in ``gates``."""
  *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 4 * H, rows = n1 - n0, t, n
  *     if WT_packed != NULL:             # <<<<<<<<<<<<<<
@@ -21780,7 +22101,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
 */
   }
 
-  /* "lstmx/_kernels/lstm_cython.pyx":78
+  /* "lstmx/_kernels/lstm_cython.pyx":79
  *         for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence
  *             step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, G, &gates[t, n0, 0], G, False)
  *     for t in range(T):             # <<<<<<<<<<<<<<
@@ -21794,7 +22115,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
   for (__pyx_t_4 = 0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
     __pyx_v_t = __pyx_t_4;
 
-    /* "lstmx/_kernels/lstm_cython.pyx":80
+    /* "lstmx/_kernels/lstm_cython.pyx":81
  *     for t in range(T):
  *         # gates[t] += h_(t-1) @ U.T: (rows, H) x (H, 4H)
  *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &gates[t, n0, 0], G, True)             # <<<<<<<<<<<<<<
@@ -21809,7 +22130,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
     __pyx_t_5 = 0;
     lstmx::step_gemm((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_10 * __pyx_v_hs.strides[0]) ) + __pyx_t_9 * __pyx_v_hs.strides[1]) )) + __pyx_t_8)) )))), __pyx_v_H, __pyx_v_rows, __pyx_v_H, __pyx_v_UT_packed, __pyx_v_G, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_7 * __pyx_v_gates.strides[0]) ) + __pyx_t_6 * __pyx_v_gates.strides[1]) )) + __pyx_t_5)) )))), __pyx_v_G, 1);
 
-    /* "lstmx/_kernels/lstm_cython.pyx":81
+    /* "lstmx/_kernels/lstm_cython.pyx":82
  *         # gates[t] += h_(t-1) @ U.T: (rows, H) x (H, 4H)
  *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &gates[t, n0, 0], G, True)
  *         for n in range(n0, n1):             # <<<<<<<<<<<<<<
@@ -21823,7 +22144,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
     for (__pyx_t_13 = __pyx_v_n0; __pyx_t_13 < __pyx_t_12; __pyx_t_13+=1) {
       __pyx_v_n = __pyx_t_13;
 
-      /* "lstmx/_kernels/lstm_cython.pyx":82
+      /* "lstmx/_kernels/lstm_cython.pyx":83
  *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &gates[t, n0, 0], G, True)
  *         for n in range(n0, n1):
  *             if has_mask and not mask[t, n]:   # a masked step carries the state through             # <<<<<<<<<<<<<<
@@ -21847,7 +22168,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
       if (__pyx_t_1) {
 
 
-        /* "lstmx/_kernels/lstm_cython.pyx":83
+        /* "lstmx/_kernels/lstm_cython.pyx":84
  *         for n in range(n0, n1):
  *             if has_mask and not mask[t, n]:   # a masked step carries the state through
  *                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)             # <<<<<<<<<<<<<<
@@ -21862,7 +22183,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
         __pyx_t_10 = 0;
         __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_6 * __pyx_v_hs.strides[0]) ) + __pyx_t_5 * __pyx_v_hs.strides[1]) )) + __pyx_t_7)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_8 * __pyx_v_hs.strides[0]) ) + __pyx_t_9 * __pyx_v_hs.strides[1]) )) + __pyx_t_10)) )))), __pyx_v_H);
 
-        /* "lstmx/_kernels/lstm_cython.pyx":84
+        /* "lstmx/_kernels/lstm_cython.pyx":85
  *             if has_mask and not mask[t, n]:   # a masked step carries the state through
  *                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
  *                 copy_row(&cs[t + 1, n, 0], &cs[t, n, 0], H)             # <<<<<<<<<<<<<<
@@ -21877,7 +22198,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
         __pyx_t_6 = 0;
         __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_10 * __pyx_v_cs.strides[0]) ) + __pyx_t_9 * __pyx_v_cs.strides[1]) )) + __pyx_t_8)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_7 * __pyx_v_cs.strides[0]) ) + __pyx_t_5 * __pyx_v_cs.strides[1]) )) + __pyx_t_6)) )))), __pyx_v_H);
 
-        /* "lstmx/_kernels/lstm_cython.pyx":82
+        /* "lstmx/_kernels/lstm_cython.pyx":83
  *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &gates[t, n0, 0], G, True)
  *         for n in range(n0, n1):
  *             if has_mask and not mask[t, n]:   # a masked step carries the state through             # <<<<<<<<<<<<<<
@@ -21887,7 +22208,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
         goto __pyx_L10;
       }
 
-      /* "lstmx/_kernels/lstm_cython.pyx":86
+      /* "lstmx/_kernels/lstm_cython.pyx":87
  *                 copy_row(&cs[t + 1, n, 0], &cs[t, n, 0], H)
  *             else:
  *                 lstm_row_forward(&gates[t, n, 0], b, &cs[t, n, 0], &cs[t + 1, n, 0], &hs[t + 1, n, 0], H)             # <<<<<<<<<<<<<<
@@ -21915,7 +22236,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
   }
 
 
-  /* "lstmx/_kernels/lstm_cython.pyx":69
+  /* "lstmx/_kernels/lstm_cython.pyx":70
  * 
  * 
  * cdef void _forward_rows(int n0, int n1, real[:, :, ::1] X_tm, const real* WT_packed, const real* UT_packed,             # <<<<<<<<<<<<<<
@@ -21962,7 +22283,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
   Py_ssize_t __pyx_t_19;
   Py_ssize_t __pyx_t_20;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":74
+  /* "lstmx/_kernels/lstm_cython.pyx":75
  *     """The time loop for the sequences n0 <= n < n1 (rows = n1 - n0). ``WT_packed`` NULL means the
  *     input projection is already in ``gates``."""
  *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 4 * H, rows = n1 - n0, t, n             # <<<<<<<<<<<<<<
@@ -21975,7 +22296,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
   __pyx_v_G = (4 * __pyx_v_H);
   __pyx_v_rows = (__pyx_v_n1 - __pyx_v_n0);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":75
+  /* "lstmx/_kernels/lstm_cython.pyx":76
  *     input projection is already in ``gates``."""
  *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 4 * H, rows = n1 - n0, t, n
  *     if WT_packed != NULL:             # <<<<<<<<<<<<<<
@@ -21987,7 +22308,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
   if (__pyx_t_1) {
 
 
-    /* "lstmx/_kernels/lstm_cython.pyx":76
+    /* "lstmx/_kernels/lstm_cython.pyx":77
  *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 4 * H, rows = n1 - n0, t, n
  *     if WT_packed != NULL:
  *         for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence             # <<<<<<<<<<<<<<
@@ -22001,7 +22322,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
     for (__pyx_t_4 = 0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
       __pyx_v_t = __pyx_t_4;
 
-      /* "lstmx/_kernels/lstm_cython.pyx":77
+      /* "lstmx/_kernels/lstm_cython.pyx":78
  *     if WT_packed != NULL:
  *         for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence
  *             step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, G, &gates[t, n0, 0], G, False)             # <<<<<<<<<<<<<<
@@ -22018,7 +22339,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
     }
 
 
-    /* "lstmx/_kernels/lstm_cython.pyx":75
+    /* "lstmx/_kernels/lstm_cython.pyx":76
  *     input projection is already in ``gates``."""
  *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 4 * H, rows = n1 - n0, t, n
  *     if WT_packed != NULL:             # <<<<<<<<<<<<<<
@@ -22027,7 +22348,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
 */
   }
 
-  /* "lstmx/_kernels/lstm_cython.pyx":78
+  /* "lstmx/_kernels/lstm_cython.pyx":79
  *         for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence
  *             step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, G, &gates[t, n0, 0], G, False)
  *     for t in range(T):             # <<<<<<<<<<<<<<
@@ -22041,7 +22362,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
   for (__pyx_t_4 = 0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
     __pyx_v_t = __pyx_t_4;
 
-    /* "lstmx/_kernels/lstm_cython.pyx":80
+    /* "lstmx/_kernels/lstm_cython.pyx":81
  *     for t in range(T):
  *         # gates[t] += h_(t-1) @ U.T: (rows, H) x (H, 4H)
  *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &gates[t, n0, 0], G, True)             # <<<<<<<<<<<<<<
@@ -22056,7 +22377,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
     __pyx_t_5 = 0;
     lstmx::step_gemm((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_10 * __pyx_v_hs.strides[0]) ) + __pyx_t_9 * __pyx_v_hs.strides[1]) )) + __pyx_t_8)) )))), __pyx_v_H, __pyx_v_rows, __pyx_v_H, __pyx_v_UT_packed, __pyx_v_G, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_7 * __pyx_v_gates.strides[0]) ) + __pyx_t_6 * __pyx_v_gates.strides[1]) )) + __pyx_t_5)) )))), __pyx_v_G, 1);
 
-    /* "lstmx/_kernels/lstm_cython.pyx":81
+    /* "lstmx/_kernels/lstm_cython.pyx":82
  *         # gates[t] += h_(t-1) @ U.T: (rows, H) x (H, 4H)
  *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &gates[t, n0, 0], G, True)
  *         for n in range(n0, n1):             # <<<<<<<<<<<<<<
@@ -22070,7 +22391,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
     for (__pyx_t_13 = __pyx_v_n0; __pyx_t_13 < __pyx_t_12; __pyx_t_13+=1) {
       __pyx_v_n = __pyx_t_13;
 
-      /* "lstmx/_kernels/lstm_cython.pyx":82
+      /* "lstmx/_kernels/lstm_cython.pyx":83
  *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &gates[t, n0, 0], G, True)
  *         for n in range(n0, n1):
  *             if has_mask and not mask[t, n]:   # a masked step carries the state through             # <<<<<<<<<<<<<<
@@ -22094,7 +22415,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
       if (__pyx_t_1) {
 
 
-        /* "lstmx/_kernels/lstm_cython.pyx":83
+        /* "lstmx/_kernels/lstm_cython.pyx":84
  *         for n in range(n0, n1):
  *             if has_mask and not mask[t, n]:   # a masked step carries the state through
  *                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)             # <<<<<<<<<<<<<<
@@ -22109,7 +22430,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
         __pyx_t_10 = 0;
         __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_6 * __pyx_v_hs.strides[0]) ) + __pyx_t_5 * __pyx_v_hs.strides[1]) )) + __pyx_t_7)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_8 * __pyx_v_hs.strides[0]) ) + __pyx_t_9 * __pyx_v_hs.strides[1]) )) + __pyx_t_10)) )))), __pyx_v_H);
 
-        /* "lstmx/_kernels/lstm_cython.pyx":84
+        /* "lstmx/_kernels/lstm_cython.pyx":85
  *             if has_mask and not mask[t, n]:   # a masked step carries the state through
  *                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
  *                 copy_row(&cs[t + 1, n, 0], &cs[t, n, 0], H)             # <<<<<<<<<<<<<<
@@ -22124,7 +22445,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
         __pyx_t_6 = 0;
         __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_10 * __pyx_v_cs.strides[0]) ) + __pyx_t_9 * __pyx_v_cs.strides[1]) )) + __pyx_t_8)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_7 * __pyx_v_cs.strides[0]) ) + __pyx_t_5 * __pyx_v_cs.strides[1]) )) + __pyx_t_6)) )))), __pyx_v_H);
 
-        /* "lstmx/_kernels/lstm_cython.pyx":82
+        /* "lstmx/_kernels/lstm_cython.pyx":83
  *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &gates[t, n0, 0], G, True)
  *         for n in range(n0, n1):
  *             if has_mask and not mask[t, n]:   # a masked step carries the state through             # <<<<<<<<<<<<<<
@@ -22134,7 +22455,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
         goto __pyx_L10;
       }
 
-      /* "lstmx/_kernels/lstm_cython.pyx":86
+      /* "lstmx/_kernels/lstm_cython.pyx":87
  *                 copy_row(&cs[t + 1, n, 0], &cs[t, n, 0], H)
  *             else:
  *                 lstm_row_forward(&gates[t, n, 0], b, &cs[t, n, 0], &cs[t + 1, n, 0], &hs[t + 1, n, 0], H)             # <<<<<<<<<<<<<<
@@ -22162,7 +22483,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
   }
 
 
-  /* "lstmx/_kernels/lstm_cython.pyx":69
+  /* "lstmx/_kernels/lstm_cython.pyx":70
  * 
  * 
  * cdef void _forward_rows(int n0, int n1, real[:, :, ::1] X_tm, const real* WT_packed, const real* UT_packed,             # <<<<<<<<<<<<<<
@@ -22180,7 +22501,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
 
 }
 
-/* "lstmx/_kernels/lstm_cython.pyx":89
+/* "lstmx/_kernels/lstm_cython.pyx":90
  * 
  * 
  * def lstm_backward(dY, dhT, dcT, cache):             # <<<<<<<<<<<<<<
@@ -22231,44 +22552,44 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_dY,&__pyx_mstate_global->__pyx_n_u_dhT,&__pyx_mstate_global->__pyx_n_u_dcT,&__pyx_mstate_global->__pyx_n_u_cache,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 89, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 90, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  4:
         values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 89, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 90, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 89, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 90, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 89, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 90, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 89, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 90, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "lstm_backward", 0) < (0)) __PYX_ERR(0, 89, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "lstm_backward", 0) < (0)) __PYX_ERR(0, 90, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 4; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("lstm_backward", 1, 4, 4, i); __PYX_ERR(0, 89, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("lstm_backward", 1, 4, 4, i); __PYX_ERR(0, 90, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 4)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 89, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 90, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 89, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 90, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 89, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 90, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 89, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 90, __pyx_L3_error)
     }
     __pyx_v_dY = values[0];
     __pyx_v_dhT = values[1];
@@ -22277,7 +22598,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("lstm_backward", 1, 4, 4, __pyx_nargs); __PYX_ERR(0, 89, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("lstm_backward", 1, 4, 4, __pyx_nargs); __PYX_ERR(0, 90, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -22340,20 +22661,20 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("lstm_backward", 0);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":91
+  /* "lstmx/_kernels/lstm_cython.pyx":92
  * def lstm_backward(dY, dhT, dcT, cache):
  *     """Same arguments and results as :func:`lstmx.lstm.lstm_backward`."""
  *     X, W, U, hs = cache["X"], cache["W"], cache["U"], cache["hs"]             # <<<<<<<<<<<<<<
  *     B, T, I = X.shape
  *     H = U.shape[1]
 */
-  __pyx_t_1 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_X); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 91, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_X); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 92, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_W); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 91, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_W); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 92, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_3 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_U); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 91, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_U); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 92, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_4 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_hs); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 91, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_hs); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 92, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __pyx_v_X = __pyx_t_1;
   __pyx_t_1 = 0;
@@ -22364,14 +22685,14 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
   __pyx_v_hs = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":92
+  /* "lstmx/_kernels/lstm_cython.pyx":93
  *     """Same arguments and results as :func:`lstmx.lstm.lstm_backward`."""
  *     X, W, U, hs = cache["X"], cache["W"], cache["U"], cache["hs"]
  *     B, T, I = X.shape             # <<<<<<<<<<<<<<
  *     H = U.shape[1]
  *     X_tm = cache.get("X_tm")
 */
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 92, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 93, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   if ((likely(PyTuple_CheckExact(__pyx_t_4))) || (PyList_CheckExact(__pyx_t_4))) {
     PyObject* sequence = __pyx_t_4;
@@ -22379,7 +22700,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     if (unlikely(size != 3)) {
       if (size > 3) __Pyx_RaiseTooManyValuesError(3);
       else if (size >= 0) __Pyx_RaiseNeedMoreValuesError(size);
-      __PYX_ERR(0, 92, __pyx_L1_error)
+      __PYX_ERR(0, 93, __pyx_L1_error)
     }
     #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
     if (likely(PyTuple_CheckExact(sequence))) {
@@ -22391,27 +22712,27 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
       __Pyx_INCREF(__pyx_t_1);
     } else {
       __pyx_t_3 = __Pyx_PyList_GET_ITEM_REF(sequence, 0, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 92, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 93, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_3);
       __pyx_t_2 = __Pyx_PyList_GET_ITEM_REF(sequence, 1, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 92, __pyx_L1_error)
+      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 93, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_2);
       __pyx_t_1 = __Pyx_PyList_GET_ITEM_REF(sequence, 2, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 92, __pyx_L1_error)
+      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 93, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_1);
     }
     #else
-    __pyx_t_3 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 92, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 93, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
-    __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 92, __pyx_L1_error)
+    __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 93, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_1 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 92, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 93, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
     #endif
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
   } else {
     Py_ssize_t index = -1;
-    __pyx_t_5 = PyObject_GetIter(__pyx_t_4); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 92, __pyx_L1_error)
+    __pyx_t_5 = PyObject_GetIter(__pyx_t_4); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 93, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __pyx_t_6 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_5);
@@ -22421,7 +22742,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     __Pyx_GOTREF(__pyx_t_2);
     index = 2; __pyx_t_1 = __pyx_t_6(__pyx_t_5); if (unlikely(!__pyx_t_1)) goto __pyx_L3_unpacking_failed;
     __Pyx_GOTREF(__pyx_t_1);
-    if (__Pyx_IternextUnpackEndCheck(__pyx_t_6(__pyx_t_5), 3) < (0)) __PYX_ERR(0, 92, __pyx_L1_error)
+    if (__Pyx_IternextUnpackEndCheck(__pyx_t_6(__pyx_t_5), 3) < (0)) __PYX_ERR(0, 93, __pyx_L1_error)
     __pyx_t_6 = NULL;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     goto __pyx_L4_unpacking_done;
@@ -22429,7 +22750,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __pyx_t_6 = NULL;
     if (__Pyx_IterFinish() == 0) __Pyx_RaiseNeedMoreValuesError(index);
-    __PYX_ERR(0, 92, __pyx_L1_error)
+    __PYX_ERR(0, 93, __pyx_L1_error)
     __pyx_L4_unpacking_done:;
   }
   __pyx_v_B = __pyx_t_3;
@@ -22439,22 +22760,22 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
   __pyx_v_I = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":93
+  /* "lstmx/_kernels/lstm_cython.pyx":94
  *     X, W, U, hs = cache["X"], cache["W"], cache["U"], cache["hs"]
  *     B, T, I = X.shape
  *     H = U.shape[1]             # <<<<<<<<<<<<<<
  *     X_tm = cache.get("X_tm")
  *     if X_tm is None:   # a cache from another backend
 */
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_U, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 93, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_U, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 94, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_1 = __Pyx_GetItemInt(__pyx_t_4, 1, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 93, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_GetItemInt(__pyx_t_4, 1, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 94, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
   __pyx_v_H = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":94
+  /* "lstmx/_kernels/lstm_cython.pyx":95
  *     B, T, I = X.shape
  *     H = U.shape[1]
  *     X_tm = cache.get("X_tm")             # <<<<<<<<<<<<<<
@@ -22468,13 +22789,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     PyObject *__pyx_callargs[2] = {__pyx_t_4, __pyx_mstate_global->__pyx_n_u_X_tm};
     __pyx_t_1 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_get, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 94, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 95, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_v_X_tm = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":95
+  /* "lstmx/_kernels/lstm_cython.pyx":96
  *     H = U.shape[1]
  *     X_tm = cache.get("X_tm")
  *     if X_tm is None:   # a cache from another backend             # <<<<<<<<<<<<<<
@@ -22485,7 +22806,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
   if (__pyx_t_8) {
 
 
-    /* "lstmx/_kernels/lstm_cython.pyx":96
+    /* "lstmx/_kernels/lstm_cython.pyx":97
  *     X_tm = cache.get("X_tm")
  *     if X_tm is None:   # a cache from another backend
  *         X_tm = time_major(X)             # <<<<<<<<<<<<<<
@@ -22493,7 +22814,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
 */
     __pyx_t_4 = NULL;
-    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_time_major); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 96, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_time_major); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 97, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
     __pyx_t_7 = 1;
     #if CYTHON_UNPACK_METHODS
@@ -22512,13 +22833,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
       __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
       __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 96, __pyx_L1_error)
+      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 97, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_1);
     }
     __Pyx_DECREF_SET(__pyx_v_X_tm, __pyx_t_1);
     __pyx_t_1 = 0;
 
-    /* "lstmx/_kernels/lstm_cython.pyx":95
+    /* "lstmx/_kernels/lstm_cython.pyx":96
  *     H = U.shape[1]
  *     X_tm = cache.get("X_tm")
  *     if X_tm is None:   # a cache from another backend             # <<<<<<<<<<<<<<
@@ -22527,7 +22848,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
 */
   }
 
-  /* "lstmx/_kernels/lstm_cython.pyx":97
+  /* "lstmx/_kernels/lstm_cython.pyx":98
  *     if X_tm is None:   # a cache from another backend
  *         X_tm = time_major(X)
  *     dgates = np.empty((T, B, 4 * H), X.dtype)             # <<<<<<<<<<<<<<
@@ -22535,25 +22856,25 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
  *     dc = np.array(dcT, dtype=X.dtype, copy=True, order="C")
 */
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 97, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 98, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 97, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 98, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 97, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 98, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_5 = PyTuple_New(3); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 97, __pyx_L1_error)
+  __pyx_t_5 = PyTuple_New(3); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 98, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __Pyx_INCREF(__pyx_v_T);
   __Pyx_GIVEREF(__pyx_v_T);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 97, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 98, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 97, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 98, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_4);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 2, __pyx_t_4) != (0)) __PYX_ERR(0, 97, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 2, __pyx_t_4) != (0)) __PYX_ERR(0, 98, __pyx_L1_error);
   __pyx_t_4 = 0;
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 97, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 98, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -22574,13 +22895,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 97, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 98, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_v_dgates = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":98
+  /* "lstmx/_kernels/lstm_cython.pyx":99
  *         X_tm = time_major(X)
  *     dgates = np.empty((T, B, 4 * H), X.dtype)
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")             # <<<<<<<<<<<<<<
@@ -22588,12 +22909,12 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
  *     dX_tm = np.empty((T, B, I), X.dtype)
 */
   __pyx_t_3 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 98, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 99, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_array); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 98, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_array); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 99, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 98, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 99, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_VECTORCALL
   #endif
@@ -22613,13 +22934,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     PyObject *__pyx_callargs[5] = {__pyx_t_3, __pyx_v_dhT, __pyx_t_4, Py_True, __pyx_mstate_global->__pyx_n_u_C};
     #if CYTHON_VECTORCALL
     __pyx_t_2 = __pyx_mstate_global->__pyx_tuple[3];
-    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 98, __pyx_L1_error)
+    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 99, __pyx_L1_error)
     __Pyx_INCREF(__pyx_t_2);
     #else
     {
       PyObject *__pyx_temp[3] = {__pyx_mstate_global->__pyx_n_u_dtype, __pyx_mstate_global->__pyx_n_u_copy, __pyx_mstate_global->__pyx_n_u_order};
       __pyx_t_2 = __Pyx_MakeKwargDict(__pyx_temp, __pyx_callargs+2, 3);
-      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 98, __pyx_L1_error)
+      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 99, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
     }
     #endif
@@ -22630,13 +22951,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 98, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 99, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_v_dh = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":99
+  /* "lstmx/_kernels/lstm_cython.pyx":100
  *     dgates = np.empty((T, B, 4 * H), X.dtype)
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
  *     dc = np.array(dcT, dtype=X.dtype, copy=True, order="C")             # <<<<<<<<<<<<<<
@@ -22644,12 +22965,12 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
  *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(4 * H, X.dtype)
 */
   __pyx_t_5 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 99, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 100, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_array); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 99, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_array); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 100, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 99, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 100, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   #if CYTHON_VECTORCALL
   #endif
@@ -22669,13 +22990,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     PyObject *__pyx_callargs[5] = {__pyx_t_5, __pyx_v_dcT, __pyx_t_2, Py_True, __pyx_mstate_global->__pyx_n_u_C};
     #if CYTHON_VECTORCALL
     __pyx_t_3 = __pyx_mstate_global->__pyx_tuple[3];
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 99, __pyx_L1_error)
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 100, __pyx_L1_error)
     __Pyx_INCREF(__pyx_t_3);
     #else
     {
       PyObject *__pyx_temp[3] = {__pyx_mstate_global->__pyx_n_u_dtype, __pyx_mstate_global->__pyx_n_u_copy, __pyx_mstate_global->__pyx_n_u_order};
       __pyx_t_3 = __Pyx_MakeKwargDict(__pyx_temp, __pyx_callargs+2, 3);
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 99, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 100, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
     }
     #endif
@@ -22686,13 +23007,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 99, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 100, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_v_dc = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":100
+  /* "lstmx/_kernels/lstm_cython.pyx":101
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
  *     dc = np.array(dcT, dtype=X.dtype, copy=True, order="C")
  *     dX_tm = np.empty((T, B, I), X.dtype)             # <<<<<<<<<<<<<<
@@ -22700,23 +23021,23 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
  *     mask = cache["mask"]
 */
   __pyx_t_4 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 100, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 101, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 100, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 101, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-  __pyx_t_3 = PyTuple_New(3); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 100, __pyx_L1_error)
+  __pyx_t_3 = PyTuple_New(3); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 101, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_INCREF(__pyx_v_T);
   __Pyx_GIVEREF(__pyx_v_T);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 100, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 101, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 100, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 101, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_I);
   __Pyx_GIVEREF(__pyx_v_I);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 2, __pyx_v_I) != (0)) __PYX_ERR(0, 100, __pyx_L1_error);
-  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 100, __pyx_L1_error)
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 2, __pyx_v_I) != (0)) __PYX_ERR(0, 101, __pyx_L1_error);
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 101, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -22737,13 +23058,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 100, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 101, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_v_dX_tm = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":101
+  /* "lstmx/_kernels/lstm_cython.pyx":102
  *     dc = np.array(dcT, dtype=X.dtype, copy=True, order="C")
  *     dX_tm = np.empty((T, B, I), X.dtype)
  *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(4 * H, X.dtype)             # <<<<<<<<<<<<<<
@@ -22751,9 +23072,9 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
  *     packed = dict(U=packed_buffer(4 * H, H, X.dtype), W=packed_buffer(4 * H, I, X.dtype),
 */
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 101, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 102, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty_like); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 101, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty_like); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 102, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   __pyx_t_7 = 1;
@@ -22773,13 +23094,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_3, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 101, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 102, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 101, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 102, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty_like); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 101, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty_like); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 102, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   __pyx_t_7 = 1;
@@ -22799,18 +23120,18 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_4, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 101, __pyx_L1_error)
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 102, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
   }
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 101, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 102, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 101, __pyx_L1_error)
+  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 102, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_9);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 101, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 102, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 101, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 102, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -22831,7 +23152,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 101, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 102, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __pyx_v_dW = __pyx_t_1;
@@ -22841,132 +23162,31 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
   __pyx_v_db = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":102
+  /* "lstmx/_kernels/lstm_cython.pyx":103
  *     dX_tm = np.empty((T, B, I), X.dtype)
  *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(4 * H, X.dtype)
  *     mask = cache["mask"]             # <<<<<<<<<<<<<<
  *     packed = dict(U=packed_buffer(4 * H, H, X.dtype), W=packed_buffer(4 * H, I, X.dtype),
  *                   X=packed_buffer(T * B, I, X.dtype), H=packed_buffer(T * B, H, X.dtype))
 */
-  __pyx_t_4 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_mask); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 102, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_mask); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 103, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __pyx_v_mask = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":103
+  /* "lstmx/_kernels/lstm_cython.pyx":104
  *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(4 * H, X.dtype)
  *     mask = cache["mask"]
  *     packed = dict(U=packed_buffer(4 * H, H, X.dtype), W=packed_buffer(4 * H, I, X.dtype),             # <<<<<<<<<<<<<<
  *                   X=packed_buffer(T * B, I, X.dtype), H=packed_buffer(T * B, H, X.dtype))
  *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed["U"], packed["W"], packed["X"], packed["H"], hs,
 */
-  __pyx_t_4 = __Pyx_PyDict_NewPresized(4); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 103, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyDict_NewPresized(4); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 104, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_1 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 103, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_9);
-  __pyx_t_10 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 103, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_10);
-  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 103, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_7 = 1;
-  #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_9))) {
-    __pyx_t_1 = PyMethod_GET_SELF(__pyx_t_9);
-    assert(__pyx_t_1);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_9);
-    __Pyx_INCREF(__pyx_t_1);
-    __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_9, __pyx__function);
-    __pyx_t_7 = 0;
-  }
-  #endif
-  {
-    PyObject *__pyx_callargs[4] = {__pyx_t_1, __pyx_t_10, __pyx_v_H, __pyx_t_5};
-    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_9, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 103, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_3);
-  }
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_U, __pyx_t_3) < (0)) __PYX_ERR(0, 103, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-  __pyx_t_9 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 103, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_10 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 103, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_10);
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 103, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_7 = 1;
-  #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_5))) {
-    __pyx_t_9 = PyMethod_GET_SELF(__pyx_t_5);
-    assert(__pyx_t_9);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_5);
-    __Pyx_INCREF(__pyx_t_9);
-    __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_5, __pyx__function);
-    __pyx_t_7 = 0;
-  }
-  #endif
-  {
-    PyObject *__pyx_callargs[4] = {__pyx_t_9, __pyx_t_10, __pyx_v_I, __pyx_t_1};
-    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_5, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_9); __pyx_t_9 = 0;
-    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 103, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_3);
-  }
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_W, __pyx_t_3) < (0)) __PYX_ERR(0, 103, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-
-  /* "lstmx/_kernels/lstm_cython.pyx":104
- *     mask = cache["mask"]
- *     packed = dict(U=packed_buffer(4 * H, H, X.dtype), W=packed_buffer(4 * H, I, X.dtype),
- *                   X=packed_buffer(T * B, I, X.dtype), H=packed_buffer(T * B, H, X.dtype))             # <<<<<<<<<<<<<<
- *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed["U"], packed["W"], packed["X"], packed["H"], hs,
- *               cache["cs"], cache["gates"], time_major_mask(mask, B, T), mask is not None, dgates, dh, dc,
-*/
-  __pyx_t_5 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 104, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_10 = __Pyx_PyNumber_Multiply_object_object(__pyx_v_T, __pyx_v_B); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 104, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_10);
-  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 104, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_9);
-  __pyx_t_7 = 1;
-  #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_1))) {
-    __pyx_t_5 = PyMethod_GET_SELF(__pyx_t_1);
-    assert(__pyx_t_5);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_1);
-    __Pyx_INCREF(__pyx_t_5);
-    __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_1, __pyx__function);
-    __pyx_t_7 = 0;
-  }
-  #endif
-  {
-    PyObject *__pyx_callargs[4] = {__pyx_t_5, __pyx_t_10, __pyx_v_I, __pyx_t_9};
-    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_1, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
-    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 104, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_3);
-  }
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_X, __pyx_t_3) < (0)) __PYX_ERR(0, 103, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
   __pyx_t_1 = NULL;
   __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 104, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_9);
-  __pyx_t_10 = __Pyx_PyNumber_Multiply_object_object(__pyx_v_T, __pyx_v_B); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 104, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 104, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 104, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
@@ -22992,12 +23212,113 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 104, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
   }
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_H, __pyx_t_3) < (0)) __PYX_ERR(0, 103, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_U, __pyx_t_3) < (0)) __PYX_ERR(0, 104, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+  __pyx_t_9 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 104, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
+  __pyx_t_10 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 104, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_10);
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 104, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_t_7 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_5))) {
+    __pyx_t_9 = PyMethod_GET_SELF(__pyx_t_5);
+    assert(__pyx_t_9);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_5);
+    __Pyx_INCREF(__pyx_t_9);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_5, __pyx__function);
+    __pyx_t_7 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[4] = {__pyx_t_9, __pyx_t_10, __pyx_v_I, __pyx_t_1};
+    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_5, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_9); __pyx_t_9 = 0;
+    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
+    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 104, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_3);
+  }
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_W, __pyx_t_3) < (0)) __PYX_ERR(0, 104, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+
+  /* "lstmx/_kernels/lstm_cython.pyx":105
+ *     mask = cache["mask"]
+ *     packed = dict(U=packed_buffer(4 * H, H, X.dtype), W=packed_buffer(4 * H, I, X.dtype),
+ *                   X=packed_buffer(T * B, I, X.dtype), H=packed_buffer(T * B, H, X.dtype))             # <<<<<<<<<<<<<<
+ *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed["U"], packed["W"], packed["X"], packed["H"], hs,
+ *               cache["cs"], cache["gates"], time_major_mask(mask, B, T), mask is not None, dgates, dh, dc,
+*/
+  __pyx_t_5 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 105, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_t_10 = __Pyx_PyNumber_Multiply_object_object(__pyx_v_T, __pyx_v_B); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 105, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_10);
+  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 105, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
+  __pyx_t_7 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_1))) {
+    __pyx_t_5 = PyMethod_GET_SELF(__pyx_t_1);
+    assert(__pyx_t_5);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_1);
+    __Pyx_INCREF(__pyx_t_5);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_1, __pyx__function);
+    __pyx_t_7 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[4] = {__pyx_t_5, __pyx_t_10, __pyx_v_I, __pyx_t_9};
+    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_1, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
+    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
+    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 105, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_3);
+  }
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_X, __pyx_t_3) < (0)) __PYX_ERR(0, 104, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+  __pyx_t_1 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 105, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
+  __pyx_t_10 = __Pyx_PyNumber_Multiply_object_object(__pyx_v_T, __pyx_v_B); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 105, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_10);
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 105, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
+  __pyx_t_7 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_9))) {
+    __pyx_t_1 = PyMethod_GET_SELF(__pyx_t_9);
+    assert(__pyx_t_1);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_9);
+    __Pyx_INCREF(__pyx_t_1);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_9, __pyx__function);
+    __pyx_t_7 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[4] = {__pyx_t_1, __pyx_t_10, __pyx_v_H, __pyx_t_5};
+    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_9, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_1); __pyx_t_1 = 0;
+    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
+    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 105, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_3);
+  }
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_H, __pyx_t_3) < (0)) __PYX_ERR(0, 104, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
   __pyx_v_packed = ((PyObject*)__pyx_t_4);
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":105
+  /* "lstmx/_kernels/lstm_cython.pyx":106
  *     packed = dict(U=packed_buffer(4 * H, H, X.dtype), W=packed_buffer(4 * H, I, X.dtype),
  *                   X=packed_buffer(T * B, I, X.dtype), H=packed_buffer(T * B, H, X.dtype))
  *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed["U"], packed["W"], packed["X"], packed["H"], hs,             # <<<<<<<<<<<<<<
@@ -23005,12 +23326,12 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
  *               dX_tm, dW, dU, db)
 */
   __pyx_t_3 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_backward); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 105, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_backward); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 106, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_9);
   __pyx_t_10 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 105, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 106, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_ascontiguousarray); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 105, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_ascontiguousarray); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 106, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   __pyx_t_7 = 1;
@@ -23030,31 +23351,31 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     __pyx_t_5 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_10); __pyx_t_10 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 105, __pyx_L1_error)
+    if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 106, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
   }
-  __pyx_t_2 = __Pyx_PyDict_GetItem(__pyx_v_packed, __pyx_mstate_global->__pyx_n_u_U); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 105, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyDict_GetItem(__pyx_v_packed, __pyx_mstate_global->__pyx_n_u_U); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 106, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_10 = __Pyx_PyDict_GetItem(__pyx_v_packed, __pyx_mstate_global->__pyx_n_u_W); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 105, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyDict_GetItem(__pyx_v_packed, __pyx_mstate_global->__pyx_n_u_W); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 106, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
-  __pyx_t_1 = __Pyx_PyDict_GetItem(__pyx_v_packed, __pyx_mstate_global->__pyx_n_u_X); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 105, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyDict_GetItem(__pyx_v_packed, __pyx_mstate_global->__pyx_n_u_X); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 106, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_11 = __Pyx_PyDict_GetItem(__pyx_v_packed, __pyx_mstate_global->__pyx_n_u_H); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 105, __pyx_L1_error)
+  __pyx_t_11 = __Pyx_PyDict_GetItem(__pyx_v_packed, __pyx_mstate_global->__pyx_n_u_H); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 106, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_11);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":106
+  /* "lstmx/_kernels/lstm_cython.pyx":107
  *                   X=packed_buffer(T * B, I, X.dtype), H=packed_buffer(T * B, H, X.dtype))
  *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed["U"], packed["W"], packed["X"], packed["H"], hs,
  *               cache["cs"], cache["gates"], time_major_mask(mask, B, T), mask is not None, dgates, dh, dc,             # <<<<<<<<<<<<<<
  *               dX_tm, dW, dU, db)
  *     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, dh, dc
 */
-  __pyx_t_12 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_cs); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 106, __pyx_L1_error)
+  __pyx_t_12 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_cs); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 107, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_12);
-  __pyx_t_13 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_gates); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 106, __pyx_L1_error)
+  __pyx_t_13 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_gates); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 107, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_13);
   __pyx_t_15 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_16, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_16)) __PYX_ERR(0, 106, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_16, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_16)) __PYX_ERR(0, 107, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_16);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -23073,15 +23394,15 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     __pyx_t_14 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_16, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_15); __pyx_t_15 = 0;
     __Pyx_DECREF(__pyx_t_16); __pyx_t_16 = 0;
-    if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 106, __pyx_L1_error)
+    if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 107, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_14);
   }
   __pyx_t_8 = (__pyx_v_mask != Py_None);
-  __pyx_t_16 = __Pyx_PyBool_FromLong(__pyx_t_8); if (unlikely(!__pyx_t_16)) __PYX_ERR(0, 106, __pyx_L1_error)
+  __pyx_t_16 = __Pyx_PyBool_FromLong(__pyx_t_8); if (unlikely(!__pyx_t_16)) __PYX_ERR(0, 107, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_16);
 
 
-  /* "lstmx/_kernels/lstm_cython.pyx":107
+  /* "lstmx/_kernels/lstm_cython.pyx":108
  *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed["U"], packed["W"], packed["X"], packed["H"], hs,
  *               cache["cs"], cache["gates"], time_major_mask(mask, B, T), mask is not None, dgates, dh, dc,
  *               dX_tm, dW, dU, db)             # <<<<<<<<<<<<<<
@@ -23114,21 +23435,21 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     __Pyx_DECREF(__pyx_t_14); __pyx_t_14 = 0;
     __Pyx_DECREF(__pyx_t_16); __pyx_t_16 = 0;
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 105, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 106, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":108
+  /* "lstmx/_kernels/lstm_cython.pyx":109
  *               cache["cs"], cache["gates"], time_major_mask(mask, B, T), mask is not None, dgates, dh, dc,
  *               dX_tm, dW, dU, db)
  *     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, dh, dc             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  __pyx_t_16 = __Pyx_PyObject_GetAttrStr(__pyx_v_dX_tm, __pyx_mstate_global->__pyx_n_u_transpose); if (unlikely(!__pyx_t_16)) __PYX_ERR(0, 108, __pyx_L1_error)
+  __pyx_t_16 = __Pyx_PyObject_GetAttrStr(__pyx_v_dX_tm, __pyx_mstate_global->__pyx_n_u_transpose); if (unlikely(!__pyx_t_16)) __PYX_ERR(0, 109, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_16);
-  __pyx_t_14 = __Pyx_PyObject_Call(__pyx_t_16, __pyx_mstate_global->__pyx_tuple[2], NULL); if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 108, __pyx_L1_error)
+  __pyx_t_14 = __Pyx_PyObject_Call(__pyx_t_16, __pyx_mstate_global->__pyx_tuple[2], NULL); if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 109, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_14);
   __Pyx_DECREF(__pyx_t_16); __pyx_t_16 = 0;
   __pyx_t_9 = __pyx_t_14;
@@ -23139,28 +23460,28 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     __pyx_t_4 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_copy, __pyx_callargs+__pyx_t_7, (1-__pyx_t_7) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_9); __pyx_t_9 = 0;
     __Pyx_DECREF(__pyx_t_14); __pyx_t_14 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 108, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 109, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
-  __pyx_t_14 = PyTuple_New(6); if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 108, __pyx_L1_error)
+  __pyx_t_14 = PyTuple_New(6); if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 109, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_14);
   __Pyx_GIVEREF(__pyx_t_4);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_14, 0, __pyx_t_4) != (0)) __PYX_ERR(0, 108, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_14, 0, __pyx_t_4) != (0)) __PYX_ERR(0, 109, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_dW);
   __Pyx_GIVEREF(__pyx_v_dW);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_14, 1, __pyx_v_dW) != (0)) __PYX_ERR(0, 108, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_14, 1, __pyx_v_dW) != (0)) __PYX_ERR(0, 109, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_dU);
   __Pyx_GIVEREF(__pyx_v_dU);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_14, 2, __pyx_v_dU) != (0)) __PYX_ERR(0, 108, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_14, 2, __pyx_v_dU) != (0)) __PYX_ERR(0, 109, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_db);
   __Pyx_GIVEREF(__pyx_v_db);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_14, 3, __pyx_v_db) != (0)) __PYX_ERR(0, 108, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_14, 3, __pyx_v_db) != (0)) __PYX_ERR(0, 109, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_dh);
   __Pyx_GIVEREF(__pyx_v_dh);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_14, 4, __pyx_v_dh) != (0)) __PYX_ERR(0, 108, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_14, 4, __pyx_v_dh) != (0)) __PYX_ERR(0, 109, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_dc);
   __Pyx_GIVEREF(__pyx_v_dc);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_14, 5, __pyx_v_dc) != (0)) __PYX_ERR(0, 108, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_14, 5, __pyx_v_dc) != (0)) __PYX_ERR(0, 109, __pyx_L1_error);
   __pyx_t_4 = 0;
   {
     PyObject *__pyx_temp;
@@ -23173,7 +23494,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
   __pyx_t_14 = 0;
   goto __pyx_L0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":89
+  /* "lstmx/_kernels/lstm_cython.pyx":90
  * 
  * 
  * def lstm_backward(dY, dhT, dcT, cache):             # <<<<<<<<<<<<<<
@@ -23222,7 +23543,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
   return __pyx_r;
 }
 
-/* "lstmx/_kernels/lstm_cython.pyx":111
+/* "lstmx/_kernels/lstm_cython.pyx":112
  * 
  * 
  * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,             # <<<<<<<<<<<<<<
@@ -23258,53 +23579,53 @@ static PyObject *__pyx_pw_5lstmx_8_kernels_11lstm_cython_7_backward(PyObject *__
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_signatures,&__pyx_mstate_global->__pyx_n_u_args,&__pyx_mstate_global->__pyx_n_u_kwargs,&__pyx_mstate_global->__pyx_n_u_defaults,&__pyx_mstate_global->__pyx_n_u_fused_sigindex,0};
     struct __pyx_defaults *__pyx_dynamic_args = __Pyx_CyFunction_Defaults(struct __pyx_defaults, __pyx_self);
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 111, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 112, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__pyx_fused_cpdef", 0) < (0)) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__pyx_fused_cpdef", 0) < (0)) __PYX_ERR(0, 112, __pyx_L3_error)
       if (!values[4]) values[4] = __Pyx_NewRef(__pyx_dynamic_args->arg0);
       for (Py_ssize_t i = __pyx_nargs; i < 4; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, i); __PYX_ERR(0, 111, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, i); __PYX_ERR(0, 112, __pyx_L3_error) }
       }
     } else {
       switch (__pyx_nargs) {
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 112, __pyx_L3_error)
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 112, __pyx_L3_error)
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 112, __pyx_L3_error)
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 112, __pyx_L3_error)
         break;
         default: goto __pyx_L5_argtuple_error;
       }
@@ -23318,7 +23639,7 @@ static PyObject *__pyx_pw_5lstmx_8_kernels_11lstm_cython_7_backward(PyObject *__
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, __pyx_nargs); __PYX_ERR(0, 111, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, __pyx_nargs); __PYX_ERR(0, 112, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -23370,7 +23691,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_6_backward(CYTHON_UNUSE
   else
   {
     Py_ssize_t __pyx_temp = __Pyx_PyDict_GET_SIZE(__pyx_v_kwargs);
-    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 111, __pyx_L1_error)
+    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 112, __pyx_L1_error)
     __pyx_t_2 = (__pyx_temp != 0);
   }
 
@@ -23388,11 +23709,11 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_6_backward(CYTHON_UNUSE
   }
   if (unlikely(__pyx_v_args == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "object of type \047NoneType\047 has no len()");
-    __PYX_ERR(0, 111, __pyx_L1_error)
+    __PYX_ERR(0, 112, __pyx_L1_error)
   }
-  __pyx_t_4 = __Pyx_PyTuple_GET_SIZE(((PyObject*)__pyx_v_args)); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(0, 111, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyTuple_GET_SIZE(((PyObject*)__pyx_v_args)); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(0, 112, __pyx_L1_error)
   __pyx_v_arg_count = __pyx_t_4;
-  __pyx_t_5 = ((PyObject *)__Pyx_ImportNumPyArrayTypeIfAvailable()); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 111, __pyx_L1_error)
+  __pyx_t_5 = ((PyObject *)__Pyx_ImportNumPyArrayTypeIfAvailable()); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 112, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_v_ndarray = ((PyTypeObject*)__pyx_t_5);
   __pyx_t_5 = 0;
@@ -23402,7 +23723,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_6_backward(CYTHON_UNUSE
 
     if (unlikely(__pyx_v_args == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-      __PYX_ERR(0, 111, __pyx_L1_error)
+      __PYX_ERR(0, 112, __pyx_L1_error)
     }
     __pyx_t_5 = __Pyx_PyTuple_GET_ITEM(((PyObject*)__pyx_v_args), 0);
     __Pyx_INCREF(__pyx_t_5);
@@ -23421,9 +23742,9 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_6_backward(CYTHON_UNUSE
   }
   if (unlikely(__pyx_v_kwargs == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not iterable");
-    __PYX_ERR(0, 111, __pyx_L1_error)
+    __PYX_ERR(0, 112, __pyx_L1_error)
   }
-  __pyx_t_3 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_dY, ((PyObject*)__pyx_v_kwargs), Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 111, __pyx_L1_error)
+  __pyx_t_3 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_dY, ((PyObject*)__pyx_v_kwargs), Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 112, __pyx_L1_error)
 
   __pyx_t_1 = __pyx_t_3;
 
@@ -23432,25 +23753,25 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_6_backward(CYTHON_UNUSE
 
     if (unlikely(__pyx_v_kwargs == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-      __PYX_ERR(0, 111, __pyx_L1_error)
+      __PYX_ERR(0, 112, __pyx_L1_error)
     }
-    __pyx_t_5 = __Pyx_PyDict_GetItem(((PyObject*)__pyx_v_kwargs), __pyx_mstate_global->__pyx_n_u_dY); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 111, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyDict_GetItem(((PyObject*)__pyx_v_kwargs), __pyx_mstate_global->__pyx_n_u_dY); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 112, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __pyx_v_arg = __pyx_t_5;
     __pyx_t_5 = 0;
     goto __pyx_L6;
   }
   /*else*/ {
-    __pyx_t_6 = __Pyx_RaiseFusedFunctionArgTypeError(__pyx_mstate_global->__pyx_n_u_dY, 0, 20, __pyx_v_arg_count); if (unlikely(__pyx_t_6 == ((int)-1))) __PYX_ERR(0, 111, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_RaiseFusedFunctionArgTypeError(__pyx_mstate_global->__pyx_n_u_dY, 0, 20, __pyx_v_arg_count); if (unlikely(__pyx_t_6 == ((int)-1))) __PYX_ERR(0, 112, __pyx_L1_error)
 
   }
   __pyx_L6:;
-  if (unlikely(!__pyx_v_arg)) { __Pyx_RaiseUnboundLocalError("arg"); __PYX_ERR(0, 111, __pyx_L1_error) }
-  __pyx_t_5 = __pyx_ff_map_fused_781acd_2_2_float__and_double(__pyx_v_arg, __pyx_v_ndarray); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 111, __pyx_L1_error)
+  if (unlikely(!__pyx_v_arg)) { __Pyx_RaiseUnboundLocalError("arg"); __PYX_ERR(0, 112, __pyx_L1_error) }
+  __pyx_t_5 = __pyx_ff_map_fused_781acd_2_2_float__and_double(__pyx_v_arg, __pyx_v_ndarray); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 112, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_v_dest_sig0 = ((PyObject*)__pyx_t_5);
   __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_ff_match_signatures_single(((PyObject*)__pyx_v_signatures), __pyx_v_dest_sig0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 111, __pyx_L1_error)
+  __pyx_t_5 = __pyx_ff_match_signatures_single(((PyObject*)__pyx_v_signatures), __pyx_v_dest_sig0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 112, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   {
     PyObject *__pyx_temp;
@@ -23521,165 +23842,165 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_11lstm_cython_15_backward
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_dY,&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_U_packed,&__pyx_mstate_global->__pyx_n_u_W_packed,&__pyx_mstate_global->__pyx_n_u_X_packed,&__pyx_mstate_global->__pyx_n_u_H_packed,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_cs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,&__pyx_mstate_global->__pyx_n_u_dgates,&__pyx_mstate_global->__pyx_n_u_dh,&__pyx_mstate_global->__pyx_n_u_dc,&__pyx_mstate_global->__pyx_n_u_dX_tm,&__pyx_mstate_global->__pyx_n_u_dW,&__pyx_mstate_global->__pyx_n_u_dU,&__pyx_mstate_global->__pyx_n_u_db,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 111, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 112, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case 20:
         values[19] = __Pyx_ArgRef_VARARGS(__pyx_args, 19);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[19])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[19])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 19:
         values[18] = __Pyx_ArgRef_VARARGS(__pyx_args, 18);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[18])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[18])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 18:
         values[17] = __Pyx_ArgRef_VARARGS(__pyx_args, 17);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[17])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[17])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 17:
         values[16] = __Pyx_ArgRef_VARARGS(__pyx_args, 16);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 16:
         values[15] = __Pyx_ArgRef_VARARGS(__pyx_args, 15);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 15:
         values[14] = __Pyx_ArgRef_VARARGS(__pyx_args, 14);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 14:
         values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 13:
         values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 12:
         values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 11:
         values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 10:
         values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  9:
         values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  8:
         values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  7:
         values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_backward", 0) < (0)) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_backward", 0) < (0)) __PYX_ERR(0, 112, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 20; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_backward", 1, 20, 20, i); __PYX_ERR(0, 111, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_backward", 1, 20, 20, i); __PYX_ERR(0, 112, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 20)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 112, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 112, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 112, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 112, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 112, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 112, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 112, __pyx_L3_error)
       values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 112, __pyx_L3_error)
       values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 112, __pyx_L3_error)
       values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 112, __pyx_L3_error)
       values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 112, __pyx_L3_error)
       values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 112, __pyx_L3_error)
       values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 112, __pyx_L3_error)
       values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 112, __pyx_L3_error)
       values[14] = __Pyx_ArgRef_VARARGS(__pyx_args, 14);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 112, __pyx_L3_error)
       values[15] = __Pyx_ArgRef_VARARGS(__pyx_args, 15);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 112, __pyx_L3_error)
       values[16] = __Pyx_ArgRef_VARARGS(__pyx_args, 16);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 112, __pyx_L3_error)
       values[17] = __Pyx_ArgRef_VARARGS(__pyx_args, 17);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[17])) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[17])) __PYX_ERR(0, 112, __pyx_L3_error)
       values[18] = __Pyx_ArgRef_VARARGS(__pyx_args, 18);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[18])) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[18])) __PYX_ERR(0, 112, __pyx_L3_error)
       values[19] = __Pyx_ArgRef_VARARGS(__pyx_args, 19);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[19])) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[19])) __PYX_ERR(0, 112, __pyx_L3_error)
     }
-    __pyx_v_dY = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dY.memview)) __PYX_ERR(0, 111, __pyx_L3_error)
-    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 111, __pyx_L3_error)
-    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 111, __pyx_L3_error)
-    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 111, __pyx_L3_error)
-    __pyx_v_U_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U_packed.memview)) __PYX_ERR(0, 111, __pyx_L3_error)
-    __pyx_v_W_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W_packed.memview)) __PYX_ERR(0, 112, __pyx_L3_error)
-    __pyx_v_X_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_packed.memview)) __PYX_ERR(0, 112, __pyx_L3_error)
-    __pyx_v_H_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_H_packed.memview)) __PYX_ERR(0, 112, __pyx_L3_error)
-    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 113, __pyx_L3_error)
-    __pyx_v_cs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[9], PyBUF_WRITABLE); if (unlikely(!__pyx_v_cs.memview)) __PYX_ERR(0, 113, __pyx_L3_error)
-    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[10], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 113, __pyx_L3_error)
-    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[11], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 114, __pyx_L3_error)
-    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[12]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 114, __pyx_L3_error)
-    __pyx_v_dgates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[13], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dgates.memview)) __PYX_ERR(0, 114, __pyx_L3_error)
-    __pyx_v_dh = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[14], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dh.memview)) __PYX_ERR(0, 115, __pyx_L3_error)
-    __pyx_v_dc = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[15], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dc.memview)) __PYX_ERR(0, 115, __pyx_L3_error)
-    __pyx_v_dX_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[16], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dX_tm.memview)) __PYX_ERR(0, 115, __pyx_L3_error)
-    __pyx_v_dW = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[17], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dW.memview)) __PYX_ERR(0, 116, __pyx_L3_error)
-    __pyx_v_dU = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[18], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dU.memview)) __PYX_ERR(0, 116, __pyx_L3_error)
-    __pyx_v_db = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[19], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db.memview)) __PYX_ERR(0, 116, __pyx_L3_error)
+    __pyx_v_dY = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dY.memview)) __PYX_ERR(0, 112, __pyx_L3_error)
+    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 112, __pyx_L3_error)
+    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 112, __pyx_L3_error)
+    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 112, __pyx_L3_error)
+    __pyx_v_U_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U_packed.memview)) __PYX_ERR(0, 112, __pyx_L3_error)
+    __pyx_v_W_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W_packed.memview)) __PYX_ERR(0, 113, __pyx_L3_error)
+    __pyx_v_X_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_packed.memview)) __PYX_ERR(0, 113, __pyx_L3_error)
+    __pyx_v_H_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_H_packed.memview)) __PYX_ERR(0, 113, __pyx_L3_error)
+    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 114, __pyx_L3_error)
+    __pyx_v_cs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[9], PyBUF_WRITABLE); if (unlikely(!__pyx_v_cs.memview)) __PYX_ERR(0, 114, __pyx_L3_error)
+    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[10], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 114, __pyx_L3_error)
+    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[11], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 115, __pyx_L3_error)
+    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[12]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 115, __pyx_L3_error)
+    __pyx_v_dgates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[13], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dgates.memview)) __PYX_ERR(0, 115, __pyx_L3_error)
+    __pyx_v_dh = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[14], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dh.memview)) __PYX_ERR(0, 116, __pyx_L3_error)
+    __pyx_v_dc = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[15], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dc.memview)) __PYX_ERR(0, 116, __pyx_L3_error)
+    __pyx_v_dX_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[16], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dX_tm.memview)) __PYX_ERR(0, 116, __pyx_L3_error)
+    __pyx_v_dW = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[17], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dW.memview)) __PYX_ERR(0, 117, __pyx_L3_error)
+    __pyx_v_dU = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[18], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dU.memview)) __PYX_ERR(0, 117, __pyx_L3_error)
+    __pyx_v_db = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[19], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db.memview)) __PYX_ERR(0, 117, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_backward", 1, 20, 20, __pyx_nargs); __PYX_ERR(0, 111, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_backward", 1, 20, 20, __pyx_nargs); __PYX_ERR(0, 112, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -23761,9 +24082,22 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUS
   Py_ssize_t __pyx_t_10;
   Py_ssize_t __pyx_t_11;
   Py_ssize_t __pyx_t_12;
+  Py_ssize_t __pyx_t_13;
+  Py_ssize_t __pyx_t_14;
+  Py_ssize_t __pyx_t_15;
+  Py_ssize_t __pyx_t_16;
+  Py_ssize_t __pyx_t_17;
+  Py_ssize_t __pyx_t_18;
+  Py_ssize_t __pyx_t_19;
+  Py_ssize_t __pyx_t_20;
+  Py_ssize_t __pyx_t_21;
+  Py_ssize_t __pyx_t_22;
+  Py_ssize_t __pyx_t_23;
+  Py_ssize_t __pyx_t_24;
+  Py_ssize_t __pyx_t_25;
   __Pyx_RefNannySetupContext("__pyx_fuse_0_backward", 0);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":117
+  /* "lstmx/_kernels/lstm_cython.pyx":118
  *               real[:, ::1] dh, real[:, ::1] dc, real[:, :, ::1] dX_tm,
  *               real[:, ::1] dW, real[:, ::1] dU, real[::1] db):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]             # <<<<<<<<<<<<<<
@@ -23775,7 +24109,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUS
   __pyx_v_I = (__pyx_v_X_tm.shape[2]);
   __pyx_v_H = (__pyx_v_U.shape[1]);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":118
+  /* "lstmx/_kernels/lstm_cython.pyx":119
  *               real[:, ::1] dW, real[:, ::1] dU, real[::1] db):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 4 * H, part, parts = batch_parts(B, H)             # <<<<<<<<<<<<<<
@@ -23785,7 +24119,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUS
   __pyx_v_G = (4 * __pyx_v_H);
   __pyx_v_parts = __pyx_f_5lstmx_8_kernels_7_common_batch_parts(__pyx_v_B, __pyx_v_H);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":119
+  /* "lstmx/_kernels/lstm_cython.pyx":120
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 4 * H, part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
@@ -23798,7 +24132,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUS
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "lstmx/_kernels/lstm_cython.pyx":120
+        /* "lstmx/_kernels/lstm_cython.pyx":121
  *     cdef int G = 4 * H, part, parts = batch_parts(B, H)
  *     with nogil:
  *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop             # <<<<<<<<<<<<<<
@@ -23810,7 +24144,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUS
         __pyx_t_3 = 0;
         lstmx::pack_panels((&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_1 * __pyx_v_U.strides[0]) )) + __pyx_t_2)) )))), __pyx_v_H, 0, __pyx_v_G, __pyx_v_H, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_U_packed.data) + __pyx_t_3)) )))));
 
-        /* "lstmx/_kernels/lstm_cython.pyx":121
+        /* "lstmx/_kernels/lstm_cython.pyx":122
  *     with nogil:
  *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop
  *         for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
@@ -23840,21 +24174,21 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUS
                         {
                             __pyx_v_part = (int)(0 + 1 * __pyx_t_5);
 
-                            /* "lstmx/_kernels/lstm_cython.pyx":122
+                            /* "lstmx/_kernels/lstm_cython.pyx":123
  *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop
  *         for part in prange(parts, num_threads=parts, schedule="static"):
  *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], cs, gates, mask, has_mask,             # <<<<<<<<<<<<<<
  *                            dgates, dh, dc)
- *         if parts == 1:
+ *         if parts == 1:   # the parameter and input gradients: single BLAS GEMMs over all T*B rows
 */
                             __pyx_t_3 = 0;
 
-                            /* "lstmx/_kernels/lstm_cython.pyx":123
+                            /* "lstmx/_kernels/lstm_cython.pyx":124
  *         for part in prange(parts, num_threads=parts, schedule="static"):
  *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], cs, gates, mask, has_mask,
  *                            dgates, dh, dc)             # <<<<<<<<<<<<<<
- *         if parts == 1:
- *             # the parameter and input gradients: single BLAS GEMMs over all T*B rows
+ *         if parts == 1:   # the parameter and input gradients: single BLAS GEMMs over all T*B rows
+ *             weight_gradients_blas(&dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
 */
                             __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(((__pyx_v_B * __pyx_v_part) / __pyx_v_parts), ((__pyx_v_B * (__pyx_v_part + 1)) / __pyx_v_parts), __pyx_v_dY, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_U_packed.data) + __pyx_t_3)) )))), __pyx_v_cs, __pyx_v_gates, __pyx_v_mask, __pyx_v_has_mask, __pyx_v_dgates, __pyx_v_dh, __pyx_v_dc);
                         }
@@ -23870,12 +24204,12 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUS
         #endif
 
 
-        /* "lstmx/_kernels/lstm_cython.pyx":124
+        /* "lstmx/_kernels/lstm_cython.pyx":125
  *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], cs, gates, mask, has_mask,
  *                            dgates, dh, dc)
- *         if parts == 1:             # <<<<<<<<<<<<<<
- *             # the parameter and input gradients: single BLAS GEMMs over all T*B rows
- *             gemm(True, False, G, I, T * B, 1.0, &dgates[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
+ *         if parts == 1:   # the parameter and input gradients: single BLAS GEMMs over all T*B rows             # <<<<<<<<<<<<<<
+ *             weight_gradients_blas(&dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
+ *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
 */
         __pyx_t_7 = (__pyx_v_parts == 1);
 
@@ -23883,11 +24217,11 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUS
 
 
           /* "lstmx/_kernels/lstm_cython.pyx":126
- *         if parts == 1:
- *             # the parameter and input gradients: single BLAS GEMMs over all T*B rows
- *             gemm(True, False, G, I, T * B, 1.0, &dgates[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)             # <<<<<<<<<<<<<<
- *             gemm(True, False, G, H, T * B, 1.0, &dgates[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
- *             gemm(False, False, T * B, I, G, 1.0, &dgates[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
+ *                            dgates, dh, dc)
+ *         if parts == 1:   # the parameter and input gradients: single BLAS GEMMs over all T*B rows
+ *             weight_gradients_blas(&dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],             # <<<<<<<<<<<<<<
+ *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         else:            # the same on the packed kernel, shared by the threads (no BLAS pool left spinning)
 */
           __pyx_t_3 = 0;
           __pyx_t_2 = 0;
@@ -23897,97 +24231,90 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUS
           __pyx_t_10 = 0;
           __pyx_t_11 = 0;
           __pyx_t_12 = 0;
-          __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_I, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_3 * __pyx_v_dgates.strides[0]) ) + __pyx_t_2 * __pyx_v_dgates.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_G, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_8 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_9 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_10)) )))), __pyx_v_I, 0.0, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_11 * __pyx_v_dW.strides[0]) )) + __pyx_t_12)) )))), __pyx_v_I);
+          __pyx_t_13 = 0;
+          __pyx_t_14 = 0;
+          __pyx_t_15 = 0;
+          __pyx_t_16 = 0;
 
           /* "lstmx/_kernels/lstm_cython.pyx":127
- *             # the parameter and input gradients: single BLAS GEMMs over all T*B rows
- *             gemm(True, False, G, I, T * B, 1.0, &dgates[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
- *             gemm(True, False, G, H, T * B, 1.0, &dgates[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)             # <<<<<<<<<<<<<<
- *             gemm(False, False, T * B, I, G, 1.0, &dgates[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
- *         else:
+ *         if parts == 1:   # the parameter and input gradients: single BLAS GEMMs over all T*B rows
+ *             weight_gradients_blas(&dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
+ *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])             # <<<<<<<<<<<<<<
+ *         else:            # the same on the packed kernel, shared by the threads (no BLAS pool left spinning)
+ *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,
 */
-          __pyx_t_12 = 0;
-          __pyx_t_11 = 0;
-          __pyx_t_10 = 0;
-          __pyx_t_9 = 0;
-          __pyx_t_8 = 0;
-          __pyx_t_1 = 0;
-          __pyx_t_2 = 0;
-          __pyx_t_3 = 0;
-          __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_H, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_12 * __pyx_v_dgates.strides[0]) ) + __pyx_t_11 * __pyx_v_dgates.strides[1]) )) + __pyx_t_10)) )))), __pyx_v_G, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_9 * __pyx_v_hs.strides[0]) ) + __pyx_t_8 * __pyx_v_hs.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_H, 0.0, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_2 * __pyx_v_dU.strides[0]) )) + __pyx_t_3)) )))), __pyx_v_H);
+          __pyx_t_17 = 0;
+          __pyx_t_18 = 0;
+          __pyx_t_19 = 0;
+          __pyx_t_20 = 0;
+          __pyx_t_21 = 0;
+          __pyx_t_22 = 0;
+          __pyx_t_23 = 0;
+          __pyx_t_24 = 0;
+          __pyx_t_25 = 0;
 
-          /* "lstmx/_kernels/lstm_cython.pyx":128
- *             gemm(True, False, G, I, T * B, 1.0, &dgates[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
- *             gemm(True, False, G, H, T * B, 1.0, &dgates[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
- *             gemm(False, False, T * B, I, G, 1.0, &dgates[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)             # <<<<<<<<<<<<<<
- *         else:
- *             # the same three products on the packed kernel, each thread a share of the rows (no BLAS
+          /* "lstmx/_kernels/lstm_cython.pyx":126
+ *                            dgates, dh, dc)
+ *         if parts == 1:   # the parameter and input gradients: single BLAS GEMMs over all T*B rows
+ *             weight_gradients_blas(&dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],             # <<<<<<<<<<<<<<
+ *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         else:            # the same on the packed kernel, shared by the threads (no BLAS pool left spinning)
 */
-          __pyx_t_3 = 0;
-          __pyx_t_2 = 0;
-          __pyx_t_1 = 0;
-          __pyx_t_8 = 0;
-          __pyx_t_9 = 0;
-          __pyx_t_10 = 0;
-          __pyx_t_11 = 0;
-          __pyx_t_12 = 0;
-          __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, (__pyx_v_T * __pyx_v_B), __pyx_v_I, __pyx_v_G, 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_3 * __pyx_v_dgates.strides[0]) ) + __pyx_t_2 * __pyx_v_dgates.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_G, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_8 * __pyx_v_W.strides[0]) )) + __pyx_t_9)) )))), __pyx_v_I, 0.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_10 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_11 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_12)) )))), __pyx_v_I);
+          __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_3 * __pyx_v_dgates.strides[0]) ) + __pyx_t_2 * __pyx_v_dgates.strides[1]) )) + __pyx_t_1)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_8 * __pyx_v_dgates.strides[0]) ) + __pyx_t_9 * __pyx_v_dgates.strides[1]) )) + __pyx_t_10)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, __pyx_v_H, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_11 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_12 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_13)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_14 * __pyx_v_hs.strides[0]) ) + __pyx_t_15 * __pyx_v_hs.strides[1]) )) + __pyx_t_16)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_17 * __pyx_v_W.strides[0]) )) + __pyx_t_18)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_19 * __pyx_v_dW.strides[0]) )) + __pyx_t_20)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_21 * __pyx_v_dU.strides[0]) )) + __pyx_t_22)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_23 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_24 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_25)) )))));
 
-          /* "lstmx/_kernels/lstm_cython.pyx":124
+          /* "lstmx/_kernels/lstm_cython.pyx":125
  *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], cs, gates, mask, has_mask,
  *                            dgates, dh, dc)
- *         if parts == 1:             # <<<<<<<<<<<<<<
- *             # the parameter and input gradients: single BLAS GEMMs over all T*B rows
- *             gemm(True, False, G, I, T * B, 1.0, &dgates[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
+ *         if parts == 1:   # the parameter and input gradients: single BLAS GEMMs over all T*B rows             # <<<<<<<<<<<<<<
+ *             weight_gradients_blas(&dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
+ *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
 */
           goto __pyx_L12;
         }
 
-        /* "lstmx/_kernels/lstm_cython.pyx":132
- *             # the same three products on the packed kernel, each thread a share of the rows (no BLAS
- *             # thread pool left spinning against the next call's threads)
- *             pack_panels(&X_tm[0, 0, 0], I, False, T * B, I, &X_packed[0])             # <<<<<<<<<<<<<<
- *             pack_panels(&hs[0, 0, 0], H, False, T * B, H, &H_packed[0])
- *             pack_panels(&W[0, 0], I, False, G, I, &W_packed[0])
+        /* "lstmx/_kernels/lstm_cython.pyx":129
+ *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         else:            # the same on the packed kernel, shared by the threads (no BLAS pool left spinning)
+ *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,             # <<<<<<<<<<<<<<
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0])
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
 */
         /*else*/ {
-          __pyx_t_12 = 0;
-          __pyx_t_11 = 0;
-          __pyx_t_10 = 0;
-          __pyx_t_9 = 0;
-          lstmx::pack_panels((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_12 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_11 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_10)) )))), __pyx_v_I, 0, (__pyx_v_T * __pyx_v_B), __pyx_v_I, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_X_packed.data) + __pyx_t_9)) )))));
+          __pyx_t_25 = 0;
+          __pyx_t_24 = 0;
+          __pyx_t_23 = 0;
+          __pyx_t_22 = 0;
+          __pyx_t_21 = 0;
+          __pyx_t_20 = 0;
+          __pyx_t_19 = 0;
+          __pyx_t_18 = 0;
 
-          /* "lstmx/_kernels/lstm_cython.pyx":133
- *             # thread pool left spinning against the next call's threads)
- *             pack_panels(&X_tm[0, 0, 0], I, False, T * B, I, &X_packed[0])
- *             pack_panels(&hs[0, 0, 0], H, False, T * B, H, &H_packed[0])             # <<<<<<<<<<<<<<
- *             pack_panels(&W[0, 0], I, False, G, I, &W_packed[0])
+          /* "lstmx/_kernels/lstm_cython.pyx":130
+ *         else:            # the same on the packed kernel, shared by the threads (no BLAS pool left spinning)
+ *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0])             # <<<<<<<<<<<<<<
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 weight_gradients_part(part, parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H,
+*/
+          __pyx_t_17 = 0;
+          __pyx_t_16 = 0;
+          __pyx_t_15 = 0;
+
+          /* "lstmx/_kernels/lstm_cython.pyx":129
+ *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         else:            # the same on the packed kernel, shared by the threads (no BLAS pool left spinning)
+ *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,             # <<<<<<<<<<<<<<
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0])
  *             for part in prange(parts, num_threads=parts, schedule="static"):
 */
-          __pyx_t_9 = 0;
-          __pyx_t_10 = 0;
-          __pyx_t_11 = 0;
-          __pyx_t_12 = 0;
-          lstmx::pack_panels((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_9 * __pyx_v_hs.strides[0]) ) + __pyx_t_10 * __pyx_v_hs.strides[1]) )) + __pyx_t_11)) )))), __pyx_v_H, 0, (__pyx_v_T * __pyx_v_B), __pyx_v_H, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_H_packed.data) + __pyx_t_12)) )))));
+          __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_25 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_24 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_23)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_22 * __pyx_v_hs.strides[0]) ) + __pyx_t_21 * __pyx_v_hs.strides[1]) )) + __pyx_t_20)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_19 * __pyx_v_W.strides[0]) )) + __pyx_t_18)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, __pyx_v_H, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_X_packed.data) + __pyx_t_17)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_H_packed.data) + __pyx_t_16)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_W_packed.data) + __pyx_t_15)) )))));
 
-          /* "lstmx/_kernels/lstm_cython.pyx":134
- *             pack_panels(&X_tm[0, 0, 0], I, False, T * B, I, &X_packed[0])
- *             pack_panels(&hs[0, 0, 0], H, False, T * B, H, &H_packed[0])
- *             pack_panels(&W[0, 0], I, False, G, I, &W_packed[0])             # <<<<<<<<<<<<<<
- *             for part in prange(parts, num_threads=parts, schedule="static"):
- *                 _weight_gradients(G * part // parts, G * (part + 1) // parts, T * B * part // parts,
-*/
-          __pyx_t_12 = 0;
-          __pyx_t_11 = 0;
-          __pyx_t_10 = 0;
-          lstmx::pack_panels((&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_12 * __pyx_v_W.strides[0]) )) + __pyx_t_11)) )))), __pyx_v_I, 0, __pyx_v_G, __pyx_v_I, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_W_packed.data) + __pyx_t_10)) )))));
-
-          /* "lstmx/_kernels/lstm_cython.pyx":135
- *             pack_panels(&hs[0, 0, 0], H, False, T * B, H, &H_packed[0])
- *             pack_panels(&W[0, 0], I, False, G, I, &W_packed[0])
+          /* "lstmx/_kernels/lstm_cython.pyx":131
+ *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0])
  *             for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
- *                 _weight_gradients(G * part // parts, G * (part + 1) // parts, T * B * part // parts,
- *                                   T * B * (part + 1) // parts, dgates, &X_packed[0], &H_packed[0], &W_packed[0],
+ *                 weight_gradients_part(part, parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H,
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
 */
           __pyx_t_6 = __pyx_v_parts;
 
@@ -24002,7 +24329,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUS
               if (__pyx_t_4 > 0)
               {
                   #ifdef _OPENMP
-                  #pragma omp parallel num_threads(__pyx_v_parts != 0 ? __pyx_v_parts : omp_get_max_threads()) private(__pyx_t_10, __pyx_t_11, __pyx_t_12)
+                  #pragma omp parallel num_threads(__pyx_v_parts != 0 ? __pyx_v_parts : omp_get_max_threads()) private(__pyx_t_10, __pyx_t_11, __pyx_t_12, __pyx_t_13, __pyx_t_14, __pyx_t_15, __pyx_t_16, __pyx_t_17, __pyx_t_18, __pyx_t_19, __pyx_t_20, __pyx_t_21, __pyx_t_22, __pyx_t_23, __pyx_t_24, __pyx_t_25)
                   #endif /* _OPENMP */
                   {
                       #ifdef _OPENMP
@@ -24012,25 +24339,46 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUS
                           {
                               __pyx_v_part = (int)(0 + 1 * __pyx_t_5);
 
-                              /* "lstmx/_kernels/lstm_cython.pyx":137
+                              /* "lstmx/_kernels/lstm_cython.pyx":132
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0])
  *             for part in prange(parts, num_threads=parts, schedule="static"):
- *                 _weight_gradients(G * part // parts, G * (part + 1) // parts, T * B * part // parts,
- *                                   T * B * (part + 1) // parts, dgates, &X_packed[0], &H_packed[0], &W_packed[0],             # <<<<<<<<<<<<<<
- *                                   dW, dU, dX_tm)
+ *                 weight_gradients_part(part, parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H,             # <<<<<<<<<<<<<<
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
  *         column_sums(&dgates[0, 0, 0], T * B, G, &db[0])
 */
-                              __pyx_t_10 = 0;
-                              __pyx_t_11 = 0;
-                              __pyx_t_12 = 0;
+                              __pyx_t_15 = 0;
+                              __pyx_t_16 = 0;
+                              __pyx_t_17 = 0;
+                              __pyx_t_18 = 0;
+                              __pyx_t_19 = 0;
+                              __pyx_t_20 = 0;
 
-                              /* "lstmx/_kernels/lstm_cython.pyx":136
- *             pack_panels(&W[0, 0], I, False, G, I, &W_packed[0])
+                              /* "lstmx/_kernels/lstm_cython.pyx":133
  *             for part in prange(parts, num_threads=parts, schedule="static"):
- *                 _weight_gradients(G * part // parts, G * (part + 1) // parts, T * B * part // parts,             # <<<<<<<<<<<<<<
- *                                   T * B * (part + 1) // parts, dgates, &X_packed[0], &H_packed[0], &W_packed[0],
- *                                   dW, dU, dX_tm)
+ *                 weight_gradients_part(part, parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H,
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])             # <<<<<<<<<<<<<<
+ *         column_sums(&dgates[0, 0, 0], T * B, G, &db[0])
+ * 
 */
-                              __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__weight_gradients(((__pyx_v_G * __pyx_v_part) / __pyx_v_parts), ((__pyx_v_G * (__pyx_v_part + 1)) / __pyx_v_parts), (((__pyx_v_T * __pyx_v_B) * __pyx_v_part) / __pyx_v_parts), (((__pyx_v_T * __pyx_v_B) * (__pyx_v_part + 1)) / __pyx_v_parts), __pyx_v_dgates, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_X_packed.data) + __pyx_t_10)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_H_packed.data) + __pyx_t_11)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_W_packed.data) + __pyx_t_12)) )))), __pyx_v_dW, __pyx_v_dU, __pyx_v_dX_tm);
+                              __pyx_t_21 = 0;
+                              __pyx_t_22 = 0;
+                              __pyx_t_23 = 0;
+                              __pyx_t_24 = 0;
+                              __pyx_t_25 = 0;
+                              __pyx_t_14 = 0;
+                              __pyx_t_13 = 0;
+                              __pyx_t_12 = 0;
+                              __pyx_t_11 = 0;
+                              __pyx_t_10 = 0;
+
+                              /* "lstmx/_kernels/lstm_cython.pyx":132
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0])
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 weight_gradients_part(part, parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H,             # <<<<<<<<<<<<<<
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         column_sums(&dgates[0, 0, 0], T * B, G, &db[0])
+*/
+                              __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_part(__pyx_v_part, __pyx_v_parts, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_15 * __pyx_v_dgates.strides[0]) ) + __pyx_t_16 * __pyx_v_dgates.strides[1]) )) + __pyx_t_17)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_18 * __pyx_v_dgates.strides[0]) ) + __pyx_t_19 * __pyx_v_dgates.strides[1]) )) + __pyx_t_20)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, __pyx_v_H, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_X_packed.data) + __pyx_t_21)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_H_packed.data) + __pyx_t_22)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_W_packed.data) + __pyx_t_23)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_24 * __pyx_v_dW.strides[0]) )) + __pyx_t_25)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_14 * __pyx_v_dU.strides[0]) )) + __pyx_t_13)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_12 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_11 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_10)) )))));
                           }
                       }
                   }
@@ -24046,21 +24394,21 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUS
         }
         __pyx_L12:;
 
-        /* "lstmx/_kernels/lstm_cython.pyx":139
- *                                   T * B * (part + 1) // parts, dgates, &X_packed[0], &H_packed[0], &W_packed[0],
- *                                   dW, dU, dX_tm)
+        /* "lstmx/_kernels/lstm_cython.pyx":134
+ *                 weight_gradients_part(part, parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H,
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
  *         column_sums(&dgates[0, 0, 0], T * B, G, &db[0])             # <<<<<<<<<<<<<<
  * 
  * 
 */
-        __pyx_t_12 = 0;
-        __pyx_t_11 = 0;
         __pyx_t_10 = 0;
-        __pyx_t_9 = 0;
-        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_12 * __pyx_v_dgates.strides[0]) ) + __pyx_t_11 * __pyx_v_dgates.strides[1]) )) + __pyx_t_10)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_db.data) + __pyx_t_9)) )))));
+        __pyx_t_11 = 0;
+        __pyx_t_12 = 0;
+        __pyx_t_13 = 0;
+        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_10 * __pyx_v_dgates.strides[0]) ) + __pyx_t_11 * __pyx_v_dgates.strides[1]) )) + __pyx_t_12)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_db.data) + __pyx_t_13)) )))));
       }
 
-      /* "lstmx/_kernels/lstm_cython.pyx":119
+      /* "lstmx/_kernels/lstm_cython.pyx":120
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 4 * H, part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
@@ -24077,7 +24425,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUS
       }
   }
 
-  /* "lstmx/_kernels/lstm_cython.pyx":111
+  /* "lstmx/_kernels/lstm_cython.pyx":112
  * 
  * 
  * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,             # <<<<<<<<<<<<<<
@@ -24141,165 +24489,165 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_11lstm_cython_17_backward
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_dY,&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_U_packed,&__pyx_mstate_global->__pyx_n_u_W_packed,&__pyx_mstate_global->__pyx_n_u_X_packed,&__pyx_mstate_global->__pyx_n_u_H_packed,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_cs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,&__pyx_mstate_global->__pyx_n_u_dgates,&__pyx_mstate_global->__pyx_n_u_dh,&__pyx_mstate_global->__pyx_n_u_dc,&__pyx_mstate_global->__pyx_n_u_dX_tm,&__pyx_mstate_global->__pyx_n_u_dW,&__pyx_mstate_global->__pyx_n_u_dU,&__pyx_mstate_global->__pyx_n_u_db,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 111, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 112, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case 20:
         values[19] = __Pyx_ArgRef_VARARGS(__pyx_args, 19);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[19])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[19])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 19:
         values[18] = __Pyx_ArgRef_VARARGS(__pyx_args, 18);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[18])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[18])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 18:
         values[17] = __Pyx_ArgRef_VARARGS(__pyx_args, 17);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[17])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[17])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 17:
         values[16] = __Pyx_ArgRef_VARARGS(__pyx_args, 16);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 16:
         values[15] = __Pyx_ArgRef_VARARGS(__pyx_args, 15);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 15:
         values[14] = __Pyx_ArgRef_VARARGS(__pyx_args, 14);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 14:
         values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 13:
         values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 12:
         values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 11:
         values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 10:
         values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  9:
         values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  8:
         values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  7:
         values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 111, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 112, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_backward", 0) < (0)) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_backward", 0) < (0)) __PYX_ERR(0, 112, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 20; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_backward", 1, 20, 20, i); __PYX_ERR(0, 111, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_backward", 1, 20, 20, i); __PYX_ERR(0, 112, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 20)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 112, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 112, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 112, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 112, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 112, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 112, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 112, __pyx_L3_error)
       values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 112, __pyx_L3_error)
       values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 112, __pyx_L3_error)
       values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 112, __pyx_L3_error)
       values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 112, __pyx_L3_error)
       values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 112, __pyx_L3_error)
       values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 112, __pyx_L3_error)
       values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 112, __pyx_L3_error)
       values[14] = __Pyx_ArgRef_VARARGS(__pyx_args, 14);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 112, __pyx_L3_error)
       values[15] = __Pyx_ArgRef_VARARGS(__pyx_args, 15);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 112, __pyx_L3_error)
       values[16] = __Pyx_ArgRef_VARARGS(__pyx_args, 16);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 112, __pyx_L3_error)
       values[17] = __Pyx_ArgRef_VARARGS(__pyx_args, 17);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[17])) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[17])) __PYX_ERR(0, 112, __pyx_L3_error)
       values[18] = __Pyx_ArgRef_VARARGS(__pyx_args, 18);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[18])) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[18])) __PYX_ERR(0, 112, __pyx_L3_error)
       values[19] = __Pyx_ArgRef_VARARGS(__pyx_args, 19);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[19])) __PYX_ERR(0, 111, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[19])) __PYX_ERR(0, 112, __pyx_L3_error)
     }
-    __pyx_v_dY = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dY.memview)) __PYX_ERR(0, 111, __pyx_L3_error)
-    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 111, __pyx_L3_error)
-    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 111, __pyx_L3_error)
-    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 111, __pyx_L3_error)
-    __pyx_v_U_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U_packed.memview)) __PYX_ERR(0, 111, __pyx_L3_error)
-    __pyx_v_W_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W_packed.memview)) __PYX_ERR(0, 112, __pyx_L3_error)
-    __pyx_v_X_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_packed.memview)) __PYX_ERR(0, 112, __pyx_L3_error)
-    __pyx_v_H_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_H_packed.memview)) __PYX_ERR(0, 112, __pyx_L3_error)
-    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 113, __pyx_L3_error)
-    __pyx_v_cs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[9], PyBUF_WRITABLE); if (unlikely(!__pyx_v_cs.memview)) __PYX_ERR(0, 113, __pyx_L3_error)
-    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[10], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 113, __pyx_L3_error)
-    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[11], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 114, __pyx_L3_error)
-    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[12]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 114, __pyx_L3_error)
-    __pyx_v_dgates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[13], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dgates.memview)) __PYX_ERR(0, 114, __pyx_L3_error)
-    __pyx_v_dh = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[14], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dh.memview)) __PYX_ERR(0, 115, __pyx_L3_error)
-    __pyx_v_dc = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[15], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dc.memview)) __PYX_ERR(0, 115, __pyx_L3_error)
-    __pyx_v_dX_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[16], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dX_tm.memview)) __PYX_ERR(0, 115, __pyx_L3_error)
-    __pyx_v_dW = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[17], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dW.memview)) __PYX_ERR(0, 116, __pyx_L3_error)
-    __pyx_v_dU = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[18], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dU.memview)) __PYX_ERR(0, 116, __pyx_L3_error)
-    __pyx_v_db = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[19], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db.memview)) __PYX_ERR(0, 116, __pyx_L3_error)
+    __pyx_v_dY = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dY.memview)) __PYX_ERR(0, 112, __pyx_L3_error)
+    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 112, __pyx_L3_error)
+    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 112, __pyx_L3_error)
+    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 112, __pyx_L3_error)
+    __pyx_v_U_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U_packed.memview)) __PYX_ERR(0, 112, __pyx_L3_error)
+    __pyx_v_W_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W_packed.memview)) __PYX_ERR(0, 113, __pyx_L3_error)
+    __pyx_v_X_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_packed.memview)) __PYX_ERR(0, 113, __pyx_L3_error)
+    __pyx_v_H_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_H_packed.memview)) __PYX_ERR(0, 113, __pyx_L3_error)
+    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 114, __pyx_L3_error)
+    __pyx_v_cs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[9], PyBUF_WRITABLE); if (unlikely(!__pyx_v_cs.memview)) __PYX_ERR(0, 114, __pyx_L3_error)
+    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[10], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 114, __pyx_L3_error)
+    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[11], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 115, __pyx_L3_error)
+    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[12]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 115, __pyx_L3_error)
+    __pyx_v_dgates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[13], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dgates.memview)) __PYX_ERR(0, 115, __pyx_L3_error)
+    __pyx_v_dh = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[14], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dh.memview)) __PYX_ERR(0, 116, __pyx_L3_error)
+    __pyx_v_dc = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[15], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dc.memview)) __PYX_ERR(0, 116, __pyx_L3_error)
+    __pyx_v_dX_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[16], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dX_tm.memview)) __PYX_ERR(0, 116, __pyx_L3_error)
+    __pyx_v_dW = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[17], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dW.memview)) __PYX_ERR(0, 117, __pyx_L3_error)
+    __pyx_v_dU = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[18], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dU.memview)) __PYX_ERR(0, 117, __pyx_L3_error)
+    __pyx_v_db = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[19], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db.memview)) __PYX_ERR(0, 117, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_backward", 1, 20, 20, __pyx_nargs); __PYX_ERR(0, 111, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_backward", 1, 20, 20, __pyx_nargs); __PYX_ERR(0, 112, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -24381,9 +24729,22 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUS
   Py_ssize_t __pyx_t_10;
   Py_ssize_t __pyx_t_11;
   Py_ssize_t __pyx_t_12;
+  Py_ssize_t __pyx_t_13;
+  Py_ssize_t __pyx_t_14;
+  Py_ssize_t __pyx_t_15;
+  Py_ssize_t __pyx_t_16;
+  Py_ssize_t __pyx_t_17;
+  Py_ssize_t __pyx_t_18;
+  Py_ssize_t __pyx_t_19;
+  Py_ssize_t __pyx_t_20;
+  Py_ssize_t __pyx_t_21;
+  Py_ssize_t __pyx_t_22;
+  Py_ssize_t __pyx_t_23;
+  Py_ssize_t __pyx_t_24;
+  Py_ssize_t __pyx_t_25;
   __Pyx_RefNannySetupContext("__pyx_fuse_1_backward", 0);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":117
+  /* "lstmx/_kernels/lstm_cython.pyx":118
  *               real[:, ::1] dh, real[:, ::1] dc, real[:, :, ::1] dX_tm,
  *               real[:, ::1] dW, real[:, ::1] dU, real[::1] db):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]             # <<<<<<<<<<<<<<
@@ -24395,7 +24756,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUS
   __pyx_v_I = (__pyx_v_X_tm.shape[2]);
   __pyx_v_H = (__pyx_v_U.shape[1]);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":118
+  /* "lstmx/_kernels/lstm_cython.pyx":119
  *               real[:, ::1] dW, real[:, ::1] dU, real[::1] db):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 4 * H, part, parts = batch_parts(B, H)             # <<<<<<<<<<<<<<
@@ -24405,7 +24766,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUS
   __pyx_v_G = (4 * __pyx_v_H);
   __pyx_v_parts = __pyx_f_5lstmx_8_kernels_7_common_batch_parts(__pyx_v_B, __pyx_v_H);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":119
+  /* "lstmx/_kernels/lstm_cython.pyx":120
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 4 * H, part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
@@ -24418,7 +24779,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUS
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "lstmx/_kernels/lstm_cython.pyx":120
+        /* "lstmx/_kernels/lstm_cython.pyx":121
  *     cdef int G = 4 * H, part, parts = batch_parts(B, H)
  *     with nogil:
  *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop             # <<<<<<<<<<<<<<
@@ -24430,7 +24791,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUS
         __pyx_t_3 = 0;
         lstmx::pack_panels((&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_1 * __pyx_v_U.strides[0]) )) + __pyx_t_2)) )))), __pyx_v_H, 0, __pyx_v_G, __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_U_packed.data) + __pyx_t_3)) )))));
 
-        /* "lstmx/_kernels/lstm_cython.pyx":121
+        /* "lstmx/_kernels/lstm_cython.pyx":122
  *     with nogil:
  *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop
  *         for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
@@ -24460,21 +24821,21 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUS
                         {
                             __pyx_v_part = (int)(0 + 1 * __pyx_t_5);
 
-                            /* "lstmx/_kernels/lstm_cython.pyx":122
+                            /* "lstmx/_kernels/lstm_cython.pyx":123
  *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop
  *         for part in prange(parts, num_threads=parts, schedule="static"):
  *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], cs, gates, mask, has_mask,             # <<<<<<<<<<<<<<
  *                            dgates, dh, dc)
- *         if parts == 1:
+ *         if parts == 1:   # the parameter and input gradients: single BLAS GEMMs over all T*B rows
 */
                             __pyx_t_3 = 0;
 
-                            /* "lstmx/_kernels/lstm_cython.pyx":123
+                            /* "lstmx/_kernels/lstm_cython.pyx":124
  *         for part in prange(parts, num_threads=parts, schedule="static"):
  *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], cs, gates, mask, has_mask,
  *                            dgates, dh, dc)             # <<<<<<<<<<<<<<
- *         if parts == 1:
- *             # the parameter and input gradients: single BLAS GEMMs over all T*B rows
+ *         if parts == 1:   # the parameter and input gradients: single BLAS GEMMs over all T*B rows
+ *             weight_gradients_blas(&dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
 */
                             __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(((__pyx_v_B * __pyx_v_part) / __pyx_v_parts), ((__pyx_v_B * (__pyx_v_part + 1)) / __pyx_v_parts), __pyx_v_dY, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_U_packed.data) + __pyx_t_3)) )))), __pyx_v_cs, __pyx_v_gates, __pyx_v_mask, __pyx_v_has_mask, __pyx_v_dgates, __pyx_v_dh, __pyx_v_dc);
                         }
@@ -24490,12 +24851,12 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUS
         #endif
 
 
-        /* "lstmx/_kernels/lstm_cython.pyx":124
+        /* "lstmx/_kernels/lstm_cython.pyx":125
  *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], cs, gates, mask, has_mask,
  *                            dgates, dh, dc)
- *         if parts == 1:             # <<<<<<<<<<<<<<
- *             # the parameter and input gradients: single BLAS GEMMs over all T*B rows
- *             gemm(True, False, G, I, T * B, 1.0, &dgates[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
+ *         if parts == 1:   # the parameter and input gradients: single BLAS GEMMs over all T*B rows             # <<<<<<<<<<<<<<
+ *             weight_gradients_blas(&dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
+ *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
 */
         __pyx_t_7 = (__pyx_v_parts == 1);
 
@@ -24503,11 +24864,11 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUS
 
 
           /* "lstmx/_kernels/lstm_cython.pyx":126
- *         if parts == 1:
- *             # the parameter and input gradients: single BLAS GEMMs over all T*B rows
- *             gemm(True, False, G, I, T * B, 1.0, &dgates[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)             # <<<<<<<<<<<<<<
- *             gemm(True, False, G, H, T * B, 1.0, &dgates[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
- *             gemm(False, False, T * B, I, G, 1.0, &dgates[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
+ *                            dgates, dh, dc)
+ *         if parts == 1:   # the parameter and input gradients: single BLAS GEMMs over all T*B rows
+ *             weight_gradients_blas(&dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],             # <<<<<<<<<<<<<<
+ *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         else:            # the same on the packed kernel, shared by the threads (no BLAS pool left spinning)
 */
           __pyx_t_3 = 0;
           __pyx_t_2 = 0;
@@ -24517,97 +24878,90 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUS
           __pyx_t_10 = 0;
           __pyx_t_11 = 0;
           __pyx_t_12 = 0;
-          __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_I, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_3 * __pyx_v_dgates.strides[0]) ) + __pyx_t_2 * __pyx_v_dgates.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_G, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_8 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_9 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_10)) )))), __pyx_v_I, 0.0, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_11 * __pyx_v_dW.strides[0]) )) + __pyx_t_12)) )))), __pyx_v_I);
+          __pyx_t_13 = 0;
+          __pyx_t_14 = 0;
+          __pyx_t_15 = 0;
+          __pyx_t_16 = 0;
 
           /* "lstmx/_kernels/lstm_cython.pyx":127
- *             # the parameter and input gradients: single BLAS GEMMs over all T*B rows
- *             gemm(True, False, G, I, T * B, 1.0, &dgates[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
- *             gemm(True, False, G, H, T * B, 1.0, &dgates[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)             # <<<<<<<<<<<<<<
- *             gemm(False, False, T * B, I, G, 1.0, &dgates[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
- *         else:
+ *         if parts == 1:   # the parameter and input gradients: single BLAS GEMMs over all T*B rows
+ *             weight_gradients_blas(&dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
+ *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])             # <<<<<<<<<<<<<<
+ *         else:            # the same on the packed kernel, shared by the threads (no BLAS pool left spinning)
+ *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,
 */
-          __pyx_t_12 = 0;
-          __pyx_t_11 = 0;
-          __pyx_t_10 = 0;
-          __pyx_t_9 = 0;
-          __pyx_t_8 = 0;
-          __pyx_t_1 = 0;
-          __pyx_t_2 = 0;
-          __pyx_t_3 = 0;
-          __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_H, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_12 * __pyx_v_dgates.strides[0]) ) + __pyx_t_11 * __pyx_v_dgates.strides[1]) )) + __pyx_t_10)) )))), __pyx_v_G, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_9 * __pyx_v_hs.strides[0]) ) + __pyx_t_8 * __pyx_v_hs.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_H, 0.0, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_2 * __pyx_v_dU.strides[0]) )) + __pyx_t_3)) )))), __pyx_v_H);
+          __pyx_t_17 = 0;
+          __pyx_t_18 = 0;
+          __pyx_t_19 = 0;
+          __pyx_t_20 = 0;
+          __pyx_t_21 = 0;
+          __pyx_t_22 = 0;
+          __pyx_t_23 = 0;
+          __pyx_t_24 = 0;
+          __pyx_t_25 = 0;
 
-          /* "lstmx/_kernels/lstm_cython.pyx":128
- *             gemm(True, False, G, I, T * B, 1.0, &dgates[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
- *             gemm(True, False, G, H, T * B, 1.0, &dgates[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
- *             gemm(False, False, T * B, I, G, 1.0, &dgates[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)             # <<<<<<<<<<<<<<
- *         else:
- *             # the same three products on the packed kernel, each thread a share of the rows (no BLAS
+          /* "lstmx/_kernels/lstm_cython.pyx":126
+ *                            dgates, dh, dc)
+ *         if parts == 1:   # the parameter and input gradients: single BLAS GEMMs over all T*B rows
+ *             weight_gradients_blas(&dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],             # <<<<<<<<<<<<<<
+ *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         else:            # the same on the packed kernel, shared by the threads (no BLAS pool left spinning)
 */
-          __pyx_t_3 = 0;
-          __pyx_t_2 = 0;
-          __pyx_t_1 = 0;
-          __pyx_t_8 = 0;
-          __pyx_t_9 = 0;
-          __pyx_t_10 = 0;
-          __pyx_t_11 = 0;
-          __pyx_t_12 = 0;
-          __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, (__pyx_v_T * __pyx_v_B), __pyx_v_I, __pyx_v_G, 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_3 * __pyx_v_dgates.strides[0]) ) + __pyx_t_2 * __pyx_v_dgates.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_G, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_8 * __pyx_v_W.strides[0]) )) + __pyx_t_9)) )))), __pyx_v_I, 0.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_10 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_11 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_12)) )))), __pyx_v_I);
+          __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_3 * __pyx_v_dgates.strides[0]) ) + __pyx_t_2 * __pyx_v_dgates.strides[1]) )) + __pyx_t_1)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_8 * __pyx_v_dgates.strides[0]) ) + __pyx_t_9 * __pyx_v_dgates.strides[1]) )) + __pyx_t_10)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, __pyx_v_H, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_11 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_12 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_13)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_14 * __pyx_v_hs.strides[0]) ) + __pyx_t_15 * __pyx_v_hs.strides[1]) )) + __pyx_t_16)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_17 * __pyx_v_W.strides[0]) )) + __pyx_t_18)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_19 * __pyx_v_dW.strides[0]) )) + __pyx_t_20)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_21 * __pyx_v_dU.strides[0]) )) + __pyx_t_22)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_23 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_24 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_25)) )))));
 
-          /* "lstmx/_kernels/lstm_cython.pyx":124
+          /* "lstmx/_kernels/lstm_cython.pyx":125
  *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], cs, gates, mask, has_mask,
  *                            dgates, dh, dc)
- *         if parts == 1:             # <<<<<<<<<<<<<<
- *             # the parameter and input gradients: single BLAS GEMMs over all T*B rows
- *             gemm(True, False, G, I, T * B, 1.0, &dgates[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
+ *         if parts == 1:   # the parameter and input gradients: single BLAS GEMMs over all T*B rows             # <<<<<<<<<<<<<<
+ *             weight_gradients_blas(&dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
+ *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
 */
           goto __pyx_L12;
         }
 
-        /* "lstmx/_kernels/lstm_cython.pyx":132
- *             # the same three products on the packed kernel, each thread a share of the rows (no BLAS
- *             # thread pool left spinning against the next call's threads)
- *             pack_panels(&X_tm[0, 0, 0], I, False, T * B, I, &X_packed[0])             # <<<<<<<<<<<<<<
- *             pack_panels(&hs[0, 0, 0], H, False, T * B, H, &H_packed[0])
- *             pack_panels(&W[0, 0], I, False, G, I, &W_packed[0])
+        /* "lstmx/_kernels/lstm_cython.pyx":129
+ *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         else:            # the same on the packed kernel, shared by the threads (no BLAS pool left spinning)
+ *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,             # <<<<<<<<<<<<<<
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0])
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
 */
         /*else*/ {
-          __pyx_t_12 = 0;
-          __pyx_t_11 = 0;
-          __pyx_t_10 = 0;
-          __pyx_t_9 = 0;
-          lstmx::pack_panels((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_12 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_11 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_10)) )))), __pyx_v_I, 0, (__pyx_v_T * __pyx_v_B), __pyx_v_I, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_X_packed.data) + __pyx_t_9)) )))));
+          __pyx_t_25 = 0;
+          __pyx_t_24 = 0;
+          __pyx_t_23 = 0;
+          __pyx_t_22 = 0;
+          __pyx_t_21 = 0;
+          __pyx_t_20 = 0;
+          __pyx_t_19 = 0;
+          __pyx_t_18 = 0;
 
-          /* "lstmx/_kernels/lstm_cython.pyx":133
- *             # thread pool left spinning against the next call's threads)
- *             pack_panels(&X_tm[0, 0, 0], I, False, T * B, I, &X_packed[0])
- *             pack_panels(&hs[0, 0, 0], H, False, T * B, H, &H_packed[0])             # <<<<<<<<<<<<<<
- *             pack_panels(&W[0, 0], I, False, G, I, &W_packed[0])
+          /* "lstmx/_kernels/lstm_cython.pyx":130
+ *         else:            # the same on the packed kernel, shared by the threads (no BLAS pool left spinning)
+ *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0])             # <<<<<<<<<<<<<<
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 weight_gradients_part(part, parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H,
+*/
+          __pyx_t_17 = 0;
+          __pyx_t_16 = 0;
+          __pyx_t_15 = 0;
+
+          /* "lstmx/_kernels/lstm_cython.pyx":129
+ *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         else:            # the same on the packed kernel, shared by the threads (no BLAS pool left spinning)
+ *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,             # <<<<<<<<<<<<<<
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0])
  *             for part in prange(parts, num_threads=parts, schedule="static"):
 */
-          __pyx_t_9 = 0;
-          __pyx_t_10 = 0;
-          __pyx_t_11 = 0;
-          __pyx_t_12 = 0;
-          lstmx::pack_panels((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_9 * __pyx_v_hs.strides[0]) ) + __pyx_t_10 * __pyx_v_hs.strides[1]) )) + __pyx_t_11)) )))), __pyx_v_H, 0, (__pyx_v_T * __pyx_v_B), __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_H_packed.data) + __pyx_t_12)) )))));
+          __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_25 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_24 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_23)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_22 * __pyx_v_hs.strides[0]) ) + __pyx_t_21 * __pyx_v_hs.strides[1]) )) + __pyx_t_20)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_19 * __pyx_v_W.strides[0]) )) + __pyx_t_18)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_X_packed.data) + __pyx_t_17)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_H_packed.data) + __pyx_t_16)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_W_packed.data) + __pyx_t_15)) )))));
 
-          /* "lstmx/_kernels/lstm_cython.pyx":134
- *             pack_panels(&X_tm[0, 0, 0], I, False, T * B, I, &X_packed[0])
- *             pack_panels(&hs[0, 0, 0], H, False, T * B, H, &H_packed[0])
- *             pack_panels(&W[0, 0], I, False, G, I, &W_packed[0])             # <<<<<<<<<<<<<<
- *             for part in prange(parts, num_threads=parts, schedule="static"):
- *                 _weight_gradients(G * part // parts, G * (part + 1) // parts, T * B * part // parts,
-*/
-          __pyx_t_12 = 0;
-          __pyx_t_11 = 0;
-          __pyx_t_10 = 0;
-          lstmx::pack_panels((&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_12 * __pyx_v_W.strides[0]) )) + __pyx_t_11)) )))), __pyx_v_I, 0, __pyx_v_G, __pyx_v_I, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_W_packed.data) + __pyx_t_10)) )))));
-
-          /* "lstmx/_kernels/lstm_cython.pyx":135
- *             pack_panels(&hs[0, 0, 0], H, False, T * B, H, &H_packed[0])
- *             pack_panels(&W[0, 0], I, False, G, I, &W_packed[0])
+          /* "lstmx/_kernels/lstm_cython.pyx":131
+ *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0])
  *             for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
- *                 _weight_gradients(G * part // parts, G * (part + 1) // parts, T * B * part // parts,
- *                                   T * B * (part + 1) // parts, dgates, &X_packed[0], &H_packed[0], &W_packed[0],
+ *                 weight_gradients_part(part, parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H,
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
 */
           __pyx_t_6 = __pyx_v_parts;
 
@@ -24622,7 +24976,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUS
               if (__pyx_t_4 > 0)
               {
                   #ifdef _OPENMP
-                  #pragma omp parallel num_threads(__pyx_v_parts != 0 ? __pyx_v_parts : omp_get_max_threads()) private(__pyx_t_10, __pyx_t_11, __pyx_t_12)
+                  #pragma omp parallel num_threads(__pyx_v_parts != 0 ? __pyx_v_parts : omp_get_max_threads()) private(__pyx_t_10, __pyx_t_11, __pyx_t_12, __pyx_t_13, __pyx_t_14, __pyx_t_15, __pyx_t_16, __pyx_t_17, __pyx_t_18, __pyx_t_19, __pyx_t_20, __pyx_t_21, __pyx_t_22, __pyx_t_23, __pyx_t_24, __pyx_t_25)
                   #endif /* _OPENMP */
                   {
                       #ifdef _OPENMP
@@ -24632,25 +24986,46 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUS
                           {
                               __pyx_v_part = (int)(0 + 1 * __pyx_t_5);
 
-                              /* "lstmx/_kernels/lstm_cython.pyx":137
+                              /* "lstmx/_kernels/lstm_cython.pyx":132
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0])
  *             for part in prange(parts, num_threads=parts, schedule="static"):
- *                 _weight_gradients(G * part // parts, G * (part + 1) // parts, T * B * part // parts,
- *                                   T * B * (part + 1) // parts, dgates, &X_packed[0], &H_packed[0], &W_packed[0],             # <<<<<<<<<<<<<<
- *                                   dW, dU, dX_tm)
+ *                 weight_gradients_part(part, parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H,             # <<<<<<<<<<<<<<
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
  *         column_sums(&dgates[0, 0, 0], T * B, G, &db[0])
 */
-                              __pyx_t_10 = 0;
-                              __pyx_t_11 = 0;
-                              __pyx_t_12 = 0;
+                              __pyx_t_15 = 0;
+                              __pyx_t_16 = 0;
+                              __pyx_t_17 = 0;
+                              __pyx_t_18 = 0;
+                              __pyx_t_19 = 0;
+                              __pyx_t_20 = 0;
 
-                              /* "lstmx/_kernels/lstm_cython.pyx":136
- *             pack_panels(&W[0, 0], I, False, G, I, &W_packed[0])
+                              /* "lstmx/_kernels/lstm_cython.pyx":133
  *             for part in prange(parts, num_threads=parts, schedule="static"):
- *                 _weight_gradients(G * part // parts, G * (part + 1) // parts, T * B * part // parts,             # <<<<<<<<<<<<<<
- *                                   T * B * (part + 1) // parts, dgates, &X_packed[0], &H_packed[0], &W_packed[0],
- *                                   dW, dU, dX_tm)
+ *                 weight_gradients_part(part, parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H,
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])             # <<<<<<<<<<<<<<
+ *         column_sums(&dgates[0, 0, 0], T * B, G, &db[0])
+ * 
 */
-                              __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__weight_gradients(((__pyx_v_G * __pyx_v_part) / __pyx_v_parts), ((__pyx_v_G * (__pyx_v_part + 1)) / __pyx_v_parts), (((__pyx_v_T * __pyx_v_B) * __pyx_v_part) / __pyx_v_parts), (((__pyx_v_T * __pyx_v_B) * (__pyx_v_part + 1)) / __pyx_v_parts), __pyx_v_dgates, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_X_packed.data) + __pyx_t_10)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_H_packed.data) + __pyx_t_11)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_W_packed.data) + __pyx_t_12)) )))), __pyx_v_dW, __pyx_v_dU, __pyx_v_dX_tm);
+                              __pyx_t_21 = 0;
+                              __pyx_t_22 = 0;
+                              __pyx_t_23 = 0;
+                              __pyx_t_24 = 0;
+                              __pyx_t_25 = 0;
+                              __pyx_t_14 = 0;
+                              __pyx_t_13 = 0;
+                              __pyx_t_12 = 0;
+                              __pyx_t_11 = 0;
+                              __pyx_t_10 = 0;
+
+                              /* "lstmx/_kernels/lstm_cython.pyx":132
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0])
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 weight_gradients_part(part, parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H,             # <<<<<<<<<<<<<<
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         column_sums(&dgates[0, 0, 0], T * B, G, &db[0])
+*/
+                              __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_part(__pyx_v_part, __pyx_v_parts, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_15 * __pyx_v_dgates.strides[0]) ) + __pyx_t_16 * __pyx_v_dgates.strides[1]) )) + __pyx_t_17)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_18 * __pyx_v_dgates.strides[0]) ) + __pyx_t_19 * __pyx_v_dgates.strides[1]) )) + __pyx_t_20)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_X_packed.data) + __pyx_t_21)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_H_packed.data) + __pyx_t_22)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_W_packed.data) + __pyx_t_23)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_24 * __pyx_v_dW.strides[0]) )) + __pyx_t_25)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_14 * __pyx_v_dU.strides[0]) )) + __pyx_t_13)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_12 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_11 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_10)) )))));
                           }
                       }
                   }
@@ -24666,21 +25041,21 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUS
         }
         __pyx_L12:;
 
-        /* "lstmx/_kernels/lstm_cython.pyx":139
- *                                   T * B * (part + 1) // parts, dgates, &X_packed[0], &H_packed[0], &W_packed[0],
- *                                   dW, dU, dX_tm)
+        /* "lstmx/_kernels/lstm_cython.pyx":134
+ *                 weight_gradients_part(part, parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H,
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
  *         column_sums(&dgates[0, 0, 0], T * B, G, &db[0])             # <<<<<<<<<<<<<<
  * 
  * 
 */
-        __pyx_t_12 = 0;
-        __pyx_t_11 = 0;
         __pyx_t_10 = 0;
-        __pyx_t_9 = 0;
-        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_12 * __pyx_v_dgates.strides[0]) ) + __pyx_t_11 * __pyx_v_dgates.strides[1]) )) + __pyx_t_10)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_db.data) + __pyx_t_9)) )))));
+        __pyx_t_11 = 0;
+        __pyx_t_12 = 0;
+        __pyx_t_13 = 0;
+        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_10 * __pyx_v_dgates.strides[0]) ) + __pyx_t_11 * __pyx_v_dgates.strides[1]) )) + __pyx_t_12)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_db.data) + __pyx_t_13)) )))));
       }
 
-      /* "lstmx/_kernels/lstm_cython.pyx":119
+      /* "lstmx/_kernels/lstm_cython.pyx":120
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 4 * H, part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
@@ -24697,7 +25072,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUS
       }
   }
 
-  /* "lstmx/_kernels/lstm_cython.pyx":111
+  /* "lstmx/_kernels/lstm_cython.pyx":112
  * 
  * 
  * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,             # <<<<<<<<<<<<<<
@@ -24719,179 +25094,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUS
   return __pyx_r;
 }
 
-/* "lstmx/_kernels/lstm_cython.pyx":142
- * 
- * 
- * cdef void _weight_gradients(int g0, int g1, int r0, int r1, real[:, :, ::1] dgates, const real* X_packed,             # <<<<<<<<<<<<<<
- *                             const real* H_packed, const real* W_packed, real[:, ::1] dW, real[:, ::1] dU,
- *                             real[:, :, ::1] dX_tm) noexcept nogil:
-*/
-
-static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__weight_gradients(int __pyx_v_g0, int __pyx_v_g1, int __pyx_v_r0, int __pyx_v_r1, __Pyx_memviewslice __pyx_v_dgates, float const *__pyx_v_X_packed, float const *__pyx_v_H_packed, float const *__pyx_v_W_packed, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_dX_tm) {
-  int __pyx_v_TB;
-  int __pyx_v_G;
-  int __pyx_v_I;
-  int __pyx_v_H;
-  Py_ssize_t __pyx_t_1;
-  Py_ssize_t __pyx_t_2;
-  Py_ssize_t __pyx_t_3;
-  Py_ssize_t __pyx_t_4;
-  Py_ssize_t __pyx_t_5;
-  Py_ssize_t __pyx_t_6;
-
-  /* "lstmx/_kernels/lstm_cython.pyx":147
- *     """dW[g0:g1] = dgates[:, g0:g1]^T X, dU[g0:g1] = dgates[:, g0:g1]^T H_prev, and rows r0:r1 of
- *     dX = dgates W (rows counted over the T*B flattened steps)."""
- *     cdef int TB = dgates.shape[0] * dgates.shape[1], G = dgates.shape[2], I = dW.shape[1], H = dU.shape[1]             # <<<<<<<<<<<<<<
- *     gemm_tn_packed(&dgates[0, 0, 0], G, g0, g1, TB, X_packed, I, &dW[0, 0], I)
- *     gemm_tn_packed(&dgates[0, 0, 0], G, g0, g1, TB, H_packed, H, &dU[0, 0], H)
-*/
-  __pyx_v_TB = ((__pyx_v_dgates.shape[0]) * (__pyx_v_dgates.shape[1]));
-  __pyx_v_G = (__pyx_v_dgates.shape[2]);
-  __pyx_v_I = (__pyx_v_dW.shape[1]);
-  __pyx_v_H = (__pyx_v_dU.shape[1]);
-
-  /* "lstmx/_kernels/lstm_cython.pyx":148
- *     dX = dgates W (rows counted over the T*B flattened steps)."""
- *     cdef int TB = dgates.shape[0] * dgates.shape[1], G = dgates.shape[2], I = dW.shape[1], H = dU.shape[1]
- *     gemm_tn_packed(&dgates[0, 0, 0], G, g0, g1, TB, X_packed, I, &dW[0, 0], I)             # <<<<<<<<<<<<<<
- *     gemm_tn_packed(&dgates[0, 0, 0], G, g0, g1, TB, H_packed, H, &dU[0, 0], H)
- *     step_gemm(&dgates[0, 0, 0] + <long>r0 * G, G, r1 - r0, G, W_packed, I, &dX_tm[0, 0, 0] + <long>r0 * I, I, False)
-*/
-  __pyx_t_1 = 0;
-  __pyx_t_2 = 0;
-  __pyx_t_3 = 0;
-  __pyx_t_4 = 0;
-  __pyx_t_5 = 0;
-  lstmx::gemm_tn_packed((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_1 * __pyx_v_dgates.strides[0]) ) + __pyx_t_2 * __pyx_v_dgates.strides[1]) )) + __pyx_t_3)) )))), __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_X_packed, __pyx_v_I, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_4 * __pyx_v_dW.strides[0]) )) + __pyx_t_5)) )))), __pyx_v_I);
-
-  /* "lstmx/_kernels/lstm_cython.pyx":149
- *     cdef int TB = dgates.shape[0] * dgates.shape[1], G = dgates.shape[2], I = dW.shape[1], H = dU.shape[1]
- *     gemm_tn_packed(&dgates[0, 0, 0], G, g0, g1, TB, X_packed, I, &dW[0, 0], I)
- *     gemm_tn_packed(&dgates[0, 0, 0], G, g0, g1, TB, H_packed, H, &dU[0, 0], H)             # <<<<<<<<<<<<<<
- *     step_gemm(&dgates[0, 0, 0] + <long>r0 * G, G, r1 - r0, G, W_packed, I, &dX_tm[0, 0, 0] + <long>r0 * I, I, False)
- * 
-*/
-  __pyx_t_5 = 0;
-  __pyx_t_4 = 0;
-  __pyx_t_3 = 0;
-  __pyx_t_2 = 0;
-  __pyx_t_1 = 0;
-  lstmx::gemm_tn_packed((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_5 * __pyx_v_dgates.strides[0]) ) + __pyx_t_4 * __pyx_v_dgates.strides[1]) )) + __pyx_t_3)) )))), __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_H_packed, __pyx_v_H, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_2 * __pyx_v_dU.strides[0]) )) + __pyx_t_1)) )))), __pyx_v_H);
-
-  /* "lstmx/_kernels/lstm_cython.pyx":150
- *     gemm_tn_packed(&dgates[0, 0, 0], G, g0, g1, TB, X_packed, I, &dW[0, 0], I)
- *     gemm_tn_packed(&dgates[0, 0, 0], G, g0, g1, TB, H_packed, H, &dU[0, 0], H)
- *     step_gemm(&dgates[0, 0, 0] + <long>r0 * G, G, r1 - r0, G, W_packed, I, &dX_tm[0, 0, 0] + <long>r0 * I, I, False)             # <<<<<<<<<<<<<<
- * 
- * 
-*/
-  __pyx_t_1 = 0;
-  __pyx_t_2 = 0;
-  __pyx_t_3 = 0;
-  __pyx_t_4 = 0;
-  __pyx_t_5 = 0;
-  __pyx_t_6 = 0;
-  lstmx::step_gemm(((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_1 * __pyx_v_dgates.strides[0]) ) + __pyx_t_2 * __pyx_v_dgates.strides[1]) )) + __pyx_t_3)) )))) + (((long)__pyx_v_r0) * __pyx_v_G)), __pyx_v_G, (__pyx_v_r1 - __pyx_v_r0), __pyx_v_G, __pyx_v_W_packed, __pyx_v_I, ((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_4 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_5 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_6)) )))) + (((long)__pyx_v_r0) * __pyx_v_I)), __pyx_v_I, 0);
-
-  /* "lstmx/_kernels/lstm_cython.pyx":142
- * 
- * 
- * cdef void _weight_gradients(int g0, int g1, int r0, int r1, real[:, :, ::1] dgates, const real* X_packed,             # <<<<<<<<<<<<<<
- *                             const real* H_packed, const real* W_packed, real[:, ::1] dW, real[:, ::1] dU,
- *                             real[:, :, ::1] dX_tm) noexcept nogil:
-*/
-
-  /* function exit code */
-
-
-
-
-}
-
-static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__weight_gradients(int __pyx_v_g0, int __pyx_v_g1, int __pyx_v_r0, int __pyx_v_r1, __Pyx_memviewslice __pyx_v_dgates, double const *__pyx_v_X_packed, double const *__pyx_v_H_packed, double const *__pyx_v_W_packed, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_dX_tm) {
-  int __pyx_v_TB;
-  int __pyx_v_G;
-  int __pyx_v_I;
-  int __pyx_v_H;
-  Py_ssize_t __pyx_t_1;
-  Py_ssize_t __pyx_t_2;
-  Py_ssize_t __pyx_t_3;
-  Py_ssize_t __pyx_t_4;
-  Py_ssize_t __pyx_t_5;
-  Py_ssize_t __pyx_t_6;
-
-  /* "lstmx/_kernels/lstm_cython.pyx":147
- *     """dW[g0:g1] = dgates[:, g0:g1]^T X, dU[g0:g1] = dgates[:, g0:g1]^T H_prev, and rows r0:r1 of
- *     dX = dgates W (rows counted over the T*B flattened steps)."""
- *     cdef int TB = dgates.shape[0] * dgates.shape[1], G = dgates.shape[2], I = dW.shape[1], H = dU.shape[1]             # <<<<<<<<<<<<<<
- *     gemm_tn_packed(&dgates[0, 0, 0], G, g0, g1, TB, X_packed, I, &dW[0, 0], I)
- *     gemm_tn_packed(&dgates[0, 0, 0], G, g0, g1, TB, H_packed, H, &dU[0, 0], H)
-*/
-  __pyx_v_TB = ((__pyx_v_dgates.shape[0]) * (__pyx_v_dgates.shape[1]));
-  __pyx_v_G = (__pyx_v_dgates.shape[2]);
-  __pyx_v_I = (__pyx_v_dW.shape[1]);
-  __pyx_v_H = (__pyx_v_dU.shape[1]);
-
-  /* "lstmx/_kernels/lstm_cython.pyx":148
- *     dX = dgates W (rows counted over the T*B flattened steps)."""
- *     cdef int TB = dgates.shape[0] * dgates.shape[1], G = dgates.shape[2], I = dW.shape[1], H = dU.shape[1]
- *     gemm_tn_packed(&dgates[0, 0, 0], G, g0, g1, TB, X_packed, I, &dW[0, 0], I)             # <<<<<<<<<<<<<<
- *     gemm_tn_packed(&dgates[0, 0, 0], G, g0, g1, TB, H_packed, H, &dU[0, 0], H)
- *     step_gemm(&dgates[0, 0, 0] + <long>r0 * G, G, r1 - r0, G, W_packed, I, &dX_tm[0, 0, 0] + <long>r0 * I, I, False)
-*/
-  __pyx_t_1 = 0;
-  __pyx_t_2 = 0;
-  __pyx_t_3 = 0;
-  __pyx_t_4 = 0;
-  __pyx_t_5 = 0;
-  lstmx::gemm_tn_packed((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_1 * __pyx_v_dgates.strides[0]) ) + __pyx_t_2 * __pyx_v_dgates.strides[1]) )) + __pyx_t_3)) )))), __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_X_packed, __pyx_v_I, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_4 * __pyx_v_dW.strides[0]) )) + __pyx_t_5)) )))), __pyx_v_I);
-
-  /* "lstmx/_kernels/lstm_cython.pyx":149
- *     cdef int TB = dgates.shape[0] * dgates.shape[1], G = dgates.shape[2], I = dW.shape[1], H = dU.shape[1]
- *     gemm_tn_packed(&dgates[0, 0, 0], G, g0, g1, TB, X_packed, I, &dW[0, 0], I)
- *     gemm_tn_packed(&dgates[0, 0, 0], G, g0, g1, TB, H_packed, H, &dU[0, 0], H)             # <<<<<<<<<<<<<<
- *     step_gemm(&dgates[0, 0, 0] + <long>r0 * G, G, r1 - r0, G, W_packed, I, &dX_tm[0, 0, 0] + <long>r0 * I, I, False)
- * 
-*/
-  __pyx_t_5 = 0;
-  __pyx_t_4 = 0;
-  __pyx_t_3 = 0;
-  __pyx_t_2 = 0;
-  __pyx_t_1 = 0;
-  lstmx::gemm_tn_packed((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_5 * __pyx_v_dgates.strides[0]) ) + __pyx_t_4 * __pyx_v_dgates.strides[1]) )) + __pyx_t_3)) )))), __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_H_packed, __pyx_v_H, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_2 * __pyx_v_dU.strides[0]) )) + __pyx_t_1)) )))), __pyx_v_H);
-
-  /* "lstmx/_kernels/lstm_cython.pyx":150
- *     gemm_tn_packed(&dgates[0, 0, 0], G, g0, g1, TB, X_packed, I, &dW[0, 0], I)
- *     gemm_tn_packed(&dgates[0, 0, 0], G, g0, g1, TB, H_packed, H, &dU[0, 0], H)
- *     step_gemm(&dgates[0, 0, 0] + <long>r0 * G, G, r1 - r0, G, W_packed, I, &dX_tm[0, 0, 0] + <long>r0 * I, I, False)             # <<<<<<<<<<<<<<
- * 
- * 
-*/
-  __pyx_t_1 = 0;
-  __pyx_t_2 = 0;
-  __pyx_t_3 = 0;
-  __pyx_t_4 = 0;
-  __pyx_t_5 = 0;
-  __pyx_t_6 = 0;
-  lstmx::step_gemm(((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_1 * __pyx_v_dgates.strides[0]) ) + __pyx_t_2 * __pyx_v_dgates.strides[1]) )) + __pyx_t_3)) )))) + (((long)__pyx_v_r0) * __pyx_v_G)), __pyx_v_G, (__pyx_v_r1 - __pyx_v_r0), __pyx_v_G, __pyx_v_W_packed, __pyx_v_I, ((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_4 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_5 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_6)) )))) + (((long)__pyx_v_r0) * __pyx_v_I)), __pyx_v_I, 0);
-
-  /* "lstmx/_kernels/lstm_cython.pyx":142
- * 
- * 
- * cdef void _weight_gradients(int g0, int g1, int r0, int r1, real[:, :, ::1] dgates, const real* X_packed,             # <<<<<<<<<<<<<<
- *                             const real* H_packed, const real* W_packed, real[:, ::1] dW, real[:, ::1] dU,
- *                             real[:, :, ::1] dX_tm) noexcept nogil:
-*/
-
-  /* function exit code */
-
-
-
-
-}
-
-/* "lstmx/_kernels/lstm_cython.pyx":153
+/* "lstmx/_kernels/lstm_cython.pyx":137
  * 
  * 
  * cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packed, real[:, :, ::1] cs,             # <<<<<<<<<<<<<<
@@ -24935,7 +25138,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
   Py_ssize_t __pyx_t_27;
   Py_ssize_t __pyx_t_28;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":157
+  /* "lstmx/_kernels/lstm_cython.pyx":141
  *                          real[:, :, ::1] dgates, real[:, ::1] dh, real[:, ::1] dc) noexcept nogil:
  *     """Backpropagation through time for the sequences n0 <= n < n1."""
  *     cdef int T = gates.shape[0], H = dh.shape[1], G = 4 * H, t, n, j             # <<<<<<<<<<<<<<
@@ -24946,7 +25149,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
   __pyx_v_H = (__pyx_v_dh.shape[1]);
   __pyx_v_G = (4 * __pyx_v_H);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":158
+  /* "lstmx/_kernels/lstm_cython.pyx":142
  *     """Backpropagation through time for the sequences n0 <= n < n1."""
  *     cdef int T = gates.shape[0], H = dh.shape[1], G = 4 * H, t, n, j
  *     for t in range(T - 1, -1, -1):             # <<<<<<<<<<<<<<
@@ -24956,7 +25159,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
   for (__pyx_t_1 = (__pyx_v_T - 1); __pyx_t_1 > -1; __pyx_t_1-=1) {
     __pyx_v_t = __pyx_t_1;
 
-    /* "lstmx/_kernels/lstm_cython.pyx":159
+    /* "lstmx/_kernels/lstm_cython.pyx":143
  *     cdef int T = gates.shape[0], H = dh.shape[1], G = 4 * H, t, n, j
  *     for t in range(T - 1, -1, -1):
  *         for n in range(n0, n1):             # <<<<<<<<<<<<<<
@@ -24970,7 +25173,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
     for (__pyx_t_4 = __pyx_v_n0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
       __pyx_v_n = __pyx_t_4;
 
-      /* "lstmx/_kernels/lstm_cython.pyx":160
+      /* "lstmx/_kernels/lstm_cython.pyx":144
  *     for t in range(T - 1, -1, -1):
  *         for n in range(n0, n1):
  *             if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients             # <<<<<<<<<<<<<<
@@ -24994,7 +25197,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
       if (__pyx_t_5) {
 
 
-        /* "lstmx/_kernels/lstm_cython.pyx":161
+        /* "lstmx/_kernels/lstm_cython.pyx":145
  *         for n in range(n0, n1):
  *             if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients
  *                 for j in range(G):             # <<<<<<<<<<<<<<
@@ -25008,7 +25211,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
         for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
           __pyx_v_j = __pyx_t_11;
 
-          /* "lstmx/_kernels/lstm_cython.pyx":162
+          /* "lstmx/_kernels/lstm_cython.pyx":146
  *             if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients
  *                 for j in range(G):
  *                     dgates[t, n, j] = 0             # <<<<<<<<<<<<<<
@@ -25022,7 +25225,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
         }
 
 
-        /* "lstmx/_kernels/lstm_cython.pyx":163
+        /* "lstmx/_kernels/lstm_cython.pyx":147
  *                 for j in range(G):
  *                     dgates[t, n, j] = 0
  *                 for j in range(H):             # <<<<<<<<<<<<<<
@@ -25036,7 +25239,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
         for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
           __pyx_v_j = __pyx_t_11;
 
-          /* "lstmx/_kernels/lstm_cython.pyx":164
+          /* "lstmx/_kernels/lstm_cython.pyx":148
  *                     dgates[t, n, j] = 0
  *                 for j in range(H):
  *                     dh[n, j] += dY[n, t, j]             # <<<<<<<<<<<<<<
@@ -25052,7 +25255,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
         }
 
 
-        /* "lstmx/_kernels/lstm_cython.pyx":160
+        /* "lstmx/_kernels/lstm_cython.pyx":144
  *     for t in range(T - 1, -1, -1):
  *         for n in range(n0, n1):
  *             if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients             # <<<<<<<<<<<<<<
@@ -25062,7 +25265,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
         goto __pyx_L7;
       }
 
-      /* "lstmx/_kernels/lstm_cython.pyx":166
+      /* "lstmx/_kernels/lstm_cython.pyx":150
  *                     dh[n, j] += dY[n, t, j]
  *             else:
  *                 lstm_row_backward(&gates[t, n, 0], &cs[t, n, 0], &cs[t + 1, n, 0], &dY[n, t, 0],             # <<<<<<<<<<<<<<
@@ -25083,7 +25286,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
         __pyx_t_20 = __pyx_v_t;
         __pyx_t_21 = 0;
 
-        /* "lstmx/_kernels/lstm_cython.pyx":167
+        /* "lstmx/_kernels/lstm_cython.pyx":151
  *             else:
  *                 lstm_row_backward(&gates[t, n, 0], &cs[t, n, 0], &cs[t + 1, n, 0], &dY[n, t, 0],
  *                                   &dh[n, 0], &dc[n, 0], &dgates[t, n, 0], H)             # <<<<<<<<<<<<<<
@@ -25098,7 +25301,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
         __pyx_t_27 = __pyx_v_n;
         __pyx_t_28 = 0;
 
-        /* "lstmx/_kernels/lstm_cython.pyx":166
+        /* "lstmx/_kernels/lstm_cython.pyx":150
  *                     dh[n, j] += dY[n, t, j]
  *             else:
  *                 lstm_row_backward(&gates[t, n, 0], &cs[t, n, 0], &cs[t + 1, n, 0], &dY[n, t, 0],             # <<<<<<<<<<<<<<
@@ -25111,7 +25314,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
     }
 
 
-    /* "lstmx/_kernels/lstm_cython.pyx":169
+    /* "lstmx/_kernels/lstm_cython.pyx":153
  *                                   &dh[n, 0], &dc[n, 0], &dgates[t, n, 0], H)
  *         # dh_(t-1) = dgates_t @ U (+ the carried dh of masked rows, left in dh above)
  *         step_gemm(&dgates[t, n0, 0], G, n1 - n0, G, U_packed, H, &dh[n0, 0], H, True)             # <<<<<<<<<<<<<<
@@ -25124,7 +25327,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
     lstmx::step_gemm((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_28 * __pyx_v_dgates.strides[0]) ) + __pyx_t_27 * __pyx_v_dgates.strides[1]) )) + __pyx_t_26)) )))), __pyx_v_G, (__pyx_v_n1 - __pyx_v_n0), __pyx_v_G, __pyx_v_U_packed, __pyx_v_H, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_25 * __pyx_v_dh.strides[0]) )) + __pyx_t_24)) )))), __pyx_v_H, 1);
   }
 
-  /* "lstmx/_kernels/lstm_cython.pyx":153
+  /* "lstmx/_kernels/lstm_cython.pyx":137
  * 
  * 
  * cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packed, real[:, :, ::1] cs,             # <<<<<<<<<<<<<<
@@ -25177,7 +25380,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
   Py_ssize_t __pyx_t_27;
   Py_ssize_t __pyx_t_28;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":157
+  /* "lstmx/_kernels/lstm_cython.pyx":141
  *                          real[:, :, ::1] dgates, real[:, ::1] dh, real[:, ::1] dc) noexcept nogil:
  *     """Backpropagation through time for the sequences n0 <= n < n1."""
  *     cdef int T = gates.shape[0], H = dh.shape[1], G = 4 * H, t, n, j             # <<<<<<<<<<<<<<
@@ -25188,7 +25391,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
   __pyx_v_H = (__pyx_v_dh.shape[1]);
   __pyx_v_G = (4 * __pyx_v_H);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":158
+  /* "lstmx/_kernels/lstm_cython.pyx":142
  *     """Backpropagation through time for the sequences n0 <= n < n1."""
  *     cdef int T = gates.shape[0], H = dh.shape[1], G = 4 * H, t, n, j
  *     for t in range(T - 1, -1, -1):             # <<<<<<<<<<<<<<
@@ -25198,7 +25401,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
   for (__pyx_t_1 = (__pyx_v_T - 1); __pyx_t_1 > -1; __pyx_t_1-=1) {
     __pyx_v_t = __pyx_t_1;
 
-    /* "lstmx/_kernels/lstm_cython.pyx":159
+    /* "lstmx/_kernels/lstm_cython.pyx":143
  *     cdef int T = gates.shape[0], H = dh.shape[1], G = 4 * H, t, n, j
  *     for t in range(T - 1, -1, -1):
  *         for n in range(n0, n1):             # <<<<<<<<<<<<<<
@@ -25212,7 +25415,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
     for (__pyx_t_4 = __pyx_v_n0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
       __pyx_v_n = __pyx_t_4;
 
-      /* "lstmx/_kernels/lstm_cython.pyx":160
+      /* "lstmx/_kernels/lstm_cython.pyx":144
  *     for t in range(T - 1, -1, -1):
  *         for n in range(n0, n1):
  *             if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients             # <<<<<<<<<<<<<<
@@ -25236,7 +25439,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
       if (__pyx_t_5) {
 
 
-        /* "lstmx/_kernels/lstm_cython.pyx":161
+        /* "lstmx/_kernels/lstm_cython.pyx":145
  *         for n in range(n0, n1):
  *             if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients
  *                 for j in range(G):             # <<<<<<<<<<<<<<
@@ -25250,7 +25453,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
         for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
           __pyx_v_j = __pyx_t_11;
 
-          /* "lstmx/_kernels/lstm_cython.pyx":162
+          /* "lstmx/_kernels/lstm_cython.pyx":146
  *             if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients
  *                 for j in range(G):
  *                     dgates[t, n, j] = 0             # <<<<<<<<<<<<<<
@@ -25264,7 +25467,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
         }
 
 
-        /* "lstmx/_kernels/lstm_cython.pyx":163
+        /* "lstmx/_kernels/lstm_cython.pyx":147
  *                 for j in range(G):
  *                     dgates[t, n, j] = 0
  *                 for j in range(H):             # <<<<<<<<<<<<<<
@@ -25278,7 +25481,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
         for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
           __pyx_v_j = __pyx_t_11;
 
-          /* "lstmx/_kernels/lstm_cython.pyx":164
+          /* "lstmx/_kernels/lstm_cython.pyx":148
  *                     dgates[t, n, j] = 0
  *                 for j in range(H):
  *                     dh[n, j] += dY[n, t, j]             # <<<<<<<<<<<<<<
@@ -25294,7 +25497,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
         }
 
 
-        /* "lstmx/_kernels/lstm_cython.pyx":160
+        /* "lstmx/_kernels/lstm_cython.pyx":144
  *     for t in range(T - 1, -1, -1):
  *         for n in range(n0, n1):
  *             if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients             # <<<<<<<<<<<<<<
@@ -25304,7 +25507,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
         goto __pyx_L7;
       }
 
-      /* "lstmx/_kernels/lstm_cython.pyx":166
+      /* "lstmx/_kernels/lstm_cython.pyx":150
  *                     dh[n, j] += dY[n, t, j]
  *             else:
  *                 lstm_row_backward(&gates[t, n, 0], &cs[t, n, 0], &cs[t + 1, n, 0], &dY[n, t, 0],             # <<<<<<<<<<<<<<
@@ -25325,7 +25528,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
         __pyx_t_20 = __pyx_v_t;
         __pyx_t_21 = 0;
 
-        /* "lstmx/_kernels/lstm_cython.pyx":167
+        /* "lstmx/_kernels/lstm_cython.pyx":151
  *             else:
  *                 lstm_row_backward(&gates[t, n, 0], &cs[t, n, 0], &cs[t + 1, n, 0], &dY[n, t, 0],
  *                                   &dh[n, 0], &dc[n, 0], &dgates[t, n, 0], H)             # <<<<<<<<<<<<<<
@@ -25340,7 +25543,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
         __pyx_t_27 = __pyx_v_n;
         __pyx_t_28 = 0;
 
-        /* "lstmx/_kernels/lstm_cython.pyx":166
+        /* "lstmx/_kernels/lstm_cython.pyx":150
  *                     dh[n, j] += dY[n, t, j]
  *             else:
  *                 lstm_row_backward(&gates[t, n, 0], &cs[t, n, 0], &cs[t + 1, n, 0], &dY[n, t, 0],             # <<<<<<<<<<<<<<
@@ -25353,7 +25556,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
     }
 
 
-    /* "lstmx/_kernels/lstm_cython.pyx":169
+    /* "lstmx/_kernels/lstm_cython.pyx":153
  *                                   &dh[n, 0], &dc[n, 0], &dgates[t, n, 0], H)
  *         # dh_(t-1) = dgates_t @ U (+ the carried dh of masked rows, left in dh above)
  *         step_gemm(&dgates[t, n0, 0], G, n1 - n0, G, U_packed, H, &dh[n0, 0], H, True)             # <<<<<<<<<<<<<<
@@ -25366,7 +25569,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
     lstmx::step_gemm((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_28 * __pyx_v_dgates.strides[0]) ) + __pyx_t_27 * __pyx_v_dgates.strides[1]) )) + __pyx_t_26)) )))), __pyx_v_G, (__pyx_v_n1 - __pyx_v_n0), __pyx_v_G, __pyx_v_U_packed, __pyx_v_H, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_25 * __pyx_v_dh.strides[0]) )) + __pyx_t_24)) )))), __pyx_v_H, 1);
   }
 
-  /* "lstmx/_kernels/lstm_cython.pyx":153
+  /* "lstmx/_kernels/lstm_cython.pyx":137
  * 
  * 
  * cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packed, real[:, :, ::1] cs,             # <<<<<<<<<<<<<<
@@ -26740,14 +26943,14 @@ static int __Pyx_modinit_Exttype___pyx_defaults(__pyx_mstatetype *__pyx_mstate) 
   __Pyx_RefNannySetupContext("__Pyx_modinit_Exttype___pyx_defaults", 0);
   /*--- Exttype __pyx_defaults ---*/
   #if CYTHON_USE_TYPE_SPECS
-  __pyx_mstate->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults = (PyTypeObject *) __Pyx_PyType_FromModuleAndSpec(__pyx_m, &__pyx_type_5lstmx_8_kernels_11lstm_cython___pyx_defaults_spec, NULL); if (unlikely(!__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults)) __PYX_ERR(0, 51, __pyx_L1_error)
+  __pyx_mstate->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults = (PyTypeObject *) __Pyx_PyType_FromModuleAndSpec(__pyx_m, &__pyx_type_5lstmx_8_kernels_11lstm_cython___pyx_defaults_spec, NULL); if (unlikely(!__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults)) __PYX_ERR(0, 52, __pyx_L1_error)
   #else
   __pyx_mstate->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults = &__pyx_type_5lstmx_8_kernels_11lstm_cython___pyx_defaults;
   #endif
   #if !CYTHON_COMPILING_IN_LIMITED_API
   #endif
   #if !CYTHON_USE_TYPE_SPECS
-  if (__Pyx_PyType_Ready(__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults) < (0)) __PYX_ERR(0, 51, __pyx_L1_error)
+  if (__Pyx_PyType_Ready(__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults) < (0)) __PYX_ERR(0, 52, __pyx_L1_error)
   #endif
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount((PyObject*)__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults);
@@ -27825,53 +28028,53 @@ __Pyx_RefNannySetupContext("PyInit_lstm_cython", 0);
   }
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":36
+  /* "lstmx/_kernels/lstm_cython.pyx":37
  * 
  * 
  * def lstm_forward(X, W, U, b, h0, c0, mask):             # <<<<<<<<<<<<<<
  *     """Same arguments and results as :func:`lstmx.lstm.lstm_forward`; C-contiguous arrays of one dtype."""
  *     B, T, I = X.shape
 */
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5lstmx_8_kernels_11lstm_cython_1lstm_forward, 0, __pyx_mstate_global->__pyx_n_u_lstm_forward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[0])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 36, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5lstmx_8_kernels_11lstm_cython_1lstm_forward, 0, __pyx_mstate_global->__pyx_n_u_lstm_forward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[0])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 37, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_lstm_forward, __pyx_t_4) < (0)) __PYX_ERR(0, 36, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_lstm_forward, __pyx_t_4) < (0)) __PYX_ERR(0, 37, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":51
+  /* "lstmx/_kernels/lstm_cython.pyx":52
  * 
  * 
  * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_packed, real[::1] UT_packed,             # <<<<<<<<<<<<<<
  *              real[::1] b, real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
  *              const unsigned char[:, ::1] mask, bint has_mask):
 */
-  __pyx_t_4 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 51, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 52, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_5lstmx_8_kernels_11lstm_cython_9_forward, 0, __pyx_mstate_global->__pyx_n_u_forward_float_1_float_1_float_1, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[1])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 51, __pyx_L1_error)
+  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_5lstmx_8_kernels_11lstm_cython_9_forward, 0, __pyx_mstate_global->__pyx_n_u_forward_float_1_float_1_float_1, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[1])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 52, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
   #endif
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_5, __pyx_mstate_global->__pyx_empty_tuple);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_5) < (0)) __PYX_ERR(0, 51, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_5) < (0)) __PYX_ERR(0, 52, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_5lstmx_8_kernels_11lstm_cython_11_forward, 0, __pyx_mstate_global->__pyx_n_u_forward_double_1_double_1_doubl, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[2])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 51, __pyx_L1_error)
+  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_5lstmx_8_kernels_11lstm_cython_11_forward, 0, __pyx_mstate_global->__pyx_n_u_forward_double_1_double_1_doubl, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[2])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 52, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
   #endif
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_5, __pyx_mstate_global->__pyx_empty_tuple);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_5) < (0)) __PYX_ERR(0, 51, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_5) < (0)) __PYX_ERR(0, 52, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_mdef_5lstmx_8_kernels_11lstm_cython_3_forward, 0, __pyx_mstate_global->__pyx_n_u_forward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[3])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 51, __pyx_L1_error)
+  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_mdef_5lstmx_8_kernels_11lstm_cython_3_forward, 0, __pyx_mstate_global->__pyx_n_u_forward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[3])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 52, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
   #endif
-  if (!__Pyx_CyFunction_InitDefaults(__pyx_t_5, __pyx_mstate_global->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults)) __PYX_ERR(0, 51, __pyx_L1_error)
-  __pyx_t_10 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 51, __pyx_L1_error)
+  if (!__Pyx_CyFunction_InitDefaults(__pyx_t_5, __pyx_mstate_global->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults)) __PYX_ERR(0, 52, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 52, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   __Pyx_CyFunction_Defaults(struct __pyx_defaults, __pyx_t_5)->arg0 = __pyx_t_10;
   __Pyx_GIVEREF(__pyx_t_10);
@@ -27882,57 +28085,57 @@ __Pyx_RefNannySetupContext("PyInit_lstm_cython", 0);
   __pyx_t_4 = 0;
   __pyx_t_4 = __pyx_t_5;
   __Pyx_INCREF(__pyx_t_4);
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_forward, __pyx_t_4) < (0)) __PYX_ERR(0, 51, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_forward, __pyx_t_4) < (0)) __PYX_ERR(0, 52, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":89
+  /* "lstmx/_kernels/lstm_cython.pyx":90
  * 
  * 
  * def lstm_backward(dY, dhT, dcT, cache):             # <<<<<<<<<<<<<<
  *     """Same arguments and results as :func:`lstmx.lstm.lstm_backward`."""
  *     X, W, U, hs = cache["X"], cache["W"], cache["U"], cache["hs"]
 */
-  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_5lstmx_8_kernels_11lstm_cython_5lstm_backward, 0, __pyx_mstate_global->__pyx_n_u_lstm_backward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[4])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 89, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_5lstmx_8_kernels_11lstm_cython_5lstm_backward, 0, __pyx_mstate_global->__pyx_n_u_lstm_backward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[4])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 90, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_lstm_backward, __pyx_t_5) < (0)) __PYX_ERR(0, 89, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_lstm_backward, __pyx_t_5) < (0)) __PYX_ERR(0, 90, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":111
+  /* "lstmx/_kernels/lstm_cython.pyx":112
  * 
  * 
  * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,             # <<<<<<<<<<<<<<
  *               real[::1] W_packed, real[::1] X_packed, real[::1] H_packed,
  *               real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
 */
-  __pyx_t_5 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 111, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 112, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_5lstmx_8_kernels_11lstm_cython_15_backward, 0, __pyx_mstate_global->__pyx_n_u_backward_float_1_float_1_float, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[5])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 111, __pyx_L1_error)
+  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_5lstmx_8_kernels_11lstm_cython_15_backward, 0, __pyx_mstate_global->__pyx_n_u_backward_float_1_float_1_float, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[5])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 112, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_4, __pyx_mstate_global->__pyx_empty_tuple);
-  if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_4) < (0)) __PYX_ERR(0, 111, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_4) < (0)) __PYX_ERR(0, 112, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_5lstmx_8_kernels_11lstm_cython_17_backward, 0, __pyx_mstate_global->__pyx_n_u_backward_double_1_double_1_doub, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[6])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 111, __pyx_L1_error)
+  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_5lstmx_8_kernels_11lstm_cython_17_backward, 0, __pyx_mstate_global->__pyx_n_u_backward_double_1_double_1_doub, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[6])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 112, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_4, __pyx_mstate_global->__pyx_empty_tuple);
-  if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_4) < (0)) __PYX_ERR(0, 111, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_4) < (0)) __PYX_ERR(0, 112, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_mdef_5lstmx_8_kernels_11lstm_cython_7_backward, 0, __pyx_mstate_global->__pyx_n_u_backward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[7])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 111, __pyx_L1_error)
+  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_mdef_5lstmx_8_kernels_11lstm_cython_7_backward, 0, __pyx_mstate_global->__pyx_n_u_backward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[7])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 112, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (!__Pyx_CyFunction_InitDefaults(__pyx_t_4, __pyx_mstate_global->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults)) __PYX_ERR(0, 111, __pyx_L1_error)
-  __pyx_t_10 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 111, __pyx_L1_error)
+  if (!__Pyx_CyFunction_InitDefaults(__pyx_t_4, __pyx_mstate_global->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults)) __PYX_ERR(0, 112, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 112, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   __Pyx_CyFunction_Defaults(struct __pyx_defaults, __pyx_t_4)->arg0 = __pyx_t_10;
   __Pyx_GIVEREF(__pyx_t_10);
@@ -27943,7 +28146,7 @@ __Pyx_RefNannySetupContext("PyInit_lstm_cython", 0);
   __pyx_t_5 = 0;
   __pyx_t_5 = __pyx_t_4;
   __Pyx_INCREF(__pyx_t_5);
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_backward, __pyx_t_5) < (0)) __PYX_ERR(0, 111, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_backward, __pyx_t_5) < (0)) __PYX_ERR(0, 112, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
@@ -28065,24 +28268,24 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
   if (__Pyx_PyTuple_SET_ITEM(__pyx_mstate_global->__pyx_tuple[1], 0, __pyx_mstate_global->__pyx_slice[0]) != (0)) __PYX_ERR(1, 763, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[1]);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":48
+  /* "lstmx/_kernels/lstm_cython.pyx":49
  *              time_major_mask(mask, B, T), mask is not None)
  *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, cs=cs, gates=gates, mask=mask)
  *     return hs[1:].transpose(1, 0, 2), (hs[T], cs[T]), cache             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  __pyx_mstate_global->__pyx_slice[1] = PySlice_New(__pyx_mstate_global->__pyx_int_1, Py_None, Py_None); if (unlikely(!__pyx_mstate_global->__pyx_slice[1])) __PYX_ERR(0, 48, __pyx_L1_error)
+  __pyx_mstate_global->__pyx_slice[1] = PySlice_New(__pyx_mstate_global->__pyx_int_1, Py_None, Py_None); if (unlikely(!__pyx_mstate_global->__pyx_slice[1])) __PYX_ERR(0, 49, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_mstate_global->__pyx_slice[1]);
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_slice[1]);
   {
     PyObject* __pyx_temp[3] = {__pyx_mstate_global->__pyx_int_1, __pyx_mstate_global->__pyx_int_0, __pyx_mstate_global->__pyx_int_2};
-    __pyx_mstate_global->__pyx_tuple[2] = __Pyx_PyTuple_FromArray(__pyx_temp, 3); if (unlikely(!__pyx_mstate_global->__pyx_tuple[2])) __PYX_ERR(0, 48, __pyx_L1_error)
+    __pyx_mstate_global->__pyx_tuple[2] = __Pyx_PyTuple_FromArray(__pyx_temp, 3); if (unlikely(!__pyx_mstate_global->__pyx_tuple[2])) __PYX_ERR(0, 49, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[2]);
   }
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[2]);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":98
+  /* "lstmx/_kernels/lstm_cython.pyx":99
  *         X_tm = time_major(X)
  *     dgates = np.empty((T, B, 4 * H), X.dtype)
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")             # <<<<<<<<<<<<<<
@@ -28091,7 +28294,7 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
 */
   {
     PyObject* __pyx_temp[3] = {__pyx_mstate_global->__pyx_n_u_dtype, __pyx_mstate_global->__pyx_n_u_copy, __pyx_mstate_global->__pyx_n_u_order};
-    __pyx_mstate_global->__pyx_tuple[3] = __Pyx_PyTuple_FromArray(__pyx_temp, 3); if (unlikely(!__pyx_mstate_global->__pyx_tuple[3])) __PYX_ERR(0, 98, __pyx_L1_error)
+    __pyx_mstate_global->__pyx_tuple[3] = __Pyx_PyTuple_FromArray(__pyx_temp, 3); if (unlikely(!__pyx_mstate_global->__pyx_tuple[3])) __PYX_ERR(0, 99, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[3]);
   }
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[3]);
@@ -28156,30 +28359,30 @@ static int __Pyx_InitConstants(__pyx_mstatetype *__pyx_mstate) {
   CYTHON_UNUSED_VAR(__pyx_mstate);
   {
     const struct { const unsigned int length: 9; } str_length_index[] = {{6},{8},{1},{2},{15},{23},{25},{32},{20},{22},{1},{1},{37},{45},{22},{27},{179},{8},{15},{7},{6},{2},{9},{22},{30},{50},{30},{37},{1},{5},{1},{1},{8},{1},{1},{8},{1},{8},{1},{1},{9},{8},{15},{1},{9},{8},{1},{8},{4},{20},{12},{9},{17},{8},{8},{12},{10},{8},{10},{8},{7},{14},{11},{10},{19},{14},{12},{10},{17},{13},{12},{12},{19},{8},{9},{286},{268},{8},{147},{138},{15},{13},{7},{3},{15},{4},{5},{17},{18},{1},{4},{1},{2},{5},{18},{4},{5},{2},{2},{2},{5},{2},{2},{2},{3},{8},{6},{2},{3},{6},{5},{15},{5},{10},{6},{9},{5},{5},{5},{6},{7},{5},{3},{2},{8},{2},{2},{5},{5},{8},{4},{6},{13},{12},{26},{4},{7},{4},{4},{4},{2},{5},{3},{5},{4},{6},{13},{4},{5},{3},{8},{10},{5},{10},{4},{5},{4},{4},{6},{10},{15},{9},{6},{6},{6},{1}};
-    const struct { const unsigned int length: 10; } bytes_length_index[] = {{1},{559},{437},{264},{333},{648}};
+    const struct { const unsigned int length: 10; } bytes_length_index[] = {{1},{559},{437},{264},{333},{544}};
     #ifndef CYTHON_COMPRESS_STRINGS
       #define CYTHON_COMPRESS_STRINGS 90
     #endif
-    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (2127 bytes) */
-static const char cstring[] = "x\332\265VKw\3336\026\216\034\325q[\247\023?\342\314\244\323\226\262\354\270\231\223\250\221\035\2739\231N{d\331i\262h\306\262\344G\352\246,\010@\022c\212\244\010\320\226zf\221\245\226\\r\311%\227\\r\251\245\226Xj\231\237\320\2370\027\324\303\236\264\315\211\247\215\217E\200\300\345\305w\277\373\202\202\270r\257\245X\332\013\212\371\327\271\207\312W\337\321\206\345\264\367uz\252XU\345+l\231\\\257\271\226\313\024d\022\205\350\216\024|}Y7G\033\214;:\241\344\234\260b9o\334\377\337\265\261\344\327\337\024\221iZ\\A\214\3515S\341\226\342PD\356Z\246\321V\032\t\310\023\000\371\304<A\206N\224\206E\350\035\205\266l\370\026T\255\340\025y\356J\325r\270\203\314\225;J\rT\215\204Y\035\331\024\216RPKg\312SKi \216\353\272YS\344Q\210\273\016U\252\226k\222\247\026\247\n\257\003I\3056\257[\246\002\342\204\032\272F\035\304)\000\221\320\341@G\n\231\312\316\366\316\335\373\017\356\047\2068TR\312\024\346j\330\000\033(\223|j\256np8\230\267m\312r\312\223\252\322\266\\\305\244\000\031\014\264A\356\374\007\274NM\205Q.\047\312JB\007\342\272e\252\3609\240]\0312\250\237P\371\365#d0\232C\204\250 G\261e\030r\3172Y\016i\230\350\014i\006\245\246|\326\260\316\0063b0\336h\345\324c\352\230\324`9\325@\000\210\047\253_\214V\277\220\257*N\030\310\331\355\226i\001\tU\344\032\\QU\207\022\027SUU\210\233\2400-\363.\220r\242#\003v\261n\352\\U\335\3440\271\215\014\303\302\300\235\202\034\007\265\025\2028\312\375\306\356\300C\222\307Ap\260\334\177\n\345\342\223\047\233\305m\303\320m\246\263o\037?Vm\204\217)yR\246M\227\232\230V\366\366*\303\265\275\341(\3438w\026\322\007\007#\201\203\341xx8\232\250`\243\272\323n\301o\013|\252>\245-\276K\253\252:\344\035l\004{\244g\316&5\312uN\033r\201\310o\340\257\352\232X\216\260\305F_\351\r\033\342P\316\032H7\223\321\"\256\221\354\231\2501\030\351\251\034\200^\025\327)>fnc\3606\324\"\2472j\0063\327\264u|\014\032\266\315\221\334\t\227,J\035M\027\031#\265#\367\214g\0037\236[\240-\371\002Q6\206\302\316A\037\317\317\276\343\224I[4\240\355\0249d<9\"\226\013\010\216\036\336Q\344\377""\303\374\363;o\\y\303\353E\347oy\342\037D\365\177X\361\374\214\235\252a!~^\311\033\026~\367\355\"\323\267:\351\017`\271(\360\347*T\343$b\206\343\321\273\014\217\013\005\300\030\332\321;q\312\005\210\007$.\243D\205F\004\255\020rSg*\266\034\250\311\272I\207\325\031\312\371\250P\252\232[\255B3rj,)\250\210\235u\346\341B\333\304\272\225\033\353`\232\206\030\305\370\036F\262\316\030R-\324$\350\222\230\312X\305\226\335\306\320\3738fd\217\034$u\221<#\032\301\004W\206e\237\221\032\234\315H\235\324+\003.\211,M\311C\002\036\\\047h\303\346\355\344\241\032\3721\264\036\014=\232B\275J\232\047u\034\313\251\032\250\306\022\n\200\377F\362\224\355:\321\016\005\264~\257\216\030\324Lv\\g:I\370\220\345\226\r\036?\323cX\222\311UcI\207\032\245Z\3622t\350k\375\355\\\047\223j\341\036!/\021\362\362 \213\037\334=\032\246\r\010\3556\230`9\204:\2629\014\032\304\3409$\334F\016\227?f[\266Ck:\203;\000\224\312\021?\262{\215\257\022LB\205\"\n\322\234\332\214[\360s\\\314\271\016\345\266\201\340\234\263Yb\254\244\000\0243\nU\036\016um\350\222\024n..e\255\177\237Xp\201\371\034\327\221\243\374\343\2162\032u\223\377z\0306\ru\235a\335n\253\033\340kd\324\324|~X\3135\350a*\271\230\344\205U\277k,\267/\375\331\214\260\213I^X\365\273\306r\373\022\251\321F\343\022\223\317\227\251W\351+/Y\047\333\331\363\226\275\246?\351\323 \037<\n\227\303f4\031\3218\037\027\372\211\300R\007u\232\375\364T\047\325Y\3504\275T?\375ag\335K{\005\257$\005\334N\021\266\247\376\322\371\331\237\3613\375\364\325\316n\347\304\333\365\230\237\365w}\047\230\017J\001\352\247\337\357\314v6\274\0318\352\304/\371\365\200\206\033\321B\324|\303\306tg\263S\3656=\354\317\371[A*\230\221\030\322\235mo\326\373\247\217|\036\254\006GQ*\232\217v\243\223\270\024k\335\211n\266[\352\242\001\276\224\007\3623\240w\321\373.\230\t\026\203\315\000\207sa!|\026i\361U\220\323z\023\275l\257,vJ\242\264\333\237\235\177+1\260\256\324\321\304\265\305 \023\254\207\223!\216\346\242Gq&\336\350.t\233\275\311^UT\366\304\336\2218B\002iB\253\213\272\336\377h\316\313{\337\372""\353`\302\315\360\233Dx\256\273\325{\257w *\337\213\357A\254*\252\265\376G\327\275\212?\357\227\006\360?\3603\376\232\217\203Y8&\035nE\351h+N\307\205\221\323~\313\047\017\275\2227&z\326[\035\372\240\002fe~w\371<\311\233\276\026\244\203B\000\020&_\242\227\274\263\n\306R\357\276\2278\243\320\331\367\326@\356\223\000\005,\\\0147\301\370\231\350v\374\257^\2527\327\333\354ib\247,\312\025Qy.\236\377$~\"\202$\326_\375\273_\360\367\203\265\200@d\235F\000\360\032\370f\026TQ\177\003\314[\013\264\360r\270\026\222(\033U\342\205\370\264K{yi\216<\034{7\375\274_\364Y\260\0348\341L\270\024j\340\361\353\021z\231\372e\362\322{\263\336\274\267\017\002\217\203-\360\005\n[\021\007rg\272\237\3672\275\rp\227\330-\313\030\000\243\305\365[\3011\300\315F\245\376\373\037\364\247\244K\n\222/\340b\th^\000\223\262a)\324\243f\234\352O}\010T\315y\205W\323\022\353\rH\r-\230\010\262A\031\220\256\047!W\212p<\027ou/w\363\335\002D\t\356\315\313\030\001\337\357\213}p\377\017\342\007U\250#\327N\377\rR#\353\227\203\311\240\232\204\026\002\240\220_\020\265\244\273\324%\275\025Q:\020\007\207\257\246o@\"\246d\036\201\363\t\234\270\017\314\014h\226\351x\355S\037\211\317V\243L\377\332\047\220+\022\3242\000_\211f\2435\310\330\325\270\014\200\276\354\335J\202\025B\013\200\000\np\206.\364\027\342\205)LKX\266\260\233\242\351\364?]\014\226\202Z\270\037\345\201\314\351?\223\314\033\211C\245\006I\346\364M?#>\316\205(\231\371\253P\024\334\240\030\234\202+/G\353\361D\234\005\330W\272\274\227\357=N\262\347\231x\006!\004\361\003\220\217\373\037g\203\373A\3635\227,x\247p\316\034$\2536t\tT\214\370r\274\006|\312\032@\000\363Z\017\213\022\250;\024\207\240\356G\361#\360\000Y9\212\313\267\322\243%\261]\354qQ\036\373\0254\235w\355 B\256@\241\223\261,k\3076Ps+NA|\024c\336]\353\"\250\014R\315V\222 \000\007\014\034+\241\202J\347\3742u\351\352_\023\337C\005H m\001\240/\243\305h3\211\264B|\230\224\266a\200\314\016\263b\t\016\274\021M\200X1bPY\036\310p\354\377*\212\016\302b\310\242L\364\340\365(\312\014K\036\005\177\325\240\216\262x9""v\240:\025\273\2472\237\301\347\220\317\003\313%\342\376\342\322\230\252\tp\1779\276\022\267\300\272\251$\340\006\301?\260\014\013\014D\033\302h\210\206\331_\274\005\331\237\031\005\312\376\030\274\026N@\326\225\201\366\331(\037\025\376\013TK\035\022";
-    PyObject *data = __Pyx_DecompressString(cstring, 2127, 1);
+    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (2083 bytes) */
+static const char cstring[] = "x\332\265VKw\3336\026\216\034\325M[\247\023?\222\234I\247\035\312\262\343f\216\243Fv\354\351\311t\332#\313yx\321\214e\313\217\324MY\020\200$\306\024I\021\240-\365\314\"K-\271\344\022K.\271\344RK.\271\3242?a~\302\\P\017\273\231&\047\2366>\026\001\002\227\027\337\375\356\013\n\342\312\275\266bi/(\346\337\026\036(\337|O\233\226\323\331\327\351\251b\325\224o\260er\275\356Z.S\220I\024\242;R\360\365e\335\034m0\356\350\204\222s\302\212\345\274u\377\327kc\311o\277+#\323\264\270\202\030\323\353\246\302-\305\241\210\334\265L\243\2434S\220\047\000r\313<A\206N\224\246E\350\262B\3336|\013\252\226\360\222<w\251f9\334A\346\322\262R\007U#a\326@6\205\243\024\324\326\231\362\324R\232\210\343\206n\326\025y\024\342\256C\225\232\345\232\344\251\305\251\302\033@R\271\303\033\226\251\2008\241\206\256Q\007q\n@$t8\320\221B\246\262\375p\373\356\375\257\357\247\2068TR\312\024\346j\330\000\033(\223|j\256np8\230wl\312\n\312VM\351X\256bR\200\014\006\332 w\376\003\336\240\246\302(\227\023e)\245\003q\3352U\370\034\320.\r\031\324O\250\374\372\0212\030- BT\220\243\3302\014\271g\231\254\2004Lt\2064\203RS>\353Xg\203\0311\030o\266\013\3521uLj\260\202j \000\304\323\325\257F\253_\311W\025\247\014\024\354N\333\264\200\204\032r\r\256\250\252C\211\213\251\252*\304MQ\230\226y\027H9\321\221\001\273X7u\256\252nz\230\334F\206aa\340NA\216\203:\nA\034\025~cw\340!\311\343 8X\341\337\245\335\362\326\326F\371\241a\3506\323\331\343\047OT\033\341cJ\266vi\313\245&\246\325\275\275\352pmo8\3128.\234\205\364\301\301H\340`8\036\036\216&*\330\250nw\332\360\333\004\237\252Oi\233\357\320\232\252\016y\007\033\301\036\351\231\263I\235r\235\323\246\\ \362\033\370\253\271&\226#l\261\321Wz\323\2068\224\263&\322\315t\264\210k\244{&j\016Fz*\007\240W\305\r\212\217\231\333\034\274\r\265\310\251\214\232\301\3145m\035\037\203\206\207\346H\356\204K\026\245\216\226\213\214\221\332\221{\306\263\201\033\317-\320\266|\201(\033Ca\347\240\217\347g\337q\312\244-\032\320v\212\0342\236\034\021\313\005\004G\017\226\025\371\377\240\370|\371\255+oy""\275\350\374\035O\374\235\250\376\017+\236\237\261S3,\304\317+y\313\302\033\337.2}\247\223~\007\226\213\002\177\256B5N#f8\036\275\317\360\270P\000\214\241\035\275\027\247\\\200x@\3422JThD\320\n!7u\246b\313\201\232\254\233tX\235\241\234\217\n\245\252\271\265\0324#\247\316\322\202\212\330Yg\036.tL\254[\205\261\016\246i\210Q\214\357a$\353\214!\325BM\202.\211\251\214Ul\331\035\014\275\217cF\366\310AZ\027\3113\242\021LpuX\366\031\251\303\331\2144H\243:\340\222\310\322\224>$\340\301u\2026m\336I\037\252\241\037C\353\301\320\243)\324\253\264yR\307\261\234\232\201\352,\245\000\370o\246O\331\256S\355P@\033\367\032\210A\315d\307\r\246\223\224\017Yn\331\340\361\013=\206%\231\\u\226v\250Q\252\245/C\207\276\326\337\316u2\251\026\356\021\362\022!/\017\262\370\301\335\243i\332\200\320\356\200\t\226C\250#\233\303\240A\014\236C\302m\344p\371c\266e;\264\2563\270\003@\251\034\361#\273\327\370*\301$T(\242 \315\251\315\270\005?\307\305\234\353Pn\233\010\3169\233\245\306J\n@1\243P\345\341P\327\206.I\341\346\342R\326\376\327\211\005\027\230/q\0039\312\337\226\225\321\250\233\374\177\207a\323P\327\030\326\355\216\272\016\276FF]-\026\207\265\\\203\036\246\222\213I^X\365\373\306r\347\322\037\315\010\273\230\344\205U\277o,w.\221:m6/1\371|\231y\225\375\360%\353\346\273{\336\242\327\362\047}*\212\342Q\260\030\264\302\311\220F\305\250\324O\005\026\272\250\333\352g\257t3\335\033\335\226\227\351g?\351\256yY\257\344U\244\200\333-\303\366\225?u\177\361\247\375\\?{\265\273\323=\361v<\346\347\375\035\337\021s\242\"P?\373Qw\246\273\356M\303Q\047~\305o\010\032\254\2077\302\326[6\246\272\033\335\232\267\341a\177\326\337\024\0311-1d\273\017\275\031\357\037>\362\271X\021Ga&\234\013w\302\223\250\022i\275\211^\276W\351\241\001\276\214\007\362\323\240w\336\373^L\213y\261!p0\033\224\202g\241\026]\0059-\236\210\363\361n\262]I*;\375\231\271w\022\003\353*]-\2716/rb-\230\014p8\033>\212r\321z\357F\257\025O\306\265\244\272\227\354\035%G(AZ\2425\222\206\336\377t\326+z\217\37550\341V\360]*<\333\333\214?\210\017\222""\352\017\311\017 VKj\365\376\247\327\275\252?\347W\006\360?\366s\376\252\217\305\014\034\223\r6\303l\270\031e\243\322\310i\277\345\223\007^\305\033\023=\343\255\014}P\005\263ro\\>O\362\206\257\211\254(\t\2000\371\022\275\344\335\0250\226z\367\275\324\031\245\356\276\267\nr\237\013$X0\037l\200\361\323\341\235\350\237q&\236\2157b-\331\336Mv\253I\365y\362\374\347\344g\222\220\324\372\253\177\361K\376\276X\025\004\"\3534\004\200\327\30073\240\212\372\353`\336\252\320\202\313\301j@\302|X\215nD\247=\032\027\2459\362p\354\335\362\213~\331gbQ8\301t\260\020h\340\361\353!z\231\371\317\344\245\017f\2749o\037\004\236\210M\360\005\n\332!\007r\247{_\306\271x\035\334\225\354\354\312\030\000\243\223\353\267\3051\300\315\207\225\376G\037\367\257H\227\224$_\300\305\002\320|\003L\312\007\225@\017[Q\246\177\345\023\240j\326+\275\232\222XoBjhbB\344\305. ]KC\256\022\342h6\332\354]\356\025{%\210\022\034\317\311\030\001\337\357\047\373\340\376\037\223\037\325D\035\271v\352\317\220\032y\177WL\212Z\032Z\010\200B~A\324\222\336B\217\304KI\345 98|5u\023\0221#\363\010\234O\340\304}`f@\263L\307k_\370(\371\353J\230\353_\373\034rE\202Z\004\340K\341L\270\n\031\273\022\355\002\240\277\307\267\323`\205\320\002 \200\002\234\241\047\372\213\344\205\231\230Vb\331\211\335JZN\377\213y\261 \352\301~X\0042\247\376H2o\246\016\225\032$\231S\267\374\\\362Y!@\351\314_\201\242\340\212\2628\005W^\016\327\242\211(\017\260?\354\361\270\030?I\263\347Y\362\014B\010\342\007 \037\367?\313\213\373\2425vI\177*\047\003W\254C4\344\203]\310\213R\270\017\344\224#\006L\216\223\025\"\021\034\001\234\276\356\213\244>\340\242\2314%\021\375\371<\024\275\022x6\013\216\331\201\322w9\274\017\260\047 MW\3019\271\336Z\032\336\345\270\365jjQV2\301\203bP\016X\270\000^t\242\351\024~6\r\002\324c\361\202\314\003\340\n\3548L\016\345\351\375\333K\242\r\212%\322\303\324\343\271\336\327`\354\257\334)U\327\202\307a1\255&\253\021\356\315\201\302Z\\\032\032\003\226\000-\240\356\247\344\047(-@\016}\223\336\315\324\373\203T\034\023\000\237\235\347""\300H\214\001\001,a|\344\300\375a\252-@FN\244\344f \260\212a\351\2779\007\3673";
+    PyObject *data = __Pyx_DecompressString(cstring, 2083, 1);
     #define __Pyx_DecompressString_LZSS_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (2761 bytes) */
-static const char cstring[] = "\377 at 0x o\377bject>.:\377 <Memory\377View of \377<contigu\377ous and gdir%\001\007\rin\021\005\177strided\"\010o or \004\031><(\t\376A\006>?Canno\377t assign\377 to read\177-only m\240\002\375v\242\000Invali\377d mode, \347exp\305\000|\000\047c\047\376t\001\047fortra\237n\047, gH\000%\005s\357hape\222\000 ax\377is No ma\177tching g\001\377ature fo\377undNote \373th\242 Cytho\373n ,\000delib\237erate\206\000\353\001c\367ter!\001n PE\337P-484\245\"re\376\317!s subcl\366\301\000es\314!buil\373ti\313\000ypes.\377 If you \223ne\257 \336\000p\351\000%\tt\177hen set\200\000\367e \047\212\"atio_n_typ\253\000\047\210D\373iv\242\000o Fal\177se.add_\264 \237ecoll\321@+\000s\377.abcdisa\337bleen\002\001gc\373is\004\003dlstm\377x._kerne\277ls._la\216\000tj\021\002/\016\005/!\001_c\375\002\377.pyxno d\377efault _\377_reduce_\357_ du\201\002non\275-\201`vial\033\000c\177init__ur\002\276\300Aalloc\271  \377array da\207ta.\013\020\234C\356a\313cs\377.|ASCIIB\377CEllipsi\377sGHH_pac\377kedISequ\377enceTUUT\322\r\004U\025\004\304\204\001.\311\204\007WW\332\031\005W6\004XX\001\005_t\277m__Pyx\001\000D\377ict_Next\237Ref__\361$\341\000_\355_\306B__\001\005getwite5\000__d0\001\236\027\000func\035\001\030\000s\371t\242`)\001impor~\204 __main;\001\337modulM\002na\315m\002\003ewT\001\334 _c?hecksu\214\000\n\001\340?\004\025\001\364@\347 \037\001unp\267ick?\000En \005vyt\335A\230\001qualO\005`\227E\240F\301C\277\001\263Dex\314\001\202\343`_\203\005\357`\262\006\003\006.\007t\353es\310\001b\372 war{d_\001\005[dou\340`\357[:, \000\000::1\003],\000\017\031\010\022\014$\t0\t\000\025@?\036\204\000\000!l\030\036!\250\033]\224\047\037float\221)\000\016\030\007\000\270!\000\0137\004\016\010\031\010\000\023\375\047O)\360\257$i L\021\235\031]_fo\tr\255b\001\004[\303\202Y\336\203$\237c\222\006\361[\300\201R\337\201(\242 used\377_siginde\377x_is_cor\277outine\227\212\004a\373bc\277\211\005_buff\277erargs\314\211\002a\371s\247\216\007\n\004yncio\375.;\006sbbase_cc0ca\344\207\001lS\001\377in_trace\376""\317\206\001copycou\377ntcsdUdW\377dX_tmdYd\277bdcdcT\360\212\004s\377dgatesdh\027dhT\357\206\003d\227\210\001\000\002\255\001\276\311\217\003empty\000\002_\377likeenco\277deenum\270\215\002e\377rrorflag\375s\224\205\002format\374\250\216\004Y\002geth0h\377as_maskh\247sid\213\"\353\211\001s\000\002i\377zekindkw\000\371\001\235\214\002\212\210\005\252\214\002\345d\321\214\014\277\214\010S\001\307mem\301\217\001\271\217\001\204\212\001nd\377imnpnump\377yobjorde\341r\337\213\001\341\213\003\347\213\003\352$par\375t\000\001spopre\377gisterse\261t\230%\334\217\001\302\217\006ss\250\000syt/\000#\000psto\001\000\377ructtime\007_mae\000\000\007\350\002\256\220\001V\000\357seun\336\214\001upd\377atevalue\377sxOvoid \377(char *,\035 \000\005int\013\001\000\004\007\004\373__\260\213\002_5sci\357py_6\351@alg\267_11\375\212\004bl\333 d\260C\001\000\047*.,])\000\302\200Ms\302\351\200&s\351(\310\201\"\000.X1)\000\177dgemm\000s\002\001\377\200\001\340\004\007\200s\210\377#\210U\220%\220q\230\377\006\230e\2401\240F\250\377%\250q\260\006\260e\270\3571\270A\330\034\002$\210a\377\210q\330\004\010\210\001\210\377\026\210q\220\001\330\004\013\377\2105\220\004\220A\220Q\356\035\001u\210C\034\000\010\017\210\377z\230\021\230!\330\004\r\377\210R\210v\220R\220s\377\230#\230R\230r\240\024\377\240Q\240a\330\004\t\210\337\022\2106\220\021h\000v\230\377Q\230h\240e\2506\260\367\026\260q\000\026\330\004\014\210\377B\210f\220B\220c\230\177\023\230D\240\001\240\021\200\001\377\004\210E\220\022\220;\230\377a\230t\2402\240[\260\377\001\260\024\260R\260v\270\377Q\270b\300\002\300#\300\267Q\300a\232\003\001\220-\000\021\376n\000\"\220M\240\021\240\"\377\240B\240c\250\023\250A\277\250Y\260b\270\r%\000b\377\310\002\310#\310S\320P\177Q\320QR\330\022\024\002\"\376\333\000Q\210b\320\020\"\240\377!\2405\250\006\250c\260\377\023\260F\270!\2706\300\377\026\300q\310\006\310f\320\377TU\320U[\320[a\377\320ab\320bh\320h\377i\330\016\023\2201\220G\273\2305\300\000\032\250?(\002\023\377\300D\310\005\310W\320T\367Z""\320Z$\000f\320fg\377\330\016\025\220T\230\024\230\375Q\331#\n\230!\2303\230\367c\240\022d\000\004\250D\260\177\004\260D\270\004\270A\255E\336\200Q:\220Q\220\340&\022\220\0252\375$T\373\000!\370%\006\016\331)\377B\230b\240\004\240A\240\376\324@\006\200a\200t\2102\177\210Q\210e\2204\220\373@\177\014\210A\210V\2203\212@\377\035\240a\240s\250\"\250\375B\372\000\021\260)\270=\310\377\001\310\023\310B\310b\320\377PS\320ST\320T]\377\320]`\320`d\320d\376\371\002\r\034\230A\230V\240\2673\240d\327`w\260\207`\020\373\220\001\300@3\220e\2306\376\334\0003\240b\250\003\2503\377\250d\260#\260T\270\026?\270w\300e\3101\337ay\001\377c\220\032\2301\230C\230\377s\240%\240r\250\021\250\367$\250b\357@\025\260a\200\377\001\360\006\000\005\022\220\024\273\220V\036\000H\240D\211@a\357\250x\260t\207@\021\300(\357\310!\3106\323@\320RS\367\330\004\021\255`2\320\025&\357\240k\260\021a\000Q\330\t\327\n\330\010\217AA\254!\220s\353\230$\344 \026\320\000#\250Q\377\250i\260q\270\001\330\010\377\013\2106\220\023\220A\340\335\014\250\001\027\230\006\226 \002\240\327#\240S\247\0005\356bQ\260\377c\270\023\270D\300\003\300w1\300A\362`c\310\024\307a\356\371@V\320V\374@\\\320\\\367_\320_\323E\014\031\230\021\377\230#\230S\240\006\240f\372\375ba\246\0001\270A\270Q\377\270d\300$\300d\310\047\377\320QW\320WX\340\014\237\027\220q\230\001\304\205\001\372@d\252o\000V\227 c\265\000)\212\206\002\020\377\036\230a\320\0372\260!_\330\020\035\230Q\220\002%\211@\377\047\260\022\2603\260e\270w2\270S\216\0007\310&\317\204\002\316\330`[\320[\203\000\212@i\320\377ij\320jn\320no\377\320op\320pq\320q\377r\330\036\"\240$\240g\257\250V\2601\312 \014\201\201I\027\370\314B\213A\311!\014\032\230!\320\337\033.\250a\330\006\001\2302\377\230R\230u\240C\240w\376\310@\003\2605\270\002\270#\376\264\000\007\300t\3101\310H\216\271\205\002Y\320Y\300`\275`\260\000k\177\330\033#\2404\240q\204L\377\026\220w\230c\240\023\240\351B\270b\217A\026\266@\003\2703\364\315 \200\207\001d\376@3\310c\320\377QU\320UX\320X]\377\320]^\320^`\320`Ga\320a""\220\204\005\326B(\035b\327\204\002\037C\310t\320S\317FG\000\317IN\234c\007\230r\307\204\002\337\207\001E\345`\367&\270\001\235`C\270t\300_3\300a\300q\236\205\002D\234\205\002\270\214\000\336\000<\006e\320e\231A\360\357\010\000\r\030\367B\024\230Q\376\326\002D\250\003\2507\260\";\260B\345bA\270X\326\210\002\232d\375\022\217\205\004$\240c\250\027\260\375\002$\000C\260s\270!\270\3658\213\204\001\330\265nW\250C\250_s\260!\2608\266m!\223\211\004\177e\2503\250g\260RA\000\377%\270r\300\023\300C\300\375w\314\206\001R\320RT\320T\334\314\204\003\363\001\330\"$\352&\002\260\377#\260S\270\007\270x\300\307q\310\010\300\211\002\367\204\003\231#c\320\377cd\320dl\320lm\377\320mn\330\"&\240d\353\250!\356\205\005V\264\006b\250\002\377\250#\250S\260\001\260\022\017\2601\260A";
-    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 2761, 4723);
+    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (2713 bytes) */
+static const char cstring[] = "\377 at 0x o\377bject>.:\377 <Memory\377View of \377<contigu\377ous and gdir%\001\007\rin\021\005\177strided\"\010o or \004\031><(\t\376A\006>?Canno\377t assign\377 to read\177-only m\240\002\375v\242\000Invali\377d mode, \347exp\305\000|\000\047c\047\376t\001\047fortra\237n\047, gH\000%\005s\357hape\222\000 ax\377is No ma\177tching g\001\377ature fo\377undNote \373th\242 Cytho\373n ,\000delib\237erate\206\000\353\001c\367ter!\001n PE\337P-484\245\"re\376\317!s subcl\366\301\000es\314!buil\373ti\313\000ypes.\377 If you \223ne\257 \336\000p\351\000%\tt\177hen set\200\000\367e \047\212\"atio_n_typ\253\000\047\210D\373iv\242\000o Fal\177se.add_\264 \237ecoll\321@+\000s\377.abcdisa\337bleen\002\001gc\373is\004\003dlstm\377x._kerne\277ls._la\216\000tj\021\002/\016\005/!\001_c\375\002\377.pyxno d\377efault _\377_reduce_\357_ du\201\002non\275-\201`vial\033\000c\177init__ur\002\276\300Aalloc\271  \377array da\207ta.\013\020\234C\356a\313cs\377.|ASCIIB\377CEllipsi\377sGHH_pac\377kedISequ\377enceTUUT\322\r\004U\025\004\304\204\001.\311\204\007WW\332\031\005W6\004XX\001\005_t\277m__Pyx\001\000D\377ict_Next\237Ref__\361$\341\000_\355_\306B__\001\005getwite5\000__d0\001\236\027\000func\035\001\030\000s\371t\242`)\001impor~\204 __main;\001\337modulM\002na\315m\002\003ewT\001\334 _c?hecksu\214\000\n\001\340?\004\025\001\364@\347 \037\001unp\267ick?\000En \005vyt\335A\230\001qualO\005`\227E\240F\301C\277\001\263Dex\314\001\202\343`_\203\005\357`\262\006\003\006.\007t\353es\310\001b\372 war{d_\001\005[dou\340`\357[:, \000\000::1\003],\000\017\031\010\022\014$\t0\t\000\025@?\036\204\000\000!l\030\036!\250\033]\224\047\037float\221)\000\016\030\007\000\270!\000\0137\004\016\010\031\010\000\023\375\047O)\360\257$i L\021\235\031]_fo\tr\255b\001\004[\303\202Y\336\203$\237c\222\006\361[\300\201R\337\201(\242 used\377_siginde\377x_is_cor\277outine\227\212\004a\373bc\277\211\005_buff\277erargs\314\211\002a\371s\247\216\007\n\004yncio\375.;\006sbbase_cc0ca\344\207\001lS\001\377in_trace\376""\317\206\001copycou\377ntcsdUdW\377dX_tmdYd\277bdcdcT\360\212\004s\377dgatesdh\027dhT\357\206\003d\227\210\001\000\002\255\001\276\311\217\003empty\000\002_\377likeenco\277deenum\270\215\002e\377rrorflag\375s\224\205\002format\374\250\216\004Y\002geth0h\377as_maskh\247sid\213\"\353\211\001s\000\002i\377zekindkw\000\371\001\235\214\002\212\210\005\252\214\002\345d\321\214\014\277\214\010S\001\307mem\301\217\001\271\217\001\204\212\001nd\377imnpnump\377yobjorde\341r\337\213\001\341\213\003\347\213\003\352$par\375t\000\001spopre\377gisterse\261t\230%\334\217\001\302\217\006ss\250\000syt/\000#\000psto\001\000\377ructtime\007_mae\000\000\007\350\002\256\220\001V\000\357seun\336\214\001upd\377atevalue\377sxOvoid \377(char *,\035 \000\005int\013\001\000\004\007\004\373__\260\213\002_5sci\357py_6\351@alg\267_11\375\212\004bl\333 d\260C\001\000\047*.,])\000\302\200Ms\302\351\200&s\351(\310\201\"\000.X1)\000\177dgemm\000s\002\001\377\200\001\340\004\007\200s\210\377#\210U\220%\220q\230\377\006\230e\2401\240F\250\377%\250q\260\006\260e\270\3571\270A\330\034\002$\210a\377\210q\330\004\010\210\001\210\377\026\210q\220\001\330\004\013\377\2105\220\004\220A\220Q\356\035\001u\210C\034\000\010\017\210\377z\230\021\230!\330\004\r\377\210R\210v\220R\220s\377\230#\230R\230r\240\024\377\240Q\240a\330\004\t\210\337\022\2106\220\021h\000v\230\377Q\230h\240e\2506\260\367\026\260q\000\026\330\004\014\210\377B\210f\220B\220c\230\177\023\230D\240\001\240\021\200\001\377\004\210E\220\022\220;\230\377a\230t\2402\240[\260\377\001\260\024\260R\260v\270\377Q\270b\300\002\300#\300\267Q\300a\232\003\001\220-\000\021\376n\000\"\220M\240\021\240\"\377\240B\240c\250\023\250A\277\250Y\260b\270\r%\000b\377\310\002\310#\310S\320P\177Q\320QR\330\022\024\002\"\376\333\000Q\210b\320\020\"\240\377!\2405\250\006\250c\260\377\023\260F\270!\2706\300\377\026\300q\310\006\310f\320\377TU\320U[\320[a\377\320ab\320bh\320h\377i\330\016\023\2201\220G\273\2305\300\000\032\250?(\002\023\377\300D\310\005\310W\320T\367Z""\320Z$\000f\320fg\377\330\016\025\220T\230\024\230\375Q\331#\n\230!\2303\230\367c\240\022d\000\004\250D\260\177\004\260D\270\004\270A\255E\336\200Q:\220Q\220\340&\022\220\0252\375$T\373\000!\370%\006\016\331)\377B\230b\240\004\240A\240\376\324@\006\200a\200t\2102\177\210Q\210e\2204\220\373@\177\014\210A\210V\2203\212@\377\035\240a\240s\250\"\250\375B\372\000\021\260)\270=\310\377\001\310\023\310B\310b\320\377PS\320ST\320T]\377\320]`\320`d\320d\376\371\002\r\034\230A\230V\240\2673\240d\327`w\260\207`\020\373\220\001\300@3\220e\2306\376\334\0003\240b\250\003\2503\377\250d\260#\260T\270\026?\270w\300e\3101\337ay\001\377c\220\032\2301\230C\230\377s\240%\240r\250\021\250\367$\250b\357@\025\260a\200\377\001\360\006\000\005\022\220\024\273\220V\036\000H\240D\211@a\357\250x\260t\207@\021\300(\357\310!\3106\323@\320RS\367\330\004\021\255`2\320\025&\357\240k\260\021a\000Q\330\t\327\n\330\010\217AA\254!\220s\353\230$\344 \026\320\000#\250Q\377\250i\260q\270\001\330\010\377\013\2106\220\023\220A\340\335\014\250\001\027\230\006\226 \002\240\327#\240S\247\0005\356bQ\260\377c\270\023\270D\300\003\300w1\300A\362`c\310\024\307a\356\371@V\320V\374@\\\320\\\367_\320_\323E\014\031\230\021\377\230#\230S\240\006\240f\372\375ba\246\0001\270A\270Q\377\270d\300$\300d\310\047\377\320QW\320WX\340\014\237\027\220q\230\001\304\205\001\372@d\252o\000V\227 c\265\000)\212\206\002\020\377\036\230a\320\0372\260!_\330\020\035\230Q\220\002%\211@\377\047\260\022\2603\260e\270w2\270S\216\0007\310&\317\204\002\316\330`[\320[\203\000\212@i\320\377ij\320jn\320no\377\320op\320pq\320q\377r\330\036\"\240$\240g\257\250V\2601\312 \014\201\201I\027\370\314B\213A\311!\014\032\230!\320\337\033.\250a\330\006\001\2302\377\230R\230u\240C\240w\376\310@\003\2605\270\002\270#\376\264\000\007\300t\3101\310H\216\271\205\002Y\320Y\300`\275`\260\000k\177\330\033#\2404\240q\212F\267\330\014!\314\204\001\2406\213`#\377\250S\260\004\260A\260V?\2701\270C\270s\307 \313\206\006\307S\320S\206@\321 \374-\320g\356\206#m\320m\205!""\330\"#\357\2401\240A\327@\004\250A\377\250R\250q\260\003\2604\276\201`\002\270!\2703\232@!\373\3005\332\204\002C\310q\340\014\375%\306\210\001\240t\2501\250C\377\250s\260$\260a\260r\353\270\021\272\002\004\200ba\300s\373\310$\204\205\001R\320RU\320\357UX\320X\206a\330&\047\257\240x\250q\245\002X\355B!\233\3008\352\000A\330\304HW\001f\357\250G\2601\311\207\0023\270c\377\300\024\300Q\300f\310A\316\235\210\001S\320S\233`\224 [\320\377[^\320^a\320ad\027\320de@\025D\315\210\002\205\206\003\370\006|4\000\206\204\007\320gl\320l\373\003\257s\320st\206\205\005V\344\205\004$_\240b\250\002\250\331!\001\326`\0071\260A";
+    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 2713, 4619);
     #define __Pyx_DecompressString_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #else /* compression: none (4723 bytes) */
-static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and direct><contiguous and indirect><strided and direct or indirect><strided and direct><strided and indirect>>?Cannot assign to read-only memoryviewInvalid mode, expected \047c\047 or \047fortran\047, got Invalid shape in axis No matching signature foundNote that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.add_notecollections.abcdisableenablegcisenabledlstmx._kernels._layoutlstmx/_kernels/lstm_cython.pyxno default __reduce__ due to non-trivial __cinit__unable to allocate array data.unable to allocate shape and strides.|ASCIIBCEllipsisGHH_packedISequenceTUUT_packedU_packedView.MemoryViewWWT_packedW_packedXX_packedX_tm__Pyx_PyDict_NextRef__annotate____class____class_getitem____dict____func____getstate____import____main____module____name____new____pyx_checksum__pyx_state__pyx_type__pyx_unpickle_Enum__pyx_vtable____qualname____reduce____reduce_cython____reduce_ex____set_name____setstate____setstate_cython____test___backward_backward[double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1],double[::1],double[::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1]]_backward[float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1],float[::1],float[::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1]]_forward_forward[double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1],double[::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1]]_forward[float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1],float[::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1]]_fused_sigindex_is_coroutine_layoutabcalloca""te_bufferargsarrayascontiguousarrayasyncio.coroutinesbbasecc0cachecline_in_tracebackcopycountcsdUdWdX_tmdYdbdcdcTdefaultsdgatesdhdhTdoubledtypedtype_is_objectemptyempty_likeencodeenumerateerrorflagsfloatformatfortrangatesgeth0has_maskhsidindexitemsitemsizekindkwargslstm_backwardlstm_forwardlstmx._kernels.lstm_cythonmaskmemviewmodenamendimnpnumpyobjorderpackpackedpacked_bufferpartpartspopregistersetdefaultshapesignaturessizestartstepstopstructtime_majortime_major_masktransposeunpackupdatevaluesxOvoid (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *)\000void (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *)\000dgemm\000sgemm\200\001\340\004\007\200s\210#\210U\220%\220q\230\006\230e\2401\240F\250%\250q\260\006\260e\2701\270A\330\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\2105\220\004\220A\220Q\330\004\007\200u\210C\210q\330\010\017\210z\230\021\230!\330\004\r\210R\210v\220R\220s\230#\230R\230r\240\024\240Q\240a\330\004\t\210\022\2106\220\021\220%\220v\230Q\230h\240e\2506\260\026\260q\330\004\t\210\022\2106\220\021\220%\220v\230Q\230h\240e\2506\260\026\260q\330\004\014\210B\210f\220B\220c\230\023\230D\240\001\240\021\330\004\010\210\004\210E\220\022\220;\230a\230t\2402\240[\260\001\260\024\260R\260v\270Q\270b\300\002\300#\300Q\300a\330\004\013\2105\220\001\220\021\330\004\021\220\021\220\"\220M\240\021\240\"\240B\240c\250\023\250A\250Y\260b\270\r\300Q\300b\310\002\310#\310S\320PQ\320QR\330\022\024\220M\240\021\240\"\240B\240c\250\023\250A\250Y\260b\270\r\300Q\300b\310\002\310#\310S\320PQ\320QR\330\004""\r\210Q\210b\320\020\"\240!\2405\250\006\250c\260\023\260F\270!\2706\300\026\300q\310\006\310f\320TU\320U[\320[a\320ab\320bh\320hi\330\016\023\2201\220G\2305\240\001\240\032\250?\270!\2706\300\023\300D\310\005\310W\320TZ\320Zb\320bf\320fg\330\016\025\220T\230\024\230Q\330\004\013\2105\220\n\230!\2303\230c\240\022\2405\250\004\250D\260\004\260D\270\004\270A\200\001\340\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\210:\220Q\220a\330\004\t\210\022\2106\220\022\2202\220R\220s\230#\230T\240\021\240!\330\004\t\210\022\2106\220\022\2202\220R\220s\230#\230T\240\021\240!\330\004\014\210B\210f\220B\220c\230\023\230B\230b\240\004\240A\240Q\330\004\006\200a\200t\2102\210Q\210e\2204\220q\330\004\014\210A\210V\2203\220c\230\035\240a\240s\250\"\250B\250c\260\021\260)\270=\310\001\310\023\310B\310b\320PS\320ST\320T]\320]`\320`d\320dh\320hi\330\r\034\230A\230V\2403\240d\250%\250w\260a\330\004\020\220\001\220\022\2203\220e\2306\240\022\2403\240b\250\003\2503\250d\260#\260T\270\026\270w\300e\3101\330\004\013\2102\210Q\210c\220\032\2301\230C\230s\240%\240r\250\021\250$\250b\260\001\260\025\260a\200\001\360\006\000\005\022\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\004\021\220\022\2202\320\025&\240k\260\021\260#\260Q\330\t\n\330\010\023\2201\220A\220Q\220a\220s\230$\230c\240\026\240s\250#\250Q\250i\260q\270\001\330\010\013\2106\220\023\220A\340\014\020\220\001\220\027\230\006\230b\240\002\240#\240S\250\003\2505\260\001\260\024\260Q\260c\270\023\270D\300\003\3001\300A\300Q\300c\310\024\310S\320PU\320UV\320V[\320[\\\320\\_\320_b\320bf\320fg\330\014\031\230\021\230#\230S\240\006\240f\250A\250Y\260a\260t\2701\270A\270Q\270d\300$\300d\310\047\320QW\320WX\340\014\027\220q\230\001\230\021\230!\2303\230d\240#\240V\2503\250c\260\021\260)\2701\270A\330\020\036\230a\320\0372\260!\330\020\035\230Q\230b\240\002\240%\240s\250\047\260\022\2603\260e\2702\270S\300\003\3007\310&\320PQ\320QZ\320Z[\320[_\320_`\320`i""\320ij\320jn\320no\320op\320pq\320qr\330\036\"\240$\240g\250V\2601\200\001\360\014\000\005\022\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\004\021\220\022\2202\320\025&\240k\260\021\260#\260Q\330\t\n\330\010\023\2201\220A\220Q\220a\220s\230$\230c\240\027\250\003\2503\250a\250x\260q\270\001\330\014\032\230!\320\033.\250a\330\014\032\230!\2302\230R\230u\240C\240w\250b\260\003\2605\270\002\270#\270S\300\007\300t\3101\310H\320TU\320UY\320Y]\320]d\320dj\320jk\330\033#\2404\240q\330\010\013\2106\220\023\220A\340\014\020\220\001\220\026\220w\230c\240\023\240B\240b\250\003\2505\260\001\260\026\260q\270\003\2703\270d\300#\300Q\300d\310!\3103\310c\320QU\320UX\320X]\320]^\320^`\320`a\320ad\320dh\320hi\330\014\020\220\001\220\026\220w\230c\240\023\240B\240b\250\003\2505\260\001\260\026\260q\270\003\2703\270d\300#\300Q\300b\310\001\310\023\310C\310t\320SV\320V[\320[\\\320\\^\320^_\320_b\320bf\320fg\330\014\020\220\001\220\027\230\007\230r\240\022\2403\240c\250\023\250E\260\021\260&\270\001\270\023\270C\270t\3003\300a\300q\310\001\310\023\310D\320PS\320SX\320XY\320Y^\320^_\320_b\320be\320ei\320ij\360\010\000\r\030\220q\230\001\230\024\230Q\230c\240\023\240D\250\003\2507\260\"\260B\260c\270\023\270A\270X\300Q\300a\330\014\027\220q\230\001\230\022\2301\230C\230s\240$\240c\250\027\260\002\260\"\260C\260s\270!\2708\3001\300A\330\014\027\220q\230\001\230\021\230!\2303\230d\240#\240W\250C\250s\260!\2608\2701\270A\330\020\036\230a\320\0372\260!\330\020!\240\021\240\"\240B\240e\2503\250g\260R\260s\270%\270r\300\023\300C\300w\310b\320PR\320RT\320TV\320V[\320[^\320^_\330\"$\240B\240b\250\003\2505\260\002\260#\260S\270\007\270x\300q\310\010\320PQ\320QU\320UV\320V^\320^_\320_c\320cd\320dl\320lm\320mn\330\"&\240d\250!\330\010\023\2201\220A\220V\2301\230C\230s\240$\240b\250\002\250#\250S\260\001\260\022\2601\260A";
+    #else /* compression: none (4619 bytes) */
+static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and direct><contiguous and indirect><strided and direct or indirect><strided and direct><strided and indirect>>?Cannot assign to read-only memoryviewInvalid mode, expected \047c\047 or \047fortran\047, got Invalid shape in axis No matching signature foundNote that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.add_notecollections.abcdisableenablegcisenabledlstmx._kernels._layoutlstmx/_kernels/lstm_cython.pyxno default __reduce__ due to non-trivial __cinit__unable to allocate array data.unable to allocate shape and strides.|ASCIIBCEllipsisGHH_packedISequenceTUUT_packedU_packedView.MemoryViewWWT_packedW_packedXX_packedX_tm__Pyx_PyDict_NextRef__annotate____class____class_getitem____dict____func____getstate____import____main____module____name____new____pyx_checksum__pyx_state__pyx_type__pyx_unpickle_Enum__pyx_vtable____qualname____reduce____reduce_cython____reduce_ex____set_name____setstate____setstate_cython____test___backward_backward[double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1],double[::1],double[::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1]]_backward[float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1],float[::1],float[::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1]]_forward_forward[double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1],double[::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1]]_forward[float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1],float[::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1]]_fused_sigindex_is_coroutine_layoutabcalloca""te_bufferargsarrayascontiguousarrayasyncio.coroutinesbbasecc0cachecline_in_tracebackcopycountcsdUdWdX_tmdYdbdcdcTdefaultsdgatesdhdhTdoubledtypedtype_is_objectemptyempty_likeencodeenumerateerrorflagsfloatformatfortrangatesgeth0has_maskhsidindexitemsitemsizekindkwargslstm_backwardlstm_forwardlstmx._kernels.lstm_cythonmaskmemviewmodenamendimnpnumpyobjorderpackpackedpacked_bufferpartpartspopregistersetdefaultshapesignaturessizestartstepstopstructtime_majortime_major_masktransposeunpackupdatevaluesxOvoid (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *)\000void (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *)\000dgemm\000sgemm\200\001\340\004\007\200s\210#\210U\220%\220q\230\006\230e\2401\240F\250%\250q\260\006\260e\2701\270A\330\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\2105\220\004\220A\220Q\330\004\007\200u\210C\210q\330\010\017\210z\230\021\230!\330\004\r\210R\210v\220R\220s\230#\230R\230r\240\024\240Q\240a\330\004\t\210\022\2106\220\021\220%\220v\230Q\230h\240e\2506\260\026\260q\330\004\t\210\022\2106\220\021\220%\220v\230Q\230h\240e\2506\260\026\260q\330\004\014\210B\210f\220B\220c\230\023\230D\240\001\240\021\330\004\010\210\004\210E\220\022\220;\230a\230t\2402\240[\260\001\260\024\260R\260v\270Q\270b\300\002\300#\300Q\300a\330\004\013\2105\220\001\220\021\330\004\021\220\021\220\"\220M\240\021\240\"\240B\240c\250\023\250A\250Y\260b\270\r\300Q\300b\310\002\310#\310S\320PQ\320QR\330\022\024\220M\240\021\240\"\240B\240c\250\023\250A\250Y\260b\270\r\300Q\300b\310\002\310#\310S\320PQ\320QR\330\004""\r\210Q\210b\320\020\"\240!\2405\250\006\250c\260\023\260F\270!\2706\300\026\300q\310\006\310f\320TU\320U[\320[a\320ab\320bh\320hi\330\016\023\2201\220G\2305\240\001\240\032\250?\270!\2706\300\023\300D\310\005\310W\320TZ\320Zb\320bf\320fg\330\016\025\220T\230\024\230Q\330\004\013\2105\220\n\230!\2303\230c\240\022\2405\250\004\250D\260\004\260D\270\004\270A\200\001\340\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\210:\220Q\220a\330\004\t\210\022\2106\220\022\2202\220R\220s\230#\230T\240\021\240!\330\004\t\210\022\2106\220\022\2202\220R\220s\230#\230T\240\021\240!\330\004\014\210B\210f\220B\220c\230\023\230B\230b\240\004\240A\240Q\330\004\006\200a\200t\2102\210Q\210e\2204\220q\330\004\014\210A\210V\2203\220c\230\035\240a\240s\250\"\250B\250c\260\021\260)\270=\310\001\310\023\310B\310b\320PS\320ST\320T]\320]`\320`d\320dh\320hi\330\r\034\230A\230V\2403\240d\250%\250w\260a\330\004\020\220\001\220\022\2203\220e\2306\240\022\2403\240b\250\003\2503\250d\260#\260T\270\026\270w\300e\3101\330\004\013\2102\210Q\210c\220\032\2301\230C\230s\240%\240r\250\021\250$\250b\260\001\260\025\260a\200\001\360\006\000\005\022\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\004\021\220\022\2202\320\025&\240k\260\021\260#\260Q\330\t\n\330\010\023\2201\220A\220Q\220a\220s\230$\230c\240\026\240s\250#\250Q\250i\260q\270\001\330\010\013\2106\220\023\220A\340\014\020\220\001\220\027\230\006\230b\240\002\240#\240S\250\003\2505\260\001\260\024\260Q\260c\270\023\270D\300\003\3001\300A\300Q\300c\310\024\310S\320PU\320UV\320V[\320[\\\320\\_\320_b\320bf\320fg\330\014\031\230\021\230#\230S\240\006\240f\250A\250Y\260a\260t\2701\270A\270Q\270d\300$\300d\310\047\320QW\320WX\340\014\027\220q\230\001\230\021\230!\2303\230d\240#\240V\2503\250c\260\021\260)\2701\270A\330\020\036\230a\320\0372\260!\330\020\035\230Q\230b\240\002\240%\240s\250\047\260\022\2603\260e\2702\270S\300\003\3007\310&\320PQ\320QZ\320Z[\320[_\320_`\320`i""\320ij\320jn\320no\320op\320pq\320qr\330\036\"\240$\240g\250V\2601\200\001\360\014\000\005\022\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\004\021\220\022\2202\320\025&\240k\260\021\260#\260Q\330\t\n\330\010\023\2201\220A\220Q\220a\220s\230$\230c\240\027\250\003\2503\250a\250x\260q\270\001\330\014\032\230!\320\033.\250a\330\014\032\230!\2302\230R\230u\240C\240w\250b\260\003\2605\270\002\270#\270S\300\007\300t\3101\310H\320TU\320UY\320Y]\320]d\320dj\320jk\330\033#\2404\240q\330\010\013\2106\220\023\220A\330\014!\240\021\240!\2406\250\021\250#\250S\260\004\260A\260V\2701\270C\270s\300$\300b\310\002\310#\310S\320PS\320SV\320VW\320W[\320[\\\320\\_\320_b\320bf\320fg\320gi\320ij\320jm\320mp\320pq\330\"#\2401\240A\240S\250\004\250A\250R\250q\260\003\2604\260q\270\002\270!\2703\270d\300!\3005\310\001\310\023\310C\310q\340\014%\240Q\240a\240t\2501\250C\250s\260$\260a\260r\270\021\270#\270S\300\004\300A\300Q\300a\300s\310$\310b\320PR\320RU\320UX\320X[\320[\\\330&\047\240x\250q\260\004\260A\260X\270Q\270d\300!\3008\3101\310A\330\020\036\230a\320\0372\260!\330\020%\240Q\240f\250G\2601\260F\270!\2703\270c\300\024\300Q\300f\310A\310S\320PS\320SW\320WY\320Y[\320[^\320^a\320ad\320de\330&\047\240x\250q\260\004\260A\260X\270Q\270d\300!\3008\3101\310D\320PQ\320QS\320ST\320TW\320W[\320[\\\320\\^\320^_\320_b\320bf\320fg\320gl\320lm\320mp\320ps\320st\330\010\023\2201\220A\220V\2301\230C\230s\240$\240b\250\002\250#\250S\260\001\260\022\2601\260A";
     PyObject *data = NULL;
     #define __Pyx_DecompressString_UNUSED
     #define __Pyx_DecompressString_LZSS_UNUSED
@@ -28303,42 +28506,42 @@ static int __Pyx_CreateCodeObjects(__pyx_mstatetype *__pyx_mstate) {
   PyObject* tuple_dedup_map = PyDict_New();
   if (unlikely(!tuple_dedup_map)) return -1;
   {
-    const __Pyx_PyCode_New_function_description descr = {7, 0, 0, 16, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 36};
+    const __Pyx_PyCode_New_function_description descr = {7, 0, 0, 16, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 37};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_h0, __pyx_mstate->__pyx_n_u_c0, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_cache};
     __pyx_mstate_global->__pyx_codeobj_tab[0] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_lstm_forward, __pyx_mstate->__pyx_kp_b_iso88591_s_aq_q_Qa_6_2Rs_T_6_2Rs_T_BfBc, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[0])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {11, 0, 0, 11, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 51};
+    const __Pyx_PyCode_New_function_description descr = {11, 0, 0, 11, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 52};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_WT_packed, __pyx_mstate->__pyx_n_u_UT_packed, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask};
     __pyx_mstate_global->__pyx_codeobj_tab[1] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_forward_float_1_float_1_float_1, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2_k_Q_1AQas_c_s, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[1])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {11, 0, 0, 11, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 51};
+    const __Pyx_PyCode_New_function_description descr = {11, 0, 0, 11, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 52};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_WT_packed, __pyx_mstate->__pyx_n_u_UT_packed, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask};
     __pyx_mstate_global->__pyx_codeobj_tab[2] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_forward_double_1_double_1_doubl, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2_k_Q_1AQas_c_s, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[2])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {11, 0, 0, 18, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 51};
+    const __Pyx_PyCode_New_function_description descr = {11, 0, 0, 18, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 52};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_WT_packed, __pyx_mstate->__pyx_n_u_UT_packed, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_G, __pyx_mstate->__pyx_n_u_part, __pyx_mstate->__pyx_n_u_parts};
     __pyx_mstate_global->__pyx_codeobj_tab[3] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_forward_float_1_float_1_float_1, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2_k_Q_1AQas_c_s, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[3])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {4, 0, 0, 22, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 89};
+    const __Pyx_PyCode_New_function_description descr = {4, 0, 0, 22, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 90};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_dhT, __pyx_mstate->__pyx_n_u_dcT, __pyx_mstate->__pyx_n_u_cache, __pyx_mstate->__pyx_n_u_X, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_dgates, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dc, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_packed};
     __pyx_mstate_global->__pyx_codeobj_tab[4] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_lstm_backward, __pyx_mstate->__pyx_kp_b_iso88591_s_U_q_e1F_q_e1A_s_aq_q_5_AQ_uCq, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[4])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {20, 0, 0, 20, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 111};
+    const __Pyx_PyCode_New_function_description descr = {20, 0, 0, 20, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 112};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_U_packed, __pyx_mstate->__pyx_n_u_W_packed, __pyx_mstate->__pyx_n_u_X_packed, __pyx_mstate->__pyx_n_u_H_packed, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_dgates, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dc, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db};
     __pyx_mstate_global->__pyx_codeobj_tab[5] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_backward_float_1_float_1_float, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2_k_Q_1AQas_c_3, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[5])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {20, 0, 0, 20, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 111};
+    const __Pyx_PyCode_New_function_description descr = {20, 0, 0, 20, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 112};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_U_packed, __pyx_mstate->__pyx_n_u_W_packed, __pyx_mstate->__pyx_n_u_X_packed, __pyx_mstate->__pyx_n_u_H_packed, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_dgates, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dc, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db};
     __pyx_mstate_global->__pyx_codeobj_tab[6] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_backward_double_1_double_1_doub, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2_k_Q_1AQas_c_3, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[6])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {20, 0, 0, 27, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 111};
+    const __Pyx_PyCode_New_function_description descr = {20, 0, 0, 27, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 112};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_U_packed, __pyx_mstate->__pyx_n_u_W_packed, __pyx_mstate->__pyx_n_u_X_packed, __pyx_mstate->__pyx_n_u_H_packed, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_dgates, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dc, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_G, __pyx_mstate->__pyx_n_u_part, __pyx_mstate->__pyx_n_u_parts};
     __pyx_mstate_global->__pyx_codeobj_tab[7] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_backward_float_1_float_1_float, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2_k_Q_1AQas_c_3, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[7])) goto bad;
   }

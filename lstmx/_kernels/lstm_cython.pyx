@@ -29,8 +29,9 @@ from ._layout import packed_buffer, time_major, time_major_mask
 
 from cython.parallel cimport prange
 
-from ._common cimport (batch_parts, column_sums, copy_row, gemm, gemm_tn_packed, lstm_row_backward,
-                       lstm_row_forward, pack_panels, real, step_gemm)
+from ._common cimport (batch_parts, column_sums, copy_row, gemm, lstm_row_backward, lstm_row_forward,
+                       pack_for_weight_gradients, pack_panels, real, step_gemm, weight_gradients_blas,
+                       weight_gradients_part)
 
 
 def lstm_forward(X, W, U, b, h0, c0, mask):
@@ -121,33 +122,16 @@ def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, 
         for part in prange(parts, num_threads=parts, schedule="static"):
             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], cs, gates, mask, has_mask,
                            dgates, dh, dc)
-        if parts == 1:
-            # the parameter and input gradients: single BLAS GEMMs over all T*B rows
-            gemm(True, False, G, I, T * B, 1.0, &dgates[0, 0, 0], G, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
-            gemm(True, False, G, H, T * B, 1.0, &dgates[0, 0, 0], G, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
-            gemm(False, False, T * B, I, G, 1.0, &dgates[0, 0, 0], G, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
-        else:
-            # the same three products on the packed kernel, each thread a share of the rows (no BLAS
-            # thread pool left spinning against the next call's threads)
-            pack_panels(&X_tm[0, 0, 0], I, False, T * B, I, &X_packed[0])
-            pack_panels(&hs[0, 0, 0], H, False, T * B, H, &H_packed[0])
-            pack_panels(&W[0, 0], I, False, G, I, &W_packed[0])
+        if parts == 1:   # the parameter and input gradients: single BLAS GEMMs over all T*B rows
+            weight_gradients_blas(&dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
+                                  &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+        else:            # the same on the packed kernel, shared by the threads (no BLAS pool left spinning)
+            pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,
+                                      &X_packed[0], &H_packed[0], &W_packed[0])
             for part in prange(parts, num_threads=parts, schedule="static"):
-                _weight_gradients(G * part // parts, G * (part + 1) // parts, T * B * part // parts,
-                                  T * B * (part + 1) // parts, dgates, &X_packed[0], &H_packed[0], &W_packed[0],
-                                  dW, dU, dX_tm)
+                weight_gradients_part(part, parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H,
+                                      &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
         column_sums(&dgates[0, 0, 0], T * B, G, &db[0])
-
-
-cdef void _weight_gradients(int g0, int g1, int r0, int r1, real[:, :, ::1] dgates, const real* X_packed,
-                            const real* H_packed, const real* W_packed, real[:, ::1] dW, real[:, ::1] dU,
-                            real[:, :, ::1] dX_tm) noexcept nogil:
-    """dW[g0:g1] = dgates[:, g0:g1]^T X, dU[g0:g1] = dgates[:, g0:g1]^T H_prev, and rows r0:r1 of
-    dX = dgates W (rows counted over the T*B flattened steps)."""
-    cdef int TB = dgates.shape[0] * dgates.shape[1], G = dgates.shape[2], I = dW.shape[1], H = dU.shape[1]
-    gemm_tn_packed(&dgates[0, 0, 0], G, g0, g1, TB, X_packed, I, &dW[0, 0], I)
-    gemm_tn_packed(&dgates[0, 0, 0], G, g0, g1, TB, H_packed, H, &dU[0, 0], H)
-    step_gemm(&dgates[0, 0, 0] + <long>r0 * G, G, r1 - r0, G, W_packed, I, &dX_tm[0, 0, 0] + <long>r0 * I, I, False)
 
 
 cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packed, real[:, :, ::1] cs,

@@ -1864,12 +1864,12 @@ struct __pyx_MemviewEnum_obj;
 struct __pyx_memoryview_obj;
 struct __pyx_memoryviewslice_obj;
 
-/* "lstmx/_kernels/rnn_cython.pyx":24
+/* "lstmx/_kernels/rnn_cython.pyx":28
  * 
  * 
- * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] UT_packed, real[::1] b, real[:, :, ::1] hs,             # <<<<<<<<<<<<<<
- *              real[:, :, ::1] a, const unsigned char[:, ::1] mask, bint has_mask):
- *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1], t, n
+ * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_packed, real[::1] UT_packed,             # <<<<<<<<<<<<<<
+ *              real[::1] b, real[:, :, ::1] hs, real[:, :, ::1] a, const unsigned char[:, ::1] mask, bint has_mask):
+ *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
 */
 struct __pyx_defaults {
   PyObject_HEAD
@@ -2929,6 +2929,16 @@ CYTHON_UNUSED static PyObject *__Pyx_MakeKwargDict(PyObject **keys, PyObject **v
 CYTHON_UNUSED static int __Pyx_CheckVectorcallKwarg(PyObject **kwnames, Py_ssize_t i);
 #endif
 
+/* PyNumberBinop.proto */
+#if CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_GRAAL || CYTHON_COMPILING_IN_LIMITED_API
+#define __Pyx_PyNumber_Multiply_object_object(op1, op2)  PyNumber_Multiply(op1, op2)
+#define __Pyx_PyNumber_InPlaceMultiply_object_object(op1, op2)  PyNumber_InPlaceMultiply(op1, op2)
+#else
+#define __Pyx_PyNumber_Multiply_object_object(op1, op2)  __Pyx__PyNumber_Multiply_object_object(op1, op2, 0)
+#define __Pyx_PyNumber_InPlaceMultiply_object_object(op1, op2)  __Pyx__PyNumber_Multiply_object_object(op1, op2, 1)
+static CYTHON_INLINE PyObject* __Pyx__PyNumber_Multiply_object_object(PyObject *op1, PyObject *op2, int inplace);
+#endif
+
 /* AllocateExtensionType.proto */
 static PyObject *__Pyx_AllocateExtensionType(PyTypeObject *t, int is_final);
 
@@ -3590,12 +3600,19 @@ static void (*__pyx_f_5scipy_6linalg_11cython_blas_dgemm)(char *, char *, int *,
 static void (*__pyx_f_5scipy_6linalg_11cython_blas_sgemm)(char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *); /*proto*/
 
 /* Module declarations from "lstmx._kernels._common" */
+static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int, int); /*proto*/
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(int, int, int, int, int, float, float const *, int, float const *, int, float, float *, int); /*proto*/
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(int, int, int, int, int, double, double const *, int, double const *, int, double, double *, int); /*proto*/
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row(float *, float const *, int); /*proto*/
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row(double *, double const *, int); /*proto*/
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_sums(float const *, int, int, float *); /*proto*/
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_sums(double const *, int, int, double *); /*proto*/
+static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas(float const *, float const *, int, int, int, int, float const *, float const *, float const *, float *, float *, float *); /*proto*/
+static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas(double const *, double const *, int, int, int, int, double const *, double const *, double const *, double *, double *, double *); /*proto*/
+static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_part(int, int, float const *, float const *, int, int, int, int, float const *, float const *, float const *, float *, float *, float *); /*proto*/
+static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_part(int, int, double const *, double const *, int, int, int, int, double const *, double const *, double const *, double *, double *, double *); /*proto*/
+static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(float const *, float const *, float const *, int, int, int, int, float *, float *, float *); /*proto*/
+static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(double const *, double const *, double const *, int, int, int, int, double *, double *, double *); /*proto*/
 
 /* Module declarations from "lstmx._kernels.rnn_cython" */
 static PyObject *__pyx_collections_abc_Sequence = 0;
@@ -3606,6 +3623,10 @@ static PyObject *contiguous = 0;
 static PyObject *indirect_contiguous = 0;
 static int __pyx_memoryview_thread_locks_used;
 static PyThread_type_lock __pyx_memoryview_thread_locks[8];
+static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10rnn_cython__forward_rows(int, int, __Pyx_memviewslice, float const *, float const *, float const *, __Pyx_memviewslice, __Pyx_memviewslice, __Pyx_memviewslice, int); /*proto*/
+static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10rnn_cython__forward_rows(int, int, __Pyx_memviewslice, double const *, double const *, double const *, __Pyx_memviewslice, __Pyx_memviewslice, __Pyx_memviewslice, int); /*proto*/
+static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10rnn_cython__backward_rows(int, int, __Pyx_memviewslice, float const *, __Pyx_memviewslice, __Pyx_memviewslice, int, __Pyx_memviewslice, __Pyx_memviewslice); /*proto*/
+static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10rnn_cython__backward_rows(int, int, __Pyx_memviewslice, double const *, __Pyx_memviewslice, __Pyx_memviewslice, int, __Pyx_memviewslice, __Pyx_memviewslice); /*proto*/
 static PyObject *__pyx_ff_map_fused_781acd_2_2_float__and_double(PyObject *, PyTypeObject *); /*proto*/
 static PyObject *__pyx_ff_match_signatures_single(PyObject *, PyObject *); /*proto*/
 static int __pyx_array_allocate_buffer(struct __pyx_array_obj *); /*proto*/
@@ -3674,7 +3695,7 @@ static const char __pyx_k_Cannot_transpose_memoryview_with[] = "Cannot transpose
 static const char __pyx_k_Empty_shape_tuple_for_cython_arr[] = "Empty shape tuple for cython.array";
 static const char __pyx_k_Indirect_dimensions_not_supporte[] = "Indirect dimensions not supported";
 static const char __pyx_k_Out_of_bounds_on_buffer_access_a[] = "Out of bounds on buffer access (axis %zd)";
-static const char __pyx_k_Simple_tanh_RNN_forward_and_back[] = "Simple tanh RNN forward and backward in Cython, organised as :mod:`lstmx._kernels.lstm_cython`\nexplains: the input projection hoisted into one GEMM, one GEMM a step, the tanh fused after it,\nand the parameter gradients as single GEMMs after the backward loop.";
+static const char __pyx_k_Simple_tanh_RNN_forward_and_back[] = "Simple tanh RNN forward and backward in Cython, organised as :mod:`lstmx._kernels.lstm_cython`\nexplains: the input projection hoisted out of the recurrence, one packed-kernel product a step,\nthe tanh fused after it, two threads sharing a large batch, and the parameter gradients as single\nproducts after the backward loop.";
 static const char __pyx_k_Unable_to_convert_item_to_object[] = "Unable to convert item to object";
 static const char __pyx_k_got_differing_extents_in_dimensi[] = "got differing extents in dimension %d (got %zd and %zd)";
 /* #### Code section: decls ### */
@@ -3721,12 +3742,12 @@ static PyObject *__pyx_pf___pyx_memoryviewslice_2__setstate_cython__(CYTHON_UNUS
 static PyObject *__pyx_pf_15View_dot_MemoryView___pyx_unpickle_Enum(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v___pyx_type, long __pyx_v___pyx_checksum, PyObject *__pyx_v___pyx_state); /* proto */
 static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_rnn_forward(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_X, PyObject *__pyx_v_W, PyObject *__pyx_v_U, PyObject *__pyx_v_b, PyObject *__pyx_v_h0, PyObject *__pyx_v_mask); /* proto */
 static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_2_forward(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex); /* proto */
-static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_8_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_UT_packed, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_a, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask); /* proto */
-static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_10_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_UT_packed, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_a, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask); /* proto */
+static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_8_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_WT_packed, __Pyx_memviewslice __pyx_v_UT_packed, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_a, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask); /* proto */
+static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_10_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_WT_packed, __Pyx_memviewslice __pyx_v_UT_packed, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_a, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask); /* proto */
 static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_dY, PyObject *__pyx_v_dhT, PyObject *__pyx_v_cache); /* proto */
 static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_6_backward(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex); /* proto */
-static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_14_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_U_packed, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_da, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db); /* proto */
-static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_16_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_U_packed, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_da, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db); /* proto */
+static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_14_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_U_packed, __Pyx_memviewslice __pyx_v_W_packed, __Pyx_memviewslice __pyx_v_X_packed, __Pyx_memviewslice __pyx_v_H_packed, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_da, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db); /* proto */
+static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_16_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_U_packed, __Pyx_memviewslice __pyx_v_W_packed, __Pyx_memviewslice __pyx_v_X_packed, __Pyx_memviewslice __pyx_v_H_packed, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_da, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db); /* proto */
 static PyObject *__pyx_tp_new__initialisation_5lstmx_8_kernels_10rnn_cython___pyx_defaults(PyObject *o, 
 #if CYTHON_VECTORCALL_TPNEW
     PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames
@@ -3888,7 +3909,7 @@ namespace {
     PyObject *__pyx_slice[2];
     PyObject *__pyx_tuple[4];
     PyObject *__pyx_codeobj_tab[8];
-    PyObject *__pyx_string_tab[163];
+    PyObject *__pyx_string_tab[166];
     PyObject *__pyx_number_tab[5];
 /* #### Code section: module_state_contents ### */
 /* PyFrozenDict.module_state_decls */
@@ -3982,135 +4003,138 @@ static __pyx_mstatetype * const __pyx_mstate_global = &__pyx_mstate_global_stati
 #define __pyx_n_u_C __pyx_string_tab[31]
 #define __pyx_n_u_Ellipsis __pyx_string_tab[32]
 #define __pyx_n_u_H __pyx_string_tab[33]
-#define __pyx_n_u_I __pyx_string_tab[34]
-#define __pyx_n_u_Sequence __pyx_string_tab[35]
-#define __pyx_n_u_T __pyx_string_tab[36]
-#define __pyx_n_u_U __pyx_string_tab[37]
-#define __pyx_n_u_UT_packed __pyx_string_tab[38]
-#define __pyx_n_u_U_packed __pyx_string_tab[39]
-#define __pyx_n_u_View_MemoryView __pyx_string_tab[40]
-#define __pyx_n_u_W __pyx_string_tab[41]
-#define __pyx_n_u_X __pyx_string_tab[42]
-#define __pyx_n_u_X_tm __pyx_string_tab[43]
-#define __pyx_n_u_Pyx_PyDict_NextRef __pyx_string_tab[44]
-#define __pyx_n_u_annotate __pyx_string_tab[45]
-#define __pyx_n_u_class __pyx_string_tab[46]
-#define __pyx_n_u_class_getitem __pyx_string_tab[47]
-#define __pyx_n_u_dict __pyx_string_tab[48]
-#define __pyx_n_u_func __pyx_string_tab[49]
-#define __pyx_n_u_getstate __pyx_string_tab[50]
-#define __pyx_n_u_import __pyx_string_tab[51]
-#define __pyx_n_u_main __pyx_string_tab[52]
-#define __pyx_n_u_module __pyx_string_tab[53]
-#define __pyx_n_u_name_2 __pyx_string_tab[54]
-#define __pyx_n_u_new __pyx_string_tab[55]
-#define __pyx_n_u_pyx_checksum __pyx_string_tab[56]
-#define __pyx_n_u_pyx_state __pyx_string_tab[57]
-#define __pyx_n_u_pyx_type __pyx_string_tab[58]
-#define __pyx_n_u_pyx_unpickle_Enum __pyx_string_tab[59]
-#define __pyx_n_u_pyx_vtable __pyx_string_tab[60]
-#define __pyx_n_u_qualname __pyx_string_tab[61]
-#define __pyx_n_u_reduce __pyx_string_tab[62]
-#define __pyx_n_u_reduce_cython __pyx_string_tab[63]
-#define __pyx_n_u_reduce_ex __pyx_string_tab[64]
-#define __pyx_n_u_set_name __pyx_string_tab[65]
-#define __pyx_n_u_setstate __pyx_string_tab[66]
-#define __pyx_n_u_setstate_cython __pyx_string_tab[67]
-#define __pyx_n_u_test __pyx_string_tab[68]
-#define __pyx_n_u_backward __pyx_string_tab[69]
-#define __pyx_n_u_backward_double_1_double_1_doub __pyx_string_tab[70]
-#define __pyx_n_u_backward_float_1_float_1_float __pyx_string_tab[71]
-#define __pyx_n_u_forward __pyx_string_tab[72]
-#define __pyx_n_u_forward_double_1_double_1_doubl __pyx_string_tab[73]
-#define __pyx_n_u_forward_float_1_float_1_float_1 __pyx_string_tab[74]
-#define __pyx_n_u_fused_sigindex __pyx_string_tab[75]
-#define __pyx_n_u_is_coroutine __pyx_string_tab[76]
-#define __pyx_n_u_layout __pyx_string_tab[77]
-#define __pyx_n_u_a __pyx_string_tab[78]
-#define __pyx_n_u_abc __pyx_string_tab[79]
-#define __pyx_n_u_allocate_buffer __pyx_string_tab[80]
-#define __pyx_n_u_args __pyx_string_tab[81]
-#define __pyx_n_u_array __pyx_string_tab[82]
-#define __pyx_n_u_ascontiguousarray __pyx_string_tab[83]
-#define __pyx_n_u_asyncio_coroutines __pyx_string_tab[84]
-#define __pyx_n_u_b __pyx_string_tab[85]
-#define __pyx_n_u_base __pyx_string_tab[86]
-#define __pyx_n_u_c __pyx_string_tab[87]
-#define __pyx_n_u_cache __pyx_string_tab[88]
-#define __pyx_n_u_cline_in_traceback __pyx_string_tab[89]
-#define __pyx_n_u_copy __pyx_string_tab[90]
-#define __pyx_n_u_count __pyx_string_tab[91]
-#define __pyx_n_u_dU __pyx_string_tab[92]
-#define __pyx_n_u_dW __pyx_string_tab[93]
-#define __pyx_n_u_dX_tm __pyx_string_tab[94]
-#define __pyx_n_u_dY __pyx_string_tab[95]
-#define __pyx_n_u_da __pyx_string_tab[96]
-#define __pyx_n_u_db __pyx_string_tab[97]
-#define __pyx_n_u_defaults __pyx_string_tab[98]
-#define __pyx_n_u_dh __pyx_string_tab[99]
-#define __pyx_n_u_dhT __pyx_string_tab[100]
-#define __pyx_n_u_double __pyx_string_tab[101]
-#define __pyx_n_u_dtype __pyx_string_tab[102]
-#define __pyx_n_u_dtype_is_object __pyx_string_tab[103]
-#define __pyx_n_u_empty __pyx_string_tab[104]
-#define __pyx_n_u_empty_like __pyx_string_tab[105]
-#define __pyx_n_u_encode __pyx_string_tab[106]
-#define __pyx_n_u_enumerate __pyx_string_tab[107]
-#define __pyx_n_u_error __pyx_string_tab[108]
-#define __pyx_n_u_flags __pyx_string_tab[109]
-#define __pyx_n_u_float __pyx_string_tab[110]
-#define __pyx_n_u_format __pyx_string_tab[111]
-#define __pyx_n_u_fortran __pyx_string_tab[112]
-#define __pyx_n_u_get __pyx_string_tab[113]
-#define __pyx_n_u_h0 __pyx_string_tab[114]
-#define __pyx_n_u_has_mask __pyx_string_tab[115]
-#define __pyx_n_u_hs __pyx_string_tab[116]
-#define __pyx_n_u_id __pyx_string_tab[117]
-#define __pyx_n_u_index __pyx_string_tab[118]
-#define __pyx_n_u_items __pyx_string_tab[119]
-#define __pyx_n_u_itemsize __pyx_string_tab[120]
-#define __pyx_n_u_j __pyx_string_tab[121]
-#define __pyx_n_u_kind __pyx_string_tab[122]
-#define __pyx_n_u_kwargs __pyx_string_tab[123]
-#define __pyx_n_u_lstmx__kernels_rnn_cython __pyx_string_tab[124]
-#define __pyx_n_u_mask __pyx_string_tab[125]
-#define __pyx_n_u_memview __pyx_string_tab[126]
-#define __pyx_n_u_mode __pyx_string_tab[127]
-#define __pyx_n_u_n __pyx_string_tab[128]
-#define __pyx_n_u_name __pyx_string_tab[129]
-#define __pyx_n_u_ndim __pyx_string_tab[130]
-#define __pyx_n_u_np __pyx_string_tab[131]
-#define __pyx_n_u_numpy __pyx_string_tab[132]
-#define __pyx_n_u_obj __pyx_string_tab[133]
-#define __pyx_n_u_order __pyx_string_tab[134]
-#define __pyx_n_u_pack __pyx_string_tab[135]
-#define __pyx_n_u_packed_buffer __pyx_string_tab[136]
-#define __pyx_n_u_pop __pyx_string_tab[137]
-#define __pyx_n_u_register __pyx_string_tab[138]
-#define __pyx_n_u_rnn_backward __pyx_string_tab[139]
-#define __pyx_n_u_rnn_forward __pyx_string_tab[140]
-#define __pyx_n_u_setdefault __pyx_string_tab[141]
-#define __pyx_n_u_shape __pyx_string_tab[142]
-#define __pyx_n_u_signatures __pyx_string_tab[143]
-#define __pyx_n_u_size __pyx_string_tab[144]
-#define __pyx_n_u_start __pyx_string_tab[145]
-#define __pyx_n_u_step __pyx_string_tab[146]
-#define __pyx_n_u_stop __pyx_string_tab[147]
-#define __pyx_n_u_struct __pyx_string_tab[148]
-#define __pyx_n_u_t __pyx_string_tab[149]
-#define __pyx_n_u_time_major __pyx_string_tab[150]
-#define __pyx_n_u_time_major_mask __pyx_string_tab[151]
-#define __pyx_n_u_transpose __pyx_string_tab[152]
-#define __pyx_n_u_unpack __pyx_string_tab[153]
-#define __pyx_n_u_update __pyx_string_tab[154]
-#define __pyx_n_u_values __pyx_string_tab[155]
-#define __pyx_n_u_x __pyx_string_tab[156]
-#define __pyx_n_b_O __pyx_string_tab[157]
-#define __pyx_kp_b_void_char_char_int_int_int___pyx __pyx_string_tab[158]
-#define __pyx_kp_b_iso88591_s_aq_q_Qa_6_2Rs_T_auA_AV3c_as_Q __pyx_string_tab[159]
-#define __pyx_kp_b_iso88591_s_e1F_q_e1A_s_aq_q_5_AQ_uCq_z_6 __pyx_string_tab[160]
-#define __pyx_kp_b_iso88591_V1HD_axt6_6QRRS_1AQas_c_s_Qiq_A __pyx_string_tab[161]
-#define __pyx_kp_b_iso88591_V1HD_axt6_6QRRS_1AQas_c_3axq_E __pyx_string_tab[162]
+#define __pyx_n_u_H_packed __pyx_string_tab[34]
+#define __pyx_n_u_I __pyx_string_tab[35]
+#define __pyx_n_u_Sequence __pyx_string_tab[36]
+#define __pyx_n_u_T __pyx_string_tab[37]
+#define __pyx_n_u_U __pyx_string_tab[38]
+#define __pyx_n_u_UT_packed __pyx_string_tab[39]
+#define __pyx_n_u_U_packed __pyx_string_tab[40]
+#define __pyx_n_u_View_MemoryView __pyx_string_tab[41]
+#define __pyx_n_u_W __pyx_string_tab[42]
+#define __pyx_n_u_WT_packed __pyx_string_tab[43]
+#define __pyx_n_u_W_packed __pyx_string_tab[44]
+#define __pyx_n_u_X __pyx_string_tab[45]
+#define __pyx_n_u_X_packed __pyx_string_tab[46]
+#define __pyx_n_u_X_tm __pyx_string_tab[47]
+#define __pyx_n_u_Pyx_PyDict_NextRef __pyx_string_tab[48]
+#define __pyx_n_u_annotate __pyx_string_tab[49]
+#define __pyx_n_u_class __pyx_string_tab[50]
+#define __pyx_n_u_class_getitem __pyx_string_tab[51]
+#define __pyx_n_u_dict __pyx_string_tab[52]
+#define __pyx_n_u_func __pyx_string_tab[53]
+#define __pyx_n_u_getstate __pyx_string_tab[54]
+#define __pyx_n_u_import __pyx_string_tab[55]
+#define __pyx_n_u_main __pyx_string_tab[56]
+#define __pyx_n_u_module __pyx_string_tab[57]
+#define __pyx_n_u_name_2 __pyx_string_tab[58]
+#define __pyx_n_u_new __pyx_string_tab[59]
+#define __pyx_n_u_pyx_checksum __pyx_string_tab[60]
+#define __pyx_n_u_pyx_state __pyx_string_tab[61]
+#define __pyx_n_u_pyx_type __pyx_string_tab[62]
+#define __pyx_n_u_pyx_unpickle_Enum __pyx_string_tab[63]
+#define __pyx_n_u_pyx_vtable __pyx_string_tab[64]
+#define __pyx_n_u_qualname __pyx_string_tab[65]
+#define __pyx_n_u_reduce __pyx_string_tab[66]
+#define __pyx_n_u_reduce_cython __pyx_string_tab[67]
+#define __pyx_n_u_reduce_ex __pyx_string_tab[68]
+#define __pyx_n_u_set_name __pyx_string_tab[69]
+#define __pyx_n_u_setstate __pyx_string_tab[70]
+#define __pyx_n_u_setstate_cython __pyx_string_tab[71]
+#define __pyx_n_u_test __pyx_string_tab[72]
+#define __pyx_n_u_backward __pyx_string_tab[73]
+#define __pyx_n_u_backward_double_1_double_1_doub __pyx_string_tab[74]
+#define __pyx_n_u_backward_float_1_float_1_float __pyx_string_tab[75]
+#define __pyx_n_u_forward __pyx_string_tab[76]
+#define __pyx_n_u_forward_double_1_double_1_doubl __pyx_string_tab[77]
+#define __pyx_n_u_forward_float_1_float_1_float_1 __pyx_string_tab[78]
+#define __pyx_n_u_fused_sigindex __pyx_string_tab[79]
+#define __pyx_n_u_is_coroutine __pyx_string_tab[80]
+#define __pyx_n_u_layout __pyx_string_tab[81]
+#define __pyx_n_u_a __pyx_string_tab[82]
+#define __pyx_n_u_abc __pyx_string_tab[83]
+#define __pyx_n_u_allocate_buffer __pyx_string_tab[84]
+#define __pyx_n_u_args __pyx_string_tab[85]
+#define __pyx_n_u_array __pyx_string_tab[86]
+#define __pyx_n_u_ascontiguousarray __pyx_string_tab[87]
+#define __pyx_n_u_asyncio_coroutines __pyx_string_tab[88]
+#define __pyx_n_u_b __pyx_string_tab[89]
+#define __pyx_n_u_base __pyx_string_tab[90]
+#define __pyx_n_u_c __pyx_string_tab[91]
+#define __pyx_n_u_cache __pyx_string_tab[92]
+#define __pyx_n_u_cline_in_traceback __pyx_string_tab[93]
+#define __pyx_n_u_copy __pyx_string_tab[94]
+#define __pyx_n_u_count __pyx_string_tab[95]
+#define __pyx_n_u_dU __pyx_string_tab[96]
+#define __pyx_n_u_dW __pyx_string_tab[97]
+#define __pyx_n_u_dX_tm __pyx_string_tab[98]
+#define __pyx_n_u_dY __pyx_string_tab[99]
+#define __pyx_n_u_da __pyx_string_tab[100]
+#define __pyx_n_u_db __pyx_string_tab[101]
+#define __pyx_n_u_defaults __pyx_string_tab[102]
+#define __pyx_n_u_dh __pyx_string_tab[103]
+#define __pyx_n_u_dhT __pyx_string_tab[104]
+#define __pyx_n_u_double __pyx_string_tab[105]
+#define __pyx_n_u_dtype __pyx_string_tab[106]
+#define __pyx_n_u_dtype_is_object __pyx_string_tab[107]
+#define __pyx_n_u_empty __pyx_string_tab[108]
+#define __pyx_n_u_empty_like __pyx_string_tab[109]
+#define __pyx_n_u_encode __pyx_string_tab[110]
+#define __pyx_n_u_enumerate __pyx_string_tab[111]
+#define __pyx_n_u_error __pyx_string_tab[112]
+#define __pyx_n_u_flags __pyx_string_tab[113]
+#define __pyx_n_u_float __pyx_string_tab[114]
+#define __pyx_n_u_format __pyx_string_tab[115]
+#define __pyx_n_u_fortran __pyx_string_tab[116]
+#define __pyx_n_u_get __pyx_string_tab[117]
+#define __pyx_n_u_h0 __pyx_string_tab[118]
+#define __pyx_n_u_has_mask __pyx_string_tab[119]
+#define __pyx_n_u_hs __pyx_string_tab[120]
+#define __pyx_n_u_id __pyx_string_tab[121]
+#define __pyx_n_u_index __pyx_string_tab[122]
+#define __pyx_n_u_items __pyx_string_tab[123]
+#define __pyx_n_u_itemsize __pyx_string_tab[124]
+#define __pyx_n_u_kind __pyx_string_tab[125]
+#define __pyx_n_u_kwargs __pyx_string_tab[126]
+#define __pyx_n_u_lstmx__kernels_rnn_cython __pyx_string_tab[127]
+#define __pyx_n_u_mask __pyx_string_tab[128]
+#define __pyx_n_u_memview __pyx_string_tab[129]
+#define __pyx_n_u_mode __pyx_string_tab[130]
+#define __pyx_n_u_name __pyx_string_tab[131]
+#define __pyx_n_u_ndim __pyx_string_tab[132]
+#define __pyx_n_u_np __pyx_string_tab[133]
+#define __pyx_n_u_numpy __pyx_string_tab[134]
+#define __pyx_n_u_obj __pyx_string_tab[135]
+#define __pyx_n_u_order __pyx_string_tab[136]
+#define __pyx_n_u_pack __pyx_string_tab[137]
+#define __pyx_n_u_packed_buffer __pyx_string_tab[138]
+#define __pyx_n_u_part __pyx_string_tab[139]
+#define __pyx_n_u_parts __pyx_string_tab[140]
+#define __pyx_n_u_pop __pyx_string_tab[141]
+#define __pyx_n_u_register __pyx_string_tab[142]
+#define __pyx_n_u_rnn_backward __pyx_string_tab[143]
+#define __pyx_n_u_rnn_forward __pyx_string_tab[144]
+#define __pyx_n_u_setdefault __pyx_string_tab[145]
+#define __pyx_n_u_shape __pyx_string_tab[146]
+#define __pyx_n_u_signatures __pyx_string_tab[147]
+#define __pyx_n_u_size __pyx_string_tab[148]
+#define __pyx_n_u_start __pyx_string_tab[149]
+#define __pyx_n_u_step __pyx_string_tab[150]
+#define __pyx_n_u_stop __pyx_string_tab[151]
+#define __pyx_n_u_struct __pyx_string_tab[152]
+#define __pyx_n_u_time_major __pyx_string_tab[153]
+#define __pyx_n_u_time_major_mask __pyx_string_tab[154]
+#define __pyx_n_u_transpose __pyx_string_tab[155]
+#define __pyx_n_u_unpack __pyx_string_tab[156]
+#define __pyx_n_u_update __pyx_string_tab[157]
+#define __pyx_n_u_values __pyx_string_tab[158]
+#define __pyx_n_u_x __pyx_string_tab[159]
+#define __pyx_n_b_O __pyx_string_tab[160]
+#define __pyx_kp_b_void_char_char_int_int_int___pyx __pyx_string_tab[161]
+#define __pyx_kp_b_iso88591_s_U_q_e1F_q_e1A_s_aq_q_5_AQ_uCq __pyx_string_tab[162]
+#define __pyx_kp_b_iso88591_s_aq_q_Qa_6_2Rs_T_auA_AV3c_as_Q __pyx_string_tab[163]
+#define __pyx_kp_b_iso88591_V1HD_axt6_6QRRS_as_1AQas_c_s_Qi __pyx_string_tab[164]
+#define __pyx_kp_b_iso88591_V1HD_axt6_6QRRS_as_1AQas_c_3axq __pyx_string_tab[165]
 #define __pyx_int_0 __pyx_number_tab[0]
 #define __pyx_int_neg_1 __pyx_number_tab[1]
 #define __pyx_int_1 __pyx_number_tab[2]
@@ -4147,7 +4171,7 @@ static CYTHON_SMALL_CODE int __pyx_m_clear(PyObject *m) {
   for (int i=0; i<2; ++i) { Py_CLEAR(clear_module_state->__pyx_slice[i]); }
   for (int i=0; i<4; ++i) { Py_CLEAR(clear_module_state->__pyx_tuple[i]); }
   for (int i=0; i<8; ++i) { Py_CLEAR(clear_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<163; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<166; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<5; ++i) { Py_CLEAR(clear_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_clear_contents ### */
 /* CommonTypesMetaclass.module_state_clear */
@@ -4191,7 +4215,7 @@ static CYTHON_SMALL_CODE int __pyx_m_traverse(PyObject *m, visitproc visit, void
   for (int i=0; i<2; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_slice[i]); }
   for (int i=0; i<4; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_tuple[i]); }
   for (int i=0; i<8; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<163; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<166; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<5; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_traverse_contents ### */
 /* CommonTypesMetaclass.module_state_traverse */
@@ -19827,6 +19851,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
  *     if B >= 8 and <long>B * H * H >= (1 << 18):
  *         return 2             # <<<<<<<<<<<<<<
  *     return 1
+ * 
 */
     {
 
@@ -19847,6 +19872,8 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
  *     if B >= 8 and <long>B * H * H >= (1 << 18):
  *         return 2
  *     return 1             # <<<<<<<<<<<<<<
+ * 
+ * 
 */
   {
 
@@ -19867,7 +19894,321 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
   return __pyx_r;
 }
 
-/* "lstmx/_kernels/rnn_cython.pyx":11
+/* "_common.pxd":89
+ * 
+ * 
+ * cdef inline void weight_gradients_blas(const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
+ *                                        const real* X_tm, const real* hs, const real* W,
+ *                                        real* dW, real* dU, real* dX) noexcept nogil:
+*/
+
+static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas(float const *__pyx_v_dax, float const *__pyx_v_dah, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, float const *__pyx_v_X_tm, float const *__pyx_v_hs, float const *__pyx_v_W, float *__pyx_v_dW, float *__pyx_v_dU, float *__pyx_v_dX) {
+
+  /* "_common.pxd":96
+ *     ``dax`` (T*B, G) is the gradient of the input side of the gates, ``dah`` of the recurrent side
+ *     (the same array for LSTM and RNN; they differ for the GRU's candidate)."""
+ *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)             # <<<<<<<<<<<<<<
+ *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)
+ *     gemm(False, False, TB, I, G, 1.0, dax, G, W, I, 0.0, dX, I)
+*/
+  __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_I, __pyx_v_TB, 1.0, __pyx_v_dax, __pyx_v_G, __pyx_v_X_tm, __pyx_v_I, 0.0, __pyx_v_dW, __pyx_v_I);
+
+  /* "_common.pxd":97
+ *     (the same array for LSTM and RNN; they differ for the GRU's candidate)."""
+ *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)
+ *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)             # <<<<<<<<<<<<<<
+ *     gemm(False, False, TB, I, G, 1.0, dax, G, W, I, 0.0, dX, I)
+ * 
+*/
+  __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_H, __pyx_v_TB, 1.0, __pyx_v_dah, __pyx_v_G, __pyx_v_hs, __pyx_v_H, 0.0, __pyx_v_dU, __pyx_v_H);
+
+  /* "_common.pxd":98
+ *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)
+ *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)
+ *     gemm(False, False, TB, I, G, 1.0, dax, G, W, I, 0.0, dX, I)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, __pyx_v_TB, __pyx_v_I, __pyx_v_G, 1.0, __pyx_v_dax, __pyx_v_G, __pyx_v_W, __pyx_v_I, 0.0, __pyx_v_dX, __pyx_v_I);
+
+  /* "_common.pxd":89
+ * 
+ * 
+ * cdef inline void weight_gradients_blas(const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
+ *                                        const real* X_tm, const real* hs, const real* W,
+ *                                        real* dW, real* dU, real* dX) noexcept nogil:
+*/
+
+  /* function exit code */
+}
+
+static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas(double const *__pyx_v_dax, double const *__pyx_v_dah, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, double const *__pyx_v_X_tm, double const *__pyx_v_hs, double const *__pyx_v_W, double *__pyx_v_dW, double *__pyx_v_dU, double *__pyx_v_dX) {
+
+  /* "_common.pxd":96
+ *     ``dax`` (T*B, G) is the gradient of the input side of the gates, ``dah`` of the recurrent side
+ *     (the same array for LSTM and RNN; they differ for the GRU's candidate)."""
+ *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)             # <<<<<<<<<<<<<<
+ *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)
+ *     gemm(False, False, TB, I, G, 1.0, dax, G, W, I, 0.0, dX, I)
+*/
+  __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_I, __pyx_v_TB, 1.0, __pyx_v_dax, __pyx_v_G, __pyx_v_X_tm, __pyx_v_I, 0.0, __pyx_v_dW, __pyx_v_I);
+
+  /* "_common.pxd":97
+ *     (the same array for LSTM and RNN; they differ for the GRU's candidate)."""
+ *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)
+ *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)             # <<<<<<<<<<<<<<
+ *     gemm(False, False, TB, I, G, 1.0, dax, G, W, I, 0.0, dX, I)
+ * 
+*/
+  __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_H, __pyx_v_TB, 1.0, __pyx_v_dah, __pyx_v_G, __pyx_v_hs, __pyx_v_H, 0.0, __pyx_v_dU, __pyx_v_H);
+
+  /* "_common.pxd":98
+ *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)
+ *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)
+ *     gemm(False, False, TB, I, G, 1.0, dax, G, W, I, 0.0, dX, I)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, __pyx_v_TB, __pyx_v_I, __pyx_v_G, 1.0, __pyx_v_dax, __pyx_v_G, __pyx_v_W, __pyx_v_I, 0.0, __pyx_v_dX, __pyx_v_I);
+
+  /* "_common.pxd":89
+ * 
+ * 
+ * cdef inline void weight_gradients_blas(const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
+ *                                        const real* X_tm, const real* hs, const real* W,
+ *                                        real* dW, real* dU, real* dX) noexcept nogil:
+*/
+
+  /* function exit code */
+}
+
+/* "_common.pxd":101
+ * 
+ * 
+ * cdef inline void weight_gradients_part(int part, int parts, const real* dax, const real* dah, int TB, int G,             # <<<<<<<<<<<<<<
+ *                                        int I, int H, const real* X_packed, const real* H_packed,
+ *                                        const real* W_packed, real* dW, real* dU, real* dX) noexcept nogil:
+*/
+
+static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_part(int __pyx_v_part, int __pyx_v_parts, float const *__pyx_v_dax, float const *__pyx_v_dah, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, float const *__pyx_v_X_packed, float const *__pyx_v_H_packed, float const *__pyx_v_W_packed, float *__pyx_v_dW, float *__pyx_v_dU, float *__pyx_v_dX) {
+  int __pyx_v_g0;
+  int __pyx_v_g1;
+  int __pyx_v_r0;
+  int __pyx_v_r1;
+
+  /* "_common.pxd":106
+ *     """The same three products on the packed kernel: this thread's share (``part`` of ``parts``) of
+ *     the rows of dW and dU (gate rows) and of dX (time-step rows). X, H_prev and W packed beforehand."""
+ *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts             # <<<<<<<<<<<<<<
+ *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
+ *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
+*/
+  __pyx_v_g0 = ((__pyx_v_G * __pyx_v_part) / __pyx_v_parts);
+  __pyx_v_g1 = ((__pyx_v_G * (__pyx_v_part + 1)) / __pyx_v_parts);
+
+  /* "_common.pxd":107
+ *     the rows of dW and dU (gate rows) and of dX (time-step rows). X, H_prev and W packed beforehand."""
+ *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts
+ *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts             # <<<<<<<<<<<<<<
+ *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
+ *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)
+*/
+  __pyx_v_r0 = ((__pyx_v_TB * __pyx_v_part) / __pyx_v_parts);
+  __pyx_v_r1 = ((__pyx_v_TB * (__pyx_v_part + 1)) / __pyx_v_parts);
+
+  /* "_common.pxd":108
+ *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts
+ *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
+ *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)             # <<<<<<<<<<<<<<
+ *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)
+ *     step_gemm(dax + <long>r0 * G, G, r1 - r0, G, W_packed, I, dX + <long>r0 * I, I, False)
+*/
+  lstmx::gemm_tn_packed(__pyx_v_dax, __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_X_packed, __pyx_v_I, __pyx_v_dW, __pyx_v_I);
+
+  /* "_common.pxd":109
+ *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
+ *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
+ *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)             # <<<<<<<<<<<<<<
+ *     step_gemm(dax + <long>r0 * G, G, r1 - r0, G, W_packed, I, dX + <long>r0 * I, I, False)
+ * 
+*/
+  lstmx::gemm_tn_packed(__pyx_v_dah, __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_H_packed, __pyx_v_H, __pyx_v_dU, __pyx_v_H);
+
+  /* "_common.pxd":110
+ *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
+ *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)
+ *     step_gemm(dax + <long>r0 * G, G, r1 - r0, G, W_packed, I, dX + <long>r0 * I, I, False)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  lstmx::step_gemm((__pyx_v_dax + (((long)__pyx_v_r0) * __pyx_v_G)), __pyx_v_G, (__pyx_v_r1 - __pyx_v_r0), __pyx_v_G, __pyx_v_W_packed, __pyx_v_I, (__pyx_v_dX + (((long)__pyx_v_r0) * __pyx_v_I)), __pyx_v_I, 0);
+
+  /* "_common.pxd":101
+ * 
+ * 
+ * cdef inline void weight_gradients_part(int part, int parts, const real* dax, const real* dah, int TB, int G,             # <<<<<<<<<<<<<<
+ *                                        int I, int H, const real* X_packed, const real* H_packed,
+ *                                        const real* W_packed, real* dW, real* dU, real* dX) noexcept nogil:
+*/
+
+  /* function exit code */
+
+
+
+
+}
+
+static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_part(int __pyx_v_part, int __pyx_v_parts, double const *__pyx_v_dax, double const *__pyx_v_dah, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, double const *__pyx_v_X_packed, double const *__pyx_v_H_packed, double const *__pyx_v_W_packed, double *__pyx_v_dW, double *__pyx_v_dU, double *__pyx_v_dX) {
+  int __pyx_v_g0;
+  int __pyx_v_g1;
+  int __pyx_v_r0;
+  int __pyx_v_r1;
+
+  /* "_common.pxd":106
+ *     """The same three products on the packed kernel: this thread's share (``part`` of ``parts``) of
+ *     the rows of dW and dU (gate rows) and of dX (time-step rows). X, H_prev and W packed beforehand."""
+ *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts             # <<<<<<<<<<<<<<
+ *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
+ *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
+*/
+  __pyx_v_g0 = ((__pyx_v_G * __pyx_v_part) / __pyx_v_parts);
+  __pyx_v_g1 = ((__pyx_v_G * (__pyx_v_part + 1)) / __pyx_v_parts);
+
+  /* "_common.pxd":107
+ *     the rows of dW and dU (gate rows) and of dX (time-step rows). X, H_prev and W packed beforehand."""
+ *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts
+ *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts             # <<<<<<<<<<<<<<
+ *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
+ *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)
+*/
+  __pyx_v_r0 = ((__pyx_v_TB * __pyx_v_part) / __pyx_v_parts);
+  __pyx_v_r1 = ((__pyx_v_TB * (__pyx_v_part + 1)) / __pyx_v_parts);
+
+  /* "_common.pxd":108
+ *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts
+ *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
+ *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)             # <<<<<<<<<<<<<<
+ *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)
+ *     step_gemm(dax + <long>r0 * G, G, r1 - r0, G, W_packed, I, dX + <long>r0 * I, I, False)
+*/
+  lstmx::gemm_tn_packed(__pyx_v_dax, __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_X_packed, __pyx_v_I, __pyx_v_dW, __pyx_v_I);
+
+  /* "_common.pxd":109
+ *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
+ *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
+ *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)             # <<<<<<<<<<<<<<
+ *     step_gemm(dax + <long>r0 * G, G, r1 - r0, G, W_packed, I, dX + <long>r0 * I, I, False)
+ * 
+*/
+  lstmx::gemm_tn_packed(__pyx_v_dah, __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_H_packed, __pyx_v_H, __pyx_v_dU, __pyx_v_H);
+
+  /* "_common.pxd":110
+ *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
+ *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)
+ *     step_gemm(dax + <long>r0 * G, G, r1 - r0, G, W_packed, I, dX + <long>r0 * I, I, False)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  lstmx::step_gemm((__pyx_v_dax + (((long)__pyx_v_r0) * __pyx_v_G)), __pyx_v_G, (__pyx_v_r1 - __pyx_v_r0), __pyx_v_G, __pyx_v_W_packed, __pyx_v_I, (__pyx_v_dX + (((long)__pyx_v_r0) * __pyx_v_I)), __pyx_v_I, 0);
+
+  /* "_common.pxd":101
+ * 
+ * 
+ * cdef inline void weight_gradients_part(int part, int parts, const real* dax, const real* dah, int TB, int G,             # <<<<<<<<<<<<<<
+ *                                        int I, int H, const real* X_packed, const real* H_packed,
+ *                                        const real* W_packed, real* dW, real* dU, real* dX) noexcept nogil:
+*/
+
+  /* function exit code */
+
+
+
+
+}
+
+/* "_common.pxd":113
+ * 
+ * 
+ * cdef inline void pack_for_weight_gradients(const real* X_tm, const real* hs, const real* W, int TB, int G,             # <<<<<<<<<<<<<<
+ *                                            int I, int H, real* X_packed, real* H_packed,
+ *                                            real* W_packed) noexcept nogil:
+*/
+
+static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(float const *__pyx_v_X_tm, float const *__pyx_v_hs, float const *__pyx_v_W, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, float *__pyx_v_X_packed, float *__pyx_v_H_packed, float *__pyx_v_W_packed) {
+
+  /* "_common.pxd":116
+ *                                            int I, int H, real* X_packed, real* H_packed,
+ *                                            real* W_packed) noexcept nogil:
+ *     pack_panels(X_tm, I, False, TB, I, X_packed)             # <<<<<<<<<<<<<<
+ *     pack_panels(hs, H, False, TB, H, H_packed)
+ *     pack_panels(W, I, False, G, I, W_packed)
+*/
+  lstmx::pack_panels(__pyx_v_X_tm, __pyx_v_I, 0, __pyx_v_TB, __pyx_v_I, __pyx_v_X_packed);
+
+  /* "_common.pxd":117
+ *                                            real* W_packed) noexcept nogil:
+ *     pack_panels(X_tm, I, False, TB, I, X_packed)
+ *     pack_panels(hs, H, False, TB, H, H_packed)             # <<<<<<<<<<<<<<
+ *     pack_panels(W, I, False, G, I, W_packed)
+*/
+  lstmx::pack_panels(__pyx_v_hs, __pyx_v_H, 0, __pyx_v_TB, __pyx_v_H, __pyx_v_H_packed);
+
+  /* "_common.pxd":118
+ *     pack_panels(X_tm, I, False, TB, I, X_packed)
+ *     pack_panels(hs, H, False, TB, H, H_packed)
+ *     pack_panels(W, I, False, G, I, W_packed)             # <<<<<<<<<<<<<<
+*/
+  lstmx::pack_panels(__pyx_v_W, __pyx_v_I, 0, __pyx_v_G, __pyx_v_I, __pyx_v_W_packed);
+
+  /* "_common.pxd":113
+ * 
+ * 
+ * cdef inline void pack_for_weight_gradients(const real* X_tm, const real* hs, const real* W, int TB, int G,             # <<<<<<<<<<<<<<
+ *                                            int I, int H, real* X_packed, real* H_packed,
+ *                                            real* W_packed) noexcept nogil:
+*/
+
+  /* function exit code */
+}
+
+static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(double const *__pyx_v_X_tm, double const *__pyx_v_hs, double const *__pyx_v_W, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, double *__pyx_v_X_packed, double *__pyx_v_H_packed, double *__pyx_v_W_packed) {
+
+  /* "_common.pxd":116
+ *                                            int I, int H, real* X_packed, real* H_packed,
+ *                                            real* W_packed) noexcept nogil:
+ *     pack_panels(X_tm, I, False, TB, I, X_packed)             # <<<<<<<<<<<<<<
+ *     pack_panels(hs, H, False, TB, H, H_packed)
+ *     pack_panels(W, I, False, G, I, W_packed)
+*/
+  lstmx::pack_panels(__pyx_v_X_tm, __pyx_v_I, 0, __pyx_v_TB, __pyx_v_I, __pyx_v_X_packed);
+
+  /* "_common.pxd":117
+ *                                            real* W_packed) noexcept nogil:
+ *     pack_panels(X_tm, I, False, TB, I, X_packed)
+ *     pack_panels(hs, H, False, TB, H, H_packed)             # <<<<<<<<<<<<<<
+ *     pack_panels(W, I, False, G, I, W_packed)
+*/
+  lstmx::pack_panels(__pyx_v_hs, __pyx_v_H, 0, __pyx_v_TB, __pyx_v_H, __pyx_v_H_packed);
+
+  /* "_common.pxd":118
+ *     pack_panels(X_tm, I, False, TB, I, X_packed)
+ *     pack_panels(hs, H, False, TB, H, H_packed)
+ *     pack_panels(W, I, False, G, I, W_packed)             # <<<<<<<<<<<<<<
+*/
+  lstmx::pack_panels(__pyx_v_W, __pyx_v_I, 0, __pyx_v_G, __pyx_v_I, __pyx_v_W_packed);
+
+  /* "_common.pxd":113
+ * 
+ * 
+ * cdef inline void pack_for_weight_gradients(const real* X_tm, const real* hs, const real* W, int TB, int G,             # <<<<<<<<<<<<<<
+ *                                            int I, int H, real* X_packed, real* H_packed,
+ *                                            real* W_packed) noexcept nogil:
+*/
+
+  /* function exit code */
+}
+
+/* "lstmx/_kernels/rnn_cython.pyx":15
  * 
  * 
  * def rnn_forward(X, W, U, b, h0, mask):             # <<<<<<<<<<<<<<
@@ -19920,56 +20261,56 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_X,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_b,&__pyx_mstate_global->__pyx_n_u_h0,&__pyx_mstate_global->__pyx_n_u_mask,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 11, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 15, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  6:
         values[5] = __Pyx_ArgRef_FASTCALL(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 11, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 15, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_FASTCALL(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 11, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 15, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 11, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 15, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 11, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 15, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 11, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 15, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 11, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 15, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "rnn_forward", 0) < (0)) __PYX_ERR(0, 11, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "rnn_forward", 0) < (0)) __PYX_ERR(0, 15, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 6; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("rnn_forward", 1, 6, 6, i); __PYX_ERR(0, 11, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("rnn_forward", 1, 6, 6, i); __PYX_ERR(0, 15, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 6)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 11, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 15, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 11, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 15, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 11, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 15, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 11, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 15, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_FASTCALL(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 11, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 15, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_FASTCALL(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 11, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 15, __pyx_L3_error)
     }
     __pyx_v_X = values[0];
     __pyx_v_W = values[1];
@@ -19980,7 +20321,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("rnn_forward", 1, 6, 6, __pyx_nargs); __PYX_ERR(0, 11, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("rnn_forward", 1, 6, 6, __pyx_nargs); __PYX_ERR(0, 15, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -20004,7 +20345,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
 static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_rnn_forward(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_X, PyObject *__pyx_v_W, PyObject *__pyx_v_U, PyObject *__pyx_v_b, PyObject *__pyx_v_h0, PyObject *__pyx_v_mask) {
   PyObject *__pyx_v_B = NULL;
   PyObject *__pyx_v_T = NULL;
-  CYTHON_UNUSED PyObject *__pyx_v_I = NULL;
+  PyObject *__pyx_v_I = NULL;
   PyObject *__pyx_v_H = NULL;
   PyObject *__pyx_v_X_tm = NULL;
   PyObject *__pyx_v_hs = NULL;
@@ -20022,20 +20363,21 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_rnn_forward(CYTHON_UNUSE
   PyObject *__pyx_t_9 = NULL;
   PyObject *__pyx_t_10 = NULL;
   PyObject *__pyx_t_11 = NULL;
-  int __pyx_t_12;
+  PyObject *__pyx_t_12 = NULL;
+  int __pyx_t_13;
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("rnn_forward", 0);
 
-  /* "lstmx/_kernels/rnn_cython.pyx":13
+  /* "lstmx/_kernels/rnn_cython.pyx":17
  * def rnn_forward(X, W, U, b, h0, mask):
  *     """Same arguments and results as :func:`lstmx.rnn.rnn_forward`; C-contiguous arrays of one dtype."""
  *     B, T, I = X.shape             # <<<<<<<<<<<<<<
  *     H = U.shape[1]
  *     X_tm = time_major(X)                               # (T, B, I)
 */
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 13, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 17, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   if ((likely(PyTuple_CheckExact(__pyx_t_1))) || (PyList_CheckExact(__pyx_t_1))) {
     PyObject* sequence = __pyx_t_1;
@@ -20043,7 +20385,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_rnn_forward(CYTHON_UNUSE
     if (unlikely(size != 3)) {
       if (size > 3) __Pyx_RaiseTooManyValuesError(3);
       else if (size >= 0) __Pyx_RaiseNeedMoreValuesError(size);
-      __PYX_ERR(0, 13, __pyx_L1_error)
+      __PYX_ERR(0, 17, __pyx_L1_error)
     }
     #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
     if (likely(PyTuple_CheckExact(sequence))) {
@@ -20055,27 +20397,27 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_rnn_forward(CYTHON_UNUSE
       __Pyx_INCREF(__pyx_t_4);
     } else {
       __pyx_t_2 = __Pyx_PyList_GET_ITEM_REF(sequence, 0, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 13, __pyx_L1_error)
+      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 17, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_2);
       __pyx_t_3 = __Pyx_PyList_GET_ITEM_REF(sequence, 1, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 13, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 17, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_3);
       __pyx_t_4 = __Pyx_PyList_GET_ITEM_REF(sequence, 2, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 13, __pyx_L1_error)
+      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 17, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_4);
     }
     #else
-    __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 13, __pyx_L1_error)
+    __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 17, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_3 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 13, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 17, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
-    __pyx_t_4 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 13, __pyx_L1_error)
+    __pyx_t_4 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 17, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
     #endif
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   } else {
     Py_ssize_t index = -1;
-    __pyx_t_5 = PyObject_GetIter(__pyx_t_1); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 13, __pyx_L1_error)
+    __pyx_t_5 = PyObject_GetIter(__pyx_t_1); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 17, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __pyx_t_6 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_5);
@@ -20085,7 +20427,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_rnn_forward(CYTHON_UNUSE
     __Pyx_GOTREF(__pyx_t_3);
     index = 2; __pyx_t_4 = __pyx_t_6(__pyx_t_5); if (unlikely(!__pyx_t_4)) goto __pyx_L3_unpacking_failed;
     __Pyx_GOTREF(__pyx_t_4);
-    if (__Pyx_IternextUnpackEndCheck(__pyx_t_6(__pyx_t_5), 3) < (0)) __PYX_ERR(0, 13, __pyx_L1_error)
+    if (__Pyx_IternextUnpackEndCheck(__pyx_t_6(__pyx_t_5), 3) < (0)) __PYX_ERR(0, 17, __pyx_L1_error)
     __pyx_t_6 = NULL;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     goto __pyx_L4_unpacking_done;
@@ -20093,7 +20435,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_rnn_forward(CYTHON_UNUSE
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __pyx_t_6 = NULL;
     if (__Pyx_IterFinish() == 0) __Pyx_RaiseNeedMoreValuesError(index);
-    __PYX_ERR(0, 13, __pyx_L1_error)
+    __PYX_ERR(0, 17, __pyx_L1_error)
     __pyx_L4_unpacking_done:;
   }
   __pyx_v_B = __pyx_t_2;
@@ -20103,22 +20445,22 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_rnn_forward(CYTHON_UNUSE
   __pyx_v_I = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":14
+  /* "lstmx/_kernels/rnn_cython.pyx":18
  *     """Same arguments and results as :func:`lstmx.rnn.rnn_forward`; C-contiguous arrays of one dtype."""
  *     B, T, I = X.shape
  *     H = U.shape[1]             # <<<<<<<<<<<<<<
  *     X_tm = time_major(X)                               # (T, B, I)
  *     hs = np.empty((T + 1, B, H), X.dtype)
 */
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_U, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 14, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_U, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 18, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_4 = __Pyx_GetItemInt(__pyx_t_1, 1, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 14, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_GetItemInt(__pyx_t_1, 1, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 18, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   __pyx_v_H = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":15
+  /* "lstmx/_kernels/rnn_cython.pyx":19
  *     B, T, I = X.shape
  *     H = U.shape[1]
  *     X_tm = time_major(X)                               # (T, B, I)             # <<<<<<<<<<<<<<
@@ -20126,7 +20468,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_rnn_forward(CYTHON_UNUSE
  *     hs[0] = h0
 */
   __pyx_t_1 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_time_major); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 15, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_time_major); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 19, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20145,39 +20487,39 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_rnn_forward(CYTHON_UNUSE
     __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_3, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_1); __pyx_t_1 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 15, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 19, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __pyx_v_X_tm = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":16
+  /* "lstmx/_kernels/rnn_cython.pyx":20
  *     H = U.shape[1]
  *     X_tm = time_major(X)                               # (T, B, I)
  *     hs = np.empty((T + 1, B, H), X.dtype)             # <<<<<<<<<<<<<<
  *     hs[0] = h0
- *     _forward(X_tm, W, U, packed_buffer(H, H, X.dtype), b, hs, np.empty((T, B, H), X.dtype),
+ *     _forward(X_tm, W, U, packed_buffer(I, H, X.dtype), packed_buffer(H, H, X.dtype), b, hs,
 */
   __pyx_t_3 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 16, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 20, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 16, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 20, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyLong_AddObjC(__pyx_v_T, __pyx_mstate_global->__pyx_int_1, 1, 0, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 16, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyLong_AddObjC(__pyx_v_T, __pyx_mstate_global->__pyx_int_1, 1, 0, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 20, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_5 = PyTuple_New(3); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 16, __pyx_L1_error)
+  __pyx_t_5 = PyTuple_New(3); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 20, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __Pyx_GIVEREF(__pyx_t_1);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 16, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 20, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 16, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 20, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_H);
   __Pyx_GIVEREF(__pyx_v_H);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 2, __pyx_v_H) != (0)) __PYX_ERR(0, 16, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 2, __pyx_v_H) != (0)) __PYX_ERR(0, 20, __pyx_L1_error);
   __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 16, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 20, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20198,35 +20540,35 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_rnn_forward(CYTHON_UNUSE
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 16, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 20, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __pyx_v_hs = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":17
+  /* "lstmx/_kernels/rnn_cython.pyx":21
  *     X_tm = time_major(X)                               # (T, B, I)
  *     hs = np.empty((T + 1, B, H), X.dtype)
  *     hs[0] = h0             # <<<<<<<<<<<<<<
- *     _forward(X_tm, W, U, packed_buffer(H, H, X.dtype), b, hs, np.empty((T, B, H), X.dtype),
- *              time_major_mask(mask, B, T), mask is not None)
+ *     _forward(X_tm, W, U, packed_buffer(I, H, X.dtype), packed_buffer(H, H, X.dtype), b, hs,
+ *              np.empty((T, B, H), X.dtype), time_major_mask(mask, B, T), mask is not None)
 */
-  if (unlikely((__Pyx_SetItemInt(__pyx_v_hs, 0, __pyx_v_h0, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference) < 0))) __PYX_ERR(0, 17, __pyx_L1_error)
+  if (unlikely((__Pyx_SetItemInt(__pyx_v_hs, 0, __pyx_v_h0, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference) < 0))) __PYX_ERR(0, 21, __pyx_L1_error)
 
-  /* "lstmx/_kernels/rnn_cython.pyx":18
+  /* "lstmx/_kernels/rnn_cython.pyx":22
  *     hs = np.empty((T + 1, B, H), X.dtype)
  *     hs[0] = h0
- *     _forward(X_tm, W, U, packed_buffer(H, H, X.dtype), b, hs, np.empty((T, B, H), X.dtype),             # <<<<<<<<<<<<<<
- *              time_major_mask(mask, B, T), mask is not None)
+ *     _forward(X_tm, W, U, packed_buffer(I, H, X.dtype), packed_buffer(H, H, X.dtype), b, hs,             # <<<<<<<<<<<<<<
+ *              np.empty((T, B, H), X.dtype), time_major_mask(mask, B, T), mask is not None)
  *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, mask=mask)
 */
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_forward); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 18, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_forward); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 22, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_t_3 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 18, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 22, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_8);
-  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 18, __pyx_L1_error)
+  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 22, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_9);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20241,89 +20583,115 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_rnn_forward(CYTHON_UNUSE
   }
   #endif
   {
-    PyObject *__pyx_callargs[4] = {__pyx_t_3, __pyx_v_H, __pyx_v_H, __pyx_t_9};
+    PyObject *__pyx_callargs[4] = {__pyx_t_3, __pyx_v_I, __pyx_v_H, __pyx_t_9};
     __pyx_t_5 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_8, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
     __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-    if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 18, __pyx_L1_error)
+    if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 22, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
   }
   __pyx_t_9 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 18, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 22, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 18, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 22, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
-  __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-  __pyx_t_3 = PyTuple_New(3); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 18, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_3);
-  __Pyx_INCREF(__pyx_v_T);
-  __Pyx_GIVEREF(__pyx_v_T);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 18, __pyx_L1_error);
-  __Pyx_INCREF(__pyx_v_B);
-  __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 18, __pyx_L1_error);
-  __Pyx_INCREF(__pyx_v_H);
-  __Pyx_GIVEREF(__pyx_v_H);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 2, __pyx_v_H) != (0)) __PYX_ERR(0, 18, __pyx_L1_error);
-  __pyx_t_11 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 18, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_11);
-  __pyx_t_7 = 1;
-  #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_10))) {
-    __pyx_t_9 = PyMethod_GET_SELF(__pyx_t_10);
-    assert(__pyx_t_9);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_10);
-    __Pyx_INCREF(__pyx_t_9);
-    __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_10, __pyx__function);
-    __pyx_t_7 = 0;
-  }
-  #endif
-  {
-    PyObject *__pyx_callargs[3] = {__pyx_t_9, __pyx_t_3, __pyx_t_11};
-    __pyx_t_8 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_10, __pyx_callargs+__pyx_t_7, (3-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_9); __pyx_t_9 = 0;
-    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
-    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-    if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 18, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_8);
-  }
-
-  /* "lstmx/_kernels/rnn_cython.pyx":19
- *     hs[0] = h0
- *     _forward(X_tm, W, U, packed_buffer(H, H, X.dtype), b, hs, np.empty((T, B, H), X.dtype),
- *              time_major_mask(mask, B, T), mask is not None)             # <<<<<<<<<<<<<<
- *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, mask=mask)
- *     return hs[1:].transpose(1, 0, 2), hs[T], cache
-*/
-  __pyx_t_11 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 19, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_3);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
   if (unlikely(PyMethod_Check(__pyx_t_3))) {
-    __pyx_t_11 = PyMethod_GET_SELF(__pyx_t_3);
-    assert(__pyx_t_11);
+    __pyx_t_9 = PyMethod_GET_SELF(__pyx_t_3);
+    assert(__pyx_t_9);
     PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_3);
-    __Pyx_INCREF(__pyx_t_11);
+    __Pyx_INCREF(__pyx_t_9);
     __Pyx_INCREF(__pyx__function);
     __Pyx_DECREF_SET(__pyx_t_3, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
-    PyObject *__pyx_callargs[4] = {__pyx_t_11, __pyx_v_mask, __pyx_v_B, __pyx_v_T};
-    __pyx_t_10 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_3, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_11); __pyx_t_11 = 0;
+    PyObject *__pyx_callargs[4] = {__pyx_t_9, __pyx_v_H, __pyx_v_H, __pyx_t_10};
+    __pyx_t_8 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_3, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_9); __pyx_t_9 = 0;
+    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 19, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_10);
+    if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 22, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_8);
   }
-  __pyx_t_12 = (__pyx_v_mask != Py_None);
-  __pyx_t_3 = __Pyx_PyBool_FromLong(__pyx_t_12); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 19, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_3);
+
+  /* "lstmx/_kernels/rnn_cython.pyx":23
+ *     hs[0] = h0
+ *     _forward(X_tm, W, U, packed_buffer(I, H, X.dtype), packed_buffer(H, H, X.dtype), b, hs,
+ *              np.empty((T, B, H), X.dtype), time_major_mask(mask, B, T), mask is not None)             # <<<<<<<<<<<<<<
+ *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, mask=mask)
+ *     return hs[1:].transpose(1, 0, 2), hs[T], cache
+*/
+  __pyx_t_10 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 23, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
+  __pyx_t_11 = __Pyx_PyObject_GetAttrStr(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 23, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_11);
+  __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+  __pyx_t_9 = PyTuple_New(3); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 23, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
+  __Pyx_INCREF(__pyx_v_T);
+  __Pyx_GIVEREF(__pyx_v_T);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_9, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 23, __pyx_L1_error);
+  __Pyx_INCREF(__pyx_v_B);
+  __Pyx_GIVEREF(__pyx_v_B);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_9, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 23, __pyx_L1_error);
+  __Pyx_INCREF(__pyx_v_H);
+  __Pyx_GIVEREF(__pyx_v_H);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_9, 2, __pyx_v_H) != (0)) __PYX_ERR(0, 23, __pyx_L1_error);
+  __pyx_t_12 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 23, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_12);
+  __pyx_t_7 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_11))) {
+    __pyx_t_10 = PyMethod_GET_SELF(__pyx_t_11);
+    assert(__pyx_t_10);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_11);
+    __Pyx_INCREF(__pyx_t_10);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_11, __pyx__function);
+    __pyx_t_7 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[3] = {__pyx_t_10, __pyx_t_9, __pyx_t_12};
+    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_11, __pyx_callargs+__pyx_t_7, (3-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_10); __pyx_t_10 = 0;
+    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+    __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
+    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 23, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_3);
+  }
+  __pyx_t_12 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 23, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
+  __pyx_t_7 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_9))) {
+    __pyx_t_12 = PyMethod_GET_SELF(__pyx_t_9);
+    assert(__pyx_t_12);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_9);
+    __Pyx_INCREF(__pyx_t_12);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_9, __pyx__function);
+    __pyx_t_7 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[4] = {__pyx_t_12, __pyx_v_mask, __pyx_v_B, __pyx_v_T};
+    __pyx_t_11 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_9, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_12); __pyx_t_12 = 0;
+    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+    if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 23, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_11);
+  }
+  __pyx_t_13 = (__pyx_v_mask != Py_None);
+  __pyx_t_9 = __Pyx_PyBool_FromLong(__pyx_t_13); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 23, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
 
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20338,77 +20706,78 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_rnn_forward(CYTHON_UNUSE
   }
   #endif
   {
-    PyObject *__pyx_callargs[10] = {__pyx_t_2, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_t_5, __pyx_v_b, __pyx_v_hs, __pyx_t_8, __pyx_t_10, __pyx_t_3};
-    __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_1, __pyx_callargs+__pyx_t_7, (10-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    PyObject *__pyx_callargs[11] = {__pyx_t_2, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_t_5, __pyx_t_8, __pyx_v_b, __pyx_v_hs, __pyx_t_3, __pyx_t_11, __pyx_t_9};
+    __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_1, __pyx_callargs+__pyx_t_7, (11-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
+    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 18, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 22, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":20
- *     _forward(X_tm, W, U, packed_buffer(H, H, X.dtype), b, hs, np.empty((T, B, H), X.dtype),
- *              time_major_mask(mask, B, T), mask is not None)
+  /* "lstmx/_kernels/rnn_cython.pyx":24
+ *     _forward(X_tm, W, U, packed_buffer(I, H, X.dtype), packed_buffer(H, H, X.dtype), b, hs,
+ *              np.empty((T, B, H), X.dtype), time_major_mask(mask, B, T), mask is not None)
  *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, mask=mask)             # <<<<<<<<<<<<<<
  *     return hs[1:].transpose(1, 0, 2), hs[T], cache
  * 
 */
-  __pyx_t_4 = __Pyx_PyDict_NewPresized(6); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 20, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyDict_NewPresized(6); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 24, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_X, __pyx_v_X) < (0)) __PYX_ERR(0, 20, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_X_tm, __pyx_v_X_tm) < (0)) __PYX_ERR(0, 20, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_W, __pyx_v_W) < (0)) __PYX_ERR(0, 20, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_U, __pyx_v_U) < (0)) __PYX_ERR(0, 20, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_hs, __pyx_v_hs) < (0)) __PYX_ERR(0, 20, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_mask, __pyx_v_mask) < (0)) __PYX_ERR(0, 20, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_X, __pyx_v_X) < (0)) __PYX_ERR(0, 24, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_X_tm, __pyx_v_X_tm) < (0)) __PYX_ERR(0, 24, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_W, __pyx_v_W) < (0)) __PYX_ERR(0, 24, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_U, __pyx_v_U) < (0)) __PYX_ERR(0, 24, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_hs, __pyx_v_hs) < (0)) __PYX_ERR(0, 24, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_mask, __pyx_v_mask) < (0)) __PYX_ERR(0, 24, __pyx_L1_error)
   __pyx_v_cache = ((PyObject*)__pyx_t_4);
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":21
- *              time_major_mask(mask, B, T), mask is not None)
+  /* "lstmx/_kernels/rnn_cython.pyx":25
+ *              np.empty((T, B, H), X.dtype), time_major_mask(mask, B, T), mask is not None)
  *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, mask=mask)
  *     return hs[1:].transpose(1, 0, 2), hs[T], cache             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  __pyx_t_4 = __Pyx_PyObject_GetSlice(__pyx_v_hs, 1, 0, NULL, NULL, &__pyx_mstate_global->__pyx_slice[1], 1, 0, 0); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 21, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetSlice(__pyx_v_hs, 1, 0, NULL, NULL, &__pyx_mstate_global->__pyx_slice[1], 1, 0, 0); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 25, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_transpose); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 21, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_transpose); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 25, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __Pyx_PyObject_Call(__pyx_t_1, __pyx_mstate_global->__pyx_tuple[2], NULL); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 21, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_Call(__pyx_t_1, __pyx_mstate_global->__pyx_tuple[2], NULL); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 25, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyObject_GetItem(__pyx_v_hs, __pyx_v_T); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 21, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetItem(__pyx_v_hs, __pyx_v_T); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 25, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_3 = PyTuple_New(3); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 21, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_3);
+  __pyx_t_9 = PyTuple_New(3); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 25, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
   __Pyx_GIVEREF(__pyx_t_4);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 0, __pyx_t_4) != (0)) __PYX_ERR(0, 21, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_9, 0, __pyx_t_4) != (0)) __PYX_ERR(0, 25, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_1);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 1, __pyx_t_1) != (0)) __PYX_ERR(0, 21, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_9, 1, __pyx_t_1) != (0)) __PYX_ERR(0, 25, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_cache);
   __Pyx_GIVEREF(__pyx_v_cache);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 2, __pyx_v_cache) != (0)) __PYX_ERR(0, 21, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_9, 2, __pyx_v_cache) != (0)) __PYX_ERR(0, 25, __pyx_L1_error);
   __pyx_t_4 = 0;
   __pyx_t_1 = 0;
   {
     PyObject *__pyx_temp;
     {
       __pyx_temp = __pyx_r;
-      __pyx_r = __pyx_t_3;
+      __pyx_r = __pyx_t_9;
     }
     __Pyx_XDECREF(__pyx_temp);
   }
-  __pyx_t_3 = 0;
+  __pyx_t_9 = 0;
   goto __pyx_L0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":11
+  /* "lstmx/_kernels/rnn_cython.pyx":15
  * 
  * 
  * def rnn_forward(X, W, U, b, h0, mask):             # <<<<<<<<<<<<<<
@@ -20427,6 +20796,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_rnn_forward(CYTHON_UNUSE
   __Pyx_XDECREF(__pyx_t_9);
   __Pyx_XDECREF(__pyx_t_10);
   __Pyx_XDECREF(__pyx_t_11);
+  __Pyx_XDECREF(__pyx_t_12);
   __Pyx_AddTraceback("lstmx._kernels.rnn_cython.rnn_forward", __pyx_clineno, __pyx_lineno, __pyx_filename);
   __pyx_r = NULL;
   __pyx_L0:;
@@ -20442,12 +20812,12 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_rnn_forward(CYTHON_UNUSE
   return __pyx_r;
 }
 
-/* "lstmx/_kernels/rnn_cython.pyx":24
+/* "lstmx/_kernels/rnn_cython.pyx":28
  * 
  * 
- * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] UT_packed, real[::1] b, real[:, :, ::1] hs,             # <<<<<<<<<<<<<<
- *              real[:, :, ::1] a, const unsigned char[:, ::1] mask, bint has_mask):
- *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1], t, n
+ * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_packed, real[::1] UT_packed,             # <<<<<<<<<<<<<<
+ *              real[::1] b, real[:, :, ::1] hs, real[:, :, ::1] a, const unsigned char[:, ::1] mask, bint has_mask):
+ *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
 */
 
 /* Python wrapper */
@@ -20478,53 +20848,53 @@ static PyObject *__pyx_pw_5lstmx_8_kernels_10rnn_cython_3_forward(PyObject *__py
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_signatures,&__pyx_mstate_global->__pyx_n_u_args,&__pyx_mstate_global->__pyx_n_u_kwargs,&__pyx_mstate_global->__pyx_n_u_defaults,&__pyx_mstate_global->__pyx_n_u_fused_sigindex,0};
     struct __pyx_defaults *__pyx_dynamic_args = __Pyx_CyFunction_Defaults(struct __pyx_defaults, __pyx_self);
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 24, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 28, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 24, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 28, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 24, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 28, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 24, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 28, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 24, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 28, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 24, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 28, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__pyx_fused_cpdef", 0) < (0)) __PYX_ERR(0, 24, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__pyx_fused_cpdef", 0) < (0)) __PYX_ERR(0, 28, __pyx_L3_error)
       if (!values[4]) values[4] = __Pyx_NewRef(__pyx_dynamic_args->arg0);
       for (Py_ssize_t i = __pyx_nargs; i < 4; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, i); __PYX_ERR(0, 24, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, i); __PYX_ERR(0, 28, __pyx_L3_error) }
       }
     } else {
       switch (__pyx_nargs) {
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 24, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 28, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 24, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 28, __pyx_L3_error)
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 24, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 28, __pyx_L3_error)
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 24, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 28, __pyx_L3_error)
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 24, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 28, __pyx_L3_error)
         break;
         default: goto __pyx_L5_argtuple_error;
       }
@@ -20538,7 +20908,7 @@ static PyObject *__pyx_pw_5lstmx_8_kernels_10rnn_cython_3_forward(PyObject *__py
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, __pyx_nargs); __PYX_ERR(0, 24, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, __pyx_nargs); __PYX_ERR(0, 28, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -20590,7 +20960,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_2_forward(CYTHON_UNUSED 
   else
   {
     Py_ssize_t __pyx_temp = __Pyx_PyDict_GET_SIZE(__pyx_v_kwargs);
-    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 24, __pyx_L1_error)
+    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 28, __pyx_L1_error)
     __pyx_t_2 = (__pyx_temp != 0);
   }
 
@@ -20608,11 +20978,11 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_2_forward(CYTHON_UNUSED 
   }
   if (unlikely(__pyx_v_args == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "object of type \047NoneType\047 has no len()");
-    __PYX_ERR(0, 24, __pyx_L1_error)
+    __PYX_ERR(0, 28, __pyx_L1_error)
   }
-  __pyx_t_4 = __Pyx_PyTuple_GET_SIZE(((PyObject*)__pyx_v_args)); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(0, 24, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyTuple_GET_SIZE(((PyObject*)__pyx_v_args)); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(0, 28, __pyx_L1_error)
   __pyx_v_arg_count = __pyx_t_4;
-  __pyx_t_5 = ((PyObject *)__Pyx_ImportNumPyArrayTypeIfAvailable()); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 24, __pyx_L1_error)
+  __pyx_t_5 = ((PyObject *)__Pyx_ImportNumPyArrayTypeIfAvailable()); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 28, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_v_ndarray = ((PyTypeObject*)__pyx_t_5);
   __pyx_t_5 = 0;
@@ -20622,7 +20992,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_2_forward(CYTHON_UNUSED 
 
     if (unlikely(__pyx_v_args == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-      __PYX_ERR(0, 24, __pyx_L1_error)
+      __PYX_ERR(0, 28, __pyx_L1_error)
     }
     __pyx_t_5 = __Pyx_PyTuple_GET_ITEM(((PyObject*)__pyx_v_args), 0);
     __Pyx_INCREF(__pyx_t_5);
@@ -20641,9 +21011,9 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_2_forward(CYTHON_UNUSED 
   }
   if (unlikely(__pyx_v_kwargs == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not iterable");
-    __PYX_ERR(0, 24, __pyx_L1_error)
+    __PYX_ERR(0, 28, __pyx_L1_error)
   }
-  __pyx_t_3 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_X_tm, ((PyObject*)__pyx_v_kwargs), Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 24, __pyx_L1_error)
+  __pyx_t_3 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_X_tm, ((PyObject*)__pyx_v_kwargs), Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 28, __pyx_L1_error)
 
   __pyx_t_1 = __pyx_t_3;
 
@@ -20652,25 +21022,25 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_2_forward(CYTHON_UNUSED 
 
     if (unlikely(__pyx_v_kwargs == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-      __PYX_ERR(0, 24, __pyx_L1_error)
+      __PYX_ERR(0, 28, __pyx_L1_error)
     }
-    __pyx_t_5 = __Pyx_PyDict_GetItem(((PyObject*)__pyx_v_kwargs), __pyx_mstate_global->__pyx_n_u_X_tm); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 24, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyDict_GetItem(((PyObject*)__pyx_v_kwargs), __pyx_mstate_global->__pyx_n_u_X_tm); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 28, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __pyx_v_arg = __pyx_t_5;
     __pyx_t_5 = 0;
     goto __pyx_L6;
   }
   /*else*/ {
-    __pyx_t_6 = __Pyx_RaiseFusedFunctionArgTypeError(__pyx_mstate_global->__pyx_n_u_X_tm, 0, 9, __pyx_v_arg_count); if (unlikely(__pyx_t_6 == ((int)-1))) __PYX_ERR(0, 24, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_RaiseFusedFunctionArgTypeError(__pyx_mstate_global->__pyx_n_u_X_tm, 0, 10, __pyx_v_arg_count); if (unlikely(__pyx_t_6 == ((int)-1))) __PYX_ERR(0, 28, __pyx_L1_error)
 
   }
   __pyx_L6:;
-  if (unlikely(!__pyx_v_arg)) { __Pyx_RaiseUnboundLocalError("arg"); __PYX_ERR(0, 24, __pyx_L1_error) }
-  __pyx_t_5 = __pyx_ff_map_fused_781acd_2_2_float__and_double(__pyx_v_arg, __pyx_v_ndarray); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 24, __pyx_L1_error)
+  if (unlikely(!__pyx_v_arg)) { __Pyx_RaiseUnboundLocalError("arg"); __PYX_ERR(0, 28, __pyx_L1_error) }
+  __pyx_t_5 = __pyx_ff_map_fused_781acd_2_2_float__and_double(__pyx_v_arg, __pyx_v_ndarray); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 28, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_v_dest_sig0 = ((PyObject*)__pyx_t_5);
   __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_ff_match_signatures_single(((PyObject*)__pyx_v_signatures), __pyx_v_dest_sig0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 24, __pyx_L1_error)
+  __pyx_t_5 = __pyx_ff_match_signatures_single(((PyObject*)__pyx_v_signatures), __pyx_v_dest_sig0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 28, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   {
     PyObject *__pyx_temp;
@@ -20706,6 +21076,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10rnn_cython_9_forward(Py
   __Pyx_memviewslice __pyx_v_X_tm = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_W = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_U = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_WT_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_UT_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_b = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_hs = { 0, 0, { 0 }, { 0 }, { 0 } };
@@ -20714,7 +21085,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10rnn_cython_9_forward(Py
   int __pyx_v_has_mask;
   CYTHON_UNUSED Py_ssize_t __pyx_nargs;
   CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
-  PyObject* values[9] = {0,0,0,0,0,0,0,0,0};
+  PyObject* values[10] = {0,0,0,0,0,0,0,0,0,0};
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
@@ -20728,90 +21099,97 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10rnn_cython_9_forward(Py
   #endif
   __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
   {
-    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_UT_packed,&__pyx_mstate_global->__pyx_n_u_b,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_a,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,0};
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_WT_packed,&__pyx_mstate_global->__pyx_n_u_UT_packed,&__pyx_mstate_global->__pyx_n_u_b,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_a,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 24, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 28, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
+        case 10:
+        values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 28, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
         case  9:
         values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 24, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 28, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  8:
         values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 24, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 28, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  7:
         values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 24, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 28, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 24, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 28, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 24, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 28, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 24, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 28, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 24, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 28, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 24, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 28, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 24, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 28, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_forward", 0) < (0)) __PYX_ERR(0, 24, __pyx_L3_error)
-      for (Py_ssize_t i = __pyx_nargs; i < 9; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_forward", 1, 9, 9, i); __PYX_ERR(0, 24, __pyx_L3_error) }
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_forward", 0) < (0)) __PYX_ERR(0, 28, __pyx_L3_error)
+      for (Py_ssize_t i = __pyx_nargs; i < 10; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_forward", 1, 10, 10, i); __PYX_ERR(0, 28, __pyx_L3_error) }
       }
-    } else if (unlikely(__pyx_nargs != 9)) {
+    } else if (unlikely(__pyx_nargs != 10)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 24, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 28, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 24, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 28, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 24, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 28, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 24, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 28, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 24, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 28, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 24, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 28, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 24, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 28, __pyx_L3_error)
       values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 24, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 28, __pyx_L3_error)
       values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 24, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 28, __pyx_L3_error)
+      values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 28, __pyx_L3_error)
     }
-    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 24, __pyx_L3_error)
-    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 24, __pyx_L3_error)
-    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 24, __pyx_L3_error)
-    __pyx_v_UT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_UT_packed.memview)) __PYX_ERR(0, 24, __pyx_L3_error)
-    __pyx_v_b = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b.memview)) __PYX_ERR(0, 24, __pyx_L3_error)
-    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 24, __pyx_L3_error)
-    __pyx_v_a = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_a.memview)) __PYX_ERR(0, 25, __pyx_L3_error)
-    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[7], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 25, __pyx_L3_error)
-    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[8]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 25, __pyx_L3_error)
+    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 28, __pyx_L3_error)
+    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 28, __pyx_L3_error)
+    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 28, __pyx_L3_error)
+    __pyx_v_WT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_WT_packed.memview)) __PYX_ERR(0, 28, __pyx_L3_error)
+    __pyx_v_UT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_UT_packed.memview)) __PYX_ERR(0, 28, __pyx_L3_error)
+    __pyx_v_b = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b.memview)) __PYX_ERR(0, 29, __pyx_L3_error)
+    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 29, __pyx_L3_error)
+    __pyx_v_a = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_a.memview)) __PYX_ERR(0, 29, __pyx_L3_error)
+    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[8], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 29, __pyx_L3_error)
+    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[9]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 29, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_forward", 1, 9, 9, __pyx_nargs); __PYX_ERR(0, 24, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_forward", 1, 10, 10, __pyx_nargs); __PYX_ERR(0, 28, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -20821,6 +21199,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10rnn_cython_9_forward(Py
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_tm, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_WT_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_UT_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_b, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
@@ -20830,7 +21209,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10rnn_cython_9_forward(Py
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_5lstmx_8_kernels_10rnn_cython_8_forward(__pyx_self, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_UT_packed, __pyx_v_b, __pyx_v_hs, __pyx_v_a, __pyx_v_mask, __pyx_v_has_mask);
+  __pyx_r = __pyx_pf_5lstmx_8_kernels_10rnn_cython_8_forward(__pyx_self, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_WT_packed, __pyx_v_UT_packed, __pyx_v_b, __pyx_v_hs, __pyx_v_a, __pyx_v_mask, __pyx_v_has_mask);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -20839,6 +21218,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10rnn_cython_9_forward(Py
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_tm, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_WT_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_UT_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_b, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
@@ -20849,51 +21229,56 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10rnn_cython_9_forward(Py
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_8_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_UT_packed, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_a, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask) {
+static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_8_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_WT_packed, __Pyx_memviewslice __pyx_v_UT_packed, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_a, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask) {
   int __pyx_v_T;
   int __pyx_v_B;
   int __pyx_v_I;
   int __pyx_v_H;
-  int __pyx_v_t;
-  int __pyx_v_n;
+  int __pyx_v_part;
+  int __pyx_v_parts;
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
   Py_ssize_t __pyx_t_1;
   Py_ssize_t __pyx_t_2;
   Py_ssize_t __pyx_t_3;
-  Py_ssize_t __pyx_t_4;
+  int __pyx_t_4;
   Py_ssize_t __pyx_t_5;
   Py_ssize_t __pyx_t_6;
   Py_ssize_t __pyx_t_7;
   Py_ssize_t __pyx_t_8;
-  int __pyx_t_9;
+  Py_ssize_t __pyx_t_9;
   int __pyx_t_10;
   int __pyx_t_11;
   int __pyx_t_12;
-  int __pyx_t_13;
-  int __pyx_t_14;
-  int __pyx_t_15;
-  int __pyx_t_16;
   __Pyx_RefNannySetupContext("__pyx_fuse_0_forward", 0);
 
-  /* "lstmx/_kernels/rnn_cython.pyx":26
- * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] UT_packed, real[::1] b, real[:, :, ::1] hs,
- *              real[:, :, ::1] a, const unsigned char[:, ::1] mask, bint has_mask):
- *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1], t, n             # <<<<<<<<<<<<<<
+  /* "lstmx/_kernels/rnn_cython.pyx":30
+ * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_packed, real[::1] UT_packed,
+ *              real[::1] b, real[:, :, ::1] hs, real[:, :, ::1] a, const unsigned char[:, ::1] mask, bint has_mask):
+ *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]             # <<<<<<<<<<<<<<
+ *     cdef int part, parts = batch_parts(B, H)
  *     with nogil:
- *         pack_panels(&U[0, 0], H, True, H, H, &UT_packed[0])   # U.T, packed once for the loop
 */
   __pyx_v_T = (__pyx_v_X_tm.shape[0]);
   __pyx_v_B = (__pyx_v_X_tm.shape[1]);
   __pyx_v_I = (__pyx_v_X_tm.shape[2]);
   __pyx_v_H = (__pyx_v_U.shape[1]);
 
-  /* "lstmx/_kernels/rnn_cython.pyx":27
- *              real[:, :, ::1] a, const unsigned char[:, ::1] mask, bint has_mask):
- *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1], t, n
+  /* "lstmx/_kernels/rnn_cython.pyx":31
+ *              real[::1] b, real[:, :, ::1] hs, real[:, :, ::1] a, const unsigned char[:, ::1] mask, bint has_mask):
+ *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
+ *     cdef int part, parts = batch_parts(B, H)             # <<<<<<<<<<<<<<
+ *     with nogil:
+ *         pack_panels(&U[0, 0], H, True, H, H, &UT_packed[0])       # U.T, packed once
+*/
+  __pyx_v_parts = __pyx_f_5lstmx_8_kernels_7_common_batch_parts(__pyx_v_B, __pyx_v_H);
+
+  /* "lstmx/_kernels/rnn_cython.pyx":32
+ *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
+ *     cdef int part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
- *         pack_panels(&U[0, 0], H, True, H, H, &UT_packed[0])   # U.T, packed once for the loop
- *         # a = X @ W.T for every step at once: (T*B, I) x (I, H)
+ *         pack_panels(&U[0, 0], H, True, H, H, &UT_packed[0])       # U.T, packed once
+ *         if parts == 1:
 */
   {
       PyThreadState * _save;
@@ -20901,158 +21286,152 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_8_forward(CYTHON_UNUSED 
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "lstmx/_kernels/rnn_cython.pyx":28
- *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1], t, n
+        /* "lstmx/_kernels/rnn_cython.pyx":33
+ *     cdef int part, parts = batch_parts(B, H)
  *     with nogil:
- *         pack_panels(&U[0, 0], H, True, H, H, &UT_packed[0])   # U.T, packed once for the loop             # <<<<<<<<<<<<<<
- *         # a = X @ W.T for every step at once: (T*B, I) x (I, H)
- *         gemm(False, True, T * B, H, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &a[0, 0, 0], H)
+ *         pack_panels(&U[0, 0], H, True, H, H, &UT_packed[0])       # U.T, packed once             # <<<<<<<<<<<<<<
+ *         if parts == 1:
+ *             # a = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, H)
 */
         __pyx_t_1 = 0;
         __pyx_t_2 = 0;
         __pyx_t_3 = 0;
         lstmx::pack_panels((&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_1 * __pyx_v_U.strides[0]) )) + __pyx_t_2)) )))), __pyx_v_H, 1, __pyx_v_H, __pyx_v_H, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_UT_packed.data) + __pyx_t_3)) )))));
 
-        /* "lstmx/_kernels/rnn_cython.pyx":30
- *         pack_panels(&U[0, 0], H, True, H, H, &UT_packed[0])   # U.T, packed once for the loop
- *         # a = X @ W.T for every step at once: (T*B, I) x (I, H)
- *         gemm(False, True, T * B, H, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &a[0, 0, 0], H)             # <<<<<<<<<<<<<<
- *         for t in range(T):
- *             # a[t] += h_(t-1) @ U.T: (B, H) x (H, H)
+        /* "lstmx/_kernels/rnn_cython.pyx":34
+ *     with nogil:
+ *         pack_panels(&U[0, 0], H, True, H, H, &UT_packed[0])       # U.T, packed once
+ *         if parts == 1:             # <<<<<<<<<<<<<<
+ *             # a = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, H)
+ *             gemm(False, True, T * B, H, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &a[0, 0, 0], H)
 */
-        __pyx_t_3 = 0;
-        __pyx_t_2 = 0;
-        __pyx_t_1 = 0;
-        __pyx_t_4 = 0;
-        __pyx_t_5 = 0;
-        __pyx_t_6 = 0;
-        __pyx_t_7 = 0;
-        __pyx_t_8 = 0;
-        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 1, (__pyx_v_T * __pyx_v_B), __pyx_v_H, __pyx_v_I, 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_3 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_2 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_I, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_4 * __pyx_v_W.strides[0]) )) + __pyx_t_5)) )))), __pyx_v_I, 0.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_a.data + __pyx_t_6 * __pyx_v_a.strides[0]) ) + __pyx_t_7 * __pyx_v_a.strides[1]) )) + __pyx_t_8)) )))), __pyx_v_H);
+        __pyx_t_4 = (__pyx_v_parts == 1);
 
-        /* "lstmx/_kernels/rnn_cython.pyx":31
- *         # a = X @ W.T for every step at once: (T*B, I) x (I, H)
- *         gemm(False, True, T * B, H, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &a[0, 0, 0], H)
- *         for t in range(T):             # <<<<<<<<<<<<<<
- *             # a[t] += h_(t-1) @ U.T: (B, H) x (H, H)
- *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], H, &a[t, 0, 0], H, True)
+        if (__pyx_t_4) {
+
+
+          /* "lstmx/_kernels/rnn_cython.pyx":36
+ *         if parts == 1:
+ *             # a = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, H)
+ *             gemm(False, True, T * B, H, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &a[0, 0, 0], H)             # <<<<<<<<<<<<<<
+ *             _forward_rows(0, B, X_tm, NULL, &UT_packed[0], &b[0], hs, a, mask, has_mask)
+ *         else:
 */
-
-        __pyx_t_9 = __pyx_v_T;
-        __pyx_t_10 = __pyx_t_9;
-
-        for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
-          __pyx_v_t = __pyx_t_11;
-
-          /* "lstmx/_kernels/rnn_cython.pyx":33
- *         for t in range(T):
- *             # a[t] += h_(t-1) @ U.T: (B, H) x (H, H)
- *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], H, &a[t, 0, 0], H, True)             # <<<<<<<<<<<<<<
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:
-*/
-          __pyx_t_8 = __pyx_v_t;
-          __pyx_t_7 = 0;
-          __pyx_t_6 = 0;
-          __pyx_t_5 = 0;
-          __pyx_t_4 = __pyx_v_t;
-          __pyx_t_1 = 0;
+          __pyx_t_3 = 0;
           __pyx_t_2 = 0;
-          lstmx::step_gemm((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_8 * __pyx_v_hs.strides[0]) ) + __pyx_t_7 * __pyx_v_hs.strides[1]) )) + __pyx_t_6)) )))), __pyx_v_H, __pyx_v_B, __pyx_v_H, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_UT_packed.data) + __pyx_t_5)) )))), __pyx_v_H, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_a.data + __pyx_t_4 * __pyx_v_a.strides[0]) ) + __pyx_t_1 * __pyx_v_a.strides[1]) )) + __pyx_t_2)) )))), __pyx_v_H, 1);
+          __pyx_t_1 = 0;
+          __pyx_t_5 = 0;
+          __pyx_t_6 = 0;
+          __pyx_t_7 = 0;
+          __pyx_t_8 = 0;
+          __pyx_t_9 = 0;
+          __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 1, (__pyx_v_T * __pyx_v_B), __pyx_v_H, __pyx_v_I, 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_3 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_2 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_I, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_5 * __pyx_v_W.strides[0]) )) + __pyx_t_6)) )))), __pyx_v_I, 0.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_a.data + __pyx_t_7 * __pyx_v_a.strides[0]) ) + __pyx_t_8 * __pyx_v_a.strides[1]) )) + __pyx_t_9)) )))), __pyx_v_H);
+
+          /* "lstmx/_kernels/rnn_cython.pyx":37
+ *             # a = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, H)
+ *             gemm(False, True, T * B, H, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &a[0, 0, 0], H)
+ *             _forward_rows(0, B, X_tm, NULL, &UT_packed[0], &b[0], hs, a, mask, has_mask)             # <<<<<<<<<<<<<<
+ *         else:
+ *             pack_panels(&W[0, 0], I, True, I, H, &WT_packed[0])   # W.T, packed once
+*/
+          __pyx_t_9 = 0;
+          __pyx_t_8 = 0;
+          __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10rnn_cython__forward_rows(0, __pyx_v_B, __pyx_v_X_tm, NULL, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_UT_packed.data) + __pyx_t_9)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_b.data) + __pyx_t_8)) )))), __pyx_v_hs, __pyx_v_a, __pyx_v_mask, __pyx_v_has_mask);
 
           /* "lstmx/_kernels/rnn_cython.pyx":34
- *             # a[t] += h_(t-1) @ U.T: (B, H) x (H, H)
- *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], H, &a[t, 0, 0], H, True)
- *             for n in range(B):             # <<<<<<<<<<<<<<
- *                 if has_mask and not mask[t, n]:
- *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
+ *     with nogil:
+ *         pack_panels(&U[0, 0], H, True, H, H, &UT_packed[0])       # U.T, packed once
+ *         if parts == 1:             # <<<<<<<<<<<<<<
+ *             # a = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, H)
+ *             gemm(False, True, T * B, H, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &a[0, 0, 0], H)
 */
-
-          __pyx_t_12 = __pyx_v_B;
-          __pyx_t_13 = __pyx_t_12;
-
-          for (__pyx_t_14 = 0; __pyx_t_14 < __pyx_t_13; __pyx_t_14+=1) {
-            __pyx_v_n = __pyx_t_14;
-
-            /* "lstmx/_kernels/rnn_cython.pyx":35
- *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], H, &a[t, 0, 0], H, True)
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
- *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
- *                 else:
-*/
-            if (__pyx_v_has_mask) {
-            } else {
-
-              __pyx_t_15 = __pyx_v_has_mask;
-              goto __pyx_L11_bool_binop_done;
-            }
-            __pyx_t_2 = __pyx_v_t;
-            __pyx_t_1 = __pyx_v_n;
-            __pyx_t_16 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_2 * __pyx_v_mask.strides[0]) )) + __pyx_t_1)) ))) != 0));
-
-
-            __pyx_t_15 = __pyx_t_16;
-
-            __pyx_L11_bool_binop_done:;
-            if (__pyx_t_15) {
-
-
-              /* "lstmx/_kernels/rnn_cython.pyx":36
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:
- *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)             # <<<<<<<<<<<<<<
- *                 else:
- *                     rnn_row_forward(&a[t, n, 0], &b[0], &hs[t + 1, n, 0], H)
-*/
-              __pyx_t_1 = (__pyx_v_t + 1);
-              __pyx_t_2 = __pyx_v_n;
-              __pyx_t_4 = 0;
-              __pyx_t_5 = __pyx_v_t;
-              __pyx_t_6 = __pyx_v_n;
-              __pyx_t_7 = 0;
-              __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_1 * __pyx_v_hs.strides[0]) ) + __pyx_t_2 * __pyx_v_hs.strides[1]) )) + __pyx_t_4)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_5 * __pyx_v_hs.strides[0]) ) + __pyx_t_6 * __pyx_v_hs.strides[1]) )) + __pyx_t_7)) )))), __pyx_v_H);
-
-              /* "lstmx/_kernels/rnn_cython.pyx":35
- *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], H, &a[t, 0, 0], H, True)
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
- *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
- *                 else:
-*/
-              goto __pyx_L10;
-            }
-
-            /* "lstmx/_kernels/rnn_cython.pyx":38
- *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
- *                 else:
- *                     rnn_row_forward(&a[t, n, 0], &b[0], &hs[t + 1, n, 0], H)             # <<<<<<<<<<<<<<
- * 
- * 
-*/
-            /*else*/ {
-              __pyx_t_7 = __pyx_v_t;
-              __pyx_t_6 = __pyx_v_n;
-              __pyx_t_5 = 0;
-              __pyx_t_4 = 0;
-              __pyx_t_2 = (__pyx_v_t + 1);
-              __pyx_t_1 = __pyx_v_n;
-              __pyx_t_8 = 0;
-              lstmx::rnn_row_forward((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_a.data + __pyx_t_7 * __pyx_v_a.strides[0]) ) + __pyx_t_6 * __pyx_v_a.strides[1]) )) + __pyx_t_5)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_b.data) + __pyx_t_4)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_2 * __pyx_v_hs.strides[0]) ) + __pyx_t_1 * __pyx_v_hs.strides[1]) )) + __pyx_t_8)) )))), __pyx_v_H);
-            }
-            __pyx_L10:;
-          }
-
+          goto __pyx_L6;
         }
 
+        /* "lstmx/_kernels/rnn_cython.pyx":39
+ *             _forward_rows(0, B, X_tm, NULL, &UT_packed[0], &b[0], hs, a, mask, has_mask)
+ *         else:
+ *             pack_panels(&W[0, 0], I, True, I, H, &WT_packed[0])   # W.T, packed once             # <<<<<<<<<<<<<<
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0], &b[0],
+*/
+        /*else*/ {
+          __pyx_t_8 = 0;
+          __pyx_t_9 = 0;
+          __pyx_t_7 = 0;
+          lstmx::pack_panels((&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_8 * __pyx_v_W.strides[0]) )) + __pyx_t_9)) )))), __pyx_v_I, 1, __pyx_v_I, __pyx_v_H, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_WT_packed.data) + __pyx_t_7)) )))));
+
+          /* "lstmx/_kernels/rnn_cython.pyx":40
+ *         else:
+ *             pack_panels(&W[0, 0], I, True, I, H, &WT_packed[0])   # W.T, packed once
+ *             for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
+ *                 _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0], &b[0],
+ *                               hs, a, mask, has_mask)
+*/
+          __pyx_t_10 = __pyx_v_parts;
+
+          {
+              #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+                  #undef likely
+                  #undef unlikely
+                  #define likely(x)   (x)
+                  #define unlikely(x) (x)
+              #endif
+              __pyx_t_12 = (__pyx_t_10 - 0 + 1 - 1/abs(1)) / 1;
+              if (__pyx_t_12 > 0)
+              {
+                  #ifdef _OPENMP
+                  #pragma omp parallel num_threads(__pyx_v_parts != 0 ? __pyx_v_parts : omp_get_max_threads()) private(__pyx_t_7, __pyx_t_8, __pyx_t_9)
+                  #endif /* _OPENMP */
+                  {
+                      #ifdef _OPENMP
+                      #pragma omp for nowait firstprivate(__pyx_v_part) lastprivate(__pyx_v_part) schedule(static)
+                      #endif /* _OPENMP */
+                      for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_12; __pyx_t_11++){
+                          {
+                              __pyx_v_part = (int)(0 + 1 * __pyx_t_11);
+
+                              /* "lstmx/_kernels/rnn_cython.pyx":41
+ *             pack_panels(&W[0, 0], I, True, I, H, &WT_packed[0])   # W.T, packed once
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0], &b[0],             # <<<<<<<<<<<<<<
+ *                               hs, a, mask, has_mask)
+ * 
+*/
+                              __pyx_t_7 = 0;
+                              __pyx_t_9 = 0;
+                              __pyx_t_8 = 0;
+
+                              /* "lstmx/_kernels/rnn_cython.pyx":42
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0], &b[0],
+ *                               hs, a, mask, has_mask)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+                              __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10rnn_cython__forward_rows(((__pyx_v_B * __pyx_v_part) / __pyx_v_parts), ((__pyx_v_B * (__pyx_v_part + 1)) / __pyx_v_parts), __pyx_v_X_tm, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_WT_packed.data) + __pyx_t_7)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_UT_packed.data) + __pyx_t_9)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_b.data) + __pyx_t_8)) )))), __pyx_v_hs, __pyx_v_a, __pyx_v_mask, __pyx_v_has_mask);
+                          }
+                      }
+                  }
+              }
+          }
+          #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+              #undef likely
+              #undef unlikely
+              #define likely(x)   __builtin_expect(!!(x), 1)
+              #define unlikely(x) __builtin_expect(!!(x), 0)
+          #endif
+
+        }
+        __pyx_L6:;
       }
 
-      /* "lstmx/_kernels/rnn_cython.pyx":27
- *              real[:, :, ::1] a, const unsigned char[:, ::1] mask, bint has_mask):
- *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1], t, n
+      /* "lstmx/_kernels/rnn_cython.pyx":32
+ *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
+ *     cdef int part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
- *         pack_panels(&U[0, 0], H, True, H, H, &UT_packed[0])   # U.T, packed once for the loop
- *         # a = X @ W.T for every step at once: (T*B, I) x (I, H)
+ *         pack_panels(&U[0, 0], H, True, H, H, &UT_packed[0])       # U.T, packed once
+ *         if parts == 1:
 */
       /*finally:*/ {
         /*normal exit:*/{
@@ -21064,12 +21443,12 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_8_forward(CYTHON_UNUSED 
       }
   }
 
-  /* "lstmx/_kernels/rnn_cython.pyx":24
+  /* "lstmx/_kernels/rnn_cython.pyx":28
  * 
  * 
- * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] UT_packed, real[::1] b, real[:, :, ::1] hs,             # <<<<<<<<<<<<<<
- *              real[:, :, ::1] a, const unsigned char[:, ::1] mask, bint has_mask):
- *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1], t, n
+ * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_packed, real[::1] UT_packed,             # <<<<<<<<<<<<<<
+ *              real[::1] b, real[:, :, ::1] hs, real[:, :, ::1] a, const unsigned char[:, ::1] mask, bint has_mask):
+ *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
 */
 
   /* function exit code */
@@ -21092,6 +21471,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10rnn_cython_11_forward(P
   __Pyx_memviewslice __pyx_v_X_tm = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_W = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_U = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_WT_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_UT_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_b = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_hs = { 0, 0, { 0 }, { 0 }, { 0 } };
@@ -21100,7 +21480,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10rnn_cython_11_forward(P
   int __pyx_v_has_mask;
   CYTHON_UNUSED Py_ssize_t __pyx_nargs;
   CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
-  PyObject* values[9] = {0,0,0,0,0,0,0,0,0};
+  PyObject* values[10] = {0,0,0,0,0,0,0,0,0,0};
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
@@ -21114,90 +21494,97 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10rnn_cython_11_forward(P
   #endif
   __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
   {
-    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_UT_packed,&__pyx_mstate_global->__pyx_n_u_b,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_a,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,0};
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_WT_packed,&__pyx_mstate_global->__pyx_n_u_UT_packed,&__pyx_mstate_global->__pyx_n_u_b,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_a,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 24, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 28, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
+        case 10:
+        values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 28, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
         case  9:
         values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 24, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 28, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  8:
         values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 24, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 28, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  7:
         values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 24, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 28, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 24, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 28, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 24, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 28, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 24, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 28, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 24, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 28, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 24, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 28, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 24, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 28, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_forward", 0) < (0)) __PYX_ERR(0, 24, __pyx_L3_error)
-      for (Py_ssize_t i = __pyx_nargs; i < 9; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_forward", 1, 9, 9, i); __PYX_ERR(0, 24, __pyx_L3_error) }
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_forward", 0) < (0)) __PYX_ERR(0, 28, __pyx_L3_error)
+      for (Py_ssize_t i = __pyx_nargs; i < 10; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_forward", 1, 10, 10, i); __PYX_ERR(0, 28, __pyx_L3_error) }
       }
-    } else if (unlikely(__pyx_nargs != 9)) {
+    } else if (unlikely(__pyx_nargs != 10)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 24, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 28, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 24, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 28, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 24, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 28, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 24, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 28, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 24, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 28, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 24, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 28, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 24, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 28, __pyx_L3_error)
       values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 24, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 28, __pyx_L3_error)
       values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 24, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 28, __pyx_L3_error)
+      values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 28, __pyx_L3_error)
     }
-    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 24, __pyx_L3_error)
-    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 24, __pyx_L3_error)
-    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 24, __pyx_L3_error)
-    __pyx_v_UT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_UT_packed.memview)) __PYX_ERR(0, 24, __pyx_L3_error)
-    __pyx_v_b = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b.memview)) __PYX_ERR(0, 24, __pyx_L3_error)
-    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 24, __pyx_L3_error)
-    __pyx_v_a = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_a.memview)) __PYX_ERR(0, 25, __pyx_L3_error)
-    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[7], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 25, __pyx_L3_error)
-    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[8]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 25, __pyx_L3_error)
+    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 28, __pyx_L3_error)
+    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 28, __pyx_L3_error)
+    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 28, __pyx_L3_error)
+    __pyx_v_WT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_WT_packed.memview)) __PYX_ERR(0, 28, __pyx_L3_error)
+    __pyx_v_UT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_UT_packed.memview)) __PYX_ERR(0, 28, __pyx_L3_error)
+    __pyx_v_b = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b.memview)) __PYX_ERR(0, 29, __pyx_L3_error)
+    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 29, __pyx_L3_error)
+    __pyx_v_a = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_a.memview)) __PYX_ERR(0, 29, __pyx_L3_error)
+    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[8], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 29, __pyx_L3_error)
+    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[9]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 29, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_forward", 1, 9, 9, __pyx_nargs); __PYX_ERR(0, 24, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_forward", 1, 10, 10, __pyx_nargs); __PYX_ERR(0, 28, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -21207,6 +21594,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10rnn_cython_11_forward(P
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_tm, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_WT_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_UT_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_b, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
@@ -21216,7 +21604,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10rnn_cython_11_forward(P
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_5lstmx_8_kernels_10rnn_cython_10_forward(__pyx_self, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_UT_packed, __pyx_v_b, __pyx_v_hs, __pyx_v_a, __pyx_v_mask, __pyx_v_has_mask);
+  __pyx_r = __pyx_pf_5lstmx_8_kernels_10rnn_cython_10_forward(__pyx_self, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_WT_packed, __pyx_v_UT_packed, __pyx_v_b, __pyx_v_hs, __pyx_v_a, __pyx_v_mask, __pyx_v_has_mask);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -21225,6 +21613,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10rnn_cython_11_forward(P
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_tm, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_WT_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_UT_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_b, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
@@ -21235,51 +21624,56 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10rnn_cython_11_forward(P
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_10_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_UT_packed, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_a, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask) {
+static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_10_forward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_WT_packed, __Pyx_memviewslice __pyx_v_UT_packed, __Pyx_memviewslice __pyx_v_b, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_a, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask) {
   int __pyx_v_T;
   int __pyx_v_B;
   int __pyx_v_I;
   int __pyx_v_H;
-  int __pyx_v_t;
-  int __pyx_v_n;
+  int __pyx_v_part;
+  int __pyx_v_parts;
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
   Py_ssize_t __pyx_t_1;
   Py_ssize_t __pyx_t_2;
   Py_ssize_t __pyx_t_3;
-  Py_ssize_t __pyx_t_4;
+  int __pyx_t_4;
   Py_ssize_t __pyx_t_5;
   Py_ssize_t __pyx_t_6;
   Py_ssize_t __pyx_t_7;
   Py_ssize_t __pyx_t_8;
-  int __pyx_t_9;
+  Py_ssize_t __pyx_t_9;
   int __pyx_t_10;
   int __pyx_t_11;
   int __pyx_t_12;
-  int __pyx_t_13;
-  int __pyx_t_14;
-  int __pyx_t_15;
-  int __pyx_t_16;
   __Pyx_RefNannySetupContext("__pyx_fuse_1_forward", 0);
 
-  /* "lstmx/_kernels/rnn_cython.pyx":26
- * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] UT_packed, real[::1] b, real[:, :, ::1] hs,
- *              real[:, :, ::1] a, const unsigned char[:, ::1] mask, bint has_mask):
- *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1], t, n             # <<<<<<<<<<<<<<
+  /* "lstmx/_kernels/rnn_cython.pyx":30
+ * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_packed, real[::1] UT_packed,
+ *              real[::1] b, real[:, :, ::1] hs, real[:, :, ::1] a, const unsigned char[:, ::1] mask, bint has_mask):
+ *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]             # <<<<<<<<<<<<<<
+ *     cdef int part, parts = batch_parts(B, H)
  *     with nogil:
- *         pack_panels(&U[0, 0], H, True, H, H, &UT_packed[0])   # U.T, packed once for the loop
 */
   __pyx_v_T = (__pyx_v_X_tm.shape[0]);
   __pyx_v_B = (__pyx_v_X_tm.shape[1]);
   __pyx_v_I = (__pyx_v_X_tm.shape[2]);
   __pyx_v_H = (__pyx_v_U.shape[1]);
 
-  /* "lstmx/_kernels/rnn_cython.pyx":27
- *              real[:, :, ::1] a, const unsigned char[:, ::1] mask, bint has_mask):
- *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1], t, n
+  /* "lstmx/_kernels/rnn_cython.pyx":31
+ *              real[::1] b, real[:, :, ::1] hs, real[:, :, ::1] a, const unsigned char[:, ::1] mask, bint has_mask):
+ *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
+ *     cdef int part, parts = batch_parts(B, H)             # <<<<<<<<<<<<<<
+ *     with nogil:
+ *         pack_panels(&U[0, 0], H, True, H, H, &UT_packed[0])       # U.T, packed once
+*/
+  __pyx_v_parts = __pyx_f_5lstmx_8_kernels_7_common_batch_parts(__pyx_v_B, __pyx_v_H);
+
+  /* "lstmx/_kernels/rnn_cython.pyx":32
+ *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
+ *     cdef int part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
- *         pack_panels(&U[0, 0], H, True, H, H, &UT_packed[0])   # U.T, packed once for the loop
- *         # a = X @ W.T for every step at once: (T*B, I) x (I, H)
+ *         pack_panels(&U[0, 0], H, True, H, H, &UT_packed[0])       # U.T, packed once
+ *         if parts == 1:
 */
   {
       PyThreadState * _save;
@@ -21287,158 +21681,152 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_10_forward(CYTHON_UNUSED
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "lstmx/_kernels/rnn_cython.pyx":28
- *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1], t, n
+        /* "lstmx/_kernels/rnn_cython.pyx":33
+ *     cdef int part, parts = batch_parts(B, H)
  *     with nogil:
- *         pack_panels(&U[0, 0], H, True, H, H, &UT_packed[0])   # U.T, packed once for the loop             # <<<<<<<<<<<<<<
- *         # a = X @ W.T for every step at once: (T*B, I) x (I, H)
- *         gemm(False, True, T * B, H, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &a[0, 0, 0], H)
+ *         pack_panels(&U[0, 0], H, True, H, H, &UT_packed[0])       # U.T, packed once             # <<<<<<<<<<<<<<
+ *         if parts == 1:
+ *             # a = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, H)
 */
         __pyx_t_1 = 0;
         __pyx_t_2 = 0;
         __pyx_t_3 = 0;
         lstmx::pack_panels((&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_1 * __pyx_v_U.strides[0]) )) + __pyx_t_2)) )))), __pyx_v_H, 1, __pyx_v_H, __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_UT_packed.data) + __pyx_t_3)) )))));
 
-        /* "lstmx/_kernels/rnn_cython.pyx":30
- *         pack_panels(&U[0, 0], H, True, H, H, &UT_packed[0])   # U.T, packed once for the loop
- *         # a = X @ W.T for every step at once: (T*B, I) x (I, H)
- *         gemm(False, True, T * B, H, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &a[0, 0, 0], H)             # <<<<<<<<<<<<<<
- *         for t in range(T):
- *             # a[t] += h_(t-1) @ U.T: (B, H) x (H, H)
+        /* "lstmx/_kernels/rnn_cython.pyx":34
+ *     with nogil:
+ *         pack_panels(&U[0, 0], H, True, H, H, &UT_packed[0])       # U.T, packed once
+ *         if parts == 1:             # <<<<<<<<<<<<<<
+ *             # a = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, H)
+ *             gemm(False, True, T * B, H, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &a[0, 0, 0], H)
 */
-        __pyx_t_3 = 0;
-        __pyx_t_2 = 0;
-        __pyx_t_1 = 0;
-        __pyx_t_4 = 0;
-        __pyx_t_5 = 0;
-        __pyx_t_6 = 0;
-        __pyx_t_7 = 0;
-        __pyx_t_8 = 0;
-        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 1, (__pyx_v_T * __pyx_v_B), __pyx_v_H, __pyx_v_I, 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_3 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_2 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_I, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_4 * __pyx_v_W.strides[0]) )) + __pyx_t_5)) )))), __pyx_v_I, 0.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_a.data + __pyx_t_6 * __pyx_v_a.strides[0]) ) + __pyx_t_7 * __pyx_v_a.strides[1]) )) + __pyx_t_8)) )))), __pyx_v_H);
+        __pyx_t_4 = (__pyx_v_parts == 1);
 
-        /* "lstmx/_kernels/rnn_cython.pyx":31
- *         # a = X @ W.T for every step at once: (T*B, I) x (I, H)
- *         gemm(False, True, T * B, H, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &a[0, 0, 0], H)
- *         for t in range(T):             # <<<<<<<<<<<<<<
- *             # a[t] += h_(t-1) @ U.T: (B, H) x (H, H)
- *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], H, &a[t, 0, 0], H, True)
+        if (__pyx_t_4) {
+
+
+          /* "lstmx/_kernels/rnn_cython.pyx":36
+ *         if parts == 1:
+ *             # a = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, H)
+ *             gemm(False, True, T * B, H, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &a[0, 0, 0], H)             # <<<<<<<<<<<<<<
+ *             _forward_rows(0, B, X_tm, NULL, &UT_packed[0], &b[0], hs, a, mask, has_mask)
+ *         else:
 */
-
-        __pyx_t_9 = __pyx_v_T;
-        __pyx_t_10 = __pyx_t_9;
-
-        for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
-          __pyx_v_t = __pyx_t_11;
-
-          /* "lstmx/_kernels/rnn_cython.pyx":33
- *         for t in range(T):
- *             # a[t] += h_(t-1) @ U.T: (B, H) x (H, H)
- *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], H, &a[t, 0, 0], H, True)             # <<<<<<<<<<<<<<
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:
-*/
-          __pyx_t_8 = __pyx_v_t;
-          __pyx_t_7 = 0;
-          __pyx_t_6 = 0;
-          __pyx_t_5 = 0;
-          __pyx_t_4 = __pyx_v_t;
-          __pyx_t_1 = 0;
+          __pyx_t_3 = 0;
           __pyx_t_2 = 0;
-          lstmx::step_gemm((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_8 * __pyx_v_hs.strides[0]) ) + __pyx_t_7 * __pyx_v_hs.strides[1]) )) + __pyx_t_6)) )))), __pyx_v_H, __pyx_v_B, __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_UT_packed.data) + __pyx_t_5)) )))), __pyx_v_H, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_a.data + __pyx_t_4 * __pyx_v_a.strides[0]) ) + __pyx_t_1 * __pyx_v_a.strides[1]) )) + __pyx_t_2)) )))), __pyx_v_H, 1);
+          __pyx_t_1 = 0;
+          __pyx_t_5 = 0;
+          __pyx_t_6 = 0;
+          __pyx_t_7 = 0;
+          __pyx_t_8 = 0;
+          __pyx_t_9 = 0;
+          __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 1, (__pyx_v_T * __pyx_v_B), __pyx_v_H, __pyx_v_I, 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_3 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_2 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_I, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_5 * __pyx_v_W.strides[0]) )) + __pyx_t_6)) )))), __pyx_v_I, 0.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_a.data + __pyx_t_7 * __pyx_v_a.strides[0]) ) + __pyx_t_8 * __pyx_v_a.strides[1]) )) + __pyx_t_9)) )))), __pyx_v_H);
+
+          /* "lstmx/_kernels/rnn_cython.pyx":37
+ *             # a = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, H)
+ *             gemm(False, True, T * B, H, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &a[0, 0, 0], H)
+ *             _forward_rows(0, B, X_tm, NULL, &UT_packed[0], &b[0], hs, a, mask, has_mask)             # <<<<<<<<<<<<<<
+ *         else:
+ *             pack_panels(&W[0, 0], I, True, I, H, &WT_packed[0])   # W.T, packed once
+*/
+          __pyx_t_9 = 0;
+          __pyx_t_8 = 0;
+          __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10rnn_cython__forward_rows(0, __pyx_v_B, __pyx_v_X_tm, NULL, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_UT_packed.data) + __pyx_t_9)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_b.data) + __pyx_t_8)) )))), __pyx_v_hs, __pyx_v_a, __pyx_v_mask, __pyx_v_has_mask);
 
           /* "lstmx/_kernels/rnn_cython.pyx":34
- *             # a[t] += h_(t-1) @ U.T: (B, H) x (H, H)
- *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], H, &a[t, 0, 0], H, True)
- *             for n in range(B):             # <<<<<<<<<<<<<<
- *                 if has_mask and not mask[t, n]:
- *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
+ *     with nogil:
+ *         pack_panels(&U[0, 0], H, True, H, H, &UT_packed[0])       # U.T, packed once
+ *         if parts == 1:             # <<<<<<<<<<<<<<
+ *             # a = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, H)
+ *             gemm(False, True, T * B, H, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &a[0, 0, 0], H)
 */
-
-          __pyx_t_12 = __pyx_v_B;
-          __pyx_t_13 = __pyx_t_12;
-
-          for (__pyx_t_14 = 0; __pyx_t_14 < __pyx_t_13; __pyx_t_14+=1) {
-            __pyx_v_n = __pyx_t_14;
-
-            /* "lstmx/_kernels/rnn_cython.pyx":35
- *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], H, &a[t, 0, 0], H, True)
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
- *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
- *                 else:
-*/
-            if (__pyx_v_has_mask) {
-            } else {
-
-              __pyx_t_15 = __pyx_v_has_mask;
-              goto __pyx_L11_bool_binop_done;
-            }
-            __pyx_t_2 = __pyx_v_t;
-            __pyx_t_1 = __pyx_v_n;
-            __pyx_t_16 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_2 * __pyx_v_mask.strides[0]) )) + __pyx_t_1)) ))) != 0));
-
-
-            __pyx_t_15 = __pyx_t_16;
-
-            __pyx_L11_bool_binop_done:;
-            if (__pyx_t_15) {
-
-
-              /* "lstmx/_kernels/rnn_cython.pyx":36
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:
- *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)             # <<<<<<<<<<<<<<
- *                 else:
- *                     rnn_row_forward(&a[t, n, 0], &b[0], &hs[t + 1, n, 0], H)
-*/
-              __pyx_t_1 = (__pyx_v_t + 1);
-              __pyx_t_2 = __pyx_v_n;
-              __pyx_t_4 = 0;
-              __pyx_t_5 = __pyx_v_t;
-              __pyx_t_6 = __pyx_v_n;
-              __pyx_t_7 = 0;
-              __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_1 * __pyx_v_hs.strides[0]) ) + __pyx_t_2 * __pyx_v_hs.strides[1]) )) + __pyx_t_4)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_5 * __pyx_v_hs.strides[0]) ) + __pyx_t_6 * __pyx_v_hs.strides[1]) )) + __pyx_t_7)) )))), __pyx_v_H);
-
-              /* "lstmx/_kernels/rnn_cython.pyx":35
- *             step_gemm(&hs[t, 0, 0], H, B, H, &UT_packed[0], H, &a[t, 0, 0], H, True)
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
- *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
- *                 else:
-*/
-              goto __pyx_L10;
-            }
-
-            /* "lstmx/_kernels/rnn_cython.pyx":38
- *                     copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
- *                 else:
- *                     rnn_row_forward(&a[t, n, 0], &b[0], &hs[t + 1, n, 0], H)             # <<<<<<<<<<<<<<
- * 
- * 
-*/
-            /*else*/ {
-              __pyx_t_7 = __pyx_v_t;
-              __pyx_t_6 = __pyx_v_n;
-              __pyx_t_5 = 0;
-              __pyx_t_4 = 0;
-              __pyx_t_2 = (__pyx_v_t + 1);
-              __pyx_t_1 = __pyx_v_n;
-              __pyx_t_8 = 0;
-              lstmx::rnn_row_forward((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_a.data + __pyx_t_7 * __pyx_v_a.strides[0]) ) + __pyx_t_6 * __pyx_v_a.strides[1]) )) + __pyx_t_5)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_b.data) + __pyx_t_4)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_2 * __pyx_v_hs.strides[0]) ) + __pyx_t_1 * __pyx_v_hs.strides[1]) )) + __pyx_t_8)) )))), __pyx_v_H);
-            }
-            __pyx_L10:;
-          }
-
+          goto __pyx_L6;
         }
 
+        /* "lstmx/_kernels/rnn_cython.pyx":39
+ *             _forward_rows(0, B, X_tm, NULL, &UT_packed[0], &b[0], hs, a, mask, has_mask)
+ *         else:
+ *             pack_panels(&W[0, 0], I, True, I, H, &WT_packed[0])   # W.T, packed once             # <<<<<<<<<<<<<<
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0], &b[0],
+*/
+        /*else*/ {
+          __pyx_t_8 = 0;
+          __pyx_t_9 = 0;
+          __pyx_t_7 = 0;
+          lstmx::pack_panels((&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_8 * __pyx_v_W.strides[0]) )) + __pyx_t_9)) )))), __pyx_v_I, 1, __pyx_v_I, __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_WT_packed.data) + __pyx_t_7)) )))));
+
+          /* "lstmx/_kernels/rnn_cython.pyx":40
+ *         else:
+ *             pack_panels(&W[0, 0], I, True, I, H, &WT_packed[0])   # W.T, packed once
+ *             for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
+ *                 _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0], &b[0],
+ *                               hs, a, mask, has_mask)
+*/
+          __pyx_t_10 = __pyx_v_parts;
+
+          {
+              #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+                  #undef likely
+                  #undef unlikely
+                  #define likely(x)   (x)
+                  #define unlikely(x) (x)
+              #endif
+              __pyx_t_12 = (__pyx_t_10 - 0 + 1 - 1/abs(1)) / 1;
+              if (__pyx_t_12 > 0)
+              {
+                  #ifdef _OPENMP
+                  #pragma omp parallel num_threads(__pyx_v_parts != 0 ? __pyx_v_parts : omp_get_max_threads()) private(__pyx_t_7, __pyx_t_8, __pyx_t_9)
+                  #endif /* _OPENMP */
+                  {
+                      #ifdef _OPENMP
+                      #pragma omp for nowait firstprivate(__pyx_v_part) lastprivate(__pyx_v_part) schedule(static)
+                      #endif /* _OPENMP */
+                      for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_12; __pyx_t_11++){
+                          {
+                              __pyx_v_part = (int)(0 + 1 * __pyx_t_11);
+
+                              /* "lstmx/_kernels/rnn_cython.pyx":41
+ *             pack_panels(&W[0, 0], I, True, I, H, &WT_packed[0])   # W.T, packed once
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0], &b[0],             # <<<<<<<<<<<<<<
+ *                               hs, a, mask, has_mask)
+ * 
+*/
+                              __pyx_t_7 = 0;
+                              __pyx_t_9 = 0;
+                              __pyx_t_8 = 0;
+
+                              /* "lstmx/_kernels/rnn_cython.pyx":42
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0], &b[0],
+ *                               hs, a, mask, has_mask)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+                              __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10rnn_cython__forward_rows(((__pyx_v_B * __pyx_v_part) / __pyx_v_parts), ((__pyx_v_B * (__pyx_v_part + 1)) / __pyx_v_parts), __pyx_v_X_tm, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_WT_packed.data) + __pyx_t_7)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_UT_packed.data) + __pyx_t_9)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_b.data) + __pyx_t_8)) )))), __pyx_v_hs, __pyx_v_a, __pyx_v_mask, __pyx_v_has_mask);
+                          }
+                      }
+                  }
+              }
+          }
+          #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+              #undef likely
+              #undef unlikely
+              #define likely(x)   __builtin_expect(!!(x), 1)
+              #define unlikely(x) __builtin_expect(!!(x), 0)
+          #endif
+
+        }
+        __pyx_L6:;
       }
 
-      /* "lstmx/_kernels/rnn_cython.pyx":27
- *              real[:, :, ::1] a, const unsigned char[:, ::1] mask, bint has_mask):
- *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1], t, n
+      /* "lstmx/_kernels/rnn_cython.pyx":32
+ *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
+ *     cdef int part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
- *         pack_panels(&U[0, 0], H, True, H, H, &UT_packed[0])   # U.T, packed once for the loop
- *         # a = X @ W.T for every step at once: (T*B, I) x (I, H)
+ *         pack_panels(&U[0, 0], H, True, H, H, &UT_packed[0])       # U.T, packed once
+ *         if parts == 1:
 */
       /*finally:*/ {
         /*normal exit:*/{
@@ -21450,12 +21838,12 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_10_forward(CYTHON_UNUSED
       }
   }
 
-  /* "lstmx/_kernels/rnn_cython.pyx":24
+  /* "lstmx/_kernels/rnn_cython.pyx":28
  * 
  * 
- * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] UT_packed, real[::1] b, real[:, :, ::1] hs,             # <<<<<<<<<<<<<<
- *              real[:, :, ::1] a, const unsigned char[:, ::1] mask, bint has_mask):
- *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1], t, n
+ * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_packed, real[::1] UT_packed,             # <<<<<<<<<<<<<<
+ *              real[::1] b, real[:, :, ::1] hs, real[:, :, ::1] a, const unsigned char[:, ::1] mask, bint has_mask):
+ *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
 */
 
   /* function exit code */
@@ -21471,12 +21859,454 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_10_forward(CYTHON_UNUSED
   return __pyx_r;
 }
 
-/* "lstmx/_kernels/rnn_cython.pyx":41
+/* "lstmx/_kernels/rnn_cython.pyx":45
+ * 
+ * 
+ * cdef void _forward_rows(int n0, int n1, real[:, :, ::1] X_tm, const real* WT_packed, const real* UT_packed,             # <<<<<<<<<<<<<<
+ *                         const real* b, real[:, :, ::1] hs, real[:, :, ::1] a, const unsigned char[:, ::1] mask,
+ *                         bint has_mask) noexcept nogil:
+*/
+
+static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10rnn_cython__forward_rows(int __pyx_v_n0, int __pyx_v_n1, __Pyx_memviewslice __pyx_v_X_tm, float const *__pyx_v_WT_packed, float const *__pyx_v_UT_packed, float const *__pyx_v_b, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_a, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask) {
+  int __pyx_v_T;
+  int __pyx_v_I;
+  int __pyx_v_H;
+  int __pyx_v_rows;
+  int __pyx_v_t;
+  int __pyx_v_n;
+  int __pyx_t_1;
+  int __pyx_t_2;
+  int __pyx_t_3;
+  int __pyx_t_4;
+  Py_ssize_t __pyx_t_5;
+  Py_ssize_t __pyx_t_6;
+  Py_ssize_t __pyx_t_7;
+  Py_ssize_t __pyx_t_8;
+  Py_ssize_t __pyx_t_9;
+  Py_ssize_t __pyx_t_10;
+  int __pyx_t_11;
+  int __pyx_t_12;
+  int __pyx_t_13;
+  int __pyx_t_14;
+
+  /* "lstmx/_kernels/rnn_cython.pyx":49
+ *                         bint has_mask) noexcept nogil:
+ *     """The time loop for the sequences n0 <= n < n1; ``WT_packed`` NULL: input projection done."""
+ *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], rows = n1 - n0, t, n             # <<<<<<<<<<<<<<
+ *     if WT_packed != NULL:
+ *         for t in range(T):   # a[t] = x_t @ W.T for these rows, before the recurrence
+*/
+  __pyx_v_T = (__pyx_v_X_tm.shape[0]);
+  __pyx_v_I = (__pyx_v_X_tm.shape[2]);
+  __pyx_v_H = (__pyx_v_hs.shape[2]);
+  __pyx_v_rows = (__pyx_v_n1 - __pyx_v_n0);
+
+  /* "lstmx/_kernels/rnn_cython.pyx":50
+ *     """The time loop for the sequences n0 <= n < n1; ``WT_packed`` NULL: input projection done."""
+ *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], rows = n1 - n0, t, n
+ *     if WT_packed != NULL:             # <<<<<<<<<<<<<<
+ *         for t in range(T):   # a[t] = x_t @ W.T for these rows, before the recurrence
+ *             step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, H, &a[t, n0, 0], H, False)
+*/
+  __pyx_t_1 = (__pyx_v_WT_packed != NULL);
+
+  if (__pyx_t_1) {
+
+
+    /* "lstmx/_kernels/rnn_cython.pyx":51
+ *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], rows = n1 - n0, t, n
+ *     if WT_packed != NULL:
+ *         for t in range(T):   # a[t] = x_t @ W.T for these rows, before the recurrence             # <<<<<<<<<<<<<<
+ *             step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, H, &a[t, n0, 0], H, False)
+ *     for t in range(T):
+*/
+
+    __pyx_t_2 = __pyx_v_T;
+    __pyx_t_3 = __pyx_t_2;
+
+    for (__pyx_t_4 = 0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
+      __pyx_v_t = __pyx_t_4;
+
+      /* "lstmx/_kernels/rnn_cython.pyx":52
+ *     if WT_packed != NULL:
+ *         for t in range(T):   # a[t] = x_t @ W.T for these rows, before the recurrence
+ *             step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, H, &a[t, n0, 0], H, False)             # <<<<<<<<<<<<<<
+ *     for t in range(T):
+ *         # a[t] += h_(t-1) @ U.T: (rows, H) x (H, H)
+*/
+      __pyx_t_5 = __pyx_v_t;
+      __pyx_t_6 = __pyx_v_n0;
+      __pyx_t_7 = 0;
+      __pyx_t_8 = __pyx_v_t;
+      __pyx_t_9 = __pyx_v_n0;
+      __pyx_t_10 = 0;
+      lstmx::step_gemm((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_5 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_6 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_7)) )))), __pyx_v_I, __pyx_v_rows, __pyx_v_I, __pyx_v_WT_packed, __pyx_v_H, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_a.data + __pyx_t_8 * __pyx_v_a.strides[0]) ) + __pyx_t_9 * __pyx_v_a.strides[1]) )) + __pyx_t_10)) )))), __pyx_v_H, 0);
+    }
+
+
+    /* "lstmx/_kernels/rnn_cython.pyx":50
+ *     """The time loop for the sequences n0 <= n < n1; ``WT_packed`` NULL: input projection done."""
+ *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], rows = n1 - n0, t, n
+ *     if WT_packed != NULL:             # <<<<<<<<<<<<<<
+ *         for t in range(T):   # a[t] = x_t @ W.T for these rows, before the recurrence
+ *             step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, H, &a[t, n0, 0], H, False)
+*/
+  }
+
+  /* "lstmx/_kernels/rnn_cython.pyx":53
+ *         for t in range(T):   # a[t] = x_t @ W.T for these rows, before the recurrence
+ *             step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, H, &a[t, n0, 0], H, False)
+ *     for t in range(T):             # <<<<<<<<<<<<<<
+ *         # a[t] += h_(t-1) @ U.T: (rows, H) x (H, H)
+ *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, H, &a[t, n0, 0], H, True)
+*/
+
+  __pyx_t_2 = __pyx_v_T;
+  __pyx_t_3 = __pyx_t_2;
+
+  for (__pyx_t_4 = 0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
+    __pyx_v_t = __pyx_t_4;
+
+    /* "lstmx/_kernels/rnn_cython.pyx":55
+ *     for t in range(T):
+ *         # a[t] += h_(t-1) @ U.T: (rows, H) x (H, H)
+ *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, H, &a[t, n0, 0], H, True)             # <<<<<<<<<<<<<<
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:
+*/
+    __pyx_t_10 = __pyx_v_t;
+    __pyx_t_9 = __pyx_v_n0;
+    __pyx_t_8 = 0;
+    __pyx_t_7 = __pyx_v_t;
+    __pyx_t_6 = __pyx_v_n0;
+    __pyx_t_5 = 0;
+    lstmx::step_gemm((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_10 * __pyx_v_hs.strides[0]) ) + __pyx_t_9 * __pyx_v_hs.strides[1]) )) + __pyx_t_8)) )))), __pyx_v_H, __pyx_v_rows, __pyx_v_H, __pyx_v_UT_packed, __pyx_v_H, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_a.data + __pyx_t_7 * __pyx_v_a.strides[0]) ) + __pyx_t_6 * __pyx_v_a.strides[1]) )) + __pyx_t_5)) )))), __pyx_v_H, 1);
+
+    /* "lstmx/_kernels/rnn_cython.pyx":56
+ *         # a[t] += h_(t-1) @ U.T: (rows, H) x (H, H)
+ *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, H, &a[t, n0, 0], H, True)
+ *         for n in range(n0, n1):             # <<<<<<<<<<<<<<
+ *             if has_mask and not mask[t, n]:
+ *                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
+*/
+
+    __pyx_t_11 = __pyx_v_n1;
+    __pyx_t_12 = __pyx_t_11;
+
+    for (__pyx_t_13 = __pyx_v_n0; __pyx_t_13 < __pyx_t_12; __pyx_t_13+=1) {
+      __pyx_v_n = __pyx_t_13;
+
+      /* "lstmx/_kernels/rnn_cython.pyx":57
+ *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, H, &a[t, n0, 0], H, True)
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
+ *                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
+ *             else:
+*/
+      if (__pyx_v_has_mask) {
+      } else {
+
+        __pyx_t_1 = __pyx_v_has_mask;
+        goto __pyx_L11_bool_binop_done;
+      }
+      __pyx_t_5 = __pyx_v_t;
+      __pyx_t_6 = __pyx_v_n;
+      __pyx_t_14 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_5 * __pyx_v_mask.strides[0]) )) + __pyx_t_6)) ))) != 0));
+
+
+      __pyx_t_1 = __pyx_t_14;
+
+      __pyx_L11_bool_binop_done:;
+      if (__pyx_t_1) {
+
+
+        /* "lstmx/_kernels/rnn_cython.pyx":58
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:
+ *                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)             # <<<<<<<<<<<<<<
+ *             else:
+ *                 rnn_row_forward(&a[t, n, 0], b, &hs[t + 1, n, 0], H)
+*/
+        __pyx_t_6 = (__pyx_v_t + 1);
+        __pyx_t_5 = __pyx_v_n;
+        __pyx_t_7 = 0;
+        __pyx_t_8 = __pyx_v_t;
+        __pyx_t_9 = __pyx_v_n;
+        __pyx_t_10 = 0;
+        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_6 * __pyx_v_hs.strides[0]) ) + __pyx_t_5 * __pyx_v_hs.strides[1]) )) + __pyx_t_7)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_8 * __pyx_v_hs.strides[0]) ) + __pyx_t_9 * __pyx_v_hs.strides[1]) )) + __pyx_t_10)) )))), __pyx_v_H);
+
+        /* "lstmx/_kernels/rnn_cython.pyx":57
+ *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, H, &a[t, n0, 0], H, True)
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
+ *                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
+ *             else:
+*/
+        goto __pyx_L10;
+      }
+
+      /* "lstmx/_kernels/rnn_cython.pyx":60
+ *                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
+ *             else:
+ *                 rnn_row_forward(&a[t, n, 0], b, &hs[t + 1, n, 0], H)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+      /*else*/ {
+        __pyx_t_10 = __pyx_v_t;
+        __pyx_t_9 = __pyx_v_n;
+        __pyx_t_8 = 0;
+        __pyx_t_7 = (__pyx_v_t + 1);
+        __pyx_t_5 = __pyx_v_n;
+        __pyx_t_6 = 0;
+        lstmx::rnn_row_forward((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_a.data + __pyx_t_10 * __pyx_v_a.strides[0]) ) + __pyx_t_9 * __pyx_v_a.strides[1]) )) + __pyx_t_8)) )))), __pyx_v_b, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_7 * __pyx_v_hs.strides[0]) ) + __pyx_t_5 * __pyx_v_hs.strides[1]) )) + __pyx_t_6)) )))), __pyx_v_H);
+      }
+      __pyx_L10:;
+    }
+
+  }
+
+
+  /* "lstmx/_kernels/rnn_cython.pyx":45
+ * 
+ * 
+ * cdef void _forward_rows(int n0, int n1, real[:, :, ::1] X_tm, const real* WT_packed, const real* UT_packed,             # <<<<<<<<<<<<<<
+ *                         const real* b, real[:, :, ::1] hs, real[:, :, ::1] a, const unsigned char[:, ::1] mask,
+ *                         bint has_mask) noexcept nogil:
+*/
+
+  /* function exit code */
+
+
+
+
+
+
+}
+
+static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10rnn_cython__forward_rows(int __pyx_v_n0, int __pyx_v_n1, __Pyx_memviewslice __pyx_v_X_tm, double const *__pyx_v_WT_packed, double const *__pyx_v_UT_packed, double const *__pyx_v_b, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_a, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask) {
+  int __pyx_v_T;
+  int __pyx_v_I;
+  int __pyx_v_H;
+  int __pyx_v_rows;
+  int __pyx_v_t;
+  int __pyx_v_n;
+  int __pyx_t_1;
+  int __pyx_t_2;
+  int __pyx_t_3;
+  int __pyx_t_4;
+  Py_ssize_t __pyx_t_5;
+  Py_ssize_t __pyx_t_6;
+  Py_ssize_t __pyx_t_7;
+  Py_ssize_t __pyx_t_8;
+  Py_ssize_t __pyx_t_9;
+  Py_ssize_t __pyx_t_10;
+  int __pyx_t_11;
+  int __pyx_t_12;
+  int __pyx_t_13;
+  int __pyx_t_14;
+
+  /* "lstmx/_kernels/rnn_cython.pyx":49
+ *                         bint has_mask) noexcept nogil:
+ *     """The time loop for the sequences n0 <= n < n1; ``WT_packed`` NULL: input projection done."""
+ *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], rows = n1 - n0, t, n             # <<<<<<<<<<<<<<
+ *     if WT_packed != NULL:
+ *         for t in range(T):   # a[t] = x_t @ W.T for these rows, before the recurrence
+*/
+  __pyx_v_T = (__pyx_v_X_tm.shape[0]);
+  __pyx_v_I = (__pyx_v_X_tm.shape[2]);
+  __pyx_v_H = (__pyx_v_hs.shape[2]);
+  __pyx_v_rows = (__pyx_v_n1 - __pyx_v_n0);
+
+  /* "lstmx/_kernels/rnn_cython.pyx":50
+ *     """The time loop for the sequences n0 <= n < n1; ``WT_packed`` NULL: input projection done."""
+ *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], rows = n1 - n0, t, n
+ *     if WT_packed != NULL:             # <<<<<<<<<<<<<<
+ *         for t in range(T):   # a[t] = x_t @ W.T for these rows, before the recurrence
+ *             step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, H, &a[t, n0, 0], H, False)
+*/
+  __pyx_t_1 = (__pyx_v_WT_packed != NULL);
+
+  if (__pyx_t_1) {
+
+
+    /* "lstmx/_kernels/rnn_cython.pyx":51
+ *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], rows = n1 - n0, t, n
+ *     if WT_packed != NULL:
+ *         for t in range(T):   # a[t] = x_t @ W.T for these rows, before the recurrence             # <<<<<<<<<<<<<<
+ *             step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, H, &a[t, n0, 0], H, False)
+ *     for t in range(T):
+*/
+
+    __pyx_t_2 = __pyx_v_T;
+    __pyx_t_3 = __pyx_t_2;
+
+    for (__pyx_t_4 = 0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
+      __pyx_v_t = __pyx_t_4;
+
+      /* "lstmx/_kernels/rnn_cython.pyx":52
+ *     if WT_packed != NULL:
+ *         for t in range(T):   # a[t] = x_t @ W.T for these rows, before the recurrence
+ *             step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, H, &a[t, n0, 0], H, False)             # <<<<<<<<<<<<<<
+ *     for t in range(T):
+ *         # a[t] += h_(t-1) @ U.T: (rows, H) x (H, H)
+*/
+      __pyx_t_5 = __pyx_v_t;
+      __pyx_t_6 = __pyx_v_n0;
+      __pyx_t_7 = 0;
+      __pyx_t_8 = __pyx_v_t;
+      __pyx_t_9 = __pyx_v_n0;
+      __pyx_t_10 = 0;
+      lstmx::step_gemm((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_5 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_6 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_7)) )))), __pyx_v_I, __pyx_v_rows, __pyx_v_I, __pyx_v_WT_packed, __pyx_v_H, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_a.data + __pyx_t_8 * __pyx_v_a.strides[0]) ) + __pyx_t_9 * __pyx_v_a.strides[1]) )) + __pyx_t_10)) )))), __pyx_v_H, 0);
+    }
+
+
+    /* "lstmx/_kernels/rnn_cython.pyx":50
+ *     """The time loop for the sequences n0 <= n < n1; ``WT_packed`` NULL: input projection done."""
+ *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], rows = n1 - n0, t, n
+ *     if WT_packed != NULL:             # <<<<<<<<<<<<<<
+ *         for t in range(T):   # a[t] = x_t @ W.T for these rows, before the recurrence
+ *             step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, H, &a[t, n0, 0], H, False)
+*/
+  }
+
+  /* "lstmx/_kernels/rnn_cython.pyx":53
+ *         for t in range(T):   # a[t] = x_t @ W.T for these rows, before the recurrence
+ *             step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, H, &a[t, n0, 0], H, False)
+ *     for t in range(T):             # <<<<<<<<<<<<<<
+ *         # a[t] += h_(t-1) @ U.T: (rows, H) x (H, H)
+ *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, H, &a[t, n0, 0], H, True)
+*/
+
+  __pyx_t_2 = __pyx_v_T;
+  __pyx_t_3 = __pyx_t_2;
+
+  for (__pyx_t_4 = 0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
+    __pyx_v_t = __pyx_t_4;
+
+    /* "lstmx/_kernels/rnn_cython.pyx":55
+ *     for t in range(T):
+ *         # a[t] += h_(t-1) @ U.T: (rows, H) x (H, H)
+ *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, H, &a[t, n0, 0], H, True)             # <<<<<<<<<<<<<<
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:
+*/
+    __pyx_t_10 = __pyx_v_t;
+    __pyx_t_9 = __pyx_v_n0;
+    __pyx_t_8 = 0;
+    __pyx_t_7 = __pyx_v_t;
+    __pyx_t_6 = __pyx_v_n0;
+    __pyx_t_5 = 0;
+    lstmx::step_gemm((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_10 * __pyx_v_hs.strides[0]) ) + __pyx_t_9 * __pyx_v_hs.strides[1]) )) + __pyx_t_8)) )))), __pyx_v_H, __pyx_v_rows, __pyx_v_H, __pyx_v_UT_packed, __pyx_v_H, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_a.data + __pyx_t_7 * __pyx_v_a.strides[0]) ) + __pyx_t_6 * __pyx_v_a.strides[1]) )) + __pyx_t_5)) )))), __pyx_v_H, 1);
+
+    /* "lstmx/_kernels/rnn_cython.pyx":56
+ *         # a[t] += h_(t-1) @ U.T: (rows, H) x (H, H)
+ *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, H, &a[t, n0, 0], H, True)
+ *         for n in range(n0, n1):             # <<<<<<<<<<<<<<
+ *             if has_mask and not mask[t, n]:
+ *                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
+*/
+
+    __pyx_t_11 = __pyx_v_n1;
+    __pyx_t_12 = __pyx_t_11;
+
+    for (__pyx_t_13 = __pyx_v_n0; __pyx_t_13 < __pyx_t_12; __pyx_t_13+=1) {
+      __pyx_v_n = __pyx_t_13;
+
+      /* "lstmx/_kernels/rnn_cython.pyx":57
+ *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, H, &a[t, n0, 0], H, True)
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
+ *                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
+ *             else:
+*/
+      if (__pyx_v_has_mask) {
+      } else {
+
+        __pyx_t_1 = __pyx_v_has_mask;
+        goto __pyx_L11_bool_binop_done;
+      }
+      __pyx_t_5 = __pyx_v_t;
+      __pyx_t_6 = __pyx_v_n;
+      __pyx_t_14 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_5 * __pyx_v_mask.strides[0]) )) + __pyx_t_6)) ))) != 0));
+
+
+      __pyx_t_1 = __pyx_t_14;
+
+      __pyx_L11_bool_binop_done:;
+      if (__pyx_t_1) {
+
+
+        /* "lstmx/_kernels/rnn_cython.pyx":58
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:
+ *                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)             # <<<<<<<<<<<<<<
+ *             else:
+ *                 rnn_row_forward(&a[t, n, 0], b, &hs[t + 1, n, 0], H)
+*/
+        __pyx_t_6 = (__pyx_v_t + 1);
+        __pyx_t_5 = __pyx_v_n;
+        __pyx_t_7 = 0;
+        __pyx_t_8 = __pyx_v_t;
+        __pyx_t_9 = __pyx_v_n;
+        __pyx_t_10 = 0;
+        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_6 * __pyx_v_hs.strides[0]) ) + __pyx_t_5 * __pyx_v_hs.strides[1]) )) + __pyx_t_7)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_8 * __pyx_v_hs.strides[0]) ) + __pyx_t_9 * __pyx_v_hs.strides[1]) )) + __pyx_t_10)) )))), __pyx_v_H);
+
+        /* "lstmx/_kernels/rnn_cython.pyx":57
+ *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, H, &a[t, n0, 0], H, True)
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
+ *                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
+ *             else:
+*/
+        goto __pyx_L10;
+      }
+
+      /* "lstmx/_kernels/rnn_cython.pyx":60
+ *                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
+ *             else:
+ *                 rnn_row_forward(&a[t, n, 0], b, &hs[t + 1, n, 0], H)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+      /*else*/ {
+        __pyx_t_10 = __pyx_v_t;
+        __pyx_t_9 = __pyx_v_n;
+        __pyx_t_8 = 0;
+        __pyx_t_7 = (__pyx_v_t + 1);
+        __pyx_t_5 = __pyx_v_n;
+        __pyx_t_6 = 0;
+        lstmx::rnn_row_forward((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_a.data + __pyx_t_10 * __pyx_v_a.strides[0]) ) + __pyx_t_9 * __pyx_v_a.strides[1]) )) + __pyx_t_8)) )))), __pyx_v_b, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_7 * __pyx_v_hs.strides[0]) ) + __pyx_t_5 * __pyx_v_hs.strides[1]) )) + __pyx_t_6)) )))), __pyx_v_H);
+      }
+      __pyx_L10:;
+    }
+
+  }
+
+
+  /* "lstmx/_kernels/rnn_cython.pyx":45
+ * 
+ * 
+ * cdef void _forward_rows(int n0, int n1, real[:, :, ::1] X_tm, const real* WT_packed, const real* UT_packed,             # <<<<<<<<<<<<<<
+ *                         const real* b, real[:, :, ::1] hs, real[:, :, ::1] a, const unsigned char[:, ::1] mask,
+ *                         bint has_mask) noexcept nogil:
+*/
+
+  /* function exit code */
+
+
+
+
+
+
+}
+
+/* "lstmx/_kernels/rnn_cython.pyx":63
  * 
  * 
  * def rnn_backward(dY, dhT, cache):             # <<<<<<<<<<<<<<
  *     """Same arguments and results as :func:`lstmx.rnn.rnn_backward`."""
- *     X, W, U = cache["X"], cache["W"], cache["U"]
+ *     X, W, U, hs = cache["X"], cache["W"], cache["U"], cache["hs"]
 */
 
 /* Python wrapper */
@@ -21521,38 +22351,38 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_dY,&__pyx_mstate_global->__pyx_n_u_dhT,&__pyx_mstate_global->__pyx_n_u_cache,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 41, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 63, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 41, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 63, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 41, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 63, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 41, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 63, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "rnn_backward", 0) < (0)) __PYX_ERR(0, 41, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "rnn_backward", 0) < (0)) __PYX_ERR(0, 63, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 3; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("rnn_backward", 1, 3, 3, i); __PYX_ERR(0, 41, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("rnn_backward", 1, 3, 3, i); __PYX_ERR(0, 63, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 3)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 41, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 63, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 41, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 63, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 41, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 63, __pyx_L3_error)
     }
     __pyx_v_dY = values[0];
     __pyx_v_dhT = values[1];
@@ -21560,7 +22390,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("rnn_backward", 1, 3, 3, __pyx_nargs); __PYX_ERR(0, 41, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("rnn_backward", 1, 3, 3, __pyx_nargs); __PYX_ERR(0, 63, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -21585,6 +22415,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
   PyObject *__pyx_v_X = NULL;
   PyObject *__pyx_v_W = NULL;
   PyObject *__pyx_v_U = NULL;
+  PyObject *__pyx_v_hs = NULL;
   PyObject *__pyx_v_B = NULL;
   PyObject *__pyx_v_T = NULL;
   PyObject *__pyx_v_I = NULL;
@@ -21611,89 +22442,96 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
   PyObject *__pyx_t_10 = NULL;
   PyObject *__pyx_t_11 = NULL;
   PyObject *__pyx_t_12 = NULL;
+  PyObject *__pyx_t_13 = NULL;
+  PyObject *__pyx_t_14 = NULL;
+  PyObject *__pyx_t_15 = NULL;
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("rnn_backward", 0);
 
-  /* "lstmx/_kernels/rnn_cython.pyx":43
+  /* "lstmx/_kernels/rnn_cython.pyx":65
  * def rnn_backward(dY, dhT, cache):
  *     """Same arguments and results as :func:`lstmx.rnn.rnn_backward`."""
- *     X, W, U = cache["X"], cache["W"], cache["U"]             # <<<<<<<<<<<<<<
+ *     X, W, U, hs = cache["X"], cache["W"], cache["U"], cache["hs"]             # <<<<<<<<<<<<<<
  *     B, T, I = X.shape
  *     H = U.shape[1]
 */
-  __pyx_t_1 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_X); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 43, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_X); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 65, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_W); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 43, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_W); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 65, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_3 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_U); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 43, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_U); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 65, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
+  __pyx_t_4 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_hs); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 65, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
   __pyx_v_X = __pyx_t_1;
   __pyx_t_1 = 0;
   __pyx_v_W = __pyx_t_2;
   __pyx_t_2 = 0;
   __pyx_v_U = __pyx_t_3;
   __pyx_t_3 = 0;
+  __pyx_v_hs = __pyx_t_4;
+  __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":44
+  /* "lstmx/_kernels/rnn_cython.pyx":66
  *     """Same arguments and results as :func:`lstmx.rnn.rnn_backward`."""
- *     X, W, U = cache["X"], cache["W"], cache["U"]
+ *     X, W, U, hs = cache["X"], cache["W"], cache["U"], cache["hs"]
  *     B, T, I = X.shape             # <<<<<<<<<<<<<<
  *     H = U.shape[1]
  *     X_tm = cache.get("X_tm")
 */
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 44, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_3);
-  if ((likely(PyTuple_CheckExact(__pyx_t_3))) || (PyList_CheckExact(__pyx_t_3))) {
-    PyObject* sequence = __pyx_t_3;
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 66, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
+  if ((likely(PyTuple_CheckExact(__pyx_t_4))) || (PyList_CheckExact(__pyx_t_4))) {
+    PyObject* sequence = __pyx_t_4;
     Py_ssize_t size = __Pyx_PySequence_SIZE(sequence);
     if (unlikely(size != 3)) {
       if (size > 3) __Pyx_RaiseTooManyValuesError(3);
       else if (size >= 0) __Pyx_RaiseNeedMoreValuesError(size);
-      __PYX_ERR(0, 44, __pyx_L1_error)
+      __PYX_ERR(0, 66, __pyx_L1_error)
     }
     #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
     if (likely(PyTuple_CheckExact(sequence))) {
-      __pyx_t_2 = PyTuple_GET_ITEM(sequence, 0);
+      __pyx_t_3 = PyTuple_GET_ITEM(sequence, 0);
+      __Pyx_INCREF(__pyx_t_3);
+      __pyx_t_2 = PyTuple_GET_ITEM(sequence, 1);
       __Pyx_INCREF(__pyx_t_2);
-      __pyx_t_1 = PyTuple_GET_ITEM(sequence, 1);
+      __pyx_t_1 = PyTuple_GET_ITEM(sequence, 2);
       __Pyx_INCREF(__pyx_t_1);
-      __pyx_t_4 = PyTuple_GET_ITEM(sequence, 2);
-      __Pyx_INCREF(__pyx_t_4);
     } else {
-      __pyx_t_2 = __Pyx_PyList_GET_ITEM_REF(sequence, 0, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 44, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyList_GET_ITEM_REF(sequence, 0, __Pyx_ReferenceSharing_SharedReference);
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 66, __pyx_L1_error)
+      __Pyx_XGOTREF(__pyx_t_3);
+      __pyx_t_2 = __Pyx_PyList_GET_ITEM_REF(sequence, 1, __Pyx_ReferenceSharing_SharedReference);
+      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 66, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_2);
-      __pyx_t_1 = __Pyx_PyList_GET_ITEM_REF(sequence, 1, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 44, __pyx_L1_error)
+      __pyx_t_1 = __Pyx_PyList_GET_ITEM_REF(sequence, 2, __Pyx_ReferenceSharing_SharedReference);
+      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 66, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_1);
-      __pyx_t_4 = __Pyx_PyList_GET_ITEM_REF(sequence, 2, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 44, __pyx_L1_error)
-      __Pyx_XGOTREF(__pyx_t_4);
     }
     #else
-    __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 44, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 66, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_3);
+    __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 66, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_1 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 44, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 66, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
-    __pyx_t_4 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 44, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_4);
     #endif
-    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+    __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
   } else {
     Py_ssize_t index = -1;
-    __pyx_t_5 = PyObject_GetIter(__pyx_t_3); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 44, __pyx_L1_error)
+    __pyx_t_5 = PyObject_GetIter(__pyx_t_4); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 66, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
-    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+    __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __pyx_t_6 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_5);
-    index = 0; __pyx_t_2 = __pyx_t_6(__pyx_t_5); if (unlikely(!__pyx_t_2)) goto __pyx_L3_unpacking_failed;
+    index = 0; __pyx_t_3 = __pyx_t_6(__pyx_t_5); if (unlikely(!__pyx_t_3)) goto __pyx_L3_unpacking_failed;
+    __Pyx_GOTREF(__pyx_t_3);
+    index = 1; __pyx_t_2 = __pyx_t_6(__pyx_t_5); if (unlikely(!__pyx_t_2)) goto __pyx_L3_unpacking_failed;
     __Pyx_GOTREF(__pyx_t_2);
-    index = 1; __pyx_t_1 = __pyx_t_6(__pyx_t_5); if (unlikely(!__pyx_t_1)) goto __pyx_L3_unpacking_failed;
+    index = 2; __pyx_t_1 = __pyx_t_6(__pyx_t_5); if (unlikely(!__pyx_t_1)) goto __pyx_L3_unpacking_failed;
     __Pyx_GOTREF(__pyx_t_1);
-    index = 2; __pyx_t_4 = __pyx_t_6(__pyx_t_5); if (unlikely(!__pyx_t_4)) goto __pyx_L3_unpacking_failed;
-    __Pyx_GOTREF(__pyx_t_4);
-    if (__Pyx_IternextUnpackEndCheck(__pyx_t_6(__pyx_t_5), 3) < (0)) __PYX_ERR(0, 44, __pyx_L1_error)
+    if (__Pyx_IternextUnpackEndCheck(__pyx_t_6(__pyx_t_5), 3) < (0)) __PYX_ERR(0, 66, __pyx_L1_error)
     __pyx_t_6 = NULL;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     goto __pyx_L4_unpacking_done;
@@ -21701,52 +22539,52 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __pyx_t_6 = NULL;
     if (__Pyx_IterFinish() == 0) __Pyx_RaiseNeedMoreValuesError(index);
-    __PYX_ERR(0, 44, __pyx_L1_error)
+    __PYX_ERR(0, 66, __pyx_L1_error)
     __pyx_L4_unpacking_done:;
   }
-  __pyx_v_B = __pyx_t_2;
+  __pyx_v_B = __pyx_t_3;
+  __pyx_t_3 = 0;
+  __pyx_v_T = __pyx_t_2;
   __pyx_t_2 = 0;
-  __pyx_v_T = __pyx_t_1;
+  __pyx_v_I = __pyx_t_1;
   __pyx_t_1 = 0;
-  __pyx_v_I = __pyx_t_4;
-  __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":45
- *     X, W, U = cache["X"], cache["W"], cache["U"]
+  /* "lstmx/_kernels/rnn_cython.pyx":67
+ *     X, W, U, hs = cache["X"], cache["W"], cache["U"], cache["hs"]
  *     B, T, I = X.shape
  *     H = U.shape[1]             # <<<<<<<<<<<<<<
  *     X_tm = cache.get("X_tm")
  *     if X_tm is None:
 */
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_v_U, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 45, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_4 = __Pyx_GetItemInt(__pyx_t_3, 1, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 45, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_U, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 67, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-  __pyx_v_H = __pyx_t_4;
-  __pyx_t_4 = 0;
+  __pyx_t_1 = __Pyx_GetItemInt(__pyx_t_4, 1, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 67, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+  __pyx_v_H = __pyx_t_1;
+  __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":46
+  /* "lstmx/_kernels/rnn_cython.pyx":68
  *     B, T, I = X.shape
  *     H = U.shape[1]
  *     X_tm = cache.get("X_tm")             # <<<<<<<<<<<<<<
  *     if X_tm is None:
  *         X_tm = time_major(X)
 */
-  __pyx_t_3 = __pyx_v_cache;
-  __Pyx_INCREF(__pyx_t_3);
+  __pyx_t_4 = __pyx_v_cache;
+  __Pyx_INCREF(__pyx_t_4);
   __pyx_t_7 = 0;
   {
-    PyObject *__pyx_callargs[2] = {__pyx_t_3, __pyx_mstate_global->__pyx_n_u_X_tm};
-    __pyx_t_4 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_get, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 46, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_4);
+    PyObject *__pyx_callargs[2] = {__pyx_t_4, __pyx_mstate_global->__pyx_n_u_X_tm};
+    __pyx_t_1 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_get, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 68, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
   }
-  __pyx_v_X_tm = __pyx_t_4;
-  __pyx_t_4 = 0;
+  __pyx_v_X_tm = __pyx_t_1;
+  __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":47
+  /* "lstmx/_kernels/rnn_cython.pyx":69
  *     H = U.shape[1]
  *     X_tm = cache.get("X_tm")
  *     if X_tm is None:             # <<<<<<<<<<<<<<
@@ -21757,40 +22595,40 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
   if (__pyx_t_8) {
 
 
-    /* "lstmx/_kernels/rnn_cython.pyx":48
+    /* "lstmx/_kernels/rnn_cython.pyx":70
  *     X_tm = cache.get("X_tm")
  *     if X_tm is None:
  *         X_tm = time_major(X)             # <<<<<<<<<<<<<<
  *     da = np.empty((T, B, H), X.dtype)
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
 */
-    __pyx_t_3 = NULL;
-    __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_time_major); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 48, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_1);
+    __pyx_t_4 = NULL;
+    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_time_major); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 70, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_2);
     __pyx_t_7 = 1;
     #if CYTHON_UNPACK_METHODS
-    if (unlikely(PyMethod_Check(__pyx_t_1))) {
-      __pyx_t_3 = PyMethod_GET_SELF(__pyx_t_1);
-      assert(__pyx_t_3);
-      PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_1);
-      __Pyx_INCREF(__pyx_t_3);
+    if (unlikely(PyMethod_Check(__pyx_t_2))) {
+      __pyx_t_4 = PyMethod_GET_SELF(__pyx_t_2);
+      assert(__pyx_t_4);
+      PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_2);
+      __Pyx_INCREF(__pyx_t_4);
       __Pyx_INCREF(__pyx__function);
-      __Pyx_DECREF_SET(__pyx_t_1, __pyx__function);
+      __Pyx_DECREF_SET(__pyx_t_2, __pyx__function);
       __pyx_t_7 = 0;
     }
     #endif
     {
-      PyObject *__pyx_callargs[2] = {__pyx_t_3, __pyx_v_X};
-      __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_1, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-      __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
-      __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 48, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_4);
+      PyObject *__pyx_callargs[2] = {__pyx_t_4, __pyx_v_X};
+      __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+      __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
+      __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 70, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_1);
     }
-    __Pyx_DECREF_SET(__pyx_v_X_tm, __pyx_t_4);
-    __pyx_t_4 = 0;
+    __Pyx_DECREF_SET(__pyx_v_X_tm, __pyx_t_1);
+    __pyx_t_1 = 0;
 
-    /* "lstmx/_kernels/rnn_cython.pyx":47
+    /* "lstmx/_kernels/rnn_cython.pyx":69
  *     H = U.shape[1]
  *     X_tm = cache.get("X_tm")
  *     if X_tm is None:             # <<<<<<<<<<<<<<
@@ -21799,74 +22637,32 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
 */
   }
 
-  /* "lstmx/_kernels/rnn_cython.pyx":49
+  /* "lstmx/_kernels/rnn_cython.pyx":71
  *     if X_tm is None:
  *         X_tm = time_major(X)
  *     da = np.empty((T, B, H), X.dtype)             # <<<<<<<<<<<<<<
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
  *     dX_tm = np.empty((T, B, I), X.dtype)
 */
-  __pyx_t_1 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 49, __pyx_L1_error)
+  __pyx_t_2 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 71, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
+  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 71, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 49, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_2);
-  __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-  __pyx_t_3 = PyTuple_New(3); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 49, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_3);
+  __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+  __pyx_t_4 = PyTuple_New(3); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 71, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
   __Pyx_INCREF(__pyx_v_T);
   __Pyx_GIVEREF(__pyx_v_T);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 49, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 71, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 49, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 71, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_H);
   __Pyx_GIVEREF(__pyx_v_H);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 2, __pyx_v_H) != (0)) __PYX_ERR(0, 49, __pyx_L1_error);
-  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 49, __pyx_L1_error)
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 2, __pyx_v_H) != (0)) __PYX_ERR(0, 71, __pyx_L1_error);
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 71, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_7 = 1;
-  #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_2))) {
-    __pyx_t_1 = PyMethod_GET_SELF(__pyx_t_2);
-    assert(__pyx_t_1);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_2);
-    __Pyx_INCREF(__pyx_t_1);
-    __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_2, __pyx__function);
-    __pyx_t_7 = 0;
-  }
-  #endif
-  {
-    PyObject *__pyx_callargs[3] = {__pyx_t_1, __pyx_t_3, __pyx_t_5};
-    __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_7, (3-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 49, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_4);
-  }
-  __pyx_v_da = __pyx_t_4;
-  __pyx_t_4 = 0;
-
-  /* "lstmx/_kernels/rnn_cython.pyx":50
- *         X_tm = time_major(X)
- *     da = np.empty((T, B, H), X.dtype)
- *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")             # <<<<<<<<<<<<<<
- *     dX_tm = np.empty((T, B, I), X.dtype)
- *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(H, X.dtype)
-*/
-  __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 50, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_array); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 50, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_3);
-  __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 50, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_5);
-  #if CYTHON_VECTORCALL
-  #endif
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
   if (unlikely(PyMethod_Check(__pyx_t_3))) {
@@ -21880,150 +22676,192 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
   }
   #endif
   {
-    PyObject *__pyx_callargs[5] = {__pyx_t_2, __pyx_v_dhT, __pyx_t_5, Py_True, __pyx_mstate_global->__pyx_n_u_C};
+    PyObject *__pyx_callargs[3] = {__pyx_t_2, __pyx_t_4, __pyx_t_5};
+    __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_3, __pyx_callargs+__pyx_t_7, (3-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
+    __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 71, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
+  }
+  __pyx_v_da = __pyx_t_1;
+  __pyx_t_1 = 0;
+
+  /* "lstmx/_kernels/rnn_cython.pyx":72
+ *         X_tm = time_major(X)
+ *     da = np.empty((T, B, H), X.dtype)
+ *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")             # <<<<<<<<<<<<<<
+ *     dX_tm = np.empty((T, B, I), X.dtype)
+ *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(H, X.dtype)
+*/
+  __pyx_t_3 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 72, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_array); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 72, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
+  __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 72, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
+  #if CYTHON_VECTORCALL
+  #endif
+  __pyx_t_7 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_4))) {
+    __pyx_t_3 = PyMethod_GET_SELF(__pyx_t_4);
+    assert(__pyx_t_3);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_4);
+    __Pyx_INCREF(__pyx_t_3);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_4, __pyx__function);
+    __pyx_t_7 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[5] = {__pyx_t_3, __pyx_v_dhT, __pyx_t_5, Py_True, __pyx_mstate_global->__pyx_n_u_C};
     #if CYTHON_VECTORCALL
-    __pyx_t_1 = __pyx_mstate_global->__pyx_tuple[3];
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 50, __pyx_L1_error)
-    __Pyx_INCREF(__pyx_t_1);
+    __pyx_t_2 = __pyx_mstate_global->__pyx_tuple[3];
+    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 72, __pyx_L1_error)
+    __Pyx_INCREF(__pyx_t_2);
     #else
     {
       PyObject *__pyx_temp[3] = {__pyx_mstate_global->__pyx_n_u_dtype, __pyx_mstate_global->__pyx_n_u_copy, __pyx_mstate_global->__pyx_n_u_order};
-      __pyx_t_1 = __Pyx_MakeKwargDict(__pyx_temp, __pyx_callargs+2, 3);
-      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 50, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_1);
+      __pyx_t_2 = __Pyx_MakeKwargDict(__pyx_temp, __pyx_callargs+2, 3);
+      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 72, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_2);
     }
     #endif
-    __pyx_t_4 = __Pyx_Object_VectorcallKwds((PyObject*)__pyx_t_3, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET), __pyx_t_1);
-    __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
+    __pyx_t_1 = __Pyx_Object_VectorcallKwds((PyObject*)__pyx_t_4, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET), __pyx_t_2);
+    __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
     #if CYTHON_VECTORCALL
     #endif
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 50, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_4);
+    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+    __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 72, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
   }
-  __pyx_v_dh = __pyx_t_4;
-  __pyx_t_4 = 0;
+  __pyx_v_dh = __pyx_t_1;
+  __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":51
+  /* "lstmx/_kernels/rnn_cython.pyx":73
  *     da = np.empty((T, B, H), X.dtype)
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
  *     dX_tm = np.empty((T, B, I), X.dtype)             # <<<<<<<<<<<<<<
  *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(H, X.dtype)
  *     mask = cache["mask"]
 */
-  __pyx_t_3 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 51, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 51, __pyx_L1_error)
+  __pyx_t_4 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 73, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 73, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = PyTuple_New(3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 51, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_1);
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+  __pyx_t_2 = PyTuple_New(3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 73, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
   __Pyx_INCREF(__pyx_v_T);
   __Pyx_GIVEREF(__pyx_v_T);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 51, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 73, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 51, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 73, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_I);
   __Pyx_GIVEREF(__pyx_v_I);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_v_I) != (0)) __PYX_ERR(0, 51, __pyx_L1_error);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 51, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_2);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 2, __pyx_v_I) != (0)) __PYX_ERR(0, 73, __pyx_L1_error);
+  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 73, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_3);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
   if (unlikely(PyMethod_Check(__pyx_t_5))) {
-    __pyx_t_3 = PyMethod_GET_SELF(__pyx_t_5);
-    assert(__pyx_t_3);
+    __pyx_t_4 = PyMethod_GET_SELF(__pyx_t_5);
+    assert(__pyx_t_4);
     PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_5);
-    __Pyx_INCREF(__pyx_t_3);
+    __Pyx_INCREF(__pyx_t_4);
     __Pyx_INCREF(__pyx__function);
     __Pyx_DECREF_SET(__pyx_t_5, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
-    PyObject *__pyx_callargs[3] = {__pyx_t_3, __pyx_t_1, __pyx_t_2};
-    __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_5, __pyx_callargs+__pyx_t_7, (3-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+    PyObject *__pyx_callargs[3] = {__pyx_t_4, __pyx_t_2, __pyx_t_3};
+    __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_5, __pyx_callargs+__pyx_t_7, (3-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 51, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_4);
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 73, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
   }
-  __pyx_v_dX_tm = __pyx_t_4;
-  __pyx_t_4 = 0;
+  __pyx_v_dX_tm = __pyx_t_1;
+  __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":52
+  /* "lstmx/_kernels/rnn_cython.pyx":74
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
  *     dX_tm = np.empty((T, B, I), X.dtype)
  *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(H, X.dtype)             # <<<<<<<<<<<<<<
  *     mask = cache["mask"]
- *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(H, H, X.dtype), cache["hs"], time_major_mask(mask, B, T), mask is not None,
+ *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(H, H, X.dtype), packed_buffer(H, I, X.dtype),
 */
   __pyx_t_5 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 52, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 74, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_3);
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_empty_like); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 74, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_empty_like); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 52, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_1);
-  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+  __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_1))) {
-    __pyx_t_5 = PyMethod_GET_SELF(__pyx_t_1);
+  if (unlikely(PyMethod_Check(__pyx_t_2))) {
+    __pyx_t_5 = PyMethod_GET_SELF(__pyx_t_2);
     assert(__pyx_t_5);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_1);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_2);
     __Pyx_INCREF(__pyx_t_5);
     __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_1, __pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_2, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
     PyObject *__pyx_callargs[2] = {__pyx_t_5, __pyx_v_W};
-    __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_1, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
-    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 52, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_4);
+    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 74, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_t_5 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 52, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_empty_like); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 52, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 74, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_empty_like); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 74, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
+  __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_3))) {
-    __pyx_t_5 = PyMethod_GET_SELF(__pyx_t_3);
+  if (unlikely(PyMethod_Check(__pyx_t_4))) {
+    __pyx_t_5 = PyMethod_GET_SELF(__pyx_t_4);
     assert(__pyx_t_5);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_3);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_4);
     __Pyx_INCREF(__pyx_t_5);
     __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_3, __pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_4, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
     PyObject *__pyx_callargs[2] = {__pyx_t_5, __pyx_v_U};
-    __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_3, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __pyx_t_2 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_4, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
-    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 52, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_1);
+    __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 74, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_2);
   }
   __pyx_t_5 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 52, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 52, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 74, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_3);
+  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 74, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_9);
-  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 52, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_2);
+  __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 74, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_3);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
   if (unlikely(PyMethod_Check(__pyx_t_9))) {
@@ -22037,216 +22875,308 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
   }
   #endif
   {
-    PyObject *__pyx_callargs[3] = {__pyx_t_5, __pyx_v_H, __pyx_t_2};
-    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_9, __pyx_callargs+__pyx_t_7, (3-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    PyObject *__pyx_callargs[3] = {__pyx_t_5, __pyx_v_H, __pyx_t_3};
+    __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_9, __pyx_callargs+__pyx_t_7, (3-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
-    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 52, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_3);
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 74, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_4);
   }
-  __pyx_v_dW = __pyx_t_4;
-  __pyx_t_4 = 0;
-  __pyx_v_dU = __pyx_t_1;
+  __pyx_v_dW = __pyx_t_1;
   __pyx_t_1 = 0;
-  __pyx_v_db = __pyx_t_3;
-  __pyx_t_3 = 0;
+  __pyx_v_dU = __pyx_t_2;
+  __pyx_t_2 = 0;
+  __pyx_v_db = __pyx_t_4;
+  __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":53
+  /* "lstmx/_kernels/rnn_cython.pyx":75
  *     dX_tm = np.empty((T, B, I), X.dtype)
  *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(H, X.dtype)
  *     mask = cache["mask"]             # <<<<<<<<<<<<<<
- *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(H, H, X.dtype), cache["hs"], time_major_mask(mask, B, T), mask is not None,
- *               da, dh, dX_tm, dW, dU, db)
+ *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(H, H, X.dtype), packed_buffer(H, I, X.dtype),
+ *               packed_buffer(T * B, I, X.dtype), packed_buffer(T * B, H, X.dtype), hs,
 */
-  __pyx_t_3 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_mask); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 53, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_3);
-  __pyx_v_mask = __pyx_t_3;
-  __pyx_t_3 = 0;
+  __pyx_t_4 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_mask); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 75, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
+  __pyx_v_mask = __pyx_t_4;
+  __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":54
+  /* "lstmx/_kernels/rnn_cython.pyx":76
  *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(H, X.dtype)
  *     mask = cache["mask"]
- *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(H, H, X.dtype), cache["hs"], time_major_mask(mask, B, T), mask is not None,             # <<<<<<<<<<<<<<
- *               da, dh, dX_tm, dW, dU, db)
- *     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, dh
+ *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(H, H, X.dtype), packed_buffer(H, I, X.dtype),             # <<<<<<<<<<<<<<
+ *               packed_buffer(T * B, I, X.dtype), packed_buffer(T * B, H, X.dtype), hs,
+ *               time_major_mask(mask, B, T), mask is not None, da, dh, dX_tm, dW, dU, db)
 */
-  __pyx_t_1 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_backward); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 54, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_4);
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 54, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_backward); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 76, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_t_3 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 76, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_ascontiguousarray); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 54, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_ascontiguousarray); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 76, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
   if (unlikely(PyMethod_Check(__pyx_t_10))) {
-    __pyx_t_2 = PyMethod_GET_SELF(__pyx_t_10);
-    assert(__pyx_t_2);
+    __pyx_t_3 = PyMethod_GET_SELF(__pyx_t_10);
+    assert(__pyx_t_3);
     PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_10);
-    __Pyx_INCREF(__pyx_t_2);
+    __Pyx_INCREF(__pyx_t_3);
     __Pyx_INCREF(__pyx__function);
     __Pyx_DECREF_SET(__pyx_t_10, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
-    PyObject *__pyx_callargs[2] = {__pyx_t_2, __pyx_v_dY};
+    PyObject *__pyx_callargs[2] = {__pyx_t_3, __pyx_v_dY};
     __pyx_t_9 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_10, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
+    __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-    if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 54, __pyx_L1_error)
+    if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 76, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_9);
   }
-  __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 54, __pyx_L1_error)
+  __pyx_t_3 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 76, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_11 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 54, __pyx_L1_error)
+  __pyx_t_11 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 76, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_11);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
   if (unlikely(PyMethod_Check(__pyx_t_5))) {
-    __pyx_t_2 = PyMethod_GET_SELF(__pyx_t_5);
-    assert(__pyx_t_2);
+    __pyx_t_3 = PyMethod_GET_SELF(__pyx_t_5);
+    assert(__pyx_t_3);
     PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_5);
-    __Pyx_INCREF(__pyx_t_2);
+    __Pyx_INCREF(__pyx_t_3);
     __Pyx_INCREF(__pyx__function);
     __Pyx_DECREF_SET(__pyx_t_5, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
-    PyObject *__pyx_callargs[4] = {__pyx_t_2, __pyx_v_H, __pyx_v_H, __pyx_t_11};
+    PyObject *__pyx_callargs[4] = {__pyx_t_3, __pyx_v_H, __pyx_v_H, __pyx_t_11};
     __pyx_t_10 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_5, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
+    __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 54, __pyx_L1_error)
+    if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 76, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_10);
   }
-  __pyx_t_5 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_hs); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 54, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_12, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 54, __pyx_L1_error)
+  __pyx_t_11 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 76, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_3);
+  __pyx_t_12 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 76, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_12);
+  __pyx_t_7 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_3))) {
+    __pyx_t_11 = PyMethod_GET_SELF(__pyx_t_3);
+    assert(__pyx_t_11);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_3);
+    __Pyx_INCREF(__pyx_t_11);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_3, __pyx__function);
+    __pyx_t_7 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[4] = {__pyx_t_11, __pyx_v_H, __pyx_v_I, __pyx_t_12};
+    __pyx_t_5 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_3, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_11); __pyx_t_11 = 0;
+    __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
+    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+    if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 76, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_5);
+  }
+
+  /* "lstmx/_kernels/rnn_cython.pyx":77
+ *     mask = cache["mask"]
+ *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(H, H, X.dtype), packed_buffer(H, I, X.dtype),
+ *               packed_buffer(T * B, I, X.dtype), packed_buffer(T * B, H, X.dtype), hs,             # <<<<<<<<<<<<<<
+ *               time_major_mask(mask, B, T), mask is not None, da, dh, dX_tm, dW, dU, db)
+ *     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, dh
+*/
+  __pyx_t_12 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 77, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_11);
+  __pyx_t_13 = __Pyx_PyNumber_Multiply_object_object(__pyx_v_T, __pyx_v_B); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 77, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_13);
+  __pyx_t_14 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 77, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_14);
+  __pyx_t_7 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_11))) {
+    __pyx_t_12 = PyMethod_GET_SELF(__pyx_t_11);
+    assert(__pyx_t_12);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_11);
+    __Pyx_INCREF(__pyx_t_12);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_11, __pyx__function);
+    __pyx_t_7 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[4] = {__pyx_t_12, __pyx_t_13, __pyx_v_I, __pyx_t_14};
+    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_11, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_12); __pyx_t_12 = 0;
+    __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
+    __Pyx_DECREF(__pyx_t_14); __pyx_t_14 = 0;
+    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 77, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_3);
+  }
+  __pyx_t_14 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_13, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 77, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_13);
+  __pyx_t_12 = __Pyx_PyNumber_Multiply_object_object(__pyx_v_T, __pyx_v_B); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 77, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_12);
+  __pyx_t_15 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_15)) __PYX_ERR(0, 77, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_15);
+  __pyx_t_7 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_13))) {
+    __pyx_t_14 = PyMethod_GET_SELF(__pyx_t_13);
+    assert(__pyx_t_14);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_13);
+    __Pyx_INCREF(__pyx_t_14);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_13, __pyx__function);
+    __pyx_t_7 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[4] = {__pyx_t_14, __pyx_t_12, __pyx_v_H, __pyx_t_15};
+    __pyx_t_11 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_13, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_14); __pyx_t_14 = 0;
+    __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
+    __Pyx_DECREF(__pyx_t_15); __pyx_t_15 = 0;
+    __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
+    if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 77, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_11);
+  }
+
+  /* "lstmx/_kernels/rnn_cython.pyx":78
+ *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(H, H, X.dtype), packed_buffer(H, I, X.dtype),
+ *               packed_buffer(T * B, I, X.dtype), packed_buffer(T * B, H, X.dtype), hs,
+ *               time_major_mask(mask, B, T), mask is not None, da, dh, dX_tm, dW, dU, db)             # <<<<<<<<<<<<<<
+ *     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, dh
+ * 
+*/
+  __pyx_t_15 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_12, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 78, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_12);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
   if (unlikely(PyMethod_Check(__pyx_t_12))) {
-    __pyx_t_2 = PyMethod_GET_SELF(__pyx_t_12);
-    assert(__pyx_t_2);
+    __pyx_t_15 = PyMethod_GET_SELF(__pyx_t_12);
+    assert(__pyx_t_15);
     PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_12);
-    __Pyx_INCREF(__pyx_t_2);
+    __Pyx_INCREF(__pyx_t_15);
     __Pyx_INCREF(__pyx__function);
     __Pyx_DECREF_SET(__pyx_t_12, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
-    PyObject *__pyx_callargs[4] = {__pyx_t_2, __pyx_v_mask, __pyx_v_B, __pyx_v_T};
-    __pyx_t_11 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_12, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
+    PyObject *__pyx_callargs[4] = {__pyx_t_15, __pyx_v_mask, __pyx_v_B, __pyx_v_T};
+    __pyx_t_13 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_12, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_15); __pyx_t_15 = 0;
     __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
-    if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 54, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_11);
+    if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 78, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_13);
   }
   __pyx_t_8 = (__pyx_v_mask != Py_None);
-  __pyx_t_12 = __Pyx_PyBool_FromLong(__pyx_t_8); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 54, __pyx_L1_error)
+  __pyx_t_12 = __Pyx_PyBool_FromLong(__pyx_t_8); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 78, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_12);
 
-
-  /* "lstmx/_kernels/rnn_cython.pyx":55
- *     mask = cache["mask"]
- *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(H, H, X.dtype), cache["hs"], time_major_mask(mask, B, T), mask is not None,
- *               da, dh, dX_tm, dW, dU, db)             # <<<<<<<<<<<<<<
- *     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, dh
- * 
-*/
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_4))) {
-    __pyx_t_1 = PyMethod_GET_SELF(__pyx_t_4);
-    assert(__pyx_t_1);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_4);
-    __Pyx_INCREF(__pyx_t_1);
+  if (unlikely(PyMethod_Check(__pyx_t_1))) {
+    __pyx_t_2 = PyMethod_GET_SELF(__pyx_t_1);
+    assert(__pyx_t_2);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_1);
+    __Pyx_INCREF(__pyx_t_2);
     __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_4, __pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_1, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
-    PyObject *__pyx_callargs[15] = {__pyx_t_1, __pyx_t_9, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_t_10, __pyx_t_5, __pyx_t_11, __pyx_t_12, __pyx_v_da, __pyx_v_dh, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db};
-    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_4, __pyx_callargs+__pyx_t_7, (15-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_1); __pyx_t_1 = 0;
+    PyObject *__pyx_callargs[18] = {__pyx_t_2, __pyx_t_9, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_t_10, __pyx_t_5, __pyx_t_3, __pyx_t_11, __pyx_v_hs, __pyx_t_13, __pyx_t_12, __pyx_v_da, __pyx_v_dh, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db};
+    __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_1, __pyx_callargs+__pyx_t_7, (18-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
     __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
+    __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
     __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
-    __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 54, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_3);
+    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 76, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_4);
   }
-  __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+  __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":56
- *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(H, H, X.dtype), cache["hs"], time_major_mask(mask, B, T), mask is not None,
- *               da, dh, dX_tm, dW, dU, db)
+  /* "lstmx/_kernels/rnn_cython.pyx":79
+ *               packed_buffer(T * B, I, X.dtype), packed_buffer(T * B, H, X.dtype), hs,
+ *               time_major_mask(mask, B, T), mask is not None, da, dh, dX_tm, dW, dU, db)
  *     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, dh             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  __pyx_t_12 = __Pyx_PyObject_GetAttrStr(__pyx_v_dX_tm, __pyx_mstate_global->__pyx_n_u_transpose); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 56, __pyx_L1_error)
+  __pyx_t_12 = __Pyx_PyObject_GetAttrStr(__pyx_v_dX_tm, __pyx_mstate_global->__pyx_n_u_transpose); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 79, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_12);
-  __pyx_t_11 = __Pyx_PyObject_Call(__pyx_t_12, __pyx_mstate_global->__pyx_tuple[2], NULL); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 56, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_11);
+  __pyx_t_13 = __Pyx_PyObject_Call(__pyx_t_12, __pyx_mstate_global->__pyx_tuple[2], NULL); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 79, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_13);
   __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
-  __pyx_t_4 = __pyx_t_11;
-  __Pyx_INCREF(__pyx_t_4);
+  __pyx_t_1 = __pyx_t_13;
+  __Pyx_INCREF(__pyx_t_1);
   __pyx_t_7 = 0;
   {
-    PyObject *__pyx_callargs[2] = {__pyx_t_4, NULL};
-    __pyx_t_3 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_copy, __pyx_callargs+__pyx_t_7, (1-__pyx_t_7) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
-    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 56, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_3);
+    PyObject *__pyx_callargs[2] = {__pyx_t_1, NULL};
+    __pyx_t_4 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_copy, __pyx_callargs+__pyx_t_7, (1-__pyx_t_7) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_1); __pyx_t_1 = 0;
+    __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 79, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_4);
   }
-  __pyx_t_11 = PyTuple_New(5); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 56, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_11);
-  __Pyx_GIVEREF(__pyx_t_3);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 0, __pyx_t_3) != (0)) __PYX_ERR(0, 56, __pyx_L1_error);
+  __pyx_t_13 = PyTuple_New(5); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 79, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_13);
+  __Pyx_GIVEREF(__pyx_t_4);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_13, 0, __pyx_t_4) != (0)) __PYX_ERR(0, 79, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_dW);
   __Pyx_GIVEREF(__pyx_v_dW);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 1, __pyx_v_dW) != (0)) __PYX_ERR(0, 56, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_13, 1, __pyx_v_dW) != (0)) __PYX_ERR(0, 79, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_dU);
   __Pyx_GIVEREF(__pyx_v_dU);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 2, __pyx_v_dU) != (0)) __PYX_ERR(0, 56, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_13, 2, __pyx_v_dU) != (0)) __PYX_ERR(0, 79, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_db);
   __Pyx_GIVEREF(__pyx_v_db);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 3, __pyx_v_db) != (0)) __PYX_ERR(0, 56, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_13, 3, __pyx_v_db) != (0)) __PYX_ERR(0, 79, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_dh);
   __Pyx_GIVEREF(__pyx_v_dh);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_11, 4, __pyx_v_dh) != (0)) __PYX_ERR(0, 56, __pyx_L1_error);
-  __pyx_t_3 = 0;
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_13, 4, __pyx_v_dh) != (0)) __PYX_ERR(0, 79, __pyx_L1_error);
+  __pyx_t_4 = 0;
   {
     PyObject *__pyx_temp;
     {
       __pyx_temp = __pyx_r;
-      __pyx_r = __pyx_t_11;
+      __pyx_r = __pyx_t_13;
     }
     __Pyx_XDECREF(__pyx_temp);
   }
-  __pyx_t_11 = 0;
+  __pyx_t_13 = 0;
   goto __pyx_L0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":41
+  /* "lstmx/_kernels/rnn_cython.pyx":63
  * 
  * 
  * def rnn_backward(dY, dhT, cache):             # <<<<<<<<<<<<<<
  *     """Same arguments and results as :func:`lstmx.rnn.rnn_backward`."""
- *     X, W, U = cache["X"], cache["W"], cache["U"]
+ *     X, W, U, hs = cache["X"], cache["W"], cache["U"], cache["hs"]
 */
 
   /* function exit code */
@@ -22260,12 +23190,16 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
   __Pyx_XDECREF(__pyx_t_10);
   __Pyx_XDECREF(__pyx_t_11);
   __Pyx_XDECREF(__pyx_t_12);
+  __Pyx_XDECREF(__pyx_t_13);
+  __Pyx_XDECREF(__pyx_t_14);
+  __Pyx_XDECREF(__pyx_t_15);
   __Pyx_AddTraceback("lstmx._kernels.rnn_cython.rnn_backward", __pyx_clineno, __pyx_lineno, __pyx_filename);
   __pyx_r = NULL;
   __pyx_L0:;
   __Pyx_XDECREF(__pyx_v_X);
   __Pyx_XDECREF(__pyx_v_W);
   __Pyx_XDECREF(__pyx_v_U);
+  __Pyx_XDECREF(__pyx_v_hs);
   __Pyx_XDECREF(__pyx_v_B);
   __Pyx_XDECREF(__pyx_v_T);
   __Pyx_XDECREF(__pyx_v_I);
@@ -22283,11 +23217,11 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
   return __pyx_r;
 }
 
-/* "lstmx/_kernels/rnn_cython.pyx":59
+/* "lstmx/_kernels/rnn_cython.pyx":82
  * 
  * 
  * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,             # <<<<<<<<<<<<<<
- *               real[:, :, ::1] hs,
+ *               real[::1] W_packed, real[::1] X_packed, real[::1] H_packed, real[:, :, ::1] hs,
  *               const unsigned char[:, ::1] mask, bint has_mask, real[:, :, ::1] da, real[:, ::1] dh,
 */
 
@@ -22319,53 +23253,53 @@ static PyObject *__pyx_pw_5lstmx_8_kernels_10rnn_cython_7_backward(PyObject *__p
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_signatures,&__pyx_mstate_global->__pyx_n_u_args,&__pyx_mstate_global->__pyx_n_u_kwargs,&__pyx_mstate_global->__pyx_n_u_defaults,&__pyx_mstate_global->__pyx_n_u_fused_sigindex,0};
     struct __pyx_defaults *__pyx_dynamic_args = __Pyx_CyFunction_Defaults(struct __pyx_defaults, __pyx_self);
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 59, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 82, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 59, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 82, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 59, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 82, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 59, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 82, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 59, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 82, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 59, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 82, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__pyx_fused_cpdef", 0) < (0)) __PYX_ERR(0, 59, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__pyx_fused_cpdef", 0) < (0)) __PYX_ERR(0, 82, __pyx_L3_error)
       if (!values[4]) values[4] = __Pyx_NewRef(__pyx_dynamic_args->arg0);
       for (Py_ssize_t i = __pyx_nargs; i < 4; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, i); __PYX_ERR(0, 59, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, i); __PYX_ERR(0, 82, __pyx_L3_error) }
       }
     } else {
       switch (__pyx_nargs) {
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 59, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 82, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 59, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 82, __pyx_L3_error)
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 59, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 82, __pyx_L3_error)
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 59, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 82, __pyx_L3_error)
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 59, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 82, __pyx_L3_error)
         break;
         default: goto __pyx_L5_argtuple_error;
       }
@@ -22379,7 +23313,7 @@ static PyObject *__pyx_pw_5lstmx_8_kernels_10rnn_cython_7_backward(PyObject *__p
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, __pyx_nargs); __PYX_ERR(0, 59, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, __pyx_nargs); __PYX_ERR(0, 82, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -22431,7 +23365,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_6_backward(CYTHON_UNUSED
   else
   {
     Py_ssize_t __pyx_temp = __Pyx_PyDict_GET_SIZE(__pyx_v_kwargs);
-    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 59, __pyx_L1_error)
+    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 82, __pyx_L1_error)
     __pyx_t_2 = (__pyx_temp != 0);
   }
 
@@ -22449,11 +23383,11 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_6_backward(CYTHON_UNUSED
   }
   if (unlikely(__pyx_v_args == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "object of type \047NoneType\047 has no len()");
-    __PYX_ERR(0, 59, __pyx_L1_error)
+    __PYX_ERR(0, 82, __pyx_L1_error)
   }
-  __pyx_t_4 = __Pyx_PyTuple_GET_SIZE(((PyObject*)__pyx_v_args)); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(0, 59, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyTuple_GET_SIZE(((PyObject*)__pyx_v_args)); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(0, 82, __pyx_L1_error)
   __pyx_v_arg_count = __pyx_t_4;
-  __pyx_t_5 = ((PyObject *)__Pyx_ImportNumPyArrayTypeIfAvailable()); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 59, __pyx_L1_error)
+  __pyx_t_5 = ((PyObject *)__Pyx_ImportNumPyArrayTypeIfAvailable()); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 82, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_v_ndarray = ((PyTypeObject*)__pyx_t_5);
   __pyx_t_5 = 0;
@@ -22463,7 +23397,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_6_backward(CYTHON_UNUSED
 
     if (unlikely(__pyx_v_args == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-      __PYX_ERR(0, 59, __pyx_L1_error)
+      __PYX_ERR(0, 82, __pyx_L1_error)
     }
     __pyx_t_5 = __Pyx_PyTuple_GET_ITEM(((PyObject*)__pyx_v_args), 0);
     __Pyx_INCREF(__pyx_t_5);
@@ -22482,9 +23416,9 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_6_backward(CYTHON_UNUSED
   }
   if (unlikely(__pyx_v_kwargs == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not iterable");
-    __PYX_ERR(0, 59, __pyx_L1_error)
+    __PYX_ERR(0, 82, __pyx_L1_error)
   }
-  __pyx_t_3 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_dY, ((PyObject*)__pyx_v_kwargs), Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 59, __pyx_L1_error)
+  __pyx_t_3 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_dY, ((PyObject*)__pyx_v_kwargs), Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 82, __pyx_L1_error)
 
   __pyx_t_1 = __pyx_t_3;
 
@@ -22493,25 +23427,25 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_6_backward(CYTHON_UNUSED
 
     if (unlikely(__pyx_v_kwargs == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-      __PYX_ERR(0, 59, __pyx_L1_error)
+      __PYX_ERR(0, 82, __pyx_L1_error)
     }
-    __pyx_t_5 = __Pyx_PyDict_GetItem(((PyObject*)__pyx_v_kwargs), __pyx_mstate_global->__pyx_n_u_dY); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 59, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyDict_GetItem(((PyObject*)__pyx_v_kwargs), __pyx_mstate_global->__pyx_n_u_dY); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 82, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __pyx_v_arg = __pyx_t_5;
     __pyx_t_5 = 0;
     goto __pyx_L6;
   }
   /*else*/ {
-    __pyx_t_6 = __Pyx_RaiseFusedFunctionArgTypeError(__pyx_mstate_global->__pyx_n_u_dY, 0, 14, __pyx_v_arg_count); if (unlikely(__pyx_t_6 == ((int)-1))) __PYX_ERR(0, 59, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_RaiseFusedFunctionArgTypeError(__pyx_mstate_global->__pyx_n_u_dY, 0, 17, __pyx_v_arg_count); if (unlikely(__pyx_t_6 == ((int)-1))) __PYX_ERR(0, 82, __pyx_L1_error)
 
   }
   __pyx_L6:;
-  if (unlikely(!__pyx_v_arg)) { __Pyx_RaiseUnboundLocalError("arg"); __PYX_ERR(0, 59, __pyx_L1_error) }
-  __pyx_t_5 = __pyx_ff_map_fused_781acd_2_2_float__and_double(__pyx_v_arg, __pyx_v_ndarray); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 59, __pyx_L1_error)
+  if (unlikely(!__pyx_v_arg)) { __Pyx_RaiseUnboundLocalError("arg"); __PYX_ERR(0, 82, __pyx_L1_error) }
+  __pyx_t_5 = __pyx_ff_map_fused_781acd_2_2_float__and_double(__pyx_v_arg, __pyx_v_ndarray); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 82, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_v_dest_sig0 = ((PyObject*)__pyx_t_5);
   __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_ff_match_signatures_single(((PyObject*)__pyx_v_signatures), __pyx_v_dest_sig0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 59, __pyx_L1_error)
+  __pyx_t_5 = __pyx_ff_match_signatures_single(((PyObject*)__pyx_v_signatures), __pyx_v_dest_sig0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 82, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   {
     PyObject *__pyx_temp;
@@ -22549,6 +23483,9 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10rnn_cython_15_backward(
   __Pyx_memviewslice __pyx_v_W = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_U = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_U_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_W_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_X_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_H_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_hs = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_mask = { 0, 0, { 0 }, { 0 }, { 0 } };
   int __pyx_v_has_mask;
@@ -22560,7 +23497,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10rnn_cython_15_backward(
   __Pyx_memviewslice __pyx_v_db = { 0, 0, { 0 }, { 0 }, { 0 } };
   CYTHON_UNUSED Py_ssize_t __pyx_nargs;
   CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
-  PyObject* values[14] = {0,0,0,0,0,0,0,0,0,0,0,0,0,0};
+  PyObject* values[17] = {0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0};
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
@@ -22574,125 +23511,146 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10rnn_cython_15_backward(
   #endif
   __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
   {
-    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_dY,&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_U_packed,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,&__pyx_mstate_global->__pyx_n_u_da,&__pyx_mstate_global->__pyx_n_u_dh,&__pyx_mstate_global->__pyx_n_u_dX_tm,&__pyx_mstate_global->__pyx_n_u_dW,&__pyx_mstate_global->__pyx_n_u_dU,&__pyx_mstate_global->__pyx_n_u_db,0};
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_dY,&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_U_packed,&__pyx_mstate_global->__pyx_n_u_W_packed,&__pyx_mstate_global->__pyx_n_u_X_packed,&__pyx_mstate_global->__pyx_n_u_H_packed,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,&__pyx_mstate_global->__pyx_n_u_da,&__pyx_mstate_global->__pyx_n_u_dh,&__pyx_mstate_global->__pyx_n_u_dX_tm,&__pyx_mstate_global->__pyx_n_u_dW,&__pyx_mstate_global->__pyx_n_u_dU,&__pyx_mstate_global->__pyx_n_u_db,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 59, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 82, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
+        case 17:
+        values[16] = __Pyx_ArgRef_VARARGS(__pyx_args, 16);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 82, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case 16:
+        values[15] = __Pyx_ArgRef_VARARGS(__pyx_args, 15);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 82, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case 15:
+        values[14] = __Pyx_ArgRef_VARARGS(__pyx_args, 14);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 82, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
         case 14:
         values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 59, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 82, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 13:
         values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 59, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 82, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 12:
         values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 59, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 82, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 11:
         values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 59, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 82, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 10:
         values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 59, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 82, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  9:
         values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 59, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 82, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  8:
         values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 59, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 82, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  7:
         values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 59, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 82, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 59, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 82, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 59, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 82, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 59, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 82, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 59, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 82, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 59, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 82, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 59, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 82, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_backward", 0) < (0)) __PYX_ERR(0, 59, __pyx_L3_error)
-      for (Py_ssize_t i = __pyx_nargs; i < 14; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_backward", 1, 14, 14, i); __PYX_ERR(0, 59, __pyx_L3_error) }
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_backward", 0) < (0)) __PYX_ERR(0, 82, __pyx_L3_error)
+      for (Py_ssize_t i = __pyx_nargs; i < 17; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_backward", 1, 17, 17, i); __PYX_ERR(0, 82, __pyx_L3_error) }
       }
-    } else if (unlikely(__pyx_nargs != 14)) {
+    } else if (unlikely(__pyx_nargs != 17)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 59, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 82, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 59, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 82, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 59, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 82, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 59, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 82, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 59, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 82, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 59, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 82, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 59, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 82, __pyx_L3_error)
       values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 59, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 82, __pyx_L3_error)
       values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 59, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 82, __pyx_L3_error)
       values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 59, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 82, __pyx_L3_error)
       values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 59, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 82, __pyx_L3_error)
       values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 59, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 82, __pyx_L3_error)
       values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 59, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 82, __pyx_L3_error)
       values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 59, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 82, __pyx_L3_error)
+      values[14] = __Pyx_ArgRef_VARARGS(__pyx_args, 14);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 82, __pyx_L3_error)
+      values[15] = __Pyx_ArgRef_VARARGS(__pyx_args, 15);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 82, __pyx_L3_error)
+      values[16] = __Pyx_ArgRef_VARARGS(__pyx_args, 16);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 82, __pyx_L3_error)
     }
-    __pyx_v_dY = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dY.memview)) __PYX_ERR(0, 59, __pyx_L3_error)
-    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 59, __pyx_L3_error)
-    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 59, __pyx_L3_error)
-    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 59, __pyx_L3_error)
-    __pyx_v_U_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U_packed.memview)) __PYX_ERR(0, 59, __pyx_L3_error)
-    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 60, __pyx_L3_error)
-    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[6], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 61, __pyx_L3_error)
-    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[7]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 61, __pyx_L3_error)
-    __pyx_v_da = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_da.memview)) __PYX_ERR(0, 61, __pyx_L3_error)
-    __pyx_v_dh = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[9], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dh.memview)) __PYX_ERR(0, 61, __pyx_L3_error)
-    __pyx_v_dX_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[10], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dX_tm.memview)) __PYX_ERR(0, 62, __pyx_L3_error)
-    __pyx_v_dW = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[11], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dW.memview)) __PYX_ERR(0, 62, __pyx_L3_error)
-    __pyx_v_dU = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[12], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dU.memview)) __PYX_ERR(0, 62, __pyx_L3_error)
-    __pyx_v_db = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[13], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db.memview)) __PYX_ERR(0, 62, __pyx_L3_error)
+    __pyx_v_dY = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dY.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
+    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
+    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
+    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
+    __pyx_v_U_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U_packed.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
+    __pyx_v_W_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W_packed.memview)) __PYX_ERR(0, 83, __pyx_L3_error)
+    __pyx_v_X_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_packed.memview)) __PYX_ERR(0, 83, __pyx_L3_error)
+    __pyx_v_H_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_H_packed.memview)) __PYX_ERR(0, 83, __pyx_L3_error)
+    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 83, __pyx_L3_error)
+    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[9], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 84, __pyx_L3_error)
+    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[10]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 84, __pyx_L3_error)
+    __pyx_v_da = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[11], PyBUF_WRITABLE); if (unlikely(!__pyx_v_da.memview)) __PYX_ERR(0, 84, __pyx_L3_error)
+    __pyx_v_dh = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[12], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dh.memview)) __PYX_ERR(0, 84, __pyx_L3_error)
+    __pyx_v_dX_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[13], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dX_tm.memview)) __PYX_ERR(0, 85, __pyx_L3_error)
+    __pyx_v_dW = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[14], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dW.memview)) __PYX_ERR(0, 85, __pyx_L3_error)
+    __pyx_v_dU = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[15], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dU.memview)) __PYX_ERR(0, 85, __pyx_L3_error)
+    __pyx_v_db = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[16], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db.memview)) __PYX_ERR(0, 85, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_backward", 1, 14, 14, __pyx_nargs); __PYX_ERR(0, 59, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_backward", 1, 17, 17, __pyx_nargs); __PYX_ERR(0, 82, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -22704,6 +23662,9 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10rnn_cython_15_backward(
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U_packed, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_W_packed, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_packed, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_H_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_mask, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_da, 1);
@@ -22716,7 +23677,7 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10rnn_cython_15_backward(
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_5lstmx_8_kernels_10rnn_cython_14_backward(__pyx_self, __pyx_v_dY, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_U_packed, __pyx_v_hs, __pyx_v_mask, __pyx_v_has_mask, __pyx_v_da, __pyx_v_dh, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db);
+  __pyx_r = __pyx_pf_5lstmx_8_kernels_10rnn_cython_14_backward(__pyx_self, __pyx_v_dY, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_U_packed, __pyx_v_W_packed, __pyx_v_X_packed, __pyx_v_H_packed, __pyx_v_hs, __pyx_v_mask, __pyx_v_has_mask, __pyx_v_da, __pyx_v_dh, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -22727,6 +23688,9 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10rnn_cython_15_backward(
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U_packed, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_W_packed, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_packed, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_H_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_mask, 1);
 
@@ -22740,14 +23704,13 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10rnn_cython_15_backward(
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_14_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_U_packed, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_da, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db) {
+static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_14_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_U_packed, __Pyx_memviewslice __pyx_v_W_packed, __Pyx_memviewslice __pyx_v_X_packed, __Pyx_memviewslice __pyx_v_H_packed, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_da, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db) {
   int __pyx_v_T;
   int __pyx_v_B;
   int __pyx_v_I;
   int __pyx_v_H;
-  int __pyx_v_t;
-  int __pyx_v_n;
-  int __pyx_v_j;
+  int __pyx_v_part;
+  int __pyx_v_parts;
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
   Py_ssize_t __pyx_t_1;
@@ -22757,11 +23720,11 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_14_backward(CYTHON_UNUSE
   int __pyx_t_5;
   int __pyx_t_6;
   int __pyx_t_7;
-  int __pyx_t_8;
-  int __pyx_t_9;
-  int __pyx_t_10;
-  int __pyx_t_11;
-  int __pyx_t_12;
+  Py_ssize_t __pyx_t_8;
+  Py_ssize_t __pyx_t_9;
+  Py_ssize_t __pyx_t_10;
+  Py_ssize_t __pyx_t_11;
+  Py_ssize_t __pyx_t_12;
   Py_ssize_t __pyx_t_13;
   Py_ssize_t __pyx_t_14;
   Py_ssize_t __pyx_t_15;
@@ -22770,26 +23733,40 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_14_backward(CYTHON_UNUSE
   Py_ssize_t __pyx_t_18;
   Py_ssize_t __pyx_t_19;
   Py_ssize_t __pyx_t_20;
+  Py_ssize_t __pyx_t_21;
+  Py_ssize_t __pyx_t_22;
+  Py_ssize_t __pyx_t_23;
+  Py_ssize_t __pyx_t_24;
+  Py_ssize_t __pyx_t_25;
   __Pyx_RefNannySetupContext("__pyx_fuse_0_backward", 0);
 
-  /* "lstmx/_kernels/rnn_cython.pyx":63
+  /* "lstmx/_kernels/rnn_cython.pyx":86
  *               const unsigned char[:, ::1] mask, bint has_mask, real[:, :, ::1] da, real[:, ::1] dh,
  *               real[:, :, ::1] dX_tm, real[:, ::1] dW, real[:, ::1] dU, real[::1] db):
- *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1], t, n, j             # <<<<<<<<<<<<<<
+ *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]             # <<<<<<<<<<<<<<
+ *     cdef int part, parts = batch_parts(B, H)
  *     with nogil:
- *         pack_panels(&U[0, 0], H, False, H, H, &U_packed[0])
 */
   __pyx_v_T = (__pyx_v_X_tm.shape[0]);
   __pyx_v_B = (__pyx_v_X_tm.shape[1]);
   __pyx_v_I = (__pyx_v_X_tm.shape[2]);
   __pyx_v_H = (__pyx_v_U.shape[1]);
 
-  /* "lstmx/_kernels/rnn_cython.pyx":64
+  /* "lstmx/_kernels/rnn_cython.pyx":87
  *               real[:, :, ::1] dX_tm, real[:, ::1] dW, real[:, ::1] dU, real[::1] db):
- *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1], t, n, j
+ *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
+ *     cdef int part, parts = batch_parts(B, H)             # <<<<<<<<<<<<<<
+ *     with nogil:
+ *         pack_panels(&U[0, 0], H, False, H, H, &U_packed[0])
+*/
+  __pyx_v_parts = __pyx_f_5lstmx_8_kernels_7_common_batch_parts(__pyx_v_B, __pyx_v_H);
+
+  /* "lstmx/_kernels/rnn_cython.pyx":88
+ *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
+ *     cdef int part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
  *         pack_panels(&U[0, 0], H, False, H, H, &U_packed[0])
- *         for t in range(T - 1, -1, -1):
+ *         for part in prange(parts, num_threads=parts, schedule="static"):
 */
   {
       PyThreadState * _save;
@@ -22797,227 +23774,280 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_14_backward(CYTHON_UNUSE
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "lstmx/_kernels/rnn_cython.pyx":65
- *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1], t, n, j
+        /* "lstmx/_kernels/rnn_cython.pyx":89
+ *     cdef int part, parts = batch_parts(B, H)
  *     with nogil:
  *         pack_panels(&U[0, 0], H, False, H, H, &U_packed[0])             # <<<<<<<<<<<<<<
- *         for t in range(T - 1, -1, -1):
- *             for n in range(B):
+ *         for part in prange(parts, num_threads=parts, schedule="static"):
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, mask, has_mask, da, dh)
 */
         __pyx_t_1 = 0;
         __pyx_t_2 = 0;
         __pyx_t_3 = 0;
         lstmx::pack_panels((&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_1 * __pyx_v_U.strides[0]) )) + __pyx_t_2)) )))), __pyx_v_H, 0, __pyx_v_H, __pyx_v_H, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_U_packed.data) + __pyx_t_3)) )))));
 
-        /* "lstmx/_kernels/rnn_cython.pyx":66
+        /* "lstmx/_kernels/rnn_cython.pyx":90
  *     with nogil:
  *         pack_panels(&U[0, 0], H, False, H, H, &U_packed[0])
- *         for t in range(T - 1, -1, -1):             # <<<<<<<<<<<<<<
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:
+ *         for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, mask, has_mask, da, dh)
+ *         if parts == 1:
 */
-        for (__pyx_t_4 = (__pyx_v_T - 1); __pyx_t_4 > -1; __pyx_t_4-=1) {
-          __pyx_v_t = __pyx_t_4;
+        __pyx_t_4 = __pyx_v_parts;
 
-          /* "lstmx/_kernels/rnn_cython.pyx":67
+        {
+            #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+                #undef likely
+                #undef unlikely
+                #define likely(x)   (x)
+                #define unlikely(x) (x)
+            #endif
+            __pyx_t_6 = (__pyx_t_4 - 0 + 1 - 1/abs(1)) / 1;
+            if (__pyx_t_6 > 0)
+            {
+                #ifdef _OPENMP
+                #pragma omp parallel num_threads(__pyx_v_parts != 0 ? __pyx_v_parts : omp_get_max_threads()) private(__pyx_t_3)
+                #endif /* _OPENMP */
+                {
+                    #ifdef _OPENMP
+                    #pragma omp for nowait firstprivate(__pyx_v_part) lastprivate(__pyx_v_part) schedule(static)
+                    #endif /* _OPENMP */
+                    for (__pyx_t_5 = 0; __pyx_t_5 < __pyx_t_6; __pyx_t_5++){
+                        {
+                            __pyx_v_part = (int)(0 + 1 * __pyx_t_5);
+
+                            /* "lstmx/_kernels/rnn_cython.pyx":91
  *         pack_panels(&U[0, 0], H, False, H, H, &U_packed[0])
- *         for t in range(T - 1, -1, -1):
- *             for n in range(B):             # <<<<<<<<<<<<<<
- *                 if has_mask and not mask[t, n]:
- *                     for j in range(H):
+ *         for part in prange(parts, num_threads=parts, schedule="static"):
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, mask, has_mask, da, dh)             # <<<<<<<<<<<<<<
+ *         if parts == 1:
+ *             weight_gradients_blas(&da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
 */
-
-          __pyx_t_5 = __pyx_v_B;
-          __pyx_t_6 = __pyx_t_5;
-
-          for (__pyx_t_7 = 0; __pyx_t_7 < __pyx_t_6; __pyx_t_7+=1) {
-            __pyx_v_n = __pyx_t_7;
-
-            /* "lstmx/_kernels/rnn_cython.pyx":68
- *         for t in range(T - 1, -1, -1):
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
- *                     for j in range(H):
- *                         da[t, n, j] = 0
-*/
-            if (__pyx_v_has_mask) {
-            } else {
-
-              __pyx_t_8 = __pyx_v_has_mask;
-              goto __pyx_L11_bool_binop_done;
+                            __pyx_t_3 = 0;
+                            __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10rnn_cython__backward_rows(((__pyx_v_B * __pyx_v_part) / __pyx_v_parts), ((__pyx_v_B * (__pyx_v_part + 1)) / __pyx_v_parts), __pyx_v_dY, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_U_packed.data) + __pyx_t_3)) )))), __pyx_v_hs, __pyx_v_mask, __pyx_v_has_mask, __pyx_v_da, __pyx_v_dh);
+                        }
+                    }
+                }
             }
-            __pyx_t_3 = __pyx_v_t;
-            __pyx_t_2 = __pyx_v_n;
-            __pyx_t_9 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_3 * __pyx_v_mask.strides[0]) )) + __pyx_t_2)) ))) != 0));
+        }
+        #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+            #undef likely
+            #undef unlikely
+            #define likely(x)   __builtin_expect(!!(x), 1)
+            #define unlikely(x) __builtin_expect(!!(x), 0)
+        #endif
 
 
-            __pyx_t_8 = __pyx_t_9;
-
-            __pyx_L11_bool_binop_done:;
-            if (__pyx_t_8) {
-
-
-              /* "lstmx/_kernels/rnn_cython.pyx":69
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:
- *                     for j in range(H):             # <<<<<<<<<<<<<<
- *                         da[t, n, j] = 0
- *                         dh[n, j] += dY[n, t, j]
+        /* "lstmx/_kernels/rnn_cython.pyx":92
+ *         for part in prange(parts, num_threads=parts, schedule="static"):
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, mask, has_mask, da, dh)
+ *         if parts == 1:             # <<<<<<<<<<<<<<
+ *             weight_gradients_blas(&da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
+ *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
 */
+        __pyx_t_7 = (__pyx_v_parts == 1);
 
-              __pyx_t_10 = __pyx_v_H;
-              __pyx_t_11 = __pyx_t_10;
+        if (__pyx_t_7) {
 
-              for (__pyx_t_12 = 0; __pyx_t_12 < __pyx_t_11; __pyx_t_12+=1) {
-                __pyx_v_j = __pyx_t_12;
 
-                /* "lstmx/_kernels/rnn_cython.pyx":70
- *                 if has_mask and not mask[t, n]:
- *                     for j in range(H):
- *                         da[t, n, j] = 0             # <<<<<<<<<<<<<<
- *                         dh[n, j] += dY[n, t, j]
- *                 else:
+          /* "lstmx/_kernels/rnn_cython.pyx":93
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, mask, has_mask, da, dh)
+ *         if parts == 1:
+ *             weight_gradients_blas(&da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],             # <<<<<<<<<<<<<<
+ *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         else:
 */
-                __pyx_t_2 = __pyx_v_t;
-                __pyx_t_3 = __pyx_v_n;
-                __pyx_t_1 = __pyx_v_j;
-                *((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_2 * __pyx_v_da.strides[0]) ) + __pyx_t_3 * __pyx_v_da.strides[1]) )) + __pyx_t_1)) )) = 0.0;
+          __pyx_t_3 = 0;
+          __pyx_t_2 = 0;
+          __pyx_t_1 = 0;
+          __pyx_t_8 = 0;
+          __pyx_t_9 = 0;
+          __pyx_t_10 = 0;
+          __pyx_t_11 = 0;
+          __pyx_t_12 = 0;
+          __pyx_t_13 = 0;
+          __pyx_t_14 = 0;
+          __pyx_t_15 = 0;
+          __pyx_t_16 = 0;
 
-                /* "lstmx/_kernels/rnn_cython.pyx":71
- *                     for j in range(H):
- *                         da[t, n, j] = 0
- *                         dh[n, j] += dY[n, t, j]             # <<<<<<<<<<<<<<
- *                 else:
- *                     rnn_row_backward(&hs[t + 1, n, 0], &dY[n, t, 0], &dh[n, 0], &da[t, n, 0], H)
+          /* "lstmx/_kernels/rnn_cython.pyx":94
+ *         if parts == 1:
+ *             weight_gradients_blas(&da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
+ *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])             # <<<<<<<<<<<<<<
+ *         else:
+ *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, H, I, H,
 */
-                __pyx_t_1 = __pyx_v_n;
-                __pyx_t_3 = __pyx_v_t;
-                __pyx_t_2 = __pyx_v_j;
-                __pyx_t_13 = __pyx_v_n;
-                __pyx_t_14 = __pyx_v_j;
-                *((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_13 * __pyx_v_dh.strides[0]) )) + __pyx_t_14)) )) += (*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_1 * __pyx_v_dY.strides[0]) ) + __pyx_t_3 * __pyx_v_dY.strides[1]) )) + __pyx_t_2)) )));
-              }
+          __pyx_t_17 = 0;
+          __pyx_t_18 = 0;
+          __pyx_t_19 = 0;
+          __pyx_t_20 = 0;
+          __pyx_t_21 = 0;
+          __pyx_t_22 = 0;
+          __pyx_t_23 = 0;
+          __pyx_t_24 = 0;
+          __pyx_t_25 = 0;
 
-
-              /* "lstmx/_kernels/rnn_cython.pyx":68
- *         for t in range(T - 1, -1, -1):
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
- *                     for j in range(H):
- *                         da[t, n, j] = 0
+          /* "lstmx/_kernels/rnn_cython.pyx":93
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, mask, has_mask, da, dh)
+ *         if parts == 1:
+ *             weight_gradients_blas(&da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],             # <<<<<<<<<<<<<<
+ *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         else:
 */
-              goto __pyx_L10;
-            }
+          __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_3 * __pyx_v_da.strides[0]) ) + __pyx_t_2 * __pyx_v_da.strides[1]) )) + __pyx_t_1)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_8 * __pyx_v_da.strides[0]) ) + __pyx_t_9 * __pyx_v_da.strides[1]) )) + __pyx_t_10)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_H, __pyx_v_I, __pyx_v_H, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_11 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_12 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_13)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_14 * __pyx_v_hs.strides[0]) ) + __pyx_t_15 * __pyx_v_hs.strides[1]) )) + __pyx_t_16)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_17 * __pyx_v_W.strides[0]) )) + __pyx_t_18)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_19 * __pyx_v_dW.strides[0]) )) + __pyx_t_20)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_21 * __pyx_v_dU.strides[0]) )) + __pyx_t_22)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_23 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_24 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_25)) )))));
 
-            /* "lstmx/_kernels/rnn_cython.pyx":73
- *                         dh[n, j] += dY[n, t, j]
- *                 else:
- *                     rnn_row_backward(&hs[t + 1, n, 0], &dY[n, t, 0], &dh[n, 0], &da[t, n, 0], H)             # <<<<<<<<<<<<<<
- *             step_gemm(&da[t, 0, 0], H, B, H, &U_packed[0], H, &dh[0, 0], H, True)
- *         gemm(True, False, H, I, T * B, 1.0, &da[0, 0, 0], H, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
+          /* "lstmx/_kernels/rnn_cython.pyx":92
+ *         for part in prange(parts, num_threads=parts, schedule="static"):
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, mask, has_mask, da, dh)
+ *         if parts == 1:             # <<<<<<<<<<<<<<
+ *             weight_gradients_blas(&da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
+ *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
 */
-            /*else*/ {
-              __pyx_t_2 = (__pyx_v_t + 1);
-              __pyx_t_3 = __pyx_v_n;
-              __pyx_t_1 = 0;
-              __pyx_t_14 = __pyx_v_n;
-              __pyx_t_13 = __pyx_v_t;
-              __pyx_t_15 = 0;
-              __pyx_t_16 = __pyx_v_n;
-              __pyx_t_17 = 0;
-              __pyx_t_18 = __pyx_v_t;
-              __pyx_t_19 = __pyx_v_n;
-              __pyx_t_20 = 0;
-              lstmx::rnn_row_backward((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_2 * __pyx_v_hs.strides[0]) ) + __pyx_t_3 * __pyx_v_hs.strides[1]) )) + __pyx_t_1)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_14 * __pyx_v_dY.strides[0]) ) + __pyx_t_13 * __pyx_v_dY.strides[1]) )) + __pyx_t_15)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_16 * __pyx_v_dh.strides[0]) )) + __pyx_t_17)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_18 * __pyx_v_da.strides[0]) ) + __pyx_t_19 * __pyx_v_da.strides[1]) )) + __pyx_t_20)) )))), __pyx_v_H);
-            }
-            __pyx_L10:;
-          }
+          goto __pyx_L12;
+        }
 
-
-          /* "lstmx/_kernels/rnn_cython.pyx":74
- *                 else:
- *                     rnn_row_backward(&hs[t + 1, n, 0], &dY[n, t, 0], &dh[n, 0], &da[t, n, 0], H)
- *             step_gemm(&da[t, 0, 0], H, B, H, &U_packed[0], H, &dh[0, 0], H, True)             # <<<<<<<<<<<<<<
- *         gemm(True, False, H, I, T * B, 1.0, &da[0, 0, 0], H, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
- *         gemm(True, False, H, H, T * B, 1.0, &da[0, 0, 0], H, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
+        /* "lstmx/_kernels/rnn_cython.pyx":96
+ *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         else:
+ *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, H, I, H,             # <<<<<<<<<<<<<<
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0])
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
 */
-          __pyx_t_20 = __pyx_v_t;
+        /*else*/ {
+          __pyx_t_25 = 0;
+          __pyx_t_24 = 0;
+          __pyx_t_23 = 0;
+          __pyx_t_22 = 0;
+          __pyx_t_21 = 0;
+          __pyx_t_20 = 0;
           __pyx_t_19 = 0;
           __pyx_t_18 = 0;
+
+          /* "lstmx/_kernels/rnn_cython.pyx":97
+ *         else:
+ *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, H, I, H,
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0])             # <<<<<<<<<<<<<<
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 weight_gradients_part(part, parts, &da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H,
+*/
           __pyx_t_17 = 0;
           __pyx_t_16 = 0;
           __pyx_t_15 = 0;
-          lstmx::step_gemm((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_20 * __pyx_v_da.strides[0]) ) + __pyx_t_19 * __pyx_v_da.strides[1]) )) + __pyx_t_18)) )))), __pyx_v_H, __pyx_v_B, __pyx_v_H, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_U_packed.data) + __pyx_t_17)) )))), __pyx_v_H, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_16 * __pyx_v_dh.strides[0]) )) + __pyx_t_15)) )))), __pyx_v_H, 1);
+
+          /* "lstmx/_kernels/rnn_cython.pyx":96
+ *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         else:
+ *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, H, I, H,             # <<<<<<<<<<<<<<
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0])
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+*/
+          __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_25 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_24 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_23)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_22 * __pyx_v_hs.strides[0]) ) + __pyx_t_21 * __pyx_v_hs.strides[1]) )) + __pyx_t_20)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_19 * __pyx_v_W.strides[0]) )) + __pyx_t_18)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_H, __pyx_v_I, __pyx_v_H, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_X_packed.data) + __pyx_t_17)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_H_packed.data) + __pyx_t_16)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_W_packed.data) + __pyx_t_15)) )))));
+
+          /* "lstmx/_kernels/rnn_cython.pyx":98
+ *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, H, I, H,
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0])
+ *             for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
+ *                 weight_gradients_part(part, parts, &da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H,
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+*/
+          __pyx_t_6 = __pyx_v_parts;
+
+          {
+              #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+                  #undef likely
+                  #undef unlikely
+                  #define likely(x)   (x)
+                  #define unlikely(x) (x)
+              #endif
+              __pyx_t_4 = (__pyx_t_6 - 0 + 1 - 1/abs(1)) / 1;
+              if (__pyx_t_4 > 0)
+              {
+                  #ifdef _OPENMP
+                  #pragma omp parallel num_threads(__pyx_v_parts != 0 ? __pyx_v_parts : omp_get_max_threads()) private(__pyx_t_10, __pyx_t_11, __pyx_t_12, __pyx_t_13, __pyx_t_14, __pyx_t_15, __pyx_t_16, __pyx_t_17, __pyx_t_18, __pyx_t_19, __pyx_t_20, __pyx_t_21, __pyx_t_22, __pyx_t_23, __pyx_t_24, __pyx_t_25)
+                  #endif /* _OPENMP */
+                  {
+                      #ifdef _OPENMP
+                      #pragma omp for nowait firstprivate(__pyx_v_part) lastprivate(__pyx_v_part) schedule(static)
+                      #endif /* _OPENMP */
+                      for (__pyx_t_5 = 0; __pyx_t_5 < __pyx_t_4; __pyx_t_5++){
+                          {
+                              __pyx_v_part = (int)(0 + 1 * __pyx_t_5);
+
+                              /* "lstmx/_kernels/rnn_cython.pyx":99
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0])
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 weight_gradients_part(part, parts, &da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H,             # <<<<<<<<<<<<<<
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         column_sums(&da[0, 0, 0], T * B, H, &db[0])
+*/
+                              __pyx_t_15 = 0;
+                              __pyx_t_16 = 0;
+                              __pyx_t_17 = 0;
+                              __pyx_t_18 = 0;
+                              __pyx_t_19 = 0;
+                              __pyx_t_20 = 0;
+
+                              /* "lstmx/_kernels/rnn_cython.pyx":100
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 weight_gradients_part(part, parts, &da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H,
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])             # <<<<<<<<<<<<<<
+ *         column_sums(&da[0, 0, 0], T * B, H, &db[0])
+ * 
+*/
+                              __pyx_t_21 = 0;
+                              __pyx_t_22 = 0;
+                              __pyx_t_23 = 0;
+                              __pyx_t_24 = 0;
+                              __pyx_t_25 = 0;
+                              __pyx_t_14 = 0;
+                              __pyx_t_13 = 0;
+                              __pyx_t_12 = 0;
+                              __pyx_t_11 = 0;
+                              __pyx_t_10 = 0;
+
+                              /* "lstmx/_kernels/rnn_cython.pyx":99
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0])
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 weight_gradients_part(part, parts, &da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H,             # <<<<<<<<<<<<<<
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         column_sums(&da[0, 0, 0], T * B, H, &db[0])
+*/
+                              __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_part(__pyx_v_part, __pyx_v_parts, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_15 * __pyx_v_da.strides[0]) ) + __pyx_t_16 * __pyx_v_da.strides[1]) )) + __pyx_t_17)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_18 * __pyx_v_da.strides[0]) ) + __pyx_t_19 * __pyx_v_da.strides[1]) )) + __pyx_t_20)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_H, __pyx_v_I, __pyx_v_H, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_X_packed.data) + __pyx_t_21)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_H_packed.data) + __pyx_t_22)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_W_packed.data) + __pyx_t_23)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_24 * __pyx_v_dW.strides[0]) )) + __pyx_t_25)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_14 * __pyx_v_dU.strides[0]) )) + __pyx_t_13)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_12 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_11 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_10)) )))));
+                          }
+                      }
+                  }
+              }
+          }
+          #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+              #undef likely
+              #undef unlikely
+              #define likely(x)   __builtin_expect(!!(x), 1)
+              #define unlikely(x) __builtin_expect(!!(x), 0)
+          #endif
+
         }
+        __pyx_L12:;
 
-        /* "lstmx/_kernels/rnn_cython.pyx":75
- *                     rnn_row_backward(&hs[t + 1, n, 0], &dY[n, t, 0], &dh[n, 0], &da[t, n, 0], H)
- *             step_gemm(&da[t, 0, 0], H, B, H, &U_packed[0], H, &dh[0, 0], H, True)
- *         gemm(True, False, H, I, T * B, 1.0, &da[0, 0, 0], H, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)             # <<<<<<<<<<<<<<
- *         gemm(True, False, H, H, T * B, 1.0, &da[0, 0, 0], H, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
- *         gemm(False, False, T * B, I, H, 1.0, &da[0, 0, 0], H, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
-*/
-        __pyx_t_15 = 0;
-        __pyx_t_16 = 0;
-        __pyx_t_17 = 0;
-        __pyx_t_18 = 0;
-        __pyx_t_19 = 0;
-        __pyx_t_20 = 0;
-        __pyx_t_13 = 0;
-        __pyx_t_14 = 0;
-        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_H, __pyx_v_I, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_15 * __pyx_v_da.strides[0]) ) + __pyx_t_16 * __pyx_v_da.strides[1]) )) + __pyx_t_17)) )))), __pyx_v_H, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_18 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_19 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_20)) )))), __pyx_v_I, 0.0, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_13 * __pyx_v_dW.strides[0]) )) + __pyx_t_14)) )))), __pyx_v_I);
-
-        /* "lstmx/_kernels/rnn_cython.pyx":76
- *             step_gemm(&da[t, 0, 0], H, B, H, &U_packed[0], H, &dh[0, 0], H, True)
- *         gemm(True, False, H, I, T * B, 1.0, &da[0, 0, 0], H, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
- *         gemm(True, False, H, H, T * B, 1.0, &da[0, 0, 0], H, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)             # <<<<<<<<<<<<<<
- *         gemm(False, False, T * B, I, H, 1.0, &da[0, 0, 0], H, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
- *         column_sums(&da[0, 0, 0], T * B, H, &db[0])
-*/
-        __pyx_t_14 = 0;
-        __pyx_t_13 = 0;
-        __pyx_t_20 = 0;
-        __pyx_t_19 = 0;
-        __pyx_t_18 = 0;
-        __pyx_t_17 = 0;
-        __pyx_t_16 = 0;
-        __pyx_t_15 = 0;
-        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_H, __pyx_v_H, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_14 * __pyx_v_da.strides[0]) ) + __pyx_t_13 * __pyx_v_da.strides[1]) )) + __pyx_t_20)) )))), __pyx_v_H, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_19 * __pyx_v_hs.strides[0]) ) + __pyx_t_18 * __pyx_v_hs.strides[1]) )) + __pyx_t_17)) )))), __pyx_v_H, 0.0, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_16 * __pyx_v_dU.strides[0]) )) + __pyx_t_15)) )))), __pyx_v_H);
-
-        /* "lstmx/_kernels/rnn_cython.pyx":77
- *         gemm(True, False, H, I, T * B, 1.0, &da[0, 0, 0], H, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
- *         gemm(True, False, H, H, T * B, 1.0, &da[0, 0, 0], H, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
- *         gemm(False, False, T * B, I, H, 1.0, &da[0, 0, 0], H, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)             # <<<<<<<<<<<<<<
- *         column_sums(&da[0, 0, 0], T * B, H, &db[0])
-*/
-        __pyx_t_15 = 0;
-        __pyx_t_16 = 0;
-        __pyx_t_17 = 0;
-        __pyx_t_18 = 0;
-        __pyx_t_19 = 0;
-        __pyx_t_20 = 0;
-        __pyx_t_13 = 0;
-        __pyx_t_14 = 0;
-        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, (__pyx_v_T * __pyx_v_B), __pyx_v_I, __pyx_v_H, 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_15 * __pyx_v_da.strides[0]) ) + __pyx_t_16 * __pyx_v_da.strides[1]) )) + __pyx_t_17)) )))), __pyx_v_H, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_18 * __pyx_v_W.strides[0]) )) + __pyx_t_19)) )))), __pyx_v_I, 0.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_20 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_13 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_14)) )))), __pyx_v_I);
-
-        /* "lstmx/_kernels/rnn_cython.pyx":78
- *         gemm(True, False, H, H, T * B, 1.0, &da[0, 0, 0], H, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
- *         gemm(False, False, T * B, I, H, 1.0, &da[0, 0, 0], H, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
+        /* "lstmx/_kernels/rnn_cython.pyx":101
+ *                 weight_gradients_part(part, parts, &da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H,
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
  *         column_sums(&da[0, 0, 0], T * B, H, &db[0])             # <<<<<<<<<<<<<<
+ * 
+ * 
 */
-        __pyx_t_14 = 0;
+        __pyx_t_10 = 0;
+        __pyx_t_11 = 0;
+        __pyx_t_12 = 0;
         __pyx_t_13 = 0;
-        __pyx_t_20 = 0;
-        __pyx_t_19 = 0;
-        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_14 * __pyx_v_da.strides[0]) ) + __pyx_t_13 * __pyx_v_da.strides[1]) )) + __pyx_t_20)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_H, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_db.data) + __pyx_t_19)) )))));
+        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_10 * __pyx_v_da.strides[0]) ) + __pyx_t_11 * __pyx_v_da.strides[1]) )) + __pyx_t_12)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_H, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_db.data) + __pyx_t_13)) )))));
       }
 
-      /* "lstmx/_kernels/rnn_cython.pyx":64
- *               real[:, :, ::1] dX_tm, real[:, ::1] dW, real[:, ::1] dU, real[::1] db):
- *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1], t, n, j
+      /* "lstmx/_kernels/rnn_cython.pyx":88
+ *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
+ *     cdef int part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
  *         pack_panels(&U[0, 0], H, False, H, H, &U_packed[0])
- *         for t in range(T - 1, -1, -1):
+ *         for part in prange(parts, num_threads=parts, schedule="static"):
 */
       /*finally:*/ {
         /*normal exit:*/{
@@ -23029,17 +24059,16 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_14_backward(CYTHON_UNUSE
       }
   }
 
-  /* "lstmx/_kernels/rnn_cython.pyx":59
+  /* "lstmx/_kernels/rnn_cython.pyx":82
  * 
  * 
  * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,             # <<<<<<<<<<<<<<
- *               real[:, :, ::1] hs,
+ *               real[::1] W_packed, real[::1] X_packed, real[::1] H_packed, real[:, :, ::1] hs,
  *               const unsigned char[:, ::1] mask, bint has_mask, real[:, :, ::1] da, real[:, ::1] dh,
 */
 
   /* function exit code */
   __pyx_r = Py_None; __Pyx_INCREF(Py_None);
-
 
 
 
@@ -23060,6 +24089,9 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10rnn_cython_17_backward(
   __Pyx_memviewslice __pyx_v_W = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_U = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_U_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_W_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_X_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_H_packed = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_hs = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_mask = { 0, 0, { 0 }, { 0 }, { 0 } };
   int __pyx_v_has_mask;
@@ -23071,7 +24103,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10rnn_cython_17_backward(
   __Pyx_memviewslice __pyx_v_db = { 0, 0, { 0 }, { 0 }, { 0 } };
   CYTHON_UNUSED Py_ssize_t __pyx_nargs;
   CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
-  PyObject* values[14] = {0,0,0,0,0,0,0,0,0,0,0,0,0,0};
+  PyObject* values[17] = {0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0};
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
@@ -23085,125 +24117,146 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10rnn_cython_17_backward(
   #endif
   __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
   {
-    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_dY,&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_U_packed,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,&__pyx_mstate_global->__pyx_n_u_da,&__pyx_mstate_global->__pyx_n_u_dh,&__pyx_mstate_global->__pyx_n_u_dX_tm,&__pyx_mstate_global->__pyx_n_u_dW,&__pyx_mstate_global->__pyx_n_u_dU,&__pyx_mstate_global->__pyx_n_u_db,0};
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_dY,&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_U_packed,&__pyx_mstate_global->__pyx_n_u_W_packed,&__pyx_mstate_global->__pyx_n_u_X_packed,&__pyx_mstate_global->__pyx_n_u_H_packed,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,&__pyx_mstate_global->__pyx_n_u_da,&__pyx_mstate_global->__pyx_n_u_dh,&__pyx_mstate_global->__pyx_n_u_dX_tm,&__pyx_mstate_global->__pyx_n_u_dW,&__pyx_mstate_global->__pyx_n_u_dU,&__pyx_mstate_global->__pyx_n_u_db,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 59, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 82, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
+        case 17:
+        values[16] = __Pyx_ArgRef_VARARGS(__pyx_args, 16);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 82, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case 16:
+        values[15] = __Pyx_ArgRef_VARARGS(__pyx_args, 15);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 82, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case 15:
+        values[14] = __Pyx_ArgRef_VARARGS(__pyx_args, 14);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 82, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
         case 14:
         values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 59, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 82, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 13:
         values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 59, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 82, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 12:
         values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 59, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 82, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 11:
         values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 59, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 82, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 10:
         values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 59, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 82, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  9:
         values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 59, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 82, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  8:
         values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 59, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 82, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  7:
         values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 59, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 82, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 59, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 82, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 59, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 82, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 59, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 82, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 59, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 82, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 59, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 82, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 59, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 82, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_backward", 0) < (0)) __PYX_ERR(0, 59, __pyx_L3_error)
-      for (Py_ssize_t i = __pyx_nargs; i < 14; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_backward", 1, 14, 14, i); __PYX_ERR(0, 59, __pyx_L3_error) }
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_backward", 0) < (0)) __PYX_ERR(0, 82, __pyx_L3_error)
+      for (Py_ssize_t i = __pyx_nargs; i < 17; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_backward", 1, 17, 17, i); __PYX_ERR(0, 82, __pyx_L3_error) }
       }
-    } else if (unlikely(__pyx_nargs != 14)) {
+    } else if (unlikely(__pyx_nargs != 17)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 59, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 82, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 59, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 82, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 59, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 82, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 59, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 82, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 59, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 82, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 59, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 82, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 59, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 82, __pyx_L3_error)
       values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 59, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 82, __pyx_L3_error)
       values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 59, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 82, __pyx_L3_error)
       values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 59, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 82, __pyx_L3_error)
       values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 59, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 82, __pyx_L3_error)
       values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 59, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 82, __pyx_L3_error)
       values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 59, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 82, __pyx_L3_error)
       values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 59, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 82, __pyx_L3_error)
+      values[14] = __Pyx_ArgRef_VARARGS(__pyx_args, 14);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 82, __pyx_L3_error)
+      values[15] = __Pyx_ArgRef_VARARGS(__pyx_args, 15);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 82, __pyx_L3_error)
+      values[16] = __Pyx_ArgRef_VARARGS(__pyx_args, 16);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 82, __pyx_L3_error)
     }
-    __pyx_v_dY = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dY.memview)) __PYX_ERR(0, 59, __pyx_L3_error)
-    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 59, __pyx_L3_error)
-    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 59, __pyx_L3_error)
-    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 59, __pyx_L3_error)
-    __pyx_v_U_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U_packed.memview)) __PYX_ERR(0, 59, __pyx_L3_error)
-    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 60, __pyx_L3_error)
-    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[6], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 61, __pyx_L3_error)
-    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[7]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 61, __pyx_L3_error)
-    __pyx_v_da = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_da.memview)) __PYX_ERR(0, 61, __pyx_L3_error)
-    __pyx_v_dh = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[9], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dh.memview)) __PYX_ERR(0, 61, __pyx_L3_error)
-    __pyx_v_dX_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[10], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dX_tm.memview)) __PYX_ERR(0, 62, __pyx_L3_error)
-    __pyx_v_dW = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[11], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dW.memview)) __PYX_ERR(0, 62, __pyx_L3_error)
-    __pyx_v_dU = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[12], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dU.memview)) __PYX_ERR(0, 62, __pyx_L3_error)
-    __pyx_v_db = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[13], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db.memview)) __PYX_ERR(0, 62, __pyx_L3_error)
+    __pyx_v_dY = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dY.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
+    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
+    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
+    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
+    __pyx_v_U_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U_packed.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
+    __pyx_v_W_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W_packed.memview)) __PYX_ERR(0, 83, __pyx_L3_error)
+    __pyx_v_X_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_packed.memview)) __PYX_ERR(0, 83, __pyx_L3_error)
+    __pyx_v_H_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_H_packed.memview)) __PYX_ERR(0, 83, __pyx_L3_error)
+    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 83, __pyx_L3_error)
+    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[9], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 84, __pyx_L3_error)
+    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[10]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 84, __pyx_L3_error)
+    __pyx_v_da = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[11], PyBUF_WRITABLE); if (unlikely(!__pyx_v_da.memview)) __PYX_ERR(0, 84, __pyx_L3_error)
+    __pyx_v_dh = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[12], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dh.memview)) __PYX_ERR(0, 84, __pyx_L3_error)
+    __pyx_v_dX_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[13], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dX_tm.memview)) __PYX_ERR(0, 85, __pyx_L3_error)
+    __pyx_v_dW = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[14], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dW.memview)) __PYX_ERR(0, 85, __pyx_L3_error)
+    __pyx_v_dU = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[15], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dU.memview)) __PYX_ERR(0, 85, __pyx_L3_error)
+    __pyx_v_db = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[16], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db.memview)) __PYX_ERR(0, 85, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_backward", 1, 14, 14, __pyx_nargs); __PYX_ERR(0, 59, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_backward", 1, 17, 17, __pyx_nargs); __PYX_ERR(0, 82, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -23215,6 +24268,9 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10rnn_cython_17_backward(
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U_packed, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_W_packed, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_packed, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_H_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_mask, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_da, 1);
@@ -23227,7 +24283,7 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10rnn_cython_17_backward(
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_5lstmx_8_kernels_10rnn_cython_16_backward(__pyx_self, __pyx_v_dY, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_U_packed, __pyx_v_hs, __pyx_v_mask, __pyx_v_has_mask, __pyx_v_da, __pyx_v_dh, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db);
+  __pyx_r = __pyx_pf_5lstmx_8_kernels_10rnn_cython_16_backward(__pyx_self, __pyx_v_dY, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_v_U_packed, __pyx_v_W_packed, __pyx_v_X_packed, __pyx_v_H_packed, __pyx_v_hs, __pyx_v_mask, __pyx_v_has_mask, __pyx_v_da, __pyx_v_dh, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -23238,6 +24294,9 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10rnn_cython_17_backward(
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_W, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_U_packed, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_W_packed, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_X_packed, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_H_packed, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_hs, 1);
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_mask, 1);
 
@@ -23251,14 +24310,13 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10rnn_cython_17_backward(
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_16_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_U_packed, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_da, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db) {
+static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_16_backward(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_dY, __Pyx_memviewslice __pyx_v_X_tm, __Pyx_memviewslice __pyx_v_W, __Pyx_memviewslice __pyx_v_U, __Pyx_memviewslice __pyx_v_U_packed, __Pyx_memviewslice __pyx_v_W_packed, __Pyx_memviewslice __pyx_v_X_packed, __Pyx_memviewslice __pyx_v_H_packed, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_da, __Pyx_memviewslice __pyx_v_dh, __Pyx_memviewslice __pyx_v_dX_tm, __Pyx_memviewslice __pyx_v_dW, __Pyx_memviewslice __pyx_v_dU, __Pyx_memviewslice __pyx_v_db) {
   int __pyx_v_T;
   int __pyx_v_B;
   int __pyx_v_I;
   int __pyx_v_H;
-  int __pyx_v_t;
-  int __pyx_v_n;
-  int __pyx_v_j;
+  int __pyx_v_part;
+  int __pyx_v_parts;
   PyObject *__pyx_r = NULL;
   __Pyx_RefNannyDeclarations
   Py_ssize_t __pyx_t_1;
@@ -23268,11 +24326,11 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_16_backward(CYTHON_UNUSE
   int __pyx_t_5;
   int __pyx_t_6;
   int __pyx_t_7;
-  int __pyx_t_8;
-  int __pyx_t_9;
-  int __pyx_t_10;
-  int __pyx_t_11;
-  int __pyx_t_12;
+  Py_ssize_t __pyx_t_8;
+  Py_ssize_t __pyx_t_9;
+  Py_ssize_t __pyx_t_10;
+  Py_ssize_t __pyx_t_11;
+  Py_ssize_t __pyx_t_12;
   Py_ssize_t __pyx_t_13;
   Py_ssize_t __pyx_t_14;
   Py_ssize_t __pyx_t_15;
@@ -23281,26 +24339,40 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_16_backward(CYTHON_UNUSE
   Py_ssize_t __pyx_t_18;
   Py_ssize_t __pyx_t_19;
   Py_ssize_t __pyx_t_20;
+  Py_ssize_t __pyx_t_21;
+  Py_ssize_t __pyx_t_22;
+  Py_ssize_t __pyx_t_23;
+  Py_ssize_t __pyx_t_24;
+  Py_ssize_t __pyx_t_25;
   __Pyx_RefNannySetupContext("__pyx_fuse_1_backward", 0);
 
-  /* "lstmx/_kernels/rnn_cython.pyx":63
+  /* "lstmx/_kernels/rnn_cython.pyx":86
  *               const unsigned char[:, ::1] mask, bint has_mask, real[:, :, ::1] da, real[:, ::1] dh,
  *               real[:, :, ::1] dX_tm, real[:, ::1] dW, real[:, ::1] dU, real[::1] db):
- *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1], t, n, j             # <<<<<<<<<<<<<<
+ *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]             # <<<<<<<<<<<<<<
+ *     cdef int part, parts = batch_parts(B, H)
  *     with nogil:
- *         pack_panels(&U[0, 0], H, False, H, H, &U_packed[0])
 */
   __pyx_v_T = (__pyx_v_X_tm.shape[0]);
   __pyx_v_B = (__pyx_v_X_tm.shape[1]);
   __pyx_v_I = (__pyx_v_X_tm.shape[2]);
   __pyx_v_H = (__pyx_v_U.shape[1]);
 
-  /* "lstmx/_kernels/rnn_cython.pyx":64
+  /* "lstmx/_kernels/rnn_cython.pyx":87
  *               real[:, :, ::1] dX_tm, real[:, ::1] dW, real[:, ::1] dU, real[::1] db):
- *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1], t, n, j
+ *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
+ *     cdef int part, parts = batch_parts(B, H)             # <<<<<<<<<<<<<<
+ *     with nogil:
+ *         pack_panels(&U[0, 0], H, False, H, H, &U_packed[0])
+*/
+  __pyx_v_parts = __pyx_f_5lstmx_8_kernels_7_common_batch_parts(__pyx_v_B, __pyx_v_H);
+
+  /* "lstmx/_kernels/rnn_cython.pyx":88
+ *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
+ *     cdef int part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
  *         pack_panels(&U[0, 0], H, False, H, H, &U_packed[0])
- *         for t in range(T - 1, -1, -1):
+ *         for part in prange(parts, num_threads=parts, schedule="static"):
 */
   {
       PyThreadState * _save;
@@ -23308,227 +24380,280 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_16_backward(CYTHON_UNUSE
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "lstmx/_kernels/rnn_cython.pyx":65
- *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1], t, n, j
+        /* "lstmx/_kernels/rnn_cython.pyx":89
+ *     cdef int part, parts = batch_parts(B, H)
  *     with nogil:
  *         pack_panels(&U[0, 0], H, False, H, H, &U_packed[0])             # <<<<<<<<<<<<<<
- *         for t in range(T - 1, -1, -1):
- *             for n in range(B):
+ *         for part in prange(parts, num_threads=parts, schedule="static"):
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, mask, has_mask, da, dh)
 */
         __pyx_t_1 = 0;
         __pyx_t_2 = 0;
         __pyx_t_3 = 0;
         lstmx::pack_panels((&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_1 * __pyx_v_U.strides[0]) )) + __pyx_t_2)) )))), __pyx_v_H, 0, __pyx_v_H, __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_U_packed.data) + __pyx_t_3)) )))));
 
-        /* "lstmx/_kernels/rnn_cython.pyx":66
+        /* "lstmx/_kernels/rnn_cython.pyx":90
  *     with nogil:
  *         pack_panels(&U[0, 0], H, False, H, H, &U_packed[0])
- *         for t in range(T - 1, -1, -1):             # <<<<<<<<<<<<<<
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:
+ *         for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, mask, has_mask, da, dh)
+ *         if parts == 1:
 */
-        for (__pyx_t_4 = (__pyx_v_T - 1); __pyx_t_4 > -1; __pyx_t_4-=1) {
-          __pyx_v_t = __pyx_t_4;
+        __pyx_t_4 = __pyx_v_parts;
 
-          /* "lstmx/_kernels/rnn_cython.pyx":67
+        {
+            #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+                #undef likely
+                #undef unlikely
+                #define likely(x)   (x)
+                #define unlikely(x) (x)
+            #endif
+            __pyx_t_6 = (__pyx_t_4 - 0 + 1 - 1/abs(1)) / 1;
+            if (__pyx_t_6 > 0)
+            {
+                #ifdef _OPENMP
+                #pragma omp parallel num_threads(__pyx_v_parts != 0 ? __pyx_v_parts : omp_get_max_threads()) private(__pyx_t_3)
+                #endif /* _OPENMP */
+                {
+                    #ifdef _OPENMP
+                    #pragma omp for nowait firstprivate(__pyx_v_part) lastprivate(__pyx_v_part) schedule(static)
+                    #endif /* _OPENMP */
+                    for (__pyx_t_5 = 0; __pyx_t_5 < __pyx_t_6; __pyx_t_5++){
+                        {
+                            __pyx_v_part = (int)(0 + 1 * __pyx_t_5);
+
+                            /* "lstmx/_kernels/rnn_cython.pyx":91
  *         pack_panels(&U[0, 0], H, False, H, H, &U_packed[0])
- *         for t in range(T - 1, -1, -1):
- *             for n in range(B):             # <<<<<<<<<<<<<<
- *                 if has_mask and not mask[t, n]:
- *                     for j in range(H):
+ *         for part in prange(parts, num_threads=parts, schedule="static"):
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, mask, has_mask, da, dh)             # <<<<<<<<<<<<<<
+ *         if parts == 1:
+ *             weight_gradients_blas(&da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
 */
-
-          __pyx_t_5 = __pyx_v_B;
-          __pyx_t_6 = __pyx_t_5;
-
-          for (__pyx_t_7 = 0; __pyx_t_7 < __pyx_t_6; __pyx_t_7+=1) {
-            __pyx_v_n = __pyx_t_7;
-
-            /* "lstmx/_kernels/rnn_cython.pyx":68
- *         for t in range(T - 1, -1, -1):
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
- *                     for j in range(H):
- *                         da[t, n, j] = 0
-*/
-            if (__pyx_v_has_mask) {
-            } else {
-
-              __pyx_t_8 = __pyx_v_has_mask;
-              goto __pyx_L11_bool_binop_done;
+                            __pyx_t_3 = 0;
+                            __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10rnn_cython__backward_rows(((__pyx_v_B * __pyx_v_part) / __pyx_v_parts), ((__pyx_v_B * (__pyx_v_part + 1)) / __pyx_v_parts), __pyx_v_dY, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_U_packed.data) + __pyx_t_3)) )))), __pyx_v_hs, __pyx_v_mask, __pyx_v_has_mask, __pyx_v_da, __pyx_v_dh);
+                        }
+                    }
+                }
             }
-            __pyx_t_3 = __pyx_v_t;
-            __pyx_t_2 = __pyx_v_n;
-            __pyx_t_9 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_3 * __pyx_v_mask.strides[0]) )) + __pyx_t_2)) ))) != 0));
+        }
+        #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+            #undef likely
+            #undef unlikely
+            #define likely(x)   __builtin_expect(!!(x), 1)
+            #define unlikely(x) __builtin_expect(!!(x), 0)
+        #endif
 
 
-            __pyx_t_8 = __pyx_t_9;
-
-            __pyx_L11_bool_binop_done:;
-            if (__pyx_t_8) {
-
-
-              /* "lstmx/_kernels/rnn_cython.pyx":69
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:
- *                     for j in range(H):             # <<<<<<<<<<<<<<
- *                         da[t, n, j] = 0
- *                         dh[n, j] += dY[n, t, j]
+        /* "lstmx/_kernels/rnn_cython.pyx":92
+ *         for part in prange(parts, num_threads=parts, schedule="static"):
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, mask, has_mask, da, dh)
+ *         if parts == 1:             # <<<<<<<<<<<<<<
+ *             weight_gradients_blas(&da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
+ *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
 */
+        __pyx_t_7 = (__pyx_v_parts == 1);
 
-              __pyx_t_10 = __pyx_v_H;
-              __pyx_t_11 = __pyx_t_10;
+        if (__pyx_t_7) {
 
-              for (__pyx_t_12 = 0; __pyx_t_12 < __pyx_t_11; __pyx_t_12+=1) {
-                __pyx_v_j = __pyx_t_12;
 
-                /* "lstmx/_kernels/rnn_cython.pyx":70
- *                 if has_mask and not mask[t, n]:
- *                     for j in range(H):
- *                         da[t, n, j] = 0             # <<<<<<<<<<<<<<
- *                         dh[n, j] += dY[n, t, j]
- *                 else:
+          /* "lstmx/_kernels/rnn_cython.pyx":93
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, mask, has_mask, da, dh)
+ *         if parts == 1:
+ *             weight_gradients_blas(&da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],             # <<<<<<<<<<<<<<
+ *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         else:
 */
-                __pyx_t_2 = __pyx_v_t;
-                __pyx_t_3 = __pyx_v_n;
-                __pyx_t_1 = __pyx_v_j;
-                *((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_2 * __pyx_v_da.strides[0]) ) + __pyx_t_3 * __pyx_v_da.strides[1]) )) + __pyx_t_1)) )) = 0.0;
+          __pyx_t_3 = 0;
+          __pyx_t_2 = 0;
+          __pyx_t_1 = 0;
+          __pyx_t_8 = 0;
+          __pyx_t_9 = 0;
+          __pyx_t_10 = 0;
+          __pyx_t_11 = 0;
+          __pyx_t_12 = 0;
+          __pyx_t_13 = 0;
+          __pyx_t_14 = 0;
+          __pyx_t_15 = 0;
+          __pyx_t_16 = 0;
 
-                /* "lstmx/_kernels/rnn_cython.pyx":71
- *                     for j in range(H):
- *                         da[t, n, j] = 0
- *                         dh[n, j] += dY[n, t, j]             # <<<<<<<<<<<<<<
- *                 else:
- *                     rnn_row_backward(&hs[t + 1, n, 0], &dY[n, t, 0], &dh[n, 0], &da[t, n, 0], H)
+          /* "lstmx/_kernels/rnn_cython.pyx":94
+ *         if parts == 1:
+ *             weight_gradients_blas(&da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
+ *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])             # <<<<<<<<<<<<<<
+ *         else:
+ *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, H, I, H,
 */
-                __pyx_t_1 = __pyx_v_n;
-                __pyx_t_3 = __pyx_v_t;
-                __pyx_t_2 = __pyx_v_j;
-                __pyx_t_13 = __pyx_v_n;
-                __pyx_t_14 = __pyx_v_j;
-                *((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_13 * __pyx_v_dh.strides[0]) )) + __pyx_t_14)) )) += (*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_1 * __pyx_v_dY.strides[0]) ) + __pyx_t_3 * __pyx_v_dY.strides[1]) )) + __pyx_t_2)) )));
-              }
+          __pyx_t_17 = 0;
+          __pyx_t_18 = 0;
+          __pyx_t_19 = 0;
+          __pyx_t_20 = 0;
+          __pyx_t_21 = 0;
+          __pyx_t_22 = 0;
+          __pyx_t_23 = 0;
+          __pyx_t_24 = 0;
+          __pyx_t_25 = 0;
 
-
-              /* "lstmx/_kernels/rnn_cython.pyx":68
- *         for t in range(T - 1, -1, -1):
- *             for n in range(B):
- *                 if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
- *                     for j in range(H):
- *                         da[t, n, j] = 0
+          /* "lstmx/_kernels/rnn_cython.pyx":93
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, mask, has_mask, da, dh)
+ *         if parts == 1:
+ *             weight_gradients_blas(&da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],             # <<<<<<<<<<<<<<
+ *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         else:
 */
-              goto __pyx_L10;
-            }
+          __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_3 * __pyx_v_da.strides[0]) ) + __pyx_t_2 * __pyx_v_da.strides[1]) )) + __pyx_t_1)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_8 * __pyx_v_da.strides[0]) ) + __pyx_t_9 * __pyx_v_da.strides[1]) )) + __pyx_t_10)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_H, __pyx_v_I, __pyx_v_H, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_11 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_12 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_13)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_14 * __pyx_v_hs.strides[0]) ) + __pyx_t_15 * __pyx_v_hs.strides[1]) )) + __pyx_t_16)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_17 * __pyx_v_W.strides[0]) )) + __pyx_t_18)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_19 * __pyx_v_dW.strides[0]) )) + __pyx_t_20)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_21 * __pyx_v_dU.strides[0]) )) + __pyx_t_22)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_23 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_24 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_25)) )))));
 
-            /* "lstmx/_kernels/rnn_cython.pyx":73
- *                         dh[n, j] += dY[n, t, j]
- *                 else:
- *                     rnn_row_backward(&hs[t + 1, n, 0], &dY[n, t, 0], &dh[n, 0], &da[t, n, 0], H)             # <<<<<<<<<<<<<<
- *             step_gemm(&da[t, 0, 0], H, B, H, &U_packed[0], H, &dh[0, 0], H, True)
- *         gemm(True, False, H, I, T * B, 1.0, &da[0, 0, 0], H, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
+          /* "lstmx/_kernels/rnn_cython.pyx":92
+ *         for part in prange(parts, num_threads=parts, schedule="static"):
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, mask, has_mask, da, dh)
+ *         if parts == 1:             # <<<<<<<<<<<<<<
+ *             weight_gradients_blas(&da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
+ *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
 */
-            /*else*/ {
-              __pyx_t_2 = (__pyx_v_t + 1);
-              __pyx_t_3 = __pyx_v_n;
-              __pyx_t_1 = 0;
-              __pyx_t_14 = __pyx_v_n;
-              __pyx_t_13 = __pyx_v_t;
-              __pyx_t_15 = 0;
-              __pyx_t_16 = __pyx_v_n;
-              __pyx_t_17 = 0;
-              __pyx_t_18 = __pyx_v_t;
-              __pyx_t_19 = __pyx_v_n;
-              __pyx_t_20 = 0;
-              lstmx::rnn_row_backward((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_2 * __pyx_v_hs.strides[0]) ) + __pyx_t_3 * __pyx_v_hs.strides[1]) )) + __pyx_t_1)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_14 * __pyx_v_dY.strides[0]) ) + __pyx_t_13 * __pyx_v_dY.strides[1]) )) + __pyx_t_15)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_16 * __pyx_v_dh.strides[0]) )) + __pyx_t_17)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_18 * __pyx_v_da.strides[0]) ) + __pyx_t_19 * __pyx_v_da.strides[1]) )) + __pyx_t_20)) )))), __pyx_v_H);
-            }
-            __pyx_L10:;
-          }
+          goto __pyx_L12;
+        }
 
-
-          /* "lstmx/_kernels/rnn_cython.pyx":74
- *                 else:
- *                     rnn_row_backward(&hs[t + 1, n, 0], &dY[n, t, 0], &dh[n, 0], &da[t, n, 0], H)
- *             step_gemm(&da[t, 0, 0], H, B, H, &U_packed[0], H, &dh[0, 0], H, True)             # <<<<<<<<<<<<<<
- *         gemm(True, False, H, I, T * B, 1.0, &da[0, 0, 0], H, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
- *         gemm(True, False, H, H, T * B, 1.0, &da[0, 0, 0], H, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
+        /* "lstmx/_kernels/rnn_cython.pyx":96
+ *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         else:
+ *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, H, I, H,             # <<<<<<<<<<<<<<
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0])
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
 */
-          __pyx_t_20 = __pyx_v_t;
+        /*else*/ {
+          __pyx_t_25 = 0;
+          __pyx_t_24 = 0;
+          __pyx_t_23 = 0;
+          __pyx_t_22 = 0;
+          __pyx_t_21 = 0;
+          __pyx_t_20 = 0;
           __pyx_t_19 = 0;
           __pyx_t_18 = 0;
+
+          /* "lstmx/_kernels/rnn_cython.pyx":97
+ *         else:
+ *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, H, I, H,
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0])             # <<<<<<<<<<<<<<
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 weight_gradients_part(part, parts, &da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H,
+*/
           __pyx_t_17 = 0;
           __pyx_t_16 = 0;
           __pyx_t_15 = 0;
-          lstmx::step_gemm((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_20 * __pyx_v_da.strides[0]) ) + __pyx_t_19 * __pyx_v_da.strides[1]) )) + __pyx_t_18)) )))), __pyx_v_H, __pyx_v_B, __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_U_packed.data) + __pyx_t_17)) )))), __pyx_v_H, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_16 * __pyx_v_dh.strides[0]) )) + __pyx_t_15)) )))), __pyx_v_H, 1);
+
+          /* "lstmx/_kernels/rnn_cython.pyx":96
+ *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         else:
+ *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, H, I, H,             # <<<<<<<<<<<<<<
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0])
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+*/
+          __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_25 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_24 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_23)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_22 * __pyx_v_hs.strides[0]) ) + __pyx_t_21 * __pyx_v_hs.strides[1]) )) + __pyx_t_20)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_19 * __pyx_v_W.strides[0]) )) + __pyx_t_18)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_H, __pyx_v_I, __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_X_packed.data) + __pyx_t_17)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_H_packed.data) + __pyx_t_16)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_W_packed.data) + __pyx_t_15)) )))));
+
+          /* "lstmx/_kernels/rnn_cython.pyx":98
+ *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, H, I, H,
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0])
+ *             for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
+ *                 weight_gradients_part(part, parts, &da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H,
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+*/
+          __pyx_t_6 = __pyx_v_parts;
+
+          {
+              #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+                  #undef likely
+                  #undef unlikely
+                  #define likely(x)   (x)
+                  #define unlikely(x) (x)
+              #endif
+              __pyx_t_4 = (__pyx_t_6 - 0 + 1 - 1/abs(1)) / 1;
+              if (__pyx_t_4 > 0)
+              {
+                  #ifdef _OPENMP
+                  #pragma omp parallel num_threads(__pyx_v_parts != 0 ? __pyx_v_parts : omp_get_max_threads()) private(__pyx_t_10, __pyx_t_11, __pyx_t_12, __pyx_t_13, __pyx_t_14, __pyx_t_15, __pyx_t_16, __pyx_t_17, __pyx_t_18, __pyx_t_19, __pyx_t_20, __pyx_t_21, __pyx_t_22, __pyx_t_23, __pyx_t_24, __pyx_t_25)
+                  #endif /* _OPENMP */
+                  {
+                      #ifdef _OPENMP
+                      #pragma omp for nowait firstprivate(__pyx_v_part) lastprivate(__pyx_v_part) schedule(static)
+                      #endif /* _OPENMP */
+                      for (__pyx_t_5 = 0; __pyx_t_5 < __pyx_t_4; __pyx_t_5++){
+                          {
+                              __pyx_v_part = (int)(0 + 1 * __pyx_t_5);
+
+                              /* "lstmx/_kernels/rnn_cython.pyx":99
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0])
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 weight_gradients_part(part, parts, &da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H,             # <<<<<<<<<<<<<<
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         column_sums(&da[0, 0, 0], T * B, H, &db[0])
+*/
+                              __pyx_t_15 = 0;
+                              __pyx_t_16 = 0;
+                              __pyx_t_17 = 0;
+                              __pyx_t_18 = 0;
+                              __pyx_t_19 = 0;
+                              __pyx_t_20 = 0;
+
+                              /* "lstmx/_kernels/rnn_cython.pyx":100
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 weight_gradients_part(part, parts, &da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H,
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])             # <<<<<<<<<<<<<<
+ *         column_sums(&da[0, 0, 0], T * B, H, &db[0])
+ * 
+*/
+                              __pyx_t_21 = 0;
+                              __pyx_t_22 = 0;
+                              __pyx_t_23 = 0;
+                              __pyx_t_24 = 0;
+                              __pyx_t_25 = 0;
+                              __pyx_t_14 = 0;
+                              __pyx_t_13 = 0;
+                              __pyx_t_12 = 0;
+                              __pyx_t_11 = 0;
+                              __pyx_t_10 = 0;
+
+                              /* "lstmx/_kernels/rnn_cython.pyx":99
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0])
+ *             for part in prange(parts, num_threads=parts, schedule="static"):
+ *                 weight_gradients_part(part, parts, &da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H,             # <<<<<<<<<<<<<<
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         column_sums(&da[0, 0, 0], T * B, H, &db[0])
+*/
+                              __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_part(__pyx_v_part, __pyx_v_parts, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_15 * __pyx_v_da.strides[0]) ) + __pyx_t_16 * __pyx_v_da.strides[1]) )) + __pyx_t_17)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_18 * __pyx_v_da.strides[0]) ) + __pyx_t_19 * __pyx_v_da.strides[1]) )) + __pyx_t_20)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_H, __pyx_v_I, __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_X_packed.data) + __pyx_t_21)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_H_packed.data) + __pyx_t_22)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_W_packed.data) + __pyx_t_23)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_24 * __pyx_v_dW.strides[0]) )) + __pyx_t_25)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_14 * __pyx_v_dU.strides[0]) )) + __pyx_t_13)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_12 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_11 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_10)) )))));
+                          }
+                      }
+                  }
+              }
+          }
+          #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+              #undef likely
+              #undef unlikely
+              #define likely(x)   __builtin_expect(!!(x), 1)
+              #define unlikely(x) __builtin_expect(!!(x), 0)
+          #endif
+
         }
+        __pyx_L12:;
 
-        /* "lstmx/_kernels/rnn_cython.pyx":75
- *                     rnn_row_backward(&hs[t + 1, n, 0], &dY[n, t, 0], &dh[n, 0], &da[t, n, 0], H)
- *             step_gemm(&da[t, 0, 0], H, B, H, &U_packed[0], H, &dh[0, 0], H, True)
- *         gemm(True, False, H, I, T * B, 1.0, &da[0, 0, 0], H, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)             # <<<<<<<<<<<<<<
- *         gemm(True, False, H, H, T * B, 1.0, &da[0, 0, 0], H, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
- *         gemm(False, False, T * B, I, H, 1.0, &da[0, 0, 0], H, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
-*/
-        __pyx_t_15 = 0;
-        __pyx_t_16 = 0;
-        __pyx_t_17 = 0;
-        __pyx_t_18 = 0;
-        __pyx_t_19 = 0;
-        __pyx_t_20 = 0;
-        __pyx_t_13 = 0;
-        __pyx_t_14 = 0;
-        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_H, __pyx_v_I, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_15 * __pyx_v_da.strides[0]) ) + __pyx_t_16 * __pyx_v_da.strides[1]) )) + __pyx_t_17)) )))), __pyx_v_H, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_18 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_19 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_20)) )))), __pyx_v_I, 0.0, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_13 * __pyx_v_dW.strides[0]) )) + __pyx_t_14)) )))), __pyx_v_I);
-
-        /* "lstmx/_kernels/rnn_cython.pyx":76
- *             step_gemm(&da[t, 0, 0], H, B, H, &U_packed[0], H, &dh[0, 0], H, True)
- *         gemm(True, False, H, I, T * B, 1.0, &da[0, 0, 0], H, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
- *         gemm(True, False, H, H, T * B, 1.0, &da[0, 0, 0], H, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)             # <<<<<<<<<<<<<<
- *         gemm(False, False, T * B, I, H, 1.0, &da[0, 0, 0], H, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
- *         column_sums(&da[0, 0, 0], T * B, H, &db[0])
-*/
-        __pyx_t_14 = 0;
-        __pyx_t_13 = 0;
-        __pyx_t_20 = 0;
-        __pyx_t_19 = 0;
-        __pyx_t_18 = 0;
-        __pyx_t_17 = 0;
-        __pyx_t_16 = 0;
-        __pyx_t_15 = 0;
-        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_H, __pyx_v_H, (__pyx_v_T * __pyx_v_B), 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_14 * __pyx_v_da.strides[0]) ) + __pyx_t_13 * __pyx_v_da.strides[1]) )) + __pyx_t_20)) )))), __pyx_v_H, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_19 * __pyx_v_hs.strides[0]) ) + __pyx_t_18 * __pyx_v_hs.strides[1]) )) + __pyx_t_17)) )))), __pyx_v_H, 0.0, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_16 * __pyx_v_dU.strides[0]) )) + __pyx_t_15)) )))), __pyx_v_H);
-
-        /* "lstmx/_kernels/rnn_cython.pyx":77
- *         gemm(True, False, H, I, T * B, 1.0, &da[0, 0, 0], H, &X_tm[0, 0, 0], I, 0.0, &dW[0, 0], I)
- *         gemm(True, False, H, H, T * B, 1.0, &da[0, 0, 0], H, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
- *         gemm(False, False, T * B, I, H, 1.0, &da[0, 0, 0], H, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)             # <<<<<<<<<<<<<<
- *         column_sums(&da[0, 0, 0], T * B, H, &db[0])
-*/
-        __pyx_t_15 = 0;
-        __pyx_t_16 = 0;
-        __pyx_t_17 = 0;
-        __pyx_t_18 = 0;
-        __pyx_t_19 = 0;
-        __pyx_t_20 = 0;
-        __pyx_t_13 = 0;
-        __pyx_t_14 = 0;
-        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, (__pyx_v_T * __pyx_v_B), __pyx_v_I, __pyx_v_H, 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_15 * __pyx_v_da.strides[0]) ) + __pyx_t_16 * __pyx_v_da.strides[1]) )) + __pyx_t_17)) )))), __pyx_v_H, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_18 * __pyx_v_W.strides[0]) )) + __pyx_t_19)) )))), __pyx_v_I, 0.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_20 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_13 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_14)) )))), __pyx_v_I);
-
-        /* "lstmx/_kernels/rnn_cython.pyx":78
- *         gemm(True, False, H, H, T * B, 1.0, &da[0, 0, 0], H, &hs[0, 0, 0], H, 0.0, &dU[0, 0], H)
- *         gemm(False, False, T * B, I, H, 1.0, &da[0, 0, 0], H, &W[0, 0], I, 0.0, &dX_tm[0, 0, 0], I)
+        /* "lstmx/_kernels/rnn_cython.pyx":101
+ *                 weight_gradients_part(part, parts, &da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H,
+ *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
  *         column_sums(&da[0, 0, 0], T * B, H, &db[0])             # <<<<<<<<<<<<<<
+ * 
+ * 
 */
-        __pyx_t_14 = 0;
+        __pyx_t_10 = 0;
+        __pyx_t_11 = 0;
+        __pyx_t_12 = 0;
         __pyx_t_13 = 0;
-        __pyx_t_20 = 0;
-        __pyx_t_19 = 0;
-        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_14 * __pyx_v_da.strides[0]) ) + __pyx_t_13 * __pyx_v_da.strides[1]) )) + __pyx_t_20)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_db.data) + __pyx_t_19)) )))));
+        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_10 * __pyx_v_da.strides[0]) ) + __pyx_t_11 * __pyx_v_da.strides[1]) )) + __pyx_t_12)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_db.data) + __pyx_t_13)) )))));
       }
 
-      /* "lstmx/_kernels/rnn_cython.pyx":64
- *               real[:, :, ::1] dX_tm, real[:, ::1] dW, real[:, ::1] dU, real[::1] db):
- *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1], t, n, j
+      /* "lstmx/_kernels/rnn_cython.pyx":88
+ *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
+ *     cdef int part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
  *         pack_panels(&U[0, 0], H, False, H, H, &U_packed[0])
- *         for t in range(T - 1, -1, -1):
+ *         for part in prange(parts, num_threads=parts, schedule="static"):
 */
       /*finally:*/ {
         /*normal exit:*/{
@@ -23540,11 +24665,11 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_16_backward(CYTHON_UNUSE
       }
   }
 
-  /* "lstmx/_kernels/rnn_cython.pyx":59
+  /* "lstmx/_kernels/rnn_cython.pyx":82
  * 
  * 
  * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,             # <<<<<<<<<<<<<<
- *               real[:, :, ::1] hs,
+ *               real[::1] W_packed, real[::1] X_packed, real[::1] H_packed, real[:, :, ::1] hs,
  *               const unsigned char[:, ::1] mask, bint has_mask, real[:, :, ::1] da, real[:, ::1] dh,
 */
 
@@ -23556,10 +24681,397 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_16_backward(CYTHON_UNUSE
 
 
 
-
   __Pyx_XGIVEREF(__pyx_r);
   __Pyx_RefNannyFinishContext();
   return __pyx_r;
+}
+
+/* "lstmx/_kernels/rnn_cython.pyx":104
+ * 
+ * 
+ * cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packed, real[:, :, ::1] hs,             # <<<<<<<<<<<<<<
+ *                          const unsigned char[:, ::1] mask, bint has_mask, real[:, :, ::1] da,
+ *                          real[:, ::1] dh) noexcept nogil:
+*/
+
+static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10rnn_cython__backward_rows(int __pyx_v_n0, int __pyx_v_n1, __Pyx_memviewslice __pyx_v_dY, float const *__pyx_v_U_packed, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_da, __Pyx_memviewslice __pyx_v_dh) {
+  int __pyx_v_T;
+  int __pyx_v_H;
+  int __pyx_v_t;
+  int __pyx_v_n;
+  int __pyx_v_j;
+  int __pyx_t_1;
+  int __pyx_t_2;
+  int __pyx_t_3;
+  int __pyx_t_4;
+  int __pyx_t_5;
+  Py_ssize_t __pyx_t_6;
+  Py_ssize_t __pyx_t_7;
+  int __pyx_t_8;
+  int __pyx_t_9;
+  int __pyx_t_10;
+  int __pyx_t_11;
+  Py_ssize_t __pyx_t_12;
+  Py_ssize_t __pyx_t_13;
+  Py_ssize_t __pyx_t_14;
+  Py_ssize_t __pyx_t_15;
+  Py_ssize_t __pyx_t_16;
+  Py_ssize_t __pyx_t_17;
+  Py_ssize_t __pyx_t_18;
+  Py_ssize_t __pyx_t_19;
+  Py_ssize_t __pyx_t_20;
+
+  /* "lstmx/_kernels/rnn_cython.pyx":108
+ *                          real[:, ::1] dh) noexcept nogil:
+ *     """Backpropagation through time for the sequences n0 <= n < n1."""
+ *     cdef int T = da.shape[0], H = dh.shape[1], t, n, j             # <<<<<<<<<<<<<<
+ *     for t in range(T - 1, -1, -1):
+ *         for n in range(n0, n1):
+*/
+  __pyx_v_T = (__pyx_v_da.shape[0]);
+  __pyx_v_H = (__pyx_v_dh.shape[1]);
+
+  /* "lstmx/_kernels/rnn_cython.pyx":109
+ *     """Backpropagation through time for the sequences n0 <= n < n1."""
+ *     cdef int T = da.shape[0], H = dh.shape[1], t, n, j
+ *     for t in range(T - 1, -1, -1):             # <<<<<<<<<<<<<<
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:
+*/
+  for (__pyx_t_1 = (__pyx_v_T - 1); __pyx_t_1 > -1; __pyx_t_1-=1) {
+    __pyx_v_t = __pyx_t_1;
+
+    /* "lstmx/_kernels/rnn_cython.pyx":110
+ *     cdef int T = da.shape[0], H = dh.shape[1], t, n, j
+ *     for t in range(T - 1, -1, -1):
+ *         for n in range(n0, n1):             # <<<<<<<<<<<<<<
+ *             if has_mask and not mask[t, n]:
+ *                 for j in range(H):
+*/
+
+    __pyx_t_2 = __pyx_v_n1;
+    __pyx_t_3 = __pyx_t_2;
+
+    for (__pyx_t_4 = __pyx_v_n0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
+      __pyx_v_n = __pyx_t_4;
+
+      /* "lstmx/_kernels/rnn_cython.pyx":111
+ *     for t in range(T - 1, -1, -1):
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
+ *                 for j in range(H):
+ *                     da[t, n, j] = 0
+*/
+      if (__pyx_v_has_mask) {
+      } else {
+
+        __pyx_t_5 = __pyx_v_has_mask;
+        goto __pyx_L8_bool_binop_done;
+      }
+      __pyx_t_6 = __pyx_v_t;
+      __pyx_t_7 = __pyx_v_n;
+      __pyx_t_8 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_6 * __pyx_v_mask.strides[0]) )) + __pyx_t_7)) ))) != 0));
+
+
+      __pyx_t_5 = __pyx_t_8;
+
+      __pyx_L8_bool_binop_done:;
+      if (__pyx_t_5) {
+
+
+        /* "lstmx/_kernels/rnn_cython.pyx":112
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:
+ *                 for j in range(H):             # <<<<<<<<<<<<<<
+ *                     da[t, n, j] = 0
+ *                     dh[n, j] += dY[n, t, j]
+*/
+
+        __pyx_t_9 = __pyx_v_H;
+        __pyx_t_10 = __pyx_t_9;
+
+        for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
+          __pyx_v_j = __pyx_t_11;
+
+          /* "lstmx/_kernels/rnn_cython.pyx":113
+ *             if has_mask and not mask[t, n]:
+ *                 for j in range(H):
+ *                     da[t, n, j] = 0             # <<<<<<<<<<<<<<
+ *                     dh[n, j] += dY[n, t, j]
+ *             else:
+*/
+          __pyx_t_7 = __pyx_v_t;
+          __pyx_t_6 = __pyx_v_n;
+          __pyx_t_12 = __pyx_v_j;
+          *((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_7 * __pyx_v_da.strides[0]) ) + __pyx_t_6 * __pyx_v_da.strides[1]) )) + __pyx_t_12)) )) = 0.0;
+
+          /* "lstmx/_kernels/rnn_cython.pyx":114
+ *                 for j in range(H):
+ *                     da[t, n, j] = 0
+ *                     dh[n, j] += dY[n, t, j]             # <<<<<<<<<<<<<<
+ *             else:
+ *                 rnn_row_backward(&hs[t + 1, n, 0], &dY[n, t, 0], &dh[n, 0], &da[t, n, 0], H)
+*/
+          __pyx_t_12 = __pyx_v_n;
+          __pyx_t_6 = __pyx_v_t;
+          __pyx_t_7 = __pyx_v_j;
+          __pyx_t_13 = __pyx_v_n;
+          __pyx_t_14 = __pyx_v_j;
+          *((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_13 * __pyx_v_dh.strides[0]) )) + __pyx_t_14)) )) += (*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_12 * __pyx_v_dY.strides[0]) ) + __pyx_t_6 * __pyx_v_dY.strides[1]) )) + __pyx_t_7)) )));
+        }
+
+
+        /* "lstmx/_kernels/rnn_cython.pyx":111
+ *     for t in range(T - 1, -1, -1):
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
+ *                 for j in range(H):
+ *                     da[t, n, j] = 0
+*/
+        goto __pyx_L7;
+      }
+
+      /* "lstmx/_kernels/rnn_cython.pyx":116
+ *                     dh[n, j] += dY[n, t, j]
+ *             else:
+ *                 rnn_row_backward(&hs[t + 1, n, 0], &dY[n, t, 0], &dh[n, 0], &da[t, n, 0], H)             # <<<<<<<<<<<<<<
+ *         step_gemm(&da[t, n0, 0], H, n1 - n0, H, U_packed, H, &dh[n0, 0], H, True)
+*/
+      /*else*/ {
+        __pyx_t_7 = (__pyx_v_t + 1);
+        __pyx_t_6 = __pyx_v_n;
+        __pyx_t_12 = 0;
+        __pyx_t_14 = __pyx_v_n;
+        __pyx_t_13 = __pyx_v_t;
+        __pyx_t_15 = 0;
+        __pyx_t_16 = __pyx_v_n;
+        __pyx_t_17 = 0;
+        __pyx_t_18 = __pyx_v_t;
+        __pyx_t_19 = __pyx_v_n;
+        __pyx_t_20 = 0;
+        lstmx::rnn_row_backward((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_7 * __pyx_v_hs.strides[0]) ) + __pyx_t_6 * __pyx_v_hs.strides[1]) )) + __pyx_t_12)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_14 * __pyx_v_dY.strides[0]) ) + __pyx_t_13 * __pyx_v_dY.strides[1]) )) + __pyx_t_15)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_16 * __pyx_v_dh.strides[0]) )) + __pyx_t_17)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_18 * __pyx_v_da.strides[0]) ) + __pyx_t_19 * __pyx_v_da.strides[1]) )) + __pyx_t_20)) )))), __pyx_v_H);
+      }
+      __pyx_L7:;
+    }
+
+
+    /* "lstmx/_kernels/rnn_cython.pyx":117
+ *             else:
+ *                 rnn_row_backward(&hs[t + 1, n, 0], &dY[n, t, 0], &dh[n, 0], &da[t, n, 0], H)
+ *         step_gemm(&da[t, n0, 0], H, n1 - n0, H, U_packed, H, &dh[n0, 0], H, True)             # <<<<<<<<<<<<<<
+*/
+    __pyx_t_20 = __pyx_v_t;
+    __pyx_t_19 = __pyx_v_n0;
+    __pyx_t_18 = 0;
+    __pyx_t_17 = __pyx_v_n0;
+    __pyx_t_16 = 0;
+    lstmx::step_gemm((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_20 * __pyx_v_da.strides[0]) ) + __pyx_t_19 * __pyx_v_da.strides[1]) )) + __pyx_t_18)) )))), __pyx_v_H, (__pyx_v_n1 - __pyx_v_n0), __pyx_v_H, __pyx_v_U_packed, __pyx_v_H, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_17 * __pyx_v_dh.strides[0]) )) + __pyx_t_16)) )))), __pyx_v_H, 1);
+  }
+
+  /* "lstmx/_kernels/rnn_cython.pyx":104
+ * 
+ * 
+ * cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packed, real[:, :, ::1] hs,             # <<<<<<<<<<<<<<
+ *                          const unsigned char[:, ::1] mask, bint has_mask, real[:, :, ::1] da,
+ *                          real[:, ::1] dh) noexcept nogil:
+*/
+
+  /* function exit code */
+
+
+
+
+
+}
+
+static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10rnn_cython__backward_rows(int __pyx_v_n0, int __pyx_v_n1, __Pyx_memviewslice __pyx_v_dY, double const *__pyx_v_U_packed, __Pyx_memviewslice __pyx_v_hs, __Pyx_memviewslice __pyx_v_mask, int __pyx_v_has_mask, __Pyx_memviewslice __pyx_v_da, __Pyx_memviewslice __pyx_v_dh) {
+  int __pyx_v_T;
+  int __pyx_v_H;
+  int __pyx_v_t;
+  int __pyx_v_n;
+  int __pyx_v_j;
+  int __pyx_t_1;
+  int __pyx_t_2;
+  int __pyx_t_3;
+  int __pyx_t_4;
+  int __pyx_t_5;
+  Py_ssize_t __pyx_t_6;
+  Py_ssize_t __pyx_t_7;
+  int __pyx_t_8;
+  int __pyx_t_9;
+  int __pyx_t_10;
+  int __pyx_t_11;
+  Py_ssize_t __pyx_t_12;
+  Py_ssize_t __pyx_t_13;
+  Py_ssize_t __pyx_t_14;
+  Py_ssize_t __pyx_t_15;
+  Py_ssize_t __pyx_t_16;
+  Py_ssize_t __pyx_t_17;
+  Py_ssize_t __pyx_t_18;
+  Py_ssize_t __pyx_t_19;
+  Py_ssize_t __pyx_t_20;
+
+  /* "lstmx/_kernels/rnn_cython.pyx":108
+ *                          real[:, ::1] dh) noexcept nogil:
+ *     """Backpropagation through time for the sequences n0 <= n < n1."""
+ *     cdef int T = da.shape[0], H = dh.shape[1], t, n, j             # <<<<<<<<<<<<<<
+ *     for t in range(T - 1, -1, -1):
+ *         for n in range(n0, n1):
+*/
+  __pyx_v_T = (__pyx_v_da.shape[0]);
+  __pyx_v_H = (__pyx_v_dh.shape[1]);
+
+  /* "lstmx/_kernels/rnn_cython.pyx":109
+ *     """Backpropagation through time for the sequences n0 <= n < n1."""
+ *     cdef int T = da.shape[0], H = dh.shape[1], t, n, j
+ *     for t in range(T - 1, -1, -1):             # <<<<<<<<<<<<<<
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:
+*/
+  for (__pyx_t_1 = (__pyx_v_T - 1); __pyx_t_1 > -1; __pyx_t_1-=1) {
+    __pyx_v_t = __pyx_t_1;
+
+    /* "lstmx/_kernels/rnn_cython.pyx":110
+ *     cdef int T = da.shape[0], H = dh.shape[1], t, n, j
+ *     for t in range(T - 1, -1, -1):
+ *         for n in range(n0, n1):             # <<<<<<<<<<<<<<
+ *             if has_mask and not mask[t, n]:
+ *                 for j in range(H):
+*/
+
+    __pyx_t_2 = __pyx_v_n1;
+    __pyx_t_3 = __pyx_t_2;
+
+    for (__pyx_t_4 = __pyx_v_n0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
+      __pyx_v_n = __pyx_t_4;
+
+      /* "lstmx/_kernels/rnn_cython.pyx":111
+ *     for t in range(T - 1, -1, -1):
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
+ *                 for j in range(H):
+ *                     da[t, n, j] = 0
+*/
+      if (__pyx_v_has_mask) {
+      } else {
+
+        __pyx_t_5 = __pyx_v_has_mask;
+        goto __pyx_L8_bool_binop_done;
+      }
+      __pyx_t_6 = __pyx_v_t;
+      __pyx_t_7 = __pyx_v_n;
+      __pyx_t_8 = (!((*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_mask.data + __pyx_t_6 * __pyx_v_mask.strides[0]) )) + __pyx_t_7)) ))) != 0));
+
+
+      __pyx_t_5 = __pyx_t_8;
+
+      __pyx_L8_bool_binop_done:;
+      if (__pyx_t_5) {
+
+
+        /* "lstmx/_kernels/rnn_cython.pyx":112
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:
+ *                 for j in range(H):             # <<<<<<<<<<<<<<
+ *                     da[t, n, j] = 0
+ *                     dh[n, j] += dY[n, t, j]
+*/
+
+        __pyx_t_9 = __pyx_v_H;
+        __pyx_t_10 = __pyx_t_9;
+
+        for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
+          __pyx_v_j = __pyx_t_11;
+
+          /* "lstmx/_kernels/rnn_cython.pyx":113
+ *             if has_mask and not mask[t, n]:
+ *                 for j in range(H):
+ *                     da[t, n, j] = 0             # <<<<<<<<<<<<<<
+ *                     dh[n, j] += dY[n, t, j]
+ *             else:
+*/
+          __pyx_t_7 = __pyx_v_t;
+          __pyx_t_6 = __pyx_v_n;
+          __pyx_t_12 = __pyx_v_j;
+          *((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_7 * __pyx_v_da.strides[0]) ) + __pyx_t_6 * __pyx_v_da.strides[1]) )) + __pyx_t_12)) )) = 0.0;
+
+          /* "lstmx/_kernels/rnn_cython.pyx":114
+ *                 for j in range(H):
+ *                     da[t, n, j] = 0
+ *                     dh[n, j] += dY[n, t, j]             # <<<<<<<<<<<<<<
+ *             else:
+ *                 rnn_row_backward(&hs[t + 1, n, 0], &dY[n, t, 0], &dh[n, 0], &da[t, n, 0], H)
+*/
+          __pyx_t_12 = __pyx_v_n;
+          __pyx_t_6 = __pyx_v_t;
+          __pyx_t_7 = __pyx_v_j;
+          __pyx_t_13 = __pyx_v_n;
+          __pyx_t_14 = __pyx_v_j;
+          *((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_13 * __pyx_v_dh.strides[0]) )) + __pyx_t_14)) )) += (*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_12 * __pyx_v_dY.strides[0]) ) + __pyx_t_6 * __pyx_v_dY.strides[1]) )) + __pyx_t_7)) )));
+        }
+
+
+        /* "lstmx/_kernels/rnn_cython.pyx":111
+ *     for t in range(T - 1, -1, -1):
+ *         for n in range(n0, n1):
+ *             if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
+ *                 for j in range(H):
+ *                     da[t, n, j] = 0
+*/
+        goto __pyx_L7;
+      }
+
+      /* "lstmx/_kernels/rnn_cython.pyx":116
+ *                     dh[n, j] += dY[n, t, j]
+ *             else:
+ *                 rnn_row_backward(&hs[t + 1, n, 0], &dY[n, t, 0], &dh[n, 0], &da[t, n, 0], H)             # <<<<<<<<<<<<<<
+ *         step_gemm(&da[t, n0, 0], H, n1 - n0, H, U_packed, H, &dh[n0, 0], H, True)
+*/
+      /*else*/ {
+        __pyx_t_7 = (__pyx_v_t + 1);
+        __pyx_t_6 = __pyx_v_n;
+        __pyx_t_12 = 0;
+        __pyx_t_14 = __pyx_v_n;
+        __pyx_t_13 = __pyx_v_t;
+        __pyx_t_15 = 0;
+        __pyx_t_16 = __pyx_v_n;
+        __pyx_t_17 = 0;
+        __pyx_t_18 = __pyx_v_t;
+        __pyx_t_19 = __pyx_v_n;
+        __pyx_t_20 = 0;
+        lstmx::rnn_row_backward((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_7 * __pyx_v_hs.strides[0]) ) + __pyx_t_6 * __pyx_v_hs.strides[1]) )) + __pyx_t_12)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dY.data + __pyx_t_14 * __pyx_v_dY.strides[0]) ) + __pyx_t_13 * __pyx_v_dY.strides[1]) )) + __pyx_t_15)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_16 * __pyx_v_dh.strides[0]) )) + __pyx_t_17)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_18 * __pyx_v_da.strides[0]) ) + __pyx_t_19 * __pyx_v_da.strides[1]) )) + __pyx_t_20)) )))), __pyx_v_H);
+      }
+      __pyx_L7:;
+    }
+
+
+    /* "lstmx/_kernels/rnn_cython.pyx":117
+ *             else:
+ *                 rnn_row_backward(&hs[t + 1, n, 0], &dY[n, t, 0], &dh[n, 0], &da[t, n, 0], H)
+ *         step_gemm(&da[t, n0, 0], H, n1 - n0, H, U_packed, H, &dh[n0, 0], H, True)             # <<<<<<<<<<<<<<
+*/
+    __pyx_t_20 = __pyx_v_t;
+    __pyx_t_19 = __pyx_v_n0;
+    __pyx_t_18 = 0;
+    __pyx_t_17 = __pyx_v_n0;
+    __pyx_t_16 = 0;
+    lstmx::step_gemm((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_20 * __pyx_v_da.strides[0]) ) + __pyx_t_19 * __pyx_v_da.strides[1]) )) + __pyx_t_18)) )))), __pyx_v_H, (__pyx_v_n1 - __pyx_v_n0), __pyx_v_H, __pyx_v_U_packed, __pyx_v_H, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_17 * __pyx_v_dh.strides[0]) )) + __pyx_t_16)) )))), __pyx_v_H, 1);
+  }
+
+  /* "lstmx/_kernels/rnn_cython.pyx":104
+ * 
+ * 
+ * cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packed, real[:, :, ::1] hs,             # <<<<<<<<<<<<<<
+ *                          const unsigned char[:, ::1] mask, bint has_mask, real[:, :, ::1] da,
+ *                          real[:, ::1] dh) noexcept nogil:
+*/
+
+  /* function exit code */
+
+
+
+
+
 }
 /* #### Code section: module_exttypes ### */
 
@@ -24919,14 +26431,14 @@ static int __Pyx_modinit_Exttype___pyx_defaults(__pyx_mstatetype *__pyx_mstate) 
   __Pyx_RefNannySetupContext("__Pyx_modinit_Exttype___pyx_defaults", 0);
   /*--- Exttype __pyx_defaults ---*/
   #if CYTHON_USE_TYPE_SPECS
-  __pyx_mstate->__pyx_ptype_5lstmx_8_kernels_10rnn_cython___pyx_defaults = (PyTypeObject *) __Pyx_PyType_FromModuleAndSpec(__pyx_m, &__pyx_type_5lstmx_8_kernels_10rnn_cython___pyx_defaults_spec, NULL); if (unlikely(!__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_10rnn_cython___pyx_defaults)) __PYX_ERR(0, 24, __pyx_L1_error)
+  __pyx_mstate->__pyx_ptype_5lstmx_8_kernels_10rnn_cython___pyx_defaults = (PyTypeObject *) __Pyx_PyType_FromModuleAndSpec(__pyx_m, &__pyx_type_5lstmx_8_kernels_10rnn_cython___pyx_defaults_spec, NULL); if (unlikely(!__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_10rnn_cython___pyx_defaults)) __PYX_ERR(0, 28, __pyx_L1_error)
   #else
   __pyx_mstate->__pyx_ptype_5lstmx_8_kernels_10rnn_cython___pyx_defaults = &__pyx_type_5lstmx_8_kernels_10rnn_cython___pyx_defaults;
   #endif
   #if !CYTHON_COMPILING_IN_LIMITED_API
   #endif
   #if !CYTHON_USE_TYPE_SPECS
-  if (__Pyx_PyType_Ready(__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_10rnn_cython___pyx_defaults) < (0)) __PYX_ERR(0, 24, __pyx_L1_error)
+  if (__Pyx_PyType_Ready(__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_10rnn_cython___pyx_defaults) < (0)) __PYX_ERR(0, 28, __pyx_L1_error)
   #endif
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount((PyObject*)__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_10rnn_cython___pyx_defaults);
@@ -25967,90 +27479,90 @@ __Pyx_RefNannySetupContext("PyInit_rnn_cython", 0);
   if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_pyx_unpickle_Enum, __pyx_t_4) < (0)) __PYX_ERR(1, 4, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":4
- * explains: the input projection hoisted into one GEMM, one GEMM a step, the tanh fused after it,
- * and the parameter gradients as single GEMMs after the backward loop."""
+  /* "lstmx/_kernels/rnn_cython.pyx":5
+ * the tanh fused after it, two threads sharing a large batch, and the parameter gradients as single
+ * products after the backward loop."""
  * import numpy as np             # <<<<<<<<<<<<<<
  * 
  * from ._layout import packed_buffer, time_major, time_major_mask
 */
-  __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_numpy, 0, 0, NULL, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 4, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_numpy, 0, 0, NULL, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 5, __pyx_L1_error)
   __pyx_t_4 = __pyx_t_1;
   __Pyx_GOTREF(__pyx_t_4);
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_np, __pyx_t_4) < (0)) __PYX_ERR(0, 4, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_np, __pyx_t_4) < (0)) __PYX_ERR(0, 5, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":6
+  /* "lstmx/_kernels/rnn_cython.pyx":7
  * import numpy as np
  * 
  * from ._layout import packed_buffer, time_major, time_major_mask             # <<<<<<<<<<<<<<
  * 
- * from ._common cimport column_sums, copy_row, gemm, pack_panels, step_gemm, real, rnn_row_backward, rnn_row_forward
+ * from cython.parallel cimport prange
 */
   {
     PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_packed_buffer,__pyx_mstate_global->__pyx_n_u_time_major,__pyx_mstate_global->__pyx_n_u_time_major_mask};
-    __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_layout, __pyx_imported_names, 3, __pyx_mstate_global->__pyx_kp_u_lstmx__kernels__layout, 1); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 6, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_layout, __pyx_imported_names, 3, __pyx_mstate_global->__pyx_kp_u_lstmx__kernels__layout, 1); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 7, __pyx_L1_error)
   }
   __pyx_t_4 = __pyx_t_1;
   __Pyx_GOTREF(__pyx_t_4);
   {
     PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_packed_buffer,__pyx_mstate_global->__pyx_n_u_time_major,__pyx_mstate_global->__pyx_n_u_time_major_mask};
     for (__pyx_t_9=0; __pyx_t_9 < 3; __pyx_t_9++) {
-      __pyx_t_5 = __Pyx_ImportFrom(__pyx_t_4, __pyx_imported_names[__pyx_t_9]); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 6, __pyx_L1_error)
+      __pyx_t_5 = __Pyx_ImportFrom(__pyx_t_4, __pyx_imported_names[__pyx_t_9]); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 7, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_5);
-      if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_imported_names[__pyx_t_9], __pyx_t_5) < (0)) __PYX_ERR(0, 6, __pyx_L1_error)
+      if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_imported_names[__pyx_t_9], __pyx_t_5) < (0)) __PYX_ERR(0, 7, __pyx_L1_error)
       __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     }
   }
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":11
+  /* "lstmx/_kernels/rnn_cython.pyx":15
  * 
  * 
  * def rnn_forward(X, W, U, b, h0, mask):             # <<<<<<<<<<<<<<
  *     """Same arguments and results as :func:`lstmx.rnn.rnn_forward`; C-contiguous arrays of one dtype."""
  *     B, T, I = X.shape
 */
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5lstmx_8_kernels_10rnn_cython_1rnn_forward, 0, __pyx_mstate_global->__pyx_n_u_rnn_forward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_rnn_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[0])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 11, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5lstmx_8_kernels_10rnn_cython_1rnn_forward, 0, __pyx_mstate_global->__pyx_n_u_rnn_forward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_rnn_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[0])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 15, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_rnn_forward, __pyx_t_4) < (0)) __PYX_ERR(0, 11, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_rnn_forward, __pyx_t_4) < (0)) __PYX_ERR(0, 15, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":24
+  /* "lstmx/_kernels/rnn_cython.pyx":28
  * 
  * 
- * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] UT_packed, real[::1] b, real[:, :, ::1] hs,             # <<<<<<<<<<<<<<
- *              real[:, :, ::1] a, const unsigned char[:, ::1] mask, bint has_mask):
- *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1], t, n
+ * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_packed, real[::1] UT_packed,             # <<<<<<<<<<<<<<
+ *              real[::1] b, real[:, :, ::1] hs, real[:, :, ::1] a, const unsigned char[:, ::1] mask, bint has_mask):
+ *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
 */
-  __pyx_t_4 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 24, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 28, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_5lstmx_8_kernels_10rnn_cython_9_forward, 0, __pyx_mstate_global->__pyx_n_u_forward_float_1_float_1_float_1, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_rnn_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[1])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 24, __pyx_L1_error)
+  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_5lstmx_8_kernels_10rnn_cython_9_forward, 0, __pyx_mstate_global->__pyx_n_u_forward_float_1_float_1_float_1, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_rnn_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[1])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 28, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
   #endif
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_5, __pyx_mstate_global->__pyx_empty_tuple);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_5) < (0)) __PYX_ERR(0, 24, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_5) < (0)) __PYX_ERR(0, 28, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_5lstmx_8_kernels_10rnn_cython_11_forward, 0, __pyx_mstate_global->__pyx_n_u_forward_double_1_double_1_doubl, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_rnn_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[2])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 24, __pyx_L1_error)
+  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_5lstmx_8_kernels_10rnn_cython_11_forward, 0, __pyx_mstate_global->__pyx_n_u_forward_double_1_double_1_doubl, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_rnn_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[2])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 28, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
   #endif
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_5, __pyx_mstate_global->__pyx_empty_tuple);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_5) < (0)) __PYX_ERR(0, 24, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_5) < (0)) __PYX_ERR(0, 28, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_mdef_5lstmx_8_kernels_10rnn_cython_3_forward, 0, __pyx_mstate_global->__pyx_n_u_forward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_rnn_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[3])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 24, __pyx_L1_error)
+  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_mdef_5lstmx_8_kernels_10rnn_cython_3_forward, 0, __pyx_mstate_global->__pyx_n_u_forward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_rnn_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[3])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 28, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
   #endif
-  if (!__Pyx_CyFunction_InitDefaults(__pyx_t_5, __pyx_mstate_global->__pyx_ptype_5lstmx_8_kernels_10rnn_cython___pyx_defaults)) __PYX_ERR(0, 24, __pyx_L1_error)
-  __pyx_t_10 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 24, __pyx_L1_error)
+  if (!__Pyx_CyFunction_InitDefaults(__pyx_t_5, __pyx_mstate_global->__pyx_ptype_5lstmx_8_kernels_10rnn_cython___pyx_defaults)) __PYX_ERR(0, 28, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 28, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   __Pyx_CyFunction_Defaults(struct __pyx_defaults, __pyx_t_5)->arg0 = __pyx_t_10;
   __Pyx_GIVEREF(__pyx_t_10);
@@ -26061,57 +27573,57 @@ __Pyx_RefNannySetupContext("PyInit_rnn_cython", 0);
   __pyx_t_4 = 0;
   __pyx_t_4 = __pyx_t_5;
   __Pyx_INCREF(__pyx_t_4);
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_forward, __pyx_t_4) < (0)) __PYX_ERR(0, 24, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_forward, __pyx_t_4) < (0)) __PYX_ERR(0, 28, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":41
+  /* "lstmx/_kernels/rnn_cython.pyx":63
  * 
  * 
  * def rnn_backward(dY, dhT, cache):             # <<<<<<<<<<<<<<
  *     """Same arguments and results as :func:`lstmx.rnn.rnn_backward`."""
- *     X, W, U = cache["X"], cache["W"], cache["U"]
+ *     X, W, U, hs = cache["X"], cache["W"], cache["U"], cache["hs"]
 */
-  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_5lstmx_8_kernels_10rnn_cython_5rnn_backward, 0, __pyx_mstate_global->__pyx_n_u_rnn_backward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_rnn_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[4])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 41, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_5lstmx_8_kernels_10rnn_cython_5rnn_backward, 0, __pyx_mstate_global->__pyx_n_u_rnn_backward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_rnn_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[4])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 63, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_rnn_backward, __pyx_t_5) < (0)) __PYX_ERR(0, 41, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_rnn_backward, __pyx_t_5) < (0)) __PYX_ERR(0, 63, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":59
+  /* "lstmx/_kernels/rnn_cython.pyx":82
  * 
  * 
  * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,             # <<<<<<<<<<<<<<
- *               real[:, :, ::1] hs,
+ *               real[::1] W_packed, real[::1] X_packed, real[::1] H_packed, real[:, :, ::1] hs,
  *               const unsigned char[:, ::1] mask, bint has_mask, real[:, :, ::1] da, real[:, ::1] dh,
 */
-  __pyx_t_5 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 59, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 82, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_5lstmx_8_kernels_10rnn_cython_15_backward, 0, __pyx_mstate_global->__pyx_n_u_backward_float_1_float_1_float, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_rnn_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[5])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 59, __pyx_L1_error)
+  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_5lstmx_8_kernels_10rnn_cython_15_backward, 0, __pyx_mstate_global->__pyx_n_u_backward_float_1_float_1_float, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_rnn_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[5])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 82, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_4, __pyx_mstate_global->__pyx_empty_tuple);
-  if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_4) < (0)) __PYX_ERR(0, 59, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_4) < (0)) __PYX_ERR(0, 82, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_5lstmx_8_kernels_10rnn_cython_17_backward, 0, __pyx_mstate_global->__pyx_n_u_backward_double_1_double_1_doub, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_rnn_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[6])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 59, __pyx_L1_error)
+  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_5lstmx_8_kernels_10rnn_cython_17_backward, 0, __pyx_mstate_global->__pyx_n_u_backward_double_1_double_1_doub, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_rnn_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[6])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 82, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_4, __pyx_mstate_global->__pyx_empty_tuple);
-  if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_4) < (0)) __PYX_ERR(0, 59, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_4) < (0)) __PYX_ERR(0, 82, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_mdef_5lstmx_8_kernels_10rnn_cython_7_backward, 0, __pyx_mstate_global->__pyx_n_u_backward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_rnn_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[7])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 59, __pyx_L1_error)
+  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_mdef_5lstmx_8_kernels_10rnn_cython_7_backward, 0, __pyx_mstate_global->__pyx_n_u_backward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_rnn_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[7])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 82, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (!__Pyx_CyFunction_InitDefaults(__pyx_t_4, __pyx_mstate_global->__pyx_ptype_5lstmx_8_kernels_10rnn_cython___pyx_defaults)) __PYX_ERR(0, 59, __pyx_L1_error)
-  __pyx_t_10 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 59, __pyx_L1_error)
+  if (!__Pyx_CyFunction_InitDefaults(__pyx_t_4, __pyx_mstate_global->__pyx_ptype_5lstmx_8_kernels_10rnn_cython___pyx_defaults)) __PYX_ERR(0, 82, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 82, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   __Pyx_CyFunction_Defaults(struct __pyx_defaults, __pyx_t_4)->arg0 = __pyx_t_10;
   __Pyx_GIVEREF(__pyx_t_10);
@@ -26122,14 +27634,14 @@ __Pyx_RefNannySetupContext("PyInit_rnn_cython", 0);
   __pyx_t_5 = 0;
   __pyx_t_5 = __pyx_t_4;
   __Pyx_INCREF(__pyx_t_5);
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_backward, __pyx_t_5) < (0)) __PYX_ERR(0, 59, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_backward, __pyx_t_5) < (0)) __PYX_ERR(0, 82, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
   /* "lstmx/_kernels/rnn_cython.pyx":1
  * """Simple tanh RNN forward and backward in Cython, organised as :mod:`lstmx._kernels.lstm_cython`             # <<<<<<<<<<<<<<
- * explains: the input projection hoisted into one GEMM, one GEMM a step, the tanh fused after it,
- * and the parameter gradients as single GEMMs after the backward loop."""
+ * explains: the input projection hoisted out of the recurrence, one packed-kernel product a step,
+ * the tanh fused after it, two threads sharing a large batch, and the parameter gradients as single
 */
   __pyx_t_4 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 1, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
@@ -26244,24 +27756,24 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
   if (__Pyx_PyTuple_SET_ITEM(__pyx_mstate_global->__pyx_tuple[1], 0, __pyx_mstate_global->__pyx_slice[0]) != (0)) __PYX_ERR(1, 763, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[1]);
 
-  /* "lstmx/_kernels/rnn_cython.pyx":21
- *              time_major_mask(mask, B, T), mask is not None)
+  /* "lstmx/_kernels/rnn_cython.pyx":25
+ *              np.empty((T, B, H), X.dtype), time_major_mask(mask, B, T), mask is not None)
  *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, mask=mask)
  *     return hs[1:].transpose(1, 0, 2), hs[T], cache             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  __pyx_mstate_global->__pyx_slice[1] = PySlice_New(__pyx_mstate_global->__pyx_int_1, Py_None, Py_None); if (unlikely(!__pyx_mstate_global->__pyx_slice[1])) __PYX_ERR(0, 21, __pyx_L1_error)
+  __pyx_mstate_global->__pyx_slice[1] = PySlice_New(__pyx_mstate_global->__pyx_int_1, Py_None, Py_None); if (unlikely(!__pyx_mstate_global->__pyx_slice[1])) __PYX_ERR(0, 25, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_mstate_global->__pyx_slice[1]);
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_slice[1]);
   {
     PyObject* __pyx_temp[3] = {__pyx_mstate_global->__pyx_int_1, __pyx_mstate_global->__pyx_int_0, __pyx_mstate_global->__pyx_int_2};
-    __pyx_mstate_global->__pyx_tuple[2] = __Pyx_PyTuple_FromArray(__pyx_temp, 3); if (unlikely(!__pyx_mstate_global->__pyx_tuple[2])) __PYX_ERR(0, 21, __pyx_L1_error)
+    __pyx_mstate_global->__pyx_tuple[2] = __Pyx_PyTuple_FromArray(__pyx_temp, 3); if (unlikely(!__pyx_mstate_global->__pyx_tuple[2])) __PYX_ERR(0, 25, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[2]);
   }
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[2]);
 
-  /* "lstmx/_kernels/rnn_cython.pyx":50
+  /* "lstmx/_kernels/rnn_cython.pyx":72
  *         X_tm = time_major(X)
  *     da = np.empty((T, B, H), X.dtype)
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")             # <<<<<<<<<<<<<<
@@ -26270,7 +27782,7 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
 */
   {
     PyObject* __pyx_temp[3] = {__pyx_mstate_global->__pyx_n_u_dtype, __pyx_mstate_global->__pyx_n_u_copy, __pyx_mstate_global->__pyx_n_u_order};
-    __pyx_mstate_global->__pyx_tuple[3] = __Pyx_PyTuple_FromArray(__pyx_temp, 3); if (unlikely(!__pyx_mstate_global->__pyx_tuple[3])) __PYX_ERR(0, 50, __pyx_L1_error)
+    __pyx_mstate_global->__pyx_tuple[3] = __Pyx_PyTuple_FromArray(__pyx_temp, 3); if (unlikely(!__pyx_mstate_global->__pyx_tuple[3])) __PYX_ERR(0, 72, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[3]);
   }
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[3]);
@@ -26334,38 +27846,38 @@ static int __Pyx_InitConstants(__pyx_mstatetype *__pyx_mstate) {
   int __pyx_clineno = 0;
   CYTHON_UNUSED_VAR(__pyx_mstate);
   {
-    const struct { const unsigned int length: 8; } str_length_index[] = {{6},{8},{1},{2},{15},{23},{25},{32},{20},{22},{1},{1},{37},{45},{22},{27},{179},{8},{15},{7},{6},{2},{9},{22},{29},{50},{30},{37},{1},{5},{1},{1},{8},{1},{1},{8},{1},{1},{9},{8},{15},{1},{1},{4},{20},{12},{9},{17},{8},{8},{12},{10},{8},{10},{8},{7},{14},{11},{10},{19},{14},{12},{10},{17},{13},{12},{12},{19},{8},{9},{199},{187},{8},{117},{110},{15},{13},{7},{1},{3},{15},{4},{5},{17},{18},{1},{4},{1},{5},{18},{4},{5},{2},{2},{5},{2},{2},{2},{8},{2},{3},{6},{5},{15},{5},{10},{6},{9},{5},{5},{5},{6},{7},{3},{2},{8},{2},{2},{5},{5},{8},{1},{4},{6},{25},{4},{7},{4},{1},{4},{4},{2},{5},{3},{5},{4},{13},{3},{8},{12},{11},{10},{5},{10},{4},{5},{4},{4},{6},{1},{10},{15},{9},{6},{6},{6},{1}};
-    const struct { const unsigned int length: 10; } bytes_length_index[] = {{1},{559},{183},{302},{309},{518}};
+    const struct { const unsigned int length: 8; } str_length_index[] = {{6},{8},{1},{2},{15},{23},{25},{32},{20},{22},{1},{1},{37},{45},{22},{27},{179},{8},{15},{7},{6},{2},{9},{22},{29},{50},{30},{37},{1},{5},{1},{1},{8},{1},{8},{1},{8},{1},{1},{9},{8},{15},{1},{9},{8},{1},{8},{4},{20},{12},{9},{17},{8},{8},{12},{10},{8},{10},{8},{7},{14},{11},{10},{19},{14},{12},{10},{17},{13},{12},{12},{19},{8},{9},{235},{220},{8},{129},{121},{15},{13},{7},{1},{3},{15},{4},{5},{17},{18},{1},{4},{1},{5},{18},{4},{5},{2},{2},{5},{2},{2},{2},{8},{2},{3},{6},{5},{15},{5},{10},{6},{9},{5},{5},{5},{6},{7},{3},{2},{8},{2},{2},{5},{5},{8},{4},{6},{25},{4},{7},{4},{4},{4},{2},{5},{3},{5},{4},{13},{4},{5},{3},{8},{12},{11},{10},{5},{10},{4},{5},{4},{4},{6},{10},{15},{9},{6},{6},{6},{1}};
+    const struct { const unsigned int length: 10; } bytes_length_index[] = {{1},{559},{337},{196},{318},{526}};
     #ifndef CYTHON_COMPRESS_STRINGS
       #define CYTHON_COMPRESS_STRINGS 90
     #endif
-    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (1871 bytes) */
-static const char cstring[] = "x\332\265U\315s\333\306\025\027%\332UR\247\265(\332M3\355\314\322\222GIGfBQR[7\223\216D)\215:\023W\024\365aGQ\220\005vI\"\002\027 v!\223\231tFG\034q\304\021G\034q\304\221G\036q\344Q\177B\376\204\276\005\277\224\244\226\2556\321\210\273\213\335\267\357\343\367\336\376\036\302\002}\324A\246\372\r\325\304\047\305\247\350\343\317i\313\264\273\307:}\211\314:\372X3\231\320\033\216\351p\204\031AD\267\245\340\217\267u6>\340\302\326\t%\327\204\221i\337x\376\303\275\211\344\047\177\257`\306L\2010\347z\203!a\"\233b\362\304dF\027\265R\047/\300\311=v\201\r\235\240\226I\350*\242\035\013\356\202\252\025mE\332]\251\233\266\2601[YE\rP5\026\346MlQ0\205pG\347\350\231\211ZXhM\2355\2204\205\205cST7\035F\236\231\202\"\321\004\220*]\3214\031\002qB\r]\2456\026\024\034\221\256\203A[\n1\264\277\273\377d\375/\353i 6\225\220r\304\035U3 \006\312%\236\252\243\033\002\014\213\256Ey\021\355\325Q\327t\020\243\3402\004h\201\334\365\013\242I\031\342T\310\005ZI\341\300B7\231\002\327\301\333\225\021\202\372\005\225\267?\305\006\247EL\210\002rT3\rC\236\231\214\027\261\252\021\235c\325\240\224\311\261\241\351|\270\"\006\027\255NQ9\2476\243\006/*\006\006\207D\272\373\341x\367C\2331EK\001(Z\335\0163\001\203:v\014\201\024\305\246\304\321\250\242 \342\244N0\223=\001L.tl\300\251\2463](\212\223\332\222\307\3300L\r\240C\330\266q\027\021,p\361\277\234\016\023$a\034\326\006/~\267U\253\354\355mWv\rC\267\270\316?\333\253\321\266C\231F\017\217\216\016\025\013k\347\224\034\215fY\275\305i!\237<\177\256\210\226\242\354w;\360\333\201\204)\317hG\034\320\272\242\214@\205\010\300[\t\373t\321\240B\027\264%7\210\274\003\177u\207ir\206#>\276\245\267,(2\271ja\235\245\263I\034#=c\2705\234\351K9\001x\212\326\244\3329wZ\303\257\221\026\271\224%1\\9\314\322\265s\320\260\313\306r\027Bb$u\264\035l\214\325\216\301\237\254\206I\272\266A;\362\003Jh\342\n\277\346\372d=\275\047(\227\261\250\200\343Kl\223\311\342\224\230\016xp\372t\025\311\377\247\245\263\325\033wn\370|\355\335\327j\273\255\271\263i\030u\303\304\342\272\222\0336^\371\365""\232{\257Qt+;g\nPX\232\211\321|\372s\300\376\206)\230\030?\375?Qz#\300\300\232\303)Q\200\203\241\013@\345\352\\\321L\033\350HgtDL\030\250l\314\022\212\352\324\353@\304v\203\247l\202\371\264+\2156\272L\323\315\342D\tWU\314\251\246a\371\010\r\251\025\036,\364\007\215\312\372\320L\253\253\001\353\013rDN\210\244\014\362\202`\242\216\310\216\223&i\036\0161\"\362\261\246\203tr\330=i\313\022\335tP\014\375\034\230V\203\226D\341\005\247\275\202\332\266i\327\r\334\340i\330\200k+\035ew\0026i~\324\304\034\010\204\2377\271N\322\360%\367\360\341\360-\375\346\034\366d\0057\370\217\030{\312\315\36264F\331\025e7d\362\305C7m1\013\234\260\272\340\245i\023jK\212\034\322\344\010@\313\264l\332\3209\2641\251l\374T\344z\224~\340\2111\010\222\230\047M\222K\327\200Al\240\021jqa\302\317v4!\204\016d\323\302`p\272J\243\223\341r\313\344\0248\016\3548\026t\000\nM\331\241\274\363\257\013\023z\363\373Z\023\333\350O\253h<\353L\374t\032Q\246\262\3015\335\352*\233\220Ll4\224Ri\304d*0\270Bn\047yk\325\277\264/\037\314\374\334\210\360\333I\336Z\365/\355\313\0073\244A[\255\031.\307\313\314U\366W\227\334]v\261\333\036d\347\335\214\373\320m{\231A\366\327\356S\257\352\341A\366-7\347nz9o\315;\360\270\277\344\037\006\013Aa\220\275{\211/\035wk\220\275\347n\271\307^\331\323\374?\0068\340\341RX\r\365\210\307\313\261\332\273\333S\373s\375r\237$\007\265\244v8x\347\017\376\226\177\034\224\003\022>\016_F\240\375\276\227\001\335e\217\372\233A\016\016\324p.,\207$z\034\265\245\017kn\325\325\274\367\374\222_\361y\260\014\307\2310\037V\247nS\257\344}\352?\366\333\301\335\200\206\245\020\034zU<\033^\326\333\362\252R\300q+p<\377[\367[\177\301/Lc\224Q\344\375\252?\t{\301{\354]\300F\023\224oF\017\245S\367\334m\267\356m\203\344\242\277\023d\202\005i&\353\356\302\365\277\371\330\027\301Zp\032e\242|t\020]\304\325X\353-\364\nC\363\031\017d\337\201\210\324\344\376\243\240\020l\204wC-Z\214>\007\221\245^\255\237\351\377>98IN\236\047\317\225Da\t3\023\323I\234N\322\371\356\373\231\231\177g\266ga\332\236\335\223\323\336\354?g\007\277""\311y\313^\0032\222\017\252C\023o\373\005\277\354k\000\345F\230\rw\242l\264\023g$Z\013^\336;\006\030?\013v\300*\016;\221\2107\301\356\373\375B\1773\251\036@\202\006o\275=\230_\004<\267d\342!\327\313\240\350\341$\243\3558s5/\223}\002\200?\362\267\341p1\250\004N\270\025\036F\013\321RT\213\263q%n\3672i8\207\375\305\376\356P1d>9\204\270\276H\276\370*\371J\031\200\226]\357\001\230h_\335{\220\332\262!\rK~-\310\202\302\251\275\353\352j\375l\277\322o\017\356\335\367\356xG\020eip\177\321\373+d \013\021e\302E\310|^VW\325W!)9\310B\rJi=lG\263Q!*GZ\234\217\253W\371\245\240\024l\005\325Q\245J\307\013QI\202\024\347\342R\274\r5;\327+\367H\277p\231\371~~\346N\356\177\204\355wi\031Ky\200m\032\260\355\347\374u(\221\322\315q\274\353\337\361\217\240@J\203w\337\033%\364A\200\307\037\365`{\374\320\256\362\313i4\362Y\344\302\265\260\026\315E\353`r6.\304e(\275|\257\n/0\003\251\330I\366\253I\365\047\251x%\376\315\010C\250\345\030\307\366$\235[\203\371\341c\377s*<\033<\032\345\377\000P\236\003\214I\274\004\025Oz\005\200P\353\347\373\265d\377(9:N\216\241\242_$/\276L\276\374:\371\032\277\231\026\025\022\277\330\253\364\004\320\007M\335\006=?,\"Y\212\377\360\327\374\003\240\206%H\367\035\360[\205\247\267\030UF\276\267S%;\300A\033i\374\023\025g\311\031N\260:N\334\201\327\366\347\000Z\002\316l\007\232\314B\352N\346?f\r\021g";
-    PyObject *data = __Pyx_DecompressString(cstring, 1871, 1);
+    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (1984 bytes) */
+static const char cstring[] = "x\332\265VKs\333F\0226-FVb9\261\036eW\342J\026\324#\212\267d&\224,m\312I%E\221\316Z\207xEQ\324#\262\202\014\006C\022\026^\304\014h2\265[\345#\2168\342\210#\2168\362\310#\216s\344\321?a\177\302\366\200\017)\331XU\312\256U\002f0\323\323\375\365\327=\335\224\020\223\276\352H\226\362\222`\366]\376\211\364\355\217\304\260\234\356\241F^IV]\372\026[&\323\032\256\345R\t\231\252\244j\216\020\374\375\262f\2167(s4\225\250\227\204%\313\271r\377\267k\023\311\357\276/!\323\264\230\204(\325\032\246\304,\311!H}d\231zW2R\220m\000\271k\266\221\256\251\222a\251d]\"\035\033\316\202\2525\274&\354\256\325-\2079\310\\[\227\032\240j,L\233\310&`JB\035\215J\317-\311@\01475\263!\tS\210\271\016\221\352\226k\252\317-F$\326\004\222J]\326\264L\t\304U\242k\nq\020#\000D@\007\203\216\0202\245\275\247{\217\036\177\3758u\304!\202R*QW\301:\370@\250\340Sq5\235\201a\326\265\t\315K\273u\251k\271\222I\00028h\203\334\345\003\254IL\211\022&&\322ZJ\007b\232e\312p\034\320\256\215\030\324\332D\234\376\001\351\224\344\221\252\312 G\260\245\353b\3172i\036)X\325(RtBL\361n`\215\016g\252N\231\321\311\313\347\3041\211N\363\262\216\000\020KW\277\034\257~\351\230\246\214S\002\362v\267cZ\300A\035\271:\223d\331!\252\213\211,K\252\233\2020-\363\021p\322\326\220\016\273X35&\313njKl#]\2670P\047!\307A]IE\014\345\377`w\030 A\34307h\376\237\305jiww\247\364T\3275\233j\364\3313\331F\370\234\250\273U\322r\211\211\311A\255v0Z\253\215F\221\305\371\213\204>:\032\013\034\215\306\343\343\361Df\206,\357u;\360\224!\242\362s\322a\373\244.\313#\326\301EpG\304\345b\322 Lc\304\020\013\2528\003\177u\327\304b\204-:>\245\0316d\241\230\031H3\323\321R]=\3353\2211\034\311+1\000\2732n\022|N]c\3705\322\"\246\"g\2063\327\2645|\016\032\236\232c\2716\023$\n\035-\027\351c\265\343\350Lf\303(^Z \035\361\00196\201B/A\237\314/\3161B\205/\n\320\366\n9\352dr\252Z. 8}\262.\211\377\047\205\263\365+W\256\370\274\356\374\317Y\274.\244\263\013W\353\272\205\330e%W,\274\365\353:\323?a\351Z@\316d(\224i8G\343\351\273\214\335\025\361\232\0009}\047\224\276\235G0\354R""\242\312\320\000\240\005\301\255\320\250\214-\007j\241f\222QUDPG\307%JV\334z\035\272\200\323\240i)C\364\242%\216\026\272&\326\254\374D\tU\024D\t\306H\\p]h\205b\000\315\t\023\221W\330\262\273\030Z\016Sk\352QZ\216\324\023\025\251\312\250\322R\265\2516\017\206t\251\242\020\244/\001r\330\272\211a\263n\372\222u\355\034\312<\206~H\240:\244\215\2128\216\345\324u\324\240\251\333@\261\221\276Ek\204J\325\374\252\211(\024\047z\336\244\232\232\272/\352\032\035\276~%\347\260$\022\277A\177\327-.\372\2028\014MYtd\321\211E-\201Fn\2306@\260\273\200\321rT\342\210Z;\254\267#\372l\3440\361P\333\262\035\322\320(\264R\241t|\323\304|\224\020P\212\306\\\210\3460i\324T \204\"\005J\030\261)\263\340q\\\314\230\006\345\314@`\370b\226\372(\234\006{\224@\025\0053\256\rM\210\300\357\002\227\320\316?\332\026\374<\370\0027\221#\375u]\032\217\232\311\376{\030\025ey\213b\315\356\312\333\020R\2447\344BaT+\025\350\021\262z=\311k\253~\327X\036\336\370\1773B\257\047ym\325\357\032\313\303\033j\203\030\306\r*\336\2573o\262\267^So\331\253\371\253~+\230\016HX\010\177\210V\243V<\035\223^\241W\034\244\002+\036\362Z\203\354\214\227\361\356y-?3\310\336\366\266\374\254_\364+B\300\365J\260=\363\221\367k0\027\344\006\331\367\275yo\333\237\3677}\034,\006\225\000\215\227\346\300L\033\026\232!\211\266\343{1\350\234\365v\274\272\277\003\222\013A9\314\204s\302L\326{\n\307\277\tP\300\302\215\3604\316\304\213\361~\334\356Uz\270?\327\317\r\315g|\220\275\343U<\205\337]\ns\341V4\035\341x!\376\021D\226\373\325$\223|\314\367e.\377\302\177\301\034\327y\275\301\033\315\301\207\017\202B\260\023(\341T\270\031\242\260\033\337\001\255J\377\346\305\221\352\340\303O\001c=,\205,\332\212o\201\335\203\376b\377()\363\275\003~P\033Z\377 \310\005\233\001\016\347\301n6*\307\331\270\334\313\214\t\375#\276\236\370\025\037]p\263\341\357\3734X\016\016\302\271\020\034\232~\215\200\306\242\340\243\350\035\246\314}\n\360h\264\034U\"-\376W\277\010\360\246\222B\262\313k\307\374\370dp\347#\257}I\305\303\350\373^\256\267\335_\350\227\223\367\222\243""\024\346]\240H\004\201\004\333\000s3T\242\251h3R\343U\301\373mo\003\250\303\376\047@G)\240\341\nlg\242\305\250\"|\230\363\027\375C\330x\026\226\201T\024ub\006\272\347\372_$\271d\233W\366\005I\331\007\3017)\302\334\340\375\017\0063\013~A\244\203\217\000\322\n\360ro\202\275\325\313\014fn\203\323\013~\361\315\254\000u\0372M\to\206\313a\025 m\245\341\255\304\270\267\320+\367\247\372\005\360\265\322\307\311bR\345{5^;\344\207G\374\010\234>\345\247?\363\237\025\256\340\301\354\307\220i\313A5\234\016\353Q1:\211\021 \204t\205X\252\375\0258|/i\275\231\275\0179\235\021)\t\221R\301\332!\270\217\343\271\370a\232\331w?\013\020\377\313F\234\033\334\025\361\026\200V\001\364Z<\037oB\362o\364\252\000\346o\311\347|\257\302+?\361\237\300\3740\2334\256\275\344/MnZ\334\262\271\335\342-g\360\331R\252\277\360:\363\357\231\033\357\315\377\357\374\335O\203%\216\n\376f?\tr\374A>B\351,\330\010\366\003\027\362\363U\244\304S\361V\357fo\031\320\336\3523H\220g\020{^;\341\047g\374\014\362\336\340F\np\034\201\301lNd\034\\\253J\210\243\005\310\334\0148\\\210K1\355\255L.\302T\262\231\240\204\361*$<\220\017\336\003\363\340=\342\010\370\047\2344yS\033,-C\271(B\020\263\020\203}(\032S\361c\200{\0232q\023\342\220\353o\301\215ZHJ\"\026\253`\017\301\205*D\245\210\306+\0200\2477\227\302\316\246\361F}\232\254$\n\337\003rji\216\003\337/\006\237\257\205\035P\234\215\213\361q\032\334\\\377kp\3627\321\023\252\353\321\337\301\211\035PKA\351\001p\2754\2722\217\023\207W\252\274\ni\004\244\274\340/\316\336\246\264\234F\272:vZ\330\347/\206~\203\323\303\002\242s\035\030\205\250SN\3318j\373\220gSi\216-\205;)\253C:2\377\001\303\033of";
+    PyObject *data = __Pyx_DecompressString(cstring, 1984, 1);
     #define __Pyx_DecompressString_LZSS_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (2410 bytes) */
-static const char cstring[] = "\377 at 0x o\377bject>.:\377 <Memory\377View of \377<contigu\377ous and gdir%\001\007\rin\021\005\177strided\"\010o or \004\031><(\t\376A\006>?Canno\377t assign\377 to read\177-only m\240\002\375v\242\000Invali\377d mode, \347exp\305\000|\000\047c\047\376t\001\047fortra\237n\047, gH\000%\005s\357hape\222\000 ax\377is No ma\177tching g\001\377ature fo\377undNote \373th\242 Cytho\373n ,\000delib\237erate\206\000\353\001c\367ter!\001n PE\337P-484\245\"re\376\317!s subcl\366\301\000es\314!buil\373ti\313\000ypes.\377 If you \223ne\257 \336\000p\351\000%\tt\177hen set\200\000\367e \047\212\"atio_n_typ\253\000\047\210D\373iv\242\000o Fal\177se.add_\264 \237ecoll\321@+\000s\377.abcdisa\337bleen\002\001gc\373is\004\003dlstm\377x._kerne\277ls._la\216\000t\372\021\002/\016\005/rnn_\375c\374\002.pyxno\377 default\377 __reduc\277e__ du\200\002n\367on-\200`vial\376\033\000cinit__\371uq\002\277Aalloc\376\270  array \037data.\013\020\233C\355a\376\312cs.|ASCI\377IBCEllip\377sisHISeq\377uenceTUU\377T_packed\351U\001\004\272\204\001.\277\204\007WXX\377_tm__Pyx\376\001\000Dict_Ne\177xtRef__\316$\266\277\000__\243B__\001\005g\337etite5\000__yd0\001\027\000func\035\001\346\030\000st\377@)\001imp\274\342`3\001main\003\002owdulM\002nam\002\003\363ewT\001\272 _che\017cksu\214\000\n\001?\004\025\001\370\321@\305 \037\001unpicmk?\000En \005vt\272A\036\230\001qualO\005\365%\376&\230\237C\277\001\221Dex\314\001\300`_\340\203\005\314`\262\006\003\006.\007tes\366\256@_b\315 ward\336\000\006[dou\275`[:\373, \000\000::1],\000\000\017\031\010\022\014$\t\033\036`\000$\030l\022\372Q\033]\275\007float\000\272\t\000\016\030\007\341\001\000\0137\004\013\013\250\004\370 &\037\016L\031]_forD\205B\001\004[\263\201A\334\201$t\006[\347\200<\374\214\201\"\350\000used_s\377igindex_\377is_corou\357tine\222\210\004aab\375c\274\207\005_buffe\337rargs\311\207\002as\374\243\214\007\n\004yncio.\376<\006sbbasec\353ca\201\206\001lR\001in_\337trace\354\204\001co\377pycountd\357UdWd\257\207\001dYd\367adb\346\210\004sdhd""\013hT\201\205\003d\251\206\001\000\002\241\001\270\215\003\337empty\000\002_l\377ikeencod\337eenum\247\213\002er\377rorflags~\375bformat\227\214\004\377geth0has\377_maskhsi\351d\372\002\370\207\001s\000\002ize\177jkindkw\350\0018\243\212\014\222\212\007:\001mem\222\215\001\212\215\001\375n\371\207\001ndimnp\377numpyobj\037order\247\211\001\251\211\003\272$\377popregis\215t\241\000nn\362\206\006\361\212\001\365dscet\375\005\266\215\001\234\215\006ss\230\000\337start:\000ps\373to\001\000ructt\017time\313\000n\000\000\007\331\002\376\211\216\001sposeun\376\257\212\001updatev\377aluesxOv\377oid (cha\337r *, \000\005in\261t\013\001\000\004\007\004__\256\211\002_\3775scipy_6~\312@alg_11\373\210\004\013bl\314 dC\001\000\047*.,]+)\000\302\200Ms\351\200&s\351(\310\201\"\374\000.X1)\000dgem\367m\000s\002\001\200\001\340\004\377\007\200s\210$\210a\210\377q\330\004\010\210\001\210\026\377\210q\220\001\330\004\013\210\377:\220Q\220a\330\004\t\377\210\022\2106\220\022\2202\377\220R\220s\230#\230T\377\240\021\240!\330\004\006\200\377a\200u\210A\330\004\014\377\210A\210V\2203\220c\377\230\035\240a\240s\250#\377\250Q\250i\260s\270$\377\270b\300\006\300b\310\003\377\3103\310d\320RS\320\377ST\330\r\034\230A\230\377V\2403\240d\250%\250\273w\260[\000\020\220\001Y\0003\277\220e\2306\240\022\026\000b\377\250\003\2503\250d\260%\375\260\214\000\013\2102\210Q\210\377c\220\032\2301\230C\230\377s\240$\240b\250\001\250\367\024\250Q\255\007e\2201\220\377F\230%\230q\240\006\240\317e\2501\250\216\000\270\0255\220\277\004\220A\220Q\330\356\000u\373\210C\354\000\010\017\210z\230\347\021\230!\332\007\302\001\024\230Q}\230\356\006\021\220%\220v\016\000\335hZ\0006\260\026\221\001\014\210\337B\210f\220B\355\000\023\230\337D\240\001\240\021\263!\004\210\375E\240 ;\230a\230t\240\3772\240[\260\001\260\024\260\377R\260v\270Q\270c\300;\021\300\254 \013\2105\347\000)\000\375\r\317\000b\320\020\"\240!\377\2405\250\006\250c\260\023\373\260M \000#\300S\310\001\377\310\031\320RW\320WX\377\320X_\320_n\320n\377o""\320ou\320ux\320\377x|\360\000\000}\001B\335\002\004\000B\002I\003\001I\002\377J\002\330\016\022\220$\220\315g\217@\024\240\324\000_\001\n\230\337!\2303\230c\310 5\250\377\004\250D\260\004\260D\270}\001\341A\021\220\024\220V\304 \367H\240Ds\000a\250x\260\367t\2706\230\000(\310!\310\3576\320QR\236@\330\t\ng\330\010\023\315 \242 \220a\351@\365$F\000\026\311Fq\270\001\340u\010\351AW\356 \"\230Bc\000\377\023\240C\240u\250A\250\377T\260\021\260#\260S\270\177\004\270C\270q\300\001\312\002\237T\310\023\310ES\003\367@\320\375T\325\000Z\320Z^\320^\273_\330C\000E\220\025`\000q\267\340\014\025\341a\220r\204@#O\230S\240\004N\000\272eqB\n\377S\310\004\310C\310q\330\277\014\020\220\005\220U\343\0001_\330\020\023\2209\377 \004\317\000\327\001\250\023\367@\024\332aQ\230\325b\222@\022\203@S\310`4\250\377q\260\002\260!\2603\260\377c\270\024\270Q\340\024#?\2401\240A\240Q\243\204\004\265\001\367!\2601\241!\270\022\2701\377\270B\270b\300\003\3003\377\300d\310!\200\001\360\010\027\000\005\022\200\2014\027\302\204\002\343!\264 \276\347\007r\230\022\2304\240`1\276\252\033\030\230\005\230U\236`1w\330\030\032\312D\025\240a\005\005wf\240B\341\205\005\340\024$\311\002\376\223\205\001\022\2502\250S\260\003\377\2604\260q\270\002\270!\373\2703\370`\024\300Q\300b\376\325`\023\310D\320PQ\320sQS\373-\3476h\260a\237`_3\270a\270r\306FA\266Av\351\206\0017\230\251A\002\240\"\371D\365R\343 \003\341 d\270#\270\337Q\270d\300!\300 c\310\377\024\310S\320PU\320U\377V\320VX\320XY\320\377Y\\\320\\`\320`a\372 #b\305`\023\300C\300t\217\3103\310e\275bE\000\267kA\377\210W\220G\2302\230R\377\230s\240#\240S\250\005\377\250Q\250b\260\001\260\023\363\260C\265\004\211\204\001\023\300D\310\347\003\3105\373\002:\006]\320]\357a\320ab\350\204\005R\220q\277\230\003\2303\230d\320\000B+\240c\312a\250\321\001\001";
-    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 2410, 4060);
+    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (2573 bytes) */
+static const char cstring[] = "\377 at 0x o\377bject>.:\377 <Memory\377View of \377<contigu\377ous and gdir%\001\007\rin\021\005\177strided\"\010o or \004\031><(\t\376A\006>?Canno\377t assign\377 to read\177-only m\240\002\375v\242\000Invali\377d mode, \347exp\305\000|\000\047c\047\376t\001\047fortra\237n\047, gH\000%\005s\357hape\222\000 ax\377is No ma\177tching g\001\377ature fo\377undNote \373th\242 Cytho\373n ,\000delib\237erate\206\000\353\001c\367ter!\001n PE\337P-484\245\"re\376\317!s subcl\366\301\000es\314!buil\373ti\313\000ypes.\377 If you \223ne\257 \336\000p\351\000%\tt\177hen set\200\000\367e \047\212\"atio_n_typ\253\000\047\210D\373iv\242\000o Fal\177se.add_\264 \237ecoll\321@+\000s\377.abcdisa\337bleen\002\001gc\373is\004\003dlstm\377x._kerne\277ls._la\216\000t\372\021\002/\016\005/rnn_\375c\374\002.pyxno\377 default\377 __reduc\277e__ du\200\002n\367on-\200`vial\376\033\000cinit__\371uq\002\277Aalloc\376\270  array \037data.\013\020\233C\355a\376\312cs.|ASCI\377IBCEllip\377sisHH_pa\377ckedISeq\377uenceTUU\245T\r\004U\025\004\302\204\001.\307\204\007W\265W\031\005W6\004XX\001\005_\177tm__Pyx\001\000\377Dict_Nex?tRef__\357$\340\000\333__\304B__\001\005ge\357tite5\000__d<0\001\027\000func\035\001\030\000\363st\240`)\001impo\375r\203 __main\276;\001modulM\002n\233am\002\003ewT\001\333 _\177checksu\214\000\300\n\001?\004\025\001\362@\346 \037\001unopick?\000En \005\363vt\333A\230\001qual\300O\005\226E\237F\300C\277\001\262Dex\004\314\001\341`_\203\005\355`\262\006\003\006.\007\327tes\310\001b\372 wa\367rd_\001\005[dou\336\336`[:, \000\000::\0071],\000\017\031\010\022\014$\t0\t@\000\025?\036\204\000H\030\220\022u\033]\341\007\037float\336\t\000\016\030\007\000\205!\000\0137\004\016\010\031\010\000\023\312\047A&|\371\004c#]_for\312B\"\001\004[\340\201Y\207x\200\006[\376\200R\2567\376\377\000used_si\377gindex_i\377s_corout\367ine\217\211\004aabc\376\271\210\005_bufferoargs\306\210\002as\240\215\007~\n\004yncio.<\006\377sbbasecc\365a\335\206\001lR\001in_t\357race\310\205\001cop\377ycountdU""\377dWdX_tmd\337Ydadb\343\211\004sd/hdhT\335\205\003d\205\207\001\000\002|\241\001\265\216\003empty\000\002\377_likeenc\177odeenum\244\214\002\377errorfla\373gs\265\204\002forma\375t\224\215\004geth0h\377as_maskh\247sid\372\002\324\210\001s\000\002i\377zekindkwp\347\001\237\213\014\216\213\0079\001mem\216\216\001\374\206\216\001\323\210\001ndimnp\377numpyobj\037order\256\212\001\260\212\003\270$\357part\000\001spo\177pregist\250\000\343nn\314\207\006\365\213\001\223\204\004set\330\204%\272\216\001\240\216\006ss\237\000st\274F\000:\000psto\001\000r\377ucttime_\203mav\000\000\007\337\002\214\217\001m\000s\367eun\276\213\001upda\377tevalues\377xOvoid (\377char *, \216\000\005int\013\001\000\004\007\004_\375_\220\212\002_5scip\367y_6\320@alg_[11\335\211\004bl\322 dC\001X\000\047*.,])\000\302\200Ms\351\200&\341s\351(\310\201\"\000.X1)\000d\277gemm\000s\002\001\200\377\001\340\004\007\200s\210#\377\210U\220%\220q\230\006\377\230e\2401\240F\250%\377\250q\260\006\260e\2701\367\270A\330\034\002$\210a\210\377q\330\004\010\210\001\210\026\377\210q\220\001\330\004\013\210\1775\220\004\220A\220Q\035\001\367u\210C\034\000\010\017\210z\377\230\021\230!\330\004\t\210\377\022\2106\220\022\2203\220\177c\230\024\230Q\230a\013\005\365\021d\000v\016\000h\240e\250\3576\260\026\260Q\000\014\210B\357\210f\220B\047\000\023\230D\357\240\001\240\021c\001\004\210E\376<\000;\230a\230t\2402\377\240[\260\001\260\024\260R\377\260v\270Q\270c\300\021\333\300!y\003\001\220)\000\r\210\377Q\210b\320\020\"\240!\377\2405\250\006\250c\260\023\373\260M \000#\300S\310\001\377\310\031\320R_\320_`\377\320`c\320cf\320f\377g\320gh\330\016\033\230\3771\230B\230b\240\003\240\1773\240a\240y\260\rS\000\357b\300\002\300*\006S\330\016\375\035\262\000f\240C\240t\250\3675\260\007u\000T\300\024\300\377W\310D\320PT\320T\375U\367\003\n\230!\2303\230\367c\240\022u\000\004\250D\260\237\004\260D\270\001\311%\2341:\367\220Q\220\200&\022\2202\220\377R\220s\230#\230T\240\373\021\240\260 \006\200a\200u}\210\354 \014\210A\210V""\265\"\375\035\234\000s\250#\250Q\250\337i\260}\300A\317\000\003\310\3771\310I\320UX\320X\277Y\330\r\017\210v8\010)\377\250?\270!\2706\300\023\277\300D\310\005\310W\242\002\020\273\220\001\200Be\2306\244\0003\377\240b\250\003\2503\250d\273\260%\364!\013\2102\270 c\373\220\032\214 C\230s\240$\276\034\000\001\250\024\250Q\221a\021\357\220\024\220V\245 H\240D\276\322 a\250x\260tY\000\021\377\300(\310!\3106\320Q\377R\320RS\330\004\033\230\375;\235\002!\330\t\n\330\010\267\023\2201\213a\220a\323\000$\366\225 \026\240\264\005q\270\001\330\373\010\013\216`\023\220A\340\014\372\221\001\027\347`b\240\002\240#\353\240S\220\0005\332BQ\260c\377\270\023\270D\300\003\3001\376\351\000Q\300c\310\024\310S\377\320PU\320UV\320V\367W\320W\362\000[\320[^\377\320^b\320bc\330\014\375\031\347`#\230S\240\006\240\177f\250A\250Y\260a\237\000w1\270A\237`d\300$:\000\377\026\310q\340\014\027\220qS\230\001\217\204\001\247@dk\000V\374\000\337c\260\021\260)\325\204\002\020\036\377\230a\320\0372\260!\330\351\020\354A\215\001%\262\000\047\260\022\377\2603\260e\2702\270S\376\212\0007\310&\320PQ\320\317QZ\320Z|\000\310ci\320\377ij\320jn\320no\377\320op\320pq\320q\357r\330\036\"[\0021\200\001_\360\010\000\005\022\376\200?\027\250B\374\367!\274!\014\032\230!\320\033\357.\250a\330\006\001\2302\230\377R\230u\240C\240w\250\377b\260\003\2605\270\002\270\335#\253\000\007\300t\236`H\320\375T\262 Y\320Y]\320]?c\320cm\320m\234\002\372%\367\330\014!\356a\2402\240Q\377\240c\250\023\250D\260\001\376\356\0001\260C\260s\270$\375\270\201\205\005\003\3103\310a\310?t\320ST\320T\372 \373\000~\367 _\320_a\320a\375 \377e\320eh\320hi\330\277\"#\2401\240A\302@\004\356\201@R\250q\211\0004\260q\376\213\000!\2703\270d\300!\377\3005\310\001\310\023\310C\372\210A%m\000a\240t\2501\277\250C\250s\260$\256@r\353\270\021\262\002\004\353Ba\300s\277\310$\310b\320P\332`U\374\337\204\002\354@\\\330&\047\240x\377\250q\260\004\260A\260X\376\330B!\3008\3101\310A\371\330\263HW\001f\250G\2601\353\260B\205`s\211 T\300\021\373\300\"\254\205\0044""\310r\320Q\347S\320S\304`\222 \\\320\\\225]=\025D\345BS\355\005|\001\320q\\\362\003\362`\273\207\003l\320l\317 \336\363@s\320st\356\204\005R\220wq\230\003\337b\"\240B\321\"\013A\250\213!\001";
+    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 2573, 4256);
     #define __Pyx_DecompressString_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #else /* compression: none (4060 bytes) */
-static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and direct><contiguous and indirect><strided and direct or indirect><strided and direct><strided and indirect>>?Cannot assign to read-only memoryviewInvalid mode, expected \047c\047 or \047fortran\047, got Invalid shape in axis No matching signature foundNote that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.add_notecollections.abcdisableenablegcisenabledlstmx._kernels._layoutlstmx/_kernels/rnn_cython.pyxno default __reduce__ due to non-trivial __cinit__unable to allocate array data.unable to allocate shape and strides.|ASCIIBCEllipsisHISequenceTUUT_packedU_packedView.MemoryViewWXX_tm__Pyx_PyDict_NextRef__annotate____class____class_getitem____dict____func____getstate____import____main____module____name____new____pyx_checksum__pyx_state__pyx_type__pyx_unpickle_Enum__pyx_vtable____qualname____reduce____reduce_cython____reduce_ex____set_name____setstate____setstate_cython____test___backward_backward[double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1]]_backward[float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1]]_forward_forward[double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1],double[:, :, ::1],double[:, :, ::1]]_forward[float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1],float[:, :, ::1],float[:, :, ::1]]_fused_sigindex_is_coroutine_layoutaabcallocate_bufferargsarrayascontiguousarrayasyncio.coroutinesbbaseccachecline_in_tracebackcopycountdUdWdX_tmdYdadbdefaultsdhdhTdoubledtypedtype_is_objectemptyempty_likeencodeenumerateerrorflagsfloatformatfortrangeth0has_maskhsidindexitemsitemsizejkindkwargslstmx._kern""els.rnn_cythonmaskmemviewmodennamendimnpnumpyobjorderpackpacked_bufferpopregisterrnn_backwardrnn_forwardsetdefaultshapesignaturessizestartstepstopstructttime_majortime_major_masktransposeunpackupdatevaluesxOvoid (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *)\000void (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *)\000dgemm\000sgemm\200\001\340\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\210:\220Q\220a\330\004\t\210\022\2106\220\022\2202\220R\220s\230#\230T\240\021\240!\330\004\006\200a\200u\210A\330\004\014\210A\210V\2203\220c\230\035\240a\240s\250#\250Q\250i\260s\270$\270b\300\006\300b\310\003\3103\310d\320RS\320ST\330\r\034\230A\230V\2403\240d\250%\250w\260a\330\004\020\220\001\220\022\2203\220e\2306\240\022\2403\240b\250\003\2503\250d\260%\260q\330\004\013\2102\210Q\210c\220\032\2301\230C\230s\240$\240b\250\001\250\024\250Q\200\001\340\004\007\200s\210$\210e\2201\220F\230%\230q\240\006\240e\2501\250A\330\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\2105\220\004\220A\220Q\330\004\007\200u\210C\210q\330\010\017\210z\230\021\230!\330\004\t\210\022\2106\220\022\2203\220c\230\024\230Q\230a\330\004\t\210\022\2106\220\021\220%\220v\230Q\230h\240e\2506\260\026\260q\330\004\014\210B\210f\220B\220c\230\023\230D\240\001\240\021\330\004\010\210\004\210E\220\022\220;\230a\230t\2402\240[\260\001\260\024\260R\260v\270Q\270c\300\021\300!\330\004\013\2105\220\001\220\021\330\004\r\210Q\210b\320\020\"\240!\2405\250\006\250c\260\023\260M\300\021\300#\300S\310\001\310\031\320RW""\320WX\320X_\320_n\320no\320ou\320ux\320x|\360\000\000}\001B\002\360\000\000B\002I\002\360\000\000I\002J\002\330\016\022\220$\220g\230T\240\024\240Q\330\004\013\2105\220\n\230!\2303\230c\240\022\2405\250\004\250D\260\004\260D\270\001\200\001\340\004\021\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\t\n\330\010\023\2201\220A\220Q\220a\220s\230$\230c\240\026\240s\250#\250Q\250i\260q\270\001\340\010\014\210A\210W\220F\230\"\230B\230c\240\023\240C\240u\250A\250T\260\021\260#\260S\270\004\270C\270q\300\001\300\021\300#\300T\310\023\310E\320QR\320RS\320ST\320TW\320WZ\320Z^\320^_\330\010\014\210E\220\025\220a\220q\340\014\025\220Q\220a\220r\230\021\230#\230S\240\004\240C\240s\250#\250Q\250i\260q\270\004\270C\270q\300\001\300\021\300#\300S\310\004\310C\310q\330\014\020\220\005\220U\230!\2301\330\020\023\2209\230D\240\004\240D\250\001\250\023\250A\330\024\034\230A\230Q\230b\240\001\240\022\2402\240S\250\003\2504\250q\260\002\260!\2603\260c\270\024\270Q\340\024#\2401\240A\240Q\240a\240s\250#\250T\260\021\260!\2601\260D\270\001\270\022\2701\270B\270b\300\003\3003\300d\310!\200\001\360\010\000\005\022\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\t\n\330\010\023\2201\220A\220Q\220a\220s\230$\230c\240\027\250\003\2503\250a\250x\260q\270\001\330\010\014\210E\220\025\220a\220r\230\022\2304\230t\2401\330\014\020\220\005\220U\230!\2301\330\020\023\2209\230D\240\004\240D\250\001\250\023\250A\330\024\030\230\005\230U\240!\2401\330\030\032\230!\2303\230c\240\025\240a\330\030\032\230!\2303\230f\240B\240a\240s\250#\250Q\340\024$\240A\240Q\240b\250\001\250\022\2502\250S\260\003\2604\260q\270\002\270!\2703\270c\300\024\300Q\300b\310\001\310\023\310D\320PQ\320QS\320ST\320TW\320WZ\320Z^\320^_\330\014\025\220Q\220a\220r\230\021\230#\230S\240\004\240C\240s\250#\250Q\250h\260a\260t\2703\270a\270r\300\021\300#\300T\310\023\310A\330\010\014\210A\210V\2207\230#\230S\240\002\240\"\240C\240u\250A\250R""\250q\260\003\2603\260d\270#\270Q\270d\300!\3003\300c\310\024\310S\320PU\320UV\320VX\320XY\320Y\\\320\\`\320`a\330\010\014\210A\210V\2207\230#\230S\240\002\240\"\240C\240u\250A\250R\250q\260\003\2603\260d\270#\270Q\270b\300\001\300\023\300C\300t\3103\310e\320ST\320TV\320VW\320WZ\320Z^\320^_\330\010\014\210A\210W\220G\2302\230R\230s\240#\240S\250\005\250Q\250b\260\001\260\023\260C\260t\2703\270a\270q\300\001\300\023\300D\310\003\3105\320PQ\320QV\320VW\320WZ\320Z]\320]a\320ab\330\010\023\2201\220A\220R\220q\230\003\2303\230d\240\"\240B\240c\250\023\250A\250R\250q\260\001";
+    #else /* compression: none (4256 bytes) */
+static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and direct><contiguous and indirect><strided and direct or indirect><strided and direct><strided and indirect>>?Cannot assign to read-only memoryviewInvalid mode, expected \047c\047 or \047fortran\047, got Invalid shape in axis No matching signature foundNote that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.add_notecollections.abcdisableenablegcisenabledlstmx._kernels._layoutlstmx/_kernels/rnn_cython.pyxno default __reduce__ due to non-trivial __cinit__unable to allocate array data.unable to allocate shape and strides.|ASCIIBCEllipsisHH_packedISequenceTUUT_packedU_packedView.MemoryViewWWT_packedW_packedXX_packedX_tm__Pyx_PyDict_NextRef__annotate____class____class_getitem____dict____func____getstate____import____main____module____name____new____pyx_checksum__pyx_state__pyx_type__pyx_unpickle_Enum__pyx_vtable____qualname____reduce____reduce_cython____reduce_ex____set_name____setstate____setstate_cython____test___backward_backward[double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1],double[::1],double[::1],double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1]]_backward[float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1],float[::1],float[::1],float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1]]_forward_forward[double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1],double[::1],double[:, :, ::1],double[:, :, ::1]]_forward[float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1],float[::1],float[:, :, ::1],float[:, :, ::1]]_fused_sigindex_is_coroutine_layoutaabcallocate_bufferargsarrayascontiguousarrayasyncio.coroutinesbbaseccachecline_in_tracebackcopycountdUdWdX_tmdYdadbdefaultsdhdhTdoubledtypedtype""_is_objectemptyempty_likeencodeenumerateerrorflagsfloatformatfortrangeth0has_maskhsidindexitemsitemsizekindkwargslstmx._kernels.rnn_cythonmaskmemviewmodenamendimnpnumpyobjorderpackpacked_bufferpartpartspopregisterrnn_backwardrnn_forwardsetdefaultshapesignaturessizestartstepstopstructtime_majortime_major_masktransposeunpackupdatevaluesxOvoid (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *)\000void (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *)\000dgemm\000sgemm\200\001\340\004\007\200s\210#\210U\220%\220q\230\006\230e\2401\240F\250%\250q\260\006\260e\2701\270A\330\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\2105\220\004\220A\220Q\330\004\007\200u\210C\210q\330\010\017\210z\230\021\230!\330\004\t\210\022\2106\220\022\2203\220c\230\024\230Q\230a\330\004\t\210\022\2106\220\021\220%\220v\230Q\230h\240e\2506\260\026\260q\330\004\014\210B\210f\220B\220c\230\023\230D\240\001\240\021\330\004\010\210\004\210E\220\022\220;\230a\230t\2402\240[\260\001\260\024\260R\260v\270Q\270c\300\021\300!\330\004\013\2105\220\001\220\021\330\004\r\210Q\210b\320\020\"\240!\2405\250\006\250c\260\023\260M\300\021\300#\300S\310\001\310\031\320R_\320_`\320`c\320cf\320fg\320gh\330\016\033\2301\230B\230b\240\003\2403\240a\240y\260\r\270Q\270b\300\002\300#\300S\310\001\310\031\320RS\330\016\035\230Q\230f\240C\240t\2505\260\007\260v\270T\300\024\300W\310D\320PT\320TU\330\004\013\2105\220\n\230!\2303\230c\240\022\2405\250\004\250D\260\004\260D\270\001\200\001\340\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001""\330\004\013\210:\220Q\220a\330\004\t\210\022\2106\220\022\2202\220R\220s\230#\230T\240\021\240!\330\004\006\200a\200u\210A\330\004\014\210A\210V\2203\220c\230\035\240a\240s\250#\250Q\250i\260}\300A\300S\310\003\3101\310I\320UX\320XY\330\r\017\210v\220R\220s\230#\230T\240\021\240)\250?\270!\2706\300\023\300D\310\005\310W\320TU\330\004\020\220\001\220\022\2203\220e\2306\240\022\2403\240b\250\003\2503\250d\260%\260q\330\004\013\2102\210Q\210c\220\032\2301\230C\230s\240$\240b\250\001\250\024\250Q\200\001\340\004\021\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\004\033\230;\240a\240s\250!\330\t\n\330\010\023\2201\220A\220Q\220a\220s\230$\230c\240\026\240s\250#\250Q\250i\260q\270\001\330\010\013\2106\220\023\220A\340\014\020\220\001\220\027\230\006\230b\240\002\240#\240S\250\003\2505\260\001\260\024\260Q\260c\270\023\270D\300\003\3001\300A\300Q\300c\310\024\310S\320PU\320UV\320VW\320WX\320X[\320[^\320^b\320bc\330\014\031\230\021\230#\230S\240\006\240f\250A\250Y\260a\260t\2701\270A\270Q\270d\300$\300c\310\026\310q\340\014\027\220q\230\001\230\021\230!\2303\230d\240#\240V\2503\250c\260\021\260)\2701\270A\330\020\036\230a\320\0372\260!\330\020\035\230Q\230b\240\002\240%\240s\250\047\260\022\2603\260e\2702\270S\300\003\3007\310&\320PQ\320QZ\320Z[\320[_\320_`\320`i\320ij\320jn\320no\320op\320pq\320qr\330\036\"\240#\240V\2501\200\001\360\010\000\005\022\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\004\033\230;\240a\240s\250!\330\t\n\330\010\023\2201\220A\220Q\220a\220s\230$\230c\240\027\250\003\2503\250a\250x\260q\270\001\330\014\032\230!\320\033.\250a\330\014\032\230!\2302\230R\230u\240C\240w\250b\260\003\2605\270\002\270#\270S\300\007\300t\3101\310H\320TU\320UY\320Y]\320]c\320cm\320mq\320qr\330\010\013\2106\220\023\220A\330\014!\240\021\240!\2402\240Q\240c\250\023\250D\260\001\260\022\2601\260C\260s\270$\270b\300\002\300#\300S\310\003\3103\310a\310t\320ST\320TW\320WZ\320Z^""\320^_\320_a\320ab\320be\320eh\320hi\330\"#\2401\240A\240S\250\004\250A\250R\250q\260\003\2604\260q\270\002\270!\2703\270d\300!\3005\310\001\310\023\310C\310q\340\014%\240Q\240a\240t\2501\250C\250s\260$\260a\260r\270\021\270#\270S\300\004\300A\300Q\300a\300s\310$\310b\320PR\320RU\320UX\320X[\320[\\\330&\047\240x\250q\260\004\260A\260X\270Q\270d\300!\3008\3101\310A\330\020\036\230a\320\0372\260!\330\020%\240Q\240f\250G\2601\260B\260a\260s\270#\270T\300\021\300\"\300A\300S\310\003\3104\310r\320QS\320SV\320VY\320Y\\\320\\]\330&\047\240x\250q\260\004\260A\260X\270Q\270d\300!\3008\3101\310D\320PQ\320QS\320ST\320TW\320W[\320[\\\320\\^\320^_\320_b\320bf\320fg\320gl\320lm\320mp\320ps\320st\330\010\023\2201\220A\220R\220q\230\003\2303\230d\240\"\240B\240c\250\023\250A\250R\250q\260\001";
     PyObject *data = NULL;
     #define __Pyx_DecompressString_UNUSED
     #define __Pyx_DecompressString_LZSS_UNUSED
     #endif
     PyObject **stringtab = __pyx_mstate->__pyx_string_tab;
     Py_ssize_t pos = 0;
-    for (int i = 0; i < 157; i++) {
+    for (int i = 0; i < 160; i++) {
       Py_ssize_t bytes_length = str_length_index[i].length;
       PyObject *string = PyUnicode_DecodeUTF8(bytes + pos, bytes_length, NULL);
       if (likely(string) && i >= 29) PyUnicode_InternInPlace(&string);
@@ -26376,8 +27888,8 @@ static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and dir
       stringtab[i] = string;
       pos += bytes_length;
     }
-    for (int i = 157; i < 163; i++) {
-      Py_ssize_t bytes_length = bytes_length_index[i-157].length;
+    for (int i = 160; i < 166; i++) {
+      Py_ssize_t bytes_length = bytes_length_index[i-160].length;
       PyObject *string = PyBytes_FromStringAndSize(bytes + pos, bytes_length);
       stringtab[i] = string;
       pos += bytes_length;
@@ -26387,14 +27899,14 @@ static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and dir
       }
     }
     Py_XDECREF(data);
-    for (Py_ssize_t i = 0; i < 163; i++) {
+    for (Py_ssize_t i = 0; i < 166; i++) {
       if (unlikely(PyObject_Hash(stringtab[i]) == -1)) {
         __PYX_ERR(0, 1, __pyx_L1_error)
       }
     }
     #if CYTHON_IMMORTAL_CONSTANTS
     {
-      PyObject **table = stringtab + 157;
+      PyObject **table = stringtab + 160;
       for (Py_ssize_t i=0; i<6; ++i) {
         #if PY_VERSION_HEX >= 0x030F0000
         PyUnstable_SetImmortal(table[i]);
@@ -26457,12 +27969,12 @@ static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and dir
 namespace {
 #endif
 typedef struct {
-    unsigned int argcount : 4;
+    unsigned int argcount : 5;
     unsigned int num_posonly_args : 1;
     unsigned int num_kwonly_args : 1;
     unsigned int nlocals : 5;
     unsigned int flags : 10;
-    unsigned int first_line : 6;
+    unsigned int first_line : 7;
 } __Pyx_PyCode_New_function_description;
 #ifdef __cplusplus
 } /* anonymous namespace */
@@ -26482,44 +27994,44 @@ static int __Pyx_CreateCodeObjects(__pyx_mstatetype *__pyx_mstate) {
   PyObject* tuple_dedup_map = PyDict_New();
   if (unlikely(!tuple_dedup_map)) return -1;
   {
-    const __Pyx_PyCode_New_function_description descr = {6, 0, 0, 13, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 11};
+    const __Pyx_PyCode_New_function_description descr = {6, 0, 0, 13, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 15};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_h0, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cache};
     __pyx_mstate_global->__pyx_codeobj_tab[0] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_rnn_cython_pyx, __pyx_mstate->__pyx_n_u_rnn_forward, __pyx_mstate->__pyx_kp_b_iso88591_s_aq_q_Qa_6_2Rs_T_auA_AV3c_as_Q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[0])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {9, 0, 0, 9, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 24};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_UT_packed, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_a, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask};
-    __pyx_mstate_global->__pyx_codeobj_tab[1] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_rnn_cython_pyx, __pyx_mstate->__pyx_n_u_forward_float_1_float_1_float_1, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_1AQas_c_s_Qiq_A, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[1])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {10, 0, 0, 10, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 28};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_WT_packed, __pyx_mstate->__pyx_n_u_UT_packed, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_a, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask};
+    __pyx_mstate_global->__pyx_codeobj_tab[1] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_rnn_cython_pyx, __pyx_mstate->__pyx_n_u_forward_float_1_float_1_float_1, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_as_1AQas_c_s_Qi, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[1])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {9, 0, 0, 9, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 24};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_UT_packed, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_a, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask};
-    __pyx_mstate_global->__pyx_codeobj_tab[2] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_rnn_cython_pyx, __pyx_mstate->__pyx_n_u_forward_double_1_double_1_doubl, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_1AQas_c_s_Qiq_A, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[2])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {10, 0, 0, 10, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 28};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_WT_packed, __pyx_mstate->__pyx_n_u_UT_packed, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_a, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask};
+    __pyx_mstate_global->__pyx_codeobj_tab[2] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_rnn_cython_pyx, __pyx_mstate->__pyx_n_u_forward_double_1_double_1_doubl, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_as_1AQas_c_s_Qi, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[2])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {9, 0, 0, 15, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 24};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_UT_packed, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_a, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_t, __pyx_mstate->__pyx_n_u_n};
-    __pyx_mstate_global->__pyx_codeobj_tab[3] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_rnn_cython_pyx, __pyx_mstate->__pyx_n_u_forward_float_1_float_1_float_1, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_1AQas_c_s_Qiq_A, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[3])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {10, 0, 0, 16, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 28};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_WT_packed, __pyx_mstate->__pyx_n_u_UT_packed, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_a, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_part, __pyx_mstate->__pyx_n_u_parts};
+    __pyx_mstate_global->__pyx_codeobj_tab[3] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_rnn_cython_pyx, __pyx_mstate->__pyx_n_u_forward_float_1_float_1_float_1, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_as_1AQas_c_s_Qi, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[3])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {3, 0, 0, 18, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 41};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_dhT, __pyx_mstate->__pyx_n_u_cache, __pyx_mstate->__pyx_n_u_X, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_da, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db, __pyx_mstate->__pyx_n_u_mask};
-    __pyx_mstate_global->__pyx_codeobj_tab[4] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_rnn_cython_pyx, __pyx_mstate->__pyx_n_u_rnn_backward, __pyx_mstate->__pyx_kp_b_iso88591_s_e1F_q_e1A_s_aq_q_5_AQ_uCq_z_6, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[4])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {3, 0, 0, 19, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 63};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_dhT, __pyx_mstate->__pyx_n_u_cache, __pyx_mstate->__pyx_n_u_X, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_da, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db, __pyx_mstate->__pyx_n_u_mask};
+    __pyx_mstate_global->__pyx_codeobj_tab[4] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_rnn_cython_pyx, __pyx_mstate->__pyx_n_u_rnn_backward, __pyx_mstate->__pyx_kp_b_iso88591_s_U_q_e1F_q_e1A_s_aq_q_5_AQ_uCq, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[4])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {14, 0, 0, 14, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 59};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_U_packed, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_da, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db};
-    __pyx_mstate_global->__pyx_codeobj_tab[5] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_rnn_cython_pyx, __pyx_mstate->__pyx_n_u_backward_float_1_float_1_float, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_1AQas_c_3axq_E, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[5])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {17, 0, 0, 17, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 82};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_U_packed, __pyx_mstate->__pyx_n_u_W_packed, __pyx_mstate->__pyx_n_u_X_packed, __pyx_mstate->__pyx_n_u_H_packed, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_da, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db};
+    __pyx_mstate_global->__pyx_codeobj_tab[5] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_rnn_cython_pyx, __pyx_mstate->__pyx_n_u_backward_float_1_float_1_float, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_as_1AQas_c_3axq, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[5])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {14, 0, 0, 14, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 59};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_U_packed, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_da, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db};
-    __pyx_mstate_global->__pyx_codeobj_tab[6] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_rnn_cython_pyx, __pyx_mstate->__pyx_n_u_backward_double_1_double_1_doub, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_1AQas_c_3axq_E, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[6])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {17, 0, 0, 17, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 82};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_U_packed, __pyx_mstate->__pyx_n_u_W_packed, __pyx_mstate->__pyx_n_u_X_packed, __pyx_mstate->__pyx_n_u_H_packed, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_da, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db};
+    __pyx_mstate_global->__pyx_codeobj_tab[6] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_rnn_cython_pyx, __pyx_mstate->__pyx_n_u_backward_double_1_double_1_doub, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_as_1AQas_c_3axq, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[6])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {14, 0, 0, 21, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 59};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_U_packed, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_da, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_t, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_j};
-    __pyx_mstate_global->__pyx_codeobj_tab[7] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_rnn_cython_pyx, __pyx_mstate->__pyx_n_u_backward_float_1_float_1_float, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_1AQas_c_3axq_E, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[7])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {17, 0, 0, 23, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 82};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_U_packed, __pyx_mstate->__pyx_n_u_W_packed, __pyx_mstate->__pyx_n_u_X_packed, __pyx_mstate->__pyx_n_u_H_packed, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_da, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_part, __pyx_mstate->__pyx_n_u_parts};
+    __pyx_mstate_global->__pyx_codeobj_tab[7] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_rnn_cython_pyx, __pyx_mstate->__pyx_n_u_backward_float_1_float_1_float, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_as_1AQas_c_3axq, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[7])) goto bad;
   }
   Py_DECREF(tuple_dedup_map);
   return 0;
@@ -30226,6 +31738,164 @@ CYTHON_UNUSED static int __Pyx_CheckVectorcallKwarg(PyObject **kwnames, Py_ssize
         return -1;
     }
     return 0;
+}
+#endif
+
+/* PyNumberBinop */
+#if !(CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_GRAAL || CYTHON_COMPILING_IN_LIMITED_API)
+#if CYTHON_USE_TYPE_SLOTS || __PYX_LIMITED_VERSION_HEX >= 0x030A0000
+#ifndef __Pyx_DEFINED_BinopTypeError
+#define __Pyx_DEFINED_BinopTypeError
+static void __Pyx_BinopTypeError(PyObject *op1, PyObject *op2, const char* op, int inplace) {
+    char opname[4] = {op[0], op[1], 0, 0};
+    if (inplace) {
+        opname[op[1] ? 2 : 1] = '=';
+    }
+    __Pyx_RaiseErrorWithObjectTypes1(
+        PyExc_TypeError,
+        "unsupported operand type(s) for %.3s: '" __Pyx_FMT_TYPENAME "' and '" __Pyx_FMT_TYPENAME "'",
+        opname, op1, op2);
+}
+#endif
+#endif
+#ifndef __Pyx_DEFINED_PyNumber_Multiply_xfloat_object
+#define __Pyx_DEFINED_PyNumber_Multiply_xfloat_object
+static PyObject* __Pyx_PyNumber_Multiply_xfloat_object(PyObject *op1, PyObject *op2, int inplace) {
+    if (PyLong_CheckExact(op2)) {
+        double int_op2;
+        #if CYTHON_USE_PYLONG_INTERNALS
+        if (__Pyx_PyLong_IsCompact(op2)) {
+            Py_ssize_t compact_op2 = __Pyx_PyLong_CompactValue(op2);
+            int_op2 = (double) compact_op2;
+        } else
+        #endif
+        {
+            int_op2 = PyLong_AsDouble(op2);
+            if (unlikely((int_op2 == -1.) && PyErr_Occurred())) return NULL;
+        }
+        double float_op1 = __Pyx_PyFloat_AS_DOUBLE(op1);
+        #if !CYTHON_ASSUME_SAFE_MACROS
+        if (unlikely((float_op1 == -1.) && PyErr_Occurred())) return NULL;
+        #endif
+        if (float_op1 == 0.) return __Pyx_NewRef(op1);
+        return PyFloat_FromDouble(float_op1 * int_op2);
+    }
+    if (PyLong_Check(op2)) {
+        binaryfunc slot_func = __Pyx_PyType_GetSubSlot(&PyFloat_Type, tp_as_number, nb_multiply, binaryfunc);
+        if (likely(slot_func)) {
+            return slot_func(op1, op2);
+        }
+    }
+    #if CYTHON_USE_TYPE_SLOTS || __PYX_LIMITED_VERSION_HEX >= 0x030A0000
+    {
+        PyTypeObject *type_op2 = Py_TYPE(op2);
+        binaryfunc slot_func = __Pyx_PyType_GetSubSlot(type_op2, tp_as_number, nb_multiply, binaryfunc);
+        if (likely(slot_func)) {
+            PyObject *result = slot_func(op1, op2);
+            if (likely(result != Py_NotImplemented)) {
+                return result;
+            }
+            Py_DECREF(result);
+        }
+        __Pyx_BinopTypeError(op1, op2, "*", inplace);
+        return NULL;
+    }
+    #else
+    return (inplace) ? PyNumber_InPlaceMultiply(op1, op2) : PyNumber_Multiply(op1, op2);
+    #endif
+}
+#endif
+#ifndef __Pyx_DEFINED_PyNumber_Multiply_xint_object
+#define __Pyx_DEFINED_PyNumber_Multiply_xint_object
+static PyObject* __Pyx_PyNumber_Multiply_xint_object(PyObject *op1, PyObject *op2, int inplace) {
+    if (PyFloat_CheckExact(op2)) {
+        double int_op1;
+        #if CYTHON_USE_PYLONG_INTERNALS
+        if (__Pyx_PyLong_IsCompact(op1)) {
+            Py_ssize_t compact_op1 = __Pyx_PyLong_CompactValue(op1);
+            int_op1 = (double) compact_op1;
+        } else
+        #endif
+        {
+            int_op1 = PyLong_AsDouble(op1);
+            if (unlikely((int_op1 == -1.) && PyErr_Occurred())) return NULL;
+        }
+        double float_op2 = __Pyx_PyFloat_AS_DOUBLE(op2);
+        #if !CYTHON_ASSUME_SAFE_MACROS
+        if (unlikely((float_op2 == -1.) && PyErr_Occurred())) return NULL;
+        #endif
+        return PyFloat_FromDouble(int_op1 * float_op2);
+    }
+    #if CYTHON_USE_TYPE_SLOTS || __PYX_LIMITED_VERSION_HEX >= 0x030A0000
+    {
+        PyTypeObject *type_op2 = Py_TYPE(op2);
+        binaryfunc slot_func = __Pyx_PyType_GetSubSlot(type_op2, tp_as_number, nb_multiply, binaryfunc);
+        if (likely(slot_func)) {
+            PyObject *result = slot_func(op1, op2);
+            if (likely(result != Py_NotImplemented)) {
+                return result;
+            }
+            Py_DECREF(result);
+        }
+        ssizeargfunc repeat_func = __Pyx_PyType_GetSubSlot(type_op2, tp_as_sequence, sq_repeat, ssizeargfunc);
+        if (likely(repeat_func)) {
+            Py_ssize_t count;
+            #if CYTHON_USE_PYLONG_INTERNALS
+            if (__Pyx_PyLong_IsCompact(op1)) {
+                count = __Pyx_PyLong_CompactValue(op1);
+            } else
+            #endif
+            {
+                count = PyLong_AsSsize_t(op1);
+                if (unlikely((count == -1) && PyErr_Occurred())) return NULL;
+            }
+            return repeat_func(op2, count);
+        }
+        __Pyx_BinopTypeError(op1, op2, "*", inplace);
+        return NULL;
+    }
+    #else
+    return (inplace) ? PyNumber_InPlaceMultiply(op1, op2) : PyNumber_Multiply(op1, op2);
+    #endif
+}
+#endif
+static CYTHON_INLINE PyObject* __Pyx__PyNumber_Multiply_object_object(PyObject *op1, PyObject *op2, int inplace) {
+    if (PyFloat_CheckExact(op1)) {
+        if (PyFloat_CheckExact(op2)) {
+            double float_op2 = __Pyx_PyFloat_AS_DOUBLE(op2);
+            #if !CYTHON_ASSUME_SAFE_MACROS
+            if (unlikely((float_op2 == -1.) && PyErr_Occurred())) return NULL;
+            #endif
+            double float_op1 = __Pyx_PyFloat_AS_DOUBLE(op1);
+            #if !CYTHON_ASSUME_SAFE_MACROS
+            if (unlikely((float_op1 == -1.) && PyErr_Occurred())) return NULL;
+            #endif
+            return PyFloat_FromDouble(float_op1 * float_op2);
+        }
+        return __Pyx_PyNumber_Multiply_xfloat_object(op1, op2, inplace);
+    }
+    if (PyLong_CheckExact(op1)) {
+        if (PyLong_CheckExact(op2)) {
+            #if CYTHON_USE_PYLONG_INTERNALS
+            if (__Pyx_PyLong_IsCompact(op1)) {
+                long long int_op1 = (long long) __Pyx_PyLong_CompactValue(op1);
+                if (int_op1 == 0) return __Pyx_NewRef(op1);
+                if (__Pyx_PyLong_IsCompact(op2)) {
+                    long long int_op2 = (long long) __Pyx_PyLong_CompactValue(op2);
+                    if (int_op2 == 0) return __Pyx_NewRef(op2);
+                    return PyLong_FromLongLong(int_op1 * int_op2);
+                }
+            }
+            else if (__Pyx_PyLong_IsZero(op2)) return __Pyx_NewRef(op2);
+            #endif
+            binaryfunc slot_func = __Pyx_PyType_GetSubSlot(&PyLong_Type, tp_as_number, nb_multiply, binaryfunc);
+            if (likely(slot_func)) {
+                return slot_func(op1, op2);
+            }
+        }
+        return __Pyx_PyNumber_Multiply_xint_object(op1, op2, inplace);
+    }
+    return (inplace) ? PyNumber_InPlaceMultiply(op1, op2) : PyNumber_Multiply(op1, op2);
 }
 #endif
 
