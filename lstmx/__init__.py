@@ -8,7 +8,9 @@
 from .dispatch import backends
 from .functional import gru_backward, gru_forward, lstm_backward, lstm_forward, rnn_backward, rnn_forward
 from .gru import GRUCell
-from .layers import GRU, LSTM, Layer, SimpleRNN
+from .layers import GRU, LSTM, Bidirectional, Dense, Dropout, Embedding, Layer, SimpleRNN
+from .models import Sequential, load_model
+from .optimizers import SGD, Adam
 from .lstm import LSTMCell
 from .rnn import RNNCell
 
@@ -16,6 +18,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "LSTMCell", "GRUCell", "RNNCell", "LSTM", "GRU", "SimpleRNN", "Layer",
+    "Embedding", "Dense", "Dropout", "Bidirectional", "Sequential", "load_model", "SGD", "Adam",
     "lstm_forward", "lstm_backward", "gru_forward", "gru_backward", "rnn_forward", "rnn_backward",
     "backends",
 ]

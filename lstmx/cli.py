@@ -25,7 +25,7 @@ def cmd_shapes(args):
     return 0
 
 
-def cmd_demo(args):
+def cmd_tour(args):
     """A tour: the gate-shape tables, then gradient checks of every cell against central differences."""
     import numpy as np
 
@@ -50,6 +50,60 @@ def cmd_demo(args):
     print(f"max relative error {worst:.1e}: {'OK' if ok else 'FAILED'} (bound 1e-6)")
     print(f"backends available here: {', '.join(lstmx.backends())}")
     return 0 if ok else 1
+
+
+def cmd_demo(args):
+    """The main job on the embedded sample: train the seeds' IMDB model and report."""
+    import numpy as np
+
+    from . import dispatch
+    from .datasets import imdb
+    from .experiments import build_model, step_seconds
+    from .text import pad_sequences
+
+    (x, y), (x_test, y_test) = imdb.load_sample()
+    x, x_test = pad_sequences(x, maxlen=200), pad_sequences(x_test, maxlen=200)
+    print(f"IMDB sample: {len(x)} training and {len(x_test)} held-out reviews, padded to 200 word ids")
+    model = build_model("seed", mask_zero=True)
+    model.build(x.shape)
+    model.summary()
+    history = model.fit(x, y, batch_size=32, epochs=args.epochs, validation_data=(x_test, y_test),
+                        verbose=0 if args.quiet else 1)
+    loss, accuracy = model.evaluate(x_test, y_test)
+    print(f"held-out accuracy after {args.epochs} epochs: {accuracy:.3f} (loss {loss:.3f})")
+    fast = dispatch.resolve("auto")
+    t_ref, t_fast = step_seconds(x, y, "reference"), step_seconds(x, y, fast)
+    print(f"one training step (batch 32): reference {1e3 * t_ref:.0f} ms, {fast} {1e3 * t_fast:.0f} ms "
+          f"({t_ref / t_fast:.1f}x)")
+    if args.plot:
+        from .plot import plot_history
+        plot_history(history, args.plot)
+        print(f"history plot written to {args.plot}")
+    return 0 if accuracy >= 0.75 else 1
+
+
+def cmd_imdb(args):
+    """The full experiment on the real data set."""
+    import time
+
+    from .datasets import imdb
+    from .experiments import build_model
+    from .text import pad_sequences
+
+    t0 = time.perf_counter()
+    (x, y), (x_test, y_test) = imdb.load_data(args.data, num_words=10000)
+    x, x_test = pad_sequences(x, maxlen=200), pad_sequences(x_test, maxlen=200)
+    print(f"loaded {len(x)} + {len(x_test)} reviews in {time.perf_counter() - t0:.1f} s")
+    model = build_model(args.model, mask_zero=not args.no_mask)
+    for epoch in range(1, args.epochs + 1):
+        t = time.perf_counter()
+        model.fit(x, y, batch_size=32, epochs=1, verbose=0 if args.quiet else 1, seed=epoch)
+        train_s = time.perf_counter() - t
+        t = time.perf_counter()
+        loss, accuracy = model.evaluate(x_test, y_test, batch_size=32)
+        print(f"epoch {epoch}: train {train_s:.1f} s, scoring {time.perf_counter() - t:.1f} s, "
+              f"test accuracy {accuracy:.4f}, loss {loss:.4f}", flush=True)
+    return 0
 
 
 def _size(text):
@@ -78,8 +132,20 @@ def cmd_bench(args):
 def build_parser():
     parser = argparse.ArgumentParser(prog="lstmx", description="Recurrent networks as explicit matrices.")
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="a tour: gate-shape tables and gradient checks")
+    demo = sub.add_parser("demo", help="train the seeds' IMDB model on the embedded sample (the main job)")
+    demo.add_argument("--epochs", type=_positive, default=2)
+    demo.add_argument("--plot", default="lstmx-demo-history.png", help="where to write the loss/accuracy plot ('' for none)")
+    demo.add_argument("--quiet", action="store_true")
     demo.set_defaults(func=cmd_demo)
+    tour = sub.add_parser("tour", help="the gate-shape tables of LSTM, GRU, RNN and their gradient checks")
+    tour.set_defaults(func=cmd_tour)
+    imdb = sub.add_parser("imdb", help="train and score a seed model on the full aclImdb data set")
+    imdb.add_argument("--data", help="aclImdb_v1.tar.gz or the aclImdb folder (default: $LSTMX_DATA, ~/.lstmx/datasets)")
+    imdb.add_argument("--epochs", type=_positive, default=3)
+    imdb.add_argument("--model", choices=["seed", "tf", "stacked"], default="seed")
+    imdb.add_argument("--no-mask", action="store_true", help="no mask_zero (the PyTorch script's setting)")
+    imdb.add_argument("--quiet", action="store_true")
+    imdb.set_defaults(func=cmd_imdb)
     shapes = sub.add_parser("shapes", help="the table of every gate matrix of a cell")
     shapes.add_argument("--cell", choices=sorted(CELLS), default="lstm")
     shapes.add_argument("--input-size", type=_positive, required=True)

@@ -47,3 +47,36 @@ def plot_benchmark(rows, torch=False):
             ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def plot_history(history, path=None):
+    """The seeds' "loss vs accuracy" figure: loss and accuracy per epoch, training and validation.
+
+    Parameters
+    ----------
+    history : lstmx.models.History or its ``.history`` dict
+    path : str or None, write the figure there (PNG, ...) as well as returning it
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    plt = _pyplot()
+    h = getattr(history, "history", history)
+    epochs = range(1, len(h["loss"]) + 1)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    for ax, key in zip(axes, ("loss", "accuracy")):
+        if key not in h:
+            ax.set_visible(False)
+            continue
+        ax.plot(epochs, h[key], "o-", label=f"training {key}")
+        if f"val_{key}" in h:
+            ax.plot(epochs, h[f"val_{key}"], "s--", label=f"validation {key}")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(key)
+        ax.set_title(key)
+        ax.legend()
+    fig.tight_layout()
+    if path:
+        fig.savefig(path, dpi=120, bbox_inches="tight")
+    return fig

@@ -22,7 +22,15 @@ def test_shapes_bad_input_is_a_one_line_error_and_exit_2(args):
     assert proc.stderr.strip().splitlines()[-1].startswith("lstmx shapes: error:")
 
 
-def test_demo_runs_the_gradient_check(capsys):
-    assert main(["demo"]) == 0
+def test_tour_runs_the_gradient_check(capsys):
+    assert main(["tour"]) == 0
     out = capsys.readouterr().out
     assert "LSTMCell(input_size=8, hidden_size=4)" in out and "OK (bound 1e-6)" in out
+
+
+def test_demo_trains_the_seed_model_on_the_sample(tmp_path, capsys):
+    plot = tmp_path / "history.png"
+    assert main(["demo", "--epochs", "1", "--quiet", "--plot", str(plot)]) == 0
+    out = capsys.readouterr().out
+    assert "5000 training and 2000 held-out reviews" in out and "held-out accuracy after 1 epochs" in out
+    assert "Total params: 1,378,945" in out and plot.stat().st_size > 10_000

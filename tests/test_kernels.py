@@ -97,7 +97,7 @@ def test_unknown_and_missing_backends(monkeypatch):
 @pytest.mark.parametrize("backend", COMPILED)
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
 def test_kernel_equals_reference_when_two_threads_share_the_batch(cell, backend):
-    """B >= 8 and B*H*H >= 2**18: the Cython kernels split the batch between two threads, and do the
+    """B >= 8 and B*H*H >= 2**16: the Cython kernels split the batch between two threads, and do the
     input projection and the weight gradients on their own packed kernel (batch_parts in _common.pxd)."""
     for dtype, scale in ((np.float64, 0.1), (np.float32, 0.03)):
         assert_same_as_reference(random_problem(cell, 11, 6, 37, 160, seed=5, dtype=dtype, mask="random", scale=scale),

@@ -81,7 +81,7 @@ cdef inline void column_sums(const real* A, int rows, int cols, real* out) noexc
 cdef inline int batch_parts(int B, int H) noexcept nogil:
     """How many threads share a batch's time loop: 2 when each half has enough rows and work to
     outweigh starting a thread, else 1."""
-    if B >= 8 and <long>B * H * H >= (1 << 18):
+    if B >= 8 and <long>B * H * H >= (1 << 16):
         return 2
     return 1
 

@@ -19823,7 +19823,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
   /* "_common.pxd":84
  *     """How many threads share a batch's time loop: 2 when each half has enough rows and work to
  *     outweigh starting a thread, else 1."""
- *     if B >= 8 and <long>B * H * H >= (1 << 18):             # <<<<<<<<<<<<<<
+ *     if B >= 8 and <long>B * H * H >= (1 << 16):             # <<<<<<<<<<<<<<
  *         return 2
  *     return 1
 */
@@ -19837,7 +19837,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
 
     goto __pyx_L4_bool_binop_done;
   }
-  __pyx_t_2 = (((((long)__pyx_v_B) * __pyx_v_H) * __pyx_v_H) >= 0x40000);
+  __pyx_t_2 = (((((long)__pyx_v_B) * __pyx_v_H) * __pyx_v_H) >= 0x10000);
 
 
   __pyx_t_1 = __pyx_t_2;
@@ -19848,7 +19848,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
 
     /* "_common.pxd":85
  *     outweigh starting a thread, else 1."""
- *     if B >= 8 and <long>B * H * H >= (1 << 18):
+ *     if B >= 8 and <long>B * H * H >= (1 << 16):
  *         return 2             # <<<<<<<<<<<<<<
  *     return 1
  * 
@@ -19862,14 +19862,14 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
     /* "_common.pxd":84
  *     """How many threads share a batch's time loop: 2 when each half has enough rows and work to
  *     outweigh starting a thread, else 1."""
- *     if B >= 8 and <long>B * H * H >= (1 << 18):             # <<<<<<<<<<<<<<
+ *     if B >= 8 and <long>B * H * H >= (1 << 16):             # <<<<<<<<<<<<<<
  *         return 2
  *     return 1
 */
   }
 
   /* "_common.pxd":86
- *     if B >= 8 and <long>B * H * H >= (1 << 18):
+ *     if B >= 8 and <long>B * H * H >= (1 << 16):
  *         return 2
  *     return 1             # <<<<<<<<<<<<<<
  * 

@@ -1,5 +1,9 @@
 """Layers: objects that own parameters, run forward with ``layer(X)`` and backward with ``layer.backward(dY)``."""
 from .base import Layer
+from .bidirectional import Bidirectional
+from .dense import Dense
+from .dropout import Dropout
+from .embedding import Embedding, IndexedRows
 from .recurrent import GRU, LSTM, SimpleRNN
 
-__all__ = ["Layer", "LSTM", "GRU", "SimpleRNN"]
+__all__ = ["Layer", "LSTM", "GRU", "SimpleRNN", "Embedding", "Dense", "Dropout", "Bidirectional", "IndexedRows"]

@@ -8,9 +8,12 @@ class Layer:
     ``layer.backward(dY)`` returns the gradient with respect to the input and fills ``grads``.
     """
 
+    trainable = True
+
     def __init__(self):
         self.built = False
         self.grads = {}
+        self.output_mask = None
 
     @property
     def params(self):

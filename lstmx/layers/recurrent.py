@@ -85,6 +85,8 @@ class Recurrent(Layer):
             mask = None if mask is None else np.asarray(mask)[:, ::-1]
         Y, finals, self._cache = self._forward(X, states, mask)
         output = Y if self.return_sequences else finals[0]
+        self.output_mask = None if mask is None or not self.return_sequences else (
+            np.asarray(mask)[:, ::-1] if self.go_backwards else mask)
         return [output, *finals] if self.return_state else output
 
     def backward(self, dY, dstates=None):
@@ -126,6 +128,9 @@ class Recurrent(Layer):
             raise ValueError(f"initial_state must be a list of {len(self.state_names)} arrays "
                              f"({', '.join(self.state_names)}), got {len(states)}")
         return states
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[1], self.units) if self.return_sequences else (input_shape[0], self.units)
 
     def get_config(self):
         return dict(units=self.units, return_sequences=self.return_sequences, return_state=self.return_state,

@@ -1,0 +1,4 @@
+"""Data sets: ``lstmx.datasets.imdb``."""
+from . import imdb
+
+__all__ = ["imdb"]

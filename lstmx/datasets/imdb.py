@@ -1,0 +1,157 @@
+"""The Large Movie Review Dataset (Maas et al., 2011) as Keras's ``imdb.load_data`` returns it.
+
+Reads the original ``aclImdb_v1.tar.gz`` (or its extracted ``aclImdb`` folder): 25,000 training
+and 25,000 test reviews, half positive, half negative. Each review becomes a list of word ids:
+``start_char`` (1), then each word's frequency rank in the training set plus ``index_from`` (3);
+words of rank >= ``num_words`` become ``oov_char`` (2); 0 is left for padding. Labels: 1 positive,
+0 negative.
+
+Citation: Andrew L. Maas, Raymond E. Daly, Peter T. Pham, Dan Huang, Andrew Y. Ng and Christopher
+Potts. Learning Word Vectors for Sentiment Analysis. ACL 2011.
+"""
+import os
+import re
+import tarfile
+from collections import Counter
+from importlib import resources
+
+import numpy as np
+
+URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
+ARCHIVE = "aclImdb_v1.tar.gz"
+_FILE = re.compile(r"(?:^|/)aclImdb/(train|test)/(pos|neg)/\d+_\d+\.txt$")
+_WORD = re.compile(r"[a-z0-9']+")
+
+
+def tokenize(text):
+    """Lower-cased words of a review, HTML line breaks removed (the splitting Keras's IMDB used)."""
+    return _WORD.findall(text.replace("<br />", " ").lower())
+
+
+def find(path=None):
+    """Where the data set is: ``path``, else ``$LSTMX_DATA``, else ``~/.lstmx/datasets``."""
+    if path is not None:
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"no IMDB data at {path}")
+        return path
+    dirs = [d for d in (os.environ.get("LSTMX_DATA"), os.path.join(os.path.expanduser("~"), ".lstmx", "datasets")) if d]
+    for d in dirs:
+        for name in (ARCHIVE, "aclImdb"):
+            candidate = os.path.join(d, name)
+            if os.path.exists(candidate):
+                return candidate
+    raise FileNotFoundError(f"the IMDB data set was not found in {' or '.join(dirs)}. Download {URL} "
+                            f"(84 MB) and put {ARCHIVE} (or the extracted aclImdb folder) in one of them, "
+                            f"or pass path=...")
+
+
+def read_reviews(path):
+    """``{"train": [(text, label), ...], "test": [...]}`` from the archive or the extracted folder."""
+    data = {"train": [], "test": []}
+    if os.path.isdir(path):
+        root = path if os.path.basename(os.path.normpath(path)) == "aclImdb" else os.path.join(path, "aclImdb")
+        for split in data:
+            for label, name in ((1, "pos"), (0, "neg")):
+                folder = os.path.join(root, split, name)
+                if not os.path.isdir(folder):
+                    raise ValueError(f"{path} is not the aclImdb layout: {folder} is missing")
+                for f in os.listdir(folder):
+                    if f.endswith(".txt"):
+                        with open(os.path.join(folder, f), encoding="utf-8") as fh:
+                            data[split].append((f"{name}/{f}", fh.read(), label))
+    else:
+        _read_archive(path, data)
+    if not data["train"] or not data["test"]:
+        raise ValueError(f"{path} holds no aclImdb/train and aclImdb/test reviews: is it the aclImdb_v1 data set?")
+    for split in data:   # listing order is arbitrary: sort by file name, the same for folder and archive
+        data[split] = [(text, label) for _, text, label in sorted(data[split])]
+    return data
+
+
+def _read_archive(path, data):
+    try:
+        with tarfile.open(path, "r:*") as tar:
+            for member in tar:
+                m = _FILE.search(member.name)
+                if m and member.isfile():
+                    text = tar.extractfile(member).read().decode("utf-8")
+                    name = f"{m.group(2)}/{os.path.basename(member.name)}"
+                    data[m.group(1)].append((name, text, 1 if m.group(2) == "pos" else 0))
+    except (tarfile.TarError, EOFError, OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path} is not a readable aclImdb_v1.tar.gz archive (truncated or another file?): {exc}") from None
+
+
+def word_index_from(train_texts):
+    """``{word: rank}``, rank 1 the most frequent word of the training reviews (ties by first use)."""
+    counts = Counter()
+    for text in train_texts:
+        counts.update(tokenize(text))
+    return {w: i for i, (w, _) in enumerate(counts.most_common(), start=1)}
+
+
+def encode(text, word_index, num_words=None, start_char=1, oov_char=2, index_from=3, skip_top=0):
+    ids = [start_char] if start_char is not None else []
+    for w in tokenize(text):
+        rank = word_index.get(w)
+        i = None if rank is None else rank + index_from
+        if i is None or (num_words is not None and i >= num_words) or rank <= skip_top:
+            if oov_char is not None:
+                ids.append(oov_char)
+        else:
+            ids.append(i)
+    return ids
+
+
+def load_data(path=None, num_words=10000, skip_top=0, maxlen=None, seed=113, start_char=1, oov_char=2, index_from=3):
+    """``(x_train, y_train), (x_test, y_test)`` as Keras returns them (object arrays of id lists).
+
+    Parameters
+    ----------
+    path : str or None
+        The archive or extracted folder; None looks in ``$LSTMX_DATA`` then ``~/.lstmx/datasets``.
+    num_words : int or None
+        Ids >= num_words become ``oov_char``.
+    maxlen : int or None
+        Drop reviews longer than this (Keras's semantics), after encoding.
+    seed : int
+        Shuffle of each split (the order is reproducible).
+    """
+    data = read_reviews(find(path))
+    word_index = word_index_from(t for t, _ in data["train"])
+    rng = np.random.default_rng(seed)
+    out = []
+    for split in ("train", "test"):
+        reviews = data[split]
+        order = rng.permutation(len(reviews))
+        xs = [encode(reviews[i][0], word_index, num_words, start_char, oov_char, index_from, skip_top) for i in order]
+        ys = np.array([reviews[i][1] for i in order], dtype=np.int64)
+        if maxlen is not None:
+            keep = [k for k, s in enumerate(xs) if len(s) <= maxlen]
+            xs, ys = [xs[k] for k in keep], ys[keep]
+        x = np.empty(len(xs), dtype=object)
+        x[:] = xs
+        out.append((x, ys))
+    return tuple(out)
+
+
+def load_sample():
+    """A balanced sample shipped inside lstmx (no download): ``(x_train, y_train), (x_test, y_test)``.
+
+    5,000 training and 2,000 test reviews drawn from the data set's own splits, encoded as
+    :func:`load_data` does with ``num_words=10000`` (word ranks from the full training set) and cut
+    to their last 300 ids. Built by ``tools/make_imdb_sample.py``.
+    """
+    with resources.files("lstmx.datasets").joinpath("data/imdb_sample.npz").open("rb") as f:
+        z = np.load(f)
+        out = []
+        for split in ("train", "test"):
+            ids, offsets, labels = z[f"{split}_ids"], z[f"{split}_offsets"], z[f"{split}_labels"]
+            x = np.empty(len(labels), dtype=object)
+            x[:] = [ids[offsets[k]:offsets[k + 1]].astype(np.int64).tolist() for k in range(len(labels))]
+            out.append((x, labels.astype(np.int64)))
+    return tuple(out)
+
+
+def get_word_index(path=None):
+    """``{word: rank}`` of the training reviews (add ``index_from`` to get the ids of load_data)."""
+    return word_index_from(t for t, _ in read_reviews(find(path))["train"])

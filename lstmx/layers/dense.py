@@ -1,0 +1,96 @@
+"""Dense: ``y = activation(x @ kernel + bias)`` on the last axis, for 2-D or 3-D inputs."""
+import numpy as np
+
+from .._validation import as_float_array, check_dtype, check_positive_int
+from ..initializers import glorot_uniform
+from .base import Layer
+
+
+def _sigmoid(z):
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+def _softmax(z):
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+ACTIVATIONS = (None, "linear", "relu", "sigmoid", "tanh", "softmax")
+
+
+class Dense(Layer):
+    """A fully connected layer.
+
+    Parameters
+    ----------
+    units : int
+        Output size.
+    activation : None, 'linear', 'relu', 'sigmoid', 'tanh' or 'softmax'
+    seed : int or None;  dtype : float32 (default) or float64
+
+    Attributes
+    ----------
+    kernel : (input_size, units) array (Keras's layout: ``y = x @ kernel + bias``), Glorot-uniform.
+    bias : (units,) array, zeros.
+    """
+
+    def __init__(self, units, activation=None, seed=None, dtype=np.float32):
+        super().__init__()
+        self.units = check_positive_int("units", units)
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+        self.activation = None if activation == "linear" else activation
+        self.dtype = check_dtype(dtype)
+        self.seed = seed
+        self.kernel = self.bias = None
+
+    def build(self, input_size):
+        rng = np.random.default_rng(self.seed)
+        self.kernel = glorot_uniform(rng, self.units, input_size, self.dtype).T.copy()  # (input_size, units)
+        self.bias = np.zeros(self.units, self.dtype)
+        self.built = True
+
+    @property
+    def params(self):
+        return {"kernel": self.kernel, "bias": self.bias} if self.built else {}
+
+    def __call__(self, X, mask=None, training=False):
+        X = as_float_array("Dense input", X, (None,) * np.ndim(X), self.dtype, False)
+        if X.ndim not in (2, 3):
+            raise ValueError(f"Dense expects (batch, features) or (batch, time, features), got shape {X.shape}")
+        if not self.built:
+            self.build(X.shape[-1])
+        elif X.shape[-1] != self.kernel.shape[0]:
+            raise ValueError(f"Dense was built for {self.kernel.shape[0]} input features, got shape {X.shape}")
+        self._X = X
+        z = X @ self.kernel + self.bias
+        a = self.activation
+        self._Y = (z if a is None else np.maximum(z, 0) if a == "relu" else _sigmoid(z) if a == "sigmoid"
+                   else np.tanh(z) if a == "tanh" else _softmax(z))
+        self.output_mask = mask if X.ndim == 3 else None
+        return self._Y
+
+    def backward(self, dY):
+        Y, a = self._Y, self.activation
+        if a == "relu":
+            dz = dY * (Y > 0)
+        elif a == "sigmoid":
+            dz = dY * Y * (1 - Y)
+        elif a == "tanh":
+            dz = dY * (1 - Y * Y)
+        elif a == "softmax":
+            dz = Y * (dY - np.sum(dY * Y, axis=-1, keepdims=True))
+        else:
+            dz = dY
+        dz = np.asarray(dz, self.dtype)
+        X2 = self._X.reshape(-1, self._X.shape[-1])
+        dz2 = dz.reshape(-1, self.units)
+        self.grads = {"kernel": X2.T @ dz2, "bias": dz2.sum(axis=0)}
+        return dz @ self.kernel.T
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.units)
+
+    def get_config(self):
+        return dict(units=self.units, activation=self.activation, seed=self.seed, dtype=self.dtype.name)

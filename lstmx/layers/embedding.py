@@ -1,0 +1,109 @@
+"""Embedding: token ids to vectors, a row lookup in a ``(input_dim, output_dim)`` matrix."""
+import numpy as np
+
+from .._validation import check_dtype, check_positive_int
+from .base import Layer
+
+
+class IndexedRows:
+    """A sparse, row-wise gradient: ``values[k]`` is the gradient of row ``indices[k]`` of a matrix.
+
+    An embedding's gradient touches only the rows of the tokens in the batch (a few thousand of the
+    vocabulary's rows), so it is kept in this form; optimizers apply it row by row or scatter it.
+    """
+
+    def __init__(self, indices, values, shape):
+        self.indices, self.values, self.shape = indices, values, shape
+
+    def to_dense(self):
+        dense = np.zeros(self.shape, self.values.dtype)
+        dense[self.indices] = self.values
+        return dense
+
+
+class Embedding(Layer):
+    """Map token ids ``(B, T)`` to vectors ``(B, T, output_dim)``.
+
+    Parameters
+    ----------
+    input_dim : int
+        Vocabulary size: valid ids are ``0 <= id < input_dim``.
+    output_dim : int
+        Size of each vector.
+    mask_zero : bool
+        Treat id 0 as padding: the layer passes on ``mask = ids != 0`` (Keras semantics), so the
+        recurrent layers after it skip the padded steps.
+    seed : int or None;  dtype : float32 (default) or float64
+
+    Attributes
+    ----------
+    embeddings : (input_dim, output_dim) array, initialised U(-0.05, 0.05) as Keras does.
+    """
+
+    def __init__(self, input_dim, output_dim, mask_zero=False, seed=None, dtype=np.float32):
+        super().__init__()
+        self.input_dim = check_positive_int("input_dim", input_dim)
+        self.output_dim = check_positive_int("output_dim", output_dim)
+        self.mask_zero = bool(mask_zero)
+        self.dtype = check_dtype(dtype)
+        self.seed = seed
+        rng = np.random.default_rng(seed)
+        self.embeddings = rng.uniform(-0.05, 0.05, (self.input_dim, self.output_dim)).astype(self.dtype)
+        self.built = True
+        self._ids = None
+
+    @property
+    def params(self):
+        return {"embeddings": self.embeddings}
+
+    def check_ids(self, ids):
+        ids = np.asarray(ids)
+        if ids.dtype.kind not in "iu":
+            if ids.dtype.kind == "f" and ids.size and np.all(ids == np.round(ids)):
+                ids = ids.astype(np.int64)
+            else:
+                raise TypeError(f"Embedding expects integer token ids, got dtype {ids.dtype}")
+        if ids.ndim != 2:
+            raise ValueError(f"Embedding expects token ids of shape (batch, time), got shape {ids.shape}")
+        if ids.size and (ids.min() < 0 or ids.max() >= self.input_dim):
+            bad = ids.min() if ids.min() < 0 else ids.max()
+            raise ValueError(f"token id {bad} is out of range: Embedding(input_dim={self.input_dim}) "
+                             f"accepts ids 0 <= id < {self.input_dim}")
+        return ids
+
+    def __call__(self, ids, mask=None, training=False):
+        """ids (B, T) ints -> (B, T, output_dim); sets ``self.output_mask`` (``ids != 0`` with mask_zero)."""
+        ids = self.check_ids(ids)
+        self._ids = ids
+        self.output_mask = (ids != 0) if self.mask_zero else mask
+        return self.embeddings[ids]
+
+    def backward(self, dY):
+        """Row-wise gradient: rows of the same id are summed. Returns None (ids have no gradient)."""
+        from scipy.sparse import csr_matrix   # imported here, not at `import lstmx`
+
+        ids = self._ids.reshape(-1)
+        rows = np.asarray(dY, self.dtype).reshape(-1, self.output_dim)   # (B*T, D)
+        unique, inverse = np.unique(ids, return_inverse=True)
+        # values[u] = sum of the rows whose id is unique[u]: a (distinct ids, B*T) 0/1 matrix times rows
+        scatter = csr_matrix((np.ones(ids.size, self.dtype), (inverse.reshape(-1), np.arange(ids.size))),
+                             shape=(unique.size, ids.size))
+        values = np.asarray(scatter @ rows)
+        self.grads = {"embeddings": IndexedRows(unique, values, self.embeddings.shape)}
+        return None
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape, self.output_dim)
+
+    def get_config(self):
+        return dict(input_dim=self.input_dim, output_dim=self.output_dim, mask_zero=self.mask_zero,
+                    seed=self.seed, dtype=self.dtype.name)
+
+    @classmethod
+    def from_pretrained(cls, vectors, trainable=True, mask_zero=False):
+        """An Embedding whose matrix starts as ``vectors`` (input_dim, output_dim) (copied)."""
+        vectors = np.asarray(vectors)
+        layer = cls(vectors.shape[0], vectors.shape[1], mask_zero=mask_zero, dtype=vectors.dtype)
+        layer.embeddings[...] = vectors
+        layer.trainable = trainable
+        return layer

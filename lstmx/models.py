@@ -1,0 +1,310 @@
+"""``Sequential``: a stack of layers trained with a loss and an optimizer, in Keras's words.
+
+``fit`` runs mini-batch training: forward through the layers (masks flow along), the loss and its
+gradient, backward through the layers in reverse, one optimizer step. Everything is seeded.
+"""
+import io
+import json
+import os
+import sys
+import tempfile
+import time
+import zipfile
+
+import numpy as np
+
+from . import losses as _losses
+from . import optimizers as _optimizers
+from .layers import GRU, LSTM, Bidirectional, Dense, Dropout, Embedding, SimpleRNN
+from .layers.base import Layer
+
+LAYER_CLASSES = {c.__name__: c for c in (Embedding, Dense, Dropout, Bidirectional, LSTM, GRU, SimpleRNN)}
+FORMAT = "lstmx-model-1"
+
+
+class History:
+    """``history.history`` maps 'loss', 'accuracy', 'val_loss', 'val_accuracy' to per-epoch lists."""
+
+    def __init__(self):
+        self.history = {}
+        self.epoch = []
+
+    def append(self, epoch, logs):
+        self.epoch.append(epoch)
+        for k, v in logs.items():
+            self.history.setdefault(k, []).append(v)
+
+
+class ProgressBar:
+    """One line per epoch, redrawn in place: ``12/782 [=>....] 3s loss: 0.6931 - accuracy: 0.5000``."""
+
+    def __init__(self, total, epoch, epochs, stream=None, width=30):
+        self.total, self.width = total, width
+        self.stream = stream or sys.stdout
+        self.start = time.perf_counter()
+        self.stream.write(f"Epoch {epoch}/{epochs}\n")
+
+    def update(self, done, logs, final=False):
+        filled = int(self.width * done / self.total)
+        bar = "=" * max(filled - 1, 0) + (">" if filled < self.width else "=") + "." * (self.width - filled)
+        metrics = " - ".join(f"{k}: {v:.4f}" for k, v in logs.items())
+        elapsed = time.perf_counter() - self.start
+        self.stream.write(f"\r{done}/{self.total} [{bar}] {elapsed:.0f}s {metrics}" + ("\n" if final else ""))
+        self.stream.flush()
+
+
+class Sequential:
+    """A linear stack of layers.
+
+    >>> model = Sequential([Embedding(10000, 128), Bidirectional(LSTM(64)), Dropout(0.5), Dense(1, "sigmoid")])
+    >>> model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
+    """
+
+    def __init__(self, layers=None):
+        self.layers = []
+        for layer in layers or []:
+            self.add(layer)
+        self.loss = self.optimizer = None
+        self.metrics = []
+        self.input_shape = None
+
+    def add(self, layer):
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Sequential takes lstmx layers, got {type(layer).__name__}")
+        self.layers.append(layer)
+
+    # ---- running the layers ----
+    def _forward(self, x, training=False):
+        out, mask = x, None
+        for layer in self.layers:
+            out = layer(out, mask=mask, training=training)
+            mask = layer.output_mask
+        return out
+
+    def _backward(self, grad):
+        for layer in reversed(self.layers):
+            grad = layer.backward(grad)
+
+    def _check_x(self, x):
+        if isinstance(self.layers[0], Embedding):
+            return self.layers[0].check_ids(x)
+        x = np.asarray(x)
+        if x.dtype.kind != "f":
+            raise TypeError(f"model input must be a float array, got dtype {x.dtype}")
+        return x
+
+    def build(self, input_shape):
+        """Create every layer's parameters for inputs of ``input_shape`` (batch size ignored)."""
+        if not self.layers:
+            raise ValueError("the model has no layers")
+        dummy_shape = (1, *input_shape[1:])
+        dummy = np.zeros(dummy_shape, np.int64 if isinstance(self.layers[0], Embedding) else np.float32)
+        self._forward(dummy)
+        self.input_shape = (None, *input_shape[1:])
+
+    @property
+    def params(self):
+        """All trainable parameters, keyed ``"<layer index>/<name>"``."""
+        return {f"{i}/{k}": v for i, layer in enumerate(self.layers) if layer.trainable for k, v in layer.params.items()}
+
+    def _grads(self):
+        return {f"{i}/{k}": v for i, layer in enumerate(self.layers) if layer.trainable for k, v in layer.grads.items()}
+
+    def count_params(self):
+        return sum(layer.count_params() for layer in self.layers)
+
+    def summary(self, print_fn=print):
+        """Print each layer's type, output shape and parameter count, as Keras does; returns the text."""
+        if self.input_shape is None:
+            raise ValueError("the model is not built yet: call model.build(input_shape) or fit it first")
+        shape = self.input_shape
+        rows = []
+        for layer in self.layers:
+            shape = layer.compute_output_shape(shape)
+            name = type(layer).__name__
+            if isinstance(layer, Bidirectional):
+                name += f"({type(layer.forward_layer).__name__})"
+            rows.append((name, str(tuple(shape)).replace("None", "None"), layer.count_params()))
+        lines = [f"{'Layer (type)':<28}{'Output Shape':<22}{'Param #':>10}", "=" * 60]
+        lines += [f"{n:<28}{s:<22}{p:>10,}" for n, s, p in rows]
+        lines += ["=" * 60, f"Total params: {self.count_params():,}"]
+        text = "\n".join(lines)
+        print_fn(text)
+        return text
+
+    # ---- training ----
+    def compile(self, loss, optimizer="adam", metrics=None):
+        self.loss_name = loss if isinstance(loss, str) else getattr(loss, "__name__", "loss")
+        self.loss = _losses.get(loss)
+        self.optimizer = _optimizers.get(optimizer)
+        self.metrics = list(metrics or [])
+        for m in self.metrics:
+            if m not in ("accuracy", "acc"):
+                raise ValueError(f"unknown metric {m!r}; lstmx knows 'accuracy'")
+
+    def _require_compiled(self):
+        if self.loss is None:
+            raise RuntimeError("the model must be compiled before training or evaluating: call "
+                               "model.compile(loss=..., optimizer=...)")
+
+    def _accuracy(self, y, p):
+        if p.shape[-1] == 1 or p.ndim == np.ndim(y):
+            p1 = p[..., 0] if p.shape[-1] == 1 and p.ndim == np.ndim(y) + 1 else p
+            threshold = 0.5 if p1.min() >= 0 and p1.max() <= 1 else 0.0
+            return float(np.mean((p1 > threshold) == (np.asarray(y).reshape(p1.shape) > 0.5)))
+        labels = np.asarray(y) if np.ndim(y) == p.ndim - 1 else np.argmax(y, axis=-1)
+        return float(np.mean(np.argmax(p, axis=-1) == labels))
+
+    def _logs(self, loss, y, p):
+        logs = {"loss": loss}
+        if self.metrics:
+            logs["accuracy"] = self._accuracy(y, p)
+        return logs
+
+    def train_on_batch(self, x, y):
+        self._require_compiled()
+        p = self._forward(x, training=True)
+        loss, grad = self.loss(y, p)
+        self._backward(grad)
+        self.optimizer.apply(self.params, self._grads())
+        return loss, p
+
+    def fit(self, x, y, batch_size=32, epochs=1, verbose=1, validation_data=None, validation_split=0.0,
+            shuffle=True, callbacks=None, seed=0):
+        """Train; returns a :class:`History`.
+
+        Raises
+        ------
+        FloatingPointError
+            When the loss becomes NaN or inf, naming the epoch and the batch.
+        """
+        self._require_compiled()
+        x = self._check_x(x)
+        y = np.asarray(y)
+        if len(x) == 0:
+            raise ValueError("fit got no training data (x is empty)")
+        if len(x) != len(y):
+            raise ValueError(f"x has {len(x)} samples but y has {len(y)}")
+        if validation_split and validation_data is None:
+            split = int(len(x) * (1 - validation_split))
+            x, y, validation_data = x[:split], y[:split], (x[split:], y[split:])
+        if self.input_shape is None:
+            self.build(x.shape)
+        rng = np.random.default_rng(seed)
+        history = History()
+        batches = (len(x) + batch_size - 1) // batch_size
+        for epoch in range(1, epochs + 1):
+            order = rng.permutation(len(x)) if shuffle else np.arange(len(x))
+            bar = ProgressBar(batches, epoch, epochs) if verbose else None
+            total_loss = total_correct = seen = 0.0
+            for k in range(batches):
+                idx = order[k * batch_size:(k + 1) * batch_size]
+                loss, p = self.train_on_batch(x[idx], y[idx])
+                if not np.isfinite(loss):
+                    raise FloatingPointError(
+                        f"the loss became {loss} at epoch {epoch}, batch {k + 1}/{batches}: the gradients "
+                        f"probably exploded; try a smaller learning rate or clipnorm=1.0 in the optimizer")
+                total_loss += loss * len(idx)
+                if self.metrics:
+                    total_correct += self._accuracy(y[idx], p) * len(idx)
+                seen += len(idx)
+                logs = {"loss": total_loss / seen}
+                if self.metrics:
+                    logs["accuracy"] = total_correct / seen
+                if bar and (k + 1 == batches or k % 10 == 0):
+                    bar.update(k + 1, logs, final=k + 1 == batches)
+            if validation_data is not None:
+                val = self.evaluate(*validation_data, batch_size=batch_size, verbose=0, return_dict=True)
+                logs.update({f"val_{k}": v for k, v in val.items()})
+                if verbose:
+                    print("  " + " - ".join(f"val_{k}: {v:.4f}" for k, v in val.items()))
+            history.append(epoch, logs)
+            for cb in callbacks or []:
+                cb(epoch, logs)
+        return history
+
+    def predict(self, x, batch_size=32):
+        """Outputs for ``x``, in batches, in inference mode (no dropout)."""
+        x = self._check_x(x)
+        return np.concatenate([self._forward(x[k:k + batch_size]) for k in range(0, len(x), batch_size)])
+
+    def evaluate(self, x, y, batch_size=32, verbose=0, return_dict=False):
+        """Loss (and accuracy, if compiled with it) over ``x``; a list ``[loss, accuracy]`` or a dict."""
+        self._require_compiled()
+        y = np.asarray(y)
+        p = self.predict(x, batch_size)
+        loss, _ = self.loss(y, p)
+        logs = self._logs(loss, y, p)
+        if verbose:
+            print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
+        return logs if return_dict else (list(logs.values()) if len(logs) > 1 else logs["loss"])
+
+    # ---- saving ----
+    def get_config(self):
+        return dict(format=FORMAT, input_shape=self.input_shape,
+                    layers=[dict(class_name=type(layer).__name__, config=layer.get_config()) for layer in self.layers],
+                    compile=None if self.loss is None else dict(loss=self.loss_name, metrics=self.metrics,
+                                                                optimizer=type(self.optimizer).__name__,
+                                                                optimizer_config=self.optimizer.get_config()))
+
+    def save(self, path):
+        """Write the architecture (JSON) and weights to one ``.npz`` file, atomically: a failed save
+        leaves any existing file untouched."""
+        arrays = {f"param:{k}": v for k, v in self.all_params().items()}
+        arrays["config"] = np.frombuffer(json.dumps(self.get_config()).encode(), np.uint8)
+        directory = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, **arrays)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+
+    def all_params(self):
+        """Every parameter (trainable or not), keyed ``"<layer index>/<name>"``."""
+        return {f"{i}/{k}": v for i, layer in enumerate(self.layers) for k, v in layer.params.items()}
+
+
+def _layer_from_config(entry):
+    name, config = entry["class_name"], dict(entry["config"])
+    if name not in LAYER_CLASSES:
+        raise ValueError(f"unknown layer {name!r} in the model file")
+    if name == "Bidirectional":
+        return Bidirectional(_layer_from_config(config["layer"]), merge_mode=config["merge_mode"])
+    return LAYER_CLASSES[name](**config)
+
+
+def load_model(path):
+    """Read a model written by :meth:`Sequential.save`.
+
+    Raises
+    ------
+    ValueError
+        If the file is not an lstmx model (not an ``.npz``, truncated, or without lstmx's config).
+    """
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+        archive = np.load(io.BytesIO(data), allow_pickle=False)
+        files = archive.files
+        config = json.loads(bytes(archive["config"]).decode()) if "config" in files else None
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path} is not an lstmx model file (expected a .npz written by model.save): {exc}") from None
+    if not config or config.get("format") != FORMAT:
+        raise ValueError(f"{path} is not an lstmx model file (no lstmx config inside)")
+    model = Sequential([_layer_from_config(e) for e in config["layers"]])
+    if config["input_shape"] is not None:
+        model.build(tuple(config["input_shape"]))
+        params = model.all_params()
+        for key, p in params.items():
+            name = f"param:{key}"
+            if name not in files or archive[name].shape != p.shape:
+                raise ValueError(f"{path}: parameter {key} is missing or has the wrong shape")
+            p[...] = archive[name]
+    if config["compile"]:
+        c = config["compile"]
+        optimizer = getattr(_optimizers, c["optimizer"])(**c["optimizer_config"])
+        model.compile(c["loss"], optimizer, c["metrics"])
+    return model

@@ -1,0 +1,87 @@
+"""Text tools with Keras's semantics: ``Tokenizer`` and ``pad_sequences``."""
+from collections import Counter
+
+import numpy as np
+
+FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'
+
+
+def text_to_word_sequence(text, filters=FILTERS, lower=True, split=" "):
+    """Lower-case, replace every character of ``filters`` by ``split``, split, drop empty words."""
+    if lower:
+        text = text.lower()
+    text = text.translate(str.maketrans({c: split for c in filters}))
+    return [w for w in text.split(split) if w]
+
+
+class Tokenizer:
+    """Words to integer ids by frequency rank (1 = most frequent; 0 is never a word's id).
+
+    Parameters
+    ----------
+    num_words : int or None
+        Keep only words of rank < num_words when converting texts (ranks >= num_words are dropped,
+        or mapped to ``oov_token``'s id).
+    oov_token : str or None
+        A token for out-of-vocabulary words; it gets id 1 and the words shift by one.
+    """
+
+    def __init__(self, num_words=None, oov_token=None, filters=FILTERS, lower=True):
+        if num_words is not None and num_words < 1:
+            raise ValueError(f"num_words must be >= 1 or None, got {num_words}")
+        self.num_words, self.oov_token = num_words, oov_token
+        self.filters, self.lower = filters, lower
+        self.word_counts = Counter()
+        self.word_index = {}
+
+    def fit_on_texts(self, texts):
+        if isinstance(texts, str):
+            raise TypeError("fit_on_texts expects a list of texts, got a single string")
+        for text in texts:
+            self.word_counts.update(text_to_word_sequence(text, self.filters, self.lower))
+        ranked = sorted(self.word_counts.items(), key=lambda kv: (-kv[1], list(self.word_counts).index(kv[0])))
+        words = ([self.oov_token] if self.oov_token is not None else []) + [w for w, _ in ranked if w != self.oov_token]
+        self.word_index = {w: i for i, w in enumerate(words, start=1)}
+        self.index_word = {i: w for w, i in self.word_index.items()}
+
+    def texts_to_sequences(self, texts):
+        oov = self.word_index.get(self.oov_token) if self.oov_token is not None else None
+        out = []
+        for text in texts:
+            seq = []
+            for w in text_to_word_sequence(text, self.filters, self.lower):
+                i = self.word_index.get(w)
+                if i is not None and (self.num_words is None or i < self.num_words):
+                    seq.append(i)
+                elif oov is not None:
+                    seq.append(oov)
+            out.append(seq)
+        return out
+
+    def sequences_to_texts(self, sequences):
+        return [" ".join(self.index_word[i] for i in seq if i in self.index_word) for seq in sequences]
+
+
+def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncating="pre", value=0):
+    """Make a ``(n, maxlen)`` array from lists of ids, as Keras does.
+
+    ``padding='pre'`` puts the padding value in front (the review ends at the last step, next to the
+    classifier); ``truncating='pre'`` drops the beginning of sequences longer than ``maxlen``.
+    """
+    if padding not in ("pre", "post") or truncating not in ("pre", "post"):
+        raise ValueError(f"padding and truncating must be 'pre' or 'post', got {padding!r}, {truncating!r}")
+    sequences = [list(s) for s in sequences]
+    if maxlen is None:
+        maxlen = max((len(s) for s in sequences), default=0)
+    if maxlen < 0:
+        raise ValueError(f"maxlen must be >= 0, got {maxlen}")
+    out = np.full((len(sequences), maxlen), value, dtype=dtype)
+    for i, s in enumerate(sequences):
+        if not s or maxlen == 0:
+            continue
+        s = s[-maxlen:] if truncating == "pre" else s[:maxlen]
+        if padding == "pre":
+            out[i, maxlen - len(s):] = s
+        else:
+            out[i, :len(s)] = s
+    return out

@@ -1,0 +1,93 @@
+"""The IMDB loader on small fixtures in the original aclImdb layout (never the real archive)."""
+import io
+import os
+import tarfile
+
+import numpy as np
+import pytest
+
+from lstmx.datasets import imdb
+
+REVIEWS = {
+    ("train", "pos"): ["A great great film.<br />Great acting!", "Great fun, a joy."],
+    ("train", "neg"): ["A bad film. Bad, bad acting.", "Boring and bad."],
+    ("test", "pos"): ["Great film!", "A joy of a film, great."],
+    ("test", "neg"): ["Bad and boring film.", "Awful; a bad joke."],
+}
+
+
+def make_folder(root):
+    for (split, label), texts in REVIEWS.items():
+        os.makedirs(root / "aclImdb" / split / label)
+        for k, text in enumerate(texts):
+            (root / "aclImdb" / split / label / f"{k}_{7 if label == 'pos' else 2}.txt").write_text(text)
+    (root / "aclImdb" / "README").write_text("Large Movie Review Dataset v1.0 (fixture)")
+    return root / "aclImdb"
+
+
+def make_archive(path, folder):
+    with tarfile.open(path, "w:gz") as tar:
+        tar.add(folder, arcname="aclImdb")
+    return path
+
+
+def test_archive_and_folder_give_the_same_keras_encoding(tmp_path):
+    folder = make_folder(tmp_path)
+    archive = make_archive(tmp_path / "aclImdb_v1.tar.gz", folder)
+    (x, y), (xt, yt) = imdb.load_data(str(archive), num_words=None)
+    (x2, y2), (xt2, yt2) = imdb.load_data(str(folder), num_words=None)
+    assert [list(s) for s in x] == [list(s) for s in x2] and list(yt) == list(yt2)
+    assert len(x) == len(xt) == 4 and sorted(y) == [0, 0, 1, 1]
+    word_index = imdb.get_word_index(str(archive))
+    assert list(word_index)[:3] == ["bad", "great", "a"]   # training-set counts 4, 4, 3 (ties: first seen, neg/ first)
+    seq = [s for s in x if len(s) == 4][0]                  # "boring and bad." -> start, boring, and, bad
+    assert seq[0] == 1 and seq[3] == word_index["bad"] + 3
+
+
+def test_num_words_maps_rare_words_to_oov(tmp_path):
+    folder = make_folder(tmp_path)
+    (x, _), (xt, _) = imdb.load_data(str(folder), num_words=6)
+    ids = np.concatenate([np.array(s) for s in list(x) + list(xt)])
+    assert ids.max() < 6 and (ids == 2).any() and (ids == 1).sum() == 8
+
+
+def test_maxlen_drops_long_reviews(tmp_path):
+    (x, y), _ = imdb.load_data(str(make_folder(tmp_path)), maxlen=5)
+    assert all(len(s) <= 5 for s in x) and len(x) < 4
+
+
+def test_path_from_environment_and_missing_data(tmp_path, monkeypatch):
+    make_archive(tmp_path / "aclImdb_v1.tar.gz", make_folder(tmp_path / "src"))
+    monkeypatch.setenv("LSTMX_DATA", str(tmp_path))
+    (x, _), _ = imdb.load_data()
+    assert len(x) == 4
+    monkeypatch.setenv("LSTMX_DATA", str(tmp_path / "empty"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    with pytest.raises(FileNotFoundError, match=r"https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"):
+        imdb.load_data()
+
+
+def test_truncated_and_foreign_files(tmp_path):
+    archive = make_archive(tmp_path / "aclImdb_v1.tar.gz", make_folder(tmp_path / "src"))
+    data = archive.read_bytes()
+    (tmp_path / "cut.tar.gz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="not a readable aclImdb_v1.tar.gz archive"):
+        imdb.load_data(str(tmp_path / "cut.tar.gz"))
+    (tmp_path / "notes.txt").write_text("not an archive")
+    with pytest.raises(ValueError, match="not a readable"):
+        imdb.load_data(str(tmp_path / "notes.txt"))
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        info = tarfile.TarInfo("other/file.txt")
+        info.size = 2
+        tar.addfile(info, io.BytesIO(b"hi"))
+    (tmp_path / "other.tar.gz").write_bytes(buf.getvalue())
+    with pytest.raises(ValueError, match="holds no aclImdb/train and aclImdb/test reviews"):
+        imdb.load_data(str(tmp_path / "other.tar.gz"))
+
+
+def test_embedded_sample():
+    (x, y), (xt, yt) = imdb.load_sample()
+    assert len(x) == 5000 and len(xt) == 2000 and y.mean() == 0.5 and yt.mean() == 0.5
+    ids = np.concatenate([np.array(s) for s in x[:200]])
+    assert ids.min() >= 1 and ids.max() < 10000 and max(len(s) for s in x) <= 300

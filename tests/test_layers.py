@@ -1,0 +1,86 @@
+"""Embedding, Dense, Dropout and Bidirectional: every backward pass against central differences."""
+import numpy as np
+import pytest
+
+import lstmx
+from lstmx.gradcheck import numeric_gradient, relative_error
+
+
+def check_layer(layer, X, mask=None, seed=0, skip_input=False):
+    """Max relative error of every parameter's (and the input's) gradient under a random linear loss."""
+    R = np.random.default_rng(seed).standard_normal(np.shape(layer(X, mask=mask)))
+    loss = lambda: float(np.sum(layer(X, mask=mask) * R))
+    loss()
+    dX = layer.backward(R)
+    grads = {k: (g.to_dense() if hasattr(g, "to_dense") else g) for k, g in layer.grads.items()}
+    errors = {k: relative_error(grads[k], numeric_gradient(loss, p)) for k, p in layer.params.items()}
+    if not skip_input:
+        errors["X"] = relative_error(dX, numeric_gradient(loss, X))
+    return errors
+
+
+@pytest.mark.parametrize("activation", [None, "relu", "sigmoid", "tanh", "softmax"])
+@pytest.mark.parametrize("rank", [2, 3])
+def test_dense_gradients(activation, rank):
+    X = np.random.default_rng(1).standard_normal((3, 4, 5)[:rank] if rank == 3 else (3, 5))
+    layer = lstmx.Dense(4, activation, seed=0, dtype=np.float64)
+    errors = check_layer(layer, X)
+    assert max(errors.values()) < 1e-6, errors
+    assert layer.kernel.shape == (5, 4) and layer.count_params() == 5 * 4 + 4
+
+
+def test_embedding_rows_and_sparse_gradient():
+    layer = lstmx.Embedding(7, 3, seed=0, dtype=np.float64)
+    ids = np.array([[1, 2, 2, 0], [6, 1, 1, 1]])
+    np.testing.assert_array_equal(layer(ids)[1, 0], layer.embeddings[6])
+    errors = check_layer(layer, ids, skip_input=True)
+    assert errors["embeddings"] < 1e-6
+    g = layer.grads["embeddings"]
+    assert sorted(g.indices.tolist()) == [0, 1, 2, 6] and g.values.shape == (4, 3)  # only the rows used
+
+
+def test_embedding_mask_zero_and_bad_ids():
+    layer = lstmx.Embedding(5, 2, mask_zero=True)
+    layer(np.array([[0, 0, 3, 4]]))
+    np.testing.assert_array_equal(layer.output_mask, [[False, False, True, True]])
+    with pytest.raises(ValueError, match=r"token id 5 is out of range: Embedding\(input_dim=5\) accepts ids 0 <= id < 5"):
+        layer(np.array([[1, 5]]))
+    with pytest.raises(ValueError, match="token id -1 is out of range"):
+        layer(np.array([[-1, 2]]))
+    with pytest.raises(TypeError, match="integer token ids, got dtype float64"):
+        layer(np.array([[0.5, 2.0]]))
+
+
+def test_dropout_scales_in_training_only():
+    layer = lstmx.Dropout(0.5, seed=0)
+    X = np.ones((200, 50))
+    np.testing.assert_array_equal(layer(X), X)
+    Y = layer(X, training=True)
+    assert set(np.unique(Y)) == {0.0, 2.0} and 0.45 < (Y == 0).mean() < 0.55
+    np.testing.assert_array_equal(layer.backward(np.ones_like(X)), Y)   # same mask, same scale
+    with pytest.raises(ValueError, match=r"rate must be in \[0, 1\), got 1.5"):
+        lstmx.Dropout(1.5)
+
+
+@pytest.mark.parametrize("merge_mode", ["concat", "sum", "mul", "ave"])
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_bidirectional_gradients(merge_mode, return_sequences):
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((2, 4, 3))
+    mask = np.array([[False, True, True, True], [True, True, True, False]])
+    layer = lstmx.Bidirectional(lstmx.GRU(3, return_sequences=return_sequences, dtype=np.float64, seed=0,
+                                          backend="reference"), merge_mode=merge_mode)
+    errors = check_layer(layer, X, mask)
+    assert max(errors.values()) < 1e-6, errors
+
+
+def test_bidirectional_reads_both_directions():
+    X = np.random.default_rng(3).standard_normal((2, 5, 3))
+    layer = lstmx.Bidirectional(lstmx.LSTM(4, return_sequences=True, seed=1, dtype=np.float64))
+    Y = layer(X)
+    assert Y.shape == (2, 5, 8)
+    fwd = lstmx.LSTM(4, return_sequences=True, seed=1, dtype=np.float64)(X)
+    bwd = lstmx.LSTM(4, return_sequences=True, seed=2, dtype=np.float64)(X[:, ::-1].copy())[:, ::-1]
+    np.testing.assert_allclose(Y[..., :4], fwd, rtol=1e-10)
+    np.testing.assert_allclose(Y[..., 4:], bwd, rtol=1e-10)   # step t of the backward half saw t..T-1
+    assert lstmx.Bidirectional(lstmx.LSTM(64)).compute_output_shape((None, 200, 128)) == (None, 128)

@@ -1,0 +1,91 @@
+"""Losses (values, gradients, bad labels) and optimizers (updates, clipping, fused Adam)."""
+import numpy as np
+import pytest
+
+import lstmx
+from lstmx import losses
+from lstmx.gradcheck import numeric_gradient, relative_error
+from lstmx.layers import IndexedRows
+
+
+@pytest.mark.parametrize("name,from_logits", [("binary_crossentropy", False), ("binary_crossentropy", True),
+                                              ("categorical_crossentropy", False), ("categorical_crossentropy", True),
+                                              ("sparse_categorical_crossentropy", True), ("mse", False)])
+def test_loss_gradients(name, from_logits):
+    rng = np.random.default_rng(0)
+    if name == "binary_crossentropy":
+        y, p = rng.integers(0, 2, (6, 1)), rng.uniform(0.05, 0.95, (6, 1))
+    elif name == "sparse_categorical_crossentropy":
+        y, p = rng.integers(0, 4, (3, 5)), rng.standard_normal((3, 5, 4))
+    else:
+        y = np.eye(4)[rng.integers(0, 4, 6)] if "categorical" in name else rng.standard_normal((6, 4))
+        p = rng.dirichlet(np.ones(4), 6) if not from_logits and "categorical" in name else rng.standard_normal((6, 4))
+    fn = losses.get(name)
+    kwargs = {"from_logits": True} if from_logits else {}
+    value, grad = fn(y, p, **kwargs)
+    assert relative_error(grad, numeric_gradient(lambda: fn(y, p, **kwargs)[0], p)) < 1e-6
+
+
+def test_binary_crossentropy_values_and_stability():
+    value, _ = losses.binary_crossentropy(np.array([1, 0]), np.array([[0.9], [0.2]]))
+    assert value == pytest.approx(-(np.log(0.9) + np.log(0.8)) / 2)
+    value, grad = losses.binary_crossentropy(np.array([1, 0]), np.array([[800.0], [-800.0]]), from_logits=True)
+    assert value == pytest.approx(0.0) and np.isfinite(grad).all()
+
+
+def test_bad_labels():
+    with pytest.raises(ValueError, match=r"labels must be 0 or 1, got values \[2\]"):
+        losses.binary_crossentropy(np.array([0, 2]), np.array([[0.5], [0.5]]))
+    with pytest.raises(ValueError, match=r"labels of shape \(3, 2\) do not match predictions of shape \(3, 1\)"):
+        losses.binary_crossentropy(np.zeros((3, 2)), np.full((3, 1), 0.5))
+    with pytest.raises(ValueError, match=r"integers in \[0, 3\)"):
+        losses.sparse_categorical_crossentropy(np.array([0, 3]), np.zeros((2, 3)))
+
+
+def _adam_run(fused, sparse, steps=5):
+    rng = np.random.default_rng(0)
+    p = rng.standard_normal((50, 8)).astype(np.float32)
+    opt = lstmx.Adam(1e-2, fused=fused)
+    for t in range(steps):
+        if sparse:
+            idx = np.unique(rng.integers(0, 50, 12))
+            g = IndexedRows(idx, rng.standard_normal((idx.size, 8)).astype(np.float32), p.shape)
+        else:
+            g = rng.standard_normal(p.shape).astype(np.float32)
+        opt.apply({"w": p}, {"w": g})
+    return p
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_fused_adam_equals_the_numpy_update(sparse):
+    from lstmx.optimizers import _adam_kernel
+    if _adam_kernel() is None:
+        pytest.skip("the compiled Adam kernel is not built")
+    np.testing.assert_allclose(_adam_run(True, sparse), _adam_run(False, sparse), rtol=1e-5, atol=1e-6)
+
+
+def test_adam_first_step_moves_each_weight_by_the_learning_rate():
+    p = np.array([1.0, -2.0, 3.0])
+    lstmx.Adam(0.1, fused=False).apply({"w": p}, {"w": np.array([0.5, -4.0, 0.1])})
+    np.testing.assert_allclose(p, [0.9, -1.9, 2.9], atol=1e-4)   # m_hat / sqrt(v_hat) = sign(g) (for g >> eps)
+
+
+def test_sgd_momentum_and_sparse_rows():
+    p = np.zeros(2)
+    opt = lstmx.SGD(0.1, momentum=0.9)
+    for _ in range(2):
+        opt.apply({"w": p}, {"w": np.ones(2)})
+    np.testing.assert_allclose(p, [-0.1 - 0.19] * 2)
+    e = np.zeros((4, 2))
+    lstmx.SGD(1.0).apply({"e": e}, {"e": IndexedRows(np.array([2]), np.ones((1, 2)), e.shape)})
+    np.testing.assert_array_equal(e, [[0, 0], [0, 0], [-1, -1], [0, 0]])
+
+
+def test_clipnorm_and_clipvalue():
+    opt = lstmx.SGD(1.0, clipnorm=1.0)
+    grads = {"a": np.array([3.0, 4.0]), "b": np.array([0.0])}
+    assert opt.clip(grads) == pytest.approx(5.0)
+    np.testing.assert_allclose(grads["a"], [0.6, 0.8])
+    grads = {"a": np.array([3.0, -0.5])}
+    lstmx.SGD(1.0, clipvalue=1.0).clip(grads)
+    np.testing.assert_array_equal(grads["a"], [1.0, -0.5])
