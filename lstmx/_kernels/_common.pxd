@@ -1,6 +1,7 @@
 # Shared pieces of the Cython kernels: the float type they are compiled for, row-major GEMM through
 # SciPy's BLAS, the fused row kernels of cells.hpp, and small loops. Everything is inline, nogil and noexcept (so a call never
 # re-takes the GIL to check for a Python exception).
+from cython.parallel cimport prange
 from scipy.linalg.cython_blas cimport dgemm, sgemm
 
 ctypedef fused real:
@@ -116,3 +117,17 @@ cdef inline void pack_for_weight_gradients(const real* X_tm, const real* hs, con
     pack_panels(X_tm, I, False, TB, I, X_packed)
     pack_panels(hs, H, False, TB, H, H_packed)
     pack_panels(W, I, False, G, I, W_packed)
+
+
+cdef inline void weight_gradients(int parts, const real* dax, const real* dah, int TB, int G, int I, int H,
+                                  const real* X_tm, const real* hs, const real* W, real* X_packed, real* H_packed,
+                                  real* W_packed, real* dW, real* dU, real* dX) noexcept nogil:
+    """dW = dax^T X, dU = dah^T H_prev, dX = dax W after the backward loop: BLAS on one thread, or
+    the packed kernel shared by ``parts`` threads (so no BLAS pool is left spinning against them)."""
+    cdef int part
+    if parts == 1:
+        weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
+        return
+    pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
+    for part in prange(parts, num_threads=parts, schedule="static"):
+        weight_gradients_part(part, parts, dax, dah, TB, G, I, H, X_packed, H_packed, W_packed, dW, dU, dX)

@@ -7,6 +7,12 @@ def time_major(X):
     return np.ascontiguousarray(X.transpose(1, 0, 2))
 
 
+def cached_time_major(cache):
+    """The forward's time-major copy of X from its cache (made here if another backend ran it)."""
+    X_tm = cache.get("X_tm")
+    return time_major(cache["X"]) if X_tm is None else X_tm
+
+
 def time_major_mask(mask, B, T):
     """(T, B) uint8 copy of a (B, T) bool mask; all ones when there is no mask."""
     if mask is None:

@@ -2883,6 +2883,20 @@ static void __Pyx_RaiseUnboundLocalError(const char *varname);
 /* DivInt[long].proto */
 static CYTHON_INLINE long __Pyx_div_long(long, long, int b_is_constant);
 
+/* ReleaseUnknownGil.proto */
+#if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030d0000
+typedef struct {
+  PyThreadState* ts;
+  PyGILState_STATE gil_state;
+} __Pyx_UnknownThreadState;
+#else
+#define __Pyx_UnknownThreadState PyThreadState*
+#endif
+static __Pyx_UnknownThreadState __Pyx_SaveUnknownThread(void);
+static void __Pyx_RestoreUnknownThread(__Pyx_UnknownThreadState state);
+static CYTHON_INLINE int __Pyx_UnknownThreadStateDefinitelyHadGil(__Pyx_UnknownThreadState state);
+static CYTHON_INLINE int __Pyx_UnknownThreadStateMayHaveHadGil(__Pyx_UnknownThreadState state);
+
 /* PyDictContains.proto */
 static CYTHON_INLINE int __Pyx_PyDict_ContainsTF(PyObject* item, PyObject* dict, int eq) {
     int result = PyDict_Contains(dict, item);
@@ -3573,6 +3587,12 @@ static void (*__pyx_f_5scipy_6linalg_11cython_blas_sgemm)(char *, char *, int *,
 /* Module declarations from "lstmx._kernels._common" */
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(int, int, int, int, int, float, float const *, int, float const *, int, float, float *, int); /*proto*/
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(int, int, int, int, int, double, double const *, int, double const *, int, double, double *, int); /*proto*/
+static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas(float const *, float const *, int, int, int, int, float const *, float const *, float const *, float *, float *, float *); /*proto*/
+static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas(double const *, double const *, int, int, int, int, double const *, double const *, double const *, double *, double *, double *); /*proto*/
+static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_part(int, int, float const *, float const *, int, int, int, int, float const *, float const *, float const *, float *, float *, float *); /*proto*/
+static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_part(int, int, double const *, double const *, int, int, int, int, double const *, double const *, double const *, double *, double *, double *); /*proto*/
+static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(float const *, float const *, float const *, int, int, int, int, float *, float *, float *); /*proto*/
+static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(double const *, double const *, double const *, int, int, int, int, double *, double *, double *); /*proto*/
 
 /* Module declarations from "lstmx._kernels.adam_cython" */
 static PyObject *__pyx_collections_abc_Sequence = 0;
@@ -20206,7 +20226,7 @@ static PyObject *__pyx_unpickle_Enum__set_state(struct __pyx_MemviewEnum_obj *__
   return __pyx_r;
 }
 
-/* "_common.pxd":11
+/* "_common.pxd":12
  * 
  * 
  * cdef inline void gemm(bint trans_a, bint trans_b, int M, int N, int K, real alpha,             # <<<<<<<<<<<<<<
@@ -20219,7 +20239,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(int
   char __pyx_v_tb;
   char __pyx_t_1;
 
-  /* "_common.pxd":19
+  /* "_common.pxd":20
  *     for C.T = op(B).T @ op(A).T, swapping the operands instead of copying anything.
  *     """
  *     cdef char ta = b'T' if trans_a else b'N'             # <<<<<<<<<<<<<<
@@ -20235,7 +20255,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(int
   }
   __pyx_v_ta = __pyx_t_1;
 
-  /* "_common.pxd":20
+  /* "_common.pxd":21
  *     """
  *     cdef char ta = b'T' if trans_a else b'N'
  *     cdef char tb = b'T' if trans_b else b'N'             # <<<<<<<<<<<<<<
@@ -20251,7 +20271,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(int
   }
   __pyx_v_tb = __pyx_t_1;
 
-  /* "_common.pxd":22
+  /* "_common.pxd":23
  *     cdef char tb = b'T' if trans_b else b'N'
  *     if real is float:
  *         sgemm(&tb, &ta, &N, &M, &K, &alpha, <float*>B, &ldb, <float*>A, &lda, &beta, C, &ldc)             # <<<<<<<<<<<<<<
@@ -20260,7 +20280,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(int
 */
   __pyx_f_5scipy_6linalg_11cython_blas_sgemm((&__pyx_v_tb), (&__pyx_v_ta), (&__pyx_v_N), (&__pyx_v_M), (&__pyx_v_K), (&__pyx_v_alpha), ((float *)__pyx_v_B), (&__pyx_v_ldb), ((float *)__pyx_v_A), (&__pyx_v_lda), (&__pyx_v_beta), __pyx_v_C, (&__pyx_v_ldc));
 
-  /* "_common.pxd":11
+  /* "_common.pxd":12
  * 
  * 
  * cdef inline void gemm(bint trans_a, bint trans_b, int M, int N, int K, real alpha,             # <<<<<<<<<<<<<<
@@ -20278,7 +20298,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(int
   char __pyx_v_tb;
   char __pyx_t_1;
 
-  /* "_common.pxd":19
+  /* "_common.pxd":20
  *     for C.T = op(B).T @ op(A).T, swapping the operands instead of copying anything.
  *     """
  *     cdef char ta = b'T' if trans_a else b'N'             # <<<<<<<<<<<<<<
@@ -20294,7 +20314,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(int
   }
   __pyx_v_ta = __pyx_t_1;
 
-  /* "_common.pxd":20
+  /* "_common.pxd":21
  *     """
  *     cdef char ta = b'T' if trans_a else b'N'
  *     cdef char tb = b'T' if trans_b else b'N'             # <<<<<<<<<<<<<<
@@ -20310,7 +20330,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(int
   }
   __pyx_v_tb = __pyx_t_1;
 
-  /* "_common.pxd":24
+  /* "_common.pxd":25
  *         sgemm(&tb, &ta, &N, &M, &K, &alpha, <float*>B, &ldb, <float*>A, &lda, &beta, C, &ldc)
  *     else:
  *         dgemm(&tb, &ta, &N, &M, &K, &alpha, <double*>B, &ldb, <double*>A, &lda, &beta, C, &ldc)             # <<<<<<<<<<<<<<
@@ -20319,7 +20339,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(int
 */
   __pyx_f_5scipy_6linalg_11cython_blas_dgemm((&__pyx_v_tb), (&__pyx_v_ta), (&__pyx_v_N), (&__pyx_v_M), (&__pyx_v_K), (&__pyx_v_alpha), ((double *)__pyx_v_B), (&__pyx_v_ldb), ((double *)__pyx_v_A), (&__pyx_v_lda), (&__pyx_v_beta), __pyx_v_C, (&__pyx_v_ldc));
 
-  /* "_common.pxd":11
+  /* "_common.pxd":12
  * 
  * 
  * cdef inline void gemm(bint trans_a, bint trans_b, int M, int N, int K, real alpha,             # <<<<<<<<<<<<<<
@@ -20332,7 +20352,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(int
 
 }
 
-/* "_common.pxd":65
+/* "_common.pxd":66
  * 
  * 
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -20346,7 +20366,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row
   int __pyx_t_2;
   int __pyx_t_3;
 
-  /* "_common.pxd":67
+  /* "_common.pxd":68
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:
  *     cdef int j
  *     for j in range(n):             # <<<<<<<<<<<<<<
@@ -20360,7 +20380,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":68
+    /* "_common.pxd":69
  *     cdef int j
  *     for j in range(n):
  *         dst[j] = src[j]             # <<<<<<<<<<<<<<
@@ -20371,7 +20391,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row
   }
 
 
-  /* "_common.pxd":65
+  /* "_common.pxd":66
  * 
  * 
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -20389,7 +20409,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
   int __pyx_t_2;
   int __pyx_t_3;
 
-  /* "_common.pxd":67
+  /* "_common.pxd":68
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:
  *     cdef int j
  *     for j in range(n):             # <<<<<<<<<<<<<<
@@ -20403,7 +20423,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":68
+    /* "_common.pxd":69
  *     cdef int j
  *     for j in range(n):
  *         dst[j] = src[j]             # <<<<<<<<<<<<<<
@@ -20414,7 +20434,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
   }
 
 
-  /* "_common.pxd":65
+  /* "_common.pxd":66
  * 
  * 
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -20426,7 +20446,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
 
 }
 
-/* "_common.pxd":71
+/* "_common.pxd":72
  * 
  * 
  * cdef inline void column_sums(const real* A, int rows, int cols, real* out) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -20445,7 +20465,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   int __pyx_t_6;
   int __pyx_t_7;
 
-  /* "_common.pxd":74
+  /* "_common.pxd":75
  *     """out[j] = sum of A[:, j] over the rows of a row-major (rows, cols) matrix (the bias gradient)."""
  *     cdef int r, j
  *     for j in range(cols):             # <<<<<<<<<<<<<<
@@ -20459,7 +20479,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":75
+    /* "_common.pxd":76
  *     cdef int r, j
  *     for j in range(cols):
  *         out[j] = 0             # <<<<<<<<<<<<<<
@@ -20470,7 +20490,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":76
+  /* "_common.pxd":77
  *     for j in range(cols):
  *         out[j] = 0
  *     for r in range(rows):             # <<<<<<<<<<<<<<
@@ -20484,7 +20504,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_r = __pyx_t_3;
 
-    /* "_common.pxd":77
+    /* "_common.pxd":78
  *         out[j] = 0
  *     for r in range(rows):
  *         for j in range(cols):             # <<<<<<<<<<<<<<
@@ -20498,7 +20518,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
     for (__pyx_t_6 = 0; __pyx_t_6 < __pyx_t_5; __pyx_t_6+=1) {
       __pyx_v_j = __pyx_t_6;
 
-      /* "_common.pxd":78
+      /* "_common.pxd":79
  *     for r in range(rows):
  *         for j in range(cols):
  *             out[j] += A[r * cols + j]             # <<<<<<<<<<<<<<
@@ -20513,7 +20533,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":71
+  /* "_common.pxd":72
  * 
  * 
  * cdef inline void column_sums(const real* A, int rows, int cols, real* out) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -20537,7 +20557,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   int __pyx_t_6;
   int __pyx_t_7;
 
-  /* "_common.pxd":74
+  /* "_common.pxd":75
  *     """out[j] = sum of A[:, j] over the rows of a row-major (rows, cols) matrix (the bias gradient)."""
  *     cdef int r, j
  *     for j in range(cols):             # <<<<<<<<<<<<<<
@@ -20551,7 +20571,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":75
+    /* "_common.pxd":76
  *     cdef int r, j
  *     for j in range(cols):
  *         out[j] = 0             # <<<<<<<<<<<<<<
@@ -20562,7 +20582,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":76
+  /* "_common.pxd":77
  *     for j in range(cols):
  *         out[j] = 0
  *     for r in range(rows):             # <<<<<<<<<<<<<<
@@ -20576,7 +20596,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_r = __pyx_t_3;
 
-    /* "_common.pxd":77
+    /* "_common.pxd":78
  *         out[j] = 0
  *     for r in range(rows):
  *         for j in range(cols):             # <<<<<<<<<<<<<<
@@ -20590,7 +20610,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
     for (__pyx_t_6 = 0; __pyx_t_6 < __pyx_t_5; __pyx_t_6+=1) {
       __pyx_v_j = __pyx_t_6;
 
-      /* "_common.pxd":78
+      /* "_common.pxd":79
  *     for r in range(rows):
  *         for j in range(cols):
  *             out[j] += A[r * cols + j]             # <<<<<<<<<<<<<<
@@ -20605,7 +20625,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":71
+  /* "_common.pxd":72
  * 
  * 
  * cdef inline void column_sums(const real* A, int rows, int cols, real* out) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -20618,7 +20638,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
 
 }
 
-/* "_common.pxd":81
+/* "_common.pxd":82
  * 
  * 
  * cdef inline int batch_parts(int B, int H) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -20631,7 +20651,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
   int __pyx_t_1;
   int __pyx_t_2;
 
-  /* "_common.pxd":84
+  /* "_common.pxd":85
  *     """How many threads share a batch's time loop: 2 when each half has enough rows and work to
  *     outweigh starting a thread, else 1."""
  *     if B >= 8 and <long>B * H * H >= (1 << 16):             # <<<<<<<<<<<<<<
@@ -20657,7 +20677,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
   if (__pyx_t_1) {
 
 
-    /* "_common.pxd":85
+    /* "_common.pxd":86
  *     outweigh starting a thread, else 1."""
  *     if B >= 8 and <long>B * H * H >= (1 << 16):
  *         return 2             # <<<<<<<<<<<<<<
@@ -20670,7 +20690,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
     }
     goto __pyx_L0;
 
-    /* "_common.pxd":84
+    /* "_common.pxd":85
  *     """How many threads share a batch's time loop: 2 when each half has enough rows and work to
  *     outweigh starting a thread, else 1."""
  *     if B >= 8 and <long>B * H * H >= (1 << 16):             # <<<<<<<<<<<<<<
@@ -20679,7 +20699,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
 */
   }
 
-  /* "_common.pxd":86
+  /* "_common.pxd":87
  *     if B >= 8 and <long>B * H * H >= (1 << 16):
  *         return 2
  *     return 1             # <<<<<<<<<<<<<<
@@ -20692,7 +20712,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
   }
   goto __pyx_L0;
 
-  /* "_common.pxd":81
+  /* "_common.pxd":82
  * 
  * 
  * cdef inline int batch_parts(int B, int H) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -20705,7 +20725,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
   return __pyx_r;
 }
 
-/* "_common.pxd":89
+/* "_common.pxd":90
  * 
  * 
  * cdef inline void weight_gradients_blas(const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
@@ -20715,7 +20735,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
 
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas(float const *__pyx_v_dax, float const *__pyx_v_dah, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, float const *__pyx_v_X_tm, float const *__pyx_v_hs, float const *__pyx_v_W, float *__pyx_v_dW, float *__pyx_v_dU, float *__pyx_v_dX) {
 
-  /* "_common.pxd":96
+  /* "_common.pxd":97
  *     ``dax`` (T*B, G) is the gradient of the input side of the gates, ``dah`` of the recurrent side
  *     (the same array for LSTM and RNN; they differ for the GRU's candidate)."""
  *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)             # <<<<<<<<<<<<<<
@@ -20724,7 +20744,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_I, __pyx_v_TB, 1.0, __pyx_v_dax, __pyx_v_G, __pyx_v_X_tm, __pyx_v_I, 0.0, __pyx_v_dW, __pyx_v_I);
 
-  /* "_common.pxd":97
+  /* "_common.pxd":98
  *     (the same array for LSTM and RNN; they differ for the GRU's candidate)."""
  *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)
  *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)             # <<<<<<<<<<<<<<
@@ -20733,7 +20753,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_H, __pyx_v_TB, 1.0, __pyx_v_dah, __pyx_v_G, __pyx_v_hs, __pyx_v_H, 0.0, __pyx_v_dU, __pyx_v_H);
 
-  /* "_common.pxd":98
+  /* "_common.pxd":99
  *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)
  *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)
  *     gemm(False, False, TB, I, G, 1.0, dax, G, W, I, 0.0, dX, I)             # <<<<<<<<<<<<<<
@@ -20742,7 +20762,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, __pyx_v_TB, __pyx_v_I, __pyx_v_G, 1.0, __pyx_v_dax, __pyx_v_G, __pyx_v_W, __pyx_v_I, 0.0, __pyx_v_dX, __pyx_v_I);
 
-  /* "_common.pxd":89
+  /* "_common.pxd":90
  * 
  * 
  * cdef inline void weight_gradients_blas(const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
@@ -20755,7 +20775,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas(double const *__pyx_v_dax, double const *__pyx_v_dah, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, double const *__pyx_v_X_tm, double const *__pyx_v_hs, double const *__pyx_v_W, double *__pyx_v_dW, double *__pyx_v_dU, double *__pyx_v_dX) {
 
-  /* "_common.pxd":96
+  /* "_common.pxd":97
  *     ``dax`` (T*B, G) is the gradient of the input side of the gates, ``dah`` of the recurrent side
  *     (the same array for LSTM and RNN; they differ for the GRU's candidate)."""
  *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)             # <<<<<<<<<<<<<<
@@ -20764,7 +20784,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_I, __pyx_v_TB, 1.0, __pyx_v_dax, __pyx_v_G, __pyx_v_X_tm, __pyx_v_I, 0.0, __pyx_v_dW, __pyx_v_I);
 
-  /* "_common.pxd":97
+  /* "_common.pxd":98
  *     (the same array for LSTM and RNN; they differ for the GRU's candidate)."""
  *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)
  *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)             # <<<<<<<<<<<<<<
@@ -20773,7 +20793,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_H, __pyx_v_TB, 1.0, __pyx_v_dah, __pyx_v_G, __pyx_v_hs, __pyx_v_H, 0.0, __pyx_v_dU, __pyx_v_H);
 
-  /* "_common.pxd":98
+  /* "_common.pxd":99
  *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)
  *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)
  *     gemm(False, False, TB, I, G, 1.0, dax, G, W, I, 0.0, dX, I)             # <<<<<<<<<<<<<<
@@ -20782,7 +20802,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, __pyx_v_TB, __pyx_v_I, __pyx_v_G, 1.0, __pyx_v_dax, __pyx_v_G, __pyx_v_W, __pyx_v_I, 0.0, __pyx_v_dX, __pyx_v_I);
 
-  /* "_common.pxd":89
+  /* "_common.pxd":90
  * 
  * 
  * cdef inline void weight_gradients_blas(const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
@@ -20793,7 +20813,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
   /* function exit code */
 }
 
-/* "_common.pxd":101
+/* "_common.pxd":102
  * 
  * 
  * cdef inline void weight_gradients_part(int part, int parts, const real* dax, const real* dah, int TB, int G,             # <<<<<<<<<<<<<<
@@ -20807,7 +20827,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
   int __pyx_v_r0;
   int __pyx_v_r1;
 
-  /* "_common.pxd":106
+  /* "_common.pxd":107
  *     """The same three products on the packed kernel: this thread's share (``part`` of ``parts``) of
  *     the rows of dW and dU (gate rows) and of dX (time-step rows). X, H_prev and W packed beforehand."""
  *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts             # <<<<<<<<<<<<<<
@@ -20817,7 +20837,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
   __pyx_v_g0 = ((__pyx_v_G * __pyx_v_part) / __pyx_v_parts);
   __pyx_v_g1 = ((__pyx_v_G * (__pyx_v_part + 1)) / __pyx_v_parts);
 
-  /* "_common.pxd":107
+  /* "_common.pxd":108
  *     the rows of dW and dU (gate rows) and of dX (time-step rows). X, H_prev and W packed beforehand."""
  *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts
  *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts             # <<<<<<<<<<<<<<
@@ -20827,7 +20847,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
   __pyx_v_r0 = ((__pyx_v_TB * __pyx_v_part) / __pyx_v_parts);
   __pyx_v_r1 = ((__pyx_v_TB * (__pyx_v_part + 1)) / __pyx_v_parts);
 
-  /* "_common.pxd":108
+  /* "_common.pxd":109
  *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts
  *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
  *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)             # <<<<<<<<<<<<<<
@@ -20836,7 +20856,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   lstmx::gemm_tn_packed(__pyx_v_dax, __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_X_packed, __pyx_v_I, __pyx_v_dW, __pyx_v_I);
 
-  /* "_common.pxd":109
+  /* "_common.pxd":110
  *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
  *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
  *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)             # <<<<<<<<<<<<<<
@@ -20845,7 +20865,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   lstmx::gemm_tn_packed(__pyx_v_dah, __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_H_packed, __pyx_v_H, __pyx_v_dU, __pyx_v_H);
 
-  /* "_common.pxd":110
+  /* "_common.pxd":111
  *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
  *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)
  *     step_gemm(dax + <long>r0 * G, G, r1 - r0, G, W_packed, I, dX + <long>r0 * I, I, False)             # <<<<<<<<<<<<<<
@@ -20854,7 +20874,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   lstmx::step_gemm((__pyx_v_dax + (((long)__pyx_v_r0) * __pyx_v_G)), __pyx_v_G, (__pyx_v_r1 - __pyx_v_r0), __pyx_v_G, __pyx_v_W_packed, __pyx_v_I, (__pyx_v_dX + (((long)__pyx_v_r0) * __pyx_v_I)), __pyx_v_I, 0);
 
-  /* "_common.pxd":101
+  /* "_common.pxd":102
  * 
  * 
  * cdef inline void weight_gradients_part(int part, int parts, const real* dax, const real* dah, int TB, int G,             # <<<<<<<<<<<<<<
@@ -20875,7 +20895,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
   int __pyx_v_r0;
   int __pyx_v_r1;
 
-  /* "_common.pxd":106
+  /* "_common.pxd":107
  *     """The same three products on the packed kernel: this thread's share (``part`` of ``parts``) of
  *     the rows of dW and dU (gate rows) and of dX (time-step rows). X, H_prev and W packed beforehand."""
  *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts             # <<<<<<<<<<<<<<
@@ -20885,7 +20905,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
   __pyx_v_g0 = ((__pyx_v_G * __pyx_v_part) / __pyx_v_parts);
   __pyx_v_g1 = ((__pyx_v_G * (__pyx_v_part + 1)) / __pyx_v_parts);
 
-  /* "_common.pxd":107
+  /* "_common.pxd":108
  *     the rows of dW and dU (gate rows) and of dX (time-step rows). X, H_prev and W packed beforehand."""
  *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts
  *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts             # <<<<<<<<<<<<<<
@@ -20895,7 +20915,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
   __pyx_v_r0 = ((__pyx_v_TB * __pyx_v_part) / __pyx_v_parts);
   __pyx_v_r1 = ((__pyx_v_TB * (__pyx_v_part + 1)) / __pyx_v_parts);
 
-  /* "_common.pxd":108
+  /* "_common.pxd":109
  *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts
  *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
  *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)             # <<<<<<<<<<<<<<
@@ -20904,7 +20924,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   lstmx::gemm_tn_packed(__pyx_v_dax, __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_X_packed, __pyx_v_I, __pyx_v_dW, __pyx_v_I);
 
-  /* "_common.pxd":109
+  /* "_common.pxd":110
  *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
  *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
  *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)             # <<<<<<<<<<<<<<
@@ -20913,7 +20933,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   lstmx::gemm_tn_packed(__pyx_v_dah, __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_H_packed, __pyx_v_H, __pyx_v_dU, __pyx_v_H);
 
-  /* "_common.pxd":110
+  /* "_common.pxd":111
  *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
  *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)
  *     step_gemm(dax + <long>r0 * G, G, r1 - r0, G, W_packed, I, dX + <long>r0 * I, I, False)             # <<<<<<<<<<<<<<
@@ -20922,7 +20942,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   lstmx::step_gemm((__pyx_v_dax + (((long)__pyx_v_r0) * __pyx_v_G)), __pyx_v_G, (__pyx_v_r1 - __pyx_v_r0), __pyx_v_G, __pyx_v_W_packed, __pyx_v_I, (__pyx_v_dX + (((long)__pyx_v_r0) * __pyx_v_I)), __pyx_v_I, 0);
 
-  /* "_common.pxd":101
+  /* "_common.pxd":102
  * 
  * 
  * cdef inline void weight_gradients_part(int part, int parts, const real* dax, const real* dah, int TB, int G,             # <<<<<<<<<<<<<<
@@ -20937,7 +20957,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 
 }
 
-/* "_common.pxd":113
+/* "_common.pxd":114
  * 
  * 
  * cdef inline void pack_for_weight_gradients(const real* X_tm, const real* hs, const real* W, int TB, int G,             # <<<<<<<<<<<<<<
@@ -20947,7 +20967,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(float const *__pyx_v_X_tm, float const *__pyx_v_hs, float const *__pyx_v_W, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, float *__pyx_v_X_packed, float *__pyx_v_H_packed, float *__pyx_v_W_packed) {
 
-  /* "_common.pxd":116
+  /* "_common.pxd":117
  *                                            int I, int H, real* X_packed, real* H_packed,
  *                                            real* W_packed) noexcept nogil:
  *     pack_panels(X_tm, I, False, TB, I, X_packed)             # <<<<<<<<<<<<<<
@@ -20956,22 +20976,25 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for
 */
   lstmx::pack_panels(__pyx_v_X_tm, __pyx_v_I, 0, __pyx_v_TB, __pyx_v_I, __pyx_v_X_packed);
 
-  /* "_common.pxd":117
+  /* "_common.pxd":118
  *                                            real* W_packed) noexcept nogil:
  *     pack_panels(X_tm, I, False, TB, I, X_packed)
  *     pack_panels(hs, H, False, TB, H, H_packed)             # <<<<<<<<<<<<<<
  *     pack_panels(W, I, False, G, I, W_packed)
+ * 
 */
   lstmx::pack_panels(__pyx_v_hs, __pyx_v_H, 0, __pyx_v_TB, __pyx_v_H, __pyx_v_H_packed);
 
-  /* "_common.pxd":118
+  /* "_common.pxd":119
  *     pack_panels(X_tm, I, False, TB, I, X_packed)
  *     pack_panels(hs, H, False, TB, H, H_packed)
  *     pack_panels(W, I, False, G, I, W_packed)             # <<<<<<<<<<<<<<
+ * 
+ * 
 */
   lstmx::pack_panels(__pyx_v_W, __pyx_v_I, 0, __pyx_v_G, __pyx_v_I, __pyx_v_W_packed);
 
-  /* "_common.pxd":113
+  /* "_common.pxd":114
  * 
  * 
  * cdef inline void pack_for_weight_gradients(const real* X_tm, const real* hs, const real* W, int TB, int G,             # <<<<<<<<<<<<<<
@@ -20984,7 +21007,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for
 
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(double const *__pyx_v_X_tm, double const *__pyx_v_hs, double const *__pyx_v_W, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, double *__pyx_v_X_packed, double *__pyx_v_H_packed, double *__pyx_v_W_packed) {
 
-  /* "_common.pxd":116
+  /* "_common.pxd":117
  *                                            int I, int H, real* X_packed, real* H_packed,
  *                                            real* W_packed) noexcept nogil:
  *     pack_panels(X_tm, I, False, TB, I, X_packed)             # <<<<<<<<<<<<<<
@@ -20993,22 +21016,25 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for
 */
   lstmx::pack_panels(__pyx_v_X_tm, __pyx_v_I, 0, __pyx_v_TB, __pyx_v_I, __pyx_v_X_packed);
 
-  /* "_common.pxd":117
+  /* "_common.pxd":118
  *                                            real* W_packed) noexcept nogil:
  *     pack_panels(X_tm, I, False, TB, I, X_packed)
  *     pack_panels(hs, H, False, TB, H, H_packed)             # <<<<<<<<<<<<<<
  *     pack_panels(W, I, False, G, I, W_packed)
+ * 
 */
   lstmx::pack_panels(__pyx_v_hs, __pyx_v_H, 0, __pyx_v_TB, __pyx_v_H, __pyx_v_H_packed);
 
-  /* "_common.pxd":118
+  /* "_common.pxd":119
  *     pack_panels(X_tm, I, False, TB, I, X_packed)
  *     pack_panels(hs, H, False, TB, H, H_packed)
  *     pack_panels(W, I, False, G, I, W_packed)             # <<<<<<<<<<<<<<
+ * 
+ * 
 */
   lstmx::pack_panels(__pyx_v_W, __pyx_v_I, 0, __pyx_v_G, __pyx_v_I, __pyx_v_W_packed);
 
-  /* "_common.pxd":113
+  /* "_common.pxd":114
  * 
  * 
  * cdef inline void pack_for_weight_gradients(const real* X_tm, const real* hs, const real* W, int TB, int G,             # <<<<<<<<<<<<<<
@@ -21017,6 +21043,294 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for
 */
 
   /* function exit code */
+}
+
+/* "_common.pxd":122
+ * 
+ * 
+ * cdef inline void weight_gradients(int parts, const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
+ *                                   const real* X_tm, const real* hs, const real* W, real* X_packed, real* H_packed,
+ *                                   real* W_packed, real* dW, real* dU, real* dX) noexcept nogil:
+*/
+
+static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients(int __pyx_v_parts, float const *__pyx_v_dax, float const *__pyx_v_dah, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, float const *__pyx_v_X_tm, float const *__pyx_v_hs, float const *__pyx_v_W, float *__pyx_v_X_packed, float *__pyx_v_H_packed, float *__pyx_v_W_packed, float *__pyx_v_dW, float *__pyx_v_dU, float *__pyx_v_dX) {
+  int __pyx_v_part;
+  int __pyx_t_1;
+  int __pyx_t_2;
+  int __pyx_t_3;
+  int __pyx_t_4;
+
+  /* "_common.pxd":128
+ *     the packed kernel shared by ``parts`` threads (so no BLAS pool is left spinning against them)."""
+ *     cdef int part
+ *     if parts == 1:             # <<<<<<<<<<<<<<
+ *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
+ *         return
+*/
+  __pyx_t_1 = (__pyx_v_parts == 1);
+
+  if (__pyx_t_1) {
+
+
+    /* "_common.pxd":129
+ *     cdef int part
+ *     if parts == 1:
+ *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)             # <<<<<<<<<<<<<<
+ *         return
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
+*/
+    __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas(__pyx_v_dax, __pyx_v_dah, __pyx_v_TB, __pyx_v_G, __pyx_v_I, __pyx_v_H, __pyx_v_X_tm, __pyx_v_hs, __pyx_v_W, __pyx_v_dW, __pyx_v_dU, __pyx_v_dX);
+
+    /* "_common.pxd":130
+ *     if parts == 1:
+ *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
+ *         return             # <<<<<<<<<<<<<<
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
+ *     for part in prange(parts, num_threads=parts, schedule="static"):
+*/
+    {
+    }
+    goto __pyx_L0;
+
+    /* "_common.pxd":128
+ *     the packed kernel shared by ``parts`` threads (so no BLAS pool is left spinning against them)."""
+ *     cdef int part
+ *     if parts == 1:             # <<<<<<<<<<<<<<
+ *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
+ *         return
+*/
+  }
+
+  /* "_common.pxd":131
+ *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
+ *         return
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)             # <<<<<<<<<<<<<<
+ *     for part in prange(parts, num_threads=parts, schedule="static"):
+ *         weight_gradients_part(part, parts, dax, dah, TB, G, I, H, X_packed, H_packed, W_packed, dW, dU, dX)
+*/
+  __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(__pyx_v_X_tm, __pyx_v_hs, __pyx_v_W, __pyx_v_TB, __pyx_v_G, __pyx_v_I, __pyx_v_H, __pyx_v_X_packed, __pyx_v_H_packed, __pyx_v_W_packed);
+
+  /* "_common.pxd":132
+ *         return
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
+ *     for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
+ *         weight_gradients_part(part, parts, dax, dah, TB, G, I, H, X_packed, H_packed, W_packed, dW, dU, dX)
+*/
+  {
+      __Pyx_UnknownThreadState _save;
+      _save = __Pyx_SaveUnknownThread();
+      __Pyx_FastGIL_Remember();
+      /*try:*/ {
+        __pyx_t_2 = __pyx_v_parts;
+
+        {
+            #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+                #undef likely
+                #undef unlikely
+                #define likely(x)   (x)
+                #define unlikely(x) (x)
+            #endif
+            __pyx_t_4 = (__pyx_t_2 - 0 + 1 - 1/abs(1)) / 1;
+            if (__pyx_t_4 > 0)
+            {
+                #ifdef _OPENMP
+                #pragma omp parallel num_threads(__pyx_v_parts != 0 ? __pyx_v_parts : omp_get_max_threads())
+                #endif /* _OPENMP */
+                {
+                    #ifdef _OPENMP
+                    #pragma omp for nowait firstprivate(__pyx_v_part) lastprivate(__pyx_v_part) schedule(static)
+                    #endif /* _OPENMP */
+                    for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_4; __pyx_t_3++){
+                        {
+                            __pyx_v_part = (int)(0 + 1 * __pyx_t_3);
+
+                            /* "_common.pxd":133
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
+ *     for part in prange(parts, num_threads=parts, schedule="static"):
+ *         weight_gradients_part(part, parts, dax, dah, TB, G, I, H, X_packed, H_packed, W_packed, dW, dU, dX)             # <<<<<<<<<<<<<<
+*/
+                            __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_part(__pyx_v_part, __pyx_v_parts, __pyx_v_dax, __pyx_v_dah, __pyx_v_TB, __pyx_v_G, __pyx_v_I, __pyx_v_H, __pyx_v_X_packed, __pyx_v_H_packed, __pyx_v_W_packed, __pyx_v_dW, __pyx_v_dU, __pyx_v_dX);
+                        }
+                    }
+                }
+            }
+        }
+        #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+            #undef likely
+            #undef unlikely
+            #define likely(x)   __builtin_expect(!!(x), 1)
+            #define unlikely(x) __builtin_expect(!!(x), 0)
+        #endif
+
+      }
+
+      /* "_common.pxd":132
+ *         return
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
+ *     for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
+ *         weight_gradients_part(part, parts, dax, dah, TB, G, I, H, X_packed, H_packed, W_packed, dW, dU, dX)
+*/
+      /*finally:*/ {
+        /*normal exit:*/{
+          __Pyx_FastGIL_Forget();
+          __Pyx_RestoreUnknownThread(_save);
+          goto __pyx_L6;
+        }
+        __pyx_L6:;
+      }
+  }
+
+  /* "_common.pxd":122
+ * 
+ * 
+ * cdef inline void weight_gradients(int parts, const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
+ *                                   const real* X_tm, const real* hs, const real* W, real* X_packed, real* H_packed,
+ *                                   real* W_packed, real* dW, real* dU, real* dX) noexcept nogil:
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+
+}
+
+static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients(int __pyx_v_parts, double const *__pyx_v_dax, double const *__pyx_v_dah, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, double const *__pyx_v_X_tm, double const *__pyx_v_hs, double const *__pyx_v_W, double *__pyx_v_X_packed, double *__pyx_v_H_packed, double *__pyx_v_W_packed, double *__pyx_v_dW, double *__pyx_v_dU, double *__pyx_v_dX) {
+  int __pyx_v_part;
+  int __pyx_t_1;
+  int __pyx_t_2;
+  int __pyx_t_3;
+  int __pyx_t_4;
+
+  /* "_common.pxd":128
+ *     the packed kernel shared by ``parts`` threads (so no BLAS pool is left spinning against them)."""
+ *     cdef int part
+ *     if parts == 1:             # <<<<<<<<<<<<<<
+ *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
+ *         return
+*/
+  __pyx_t_1 = (__pyx_v_parts == 1);
+
+  if (__pyx_t_1) {
+
+
+    /* "_common.pxd":129
+ *     cdef int part
+ *     if parts == 1:
+ *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)             # <<<<<<<<<<<<<<
+ *         return
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
+*/
+    __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas(__pyx_v_dax, __pyx_v_dah, __pyx_v_TB, __pyx_v_G, __pyx_v_I, __pyx_v_H, __pyx_v_X_tm, __pyx_v_hs, __pyx_v_W, __pyx_v_dW, __pyx_v_dU, __pyx_v_dX);
+
+    /* "_common.pxd":130
+ *     if parts == 1:
+ *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
+ *         return             # <<<<<<<<<<<<<<
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
+ *     for part in prange(parts, num_threads=parts, schedule="static"):
+*/
+    {
+    }
+    goto __pyx_L0;
+
+    /* "_common.pxd":128
+ *     the packed kernel shared by ``parts`` threads (so no BLAS pool is left spinning against them)."""
+ *     cdef int part
+ *     if parts == 1:             # <<<<<<<<<<<<<<
+ *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
+ *         return
+*/
+  }
+
+  /* "_common.pxd":131
+ *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
+ *         return
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)             # <<<<<<<<<<<<<<
+ *     for part in prange(parts, num_threads=parts, schedule="static"):
+ *         weight_gradients_part(part, parts, dax, dah, TB, G, I, H, X_packed, H_packed, W_packed, dW, dU, dX)
+*/
+  __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(__pyx_v_X_tm, __pyx_v_hs, __pyx_v_W, __pyx_v_TB, __pyx_v_G, __pyx_v_I, __pyx_v_H, __pyx_v_X_packed, __pyx_v_H_packed, __pyx_v_W_packed);
+
+  /* "_common.pxd":132
+ *         return
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
+ *     for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
+ *         weight_gradients_part(part, parts, dax, dah, TB, G, I, H, X_packed, H_packed, W_packed, dW, dU, dX)
+*/
+  {
+      __Pyx_UnknownThreadState _save;
+      _save = __Pyx_SaveUnknownThread();
+      __Pyx_FastGIL_Remember();
+      /*try:*/ {
+        __pyx_t_2 = __pyx_v_parts;
+
+        {
+            #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+                #undef likely
+                #undef unlikely
+                #define likely(x)   (x)
+                #define unlikely(x) (x)
+            #endif
+            __pyx_t_4 = (__pyx_t_2 - 0 + 1 - 1/abs(1)) / 1;
+            if (__pyx_t_4 > 0)
+            {
+                #ifdef _OPENMP
+                #pragma omp parallel num_threads(__pyx_v_parts != 0 ? __pyx_v_parts : omp_get_max_threads())
+                #endif /* _OPENMP */
+                {
+                    #ifdef _OPENMP
+                    #pragma omp for nowait firstprivate(__pyx_v_part) lastprivate(__pyx_v_part) schedule(static)
+                    #endif /* _OPENMP */
+                    for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_4; __pyx_t_3++){
+                        {
+                            __pyx_v_part = (int)(0 + 1 * __pyx_t_3);
+
+                            /* "_common.pxd":133
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
+ *     for part in prange(parts, num_threads=parts, schedule="static"):
+ *         weight_gradients_part(part, parts, dax, dah, TB, G, I, H, X_packed, H_packed, W_packed, dW, dU, dX)             # <<<<<<<<<<<<<<
+*/
+                            __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_part(__pyx_v_part, __pyx_v_parts, __pyx_v_dax, __pyx_v_dah, __pyx_v_TB, __pyx_v_G, __pyx_v_I, __pyx_v_H, __pyx_v_X_packed, __pyx_v_H_packed, __pyx_v_W_packed, __pyx_v_dW, __pyx_v_dU, __pyx_v_dX);
+                        }
+                    }
+                }
+            }
+        }
+        #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+            #undef likely
+            #undef unlikely
+            #define likely(x)   __builtin_expect(!!(x), 1)
+            #define unlikely(x) __builtin_expect(!!(x), 0)
+        #endif
+
+      }
+
+      /* "_common.pxd":132
+ *         return
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
+ *     for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
+ *         weight_gradients_part(part, parts, dax, dah, TB, G, I, H, X_packed, H_packed, W_packed, dW, dU, dX)
+*/
+      /*finally:*/ {
+        /*normal exit:*/{
+          __Pyx_FastGIL_Forget();
+          __Pyx_RestoreUnknownThread(_save);
+          goto __pyx_L6;
+        }
+        __pyx_L6:;
+      }
+  }
+
+  /* "_common.pxd":122
+ * 
+ * 
+ * cdef inline void weight_gradients(int parts, const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
+ *                                   const real* X_tm, const real* hs, const real* W, real* X_packed, real* H_packed,
+ *                                   real* W_packed, real* dW, real* dU, real* dX) noexcept nogil:
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+
 }
 
 /* "lstmx/_kernels/adam_cython.pyx":12
@@ -29483,6 +29797,61 @@ static CYTHON_INLINE long __Pyx_div_long(long a, long b, int b_is_constant) {
         ((r != 0) & ((r ^ b) < 0))
     );
     return q - adapt_python;
+}
+
+/* ReleaseUnknownGil */
+static __Pyx_UnknownThreadState __Pyx_SaveUnknownThread(void) {
+#if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030d0000
+    if (__Pyx_get_runtime_version() >= 0x030d0000) {
+        PyThreadState *ts = PyThreadState_Swap(NULL);
+        __Pyx_UnknownThreadState out = { ts, PyGILState_UNLOCKED  };
+        return out;
+    } else {
+        PyGILState_STATE gil_state = PyGILState_Ensure();
+        PyThreadState *ts = PyEval_SaveThread();
+        __Pyx_UnknownThreadState out = { ts, gil_state };
+        return out;
+    }
+#elif __PYX_LIMITED_VERSION_HEX >= 0x030d0000
+    return PyThreadState_Swap(NULL);
+#else
+  #if CYTHON_COMPILING_IN_PYPY || PY_VERSION_HEX < 0x030C0000
+    if (PyGILState_Check())
+  #else
+    if (_PyThreadState_UncheckedGet())  // UncheckedGet is a reliable check for the GIL from 3.12 upwards
+  #endif
+    {
+      return PyEval_SaveThread();
+    }
+    return NULL; // Nothing to release - we don't have the GIL
+#endif
+}
+static void __Pyx_RestoreUnknownThread(__Pyx_UnknownThreadState state) {
+#if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030d0000
+    if (!state.ts) return;
+    PyEval_RestoreThread(state.ts);
+    if (__Pyx_get_runtime_version() < 0x030d0000) {
+        PyGILState_Release(state.gil_state);
+    }
+#else
+    if (state) {
+        PyEval_RestoreThread(state);
+    }
+#endif
+}
+static CYTHON_INLINE int __Pyx_UnknownThreadStateDefinitelyHadGil(__Pyx_UnknownThreadState state) {
+  #if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030d0000
+  return ((state.ts != NULL) && (__Pyx_get_runtime_version() >= 0x030d0000));
+  #else
+  return state != NULL;
+  #endif
+}
+static CYTHON_INLINE int __Pyx_UnknownThreadStateMayHaveHadGil(__Pyx_UnknownThreadState state) {
+  #if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030d0000
+  return state.ts != NULL;
+  #else
+  return state != NULL;
+  #endif
 }
 
 /* DictGetItem */

@@ -1864,7 +1864,7 @@ struct __pyx_MemviewEnum_obj;
 struct __pyx_memoryview_obj;
 struct __pyx_memoryviewslice_obj;
 
-/* "lstmx/_kernels/gru_cython.pyx":37
+/* "lstmx/_kernels/gru_cython.pyx":36
  * 
  * 
  * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_packed, real[::1] UT_packed,             # <<<<<<<<<<<<<<
@@ -2882,6 +2882,20 @@ static void __Pyx_RaiseUnboundLocalError(const char *varname);
 /* DivInt[long].proto */
 static CYTHON_INLINE long __Pyx_div_long(long, long, int b_is_constant);
 
+/* ReleaseUnknownGil.proto */
+#if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030d0000
+typedef struct {
+  PyThreadState* ts;
+  PyGILState_STATE gil_state;
+} __Pyx_UnknownThreadState;
+#else
+#define __Pyx_UnknownThreadState PyThreadState*
+#endif
+static __Pyx_UnknownThreadState __Pyx_SaveUnknownThread(void);
+static void __Pyx_RestoreUnknownThread(__Pyx_UnknownThreadState state);
+static CYTHON_INLINE int __Pyx_UnknownThreadStateDefinitelyHadGil(__Pyx_UnknownThreadState state);
+static CYTHON_INLINE int __Pyx_UnknownThreadStateMayHaveHadGil(__Pyx_UnknownThreadState state);
+
 /* IterFinish.proto */
 static CYTHON_INLINE int __Pyx_IterFinish(void);
 
@@ -3621,6 +3635,8 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_part(int, int, double const *, double const *, int, int, int, int, double const *, double const *, double const *, double *, double *, double *); /*proto*/
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(float const *, float const *, float const *, int, int, int, int, float *, float *, float *); /*proto*/
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(double const *, double const *, double const *, int, int, int, int, double *, double *, double *); /*proto*/
+static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients(int, float const *, float const *, int, int, int, int, float const *, float const *, float const *, float *, float *, float *, float *, float *, float *); /*proto*/
+static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients(int, double const *, double const *, int, int, int, int, double const *, double const *, double const *, double *, double *, double *, double *, double *, double *); /*proto*/
 
 /* Module declarations from "lstmx._kernels.gru_cython" */
 static PyObject *__pyx_collections_abc_Sequence = 0;
@@ -3917,7 +3933,7 @@ namespace {
     PyObject *__pyx_slice[2];
     PyObject *__pyx_tuple[4];
     PyObject *__pyx_codeobj_tab[8];
-    PyObject *__pyx_string_tab[172];
+    PyObject *__pyx_string_tab[173];
     PyObject *__pyx_number_tab[6];
 /* #### Code section: module_state_contents ### */
 /* PyFrozenDict.module_state_decls */
@@ -4072,83 +4088,84 @@ static __pyx_mstatetype * const __pyx_mstate_global = &__pyx_mstate_global_stati
 #define __pyx_n_u_base __pyx_string_tab[92]
 #define __pyx_n_u_c __pyx_string_tab[93]
 #define __pyx_n_u_cache __pyx_string_tab[94]
-#define __pyx_n_u_cline_in_traceback __pyx_string_tab[95]
-#define __pyx_n_u_copy __pyx_string_tab[96]
-#define __pyx_n_u_count __pyx_string_tab[97]
-#define __pyx_n_u_dU __pyx_string_tab[98]
-#define __pyx_n_u_dW __pyx_string_tab[99]
-#define __pyx_n_u_dX_tm __pyx_string_tab[100]
-#define __pyx_n_u_dY __pyx_string_tab[101]
-#define __pyx_n_u_dah __pyx_string_tab[102]
-#define __pyx_n_u_dax __pyx_string_tab[103]
-#define __pyx_n_u_db __pyx_string_tab[104]
-#define __pyx_n_u_db_h __pyx_string_tab[105]
-#define __pyx_n_u_defaults __pyx_string_tab[106]
-#define __pyx_n_u_dh __pyx_string_tab[107]
-#define __pyx_n_u_dhT __pyx_string_tab[108]
-#define __pyx_n_u_double __pyx_string_tab[109]
-#define __pyx_n_u_dtype __pyx_string_tab[110]
-#define __pyx_n_u_dtype_is_object __pyx_string_tab[111]
-#define __pyx_n_u_empty __pyx_string_tab[112]
-#define __pyx_n_u_empty_like __pyx_string_tab[113]
-#define __pyx_n_u_encode __pyx_string_tab[114]
-#define __pyx_n_u_enumerate __pyx_string_tab[115]
-#define __pyx_n_u_error __pyx_string_tab[116]
-#define __pyx_n_u_flags __pyx_string_tab[117]
-#define __pyx_n_u_float __pyx_string_tab[118]
-#define __pyx_n_u_format __pyx_string_tab[119]
-#define __pyx_n_u_fortran __pyx_string_tab[120]
-#define __pyx_n_u_gates __pyx_string_tab[121]
-#define __pyx_n_u_get __pyx_string_tab[122]
-#define __pyx_n_u_gru_backward __pyx_string_tab[123]
-#define __pyx_n_u_gru_forward __pyx_string_tab[124]
-#define __pyx_n_u_h0 __pyx_string_tab[125]
-#define __pyx_n_u_has_mask __pyx_string_tab[126]
-#define __pyx_n_u_hns __pyx_string_tab[127]
-#define __pyx_n_u_hs __pyx_string_tab[128]
-#define __pyx_n_u_id __pyx_string_tab[129]
-#define __pyx_n_u_index __pyx_string_tab[130]
-#define __pyx_n_u_items __pyx_string_tab[131]
-#define __pyx_n_u_itemsize __pyx_string_tab[132]
-#define __pyx_n_u_kind __pyx_string_tab[133]
-#define __pyx_n_u_kwargs __pyx_string_tab[134]
-#define __pyx_n_u_lstmx__kernels_gru_cython __pyx_string_tab[135]
-#define __pyx_n_u_mask __pyx_string_tab[136]
-#define __pyx_n_u_memview __pyx_string_tab[137]
-#define __pyx_n_u_mode __pyx_string_tab[138]
-#define __pyx_n_u_name __pyx_string_tab[139]
-#define __pyx_n_u_ndim __pyx_string_tab[140]
-#define __pyx_n_u_np __pyx_string_tab[141]
-#define __pyx_n_u_numpy __pyx_string_tab[142]
-#define __pyx_n_u_obj __pyx_string_tab[143]
-#define __pyx_n_u_order __pyx_string_tab[144]
-#define __pyx_n_u_pack __pyx_string_tab[145]
-#define __pyx_n_u_packed_buffer __pyx_string_tab[146]
-#define __pyx_n_u_part __pyx_string_tab[147]
-#define __pyx_n_u_parts __pyx_string_tab[148]
-#define __pyx_n_u_pop __pyx_string_tab[149]
-#define __pyx_n_u_register __pyx_string_tab[150]
-#define __pyx_n_u_setdefault __pyx_string_tab[151]
-#define __pyx_n_u_shape __pyx_string_tab[152]
-#define __pyx_n_u_signatures __pyx_string_tab[153]
-#define __pyx_n_u_size __pyx_string_tab[154]
-#define __pyx_n_u_start __pyx_string_tab[155]
-#define __pyx_n_u_step __pyx_string_tab[156]
-#define __pyx_n_u_stop __pyx_string_tab[157]
-#define __pyx_n_u_struct __pyx_string_tab[158]
-#define __pyx_n_u_time_major __pyx_string_tab[159]
-#define __pyx_n_u_time_major_mask __pyx_string_tab[160]
-#define __pyx_n_u_transpose __pyx_string_tab[161]
-#define __pyx_n_u_unpack __pyx_string_tab[162]
-#define __pyx_n_u_update __pyx_string_tab[163]
-#define __pyx_n_u_values __pyx_string_tab[164]
-#define __pyx_n_u_x __pyx_string_tab[165]
-#define __pyx_n_b_O __pyx_string_tab[166]
-#define __pyx_kp_b_void_char_char_int_int_int___pyx __pyx_string_tab[167]
-#define __pyx_kp_b_iso88591_s_U_q_e1F_q_e1A_s_aq_q_5_AQ_uCq __pyx_string_tab[168]
-#define __pyx_kp_b_iso88591_s_aq_q_Qa_6_2Rs_T_BfBc_Bb_AQ_F __pyx_string_tab[169]
-#define __pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2_k_Q_1AQas_c_s __pyx_string_tab[170]
-#define __pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2_k_Q_1AQas_c_3 __pyx_string_tab[171]
+#define __pyx_n_u_cached_time_major __pyx_string_tab[95]
+#define __pyx_n_u_cline_in_traceback __pyx_string_tab[96]
+#define __pyx_n_u_copy __pyx_string_tab[97]
+#define __pyx_n_u_count __pyx_string_tab[98]
+#define __pyx_n_u_dU __pyx_string_tab[99]
+#define __pyx_n_u_dW __pyx_string_tab[100]
+#define __pyx_n_u_dX_tm __pyx_string_tab[101]
+#define __pyx_n_u_dY __pyx_string_tab[102]
+#define __pyx_n_u_dah __pyx_string_tab[103]
+#define __pyx_n_u_dax __pyx_string_tab[104]
+#define __pyx_n_u_db __pyx_string_tab[105]
+#define __pyx_n_u_db_h __pyx_string_tab[106]
+#define __pyx_n_u_defaults __pyx_string_tab[107]
+#define __pyx_n_u_dh __pyx_string_tab[108]
+#define __pyx_n_u_dhT __pyx_string_tab[109]
+#define __pyx_n_u_double __pyx_string_tab[110]
+#define __pyx_n_u_dtype __pyx_string_tab[111]
+#define __pyx_n_u_dtype_is_object __pyx_string_tab[112]
+#define __pyx_n_u_empty __pyx_string_tab[113]
+#define __pyx_n_u_empty_like __pyx_string_tab[114]
+#define __pyx_n_u_encode __pyx_string_tab[115]
+#define __pyx_n_u_enumerate __pyx_string_tab[116]
+#define __pyx_n_u_error __pyx_string_tab[117]
+#define __pyx_n_u_flags __pyx_string_tab[118]
+#define __pyx_n_u_float __pyx_string_tab[119]
+#define __pyx_n_u_format __pyx_string_tab[120]
+#define __pyx_n_u_fortran __pyx_string_tab[121]
+#define __pyx_n_u_gates __pyx_string_tab[122]
+#define __pyx_n_u_get __pyx_string_tab[123]
+#define __pyx_n_u_gru_backward __pyx_string_tab[124]
+#define __pyx_n_u_gru_forward __pyx_string_tab[125]
+#define __pyx_n_u_h0 __pyx_string_tab[126]
+#define __pyx_n_u_has_mask __pyx_string_tab[127]
+#define __pyx_n_u_hns __pyx_string_tab[128]
+#define __pyx_n_u_hs __pyx_string_tab[129]
+#define __pyx_n_u_id __pyx_string_tab[130]
+#define __pyx_n_u_index __pyx_string_tab[131]
+#define __pyx_n_u_items __pyx_string_tab[132]
+#define __pyx_n_u_itemsize __pyx_string_tab[133]
+#define __pyx_n_u_kind __pyx_string_tab[134]
+#define __pyx_n_u_kwargs __pyx_string_tab[135]
+#define __pyx_n_u_lstmx__kernels_gru_cython __pyx_string_tab[136]
+#define __pyx_n_u_mask __pyx_string_tab[137]
+#define __pyx_n_u_memview __pyx_string_tab[138]
+#define __pyx_n_u_mode __pyx_string_tab[139]
+#define __pyx_n_u_name __pyx_string_tab[140]
+#define __pyx_n_u_ndim __pyx_string_tab[141]
+#define __pyx_n_u_np __pyx_string_tab[142]
+#define __pyx_n_u_numpy __pyx_string_tab[143]
+#define __pyx_n_u_obj __pyx_string_tab[144]
+#define __pyx_n_u_order __pyx_string_tab[145]
+#define __pyx_n_u_pack __pyx_string_tab[146]
+#define __pyx_n_u_packed_buffer __pyx_string_tab[147]
+#define __pyx_n_u_part __pyx_string_tab[148]
+#define __pyx_n_u_parts __pyx_string_tab[149]
+#define __pyx_n_u_pop __pyx_string_tab[150]
+#define __pyx_n_u_register __pyx_string_tab[151]
+#define __pyx_n_u_setdefault __pyx_string_tab[152]
+#define __pyx_n_u_shape __pyx_string_tab[153]
+#define __pyx_n_u_signatures __pyx_string_tab[154]
+#define __pyx_n_u_size __pyx_string_tab[155]
+#define __pyx_n_u_start __pyx_string_tab[156]
+#define __pyx_n_u_step __pyx_string_tab[157]
+#define __pyx_n_u_stop __pyx_string_tab[158]
+#define __pyx_n_u_struct __pyx_string_tab[159]
+#define __pyx_n_u_time_major __pyx_string_tab[160]
+#define __pyx_n_u_time_major_mask __pyx_string_tab[161]
+#define __pyx_n_u_transpose __pyx_string_tab[162]
+#define __pyx_n_u_unpack __pyx_string_tab[163]
+#define __pyx_n_u_update __pyx_string_tab[164]
+#define __pyx_n_u_values __pyx_string_tab[165]
+#define __pyx_n_u_x __pyx_string_tab[166]
+#define __pyx_n_b_O __pyx_string_tab[167]
+#define __pyx_kp_b_void_char_char_int_int_int___pyx __pyx_string_tab[168]
+#define __pyx_kp_b_iso88591_s_U_q_e1F_q_e1A_s_aq_q_AQ_F_Cs __pyx_string_tab[169]
+#define __pyx_kp_b_iso88591_s_aq_q_Qa_6_2Rs_T_BfBc_Bb_AQ_F __pyx_string_tab[170]
+#define __pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2_k_Q_1AQas_c_s __pyx_string_tab[171]
+#define __pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2_k_Q_1AQas_c_3 __pyx_string_tab[172]
 #define __pyx_int_0 __pyx_number_tab[0]
 #define __pyx_int_neg_1 __pyx_number_tab[1]
 #define __pyx_int_1 __pyx_number_tab[2]
@@ -4186,7 +4203,7 @@ static CYTHON_SMALL_CODE int __pyx_m_clear(PyObject *m) {
   for (int i=0; i<2; ++i) { Py_CLEAR(clear_module_state->__pyx_slice[i]); }
   for (int i=0; i<4; ++i) { Py_CLEAR(clear_module_state->__pyx_tuple[i]); }
   for (int i=0; i<8; ++i) { Py_CLEAR(clear_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<172; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<173; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<6; ++i) { Py_CLEAR(clear_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_clear_contents ### */
 /* CommonTypesMetaclass.module_state_clear */
@@ -4230,7 +4247,7 @@ static CYTHON_SMALL_CODE int __pyx_m_traverse(PyObject *m, visitproc visit, void
   for (int i=0; i<2; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_slice[i]); }
   for (int i=0; i<4; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_tuple[i]); }
   for (int i=0; i<8; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<172; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<173; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<6; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_traverse_contents ### */
 /* CommonTypesMetaclass.module_state_traverse */
@@ -19410,7 +19427,7 @@ static PyObject *__pyx_unpickle_Enum__set_state(struct __pyx_MemviewEnum_obj *__
   return __pyx_r;
 }
 
-/* "_common.pxd":11
+/* "_common.pxd":12
  * 
  * 
  * cdef inline void gemm(bint trans_a, bint trans_b, int M, int N, int K, real alpha,             # <<<<<<<<<<<<<<
@@ -19423,7 +19440,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(int
   char __pyx_v_tb;
   char __pyx_t_1;
 
-  /* "_common.pxd":19
+  /* "_common.pxd":20
  *     for C.T = op(B).T @ op(A).T, swapping the operands instead of copying anything.
  *     """
  *     cdef char ta = b'T' if trans_a else b'N'             # <<<<<<<<<<<<<<
@@ -19439,7 +19456,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(int
   }
   __pyx_v_ta = __pyx_t_1;
 
-  /* "_common.pxd":20
+  /* "_common.pxd":21
  *     """
  *     cdef char ta = b'T' if trans_a else b'N'
  *     cdef char tb = b'T' if trans_b else b'N'             # <<<<<<<<<<<<<<
@@ -19455,7 +19472,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(int
   }
   __pyx_v_tb = __pyx_t_1;
 
-  /* "_common.pxd":22
+  /* "_common.pxd":23
  *     cdef char tb = b'T' if trans_b else b'N'
  *     if real is float:
  *         sgemm(&tb, &ta, &N, &M, &K, &alpha, <float*>B, &ldb, <float*>A, &lda, &beta, C, &ldc)             # <<<<<<<<<<<<<<
@@ -19464,7 +19481,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(int
 */
   __pyx_f_5scipy_6linalg_11cython_blas_sgemm((&__pyx_v_tb), (&__pyx_v_ta), (&__pyx_v_N), (&__pyx_v_M), (&__pyx_v_K), (&__pyx_v_alpha), ((float *)__pyx_v_B), (&__pyx_v_ldb), ((float *)__pyx_v_A), (&__pyx_v_lda), (&__pyx_v_beta), __pyx_v_C, (&__pyx_v_ldc));
 
-  /* "_common.pxd":11
+  /* "_common.pxd":12
  * 
  * 
  * cdef inline void gemm(bint trans_a, bint trans_b, int M, int N, int K, real alpha,             # <<<<<<<<<<<<<<
@@ -19482,7 +19499,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(int
   char __pyx_v_tb;
   char __pyx_t_1;
 
-  /* "_common.pxd":19
+  /* "_common.pxd":20
  *     for C.T = op(B).T @ op(A).T, swapping the operands instead of copying anything.
  *     """
  *     cdef char ta = b'T' if trans_a else b'N'             # <<<<<<<<<<<<<<
@@ -19498,7 +19515,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(int
   }
   __pyx_v_ta = __pyx_t_1;
 
-  /* "_common.pxd":20
+  /* "_common.pxd":21
  *     """
  *     cdef char ta = b'T' if trans_a else b'N'
  *     cdef char tb = b'T' if trans_b else b'N'             # <<<<<<<<<<<<<<
@@ -19514,7 +19531,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(int
   }
   __pyx_v_tb = __pyx_t_1;
 
-  /* "_common.pxd":24
+  /* "_common.pxd":25
  *         sgemm(&tb, &ta, &N, &M, &K, &alpha, <float*>B, &ldb, <float*>A, &lda, &beta, C, &ldc)
  *     else:
  *         dgemm(&tb, &ta, &N, &M, &K, &alpha, <double*>B, &ldb, <double*>A, &lda, &beta, C, &ldc)             # <<<<<<<<<<<<<<
@@ -19523,7 +19540,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(int
 */
   __pyx_f_5scipy_6linalg_11cython_blas_dgemm((&__pyx_v_tb), (&__pyx_v_ta), (&__pyx_v_N), (&__pyx_v_M), (&__pyx_v_K), (&__pyx_v_alpha), ((double *)__pyx_v_B), (&__pyx_v_ldb), ((double *)__pyx_v_A), (&__pyx_v_lda), (&__pyx_v_beta), __pyx_v_C, (&__pyx_v_ldc));
 
-  /* "_common.pxd":11
+  /* "_common.pxd":12
  * 
  * 
  * cdef inline void gemm(bint trans_a, bint trans_b, int M, int N, int K, real alpha,             # <<<<<<<<<<<<<<
@@ -19536,7 +19553,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(int
 
 }
 
-/* "_common.pxd":65
+/* "_common.pxd":66
  * 
  * 
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19550,7 +19567,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row
   int __pyx_t_2;
   int __pyx_t_3;
 
-  /* "_common.pxd":67
+  /* "_common.pxd":68
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:
  *     cdef int j
  *     for j in range(n):             # <<<<<<<<<<<<<<
@@ -19564,7 +19581,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":68
+    /* "_common.pxd":69
  *     cdef int j
  *     for j in range(n):
  *         dst[j] = src[j]             # <<<<<<<<<<<<<<
@@ -19575,7 +19592,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row
   }
 
 
-  /* "_common.pxd":65
+  /* "_common.pxd":66
  * 
  * 
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19593,7 +19610,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
   int __pyx_t_2;
   int __pyx_t_3;
 
-  /* "_common.pxd":67
+  /* "_common.pxd":68
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:
  *     cdef int j
  *     for j in range(n):             # <<<<<<<<<<<<<<
@@ -19607,7 +19624,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":68
+    /* "_common.pxd":69
  *     cdef int j
  *     for j in range(n):
  *         dst[j] = src[j]             # <<<<<<<<<<<<<<
@@ -19618,7 +19635,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
   }
 
 
-  /* "_common.pxd":65
+  /* "_common.pxd":66
  * 
  * 
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19630,7 +19647,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
 
 }
 
-/* "_common.pxd":71
+/* "_common.pxd":72
  * 
  * 
  * cdef inline void column_sums(const real* A, int rows, int cols, real* out) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19649,7 +19666,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   int __pyx_t_6;
   int __pyx_t_7;
 
-  /* "_common.pxd":74
+  /* "_common.pxd":75
  *     """out[j] = sum of A[:, j] over the rows of a row-major (rows, cols) matrix (the bias gradient)."""
  *     cdef int r, j
  *     for j in range(cols):             # <<<<<<<<<<<<<<
@@ -19663,7 +19680,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":75
+    /* "_common.pxd":76
  *     cdef int r, j
  *     for j in range(cols):
  *         out[j] = 0             # <<<<<<<<<<<<<<
@@ -19674,7 +19691,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":76
+  /* "_common.pxd":77
  *     for j in range(cols):
  *         out[j] = 0
  *     for r in range(rows):             # <<<<<<<<<<<<<<
@@ -19688,7 +19705,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_r = __pyx_t_3;
 
-    /* "_common.pxd":77
+    /* "_common.pxd":78
  *         out[j] = 0
  *     for r in range(rows):
  *         for j in range(cols):             # <<<<<<<<<<<<<<
@@ -19702,7 +19719,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
     for (__pyx_t_6 = 0; __pyx_t_6 < __pyx_t_5; __pyx_t_6+=1) {
       __pyx_v_j = __pyx_t_6;
 
-      /* "_common.pxd":78
+      /* "_common.pxd":79
  *     for r in range(rows):
  *         for j in range(cols):
  *             out[j] += A[r * cols + j]             # <<<<<<<<<<<<<<
@@ -19717,7 +19734,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":71
+  /* "_common.pxd":72
  * 
  * 
  * cdef inline void column_sums(const real* A, int rows, int cols, real* out) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19741,7 +19758,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   int __pyx_t_6;
   int __pyx_t_7;
 
-  /* "_common.pxd":74
+  /* "_common.pxd":75
  *     """out[j] = sum of A[:, j] over the rows of a row-major (rows, cols) matrix (the bias gradient)."""
  *     cdef int r, j
  *     for j in range(cols):             # <<<<<<<<<<<<<<
@@ -19755,7 +19772,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":75
+    /* "_common.pxd":76
  *     cdef int r, j
  *     for j in range(cols):
  *         out[j] = 0             # <<<<<<<<<<<<<<
@@ -19766,7 +19783,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":76
+  /* "_common.pxd":77
  *     for j in range(cols):
  *         out[j] = 0
  *     for r in range(rows):             # <<<<<<<<<<<<<<
@@ -19780,7 +19797,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_r = __pyx_t_3;
 
-    /* "_common.pxd":77
+    /* "_common.pxd":78
  *         out[j] = 0
  *     for r in range(rows):
  *         for j in range(cols):             # <<<<<<<<<<<<<<
@@ -19794,7 +19811,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
     for (__pyx_t_6 = 0; __pyx_t_6 < __pyx_t_5; __pyx_t_6+=1) {
       __pyx_v_j = __pyx_t_6;
 
-      /* "_common.pxd":78
+      /* "_common.pxd":79
  *     for r in range(rows):
  *         for j in range(cols):
  *             out[j] += A[r * cols + j]             # <<<<<<<<<<<<<<
@@ -19809,7 +19826,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":71
+  /* "_common.pxd":72
  * 
  * 
  * cdef inline void column_sums(const real* A, int rows, int cols, real* out) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19822,7 +19839,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
 
 }
 
-/* "_common.pxd":81
+/* "_common.pxd":82
  * 
  * 
  * cdef inline int batch_parts(int B, int H) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19835,7 +19852,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
   int __pyx_t_1;
   int __pyx_t_2;
 
-  /* "_common.pxd":84
+  /* "_common.pxd":85
  *     """How many threads share a batch's time loop: 2 when each half has enough rows and work to
  *     outweigh starting a thread, else 1."""
  *     if B >= 8 and <long>B * H * H >= (1 << 16):             # <<<<<<<<<<<<<<
@@ -19861,7 +19878,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
   if (__pyx_t_1) {
 
 
-    /* "_common.pxd":85
+    /* "_common.pxd":86
  *     outweigh starting a thread, else 1."""
  *     if B >= 8 and <long>B * H * H >= (1 << 16):
  *         return 2             # <<<<<<<<<<<<<<
@@ -19874,7 +19891,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
     }
     goto __pyx_L0;
 
-    /* "_common.pxd":84
+    /* "_common.pxd":85
  *     """How many threads share a batch's time loop: 2 when each half has enough rows and work to
  *     outweigh starting a thread, else 1."""
  *     if B >= 8 and <long>B * H * H >= (1 << 16):             # <<<<<<<<<<<<<<
@@ -19883,7 +19900,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
 */
   }
 
-  /* "_common.pxd":86
+  /* "_common.pxd":87
  *     if B >= 8 and <long>B * H * H >= (1 << 16):
  *         return 2
  *     return 1             # <<<<<<<<<<<<<<
@@ -19896,7 +19913,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
   }
   goto __pyx_L0;
 
-  /* "_common.pxd":81
+  /* "_common.pxd":82
  * 
  * 
  * cdef inline int batch_parts(int B, int H) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19909,7 +19926,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
   return __pyx_r;
 }
 
-/* "_common.pxd":89
+/* "_common.pxd":90
  * 
  * 
  * cdef inline void weight_gradients_blas(const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
@@ -19919,7 +19936,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
 
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas(float const *__pyx_v_dax, float const *__pyx_v_dah, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, float const *__pyx_v_X_tm, float const *__pyx_v_hs, float const *__pyx_v_W, float *__pyx_v_dW, float *__pyx_v_dU, float *__pyx_v_dX) {
 
-  /* "_common.pxd":96
+  /* "_common.pxd":97
  *     ``dax`` (T*B, G) is the gradient of the input side of the gates, ``dah`` of the recurrent side
  *     (the same array for LSTM and RNN; they differ for the GRU's candidate)."""
  *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)             # <<<<<<<<<<<<<<
@@ -19928,7 +19945,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_I, __pyx_v_TB, 1.0, __pyx_v_dax, __pyx_v_G, __pyx_v_X_tm, __pyx_v_I, 0.0, __pyx_v_dW, __pyx_v_I);
 
-  /* "_common.pxd":97
+  /* "_common.pxd":98
  *     (the same array for LSTM and RNN; they differ for the GRU's candidate)."""
  *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)
  *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)             # <<<<<<<<<<<<<<
@@ -19937,7 +19954,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_H, __pyx_v_TB, 1.0, __pyx_v_dah, __pyx_v_G, __pyx_v_hs, __pyx_v_H, 0.0, __pyx_v_dU, __pyx_v_H);
 
-  /* "_common.pxd":98
+  /* "_common.pxd":99
  *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)
  *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)
  *     gemm(False, False, TB, I, G, 1.0, dax, G, W, I, 0.0, dX, I)             # <<<<<<<<<<<<<<
@@ -19946,7 +19963,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, __pyx_v_TB, __pyx_v_I, __pyx_v_G, 1.0, __pyx_v_dax, __pyx_v_G, __pyx_v_W, __pyx_v_I, 0.0, __pyx_v_dX, __pyx_v_I);
 
-  /* "_common.pxd":89
+  /* "_common.pxd":90
  * 
  * 
  * cdef inline void weight_gradients_blas(const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
@@ -19959,7 +19976,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas(double const *__pyx_v_dax, double const *__pyx_v_dah, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, double const *__pyx_v_X_tm, double const *__pyx_v_hs, double const *__pyx_v_W, double *__pyx_v_dW, double *__pyx_v_dU, double *__pyx_v_dX) {
 
-  /* "_common.pxd":96
+  /* "_common.pxd":97
  *     ``dax`` (T*B, G) is the gradient of the input side of the gates, ``dah`` of the recurrent side
  *     (the same array for LSTM and RNN; they differ for the GRU's candidate)."""
  *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)             # <<<<<<<<<<<<<<
@@ -19968,7 +19985,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_I, __pyx_v_TB, 1.0, __pyx_v_dax, __pyx_v_G, __pyx_v_X_tm, __pyx_v_I, 0.0, __pyx_v_dW, __pyx_v_I);
 
-  /* "_common.pxd":97
+  /* "_common.pxd":98
  *     (the same array for LSTM and RNN; they differ for the GRU's candidate)."""
  *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)
  *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)             # <<<<<<<<<<<<<<
@@ -19977,7 +19994,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_H, __pyx_v_TB, 1.0, __pyx_v_dah, __pyx_v_G, __pyx_v_hs, __pyx_v_H, 0.0, __pyx_v_dU, __pyx_v_H);
 
-  /* "_common.pxd":98
+  /* "_common.pxd":99
  *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)
  *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)
  *     gemm(False, False, TB, I, G, 1.0, dax, G, W, I, 0.0, dX, I)             # <<<<<<<<<<<<<<
@@ -19986,7 +20003,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, __pyx_v_TB, __pyx_v_I, __pyx_v_G, 1.0, __pyx_v_dax, __pyx_v_G, __pyx_v_W, __pyx_v_I, 0.0, __pyx_v_dX, __pyx_v_I);
 
-  /* "_common.pxd":89
+  /* "_common.pxd":90
  * 
  * 
  * cdef inline void weight_gradients_blas(const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
@@ -19997,7 +20014,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
   /* function exit code */
 }
 
-/* "_common.pxd":101
+/* "_common.pxd":102
  * 
  * 
  * cdef inline void weight_gradients_part(int part, int parts, const real* dax, const real* dah, int TB, int G,             # <<<<<<<<<<<<<<
@@ -20011,7 +20028,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
   int __pyx_v_r0;
   int __pyx_v_r1;
 
-  /* "_common.pxd":106
+  /* "_common.pxd":107
  *     """The same three products on the packed kernel: this thread's share (``part`` of ``parts``) of
  *     the rows of dW and dU (gate rows) and of dX (time-step rows). X, H_prev and W packed beforehand."""
  *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts             # <<<<<<<<<<<<<<
@@ -20021,7 +20038,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
   __pyx_v_g0 = ((__pyx_v_G * __pyx_v_part) / __pyx_v_parts);
   __pyx_v_g1 = ((__pyx_v_G * (__pyx_v_part + 1)) / __pyx_v_parts);
 
-  /* "_common.pxd":107
+  /* "_common.pxd":108
  *     the rows of dW and dU (gate rows) and of dX (time-step rows). X, H_prev and W packed beforehand."""
  *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts
  *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts             # <<<<<<<<<<<<<<
@@ -20031,7 +20048,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
   __pyx_v_r0 = ((__pyx_v_TB * __pyx_v_part) / __pyx_v_parts);
   __pyx_v_r1 = ((__pyx_v_TB * (__pyx_v_part + 1)) / __pyx_v_parts);
 
-  /* "_common.pxd":108
+  /* "_common.pxd":109
  *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts
  *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
  *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)             # <<<<<<<<<<<<<<
@@ -20040,7 +20057,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   lstmx::gemm_tn_packed(__pyx_v_dax, __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_X_packed, __pyx_v_I, __pyx_v_dW, __pyx_v_I);
 
-  /* "_common.pxd":109
+  /* "_common.pxd":110
  *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
  *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
  *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)             # <<<<<<<<<<<<<<
@@ -20049,7 +20066,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   lstmx::gemm_tn_packed(__pyx_v_dah, __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_H_packed, __pyx_v_H, __pyx_v_dU, __pyx_v_H);
 
-  /* "_common.pxd":110
+  /* "_common.pxd":111
  *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
  *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)
  *     step_gemm(dax + <long>r0 * G, G, r1 - r0, G, W_packed, I, dX + <long>r0 * I, I, False)             # <<<<<<<<<<<<<<
@@ -20058,7 +20075,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   lstmx::step_gemm((__pyx_v_dax + (((long)__pyx_v_r0) * __pyx_v_G)), __pyx_v_G, (__pyx_v_r1 - __pyx_v_r0), __pyx_v_G, __pyx_v_W_packed, __pyx_v_I, (__pyx_v_dX + (((long)__pyx_v_r0) * __pyx_v_I)), __pyx_v_I, 0);
 
-  /* "_common.pxd":101
+  /* "_common.pxd":102
  * 
  * 
  * cdef inline void weight_gradients_part(int part, int parts, const real* dax, const real* dah, int TB, int G,             # <<<<<<<<<<<<<<
@@ -20079,7 +20096,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
   int __pyx_v_r0;
   int __pyx_v_r1;
 
-  /* "_common.pxd":106
+  /* "_common.pxd":107
  *     """The same three products on the packed kernel: this thread's share (``part`` of ``parts``) of
  *     the rows of dW and dU (gate rows) and of dX (time-step rows). X, H_prev and W packed beforehand."""
  *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts             # <<<<<<<<<<<<<<
@@ -20089,7 +20106,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
   __pyx_v_g0 = ((__pyx_v_G * __pyx_v_part) / __pyx_v_parts);
   __pyx_v_g1 = ((__pyx_v_G * (__pyx_v_part + 1)) / __pyx_v_parts);
 
-  /* "_common.pxd":107
+  /* "_common.pxd":108
  *     the rows of dW and dU (gate rows) and of dX (time-step rows). X, H_prev and W packed beforehand."""
  *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts
  *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts             # <<<<<<<<<<<<<<
@@ -20099,7 +20116,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
   __pyx_v_r0 = ((__pyx_v_TB * __pyx_v_part) / __pyx_v_parts);
   __pyx_v_r1 = ((__pyx_v_TB * (__pyx_v_part + 1)) / __pyx_v_parts);
 
-  /* "_common.pxd":108
+  /* "_common.pxd":109
  *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts
  *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
  *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)             # <<<<<<<<<<<<<<
@@ -20108,7 +20125,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   lstmx::gemm_tn_packed(__pyx_v_dax, __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_X_packed, __pyx_v_I, __pyx_v_dW, __pyx_v_I);
 
-  /* "_common.pxd":109
+  /* "_common.pxd":110
  *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
  *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
  *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)             # <<<<<<<<<<<<<<
@@ -20117,7 +20134,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   lstmx::gemm_tn_packed(__pyx_v_dah, __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_H_packed, __pyx_v_H, __pyx_v_dU, __pyx_v_H);
 
-  /* "_common.pxd":110
+  /* "_common.pxd":111
  *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
  *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)
  *     step_gemm(dax + <long>r0 * G, G, r1 - r0, G, W_packed, I, dX + <long>r0 * I, I, False)             # <<<<<<<<<<<<<<
@@ -20126,7 +20143,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   lstmx::step_gemm((__pyx_v_dax + (((long)__pyx_v_r0) * __pyx_v_G)), __pyx_v_G, (__pyx_v_r1 - __pyx_v_r0), __pyx_v_G, __pyx_v_W_packed, __pyx_v_I, (__pyx_v_dX + (((long)__pyx_v_r0) * __pyx_v_I)), __pyx_v_I, 0);
 
-  /* "_common.pxd":101
+  /* "_common.pxd":102
  * 
  * 
  * cdef inline void weight_gradients_part(int part, int parts, const real* dax, const real* dah, int TB, int G,             # <<<<<<<<<<<<<<
@@ -20141,7 +20158,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 
 }
 
-/* "_common.pxd":113
+/* "_common.pxd":114
  * 
  * 
  * cdef inline void pack_for_weight_gradients(const real* X_tm, const real* hs, const real* W, int TB, int G,             # <<<<<<<<<<<<<<
@@ -20151,7 +20168,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(float const *__pyx_v_X_tm, float const *__pyx_v_hs, float const *__pyx_v_W, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, float *__pyx_v_X_packed, float *__pyx_v_H_packed, float *__pyx_v_W_packed) {
 
-  /* "_common.pxd":116
+  /* "_common.pxd":117
  *                                            int I, int H, real* X_packed, real* H_packed,
  *                                            real* W_packed) noexcept nogil:
  *     pack_panels(X_tm, I, False, TB, I, X_packed)             # <<<<<<<<<<<<<<
@@ -20160,22 +20177,25 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for
 */
   lstmx::pack_panels(__pyx_v_X_tm, __pyx_v_I, 0, __pyx_v_TB, __pyx_v_I, __pyx_v_X_packed);
 
-  /* "_common.pxd":117
+  /* "_common.pxd":118
  *                                            real* W_packed) noexcept nogil:
  *     pack_panels(X_tm, I, False, TB, I, X_packed)
  *     pack_panels(hs, H, False, TB, H, H_packed)             # <<<<<<<<<<<<<<
  *     pack_panels(W, I, False, G, I, W_packed)
+ * 
 */
   lstmx::pack_panels(__pyx_v_hs, __pyx_v_H, 0, __pyx_v_TB, __pyx_v_H, __pyx_v_H_packed);
 
-  /* "_common.pxd":118
+  /* "_common.pxd":119
  *     pack_panels(X_tm, I, False, TB, I, X_packed)
  *     pack_panels(hs, H, False, TB, H, H_packed)
  *     pack_panels(W, I, False, G, I, W_packed)             # <<<<<<<<<<<<<<
+ * 
+ * 
 */
   lstmx::pack_panels(__pyx_v_W, __pyx_v_I, 0, __pyx_v_G, __pyx_v_I, __pyx_v_W_packed);
 
-  /* "_common.pxd":113
+  /* "_common.pxd":114
  * 
  * 
  * cdef inline void pack_for_weight_gradients(const real* X_tm, const real* hs, const real* W, int TB, int G,             # <<<<<<<<<<<<<<
@@ -20188,7 +20208,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for
 
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(double const *__pyx_v_X_tm, double const *__pyx_v_hs, double const *__pyx_v_W, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, double *__pyx_v_X_packed, double *__pyx_v_H_packed, double *__pyx_v_W_packed) {
 
-  /* "_common.pxd":116
+  /* "_common.pxd":117
  *                                            int I, int H, real* X_packed, real* H_packed,
  *                                            real* W_packed) noexcept nogil:
  *     pack_panels(X_tm, I, False, TB, I, X_packed)             # <<<<<<<<<<<<<<
@@ -20197,22 +20217,25 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for
 */
   lstmx::pack_panels(__pyx_v_X_tm, __pyx_v_I, 0, __pyx_v_TB, __pyx_v_I, __pyx_v_X_packed);
 
-  /* "_common.pxd":117
+  /* "_common.pxd":118
  *                                            real* W_packed) noexcept nogil:
  *     pack_panels(X_tm, I, False, TB, I, X_packed)
  *     pack_panels(hs, H, False, TB, H, H_packed)             # <<<<<<<<<<<<<<
  *     pack_panels(W, I, False, G, I, W_packed)
+ * 
 */
   lstmx::pack_panels(__pyx_v_hs, __pyx_v_H, 0, __pyx_v_TB, __pyx_v_H, __pyx_v_H_packed);
 
-  /* "_common.pxd":118
+  /* "_common.pxd":119
  *     pack_panels(X_tm, I, False, TB, I, X_packed)
  *     pack_panels(hs, H, False, TB, H, H_packed)
  *     pack_panels(W, I, False, G, I, W_packed)             # <<<<<<<<<<<<<<
+ * 
+ * 
 */
   lstmx::pack_panels(__pyx_v_W, __pyx_v_I, 0, __pyx_v_G, __pyx_v_I, __pyx_v_W_packed);
 
-  /* "_common.pxd":113
+  /* "_common.pxd":114
  * 
  * 
  * cdef inline void pack_for_weight_gradients(const real* X_tm, const real* hs, const real* W, int TB, int G,             # <<<<<<<<<<<<<<
@@ -20223,7 +20246,295 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for
   /* function exit code */
 }
 
-/* "lstmx/_kernels/gru_cython.pyx":22
+/* "_common.pxd":122
+ * 
+ * 
+ * cdef inline void weight_gradients(int parts, const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
+ *                                   const real* X_tm, const real* hs, const real* W, real* X_packed, real* H_packed,
+ *                                   real* W_packed, real* dW, real* dU, real* dX) noexcept nogil:
+*/
+
+static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients(int __pyx_v_parts, float const *__pyx_v_dax, float const *__pyx_v_dah, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, float const *__pyx_v_X_tm, float const *__pyx_v_hs, float const *__pyx_v_W, float *__pyx_v_X_packed, float *__pyx_v_H_packed, float *__pyx_v_W_packed, float *__pyx_v_dW, float *__pyx_v_dU, float *__pyx_v_dX) {
+  int __pyx_v_part;
+  int __pyx_t_1;
+  int __pyx_t_2;
+  int __pyx_t_3;
+  int __pyx_t_4;
+
+  /* "_common.pxd":128
+ *     the packed kernel shared by ``parts`` threads (so no BLAS pool is left spinning against them)."""
+ *     cdef int part
+ *     if parts == 1:             # <<<<<<<<<<<<<<
+ *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
+ *         return
+*/
+  __pyx_t_1 = (__pyx_v_parts == 1);
+
+  if (__pyx_t_1) {
+
+
+    /* "_common.pxd":129
+ *     cdef int part
+ *     if parts == 1:
+ *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)             # <<<<<<<<<<<<<<
+ *         return
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
+*/
+    __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas(__pyx_v_dax, __pyx_v_dah, __pyx_v_TB, __pyx_v_G, __pyx_v_I, __pyx_v_H, __pyx_v_X_tm, __pyx_v_hs, __pyx_v_W, __pyx_v_dW, __pyx_v_dU, __pyx_v_dX);
+
+    /* "_common.pxd":130
+ *     if parts == 1:
+ *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
+ *         return             # <<<<<<<<<<<<<<
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
+ *     for part in prange(parts, num_threads=parts, schedule="static"):
+*/
+    {
+    }
+    goto __pyx_L0;
+
+    /* "_common.pxd":128
+ *     the packed kernel shared by ``parts`` threads (so no BLAS pool is left spinning against them)."""
+ *     cdef int part
+ *     if parts == 1:             # <<<<<<<<<<<<<<
+ *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
+ *         return
+*/
+  }
+
+  /* "_common.pxd":131
+ *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
+ *         return
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)             # <<<<<<<<<<<<<<
+ *     for part in prange(parts, num_threads=parts, schedule="static"):
+ *         weight_gradients_part(part, parts, dax, dah, TB, G, I, H, X_packed, H_packed, W_packed, dW, dU, dX)
+*/
+  __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(__pyx_v_X_tm, __pyx_v_hs, __pyx_v_W, __pyx_v_TB, __pyx_v_G, __pyx_v_I, __pyx_v_H, __pyx_v_X_packed, __pyx_v_H_packed, __pyx_v_W_packed);
+
+  /* "_common.pxd":132
+ *         return
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
+ *     for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
+ *         weight_gradients_part(part, parts, dax, dah, TB, G, I, H, X_packed, H_packed, W_packed, dW, dU, dX)
+*/
+  {
+      __Pyx_UnknownThreadState _save;
+      _save = __Pyx_SaveUnknownThread();
+      __Pyx_FastGIL_Remember();
+      /*try:*/ {
+        __pyx_t_2 = __pyx_v_parts;
+
+        {
+            #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+                #undef likely
+                #undef unlikely
+                #define likely(x)   (x)
+                #define unlikely(x) (x)
+            #endif
+            __pyx_t_4 = (__pyx_t_2 - 0 + 1 - 1/abs(1)) / 1;
+            if (__pyx_t_4 > 0)
+            {
+                #ifdef _OPENMP
+                #pragma omp parallel num_threads(__pyx_v_parts != 0 ? __pyx_v_parts : omp_get_max_threads())
+                #endif /* _OPENMP */
+                {
+                    #ifdef _OPENMP
+                    #pragma omp for nowait firstprivate(__pyx_v_part) lastprivate(__pyx_v_part) schedule(static)
+                    #endif /* _OPENMP */
+                    for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_4; __pyx_t_3++){
+                        {
+                            __pyx_v_part = (int)(0 + 1 * __pyx_t_3);
+
+                            /* "_common.pxd":133
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
+ *     for part in prange(parts, num_threads=parts, schedule="static"):
+ *         weight_gradients_part(part, parts, dax, dah, TB, G, I, H, X_packed, H_packed, W_packed, dW, dU, dX)             # <<<<<<<<<<<<<<
+*/
+                            __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_part(__pyx_v_part, __pyx_v_parts, __pyx_v_dax, __pyx_v_dah, __pyx_v_TB, __pyx_v_G, __pyx_v_I, __pyx_v_H, __pyx_v_X_packed, __pyx_v_H_packed, __pyx_v_W_packed, __pyx_v_dW, __pyx_v_dU, __pyx_v_dX);
+                        }
+                    }
+                }
+            }
+        }
+        #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+            #undef likely
+            #undef unlikely
+            #define likely(x)   __builtin_expect(!!(x), 1)
+            #define unlikely(x) __builtin_expect(!!(x), 0)
+        #endif
+
+      }
+
+      /* "_common.pxd":132
+ *         return
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
+ *     for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
+ *         weight_gradients_part(part, parts, dax, dah, TB, G, I, H, X_packed, H_packed, W_packed, dW, dU, dX)
+*/
+      /*finally:*/ {
+        /*normal exit:*/{
+          __Pyx_FastGIL_Forget();
+          __Pyx_RestoreUnknownThread(_save);
+          goto __pyx_L6;
+        }
+        __pyx_L6:;
+      }
+  }
+
+  /* "_common.pxd":122
+ * 
+ * 
+ * cdef inline void weight_gradients(int parts, const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
+ *                                   const real* X_tm, const real* hs, const real* W, real* X_packed, real* H_packed,
+ *                                   real* W_packed, real* dW, real* dU, real* dX) noexcept nogil:
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+
+}
+
+static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients(int __pyx_v_parts, double const *__pyx_v_dax, double const *__pyx_v_dah, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, double const *__pyx_v_X_tm, double const *__pyx_v_hs, double const *__pyx_v_W, double *__pyx_v_X_packed, double *__pyx_v_H_packed, double *__pyx_v_W_packed, double *__pyx_v_dW, double *__pyx_v_dU, double *__pyx_v_dX) {
+  int __pyx_v_part;
+  int __pyx_t_1;
+  int __pyx_t_2;
+  int __pyx_t_3;
+  int __pyx_t_4;
+
+  /* "_common.pxd":128
+ *     the packed kernel shared by ``parts`` threads (so no BLAS pool is left spinning against them)."""
+ *     cdef int part
+ *     if parts == 1:             # <<<<<<<<<<<<<<
+ *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
+ *         return
+*/
+  __pyx_t_1 = (__pyx_v_parts == 1);
+
+  if (__pyx_t_1) {
+
+
+    /* "_common.pxd":129
+ *     cdef int part
+ *     if parts == 1:
+ *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)             # <<<<<<<<<<<<<<
+ *         return
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
+*/
+    __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas(__pyx_v_dax, __pyx_v_dah, __pyx_v_TB, __pyx_v_G, __pyx_v_I, __pyx_v_H, __pyx_v_X_tm, __pyx_v_hs, __pyx_v_W, __pyx_v_dW, __pyx_v_dU, __pyx_v_dX);
+
+    /* "_common.pxd":130
+ *     if parts == 1:
+ *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
+ *         return             # <<<<<<<<<<<<<<
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
+ *     for part in prange(parts, num_threads=parts, schedule="static"):
+*/
+    {
+    }
+    goto __pyx_L0;
+
+    /* "_common.pxd":128
+ *     the packed kernel shared by ``parts`` threads (so no BLAS pool is left spinning against them)."""
+ *     cdef int part
+ *     if parts == 1:             # <<<<<<<<<<<<<<
+ *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
+ *         return
+*/
+  }
+
+  /* "_common.pxd":131
+ *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
+ *         return
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)             # <<<<<<<<<<<<<<
+ *     for part in prange(parts, num_threads=parts, schedule="static"):
+ *         weight_gradients_part(part, parts, dax, dah, TB, G, I, H, X_packed, H_packed, W_packed, dW, dU, dX)
+*/
+  __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(__pyx_v_X_tm, __pyx_v_hs, __pyx_v_W, __pyx_v_TB, __pyx_v_G, __pyx_v_I, __pyx_v_H, __pyx_v_X_packed, __pyx_v_H_packed, __pyx_v_W_packed);
+
+  /* "_common.pxd":132
+ *         return
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
+ *     for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
+ *         weight_gradients_part(part, parts, dax, dah, TB, G, I, H, X_packed, H_packed, W_packed, dW, dU, dX)
+*/
+  {
+      __Pyx_UnknownThreadState _save;
+      _save = __Pyx_SaveUnknownThread();
+      __Pyx_FastGIL_Remember();
+      /*try:*/ {
+        __pyx_t_2 = __pyx_v_parts;
+
+        {
+            #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+                #undef likely
+                #undef unlikely
+                #define likely(x)   (x)
+                #define unlikely(x) (x)
+            #endif
+            __pyx_t_4 = (__pyx_t_2 - 0 + 1 - 1/abs(1)) / 1;
+            if (__pyx_t_4 > 0)
+            {
+                #ifdef _OPENMP
+                #pragma omp parallel num_threads(__pyx_v_parts != 0 ? __pyx_v_parts : omp_get_max_threads())
+                #endif /* _OPENMP */
+                {
+                    #ifdef _OPENMP
+                    #pragma omp for nowait firstprivate(__pyx_v_part) lastprivate(__pyx_v_part) schedule(static)
+                    #endif /* _OPENMP */
+                    for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_4; __pyx_t_3++){
+                        {
+                            __pyx_v_part = (int)(0 + 1 * __pyx_t_3);
+
+                            /* "_common.pxd":133
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
+ *     for part in prange(parts, num_threads=parts, schedule="static"):
+ *         weight_gradients_part(part, parts, dax, dah, TB, G, I, H, X_packed, H_packed, W_packed, dW, dU, dX)             # <<<<<<<<<<<<<<
+*/
+                            __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_part(__pyx_v_part, __pyx_v_parts, __pyx_v_dax, __pyx_v_dah, __pyx_v_TB, __pyx_v_G, __pyx_v_I, __pyx_v_H, __pyx_v_X_packed, __pyx_v_H_packed, __pyx_v_W_packed, __pyx_v_dW, __pyx_v_dU, __pyx_v_dX);
+                        }
+                    }
+                }
+            }
+        }
+        #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+            #undef likely
+            #undef unlikely
+            #define likely(x)   __builtin_expect(!!(x), 1)
+            #define unlikely(x) __builtin_expect(!!(x), 0)
+        #endif
+
+      }
+
+      /* "_common.pxd":132
+ *         return
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
+ *     for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
+ *         weight_gradients_part(part, parts, dax, dah, TB, G, I, H, X_packed, H_packed, W_packed, dW, dU, dX)
+*/
+      /*finally:*/ {
+        /*normal exit:*/{
+          __Pyx_FastGIL_Forget();
+          __Pyx_RestoreUnknownThread(_save);
+          goto __pyx_L6;
+        }
+        __pyx_L6:;
+      }
+  }
+
+  /* "_common.pxd":122
+ * 
+ * 
+ * cdef inline void weight_gradients(int parts, const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
+ *                                   const real* X_tm, const real* hs, const real* W, real* X_packed, real* H_packed,
+ *                                   real* W_packed, real* dW, real* dU, real* dX) noexcept nogil:
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+
+}
+
+/* "lstmx/_kernels/gru_cython.pyx":21
  * 
  * 
  * def gru_forward(X, W, U, b, b_hn, h0, mask):             # <<<<<<<<<<<<<<
@@ -20277,62 +20588,62 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_X,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_b,&__pyx_mstate_global->__pyx_n_u_b_hn,&__pyx_mstate_global->__pyx_n_u_h0,&__pyx_mstate_global->__pyx_n_u_mask,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 22, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 21, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  7:
         values[6] = __Pyx_ArgRef_FASTCALL(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 22, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 21, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_FASTCALL(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 22, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 21, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_FASTCALL(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 22, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 21, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 22, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 21, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 22, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 21, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 22, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 21, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 22, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 21, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "gru_forward", 0) < (0)) __PYX_ERR(0, 22, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "gru_forward", 0) < (0)) __PYX_ERR(0, 21, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 7; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("gru_forward", 1, 7, 7, i); __PYX_ERR(0, 22, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("gru_forward", 1, 7, 7, i); __PYX_ERR(0, 21, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 7)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 22, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 21, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 22, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 21, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 22, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 21, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 22, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 21, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_FASTCALL(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 22, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 21, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_FASTCALL(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 22, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 21, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_FASTCALL(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 22, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 21, __pyx_L3_error)
     }
     __pyx_v_X = values[0];
     __pyx_v_W = values[1];
@@ -20344,7 +20655,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("gru_forward", 1, 7, 7, __pyx_nargs); __PYX_ERR(0, 22, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("gru_forward", 1, 7, 7, __pyx_nargs); __PYX_ERR(0, 21, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -20395,14 +20706,14 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("gru_forward", 0);
 
-  /* "lstmx/_kernels/gru_cython.pyx":24
+  /* "lstmx/_kernels/gru_cython.pyx":23
  * def gru_forward(X, W, U, b, b_hn, h0, mask):
  *     """Same arguments and results as :func:`lstmx.gru.gru_forward`; C-contiguous arrays of one dtype."""
  *     B, T, I = X.shape             # <<<<<<<<<<<<<<
  *     H = U.shape[1]
  *     X_tm = time_major(X)                               # (T, B, I)
 */
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 24, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 23, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   if ((likely(PyTuple_CheckExact(__pyx_t_1))) || (PyList_CheckExact(__pyx_t_1))) {
     PyObject* sequence = __pyx_t_1;
@@ -20410,7 +20721,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
     if (unlikely(size != 3)) {
       if (size > 3) __Pyx_RaiseTooManyValuesError(3);
       else if (size >= 0) __Pyx_RaiseNeedMoreValuesError(size);
-      __PYX_ERR(0, 24, __pyx_L1_error)
+      __PYX_ERR(0, 23, __pyx_L1_error)
     }
     #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
     if (likely(PyTuple_CheckExact(sequence))) {
@@ -20422,27 +20733,27 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
       __Pyx_INCREF(__pyx_t_4);
     } else {
       __pyx_t_2 = __Pyx_PyList_GET_ITEM_REF(sequence, 0, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 24, __pyx_L1_error)
+      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 23, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_2);
       __pyx_t_3 = __Pyx_PyList_GET_ITEM_REF(sequence, 1, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 24, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 23, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_3);
       __pyx_t_4 = __Pyx_PyList_GET_ITEM_REF(sequence, 2, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 24, __pyx_L1_error)
+      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 23, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_4);
     }
     #else
-    __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 24, __pyx_L1_error)
+    __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 23, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_3 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 24, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 23, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
-    __pyx_t_4 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 24, __pyx_L1_error)
+    __pyx_t_4 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 23, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
     #endif
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   } else {
     Py_ssize_t index = -1;
-    __pyx_t_5 = PyObject_GetIter(__pyx_t_1); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 24, __pyx_L1_error)
+    __pyx_t_5 = PyObject_GetIter(__pyx_t_1); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 23, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __pyx_t_6 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_5);
@@ -20452,7 +20763,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
     __Pyx_GOTREF(__pyx_t_3);
     index = 2; __pyx_t_4 = __pyx_t_6(__pyx_t_5); if (unlikely(!__pyx_t_4)) goto __pyx_L3_unpacking_failed;
     __Pyx_GOTREF(__pyx_t_4);
-    if (__Pyx_IternextUnpackEndCheck(__pyx_t_6(__pyx_t_5), 3) < (0)) __PYX_ERR(0, 24, __pyx_L1_error)
+    if (__Pyx_IternextUnpackEndCheck(__pyx_t_6(__pyx_t_5), 3) < (0)) __PYX_ERR(0, 23, __pyx_L1_error)
     __pyx_t_6 = NULL;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     goto __pyx_L4_unpacking_done;
@@ -20460,7 +20771,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __pyx_t_6 = NULL;
     if (__Pyx_IterFinish() == 0) __Pyx_RaiseNeedMoreValuesError(index);
-    __PYX_ERR(0, 24, __pyx_L1_error)
+    __PYX_ERR(0, 23, __pyx_L1_error)
     __pyx_L4_unpacking_done:;
   }
   __pyx_v_B = __pyx_t_2;
@@ -20470,22 +20781,22 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
   __pyx_v_I = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":25
+  /* "lstmx/_kernels/gru_cython.pyx":24
  *     """Same arguments and results as :func:`lstmx.gru.gru_forward`; C-contiguous arrays of one dtype."""
  *     B, T, I = X.shape
  *     H = U.shape[1]             # <<<<<<<<<<<<<<
  *     X_tm = time_major(X)                               # (T, B, I)
  *     hs = np.empty((T + 1, B, H), X.dtype)
 */
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_U, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 25, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_U, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 24, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_4 = __Pyx_GetItemInt(__pyx_t_1, 1, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 25, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_GetItemInt(__pyx_t_1, 1, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 24, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   __pyx_v_H = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":26
+  /* "lstmx/_kernels/gru_cython.pyx":25
  *     B, T, I = X.shape
  *     H = U.shape[1]
  *     X_tm = time_major(X)                               # (T, B, I)             # <<<<<<<<<<<<<<
@@ -20493,7 +20804,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
  *     gates = np.empty((T, B, 3 * H), X.dtype)
 */
   __pyx_t_1 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_time_major); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 26, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_time_major); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 25, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20512,13 +20823,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
     __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_3, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_1); __pyx_t_1 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 26, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 25, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __pyx_v_X_tm = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":27
+  /* "lstmx/_kernels/gru_cython.pyx":26
  *     H = U.shape[1]
  *     X_tm = time_major(X)                               # (T, B, I)
  *     hs = np.empty((T + 1, B, H), X.dtype)             # <<<<<<<<<<<<<<
@@ -20526,25 +20837,25 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
  *     hns = np.empty((T, B, H), X.dtype)
 */
   __pyx_t_3 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 27, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 26, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 27, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 26, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyLong_AddObjC(__pyx_v_T, __pyx_mstate_global->__pyx_int_1, 1, 0, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 27, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyLong_AddObjC(__pyx_v_T, __pyx_mstate_global->__pyx_int_1, 1, 0, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 26, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_5 = PyTuple_New(3); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 27, __pyx_L1_error)
+  __pyx_t_5 = PyTuple_New(3); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 26, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __Pyx_GIVEREF(__pyx_t_1);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 27, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 26, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 27, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 26, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_H);
   __Pyx_GIVEREF(__pyx_v_H);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 2, __pyx_v_H) != (0)) __PYX_ERR(0, 27, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 2, __pyx_v_H) != (0)) __PYX_ERR(0, 26, __pyx_L1_error);
   __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 27, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 26, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20565,13 +20876,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 27, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 26, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __pyx_v_hs = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":28
+  /* "lstmx/_kernels/gru_cython.pyx":27
  *     X_tm = time_major(X)                               # (T, B, I)
  *     hs = np.empty((T + 1, B, H), X.dtype)
  *     gates = np.empty((T, B, 3 * H), X.dtype)             # <<<<<<<<<<<<<<
@@ -20579,25 +20890,25 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
  *     hs[0] = h0
 */
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 28, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 27, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 28, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 27, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 28, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 27, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_3 = PyTuple_New(3); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 28, __pyx_L1_error)
+  __pyx_t_3 = PyTuple_New(3); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 27, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_INCREF(__pyx_v_T);
   __Pyx_GIVEREF(__pyx_v_T);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 28, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 27, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 28, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 27, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_1);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 2, __pyx_t_1) != (0)) __PYX_ERR(0, 28, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 2, __pyx_t_1) != (0)) __PYX_ERR(0, 27, __pyx_L1_error);
   __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 28, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 27, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20618,13 +20929,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 28, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 27, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __pyx_v_gates = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":29
+  /* "lstmx/_kernels/gru_cython.pyx":28
  *     hs = np.empty((T + 1, B, H), X.dtype)
  *     gates = np.empty((T, B, 3 * H), X.dtype)
  *     hns = np.empty((T, B, H), X.dtype)             # <<<<<<<<<<<<<<
@@ -20632,23 +20943,23 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
  *     _forward(X_tm, W, U, packed_buffer(I, 3 * H, X.dtype), packed_buffer(H, 3 * H, X.dtype), b, b_hn, hs, gates,
 */
   __pyx_t_5 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 29, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 28, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 29, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 28, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = PyTuple_New(3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 29, __pyx_L1_error)
+  __pyx_t_1 = PyTuple_New(3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 28, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __Pyx_INCREF(__pyx_v_T);
   __Pyx_GIVEREF(__pyx_v_T);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 29, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 28, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 29, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 28, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_H);
   __Pyx_GIVEREF(__pyx_v_H);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_v_H) != (0)) __PYX_ERR(0, 29, __pyx_L1_error);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 29, __pyx_L1_error)
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_v_H) != (0)) __PYX_ERR(0, 28, __pyx_L1_error);
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 28, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20669,22 +20980,22 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 29, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 28, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __pyx_v_hns = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":30
+  /* "lstmx/_kernels/gru_cython.pyx":29
  *     gates = np.empty((T, B, 3 * H), X.dtype)
  *     hns = np.empty((T, B, H), X.dtype)
  *     hs[0] = h0             # <<<<<<<<<<<<<<
  *     _forward(X_tm, W, U, packed_buffer(I, 3 * H, X.dtype), packed_buffer(H, 3 * H, X.dtype), b, b_hn, hs, gates,
  *              hns, np.empty((B, 3 * H), X.dtype), time_major_mask(mask, B, T), mask is not None)
 */
-  if (unlikely((__Pyx_SetItemInt(__pyx_v_hs, 0, __pyx_v_h0, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference) < 0))) __PYX_ERR(0, 30, __pyx_L1_error)
+  if (unlikely((__Pyx_SetItemInt(__pyx_v_hs, 0, __pyx_v_h0, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference) < 0))) __PYX_ERR(0, 29, __pyx_L1_error)
 
-  /* "lstmx/_kernels/gru_cython.pyx":31
+  /* "lstmx/_kernels/gru_cython.pyx":30
  *     hns = np.empty((T, B, H), X.dtype)
  *     hs[0] = h0
  *     _forward(X_tm, W, U, packed_buffer(I, 3 * H, X.dtype), packed_buffer(H, 3 * H, X.dtype), b, b_hn, hs, gates,             # <<<<<<<<<<<<<<
@@ -20692,14 +21003,14 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
  *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, gates=gates, hns=hns, mask=mask)
 */
   __pyx_t_3 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_forward); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 31, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_forward); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 30, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __pyx_t_5 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 31, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 30, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_8);
-  __pyx_t_9 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 31, __pyx_L1_error)
+  __pyx_t_9 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 30, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_9);
-  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 31, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 30, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20720,15 +21031,15 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
     __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
     __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 31, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 30, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_t_10 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 31, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 30, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_9);
-  __pyx_t_5 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 31, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 30, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_11 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 31, __pyx_L1_error)
+  __pyx_t_11 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 30, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_11);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20749,11 +21060,11 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-    if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 31, __pyx_L1_error)
+    if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 30, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_8);
   }
 
-  /* "lstmx/_kernels/gru_cython.pyx":32
+  /* "lstmx/_kernels/gru_cython.pyx":31
  *     hs[0] = h0
  *     _forward(X_tm, W, U, packed_buffer(I, 3 * H, X.dtype), packed_buffer(H, 3 * H, X.dtype), b, b_hn, hs, gates,
  *              hns, np.empty((B, 3 * H), X.dtype), time_major_mask(mask, B, T), mask is not None)             # <<<<<<<<<<<<<<
@@ -20761,22 +21072,22 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
  *     return hs[1:].transpose(1, 0, 2), hs[T], cache
 */
   __pyx_t_11 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 32, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 31, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 32, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 31, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 32, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 31, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_12 = PyTuple_New(2); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 32, __pyx_L1_error)
+  __pyx_t_12 = PyTuple_New(2); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 31, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_12);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_12, 0, __pyx_v_B) != (0)) __PYX_ERR(0, 32, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_12, 0, __pyx_v_B) != (0)) __PYX_ERR(0, 31, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_5);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_12, 1, __pyx_t_5) != (0)) __PYX_ERR(0, 32, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_12, 1, __pyx_t_5) != (0)) __PYX_ERR(0, 31, __pyx_L1_error);
   __pyx_t_5 = 0;
-  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 32, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 31, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20797,11 +21108,11 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
     __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-    if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 32, __pyx_L1_error)
+    if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 31, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_9);
   }
   __pyx_t_5 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_12, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 32, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_12, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 31, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_12);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20820,11 +21131,11 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
     __pyx_t_10 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_12, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
-    if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 32, __pyx_L1_error)
+    if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 31, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_10);
   }
   __pyx_t_13 = (__pyx_v_mask != Py_None);
-  __pyx_t_12 = __Pyx_PyBool_FromLong(__pyx_t_13); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 32, __pyx_L1_error)
+  __pyx_t_12 = __Pyx_PyBool_FromLong(__pyx_t_13); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 31, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_12);
 
   __pyx_t_7 = 1;
@@ -20849,57 +21160,57 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
     __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
     __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 31, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 30, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":33
+  /* "lstmx/_kernels/gru_cython.pyx":32
  *     _forward(X_tm, W, U, packed_buffer(I, 3 * H, X.dtype), packed_buffer(H, 3 * H, X.dtype), b, b_hn, hs, gates,
  *              hns, np.empty((B, 3 * H), X.dtype), time_major_mask(mask, B, T), mask is not None)
  *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, gates=gates, hns=hns, mask=mask)             # <<<<<<<<<<<<<<
  *     return hs[1:].transpose(1, 0, 2), hs[T], cache
  * 
 */
-  __pyx_t_4 = __Pyx_PyDict_NewPresized(8); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 33, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyDict_NewPresized(8); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 32, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_X, __pyx_v_X) < (0)) __PYX_ERR(0, 33, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_X_tm, __pyx_v_X_tm) < (0)) __PYX_ERR(0, 33, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_W, __pyx_v_W) < (0)) __PYX_ERR(0, 33, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_U, __pyx_v_U) < (0)) __PYX_ERR(0, 33, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_hs, __pyx_v_hs) < (0)) __PYX_ERR(0, 33, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_gates, __pyx_v_gates) < (0)) __PYX_ERR(0, 33, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_hns, __pyx_v_hns) < (0)) __PYX_ERR(0, 33, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_mask, __pyx_v_mask) < (0)) __PYX_ERR(0, 33, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_X, __pyx_v_X) < (0)) __PYX_ERR(0, 32, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_X_tm, __pyx_v_X_tm) < (0)) __PYX_ERR(0, 32, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_W, __pyx_v_W) < (0)) __PYX_ERR(0, 32, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_U, __pyx_v_U) < (0)) __PYX_ERR(0, 32, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_hs, __pyx_v_hs) < (0)) __PYX_ERR(0, 32, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_gates, __pyx_v_gates) < (0)) __PYX_ERR(0, 32, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_hns, __pyx_v_hns) < (0)) __PYX_ERR(0, 32, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_mask, __pyx_v_mask) < (0)) __PYX_ERR(0, 32, __pyx_L1_error)
   __pyx_v_cache = ((PyObject*)__pyx_t_4);
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":34
+  /* "lstmx/_kernels/gru_cython.pyx":33
  *              hns, np.empty((B, 3 * H), X.dtype), time_major_mask(mask, B, T), mask is not None)
  *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, gates=gates, hns=hns, mask=mask)
  *     return hs[1:].transpose(1, 0, 2), hs[T], cache             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  __pyx_t_4 = __Pyx_PyObject_GetSlice(__pyx_v_hs, 1, 0, NULL, NULL, &__pyx_mstate_global->__pyx_slice[1], 1, 0, 0); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 34, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetSlice(__pyx_v_hs, 1, 0, NULL, NULL, &__pyx_mstate_global->__pyx_slice[1], 1, 0, 0); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 33, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_transpose); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 34, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_transpose); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 33, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __Pyx_PyObject_Call(__pyx_t_2, __pyx_mstate_global->__pyx_tuple[2], NULL); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 34, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_Call(__pyx_t_2, __pyx_mstate_global->__pyx_tuple[2], NULL); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 33, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-  __pyx_t_2 = __Pyx_PyObject_GetItem(__pyx_v_hs, __pyx_v_T); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 34, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetItem(__pyx_v_hs, __pyx_v_T); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 33, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_12 = PyTuple_New(3); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 34, __pyx_L1_error)
+  __pyx_t_12 = PyTuple_New(3); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 33, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_12);
   __Pyx_GIVEREF(__pyx_t_4);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_12, 0, __pyx_t_4) != (0)) __PYX_ERR(0, 34, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_12, 0, __pyx_t_4) != (0)) __PYX_ERR(0, 33, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_2);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_12, 1, __pyx_t_2) != (0)) __PYX_ERR(0, 34, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_12, 1, __pyx_t_2) != (0)) __PYX_ERR(0, 33, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_cache);
   __Pyx_GIVEREF(__pyx_v_cache);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_12, 2, __pyx_v_cache) != (0)) __PYX_ERR(0, 34, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_12, 2, __pyx_v_cache) != (0)) __PYX_ERR(0, 33, __pyx_L1_error);
   __pyx_t_4 = 0;
   __pyx_t_2 = 0;
   {
@@ -20913,7 +21224,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
   __pyx_t_12 = 0;
   goto __pyx_L0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":22
+  /* "lstmx/_kernels/gru_cython.pyx":21
  * 
  * 
  * def gru_forward(X, W, U, b, b_hn, h0, mask):             # <<<<<<<<<<<<<<
@@ -20950,7 +21261,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_gru_forward(CYTHON_UNUSE
   return __pyx_r;
 }
 
-/* "lstmx/_kernels/gru_cython.pyx":37
+/* "lstmx/_kernels/gru_cython.pyx":36
  * 
  * 
  * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_packed, real[::1] UT_packed,             # <<<<<<<<<<<<<<
@@ -20986,53 +21297,53 @@ static PyObject *__pyx_pw_5lstmx_8_kernels_10gru_cython_3_forward(PyObject *__py
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_signatures,&__pyx_mstate_global->__pyx_n_u_args,&__pyx_mstate_global->__pyx_n_u_kwargs,&__pyx_mstate_global->__pyx_n_u_defaults,&__pyx_mstate_global->__pyx_n_u_fused_sigindex,0};
     struct __pyx_defaults *__pyx_dynamic_args = __Pyx_CyFunction_Defaults(struct __pyx_defaults, __pyx_self);
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 37, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 36, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__pyx_fused_cpdef", 0) < (0)) __PYX_ERR(0, 37, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__pyx_fused_cpdef", 0) < (0)) __PYX_ERR(0, 36, __pyx_L3_error)
       if (!values[4]) values[4] = __Pyx_NewRef(__pyx_dynamic_args->arg0);
       for (Py_ssize_t i = __pyx_nargs; i < 4; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, i); __PYX_ERR(0, 37, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, i); __PYX_ERR(0, 36, __pyx_L3_error) }
       }
     } else {
       switch (__pyx_nargs) {
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 36, __pyx_L3_error)
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 36, __pyx_L3_error)
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 36, __pyx_L3_error)
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 36, __pyx_L3_error)
         break;
         default: goto __pyx_L5_argtuple_error;
       }
@@ -21046,7 +21357,7 @@ static PyObject *__pyx_pw_5lstmx_8_kernels_10gru_cython_3_forward(PyObject *__py
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, __pyx_nargs); __PYX_ERR(0, 37, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, __pyx_nargs); __PYX_ERR(0, 36, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -21098,7 +21409,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_2_forward(CYTHON_UNUSED 
   else
   {
     Py_ssize_t __pyx_temp = __Pyx_PyDict_GET_SIZE(__pyx_v_kwargs);
-    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 37, __pyx_L1_error)
+    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 36, __pyx_L1_error)
     __pyx_t_2 = (__pyx_temp != 0);
   }
 
@@ -21116,11 +21427,11 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_2_forward(CYTHON_UNUSED 
   }
   if (unlikely(__pyx_v_args == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "object of type \047NoneType\047 has no len()");
-    __PYX_ERR(0, 37, __pyx_L1_error)
+    __PYX_ERR(0, 36, __pyx_L1_error)
   }
-  __pyx_t_4 = __Pyx_PyTuple_GET_SIZE(((PyObject*)__pyx_v_args)); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(0, 37, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyTuple_GET_SIZE(((PyObject*)__pyx_v_args)); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(0, 36, __pyx_L1_error)
   __pyx_v_arg_count = __pyx_t_4;
-  __pyx_t_5 = ((PyObject *)__Pyx_ImportNumPyArrayTypeIfAvailable()); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 37, __pyx_L1_error)
+  __pyx_t_5 = ((PyObject *)__Pyx_ImportNumPyArrayTypeIfAvailable()); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 36, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_v_ndarray = ((PyTypeObject*)__pyx_t_5);
   __pyx_t_5 = 0;
@@ -21130,7 +21441,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_2_forward(CYTHON_UNUSED 
 
     if (unlikely(__pyx_v_args == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-      __PYX_ERR(0, 37, __pyx_L1_error)
+      __PYX_ERR(0, 36, __pyx_L1_error)
     }
     __pyx_t_5 = __Pyx_PyTuple_GET_ITEM(((PyObject*)__pyx_v_args), 0);
     __Pyx_INCREF(__pyx_t_5);
@@ -21149,9 +21460,9 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_2_forward(CYTHON_UNUSED 
   }
   if (unlikely(__pyx_v_kwargs == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not iterable");
-    __PYX_ERR(0, 37, __pyx_L1_error)
+    __PYX_ERR(0, 36, __pyx_L1_error)
   }
-  __pyx_t_3 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_X_tm, ((PyObject*)__pyx_v_kwargs), Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 37, __pyx_L1_error)
+  __pyx_t_3 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_X_tm, ((PyObject*)__pyx_v_kwargs), Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 36, __pyx_L1_error)
 
   __pyx_t_1 = __pyx_t_3;
 
@@ -21160,25 +21471,25 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_2_forward(CYTHON_UNUSED 
 
     if (unlikely(__pyx_v_kwargs == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-      __PYX_ERR(0, 37, __pyx_L1_error)
+      __PYX_ERR(0, 36, __pyx_L1_error)
     }
-    __pyx_t_5 = __Pyx_PyDict_GetItem(((PyObject*)__pyx_v_kwargs), __pyx_mstate_global->__pyx_n_u_X_tm); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 37, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyDict_GetItem(((PyObject*)__pyx_v_kwargs), __pyx_mstate_global->__pyx_n_u_X_tm); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 36, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __pyx_v_arg = __pyx_t_5;
     __pyx_t_5 = 0;
     goto __pyx_L6;
   }
   /*else*/ {
-    __pyx_t_6 = __Pyx_RaiseFusedFunctionArgTypeError(__pyx_mstate_global->__pyx_n_u_X_tm, 0, 13, __pyx_v_arg_count); if (unlikely(__pyx_t_6 == ((int)-1))) __PYX_ERR(0, 37, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_RaiseFusedFunctionArgTypeError(__pyx_mstate_global->__pyx_n_u_X_tm, 0, 13, __pyx_v_arg_count); if (unlikely(__pyx_t_6 == ((int)-1))) __PYX_ERR(0, 36, __pyx_L1_error)
 
   }
   __pyx_L6:;
-  if (unlikely(!__pyx_v_arg)) { __Pyx_RaiseUnboundLocalError("arg"); __PYX_ERR(0, 37, __pyx_L1_error) }
-  __pyx_t_5 = __pyx_ff_map_fused_781acd_2_2_float__and_double(__pyx_v_arg, __pyx_v_ndarray); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 37, __pyx_L1_error)
+  if (unlikely(!__pyx_v_arg)) { __Pyx_RaiseUnboundLocalError("arg"); __PYX_ERR(0, 36, __pyx_L1_error) }
+  __pyx_t_5 = __pyx_ff_map_fused_781acd_2_2_float__and_double(__pyx_v_arg, __pyx_v_ndarray); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 36, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_v_dest_sig0 = ((PyObject*)__pyx_t_5);
   __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_ff_match_signatures_single(((PyObject*)__pyx_v_signatures), __pyx_v_dest_sig0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 37, __pyx_L1_error)
+  __pyx_t_5 = __pyx_ff_match_signatures_single(((PyObject*)__pyx_v_signatures), __pyx_v_dest_sig0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 36, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   {
     PyObject *__pyx_temp;
@@ -21242,116 +21553,116 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10gru_cython_9_forward(Py
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_WT_packed,&__pyx_mstate_global->__pyx_n_u_UT_packed,&__pyx_mstate_global->__pyx_n_u_b,&__pyx_mstate_global->__pyx_n_u_b_hn,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_hns,&__pyx_mstate_global->__pyx_n_u_ah,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 37, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 36, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case 13:
         values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 12:
         values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 11:
         values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 10:
         values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  9:
         values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  8:
         values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  7:
         values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_forward", 0) < (0)) __PYX_ERR(0, 37, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_forward", 0) < (0)) __PYX_ERR(0, 36, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 13; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_forward", 1, 13, 13, i); __PYX_ERR(0, 37, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_forward", 1, 13, 13, i); __PYX_ERR(0, 36, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 13)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 37, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 36, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 37, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 36, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 37, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 36, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 37, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 36, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 37, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 36, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 37, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 36, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 37, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 36, __pyx_L3_error)
       values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 37, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 36, __pyx_L3_error)
       values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 37, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 36, __pyx_L3_error)
       values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 37, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 36, __pyx_L3_error)
       values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 37, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 36, __pyx_L3_error)
       values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 37, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 36, __pyx_L3_error)
       values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 37, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 36, __pyx_L3_error)
     }
-    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 37, __pyx_L3_error)
-    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 37, __pyx_L3_error)
-    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 37, __pyx_L3_error)
-    __pyx_v_WT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_WT_packed.memview)) __PYX_ERR(0, 37, __pyx_L3_error)
-    __pyx_v_UT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_UT_packed.memview)) __PYX_ERR(0, 37, __pyx_L3_error)
-    __pyx_v_b = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b.memview)) __PYX_ERR(0, 38, __pyx_L3_error)
-    __pyx_v_b_hn = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b_hn.memview)) __PYX_ERR(0, 38, __pyx_L3_error)
-    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 38, __pyx_L3_error)
-    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 38, __pyx_L3_error)
-    __pyx_v_hns = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[9], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hns.memview)) __PYX_ERR(0, 38, __pyx_L3_error)
-    __pyx_v_ah = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[10], PyBUF_WRITABLE); if (unlikely(!__pyx_v_ah.memview)) __PYX_ERR(0, 39, __pyx_L3_error)
-    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[11], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 39, __pyx_L3_error)
-    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[12]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 39, __pyx_L3_error)
+    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 36, __pyx_L3_error)
+    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 36, __pyx_L3_error)
+    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 36, __pyx_L3_error)
+    __pyx_v_WT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_WT_packed.memview)) __PYX_ERR(0, 36, __pyx_L3_error)
+    __pyx_v_UT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_UT_packed.memview)) __PYX_ERR(0, 36, __pyx_L3_error)
+    __pyx_v_b = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b.memview)) __PYX_ERR(0, 37, __pyx_L3_error)
+    __pyx_v_b_hn = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b_hn.memview)) __PYX_ERR(0, 37, __pyx_L3_error)
+    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 37, __pyx_L3_error)
+    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 37, __pyx_L3_error)
+    __pyx_v_hns = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[9], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hns.memview)) __PYX_ERR(0, 37, __pyx_L3_error)
+    __pyx_v_ah = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[10], PyBUF_WRITABLE); if (unlikely(!__pyx_v_ah.memview)) __PYX_ERR(0, 38, __pyx_L3_error)
+    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[11], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 38, __pyx_L3_error)
+    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[12]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 38, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_forward", 1, 13, 13, __pyx_nargs); __PYX_ERR(0, 37, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_forward", 1, 13, 13, __pyx_nargs); __PYX_ERR(0, 36, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -21421,7 +21732,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(CYTHON_UNUSED 
   int __pyx_t_12;
   __Pyx_RefNannySetupContext("__pyx_fuse_0_forward", 0);
 
-  /* "lstmx/_kernels/gru_cython.pyx":40
+  /* "lstmx/_kernels/gru_cython.pyx":39
  *              real[::1] b, real[::1] b_hn, real[:, :, ::1] hs, real[:, :, ::1] gates, real[:, :, ::1] hns,
  *              real[:, ::1] ah, const unsigned char[:, ::1] mask, bint has_mask):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]             # <<<<<<<<<<<<<<
@@ -21433,7 +21744,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(CYTHON_UNUSED 
   __pyx_v_I = (__pyx_v_X_tm.shape[2]);
   __pyx_v_H = (__pyx_v_U.shape[1]);
 
-  /* "lstmx/_kernels/gru_cython.pyx":41
+  /* "lstmx/_kernels/gru_cython.pyx":40
  *              real[:, ::1] ah, const unsigned char[:, ::1] mask, bint has_mask):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 3 * H, part, parts = batch_parts(B, H)             # <<<<<<<<<<<<<<
@@ -21443,7 +21754,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(CYTHON_UNUSED 
   __pyx_v_G = (3 * __pyx_v_H);
   __pyx_v_parts = __pyx_f_5lstmx_8_kernels_7_common_batch_parts(__pyx_v_B, __pyx_v_H);
 
-  /* "lstmx/_kernels/gru_cython.pyx":42
+  /* "lstmx/_kernels/gru_cython.pyx":41
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 3 * H, part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
@@ -21456,7 +21767,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(CYTHON_UNUSED 
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "lstmx/_kernels/gru_cython.pyx":43
+        /* "lstmx/_kernels/gru_cython.pyx":42
  *     cdef int G = 3 * H, part, parts = batch_parts(B, H)
  *     with nogil:
  *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 3H), packed once             # <<<<<<<<<<<<<<
@@ -21468,7 +21779,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(CYTHON_UNUSED 
         __pyx_t_3 = 0;
         lstmx::pack_panels((&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_1 * __pyx_v_U.strides[0]) )) + __pyx_t_2)) )))), __pyx_v_H, 1, __pyx_v_H, __pyx_v_G, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_UT_packed.data) + __pyx_t_3)) )))));
 
-        /* "lstmx/_kernels/gru_cython.pyx":44
+        /* "lstmx/_kernels/gru_cython.pyx":43
  *     with nogil:
  *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 3H), packed once
  *         if parts == 1:             # <<<<<<<<<<<<<<
@@ -21480,7 +21791,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(CYTHON_UNUSED 
         if (__pyx_t_4) {
 
 
-          /* "lstmx/_kernels/gru_cython.pyx":46
+          /* "lstmx/_kernels/gru_cython.pyx":45
  *         if parts == 1:
  *             # gates = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, 3H)
  *             gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)             # <<<<<<<<<<<<<<
@@ -21497,7 +21808,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(CYTHON_UNUSED 
           __pyx_t_9 = 0;
           __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 1, (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_3 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_2 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_I, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_5 * __pyx_v_W.strides[0]) )) + __pyx_t_6)) )))), __pyx_v_I, 0.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_7 * __pyx_v_gates.strides[0]) ) + __pyx_t_8 * __pyx_v_gates.strides[1]) )) + __pyx_t_9)) )))), __pyx_v_G);
 
-          /* "lstmx/_kernels/gru_cython.pyx":47
+          /* "lstmx/_kernels/gru_cython.pyx":46
  *             # gates = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, 3H)
  *             gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
  *             _forward_rows(0, B, X_tm, NULL, &UT_packed[0], &b[0], &b_hn[0], hs, gates, hns, ah, mask, has_mask)             # <<<<<<<<<<<<<<
@@ -21509,7 +21820,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(CYTHON_UNUSED 
           __pyx_t_7 = 0;
           __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10gru_cython__forward_rows(0, __pyx_v_B, __pyx_v_X_tm, NULL, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_UT_packed.data) + __pyx_t_9)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_b.data) + __pyx_t_8)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_b_hn.data) + __pyx_t_7)) )))), __pyx_v_hs, __pyx_v_gates, __pyx_v_hns, __pyx_v_ah, __pyx_v_mask, __pyx_v_has_mask);
 
-          /* "lstmx/_kernels/gru_cython.pyx":44
+          /* "lstmx/_kernels/gru_cython.pyx":43
  *     with nogil:
  *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 3H), packed once
  *         if parts == 1:             # <<<<<<<<<<<<<<
@@ -21519,7 +21830,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(CYTHON_UNUSED 
           goto __pyx_L6;
         }
 
-        /* "lstmx/_kernels/gru_cython.pyx":49
+        /* "lstmx/_kernels/gru_cython.pyx":48
  *             _forward_rows(0, B, X_tm, NULL, &UT_packed[0], &b[0], &b_hn[0], hs, gates, hns, ah, mask, has_mask)
  *         else:
  *             pack_panels(&W[0, 0], I, True, I, G, &WT_packed[0])   # W.T (I, 3H), packed once             # <<<<<<<<<<<<<<
@@ -21532,7 +21843,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(CYTHON_UNUSED 
           __pyx_t_9 = 0;
           lstmx::pack_panels((&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_7 * __pyx_v_W.strides[0]) )) + __pyx_t_8)) )))), __pyx_v_I, 1, __pyx_v_I, __pyx_v_G, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_WT_packed.data) + __pyx_t_9)) )))));
 
-          /* "lstmx/_kernels/gru_cython.pyx":50
+          /* "lstmx/_kernels/gru_cython.pyx":49
  *         else:
  *             pack_panels(&W[0, 0], I, True, I, G, &WT_packed[0])   # W.T (I, 3H), packed once
  *             for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
@@ -21562,7 +21873,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(CYTHON_UNUSED 
                           {
                               __pyx_v_part = (int)(0 + 1 * __pyx_t_11);
 
-                              /* "lstmx/_kernels/gru_cython.pyx":51
+                              /* "lstmx/_kernels/gru_cython.pyx":50
  *             pack_panels(&W[0, 0], I, True, I, G, &WT_packed[0])   # W.T (I, 3H), packed once
  *             for part in prange(parts, num_threads=parts, schedule="static"):
  *                 _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0],             # <<<<<<<<<<<<<<
@@ -21572,7 +21883,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(CYTHON_UNUSED 
                               __pyx_t_9 = 0;
                               __pyx_t_8 = 0;
 
-                              /* "lstmx/_kernels/gru_cython.pyx":52
+                              /* "lstmx/_kernels/gru_cython.pyx":51
  *             for part in prange(parts, num_threads=parts, schedule="static"):
  *                 _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0],
  *                               &b[0], &b_hn[0], hs, gates, hns, ah, mask, has_mask)             # <<<<<<<<<<<<<<
@@ -21582,7 +21893,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(CYTHON_UNUSED 
                               __pyx_t_7 = 0;
                               __pyx_t_6 = 0;
 
-                              /* "lstmx/_kernels/gru_cython.pyx":51
+                              /* "lstmx/_kernels/gru_cython.pyx":50
  *             pack_panels(&W[0, 0], I, True, I, G, &WT_packed[0])   # W.T (I, 3H), packed once
  *             for part in prange(parts, num_threads=parts, schedule="static"):
  *                 _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0],             # <<<<<<<<<<<<<<
@@ -21606,7 +21917,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(CYTHON_UNUSED 
         __pyx_L6:;
       }
 
-      /* "lstmx/_kernels/gru_cython.pyx":42
+      /* "lstmx/_kernels/gru_cython.pyx":41
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 3 * H, part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
@@ -21623,7 +21934,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_8_forward(CYTHON_UNUSED 
       }
   }
 
-  /* "lstmx/_kernels/gru_cython.pyx":37
+  /* "lstmx/_kernels/gru_cython.pyx":36
  * 
  * 
  * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_packed, real[::1] UT_packed,             # <<<<<<<<<<<<<<
@@ -21680,116 +21991,116 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10gru_cython_11_forward(P
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_WT_packed,&__pyx_mstate_global->__pyx_n_u_UT_packed,&__pyx_mstate_global->__pyx_n_u_b,&__pyx_mstate_global->__pyx_n_u_b_hn,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_hns,&__pyx_mstate_global->__pyx_n_u_ah,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 37, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 36, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case 13:
         values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 12:
         values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 11:
         values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 10:
         values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  9:
         values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  8:
         values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  7:
         values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_forward", 0) < (0)) __PYX_ERR(0, 37, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_forward", 0) < (0)) __PYX_ERR(0, 36, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 13; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_forward", 1, 13, 13, i); __PYX_ERR(0, 37, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_forward", 1, 13, 13, i); __PYX_ERR(0, 36, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 13)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 37, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 36, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 37, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 36, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 37, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 36, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 37, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 36, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 37, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 36, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 37, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 36, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 37, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 36, __pyx_L3_error)
       values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 37, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 36, __pyx_L3_error)
       values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 37, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 36, __pyx_L3_error)
       values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 37, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 36, __pyx_L3_error)
       values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 37, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 36, __pyx_L3_error)
       values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 37, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 36, __pyx_L3_error)
       values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 37, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 36, __pyx_L3_error)
     }
-    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 37, __pyx_L3_error)
-    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 37, __pyx_L3_error)
-    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 37, __pyx_L3_error)
-    __pyx_v_WT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_WT_packed.memview)) __PYX_ERR(0, 37, __pyx_L3_error)
-    __pyx_v_UT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_UT_packed.memview)) __PYX_ERR(0, 37, __pyx_L3_error)
-    __pyx_v_b = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b.memview)) __PYX_ERR(0, 38, __pyx_L3_error)
-    __pyx_v_b_hn = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b_hn.memview)) __PYX_ERR(0, 38, __pyx_L3_error)
-    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 38, __pyx_L3_error)
-    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 38, __pyx_L3_error)
-    __pyx_v_hns = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[9], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hns.memview)) __PYX_ERR(0, 38, __pyx_L3_error)
-    __pyx_v_ah = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[10], PyBUF_WRITABLE); if (unlikely(!__pyx_v_ah.memview)) __PYX_ERR(0, 39, __pyx_L3_error)
-    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[11], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 39, __pyx_L3_error)
-    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[12]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 39, __pyx_L3_error)
+    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 36, __pyx_L3_error)
+    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 36, __pyx_L3_error)
+    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 36, __pyx_L3_error)
+    __pyx_v_WT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_WT_packed.memview)) __PYX_ERR(0, 36, __pyx_L3_error)
+    __pyx_v_UT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_UT_packed.memview)) __PYX_ERR(0, 36, __pyx_L3_error)
+    __pyx_v_b = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b.memview)) __PYX_ERR(0, 37, __pyx_L3_error)
+    __pyx_v_b_hn = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b_hn.memview)) __PYX_ERR(0, 37, __pyx_L3_error)
+    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 37, __pyx_L3_error)
+    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 37, __pyx_L3_error)
+    __pyx_v_hns = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[9], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hns.memview)) __PYX_ERR(0, 37, __pyx_L3_error)
+    __pyx_v_ah = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[10], PyBUF_WRITABLE); if (unlikely(!__pyx_v_ah.memview)) __PYX_ERR(0, 38, __pyx_L3_error)
+    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[11], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 38, __pyx_L3_error)
+    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[12]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 38, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_forward", 1, 13, 13, __pyx_nargs); __PYX_ERR(0, 37, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_forward", 1, 13, 13, __pyx_nargs); __PYX_ERR(0, 36, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -21859,7 +22170,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(CYTHON_UNUSED
   int __pyx_t_12;
   __Pyx_RefNannySetupContext("__pyx_fuse_1_forward", 0);
 
-  /* "lstmx/_kernels/gru_cython.pyx":40
+  /* "lstmx/_kernels/gru_cython.pyx":39
  *              real[::1] b, real[::1] b_hn, real[:, :, ::1] hs, real[:, :, ::1] gates, real[:, :, ::1] hns,
  *              real[:, ::1] ah, const unsigned char[:, ::1] mask, bint has_mask):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]             # <<<<<<<<<<<<<<
@@ -21871,7 +22182,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(CYTHON_UNUSED
   __pyx_v_I = (__pyx_v_X_tm.shape[2]);
   __pyx_v_H = (__pyx_v_U.shape[1]);
 
-  /* "lstmx/_kernels/gru_cython.pyx":41
+  /* "lstmx/_kernels/gru_cython.pyx":40
  *              real[:, ::1] ah, const unsigned char[:, ::1] mask, bint has_mask):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 3 * H, part, parts = batch_parts(B, H)             # <<<<<<<<<<<<<<
@@ -21881,7 +22192,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(CYTHON_UNUSED
   __pyx_v_G = (3 * __pyx_v_H);
   __pyx_v_parts = __pyx_f_5lstmx_8_kernels_7_common_batch_parts(__pyx_v_B, __pyx_v_H);
 
-  /* "lstmx/_kernels/gru_cython.pyx":42
+  /* "lstmx/_kernels/gru_cython.pyx":41
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 3 * H, part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
@@ -21894,7 +22205,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(CYTHON_UNUSED
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "lstmx/_kernels/gru_cython.pyx":43
+        /* "lstmx/_kernels/gru_cython.pyx":42
  *     cdef int G = 3 * H, part, parts = batch_parts(B, H)
  *     with nogil:
  *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 3H), packed once             # <<<<<<<<<<<<<<
@@ -21906,7 +22217,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(CYTHON_UNUSED
         __pyx_t_3 = 0;
         lstmx::pack_panels((&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_1 * __pyx_v_U.strides[0]) )) + __pyx_t_2)) )))), __pyx_v_H, 1, __pyx_v_H, __pyx_v_G, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_UT_packed.data) + __pyx_t_3)) )))));
 
-        /* "lstmx/_kernels/gru_cython.pyx":44
+        /* "lstmx/_kernels/gru_cython.pyx":43
  *     with nogil:
  *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 3H), packed once
  *         if parts == 1:             # <<<<<<<<<<<<<<
@@ -21918,7 +22229,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(CYTHON_UNUSED
         if (__pyx_t_4) {
 
 
-          /* "lstmx/_kernels/gru_cython.pyx":46
+          /* "lstmx/_kernels/gru_cython.pyx":45
  *         if parts == 1:
  *             # gates = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, 3H)
  *             gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)             # <<<<<<<<<<<<<<
@@ -21935,7 +22246,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(CYTHON_UNUSED
           __pyx_t_9 = 0;
           __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 1, (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_3 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_2 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_I, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_5 * __pyx_v_W.strides[0]) )) + __pyx_t_6)) )))), __pyx_v_I, 0.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_7 * __pyx_v_gates.strides[0]) ) + __pyx_t_8 * __pyx_v_gates.strides[1]) )) + __pyx_t_9)) )))), __pyx_v_G);
 
-          /* "lstmx/_kernels/gru_cython.pyx":47
+          /* "lstmx/_kernels/gru_cython.pyx":46
  *             # gates = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, 3H)
  *             gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
  *             _forward_rows(0, B, X_tm, NULL, &UT_packed[0], &b[0], &b_hn[0], hs, gates, hns, ah, mask, has_mask)             # <<<<<<<<<<<<<<
@@ -21947,7 +22258,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(CYTHON_UNUSED
           __pyx_t_7 = 0;
           __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10gru_cython__forward_rows(0, __pyx_v_B, __pyx_v_X_tm, NULL, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_UT_packed.data) + __pyx_t_9)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_b.data) + __pyx_t_8)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_b_hn.data) + __pyx_t_7)) )))), __pyx_v_hs, __pyx_v_gates, __pyx_v_hns, __pyx_v_ah, __pyx_v_mask, __pyx_v_has_mask);
 
-          /* "lstmx/_kernels/gru_cython.pyx":44
+          /* "lstmx/_kernels/gru_cython.pyx":43
  *     with nogil:
  *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 3H), packed once
  *         if parts == 1:             # <<<<<<<<<<<<<<
@@ -21957,7 +22268,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(CYTHON_UNUSED
           goto __pyx_L6;
         }
 
-        /* "lstmx/_kernels/gru_cython.pyx":49
+        /* "lstmx/_kernels/gru_cython.pyx":48
  *             _forward_rows(0, B, X_tm, NULL, &UT_packed[0], &b[0], &b_hn[0], hs, gates, hns, ah, mask, has_mask)
  *         else:
  *             pack_panels(&W[0, 0], I, True, I, G, &WT_packed[0])   # W.T (I, 3H), packed once             # <<<<<<<<<<<<<<
@@ -21970,7 +22281,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(CYTHON_UNUSED
           __pyx_t_9 = 0;
           lstmx::pack_panels((&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_7 * __pyx_v_W.strides[0]) )) + __pyx_t_8)) )))), __pyx_v_I, 1, __pyx_v_I, __pyx_v_G, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_WT_packed.data) + __pyx_t_9)) )))));
 
-          /* "lstmx/_kernels/gru_cython.pyx":50
+          /* "lstmx/_kernels/gru_cython.pyx":49
  *         else:
  *             pack_panels(&W[0, 0], I, True, I, G, &WT_packed[0])   # W.T (I, 3H), packed once
  *             for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
@@ -22000,7 +22311,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(CYTHON_UNUSED
                           {
                               __pyx_v_part = (int)(0 + 1 * __pyx_t_11);
 
-                              /* "lstmx/_kernels/gru_cython.pyx":51
+                              /* "lstmx/_kernels/gru_cython.pyx":50
  *             pack_panels(&W[0, 0], I, True, I, G, &WT_packed[0])   # W.T (I, 3H), packed once
  *             for part in prange(parts, num_threads=parts, schedule="static"):
  *                 _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0],             # <<<<<<<<<<<<<<
@@ -22010,7 +22321,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(CYTHON_UNUSED
                               __pyx_t_9 = 0;
                               __pyx_t_8 = 0;
 
-                              /* "lstmx/_kernels/gru_cython.pyx":52
+                              /* "lstmx/_kernels/gru_cython.pyx":51
  *             for part in prange(parts, num_threads=parts, schedule="static"):
  *                 _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0],
  *                               &b[0], &b_hn[0], hs, gates, hns, ah, mask, has_mask)             # <<<<<<<<<<<<<<
@@ -22020,7 +22331,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(CYTHON_UNUSED
                               __pyx_t_7 = 0;
                               __pyx_t_6 = 0;
 
-                              /* "lstmx/_kernels/gru_cython.pyx":51
+                              /* "lstmx/_kernels/gru_cython.pyx":50
  *             pack_panels(&W[0, 0], I, True, I, G, &WT_packed[0])   # W.T (I, 3H), packed once
  *             for part in prange(parts, num_threads=parts, schedule="static"):
  *                 _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0],             # <<<<<<<<<<<<<<
@@ -22044,7 +22355,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(CYTHON_UNUSED
         __pyx_L6:;
       }
 
-      /* "lstmx/_kernels/gru_cython.pyx":42
+      /* "lstmx/_kernels/gru_cython.pyx":41
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 3 * H, part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
@@ -22061,7 +22372,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(CYTHON_UNUSED
       }
   }
 
-  /* "lstmx/_kernels/gru_cython.pyx":37
+  /* "lstmx/_kernels/gru_cython.pyx":36
  * 
  * 
  * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_packed, real[::1] UT_packed,             # <<<<<<<<<<<<<<
@@ -22083,7 +22394,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_10_forward(CYTHON_UNUSED
   return __pyx_r;
 }
 
-/* "lstmx/_kernels/gru_cython.pyx":55
+/* "lstmx/_kernels/gru_cython.pyx":54
  * 
  * 
  * cdef void _forward_rows(int n0, int n1, real[:, :, ::1] X_tm, const real* WT_packed, const real* UT_packed,             # <<<<<<<<<<<<<<
@@ -22122,7 +22433,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10gru_cython__forward_rows(int 
   Py_ssize_t __pyx_t_21;
   Py_ssize_t __pyx_t_22;
 
-  /* "lstmx/_kernels/gru_cython.pyx":60
+  /* "lstmx/_kernels/gru_cython.pyx":59
  *                         bint has_mask) noexcept nogil:
  *     """The time loop for the sequences n0 <= n < n1; ``WT_packed`` NULL: input projection done."""
  *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 3 * H, rows = n1 - n0, t, n             # <<<<<<<<<<<<<<
@@ -22135,7 +22446,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10gru_cython__forward_rows(int 
   __pyx_v_G = (3 * __pyx_v_H);
   __pyx_v_rows = (__pyx_v_n1 - __pyx_v_n0);
 
-  /* "lstmx/_kernels/gru_cython.pyx":61
+  /* "lstmx/_kernels/gru_cython.pyx":60
  *     """The time loop for the sequences n0 <= n < n1; ``WT_packed`` NULL: input projection done."""
  *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 3 * H, rows = n1 - n0, t, n
  *     if WT_packed != NULL:             # <<<<<<<<<<<<<<
@@ -22147,7 +22458,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10gru_cython__forward_rows(int 
   if (__pyx_t_1) {
 
 
-    /* "lstmx/_kernels/gru_cython.pyx":62
+    /* "lstmx/_kernels/gru_cython.pyx":61
  *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 3 * H, rows = n1 - n0, t, n
  *     if WT_packed != NULL:
  *         for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence             # <<<<<<<<<<<<<<
@@ -22161,7 +22472,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10gru_cython__forward_rows(int 
     for (__pyx_t_4 = 0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
       __pyx_v_t = __pyx_t_4;
 
-      /* "lstmx/_kernels/gru_cython.pyx":63
+      /* "lstmx/_kernels/gru_cython.pyx":62
  *     if WT_packed != NULL:
  *         for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence
  *             step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, G, &gates[t, n0, 0], G, False)             # <<<<<<<<<<<<<<
@@ -22178,7 +22489,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10gru_cython__forward_rows(int 
     }
 
 
-    /* "lstmx/_kernels/gru_cython.pyx":61
+    /* "lstmx/_kernels/gru_cython.pyx":60
  *     """The time loop for the sequences n0 <= n < n1; ``WT_packed`` NULL: input projection done."""
  *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 3 * H, rows = n1 - n0, t, n
  *     if WT_packed != NULL:             # <<<<<<<<<<<<<<
@@ -22187,7 +22498,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10gru_cython__forward_rows(int 
 */
   }
 
-  /* "lstmx/_kernels/gru_cython.pyx":64
+  /* "lstmx/_kernels/gru_cython.pyx":63
  *         for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence
  *             step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, G, &gates[t, n0, 0], G, False)
  *     for t in range(T):             # <<<<<<<<<<<<<<
@@ -22201,7 +22512,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10gru_cython__forward_rows(int 
   for (__pyx_t_4 = 0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
     __pyx_v_t = __pyx_t_4;
 
-    /* "lstmx/_kernels/gru_cython.pyx":66
+    /* "lstmx/_kernels/gru_cython.pyx":65
  *     for t in range(T):
  *         # ah = h_(t-1) @ U.T: (rows, H) x (H, 3H)
  *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &ah[n0, 0], G, False)             # <<<<<<<<<<<<<<
@@ -22215,7 +22526,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10gru_cython__forward_rows(int 
     __pyx_t_6 = 0;
     lstmx::step_gemm((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_10 * __pyx_v_hs.strides[0]) ) + __pyx_t_9 * __pyx_v_hs.strides[1]) )) + __pyx_t_8)) )))), __pyx_v_H, __pyx_v_rows, __pyx_v_H, __pyx_v_UT_packed, __pyx_v_G, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_ah.data + __pyx_t_7 * __pyx_v_ah.strides[0]) )) + __pyx_t_6)) )))), __pyx_v_G, 0);
 
-    /* "lstmx/_kernels/gru_cython.pyx":67
+    /* "lstmx/_kernels/gru_cython.pyx":66
  *         # ah = h_(t-1) @ U.T: (rows, H) x (H, 3H)
  *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &ah[n0, 0], G, False)
  *         for n in range(n0, n1):             # <<<<<<<<<<<<<<
@@ -22229,7 +22540,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10gru_cython__forward_rows(int 
     for (__pyx_t_13 = __pyx_v_n0; __pyx_t_13 < __pyx_t_12; __pyx_t_13+=1) {
       __pyx_v_n = __pyx_t_13;
 
-      /* "lstmx/_kernels/gru_cython.pyx":68
+      /* "lstmx/_kernels/gru_cython.pyx":67
  *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &ah[n0, 0], G, False)
  *         for n in range(n0, n1):
  *             if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
@@ -22253,7 +22564,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10gru_cython__forward_rows(int 
       if (__pyx_t_1) {
 
 
-        /* "lstmx/_kernels/gru_cython.pyx":69
+        /* "lstmx/_kernels/gru_cython.pyx":68
  *         for n in range(n0, n1):
  *             if has_mask and not mask[t, n]:
  *                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)             # <<<<<<<<<<<<<<
@@ -22268,7 +22579,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10gru_cython__forward_rows(int 
         __pyx_t_5 = 0;
         __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_7 * __pyx_v_hs.strides[0]) ) + __pyx_t_6 * __pyx_v_hs.strides[1]) )) + __pyx_t_8)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_9 * __pyx_v_hs.strides[0]) ) + __pyx_t_10 * __pyx_v_hs.strides[1]) )) + __pyx_t_5)) )))), __pyx_v_H);
 
-        /* "lstmx/_kernels/gru_cython.pyx":68
+        /* "lstmx/_kernels/gru_cython.pyx":67
  *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &ah[n0, 0], G, False)
  *         for n in range(n0, n1):
  *             if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
@@ -22278,7 +22589,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10gru_cython__forward_rows(int 
         goto __pyx_L10;
       }
 
-      /* "lstmx/_kernels/gru_cython.pyx":71
+      /* "lstmx/_kernels/gru_cython.pyx":70
  *                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
  *             else:
  *                 gru_row_forward(&gates[t, n, 0], b, &ah[n, 0], b_hn, &hs[t, n, 0], &hns[t, n, 0], &hs[t + 1, n, 0], H)             # <<<<<<<<<<<<<<
@@ -22308,7 +22619,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10gru_cython__forward_rows(int 
   }
 
 
-  /* "lstmx/_kernels/gru_cython.pyx":55
+  /* "lstmx/_kernels/gru_cython.pyx":54
  * 
  * 
  * cdef void _forward_rows(int n0, int n1, real[:, :, ::1] X_tm, const real* WT_packed, const real* UT_packed,             # <<<<<<<<<<<<<<
@@ -22357,7 +22668,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10gru_cython__forward_rows(int 
   Py_ssize_t __pyx_t_21;
   Py_ssize_t __pyx_t_22;
 
-  /* "lstmx/_kernels/gru_cython.pyx":60
+  /* "lstmx/_kernels/gru_cython.pyx":59
  *                         bint has_mask) noexcept nogil:
  *     """The time loop for the sequences n0 <= n < n1; ``WT_packed`` NULL: input projection done."""
  *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 3 * H, rows = n1 - n0, t, n             # <<<<<<<<<<<<<<
@@ -22370,7 +22681,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10gru_cython__forward_rows(int 
   __pyx_v_G = (3 * __pyx_v_H);
   __pyx_v_rows = (__pyx_v_n1 - __pyx_v_n0);
 
-  /* "lstmx/_kernels/gru_cython.pyx":61
+  /* "lstmx/_kernels/gru_cython.pyx":60
  *     """The time loop for the sequences n0 <= n < n1; ``WT_packed`` NULL: input projection done."""
  *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 3 * H, rows = n1 - n0, t, n
  *     if WT_packed != NULL:             # <<<<<<<<<<<<<<
@@ -22382,7 +22693,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10gru_cython__forward_rows(int 
   if (__pyx_t_1) {
 
 
-    /* "lstmx/_kernels/gru_cython.pyx":62
+    /* "lstmx/_kernels/gru_cython.pyx":61
  *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 3 * H, rows = n1 - n0, t, n
  *     if WT_packed != NULL:
  *         for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence             # <<<<<<<<<<<<<<
@@ -22396,7 +22707,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10gru_cython__forward_rows(int 
     for (__pyx_t_4 = 0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
       __pyx_v_t = __pyx_t_4;
 
-      /* "lstmx/_kernels/gru_cython.pyx":63
+      /* "lstmx/_kernels/gru_cython.pyx":62
  *     if WT_packed != NULL:
  *         for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence
  *             step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, G, &gates[t, n0, 0], G, False)             # <<<<<<<<<<<<<<
@@ -22413,7 +22724,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10gru_cython__forward_rows(int 
     }
 
 
-    /* "lstmx/_kernels/gru_cython.pyx":61
+    /* "lstmx/_kernels/gru_cython.pyx":60
  *     """The time loop for the sequences n0 <= n < n1; ``WT_packed`` NULL: input projection done."""
  *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 3 * H, rows = n1 - n0, t, n
  *     if WT_packed != NULL:             # <<<<<<<<<<<<<<
@@ -22422,7 +22733,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10gru_cython__forward_rows(int 
 */
   }
 
-  /* "lstmx/_kernels/gru_cython.pyx":64
+  /* "lstmx/_kernels/gru_cython.pyx":63
  *         for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence
  *             step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, G, &gates[t, n0, 0], G, False)
  *     for t in range(T):             # <<<<<<<<<<<<<<
@@ -22436,7 +22747,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10gru_cython__forward_rows(int 
   for (__pyx_t_4 = 0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
     __pyx_v_t = __pyx_t_4;
 
-    /* "lstmx/_kernels/gru_cython.pyx":66
+    /* "lstmx/_kernels/gru_cython.pyx":65
  *     for t in range(T):
  *         # ah = h_(t-1) @ U.T: (rows, H) x (H, 3H)
  *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &ah[n0, 0], G, False)             # <<<<<<<<<<<<<<
@@ -22450,7 +22761,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10gru_cython__forward_rows(int 
     __pyx_t_6 = 0;
     lstmx::step_gemm((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_10 * __pyx_v_hs.strides[0]) ) + __pyx_t_9 * __pyx_v_hs.strides[1]) )) + __pyx_t_8)) )))), __pyx_v_H, __pyx_v_rows, __pyx_v_H, __pyx_v_UT_packed, __pyx_v_G, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_ah.data + __pyx_t_7 * __pyx_v_ah.strides[0]) )) + __pyx_t_6)) )))), __pyx_v_G, 0);
 
-    /* "lstmx/_kernels/gru_cython.pyx":67
+    /* "lstmx/_kernels/gru_cython.pyx":66
  *         # ah = h_(t-1) @ U.T: (rows, H) x (H, 3H)
  *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &ah[n0, 0], G, False)
  *         for n in range(n0, n1):             # <<<<<<<<<<<<<<
@@ -22464,7 +22775,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10gru_cython__forward_rows(int 
     for (__pyx_t_13 = __pyx_v_n0; __pyx_t_13 < __pyx_t_12; __pyx_t_13+=1) {
       __pyx_v_n = __pyx_t_13;
 
-      /* "lstmx/_kernels/gru_cython.pyx":68
+      /* "lstmx/_kernels/gru_cython.pyx":67
  *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &ah[n0, 0], G, False)
  *         for n in range(n0, n1):
  *             if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
@@ -22488,7 +22799,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10gru_cython__forward_rows(int 
       if (__pyx_t_1) {
 
 
-        /* "lstmx/_kernels/gru_cython.pyx":69
+        /* "lstmx/_kernels/gru_cython.pyx":68
  *         for n in range(n0, n1):
  *             if has_mask and not mask[t, n]:
  *                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)             # <<<<<<<<<<<<<<
@@ -22503,7 +22814,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10gru_cython__forward_rows(int 
         __pyx_t_5 = 0;
         __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_7 * __pyx_v_hs.strides[0]) ) + __pyx_t_6 * __pyx_v_hs.strides[1]) )) + __pyx_t_8)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_9 * __pyx_v_hs.strides[0]) ) + __pyx_t_10 * __pyx_v_hs.strides[1]) )) + __pyx_t_5)) )))), __pyx_v_H);
 
-        /* "lstmx/_kernels/gru_cython.pyx":68
+        /* "lstmx/_kernels/gru_cython.pyx":67
  *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &ah[n0, 0], G, False)
  *         for n in range(n0, n1):
  *             if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
@@ -22513,7 +22824,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10gru_cython__forward_rows(int 
         goto __pyx_L10;
       }
 
-      /* "lstmx/_kernels/gru_cython.pyx":71
+      /* "lstmx/_kernels/gru_cython.pyx":70
  *                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
  *             else:
  *                 gru_row_forward(&gates[t, n, 0], b, &ah[n, 0], b_hn, &hs[t, n, 0], &hns[t, n, 0], &hs[t + 1, n, 0], H)             # <<<<<<<<<<<<<<
@@ -22543,7 +22854,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10gru_cython__forward_rows(int 
   }
 
 
-  /* "lstmx/_kernels/gru_cython.pyx":55
+  /* "lstmx/_kernels/gru_cython.pyx":54
  * 
  * 
  * cdef void _forward_rows(int n0, int n1, real[:, :, ::1] X_tm, const real* WT_packed, const real* UT_packed,             # <<<<<<<<<<<<<<
@@ -22561,7 +22872,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10gru_cython__forward_rows(int 
 
 }
 
-/* "lstmx/_kernels/gru_cython.pyx":74
+/* "lstmx/_kernels/gru_cython.pyx":73
  * 
  * 
  * def gru_backward(dY, dhT, cache):             # <<<<<<<<<<<<<<
@@ -22611,38 +22922,38 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_dY,&__pyx_mstate_global->__pyx_n_u_dhT,&__pyx_mstate_global->__pyx_n_u_cache,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 74, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 73, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 74, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 73, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 74, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 73, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 74, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 73, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "gru_backward", 0) < (0)) __PYX_ERR(0, 74, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "gru_backward", 0) < (0)) __PYX_ERR(0, 73, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 3; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("gru_backward", 1, 3, 3, i); __PYX_ERR(0, 74, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("gru_backward", 1, 3, 3, i); __PYX_ERR(0, 73, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 3)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 74, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 73, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 74, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 73, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 74, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 73, __pyx_L3_error)
     }
     __pyx_v_dY = values[0];
     __pyx_v_dhT = values[1];
@@ -22650,7 +22961,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("gru_backward", 1, 3, 3, __pyx_nargs); __PYX_ERR(0, 74, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("gru_backward", 1, 3, 3, __pyx_nargs); __PYX_ERR(0, 73, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -22699,7 +23010,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
   PyObject *__pyx_t_5 = NULL;
   PyObject *(*__pyx_t_6)(PyObject *);
   size_t __pyx_t_7;
-  int __pyx_t_8;
+  PyObject *__pyx_t_8 = NULL;
   PyObject *__pyx_t_9 = NULL;
   PyObject *__pyx_t_10 = NULL;
   PyObject *__pyx_t_11 = NULL;
@@ -22707,26 +23018,26 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
   PyObject *__pyx_t_13 = NULL;
   PyObject *__pyx_t_14 = NULL;
   PyObject *__pyx_t_15 = NULL;
-  PyObject *__pyx_t_16 = NULL;
+  int __pyx_t_16;
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("gru_backward", 0);
 
-  /* "lstmx/_kernels/gru_cython.pyx":76
+  /* "lstmx/_kernels/gru_cython.pyx":75
  * def gru_backward(dY, dhT, cache):
  *     """Same arguments and results as :func:`lstmx.gru.gru_backward`."""
  *     X, W, U, hs = cache["X"], cache["W"], cache["U"], cache["hs"]             # <<<<<<<<<<<<<<
  *     B, T, I = X.shape
  *     H = U.shape[1]
 */
-  __pyx_t_1 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_X); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 76, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_X); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 75, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_W); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 76, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_W); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 75, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_3 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_U); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 76, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_U); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 75, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_4 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_hs); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 76, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_hs); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 75, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __pyx_v_X = __pyx_t_1;
   __pyx_t_1 = 0;
@@ -22737,14 +23048,14 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
   __pyx_v_hs = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":77
+  /* "lstmx/_kernels/gru_cython.pyx":76
  *     """Same arguments and results as :func:`lstmx.gru.gru_backward`."""
  *     X, W, U, hs = cache["X"], cache["W"], cache["U"], cache["hs"]
  *     B, T, I = X.shape             # <<<<<<<<<<<<<<
  *     H = U.shape[1]
- *     X_tm = cache.get("X_tm")
+ *     X_tm = cached_time_major(cache)
 */
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 77, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 76, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   if ((likely(PyTuple_CheckExact(__pyx_t_4))) || (PyList_CheckExact(__pyx_t_4))) {
     PyObject* sequence = __pyx_t_4;
@@ -22752,7 +23063,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
     if (unlikely(size != 3)) {
       if (size > 3) __Pyx_RaiseTooManyValuesError(3);
       else if (size >= 0) __Pyx_RaiseNeedMoreValuesError(size);
-      __PYX_ERR(0, 77, __pyx_L1_error)
+      __PYX_ERR(0, 76, __pyx_L1_error)
     }
     #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
     if (likely(PyTuple_CheckExact(sequence))) {
@@ -22764,27 +23075,27 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
       __Pyx_INCREF(__pyx_t_1);
     } else {
       __pyx_t_3 = __Pyx_PyList_GET_ITEM_REF(sequence, 0, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 77, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 76, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_3);
       __pyx_t_2 = __Pyx_PyList_GET_ITEM_REF(sequence, 1, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 77, __pyx_L1_error)
+      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 76, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_2);
       __pyx_t_1 = __Pyx_PyList_GET_ITEM_REF(sequence, 2, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 77, __pyx_L1_error)
+      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 76, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_1);
     }
     #else
-    __pyx_t_3 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 77, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 76, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
-    __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 77, __pyx_L1_error)
+    __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 76, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_1 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 77, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 76, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
     #endif
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
   } else {
     Py_ssize_t index = -1;
-    __pyx_t_5 = PyObject_GetIter(__pyx_t_4); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 77, __pyx_L1_error)
+    __pyx_t_5 = PyObject_GetIter(__pyx_t_4); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 76, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __pyx_t_6 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_5);
@@ -22794,7 +23105,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
     __Pyx_GOTREF(__pyx_t_2);
     index = 2; __pyx_t_1 = __pyx_t_6(__pyx_t_5); if (unlikely(!__pyx_t_1)) goto __pyx_L3_unpacking_failed;
     __Pyx_GOTREF(__pyx_t_1);
-    if (__Pyx_IternextUnpackEndCheck(__pyx_t_6(__pyx_t_5), 3) < (0)) __PYX_ERR(0, 77, __pyx_L1_error)
+    if (__Pyx_IternextUnpackEndCheck(__pyx_t_6(__pyx_t_5), 3) < (0)) __PYX_ERR(0, 76, __pyx_L1_error)
     __pyx_t_6 = NULL;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     goto __pyx_L4_unpacking_done;
@@ -22802,7 +23113,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __pyx_t_6 = NULL;
     if (__Pyx_IterFinish() == 0) __Pyx_RaiseNeedMoreValuesError(index);
-    __PYX_ERR(0, 77, __pyx_L1_error)
+    __PYX_ERR(0, 76, __pyx_L1_error)
     __pyx_L4_unpacking_done:;
   }
   __pyx_v_B = __pyx_t_3;
@@ -22812,121 +23123,81 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
   __pyx_v_I = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":78
+  /* "lstmx/_kernels/gru_cython.pyx":77
  *     X, W, U, hs = cache["X"], cache["W"], cache["U"], cache["hs"]
  *     B, T, I = X.shape
  *     H = U.shape[1]             # <<<<<<<<<<<<<<
- *     X_tm = cache.get("X_tm")
- *     if X_tm is None:
+ *     X_tm = cached_time_major(cache)
+ *     dax = np.empty((T, B, 3 * H), X.dtype)
 */
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_U, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 78, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_U, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 77, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_1 = __Pyx_GetItemInt(__pyx_t_4, 1, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 78, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_GetItemInt(__pyx_t_4, 1, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 77, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
   __pyx_v_H = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":79
+  /* "lstmx/_kernels/gru_cython.pyx":78
  *     B, T, I = X.shape
  *     H = U.shape[1]
- *     X_tm = cache.get("X_tm")             # <<<<<<<<<<<<<<
- *     if X_tm is None:
- *         X_tm = time_major(X)
+ *     X_tm = cached_time_major(cache)             # <<<<<<<<<<<<<<
+ *     dax = np.empty((T, B, 3 * H), X.dtype)
+ *     dah = np.empty((T, B, 3 * H), X.dtype)
 */
-  __pyx_t_4 = __pyx_v_cache;
-  __Pyx_INCREF(__pyx_t_4);
-  __pyx_t_7 = 0;
+  __pyx_t_4 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_cached_time_major); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 78, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  __pyx_t_7 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_2))) {
+    __pyx_t_4 = PyMethod_GET_SELF(__pyx_t_2);
+    assert(__pyx_t_4);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_2);
+    __Pyx_INCREF(__pyx_t_4);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_2, __pyx__function);
+    __pyx_t_7 = 0;
+  }
+  #endif
   {
-    PyObject *__pyx_callargs[2] = {__pyx_t_4, __pyx_mstate_global->__pyx_n_u_X_tm};
-    __pyx_t_1 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_get, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    PyObject *__pyx_callargs[2] = {__pyx_t_4, __pyx_v_cache};
+    __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 79, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 78, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_v_X_tm = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":80
+  /* "lstmx/_kernels/gru_cython.pyx":79
  *     H = U.shape[1]
- *     X_tm = cache.get("X_tm")
- *     if X_tm is None:             # <<<<<<<<<<<<<<
- *         X_tm = time_major(X)
- *     dax = np.empty((T, B, 3 * H), X.dtype)
-*/
-  __pyx_t_8 = (__pyx_v_X_tm == Py_None);
-  if (__pyx_t_8) {
-
-
-    /* "lstmx/_kernels/gru_cython.pyx":81
- *     X_tm = cache.get("X_tm")
- *     if X_tm is None:
- *         X_tm = time_major(X)             # <<<<<<<<<<<<<<
- *     dax = np.empty((T, B, 3 * H), X.dtype)
- *     dah = np.empty((T, B, 3 * H), X.dtype)
-*/
-    __pyx_t_4 = NULL;
-    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_time_major); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 81, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_7 = 1;
-    #if CYTHON_UNPACK_METHODS
-    if (unlikely(PyMethod_Check(__pyx_t_2))) {
-      __pyx_t_4 = PyMethod_GET_SELF(__pyx_t_2);
-      assert(__pyx_t_4);
-      PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_2);
-      __Pyx_INCREF(__pyx_t_4);
-      __Pyx_INCREF(__pyx__function);
-      __Pyx_DECREF_SET(__pyx_t_2, __pyx__function);
-      __pyx_t_7 = 0;
-    }
-    #endif
-    {
-      PyObject *__pyx_callargs[2] = {__pyx_t_4, __pyx_v_X};
-      __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-      __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
-      __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 81, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_1);
-    }
-    __Pyx_DECREF_SET(__pyx_v_X_tm, __pyx_t_1);
-    __pyx_t_1 = 0;
-
-    /* "lstmx/_kernels/gru_cython.pyx":80
- *     H = U.shape[1]
- *     X_tm = cache.get("X_tm")
- *     if X_tm is None:             # <<<<<<<<<<<<<<
- *         X_tm = time_major(X)
- *     dax = np.empty((T, B, 3 * H), X.dtype)
-*/
-  }
-
-  /* "lstmx/_kernels/gru_cython.pyx":82
- *     if X_tm is None:
- *         X_tm = time_major(X)
+ *     X_tm = cached_time_major(cache)
  *     dax = np.empty((T, B, 3 * H), X.dtype)             # <<<<<<<<<<<<<<
  *     dah = np.empty((T, B, 3 * H), X.dtype)
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
 */
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 82, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 79, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 82, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 79, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 82, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 79, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_5 = PyTuple_New(3); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 82, __pyx_L1_error)
+  __pyx_t_5 = PyTuple_New(3); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 79, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __Pyx_INCREF(__pyx_v_T);
   __Pyx_GIVEREF(__pyx_v_T);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 82, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 79, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 82, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 79, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_4);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 2, __pyx_t_4) != (0)) __PYX_ERR(0, 82, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 2, __pyx_t_4) != (0)) __PYX_ERR(0, 79, __pyx_L1_error);
   __pyx_t_4 = 0;
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 82, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 79, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -22947,39 +23218,39 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 82, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 79, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_v_dax = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":83
- *         X_tm = time_major(X)
+  /* "lstmx/_kernels/gru_cython.pyx":80
+ *     X_tm = cached_time_major(cache)
  *     dax = np.empty((T, B, 3 * H), X.dtype)
  *     dah = np.empty((T, B, 3 * H), X.dtype)             # <<<<<<<<<<<<<<
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
  *     dX_tm = np.empty((T, B, I), X.dtype)
 */
   __pyx_t_3 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 83, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 80, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 83, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 80, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 83, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 80, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_2 = PyTuple_New(3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 83, __pyx_L1_error)
+  __pyx_t_2 = PyTuple_New(3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 80, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_INCREF(__pyx_v_T);
   __Pyx_GIVEREF(__pyx_v_T);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 83, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 80, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 83, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 80, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_4);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 2, __pyx_t_4) != (0)) __PYX_ERR(0, 83, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 2, __pyx_t_4) != (0)) __PYX_ERR(0, 80, __pyx_L1_error);
   __pyx_t_4 = 0;
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 83, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 80, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -23000,13 +23271,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 83, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 80, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_v_dah = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":84
+  /* "lstmx/_kernels/gru_cython.pyx":81
  *     dax = np.empty((T, B, 3 * H), X.dtype)
  *     dah = np.empty((T, B, 3 * H), X.dtype)
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")             # <<<<<<<<<<<<<<
@@ -23014,12 +23285,12 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
  *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(3 * H, X.dtype)
 */
   __pyx_t_5 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 84, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 81, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_array); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 84, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_array); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 81, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 84, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 81, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_VECTORCALL
   #endif
@@ -23039,13 +23310,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
     PyObject *__pyx_callargs[5] = {__pyx_t_5, __pyx_v_dhT, __pyx_t_4, Py_True, __pyx_mstate_global->__pyx_n_u_C};
     #if CYTHON_VECTORCALL
     __pyx_t_3 = __pyx_mstate_global->__pyx_tuple[3];
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 84, __pyx_L1_error)
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 81, __pyx_L1_error)
     __Pyx_INCREF(__pyx_t_3);
     #else
     {
       PyObject *__pyx_temp[3] = {__pyx_mstate_global->__pyx_n_u_dtype, __pyx_mstate_global->__pyx_n_u_copy, __pyx_mstate_global->__pyx_n_u_order};
       __pyx_t_3 = __Pyx_MakeKwargDict(__pyx_temp, __pyx_callargs+2, 3);
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 84, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 81, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
     }
     #endif
@@ -23056,13 +23327,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 84, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 81, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_v_dh = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":85
+  /* "lstmx/_kernels/gru_cython.pyx":82
  *     dah = np.empty((T, B, 3 * H), X.dtype)
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
  *     dX_tm = np.empty((T, B, I), X.dtype)             # <<<<<<<<<<<<<<
@@ -23070,23 +23341,23 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
  *     db_h = np.empty(3 * H, X.dtype)
 */
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 85, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 82, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 85, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 82, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-  __pyx_t_3 = PyTuple_New(3); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 85, __pyx_L1_error)
+  __pyx_t_3 = PyTuple_New(3); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 82, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_INCREF(__pyx_v_T);
   __Pyx_GIVEREF(__pyx_v_T);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 85, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 82, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 85, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 82, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_I);
   __Pyx_GIVEREF(__pyx_v_I);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 2, __pyx_v_I) != (0)) __PYX_ERR(0, 85, __pyx_L1_error);
-  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 85, __pyx_L1_error)
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 2, __pyx_v_I) != (0)) __PYX_ERR(0, 82, __pyx_L1_error);
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 82, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -23107,13 +23378,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 85, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 82, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_v_dX_tm = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":86
+  /* "lstmx/_kernels/gru_cython.pyx":83
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
  *     dX_tm = np.empty((T, B, I), X.dtype)
  *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(3 * H, X.dtype)             # <<<<<<<<<<<<<<
@@ -23121,9 +23392,9 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
  *     mask = cache["mask"]
 */
   __pyx_t_4 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 86, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 83, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty_like); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 86, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty_like); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 83, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   __pyx_t_7 = 1;
@@ -23143,13 +23414,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
     __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_3, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 86, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 83, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_t_4 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 86, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 83, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty_like); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 86, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty_like); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 83, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   __pyx_t_7 = 1;
@@ -23169,39 +23440,39 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
     __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 86, __pyx_L1_error)
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 83, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
   }
   __pyx_t_4 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 86, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 83, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 86, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_9);
+  __pyx_t_8 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 83, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_8);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 86, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 83, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 86, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_10);
+  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 83, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_9))) {
-    __pyx_t_4 = PyMethod_GET_SELF(__pyx_t_9);
+  if (unlikely(PyMethod_Check(__pyx_t_8))) {
+    __pyx_t_4 = PyMethod_GET_SELF(__pyx_t_8);
     assert(__pyx_t_4);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_9);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_8);
     __Pyx_INCREF(__pyx_t_4);
     __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_9, __pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_8, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
-    PyObject *__pyx_callargs[3] = {__pyx_t_4, __pyx_t_5, __pyx_t_10};
-    __pyx_t_2 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_9, __pyx_callargs+__pyx_t_7, (3-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    PyObject *__pyx_callargs[3] = {__pyx_t_4, __pyx_t_5, __pyx_t_9};
+    __pyx_t_2 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_8, __pyx_callargs+__pyx_t_7, (3-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 86, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
+    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 83, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
   }
   __pyx_v_dW = __pyx_t_1;
@@ -23211,7 +23482,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
   __pyx_v_db = __pyx_t_2;
   __pyx_t_2 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":87
+  /* "lstmx/_kernels/gru_cython.pyx":84
  *     dX_tm = np.empty((T, B, I), X.dtype)
  *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(3 * H, X.dtype)
  *     db_h = np.empty(3 * H, X.dtype)             # <<<<<<<<<<<<<<
@@ -23219,66 +23490,66 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
  *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(3 * H, H, X.dtype), packed_buffer(3 * H, I, X.dtype),
 */
   __pyx_t_3 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 87, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 84, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 87, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_9);
+  __pyx_t_8 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 84, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_8);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 87, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 84, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 87, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_10);
+  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 84, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_9))) {
-    __pyx_t_3 = PyMethod_GET_SELF(__pyx_t_9);
+  if (unlikely(PyMethod_Check(__pyx_t_8))) {
+    __pyx_t_3 = PyMethod_GET_SELF(__pyx_t_8);
     assert(__pyx_t_3);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_9);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_8);
     __Pyx_INCREF(__pyx_t_3);
     __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_9, __pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_8, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
-    PyObject *__pyx_callargs[3] = {__pyx_t_3, __pyx_t_1, __pyx_t_10};
-    __pyx_t_2 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_9, __pyx_callargs+__pyx_t_7, (3-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    PyObject *__pyx_callargs[3] = {__pyx_t_3, __pyx_t_1, __pyx_t_9};
+    __pyx_t_2 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_8, __pyx_callargs+__pyx_t_7, (3-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 87, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
+    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 84, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
   }
   __pyx_v_db_h = __pyx_t_2;
   __pyx_t_2 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":88
+  /* "lstmx/_kernels/gru_cython.pyx":85
  *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(3 * H, X.dtype)
  *     db_h = np.empty(3 * H, X.dtype)
  *     mask = cache["mask"]             # <<<<<<<<<<<<<<
  *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(3 * H, H, X.dtype), packed_buffer(3 * H, I, X.dtype),
  *               packed_buffer(T * B, I, X.dtype), packed_buffer(T * B, H, X.dtype), hs, cache["gates"], cache["hns"],
 */
-  __pyx_t_2 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_mask); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 88, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_mask); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 85, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __pyx_v_mask = __pyx_t_2;
   __pyx_t_2 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":89
+  /* "lstmx/_kernels/gru_cython.pyx":86
  *     db_h = np.empty(3 * H, X.dtype)
  *     mask = cache["mask"]
  *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(3 * H, H, X.dtype), packed_buffer(3 * H, I, X.dtype),             # <<<<<<<<<<<<<<
  *               packed_buffer(T * B, I, X.dtype), packed_buffer(T * B, H, X.dtype), hs, cache["gates"], cache["hns"],
  *               time_major_mask(mask, B, T), mask is not None, dax, dah, dh, dX_tm, dW, dU, db, db_h)
 */
-  __pyx_t_9 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_10, __pyx_mstate_global->__pyx_n_u_backward); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 89, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_10);
+  __pyx_t_8 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_backward); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 86, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
   __pyx_t_3 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 89, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 86, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_ascontiguousarray); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 89, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_ascontiguousarray); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 86, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   __pyx_t_7 = 1;
@@ -23298,16 +23569,16 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
     __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_4, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 89, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 86, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_t_3 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 89, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 86, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_11 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 89, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 86, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_10);
+  __pyx_t_11 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 86, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_11);
-  __pyx_t_12 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 89, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_12);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
   if (unlikely(PyMethod_Check(__pyx_t_5))) {
@@ -23321,251 +23592,251 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
   }
   #endif
   {
-    PyObject *__pyx_callargs[4] = {__pyx_t_3, __pyx_t_11, __pyx_v_H, __pyx_t_12};
+    PyObject *__pyx_callargs[4] = {__pyx_t_3, __pyx_t_10, __pyx_v_H, __pyx_t_11};
     __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_5, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
+    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
     __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
-    __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 89, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 86, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
-  __pyx_t_12 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 89, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_11);
-  __pyx_t_3 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 89, __pyx_L1_error)
+  __pyx_t_11 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_10, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 86, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_10);
+  __pyx_t_3 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_3, __pyx_v_H, 3, 0, 0); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 86, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_13 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 89, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_13);
-  __pyx_t_7 = 1;
-  #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_11))) {
-    __pyx_t_12 = PyMethod_GET_SELF(__pyx_t_11);
-    assert(__pyx_t_12);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_11);
-    __Pyx_INCREF(__pyx_t_12);
-    __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_11, __pyx__function);
-    __pyx_t_7 = 0;
-  }
-  #endif
-  {
-    PyObject *__pyx_callargs[4] = {__pyx_t_12, __pyx_t_3, __pyx_v_I, __pyx_t_13};
-    __pyx_t_5 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_11, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_12); __pyx_t_12 = 0;
-    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
-    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
-    if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 89, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_5);
-  }
-
-  /* "lstmx/_kernels/gru_cython.pyx":90
- *     mask = cache["mask"]
- *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(3 * H, H, X.dtype), packed_buffer(3 * H, I, X.dtype),
- *               packed_buffer(T * B, I, X.dtype), packed_buffer(T * B, H, X.dtype), hs, cache["gates"], cache["hns"],             # <<<<<<<<<<<<<<
- *               time_major_mask(mask, B, T), mask is not None, dax, dah, dh, dX_tm, dW, dU, db, db_h)
- *     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, db_h[2 * H:].copy(), dh
-*/
-  __pyx_t_13 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 90, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_12 = __Pyx_PyNumber_Multiply_object_object(__pyx_v_T, __pyx_v_B); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 90, __pyx_L1_error)
+  __pyx_t_12 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 86, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_12);
-  __pyx_t_14 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 90, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_14);
-  __pyx_t_7 = 1;
-  #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_3))) {
-    __pyx_t_13 = PyMethod_GET_SELF(__pyx_t_3);
-    assert(__pyx_t_13);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_3);
-    __Pyx_INCREF(__pyx_t_13);
-    __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_3, __pyx__function);
-    __pyx_t_7 = 0;
-  }
-  #endif
-  {
-    PyObject *__pyx_callargs[4] = {__pyx_t_13, __pyx_t_12, __pyx_v_I, __pyx_t_14};
-    __pyx_t_11 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_3, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_13); __pyx_t_13 = 0;
-    __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
-    __Pyx_DECREF(__pyx_t_14); __pyx_t_14 = 0;
-    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 90, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_11);
-  }
-  __pyx_t_14 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_12, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 90, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_12);
-  __pyx_t_13 = __Pyx_PyNumber_Multiply_object_object(__pyx_v_T, __pyx_v_B); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 90, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_13);
-  __pyx_t_15 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_15)) __PYX_ERR(0, 90, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_15);
-  __pyx_t_7 = 1;
-  #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_12))) {
-    __pyx_t_14 = PyMethod_GET_SELF(__pyx_t_12);
-    assert(__pyx_t_14);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_12);
-    __Pyx_INCREF(__pyx_t_14);
-    __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_12, __pyx__function);
-    __pyx_t_7 = 0;
-  }
-  #endif
-  {
-    PyObject *__pyx_callargs[4] = {__pyx_t_14, __pyx_t_13, __pyx_v_H, __pyx_t_15};
-    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_12, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_14); __pyx_t_14 = 0;
-    __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
-    __Pyx_DECREF(__pyx_t_15); __pyx_t_15 = 0;
-    __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 90, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_3);
-  }
-  __pyx_t_12 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_gates); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 90, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_12);
-  __pyx_t_15 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_hns); if (unlikely(!__pyx_t_15)) __PYX_ERR(0, 90, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_15);
-
-  /* "lstmx/_kernels/gru_cython.pyx":91
- *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(3 * H, H, X.dtype), packed_buffer(3 * H, I, X.dtype),
- *               packed_buffer(T * B, I, X.dtype), packed_buffer(T * B, H, X.dtype), hs, cache["gates"], cache["hns"],
- *               time_major_mask(mask, B, T), mask is not None, dax, dah, dh, dX_tm, dW, dU, db, db_h)             # <<<<<<<<<<<<<<
- *     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, db_h[2 * H:].copy(), dh
- * 
-*/
-  __pyx_t_14 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_16, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_16)) __PYX_ERR(0, 91, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_16);
-  __pyx_t_7 = 1;
-  #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_16))) {
-    __pyx_t_14 = PyMethod_GET_SELF(__pyx_t_16);
-    assert(__pyx_t_14);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_16);
-    __Pyx_INCREF(__pyx_t_14);
-    __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_16, __pyx__function);
-    __pyx_t_7 = 0;
-  }
-  #endif
-  {
-    PyObject *__pyx_callargs[4] = {__pyx_t_14, __pyx_v_mask, __pyx_v_B, __pyx_v_T};
-    __pyx_t_13 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_16, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_14); __pyx_t_14 = 0;
-    __Pyx_DECREF(__pyx_t_16); __pyx_t_16 = 0;
-    if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 91, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_13);
-  }
-  __pyx_t_8 = (__pyx_v_mask != Py_None);
-  __pyx_t_16 = __Pyx_PyBool_FromLong(__pyx_t_8); if (unlikely(!__pyx_t_16)) __PYX_ERR(0, 91, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_16);
-
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
   if (unlikely(PyMethod_Check(__pyx_t_10))) {
-    __pyx_t_9 = PyMethod_GET_SELF(__pyx_t_10);
-    assert(__pyx_t_9);
+    __pyx_t_11 = PyMethod_GET_SELF(__pyx_t_10);
+    assert(__pyx_t_11);
     PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_10);
-    __Pyx_INCREF(__pyx_t_9);
+    __Pyx_INCREF(__pyx_t_11);
     __Pyx_INCREF(__pyx__function);
     __Pyx_DECREF_SET(__pyx_t_10, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
-    PyObject *__pyx_callargs[22] = {__pyx_t_9, __pyx_t_1, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_t_4, __pyx_t_5, __pyx_t_11, __pyx_t_3, __pyx_v_hs, __pyx_t_12, __pyx_t_15, __pyx_t_13, __pyx_t_16, __pyx_v_dax, __pyx_v_dah, __pyx_v_dh, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db, __pyx_v_db_h};
-    __pyx_t_2 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_10, __pyx_callargs+__pyx_t_7, (22-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_9); __pyx_t_9 = 0;
+    PyObject *__pyx_callargs[4] = {__pyx_t_11, __pyx_t_3, __pyx_v_I, __pyx_t_12};
+    __pyx_t_5 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_10, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_11); __pyx_t_11 = 0;
+    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+    __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
+    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
+    if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 86, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_5);
+  }
+
+  /* "lstmx/_kernels/gru_cython.pyx":87
+ *     mask = cache["mask"]
+ *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(3 * H, H, X.dtype), packed_buffer(3 * H, I, X.dtype),
+ *               packed_buffer(T * B, I, X.dtype), packed_buffer(T * B, H, X.dtype), hs, cache["gates"], cache["hns"],             # <<<<<<<<<<<<<<
+ *               time_major_mask(mask, B, T), mask is not None, dax, dah, dh, dX_tm, dW, dU, db, db_h)
+ *     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, db_h[2 * H:].copy(), dh
+*/
+  __pyx_t_12 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 87, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_3);
+  __pyx_t_11 = __Pyx_PyNumber_Multiply_object_object(__pyx_v_T, __pyx_v_B); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 87, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_11);
+  __pyx_t_13 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 87, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_13);
+  __pyx_t_7 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_3))) {
+    __pyx_t_12 = PyMethod_GET_SELF(__pyx_t_3);
+    assert(__pyx_t_12);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_3);
+    __Pyx_INCREF(__pyx_t_12);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_3, __pyx__function);
+    __pyx_t_7 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[4] = {__pyx_t_12, __pyx_t_11, __pyx_v_I, __pyx_t_13};
+    __pyx_t_10 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_3, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_12); __pyx_t_12 = 0;
+    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
+    __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
+    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+    if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 87, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_10);
+  }
+  __pyx_t_13 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 87, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_11);
+  __pyx_t_12 = __Pyx_PyNumber_Multiply_object_object(__pyx_v_T, __pyx_v_B); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 87, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_12);
+  __pyx_t_14 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 87, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_14);
+  __pyx_t_7 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_11))) {
+    __pyx_t_13 = PyMethod_GET_SELF(__pyx_t_11);
+    assert(__pyx_t_13);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_11);
+    __Pyx_INCREF(__pyx_t_13);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_11, __pyx__function);
+    __pyx_t_7 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[4] = {__pyx_t_13, __pyx_t_12, __pyx_v_H, __pyx_t_14};
+    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_11, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_13); __pyx_t_13 = 0;
+    __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
+    __Pyx_DECREF(__pyx_t_14); __pyx_t_14 = 0;
+    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 87, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_3);
+  }
+  __pyx_t_11 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_gates); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 87, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_11);
+  __pyx_t_14 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_hns); if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 87, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_14);
+
+  /* "lstmx/_kernels/gru_cython.pyx":88
+ *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(3 * H, H, X.dtype), packed_buffer(3 * H, I, X.dtype),
+ *               packed_buffer(T * B, I, X.dtype), packed_buffer(T * B, H, X.dtype), hs, cache["gates"], cache["hns"],
+ *               time_major_mask(mask, B, T), mask is not None, dax, dah, dh, dX_tm, dW, dU, db, db_h)             # <<<<<<<<<<<<<<
+ *     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, db_h[2 * H:].copy(), dh
+ * 
+*/
+  __pyx_t_13 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_15, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_15)) __PYX_ERR(0, 88, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_15);
+  __pyx_t_7 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_15))) {
+    __pyx_t_13 = PyMethod_GET_SELF(__pyx_t_15);
+    assert(__pyx_t_13);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_15);
+    __Pyx_INCREF(__pyx_t_13);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_15, __pyx__function);
+    __pyx_t_7 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[4] = {__pyx_t_13, __pyx_v_mask, __pyx_v_B, __pyx_v_T};
+    __pyx_t_12 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_15, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_13); __pyx_t_13 = 0;
+    __Pyx_DECREF(__pyx_t_15); __pyx_t_15 = 0;
+    if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 88, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_12);
+  }
+  __pyx_t_16 = (__pyx_v_mask != Py_None);
+  __pyx_t_15 = __Pyx_PyBool_FromLong(__pyx_t_16); if (unlikely(!__pyx_t_15)) __PYX_ERR(0, 88, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_15);
+
+  __pyx_t_7 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_9))) {
+    __pyx_t_8 = PyMethod_GET_SELF(__pyx_t_9);
+    assert(__pyx_t_8);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_9);
+    __Pyx_INCREF(__pyx_t_8);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_9, __pyx__function);
+    __pyx_t_7 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[22] = {__pyx_t_8, __pyx_t_1, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_t_4, __pyx_t_5, __pyx_t_10, __pyx_t_3, __pyx_v_hs, __pyx_t_11, __pyx_t_14, __pyx_t_12, __pyx_t_15, __pyx_v_dax, __pyx_v_dah, __pyx_v_dh, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db, __pyx_v_db_h};
+    __pyx_t_2 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_9, __pyx_callargs+__pyx_t_7, (22-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_8); __pyx_t_8 = 0;
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
+    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
+    __Pyx_DECREF(__pyx_t_14); __pyx_t_14 = 0;
     __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
     __Pyx_DECREF(__pyx_t_15); __pyx_t_15 = 0;
-    __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
-    __Pyx_DECREF(__pyx_t_16); __pyx_t_16 = 0;
-    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 89, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 86, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
   }
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":92
+  /* "lstmx/_kernels/gru_cython.pyx":89
  *               packed_buffer(T * B, I, X.dtype), packed_buffer(T * B, H, X.dtype), hs, cache["gates"], cache["hns"],
  *               time_major_mask(mask, B, T), mask is not None, dax, dah, dh, dX_tm, dW, dU, db, db_h)
  *     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, db_h[2 * H:].copy(), dh             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  __pyx_t_16 = __Pyx_PyObject_GetAttrStr(__pyx_v_dX_tm, __pyx_mstate_global->__pyx_n_u_transpose); if (unlikely(!__pyx_t_16)) __PYX_ERR(0, 92, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_16);
-  __pyx_t_13 = __Pyx_PyObject_Call(__pyx_t_16, __pyx_mstate_global->__pyx_tuple[2], NULL); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 92, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_13);
-  __Pyx_DECREF(__pyx_t_16); __pyx_t_16 = 0;
-  __pyx_t_10 = __pyx_t_13;
-  __Pyx_INCREF(__pyx_t_10);
+  __pyx_t_15 = __Pyx_PyObject_GetAttrStr(__pyx_v_dX_tm, __pyx_mstate_global->__pyx_n_u_transpose); if (unlikely(!__pyx_t_15)) __PYX_ERR(0, 89, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_15);
+  __pyx_t_12 = __Pyx_PyObject_Call(__pyx_t_15, __pyx_mstate_global->__pyx_tuple[2], NULL); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 89, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_12);
+  __Pyx_DECREF(__pyx_t_15); __pyx_t_15 = 0;
+  __pyx_t_9 = __pyx_t_12;
+  __Pyx_INCREF(__pyx_t_9);
   __pyx_t_7 = 0;
   {
-    PyObject *__pyx_callargs[2] = {__pyx_t_10, NULL};
+    PyObject *__pyx_callargs[2] = {__pyx_t_9, NULL};
     __pyx_t_2 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_copy, __pyx_callargs+__pyx_t_7, (1-__pyx_t_7) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_10); __pyx_t_10 = 0;
-    __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
-    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 92, __pyx_L1_error)
+    __Pyx_XDECREF(__pyx_t_9); __pyx_t_9 = 0;
+    __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
+    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 89, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
   }
-  __pyx_t_16 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_2, __pyx_v_H, 2, 0, 0); if (unlikely(!__pyx_t_16)) __PYX_ERR(0, 92, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_16);
-  __pyx_t_15 = __Pyx_PyObject_GetSlice(__pyx_v_db_h, 0, 0, &__pyx_t_16, NULL, NULL, 0, 0, 0); if (unlikely(!__pyx_t_15)) __PYX_ERR(0, 92, __pyx_L1_error)
+  __pyx_t_15 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_2, __pyx_v_H, 2, 0, 0); if (unlikely(!__pyx_t_15)) __PYX_ERR(0, 89, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_15);
-  __Pyx_DECREF(__pyx_t_16); __pyx_t_16 = 0;
-  __pyx_t_10 = __pyx_t_15;
-  __Pyx_INCREF(__pyx_t_10);
+  __pyx_t_14 = __Pyx_PyObject_GetSlice(__pyx_v_db_h, 0, 0, &__pyx_t_15, NULL, NULL, 0, 0, 0); if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 89, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_14);
+  __Pyx_DECREF(__pyx_t_15); __pyx_t_15 = 0;
+  __pyx_t_9 = __pyx_t_14;
+  __Pyx_INCREF(__pyx_t_9);
   __pyx_t_7 = 0;
   {
-    PyObject *__pyx_callargs[2] = {__pyx_t_10, NULL};
-    __pyx_t_13 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_copy, __pyx_callargs+__pyx_t_7, (1-__pyx_t_7) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_10); __pyx_t_10 = 0;
-    __Pyx_DECREF(__pyx_t_15); __pyx_t_15 = 0;
-    if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 92, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_13);
+    PyObject *__pyx_callargs[2] = {__pyx_t_9, NULL};
+    __pyx_t_12 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_copy, __pyx_callargs+__pyx_t_7, (1-__pyx_t_7) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_9); __pyx_t_9 = 0;
+    __Pyx_DECREF(__pyx_t_14); __pyx_t_14 = 0;
+    if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 89, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_12);
   }
-  __pyx_t_15 = PyTuple_New(6); if (unlikely(!__pyx_t_15)) __PYX_ERR(0, 92, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_15);
+  __pyx_t_14 = PyTuple_New(6); if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 89, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_14);
   __Pyx_GIVEREF(__pyx_t_2);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_15, 0, __pyx_t_2) != (0)) __PYX_ERR(0, 92, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_14, 0, __pyx_t_2) != (0)) __PYX_ERR(0, 89, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_dW);
   __Pyx_GIVEREF(__pyx_v_dW);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_15, 1, __pyx_v_dW) != (0)) __PYX_ERR(0, 92, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_14, 1, __pyx_v_dW) != (0)) __PYX_ERR(0, 89, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_dU);
   __Pyx_GIVEREF(__pyx_v_dU);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_15, 2, __pyx_v_dU) != (0)) __PYX_ERR(0, 92, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_14, 2, __pyx_v_dU) != (0)) __PYX_ERR(0, 89, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_db);
   __Pyx_GIVEREF(__pyx_v_db);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_15, 3, __pyx_v_db) != (0)) __PYX_ERR(0, 92, __pyx_L1_error);
-  __Pyx_GIVEREF(__pyx_t_13);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_15, 4, __pyx_t_13) != (0)) __PYX_ERR(0, 92, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_14, 3, __pyx_v_db) != (0)) __PYX_ERR(0, 89, __pyx_L1_error);
+  __Pyx_GIVEREF(__pyx_t_12);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_14, 4, __pyx_t_12) != (0)) __PYX_ERR(0, 89, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_dh);
   __Pyx_GIVEREF(__pyx_v_dh);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_15, 5, __pyx_v_dh) != (0)) __PYX_ERR(0, 92, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_14, 5, __pyx_v_dh) != (0)) __PYX_ERR(0, 89, __pyx_L1_error);
   __pyx_t_2 = 0;
-  __pyx_t_13 = 0;
+  __pyx_t_12 = 0;
   {
     PyObject *__pyx_temp;
     {
       __pyx_temp = __pyx_r;
-      __pyx_r = __pyx_t_15;
+      __pyx_r = __pyx_t_14;
     }
     __Pyx_XDECREF(__pyx_temp);
   }
-  __pyx_t_15 = 0;
+  __pyx_t_14 = 0;
   goto __pyx_L0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":74
+  /* "lstmx/_kernels/gru_cython.pyx":73
  * 
  * 
  * def gru_backward(dY, dhT, cache):             # <<<<<<<<<<<<<<
@@ -23580,6 +23851,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
   __Pyx_XDECREF(__pyx_t_3);
   __Pyx_XDECREF(__pyx_t_4);
   __Pyx_XDECREF(__pyx_t_5);
+  __Pyx_XDECREF(__pyx_t_8);
   __Pyx_XDECREF(__pyx_t_9);
   __Pyx_XDECREF(__pyx_t_10);
   __Pyx_XDECREF(__pyx_t_11);
@@ -23587,7 +23859,6 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
   __Pyx_XDECREF(__pyx_t_13);
   __Pyx_XDECREF(__pyx_t_14);
   __Pyx_XDECREF(__pyx_t_15);
-  __Pyx_XDECREF(__pyx_t_16);
   __Pyx_AddTraceback("lstmx._kernels.gru_cython.gru_backward", __pyx_clineno, __pyx_lineno, __pyx_filename);
   __pyx_r = NULL;
   __pyx_L0:;
@@ -23614,7 +23885,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_4gru_backward(CYTHON_UNU
   return __pyx_r;
 }
 
-/* "lstmx/_kernels/gru_cython.pyx":95
+/* "lstmx/_kernels/gru_cython.pyx":92
  * 
  * 
  * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,             # <<<<<<<<<<<<<<
@@ -23650,53 +23921,53 @@ static PyObject *__pyx_pw_5lstmx_8_kernels_10gru_cython_7_backward(PyObject *__p
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_signatures,&__pyx_mstate_global->__pyx_n_u_args,&__pyx_mstate_global->__pyx_n_u_kwargs,&__pyx_mstate_global->__pyx_n_u_defaults,&__pyx_mstate_global->__pyx_n_u_fused_sigindex,0};
     struct __pyx_defaults *__pyx_dynamic_args = __Pyx_CyFunction_Defaults(struct __pyx_defaults, __pyx_self);
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 95, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 92, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__pyx_fused_cpdef", 0) < (0)) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__pyx_fused_cpdef", 0) < (0)) __PYX_ERR(0, 92, __pyx_L3_error)
       if (!values[4]) values[4] = __Pyx_NewRef(__pyx_dynamic_args->arg0);
       for (Py_ssize_t i = __pyx_nargs; i < 4; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, i); __PYX_ERR(0, 95, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, i); __PYX_ERR(0, 92, __pyx_L3_error) }
       }
     } else {
       switch (__pyx_nargs) {
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 92, __pyx_L3_error)
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 92, __pyx_L3_error)
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 92, __pyx_L3_error)
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 92, __pyx_L3_error)
         break;
         default: goto __pyx_L5_argtuple_error;
       }
@@ -23710,7 +23981,7 @@ static PyObject *__pyx_pw_5lstmx_8_kernels_10gru_cython_7_backward(PyObject *__p
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, __pyx_nargs); __PYX_ERR(0, 95, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, __pyx_nargs); __PYX_ERR(0, 92, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -23762,7 +24033,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_6_backward(CYTHON_UNUSED
   else
   {
     Py_ssize_t __pyx_temp = __Pyx_PyDict_GET_SIZE(__pyx_v_kwargs);
-    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 95, __pyx_L1_error)
+    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 92, __pyx_L1_error)
     __pyx_t_2 = (__pyx_temp != 0);
   }
 
@@ -23780,11 +24051,11 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_6_backward(CYTHON_UNUSED
   }
   if (unlikely(__pyx_v_args == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "object of type \047NoneType\047 has no len()");
-    __PYX_ERR(0, 95, __pyx_L1_error)
+    __PYX_ERR(0, 92, __pyx_L1_error)
   }
-  __pyx_t_4 = __Pyx_PyTuple_GET_SIZE(((PyObject*)__pyx_v_args)); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(0, 95, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyTuple_GET_SIZE(((PyObject*)__pyx_v_args)); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(0, 92, __pyx_L1_error)
   __pyx_v_arg_count = __pyx_t_4;
-  __pyx_t_5 = ((PyObject *)__Pyx_ImportNumPyArrayTypeIfAvailable()); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 95, __pyx_L1_error)
+  __pyx_t_5 = ((PyObject *)__Pyx_ImportNumPyArrayTypeIfAvailable()); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 92, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_v_ndarray = ((PyTypeObject*)__pyx_t_5);
   __pyx_t_5 = 0;
@@ -23794,7 +24065,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_6_backward(CYTHON_UNUSED
 
     if (unlikely(__pyx_v_args == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-      __PYX_ERR(0, 95, __pyx_L1_error)
+      __PYX_ERR(0, 92, __pyx_L1_error)
     }
     __pyx_t_5 = __Pyx_PyTuple_GET_ITEM(((PyObject*)__pyx_v_args), 0);
     __Pyx_INCREF(__pyx_t_5);
@@ -23813,9 +24084,9 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_6_backward(CYTHON_UNUSED
   }
   if (unlikely(__pyx_v_kwargs == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not iterable");
-    __PYX_ERR(0, 95, __pyx_L1_error)
+    __PYX_ERR(0, 92, __pyx_L1_error)
   }
-  __pyx_t_3 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_dY, ((PyObject*)__pyx_v_kwargs), Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 95, __pyx_L1_error)
+  __pyx_t_3 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_dY, ((PyObject*)__pyx_v_kwargs), Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 92, __pyx_L1_error)
 
   __pyx_t_1 = __pyx_t_3;
 
@@ -23824,25 +24095,25 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_6_backward(CYTHON_UNUSED
 
     if (unlikely(__pyx_v_kwargs == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-      __PYX_ERR(0, 95, __pyx_L1_error)
+      __PYX_ERR(0, 92, __pyx_L1_error)
     }
-    __pyx_t_5 = __Pyx_PyDict_GetItem(((PyObject*)__pyx_v_kwargs), __pyx_mstate_global->__pyx_n_u_dY); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 95, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyDict_GetItem(((PyObject*)__pyx_v_kwargs), __pyx_mstate_global->__pyx_n_u_dY); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 92, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __pyx_v_arg = __pyx_t_5;
     __pyx_t_5 = 0;
     goto __pyx_L6;
   }
   /*else*/ {
-    __pyx_t_6 = __Pyx_RaiseFusedFunctionArgTypeError(__pyx_mstate_global->__pyx_n_u_dY, 0, 21, __pyx_v_arg_count); if (unlikely(__pyx_t_6 == ((int)-1))) __PYX_ERR(0, 95, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_RaiseFusedFunctionArgTypeError(__pyx_mstate_global->__pyx_n_u_dY, 0, 21, __pyx_v_arg_count); if (unlikely(__pyx_t_6 == ((int)-1))) __PYX_ERR(0, 92, __pyx_L1_error)
 
   }
   __pyx_L6:;
-  if (unlikely(!__pyx_v_arg)) { __Pyx_RaiseUnboundLocalError("arg"); __PYX_ERR(0, 95, __pyx_L1_error) }
-  __pyx_t_5 = __pyx_ff_map_fused_781acd_2_2_float__and_double(__pyx_v_arg, __pyx_v_ndarray); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 95, __pyx_L1_error)
+  if (unlikely(!__pyx_v_arg)) { __Pyx_RaiseUnboundLocalError("arg"); __PYX_ERR(0, 92, __pyx_L1_error) }
+  __pyx_t_5 = __pyx_ff_map_fused_781acd_2_2_float__and_double(__pyx_v_arg, __pyx_v_ndarray); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 92, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_v_dest_sig0 = ((PyObject*)__pyx_t_5);
   __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_ff_match_signatures_single(((PyObject*)__pyx_v_signatures), __pyx_v_dest_sig0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 95, __pyx_L1_error)
+  __pyx_t_5 = __pyx_ff_match_signatures_single(((PyObject*)__pyx_v_signatures), __pyx_v_dest_sig0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 92, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   {
     PyObject *__pyx_temp;
@@ -23914,172 +24185,172 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10gru_cython_15_backward(
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_dY,&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_U_packed,&__pyx_mstate_global->__pyx_n_u_W_packed,&__pyx_mstate_global->__pyx_n_u_X_packed,&__pyx_mstate_global->__pyx_n_u_H_packed,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_hns,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,&__pyx_mstate_global->__pyx_n_u_dax,&__pyx_mstate_global->__pyx_n_u_dah,&__pyx_mstate_global->__pyx_n_u_dh,&__pyx_mstate_global->__pyx_n_u_dX_tm,&__pyx_mstate_global->__pyx_n_u_dW,&__pyx_mstate_global->__pyx_n_u_dU,&__pyx_mstate_global->__pyx_n_u_db,&__pyx_mstate_global->__pyx_n_u_db_h,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 95, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 92, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case 21:
         values[20] = __Pyx_ArgRef_VARARGS(__pyx_args, 20);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[20])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[20])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 20:
         values[19] = __Pyx_ArgRef_VARARGS(__pyx_args, 19);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[19])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[19])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 19:
         values[18] = __Pyx_ArgRef_VARARGS(__pyx_args, 18);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[18])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[18])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 18:
         values[17] = __Pyx_ArgRef_VARARGS(__pyx_args, 17);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[17])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[17])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 17:
         values[16] = __Pyx_ArgRef_VARARGS(__pyx_args, 16);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 16:
         values[15] = __Pyx_ArgRef_VARARGS(__pyx_args, 15);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 15:
         values[14] = __Pyx_ArgRef_VARARGS(__pyx_args, 14);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 14:
         values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 13:
         values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 12:
         values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 11:
         values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 10:
         values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  9:
         values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  8:
         values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  7:
         values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_backward", 0) < (0)) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_backward", 0) < (0)) __PYX_ERR(0, 92, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 21; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_backward", 1, 21, 21, i); __PYX_ERR(0, 95, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_backward", 1, 21, 21, i); __PYX_ERR(0, 92, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 21)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 92, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 92, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 92, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 92, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 92, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 92, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 92, __pyx_L3_error)
       values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 92, __pyx_L3_error)
       values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 92, __pyx_L3_error)
       values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 92, __pyx_L3_error)
       values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 92, __pyx_L3_error)
       values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 92, __pyx_L3_error)
       values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 92, __pyx_L3_error)
       values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 92, __pyx_L3_error)
       values[14] = __Pyx_ArgRef_VARARGS(__pyx_args, 14);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 92, __pyx_L3_error)
       values[15] = __Pyx_ArgRef_VARARGS(__pyx_args, 15);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 92, __pyx_L3_error)
       values[16] = __Pyx_ArgRef_VARARGS(__pyx_args, 16);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 92, __pyx_L3_error)
       values[17] = __Pyx_ArgRef_VARARGS(__pyx_args, 17);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[17])) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[17])) __PYX_ERR(0, 92, __pyx_L3_error)
       values[18] = __Pyx_ArgRef_VARARGS(__pyx_args, 18);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[18])) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[18])) __PYX_ERR(0, 92, __pyx_L3_error)
       values[19] = __Pyx_ArgRef_VARARGS(__pyx_args, 19);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[19])) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[19])) __PYX_ERR(0, 92, __pyx_L3_error)
       values[20] = __Pyx_ArgRef_VARARGS(__pyx_args, 20);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[20])) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[20])) __PYX_ERR(0, 92, __pyx_L3_error)
     }
-    __pyx_v_dY = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dY.memview)) __PYX_ERR(0, 95, __pyx_L3_error)
-    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 95, __pyx_L3_error)
-    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 95, __pyx_L3_error)
-    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 95, __pyx_L3_error)
-    __pyx_v_U_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U_packed.memview)) __PYX_ERR(0, 95, __pyx_L3_error)
-    __pyx_v_W_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W_packed.memview)) __PYX_ERR(0, 96, __pyx_L3_error)
-    __pyx_v_X_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_packed.memview)) __PYX_ERR(0, 96, __pyx_L3_error)
-    __pyx_v_H_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_H_packed.memview)) __PYX_ERR(0, 96, __pyx_L3_error)
-    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 96, __pyx_L3_error)
-    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[9], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 97, __pyx_L3_error)
-    __pyx_v_hns = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[10], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hns.memview)) __PYX_ERR(0, 97, __pyx_L3_error)
-    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[11], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 97, __pyx_L3_error)
-    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[12]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 97, __pyx_L3_error)
-    __pyx_v_dax = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[13], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dax.memview)) __PYX_ERR(0, 98, __pyx_L3_error)
-    __pyx_v_dah = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[14], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dah.memview)) __PYX_ERR(0, 98, __pyx_L3_error)
-    __pyx_v_dh = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[15], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dh.memview)) __PYX_ERR(0, 98, __pyx_L3_error)
-    __pyx_v_dX_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[16], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dX_tm.memview)) __PYX_ERR(0, 98, __pyx_L3_error)
-    __pyx_v_dW = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[17], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dW.memview)) __PYX_ERR(0, 99, __pyx_L3_error)
-    __pyx_v_dU = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[18], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dU.memview)) __PYX_ERR(0, 99, __pyx_L3_error)
-    __pyx_v_db = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[19], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db.memview)) __PYX_ERR(0, 99, __pyx_L3_error)
-    __pyx_v_db_h = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[20], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db_h.memview)) __PYX_ERR(0, 99, __pyx_L3_error)
+    __pyx_v_dY = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dY.memview)) __PYX_ERR(0, 92, __pyx_L3_error)
+    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 92, __pyx_L3_error)
+    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 92, __pyx_L3_error)
+    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 92, __pyx_L3_error)
+    __pyx_v_U_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U_packed.memview)) __PYX_ERR(0, 92, __pyx_L3_error)
+    __pyx_v_W_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W_packed.memview)) __PYX_ERR(0, 93, __pyx_L3_error)
+    __pyx_v_X_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_packed.memview)) __PYX_ERR(0, 93, __pyx_L3_error)
+    __pyx_v_H_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_H_packed.memview)) __PYX_ERR(0, 93, __pyx_L3_error)
+    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 93, __pyx_L3_error)
+    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[9], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 94, __pyx_L3_error)
+    __pyx_v_hns = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[10], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hns.memview)) __PYX_ERR(0, 94, __pyx_L3_error)
+    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[11], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 94, __pyx_L3_error)
+    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[12]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 94, __pyx_L3_error)
+    __pyx_v_dax = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[13], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dax.memview)) __PYX_ERR(0, 95, __pyx_L3_error)
+    __pyx_v_dah = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[14], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dah.memview)) __PYX_ERR(0, 95, __pyx_L3_error)
+    __pyx_v_dh = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[15], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dh.memview)) __PYX_ERR(0, 95, __pyx_L3_error)
+    __pyx_v_dX_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[16], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dX_tm.memview)) __PYX_ERR(0, 95, __pyx_L3_error)
+    __pyx_v_dW = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[17], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dW.memview)) __PYX_ERR(0, 96, __pyx_L3_error)
+    __pyx_v_dU = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[18], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dU.memview)) __PYX_ERR(0, 96, __pyx_L3_error)
+    __pyx_v_db = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[19], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db.memview)) __PYX_ERR(0, 96, __pyx_L3_error)
+    __pyx_v_db_h = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[20], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db_h.memview)) __PYX_ERR(0, 96, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_backward", 1, 21, 21, __pyx_nargs); __PYX_ERR(0, 95, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_backward", 1, 21, 21, __pyx_nargs); __PYX_ERR(0, 92, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -24157,7 +24428,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_14_backward(CYTHON_UNUSE
   int __pyx_t_4;
   int __pyx_t_5;
   int __pyx_t_6;
-  int __pyx_t_7;
+  Py_ssize_t __pyx_t_7;
   Py_ssize_t __pyx_t_8;
   Py_ssize_t __pyx_t_9;
   Py_ssize_t __pyx_t_10;
@@ -24176,9 +24447,11 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_14_backward(CYTHON_UNUSE
   Py_ssize_t __pyx_t_23;
   Py_ssize_t __pyx_t_24;
   Py_ssize_t __pyx_t_25;
+  Py_ssize_t __pyx_t_26;
+  Py_ssize_t __pyx_t_27;
   __Pyx_RefNannySetupContext("__pyx_fuse_0_backward", 0);
 
-  /* "lstmx/_kernels/gru_cython.pyx":100
+  /* "lstmx/_kernels/gru_cython.pyx":97
  *               real[:, :, ::1] dax, real[:, :, ::1] dah, real[:, ::1] dh, real[:, :, ::1] dX_tm,
  *               real[:, ::1] dW, real[:, ::1] dU, real[::1] db, real[::1] db_h):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]             # <<<<<<<<<<<<<<
@@ -24190,7 +24463,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_14_backward(CYTHON_UNUSE
   __pyx_v_I = (__pyx_v_X_tm.shape[2]);
   __pyx_v_H = (__pyx_v_U.shape[1]);
 
-  /* "lstmx/_kernels/gru_cython.pyx":101
+  /* "lstmx/_kernels/gru_cython.pyx":98
  *               real[:, ::1] dW, real[:, ::1] dU, real[::1] db, real[::1] db_h):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 3 * H, part, parts = batch_parts(B, H)             # <<<<<<<<<<<<<<
@@ -24200,7 +24473,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_14_backward(CYTHON_UNUSE
   __pyx_v_G = (3 * __pyx_v_H);
   __pyx_v_parts = __pyx_f_5lstmx_8_kernels_7_common_batch_parts(__pyx_v_B, __pyx_v_H);
 
-  /* "lstmx/_kernels/gru_cython.pyx":102
+  /* "lstmx/_kernels/gru_cython.pyx":99
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 3 * H, part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
@@ -24213,7 +24486,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_14_backward(CYTHON_UNUSE
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "lstmx/_kernels/gru_cython.pyx":103
+        /* "lstmx/_kernels/gru_cython.pyx":100
  *     cdef int G = 3 * H, part, parts = batch_parts(B, H)
  *     with nogil:
  *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (3H, H), packed once for the loop             # <<<<<<<<<<<<<<
@@ -24225,7 +24498,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_14_backward(CYTHON_UNUSE
         __pyx_t_3 = 0;
         lstmx::pack_panels((&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_1 * __pyx_v_U.strides[0]) )) + __pyx_t_2)) )))), __pyx_v_H, 0, __pyx_v_G, __pyx_v_H, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_U_packed.data) + __pyx_t_3)) )))));
 
-        /* "lstmx/_kernels/gru_cython.pyx":104
+        /* "lstmx/_kernels/gru_cython.pyx":101
  *     with nogil:
  *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (3H, H), packed once for the loop
  *         for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
@@ -24255,21 +24528,21 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_14_backward(CYTHON_UNUSE
                         {
                             __pyx_v_part = (int)(0 + 1 * __pyx_t_5);
 
-                            /* "lstmx/_kernels/gru_cython.pyx":105
+                            /* "lstmx/_kernels/gru_cython.pyx":102
  *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (3H, H), packed once for the loop
  *         for part in prange(parts, num_threads=parts, schedule="static"):
  *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, gates, hns, mask,             # <<<<<<<<<<<<<<
  *                            has_mask, dax, dah, dh)
- *         if parts == 1:
+ *         weight_gradients(parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],
 */
                             __pyx_t_3 = 0;
 
-                            /* "lstmx/_kernels/gru_cython.pyx":106
+                            /* "lstmx/_kernels/gru_cython.pyx":103
  *         for part in prange(parts, num_threads=parts, schedule="static"):
  *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, gates, hns, mask,
  *                            has_mask, dax, dah, dh)             # <<<<<<<<<<<<<<
- *         if parts == 1:
- *             weight_gradients_blas(&dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
+ *         weight_gradients(parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],
+ *                          &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
 */
                             __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10gru_cython__backward_rows(((__pyx_v_B * __pyx_v_part) / __pyx_v_parts), ((__pyx_v_B * (__pyx_v_part + 1)) / __pyx_v_parts), __pyx_v_dY, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_U_packed.data) + __pyx_t_3)) )))), __pyx_v_hs, __pyx_v_gates, __pyx_v_hns, __pyx_v_mask, __pyx_v_has_mask, __pyx_v_dax, __pyx_v_dah, __pyx_v_dh);
                         }
@@ -24285,224 +24558,83 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_14_backward(CYTHON_UNUSE
         #endif
 
 
-        /* "lstmx/_kernels/gru_cython.pyx":107
+        /* "lstmx/_kernels/gru_cython.pyx":104
  *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, gates, hns, mask,
  *                            has_mask, dax, dah, dh)
- *         if parts == 1:             # <<<<<<<<<<<<<<
- *             weight_gradients_blas(&dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
- *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
-*/
-        __pyx_t_7 = (__pyx_v_parts == 1);
-
-        if (__pyx_t_7) {
-
-
-          /* "lstmx/_kernels/gru_cython.pyx":108
- *                            has_mask, dax, dah, dh)
- *         if parts == 1:
- *             weight_gradients_blas(&dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],             # <<<<<<<<<<<<<<
- *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
- *         else:
-*/
-          __pyx_t_3 = 0;
-          __pyx_t_2 = 0;
-          __pyx_t_1 = 0;
-          __pyx_t_8 = 0;
-          __pyx_t_9 = 0;
-          __pyx_t_10 = 0;
-          __pyx_t_11 = 0;
-          __pyx_t_12 = 0;
-          __pyx_t_13 = 0;
-          __pyx_t_14 = 0;
-          __pyx_t_15 = 0;
-          __pyx_t_16 = 0;
-
-          /* "lstmx/_kernels/gru_cython.pyx":109
- *         if parts == 1:
- *             weight_gradients_blas(&dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
- *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])             # <<<<<<<<<<<<<<
- *         else:
- *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,
-*/
-          __pyx_t_17 = 0;
-          __pyx_t_18 = 0;
-          __pyx_t_19 = 0;
-          __pyx_t_20 = 0;
-          __pyx_t_21 = 0;
-          __pyx_t_22 = 0;
-          __pyx_t_23 = 0;
-          __pyx_t_24 = 0;
-          __pyx_t_25 = 0;
-
-          /* "lstmx/_kernels/gru_cython.pyx":108
- *                            has_mask, dax, dah, dh)
- *         if parts == 1:
- *             weight_gradients_blas(&dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],             # <<<<<<<<<<<<<<
- *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
- *         else:
-*/
-          __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_3 * __pyx_v_dax.strides[0]) ) + __pyx_t_2 * __pyx_v_dax.strides[1]) )) + __pyx_t_1)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_8 * __pyx_v_dah.strides[0]) ) + __pyx_t_9 * __pyx_v_dah.strides[1]) )) + __pyx_t_10)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, __pyx_v_H, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_11 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_12 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_13)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_14 * __pyx_v_hs.strides[0]) ) + __pyx_t_15 * __pyx_v_hs.strides[1]) )) + __pyx_t_16)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_17 * __pyx_v_W.strides[0]) )) + __pyx_t_18)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_19 * __pyx_v_dW.strides[0]) )) + __pyx_t_20)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_21 * __pyx_v_dU.strides[0]) )) + __pyx_t_22)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_23 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_24 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_25)) )))));
-
-          /* "lstmx/_kernels/gru_cython.pyx":107
- *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, gates, hns, mask,
- *                            has_mask, dax, dah, dh)
- *         if parts == 1:             # <<<<<<<<<<<<<<
- *             weight_gradients_blas(&dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
- *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
-*/
-          goto __pyx_L12;
-        }
-
-        /* "lstmx/_kernels/gru_cython.pyx":111
- *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
- *         else:
- *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,             # <<<<<<<<<<<<<<
- *                                       &X_packed[0], &H_packed[0], &W_packed[0])
- *             for part in prange(parts, num_threads=parts, schedule="static"):
-*/
-        /*else*/ {
-          __pyx_t_25 = 0;
-          __pyx_t_24 = 0;
-          __pyx_t_23 = 0;
-          __pyx_t_22 = 0;
-          __pyx_t_21 = 0;
-          __pyx_t_20 = 0;
-          __pyx_t_19 = 0;
-          __pyx_t_18 = 0;
-
-          /* "lstmx/_kernels/gru_cython.pyx":112
- *         else:
- *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,
- *                                       &X_packed[0], &H_packed[0], &W_packed[0])             # <<<<<<<<<<<<<<
- *             for part in prange(parts, num_threads=parts, schedule="static"):
- *                 weight_gradients_part(part, parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H,
-*/
-          __pyx_t_17 = 0;
-          __pyx_t_16 = 0;
-          __pyx_t_15 = 0;
-
-          /* "lstmx/_kernels/gru_cython.pyx":111
- *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
- *         else:
- *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,             # <<<<<<<<<<<<<<
- *                                       &X_packed[0], &H_packed[0], &W_packed[0])
- *             for part in prange(parts, num_threads=parts, schedule="static"):
-*/
-          __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_25 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_24 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_23)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_22 * __pyx_v_hs.strides[0]) ) + __pyx_t_21 * __pyx_v_hs.strides[1]) )) + __pyx_t_20)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_19 * __pyx_v_W.strides[0]) )) + __pyx_t_18)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, __pyx_v_H, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_X_packed.data) + __pyx_t_17)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_H_packed.data) + __pyx_t_16)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_W_packed.data) + __pyx_t_15)) )))));
-
-          /* "lstmx/_kernels/gru_cython.pyx":113
- *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,
- *                                       &X_packed[0], &H_packed[0], &W_packed[0])
- *             for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
- *                 weight_gradients_part(part, parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H,
- *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
-*/
-          __pyx_t_6 = __pyx_v_parts;
-
-          {
-              #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
-                  #undef likely
-                  #undef unlikely
-                  #define likely(x)   (x)
-                  #define unlikely(x) (x)
-              #endif
-              __pyx_t_4 = (__pyx_t_6 - 0 + 1 - 1/abs(1)) / 1;
-              if (__pyx_t_4 > 0)
-              {
-                  #ifdef _OPENMP
-                  #pragma omp parallel num_threads(__pyx_v_parts != 0 ? __pyx_v_parts : omp_get_max_threads()) private(__pyx_t_10, __pyx_t_11, __pyx_t_12, __pyx_t_13, __pyx_t_14, __pyx_t_15, __pyx_t_16, __pyx_t_17, __pyx_t_18, __pyx_t_19, __pyx_t_20, __pyx_t_21, __pyx_t_22, __pyx_t_23, __pyx_t_24, __pyx_t_25)
-                  #endif /* _OPENMP */
-                  {
-                      #ifdef _OPENMP
-                      #pragma omp for nowait firstprivate(__pyx_v_part) lastprivate(__pyx_v_part) schedule(static)
-                      #endif /* _OPENMP */
-                      for (__pyx_t_5 = 0; __pyx_t_5 < __pyx_t_4; __pyx_t_5++){
-                          {
-                              __pyx_v_part = (int)(0 + 1 * __pyx_t_5);
-
-                              /* "lstmx/_kernels/gru_cython.pyx":114
- *                                       &X_packed[0], &H_packed[0], &W_packed[0])
- *             for part in prange(parts, num_threads=parts, schedule="static"):
- *                 weight_gradients_part(part, parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H,             # <<<<<<<<<<<<<<
- *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         weight_gradients(parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],             # <<<<<<<<<<<<<<
+ *                          &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
  *         column_sums(&dax[0, 0, 0], T * B, G, &db[0])
 */
-                              __pyx_t_15 = 0;
-                              __pyx_t_16 = 0;
-                              __pyx_t_17 = 0;
-                              __pyx_t_18 = 0;
-                              __pyx_t_19 = 0;
-                              __pyx_t_20 = 0;
-
-                              /* "lstmx/_kernels/gru_cython.pyx":115
- *             for part in prange(parts, num_threads=parts, schedule="static"):
- *                 weight_gradients_part(part, parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H,
- *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])             # <<<<<<<<<<<<<<
- *         column_sums(&dax[0, 0, 0], T * B, G, &db[0])
- *         column_sums(&dah[0, 0, 0], T * B, G, &db_h[0])   # its last H entries are d b_hn
-*/
-                              __pyx_t_21 = 0;
-                              __pyx_t_22 = 0;
-                              __pyx_t_23 = 0;
-                              __pyx_t_24 = 0;
-                              __pyx_t_25 = 0;
-                              __pyx_t_14 = 0;
-                              __pyx_t_13 = 0;
-                              __pyx_t_12 = 0;
-                              __pyx_t_11 = 0;
-                              __pyx_t_10 = 0;
-
-                              /* "lstmx/_kernels/gru_cython.pyx":114
- *                                       &X_packed[0], &H_packed[0], &W_packed[0])
- *             for part in prange(parts, num_threads=parts, schedule="static"):
- *                 weight_gradients_part(part, parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H,             # <<<<<<<<<<<<<<
- *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
- *         column_sums(&dax[0, 0, 0], T * B, G, &db[0])
-*/
-                              __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_part(__pyx_v_part, __pyx_v_parts, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_15 * __pyx_v_dax.strides[0]) ) + __pyx_t_16 * __pyx_v_dax.strides[1]) )) + __pyx_t_17)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_18 * __pyx_v_dah.strides[0]) ) + __pyx_t_19 * __pyx_v_dah.strides[1]) )) + __pyx_t_20)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, __pyx_v_H, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_X_packed.data) + __pyx_t_21)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_H_packed.data) + __pyx_t_22)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_W_packed.data) + __pyx_t_23)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_24 * __pyx_v_dW.strides[0]) )) + __pyx_t_25)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_14 * __pyx_v_dU.strides[0]) )) + __pyx_t_13)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_12 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_11 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_10)) )))));
-                          }
-                      }
-                  }
-              }
-          }
-          #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
-              #undef likely
-              #undef unlikely
-              #define likely(x)   __builtin_expect(!!(x), 1)
-              #define unlikely(x) __builtin_expect(!!(x), 0)
-          #endif
-
-        }
-        __pyx_L12:;
-
-        /* "lstmx/_kernels/gru_cython.pyx":116
- *                 weight_gradients_part(part, parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H,
- *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
- *         column_sums(&dax[0, 0, 0], T * B, G, &db[0])             # <<<<<<<<<<<<<<
- *         column_sums(&dah[0, 0, 0], T * B, G, &db_h[0])   # its last H entries are d b_hn
- * 
-*/
+        __pyx_t_3 = 0;
+        __pyx_t_2 = 0;
+        __pyx_t_1 = 0;
+        __pyx_t_7 = 0;
+        __pyx_t_8 = 0;
+        __pyx_t_9 = 0;
         __pyx_t_10 = 0;
         __pyx_t_11 = 0;
         __pyx_t_12 = 0;
         __pyx_t_13 = 0;
-        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_10 * __pyx_v_dax.strides[0]) ) + __pyx_t_11 * __pyx_v_dax.strides[1]) )) + __pyx_t_12)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_db.data) + __pyx_t_13)) )))));
+        __pyx_t_14 = 0;
+        __pyx_t_15 = 0;
+        __pyx_t_16 = 0;
+        __pyx_t_17 = 0;
 
-        /* "lstmx/_kernels/gru_cython.pyx":117
- *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+        /* "lstmx/_kernels/gru_cython.pyx":105
+ *                            has_mask, dax, dah, dh)
+ *         weight_gradients(parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],
+ *                          &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])             # <<<<<<<<<<<<<<
+ *         column_sums(&dax[0, 0, 0], T * B, G, &db[0])
+ *         column_sums(&dah[0, 0, 0], T * B, G, &db_h[0])   # its last H entries are d b_hn
+*/
+        __pyx_t_18 = 0;
+        __pyx_t_19 = 0;
+        __pyx_t_20 = 0;
+        __pyx_t_21 = 0;
+        __pyx_t_22 = 0;
+        __pyx_t_23 = 0;
+        __pyx_t_24 = 0;
+        __pyx_t_25 = 0;
+        __pyx_t_26 = 0;
+        __pyx_t_27 = 0;
+
+        /* "lstmx/_kernels/gru_cython.pyx":104
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, gates, hns, mask,
+ *                            has_mask, dax, dah, dh)
+ *         weight_gradients(parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],             # <<<<<<<<<<<<<<
+ *                          &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         column_sums(&dax[0, 0, 0], T * B, G, &db[0])
+*/
+        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients(__pyx_v_parts, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_3 * __pyx_v_dax.strides[0]) ) + __pyx_t_2 * __pyx_v_dax.strides[1]) )) + __pyx_t_1)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_7 * __pyx_v_dah.strides[0]) ) + __pyx_t_8 * __pyx_v_dah.strides[1]) )) + __pyx_t_9)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, __pyx_v_H, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_10 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_11 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_12)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_13 * __pyx_v_hs.strides[0]) ) + __pyx_t_14 * __pyx_v_hs.strides[1]) )) + __pyx_t_15)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_16 * __pyx_v_W.strides[0]) )) + __pyx_t_17)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_X_packed.data) + __pyx_t_18)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_H_packed.data) + __pyx_t_19)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_W_packed.data) + __pyx_t_20)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_21 * __pyx_v_dW.strides[0]) )) + __pyx_t_22)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_23 * __pyx_v_dU.strides[0]) )) + __pyx_t_24)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_25 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_26 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_27)) )))));
+
+        /* "lstmx/_kernels/gru_cython.pyx":106
+ *         weight_gradients(parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],
+ *                          &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         column_sums(&dax[0, 0, 0], T * B, G, &db[0])             # <<<<<<<<<<<<<<
+ *         column_sums(&dah[0, 0, 0], T * B, G, &db_h[0])   # its last H entries are d b_hn
+ * 
+*/
+        __pyx_t_27 = 0;
+        __pyx_t_26 = 0;
+        __pyx_t_25 = 0;
+        __pyx_t_24 = 0;
+        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_27 * __pyx_v_dax.strides[0]) ) + __pyx_t_26 * __pyx_v_dax.strides[1]) )) + __pyx_t_25)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_db.data) + __pyx_t_24)) )))));
+
+        /* "lstmx/_kernels/gru_cython.pyx":107
+ *                          &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
  *         column_sums(&dax[0, 0, 0], T * B, G, &db[0])
  *         column_sums(&dah[0, 0, 0], T * B, G, &db_h[0])   # its last H entries are d b_hn             # <<<<<<<<<<<<<<
  * 
  * 
 */
-        __pyx_t_13 = 0;
-        __pyx_t_12 = 0;
-        __pyx_t_11 = 0;
-        __pyx_t_10 = 0;
-        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_13 * __pyx_v_dah.strides[0]) ) + __pyx_t_12 * __pyx_v_dah.strides[1]) )) + __pyx_t_11)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_db_h.data) + __pyx_t_10)) )))));
+        __pyx_t_24 = 0;
+        __pyx_t_25 = 0;
+        __pyx_t_26 = 0;
+        __pyx_t_27 = 0;
+        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_24 * __pyx_v_dah.strides[0]) ) + __pyx_t_25 * __pyx_v_dah.strides[1]) )) + __pyx_t_26)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_db_h.data) + __pyx_t_27)) )))));
       }
 
-      /* "lstmx/_kernels/gru_cython.pyx":102
+      /* "lstmx/_kernels/gru_cython.pyx":99
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 3 * H, part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
@@ -24519,7 +24651,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_14_backward(CYTHON_UNUSE
       }
   }
 
-  /* "lstmx/_kernels/gru_cython.pyx":95
+  /* "lstmx/_kernels/gru_cython.pyx":92
  * 
  * 
  * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,             # <<<<<<<<<<<<<<
@@ -24584,172 +24716,172 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10gru_cython_17_backward(
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_dY,&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_U_packed,&__pyx_mstate_global->__pyx_n_u_W_packed,&__pyx_mstate_global->__pyx_n_u_X_packed,&__pyx_mstate_global->__pyx_n_u_H_packed,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_hns,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,&__pyx_mstate_global->__pyx_n_u_dax,&__pyx_mstate_global->__pyx_n_u_dah,&__pyx_mstate_global->__pyx_n_u_dh,&__pyx_mstate_global->__pyx_n_u_dX_tm,&__pyx_mstate_global->__pyx_n_u_dW,&__pyx_mstate_global->__pyx_n_u_dU,&__pyx_mstate_global->__pyx_n_u_db,&__pyx_mstate_global->__pyx_n_u_db_h,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 95, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 92, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case 21:
         values[20] = __Pyx_ArgRef_VARARGS(__pyx_args, 20);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[20])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[20])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 20:
         values[19] = __Pyx_ArgRef_VARARGS(__pyx_args, 19);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[19])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[19])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 19:
         values[18] = __Pyx_ArgRef_VARARGS(__pyx_args, 18);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[18])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[18])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 18:
         values[17] = __Pyx_ArgRef_VARARGS(__pyx_args, 17);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[17])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[17])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 17:
         values[16] = __Pyx_ArgRef_VARARGS(__pyx_args, 16);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 16:
         values[15] = __Pyx_ArgRef_VARARGS(__pyx_args, 15);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 15:
         values[14] = __Pyx_ArgRef_VARARGS(__pyx_args, 14);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 14:
         values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 13:
         values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 12:
         values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 11:
         values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 10:
         values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  9:
         values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  8:
         values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  7:
         values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 95, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 92, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_backward", 0) < (0)) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_backward", 0) < (0)) __PYX_ERR(0, 92, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 21; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_backward", 1, 21, 21, i); __PYX_ERR(0, 95, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_backward", 1, 21, 21, i); __PYX_ERR(0, 92, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 21)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 92, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 92, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 92, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 92, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 92, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 92, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 92, __pyx_L3_error)
       values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 92, __pyx_L3_error)
       values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 92, __pyx_L3_error)
       values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 92, __pyx_L3_error)
       values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 92, __pyx_L3_error)
       values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 92, __pyx_L3_error)
       values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 92, __pyx_L3_error)
       values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 92, __pyx_L3_error)
       values[14] = __Pyx_ArgRef_VARARGS(__pyx_args, 14);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 92, __pyx_L3_error)
       values[15] = __Pyx_ArgRef_VARARGS(__pyx_args, 15);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 92, __pyx_L3_error)
       values[16] = __Pyx_ArgRef_VARARGS(__pyx_args, 16);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 92, __pyx_L3_error)
       values[17] = __Pyx_ArgRef_VARARGS(__pyx_args, 17);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[17])) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[17])) __PYX_ERR(0, 92, __pyx_L3_error)
       values[18] = __Pyx_ArgRef_VARARGS(__pyx_args, 18);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[18])) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[18])) __PYX_ERR(0, 92, __pyx_L3_error)
       values[19] = __Pyx_ArgRef_VARARGS(__pyx_args, 19);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[19])) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[19])) __PYX_ERR(0, 92, __pyx_L3_error)
       values[20] = __Pyx_ArgRef_VARARGS(__pyx_args, 20);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[20])) __PYX_ERR(0, 95, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[20])) __PYX_ERR(0, 92, __pyx_L3_error)
     }
-    __pyx_v_dY = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dY.memview)) __PYX_ERR(0, 95, __pyx_L3_error)
-    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 95, __pyx_L3_error)
-    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 95, __pyx_L3_error)
-    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 95, __pyx_L3_error)
-    __pyx_v_U_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U_packed.memview)) __PYX_ERR(0, 95, __pyx_L3_error)
-    __pyx_v_W_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W_packed.memview)) __PYX_ERR(0, 96, __pyx_L3_error)
-    __pyx_v_X_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_packed.memview)) __PYX_ERR(0, 96, __pyx_L3_error)
-    __pyx_v_H_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_H_packed.memview)) __PYX_ERR(0, 96, __pyx_L3_error)
-    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 96, __pyx_L3_error)
-    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[9], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 97, __pyx_L3_error)
-    __pyx_v_hns = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[10], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hns.memview)) __PYX_ERR(0, 97, __pyx_L3_error)
-    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[11], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 97, __pyx_L3_error)
-    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[12]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 97, __pyx_L3_error)
-    __pyx_v_dax = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[13], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dax.memview)) __PYX_ERR(0, 98, __pyx_L3_error)
-    __pyx_v_dah = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[14], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dah.memview)) __PYX_ERR(0, 98, __pyx_L3_error)
-    __pyx_v_dh = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[15], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dh.memview)) __PYX_ERR(0, 98, __pyx_L3_error)
-    __pyx_v_dX_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[16], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dX_tm.memview)) __PYX_ERR(0, 98, __pyx_L3_error)
-    __pyx_v_dW = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[17], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dW.memview)) __PYX_ERR(0, 99, __pyx_L3_error)
-    __pyx_v_dU = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[18], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dU.memview)) __PYX_ERR(0, 99, __pyx_L3_error)
-    __pyx_v_db = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[19], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db.memview)) __PYX_ERR(0, 99, __pyx_L3_error)
-    __pyx_v_db_h = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[20], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db_h.memview)) __PYX_ERR(0, 99, __pyx_L3_error)
+    __pyx_v_dY = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dY.memview)) __PYX_ERR(0, 92, __pyx_L3_error)
+    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 92, __pyx_L3_error)
+    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 92, __pyx_L3_error)
+    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 92, __pyx_L3_error)
+    __pyx_v_U_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U_packed.memview)) __PYX_ERR(0, 92, __pyx_L3_error)
+    __pyx_v_W_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W_packed.memview)) __PYX_ERR(0, 93, __pyx_L3_error)
+    __pyx_v_X_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_packed.memview)) __PYX_ERR(0, 93, __pyx_L3_error)
+    __pyx_v_H_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_H_packed.memview)) __PYX_ERR(0, 93, __pyx_L3_error)
+    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 93, __pyx_L3_error)
+    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[9], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 94, __pyx_L3_error)
+    __pyx_v_hns = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[10], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hns.memview)) __PYX_ERR(0, 94, __pyx_L3_error)
+    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[11], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 94, __pyx_L3_error)
+    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[12]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 94, __pyx_L3_error)
+    __pyx_v_dax = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[13], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dax.memview)) __PYX_ERR(0, 95, __pyx_L3_error)
+    __pyx_v_dah = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[14], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dah.memview)) __PYX_ERR(0, 95, __pyx_L3_error)
+    __pyx_v_dh = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[15], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dh.memview)) __PYX_ERR(0, 95, __pyx_L3_error)
+    __pyx_v_dX_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[16], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dX_tm.memview)) __PYX_ERR(0, 95, __pyx_L3_error)
+    __pyx_v_dW = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[17], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dW.memview)) __PYX_ERR(0, 96, __pyx_L3_error)
+    __pyx_v_dU = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[18], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dU.memview)) __PYX_ERR(0, 96, __pyx_L3_error)
+    __pyx_v_db = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[19], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db.memview)) __PYX_ERR(0, 96, __pyx_L3_error)
+    __pyx_v_db_h = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[20], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db_h.memview)) __PYX_ERR(0, 96, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_backward", 1, 21, 21, __pyx_nargs); __PYX_ERR(0, 95, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_backward", 1, 21, 21, __pyx_nargs); __PYX_ERR(0, 92, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -24827,7 +24959,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_16_backward(CYTHON_UNUSE
   int __pyx_t_4;
   int __pyx_t_5;
   int __pyx_t_6;
-  int __pyx_t_7;
+  Py_ssize_t __pyx_t_7;
   Py_ssize_t __pyx_t_8;
   Py_ssize_t __pyx_t_9;
   Py_ssize_t __pyx_t_10;
@@ -24846,9 +24978,11 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_16_backward(CYTHON_UNUSE
   Py_ssize_t __pyx_t_23;
   Py_ssize_t __pyx_t_24;
   Py_ssize_t __pyx_t_25;
+  Py_ssize_t __pyx_t_26;
+  Py_ssize_t __pyx_t_27;
   __Pyx_RefNannySetupContext("__pyx_fuse_1_backward", 0);
 
-  /* "lstmx/_kernels/gru_cython.pyx":100
+  /* "lstmx/_kernels/gru_cython.pyx":97
  *               real[:, :, ::1] dax, real[:, :, ::1] dah, real[:, ::1] dh, real[:, :, ::1] dX_tm,
  *               real[:, ::1] dW, real[:, ::1] dU, real[::1] db, real[::1] db_h):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]             # <<<<<<<<<<<<<<
@@ -24860,7 +24994,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_16_backward(CYTHON_UNUSE
   __pyx_v_I = (__pyx_v_X_tm.shape[2]);
   __pyx_v_H = (__pyx_v_U.shape[1]);
 
-  /* "lstmx/_kernels/gru_cython.pyx":101
+  /* "lstmx/_kernels/gru_cython.pyx":98
  *               real[:, ::1] dW, real[:, ::1] dU, real[::1] db, real[::1] db_h):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 3 * H, part, parts = batch_parts(B, H)             # <<<<<<<<<<<<<<
@@ -24870,7 +25004,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_16_backward(CYTHON_UNUSE
   __pyx_v_G = (3 * __pyx_v_H);
   __pyx_v_parts = __pyx_f_5lstmx_8_kernels_7_common_batch_parts(__pyx_v_B, __pyx_v_H);
 
-  /* "lstmx/_kernels/gru_cython.pyx":102
+  /* "lstmx/_kernels/gru_cython.pyx":99
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 3 * H, part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
@@ -24883,7 +25017,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_16_backward(CYTHON_UNUSE
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "lstmx/_kernels/gru_cython.pyx":103
+        /* "lstmx/_kernels/gru_cython.pyx":100
  *     cdef int G = 3 * H, part, parts = batch_parts(B, H)
  *     with nogil:
  *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (3H, H), packed once for the loop             # <<<<<<<<<<<<<<
@@ -24895,7 +25029,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_16_backward(CYTHON_UNUSE
         __pyx_t_3 = 0;
         lstmx::pack_panels((&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_1 * __pyx_v_U.strides[0]) )) + __pyx_t_2)) )))), __pyx_v_H, 0, __pyx_v_G, __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_U_packed.data) + __pyx_t_3)) )))));
 
-        /* "lstmx/_kernels/gru_cython.pyx":104
+        /* "lstmx/_kernels/gru_cython.pyx":101
  *     with nogil:
  *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (3H, H), packed once for the loop
  *         for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
@@ -24925,21 +25059,21 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_16_backward(CYTHON_UNUSE
                         {
                             __pyx_v_part = (int)(0 + 1 * __pyx_t_5);
 
-                            /* "lstmx/_kernels/gru_cython.pyx":105
+                            /* "lstmx/_kernels/gru_cython.pyx":102
  *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (3H, H), packed once for the loop
  *         for part in prange(parts, num_threads=parts, schedule="static"):
  *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, gates, hns, mask,             # <<<<<<<<<<<<<<
  *                            has_mask, dax, dah, dh)
- *         if parts == 1:
+ *         weight_gradients(parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],
 */
                             __pyx_t_3 = 0;
 
-                            /* "lstmx/_kernels/gru_cython.pyx":106
+                            /* "lstmx/_kernels/gru_cython.pyx":103
  *         for part in prange(parts, num_threads=parts, schedule="static"):
  *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, gates, hns, mask,
  *                            has_mask, dax, dah, dh)             # <<<<<<<<<<<<<<
- *         if parts == 1:
- *             weight_gradients_blas(&dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
+ *         weight_gradients(parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],
+ *                          &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
 */
                             __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10gru_cython__backward_rows(((__pyx_v_B * __pyx_v_part) / __pyx_v_parts), ((__pyx_v_B * (__pyx_v_part + 1)) / __pyx_v_parts), __pyx_v_dY, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_U_packed.data) + __pyx_t_3)) )))), __pyx_v_hs, __pyx_v_gates, __pyx_v_hns, __pyx_v_mask, __pyx_v_has_mask, __pyx_v_dax, __pyx_v_dah, __pyx_v_dh);
                         }
@@ -24955,224 +25089,83 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_16_backward(CYTHON_UNUSE
         #endif
 
 
-        /* "lstmx/_kernels/gru_cython.pyx":107
+        /* "lstmx/_kernels/gru_cython.pyx":104
  *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, gates, hns, mask,
  *                            has_mask, dax, dah, dh)
- *         if parts == 1:             # <<<<<<<<<<<<<<
- *             weight_gradients_blas(&dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
- *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
-*/
-        __pyx_t_7 = (__pyx_v_parts == 1);
-
-        if (__pyx_t_7) {
-
-
-          /* "lstmx/_kernels/gru_cython.pyx":108
- *                            has_mask, dax, dah, dh)
- *         if parts == 1:
- *             weight_gradients_blas(&dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],             # <<<<<<<<<<<<<<
- *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
- *         else:
-*/
-          __pyx_t_3 = 0;
-          __pyx_t_2 = 0;
-          __pyx_t_1 = 0;
-          __pyx_t_8 = 0;
-          __pyx_t_9 = 0;
-          __pyx_t_10 = 0;
-          __pyx_t_11 = 0;
-          __pyx_t_12 = 0;
-          __pyx_t_13 = 0;
-          __pyx_t_14 = 0;
-          __pyx_t_15 = 0;
-          __pyx_t_16 = 0;
-
-          /* "lstmx/_kernels/gru_cython.pyx":109
- *         if parts == 1:
- *             weight_gradients_blas(&dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
- *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])             # <<<<<<<<<<<<<<
- *         else:
- *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,
-*/
-          __pyx_t_17 = 0;
-          __pyx_t_18 = 0;
-          __pyx_t_19 = 0;
-          __pyx_t_20 = 0;
-          __pyx_t_21 = 0;
-          __pyx_t_22 = 0;
-          __pyx_t_23 = 0;
-          __pyx_t_24 = 0;
-          __pyx_t_25 = 0;
-
-          /* "lstmx/_kernels/gru_cython.pyx":108
- *                            has_mask, dax, dah, dh)
- *         if parts == 1:
- *             weight_gradients_blas(&dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],             # <<<<<<<<<<<<<<
- *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
- *         else:
-*/
-          __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_3 * __pyx_v_dax.strides[0]) ) + __pyx_t_2 * __pyx_v_dax.strides[1]) )) + __pyx_t_1)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_8 * __pyx_v_dah.strides[0]) ) + __pyx_t_9 * __pyx_v_dah.strides[1]) )) + __pyx_t_10)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, __pyx_v_H, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_11 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_12 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_13)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_14 * __pyx_v_hs.strides[0]) ) + __pyx_t_15 * __pyx_v_hs.strides[1]) )) + __pyx_t_16)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_17 * __pyx_v_W.strides[0]) )) + __pyx_t_18)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_19 * __pyx_v_dW.strides[0]) )) + __pyx_t_20)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_21 * __pyx_v_dU.strides[0]) )) + __pyx_t_22)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_23 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_24 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_25)) )))));
-
-          /* "lstmx/_kernels/gru_cython.pyx":107
- *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, gates, hns, mask,
- *                            has_mask, dax, dah, dh)
- *         if parts == 1:             # <<<<<<<<<<<<<<
- *             weight_gradients_blas(&dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
- *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
-*/
-          goto __pyx_L12;
-        }
-
-        /* "lstmx/_kernels/gru_cython.pyx":111
- *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
- *         else:
- *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,             # <<<<<<<<<<<<<<
- *                                       &X_packed[0], &H_packed[0], &W_packed[0])
- *             for part in prange(parts, num_threads=parts, schedule="static"):
-*/
-        /*else*/ {
-          __pyx_t_25 = 0;
-          __pyx_t_24 = 0;
-          __pyx_t_23 = 0;
-          __pyx_t_22 = 0;
-          __pyx_t_21 = 0;
-          __pyx_t_20 = 0;
-          __pyx_t_19 = 0;
-          __pyx_t_18 = 0;
-
-          /* "lstmx/_kernels/gru_cython.pyx":112
- *         else:
- *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,
- *                                       &X_packed[0], &H_packed[0], &W_packed[0])             # <<<<<<<<<<<<<<
- *             for part in prange(parts, num_threads=parts, schedule="static"):
- *                 weight_gradients_part(part, parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H,
-*/
-          __pyx_t_17 = 0;
-          __pyx_t_16 = 0;
-          __pyx_t_15 = 0;
-
-          /* "lstmx/_kernels/gru_cython.pyx":111
- *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
- *         else:
- *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,             # <<<<<<<<<<<<<<
- *                                       &X_packed[0], &H_packed[0], &W_packed[0])
- *             for part in prange(parts, num_threads=parts, schedule="static"):
-*/
-          __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_25 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_24 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_23)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_22 * __pyx_v_hs.strides[0]) ) + __pyx_t_21 * __pyx_v_hs.strides[1]) )) + __pyx_t_20)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_19 * __pyx_v_W.strides[0]) )) + __pyx_t_18)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_X_packed.data) + __pyx_t_17)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_H_packed.data) + __pyx_t_16)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_W_packed.data) + __pyx_t_15)) )))));
-
-          /* "lstmx/_kernels/gru_cython.pyx":113
- *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,
- *                                       &X_packed[0], &H_packed[0], &W_packed[0])
- *             for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
- *                 weight_gradients_part(part, parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H,
- *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
-*/
-          __pyx_t_6 = __pyx_v_parts;
-
-          {
-              #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
-                  #undef likely
-                  #undef unlikely
-                  #define likely(x)   (x)
-                  #define unlikely(x) (x)
-              #endif
-              __pyx_t_4 = (__pyx_t_6 - 0 + 1 - 1/abs(1)) / 1;
-              if (__pyx_t_4 > 0)
-              {
-                  #ifdef _OPENMP
-                  #pragma omp parallel num_threads(__pyx_v_parts != 0 ? __pyx_v_parts : omp_get_max_threads()) private(__pyx_t_10, __pyx_t_11, __pyx_t_12, __pyx_t_13, __pyx_t_14, __pyx_t_15, __pyx_t_16, __pyx_t_17, __pyx_t_18, __pyx_t_19, __pyx_t_20, __pyx_t_21, __pyx_t_22, __pyx_t_23, __pyx_t_24, __pyx_t_25)
-                  #endif /* _OPENMP */
-                  {
-                      #ifdef _OPENMP
-                      #pragma omp for nowait firstprivate(__pyx_v_part) lastprivate(__pyx_v_part) schedule(static)
-                      #endif /* _OPENMP */
-                      for (__pyx_t_5 = 0; __pyx_t_5 < __pyx_t_4; __pyx_t_5++){
-                          {
-                              __pyx_v_part = (int)(0 + 1 * __pyx_t_5);
-
-                              /* "lstmx/_kernels/gru_cython.pyx":114
- *                                       &X_packed[0], &H_packed[0], &W_packed[0])
- *             for part in prange(parts, num_threads=parts, schedule="static"):
- *                 weight_gradients_part(part, parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H,             # <<<<<<<<<<<<<<
- *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         weight_gradients(parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],             # <<<<<<<<<<<<<<
+ *                          &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
  *         column_sums(&dax[0, 0, 0], T * B, G, &db[0])
 */
-                              __pyx_t_15 = 0;
-                              __pyx_t_16 = 0;
-                              __pyx_t_17 = 0;
-                              __pyx_t_18 = 0;
-                              __pyx_t_19 = 0;
-                              __pyx_t_20 = 0;
-
-                              /* "lstmx/_kernels/gru_cython.pyx":115
- *             for part in prange(parts, num_threads=parts, schedule="static"):
- *                 weight_gradients_part(part, parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H,
- *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])             # <<<<<<<<<<<<<<
- *         column_sums(&dax[0, 0, 0], T * B, G, &db[0])
- *         column_sums(&dah[0, 0, 0], T * B, G, &db_h[0])   # its last H entries are d b_hn
-*/
-                              __pyx_t_21 = 0;
-                              __pyx_t_22 = 0;
-                              __pyx_t_23 = 0;
-                              __pyx_t_24 = 0;
-                              __pyx_t_25 = 0;
-                              __pyx_t_14 = 0;
-                              __pyx_t_13 = 0;
-                              __pyx_t_12 = 0;
-                              __pyx_t_11 = 0;
-                              __pyx_t_10 = 0;
-
-                              /* "lstmx/_kernels/gru_cython.pyx":114
- *                                       &X_packed[0], &H_packed[0], &W_packed[0])
- *             for part in prange(parts, num_threads=parts, schedule="static"):
- *                 weight_gradients_part(part, parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H,             # <<<<<<<<<<<<<<
- *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
- *         column_sums(&dax[0, 0, 0], T * B, G, &db[0])
-*/
-                              __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_part(__pyx_v_part, __pyx_v_parts, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_15 * __pyx_v_dax.strides[0]) ) + __pyx_t_16 * __pyx_v_dax.strides[1]) )) + __pyx_t_17)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_18 * __pyx_v_dah.strides[0]) ) + __pyx_t_19 * __pyx_v_dah.strides[1]) )) + __pyx_t_20)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_X_packed.data) + __pyx_t_21)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_H_packed.data) + __pyx_t_22)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_W_packed.data) + __pyx_t_23)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_24 * __pyx_v_dW.strides[0]) )) + __pyx_t_25)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_14 * __pyx_v_dU.strides[0]) )) + __pyx_t_13)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_12 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_11 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_10)) )))));
-                          }
-                      }
-                  }
-              }
-          }
-          #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
-              #undef likely
-              #undef unlikely
-              #define likely(x)   __builtin_expect(!!(x), 1)
-              #define unlikely(x) __builtin_expect(!!(x), 0)
-          #endif
-
-        }
-        __pyx_L12:;
-
-        /* "lstmx/_kernels/gru_cython.pyx":116
- *                 weight_gradients_part(part, parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H,
- *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
- *         column_sums(&dax[0, 0, 0], T * B, G, &db[0])             # <<<<<<<<<<<<<<
- *         column_sums(&dah[0, 0, 0], T * B, G, &db_h[0])   # its last H entries are d b_hn
- * 
-*/
+        __pyx_t_3 = 0;
+        __pyx_t_2 = 0;
+        __pyx_t_1 = 0;
+        __pyx_t_7 = 0;
+        __pyx_t_8 = 0;
+        __pyx_t_9 = 0;
         __pyx_t_10 = 0;
         __pyx_t_11 = 0;
         __pyx_t_12 = 0;
         __pyx_t_13 = 0;
-        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_10 * __pyx_v_dax.strides[0]) ) + __pyx_t_11 * __pyx_v_dax.strides[1]) )) + __pyx_t_12)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_db.data) + __pyx_t_13)) )))));
+        __pyx_t_14 = 0;
+        __pyx_t_15 = 0;
+        __pyx_t_16 = 0;
+        __pyx_t_17 = 0;
 
-        /* "lstmx/_kernels/gru_cython.pyx":117
- *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+        /* "lstmx/_kernels/gru_cython.pyx":105
+ *                            has_mask, dax, dah, dh)
+ *         weight_gradients(parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],
+ *                          &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])             # <<<<<<<<<<<<<<
+ *         column_sums(&dax[0, 0, 0], T * B, G, &db[0])
+ *         column_sums(&dah[0, 0, 0], T * B, G, &db_h[0])   # its last H entries are d b_hn
+*/
+        __pyx_t_18 = 0;
+        __pyx_t_19 = 0;
+        __pyx_t_20 = 0;
+        __pyx_t_21 = 0;
+        __pyx_t_22 = 0;
+        __pyx_t_23 = 0;
+        __pyx_t_24 = 0;
+        __pyx_t_25 = 0;
+        __pyx_t_26 = 0;
+        __pyx_t_27 = 0;
+
+        /* "lstmx/_kernels/gru_cython.pyx":104
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, gates, hns, mask,
+ *                            has_mask, dax, dah, dh)
+ *         weight_gradients(parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],             # <<<<<<<<<<<<<<
+ *                          &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         column_sums(&dax[0, 0, 0], T * B, G, &db[0])
+*/
+        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients(__pyx_v_parts, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_3 * __pyx_v_dax.strides[0]) ) + __pyx_t_2 * __pyx_v_dax.strides[1]) )) + __pyx_t_1)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_7 * __pyx_v_dah.strides[0]) ) + __pyx_t_8 * __pyx_v_dah.strides[1]) )) + __pyx_t_9)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, __pyx_v_H, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_10 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_11 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_12)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_13 * __pyx_v_hs.strides[0]) ) + __pyx_t_14 * __pyx_v_hs.strides[1]) )) + __pyx_t_15)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_16 * __pyx_v_W.strides[0]) )) + __pyx_t_17)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_X_packed.data) + __pyx_t_18)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_H_packed.data) + __pyx_t_19)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_W_packed.data) + __pyx_t_20)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_21 * __pyx_v_dW.strides[0]) )) + __pyx_t_22)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_23 * __pyx_v_dU.strides[0]) )) + __pyx_t_24)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_25 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_26 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_27)) )))));
+
+        /* "lstmx/_kernels/gru_cython.pyx":106
+ *         weight_gradients(parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],
+ *                          &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         column_sums(&dax[0, 0, 0], T * B, G, &db[0])             # <<<<<<<<<<<<<<
+ *         column_sums(&dah[0, 0, 0], T * B, G, &db_h[0])   # its last H entries are d b_hn
+ * 
+*/
+        __pyx_t_27 = 0;
+        __pyx_t_26 = 0;
+        __pyx_t_25 = 0;
+        __pyx_t_24 = 0;
+        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_27 * __pyx_v_dax.strides[0]) ) + __pyx_t_26 * __pyx_v_dax.strides[1]) )) + __pyx_t_25)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_db.data) + __pyx_t_24)) )))));
+
+        /* "lstmx/_kernels/gru_cython.pyx":107
+ *                          &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
  *         column_sums(&dax[0, 0, 0], T * B, G, &db[0])
  *         column_sums(&dah[0, 0, 0], T * B, G, &db_h[0])   # its last H entries are d b_hn             # <<<<<<<<<<<<<<
  * 
  * 
 */
-        __pyx_t_13 = 0;
-        __pyx_t_12 = 0;
-        __pyx_t_11 = 0;
-        __pyx_t_10 = 0;
-        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_13 * __pyx_v_dah.strides[0]) ) + __pyx_t_12 * __pyx_v_dah.strides[1]) )) + __pyx_t_11)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_db_h.data) + __pyx_t_10)) )))));
+        __pyx_t_24 = 0;
+        __pyx_t_25 = 0;
+        __pyx_t_26 = 0;
+        __pyx_t_27 = 0;
+        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_24 * __pyx_v_dah.strides[0]) ) + __pyx_t_25 * __pyx_v_dah.strides[1]) )) + __pyx_t_26)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_db_h.data) + __pyx_t_27)) )))));
       }
 
-      /* "lstmx/_kernels/gru_cython.pyx":102
+      /* "lstmx/_kernels/gru_cython.pyx":99
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 3 * H, part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
@@ -25189,7 +25182,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_16_backward(CYTHON_UNUSE
       }
   }
 
-  /* "lstmx/_kernels/gru_cython.pyx":95
+  /* "lstmx/_kernels/gru_cython.pyx":92
  * 
  * 
  * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,             # <<<<<<<<<<<<<<
@@ -25211,7 +25204,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10gru_cython_16_backward(CYTHON_UNUSE
   return __pyx_r;
 }
 
-/* "lstmx/_kernels/gru_cython.pyx":120
+/* "lstmx/_kernels/gru_cython.pyx":110
  * 
  * 
  * cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packed, real[:, :, ::1] hs,             # <<<<<<<<<<<<<<
@@ -25256,7 +25249,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10gru_cython__backward_rows(int
   Py_ssize_t __pyx_t_28;
   Py_ssize_t __pyx_t_29;
 
-  /* "lstmx/_kernels/gru_cython.pyx":124
+  /* "lstmx/_kernels/gru_cython.pyx":114
  *                          bint has_mask, real[:, :, ::1] dax, real[:, :, ::1] dah, real[:, ::1] dh) noexcept nogil:
  *     """Backpropagation through time for the sequences n0 <= n < n1."""
  *     cdef int T = gates.shape[0], H = dh.shape[1], G = 3 * H, t, n, j             # <<<<<<<<<<<<<<
@@ -25267,7 +25260,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10gru_cython__backward_rows(int
   __pyx_v_H = (__pyx_v_dh.shape[1]);
   __pyx_v_G = (3 * __pyx_v_H);
 
-  /* "lstmx/_kernels/gru_cython.pyx":125
+  /* "lstmx/_kernels/gru_cython.pyx":115
  *     """Backpropagation through time for the sequences n0 <= n < n1."""
  *     cdef int T = gates.shape[0], H = dh.shape[1], G = 3 * H, t, n, j
  *     for t in range(T - 1, -1, -1):             # <<<<<<<<<<<<<<
@@ -25277,7 +25270,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10gru_cython__backward_rows(int
   for (__pyx_t_1 = (__pyx_v_T - 1); __pyx_t_1 > -1; __pyx_t_1-=1) {
     __pyx_v_t = __pyx_t_1;
 
-    /* "lstmx/_kernels/gru_cython.pyx":126
+    /* "lstmx/_kernels/gru_cython.pyx":116
  *     cdef int T = gates.shape[0], H = dh.shape[1], G = 3 * H, t, n, j
  *     for t in range(T - 1, -1, -1):
  *         for n in range(n0, n1):             # <<<<<<<<<<<<<<
@@ -25291,7 +25284,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10gru_cython__backward_rows(int
     for (__pyx_t_4 = __pyx_v_n0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
       __pyx_v_n = __pyx_t_4;
 
-      /* "lstmx/_kernels/gru_cython.pyx":127
+      /* "lstmx/_kernels/gru_cython.pyx":117
  *     for t in range(T - 1, -1, -1):
  *         for n in range(n0, n1):
  *             if has_mask and not mask[t, n]:   # h was carried: so is its gradient             # <<<<<<<<<<<<<<
@@ -25315,7 +25308,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10gru_cython__backward_rows(int
       if (__pyx_t_5) {
 
 
-        /* "lstmx/_kernels/gru_cython.pyx":128
+        /* "lstmx/_kernels/gru_cython.pyx":118
  *         for n in range(n0, n1):
  *             if has_mask and not mask[t, n]:   # h was carried: so is its gradient
  *                 for j in range(G):             # <<<<<<<<<<<<<<
@@ -25329,7 +25322,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10gru_cython__backward_rows(int
         for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
           __pyx_v_j = __pyx_t_11;
 
-          /* "lstmx/_kernels/gru_cython.pyx":129
+          /* "lstmx/_kernels/gru_cython.pyx":119
  *             if has_mask and not mask[t, n]:   # h was carried: so is its gradient
  *                 for j in range(G):
  *                     dax[t, n, j] = 0             # <<<<<<<<<<<<<<
@@ -25341,7 +25334,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10gru_cython__backward_rows(int
           __pyx_t_12 = __pyx_v_j;
           *((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_7 * __pyx_v_dax.strides[0]) ) + __pyx_t_6 * __pyx_v_dax.strides[1]) )) + __pyx_t_12)) )) = 0.0;
 
-          /* "lstmx/_kernels/gru_cython.pyx":130
+          /* "lstmx/_kernels/gru_cython.pyx":120
  *                 for j in range(G):
  *                     dax[t, n, j] = 0
  *                     dah[t, n, j] = 0             # <<<<<<<<<<<<<<
@@ -25355,7 +25348,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10gru_cython__backward_rows(int
         }
 
 
-        /* "lstmx/_kernels/gru_cython.pyx":131
+        /* "lstmx/_kernels/gru_cython.pyx":121
  *                     dax[t, n, j] = 0
  *                     dah[t, n, j] = 0
  *                 for j in range(H):             # <<<<<<<<<<<<<<
@@ -25369,7 +25362,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10gru_cython__backward_rows(int
         for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
           __pyx_v_j = __pyx_t_11;
 
-          /* "lstmx/_kernels/gru_cython.pyx":132
+          /* "lstmx/_kernels/gru_cython.pyx":122
  *                     dah[t, n, j] = 0
  *                 for j in range(H):
  *                     dh[n, j] += dY[n, t, j]             # <<<<<<<<<<<<<<
@@ -25385,7 +25378,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10gru_cython__backward_rows(int
         }
 
 
-        /* "lstmx/_kernels/gru_cython.pyx":127
+        /* "lstmx/_kernels/gru_cython.pyx":117
  *     for t in range(T - 1, -1, -1):
  *         for n in range(n0, n1):
  *             if has_mask and not mask[t, n]:   # h was carried: so is its gradient             # <<<<<<<<<<<<<<
@@ -25395,7 +25388,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10gru_cython__backward_rows(int
         goto __pyx_L7;
       }
 
-      /* "lstmx/_kernels/gru_cython.pyx":134
+      /* "lstmx/_kernels/gru_cython.pyx":124
  *                     dh[n, j] += dY[n, t, j]
  *             else:
  *                 gru_row_backward(&gates[t, n, 0], &hns[t, n, 0], &hs[t, n, 0], &dY[n, t, 0],             # <<<<<<<<<<<<<<
@@ -25416,7 +25409,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10gru_cython__backward_rows(int
         __pyx_t_20 = __pyx_v_t;
         __pyx_t_21 = 0;
 
-        /* "lstmx/_kernels/gru_cython.pyx":135
+        /* "lstmx/_kernels/gru_cython.pyx":125
  *             else:
  *                 gru_row_backward(&gates[t, n, 0], &hns[t, n, 0], &hs[t, n, 0], &dY[n, t, 0],
  *                                  &dh[n, 0], &dax[t, n, 0], &dah[t, n, 0], H)             # <<<<<<<<<<<<<<
@@ -25432,7 +25425,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10gru_cython__backward_rows(int
         __pyx_t_28 = __pyx_v_n;
         __pyx_t_29 = 0;
 
-        /* "lstmx/_kernels/gru_cython.pyx":134
+        /* "lstmx/_kernels/gru_cython.pyx":124
  *                     dh[n, j] += dY[n, t, j]
  *             else:
  *                 gru_row_backward(&gates[t, n, 0], &hns[t, n, 0], &hs[t, n, 0], &dY[n, t, 0],             # <<<<<<<<<<<<<<
@@ -25445,7 +25438,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10gru_cython__backward_rows(int
     }
 
 
-    /* "lstmx/_kernels/gru_cython.pyx":137
+    /* "lstmx/_kernels/gru_cython.pyx":127
  *                                  &dh[n, 0], &dax[t, n, 0], &dah[t, n, 0], H)
  *         # dh_(t-1) = z * dh (left in dh above) + dah_t @ U
  *         step_gemm(&dah[t, n0, 0], G, n1 - n0, G, U_packed, H, &dh[n0, 0], H, True)             # <<<<<<<<<<<<<<
@@ -25458,7 +25451,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10gru_cython__backward_rows(int
     lstmx::step_gemm((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_29 * __pyx_v_dah.strides[0]) ) + __pyx_t_28 * __pyx_v_dah.strides[1]) )) + __pyx_t_27)) )))), __pyx_v_G, (__pyx_v_n1 - __pyx_v_n0), __pyx_v_G, __pyx_v_U_packed, __pyx_v_H, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_26 * __pyx_v_dh.strides[0]) )) + __pyx_t_25)) )))), __pyx_v_H, 1);
   }
 
-  /* "lstmx/_kernels/gru_cython.pyx":120
+  /* "lstmx/_kernels/gru_cython.pyx":110
  * 
  * 
  * cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packed, real[:, :, ::1] hs,             # <<<<<<<<<<<<<<
@@ -25512,7 +25505,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10gru_cython__backward_rows(int
   Py_ssize_t __pyx_t_28;
   Py_ssize_t __pyx_t_29;
 
-  /* "lstmx/_kernels/gru_cython.pyx":124
+  /* "lstmx/_kernels/gru_cython.pyx":114
  *                          bint has_mask, real[:, :, ::1] dax, real[:, :, ::1] dah, real[:, ::1] dh) noexcept nogil:
  *     """Backpropagation through time for the sequences n0 <= n < n1."""
  *     cdef int T = gates.shape[0], H = dh.shape[1], G = 3 * H, t, n, j             # <<<<<<<<<<<<<<
@@ -25523,7 +25516,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10gru_cython__backward_rows(int
   __pyx_v_H = (__pyx_v_dh.shape[1]);
   __pyx_v_G = (3 * __pyx_v_H);
 
-  /* "lstmx/_kernels/gru_cython.pyx":125
+  /* "lstmx/_kernels/gru_cython.pyx":115
  *     """Backpropagation through time for the sequences n0 <= n < n1."""
  *     cdef int T = gates.shape[0], H = dh.shape[1], G = 3 * H, t, n, j
  *     for t in range(T - 1, -1, -1):             # <<<<<<<<<<<<<<
@@ -25533,7 +25526,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10gru_cython__backward_rows(int
   for (__pyx_t_1 = (__pyx_v_T - 1); __pyx_t_1 > -1; __pyx_t_1-=1) {
     __pyx_v_t = __pyx_t_1;
 
-    /* "lstmx/_kernels/gru_cython.pyx":126
+    /* "lstmx/_kernels/gru_cython.pyx":116
  *     cdef int T = gates.shape[0], H = dh.shape[1], G = 3 * H, t, n, j
  *     for t in range(T - 1, -1, -1):
  *         for n in range(n0, n1):             # <<<<<<<<<<<<<<
@@ -25547,7 +25540,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10gru_cython__backward_rows(int
     for (__pyx_t_4 = __pyx_v_n0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
       __pyx_v_n = __pyx_t_4;
 
-      /* "lstmx/_kernels/gru_cython.pyx":127
+      /* "lstmx/_kernels/gru_cython.pyx":117
  *     for t in range(T - 1, -1, -1):
  *         for n in range(n0, n1):
  *             if has_mask and not mask[t, n]:   # h was carried: so is its gradient             # <<<<<<<<<<<<<<
@@ -25571,7 +25564,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10gru_cython__backward_rows(int
       if (__pyx_t_5) {
 
 
-        /* "lstmx/_kernels/gru_cython.pyx":128
+        /* "lstmx/_kernels/gru_cython.pyx":118
  *         for n in range(n0, n1):
  *             if has_mask and not mask[t, n]:   # h was carried: so is its gradient
  *                 for j in range(G):             # <<<<<<<<<<<<<<
@@ -25585,7 +25578,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10gru_cython__backward_rows(int
         for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
           __pyx_v_j = __pyx_t_11;
 
-          /* "lstmx/_kernels/gru_cython.pyx":129
+          /* "lstmx/_kernels/gru_cython.pyx":119
  *             if has_mask and not mask[t, n]:   # h was carried: so is its gradient
  *                 for j in range(G):
  *                     dax[t, n, j] = 0             # <<<<<<<<<<<<<<
@@ -25597,7 +25590,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10gru_cython__backward_rows(int
           __pyx_t_12 = __pyx_v_j;
           *((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dax.data + __pyx_t_7 * __pyx_v_dax.strides[0]) ) + __pyx_t_6 * __pyx_v_dax.strides[1]) )) + __pyx_t_12)) )) = 0.0;
 
-          /* "lstmx/_kernels/gru_cython.pyx":130
+          /* "lstmx/_kernels/gru_cython.pyx":120
  *                 for j in range(G):
  *                     dax[t, n, j] = 0
  *                     dah[t, n, j] = 0             # <<<<<<<<<<<<<<
@@ -25611,7 +25604,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10gru_cython__backward_rows(int
         }
 
 
-        /* "lstmx/_kernels/gru_cython.pyx":131
+        /* "lstmx/_kernels/gru_cython.pyx":121
  *                     dax[t, n, j] = 0
  *                     dah[t, n, j] = 0
  *                 for j in range(H):             # <<<<<<<<<<<<<<
@@ -25625,7 +25618,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10gru_cython__backward_rows(int
         for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
           __pyx_v_j = __pyx_t_11;
 
-          /* "lstmx/_kernels/gru_cython.pyx":132
+          /* "lstmx/_kernels/gru_cython.pyx":122
  *                     dah[t, n, j] = 0
  *                 for j in range(H):
  *                     dh[n, j] += dY[n, t, j]             # <<<<<<<<<<<<<<
@@ -25641,7 +25634,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10gru_cython__backward_rows(int
         }
 
 
-        /* "lstmx/_kernels/gru_cython.pyx":127
+        /* "lstmx/_kernels/gru_cython.pyx":117
  *     for t in range(T - 1, -1, -1):
  *         for n in range(n0, n1):
  *             if has_mask and not mask[t, n]:   # h was carried: so is its gradient             # <<<<<<<<<<<<<<
@@ -25651,7 +25644,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10gru_cython__backward_rows(int
         goto __pyx_L7;
       }
 
-      /* "lstmx/_kernels/gru_cython.pyx":134
+      /* "lstmx/_kernels/gru_cython.pyx":124
  *                     dh[n, j] += dY[n, t, j]
  *             else:
  *                 gru_row_backward(&gates[t, n, 0], &hns[t, n, 0], &hs[t, n, 0], &dY[n, t, 0],             # <<<<<<<<<<<<<<
@@ -25672,7 +25665,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10gru_cython__backward_rows(int
         __pyx_t_20 = __pyx_v_t;
         __pyx_t_21 = 0;
 
-        /* "lstmx/_kernels/gru_cython.pyx":135
+        /* "lstmx/_kernels/gru_cython.pyx":125
  *             else:
  *                 gru_row_backward(&gates[t, n, 0], &hns[t, n, 0], &hs[t, n, 0], &dY[n, t, 0],
  *                                  &dh[n, 0], &dax[t, n, 0], &dah[t, n, 0], H)             # <<<<<<<<<<<<<<
@@ -25688,7 +25681,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10gru_cython__backward_rows(int
         __pyx_t_28 = __pyx_v_n;
         __pyx_t_29 = 0;
 
-        /* "lstmx/_kernels/gru_cython.pyx":134
+        /* "lstmx/_kernels/gru_cython.pyx":124
  *                     dh[n, j] += dY[n, t, j]
  *             else:
  *                 gru_row_backward(&gates[t, n, 0], &hns[t, n, 0], &hs[t, n, 0], &dY[n, t, 0],             # <<<<<<<<<<<<<<
@@ -25701,7 +25694,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10gru_cython__backward_rows(int
     }
 
 
-    /* "lstmx/_kernels/gru_cython.pyx":137
+    /* "lstmx/_kernels/gru_cython.pyx":127
  *                                  &dh[n, 0], &dax[t, n, 0], &dah[t, n, 0], H)
  *         # dh_(t-1) = z * dh (left in dh above) + dah_t @ U
  *         step_gemm(&dah[t, n0, 0], G, n1 - n0, G, U_packed, H, &dh[n0, 0], H, True)             # <<<<<<<<<<<<<<
@@ -25714,7 +25707,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10gru_cython__backward_rows(int
     lstmx::step_gemm((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dah.data + __pyx_t_29 * __pyx_v_dah.strides[0]) ) + __pyx_t_28 * __pyx_v_dah.strides[1]) )) + __pyx_t_27)) )))), __pyx_v_G, (__pyx_v_n1 - __pyx_v_n0), __pyx_v_G, __pyx_v_U_packed, __pyx_v_H, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_26 * __pyx_v_dh.strides[0]) )) + __pyx_t_25)) )))), __pyx_v_H, 1);
   }
 
-  /* "lstmx/_kernels/gru_cython.pyx":120
+  /* "lstmx/_kernels/gru_cython.pyx":110
  * 
  * 
  * cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packed, real[:, :, ::1] hs,             # <<<<<<<<<<<<<<
@@ -27088,14 +27081,14 @@ static int __Pyx_modinit_Exttype___pyx_defaults(__pyx_mstatetype *__pyx_mstate) 
   __Pyx_RefNannySetupContext("__Pyx_modinit_Exttype___pyx_defaults", 0);
   /*--- Exttype __pyx_defaults ---*/
   #if CYTHON_USE_TYPE_SPECS
-  __pyx_mstate->__pyx_ptype_5lstmx_8_kernels_10gru_cython___pyx_defaults = (PyTypeObject *) __Pyx_PyType_FromModuleAndSpec(__pyx_m, &__pyx_type_5lstmx_8_kernels_10gru_cython___pyx_defaults_spec, NULL); if (unlikely(!__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_10gru_cython___pyx_defaults)) __PYX_ERR(0, 37, __pyx_L1_error)
+  __pyx_mstate->__pyx_ptype_5lstmx_8_kernels_10gru_cython___pyx_defaults = (PyTypeObject *) __Pyx_PyType_FromModuleAndSpec(__pyx_m, &__pyx_type_5lstmx_8_kernels_10gru_cython___pyx_defaults_spec, NULL); if (unlikely(!__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_10gru_cython___pyx_defaults)) __PYX_ERR(0, 36, __pyx_L1_error)
   #else
   __pyx_mstate->__pyx_ptype_5lstmx_8_kernels_10gru_cython___pyx_defaults = &__pyx_type_5lstmx_8_kernels_10gru_cython___pyx_defaults;
   #endif
   #if !CYTHON_COMPILING_IN_LIMITED_API
   #endif
   #if !CYTHON_USE_TYPE_SPECS
-  if (__Pyx_PyType_Ready(__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_10gru_cython___pyx_defaults) < (0)) __PYX_ERR(0, 37, __pyx_L1_error)
+  if (__Pyx_PyType_Ready(__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_10gru_cython___pyx_defaults) < (0)) __PYX_ERR(0, 36, __pyx_L1_error)
   #endif
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount((PyObject*)__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_10gru_cython___pyx_defaults);
@@ -28141,7 +28134,7 @@ __Pyx_RefNannySetupContext("PyInit_gru_cython", 0);
  * """
  * import numpy as np             # <<<<<<<<<<<<<<
  * 
- * from ._layout import packed_buffer, time_major, time_major_mask
+ * from ._layout import cached_time_major, packed_buffer, time_major, time_major_mask
 */
   __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_numpy, 0, 0, NULL, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 11, __pyx_L1_error)
   __pyx_t_4 = __pyx_t_1;
@@ -28152,19 +28145,19 @@ __Pyx_RefNannySetupContext("PyInit_gru_cython", 0);
   /* "lstmx/_kernels/gru_cython.pyx":13
  * import numpy as np
  * 
- * from ._layout import packed_buffer, time_major, time_major_mask             # <<<<<<<<<<<<<<
+ * from ._layout import cached_time_major, packed_buffer, time_major, time_major_mask             # <<<<<<<<<<<<<<
  * 
  * from cython.parallel cimport prange
 */
   {
-    PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_packed_buffer,__pyx_mstate_global->__pyx_n_u_time_major,__pyx_mstate_global->__pyx_n_u_time_major_mask};
-    __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_layout, __pyx_imported_names, 3, __pyx_mstate_global->__pyx_kp_u_lstmx__kernels__layout, 1); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 13, __pyx_L1_error)
+    PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_cached_time_major,__pyx_mstate_global->__pyx_n_u_packed_buffer,__pyx_mstate_global->__pyx_n_u_time_major,__pyx_mstate_global->__pyx_n_u_time_major_mask};
+    __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_layout, __pyx_imported_names, 4, __pyx_mstate_global->__pyx_kp_u_lstmx__kernels__layout, 1); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 13, __pyx_L1_error)
   }
   __pyx_t_4 = __pyx_t_1;
   __Pyx_GOTREF(__pyx_t_4);
   {
-    PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_packed_buffer,__pyx_mstate_global->__pyx_n_u_time_major,__pyx_mstate_global->__pyx_n_u_time_major_mask};
-    for (__pyx_t_9=0; __pyx_t_9 < 3; __pyx_t_9++) {
+    PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_cached_time_major,__pyx_mstate_global->__pyx_n_u_packed_buffer,__pyx_mstate_global->__pyx_n_u_time_major,__pyx_mstate_global->__pyx_n_u_time_major_mask};
+    for (__pyx_t_9=0; __pyx_t_9 < 4; __pyx_t_9++) {
       __pyx_t_5 = __Pyx_ImportFrom(__pyx_t_4, __pyx_imported_names[__pyx_t_9]); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 13, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_5);
       if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_imported_names[__pyx_t_9], __pyx_t_5) < (0)) __PYX_ERR(0, 13, __pyx_L1_error)
@@ -28173,53 +28166,53 @@ __Pyx_RefNannySetupContext("PyInit_gru_cython", 0);
   }
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":22
+  /* "lstmx/_kernels/gru_cython.pyx":21
  * 
  * 
  * def gru_forward(X, W, U, b, b_hn, h0, mask):             # <<<<<<<<<<<<<<
  *     """Same arguments and results as :func:`lstmx.gru.gru_forward`; C-contiguous arrays of one dtype."""
  *     B, T, I = X.shape
 */
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5lstmx_8_kernels_10gru_cython_1gru_forward, 0, __pyx_mstate_global->__pyx_n_u_gru_forward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_gru_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[0])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 22, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5lstmx_8_kernels_10gru_cython_1gru_forward, 0, __pyx_mstate_global->__pyx_n_u_gru_forward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_gru_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[0])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 21, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_gru_forward, __pyx_t_4) < (0)) __PYX_ERR(0, 22, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_gru_forward, __pyx_t_4) < (0)) __PYX_ERR(0, 21, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":37
+  /* "lstmx/_kernels/gru_cython.pyx":36
  * 
  * 
  * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_packed, real[::1] UT_packed,             # <<<<<<<<<<<<<<
  *              real[::1] b, real[::1] b_hn, real[:, :, ::1] hs, real[:, :, ::1] gates, real[:, :, ::1] hns,
  *              real[:, ::1] ah, const unsigned char[:, ::1] mask, bint has_mask):
 */
-  __pyx_t_4 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 37, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 36, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_5lstmx_8_kernels_10gru_cython_9_forward, 0, __pyx_mstate_global->__pyx_n_u_forward_float_1_float_1_float_1, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_gru_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[1])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 37, __pyx_L1_error)
+  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_5lstmx_8_kernels_10gru_cython_9_forward, 0, __pyx_mstate_global->__pyx_n_u_forward_float_1_float_1_float_1, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_gru_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[1])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 36, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
   #endif
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_5, __pyx_mstate_global->__pyx_empty_tuple);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_5) < (0)) __PYX_ERR(0, 37, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_5) < (0)) __PYX_ERR(0, 36, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_5lstmx_8_kernels_10gru_cython_11_forward, 0, __pyx_mstate_global->__pyx_n_u_forward_double_1_double_1_doubl, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_gru_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[2])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 37, __pyx_L1_error)
+  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_5lstmx_8_kernels_10gru_cython_11_forward, 0, __pyx_mstate_global->__pyx_n_u_forward_double_1_double_1_doubl, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_gru_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[2])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 36, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
   #endif
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_5, __pyx_mstate_global->__pyx_empty_tuple);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_5) < (0)) __PYX_ERR(0, 37, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_5) < (0)) __PYX_ERR(0, 36, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_mdef_5lstmx_8_kernels_10gru_cython_3_forward, 0, __pyx_mstate_global->__pyx_n_u_forward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_gru_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[3])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 37, __pyx_L1_error)
+  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_mdef_5lstmx_8_kernels_10gru_cython_3_forward, 0, __pyx_mstate_global->__pyx_n_u_forward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_gru_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[3])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 36, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
   #endif
-  if (!__Pyx_CyFunction_InitDefaults(__pyx_t_5, __pyx_mstate_global->__pyx_ptype_5lstmx_8_kernels_10gru_cython___pyx_defaults)) __PYX_ERR(0, 37, __pyx_L1_error)
-  __pyx_t_10 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 37, __pyx_L1_error)
+  if (!__Pyx_CyFunction_InitDefaults(__pyx_t_5, __pyx_mstate_global->__pyx_ptype_5lstmx_8_kernels_10gru_cython___pyx_defaults)) __PYX_ERR(0, 36, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 36, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   __Pyx_CyFunction_Defaults(struct __pyx_defaults, __pyx_t_5)->arg0 = __pyx_t_10;
   __Pyx_GIVEREF(__pyx_t_10);
@@ -28230,57 +28223,57 @@ __Pyx_RefNannySetupContext("PyInit_gru_cython", 0);
   __pyx_t_4 = 0;
   __pyx_t_4 = __pyx_t_5;
   __Pyx_INCREF(__pyx_t_4);
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_forward, __pyx_t_4) < (0)) __PYX_ERR(0, 37, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_forward, __pyx_t_4) < (0)) __PYX_ERR(0, 36, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":74
+  /* "lstmx/_kernels/gru_cython.pyx":73
  * 
  * 
  * def gru_backward(dY, dhT, cache):             # <<<<<<<<<<<<<<
  *     """Same arguments and results as :func:`lstmx.gru.gru_backward`."""
  *     X, W, U, hs = cache["X"], cache["W"], cache["U"], cache["hs"]
 */
-  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_5lstmx_8_kernels_10gru_cython_5gru_backward, 0, __pyx_mstate_global->__pyx_n_u_gru_backward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_gru_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[4])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 74, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_5lstmx_8_kernels_10gru_cython_5gru_backward, 0, __pyx_mstate_global->__pyx_n_u_gru_backward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_gru_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[4])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 73, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_gru_backward, __pyx_t_5) < (0)) __PYX_ERR(0, 74, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_gru_backward, __pyx_t_5) < (0)) __PYX_ERR(0, 73, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
 
-  /* "lstmx/_kernels/gru_cython.pyx":95
+  /* "lstmx/_kernels/gru_cython.pyx":92
  * 
  * 
  * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,             # <<<<<<<<<<<<<<
  *               real[::1] W_packed, real[::1] X_packed, real[::1] H_packed, real[:, :, ::1] hs,
  *               real[:, :, ::1] gates, real[:, :, ::1] hns, const unsigned char[:, ::1] mask, bint has_mask,
 */
-  __pyx_t_5 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 95, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 92, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_5lstmx_8_kernels_10gru_cython_15_backward, 0, __pyx_mstate_global->__pyx_n_u_backward_float_1_float_1_float, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_gru_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[5])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 95, __pyx_L1_error)
+  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_5lstmx_8_kernels_10gru_cython_15_backward, 0, __pyx_mstate_global->__pyx_n_u_backward_float_1_float_1_float, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_gru_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[5])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 92, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_4, __pyx_mstate_global->__pyx_empty_tuple);
-  if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_4) < (0)) __PYX_ERR(0, 95, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_4) < (0)) __PYX_ERR(0, 92, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_5lstmx_8_kernels_10gru_cython_17_backward, 0, __pyx_mstate_global->__pyx_n_u_backward_double_1_double_1_doub, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_gru_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[6])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 95, __pyx_L1_error)
+  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_5lstmx_8_kernels_10gru_cython_17_backward, 0, __pyx_mstate_global->__pyx_n_u_backward_double_1_double_1_doub, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_gru_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[6])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 92, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_4, __pyx_mstate_global->__pyx_empty_tuple);
-  if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_4) < (0)) __PYX_ERR(0, 95, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_4) < (0)) __PYX_ERR(0, 92, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_mdef_5lstmx_8_kernels_10gru_cython_7_backward, 0, __pyx_mstate_global->__pyx_n_u_backward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_gru_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[7])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 95, __pyx_L1_error)
+  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_mdef_5lstmx_8_kernels_10gru_cython_7_backward, 0, __pyx_mstate_global->__pyx_n_u_backward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_gru_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[7])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 92, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (!__Pyx_CyFunction_InitDefaults(__pyx_t_4, __pyx_mstate_global->__pyx_ptype_5lstmx_8_kernels_10gru_cython___pyx_defaults)) __PYX_ERR(0, 95, __pyx_L1_error)
-  __pyx_t_10 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 95, __pyx_L1_error)
+  if (!__Pyx_CyFunction_InitDefaults(__pyx_t_4, __pyx_mstate_global->__pyx_ptype_5lstmx_8_kernels_10gru_cython___pyx_defaults)) __PYX_ERR(0, 92, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 92, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   __Pyx_CyFunction_Defaults(struct __pyx_defaults, __pyx_t_4)->arg0 = __pyx_t_10;
   __Pyx_GIVEREF(__pyx_t_10);
@@ -28291,7 +28284,7 @@ __Pyx_RefNannySetupContext("PyInit_gru_cython", 0);
   __pyx_t_5 = 0;
   __pyx_t_5 = __pyx_t_4;
   __Pyx_INCREF(__pyx_t_5);
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_backward, __pyx_t_5) < (0)) __PYX_ERR(0, 95, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_backward, __pyx_t_5) < (0)) __PYX_ERR(0, 92, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
@@ -28413,24 +28406,24 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
   if (__Pyx_PyTuple_SET_ITEM(__pyx_mstate_global->__pyx_tuple[1], 0, __pyx_mstate_global->__pyx_slice[0]) != (0)) __PYX_ERR(1, 763, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[1]);
 
-  /* "lstmx/_kernels/gru_cython.pyx":34
+  /* "lstmx/_kernels/gru_cython.pyx":33
  *              hns, np.empty((B, 3 * H), X.dtype), time_major_mask(mask, B, T), mask is not None)
  *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, gates=gates, hns=hns, mask=mask)
  *     return hs[1:].transpose(1, 0, 2), hs[T], cache             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  __pyx_mstate_global->__pyx_slice[1] = PySlice_New(__pyx_mstate_global->__pyx_int_1, Py_None, Py_None); if (unlikely(!__pyx_mstate_global->__pyx_slice[1])) __PYX_ERR(0, 34, __pyx_L1_error)
+  __pyx_mstate_global->__pyx_slice[1] = PySlice_New(__pyx_mstate_global->__pyx_int_1, Py_None, Py_None); if (unlikely(!__pyx_mstate_global->__pyx_slice[1])) __PYX_ERR(0, 33, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_mstate_global->__pyx_slice[1]);
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_slice[1]);
   {
     PyObject* __pyx_temp[3] = {__pyx_mstate_global->__pyx_int_1, __pyx_mstate_global->__pyx_int_0, __pyx_mstate_global->__pyx_int_2};
-    __pyx_mstate_global->__pyx_tuple[2] = __Pyx_PyTuple_FromArray(__pyx_temp, 3); if (unlikely(!__pyx_mstate_global->__pyx_tuple[2])) __PYX_ERR(0, 34, __pyx_L1_error)
+    __pyx_mstate_global->__pyx_tuple[2] = __Pyx_PyTuple_FromArray(__pyx_temp, 3); if (unlikely(!__pyx_mstate_global->__pyx_tuple[2])) __PYX_ERR(0, 33, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[2]);
   }
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[2]);
 
-  /* "lstmx/_kernels/gru_cython.pyx":84
+  /* "lstmx/_kernels/gru_cython.pyx":81
  *     dax = np.empty((T, B, 3 * H), X.dtype)
  *     dah = np.empty((T, B, 3 * H), X.dtype)
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")             # <<<<<<<<<<<<<<
@@ -28439,7 +28432,7 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
 */
   {
     PyObject* __pyx_temp[3] = {__pyx_mstate_global->__pyx_n_u_dtype, __pyx_mstate_global->__pyx_n_u_copy, __pyx_mstate_global->__pyx_n_u_order};
-    __pyx_mstate_global->__pyx_tuple[3] = __Pyx_PyTuple_FromArray(__pyx_temp, 3); if (unlikely(!__pyx_mstate_global->__pyx_tuple[3])) __PYX_ERR(0, 84, __pyx_L1_error)
+    __pyx_mstate_global->__pyx_tuple[3] = __Pyx_PyTuple_FromArray(__pyx_temp, 3); if (unlikely(!__pyx_mstate_global->__pyx_tuple[3])) __PYX_ERR(0, 81, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[3]);
   }
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[3]);
@@ -28503,38 +28496,38 @@ static int __Pyx_InitConstants(__pyx_mstatetype *__pyx_mstate) {
   int __pyx_clineno = 0;
   CYTHON_UNUSED_VAR(__pyx_mstate);
   {
-    const struct { const unsigned int length: 9; } str_length_index[] = {{6},{8},{1},{2},{15},{23},{25},{32},{20},{22},{1},{1},{37},{45},{22},{27},{179},{8},{15},{7},{6},{2},{9},{22},{29},{50},{30},{37},{1},{5},{1},{1},{8},{1},{1},{8},{1},{8},{1},{1},{9},{8},{15},{1},{9},{8},{1},{8},{4},{20},{12},{9},{17},{8},{8},{12},{10},{8},{10},{8},{7},{14},{11},{10},{19},{14},{12},{10},{17},{13},{12},{12},{19},{8},{9},{301},{282},{8},{174},{163},{15},{13},{7},{3},{2},{15},{4},{5},{17},{18},{1},{4},{4},{1},{5},{18},{4},{5},{2},{2},{5},{2},{3},{3},{2},{4},{8},{2},{3},{6},{5},{15},{5},{10},{6},{9},{5},{5},{5},{6},{7},{5},{3},{12},{11},{2},{8},{3},{2},{2},{5},{5},{8},{4},{6},{25},{4},{7},{4},{4},{4},{2},{5},{3},{5},{4},{13},{4},{5},{3},{8},{10},{5},{10},{4},{5},{4},{4},{6},{10},{15},{9},{6},{6},{6},{1}};
-    const struct { const unsigned int length: 10; } bytes_length_index[] = {{1},{559},{435},{268},{352},{575}};
+    const struct { const unsigned int length: 9; } str_length_index[] = {{6},{8},{1},{2},{15},{23},{25},{32},{20},{22},{1},{1},{37},{45},{22},{27},{179},{8},{15},{7},{6},{2},{9},{22},{29},{50},{30},{37},{1},{5},{1},{1},{8},{1},{1},{8},{1},{8},{1},{1},{9},{8},{15},{1},{9},{8},{1},{8},{4},{20},{12},{9},{17},{8},{8},{12},{10},{8},{10},{8},{7},{14},{11},{10},{19},{14},{12},{10},{17},{13},{12},{12},{19},{8},{9},{301},{282},{8},{174},{163},{15},{13},{7},{3},{2},{15},{4},{5},{17},{18},{1},{4},{4},{1},{5},{17},{18},{4},{5},{2},{2},{5},{2},{3},{3},{2},{4},{8},{2},{3},{6},{5},{15},{5},{10},{6},{9},{5},{5},{5},{6},{7},{5},{3},{12},{11},{2},{8},{3},{2},{2},{5},{5},{8},{4},{6},{25},{4},{7},{4},{4},{4},{2},{5},{3},{5},{4},{13},{4},{5},{3},{8},{10},{5},{10},{4},{5},{4},{4},{6},{10},{15},{9},{6},{6},{6},{1}};
+    const struct { const unsigned int length: 10; } bytes_length_index[] = {{1},{559},{416},{268},{352},{389}};
     #ifndef CYTHON_COMPRESS_STRINGS
       #define CYTHON_COMPRESS_STRINGS 90
     #endif
-    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (2132 bytes) */
-static const char cstring[] = "x\332\315V\275s\333F\0267-F\376\210\234\263$\237=\211\0471(ZV|#3\241\276\234\361\345rCQv\354\">Q\324\207\025\305A\026\330%\t\023\004@\354B&3W\270d\211\022%J\224(Q\242D\271%K\377\t\371\023\356-@Rr.\366D\031g&\032\021X\354\276}\373{\277\367\265\022b\322\227=\311T^\020\225}Sz }\375\035\351\230v\177_#/%\263!}\255\232\006\323\232\216\351P\t\031X\302\232-\004\177=\255\031\343\005\312l\r\023|JX2\355w\256\27797\221\374\346\337Ud\030&\223\020\245Z\323\220\230)\331\004\341{\246\241\367\245N\n\362\030@>1\216\221\256a\251cb\262,\221\236\005{A\325\222\272$\316]j\2306\263\221\261\264,5A\325X\230\266\220E\340(\t\3654*=5\245\016bjK3\232\2228\n1\307&R\303t\014\374\324dDb- \251\332g-\323\220@\034\023]S\210\215\030\001 \002:\034h\013!C\332~\270}o\355\253\265\324\020\233\010J\251D\035E\325\301\006B\005\237\212\243\351\014\016f}\213\320\222\364\244!\365MG2\010@\006\003-\220;\275\201\265\210!Q\302\304@ZJ\351@L3\r\031\266\003\332\245\021\203\3321\021\273\037!\235\222\022\302X\0069\242\232\272.\326L\203\226\220\242b\215\"E\047\304\020\317\246\252\321l\204u\312:\275\222\334&\266AtZ\222u\004\200X:\373\305x\366\213\246\355\310jJ@\311\352\367\014\0238h Gg\222,\333\004;*\221e\t;)\010\3034\356\001\047\307\032\322aU\325\014\215\311\262\223\236%\226\221\256\233*P\047!\333F}\t#\206J\277\261\2329H\320\230\305\006-\375\267R\257>y\262Y}\250\353\232E5\372\355\343\307\262\205\3246\301O\352\244\353\020C%\273{{\273\243\271\275\321[\204q\351$\242\017\016\306\002\007\243\367\263g\343\201\314:\262\274\335\357\301o\013\\*?%=\266C\032\262<\242\035l\004{\204cN\006M\3024F:b\002\213=\360\327p\014U\274a\211\216wi\035\013\302P\214:H3\322\267\211\035=]3P\047{\223\227\342\005\364\312j\213\250m\352t\262\257\221\0261\024A\223\215\034\303\322\3246hxh\214\345\216\231`Q\350\350:H\037\253\035\273g2\312\334xj\202\364\304\007\004\331\004\n=\005}2>\331\307\010\025\266(@\333Kd\343\311\340\010\233\016 8z\260,\211\377\007\345\347\313\357\234y\307\347Y\307\277\363\304?6\363\036\ry~BVC7\021;\255\360\035\023o\375:\313\360w\235\364""\007&\336\017\366\3472T\3524\234F\357\243\277|\354\234F}\364\327\364^\006\321\241\004\313\320\330\240\265B\262kTVM\033j\274f\220Q\265\207\366\200Z\343\332++N\243\001\355\315n\322\264F#z\322\353G\023}C\325\314\322D\013U\024\271e(\210\022UE\242x\351B5\024:\350\274*\021\021\257\232V_\205~\312\360\036>HK->\304\250\205Q\017+\0306\217\332\t\305-\334\332\315(\306\242\330\245\017\2018\273\237\220\216\305\372\351C\326\2656\3642\025\232>\201\n\230vcb\333\246\335\320Q\223\246\004\200g:\351S\364\377&\254S(\311\242\221\215SP\214G\356k}\331B\024\2123m\267\014\332\242\032N\251\022\245\235f\217\237I\033\246\304\266&\375U\307<\351\215b?\\L\304\255D\334FD9\205\313L\307\260\000\241\325\007\023L\033\023[\264\233\254\345\214\230\266\220\315\304\217Z\246e\223\246F\341:\001ew\314\211\350\204\223[\t\025P\240 \2034#\026e&\374lGeL\203\322\335Ap\302\311(\265G\030\017\212)\201\216\001\207:\026t\\\002\227 \207\320\336\177\216M\270\013}\256\266\220-\375cY\032\2775\203\375\377k\324\200\344u\252jV_\336\000\027#\275)\227\313\243\276\240@?\224\361\331$\317\254\372\317\306r\367\334\373f\204\236M\362\314\252\377l,w\317\341&\351t\316Q\361|\225{\235\277\360\212\016\212\203=w\321\355z\323\036\361\313\376\243`1\350\206\323!\211\312Qe\230\n\334\036\240Aw\230\2778\310\r\256\017\272nn\230\377p\260\356\346\335\212[\023\002\316\240\n\313\027\3776\370\331\233\365\n\303\374\345\301\302\340\221\273\340V]\352-x\233\036\366\013~\371\255\323\227\006s\203\rw\026\020\034{5\257\345\223`#\274\036\302q3\203\315A\303\335tUo\336\333\362s\376\254@\220\037<t\347\334\177z\310c\376\212\177\024\346\302k\341Nx\034\325\"%>\037\027\343Z\214\004\272\225\301\276[\206\275\2127\345\225\275J\0068\347\202\212+\203\332@\341W\027\340\360\365`:P\303\371\360\273x6^\2107c5\231O*\311!\337W\271\2129n\360F\213\267\332\274mp\303\344\2465\374\350&\350\332\364\024\177\312_\365\221\337\017\257L\216\255\047\271\344c\276\263\317\367\217\370\321\017\374\007\330\013\033u\256w\206\037}\nf5\374\252\317\202\365\360\002@\335\213\027c\226\334O\245\277\347""\337\377\310\177\2243|\227\275\202\267\352\251\376\034 \313\007[a>\334\212\362Q%\332\211\354x>~\230\\Kjc\227\375\226G\036\2705\027\215\371\234sW\334\035 \272\350\355\372\263~\341M6\205\ry\277\342\327\336t\312m`\025\224N\277B\340\322\212\330R\001\032Wa\313\247`.\r\026\202M\340k6\274\033\375\013\314\235O6\023\205o\327y}\227\357>\347\317\177\342?\201\325/\370\213\366\360\312\034h|\004N\256z6X\263\346w\203K\341\2558\027_\217ir;!\274\016v\037\r\363W\301%sp\000\3616@l\325W\202\251`5\300\341\235\350B\304\342\365\344\203\244\2269\2636P\335O\200\374\252G\375\333 \226\013\256\005\300\305/\323\347>\230s\257\271\373\260\364\330\337\002w\242\240\027\262h\003\034\372yRH6xm\207\357\324\207\371Y\301\007\377\373\035\277\r\360\213amx\351\362\360\342<DHEp\226\232\256\372\327\301\304bP\013\264\260\033\345\206\027?\004\026\347\335\312\353\031\201\362\006$\207\342\237\367\213~\0350\256\247aW\013\325h>\332\212\247\342r\\\201\300S\301Au\276\275\307\367&a sY\341\n\320\322\034\316|\014\311Q\364\352\376\264\337\010*\301a\210\000(d\030\204\020\216\013\361Z\334M\362\311\026\337>\340\007\2601#\263\371z\346\006\344eN\244\025D\006\206\343\367\201\240\314\007\";\257~\346!~k%,\014\257\212(\023\010\027\301\212\245p.\\\205\004^\211\352\200\356~r\207o\327xMp\316\217\000\022(\327\270\226z\352\263[^\027R\353\232_\363qP\010\326\002\026\336\217\026\201\374\215d\026\370\275\374>\371\275\221zWh\020\374\316|\342\025\370\315R\200\322\221\267\342\355x\016$\311\313@\t\247\302\365\350|T\004\360\027 Q\312\311c\276\013\244\036\362C\2102\310K\201}xs\321\337\023\205j\342\247\341LA\004z\232\231\302\217\273\031\222\221\217\316C\202W!\370\212\302C\300E\346$P\231q\2158\312r\276\311\233)/\013E\250\204\025pv\036|\265\003\365p*\\\003\330\347\243B\264\232\372k=\315\200j\322}=\263\010\344!\310\356rP\rhx\033\034kG\263)\374|\032\027(\rzH\025\340\n\316}\306\237\211\340\030\336Y\362{\2408\037V\302g\243 \370\n\214}\303\251Bu#\3706,\207U8}jt\366j\252\262\230\354\362\032d\337DeZH\336\242u+\265:\313U\210\260,:\305\206I\200\362\246""\250V\274cq\213r\312\306\356\253C\364\315C\336\211j\2733J\020\005\302\177\366]\0028,\204\345\377\001R\010&\022";
-    PyObject *data = __Pyx_DecompressString(cstring, 2132, 1);
+    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (2040 bytes) */
+static const char cstring[] = "x\332\315VIs\333F\0266-F\226m9e\211\212=\266\0471\264YvJfBm\236\362d2E-\036\353\020\217(j\211\242(H\003\335$a\202\000\211n\310\344\324\034|\304\021G\034q\304\021G\034q\304\261\217<\372\047\344\047\314kp\221\342ITQ\312\251\212J\004\032\335\257_\177\357{[K\210I_\266%SyMT\366u\376\271\364\3257\244aZ\235\003\215\274\221\314\212\364\225j\032L\253\332\246M%d`\tk\226\020|\177Z3\006\013\224Y\032&\370\234\260dZ\027\256\377|n(\371\365?7\220a\230LB\224jUCb\246d\021\204\237\232\206\336\221\032)\310S\000\271m\234\"]\303R\303\304dQ\"\355&\354\005U\013\352\2028w\241bZ\314B\306\302\242T\005U\003aZCM\002GI\250\255Q\351\225)5\020Sk\232Q\225\304Q\210\331\026\221*\246m\340W&#\022\253\001I\033\035V3\r\t\3041\3215\205X\210\021\000\"\240\303\201\226\0202\244\235\255\235\247+\177[I\r\261\210\240\224J\324VT\035l T\360\251\330\232\316\340`\326i\022\232\227\266+R\307\264%\203\000d0\260\tr\3477\260\0321$J\230\030H\013)\035\210i\246!\303v@\273\320gP;%b\367\013\244S\222G\030\313 GTS\327\305\232i\320<RT\254Q\244\350\204\030\342YU5\332\033a\235\262F;/\327\211e\020\235\346e\035\001 \226\316~1\230\375\242j\331\262\232\022\220ov\332\206\t\034T\220\2553I\226-\202m\225\310\262\204\355\024\204a\032O\201\223S\r\351\260\252j\206\306d\331N\317\022\313H\327M\025\250\223\220e\241\216\204\021C\371_X\3559H\320\330\213\r\232\377o\261\274\261\275\275\276\261\245\353Z\223j\364_/_\312M\244\326\t\336.\223\226M\014\225\354\355\357\357\365\347\366\373o\021\306\371\263\210><\034\010\034\366\337\337~;\030\310\254!\313;\2356\3746\301\245\362+\322f\273\244\"\313}\332\301F\260G8\346lP%Lc\244!&\260\330\003\177\025\333P\305\033\226\350`\227\326hB\030\212Q\003iF\3726\261\255\247k\006j\364\336\344\215x\001\275\262Z#j\235\332\215\336W_\213\030\212\240\351\215l\243\251\251u\320\260e\014\344N\231`Q\350h\331H\037\250\035\270g8\352\271\361\334\004i\213\017\010\262!\024z\016\372p|\266\217\021*lQ\200\2667\310\302\303\30116m@p\374|Q\022\377\317\013\047\213\027\316\\\360y\331\361o<\361\367\315|@CN\316\310\252\350&b\347\025^0\361\253_""\227\031\376\246\223~\307\304\207\301~\"C\245N\303\251\377>\376\323\307\316y\324\307\177N\357\365 \332\224`\031\032\033\264VHv\215\312\252iA\215\327\014\322\257\366\320\036PmP{e\305\256T\240\275YU\232\326hD\317z}\177\242c\250\232\231\037j\241\212\"\327\014\005Q\242\252H\024/\361\3002\323\240\2344\320k\323Ruq\026T>h\305*\021)\240\232\315\216\n\r\226\341}|\230\326^|\204Q\r\2436V0h\353\367\027\212k\270\266\327\343\034\213\352\227>\204\t\275\013\013i4Y\047}\310\272V\207\346\246\302-\200@IL\3333\261,\323\252\350\250JSF\300U\215\364).\004UX\247P\243Eg\033\344\244\030\367\375Y\373\262\206(\200\247\365\232AkT\303)w\242\326\323\336\343?\244\016Sb[\225\276\327B\317\232\245\330\0177\025qM\021\327\023Q_\341v\3230\232\200\260\331\001\023L\013\023K\364\237^\017\352S\337D\026\023?\3324\233\026\251j\024\356\027P\207\007\234\210\3268\274\246P\001\005*4H3\322\244\314\204\237e\253\354\214\374\263Qj\2170\036\024S\002-\004\016\265\233\320\202\t\334\212lB\333\377>5\341r\364X\255!K\372|Q\032\2745\203\375\377\253\337\221\344U\252j\315\216\274\006.FzU.\024\372\215B\201\006)\343\313I^Z\365\037\215\345\311\225\017\315\010\275\234\344\245U\377\321X\236\\\301U\322h\\\241\342\3716\363.{\355-uf\235}w\336my\243\036\361\013\376\213`>h\205\243!\211\nQ\261\233\n\3149\310iu\263cN\306\271\343\264\334L7{\223\337\374\253W\364J\335\354\rg\306y\341\316\270\033.\365f\274u\017\373\323~\341W\247\257;\223\316\232;\001\307\235z%\257\346\223`-\274\023\202\356qg\335\251\270\353\256\352\345\274M?\343O\210\343\262\316\226;\351\376\335C\036\363\227\374\3430\023N\205\273\341iT\212\224\370j<\033\227b\004P\234%\347\300-\300^\305\033\361\n^QL\255\272\031\027T\334rJ\216\302o\317\300\341\253\301h\240\206\271\360\233x\"\236\211\327c5\311%\305\344\210\037\250\\\305\034Wx\245\306ku^7\270ar\263\331\375\370\001\350Z\367\024\177\304_\366\221\337\to\r\217-\047\231\344\036\337=\340\007\307\374\370{\376=\354\205\215:\327\033\335\217?\005\263*\376\206\317\202\325\360\032@\335\217\347c\226<K\245\277\343\337\375\300\177\220{\370nx""\323\336\262\247\372\223\200,\033l\206\331p3\312F\305h7\262\342\\\274\225L%\245\201\177~\201~\347\271[r\321\200\317Iw\311\335\005\242g\275=\177\302\237\3769\233\302\206\254_\364\337\363\325\034\260\nJG\337\242\267\266S\024[\212@\3432l\371\024\314\245\301L\260\016|M\204O\242\177\200\271\271d=Q\370N\231\227\367\370\336\t?\371\221\377\010V\277\346\257\353\335[\223\240\361\0058y\303\263\300\232\025\277\025\\\017\037\306\231\370NL\223\271\204\3602\330}\334\315\336\006\227L\302\001\304[\003\261e_\tF\202\345\000\207\217\242k\021\213W\223\217\222R\317\231%Gu\357\003\371\033\036\365\347@,\023L\005\300\305O\243W>\232t\247\334\003Xz\351o\202;Q\320\016Y\264\006\016}\234L\047k\274\264\313w\313\335\354\204\340\203\177\362\310\257\003\374\331\260\324\275~\243;\226\203\010)\n\316R\323U\377\016\2308\033\224\002-lE\231\356\330M`1\347\026\337\215\013\224w!\023\024\377\252?\353\227\001\343j\032v\245P\215r\321f<\022\027\342\"\004\236\n\016*\363\235}\276?\014\003\231\313\nW\200\226jw\374\2367\001\336(\373\243~%(\006G!\002\240\220N\020B8\236\216W\342V\222M6\371\316!?\204\215=2\253\357\306\357B\022f`\247\210\014\014\307\037\000A=\037\210T\274\375\231\207\370\303\245p\272{[D\231@8\017V,\204\223\3412d\353RT\006t\317\222G|\247\304K\202s~\014\220@\271\306\265\324S\237=\364Z\220ZS~\311\307\301t\260\022\260\360Y4\017\344\257%\023\300\357\215\017\311\357\335\324\273B\203\340w\374\2767\315\037\344\003\224\216\274%o\327\263!I\336\004J8\022\256FW\243Y\000\177\r\022\245\220\274\344{@\352\021?\202(\203\274\024\330\273\017\346\375}Q\225\272c\177\001~\356\202\r9\010h\341\234\025(U#a!\334\010i47L\317\221d9A\tK\203\025(\356\347\035\227\021G\340!\302\t\244\272HW\336\350e\273\305-\332\275w\337{\014uB\304\357X\337\345\265\010\001;\005\250\026(\215e\224X)\t=\200\240\266\307/T\220\324\353}\022\312\2001\007\321+j\326n?\314\024\3208q\221\000\016\247\303\302\377\000^D\315\210";
+    PyObject *data = __Pyx_DecompressString(cstring, 2040, 1);
     #define __Pyx_DecompressString_LZSS_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (2770 bytes) */
-static const char cstring[] = "\377 at 0x o\377bject>.:\377 <Memory\377View of \377<contigu\377ous and gdir%\001\007\rin\021\005\177strided\"\010o or \004\031><(\t\376A\006>?Canno\377t assign\377 to read\177-only m\240\002\375v\242\000Invali\377d mode, \347exp\305\000|\000\047c\047\376t\001\047fortra\237n\047, gH\000%\005s\357hape\222\000 ax\377is No ma\177tching g\001\377ature fo\377undNote \373th\242 Cytho\373n ,\000delib\237erate\206\000\353\001c\367ter!\001n PE\337P-484\245\"re\376\317!s subcl\366\301\000es\314!buil\373ti\313\000ypes.\377 If you \223ne\257 \336\000p\351\000%\tt\177hen set\200\000\367e \047\212\"atio_n_typ\253\000\047\210D\373iv\242\000o Fal\177se.add_\264 \237ecoll\321@+\000s\377.abcdisa\337bleen\002\001gc\373is\004\003dlstm\377x._kerne\277ls._la\216\000t\372\021\002/\016\005/gru_\375c\374\002.pyxno\377 default\377 __reduc\277e__ du\200\002n\367on-\200`vial\376\033\000cinit__\371uq\002\277Aalloc\376\270  array \037data.\013\020\233C\355a\376\312cs.|ASCI\377IBCEllip\377sisGHH_p\377ackedISe\377quenceTUKUT\r\004U\025\004\303\204\001.\310\204\007kWW\031\005W6\004XX\001\005\377_tm__Pyx\376\001\000Dict_Ne\177xtRef__\360$\266\341\000__\305B__\001\005g\337etite5\000__yd0\001\027\000func\035\001\346\030\000st\241`)\001imp\373or\204 __mai}n;\001modulM\0027nam\002\003ewT\001\334 \377_checksu\200\214\000\n\001?\004\025\001\363@\347 \037\001u\337npick?\000En\346 \005vt\334A\230\001qua\201lO\005\227E\240F\301C\277\001\263De\tx\314\001\342`_\203\005\356`\262\006\003\006\256.\007tes\310\001b\372 w\357ard_\001\005[do\275u\337`[:, \000\000:\017:1],\000\017\031\010\022\014$\t\0000\t\000\025?\036\204\000\000!x-E\017\237\200\047}]\243\047float\240)\000\000\016\030\007\307!\000\0137\004\016\010\031\010\000\023\300\214GO)\276$t&\037\016\225\200$]_\247for\312b\001\004[\233\202\236:\3131]\255\006[\250\201\223\235\003us\377ed_sigin\377dex_is_c\377oroutine\276\347\212\004abcah\222\212\005_\377bufferar\233gs\237\212\002as\371\216\007\n\004y\337ncio.=\006sb\377b_hnbase\327cca\271\210\001lW\001in\277_trac""e\244\207\001c\377opycount\377dUdWdX_t\377mdYdahda\317xdbd:\000\310\213\004sd/hdhT\301\207\003d\351\210\001\000\002|\256\001\232\220\003empty\000\002\377_likeenc\177odeenum\211\216\002\377errorfla\373gs\327\205\002forma\375t\371\216\004gatesg\303et\305\214\001\261\210\005\321\214\001\356dh0\377has_mask\177hnshsid\246\"\372\327\212\001s\000\002izeki\017ndkw\222!\243\215\014\222\215\007<\001\307mem\222\220\001\212\220\001\326\212\001nd\377imnpnump\377yobjorde\361r\261\214\001\263\214\003\343$part\376\000\001spopreg\377isterset\330\214%\247\220\001\215\220\006ss\210\000st\274/\000#\000psto\001\000r\377ucttime_\203ma_\000\000\007\313\002\371\220\001V\000s\367eun\252\215\001upda\377tevalues\377xOvoid (\377char *, \216\000\005int\013\001\000\004\007\004_\375_\374\213\002_5scip\367y_6\340@alg_[11\311\213\004bl\276 dC\001X\000\047*.,])\000\302\200Ms\351\200&\341s\351(\310\201\"\000.X1)\000d\277gemm\000s\002\001\200\377\001\340\004\007\200s\210#\377\210U\220%\220q\230\006\377\230e\2401\240F\250%\377\250q\260\006\260e\2701\367\270A\330\034\002$\210a\210\377q\330\004\010\210\001\210\026\377\210q\220\001\330\004\013\210\1775\220\004\220A\220Q\035\001\367u\210C\034\000\010\017\210z\377\230\021\230!\330\004\n\210\377\"\210F\220\"\220C\220\377s\230\"\230B\230d\240\367!\2401\000\024\330\004\t\210\337\022\2106\220\021\177\000v\230\377Q\230h\240e\2506\260\373\026\260l\000\014\210B\210f\377\220B\220c\230\023\230D\357\240\001\240\021~\001\004\210E\377\220\022\220;\230a\230t\377\2402\240[\260\001\260\024\377\260R\260v\270Q\270b\377\300\002\300#\300Q\300a\276\232\0012\210V\22019\000b\277\230\003\2301\230A\253\003\001\375\220@\000\r\210Q\210b\320\373\020\"\221\0005\250\006\250c\377\260\023\260M\300\021\300\"\377\300B\300c\310\023\310A\377\310Y\320Vc\320cd\377\320df\320fh\320h\377k\320kn\320no\320\337op\330\016\033I\000B\230\377b\240\003\2403\240a\240\367y\260\rn\006S\310\001\310\377\031\320RV\320V[\320\317[\\\320\\9\0006\000l\320\337lm\330\016\035\324\000f\240\177C\240t\2505\260\007\250""\000\177U\300%\300t\3107)\002\177Z\320Z^\320^_\313#\377\n\230!\2303\230c\240\377\022\2405\250\004\250D\260\377\004\260D\270\004\270A\270\377R\270r\300\023\300E\310\347\024\310Q\253E\3761:\220Q\373\220a\310%\022\2202\220R~\375 #\230T\240\021\240\222@|\302)\300\001\004\240A\240Q\236K\371$\323 \344@\006\200a\200u]\210\370@\014\210A\304 3\376 }\035\354\000s\250\"\250B\255 \337\021\260)\270=\354\000\023\310\377B\310b\320PS\320S\377T\320T]\320]`\320\375`\257 j\320jk\330\ru\022\373@F\371@C\230r\313\000\3774\240q\250\t\260\037\300\377\001\300\026\300s\310$\310\367e\320S\365\000[\330\004\020\373\220\001\312@3\220e\2306\376\362\0003\240b\250\003\2503\377\250d\260&\270\007\270t\277\3005\310\005\310Q\307CQ\357\210c\220\032\306@C\230s{\240$$\000\001\250\024\250\211 \377\360\006\000\005\022\220\024\220\335V\341@H\240D\314@a\250\337x\260t\2706\316@(\310\377!\3106\320QR\320R\357S\330\004\021\261`2\320\025\377&\240k\260\021\260#\260\177Q\330\t\n\330\010\023\237`\275A\260!\220s\230$\364 \026\377\240s\250#\250Q\250i\377\260q\270\001\330\010\013\210\1776\220\023\220A\340\014\242\001\367\027\230\006\365@\002\240#\240\365S\241\0005\362bQ\260c\270\377\023\270D\300\003\3001\300\365A\366`c\236@S\320PU\373\320U\376F_\320_b\320\375b\306`g\330\014\031\230\021\377\230#\230S\240\006\240f\277\250A\250Y\260a\246\0001\376\333@Q\270d\300!\3004\377\300q\310\004\310D\320P\347W\320W\275`\307#g\340\014\237\027\220q\230\001\323\205\001\227`d\252|\000V\236 c\302\000)\231\206\002\020\377\036\230a\320\0372\260!\373\330\020\342ab\240\002\240%\376\303\000\047\260\022\2603\260e\357\2702\270S\233\0007\310&\337\320PQ\320Q\360!\320[\334\220\000\247@i\320i\245B\036\037\377\230q\240\001\240\024\240Q\377\240d\250!\2504\250t\357\2607\270%\372 6\310\021/\200\001\360\n\224\201I\027\331B\236A\376\334!\014\032\230!\320\033.\367\250a\330\006\001\2302\230R\377\230u\240C\240w\250b\377\260\003\2605\270\002\270#\376\272\000\007\300t\3101\310H\273\320T\322 Y\320Y\343`d\373\320d\270\001\330\033%\240U\034\245\210\001\237F\330""\014!\345\204\001\225\206\002\304A\371T\344C\235D\002\300\"\300C\016\372`#\310S\207\"\237CP\000\346#wa\320a\356\206\003g\320g\275\204\002\277\"#\2401\240A\352@\004\256\251@R\250q\221\0004\224`\002\257\270!\2703\253B5\375\204\002C\337\310q\340\014%\272 a\240\377t\2501\250C\250s\260]$\326@r\270\021\272\002\004\223b\375a\360\204\002b\320PR\320R\356\232`X\320X\240\207\001\330&\047\377\240x\250q\260\004\260A\327\260X\270\377C8\352\000A\330\374\312HW\001f\250G\2601\260\337C\260q\270\003u\0043\300\376O\001#\310T\320QS\320\021SJ\006\304\207\002?\024D\375B\246\206\003\337`\330\237\210\003\366\207\001\230\204\006\320g\252\210\001\320m\177p\320ps\320st\227\205\005]S\373`\023\230C\351\211\002R\232\205\004\337b\260\001\260\021\005\031d\260\007!\2601";
-    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 2770, 4746);
+    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (2659 bytes) */
+static const char cstring[] = "\377 at 0x o\377bject>.:\377 <Memory\377View of \377<contigu\377ous and gdir%\001\007\rin\021\005\177strided\"\010o or \004\031><(\t\376A\006>?Canno\377t assign\377 to read\177-only m\240\002\375v\242\000Invali\377d mode, \347exp\305\000|\000\047c\047\376t\001\047fortra\237n\047, gH\000%\005s\357hape\222\000 ax\377is No ma\177tching g\001\377ature fo\377undNote \373th\242 Cytho\373n ,\000delib\237erate\206\000\353\001c\367ter!\001n PE\337P-484\245\"re\376\317!s subcl\366\301\000es\314!buil\373ti\313\000ypes.\377 If you \223ne\257 \336\000p\351\000%\tt\177hen set\200\000\367e \047\212\"atio_n_typ\253\000\047\210D\373iv\242\000o Fal\177se.add_\264 \237ecoll\321@+\000s\377.abcdisa\337bleen\002\001gc\373is\004\003dlstm\377x._kerne\277ls._la\216\000t\372\021\002/\016\005/gru_\375c\374\002.pyxno\377 default\377 __reduc\277e__ du\200\002n\367on-\200`vial\376\033\000cinit__\371uq\002\277Aalloc\376\270  array \037data.\013\020\233C\355a\376\312cs.|ASCI\377IBCEllip\377sisGHH_p\377ackedISe\377quenceTUKUT\r\004U\025\004\303\204\001.\310\204\007kWW\031\005W6\004XX\001\005\377_tm__Pyx\376\001\000Dict_Ne\177xtRef__\360$\266\341\000__\305B__\001\005g\337etite5\000__yd0\001\027\000func\035\001\346\030\000st\241`)\001imp\373or\204 __mai}n;\001modulM\0027nam\002\003ewT\001\334 \377_checksu\200\214\000\n\001?\004\025\001\363@\347 \037\001u\337npick?\000En\346 \005vt\334A\230\001qua\201lO\005\227E\240F\301C\277\001\263De\tx\314\001\342`_\203\005\356`\262\006\003\006\256.\007tes\310\001b\372 w\357ard_\001\005[do\275u\337`[:, \000\000:\017:1],\000\017\031\010\022\014$\t\0000\t\000\025?\036\204\000\000!x-E\017\237\200\047}]\243\047float\240)\000\000\016\030\007\307!\000\0137\004\016\010\031\010\000\023\300\214GO)\276$t&\037\016\225\200$]_\247for\312b\001\004[\233\202\236:\3131]\255\006[\250\201\223\235\003us\377ed_sigin\377dex_is_c\377oroutine\276\347\212\004abcah\222\212\005_\377bufferar\233gs\237\212\002as\371\216\007\n\004y\337ncio.=\006sb\377b_hnbase\347cca\271\210\001\001\001d_t\377im""e_majo\367rclh\001in_t\357race\265\207\001cop\377ycountdU\377dWdX_tmd\377Ydahdaxd\363bdK\000\331\213\004sdhd\013hT\322\207\003d\372\210\001\000\002\277\001\253\220\003\337empty\000\002_l\377ikeencod\337eenum\232\216\002er\377rorflags~\350\205\002format\212\217\004\377gatesget\360\326\214\001\302\210\005\342\214\001\377dh0ha\377s_maskhn\237shsid\267\"\350\212\001s\376\000\002izekind\303kw\243!\264\215\014\243\215\007<\001me\361m\243\220\001\233\220\001\347\212\001ndim\377npnumpyo\035b\230 der\302\214\001\304\214\003\364$\357part\000\001spo\377pregiste\217rset\214%\270\220\001\236\220\006s\315s\210\000st/\000#\000ps{to\001\000ruct\363\047\360\375\047\313\002\212\221\001V\000seun\376\273\215\001updatev\377aluesxOv\377oid (cha\337r *, \000\005in\261t\013\001\000\004\007\004__\215\214\002_\3775scipy_6~\340@alg_11\332\213\004\013bl\276 dC\001\000\047*.,]+)\000\302\200Ms\351\200&s\351(\310\201\"\374\000.X1)\000dgem\367m\000s\002\001\200\001\340\004\377\007\200s\210#\210U\220\377%\220q\230\006\230e\240\3771\240F\250%\250q\260\377\006\260e\2701\270A\330\376\034\002$\210a\210q\330\004\377\010\210\001\210\026\210q\220\377\001\330\004\013\320\013\034\230\377A\230Q\330\004\n\210\"\377\210F\220\"\220C\220s\377\230\"\230B\230d\240!\373\2401\000\024\330\004\t\210\022\357\2106\220\021l\000v\230Q\377\230h\240e\2506\260\026\375\260Y\000\014\210B\210f\220\377B\220c\230\023\230D\240\367\001\240\021k\001\004\210E\220\377\022\220;\230a\230t\240\3772\240[\260\001\260\024\260\377R\260v\270Q\270b\300\177\002\300#\300Q\300a\210\000\277\2102\210V\22019\000b\337\230\003\2301\230\261\000\013\210\3575\220\001\220@\000\r\210Q\337\210b\320\020\"\221\0005\250\377\006\250c\260\023\260M\300\377\021\300\"\300B\300c\310\377\023\310A\310Y\320Vc\377\320cd\320df\320f\377h\320hk\320kn\320\377no\320op\330\016\033\376I\000B\230b\240\003\2403\277\240a\240y\260\rn\006S\377\310\001\310\031\320RV\320\177V[\320[\\\320\\9\000\3766\000l\320lm\330\016\035\376\324\000f\240C\240t\2505\373\260\007\250\000U\300%\300t""\373\3107)\002Z\320Z^\320\373^_\257\0015\220\n\230!\377\2303\230c\240\022\2405\377\250\004\250D\260\004\260D\377\270\004\270A\270R\270r\377\300\023\300E\310\024\310Q\374\230E\3540\210:\220Q\220a\276\310%\022\2202\220R\375 #\377\230T\240\021\240!\330\004\274\302)\300\001\004\240A\240\235L$\374\323 \321@\006\200a\200u\210\256\345@\014\210A\304 3\376 \035\276\354\000s\250\"\250B\255 \021\357\260)\270=\354\000\023\310B\377\310b\320PS\320ST\377\320T]\320]`\320`\376\257 j\320jk\330\r\022\272\373@F\371@C\230r\313\0004\377\240q\250\t\260\037\300\001\377\300\026\300s\310$\310e{\320S\365\000[\330\004\020\220@\177\022\2203\220e\2306\362\000\3773\240b\250\003\2503\250\377d\260&\270\007\270t\300\3375\310\005\310Q\307CQ\210\367c\220\032\306@C\230s\240\275$$\000\001\250\024\250\211 \360\377\006\000\005\022\220\024\220V\356\341@H\240D\314@a\250x\357\260t\2706\316@(\310!\377\3106\320QR\320RS\367\330\004\021\261`2\320\025&\377\240k\260\021\260#\260Q\277\330\t\n\330\010\023\237`A\336\260!\220s\230$\364 \026\240\377s\250#\250Q\250i\260\377q\270\001\330\010\013\2106\277\220\023\220A\340\014\242\001\027\373\230\006\365@\002\240#\240S\372\241\0005\362bQ\260c\270\023\377\270D\300\003\3001\300A\372\366`c\236@S\320PU\320\375U\376F_\320_b\320b\376\306`g\330\014\031\230\021\230\377#\230S\240\006\240f\250_A\250Y\260a\246\0001\333@\377Q\270d\300!\3004\300\377q\310\004\310D\320PW\363\320W\275`\307#g\340\014\027O\220q\230\0017\000\226ad|\000\325V\236 c\302\000)\206\206\002\020\036\377\230a\320\0372\260!\330}\020\342ab\240\002\240%\303\000\377\047\260\022\2603\260e\270\3672\270S\233\0007\310&\320oPQ\320Q\360!\320[\220\000\356\247@i\320i\245B\036\037\230\377q\240\001\240\024\240Q\240\377d\250!\2504\250t\260\3677\270%\372 6\310\021\200\027\001\360\n\224\201I\027\331B\236A\334!\377\014\032\230!\320\033.\250\373a\330\006\001\2302\230R\230\377u\240C\240w\250b\260\177\003\2605\270\002\270#\272\000\377\007\300t\3101\310H\320\335T\322 Y\320Y\343`d\320}d\270\001\330\033%\240U\222\210\001\367\330\010\030""\235 \027\240\001\240w\023\240A\230B4\250q?\000\1771\260C\260s\270$\217\207\004\377S\310\003\3103\310a\310\361t\250\204\002\340 \361\205\004\320_a\320\375a\237@e\320eh\320h\366\253\206\001\320m\350\206\003r\320rs\377\330\031\032\230(\240!\240\372\274\204\001\010\354Dh\270a\270t\356\356@B\300a\307\204\002a\310r\334\340b\233\003Z\320Z\332#c\320\351c\361B\336dS\301@\023\230C\372\257\210\002R\340db\260\001\260\021}\330\006\030d\260!\2601";
+    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 2659, 4558);
     #define __Pyx_DecompressString_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #else /* compression: none (4746 bytes) */
-static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and direct><contiguous and indirect><strided and direct or indirect><strided and direct><strided and indirect>>?Cannot assign to read-only memoryviewInvalid mode, expected \047c\047 or \047fortran\047, got Invalid shape in axis No matching signature foundNote that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.add_notecollections.abcdisableenablegcisenabledlstmx._kernels._layoutlstmx/_kernels/gru_cython.pyxno default __reduce__ due to non-trivial __cinit__unable to allocate array data.unable to allocate shape and strides.|ASCIIBCEllipsisGHH_packedISequenceTUUT_packedU_packedView.MemoryViewWWT_packedW_packedXX_packedX_tm__Pyx_PyDict_NextRef__annotate____class____class_getitem____dict____func____getstate____import____main____module____name____new____pyx_checksum__pyx_state__pyx_type__pyx_unpickle_Enum__pyx_vtable____qualname____reduce____reduce_cython____reduce_ex____set_name____setstate____setstate_cython____test___backward_backward[double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1],double[::1],double[::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1]]_backward[float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1],float[::1],float[::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1]]_forward_forward[double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1],double[::1],double[::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, ::1]]_forward[float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1],float[::1],float[::1],float[:, :, ::1],float[:, :, ""::1],float[:, :, ::1],float[:, ::1]]_fused_sigindex_is_coroutine_layoutabcahallocate_bufferargsarrayascontiguousarrayasyncio.coroutinesbb_hnbaseccachecline_in_tracebackcopycountdUdWdX_tmdYdahdaxdbdb_hdefaultsdhdhTdoubledtypedtype_is_objectemptyempty_likeencodeenumerateerrorflagsfloatformatfortrangatesgetgru_backwardgru_forwardh0has_maskhnshsidindexitemsitemsizekindkwargslstmx._kernels.gru_cythonmaskmemviewmodenamendimnpnumpyobjorderpackpacked_bufferpartpartspopregistersetdefaultshapesignaturessizestartstepstopstructtime_majortime_major_masktransposeunpackupdatevaluesxOvoid (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *)\000void (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *)\000dgemm\000sgemm\200\001\340\004\007\200s\210#\210U\220%\220q\230\006\230e\2401\240F\250%\250q\260\006\260e\2701\270A\330\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\2105\220\004\220A\220Q\330\004\007\200u\210C\210q\330\010\017\210z\230\021\230!\330\004\n\210\"\210F\220\"\220C\220s\230\"\230B\230d\240!\2401\330\004\n\210\"\210F\220\"\220C\220s\230\"\230B\230d\240!\2401\330\004\t\210\022\2106\220\021\220%\220v\230Q\230h\240e\2506\260\026\260q\330\004\014\210B\210f\220B\220c\230\023\230D\240\001\240\021\330\004\010\210\004\210E\220\022\220;\230a\230t\2402\240[\260\001\260\024\260R\260v\270Q\270b\300\002\300#\300Q\300a\330\004\013\2102\210V\2201\220B\220b\230\003\2301\230A\330\004\013\2105\220\001\220\021\330\004\r\210Q\210b\320\020\"\240!\2405\250\006\250c\260\023\260M\300\021\300\"\300B\300c\310\023\310A\310Y\320Vc\320cd\320d""f\320fh\320hk\320kn\320no\320op\330\016\033\2301\230B\230b\240\003\2403\240a\240y\260\r\270Q\270b\300\002\300#\300S\310\001\310\031\320RV\320V[\320[\\\320\\f\320fk\320kl\320lm\330\016\035\230Q\230f\240C\240t\2505\260\007\260v\270U\300%\300t\3107\320RV\320VZ\320Z^\320^_\330\004\013\2105\220\n\230!\2303\230c\240\022\2405\250\004\250D\260\004\260D\270\004\270A\270R\270r\300\023\300E\310\024\310Q\200\001\340\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\210:\220Q\220a\330\004\t\210\022\2106\220\022\2202\220R\220s\230#\230T\240\021\240!\330\004\014\210B\210f\220B\220c\230\023\230B\230b\240\004\240A\240Q\330\004\n\210\"\210F\220\"\220C\220s\230$\230a\230q\330\004\006\200a\200u\210A\330\004\014\210A\210V\2203\220c\230\035\240a\240s\250\"\250B\250c\260\021\260)\270=\310\001\310\023\310B\310b\320PS\320ST\320T]\320]`\320`f\320fj\320jk\330\r\022\220\"\220F\230\"\230C\230r\240\022\2404\240q\250\t\260\037\300\001\300\026\300s\310$\310e\320SZ\320Z[\330\004\020\220\001\220\022\2203\220e\2306\240\022\2403\240b\250\003\2503\250d\260&\270\007\270t\3005\310\005\310Q\330\004\013\2102\210Q\210c\220\032\2301\230C\230s\240$\240b\250\001\250\024\250Q\200\001\360\006\000\005\022\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\004\021\220\022\2202\320\025&\240k\260\021\260#\260Q\330\t\n\330\010\023\2201\220A\220Q\220a\220s\230$\230c\240\026\240s\250#\250Q\250i\260q\270\001\330\010\013\2106\220\023\220A\340\014\020\220\001\220\027\230\006\230b\240\002\240#\240S\250\003\2505\260\001\260\024\260Q\260c\270\023\270D\300\003\3001\300A\300Q\300c\310\024\310S\320PU\320UV\320V[\320[\\\320\\_\320_b\320bf\320fg\330\014\031\230\021\230#\230S\240\006\240f\250A\250Y\260a\260t\2701\270A\270Q\270d\300!\3004\300q\310\004\310D\320PW\320W\\\320\\`\320`f\320fg\340\014\027\220q\230\001\230\021\230!\2303\230d\240#\240V\2503\250c\260\021\260)\2701\270A\330\020\036\230a\320\0372\260!\330\020\035\230Q\230b\240\002\240%\240s\250\047""\260\022\2603\260e\2702\270S\300\003\3007\310&\320PQ\320QZ\320Z[\320[_\320_`\320`i\320ij\320jk\330\036\037\230q\240\001\240\024\240Q\240d\250!\2504\250t\2607\270%\270t\3006\310\021\200\001\360\n\000\005\022\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\004\021\220\022\2202\320\025&\240k\260\021\260#\260Q\330\t\n\330\010\023\2201\220A\220Q\220a\220s\230$\230c\240\027\250\003\2503\250a\250x\260q\270\001\330\014\032\230!\320\033.\250a\330\014\032\230!\2302\230R\230u\240C\240w\250b\260\003\2605\270\002\270#\270S\300\007\300t\3101\310H\320TU\320UY\320Y]\320]d\320di\320ij\330\033%\240U\250%\250q\330\010\013\2106\220\023\220A\330\014!\240\021\240!\2403\240a\240s\250#\250T\260\021\260#\260Q\260c\270\023\270D\300\002\300\"\300C\300s\310#\310S\320PQ\320QU\320UV\320VY\320Y\\\320\\`\320`a\320ac\320cd\320dg\320gj\320jk\330\"#\2401\240A\240S\250\004\250A\250R\250q\260\003\2604\260q\270\002\270!\2703\270d\300!\3005\310\001\310\023\310C\310q\340\014%\240Q\240a\240t\2501\250C\250s\260$\260a\260r\270\021\270#\270S\300\004\300A\300Q\300a\300s\310$\310b\320PR\320RU\320UX\320X[\320[\\\330&\047\240x\250q\260\004\260A\260X\270Q\270d\300!\3008\3101\310A\330\020\036\230a\320\0372\260!\330\020%\240Q\240f\250G\2601\260C\260q\270\003\2703\270d\300!\3003\300a\300s\310#\310T\320QS\320SU\320UX\320X[\320[^\320^_\330&\047\240x\250q\260\004\260A\260X\270Q\270d\300!\3008\3101\310D\320PQ\320QS\320ST\320TW\320W[\320[\\\320\\^\320^_\320_b\320bf\320fg\320gl\320lm\320mp\320ps\320st\330\010\023\2201\220A\220S\230\001\230\023\230C\230t\2402\240R\240s\250#\250Q\250b\260\001\260\021\330\010\023\2201\220A\220S\230\001\230\023\230C\230t\2402\240R\240s\250#\250Q\250d\260!\2601";
+    #else /* compression: none (4558 bytes) */
+static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and direct><contiguous and indirect><strided and direct or indirect><strided and direct><strided and indirect>>?Cannot assign to read-only memoryviewInvalid mode, expected \047c\047 or \047fortran\047, got Invalid shape in axis No matching signature foundNote that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.add_notecollections.abcdisableenablegcisenabledlstmx._kernels._layoutlstmx/_kernels/gru_cython.pyxno default __reduce__ due to non-trivial __cinit__unable to allocate array data.unable to allocate shape and strides.|ASCIIBCEllipsisGHH_packedISequenceTUUT_packedU_packedView.MemoryViewWWT_packedW_packedXX_packedX_tm__Pyx_PyDict_NextRef__annotate____class____class_getitem____dict____func____getstate____import____main____module____name____new____pyx_checksum__pyx_state__pyx_type__pyx_unpickle_Enum__pyx_vtable____qualname____reduce____reduce_cython____reduce_ex____set_name____setstate____setstate_cython____test___backward_backward[double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1],double[::1],double[::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1]]_backward[float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1],float[::1],float[::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1]]_forward_forward[double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1],double[::1],double[::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, ::1]]_forward[float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1],float[::1],float[::1],float[:, :, ::1],float[:, :, ""::1],float[:, :, ::1],float[:, ::1]]_fused_sigindex_is_coroutine_layoutabcahallocate_bufferargsarrayascontiguousarrayasyncio.coroutinesbb_hnbaseccachecached_time_majorcline_in_tracebackcopycountdUdWdX_tmdYdahdaxdbdb_hdefaultsdhdhTdoubledtypedtype_is_objectemptyempty_likeencodeenumerateerrorflagsfloatformatfortrangatesgetgru_backwardgru_forwardh0has_maskhnshsidindexitemsitemsizekindkwargslstmx._kernels.gru_cythonmaskmemviewmodenamendimnpnumpyobjorderpackpacked_bufferpartpartspopregistersetdefaultshapesignaturessizestartstepstopstructtime_majortime_major_masktransposeunpackupdatevaluesxOvoid (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *)\000void (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *)\000dgemm\000sgemm\200\001\340\004\007\200s\210#\210U\220%\220q\230\006\230e\2401\240F\250%\250q\260\006\260e\2701\270A\330\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\320\013\034\230A\230Q\330\004\n\210\"\210F\220\"\220C\220s\230\"\230B\230d\240!\2401\330\004\n\210\"\210F\220\"\220C\220s\230\"\230B\230d\240!\2401\330\004\t\210\022\2106\220\021\220%\220v\230Q\230h\240e\2506\260\026\260q\330\004\014\210B\210f\220B\220c\230\023\230D\240\001\240\021\330\004\010\210\004\210E\220\022\220;\230a\230t\2402\240[\260\001\260\024\260R\260v\270Q\270b\300\002\300#\300Q\300a\330\004\013\2102\210V\2201\220B\220b\230\003\2301\230A\330\004\013\2105\220\001\220\021\330\004\r\210Q\210b\320\020\"\240!\2405\250\006\250c\260\023\260M\300\021\300\"\300B\300c\310\023\310A\310Y\320Vc\320cd\320df\320fh\320hk\320kn\320no\320op\330\016""\033\2301\230B\230b\240\003\2403\240a\240y\260\r\270Q\270b\300\002\300#\300S\310\001\310\031\320RV\320V[\320[\\\320\\f\320fk\320kl\320lm\330\016\035\230Q\230f\240C\240t\2505\260\007\260v\270U\300%\300t\3107\320RV\320VZ\320Z^\320^_\330\004\013\2105\220\n\230!\2303\230c\240\022\2405\250\004\250D\260\004\260D\270\004\270A\270R\270r\300\023\300E\310\024\310Q\200\001\340\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\210:\220Q\220a\330\004\t\210\022\2106\220\022\2202\220R\220s\230#\230T\240\021\240!\330\004\014\210B\210f\220B\220c\230\023\230B\230b\240\004\240A\240Q\330\004\n\210\"\210F\220\"\220C\220s\230$\230a\230q\330\004\006\200a\200u\210A\330\004\014\210A\210V\2203\220c\230\035\240a\240s\250\"\250B\250c\260\021\260)\270=\310\001\310\023\310B\310b\320PS\320ST\320T]\320]`\320`f\320fj\320jk\330\r\022\220\"\220F\230\"\230C\230r\240\022\2404\240q\250\t\260\037\300\001\300\026\300s\310$\310e\320SZ\320Z[\330\004\020\220\001\220\022\2203\220e\2306\240\022\2403\240b\250\003\2503\250d\260&\270\007\270t\3005\310\005\310Q\330\004\013\2102\210Q\210c\220\032\2301\230C\230s\240$\240b\250\001\250\024\250Q\200\001\360\006\000\005\022\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\004\021\220\022\2202\320\025&\240k\260\021\260#\260Q\330\t\n\330\010\023\2201\220A\220Q\220a\220s\230$\230c\240\026\240s\250#\250Q\250i\260q\270\001\330\010\013\2106\220\023\220A\340\014\020\220\001\220\027\230\006\230b\240\002\240#\240S\250\003\2505\260\001\260\024\260Q\260c\270\023\270D\300\003\3001\300A\300Q\300c\310\024\310S\320PU\320UV\320V[\320[\\\320\\_\320_b\320bf\320fg\330\014\031\230\021\230#\230S\240\006\240f\250A\250Y\260a\260t\2701\270A\270Q\270d\300!\3004\300q\310\004\310D\320PW\320W\\\320\\`\320`f\320fg\340\014\027\220q\230\001\230\021\230!\2303\230d\240#\240V\2503\250c\260\021\260)\2701\270A\330\020\036\230a\320\0372\260!\330\020\035\230Q\230b\240\002\240%\240s\250\047\260\022\2603\260e\2702\270S\300\003\3007""\310&\320PQ\320QZ\320Z[\320[_\320_`\320`i\320ij\320jk\330\036\037\230q\240\001\240\024\240Q\240d\250!\2504\250t\2607\270%\270t\3006\310\021\200\001\360\n\000\005\022\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\004\021\220\022\2202\320\025&\240k\260\021\260#\260Q\330\t\n\330\010\023\2201\220A\220Q\220a\220s\230$\230c\240\027\250\003\2503\250a\250x\260q\270\001\330\014\032\230!\320\033.\250a\330\014\032\230!\2302\230R\230u\240C\240w\250b\260\003\2605\270\002\270#\270S\300\007\300t\3101\310H\320TU\320UY\320Y]\320]d\320di\320ij\330\033%\240U\250%\250q\330\010\030\230\001\230\027\240\001\240\023\240A\240S\250\003\2504\250q\260\003\2601\260C\260s\270$\270b\300\002\300#\300S\310\003\3103\310a\310t\320ST\320TW\320WZ\320Z^\320^_\320_a\320ab\320be\320eh\320hl\320lm\320mn\320no\320or\320rs\330\031\032\230(\240!\2404\240q\250\010\260\001\260\024\260Q\260h\270a\270t\3001\300B\300a\300s\310$\310a\310r\320QR\320RU\320UY\320YZ\320Z_\320_`\320`c\320cf\320fg\330\010\023\2201\220A\220S\230\001\230\023\230C\230t\2402\240R\240s\250#\250Q\250b\260\001\260\021\330\010\023\2201\220A\220S\230\001\230\023\230C\230t\2402\240R\240s\250#\250Q\250d\260!\2601";
     PyObject *data = NULL;
     #define __Pyx_DecompressString_UNUSED
     #define __Pyx_DecompressString_LZSS_UNUSED
     #endif
     PyObject **stringtab = __pyx_mstate->__pyx_string_tab;
     Py_ssize_t pos = 0;
-    for (int i = 0; i < 166; i++) {
+    for (int i = 0; i < 167; i++) {
       Py_ssize_t bytes_length = str_length_index[i].length;
       PyObject *string = PyUnicode_DecodeUTF8(bytes + pos, bytes_length, NULL);
       if (likely(string) && i >= 29) PyUnicode_InternInPlace(&string);
@@ -28545,8 +28538,8 @@ static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and dir
       stringtab[i] = string;
       pos += bytes_length;
     }
-    for (int i = 166; i < 172; i++) {
-      Py_ssize_t bytes_length = bytes_length_index[i-166].length;
+    for (int i = 167; i < 173; i++) {
+      Py_ssize_t bytes_length = bytes_length_index[i-167].length;
       PyObject *string = PyBytes_FromStringAndSize(bytes + pos, bytes_length);
       stringtab[i] = string;
       pos += bytes_length;
@@ -28556,14 +28549,14 @@ static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and dir
       }
     }
     Py_XDECREF(data);
-    for (Py_ssize_t i = 0; i < 172; i++) {
+    for (Py_ssize_t i = 0; i < 173; i++) {
       if (unlikely(PyObject_Hash(stringtab[i]) == -1)) {
         __PYX_ERR(0, 1, __pyx_L1_error)
       }
     }
     #if CYTHON_IMMORTAL_CONSTANTS
     {
-      PyObject **table = stringtab + 166;
+      PyObject **table = stringtab + 167;
       for (Py_ssize_t i=0; i<6; ++i) {
         #if PY_VERSION_HEX >= 0x030F0000
         PyUnstable_SetImmortal(table[i]);
@@ -28651,42 +28644,42 @@ static int __Pyx_CreateCodeObjects(__pyx_mstatetype *__pyx_mstate) {
   PyObject* tuple_dedup_map = PyDict_New();
   if (unlikely(!tuple_dedup_map)) return -1;
   {
-    const __Pyx_PyCode_New_function_description descr = {7, 0, 0, 16, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 22};
+    const __Pyx_PyCode_New_function_description descr = {7, 0, 0, 16, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 21};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_b_hn, __pyx_mstate->__pyx_n_u_h0, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_hns, __pyx_mstate->__pyx_n_u_cache};
     __pyx_mstate_global->__pyx_codeobj_tab[0] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_gru_cython_pyx, __pyx_mstate->__pyx_n_u_gru_forward, __pyx_mstate->__pyx_kp_b_iso88591_s_aq_q_Qa_6_2Rs_T_BfBc_Bb_AQ_F, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[0])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {13, 0, 0, 13, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 37};
+    const __Pyx_PyCode_New_function_description descr = {13, 0, 0, 13, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 36};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_WT_packed, __pyx_mstate->__pyx_n_u_UT_packed, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_b_hn, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_hns, __pyx_mstate->__pyx_n_u_ah, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask};
     __pyx_mstate_global->__pyx_codeobj_tab[1] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_gru_cython_pyx, __pyx_mstate->__pyx_n_u_forward_float_1_float_1_float_1, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2_k_Q_1AQas_c_s, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[1])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {13, 0, 0, 13, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 37};
+    const __Pyx_PyCode_New_function_description descr = {13, 0, 0, 13, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 36};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_WT_packed, __pyx_mstate->__pyx_n_u_UT_packed, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_b_hn, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_hns, __pyx_mstate->__pyx_n_u_ah, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask};
     __pyx_mstate_global->__pyx_codeobj_tab[2] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_gru_cython_pyx, __pyx_mstate->__pyx_n_u_forward_double_1_double_1_doubl, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2_k_Q_1AQas_c_s, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[2])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {13, 0, 0, 20, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 37};
+    const __Pyx_PyCode_New_function_description descr = {13, 0, 0, 20, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 36};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_WT_packed, __pyx_mstate->__pyx_n_u_UT_packed, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_b_hn, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_hns, __pyx_mstate->__pyx_n_u_ah, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_G, __pyx_mstate->__pyx_n_u_part, __pyx_mstate->__pyx_n_u_parts};
     __pyx_mstate_global->__pyx_codeobj_tab[3] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_gru_cython_pyx, __pyx_mstate->__pyx_n_u_forward_float_1_float_1_float_1, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2_k_Q_1AQas_c_s, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[3])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {3, 0, 0, 21, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 74};
+    const __Pyx_PyCode_New_function_description descr = {3, 0, 0, 21, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 73};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_dhT, __pyx_mstate->__pyx_n_u_cache, __pyx_mstate->__pyx_n_u_X, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_dax, __pyx_mstate->__pyx_n_u_dah, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db, __pyx_mstate->__pyx_n_u_db_h, __pyx_mstate->__pyx_n_u_mask};
-    __pyx_mstate_global->__pyx_codeobj_tab[4] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_gru_cython_pyx, __pyx_mstate->__pyx_n_u_gru_backward, __pyx_mstate->__pyx_kp_b_iso88591_s_U_q_e1F_q_e1A_s_aq_q_5_AQ_uCq, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[4])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[4] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_gru_cython_pyx, __pyx_mstate->__pyx_n_u_gru_backward, __pyx_mstate->__pyx_kp_b_iso88591_s_U_q_e1F_q_e1A_s_aq_q_AQ_F_Cs, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[4])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {21, 0, 0, 21, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 95};
+    const __Pyx_PyCode_New_function_description descr = {21, 0, 0, 21, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 92};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_U_packed, __pyx_mstate->__pyx_n_u_W_packed, __pyx_mstate->__pyx_n_u_X_packed, __pyx_mstate->__pyx_n_u_H_packed, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_hns, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_dax, __pyx_mstate->__pyx_n_u_dah, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db, __pyx_mstate->__pyx_n_u_db_h};
     __pyx_mstate_global->__pyx_codeobj_tab[5] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_gru_cython_pyx, __pyx_mstate->__pyx_n_u_backward_float_1_float_1_float, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2_k_Q_1AQas_c_3, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[5])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {21, 0, 0, 21, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 95};
+    const __Pyx_PyCode_New_function_description descr = {21, 0, 0, 21, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 92};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_U_packed, __pyx_mstate->__pyx_n_u_W_packed, __pyx_mstate->__pyx_n_u_X_packed, __pyx_mstate->__pyx_n_u_H_packed, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_hns, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_dax, __pyx_mstate->__pyx_n_u_dah, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db, __pyx_mstate->__pyx_n_u_db_h};
     __pyx_mstate_global->__pyx_codeobj_tab[6] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_gru_cython_pyx, __pyx_mstate->__pyx_n_u_backward_double_1_double_1_doub, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2_k_Q_1AQas_c_3, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[6])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {21, 0, 0, 28, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 95};
+    const __Pyx_PyCode_New_function_description descr = {21, 0, 0, 28, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 92};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_U_packed, __pyx_mstate->__pyx_n_u_W_packed, __pyx_mstate->__pyx_n_u_X_packed, __pyx_mstate->__pyx_n_u_H_packed, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_hns, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_dax, __pyx_mstate->__pyx_n_u_dah, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db, __pyx_mstate->__pyx_n_u_db_h, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_G, __pyx_mstate->__pyx_n_u_part, __pyx_mstate->__pyx_n_u_parts};
     __pyx_mstate_global->__pyx_codeobj_tab[7] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_gru_cython_pyx, __pyx_mstate->__pyx_n_u_backward_float_1_float_1_float, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2_k_Q_1AQas_c_3, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[7])) goto bad;
   }
@@ -32163,6 +32156,61 @@ static CYTHON_INLINE long __Pyx_div_long(long a, long b, int b_is_constant) {
         ((r != 0) & ((r ^ b) < 0))
     );
     return q - adapt_python;
+}
+
+/* ReleaseUnknownGil */
+static __Pyx_UnknownThreadState __Pyx_SaveUnknownThread(void) {
+#if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030d0000
+    if (__Pyx_get_runtime_version() >= 0x030d0000) {
+        PyThreadState *ts = PyThreadState_Swap(NULL);
+        __Pyx_UnknownThreadState out = { ts, PyGILState_UNLOCKED  };
+        return out;
+    } else {
+        PyGILState_STATE gil_state = PyGILState_Ensure();
+        PyThreadState *ts = PyEval_SaveThread();
+        __Pyx_UnknownThreadState out = { ts, gil_state };
+        return out;
+    }
+#elif __PYX_LIMITED_VERSION_HEX >= 0x030d0000
+    return PyThreadState_Swap(NULL);
+#else
+  #if CYTHON_COMPILING_IN_PYPY || PY_VERSION_HEX < 0x030C0000
+    if (PyGILState_Check())
+  #else
+    if (_PyThreadState_UncheckedGet())  // UncheckedGet is a reliable check for the GIL from 3.12 upwards
+  #endif
+    {
+      return PyEval_SaveThread();
+    }
+    return NULL; // Nothing to release - we don't have the GIL
+#endif
+}
+static void __Pyx_RestoreUnknownThread(__Pyx_UnknownThreadState state) {
+#if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030d0000
+    if (!state.ts) return;
+    PyEval_RestoreThread(state.ts);
+    if (__Pyx_get_runtime_version() < 0x030d0000) {
+        PyGILState_Release(state.gil_state);
+    }
+#else
+    if (state) {
+        PyEval_RestoreThread(state);
+    }
+#endif
+}
+static CYTHON_INLINE int __Pyx_UnknownThreadStateDefinitelyHadGil(__Pyx_UnknownThreadState state) {
+  #if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030d0000
+  return ((state.ts != NULL) && (__Pyx_get_runtime_version() >= 0x030d0000));
+  #else
+  return state != NULL;
+  #endif
+}
+static CYTHON_INLINE int __Pyx_UnknownThreadStateMayHaveHadGil(__Pyx_UnknownThreadState state) {
+  #if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030d0000
+  return state.ts != NULL;
+  #else
+  return state != NULL;
+  #endif
 }
 
 /* IterFinish */

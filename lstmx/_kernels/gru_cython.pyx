@@ -10,13 +10,12 @@ gradients (``dax = [dr dz dn]``, ``dah = [dr dz dn * r]``): both are kept for ev
 """
 import numpy as np
 
-from ._layout import packed_buffer, time_major, time_major_mask
+from ._layout import cached_time_major, packed_buffer, time_major, time_major_mask
 
 from cython.parallel cimport prange
 
 from ._common cimport (batch_parts, column_sums, copy_row, gemm, gru_row_backward, gru_row_forward,
-                       pack_for_weight_gradients, pack_panels, real, step_gemm, weight_gradients_blas,
-                       weight_gradients_part)
+                       pack_panels, real, step_gemm, weight_gradients)
 
 
 def gru_forward(X, W, U, b, b_hn, h0, mask):
@@ -76,9 +75,7 @@ def gru_backward(dY, dhT, cache):
     X, W, U, hs = cache["X"], cache["W"], cache["U"], cache["hs"]
     B, T, I = X.shape
     H = U.shape[1]
-    X_tm = cache.get("X_tm")
-    if X_tm is None:
-        X_tm = time_major(X)
+    X_tm = cached_time_major(cache)
     dax = np.empty((T, B, 3 * H), X.dtype)
     dah = np.empty((T, B, 3 * H), X.dtype)
     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
@@ -104,15 +101,8 @@ def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, 
         for part in prange(parts, num_threads=parts, schedule="static"):
             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, gates, hns, mask,
                            has_mask, dax, dah, dh)
-        if parts == 1:
-            weight_gradients_blas(&dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
-                                  &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
-        else:
-            pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,
-                                      &X_packed[0], &H_packed[0], &W_packed[0])
-            for part in prange(parts, num_threads=parts, schedule="static"):
-                weight_gradients_part(part, parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H,
-                                      &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+        weight_gradients(parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],
+                         &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
         column_sums(&dax[0, 0, 0], T * B, G, &db[0])
         column_sums(&dah[0, 0, 0], T * B, G, &db_h[0])   # its last H entries are d b_hn
 

@@ -1864,7 +1864,7 @@ struct __pyx_MemviewEnum_obj;
 struct __pyx_memoryview_obj;
 struct __pyx_memoryviewslice_obj;
 
-/* "lstmx/_kernels/lstm_cython.pyx":52
+/* "lstmx/_kernels/lstm_cython.pyx":51
  * 
  * 
  * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_packed, real[::1] UT_packed,             # <<<<<<<<<<<<<<
@@ -2882,6 +2882,20 @@ static void __Pyx_RaiseUnboundLocalError(const char *varname);
 /* DivInt[long].proto */
 static CYTHON_INLINE long __Pyx_div_long(long, long, int b_is_constant);
 
+/* ReleaseUnknownGil.proto */
+#if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030d0000
+typedef struct {
+  PyThreadState* ts;
+  PyGILState_STATE gil_state;
+} __Pyx_UnknownThreadState;
+#else
+#define __Pyx_UnknownThreadState PyThreadState*
+#endif
+static __Pyx_UnknownThreadState __Pyx_SaveUnknownThread(void);
+static void __Pyx_RestoreUnknownThread(__Pyx_UnknownThreadState state);
+static CYTHON_INLINE int __Pyx_UnknownThreadStateDefinitelyHadGil(__Pyx_UnknownThreadState state);
+static CYTHON_INLINE int __Pyx_UnknownThreadStateMayHaveHadGil(__Pyx_UnknownThreadState state);
+
 /* IterFinish.proto */
 static CYTHON_INLINE int __Pyx_IterFinish(void);
 
@@ -3621,6 +3635,8 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_part(int, int, double const *, double const *, int, int, int, int, double const *, double const *, double const *, double *, double *, double *); /*proto*/
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(float const *, float const *, float const *, int, int, int, int, float *, float *, float *); /*proto*/
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(double const *, double const *, double const *, int, int, int, int, double *, double *, double *); /*proto*/
+static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients(int, float const *, float const *, int, int, int, int, float const *, float const *, float const *, float *, float *, float *, float *, float *, float *); /*proto*/
+static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients(int, double const *, double const *, int, int, int, int, double const *, double const *, double const *, double *, double *, double *, double *, double *, double *); /*proto*/
 
 /* Module declarations from "lstmx._kernels.lstm_cython" */
 static PyObject *__pyx_collections_abc_Sequence = 0;
@@ -3917,7 +3933,7 @@ namespace {
     PyObject *__pyx_slice[2];
     PyObject *__pyx_tuple[4];
     PyObject *__pyx_codeobj_tab[8];
-    PyObject *__pyx_string_tab[172];
+    PyObject *__pyx_string_tab[173];
     PyObject *__pyx_number_tab[6];
 /* #### Code section: module_state_contents ### */
 /* PyFrozenDict.module_state_decls */
@@ -4071,84 +4087,85 @@ static __pyx_mstatetype * const __pyx_mstate_global = &__pyx_mstate_global_stati
 #define __pyx_n_u_c __pyx_string_tab[91]
 #define __pyx_n_u_c0 __pyx_string_tab[92]
 #define __pyx_n_u_cache __pyx_string_tab[93]
-#define __pyx_n_u_cline_in_traceback __pyx_string_tab[94]
-#define __pyx_n_u_copy __pyx_string_tab[95]
-#define __pyx_n_u_count __pyx_string_tab[96]
-#define __pyx_n_u_cs __pyx_string_tab[97]
-#define __pyx_n_u_dU __pyx_string_tab[98]
-#define __pyx_n_u_dW __pyx_string_tab[99]
-#define __pyx_n_u_dX_tm __pyx_string_tab[100]
-#define __pyx_n_u_dY __pyx_string_tab[101]
-#define __pyx_n_u_db __pyx_string_tab[102]
-#define __pyx_n_u_dc __pyx_string_tab[103]
-#define __pyx_n_u_dcT __pyx_string_tab[104]
-#define __pyx_n_u_defaults __pyx_string_tab[105]
-#define __pyx_n_u_dgates __pyx_string_tab[106]
-#define __pyx_n_u_dh __pyx_string_tab[107]
-#define __pyx_n_u_dhT __pyx_string_tab[108]
-#define __pyx_n_u_double __pyx_string_tab[109]
-#define __pyx_n_u_dtype __pyx_string_tab[110]
-#define __pyx_n_u_dtype_is_object __pyx_string_tab[111]
-#define __pyx_n_u_empty __pyx_string_tab[112]
-#define __pyx_n_u_empty_like __pyx_string_tab[113]
-#define __pyx_n_u_encode __pyx_string_tab[114]
-#define __pyx_n_u_enumerate __pyx_string_tab[115]
-#define __pyx_n_u_error __pyx_string_tab[116]
-#define __pyx_n_u_flags __pyx_string_tab[117]
-#define __pyx_n_u_float __pyx_string_tab[118]
-#define __pyx_n_u_format __pyx_string_tab[119]
-#define __pyx_n_u_fortran __pyx_string_tab[120]
-#define __pyx_n_u_gates __pyx_string_tab[121]
-#define __pyx_n_u_get __pyx_string_tab[122]
-#define __pyx_n_u_h0 __pyx_string_tab[123]
-#define __pyx_n_u_has_mask __pyx_string_tab[124]
-#define __pyx_n_u_hs __pyx_string_tab[125]
-#define __pyx_n_u_id __pyx_string_tab[126]
-#define __pyx_n_u_index __pyx_string_tab[127]
-#define __pyx_n_u_items __pyx_string_tab[128]
-#define __pyx_n_u_itemsize __pyx_string_tab[129]
-#define __pyx_n_u_kind __pyx_string_tab[130]
-#define __pyx_n_u_kwargs __pyx_string_tab[131]
-#define __pyx_n_u_lstm_backward __pyx_string_tab[132]
-#define __pyx_n_u_lstm_forward __pyx_string_tab[133]
-#define __pyx_n_u_lstmx__kernels_lstm_cython __pyx_string_tab[134]
-#define __pyx_n_u_mask __pyx_string_tab[135]
-#define __pyx_n_u_memview __pyx_string_tab[136]
-#define __pyx_n_u_mode __pyx_string_tab[137]
-#define __pyx_n_u_name __pyx_string_tab[138]
-#define __pyx_n_u_ndim __pyx_string_tab[139]
-#define __pyx_n_u_np __pyx_string_tab[140]
-#define __pyx_n_u_numpy __pyx_string_tab[141]
-#define __pyx_n_u_obj __pyx_string_tab[142]
-#define __pyx_n_u_order __pyx_string_tab[143]
-#define __pyx_n_u_pack __pyx_string_tab[144]
-#define __pyx_n_u_packed __pyx_string_tab[145]
-#define __pyx_n_u_packed_buffer __pyx_string_tab[146]
-#define __pyx_n_u_part __pyx_string_tab[147]
-#define __pyx_n_u_parts __pyx_string_tab[148]
-#define __pyx_n_u_pop __pyx_string_tab[149]
-#define __pyx_n_u_register __pyx_string_tab[150]
-#define __pyx_n_u_setdefault __pyx_string_tab[151]
-#define __pyx_n_u_shape __pyx_string_tab[152]
-#define __pyx_n_u_signatures __pyx_string_tab[153]
-#define __pyx_n_u_size __pyx_string_tab[154]
-#define __pyx_n_u_start __pyx_string_tab[155]
-#define __pyx_n_u_step __pyx_string_tab[156]
-#define __pyx_n_u_stop __pyx_string_tab[157]
-#define __pyx_n_u_struct __pyx_string_tab[158]
-#define __pyx_n_u_time_major __pyx_string_tab[159]
-#define __pyx_n_u_time_major_mask __pyx_string_tab[160]
-#define __pyx_n_u_transpose __pyx_string_tab[161]
-#define __pyx_n_u_unpack __pyx_string_tab[162]
-#define __pyx_n_u_update __pyx_string_tab[163]
-#define __pyx_n_u_values __pyx_string_tab[164]
-#define __pyx_n_u_x __pyx_string_tab[165]
-#define __pyx_n_b_O __pyx_string_tab[166]
-#define __pyx_kp_b_void_char_char_int_int_int___pyx __pyx_string_tab[167]
-#define __pyx_kp_b_iso88591_s_U_q_e1F_q_e1A_s_aq_q_5_AQ_uCq __pyx_string_tab[168]
-#define __pyx_kp_b_iso88591_s_aq_q_Qa_6_2Rs_T_6_2Rs_T_BfBc __pyx_string_tab[169]
-#define __pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2_k_Q_1AQas_c_s __pyx_string_tab[170]
-#define __pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2_k_Q_1AQas_c_3 __pyx_string_tab[171]
+#define __pyx_n_u_cached_time_major __pyx_string_tab[94]
+#define __pyx_n_u_cline_in_traceback __pyx_string_tab[95]
+#define __pyx_n_u_copy __pyx_string_tab[96]
+#define __pyx_n_u_count __pyx_string_tab[97]
+#define __pyx_n_u_cs __pyx_string_tab[98]
+#define __pyx_n_u_dU __pyx_string_tab[99]
+#define __pyx_n_u_dW __pyx_string_tab[100]
+#define __pyx_n_u_dX_tm __pyx_string_tab[101]
+#define __pyx_n_u_dY __pyx_string_tab[102]
+#define __pyx_n_u_db __pyx_string_tab[103]
+#define __pyx_n_u_dc __pyx_string_tab[104]
+#define __pyx_n_u_dcT __pyx_string_tab[105]
+#define __pyx_n_u_defaults __pyx_string_tab[106]
+#define __pyx_n_u_dgates __pyx_string_tab[107]
+#define __pyx_n_u_dh __pyx_string_tab[108]
+#define __pyx_n_u_dhT __pyx_string_tab[109]
+#define __pyx_n_u_double __pyx_string_tab[110]
+#define __pyx_n_u_dtype __pyx_string_tab[111]
+#define __pyx_n_u_dtype_is_object __pyx_string_tab[112]
+#define __pyx_n_u_empty __pyx_string_tab[113]
+#define __pyx_n_u_empty_like __pyx_string_tab[114]
+#define __pyx_n_u_encode __pyx_string_tab[115]
+#define __pyx_n_u_enumerate __pyx_string_tab[116]
+#define __pyx_n_u_error __pyx_string_tab[117]
+#define __pyx_n_u_flags __pyx_string_tab[118]
+#define __pyx_n_u_float __pyx_string_tab[119]
+#define __pyx_n_u_format __pyx_string_tab[120]
+#define __pyx_n_u_fortran __pyx_string_tab[121]
+#define __pyx_n_u_gates __pyx_string_tab[122]
+#define __pyx_n_u_get __pyx_string_tab[123]
+#define __pyx_n_u_h0 __pyx_string_tab[124]
+#define __pyx_n_u_has_mask __pyx_string_tab[125]
+#define __pyx_n_u_hs __pyx_string_tab[126]
+#define __pyx_n_u_id __pyx_string_tab[127]
+#define __pyx_n_u_index __pyx_string_tab[128]
+#define __pyx_n_u_items __pyx_string_tab[129]
+#define __pyx_n_u_itemsize __pyx_string_tab[130]
+#define __pyx_n_u_kind __pyx_string_tab[131]
+#define __pyx_n_u_kwargs __pyx_string_tab[132]
+#define __pyx_n_u_lstm_backward __pyx_string_tab[133]
+#define __pyx_n_u_lstm_forward __pyx_string_tab[134]
+#define __pyx_n_u_lstmx__kernels_lstm_cython __pyx_string_tab[135]
+#define __pyx_n_u_mask __pyx_string_tab[136]
+#define __pyx_n_u_memview __pyx_string_tab[137]
+#define __pyx_n_u_mode __pyx_string_tab[138]
+#define __pyx_n_u_name __pyx_string_tab[139]
+#define __pyx_n_u_ndim __pyx_string_tab[140]
+#define __pyx_n_u_np __pyx_string_tab[141]
+#define __pyx_n_u_numpy __pyx_string_tab[142]
+#define __pyx_n_u_obj __pyx_string_tab[143]
+#define __pyx_n_u_order __pyx_string_tab[144]
+#define __pyx_n_u_pack __pyx_string_tab[145]
+#define __pyx_n_u_packed __pyx_string_tab[146]
+#define __pyx_n_u_packed_buffer __pyx_string_tab[147]
+#define __pyx_n_u_part __pyx_string_tab[148]
+#define __pyx_n_u_parts __pyx_string_tab[149]
+#define __pyx_n_u_pop __pyx_string_tab[150]
+#define __pyx_n_u_register __pyx_string_tab[151]
+#define __pyx_n_u_setdefault __pyx_string_tab[152]
+#define __pyx_n_u_shape __pyx_string_tab[153]
+#define __pyx_n_u_signatures __pyx_string_tab[154]
+#define __pyx_n_u_size __pyx_string_tab[155]
+#define __pyx_n_u_start __pyx_string_tab[156]
+#define __pyx_n_u_step __pyx_string_tab[157]
+#define __pyx_n_u_stop __pyx_string_tab[158]
+#define __pyx_n_u_struct __pyx_string_tab[159]
+#define __pyx_n_u_time_major __pyx_string_tab[160]
+#define __pyx_n_u_time_major_mask __pyx_string_tab[161]
+#define __pyx_n_u_transpose __pyx_string_tab[162]
+#define __pyx_n_u_unpack __pyx_string_tab[163]
+#define __pyx_n_u_update __pyx_string_tab[164]
+#define __pyx_n_u_values __pyx_string_tab[165]
+#define __pyx_n_u_x __pyx_string_tab[166]
+#define __pyx_n_b_O __pyx_string_tab[167]
+#define __pyx_kp_b_void_char_char_int_int_int___pyx __pyx_string_tab[168]
+#define __pyx_kp_b_iso88591_s_U_q_e1F_q_e1A_s_aq_q_AQ_RvRs __pyx_string_tab[169]
+#define __pyx_kp_b_iso88591_s_aq_q_Qa_6_2Rs_T_6_2Rs_T_BfBc __pyx_string_tab[170]
+#define __pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2_k_Q_1AQas_c_s __pyx_string_tab[171]
+#define __pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2_k_Q_1AQas_c_3 __pyx_string_tab[172]
 #define __pyx_int_0 __pyx_number_tab[0]
 #define __pyx_int_neg_1 __pyx_number_tab[1]
 #define __pyx_int_1 __pyx_number_tab[2]
@@ -4186,7 +4203,7 @@ static CYTHON_SMALL_CODE int __pyx_m_clear(PyObject *m) {
   for (int i=0; i<2; ++i) { Py_CLEAR(clear_module_state->__pyx_slice[i]); }
   for (int i=0; i<4; ++i) { Py_CLEAR(clear_module_state->__pyx_tuple[i]); }
   for (int i=0; i<8; ++i) { Py_CLEAR(clear_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<172; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<173; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<6; ++i) { Py_CLEAR(clear_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_clear_contents ### */
 /* CommonTypesMetaclass.module_state_clear */
@@ -4230,7 +4247,7 @@ static CYTHON_SMALL_CODE int __pyx_m_traverse(PyObject *m, visitproc visit, void
   for (int i=0; i<2; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_slice[i]); }
   for (int i=0; i<4; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_tuple[i]); }
   for (int i=0; i<8; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<172; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<173; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<6; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_traverse_contents ### */
 /* CommonTypesMetaclass.module_state_traverse */
@@ -19410,7 +19427,7 @@ static PyObject *__pyx_unpickle_Enum__set_state(struct __pyx_MemviewEnum_obj *__
   return __pyx_r;
 }
 
-/* "_common.pxd":11
+/* "_common.pxd":12
  * 
  * 
  * cdef inline void gemm(bint trans_a, bint trans_b, int M, int N, int K, real alpha,             # <<<<<<<<<<<<<<
@@ -19423,7 +19440,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(int
   char __pyx_v_tb;
   char __pyx_t_1;
 
-  /* "_common.pxd":19
+  /* "_common.pxd":20
  *     for C.T = op(B).T @ op(A).T, swapping the operands instead of copying anything.
  *     """
  *     cdef char ta = b'T' if trans_a else b'N'             # <<<<<<<<<<<<<<
@@ -19439,7 +19456,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(int
   }
   __pyx_v_ta = __pyx_t_1;
 
-  /* "_common.pxd":20
+  /* "_common.pxd":21
  *     """
  *     cdef char ta = b'T' if trans_a else b'N'
  *     cdef char tb = b'T' if trans_b else b'N'             # <<<<<<<<<<<<<<
@@ -19455,7 +19472,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(int
   }
   __pyx_v_tb = __pyx_t_1;
 
-  /* "_common.pxd":22
+  /* "_common.pxd":23
  *     cdef char tb = b'T' if trans_b else b'N'
  *     if real is float:
  *         sgemm(&tb, &ta, &N, &M, &K, &alpha, <float*>B, &ldb, <float*>A, &lda, &beta, C, &ldc)             # <<<<<<<<<<<<<<
@@ -19464,7 +19481,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(int
 */
   __pyx_f_5scipy_6linalg_11cython_blas_sgemm((&__pyx_v_tb), (&__pyx_v_ta), (&__pyx_v_N), (&__pyx_v_M), (&__pyx_v_K), (&__pyx_v_alpha), ((float *)__pyx_v_B), (&__pyx_v_ldb), ((float *)__pyx_v_A), (&__pyx_v_lda), (&__pyx_v_beta), __pyx_v_C, (&__pyx_v_ldc));
 
-  /* "_common.pxd":11
+  /* "_common.pxd":12
  * 
  * 
  * cdef inline void gemm(bint trans_a, bint trans_b, int M, int N, int K, real alpha,             # <<<<<<<<<<<<<<
@@ -19482,7 +19499,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(int
   char __pyx_v_tb;
   char __pyx_t_1;
 
-  /* "_common.pxd":19
+  /* "_common.pxd":20
  *     for C.T = op(B).T @ op(A).T, swapping the operands instead of copying anything.
  *     """
  *     cdef char ta = b'T' if trans_a else b'N'             # <<<<<<<<<<<<<<
@@ -19498,7 +19515,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(int
   }
   __pyx_v_ta = __pyx_t_1;
 
-  /* "_common.pxd":20
+  /* "_common.pxd":21
  *     """
  *     cdef char ta = b'T' if trans_a else b'N'
  *     cdef char tb = b'T' if trans_b else b'N'             # <<<<<<<<<<<<<<
@@ -19514,7 +19531,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(int
   }
   __pyx_v_tb = __pyx_t_1;
 
-  /* "_common.pxd":24
+  /* "_common.pxd":25
  *         sgemm(&tb, &ta, &N, &M, &K, &alpha, <float*>B, &ldb, <float*>A, &lda, &beta, C, &ldc)
  *     else:
  *         dgemm(&tb, &ta, &N, &M, &K, &alpha, <double*>B, &ldb, <double*>A, &lda, &beta, C, &ldc)             # <<<<<<<<<<<<<<
@@ -19523,7 +19540,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(int
 */
   __pyx_f_5scipy_6linalg_11cython_blas_dgemm((&__pyx_v_tb), (&__pyx_v_ta), (&__pyx_v_N), (&__pyx_v_M), (&__pyx_v_K), (&__pyx_v_alpha), ((double *)__pyx_v_B), (&__pyx_v_ldb), ((double *)__pyx_v_A), (&__pyx_v_lda), (&__pyx_v_beta), __pyx_v_C, (&__pyx_v_ldc));
 
-  /* "_common.pxd":11
+  /* "_common.pxd":12
  * 
  * 
  * cdef inline void gemm(bint trans_a, bint trans_b, int M, int N, int K, real alpha,             # <<<<<<<<<<<<<<
@@ -19536,7 +19553,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(int
 
 }
 
-/* "_common.pxd":65
+/* "_common.pxd":66
  * 
  * 
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19550,7 +19567,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row
   int __pyx_t_2;
   int __pyx_t_3;
 
-  /* "_common.pxd":67
+  /* "_common.pxd":68
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:
  *     cdef int j
  *     for j in range(n):             # <<<<<<<<<<<<<<
@@ -19564,7 +19581,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":68
+    /* "_common.pxd":69
  *     cdef int j
  *     for j in range(n):
  *         dst[j] = src[j]             # <<<<<<<<<<<<<<
@@ -19575,7 +19592,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row
   }
 
 
-  /* "_common.pxd":65
+  /* "_common.pxd":66
  * 
  * 
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19593,7 +19610,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
   int __pyx_t_2;
   int __pyx_t_3;
 
-  /* "_common.pxd":67
+  /* "_common.pxd":68
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:
  *     cdef int j
  *     for j in range(n):             # <<<<<<<<<<<<<<
@@ -19607,7 +19624,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":68
+    /* "_common.pxd":69
  *     cdef int j
  *     for j in range(n):
  *         dst[j] = src[j]             # <<<<<<<<<<<<<<
@@ -19618,7 +19635,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
   }
 
 
-  /* "_common.pxd":65
+  /* "_common.pxd":66
  * 
  * 
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19630,7 +19647,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
 
 }
 
-/* "_common.pxd":71
+/* "_common.pxd":72
  * 
  * 
  * cdef inline void column_sums(const real* A, int rows, int cols, real* out) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19649,7 +19666,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   int __pyx_t_6;
   int __pyx_t_7;
 
-  /* "_common.pxd":74
+  /* "_common.pxd":75
  *     """out[j] = sum of A[:, j] over the rows of a row-major (rows, cols) matrix (the bias gradient)."""
  *     cdef int r, j
  *     for j in range(cols):             # <<<<<<<<<<<<<<
@@ -19663,7 +19680,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":75
+    /* "_common.pxd":76
  *     cdef int r, j
  *     for j in range(cols):
  *         out[j] = 0             # <<<<<<<<<<<<<<
@@ -19674,7 +19691,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":76
+  /* "_common.pxd":77
  *     for j in range(cols):
  *         out[j] = 0
  *     for r in range(rows):             # <<<<<<<<<<<<<<
@@ -19688,7 +19705,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_r = __pyx_t_3;
 
-    /* "_common.pxd":77
+    /* "_common.pxd":78
  *         out[j] = 0
  *     for r in range(rows):
  *         for j in range(cols):             # <<<<<<<<<<<<<<
@@ -19702,7 +19719,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
     for (__pyx_t_6 = 0; __pyx_t_6 < __pyx_t_5; __pyx_t_6+=1) {
       __pyx_v_j = __pyx_t_6;
 
-      /* "_common.pxd":78
+      /* "_common.pxd":79
  *     for r in range(rows):
  *         for j in range(cols):
  *             out[j] += A[r * cols + j]             # <<<<<<<<<<<<<<
@@ -19717,7 +19734,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":71
+  /* "_common.pxd":72
  * 
  * 
  * cdef inline void column_sums(const real* A, int rows, int cols, real* out) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19741,7 +19758,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   int __pyx_t_6;
   int __pyx_t_7;
 
-  /* "_common.pxd":74
+  /* "_common.pxd":75
  *     """out[j] = sum of A[:, j] over the rows of a row-major (rows, cols) matrix (the bias gradient)."""
  *     cdef int r, j
  *     for j in range(cols):             # <<<<<<<<<<<<<<
@@ -19755,7 +19772,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":75
+    /* "_common.pxd":76
  *     cdef int r, j
  *     for j in range(cols):
  *         out[j] = 0             # <<<<<<<<<<<<<<
@@ -19766,7 +19783,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":76
+  /* "_common.pxd":77
  *     for j in range(cols):
  *         out[j] = 0
  *     for r in range(rows):             # <<<<<<<<<<<<<<
@@ -19780,7 +19797,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_r = __pyx_t_3;
 
-    /* "_common.pxd":77
+    /* "_common.pxd":78
  *         out[j] = 0
  *     for r in range(rows):
  *         for j in range(cols):             # <<<<<<<<<<<<<<
@@ -19794,7 +19811,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
     for (__pyx_t_6 = 0; __pyx_t_6 < __pyx_t_5; __pyx_t_6+=1) {
       __pyx_v_j = __pyx_t_6;
 
-      /* "_common.pxd":78
+      /* "_common.pxd":79
  *     for r in range(rows):
  *         for j in range(cols):
  *             out[j] += A[r * cols + j]             # <<<<<<<<<<<<<<
@@ -19809,7 +19826,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":71
+  /* "_common.pxd":72
  * 
  * 
  * cdef inline void column_sums(const real* A, int rows, int cols, real* out) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19822,7 +19839,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
 
 }
 
-/* "_common.pxd":81
+/* "_common.pxd":82
  * 
  * 
  * cdef inline int batch_parts(int B, int H) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19835,7 +19852,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
   int __pyx_t_1;
   int __pyx_t_2;
 
-  /* "_common.pxd":84
+  /* "_common.pxd":85
  *     """How many threads share a batch's time loop: 2 when each half has enough rows and work to
  *     outweigh starting a thread, else 1."""
  *     if B >= 8 and <long>B * H * H >= (1 << 16):             # <<<<<<<<<<<<<<
@@ -19861,7 +19878,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
   if (__pyx_t_1) {
 
 
-    /* "_common.pxd":85
+    /* "_common.pxd":86
  *     outweigh starting a thread, else 1."""
  *     if B >= 8 and <long>B * H * H >= (1 << 16):
  *         return 2             # <<<<<<<<<<<<<<
@@ -19874,7 +19891,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
     }
     goto __pyx_L0;
 
-    /* "_common.pxd":84
+    /* "_common.pxd":85
  *     """How many threads share a batch's time loop: 2 when each half has enough rows and work to
  *     outweigh starting a thread, else 1."""
  *     if B >= 8 and <long>B * H * H >= (1 << 16):             # <<<<<<<<<<<<<<
@@ -19883,7 +19900,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
 */
   }
 
-  /* "_common.pxd":86
+  /* "_common.pxd":87
  *     if B >= 8 and <long>B * H * H >= (1 << 16):
  *         return 2
  *     return 1             # <<<<<<<<<<<<<<
@@ -19896,7 +19913,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
   }
   goto __pyx_L0;
 
-  /* "_common.pxd":81
+  /* "_common.pxd":82
  * 
  * 
  * cdef inline int batch_parts(int B, int H) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19909,7 +19926,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
   return __pyx_r;
 }
 
-/* "_common.pxd":89
+/* "_common.pxd":90
  * 
  * 
  * cdef inline void weight_gradients_blas(const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
@@ -19919,7 +19936,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
 
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas(float const *__pyx_v_dax, float const *__pyx_v_dah, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, float const *__pyx_v_X_tm, float const *__pyx_v_hs, float const *__pyx_v_W, float *__pyx_v_dW, float *__pyx_v_dU, float *__pyx_v_dX) {
 
-  /* "_common.pxd":96
+  /* "_common.pxd":97
  *     ``dax`` (T*B, G) is the gradient of the input side of the gates, ``dah`` of the recurrent side
  *     (the same array for LSTM and RNN; they differ for the GRU's candidate)."""
  *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)             # <<<<<<<<<<<<<<
@@ -19928,7 +19945,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_I, __pyx_v_TB, 1.0, __pyx_v_dax, __pyx_v_G, __pyx_v_X_tm, __pyx_v_I, 0.0, __pyx_v_dW, __pyx_v_I);
 
-  /* "_common.pxd":97
+  /* "_common.pxd":98
  *     (the same array for LSTM and RNN; they differ for the GRU's candidate)."""
  *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)
  *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)             # <<<<<<<<<<<<<<
@@ -19937,7 +19954,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_H, __pyx_v_TB, 1.0, __pyx_v_dah, __pyx_v_G, __pyx_v_hs, __pyx_v_H, 0.0, __pyx_v_dU, __pyx_v_H);
 
-  /* "_common.pxd":98
+  /* "_common.pxd":99
  *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)
  *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)
  *     gemm(False, False, TB, I, G, 1.0, dax, G, W, I, 0.0, dX, I)             # <<<<<<<<<<<<<<
@@ -19946,7 +19963,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, __pyx_v_TB, __pyx_v_I, __pyx_v_G, 1.0, __pyx_v_dax, __pyx_v_G, __pyx_v_W, __pyx_v_I, 0.0, __pyx_v_dX, __pyx_v_I);
 
-  /* "_common.pxd":89
+  /* "_common.pxd":90
  * 
  * 
  * cdef inline void weight_gradients_blas(const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
@@ -19959,7 +19976,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas(double const *__pyx_v_dax, double const *__pyx_v_dah, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, double const *__pyx_v_X_tm, double const *__pyx_v_hs, double const *__pyx_v_W, double *__pyx_v_dW, double *__pyx_v_dU, double *__pyx_v_dX) {
 
-  /* "_common.pxd":96
+  /* "_common.pxd":97
  *     ``dax`` (T*B, G) is the gradient of the input side of the gates, ``dah`` of the recurrent side
  *     (the same array for LSTM and RNN; they differ for the GRU's candidate)."""
  *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)             # <<<<<<<<<<<<<<
@@ -19968,7 +19985,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_I, __pyx_v_TB, 1.0, __pyx_v_dax, __pyx_v_G, __pyx_v_X_tm, __pyx_v_I, 0.0, __pyx_v_dW, __pyx_v_I);
 
-  /* "_common.pxd":97
+  /* "_common.pxd":98
  *     (the same array for LSTM and RNN; they differ for the GRU's candidate)."""
  *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)
  *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)             # <<<<<<<<<<<<<<
@@ -19977,7 +19994,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_H, __pyx_v_TB, 1.0, __pyx_v_dah, __pyx_v_G, __pyx_v_hs, __pyx_v_H, 0.0, __pyx_v_dU, __pyx_v_H);
 
-  /* "_common.pxd":98
+  /* "_common.pxd":99
  *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)
  *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)
  *     gemm(False, False, TB, I, G, 1.0, dax, G, W, I, 0.0, dX, I)             # <<<<<<<<<<<<<<
@@ -19986,7 +20003,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, __pyx_v_TB, __pyx_v_I, __pyx_v_G, 1.0, __pyx_v_dax, __pyx_v_G, __pyx_v_W, __pyx_v_I, 0.0, __pyx_v_dX, __pyx_v_I);
 
-  /* "_common.pxd":89
+  /* "_common.pxd":90
  * 
  * 
  * cdef inline void weight_gradients_blas(const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
@@ -19997,7 +20014,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
   /* function exit code */
 }
 
-/* "_common.pxd":101
+/* "_common.pxd":102
  * 
  * 
  * cdef inline void weight_gradients_part(int part, int parts, const real* dax, const real* dah, int TB, int G,             # <<<<<<<<<<<<<<
@@ -20011,7 +20028,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
   int __pyx_v_r0;
   int __pyx_v_r1;
 
-  /* "_common.pxd":106
+  /* "_common.pxd":107
  *     """The same three products on the packed kernel: this thread's share (``part`` of ``parts``) of
  *     the rows of dW and dU (gate rows) and of dX (time-step rows). X, H_prev and W packed beforehand."""
  *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts             # <<<<<<<<<<<<<<
@@ -20021,7 +20038,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
   __pyx_v_g0 = ((__pyx_v_G * __pyx_v_part) / __pyx_v_parts);
   __pyx_v_g1 = ((__pyx_v_G * (__pyx_v_part + 1)) / __pyx_v_parts);
 
-  /* "_common.pxd":107
+  /* "_common.pxd":108
  *     the rows of dW and dU (gate rows) and of dX (time-step rows). X, H_prev and W packed beforehand."""
  *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts
  *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts             # <<<<<<<<<<<<<<
@@ -20031,7 +20048,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
   __pyx_v_r0 = ((__pyx_v_TB * __pyx_v_part) / __pyx_v_parts);
   __pyx_v_r1 = ((__pyx_v_TB * (__pyx_v_part + 1)) / __pyx_v_parts);
 
-  /* "_common.pxd":108
+  /* "_common.pxd":109
  *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts
  *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
  *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)             # <<<<<<<<<<<<<<
@@ -20040,7 +20057,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   lstmx::gemm_tn_packed(__pyx_v_dax, __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_X_packed, __pyx_v_I, __pyx_v_dW, __pyx_v_I);
 
-  /* "_common.pxd":109
+  /* "_common.pxd":110
  *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
  *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
  *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)             # <<<<<<<<<<<<<<
@@ -20049,7 +20066,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   lstmx::gemm_tn_packed(__pyx_v_dah, __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_H_packed, __pyx_v_H, __pyx_v_dU, __pyx_v_H);
 
-  /* "_common.pxd":110
+  /* "_common.pxd":111
  *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
  *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)
  *     step_gemm(dax + <long>r0 * G, G, r1 - r0, G, W_packed, I, dX + <long>r0 * I, I, False)             # <<<<<<<<<<<<<<
@@ -20058,7 +20075,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   lstmx::step_gemm((__pyx_v_dax + (((long)__pyx_v_r0) * __pyx_v_G)), __pyx_v_G, (__pyx_v_r1 - __pyx_v_r0), __pyx_v_G, __pyx_v_W_packed, __pyx_v_I, (__pyx_v_dX + (((long)__pyx_v_r0) * __pyx_v_I)), __pyx_v_I, 0);
 
-  /* "_common.pxd":101
+  /* "_common.pxd":102
  * 
  * 
  * cdef inline void weight_gradients_part(int part, int parts, const real* dax, const real* dah, int TB, int G,             # <<<<<<<<<<<<<<
@@ -20079,7 +20096,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
   int __pyx_v_r0;
   int __pyx_v_r1;
 
-  /* "_common.pxd":106
+  /* "_common.pxd":107
  *     """The same three products on the packed kernel: this thread's share (``part`` of ``parts``) of
  *     the rows of dW and dU (gate rows) and of dX (time-step rows). X, H_prev and W packed beforehand."""
  *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts             # <<<<<<<<<<<<<<
@@ -20089,7 +20106,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
   __pyx_v_g0 = ((__pyx_v_G * __pyx_v_part) / __pyx_v_parts);
   __pyx_v_g1 = ((__pyx_v_G * (__pyx_v_part + 1)) / __pyx_v_parts);
 
-  /* "_common.pxd":107
+  /* "_common.pxd":108
  *     the rows of dW and dU (gate rows) and of dX (time-step rows). X, H_prev and W packed beforehand."""
  *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts
  *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts             # <<<<<<<<<<<<<<
@@ -20099,7 +20116,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
   __pyx_v_r0 = ((__pyx_v_TB * __pyx_v_part) / __pyx_v_parts);
   __pyx_v_r1 = ((__pyx_v_TB * (__pyx_v_part + 1)) / __pyx_v_parts);
 
-  /* "_common.pxd":108
+  /* "_common.pxd":109
  *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts
  *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
  *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)             # <<<<<<<<<<<<<<
@@ -20108,7 +20125,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   lstmx::gemm_tn_packed(__pyx_v_dax, __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_X_packed, __pyx_v_I, __pyx_v_dW, __pyx_v_I);
 
-  /* "_common.pxd":109
+  /* "_common.pxd":110
  *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
  *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
  *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)             # <<<<<<<<<<<<<<
@@ -20117,7 +20134,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   lstmx::gemm_tn_packed(__pyx_v_dah, __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_H_packed, __pyx_v_H, __pyx_v_dU, __pyx_v_H);
 
-  /* "_common.pxd":110
+  /* "_common.pxd":111
  *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
  *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)
  *     step_gemm(dax + <long>r0 * G, G, r1 - r0, G, W_packed, I, dX + <long>r0 * I, I, False)             # <<<<<<<<<<<<<<
@@ -20126,7 +20143,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   lstmx::step_gemm((__pyx_v_dax + (((long)__pyx_v_r0) * __pyx_v_G)), __pyx_v_G, (__pyx_v_r1 - __pyx_v_r0), __pyx_v_G, __pyx_v_W_packed, __pyx_v_I, (__pyx_v_dX + (((long)__pyx_v_r0) * __pyx_v_I)), __pyx_v_I, 0);
 
-  /* "_common.pxd":101
+  /* "_common.pxd":102
  * 
  * 
  * cdef inline void weight_gradients_part(int part, int parts, const real* dax, const real* dah, int TB, int G,             # <<<<<<<<<<<<<<
@@ -20141,7 +20158,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 
 }
 
-/* "_common.pxd":113
+/* "_common.pxd":114
  * 
  * 
  * cdef inline void pack_for_weight_gradients(const real* X_tm, const real* hs, const real* W, int TB, int G,             # <<<<<<<<<<<<<<
@@ -20151,7 +20168,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(float const *__pyx_v_X_tm, float const *__pyx_v_hs, float const *__pyx_v_W, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, float *__pyx_v_X_packed, float *__pyx_v_H_packed, float *__pyx_v_W_packed) {
 
-  /* "_common.pxd":116
+  /* "_common.pxd":117
  *                                            int I, int H, real* X_packed, real* H_packed,
  *                                            real* W_packed) noexcept nogil:
  *     pack_panels(X_tm, I, False, TB, I, X_packed)             # <<<<<<<<<<<<<<
@@ -20160,22 +20177,25 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for
 */
   lstmx::pack_panels(__pyx_v_X_tm, __pyx_v_I, 0, __pyx_v_TB, __pyx_v_I, __pyx_v_X_packed);
 
-  /* "_common.pxd":117
+  /* "_common.pxd":118
  *                                            real* W_packed) noexcept nogil:
  *     pack_panels(X_tm, I, False, TB, I, X_packed)
  *     pack_panels(hs, H, False, TB, H, H_packed)             # <<<<<<<<<<<<<<
  *     pack_panels(W, I, False, G, I, W_packed)
+ * 
 */
   lstmx::pack_panels(__pyx_v_hs, __pyx_v_H, 0, __pyx_v_TB, __pyx_v_H, __pyx_v_H_packed);
 
-  /* "_common.pxd":118
+  /* "_common.pxd":119
  *     pack_panels(X_tm, I, False, TB, I, X_packed)
  *     pack_panels(hs, H, False, TB, H, H_packed)
  *     pack_panels(W, I, False, G, I, W_packed)             # <<<<<<<<<<<<<<
+ * 
+ * 
 */
   lstmx::pack_panels(__pyx_v_W, __pyx_v_I, 0, __pyx_v_G, __pyx_v_I, __pyx_v_W_packed);
 
-  /* "_common.pxd":113
+  /* "_common.pxd":114
  * 
  * 
  * cdef inline void pack_for_weight_gradients(const real* X_tm, const real* hs, const real* W, int TB, int G,             # <<<<<<<<<<<<<<
@@ -20188,7 +20208,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for
 
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(double const *__pyx_v_X_tm, double const *__pyx_v_hs, double const *__pyx_v_W, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, double *__pyx_v_X_packed, double *__pyx_v_H_packed, double *__pyx_v_W_packed) {
 
-  /* "_common.pxd":116
+  /* "_common.pxd":117
  *                                            int I, int H, real* X_packed, real* H_packed,
  *                                            real* W_packed) noexcept nogil:
  *     pack_panels(X_tm, I, False, TB, I, X_packed)             # <<<<<<<<<<<<<<
@@ -20197,22 +20217,25 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for
 */
   lstmx::pack_panels(__pyx_v_X_tm, __pyx_v_I, 0, __pyx_v_TB, __pyx_v_I, __pyx_v_X_packed);
 
-  /* "_common.pxd":117
+  /* "_common.pxd":118
  *                                            real* W_packed) noexcept nogil:
  *     pack_panels(X_tm, I, False, TB, I, X_packed)
  *     pack_panels(hs, H, False, TB, H, H_packed)             # <<<<<<<<<<<<<<
  *     pack_panels(W, I, False, G, I, W_packed)
+ * 
 */
   lstmx::pack_panels(__pyx_v_hs, __pyx_v_H, 0, __pyx_v_TB, __pyx_v_H, __pyx_v_H_packed);
 
-  /* "_common.pxd":118
+  /* "_common.pxd":119
  *     pack_panels(X_tm, I, False, TB, I, X_packed)
  *     pack_panels(hs, H, False, TB, H, H_packed)
  *     pack_panels(W, I, False, G, I, W_packed)             # <<<<<<<<<<<<<<
+ * 
+ * 
 */
   lstmx::pack_panels(__pyx_v_W, __pyx_v_I, 0, __pyx_v_G, __pyx_v_I, __pyx_v_W_packed);
 
-  /* "_common.pxd":113
+  /* "_common.pxd":114
  * 
  * 
  * cdef inline void pack_for_weight_gradients(const real* X_tm, const real* hs, const real* W, int TB, int G,             # <<<<<<<<<<<<<<
@@ -20223,7 +20246,295 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for
   /* function exit code */
 }
 
-/* "lstmx/_kernels/lstm_cython.pyx":37
+/* "_common.pxd":122
+ * 
+ * 
+ * cdef inline void weight_gradients(int parts, const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
+ *                                   const real* X_tm, const real* hs, const real* W, real* X_packed, real* H_packed,
+ *                                   real* W_packed, real* dW, real* dU, real* dX) noexcept nogil:
+*/
+
+static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients(int __pyx_v_parts, float const *__pyx_v_dax, float const *__pyx_v_dah, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, float const *__pyx_v_X_tm, float const *__pyx_v_hs, float const *__pyx_v_W, float *__pyx_v_X_packed, float *__pyx_v_H_packed, float *__pyx_v_W_packed, float *__pyx_v_dW, float *__pyx_v_dU, float *__pyx_v_dX) {
+  int __pyx_v_part;
+  int __pyx_t_1;
+  int __pyx_t_2;
+  int __pyx_t_3;
+  int __pyx_t_4;
+
+  /* "_common.pxd":128
+ *     the packed kernel shared by ``parts`` threads (so no BLAS pool is left spinning against them)."""
+ *     cdef int part
+ *     if parts == 1:             # <<<<<<<<<<<<<<
+ *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
+ *         return
+*/
+  __pyx_t_1 = (__pyx_v_parts == 1);
+
+  if (__pyx_t_1) {
+
+
+    /* "_common.pxd":129
+ *     cdef int part
+ *     if parts == 1:
+ *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)             # <<<<<<<<<<<<<<
+ *         return
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
+*/
+    __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas(__pyx_v_dax, __pyx_v_dah, __pyx_v_TB, __pyx_v_G, __pyx_v_I, __pyx_v_H, __pyx_v_X_tm, __pyx_v_hs, __pyx_v_W, __pyx_v_dW, __pyx_v_dU, __pyx_v_dX);
+
+    /* "_common.pxd":130
+ *     if parts == 1:
+ *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
+ *         return             # <<<<<<<<<<<<<<
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
+ *     for part in prange(parts, num_threads=parts, schedule="static"):
+*/
+    {
+    }
+    goto __pyx_L0;
+
+    /* "_common.pxd":128
+ *     the packed kernel shared by ``parts`` threads (so no BLAS pool is left spinning against them)."""
+ *     cdef int part
+ *     if parts == 1:             # <<<<<<<<<<<<<<
+ *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
+ *         return
+*/
+  }
+
+  /* "_common.pxd":131
+ *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
+ *         return
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)             # <<<<<<<<<<<<<<
+ *     for part in prange(parts, num_threads=parts, schedule="static"):
+ *         weight_gradients_part(part, parts, dax, dah, TB, G, I, H, X_packed, H_packed, W_packed, dW, dU, dX)
+*/
+  __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(__pyx_v_X_tm, __pyx_v_hs, __pyx_v_W, __pyx_v_TB, __pyx_v_G, __pyx_v_I, __pyx_v_H, __pyx_v_X_packed, __pyx_v_H_packed, __pyx_v_W_packed);
+
+  /* "_common.pxd":132
+ *         return
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
+ *     for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
+ *         weight_gradients_part(part, parts, dax, dah, TB, G, I, H, X_packed, H_packed, W_packed, dW, dU, dX)
+*/
+  {
+      __Pyx_UnknownThreadState _save;
+      _save = __Pyx_SaveUnknownThread();
+      __Pyx_FastGIL_Remember();
+      /*try:*/ {
+        __pyx_t_2 = __pyx_v_parts;
+
+        {
+            #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+                #undef likely
+                #undef unlikely
+                #define likely(x)   (x)
+                #define unlikely(x) (x)
+            #endif
+            __pyx_t_4 = (__pyx_t_2 - 0 + 1 - 1/abs(1)) / 1;
+            if (__pyx_t_4 > 0)
+            {
+                #ifdef _OPENMP
+                #pragma omp parallel num_threads(__pyx_v_parts != 0 ? __pyx_v_parts : omp_get_max_threads())
+                #endif /* _OPENMP */
+                {
+                    #ifdef _OPENMP
+                    #pragma omp for nowait firstprivate(__pyx_v_part) lastprivate(__pyx_v_part) schedule(static)
+                    #endif /* _OPENMP */
+                    for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_4; __pyx_t_3++){
+                        {
+                            __pyx_v_part = (int)(0 + 1 * __pyx_t_3);
+
+                            /* "_common.pxd":133
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
+ *     for part in prange(parts, num_threads=parts, schedule="static"):
+ *         weight_gradients_part(part, parts, dax, dah, TB, G, I, H, X_packed, H_packed, W_packed, dW, dU, dX)             # <<<<<<<<<<<<<<
+*/
+                            __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_part(__pyx_v_part, __pyx_v_parts, __pyx_v_dax, __pyx_v_dah, __pyx_v_TB, __pyx_v_G, __pyx_v_I, __pyx_v_H, __pyx_v_X_packed, __pyx_v_H_packed, __pyx_v_W_packed, __pyx_v_dW, __pyx_v_dU, __pyx_v_dX);
+                        }
+                    }
+                }
+            }
+        }
+        #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+            #undef likely
+            #undef unlikely
+            #define likely(x)   __builtin_expect(!!(x), 1)
+            #define unlikely(x) __builtin_expect(!!(x), 0)
+        #endif
+
+      }
+
+      /* "_common.pxd":132
+ *         return
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
+ *     for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
+ *         weight_gradients_part(part, parts, dax, dah, TB, G, I, H, X_packed, H_packed, W_packed, dW, dU, dX)
+*/
+      /*finally:*/ {
+        /*normal exit:*/{
+          __Pyx_FastGIL_Forget();
+          __Pyx_RestoreUnknownThread(_save);
+          goto __pyx_L6;
+        }
+        __pyx_L6:;
+      }
+  }
+
+  /* "_common.pxd":122
+ * 
+ * 
+ * cdef inline void weight_gradients(int parts, const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
+ *                                   const real* X_tm, const real* hs, const real* W, real* X_packed, real* H_packed,
+ *                                   real* W_packed, real* dW, real* dU, real* dX) noexcept nogil:
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+
+}
+
+static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients(int __pyx_v_parts, double const *__pyx_v_dax, double const *__pyx_v_dah, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, double const *__pyx_v_X_tm, double const *__pyx_v_hs, double const *__pyx_v_W, double *__pyx_v_X_packed, double *__pyx_v_H_packed, double *__pyx_v_W_packed, double *__pyx_v_dW, double *__pyx_v_dU, double *__pyx_v_dX) {
+  int __pyx_v_part;
+  int __pyx_t_1;
+  int __pyx_t_2;
+  int __pyx_t_3;
+  int __pyx_t_4;
+
+  /* "_common.pxd":128
+ *     the packed kernel shared by ``parts`` threads (so no BLAS pool is left spinning against them)."""
+ *     cdef int part
+ *     if parts == 1:             # <<<<<<<<<<<<<<
+ *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
+ *         return
+*/
+  __pyx_t_1 = (__pyx_v_parts == 1);
+
+  if (__pyx_t_1) {
+
+
+    /* "_common.pxd":129
+ *     cdef int part
+ *     if parts == 1:
+ *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)             # <<<<<<<<<<<<<<
+ *         return
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
+*/
+    __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas(__pyx_v_dax, __pyx_v_dah, __pyx_v_TB, __pyx_v_G, __pyx_v_I, __pyx_v_H, __pyx_v_X_tm, __pyx_v_hs, __pyx_v_W, __pyx_v_dW, __pyx_v_dU, __pyx_v_dX);
+
+    /* "_common.pxd":130
+ *     if parts == 1:
+ *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
+ *         return             # <<<<<<<<<<<<<<
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
+ *     for part in prange(parts, num_threads=parts, schedule="static"):
+*/
+    {
+    }
+    goto __pyx_L0;
+
+    /* "_common.pxd":128
+ *     the packed kernel shared by ``parts`` threads (so no BLAS pool is left spinning against them)."""
+ *     cdef int part
+ *     if parts == 1:             # <<<<<<<<<<<<<<
+ *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
+ *         return
+*/
+  }
+
+  /* "_common.pxd":131
+ *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
+ *         return
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)             # <<<<<<<<<<<<<<
+ *     for part in prange(parts, num_threads=parts, schedule="static"):
+ *         weight_gradients_part(part, parts, dax, dah, TB, G, I, H, X_packed, H_packed, W_packed, dW, dU, dX)
+*/
+  __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(__pyx_v_X_tm, __pyx_v_hs, __pyx_v_W, __pyx_v_TB, __pyx_v_G, __pyx_v_I, __pyx_v_H, __pyx_v_X_packed, __pyx_v_H_packed, __pyx_v_W_packed);
+
+  /* "_common.pxd":132
+ *         return
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
+ *     for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
+ *         weight_gradients_part(part, parts, dax, dah, TB, G, I, H, X_packed, H_packed, W_packed, dW, dU, dX)
+*/
+  {
+      __Pyx_UnknownThreadState _save;
+      _save = __Pyx_SaveUnknownThread();
+      __Pyx_FastGIL_Remember();
+      /*try:*/ {
+        __pyx_t_2 = __pyx_v_parts;
+
+        {
+            #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+                #undef likely
+                #undef unlikely
+                #define likely(x)   (x)
+                #define unlikely(x) (x)
+            #endif
+            __pyx_t_4 = (__pyx_t_2 - 0 + 1 - 1/abs(1)) / 1;
+            if (__pyx_t_4 > 0)
+            {
+                #ifdef _OPENMP
+                #pragma omp parallel num_threads(__pyx_v_parts != 0 ? __pyx_v_parts : omp_get_max_threads())
+                #endif /* _OPENMP */
+                {
+                    #ifdef _OPENMP
+                    #pragma omp for nowait firstprivate(__pyx_v_part) lastprivate(__pyx_v_part) schedule(static)
+                    #endif /* _OPENMP */
+                    for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_4; __pyx_t_3++){
+                        {
+                            __pyx_v_part = (int)(0 + 1 * __pyx_t_3);
+
+                            /* "_common.pxd":133
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
+ *     for part in prange(parts, num_threads=parts, schedule="static"):
+ *         weight_gradients_part(part, parts, dax, dah, TB, G, I, H, X_packed, H_packed, W_packed, dW, dU, dX)             # <<<<<<<<<<<<<<
+*/
+                            __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_part(__pyx_v_part, __pyx_v_parts, __pyx_v_dax, __pyx_v_dah, __pyx_v_TB, __pyx_v_G, __pyx_v_I, __pyx_v_H, __pyx_v_X_packed, __pyx_v_H_packed, __pyx_v_W_packed, __pyx_v_dW, __pyx_v_dU, __pyx_v_dX);
+                        }
+                    }
+                }
+            }
+        }
+        #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+            #undef likely
+            #undef unlikely
+            #define likely(x)   __builtin_expect(!!(x), 1)
+            #define unlikely(x) __builtin_expect(!!(x), 0)
+        #endif
+
+      }
+
+      /* "_common.pxd":132
+ *         return
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
+ *     for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
+ *         weight_gradients_part(part, parts, dax, dah, TB, G, I, H, X_packed, H_packed, W_packed, dW, dU, dX)
+*/
+      /*finally:*/ {
+        /*normal exit:*/{
+          __Pyx_FastGIL_Forget();
+          __Pyx_RestoreUnknownThread(_save);
+          goto __pyx_L6;
+        }
+        __pyx_L6:;
+      }
+  }
+
+  /* "_common.pxd":122
+ * 
+ * 
+ * cdef inline void weight_gradients(int parts, const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
+ *                                   const real* X_tm, const real* hs, const real* W, real* X_packed, real* H_packed,
+ *                                   real* W_packed, real* dW, real* dU, real* dX) noexcept nogil:
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+
+}
+
+/* "lstmx/_kernels/lstm_cython.pyx":36
  * 
  * 
  * def lstm_forward(X, W, U, b, h0, c0, mask):             # <<<<<<<<<<<<<<
@@ -20277,62 +20588,62 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_X,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_b,&__pyx_mstate_global->__pyx_n_u_h0,&__pyx_mstate_global->__pyx_n_u_c0,&__pyx_mstate_global->__pyx_n_u_mask,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 37, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 36, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  7:
         values[6] = __Pyx_ArgRef_FASTCALL(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_FASTCALL(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_FASTCALL(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 37, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 36, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "lstm_forward", 0) < (0)) __PYX_ERR(0, 37, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "lstm_forward", 0) < (0)) __PYX_ERR(0, 36, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 7; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("lstm_forward", 1, 7, 7, i); __PYX_ERR(0, 37, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("lstm_forward", 1, 7, 7, i); __PYX_ERR(0, 36, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 7)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 37, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 36, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 37, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 36, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 37, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 36, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 37, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 36, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_FASTCALL(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 37, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 36, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_FASTCALL(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 37, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 36, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_FASTCALL(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 37, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 36, __pyx_L3_error)
     }
     __pyx_v_X = values[0];
     __pyx_v_W = values[1];
@@ -20344,7 +20655,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("lstm_forward", 1, 7, 7, __pyx_nargs); __PYX_ERR(0, 37, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("lstm_forward", 1, 7, 7, __pyx_nargs); __PYX_ERR(0, 36, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -20394,14 +20705,14 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("lstm_forward", 0);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":39
+  /* "lstmx/_kernels/lstm_cython.pyx":38
  * def lstm_forward(X, W, U, b, h0, c0, mask):
  *     """Same arguments and results as :func:`lstmx.lstm.lstm_forward`; C-contiguous arrays of one dtype."""
  *     B, T, I = X.shape             # <<<<<<<<<<<<<<
  *     H = U.shape[1]
  *     X_tm = time_major(X)                                # (T, B, I)
 */
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 39, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 38, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   if ((likely(PyTuple_CheckExact(__pyx_t_1))) || (PyList_CheckExact(__pyx_t_1))) {
     PyObject* sequence = __pyx_t_1;
@@ -20409,7 +20720,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
     if (unlikely(size != 3)) {
       if (size > 3) __Pyx_RaiseTooManyValuesError(3);
       else if (size >= 0) __Pyx_RaiseNeedMoreValuesError(size);
-      __PYX_ERR(0, 39, __pyx_L1_error)
+      __PYX_ERR(0, 38, __pyx_L1_error)
     }
     #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
     if (likely(PyTuple_CheckExact(sequence))) {
@@ -20421,27 +20732,27 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
       __Pyx_INCREF(__pyx_t_4);
     } else {
       __pyx_t_2 = __Pyx_PyList_GET_ITEM_REF(sequence, 0, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 39, __pyx_L1_error)
+      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 38, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_2);
       __pyx_t_3 = __Pyx_PyList_GET_ITEM_REF(sequence, 1, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 39, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 38, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_3);
       __pyx_t_4 = __Pyx_PyList_GET_ITEM_REF(sequence, 2, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 39, __pyx_L1_error)
+      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 38, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_4);
     }
     #else
-    __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 39, __pyx_L1_error)
+    __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 38, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_3 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 39, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 38, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
-    __pyx_t_4 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 39, __pyx_L1_error)
+    __pyx_t_4 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 38, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
     #endif
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   } else {
     Py_ssize_t index = -1;
-    __pyx_t_5 = PyObject_GetIter(__pyx_t_1); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 39, __pyx_L1_error)
+    __pyx_t_5 = PyObject_GetIter(__pyx_t_1); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 38, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __pyx_t_6 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_5);
@@ -20451,7 +20762,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
     __Pyx_GOTREF(__pyx_t_3);
     index = 2; __pyx_t_4 = __pyx_t_6(__pyx_t_5); if (unlikely(!__pyx_t_4)) goto __pyx_L3_unpacking_failed;
     __Pyx_GOTREF(__pyx_t_4);
-    if (__Pyx_IternextUnpackEndCheck(__pyx_t_6(__pyx_t_5), 3) < (0)) __PYX_ERR(0, 39, __pyx_L1_error)
+    if (__Pyx_IternextUnpackEndCheck(__pyx_t_6(__pyx_t_5), 3) < (0)) __PYX_ERR(0, 38, __pyx_L1_error)
     __pyx_t_6 = NULL;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     goto __pyx_L4_unpacking_done;
@@ -20459,7 +20770,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __pyx_t_6 = NULL;
     if (__Pyx_IterFinish() == 0) __Pyx_RaiseNeedMoreValuesError(index);
-    __PYX_ERR(0, 39, __pyx_L1_error)
+    __PYX_ERR(0, 38, __pyx_L1_error)
     __pyx_L4_unpacking_done:;
   }
   __pyx_v_B = __pyx_t_2;
@@ -20469,22 +20780,22 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
   __pyx_v_I = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":40
+  /* "lstmx/_kernels/lstm_cython.pyx":39
  *     """Same arguments and results as :func:`lstmx.lstm.lstm_forward`; C-contiguous arrays of one dtype."""
  *     B, T, I = X.shape
  *     H = U.shape[1]             # <<<<<<<<<<<<<<
  *     X_tm = time_major(X)                                # (T, B, I)
  *     hs = np.empty((T + 1, B, H), X.dtype)
 */
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_U, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 40, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_U, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 39, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_4 = __Pyx_GetItemInt(__pyx_t_1, 1, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 40, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_GetItemInt(__pyx_t_1, 1, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 39, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   __pyx_v_H = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":41
+  /* "lstmx/_kernels/lstm_cython.pyx":40
  *     B, T, I = X.shape
  *     H = U.shape[1]
  *     X_tm = time_major(X)                                # (T, B, I)             # <<<<<<<<<<<<<<
@@ -20492,7 +20803,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
  *     cs = np.empty((T + 1, B, H), X.dtype)
 */
   __pyx_t_1 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_time_major); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 41, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_time_major); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 40, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20511,13 +20822,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
     __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_3, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_1); __pyx_t_1 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 41, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 40, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __pyx_v_X_tm = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":42
+  /* "lstmx/_kernels/lstm_cython.pyx":41
  *     H = U.shape[1]
  *     X_tm = time_major(X)                                # (T, B, I)
  *     hs = np.empty((T + 1, B, H), X.dtype)             # <<<<<<<<<<<<<<
@@ -20525,25 +20836,25 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
  *     gates = np.empty((T, B, 4 * H), X.dtype)
 */
   __pyx_t_3 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 42, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 41, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 42, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 41, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyLong_AddObjC(__pyx_v_T, __pyx_mstate_global->__pyx_int_1, 1, 0, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 42, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyLong_AddObjC(__pyx_v_T, __pyx_mstate_global->__pyx_int_1, 1, 0, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 41, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_5 = PyTuple_New(3); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 42, __pyx_L1_error)
+  __pyx_t_5 = PyTuple_New(3); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 41, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __Pyx_GIVEREF(__pyx_t_1);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 42, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 41, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 42, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 41, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_H);
   __Pyx_GIVEREF(__pyx_v_H);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 2, __pyx_v_H) != (0)) __PYX_ERR(0, 42, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 2, __pyx_v_H) != (0)) __PYX_ERR(0, 41, __pyx_L1_error);
   __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 42, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 41, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20564,13 +20875,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 42, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 41, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __pyx_v_hs = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":43
+  /* "lstmx/_kernels/lstm_cython.pyx":42
  *     X_tm = time_major(X)                                # (T, B, I)
  *     hs = np.empty((T + 1, B, H), X.dtype)
  *     cs = np.empty((T + 1, B, H), X.dtype)             # <<<<<<<<<<<<<<
@@ -20578,25 +20889,25 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
  *     hs[0], cs[0] = h0, c0
 */
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 43, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 42, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 43, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 42, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyLong_AddObjC(__pyx_v_T, __pyx_mstate_global->__pyx_int_1, 1, 0, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 43, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyLong_AddObjC(__pyx_v_T, __pyx_mstate_global->__pyx_int_1, 1, 0, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 42, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_3 = PyTuple_New(3); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 43, __pyx_L1_error)
+  __pyx_t_3 = PyTuple_New(3); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 42, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_GIVEREF(__pyx_t_1);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 43, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 42, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 43, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 42, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_H);
   __Pyx_GIVEREF(__pyx_v_H);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 2, __pyx_v_H) != (0)) __PYX_ERR(0, 43, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 2, __pyx_v_H) != (0)) __PYX_ERR(0, 42, __pyx_L1_error);
   __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 43, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 42, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20617,13 +20928,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 43, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 42, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __pyx_v_cs = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":44
+  /* "lstmx/_kernels/lstm_cython.pyx":43
  *     hs = np.empty((T + 1, B, H), X.dtype)
  *     cs = np.empty((T + 1, B, H), X.dtype)
  *     gates = np.empty((T, B, 4 * H), X.dtype)             # <<<<<<<<<<<<<<
@@ -20631,25 +20942,25 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
  *     _forward(X_tm, W, U, packed_buffer(I, 4 * H, X.dtype), packed_buffer(H, 4 * H, X.dtype), b, hs, cs, gates,
 */
   __pyx_t_5 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 44, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 43, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 44, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 43, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 44, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 43, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = PyTuple_New(3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 44, __pyx_L1_error)
+  __pyx_t_2 = PyTuple_New(3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 43, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_INCREF(__pyx_v_T);
   __Pyx_GIVEREF(__pyx_v_T);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 44, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 43, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 44, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 43, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_1);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 2, __pyx_t_1) != (0)) __PYX_ERR(0, 44, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 2, __pyx_t_1) != (0)) __PYX_ERR(0, 43, __pyx_L1_error);
   __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 44, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 43, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20670,13 +20981,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 44, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 43, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __pyx_v_gates = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":45
+  /* "lstmx/_kernels/lstm_cython.pyx":44
  *     cs = np.empty((T + 1, B, H), X.dtype)
  *     gates = np.empty((T, B, 4 * H), X.dtype)
  *     hs[0], cs[0] = h0, c0             # <<<<<<<<<<<<<<
@@ -20687,12 +20998,12 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
   __Pyx_INCREF(__pyx_t_4);
   __pyx_t_3 = __pyx_v_c0;
   __Pyx_INCREF(__pyx_t_3);
-  if (unlikely((__Pyx_SetItemInt(__pyx_v_hs, 0, __pyx_t_4, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference) < 0))) __PYX_ERR(0, 45, __pyx_L1_error)
+  if (unlikely((__Pyx_SetItemInt(__pyx_v_hs, 0, __pyx_t_4, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference) < 0))) __PYX_ERR(0, 44, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  if (unlikely((__Pyx_SetItemInt(__pyx_v_cs, 0, __pyx_t_3, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference) < 0))) __PYX_ERR(0, 45, __pyx_L1_error)
+  if (unlikely((__Pyx_SetItemInt(__pyx_v_cs, 0, __pyx_t_3, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference) < 0))) __PYX_ERR(0, 44, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":46
+  /* "lstmx/_kernels/lstm_cython.pyx":45
  *     gates = np.empty((T, B, 4 * H), X.dtype)
  *     hs[0], cs[0] = h0, c0
  *     _forward(X_tm, W, U, packed_buffer(I, 4 * H, X.dtype), packed_buffer(H, 4 * H, X.dtype), b, hs, cs, gates,             # <<<<<<<<<<<<<<
@@ -20700,14 +21011,14 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
  *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, cs=cs, gates=gates, mask=mask)
 */
   __pyx_t_4 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_forward); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 46, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_forward); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 45, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_t_5 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 46, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 45, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_8);
-  __pyx_t_9 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 46, __pyx_L1_error)
+  __pyx_t_9 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 45, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_9);
-  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 46, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 45, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20728,15 +21039,15 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
     __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
     __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 46, __pyx_L1_error)
+    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 45, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
   }
   __pyx_t_10 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 46, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 45, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_9);
-  __pyx_t_5 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 46, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 45, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_11 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 46, __pyx_L1_error)
+  __pyx_t_11 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 45, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_11);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20757,11 +21068,11 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-    if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 46, __pyx_L1_error)
+    if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 45, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_8);
   }
 
-  /* "lstmx/_kernels/lstm_cython.pyx":47
+  /* "lstmx/_kernels/lstm_cython.pyx":46
  *     hs[0], cs[0] = h0, c0
  *     _forward(X_tm, W, U, packed_buffer(I, 4 * H, X.dtype), packed_buffer(H, 4 * H, X.dtype), b, hs, cs, gates,
  *              time_major_mask(mask, B, T), mask is not None)             # <<<<<<<<<<<<<<
@@ -20769,7 +21080,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
  *     return hs[1:].transpose(1, 0, 2), (hs[T], cs[T]), cache
 */
   __pyx_t_11 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 47, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 46, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -20788,11 +21099,11 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
     __pyx_t_9 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_5, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_11); __pyx_t_11 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 47, __pyx_L1_error)
+    if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 46, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_9);
   }
   __pyx_t_12 = (__pyx_v_mask != Py_None);
-  __pyx_t_5 = __Pyx_PyBool_FromLong(__pyx_t_12); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 47, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyBool_FromLong(__pyx_t_12); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 46, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
 
   __pyx_t_7 = 1;
@@ -20816,67 +21127,67 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 46, __pyx_L1_error)
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 45, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
   }
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":48
+  /* "lstmx/_kernels/lstm_cython.pyx":47
  *     _forward(X_tm, W, U, packed_buffer(I, 4 * H, X.dtype), packed_buffer(H, 4 * H, X.dtype), b, hs, cs, gates,
  *              time_major_mask(mask, B, T), mask is not None)
  *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, cs=cs, gates=gates, mask=mask)             # <<<<<<<<<<<<<<
  *     return hs[1:].transpose(1, 0, 2), (hs[T], cs[T]), cache
  * 
 */
-  __pyx_t_3 = __Pyx_PyDict_NewPresized(8); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 48, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyDict_NewPresized(8); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 47, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_X, __pyx_v_X) < (0)) __PYX_ERR(0, 48, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_X_tm, __pyx_v_X_tm) < (0)) __PYX_ERR(0, 48, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_W, __pyx_v_W) < (0)) __PYX_ERR(0, 48, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_U, __pyx_v_U) < (0)) __PYX_ERR(0, 48, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_hs, __pyx_v_hs) < (0)) __PYX_ERR(0, 48, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_cs, __pyx_v_cs) < (0)) __PYX_ERR(0, 48, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_gates, __pyx_v_gates) < (0)) __PYX_ERR(0, 48, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_mask, __pyx_v_mask) < (0)) __PYX_ERR(0, 48, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_X, __pyx_v_X) < (0)) __PYX_ERR(0, 47, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_X_tm, __pyx_v_X_tm) < (0)) __PYX_ERR(0, 47, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_W, __pyx_v_W) < (0)) __PYX_ERR(0, 47, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_U, __pyx_v_U) < (0)) __PYX_ERR(0, 47, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_hs, __pyx_v_hs) < (0)) __PYX_ERR(0, 47, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_cs, __pyx_v_cs) < (0)) __PYX_ERR(0, 47, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_gates, __pyx_v_gates) < (0)) __PYX_ERR(0, 47, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_mask, __pyx_v_mask) < (0)) __PYX_ERR(0, 47, __pyx_L1_error)
   __pyx_v_cache = ((PyObject*)__pyx_t_3);
   __pyx_t_3 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":49
+  /* "lstmx/_kernels/lstm_cython.pyx":48
  *              time_major_mask(mask, B, T), mask is not None)
  *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, cs=cs, gates=gates, mask=mask)
  *     return hs[1:].transpose(1, 0, 2), (hs[T], cs[T]), cache             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  __pyx_t_3 = __Pyx_PyObject_GetSlice(__pyx_v_hs, 1, 0, NULL, NULL, &__pyx_mstate_global->__pyx_slice[1], 1, 0, 0); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 49, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetSlice(__pyx_v_hs, 1, 0, NULL, NULL, &__pyx_mstate_global->__pyx_slice[1], 1, 0, 0); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 48, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_transpose); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 49, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_transpose); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 48, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-  __pyx_t_3 = __Pyx_PyObject_Call(__pyx_t_1, __pyx_mstate_global->__pyx_tuple[2], NULL); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 49, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_Call(__pyx_t_1, __pyx_mstate_global->__pyx_tuple[2], NULL); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 48, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __pyx_t_1 = __Pyx_PyObject_GetItem(__pyx_v_hs, __pyx_v_T); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 49, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetItem(__pyx_v_hs, __pyx_v_T); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 48, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_5 = __Pyx_PyObject_GetItem(__pyx_v_cs, __pyx_v_T); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 49, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyObject_GetItem(__pyx_v_cs, __pyx_v_T); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 48, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_9 = PyTuple_New(2); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 49, __pyx_L1_error)
+  __pyx_t_9 = PyTuple_New(2); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 48, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_9);
   __Pyx_GIVEREF(__pyx_t_1);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_9, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 49, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_9, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 48, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_5);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_9, 1, __pyx_t_5) != (0)) __PYX_ERR(0, 49, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_9, 1, __pyx_t_5) != (0)) __PYX_ERR(0, 48, __pyx_L1_error);
   __pyx_t_1 = 0;
   __pyx_t_5 = 0;
-  __pyx_t_5 = PyTuple_New(3); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 49, __pyx_L1_error)
+  __pyx_t_5 = PyTuple_New(3); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 48, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __Pyx_GIVEREF(__pyx_t_3);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 0, __pyx_t_3) != (0)) __PYX_ERR(0, 49, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 0, __pyx_t_3) != (0)) __PYX_ERR(0, 48, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_9);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 1, __pyx_t_9) != (0)) __PYX_ERR(0, 49, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 1, __pyx_t_9) != (0)) __PYX_ERR(0, 48, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_cache);
   __Pyx_GIVEREF(__pyx_v_cache);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 2, __pyx_v_cache) != (0)) __PYX_ERR(0, 49, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 2, __pyx_v_cache) != (0)) __PYX_ERR(0, 48, __pyx_L1_error);
   __pyx_t_3 = 0;
   __pyx_t_9 = 0;
   {
@@ -20890,7 +21201,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
   __pyx_t_5 = 0;
   goto __pyx_L0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":37
+  /* "lstmx/_kernels/lstm_cython.pyx":36
  * 
  * 
  * def lstm_forward(X, W, U, b, h0, c0, mask):             # <<<<<<<<<<<<<<
@@ -20926,7 +21237,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
   return __pyx_r;
 }
 
-/* "lstmx/_kernels/lstm_cython.pyx":52
+/* "lstmx/_kernels/lstm_cython.pyx":51
  * 
  * 
  * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_packed, real[::1] UT_packed,             # <<<<<<<<<<<<<<
@@ -20962,53 +21273,53 @@ static PyObject *__pyx_pw_5lstmx_8_kernels_11lstm_cython_3_forward(PyObject *__p
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_signatures,&__pyx_mstate_global->__pyx_n_u_args,&__pyx_mstate_global->__pyx_n_u_kwargs,&__pyx_mstate_global->__pyx_n_u_defaults,&__pyx_mstate_global->__pyx_n_u_fused_sigindex,0};
     struct __pyx_defaults *__pyx_dynamic_args = __Pyx_CyFunction_Defaults(struct __pyx_defaults, __pyx_self);
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 52, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 51, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 52, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 52, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 52, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 52, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 52, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__pyx_fused_cpdef", 0) < (0)) __PYX_ERR(0, 52, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__pyx_fused_cpdef", 0) < (0)) __PYX_ERR(0, 51, __pyx_L3_error)
       if (!values[4]) values[4] = __Pyx_NewRef(__pyx_dynamic_args->arg0);
       for (Py_ssize_t i = __pyx_nargs; i < 4; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, i); __PYX_ERR(0, 52, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, i); __PYX_ERR(0, 51, __pyx_L3_error) }
       }
     } else {
       switch (__pyx_nargs) {
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 52, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 52, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 51, __pyx_L3_error)
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 52, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 51, __pyx_L3_error)
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 52, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 51, __pyx_L3_error)
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 52, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 51, __pyx_L3_error)
         break;
         default: goto __pyx_L5_argtuple_error;
       }
@@ -21022,7 +21333,7 @@ static PyObject *__pyx_pw_5lstmx_8_kernels_11lstm_cython_3_forward(PyObject *__p
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, __pyx_nargs); __PYX_ERR(0, 52, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, __pyx_nargs); __PYX_ERR(0, 51, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -21074,7 +21385,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_2_forward(CYTHON_UNUSED
   else
   {
     Py_ssize_t __pyx_temp = __Pyx_PyDict_GET_SIZE(__pyx_v_kwargs);
-    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 52, __pyx_L1_error)
+    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 51, __pyx_L1_error)
     __pyx_t_2 = (__pyx_temp != 0);
   }
 
@@ -21092,11 +21403,11 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_2_forward(CYTHON_UNUSED
   }
   if (unlikely(__pyx_v_args == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "object of type \047NoneType\047 has no len()");
-    __PYX_ERR(0, 52, __pyx_L1_error)
+    __PYX_ERR(0, 51, __pyx_L1_error)
   }
-  __pyx_t_4 = __Pyx_PyTuple_GET_SIZE(((PyObject*)__pyx_v_args)); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(0, 52, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyTuple_GET_SIZE(((PyObject*)__pyx_v_args)); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(0, 51, __pyx_L1_error)
   __pyx_v_arg_count = __pyx_t_4;
-  __pyx_t_5 = ((PyObject *)__Pyx_ImportNumPyArrayTypeIfAvailable()); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 52, __pyx_L1_error)
+  __pyx_t_5 = ((PyObject *)__Pyx_ImportNumPyArrayTypeIfAvailable()); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 51, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_v_ndarray = ((PyTypeObject*)__pyx_t_5);
   __pyx_t_5 = 0;
@@ -21106,7 +21417,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_2_forward(CYTHON_UNUSED
 
     if (unlikely(__pyx_v_args == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-      __PYX_ERR(0, 52, __pyx_L1_error)
+      __PYX_ERR(0, 51, __pyx_L1_error)
     }
     __pyx_t_5 = __Pyx_PyTuple_GET_ITEM(((PyObject*)__pyx_v_args), 0);
     __Pyx_INCREF(__pyx_t_5);
@@ -21125,9 +21436,9 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_2_forward(CYTHON_UNUSED
   }
   if (unlikely(__pyx_v_kwargs == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not iterable");
-    __PYX_ERR(0, 52, __pyx_L1_error)
+    __PYX_ERR(0, 51, __pyx_L1_error)
   }
-  __pyx_t_3 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_X_tm, ((PyObject*)__pyx_v_kwargs), Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 52, __pyx_L1_error)
+  __pyx_t_3 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_X_tm, ((PyObject*)__pyx_v_kwargs), Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 51, __pyx_L1_error)
 
   __pyx_t_1 = __pyx_t_3;
 
@@ -21136,25 +21447,25 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_2_forward(CYTHON_UNUSED
 
     if (unlikely(__pyx_v_kwargs == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-      __PYX_ERR(0, 52, __pyx_L1_error)
+      __PYX_ERR(0, 51, __pyx_L1_error)
     }
-    __pyx_t_5 = __Pyx_PyDict_GetItem(((PyObject*)__pyx_v_kwargs), __pyx_mstate_global->__pyx_n_u_X_tm); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 52, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyDict_GetItem(((PyObject*)__pyx_v_kwargs), __pyx_mstate_global->__pyx_n_u_X_tm); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 51, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __pyx_v_arg = __pyx_t_5;
     __pyx_t_5 = 0;
     goto __pyx_L6;
   }
   /*else*/ {
-    __pyx_t_6 = __Pyx_RaiseFusedFunctionArgTypeError(__pyx_mstate_global->__pyx_n_u_X_tm, 0, 11, __pyx_v_arg_count); if (unlikely(__pyx_t_6 == ((int)-1))) __PYX_ERR(0, 52, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_RaiseFusedFunctionArgTypeError(__pyx_mstate_global->__pyx_n_u_X_tm, 0, 11, __pyx_v_arg_count); if (unlikely(__pyx_t_6 == ((int)-1))) __PYX_ERR(0, 51, __pyx_L1_error)
 
   }
   __pyx_L6:;
-  if (unlikely(!__pyx_v_arg)) { __Pyx_RaiseUnboundLocalError("arg"); __PYX_ERR(0, 52, __pyx_L1_error) }
-  __pyx_t_5 = __pyx_ff_map_fused_781acd_2_2_float__and_double(__pyx_v_arg, __pyx_v_ndarray); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 52, __pyx_L1_error)
+  if (unlikely(!__pyx_v_arg)) { __Pyx_RaiseUnboundLocalError("arg"); __PYX_ERR(0, 51, __pyx_L1_error) }
+  __pyx_t_5 = __pyx_ff_map_fused_781acd_2_2_float__and_double(__pyx_v_arg, __pyx_v_ndarray); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 51, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_v_dest_sig0 = ((PyObject*)__pyx_t_5);
   __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_ff_match_signatures_single(((PyObject*)__pyx_v_signatures), __pyx_v_dest_sig0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 52, __pyx_L1_error)
+  __pyx_t_5 = __pyx_ff_match_signatures_single(((PyObject*)__pyx_v_signatures), __pyx_v_dest_sig0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 51, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   {
     PyObject *__pyx_temp;
@@ -21216,102 +21527,102 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_11lstm_cython_9_forward(P
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_WT_packed,&__pyx_mstate_global->__pyx_n_u_UT_packed,&__pyx_mstate_global->__pyx_n_u_b,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_cs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 52, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 51, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case 11:
         values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 52, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 10:
         values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 52, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  9:
         values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 52, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  8:
         values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 52, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  7:
         values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 52, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 52, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 52, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 52, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 52, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 52, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 52, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_forward", 0) < (0)) __PYX_ERR(0, 52, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_forward", 0) < (0)) __PYX_ERR(0, 51, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 11; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_forward", 1, 11, 11, i); __PYX_ERR(0, 52, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_forward", 1, 11, 11, i); __PYX_ERR(0, 51, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 11)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 52, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 51, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 52, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 51, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 52, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 51, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 52, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 51, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 52, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 51, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 52, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 51, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 52, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 51, __pyx_L3_error)
       values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 52, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 51, __pyx_L3_error)
       values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 52, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 51, __pyx_L3_error)
       values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 52, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 51, __pyx_L3_error)
       values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 52, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 51, __pyx_L3_error)
     }
-    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
-    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
-    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
-    __pyx_v_WT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_WT_packed.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
-    __pyx_v_UT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_UT_packed.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
-    __pyx_v_b = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b.memview)) __PYX_ERR(0, 53, __pyx_L3_error)
-    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 53, __pyx_L3_error)
-    __pyx_v_cs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_cs.memview)) __PYX_ERR(0, 53, __pyx_L3_error)
-    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 53, __pyx_L3_error)
-    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[9], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 54, __pyx_L3_error)
-    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[10]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 54, __pyx_L3_error)
+    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 51, __pyx_L3_error)
+    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 51, __pyx_L3_error)
+    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 51, __pyx_L3_error)
+    __pyx_v_WT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_WT_packed.memview)) __PYX_ERR(0, 51, __pyx_L3_error)
+    __pyx_v_UT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_UT_packed.memview)) __PYX_ERR(0, 51, __pyx_L3_error)
+    __pyx_v_b = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
+    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
+    __pyx_v_cs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_cs.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
+    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
+    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[9], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 53, __pyx_L3_error)
+    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[10]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 53, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_forward", 1, 11, 11, __pyx_nargs); __PYX_ERR(0, 52, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_forward", 1, 11, 11, __pyx_nargs); __PYX_ERR(0, 51, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -21377,7 +21688,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
   int __pyx_t_12;
   __Pyx_RefNannySetupContext("__pyx_fuse_0_forward", 0);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":55
+  /* "lstmx/_kernels/lstm_cython.pyx":54
  *              real[::1] b, real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
  *              const unsigned char[:, ::1] mask, bint has_mask):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]             # <<<<<<<<<<<<<<
@@ -21389,7 +21700,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
   __pyx_v_I = (__pyx_v_X_tm.shape[2]);
   __pyx_v_H = (__pyx_v_U.shape[1]);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":56
+  /* "lstmx/_kernels/lstm_cython.pyx":55
  *              const unsigned char[:, ::1] mask, bint has_mask):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 4 * H, part, parts = batch_parts(B, H)             # <<<<<<<<<<<<<<
@@ -21399,7 +21710,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
   __pyx_v_G = (4 * __pyx_v_H);
   __pyx_v_parts = __pyx_f_5lstmx_8_kernels_7_common_batch_parts(__pyx_v_B, __pyx_v_H);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":57
+  /* "lstmx/_kernels/lstm_cython.pyx":56
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 4 * H, part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
@@ -21412,7 +21723,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "lstmx/_kernels/lstm_cython.pyx":58
+        /* "lstmx/_kernels/lstm_cython.pyx":57
  *     cdef int G = 4 * H, part, parts = batch_parts(B, H)
  *     with nogil:
  *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 4H), packed once             # <<<<<<<<<<<<<<
@@ -21424,7 +21735,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
         __pyx_t_3 = 0;
         lstmx::pack_panels((&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_1 * __pyx_v_U.strides[0]) )) + __pyx_t_2)) )))), __pyx_v_H, 1, __pyx_v_H, __pyx_v_G, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_UT_packed.data) + __pyx_t_3)) )))));
 
-        /* "lstmx/_kernels/lstm_cython.pyx":59
+        /* "lstmx/_kernels/lstm_cython.pyx":58
  *     with nogil:
  *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 4H), packed once
  *         if parts == 1:             # <<<<<<<<<<<<<<
@@ -21436,7 +21747,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
         if (__pyx_t_4) {
 
 
-          /* "lstmx/_kernels/lstm_cython.pyx":61
+          /* "lstmx/_kernels/lstm_cython.pyx":60
  *         if parts == 1:
  *             # gates = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, 4H)
  *             gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)             # <<<<<<<<<<<<<<
@@ -21453,7 +21764,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
           __pyx_t_9 = 0;
           __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 1, (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, 1.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_3 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_2 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_I, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_5 * __pyx_v_W.strides[0]) )) + __pyx_t_6)) )))), __pyx_v_I, 0.0, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_7 * __pyx_v_gates.strides[0]) ) + __pyx_t_8 * __pyx_v_gates.strides[1]) )) + __pyx_t_9)) )))), __pyx_v_G);
 
-          /* "lstmx/_kernels/lstm_cython.pyx":62
+          /* "lstmx/_kernels/lstm_cython.pyx":61
  *             # gates = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, 4H)
  *             gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
  *             _forward_rows(0, B, X_tm, NULL, &UT_packed[0], &b[0], hs, cs, gates, mask, has_mask)             # <<<<<<<<<<<<<<
@@ -21464,7 +21775,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
           __pyx_t_8 = 0;
           __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(0, __pyx_v_B, __pyx_v_X_tm, NULL, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_UT_packed.data) + __pyx_t_9)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_b.data) + __pyx_t_8)) )))), __pyx_v_hs, __pyx_v_cs, __pyx_v_gates, __pyx_v_mask, __pyx_v_has_mask);
 
-          /* "lstmx/_kernels/lstm_cython.pyx":59
+          /* "lstmx/_kernels/lstm_cython.pyx":58
  *     with nogil:
  *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 4H), packed once
  *         if parts == 1:             # <<<<<<<<<<<<<<
@@ -21474,7 +21785,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
           goto __pyx_L6;
         }
 
-        /* "lstmx/_kernels/lstm_cython.pyx":64
+        /* "lstmx/_kernels/lstm_cython.pyx":63
  *             _forward_rows(0, B, X_tm, NULL, &UT_packed[0], &b[0], hs, cs, gates, mask, has_mask)
  *         else:
  *             pack_panels(&W[0, 0], I, True, I, G, &WT_packed[0])   # W.T (I, 4H), packed once             # <<<<<<<<<<<<<<
@@ -21487,7 +21798,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
           __pyx_t_7 = 0;
           lstmx::pack_panels((&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_8 * __pyx_v_W.strides[0]) )) + __pyx_t_9)) )))), __pyx_v_I, 1, __pyx_v_I, __pyx_v_G, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_WT_packed.data) + __pyx_t_7)) )))));
 
-          /* "lstmx/_kernels/lstm_cython.pyx":65
+          /* "lstmx/_kernels/lstm_cython.pyx":64
  *         else:
  *             pack_panels(&W[0, 0], I, True, I, G, &WT_packed[0])   # W.T (I, 4H), packed once
  *             for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
@@ -21517,7 +21828,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
                           {
                               __pyx_v_part = (int)(0 + 1 * __pyx_t_11);
 
-                              /* "lstmx/_kernels/lstm_cython.pyx":66
+                              /* "lstmx/_kernels/lstm_cython.pyx":65
  *             pack_panels(&W[0, 0], I, True, I, G, &WT_packed[0])   # W.T (I, 4H), packed once
  *             for part in prange(parts, num_threads=parts, schedule="static"):
  *                 _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0], &b[0],             # <<<<<<<<<<<<<<
@@ -21528,7 +21839,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
                               __pyx_t_9 = 0;
                               __pyx_t_8 = 0;
 
-                              /* "lstmx/_kernels/lstm_cython.pyx":67
+                              /* "lstmx/_kernels/lstm_cython.pyx":66
  *             for part in prange(parts, num_threads=parts, schedule="static"):
  *                 _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0], &b[0],
  *                               hs, cs, gates, mask, has_mask)             # <<<<<<<<<<<<<<
@@ -21552,7 +21863,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
         __pyx_L6:;
       }
 
-      /* "lstmx/_kernels/lstm_cython.pyx":57
+      /* "lstmx/_kernels/lstm_cython.pyx":56
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 4 * H, part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
@@ -21569,7 +21880,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_8_forward(CYTHON_UNUSED
       }
   }
 
-  /* "lstmx/_kernels/lstm_cython.pyx":52
+  /* "lstmx/_kernels/lstm_cython.pyx":51
  * 
  * 
  * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_packed, real[::1] UT_packed,             # <<<<<<<<<<<<<<
@@ -21624,102 +21935,102 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_11lstm_cython_11_forward(
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_WT_packed,&__pyx_mstate_global->__pyx_n_u_UT_packed,&__pyx_mstate_global->__pyx_n_u_b,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_cs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 52, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 51, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case 11:
         values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 52, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 10:
         values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 52, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  9:
         values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 52, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  8:
         values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 52, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  7:
         values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 52, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 52, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 52, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 52, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 52, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 52, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 52, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 51, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_forward", 0) < (0)) __PYX_ERR(0, 52, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_forward", 0) < (0)) __PYX_ERR(0, 51, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 11; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_forward", 1, 11, 11, i); __PYX_ERR(0, 52, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_forward", 1, 11, 11, i); __PYX_ERR(0, 51, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 11)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 52, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 51, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 52, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 51, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 52, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 51, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 52, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 51, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 52, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 51, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 52, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 51, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 52, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 51, __pyx_L3_error)
       values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 52, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 51, __pyx_L3_error)
       values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 52, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 51, __pyx_L3_error)
       values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 52, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 51, __pyx_L3_error)
       values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 52, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 51, __pyx_L3_error)
     }
-    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
-    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
-    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
-    __pyx_v_WT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_WT_packed.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
-    __pyx_v_UT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_UT_packed.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
-    __pyx_v_b = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b.memview)) __PYX_ERR(0, 53, __pyx_L3_error)
-    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 53, __pyx_L3_error)
-    __pyx_v_cs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_cs.memview)) __PYX_ERR(0, 53, __pyx_L3_error)
-    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 53, __pyx_L3_error)
-    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[9], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 54, __pyx_L3_error)
-    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[10]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 54, __pyx_L3_error)
+    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 51, __pyx_L3_error)
+    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 51, __pyx_L3_error)
+    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 51, __pyx_L3_error)
+    __pyx_v_WT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_WT_packed.memview)) __PYX_ERR(0, 51, __pyx_L3_error)
+    __pyx_v_UT_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_UT_packed.memview)) __PYX_ERR(0, 51, __pyx_L3_error)
+    __pyx_v_b = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_b.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
+    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
+    __pyx_v_cs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_cs.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
+    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 52, __pyx_L3_error)
+    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[9], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 53, __pyx_L3_error)
+    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[10]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 53, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_forward", 1, 11, 11, __pyx_nargs); __PYX_ERR(0, 52, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_forward", 1, 11, 11, __pyx_nargs); __PYX_ERR(0, 51, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -21785,7 +22096,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
   int __pyx_t_12;
   __Pyx_RefNannySetupContext("__pyx_fuse_1_forward", 0);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":55
+  /* "lstmx/_kernels/lstm_cython.pyx":54
  *              real[::1] b, real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
  *              const unsigned char[:, ::1] mask, bint has_mask):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]             # <<<<<<<<<<<<<<
@@ -21797,7 +22108,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
   __pyx_v_I = (__pyx_v_X_tm.shape[2]);
   __pyx_v_H = (__pyx_v_U.shape[1]);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":56
+  /* "lstmx/_kernels/lstm_cython.pyx":55
  *              const unsigned char[:, ::1] mask, bint has_mask):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 4 * H, part, parts = batch_parts(B, H)             # <<<<<<<<<<<<<<
@@ -21807,7 +22118,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
   __pyx_v_G = (4 * __pyx_v_H);
   __pyx_v_parts = __pyx_f_5lstmx_8_kernels_7_common_batch_parts(__pyx_v_B, __pyx_v_H);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":57
+  /* "lstmx/_kernels/lstm_cython.pyx":56
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 4 * H, part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
@@ -21820,7 +22131,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "lstmx/_kernels/lstm_cython.pyx":58
+        /* "lstmx/_kernels/lstm_cython.pyx":57
  *     cdef int G = 4 * H, part, parts = batch_parts(B, H)
  *     with nogil:
  *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 4H), packed once             # <<<<<<<<<<<<<<
@@ -21832,7 +22143,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
         __pyx_t_3 = 0;
         lstmx::pack_panels((&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_1 * __pyx_v_U.strides[0]) )) + __pyx_t_2)) )))), __pyx_v_H, 1, __pyx_v_H, __pyx_v_G, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_UT_packed.data) + __pyx_t_3)) )))));
 
-        /* "lstmx/_kernels/lstm_cython.pyx":59
+        /* "lstmx/_kernels/lstm_cython.pyx":58
  *     with nogil:
  *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 4H), packed once
  *         if parts == 1:             # <<<<<<<<<<<<<<
@@ -21844,7 +22155,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
         if (__pyx_t_4) {
 
 
-          /* "lstmx/_kernels/lstm_cython.pyx":61
+          /* "lstmx/_kernels/lstm_cython.pyx":60
  *         if parts == 1:
  *             # gates = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, 4H)
  *             gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)             # <<<<<<<<<<<<<<
@@ -21861,7 +22172,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
           __pyx_t_9 = 0;
           __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 1, (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, 1.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_3 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_2 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_1)) )))), __pyx_v_I, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_5 * __pyx_v_W.strides[0]) )) + __pyx_t_6)) )))), __pyx_v_I, 0.0, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_7 * __pyx_v_gates.strides[0]) ) + __pyx_t_8 * __pyx_v_gates.strides[1]) )) + __pyx_t_9)) )))), __pyx_v_G);
 
-          /* "lstmx/_kernels/lstm_cython.pyx":62
+          /* "lstmx/_kernels/lstm_cython.pyx":61
  *             # gates = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, 4H)
  *             gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
  *             _forward_rows(0, B, X_tm, NULL, &UT_packed[0], &b[0], hs, cs, gates, mask, has_mask)             # <<<<<<<<<<<<<<
@@ -21872,7 +22183,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
           __pyx_t_8 = 0;
           __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(0, __pyx_v_B, __pyx_v_X_tm, NULL, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_UT_packed.data) + __pyx_t_9)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_b.data) + __pyx_t_8)) )))), __pyx_v_hs, __pyx_v_cs, __pyx_v_gates, __pyx_v_mask, __pyx_v_has_mask);
 
-          /* "lstmx/_kernels/lstm_cython.pyx":59
+          /* "lstmx/_kernels/lstm_cython.pyx":58
  *     with nogil:
  *         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 4H), packed once
  *         if parts == 1:             # <<<<<<<<<<<<<<
@@ -21882,7 +22193,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
           goto __pyx_L6;
         }
 
-        /* "lstmx/_kernels/lstm_cython.pyx":64
+        /* "lstmx/_kernels/lstm_cython.pyx":63
  *             _forward_rows(0, B, X_tm, NULL, &UT_packed[0], &b[0], hs, cs, gates, mask, has_mask)
  *         else:
  *             pack_panels(&W[0, 0], I, True, I, G, &WT_packed[0])   # W.T (I, 4H), packed once             # <<<<<<<<<<<<<<
@@ -21895,7 +22206,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
           __pyx_t_7 = 0;
           lstmx::pack_panels((&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_8 * __pyx_v_W.strides[0]) )) + __pyx_t_9)) )))), __pyx_v_I, 1, __pyx_v_I, __pyx_v_G, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_WT_packed.data) + __pyx_t_7)) )))));
 
-          /* "lstmx/_kernels/lstm_cython.pyx":65
+          /* "lstmx/_kernels/lstm_cython.pyx":64
  *         else:
  *             pack_panels(&W[0, 0], I, True, I, G, &WT_packed[0])   # W.T (I, 4H), packed once
  *             for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
@@ -21925,7 +22236,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
                           {
                               __pyx_v_part = (int)(0 + 1 * __pyx_t_11);
 
-                              /* "lstmx/_kernels/lstm_cython.pyx":66
+                              /* "lstmx/_kernels/lstm_cython.pyx":65
  *             pack_panels(&W[0, 0], I, True, I, G, &WT_packed[0])   # W.T (I, 4H), packed once
  *             for part in prange(parts, num_threads=parts, schedule="static"):
  *                 _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0], &b[0],             # <<<<<<<<<<<<<<
@@ -21936,7 +22247,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
                               __pyx_t_9 = 0;
                               __pyx_t_8 = 0;
 
-                              /* "lstmx/_kernels/lstm_cython.pyx":67
+                              /* "lstmx/_kernels/lstm_cython.pyx":66
  *             for part in prange(parts, num_threads=parts, schedule="static"):
  *                 _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0], &b[0],
  *                               hs, cs, gates, mask, has_mask)             # <<<<<<<<<<<<<<
@@ -21960,7 +22271,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
         __pyx_L6:;
       }
 
-      /* "lstmx/_kernels/lstm_cython.pyx":57
+      /* "lstmx/_kernels/lstm_cython.pyx":56
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 4 * H, part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
@@ -21977,7 +22288,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
       }
   }
 
-  /* "lstmx/_kernels/lstm_cython.pyx":52
+  /* "lstmx/_kernels/lstm_cython.pyx":51
  * 
  * 
  * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_packed, real[::1] UT_packed,             # <<<<<<<<<<<<<<
@@ -21999,7 +22310,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_10_forward(CYTHON_UNUSE
   return __pyx_r;
 }
 
-/* "lstmx/_kernels/lstm_cython.pyx":70
+/* "lstmx/_kernels/lstm_cython.pyx":69
  * 
  * 
  * cdef void _forward_rows(int n0, int n1, real[:, :, ::1] X_tm, const real* WT_packed, const real* UT_packed,             # <<<<<<<<<<<<<<
@@ -22036,7 +22347,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
   Py_ssize_t __pyx_t_19;
   Py_ssize_t __pyx_t_20;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":75
+  /* "lstmx/_kernels/lstm_cython.pyx":74
  *     """The time loop for the sequences n0 <= n < n1 (rows = n1 - n0). ``WT_packed`` NULL means the
  *     input projection is already in ``gates``."""
  *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 4 * H, rows = n1 - n0, t, n             # <<<<<<<<<<<<<<
@@ -22049,7 +22360,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
   __pyx_v_G = (4 * __pyx_v_H);
   __pyx_v_rows = (__pyx_v_n1 - __pyx_v_n0);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":76
+  /* "lstmx/_kernels/lstm_cython.pyx":75
  *     input projection is already in ``gates``."""
  *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 4 * H, rows = n1 - n0, t, n
  *     if WT_packed != NULL:             # <<<<<<<<<<<<<<
@@ -22061,7 +22372,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
   if (__pyx_t_1) {
 
 
-    /* "lstmx/_kernels/lstm_cython.pyx":77
+    /* "lstmx/_kernels/lstm_cython.pyx":76
  *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 4 * H, rows = n1 - n0, t, n
  *     if WT_packed != NULL:
  *         for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence             # <<<<<<<<<<<<<<
@@ -22075,7 +22386,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
     for (__pyx_t_4 = 0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
       __pyx_v_t = __pyx_t_4;
 
-      /* "lstmx/_kernels/lstm_cython.pyx":78
+      /* "lstmx/_kernels/lstm_cython.pyx":77
  *     if WT_packed != NULL:
  *         for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence
  *             step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, G, &gates[t, n0, 0], G, False)             # <<<<<<<<<<<<<<
@@ -22092,7 +22403,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
     }
 
 
-    /* "lstmx/_kernels/lstm_cython.pyx":76
+    /* "lstmx/_kernels/lstm_cython.pyx":75
  *     input projection is already in ``gates``."""
  *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 4 * H, rows = n1 - n0, t, n
  *     if WT_packed != NULL:             # <<<<<<<<<<<<<<
@@ -22101,7 +22412,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
 */
   }
 
-  /* "lstmx/_kernels/lstm_cython.pyx":79
+  /* "lstmx/_kernels/lstm_cython.pyx":78
  *         for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence
  *             step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, G, &gates[t, n0, 0], G, False)
  *     for t in range(T):             # <<<<<<<<<<<<<<
@@ -22115,7 +22426,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
   for (__pyx_t_4 = 0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
     __pyx_v_t = __pyx_t_4;
 
-    /* "lstmx/_kernels/lstm_cython.pyx":81
+    /* "lstmx/_kernels/lstm_cython.pyx":80
  *     for t in range(T):
  *         # gates[t] += h_(t-1) @ U.T: (rows, H) x (H, 4H)
  *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &gates[t, n0, 0], G, True)             # <<<<<<<<<<<<<<
@@ -22130,7 +22441,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
     __pyx_t_5 = 0;
     lstmx::step_gemm((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_10 * __pyx_v_hs.strides[0]) ) + __pyx_t_9 * __pyx_v_hs.strides[1]) )) + __pyx_t_8)) )))), __pyx_v_H, __pyx_v_rows, __pyx_v_H, __pyx_v_UT_packed, __pyx_v_G, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_7 * __pyx_v_gates.strides[0]) ) + __pyx_t_6 * __pyx_v_gates.strides[1]) )) + __pyx_t_5)) )))), __pyx_v_G, 1);
 
-    /* "lstmx/_kernels/lstm_cython.pyx":82
+    /* "lstmx/_kernels/lstm_cython.pyx":81
  *         # gates[t] += h_(t-1) @ U.T: (rows, H) x (H, 4H)
  *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &gates[t, n0, 0], G, True)
  *         for n in range(n0, n1):             # <<<<<<<<<<<<<<
@@ -22144,7 +22455,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
     for (__pyx_t_13 = __pyx_v_n0; __pyx_t_13 < __pyx_t_12; __pyx_t_13+=1) {
       __pyx_v_n = __pyx_t_13;
 
-      /* "lstmx/_kernels/lstm_cython.pyx":83
+      /* "lstmx/_kernels/lstm_cython.pyx":82
  *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &gates[t, n0, 0], G, True)
  *         for n in range(n0, n1):
  *             if has_mask and not mask[t, n]:   # a masked step carries the state through             # <<<<<<<<<<<<<<
@@ -22168,7 +22479,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
       if (__pyx_t_1) {
 
 
-        /* "lstmx/_kernels/lstm_cython.pyx":84
+        /* "lstmx/_kernels/lstm_cython.pyx":83
  *         for n in range(n0, n1):
  *             if has_mask and not mask[t, n]:   # a masked step carries the state through
  *                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)             # <<<<<<<<<<<<<<
@@ -22183,7 +22494,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
         __pyx_t_10 = 0;
         __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_6 * __pyx_v_hs.strides[0]) ) + __pyx_t_5 * __pyx_v_hs.strides[1]) )) + __pyx_t_7)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_8 * __pyx_v_hs.strides[0]) ) + __pyx_t_9 * __pyx_v_hs.strides[1]) )) + __pyx_t_10)) )))), __pyx_v_H);
 
-        /* "lstmx/_kernels/lstm_cython.pyx":85
+        /* "lstmx/_kernels/lstm_cython.pyx":84
  *             if has_mask and not mask[t, n]:   # a masked step carries the state through
  *                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
  *                 copy_row(&cs[t + 1, n, 0], &cs[t, n, 0], H)             # <<<<<<<<<<<<<<
@@ -22198,7 +22509,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
         __pyx_t_6 = 0;
         __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_10 * __pyx_v_cs.strides[0]) ) + __pyx_t_9 * __pyx_v_cs.strides[1]) )) + __pyx_t_8)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_7 * __pyx_v_cs.strides[0]) ) + __pyx_t_5 * __pyx_v_cs.strides[1]) )) + __pyx_t_6)) )))), __pyx_v_H);
 
-        /* "lstmx/_kernels/lstm_cython.pyx":83
+        /* "lstmx/_kernels/lstm_cython.pyx":82
  *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &gates[t, n0, 0], G, True)
  *         for n in range(n0, n1):
  *             if has_mask and not mask[t, n]:   # a masked step carries the state through             # <<<<<<<<<<<<<<
@@ -22208,7 +22519,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
         goto __pyx_L10;
       }
 
-      /* "lstmx/_kernels/lstm_cython.pyx":87
+      /* "lstmx/_kernels/lstm_cython.pyx":86
  *                 copy_row(&cs[t + 1, n, 0], &cs[t, n, 0], H)
  *             else:
  *                 lstm_row_forward(&gates[t, n, 0], b, &cs[t, n, 0], &cs[t + 1, n, 0], &hs[t + 1, n, 0], H)             # <<<<<<<<<<<<<<
@@ -22236,7 +22547,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
   }
 
 
-  /* "lstmx/_kernels/lstm_cython.pyx":70
+  /* "lstmx/_kernels/lstm_cython.pyx":69
  * 
  * 
  * cdef void _forward_rows(int n0, int n1, real[:, :, ::1] X_tm, const real* WT_packed, const real* UT_packed,             # <<<<<<<<<<<<<<
@@ -22283,7 +22594,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
   Py_ssize_t __pyx_t_19;
   Py_ssize_t __pyx_t_20;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":75
+  /* "lstmx/_kernels/lstm_cython.pyx":74
  *     """The time loop for the sequences n0 <= n < n1 (rows = n1 - n0). ``WT_packed`` NULL means the
  *     input projection is already in ``gates``."""
  *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 4 * H, rows = n1 - n0, t, n             # <<<<<<<<<<<<<<
@@ -22296,7 +22607,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
   __pyx_v_G = (4 * __pyx_v_H);
   __pyx_v_rows = (__pyx_v_n1 - __pyx_v_n0);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":76
+  /* "lstmx/_kernels/lstm_cython.pyx":75
  *     input projection is already in ``gates``."""
  *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 4 * H, rows = n1 - n0, t, n
  *     if WT_packed != NULL:             # <<<<<<<<<<<<<<
@@ -22308,7 +22619,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
   if (__pyx_t_1) {
 
 
-    /* "lstmx/_kernels/lstm_cython.pyx":77
+    /* "lstmx/_kernels/lstm_cython.pyx":76
  *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 4 * H, rows = n1 - n0, t, n
  *     if WT_packed != NULL:
  *         for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence             # <<<<<<<<<<<<<<
@@ -22322,7 +22633,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
     for (__pyx_t_4 = 0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
       __pyx_v_t = __pyx_t_4;
 
-      /* "lstmx/_kernels/lstm_cython.pyx":78
+      /* "lstmx/_kernels/lstm_cython.pyx":77
  *     if WT_packed != NULL:
  *         for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence
  *             step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, G, &gates[t, n0, 0], G, False)             # <<<<<<<<<<<<<<
@@ -22339,7 +22650,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
     }
 
 
-    /* "lstmx/_kernels/lstm_cython.pyx":76
+    /* "lstmx/_kernels/lstm_cython.pyx":75
  *     input projection is already in ``gates``."""
  *     cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 4 * H, rows = n1 - n0, t, n
  *     if WT_packed != NULL:             # <<<<<<<<<<<<<<
@@ -22348,7 +22659,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
 */
   }
 
-  /* "lstmx/_kernels/lstm_cython.pyx":79
+  /* "lstmx/_kernels/lstm_cython.pyx":78
  *         for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence
  *             step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, G, &gates[t, n0, 0], G, False)
  *     for t in range(T):             # <<<<<<<<<<<<<<
@@ -22362,7 +22673,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
   for (__pyx_t_4 = 0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
     __pyx_v_t = __pyx_t_4;
 
-    /* "lstmx/_kernels/lstm_cython.pyx":81
+    /* "lstmx/_kernels/lstm_cython.pyx":80
  *     for t in range(T):
  *         # gates[t] += h_(t-1) @ U.T: (rows, H) x (H, 4H)
  *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &gates[t, n0, 0], G, True)             # <<<<<<<<<<<<<<
@@ -22377,7 +22688,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
     __pyx_t_5 = 0;
     lstmx::step_gemm((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_10 * __pyx_v_hs.strides[0]) ) + __pyx_t_9 * __pyx_v_hs.strides[1]) )) + __pyx_t_8)) )))), __pyx_v_H, __pyx_v_rows, __pyx_v_H, __pyx_v_UT_packed, __pyx_v_G, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_gates.data + __pyx_t_7 * __pyx_v_gates.strides[0]) ) + __pyx_t_6 * __pyx_v_gates.strides[1]) )) + __pyx_t_5)) )))), __pyx_v_G, 1);
 
-    /* "lstmx/_kernels/lstm_cython.pyx":82
+    /* "lstmx/_kernels/lstm_cython.pyx":81
  *         # gates[t] += h_(t-1) @ U.T: (rows, H) x (H, 4H)
  *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &gates[t, n0, 0], G, True)
  *         for n in range(n0, n1):             # <<<<<<<<<<<<<<
@@ -22391,7 +22702,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
     for (__pyx_t_13 = __pyx_v_n0; __pyx_t_13 < __pyx_t_12; __pyx_t_13+=1) {
       __pyx_v_n = __pyx_t_13;
 
-      /* "lstmx/_kernels/lstm_cython.pyx":83
+      /* "lstmx/_kernels/lstm_cython.pyx":82
  *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &gates[t, n0, 0], G, True)
  *         for n in range(n0, n1):
  *             if has_mask and not mask[t, n]:   # a masked step carries the state through             # <<<<<<<<<<<<<<
@@ -22415,7 +22726,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
       if (__pyx_t_1) {
 
 
-        /* "lstmx/_kernels/lstm_cython.pyx":84
+        /* "lstmx/_kernels/lstm_cython.pyx":83
  *         for n in range(n0, n1):
  *             if has_mask and not mask[t, n]:   # a masked step carries the state through
  *                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)             # <<<<<<<<<<<<<<
@@ -22430,7 +22741,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
         __pyx_t_10 = 0;
         __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_6 * __pyx_v_hs.strides[0]) ) + __pyx_t_5 * __pyx_v_hs.strides[1]) )) + __pyx_t_7)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_8 * __pyx_v_hs.strides[0]) ) + __pyx_t_9 * __pyx_v_hs.strides[1]) )) + __pyx_t_10)) )))), __pyx_v_H);
 
-        /* "lstmx/_kernels/lstm_cython.pyx":85
+        /* "lstmx/_kernels/lstm_cython.pyx":84
  *             if has_mask and not mask[t, n]:   # a masked step carries the state through
  *                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
  *                 copy_row(&cs[t + 1, n, 0], &cs[t, n, 0], H)             # <<<<<<<<<<<<<<
@@ -22445,7 +22756,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
         __pyx_t_6 = 0;
         __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_10 * __pyx_v_cs.strides[0]) ) + __pyx_t_9 * __pyx_v_cs.strides[1]) )) + __pyx_t_8)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_cs.data + __pyx_t_7 * __pyx_v_cs.strides[0]) ) + __pyx_t_5 * __pyx_v_cs.strides[1]) )) + __pyx_t_6)) )))), __pyx_v_H);
 
-        /* "lstmx/_kernels/lstm_cython.pyx":83
+        /* "lstmx/_kernels/lstm_cython.pyx":82
  *         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &gates[t, n0, 0], G, True)
  *         for n in range(n0, n1):
  *             if has_mask and not mask[t, n]:   # a masked step carries the state through             # <<<<<<<<<<<<<<
@@ -22455,7 +22766,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
         goto __pyx_L10;
       }
 
-      /* "lstmx/_kernels/lstm_cython.pyx":87
+      /* "lstmx/_kernels/lstm_cython.pyx":86
  *                 copy_row(&cs[t + 1, n, 0], &cs[t, n, 0], H)
  *             else:
  *                 lstm_row_forward(&gates[t, n, 0], b, &cs[t, n, 0], &cs[t + 1, n, 0], &hs[t + 1, n, 0], H)             # <<<<<<<<<<<<<<
@@ -22483,7 +22794,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
   }
 
 
-  /* "lstmx/_kernels/lstm_cython.pyx":70
+  /* "lstmx/_kernels/lstm_cython.pyx":69
  * 
  * 
  * cdef void _forward_rows(int n0, int n1, real[:, :, ::1] X_tm, const real* WT_packed, const real* UT_packed,             # <<<<<<<<<<<<<<
@@ -22501,7 +22812,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__forward_rows(int
 
 }
 
-/* "lstmx/_kernels/lstm_cython.pyx":90
+/* "lstmx/_kernels/lstm_cython.pyx":89
  * 
  * 
  * def lstm_backward(dY, dhT, dcT, cache):             # <<<<<<<<<<<<<<
@@ -22552,44 +22863,44 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_dY,&__pyx_mstate_global->__pyx_n_u_dhT,&__pyx_mstate_global->__pyx_n_u_dcT,&__pyx_mstate_global->__pyx_n_u_cache,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 90, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 89, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  4:
         values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 90, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 89, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 90, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 89, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 90, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 89, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 90, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 89, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "lstm_backward", 0) < (0)) __PYX_ERR(0, 90, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "lstm_backward", 0) < (0)) __PYX_ERR(0, 89, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 4; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("lstm_backward", 1, 4, 4, i); __PYX_ERR(0, 90, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("lstm_backward", 1, 4, 4, i); __PYX_ERR(0, 89, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 4)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 90, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 89, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 90, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 89, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 90, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 89, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 90, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 89, __pyx_L3_error)
     }
     __pyx_v_dY = values[0];
     __pyx_v_dhT = values[1];
@@ -22598,7 +22909,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("lstm_backward", 1, 4, 4, __pyx_nargs); __PYX_ERR(0, 90, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("lstm_backward", 1, 4, 4, __pyx_nargs); __PYX_ERR(0, 89, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -22647,7 +22958,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
   PyObject *__pyx_t_5 = NULL;
   PyObject *(*__pyx_t_6)(PyObject *);
   size_t __pyx_t_7;
-  int __pyx_t_8;
+  PyObject *__pyx_t_8 = NULL;
   PyObject *__pyx_t_9 = NULL;
   PyObject *__pyx_t_10 = NULL;
   PyObject *__pyx_t_11 = NULL;
@@ -22655,26 +22966,26 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
   PyObject *__pyx_t_13 = NULL;
   PyObject *__pyx_t_14 = NULL;
   PyObject *__pyx_t_15 = NULL;
-  PyObject *__pyx_t_16 = NULL;
+  int __pyx_t_16;
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("lstm_backward", 0);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":92
+  /* "lstmx/_kernels/lstm_cython.pyx":91
  * def lstm_backward(dY, dhT, dcT, cache):
  *     """Same arguments and results as :func:`lstmx.lstm.lstm_backward`."""
  *     X, W, U, hs = cache["X"], cache["W"], cache["U"], cache["hs"]             # <<<<<<<<<<<<<<
  *     B, T, I = X.shape
  *     H = U.shape[1]
 */
-  __pyx_t_1 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_X); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 92, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_X); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 91, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_W); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 92, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_W); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 91, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_3 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_U); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 92, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_U); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 91, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_4 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_hs); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 92, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_hs); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 91, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __pyx_v_X = __pyx_t_1;
   __pyx_t_1 = 0;
@@ -22685,14 +22996,14 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
   __pyx_v_hs = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":93
+  /* "lstmx/_kernels/lstm_cython.pyx":92
  *     """Same arguments and results as :func:`lstmx.lstm.lstm_backward`."""
  *     X, W, U, hs = cache["X"], cache["W"], cache["U"], cache["hs"]
  *     B, T, I = X.shape             # <<<<<<<<<<<<<<
  *     H = U.shape[1]
- *     X_tm = cache.get("X_tm")
+ *     X_tm = cached_time_major(cache)
 */
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 93, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 92, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   if ((likely(PyTuple_CheckExact(__pyx_t_4))) || (PyList_CheckExact(__pyx_t_4))) {
     PyObject* sequence = __pyx_t_4;
@@ -22700,7 +23011,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     if (unlikely(size != 3)) {
       if (size > 3) __Pyx_RaiseTooManyValuesError(3);
       else if (size >= 0) __Pyx_RaiseNeedMoreValuesError(size);
-      __PYX_ERR(0, 93, __pyx_L1_error)
+      __PYX_ERR(0, 92, __pyx_L1_error)
     }
     #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
     if (likely(PyTuple_CheckExact(sequence))) {
@@ -22712,27 +23023,27 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
       __Pyx_INCREF(__pyx_t_1);
     } else {
       __pyx_t_3 = __Pyx_PyList_GET_ITEM_REF(sequence, 0, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 93, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 92, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_3);
       __pyx_t_2 = __Pyx_PyList_GET_ITEM_REF(sequence, 1, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 93, __pyx_L1_error)
+      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 92, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_2);
       __pyx_t_1 = __Pyx_PyList_GET_ITEM_REF(sequence, 2, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 93, __pyx_L1_error)
+      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 92, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_1);
     }
     #else
-    __pyx_t_3 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 93, __pyx_L1_error)
+    __pyx_t_3 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 92, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
-    __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 93, __pyx_L1_error)
+    __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 92, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_1 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 93, __pyx_L1_error)
+    __pyx_t_1 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 92, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
     #endif
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
   } else {
     Py_ssize_t index = -1;
-    __pyx_t_5 = PyObject_GetIter(__pyx_t_4); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 93, __pyx_L1_error)
+    __pyx_t_5 = PyObject_GetIter(__pyx_t_4); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 92, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __pyx_t_6 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_5);
@@ -22742,7 +23053,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     __Pyx_GOTREF(__pyx_t_2);
     index = 2; __pyx_t_1 = __pyx_t_6(__pyx_t_5); if (unlikely(!__pyx_t_1)) goto __pyx_L3_unpacking_failed;
     __Pyx_GOTREF(__pyx_t_1);
-    if (__Pyx_IternextUnpackEndCheck(__pyx_t_6(__pyx_t_5), 3) < (0)) __PYX_ERR(0, 93, __pyx_L1_error)
+    if (__Pyx_IternextUnpackEndCheck(__pyx_t_6(__pyx_t_5), 3) < (0)) __PYX_ERR(0, 92, __pyx_L1_error)
     __pyx_t_6 = NULL;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     goto __pyx_L4_unpacking_done;
@@ -22750,7 +23061,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __pyx_t_6 = NULL;
     if (__Pyx_IterFinish() == 0) __Pyx_RaiseNeedMoreValuesError(index);
-    __PYX_ERR(0, 93, __pyx_L1_error)
+    __PYX_ERR(0, 92, __pyx_L1_error)
     __pyx_L4_unpacking_done:;
   }
   __pyx_v_B = __pyx_t_3;
@@ -22760,121 +23071,81 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
   __pyx_v_I = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":94
+  /* "lstmx/_kernels/lstm_cython.pyx":93
  *     X, W, U, hs = cache["X"], cache["W"], cache["U"], cache["hs"]
  *     B, T, I = X.shape
  *     H = U.shape[1]             # <<<<<<<<<<<<<<
- *     X_tm = cache.get("X_tm")
- *     if X_tm is None:   # a cache from another backend
+ *     X_tm = cached_time_major(cache)
+ *     dgates = np.empty((T, B, 4 * H), X.dtype)
 */
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_U, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 94, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_U, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 93, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_1 = __Pyx_GetItemInt(__pyx_t_4, 1, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 94, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_GetItemInt(__pyx_t_4, 1, long, 1, __Pyx_PyLong_From_long, 0, 0, 1, __Pyx_ReferenceSharing_OwnStrongReference); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 93, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
   __pyx_v_H = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":95
+  /* "lstmx/_kernels/lstm_cython.pyx":94
  *     B, T, I = X.shape
  *     H = U.shape[1]
- *     X_tm = cache.get("X_tm")             # <<<<<<<<<<<<<<
- *     if X_tm is None:   # a cache from another backend
- *         X_tm = time_major(X)
+ *     X_tm = cached_time_major(cache)             # <<<<<<<<<<<<<<
+ *     dgates = np.empty((T, B, 4 * H), X.dtype)
+ *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
 */
-  __pyx_t_4 = __pyx_v_cache;
-  __Pyx_INCREF(__pyx_t_4);
-  __pyx_t_7 = 0;
+  __pyx_t_4 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_cached_time_major); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 94, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  __pyx_t_7 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_2))) {
+    __pyx_t_4 = PyMethod_GET_SELF(__pyx_t_2);
+    assert(__pyx_t_4);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_2);
+    __Pyx_INCREF(__pyx_t_4);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_2, __pyx__function);
+    __pyx_t_7 = 0;
+  }
+  #endif
   {
-    PyObject *__pyx_callargs[2] = {__pyx_t_4, __pyx_mstate_global->__pyx_n_u_X_tm};
-    __pyx_t_1 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_get, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    PyObject *__pyx_callargs[2] = {__pyx_t_4, __pyx_v_cache};
+    __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 95, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 94, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_v_X_tm = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":96
+  /* "lstmx/_kernels/lstm_cython.pyx":95
  *     H = U.shape[1]
- *     X_tm = cache.get("X_tm")
- *     if X_tm is None:   # a cache from another backend             # <<<<<<<<<<<<<<
- *         X_tm = time_major(X)
- *     dgates = np.empty((T, B, 4 * H), X.dtype)
-*/
-  __pyx_t_8 = (__pyx_v_X_tm == Py_None);
-  if (__pyx_t_8) {
-
-
-    /* "lstmx/_kernels/lstm_cython.pyx":97
- *     X_tm = cache.get("X_tm")
- *     if X_tm is None:   # a cache from another backend
- *         X_tm = time_major(X)             # <<<<<<<<<<<<<<
- *     dgates = np.empty((T, B, 4 * H), X.dtype)
- *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
-*/
-    __pyx_t_4 = NULL;
-    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_time_major); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 97, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_7 = 1;
-    #if CYTHON_UNPACK_METHODS
-    if (unlikely(PyMethod_Check(__pyx_t_2))) {
-      __pyx_t_4 = PyMethod_GET_SELF(__pyx_t_2);
-      assert(__pyx_t_4);
-      PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_2);
-      __Pyx_INCREF(__pyx_t_4);
-      __Pyx_INCREF(__pyx__function);
-      __Pyx_DECREF_SET(__pyx_t_2, __pyx__function);
-      __pyx_t_7 = 0;
-    }
-    #endif
-    {
-      PyObject *__pyx_callargs[2] = {__pyx_t_4, __pyx_v_X};
-      __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-      __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
-      __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 97, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_1);
-    }
-    __Pyx_DECREF_SET(__pyx_v_X_tm, __pyx_t_1);
-    __pyx_t_1 = 0;
-
-    /* "lstmx/_kernels/lstm_cython.pyx":96
- *     H = U.shape[1]
- *     X_tm = cache.get("X_tm")
- *     if X_tm is None:   # a cache from another backend             # <<<<<<<<<<<<<<
- *         X_tm = time_major(X)
- *     dgates = np.empty((T, B, 4 * H), X.dtype)
-*/
-  }
-
-  /* "lstmx/_kernels/lstm_cython.pyx":98
- *     if X_tm is None:   # a cache from another backend
- *         X_tm = time_major(X)
+ *     X_tm = cached_time_major(cache)
  *     dgates = np.empty((T, B, 4 * H), X.dtype)             # <<<<<<<<<<<<<<
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
  *     dc = np.array(dcT, dtype=X.dtype, copy=True, order="C")
 */
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 98, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 95, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 98, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 95, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 98, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 95, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_5 = PyTuple_New(3); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 98, __pyx_L1_error)
+  __pyx_t_5 = PyTuple_New(3); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 95, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __Pyx_INCREF(__pyx_v_T);
   __Pyx_GIVEREF(__pyx_v_T);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 98, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 95, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 98, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 95, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_4);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 2, __pyx_t_4) != (0)) __PYX_ERR(0, 98, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 2, __pyx_t_4) != (0)) __PYX_ERR(0, 95, __pyx_L1_error);
   __pyx_t_4 = 0;
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 98, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 95, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -22895,26 +23166,26 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 98, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 95, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_v_dgates = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":99
- *         X_tm = time_major(X)
+  /* "lstmx/_kernels/lstm_cython.pyx":96
+ *     X_tm = cached_time_major(cache)
  *     dgates = np.empty((T, B, 4 * H), X.dtype)
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")             # <<<<<<<<<<<<<<
  *     dc = np.array(dcT, dtype=X.dtype, copy=True, order="C")
  *     dX_tm = np.empty((T, B, I), X.dtype)
 */
   __pyx_t_3 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 99, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 96, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_array); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 99, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_array); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 96, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 99, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 96, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_VECTORCALL
   #endif
@@ -22934,13 +23205,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     PyObject *__pyx_callargs[5] = {__pyx_t_3, __pyx_v_dhT, __pyx_t_4, Py_True, __pyx_mstate_global->__pyx_n_u_C};
     #if CYTHON_VECTORCALL
     __pyx_t_2 = __pyx_mstate_global->__pyx_tuple[3];
-    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 99, __pyx_L1_error)
+    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 96, __pyx_L1_error)
     __Pyx_INCREF(__pyx_t_2);
     #else
     {
       PyObject *__pyx_temp[3] = {__pyx_mstate_global->__pyx_n_u_dtype, __pyx_mstate_global->__pyx_n_u_copy, __pyx_mstate_global->__pyx_n_u_order};
       __pyx_t_2 = __Pyx_MakeKwargDict(__pyx_temp, __pyx_callargs+2, 3);
-      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 99, __pyx_L1_error)
+      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 96, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
     }
     #endif
@@ -22951,13 +23222,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 99, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 96, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_v_dh = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":100
+  /* "lstmx/_kernels/lstm_cython.pyx":97
  *     dgates = np.empty((T, B, 4 * H), X.dtype)
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
  *     dc = np.array(dcT, dtype=X.dtype, copy=True, order="C")             # <<<<<<<<<<<<<<
@@ -22965,12 +23236,12 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
  *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(4 * H, X.dtype)
 */
   __pyx_t_5 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 100, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 97, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_array); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 100, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_array); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 97, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 100, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 97, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   #if CYTHON_VECTORCALL
   #endif
@@ -22990,13 +23261,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     PyObject *__pyx_callargs[5] = {__pyx_t_5, __pyx_v_dcT, __pyx_t_2, Py_True, __pyx_mstate_global->__pyx_n_u_C};
     #if CYTHON_VECTORCALL
     __pyx_t_3 = __pyx_mstate_global->__pyx_tuple[3];
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 100, __pyx_L1_error)
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 97, __pyx_L1_error)
     __Pyx_INCREF(__pyx_t_3);
     #else
     {
       PyObject *__pyx_temp[3] = {__pyx_mstate_global->__pyx_n_u_dtype, __pyx_mstate_global->__pyx_n_u_copy, __pyx_mstate_global->__pyx_n_u_order};
       __pyx_t_3 = __Pyx_MakeKwargDict(__pyx_temp, __pyx_callargs+2, 3);
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 100, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 97, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
     }
     #endif
@@ -23007,13 +23278,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 100, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 97, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_v_dc = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":101
+  /* "lstmx/_kernels/lstm_cython.pyx":98
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
  *     dc = np.array(dcT, dtype=X.dtype, copy=True, order="C")
  *     dX_tm = np.empty((T, B, I), X.dtype)             # <<<<<<<<<<<<<<
@@ -23021,23 +23292,23 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
  *     mask = cache["mask"]
 */
   __pyx_t_4 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 101, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 98, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 101, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 98, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-  __pyx_t_3 = PyTuple_New(3); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 101, __pyx_L1_error)
+  __pyx_t_3 = PyTuple_New(3); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 98, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_INCREF(__pyx_v_T);
   __Pyx_GIVEREF(__pyx_v_T);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 101, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 98, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 101, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 98, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_I);
   __Pyx_GIVEREF(__pyx_v_I);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 2, __pyx_v_I) != (0)) __PYX_ERR(0, 101, __pyx_L1_error);
-  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 101, __pyx_L1_error)
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 2, __pyx_v_I) != (0)) __PYX_ERR(0, 98, __pyx_L1_error);
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 98, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -23058,13 +23329,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 101, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 98, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_v_dX_tm = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":102
+  /* "lstmx/_kernels/lstm_cython.pyx":99
  *     dc = np.array(dcT, dtype=X.dtype, copy=True, order="C")
  *     dX_tm = np.empty((T, B, I), X.dtype)
  *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(4 * H, X.dtype)             # <<<<<<<<<<<<<<
@@ -23072,9 +23343,9 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
  *     packed = dict(U=packed_buffer(4 * H, H, X.dtype), W=packed_buffer(4 * H, I, X.dtype),
 */
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 102, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 99, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty_like); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 102, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty_like); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 99, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   __pyx_t_7 = 1;
@@ -23094,13 +23365,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_3, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 102, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 99, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 102, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 99, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty_like); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 102, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty_like); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 99, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   __pyx_t_7 = 1;
@@ -23120,39 +23391,39 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
     __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_4, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 102, __pyx_L1_error)
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 99, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
   }
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 102, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 99, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 102, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_9);
+  __pyx_t_8 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 99, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_8);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 102, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 99, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 102, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_10);
+  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 99, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_9))) {
-    __pyx_t_2 = PyMethod_GET_SELF(__pyx_t_9);
+  if (unlikely(PyMethod_Check(__pyx_t_8))) {
+    __pyx_t_2 = PyMethod_GET_SELF(__pyx_t_8);
     assert(__pyx_t_2);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_9);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_8);
     __Pyx_INCREF(__pyx_t_2);
     __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_9, __pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_8, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
-    PyObject *__pyx_callargs[3] = {__pyx_t_2, __pyx_t_5, __pyx_t_10};
-    __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_9, __pyx_callargs+__pyx_t_7, (3-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    PyObject *__pyx_callargs[3] = {__pyx_t_2, __pyx_t_5, __pyx_t_9};
+    __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_8, __pyx_callargs+__pyx_t_7, (3-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 102, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 99, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __pyx_v_dW = __pyx_t_1;
@@ -23162,91 +23433,91 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
   __pyx_v_db = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":103
+  /* "lstmx/_kernels/lstm_cython.pyx":100
  *     dX_tm = np.empty((T, B, I), X.dtype)
  *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(4 * H, X.dtype)
  *     mask = cache["mask"]             # <<<<<<<<<<<<<<
  *     packed = dict(U=packed_buffer(4 * H, H, X.dtype), W=packed_buffer(4 * H, I, X.dtype),
  *                   X=packed_buffer(T * B, I, X.dtype), H=packed_buffer(T * B, H, X.dtype))
 */
-  __pyx_t_4 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_mask); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 103, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_mask); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 100, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __pyx_v_mask = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":104
+  /* "lstmx/_kernels/lstm_cython.pyx":101
  *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(4 * H, X.dtype)
  *     mask = cache["mask"]
  *     packed = dict(U=packed_buffer(4 * H, H, X.dtype), W=packed_buffer(4 * H, I, X.dtype),             # <<<<<<<<<<<<<<
  *                   X=packed_buffer(T * B, I, X.dtype), H=packed_buffer(T * B, H, X.dtype))
  *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed["U"], packed["W"], packed["X"], packed["H"], hs,
 */
-  __pyx_t_4 = __Pyx_PyDict_NewPresized(4); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 104, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyDict_NewPresized(4); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 101, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __pyx_t_1 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 104, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 101, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_8);
+  __pyx_t_9 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 101, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_9);
-  __pyx_t_10 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 104, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_10);
-  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 104, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 101, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_9))) {
-    __pyx_t_1 = PyMethod_GET_SELF(__pyx_t_9);
+  if (unlikely(PyMethod_Check(__pyx_t_8))) {
+    __pyx_t_1 = PyMethod_GET_SELF(__pyx_t_8);
     assert(__pyx_t_1);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_9);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_8);
     __Pyx_INCREF(__pyx_t_1);
     __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_9, __pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_8, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
-    PyObject *__pyx_callargs[4] = {__pyx_t_1, __pyx_t_10, __pyx_v_H, __pyx_t_5};
-    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_9, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    PyObject *__pyx_callargs[4] = {__pyx_t_1, __pyx_t_9, __pyx_v_H, __pyx_t_5};
+    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_8, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 104, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+    __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 101, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
   }
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_U, __pyx_t_3) < (0)) __PYX_ERR(0, 104, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_U, __pyx_t_3) < (0)) __PYX_ERR(0, 101, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-  __pyx_t_9 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 104, __pyx_L1_error)
+  __pyx_t_8 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 101, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_10 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 104, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_10);
-  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 104, __pyx_L1_error)
+  __pyx_t_9 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 101, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 101, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
   if (unlikely(PyMethod_Check(__pyx_t_5))) {
-    __pyx_t_9 = PyMethod_GET_SELF(__pyx_t_5);
-    assert(__pyx_t_9);
+    __pyx_t_8 = PyMethod_GET_SELF(__pyx_t_5);
+    assert(__pyx_t_8);
     PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_5);
-    __Pyx_INCREF(__pyx_t_9);
+    __Pyx_INCREF(__pyx_t_8);
     __Pyx_INCREF(__pyx__function);
     __Pyx_DECREF_SET(__pyx_t_5, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
-    PyObject *__pyx_callargs[4] = {__pyx_t_9, __pyx_t_10, __pyx_v_I, __pyx_t_1};
+    PyObject *__pyx_callargs[4] = {__pyx_t_8, __pyx_t_9, __pyx_v_I, __pyx_t_1};
     __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_5, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_9); __pyx_t_9 = 0;
-    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
+    __Pyx_XDECREF(__pyx_t_8); __pyx_t_8 = 0;
+    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 104, __pyx_L1_error)
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 101, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
   }
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_W, __pyx_t_3) < (0)) __PYX_ERR(0, 104, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_W, __pyx_t_3) < (0)) __PYX_ERR(0, 101, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":105
+  /* "lstmx/_kernels/lstm_cython.pyx":102
  *     mask = cache["mask"]
  *     packed = dict(U=packed_buffer(4 * H, H, X.dtype), W=packed_buffer(4 * H, I, X.dtype),
  *                   X=packed_buffer(T * B, I, X.dtype), H=packed_buffer(T * B, H, X.dtype))             # <<<<<<<<<<<<<<
@@ -23254,12 +23525,12 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
  *               cache["cs"], cache["gates"], time_major_mask(mask, B, T), mask is not None, dgates, dh, dc,
 */
   __pyx_t_5 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 105, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 102, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_10 = __Pyx_PyNumber_Multiply_object_object(__pyx_v_T, __pyx_v_B); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 105, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_10);
-  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 105, __pyx_L1_error)
+  __pyx_t_9 = __Pyx_PyNumber_Multiply_object_object(__pyx_v_T, __pyx_v_B); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 102, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_9);
+  __pyx_t_8 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 102, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_8);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
   if (unlikely(PyMethod_Check(__pyx_t_1))) {
@@ -23273,52 +23544,52 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
   }
   #endif
   {
-    PyObject *__pyx_callargs[4] = {__pyx_t_5, __pyx_t_10, __pyx_v_I, __pyx_t_9};
+    PyObject *__pyx_callargs[4] = {__pyx_t_5, __pyx_t_9, __pyx_v_I, __pyx_t_8};
     __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_1, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
-    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+    __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 105, __pyx_L1_error)
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 102, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
   }
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_X, __pyx_t_3) < (0)) __PYX_ERR(0, 104, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_X, __pyx_t_3) < (0)) __PYX_ERR(0, 101, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
   __pyx_t_1 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 105, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 102, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_8);
+  __pyx_t_9 = __Pyx_PyNumber_Multiply_object_object(__pyx_v_T, __pyx_v_B); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 102, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_9);
-  __pyx_t_10 = __Pyx_PyNumber_Multiply_object_object(__pyx_v_T, __pyx_v_B); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 105, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_10);
-  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 105, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 102, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_9))) {
-    __pyx_t_1 = PyMethod_GET_SELF(__pyx_t_9);
+  if (unlikely(PyMethod_Check(__pyx_t_8))) {
+    __pyx_t_1 = PyMethod_GET_SELF(__pyx_t_8);
     assert(__pyx_t_1);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_9);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_8);
     __Pyx_INCREF(__pyx_t_1);
     __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_9, __pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_8, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
-    PyObject *__pyx_callargs[4] = {__pyx_t_1, __pyx_t_10, __pyx_v_H, __pyx_t_5};
-    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_9, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    PyObject *__pyx_callargs[4] = {__pyx_t_1, __pyx_t_9, __pyx_v_H, __pyx_t_5};
+    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_8, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 105, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+    __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 102, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
   }
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_H, __pyx_t_3) < (0)) __PYX_ERR(0, 104, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_H, __pyx_t_3) < (0)) __PYX_ERR(0, 101, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
   __pyx_v_packed = ((PyObject*)__pyx_t_4);
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":106
+  /* "lstmx/_kernels/lstm_cython.pyx":103
  *     packed = dict(U=packed_buffer(4 * H, H, X.dtype), W=packed_buffer(4 * H, I, X.dtype),
  *                   X=packed_buffer(T * B, I, X.dtype), H=packed_buffer(T * B, H, X.dtype))
  *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed["U"], packed["W"], packed["X"], packed["H"], hs,             # <<<<<<<<<<<<<<
@@ -23326,83 +23597,83 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
  *               dX_tm, dW, dU, db)
 */
   __pyx_t_3 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_backward); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 106, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_9);
-  __pyx_t_10 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 106, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_backward); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 103, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_8);
+  __pyx_t_9 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 103, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_ascontiguousarray); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 106, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_ascontiguousarray); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 103, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
   if (unlikely(PyMethod_Check(__pyx_t_2))) {
-    __pyx_t_10 = PyMethod_GET_SELF(__pyx_t_2);
-    assert(__pyx_t_10);
+    __pyx_t_9 = PyMethod_GET_SELF(__pyx_t_2);
+    assert(__pyx_t_9);
     PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_2);
-    __Pyx_INCREF(__pyx_t_10);
+    __Pyx_INCREF(__pyx_t_9);
     __Pyx_INCREF(__pyx__function);
     __Pyx_DECREF_SET(__pyx_t_2, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
-    PyObject *__pyx_callargs[2] = {__pyx_t_10, __pyx_v_dY};
+    PyObject *__pyx_callargs[2] = {__pyx_t_9, __pyx_v_dY};
     __pyx_t_5 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_10); __pyx_t_10 = 0;
+    __Pyx_XDECREF(__pyx_t_9); __pyx_t_9 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 106, __pyx_L1_error)
+    if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 103, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
   }
-  __pyx_t_2 = __Pyx_PyDict_GetItem(__pyx_v_packed, __pyx_mstate_global->__pyx_n_u_U); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 106, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyDict_GetItem(__pyx_v_packed, __pyx_mstate_global->__pyx_n_u_U); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 103, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_10 = __Pyx_PyDict_GetItem(__pyx_v_packed, __pyx_mstate_global->__pyx_n_u_W); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 106, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_10);
-  __pyx_t_1 = __Pyx_PyDict_GetItem(__pyx_v_packed, __pyx_mstate_global->__pyx_n_u_X); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 106, __pyx_L1_error)
+  __pyx_t_9 = __Pyx_PyDict_GetItem(__pyx_v_packed, __pyx_mstate_global->__pyx_n_u_W); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 103, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
+  __pyx_t_1 = __Pyx_PyDict_GetItem(__pyx_v_packed, __pyx_mstate_global->__pyx_n_u_X); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 103, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_11 = __Pyx_PyDict_GetItem(__pyx_v_packed, __pyx_mstate_global->__pyx_n_u_H); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 106, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_11);
+  __pyx_t_10 = __Pyx_PyDict_GetItem(__pyx_v_packed, __pyx_mstate_global->__pyx_n_u_H); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 103, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_10);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":107
+  /* "lstmx/_kernels/lstm_cython.pyx":104
  *                   X=packed_buffer(T * B, I, X.dtype), H=packed_buffer(T * B, H, X.dtype))
  *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed["U"], packed["W"], packed["X"], packed["H"], hs,
  *               cache["cs"], cache["gates"], time_major_mask(mask, B, T), mask is not None, dgates, dh, dc,             # <<<<<<<<<<<<<<
  *               dX_tm, dW, dU, db)
  *     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, dh, dc
 */
-  __pyx_t_12 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_cs); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 107, __pyx_L1_error)
+  __pyx_t_11 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_cs); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 104, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_11);
+  __pyx_t_12 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_gates); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 104, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_12);
-  __pyx_t_13 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_gates); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 107, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_13);
-  __pyx_t_15 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_16, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_16)) __PYX_ERR(0, 107, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_16);
+  __pyx_t_14 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_15, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_15)) __PYX_ERR(0, 104, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_15);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_16))) {
-    __pyx_t_15 = PyMethod_GET_SELF(__pyx_t_16);
-    assert(__pyx_t_15);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_16);
-    __Pyx_INCREF(__pyx_t_15);
+  if (unlikely(PyMethod_Check(__pyx_t_15))) {
+    __pyx_t_14 = PyMethod_GET_SELF(__pyx_t_15);
+    assert(__pyx_t_14);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_15);
+    __Pyx_INCREF(__pyx_t_14);
     __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_16, __pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_15, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
-    PyObject *__pyx_callargs[4] = {__pyx_t_15, __pyx_v_mask, __pyx_v_B, __pyx_v_T};
-    __pyx_t_14 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_16, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_15); __pyx_t_15 = 0;
-    __Pyx_DECREF(__pyx_t_16); __pyx_t_16 = 0;
-    if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 107, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_14);
+    PyObject *__pyx_callargs[4] = {__pyx_t_14, __pyx_v_mask, __pyx_v_B, __pyx_v_T};
+    __pyx_t_13 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_15, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_14); __pyx_t_14 = 0;
+    __Pyx_DECREF(__pyx_t_15); __pyx_t_15 = 0;
+    if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 104, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_13);
   }
-  __pyx_t_8 = (__pyx_v_mask != Py_None);
-  __pyx_t_16 = __Pyx_PyBool_FromLong(__pyx_t_8); if (unlikely(!__pyx_t_16)) __PYX_ERR(0, 107, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_16);
+  __pyx_t_16 = (__pyx_v_mask != Py_None);
+  __pyx_t_15 = __Pyx_PyBool_FromLong(__pyx_t_16); if (unlikely(!__pyx_t_15)) __PYX_ERR(0, 104, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_15);
 
 
-  /* "lstmx/_kernels/lstm_cython.pyx":108
+  /* "lstmx/_kernels/lstm_cython.pyx":105
  *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed["U"], packed["W"], packed["X"], packed["H"], hs,
  *               cache["cs"], cache["gates"], time_major_mask(mask, B, T), mask is not None, dgates, dh, dc,
  *               dX_tm, dW, dU, db)             # <<<<<<<<<<<<<<
@@ -23411,90 +23682,90 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
 */
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_9))) {
-    __pyx_t_3 = PyMethod_GET_SELF(__pyx_t_9);
+  if (unlikely(PyMethod_Check(__pyx_t_8))) {
+    __pyx_t_3 = PyMethod_GET_SELF(__pyx_t_8);
     assert(__pyx_t_3);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_9);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_8);
     __Pyx_INCREF(__pyx_t_3);
     __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_9, __pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_8, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
-    PyObject *__pyx_callargs[21] = {__pyx_t_3, __pyx_t_5, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_t_2, __pyx_t_10, __pyx_t_1, __pyx_t_11, __pyx_v_hs, __pyx_t_12, __pyx_t_13, __pyx_t_14, __pyx_t_16, __pyx_v_dgates, __pyx_v_dh, __pyx_v_dc, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db};
-    __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_9, __pyx_callargs+__pyx_t_7, (21-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    PyObject *__pyx_callargs[21] = {__pyx_t_3, __pyx_t_5, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_t_2, __pyx_t_9, __pyx_t_1, __pyx_t_10, __pyx_v_hs, __pyx_t_11, __pyx_t_12, __pyx_t_13, __pyx_t_15, __pyx_v_dgates, __pyx_v_dh, __pyx_v_dc, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db};
+    __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_8, __pyx_callargs+__pyx_t_7, (21-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
+    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
     __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
     __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
     __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
-    __Pyx_DECREF(__pyx_t_14); __pyx_t_14 = 0;
-    __Pyx_DECREF(__pyx_t_16); __pyx_t_16 = 0;
-    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 106, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_15); __pyx_t_15 = 0;
+    __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 103, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":109
+  /* "lstmx/_kernels/lstm_cython.pyx":106
  *               cache["cs"], cache["gates"], time_major_mask(mask, B, T), mask is not None, dgates, dh, dc,
  *               dX_tm, dW, dU, db)
  *     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, dh, dc             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  __pyx_t_16 = __Pyx_PyObject_GetAttrStr(__pyx_v_dX_tm, __pyx_mstate_global->__pyx_n_u_transpose); if (unlikely(!__pyx_t_16)) __PYX_ERR(0, 109, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_16);
-  __pyx_t_14 = __Pyx_PyObject_Call(__pyx_t_16, __pyx_mstate_global->__pyx_tuple[2], NULL); if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 109, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_14);
-  __Pyx_DECREF(__pyx_t_16); __pyx_t_16 = 0;
-  __pyx_t_9 = __pyx_t_14;
-  __Pyx_INCREF(__pyx_t_9);
+  __pyx_t_15 = __Pyx_PyObject_GetAttrStr(__pyx_v_dX_tm, __pyx_mstate_global->__pyx_n_u_transpose); if (unlikely(!__pyx_t_15)) __PYX_ERR(0, 106, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_15);
+  __pyx_t_13 = __Pyx_PyObject_Call(__pyx_t_15, __pyx_mstate_global->__pyx_tuple[2], NULL); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 106, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_13);
+  __Pyx_DECREF(__pyx_t_15); __pyx_t_15 = 0;
+  __pyx_t_8 = __pyx_t_13;
+  __Pyx_INCREF(__pyx_t_8);
   __pyx_t_7 = 0;
   {
-    PyObject *__pyx_callargs[2] = {__pyx_t_9, NULL};
+    PyObject *__pyx_callargs[2] = {__pyx_t_8, NULL};
     __pyx_t_4 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_copy, __pyx_callargs+__pyx_t_7, (1-__pyx_t_7) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_9); __pyx_t_9 = 0;
-    __Pyx_DECREF(__pyx_t_14); __pyx_t_14 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 109, __pyx_L1_error)
+    __Pyx_XDECREF(__pyx_t_8); __pyx_t_8 = 0;
+    __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 106, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
-  __pyx_t_14 = PyTuple_New(6); if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 109, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_14);
+  __pyx_t_13 = PyTuple_New(6); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 106, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_13);
   __Pyx_GIVEREF(__pyx_t_4);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_14, 0, __pyx_t_4) != (0)) __PYX_ERR(0, 109, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_13, 0, __pyx_t_4) != (0)) __PYX_ERR(0, 106, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_dW);
   __Pyx_GIVEREF(__pyx_v_dW);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_14, 1, __pyx_v_dW) != (0)) __PYX_ERR(0, 109, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_13, 1, __pyx_v_dW) != (0)) __PYX_ERR(0, 106, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_dU);
   __Pyx_GIVEREF(__pyx_v_dU);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_14, 2, __pyx_v_dU) != (0)) __PYX_ERR(0, 109, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_13, 2, __pyx_v_dU) != (0)) __PYX_ERR(0, 106, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_db);
   __Pyx_GIVEREF(__pyx_v_db);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_14, 3, __pyx_v_db) != (0)) __PYX_ERR(0, 109, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_13, 3, __pyx_v_db) != (0)) __PYX_ERR(0, 106, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_dh);
   __Pyx_GIVEREF(__pyx_v_dh);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_14, 4, __pyx_v_dh) != (0)) __PYX_ERR(0, 109, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_13, 4, __pyx_v_dh) != (0)) __PYX_ERR(0, 106, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_dc);
   __Pyx_GIVEREF(__pyx_v_dc);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_14, 5, __pyx_v_dc) != (0)) __PYX_ERR(0, 109, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_13, 5, __pyx_v_dc) != (0)) __PYX_ERR(0, 106, __pyx_L1_error);
   __pyx_t_4 = 0;
   {
     PyObject *__pyx_temp;
     {
       __pyx_temp = __pyx_r;
-      __pyx_r = __pyx_t_14;
+      __pyx_r = __pyx_t_13;
     }
     __Pyx_XDECREF(__pyx_temp);
   }
-  __pyx_t_14 = 0;
+  __pyx_t_13 = 0;
   goto __pyx_L0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":90
+  /* "lstmx/_kernels/lstm_cython.pyx":89
  * 
  * 
  * def lstm_backward(dY, dhT, dcT, cache):             # <<<<<<<<<<<<<<
@@ -23509,6 +23780,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
   __Pyx_XDECREF(__pyx_t_3);
   __Pyx_XDECREF(__pyx_t_4);
   __Pyx_XDECREF(__pyx_t_5);
+  __Pyx_XDECREF(__pyx_t_8);
   __Pyx_XDECREF(__pyx_t_9);
   __Pyx_XDECREF(__pyx_t_10);
   __Pyx_XDECREF(__pyx_t_11);
@@ -23516,7 +23788,6 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
   __Pyx_XDECREF(__pyx_t_13);
   __Pyx_XDECREF(__pyx_t_14);
   __Pyx_XDECREF(__pyx_t_15);
-  __Pyx_XDECREF(__pyx_t_16);
   __Pyx_AddTraceback("lstmx._kernels.lstm_cython.lstm_backward", __pyx_clineno, __pyx_lineno, __pyx_filename);
   __pyx_r = NULL;
   __pyx_L0:;
@@ -23543,7 +23814,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
   return __pyx_r;
 }
 
-/* "lstmx/_kernels/lstm_cython.pyx":112
+/* "lstmx/_kernels/lstm_cython.pyx":109
  * 
  * 
  * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,             # <<<<<<<<<<<<<<
@@ -23579,53 +23850,53 @@ static PyObject *__pyx_pw_5lstmx_8_kernels_11lstm_cython_7_backward(PyObject *__
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_signatures,&__pyx_mstate_global->__pyx_n_u_args,&__pyx_mstate_global->__pyx_n_u_kwargs,&__pyx_mstate_global->__pyx_n_u_defaults,&__pyx_mstate_global->__pyx_n_u_fused_sigindex,0};
     struct __pyx_defaults *__pyx_dynamic_args = __Pyx_CyFunction_Defaults(struct __pyx_defaults, __pyx_self);
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 112, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 109, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__pyx_fused_cpdef", 0) < (0)) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__pyx_fused_cpdef", 0) < (0)) __PYX_ERR(0, 109, __pyx_L3_error)
       if (!values[4]) values[4] = __Pyx_NewRef(__pyx_dynamic_args->arg0);
       for (Py_ssize_t i = __pyx_nargs; i < 4; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, i); __PYX_ERR(0, 112, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, i); __PYX_ERR(0, 109, __pyx_L3_error) }
       }
     } else {
       switch (__pyx_nargs) {
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 109, __pyx_L3_error)
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 109, __pyx_L3_error)
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 109, __pyx_L3_error)
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 109, __pyx_L3_error)
         break;
         default: goto __pyx_L5_argtuple_error;
       }
@@ -23639,7 +23910,7 @@ static PyObject *__pyx_pw_5lstmx_8_kernels_11lstm_cython_7_backward(PyObject *__
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, __pyx_nargs); __PYX_ERR(0, 112, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, __pyx_nargs); __PYX_ERR(0, 109, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -23691,7 +23962,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_6_backward(CYTHON_UNUSE
   else
   {
     Py_ssize_t __pyx_temp = __Pyx_PyDict_GET_SIZE(__pyx_v_kwargs);
-    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 112, __pyx_L1_error)
+    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 109, __pyx_L1_error)
     __pyx_t_2 = (__pyx_temp != 0);
   }
 
@@ -23709,11 +23980,11 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_6_backward(CYTHON_UNUSE
   }
   if (unlikely(__pyx_v_args == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "object of type \047NoneType\047 has no len()");
-    __PYX_ERR(0, 112, __pyx_L1_error)
+    __PYX_ERR(0, 109, __pyx_L1_error)
   }
-  __pyx_t_4 = __Pyx_PyTuple_GET_SIZE(((PyObject*)__pyx_v_args)); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(0, 112, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyTuple_GET_SIZE(((PyObject*)__pyx_v_args)); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(0, 109, __pyx_L1_error)
   __pyx_v_arg_count = __pyx_t_4;
-  __pyx_t_5 = ((PyObject *)__Pyx_ImportNumPyArrayTypeIfAvailable()); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 112, __pyx_L1_error)
+  __pyx_t_5 = ((PyObject *)__Pyx_ImportNumPyArrayTypeIfAvailable()); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 109, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_v_ndarray = ((PyTypeObject*)__pyx_t_5);
   __pyx_t_5 = 0;
@@ -23723,7 +23994,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_6_backward(CYTHON_UNUSE
 
     if (unlikely(__pyx_v_args == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-      __PYX_ERR(0, 112, __pyx_L1_error)
+      __PYX_ERR(0, 109, __pyx_L1_error)
     }
     __pyx_t_5 = __Pyx_PyTuple_GET_ITEM(((PyObject*)__pyx_v_args), 0);
     __Pyx_INCREF(__pyx_t_5);
@@ -23742,9 +24013,9 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_6_backward(CYTHON_UNUSE
   }
   if (unlikely(__pyx_v_kwargs == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not iterable");
-    __PYX_ERR(0, 112, __pyx_L1_error)
+    __PYX_ERR(0, 109, __pyx_L1_error)
   }
-  __pyx_t_3 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_dY, ((PyObject*)__pyx_v_kwargs), Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 112, __pyx_L1_error)
+  __pyx_t_3 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_dY, ((PyObject*)__pyx_v_kwargs), Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 109, __pyx_L1_error)
 
   __pyx_t_1 = __pyx_t_3;
 
@@ -23753,25 +24024,25 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_6_backward(CYTHON_UNUSE
 
     if (unlikely(__pyx_v_kwargs == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-      __PYX_ERR(0, 112, __pyx_L1_error)
+      __PYX_ERR(0, 109, __pyx_L1_error)
     }
-    __pyx_t_5 = __Pyx_PyDict_GetItem(((PyObject*)__pyx_v_kwargs), __pyx_mstate_global->__pyx_n_u_dY); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 112, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyDict_GetItem(((PyObject*)__pyx_v_kwargs), __pyx_mstate_global->__pyx_n_u_dY); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 109, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __pyx_v_arg = __pyx_t_5;
     __pyx_t_5 = 0;
     goto __pyx_L6;
   }
   /*else*/ {
-    __pyx_t_6 = __Pyx_RaiseFusedFunctionArgTypeError(__pyx_mstate_global->__pyx_n_u_dY, 0, 20, __pyx_v_arg_count); if (unlikely(__pyx_t_6 == ((int)-1))) __PYX_ERR(0, 112, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_RaiseFusedFunctionArgTypeError(__pyx_mstate_global->__pyx_n_u_dY, 0, 20, __pyx_v_arg_count); if (unlikely(__pyx_t_6 == ((int)-1))) __PYX_ERR(0, 109, __pyx_L1_error)
 
   }
   __pyx_L6:;
-  if (unlikely(!__pyx_v_arg)) { __Pyx_RaiseUnboundLocalError("arg"); __PYX_ERR(0, 112, __pyx_L1_error) }
-  __pyx_t_5 = __pyx_ff_map_fused_781acd_2_2_float__and_double(__pyx_v_arg, __pyx_v_ndarray); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 112, __pyx_L1_error)
+  if (unlikely(!__pyx_v_arg)) { __Pyx_RaiseUnboundLocalError("arg"); __PYX_ERR(0, 109, __pyx_L1_error) }
+  __pyx_t_5 = __pyx_ff_map_fused_781acd_2_2_float__and_double(__pyx_v_arg, __pyx_v_ndarray); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 109, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_v_dest_sig0 = ((PyObject*)__pyx_t_5);
   __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_ff_match_signatures_single(((PyObject*)__pyx_v_signatures), __pyx_v_dest_sig0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 112, __pyx_L1_error)
+  __pyx_t_5 = __pyx_ff_match_signatures_single(((PyObject*)__pyx_v_signatures), __pyx_v_dest_sig0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 109, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   {
     PyObject *__pyx_temp;
@@ -23842,165 +24113,165 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_11lstm_cython_15_backward
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_dY,&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_U_packed,&__pyx_mstate_global->__pyx_n_u_W_packed,&__pyx_mstate_global->__pyx_n_u_X_packed,&__pyx_mstate_global->__pyx_n_u_H_packed,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_cs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,&__pyx_mstate_global->__pyx_n_u_dgates,&__pyx_mstate_global->__pyx_n_u_dh,&__pyx_mstate_global->__pyx_n_u_dc,&__pyx_mstate_global->__pyx_n_u_dX_tm,&__pyx_mstate_global->__pyx_n_u_dW,&__pyx_mstate_global->__pyx_n_u_dU,&__pyx_mstate_global->__pyx_n_u_db,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 112, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 109, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case 20:
         values[19] = __Pyx_ArgRef_VARARGS(__pyx_args, 19);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[19])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[19])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 19:
         values[18] = __Pyx_ArgRef_VARARGS(__pyx_args, 18);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[18])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[18])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 18:
         values[17] = __Pyx_ArgRef_VARARGS(__pyx_args, 17);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[17])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[17])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 17:
         values[16] = __Pyx_ArgRef_VARARGS(__pyx_args, 16);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 16:
         values[15] = __Pyx_ArgRef_VARARGS(__pyx_args, 15);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 15:
         values[14] = __Pyx_ArgRef_VARARGS(__pyx_args, 14);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 14:
         values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 13:
         values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 12:
         values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 11:
         values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 10:
         values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  9:
         values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  8:
         values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  7:
         values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_backward", 0) < (0)) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_backward", 0) < (0)) __PYX_ERR(0, 109, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 20; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_backward", 1, 20, 20, i); __PYX_ERR(0, 112, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_backward", 1, 20, 20, i); __PYX_ERR(0, 109, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 20)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 109, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 109, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 109, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 109, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 109, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 109, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 109, __pyx_L3_error)
       values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 109, __pyx_L3_error)
       values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 109, __pyx_L3_error)
       values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 109, __pyx_L3_error)
       values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 109, __pyx_L3_error)
       values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 109, __pyx_L3_error)
       values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 109, __pyx_L3_error)
       values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 109, __pyx_L3_error)
       values[14] = __Pyx_ArgRef_VARARGS(__pyx_args, 14);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 109, __pyx_L3_error)
       values[15] = __Pyx_ArgRef_VARARGS(__pyx_args, 15);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 109, __pyx_L3_error)
       values[16] = __Pyx_ArgRef_VARARGS(__pyx_args, 16);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 109, __pyx_L3_error)
       values[17] = __Pyx_ArgRef_VARARGS(__pyx_args, 17);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[17])) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[17])) __PYX_ERR(0, 109, __pyx_L3_error)
       values[18] = __Pyx_ArgRef_VARARGS(__pyx_args, 18);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[18])) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[18])) __PYX_ERR(0, 109, __pyx_L3_error)
       values[19] = __Pyx_ArgRef_VARARGS(__pyx_args, 19);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[19])) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[19])) __PYX_ERR(0, 109, __pyx_L3_error)
     }
-    __pyx_v_dY = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dY.memview)) __PYX_ERR(0, 112, __pyx_L3_error)
-    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 112, __pyx_L3_error)
-    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 112, __pyx_L3_error)
-    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 112, __pyx_L3_error)
-    __pyx_v_U_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U_packed.memview)) __PYX_ERR(0, 112, __pyx_L3_error)
-    __pyx_v_W_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W_packed.memview)) __PYX_ERR(0, 113, __pyx_L3_error)
-    __pyx_v_X_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_packed.memview)) __PYX_ERR(0, 113, __pyx_L3_error)
-    __pyx_v_H_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_H_packed.memview)) __PYX_ERR(0, 113, __pyx_L3_error)
-    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 114, __pyx_L3_error)
-    __pyx_v_cs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[9], PyBUF_WRITABLE); if (unlikely(!__pyx_v_cs.memview)) __PYX_ERR(0, 114, __pyx_L3_error)
-    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[10], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 114, __pyx_L3_error)
-    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[11], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 115, __pyx_L3_error)
-    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[12]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 115, __pyx_L3_error)
-    __pyx_v_dgates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[13], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dgates.memview)) __PYX_ERR(0, 115, __pyx_L3_error)
-    __pyx_v_dh = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[14], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dh.memview)) __PYX_ERR(0, 116, __pyx_L3_error)
-    __pyx_v_dc = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[15], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dc.memview)) __PYX_ERR(0, 116, __pyx_L3_error)
-    __pyx_v_dX_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[16], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dX_tm.memview)) __PYX_ERR(0, 116, __pyx_L3_error)
-    __pyx_v_dW = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[17], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dW.memview)) __PYX_ERR(0, 117, __pyx_L3_error)
-    __pyx_v_dU = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[18], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dU.memview)) __PYX_ERR(0, 117, __pyx_L3_error)
-    __pyx_v_db = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[19], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db.memview)) __PYX_ERR(0, 117, __pyx_L3_error)
+    __pyx_v_dY = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dY.memview)) __PYX_ERR(0, 109, __pyx_L3_error)
+    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 109, __pyx_L3_error)
+    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 109, __pyx_L3_error)
+    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 109, __pyx_L3_error)
+    __pyx_v_U_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U_packed.memview)) __PYX_ERR(0, 109, __pyx_L3_error)
+    __pyx_v_W_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W_packed.memview)) __PYX_ERR(0, 110, __pyx_L3_error)
+    __pyx_v_X_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_packed.memview)) __PYX_ERR(0, 110, __pyx_L3_error)
+    __pyx_v_H_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_H_packed.memview)) __PYX_ERR(0, 110, __pyx_L3_error)
+    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 111, __pyx_L3_error)
+    __pyx_v_cs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[9], PyBUF_WRITABLE); if (unlikely(!__pyx_v_cs.memview)) __PYX_ERR(0, 111, __pyx_L3_error)
+    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[10], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 111, __pyx_L3_error)
+    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[11], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 112, __pyx_L3_error)
+    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[12]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 112, __pyx_L3_error)
+    __pyx_v_dgates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[13], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dgates.memview)) __PYX_ERR(0, 112, __pyx_L3_error)
+    __pyx_v_dh = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[14], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dh.memview)) __PYX_ERR(0, 113, __pyx_L3_error)
+    __pyx_v_dc = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[15], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dc.memview)) __PYX_ERR(0, 113, __pyx_L3_error)
+    __pyx_v_dX_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[16], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dX_tm.memview)) __PYX_ERR(0, 113, __pyx_L3_error)
+    __pyx_v_dW = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[17], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dW.memview)) __PYX_ERR(0, 114, __pyx_L3_error)
+    __pyx_v_dU = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[18], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dU.memview)) __PYX_ERR(0, 114, __pyx_L3_error)
+    __pyx_v_db = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[19], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db.memview)) __PYX_ERR(0, 114, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_backward", 1, 20, 20, __pyx_nargs); __PYX_ERR(0, 112, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_backward", 1, 20, 20, __pyx_nargs); __PYX_ERR(0, 109, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -24076,7 +24347,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUS
   int __pyx_t_4;
   int __pyx_t_5;
   int __pyx_t_6;
-  int __pyx_t_7;
+  Py_ssize_t __pyx_t_7;
   Py_ssize_t __pyx_t_8;
   Py_ssize_t __pyx_t_9;
   Py_ssize_t __pyx_t_10;
@@ -24095,9 +24366,11 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUS
   Py_ssize_t __pyx_t_23;
   Py_ssize_t __pyx_t_24;
   Py_ssize_t __pyx_t_25;
+  Py_ssize_t __pyx_t_26;
+  Py_ssize_t __pyx_t_27;
   __Pyx_RefNannySetupContext("__pyx_fuse_0_backward", 0);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":118
+  /* "lstmx/_kernels/lstm_cython.pyx":115
  *               real[:, ::1] dh, real[:, ::1] dc, real[:, :, ::1] dX_tm,
  *               real[:, ::1] dW, real[:, ::1] dU, real[::1] db):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]             # <<<<<<<<<<<<<<
@@ -24109,7 +24382,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUS
   __pyx_v_I = (__pyx_v_X_tm.shape[2]);
   __pyx_v_H = (__pyx_v_U.shape[1]);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":119
+  /* "lstmx/_kernels/lstm_cython.pyx":116
  *               real[:, ::1] dW, real[:, ::1] dU, real[::1] db):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 4 * H, part, parts = batch_parts(B, H)             # <<<<<<<<<<<<<<
@@ -24119,7 +24392,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUS
   __pyx_v_G = (4 * __pyx_v_H);
   __pyx_v_parts = __pyx_f_5lstmx_8_kernels_7_common_batch_parts(__pyx_v_B, __pyx_v_H);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":120
+  /* "lstmx/_kernels/lstm_cython.pyx":117
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 4 * H, part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
@@ -24132,7 +24405,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUS
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "lstmx/_kernels/lstm_cython.pyx":121
+        /* "lstmx/_kernels/lstm_cython.pyx":118
  *     cdef int G = 4 * H, part, parts = batch_parts(B, H)
  *     with nogil:
  *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop             # <<<<<<<<<<<<<<
@@ -24144,7 +24417,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUS
         __pyx_t_3 = 0;
         lstmx::pack_panels((&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_1 * __pyx_v_U.strides[0]) )) + __pyx_t_2)) )))), __pyx_v_H, 0, __pyx_v_G, __pyx_v_H, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_U_packed.data) + __pyx_t_3)) )))));
 
-        /* "lstmx/_kernels/lstm_cython.pyx":122
+        /* "lstmx/_kernels/lstm_cython.pyx":119
  *     with nogil:
  *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop
  *         for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
@@ -24174,21 +24447,21 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUS
                         {
                             __pyx_v_part = (int)(0 + 1 * __pyx_t_5);
 
-                            /* "lstmx/_kernels/lstm_cython.pyx":123
+                            /* "lstmx/_kernels/lstm_cython.pyx":120
  *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop
  *         for part in prange(parts, num_threads=parts, schedule="static"):
  *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], cs, gates, mask, has_mask,             # <<<<<<<<<<<<<<
  *                            dgates, dh, dc)
- *         if parts == 1:   # the parameter and input gradients: single BLAS GEMMs over all T*B rows
+ *         weight_gradients(parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],
 */
                             __pyx_t_3 = 0;
 
-                            /* "lstmx/_kernels/lstm_cython.pyx":124
+                            /* "lstmx/_kernels/lstm_cython.pyx":121
  *         for part in prange(parts, num_threads=parts, schedule="static"):
  *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], cs, gates, mask, has_mask,
  *                            dgates, dh, dc)             # <<<<<<<<<<<<<<
- *         if parts == 1:   # the parameter and input gradients: single BLAS GEMMs over all T*B rows
- *             weight_gradients_blas(&dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
+ *         weight_gradients(parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],
+ *                          &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
 */
                             __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(((__pyx_v_B * __pyx_v_part) / __pyx_v_parts), ((__pyx_v_B * (__pyx_v_part + 1)) / __pyx_v_parts), __pyx_v_dY, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_U_packed.data) + __pyx_t_3)) )))), __pyx_v_cs, __pyx_v_gates, __pyx_v_mask, __pyx_v_has_mask, __pyx_v_dgates, __pyx_v_dh, __pyx_v_dc);
                         }
@@ -24204,211 +24477,70 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUS
         #endif
 
 
-        /* "lstmx/_kernels/lstm_cython.pyx":125
+        /* "lstmx/_kernels/lstm_cython.pyx":122
  *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], cs, gates, mask, has_mask,
  *                            dgates, dh, dc)
- *         if parts == 1:   # the parameter and input gradients: single BLAS GEMMs over all T*B rows             # <<<<<<<<<<<<<<
- *             weight_gradients_blas(&dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
- *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
-*/
-        __pyx_t_7 = (__pyx_v_parts == 1);
-
-        if (__pyx_t_7) {
-
-
-          /* "lstmx/_kernels/lstm_cython.pyx":126
- *                            dgates, dh, dc)
- *         if parts == 1:   # the parameter and input gradients: single BLAS GEMMs over all T*B rows
- *             weight_gradients_blas(&dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],             # <<<<<<<<<<<<<<
- *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
- *         else:            # the same on the packed kernel, shared by the threads (no BLAS pool left spinning)
-*/
-          __pyx_t_3 = 0;
-          __pyx_t_2 = 0;
-          __pyx_t_1 = 0;
-          __pyx_t_8 = 0;
-          __pyx_t_9 = 0;
-          __pyx_t_10 = 0;
-          __pyx_t_11 = 0;
-          __pyx_t_12 = 0;
-          __pyx_t_13 = 0;
-          __pyx_t_14 = 0;
-          __pyx_t_15 = 0;
-          __pyx_t_16 = 0;
-
-          /* "lstmx/_kernels/lstm_cython.pyx":127
- *         if parts == 1:   # the parameter and input gradients: single BLAS GEMMs over all T*B rows
- *             weight_gradients_blas(&dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
- *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])             # <<<<<<<<<<<<<<
- *         else:            # the same on the packed kernel, shared by the threads (no BLAS pool left spinning)
- *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,
-*/
-          __pyx_t_17 = 0;
-          __pyx_t_18 = 0;
-          __pyx_t_19 = 0;
-          __pyx_t_20 = 0;
-          __pyx_t_21 = 0;
-          __pyx_t_22 = 0;
-          __pyx_t_23 = 0;
-          __pyx_t_24 = 0;
-          __pyx_t_25 = 0;
-
-          /* "lstmx/_kernels/lstm_cython.pyx":126
- *                            dgates, dh, dc)
- *         if parts == 1:   # the parameter and input gradients: single BLAS GEMMs over all T*B rows
- *             weight_gradients_blas(&dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],             # <<<<<<<<<<<<<<
- *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
- *         else:            # the same on the packed kernel, shared by the threads (no BLAS pool left spinning)
-*/
-          __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_3 * __pyx_v_dgates.strides[0]) ) + __pyx_t_2 * __pyx_v_dgates.strides[1]) )) + __pyx_t_1)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_8 * __pyx_v_dgates.strides[0]) ) + __pyx_t_9 * __pyx_v_dgates.strides[1]) )) + __pyx_t_10)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, __pyx_v_H, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_11 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_12 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_13)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_14 * __pyx_v_hs.strides[0]) ) + __pyx_t_15 * __pyx_v_hs.strides[1]) )) + __pyx_t_16)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_17 * __pyx_v_W.strides[0]) )) + __pyx_t_18)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_19 * __pyx_v_dW.strides[0]) )) + __pyx_t_20)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_21 * __pyx_v_dU.strides[0]) )) + __pyx_t_22)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_23 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_24 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_25)) )))));
-
-          /* "lstmx/_kernels/lstm_cython.pyx":125
- *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], cs, gates, mask, has_mask,
- *                            dgates, dh, dc)
- *         if parts == 1:   # the parameter and input gradients: single BLAS GEMMs over all T*B rows             # <<<<<<<<<<<<<<
- *             weight_gradients_blas(&dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
- *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
-*/
-          goto __pyx_L12;
-        }
-
-        /* "lstmx/_kernels/lstm_cython.pyx":129
- *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
- *         else:            # the same on the packed kernel, shared by the threads (no BLAS pool left spinning)
- *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,             # <<<<<<<<<<<<<<
- *                                       &X_packed[0], &H_packed[0], &W_packed[0])
- *             for part in prange(parts, num_threads=parts, schedule="static"):
-*/
-        /*else*/ {
-          __pyx_t_25 = 0;
-          __pyx_t_24 = 0;
-          __pyx_t_23 = 0;
-          __pyx_t_22 = 0;
-          __pyx_t_21 = 0;
-          __pyx_t_20 = 0;
-          __pyx_t_19 = 0;
-          __pyx_t_18 = 0;
-
-          /* "lstmx/_kernels/lstm_cython.pyx":130
- *         else:            # the same on the packed kernel, shared by the threads (no BLAS pool left spinning)
- *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,
- *                                       &X_packed[0], &H_packed[0], &W_packed[0])             # <<<<<<<<<<<<<<
- *             for part in prange(parts, num_threads=parts, schedule="static"):
- *                 weight_gradients_part(part, parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H,
-*/
-          __pyx_t_17 = 0;
-          __pyx_t_16 = 0;
-          __pyx_t_15 = 0;
-
-          /* "lstmx/_kernels/lstm_cython.pyx":129
- *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
- *         else:            # the same on the packed kernel, shared by the threads (no BLAS pool left spinning)
- *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,             # <<<<<<<<<<<<<<
- *                                       &X_packed[0], &H_packed[0], &W_packed[0])
- *             for part in prange(parts, num_threads=parts, schedule="static"):
-*/
-          __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_25 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_24 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_23)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_22 * __pyx_v_hs.strides[0]) ) + __pyx_t_21 * __pyx_v_hs.strides[1]) )) + __pyx_t_20)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_19 * __pyx_v_W.strides[0]) )) + __pyx_t_18)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, __pyx_v_H, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_X_packed.data) + __pyx_t_17)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_H_packed.data) + __pyx_t_16)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_W_packed.data) + __pyx_t_15)) )))));
-
-          /* "lstmx/_kernels/lstm_cython.pyx":131
- *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,
- *                                       &X_packed[0], &H_packed[0], &W_packed[0])
- *             for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
- *                 weight_gradients_part(part, parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H,
- *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
-*/
-          __pyx_t_6 = __pyx_v_parts;
-
-          {
-              #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
-                  #undef likely
-                  #undef unlikely
-                  #define likely(x)   (x)
-                  #define unlikely(x) (x)
-              #endif
-              __pyx_t_4 = (__pyx_t_6 - 0 + 1 - 1/abs(1)) / 1;
-              if (__pyx_t_4 > 0)
-              {
-                  #ifdef _OPENMP
-                  #pragma omp parallel num_threads(__pyx_v_parts != 0 ? __pyx_v_parts : omp_get_max_threads()) private(__pyx_t_10, __pyx_t_11, __pyx_t_12, __pyx_t_13, __pyx_t_14, __pyx_t_15, __pyx_t_16, __pyx_t_17, __pyx_t_18, __pyx_t_19, __pyx_t_20, __pyx_t_21, __pyx_t_22, __pyx_t_23, __pyx_t_24, __pyx_t_25)
-                  #endif /* _OPENMP */
-                  {
-                      #ifdef _OPENMP
-                      #pragma omp for nowait firstprivate(__pyx_v_part) lastprivate(__pyx_v_part) schedule(static)
-                      #endif /* _OPENMP */
-                      for (__pyx_t_5 = 0; __pyx_t_5 < __pyx_t_4; __pyx_t_5++){
-                          {
-                              __pyx_v_part = (int)(0 + 1 * __pyx_t_5);
-
-                              /* "lstmx/_kernels/lstm_cython.pyx":132
- *                                       &X_packed[0], &H_packed[0], &W_packed[0])
- *             for part in prange(parts, num_threads=parts, schedule="static"):
- *                 weight_gradients_part(part, parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H,             # <<<<<<<<<<<<<<
- *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         weight_gradients(parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],             # <<<<<<<<<<<<<<
+ *                          &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
  *         column_sums(&dgates[0, 0, 0], T * B, G, &db[0])
 */
-                              __pyx_t_15 = 0;
-                              __pyx_t_16 = 0;
-                              __pyx_t_17 = 0;
-                              __pyx_t_18 = 0;
-                              __pyx_t_19 = 0;
-                              __pyx_t_20 = 0;
-
-                              /* "lstmx/_kernels/lstm_cython.pyx":133
- *             for part in prange(parts, num_threads=parts, schedule="static"):
- *                 weight_gradients_part(part, parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H,
- *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])             # <<<<<<<<<<<<<<
- *         column_sums(&dgates[0, 0, 0], T * B, G, &db[0])
- * 
-*/
-                              __pyx_t_21 = 0;
-                              __pyx_t_22 = 0;
-                              __pyx_t_23 = 0;
-                              __pyx_t_24 = 0;
-                              __pyx_t_25 = 0;
-                              __pyx_t_14 = 0;
-                              __pyx_t_13 = 0;
-                              __pyx_t_12 = 0;
-                              __pyx_t_11 = 0;
-                              __pyx_t_10 = 0;
-
-                              /* "lstmx/_kernels/lstm_cython.pyx":132
- *                                       &X_packed[0], &H_packed[0], &W_packed[0])
- *             for part in prange(parts, num_threads=parts, schedule="static"):
- *                 weight_gradients_part(part, parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H,             # <<<<<<<<<<<<<<
- *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
- *         column_sums(&dgates[0, 0, 0], T * B, G, &db[0])
-*/
-                              __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_part(__pyx_v_part, __pyx_v_parts, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_15 * __pyx_v_dgates.strides[0]) ) + __pyx_t_16 * __pyx_v_dgates.strides[1]) )) + __pyx_t_17)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_18 * __pyx_v_dgates.strides[0]) ) + __pyx_t_19 * __pyx_v_dgates.strides[1]) )) + __pyx_t_20)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, __pyx_v_H, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_X_packed.data) + __pyx_t_21)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_H_packed.data) + __pyx_t_22)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_W_packed.data) + __pyx_t_23)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_24 * __pyx_v_dW.strides[0]) )) + __pyx_t_25)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_14 * __pyx_v_dU.strides[0]) )) + __pyx_t_13)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_12 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_11 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_10)) )))));
-                          }
-                      }
-                  }
-              }
-          }
-          #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
-              #undef likely
-              #undef unlikely
-              #define likely(x)   __builtin_expect(!!(x), 1)
-              #define unlikely(x) __builtin_expect(!!(x), 0)
-          #endif
-
-        }
-        __pyx_L12:;
-
-        /* "lstmx/_kernels/lstm_cython.pyx":134
- *                 weight_gradients_part(part, parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H,
- *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
- *         column_sums(&dgates[0, 0, 0], T * B, G, &db[0])             # <<<<<<<<<<<<<<
- * 
- * 
-*/
+        __pyx_t_3 = 0;
+        __pyx_t_2 = 0;
+        __pyx_t_1 = 0;
+        __pyx_t_7 = 0;
+        __pyx_t_8 = 0;
+        __pyx_t_9 = 0;
         __pyx_t_10 = 0;
         __pyx_t_11 = 0;
         __pyx_t_12 = 0;
         __pyx_t_13 = 0;
-        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_10 * __pyx_v_dgates.strides[0]) ) + __pyx_t_11 * __pyx_v_dgates.strides[1]) )) + __pyx_t_12)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_db.data) + __pyx_t_13)) )))));
+        __pyx_t_14 = 0;
+        __pyx_t_15 = 0;
+        __pyx_t_16 = 0;
+        __pyx_t_17 = 0;
+
+        /* "lstmx/_kernels/lstm_cython.pyx":123
+ *                            dgates, dh, dc)
+ *         weight_gradients(parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],
+ *                          &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])             # <<<<<<<<<<<<<<
+ *         column_sums(&dgates[0, 0, 0], T * B, G, &db[0])
+ * 
+*/
+        __pyx_t_18 = 0;
+        __pyx_t_19 = 0;
+        __pyx_t_20 = 0;
+        __pyx_t_21 = 0;
+        __pyx_t_22 = 0;
+        __pyx_t_23 = 0;
+        __pyx_t_24 = 0;
+        __pyx_t_25 = 0;
+        __pyx_t_26 = 0;
+        __pyx_t_27 = 0;
+
+        /* "lstmx/_kernels/lstm_cython.pyx":122
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], cs, gates, mask, has_mask,
+ *                            dgates, dh, dc)
+ *         weight_gradients(parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],             # <<<<<<<<<<<<<<
+ *                          &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         column_sums(&dgates[0, 0, 0], T * B, G, &db[0])
+*/
+        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients(__pyx_v_parts, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_3 * __pyx_v_dgates.strides[0]) ) + __pyx_t_2 * __pyx_v_dgates.strides[1]) )) + __pyx_t_1)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_7 * __pyx_v_dgates.strides[0]) ) + __pyx_t_8 * __pyx_v_dgates.strides[1]) )) + __pyx_t_9)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, __pyx_v_H, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_10 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_11 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_12)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_13 * __pyx_v_hs.strides[0]) ) + __pyx_t_14 * __pyx_v_hs.strides[1]) )) + __pyx_t_15)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_16 * __pyx_v_W.strides[0]) )) + __pyx_t_17)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_X_packed.data) + __pyx_t_18)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_H_packed.data) + __pyx_t_19)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_W_packed.data) + __pyx_t_20)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_21 * __pyx_v_dW.strides[0]) )) + __pyx_t_22)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_23 * __pyx_v_dU.strides[0]) )) + __pyx_t_24)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_25 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_26 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_27)) )))));
+
+        /* "lstmx/_kernels/lstm_cython.pyx":124
+ *         weight_gradients(parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],
+ *                          &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         column_sums(&dgates[0, 0, 0], T * B, G, &db[0])             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+        __pyx_t_27 = 0;
+        __pyx_t_26 = 0;
+        __pyx_t_25 = 0;
+        __pyx_t_24 = 0;
+        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_27 * __pyx_v_dgates.strides[0]) ) + __pyx_t_26 * __pyx_v_dgates.strides[1]) )) + __pyx_t_25)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_db.data) + __pyx_t_24)) )))));
       }
 
-      /* "lstmx/_kernels/lstm_cython.pyx":120
+      /* "lstmx/_kernels/lstm_cython.pyx":117
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 4 * H, part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
@@ -24425,7 +24557,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_14_backward(CYTHON_UNUS
       }
   }
 
-  /* "lstmx/_kernels/lstm_cython.pyx":112
+  /* "lstmx/_kernels/lstm_cython.pyx":109
  * 
  * 
  * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,             # <<<<<<<<<<<<<<
@@ -24489,165 +24621,165 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_11lstm_cython_17_backward
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_dY,&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_U_packed,&__pyx_mstate_global->__pyx_n_u_W_packed,&__pyx_mstate_global->__pyx_n_u_X_packed,&__pyx_mstate_global->__pyx_n_u_H_packed,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_cs,&__pyx_mstate_global->__pyx_n_u_gates,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,&__pyx_mstate_global->__pyx_n_u_dgates,&__pyx_mstate_global->__pyx_n_u_dh,&__pyx_mstate_global->__pyx_n_u_dc,&__pyx_mstate_global->__pyx_n_u_dX_tm,&__pyx_mstate_global->__pyx_n_u_dW,&__pyx_mstate_global->__pyx_n_u_dU,&__pyx_mstate_global->__pyx_n_u_db,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 112, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 109, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case 20:
         values[19] = __Pyx_ArgRef_VARARGS(__pyx_args, 19);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[19])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[19])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 19:
         values[18] = __Pyx_ArgRef_VARARGS(__pyx_args, 18);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[18])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[18])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 18:
         values[17] = __Pyx_ArgRef_VARARGS(__pyx_args, 17);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[17])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[17])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 17:
         values[16] = __Pyx_ArgRef_VARARGS(__pyx_args, 16);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 16:
         values[15] = __Pyx_ArgRef_VARARGS(__pyx_args, 15);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 15:
         values[14] = __Pyx_ArgRef_VARARGS(__pyx_args, 14);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 14:
         values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 13:
         values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 12:
         values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 11:
         values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 10:
         values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  9:
         values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  8:
         values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  7:
         values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 112, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 109, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_backward", 0) < (0)) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_backward", 0) < (0)) __PYX_ERR(0, 109, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 20; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_backward", 1, 20, 20, i); __PYX_ERR(0, 112, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_backward", 1, 20, 20, i); __PYX_ERR(0, 109, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 20)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 109, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 109, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 109, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 109, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 109, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 109, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 109, __pyx_L3_error)
       values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 109, __pyx_L3_error)
       values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 109, __pyx_L3_error)
       values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 109, __pyx_L3_error)
       values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 109, __pyx_L3_error)
       values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 109, __pyx_L3_error)
       values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 109, __pyx_L3_error)
       values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 109, __pyx_L3_error)
       values[14] = __Pyx_ArgRef_VARARGS(__pyx_args, 14);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 109, __pyx_L3_error)
       values[15] = __Pyx_ArgRef_VARARGS(__pyx_args, 15);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 109, __pyx_L3_error)
       values[16] = __Pyx_ArgRef_VARARGS(__pyx_args, 16);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 109, __pyx_L3_error)
       values[17] = __Pyx_ArgRef_VARARGS(__pyx_args, 17);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[17])) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[17])) __PYX_ERR(0, 109, __pyx_L3_error)
       values[18] = __Pyx_ArgRef_VARARGS(__pyx_args, 18);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[18])) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[18])) __PYX_ERR(0, 109, __pyx_L3_error)
       values[19] = __Pyx_ArgRef_VARARGS(__pyx_args, 19);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[19])) __PYX_ERR(0, 112, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[19])) __PYX_ERR(0, 109, __pyx_L3_error)
     }
-    __pyx_v_dY = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dY.memview)) __PYX_ERR(0, 112, __pyx_L3_error)
-    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 112, __pyx_L3_error)
-    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 112, __pyx_L3_error)
-    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 112, __pyx_L3_error)
-    __pyx_v_U_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U_packed.memview)) __PYX_ERR(0, 112, __pyx_L3_error)
-    __pyx_v_W_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W_packed.memview)) __PYX_ERR(0, 113, __pyx_L3_error)
-    __pyx_v_X_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_packed.memview)) __PYX_ERR(0, 113, __pyx_L3_error)
-    __pyx_v_H_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_H_packed.memview)) __PYX_ERR(0, 113, __pyx_L3_error)
-    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 114, __pyx_L3_error)
-    __pyx_v_cs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[9], PyBUF_WRITABLE); if (unlikely(!__pyx_v_cs.memview)) __PYX_ERR(0, 114, __pyx_L3_error)
-    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[10], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 114, __pyx_L3_error)
-    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[11], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 115, __pyx_L3_error)
-    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[12]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 115, __pyx_L3_error)
-    __pyx_v_dgates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[13], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dgates.memview)) __PYX_ERR(0, 115, __pyx_L3_error)
-    __pyx_v_dh = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[14], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dh.memview)) __PYX_ERR(0, 116, __pyx_L3_error)
-    __pyx_v_dc = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[15], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dc.memview)) __PYX_ERR(0, 116, __pyx_L3_error)
-    __pyx_v_dX_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[16], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dX_tm.memview)) __PYX_ERR(0, 116, __pyx_L3_error)
-    __pyx_v_dW = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[17], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dW.memview)) __PYX_ERR(0, 117, __pyx_L3_error)
-    __pyx_v_dU = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[18], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dU.memview)) __PYX_ERR(0, 117, __pyx_L3_error)
-    __pyx_v_db = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[19], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db.memview)) __PYX_ERR(0, 117, __pyx_L3_error)
+    __pyx_v_dY = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dY.memview)) __PYX_ERR(0, 109, __pyx_L3_error)
+    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 109, __pyx_L3_error)
+    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 109, __pyx_L3_error)
+    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 109, __pyx_L3_error)
+    __pyx_v_U_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U_packed.memview)) __PYX_ERR(0, 109, __pyx_L3_error)
+    __pyx_v_W_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W_packed.memview)) __PYX_ERR(0, 110, __pyx_L3_error)
+    __pyx_v_X_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_packed.memview)) __PYX_ERR(0, 110, __pyx_L3_error)
+    __pyx_v_H_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_H_packed.memview)) __PYX_ERR(0, 110, __pyx_L3_error)
+    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 111, __pyx_L3_error)
+    __pyx_v_cs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[9], PyBUF_WRITABLE); if (unlikely(!__pyx_v_cs.memview)) __PYX_ERR(0, 111, __pyx_L3_error)
+    __pyx_v_gates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[10], PyBUF_WRITABLE); if (unlikely(!__pyx_v_gates.memview)) __PYX_ERR(0, 111, __pyx_L3_error)
+    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[11], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 112, __pyx_L3_error)
+    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[12]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 112, __pyx_L3_error)
+    __pyx_v_dgates = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[13], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dgates.memview)) __PYX_ERR(0, 112, __pyx_L3_error)
+    __pyx_v_dh = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[14], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dh.memview)) __PYX_ERR(0, 113, __pyx_L3_error)
+    __pyx_v_dc = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[15], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dc.memview)) __PYX_ERR(0, 113, __pyx_L3_error)
+    __pyx_v_dX_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[16], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dX_tm.memview)) __PYX_ERR(0, 113, __pyx_L3_error)
+    __pyx_v_dW = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[17], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dW.memview)) __PYX_ERR(0, 114, __pyx_L3_error)
+    __pyx_v_dU = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[18], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dU.memview)) __PYX_ERR(0, 114, __pyx_L3_error)
+    __pyx_v_db = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[19], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db.memview)) __PYX_ERR(0, 114, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_backward", 1, 20, 20, __pyx_nargs); __PYX_ERR(0, 112, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_backward", 1, 20, 20, __pyx_nargs); __PYX_ERR(0, 109, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -24723,7 +24855,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUS
   int __pyx_t_4;
   int __pyx_t_5;
   int __pyx_t_6;
-  int __pyx_t_7;
+  Py_ssize_t __pyx_t_7;
   Py_ssize_t __pyx_t_8;
   Py_ssize_t __pyx_t_9;
   Py_ssize_t __pyx_t_10;
@@ -24742,9 +24874,11 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUS
   Py_ssize_t __pyx_t_23;
   Py_ssize_t __pyx_t_24;
   Py_ssize_t __pyx_t_25;
+  Py_ssize_t __pyx_t_26;
+  Py_ssize_t __pyx_t_27;
   __Pyx_RefNannySetupContext("__pyx_fuse_1_backward", 0);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":118
+  /* "lstmx/_kernels/lstm_cython.pyx":115
  *               real[:, ::1] dh, real[:, ::1] dc, real[:, :, ::1] dX_tm,
  *               real[:, ::1] dW, real[:, ::1] dU, real[::1] db):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]             # <<<<<<<<<<<<<<
@@ -24756,7 +24890,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUS
   __pyx_v_I = (__pyx_v_X_tm.shape[2]);
   __pyx_v_H = (__pyx_v_U.shape[1]);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":119
+  /* "lstmx/_kernels/lstm_cython.pyx":116
  *               real[:, ::1] dW, real[:, ::1] dU, real[::1] db):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 4 * H, part, parts = batch_parts(B, H)             # <<<<<<<<<<<<<<
@@ -24766,7 +24900,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUS
   __pyx_v_G = (4 * __pyx_v_H);
   __pyx_v_parts = __pyx_f_5lstmx_8_kernels_7_common_batch_parts(__pyx_v_B, __pyx_v_H);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":120
+  /* "lstmx/_kernels/lstm_cython.pyx":117
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 4 * H, part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
@@ -24779,7 +24913,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUS
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "lstmx/_kernels/lstm_cython.pyx":121
+        /* "lstmx/_kernels/lstm_cython.pyx":118
  *     cdef int G = 4 * H, part, parts = batch_parts(B, H)
  *     with nogil:
  *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop             # <<<<<<<<<<<<<<
@@ -24791,7 +24925,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUS
         __pyx_t_3 = 0;
         lstmx::pack_panels((&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_1 * __pyx_v_U.strides[0]) )) + __pyx_t_2)) )))), __pyx_v_H, 0, __pyx_v_G, __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_U_packed.data) + __pyx_t_3)) )))));
 
-        /* "lstmx/_kernels/lstm_cython.pyx":122
+        /* "lstmx/_kernels/lstm_cython.pyx":119
  *     with nogil:
  *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop
  *         for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
@@ -24821,21 +24955,21 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUS
                         {
                             __pyx_v_part = (int)(0 + 1 * __pyx_t_5);
 
-                            /* "lstmx/_kernels/lstm_cython.pyx":123
+                            /* "lstmx/_kernels/lstm_cython.pyx":120
  *         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop
  *         for part in prange(parts, num_threads=parts, schedule="static"):
  *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], cs, gates, mask, has_mask,             # <<<<<<<<<<<<<<
  *                            dgates, dh, dc)
- *         if parts == 1:   # the parameter and input gradients: single BLAS GEMMs over all T*B rows
+ *         weight_gradients(parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],
 */
                             __pyx_t_3 = 0;
 
-                            /* "lstmx/_kernels/lstm_cython.pyx":124
+                            /* "lstmx/_kernels/lstm_cython.pyx":121
  *         for part in prange(parts, num_threads=parts, schedule="static"):
  *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], cs, gates, mask, has_mask,
  *                            dgates, dh, dc)             # <<<<<<<<<<<<<<
- *         if parts == 1:   # the parameter and input gradients: single BLAS GEMMs over all T*B rows
- *             weight_gradients_blas(&dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
+ *         weight_gradients(parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],
+ *                          &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
 */
                             __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(((__pyx_v_B * __pyx_v_part) / __pyx_v_parts), ((__pyx_v_B * (__pyx_v_part + 1)) / __pyx_v_parts), __pyx_v_dY, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_U_packed.data) + __pyx_t_3)) )))), __pyx_v_cs, __pyx_v_gates, __pyx_v_mask, __pyx_v_has_mask, __pyx_v_dgates, __pyx_v_dh, __pyx_v_dc);
                         }
@@ -24851,211 +24985,70 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUS
         #endif
 
 
-        /* "lstmx/_kernels/lstm_cython.pyx":125
+        /* "lstmx/_kernels/lstm_cython.pyx":122
  *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], cs, gates, mask, has_mask,
  *                            dgates, dh, dc)
- *         if parts == 1:   # the parameter and input gradients: single BLAS GEMMs over all T*B rows             # <<<<<<<<<<<<<<
- *             weight_gradients_blas(&dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
- *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
-*/
-        __pyx_t_7 = (__pyx_v_parts == 1);
-
-        if (__pyx_t_7) {
-
-
-          /* "lstmx/_kernels/lstm_cython.pyx":126
- *                            dgates, dh, dc)
- *         if parts == 1:   # the parameter and input gradients: single BLAS GEMMs over all T*B rows
- *             weight_gradients_blas(&dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],             # <<<<<<<<<<<<<<
- *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
- *         else:            # the same on the packed kernel, shared by the threads (no BLAS pool left spinning)
-*/
-          __pyx_t_3 = 0;
-          __pyx_t_2 = 0;
-          __pyx_t_1 = 0;
-          __pyx_t_8 = 0;
-          __pyx_t_9 = 0;
-          __pyx_t_10 = 0;
-          __pyx_t_11 = 0;
-          __pyx_t_12 = 0;
-          __pyx_t_13 = 0;
-          __pyx_t_14 = 0;
-          __pyx_t_15 = 0;
-          __pyx_t_16 = 0;
-
-          /* "lstmx/_kernels/lstm_cython.pyx":127
- *         if parts == 1:   # the parameter and input gradients: single BLAS GEMMs over all T*B rows
- *             weight_gradients_blas(&dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
- *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])             # <<<<<<<<<<<<<<
- *         else:            # the same on the packed kernel, shared by the threads (no BLAS pool left spinning)
- *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,
-*/
-          __pyx_t_17 = 0;
-          __pyx_t_18 = 0;
-          __pyx_t_19 = 0;
-          __pyx_t_20 = 0;
-          __pyx_t_21 = 0;
-          __pyx_t_22 = 0;
-          __pyx_t_23 = 0;
-          __pyx_t_24 = 0;
-          __pyx_t_25 = 0;
-
-          /* "lstmx/_kernels/lstm_cython.pyx":126
- *                            dgates, dh, dc)
- *         if parts == 1:   # the parameter and input gradients: single BLAS GEMMs over all T*B rows
- *             weight_gradients_blas(&dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],             # <<<<<<<<<<<<<<
- *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
- *         else:            # the same on the packed kernel, shared by the threads (no BLAS pool left spinning)
-*/
-          __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_3 * __pyx_v_dgates.strides[0]) ) + __pyx_t_2 * __pyx_v_dgates.strides[1]) )) + __pyx_t_1)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_8 * __pyx_v_dgates.strides[0]) ) + __pyx_t_9 * __pyx_v_dgates.strides[1]) )) + __pyx_t_10)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, __pyx_v_H, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_11 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_12 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_13)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_14 * __pyx_v_hs.strides[0]) ) + __pyx_t_15 * __pyx_v_hs.strides[1]) )) + __pyx_t_16)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_17 * __pyx_v_W.strides[0]) )) + __pyx_t_18)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_19 * __pyx_v_dW.strides[0]) )) + __pyx_t_20)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_21 * __pyx_v_dU.strides[0]) )) + __pyx_t_22)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_23 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_24 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_25)) )))));
-
-          /* "lstmx/_kernels/lstm_cython.pyx":125
- *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], cs, gates, mask, has_mask,
- *                            dgates, dh, dc)
- *         if parts == 1:   # the parameter and input gradients: single BLAS GEMMs over all T*B rows             # <<<<<<<<<<<<<<
- *             weight_gradients_blas(&dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
- *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
-*/
-          goto __pyx_L12;
-        }
-
-        /* "lstmx/_kernels/lstm_cython.pyx":129
- *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
- *         else:            # the same on the packed kernel, shared by the threads (no BLAS pool left spinning)
- *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,             # <<<<<<<<<<<<<<
- *                                       &X_packed[0], &H_packed[0], &W_packed[0])
- *             for part in prange(parts, num_threads=parts, schedule="static"):
-*/
-        /*else*/ {
-          __pyx_t_25 = 0;
-          __pyx_t_24 = 0;
-          __pyx_t_23 = 0;
-          __pyx_t_22 = 0;
-          __pyx_t_21 = 0;
-          __pyx_t_20 = 0;
-          __pyx_t_19 = 0;
-          __pyx_t_18 = 0;
-
-          /* "lstmx/_kernels/lstm_cython.pyx":130
- *         else:            # the same on the packed kernel, shared by the threads (no BLAS pool left spinning)
- *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,
- *                                       &X_packed[0], &H_packed[0], &W_packed[0])             # <<<<<<<<<<<<<<
- *             for part in prange(parts, num_threads=parts, schedule="static"):
- *                 weight_gradients_part(part, parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H,
-*/
-          __pyx_t_17 = 0;
-          __pyx_t_16 = 0;
-          __pyx_t_15 = 0;
-
-          /* "lstmx/_kernels/lstm_cython.pyx":129
- *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
- *         else:            # the same on the packed kernel, shared by the threads (no BLAS pool left spinning)
- *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,             # <<<<<<<<<<<<<<
- *                                       &X_packed[0], &H_packed[0], &W_packed[0])
- *             for part in prange(parts, num_threads=parts, schedule="static"):
-*/
-          __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_25 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_24 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_23)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_22 * __pyx_v_hs.strides[0]) ) + __pyx_t_21 * __pyx_v_hs.strides[1]) )) + __pyx_t_20)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_19 * __pyx_v_W.strides[0]) )) + __pyx_t_18)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_X_packed.data) + __pyx_t_17)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_H_packed.data) + __pyx_t_16)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_W_packed.data) + __pyx_t_15)) )))));
-
-          /* "lstmx/_kernels/lstm_cython.pyx":131
- *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,
- *                                       &X_packed[0], &H_packed[0], &W_packed[0])
- *             for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
- *                 weight_gradients_part(part, parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H,
- *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
-*/
-          __pyx_t_6 = __pyx_v_parts;
-
-          {
-              #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
-                  #undef likely
-                  #undef unlikely
-                  #define likely(x)   (x)
-                  #define unlikely(x) (x)
-              #endif
-              __pyx_t_4 = (__pyx_t_6 - 0 + 1 - 1/abs(1)) / 1;
-              if (__pyx_t_4 > 0)
-              {
-                  #ifdef _OPENMP
-                  #pragma omp parallel num_threads(__pyx_v_parts != 0 ? __pyx_v_parts : omp_get_max_threads()) private(__pyx_t_10, __pyx_t_11, __pyx_t_12, __pyx_t_13, __pyx_t_14, __pyx_t_15, __pyx_t_16, __pyx_t_17, __pyx_t_18, __pyx_t_19, __pyx_t_20, __pyx_t_21, __pyx_t_22, __pyx_t_23, __pyx_t_24, __pyx_t_25)
-                  #endif /* _OPENMP */
-                  {
-                      #ifdef _OPENMP
-                      #pragma omp for nowait firstprivate(__pyx_v_part) lastprivate(__pyx_v_part) schedule(static)
-                      #endif /* _OPENMP */
-                      for (__pyx_t_5 = 0; __pyx_t_5 < __pyx_t_4; __pyx_t_5++){
-                          {
-                              __pyx_v_part = (int)(0 + 1 * __pyx_t_5);
-
-                              /* "lstmx/_kernels/lstm_cython.pyx":132
- *                                       &X_packed[0], &H_packed[0], &W_packed[0])
- *             for part in prange(parts, num_threads=parts, schedule="static"):
- *                 weight_gradients_part(part, parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H,             # <<<<<<<<<<<<<<
- *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         weight_gradients(parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],             # <<<<<<<<<<<<<<
+ *                          &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
  *         column_sums(&dgates[0, 0, 0], T * B, G, &db[0])
 */
-                              __pyx_t_15 = 0;
-                              __pyx_t_16 = 0;
-                              __pyx_t_17 = 0;
-                              __pyx_t_18 = 0;
-                              __pyx_t_19 = 0;
-                              __pyx_t_20 = 0;
-
-                              /* "lstmx/_kernels/lstm_cython.pyx":133
- *             for part in prange(parts, num_threads=parts, schedule="static"):
- *                 weight_gradients_part(part, parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H,
- *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])             # <<<<<<<<<<<<<<
- *         column_sums(&dgates[0, 0, 0], T * B, G, &db[0])
- * 
-*/
-                              __pyx_t_21 = 0;
-                              __pyx_t_22 = 0;
-                              __pyx_t_23 = 0;
-                              __pyx_t_24 = 0;
-                              __pyx_t_25 = 0;
-                              __pyx_t_14 = 0;
-                              __pyx_t_13 = 0;
-                              __pyx_t_12 = 0;
-                              __pyx_t_11 = 0;
-                              __pyx_t_10 = 0;
-
-                              /* "lstmx/_kernels/lstm_cython.pyx":132
- *                                       &X_packed[0], &H_packed[0], &W_packed[0])
- *             for part in prange(parts, num_threads=parts, schedule="static"):
- *                 weight_gradients_part(part, parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H,             # <<<<<<<<<<<<<<
- *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
- *         column_sums(&dgates[0, 0, 0], T * B, G, &db[0])
-*/
-                              __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_part(__pyx_v_part, __pyx_v_parts, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_15 * __pyx_v_dgates.strides[0]) ) + __pyx_t_16 * __pyx_v_dgates.strides[1]) )) + __pyx_t_17)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_18 * __pyx_v_dgates.strides[0]) ) + __pyx_t_19 * __pyx_v_dgates.strides[1]) )) + __pyx_t_20)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_X_packed.data) + __pyx_t_21)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_H_packed.data) + __pyx_t_22)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_W_packed.data) + __pyx_t_23)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_24 * __pyx_v_dW.strides[0]) )) + __pyx_t_25)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_14 * __pyx_v_dU.strides[0]) )) + __pyx_t_13)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_12 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_11 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_10)) )))));
-                          }
-                      }
-                  }
-              }
-          }
-          #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
-              #undef likely
-              #undef unlikely
-              #define likely(x)   __builtin_expect(!!(x), 1)
-              #define unlikely(x) __builtin_expect(!!(x), 0)
-          #endif
-
-        }
-        __pyx_L12:;
-
-        /* "lstmx/_kernels/lstm_cython.pyx":134
- *                 weight_gradients_part(part, parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H,
- *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
- *         column_sums(&dgates[0, 0, 0], T * B, G, &db[0])             # <<<<<<<<<<<<<<
- * 
- * 
-*/
+        __pyx_t_3 = 0;
+        __pyx_t_2 = 0;
+        __pyx_t_1 = 0;
+        __pyx_t_7 = 0;
+        __pyx_t_8 = 0;
+        __pyx_t_9 = 0;
         __pyx_t_10 = 0;
         __pyx_t_11 = 0;
         __pyx_t_12 = 0;
         __pyx_t_13 = 0;
-        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_10 * __pyx_v_dgates.strides[0]) ) + __pyx_t_11 * __pyx_v_dgates.strides[1]) )) + __pyx_t_12)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_db.data) + __pyx_t_13)) )))));
+        __pyx_t_14 = 0;
+        __pyx_t_15 = 0;
+        __pyx_t_16 = 0;
+        __pyx_t_17 = 0;
+
+        /* "lstmx/_kernels/lstm_cython.pyx":123
+ *                            dgates, dh, dc)
+ *         weight_gradients(parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],
+ *                          &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])             # <<<<<<<<<<<<<<
+ *         column_sums(&dgates[0, 0, 0], T * B, G, &db[0])
+ * 
+*/
+        __pyx_t_18 = 0;
+        __pyx_t_19 = 0;
+        __pyx_t_20 = 0;
+        __pyx_t_21 = 0;
+        __pyx_t_22 = 0;
+        __pyx_t_23 = 0;
+        __pyx_t_24 = 0;
+        __pyx_t_25 = 0;
+        __pyx_t_26 = 0;
+        __pyx_t_27 = 0;
+
+        /* "lstmx/_kernels/lstm_cython.pyx":122
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], cs, gates, mask, has_mask,
+ *                            dgates, dh, dc)
+ *         weight_gradients(parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],             # <<<<<<<<<<<<<<
+ *                          &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         column_sums(&dgates[0, 0, 0], T * B, G, &db[0])
+*/
+        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients(__pyx_v_parts, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_3 * __pyx_v_dgates.strides[0]) ) + __pyx_t_2 * __pyx_v_dgates.strides[1]) )) + __pyx_t_1)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_7 * __pyx_v_dgates.strides[0]) ) + __pyx_t_8 * __pyx_v_dgates.strides[1]) )) + __pyx_t_9)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, __pyx_v_H, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_10 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_11 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_12)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_13 * __pyx_v_hs.strides[0]) ) + __pyx_t_14 * __pyx_v_hs.strides[1]) )) + __pyx_t_15)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_16 * __pyx_v_W.strides[0]) )) + __pyx_t_17)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_X_packed.data) + __pyx_t_18)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_H_packed.data) + __pyx_t_19)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_W_packed.data) + __pyx_t_20)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_21 * __pyx_v_dW.strides[0]) )) + __pyx_t_22)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_23 * __pyx_v_dU.strides[0]) )) + __pyx_t_24)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_25 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_26 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_27)) )))));
+
+        /* "lstmx/_kernels/lstm_cython.pyx":124
+ *         weight_gradients(parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],
+ *                          &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         column_sums(&dgates[0, 0, 0], T * B, G, &db[0])             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+        __pyx_t_27 = 0;
+        __pyx_t_26 = 0;
+        __pyx_t_25 = 0;
+        __pyx_t_24 = 0;
+        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_27 * __pyx_v_dgates.strides[0]) ) + __pyx_t_26 * __pyx_v_dgates.strides[1]) )) + __pyx_t_25)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_db.data) + __pyx_t_24)) )))));
       }
 
-      /* "lstmx/_kernels/lstm_cython.pyx":120
+      /* "lstmx/_kernels/lstm_cython.pyx":117
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
  *     cdef int G = 4 * H, part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
@@ -25072,7 +25065,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUS
       }
   }
 
-  /* "lstmx/_kernels/lstm_cython.pyx":112
+  /* "lstmx/_kernels/lstm_cython.pyx":109
  * 
  * 
  * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,             # <<<<<<<<<<<<<<
@@ -25094,7 +25087,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_16_backward(CYTHON_UNUS
   return __pyx_r;
 }
 
-/* "lstmx/_kernels/lstm_cython.pyx":137
+/* "lstmx/_kernels/lstm_cython.pyx":127
  * 
  * 
  * cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packed, real[:, :, ::1] cs,             # <<<<<<<<<<<<<<
@@ -25138,7 +25131,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
   Py_ssize_t __pyx_t_27;
   Py_ssize_t __pyx_t_28;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":141
+  /* "lstmx/_kernels/lstm_cython.pyx":131
  *                          real[:, :, ::1] dgates, real[:, ::1] dh, real[:, ::1] dc) noexcept nogil:
  *     """Backpropagation through time for the sequences n0 <= n < n1."""
  *     cdef int T = gates.shape[0], H = dh.shape[1], G = 4 * H, t, n, j             # <<<<<<<<<<<<<<
@@ -25149,7 +25142,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
   __pyx_v_H = (__pyx_v_dh.shape[1]);
   __pyx_v_G = (4 * __pyx_v_H);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":142
+  /* "lstmx/_kernels/lstm_cython.pyx":132
  *     """Backpropagation through time for the sequences n0 <= n < n1."""
  *     cdef int T = gates.shape[0], H = dh.shape[1], G = 4 * H, t, n, j
  *     for t in range(T - 1, -1, -1):             # <<<<<<<<<<<<<<
@@ -25159,7 +25152,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
   for (__pyx_t_1 = (__pyx_v_T - 1); __pyx_t_1 > -1; __pyx_t_1-=1) {
     __pyx_v_t = __pyx_t_1;
 
-    /* "lstmx/_kernels/lstm_cython.pyx":143
+    /* "lstmx/_kernels/lstm_cython.pyx":133
  *     cdef int T = gates.shape[0], H = dh.shape[1], G = 4 * H, t, n, j
  *     for t in range(T - 1, -1, -1):
  *         for n in range(n0, n1):             # <<<<<<<<<<<<<<
@@ -25173,7 +25166,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
     for (__pyx_t_4 = __pyx_v_n0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
       __pyx_v_n = __pyx_t_4;
 
-      /* "lstmx/_kernels/lstm_cython.pyx":144
+      /* "lstmx/_kernels/lstm_cython.pyx":134
  *     for t in range(T - 1, -1, -1):
  *         for n in range(n0, n1):
  *             if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients             # <<<<<<<<<<<<<<
@@ -25197,7 +25190,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
       if (__pyx_t_5) {
 
 
-        /* "lstmx/_kernels/lstm_cython.pyx":145
+        /* "lstmx/_kernels/lstm_cython.pyx":135
  *         for n in range(n0, n1):
  *             if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients
  *                 for j in range(G):             # <<<<<<<<<<<<<<
@@ -25211,7 +25204,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
         for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
           __pyx_v_j = __pyx_t_11;
 
-          /* "lstmx/_kernels/lstm_cython.pyx":146
+          /* "lstmx/_kernels/lstm_cython.pyx":136
  *             if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients
  *                 for j in range(G):
  *                     dgates[t, n, j] = 0             # <<<<<<<<<<<<<<
@@ -25225,7 +25218,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
         }
 
 
-        /* "lstmx/_kernels/lstm_cython.pyx":147
+        /* "lstmx/_kernels/lstm_cython.pyx":137
  *                 for j in range(G):
  *                     dgates[t, n, j] = 0
  *                 for j in range(H):             # <<<<<<<<<<<<<<
@@ -25239,7 +25232,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
         for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
           __pyx_v_j = __pyx_t_11;
 
-          /* "lstmx/_kernels/lstm_cython.pyx":148
+          /* "lstmx/_kernels/lstm_cython.pyx":138
  *                     dgates[t, n, j] = 0
  *                 for j in range(H):
  *                     dh[n, j] += dY[n, t, j]             # <<<<<<<<<<<<<<
@@ -25255,7 +25248,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
         }
 
 
-        /* "lstmx/_kernels/lstm_cython.pyx":144
+        /* "lstmx/_kernels/lstm_cython.pyx":134
  *     for t in range(T - 1, -1, -1):
  *         for n in range(n0, n1):
  *             if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients             # <<<<<<<<<<<<<<
@@ -25265,7 +25258,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
         goto __pyx_L7;
       }
 
-      /* "lstmx/_kernels/lstm_cython.pyx":150
+      /* "lstmx/_kernels/lstm_cython.pyx":140
  *                     dh[n, j] += dY[n, t, j]
  *             else:
  *                 lstm_row_backward(&gates[t, n, 0], &cs[t, n, 0], &cs[t + 1, n, 0], &dY[n, t, 0],             # <<<<<<<<<<<<<<
@@ -25286,7 +25279,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
         __pyx_t_20 = __pyx_v_t;
         __pyx_t_21 = 0;
 
-        /* "lstmx/_kernels/lstm_cython.pyx":151
+        /* "lstmx/_kernels/lstm_cython.pyx":141
  *             else:
  *                 lstm_row_backward(&gates[t, n, 0], &cs[t, n, 0], &cs[t + 1, n, 0], &dY[n, t, 0],
  *                                   &dh[n, 0], &dc[n, 0], &dgates[t, n, 0], H)             # <<<<<<<<<<<<<<
@@ -25301,7 +25294,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
         __pyx_t_27 = __pyx_v_n;
         __pyx_t_28 = 0;
 
-        /* "lstmx/_kernels/lstm_cython.pyx":150
+        /* "lstmx/_kernels/lstm_cython.pyx":140
  *                     dh[n, j] += dY[n, t, j]
  *             else:
  *                 lstm_row_backward(&gates[t, n, 0], &cs[t, n, 0], &cs[t + 1, n, 0], &dY[n, t, 0],             # <<<<<<<<<<<<<<
@@ -25314,7 +25307,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
     }
 
 
-    /* "lstmx/_kernels/lstm_cython.pyx":153
+    /* "lstmx/_kernels/lstm_cython.pyx":143
  *                                   &dh[n, 0], &dc[n, 0], &dgates[t, n, 0], H)
  *         # dh_(t-1) = dgates_t @ U (+ the carried dh of masked rows, left in dh above)
  *         step_gemm(&dgates[t, n0, 0], G, n1 - n0, G, U_packed, H, &dh[n0, 0], H, True)             # <<<<<<<<<<<<<<
@@ -25327,7 +25320,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
     lstmx::step_gemm((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_28 * __pyx_v_dgates.strides[0]) ) + __pyx_t_27 * __pyx_v_dgates.strides[1]) )) + __pyx_t_26)) )))), __pyx_v_G, (__pyx_v_n1 - __pyx_v_n0), __pyx_v_G, __pyx_v_U_packed, __pyx_v_H, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_25 * __pyx_v_dh.strides[0]) )) + __pyx_t_24)) )))), __pyx_v_H, 1);
   }
 
-  /* "lstmx/_kernels/lstm_cython.pyx":137
+  /* "lstmx/_kernels/lstm_cython.pyx":127
  * 
  * 
  * cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packed, real[:, :, ::1] cs,             # <<<<<<<<<<<<<<
@@ -25380,7 +25373,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
   Py_ssize_t __pyx_t_27;
   Py_ssize_t __pyx_t_28;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":141
+  /* "lstmx/_kernels/lstm_cython.pyx":131
  *                          real[:, :, ::1] dgates, real[:, ::1] dh, real[:, ::1] dc) noexcept nogil:
  *     """Backpropagation through time for the sequences n0 <= n < n1."""
  *     cdef int T = gates.shape[0], H = dh.shape[1], G = 4 * H, t, n, j             # <<<<<<<<<<<<<<
@@ -25391,7 +25384,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
   __pyx_v_H = (__pyx_v_dh.shape[1]);
   __pyx_v_G = (4 * __pyx_v_H);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":142
+  /* "lstmx/_kernels/lstm_cython.pyx":132
  *     """Backpropagation through time for the sequences n0 <= n < n1."""
  *     cdef int T = gates.shape[0], H = dh.shape[1], G = 4 * H, t, n, j
  *     for t in range(T - 1, -1, -1):             # <<<<<<<<<<<<<<
@@ -25401,7 +25394,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
   for (__pyx_t_1 = (__pyx_v_T - 1); __pyx_t_1 > -1; __pyx_t_1-=1) {
     __pyx_v_t = __pyx_t_1;
 
-    /* "lstmx/_kernels/lstm_cython.pyx":143
+    /* "lstmx/_kernels/lstm_cython.pyx":133
  *     cdef int T = gates.shape[0], H = dh.shape[1], G = 4 * H, t, n, j
  *     for t in range(T - 1, -1, -1):
  *         for n in range(n0, n1):             # <<<<<<<<<<<<<<
@@ -25415,7 +25408,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
     for (__pyx_t_4 = __pyx_v_n0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
       __pyx_v_n = __pyx_t_4;
 
-      /* "lstmx/_kernels/lstm_cython.pyx":144
+      /* "lstmx/_kernels/lstm_cython.pyx":134
  *     for t in range(T - 1, -1, -1):
  *         for n in range(n0, n1):
  *             if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients             # <<<<<<<<<<<<<<
@@ -25439,7 +25432,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
       if (__pyx_t_5) {
 
 
-        /* "lstmx/_kernels/lstm_cython.pyx":145
+        /* "lstmx/_kernels/lstm_cython.pyx":135
  *         for n in range(n0, n1):
  *             if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients
  *                 for j in range(G):             # <<<<<<<<<<<<<<
@@ -25453,7 +25446,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
         for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
           __pyx_v_j = __pyx_t_11;
 
-          /* "lstmx/_kernels/lstm_cython.pyx":146
+          /* "lstmx/_kernels/lstm_cython.pyx":136
  *             if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients
  *                 for j in range(G):
  *                     dgates[t, n, j] = 0             # <<<<<<<<<<<<<<
@@ -25467,7 +25460,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
         }
 
 
-        /* "lstmx/_kernels/lstm_cython.pyx":147
+        /* "lstmx/_kernels/lstm_cython.pyx":137
  *                 for j in range(G):
  *                     dgates[t, n, j] = 0
  *                 for j in range(H):             # <<<<<<<<<<<<<<
@@ -25481,7 +25474,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
         for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
           __pyx_v_j = __pyx_t_11;
 
-          /* "lstmx/_kernels/lstm_cython.pyx":148
+          /* "lstmx/_kernels/lstm_cython.pyx":138
  *                     dgates[t, n, j] = 0
  *                 for j in range(H):
  *                     dh[n, j] += dY[n, t, j]             # <<<<<<<<<<<<<<
@@ -25497,7 +25490,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
         }
 
 
-        /* "lstmx/_kernels/lstm_cython.pyx":144
+        /* "lstmx/_kernels/lstm_cython.pyx":134
  *     for t in range(T - 1, -1, -1):
  *         for n in range(n0, n1):
  *             if has_mask and not mask[t, n]:   # h and c were carried: so are their gradients             # <<<<<<<<<<<<<<
@@ -25507,7 +25500,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
         goto __pyx_L7;
       }
 
-      /* "lstmx/_kernels/lstm_cython.pyx":150
+      /* "lstmx/_kernels/lstm_cython.pyx":140
  *                     dh[n, j] += dY[n, t, j]
  *             else:
  *                 lstm_row_backward(&gates[t, n, 0], &cs[t, n, 0], &cs[t + 1, n, 0], &dY[n, t, 0],             # <<<<<<<<<<<<<<
@@ -25528,7 +25521,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
         __pyx_t_20 = __pyx_v_t;
         __pyx_t_21 = 0;
 
-        /* "lstmx/_kernels/lstm_cython.pyx":151
+        /* "lstmx/_kernels/lstm_cython.pyx":141
  *             else:
  *                 lstm_row_backward(&gates[t, n, 0], &cs[t, n, 0], &cs[t + 1, n, 0], &dY[n, t, 0],
  *                                   &dh[n, 0], &dc[n, 0], &dgates[t, n, 0], H)             # <<<<<<<<<<<<<<
@@ -25543,7 +25536,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
         __pyx_t_27 = __pyx_v_n;
         __pyx_t_28 = 0;
 
-        /* "lstmx/_kernels/lstm_cython.pyx":150
+        /* "lstmx/_kernels/lstm_cython.pyx":140
  *                     dh[n, j] += dY[n, t, j]
  *             else:
  *                 lstm_row_backward(&gates[t, n, 0], &cs[t, n, 0], &cs[t + 1, n, 0], &dY[n, t, 0],             # <<<<<<<<<<<<<<
@@ -25556,7 +25549,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
     }
 
 
-    /* "lstmx/_kernels/lstm_cython.pyx":153
+    /* "lstmx/_kernels/lstm_cython.pyx":143
  *                                   &dh[n, 0], &dc[n, 0], &dgates[t, n, 0], H)
  *         # dh_(t-1) = dgates_t @ U (+ the carried dh of masked rows, left in dh above)
  *         step_gemm(&dgates[t, n0, 0], G, n1 - n0, G, U_packed, H, &dh[n0, 0], H, True)             # <<<<<<<<<<<<<<
@@ -25569,7 +25562,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_11lstm_cython__backward_rows(in
     lstmx::step_gemm((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dgates.data + __pyx_t_28 * __pyx_v_dgates.strides[0]) ) + __pyx_t_27 * __pyx_v_dgates.strides[1]) )) + __pyx_t_26)) )))), __pyx_v_G, (__pyx_v_n1 - __pyx_v_n0), __pyx_v_G, __pyx_v_U_packed, __pyx_v_H, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_25 * __pyx_v_dh.strides[0]) )) + __pyx_t_24)) )))), __pyx_v_H, 1);
   }
 
-  /* "lstmx/_kernels/lstm_cython.pyx":137
+  /* "lstmx/_kernels/lstm_cython.pyx":127
  * 
  * 
  * cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packed, real[:, :, ::1] cs,             # <<<<<<<<<<<<<<
@@ -26943,14 +26936,14 @@ static int __Pyx_modinit_Exttype___pyx_defaults(__pyx_mstatetype *__pyx_mstate) 
   __Pyx_RefNannySetupContext("__Pyx_modinit_Exttype___pyx_defaults", 0);
   /*--- Exttype __pyx_defaults ---*/
   #if CYTHON_USE_TYPE_SPECS
-  __pyx_mstate->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults = (PyTypeObject *) __Pyx_PyType_FromModuleAndSpec(__pyx_m, &__pyx_type_5lstmx_8_kernels_11lstm_cython___pyx_defaults_spec, NULL); if (unlikely(!__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults)) __PYX_ERR(0, 52, __pyx_L1_error)
+  __pyx_mstate->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults = (PyTypeObject *) __Pyx_PyType_FromModuleAndSpec(__pyx_m, &__pyx_type_5lstmx_8_kernels_11lstm_cython___pyx_defaults_spec, NULL); if (unlikely(!__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults)) __PYX_ERR(0, 51, __pyx_L1_error)
   #else
   __pyx_mstate->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults = &__pyx_type_5lstmx_8_kernels_11lstm_cython___pyx_defaults;
   #endif
   #if !CYTHON_COMPILING_IN_LIMITED_API
   #endif
   #if !CYTHON_USE_TYPE_SPECS
-  if (__Pyx_PyType_Ready(__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults) < (0)) __PYX_ERR(0, 52, __pyx_L1_error)
+  if (__Pyx_PyType_Ready(__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults) < (0)) __PYX_ERR(0, 51, __pyx_L1_error)
   #endif
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount((PyObject*)__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults);
@@ -27996,7 +27989,7 @@ __Pyx_RefNannySetupContext("PyInit_lstm_cython", 0);
  * """
  * import numpy as np             # <<<<<<<<<<<<<<
  * 
- * from ._layout import packed_buffer, time_major, time_major_mask
+ * from ._layout import cached_time_major, packed_buffer, time_major, time_major_mask
 */
   __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_numpy, 0, 0, NULL, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 26, __pyx_L1_error)
   __pyx_t_4 = __pyx_t_1;
@@ -28007,19 +28000,19 @@ __Pyx_RefNannySetupContext("PyInit_lstm_cython", 0);
   /* "lstmx/_kernels/lstm_cython.pyx":28
  * import numpy as np
  * 
- * from ._layout import packed_buffer, time_major, time_major_mask             # <<<<<<<<<<<<<<
+ * from ._layout import cached_time_major, packed_buffer, time_major, time_major_mask             # <<<<<<<<<<<<<<
  * 
  * from cython.parallel cimport prange
 */
   {
-    PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_packed_buffer,__pyx_mstate_global->__pyx_n_u_time_major,__pyx_mstate_global->__pyx_n_u_time_major_mask};
-    __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_layout, __pyx_imported_names, 3, __pyx_mstate_global->__pyx_kp_u_lstmx__kernels__layout, 1); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 28, __pyx_L1_error)
+    PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_cached_time_major,__pyx_mstate_global->__pyx_n_u_packed_buffer,__pyx_mstate_global->__pyx_n_u_time_major,__pyx_mstate_global->__pyx_n_u_time_major_mask};
+    __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_layout, __pyx_imported_names, 4, __pyx_mstate_global->__pyx_kp_u_lstmx__kernels__layout, 1); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 28, __pyx_L1_error)
   }
   __pyx_t_4 = __pyx_t_1;
   __Pyx_GOTREF(__pyx_t_4);
   {
-    PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_packed_buffer,__pyx_mstate_global->__pyx_n_u_time_major,__pyx_mstate_global->__pyx_n_u_time_major_mask};
-    for (__pyx_t_9=0; __pyx_t_9 < 3; __pyx_t_9++) {
+    PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_cached_time_major,__pyx_mstate_global->__pyx_n_u_packed_buffer,__pyx_mstate_global->__pyx_n_u_time_major,__pyx_mstate_global->__pyx_n_u_time_major_mask};
+    for (__pyx_t_9=0; __pyx_t_9 < 4; __pyx_t_9++) {
       __pyx_t_5 = __Pyx_ImportFrom(__pyx_t_4, __pyx_imported_names[__pyx_t_9]); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 28, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_5);
       if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_imported_names[__pyx_t_9], __pyx_t_5) < (0)) __PYX_ERR(0, 28, __pyx_L1_error)
@@ -28028,53 +28021,53 @@ __Pyx_RefNannySetupContext("PyInit_lstm_cython", 0);
   }
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":37
+  /* "lstmx/_kernels/lstm_cython.pyx":36
  * 
  * 
  * def lstm_forward(X, W, U, b, h0, c0, mask):             # <<<<<<<<<<<<<<
  *     """Same arguments and results as :func:`lstmx.lstm.lstm_forward`; C-contiguous arrays of one dtype."""
  *     B, T, I = X.shape
 */
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5lstmx_8_kernels_11lstm_cython_1lstm_forward, 0, __pyx_mstate_global->__pyx_n_u_lstm_forward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[0])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 37, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5lstmx_8_kernels_11lstm_cython_1lstm_forward, 0, __pyx_mstate_global->__pyx_n_u_lstm_forward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[0])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 36, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_lstm_forward, __pyx_t_4) < (0)) __PYX_ERR(0, 37, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_lstm_forward, __pyx_t_4) < (0)) __PYX_ERR(0, 36, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":52
+  /* "lstmx/_kernels/lstm_cython.pyx":51
  * 
  * 
  * def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_packed, real[::1] UT_packed,             # <<<<<<<<<<<<<<
  *              real[::1] b, real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
  *              const unsigned char[:, ::1] mask, bint has_mask):
 */
-  __pyx_t_4 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 52, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 51, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_5lstmx_8_kernels_11lstm_cython_9_forward, 0, __pyx_mstate_global->__pyx_n_u_forward_float_1_float_1_float_1, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[1])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 52, __pyx_L1_error)
+  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_5lstmx_8_kernels_11lstm_cython_9_forward, 0, __pyx_mstate_global->__pyx_n_u_forward_float_1_float_1_float_1, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[1])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 51, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
   #endif
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_5, __pyx_mstate_global->__pyx_empty_tuple);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_5) < (0)) __PYX_ERR(0, 52, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_5) < (0)) __PYX_ERR(0, 51, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_5lstmx_8_kernels_11lstm_cython_11_forward, 0, __pyx_mstate_global->__pyx_n_u_forward_double_1_double_1_doubl, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[2])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 52, __pyx_L1_error)
+  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_5lstmx_8_kernels_11lstm_cython_11_forward, 0, __pyx_mstate_global->__pyx_n_u_forward_double_1_double_1_doubl, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[2])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 51, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
   #endif
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_5, __pyx_mstate_global->__pyx_empty_tuple);
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_5) < (0)) __PYX_ERR(0, 52, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_5) < (0)) __PYX_ERR(0, 51, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_mdef_5lstmx_8_kernels_11lstm_cython_3_forward, 0, __pyx_mstate_global->__pyx_n_u_forward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[3])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 52, __pyx_L1_error)
+  __pyx_t_5 = __pyx_FusedFunction_New(&__pyx_mdef_5lstmx_8_kernels_11lstm_cython_3_forward, 0, __pyx_mstate_global->__pyx_n_u_forward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[3])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 51, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
   #endif
-  if (!__Pyx_CyFunction_InitDefaults(__pyx_t_5, __pyx_mstate_global->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults)) __PYX_ERR(0, 52, __pyx_L1_error)
-  __pyx_t_10 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 52, __pyx_L1_error)
+  if (!__Pyx_CyFunction_InitDefaults(__pyx_t_5, __pyx_mstate_global->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults)) __PYX_ERR(0, 51, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 51, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   __Pyx_CyFunction_Defaults(struct __pyx_defaults, __pyx_t_5)->arg0 = __pyx_t_10;
   __Pyx_GIVEREF(__pyx_t_10);
@@ -28085,57 +28078,57 @@ __Pyx_RefNannySetupContext("PyInit_lstm_cython", 0);
   __pyx_t_4 = 0;
   __pyx_t_4 = __pyx_t_5;
   __Pyx_INCREF(__pyx_t_4);
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_forward, __pyx_t_4) < (0)) __PYX_ERR(0, 52, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_forward, __pyx_t_4) < (0)) __PYX_ERR(0, 51, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":90
+  /* "lstmx/_kernels/lstm_cython.pyx":89
  * 
  * 
  * def lstm_backward(dY, dhT, dcT, cache):             # <<<<<<<<<<<<<<
  *     """Same arguments and results as :func:`lstmx.lstm.lstm_backward`."""
  *     X, W, U, hs = cache["X"], cache["W"], cache["U"], cache["hs"]
 */
-  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_5lstmx_8_kernels_11lstm_cython_5lstm_backward, 0, __pyx_mstate_global->__pyx_n_u_lstm_backward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[4])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 90, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_CyFunction_New(&__pyx_mdef_5lstmx_8_kernels_11lstm_cython_5lstm_backward, 0, __pyx_mstate_global->__pyx_n_u_lstm_backward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[4])); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 89, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_5);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_lstm_backward, __pyx_t_5) < (0)) __PYX_ERR(0, 90, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_lstm_backward, __pyx_t_5) < (0)) __PYX_ERR(0, 89, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
 
-  /* "lstmx/_kernels/lstm_cython.pyx":112
+  /* "lstmx/_kernels/lstm_cython.pyx":109
  * 
  * 
  * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,             # <<<<<<<<<<<<<<
  *               real[::1] W_packed, real[::1] X_packed, real[::1] H_packed,
  *               real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
 */
-  __pyx_t_5 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 112, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 109, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_5lstmx_8_kernels_11lstm_cython_15_backward, 0, __pyx_mstate_global->__pyx_n_u_backward_float_1_float_1_float, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[5])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 112, __pyx_L1_error)
+  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_5lstmx_8_kernels_11lstm_cython_15_backward, 0, __pyx_mstate_global->__pyx_n_u_backward_float_1_float_1_float, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[5])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 109, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_4, __pyx_mstate_global->__pyx_empty_tuple);
-  if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_4) < (0)) __PYX_ERR(0, 112, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_4) < (0)) __PYX_ERR(0, 109, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_5lstmx_8_kernels_11lstm_cython_17_backward, 0, __pyx_mstate_global->__pyx_n_u_backward_double_1_double_1_doub, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[6])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 112, __pyx_L1_error)
+  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_5lstmx_8_kernels_11lstm_cython_17_backward, 0, __pyx_mstate_global->__pyx_n_u_backward_double_1_double_1_doub, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[6])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 109, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_4, __pyx_mstate_global->__pyx_empty_tuple);
-  if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_4) < (0)) __PYX_ERR(0, 112, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_4) < (0)) __PYX_ERR(0, 109, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_mdef_5lstmx_8_kernels_11lstm_cython_7_backward, 0, __pyx_mstate_global->__pyx_n_u_backward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[7])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 112, __pyx_L1_error)
+  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_mdef_5lstmx_8_kernels_11lstm_cython_7_backward, 0, __pyx_mstate_global->__pyx_n_u_backward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_lstm_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[7])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 109, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (!__Pyx_CyFunction_InitDefaults(__pyx_t_4, __pyx_mstate_global->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults)) __PYX_ERR(0, 112, __pyx_L1_error)
-  __pyx_t_10 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 112, __pyx_L1_error)
+  if (!__Pyx_CyFunction_InitDefaults(__pyx_t_4, __pyx_mstate_global->__pyx_ptype_5lstmx_8_kernels_11lstm_cython___pyx_defaults)) __PYX_ERR(0, 109, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 109, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   __Pyx_CyFunction_Defaults(struct __pyx_defaults, __pyx_t_4)->arg0 = __pyx_t_10;
   __Pyx_GIVEREF(__pyx_t_10);
@@ -28146,7 +28139,7 @@ __Pyx_RefNannySetupContext("PyInit_lstm_cython", 0);
   __pyx_t_5 = 0;
   __pyx_t_5 = __pyx_t_4;
   __Pyx_INCREF(__pyx_t_5);
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_backward, __pyx_t_5) < (0)) __PYX_ERR(0, 112, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_backward, __pyx_t_5) < (0)) __PYX_ERR(0, 109, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
@@ -28268,25 +28261,25 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
   if (__Pyx_PyTuple_SET_ITEM(__pyx_mstate_global->__pyx_tuple[1], 0, __pyx_mstate_global->__pyx_slice[0]) != (0)) __PYX_ERR(1, 763, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[1]);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":49
+  /* "lstmx/_kernels/lstm_cython.pyx":48
  *              time_major_mask(mask, B, T), mask is not None)
  *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, cs=cs, gates=gates, mask=mask)
  *     return hs[1:].transpose(1, 0, 2), (hs[T], cs[T]), cache             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  __pyx_mstate_global->__pyx_slice[1] = PySlice_New(__pyx_mstate_global->__pyx_int_1, Py_None, Py_None); if (unlikely(!__pyx_mstate_global->__pyx_slice[1])) __PYX_ERR(0, 49, __pyx_L1_error)
+  __pyx_mstate_global->__pyx_slice[1] = PySlice_New(__pyx_mstate_global->__pyx_int_1, Py_None, Py_None); if (unlikely(!__pyx_mstate_global->__pyx_slice[1])) __PYX_ERR(0, 48, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_mstate_global->__pyx_slice[1]);
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_slice[1]);
   {
     PyObject* __pyx_temp[3] = {__pyx_mstate_global->__pyx_int_1, __pyx_mstate_global->__pyx_int_0, __pyx_mstate_global->__pyx_int_2};
-    __pyx_mstate_global->__pyx_tuple[2] = __Pyx_PyTuple_FromArray(__pyx_temp, 3); if (unlikely(!__pyx_mstate_global->__pyx_tuple[2])) __PYX_ERR(0, 49, __pyx_L1_error)
+    __pyx_mstate_global->__pyx_tuple[2] = __Pyx_PyTuple_FromArray(__pyx_temp, 3); if (unlikely(!__pyx_mstate_global->__pyx_tuple[2])) __PYX_ERR(0, 48, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[2]);
   }
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[2]);
 
-  /* "lstmx/_kernels/lstm_cython.pyx":99
- *         X_tm = time_major(X)
+  /* "lstmx/_kernels/lstm_cython.pyx":96
+ *     X_tm = cached_time_major(cache)
  *     dgates = np.empty((T, B, 4 * H), X.dtype)
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")             # <<<<<<<<<<<<<<
  *     dc = np.array(dcT, dtype=X.dtype, copy=True, order="C")
@@ -28294,7 +28287,7 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
 */
   {
     PyObject* __pyx_temp[3] = {__pyx_mstate_global->__pyx_n_u_dtype, __pyx_mstate_global->__pyx_n_u_copy, __pyx_mstate_global->__pyx_n_u_order};
-    __pyx_mstate_global->__pyx_tuple[3] = __Pyx_PyTuple_FromArray(__pyx_temp, 3); if (unlikely(!__pyx_mstate_global->__pyx_tuple[3])) __PYX_ERR(0, 99, __pyx_L1_error)
+    __pyx_mstate_global->__pyx_tuple[3] = __Pyx_PyTuple_FromArray(__pyx_temp, 3); if (unlikely(!__pyx_mstate_global->__pyx_tuple[3])) __PYX_ERR(0, 96, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[3]);
   }
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[3]);
@@ -28358,38 +28351,38 @@ static int __Pyx_InitConstants(__pyx_mstatetype *__pyx_mstate) {
   int __pyx_clineno = 0;
   CYTHON_UNUSED_VAR(__pyx_mstate);
   {
-    const struct { const unsigned int length: 9; } str_length_index[] = {{6},{8},{1},{2},{15},{23},{25},{32},{20},{22},{1},{1},{37},{45},{22},{27},{179},{8},{15},{7},{6},{2},{9},{22},{30},{50},{30},{37},{1},{5},{1},{1},{8},{1},{1},{8},{1},{8},{1},{1},{9},{8},{15},{1},{9},{8},{1},{8},{4},{20},{12},{9},{17},{8},{8},{12},{10},{8},{10},{8},{7},{14},{11},{10},{19},{14},{12},{10},{17},{13},{12},{12},{19},{8},{9},{286},{268},{8},{147},{138},{15},{13},{7},{3},{15},{4},{5},{17},{18},{1},{4},{1},{2},{5},{18},{4},{5},{2},{2},{2},{5},{2},{2},{2},{3},{8},{6},{2},{3},{6},{5},{15},{5},{10},{6},{9},{5},{5},{5},{6},{7},{5},{3},{2},{8},{2},{2},{5},{5},{8},{4},{6},{13},{12},{26},{4},{7},{4},{4},{4},{2},{5},{3},{5},{4},{6},{13},{4},{5},{3},{8},{10},{5},{10},{4},{5},{4},{4},{6},{10},{15},{9},{6},{6},{6},{1}};
-    const struct { const unsigned int length: 10; } bytes_length_index[] = {{1},{559},{437},{264},{333},{544}};
+    const struct { const unsigned int length: 9; } str_length_index[] = {{6},{8},{1},{2},{15},{23},{25},{32},{20},{22},{1},{1},{37},{45},{22},{27},{179},{8},{15},{7},{6},{2},{9},{22},{30},{50},{30},{37},{1},{5},{1},{1},{8},{1},{1},{8},{1},{8},{1},{1},{9},{8},{15},{1},{9},{8},{1},{8},{4},{20},{12},{9},{17},{8},{8},{12},{10},{8},{10},{8},{7},{14},{11},{10},{19},{14},{12},{10},{17},{13},{12},{12},{19},{8},{9},{286},{268},{8},{147},{138},{15},{13},{7},{3},{15},{4},{5},{17},{18},{1},{4},{1},{2},{5},{17},{18},{4},{5},{2},{2},{2},{5},{2},{2},{2},{3},{8},{6},{2},{3},{6},{5},{15},{5},{10},{6},{9},{5},{5},{5},{6},{7},{5},{3},{2},{8},{2},{2},{5},{5},{8},{4},{6},{13},{12},{26},{4},{7},{4},{4},{4},{2},{5},{3},{5},{4},{6},{13},{4},{5},{3},{8},{10},{5},{10},{4},{5},{4},{4},{6},{10},{15},{9},{6},{6},{6},{1}};
+    const struct { const unsigned int length: 10; } bytes_length_index[] = {{1},{559},{418},{264},{333},{357}};
     #ifndef CYTHON_COMPRESS_STRINGS
       #define CYTHON_COMPRESS_STRINGS 90
     #endif
-    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (2083 bytes) */
-static const char cstring[] = "x\332\265VKw\3336\026\216\034\325M[\247\023?\222\234I\247\035\312\262\343f\216\243Fv\354\351\311t\332#\313yx\321\214e\313\217\324MY\020\200$\306\024I\021\240-\365\314\"K-\271\344\022K.\271\344RK.\271\3242?a~\302\\P\017\273\231&\047\2366>\026\001\002\227\027\337\375\356\013\n\342\312\275\266bi/(\346\337\026\036(\337|O\233\226\323\331\327\351\251b\325\224o\260er\275\356Z.S\220I\024\242;R\360\365e\335\034m0\356\350\204\222s\302\212\345\274u\377\327kc\311o\277+#\323\264\270\202\030\323\353\246\302-\305\241\210\334\265L\243\2434S\220\047\000r\313<A\206N\224\246E\350\262B\3336|\013\252\226\360\222<w\251f9\334A\346\322\262R\007U#a\326@6\205\243\024\324\326\231\362\324R\232\210\343\206n\326\025y\024\342\256C\225\232\345\232\344\251\305\251\302\033@R\271\303\033\226\251\2008\241\206\256Q\007q\n@$t8\320\221B\246\262\375p\373\356\375\257\357\247\2068TR\312\024\346j\330\000\033(\223|j\256np8\230wl\312\n\312VM\351X\256bR\200\014\006\332 w\376\003\336\240\246\302(\227\023e)\245\003q\3352U\370\034\320.\r\031\324O\250\374\372\0212\030- BT\220\243\3302\014\271g\231\254\2004Lt\2064\203RS>\353Xg\203\0311\030o\266\013\3521uLj\260\202j \000\304\323\325\257F\253_\311W\025\247\014\024\354N\333\264\200\204\032r\r\256\250\252C\211\213\251\252*\304MQ\230\226y\027H9\321\221\001\273X7u\256\252nz\230\334F\206aa\340NA\216\203:\nA\034\025~cw\340!\311\343 8X\341\337\245\335\362\326\326F\371\241a\3506\323\331\343\047OT\033\341cJ\266vi\313\245&\246\325\275\275\352pmo8\3128.\234\205\364\301\301H\340`8\036\036\216&*\330\250nw\332\360\333\004\237\252Oi\233\357\320\232\252\016y\007\033\301\036\351\231\263I\235r\235\323\246\\ \362\033\370\253\271&\226#l\261\321Wz\323\2068\224\263&\322\315t\264\210k\244{&j\016Fz*\007\240W\305\r\212\217\231\333\034\274\r\265\310\251\214\232\301\3145m\035\037\203\206\207\346H\356\204K\026\245\216\226\213\214\221\332\221{\306\263\201\033\317-\320\266|\201(\033Ca\347\240\217\347g\337q\312\244-\032\320v\212\0342\236\034\021\313\005\004G\017\226\025\371\377\240\370|\371\255+oy""\275\350\374\035O\374\235\250\376\017+\236\237\261S3,\304\317+y\313\302\033\337.2}\247\223~\007\226\213\002\177\256B5N#f8\036\275\317\360\270P\000\214\241\035\275\027\247\\\200x@\3422JThD\320\n!7u\246b\313\201\232\254\233tX\235\241\234\217\n\245\252\271\265\0324#\247\316\322\202\212\330Yg\036.tL\254[\205\261\016\246i\210Q\214\357a$\353\214!\325BM\202.\211\251\214Ul\331\035\014\275\217cF\366\310AZ\027\3113\242\021LpuX\366\031\251\303\331\2144H\243:\340\222\310\322\224>$\340\301u\2026m\336I\037\252\241\037C\353\301\320\243)\324\253\264yR\307\261\234\232\201\352,\245\000\370o\246O\331\256S\355P@\033\367\032\210A\315d\307\r\246\223\224\017Yn\331\340\361\013=\206%\231\\u\226v\250Q\252\245/C\207\276\326\337\316u2\251\026\356\021\362\022!/\017\262\370\301\335\243i\332\200\320\356\200\t\226C\250#\233\303\240A\014\236C\302m\344p\371c\266e;\264\2563\270\003@\251\034\361#\273\327\370*\301$T(\242 \315\251\315\270\005?\307\305\234\353Pn\233\010\3169\233\245\306J\n@1\243P\345\341P\327\206.I\341\346\342R\326\376\327\211\005\027\230/q\0039\312\337\226\225\321\250\233\374\177\207a\323P\327\030\326\355\216\272\016\276FF]-\026\207\265\\\203\036\246\222\213I^X\365\373\306r\347\322\037\315\010\273\230\344\205U\277o,w.\221:m6/1\371|\231y\225\375\360%\353\346\273{\336\242\327\362\047}*\212\342Q\260\030\264\302\311\220F\305\250\324O\005\026\272\250\333\352g\257t3\335\033\335\226\227\351g?\351\256yY\257\344U\244\200\333-\303\366\225?u\177\361\247\375\\?{\265\273\323=\361v<\346\347\375\035\337\021s\242\"P?\373Qw\246\273\356M\303Q\047~\305o\010\032\254\2077\302\326[6\246\272\033\335\232\267\341a\177\326\337\024\0311-1d\273\017\275\031\357\037>\362\271X\021Ga&\234\013w\302\223\250\022i\275\211^\276W\351\241\001\276\214\007\362\323\240w\336\373^L\213y\261!p0\033\224\202g\241\026]\0059-\236\210\363\361n\262]I*;\375\231\271w\022\003\353*]-\2716/rb-\230\014p8\033>\212r\321z\357F\257\025O\306\265\244\272\227\354\035%G(AZ\2425\222\206\336\377t\326+z\217\37550\341V\360]*<\333\333\214?\210\017\222""\352\017\311\017 VKj\365\376\247\327\275\252?\347W\006\360?\366s\376\252\217\305\014\034\223\r6\303l\270\031e\243\322\310i\277\345\223\007^\305\033\023=\343\255\014}P\005\263ro\\>O\362\206\257\211\254(\t\2000\371\022\275\344\335\0250\226z\367\275\324\031\245\356\276\267\nr\237\013$X0\037l\200\361\323\341\235\350\237q&\236\2157b-\331\336Mv\253I\365y\362\374\347\344g\222\220\324\372\253\177\361K\376\276X\025\004\"\3534\004\200\327\30073\240\212\372\353`\336\252\320\202\313\301j@\302|X\215nD\247=\032\027\2459\362p\354\335\362\213~\331gbQ8\301t\260\020h\340\361\353!z\231\371\317\344\245\017f\2749o\037\004\236\210M\360\005\n\332!\007r\247{_\306\271x\035\334\225\354\354\312\030\000\243\223\353\267\3051\300\315\207\225\376G\037\367\257H\227\224$_\300\305\002\320|\003L\312\007\225@\017[Q\246\177\345\023\240j\326+\275\232\222XoBjhbB\344\305. ]KC\256\022\342h6\332\354]\356\025{%\210\022\034\317\311\030\001\337\357\047\373\340\376\037\223\037\325D\035\271v\352\317\220\032y\177WL\212Z\032Z\010\200B~A\324\222\336B\217\304KI\345 98|5u\023\0221#\363\010\234O\340\304}`f@\263L\307k_\370(\371\353J\230\353_\373\034rE\202Z\004\340K\341L\270\n\031\273\022\355\002\240\277\307\267\323`\205\320\002 \200\002\234\241\047\372\213\344\205\231\230Vb\331\211\335JZN\377\213y\261 \352\301~X\0042\247\376H2o\246\016\225\032$\231S\267\374\\\362Y!@\351\314_\201\242\340\212\2628\005W^\016\327\242\211(\017\260?\354\361\270\030?I\263\347Y\362\014B\010\342\007 \037\367?\313\213\373\2425vI\177*\047\003W\254C4\344\203]\310\213R\270\017\344\224#\006L\216\223\025\"\021\034\001\234\276\356\213\244>\340\242\2314%\021\375\371<\024\275\022x6\013\216\331\201\322w9\274\017\260\047 MW\3019\271\336Z\032\336\345\270\365jjQV2\301\203bP\016X\270\000^t\242\351\024~6\r\002\324c\361\202\314\003\340\n\3548L\016\345\351\375\333K\242\r\212%\322\303\324\343\271\336\327`\354\257\334)U\327\202\307a1\255&\253\021\356\315\201\302Z\\\032\032\003\226\000-\240\356\247\344\047(-@\016}\223\336\315\324\373\203T\034\023\000\237\235\347""\300H\214\001\001,a|\344\300\375a\252-@FN\244\344f \260\212a\351\2779\007\3673";
-    PyObject *data = __Pyx_DecompressString(cstring, 2083, 1);
+    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (1994 bytes) */
+static const char cstring[] = "x\332\265V\315w\3336\022\217\035\325M\033\247/\376\210\263M\267]:v\352d\237\243Fv\354\335\227\355\266O\266\223&\207f-[\266\223\272~,\010@\022#\212\244\010\320\226\366\355\301G\035y\344\021G\036y\344QG\036q\3241\177\302\376\t;\240>\354\355\266~\361\266\361\263\000\020\030\014~\363\233\301\0144\304\265G-\3151\336P\314\277\311?\321\276\376\2366\034\257\275o\322\023\315\251h_c\307\346f\325w|\246!\233h\304\364\224\340\317\247M{\270\300\270g\022J\316\tk\216w\341\372\177\317\215$\277\371v\023\331\266\3035\304\230Y\2655\356h\036E\344\241c[m\255\221\201<\006\220/\354cd\231Dk8\204.k\264\345\302^P\265\204\227\324\271K\025\307\343\036\262\227\226\265*\250\032\n\263\032r)\034\245\241\226\311\264\227\216\326@\034\327L\273\252\251\243\020\367=\252U\034\337&/\035N5^\003\2226\333\274\346\330\032\210\023j\231\006\365\020\247\000DA\207\003=%dk\333O\267\037>\376\353\343\314\020\217*J\231\306|\003[`\003e\212O\3037-\016\007\363\266KY^{Q\321\332\216\257\331\024 \203\201.\310\235\337\300k\324\326\030\345j\240-et n:\266\016\333\001\355\322\200A\363\230\252\335\317\220\305h\036\021\242\203\034\305\216e\2515\307fyd`b2dX\224\332\252\255b\223\365G\304b\274\321\312\353u\352\331\324by\335B\000\210g\263_\rg\277R\237:\316\030\310\273\355\226\355\000\t\025\344[\\\323u\217\022\037S]\327\210\237\241\260\035\373!\220rl\"\013V\261i\233\\\327\375\3540\265\214,\313\301\300\235\206<\017\2655\2028\312\377\302j\337C\212\307~p\260\374\277\212\273\233/^ll>\265,\323e&\373\356\371s\335E\270N\311\213]\332\364\251\215iyo\257<\230\333\033\364*\216\363g!}p0\0248\030\364\257^\r\007:\330\250o\267[\360\333\002\237\352/i\213\357\320\212\256\017x\007\033\301\036\345\231\263A\225r\223\323\206\232 j\017\374U|\033\253\036\226\330p\227\331p!\016\325\250\201L;\353\035\342[\331\232\215\032\375\236\236\250\016\350\325q\215\342:\363\033\375\257\201\0265TQ\323\037\371\266k\342:hxj\017\345\216\271bQ\351h\372\310\032\252\035\272g4\352\273\361\334\004m\251\017\210\262\021\024v\016\372h|\266\217S\246l1\200\266\023\344\221\321\340""\2208> 8|\262\254\251\377\047\205\243\345\013g.\370\274\354\370\035O\374\215\250\376\017+\216\316\330\251X\016\342\347\225\\0\361\253_\227\031\276\323I\277\001\313e\201\037\351\220\215\263\210\031\364\207\3573<.\025\000#h\207\357\305)\227 \036\220\370\214\022\035\n\021\224B\270\233&\323\261\343AN6m:\310\316\220\316\207\211R7\374J\005\212\221WeYBE\354\2542\017&\33266\235\374H\0073\014\304(\306\2170RyF5D\347&\334\374\006z\343x\330R\347@\222\202\262\211\251\n^\354\270m\014\305\220cF\366\310A\226(\311kb\020LpyP\007\030\251\002\030Fj\244V\356\223KT\256\312\032eA\377}A\033.og\215n\231u\250E\030\2126\205\004\226US\352y\216W\261P\225e\234\200C\032Y\253\352w\246\0352j\355Q\r1\000\312\3525f\222\214 \225\177Y\277\371\047\255\303\224\272mU\226\225\254\341\335\313>\006\036\376Y\301;W\332\224ZxX\250W\205zM\250l\010\217\221\206\355\002B\267\r&8\036\241\236\252\026\375\212\321o\007\036p\221\307\325\217\271\216\353\321\252\311\340Q\000\271s\310\217*g\243\267\005SP!\253\2024\247.\343\016\374<\037\3633/\234\2152c\025\005\240\230QH\373p\250\357B\331\244\360\224\361)k\375\343\330\201\027\315}\\C\236\366\347em\330\2336\377\337nPE\3645\206M\267\255\257\203\257\221U\325\013\205Ar7\240\250\351\344r\222\227V\375\276\261<\270\362{3\302.\047yi\325\357\033\313\203+\244J\033\215+L\265\247cos\037\236\262\316Bg/\270\0274\303\211\220\212\202x\026\335\213\232\361DL\223BR\354e\002\213\035\324i\366r\327:c\235\271N3\030\353\345\256\313\353\177\014\213a\251\227\273\321\331\351\034\007;\001\013\027\302\235\320\023\263\242$P/\367Qg\272\263\036L\201\336\343\260\024\326\004\215\326\343\271\270y\301\302dg\243S\t6\002\034\316\204[bLL\251\003s\235\247\301t\360\267\020\205\\\254\210\303x,\236\215w\342\343\244\224\030\335\361\356B\267\324\205\263\256w\326\202\261\000\344\247@\357\335\340{1%\356\212\r\201\243\231\250\030\275\216\215\344\006\310\031\351x\272\220\356\312\355\222,\355\364\246g\337I\014\254+u\014y\363\256\230\027k\321D\204\343\231\370Y2\237\254w\347\272\315t\"\255\310\362\236\334;\224\207H\"C\0325Y3{""\237\314\004\205\340\273p\rL\270\023}\233\t\317t\267\322\017\322\003Y\376A\376\000b\025Y\251\366>\271\025\224\303Y\305\240\202\377q8\037\256\206XL\3031\271h+\316\305[I.)\016=\364\013\016\350<\tJ\301\210\350\351`e\340\2032\2305\377\253\323\347I\336\010\r\221\023E\001\020&N\321)\357\254\200\2614x\034d\316(v\366\203U\220\373\\ \301\242\273\321\006\030?\025?H\376\236\216\2453\351Fj\310\355]\271[\226\345#y\364\223\374\211H\222Y\177C\205\305\276X\025\004\302\350$\006\2007\3017\323\240\212\206\353`\336\2520\242\253\321jD\342\205\270\234\314%\047]\232\026\2249\352p\034\334\t\013\341f\310\304=\341ES\321bd\200\307o\305\350t\354\337\023W>\230\016f\203}\020x.\266\300\027(j\305\034\310\235\352\336O\347\323up\227\334\331U1\000F\313[_\212:\300]\210K\275\217>\356]S.)*\276\200\213E\240y\016LZ\210J\221\0317\223\261\336\265\353@\325LP|;\251\260\336\206{`\210q\261 v\001\351Z\026r\245\030\0473\311V\367j\267\320-B\224\340tV\305\010\370~_\356\203\373\177\224?\352R\037\272v\362\323p\n(\337\025\023\242\222\205\026\002\240p\231 jIw\261K\322%Y:\220\007\257\336N\336\206[7\006\302\312\371\004N\334\007f\3724\253\273w\363\213\020\311?\255\304\363\275\233\237\303]Q\240\356\001\360\245x:^\205\353\271\222\354\002\240\277\244_f\301\n\241\005@\000\0058\303\224\346\033\371\306\226\266#\035W\272M\331\364z_\334\025\213\242\032\355\307\005 s\362\367$\363v\346P\245A\2219y\047\234\227\237\345#\224\215\302\025H\n\276\330\024\047\340\312\253\361Z2\236,\000\354\017\273<-\244\317\263\333\363Z\276\206\020\202\370\001\310\365\336g\013\342\261h\366\256\375\001x\271\rWhN4\007\3612\037\257\047S\331\356\\w\003\356\351\325t5\305\262T\036*\001\002F\241H%\255\312*\004d]\326\201\006OzL2.\271/\375\226l\265{\237\336\t\357\303\225\206\223\242k\003\007\327\022\224pp\357F\027uY\272\230\242\324\313X\030)\357S\213%\316|<`a\177\020\257\213\020\326\343\020R\273\240m:.\304\305\377\000MT\236.";
+    PyObject *data = __Pyx_DecompressString(cstring, 1994, 1);
     #define __Pyx_DecompressString_LZSS_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (2713 bytes) */
-static const char cstring[] = "\377 at 0x o\377bject>.:\377 <Memory\377View of \377<contigu\377ous and gdir%\001\007\rin\021\005\177strided\"\010o or \004\031><(\t\376A\006>?Canno\377t assign\377 to read\177-only m\240\002\375v\242\000Invali\377d mode, \347exp\305\000|\000\047c\047\376t\001\047fortra\237n\047, gH\000%\005s\357hape\222\000 ax\377is No ma\177tching g\001\377ature fo\377undNote \373th\242 Cytho\373n ,\000delib\237erate\206\000\353\001c\367ter!\001n PE\337P-484\245\"re\376\317!s subcl\366\301\000es\314!buil\373ti\313\000ypes.\377 If you \223ne\257 \336\000p\351\000%\tt\177hen set\200\000\367e \047\212\"atio_n_typ\253\000\047\210D\373iv\242\000o Fal\177se.add_\264 \237ecoll\321@+\000s\377.abcdisa\337bleen\002\001gc\373is\004\003dlstm\377x._kerne\277ls._la\216\000tj\021\002/\016\005/!\001_c\375\002\377.pyxno d\377efault _\377_reduce_\357_ du\201\002non\275-\201`vial\033\000c\177init__ur\002\276\300Aalloc\271  \377array da\207ta.\013\020\234C\356a\313cs\377.|ASCIIB\377CEllipsi\377sGHH_pac\377kedISequ\377enceTUUT\322\r\004U\025\004\304\204\001.\311\204\007WW\332\031\005W6\004XX\001\005_t\277m__Pyx\001\000D\377ict_Next\237Ref__\361$\341\000_\355_\306B__\001\005getwite5\000__d0\001\236\027\000func\035\001\030\000s\371t\242`)\001impor~\204 __main;\001\337modulM\002na\315m\002\003ewT\001\334 _c?hecksu\214\000\n\001\340?\004\025\001\364@\347 \037\001unp\267ick?\000En \005vyt\335A\230\001qualO\005`\227E\240F\301C\277\001\263Dex\314\001\202\343`_\203\005\357`\262\006\003\006.\007t\353es\310\001b\372 war{d_\001\005[dou\340`\357[:, \000\000::1\003],\000\017\031\010\022\014$\t0\t\000\025@?\036\204\000\000!l\030\036!\250\033]\224\047\037float\221)\000\016\030\007\000\270!\000\0137\004\016\010\031\010\000\023\375\047O)\360\257$i L\021\235\031]_fo\tr\255b\001\004[\303\202Y\336\203$\237c\222\006\361[\300\201R\337\201(\242 used\377_siginde\377x_is_cor\277outine\227\212\004a\373bc\277\211\005_buff\277erargs\314\211\002a\371s\247\216\007\n\004yncio\375.;\006sbbase_cc0ca\344\207\001lS\001\377in_trace\376""\317\206\001copycou\377ntcsdUdW\377dX_tmdYd\277bdcdcT\360\212\004s\377dgatesdh\027dhT\357\206\003d\227\210\001\000\002\255\001\276\311\217\003empty\000\002_\377likeenco\277deenum\270\215\002e\377rrorflag\375s\224\205\002format\374\250\216\004Y\002geth0h\377as_maskh\247sid\213\"\353\211\001s\000\002i\377zekindkw\000\371\001\235\214\002\212\210\005\252\214\002\345d\321\214\014\277\214\010S\001\307mem\301\217\001\271\217\001\204\212\001nd\377imnpnump\377yobjorde\341r\337\213\001\341\213\003\347\213\003\352$par\375t\000\001spopre\377gisterse\261t\230%\334\217\001\302\217\006ss\250\000syt/\000#\000psto\001\000\377ructtime\007_mae\000\000\007\350\002\256\220\001V\000\357seun\336\214\001upd\377atevalue\377sxOvoid \377(char *,\035 \000\005int\013\001\000\004\007\004\373__\260\213\002_5sci\357py_6\351@alg\267_11\375\212\004bl\333 d\260C\001\000\047*.,])\000\302\200Ms\302\351\200&s\351(\310\201\"\000.X1)\000\177dgemm\000s\002\001\377\200\001\340\004\007\200s\210\377#\210U\220%\220q\230\377\006\230e\2401\240F\250\377%\250q\260\006\260e\270\3571\270A\330\034\002$\210a\377\210q\330\004\010\210\001\210\377\026\210q\220\001\330\004\013\377\2105\220\004\220A\220Q\356\035\001u\210C\034\000\010\017\210\377z\230\021\230!\330\004\r\377\210R\210v\220R\220s\377\230#\230R\230r\240\024\377\240Q\240a\330\004\t\210\337\022\2106\220\021h\000v\230\377Q\230h\240e\2506\260\367\026\260q\000\026\330\004\014\210\377B\210f\220B\220c\230\177\023\230D\240\001\240\021\200\001\377\004\210E\220\022\220;\230\377a\230t\2402\240[\260\377\001\260\024\260R\260v\270\377Q\270b\300\002\300#\300\267Q\300a\232\003\001\220-\000\021\376n\000\"\220M\240\021\240\"\377\240B\240c\250\023\250A\277\250Y\260b\270\r%\000b\377\310\002\310#\310S\320P\177Q\320QR\330\022\024\002\"\376\333\000Q\210b\320\020\"\240\377!\2405\250\006\250c\260\377\023\260F\270!\2706\300\377\026\300q\310\006\310f\320\377TU\320U[\320[a\377\320ab\320bh\320h\377i\330\016\023\2201\220G\273\2305\300\000\032\250?(\002\023\377\300D\310\005\310W\320T\367Z""\320Z$\000f\320fg\377\330\016\025\220T\230\024\230\375Q\331#\n\230!\2303\230\367c\240\022d\000\004\250D\260\177\004\260D\270\004\270A\255E\336\200Q:\220Q\220\340&\022\220\0252\375$T\373\000!\370%\006\016\331)\377B\230b\240\004\240A\240\376\324@\006\200a\200t\2102\177\210Q\210e\2204\220\373@\177\014\210A\210V\2203\212@\377\035\240a\240s\250\"\250\375B\372\000\021\260)\270=\310\377\001\310\023\310B\310b\320\377PS\320ST\320T]\377\320]`\320`d\320d\376\371\002\r\034\230A\230V\240\2673\240d\327`w\260\207`\020\373\220\001\300@3\220e\2306\376\334\0003\240b\250\003\2503\377\250d\260#\260T\270\026?\270w\300e\3101\337ay\001\377c\220\032\2301\230C\230\377s\240%\240r\250\021\250\367$\250b\357@\025\260a\200\377\001\360\006\000\005\022\220\024\273\220V\036\000H\240D\211@a\357\250x\260t\207@\021\300(\357\310!\3106\323@\320RS\367\330\004\021\255`2\320\025&\357\240k\260\021a\000Q\330\t\327\n\330\010\217AA\254!\220s\353\230$\344 \026\320\000#\250Q\377\250i\260q\270\001\330\010\377\013\2106\220\023\220A\340\335\014\250\001\027\230\006\226 \002\240\327#\240S\247\0005\356bQ\260\377c\270\023\270D\300\003\300w1\300A\362`c\310\024\307a\356\371@V\320V\374@\\\320\\\367_\320_\323E\014\031\230\021\377\230#\230S\240\006\240f\372\375ba\246\0001\270A\270Q\377\270d\300$\300d\310\047\377\320QW\320WX\340\014\237\027\220q\230\001\304\205\001\372@d\252o\000V\227 c\265\000)\212\206\002\020\377\036\230a\320\0372\260!_\330\020\035\230Q\220\002%\211@\377\047\260\022\2603\260e\270w2\270S\216\0007\310&\317\204\002\316\330`[\320[\203\000\212@i\320\377ij\320jn\320no\377\320op\320pq\320q\377r\330\036\"\240$\240g\257\250V\2601\312 \014\201\201I\027\370\314B\213A\311!\014\032\230!\320\337\033.\250a\330\006\001\2302\377\230R\230u\240C\240w\376\310@\003\2605\270\002\270#\376\264\000\007\300t\3101\310H\216\271\205\002Y\320Y\300`\275`\260\000k\177\330\033#\2404\240q\212F\267\330\014!\314\204\001\2406\213`#\377\250S\260\004\260A\260V?\2701\270C\270s\307 \313\206\006\307S\320S\206@\321 \374-\320g\356\206#m\320m\205!""\330\"#\357\2401\240A\327@\004\250A\377\250R\250q\260\003\2604\276\201`\002\270!\2703\232@!\373\3005\332\204\002C\310q\340\014\375%\306\210\001\240t\2501\250C\377\250s\260$\260a\260r\353\270\021\272\002\004\200ba\300s\373\310$\204\205\001R\320RU\320\357UX\320X\206a\330&\047\257\240x\250q\245\002X\355B!\233\3008\352\000A\330\304HW\001f\357\250G\2601\311\207\0023\270c\377\300\024\300Q\300f\310A\316\235\210\001S\320S\233`\224 [\320\377[^\320^a\320ad\027\320de@\025D\315\210\002\205\206\003\370\006|4\000\206\204\007\320gl\320l\373\003\257s\320st\206\205\005V\344\205\004$_\240b\250\002\250\331!\001\326`\0071\260A";
-    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 2713, 4619);
+    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (2591 bytes) */
+static const char cstring[] = "\377 at 0x o\377bject>.:\377 <Memory\377View of \377<contigu\377ous and gdir%\001\007\rin\021\005\177strided\"\010o or \004\031><(\t\376A\006>?Canno\377t assign\377 to read\177-only m\240\002\375v\242\000Invali\377d mode, \347exp\305\000|\000\047c\047\376t\001\047fortra\237n\047, gH\000%\005s\357hape\222\000 ax\377is No ma\177tching g\001\377ature fo\377undNote \373th\242 Cytho\373n ,\000delib\237erate\206\000\353\001c\367ter!\001n PE\337P-484\245\"re\376\317!s subcl\366\301\000es\314!buil\373ti\313\000ypes.\377 If you \223ne\257 \336\000p\351\000%\tt\177hen set\200\000\367e \047\212\"atio_n_typ\253\000\047\210D\373iv\242\000o Fal\177se.add_\264 \237ecoll\321@+\000s\377.abcdisa\337bleen\002\001gc\373is\004\003dlstm\377x._kerne\277ls._la\216\000tj\021\002/\016\005/!\001_c\375\002\377.pyxno d\377efault _\377_reduce_\357_ du\201\002non\275-\201`vial\033\000c\177init__ur\002\276\300Aalloc\271  \377array da\207ta.\013\020\234C\356a\313cs\377.|ASCIIB\377CEllipsi\377sGHH_pac\377kedISequ\377enceTUUT\322\r\004U\025\004\304\204\001.\311\204\007WW\332\031\005W6\004XX\001\005_t\277m__Pyx\001\000D\377ict_Next\237Ref__\361$\341\000_\355_\306B__\001\005getwite5\000__d0\001\236\027\000func\035\001\030\000s\371t\242`)\001impor~\204 __main;\001\337modulM\002na\315m\002\003ewT\001\334 _c?hecksu\214\000\n\001\340?\004\025\001\364@\347 \037\001unp\267ick?\000En \005vyt\335A\230\001qualO\005`\227E\240F\301C\277\001\263Dex\314\001\202\343`_\203\005\357`\262\006\003\006.\007t\353es\310\001b\372 war{d_\001\005[dou\340`\357[:, \000\000::1\003],\000\017\031\010\022\014$\t0\t\000\025@?\036\204\000\000!l\030\036!\250\033]\224\047\037float\221)\000\016\030\007\000\270!\000\0137\004\016\010\031\010\000\023\375\047O)\360\257$i L\021\235\031]_fo\tr\255b\001\004[\303\202Y\336\203$\237c\222\006\361[\300\201R\337\201(\242 used\377_siginde\377x_is_cor\277outine\227\212\004a\373bc\277\211\005_buff\277erargs\314\211\002a\371s\247\216\007\n\004yncio\375.;\006sbbase\237cc0ca\344\207\001\001\001d\377_time_m""a\337jorcld\001in\277_trace\340\206\001c\377opycount\377csdUdWdX\377_tmdYdbd\357cdcT\201\213\004sdg\377atesdhdh\205T\200\207\003d\250\210\001\000\002\276\001\332\217\003e\357mpty\000\002_li\377keencode\357enum\311\215\002err\177orflags\245\205\002?format\271\216\004Y\002\377geth0has\377_maskhsi\351d\234\"\374\211\001s\000\002ize?kindkw\212!\256\214\002\300\233\210\005\273\214\002\366d\342\214\014\320\214\010S\001me\361m\322\217\001\312\217\001\225\212\001ndim\377npnumpyo\035b\233 der\360\213\001\362\213\003\370\213\003\336\373$part\000\001sp\377opregist\037erset\230%\355\217\001\323\217\006\233ss\250\000st/\000#\000p\367sto\001\000ruct\340\374\047\206G\350\002\277\220\001V\000seu\375n\357\214\001update\377valuesxO\377void (ch\277ar *, \000\005icnt\013\001\000\004\007\004__\301\213\002\377_5scipy_\3756\351@alg_11\026\216\213\004bl\333 dC\001\000\047*.V,])\000\302\200Ms\351\200&s\351(\370\310\201\"\000.X1)\000dge\357mm\000s\002\001\200\001\340\377\004\007\200s\210#\210U\377\220%\220q\230\006\230e\377\2401\240F\250%\250q\377\260\006\260e\2701\270A\375\330\034\002$\210a\210q\330\377\004\010\210\001\210\026\210q\377\220\001\330\004\013\320\013\034\377\230A\230Q\330\004\r\210\377R\210v\220R\220s\230\377#\230R\230r\240\024\240\377Q\240a\330\004\t\210\022\357\2106\220\021U\000v\230Q\377\230h\240e\2506\260\026\373\260q\000\026\330\004\014\210B\377\210f\220B\220c\230\023\277\230D\240\001\240\021m\001\004\377\210E\220\022\220;\230a\377\230t\2402\240[\260\001\377\260\024\260R\260v\270Q\377\270b\300\002\300#\300Q\375\300i\000\013\2105\220\001\220\372-\000\021n\000\"\220M\240\021\377\240\"\240B\240c\250\023\377\250A\250Y\260b\270\r\376%\000b\310\002\310#\310S\377\320PQ\320QR\330\022\371\024\002\"\333\000Q\210b\320\020\377\"\240!\2405\250\006\250\377c\260\023\260F\270!\270\3776\300\026\300q\310\006\310\377f\320TU\320U[\320\377[a\320ab\320bh\377\320hi\330\016\023\2201\357\220G\2305\300\000\032\250?\376(\002\023\300D\310\005\310W\337\320TZ\320Z$\000f\320\377fg\330\016\025\220T\230""\371\024\276!\273\001\n\230!\2303\357\230c\240\022d\000\004\250D\377\260\004\260D\270\004\270A|\232E\3560\210:\220Q\220\340&W\022\2202\375$T\373\000!\370%\374\006\016\331)B\230b\240\004\240\373A\240\302@\006\200a\200t\377\2102\210Q\210e\2204\375\220\350@\014\210A\210V\220\3753\212@\035\240a\240s\250\367\"\250B\372\000\021\260)\270\377=\310\001\310\023\310B\310\377b\320PS\320ST\320\377T]\320]`\320`d\353\320d\371\002\r\223aV\2403[\240d\304`w\260\207`\020\231@\335\022H\000e\2306\334\0003\240\377b\250\003\2503\250d\260\377#\260T\270\026\270w\300\347e\3101\315`x\002c\220\032\377\2301\230C\230s\240%\377\240r\250\021\250$\250b\376\357@\025\260a\200\001\360\006\177\000\005\022\220\024\220V\036\000\367H\240D\211@a\250x\260\375t\207@\021\300(\310!\310\3756\323@\320RS\330\004\021\376\255`2\320\025&\240k\260\375\021a\000Q\330\t\n\330\010z\217AA\254!\220s\230$\344 \375\026\320\000#\250Q\250i\260\377q\270\001\330\010\013\2106\277\220\023\220A\340\014\250\001\027\373\230\006\226 \002\240#\240S\372\247\0005\356bQ\260c\270\023\377\270D\300\003\3001\300A\316\362`c\310\024\307a\371@V\320\375V\374@\\\320\\_\320_\376\323E\014\031\230\021\230#\230_S\240\006\240f\375ba\246\000\3771\270A\270Q\270d\300\377$\300d\310\047\320QW\377\320WX\340\014\027\220qS\230\001*\000\371Ado\000V\227 \365c\265\000)\367\205\002\020\036\230a\377\320\0372\260!\330\020\035\353\230Q\220\002%\211@\047\260\022\377\2603\260e\2702\270S\316\216\0007\310&\317\204\002\330`[\320\371[\203\000\212@i\320ij\320\377jn\320no\320op\377\320pq\320qr\330\036\377\"\240$\240g\250V\260\0251\312 \014\201\201I\027\314B\213A\311!\377\014\032\230!\320\033.\250\373a\330\006\001\2302\230R\230\337u\240C\240w\310@\003\260\3375\270\002\270#\264\000\007\300\337t\3101\310H\271\205\002Y\320\361Y\300`\275`\260\000k\330\033#\177\2404\240q\330\010\030\225 \177\027\240\001\240\026\240q\251d\337!\2606\270\0219\002\004\300\377B\300b\310\003\3103\310\357c\320QT=\005Z\320Z\376\202\204\006e\320eg\320gh\337\320hk\320k\204 r\320\377rs\320st\320tu\377\320ux""\320xy\330\031\337\032\230(\240!f\001\250\010\276\332Dh\270a\270t\334@B\377\300a\300s\310$\310a\273\310r\316bU\320U\237\000Z;\320Z\325#c\320c\272\206\002\314d\375V\251\204\004$\240b\250\002\250\337#\250S\260\001\233@1\260\001A";
+    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 2591, 4430);
     #define __Pyx_DecompressString_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #else /* compression: none (4619 bytes) */
-static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and direct><contiguous and indirect><strided and direct or indirect><strided and direct><strided and indirect>>?Cannot assign to read-only memoryviewInvalid mode, expected \047c\047 or \047fortran\047, got Invalid shape in axis No matching signature foundNote that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.add_notecollections.abcdisableenablegcisenabledlstmx._kernels._layoutlstmx/_kernels/lstm_cython.pyxno default __reduce__ due to non-trivial __cinit__unable to allocate array data.unable to allocate shape and strides.|ASCIIBCEllipsisGHH_packedISequenceTUUT_packedU_packedView.MemoryViewWWT_packedW_packedXX_packedX_tm__Pyx_PyDict_NextRef__annotate____class____class_getitem____dict____func____getstate____import____main____module____name____new____pyx_checksum__pyx_state__pyx_type__pyx_unpickle_Enum__pyx_vtable____qualname____reduce____reduce_cython____reduce_ex____set_name____setstate____setstate_cython____test___backward_backward[double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1],double[::1],double[::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1]]_backward[float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1],float[::1],float[::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1]]_forward_forward[double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1],double[::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1]]_forward[float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1],float[::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1]]_fused_sigindex_is_coroutine_layoutabcalloca""te_bufferargsarrayascontiguousarrayasyncio.coroutinesbbasecc0cachecline_in_tracebackcopycountcsdUdWdX_tmdYdbdcdcTdefaultsdgatesdhdhTdoubledtypedtype_is_objectemptyempty_likeencodeenumerateerrorflagsfloatformatfortrangatesgeth0has_maskhsidindexitemsitemsizekindkwargslstm_backwardlstm_forwardlstmx._kernels.lstm_cythonmaskmemviewmodenamendimnpnumpyobjorderpackpackedpacked_bufferpartpartspopregistersetdefaultshapesignaturessizestartstepstopstructtime_majortime_major_masktransposeunpackupdatevaluesxOvoid (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *)\000void (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *)\000dgemm\000sgemm\200\001\340\004\007\200s\210#\210U\220%\220q\230\006\230e\2401\240F\250%\250q\260\006\260e\2701\270A\330\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\2105\220\004\220A\220Q\330\004\007\200u\210C\210q\330\010\017\210z\230\021\230!\330\004\r\210R\210v\220R\220s\230#\230R\230r\240\024\240Q\240a\330\004\t\210\022\2106\220\021\220%\220v\230Q\230h\240e\2506\260\026\260q\330\004\t\210\022\2106\220\021\220%\220v\230Q\230h\240e\2506\260\026\260q\330\004\014\210B\210f\220B\220c\230\023\230D\240\001\240\021\330\004\010\210\004\210E\220\022\220;\230a\230t\2402\240[\260\001\260\024\260R\260v\270Q\270b\300\002\300#\300Q\300a\330\004\013\2105\220\001\220\021\330\004\021\220\021\220\"\220M\240\021\240\"\240B\240c\250\023\250A\250Y\260b\270\r\300Q\300b\310\002\310#\310S\320PQ\320QR\330\022\024\220M\240\021\240\"\240B\240c\250\023\250A\250Y\260b\270\r\300Q\300b\310\002\310#\310S\320PQ\320QR\330\004""\r\210Q\210b\320\020\"\240!\2405\250\006\250c\260\023\260F\270!\2706\300\026\300q\310\006\310f\320TU\320U[\320[a\320ab\320bh\320hi\330\016\023\2201\220G\2305\240\001\240\032\250?\270!\2706\300\023\300D\310\005\310W\320TZ\320Zb\320bf\320fg\330\016\025\220T\230\024\230Q\330\004\013\2105\220\n\230!\2303\230c\240\022\2405\250\004\250D\260\004\260D\270\004\270A\200\001\340\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\210:\220Q\220a\330\004\t\210\022\2106\220\022\2202\220R\220s\230#\230T\240\021\240!\330\004\t\210\022\2106\220\022\2202\220R\220s\230#\230T\240\021\240!\330\004\014\210B\210f\220B\220c\230\023\230B\230b\240\004\240A\240Q\330\004\006\200a\200t\2102\210Q\210e\2204\220q\330\004\014\210A\210V\2203\220c\230\035\240a\240s\250\"\250B\250c\260\021\260)\270=\310\001\310\023\310B\310b\320PS\320ST\320T]\320]`\320`d\320dh\320hi\330\r\034\230A\230V\2403\240d\250%\250w\260a\330\004\020\220\001\220\022\2203\220e\2306\240\022\2403\240b\250\003\2503\250d\260#\260T\270\026\270w\300e\3101\330\004\013\2102\210Q\210c\220\032\2301\230C\230s\240%\240r\250\021\250$\250b\260\001\260\025\260a\200\001\360\006\000\005\022\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\004\021\220\022\2202\320\025&\240k\260\021\260#\260Q\330\t\n\330\010\023\2201\220A\220Q\220a\220s\230$\230c\240\026\240s\250#\250Q\250i\260q\270\001\330\010\013\2106\220\023\220A\340\014\020\220\001\220\027\230\006\230b\240\002\240#\240S\250\003\2505\260\001\260\024\260Q\260c\270\023\270D\300\003\3001\300A\300Q\300c\310\024\310S\320PU\320UV\320V[\320[\\\320\\_\320_b\320bf\320fg\330\014\031\230\021\230#\230S\240\006\240f\250A\250Y\260a\260t\2701\270A\270Q\270d\300$\300d\310\047\320QW\320WX\340\014\027\220q\230\001\230\021\230!\2303\230d\240#\240V\2503\250c\260\021\260)\2701\270A\330\020\036\230a\320\0372\260!\330\020\035\230Q\230b\240\002\240%\240s\250\047\260\022\2603\260e\2702\270S\300\003\3007\310&\320PQ\320QZ\320Z[\320[_\320_`\320`i""\320ij\320jn\320no\320op\320pq\320qr\330\036\"\240$\240g\250V\2601\200\001\360\014\000\005\022\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\004\021\220\022\2202\320\025&\240k\260\021\260#\260Q\330\t\n\330\010\023\2201\220A\220Q\220a\220s\230$\230c\240\027\250\003\2503\250a\250x\260q\270\001\330\014\032\230!\320\033.\250a\330\014\032\230!\2302\230R\230u\240C\240w\250b\260\003\2605\270\002\270#\270S\300\007\300t\3101\310H\320TU\320UY\320Y]\320]d\320dj\320jk\330\033#\2404\240q\330\010\013\2106\220\023\220A\330\014!\240\021\240!\2406\250\021\250#\250S\260\004\260A\260V\2701\270C\270s\300$\300b\310\002\310#\310S\320PS\320SV\320VW\320W[\320[\\\320\\_\320_b\320bf\320fg\320gi\320ij\320jm\320mp\320pq\330\"#\2401\240A\240S\250\004\250A\250R\250q\260\003\2604\260q\270\002\270!\2703\270d\300!\3005\310\001\310\023\310C\310q\340\014%\240Q\240a\240t\2501\250C\250s\260$\260a\260r\270\021\270#\270S\300\004\300A\300Q\300a\300s\310$\310b\320PR\320RU\320UX\320X[\320[\\\330&\047\240x\250q\260\004\260A\260X\270Q\270d\300!\3008\3101\310A\330\020\036\230a\320\0372\260!\330\020%\240Q\240f\250G\2601\260F\270!\2703\270c\300\024\300Q\300f\310A\310S\320PS\320SW\320WY\320Y[\320[^\320^a\320ad\320de\330&\047\240x\250q\260\004\260A\260X\270Q\270d\300!\3008\3101\310D\320PQ\320QS\320ST\320TW\320W[\320[\\\320\\^\320^_\320_b\320bf\320fg\320gl\320lm\320mp\320ps\320st\330\010\023\2201\220A\220V\2301\230C\230s\240$\240b\250\002\250#\250S\260\001\260\022\2601\260A";
+    #else /* compression: none (4430 bytes) */
+static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and direct><contiguous and indirect><strided and direct or indirect><strided and direct><strided and indirect>>?Cannot assign to read-only memoryviewInvalid mode, expected \047c\047 or \047fortran\047, got Invalid shape in axis No matching signature foundNote that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.add_notecollections.abcdisableenablegcisenabledlstmx._kernels._layoutlstmx/_kernels/lstm_cython.pyxno default __reduce__ due to non-trivial __cinit__unable to allocate array data.unable to allocate shape and strides.|ASCIIBCEllipsisGHH_packedISequenceTUUT_packedU_packedView.MemoryViewWWT_packedW_packedXX_packedX_tm__Pyx_PyDict_NextRef__annotate____class____class_getitem____dict____func____getstate____import____main____module____name____new____pyx_checksum__pyx_state__pyx_type__pyx_unpickle_Enum__pyx_vtable____qualname____reduce____reduce_cython____reduce_ex____set_name____setstate____setstate_cython____test___backward_backward[double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1],double[::1],double[::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1]]_backward[float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1],float[::1],float[::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1]]_forward_forward[double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1],double[::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1]]_forward[float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1],float[::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1]]_fused_sigindex_is_coroutine_layoutabcalloca""te_bufferargsarrayascontiguousarrayasyncio.coroutinesbbasecc0cachecached_time_majorcline_in_tracebackcopycountcsdUdWdX_tmdYdbdcdcTdefaultsdgatesdhdhTdoubledtypedtype_is_objectemptyempty_likeencodeenumerateerrorflagsfloatformatfortrangatesgeth0has_maskhsidindexitemsitemsizekindkwargslstm_backwardlstm_forwardlstmx._kernels.lstm_cythonmaskmemviewmodenamendimnpnumpyobjorderpackpackedpacked_bufferpartpartspopregistersetdefaultshapesignaturessizestartstepstopstructtime_majortime_major_masktransposeunpackupdatevaluesxOvoid (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *)\000void (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *)\000dgemm\000sgemm\200\001\340\004\007\200s\210#\210U\220%\220q\230\006\230e\2401\240F\250%\250q\260\006\260e\2701\270A\330\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\320\013\034\230A\230Q\330\004\r\210R\210v\220R\220s\230#\230R\230r\240\024\240Q\240a\330\004\t\210\022\2106\220\021\220%\220v\230Q\230h\240e\2506\260\026\260q\330\004\t\210\022\2106\220\021\220%\220v\230Q\230h\240e\2506\260\026\260q\330\004\014\210B\210f\220B\220c\230\023\230D\240\001\240\021\330\004\010\210\004\210E\220\022\220;\230a\230t\2402\240[\260\001\260\024\260R\260v\270Q\270b\300\002\300#\300Q\300a\330\004\013\2105\220\001\220\021\330\004\021\220\021\220\"\220M\240\021\240\"\240B\240c\250\023\250A\250Y\260b\270\r\300Q\300b\310\002\310#\310S\320PQ\320QR\330\022\024\220M\240\021\240\"\240B\240c\250\023\250A\250Y\260b\270\r\300Q\300b\310\002\310#\310S\320PQ\320QR\330\004\r\210Q\210b\320\020\"\240!\2405\250\006""\250c\260\023\260F\270!\2706\300\026\300q\310\006\310f\320TU\320U[\320[a\320ab\320bh\320hi\330\016\023\2201\220G\2305\240\001\240\032\250?\270!\2706\300\023\300D\310\005\310W\320TZ\320Zb\320bf\320fg\330\016\025\220T\230\024\230Q\330\004\013\2105\220\n\230!\2303\230c\240\022\2405\250\004\250D\260\004\260D\270\004\270A\200\001\340\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\210:\220Q\220a\330\004\t\210\022\2106\220\022\2202\220R\220s\230#\230T\240\021\240!\330\004\t\210\022\2106\220\022\2202\220R\220s\230#\230T\240\021\240!\330\004\014\210B\210f\220B\220c\230\023\230B\230b\240\004\240A\240Q\330\004\006\200a\200t\2102\210Q\210e\2204\220q\330\004\014\210A\210V\2203\220c\230\035\240a\240s\250\"\250B\250c\260\021\260)\270=\310\001\310\023\310B\310b\320PS\320ST\320T]\320]`\320`d\320dh\320hi\330\r\034\230A\230V\2403\240d\250%\250w\260a\330\004\020\220\001\220\022\2203\220e\2306\240\022\2403\240b\250\003\2503\250d\260#\260T\270\026\270w\300e\3101\330\004\013\2102\210Q\210c\220\032\2301\230C\230s\240%\240r\250\021\250$\250b\260\001\260\025\260a\200\001\360\006\000\005\022\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\004\021\220\022\2202\320\025&\240k\260\021\260#\260Q\330\t\n\330\010\023\2201\220A\220Q\220a\220s\230$\230c\240\026\240s\250#\250Q\250i\260q\270\001\330\010\013\2106\220\023\220A\340\014\020\220\001\220\027\230\006\230b\240\002\240#\240S\250\003\2505\260\001\260\024\260Q\260c\270\023\270D\300\003\3001\300A\300Q\300c\310\024\310S\320PU\320UV\320V[\320[\\\320\\_\320_b\320bf\320fg\330\014\031\230\021\230#\230S\240\006\240f\250A\250Y\260a\260t\2701\270A\270Q\270d\300$\300d\310\047\320QW\320WX\340\014\027\220q\230\001\230\021\230!\2303\230d\240#\240V\2503\250c\260\021\260)\2701\270A\330\020\036\230a\320\0372\260!\330\020\035\230Q\230b\240\002\240%\240s\250\047\260\022\2603\260e\2702\270S\300\003\3007\310&\320PQ\320QZ\320Z[\320[_\320_`\320`i\320ij\320jn\320no\320op\320pq\320qr\330""\036\"\240$\240g\250V\2601\200\001\360\014\000\005\022\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\004\021\220\022\2202\320\025&\240k\260\021\260#\260Q\330\t\n\330\010\023\2201\220A\220Q\220a\220s\230$\230c\240\027\250\003\2503\250a\250x\260q\270\001\330\014\032\230!\320\033.\250a\330\014\032\230!\2302\230R\230u\240C\240w\250b\260\003\2605\270\002\270#\270S\300\007\300t\3101\310H\320TU\320UY\320Y]\320]d\320dj\320jk\330\033#\2404\240q\330\010\030\230\001\230\027\240\001\240\026\240q\250\003\2503\250d\260!\2606\270\021\270#\270S\300\004\300B\300b\310\003\3103\310c\320QT\320TU\320UY\320YZ\320Z]\320]`\320`d\320de\320eg\320gh\320hk\320kn\320nr\320rs\320st\320tu\320ux\320xy\330\031\032\230(\240!\2404\240q\250\010\260\001\260\024\260Q\260h\270a\270t\3001\300B\300a\300s\310$\310a\310r\320QR\320RU\320UY\320YZ\320Z_\320_`\320`c\320cf\320fg\330\010\023\2201\220A\220V\2301\230C\230s\240$\240b\250\002\250#\250S\260\001\260\022\2601\260A";
     PyObject *data = NULL;
     #define __Pyx_DecompressString_UNUSED
     #define __Pyx_DecompressString_LZSS_UNUSED
     #endif
     PyObject **stringtab = __pyx_mstate->__pyx_string_tab;
     Py_ssize_t pos = 0;
-    for (int i = 0; i < 166; i++) {
+    for (int i = 0; i < 167; i++) {
       Py_ssize_t bytes_length = str_length_index[i].length;
       PyObject *string = PyUnicode_DecodeUTF8(bytes + pos, bytes_length, NULL);
       if (likely(string) && i >= 29) PyUnicode_InternInPlace(&string);
@@ -28400,8 +28393,8 @@ static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and dir
       stringtab[i] = string;
       pos += bytes_length;
     }
-    for (int i = 166; i < 172; i++) {
-      Py_ssize_t bytes_length = bytes_length_index[i-166].length;
+    for (int i = 167; i < 173; i++) {
+      Py_ssize_t bytes_length = bytes_length_index[i-167].length;
       PyObject *string = PyBytes_FromStringAndSize(bytes + pos, bytes_length);
       stringtab[i] = string;
       pos += bytes_length;
@@ -28411,14 +28404,14 @@ static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and dir
       }
     }
     Py_XDECREF(data);
-    for (Py_ssize_t i = 0; i < 172; i++) {
+    for (Py_ssize_t i = 0; i < 173; i++) {
       if (unlikely(PyObject_Hash(stringtab[i]) == -1)) {
         __PYX_ERR(0, 1, __pyx_L1_error)
       }
     }
     #if CYTHON_IMMORTAL_CONSTANTS
     {
-      PyObject **table = stringtab + 166;
+      PyObject **table = stringtab + 167;
       for (Py_ssize_t i=0; i<6; ++i) {
         #if PY_VERSION_HEX >= 0x030F0000
         PyUnstable_SetImmortal(table[i]);
@@ -28506,42 +28499,42 @@ static int __Pyx_CreateCodeObjects(__pyx_mstatetype *__pyx_mstate) {
   PyObject* tuple_dedup_map = PyDict_New();
   if (unlikely(!tuple_dedup_map)) return -1;
   {
-    const __Pyx_PyCode_New_function_description descr = {7, 0, 0, 16, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 37};
+    const __Pyx_PyCode_New_function_description descr = {7, 0, 0, 16, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 36};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_h0, __pyx_mstate->__pyx_n_u_c0, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_cache};
     __pyx_mstate_global->__pyx_codeobj_tab[0] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_lstm_forward, __pyx_mstate->__pyx_kp_b_iso88591_s_aq_q_Qa_6_2Rs_T_6_2Rs_T_BfBc, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[0])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {11, 0, 0, 11, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 52};
+    const __Pyx_PyCode_New_function_description descr = {11, 0, 0, 11, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 51};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_WT_packed, __pyx_mstate->__pyx_n_u_UT_packed, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask};
     __pyx_mstate_global->__pyx_codeobj_tab[1] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_forward_float_1_float_1_float_1, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2_k_Q_1AQas_c_s, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[1])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {11, 0, 0, 11, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 52};
+    const __Pyx_PyCode_New_function_description descr = {11, 0, 0, 11, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 51};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_WT_packed, __pyx_mstate->__pyx_n_u_UT_packed, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask};
     __pyx_mstate_global->__pyx_codeobj_tab[2] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_forward_double_1_double_1_doubl, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2_k_Q_1AQas_c_s, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[2])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {11, 0, 0, 18, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 52};
+    const __Pyx_PyCode_New_function_description descr = {11, 0, 0, 18, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 51};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_WT_packed, __pyx_mstate->__pyx_n_u_UT_packed, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_G, __pyx_mstate->__pyx_n_u_part, __pyx_mstate->__pyx_n_u_parts};
     __pyx_mstate_global->__pyx_codeobj_tab[3] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_forward_float_1_float_1_float_1, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2_k_Q_1AQas_c_s, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[3])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {4, 0, 0, 22, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 90};
+    const __Pyx_PyCode_New_function_description descr = {4, 0, 0, 22, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 89};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_dhT, __pyx_mstate->__pyx_n_u_dcT, __pyx_mstate->__pyx_n_u_cache, __pyx_mstate->__pyx_n_u_X, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_dgates, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dc, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_packed};
-    __pyx_mstate_global->__pyx_codeobj_tab[4] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_lstm_backward, __pyx_mstate->__pyx_kp_b_iso88591_s_U_q_e1F_q_e1A_s_aq_q_5_AQ_uCq, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[4])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[4] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_lstm_backward, __pyx_mstate->__pyx_kp_b_iso88591_s_U_q_e1F_q_e1A_s_aq_q_AQ_RvRs, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[4])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {20, 0, 0, 20, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 112};
+    const __Pyx_PyCode_New_function_description descr = {20, 0, 0, 20, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 109};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_U_packed, __pyx_mstate->__pyx_n_u_W_packed, __pyx_mstate->__pyx_n_u_X_packed, __pyx_mstate->__pyx_n_u_H_packed, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_dgates, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dc, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db};
     __pyx_mstate_global->__pyx_codeobj_tab[5] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_backward_float_1_float_1_float, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2_k_Q_1AQas_c_3, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[5])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {20, 0, 0, 20, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 112};
+    const __Pyx_PyCode_New_function_description descr = {20, 0, 0, 20, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 109};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_U_packed, __pyx_mstate->__pyx_n_u_W_packed, __pyx_mstate->__pyx_n_u_X_packed, __pyx_mstate->__pyx_n_u_H_packed, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_dgates, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dc, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db};
     __pyx_mstate_global->__pyx_codeobj_tab[6] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_backward_double_1_double_1_doub, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2_k_Q_1AQas_c_3, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[6])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {20, 0, 0, 27, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 112};
+    const __Pyx_PyCode_New_function_description descr = {20, 0, 0, 27, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 109};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_U_packed, __pyx_mstate->__pyx_n_u_W_packed, __pyx_mstate->__pyx_n_u_X_packed, __pyx_mstate->__pyx_n_u_H_packed, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_cs, __pyx_mstate->__pyx_n_u_gates, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_dgates, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dc, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_G, __pyx_mstate->__pyx_n_u_part, __pyx_mstate->__pyx_n_u_parts};
     __pyx_mstate_global->__pyx_codeobj_tab[7] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_lstm_cython_pyx, __pyx_mstate->__pyx_n_u_backward_float_1_float_1_float, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_2_k_Q_1AQas_c_3, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[7])) goto bad;
   }
@@ -32018,6 +32011,61 @@ static CYTHON_INLINE long __Pyx_div_long(long a, long b, int b_is_constant) {
         ((r != 0) & ((r ^ b) < 0))
     );
     return q - adapt_python;
+}
+
+/* ReleaseUnknownGil */
+static __Pyx_UnknownThreadState __Pyx_SaveUnknownThread(void) {
+#if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030d0000
+    if (__Pyx_get_runtime_version() >= 0x030d0000) {
+        PyThreadState *ts = PyThreadState_Swap(NULL);
+        __Pyx_UnknownThreadState out = { ts, PyGILState_UNLOCKED  };
+        return out;
+    } else {
+        PyGILState_STATE gil_state = PyGILState_Ensure();
+        PyThreadState *ts = PyEval_SaveThread();
+        __Pyx_UnknownThreadState out = { ts, gil_state };
+        return out;
+    }
+#elif __PYX_LIMITED_VERSION_HEX >= 0x030d0000
+    return PyThreadState_Swap(NULL);
+#else
+  #if CYTHON_COMPILING_IN_PYPY || PY_VERSION_HEX < 0x030C0000
+    if (PyGILState_Check())
+  #else
+    if (_PyThreadState_UncheckedGet())  // UncheckedGet is a reliable check for the GIL from 3.12 upwards
+  #endif
+    {
+      return PyEval_SaveThread();
+    }
+    return NULL; // Nothing to release - we don't have the GIL
+#endif
+}
+static void __Pyx_RestoreUnknownThread(__Pyx_UnknownThreadState state) {
+#if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030d0000
+    if (!state.ts) return;
+    PyEval_RestoreThread(state.ts);
+    if (__Pyx_get_runtime_version() < 0x030d0000) {
+        PyGILState_Release(state.gil_state);
+    }
+#else
+    if (state) {
+        PyEval_RestoreThread(state);
+    }
+#endif
+}
+static CYTHON_INLINE int __Pyx_UnknownThreadStateDefinitelyHadGil(__Pyx_UnknownThreadState state) {
+  #if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030d0000
+  return ((state.ts != NULL) && (__Pyx_get_runtime_version() >= 0x030d0000));
+  #else
+  return state != NULL;
+  #endif
+}
+static CYTHON_INLINE int __Pyx_UnknownThreadStateMayHaveHadGil(__Pyx_UnknownThreadState state) {
+  #if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030d0000
+  return state.ts != NULL;
+  #else
+  return state != NULL;
+  #endif
 }
 
 /* IterFinish */

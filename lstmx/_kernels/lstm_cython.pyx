@@ -25,13 +25,12 @@ contiguous. The functions take arrays already validated by :mod:`lstmx.functiona
 """
 import numpy as np
 
-from ._layout import packed_buffer, time_major, time_major_mask
+from ._layout import cached_time_major, packed_buffer, time_major, time_major_mask
 
 from cython.parallel cimport prange
 
 from ._common cimport (batch_parts, column_sums, copy_row, gemm, lstm_row_backward, lstm_row_forward,
-                       pack_for_weight_gradients, pack_panels, real, step_gemm, weight_gradients_blas,
-                       weight_gradients_part)
+                       pack_panels, real, step_gemm, weight_gradients)
 
 
 def lstm_forward(X, W, U, b, h0, c0, mask):
@@ -92,9 +91,7 @@ def lstm_backward(dY, dhT, dcT, cache):
     X, W, U, hs = cache["X"], cache["W"], cache["U"], cache["hs"]
     B, T, I = X.shape
     H = U.shape[1]
-    X_tm = cache.get("X_tm")
-    if X_tm is None:   # a cache from another backend
-        X_tm = time_major(X)
+    X_tm = cached_time_major(cache)
     dgates = np.empty((T, B, 4 * H), X.dtype)
     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
     dc = np.array(dcT, dtype=X.dtype, copy=True, order="C")
@@ -122,15 +119,8 @@ def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, 
         for part in prange(parts, num_threads=parts, schedule="static"):
             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], cs, gates, mask, has_mask,
                            dgates, dh, dc)
-        if parts == 1:   # the parameter and input gradients: single BLAS GEMMs over all T*B rows
-            weight_gradients_blas(&dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
-                                  &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
-        else:            # the same on the packed kernel, shared by the threads (no BLAS pool left spinning)
-            pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, G, I, H,
-                                      &X_packed[0], &H_packed[0], &W_packed[0])
-            for part in prange(parts, num_threads=parts, schedule="static"):
-                weight_gradients_part(part, parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H,
-                                      &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+        weight_gradients(parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],
+                         &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
         column_sums(&dgates[0, 0, 0], T * B, G, &db[0])
 
 

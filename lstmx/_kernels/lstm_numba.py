@@ -7,7 +7,7 @@ compile again. ``np.dot(a, b, out)`` calls BLAS without allocating.
 import numpy as np
 from numba import njit
 
-from ._layout import time_major, time_major_mask
+from ._layout import cached_time_major, time_major, time_major_mask
 from ._numba_math import sigmoid, tanh
 
 JIT = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")
@@ -64,9 +64,7 @@ def lstm_backward(dY, dhT, dcT, cache):
     X, W, U = cache["X"], cache["W"], cache["U"]
     B, T, I = X.shape
     H = U.shape[1]
-    X_tm = cache.get("X_tm")
-    if X_tm is None:
-        X_tm = time_major(X)
+    X_tm = cached_time_major(cache)
     mask = cache["mask"]
     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
     dc = np.array(dcT, dtype=X.dtype, copy=True, order="C")

@@ -2882,6 +2882,20 @@ static void __Pyx_RaiseUnboundLocalError(const char *varname);
 /* DivInt[long].proto */
 static CYTHON_INLINE long __Pyx_div_long(long, long, int b_is_constant);
 
+/* ReleaseUnknownGil.proto */
+#if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030d0000
+typedef struct {
+  PyThreadState* ts;
+  PyGILState_STATE gil_state;
+} __Pyx_UnknownThreadState;
+#else
+#define __Pyx_UnknownThreadState PyThreadState*
+#endif
+static __Pyx_UnknownThreadState __Pyx_SaveUnknownThread(void);
+static void __Pyx_RestoreUnknownThread(__Pyx_UnknownThreadState state);
+static CYTHON_INLINE int __Pyx_UnknownThreadStateDefinitelyHadGil(__Pyx_UnknownThreadState state);
+static CYTHON_INLINE int __Pyx_UnknownThreadStateMayHaveHadGil(__Pyx_UnknownThreadState state);
+
 /* IterFinish.proto */
 static CYTHON_INLINE int __Pyx_IterFinish(void);
 
@@ -3613,6 +3627,8 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_part(int, int, double const *, double const *, int, int, int, int, double const *, double const *, double const *, double *, double *, double *); /*proto*/
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(float const *, float const *, float const *, int, int, int, int, float *, float *, float *); /*proto*/
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(double const *, double const *, double const *, int, int, int, int, double *, double *, double *); /*proto*/
+static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients(int, float const *, float const *, int, int, int, int, float const *, float const *, float const *, float *, float *, float *, float *, float *, float *); /*proto*/
+static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients(int, double const *, double const *, int, int, int, int, double const *, double const *, double const *, double *, double *, double *, double *, double *, double *); /*proto*/
 
 /* Module declarations from "lstmx._kernels.rnn_cython" */
 static PyObject *__pyx_collections_abc_Sequence = 0;
@@ -3909,7 +3925,7 @@ namespace {
     PyObject *__pyx_slice[2];
     PyObject *__pyx_tuple[4];
     PyObject *__pyx_codeobj_tab[8];
-    PyObject *__pyx_string_tab[166];
+    PyObject *__pyx_string_tab[168];
     PyObject *__pyx_number_tab[5];
 /* #### Code section: module_state_contents ### */
 /* PyFrozenDict.module_state_decls */
@@ -4002,139 +4018,141 @@ static __pyx_mstatetype * const __pyx_mstate_global = &__pyx_mstate_global_stati
 #define __pyx_n_u_B __pyx_string_tab[30]
 #define __pyx_n_u_C __pyx_string_tab[31]
 #define __pyx_n_u_Ellipsis __pyx_string_tab[32]
-#define __pyx_n_u_H __pyx_string_tab[33]
-#define __pyx_n_u_H_packed __pyx_string_tab[34]
-#define __pyx_n_u_I __pyx_string_tab[35]
-#define __pyx_n_u_Sequence __pyx_string_tab[36]
-#define __pyx_n_u_T __pyx_string_tab[37]
-#define __pyx_n_u_U __pyx_string_tab[38]
-#define __pyx_n_u_UT_packed __pyx_string_tab[39]
-#define __pyx_n_u_U_packed __pyx_string_tab[40]
-#define __pyx_n_u_View_MemoryView __pyx_string_tab[41]
-#define __pyx_n_u_W __pyx_string_tab[42]
-#define __pyx_n_u_WT_packed __pyx_string_tab[43]
-#define __pyx_n_u_W_packed __pyx_string_tab[44]
-#define __pyx_n_u_X __pyx_string_tab[45]
-#define __pyx_n_u_X_packed __pyx_string_tab[46]
-#define __pyx_n_u_X_tm __pyx_string_tab[47]
-#define __pyx_n_u_Pyx_PyDict_NextRef __pyx_string_tab[48]
-#define __pyx_n_u_annotate __pyx_string_tab[49]
-#define __pyx_n_u_class __pyx_string_tab[50]
-#define __pyx_n_u_class_getitem __pyx_string_tab[51]
-#define __pyx_n_u_dict __pyx_string_tab[52]
-#define __pyx_n_u_func __pyx_string_tab[53]
-#define __pyx_n_u_getstate __pyx_string_tab[54]
-#define __pyx_n_u_import __pyx_string_tab[55]
-#define __pyx_n_u_main __pyx_string_tab[56]
-#define __pyx_n_u_module __pyx_string_tab[57]
-#define __pyx_n_u_name_2 __pyx_string_tab[58]
-#define __pyx_n_u_new __pyx_string_tab[59]
-#define __pyx_n_u_pyx_checksum __pyx_string_tab[60]
-#define __pyx_n_u_pyx_state __pyx_string_tab[61]
-#define __pyx_n_u_pyx_type __pyx_string_tab[62]
-#define __pyx_n_u_pyx_unpickle_Enum __pyx_string_tab[63]
-#define __pyx_n_u_pyx_vtable __pyx_string_tab[64]
-#define __pyx_n_u_qualname __pyx_string_tab[65]
-#define __pyx_n_u_reduce __pyx_string_tab[66]
-#define __pyx_n_u_reduce_cython __pyx_string_tab[67]
-#define __pyx_n_u_reduce_ex __pyx_string_tab[68]
-#define __pyx_n_u_set_name __pyx_string_tab[69]
-#define __pyx_n_u_setstate __pyx_string_tab[70]
-#define __pyx_n_u_setstate_cython __pyx_string_tab[71]
-#define __pyx_n_u_test __pyx_string_tab[72]
-#define __pyx_n_u_backward __pyx_string_tab[73]
-#define __pyx_n_u_backward_double_1_double_1_doub __pyx_string_tab[74]
-#define __pyx_n_u_backward_float_1_float_1_float __pyx_string_tab[75]
-#define __pyx_n_u_forward __pyx_string_tab[76]
-#define __pyx_n_u_forward_double_1_double_1_doubl __pyx_string_tab[77]
-#define __pyx_n_u_forward_float_1_float_1_float_1 __pyx_string_tab[78]
-#define __pyx_n_u_fused_sigindex __pyx_string_tab[79]
-#define __pyx_n_u_is_coroutine __pyx_string_tab[80]
-#define __pyx_n_u_layout __pyx_string_tab[81]
-#define __pyx_n_u_a __pyx_string_tab[82]
-#define __pyx_n_u_abc __pyx_string_tab[83]
-#define __pyx_n_u_allocate_buffer __pyx_string_tab[84]
-#define __pyx_n_u_args __pyx_string_tab[85]
-#define __pyx_n_u_array __pyx_string_tab[86]
-#define __pyx_n_u_ascontiguousarray __pyx_string_tab[87]
-#define __pyx_n_u_asyncio_coroutines __pyx_string_tab[88]
-#define __pyx_n_u_b __pyx_string_tab[89]
-#define __pyx_n_u_base __pyx_string_tab[90]
-#define __pyx_n_u_c __pyx_string_tab[91]
-#define __pyx_n_u_cache __pyx_string_tab[92]
-#define __pyx_n_u_cline_in_traceback __pyx_string_tab[93]
-#define __pyx_n_u_copy __pyx_string_tab[94]
-#define __pyx_n_u_count __pyx_string_tab[95]
-#define __pyx_n_u_dU __pyx_string_tab[96]
-#define __pyx_n_u_dW __pyx_string_tab[97]
-#define __pyx_n_u_dX_tm __pyx_string_tab[98]
-#define __pyx_n_u_dY __pyx_string_tab[99]
-#define __pyx_n_u_da __pyx_string_tab[100]
-#define __pyx_n_u_db __pyx_string_tab[101]
-#define __pyx_n_u_defaults __pyx_string_tab[102]
-#define __pyx_n_u_dh __pyx_string_tab[103]
-#define __pyx_n_u_dhT __pyx_string_tab[104]
-#define __pyx_n_u_double __pyx_string_tab[105]
-#define __pyx_n_u_dtype __pyx_string_tab[106]
-#define __pyx_n_u_dtype_is_object __pyx_string_tab[107]
-#define __pyx_n_u_empty __pyx_string_tab[108]
-#define __pyx_n_u_empty_like __pyx_string_tab[109]
-#define __pyx_n_u_encode __pyx_string_tab[110]
-#define __pyx_n_u_enumerate __pyx_string_tab[111]
-#define __pyx_n_u_error __pyx_string_tab[112]
-#define __pyx_n_u_flags __pyx_string_tab[113]
-#define __pyx_n_u_float __pyx_string_tab[114]
-#define __pyx_n_u_format __pyx_string_tab[115]
-#define __pyx_n_u_fortran __pyx_string_tab[116]
-#define __pyx_n_u_get __pyx_string_tab[117]
-#define __pyx_n_u_h0 __pyx_string_tab[118]
-#define __pyx_n_u_has_mask __pyx_string_tab[119]
-#define __pyx_n_u_hs __pyx_string_tab[120]
-#define __pyx_n_u_id __pyx_string_tab[121]
-#define __pyx_n_u_index __pyx_string_tab[122]
-#define __pyx_n_u_items __pyx_string_tab[123]
-#define __pyx_n_u_itemsize __pyx_string_tab[124]
-#define __pyx_n_u_kind __pyx_string_tab[125]
-#define __pyx_n_u_kwargs __pyx_string_tab[126]
-#define __pyx_n_u_lstmx__kernels_rnn_cython __pyx_string_tab[127]
-#define __pyx_n_u_mask __pyx_string_tab[128]
-#define __pyx_n_u_memview __pyx_string_tab[129]
-#define __pyx_n_u_mode __pyx_string_tab[130]
-#define __pyx_n_u_name __pyx_string_tab[131]
-#define __pyx_n_u_ndim __pyx_string_tab[132]
-#define __pyx_n_u_np __pyx_string_tab[133]
-#define __pyx_n_u_numpy __pyx_string_tab[134]
-#define __pyx_n_u_obj __pyx_string_tab[135]
-#define __pyx_n_u_order __pyx_string_tab[136]
-#define __pyx_n_u_pack __pyx_string_tab[137]
-#define __pyx_n_u_packed_buffer __pyx_string_tab[138]
-#define __pyx_n_u_part __pyx_string_tab[139]
-#define __pyx_n_u_parts __pyx_string_tab[140]
-#define __pyx_n_u_pop __pyx_string_tab[141]
-#define __pyx_n_u_register __pyx_string_tab[142]
-#define __pyx_n_u_rnn_backward __pyx_string_tab[143]
-#define __pyx_n_u_rnn_forward __pyx_string_tab[144]
-#define __pyx_n_u_setdefault __pyx_string_tab[145]
-#define __pyx_n_u_shape __pyx_string_tab[146]
-#define __pyx_n_u_signatures __pyx_string_tab[147]
-#define __pyx_n_u_size __pyx_string_tab[148]
-#define __pyx_n_u_start __pyx_string_tab[149]
-#define __pyx_n_u_step __pyx_string_tab[150]
-#define __pyx_n_u_stop __pyx_string_tab[151]
-#define __pyx_n_u_struct __pyx_string_tab[152]
-#define __pyx_n_u_time_major __pyx_string_tab[153]
-#define __pyx_n_u_time_major_mask __pyx_string_tab[154]
-#define __pyx_n_u_transpose __pyx_string_tab[155]
-#define __pyx_n_u_unpack __pyx_string_tab[156]
-#define __pyx_n_u_update __pyx_string_tab[157]
-#define __pyx_n_u_values __pyx_string_tab[158]
-#define __pyx_n_u_x __pyx_string_tab[159]
-#define __pyx_n_b_O __pyx_string_tab[160]
-#define __pyx_kp_b_void_char_char_int_int_int___pyx __pyx_string_tab[161]
-#define __pyx_kp_b_iso88591_s_U_q_e1F_q_e1A_s_aq_q_5_AQ_uCq __pyx_string_tab[162]
-#define __pyx_kp_b_iso88591_s_aq_q_Qa_6_2Rs_T_auA_AV3c_as_Q __pyx_string_tab[163]
-#define __pyx_kp_b_iso88591_V1HD_axt6_6QRRS_as_1AQas_c_s_Qi __pyx_string_tab[164]
-#define __pyx_kp_b_iso88591_V1HD_axt6_6QRRS_as_1AQas_c_3axq __pyx_string_tab[165]
+#define __pyx_n_u_G __pyx_string_tab[33]
+#define __pyx_n_u_H __pyx_string_tab[34]
+#define __pyx_n_u_H_packed __pyx_string_tab[35]
+#define __pyx_n_u_I __pyx_string_tab[36]
+#define __pyx_n_u_Sequence __pyx_string_tab[37]
+#define __pyx_n_u_T __pyx_string_tab[38]
+#define __pyx_n_u_U __pyx_string_tab[39]
+#define __pyx_n_u_UT_packed __pyx_string_tab[40]
+#define __pyx_n_u_U_packed __pyx_string_tab[41]
+#define __pyx_n_u_View_MemoryView __pyx_string_tab[42]
+#define __pyx_n_u_W __pyx_string_tab[43]
+#define __pyx_n_u_WT_packed __pyx_string_tab[44]
+#define __pyx_n_u_W_packed __pyx_string_tab[45]
+#define __pyx_n_u_X __pyx_string_tab[46]
+#define __pyx_n_u_X_packed __pyx_string_tab[47]
+#define __pyx_n_u_X_tm __pyx_string_tab[48]
+#define __pyx_n_u_Pyx_PyDict_NextRef __pyx_string_tab[49]
+#define __pyx_n_u_annotate __pyx_string_tab[50]
+#define __pyx_n_u_class __pyx_string_tab[51]
+#define __pyx_n_u_class_getitem __pyx_string_tab[52]
+#define __pyx_n_u_dict __pyx_string_tab[53]
+#define __pyx_n_u_func __pyx_string_tab[54]
+#define __pyx_n_u_getstate __pyx_string_tab[55]
+#define __pyx_n_u_import __pyx_string_tab[56]
+#define __pyx_n_u_main __pyx_string_tab[57]
+#define __pyx_n_u_module __pyx_string_tab[58]
+#define __pyx_n_u_name_2 __pyx_string_tab[59]
+#define __pyx_n_u_new __pyx_string_tab[60]
+#define __pyx_n_u_pyx_checksum __pyx_string_tab[61]
+#define __pyx_n_u_pyx_state __pyx_string_tab[62]
+#define __pyx_n_u_pyx_type __pyx_string_tab[63]
+#define __pyx_n_u_pyx_unpickle_Enum __pyx_string_tab[64]
+#define __pyx_n_u_pyx_vtable __pyx_string_tab[65]
+#define __pyx_n_u_qualname __pyx_string_tab[66]
+#define __pyx_n_u_reduce __pyx_string_tab[67]
+#define __pyx_n_u_reduce_cython __pyx_string_tab[68]
+#define __pyx_n_u_reduce_ex __pyx_string_tab[69]
+#define __pyx_n_u_set_name __pyx_string_tab[70]
+#define __pyx_n_u_setstate __pyx_string_tab[71]
+#define __pyx_n_u_setstate_cython __pyx_string_tab[72]
+#define __pyx_n_u_test __pyx_string_tab[73]
+#define __pyx_n_u_backward __pyx_string_tab[74]
+#define __pyx_n_u_backward_double_1_double_1_doub __pyx_string_tab[75]
+#define __pyx_n_u_backward_float_1_float_1_float __pyx_string_tab[76]
+#define __pyx_n_u_forward __pyx_string_tab[77]
+#define __pyx_n_u_forward_double_1_double_1_doubl __pyx_string_tab[78]
+#define __pyx_n_u_forward_float_1_float_1_float_1 __pyx_string_tab[79]
+#define __pyx_n_u_fused_sigindex __pyx_string_tab[80]
+#define __pyx_n_u_is_coroutine __pyx_string_tab[81]
+#define __pyx_n_u_layout __pyx_string_tab[82]
+#define __pyx_n_u_a __pyx_string_tab[83]
+#define __pyx_n_u_abc __pyx_string_tab[84]
+#define __pyx_n_u_allocate_buffer __pyx_string_tab[85]
+#define __pyx_n_u_args __pyx_string_tab[86]
+#define __pyx_n_u_array __pyx_string_tab[87]
+#define __pyx_n_u_ascontiguousarray __pyx_string_tab[88]
+#define __pyx_n_u_asyncio_coroutines __pyx_string_tab[89]
+#define __pyx_n_u_b __pyx_string_tab[90]
+#define __pyx_n_u_base __pyx_string_tab[91]
+#define __pyx_n_u_c __pyx_string_tab[92]
+#define __pyx_n_u_cache __pyx_string_tab[93]
+#define __pyx_n_u_cached_time_major __pyx_string_tab[94]
+#define __pyx_n_u_cline_in_traceback __pyx_string_tab[95]
+#define __pyx_n_u_copy __pyx_string_tab[96]
+#define __pyx_n_u_count __pyx_string_tab[97]
+#define __pyx_n_u_dU __pyx_string_tab[98]
+#define __pyx_n_u_dW __pyx_string_tab[99]
+#define __pyx_n_u_dX_tm __pyx_string_tab[100]
+#define __pyx_n_u_dY __pyx_string_tab[101]
+#define __pyx_n_u_da __pyx_string_tab[102]
+#define __pyx_n_u_db __pyx_string_tab[103]
+#define __pyx_n_u_defaults __pyx_string_tab[104]
+#define __pyx_n_u_dh __pyx_string_tab[105]
+#define __pyx_n_u_dhT __pyx_string_tab[106]
+#define __pyx_n_u_double __pyx_string_tab[107]
+#define __pyx_n_u_dtype __pyx_string_tab[108]
+#define __pyx_n_u_dtype_is_object __pyx_string_tab[109]
+#define __pyx_n_u_empty __pyx_string_tab[110]
+#define __pyx_n_u_empty_like __pyx_string_tab[111]
+#define __pyx_n_u_encode __pyx_string_tab[112]
+#define __pyx_n_u_enumerate __pyx_string_tab[113]
+#define __pyx_n_u_error __pyx_string_tab[114]
+#define __pyx_n_u_flags __pyx_string_tab[115]
+#define __pyx_n_u_float __pyx_string_tab[116]
+#define __pyx_n_u_format __pyx_string_tab[117]
+#define __pyx_n_u_fortran __pyx_string_tab[118]
+#define __pyx_n_u_get __pyx_string_tab[119]
+#define __pyx_n_u_h0 __pyx_string_tab[120]
+#define __pyx_n_u_has_mask __pyx_string_tab[121]
+#define __pyx_n_u_hs __pyx_string_tab[122]
+#define __pyx_n_u_id __pyx_string_tab[123]
+#define __pyx_n_u_index __pyx_string_tab[124]
+#define __pyx_n_u_items __pyx_string_tab[125]
+#define __pyx_n_u_itemsize __pyx_string_tab[126]
+#define __pyx_n_u_kind __pyx_string_tab[127]
+#define __pyx_n_u_kwargs __pyx_string_tab[128]
+#define __pyx_n_u_lstmx__kernels_rnn_cython __pyx_string_tab[129]
+#define __pyx_n_u_mask __pyx_string_tab[130]
+#define __pyx_n_u_memview __pyx_string_tab[131]
+#define __pyx_n_u_mode __pyx_string_tab[132]
+#define __pyx_n_u_name __pyx_string_tab[133]
+#define __pyx_n_u_ndim __pyx_string_tab[134]
+#define __pyx_n_u_np __pyx_string_tab[135]
+#define __pyx_n_u_numpy __pyx_string_tab[136]
+#define __pyx_n_u_obj __pyx_string_tab[137]
+#define __pyx_n_u_order __pyx_string_tab[138]
+#define __pyx_n_u_pack __pyx_string_tab[139]
+#define __pyx_n_u_packed_buffer __pyx_string_tab[140]
+#define __pyx_n_u_part __pyx_string_tab[141]
+#define __pyx_n_u_parts __pyx_string_tab[142]
+#define __pyx_n_u_pop __pyx_string_tab[143]
+#define __pyx_n_u_register __pyx_string_tab[144]
+#define __pyx_n_u_rnn_backward __pyx_string_tab[145]
+#define __pyx_n_u_rnn_forward __pyx_string_tab[146]
+#define __pyx_n_u_setdefault __pyx_string_tab[147]
+#define __pyx_n_u_shape __pyx_string_tab[148]
+#define __pyx_n_u_signatures __pyx_string_tab[149]
+#define __pyx_n_u_size __pyx_string_tab[150]
+#define __pyx_n_u_start __pyx_string_tab[151]
+#define __pyx_n_u_step __pyx_string_tab[152]
+#define __pyx_n_u_stop __pyx_string_tab[153]
+#define __pyx_n_u_struct __pyx_string_tab[154]
+#define __pyx_n_u_time_major __pyx_string_tab[155]
+#define __pyx_n_u_time_major_mask __pyx_string_tab[156]
+#define __pyx_n_u_transpose __pyx_string_tab[157]
+#define __pyx_n_u_unpack __pyx_string_tab[158]
+#define __pyx_n_u_update __pyx_string_tab[159]
+#define __pyx_n_u_values __pyx_string_tab[160]
+#define __pyx_n_u_x __pyx_string_tab[161]
+#define __pyx_n_b_O __pyx_string_tab[162]
+#define __pyx_kp_b_void_char_char_int_int_int___pyx __pyx_string_tab[163]
+#define __pyx_kp_b_iso88591_s_U_q_e1F_q_e1A_s_aq_q_AQ_6_3c __pyx_string_tab[164]
+#define __pyx_kp_b_iso88591_s_aq_q_Qa_6_2Rs_T_auA_AV3c_as_Q __pyx_string_tab[165]
+#define __pyx_kp_b_iso88591_V1HD_axt6_6QRRS_as_1AQas_c_s_Qi __pyx_string_tab[166]
+#define __pyx_kp_b_iso88591_V1HD_axt6_6QRRS_Qc_1AQas_c_3axq __pyx_string_tab[167]
 #define __pyx_int_0 __pyx_number_tab[0]
 #define __pyx_int_neg_1 __pyx_number_tab[1]
 #define __pyx_int_1 __pyx_number_tab[2]
@@ -4171,7 +4189,7 @@ static CYTHON_SMALL_CODE int __pyx_m_clear(PyObject *m) {
   for (int i=0; i<2; ++i) { Py_CLEAR(clear_module_state->__pyx_slice[i]); }
   for (int i=0; i<4; ++i) { Py_CLEAR(clear_module_state->__pyx_tuple[i]); }
   for (int i=0; i<8; ++i) { Py_CLEAR(clear_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<166; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<168; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<5; ++i) { Py_CLEAR(clear_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_clear_contents ### */
 /* CommonTypesMetaclass.module_state_clear */
@@ -4215,7 +4233,7 @@ static CYTHON_SMALL_CODE int __pyx_m_traverse(PyObject *m, visitproc visit, void
   for (int i=0; i<2; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_slice[i]); }
   for (int i=0; i<4; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_tuple[i]); }
   for (int i=0; i<8; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<166; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<168; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<5; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_traverse_contents ### */
 /* CommonTypesMetaclass.module_state_traverse */
@@ -19395,7 +19413,7 @@ static PyObject *__pyx_unpickle_Enum__set_state(struct __pyx_MemviewEnum_obj *__
   return __pyx_r;
 }
 
-/* "_common.pxd":11
+/* "_common.pxd":12
  * 
  * 
  * cdef inline void gemm(bint trans_a, bint trans_b, int M, int N, int K, real alpha,             # <<<<<<<<<<<<<<
@@ -19408,7 +19426,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(int
   char __pyx_v_tb;
   char __pyx_t_1;
 
-  /* "_common.pxd":19
+  /* "_common.pxd":20
  *     for C.T = op(B).T @ op(A).T, swapping the operands instead of copying anything.
  *     """
  *     cdef char ta = b'T' if trans_a else b'N'             # <<<<<<<<<<<<<<
@@ -19424,7 +19442,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(int
   }
   __pyx_v_ta = __pyx_t_1;
 
-  /* "_common.pxd":20
+  /* "_common.pxd":21
  *     """
  *     cdef char ta = b'T' if trans_a else b'N'
  *     cdef char tb = b'T' if trans_b else b'N'             # <<<<<<<<<<<<<<
@@ -19440,7 +19458,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(int
   }
   __pyx_v_tb = __pyx_t_1;
 
-  /* "_common.pxd":22
+  /* "_common.pxd":23
  *     cdef char tb = b'T' if trans_b else b'N'
  *     if real is float:
  *         sgemm(&tb, &ta, &N, &M, &K, &alpha, <float*>B, &ldb, <float*>A, &lda, &beta, C, &ldc)             # <<<<<<<<<<<<<<
@@ -19449,7 +19467,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(int
 */
   __pyx_f_5scipy_6linalg_11cython_blas_sgemm((&__pyx_v_tb), (&__pyx_v_ta), (&__pyx_v_N), (&__pyx_v_M), (&__pyx_v_K), (&__pyx_v_alpha), ((float *)__pyx_v_B), (&__pyx_v_ldb), ((float *)__pyx_v_A), (&__pyx_v_lda), (&__pyx_v_beta), __pyx_v_C, (&__pyx_v_ldc));
 
-  /* "_common.pxd":11
+  /* "_common.pxd":12
  * 
  * 
  * cdef inline void gemm(bint trans_a, bint trans_b, int M, int N, int K, real alpha,             # <<<<<<<<<<<<<<
@@ -19467,7 +19485,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(int
   char __pyx_v_tb;
   char __pyx_t_1;
 
-  /* "_common.pxd":19
+  /* "_common.pxd":20
  *     for C.T = op(B).T @ op(A).T, swapping the operands instead of copying anything.
  *     """
  *     cdef char ta = b'T' if trans_a else b'N'             # <<<<<<<<<<<<<<
@@ -19483,7 +19501,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(int
   }
   __pyx_v_ta = __pyx_t_1;
 
-  /* "_common.pxd":20
+  /* "_common.pxd":21
  *     """
  *     cdef char ta = b'T' if trans_a else b'N'
  *     cdef char tb = b'T' if trans_b else b'N'             # <<<<<<<<<<<<<<
@@ -19499,7 +19517,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(int
   }
   __pyx_v_tb = __pyx_t_1;
 
-  /* "_common.pxd":24
+  /* "_common.pxd":25
  *         sgemm(&tb, &ta, &N, &M, &K, &alpha, <float*>B, &ldb, <float*>A, &lda, &beta, C, &ldc)
  *     else:
  *         dgemm(&tb, &ta, &N, &M, &K, &alpha, <double*>B, &ldb, <double*>A, &lda, &beta, C, &ldc)             # <<<<<<<<<<<<<<
@@ -19508,7 +19526,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(int
 */
   __pyx_f_5scipy_6linalg_11cython_blas_dgemm((&__pyx_v_tb), (&__pyx_v_ta), (&__pyx_v_N), (&__pyx_v_M), (&__pyx_v_K), (&__pyx_v_alpha), ((double *)__pyx_v_B), (&__pyx_v_ldb), ((double *)__pyx_v_A), (&__pyx_v_lda), (&__pyx_v_beta), __pyx_v_C, (&__pyx_v_ldc));
 
-  /* "_common.pxd":11
+  /* "_common.pxd":12
  * 
  * 
  * cdef inline void gemm(bint trans_a, bint trans_b, int M, int N, int K, real alpha,             # <<<<<<<<<<<<<<
@@ -19521,7 +19539,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(int
 
 }
 
-/* "_common.pxd":65
+/* "_common.pxd":66
  * 
  * 
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19535,7 +19553,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row
   int __pyx_t_2;
   int __pyx_t_3;
 
-  /* "_common.pxd":67
+  /* "_common.pxd":68
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:
  *     cdef int j
  *     for j in range(n):             # <<<<<<<<<<<<<<
@@ -19549,7 +19567,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":68
+    /* "_common.pxd":69
  *     cdef int j
  *     for j in range(n):
  *         dst[j] = src[j]             # <<<<<<<<<<<<<<
@@ -19560,7 +19578,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row
   }
 
 
-  /* "_common.pxd":65
+  /* "_common.pxd":66
  * 
  * 
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19578,7 +19596,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
   int __pyx_t_2;
   int __pyx_t_3;
 
-  /* "_common.pxd":67
+  /* "_common.pxd":68
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:
  *     cdef int j
  *     for j in range(n):             # <<<<<<<<<<<<<<
@@ -19592,7 +19610,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":68
+    /* "_common.pxd":69
  *     cdef int j
  *     for j in range(n):
  *         dst[j] = src[j]             # <<<<<<<<<<<<<<
@@ -19603,7 +19621,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
   }
 
 
-  /* "_common.pxd":65
+  /* "_common.pxd":66
  * 
  * 
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19615,7 +19633,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
 
 }
 
-/* "_common.pxd":71
+/* "_common.pxd":72
  * 
  * 
  * cdef inline void column_sums(const real* A, int rows, int cols, real* out) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19634,7 +19652,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   int __pyx_t_6;
   int __pyx_t_7;
 
-  /* "_common.pxd":74
+  /* "_common.pxd":75
  *     """out[j] = sum of A[:, j] over the rows of a row-major (rows, cols) matrix (the bias gradient)."""
  *     cdef int r, j
  *     for j in range(cols):             # <<<<<<<<<<<<<<
@@ -19648,7 +19666,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":75
+    /* "_common.pxd":76
  *     cdef int r, j
  *     for j in range(cols):
  *         out[j] = 0             # <<<<<<<<<<<<<<
@@ -19659,7 +19677,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":76
+  /* "_common.pxd":77
  *     for j in range(cols):
  *         out[j] = 0
  *     for r in range(rows):             # <<<<<<<<<<<<<<
@@ -19673,7 +19691,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_r = __pyx_t_3;
 
-    /* "_common.pxd":77
+    /* "_common.pxd":78
  *         out[j] = 0
  *     for r in range(rows):
  *         for j in range(cols):             # <<<<<<<<<<<<<<
@@ -19687,7 +19705,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
     for (__pyx_t_6 = 0; __pyx_t_6 < __pyx_t_5; __pyx_t_6+=1) {
       __pyx_v_j = __pyx_t_6;
 
-      /* "_common.pxd":78
+      /* "_common.pxd":79
  *     for r in range(rows):
  *         for j in range(cols):
  *             out[j] += A[r * cols + j]             # <<<<<<<<<<<<<<
@@ -19702,7 +19720,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":71
+  /* "_common.pxd":72
  * 
  * 
  * cdef inline void column_sums(const real* A, int rows, int cols, real* out) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19726,7 +19744,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   int __pyx_t_6;
   int __pyx_t_7;
 
-  /* "_common.pxd":74
+  /* "_common.pxd":75
  *     """out[j] = sum of A[:, j] over the rows of a row-major (rows, cols) matrix (the bias gradient)."""
  *     cdef int r, j
  *     for j in range(cols):             # <<<<<<<<<<<<<<
@@ -19740,7 +19758,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":75
+    /* "_common.pxd":76
  *     cdef int r, j
  *     for j in range(cols):
  *         out[j] = 0             # <<<<<<<<<<<<<<
@@ -19751,7 +19769,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":76
+  /* "_common.pxd":77
  *     for j in range(cols):
  *         out[j] = 0
  *     for r in range(rows):             # <<<<<<<<<<<<<<
@@ -19765,7 +19783,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_r = __pyx_t_3;
 
-    /* "_common.pxd":77
+    /* "_common.pxd":78
  *         out[j] = 0
  *     for r in range(rows):
  *         for j in range(cols):             # <<<<<<<<<<<<<<
@@ -19779,7 +19797,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
     for (__pyx_t_6 = 0; __pyx_t_6 < __pyx_t_5; __pyx_t_6+=1) {
       __pyx_v_j = __pyx_t_6;
 
-      /* "_common.pxd":78
+      /* "_common.pxd":79
  *     for r in range(rows):
  *         for j in range(cols):
  *             out[j] += A[r * cols + j]             # <<<<<<<<<<<<<<
@@ -19794,7 +19812,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":71
+  /* "_common.pxd":72
  * 
  * 
  * cdef inline void column_sums(const real* A, int rows, int cols, real* out) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19807,7 +19825,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
 
 }
 
-/* "_common.pxd":81
+/* "_common.pxd":82
  * 
  * 
  * cdef inline int batch_parts(int B, int H) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19820,7 +19838,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
   int __pyx_t_1;
   int __pyx_t_2;
 
-  /* "_common.pxd":84
+  /* "_common.pxd":85
  *     """How many threads share a batch's time loop: 2 when each half has enough rows and work to
  *     outweigh starting a thread, else 1."""
  *     if B >= 8 and <long>B * H * H >= (1 << 16):             # <<<<<<<<<<<<<<
@@ -19846,7 +19864,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
   if (__pyx_t_1) {
 
 
-    /* "_common.pxd":85
+    /* "_common.pxd":86
  *     outweigh starting a thread, else 1."""
  *     if B >= 8 and <long>B * H * H >= (1 << 16):
  *         return 2             # <<<<<<<<<<<<<<
@@ -19859,7 +19877,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
     }
     goto __pyx_L0;
 
-    /* "_common.pxd":84
+    /* "_common.pxd":85
  *     """How many threads share a batch's time loop: 2 when each half has enough rows and work to
  *     outweigh starting a thread, else 1."""
  *     if B >= 8 and <long>B * H * H >= (1 << 16):             # <<<<<<<<<<<<<<
@@ -19868,7 +19886,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
 */
   }
 
-  /* "_common.pxd":86
+  /* "_common.pxd":87
  *     if B >= 8 and <long>B * H * H >= (1 << 16):
  *         return 2
  *     return 1             # <<<<<<<<<<<<<<
@@ -19881,7 +19899,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
   }
   goto __pyx_L0;
 
-  /* "_common.pxd":81
+  /* "_common.pxd":82
  * 
  * 
  * cdef inline int batch_parts(int B, int H) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19894,7 +19912,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
   return __pyx_r;
 }
 
-/* "_common.pxd":89
+/* "_common.pxd":90
  * 
  * 
  * cdef inline void weight_gradients_blas(const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
@@ -19904,7 +19922,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
 
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas(float const *__pyx_v_dax, float const *__pyx_v_dah, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, float const *__pyx_v_X_tm, float const *__pyx_v_hs, float const *__pyx_v_W, float *__pyx_v_dW, float *__pyx_v_dU, float *__pyx_v_dX) {
 
-  /* "_common.pxd":96
+  /* "_common.pxd":97
  *     ``dax`` (T*B, G) is the gradient of the input side of the gates, ``dah`` of the recurrent side
  *     (the same array for LSTM and RNN; they differ for the GRU's candidate)."""
  *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)             # <<<<<<<<<<<<<<
@@ -19913,7 +19931,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_I, __pyx_v_TB, 1.0, __pyx_v_dax, __pyx_v_G, __pyx_v_X_tm, __pyx_v_I, 0.0, __pyx_v_dW, __pyx_v_I);
 
-  /* "_common.pxd":97
+  /* "_common.pxd":98
  *     (the same array for LSTM and RNN; they differ for the GRU's candidate)."""
  *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)
  *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)             # <<<<<<<<<<<<<<
@@ -19922,7 +19940,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_H, __pyx_v_TB, 1.0, __pyx_v_dah, __pyx_v_G, __pyx_v_hs, __pyx_v_H, 0.0, __pyx_v_dU, __pyx_v_H);
 
-  /* "_common.pxd":98
+  /* "_common.pxd":99
  *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)
  *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)
  *     gemm(False, False, TB, I, G, 1.0, dax, G, W, I, 0.0, dX, I)             # <<<<<<<<<<<<<<
@@ -19931,7 +19949,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, __pyx_v_TB, __pyx_v_I, __pyx_v_G, 1.0, __pyx_v_dax, __pyx_v_G, __pyx_v_W, __pyx_v_I, 0.0, __pyx_v_dX, __pyx_v_I);
 
-  /* "_common.pxd":89
+  /* "_common.pxd":90
  * 
  * 
  * cdef inline void weight_gradients_blas(const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
@@ -19944,7 +19962,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas(double const *__pyx_v_dax, double const *__pyx_v_dah, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, double const *__pyx_v_X_tm, double const *__pyx_v_hs, double const *__pyx_v_W, double *__pyx_v_dW, double *__pyx_v_dU, double *__pyx_v_dX) {
 
-  /* "_common.pxd":96
+  /* "_common.pxd":97
  *     ``dax`` (T*B, G) is the gradient of the input side of the gates, ``dah`` of the recurrent side
  *     (the same array for LSTM and RNN; they differ for the GRU's candidate)."""
  *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)             # <<<<<<<<<<<<<<
@@ -19953,7 +19971,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_I, __pyx_v_TB, 1.0, __pyx_v_dax, __pyx_v_G, __pyx_v_X_tm, __pyx_v_I, 0.0, __pyx_v_dW, __pyx_v_I);
 
-  /* "_common.pxd":97
+  /* "_common.pxd":98
  *     (the same array for LSTM and RNN; they differ for the GRU's candidate)."""
  *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)
  *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)             # <<<<<<<<<<<<<<
@@ -19962,7 +19980,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_H, __pyx_v_TB, 1.0, __pyx_v_dah, __pyx_v_G, __pyx_v_hs, __pyx_v_H, 0.0, __pyx_v_dU, __pyx_v_H);
 
-  /* "_common.pxd":98
+  /* "_common.pxd":99
  *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)
  *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)
  *     gemm(False, False, TB, I, G, 1.0, dax, G, W, I, 0.0, dX, I)             # <<<<<<<<<<<<<<
@@ -19971,7 +19989,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, __pyx_v_TB, __pyx_v_I, __pyx_v_G, 1.0, __pyx_v_dax, __pyx_v_G, __pyx_v_W, __pyx_v_I, 0.0, __pyx_v_dX, __pyx_v_I);
 
-  /* "_common.pxd":89
+  /* "_common.pxd":90
  * 
  * 
  * cdef inline void weight_gradients_blas(const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
@@ -19982,7 +20000,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
   /* function exit code */
 }
 
-/* "_common.pxd":101
+/* "_common.pxd":102
  * 
  * 
  * cdef inline void weight_gradients_part(int part, int parts, const real* dax, const real* dah, int TB, int G,             # <<<<<<<<<<<<<<
@@ -19996,7 +20014,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
   int __pyx_v_r0;
   int __pyx_v_r1;
 
-  /* "_common.pxd":106
+  /* "_common.pxd":107
  *     """The same three products on the packed kernel: this thread's share (``part`` of ``parts``) of
  *     the rows of dW and dU (gate rows) and of dX (time-step rows). X, H_prev and W packed beforehand."""
  *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts             # <<<<<<<<<<<<<<
@@ -20006,7 +20024,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
   __pyx_v_g0 = ((__pyx_v_G * __pyx_v_part) / __pyx_v_parts);
   __pyx_v_g1 = ((__pyx_v_G * (__pyx_v_part + 1)) / __pyx_v_parts);
 
-  /* "_common.pxd":107
+  /* "_common.pxd":108
  *     the rows of dW and dU (gate rows) and of dX (time-step rows). X, H_prev and W packed beforehand."""
  *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts
  *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts             # <<<<<<<<<<<<<<
@@ -20016,7 +20034,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
   __pyx_v_r0 = ((__pyx_v_TB * __pyx_v_part) / __pyx_v_parts);
   __pyx_v_r1 = ((__pyx_v_TB * (__pyx_v_part + 1)) / __pyx_v_parts);
 
-  /* "_common.pxd":108
+  /* "_common.pxd":109
  *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts
  *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
  *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)             # <<<<<<<<<<<<<<
@@ -20025,7 +20043,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   lstmx::gemm_tn_packed(__pyx_v_dax, __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_X_packed, __pyx_v_I, __pyx_v_dW, __pyx_v_I);
 
-  /* "_common.pxd":109
+  /* "_common.pxd":110
  *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
  *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
  *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)             # <<<<<<<<<<<<<<
@@ -20034,7 +20052,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   lstmx::gemm_tn_packed(__pyx_v_dah, __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_H_packed, __pyx_v_H, __pyx_v_dU, __pyx_v_H);
 
-  /* "_common.pxd":110
+  /* "_common.pxd":111
  *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
  *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)
  *     step_gemm(dax + <long>r0 * G, G, r1 - r0, G, W_packed, I, dX + <long>r0 * I, I, False)             # <<<<<<<<<<<<<<
@@ -20043,7 +20061,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   lstmx::step_gemm((__pyx_v_dax + (((long)__pyx_v_r0) * __pyx_v_G)), __pyx_v_G, (__pyx_v_r1 - __pyx_v_r0), __pyx_v_G, __pyx_v_W_packed, __pyx_v_I, (__pyx_v_dX + (((long)__pyx_v_r0) * __pyx_v_I)), __pyx_v_I, 0);
 
-  /* "_common.pxd":101
+  /* "_common.pxd":102
  * 
  * 
  * cdef inline void weight_gradients_part(int part, int parts, const real* dax, const real* dah, int TB, int G,             # <<<<<<<<<<<<<<
@@ -20064,7 +20082,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
   int __pyx_v_r0;
   int __pyx_v_r1;
 
-  /* "_common.pxd":106
+  /* "_common.pxd":107
  *     """The same three products on the packed kernel: this thread's share (``part`` of ``parts``) of
  *     the rows of dW and dU (gate rows) and of dX (time-step rows). X, H_prev and W packed beforehand."""
  *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts             # <<<<<<<<<<<<<<
@@ -20074,7 +20092,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
   __pyx_v_g0 = ((__pyx_v_G * __pyx_v_part) / __pyx_v_parts);
   __pyx_v_g1 = ((__pyx_v_G * (__pyx_v_part + 1)) / __pyx_v_parts);
 
-  /* "_common.pxd":107
+  /* "_common.pxd":108
  *     the rows of dW and dU (gate rows) and of dX (time-step rows). X, H_prev and W packed beforehand."""
  *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts
  *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts             # <<<<<<<<<<<<<<
@@ -20084,7 +20102,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
   __pyx_v_r0 = ((__pyx_v_TB * __pyx_v_part) / __pyx_v_parts);
   __pyx_v_r1 = ((__pyx_v_TB * (__pyx_v_part + 1)) / __pyx_v_parts);
 
-  /* "_common.pxd":108
+  /* "_common.pxd":109
  *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts
  *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
  *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)             # <<<<<<<<<<<<<<
@@ -20093,7 +20111,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   lstmx::gemm_tn_packed(__pyx_v_dax, __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_X_packed, __pyx_v_I, __pyx_v_dW, __pyx_v_I);
 
-  /* "_common.pxd":109
+  /* "_common.pxd":110
  *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
  *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
  *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)             # <<<<<<<<<<<<<<
@@ -20102,7 +20120,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   lstmx::gemm_tn_packed(__pyx_v_dah, __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_H_packed, __pyx_v_H, __pyx_v_dU, __pyx_v_H);
 
-  /* "_common.pxd":110
+  /* "_common.pxd":111
  *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
  *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)
  *     step_gemm(dax + <long>r0 * G, G, r1 - r0, G, W_packed, I, dX + <long>r0 * I, I, False)             # <<<<<<<<<<<<<<
@@ -20111,7 +20129,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   lstmx::step_gemm((__pyx_v_dax + (((long)__pyx_v_r0) * __pyx_v_G)), __pyx_v_G, (__pyx_v_r1 - __pyx_v_r0), __pyx_v_G, __pyx_v_W_packed, __pyx_v_I, (__pyx_v_dX + (((long)__pyx_v_r0) * __pyx_v_I)), __pyx_v_I, 0);
 
-  /* "_common.pxd":101
+  /* "_common.pxd":102
  * 
  * 
  * cdef inline void weight_gradients_part(int part, int parts, const real* dax, const real* dah, int TB, int G,             # <<<<<<<<<<<<<<
@@ -20126,7 +20144,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 
 }
 
-/* "_common.pxd":113
+/* "_common.pxd":114
  * 
  * 
  * cdef inline void pack_for_weight_gradients(const real* X_tm, const real* hs, const real* W, int TB, int G,             # <<<<<<<<<<<<<<
@@ -20136,7 +20154,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(float const *__pyx_v_X_tm, float const *__pyx_v_hs, float const *__pyx_v_W, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, float *__pyx_v_X_packed, float *__pyx_v_H_packed, float *__pyx_v_W_packed) {
 
-  /* "_common.pxd":116
+  /* "_common.pxd":117
  *                                            int I, int H, real* X_packed, real* H_packed,
  *                                            real* W_packed) noexcept nogil:
  *     pack_panels(X_tm, I, False, TB, I, X_packed)             # <<<<<<<<<<<<<<
@@ -20145,22 +20163,25 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for
 */
   lstmx::pack_panels(__pyx_v_X_tm, __pyx_v_I, 0, __pyx_v_TB, __pyx_v_I, __pyx_v_X_packed);
 
-  /* "_common.pxd":117
+  /* "_common.pxd":118
  *                                            real* W_packed) noexcept nogil:
  *     pack_panels(X_tm, I, False, TB, I, X_packed)
  *     pack_panels(hs, H, False, TB, H, H_packed)             # <<<<<<<<<<<<<<
  *     pack_panels(W, I, False, G, I, W_packed)
+ * 
 */
   lstmx::pack_panels(__pyx_v_hs, __pyx_v_H, 0, __pyx_v_TB, __pyx_v_H, __pyx_v_H_packed);
 
-  /* "_common.pxd":118
+  /* "_common.pxd":119
  *     pack_panels(X_tm, I, False, TB, I, X_packed)
  *     pack_panels(hs, H, False, TB, H, H_packed)
  *     pack_panels(W, I, False, G, I, W_packed)             # <<<<<<<<<<<<<<
+ * 
+ * 
 */
   lstmx::pack_panels(__pyx_v_W, __pyx_v_I, 0, __pyx_v_G, __pyx_v_I, __pyx_v_W_packed);
 
-  /* "_common.pxd":113
+  /* "_common.pxd":114
  * 
  * 
  * cdef inline void pack_for_weight_gradients(const real* X_tm, const real* hs, const real* W, int TB, int G,             # <<<<<<<<<<<<<<
@@ -20173,7 +20194,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for
 
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(double const *__pyx_v_X_tm, double const *__pyx_v_hs, double const *__pyx_v_W, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, double *__pyx_v_X_packed, double *__pyx_v_H_packed, double *__pyx_v_W_packed) {
 
-  /* "_common.pxd":116
+  /* "_common.pxd":117
  *                                            int I, int H, real* X_packed, real* H_packed,
  *                                            real* W_packed) noexcept nogil:
  *     pack_panels(X_tm, I, False, TB, I, X_packed)             # <<<<<<<<<<<<<<
@@ -20182,22 +20203,25 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for
 */
   lstmx::pack_panels(__pyx_v_X_tm, __pyx_v_I, 0, __pyx_v_TB, __pyx_v_I, __pyx_v_X_packed);
 
-  /* "_common.pxd":117
+  /* "_common.pxd":118
  *                                            real* W_packed) noexcept nogil:
  *     pack_panels(X_tm, I, False, TB, I, X_packed)
  *     pack_panels(hs, H, False, TB, H, H_packed)             # <<<<<<<<<<<<<<
  *     pack_panels(W, I, False, G, I, W_packed)
+ * 
 */
   lstmx::pack_panels(__pyx_v_hs, __pyx_v_H, 0, __pyx_v_TB, __pyx_v_H, __pyx_v_H_packed);
 
-  /* "_common.pxd":118
+  /* "_common.pxd":119
  *     pack_panels(X_tm, I, False, TB, I, X_packed)
  *     pack_panels(hs, H, False, TB, H, H_packed)
  *     pack_panels(W, I, False, G, I, W_packed)             # <<<<<<<<<<<<<<
+ * 
+ * 
 */
   lstmx::pack_panels(__pyx_v_W, __pyx_v_I, 0, __pyx_v_G, __pyx_v_I, __pyx_v_W_packed);
 
-  /* "_common.pxd":113
+  /* "_common.pxd":114
  * 
  * 
  * cdef inline void pack_for_weight_gradients(const real* X_tm, const real* hs, const real* W, int TB, int G,             # <<<<<<<<<<<<<<
@@ -20206,6 +20230,294 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for
 */
 
   /* function exit code */
+}
+
+/* "_common.pxd":122
+ * 
+ * 
+ * cdef inline void weight_gradients(int parts, const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
+ *                                   const real* X_tm, const real* hs, const real* W, real* X_packed, real* H_packed,
+ *                                   real* W_packed, real* dW, real* dU, real* dX) noexcept nogil:
+*/
+
+static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients(int __pyx_v_parts, float const *__pyx_v_dax, float const *__pyx_v_dah, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, float const *__pyx_v_X_tm, float const *__pyx_v_hs, float const *__pyx_v_W, float *__pyx_v_X_packed, float *__pyx_v_H_packed, float *__pyx_v_W_packed, float *__pyx_v_dW, float *__pyx_v_dU, float *__pyx_v_dX) {
+  int __pyx_v_part;
+  int __pyx_t_1;
+  int __pyx_t_2;
+  int __pyx_t_3;
+  int __pyx_t_4;
+
+  /* "_common.pxd":128
+ *     the packed kernel shared by ``parts`` threads (so no BLAS pool is left spinning against them)."""
+ *     cdef int part
+ *     if parts == 1:             # <<<<<<<<<<<<<<
+ *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
+ *         return
+*/
+  __pyx_t_1 = (__pyx_v_parts == 1);
+
+  if (__pyx_t_1) {
+
+
+    /* "_common.pxd":129
+ *     cdef int part
+ *     if parts == 1:
+ *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)             # <<<<<<<<<<<<<<
+ *         return
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
+*/
+    __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas(__pyx_v_dax, __pyx_v_dah, __pyx_v_TB, __pyx_v_G, __pyx_v_I, __pyx_v_H, __pyx_v_X_tm, __pyx_v_hs, __pyx_v_W, __pyx_v_dW, __pyx_v_dU, __pyx_v_dX);
+
+    /* "_common.pxd":130
+ *     if parts == 1:
+ *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
+ *         return             # <<<<<<<<<<<<<<
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
+ *     for part in prange(parts, num_threads=parts, schedule="static"):
+*/
+    {
+    }
+    goto __pyx_L0;
+
+    /* "_common.pxd":128
+ *     the packed kernel shared by ``parts`` threads (so no BLAS pool is left spinning against them)."""
+ *     cdef int part
+ *     if parts == 1:             # <<<<<<<<<<<<<<
+ *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
+ *         return
+*/
+  }
+
+  /* "_common.pxd":131
+ *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
+ *         return
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)             # <<<<<<<<<<<<<<
+ *     for part in prange(parts, num_threads=parts, schedule="static"):
+ *         weight_gradients_part(part, parts, dax, dah, TB, G, I, H, X_packed, H_packed, W_packed, dW, dU, dX)
+*/
+  __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(__pyx_v_X_tm, __pyx_v_hs, __pyx_v_W, __pyx_v_TB, __pyx_v_G, __pyx_v_I, __pyx_v_H, __pyx_v_X_packed, __pyx_v_H_packed, __pyx_v_W_packed);
+
+  /* "_common.pxd":132
+ *         return
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
+ *     for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
+ *         weight_gradients_part(part, parts, dax, dah, TB, G, I, H, X_packed, H_packed, W_packed, dW, dU, dX)
+*/
+  {
+      __Pyx_UnknownThreadState _save;
+      _save = __Pyx_SaveUnknownThread();
+      __Pyx_FastGIL_Remember();
+      /*try:*/ {
+        __pyx_t_2 = __pyx_v_parts;
+
+        {
+            #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+                #undef likely
+                #undef unlikely
+                #define likely(x)   (x)
+                #define unlikely(x) (x)
+            #endif
+            __pyx_t_4 = (__pyx_t_2 - 0 + 1 - 1/abs(1)) / 1;
+            if (__pyx_t_4 > 0)
+            {
+                #ifdef _OPENMP
+                #pragma omp parallel num_threads(__pyx_v_parts != 0 ? __pyx_v_parts : omp_get_max_threads())
+                #endif /* _OPENMP */
+                {
+                    #ifdef _OPENMP
+                    #pragma omp for nowait firstprivate(__pyx_v_part) lastprivate(__pyx_v_part) schedule(static)
+                    #endif /* _OPENMP */
+                    for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_4; __pyx_t_3++){
+                        {
+                            __pyx_v_part = (int)(0 + 1 * __pyx_t_3);
+
+                            /* "_common.pxd":133
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
+ *     for part in prange(parts, num_threads=parts, schedule="static"):
+ *         weight_gradients_part(part, parts, dax, dah, TB, G, I, H, X_packed, H_packed, W_packed, dW, dU, dX)             # <<<<<<<<<<<<<<
+*/
+                            __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_part(__pyx_v_part, __pyx_v_parts, __pyx_v_dax, __pyx_v_dah, __pyx_v_TB, __pyx_v_G, __pyx_v_I, __pyx_v_H, __pyx_v_X_packed, __pyx_v_H_packed, __pyx_v_W_packed, __pyx_v_dW, __pyx_v_dU, __pyx_v_dX);
+                        }
+                    }
+                }
+            }
+        }
+        #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+            #undef likely
+            #undef unlikely
+            #define likely(x)   __builtin_expect(!!(x), 1)
+            #define unlikely(x) __builtin_expect(!!(x), 0)
+        #endif
+
+      }
+
+      /* "_common.pxd":132
+ *         return
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
+ *     for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
+ *         weight_gradients_part(part, parts, dax, dah, TB, G, I, H, X_packed, H_packed, W_packed, dW, dU, dX)
+*/
+      /*finally:*/ {
+        /*normal exit:*/{
+          __Pyx_FastGIL_Forget();
+          __Pyx_RestoreUnknownThread(_save);
+          goto __pyx_L6;
+        }
+        __pyx_L6:;
+      }
+  }
+
+  /* "_common.pxd":122
+ * 
+ * 
+ * cdef inline void weight_gradients(int parts, const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
+ *                                   const real* X_tm, const real* hs, const real* W, real* X_packed, real* H_packed,
+ *                                   real* W_packed, real* dW, real* dU, real* dX) noexcept nogil:
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+
+}
+
+static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients(int __pyx_v_parts, double const *__pyx_v_dax, double const *__pyx_v_dah, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, double const *__pyx_v_X_tm, double const *__pyx_v_hs, double const *__pyx_v_W, double *__pyx_v_X_packed, double *__pyx_v_H_packed, double *__pyx_v_W_packed, double *__pyx_v_dW, double *__pyx_v_dU, double *__pyx_v_dX) {
+  int __pyx_v_part;
+  int __pyx_t_1;
+  int __pyx_t_2;
+  int __pyx_t_3;
+  int __pyx_t_4;
+
+  /* "_common.pxd":128
+ *     the packed kernel shared by ``parts`` threads (so no BLAS pool is left spinning against them)."""
+ *     cdef int part
+ *     if parts == 1:             # <<<<<<<<<<<<<<
+ *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
+ *         return
+*/
+  __pyx_t_1 = (__pyx_v_parts == 1);
+
+  if (__pyx_t_1) {
+
+
+    /* "_common.pxd":129
+ *     cdef int part
+ *     if parts == 1:
+ *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)             # <<<<<<<<<<<<<<
+ *         return
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
+*/
+    __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas(__pyx_v_dax, __pyx_v_dah, __pyx_v_TB, __pyx_v_G, __pyx_v_I, __pyx_v_H, __pyx_v_X_tm, __pyx_v_hs, __pyx_v_W, __pyx_v_dW, __pyx_v_dU, __pyx_v_dX);
+
+    /* "_common.pxd":130
+ *     if parts == 1:
+ *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
+ *         return             # <<<<<<<<<<<<<<
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
+ *     for part in prange(parts, num_threads=parts, schedule="static"):
+*/
+    {
+    }
+    goto __pyx_L0;
+
+    /* "_common.pxd":128
+ *     the packed kernel shared by ``parts`` threads (so no BLAS pool is left spinning against them)."""
+ *     cdef int part
+ *     if parts == 1:             # <<<<<<<<<<<<<<
+ *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
+ *         return
+*/
+  }
+
+  /* "_common.pxd":131
+ *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
+ *         return
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)             # <<<<<<<<<<<<<<
+ *     for part in prange(parts, num_threads=parts, schedule="static"):
+ *         weight_gradients_part(part, parts, dax, dah, TB, G, I, H, X_packed, H_packed, W_packed, dW, dU, dX)
+*/
+  __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(__pyx_v_X_tm, __pyx_v_hs, __pyx_v_W, __pyx_v_TB, __pyx_v_G, __pyx_v_I, __pyx_v_H, __pyx_v_X_packed, __pyx_v_H_packed, __pyx_v_W_packed);
+
+  /* "_common.pxd":132
+ *         return
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
+ *     for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
+ *         weight_gradients_part(part, parts, dax, dah, TB, G, I, H, X_packed, H_packed, W_packed, dW, dU, dX)
+*/
+  {
+      __Pyx_UnknownThreadState _save;
+      _save = __Pyx_SaveUnknownThread();
+      __Pyx_FastGIL_Remember();
+      /*try:*/ {
+        __pyx_t_2 = __pyx_v_parts;
+
+        {
+            #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+                #undef likely
+                #undef unlikely
+                #define likely(x)   (x)
+                #define unlikely(x) (x)
+            #endif
+            __pyx_t_4 = (__pyx_t_2 - 0 + 1 - 1/abs(1)) / 1;
+            if (__pyx_t_4 > 0)
+            {
+                #ifdef _OPENMP
+                #pragma omp parallel num_threads(__pyx_v_parts != 0 ? __pyx_v_parts : omp_get_max_threads())
+                #endif /* _OPENMP */
+                {
+                    #ifdef _OPENMP
+                    #pragma omp for nowait firstprivate(__pyx_v_part) lastprivate(__pyx_v_part) schedule(static)
+                    #endif /* _OPENMP */
+                    for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_4; __pyx_t_3++){
+                        {
+                            __pyx_v_part = (int)(0 + 1 * __pyx_t_3);
+
+                            /* "_common.pxd":133
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
+ *     for part in prange(parts, num_threads=parts, schedule="static"):
+ *         weight_gradients_part(part, parts, dax, dah, TB, G, I, H, X_packed, H_packed, W_packed, dW, dU, dX)             # <<<<<<<<<<<<<<
+*/
+                            __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_part(__pyx_v_part, __pyx_v_parts, __pyx_v_dax, __pyx_v_dah, __pyx_v_TB, __pyx_v_G, __pyx_v_I, __pyx_v_H, __pyx_v_X_packed, __pyx_v_H_packed, __pyx_v_W_packed, __pyx_v_dW, __pyx_v_dU, __pyx_v_dX);
+                        }
+                    }
+                }
+            }
+        }
+        #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
+            #undef likely
+            #undef unlikely
+            #define likely(x)   __builtin_expect(!!(x), 1)
+            #define unlikely(x) __builtin_expect(!!(x), 0)
+        #endif
+
+      }
+
+      /* "_common.pxd":132
+ *         return
+ *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
+ *     for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
+ *         weight_gradients_part(part, parts, dax, dah, TB, G, I, H, X_packed, H_packed, W_packed, dW, dU, dX)
+*/
+      /*finally:*/ {
+        /*normal exit:*/{
+          __Pyx_FastGIL_Forget();
+          __Pyx_RestoreUnknownThread(_save);
+          goto __pyx_L6;
+        }
+        __pyx_L6:;
+      }
+  }
+
+  /* "_common.pxd":122
+ * 
+ * 
+ * cdef inline void weight_gradients(int parts, const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
+ *                                   const real* X_tm, const real* hs, const real* W, real* X_packed, real* H_packed,
+ *                                   real* W_packed, real* dW, real* dU, real* dX) noexcept nogil:
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+
 }
 
 /* "lstmx/_kernels/rnn_cython.pyx":15
@@ -22437,14 +22749,14 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
   PyObject *__pyx_t_5 = NULL;
   PyObject *(*__pyx_t_6)(PyObject *);
   size_t __pyx_t_7;
-  int __pyx_t_8;
+  PyObject *__pyx_t_8 = NULL;
   PyObject *__pyx_t_9 = NULL;
   PyObject *__pyx_t_10 = NULL;
   PyObject *__pyx_t_11 = NULL;
   PyObject *__pyx_t_12 = NULL;
   PyObject *__pyx_t_13 = NULL;
   PyObject *__pyx_t_14 = NULL;
-  PyObject *__pyx_t_15 = NULL;
+  int __pyx_t_15;
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
@@ -22479,7 +22791,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
  *     X, W, U, hs = cache["X"], cache["W"], cache["U"], cache["hs"]
  *     B, T, I = X.shape             # <<<<<<<<<<<<<<
  *     H = U.shape[1]
- *     X_tm = cache.get("X_tm")
+ *     X_tm = cached_time_major(cache)
 */
   __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 66, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
@@ -22553,8 +22865,8 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
  *     X, W, U, hs = cache["X"], cache["W"], cache["U"], cache["hs"]
  *     B, T, I = X.shape
  *     H = U.shape[1]             # <<<<<<<<<<<<<<
- *     X_tm = cache.get("X_tm")
- *     if X_tm is None:
+ *     X_tm = cached_time_major(cache)
+ *     da = np.empty((T, B, H), X.dtype)
 */
   __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_v_U, __pyx_mstate_global->__pyx_n_u_shape); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 67, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
@@ -22567,17 +22879,30 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
   /* "lstmx/_kernels/rnn_cython.pyx":68
  *     B, T, I = X.shape
  *     H = U.shape[1]
- *     X_tm = cache.get("X_tm")             # <<<<<<<<<<<<<<
- *     if X_tm is None:
- *         X_tm = time_major(X)
+ *     X_tm = cached_time_major(cache)             # <<<<<<<<<<<<<<
+ *     da = np.empty((T, B, H), X.dtype)
+ *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
 */
-  __pyx_t_4 = __pyx_v_cache;
-  __Pyx_INCREF(__pyx_t_4);
-  __pyx_t_7 = 0;
+  __pyx_t_4 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_cached_time_major); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 68, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  __pyx_t_7 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_2))) {
+    __pyx_t_4 = PyMethod_GET_SELF(__pyx_t_2);
+    assert(__pyx_t_4);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_2);
+    __Pyx_INCREF(__pyx_t_4);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_2, __pyx__function);
+    __pyx_t_7 = 0;
+  }
+  #endif
   {
-    PyObject *__pyx_callargs[2] = {__pyx_t_4, __pyx_mstate_global->__pyx_n_u_X_tm};
-    __pyx_t_1 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_get, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    PyObject *__pyx_callargs[2] = {__pyx_t_4, __pyx_v_cache};
+    __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
+    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
     if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 68, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
@@ -22586,82 +22911,29 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
 
   /* "lstmx/_kernels/rnn_cython.pyx":69
  *     H = U.shape[1]
- *     X_tm = cache.get("X_tm")
- *     if X_tm is None:             # <<<<<<<<<<<<<<
- *         X_tm = time_major(X)
- *     da = np.empty((T, B, H), X.dtype)
-*/
-  __pyx_t_8 = (__pyx_v_X_tm == Py_None);
-  if (__pyx_t_8) {
-
-
-    /* "lstmx/_kernels/rnn_cython.pyx":70
- *     X_tm = cache.get("X_tm")
- *     if X_tm is None:
- *         X_tm = time_major(X)             # <<<<<<<<<<<<<<
- *     da = np.empty((T, B, H), X.dtype)
- *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
-*/
-    __pyx_t_4 = NULL;
-    __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_time_major); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 70, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_7 = 1;
-    #if CYTHON_UNPACK_METHODS
-    if (unlikely(PyMethod_Check(__pyx_t_2))) {
-      __pyx_t_4 = PyMethod_GET_SELF(__pyx_t_2);
-      assert(__pyx_t_4);
-      PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_2);
-      __Pyx_INCREF(__pyx_t_4);
-      __Pyx_INCREF(__pyx__function);
-      __Pyx_DECREF_SET(__pyx_t_2, __pyx__function);
-      __pyx_t_7 = 0;
-    }
-    #endif
-    {
-      PyObject *__pyx_callargs[2] = {__pyx_t_4, __pyx_v_X};
-      __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-      __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
-      __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 70, __pyx_L1_error)
-      __Pyx_GOTREF(__pyx_t_1);
-    }
-    __Pyx_DECREF_SET(__pyx_v_X_tm, __pyx_t_1);
-    __pyx_t_1 = 0;
-
-    /* "lstmx/_kernels/rnn_cython.pyx":69
- *     H = U.shape[1]
- *     X_tm = cache.get("X_tm")
- *     if X_tm is None:             # <<<<<<<<<<<<<<
- *         X_tm = time_major(X)
- *     da = np.empty((T, B, H), X.dtype)
-*/
-  }
-
-  /* "lstmx/_kernels/rnn_cython.pyx":71
- *     if X_tm is None:
- *         X_tm = time_major(X)
+ *     X_tm = cached_time_major(cache)
  *     da = np.empty((T, B, H), X.dtype)             # <<<<<<<<<<<<<<
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
  *     dX_tm = np.empty((T, B, I), X.dtype)
 */
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 71, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 69, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 71, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 69, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = PyTuple_New(3); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 71, __pyx_L1_error)
+  __pyx_t_4 = PyTuple_New(3); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 69, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_INCREF(__pyx_v_T);
   __Pyx_GIVEREF(__pyx_v_T);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 71, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 69, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 71, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 69, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_H);
   __Pyx_GIVEREF(__pyx_v_H);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 2, __pyx_v_H) != (0)) __PYX_ERR(0, 71, __pyx_L1_error);
-  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 71, __pyx_L1_error)
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 2, __pyx_v_H) != (0)) __PYX_ERR(0, 69, __pyx_L1_error);
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 69, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -22682,26 +22954,26 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 71, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 69, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_v_da = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":72
- *         X_tm = time_major(X)
+  /* "lstmx/_kernels/rnn_cython.pyx":70
+ *     X_tm = cached_time_major(cache)
  *     da = np.empty((T, B, H), X.dtype)
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")             # <<<<<<<<<<<<<<
  *     dX_tm = np.empty((T, B, I), X.dtype)
  *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(H, X.dtype)
 */
   __pyx_t_3 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 72, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 70, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_array); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 72, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_array); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 70, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 72, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 70, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   #if CYTHON_VECTORCALL
   #endif
@@ -22721,13 +22993,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
     PyObject *__pyx_callargs[5] = {__pyx_t_3, __pyx_v_dhT, __pyx_t_5, Py_True, __pyx_mstate_global->__pyx_n_u_C};
     #if CYTHON_VECTORCALL
     __pyx_t_2 = __pyx_mstate_global->__pyx_tuple[3];
-    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 72, __pyx_L1_error)
+    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 70, __pyx_L1_error)
     __Pyx_INCREF(__pyx_t_2);
     #else
     {
       PyObject *__pyx_temp[3] = {__pyx_mstate_global->__pyx_n_u_dtype, __pyx_mstate_global->__pyx_n_u_copy, __pyx_mstate_global->__pyx_n_u_order};
       __pyx_t_2 = __Pyx_MakeKwargDict(__pyx_temp, __pyx_callargs+2, 3);
-      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 72, __pyx_L1_error)
+      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 70, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
     }
     #endif
@@ -22738,13 +23010,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 72, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 70, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_v_dh = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":73
+  /* "lstmx/_kernels/rnn_cython.pyx":71
  *     da = np.empty((T, B, H), X.dtype)
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
  *     dX_tm = np.empty((T, B, I), X.dtype)             # <<<<<<<<<<<<<<
@@ -22752,23 +23024,23 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
  *     mask = cache["mask"]
 */
   __pyx_t_4 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 73, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 71, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 73, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_t_2, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 71, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-  __pyx_t_2 = PyTuple_New(3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 73, __pyx_L1_error)
+  __pyx_t_2 = PyTuple_New(3); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 71, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_INCREF(__pyx_v_T);
   __Pyx_GIVEREF(__pyx_v_T);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 73, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 71, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 73, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 71, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_I);
   __Pyx_GIVEREF(__pyx_v_I);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 2, __pyx_v_I) != (0)) __PYX_ERR(0, 73, __pyx_L1_error);
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 73, __pyx_L1_error)
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 2, __pyx_v_I) != (0)) __PYX_ERR(0, 71, __pyx_L1_error);
+  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 71, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -22789,13 +23061,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 73, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 71, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_v_dX_tm = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":74
+  /* "lstmx/_kernels/rnn_cython.pyx":72
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
  *     dX_tm = np.empty((T, B, I), X.dtype)
  *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(H, X.dtype)             # <<<<<<<<<<<<<<
@@ -22803,9 +23075,9 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
  *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(H, H, X.dtype), packed_buffer(H, I, X.dtype),
 */
   __pyx_t_5 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 74, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 72, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_empty_like); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 74, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_empty_like); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 72, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
   __pyx_t_7 = 1;
@@ -22825,13 +23097,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
     __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 74, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 72, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __pyx_t_5 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 74, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 72, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_empty_like); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 74, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_empty_like); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 72, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
   __pyx_t_7 = 1;
@@ -22851,36 +23123,36 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
     __pyx_t_2 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_4, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 74, __pyx_L1_error)
+    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 72, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
   }
   __pyx_t_5 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 74, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 72, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 74, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_9);
+  __pyx_t_8 = __Pyx_PyObject_GetAttrStr(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 72, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_8);
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 74, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 72, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_9))) {
-    __pyx_t_5 = PyMethod_GET_SELF(__pyx_t_9);
+  if (unlikely(PyMethod_Check(__pyx_t_8))) {
+    __pyx_t_5 = PyMethod_GET_SELF(__pyx_t_8);
     assert(__pyx_t_5);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_9);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_8);
     __Pyx_INCREF(__pyx_t_5);
     __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_9, __pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_8, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
     PyObject *__pyx_callargs[3] = {__pyx_t_5, __pyx_v_H, __pyx_t_3};
-    __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_9, __pyx_callargs+__pyx_t_7, (3-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_8, __pyx_callargs+__pyx_t_7, (3-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 74, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 72, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __pyx_v_dW = __pyx_t_1;
@@ -22890,19 +23162,19 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
   __pyx_v_db = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":75
+  /* "lstmx/_kernels/rnn_cython.pyx":73
  *     dX_tm = np.empty((T, B, I), X.dtype)
  *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(H, X.dtype)
  *     mask = cache["mask"]             # <<<<<<<<<<<<<<
  *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(H, H, X.dtype), packed_buffer(H, I, X.dtype),
  *               packed_buffer(T * B, I, X.dtype), packed_buffer(T * B, H, X.dtype), hs,
 */
-  __pyx_t_4 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_mask); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 75, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_mask); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 73, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   __pyx_v_mask = __pyx_t_4;
   __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":76
+  /* "lstmx/_kernels/rnn_cython.pyx":74
  *     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(H, X.dtype)
  *     mask = cache["mask"]
  *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(H, H, X.dtype), packed_buffer(H, I, X.dtype),             # <<<<<<<<<<<<<<
@@ -22910,39 +23182,39 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
  *               time_major_mask(mask, B, T), mask is not None, da, dh, dX_tm, dW, dU, db)
 */
   __pyx_t_2 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_backward); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 76, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_backward); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 74, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_t_3 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 76, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 74, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_ascontiguousarray); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 76, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_10);
+  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_ascontiguousarray); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 74, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_10))) {
-    __pyx_t_3 = PyMethod_GET_SELF(__pyx_t_10);
+  if (unlikely(PyMethod_Check(__pyx_t_9))) {
+    __pyx_t_3 = PyMethod_GET_SELF(__pyx_t_9);
     assert(__pyx_t_3);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_10);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_9);
     __Pyx_INCREF(__pyx_t_3);
     __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_10, __pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_9, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
     PyObject *__pyx_callargs[2] = {__pyx_t_3, __pyx_v_dY};
-    __pyx_t_9 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_10, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __pyx_t_8 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_9, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-    if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 76, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_9);
+    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+    if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 74, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_8);
   }
   __pyx_t_3 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 76, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 74, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_11 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 76, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_11);
+  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 74, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_10);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
   if (unlikely(PyMethod_Check(__pyx_t_5))) {
@@ -22956,140 +23228,140 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
   }
   #endif
   {
-    PyObject *__pyx_callargs[4] = {__pyx_t_3, __pyx_v_H, __pyx_v_H, __pyx_t_11};
-    __pyx_t_10 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_5, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    PyObject *__pyx_callargs[4] = {__pyx_t_3, __pyx_v_H, __pyx_v_H, __pyx_t_10};
+    __pyx_t_9 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_5, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
+    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 76, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_10);
+    if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 74, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_9);
   }
-  __pyx_t_11 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 76, __pyx_L1_error)
+  __pyx_t_10 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 74, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_12 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 76, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_12);
+  __pyx_t_11 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 74, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_11);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
   if (unlikely(PyMethod_Check(__pyx_t_3))) {
-    __pyx_t_11 = PyMethod_GET_SELF(__pyx_t_3);
-    assert(__pyx_t_11);
+    __pyx_t_10 = PyMethod_GET_SELF(__pyx_t_3);
+    assert(__pyx_t_10);
     PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_3);
-    __Pyx_INCREF(__pyx_t_11);
+    __Pyx_INCREF(__pyx_t_10);
     __Pyx_INCREF(__pyx__function);
     __Pyx_DECREF_SET(__pyx_t_3, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
-    PyObject *__pyx_callargs[4] = {__pyx_t_11, __pyx_v_H, __pyx_v_I, __pyx_t_12};
+    PyObject *__pyx_callargs[4] = {__pyx_t_10, __pyx_v_H, __pyx_v_I, __pyx_t_11};
     __pyx_t_5 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_3, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_11); __pyx_t_11 = 0;
-    __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
+    __Pyx_XDECREF(__pyx_t_10); __pyx_t_10 = 0;
+    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 76, __pyx_L1_error)
+    if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 74, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
   }
 
-  /* "lstmx/_kernels/rnn_cython.pyx":77
+  /* "lstmx/_kernels/rnn_cython.pyx":75
  *     mask = cache["mask"]
  *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(H, H, X.dtype), packed_buffer(H, I, X.dtype),
  *               packed_buffer(T * B, I, X.dtype), packed_buffer(T * B, H, X.dtype), hs,             # <<<<<<<<<<<<<<
  *               time_major_mask(mask, B, T), mask is not None, da, dh, dX_tm, dW, dU, db)
  *     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, dh
 */
-  __pyx_t_12 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 77, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_11);
-  __pyx_t_13 = __Pyx_PyNumber_Multiply_object_object(__pyx_v_T, __pyx_v_B); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 77, __pyx_L1_error)
+  __pyx_t_11 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_10, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 75, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_10);
+  __pyx_t_12 = __Pyx_PyNumber_Multiply_object_object(__pyx_v_T, __pyx_v_B); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 75, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_12);
+  __pyx_t_13 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 75, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_13);
-  __pyx_t_14 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 77, __pyx_L1_error)
+  __pyx_t_7 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_10))) {
+    __pyx_t_11 = PyMethod_GET_SELF(__pyx_t_10);
+    assert(__pyx_t_11);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_10);
+    __Pyx_INCREF(__pyx_t_11);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_10, __pyx__function);
+    __pyx_t_7 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[4] = {__pyx_t_11, __pyx_t_12, __pyx_v_I, __pyx_t_13};
+    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_10, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_11); __pyx_t_11 = 0;
+    __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
+    __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
+    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 75, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_3);
+  }
+  __pyx_t_13 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_12, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 75, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_12);
+  __pyx_t_11 = __Pyx_PyNumber_Multiply_object_object(__pyx_v_T, __pyx_v_B); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 75, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_11);
+  __pyx_t_14 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 75, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_14);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_11))) {
-    __pyx_t_12 = PyMethod_GET_SELF(__pyx_t_11);
-    assert(__pyx_t_12);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_11);
-    __Pyx_INCREF(__pyx_t_12);
-    __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_11, __pyx__function);
-    __pyx_t_7 = 0;
-  }
-  #endif
-  {
-    PyObject *__pyx_callargs[4] = {__pyx_t_12, __pyx_t_13, __pyx_v_I, __pyx_t_14};
-    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_11, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_12); __pyx_t_12 = 0;
-    __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
-    __Pyx_DECREF(__pyx_t_14); __pyx_t_14 = 0;
-    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 77, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_3);
-  }
-  __pyx_t_14 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_13, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 77, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_13);
-  __pyx_t_12 = __Pyx_PyNumber_Multiply_object_object(__pyx_v_T, __pyx_v_B); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 77, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_12);
-  __pyx_t_15 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_15)) __PYX_ERR(0, 77, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_15);
-  __pyx_t_7 = 1;
-  #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_13))) {
-    __pyx_t_14 = PyMethod_GET_SELF(__pyx_t_13);
-    assert(__pyx_t_14);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_13);
-    __Pyx_INCREF(__pyx_t_14);
-    __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_13, __pyx__function);
-    __pyx_t_7 = 0;
-  }
-  #endif
-  {
-    PyObject *__pyx_callargs[4] = {__pyx_t_14, __pyx_t_12, __pyx_v_H, __pyx_t_15};
-    __pyx_t_11 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_13, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_14); __pyx_t_14 = 0;
-    __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
-    __Pyx_DECREF(__pyx_t_15); __pyx_t_15 = 0;
-    __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
-    if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 77, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_11);
-  }
-
-  /* "lstmx/_kernels/rnn_cython.pyx":78
- *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(H, H, X.dtype), packed_buffer(H, I, X.dtype),
- *               packed_buffer(T * B, I, X.dtype), packed_buffer(T * B, H, X.dtype), hs,
- *               time_major_mask(mask, B, T), mask is not None, da, dh, dX_tm, dW, dU, db)             # <<<<<<<<<<<<<<
- *     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, dh
- * 
-*/
-  __pyx_t_15 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_12, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 78, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_12);
-  __pyx_t_7 = 1;
-  #if CYTHON_UNPACK_METHODS
   if (unlikely(PyMethod_Check(__pyx_t_12))) {
-    __pyx_t_15 = PyMethod_GET_SELF(__pyx_t_12);
-    assert(__pyx_t_15);
+    __pyx_t_13 = PyMethod_GET_SELF(__pyx_t_12);
+    assert(__pyx_t_13);
     PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_12);
-    __Pyx_INCREF(__pyx_t_15);
+    __Pyx_INCREF(__pyx_t_13);
     __Pyx_INCREF(__pyx__function);
     __Pyx_DECREF_SET(__pyx_t_12, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
-    PyObject *__pyx_callargs[4] = {__pyx_t_15, __pyx_v_mask, __pyx_v_B, __pyx_v_T};
-    __pyx_t_13 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_12, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_15); __pyx_t_15 = 0;
+    PyObject *__pyx_callargs[4] = {__pyx_t_13, __pyx_t_11, __pyx_v_H, __pyx_t_14};
+    __pyx_t_10 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_12, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_13); __pyx_t_13 = 0;
+    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
+    __Pyx_DECREF(__pyx_t_14); __pyx_t_14 = 0;
     __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
-    if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 78, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_13);
+    if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 75, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_10);
   }
-  __pyx_t_8 = (__pyx_v_mask != Py_None);
-  __pyx_t_12 = __Pyx_PyBool_FromLong(__pyx_t_8); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 78, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_12);
+
+  /* "lstmx/_kernels/rnn_cython.pyx":76
+ *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(H, H, X.dtype), packed_buffer(H, I, X.dtype),
+ *               packed_buffer(T * B, I, X.dtype), packed_buffer(T * B, H, X.dtype), hs,
+ *               time_major_mask(mask, B, T), mask is not None, da, dh, dX_tm, dW, dU, db)             # <<<<<<<<<<<<<<
+ *     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, dh
+ * 
+*/
+  __pyx_t_14 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 76, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_11);
+  __pyx_t_7 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_11))) {
+    __pyx_t_14 = PyMethod_GET_SELF(__pyx_t_11);
+    assert(__pyx_t_14);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_11);
+    __Pyx_INCREF(__pyx_t_14);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_11, __pyx__function);
+    __pyx_t_7 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[4] = {__pyx_t_14, __pyx_v_mask, __pyx_v_B, __pyx_v_T};
+    __pyx_t_12 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_11, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_14); __pyx_t_14 = 0;
+    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
+    if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 76, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_12);
+  }
+  __pyx_t_15 = (__pyx_v_mask != Py_None);
+  __pyx_t_11 = __Pyx_PyBool_FromLong(__pyx_t_15); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 76, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_11);
 
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -23104,71 +23376,71 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
   }
   #endif
   {
-    PyObject *__pyx_callargs[18] = {__pyx_t_2, __pyx_t_9, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_t_10, __pyx_t_5, __pyx_t_3, __pyx_t_11, __pyx_v_hs, __pyx_t_13, __pyx_t_12, __pyx_v_da, __pyx_v_dh, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db};
+    PyObject *__pyx_callargs[18] = {__pyx_t_2, __pyx_t_8, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_t_9, __pyx_t_5, __pyx_t_3, __pyx_t_10, __pyx_v_hs, __pyx_t_12, __pyx_t_11, __pyx_v_da, __pyx_v_dh, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db};
     __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_1, __pyx_callargs+__pyx_t_7, (18-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
+    __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
-    __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
+    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
     __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
+    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 76, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 74, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":79
+  /* "lstmx/_kernels/rnn_cython.pyx":77
  *               packed_buffer(T * B, I, X.dtype), packed_buffer(T * B, H, X.dtype), hs,
  *               time_major_mask(mask, B, T), mask is not None, da, dh, dX_tm, dW, dU, db)
  *     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, dh             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  __pyx_t_12 = __Pyx_PyObject_GetAttrStr(__pyx_v_dX_tm, __pyx_mstate_global->__pyx_n_u_transpose); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 79, __pyx_L1_error)
+  __pyx_t_11 = __Pyx_PyObject_GetAttrStr(__pyx_v_dX_tm, __pyx_mstate_global->__pyx_n_u_transpose); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 77, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_11);
+  __pyx_t_12 = __Pyx_PyObject_Call(__pyx_t_11, __pyx_mstate_global->__pyx_tuple[2], NULL); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 77, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_12);
-  __pyx_t_13 = __Pyx_PyObject_Call(__pyx_t_12, __pyx_mstate_global->__pyx_tuple[2], NULL); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 79, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_13);
-  __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
-  __pyx_t_1 = __pyx_t_13;
+  __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
+  __pyx_t_1 = __pyx_t_12;
   __Pyx_INCREF(__pyx_t_1);
   __pyx_t_7 = 0;
   {
     PyObject *__pyx_callargs[2] = {__pyx_t_1, NULL};
     __pyx_t_4 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_copy, __pyx_callargs+__pyx_t_7, (1-__pyx_t_7) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 79, __pyx_L1_error)
+    __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 77, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
-  __pyx_t_13 = PyTuple_New(5); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 79, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_13);
+  __pyx_t_12 = PyTuple_New(5); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 77, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_12);
   __Pyx_GIVEREF(__pyx_t_4);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_13, 0, __pyx_t_4) != (0)) __PYX_ERR(0, 79, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_12, 0, __pyx_t_4) != (0)) __PYX_ERR(0, 77, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_dW);
   __Pyx_GIVEREF(__pyx_v_dW);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_13, 1, __pyx_v_dW) != (0)) __PYX_ERR(0, 79, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_12, 1, __pyx_v_dW) != (0)) __PYX_ERR(0, 77, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_dU);
   __Pyx_GIVEREF(__pyx_v_dU);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_13, 2, __pyx_v_dU) != (0)) __PYX_ERR(0, 79, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_12, 2, __pyx_v_dU) != (0)) __PYX_ERR(0, 77, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_db);
   __Pyx_GIVEREF(__pyx_v_db);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_13, 3, __pyx_v_db) != (0)) __PYX_ERR(0, 79, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_12, 3, __pyx_v_db) != (0)) __PYX_ERR(0, 77, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_dh);
   __Pyx_GIVEREF(__pyx_v_dh);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_13, 4, __pyx_v_dh) != (0)) __PYX_ERR(0, 79, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_12, 4, __pyx_v_dh) != (0)) __PYX_ERR(0, 77, __pyx_L1_error);
   __pyx_t_4 = 0;
   {
     PyObject *__pyx_temp;
     {
       __pyx_temp = __pyx_r;
-      __pyx_r = __pyx_t_13;
+      __pyx_r = __pyx_t_12;
     }
     __Pyx_XDECREF(__pyx_temp);
   }
-  __pyx_t_13 = 0;
+  __pyx_t_12 = 0;
   goto __pyx_L0;
 
   /* "lstmx/_kernels/rnn_cython.pyx":63
@@ -23186,13 +23458,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
   __Pyx_XDECREF(__pyx_t_3);
   __Pyx_XDECREF(__pyx_t_4);
   __Pyx_XDECREF(__pyx_t_5);
+  __Pyx_XDECREF(__pyx_t_8);
   __Pyx_XDECREF(__pyx_t_9);
   __Pyx_XDECREF(__pyx_t_10);
   __Pyx_XDECREF(__pyx_t_11);
   __Pyx_XDECREF(__pyx_t_12);
   __Pyx_XDECREF(__pyx_t_13);
   __Pyx_XDECREF(__pyx_t_14);
-  __Pyx_XDECREF(__pyx_t_15);
   __Pyx_AddTraceback("lstmx._kernels.rnn_cython.rnn_backward", __pyx_clineno, __pyx_lineno, __pyx_filename);
   __pyx_r = NULL;
   __pyx_L0:;
@@ -23217,7 +23489,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
   return __pyx_r;
 }
 
-/* "lstmx/_kernels/rnn_cython.pyx":82
+/* "lstmx/_kernels/rnn_cython.pyx":80
  * 
  * 
  * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,             # <<<<<<<<<<<<<<
@@ -23253,53 +23525,53 @@ static PyObject *__pyx_pw_5lstmx_8_kernels_10rnn_cython_7_backward(PyObject *__p
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_signatures,&__pyx_mstate_global->__pyx_n_u_args,&__pyx_mstate_global->__pyx_n_u_kwargs,&__pyx_mstate_global->__pyx_n_u_defaults,&__pyx_mstate_global->__pyx_n_u_fused_sigindex,0};
     struct __pyx_defaults *__pyx_dynamic_args = __Pyx_CyFunction_Defaults(struct __pyx_defaults, __pyx_self);
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 82, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 80, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 80, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 80, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 80, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 80, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 80, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__pyx_fused_cpdef", 0) < (0)) __PYX_ERR(0, 82, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__pyx_fused_cpdef", 0) < (0)) __PYX_ERR(0, 80, __pyx_L3_error)
       if (!values[4]) values[4] = __Pyx_NewRef(__pyx_dynamic_args->arg0);
       for (Py_ssize_t i = __pyx_nargs; i < 4; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, i); __PYX_ERR(0, 82, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, i); __PYX_ERR(0, 80, __pyx_L3_error) }
       }
     } else {
       switch (__pyx_nargs) {
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 80, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 80, __pyx_L3_error)
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 80, __pyx_L3_error)
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 80, __pyx_L3_error)
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 80, __pyx_L3_error)
         break;
         default: goto __pyx_L5_argtuple_error;
       }
@@ -23313,7 +23585,7 @@ static PyObject *__pyx_pw_5lstmx_8_kernels_10rnn_cython_7_backward(PyObject *__p
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, __pyx_nargs); __PYX_ERR(0, 82, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, __pyx_nargs); __PYX_ERR(0, 80, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -23365,7 +23637,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_6_backward(CYTHON_UNUSED
   else
   {
     Py_ssize_t __pyx_temp = __Pyx_PyDict_GET_SIZE(__pyx_v_kwargs);
-    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 82, __pyx_L1_error)
+    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 80, __pyx_L1_error)
     __pyx_t_2 = (__pyx_temp != 0);
   }
 
@@ -23383,11 +23655,11 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_6_backward(CYTHON_UNUSED
   }
   if (unlikely(__pyx_v_args == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "object of type \047NoneType\047 has no len()");
-    __PYX_ERR(0, 82, __pyx_L1_error)
+    __PYX_ERR(0, 80, __pyx_L1_error)
   }
-  __pyx_t_4 = __Pyx_PyTuple_GET_SIZE(((PyObject*)__pyx_v_args)); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(0, 82, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyTuple_GET_SIZE(((PyObject*)__pyx_v_args)); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(0, 80, __pyx_L1_error)
   __pyx_v_arg_count = __pyx_t_4;
-  __pyx_t_5 = ((PyObject *)__Pyx_ImportNumPyArrayTypeIfAvailable()); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 82, __pyx_L1_error)
+  __pyx_t_5 = ((PyObject *)__Pyx_ImportNumPyArrayTypeIfAvailable()); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 80, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_v_ndarray = ((PyTypeObject*)__pyx_t_5);
   __pyx_t_5 = 0;
@@ -23397,7 +23669,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_6_backward(CYTHON_UNUSED
 
     if (unlikely(__pyx_v_args == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-      __PYX_ERR(0, 82, __pyx_L1_error)
+      __PYX_ERR(0, 80, __pyx_L1_error)
     }
     __pyx_t_5 = __Pyx_PyTuple_GET_ITEM(((PyObject*)__pyx_v_args), 0);
     __Pyx_INCREF(__pyx_t_5);
@@ -23416,9 +23688,9 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_6_backward(CYTHON_UNUSED
   }
   if (unlikely(__pyx_v_kwargs == Py_None)) {
     PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not iterable");
-    __PYX_ERR(0, 82, __pyx_L1_error)
+    __PYX_ERR(0, 80, __pyx_L1_error)
   }
-  __pyx_t_3 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_dY, ((PyObject*)__pyx_v_kwargs), Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 82, __pyx_L1_error)
+  __pyx_t_3 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_dY, ((PyObject*)__pyx_v_kwargs), Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 80, __pyx_L1_error)
 
   __pyx_t_1 = __pyx_t_3;
 
@@ -23427,25 +23699,25 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_6_backward(CYTHON_UNUSED
 
     if (unlikely(__pyx_v_kwargs == Py_None)) {
       PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
-      __PYX_ERR(0, 82, __pyx_L1_error)
+      __PYX_ERR(0, 80, __pyx_L1_error)
     }
-    __pyx_t_5 = __Pyx_PyDict_GetItem(((PyObject*)__pyx_v_kwargs), __pyx_mstate_global->__pyx_n_u_dY); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 82, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyDict_GetItem(((PyObject*)__pyx_v_kwargs), __pyx_mstate_global->__pyx_n_u_dY); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 80, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __pyx_v_arg = __pyx_t_5;
     __pyx_t_5 = 0;
     goto __pyx_L6;
   }
   /*else*/ {
-    __pyx_t_6 = __Pyx_RaiseFusedFunctionArgTypeError(__pyx_mstate_global->__pyx_n_u_dY, 0, 17, __pyx_v_arg_count); if (unlikely(__pyx_t_6 == ((int)-1))) __PYX_ERR(0, 82, __pyx_L1_error)
+    __pyx_t_6 = __Pyx_RaiseFusedFunctionArgTypeError(__pyx_mstate_global->__pyx_n_u_dY, 0, 17, __pyx_v_arg_count); if (unlikely(__pyx_t_6 == ((int)-1))) __PYX_ERR(0, 80, __pyx_L1_error)
 
   }
   __pyx_L6:;
-  if (unlikely(!__pyx_v_arg)) { __Pyx_RaiseUnboundLocalError("arg"); __PYX_ERR(0, 82, __pyx_L1_error) }
-  __pyx_t_5 = __pyx_ff_map_fused_781acd_2_2_float__and_double(__pyx_v_arg, __pyx_v_ndarray); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 82, __pyx_L1_error)
+  if (unlikely(!__pyx_v_arg)) { __Pyx_RaiseUnboundLocalError("arg"); __PYX_ERR(0, 80, __pyx_L1_error) }
+  __pyx_t_5 = __pyx_ff_map_fused_781acd_2_2_float__and_double(__pyx_v_arg, __pyx_v_ndarray); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 80, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __pyx_v_dest_sig0 = ((PyObject*)__pyx_t_5);
   __pyx_t_5 = 0;
-  __pyx_t_5 = __pyx_ff_match_signatures_single(((PyObject*)__pyx_v_signatures), __pyx_v_dest_sig0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 82, __pyx_L1_error)
+  __pyx_t_5 = __pyx_ff_match_signatures_single(((PyObject*)__pyx_v_signatures), __pyx_v_dest_sig0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 80, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   {
     PyObject *__pyx_temp;
@@ -23513,144 +23785,144 @@ static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_10rnn_cython_15_backward(
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_dY,&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_U_packed,&__pyx_mstate_global->__pyx_n_u_W_packed,&__pyx_mstate_global->__pyx_n_u_X_packed,&__pyx_mstate_global->__pyx_n_u_H_packed,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,&__pyx_mstate_global->__pyx_n_u_da,&__pyx_mstate_global->__pyx_n_u_dh,&__pyx_mstate_global->__pyx_n_u_dX_tm,&__pyx_mstate_global->__pyx_n_u_dW,&__pyx_mstate_global->__pyx_n_u_dU,&__pyx_mstate_global->__pyx_n_u_db,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 82, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 80, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case 17:
         values[16] = __Pyx_ArgRef_VARARGS(__pyx_args, 16);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 80, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 16:
         values[15] = __Pyx_ArgRef_VARARGS(__pyx_args, 15);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 80, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 15:
         values[14] = __Pyx_ArgRef_VARARGS(__pyx_args, 14);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 80, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 14:
         values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 80, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 13:
         values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 80, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 12:
         values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 80, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 11:
         values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 80, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 10:
         values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 80, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  9:
         values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 80, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  8:
         values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 80, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  7:
         values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 80, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 80, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 80, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 80, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 80, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 80, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 80, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_backward", 0) < (0)) __PYX_ERR(0, 82, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_backward", 0) < (0)) __PYX_ERR(0, 80, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 17; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_backward", 1, 17, 17, i); __PYX_ERR(0, 82, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_backward", 1, 17, 17, i); __PYX_ERR(0, 80, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 17)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 82, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 80, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 82, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 80, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 82, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 80, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 82, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 80, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 82, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 80, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 82, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 80, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 82, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 80, __pyx_L3_error)
       values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 82, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 80, __pyx_L3_error)
       values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 82, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 80, __pyx_L3_error)
       values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 82, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 80, __pyx_L3_error)
       values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 82, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 80, __pyx_L3_error)
       values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 82, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 80, __pyx_L3_error)
       values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 82, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 80, __pyx_L3_error)
       values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 82, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 80, __pyx_L3_error)
       values[14] = __Pyx_ArgRef_VARARGS(__pyx_args, 14);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 82, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 80, __pyx_L3_error)
       values[15] = __Pyx_ArgRef_VARARGS(__pyx_args, 15);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 82, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 80, __pyx_L3_error)
       values[16] = __Pyx_ArgRef_VARARGS(__pyx_args, 16);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 82, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 80, __pyx_L3_error)
     }
-    __pyx_v_dY = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dY.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
-    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
-    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
-    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
-    __pyx_v_U_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U_packed.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
-    __pyx_v_W_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W_packed.memview)) __PYX_ERR(0, 83, __pyx_L3_error)
-    __pyx_v_X_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_packed.memview)) __PYX_ERR(0, 83, __pyx_L3_error)
-    __pyx_v_H_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_H_packed.memview)) __PYX_ERR(0, 83, __pyx_L3_error)
-    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 83, __pyx_L3_error)
-    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[9], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 84, __pyx_L3_error)
-    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[10]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 84, __pyx_L3_error)
-    __pyx_v_da = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[11], PyBUF_WRITABLE); if (unlikely(!__pyx_v_da.memview)) __PYX_ERR(0, 84, __pyx_L3_error)
-    __pyx_v_dh = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[12], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dh.memview)) __PYX_ERR(0, 84, __pyx_L3_error)
-    __pyx_v_dX_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[13], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dX_tm.memview)) __PYX_ERR(0, 85, __pyx_L3_error)
-    __pyx_v_dW = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[14], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dW.memview)) __PYX_ERR(0, 85, __pyx_L3_error)
-    __pyx_v_dU = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[15], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dU.memview)) __PYX_ERR(0, 85, __pyx_L3_error)
-    __pyx_v_db = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[16], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db.memview)) __PYX_ERR(0, 85, __pyx_L3_error)
+    __pyx_v_dY = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dY.memview)) __PYX_ERR(0, 80, __pyx_L3_error)
+    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 80, __pyx_L3_error)
+    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 80, __pyx_L3_error)
+    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 80, __pyx_L3_error)
+    __pyx_v_U_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U_packed.memview)) __PYX_ERR(0, 80, __pyx_L3_error)
+    __pyx_v_W_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W_packed.memview)) __PYX_ERR(0, 81, __pyx_L3_error)
+    __pyx_v_X_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_packed.memview)) __PYX_ERR(0, 81, __pyx_L3_error)
+    __pyx_v_H_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_H_packed.memview)) __PYX_ERR(0, 81, __pyx_L3_error)
+    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 81, __pyx_L3_error)
+    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[9], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
+    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[10]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 82, __pyx_L3_error)
+    __pyx_v_da = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[11], PyBUF_WRITABLE); if (unlikely(!__pyx_v_da.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
+    __pyx_v_dh = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[12], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dh.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
+    __pyx_v_dX_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_float(values[13], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dX_tm.memview)) __PYX_ERR(0, 83, __pyx_L3_error)
+    __pyx_v_dW = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[14], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dW.memview)) __PYX_ERR(0, 83, __pyx_L3_error)
+    __pyx_v_dU = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[15], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dU.memview)) __PYX_ERR(0, 83, __pyx_L3_error)
+    __pyx_v_db = __Pyx_PyObject_to_MemoryviewSlice_dc_float(values[16], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db.memview)) __PYX_ERR(0, 83, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_backward", 1, 17, 17, __pyx_nargs); __PYX_ERR(0, 82, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_backward", 1, 17, 17, __pyx_nargs); __PYX_ERR(0, 80, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -23709,6 +23981,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_14_backward(CYTHON_UNUSE
   int __pyx_v_B;
   int __pyx_v_I;
   int __pyx_v_H;
+  int __pyx_v_G;
   int __pyx_v_part;
   int __pyx_v_parts;
   PyObject *__pyx_r = NULL;
@@ -23719,7 +23992,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_14_backward(CYTHON_UNUSE
   int __pyx_t_4;
   int __pyx_t_5;
   int __pyx_t_6;
-  int __pyx_t_7;
+  Py_ssize_t __pyx_t_7;
   Py_ssize_t __pyx_t_8;
   Py_ssize_t __pyx_t_9;
   Py_ssize_t __pyx_t_10;
@@ -23738,13 +24011,15 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_14_backward(CYTHON_UNUSE
   Py_ssize_t __pyx_t_23;
   Py_ssize_t __pyx_t_24;
   Py_ssize_t __pyx_t_25;
+  Py_ssize_t __pyx_t_26;
+  Py_ssize_t __pyx_t_27;
   __Pyx_RefNannySetupContext("__pyx_fuse_0_backward", 0);
 
-  /* "lstmx/_kernels/rnn_cython.pyx":86
+  /* "lstmx/_kernels/rnn_cython.pyx":84
  *               const unsigned char[:, ::1] mask, bint has_mask, real[:, :, ::1] da, real[:, ::1] dh,
  *               real[:, :, ::1] dX_tm, real[:, ::1] dW, real[:, ::1] dU, real[::1] db):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]             # <<<<<<<<<<<<<<
- *     cdef int part, parts = batch_parts(B, H)
+ *     cdef int G = H, part, parts = batch_parts(B, H)
  *     with nogil:
 */
   __pyx_v_T = (__pyx_v_X_tm.shape[0]);
@@ -23752,18 +24027,19 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_14_backward(CYTHON_UNUSE
   __pyx_v_I = (__pyx_v_X_tm.shape[2]);
   __pyx_v_H = (__pyx_v_U.shape[1]);
 
-  /* "lstmx/_kernels/rnn_cython.pyx":87
+  /* "lstmx/_kernels/rnn_cython.pyx":85
  *               real[:, :, ::1] dX_tm, real[:, ::1] dW, real[:, ::1] dU, real[::1] db):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
- *     cdef int part, parts = batch_parts(B, H)             # <<<<<<<<<<<<<<
+ *     cdef int G = H, part, parts = batch_parts(B, H)             # <<<<<<<<<<<<<<
  *     with nogil:
  *         pack_panels(&U[0, 0], H, False, H, H, &U_packed[0])
 */
+  __pyx_v_G = __pyx_v_H;
   __pyx_v_parts = __pyx_f_5lstmx_8_kernels_7_common_batch_parts(__pyx_v_B, __pyx_v_H);
 
-  /* "lstmx/_kernels/rnn_cython.pyx":88
+  /* "lstmx/_kernels/rnn_cython.pyx":86
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
- *     cdef int part, parts = batch_parts(B, H)
+ *     cdef int G = H, part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
  *         pack_panels(&U[0, 0], H, False, H, H, &U_packed[0])
  *         for part in prange(parts, num_threads=parts, schedule="static"):
@@ -23774,8 +24050,8 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_14_backward(CYTHON_UNUSE
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "lstmx/_kernels/rnn_cython.pyx":89
- *     cdef int part, parts = batch_parts(B, H)
+        /* "lstmx/_kernels/rnn_cython.pyx":87
+ *     cdef int G = H, part, parts = batch_parts(B, H)
  *     with nogil:
  *         pack_panels(&U[0, 0], H, False, H, H, &U_packed[0])             # <<<<<<<<<<<<<<
  *         for part in prange(parts, num_threads=parts, schedule="static"):
@@ -23786,12 +24062,12 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_14_backward(CYTHON_UNUSE
         __pyx_t_3 = 0;
         lstmx::pack_panels((&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_1 * __pyx_v_U.strides[0]) )) + __pyx_t_2)) )))), __pyx_v_H, 0, __pyx_v_H, __pyx_v_H, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_U_packed.data) + __pyx_t_3)) )))));
 
-        /* "lstmx/_kernels/rnn_cython.pyx":90
+        /* "lstmx/_kernels/rnn_cython.pyx":88
  *     with nogil:
  *         pack_panels(&U[0, 0], H, False, H, H, &U_packed[0])
  *         for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
  *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, mask, has_mask, da, dh)
- *         if parts == 1:
+ *         weight_gradients(parts, &da[0, 0, 0], &da[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],
 */
         __pyx_t_4 = __pyx_v_parts;
 
@@ -23816,12 +24092,12 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_14_backward(CYTHON_UNUSE
                         {
                             __pyx_v_part = (int)(0 + 1 * __pyx_t_5);
 
-                            /* "lstmx/_kernels/rnn_cython.pyx":91
+                            /* "lstmx/_kernels/rnn_cython.pyx":89
  *         pack_panels(&U[0, 0], H, False, H, H, &U_packed[0])
  *         for part in prange(parts, num_threads=parts, schedule="static"):
  *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, mask, has_mask, da, dh)             # <<<<<<<<<<<<<<
- *         if parts == 1:
- *             weight_gradients_blas(&da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
+ *         weight_gradients(parts, &da[0, 0, 0], &da[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],
+ *                          &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
 */
                             __pyx_t_3 = 0;
                             __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10rnn_cython__backward_rows(((__pyx_v_B * __pyx_v_part) / __pyx_v_parts), ((__pyx_v_B * (__pyx_v_part + 1)) / __pyx_v_parts), __pyx_v_dY, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_U_packed.data) + __pyx_t_3)) )))), __pyx_v_hs, __pyx_v_mask, __pyx_v_has_mask, __pyx_v_da, __pyx_v_dh);
@@ -23838,213 +24114,72 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_14_backward(CYTHON_UNUSE
         #endif
 
 
-        /* "lstmx/_kernels/rnn_cython.pyx":92
+        /* "lstmx/_kernels/rnn_cython.pyx":90
  *         for part in prange(parts, num_threads=parts, schedule="static"):
  *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, mask, has_mask, da, dh)
- *         if parts == 1:             # <<<<<<<<<<<<<<
- *             weight_gradients_blas(&da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
- *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
-*/
-        __pyx_t_7 = (__pyx_v_parts == 1);
-
-        if (__pyx_t_7) {
-
-
-          /* "lstmx/_kernels/rnn_cython.pyx":93
- *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, mask, has_mask, da, dh)
- *         if parts == 1:
- *             weight_gradients_blas(&da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],             # <<<<<<<<<<<<<<
- *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
- *         else:
-*/
-          __pyx_t_3 = 0;
-          __pyx_t_2 = 0;
-          __pyx_t_1 = 0;
-          __pyx_t_8 = 0;
-          __pyx_t_9 = 0;
-          __pyx_t_10 = 0;
-          __pyx_t_11 = 0;
-          __pyx_t_12 = 0;
-          __pyx_t_13 = 0;
-          __pyx_t_14 = 0;
-          __pyx_t_15 = 0;
-          __pyx_t_16 = 0;
-
-          /* "lstmx/_kernels/rnn_cython.pyx":94
- *         if parts == 1:
- *             weight_gradients_blas(&da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
- *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])             # <<<<<<<<<<<<<<
- *         else:
- *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, H, I, H,
-*/
-          __pyx_t_17 = 0;
-          __pyx_t_18 = 0;
-          __pyx_t_19 = 0;
-          __pyx_t_20 = 0;
-          __pyx_t_21 = 0;
-          __pyx_t_22 = 0;
-          __pyx_t_23 = 0;
-          __pyx_t_24 = 0;
-          __pyx_t_25 = 0;
-
-          /* "lstmx/_kernels/rnn_cython.pyx":93
- *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, mask, has_mask, da, dh)
- *         if parts == 1:
- *             weight_gradients_blas(&da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],             # <<<<<<<<<<<<<<
- *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
- *         else:
-*/
-          __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_3 * __pyx_v_da.strides[0]) ) + __pyx_t_2 * __pyx_v_da.strides[1]) )) + __pyx_t_1)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_8 * __pyx_v_da.strides[0]) ) + __pyx_t_9 * __pyx_v_da.strides[1]) )) + __pyx_t_10)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_H, __pyx_v_I, __pyx_v_H, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_11 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_12 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_13)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_14 * __pyx_v_hs.strides[0]) ) + __pyx_t_15 * __pyx_v_hs.strides[1]) )) + __pyx_t_16)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_17 * __pyx_v_W.strides[0]) )) + __pyx_t_18)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_19 * __pyx_v_dW.strides[0]) )) + __pyx_t_20)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_21 * __pyx_v_dU.strides[0]) )) + __pyx_t_22)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_23 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_24 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_25)) )))));
-
-          /* "lstmx/_kernels/rnn_cython.pyx":92
- *         for part in prange(parts, num_threads=parts, schedule="static"):
- *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, mask, has_mask, da, dh)
- *         if parts == 1:             # <<<<<<<<<<<<<<
- *             weight_gradients_blas(&da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
- *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
-*/
-          goto __pyx_L12;
-        }
-
-        /* "lstmx/_kernels/rnn_cython.pyx":96
- *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
- *         else:
- *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, H, I, H,             # <<<<<<<<<<<<<<
- *                                       &X_packed[0], &H_packed[0], &W_packed[0])
- *             for part in prange(parts, num_threads=parts, schedule="static"):
-*/
-        /*else*/ {
-          __pyx_t_25 = 0;
-          __pyx_t_24 = 0;
-          __pyx_t_23 = 0;
-          __pyx_t_22 = 0;
-          __pyx_t_21 = 0;
-          __pyx_t_20 = 0;
-          __pyx_t_19 = 0;
-          __pyx_t_18 = 0;
-
-          /* "lstmx/_kernels/rnn_cython.pyx":97
- *         else:
- *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, H, I, H,
- *                                       &X_packed[0], &H_packed[0], &W_packed[0])             # <<<<<<<<<<<<<<
- *             for part in prange(parts, num_threads=parts, schedule="static"):
- *                 weight_gradients_part(part, parts, &da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H,
-*/
-          __pyx_t_17 = 0;
-          __pyx_t_16 = 0;
-          __pyx_t_15 = 0;
-
-          /* "lstmx/_kernels/rnn_cython.pyx":96
- *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
- *         else:
- *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, H, I, H,             # <<<<<<<<<<<<<<
- *                                       &X_packed[0], &H_packed[0], &W_packed[0])
- *             for part in prange(parts, num_threads=parts, schedule="static"):
-*/
-          __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_25 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_24 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_23)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_22 * __pyx_v_hs.strides[0]) ) + __pyx_t_21 * __pyx_v_hs.strides[1]) )) + __pyx_t_20)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_19 * __pyx_v_W.strides[0]) )) + __pyx_t_18)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_H, __pyx_v_I, __pyx_v_H, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_X_packed.data) + __pyx_t_17)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_H_packed.data) + __pyx_t_16)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_W_packed.data) + __pyx_t_15)) )))));
-
-          /* "lstmx/_kernels/rnn_cython.pyx":98
- *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, H, I, H,
- *                                       &X_packed[0], &H_packed[0], &W_packed[0])
- *             for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
- *                 weight_gradients_part(part, parts, &da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H,
- *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
-*/
-          __pyx_t_6 = __pyx_v_parts;
-
-          {
-              #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
-                  #undef likely
-                  #undef unlikely
-                  #define likely(x)   (x)
-                  #define unlikely(x) (x)
-              #endif
-              __pyx_t_4 = (__pyx_t_6 - 0 + 1 - 1/abs(1)) / 1;
-              if (__pyx_t_4 > 0)
-              {
-                  #ifdef _OPENMP
-                  #pragma omp parallel num_threads(__pyx_v_parts != 0 ? __pyx_v_parts : omp_get_max_threads()) private(__pyx_t_10, __pyx_t_11, __pyx_t_12, __pyx_t_13, __pyx_t_14, __pyx_t_15, __pyx_t_16, __pyx_t_17, __pyx_t_18, __pyx_t_19, __pyx_t_20, __pyx_t_21, __pyx_t_22, __pyx_t_23, __pyx_t_24, __pyx_t_25)
-                  #endif /* _OPENMP */
-                  {
-                      #ifdef _OPENMP
-                      #pragma omp for nowait firstprivate(__pyx_v_part) lastprivate(__pyx_v_part) schedule(static)
-                      #endif /* _OPENMP */
-                      for (__pyx_t_5 = 0; __pyx_t_5 < __pyx_t_4; __pyx_t_5++){
-                          {
-                              __pyx_v_part = (int)(0 + 1 * __pyx_t_5);
-
-                              /* "lstmx/_kernels/rnn_cython.pyx":99
- *                                       &X_packed[0], &H_packed[0], &W_packed[0])
- *             for part in prange(parts, num_threads=parts, schedule="static"):
- *                 weight_gradients_part(part, parts, &da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H,             # <<<<<<<<<<<<<<
- *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         weight_gradients(parts, &da[0, 0, 0], &da[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],             # <<<<<<<<<<<<<<
+ *                          &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
  *         column_sums(&da[0, 0, 0], T * B, H, &db[0])
 */
-                              __pyx_t_15 = 0;
-                              __pyx_t_16 = 0;
-                              __pyx_t_17 = 0;
-                              __pyx_t_18 = 0;
-                              __pyx_t_19 = 0;
-                              __pyx_t_20 = 0;
-
-                              /* "lstmx/_kernels/rnn_cython.pyx":100
- *             for part in prange(parts, num_threads=parts, schedule="static"):
- *                 weight_gradients_part(part, parts, &da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H,
- *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])             # <<<<<<<<<<<<<<
- *         column_sums(&da[0, 0, 0], T * B, H, &db[0])
- * 
-*/
-                              __pyx_t_21 = 0;
-                              __pyx_t_22 = 0;
-                              __pyx_t_23 = 0;
-                              __pyx_t_24 = 0;
-                              __pyx_t_25 = 0;
-                              __pyx_t_14 = 0;
-                              __pyx_t_13 = 0;
-                              __pyx_t_12 = 0;
-                              __pyx_t_11 = 0;
-                              __pyx_t_10 = 0;
-
-                              /* "lstmx/_kernels/rnn_cython.pyx":99
- *                                       &X_packed[0], &H_packed[0], &W_packed[0])
- *             for part in prange(parts, num_threads=parts, schedule="static"):
- *                 weight_gradients_part(part, parts, &da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H,             # <<<<<<<<<<<<<<
- *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
- *         column_sums(&da[0, 0, 0], T * B, H, &db[0])
-*/
-                              __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_part(__pyx_v_part, __pyx_v_parts, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_15 * __pyx_v_da.strides[0]) ) + __pyx_t_16 * __pyx_v_da.strides[1]) )) + __pyx_t_17)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_18 * __pyx_v_da.strides[0]) ) + __pyx_t_19 * __pyx_v_da.strides[1]) )) + __pyx_t_20)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_H, __pyx_v_I, __pyx_v_H, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_X_packed.data) + __pyx_t_21)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_H_packed.data) + __pyx_t_22)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_W_packed.data) + __pyx_t_23)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_24 * __pyx_v_dW.strides[0]) )) + __pyx_t_25)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_14 * __pyx_v_dU.strides[0]) )) + __pyx_t_13)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_12 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_11 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_10)) )))));
-                          }
-                      }
-                  }
-              }
-          }
-          #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
-              #undef likely
-              #undef unlikely
-              #define likely(x)   __builtin_expect(!!(x), 1)
-              #define unlikely(x) __builtin_expect(!!(x), 0)
-          #endif
-
-        }
-        __pyx_L12:;
-
-        /* "lstmx/_kernels/rnn_cython.pyx":101
- *                 weight_gradients_part(part, parts, &da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H,
- *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
- *         column_sums(&da[0, 0, 0], T * B, H, &db[0])             # <<<<<<<<<<<<<<
- * 
- * 
-*/
+        __pyx_t_3 = 0;
+        __pyx_t_2 = 0;
+        __pyx_t_1 = 0;
+        __pyx_t_7 = 0;
+        __pyx_t_8 = 0;
+        __pyx_t_9 = 0;
         __pyx_t_10 = 0;
         __pyx_t_11 = 0;
         __pyx_t_12 = 0;
         __pyx_t_13 = 0;
-        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_10 * __pyx_v_da.strides[0]) ) + __pyx_t_11 * __pyx_v_da.strides[1]) )) + __pyx_t_12)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_H, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_db.data) + __pyx_t_13)) )))));
+        __pyx_t_14 = 0;
+        __pyx_t_15 = 0;
+        __pyx_t_16 = 0;
+        __pyx_t_17 = 0;
+
+        /* "lstmx/_kernels/rnn_cython.pyx":91
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, mask, has_mask, da, dh)
+ *         weight_gradients(parts, &da[0, 0, 0], &da[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],
+ *                          &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])             # <<<<<<<<<<<<<<
+ *         column_sums(&da[0, 0, 0], T * B, H, &db[0])
+ * 
+*/
+        __pyx_t_18 = 0;
+        __pyx_t_19 = 0;
+        __pyx_t_20 = 0;
+        __pyx_t_21 = 0;
+        __pyx_t_22 = 0;
+        __pyx_t_23 = 0;
+        __pyx_t_24 = 0;
+        __pyx_t_25 = 0;
+        __pyx_t_26 = 0;
+        __pyx_t_27 = 0;
+
+        /* "lstmx/_kernels/rnn_cython.pyx":90
+ *         for part in prange(parts, num_threads=parts, schedule="static"):
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, mask, has_mask, da, dh)
+ *         weight_gradients(parts, &da[0, 0, 0], &da[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],             # <<<<<<<<<<<<<<
+ *                          &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         column_sums(&da[0, 0, 0], T * B, H, &db[0])
+*/
+        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients(__pyx_v_parts, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_3 * __pyx_v_da.strides[0]) ) + __pyx_t_2 * __pyx_v_da.strides[1]) )) + __pyx_t_1)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_7 * __pyx_v_da.strides[0]) ) + __pyx_t_8 * __pyx_v_da.strides[1]) )) + __pyx_t_9)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, __pyx_v_H, (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_10 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_11 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_12)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_13 * __pyx_v_hs.strides[0]) ) + __pyx_t_14 * __pyx_v_hs.strides[1]) )) + __pyx_t_15)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_16 * __pyx_v_W.strides[0]) )) + __pyx_t_17)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_X_packed.data) + __pyx_t_18)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_H_packed.data) + __pyx_t_19)) )))), (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_W_packed.data) + __pyx_t_20)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_21 * __pyx_v_dW.strides[0]) )) + __pyx_t_22)) )))), (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_23 * __pyx_v_dU.strides[0]) )) + __pyx_t_24)) )))), (&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_25 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_26 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_27)) )))));
+
+        /* "lstmx/_kernels/rnn_cython.pyx":92
+ *         weight_gradients(parts, &da[0, 0, 0], &da[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],
+ *                          &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         column_sums(&da[0, 0, 0], T * B, H, &db[0])             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+        __pyx_t_27 = 0;
+        __pyx_t_26 = 0;
+        __pyx_t_25 = 0;
+        __pyx_t_24 = 0;
+        __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_27 * __pyx_v_da.strides[0]) ) + __pyx_t_26 * __pyx_v_da.strides[1]) )) + __pyx_t_25)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_H, (&(*((float *) ( /* dim=0 */ ((char *) (((float *) __pyx_v_db.data) + __pyx_t_24)) )))));
       }
 
-      /* "lstmx/_kernels/rnn_cython.pyx":88
+      /* "lstmx/_kernels/rnn_cython.pyx":86
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
- *     cdef int part, parts = batch_parts(B, H)
+ *     cdef int G = H, part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
  *         pack_panels(&U[0, 0], H, False, H, H, &U_packed[0])
  *         for part in prange(parts, num_threads=parts, schedule="static"):
@@ -24059,7 +24194,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_14_backward(CYTHON_UNUSE
       }
   }
 
-  /* "lstmx/_kernels/rnn_cython.pyx":82
+  /* "lstmx/_kernels/rnn_cython.pyx":80
  * 
  * 
  * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,             # <<<<<<<<<<<<<<
@@ -24069,6 +24204,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_14_backward(CYTHON_UNUSE
 
   /* function exit code */
   __pyx_r = Py_None; __Pyx_INCREF(Py_None);
+
 
 
 
@@ -24119,144 +24255,144 @@ static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_10rnn_cython_17_backward(
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_dY,&__pyx_mstate_global->__pyx_n_u_X_tm,&__pyx_mstate_global->__pyx_n_u_W,&__pyx_mstate_global->__pyx_n_u_U,&__pyx_mstate_global->__pyx_n_u_U_packed,&__pyx_mstate_global->__pyx_n_u_W_packed,&__pyx_mstate_global->__pyx_n_u_X_packed,&__pyx_mstate_global->__pyx_n_u_H_packed,&__pyx_mstate_global->__pyx_n_u_hs,&__pyx_mstate_global->__pyx_n_u_mask,&__pyx_mstate_global->__pyx_n_u_has_mask,&__pyx_mstate_global->__pyx_n_u_da,&__pyx_mstate_global->__pyx_n_u_dh,&__pyx_mstate_global->__pyx_n_u_dX_tm,&__pyx_mstate_global->__pyx_n_u_dW,&__pyx_mstate_global->__pyx_n_u_dU,&__pyx_mstate_global->__pyx_n_u_db,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 82, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 80, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case 17:
         values[16] = __Pyx_ArgRef_VARARGS(__pyx_args, 16);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 80, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 16:
         values[15] = __Pyx_ArgRef_VARARGS(__pyx_args, 15);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 80, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 15:
         values[14] = __Pyx_ArgRef_VARARGS(__pyx_args, 14);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 80, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 14:
         values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 80, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 13:
         values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 80, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 12:
         values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 80, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 11:
         values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 80, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 10:
         values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 80, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  9:
         values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 80, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  8:
         values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 80, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  7:
         values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 80, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
         values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 80, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
         values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 80, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
         values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 80, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 80, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 80, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 82, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 80, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_backward", 0) < (0)) __PYX_ERR(0, 82, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "_backward", 0) < (0)) __PYX_ERR(0, 80, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 17; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_backward", 1, 17, 17, i); __PYX_ERR(0, 82, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("_backward", 1, 17, 17, i); __PYX_ERR(0, 80, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 17)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 82, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 80, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 82, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 80, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 82, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 80, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 82, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 80, __pyx_L3_error)
       values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 82, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 80, __pyx_L3_error)
       values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 82, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 80, __pyx_L3_error)
       values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 82, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 80, __pyx_L3_error)
       values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 82, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 80, __pyx_L3_error)
       values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 82, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 80, __pyx_L3_error)
       values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 82, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 80, __pyx_L3_error)
       values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 82, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 80, __pyx_L3_error)
       values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 82, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 80, __pyx_L3_error)
       values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 82, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 80, __pyx_L3_error)
       values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 82, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 80, __pyx_L3_error)
       values[14] = __Pyx_ArgRef_VARARGS(__pyx_args, 14);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 82, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[14])) __PYX_ERR(0, 80, __pyx_L3_error)
       values[15] = __Pyx_ArgRef_VARARGS(__pyx_args, 15);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 82, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[15])) __PYX_ERR(0, 80, __pyx_L3_error)
       values[16] = __Pyx_ArgRef_VARARGS(__pyx_args, 16);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 82, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[16])) __PYX_ERR(0, 80, __pyx_L3_error)
     }
-    __pyx_v_dY = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dY.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
-    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
-    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
-    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
-    __pyx_v_U_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U_packed.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
-    __pyx_v_W_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W_packed.memview)) __PYX_ERR(0, 83, __pyx_L3_error)
-    __pyx_v_X_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_packed.memview)) __PYX_ERR(0, 83, __pyx_L3_error)
-    __pyx_v_H_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_H_packed.memview)) __PYX_ERR(0, 83, __pyx_L3_error)
-    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 83, __pyx_L3_error)
-    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[9], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 84, __pyx_L3_error)
-    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[10]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 84, __pyx_L3_error)
-    __pyx_v_da = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[11], PyBUF_WRITABLE); if (unlikely(!__pyx_v_da.memview)) __PYX_ERR(0, 84, __pyx_L3_error)
-    __pyx_v_dh = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[12], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dh.memview)) __PYX_ERR(0, 84, __pyx_L3_error)
-    __pyx_v_dX_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[13], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dX_tm.memview)) __PYX_ERR(0, 85, __pyx_L3_error)
-    __pyx_v_dW = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[14], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dW.memview)) __PYX_ERR(0, 85, __pyx_L3_error)
-    __pyx_v_dU = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[15], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dU.memview)) __PYX_ERR(0, 85, __pyx_L3_error)
-    __pyx_v_db = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[16], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db.memview)) __PYX_ERR(0, 85, __pyx_L3_error)
+    __pyx_v_dY = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dY.memview)) __PYX_ERR(0, 80, __pyx_L3_error)
+    __pyx_v_X_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_tm.memview)) __PYX_ERR(0, 80, __pyx_L3_error)
+    __pyx_v_W = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W.memview)) __PYX_ERR(0, 80, __pyx_L3_error)
+    __pyx_v_U = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[3], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U.memview)) __PYX_ERR(0, 80, __pyx_L3_error)
+    __pyx_v_U_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[4], PyBUF_WRITABLE); if (unlikely(!__pyx_v_U_packed.memview)) __PYX_ERR(0, 80, __pyx_L3_error)
+    __pyx_v_W_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[5], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W_packed.memview)) __PYX_ERR(0, 81, __pyx_L3_error)
+    __pyx_v_X_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[6], PyBUF_WRITABLE); if (unlikely(!__pyx_v_X_packed.memview)) __PYX_ERR(0, 81, __pyx_L3_error)
+    __pyx_v_H_packed = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[7], PyBUF_WRITABLE); if (unlikely(!__pyx_v_H_packed.memview)) __PYX_ERR(0, 81, __pyx_L3_error)
+    __pyx_v_hs = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[8], PyBUF_WRITABLE); if (unlikely(!__pyx_v_hs.memview)) __PYX_ERR(0, 81, __pyx_L3_error)
+    __pyx_v_mask = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[9], 0); if (unlikely(!__pyx_v_mask.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
+    __pyx_v_has_mask = __Pyx_PyObject_IsTrue(values[10]); if (unlikely((__pyx_v_has_mask == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 82, __pyx_L3_error)
+    __pyx_v_da = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[11], PyBUF_WRITABLE); if (unlikely(!__pyx_v_da.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
+    __pyx_v_dh = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[12], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dh.memview)) __PYX_ERR(0, 82, __pyx_L3_error)
+    __pyx_v_dX_tm = __Pyx_PyObject_to_MemoryviewSlice_d_d_dc_double(values[13], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dX_tm.memview)) __PYX_ERR(0, 83, __pyx_L3_error)
+    __pyx_v_dW = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[14], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dW.memview)) __PYX_ERR(0, 83, __pyx_L3_error)
+    __pyx_v_dU = __Pyx_PyObject_to_MemoryviewSlice_d_dc_double(values[15], PyBUF_WRITABLE); if (unlikely(!__pyx_v_dU.memview)) __PYX_ERR(0, 83, __pyx_L3_error)
+    __pyx_v_db = __Pyx_PyObject_to_MemoryviewSlice_dc_double(values[16], PyBUF_WRITABLE); if (unlikely(!__pyx_v_db.memview)) __PYX_ERR(0, 83, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("_backward", 1, 17, 17, __pyx_nargs); __PYX_ERR(0, 82, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("_backward", 1, 17, 17, __pyx_nargs); __PYX_ERR(0, 80, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -24315,6 +24451,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_16_backward(CYTHON_UNUSE
   int __pyx_v_B;
   int __pyx_v_I;
   int __pyx_v_H;
+  int __pyx_v_G;
   int __pyx_v_part;
   int __pyx_v_parts;
   PyObject *__pyx_r = NULL;
@@ -24325,7 +24462,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_16_backward(CYTHON_UNUSE
   int __pyx_t_4;
   int __pyx_t_5;
   int __pyx_t_6;
-  int __pyx_t_7;
+  Py_ssize_t __pyx_t_7;
   Py_ssize_t __pyx_t_8;
   Py_ssize_t __pyx_t_9;
   Py_ssize_t __pyx_t_10;
@@ -24344,13 +24481,15 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_16_backward(CYTHON_UNUSE
   Py_ssize_t __pyx_t_23;
   Py_ssize_t __pyx_t_24;
   Py_ssize_t __pyx_t_25;
+  Py_ssize_t __pyx_t_26;
+  Py_ssize_t __pyx_t_27;
   __Pyx_RefNannySetupContext("__pyx_fuse_1_backward", 0);
 
-  /* "lstmx/_kernels/rnn_cython.pyx":86
+  /* "lstmx/_kernels/rnn_cython.pyx":84
  *               const unsigned char[:, ::1] mask, bint has_mask, real[:, :, ::1] da, real[:, ::1] dh,
  *               real[:, :, ::1] dX_tm, real[:, ::1] dW, real[:, ::1] dU, real[::1] db):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]             # <<<<<<<<<<<<<<
- *     cdef int part, parts = batch_parts(B, H)
+ *     cdef int G = H, part, parts = batch_parts(B, H)
  *     with nogil:
 */
   __pyx_v_T = (__pyx_v_X_tm.shape[0]);
@@ -24358,18 +24497,19 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_16_backward(CYTHON_UNUSE
   __pyx_v_I = (__pyx_v_X_tm.shape[2]);
   __pyx_v_H = (__pyx_v_U.shape[1]);
 
-  /* "lstmx/_kernels/rnn_cython.pyx":87
+  /* "lstmx/_kernels/rnn_cython.pyx":85
  *               real[:, :, ::1] dX_tm, real[:, ::1] dW, real[:, ::1] dU, real[::1] db):
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
- *     cdef int part, parts = batch_parts(B, H)             # <<<<<<<<<<<<<<
+ *     cdef int G = H, part, parts = batch_parts(B, H)             # <<<<<<<<<<<<<<
  *     with nogil:
  *         pack_panels(&U[0, 0], H, False, H, H, &U_packed[0])
 */
+  __pyx_v_G = __pyx_v_H;
   __pyx_v_parts = __pyx_f_5lstmx_8_kernels_7_common_batch_parts(__pyx_v_B, __pyx_v_H);
 
-  /* "lstmx/_kernels/rnn_cython.pyx":88
+  /* "lstmx/_kernels/rnn_cython.pyx":86
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
- *     cdef int part, parts = batch_parts(B, H)
+ *     cdef int G = H, part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
  *         pack_panels(&U[0, 0], H, False, H, H, &U_packed[0])
  *         for part in prange(parts, num_threads=parts, schedule="static"):
@@ -24380,8 +24520,8 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_16_backward(CYTHON_UNUSE
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "lstmx/_kernels/rnn_cython.pyx":89
- *     cdef int part, parts = batch_parts(B, H)
+        /* "lstmx/_kernels/rnn_cython.pyx":87
+ *     cdef int G = H, part, parts = batch_parts(B, H)
  *     with nogil:
  *         pack_panels(&U[0, 0], H, False, H, H, &U_packed[0])             # <<<<<<<<<<<<<<
  *         for part in prange(parts, num_threads=parts, schedule="static"):
@@ -24392,12 +24532,12 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_16_backward(CYTHON_UNUSE
         __pyx_t_3 = 0;
         lstmx::pack_panels((&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_U.data + __pyx_t_1 * __pyx_v_U.strides[0]) )) + __pyx_t_2)) )))), __pyx_v_H, 0, __pyx_v_H, __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_U_packed.data) + __pyx_t_3)) )))));
 
-        /* "lstmx/_kernels/rnn_cython.pyx":90
+        /* "lstmx/_kernels/rnn_cython.pyx":88
  *     with nogil:
  *         pack_panels(&U[0, 0], H, False, H, H, &U_packed[0])
  *         for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
  *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, mask, has_mask, da, dh)
- *         if parts == 1:
+ *         weight_gradients(parts, &da[0, 0, 0], &da[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],
 */
         __pyx_t_4 = __pyx_v_parts;
 
@@ -24422,12 +24562,12 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_16_backward(CYTHON_UNUSE
                         {
                             __pyx_v_part = (int)(0 + 1 * __pyx_t_5);
 
-                            /* "lstmx/_kernels/rnn_cython.pyx":91
+                            /* "lstmx/_kernels/rnn_cython.pyx":89
  *         pack_panels(&U[0, 0], H, False, H, H, &U_packed[0])
  *         for part in prange(parts, num_threads=parts, schedule="static"):
  *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, mask, has_mask, da, dh)             # <<<<<<<<<<<<<<
- *         if parts == 1:
- *             weight_gradients_blas(&da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
+ *         weight_gradients(parts, &da[0, 0, 0], &da[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],
+ *                          &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
 */
                             __pyx_t_3 = 0;
                             __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10rnn_cython__backward_rows(((__pyx_v_B * __pyx_v_part) / __pyx_v_parts), ((__pyx_v_B * (__pyx_v_part + 1)) / __pyx_v_parts), __pyx_v_dY, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_U_packed.data) + __pyx_t_3)) )))), __pyx_v_hs, __pyx_v_mask, __pyx_v_has_mask, __pyx_v_da, __pyx_v_dh);
@@ -24444,213 +24584,72 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_16_backward(CYTHON_UNUSE
         #endif
 
 
-        /* "lstmx/_kernels/rnn_cython.pyx":92
+        /* "lstmx/_kernels/rnn_cython.pyx":90
  *         for part in prange(parts, num_threads=parts, schedule="static"):
  *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, mask, has_mask, da, dh)
- *         if parts == 1:             # <<<<<<<<<<<<<<
- *             weight_gradients_blas(&da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
- *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
-*/
-        __pyx_t_7 = (__pyx_v_parts == 1);
-
-        if (__pyx_t_7) {
-
-
-          /* "lstmx/_kernels/rnn_cython.pyx":93
- *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, mask, has_mask, da, dh)
- *         if parts == 1:
- *             weight_gradients_blas(&da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],             # <<<<<<<<<<<<<<
- *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
- *         else:
-*/
-          __pyx_t_3 = 0;
-          __pyx_t_2 = 0;
-          __pyx_t_1 = 0;
-          __pyx_t_8 = 0;
-          __pyx_t_9 = 0;
-          __pyx_t_10 = 0;
-          __pyx_t_11 = 0;
-          __pyx_t_12 = 0;
-          __pyx_t_13 = 0;
-          __pyx_t_14 = 0;
-          __pyx_t_15 = 0;
-          __pyx_t_16 = 0;
-
-          /* "lstmx/_kernels/rnn_cython.pyx":94
- *         if parts == 1:
- *             weight_gradients_blas(&da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
- *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])             # <<<<<<<<<<<<<<
- *         else:
- *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, H, I, H,
-*/
-          __pyx_t_17 = 0;
-          __pyx_t_18 = 0;
-          __pyx_t_19 = 0;
-          __pyx_t_20 = 0;
-          __pyx_t_21 = 0;
-          __pyx_t_22 = 0;
-          __pyx_t_23 = 0;
-          __pyx_t_24 = 0;
-          __pyx_t_25 = 0;
-
-          /* "lstmx/_kernels/rnn_cython.pyx":93
- *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, mask, has_mask, da, dh)
- *         if parts == 1:
- *             weight_gradients_blas(&da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],             # <<<<<<<<<<<<<<
- *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
- *         else:
-*/
-          __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_3 * __pyx_v_da.strides[0]) ) + __pyx_t_2 * __pyx_v_da.strides[1]) )) + __pyx_t_1)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_8 * __pyx_v_da.strides[0]) ) + __pyx_t_9 * __pyx_v_da.strides[1]) )) + __pyx_t_10)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_H, __pyx_v_I, __pyx_v_H, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_11 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_12 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_13)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_14 * __pyx_v_hs.strides[0]) ) + __pyx_t_15 * __pyx_v_hs.strides[1]) )) + __pyx_t_16)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_17 * __pyx_v_W.strides[0]) )) + __pyx_t_18)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_19 * __pyx_v_dW.strides[0]) )) + __pyx_t_20)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_21 * __pyx_v_dU.strides[0]) )) + __pyx_t_22)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_23 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_24 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_25)) )))));
-
-          /* "lstmx/_kernels/rnn_cython.pyx":92
- *         for part in prange(parts, num_threads=parts, schedule="static"):
- *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, mask, has_mask, da, dh)
- *         if parts == 1:             # <<<<<<<<<<<<<<
- *             weight_gradients_blas(&da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
- *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
-*/
-          goto __pyx_L12;
-        }
-
-        /* "lstmx/_kernels/rnn_cython.pyx":96
- *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
- *         else:
- *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, H, I, H,             # <<<<<<<<<<<<<<
- *                                       &X_packed[0], &H_packed[0], &W_packed[0])
- *             for part in prange(parts, num_threads=parts, schedule="static"):
-*/
-        /*else*/ {
-          __pyx_t_25 = 0;
-          __pyx_t_24 = 0;
-          __pyx_t_23 = 0;
-          __pyx_t_22 = 0;
-          __pyx_t_21 = 0;
-          __pyx_t_20 = 0;
-          __pyx_t_19 = 0;
-          __pyx_t_18 = 0;
-
-          /* "lstmx/_kernels/rnn_cython.pyx":97
- *         else:
- *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, H, I, H,
- *                                       &X_packed[0], &H_packed[0], &W_packed[0])             # <<<<<<<<<<<<<<
- *             for part in prange(parts, num_threads=parts, schedule="static"):
- *                 weight_gradients_part(part, parts, &da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H,
-*/
-          __pyx_t_17 = 0;
-          __pyx_t_16 = 0;
-          __pyx_t_15 = 0;
-
-          /* "lstmx/_kernels/rnn_cython.pyx":96
- *                                   &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
- *         else:
- *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, H, I, H,             # <<<<<<<<<<<<<<
- *                                       &X_packed[0], &H_packed[0], &W_packed[0])
- *             for part in prange(parts, num_threads=parts, schedule="static"):
-*/
-          __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_25 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_24 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_23)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_22 * __pyx_v_hs.strides[0]) ) + __pyx_t_21 * __pyx_v_hs.strides[1]) )) + __pyx_t_20)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_19 * __pyx_v_W.strides[0]) )) + __pyx_t_18)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_H, __pyx_v_I, __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_X_packed.data) + __pyx_t_17)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_H_packed.data) + __pyx_t_16)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_W_packed.data) + __pyx_t_15)) )))));
-
-          /* "lstmx/_kernels/rnn_cython.pyx":98
- *             pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, H, I, H,
- *                                       &X_packed[0], &H_packed[0], &W_packed[0])
- *             for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
- *                 weight_gradients_part(part, parts, &da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H,
- *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
-*/
-          __pyx_t_6 = __pyx_v_parts;
-
-          {
-              #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
-                  #undef likely
-                  #undef unlikely
-                  #define likely(x)   (x)
-                  #define unlikely(x) (x)
-              #endif
-              __pyx_t_4 = (__pyx_t_6 - 0 + 1 - 1/abs(1)) / 1;
-              if (__pyx_t_4 > 0)
-              {
-                  #ifdef _OPENMP
-                  #pragma omp parallel num_threads(__pyx_v_parts != 0 ? __pyx_v_parts : omp_get_max_threads()) private(__pyx_t_10, __pyx_t_11, __pyx_t_12, __pyx_t_13, __pyx_t_14, __pyx_t_15, __pyx_t_16, __pyx_t_17, __pyx_t_18, __pyx_t_19, __pyx_t_20, __pyx_t_21, __pyx_t_22, __pyx_t_23, __pyx_t_24, __pyx_t_25)
-                  #endif /* _OPENMP */
-                  {
-                      #ifdef _OPENMP
-                      #pragma omp for nowait firstprivate(__pyx_v_part) lastprivate(__pyx_v_part) schedule(static)
-                      #endif /* _OPENMP */
-                      for (__pyx_t_5 = 0; __pyx_t_5 < __pyx_t_4; __pyx_t_5++){
-                          {
-                              __pyx_v_part = (int)(0 + 1 * __pyx_t_5);
-
-                              /* "lstmx/_kernels/rnn_cython.pyx":99
- *                                       &X_packed[0], &H_packed[0], &W_packed[0])
- *             for part in prange(parts, num_threads=parts, schedule="static"):
- *                 weight_gradients_part(part, parts, &da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H,             # <<<<<<<<<<<<<<
- *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         weight_gradients(parts, &da[0, 0, 0], &da[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],             # <<<<<<<<<<<<<<
+ *                          &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
  *         column_sums(&da[0, 0, 0], T * B, H, &db[0])
 */
-                              __pyx_t_15 = 0;
-                              __pyx_t_16 = 0;
-                              __pyx_t_17 = 0;
-                              __pyx_t_18 = 0;
-                              __pyx_t_19 = 0;
-                              __pyx_t_20 = 0;
-
-                              /* "lstmx/_kernels/rnn_cython.pyx":100
- *             for part in prange(parts, num_threads=parts, schedule="static"):
- *                 weight_gradients_part(part, parts, &da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H,
- *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])             # <<<<<<<<<<<<<<
- *         column_sums(&da[0, 0, 0], T * B, H, &db[0])
- * 
-*/
-                              __pyx_t_21 = 0;
-                              __pyx_t_22 = 0;
-                              __pyx_t_23 = 0;
-                              __pyx_t_24 = 0;
-                              __pyx_t_25 = 0;
-                              __pyx_t_14 = 0;
-                              __pyx_t_13 = 0;
-                              __pyx_t_12 = 0;
-                              __pyx_t_11 = 0;
-                              __pyx_t_10 = 0;
-
-                              /* "lstmx/_kernels/rnn_cython.pyx":99
- *                                       &X_packed[0], &H_packed[0], &W_packed[0])
- *             for part in prange(parts, num_threads=parts, schedule="static"):
- *                 weight_gradients_part(part, parts, &da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H,             # <<<<<<<<<<<<<<
- *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
- *         column_sums(&da[0, 0, 0], T * B, H, &db[0])
-*/
-                              __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_part(__pyx_v_part, __pyx_v_parts, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_15 * __pyx_v_da.strides[0]) ) + __pyx_t_16 * __pyx_v_da.strides[1]) )) + __pyx_t_17)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_18 * __pyx_v_da.strides[0]) ) + __pyx_t_19 * __pyx_v_da.strides[1]) )) + __pyx_t_20)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_H, __pyx_v_I, __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_X_packed.data) + __pyx_t_21)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_H_packed.data) + __pyx_t_22)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_W_packed.data) + __pyx_t_23)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_24 * __pyx_v_dW.strides[0]) )) + __pyx_t_25)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_14 * __pyx_v_dU.strides[0]) )) + __pyx_t_13)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_12 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_11 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_10)) )))));
-                          }
-                      }
-                  }
-              }
-          }
-          #if ((defined(__APPLE__) || defined(__OSX__)) && (defined(__GNUC__) && (__GNUC__ > 2 || (__GNUC__ == 2 && (__GNUC_MINOR__ > 95)))))
-              #undef likely
-              #undef unlikely
-              #define likely(x)   __builtin_expect(!!(x), 1)
-              #define unlikely(x) __builtin_expect(!!(x), 0)
-          #endif
-
-        }
-        __pyx_L12:;
-
-        /* "lstmx/_kernels/rnn_cython.pyx":101
- *                 weight_gradients_part(part, parts, &da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H,
- *                                       &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
- *         column_sums(&da[0, 0, 0], T * B, H, &db[0])             # <<<<<<<<<<<<<<
- * 
- * 
-*/
+        __pyx_t_3 = 0;
+        __pyx_t_2 = 0;
+        __pyx_t_1 = 0;
+        __pyx_t_7 = 0;
+        __pyx_t_8 = 0;
+        __pyx_t_9 = 0;
         __pyx_t_10 = 0;
         __pyx_t_11 = 0;
         __pyx_t_12 = 0;
         __pyx_t_13 = 0;
-        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_10 * __pyx_v_da.strides[0]) ) + __pyx_t_11 * __pyx_v_da.strides[1]) )) + __pyx_t_12)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_db.data) + __pyx_t_13)) )))));
+        __pyx_t_14 = 0;
+        __pyx_t_15 = 0;
+        __pyx_t_16 = 0;
+        __pyx_t_17 = 0;
+
+        /* "lstmx/_kernels/rnn_cython.pyx":91
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, mask, has_mask, da, dh)
+ *         weight_gradients(parts, &da[0, 0, 0], &da[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],
+ *                          &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])             # <<<<<<<<<<<<<<
+ *         column_sums(&da[0, 0, 0], T * B, H, &db[0])
+ * 
+*/
+        __pyx_t_18 = 0;
+        __pyx_t_19 = 0;
+        __pyx_t_20 = 0;
+        __pyx_t_21 = 0;
+        __pyx_t_22 = 0;
+        __pyx_t_23 = 0;
+        __pyx_t_24 = 0;
+        __pyx_t_25 = 0;
+        __pyx_t_26 = 0;
+        __pyx_t_27 = 0;
+
+        /* "lstmx/_kernels/rnn_cython.pyx":90
+ *         for part in prange(parts, num_threads=parts, schedule="static"):
+ *             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, mask, has_mask, da, dh)
+ *         weight_gradients(parts, &da[0, 0, 0], &da[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],             # <<<<<<<<<<<<<<
+ *                          &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         column_sums(&da[0, 0, 0], T * B, H, &db[0])
+*/
+        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients(__pyx_v_parts, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_3 * __pyx_v_da.strides[0]) ) + __pyx_t_2 * __pyx_v_da.strides[1]) )) + __pyx_t_1)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_7 * __pyx_v_da.strides[0]) ) + __pyx_t_8 * __pyx_v_da.strides[1]) )) + __pyx_t_9)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_G, __pyx_v_I, __pyx_v_H, (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_X_tm.data + __pyx_t_10 * __pyx_v_X_tm.strides[0]) ) + __pyx_t_11 * __pyx_v_X_tm.strides[1]) )) + __pyx_t_12)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_hs.data + __pyx_t_13 * __pyx_v_hs.strides[0]) ) + __pyx_t_14 * __pyx_v_hs.strides[1]) )) + __pyx_t_15)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_W.data + __pyx_t_16 * __pyx_v_W.strides[0]) )) + __pyx_t_17)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_X_packed.data) + __pyx_t_18)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_H_packed.data) + __pyx_t_19)) )))), (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_W_packed.data) + __pyx_t_20)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dW.data + __pyx_t_21 * __pyx_v_dW.strides[0]) )) + __pyx_t_22)) )))), (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dU.data + __pyx_t_23 * __pyx_v_dU.strides[0]) )) + __pyx_t_24)) )))), (&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_dX_tm.data + __pyx_t_25 * __pyx_v_dX_tm.strides[0]) ) + __pyx_t_26 * __pyx_v_dX_tm.strides[1]) )) + __pyx_t_27)) )))));
+
+        /* "lstmx/_kernels/rnn_cython.pyx":92
+ *         weight_gradients(parts, &da[0, 0, 0], &da[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],
+ *                          &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+ *         column_sums(&da[0, 0, 0], T * B, H, &db[0])             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+        __pyx_t_27 = 0;
+        __pyx_t_26 = 0;
+        __pyx_t_25 = 0;
+        __pyx_t_24 = 0;
+        __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_sums((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_27 * __pyx_v_da.strides[0]) ) + __pyx_t_26 * __pyx_v_da.strides[1]) )) + __pyx_t_25)) )))), (__pyx_v_T * __pyx_v_B), __pyx_v_H, (&(*((double *) ( /* dim=0 */ ((char *) (((double *) __pyx_v_db.data) + __pyx_t_24)) )))));
       }
 
-      /* "lstmx/_kernels/rnn_cython.pyx":88
+      /* "lstmx/_kernels/rnn_cython.pyx":86
  *     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
- *     cdef int part, parts = batch_parts(B, H)
+ *     cdef int G = H, part, parts = batch_parts(B, H)
  *     with nogil:             # <<<<<<<<<<<<<<
  *         pack_panels(&U[0, 0], H, False, H, H, &U_packed[0])
  *         for part in prange(parts, num_threads=parts, schedule="static"):
@@ -24665,7 +24664,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_16_backward(CYTHON_UNUSE
       }
   }
 
-  /* "lstmx/_kernels/rnn_cython.pyx":82
+  /* "lstmx/_kernels/rnn_cython.pyx":80
  * 
  * 
  * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,             # <<<<<<<<<<<<<<
@@ -24681,12 +24680,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_16_backward(CYTHON_UNUSE
 
 
 
+
   __Pyx_XGIVEREF(__pyx_r);
   __Pyx_RefNannyFinishContext();
   return __pyx_r;
 }
 
-/* "lstmx/_kernels/rnn_cython.pyx":104
+/* "lstmx/_kernels/rnn_cython.pyx":95
  * 
  * 
  * cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packed, real[:, :, ::1] hs,             # <<<<<<<<<<<<<<
@@ -24721,7 +24721,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10rnn_cython__backward_rows(int
   Py_ssize_t __pyx_t_19;
   Py_ssize_t __pyx_t_20;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":108
+  /* "lstmx/_kernels/rnn_cython.pyx":99
  *                          real[:, ::1] dh) noexcept nogil:
  *     """Backpropagation through time for the sequences n0 <= n < n1."""
  *     cdef int T = da.shape[0], H = dh.shape[1], t, n, j             # <<<<<<<<<<<<<<
@@ -24731,7 +24731,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10rnn_cython__backward_rows(int
   __pyx_v_T = (__pyx_v_da.shape[0]);
   __pyx_v_H = (__pyx_v_dh.shape[1]);
 
-  /* "lstmx/_kernels/rnn_cython.pyx":109
+  /* "lstmx/_kernels/rnn_cython.pyx":100
  *     """Backpropagation through time for the sequences n0 <= n < n1."""
  *     cdef int T = da.shape[0], H = dh.shape[1], t, n, j
  *     for t in range(T - 1, -1, -1):             # <<<<<<<<<<<<<<
@@ -24741,7 +24741,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10rnn_cython__backward_rows(int
   for (__pyx_t_1 = (__pyx_v_T - 1); __pyx_t_1 > -1; __pyx_t_1-=1) {
     __pyx_v_t = __pyx_t_1;
 
-    /* "lstmx/_kernels/rnn_cython.pyx":110
+    /* "lstmx/_kernels/rnn_cython.pyx":101
  *     cdef int T = da.shape[0], H = dh.shape[1], t, n, j
  *     for t in range(T - 1, -1, -1):
  *         for n in range(n0, n1):             # <<<<<<<<<<<<<<
@@ -24755,7 +24755,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10rnn_cython__backward_rows(int
     for (__pyx_t_4 = __pyx_v_n0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
       __pyx_v_n = __pyx_t_4;
 
-      /* "lstmx/_kernels/rnn_cython.pyx":111
+      /* "lstmx/_kernels/rnn_cython.pyx":102
  *     for t in range(T - 1, -1, -1):
  *         for n in range(n0, n1):
  *             if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
@@ -24779,7 +24779,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10rnn_cython__backward_rows(int
       if (__pyx_t_5) {
 
 
-        /* "lstmx/_kernels/rnn_cython.pyx":112
+        /* "lstmx/_kernels/rnn_cython.pyx":103
  *         for n in range(n0, n1):
  *             if has_mask and not mask[t, n]:
  *                 for j in range(H):             # <<<<<<<<<<<<<<
@@ -24793,7 +24793,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10rnn_cython__backward_rows(int
         for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
           __pyx_v_j = __pyx_t_11;
 
-          /* "lstmx/_kernels/rnn_cython.pyx":113
+          /* "lstmx/_kernels/rnn_cython.pyx":104
  *             if has_mask and not mask[t, n]:
  *                 for j in range(H):
  *                     da[t, n, j] = 0             # <<<<<<<<<<<<<<
@@ -24805,7 +24805,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10rnn_cython__backward_rows(int
           __pyx_t_12 = __pyx_v_j;
           *((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_7 * __pyx_v_da.strides[0]) ) + __pyx_t_6 * __pyx_v_da.strides[1]) )) + __pyx_t_12)) )) = 0.0;
 
-          /* "lstmx/_kernels/rnn_cython.pyx":114
+          /* "lstmx/_kernels/rnn_cython.pyx":105
  *                 for j in range(H):
  *                     da[t, n, j] = 0
  *                     dh[n, j] += dY[n, t, j]             # <<<<<<<<<<<<<<
@@ -24821,7 +24821,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10rnn_cython__backward_rows(int
         }
 
 
-        /* "lstmx/_kernels/rnn_cython.pyx":111
+        /* "lstmx/_kernels/rnn_cython.pyx":102
  *     for t in range(T - 1, -1, -1):
  *         for n in range(n0, n1):
  *             if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
@@ -24831,7 +24831,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10rnn_cython__backward_rows(int
         goto __pyx_L7;
       }
 
-      /* "lstmx/_kernels/rnn_cython.pyx":116
+      /* "lstmx/_kernels/rnn_cython.pyx":107
  *                     dh[n, j] += dY[n, t, j]
  *             else:
  *                 rnn_row_backward(&hs[t + 1, n, 0], &dY[n, t, 0], &dh[n, 0], &da[t, n, 0], H)             # <<<<<<<<<<<<<<
@@ -24855,7 +24855,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10rnn_cython__backward_rows(int
     }
 
 
-    /* "lstmx/_kernels/rnn_cython.pyx":117
+    /* "lstmx/_kernels/rnn_cython.pyx":108
  *             else:
  *                 rnn_row_backward(&hs[t + 1, n, 0], &dY[n, t, 0], &dh[n, 0], &da[t, n, 0], H)
  *         step_gemm(&da[t, n0, 0], H, n1 - n0, H, U_packed, H, &dh[n0, 0], H, True)             # <<<<<<<<<<<<<<
@@ -24868,7 +24868,7 @@ static void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_10rnn_cython__backward_rows(int
     lstmx::step_gemm((&(*((float *) ( /* dim=2 */ ((char *) (((float *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_20 * __pyx_v_da.strides[0]) ) + __pyx_t_19 * __pyx_v_da.strides[1]) )) + __pyx_t_18)) )))), __pyx_v_H, (__pyx_v_n1 - __pyx_v_n0), __pyx_v_H, __pyx_v_U_packed, __pyx_v_H, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_17 * __pyx_v_dh.strides[0]) )) + __pyx_t_16)) )))), __pyx_v_H, 1);
   }
 
-  /* "lstmx/_kernels/rnn_cython.pyx":104
+  /* "lstmx/_kernels/rnn_cython.pyx":95
  * 
  * 
  * cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packed, real[:, :, ::1] hs,             # <<<<<<<<<<<<<<
@@ -24911,7 +24911,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10rnn_cython__backward_rows(int
   Py_ssize_t __pyx_t_19;
   Py_ssize_t __pyx_t_20;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":108
+  /* "lstmx/_kernels/rnn_cython.pyx":99
  *                          real[:, ::1] dh) noexcept nogil:
  *     """Backpropagation through time for the sequences n0 <= n < n1."""
  *     cdef int T = da.shape[0], H = dh.shape[1], t, n, j             # <<<<<<<<<<<<<<
@@ -24921,7 +24921,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10rnn_cython__backward_rows(int
   __pyx_v_T = (__pyx_v_da.shape[0]);
   __pyx_v_H = (__pyx_v_dh.shape[1]);
 
-  /* "lstmx/_kernels/rnn_cython.pyx":109
+  /* "lstmx/_kernels/rnn_cython.pyx":100
  *     """Backpropagation through time for the sequences n0 <= n < n1."""
  *     cdef int T = da.shape[0], H = dh.shape[1], t, n, j
  *     for t in range(T - 1, -1, -1):             # <<<<<<<<<<<<<<
@@ -24931,7 +24931,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10rnn_cython__backward_rows(int
   for (__pyx_t_1 = (__pyx_v_T - 1); __pyx_t_1 > -1; __pyx_t_1-=1) {
     __pyx_v_t = __pyx_t_1;
 
-    /* "lstmx/_kernels/rnn_cython.pyx":110
+    /* "lstmx/_kernels/rnn_cython.pyx":101
  *     cdef int T = da.shape[0], H = dh.shape[1], t, n, j
  *     for t in range(T - 1, -1, -1):
  *         for n in range(n0, n1):             # <<<<<<<<<<<<<<
@@ -24945,7 +24945,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10rnn_cython__backward_rows(int
     for (__pyx_t_4 = __pyx_v_n0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
       __pyx_v_n = __pyx_t_4;
 
-      /* "lstmx/_kernels/rnn_cython.pyx":111
+      /* "lstmx/_kernels/rnn_cython.pyx":102
  *     for t in range(T - 1, -1, -1):
  *         for n in range(n0, n1):
  *             if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
@@ -24969,7 +24969,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10rnn_cython__backward_rows(int
       if (__pyx_t_5) {
 
 
-        /* "lstmx/_kernels/rnn_cython.pyx":112
+        /* "lstmx/_kernels/rnn_cython.pyx":103
  *         for n in range(n0, n1):
  *             if has_mask and not mask[t, n]:
  *                 for j in range(H):             # <<<<<<<<<<<<<<
@@ -24983,7 +24983,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10rnn_cython__backward_rows(int
         for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
           __pyx_v_j = __pyx_t_11;
 
-          /* "lstmx/_kernels/rnn_cython.pyx":113
+          /* "lstmx/_kernels/rnn_cython.pyx":104
  *             if has_mask and not mask[t, n]:
  *                 for j in range(H):
  *                     da[t, n, j] = 0             # <<<<<<<<<<<<<<
@@ -24995,7 +24995,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10rnn_cython__backward_rows(int
           __pyx_t_12 = __pyx_v_j;
           *((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_7 * __pyx_v_da.strides[0]) ) + __pyx_t_6 * __pyx_v_da.strides[1]) )) + __pyx_t_12)) )) = 0.0;
 
-          /* "lstmx/_kernels/rnn_cython.pyx":114
+          /* "lstmx/_kernels/rnn_cython.pyx":105
  *                 for j in range(H):
  *                     da[t, n, j] = 0
  *                     dh[n, j] += dY[n, t, j]             # <<<<<<<<<<<<<<
@@ -25011,7 +25011,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10rnn_cython__backward_rows(int
         }
 
 
-        /* "lstmx/_kernels/rnn_cython.pyx":111
+        /* "lstmx/_kernels/rnn_cython.pyx":102
  *     for t in range(T - 1, -1, -1):
  *         for n in range(n0, n1):
  *             if has_mask and not mask[t, n]:             # <<<<<<<<<<<<<<
@@ -25021,7 +25021,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10rnn_cython__backward_rows(int
         goto __pyx_L7;
       }
 
-      /* "lstmx/_kernels/rnn_cython.pyx":116
+      /* "lstmx/_kernels/rnn_cython.pyx":107
  *                     dh[n, j] += dY[n, t, j]
  *             else:
  *                 rnn_row_backward(&hs[t + 1, n, 0], &dY[n, t, 0], &dh[n, 0], &da[t, n, 0], H)             # <<<<<<<<<<<<<<
@@ -25045,7 +25045,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10rnn_cython__backward_rows(int
     }
 
 
-    /* "lstmx/_kernels/rnn_cython.pyx":117
+    /* "lstmx/_kernels/rnn_cython.pyx":108
  *             else:
  *                 rnn_row_backward(&hs[t + 1, n, 0], &dY[n, t, 0], &dh[n, 0], &da[t, n, 0], H)
  *         step_gemm(&da[t, n0, 0], H, n1 - n0, H, U_packed, H, &dh[n0, 0], H, True)             # <<<<<<<<<<<<<<
@@ -25058,7 +25058,7 @@ static void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_10rnn_cython__backward_rows(int
     lstmx::step_gemm((&(*((double *) ( /* dim=2 */ ((char *) (((double *) ( /* dim=1 */ (( /* dim=0 */ (__pyx_v_da.data + __pyx_t_20 * __pyx_v_da.strides[0]) ) + __pyx_t_19 * __pyx_v_da.strides[1]) )) + __pyx_t_18)) )))), __pyx_v_H, (__pyx_v_n1 - __pyx_v_n0), __pyx_v_H, __pyx_v_U_packed, __pyx_v_H, (&(*((double *) ( /* dim=1 */ ((char *) (((double *) ( /* dim=0 */ (__pyx_v_dh.data + __pyx_t_17 * __pyx_v_dh.strides[0]) )) + __pyx_t_16)) )))), __pyx_v_H, 1);
   }
 
-  /* "lstmx/_kernels/rnn_cython.pyx":104
+  /* "lstmx/_kernels/rnn_cython.pyx":95
  * 
  * 
  * cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packed, real[:, :, ::1] hs,             # <<<<<<<<<<<<<<
@@ -27484,7 +27484,7 @@ __Pyx_RefNannySetupContext("PyInit_rnn_cython", 0);
  * products after the backward loop."""
  * import numpy as np             # <<<<<<<<<<<<<<
  * 
- * from ._layout import packed_buffer, time_major, time_major_mask
+ * from ._layout import cached_time_major, packed_buffer, time_major, time_major_mask
 */
   __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_numpy, 0, 0, NULL, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 5, __pyx_L1_error)
   __pyx_t_4 = __pyx_t_1;
@@ -27495,19 +27495,19 @@ __Pyx_RefNannySetupContext("PyInit_rnn_cython", 0);
   /* "lstmx/_kernels/rnn_cython.pyx":7
  * import numpy as np
  * 
- * from ._layout import packed_buffer, time_major, time_major_mask             # <<<<<<<<<<<<<<
+ * from ._layout import cached_time_major, packed_buffer, time_major, time_major_mask             # <<<<<<<<<<<<<<
  * 
  * from cython.parallel cimport prange
 */
   {
-    PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_packed_buffer,__pyx_mstate_global->__pyx_n_u_time_major,__pyx_mstate_global->__pyx_n_u_time_major_mask};
-    __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_layout, __pyx_imported_names, 3, __pyx_mstate_global->__pyx_kp_u_lstmx__kernels__layout, 1); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 7, __pyx_L1_error)
+    PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_cached_time_major,__pyx_mstate_global->__pyx_n_u_packed_buffer,__pyx_mstate_global->__pyx_n_u_time_major,__pyx_mstate_global->__pyx_n_u_time_major_mask};
+    __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_layout, __pyx_imported_names, 4, __pyx_mstate_global->__pyx_kp_u_lstmx__kernels__layout, 1); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 7, __pyx_L1_error)
   }
   __pyx_t_4 = __pyx_t_1;
   __Pyx_GOTREF(__pyx_t_4);
   {
-    PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_packed_buffer,__pyx_mstate_global->__pyx_n_u_time_major,__pyx_mstate_global->__pyx_n_u_time_major_mask};
-    for (__pyx_t_9=0; __pyx_t_9 < 3; __pyx_t_9++) {
+    PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_cached_time_major,__pyx_mstate_global->__pyx_n_u_packed_buffer,__pyx_mstate_global->__pyx_n_u_time_major,__pyx_mstate_global->__pyx_n_u_time_major_mask};
+    for (__pyx_t_9=0; __pyx_t_9 < 4; __pyx_t_9++) {
       __pyx_t_5 = __Pyx_ImportFrom(__pyx_t_4, __pyx_imported_names[__pyx_t_9]); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 7, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_5);
       if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_imported_names[__pyx_t_9], __pyx_t_5) < (0)) __PYX_ERR(0, 7, __pyx_L1_error)
@@ -27592,38 +27592,38 @@ __Pyx_RefNannySetupContext("PyInit_rnn_cython", 0);
   if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_rnn_backward, __pyx_t_5) < (0)) __PYX_ERR(0, 63, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
 
-  /* "lstmx/_kernels/rnn_cython.pyx":82
+  /* "lstmx/_kernels/rnn_cython.pyx":80
  * 
  * 
  * def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,             # <<<<<<<<<<<<<<
  *               real[::1] W_packed, real[::1] X_packed, real[::1] H_packed, real[:, :, ::1] hs,
  *               const unsigned char[:, ::1] mask, bint has_mask, real[:, :, ::1] da, real[:, ::1] dh,
 */
-  __pyx_t_5 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 82, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 80, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_5lstmx_8_kernels_10rnn_cython_15_backward, 0, __pyx_mstate_global->__pyx_n_u_backward_float_1_float_1_float, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_rnn_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[5])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 82, __pyx_L1_error)
+  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_5lstmx_8_kernels_10rnn_cython_15_backward, 0, __pyx_mstate_global->__pyx_n_u_backward_float_1_float_1_float, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_rnn_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[5])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 80, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_4, __pyx_mstate_global->__pyx_empty_tuple);
-  if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_4) < (0)) __PYX_ERR(0, 82, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_float, __pyx_t_4) < (0)) __PYX_ERR(0, 80, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_5lstmx_8_kernels_10rnn_cython_17_backward, 0, __pyx_mstate_global->__pyx_n_u_backward_double_1_double_1_doub, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_rnn_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[6])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 82, __pyx_L1_error)
+  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_5lstmx_8_kernels_10rnn_cython_17_backward, 0, __pyx_mstate_global->__pyx_n_u_backward_double_1_double_1_doub, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_rnn_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[6])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 80, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
   __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_4, __pyx_mstate_global->__pyx_empty_tuple);
-  if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_4) < (0)) __PYX_ERR(0, 82, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_double, __pyx_t_4) < (0)) __PYX_ERR(0, 80, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_mdef_5lstmx_8_kernels_10rnn_cython_7_backward, 0, __pyx_mstate_global->__pyx_n_u_backward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_rnn_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[7])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 82, __pyx_L1_error)
+  __pyx_t_4 = __pyx_FusedFunction_New(&__pyx_mdef_5lstmx_8_kernels_10rnn_cython_7_backward, 0, __pyx_mstate_global->__pyx_n_u_backward, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_rnn_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[7])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 80, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (!__Pyx_CyFunction_InitDefaults(__pyx_t_4, __pyx_mstate_global->__pyx_ptype_5lstmx_8_kernels_10rnn_cython___pyx_defaults)) __PYX_ERR(0, 82, __pyx_L1_error)
-  __pyx_t_10 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 82, __pyx_L1_error)
+  if (!__Pyx_CyFunction_InitDefaults(__pyx_t_4, __pyx_mstate_global->__pyx_ptype_5lstmx_8_kernels_10rnn_cython___pyx_defaults)) __PYX_ERR(0, 80, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 80, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
   __Pyx_CyFunction_Defaults(struct __pyx_defaults, __pyx_t_4)->arg0 = __pyx_t_10;
   __Pyx_GIVEREF(__pyx_t_10);
@@ -27634,7 +27634,7 @@ __Pyx_RefNannySetupContext("PyInit_rnn_cython", 0);
   __pyx_t_5 = 0;
   __pyx_t_5 = __pyx_t_4;
   __Pyx_INCREF(__pyx_t_5);
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_backward, __pyx_t_5) < (0)) __PYX_ERR(0, 82, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_backward, __pyx_t_5) < (0)) __PYX_ERR(0, 80, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
@@ -27773,8 +27773,8 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
   }
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[2]);
 
-  /* "lstmx/_kernels/rnn_cython.pyx":72
- *         X_tm = time_major(X)
+  /* "lstmx/_kernels/rnn_cython.pyx":70
+ *     X_tm = cached_time_major(cache)
  *     da = np.empty((T, B, H), X.dtype)
  *     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")             # <<<<<<<<<<<<<<
  *     dX_tm = np.empty((T, B, I), X.dtype)
@@ -27782,7 +27782,7 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
 */
   {
     PyObject* __pyx_temp[3] = {__pyx_mstate_global->__pyx_n_u_dtype, __pyx_mstate_global->__pyx_n_u_copy, __pyx_mstate_global->__pyx_n_u_order};
-    __pyx_mstate_global->__pyx_tuple[3] = __Pyx_PyTuple_FromArray(__pyx_temp, 3); if (unlikely(!__pyx_mstate_global->__pyx_tuple[3])) __PYX_ERR(0, 72, __pyx_L1_error)
+    __pyx_mstate_global->__pyx_tuple[3] = __Pyx_PyTuple_FromArray(__pyx_temp, 3); if (unlikely(!__pyx_mstate_global->__pyx_tuple[3])) __PYX_ERR(0, 70, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[3]);
   }
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[3]);
@@ -27846,38 +27846,38 @@ static int __Pyx_InitConstants(__pyx_mstatetype *__pyx_mstate) {
   int __pyx_clineno = 0;
   CYTHON_UNUSED_VAR(__pyx_mstate);
   {
-    const struct { const unsigned int length: 8; } str_length_index[] = {{6},{8},{1},{2},{15},{23},{25},{32},{20},{22},{1},{1},{37},{45},{22},{27},{179},{8},{15},{7},{6},{2},{9},{22},{29},{50},{30},{37},{1},{5},{1},{1},{8},{1},{8},{1},{8},{1},{1},{9},{8},{15},{1},{9},{8},{1},{8},{4},{20},{12},{9},{17},{8},{8},{12},{10},{8},{10},{8},{7},{14},{11},{10},{19},{14},{12},{10},{17},{13},{12},{12},{19},{8},{9},{235},{220},{8},{129},{121},{15},{13},{7},{1},{3},{15},{4},{5},{17},{18},{1},{4},{1},{5},{18},{4},{5},{2},{2},{5},{2},{2},{2},{8},{2},{3},{6},{5},{15},{5},{10},{6},{9},{5},{5},{5},{6},{7},{3},{2},{8},{2},{2},{5},{5},{8},{4},{6},{25},{4},{7},{4},{4},{4},{2},{5},{3},{5},{4},{13},{4},{5},{3},{8},{12},{11},{10},{5},{10},{4},{5},{4},{4},{6},{10},{15},{9},{6},{6},{6},{1}};
-    const struct { const unsigned int length: 10; } bytes_length_index[] = {{1},{559},{337},{196},{318},{526}};
+    const struct { const unsigned int length: 8; } str_length_index[] = {{6},{8},{1},{2},{15},{23},{25},{32},{20},{22},{1},{1},{37},{45},{22},{27},{179},{8},{15},{7},{6},{2},{9},{22},{29},{50},{30},{37},{1},{5},{1},{1},{8},{1},{1},{8},{1},{8},{1},{1},{9},{8},{15},{1},{9},{8},{1},{8},{4},{20},{12},{9},{17},{8},{8},{12},{10},{8},{10},{8},{7},{14},{11},{10},{19},{14},{12},{10},{17},{13},{12},{12},{19},{8},{9},{235},{220},{8},{129},{121},{15},{13},{7},{1},{3},{15},{4},{5},{17},{18},{1},{4},{1},{5},{17},{18},{4},{5},{2},{2},{5},{2},{2},{2},{8},{2},{3},{6},{5},{15},{5},{10},{6},{9},{5},{5},{5},{6},{7},{3},{2},{8},{2},{2},{5},{5},{8},{4},{6},{25},{4},{7},{4},{4},{4},{2},{5},{3},{5},{4},{13},{4},{5},{3},{8},{12},{11},{10},{5},{10},{4},{5},{4},{4},{6},{10},{15},{9},{6},{6},{6},{1}};
+    const struct { const unsigned int length: 10; } bytes_length_index[] = {{1},{559},{318},{196},{318},{346}};
     #ifndef CYTHON_COMPRESS_STRINGS
       #define CYTHON_COMPRESS_STRINGS 90
     #endif
-    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (1984 bytes) */
-static const char cstring[] = "x\332\265VKs\333F\0226-FVb9\261\036eW\342J\026\324#\212\267d&\224,m\312I%E\221\316Z\207xEQ\324#\262\202\014\006C\022\026^\304\014h2\265[\345#\2168\342\210#\2168\362\310#\216s\344\321?a\177\302\366\200\017)\331XU\312\256U\002f0\323\323\375\365\327=\335\224\020\223\276\352H\226\362\222`\366]\376\211\364\355\217\304\260\234\356\241F^IV]\372\026[&\323\032\256\345R\t\231\252\244j\216\020\374\375\262f\2167(s4\225\250\227\204%\313\271r\377\267k\023\311\357\276/!\323\264\230\204(\325\032\246\304,\311!H}d\231zW2R\220m\000\271k\266\221\256\251\222a\251d]\"\035\033\316\202\2525\274&\354\256\325-\2079\310\\[\227\032\240j,L\233\310&`JB\035\215J\317-\311@\01475\263!\tS\210\271\016\221\352\226k\252\317-F$\326\004\222J]\326\264L\t\304U\242k\nq\020#\000D@\007\203\216\0202\245\275\247{\217\036\177\3758u\304!\202R*QW\301:\370@\250\340Sq5\235\201a\326\265\t\315K\273u\251k\271\222I\00028h\203\334\345\003\254IL\211\022&&\322ZJ\007b\232e\312p\034\320\256\215\030\324\332D\234\376\001\351\224\344\221\252\312 G\260\245\353b\3172i\036)X\325(RtBL\361n`\215\016g\252N\231\321\311\313\347\3041\211N\363\262\216\000\020KW\277\034\257~\351\230\246\214S\002\362v\267cZ\300A\035\271:\223d\331!\252\213\211,K\252\233\2020-\363\021p\322\326\220\016\273X35&\313njKl#]\2670P\047!\307A]IE\014\345\377`w\030 A\34307h\376\237\305jiww\247\364T\3275\233j\364\3313\331F\370\234\250\273U\322r\211\211\311A\255v0Z\253\215F\221\305\371\213\204>:\032\013\034\215\306\343\343\361Df\206,\357u;\360\224!\242\362s\322a\373\244.\313#\326\301EpG\304\345b\322 Lc\304\020\013\2528\003\177u\327\304b\204-:>\245\0316d\241\230\031H3\323\321R]=\3353\2211\034\311+1\000\2732n\022|N]c\3705\322\"\246\"g\2063\327\2645|\016\032\236\232c\2716\023$\n\035-\027\351c\265\343\350Lf\303(^Z \035\361\00196\201B/A\237\314/\3161B\205/\n\320\366\n9\352dr\252Z. 8}\262.\211\377\047\205\263\365+W\256\370\274\356\374\317Y\274.\244\263\013W\353\272\205\330e%W,\274\365\353:\323?a\351Z@\316d(\224i8G\343\351\273\214\335\025\361\232\0009}\047\224\276\235G0\354R""\242\312\320\000\240\005\301\255\320\250\214-\007j\241f\222QUDPG\307%JV\334z\035\272\200\323\240i)C\364\242%\216\026\272&\326\254\374D\tU\024D\t\306H\\p]h\205b\000\315\t\023\221W\330\262\273\030Z\016Sk\352QZ\216\324\023\025\251\312\250\322R\265\2516\017\206t\251\242\020\244/\001r\330\272\211a\263n\372\222u\355\034\312<\206~H\240:\244\215\2128\216\345\324u\324\240\251\333@\261\221\276Ek\204J\325\374\252\211(\024\047z\336\244\232\232\272/\352\032\035\276~%\347\260$\022\277A\177\327-.\372\2028\014MYtd\321\211E-\201Fn\2306@\260\273\200\321rT\342\210Z;\254\267#\372l\3440\361P\333\262\035\322\320(\264R\241t|\323\304|\224\020P\212\306\\\210\3460i\324T \204\"\005J\030\261)\263\340q\\\314\230\006\345\314@`\370b\226\372(\234\006{\224@\025\0053\256\rM\210\300\357\002\227\320\316?\332\026\374<\370\0027\221#\375u]\032\217\232\311\376{\030\025ey\213b\315\356\312\333\020R\2447\344BaT+\025\350\021\262z=\311k\253~\327X\036\336\370\1773B\257\047ym\325\357\032\313\303\033j\203\030\306\r*\336\2573o\262\267^So\331\253\371\253~+\230\016HX\010\177\210V\243V<\035\223^\241W\034\244\002+\036\362Z\203\354\214\227\361\356y-?3\310\336\366\266\374\254_\364+B\300\365J\260=\363\221\367k0\027\344\006\331\367\275yo\333\237\3677}\034,\006\225\000\215\227\346\300L\033\026\232!\211\266\343{1\350\234\365v\274\272\277\003\222\013A9\314\204s\302L\326{\n\307\277\tP\300\302\215\3604\316\304\213\361~\334\356Uz\270?\327\317\r\315g|\220\275\343U<\205\337]\ns\341V4\035\341x!\376\021D\226\373\325$\223|\314\367e.\377\302\177\301\034\327y\275\301\033\315\301\207\017\202B\260\023(\341T\270\031\242\260\033\337\001\255J\377\346\305\221\352\340\303O\001c=,\205,\332\212o\201\335\203\376b\377()\363\275\003~P\033Z\377 \310\005\233\001\016\347\301n6*\307\331\270\334\313\214\t\375#\276\236\370\025\037]p\263\341\357\3734X\016\016\302\271\020\034\232~\215\200\306\242\340\243\350\035\246\314}\n\360h\264\034U\"-\376W\277\010\360\246\222B\262\313k\307\374\370dp\347#\257}I\305\303\350\373^\256\267\335_\350\227\223\367\222\243""\024\346]\240H\004\201\004\333\000s3T\242\251h3R\343U\301\373mo\003\250\303\376\047@G)\240\341\nlg\242\305\250\"|\230\363\027\375C\330x\026\226\201T\024ub\006\272\347\372_$\271d\233W\366\005I\331\007\3017)\302\334\340\375\017\0063\013~A\244\203\217\000\322\n\360ro\202\275\325\313\014fn\203\323\013~\361\315\254\000u\0372M\to\206\313a\025 m\245\341\255\304\270\267\320+\367\247\372\005\360\265\322\307\311bR\345{5^;\344\207G\374\010\234>\345\247?\363\237\025\256\340\301\354\307\220i\313A5\234\016\353Q1:\211\021 \204t\205X\252\375\0258|/i\275\231\275\0179\235\021)\t\221R\301\332!\270\217\343\271\370a\232\331w?\013\020\377\313F\234\033\334\025\361\026\200V\001\364Z<\037oB\362o\364\252\000\346o\311\347|\257\302+?\361\237\300\3740\2334\256\275\344/MnZ\334\262\271\335\342-g\360\331R\252\277\360:\363\357\231\033\357\315\377\357\374\335O\203%\216\n\376f?\tr\374A>B\351,\330\010\366\003\027\362\363U\244\304S\361V\357fo\031\320\336\3523H\220g\020{^;\341\047g\374\014\362\336\340F\np\034\201\301lNd\034\\\253J\210\243\005\310\334\0148\\\210K1\355\255L.\302T\262\231\240\204\361*$<\220\017\336\003\363\340=\342\010\370\047\2344yS\033,-C\271(B\020\263\020\203}(\032S\361c\200{\0232q\023\342\220\353o\301\215ZHJ\"\026\253`\017\301\205*D\245\210\306+\0200\2477\227\302\316\246\361F}\232\254$\n\337\003rji\216\003\337/\006\237\257\205\035P\234\215\213\361q\032\334\\\377kp\3627\321\023\252\353\321\337\301\211\035PKA\351\001p\2754\2722\217\023\207W\252\274\ni\004\244\274\340/\316\336\246\264\234F\272:vZ\330\347/\206~\203\323\303\002\242s\035\030\205\250SN\3318j\373\220gSi\216-\205;)\253C:2\377\001\303\033of";
-    PyObject *data = __Pyx_DecompressString(cstring, 1984, 1);
+    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (1893 bytes) */
+static const char cstring[] = "x\332\265V\317S\033G\026\266\014\261I\214\263\026P\366\332\336d\033\203\027{\027+\021\030v\313I%%\300Ys\210\027\001\002\023B&=\335-i\314\374\322t\017\226\266v\2538\316q\216s\234\343\034\347\250\243\216:\366QG\377\t\371\023\366\365HB$\353PKjM1\323=\335\257\337\373\336\367^\277\047\204\005\372\274\211\034\3755#\342\253\3023\364\345\267\314r\274\326\236\301\336 \247\212\276$\216-\214\232\357\370\034a\233\"jxJ\360\227\313\206=\334\340\3023(\243\347\204\221\343]\270\377\363\2653\311\257\276^\307\266\355\010\20497j6\022\016\362\030\246O\034\333l!+\003y\002 7\355\023l\032\024Y\016e\213\2105]8\013\252\026\310\202\262\273Pu<\341a{a\021\325@\325P\230\327\261\313\300\024\302M\203\243\227\016\262\260 u\303\256!e\n\013\337c\250\352\3706}\351\010\206D\035HZo\211\272c#\020\247\3144t\346a\301\000\210\202\016\006=%d\243\255\347[O\236\376\355i\346\210\307\024\245\034q_\047&\370\300\270\342S\367\rS\200a\321r\031/\240\315*j9>\262\031@\006\007]\220;\177@\324\231\2158\023j\202\0262:\2600\034[\203\343\200va\300\240q\302\324\351o\260\311Y\001S\252\201\034#\216i\252=\307\346\005\254\023jp\254\233\214\331\352]#\006\357\317\250\311\205\325,h\307\314\263\231\311\013\232\211\001\220\310V?\033\256~\346\331\266F2\002\nn\253i;\300A\025\373\246@\232\3461\352\023\246i\210\372\031\010\333\261\237\000\047\047\0066a\227\030\266!4\315\317l\251ml\232\016\001\352\020\366<\334B\024\013\\x\307n?@\212\306~n\360\302\277J;\353\233\233k\353\317M\323p\271\301\377\376\342\205\346br\314\350\346\016k\370\314&l\267R\331\035\254U\006\243J\343\302(\243\367\367\207\002\373\203\361\325\253\341D\023\226\246m\265\232\360l@H\265\227\254)\266YU\323\006\264\203\217\340\217\n\314hRc\302\020\314R\013T\235\201\277\252o\0235\302\026\037\2362,\027\322P\315,l\330\331\350P\337\314\366ll\365G\366F\r@\257F\352\214\034s\337\352\177\r\264\250\251J\232\376\314\267]\203\034\203\206\347\366P\356D(\026\225\216\206\217\315\241\332ax\316f\3750\236[`M\365\001Iv\006\205\237\203~6\037\235\023\214+_t\240\355\r\366\350\331\344\220:> 8|\266\210""\324\377\263\342\321\342\205+\027|^v\376\333,^\026\322\321\310\325\252\351`q^\311\005\013\277\372u\231\351o\260t) G\032T\312,\234\203\361\360}\306\356\202x\235\0019|/\224\376:\217`\330\347\214j\320\001\240\007\301\2550\270F\034\017\212\241a\263AY\304PH\2075J\323\375j\025\332\200W\343Y-\303|\324\023\007\013-\233\030N\341L\t\327u\314\031!X]p\365\242\2320\340\312Y\370\265\343\021S\231\201\352\000\355\2120\225h\304q[\004\232\220\240\025\272\237\325\047z@1\325\007\265\227\323:\255\357\366\371\243\2522d/\205\272\337\314\231\345\212V\366\322L\343\030\n?\201\016\311\240\\d\255\213y\236\343UM\\\343\031\017\300\271\225\275U\263\204\322U\377\274\2169\000\343\307un\320\214\017U\350x\377\365Ov\014K\352&\324\370/\372\307\250S\250\303\320\246U\217V\275Y\025\027h\355\226\355\002\004\267\005\030\035\2172O\025\337~\001\036\360\351bO\250\207\273\216\353\261\232\301\241\271*\245\303\253\247\346\203\014\201\3324\344B\265\213\263\326\315\025B\250Z\240D0\227\013\007\036\317\047bD\366h\226\371\250\234\006{\234AY\0053\276\013m\211\301/\005\237\361\346?N\034\370\301\360\210\324\261\207\376\274\210\206\243a\213\377\036\006UZ[\341\304p[\332*\204\024\2335\255X\034\024O\035\232\206F/\047yi\325\357\033\313\343+\377oF\370\345$/\255\372}cy|\205\326\230e]\341\352}\232{;~\375\224\007sA%|\0306\242k\021\213\213\3617\311\303\244\221^KY\273\330.\3652\201\371\000\007\215\336\370D\220\013n\007\2150\327\033\277!o\374!*E\345\336\370\207\301T\260\032N\205\313!\211f\242r\204\207Ky\320y\002\013\365\230%\253\351\355\024\024L\006kA5\\\003\311\351h#\316\305y\245s<x\016\307\277\210p$\342\245\3700\315\2453\351vz\322.\267I\047\337\231\005[\301J\230\013A\366fP\016ty\353A<\033\257$\327\022\222N\247\337\202\310\\g\247\233\353\336\225\333\232\324~\224?\022I\252\262Z\223\265z\357\343\373Q1Z\213\364x,^\216q\334Jo\202V\275sutd\247\367\361\047\200\261\032\257\307\"YI\257\203\335\335\316Lg\277\273!\267v\345n\245o\375\243h6Z\216H<\005v\307\223\215t<\335h\347\206\354\275\203\234\340YX\016\361\210\233\245p;\344\321\\\264\033""\347cp\350\332)>\365\203\222\342\243\024\354e\314}\002\360x2\227\224\023#\375w\247\004\360\306\272\305\356\246\254\274\222\257\016z7\177\027\234\234S\3618\371\272=\333^\355Lw6\272\037t\3673\230\267\200\"\025\004\026\255\002\314\345XO\306\222\345\204\246\017\025\3577\202%\240\216\204\367\200\216\365\210\307\363\260\235Kf\222\262\362!\037\316\204{\260\361\"\336\000Rq\322L\005\350\316w\036ug\273\253\262\274\255H\032\277\037}\221!\234\355}\370Qob:,\206%\345\"@\232\007^n\237ao\264s\275\211\033\340\364tXz;\251@\335\201\264\322\343\253\361\\\274\003\220V\262\360\226S\322\236not\306:E\360\265\334!\335\231\356\216\334\252\310\312\236\334\333\227\373\340\364\241<\374A\376\240K\235\364&\357Fy\360|\047\276\026W\223Rr\220b@\010\271\t\261\244\235y8|\273\333x;y\007\0228\007\202*R\024\254\355\201\373$\315\247\217\2634\276\365i\204\345\037\227\322\331\336-\025o\005\350!\200^H\247\322e\310\364\245\366\016\200\371k\367Or\253,\313\337\311\357\300|?\233\014i\274\226\257mi;\322q\245\333\220\r\257\367\351\203L\177\3614\367\323\304\225\017\246\376\027\376\3622\377 \376\013P\004\220\336I\341\235,^\352\264\242p\362^4+\357\027\022\234\315\242\245h;\362!E\337$z:\226\256\264\257\266\347\000\360\365\216\200\034y\001\341\227\225\003yp$\217 \365-ie\030\047~\017l\334\201;6\005Wz\035\\\235\007\345\036\3601\227\356\264\307\333kp\r\306:\313@\336t\267\324\335\315`V\262l\373^~\017\232\316_%\360\377X\036\233\322\004\335\212\202\336\335{\321#\270\203O\343F21\210g\275\215\333\002\242\271\326\301\035\336\235\357\342\2567\324\t\320\200\320\237\335\315\241\373\333\020\263\261,^\017\342\265\230$\323\020\336m(>\271\377\000\203q\031\341";
+    PyObject *data = __Pyx_DecompressString(cstring, 1893, 1);
     #define __Pyx_DecompressString_LZSS_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (2573 bytes) */
-static const char cstring[] = "\377 at 0x o\377bject>.:\377 <Memory\377View of \377<contigu\377ous and gdir%\001\007\rin\021\005\177strided\"\010o or \004\031><(\t\376A\006>?Canno\377t assign\377 to read\177-only m\240\002\375v\242\000Invali\377d mode, \347exp\305\000|\000\047c\047\376t\001\047fortra\237n\047, gH\000%\005s\357hape\222\000 ax\377is No ma\177tching g\001\377ature fo\377undNote \373th\242 Cytho\373n ,\000delib\237erate\206\000\353\001c\367ter!\001n PE\337P-484\245\"re\376\317!s subcl\366\301\000es\314!buil\373ti\313\000ypes.\377 If you \223ne\257 \336\000p\351\000%\tt\177hen set\200\000\367e \047\212\"atio_n_typ\253\000\047\210D\373iv\242\000o Fal\177se.add_\264 \237ecoll\321@+\000s\377.abcdisa\337bleen\002\001gc\373is\004\003dlstm\377x._kerne\277ls._la\216\000t\372\021\002/\016\005/rnn_\375c\374\002.pyxno\377 default\377 __reduc\277e__ du\200\002n\367on-\200`vial\376\033\000cinit__\371uq\002\277Aalloc\376\270  array \037data.\013\020\233C\355a\376\312cs.|ASCI\377IBCEllip\377sisHH_pa\377ckedISeq\377uenceTUU\245T\r\004U\025\004\302\204\001.\307\204\007W\265W\031\005W6\004XX\001\005_\177tm__Pyx\001\000\377Dict_Nex?tRef__\357$\340\000\333__\304B__\001\005ge\357tite5\000__d<0\001\027\000func\035\001\030\000\363st\240`)\001impo\375r\203 __main\276;\001modulM\002n\233am\002\003ewT\001\333 _\177checksu\214\000\300\n\001?\004\025\001\362@\346 \037\001unopick?\000En \005\363vt\333A\230\001qual\300O\005\226E\237F\300C\277\001\262Dex\004\314\001\341`_\203\005\355`\262\006\003\006.\007\327tes\310\001b\372 wa\367rd_\001\005[dou\336\336`[:, \000\000::\0071],\000\017\031\010\022\014$\t0\t@\000\025?\036\204\000H\030\220\022u\033]\341\007\037float\336\t\000\016\030\007\000\205!\000\0137\004\016\010\031\010\000\023\312\047A&|\371\004c#]_for\312B\"\001\004[\340\201Y\207x\200\006[\376\200R\2567\376\377\000used_si\377gindex_i\377s_corout\367ine\217\211\004aabc\376\271\210\005_bufferoargs\306\210\002as\240\215\007~\n\004yncio.<\006\377sbbasecc\365a\335\206\001lR\001in_t\357race\310\205\001cop\377ycountdU""\377dWdX_tmd\337Ydadb\343\211\004sd/hdhT\335\205\003d\205\207\001\000\002|\241\001\265\216\003empty\000\002\377_likeenc\177odeenum\244\214\002\377errorfla\373gs\265\204\002forma\375t\224\215\004geth0h\377as_maskh\247sid\372\002\324\210\001s\000\002i\377zekindkwp\347\001\237\213\014\216\213\0079\001mem\216\216\001\374\206\216\001\323\210\001ndimnp\377numpyobj\037order\256\212\001\260\212\003\270$\357part\000\001spo\177pregist\250\000\343nn\314\207\006\365\213\001\223\204\004set\330\204%\272\216\001\240\216\006ss\237\000st\274F\000:\000psto\001\000r\377ucttime_\203mav\000\000\007\337\002\214\217\001m\000s\367eun\276\213\001upda\377tevalues\377xOvoid (\377char *, \216\000\005int\013\001\000\004\007\004_\375_\220\212\002_5scip\367y_6\320@alg_[11\335\211\004bl\322 dC\001X\000\047*.,])\000\302\200Ms\351\200&\341s\351(\310\201\"\000.X1)\000d\277gemm\000s\002\001\200\377\001\340\004\007\200s\210#\377\210U\220%\220q\230\006\377\230e\2401\240F\250%\377\250q\260\006\260e\2701\367\270A\330\034\002$\210a\210\377q\330\004\010\210\001\210\026\377\210q\220\001\330\004\013\210\1775\220\004\220A\220Q\035\001\367u\210C\034\000\010\017\210z\377\230\021\230!\330\004\t\210\377\022\2106\220\022\2203\220\177c\230\024\230Q\230a\013\005\365\021d\000v\016\000h\240e\250\3576\260\026\260Q\000\014\210B\357\210f\220B\047\000\023\230D\357\240\001\240\021c\001\004\210E\376<\000;\230a\230t\2402\377\240[\260\001\260\024\260R\377\260v\270Q\270c\300\021\333\300!y\003\001\220)\000\r\210\377Q\210b\320\020\"\240!\377\2405\250\006\250c\260\023\373\260M \000#\300S\310\001\377\310\031\320R_\320_`\377\320`c\320cf\320f\377g\320gh\330\016\033\230\3771\230B\230b\240\003\240\1773\240a\240y\260\rS\000\357b\300\002\300*\006S\330\016\375\035\262\000f\240C\240t\250\3675\260\007u\000T\300\024\300\377W\310D\320PT\320T\375U\367\003\n\230!\2303\230\367c\240\022u\000\004\250D\260\237\004\260D\270\001\311%\2341:\367\220Q\220\200&\022\2202\220\377R\220s\230#\230T\240\373\021\240\260 \006\200a\200u}\210\354 \014\210A\210V""\265\"\375\035\234\000s\250#\250Q\250\337i\260}\300A\317\000\003\310\3771\310I\320UX\320X\277Y\330\r\017\210v8\010)\377\250?\270!\2706\300\023\277\300D\310\005\310W\242\002\020\273\220\001\200Be\2306\244\0003\377\240b\250\003\2503\250d\273\260%\364!\013\2102\270 c\373\220\032\214 C\230s\240$\276\034\000\001\250\024\250Q\221a\021\357\220\024\220V\245 H\240D\276\322 a\250x\260tY\000\021\377\300(\310!\3106\320Q\377R\320RS\330\004\033\230\375;\235\002!\330\t\n\330\010\267\023\2201\213a\220a\323\000$\366\225 \026\240\264\005q\270\001\330\373\010\013\216`\023\220A\340\014\372\221\001\027\347`b\240\002\240#\353\240S\220\0005\332BQ\260c\377\270\023\270D\300\003\3001\376\351\000Q\300c\310\024\310S\377\320PU\320UV\320V\367W\320W\362\000[\320[^\377\320^b\320bc\330\014\375\031\347`#\230S\240\006\240\177f\250A\250Y\260a\237\000w1\270A\237`d\300$:\000\377\026\310q\340\014\027\220qS\230\001\217\204\001\247@dk\000V\374\000\337c\260\021\260)\325\204\002\020\036\377\230a\320\0372\260!\330\351\020\354A\215\001%\262\000\047\260\022\377\2603\260e\2702\270S\376\212\0007\310&\320PQ\320\317QZ\320Z|\000\310ci\320\377ij\320jn\320no\377\320op\320pq\320q\357r\330\036\"[\0021\200\001_\360\010\000\005\022\376\200?\027\250B\374\367!\274!\014\032\230!\320\033\357.\250a\330\006\001\2302\230\377R\230u\240C\240w\250\377b\260\003\2605\270\002\270\335#\253\000\007\300t\236`H\320\375T\262 Y\320Y]\320]?c\320cm\320m\234\002\372%\367\330\014!\356a\2402\240Q\377\240c\250\023\250D\260\001\376\356\0001\260C\260s\270$\375\270\201\205\005\003\3103\310a\310?t\320ST\320T\372 \373\000~\367 _\320_a\320a\375 \377e\320eh\320hi\330\277\"#\2401\240A\302@\004\356\201@R\250q\211\0004\260q\376\213\000!\2703\270d\300!\377\3005\310\001\310\023\310C\372\210A%m\000a\240t\2501\277\250C\250s\260$\256@r\353\270\021\262\002\004\353Ba\300s\277\310$\310b\320P\332`U\374\337\204\002\354@\\\330&\047\240x\377\250q\260\004\260A\260X\376\330B!\3008\3101\310A\371\330\263HW\001f\250G\2601\353\260B\205`s\211 T\300\021\373\300\"\254\205\0044""\310r\320Q\347S\320S\304`\222 \\\320\\\225]=\025D\345BS\355\005|\001\320q\\\362\003\362`\273\207\003l\320l\317 \336\363@s\320st\356\204\005R\220wq\230\003\337b\"\240B\321\"\013A\250\213!\001";
-    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 2573, 4256);
+    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (2443 bytes) */
+static const char cstring[] = "\377 at 0x o\377bject>.:\377 <Memory\377View of \377<contigu\377ous and gdir%\001\007\rin\021\005\177strided\"\010o or \004\031><(\t\376A\006>?Canno\377t assign\377 to read\177-only m\240\002\375v\242\000Invali\377d mode, \347exp\305\000|\000\047c\047\376t\001\047fortra\237n\047, gH\000%\005s\357hape\222\000 ax\377is No ma\177tching g\001\377ature fo\377undNote \373th\242 Cytho\373n ,\000delib\237erate\206\000\353\001c\367ter!\001n PE\337P-484\245\"re\376\317!s subcl\366\301\000es\314!buil\373ti\313\000ypes.\377 If you \223ne\257 \336\000p\351\000%\tt\177hen set\200\000\367e \047\212\"atio_n_typ\253\000\047\210D\373iv\242\000o Fal\177se.add_\264 \237ecoll\321@+\000s\377.abcdisa\337bleen\002\001gc\373is\004\003dlstm\377x._kerne\277ls._la\216\000t\372\021\002/\016\005/rnn_\375c\374\002.pyxno\377 default\377 __reduc\277e__ du\200\002n\367on-\200`vial\376\033\000cinit__\371uq\002\277Aalloc\376\270  array \037data.\013\020\233C\355a\376\312cs.|ASCI\377IBCEllip\377sisGHH_p\377ackedISe\377quenceTUKUT\r\004U\025\004\303\204\001.\310\204\007kWW\031\005W6\004XX\001\005\377_tm__Pyx\376\001\000Dict_Ne\177xtRef__\360$\266\341\000__\305B__\001\005g\337etite5\000__yd0\001\027\000func\035\001\346\030\000st\241`)\001imp\373or\204 __mai}n;\001modulM\0027nam\002\003ewT\001\334 \377_checksu\200\214\000\n\001?\004\025\001\363@\347 \037\001u\337npick?\000En\346 \005vt\334A\230\001qua\201lO\005\227E\240F\301C\277\001\263De\tx\314\001\342`_\203\005\356`\262\006\003\006\256.\007tes\310\001b\372 w\357ard_\001\005[do\275u\337`[:, \000\000:\017:1],\000\017\031\010\022\014$\t\2000\t\000\025?\036\204\000H\030\220\022u\033]>\341\007float\336\t\000\016\000\030\007\205!\000\0137\004\016\010\031\010\000\023\312\047\370A&\371\004c#]_forD\312B\001\004[\340\201Y\207x\200\006[\376\200R\374\2567\377\000used_s\377igindex_\377is_corou\357tine\220\211\004aab\375c\272\210\005_buffe\337rargs\307\210\002as\374\241\215\007\n\004yncio.\376<\006sbbasec\363ca\335\206\001\001\001d_ti\377me_major\373clc\001in_tr""\367ace\331\205\001copy\377countdUd\377WdX_tmdY\357dadb\365\211\004sdh\027dhT\356\205\003d\226\207\001\000\002\262\001\276\307\216\003empty\000\002_\377likeenco\277deenum\266\214\002e\377rrorflag\375s\306\204\002format\376\246\215\004geth0ha\377s_maskhs\323id\213\"\345\210\001s\000\002iz\177ekindkw\370\0018\261\213\014\240\213\0079\001mem\240\216\001\230\216\001\376\344\210\001ndimnpn\277umpyob\361\000d\343er\277\212\001\301\212\003\311$par\375t\000\001spopreogist\250\000nn\335\207\006\034\207\214\001\244\204\004set\204%\314\216\001\262\216\006\233ss\237\000stF\000:\000p\367sto\001\000ruct\340\343\047\355\047\337\002\236\217\001m\000seu\375n\317\213\001update\377valuesxO\377void (ch\277ar *, \000\005icnt\013\001\000\004\007\004__\241\212\002\377_5scipy_\3756\320@alg_11\026\356\211\004bl\322 dC\001\000\047*.V,])\000\302\200Ms\351\200&s\351(\370\310\201\"\000.X1)\000dge\357mm\000s\002\001\200\001\340\377\004\007\200s\210#\210U\377\220%\220q\230\006\230e\377\2401\240F\250%\250q\377\260\006\260e\2701\270A\375\330\034\002$\210a\210q\330\377\004\010\210\001\210\026\210q\377\220\001\330\004\013\320\013\034\377\230A\230Q\330\004\t\210\377\022\2106\220\022\2203\220\177c\230\024\230Q\230a\013\005\365\021Q\000v\016\000h\240e\250\3576\260\026\260>\000\014\210B\357\210f\220B\047\000\023\230D\357\240\001\240\021P\001\004\210E\376<\000;\230a\230t\2402\377\240[\260\001\260\024\260R\377\260v\270Q\270c\300\021\373\300!i\000\2105\220\001\220\376)\000\r\210Q\210b\320\020\377\"\240!\2405\250\006\250\337c\260\023\260M \000#\300\377S\310\001\310\031\320R_\377\320_`\320`c\320c\377f\320fg\320gh\330\377\016\033\2301\230B\230b\377\240\003\2403\240a\240y{\260\rS\000b\300\002\300*\006\357S\330\016\035\262\000f\240C\277\240t\2505\260\007u\000T\377\300\024\300W\310D\320P\357T\320TUx\003\n\230!\277\2303\230c\240\022u\000\004\377\250D\260\004\260D\270\001|\266%\2120\210:\220Q\220\200&\377\022\2202\220R\220s\230\277#\230T\240\021\240\316\000\006\337\200a\200u\210\331 \014\210\327A\210V\265\"\035""\234\000s\250\377#\250Q\250i\260}\300\375A\317\000\003\3101\310I\320\377UX\320XY\330\r\017\373\210v8\010)\250?\270!\377\2706\300\023\300D\310\005\313\310W\242\002\020\240 \201Ae\230\3756\244\0003\240b\250\003\250\3373\250d\260%\364!\013\210\3352\270 c\220\032\214 C\230\367s\240$\034\000\001\250\024\250}Q\376A\021\220\024\220V\245 \367H\240D\322 a\250x\260\375tY\000\021\300(\310!\310\3776\320QR\320RS\330\357\004\033\230;\235\002!\330\t\377\n\330\010\023\2201\220A\264\337\001\323\000$\225 \026\240\264\005q\337\270\001\330\010\013\216`\023\220\327A\340\014\221\001\027\324`b\240_\002\240#\240S\220\0005\332B\377Q\260c\270\023\270D\300\367\003\3001\351\000Q\300c\310\377\024\310S\320PU\320U\277V\320VW\320W\362\000[\377\320[^\320^b\320b\277c\330\014\031\230\021\272 S\377\240\006\240f\250A\250Y\273\260a\237\0001\270A\237`d\373\300$:\000\026\310q\340\014\237\027\220q\230\001&\000\246Ad\372k\000V\374\000c\260\021\260)\376\302\204\002\020\036\230a\320\0372O\260!\330\020\354A\215\001%\262\000\377\047\260\022\2603\260e\270\3672\270S\212\0007\310&\320\177PQ\320QZ\320Z|\000\376\310ci\320ij\320jn\377\320no\320op\320p\177q\320qr\330\036\"[\002\3771\200\001\360\010\000\005\022~\234\201!\021\320\021\"\240+\334@\304\220\000\2562\027\253B\372!\277!\014\032\377\230!\320\033.\250a\330\376\006\001\2302\230R\230u\240\377C\240w\250b\260\003\260\3375\270\002\270#\256\000\007\300\335t\241`H\320T\265 Y\320\377Y]\320]c\320cm\333\320m\237\002\010\030\213 \027\240\177\001\240\022\2401\240C\235@\337$\250a\250r\215 #\260\177S\270\004\270B\270b\373 }3\367 \023\310A\310T\342B\035U\351b\\\320\\G\000\277\205\t\375\000?k\320kl\320lY\000\377\001\377\330\031\032\230(\240!\240\3374\240q\250\010\311Dh\270\367a\270t\313@B\300a\300\177s\310$\310a\310rL\005\360\230\000\316 \217\206\n\272eR\220q\230\377\003\2303\230d\240\"\240\337B\240c\250\023\334@R\250\007q\260\001";
+    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 2443, 4075);
     #define __Pyx_DecompressString_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #else /* compression: none (4256 bytes) */
-static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and direct><contiguous and indirect><strided and direct or indirect><strided and direct><strided and indirect>>?Cannot assign to read-only memoryviewInvalid mode, expected \047c\047 or \047fortran\047, got Invalid shape in axis No matching signature foundNote that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.add_notecollections.abcdisableenablegcisenabledlstmx._kernels._layoutlstmx/_kernels/rnn_cython.pyxno default __reduce__ due to non-trivial __cinit__unable to allocate array data.unable to allocate shape and strides.|ASCIIBCEllipsisHH_packedISequenceTUUT_packedU_packedView.MemoryViewWWT_packedW_packedXX_packedX_tm__Pyx_PyDict_NextRef__annotate____class____class_getitem____dict____func____getstate____import____main____module____name____new____pyx_checksum__pyx_state__pyx_type__pyx_unpickle_Enum__pyx_vtable____qualname____reduce____reduce_cython____reduce_ex____set_name____setstate____setstate_cython____test___backward_backward[double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1],double[::1],double[::1],double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1]]_backward[float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1],float[::1],float[::1],float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1]]_forward_forward[double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1],double[::1],double[:, :, ::1],double[:, :, ::1]]_forward[float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1],float[::1],float[:, :, ::1],float[:, :, ::1]]_fused_sigindex_is_coroutine_layoutaabcallocate_bufferargsarrayascontiguousarrayasyncio.coroutinesbbaseccachecline_in_tracebackcopycountdUdWdX_tmdYdadbdefaultsdhdhTdoubledtypedtype""_is_objectemptyempty_likeencodeenumerateerrorflagsfloatformatfortrangeth0has_maskhsidindexitemsitemsizekindkwargslstmx._kernels.rnn_cythonmaskmemviewmodenamendimnpnumpyobjorderpackpacked_bufferpartpartspopregisterrnn_backwardrnn_forwardsetdefaultshapesignaturessizestartstepstopstructtime_majortime_major_masktransposeunpackupdatevaluesxOvoid (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *)\000void (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *)\000dgemm\000sgemm\200\001\340\004\007\200s\210#\210U\220%\220q\230\006\230e\2401\240F\250%\250q\260\006\260e\2701\270A\330\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\2105\220\004\220A\220Q\330\004\007\200u\210C\210q\330\010\017\210z\230\021\230!\330\004\t\210\022\2106\220\022\2203\220c\230\024\230Q\230a\330\004\t\210\022\2106\220\021\220%\220v\230Q\230h\240e\2506\260\026\260q\330\004\014\210B\210f\220B\220c\230\023\230D\240\001\240\021\330\004\010\210\004\210E\220\022\220;\230a\230t\2402\240[\260\001\260\024\260R\260v\270Q\270c\300\021\300!\330\004\013\2105\220\001\220\021\330\004\r\210Q\210b\320\020\"\240!\2405\250\006\250c\260\023\260M\300\021\300#\300S\310\001\310\031\320R_\320_`\320`c\320cf\320fg\320gh\330\016\033\2301\230B\230b\240\003\2403\240a\240y\260\r\270Q\270b\300\002\300#\300S\310\001\310\031\320RS\330\016\035\230Q\230f\240C\240t\2505\260\007\260v\270T\300\024\300W\310D\320PT\320TU\330\004\013\2105\220\n\230!\2303\230c\240\022\2405\250\004\250D\260\004\260D\270\001\200\001\340\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001""\330\004\013\210:\220Q\220a\330\004\t\210\022\2106\220\022\2202\220R\220s\230#\230T\240\021\240!\330\004\006\200a\200u\210A\330\004\014\210A\210V\2203\220c\230\035\240a\240s\250#\250Q\250i\260}\300A\300S\310\003\3101\310I\320UX\320XY\330\r\017\210v\220R\220s\230#\230T\240\021\240)\250?\270!\2706\300\023\300D\310\005\310W\320TU\330\004\020\220\001\220\022\2203\220e\2306\240\022\2403\240b\250\003\2503\250d\260%\260q\330\004\013\2102\210Q\210c\220\032\2301\230C\230s\240$\240b\250\001\250\024\250Q\200\001\340\004\021\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\004\033\230;\240a\240s\250!\330\t\n\330\010\023\2201\220A\220Q\220a\220s\230$\230c\240\026\240s\250#\250Q\250i\260q\270\001\330\010\013\2106\220\023\220A\340\014\020\220\001\220\027\230\006\230b\240\002\240#\240S\250\003\2505\260\001\260\024\260Q\260c\270\023\270D\300\003\3001\300A\300Q\300c\310\024\310S\320PU\320UV\320VW\320WX\320X[\320[^\320^b\320bc\330\014\031\230\021\230#\230S\240\006\240f\250A\250Y\260a\260t\2701\270A\270Q\270d\300$\300c\310\026\310q\340\014\027\220q\230\001\230\021\230!\2303\230d\240#\240V\2503\250c\260\021\260)\2701\270A\330\020\036\230a\320\0372\260!\330\020\035\230Q\230b\240\002\240%\240s\250\047\260\022\2603\260e\2702\270S\300\003\3007\310&\320PQ\320QZ\320Z[\320[_\320_`\320`i\320ij\320jn\320no\320op\320pq\320qr\330\036\"\240#\240V\2501\200\001\360\010\000\005\022\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\004\033\230;\240a\240s\250!\330\t\n\330\010\023\2201\220A\220Q\220a\220s\230$\230c\240\027\250\003\2503\250a\250x\260q\270\001\330\014\032\230!\320\033.\250a\330\014\032\230!\2302\230R\230u\240C\240w\250b\260\003\2605\270\002\270#\270S\300\007\300t\3101\310H\320TU\320UY\320Y]\320]c\320cm\320mq\320qr\330\010\013\2106\220\023\220A\330\014!\240\021\240!\2402\240Q\240c\250\023\250D\260\001\260\022\2601\260C\260s\270$\270b\300\002\300#\300S\310\003\3103\310a\310t\320ST\320TW\320WZ\320Z^""\320^_\320_a\320ab\320be\320eh\320hi\330\"#\2401\240A\240S\250\004\250A\250R\250q\260\003\2604\260q\270\002\270!\2703\270d\300!\3005\310\001\310\023\310C\310q\340\014%\240Q\240a\240t\2501\250C\250s\260$\260a\260r\270\021\270#\270S\300\004\300A\300Q\300a\300s\310$\310b\320PR\320RU\320UX\320X[\320[\\\330&\047\240x\250q\260\004\260A\260X\270Q\270d\300!\3008\3101\310A\330\020\036\230a\320\0372\260!\330\020%\240Q\240f\250G\2601\260B\260a\260s\270#\270T\300\021\300\"\300A\300S\310\003\3104\310r\320QS\320SV\320VY\320Y\\\320\\]\330&\047\240x\250q\260\004\260A\260X\270Q\270d\300!\3008\3101\310D\320PQ\320QS\320ST\320TW\320W[\320[\\\320\\^\320^_\320_b\320bf\320fg\320gl\320lm\320mp\320ps\320st\330\010\023\2201\220A\220R\220q\230\003\2303\230d\240\"\240B\240c\250\023\250A\250R\250q\260\001";
+    #else /* compression: none (4075 bytes) */
+static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and direct><contiguous and indirect><strided and direct or indirect><strided and direct><strided and indirect>>?Cannot assign to read-only memoryviewInvalid mode, expected \047c\047 or \047fortran\047, got Invalid shape in axis No matching signature foundNote that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.add_notecollections.abcdisableenablegcisenabledlstmx._kernels._layoutlstmx/_kernels/rnn_cython.pyxno default __reduce__ due to non-trivial __cinit__unable to allocate array data.unable to allocate shape and strides.|ASCIIBCEllipsisGHH_packedISequenceTUUT_packedU_packedView.MemoryViewWWT_packedW_packedXX_packedX_tm__Pyx_PyDict_NextRef__annotate____class____class_getitem____dict____func____getstate____import____main____module____name____new____pyx_checksum__pyx_state__pyx_type__pyx_unpickle_Enum__pyx_vtable____qualname____reduce____reduce_cython____reduce_ex____set_name____setstate____setstate_cython____test___backward_backward[double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1],double[::1],double[::1],double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1]]_backward[float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1],float[::1],float[::1],float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1]]_forward_forward[double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1],double[::1],double[:, :, ::1],double[:, :, ::1]]_forward[float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1],float[::1],float[:, :, ::1],float[:, :, ::1]]_fused_sigindex_is_coroutine_layoutaabcallocate_bufferargsarrayascontiguousarrayasyncio.coroutinesbbaseccachecached_time_majorcline_in_tracebackcopycountdUdWdX_tmdYdadbdefaultsdhd""hTdoubledtypedtype_is_objectemptyempty_likeencodeenumerateerrorflagsfloatformatfortrangeth0has_maskhsidindexitemsitemsizekindkwargslstmx._kernels.rnn_cythonmaskmemviewmodenamendimnpnumpyobjorderpackpacked_bufferpartpartspopregisterrnn_backwardrnn_forwardsetdefaultshapesignaturessizestartstepstopstructtime_majortime_major_masktransposeunpackupdatevaluesxOvoid (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *)\000void (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *)\000dgemm\000sgemm\200\001\340\004\007\200s\210#\210U\220%\220q\230\006\230e\2401\240F\250%\250q\260\006\260e\2701\270A\330\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\320\013\034\230A\230Q\330\004\t\210\022\2106\220\022\2203\220c\230\024\230Q\230a\330\004\t\210\022\2106\220\021\220%\220v\230Q\230h\240e\2506\260\026\260q\330\004\014\210B\210f\220B\220c\230\023\230D\240\001\240\021\330\004\010\210\004\210E\220\022\220;\230a\230t\2402\240[\260\001\260\024\260R\260v\270Q\270c\300\021\300!\330\004\013\2105\220\001\220\021\330\004\r\210Q\210b\320\020\"\240!\2405\250\006\250c\260\023\260M\300\021\300#\300S\310\001\310\031\320R_\320_`\320`c\320cf\320fg\320gh\330\016\033\2301\230B\230b\240\003\2403\240a\240y\260\r\270Q\270b\300\002\300#\300S\310\001\310\031\320RS\330\016\035\230Q\230f\240C\240t\2505\260\007\260v\270T\300\024\300W\310D\320PT\320TU\330\004\013\2105\220\n\230!\2303\230c\240\022\2405\250\004\250D\260\004\260D\270\001\200\001\340\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\210:\220Q\220a\330\004\t""\210\022\2106\220\022\2202\220R\220s\230#\230T\240\021\240!\330\004\006\200a\200u\210A\330\004\014\210A\210V\2203\220c\230\035\240a\240s\250#\250Q\250i\260}\300A\300S\310\003\3101\310I\320UX\320XY\330\r\017\210v\220R\220s\230#\230T\240\021\240)\250?\270!\2706\300\023\300D\310\005\310W\320TU\330\004\020\220\001\220\022\2203\220e\2306\240\022\2403\240b\250\003\2503\250d\260%\260q\330\004\013\2102\210Q\210c\220\032\2301\230C\230s\240$\240b\250\001\250\024\250Q\200\001\340\004\021\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\004\033\230;\240a\240s\250!\330\t\n\330\010\023\2201\220A\220Q\220a\220s\230$\230c\240\026\240s\250#\250Q\250i\260q\270\001\330\010\013\2106\220\023\220A\340\014\020\220\001\220\027\230\006\230b\240\002\240#\240S\250\003\2505\260\001\260\024\260Q\260c\270\023\270D\300\003\3001\300A\300Q\300c\310\024\310S\320PU\320UV\320VW\320WX\320X[\320[^\320^b\320bc\330\014\031\230\021\230#\230S\240\006\240f\250A\250Y\260a\260t\2701\270A\270Q\270d\300$\300c\310\026\310q\340\014\027\220q\230\001\230\021\230!\2303\230d\240#\240V\2503\250c\260\021\260)\2701\270A\330\020\036\230a\320\0372\260!\330\020\035\230Q\230b\240\002\240%\240s\250\047\260\022\2603\260e\2702\270S\300\003\3007\310&\320PQ\320QZ\320Z[\320[_\320_`\320`i\320ij\320jn\320no\320op\320pq\320qr\330\036\"\240#\240V\2501\200\001\360\010\000\005\022\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\004\021\320\021\"\240+\250Q\250c\260\021\330\t\n\330\010\023\2201\220A\220Q\220a\220s\230$\230c\240\027\250\003\2503\250a\250x\260q\270\001\330\014\032\230!\320\033.\250a\330\014\032\230!\2302\230R\230u\240C\240w\250b\260\003\2605\270\002\270#\270S\300\007\300t\3101\310H\320TU\320UY\320Y]\320]c\320cm\320mq\320qr\330\010\030\230\001\230\027\240\001\240\022\2401\240C\240s\250$\250a\250r\260\021\260#\260S\270\004\270B\270b\300\003\3003\300c\310\023\310A\310T\320QR\320RU\320UX\320X\\\320\\]\320]_\320_`\320`c\320cf\320fj\320jk""\320kl\320lm\320mp\320pq\330\031\032\230(\240!\2404\240q\250\010\260\001\260\024\260Q\260h\270a\270t\3001\300B\300a\300s\310$\310a\310r\320QR\320RU\320UY\320YZ\320Z_\320_`\320`c\320cf\320fg\330\010\023\2201\220A\220R\220q\230\003\2303\230d\240\"\240B\240c\250\023\250A\250R\250q\260\001";
     PyObject *data = NULL;
     #define __Pyx_DecompressString_UNUSED
     #define __Pyx_DecompressString_LZSS_UNUSED
     #endif
     PyObject **stringtab = __pyx_mstate->__pyx_string_tab;
     Py_ssize_t pos = 0;
-    for (int i = 0; i < 160; i++) {
+    for (int i = 0; i < 162; i++) {
       Py_ssize_t bytes_length = str_length_index[i].length;
       PyObject *string = PyUnicode_DecodeUTF8(bytes + pos, bytes_length, NULL);
       if (likely(string) && i >= 29) PyUnicode_InternInPlace(&string);
@@ -27888,8 +27888,8 @@ static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and dir
       stringtab[i] = string;
       pos += bytes_length;
     }
-    for (int i = 160; i < 166; i++) {
-      Py_ssize_t bytes_length = bytes_length_index[i-160].length;
+    for (int i = 162; i < 168; i++) {
+      Py_ssize_t bytes_length = bytes_length_index[i-162].length;
       PyObject *string = PyBytes_FromStringAndSize(bytes + pos, bytes_length);
       stringtab[i] = string;
       pos += bytes_length;
@@ -27899,14 +27899,14 @@ static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and dir
       }
     }
     Py_XDECREF(data);
-    for (Py_ssize_t i = 0; i < 166; i++) {
+    for (Py_ssize_t i = 0; i < 168; i++) {
       if (unlikely(PyObject_Hash(stringtab[i]) == -1)) {
         __PYX_ERR(0, 1, __pyx_L1_error)
       }
     }
     #if CYTHON_IMMORTAL_CONSTANTS
     {
-      PyObject **table = stringtab + 160;
+      PyObject **table = stringtab + 162;
       for (Py_ssize_t i=0; i<6; ++i) {
         #if PY_VERSION_HEX >= 0x030F0000
         PyUnstable_SetImmortal(table[i]);
@@ -28016,22 +28016,22 @@ static int __Pyx_CreateCodeObjects(__pyx_mstatetype *__pyx_mstate) {
   {
     const __Pyx_PyCode_New_function_description descr = {3, 0, 0, 19, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 63};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_dhT, __pyx_mstate->__pyx_n_u_cache, __pyx_mstate->__pyx_n_u_X, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_da, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db, __pyx_mstate->__pyx_n_u_mask};
-    __pyx_mstate_global->__pyx_codeobj_tab[4] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_rnn_cython_pyx, __pyx_mstate->__pyx_n_u_rnn_backward, __pyx_mstate->__pyx_kp_b_iso88591_s_U_q_e1F_q_e1A_s_aq_q_5_AQ_uCq, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[4])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[4] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_rnn_cython_pyx, __pyx_mstate->__pyx_n_u_rnn_backward, __pyx_mstate->__pyx_kp_b_iso88591_s_U_q_e1F_q_e1A_s_aq_q_AQ_6_3c, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[4])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {17, 0, 0, 17, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 82};
+    const __Pyx_PyCode_New_function_description descr = {17, 0, 0, 17, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 80};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_U_packed, __pyx_mstate->__pyx_n_u_W_packed, __pyx_mstate->__pyx_n_u_X_packed, __pyx_mstate->__pyx_n_u_H_packed, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_da, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db};
-    __pyx_mstate_global->__pyx_codeobj_tab[5] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_rnn_cython_pyx, __pyx_mstate->__pyx_n_u_backward_float_1_float_1_float, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_as_1AQas_c_3axq, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[5])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[5] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_rnn_cython_pyx, __pyx_mstate->__pyx_n_u_backward_float_1_float_1_float, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_Qc_1AQas_c_3axq, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[5])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {17, 0, 0, 17, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 82};
+    const __Pyx_PyCode_New_function_description descr = {17, 0, 0, 17, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 80};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_U_packed, __pyx_mstate->__pyx_n_u_W_packed, __pyx_mstate->__pyx_n_u_X_packed, __pyx_mstate->__pyx_n_u_H_packed, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_da, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db};
-    __pyx_mstate_global->__pyx_codeobj_tab[6] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_rnn_cython_pyx, __pyx_mstate->__pyx_n_u_backward_double_1_double_1_doub, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_as_1AQas_c_3axq, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[6])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[6] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_rnn_cython_pyx, __pyx_mstate->__pyx_n_u_backward_double_1_double_1_doub, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_Qc_1AQas_c_3axq, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[6])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {17, 0, 0, 23, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 82};
-    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_U_packed, __pyx_mstate->__pyx_n_u_W_packed, __pyx_mstate->__pyx_n_u_X_packed, __pyx_mstate->__pyx_n_u_H_packed, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_da, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_part, __pyx_mstate->__pyx_n_u_parts};
-    __pyx_mstate_global->__pyx_codeobj_tab[7] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_rnn_cython_pyx, __pyx_mstate->__pyx_n_u_backward_float_1_float_1_float, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_as_1AQas_c_3axq, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[7])) goto bad;
+    const __Pyx_PyCode_New_function_description descr = {17, 0, 0, 24, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 80};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_dY, __pyx_mstate->__pyx_n_u_X_tm, __pyx_mstate->__pyx_n_u_W, __pyx_mstate->__pyx_n_u_U, __pyx_mstate->__pyx_n_u_U_packed, __pyx_mstate->__pyx_n_u_W_packed, __pyx_mstate->__pyx_n_u_X_packed, __pyx_mstate->__pyx_n_u_H_packed, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_mask, __pyx_mstate->__pyx_n_u_has_mask, __pyx_mstate->__pyx_n_u_da, __pyx_mstate->__pyx_n_u_dh, __pyx_mstate->__pyx_n_u_dX_tm, __pyx_mstate->__pyx_n_u_dW, __pyx_mstate->__pyx_n_u_dU, __pyx_mstate->__pyx_n_u_db, __pyx_mstate->__pyx_n_u_T, __pyx_mstate->__pyx_n_u_B, __pyx_mstate->__pyx_n_u_I, __pyx_mstate->__pyx_n_u_H, __pyx_mstate->__pyx_n_u_G, __pyx_mstate->__pyx_n_u_part, __pyx_mstate->__pyx_n_u_parts};
+    __pyx_mstate_global->__pyx_codeobj_tab[7] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_rnn_cython_pyx, __pyx_mstate->__pyx_n_u_backward_float_1_float_1_float, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_axt6_6QRRS_Qc_1AQas_c_3axq, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[7])) goto bad;
   }
   Py_DECREF(tuple_dedup_map);
   return 0;
@@ -31506,6 +31506,61 @@ static CYTHON_INLINE long __Pyx_div_long(long a, long b, int b_is_constant) {
         ((r != 0) & ((r ^ b) < 0))
     );
     return q - adapt_python;
+}
+
+/* ReleaseUnknownGil */
+static __Pyx_UnknownThreadState __Pyx_SaveUnknownThread(void) {
+#if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030d0000
+    if (__Pyx_get_runtime_version() >= 0x030d0000) {
+        PyThreadState *ts = PyThreadState_Swap(NULL);
+        __Pyx_UnknownThreadState out = { ts, PyGILState_UNLOCKED  };
+        return out;
+    } else {
+        PyGILState_STATE gil_state = PyGILState_Ensure();
+        PyThreadState *ts = PyEval_SaveThread();
+        __Pyx_UnknownThreadState out = { ts, gil_state };
+        return out;
+    }
+#elif __PYX_LIMITED_VERSION_HEX >= 0x030d0000
+    return PyThreadState_Swap(NULL);
+#else
+  #if CYTHON_COMPILING_IN_PYPY || PY_VERSION_HEX < 0x030C0000
+    if (PyGILState_Check())
+  #else
+    if (_PyThreadState_UncheckedGet())  // UncheckedGet is a reliable check for the GIL from 3.12 upwards
+  #endif
+    {
+      return PyEval_SaveThread();
+    }
+    return NULL; // Nothing to release - we don't have the GIL
+#endif
+}
+static void __Pyx_RestoreUnknownThread(__Pyx_UnknownThreadState state) {
+#if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030d0000
+    if (!state.ts) return;
+    PyEval_RestoreThread(state.ts);
+    if (__Pyx_get_runtime_version() < 0x030d0000) {
+        PyGILState_Release(state.gil_state);
+    }
+#else
+    if (state) {
+        PyEval_RestoreThread(state);
+    }
+#endif
+}
+static CYTHON_INLINE int __Pyx_UnknownThreadStateDefinitelyHadGil(__Pyx_UnknownThreadState state) {
+  #if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030d0000
+  return ((state.ts != NULL) && (__Pyx_get_runtime_version() >= 0x030d0000));
+  #else
+  return state != NULL;
+  #endif
+}
+static CYTHON_INLINE int __Pyx_UnknownThreadStateMayHaveHadGil(__Pyx_UnknownThreadState state) {
+  #if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030d0000
+  return state.ts != NULL;
+  #else
+  return state != NULL;
+  #endif
 }
 
 /* IterFinish */

@@ -4,12 +4,12 @@ the tanh fused after it, two threads sharing a large batch, and the parameter gr
 products after the backward loop."""
 import numpy as np
 
-from ._layout import packed_buffer, time_major, time_major_mask
+from ._layout import cached_time_major, packed_buffer, time_major, time_major_mask
 
 from cython.parallel cimport prange
 
-from ._common cimport (batch_parts, column_sums, copy_row, gemm, pack_for_weight_gradients, pack_panels, real,
-                       rnn_row_backward, rnn_row_forward, step_gemm, weight_gradients_blas, weight_gradients_part)
+from ._common cimport (batch_parts, column_sums, copy_row, gemm, pack_panels, real,
+                       rnn_row_backward, rnn_row_forward, step_gemm, weight_gradients)
 
 
 def rnn_forward(X, W, U, b, h0, mask):
@@ -65,9 +65,7 @@ def rnn_backward(dY, dhT, cache):
     X, W, U, hs = cache["X"], cache["W"], cache["U"], cache["hs"]
     B, T, I = X.shape
     H = U.shape[1]
-    X_tm = cache.get("X_tm")
-    if X_tm is None:
-        X_tm = time_major(X)
+    X_tm = cached_time_major(cache)
     da = np.empty((T, B, H), X.dtype)
     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
     dX_tm = np.empty((T, B, I), X.dtype)
@@ -84,20 +82,13 @@ def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, 
               const unsigned char[:, ::1] mask, bint has_mask, real[:, :, ::1] da, real[:, ::1] dh,
               real[:, :, ::1] dX_tm, real[:, ::1] dW, real[:, ::1] dU, real[::1] db):
     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
-    cdef int part, parts = batch_parts(B, H)
+    cdef int G = H, part, parts = batch_parts(B, H)
     with nogil:
         pack_panels(&U[0, 0], H, False, H, H, &U_packed[0])
         for part in prange(parts, num_threads=parts, schedule="static"):
             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, mask, has_mask, da, dh)
-        if parts == 1:
-            weight_gradients_blas(&da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0],
-                                  &W[0, 0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
-        else:
-            pack_for_weight_gradients(&X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0], T * B, H, I, H,
-                                      &X_packed[0], &H_packed[0], &W_packed[0])
-            for part in prange(parts, num_threads=parts, schedule="static"):
-                weight_gradients_part(part, parts, &da[0, 0, 0], &da[0, 0, 0], T * B, H, I, H,
-                                      &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+        weight_gradients(parts, &da[0, 0, 0], &da[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],
+                         &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
         column_sums(&da[0, 0, 0], T * B, H, &db[0])
 
 

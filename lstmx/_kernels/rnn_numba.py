@@ -2,7 +2,7 @@
 import numpy as np
 from numba import njit
 
-from ._layout import time_major, time_major_mask
+from ._layout import cached_time_major, time_major, time_major_mask
 from ._numba_math import tanh
 from .lstm_numba import JIT
 
@@ -39,9 +39,7 @@ def rnn_backward(dY, dhT, cache):
     """Same arguments and results as :func:`lstmx.rnn.rnn_backward`."""
     X, W, U = cache["X"], cache["W"], cache["U"]
     B, T, I = X.shape
-    X_tm = cache.get("X_tm")
-    if X_tm is None:
-        X_tm = time_major(X)
+    X_tm = cached_time_major(cache)
     mask = cache["mask"]
     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
     dX_tm, dW, dU, db = _backward(np.ascontiguousarray(dY), X_tm, W, U, cache["hs"],
