@@ -1,0 +1,33 @@
+"""Sphinx configuration of lstmx's documentation. Build: ``sphinx-build -W -b html docs docs/_build/html``."""
+import os
+import sys
+
+sys.path.insert(0, os.path.abspath("_ext"))
+
+project = "lstmx"
+author = "the lstmx developers"
+copyright = "2026, the lstmx developers"
+import lstmx  # noqa: E402
+
+release = version = lstmx.__version__
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.mathjax",
+    "sphinx.ext.viewcode",
+    "numpydoc",
+    "matplotlib.sphinxext.plot_directive",
+    "lstmx_docs",
+]
+numpydoc_show_class_members = False
+numpydoc_validation_checks = set()
+autodoc_member_order = "bysource"
+plot_include_source = True
+plot_html_show_source_link = False
+plot_html_show_formats = False
+plot_formats = [("png", 110)]
+plot_rcparams = {"figure.autolayout": False}
+html_theme = "pydata_sphinx_theme"
+html_title = "lstmx"
+html_theme_options = {"navigation_depth": 2, "show_toc_level": 2}
+exclude_patterns = ["_build"]
