@@ -11,6 +11,7 @@ from .gru import GRUCell
 from .layers import GRU, LSTM, Bidirectional, Dense, Dropout, Embedding, Layer, SimpleRNN
 from .models import Sequential, load_model
 from .optimizers import SGD, Adam
+from .word2vec import KeyedVectors, Word2Vec
 from .lstm import LSTMCell
 from .rnn import RNNCell
 
@@ -19,6 +20,7 @@ __version__ = "0.1.0"
 __all__ = [
     "LSTMCell", "GRUCell", "RNNCell", "LSTM", "GRU", "SimpleRNN", "Layer",
     "Embedding", "Dense", "Dropout", "Bidirectional", "Sequential", "load_model", "SGD", "Adam",
+    "Word2Vec", "KeyedVectors",
     "lstm_forward", "lstm_backward", "gru_forward", "gru_backward", "rnn_forward", "rnn_backward",
     "backends",
 ]

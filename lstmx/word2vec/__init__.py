@@ -1,0 +1,6 @@
+"""Word2Vec CBOW: the textbook reference (:class:`CBOWReference`) and a fast trainer (:class:`Word2Vec`)."""
+from .keyedvectors import KeyedVectors
+from .model import Word2Vec
+from .reference import CBOWReference
+
+__all__ = ["Word2Vec", "KeyedVectors", "CBOWReference"]

@@ -1,0 +1,236 @@
+"""Trained word vectors: look-up, similarity, evaluation, and the word2vec.c file formats."""
+import os
+import warnings
+from importlib import resources
+
+import numpy as np
+
+
+class KeyedVectors:
+    """Words and their vectors: ``wv['film']``, ``wv.most_similar('film')``, ``wv.similarity(a, b)``.
+
+    Attributes
+    ----------
+    index_to_key : list of str, words by id (most frequent first for trained models)
+    key_to_index : dict str -> int
+    vectors : (V, N) float32 array
+    """
+
+    def __init__(self, words, vectors):
+        self.index_to_key = list(words)
+        self.key_to_index = {w: i for i, w in enumerate(self.index_to_key)}
+        self.vectors = np.asarray(vectors, np.float32)
+        if self.vectors.shape[0] != len(self.index_to_key):
+            raise ValueError(f"{len(self.index_to_key)} words but {self.vectors.shape[0]} vectors")
+        self._normed = None
+
+    def __len__(self):
+        return len(self.index_to_key)
+
+    def __contains__(self, word):
+        return word in self.key_to_index
+
+    @property
+    def vector_size(self):
+        return self.vectors.shape[1]
+
+    def index(self, word):
+        try:
+            return self.key_to_index[word]
+        except KeyError:
+            raise KeyError(f"word {word!r} not in vocabulary") from None
+
+    def __getitem__(self, word):
+        return self.vectors[self.index(word)]
+
+    def normed_vectors(self):
+        if self._normed is None or self._normed.shape != self.vectors.shape:
+            norms = np.linalg.norm(self.vectors, axis=1, keepdims=True)
+            self._normed = self.vectors / np.maximum(norms, 1e-12)
+        return self._normed
+
+    def similarity(self, a, b):
+        """Cosine similarity of two words."""
+        n = self.normed_vectors()
+        return float(n[self.index(a)] @ n[self.index(b)])
+
+    def most_similar(self, positive=None, negative=None, topn=10, restrict_vocab=None):
+        """Words closest (cosine) to the mean of the unit vectors of ``positive`` minus ``negative``.
+
+        ``most_similar(positive=['king', 'woman'], negative=['man'])`` is the analogy query (3CosAdd,
+        as gensim computes it). The query words themselves are left out. Returns ``[(word, cosine)]``.
+        """
+        positive = [positive] if isinstance(positive, str) else list(positive or [])
+        negative = [negative] if isinstance(negative, str) else list(negative or [])
+        if not positive and not negative:
+            raise ValueError("most_similar needs at least one word in positive or negative")
+        n = self.normed_vectors()
+        query = [(self.index(w), 1.0) for w in positive] + [(self.index(w), -1.0) for w in negative]
+        mean = np.mean([weight * n[i] for i, weight in query], axis=0)
+        mean /= max(np.linalg.norm(mean), 1e-12)
+        limit = len(n) if restrict_vocab is None else min(restrict_vocab, len(n))
+        scores = n[:limit] @ mean
+        used = {i for i, _ in query}
+        best = np.argsort(-scores)[:topn + len(used)]
+        return [(self.index_to_key[i], float(scores[i])) for i in best if i not in used][:topn]
+
+    def doesnt_match(self, words):
+        """The word furthest from the mean of the others' unit vectors."""
+        words = [w for w in words if w in self]
+        if not words:
+            raise ValueError("doesnt_match needs at least one word of the vocabulary")
+        n = self.normed_vectors()[[self.key_to_index[w] for w in words]]
+        mean = n.mean(axis=0)
+        mean /= max(np.linalg.norm(mean), 1e-12)
+        return words[int(np.argmin(n @ mean))]
+
+    def evaluate_word_analogies(self, path=None, restrict_vocab=300000, case_insensitive=True):
+        """Accuracy on analogy questions ``a b c d`` (``a : b = c : d``) in questions-words format.
+
+        As gensim: questions with a word outside the ``restrict_vocab`` most frequent words are
+        skipped; the prediction is the best of ``most_similar([b, c], [a])`` that is not a, b or c.
+
+        Returns
+        -------
+        (accuracy, sections): sections is a list of dicts ``{'section', 'correct', 'incorrect'}``
+        (lists of question tuples), the last one ``'Total accuracy'``.
+        """
+        if path is None:
+            path = resources.files("lstmx.word2vec").joinpath("data/questions-words.txt")
+        ok = self.index_to_key[:restrict_vocab]
+        ok_vocab = {(w.upper() if case_insensitive else w): w for w in reversed(ok)}
+        sections, section = [], None
+        with open(path, encoding="utf-8") as f:
+            for line_no, line in enumerate(f, 1):
+                if line.startswith(":"):
+                    if section:
+                        sections.append(section)
+                    section = {"section": line[1:].strip(), "correct": [], "incorrect": []}
+                    continue
+                if section is None:
+                    raise ValueError(f"{path}, line {line_no}: expected a ': section' line first")
+                parts = line.upper().split() if case_insensitive else line.split()
+                if len(parts) != 4:
+                    raise ValueError(f"{path}, line {line_no}: expected 4 words, got {line!r}")
+                if not all(p in ok_vocab for p in parts):
+                    continue
+                a, b, c, expected = parts
+                sims = self.most_similar(positive=[ok_vocab[b], ok_vocab[c]], negative=[ok_vocab[a]],
+                                         topn=5, restrict_vocab=restrict_vocab)
+                predicted = None
+                for word, _ in sims:
+                    w = word.upper() if case_insensitive else word
+                    if w in ok_vocab and w not in (a, b, c):
+                        predicted = w
+                        break
+                (section["correct"] if predicted == expected else section["incorrect"]).append(tuple(parts))
+        if section:
+            sections.append(section)
+        total = {"section": "Total accuracy",
+                 "correct": [q for s in sections for q in s["correct"]],
+                 "incorrect": [q for s in sections for q in s["incorrect"]]}
+        sections.append(total)
+        n = len(total["correct"]) + len(total["incorrect"])
+        return (len(total["correct"]) / n if n else 0.0), sections
+
+    def evaluate_word_pairs(self, path, delimiter="\t", case_insensitive=True):
+        """Correlation of cosine similarities with human ratings (wordsim353 / simlex999 style files).
+
+        Lines ``word1<delimiter>word2<delimiter>score``; lines starting with '#' and a header row
+        without a numeric score are skipped.
+
+        Returns
+        -------
+        ((pearson r, p-value), (spearman rho, p-value), oov_ratio in percent)
+        """
+        from scipy import stats
+        lookup = {w.lower(): w for w in reversed(self.index_to_key)} if case_insensitive else None
+        model_sims, human, oov, total = [], [], 0, 0
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                if not line.strip() or line.startswith("#"):
+                    continue
+                parts = line.rstrip("\n").split(delimiter)
+                try:
+                    a, b, score = parts[0], parts[1], float(parts[2])
+                except (IndexError, ValueError):
+                    continue   # a header row
+                total += 1
+                if case_insensitive:
+                    a, b = lookup.get(a.lower()), lookup.get(b.lower())
+                if a is None or b is None or a not in self or b not in self:
+                    oov += 1
+                    continue
+                model_sims.append(self.similarity(a, b))
+                human.append(score)
+        if len(human) < 2:
+            raise ValueError(f"{path}: fewer than 2 word pairs found in the vocabulary")
+        pearson = stats.pearsonr(model_sims, human)
+        spearman = stats.spearmanr(model_sims, human)
+        return ((float(pearson[0]), float(pearson[1])), (float(spearman[0]), float(spearman[1])),
+                100.0 * oov / total)
+
+    # ---- word2vec.c formats ----
+    def save_word2vec_format(self, path, binary=False):
+        """Write the header ``V N`` then one word a line (text) or ``word <N float32 LE>`` (binary),
+        the formats of word2vec.c and gensim."""
+        tmp = f"{path}.tmp"
+        with open(tmp, "wb") as f:
+            f.write(f"{len(self)} {self.vector_size}\n".encode())
+            for word, vec in zip(self.index_to_key, self.vectors):
+                if binary:
+                    f.write(word.encode("utf-8") + b" " + vec.astype("<f4").tobytes() + b"\n")
+                else:
+                    f.write((word + " " + " ".join(f"{x:.9g}" for x in vec) + "\n").encode("utf-8"))
+        os.replace(tmp, path)
+
+    @classmethod
+    def load_word2vec_format(cls, path, binary=False):
+        """Read a file written by word2vec.c, gensim or :meth:`save_word2vec_format`.
+
+        Raises
+        ------
+        ValueError
+            Naming the line (or, in binary files, the word's position) where the file is malformed
+            or ends too early.
+        """
+        with open(path, "rb") as f:
+            header = f.readline()
+            try:
+                V, N = (int(x) for x in header.split())
+            except ValueError:
+                raise ValueError(f"{path}, line 1: expected a header 'vocab_size vector_size', got {header[:80]!r}") from None
+            words, vectors = [], np.empty((V, N), np.float32)
+            for k in range(V):
+                if binary:
+                    word = bytearray()
+                    while True:
+                        ch = f.read(1)
+                        if not ch:
+                            raise ValueError(f"{path}: file ends inside word {k + 1} of {V} (truncated?)")
+                        if ch == b" ":
+                            break
+                        if ch != b"\n":
+                            word += ch
+                    data = f.read(4 * N)
+                    if len(data) != 4 * N:
+                        raise ValueError(f"{path}: file ends inside the vector of word {k + 1} of {V} (truncated?)")
+                    words.append(word.decode("utf-8", errors="replace"))
+                    vectors[k] = np.frombuffer(data, "<f4")
+                else:
+                    line = f.readline()
+                    parts = line.decode("utf-8", errors="replace").rstrip("\n").rstrip().split(" ")
+                    if not line:
+                        raise ValueError(f"{path}: file ends at line {k + 2}, expected {V} words (truncated?)")
+                    if not line.endswith(b"\n"):   # word2vec.c and gensim end every line
+                        raise ValueError(f"{path}, line {k + 2}: the file ends inside this line (truncated?)")
+                    if len(parts) != N + 1:
+                        raise ValueError(f"{path}, line {k + 2}: expected a word and {N} numbers, got {len(parts) - 1}")
+                    try:
+                        vectors[k] = [float(x) for x in parts[1:]]
+                    except ValueError:
+                        raise ValueError(f"{path}, line {k + 2}: a value is not a number") from None
+                    words.append(parts[0])
+        if len(set(words)) != len(words):
+            warnings.warn(f"{path}: some words appear twice; the last vector of each is used")
+        return cls(words, vectors)

@@ -1,0 +1,251 @@
+"""Word2Vec CBOW with negative sampling or hierarchical softmax: the algorithm of word2vec.c and gensim.
+
+Training streams the corpus once to build the vocabulary and to encode it as int32 word ids (kept,
+as the corpus of ids is four bytes a word), then each epoch: subsample frequent words (NumPy, in
+bulk), cut the ids into jobs of about 10,000 words, and run the CBOW update on each job, with the
+learning rate decaying linearly from ``alpha`` to ``min_alpha`` over all epochs. The update runs in
+the compiled trainer without the GIL (``workers`` threads), or in the Python reference.
+"""
+import logging
+import pickle
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from .keyedvectors import KeyedVectors
+from .vocab import Vocabulary
+
+logger = logging.getLogger("lstmx.word2vec")
+JOB_WORDS = 10000
+
+
+class Corpus:
+    """Sentences from an iterable of token lists, or a text file of one sentence a line.
+
+    A file is decoded as UTF-8; a line that is not valid UTF-8 raises ValueError naming the line.
+    """
+
+    def __init__(self, sentences=None, corpus_file=None):
+        if (sentences is None) == (corpus_file is None):
+            raise ValueError("give exactly one of sentences or corpus_file")
+        if sentences is not None and iter(sentences) is sentences:
+            raise TypeError("sentences must be re-iterable (a list, or an object whose __iter__ restarts); "
+                            "got a one-shot iterator or generator")
+        self.sentences, self.corpus_file = sentences, corpus_file
+
+    def __iter__(self):
+        if self.sentences is not None:
+            for s in self.sentences:
+                if isinstance(s, str):
+                    raise TypeError("each sentence must be a list of tokens, got a string (split it first)")
+                yield s
+            return
+        with open(self.corpus_file, "rb") as f:
+            for line_no, raw in enumerate(f, 1):
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise ValueError(f"{self.corpus_file}, line {line_no}: not valid UTF-8 ({exc.reason} at byte "
+                                     f"{exc.start})") from None
+                words = line.split()
+                for k in range(0, len(words), JOB_WORDS):   # word2vec.c cuts sentences at 10,000 words too
+                    yield words[k:k + JOB_WORDS]
+
+
+class Word2Vec:
+    """CBOW word vectors.
+
+    Parameters
+    ----------
+    sentences : list of lists of str, or None
+    corpus_file : path of a UTF-8 text file, one sentence a line, or None
+    vector_size : int, N
+    window : int, the largest distance between a word and a context word (shrunk at random per word)
+    min_count : int, drop words rarer than this
+    sample : float, subsampling threshold of frequent words (0 turns it off)
+    negative : int, negative samples per word (0: none)
+    hs : 0 or 1, hierarchical softmax
+    alpha, min_alpha : float, the learning rate, decayed linearly from alpha to min_alpha
+    epochs : int
+    workers : int, threads running the compiled trainer
+    seed : int
+    max_vocab_size : int or None, keep only this many most frequent words
+    backend : 'auto', 'cython' or 'reference' (the Python update rule; tiny corpora only)
+    progress : bool, a progress line with words/s and the current alpha
+
+    Attributes
+    ----------
+    wv : KeyedVectors, the input vectors ``W_in``
+    W_in : (V, N) float32;  W_out : (V, N) float32 (negative sampling);  W_hs : (V-1, N) float32 (hs)
+    """
+
+    def __init__(self, sentences=None, corpus_file=None, vector_size=100, window=5, min_count=5, sample=1e-3,
+                 negative=5, hs=0, alpha=0.025, min_alpha=1e-4, epochs=5, workers=1, seed=1, max_vocab_size=None,
+                 backend="auto", progress=False):
+        for name, value in (("vector_size", vector_size), ("window", window), ("epochs", epochs),
+                            ("workers", workers), ("min_count", min_count)):
+            if not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        if negative < 0 or hs not in (0, 1, False, True):
+            raise ValueError(f"negative must be >= 0 and hs 0 or 1, got negative={negative}, hs={hs}")
+        if negative == 0 and not hs:
+            raise ValueError("negative=0 and hs=0 leave nothing to train: set negative > 0 or hs=1")
+        if not 0 < min_alpha <= alpha:
+            raise ValueError(f"expected 0 < min_alpha <= alpha, got alpha={alpha}, min_alpha={min_alpha}")
+        if backend not in ("auto", "cython", "reference"):
+            raise ValueError(f"backend must be 'auto', 'cython' or 'reference', got {backend!r}")
+        self.vector_size, self.window, self.min_count, self.sample = int(vector_size), int(window), min_count, sample
+        self.negative, self.hs, self.alpha, self.min_alpha = int(negative), int(hs), alpha, min_alpha
+        self.epochs, self.workers, self.seed, self.max_vocab_size = int(epochs), int(workers), seed, max_vocab_size
+        self.backend, self.progress = backend, progress
+        self.vocab = None
+        if sentences is not None or corpus_file is not None:
+            self.build_vocab(sentences, corpus_file)
+            self.train()
+
+    # ---- vocabulary and corpus ----
+    def build_vocab(self, sentences=None, corpus_file=None):
+        """Scan the corpus: count words, keep the vocabulary, encode the corpus as int32 ids."""
+        t0 = time.perf_counter()
+        self.corpus = Corpus(sentences, corpus_file)
+        self.vocab = Vocabulary.scan(self.corpus, self.min_count, self.max_vocab_size)
+        ids, starts = [], [0]
+        index = self.vocab.index
+        for s in self.corpus:
+            encoded = [index[w] for w in s if w in index]
+            if encoded:
+                ids.append(np.asarray(encoded, np.int32))
+                starts.append(starts[-1] + len(encoded))
+        self.ids = np.concatenate(ids) if ids else np.zeros(0, np.int32)
+        self.starts = np.asarray(starts, np.int64)
+        self._init_weights()
+        logger.info("vocabulary: %d words (min_count=%d) from %d raw words; %.1f s",
+                    len(self.vocab), self.min_count, self.vocab.raw_words, time.perf_counter() - t0)
+
+    def _init_weights(self):
+        V, N = len(self.vocab), self.vector_size
+        rng = np.random.default_rng(self.seed)
+        self.W_in = ((rng.random((V, N), dtype=np.float32) - 0.5) / N).astype(np.float32)   # as word2vec.c
+        self.W_out = np.zeros((V if self.negative else 0, N), np.float32)
+        self.W_hs = np.zeros((max(V - 1, 1) if self.hs else 0, N), np.float32)
+        self.alias_prob, self.alias_idx = self.vocab.alias_table()
+        self.alias_idx = self.alias_idx.astype(np.int32)
+        if self.hs:
+            codes, points = self.vocab.huffman()
+            L = max(len(c) for c in codes)
+            self.codes = np.zeros((V, L), np.uint8)
+            self.points = np.zeros((V, L), np.int32)
+            self.code_lens = np.array([len(c) for c in codes], np.int32)
+            for w, (c, p) in enumerate(zip(codes, points)):
+                self.codes[w, :len(c)], self.points[w, :len(p)] = c, p
+        else:
+            self.codes = np.zeros((V, 1), np.uint8)
+            self.points = np.zeros((V, 1), np.int32)
+            self.code_lens = np.zeros(V, np.int32)
+        self.wv = KeyedVectors(self.vocab.words, self.W_in)
+        self.wv.vectors = self.W_in   # the same memory: wv sees training as it happens
+
+    # ---- training ----
+    def _trainer(self):
+        if self.backend in ("auto", "cython"):
+            try:
+                from .._kernels.word2vec_cython import train_chunk
+                return train_chunk, "cython"
+            except ImportError:
+                if self.backend == "cython":
+                    raise
+        from .update import train_chunk
+        return train_chunk, "reference"
+
+    def _jobs(self, rng, keep_prob):
+        """Subsampled jobs of about JOB_WORDS words: (ids, starts, raw words they came from)."""
+        starts = self.starts
+        s = 0
+        while s < len(starts) - 1:
+            e = int(np.searchsorted(starts, starts[s] + JOB_WORDS, side="left"))
+            e = min(max(e, s + 1), len(starts) - 1)
+            ids = self.ids[starts[s]:starts[e]]
+            keep = rng.random(len(ids)) < keep_prob[ids]
+            sentence_of = np.repeat(np.arange(e - s), np.diff(starts[s:e + 1]))[keep]
+            new_starts = np.searchsorted(sentence_of, np.arange(e - s + 1)).astype(np.int64)
+            yield np.ascontiguousarray(ids[keep]), new_starts, len(ids)
+            s = e
+
+    def train(self, epochs=None):
+        """Train (again) for ``epochs`` (default: the model's). Returns (effective words, raw words):
+        the words trained on after subsampling, and the corpus words read, over all epochs."""
+        if self.vocab is None:
+            raise RuntimeError("build_vocab() (or the sentences/corpus_file arguments) must come before train()")
+        epochs = self.epochs if epochs is None else epochs
+        train_chunk, used = self._trainer()
+        self.active_backend = used
+        keep_prob = self.vocab.keep_probability(self.sample)
+        in_vocab_words = len(self.ids)
+        raw_per_epoch = self.vocab.raw_words
+        total = epochs * in_vocab_words
+        rng = np.random.default_rng(self.seed)
+        state = [int(self.seed) * 7919 + 1 for _ in range(self.workers)]
+        done, effective = 0, 0
+        lock = threading.Lock()
+        t0 = time.perf_counter()
+
+        def run(job, alpha, slot):
+            ids, starts, _ = job
+            trained, state[slot] = train_chunk(self.W_in, self.W_out, self.W_hs, ids, starts, alpha, self.window,
+                                               self.negative, self.alias_prob, self.alias_idx, self.codes,
+                                               self.points, self.code_lens, state[slot])
+            return trained
+
+        pool = ThreadPoolExecutor(self.workers) if self.workers > 1 else None
+        try:
+            for epoch in range(epochs):
+                pending = []
+                for k, job in enumerate(self._jobs(rng, keep_prob)):
+                    alpha = max(self.min_alpha, self.alpha - (self.alpha - self.min_alpha) * done / total)
+                    done += job[2]
+                    if pool is None:
+                        effective += run(job, alpha, 0)
+                    else:
+                        pending.append(pool.submit(run, job, alpha, k % self.workers))
+                        if len(pending) >= 2 * self.workers:   # bounded: a few jobs in flight
+                            effective += pending.pop(0).result()
+                    if self.progress and k % 50 == 0:
+                        rate = done / max(time.perf_counter() - t0, 1e-9)
+                        sys.stderr.write(f"\repoch {epoch + 1}/{epochs}  {100 * done / total:5.1f}%  "
+                                         f"{rate / 1e6:.2f} M words/s  alpha {alpha:.5f}")
+                effective += sum(f.result() for f in pending)
+        finally:
+            if pool is not None:
+                pool.shutdown()
+        seconds = time.perf_counter() - t0
+        if self.progress:
+            sys.stderr.write("\n")
+        raw = epochs * raw_per_epoch
+        self.train_seconds = seconds
+        logger.info("trained %d effective of %d raw words in %.1f s (%.2f M raw words/s, %s)", effective, raw,
+                    seconds, raw / max(seconds, 1e-9) / 1e6, used)
+        return effective, raw
+
+    # ---- saving ----
+    def save(self, path):
+        """Everything needed to continue training (pickle of the arrays and settings)."""
+        with open(path, "wb") as f:
+            pickle.dump({k: v for k, v in self.__dict__.items() if k not in ("corpus", "wv")}, f, protocol=4)
+
+    @classmethod
+    def load(cls, path):
+        with open(path, "rb") as f:
+            try:
+                state = pickle.load(f)
+            except (pickle.UnpicklingError, EOFError) as exc:
+                raise ValueError(f"{path} is not a Word2Vec model saved by lstmx: {exc}") from None
+        if not isinstance(state, dict) or "W_in" not in state:
+            raise ValueError(f"{path} is not a Word2Vec model saved by lstmx")
+        model = cls.__new__(cls)
+        model.__dict__.update(state)
+        model.wv = KeyedVectors(model.vocab.words, model.W_in)
+        model.wv.vectors = model.W_in
+        return model

@@ -1,0 +1,107 @@
+"""The vocabulary of a Word2Vec model and the tables training draws from.
+
+* words sorted by descending count (ties: first seen), as word2vec.c and gensim sort them;
+* ``keep_probability``: frequent-word subsampling, word2vec.c's formula;
+* an alias table over ``count ** 0.75`` for O(1) negative draws;
+* a Huffman tree (``codes``, ``points``) for the hierarchical softmax.
+"""
+import heapq
+from collections import Counter
+
+import numpy as np
+
+
+class Vocabulary:
+    """Words, their counts and ids (id 0 is the most frequent word)."""
+
+    def __init__(self, counts, min_count=5, max_vocab_size=None):
+        if min_count < 1:
+            raise ValueError(f"min_count must be >= 1, got {min_count}")
+        kept = [(w, c) for w, c in counts.items() if c >= min_count]
+        kept.sort(key=lambda wc: -wc[1])   # stable: ties keep their first-seen order
+        if max_vocab_size is not None:
+            kept = kept[:max_vocab_size]
+        if not kept:
+            raise ValueError(f"no word occurs at least min_count={min_count} times "
+                             f"(the corpus has {len(counts)} distinct words)")
+        self.words = [w for w, _ in kept]
+        self.counts = np.array([c for _, c in kept], dtype=np.int64)
+        self.index = {w: i for i, w in enumerate(self.words)}
+        self.raw_words = int(sum(counts.values()))   # every token of the corpus, in or out of the vocabulary
+
+    def __len__(self):
+        return len(self.words)
+
+    @classmethod
+    def scan(cls, sentences, min_count=5, max_vocab_size=None):
+        counts = Counter()
+        n = 0
+        for sentence in sentences:
+            counts.update(sentence)
+            n += 1
+        if n == 0 or not counts:
+            raise ValueError("the corpus is empty: no sentence with a word")
+        return cls(counts, min_count, max_vocab_size)
+
+    def keep_probability(self, sample):
+        """P(keep) of each word under subsampling (1 everywhere when ``sample`` is 0).
+
+        word2vec.c: ``(sqrt(f / (sample * total)) + 1) * (sample * total) / f`` for count ``f``.
+        """
+        if not sample:
+            return np.ones(len(self), np.float64)
+        threshold = sample * self.counts.sum()
+        p = (np.sqrt(self.counts / threshold) + 1) * threshold / self.counts
+        return np.minimum(p, 1.0)
+
+    def alias_table(self, power=0.75):
+        """(probability (V,) float64, alias (V,) int32): Walker's alias method over count**power.
+
+        Draw: ``k = uniform int < V``; keep ``k`` if ``uniform01 < probability[k]``, else ``alias[k]``.
+        """
+        weights = self.counts.astype(np.float64) ** power
+        V = len(weights)
+        scaled = weights * V / weights.sum()
+        prob = np.ones(V)
+        alias = np.arange(V, dtype=np.int32)
+        small = [i for i in range(V) if scaled[i] < 1]
+        large = [i for i in range(V) if scaled[i] >= 1]
+        while small and large:
+            s, l = small.pop(), large.pop()
+            prob[s], alias[s] = scaled[s], l
+            scaled[l] -= 1 - scaled[s]
+            (small if scaled[l] < 1 else large).append(l)
+        return prob, alias
+
+    def huffman(self):
+        """(codes, points): per word, its path from the root of a Huffman tree over the counts.
+
+        ``codes[w]`` is a uint8 array of 0/1 turns, ``points[w]`` the inner nodes (rows of the
+        output matrix, ``0 .. V-2``) along it. Frequent words get short codes.
+        """
+        V = len(self)
+        if V == 1:
+            return [np.zeros(1, np.uint8)], [np.zeros(1, np.int32)]
+        heap = [(int(c), i) for i, c in enumerate(self.counts)]
+        heapq.heapify(heap)
+        parent = np.zeros(2 * V - 1, np.int64)
+        bit = np.zeros(2 * V - 1, np.uint8)
+        nxt = V
+        while len(heap) > 1:
+            c1, a = heapq.heappop(heap)
+            c2, b = heapq.heappop(heap)
+            parent[a], parent[b] = nxt, nxt
+            bit[a], bit[b] = 0, 1
+            heapq.heappush(heap, (c1 + c2, nxt))
+            nxt += 1
+        root = 2 * V - 2
+        codes, points = [], []
+        for w in range(V):
+            code, path, node = [], [], w
+            while node != root:
+                code.append(bit[node])
+                path.append(parent[node] - V)   # inner node k is row k of the output matrix
+                node = parent[node]
+            codes.append(np.array(code[::-1], np.uint8))
+            points.append(np.array(path[::-1], np.int32))
+        return codes, points

@@ -1,0 +1,200 @@
+"""Word2Vec: the textbook reference, the tables, the compiled update against the Python one, training,
+KeyedVectors, the word2vec.c formats (and gensim, when installed), and bad input."""
+import numpy as np
+import pytest
+
+import lstmx
+from lstmx.gradcheck import numeric_gradient, relative_error
+from lstmx.word2vec import CBOWReference, KeyedVectors, Word2Vec
+from lstmx.word2vec.update import train_chunk as train_chunk_reference
+from lstmx.word2vec.vocab import Vocabulary
+
+
+def topic_corpus(n=400, seed=0):
+    """Sentences drawn from one of two topics: words of a topic co-occur, the topics never mix."""
+    rng = np.random.default_rng(seed)
+    topics = [[f"a{i}" for i in range(12)], [f"b{i}" for i in range(12)]]
+    return [list(rng.choice(topics[k % 2], size=rng.integers(5, 12))) for k in range(n)]
+
+
+@pytest.mark.parametrize("context", [[3], [1, 4, 4, 0]])
+def test_cbow_reference_gradients(context):
+    model = CBOWReference(vocab_size=6, vector_size=4, seed=0)
+    model.W_out = np.random.default_rng(1).standard_normal(model.W_out.shape) * 0.5
+    loss = lambda: model.forward(context, 2)
+    loss()
+    dW_in, dW_out = model.backward()
+    assert relative_error(dW_in, numeric_gradient(loss, model.W_in)) < 1e-6
+    assert relative_error(dW_out, numeric_gradient(loss, model.W_out)) < 1e-6
+
+
+def test_cbow_reference_learns_a_toy_corpus():
+    sentences = [[0, 1, 2, 3], [0, 1, 2, 4], [0, 1, 2, 3]]
+    model = CBOWReference(vocab_size=5, vector_size=6, seed=0)
+    history = model.train(sentences, window=1, epochs=200, learning_rate=0.3)
+    assert history[-1] < 0.5 * history[0]
+    assert int(np.argmax(model.predict([0, 2]))) == 1   # "0 _ 2" is always "0 1 2"
+
+
+def test_vocabulary_counts_subsampling_and_tables():
+    vocab = Vocabulary.scan([["a", "b", "a", "c", "a", "b"], ["d"]], min_count=2)
+    assert vocab.words == ["a", "b"] and list(vocab.counts) == [3, 2] and vocab.raw_words == 7
+    np.testing.assert_allclose(vocab.keep_probability(0.2),
+                               np.minimum((np.sqrt(np.array([3, 2]) / 1.0) + 1) * 1.0 / np.array([3, 2]), 1))
+    big = Vocabulary.scan([[f"w{i}"] * (i + 1) for i in range(20)], min_count=1)
+    prob, alias = big.alias_table()
+    V = len(big)
+    implied = prob.copy()
+    for j in range(V):
+        implied[alias[j]] += 1 - prob[j]
+    weights = big.counts ** 0.75
+    np.testing.assert_allclose(implied / V, weights / weights.sum(), atol=1e-12)
+    codes, points = big.huffman()
+    lengths = [len(c) for c in codes]
+    assert lengths[0] <= lengths[-1] and max(p.max() for p in points) == V - 2
+    as_strings = ["".join(map(str, c)) for c in codes]
+    assert not any(a != b and b.startswith(a) for a in as_strings for b in as_strings)   # prefix-free
+
+
+@pytest.mark.parametrize("hs,negative", [(0, 5), (1, 0), (1, 3)])
+def test_compiled_update_equals_the_python_update(hs, negative):
+    """Same corpus, same random stream: same words trained, same draws, same matrices."""
+    pytest.importorskip("lstmx._kernels.word2vec_cython")
+    from lstmx._kernels.word2vec_cython import train_chunk
+    model = Word2Vec(vector_size=8, window=3, min_count=1, negative=negative, hs=hs, sample=0)
+    model.build_vocab(topic_corpus(60))
+    a = [m.copy() for m in (model.W_in, model.W_out, model.W_hs)]
+    b = [m.copy() for m in a]
+    args = (model.ids, model.starts, 0.05, 3, negative, model.alias_prob, model.alias_idx, model.codes,
+            model.points, model.code_lens, 2024)
+    n_ref, state_ref = train_chunk_reference(*a, *args)
+    n, state = train_chunk(*b, *args)
+    assert (n, state) == (n_ref, state_ref)
+    for x, y in zip(a, b):
+        np.testing.assert_allclose(y, x, atol=2e-5)
+        assert not np.array_equal(x, np.zeros_like(x)) or x.size == 0
+
+
+@pytest.mark.parametrize("backend,workers,hs,negative", [("auto", 1, 0, 5), ("auto", 2, 0, 5), ("auto", 1, 1, 0),
+                                                         ("reference", 1, 0, 5)])
+def test_training_separates_the_topics(backend, workers, hs, negative):
+    corpus = topic_corpus(200 if backend == "reference" else 600)
+    model = Word2Vec(corpus, vector_size=16, window=3, min_count=1, sample=0, hs=hs, negative=negative,
+                     epochs=5 if backend == "reference" else 10, workers=workers, seed=3, backend=backend,
+                     alpha=0.05)
+    neighbours = [w for w, _ in model.wv.most_similar("a0", topn=5)]
+    assert all(w.startswith("a") for w in neighbours), neighbours
+    assert model.wv.similarity("a0", "a1") > model.wv.similarity("a0", "b1")
+    effective, raw = model.train(epochs=1)
+    assert effective == raw == sum(len(s) for s in corpus)   # no subsampling: every word trained
+
+
+def test_subsampling_drops_frequent_words():
+    corpus = [["the"] * 50 + ["cat", "dog"]] * 20
+    effective, raw = Word2Vec(corpus, vector_size=4, min_count=1, sample=1e-2, epochs=1).train(epochs=1)
+    assert raw == 52 * 20 and effective < 0.5 * raw
+
+
+def test_corpus_file_and_bad_utf8(tmp_path):
+    path = tmp_path / "corpus.txt"
+    path.write_text("\n".join(" ".join(s) for s in topic_corpus(100)) + "\n")
+    model = Word2Vec(corpus_file=str(path), vector_size=8, min_count=1, epochs=2)
+    assert len(model.wv) == 24
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"good line\nbad \xff byte\n")
+    with pytest.raises(ValueError, match=r"bad.txt, line 2: not valid UTF-8"):
+        Word2Vec(corpus_file=str(bad), min_count=1)
+
+
+def test_bad_arguments_and_corpora():
+    with pytest.raises(ValueError, match="window must be an integer >= 1, got 0"):
+        Word2Vec(window=0)
+    with pytest.raises(ValueError, match="vector_size must be an integer >= 1"):
+        Word2Vec(vector_size=0)
+    with pytest.raises(ValueError, match="negative=0 and hs=0 leave nothing to train"):
+        Word2Vec(negative=0, hs=0)
+    with pytest.raises(ValueError, match="the corpus is empty"):
+        Word2Vec([], min_count=1)
+    with pytest.raises(ValueError, match="no word occurs at least min_count=5 times"):
+        Word2Vec([["a", "b"]], min_count=5)
+    with pytest.raises(TypeError, match="re-iterable"):
+        Word2Vec((s for s in [["a"]]), min_count=1)
+    with pytest.raises(TypeError, match="list of tokens, got a string"):
+        Word2Vec(["a sentence as a string"], min_count=1)
+
+
+def test_keyed_vectors_queries():
+    kv = KeyedVectors(["king", "queen", "man", "woman", "apple"],
+                      np.array([[1, 1, 0], [1, 1, 1], [1, 0, 0], [1, 0, 1], [0, 0, -5]], np.float32))
+    assert kv.most_similar(positive=["king", "woman"], negative=["man"], topn=1)[0][0] == "queen"
+    assert kv.doesnt_match(["king", "queen", "man", "apple"]) == "apple"
+    assert kv.similarity("king", "king") == pytest.approx(1.0)
+    with pytest.raises(KeyError, match="word 'emperor' not in vocabulary"):
+        kv.most_similar("emperor")
+
+
+def test_evaluations(tmp_path):
+    kv = KeyedVectors(["king", "queen", "man", "woman", "apple"],
+                      np.array([[1, 1, 0], [1, 1, 1], [1, 0, 0], [1, 0, 1], [0, 0, -5]], np.float32))
+    q = tmp_path / "questions.txt"
+    q.write_text(": gender\nman woman king queen\nMAN KING WOMAN QUEEN\nman woman pear apple\n: fruit\nking man apple woman\n")
+    accuracy, sections = kv.evaluate_word_analogies(str(q))
+    assert [s["section"] for s in sections] == ["gender", "fruit", "Total accuracy"]
+    total = sections[-1]
+    assert len(total["correct"]) + len(total["incorrect"]) == 3     # the question with 'pear' is skipped
+    assert accuracy == len(total["correct"]) / 3 and ("MAN", "WOMAN", "KING", "QUEEN") in total["correct"]
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("word1\tword2\tscore\nking\tqueen\t9\nman\twoman\t8\nking\tapple\t1\nman\tpear\t3\n")
+    (pearson, _), (spearman, _), oov = kv.evaluate_word_pairs(str(pairs))
+    assert oov == pytest.approx(25.0) and spearman > 0.4 and -1 <= pearson <= 1
+
+
+def test_default_analogy_file_is_shipped():
+    kv = KeyedVectors(["athens", "greece"], np.eye(2, dtype=np.float32))
+    accuracy, sections = kv.evaluate_word_analogies()
+    assert sections[0]["section"] == "capital-common-countries" and accuracy == 0.0
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_word2vec_format_round_trip_and_errors(tmp_path, binary):
+    kv = KeyedVectors(["x", "héllo", "z"], np.random.default_rng(0).standard_normal((3, 5)).astype(np.float32))
+    path = tmp_path / "v.bin"
+    kv.save_word2vec_format(str(path), binary=binary)
+    back = KeyedVectors.load_word2vec_format(str(path), binary=binary)
+    assert back.index_to_key == kv.index_to_key
+    np.testing.assert_array_equal(back.vectors, kv.vectors)
+    data = path.read_bytes()
+    (tmp_path / "cut").write_bytes(data[: len(data) - 7])
+    with pytest.raises(ValueError, match="truncated|expected a word and 5 numbers"):
+        KeyedVectors.load_word2vec_format(str(tmp_path / "cut"), binary=binary)
+    (tmp_path / "junk").write_bytes(b"not a header\n")
+    with pytest.raises(ValueError, match="line 1: expected a header"):
+        KeyedVectors.load_word2vec_format(str(tmp_path / "junk"), binary=binary)
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_gensim_reads_ours_and_we_read_gensims(tmp_path, binary):
+    gensim_models = pytest.importorskip("gensim.models")
+    model = Word2Vec(topic_corpus(300), vector_size=12, min_count=1, epochs=5, seed=2)
+    ours = tmp_path / "ours"
+    model.wv.save_word2vec_format(str(ours), binary=binary)
+    theirs = gensim_models.KeyedVectors.load_word2vec_format(str(ours), binary=binary)
+    assert [w for w, _ in theirs.most_similar("a3", topn=5)] == [w for w, _ in model.wv.most_similar("a3", topn=5)]
+    gensim_path = tmp_path / "theirs"
+    theirs.save_word2vec_format(str(gensim_path), binary=binary)
+    back = KeyedVectors.load_word2vec_format(str(gensim_path), binary=binary)
+    np.testing.assert_allclose(back.vectors, model.wv.vectors, rtol=1e-6)
+
+
+def test_save_load_and_continue_training(tmp_path):
+    model = Word2Vec(topic_corpus(100), vector_size=8, min_count=1, epochs=2)
+    path = tmp_path / "w2v.pkl"
+    model.save(str(path))
+    loaded = Word2Vec.load(str(path))
+    np.testing.assert_array_equal(loaded.wv["a1"], model.wv["a1"])
+    before = loaded.wv["a1"].copy()
+    loaded.train(epochs=1)
+    assert not np.array_equal(before, loaded.wv["a1"])
+    (tmp_path / "junk").write_bytes(b"junk")
+    with pytest.raises(ValueError, match="not a Word2Vec model"):
+        Word2Vec.load(str(tmp_path / "junk"))
