@@ -129,6 +129,20 @@ def cmd_bench(args):
     return 0
 
 
+def cmd_word2vec(args):
+    """Train CBOW vectors on a corpus file and write them in word2vec.c's format."""
+    import logging
+
+    from .word2vec import Word2Vec
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    model = Word2Vec(corpus_file=args.corpus, vector_size=args.vector_size, window=args.window,
+                     min_count=args.min_count, sample=args.sample, negative=0 if args.hs else args.negative,
+                     hs=int(args.hs), epochs=args.epochs, workers=args.workers, seed=args.seed, progress=True)
+    model.wv.save_word2vec_format(args.output, binary=args.binary)
+    print(f"{len(model.wv)} vectors of size {args.vector_size} written to {args.output}")
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="lstmx", description="Recurrent networks as explicit matrices.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -146,6 +160,20 @@ def build_parser():
     imdb.add_argument("--no-mask", action="store_true", help="no mask_zero (the PyTorch script's setting)")
     imdb.add_argument("--quiet", action="store_true")
     imdb.set_defaults(func=cmd_imdb)
+    w2v = sub.add_parser("word2vec", help="train CBOW word vectors on a text file (one sentence a line)")
+    w2v.add_argument("corpus")
+    w2v.add_argument("-o", "--output", required=True)
+    w2v.add_argument("--vector-size", type=_positive, default=100)
+    w2v.add_argument("--window", type=_positive, default=5)
+    w2v.add_argument("--min-count", type=_positive, default=5)
+    w2v.add_argument("--sample", type=float, default=1e-3)
+    w2v.add_argument("--negative", type=int, default=5)
+    w2v.add_argument("--hs", action="store_true", help="hierarchical softmax instead of negative sampling")
+    w2v.add_argument("--epochs", type=_positive, default=5)
+    w2v.add_argument("--workers", type=_positive, default=1)
+    w2v.add_argument("--seed", type=int, default=1)
+    w2v.add_argument("--binary", action="store_true")
+    w2v.set_defaults(func=cmd_word2vec)
     shapes = sub.add_parser("shapes", help="the table of every gate matrix of a cell")
     shapes.add_argument("--cell", choices=sorted(CELLS), default="lstm")
     shapes.add_argument("--input-size", type=_positive, required=True)

@@ -198,3 +198,29 @@ def test_save_load_and_continue_training(tmp_path):
     (tmp_path / "junk").write_bytes(b"junk")
     with pytest.raises(ValueError, match="not a Word2Vec model"):
         Word2Vec.load(str(tmp_path / "junk"))
+
+
+def test_embedding_from_pretrained_word_vectors():
+    kv = KeyedVectors(["good", "bad", "film"], np.arange(6, dtype=np.float32).reshape(3, 2))
+    word_index = {"film": 4, "good": 5, "unseen": 6}           # e.g. imdb ids (rank + 3)
+    layer = lstmx.Embedding.from_pretrained(kv, word_index, trainable=False)
+    assert layer.embeddings.shape == (7, 2) and layer.pretrained_rows == 2
+    np.testing.assert_array_equal(layer.embeddings[4], kv["film"])
+    np.testing.assert_array_equal(layer.embeddings[5], kv["good"])
+    assert np.abs(layer.embeddings[6]).max() <= 0.05            # no vector: the usual random start
+    model = lstmx.Sequential([layer, lstmx.LSTM(3, seed=0), lstmx.Dense(1, "sigmoid", seed=1)])
+    model.compile("binary_crossentropy", "adam")
+    before = layer.embeddings.copy()
+    model.fit(np.array([[4, 5], [6, 4]]), np.array([1, 0]), epochs=2, verbose=0)
+    np.testing.assert_array_equal(layer.embeddings, before)    # trainable=False: frozen
+    assert "0/embeddings" not in model.params
+
+
+def test_word2vec_command(tmp_path, capsys):
+    from lstmx.cli import main
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("\n".join(" ".join(s) for s in topic_corpus(150)) + "\n")
+    out = tmp_path / "v.txt"
+    assert main(["word2vec", str(corpus), "-o", str(out), "--min-count", "1", "--epochs", "2", "--vector-size", "8"]) == 0
+    kv = KeyedVectors.load_word2vec_format(str(out))
+    assert len(kv) == 24 and kv.vector_size == 8

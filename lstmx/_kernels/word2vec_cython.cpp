@@ -1529,7 +1529,7 @@ static const char * const __pyx_cfilenm = __FILE__;
 
 static const char* const __pyx_f[] = {
   "lstmx/_kernels/word2vec_cython.pyx",
-  "View.MemoryView",
+  "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int",
 };
 /* #### Code section: utility_code_proto_before_types ### */
 /* Atomics.proto (used by UnpackUnboundCMethod) */
@@ -1784,13 +1784,14 @@ typedef struct {
 /* #### Code section: type_declarations ### */
 
 /*--- Type declarations ---*/
+struct __pyx_defaults;
 struct __pyx_array_obj;
 struct __pyx_MemviewEnum_obj;
 struct __pyx_memoryview_obj;
 struct __pyx_memoryviewslice_obj;
 
-/* "lstmx/_kernels/word2vec_cython.pyx":13
- * from libc.stdlib cimport free, malloc
+/* "lstmx/_kernels/word2vec_cython.pyx":17
+ *     int
  * 
  * cdef enum:             # <<<<<<<<<<<<<<
  *     EXP_TABLE_SIZE = 1000
@@ -1799,6 +1800,19 @@ struct __pyx_memoryviewslice_obj;
 enum  {
   __pyx_e_5lstmx_8_kernels_15word2vec_cython_EXP_TABLE_SIZE = 0x3E8
 };
+
+/* "lstmx/_kernels/word2vec_cython.pyx":46
+ * 
+ * 
+ * def train_chunk(float[:, ::1] W_in, float[:, ::1] W_out, float[:, ::1] W_hs, const word_id[::1] ids,             # <<<<<<<<<<<<<<
+ *                 const long[::1] starts, double alpha, int window, int negative, const double[::1] alias_prob,
+ *                 const int[::1] alias_idx, const unsigned char[:, ::1] codes, const int[:, ::1] points,
+*/
+struct __pyx_defaults {
+  PyObject_HEAD
+  PyObject *arg0;
+};
+
 
 /* "View.MemoryView":128
  * 
@@ -2001,6 +2015,246 @@ static struct __pyx_vtabstruct__memoryviewslice *__pyx_vtabptr__memoryviewslice;
 #define __Pyx_CLEAR(r)    do { PyObject* tmp = ((PyObject*)(r)); r = NULL; __Pyx_DECREF(tmp);} while(0)
 #define __Pyx_XCLEAR(r)   do { if((r) != NULL) {PyObject* tmp = ((PyObject*)(r)); r = NULL; __Pyx_DECREF(tmp);}} while(0)
 
+/* FastTypeChecks.proto */
+#if CYTHON_COMPILING_IN_CPYTHON
+#define __Pyx_TypeCheck(obj, type) __Pyx_IsSubtype(Py_TYPE(obj), (PyTypeObject *)type)
+#define __Pyx_TypeCheck2(obj, type1, type2) __Pyx_IsAnySubtype2(Py_TYPE(obj), (PyTypeObject *)type1, (PyTypeObject *)type2)
+static CYTHON_INLINE int __Pyx_IsSubtype(PyTypeObject *a, PyTypeObject *b);
+static CYTHON_INLINE int __Pyx_IsAnySubtype2(PyTypeObject *cls, PyTypeObject *a, PyTypeObject *b);
+#define __Pyx_PyAnySet_Check(obj)  __Pyx_TypeCheck2(obj, &PySet_Type, &PyFrozenSet_Type)
+#else
+#define __Pyx_TypeCheck(obj, type) PyObject_TypeCheck(obj, (PyTypeObject *)type)
+#define __Pyx_TypeCheck2(obj, type1, type2) (PyObject_TypeCheck(obj, (PyTypeObject *)type1) || PyObject_TypeCheck(obj, (PyTypeObject *)type2))
+#define __Pyx_PyAnySet_Check(obj)  PyAnySet_Check(obj)
+#endif
+
+/* PyObjectGetAttrStr.proto */
+#if CYTHON_USE_TYPE_SLOTS
+static CYTHON_INLINE PyObject* __Pyx_PyObject_GetAttrStr(PyObject* obj, PyObject* attr_name);
+#else
+#define __Pyx_PyObject_GetAttrStr(o,n) PyObject_GetAttr(o,n)
+#endif
+
+/* FormatTypeName.proto (used by RaiseErrorWithObjectType) */
+#if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX >= 0x030d0000
+typedef PyObject *__Pyx_TypeName;
+#define __Pyx_FMT_TYPENAME "%N"
+#define __Pyx_PyType_GetFullyQualifiedName(tp) Py_NewRef((PyObject*)tp)
+#define __Pyx_DECREF_TypeName(obj) Py_DECREF(obj)
+#elif CYTHON_COMPILING_IN_LIMITED_API
+typedef PyObject *__Pyx_TypeName;
+#define __Pyx_FMT_TYPENAME "%U"
+#define __Pyx_DECREF_TypeName(obj) Py_XDECREF(obj)
+static __Pyx_TypeName __Pyx_PyType_GetFullyQualifiedName(PyTypeObject* tp);
+#else  // !LIMITED_API
+typedef const char *__Pyx_TypeName;
+#define __Pyx_FMT_TYPENAME "%.200s"
+#define __Pyx_PyType_GetFullyQualifiedName(tp) ((tp)->tp_name)
+#define __Pyx_DECREF_TypeName(obj)
+#endif
+
+/* RaiseErrorWithObjectType.proto (used by object_ord) */
+#define __Pyx_RaiseTypeErrorWithObjectType(message, obj)  __Pyx_RaiseErrorWithObjectType(PyExc_TypeError, message, obj)
+#define __Pyx_RaiseErrorWithObjectType(exc_type, message, obj)  __Pyx_RaiseErrorWithType(exc_type, message, Py_TYPE(obj))
+CYTHON_UNUSED
+static void __Pyx_RaiseErrorWithType(PyObject* exc_type, const char* message, PyTypeObject *type_obj);
+
+/* UnicodeAsUCS4.proto (used by object_ord) */
+static CYTHON_INLINE Py_UCS4 __Pyx_PyUnicode_AsPy_UCS4(PyObject*);
+
+/* object_ord.proto */
+#define __Pyx_PyObject_Ord(c)\
+    (likely(PyUnicode_Check(c)) ? (long)__Pyx_PyUnicode_AsPy_UCS4(c) : __Pyx__PyObject_Ord(c))
+static long __Pyx__PyObject_Ord(PyObject* c);
+
+/* GetTopmostException.proto (used by SaveResetException) */
+#if CYTHON_USE_EXC_INFO_STACK && CYTHON_FAST_THREAD_STATE
+static _PyErr_StackItem * __Pyx_PyErr_GetTopmostException(PyThreadState *tstate);
+#endif
+
+/* PyThreadStateGet.proto (used by SaveResetException) */
+#if CYTHON_FAST_THREAD_STATE
+#define __Pyx_PyThreadState_declare  PyThreadState *__pyx_tstate;
+#define __Pyx_PyThreadState_assign  __pyx_tstate = __Pyx_PyThreadState_Current;
+#if PY_VERSION_HEX >= 0x030C00A6
+#define __Pyx_PyErr_Occurred()  (__pyx_tstate->current_exception != NULL)
+#define __Pyx_PyErr_CurrentExceptionType()  (__pyx_tstate->current_exception ? (PyObject*) Py_TYPE(__pyx_tstate->current_exception) : (PyObject*) NULL)
+#else
+#define __Pyx_PyErr_Occurred()  (__pyx_tstate->curexc_type != NULL)
+#define __Pyx_PyErr_CurrentExceptionType()  (__pyx_tstate->curexc_type)
+#endif
+#else
+#define __Pyx_PyThreadState_declare
+#define __Pyx_PyThreadState_assign
+#define __Pyx_PyErr_Occurred()  (PyErr_Occurred() != NULL)
+#define __Pyx_PyErr_CurrentExceptionType()  PyErr_Occurred()
+#endif
+
+/* SaveResetException.proto */
+#if CYTHON_FAST_THREAD_STATE
+#define __Pyx_ExceptionSave(type, value, tb)  __Pyx__ExceptionSave(__pyx_tstate, type, value, tb)
+static CYTHON_INLINE void __Pyx__ExceptionSave(PyThreadState *tstate, PyObject **type, PyObject **value, PyObject **tb);
+#define __Pyx_ExceptionReset(type, value, tb)  __Pyx__ExceptionReset(__pyx_tstate, type, value, tb)
+static CYTHON_INLINE void __Pyx__ExceptionReset(PyThreadState *tstate, PyObject *type, PyObject *value, PyObject *tb);
+#else
+#define __Pyx_ExceptionSave(type, value, tb)   PyErr_GetExcInfo(type, value, tb)
+#define __Pyx_ExceptionReset(type, value, tb)  PyErr_SetExcInfo(type, value, tb)
+#endif
+
+/* memoryview_get_from_buffer.proto */
+#if !CYTHON_COMPILING_IN_LIMITED_API
+#define __Pyx_PyMemoryView_Get_itemsize(o) PyMemoryView_GET_BUFFER(o)->itemsize
+#else
+ // can't get format like this unfortunately. It's unicode via getattr
+static Py_ssize_t __Pyx_PyMemoryView_Get_itemsize(PyObject *obj);
+#endif
+
+/* memoryview_get_from_buffer.proto */
+#if !CYTHON_COMPILING_IN_LIMITED_API
+#define __Pyx_PyMemoryView_Get_ndim(o) PyMemoryView_GET_BUFFER(o)->ndim
+#else
+ // can't get format like this unfortunately. It's unicode via getattr
+static int __Pyx_PyMemoryView_Get_ndim(PyObject *obj);
+#endif
+
+/* PyValueError_Check.proto */
+#define __Pyx_PyExc_ValueError_Check(obj)  __Pyx_TypeCheck(obj, PyExc_ValueError)
+
+/* PyTypeError_Check.proto */
+#define __Pyx_PyExc_TypeError_Check(obj)  __Pyx_TypeCheck(obj, PyExc_TypeError)
+
+/* PyErrFetchRestore.proto (used by GivenExceptionMatches) */
+#if CYTHON_FAST_THREAD_STATE
+#define __Pyx_PyErr_Clear() __Pyx_ErrRestore(NULL, NULL, NULL)
+#define __Pyx_ErrRestoreWithState(type, value, tb)  __Pyx_ErrRestoreInState(PyThreadState_GET(), type, value, tb)
+#define __Pyx_ErrFetchWithState(type, value, tb)    __Pyx_ErrFetchInState(PyThreadState_GET(), type, value, tb)
+#define __Pyx_ErrRestore(type, value, tb)  __Pyx_ErrRestoreInState(__pyx_tstate, type, value, tb)
+#define __Pyx_ErrFetch(type, value, tb)    __Pyx_ErrFetchInState(__pyx_tstate, type, value, tb)
+static CYTHON_INLINE void __Pyx_ErrRestoreInState(PyThreadState *tstate, PyObject *type, PyObject *value, PyObject *tb);
+static CYTHON_INLINE void __Pyx_ErrFetchInState(PyThreadState *tstate, PyObject **type, PyObject **value, PyObject **tb);
+#if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX < 0x030C00A6
+#define __Pyx_PyErr_SetNone(exc) (Py_INCREF(exc), __Pyx_ErrRestore((exc), NULL, NULL))
+#else
+#define __Pyx_PyErr_SetNone(exc) PyErr_SetNone(exc)
+#endif
+#else
+#define __Pyx_PyErr_Clear() PyErr_Clear()
+#define __Pyx_PyErr_SetNone(exc) PyErr_SetNone(exc)
+#define __Pyx_ErrRestoreWithState(type, value, tb)  PyErr_Restore(type, value, tb)
+#define __Pyx_ErrFetchWithState(type, value, tb)  PyErr_Fetch(type, value, tb)
+#define __Pyx_ErrRestoreInState(tstate, type, value, tb)  PyErr_Restore(type, value, tb)
+#define __Pyx_ErrFetchInState(tstate, type, value, tb)  PyErr_Fetch(type, value, tb)
+#define __Pyx_ErrRestore(type, value, tb)  PyErr_Restore(type, value, tb)
+#define __Pyx_ErrFetch(type, value, tb)  PyErr_Fetch(type, value, tb)
+#endif
+
+/* GivenExceptionMatches.proto */
+#if CYTHON_COMPILING_IN_CPYTHON
+static CYTHON_INLINE int __Pyx_PyErr_GivenExceptionMatches(PyObject *err, PyObject *type);
+static CYTHON_INLINE int __Pyx_PyErr_GivenExceptionMatches2(PyObject *err, PyObject *type1, PyObject *type2);
+#else
+#define __Pyx_PyErr_GivenExceptionMatches(err, type) PyErr_GivenExceptionMatches(err, type)
+static CYTHON_INLINE int __Pyx_PyErr_GivenExceptionMatches2(PyObject *err, PyObject *type1, PyObject *type2) {
+    return PyErr_GivenExceptionMatches(err, type1) || PyErr_GivenExceptionMatches(err, type2);
+}
+#endif
+#define __Pyx_PyErr_ExceptionMatches2(err1, err2)  __Pyx_PyErr_GivenExceptionMatches2(__Pyx_PyErr_CurrentExceptionType(), err1, err2)
+
+/* dict_getitem_default.proto */
+static PyObject* __Pyx_PyDict_GetItemDefault(PyObject* d, PyObject* key, PyObject* default_value);
+
+/* CallCFunction.proto (used by CallUnboundCMethod1) */
+#define __Pyx_CallCFunction(cfunc, self, args)\
+    ((PyCFunction)(void(*)(void))(cfunc)->func)(self, args)
+#define __Pyx_CallCFunctionWithKeywords(cfunc, self, args, kwargs)\
+    ((PyCFunctionWithKeywords)(void(*)(void))(cfunc)->func)(self, args, kwargs)
+#define __Pyx_CallCFunctionFast(cfunc, self, args, nargs)\
+    ((__Pyx_PyCFunctionFast)(void(*)(void))(PyCFunction)(cfunc)->func)(self, args, nargs)
+#define __Pyx_CallCFunctionFastWithKeywords(cfunc, self, args, nargs, kwnames)\
+    ((__Pyx_PyCFunctionFastWithKeywords)(void(*)(void))(PyCFunction)(cfunc)->func)(self, args, nargs, kwnames)
+
+/* PyObjectCall.proto (used by PyObjectFastCall) */
+#if CYTHON_COMPILING_IN_CPYTHON
+static CYTHON_INLINE PyObject* __Pyx_PyObject_Call(PyObject *func, PyObject *arg, PyObject *kw);
+#else
+#define __Pyx_PyObject_Call(func, arg, kw) PyObject_Call(func, arg, kw)
+#endif
+
+/* PyObjectCallMethO.proto (used by PyObjectFastCall) */
+#if CYTHON_COMPILING_IN_CPYTHON
+static CYTHON_INLINE PyObject* __Pyx_PyObject_CallMethO(PyObject *func, PyObject *arg);
+#endif
+
+/* PyObjectFastCall.proto (used by PyObjectCall2Args) */
+#define __Pyx_PyObject_FastCall(func, args, nargs)  __Pyx_PyObject_FastCallDict(func, args, (size_t)(nargs), NULL)
+static CYTHON_INLINE PyObject* __Pyx_PyObject_FastCallDict(PyObject *func, PyObject * const*args, size_t nargsf, PyObject *kwargs);
+
+/* PyObjectCall2Args.proto (used by CallUnboundCMethod1) */
+static CYTHON_INLINE PyObject* __Pyx_PyObject_Call2Args(PyObject* function, PyObject* arg1, PyObject* arg2);
+
+/* UnpackUnboundCMethod_decl.proto (used by UnpackUnboundCMethod) */
+typedef struct {
+    PyObject *type;
+    PyObject **method_name;
+    PyCFunction func;
+    PyObject *method;
+    int flag;
+#if CYTHON_COMPILING_IN_CPYTHON_FREETHREADING && CYTHON_ATOMICS
+    __pyx_atomic_int_type initialized;
+#endif
+} __Pyx_CachedCFunction;
+
+/* IgnoreException.proto (used by UnpackUnboundCMethod_impl) */
+static CYTHON_INLINE int __Pyx_IgnoreGivenException(PyObject *given_exception, PyObject *ignorable_exception);
+#define __Pyx_IgnoreException(ignorable_exception) __Pyx_IgnoreGivenException(NULL, ignorable_exception)
+
+/* UnpackUnboundCMethod_impl.export */
+static int __Pyx_TryUnpackUnboundCMethod(__Pyx_CachedCFunction* target);
+
+/* UnpackUnboundCMethod.proto (used by CallUnboundCMethod1) */
+#if CYTHON_COMPILING_IN_CPYTHON_FREETHREADING
+static CYTHON_INLINE int __Pyx_CachedCFunction_GetAndSetInitializing(__Pyx_CachedCFunction *cfunc) {
+#if !CYTHON_ATOMICS
+    return 1;
+#else
+    __pyx_nonatomic_int_type expected = 0;
+    if (__pyx_atomic_int_cmp_exchange(&cfunc->initialized, &expected, 1)) {
+        return 0;
+    }
+    return expected;
+#endif
+}
+static CYTHON_INLINE void __Pyx_CachedCFunction_SetFinishedInitializing(__Pyx_CachedCFunction *cfunc) {
+#if CYTHON_ATOMICS
+    __pyx_atomic_store(&cfunc->initialized, 2);
+#endif
+}
+#else
+#define __Pyx_CachedCFunction_GetAndSetInitializing(cfunc) 2
+#define __Pyx_CachedCFunction_SetFinishedInitializing(cfunc)
+#endif
+
+/* CallUnboundCMethod1.proto */
+CYTHON_UNUSED
+static PyObject* __Pyx__CallUnboundCMethod1(__Pyx_CachedCFunction* cfunc, PyObject* self, PyObject* arg);
+#if CYTHON_COMPILING_IN_CPYTHON
+static CYTHON_INLINE PyObject* __Pyx_CallUnboundCMethod1(__Pyx_CachedCFunction* cfunc, PyObject* self, PyObject* arg);
+#else
+#define __Pyx_CallUnboundCMethod1(cfunc, self, arg)  __Pyx__CallUnboundCMethod1(cfunc, self, arg)
+#endif
+
+/* CallUnboundCMethod2.proto */
+CYTHON_UNUSED
+static PyObject* __Pyx__CallUnboundCMethod2(__Pyx_CachedCFunction* cfunc, PyObject* self, PyObject* arg1, PyObject* arg2);
+#if CYTHON_COMPILING_IN_CPYTHON
+static CYTHON_INLINE PyObject *__Pyx_CallUnboundCMethod2(__Pyx_CachedCFunction *cfunc, PyObject *self, PyObject *arg1, PyObject *arg2);
+#else
+#define __Pyx_CallUnboundCMethod2(cfunc, self, arg1, arg2)  __Pyx__CallUnboundCMethod2(cfunc, self, arg1, arg2)
+#endif
+
+/* RaiseException.export */
+static void __Pyx_Raise(PyObject *type, PyObject *value, PyObject *tb, PyObject *cause);
+
 /* CopyObjectArray.proto (used by TupleOrListFromArrayImpl) */
 #if CYTHON_COMPILING_IN_CPYTHON
 static CYTHON_INLINE void __Pyx_copy_object_array(PyObject *const *CYTHON_RESTRICT src, PyObject** CYTHON_RESTRICT dest, Py_ssize_t length);
@@ -2084,96 +2338,8 @@ static CYTHON_INLINE int __Pyx_PyObject_CompareBoolEq_str_str(PyObject *op1, PyO
 #define __Pyx_PyDict_items_CheckExact(obj)  Py_IS_TYPE((obj), __Pyx_PyDictItems_TypePtr)
 static CYTHON_INLINE PyObject* __Pyx_PyDict_Items(PyObject* d);
 
-/* CallCFunction.proto (used by CallUnboundCMethod0) */
-#define __Pyx_CallCFunction(cfunc, self, args)\
-    ((PyCFunction)(void(*)(void))(cfunc)->func)(self, args)
-#define __Pyx_CallCFunctionWithKeywords(cfunc, self, args, kwargs)\
-    ((PyCFunctionWithKeywords)(void(*)(void))(cfunc)->func)(self, args, kwargs)
-#define __Pyx_CallCFunctionFast(cfunc, self, args, nargs)\
-    ((__Pyx_PyCFunctionFast)(void(*)(void))(PyCFunction)(cfunc)->func)(self, args, nargs)
-#define __Pyx_CallCFunctionFastWithKeywords(cfunc, self, args, nargs, kwnames)\
-    ((__Pyx_PyCFunctionFastWithKeywords)(void(*)(void))(PyCFunction)(cfunc)->func)(self, args, nargs, kwnames)
-
-/* PyObjectCall.proto (used by PyObjectFastCall) */
-#if CYTHON_COMPILING_IN_CPYTHON
-static CYTHON_INLINE PyObject* __Pyx_PyObject_Call(PyObject *func, PyObject *arg, PyObject *kw);
-#else
-#define __Pyx_PyObject_Call(func, arg, kw) PyObject_Call(func, arg, kw)
-#endif
-
-/* PyObjectCallMethO.proto (used by PyObjectFastCall) */
-#if CYTHON_COMPILING_IN_CPYTHON
-static CYTHON_INLINE PyObject* __Pyx_PyObject_CallMethO(PyObject *func, PyObject *arg);
-#endif
-
-/* PyObjectFastCall.proto (used by PyObjectCallOneArg) */
-#define __Pyx_PyObject_FastCall(func, args, nargs)  __Pyx_PyObject_FastCallDict(func, args, (size_t)(nargs), NULL)
-static CYTHON_INLINE PyObject* __Pyx_PyObject_FastCallDict(PyObject *func, PyObject * const*args, size_t nargsf, PyObject *kwargs);
-
 /* PyObjectCallOneArg.proto (used by CallUnboundCMethod0) */
 static CYTHON_INLINE PyObject* __Pyx_PyObject_CallOneArg(PyObject *func, PyObject *arg);
-
-/* UnpackUnboundCMethod_decl.proto (used by UnpackUnboundCMethod) */
-typedef struct {
-    PyObject *type;
-    PyObject **method_name;
-    PyCFunction func;
-    PyObject *method;
-    int flag;
-#if CYTHON_COMPILING_IN_CPYTHON_FREETHREADING && CYTHON_ATOMICS
-    __pyx_atomic_int_type initialized;
-#endif
-} __Pyx_CachedCFunction;
-
-/* IgnoreException.proto (used by UnpackUnboundCMethod_impl) */
-static CYTHON_INLINE int __Pyx_IgnoreGivenException(PyObject *given_exception, PyObject *ignorable_exception);
-#define __Pyx_IgnoreException(ignorable_exception) __Pyx_IgnoreGivenException(NULL, ignorable_exception)
-
-/* FastTypeChecks.proto (used by UnpackUnboundCMethod_impl) */
-#if CYTHON_COMPILING_IN_CPYTHON
-#define __Pyx_TypeCheck(obj, type) __Pyx_IsSubtype(Py_TYPE(obj), (PyTypeObject *)type)
-#define __Pyx_TypeCheck2(obj, type1, type2) __Pyx_IsAnySubtype2(Py_TYPE(obj), (PyTypeObject *)type1, (PyTypeObject *)type2)
-static CYTHON_INLINE int __Pyx_IsSubtype(PyTypeObject *a, PyTypeObject *b);
-static CYTHON_INLINE int __Pyx_IsAnySubtype2(PyTypeObject *cls, PyTypeObject *a, PyTypeObject *b);
-#define __Pyx_PyAnySet_Check(obj)  __Pyx_TypeCheck2(obj, &PySet_Type, &PyFrozenSet_Type)
-#else
-#define __Pyx_TypeCheck(obj, type) PyObject_TypeCheck(obj, (PyTypeObject *)type)
-#define __Pyx_TypeCheck2(obj, type1, type2) (PyObject_TypeCheck(obj, (PyTypeObject *)type1) || PyObject_TypeCheck(obj, (PyTypeObject *)type2))
-#define __Pyx_PyAnySet_Check(obj)  PyAnySet_Check(obj)
-#endif
-
-/* PyObjectGetAttrStr.proto (used by UnpackUnboundCMethod_impl) */
-#if CYTHON_USE_TYPE_SLOTS
-static CYTHON_INLINE PyObject* __Pyx_PyObject_GetAttrStr(PyObject* obj, PyObject* attr_name);
-#else
-#define __Pyx_PyObject_GetAttrStr(o,n) PyObject_GetAttr(o,n)
-#endif
-
-/* UnpackUnboundCMethod_impl.export */
-static int __Pyx_TryUnpackUnboundCMethod(__Pyx_CachedCFunction* target);
-
-/* UnpackUnboundCMethod.proto (used by CallUnboundCMethod0) */
-#if CYTHON_COMPILING_IN_CPYTHON_FREETHREADING
-static CYTHON_INLINE int __Pyx_CachedCFunction_GetAndSetInitializing(__Pyx_CachedCFunction *cfunc) {
-#if !CYTHON_ATOMICS
-    return 1;
-#else
-    __pyx_nonatomic_int_type expected = 0;
-    if (__pyx_atomic_int_cmp_exchange(&cfunc->initialized, &expected, 1)) {
-        return 0;
-    }
-    return expected;
-#endif
-}
-static CYTHON_INLINE void __Pyx_CachedCFunction_SetFinishedInitializing(__Pyx_CachedCFunction *cfunc) {
-#if CYTHON_ATOMICS
-    __pyx_atomic_store(&cfunc->initialized, 2);
-#endif
-}
-#else
-#define __Pyx_CachedCFunction_GetAndSetInitializing(cfunc) 2
-#define __Pyx_CachedCFunction_SetFinishedInitializing(cfunc)
-#endif
 
 /* CallUnboundCMethod0.proto */
 CYTHON_UNUSED
@@ -2231,15 +2397,6 @@ static int __Pyx_ParseKeywordDict(
     int ignore_unknown_kwargs
 );
 
-/* CallUnboundCMethod2.proto */
-CYTHON_UNUSED
-static PyObject* __Pyx__CallUnboundCMethod2(__Pyx_CachedCFunction* cfunc, PyObject* self, PyObject* arg1, PyObject* arg2);
-#if CYTHON_COMPILING_IN_CPYTHON
-static CYTHON_INLINE PyObject *__Pyx_CallUnboundCMethod2(__Pyx_CachedCFunction *cfunc, PyObject *self, PyObject *arg1, PyObject *arg2);
-#else
-#define __Pyx_CallUnboundCMethod2(cfunc, self, arg1, arg2)  __Pyx__CallUnboundCMethod2(cfunc, self, arg1, arg2)
-#endif
-
 /* ParseKeywords.proto */
 static CYTHON_INLINE int __Pyx_ParseKeywords(
     PyObject *kwds, PyObject *const *kwvalues, PyObject ** const argnames[],
@@ -2258,61 +2415,6 @@ static void __Pyx_ArgTypeError(PyObject *obj, PyTypeObject *type, const char *na
 
 /* ArgTypeTest.proto */
 static CYTHON_INLINE int __Pyx_ArgTypeTest(PyObject *obj, PyTypeObject *type, int none_allowed, const char *name, int exact);
-
-/* PyThreadStateGet.proto (used by PyErrFetchRestore) */
-#if CYTHON_FAST_THREAD_STATE
-#define __Pyx_PyThreadState_declare  PyThreadState *__pyx_tstate;
-#define __Pyx_PyThreadState_assign  __pyx_tstate = __Pyx_PyThreadState_Current;
-#if PY_VERSION_HEX >= 0x030C00A6
-#define __Pyx_PyErr_Occurred()  (__pyx_tstate->current_exception != NULL)
-#define __Pyx_PyErr_CurrentExceptionType()  (__pyx_tstate->current_exception ? (PyObject*) Py_TYPE(__pyx_tstate->current_exception) : (PyObject*) NULL)
-#else
-#define __Pyx_PyErr_Occurred()  (__pyx_tstate->curexc_type != NULL)
-#define __Pyx_PyErr_CurrentExceptionType()  (__pyx_tstate->curexc_type)
-#endif
-#else
-#define __Pyx_PyThreadState_declare
-#define __Pyx_PyThreadState_assign
-#define __Pyx_PyErr_Occurred()  (PyErr_Occurred() != NULL)
-#define __Pyx_PyErr_CurrentExceptionType()  PyErr_Occurred()
-#endif
-
-/* PyErrFetchRestore.proto (used by GivenExceptionMatches) */
-#if CYTHON_FAST_THREAD_STATE
-#define __Pyx_PyErr_Clear() __Pyx_ErrRestore(NULL, NULL, NULL)
-#define __Pyx_ErrRestoreWithState(type, value, tb)  __Pyx_ErrRestoreInState(PyThreadState_GET(), type, value, tb)
-#define __Pyx_ErrFetchWithState(type, value, tb)    __Pyx_ErrFetchInState(PyThreadState_GET(), type, value, tb)
-#define __Pyx_ErrRestore(type, value, tb)  __Pyx_ErrRestoreInState(__pyx_tstate, type, value, tb)
-#define __Pyx_ErrFetch(type, value, tb)    __Pyx_ErrFetchInState(__pyx_tstate, type, value, tb)
-static CYTHON_INLINE void __Pyx_ErrRestoreInState(PyThreadState *tstate, PyObject *type, PyObject *value, PyObject *tb);
-static CYTHON_INLINE void __Pyx_ErrFetchInState(PyThreadState *tstate, PyObject **type, PyObject **value, PyObject **tb);
-#if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX < 0x030C00A6
-#define __Pyx_PyErr_SetNone(exc) (Py_INCREF(exc), __Pyx_ErrRestore((exc), NULL, NULL))
-#else
-#define __Pyx_PyErr_SetNone(exc) PyErr_SetNone(exc)
-#endif
-#else
-#define __Pyx_PyErr_Clear() PyErr_Clear()
-#define __Pyx_PyErr_SetNone(exc) PyErr_SetNone(exc)
-#define __Pyx_ErrRestoreWithState(type, value, tb)  PyErr_Restore(type, value, tb)
-#define __Pyx_ErrFetchWithState(type, value, tb)  PyErr_Fetch(type, value, tb)
-#define __Pyx_ErrRestoreInState(tstate, type, value, tb)  PyErr_Restore(type, value, tb)
-#define __Pyx_ErrFetchInState(tstate, type, value, tb)  PyErr_Fetch(type, value, tb)
-#define __Pyx_ErrRestore(type, value, tb)  PyErr_Restore(type, value, tb)
-#define __Pyx_ErrFetch(type, value, tb)  PyErr_Fetch(type, value, tb)
-#endif
-
-/* GivenExceptionMatches.proto (used by PyErrExceptionMatches) */
-#if CYTHON_COMPILING_IN_CPYTHON
-static CYTHON_INLINE int __Pyx_PyErr_GivenExceptionMatches(PyObject *err, PyObject *type);
-static CYTHON_INLINE int __Pyx_PyErr_GivenExceptionMatches2(PyObject *err, PyObject *type1, PyObject *type2);
-#else
-#define __Pyx_PyErr_GivenExceptionMatches(err, type) PyErr_GivenExceptionMatches(err, type)
-static CYTHON_INLINE int __Pyx_PyErr_GivenExceptionMatches2(PyObject *err, PyObject *type1, PyObject *type2) {
-    return PyErr_GivenExceptionMatches(err, type1) || PyErr_GivenExceptionMatches(err, type2);
-}
-#endif
-#define __Pyx_PyErr_ExceptionMatches2(err1, err2)  __Pyx_PyErr_GivenExceptionMatches2(__Pyx_PyErr_CurrentExceptionType(), err1, err2)
 
 /* PyErrExceptionMatches.proto (used by PyObjectGetAttrStrNoError) */
 #if CYTHON_FAST_THREAD_STATE
@@ -2335,24 +2437,6 @@ static PyObject *__Pyx_GetBuiltinName(PyObject *name);
 static PyObject *__Pyx_PyObject_FastCallMethod(PyObject *name, PyObject *const *args, size_t nargsf);
 #endif
 
-/* FormatTypeName.proto (used by RaiseErrorWithObjectType1) */
-#if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX >= 0x030d0000
-typedef PyObject *__Pyx_TypeName;
-#define __Pyx_FMT_TYPENAME "%N"
-#define __Pyx_PyType_GetFullyQualifiedName(tp) Py_NewRef((PyObject*)tp)
-#define __Pyx_DECREF_TypeName(obj) Py_DECREF(obj)
-#elif CYTHON_COMPILING_IN_LIMITED_API
-typedef PyObject *__Pyx_TypeName;
-#define __Pyx_FMT_TYPENAME "%U"
-#define __Pyx_DECREF_TypeName(obj) Py_XDECREF(obj)
-static __Pyx_TypeName __Pyx_PyType_GetFullyQualifiedName(PyTypeObject* tp);
-#else  // !LIMITED_API
-typedef const char *__Pyx_TypeName;
-#define __Pyx_FMT_TYPENAME "%.200s"
-#define __Pyx_PyType_GetFullyQualifiedName(tp) ((tp)->tp_name)
-#define __Pyx_DECREF_TypeName(obj)
-#endif
-
 /* RaiseErrorWithObjectType1.proto (used by RaiseUnexpectedTypeError) */
 #define __Pyx_RaiseTypeErrorWithObjectType1(message, arg, obj) __Pyx_RaiseErrorWithObjectType1(PyExc_TypeError, message, arg, obj)
 #define __Pyx_RaiseErrorWithObjectType1(exc_type, message, arg, obj) __Pyx_RaiseErrorWithType1(exc_type, message, arg, Py_TYPE(obj))
@@ -2365,12 +2449,6 @@ static int __Pyx_RaiseUnexpectedTypeError(const char *expected, PyObject *obj);
 
 /* PyMemoryError_Check.proto */
 #define __Pyx_PyExc_MemoryError_Check(obj)  __Pyx_TypeCheck(obj, PyExc_MemoryError)
-
-/* RaiseException.export */
-static void __Pyx_Raise(PyObject *type, PyObject *value, PyObject *tb, PyObject *cause);
-
-/* PyValueError_Check.proto */
-#define __Pyx_PyExc_ValueError_Check(obj)  __Pyx_TypeCheck(obj, PyExc_ValueError)
 
 /* BuildPyUnicode.proto (used by COrdinalToPyUnicode) */
 static PyObject* __Pyx_PyUnicode_BuildFromAscii(Py_ssize_t ulength, const char* chars, int clength,
@@ -2533,12 +2611,6 @@ static PyObject *__Pyx_GetItemInt_Generic(PyObject *o, PyObject* j);
 static CYTHON_INLINE PyObject *__Pyx_GetItemInt_Fast(PyObject *o, Py_ssize_t i,
                                                      int wraparound, int boundscheck, int unsafe_shared);
 
-/* RaiseErrorWithObjectType.proto (used by ObjectGetItem) */
-#define __Pyx_RaiseTypeErrorWithObjectType(message, obj)  __Pyx_RaiseErrorWithObjectType(PyExc_TypeError, message, obj)
-#define __Pyx_RaiseErrorWithObjectType(exc_type, message, obj)  __Pyx_RaiseErrorWithType(exc_type, message, Py_TYPE(obj))
-CYTHON_UNUSED
-static void __Pyx_RaiseErrorWithType(PyObject* exc_type, const char* message, PyTypeObject *type_obj);
-
 /* ObjectGetItem.proto */
 #if CYTHON_USE_TYPE_SLOTS
 static CYTHON_INLINE PyObject *__Pyx_PyObject_GetItem(PyObject *obj, PyObject *key);
@@ -2548,9 +2620,6 @@ static CYTHON_INLINE PyObject *__Pyx_PyObject_GetItem(PyObject *obj, PyObject *k
 
 /* RejectKeywords.export */
 static void __Pyx_RejectKeywords(const char* function_name, PyObject *kwds);
-
-/* PyTypeError_Check.proto */
-#define __Pyx_PyExc_TypeError_Check(obj)  __Pyx_TypeCheck(obj, PyExc_TypeError)
 
 /* DivInt[Py_ssize_t].proto */
 static CYTHON_INLINE Py_ssize_t __Pyx_div_Py_ssize_t(Py_ssize_t, Py_ssize_t, int b_is_constant);
@@ -2652,22 +2721,6 @@ static CYTHON_INLINE void __Pyx_RaiseNeedMoreValuesError(Py_ssize_t index);
 /* RaiseNoneIterError.proto */
 static CYTHON_INLINE void __Pyx_RaiseNoneNotIterableError(void);
 
-/* GetTopmostException.proto (used by SaveResetException) */
-#if CYTHON_USE_EXC_INFO_STACK && CYTHON_FAST_THREAD_STATE
-static _PyErr_StackItem * __Pyx_PyErr_GetTopmostException(PyThreadState *tstate);
-#endif
-
-/* SaveResetException.proto */
-#if CYTHON_FAST_THREAD_STATE
-#define __Pyx_ExceptionSave(type, value, tb)  __Pyx__ExceptionSave(__pyx_tstate, type, value, tb)
-static CYTHON_INLINE void __Pyx__ExceptionSave(PyThreadState *tstate, PyObject **type, PyObject **value, PyObject **tb);
-#define __Pyx_ExceptionReset(type, value, tb)  __Pyx__ExceptionReset(__pyx_tstate, type, value, tb)
-static CYTHON_INLINE void __Pyx__ExceptionReset(PyThreadState *tstate, PyObject *type, PyObject *value, PyObject *tb);
-#else
-#define __Pyx_ExceptionSave(type, value, tb)   PyErr_GetExcInfo(type, value, tb)
-#define __Pyx_ExceptionReset(type, value, tb)  PyErr_SetExcInfo(type, value, tb)
-#endif
-
 /* RaiseErrorWithObjectTypes.proto (used by ExtTypeTest) */
 #define __Pyx_RaiseErrorWithObjectTypes1(exc_type, message, arg, obj1, obj2) __Pyx_RaiseErrorWithTypes1(exc_type, message, arg, Py_TYPE(obj1), Py_TYPE(obj2))
 #define __Pyx_RaiseTypeErrorWithObjectTypes(message, obj1, obj2) __Pyx_RaiseTypeErrorWithTypes(message, Py_TYPE(obj1), Py_TYPE(obj2))
@@ -2766,6 +2819,23 @@ static void __Pyx_RaiseUnboundLocalError(const char *varname);
 /* DivInt[long].proto */
 static CYTHON_INLINE long __Pyx_div_long(long, long, int b_is_constant);
 
+/* PyDictContains.proto */
+static CYTHON_INLINE int __Pyx_PyDict_ContainsTF(PyObject* item, PyObject* dict, int eq) {
+    int result = PyDict_Contains(dict, item);
+    return unlikely(result < 0) ? result : (result == (eq == Py_EQ));
+}
+
+/* DictGetItem.proto */
+#if !CYTHON_COMPILING_IN_PYPY
+static PyObject *__Pyx_PyDict_GetItem(PyObject *d, PyObject* key);
+#define __Pyx_PyObject_Dict_GetItem(obj, name)\
+    (likely(__Pyx_PyAnyDict_CheckExact(obj)) ?\
+     __Pyx_PyDict_GetItem(obj, name) : PyObject_GetItem(obj, name))
+#else
+#define __Pyx_PyDict_GetItem(d, key) PyObject_GetItem(d, key)
+#define __Pyx_PyObject_Dict_GetItem(obj, name)  PyObject_GetItem(obj, name)
+#endif
+
 /* AllocateExtensionType.proto */
 static PyObject *__Pyx_AllocateExtensionType(PyTypeObject *t, int is_final);
 
@@ -2778,6 +2848,13 @@ static PyObject * __Pyx_CallTpnewAsVectorcall(__Pyx_tpnewvectorcallfunc f, PyTyp
 /* CallNewInitFromVectorcall.proto */
 #if CYTHON_VECTORCALL_TPNEW
 static PyObject *__Pyx_CallNewInitFromVectorcall(PyTypeObject *t, PyObject *const *args, size_t nargsf, PyObject *kwnames);
+#endif
+
+/* CallTypeTraverse.proto */
+#if !CYTHON_USE_TYPE_SPECS
+#define __Pyx_call_type_traverse(o, always_call, visit, arg) 0
+#else
+static int __Pyx_call_type_traverse(PyObject *o, int always_call, visitproc visit, void *arg);
 #endif
 
 /* DeallocKeepAlive.proto */
@@ -2800,26 +2877,12 @@ typedef int (*__Pyx_tpinitvectorcallfunc)(PyObject* o, PyObject *const *args, Py
 static int __Pyx_CallTpinitAsVectorcall(__Pyx_tpinitvectorcallfunc f, PyObject* o, PyObject *a, PyObject *k);
 #endif
 
-/* CallTypeTraverse.proto */
-#if !CYTHON_USE_TYPE_SPECS
-#define __Pyx_call_type_traverse(o, always_call, visit, arg) 0
-#else
-static int __Pyx_call_type_traverse(PyObject *o, int always_call, visitproc visit, void *arg);
-#endif
-
 /* DefaultPlacementNew.proto */
 #include <new>
 template<typename T>
 void __Pyx_default_placement_construct(T* x) {
     new (static_cast<void*>(x)) T();
 }
-
-/* ApplySequenceOrMappingFlag.proto */
-#if CYTHON_COMPILING_IN_LIMITED_API || CYTHON_COMPILING_IN_PYPY
-int __Pyx_ApplySequenceOrMappingFlag(PyTypeObject *tp, int is_sequence);
-#else
-#define __Pyx_ApplySequenceOrMappingFlag(tp, is_sequence) (0)
-#endif
 
 /* PyObjectCallMethod0.proto (used by PyType_Ready) */
 static CYTHON_INLINE PyObject* __Pyx_PyObject_CallMethod0(PyObject* obj, PyObject* method_name);
@@ -2836,6 +2899,13 @@ static int __Pyx_validate_bases_tuple(const char *type_name, int has_dictoffset,
 
 /* PyType_Ready.export */
 CYTHON_UNUSED static int __Pyx_PyType_Ready(PyTypeObject *t);
+
+/* ApplySequenceOrMappingFlag.proto */
+#if CYTHON_COMPILING_IN_LIMITED_API || CYTHON_COMPILING_IN_PYPY
+int __Pyx_ApplySequenceOrMappingFlag(PyTypeObject *tp, int is_sequence);
+#else
+#define __Pyx_ApplySequenceOrMappingFlag(tp, is_sequence) (0)
+#endif
 
 /* GetVTable.proto (used by MergeVTables) */
 static int __Pyx_GetVtable(PyTypeObject *type, void** table);
@@ -3003,7 +3073,7 @@ static PyObject *__Pyx_PyMethod_New(PyObject *func, PyObject *self, PyObject *ty
 static CYTHON_INLINE PyObject *__Pyx_PyVectorcall_FastCallDict(PyObject *func, __pyx_vectorcallfunc vc, PyObject *const *args, size_t nargs, PyObject *kw);
 #endif
 
-/* CythonFunctionShared.proto (used by CythonFunction) */
+/* CythonFunctionShared.proto (used by FusedFunction) */
 static PyObject *__Pyx_CyFunction_Init(PyObject *op_in, PyMethodDef *ml,
                                       int flags, PyObject* qualname,
                                       PyObject *closure,
@@ -3016,13 +3086,28 @@ static PyObject * __Pyx_CyFunction_Vectorcall_FASTCALL_KEYWORDS(PyObject *func, 
 static PyObject * __Pyx_CyFunction_Vectorcall_FASTCALL_KEYWORDS_METHOD(PyObject *func, PyObject *const *args, size_t nargsf, PyObject *kwnames);
 #endif
 
-/* CythonFunction.export */
-static PyObject *__Pyx_CyFunction_New(PyMethodDef *ml,
-                                      int flags, PyObject* qualname,
-                                      PyObject *closure,
-                                      PyObject *module, PyObject *globals,
-                                      PyObject* code);
-static PyTypeObject *__Pyx_Get_CyFunction_Type(void);
+/* FusedFunctionPerModule.proto (used by FusedFunction) */
+#if CYTHON_OPAQUE_SHARED_TYPES
+#define __Pyx_as_FusedFunctionObject(o) ((__pyx_FusedFunctionObject *)PyObject_GetTypeData((o), Py_TYPE((o))))
+#else
+#define __Pyx_as_FusedFunctionObject(o) ((__pyx_FusedFunctionObject*)o)
+#endif
+typedef struct {
+#if !(CYTHON_COMPILING_IN_LIMITED_API && CYTHON_OPAQUE_OBJECTS)
+    __pyx_CyFunctionObject func;
+#endif
+    PyObject *__signatures__;
+    PyObject *self;
+} __pyx_FusedFunctionObject;
+static int __pyx_FusedFunction_init(PyObject *module);
+#define __Pyx_FusedFunction_USED
+
+/* FusedFunction.export */
+static PyObject *__pyx_FusedFunction_New(PyMethodDef *ml, int flags,
+                                         PyObject *qualname, PyObject *closure,
+                                         PyObject *module, PyObject *globals,
+                                         PyObject *code);
+static PyTypeObject *__Pyx_Get_FusedFunction_Type(void);
 
 /* CLineInTraceback.proto (used by AddTraceback) */
 #if CYTHON_CLINE_IN_TRACEBACK && CYTHON_CLINE_IN_TRACEBACK_RUNTIME
@@ -3106,6 +3191,11 @@ static CYTHON_INLINE int __pyx_memoryview_slice_memviewslice(
         int have_start, int have_stop, int have_step,
         int is_slice);
 
+/* FusedFunctionArgTypeError.proto */
+#define __Pyx_RaiseFusedFunctionArgTypeError(arg_name, arg_tuple_idx, min_positional_args, arg_count)\
+    (__Pyx__RaiseFusedFunctionArgTypeError(arg_name, arg_tuple_idx, min_positional_args, arg_count), -1)
+static void __Pyx__RaiseFusedFunctionArgTypeError(PyObject *arg_name, Py_ssize_t arg_tuple_idx, Py_ssize_t min_positional_args, Py_ssize_t arg_count);
+
 /* IsLittleEndian.proto (used by BufferFormatCheck) */
 static CYTHON_INLINE int __Pyx_Is_Little_Endian(void);
 
@@ -3130,10 +3220,13 @@ static int __Pyx_ValidateAndInit_memviewslice(
                 PyObject *original_obj);
 
 /* ObjectToMemviewSlice.proto */
-static CYTHON_INLINE __Pyx_memviewslice __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(PyObject *, int writable_flag);
+static CYTHON_INLINE __Pyx_memviewslice __Pyx_PyObject_to_MemoryviewSlice_dc_unsigned_short__const__(PyObject *, int writable_flag);
 
 /* ObjectToMemviewSlice.proto */
 static CYTHON_INLINE __Pyx_memviewslice __Pyx_PyObject_to_MemoryviewSlice_dc_int__const__(PyObject *, int writable_flag);
+
+/* ObjectToMemviewSlice.proto */
+static CYTHON_INLINE __Pyx_memviewslice __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(PyObject *, int writable_flag);
 
 /* ObjectToMemviewSlice.proto */
 static CYTHON_INLINE __Pyx_memviewslice __Pyx_PyObject_to_MemoryviewSlice_dc_long__const__(PyObject *, int writable_flag);
@@ -3153,6 +3246,9 @@ __pyx_memoryview_copy_new_contig(const __Pyx_memviewslice *from_mvs,
                                  const char *mode, int ndim,
                                  Py_ssize_t sizeof_dtype, int contig_flag,
                                  int dtype_is_object);
+
+/* ImportNumPyArray.proto */
+static PyObject* __Pyx_ImportNumPyArrayTypeIfAvailable(void);
 
 /* PyObjectVectorcallKwds.proto (used by PyObjectVectorcallMethodKwds) */
 #if CYTHON_VECTORCALL
@@ -3183,11 +3279,11 @@ static CYTHON_INLINE uint64_t __Pyx_PyLong_As_uint64_t(PyObject *);
 /* CIntToPy.proto */
 static CYTHON_INLINE PyObject* __Pyx_PyLong_From_int(int value);
 
-/* CIntFromPy.proto */
-static CYTHON_INLINE long __Pyx_PyLong_As_long(PyObject *);
-
 /* CIntToPy.proto */
 static CYTHON_INLINE PyObject* __Pyx_PyLong_From_long(long value);
+
+/* CIntFromPy.proto */
+static CYTHON_INLINE long __Pyx_PyLong_As_long(PyObject *);
 
 /* CIntToPy.proto */
 static CYTHON_INLINE PyObject* __Pyx_PyLong_From_uint64_t(uint64_t value);
@@ -3332,6 +3428,8 @@ static PyThread_type_lock __pyx_memoryview_thread_locks[8];
 static CYTHON_INLINE uint64_t __pyx_f_5lstmx_8_kernels_15word2vec_cython_next_random(uint64_t); /*proto*/
 static CYTHON_INLINE float __pyx_f_5lstmx_8_kernels_15word2vec_cython_dot(float const *, float const *, int); /*proto*/
 static CYTHON_INLINE void __pyx_f_5lstmx_8_kernels_15word2vec_cython_axpy(float, float const *, float *, int); /*proto*/
+static PyObject *__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int(PyObject *, PyTypeObject *); /*proto*/
+static PyObject *__pyx_ff_match_signatures_single(PyObject *, PyObject *); /*proto*/
 static int __pyx_array_allocate_buffer(struct __pyx_array_obj *); /*proto*/
 static struct __pyx_array_obj *__pyx_array_new(PyObject *, Py_ssize_t, char *, char const *, char *); /*proto*/
 static PyObject *__pyx_memoryview_new(PyObject *, int, int, __Pyx_TypeInfo const *); /*proto*/
@@ -3370,8 +3468,9 @@ static void __pyx_memoryview_slice_assign_scalar(__Pyx_memviewslice *, int, size
 static void __pyx_memoryview__slice_assign_scalar(char *, Py_ssize_t *, Py_ssize_t *, int, size_t, void *); /*proto*/
 static PyObject *__pyx_unpickle_Enum__set_state(struct __pyx_MemviewEnum_obj *, PyObject *); /*proto*/
 /* #### Code section: typeinfo ### */
-static const __Pyx_TypeInfo __Pyx_TypeInfo_float = { "float", NULL, sizeof(float), { 0 }, 0, 'R', 0, 0 };
+static const __Pyx_TypeInfo __Pyx_TypeInfo_unsigned_short__const__ = { "const unsigned short", NULL, sizeof(unsigned short const ), { 0 }, 0, __PYX_IS_UNSIGNED(unsigned short const ) ? 'U' : 'I', __PYX_IS_UNSIGNED(unsigned short const ), 0 };
 static const __Pyx_TypeInfo __Pyx_TypeInfo_int__const__ = { "const int", NULL, sizeof(int const ), { 0 }, 0, __PYX_IS_UNSIGNED(int const ) ? 'U' : 'I', __PYX_IS_UNSIGNED(int const ), 0 };
+static const __Pyx_TypeInfo __Pyx_TypeInfo_float = { "float", NULL, sizeof(float), { 0 }, 0, 'R', 0, 0 };
 static const __Pyx_TypeInfo __Pyx_TypeInfo_long__const__ = { "const long", NULL, sizeof(long const ), { 0 }, 0, __PYX_IS_UNSIGNED(long const ) ? 'U' : 'I', __PYX_IS_UNSIGNED(long const ), 0 };
 static const __Pyx_TypeInfo __Pyx_TypeInfo_double__const__ = { "const double", NULL, sizeof(double const ), { 0 }, 0, 'R', 0, 0 };
 static const __Pyx_TypeInfo __Pyx_TypeInfo_unsigned_char__const__ = { "const unsigned char", NULL, sizeof(unsigned char const ), { 0 }, 0, __PYX_IS_UNSIGNED(unsigned char const ) ? 'U' : 'I', __PYX_IS_UNSIGNED(unsigned char const ), 0 };
@@ -3445,7 +3544,32 @@ static void __pyx_memoryviewslice___pyx_pf_15View_dot_MemoryView_16_memoryviewsl
 static PyObject *__pyx_pf___pyx_memoryviewslice___reduce_cython__(CYTHON_UNUSED struct __pyx_memoryviewslice_obj *__pyx_v_self); /* proto */
 static PyObject *__pyx_pf___pyx_memoryviewslice_2__setstate_cython__(CYTHON_UNUSED struct __pyx_memoryviewslice_obj *__pyx_v_self, CYTHON_UNUSED PyObject *__pyx_v___pyx_state); /* proto */
 static PyObject *__pyx_pf_15View_dot_MemoryView___pyx_unpickle_Enum(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v___pyx_type, long __pyx_v___pyx_checksum, PyObject *__pyx_v___pyx_state); /* proto */
-static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_W_in, __Pyx_memviewslice __pyx_v_W_out, __Pyx_memviewslice __pyx_v_W_hs, __Pyx_memviewslice __pyx_v_ids, __Pyx_memviewslice __pyx_v_starts, double __pyx_v_alpha, int __pyx_v_window, int __pyx_v_negative, __Pyx_memviewslice __pyx_v_alias_prob, __Pyx_memviewslice __pyx_v_alias_idx, __Pyx_memviewslice __pyx_v_codes, __Pyx_memviewslice __pyx_v_points, __Pyx_memviewslice __pyx_v_code_lens, uint64_t __pyx_v_state); /* proto */
+static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex); /* proto */
+static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_2train_chunk(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_W_in, __Pyx_memviewslice __pyx_v_W_out, __Pyx_memviewslice __pyx_v_W_hs, __Pyx_memviewslice __pyx_v_ids, __Pyx_memviewslice __pyx_v_starts, double __pyx_v_alpha, int __pyx_v_window, int __pyx_v_negative, __Pyx_memviewslice __pyx_v_alias_prob, __Pyx_memviewslice __pyx_v_alias_idx, __Pyx_memviewslice __pyx_v_codes, __Pyx_memviewslice __pyx_v_points, __Pyx_memviewslice __pyx_v_code_lens, uint64_t __pyx_v_state); /* proto */
+static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_4train_chunk(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_W_in, __Pyx_memviewslice __pyx_v_W_out, __Pyx_memviewslice __pyx_v_W_hs, __Pyx_memviewslice __pyx_v_ids, __Pyx_memviewslice __pyx_v_starts, double __pyx_v_alpha, int __pyx_v_window, int __pyx_v_negative, __Pyx_memviewslice __pyx_v_alias_prob, __Pyx_memviewslice __pyx_v_alias_idx, __Pyx_memviewslice __pyx_v_codes, __Pyx_memviewslice __pyx_v_points, __Pyx_memviewslice __pyx_v_code_lens, uint64_t __pyx_v_state); /* proto */
+static PyObject *__pyx_tp_new__initialisation_5lstmx_8_kernels_15word2vec_cython___pyx_defaults(PyObject *o, 
+#if CYTHON_VECTORCALL_TPNEW
+    PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames
+#else
+    PyObject *a, PyObject *k
+#endif
+); /*proto*/
+static PyObject *__pyx_tp_new_vectorcall_5lstmx_8_kernels_15word2vec_cython___pyx_defaults(PyTypeObject *t, 
+#if CYTHON_VECTORCALL_TPNEW
+    PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames
+#else
+    PyObject *a, PyObject *k
+#endif
+); /*proto*/
+#if CYTHON_VECTORCALL_TPNEW
+static PyObject *__pyx_tp_new_5lstmx_8_kernels_15word2vec_cython___pyx_defaults(PyTypeObject *t, PyObject *a, PyObject *k); /*proto*/
+#endif
+#if !CYTHON_VECTORCALL_TPNEW
+#define __pyx_tp_new_5lstmx_8_kernels_15word2vec_cython___pyx_defaults __pyx_tp_new_vectorcall_5lstmx_8_kernels_15word2vec_cython___pyx_defaults
+#endif
+#if CYTHON_VECTORCALL_TPNEW
+static PyObject *__pyx_tp_vectorcall_5lstmx_8_kernels_15word2vec_cython___pyx_defaults(PyObject *t, PyObject *const *args, size_t nargsf, PyObject *kwnames); /*proto*/
+#endif
 static PyObject *__pyx_tp_new__initialisation_array(PyObject *o, 
 #if CYTHON_VECTORCALL_TPNEW
     PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames
@@ -3567,21 +3691,24 @@ namespace {
     PyObject *__pyx_empty_tuple;
     PyObject *__pyx_empty_bytes;
     PyObject *__pyx_empty_unicode;
+    PyObject *__pyx_type_5lstmx_8_kernels_15word2vec_cython___pyx_defaults;
     PyObject *__pyx_type___pyx_array;
     PyObject *__pyx_type___pyx_MemviewEnum;
     PyObject *__pyx_type___pyx_memoryview;
     PyObject *__pyx_type___pyx_memoryviewslice;
+    PyTypeObject *__pyx_ptype_5lstmx_8_kernels_15word2vec_cython___pyx_defaults;
     PyTypeObject *__pyx_array_type;
     PyTypeObject *__pyx_MemviewEnum_type;
     PyTypeObject *__pyx_memoryview_type;
     PyTypeObject *__pyx_memoryviewslice_type;
+    __Pyx_CachedCFunction __pyx_umethod_PyDict_Type_get;
     __Pyx_CachedCFunction __pyx_umethod_PyDict_Type_items;
     __Pyx_CachedCFunction __pyx_umethod_PyDict_Type_pop;
     __Pyx_CachedCFunction __pyx_umethod_PyDict_Type_values;
     PyObject *__pyx_slice[1];
     PyObject *__pyx_tuple[2];
-    PyObject *__pyx_codeobj_tab[1];
-    PyObject *__pyx_string_tab[139];
+    PyObject *__pyx_codeobj_tab[3];
+    PyObject *__pyx_string_tab[153];
     PyObject *__pyx_number_tab[4];
 /* #### Code section: module_state_contents ### */
 /* PyFrozenDict.module_state_decls */
@@ -3600,8 +3727,18 @@ PyObject *__Pyx_CachedMethodType;
 /* CythonFunctionPerModule.module_state_decls */
 PyTypeObject *__pyx_CyFunctionType;
 
+/* FusedFunctionPerModule.module_state_decls */
+PyTypeObject *__pyx_FusedFunctionType;
+
 /* CodeObjectCache.module_state_decls */
 struct __Pyx_CodeObjectCache __pyx_code_cache;
+
+/* ImportNumPyArray.module_state_decls */
+#if CYTHON_COMPILING_IN_CPYTHON_FREETHREADING && CYTHON_ATOMICS
+__pyx_atomic_ptr_type __pyx_numpy_ndarray;
+#else
+PyObject *__pyx_numpy_ndarray;
+#endif
 
 /* #### Code section: module_state_end ### */
 } __pyx_mstatetype;
@@ -3646,130 +3783,144 @@ static __pyx_mstatetype * const __pyx_mstate_global = &__pyx_mstate_global_stati
 #define __pyx_kp_u_Cannot_assign_to_read_only_memor __pyx_string_tab[12]
 #define __pyx_kp_u_Invalid_mode_expected_c_or_fortr __pyx_string_tab[13]
 #define __pyx_kp_u_Invalid_shape_in_axis __pyx_string_tab[14]
-#define __pyx_kp_u_Note_that_Cython_is_deliberately __pyx_string_tab[15]
-#define __pyx_kp_u_add_note __pyx_string_tab[16]
-#define __pyx_kp_u_collections_abc __pyx_string_tab[17]
-#define __pyx_kp_u_disable __pyx_string_tab[18]
-#define __pyx_kp_u_enable __pyx_string_tab[19]
-#define __pyx_kp_u_gc __pyx_string_tab[20]
-#define __pyx_kp_u_isenabled __pyx_string_tab[21]
-#define __pyx_kp_u_lstmx__kernels_word2vec_cython_p __pyx_string_tab[22]
-#define __pyx_kp_u_no_default___reduce___due_to_non __pyx_string_tab[23]
-#define __pyx_kp_u_unable_to_allocate_array_data __pyx_string_tab[24]
-#define __pyx_kp_u_unable_to_allocate_shape_and_str __pyx_string_tab[25]
-#define __pyx_n_u_ASCII __pyx_string_tab[26]
-#define __pyx_n_u_Ellipsis __pyx_string_tab[27]
-#define __pyx_n_u_N __pyx_string_tab[28]
-#define __pyx_n_u_Sequence __pyx_string_tab[29]
-#define __pyx_n_u_V __pyx_string_tab[30]
-#define __pyx_n_u_View_MemoryView __pyx_string_tab[31]
-#define __pyx_n_u_W_hs __pyx_string_tab[32]
-#define __pyx_n_u_W_in __pyx_string_tab[33]
-#define __pyx_n_u_W_out __pyx_string_tab[34]
-#define __pyx_n_u_Pyx_PyDict_NextRef __pyx_string_tab[35]
-#define __pyx_n_u_annotate __pyx_string_tab[36]
-#define __pyx_n_u_class __pyx_string_tab[37]
-#define __pyx_n_u_class_getitem __pyx_string_tab[38]
-#define __pyx_n_u_dict __pyx_string_tab[39]
-#define __pyx_n_u_func __pyx_string_tab[40]
-#define __pyx_n_u_getstate __pyx_string_tab[41]
-#define __pyx_n_u_import __pyx_string_tab[42]
-#define __pyx_n_u_main __pyx_string_tab[43]
-#define __pyx_n_u_module __pyx_string_tab[44]
-#define __pyx_n_u_name_2 __pyx_string_tab[45]
-#define __pyx_n_u_new __pyx_string_tab[46]
-#define __pyx_n_u_pyx_checksum __pyx_string_tab[47]
-#define __pyx_n_u_pyx_state __pyx_string_tab[48]
-#define __pyx_n_u_pyx_type __pyx_string_tab[49]
-#define __pyx_n_u_pyx_unpickle_Enum __pyx_string_tab[50]
-#define __pyx_n_u_pyx_vtable __pyx_string_tab[51]
-#define __pyx_n_u_qualname __pyx_string_tab[52]
-#define __pyx_n_u_reduce __pyx_string_tab[53]
-#define __pyx_n_u_reduce_cython __pyx_string_tab[54]
-#define __pyx_n_u_reduce_ex __pyx_string_tab[55]
-#define __pyx_n_u_set_name __pyx_string_tab[56]
-#define __pyx_n_u_setstate __pyx_string_tab[57]
-#define __pyx_n_u_setstate_cython __pyx_string_tab[58]
-#define __pyx_n_u_test __pyx_string_tab[59]
-#define __pyx_n_u_is_coroutine __pyx_string_tab[60]
-#define __pyx_n_u_a __pyx_string_tab[61]
-#define __pyx_n_u_abc __pyx_string_tab[62]
-#define __pyx_n_u_alias_idx __pyx_string_tab[63]
-#define __pyx_n_u_alias_prob __pyx_string_tab[64]
-#define __pyx_n_u_allocate_buffer __pyx_string_tab[65]
-#define __pyx_n_u_alpha __pyx_string_tab[66]
-#define __pyx_n_u_asyncio_coroutines __pyx_string_tab[67]
-#define __pyx_n_u_b __pyx_string_tab[68]
-#define __pyx_n_u_base __pyx_string_tab[69]
-#define __pyx_n_u_begin __pyx_string_tab[70]
-#define __pyx_n_u_c __pyx_string_tab[71]
-#define __pyx_n_u_cline_in_traceback __pyx_string_tab[72]
-#define __pyx_n_u_code_lens __pyx_string_tab[73]
-#define __pyx_n_u_codes __pyx_string_tab[74]
-#define __pyx_n_u_count __pyx_string_tab[75]
-#define __pyx_n_u_d __pyx_string_tab[76]
-#define __pyx_n_u_dtype_is_object __pyx_string_tab[77]
-#define __pyx_n_u_encode __pyx_string_tab[78]
-#define __pyx_n_u_enumerate __pyx_string_tab[79]
-#define __pyx_n_u_error __pyx_string_tab[80]
-#define __pyx_n_u_exp __pyx_string_tab[81]
-#define __pyx_n_u_f __pyx_string_tab[82]
-#define __pyx_n_u_flags __pyx_string_tab[83]
-#define __pyx_n_u_format __pyx_string_tab[84]
-#define __pyx_n_u_fortran __pyx_string_tab[85]
-#define __pyx_n_u_g __pyx_string_tab[86]
-#define __pyx_n_u_hi __pyx_string_tab[87]
-#define __pyx_n_u_hs __pyx_string_tab[88]
-#define __pyx_n_u_i __pyx_string_tab[89]
-#define __pyx_n_u_id __pyx_string_tab[90]
-#define __pyx_n_u_ids __pyx_string_tab[91]
-#define __pyx_n_u_index __pyx_string_tab[92]
-#define __pyx_n_u_inv __pyx_string_tab[93]
-#define __pyx_n_u_items __pyx_string_tab[94]
-#define __pyx_n_u_itemsize __pyx_string_tab[95]
-#define __pyx_n_u_j __pyx_string_tab[96]
-#define __pyx_n_u_k __pyx_string_tab[97]
-#define __pyx_n_u_label __pyx_string_tab[98]
-#define __pyx_n_u_lo __pyx_string_tab[99]
-#define __pyx_n_u_lstmx__kernels_word2vec_cython __pyx_string_tab[100]
-#define __pyx_n_u_memview __pyx_string_tab[101]
-#define __pyx_n_u_mode __pyx_string_tab[102]
-#define __pyx_n_u_n __pyx_string_tab[103]
-#define __pyx_n_u_name __pyx_string_tab[104]
-#define __pyx_n_u_ndim __pyx_string_tab[105]
-#define __pyx_n_u_negative __pyx_string_tab[106]
-#define __pyx_n_u_neu1 __pyx_string_tab[107]
-#define __pyx_n_u_node __pyx_string_tab[108]
-#define __pyx_n_u_np __pyx_string_tab[109]
-#define __pyx_n_u_numpy __pyx_string_tab[110]
-#define __pyx_n_u_obj __pyx_string_tab[111]
-#define __pyx_n_u_pack __pyx_string_tab[112]
-#define __pyx_n_u_points __pyx_string_tab[113]
-#define __pyx_n_u_pop __pyx_string_tab[114]
-#define __pyx_n_u_register __pyx_string_tab[115]
-#define __pyx_n_u_s __pyx_string_tab[116]
-#define __pyx_n_u_setdefault __pyx_string_tab[117]
-#define __pyx_n_u_shape __pyx_string_tab[118]
-#define __pyx_n_u_size __pyx_string_tab[119]
-#define __pyx_n_u_start __pyx_string_tab[120]
-#define __pyx_n_u_starts __pyx_string_tab[121]
-#define __pyx_n_u_state __pyx_string_tab[122]
-#define __pyx_n_u_step __pyx_string_tab[123]
-#define __pyx_n_u_stop __pyx_string_tab[124]
-#define __pyx_n_u_struct __pyx_string_tab[125]
-#define __pyx_n_u_target __pyx_string_tab[126]
-#define __pyx_n_u_train_chunk __pyx_string_tab[127]
-#define __pyx_n_u_trained __pyx_string_tab[128]
-#define __pyx_n_u_u __pyx_string_tab[129]
-#define __pyx_n_u_unpack __pyx_string_tab[130]
-#define __pyx_n_u_update __pyx_string_tab[131]
-#define __pyx_n_u_values __pyx_string_tab[132]
-#define __pyx_n_u_window __pyx_string_tab[133]
-#define __pyx_n_u_word __pyx_string_tab[134]
-#define __pyx_n_u_work __pyx_string_tab[135]
-#define __pyx_n_u_x __pyx_string_tab[136]
-#define __pyx_n_b_O __pyx_string_tab[137]
-#define __pyx_kp_b_iso88591_V1HD_aq_4vQc_1_xvQb_xvQb_1_U_6 __pyx_string_tab[138]
+#define __pyx_kp_u_No_matching_signature_found __pyx_string_tab[15]
+#define __pyx_kp_u_Note_that_Cython_is_deliberately __pyx_string_tab[16]
+#define __pyx_kp_u_add_note __pyx_string_tab[17]
+#define __pyx_kp_u_collections_abc __pyx_string_tab[18]
+#define __pyx_kp_u_disable __pyx_string_tab[19]
+#define __pyx_kp_u_enable __pyx_string_tab[20]
+#define __pyx_kp_u_gc __pyx_string_tab[21]
+#define __pyx_kp_u_isenabled __pyx_string_tab[22]
+#define __pyx_kp_u_lstmx__kernels_word2vec_cython_p __pyx_string_tab[23]
+#define __pyx_kp_u_no_default___reduce___due_to_non __pyx_string_tab[24]
+#define __pyx_kp_u_unable_to_allocate_array_data __pyx_string_tab[25]
+#define __pyx_kp_u_unable_to_allocate_shape_and_str __pyx_string_tab[26]
+#define __pyx_kp_u_unsigned_short __pyx_string_tab[27]
+#define __pyx_kp_u__5 __pyx_string_tab[28]
+#define __pyx_n_u_ASCII __pyx_string_tab[29]
+#define __pyx_n_u_Ellipsis __pyx_string_tab[30]
+#define __pyx_n_u_N __pyx_string_tab[31]
+#define __pyx_n_u_Sequence __pyx_string_tab[32]
+#define __pyx_n_u_V __pyx_string_tab[33]
+#define __pyx_n_u_View_MemoryView __pyx_string_tab[34]
+#define __pyx_n_u_W_hs __pyx_string_tab[35]
+#define __pyx_n_u_W_in __pyx_string_tab[36]
+#define __pyx_n_u_W_out __pyx_string_tab[37]
+#define __pyx_n_u_Pyx_PyDict_NextRef __pyx_string_tab[38]
+#define __pyx_n_u_annotate __pyx_string_tab[39]
+#define __pyx_n_u_class __pyx_string_tab[40]
+#define __pyx_n_u_class_getitem __pyx_string_tab[41]
+#define __pyx_n_u_dict __pyx_string_tab[42]
+#define __pyx_n_u_func __pyx_string_tab[43]
+#define __pyx_n_u_getstate __pyx_string_tab[44]
+#define __pyx_n_u_import __pyx_string_tab[45]
+#define __pyx_n_u_main __pyx_string_tab[46]
+#define __pyx_n_u_module __pyx_string_tab[47]
+#define __pyx_n_u_name_2 __pyx_string_tab[48]
+#define __pyx_n_u_new __pyx_string_tab[49]
+#define __pyx_n_u_pyx_checksum __pyx_string_tab[50]
+#define __pyx_n_u_pyx_state __pyx_string_tab[51]
+#define __pyx_n_u_pyx_type __pyx_string_tab[52]
+#define __pyx_n_u_pyx_unpickle_Enum __pyx_string_tab[53]
+#define __pyx_n_u_pyx_vtable __pyx_string_tab[54]
+#define __pyx_n_u_qualname __pyx_string_tab[55]
+#define __pyx_n_u_reduce __pyx_string_tab[56]
+#define __pyx_n_u_reduce_cython __pyx_string_tab[57]
+#define __pyx_n_u_reduce_ex __pyx_string_tab[58]
+#define __pyx_n_u_set_name __pyx_string_tab[59]
+#define __pyx_n_u_setstate __pyx_string_tab[60]
+#define __pyx_n_u_setstate_cython __pyx_string_tab[61]
+#define __pyx_n_u_test __pyx_string_tab[62]
+#define __pyx_n_u_fused_sigindex __pyx_string_tab[63]
+#define __pyx_n_u_is_coroutine __pyx_string_tab[64]
+#define __pyx_n_u_a __pyx_string_tab[65]
+#define __pyx_n_u_abc __pyx_string_tab[66]
+#define __pyx_n_u_alias_idx __pyx_string_tab[67]
+#define __pyx_n_u_alias_prob __pyx_string_tab[68]
+#define __pyx_n_u_allocate_buffer __pyx_string_tab[69]
+#define __pyx_n_u_alpha __pyx_string_tab[70]
+#define __pyx_n_u_args __pyx_string_tab[71]
+#define __pyx_n_u_asyncio_coroutines __pyx_string_tab[72]
+#define __pyx_n_u_b __pyx_string_tab[73]
+#define __pyx_n_u_base __pyx_string_tab[74]
+#define __pyx_n_u_begin __pyx_string_tab[75]
+#define __pyx_n_u_c __pyx_string_tab[76]
+#define __pyx_n_u_cline_in_traceback __pyx_string_tab[77]
+#define __pyx_n_u_code_lens __pyx_string_tab[78]
+#define __pyx_n_u_codes __pyx_string_tab[79]
+#define __pyx_n_u_count __pyx_string_tab[80]
+#define __pyx_n_u_d __pyx_string_tab[81]
+#define __pyx_n_u_defaults __pyx_string_tab[82]
+#define __pyx_n_u_dtype __pyx_string_tab[83]
+#define __pyx_n_u_dtype_is_object __pyx_string_tab[84]
+#define __pyx_n_u_encode __pyx_string_tab[85]
+#define __pyx_n_u_enumerate __pyx_string_tab[86]
+#define __pyx_n_u_error __pyx_string_tab[87]
+#define __pyx_n_u_exp __pyx_string_tab[88]
+#define __pyx_n_u_f __pyx_string_tab[89]
+#define __pyx_n_u_flags __pyx_string_tab[90]
+#define __pyx_n_u_format __pyx_string_tab[91]
+#define __pyx_n_u_fortran __pyx_string_tab[92]
+#define __pyx_n_u_g __pyx_string_tab[93]
+#define __pyx_n_u_get __pyx_string_tab[94]
+#define __pyx_n_u_hi __pyx_string_tab[95]
+#define __pyx_n_u_hs __pyx_string_tab[96]
+#define __pyx_n_u_i __pyx_string_tab[97]
+#define __pyx_n_u_id __pyx_string_tab[98]
+#define __pyx_n_u_ids __pyx_string_tab[99]
+#define __pyx_n_u_index __pyx_string_tab[100]
+#define __pyx_n_u_int __pyx_string_tab[101]
+#define __pyx_n_u_inv __pyx_string_tab[102]
+#define __pyx_n_u_items __pyx_string_tab[103]
+#define __pyx_n_u_itemsize __pyx_string_tab[104]
+#define __pyx_n_u_j __pyx_string_tab[105]
+#define __pyx_n_u_k __pyx_string_tab[106]
+#define __pyx_n_u_kind __pyx_string_tab[107]
+#define __pyx_n_u_kwargs __pyx_string_tab[108]
+#define __pyx_n_u_label __pyx_string_tab[109]
+#define __pyx_n_u_lo __pyx_string_tab[110]
+#define __pyx_n_u_lstmx__kernels_word2vec_cython __pyx_string_tab[111]
+#define __pyx_n_u_memview __pyx_string_tab[112]
+#define __pyx_n_u_mode __pyx_string_tab[113]
+#define __pyx_n_u_n __pyx_string_tab[114]
+#define __pyx_n_u_name __pyx_string_tab[115]
+#define __pyx_n_u_ndim __pyx_string_tab[116]
+#define __pyx_n_u_negative __pyx_string_tab[117]
+#define __pyx_n_u_neu1 __pyx_string_tab[118]
+#define __pyx_n_u_node __pyx_string_tab[119]
+#define __pyx_n_u_np __pyx_string_tab[120]
+#define __pyx_n_u_numpy __pyx_string_tab[121]
+#define __pyx_n_u_obj __pyx_string_tab[122]
+#define __pyx_n_u_pack __pyx_string_tab[123]
+#define __pyx_n_u_points __pyx_string_tab[124]
+#define __pyx_n_u_pop __pyx_string_tab[125]
+#define __pyx_n_u_register __pyx_string_tab[126]
+#define __pyx_n_u_s __pyx_string_tab[127]
+#define __pyx_n_u_setdefault __pyx_string_tab[128]
+#define __pyx_n_u_shape __pyx_string_tab[129]
+#define __pyx_n_u_signatures __pyx_string_tab[130]
+#define __pyx_n_u_size __pyx_string_tab[131]
+#define __pyx_n_u_start __pyx_string_tab[132]
+#define __pyx_n_u_starts __pyx_string_tab[133]
+#define __pyx_n_u_state __pyx_string_tab[134]
+#define __pyx_n_u_step __pyx_string_tab[135]
+#define __pyx_n_u_stop __pyx_string_tab[136]
+#define __pyx_n_u_struct __pyx_string_tab[137]
+#define __pyx_n_u_target __pyx_string_tab[138]
+#define __pyx_n_u_train_chunk __pyx_string_tab[139]
+#define __pyx_n_u_train_chunk_const_int_1 __pyx_string_tab[140]
+#define __pyx_n_u_train_chunk_const_unsigned_short __pyx_string_tab[141]
+#define __pyx_n_u_trained __pyx_string_tab[142]
+#define __pyx_n_u_u __pyx_string_tab[143]
+#define __pyx_n_u_unpack __pyx_string_tab[144]
+#define __pyx_n_u_update __pyx_string_tab[145]
+#define __pyx_n_u_values __pyx_string_tab[146]
+#define __pyx_n_u_window __pyx_string_tab[147]
+#define __pyx_n_u_word __pyx_string_tab[148]
+#define __pyx_n_u_work __pyx_string_tab[149]
+#define __pyx_n_u_x __pyx_string_tab[150]
+#define __pyx_n_b_O __pyx_string_tab[151]
+#define __pyx_kp_b_iso88591_V1HD_aq_4vQc_1_xvQb_xvQb_1_U_6 __pyx_string_tab[152]
 #define __pyx_int_0 __pyx_number_tab[0]
 #define __pyx_int_neg_1 __pyx_number_tab[1]
 #define __pyx_int_1 __pyx_number_tab[2]
@@ -3788,6 +3939,8 @@ static CYTHON_SMALL_CODE int __pyx_m_clear(PyObject *m) {
   #if CYTHON_PEP489_MULTI_PHASE_INIT
   __Pyx_State_RemoveModule(NULL);
   #endif
+  Py_CLEAR(clear_module_state->__pyx_ptype_5lstmx_8_kernels_15word2vec_cython___pyx_defaults);
+  Py_CLEAR(clear_module_state->__pyx_type_5lstmx_8_kernels_15word2vec_cython___pyx_defaults);
   Py_CLEAR(clear_module_state->__pyx_array_type);
   Py_CLEAR(clear_module_state->__pyx_type___pyx_array);
   Py_CLEAR(clear_module_state->__pyx_MemviewEnum_type);
@@ -3796,13 +3949,14 @@ static CYTHON_SMALL_CODE int __pyx_m_clear(PyObject *m) {
   Py_CLEAR(clear_module_state->__pyx_type___pyx_memoryview);
   Py_CLEAR(clear_module_state->__pyx_memoryviewslice_type);
   Py_CLEAR(clear_module_state->__pyx_type___pyx_memoryviewslice);
+  Py_CLEAR(clear_module_state->__pyx_umethod_PyDict_Type_get.method);
   Py_CLEAR(clear_module_state->__pyx_umethod_PyDict_Type_items.method);
   Py_CLEAR(clear_module_state->__pyx_umethod_PyDict_Type_pop.method);
   Py_CLEAR(clear_module_state->__pyx_umethod_PyDict_Type_values.method);
   for (int i=0; i<1; ++i) { Py_CLEAR(clear_module_state->__pyx_slice[i]); }
   for (int i=0; i<2; ++i) { Py_CLEAR(clear_module_state->__pyx_tuple[i]); }
-  for (int i=0; i<1; ++i) { Py_CLEAR(clear_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<139; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<3; ++i) { Py_CLEAR(clear_module_state->__pyx_codeobj_tab[i]); }
+  for (int i=0; i<153; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<4; ++i) { Py_CLEAR(clear_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_clear_contents ### */
 /* CommonTypesMetaclass.module_state_clear */
@@ -3810,6 +3964,9 @@ Py_CLEAR(clear_module_state->__pyx_CommonTypesMetaclassType);
 
 /* CythonFunctionPerModule.module_state_clear */
 Py_CLEAR(clear_module_state->__pyx_CyFunctionType);
+
+/* FusedFunctionPerModule.module_state_clear */
+Py_CLEAR(clear_module_state->__pyx_FusedFunctionType);
 
 /* #### Code section: module_state_clear_end ### */
 return 0;
@@ -3826,6 +3983,8 @@ static CYTHON_SMALL_CODE int __pyx_m_traverse(PyObject *m, visitproc visit, void
   __Pyx_VISIT_CONST(traverse_module_state->__pyx_empty_tuple);
   __Pyx_VISIT_CONST(traverse_module_state->__pyx_empty_bytes);
   __Pyx_VISIT_CONST(traverse_module_state->__pyx_empty_unicode);
+  Py_VISIT(traverse_module_state->__pyx_ptype_5lstmx_8_kernels_15word2vec_cython___pyx_defaults);
+  Py_VISIT(traverse_module_state->__pyx_type_5lstmx_8_kernels_15word2vec_cython___pyx_defaults);
   Py_VISIT(traverse_module_state->__pyx_array_type);
   Py_VISIT(traverse_module_state->__pyx_type___pyx_array);
   Py_VISIT(traverse_module_state->__pyx_MemviewEnum_type);
@@ -3834,13 +3993,14 @@ static CYTHON_SMALL_CODE int __pyx_m_traverse(PyObject *m, visitproc visit, void
   Py_VISIT(traverse_module_state->__pyx_type___pyx_memoryview);
   Py_VISIT(traverse_module_state->__pyx_memoryviewslice_type);
   Py_VISIT(traverse_module_state->__pyx_type___pyx_memoryviewslice);
+  Py_VISIT(traverse_module_state->__pyx_umethod_PyDict_Type_get.method);
   Py_VISIT(traverse_module_state->__pyx_umethod_PyDict_Type_items.method);
   Py_VISIT(traverse_module_state->__pyx_umethod_PyDict_Type_pop.method);
   Py_VISIT(traverse_module_state->__pyx_umethod_PyDict_Type_values.method);
   for (int i=0; i<1; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_slice[i]); }
   for (int i=0; i<2; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_tuple[i]); }
-  for (int i=0; i<1; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<139; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<3; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_codeobj_tab[i]); }
+  for (int i=0; i<153; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<4; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_traverse_contents ### */
 /* CommonTypesMetaclass.module_state_traverse */
@@ -3849,11 +4009,1054 @@ Py_VISIT(traverse_module_state->__pyx_CommonTypesMetaclassType);
 /* CythonFunctionPerModule.module_state_traverse */
 Py_VISIT(traverse_module_state->__pyx_CyFunctionType);
 
+/* FusedFunctionPerModule.module_state_traverse */
+Py_VISIT(traverse_module_state->__pyx_FusedFunctionType);
+
 /* #### Code section: module_state_traverse_end ### */
 return 0;
 }
 #endif
 /* #### Code section: module_code ### */
+
+/* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":14
+ *     __Pyx_memviewslice __Pyx_PyObject_to_MemoryviewSlice_dc_int__const__(object, int)
+ * 
+ * @cname('__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int')             # <<<<<<<<<<<<<<
+ * cdef str map_fused_type(object arg, type ndarray):
+ * 
+*/
+
+static PyObject *__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int(PyObject *__pyx_v_arg, PyTypeObject *__pyx_v_ndarray) {
+  __Pyx_memviewslice __pyx_v_memslice;
+  Py_ssize_t __pyx_v_itemsize;
+  int __pyx_v_dtype_signed;
+  Py_UCS4 __pyx_v_kind;
+  PyObject *__pyx_v_arg_as_memoryview = 0;
+  int __pyx_v_const_unsigned_short_is_signed;
+  int __pyx_v_const_int_is_signed;
+  PyObject *__pyx_v_dtype = NULL;
+  PyObject *__pyx_v_arg_base = NULL;
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  int __pyx_t_1;
+  PyObject *__pyx_t_2 = NULL;
+  Py_ssize_t __pyx_t_3;
+  long __pyx_t_4;
+  int __pyx_t_5;
+  PyObject *__pyx_t_6 = NULL;
+  PyObject *__pyx_t_7 = NULL;
+  PyObject *__pyx_t_8 = NULL;
+  int __pyx_t_9;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("map_fused_type", 0);
+
+  /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":22
+ *     cdef Py_UCS4 kind
+ * 
+ *     itemsize = -1             # <<<<<<<<<<<<<<
+ * 
+ *     cdef memoryview arg_as_memoryview
+*/
+  __pyx_v_itemsize = -1L;
+
+  /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":27
+ * 
+ *     cdef bint const_unsigned_short_is_signed
+ *     const_unsigned_short_is_signed = not (<const unsigned short> -1 > 0)             # <<<<<<<<<<<<<<
+ * 
+ *     cdef bint const_int_is_signed
+*/
+  __pyx_v_const_unsigned_short_is_signed = (!(((unsigned short const )-1L) > 0));
+
+  /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":30
+ * 
+ *     cdef bint const_int_is_signed
+ *     const_int_is_signed = not (<const int> -1 > 0)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_v_const_int_is_signed = (!(((int const )-1L) > 0));
+
+  /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":33
+ * 
+ * 
+ *     if ndarray is not None:             # <<<<<<<<<<<<<<
+ *         if isinstance(arg, ndarray):
+ *             dtype = arg.dtype
+*/
+  __pyx_t_1 = (__pyx_v_ndarray != ((PyTypeObject*)Py_None));
+  if (__pyx_t_1) {
+
+
+    /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":34
+ * 
+ *     if ndarray is not None:
+ *         if isinstance(arg, ndarray):             # <<<<<<<<<<<<<<
+ *             dtype = arg.dtype
+ * 
+*/
+    __pyx_t_1 = __Pyx_TypeCheck(__pyx_v_arg, __pyx_v_ndarray); 
+    if (__pyx_t_1) {
+
+
+      /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":35
+ *     if ndarray is not None:
+ *         if isinstance(arg, ndarray):
+ *             dtype = arg.dtype             # <<<<<<<<<<<<<<
+ * 
+ *         elif __pyx_memoryview_check(arg):
+*/
+      __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_v_arg, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_2)) __PYX_ERR(1, 35, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_2);
+      __pyx_v_dtype = __pyx_t_2;
+      __pyx_t_2 = 0;
+
+      /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":34
+ * 
+ *     if ndarray is not None:
+ *         if isinstance(arg, ndarray):             # <<<<<<<<<<<<<<
+ *             dtype = arg.dtype
+ * 
+*/
+      goto __pyx_L4;
+    }
+
+    /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":37
+ *             dtype = arg.dtype
+ * 
+ *         elif __pyx_memoryview_check(arg):             # <<<<<<<<<<<<<<
+ *             arg_base = arg.base
+ *             if isinstance(arg_base, ndarray):
+*/
+    __pyx_t_1 = __pyx_memoryview_check(__pyx_v_arg);
+
+    if (__pyx_t_1) {
+
+
+      /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":38
+ * 
+ *         elif __pyx_memoryview_check(arg):
+ *             arg_base = arg.base             # <<<<<<<<<<<<<<
+ *             if isinstance(arg_base, ndarray):
+ *                 dtype = arg_base.dtype
+*/
+      __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_v_arg, __pyx_mstate_global->__pyx_n_u_base); if (unlikely(!__pyx_t_2)) __PYX_ERR(1, 38, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_2);
+      __pyx_v_arg_base = __pyx_t_2;
+      __pyx_t_2 = 0;
+
+      /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":39
+ *         elif __pyx_memoryview_check(arg):
+ *             arg_base = arg.base
+ *             if isinstance(arg_base, ndarray):             # <<<<<<<<<<<<<<
+ *                 dtype = arg_base.dtype
+ *             else:
+*/
+      __pyx_t_1 = __Pyx_TypeCheck(__pyx_v_arg_base, __pyx_v_ndarray); 
+      if (__pyx_t_1) {
+
+
+        /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":40
+ *             arg_base = arg.base
+ *             if isinstance(arg_base, ndarray):
+ *                 dtype = arg_base.dtype             # <<<<<<<<<<<<<<
+ *             else:
+ *                 dtype = None
+*/
+        __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_v_arg_base, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_2)) __PYX_ERR(1, 40, __pyx_L1_error)
+        __Pyx_GOTREF(__pyx_t_2);
+        __pyx_v_dtype = __pyx_t_2;
+        __pyx_t_2 = 0;
+
+        /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":39
+ *         elif __pyx_memoryview_check(arg):
+ *             arg_base = arg.base
+ *             if isinstance(arg_base, ndarray):             # <<<<<<<<<<<<<<
+ *                 dtype = arg_base.dtype
+ *             else:
+*/
+        goto __pyx_L5;
+      }
+
+      /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":42
+ *                 dtype = arg_base.dtype
+ *             else:
+ *                 dtype = None             # <<<<<<<<<<<<<<
+ *         else:
+ *             dtype = None
+*/
+      /*else*/ {
+        __Pyx_INCREF(Py_None);
+        __pyx_v_dtype = Py_None;
+      }
+      __pyx_L5:;
+
+      /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":37
+ *             dtype = arg.dtype
+ * 
+ *         elif __pyx_memoryview_check(arg):             # <<<<<<<<<<<<<<
+ *             arg_base = arg.base
+ *             if isinstance(arg_base, ndarray):
+*/
+      goto __pyx_L4;
+    }
+
+    /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":44
+ *                 dtype = None
+ *         else:
+ *             dtype = None             # <<<<<<<<<<<<<<
+ * 
+ *         itemsize = -1
+*/
+    /*else*/ {
+      __Pyx_INCREF(Py_None);
+      __pyx_v_dtype = Py_None;
+    }
+    __pyx_L4:;
+
+    /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":46
+ *             dtype = None
+ * 
+ *         itemsize = -1             # <<<<<<<<<<<<<<
+ *         if dtype is not None:
+ *             itemsize = dtype.itemsize
+*/
+    __pyx_v_itemsize = -1L;
+
+    /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":47
+ * 
+ *         itemsize = -1
+ *         if dtype is not None:             # <<<<<<<<<<<<<<
+ *             itemsize = dtype.itemsize
+ *             kind = ord(dtype.kind)
+*/
+    __pyx_t_1 = (__pyx_v_dtype != Py_None);
+    if (__pyx_t_1) {
+
+
+      /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":48
+ *         itemsize = -1
+ *         if dtype is not None:
+ *             itemsize = dtype.itemsize             # <<<<<<<<<<<<<<
+ *             kind = ord(dtype.kind)
+ *             dtype_signed = kind == u'i'
+*/
+      __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_v_dtype, __pyx_mstate_global->__pyx_n_u_itemsize); if (unlikely(!__pyx_t_2)) __PYX_ERR(1, 48, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_2);
+      __pyx_t_3 = __Pyx_PyIndex_AsSsize_t(__pyx_t_2); if (unlikely((__pyx_t_3 == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(1, 48, __pyx_L1_error)
+      __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+      __pyx_v_itemsize = __pyx_t_3;
+
+      /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":49
+ *         if dtype is not None:
+ *             itemsize = dtype.itemsize
+ *             kind = ord(dtype.kind)             # <<<<<<<<<<<<<<
+ *             dtype_signed = kind == u'i'
+ *             if kind in u'iu':
+*/
+      __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_v_dtype, __pyx_mstate_global->__pyx_n_u_kind); if (unlikely(!__pyx_t_2)) __PYX_ERR(1, 49, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_2);
+      __pyx_t_4 = __Pyx_PyObject_Ord(__pyx_t_2); if (unlikely(__pyx_t_4 == ((long)(long)(Py_UCS4)-1))) __PYX_ERR(1, 49, __pyx_L1_error)
+      __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+      __pyx_v_kind = __pyx_t_4;
+
+      /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":50
+ *             itemsize = dtype.itemsize
+ *             kind = ord(dtype.kind)
+ *             dtype_signed = kind == u'i'             # <<<<<<<<<<<<<<
+ *             if kind in u'iu':
+ *                 pass
+*/
+      __pyx_v_dtype_signed = (__pyx_v_kind == 0x69);
+
+      /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":51
+ *             kind = ord(dtype.kind)
+ *             dtype_signed = kind == u'i'
+ *             if kind in u'iu':             # <<<<<<<<<<<<<<
+ *                 pass
+ *                 if sizeof(const unsigned short) == itemsize and (<Py_ssize_t>arg.ndim) == 1 and not (const_unsigned_short_is_signed ^ dtype_signed):
+*/
+      switch (__pyx_v_kind) {
+        case 0x69:
+        case 0x75:
+
+        /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":53
+ *             if kind in u'iu':
+ *                 pass
+ *                 if sizeof(const unsigned short) == itemsize and (<Py_ssize_t>arg.ndim) == 1 and not (const_unsigned_short_is_signed ^ dtype_signed):             # <<<<<<<<<<<<<<
+ *                     return 'unsigned short'
+ *                 if sizeof(const int) == itemsize and (<Py_ssize_t>arg.ndim) == 1 and not (const_int_is_signed ^ dtype_signed):
+*/
+        __pyx_t_5 = ((sizeof(unsigned short const )) == __pyx_v_itemsize);
+
+        if (__pyx_t_5) {
+
+        } else {
+
+          __pyx_t_1 = __pyx_t_5;
+
+          goto __pyx_L8_bool_binop_done;
+        }
+        __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_v_arg, __pyx_mstate_global->__pyx_n_u_ndim); if (unlikely(!__pyx_t_2)) __PYX_ERR(1, 53, __pyx_L1_error)
+        __Pyx_GOTREF(__pyx_t_2);
+        __pyx_t_3 = __Pyx_PyIndex_AsSsize_t(__pyx_t_2); if (unlikely((__pyx_t_3 == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(1, 53, __pyx_L1_error)
+        __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+        __pyx_t_5 = (((Py_ssize_t)__pyx_t_3) == 1);
+
+
+        if (__pyx_t_5) {
+
+        } else {
+
+          __pyx_t_1 = __pyx_t_5;
+
+          goto __pyx_L8_bool_binop_done;
+        }
+        __pyx_t_5 = (!(__pyx_v_const_unsigned_short_is_signed ^ __pyx_v_dtype_signed));
+
+
+        __pyx_t_1 = __pyx_t_5;
+
+        __pyx_L8_bool_binop_done:;
+        if (__pyx_t_1) {
+
+
+          /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":54
+ *                 pass
+ *                 if sizeof(const unsigned short) == itemsize and (<Py_ssize_t>arg.ndim) == 1 and not (const_unsigned_short_is_signed ^ dtype_signed):
+ *                     return 'unsigned short'             # <<<<<<<<<<<<<<
+ *                 if sizeof(const int) == itemsize and (<Py_ssize_t>arg.ndim) == 1 and not (const_int_is_signed ^ dtype_signed):
+ *                     return 'int'
+*/
+          {
+            PyObject *__pyx_temp;
+            {
+              __pyx_temp = __pyx_r;
+              __Pyx_INCREF(__pyx_mstate_global->__pyx_kp_u_unsigned_short);
+              __pyx_r = __pyx_mstate_global->__pyx_kp_u_unsigned_short;
+            }
+            __Pyx_XDECREF(__pyx_temp);
+          }
+          goto __pyx_L0;
+
+          /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":53
+ *             if kind in u'iu':
+ *                 pass
+ *                 if sizeof(const unsigned short) == itemsize and (<Py_ssize_t>arg.ndim) == 1 and not (const_unsigned_short_is_signed ^ dtype_signed):             # <<<<<<<<<<<<<<
+ *                     return 'unsigned short'
+ *                 if sizeof(const int) == itemsize and (<Py_ssize_t>arg.ndim) == 1 and not (const_int_is_signed ^ dtype_signed):
+*/
+        }
+
+        /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":55
+ *                 if sizeof(const unsigned short) == itemsize and (<Py_ssize_t>arg.ndim) == 1 and not (const_unsigned_short_is_signed ^ dtype_signed):
+ *                     return 'unsigned short'
+ *                 if sizeof(const int) == itemsize and (<Py_ssize_t>arg.ndim) == 1 and not (const_int_is_signed ^ dtype_signed):             # <<<<<<<<<<<<<<
+ *                     return 'int'
+ *             elif kind == u'f':
+*/
+        __pyx_t_5 = ((sizeof(int const )) == __pyx_v_itemsize);
+
+        if (__pyx_t_5) {
+
+        } else {
+
+          __pyx_t_1 = __pyx_t_5;
+
+          goto __pyx_L12_bool_binop_done;
+        }
+        __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_v_arg, __pyx_mstate_global->__pyx_n_u_ndim); if (unlikely(!__pyx_t_2)) __PYX_ERR(1, 55, __pyx_L1_error)
+        __Pyx_GOTREF(__pyx_t_2);
+        __pyx_t_3 = __Pyx_PyIndex_AsSsize_t(__pyx_t_2); if (unlikely((__pyx_t_3 == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(1, 55, __pyx_L1_error)
+        __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+        __pyx_t_5 = (((Py_ssize_t)__pyx_t_3) == 1);
+
+
+        if (__pyx_t_5) {
+
+        } else {
+
+          __pyx_t_1 = __pyx_t_5;
+
+          goto __pyx_L12_bool_binop_done;
+        }
+        __pyx_t_5 = (!(__pyx_v_const_int_is_signed ^ __pyx_v_dtype_signed));
+
+
+        __pyx_t_1 = __pyx_t_5;
+
+        __pyx_L12_bool_binop_done:;
+        if (__pyx_t_1) {
+
+
+          /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":56
+ *                     return 'unsigned short'
+ *                 if sizeof(const int) == itemsize and (<Py_ssize_t>arg.ndim) == 1 and not (const_int_is_signed ^ dtype_signed):
+ *                     return 'int'             # <<<<<<<<<<<<<<
+ *             elif kind == u'f':
+ *                 pass
+*/
+          {
+            PyObject *__pyx_temp;
+            {
+              __pyx_temp = __pyx_r;
+              __Pyx_INCREF(__pyx_mstate_global->__pyx_n_u_int);
+              __pyx_r = __pyx_mstate_global->__pyx_n_u_int;
+            }
+            __Pyx_XDECREF(__pyx_temp);
+          }
+          goto __pyx_L0;
+
+          /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":55
+ *                 if sizeof(const unsigned short) == itemsize and (<Py_ssize_t>arg.ndim) == 1 and not (const_unsigned_short_is_signed ^ dtype_signed):
+ *                     return 'unsigned short'
+ *                 if sizeof(const int) == itemsize and (<Py_ssize_t>arg.ndim) == 1 and not (const_int_is_signed ^ dtype_signed):             # <<<<<<<<<<<<<<
+ *                     return 'int'
+ *             elif kind == u'f':
+*/
+        }
+
+        /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":51
+ *             kind = ord(dtype.kind)
+ *             dtype_signed = kind == u'i'
+ *             if kind in u'iu':             # <<<<<<<<<<<<<<
+ *                 pass
+ *                 if sizeof(const unsigned short) == itemsize and (<Py_ssize_t>arg.ndim) == 1 and not (const_unsigned_short_is_signed ^ dtype_signed):
+*/
+        break;
+        case 0x66:
+
+        /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":57
+ *                 if sizeof(const int) == itemsize and (<Py_ssize_t>arg.ndim) == 1 and not (const_int_is_signed ^ dtype_signed):
+ *                     return 'int'
+ *             elif kind == u'f':             # <<<<<<<<<<<<<<
+ *                 pass
+ *             elif kind == u'c':
+*/
+        break;
+        case 99:
+
+        /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":59
+ *             elif kind == u'f':
+ *                 pass
+ *             elif kind == u'c':             # <<<<<<<<<<<<<<
+ *                 pass
+ * 
+*/
+        break;
+        default: break;
+      }
+
+      /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":47
+ * 
+ *         itemsize = -1
+ *         if dtype is not None:             # <<<<<<<<<<<<<<
+ *             itemsize = dtype.itemsize
+ *             kind = ord(dtype.kind)
+*/
+    }
+
+    /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":33
+ * 
+ * 
+ *     if ndarray is not None:             # <<<<<<<<<<<<<<
+ *         if isinstance(arg, ndarray):
+ *             dtype = arg.dtype
+*/
+  }
+
+  /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":62
+ *                 pass
+ * 
+ *     if arg is None:             # <<<<<<<<<<<<<<
+ *         return 'unsigned short'
+ * 
+*/
+  __pyx_t_1 = (__pyx_v_arg == Py_None);
+  if (__pyx_t_1) {
+
+
+    /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":63
+ * 
+ *     if arg is None:
+ *         return 'unsigned short'             # <<<<<<<<<<<<<<
+ * 
+ *     try:
+*/
+    {
+      PyObject *__pyx_temp;
+      {
+        __pyx_temp = __pyx_r;
+        __Pyx_INCREF(__pyx_mstate_global->__pyx_kp_u_unsigned_short);
+        __pyx_r = __pyx_mstate_global->__pyx_kp_u_unsigned_short;
+      }
+      __Pyx_XDECREF(__pyx_temp);
+    }
+    goto __pyx_L0;
+
+    /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":62
+ *                 pass
+ * 
+ *     if arg is None:             # <<<<<<<<<<<<<<
+ *         return 'unsigned short'
+ * 
+*/
+  }
+
+  /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":65
+ *         return 'unsigned short'
+ * 
+ *     try:             # <<<<<<<<<<<<<<
+ *         arg_as_memoryview = memoryview(arg)
+ *     except (ValueError, TypeError):
+*/
+  {
+    __Pyx_PyThreadState_declare
+    __Pyx_PyThreadState_assign
+    __Pyx_ExceptionSave(&__pyx_t_6, &__pyx_t_7, &__pyx_t_8);
+    __Pyx_XGOTREF(__pyx_t_6);
+    __Pyx_XGOTREF(__pyx_t_7);
+    __Pyx_XGOTREF(__pyx_t_8);
+    /*try:*/ {
+
+      /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":66
+ * 
+ *     try:
+ *         arg_as_memoryview = memoryview(arg)             # <<<<<<<<<<<<<<
+ *     except (ValueError, TypeError):
+ *         pass
+*/
+      __pyx_t_2 = PyMemoryView_FromObject(__pyx_v_arg); if (unlikely(!__pyx_t_2)) __PYX_ERR(1, 66, __pyx_L16_error)
+      __Pyx_GOTREF(__pyx_t_2);
+      __pyx_v_arg_as_memoryview = ((PyObject*)__pyx_t_2);
+      __pyx_t_2 = 0;
+
+      /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":65
+ *         return 'unsigned short'
+ * 
+ *     try:             # <<<<<<<<<<<<<<
+ *         arg_as_memoryview = memoryview(arg)
+ *     except (ValueError, TypeError):
+*/
+    }
+
+    /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":72
+ * 
+ *         # try const unsigned short
+ *         if (((itemsize == -1 and arg_as_memoryview.itemsize == sizeof(const unsigned short))             # <<<<<<<<<<<<<<
+ *                 or itemsize == sizeof(const unsigned short))
+ *                 and arg_as_memoryview.ndim == 1):
+*/
+    /*else:*/ {
+
+      /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":73
+ *         # try const unsigned short
+ *         if (((itemsize == -1 and arg_as_memoryview.itemsize == sizeof(const unsigned short))
+ *                 or itemsize == sizeof(const unsigned short))             # <<<<<<<<<<<<<<
+ *                 and arg_as_memoryview.ndim == 1):
+ *             memslice = __Pyx_PyObject_to_MemoryviewSlice_dc_unsigned_short__const__(arg_as_memoryview, 0)
+*/
+      __pyx_t_5 = (__pyx_v_itemsize == -1L);
+
+      if (!__pyx_t_5) {
+
+        goto __pyx_L25_next_or;
+      } else {
+
+      }
+
+      /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":72
+ * 
+ *         # try const unsigned short
+ *         if (((itemsize == -1 and arg_as_memoryview.itemsize == sizeof(const unsigned short))             # <<<<<<<<<<<<<<
+ *                 or itemsize == sizeof(const unsigned short))
+ *                 and arg_as_memoryview.ndim == 1):
+*/
+      __pyx_t_3 = __Pyx_PyMemoryView_Get_itemsize(__pyx_v_arg_as_memoryview); if (unlikely(__pyx_t_3 == ((Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(1, 72, __pyx_L18_except_error)
+      __pyx_t_5 = (__pyx_t_3 == (sizeof(unsigned short const )));
+
+
+      if (!__pyx_t_5) {
+
+      } else {
+
+        goto __pyx_L24_next_and;
+      }
+      __pyx_L25_next_or:;
+
+      /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":73
+ *         # try const unsigned short
+ *         if (((itemsize == -1 and arg_as_memoryview.itemsize == sizeof(const unsigned short))
+ *                 or itemsize == sizeof(const unsigned short))             # <<<<<<<<<<<<<<
+ *                 and arg_as_memoryview.ndim == 1):
+ *             memslice = __Pyx_PyObject_to_MemoryviewSlice_dc_unsigned_short__const__(arg_as_memoryview, 0)
+*/
+      __pyx_t_5 = (__pyx_v_itemsize == (sizeof(unsigned short const )));
+
+      if (__pyx_t_5) {
+
+      } else {
+
+        __pyx_t_1 = __pyx_t_5;
+
+        goto __pyx_L23_bool_binop_done;
+      }
+      __pyx_L24_next_and:;
+
+      /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":74
+ *         if (((itemsize == -1 and arg_as_memoryview.itemsize == sizeof(const unsigned short))
+ *                 or itemsize == sizeof(const unsigned short))
+ *                 and arg_as_memoryview.ndim == 1):             # <<<<<<<<<<<<<<
+ *             memslice = __Pyx_PyObject_to_MemoryviewSlice_dc_unsigned_short__const__(arg_as_memoryview, 0)
+ *             if memslice.memview:
+*/
+      __pyx_t_9 = __Pyx_PyMemoryView_Get_ndim(__pyx_v_arg_as_memoryview); if (unlikely(__pyx_t_9 == ((int)-1) && PyErr_Occurred())) __PYX_ERR(1, 74, __pyx_L18_except_error)
+      __pyx_t_5 = (__pyx_t_9 == 1);
+
+
+
+      __pyx_t_1 = __pyx_t_5;
+
+      __pyx_L23_bool_binop_done:;
+
+      /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":72
+ * 
+ *         # try const unsigned short
+ *         if (((itemsize == -1 and arg_as_memoryview.itemsize == sizeof(const unsigned short))             # <<<<<<<<<<<<<<
+ *                 or itemsize == sizeof(const unsigned short))
+ *                 and arg_as_memoryview.ndim == 1):
+*/
+      if (__pyx_t_1) {
+
+
+        /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":75
+ *                 or itemsize == sizeof(const unsigned short))
+ *                 and arg_as_memoryview.ndim == 1):
+ *             memslice = __Pyx_PyObject_to_MemoryviewSlice_dc_unsigned_short__const__(arg_as_memoryview, 0)             # <<<<<<<<<<<<<<
+ *             if memslice.memview:
+ *                 __PYX_XCLEAR_MEMVIEW(&memslice, 1)
+*/
+        __pyx_v_memslice = __Pyx_PyObject_to_MemoryviewSlice_dc_unsigned_short__const__(__pyx_v_arg_as_memoryview, 0);
+
+        /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":76
+ *                 and arg_as_memoryview.ndim == 1):
+ *             memslice = __Pyx_PyObject_to_MemoryviewSlice_dc_unsigned_short__const__(arg_as_memoryview, 0)
+ *             if memslice.memview:             # <<<<<<<<<<<<<<
+ *                 __PYX_XCLEAR_MEMVIEW(&memslice, 1)
+ *                 # print 'found a match for the buffer through format parsing'
+*/
+        __pyx_t_1 = (__pyx_v_memslice.memview != 0);
+
+        if (__pyx_t_1) {
+
+
+          /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":77
+ *             memslice = __Pyx_PyObject_to_MemoryviewSlice_dc_unsigned_short__const__(arg_as_memoryview, 0)
+ *             if memslice.memview:
+ *                 __PYX_XCLEAR_MEMVIEW(&memslice, 1)             # <<<<<<<<<<<<<<
+ *                 # print 'found a match for the buffer through format parsing'
+ *                 return 'unsigned short'
+*/
+          __PYX_XCLEAR_MEMVIEW((&__pyx_v_memslice), 1);
+
+          /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":79
+ *                 __PYX_XCLEAR_MEMVIEW(&memslice, 1)
+ *                 # print 'found a match for the buffer through format parsing'
+ *                 return 'unsigned short'             # <<<<<<<<<<<<<<
+ *             else:
+ *                 __pyx_PyErr_Clear()
+*/
+          {
+            PyObject *__pyx_temp;
+            {
+              __pyx_temp = __pyx_r;
+              __Pyx_INCREF(__pyx_mstate_global->__pyx_kp_u_unsigned_short);
+              __pyx_r = __pyx_mstate_global->__pyx_kp_u_unsigned_short;
+            }
+            __Pyx_XDECREF(__pyx_temp);
+          }
+          goto __pyx_L19_except_return;
+
+          /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":76
+ *                 and arg_as_memoryview.ndim == 1):
+ *             memslice = __Pyx_PyObject_to_MemoryviewSlice_dc_unsigned_short__const__(arg_as_memoryview, 0)
+ *             if memslice.memview:             # <<<<<<<<<<<<<<
+ *                 __PYX_XCLEAR_MEMVIEW(&memslice, 1)
+ *                 # print 'found a match for the buffer through format parsing'
+*/
+        }
+
+        /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":81
+ *                 return 'unsigned short'
+ *             else:
+ *                 __pyx_PyErr_Clear()             # <<<<<<<<<<<<<<
+ * 
+ *         # try const int
+*/
+        /*else*/ {
+          PyErr_Clear();
+        }
+
+        /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":72
+ * 
+ *         # try const unsigned short
+ *         if (((itemsize == -1 and arg_as_memoryview.itemsize == sizeof(const unsigned short))             # <<<<<<<<<<<<<<
+ *                 or itemsize == sizeof(const unsigned short))
+ *                 and arg_as_memoryview.ndim == 1):
+*/
+      }
+
+      /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":84
+ * 
+ *         # try const int
+ *         if (((itemsize == -1 and arg_as_memoryview.itemsize == sizeof(const int))             # <<<<<<<<<<<<<<
+ *                 or itemsize == sizeof(const int))
+ *                 and arg_as_memoryview.ndim == 1):
+*/
+      __pyx_t_5 = (__pyx_v_itemsize == -1L);
+
+      if (!__pyx_t_5) {
+
+        goto __pyx_L31_next_or;
+      } else {
+
+      }
+      __pyx_t_3 = __Pyx_PyMemoryView_Get_itemsize(__pyx_v_arg_as_memoryview); if (unlikely(__pyx_t_3 == ((Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(1, 84, __pyx_L18_except_error)
+      __pyx_t_5 = (__pyx_t_3 == (sizeof(int const )));
+
+
+      if (!__pyx_t_5) {
+
+      } else {
+
+        goto __pyx_L30_next_and;
+      }
+      __pyx_L31_next_or:;
+
+      /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":85
+ *         # try const int
+ *         if (((itemsize == -1 and arg_as_memoryview.itemsize == sizeof(const int))
+ *                 or itemsize == sizeof(const int))             # <<<<<<<<<<<<<<
+ *                 and arg_as_memoryview.ndim == 1):
+ *             memslice = __Pyx_PyObject_to_MemoryviewSlice_dc_int__const__(arg_as_memoryview, 0)
+*/
+      __pyx_t_5 = (__pyx_v_itemsize == (sizeof(int const )));
+
+      if (__pyx_t_5) {
+
+      } else {
+
+        __pyx_t_1 = __pyx_t_5;
+
+        goto __pyx_L29_bool_binop_done;
+      }
+      __pyx_L30_next_and:;
+
+      /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":86
+ *         if (((itemsize == -1 and arg_as_memoryview.itemsize == sizeof(const int))
+ *                 or itemsize == sizeof(const int))
+ *                 and arg_as_memoryview.ndim == 1):             # <<<<<<<<<<<<<<
+ *             memslice = __Pyx_PyObject_to_MemoryviewSlice_dc_int__const__(arg_as_memoryview, 0)
+ *             if memslice.memview:
+*/
+      __pyx_t_9 = __Pyx_PyMemoryView_Get_ndim(__pyx_v_arg_as_memoryview); if (unlikely(__pyx_t_9 == ((int)-1) && PyErr_Occurred())) __PYX_ERR(1, 86, __pyx_L18_except_error)
+      __pyx_t_5 = (__pyx_t_9 == 1);
+
+
+
+      __pyx_t_1 = __pyx_t_5;
+
+      __pyx_L29_bool_binop_done:;
+
+      /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":84
+ * 
+ *         # try const int
+ *         if (((itemsize == -1 and arg_as_memoryview.itemsize == sizeof(const int))             # <<<<<<<<<<<<<<
+ *                 or itemsize == sizeof(const int))
+ *                 and arg_as_memoryview.ndim == 1):
+*/
+      if (__pyx_t_1) {
+
+
+        /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":87
+ *                 or itemsize == sizeof(const int))
+ *                 and arg_as_memoryview.ndim == 1):
+ *             memslice = __Pyx_PyObject_to_MemoryviewSlice_dc_int__const__(arg_as_memoryview, 0)             # <<<<<<<<<<<<<<
+ *             if memslice.memview:
+ *                 __PYX_XCLEAR_MEMVIEW(&memslice, 1)
+*/
+        __pyx_v_memslice = __Pyx_PyObject_to_MemoryviewSlice_dc_int__const__(__pyx_v_arg_as_memoryview, 0);
+
+        /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":88
+ *                 and arg_as_memoryview.ndim == 1):
+ *             memslice = __Pyx_PyObject_to_MemoryviewSlice_dc_int__const__(arg_as_memoryview, 0)
+ *             if memslice.memview:             # <<<<<<<<<<<<<<
+ *                 __PYX_XCLEAR_MEMVIEW(&memslice, 1)
+ *                 # print 'found a match for the buffer through format parsing'
+*/
+        __pyx_t_1 = (__pyx_v_memslice.memview != 0);
+
+        if (__pyx_t_1) {
+
+
+          /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":89
+ *             memslice = __Pyx_PyObject_to_MemoryviewSlice_dc_int__const__(arg_as_memoryview, 0)
+ *             if memslice.memview:
+ *                 __PYX_XCLEAR_MEMVIEW(&memslice, 1)             # <<<<<<<<<<<<<<
+ *                 # print 'found a match for the buffer through format parsing'
+ *                 return 'int'
+*/
+          __PYX_XCLEAR_MEMVIEW((&__pyx_v_memslice), 1);
+
+          /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":91
+ *                 __PYX_XCLEAR_MEMVIEW(&memslice, 1)
+ *                 # print 'found a match for the buffer through format parsing'
+ *                 return 'int'             # <<<<<<<<<<<<<<
+ *             else:
+ *                 __pyx_PyErr_Clear()
+*/
+          {
+            PyObject *__pyx_temp;
+            {
+              __pyx_temp = __pyx_r;
+              __Pyx_INCREF(__pyx_mstate_global->__pyx_n_u_int);
+              __pyx_r = __pyx_mstate_global->__pyx_n_u_int;
+            }
+            __Pyx_XDECREF(__pyx_temp);
+          }
+          goto __pyx_L19_except_return;
+
+          /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":88
+ *                 and arg_as_memoryview.ndim == 1):
+ *             memslice = __Pyx_PyObject_to_MemoryviewSlice_dc_int__const__(arg_as_memoryview, 0)
+ *             if memslice.memview:             # <<<<<<<<<<<<<<
+ *                 __PYX_XCLEAR_MEMVIEW(&memslice, 1)
+ *                 # print 'found a match for the buffer through format parsing'
+*/
+        }
+
+        /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":93
+ *                 return 'int'
+ *             else:
+ *                 __pyx_PyErr_Clear()             # <<<<<<<<<<<<<<
+ *     return None
+*/
+        /*else*/ {
+          PyErr_Clear();
+        }
+
+        /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":84
+ * 
+ *         # try const int
+ *         if (((itemsize == -1 and arg_as_memoryview.itemsize == sizeof(const int))             # <<<<<<<<<<<<<<
+ *                 or itemsize == sizeof(const int))
+ *                 and arg_as_memoryview.ndim == 1):
+*/
+      }
+    }
+    __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
+    __Pyx_XDECREF(__pyx_t_7); __pyx_t_7 = 0;
+    __Pyx_XDECREF(__pyx_t_8); __pyx_t_8 = 0;
+    goto __pyx_L21_try_end;
+    __pyx_L16_error:;
+    __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
+
+    /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":67
+ *     try:
+ *         arg_as_memoryview = memoryview(arg)
+ *     except (ValueError, TypeError):             # <<<<<<<<<<<<<<
+ *         pass
+ *     else:
+*/
+    __pyx_t_9 = __Pyx_PyErr_ExceptionMatches2(((PyObject *)(((PyTypeObject*)PyExc_ValueError))), ((PyObject *)(((PyTypeObject*)PyExc_TypeError))));
+    if (__pyx_t_9) {
+      __Pyx_ErrRestore(0,0,0);
+      goto __pyx_L17_exception_handled;
+    }
+    goto __pyx_L18_except_error;
+
+    /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":65
+ *         return 'unsigned short'
+ * 
+ *     try:             # <<<<<<<<<<<<<<
+ *         arg_as_memoryview = memoryview(arg)
+ *     except (ValueError, TypeError):
+*/
+    __pyx_L18_except_error:;
+    __Pyx_XGIVEREF(__pyx_t_6);
+    __Pyx_XGIVEREF(__pyx_t_7);
+    __Pyx_XGIVEREF(__pyx_t_8);
+    __Pyx_ExceptionReset(__pyx_t_6, __pyx_t_7, __pyx_t_8);
+    goto __pyx_L1_error;
+    __pyx_L19_except_return:;
+    __Pyx_XGIVEREF(__pyx_t_6);
+    __Pyx_XGIVEREF(__pyx_t_7);
+    __Pyx_XGIVEREF(__pyx_t_8);
+    __Pyx_ExceptionReset(__pyx_t_6, __pyx_t_7, __pyx_t_8);
+    goto __pyx_L0;
+    __pyx_L17_exception_handled:;
+    __Pyx_XGIVEREF(__pyx_t_6);
+    __Pyx_XGIVEREF(__pyx_t_7);
+    __Pyx_XGIVEREF(__pyx_t_8);
+    __Pyx_ExceptionReset(__pyx_t_6, __pyx_t_7, __pyx_t_8);
+    __pyx_L21_try_end:;
+  }
+
+  /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":94
+ *             else:
+ *                 __pyx_PyErr_Clear()
+ *     return None             # <<<<<<<<<<<<<<
+*/
+  {
+    PyObject *__pyx_temp;
+    {
+      __pyx_temp = __pyx_r;
+      __pyx_r = ((PyObject*)Py_None); __Pyx_INCREF(Py_None);
+    }
+    __Pyx_XDECREF(__pyx_temp);
+  }
+  goto __pyx_L0;
+
+  /* "__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int":14
+ *     __Pyx_memviewslice __Pyx_PyObject_to_MemoryviewSlice_dc_int__const__(object, int)
+ * 
+ * @cname('__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int')             # <<<<<<<<<<<<<<
+ * cdef str map_fused_type(object arg, type ndarray):
+ * 
+*/
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_2);
+  __Pyx_AddTraceback("__pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int.map_fused_type", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = 0;
+  __pyx_L0:;
+
+
+
+
+  __Pyx_XDECREF(__pyx_v_arg_as_memoryview);
+
+
+  __Pyx_XDECREF(__pyx_v_dtype);
+  __Pyx_XDECREF(__pyx_v_arg_base);
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "match_signatures_single":3
+ * 
+ * 
+ * @cname("__pyx_ff_match_signatures_single")             # <<<<<<<<<<<<<<
+ * cdef object match_signatures_single(signatures: dict, dest_type):
+ *     found_match = signatures.get(dest_type)
+*/
+
+static PyObject *__pyx_ff_match_signatures_single(PyObject *__pyx_v_signatures, PyObject *__pyx_v_dest_type) {
+  PyObject *__pyx_v_found_match = NULL;
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  PyObject *__pyx_t_1 = NULL;
+  int __pyx_t_2;
+  PyObject *__pyx_t_3 = NULL;
+  size_t __pyx_t_4;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("match_signatures_single", 0);
+
+  /* "match_signatures_single":5
+ * @cname("__pyx_ff_match_signatures_single")
+ * cdef object match_signatures_single(signatures: dict, dest_type):
+ *     found_match = signatures.get(dest_type)             # <<<<<<<<<<<<<<
+ *     if found_match is None:
+ *         raise TypeError("No matching signature found")
+*/
+  __pyx_t_1 = __Pyx_PyDict_GetItemDefault(__pyx_v_signatures, __pyx_v_dest_type, Py_None); if (unlikely(!__pyx_t_1)) __PYX_ERR(1, 5, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_v_found_match = __pyx_t_1;
+  __pyx_t_1 = 0;
+
+  /* "match_signatures_single":6
+ * cdef object match_signatures_single(signatures: dict, dest_type):
+ *     found_match = signatures.get(dest_type)
+ *     if found_match is None:             # <<<<<<<<<<<<<<
+ *         raise TypeError("No matching signature found")
+ *     return found_match
+*/
+  __pyx_t_2 = (__pyx_v_found_match == Py_None);
+  if (unlikely(__pyx_t_2)) {
+
+
+    /* "match_signatures_single":7
+ *     found_match = signatures.get(dest_type)
+ *     if found_match is None:
+ *         raise TypeError("No matching signature found")             # <<<<<<<<<<<<<<
+ *     return found_match
+ * 
+*/
+    __pyx_t_3 = NULL;
+    __pyx_t_4 = 1;
+    {
+      PyObject *__pyx_callargs[2] = {__pyx_t_3, __pyx_mstate_global->__pyx_kp_u_No_matching_signature_found};
+      __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)(((PyTypeObject*)PyExc_TypeError)), __pyx_callargs+__pyx_t_4, (2-__pyx_t_4) | (__pyx_t_4*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+      __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
+      if (unlikely(!__pyx_t_1)) __PYX_ERR(1, 7, __pyx_L1_error)
+      __Pyx_GOTREF(__pyx_t_1);
+    }
+    __Pyx_Raise(__pyx_t_1, 0, 0, 0);
+    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+    __PYX_ERR(1, 7, __pyx_L1_error)
+
+    /* "match_signatures_single":6
+ * cdef object match_signatures_single(signatures: dict, dest_type):
+ *     found_match = signatures.get(dest_type)
+ *     if found_match is None:             # <<<<<<<<<<<<<<
+ *         raise TypeError("No matching signature found")
+ *     return found_match
+*/
+  }
+
+  /* "match_signatures_single":8
+ *     if found_match is None:
+ *         raise TypeError("No matching signature found")
+ *     return found_match             # <<<<<<<<<<<<<<
+ * 
+*/
+  {
+    PyObject *__pyx_temp;
+    {
+      __pyx_temp = __pyx_r;
+      __Pyx_INCREF(__pyx_v_found_match);
+      __pyx_r = __pyx_v_found_match;
+    }
+    __Pyx_XDECREF(__pyx_temp);
+  }
+  goto __pyx_L0;
+
+  /* "match_signatures_single":3
+ * 
+ * 
+ * @cname("__pyx_ff_match_signatures_single")             # <<<<<<<<<<<<<<
+ * cdef object match_signatures_single(signatures: dict, dest_type):
+ *     found_match = signatures.get(dest_type)
+*/
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_1);
+  __Pyx_XDECREF(__pyx_t_3);
+  __Pyx_AddTraceback("match_signatures_single.match_signatures_single", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = 0;
+  __pyx_L0:;
+  __Pyx_XDECREF(__pyx_v_found_match);
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
 
 /* "View.MemoryView":147
  *         cdef bint dtype_is_object
@@ -18027,7 +19230,7 @@ static PyObject *__pyx_unpickle_Enum__set_state(struct __pyx_MemviewEnum_obj *__
   return __pyx_r;
 }
 
-/* "lstmx/_kernels/word2vec_cython.pyx":23
+/* "lstmx/_kernels/word2vec_cython.pyx":27
  * 
  * 
  * cdef inline uint64_t next_random(uint64_t state) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -18038,7 +19241,7 @@ static PyObject *__pyx_unpickle_Enum__set_state(struct __pyx_MemviewEnum_obj *__
 static CYTHON_INLINE uint64_t __pyx_f_5lstmx_8_kernels_15word2vec_cython_next_random(uint64_t __pyx_v_state) {
   uint64_t __pyx_r;
 
-  /* "lstmx/_kernels/word2vec_cython.pyx":24
+  /* "lstmx/_kernels/word2vec_cython.pyx":28
  * 
  * cdef inline uint64_t next_random(uint64_t state) noexcept nogil:
  *     return state * <uint64_t>25214903917ULL + 11             # <<<<<<<<<<<<<<
@@ -18051,7 +19254,7 @@ static CYTHON_INLINE uint64_t __pyx_f_5lstmx_8_kernels_15word2vec_cython_next_ra
   }
   goto __pyx_L0;
 
-  /* "lstmx/_kernels/word2vec_cython.pyx":23
+  /* "lstmx/_kernels/word2vec_cython.pyx":27
  * 
  * 
  * cdef inline uint64_t next_random(uint64_t state) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -18064,7 +19267,7 @@ static CYTHON_INLINE uint64_t __pyx_f_5lstmx_8_kernels_15word2vec_cython_next_ra
   return __pyx_r;
 }
 
-/* "lstmx/_kernels/word2vec_cython.pyx":27
+/* "lstmx/_kernels/word2vec_cython.pyx":31
  * 
  * 
  * cdef inline float dot(const float* a, const float* b, int n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -18080,7 +19283,7 @@ static CYTHON_INLINE float __pyx_f_5lstmx_8_kernels_15word2vec_cython_dot(float 
   int __pyx_t_2;
   int __pyx_t_3;
 
-  /* "lstmx/_kernels/word2vec_cython.pyx":29
+  /* "lstmx/_kernels/word2vec_cython.pyx":33
  * cdef inline float dot(const float* a, const float* b, int n) noexcept nogil:
  *     cdef int j
  *     cdef float s = 0             # <<<<<<<<<<<<<<
@@ -18089,7 +19292,7 @@ static CYTHON_INLINE float __pyx_f_5lstmx_8_kernels_15word2vec_cython_dot(float 
 */
   __pyx_v_s = 0.0;
 
-  /* "lstmx/_kernels/word2vec_cython.pyx":30
+  /* "lstmx/_kernels/word2vec_cython.pyx":34
  *     cdef int j
  *     cdef float s = 0
  *     for j in range(n):             # <<<<<<<<<<<<<<
@@ -18103,7 +19306,7 @@ static CYTHON_INLINE float __pyx_f_5lstmx_8_kernels_15word2vec_cython_dot(float 
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "lstmx/_kernels/word2vec_cython.pyx":31
+    /* "lstmx/_kernels/word2vec_cython.pyx":35
  *     cdef float s = 0
  *     for j in range(n):
  *         s += a[j] * b[j]             # <<<<<<<<<<<<<<
@@ -18114,7 +19317,7 @@ static CYTHON_INLINE float __pyx_f_5lstmx_8_kernels_15word2vec_cython_dot(float 
   }
 
 
-  /* "lstmx/_kernels/word2vec_cython.pyx":32
+  /* "lstmx/_kernels/word2vec_cython.pyx":36
  *     for j in range(n):
  *         s += a[j] * b[j]
  *     return s             # <<<<<<<<<<<<<<
@@ -18127,7 +19330,7 @@ static CYTHON_INLINE float __pyx_f_5lstmx_8_kernels_15word2vec_cython_dot(float 
   }
   goto __pyx_L0;
 
-  /* "lstmx/_kernels/word2vec_cython.pyx":27
+  /* "lstmx/_kernels/word2vec_cython.pyx":31
  * 
  * 
  * cdef inline float dot(const float* a, const float* b, int n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -18142,7 +19345,7 @@ static CYTHON_INLINE float __pyx_f_5lstmx_8_kernels_15word2vec_cython_dot(float 
   return __pyx_r;
 }
 
-/* "lstmx/_kernels/word2vec_cython.pyx":35
+/* "lstmx/_kernels/word2vec_cython.pyx":39
  * 
  * 
  * cdef inline void axpy(float g, const float* x, float* y, int n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -18157,7 +19360,7 @@ static CYTHON_INLINE void __pyx_f_5lstmx_8_kernels_15word2vec_cython_axpy(float 
   int __pyx_t_3;
   int __pyx_t_4;
 
-  /* "lstmx/_kernels/word2vec_cython.pyx":38
+  /* "lstmx/_kernels/word2vec_cython.pyx":42
  *     """y += g * x"""
  *     cdef int j
  *     for j in range(n):             # <<<<<<<<<<<<<<
@@ -18171,7 +19374,7 @@ static CYTHON_INLINE void __pyx_f_5lstmx_8_kernels_15word2vec_cython_axpy(float 
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "lstmx/_kernels/word2vec_cython.pyx":39
+    /* "lstmx/_kernels/word2vec_cython.pyx":43
  *     cdef int j
  *     for j in range(n):
  *         y[j] += g * x[j]             # <<<<<<<<<<<<<<
@@ -18184,7 +19387,7 @@ static CYTHON_INLINE void __pyx_f_5lstmx_8_kernels_15word2vec_cython_axpy(float 
   }
 
 
-  /* "lstmx/_kernels/word2vec_cython.pyx":35
+  /* "lstmx/_kernels/word2vec_cython.pyx":39
  * 
  * 
  * cdef inline void axpy(float g, const float* x, float* y, int n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -18196,31 +19399,268 @@ static CYTHON_INLINE void __pyx_f_5lstmx_8_kernels_15word2vec_cython_axpy(float 
 
 }
 
-/* "lstmx/_kernels/word2vec_cython.pyx":42
+/* "lstmx/_kernels/word2vec_cython.pyx":46
  * 
  * 
- * def train_chunk(float[:, ::1] W_in, float[:, ::1] W_out, float[:, ::1] W_hs, const int[::1] ids,             # <<<<<<<<<<<<<<
+ * def train_chunk(float[:, ::1] W_in, float[:, ::1] W_out, float[:, ::1] W_hs, const word_id[::1] ids,             # <<<<<<<<<<<<<<
  *                 const long[::1] starts, double alpha, int window, int negative, const double[::1] alias_prob,
  *                 const int[::1] alias_idx, const unsigned char[:, ::1] codes, const int[:, ::1] points,
 */
 
 /* Python wrapper */
-static PyObject *__pyx_pw_5lstmx_8_kernels_15word2vec_cython_1train_chunk(PyObject *__pyx_self, 
-#if CYTHON_VECTORCALL
-PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
-#else
-PyObject *__pyx_args, PyObject *__pyx_kwds
-#endif
-); /*proto*/
+static PyObject *__pyx_pw_5lstmx_8_kernels_15word2vec_cython_1train_chunk(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
 PyDoc_STRVAR(__pyx_doc_5lstmx_8_kernels_15word2vec_cython_train_chunk, "Same arguments and results as :func:`lstmx.word2vec.update.train_chunk` (float32 matrices).");
-static PyMethodDef __pyx_mdef_5lstmx_8_kernels_15word2vec_cython_1train_chunk = {"train_chunk", (PyCFunction)(void(*)(void))(__Pyx_PyCFunction_FastCallWithKeywords)__pyx_pw_5lstmx_8_kernels_15word2vec_cython_1train_chunk, __Pyx_METH_FASTCALL|METH_KEYWORDS, __pyx_doc_5lstmx_8_kernels_15word2vec_cython_train_chunk};
-static PyObject *__pyx_pw_5lstmx_8_kernels_15word2vec_cython_1train_chunk(PyObject *__pyx_self, 
-#if CYTHON_VECTORCALL
-PyObject *const *__pyx_args, Py_ssize_t __pyx_nargs, PyObject *__pyx_kwds
-#else
-PyObject *__pyx_args, PyObject *__pyx_kwds
-#endif
-) {
+static PyMethodDef __pyx_mdef_5lstmx_8_kernels_15word2vec_cython_1train_chunk = {"train_chunk", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_pw_5lstmx_8_kernels_15word2vec_cython_1train_chunk, METH_VARARGS|METH_KEYWORDS, __pyx_doc_5lstmx_8_kernels_15word2vec_cython_train_chunk};
+static PyObject *__pyx_pw_5lstmx_8_kernels_15word2vec_cython_1train_chunk(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
+  PyObject *__pyx_v_signatures = 0;
+  PyObject *__pyx_v_args = 0;
+  PyObject *__pyx_v_kwargs = 0;
+  CYTHON_UNUSED PyObject *__pyx_v_defaults = 0;
+  CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex = 0;
+  CYTHON_UNUSED Py_ssize_t __pyx_nargs;
+  CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
+  PyObject* values[5] = {0,0,0,0,0};
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  PyObject *__pyx_r = 0;
+  __Pyx_RefNannyDeclarations
+  __Pyx_RefNannySetupContext("__pyx_fused_cpdef (wrapper)", 0);
+  #if CYTHON_ASSUME_SAFE_SIZE
+  __pyx_nargs = PyTuple_GET_SIZE(__pyx_args);
+  #else
+  __pyx_nargs = PyTuple_Size(__pyx_args); if (unlikely(__pyx_nargs < 0)) return NULL;
+  #endif
+  __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
+  {
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_signatures,&__pyx_mstate_global->__pyx_n_u_args,&__pyx_mstate_global->__pyx_n_u_kwargs,&__pyx_mstate_global->__pyx_n_u_defaults,&__pyx_mstate_global->__pyx_n_u_fused_sigindex,0};
+    struct __pyx_defaults *__pyx_dynamic_args = __Pyx_CyFunction_Defaults(struct __pyx_defaults, __pyx_self);
+    const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 46, __pyx_L3_error)
+    if (__pyx_kwds_len > 0) {
+      switch (__pyx_nargs) {
+        case  5:
+        values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 46, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  4:
+        values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 46, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  3:
+        values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 46, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  2:
+        values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 46, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  1:
+        values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 46, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  0: break;
+        default: goto __pyx_L5_argtuple_error;
+      }
+      const Py_ssize_t kwd_pos_args = __pyx_nargs;
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__pyx_fused_cpdef", 0) < (0)) __PYX_ERR(0, 46, __pyx_L3_error)
+      if (!values[4]) values[4] = __Pyx_NewRef(__pyx_dynamic_args->arg0);
+      for (Py_ssize_t i = __pyx_nargs; i < 4; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, i); __PYX_ERR(0, 46, __pyx_L3_error) }
+      }
+    } else {
+      switch (__pyx_nargs) {
+        case  5:
+        values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 46, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  4:
+        values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 46, __pyx_L3_error)
+        values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 46, __pyx_L3_error)
+        values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 46, __pyx_L3_error)
+        values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 46, __pyx_L3_error)
+        break;
+        default: goto __pyx_L5_argtuple_error;
+      }
+      if (!values[4]) values[4] = __Pyx_NewRef(__pyx_dynamic_args->arg0);
+    }
+    __pyx_v_signatures = values[0];
+    __pyx_v_args = values[1];
+    __pyx_v_kwargs = values[2];
+    __pyx_v_defaults = values[3];
+    __pyx_v__fused_sigindex = values[4];
+  }
+  goto __pyx_L6_skip;
+  __pyx_L5_argtuple_error:;
+  __Pyx_RaiseArgtupleInvalid("__pyx_fused_cpdef", 0, 4, 5, __pyx_nargs); __PYX_ERR(0, 46, __pyx_L3_error)
+  __pyx_L6_skip:;
+  goto __pyx_L4_argument_unpacking_done;
+  __pyx_L3_error:;
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
+  }
+  __Pyx_AddTraceback("lstmx._kernels.word2vec_cython.__pyx_fused_cpdef", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __Pyx_RefNannyFinishContext();
+  return NULL;
+  __pyx_L4_argument_unpacking_done:;
+  __pyx_r = __pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(__pyx_self, __pyx_v_signatures, __pyx_v_args, __pyx_v_kwargs, __pyx_v_defaults, __pyx_v__fused_sigindex);
+
+  /* function exit code */
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
+  }
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_UNUSED PyObject *__pyx_self, PyObject *__pyx_v_signatures, PyObject *__pyx_v_args, PyObject *__pyx_v_kwargs, CYTHON_UNUSED PyObject *__pyx_v_defaults, CYTHON_UNUSED PyObject *__pyx_v__fused_sigindex) {
+  Py_ssize_t __pyx_v_arg_count;
+  PyTypeObject *__pyx_v_ndarray = 0;
+  PyObject *__pyx_v_arg = NULL;
+  PyObject *__pyx_v_dest_sig0 = NULL;
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  int __pyx_t_1;
+  int __pyx_t_2;
+  int __pyx_t_3;
+  Py_ssize_t __pyx_t_4;
+  PyObject *__pyx_t_5 = NULL;
+  int __pyx_t_6;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("train_chunk", 0);
+  __Pyx_INCREF(__pyx_v_kwargs);
+  __pyx_t_2 = (__pyx_v_kwargs != Py_None);
+  if (__pyx_t_2) {
+
+  } else {
+
+    __pyx_t_1 = __pyx_t_2;
+
+    goto __pyx_L4_bool_binop_done;
+  }
+  if (__pyx_v_kwargs == Py_None) __pyx_t_2 = 0;
+  else
+  {
+    Py_ssize_t __pyx_temp = __Pyx_PyDict_GET_SIZE(__pyx_v_kwargs);
+    if (unlikely(((!CYTHON_ASSUME_SAFE_SIZE) && __pyx_temp < 0))) __PYX_ERR(0, 46, __pyx_L1_error)
+    __pyx_t_2 = (__pyx_temp != 0);
+  }
+
+  __pyx_t_3 = (!__pyx_t_2);
+
+
+
+  __pyx_t_1 = __pyx_t_3;
+
+  __pyx_L4_bool_binop_done:;
+  if (__pyx_t_1) {
+
+    __Pyx_INCREF(Py_None);
+    __Pyx_DECREF_SET(__pyx_v_kwargs, Py_None);
+  }
+  if (unlikely(__pyx_v_args == Py_None)) {
+    PyErr_SetString(PyExc_TypeError, "object of type \047NoneType\047 has no len()");
+    __PYX_ERR(0, 46, __pyx_L1_error)
+  }
+  __pyx_t_4 = __Pyx_PyTuple_GET_SIZE(((PyObject*)__pyx_v_args)); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(0, 46, __pyx_L1_error)
+  __pyx_v_arg_count = __pyx_t_4;
+  __pyx_t_5 = ((PyObject *)__Pyx_ImportNumPyArrayTypeIfAvailable()); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 46, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
+  __pyx_v_ndarray = ((PyTypeObject*)__pyx_t_5);
+  __pyx_t_5 = 0;
+  __pyx_t_1 = (3 < __pyx_v_arg_count);
+
+  if (__pyx_t_1) {
+
+    if (unlikely(__pyx_v_args == Py_None)) {
+      PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
+      __PYX_ERR(0, 46, __pyx_L1_error)
+    }
+    __pyx_t_5 = __Pyx_PyTuple_GET_ITEM(((PyObject*)__pyx_v_args), 3);
+    __Pyx_INCREF(__pyx_t_5);
+    __pyx_v_arg = __pyx_t_5;
+    __pyx_t_5 = 0;
+    goto __pyx_L6;
+  }
+  __pyx_t_3 = (__pyx_v_kwargs != Py_None);
+  if (__pyx_t_3) {
+
+  } else {
+
+    __pyx_t_1 = __pyx_t_3;
+
+    goto __pyx_L7_bool_binop_done;
+  }
+  if (unlikely(__pyx_v_kwargs == Py_None)) {
+    PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not iterable");
+    __PYX_ERR(0, 46, __pyx_L1_error)
+  }
+  __pyx_t_3 = (__Pyx_PyDict_ContainsTF(__pyx_mstate_global->__pyx_n_u_ids, ((PyObject*)__pyx_v_kwargs), Py_EQ)); if (unlikely((__pyx_t_3 < 0))) __PYX_ERR(0, 46, __pyx_L1_error)
+
+  __pyx_t_1 = __pyx_t_3;
+
+  __pyx_L7_bool_binop_done:;
+  if (__pyx_t_1) {
+
+    if (unlikely(__pyx_v_kwargs == Py_None)) {
+      PyErr_SetString(PyExc_TypeError, "\047NoneType\047 object is not subscriptable");
+      __PYX_ERR(0, 46, __pyx_L1_error)
+    }
+    __pyx_t_5 = __Pyx_PyDict_GetItem(((PyObject*)__pyx_v_kwargs), __pyx_mstate_global->__pyx_n_u_ids); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 46, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_5);
+    __pyx_v_arg = __pyx_t_5;
+    __pyx_t_5 = 0;
+    goto __pyx_L6;
+  }
+  /*else*/ {
+    __pyx_t_6 = __Pyx_RaiseFusedFunctionArgTypeError(__pyx_mstate_global->__pyx_n_u_ids, 3, 14, __pyx_v_arg_count); if (unlikely(__pyx_t_6 == ((int)-1))) __PYX_ERR(0, 46, __pyx_L1_error)
+
+  }
+  __pyx_L6:;
+  if (unlikely(!__pyx_v_arg)) { __Pyx_RaiseUnboundLocalError("arg"); __PYX_ERR(0, 46, __pyx_L1_error) }
+  __pyx_t_5 = __pyx_ff_map_fused_723029_2_2_unsigned__space_short__and_int(__pyx_v_arg, __pyx_v_ndarray); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 46, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
+  __pyx_v_dest_sig0 = ((PyObject*)__pyx_t_5);
+  __pyx_t_5 = 0;
+  __pyx_t_5 = __pyx_ff_match_signatures_single(((PyObject*)__pyx_v_signatures), __pyx_v_dest_sig0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 46, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
+  {
+    PyObject *__pyx_temp;
+    {
+      __pyx_temp = __pyx_r;
+      __pyx_r = __pyx_t_5;
+    }
+    __Pyx_XDECREF(__pyx_temp);
+  }
+  __pyx_t_5 = 0;
+  goto __pyx_L0;
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_5);
+  __Pyx_AddTraceback("lstmx._kernels.word2vec_cython.__pyx_fused_cpdef", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = NULL;
+  __pyx_L0:;
+
+  __Pyx_XDECREF((PyObject *)__pyx_v_ndarray);
+  __Pyx_XDECREF(__pyx_v_arg);
+  __Pyx_XDECREF(__pyx_v_dest_sig0);
+  __Pyx_XDECREF(__pyx_v_kwargs);
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* Python wrapper */
+static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_15word2vec_cython_3train_chunk(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
+static PyMethodDef __pyx_fuse_0__pyx_mdef_5lstmx_8_kernels_15word2vec_cython_3train_chunk = {"__pyx_fuse_0train_chunk", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_15word2vec_cython_3train_chunk, METH_VARARGS|METH_KEYWORDS, __pyx_doc_5lstmx_8_kernels_15word2vec_cython_train_chunk};
+static PyObject *__pyx_fuse_0__pyx_pw_5lstmx_8_kernels_15word2vec_cython_3train_chunk(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
   __Pyx_memviewslice __pyx_v_W_in = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_W_out = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_W_hs = { 0, 0, { 0 }, { 0 }, { 0 } };
@@ -18235,9 +19675,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   __Pyx_memviewslice __pyx_v_points = { 0, 0, { 0 }, { 0 }, { 0 } };
   __Pyx_memviewslice __pyx_v_code_lens = { 0, 0, { 0 }, { 0 }, { 0 } };
   uint64_t __pyx_v_state;
-  #if !CYTHON_VECTORCALL
   CYTHON_UNUSED Py_ssize_t __pyx_nargs;
-  #endif
   CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
   PyObject* values[14] = {0,0,0,0,0,0,0,0,0,0,0,0,0,0};
   int __pyx_lineno = 0;
@@ -18246,134 +19684,132 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   PyObject *__pyx_r = 0;
   __Pyx_RefNannyDeclarations
   __Pyx_RefNannySetupContext("train_chunk (wrapper)", 0);
-  #if !CYTHON_VECTORCALL
   #if CYTHON_ASSUME_SAFE_SIZE
   __pyx_nargs = PyTuple_GET_SIZE(__pyx_args);
   #else
   __pyx_nargs = PyTuple_Size(__pyx_args); if (unlikely(__pyx_nargs < 0)) return NULL;
   #endif
-  #endif
-  __pyx_kwvalues = __Pyx_KwValues_FASTCALL(__pyx_args, __pyx_nargs);
+  __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_W_in,&__pyx_mstate_global->__pyx_n_u_W_out,&__pyx_mstate_global->__pyx_n_u_W_hs,&__pyx_mstate_global->__pyx_n_u_ids,&__pyx_mstate_global->__pyx_n_u_starts,&__pyx_mstate_global->__pyx_n_u_alpha,&__pyx_mstate_global->__pyx_n_u_window,&__pyx_mstate_global->__pyx_n_u_negative,&__pyx_mstate_global->__pyx_n_u_alias_prob,&__pyx_mstate_global->__pyx_n_u_alias_idx,&__pyx_mstate_global->__pyx_n_u_codes,&__pyx_mstate_global->__pyx_n_u_points,&__pyx_mstate_global->__pyx_n_u_code_lens,&__pyx_mstate_global->__pyx_n_u_state,0};
-    const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 42, __pyx_L3_error)
+    const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 46, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case 14:
-        values[13] = __Pyx_ArgRef_FASTCALL(__pyx_args, 13);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 42, __pyx_L3_error)
+        values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 46, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 13:
-        values[12] = __Pyx_ArgRef_FASTCALL(__pyx_args, 12);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 42, __pyx_L3_error)
+        values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 46, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 12:
-        values[11] = __Pyx_ArgRef_FASTCALL(__pyx_args, 11);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 42, __pyx_L3_error)
+        values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 46, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 11:
-        values[10] = __Pyx_ArgRef_FASTCALL(__pyx_args, 10);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 42, __pyx_L3_error)
+        values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 46, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case 10:
-        values[9] = __Pyx_ArgRef_FASTCALL(__pyx_args, 9);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 42, __pyx_L3_error)
+        values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 46, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  9:
-        values[8] = __Pyx_ArgRef_FASTCALL(__pyx_args, 8);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 42, __pyx_L3_error)
+        values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 46, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  8:
-        values[7] = __Pyx_ArgRef_FASTCALL(__pyx_args, 7);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 42, __pyx_L3_error)
+        values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 46, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  7:
-        values[6] = __Pyx_ArgRef_FASTCALL(__pyx_args, 6);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 42, __pyx_L3_error)
+        values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 46, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  6:
-        values[5] = __Pyx_ArgRef_FASTCALL(__pyx_args, 5);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 42, __pyx_L3_error)
+        values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 46, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  5:
-        values[4] = __Pyx_ArgRef_FASTCALL(__pyx_args, 4);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 42, __pyx_L3_error)
+        values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 46, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  4:
-        values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 42, __pyx_L3_error)
+        values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 46, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
-        values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 42, __pyx_L3_error)
+        values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 46, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
-        values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 42, __pyx_L3_error)
+        values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 46, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
-        values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 42, __pyx_L3_error)
+        values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 46, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "train_chunk", 0) < (0)) __PYX_ERR(0, 42, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "train_chunk", 0) < (0)) __PYX_ERR(0, 46, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 14; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("train_chunk", 1, 14, 14, i); __PYX_ERR(0, 42, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("train_chunk", 1, 14, 14, i); __PYX_ERR(0, 46, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 14)) {
       goto __pyx_L5_argtuple_error;
     } else {
-      values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 42, __pyx_L3_error)
-      values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 42, __pyx_L3_error)
-      values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 42, __pyx_L3_error)
-      values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 42, __pyx_L3_error)
-      values[4] = __Pyx_ArgRef_FASTCALL(__pyx_args, 4);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 42, __pyx_L3_error)
-      values[5] = __Pyx_ArgRef_FASTCALL(__pyx_args, 5);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 42, __pyx_L3_error)
-      values[6] = __Pyx_ArgRef_FASTCALL(__pyx_args, 6);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 42, __pyx_L3_error)
-      values[7] = __Pyx_ArgRef_FASTCALL(__pyx_args, 7);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 42, __pyx_L3_error)
-      values[8] = __Pyx_ArgRef_FASTCALL(__pyx_args, 8);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 42, __pyx_L3_error)
-      values[9] = __Pyx_ArgRef_FASTCALL(__pyx_args, 9);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 42, __pyx_L3_error)
-      values[10] = __Pyx_ArgRef_FASTCALL(__pyx_args, 10);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 42, __pyx_L3_error)
-      values[11] = __Pyx_ArgRef_FASTCALL(__pyx_args, 11);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 42, __pyx_L3_error)
-      values[12] = __Pyx_ArgRef_FASTCALL(__pyx_args, 12);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 42, __pyx_L3_error)
-      values[13] = __Pyx_ArgRef_FASTCALL(__pyx_args, 13);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 42, __pyx_L3_error)
+      values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 46, __pyx_L3_error)
+      values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 46, __pyx_L3_error)
+      values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 46, __pyx_L3_error)
+      values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 46, __pyx_L3_error)
+      values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 46, __pyx_L3_error)
+      values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 46, __pyx_L3_error)
+      values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 46, __pyx_L3_error)
+      values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 46, __pyx_L3_error)
+      values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 46, __pyx_L3_error)
+      values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 46, __pyx_L3_error)
+      values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 46, __pyx_L3_error)
+      values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 46, __pyx_L3_error)
+      values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 46, __pyx_L3_error)
+      values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 46, __pyx_L3_error)
     }
-    __pyx_v_W_in = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W_in.memview)) __PYX_ERR(0, 42, __pyx_L3_error)
-    __pyx_v_W_out = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W_out.memview)) __PYX_ERR(0, 42, __pyx_L3_error)
-    __pyx_v_W_hs = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W_hs.memview)) __PYX_ERR(0, 42, __pyx_L3_error)
-    __pyx_v_ids = __Pyx_PyObject_to_MemoryviewSlice_dc_int__const__(values[3], 0); if (unlikely(!__pyx_v_ids.memview)) __PYX_ERR(0, 42, __pyx_L3_error)
-    __pyx_v_starts = __Pyx_PyObject_to_MemoryviewSlice_dc_long__const__(values[4], 0); if (unlikely(!__pyx_v_starts.memview)) __PYX_ERR(0, 43, __pyx_L3_error)
-    __pyx_v_alpha = __Pyx_PyFloat_AsDouble(values[5]); if (unlikely((__pyx_v_alpha == (double)-1) && PyErr_Occurred())) __PYX_ERR(0, 43, __pyx_L3_error)
-    __pyx_v_window = __Pyx_PyLong_As_int(values[6]); if (unlikely((__pyx_v_window == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 43, __pyx_L3_error)
-    __pyx_v_negative = __Pyx_PyLong_As_int(values[7]); if (unlikely((__pyx_v_negative == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 43, __pyx_L3_error)
-    __pyx_v_alias_prob = __Pyx_PyObject_to_MemoryviewSlice_dc_double__const__(values[8], 0); if (unlikely(!__pyx_v_alias_prob.memview)) __PYX_ERR(0, 43, __pyx_L3_error)
-    __pyx_v_alias_idx = __Pyx_PyObject_to_MemoryviewSlice_dc_int__const__(values[9], 0); if (unlikely(!__pyx_v_alias_idx.memview)) __PYX_ERR(0, 44, __pyx_L3_error)
-    __pyx_v_codes = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[10], 0); if (unlikely(!__pyx_v_codes.memview)) __PYX_ERR(0, 44, __pyx_L3_error)
-    __pyx_v_points = __Pyx_PyObject_to_MemoryviewSlice_d_dc_int__const__(values[11], 0); if (unlikely(!__pyx_v_points.memview)) __PYX_ERR(0, 44, __pyx_L3_error)
-    __pyx_v_code_lens = __Pyx_PyObject_to_MemoryviewSlice_dc_int__const__(values[12], 0); if (unlikely(!__pyx_v_code_lens.memview)) __PYX_ERR(0, 45, __pyx_L3_error)
-    __pyx_v_state = __Pyx_PyLong_As_uint64_t(values[13]); if (unlikely((__pyx_v_state == ((uint64_t)-1)) && PyErr_Occurred())) __PYX_ERR(0, 45, __pyx_L3_error)
+    __pyx_v_W_in = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W_in.memview)) __PYX_ERR(0, 46, __pyx_L3_error)
+    __pyx_v_W_out = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W_out.memview)) __PYX_ERR(0, 46, __pyx_L3_error)
+    __pyx_v_W_hs = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W_hs.memview)) __PYX_ERR(0, 46, __pyx_L3_error)
+    __pyx_v_ids = __Pyx_PyObject_to_MemoryviewSlice_dc_unsigned_short__const__(values[3], 0); if (unlikely(!__pyx_v_ids.memview)) __PYX_ERR(0, 46, __pyx_L3_error)
+    __pyx_v_starts = __Pyx_PyObject_to_MemoryviewSlice_dc_long__const__(values[4], 0); if (unlikely(!__pyx_v_starts.memview)) __PYX_ERR(0, 47, __pyx_L3_error)
+    __pyx_v_alpha = __Pyx_PyFloat_AsDouble(values[5]); if (unlikely((__pyx_v_alpha == (double)-1) && PyErr_Occurred())) __PYX_ERR(0, 47, __pyx_L3_error)
+    __pyx_v_window = __Pyx_PyLong_As_int(values[6]); if (unlikely((__pyx_v_window == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 47, __pyx_L3_error)
+    __pyx_v_negative = __Pyx_PyLong_As_int(values[7]); if (unlikely((__pyx_v_negative == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 47, __pyx_L3_error)
+    __pyx_v_alias_prob = __Pyx_PyObject_to_MemoryviewSlice_dc_double__const__(values[8], 0); if (unlikely(!__pyx_v_alias_prob.memview)) __PYX_ERR(0, 47, __pyx_L3_error)
+    __pyx_v_alias_idx = __Pyx_PyObject_to_MemoryviewSlice_dc_int__const__(values[9], 0); if (unlikely(!__pyx_v_alias_idx.memview)) __PYX_ERR(0, 48, __pyx_L3_error)
+    __pyx_v_codes = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[10], 0); if (unlikely(!__pyx_v_codes.memview)) __PYX_ERR(0, 48, __pyx_L3_error)
+    __pyx_v_points = __Pyx_PyObject_to_MemoryviewSlice_d_dc_int__const__(values[11], 0); if (unlikely(!__pyx_v_points.memview)) __PYX_ERR(0, 48, __pyx_L3_error)
+    __pyx_v_code_lens = __Pyx_PyObject_to_MemoryviewSlice_dc_int__const__(values[12], 0); if (unlikely(!__pyx_v_code_lens.memview)) __PYX_ERR(0, 49, __pyx_L3_error)
+    __pyx_v_state = __Pyx_PyLong_As_uint64_t(values[13]); if (unlikely((__pyx_v_state == ((uint64_t)-1)) && PyErr_Occurred())) __PYX_ERR(0, 49, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("train_chunk", 1, 14, 14, __pyx_nargs); __PYX_ERR(0, 42, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("train_chunk", 1, 14, 14, __pyx_nargs); __PYX_ERR(0, 46, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -18394,7 +19830,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   __Pyx_RefNannyFinishContext();
   return NULL;
   __pyx_L4_argument_unpacking_done:;
-  __pyx_r = __pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(__pyx_self, __pyx_v_W_in, __pyx_v_W_out, __pyx_v_W_hs, __pyx_v_ids, __pyx_v_starts, __pyx_v_alpha, __pyx_v_window, __pyx_v_negative, __pyx_v_alias_prob, __pyx_v_alias_idx, __pyx_v_codes, __pyx_v_points, __pyx_v_code_lens, __pyx_v_state);
+  __pyx_r = __pyx_pf_5lstmx_8_kernels_15word2vec_cython_2train_chunk(__pyx_self, __pyx_v_W_in, __pyx_v_W_out, __pyx_v_W_hs, __pyx_v_ids, __pyx_v_starts, __pyx_v_alpha, __pyx_v_window, __pyx_v_negative, __pyx_v_alias_prob, __pyx_v_alias_idx, __pyx_v_codes, __pyx_v_points, __pyx_v_code_lens, __pyx_v_state);
 
   /* function exit code */
   for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
@@ -18418,7 +19854,1248 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   return __pyx_r;
 }
 
-static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_W_in, __Pyx_memviewslice __pyx_v_W_out, __Pyx_memviewslice __pyx_v_W_hs, __Pyx_memviewslice __pyx_v_ids, __Pyx_memviewslice __pyx_v_starts, double __pyx_v_alpha, int __pyx_v_window, int __pyx_v_negative, __Pyx_memviewslice __pyx_v_alias_prob, __Pyx_memviewslice __pyx_v_alias_idx, __Pyx_memviewslice __pyx_v_codes, __Pyx_memviewslice __pyx_v_points, __Pyx_memviewslice __pyx_v_code_lens, uint64_t __pyx_v_state) {
+static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_2train_chunk(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_W_in, __Pyx_memviewslice __pyx_v_W_out, __Pyx_memviewslice __pyx_v_W_hs, __Pyx_memviewslice __pyx_v_ids, __Pyx_memviewslice __pyx_v_starts, double __pyx_v_alpha, int __pyx_v_window, int __pyx_v_negative, __Pyx_memviewslice __pyx_v_alias_prob, __Pyx_memviewslice __pyx_v_alias_idx, __Pyx_memviewslice __pyx_v_codes, __Pyx_memviewslice __pyx_v_points, __Pyx_memviewslice __pyx_v_code_lens, uint64_t __pyx_v_state) {
+  int __pyx_v_N;
+  int __pyx_v_V;
+  int __pyx_v_hs;
+  long __pyx_v_trained;
+  float *__pyx_v_neu1;
+  float *__pyx_v_work;
+  float __pyx_v_a;
+  float __pyx_v_f;
+  float __pyx_v_g;
+  float __pyx_v_inv;
+  long __pyx_v_s;
+  long __pyx_v_i;
+  long __pyx_v_j;
+  long __pyx_v_n;
+  long __pyx_v_lo;
+  long __pyx_v_hi;
+  long __pyx_v_begin;
+  long __pyx_v_count;
+  int __pyx_v_word;
+  int __pyx_v_target;
+  int __pyx_v_label;
+  int __pyx_v_d;
+  int __pyx_v_node;
+  int __pyx_v_b;
+  int __pyx_v_k;
+  double __pyx_v_u;
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  Py_ssize_t __pyx_t_1;
+  Py_ssize_t __pyx_t_2;
+  long __pyx_t_3;
+  Py_ssize_t __pyx_t_4;
+  long __pyx_t_5;
+  long __pyx_t_6;
+  long __pyx_t_7;
+  int __pyx_t_8;
+  int __pyx_t_9;
+  int __pyx_t_10;
+  long __pyx_t_11;
+  long __pyx_t_12;
+  long __pyx_t_13;
+  size_t __pyx_t_14;
+  Py_ssize_t __pyx_t_15;
+  int __pyx_t_16;
+  int __pyx_t_17;
+  PyObject *__pyx_t_18 = NULL;
+  PyObject *__pyx_t_19 = NULL;
+  PyObject *__pyx_t_20 = NULL;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("__pyx_fuse_0train_chunk", 0);
+
+
+  /* "lstmx/_kernels/word2vec_cython.pyx":51
+ *                 const int[::1] code_lens, uint64_t state):
+ *     """Same arguments and results as :func:`lstmx.word2vec.update.train_chunk` (float32 matrices)."""
+ *     cdef int N = W_in.shape[1], V = W_in.shape[0]             # <<<<<<<<<<<<<<
+ *     cdef bint hs = W_hs.shape[0] > 0
+ *     cdef long trained = 0
+*/
+  __pyx_v_N = (__pyx_v_W_in.shape[1]);
+  __pyx_v_V = (__pyx_v_W_in.shape[0]);
+
+  /* "lstmx/_kernels/word2vec_cython.pyx":52
+ *     """Same arguments and results as :func:`lstmx.word2vec.update.train_chunk` (float32 matrices)."""
+ *     cdef int N = W_in.shape[1], V = W_in.shape[0]
+ *     cdef bint hs = W_hs.shape[0] > 0             # <<<<<<<<<<<<<<
+ *     cdef long trained = 0
+ *     cdef float* neu1 = <float*>malloc(N * sizeof(float))
+*/
+  __pyx_v_hs = ((__pyx_v_W_hs.shape[0]) > 0);
+
+  /* "lstmx/_kernels/word2vec_cython.pyx":53
+ *     cdef int N = W_in.shape[1], V = W_in.shape[0]
+ *     cdef bint hs = W_hs.shape[0] > 0
+ *     cdef long trained = 0             # <<<<<<<<<<<<<<
+ *     cdef float* neu1 = <float*>malloc(N * sizeof(float))
+ *     cdef float* work = <float*>malloc(N * sizeof(float))
+*/
+  __pyx_v_trained = 0;
+
+  /* "lstmx/_kernels/word2vec_cython.pyx":54
+ *     cdef bint hs = W_hs.shape[0] > 0
+ *     cdef long trained = 0
+ *     cdef float* neu1 = <float*>malloc(N * sizeof(float))             # <<<<<<<<<<<<<<
+ *     cdef float* work = <float*>malloc(N * sizeof(float))
+ *     cdef float a = alpha, f, g, inv
+*/
+  __pyx_v_neu1 = ((float *)malloc((__pyx_v_N * (sizeof(float)))));
+
+  /* "lstmx/_kernels/word2vec_cython.pyx":55
+ *     cdef long trained = 0
+ *     cdef float* neu1 = <float*>malloc(N * sizeof(float))
+ *     cdef float* work = <float*>malloc(N * sizeof(float))             # <<<<<<<<<<<<<<
+ *     cdef float a = alpha, f, g, inv
+ *     cdef long s, i, j, n, lo, hi, begin, count
+*/
+  __pyx_v_work = ((float *)malloc((__pyx_v_N * (sizeof(float)))));
+
+  /* "lstmx/_kernels/word2vec_cython.pyx":56
+ *     cdef float* neu1 = <float*>malloc(N * sizeof(float))
+ *     cdef float* work = <float*>malloc(N * sizeof(float))
+ *     cdef float a = alpha, f, g, inv             # <<<<<<<<<<<<<<
+ *     cdef long s, i, j, n, lo, hi, begin, count
+ *     cdef int word, target, label, d, node, b, k
+*/
+  __pyx_v_a = __pyx_v_alpha;
+
+  /* "lstmx/_kernels/word2vec_cython.pyx":60
+ *     cdef int word, target, label, d, node, b, k
+ *     cdef double u
+ *     try:             # <<<<<<<<<<<<<<
+ *         with nogil:
+ *             for s in range(starts.shape[0] - 1):
+*/
+  /*try:*/ {
+
+    /* "lstmx/_kernels/word2vec_cython.pyx":61
+ *     cdef double u
+ *     try:
+ *         with nogil:             # <<<<<<<<<<<<<<
+ *             for s in range(starts.shape[0] - 1):
+ *                 begin = starts[s]
+*/
+    {
+        PyThreadState * _save;
+        _save = PyEval_SaveThread();
+        __Pyx_FastGIL_Remember();
+        /*try:*/ {
+
+          /* "lstmx/_kernels/word2vec_cython.pyx":62
+ *     try:
+ *         with nogil:
+ *             for s in range(starts.shape[0] - 1):             # <<<<<<<<<<<<<<
+ *                 begin = starts[s]
+ *                 n = starts[s + 1] - begin
+*/
+
+          __pyx_t_1 = ((__pyx_v_starts.shape[0]) - 1);
+          __pyx_t_2 = __pyx_t_1;
+
+          for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
+            __pyx_v_s = __pyx_t_3;
+
+            /* "lstmx/_kernels/word2vec_cython.pyx":63
+ *         with nogil:
+ *             for s in range(starts.shape[0] - 1):
+ *                 begin = starts[s]             # <<<<<<<<<<<<<<
+ *                 n = starts[s + 1] - begin
+ *                 for i in range(n):
+*/
+            __pyx_t_4 = __pyx_v_s;
+            __pyx_v_begin = (*((long const  *) ( /* dim=0 */ ((char *) (((long const  *) __pyx_v_starts.data) + __pyx_t_4)) )));
+
+            /* "lstmx/_kernels/word2vec_cython.pyx":64
+ *             for s in range(starts.shape[0] - 1):
+ *                 begin = starts[s]
+ *                 n = starts[s + 1] - begin             # <<<<<<<<<<<<<<
+ *                 for i in range(n):
+ *                     word = ids[begin + i]
+*/
+            __pyx_t_4 = (__pyx_v_s + 1);
+            __pyx_v_n = ((*((long const  *) ( /* dim=0 */ ((char *) (((long const  *) __pyx_v_starts.data) + __pyx_t_4)) ))) - __pyx_v_begin);
+
+            /* "lstmx/_kernels/word2vec_cython.pyx":65
+ *                 begin = starts[s]
+ *                 n = starts[s + 1] - begin
+ *                 for i in range(n):             # <<<<<<<<<<<<<<
+ *                     word = ids[begin + i]
+ *                     state = next_random(state)
+*/
+
+            __pyx_t_5 = __pyx_v_n;
+            __pyx_t_6 = __pyx_t_5;
+
+            for (__pyx_t_7 = 0; __pyx_t_7 < __pyx_t_6; __pyx_t_7+=1) {
+              __pyx_v_i = __pyx_t_7;
+
+              /* "lstmx/_kernels/word2vec_cython.pyx":66
+ *                 n = starts[s + 1] - begin
+ *                 for i in range(n):
+ *                     word = ids[begin + i]             # <<<<<<<<<<<<<<
+ *                     state = next_random(state)
+ *                     b = <int>(state % <uint64_t>window)
+*/
+              __pyx_t_4 = (__pyx_v_begin + __pyx_v_i);
+              __pyx_v_word = (*((unsigned short const  *) ( /* dim=0 */ ((char *) (((unsigned short const  *) __pyx_v_ids.data) + __pyx_t_4)) )));
+
+              /* "lstmx/_kernels/word2vec_cython.pyx":67
+ *                 for i in range(n):
+ *                     word = ids[begin + i]
+ *                     state = next_random(state)             # <<<<<<<<<<<<<<
+ *                     b = <int>(state % <uint64_t>window)
+ *                     lo = i - window + b
+*/
+              __pyx_v_state = __pyx_f_5lstmx_8_kernels_15word2vec_cython_next_random(__pyx_v_state);
+
+              /* "lstmx/_kernels/word2vec_cython.pyx":68
+ *                     word = ids[begin + i]
+ *                     state = next_random(state)
+ *                     b = <int>(state % <uint64_t>window)             # <<<<<<<<<<<<<<
+ *                     lo = i - window + b
+ *                     if lo < 0:
+*/
+              __pyx_v_b = ((int)(__pyx_v_state % ((uint64_t)__pyx_v_window)));
+
+              /* "lstmx/_kernels/word2vec_cython.pyx":69
+ *                     state = next_random(state)
+ *                     b = <int>(state % <uint64_t>window)
+ *                     lo = i - window + b             # <<<<<<<<<<<<<<
+ *                     if lo < 0:
+ *                         lo = 0
+*/
+              __pyx_v_lo = ((__pyx_v_i - __pyx_v_window) + __pyx_v_b);
+
+              /* "lstmx/_kernels/word2vec_cython.pyx":70
+ *                     b = <int>(state % <uint64_t>window)
+ *                     lo = i - window + b
+ *                     if lo < 0:             # <<<<<<<<<<<<<<
+ *                         lo = 0
+ *                     hi = i + window + 1 - b
+*/
+              __pyx_t_8 = (__pyx_v_lo < 0);
+
+              if (__pyx_t_8) {
+
+
+                /* "lstmx/_kernels/word2vec_cython.pyx":71
+ *                     lo = i - window + b
+ *                     if lo < 0:
+ *                         lo = 0             # <<<<<<<<<<<<<<
+ *                     hi = i + window + 1 - b
+ *                     if hi > n:
+*/
+                __pyx_v_lo = 0;
+
+                /* "lstmx/_kernels/word2vec_cython.pyx":70
+ *                     b = <int>(state % <uint64_t>window)
+ *                     lo = i - window + b
+ *                     if lo < 0:             # <<<<<<<<<<<<<<
+ *                         lo = 0
+ *                     hi = i + window + 1 - b
+*/
+              }
+
+              /* "lstmx/_kernels/word2vec_cython.pyx":72
+ *                     if lo < 0:
+ *                         lo = 0
+ *                     hi = i + window + 1 - b             # <<<<<<<<<<<<<<
+ *                     if hi > n:
+ *                         hi = n
+*/
+              __pyx_v_hi = (((__pyx_v_i + __pyx_v_window) + 1) - __pyx_v_b);
+
+              /* "lstmx/_kernels/word2vec_cython.pyx":73
+ *                         lo = 0
+ *                     hi = i + window + 1 - b
+ *                     if hi > n:             # <<<<<<<<<<<<<<
+ *                         hi = n
+ *                     count = 0
+*/
+              __pyx_t_8 = (__pyx_v_hi > __pyx_v_n);
+
+              if (__pyx_t_8) {
+
+
+                /* "lstmx/_kernels/word2vec_cython.pyx":74
+ *                     hi = i + window + 1 - b
+ *                     if hi > n:
+ *                         hi = n             # <<<<<<<<<<<<<<
+ *                     count = 0
+ *                     for j in range(N):
+*/
+                __pyx_v_hi = __pyx_v_n;
+
+                /* "lstmx/_kernels/word2vec_cython.pyx":73
+ *                         lo = 0
+ *                     hi = i + window + 1 - b
+ *                     if hi > n:             # <<<<<<<<<<<<<<
+ *                         hi = n
+ *                     count = 0
+*/
+              }
+
+              /* "lstmx/_kernels/word2vec_cython.pyx":75
+ *                     if hi > n:
+ *                         hi = n
+ *                     count = 0             # <<<<<<<<<<<<<<
+ *                     for j in range(N):
+ *                         neu1[j] = 0
+*/
+              __pyx_v_count = 0;
+
+              /* "lstmx/_kernels/word2vec_cython.pyx":76
+ *                         hi = n
+ *                     count = 0
+ *                     for j in range(N):             # <<<<<<<<<<<<<<
+ *                         neu1[j] = 0
+ *                         work[j] = 0
+*/
+
+              __pyx_t_9 = __pyx_v_N;
+              __pyx_t_10 = __pyx_t_9;
+
+              for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
+                __pyx_v_j = __pyx_t_11;
+
+                /* "lstmx/_kernels/word2vec_cython.pyx":77
+ *                     count = 0
+ *                     for j in range(N):
+ *                         neu1[j] = 0             # <<<<<<<<<<<<<<
+ *                         work[j] = 0
+ *                     for j in range(lo, hi):
+*/
+                (__pyx_v_neu1[__pyx_v_j]) = 0.0;
+
+                /* "lstmx/_kernels/word2vec_cython.pyx":78
+ *                     for j in range(N):
+ *                         neu1[j] = 0
+ *                         work[j] = 0             # <<<<<<<<<<<<<<
+ *                     for j in range(lo, hi):
+ *                         if j != i:
+*/
+                (__pyx_v_work[__pyx_v_j]) = 0.0;
+              }
+
+
+              /* "lstmx/_kernels/word2vec_cython.pyx":79
+ *                         neu1[j] = 0
+ *                         work[j] = 0
+ *                     for j in range(lo, hi):             # <<<<<<<<<<<<<<
+ *                         if j != i:
+ *                             axpy(1.0, &W_in[ids[begin + j], 0], neu1, N)
+*/
+
+              __pyx_t_11 = __pyx_v_hi;
+              __pyx_t_12 = __pyx_t_11;
+
+              for (__pyx_t_13 = __pyx_v_lo; __pyx_t_13 < __pyx_t_12; __pyx_t_13+=1) {
+                __pyx_v_j = __pyx_t_13;
+
+                /* "lstmx/_kernels/word2vec_cython.pyx":80
+ *                         work[j] = 0
+ *                     for j in range(lo, hi):
+ *                         if j != i:             # <<<<<<<<<<<<<<
+ *                             axpy(1.0, &W_in[ids[begin + j], 0], neu1, N)
+ *                             count += 1
+*/
+                __pyx_t_8 = (__pyx_v_j != __pyx_v_i);
+
+                if (__pyx_t_8) {
+
+
+                  /* "lstmx/_kernels/word2vec_cython.pyx":81
+ *                     for j in range(lo, hi):
+ *                         if j != i:
+ *                             axpy(1.0, &W_in[ids[begin + j], 0], neu1, N)             # <<<<<<<<<<<<<<
+ *                             count += 1
+ *                     if count == 0:
+*/
+                  __pyx_t_4 = (__pyx_v_begin + __pyx_v_j);
+                  __pyx_t_14 = (*((unsigned short const  *) ( /* dim=0 */ ((char *) (((unsigned short const  *) __pyx_v_ids.data) + __pyx_t_4)) )));
+                  __pyx_t_15 = 0;
+                  __pyx_f_5lstmx_8_kernels_15word2vec_cython_axpy(1.0, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W_in.data + __pyx_t_14 * __pyx_v_W_in.strides[0]) )) + __pyx_t_15)) )))), __pyx_v_neu1, __pyx_v_N);
+
+                  /* "lstmx/_kernels/word2vec_cython.pyx":82
+ *                         if j != i:
+ *                             axpy(1.0, &W_in[ids[begin + j], 0], neu1, N)
+ *                             count += 1             # <<<<<<<<<<<<<<
+ *                     if count == 0:
+ *                         continue
+*/
+                  __pyx_v_count = (__pyx_v_count + 1);
+
+                  /* "lstmx/_kernels/word2vec_cython.pyx":80
+ *                         work[j] = 0
+ *                     for j in range(lo, hi):
+ *                         if j != i:             # <<<<<<<<<<<<<<
+ *                             axpy(1.0, &W_in[ids[begin + j], 0], neu1, N)
+ *                             count += 1
+*/
+                }
+              }
+
+
+              /* "lstmx/_kernels/word2vec_cython.pyx":83
+ *                             axpy(1.0, &W_in[ids[begin + j], 0], neu1, N)
+ *                             count += 1
+ *                     if count == 0:             # <<<<<<<<<<<<<<
+ *                         continue
+ *                     inv = 1.0 / count
+*/
+              __pyx_t_8 = (__pyx_v_count == 0);
+
+              if (__pyx_t_8) {
+
+
+                /* "lstmx/_kernels/word2vec_cython.pyx":84
+ *                             count += 1
+ *                     if count == 0:
+ *                         continue             # <<<<<<<<<<<<<<
+ *                     inv = 1.0 / count
+ *                     for j in range(N):
+*/
+                goto __pyx_L11_continue;
+
+                /* "lstmx/_kernels/word2vec_cython.pyx":83
+ *                             axpy(1.0, &W_in[ids[begin + j], 0], neu1, N)
+ *                             count += 1
+ *                     if count == 0:             # <<<<<<<<<<<<<<
+ *                         continue
+ *                     inv = 1.0 / count
+*/
+              }
+
+              /* "lstmx/_kernels/word2vec_cython.pyx":85
+ *                     if count == 0:
+ *                         continue
+ *                     inv = 1.0 / count             # <<<<<<<<<<<<<<
+ *                     for j in range(N):
+ *                         neu1[j] *= inv
+*/
+              __pyx_v_inv = (1.0 / ((double)__pyx_v_count));
+
+              /* "lstmx/_kernels/word2vec_cython.pyx":86
+ *                         continue
+ *                     inv = 1.0 / count
+ *                     for j in range(N):             # <<<<<<<<<<<<<<
+ *                         neu1[j] *= inv
+ *                     if hs:
+*/
+
+              __pyx_t_9 = __pyx_v_N;
+              __pyx_t_10 = __pyx_t_9;
+
+              for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
+                __pyx_v_j = __pyx_t_11;
+
+                /* "lstmx/_kernels/word2vec_cython.pyx":87
+ *                     inv = 1.0 / count
+ *                     for j in range(N):
+ *                         neu1[j] *= inv             # <<<<<<<<<<<<<<
+ *                     if hs:
+ *                         for d in range(code_lens[word]):
+*/
+
+                __pyx_t_12 = __pyx_v_j;
+                (__pyx_v_neu1[__pyx_t_12]) = ((__pyx_v_neu1[__pyx_t_12]) * __pyx_v_inv);
+              }
+
+
+              /* "lstmx/_kernels/word2vec_cython.pyx":88
+ *                     for j in range(N):
+ *                         neu1[j] *= inv
+ *                     if hs:             # <<<<<<<<<<<<<<
+ *                         for d in range(code_lens[word]):
+ *                             node = points[word, d]
+*/
+              if (__pyx_v_hs) {
+
+                /* "lstmx/_kernels/word2vec_cython.pyx":89
+ *                         neu1[j] *= inv
+ *                     if hs:
+ *                         for d in range(code_lens[word]):             # <<<<<<<<<<<<<<
+ *                             node = points[word, d]
+ *                             f = dot(neu1, &W_hs[node, 0], N)
+*/
+                __pyx_t_4 = __pyx_v_word;
+
+                __pyx_t_9 = (*((int const  *) ( /* dim=0 */ ((char *) (((int const  *) __pyx_v_code_lens.data) + __pyx_t_4)) )));
+                __pyx_t_10 = __pyx_t_9;
+
+                for (__pyx_t_16 = 0; __pyx_t_16 < __pyx_t_10; __pyx_t_16+=1) {
+                  __pyx_v_d = __pyx_t_16;
+
+                  /* "lstmx/_kernels/word2vec_cython.pyx":90
+ *                     if hs:
+ *                         for d in range(code_lens[word]):
+ *                             node = points[word, d]             # <<<<<<<<<<<<<<
+ *                             f = dot(neu1, &W_hs[node, 0], N)
+ *                             if f <= -MAX_EXP or f >= MAX_EXP:
+*/
+                  __pyx_t_4 = __pyx_v_word;
+                  __pyx_t_15 = __pyx_v_d;
+                  __pyx_v_node = (*((int const  *) ( /* dim=1 */ ((char *) (((int const  *) ( /* dim=0 */ (__pyx_v_points.data + __pyx_t_4 * __pyx_v_points.strides[0]) )) + __pyx_t_15)) )));
+
+                  /* "lstmx/_kernels/word2vec_cython.pyx":91
+ *                         for d in range(code_lens[word]):
+ *                             node = points[word, d]
+ *                             f = dot(neu1, &W_hs[node, 0], N)             # <<<<<<<<<<<<<<
+ *                             if f <= -MAX_EXP or f >= MAX_EXP:
+ *                                 continue
+*/
+                  __pyx_t_15 = __pyx_v_node;
+                  __pyx_t_4 = 0;
+                  __pyx_v_f = __pyx_f_5lstmx_8_kernels_15word2vec_cython_dot(__pyx_v_neu1, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W_hs.data + __pyx_t_15 * __pyx_v_W_hs.strides[0]) )) + __pyx_t_4)) )))), __pyx_v_N);
+
+                  /* "lstmx/_kernels/word2vec_cython.pyx":92
+ *                             node = points[word, d]
+ *                             f = dot(neu1, &W_hs[node, 0], N)
+ *                             if f <= -MAX_EXP or f >= MAX_EXP:             # <<<<<<<<<<<<<<
+ *                                 continue
+ *                             g = (1 - codes[word, d] - EXP_TABLE[<int>((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2))]) * a
+*/
+                  __pyx_t_17 = (__pyx_v_f <= (-__pyx_v_5lstmx_8_kernels_15word2vec_cython_MAX_EXP));
+
+                  if (!__pyx_t_17) {
+
+                  } else {
+
+                    __pyx_t_8 = __pyx_t_17;
+
+                    goto __pyx_L27_bool_binop_done;
+                  }
+                  __pyx_t_17 = (__pyx_v_f >= __pyx_v_5lstmx_8_kernels_15word2vec_cython_MAX_EXP);
+
+
+                  __pyx_t_8 = __pyx_t_17;
+
+                  __pyx_L27_bool_binop_done:;
+                  if (__pyx_t_8) {
+
+
+                    /* "lstmx/_kernels/word2vec_cython.pyx":93
+ *                             f = dot(neu1, &W_hs[node, 0], N)
+ *                             if f <= -MAX_EXP or f >= MAX_EXP:
+ *                                 continue             # <<<<<<<<<<<<<<
+ *                             g = (1 - codes[word, d] - EXP_TABLE[<int>((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2))]) * a
+ *                             axpy(g, &W_hs[node, 0], work, N)
+*/
+                    goto __pyx_L24_continue;
+
+                    /* "lstmx/_kernels/word2vec_cython.pyx":92
+ *                             node = points[word, d]
+ *                             f = dot(neu1, &W_hs[node, 0], N)
+ *                             if f <= -MAX_EXP or f >= MAX_EXP:             # <<<<<<<<<<<<<<
+ *                                 continue
+ *                             g = (1 - codes[word, d] - EXP_TABLE[<int>((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2))]) * a
+*/
+                  }
+
+                  /* "lstmx/_kernels/word2vec_cython.pyx":94
+ *                             if f <= -MAX_EXP or f >= MAX_EXP:
+ *                                 continue
+ *                             g = (1 - codes[word, d] - EXP_TABLE[<int>((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2))]) * a             # <<<<<<<<<<<<<<
+ *                             axpy(g, &W_hs[node, 0], work, N)
+ *                             axpy(g, neu1, &W_hs[node, 0], N)
+*/
+                  __pyx_t_4 = __pyx_v_word;
+                  __pyx_t_15 = __pyx_v_d;
+                  __pyx_v_g = (((1 - (*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_codes.data + __pyx_t_4 * __pyx_v_codes.strides[0]) )) + __pyx_t_15)) )))) - (__pyx_v_5lstmx_8_kernels_15word2vec_cython_EXP_TABLE[((int)((__pyx_v_f + __pyx_v_5lstmx_8_kernels_15word2vec_cython_MAX_EXP) * ((((float)__pyx_e_5lstmx_8_kernels_15word2vec_cython_EXP_TABLE_SIZE) / __pyx_v_5lstmx_8_kernels_15word2vec_cython_MAX_EXP) / 2.0)))])) * __pyx_v_a);
+
+                  /* "lstmx/_kernels/word2vec_cython.pyx":95
+ *                                 continue
+ *                             g = (1 - codes[word, d] - EXP_TABLE[<int>((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2))]) * a
+ *                             axpy(g, &W_hs[node, 0], work, N)             # <<<<<<<<<<<<<<
+ *                             axpy(g, neu1, &W_hs[node, 0], N)
+ *                     if negative > 0:   # the word itself (label 1), then the negative draws
+*/
+                  __pyx_t_15 = __pyx_v_node;
+                  __pyx_t_4 = 0;
+                  __pyx_f_5lstmx_8_kernels_15word2vec_cython_axpy(__pyx_v_g, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W_hs.data + __pyx_t_15 * __pyx_v_W_hs.strides[0]) )) + __pyx_t_4)) )))), __pyx_v_work, __pyx_v_N);
+
+                  /* "lstmx/_kernels/word2vec_cython.pyx":96
+ *                             g = (1 - codes[word, d] - EXP_TABLE[<int>((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2))]) * a
+ *                             axpy(g, &W_hs[node, 0], work, N)
+ *                             axpy(g, neu1, &W_hs[node, 0], N)             # <<<<<<<<<<<<<<
+ *                     if negative > 0:   # the word itself (label 1), then the negative draws
+ *                         for d in range(negative + 1):
+*/
+                  __pyx_t_4 = __pyx_v_node;
+                  __pyx_t_15 = 0;
+                  __pyx_f_5lstmx_8_kernels_15word2vec_cython_axpy(__pyx_v_g, __pyx_v_neu1, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W_hs.data + __pyx_t_4 * __pyx_v_W_hs.strides[0]) )) + __pyx_t_15)) )))), __pyx_v_N);
+                  __pyx_L24_continue:;
+                }
+
+
+                /* "lstmx/_kernels/word2vec_cython.pyx":88
+ *                     for j in range(N):
+ *                         neu1[j] *= inv
+ *                     if hs:             # <<<<<<<<<<<<<<
+ *                         for d in range(code_lens[word]):
+ *                             node = points[word, d]
+*/
+              }
+
+              /* "lstmx/_kernels/word2vec_cython.pyx":97
+ *                             axpy(g, &W_hs[node, 0], work, N)
+ *                             axpy(g, neu1, &W_hs[node, 0], N)
+ *                     if negative > 0:   # the word itself (label 1), then the negative draws             # <<<<<<<<<<<<<<
+ *                         for d in range(negative + 1):
+ *                             if d == 0:
+*/
+              __pyx_t_8 = (__pyx_v_negative > 0);
+
+              if (__pyx_t_8) {
+
+
+                /* "lstmx/_kernels/word2vec_cython.pyx":98
+ *                             axpy(g, neu1, &W_hs[node, 0], N)
+ *                     if negative > 0:   # the word itself (label 1), then the negative draws
+ *                         for d in range(negative + 1):             # <<<<<<<<<<<<<<
+ *                             if d == 0:
+ *                                 target = word
+*/
+
+                __pyx_t_11 = (__pyx_v_negative + 1);
+                __pyx_t_12 = __pyx_t_11;
+
+                for (__pyx_t_9 = 0; __pyx_t_9 < __pyx_t_12; __pyx_t_9+=1) {
+                  __pyx_v_d = __pyx_t_9;
+
+                  /* "lstmx/_kernels/word2vec_cython.pyx":99
+ *                     if negative > 0:   # the word itself (label 1), then the negative draws
+ *                         for d in range(negative + 1):
+ *                             if d == 0:             # <<<<<<<<<<<<<<
+ *                                 target = word
+ *                                 label = 1
+*/
+                  __pyx_t_8 = (__pyx_v_d == 0);
+
+                  if (__pyx_t_8) {
+
+
+                    /* "lstmx/_kernels/word2vec_cython.pyx":100
+ *                         for d in range(negative + 1):
+ *                             if d == 0:
+ *                                 target = word             # <<<<<<<<<<<<<<
+ *                                 label = 1
+ *                             else:
+*/
+                    __pyx_v_target = __pyx_v_word;
+
+                    /* "lstmx/_kernels/word2vec_cython.pyx":101
+ *                             if d == 0:
+ *                                 target = word
+ *                                 label = 1             # <<<<<<<<<<<<<<
+ *                             else:
+ *                                 state = next_random(state)
+*/
+                    __pyx_v_label = 1;
+
+                    /* "lstmx/_kernels/word2vec_cython.pyx":99
+ *                     if negative > 0:   # the word itself (label 1), then the negative draws
+ *                         for d in range(negative + 1):
+ *                             if d == 0:             # <<<<<<<<<<<<<<
+ *                                 target = word
+ *                                 label = 1
+*/
+                    goto __pyx_L32;
+                  }
+
+                  /* "lstmx/_kernels/word2vec_cython.pyx":103
+ *                                 label = 1
+ *                             else:
+ *                                 state = next_random(state)             # <<<<<<<<<<<<<<
+ *                                 k = <int>((state >> 16) % <uint64_t>V)
+ *                                 u = ((state >> 40) & 0xFFFFFF) / <double>(1 << 24)
+*/
+                  /*else*/ {
+                    __pyx_v_state = __pyx_f_5lstmx_8_kernels_15word2vec_cython_next_random(__pyx_v_state);
+
+                    /* "lstmx/_kernels/word2vec_cython.pyx":104
+ *                             else:
+ *                                 state = next_random(state)
+ *                                 k = <int>((state >> 16) % <uint64_t>V)             # <<<<<<<<<<<<<<
+ *                                 u = ((state >> 40) & 0xFFFFFF) / <double>(1 << 24)
+ *                                 target = k if u < alias_prob[k] else alias_idx[k]
+*/
+                    __pyx_v_k = ((int)((__pyx_v_state >> 16) % ((uint64_t)__pyx_v_V)));
+
+                    /* "lstmx/_kernels/word2vec_cython.pyx":105
+ *                                 state = next_random(state)
+ *                                 k = <int>((state >> 16) % <uint64_t>V)
+ *                                 u = ((state >> 40) & 0xFFFFFF) / <double>(1 << 24)             # <<<<<<<<<<<<<<
+ *                                 target = k if u < alias_prob[k] else alias_idx[k]
+ *                                 label = 0
+*/
+                    __pyx_v_u = (((double)((__pyx_v_state >> 40) & 0xFFFFFF)) / ((double)0x1000000));
+
+                    /* "lstmx/_kernels/word2vec_cython.pyx":106
+ *                                 k = <int>((state >> 16) % <uint64_t>V)
+ *                                 u = ((state >> 40) & 0xFFFFFF) / <double>(1 << 24)
+ *                                 target = k if u < alias_prob[k] else alias_idx[k]             # <<<<<<<<<<<<<<
+ *                                 label = 0
+ *                                 if target == word:
+*/
+                    __pyx_t_15 = __pyx_v_k;
+                    __pyx_t_8 = (__pyx_v_u < (*((double const  *) ( /* dim=0 */ ((char *) (((double const  *) __pyx_v_alias_prob.data) + __pyx_t_15)) ))));
+
+                    if (__pyx_t_8) {
+
+                      __pyx_t_10 = __pyx_v_k;
+                    } else {
+                      __pyx_t_15 = __pyx_v_k;
+
+                      __pyx_t_10 = (*((int const  *) ( /* dim=0 */ ((char *) (((int const  *) __pyx_v_alias_idx.data) + __pyx_t_15)) )));
+                    }
+
+                    __pyx_v_target = __pyx_t_10;
+
+                    /* "lstmx/_kernels/word2vec_cython.pyx":107
+ *                                 u = ((state >> 40) & 0xFFFFFF) / <double>(1 << 24)
+ *                                 target = k if u < alias_prob[k] else alias_idx[k]
+ *                                 label = 0             # <<<<<<<<<<<<<<
+ *                                 if target == word:
+ *                                     continue
+*/
+                    __pyx_v_label = 0;
+
+                    /* "lstmx/_kernels/word2vec_cython.pyx":108
+ *                                 target = k if u < alias_prob[k] else alias_idx[k]
+ *                                 label = 0
+ *                                 if target == word:             # <<<<<<<<<<<<<<
+ *                                     continue
+ *                             f = dot(neu1, &W_out[target, 0], N)
+*/
+                    __pyx_t_8 = (__pyx_v_target == __pyx_v_word);
+
+                    if (__pyx_t_8) {
+
+
+                      /* "lstmx/_kernels/word2vec_cython.pyx":109
+ *                                 label = 0
+ *                                 if target == word:
+ *                                     continue             # <<<<<<<<<<<<<<
+ *                             f = dot(neu1, &W_out[target, 0], N)
+ *                             if f >= MAX_EXP:
+*/
+                      goto __pyx_L30_continue;
+
+                      /* "lstmx/_kernels/word2vec_cython.pyx":108
+ *                                 target = k if u < alias_prob[k] else alias_idx[k]
+ *                                 label = 0
+ *                                 if target == word:             # <<<<<<<<<<<<<<
+ *                                     continue
+ *                             f = dot(neu1, &W_out[target, 0], N)
+*/
+                    }
+                  }
+                  __pyx_L32:;
+
+                  /* "lstmx/_kernels/word2vec_cython.pyx":110
+ *                                 if target == word:
+ *                                     continue
+ *                             f = dot(neu1, &W_out[target, 0], N)             # <<<<<<<<<<<<<<
+ *                             if f >= MAX_EXP:
+ *                                 g = (label - 1) * a
+*/
+                  __pyx_t_15 = __pyx_v_target;
+                  __pyx_t_4 = 0;
+                  __pyx_v_f = __pyx_f_5lstmx_8_kernels_15word2vec_cython_dot(__pyx_v_neu1, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W_out.data + __pyx_t_15 * __pyx_v_W_out.strides[0]) )) + __pyx_t_4)) )))), __pyx_v_N);
+
+                  /* "lstmx/_kernels/word2vec_cython.pyx":111
+ *                                     continue
+ *                             f = dot(neu1, &W_out[target, 0], N)
+ *                             if f >= MAX_EXP:             # <<<<<<<<<<<<<<
+ *                                 g = (label - 1) * a
+ *                             elif f <= -MAX_EXP:
+*/
+                  __pyx_t_8 = (__pyx_v_f >= __pyx_v_5lstmx_8_kernels_15word2vec_cython_MAX_EXP);
+
+                  if (__pyx_t_8) {
+
+
+                    /* "lstmx/_kernels/word2vec_cython.pyx":112
+ *                             f = dot(neu1, &W_out[target, 0], N)
+ *                             if f >= MAX_EXP:
+ *                                 g = (label - 1) * a             # <<<<<<<<<<<<<<
+ *                             elif f <= -MAX_EXP:
+ *                                 g = label * a
+*/
+                    __pyx_v_g = ((__pyx_v_label - 1) * __pyx_v_a);
+
+                    /* "lstmx/_kernels/word2vec_cython.pyx":111
+ *                                     continue
+ *                             f = dot(neu1, &W_out[target, 0], N)
+ *                             if f >= MAX_EXP:             # <<<<<<<<<<<<<<
+ *                                 g = (label - 1) * a
+ *                             elif f <= -MAX_EXP:
+*/
+                    goto __pyx_L34;
+                  }
+
+                  /* "lstmx/_kernels/word2vec_cython.pyx":113
+ *                             if f >= MAX_EXP:
+ *                                 g = (label - 1) * a
+ *                             elif f <= -MAX_EXP:             # <<<<<<<<<<<<<<
+ *                                 g = label * a
+ *                             else:
+*/
+                  __pyx_t_8 = (__pyx_v_f <= (-__pyx_v_5lstmx_8_kernels_15word2vec_cython_MAX_EXP));
+
+                  if (__pyx_t_8) {
+
+
+                    /* "lstmx/_kernels/word2vec_cython.pyx":114
+ *                                 g = (label - 1) * a
+ *                             elif f <= -MAX_EXP:
+ *                                 g = label * a             # <<<<<<<<<<<<<<
+ *                             else:
+ *                                 g = (label - EXP_TABLE[<int>((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2))]) * a
+*/
+                    __pyx_v_g = (__pyx_v_label * __pyx_v_a);
+
+                    /* "lstmx/_kernels/word2vec_cython.pyx":113
+ *                             if f >= MAX_EXP:
+ *                                 g = (label - 1) * a
+ *                             elif f <= -MAX_EXP:             # <<<<<<<<<<<<<<
+ *                                 g = label * a
+ *                             else:
+*/
+                    goto __pyx_L34;
+                  }
+
+                  /* "lstmx/_kernels/word2vec_cython.pyx":116
+ *                                 g = label * a
+ *                             else:
+ *                                 g = (label - EXP_TABLE[<int>((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2))]) * a             # <<<<<<<<<<<<<<
+ *                             axpy(g, &W_out[target, 0], work, N)
+ *                             axpy(g, neu1, &W_out[target, 0], N)
+*/
+                  /*else*/ {
+                    __pyx_v_g = ((__pyx_v_label - (__pyx_v_5lstmx_8_kernels_15word2vec_cython_EXP_TABLE[((int)((__pyx_v_f + __pyx_v_5lstmx_8_kernels_15word2vec_cython_MAX_EXP) * ((((float)__pyx_e_5lstmx_8_kernels_15word2vec_cython_EXP_TABLE_SIZE) / __pyx_v_5lstmx_8_kernels_15word2vec_cython_MAX_EXP) / 2.0)))])) * __pyx_v_a);
+                  }
+                  __pyx_L34:;
+
+                  /* "lstmx/_kernels/word2vec_cython.pyx":117
+ *                             else:
+ *                                 g = (label - EXP_TABLE[<int>((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2))]) * a
+ *                             axpy(g, &W_out[target, 0], work, N)             # <<<<<<<<<<<<<<
+ *                             axpy(g, neu1, &W_out[target, 0], N)
+ *                     for j in range(lo, hi):
+*/
+                  __pyx_t_4 = __pyx_v_target;
+                  __pyx_t_15 = 0;
+                  __pyx_f_5lstmx_8_kernels_15word2vec_cython_axpy(__pyx_v_g, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W_out.data + __pyx_t_4 * __pyx_v_W_out.strides[0]) )) + __pyx_t_15)) )))), __pyx_v_work, __pyx_v_N);
+
+                  /* "lstmx/_kernels/word2vec_cython.pyx":118
+ *                                 g = (label - EXP_TABLE[<int>((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2))]) * a
+ *                             axpy(g, &W_out[target, 0], work, N)
+ *                             axpy(g, neu1, &W_out[target, 0], N)             # <<<<<<<<<<<<<<
+ *                     for j in range(lo, hi):
+ *                         if j != i:
+*/
+                  __pyx_t_15 = __pyx_v_target;
+                  __pyx_t_4 = 0;
+                  __pyx_f_5lstmx_8_kernels_15word2vec_cython_axpy(__pyx_v_g, __pyx_v_neu1, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W_out.data + __pyx_t_15 * __pyx_v_W_out.strides[0]) )) + __pyx_t_4)) )))), __pyx_v_N);
+                  __pyx_L30_continue:;
+                }
+
+
+                /* "lstmx/_kernels/word2vec_cython.pyx":97
+ *                             axpy(g, &W_hs[node, 0], work, N)
+ *                             axpy(g, neu1, &W_hs[node, 0], N)
+ *                     if negative > 0:   # the word itself (label 1), then the negative draws             # <<<<<<<<<<<<<<
+ *                         for d in range(negative + 1):
+ *                             if d == 0:
+*/
+              }
+
+              /* "lstmx/_kernels/word2vec_cython.pyx":119
+ *                             axpy(g, &W_out[target, 0], work, N)
+ *                             axpy(g, neu1, &W_out[target, 0], N)
+ *                     for j in range(lo, hi):             # <<<<<<<<<<<<<<
+ *                         if j != i:
+ *                             axpy(1.0, work, &W_in[ids[begin + j], 0], N)
+*/
+
+              __pyx_t_11 = __pyx_v_hi;
+              __pyx_t_12 = __pyx_t_11;
+
+              for (__pyx_t_13 = __pyx_v_lo; __pyx_t_13 < __pyx_t_12; __pyx_t_13+=1) {
+                __pyx_v_j = __pyx_t_13;
+
+                /* "lstmx/_kernels/word2vec_cython.pyx":120
+ *                             axpy(g, neu1, &W_out[target, 0], N)
+ *                     for j in range(lo, hi):
+ *                         if j != i:             # <<<<<<<<<<<<<<
+ *                             axpy(1.0, work, &W_in[ids[begin + j], 0], N)
+ *                     trained += 1
+*/
+                __pyx_t_8 = (__pyx_v_j != __pyx_v_i);
+
+                if (__pyx_t_8) {
+
+
+                  /* "lstmx/_kernels/word2vec_cython.pyx":121
+ *                     for j in range(lo, hi):
+ *                         if j != i:
+ *                             axpy(1.0, work, &W_in[ids[begin + j], 0], N)             # <<<<<<<<<<<<<<
+ *                     trained += 1
+ *     finally:
+*/
+                  __pyx_t_4 = (__pyx_v_begin + __pyx_v_j);
+                  __pyx_t_14 = (*((unsigned short const  *) ( /* dim=0 */ ((char *) (((unsigned short const  *) __pyx_v_ids.data) + __pyx_t_4)) )));
+                  __pyx_t_15 = 0;
+                  __pyx_f_5lstmx_8_kernels_15word2vec_cython_axpy(1.0, __pyx_v_work, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W_in.data + __pyx_t_14 * __pyx_v_W_in.strides[0]) )) + __pyx_t_15)) )))), __pyx_v_N);
+
+                  /* "lstmx/_kernels/word2vec_cython.pyx":120
+ *                             axpy(g, neu1, &W_out[target, 0], N)
+ *                     for j in range(lo, hi):
+ *                         if j != i:             # <<<<<<<<<<<<<<
+ *                             axpy(1.0, work, &W_in[ids[begin + j], 0], N)
+ *                     trained += 1
+*/
+                }
+              }
+
+
+              /* "lstmx/_kernels/word2vec_cython.pyx":122
+ *                         if j != i:
+ *                             axpy(1.0, work, &W_in[ids[begin + j], 0], N)
+ *                     trained += 1             # <<<<<<<<<<<<<<
+ *     finally:
+ *         free(neu1)
+*/
+              __pyx_v_trained = (__pyx_v_trained + 1);
+              __pyx_L11_continue:;
+            }
+
+          }
+
+        }
+
+        /* "lstmx/_kernels/word2vec_cython.pyx":61
+ *     cdef double u
+ *     try:
+ *         with nogil:             # <<<<<<<<<<<<<<
+ *             for s in range(starts.shape[0] - 1):
+ *                 begin = starts[s]
+*/
+        /*finally:*/ {
+          /*normal exit:*/{
+            __Pyx_FastGIL_Forget();
+            PyEval_RestoreThread(_save);
+            goto __pyx_L8;
+          }
+          __pyx_L8:;
+        }
+    }
+  }
+
+  /* "lstmx/_kernels/word2vec_cython.pyx":124
+ *                     trained += 1
+ *     finally:
+ *         free(neu1)             # <<<<<<<<<<<<<<
+ *         free(work)
+ *     return trained, state
+*/
+  /*finally:*/ {
+    /*normal exit:*/{
+      free(__pyx_v_neu1);
+
+      /* "lstmx/_kernels/word2vec_cython.pyx":125
+ *     finally:
+ *         free(neu1)
+ *         free(work)             # <<<<<<<<<<<<<<
+ *     return trained, state
+*/
+      free(__pyx_v_work);
+      goto __pyx_L5;
+    }
+    __pyx_L5:;
+  }
+
+  /* "lstmx/_kernels/word2vec_cython.pyx":126
+ *         free(neu1)
+ *         free(work)
+ *     return trained, state             # <<<<<<<<<<<<<<
+*/
+  __pyx_t_18 = __Pyx_PyLong_From_long(__pyx_v_trained); if (unlikely(!__pyx_t_18)) __PYX_ERR(0, 126, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_18);
+  __pyx_t_19 = __Pyx_PyLong_From_uint64_t(__pyx_v_state); if (unlikely(!__pyx_t_19)) __PYX_ERR(0, 126, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_19);
+  __pyx_t_20 = PyTuple_New(2); if (unlikely(!__pyx_t_20)) __PYX_ERR(0, 126, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_20);
+  __Pyx_GIVEREF(__pyx_t_18);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_20, 0, __pyx_t_18) != (0)) __PYX_ERR(0, 126, __pyx_L1_error);
+  __Pyx_GIVEREF(__pyx_t_19);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_20, 1, __pyx_t_19) != (0)) __PYX_ERR(0, 126, __pyx_L1_error);
+  __pyx_t_18 = 0;
+  __pyx_t_19 = 0;
+  {
+    PyObject *__pyx_temp;
+    {
+      __pyx_temp = __pyx_r;
+      __pyx_r = __pyx_t_20;
+    }
+    __Pyx_XDECREF(__pyx_temp);
+  }
+  __pyx_t_20 = 0;
+  goto __pyx_L0;
+
+  /* "lstmx/_kernels/word2vec_cython.pyx":46
+ * 
+ * 
+ * def train_chunk(float[:, ::1] W_in, float[:, ::1] W_out, float[:, ::1] W_hs, const word_id[::1] ids,             # <<<<<<<<<<<<<<
+ *                 const long[::1] starts, double alpha, int window, int negative, const double[::1] alias_prob,
+ *                 const int[::1] alias_idx, const unsigned char[:, ::1] codes, const int[:, ::1] points,
+*/
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_18);
+  __Pyx_XDECREF(__pyx_t_19);
+  __Pyx_XDECREF(__pyx_t_20);
+  __Pyx_AddTraceback("lstmx._kernels.word2vec_cython.train_chunk", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = NULL;
+  __pyx_L0:;
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* Python wrapper */
+static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_15word2vec_cython_5train_chunk(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds); /*proto*/
+static PyMethodDef __pyx_fuse_1__pyx_mdef_5lstmx_8_kernels_15word2vec_cython_5train_chunk = {"__pyx_fuse_1train_chunk", (PyCFunction)(void(*)(void))(PyCFunctionWithKeywords)__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_15word2vec_cython_5train_chunk, METH_VARARGS|METH_KEYWORDS, __pyx_doc_5lstmx_8_kernels_15word2vec_cython_train_chunk};
+static PyObject *__pyx_fuse_1__pyx_pw_5lstmx_8_kernels_15word2vec_cython_5train_chunk(PyObject *__pyx_self, PyObject *__pyx_args, PyObject *__pyx_kwds) {
+  __Pyx_memviewslice __pyx_v_W_in = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_W_out = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_W_hs = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_ids = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_starts = { 0, 0, { 0 }, { 0 }, { 0 } };
+  double __pyx_v_alpha;
+  int __pyx_v_window;
+  int __pyx_v_negative;
+  __Pyx_memviewslice __pyx_v_alias_prob = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_alias_idx = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_codes = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_points = { 0, 0, { 0 }, { 0 }, { 0 } };
+  __Pyx_memviewslice __pyx_v_code_lens = { 0, 0, { 0 }, { 0 }, { 0 } };
+  uint64_t __pyx_v_state;
+  CYTHON_UNUSED Py_ssize_t __pyx_nargs;
+  CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
+  PyObject* values[14] = {0,0,0,0,0,0,0,0,0,0,0,0,0,0};
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  PyObject *__pyx_r = 0;
+  __Pyx_RefNannyDeclarations
+  __Pyx_RefNannySetupContext("train_chunk (wrapper)", 0);
+  #if CYTHON_ASSUME_SAFE_SIZE
+  __pyx_nargs = PyTuple_GET_SIZE(__pyx_args);
+  #else
+  __pyx_nargs = PyTuple_Size(__pyx_args); if (unlikely(__pyx_nargs < 0)) return NULL;
+  #endif
+  __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
+  {
+    PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_W_in,&__pyx_mstate_global->__pyx_n_u_W_out,&__pyx_mstate_global->__pyx_n_u_W_hs,&__pyx_mstate_global->__pyx_n_u_ids,&__pyx_mstate_global->__pyx_n_u_starts,&__pyx_mstate_global->__pyx_n_u_alpha,&__pyx_mstate_global->__pyx_n_u_window,&__pyx_mstate_global->__pyx_n_u_negative,&__pyx_mstate_global->__pyx_n_u_alias_prob,&__pyx_mstate_global->__pyx_n_u_alias_idx,&__pyx_mstate_global->__pyx_n_u_codes,&__pyx_mstate_global->__pyx_n_u_points,&__pyx_mstate_global->__pyx_n_u_code_lens,&__pyx_mstate_global->__pyx_n_u_state,0};
+    const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_VARARGS(__pyx_kwds) : 0;
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 46, __pyx_L3_error)
+    if (__pyx_kwds_len > 0) {
+      switch (__pyx_nargs) {
+        case 14:
+        values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 46, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case 13:
+        values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 46, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case 12:
+        values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 46, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case 11:
+        values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 46, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case 10:
+        values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 46, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  9:
+        values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 46, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  8:
+        values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 46, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  7:
+        values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 46, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  6:
+        values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 46, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  5:
+        values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 46, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  4:
+        values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 46, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  3:
+        values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 46, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  2:
+        values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 46, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  1:
+        values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 46, __pyx_L3_error)
+        CYTHON_FALLTHROUGH;
+        case  0: break;
+        default: goto __pyx_L5_argtuple_error;
+      }
+      const Py_ssize_t kwd_pos_args = __pyx_nargs;
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "train_chunk", 0) < (0)) __PYX_ERR(0, 46, __pyx_L3_error)
+      for (Py_ssize_t i = __pyx_nargs; i < 14; i++) {
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("train_chunk", 1, 14, 14, i); __PYX_ERR(0, 46, __pyx_L3_error) }
+      }
+    } else if (unlikely(__pyx_nargs != 14)) {
+      goto __pyx_L5_argtuple_error;
+    } else {
+      values[0] = __Pyx_ArgRef_VARARGS(__pyx_args, 0);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 46, __pyx_L3_error)
+      values[1] = __Pyx_ArgRef_VARARGS(__pyx_args, 1);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 46, __pyx_L3_error)
+      values[2] = __Pyx_ArgRef_VARARGS(__pyx_args, 2);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 46, __pyx_L3_error)
+      values[3] = __Pyx_ArgRef_VARARGS(__pyx_args, 3);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 46, __pyx_L3_error)
+      values[4] = __Pyx_ArgRef_VARARGS(__pyx_args, 4);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[4])) __PYX_ERR(0, 46, __pyx_L3_error)
+      values[5] = __Pyx_ArgRef_VARARGS(__pyx_args, 5);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[5])) __PYX_ERR(0, 46, __pyx_L3_error)
+      values[6] = __Pyx_ArgRef_VARARGS(__pyx_args, 6);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[6])) __PYX_ERR(0, 46, __pyx_L3_error)
+      values[7] = __Pyx_ArgRef_VARARGS(__pyx_args, 7);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[7])) __PYX_ERR(0, 46, __pyx_L3_error)
+      values[8] = __Pyx_ArgRef_VARARGS(__pyx_args, 8);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[8])) __PYX_ERR(0, 46, __pyx_L3_error)
+      values[9] = __Pyx_ArgRef_VARARGS(__pyx_args, 9);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[9])) __PYX_ERR(0, 46, __pyx_L3_error)
+      values[10] = __Pyx_ArgRef_VARARGS(__pyx_args, 10);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[10])) __PYX_ERR(0, 46, __pyx_L3_error)
+      values[11] = __Pyx_ArgRef_VARARGS(__pyx_args, 11);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[11])) __PYX_ERR(0, 46, __pyx_L3_error)
+      values[12] = __Pyx_ArgRef_VARARGS(__pyx_args, 12);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[12])) __PYX_ERR(0, 46, __pyx_L3_error)
+      values[13] = __Pyx_ArgRef_VARARGS(__pyx_args, 13);
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[13])) __PYX_ERR(0, 46, __pyx_L3_error)
+    }
+    __pyx_v_W_in = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[0], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W_in.memview)) __PYX_ERR(0, 46, __pyx_L3_error)
+    __pyx_v_W_out = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[1], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W_out.memview)) __PYX_ERR(0, 46, __pyx_L3_error)
+    __pyx_v_W_hs = __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(values[2], PyBUF_WRITABLE); if (unlikely(!__pyx_v_W_hs.memview)) __PYX_ERR(0, 46, __pyx_L3_error)
+    __pyx_v_ids = __Pyx_PyObject_to_MemoryviewSlice_dc_int__const__(values[3], 0); if (unlikely(!__pyx_v_ids.memview)) __PYX_ERR(0, 46, __pyx_L3_error)
+    __pyx_v_starts = __Pyx_PyObject_to_MemoryviewSlice_dc_long__const__(values[4], 0); if (unlikely(!__pyx_v_starts.memview)) __PYX_ERR(0, 47, __pyx_L3_error)
+    __pyx_v_alpha = __Pyx_PyFloat_AsDouble(values[5]); if (unlikely((__pyx_v_alpha == (double)-1) && PyErr_Occurred())) __PYX_ERR(0, 47, __pyx_L3_error)
+    __pyx_v_window = __Pyx_PyLong_As_int(values[6]); if (unlikely((__pyx_v_window == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 47, __pyx_L3_error)
+    __pyx_v_negative = __Pyx_PyLong_As_int(values[7]); if (unlikely((__pyx_v_negative == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 47, __pyx_L3_error)
+    __pyx_v_alias_prob = __Pyx_PyObject_to_MemoryviewSlice_dc_double__const__(values[8], 0); if (unlikely(!__pyx_v_alias_prob.memview)) __PYX_ERR(0, 47, __pyx_L3_error)
+    __pyx_v_alias_idx = __Pyx_PyObject_to_MemoryviewSlice_dc_int__const__(values[9], 0); if (unlikely(!__pyx_v_alias_idx.memview)) __PYX_ERR(0, 48, __pyx_L3_error)
+    __pyx_v_codes = __Pyx_PyObject_to_MemoryviewSlice_d_dc_unsigned_char__const__(values[10], 0); if (unlikely(!__pyx_v_codes.memview)) __PYX_ERR(0, 48, __pyx_L3_error)
+    __pyx_v_points = __Pyx_PyObject_to_MemoryviewSlice_d_dc_int__const__(values[11], 0); if (unlikely(!__pyx_v_points.memview)) __PYX_ERR(0, 48, __pyx_L3_error)
+    __pyx_v_code_lens = __Pyx_PyObject_to_MemoryviewSlice_dc_int__const__(values[12], 0); if (unlikely(!__pyx_v_code_lens.memview)) __PYX_ERR(0, 49, __pyx_L3_error)
+    __pyx_v_state = __Pyx_PyLong_As_uint64_t(values[13]); if (unlikely((__pyx_v_state == ((uint64_t)-1)) && PyErr_Occurred())) __PYX_ERR(0, 49, __pyx_L3_error)
+  }
+  goto __pyx_L6_skip;
+  __pyx_L5_argtuple_error:;
+  __Pyx_RaiseArgtupleInvalid("train_chunk", 1, 14, 14, __pyx_nargs); __PYX_ERR(0, 46, __pyx_L3_error)
+  __pyx_L6_skip:;
+  goto __pyx_L4_argument_unpacking_done;
+  __pyx_L3_error:;
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
+  }
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_W_in, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_W_out, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_W_hs, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_ids, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_starts, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_alias_prob, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_alias_idx, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_codes, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_points, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_code_lens, 1);
+  __Pyx_AddTraceback("lstmx._kernels.word2vec_cython.train_chunk", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __Pyx_RefNannyFinishContext();
+  return NULL;
+  __pyx_L4_argument_unpacking_done:;
+  __pyx_r = __pyx_pf_5lstmx_8_kernels_15word2vec_cython_4train_chunk(__pyx_self, __pyx_v_W_in, __pyx_v_W_out, __pyx_v_W_hs, __pyx_v_ids, __pyx_v_starts, __pyx_v_alpha, __pyx_v_window, __pyx_v_negative, __pyx_v_alias_prob, __pyx_v_alias_idx, __pyx_v_codes, __pyx_v_points, __pyx_v_code_lens, __pyx_v_state);
+
+  /* function exit code */
+  for (Py_ssize_t __pyx_temp=0; __pyx_temp < (Py_ssize_t)(sizeof(values)/sizeof(values[0])); ++__pyx_temp) {
+    Py_XDECREF(values[__pyx_temp]);
+  }
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_W_in, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_W_out, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_W_hs, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_ids, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_starts, 1);
+
+
+
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_alias_prob, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_alias_idx, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_codes, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_points, 1);
+  __PYX_XCLEAR_MEMVIEW(&__pyx_v_code_lens, 1);
+
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_4train_chunk(CYTHON_UNUSED PyObject *__pyx_self, __Pyx_memviewslice __pyx_v_W_in, __Pyx_memviewslice __pyx_v_W_out, __Pyx_memviewslice __pyx_v_W_hs, __Pyx_memviewslice __pyx_v_ids, __Pyx_memviewslice __pyx_v_starts, double __pyx_v_alpha, int __pyx_v_window, int __pyx_v_negative, __Pyx_memviewslice __pyx_v_alias_prob, __Pyx_memviewslice __pyx_v_alias_idx, __Pyx_memviewslice __pyx_v_codes, __Pyx_memviewslice __pyx_v_points, __Pyx_memviewslice __pyx_v_code_lens, uint64_t __pyx_v_state) {
   int __pyx_v_N;
   int __pyx_v_V;
   int __pyx_v_hs;
@@ -18470,10 +21147,10 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
-  __Pyx_RefNannySetupContext("train_chunk", 0);
+  __Pyx_RefNannySetupContext("__pyx_fuse_1train_chunk", 0);
 
 
-  /* "lstmx/_kernels/word2vec_cython.pyx":47
+  /* "lstmx/_kernels/word2vec_cython.pyx":51
  *                 const int[::1] code_lens, uint64_t state):
  *     """Same arguments and results as :func:`lstmx.word2vec.update.train_chunk` (float32 matrices)."""
  *     cdef int N = W_in.shape[1], V = W_in.shape[0]             # <<<<<<<<<<<<<<
@@ -18483,7 +21160,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
   __pyx_v_N = (__pyx_v_W_in.shape[1]);
   __pyx_v_V = (__pyx_v_W_in.shape[0]);
 
-  /* "lstmx/_kernels/word2vec_cython.pyx":48
+  /* "lstmx/_kernels/word2vec_cython.pyx":52
  *     """Same arguments and results as :func:`lstmx.word2vec.update.train_chunk` (float32 matrices)."""
  *     cdef int N = W_in.shape[1], V = W_in.shape[0]
  *     cdef bint hs = W_hs.shape[0] > 0             # <<<<<<<<<<<<<<
@@ -18492,7 +21169,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
 */
   __pyx_v_hs = ((__pyx_v_W_hs.shape[0]) > 0);
 
-  /* "lstmx/_kernels/word2vec_cython.pyx":49
+  /* "lstmx/_kernels/word2vec_cython.pyx":53
  *     cdef int N = W_in.shape[1], V = W_in.shape[0]
  *     cdef bint hs = W_hs.shape[0] > 0
  *     cdef long trained = 0             # <<<<<<<<<<<<<<
@@ -18501,7 +21178,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
 */
   __pyx_v_trained = 0;
 
-  /* "lstmx/_kernels/word2vec_cython.pyx":50
+  /* "lstmx/_kernels/word2vec_cython.pyx":54
  *     cdef bint hs = W_hs.shape[0] > 0
  *     cdef long trained = 0
  *     cdef float* neu1 = <float*>malloc(N * sizeof(float))             # <<<<<<<<<<<<<<
@@ -18510,7 +21187,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
 */
   __pyx_v_neu1 = ((float *)malloc((__pyx_v_N * (sizeof(float)))));
 
-  /* "lstmx/_kernels/word2vec_cython.pyx":51
+  /* "lstmx/_kernels/word2vec_cython.pyx":55
  *     cdef long trained = 0
  *     cdef float* neu1 = <float*>malloc(N * sizeof(float))
  *     cdef float* work = <float*>malloc(N * sizeof(float))             # <<<<<<<<<<<<<<
@@ -18519,7 +21196,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
 */
   __pyx_v_work = ((float *)malloc((__pyx_v_N * (sizeof(float)))));
 
-  /* "lstmx/_kernels/word2vec_cython.pyx":52
+  /* "lstmx/_kernels/word2vec_cython.pyx":56
  *     cdef float* neu1 = <float*>malloc(N * sizeof(float))
  *     cdef float* work = <float*>malloc(N * sizeof(float))
  *     cdef float a = alpha, f, g, inv             # <<<<<<<<<<<<<<
@@ -18528,7 +21205,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
 */
   __pyx_v_a = __pyx_v_alpha;
 
-  /* "lstmx/_kernels/word2vec_cython.pyx":56
+  /* "lstmx/_kernels/word2vec_cython.pyx":60
  *     cdef int word, target, label, d, node, b, k
  *     cdef double u
  *     try:             # <<<<<<<<<<<<<<
@@ -18537,7 +21214,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
 */
   /*try:*/ {
 
-    /* "lstmx/_kernels/word2vec_cython.pyx":57
+    /* "lstmx/_kernels/word2vec_cython.pyx":61
  *     cdef double u
  *     try:
  *         with nogil:             # <<<<<<<<<<<<<<
@@ -18550,7 +21227,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
         __Pyx_FastGIL_Remember();
         /*try:*/ {
 
-          /* "lstmx/_kernels/word2vec_cython.pyx":58
+          /* "lstmx/_kernels/word2vec_cython.pyx":62
  *     try:
  *         with nogil:
  *             for s in range(starts.shape[0] - 1):             # <<<<<<<<<<<<<<
@@ -18564,7 +21241,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
           for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
             __pyx_v_s = __pyx_t_3;
 
-            /* "lstmx/_kernels/word2vec_cython.pyx":59
+            /* "lstmx/_kernels/word2vec_cython.pyx":63
  *         with nogil:
  *             for s in range(starts.shape[0] - 1):
  *                 begin = starts[s]             # <<<<<<<<<<<<<<
@@ -18574,7 +21251,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
             __pyx_t_4 = __pyx_v_s;
             __pyx_v_begin = (*((long const  *) ( /* dim=0 */ ((char *) (((long const  *) __pyx_v_starts.data) + __pyx_t_4)) )));
 
-            /* "lstmx/_kernels/word2vec_cython.pyx":60
+            /* "lstmx/_kernels/word2vec_cython.pyx":64
  *             for s in range(starts.shape[0] - 1):
  *                 begin = starts[s]
  *                 n = starts[s + 1] - begin             # <<<<<<<<<<<<<<
@@ -18584,7 +21261,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
             __pyx_t_4 = (__pyx_v_s + 1);
             __pyx_v_n = ((*((long const  *) ( /* dim=0 */ ((char *) (((long const  *) __pyx_v_starts.data) + __pyx_t_4)) ))) - __pyx_v_begin);
 
-            /* "lstmx/_kernels/word2vec_cython.pyx":61
+            /* "lstmx/_kernels/word2vec_cython.pyx":65
  *                 begin = starts[s]
  *                 n = starts[s + 1] - begin
  *                 for i in range(n):             # <<<<<<<<<<<<<<
@@ -18598,7 +21275,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
             for (__pyx_t_7 = 0; __pyx_t_7 < __pyx_t_6; __pyx_t_7+=1) {
               __pyx_v_i = __pyx_t_7;
 
-              /* "lstmx/_kernels/word2vec_cython.pyx":62
+              /* "lstmx/_kernels/word2vec_cython.pyx":66
  *                 n = starts[s + 1] - begin
  *                 for i in range(n):
  *                     word = ids[begin + i]             # <<<<<<<<<<<<<<
@@ -18608,7 +21285,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
               __pyx_t_4 = (__pyx_v_begin + __pyx_v_i);
               __pyx_v_word = (*((int const  *) ( /* dim=0 */ ((char *) (((int const  *) __pyx_v_ids.data) + __pyx_t_4)) )));
 
-              /* "lstmx/_kernels/word2vec_cython.pyx":63
+              /* "lstmx/_kernels/word2vec_cython.pyx":67
  *                 for i in range(n):
  *                     word = ids[begin + i]
  *                     state = next_random(state)             # <<<<<<<<<<<<<<
@@ -18617,7 +21294,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
 */
               __pyx_v_state = __pyx_f_5lstmx_8_kernels_15word2vec_cython_next_random(__pyx_v_state);
 
-              /* "lstmx/_kernels/word2vec_cython.pyx":64
+              /* "lstmx/_kernels/word2vec_cython.pyx":68
  *                     word = ids[begin + i]
  *                     state = next_random(state)
  *                     b = <int>(state % <uint64_t>window)             # <<<<<<<<<<<<<<
@@ -18626,7 +21303,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
 */
               __pyx_v_b = ((int)(__pyx_v_state % ((uint64_t)__pyx_v_window)));
 
-              /* "lstmx/_kernels/word2vec_cython.pyx":65
+              /* "lstmx/_kernels/word2vec_cython.pyx":69
  *                     state = next_random(state)
  *                     b = <int>(state % <uint64_t>window)
  *                     lo = i - window + b             # <<<<<<<<<<<<<<
@@ -18635,7 +21312,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
 */
               __pyx_v_lo = ((__pyx_v_i - __pyx_v_window) + __pyx_v_b);
 
-              /* "lstmx/_kernels/word2vec_cython.pyx":66
+              /* "lstmx/_kernels/word2vec_cython.pyx":70
  *                     b = <int>(state % <uint64_t>window)
  *                     lo = i - window + b
  *                     if lo < 0:             # <<<<<<<<<<<<<<
@@ -18647,7 +21324,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
               if (__pyx_t_8) {
 
 
-                /* "lstmx/_kernels/word2vec_cython.pyx":67
+                /* "lstmx/_kernels/word2vec_cython.pyx":71
  *                     lo = i - window + b
  *                     if lo < 0:
  *                         lo = 0             # <<<<<<<<<<<<<<
@@ -18656,7 +21333,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
 */
                 __pyx_v_lo = 0;
 
-                /* "lstmx/_kernels/word2vec_cython.pyx":66
+                /* "lstmx/_kernels/word2vec_cython.pyx":70
  *                     b = <int>(state % <uint64_t>window)
  *                     lo = i - window + b
  *                     if lo < 0:             # <<<<<<<<<<<<<<
@@ -18665,7 +21342,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
 */
               }
 
-              /* "lstmx/_kernels/word2vec_cython.pyx":68
+              /* "lstmx/_kernels/word2vec_cython.pyx":72
  *                     if lo < 0:
  *                         lo = 0
  *                     hi = i + window + 1 - b             # <<<<<<<<<<<<<<
@@ -18674,7 +21351,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
 */
               __pyx_v_hi = (((__pyx_v_i + __pyx_v_window) + 1) - __pyx_v_b);
 
-              /* "lstmx/_kernels/word2vec_cython.pyx":69
+              /* "lstmx/_kernels/word2vec_cython.pyx":73
  *                         lo = 0
  *                     hi = i + window + 1 - b
  *                     if hi > n:             # <<<<<<<<<<<<<<
@@ -18686,7 +21363,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
               if (__pyx_t_8) {
 
 
-                /* "lstmx/_kernels/word2vec_cython.pyx":70
+                /* "lstmx/_kernels/word2vec_cython.pyx":74
  *                     hi = i + window + 1 - b
  *                     if hi > n:
  *                         hi = n             # <<<<<<<<<<<<<<
@@ -18695,7 +21372,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
 */
                 __pyx_v_hi = __pyx_v_n;
 
-                /* "lstmx/_kernels/word2vec_cython.pyx":69
+                /* "lstmx/_kernels/word2vec_cython.pyx":73
  *                         lo = 0
  *                     hi = i + window + 1 - b
  *                     if hi > n:             # <<<<<<<<<<<<<<
@@ -18704,7 +21381,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
 */
               }
 
-              /* "lstmx/_kernels/word2vec_cython.pyx":71
+              /* "lstmx/_kernels/word2vec_cython.pyx":75
  *                     if hi > n:
  *                         hi = n
  *                     count = 0             # <<<<<<<<<<<<<<
@@ -18713,7 +21390,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
 */
               __pyx_v_count = 0;
 
-              /* "lstmx/_kernels/word2vec_cython.pyx":72
+              /* "lstmx/_kernels/word2vec_cython.pyx":76
  *                         hi = n
  *                     count = 0
  *                     for j in range(N):             # <<<<<<<<<<<<<<
@@ -18727,7 +21404,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
               for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
                 __pyx_v_j = __pyx_t_11;
 
-                /* "lstmx/_kernels/word2vec_cython.pyx":73
+                /* "lstmx/_kernels/word2vec_cython.pyx":77
  *                     count = 0
  *                     for j in range(N):
  *                         neu1[j] = 0             # <<<<<<<<<<<<<<
@@ -18736,7 +21413,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
 */
                 (__pyx_v_neu1[__pyx_v_j]) = 0.0;
 
-                /* "lstmx/_kernels/word2vec_cython.pyx":74
+                /* "lstmx/_kernels/word2vec_cython.pyx":78
  *                     for j in range(N):
  *                         neu1[j] = 0
  *                         work[j] = 0             # <<<<<<<<<<<<<<
@@ -18747,7 +21424,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
               }
 
 
-              /* "lstmx/_kernels/word2vec_cython.pyx":75
+              /* "lstmx/_kernels/word2vec_cython.pyx":79
  *                         neu1[j] = 0
  *                         work[j] = 0
  *                     for j in range(lo, hi):             # <<<<<<<<<<<<<<
@@ -18761,7 +21438,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
               for (__pyx_t_13 = __pyx_v_lo; __pyx_t_13 < __pyx_t_12; __pyx_t_13+=1) {
                 __pyx_v_j = __pyx_t_13;
 
-                /* "lstmx/_kernels/word2vec_cython.pyx":76
+                /* "lstmx/_kernels/word2vec_cython.pyx":80
  *                         work[j] = 0
  *                     for j in range(lo, hi):
  *                         if j != i:             # <<<<<<<<<<<<<<
@@ -18773,7 +21450,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
                 if (__pyx_t_8) {
 
 
-                  /* "lstmx/_kernels/word2vec_cython.pyx":77
+                  /* "lstmx/_kernels/word2vec_cython.pyx":81
  *                     for j in range(lo, hi):
  *                         if j != i:
  *                             axpy(1.0, &W_in[ids[begin + j], 0], neu1, N)             # <<<<<<<<<<<<<<
@@ -18785,7 +21462,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
                   __pyx_t_15 = 0;
                   __pyx_f_5lstmx_8_kernels_15word2vec_cython_axpy(1.0, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W_in.data + __pyx_t_14 * __pyx_v_W_in.strides[0]) )) + __pyx_t_15)) )))), __pyx_v_neu1, __pyx_v_N);
 
-                  /* "lstmx/_kernels/word2vec_cython.pyx":78
+                  /* "lstmx/_kernels/word2vec_cython.pyx":82
  *                         if j != i:
  *                             axpy(1.0, &W_in[ids[begin + j], 0], neu1, N)
  *                             count += 1             # <<<<<<<<<<<<<<
@@ -18794,7 +21471,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
 */
                   __pyx_v_count = (__pyx_v_count + 1);
 
-                  /* "lstmx/_kernels/word2vec_cython.pyx":76
+                  /* "lstmx/_kernels/word2vec_cython.pyx":80
  *                         work[j] = 0
  *                     for j in range(lo, hi):
  *                         if j != i:             # <<<<<<<<<<<<<<
@@ -18805,7 +21482,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
               }
 
 
-              /* "lstmx/_kernels/word2vec_cython.pyx":79
+              /* "lstmx/_kernels/word2vec_cython.pyx":83
  *                             axpy(1.0, &W_in[ids[begin + j], 0], neu1, N)
  *                             count += 1
  *                     if count == 0:             # <<<<<<<<<<<<<<
@@ -18817,7 +21494,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
               if (__pyx_t_8) {
 
 
-                /* "lstmx/_kernels/word2vec_cython.pyx":80
+                /* "lstmx/_kernels/word2vec_cython.pyx":84
  *                             count += 1
  *                     if count == 0:
  *                         continue             # <<<<<<<<<<<<<<
@@ -18826,7 +21503,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
 */
                 goto __pyx_L11_continue;
 
-                /* "lstmx/_kernels/word2vec_cython.pyx":79
+                /* "lstmx/_kernels/word2vec_cython.pyx":83
  *                             axpy(1.0, &W_in[ids[begin + j], 0], neu1, N)
  *                             count += 1
  *                     if count == 0:             # <<<<<<<<<<<<<<
@@ -18835,7 +21512,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
 */
               }
 
-              /* "lstmx/_kernels/word2vec_cython.pyx":81
+              /* "lstmx/_kernels/word2vec_cython.pyx":85
  *                     if count == 0:
  *                         continue
  *                     inv = 1.0 / count             # <<<<<<<<<<<<<<
@@ -18844,7 +21521,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
 */
               __pyx_v_inv = (1.0 / ((double)__pyx_v_count));
 
-              /* "lstmx/_kernels/word2vec_cython.pyx":82
+              /* "lstmx/_kernels/word2vec_cython.pyx":86
  *                         continue
  *                     inv = 1.0 / count
  *                     for j in range(N):             # <<<<<<<<<<<<<<
@@ -18858,7 +21535,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
               for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
                 __pyx_v_j = __pyx_t_11;
 
-                /* "lstmx/_kernels/word2vec_cython.pyx":83
+                /* "lstmx/_kernels/word2vec_cython.pyx":87
  *                     inv = 1.0 / count
  *                     for j in range(N):
  *                         neu1[j] *= inv             # <<<<<<<<<<<<<<
@@ -18871,7 +21548,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
               }
 
 
-              /* "lstmx/_kernels/word2vec_cython.pyx":84
+              /* "lstmx/_kernels/word2vec_cython.pyx":88
  *                     for j in range(N):
  *                         neu1[j] *= inv
  *                     if hs:             # <<<<<<<<<<<<<<
@@ -18880,7 +21557,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
 */
               if (__pyx_v_hs) {
 
-                /* "lstmx/_kernels/word2vec_cython.pyx":85
+                /* "lstmx/_kernels/word2vec_cython.pyx":89
  *                         neu1[j] *= inv
  *                     if hs:
  *                         for d in range(code_lens[word]):             # <<<<<<<<<<<<<<
@@ -18895,7 +21572,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
                 for (__pyx_t_16 = 0; __pyx_t_16 < __pyx_t_10; __pyx_t_16+=1) {
                   __pyx_v_d = __pyx_t_16;
 
-                  /* "lstmx/_kernels/word2vec_cython.pyx":86
+                  /* "lstmx/_kernels/word2vec_cython.pyx":90
  *                     if hs:
  *                         for d in range(code_lens[word]):
  *                             node = points[word, d]             # <<<<<<<<<<<<<<
@@ -18906,7 +21583,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
                   __pyx_t_15 = __pyx_v_d;
                   __pyx_v_node = (*((int const  *) ( /* dim=1 */ ((char *) (((int const  *) ( /* dim=0 */ (__pyx_v_points.data + __pyx_t_4 * __pyx_v_points.strides[0]) )) + __pyx_t_15)) )));
 
-                  /* "lstmx/_kernels/word2vec_cython.pyx":87
+                  /* "lstmx/_kernels/word2vec_cython.pyx":91
  *                         for d in range(code_lens[word]):
  *                             node = points[word, d]
  *                             f = dot(neu1, &W_hs[node, 0], N)             # <<<<<<<<<<<<<<
@@ -18917,7 +21594,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
                   __pyx_t_4 = 0;
                   __pyx_v_f = __pyx_f_5lstmx_8_kernels_15word2vec_cython_dot(__pyx_v_neu1, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W_hs.data + __pyx_t_15 * __pyx_v_W_hs.strides[0]) )) + __pyx_t_4)) )))), __pyx_v_N);
 
-                  /* "lstmx/_kernels/word2vec_cython.pyx":88
+                  /* "lstmx/_kernels/word2vec_cython.pyx":92
  *                             node = points[word, d]
  *                             f = dot(neu1, &W_hs[node, 0], N)
  *                             if f <= -MAX_EXP or f >= MAX_EXP:             # <<<<<<<<<<<<<<
@@ -18943,7 +21620,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
                   if (__pyx_t_8) {
 
 
-                    /* "lstmx/_kernels/word2vec_cython.pyx":89
+                    /* "lstmx/_kernels/word2vec_cython.pyx":93
  *                             f = dot(neu1, &W_hs[node, 0], N)
  *                             if f <= -MAX_EXP or f >= MAX_EXP:
  *                                 continue             # <<<<<<<<<<<<<<
@@ -18952,7 +21629,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
 */
                     goto __pyx_L24_continue;
 
-                    /* "lstmx/_kernels/word2vec_cython.pyx":88
+                    /* "lstmx/_kernels/word2vec_cython.pyx":92
  *                             node = points[word, d]
  *                             f = dot(neu1, &W_hs[node, 0], N)
  *                             if f <= -MAX_EXP or f >= MAX_EXP:             # <<<<<<<<<<<<<<
@@ -18961,7 +21638,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
 */
                   }
 
-                  /* "lstmx/_kernels/word2vec_cython.pyx":90
+                  /* "lstmx/_kernels/word2vec_cython.pyx":94
  *                             if f <= -MAX_EXP or f >= MAX_EXP:
  *                                 continue
  *                             g = (1 - codes[word, d] - EXP_TABLE[<int>((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2))]) * a             # <<<<<<<<<<<<<<
@@ -18972,7 +21649,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
                   __pyx_t_15 = __pyx_v_d;
                   __pyx_v_g = (((1 - (*((unsigned char const  *) ( /* dim=1 */ ((char *) (((unsigned char const  *) ( /* dim=0 */ (__pyx_v_codes.data + __pyx_t_4 * __pyx_v_codes.strides[0]) )) + __pyx_t_15)) )))) - (__pyx_v_5lstmx_8_kernels_15word2vec_cython_EXP_TABLE[((int)((__pyx_v_f + __pyx_v_5lstmx_8_kernels_15word2vec_cython_MAX_EXP) * ((((float)__pyx_e_5lstmx_8_kernels_15word2vec_cython_EXP_TABLE_SIZE) / __pyx_v_5lstmx_8_kernels_15word2vec_cython_MAX_EXP) / 2.0)))])) * __pyx_v_a);
 
-                  /* "lstmx/_kernels/word2vec_cython.pyx":91
+                  /* "lstmx/_kernels/word2vec_cython.pyx":95
  *                                 continue
  *                             g = (1 - codes[word, d] - EXP_TABLE[<int>((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2))]) * a
  *                             axpy(g, &W_hs[node, 0], work, N)             # <<<<<<<<<<<<<<
@@ -18983,7 +21660,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
                   __pyx_t_4 = 0;
                   __pyx_f_5lstmx_8_kernels_15word2vec_cython_axpy(__pyx_v_g, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W_hs.data + __pyx_t_15 * __pyx_v_W_hs.strides[0]) )) + __pyx_t_4)) )))), __pyx_v_work, __pyx_v_N);
 
-                  /* "lstmx/_kernels/word2vec_cython.pyx":92
+                  /* "lstmx/_kernels/word2vec_cython.pyx":96
  *                             g = (1 - codes[word, d] - EXP_TABLE[<int>((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2))]) * a
  *                             axpy(g, &W_hs[node, 0], work, N)
  *                             axpy(g, neu1, &W_hs[node, 0], N)             # <<<<<<<<<<<<<<
@@ -18997,7 +21674,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
                 }
 
 
-                /* "lstmx/_kernels/word2vec_cython.pyx":84
+                /* "lstmx/_kernels/word2vec_cython.pyx":88
  *                     for j in range(N):
  *                         neu1[j] *= inv
  *                     if hs:             # <<<<<<<<<<<<<<
@@ -19006,7 +21683,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
 */
               }
 
-              /* "lstmx/_kernels/word2vec_cython.pyx":93
+              /* "lstmx/_kernels/word2vec_cython.pyx":97
  *                             axpy(g, &W_hs[node, 0], work, N)
  *                             axpy(g, neu1, &W_hs[node, 0], N)
  *                     if negative > 0:   # the word itself (label 1), then the negative draws             # <<<<<<<<<<<<<<
@@ -19018,7 +21695,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
               if (__pyx_t_8) {
 
 
-                /* "lstmx/_kernels/word2vec_cython.pyx":94
+                /* "lstmx/_kernels/word2vec_cython.pyx":98
  *                             axpy(g, neu1, &W_hs[node, 0], N)
  *                     if negative > 0:   # the word itself (label 1), then the negative draws
  *                         for d in range(negative + 1):             # <<<<<<<<<<<<<<
@@ -19032,7 +21709,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
                 for (__pyx_t_9 = 0; __pyx_t_9 < __pyx_t_12; __pyx_t_9+=1) {
                   __pyx_v_d = __pyx_t_9;
 
-                  /* "lstmx/_kernels/word2vec_cython.pyx":95
+                  /* "lstmx/_kernels/word2vec_cython.pyx":99
  *                     if negative > 0:   # the word itself (label 1), then the negative draws
  *                         for d in range(negative + 1):
  *                             if d == 0:             # <<<<<<<<<<<<<<
@@ -19044,7 +21721,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
                   if (__pyx_t_8) {
 
 
-                    /* "lstmx/_kernels/word2vec_cython.pyx":96
+                    /* "lstmx/_kernels/word2vec_cython.pyx":100
  *                         for d in range(negative + 1):
  *                             if d == 0:
  *                                 target = word             # <<<<<<<<<<<<<<
@@ -19053,7 +21730,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
 */
                     __pyx_v_target = __pyx_v_word;
 
-                    /* "lstmx/_kernels/word2vec_cython.pyx":97
+                    /* "lstmx/_kernels/word2vec_cython.pyx":101
  *                             if d == 0:
  *                                 target = word
  *                                 label = 1             # <<<<<<<<<<<<<<
@@ -19062,7 +21739,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
 */
                     __pyx_v_label = 1;
 
-                    /* "lstmx/_kernels/word2vec_cython.pyx":95
+                    /* "lstmx/_kernels/word2vec_cython.pyx":99
  *                     if negative > 0:   # the word itself (label 1), then the negative draws
  *                         for d in range(negative + 1):
  *                             if d == 0:             # <<<<<<<<<<<<<<
@@ -19072,7 +21749,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
                     goto __pyx_L32;
                   }
 
-                  /* "lstmx/_kernels/word2vec_cython.pyx":99
+                  /* "lstmx/_kernels/word2vec_cython.pyx":103
  *                                 label = 1
  *                             else:
  *                                 state = next_random(state)             # <<<<<<<<<<<<<<
@@ -19082,7 +21759,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
                   /*else*/ {
                     __pyx_v_state = __pyx_f_5lstmx_8_kernels_15word2vec_cython_next_random(__pyx_v_state);
 
-                    /* "lstmx/_kernels/word2vec_cython.pyx":100
+                    /* "lstmx/_kernels/word2vec_cython.pyx":104
  *                             else:
  *                                 state = next_random(state)
  *                                 k = <int>((state >> 16) % <uint64_t>V)             # <<<<<<<<<<<<<<
@@ -19091,7 +21768,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
 */
                     __pyx_v_k = ((int)((__pyx_v_state >> 16) % ((uint64_t)__pyx_v_V)));
 
-                    /* "lstmx/_kernels/word2vec_cython.pyx":101
+                    /* "lstmx/_kernels/word2vec_cython.pyx":105
  *                                 state = next_random(state)
  *                                 k = <int>((state >> 16) % <uint64_t>V)
  *                                 u = ((state >> 40) & 0xFFFFFF) / <double>(1 << 24)             # <<<<<<<<<<<<<<
@@ -19100,7 +21777,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
 */
                     __pyx_v_u = (((double)((__pyx_v_state >> 40) & 0xFFFFFF)) / ((double)0x1000000));
 
-                    /* "lstmx/_kernels/word2vec_cython.pyx":102
+                    /* "lstmx/_kernels/word2vec_cython.pyx":106
  *                                 k = <int>((state >> 16) % <uint64_t>V)
  *                                 u = ((state >> 40) & 0xFFFFFF) / <double>(1 << 24)
  *                                 target = k if u < alias_prob[k] else alias_idx[k]             # <<<<<<<<<<<<<<
@@ -19121,7 +21798,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
 
                     __pyx_v_target = __pyx_t_10;
 
-                    /* "lstmx/_kernels/word2vec_cython.pyx":103
+                    /* "lstmx/_kernels/word2vec_cython.pyx":107
  *                                 u = ((state >> 40) & 0xFFFFFF) / <double>(1 << 24)
  *                                 target = k if u < alias_prob[k] else alias_idx[k]
  *                                 label = 0             # <<<<<<<<<<<<<<
@@ -19130,7 +21807,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
 */
                     __pyx_v_label = 0;
 
-                    /* "lstmx/_kernels/word2vec_cython.pyx":104
+                    /* "lstmx/_kernels/word2vec_cython.pyx":108
  *                                 target = k if u < alias_prob[k] else alias_idx[k]
  *                                 label = 0
  *                                 if target == word:             # <<<<<<<<<<<<<<
@@ -19142,7 +21819,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
                     if (__pyx_t_8) {
 
 
-                      /* "lstmx/_kernels/word2vec_cython.pyx":105
+                      /* "lstmx/_kernels/word2vec_cython.pyx":109
  *                                 label = 0
  *                                 if target == word:
  *                                     continue             # <<<<<<<<<<<<<<
@@ -19151,7 +21828,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
 */
                       goto __pyx_L30_continue;
 
-                      /* "lstmx/_kernels/word2vec_cython.pyx":104
+                      /* "lstmx/_kernels/word2vec_cython.pyx":108
  *                                 target = k if u < alias_prob[k] else alias_idx[k]
  *                                 label = 0
  *                                 if target == word:             # <<<<<<<<<<<<<<
@@ -19162,7 +21839,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
                   }
                   __pyx_L32:;
 
-                  /* "lstmx/_kernels/word2vec_cython.pyx":106
+                  /* "lstmx/_kernels/word2vec_cython.pyx":110
  *                                 if target == word:
  *                                     continue
  *                             f = dot(neu1, &W_out[target, 0], N)             # <<<<<<<<<<<<<<
@@ -19173,7 +21850,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
                   __pyx_t_4 = 0;
                   __pyx_v_f = __pyx_f_5lstmx_8_kernels_15word2vec_cython_dot(__pyx_v_neu1, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W_out.data + __pyx_t_15 * __pyx_v_W_out.strides[0]) )) + __pyx_t_4)) )))), __pyx_v_N);
 
-                  /* "lstmx/_kernels/word2vec_cython.pyx":107
+                  /* "lstmx/_kernels/word2vec_cython.pyx":111
  *                                     continue
  *                             f = dot(neu1, &W_out[target, 0], N)
  *                             if f >= MAX_EXP:             # <<<<<<<<<<<<<<
@@ -19185,7 +21862,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
                   if (__pyx_t_8) {
 
 
-                    /* "lstmx/_kernels/word2vec_cython.pyx":108
+                    /* "lstmx/_kernels/word2vec_cython.pyx":112
  *                             f = dot(neu1, &W_out[target, 0], N)
  *                             if f >= MAX_EXP:
  *                                 g = (label - 1) * a             # <<<<<<<<<<<<<<
@@ -19194,7 +21871,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
 */
                     __pyx_v_g = ((__pyx_v_label - 1) * __pyx_v_a);
 
-                    /* "lstmx/_kernels/word2vec_cython.pyx":107
+                    /* "lstmx/_kernels/word2vec_cython.pyx":111
  *                                     continue
  *                             f = dot(neu1, &W_out[target, 0], N)
  *                             if f >= MAX_EXP:             # <<<<<<<<<<<<<<
@@ -19204,7 +21881,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
                     goto __pyx_L34;
                   }
 
-                  /* "lstmx/_kernels/word2vec_cython.pyx":109
+                  /* "lstmx/_kernels/word2vec_cython.pyx":113
  *                             if f >= MAX_EXP:
  *                                 g = (label - 1) * a
  *                             elif f <= -MAX_EXP:             # <<<<<<<<<<<<<<
@@ -19216,7 +21893,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
                   if (__pyx_t_8) {
 
 
-                    /* "lstmx/_kernels/word2vec_cython.pyx":110
+                    /* "lstmx/_kernels/word2vec_cython.pyx":114
  *                                 g = (label - 1) * a
  *                             elif f <= -MAX_EXP:
  *                                 g = label * a             # <<<<<<<<<<<<<<
@@ -19225,7 +21902,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
 */
                     __pyx_v_g = (__pyx_v_label * __pyx_v_a);
 
-                    /* "lstmx/_kernels/word2vec_cython.pyx":109
+                    /* "lstmx/_kernels/word2vec_cython.pyx":113
  *                             if f >= MAX_EXP:
  *                                 g = (label - 1) * a
  *                             elif f <= -MAX_EXP:             # <<<<<<<<<<<<<<
@@ -19235,7 +21912,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
                     goto __pyx_L34;
                   }
 
-                  /* "lstmx/_kernels/word2vec_cython.pyx":112
+                  /* "lstmx/_kernels/word2vec_cython.pyx":116
  *                                 g = label * a
  *                             else:
  *                                 g = (label - EXP_TABLE[<int>((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2))]) * a             # <<<<<<<<<<<<<<
@@ -19247,7 +21924,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
                   }
                   __pyx_L34:;
 
-                  /* "lstmx/_kernels/word2vec_cython.pyx":113
+                  /* "lstmx/_kernels/word2vec_cython.pyx":117
  *                             else:
  *                                 g = (label - EXP_TABLE[<int>((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2))]) * a
  *                             axpy(g, &W_out[target, 0], work, N)             # <<<<<<<<<<<<<<
@@ -19258,7 +21935,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
                   __pyx_t_15 = 0;
                   __pyx_f_5lstmx_8_kernels_15word2vec_cython_axpy(__pyx_v_g, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W_out.data + __pyx_t_4 * __pyx_v_W_out.strides[0]) )) + __pyx_t_15)) )))), __pyx_v_work, __pyx_v_N);
 
-                  /* "lstmx/_kernels/word2vec_cython.pyx":114
+                  /* "lstmx/_kernels/word2vec_cython.pyx":118
  *                                 g = (label - EXP_TABLE[<int>((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2))]) * a
  *                             axpy(g, &W_out[target, 0], work, N)
  *                             axpy(g, neu1, &W_out[target, 0], N)             # <<<<<<<<<<<<<<
@@ -19272,7 +21949,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
                 }
 
 
-                /* "lstmx/_kernels/word2vec_cython.pyx":93
+                /* "lstmx/_kernels/word2vec_cython.pyx":97
  *                             axpy(g, &W_hs[node, 0], work, N)
  *                             axpy(g, neu1, &W_hs[node, 0], N)
  *                     if negative > 0:   # the word itself (label 1), then the negative draws             # <<<<<<<<<<<<<<
@@ -19281,7 +21958,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
 */
               }
 
-              /* "lstmx/_kernels/word2vec_cython.pyx":115
+              /* "lstmx/_kernels/word2vec_cython.pyx":119
  *                             axpy(g, &W_out[target, 0], work, N)
  *                             axpy(g, neu1, &W_out[target, 0], N)
  *                     for j in range(lo, hi):             # <<<<<<<<<<<<<<
@@ -19295,7 +21972,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
               for (__pyx_t_13 = __pyx_v_lo; __pyx_t_13 < __pyx_t_12; __pyx_t_13+=1) {
                 __pyx_v_j = __pyx_t_13;
 
-                /* "lstmx/_kernels/word2vec_cython.pyx":116
+                /* "lstmx/_kernels/word2vec_cython.pyx":120
  *                             axpy(g, neu1, &W_out[target, 0], N)
  *                     for j in range(lo, hi):
  *                         if j != i:             # <<<<<<<<<<<<<<
@@ -19307,7 +21984,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
                 if (__pyx_t_8) {
 
 
-                  /* "lstmx/_kernels/word2vec_cython.pyx":117
+                  /* "lstmx/_kernels/word2vec_cython.pyx":121
  *                     for j in range(lo, hi):
  *                         if j != i:
  *                             axpy(1.0, work, &W_in[ids[begin + j], 0], N)             # <<<<<<<<<<<<<<
@@ -19319,7 +21996,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
                   __pyx_t_14 = 0;
                   __pyx_f_5lstmx_8_kernels_15word2vec_cython_axpy(1.0, __pyx_v_work, (&(*((float *) ( /* dim=1 */ ((char *) (((float *) ( /* dim=0 */ (__pyx_v_W_in.data + __pyx_t_15 * __pyx_v_W_in.strides[0]) )) + __pyx_t_14)) )))), __pyx_v_N);
 
-                  /* "lstmx/_kernels/word2vec_cython.pyx":116
+                  /* "lstmx/_kernels/word2vec_cython.pyx":120
  *                             axpy(g, neu1, &W_out[target, 0], N)
  *                     for j in range(lo, hi):
  *                         if j != i:             # <<<<<<<<<<<<<<
@@ -19330,7 +22007,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
               }
 
 
-              /* "lstmx/_kernels/word2vec_cython.pyx":118
+              /* "lstmx/_kernels/word2vec_cython.pyx":122
  *                         if j != i:
  *                             axpy(1.0, work, &W_in[ids[begin + j], 0], N)
  *                     trained += 1             # <<<<<<<<<<<<<<
@@ -19345,7 +22022,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
 
         }
 
-        /* "lstmx/_kernels/word2vec_cython.pyx":57
+        /* "lstmx/_kernels/word2vec_cython.pyx":61
  *     cdef double u
  *     try:
  *         with nogil:             # <<<<<<<<<<<<<<
@@ -19363,7 +22040,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
     }
   }
 
-  /* "lstmx/_kernels/word2vec_cython.pyx":120
+  /* "lstmx/_kernels/word2vec_cython.pyx":124
  *                     trained += 1
  *     finally:
  *         free(neu1)             # <<<<<<<<<<<<<<
@@ -19374,7 +22051,7 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
     /*normal exit:*/{
       free(__pyx_v_neu1);
 
-      /* "lstmx/_kernels/word2vec_cython.pyx":121
+      /* "lstmx/_kernels/word2vec_cython.pyx":125
  *     finally:
  *         free(neu1)
  *         free(work)             # <<<<<<<<<<<<<<
@@ -19386,21 +22063,21 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
     __pyx_L5:;
   }
 
-  /* "lstmx/_kernels/word2vec_cython.pyx":122
+  /* "lstmx/_kernels/word2vec_cython.pyx":126
  *         free(neu1)
  *         free(work)
  *     return trained, state             # <<<<<<<<<<<<<<
 */
-  __pyx_t_18 = __Pyx_PyLong_From_long(__pyx_v_trained); if (unlikely(!__pyx_t_18)) __PYX_ERR(0, 122, __pyx_L1_error)
+  __pyx_t_18 = __Pyx_PyLong_From_long(__pyx_v_trained); if (unlikely(!__pyx_t_18)) __PYX_ERR(0, 126, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_18);
-  __pyx_t_19 = __Pyx_PyLong_From_uint64_t(__pyx_v_state); if (unlikely(!__pyx_t_19)) __PYX_ERR(0, 122, __pyx_L1_error)
+  __pyx_t_19 = __Pyx_PyLong_From_uint64_t(__pyx_v_state); if (unlikely(!__pyx_t_19)) __PYX_ERR(0, 126, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_19);
-  __pyx_t_20 = PyTuple_New(2); if (unlikely(!__pyx_t_20)) __PYX_ERR(0, 122, __pyx_L1_error)
+  __pyx_t_20 = PyTuple_New(2); if (unlikely(!__pyx_t_20)) __PYX_ERR(0, 126, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_20);
   __Pyx_GIVEREF(__pyx_t_18);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_20, 0, __pyx_t_18) != (0)) __PYX_ERR(0, 122, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_20, 0, __pyx_t_18) != (0)) __PYX_ERR(0, 126, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_19);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_20, 1, __pyx_t_19) != (0)) __PYX_ERR(0, 122, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_20, 1, __pyx_t_19) != (0)) __PYX_ERR(0, 126, __pyx_L1_error);
   __pyx_t_18 = 0;
   __pyx_t_19 = 0;
   {
@@ -19414,10 +22091,10 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
   __pyx_t_20 = 0;
   goto __pyx_L0;
 
-  /* "lstmx/_kernels/word2vec_cython.pyx":42
+  /* "lstmx/_kernels/word2vec_cython.pyx":46
  * 
  * 
- * def train_chunk(float[:, ::1] W_in, float[:, ::1] W_out, float[:, ::1] W_hs, const int[::1] ids,             # <<<<<<<<<<<<<<
+ * def train_chunk(float[:, ::1] W_in, float[:, ::1] W_out, float[:, ::1] W_hs, const word_id[::1] ids,             # <<<<<<<<<<<<<<
  *                 const long[::1] starts, double alpha, int window, int negative, const double[::1] alias_prob,
  *                 const int[::1] alias_idx, const unsigned char[:, ::1] codes, const int[:, ::1] points,
 */
@@ -19462,6 +22139,197 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_15word2vec_cython_train_chunk(CYTHON_
   return __pyx_r;
 }
 /* #### Code section: module_exttypes ### */
+
+static PyObject *__pyx_tp_new__initialisation_5lstmx_8_kernels_15word2vec_cython___pyx_defaults(PyObject *o, 
+#if CYTHON_VECTORCALL_TPNEW
+    CYTHON_UNUSED PyObject *const *args, CYTHON_UNUSED Py_ssize_t nargs, CYTHON_UNUSED PyObject *kwnames
+#else
+    CYTHON_UNUSED PyObject *a, CYTHON_UNUSED PyObject *k
+#endif
+) {
+  return o;
+}
+
+static PyObject *__pyx_tp_new_vectorcall_5lstmx_8_kernels_15word2vec_cython___pyx_defaults(PyTypeObject *t, 
+#if CYTHON_VECTORCALL_TPNEW
+    PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames
+#else
+    PyObject *a, PyObject *k
+#endif
+) {
+  PyObject *o;
+  o = __Pyx_AllocateExtensionType(t, 1);
+  if (unlikely(!o)) return 0;
+  return __pyx_tp_new__initialisation_5lstmx_8_kernels_15word2vec_cython___pyx_defaults(o, 
+#if CYTHON_VECTORCALL_TPNEW
+    args, nargs, kwnames
+#else
+    a, k
+#endif
+);
+}
+
+#if CYTHON_VECTORCALL_TPNEW
+static PyObject *__pyx_tp_new_5lstmx_8_kernels_15word2vec_cython___pyx_defaults(PyTypeObject *t, PyObject *a, PyObject *k) {
+  return __Pyx_CallTpnewAsVectorcall(__pyx_tp_new_vectorcall_5lstmx_8_kernels_15word2vec_cython___pyx_defaults, t, a, k);
+}
+#endif
+
+#if CYTHON_VECTORCALL_TPNEW
+static PyObject *__pyx_tp_vectorcall_5lstmx_8_kernels_15word2vec_cython___pyx_defaults(PyObject *t, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+  if (unlikely((PyTypeObject*)t != __pyx_mstate_global->__pyx_ptype_5lstmx_8_kernels_15word2vec_cython___pyx_defaults || __Pyx_PyType_HasFeature((PyTypeObject*)t, Py_TPFLAGS_IS_ABSTRACT))) {
+    return __Pyx_CallNewInitFromVectorcall((PyTypeObject*)t, args, nargsf, kwnames);
+  }
+  Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+  PyObject *o = __pyx_tp_new_vectorcall_5lstmx_8_kernels_15word2vec_cython___pyx_defaults((PyTypeObject*)t, args, nargs, kwnames);
+  return o;
+}
+#endif
+
+static void __pyx_tp_dealloc_5lstmx_8_kernels_15word2vec_cython___pyx_defaults(PyObject *o) {
+  struct __pyx_defaults *p = (struct __pyx_defaults *)o;
+  #if CYTHON_USE_TP_FINALIZE
+  if (unlikely(__Pyx_PyObject_GetSlot(o, tp_finalize, destructor)) && !__Pyx_PyObject_GC_IsFinalized(o)) {
+    if (__Pyx_PyObject_GetSlot(o, tp_dealloc, destructor) == __pyx_tp_dealloc_5lstmx_8_kernels_15word2vec_cython___pyx_defaults) {
+      if (PyObject_CallFinalizerFromDealloc(o)) return;
+    }
+  }
+  #endif
+  PyObject_GC_UnTrack(o);
+  Py_CLEAR(p->arg0);
+  PyTypeObject *tp = Py_TYPE(o);
+  #if CYTHON_USE_TYPE_SLOTS
+  (*tp->tp_free)(o);
+  #else
+  {
+    freefunc tp_free = (freefunc)PyType_GetSlot(tp, Py_tp_free);
+    if (tp_free) tp_free(o);
+  }
+  #endif
+  #if CYTHON_USE_TYPE_SPECS
+  Py_DECREF(tp);
+  #endif
+}
+
+static int __pyx_tp_traverse_5lstmx_8_kernels_15word2vec_cython___pyx_defaults(PyObject *o, visitproc v, void *a) {
+  int e;
+  struct __pyx_defaults *p = (struct __pyx_defaults *)o;
+  {
+    e = __Pyx_call_type_traverse(o, 1, v, a);
+    if (e) return e;
+  }
+  if (p->arg0) {
+    e = (*v)(p->arg0, a); if (e) return e;
+  }
+  return 0;
+}
+
+static int __pyx_tp_clear_5lstmx_8_kernels_15word2vec_cython___pyx_defaults(PyObject *o) {
+  PyObject* tmp;
+  struct __pyx_defaults *p = (struct __pyx_defaults *)o;
+  tmp = ((PyObject*)p->arg0);
+  p->arg0 = Py_None; Py_INCREF(Py_None);
+  Py_XDECREF(tmp);
+  return 0;
+}
+#if CYTHON_USE_TYPE_SPECS
+static PyType_Slot __pyx_type_5lstmx_8_kernels_15word2vec_cython___pyx_defaults_slots[] = {
+  {Py_tp_dealloc, (void *)__pyx_tp_dealloc_5lstmx_8_kernels_15word2vec_cython___pyx_defaults},
+  {Py_tp_traverse, (void *)__pyx_tp_traverse_5lstmx_8_kernels_15word2vec_cython___pyx_defaults},
+  {Py_tp_clear, (void *)__pyx_tp_clear_5lstmx_8_kernels_15word2vec_cython___pyx_defaults},
+  {Py_tp_new, (void *)__pyx_tp_new_5lstmx_8_kernels_15word2vec_cython___pyx_defaults},
+  #if (!CYTHON_COMPILING_IN_PYPY || PYPY_VERSION_NUM >= 0x07030800) && (!CYTHON_COMPILING_IN_LIMITED_API || __PYX_LIMITED_VERSION_HEX >= 0x030E0000)
+  #if CYTHON_VECTORCALL_TPNEW
+  {Py_tp_vectorcall, (void *)__pyx_tp_vectorcall_5lstmx_8_kernels_15word2vec_cython___pyx_defaults},
+  #endif
+  #endif
+  {0, 0},
+};
+static PyType_Spec __pyx_type_5lstmx_8_kernels_15word2vec_cython___pyx_defaults_spec = {
+  "lstmx._kernels.word2vec_cython.__pyx_defaults",
+  sizeof(struct __pyx_defaults),
+  0,
+  Py_TPFLAGS_DEFAULT|Py_TPFLAGS_HAVE_VERSION_TAG|Py_TPFLAGS_HAVE_GC,
+  __pyx_type_5lstmx_8_kernels_15word2vec_cython___pyx_defaults_slots,
+};
+#else
+
+static PyTypeObject __pyx_type_5lstmx_8_kernels_15word2vec_cython___pyx_defaults = {
+  PyVarObject_HEAD_INIT(0, 0)
+  "lstmx._kernels.word2vec_cython.""__pyx_defaults", /*tp_name*/
+  sizeof(struct __pyx_defaults), /*tp_basicsize*/
+  0, /*tp_itemsize*/
+  __pyx_tp_dealloc_5lstmx_8_kernels_15word2vec_cython___pyx_defaults, /*tp_dealloc*/
+  0, /*tp_vectorcall_offset*/
+  0, /*tp_getattr*/
+  0, /*tp_setattr*/
+  0, /*tp_as_async*/
+  0, /*tp_repr*/
+  0, /*tp_as_number*/
+  0, /*tp_as_sequence*/
+  0, /*tp_as_mapping*/
+  0, /*tp_hash*/
+  0, /*tp_call*/
+  0, /*tp_str*/
+  0, /*tp_getattro*/
+  0, /*tp_setattro*/
+  0, /*tp_as_buffer*/
+  Py_TPFLAGS_DEFAULT|Py_TPFLAGS_HAVE_VERSION_TAG|Py_TPFLAGS_HAVE_GC, /*tp_flags*/
+  0, /*tp_doc*/
+  __pyx_tp_traverse_5lstmx_8_kernels_15word2vec_cython___pyx_defaults, /*tp_traverse*/
+  __pyx_tp_clear_5lstmx_8_kernels_15word2vec_cython___pyx_defaults, /*tp_clear*/
+  0, /*tp_richcompare*/
+  0, /*tp_weaklistoffset*/
+  0, /*tp_iter*/
+  0, /*tp_iternext*/
+  0, /*tp_methods*/
+  0, /*tp_members*/
+  0, /*tp_getset*/
+  0, /*tp_base*/
+  0, /*tp_dict*/
+  0, /*tp_descr_get*/
+  0, /*tp_descr_set*/
+  #if !CYTHON_USE_TYPE_SPECS
+  0, /*tp_dictoffset*/
+  #endif
+  0, /*tp_init*/
+  0, /*tp_alloc*/
+  __pyx_tp_new_5lstmx_8_kernels_15word2vec_cython___pyx_defaults, /*tp_new*/
+  0, /*tp_free*/
+  0, /*tp_is_gc*/
+  0, /*tp_bases*/
+  0, /*tp_mro*/
+  0, /*tp_cache*/
+  0, /*tp_subclasses*/
+  0, /*tp_weaklist*/
+  0, /*tp_del*/
+  0, /*tp_version_tag*/
+  #if CYTHON_USE_TP_FINALIZE
+  0, /*tp_finalize*/
+  #else
+  NULL, /*tp_finalize*/
+  #endif
+  #if (!CYTHON_COMPILING_IN_PYPY || PYPY_VERSION_NUM >= 0x07030800) && (!CYTHON_COMPILING_IN_LIMITED_API || __PYX_LIMITED_VERSION_HEX >= 0x030E0000)
+  #if CYTHON_VECTORCALL_TPNEW
+  __pyx_tp_vectorcall_5lstmx_8_kernels_15word2vec_cython___pyx_defaults, /*tp_vectorcall*/
+  #else
+  NULL, /*tp_vectorcall*/
+  #endif
+  #endif
+  #if __PYX_NEED_TP_PRINT_SLOT == 1
+  0, /*tp_print*/
+  #endif
+  #if PY_VERSION_HEX >= 0x030C0000
+  0, /*tp_watched*/
+  #endif
+  #if PY_VERSION_HEX >= 0x030d00A4
+  0, /*tp_versions_used*/
+  #endif
+  #if CYTHON_COMPILING_IN_PYPY && PY_VERSION_HEX < 0x030a0000
+  0, /*tp_pypy_flags*/
+  #endif
+};
+#endif
 static struct __pyx_vtabstruct_array __pyx_vtable_array;
 
 static PyObject *__pyx_tp_new__initialisation_array(PyObject *o, 
@@ -20575,6 +23443,7 @@ static CYTHON_SMALL_CODE int __Pyx_InitConstants(__pyx_mstatetype *__pyx_mstate)
 static CYTHON_SMALL_CODE int __Pyx_modinit_Global_init_code(__pyx_mstatetype *__pyx_mstate); /*proto*/
 static CYTHON_SMALL_CODE int __Pyx_modinit_Variable_export_code(__pyx_mstatetype *__pyx_mstate); /*proto*/
 static CYTHON_SMALL_CODE int __Pyx_modinit_Function_export_code(__pyx_mstatetype *__pyx_mstate); /*proto*/
+static CYTHON_SMALL_CODE int __Pyx_modinit_Exttype___pyx_defaults(__pyx_mstatetype *__pyx_mstate); /*proto*/
 static CYTHON_SMALL_CODE int __Pyx_modinit_Exttype___pyx_array_obj(__pyx_mstatetype *__pyx_mstate); /*proto*/
 static CYTHON_SMALL_CODE int __Pyx_modinit_Exttype___pyx_MemviewEnum_obj(__pyx_mstatetype *__pyx_mstate); /*proto*/
 static CYTHON_SMALL_CODE int __Pyx_modinit_Exttype___pyx_memoryview_obj(__pyx_mstatetype *__pyx_mstate); /*proto*/
@@ -20616,6 +23485,39 @@ static int __Pyx_modinit_Function_export_code(__pyx_mstatetype *__pyx_mstate) {
   /*--- Function export code ---*/
   __Pyx_RefNannyFinishContext();
   return 0;
+}
+
+static int __Pyx_modinit_Exttype___pyx_defaults(__pyx_mstatetype *__pyx_mstate) {
+  __Pyx_RefNannyDeclarations
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  CYTHON_UNUSED_VAR(__pyx_mstate);
+  __Pyx_RefNannySetupContext("__Pyx_modinit_Exttype___pyx_defaults", 0);
+  /*--- Exttype __pyx_defaults ---*/
+  #if CYTHON_USE_TYPE_SPECS
+  __pyx_mstate->__pyx_ptype_5lstmx_8_kernels_15word2vec_cython___pyx_defaults = (PyTypeObject *) __Pyx_PyType_FromModuleAndSpec(__pyx_m, &__pyx_type_5lstmx_8_kernels_15word2vec_cython___pyx_defaults_spec, NULL); if (unlikely(!__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_15word2vec_cython___pyx_defaults)) __PYX_ERR(0, 46, __pyx_L1_error)
+  #else
+  __pyx_mstate->__pyx_ptype_5lstmx_8_kernels_15word2vec_cython___pyx_defaults = &__pyx_type_5lstmx_8_kernels_15word2vec_cython___pyx_defaults;
+  #endif
+  #if !CYTHON_COMPILING_IN_LIMITED_API
+  #endif
+  #if !CYTHON_USE_TYPE_SPECS
+  if (__Pyx_PyType_Ready(__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_15word2vec_cython___pyx_defaults) < (0)) __PYX_ERR(0, 46, __pyx_L1_error)
+  #endif
+  #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
+  PyUnstable_Object_EnableDeferredRefcount((PyObject*)__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_15word2vec_cython___pyx_defaults);
+  #endif
+  #if !CYTHON_COMPILING_IN_LIMITED_API
+  if ((CYTHON_USE_TYPE_SLOTS && CYTHON_USE_PYTYPE_LOOKUP) && likely(!__pyx_mstate->__pyx_ptype_5lstmx_8_kernels_15word2vec_cython___pyx_defaults->tp_dictoffset && __pyx_mstate->__pyx_ptype_5lstmx_8_kernels_15word2vec_cython___pyx_defaults->tp_getattro == PyObject_GenericGetAttr)) {
+    __pyx_mstate->__pyx_ptype_5lstmx_8_kernels_15word2vec_cython___pyx_defaults->tp_getattro = PyObject_GenericGetAttr;
+  }
+  #endif
+  __Pyx_RefNannyFinishContext();
+  return 0;
+  __pyx_L1_error:;
+  __Pyx_RefNannyFinishContext();
+  return -1;
 }
 
 static int __Pyx_modinit_Exttype___pyx_array_obj(__pyx_mstatetype *__pyx_mstate) {
@@ -21115,6 +24017,7 @@ __Pyx_RefNannySetupContext("PyInit_word2vec_cython", 0);
   (void)__Pyx_modinit_Variable_export_code(__pyx_mstate);
   (void)__Pyx_modinit_Function_export_code(__pyx_mstate);
   /*--- Type init code ---*/
+  if (unlikely((__Pyx_modinit_Exttype___pyx_defaults(__pyx_mstate) < 0))) __PYX_ERR(0, 1, __pyx_L1_error)
   if (unlikely((__Pyx_modinit_Exttype___pyx_array_obj(__pyx_mstate) < 0))) __PYX_ERR(0, 1, __pyx_L1_error)
   if (unlikely((__Pyx_modinit_Exttype___pyx_MemviewEnum_obj(__pyx_mstate) < 0))) __PYX_ERR(0, 1, __pyx_L1_error)
   if (unlikely((__Pyx_modinit_Exttype___pyx_memoryview_obj(__pyx_mstate) < 0))) __PYX_ERR(0, 1, __pyx_L1_error)
@@ -21630,7 +24533,7 @@ __Pyx_RefNannySetupContext("PyInit_word2vec_cython", 0);
   if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_np, __pyx_t_4) < (0)) __PYX_ERR(0, 8, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "lstmx/_kernels/word2vec_cython.pyx":15
+  /* "lstmx/_kernels/word2vec_cython.pyx":19
  * cdef enum:
  *     EXP_TABLE_SIZE = 1000
  * cdef float MAX_EXP = 6.0             # <<<<<<<<<<<<<<
@@ -21639,7 +24542,7 @@ __Pyx_RefNannySetupContext("PyInit_word2vec_cython", 0);
 */
   __pyx_v_5lstmx_8_kernels_15word2vec_cython_MAX_EXP = 6.0;
 
-  /* "lstmx/_kernels/word2vec_cython.pyx":19
+  /* "lstmx/_kernels/word2vec_cython.pyx":23
  * 
  * cdef int _k
  * for _k in range(EXP_TABLE_SIZE):             # <<<<<<<<<<<<<<
@@ -21653,7 +24556,7 @@ __Pyx_RefNannySetupContext("PyInit_word2vec_cython", 0);
   for (__pyx_t_11 = 0; __pyx_t_11 < __pyx_t_10; __pyx_t_11+=1) {
     __pyx_v_5lstmx_8_kernels_15word2vec_cython__k = __pyx_t_11;
 
-    /* "lstmx/_kernels/word2vec_cython.pyx":20
+    /* "lstmx/_kernels/word2vec_cython.pyx":24
  * cdef int _k
  * for _k in range(EXP_TABLE_SIZE):
  *     EXP_TABLE[_k] = <float>(1 / (1 + np.exp(-((_k / <double>EXP_TABLE_SIZE * 2 - 1) * MAX_EXP))))             # <<<<<<<<<<<<<<
@@ -21661,12 +24564,12 @@ __Pyx_RefNannySetupContext("PyInit_word2vec_cython", 0);
  * 
 */
     __pyx_t_5 = NULL;
-    __Pyx_GetModuleGlobalName(__pyx_t_12, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 20, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_12, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 24, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_12);
-    __pyx_t_13 = __Pyx_PyObject_GetAttrStr(__pyx_t_12, __pyx_mstate_global->__pyx_n_u_exp); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 20, __pyx_L1_error)
+    __pyx_t_13 = __Pyx_PyObject_GetAttrStr(__pyx_t_12, __pyx_mstate_global->__pyx_n_u_exp); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 24, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_13);
     __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
-    __pyx_t_12 = PyFloat_FromDouble((-((((((double)__pyx_v_5lstmx_8_kernels_15word2vec_cython__k) / ((double)__pyx_e_5lstmx_8_kernels_15word2vec_cython_EXP_TABLE_SIZE)) * 2.0) - 1.0) * __pyx_v_5lstmx_8_kernels_15word2vec_cython_MAX_EXP))); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 20, __pyx_L1_error)
+    __pyx_t_12 = PyFloat_FromDouble((-((((((double)__pyx_v_5lstmx_8_kernels_15word2vec_cython__k) / ((double)__pyx_e_5lstmx_8_kernels_15word2vec_cython_EXP_TABLE_SIZE)) * 2.0) - 1.0) * __pyx_v_5lstmx_8_kernels_15word2vec_cython_MAX_EXP))); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 24, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_12);
     __pyx_t_6 = 1;
     #if CYTHON_UNPACK_METHODS
@@ -21686,46 +24589,77 @@ __Pyx_RefNannySetupContext("PyInit_word2vec_cython", 0);
       __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
       __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
       __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
-      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 20, __pyx_L1_error)
+      if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 24, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_4);
     }
-    __pyx_t_13 = __Pyx_PyLong_AddCObj(__pyx_mstate_global->__pyx_int_1, __pyx_t_4, 1, 0, 0); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 20, __pyx_L1_error)
+    __pyx_t_13 = __Pyx_PyLong_AddCObj(__pyx_mstate_global->__pyx_int_1, __pyx_t_4, 1, 0, 0); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 24, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_13);
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
-    __pyx_t_4 = __Pyx_PyNumber_Divide(__pyx_mstate_global->__pyx_int_1, __pyx_t_13); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 20, __pyx_L1_error)
+    __pyx_t_4 = __Pyx_PyNumber_Divide(__pyx_mstate_global->__pyx_int_1, __pyx_t_13); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 24, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
     __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
-    __pyx_t_14 = __Pyx_PyFloat_AsFloat(__pyx_t_4); if (unlikely((__pyx_t_14 == (float)-1) && PyErr_Occurred())) __PYX_ERR(0, 20, __pyx_L1_error)
+    __pyx_t_14 = __Pyx_PyFloat_AsFloat(__pyx_t_4); if (unlikely((__pyx_t_14 == (float)-1) && PyErr_Occurred())) __PYX_ERR(0, 24, __pyx_L1_error)
     __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
     (__pyx_v_5lstmx_8_kernels_15word2vec_cython_EXP_TABLE[__pyx_v_5lstmx_8_kernels_15word2vec_cython__k]) = ((float)__pyx_t_14);
 
   }
 
 
-  /* "lstmx/_kernels/word2vec_cython.pyx":42
+  /* "lstmx/_kernels/word2vec_cython.pyx":46
  * 
  * 
- * def train_chunk(float[:, ::1] W_in, float[:, ::1] W_out, float[:, ::1] W_hs, const int[::1] ids,             # <<<<<<<<<<<<<<
+ * def train_chunk(float[:, ::1] W_in, float[:, ::1] W_out, float[:, ::1] W_hs, const word_id[::1] ids,             # <<<<<<<<<<<<<<
  *                 const long[::1] starts, double alpha, int window, int negative, const double[::1] alias_prob,
  *                 const int[::1] alias_idx, const unsigned char[:, ::1] codes, const int[:, ::1] points,
 */
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5lstmx_8_kernels_15word2vec_cython_1train_chunk, 0, __pyx_mstate_global->__pyx_n_u_train_chunk, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_word2vec_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[0])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 42, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_PyDict_NewPresized(2); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 46, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
+  __pyx_t_13 = __pyx_FusedFunction_New(&__pyx_fuse_0__pyx_mdef_5lstmx_8_kernels_15word2vec_cython_3train_chunk, 0, __pyx_mstate_global->__pyx_n_u_train_chunk_const_unsigned_short, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_word2vec_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[0])); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 46, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_13);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
-  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
+  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_13);
   #endif
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_train_chunk, __pyx_t_4) < (0)) __PYX_ERR(0, 42, __pyx_L1_error)
+  __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_13, __pyx_mstate_global->__pyx_empty_tuple);
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_kp_u_unsigned_short, __pyx_t_13) < (0)) __PYX_ERR(0, 46, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
+  __pyx_t_13 = __pyx_FusedFunction_New(&__pyx_fuse_1__pyx_mdef_5lstmx_8_kernels_15word2vec_cython_5train_chunk, 0, __pyx_mstate_global->__pyx_n_u_train_chunk_const_int_1, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_word2vec_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[1])); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 46, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_13);
+  #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
+  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_13);
+  #endif
+  __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_13, __pyx_mstate_global->__pyx_empty_tuple);
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_int, __pyx_t_13) < (0)) __PYX_ERR(0, 46, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
+  __pyx_t_13 = __pyx_FusedFunction_New(&__pyx_mdef_5lstmx_8_kernels_15word2vec_cython_1train_chunk, 0, __pyx_mstate_global->__pyx_n_u_train_chunk, NULL, __pyx_mstate_global->__pyx_n_u_lstmx__kernels_word2vec_cython, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[2])); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 46, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_13);
+  #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
+  PyUnstable_Object_EnableDeferredRefcount(__pyx_t_13);
+  #endif
+  if (!__Pyx_CyFunction_InitDefaults(__pyx_t_13, __pyx_mstate_global->__pyx_ptype_5lstmx_8_kernels_15word2vec_cython___pyx_defaults)) __PYX_ERR(0, 46, __pyx_L1_error)
+  __pyx_t_12 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 46, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_12);
+  __Pyx_CyFunction_Defaults(struct __pyx_defaults, __pyx_t_13)->arg0 = __pyx_t_12;
+  __Pyx_GIVEREF(__pyx_t_12);
+  __pyx_t_12 = 0;
+  __Pyx_CyFunction_SetDefaultsTuple(__pyx_t_13, __pyx_mstate_global->__pyx_empty_tuple);
+  __Pyx_as_FusedFunctionObject(__pyx_t_13)->__signatures__ = __pyx_t_4;
+  __Pyx_GIVEREF(__pyx_t_4);
+  __pyx_t_4 = 0;
+  __pyx_t_4 = __pyx_t_13;
+  __Pyx_INCREF(__pyx_t_4);
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_train_chunk, __pyx_t_4) < (0)) __PYX_ERR(0, 46, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+  __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
 
   /* "lstmx/_kernels/word2vec_cython.pyx":1
  * """The CBOW trainer compiled: :func:`lstmx.word2vec.update.train_chunk` without the GIL.             # <<<<<<<<<<<<<<
  * 
  * Short loops over one vector each (dot, axpy) that the compiler vectorises; the sigmoid table and
 */
-  __pyx_t_4 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 1, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_4);
-  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_test, __pyx_t_4) < (0)) __PYX_ERR(0, 1, __pyx_L1_error)
-  __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
+  __pyx_t_13 = __Pyx_PyDict_NewPresized(0); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 1, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_13);
+  if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_test, __pyx_t_13) < (0)) __PYX_ERR(0, 1, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
 
   /*--- Wrapped vars code ---*/
 
@@ -21775,6 +24709,8 @@ static int __Pyx_InitCachedBuiltins(__pyx_mstatetype *__pyx_mstate) {
   __pyx_builtin_id = __Pyx_GetBuiltinName(__pyx_mstate->__pyx_n_u_id); if (!__pyx_builtin_id) __PYX_ERR(1, 662, __pyx_L1_error)
 
   /* Cached unbound methods */
+  __pyx_mstate->__pyx_umethod_PyDict_Type_get.type = (PyObject*)&PyDict_Type;
+  __pyx_mstate->__pyx_umethod_PyDict_Type_get.method_name = &__pyx_mstate->__pyx_n_u_get;
   __pyx_mstate->__pyx_umethod_PyDict_Type_items.type = (PyObject*)&PyDict_Type;
   __pyx_mstate->__pyx_umethod_PyDict_Type_items.method_name = &__pyx_mstate->__pyx_n_u_items;
   __pyx_mstate->__pyx_umethod_PyDict_Type_pop.type = (PyObject*)&PyDict_Type;
@@ -21893,41 +24829,41 @@ static int __Pyx_InitConstants(__pyx_mstatetype *__pyx_mstate) {
   int __pyx_clineno = 0;
   CYTHON_UNUSED_VAR(__pyx_mstate);
   {
-    const struct { const unsigned int length: 8; } str_length_index[] = {{6},{8},{1},{2},{15},{23},{25},{32},{20},{22},{1},{1},{37},{45},{22},{179},{8},{15},{7},{6},{2},{9},{34},{50},{30},{37},{5},{8},{1},{8},{1},{15},{4},{4},{5},{20},{12},{9},{17},{8},{8},{12},{10},{8},{10},{8},{7},{14},{11},{10},{19},{14},{12},{10},{17},{13},{12},{12},{19},{8},{13},{1},{3},{9},{10},{15},{5},{18},{1},{4},{5},{1},{18},{9},{5},{5},{1},{15},{6},{9},{5},{3},{1},{5},{6},{7},{1},{2},{2},{1},{2},{3},{5},{3},{5},{8},{1},{1},{5},{2},{30},{7},{4},{1},{4},{4},{8},{4},{4},{2},{5},{3},{4},{6},{3},{8},{1},{10},{5},{4},{5},{6},{5},{4},{4},{6},{6},{11},{7},{1},{6},{6},{6},{6},{4},{4},{1}};
+    const struct { const unsigned int length: 8; } str_length_index[] = {{6},{8},{1},{2},{15},{23},{25},{32},{20},{22},{1},{1},{37},{45},{22},{27},{179},{8},{15},{7},{6},{2},{9},{34},{50},{30},{37},{14},{1},{5},{8},{1},{8},{1},{15},{4},{4},{5},{20},{12},{9},{17},{8},{8},{12},{10},{8},{10},{8},{7},{14},{11},{10},{19},{14},{12},{10},{17},{13},{12},{12},{19},{8},{15},{13},{1},{3},{9},{10},{15},{5},{4},{18},{1},{4},{5},{1},{18},{9},{5},{5},{1},{8},{5},{15},{6},{9},{5},{3},{1},{5},{6},{7},{1},{3},{2},{2},{1},{2},{3},{5},{3},{3},{5},{8},{1},{1},{4},{6},{5},{2},{30},{7},{4},{1},{4},{4},{8},{4},{4},{2},{5},{3},{4},{6},{3},{8},{1},{10},{5},{10},{4},{5},{6},{5},{4},{4},{6},{6},{11},{27},{38},{7},{1},{6},{6},{6},{6},{4},{4},{1}};
     const struct { const unsigned int length: 10; } bytes_length_index[] = {{1},{884}};
     #ifndef CYTHON_COMPRESS_STRINGS
       #define CYTHON_COMPRESS_STRINGS 90
     #endif
-    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (1385 bytes) */
-static const char cstring[] = "x\332}T\315o\023G\024\307!IQ\241\025IL\t%\025\023\022HA`\352\220R\250\020\225\311G\033U\245\230@\002\225\252\325\354\356\254=d=\263\236\231ulz\351\221\243\217{\234\343\036\367\350\243\2179\372\270G\376\004\376\204\276\331\265c\003\025\226\274\363\346}\277\337{o\020V\350\2076\342\366k\342\250G\245\237\321\303?H\203\213\316>%G\210{\350\241\303\231\242\265\220\207\022a\346\"\227\n\243\3701\233\262\221@*A]\342N(#.>+\377\220w\242\371\350\227M\314\030W\010KIk\014)\216\004\301\356m\316\374\016jdI\266 \311]\326\302>uQ\203\273\344\026\"\355\000l\301\325\232\263f\342\256y\\(\201\331\332-T\003W#eY\307\001\201P\010\267\251DO\270\"H\325\001\211\315\216\252s\206\200\347\022\237\332D`E \232\311\017\274\n\243\304\320\323\355\247\2677\356od\331\nbp\223H\206\266\343C\242D\032\320\354\220\372\n\274\253N@d\t\355z\250\303C\304\010\344\005U\004\2407i\240\352\204!I\224!\320ZV3V\2243\013\314)\253\255\ra\242-b\254w\260/I\t\273\256\005z\304\341\276od\234\311\022\266\035\227Jl\373\2040\363\2559T\346\224\353K\325h\337\261\016\211`\304\227w\216\270p\327[\304\261\234\254\336R\320i3\016%{8\364\025\262,A\334\320!\226\205\3340\213\3118\273\r\020\264(\366A\352PF\225e\205\231k#\306\276\317\035@\na!p\007\271X\341\322\377Hs\320\rjy\277e\251\262\267\271\273\273\355\3734\220T>\331#\315\2200\207\354\233\331+\215\307\360\300\252\313\003\213\262\003\213\207\020\367i\247\r\377-h\210\365\204\264\3253\342Y\326\0204H\031\3223\260\216\211\032QT\221\206a\270\306\006~^\310\034s\202H\216\254h#\200I1T\003S\226\235\334\r\375L\306p#?\311\2219\000-\313\251\023\347P\206\215\3746\364bH\323\362\234\nY@\235C\360\260\315Fz-e@1>\232!\366GnGh\237PyW&\030\244m.0\"\047\251\310\211\324O\350\261\235\"\322\324B\245\345p\001\250QF0\214\007\314>\226\026u\3339\021\010n\217\272c\331\241\347\301\274\373A\035c\331a\016\345\245\023[i\333X\022\233\324(s\034\037\030\320\r\013\326\312!6v\016\035\330<\313\047L\032\002>!S\256\233\341\000\361\363\207\005\332\n2\002@d+E\204\340\002V\325\363|\\\223\260\242\r\254\206\213Z\253\323\272\244\324\245""\256\204\227\200\264)k\231\366\311\374\363\206\274>\364\261M \351l\244K\243\221.}4\322\360>\230\307\301<\n\314`\006\217J\203\221\0326[\304HXfF\020@>A\0072\014\240\212\200S\246d\300\003\001eJXv\330M5\\\211lrMt\300Y\250\374\223A\016z\201T\034\376\"t\024\360a\244\240\n@\307\251\207\3540#\241\2050\n\020!\014`3\010<@!\221GP\034?2I\303\377\260\375\347\277\205\367_\236\232\231\357\026\273\373Q9\372Mo\305\2631\216\233\351\364Bw\243\333\212\252\221\243\347u9\235^\214\n\351\364\305n;j\351\252\266\343\251x\371\223\353B\267\374\376\314\251\231\331\364\253\257\323s\347\2733\335\027\321rtO\177\243\233\361\351x=\256\246\347\027\243\331\010G\315\364|\261\273\003\262\365\350Y$\365U]1\214\355\350B&+^\216\356\002\321\322\3174\\\226\242\337\301\274\220\026\215\251\247\037\353\327\t\\.E\363`|\000W\234\026/vet5\252\244\213\337E\325IQ\236\325G\342%\240\300\327L\364B/CY\213p7\344\2308\021n@\370\305\313\340kO\027\322%\244\013\372\202\306Z\305\345x3n&\263\211\335\233\356m\365g\3738]\272\246\253&N+S]\274\224\026\277\215V#[\027>\211\264\017\004(6\315m;\363\327I\n\311\\\272\264\242\357\305s\361\365$\213tZ\227\365N\274\034odq\334\336r\272t%\022zAW\364\313x/\231JV\222j\212\200\273\014\255Y\327/@\365^\262\220<Nh\257\331\377\242/\216\347\217\037\014\236\037\014\016\274\201W\037\324\203A \006\242=h\277\031\274\371\047\257\304\270z\236\005\234Nv\214\377\234\371aPH\264\243\247rlF\311N%\343dRt#\236K\321\367q\341\035|\316&\345\004X\253\372\327,\231\255\336T\357f\037\030\327\265\007\200\251d=\371\253\047\372\227\2173\263\013\261\r\256n\366*\275\227\375W\307\370\270\231\271I\321\212\376)^\201AY\2756\211\303\217\200\321b\257\330\253N\204\276\246\367a\244\366\262\204\226W\364]\310\256i\242\357\304W\343\312\273\241\370U\202\223\243\236\335\237\352\3378\276{\314\007\177[\003\2536\250\321\001\345\003\336\0344\305\030\r\003\342\375d#i\231(c4\306\241?;\027^\\\211\237\047s\2461\211\327{\334s\373\2530\027\305+Q\363\335\231so+o\253\351\360\230>\373\366A\267\362\037\343\371\231p";
-    PyObject *data = __Pyx_DecompressString(cstring, 1385, 1);
+    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (1460 bytes) */
+static const char cstring[] = "x\332}T\315o\023G\024\307!IQ\241\025IL\t%\025\023\022HA`\352\220R@\210\312\344\243\215\252\246\230@\002Eh5\273;k\017^\317\254gf\035\233\366\320#G\037\3678\307=\356\321G\037s\364q\217\374\t\374\t\274Y\307\261\201\nK\236}3\357\373\367>\020V\350\247\026\342\366k\342\250\207\205\373\350\301\237\244\316E{\217\222\003\304=\364\300\341L\321J\310C\2110s\221K\205\021\374\364\231\262!C*A]\342\216\t#.\276\310\377\370\355X\362\341\257\353\2301\256\020\226\222V\030R\034\t\202\335\233\234\371mT\317\202lB\220\333\254\211}\352\242:w\311\rDZ\001\350\202\251\025g\305\370]\361\270P\002\263\225\033\250\002\246\206\302\262\212\003\002\256\020nQ\211v8\252c\345T)\253 \343\n\253P\020\344\361\220\271;\\\021\244\252\000\322z[U9C \356\022\237\332D`E \020\023:8\024F\210\241\307\233\217o\256\335]\313\022\021\304@*\221\014m\307\207\034\2104x\332!\365\0258V\355\200\310\002\332\366P\233\207\210\021\010\031\022\014@n\\AU\tC\222(C\240\225\014\016\254(g\026\250C\264+G\010\322&1\332[\330\227\244\200]\327\0029\342p\3377<\316d\001\333\216K%\266}B\2309+\016\225\003\312\365\245\252\267nY5\"\030\361\345\255\003.\334\325&q,\047\313\267\020\264[\214C\312\036\016}\205,K\0207t\210e!7\314|2\316n\002\004M\212}\340:\224QeYaf\332\260\261\357s\007\220BX\010\334F.V\270\360?\334A=\014j\203V\220 d*AL\251\240\202\377\226v\327\267\2677}\237\006\222\312\235]\322\010\ts\310\236\351\322\302\250a\367\255\252\334\267(\333\267x\010a<n\267\340\277\001\365\261vHK=!\236e\035a\010\031@\264\006\345\021Q!\212*R7\017\256\321\201\237\0272\307|\201%\207Z\264\036@D\206\252c\312\262/wC?\3431\\\037|\311\201\371\000x\226S%NM\206\365\301\355\310\212!M\007\014\250\220\005\324\251\201\205M6\224k*\203\221\261\321\010\261?4;\004\377\230\032\024i\354\201\264\314\005:\3468\0249\026\3721=\322SD\252,QI\\\013 \207\361\003\033TZ\016\027\000\"e\004C\363\300\320`iQ\2675 \002\301\355a\355,;\364<\230\006?\250b,*\022\3136s(/\034\353K\333\306\222\330\004L;\216\017\017P \013f\322!6vj\016\214\255\345\023&\r\001G\310\224{\324m\3225\020e\207\th\260\242\240""\354 H\000\250l\002\211\020\\\300\320{\236\217+\022\206\035\006\371h\344+P\264*\255JJ]\352\312,/\n;\2135M\221\345\340xC^\327j\300\252\035\230\320}l\023\310*\233\210\302p\"\n\237L\004l\036\263v\314\272a\006cXWuF*\330\014!#a\221\031F\000\361\005m\2108\200\024\003\016~e\300\003\001\030H\330\0250\332j\230\243i\374\343\235#MDP!\241\006GV,\320\010\244\342\360\027\241\243\340\035\362\202\374\000D\247\032\262\332\030\371\022\226\262T\260\326\324\313\373\367\213\257^}\316\372x\252\306\244\240{\240\013!\3300\200\031%\260%C\"\017\000\031~`\362\207\177\255\365\327\177\271\367_\237\230\232\355\344;{Q1\372]o\304\3231\216\033\351\344\\g\255\323\214\312\221\243gu1\235\234\217r\351\344\371N+j\352\262\266\343\211x\361\263\353\\\247\370\376\324\211\251\351\364\233o\3233g;S\235g\321btG\177\247\033\361\311x5.\247g\347\243\351\010G\215\364l\276\263\005\274\325\350I$\365e]2\017\233\321\271\214\227\277\030\335\006\242\251\237h\270,D\177\200z.\315\033UO?\322\257\023\270\\\210fAy\037\2568\315\237\357\310\350rTJ\347\177\210\312\343\254AT\237\260\027\200\002[S\3213\275\010i\315\303\335\220#\342\230\271\006\356\347/\202\255]\235K\027\220\316\351s\032k\025\027\343\365\270\221L\047vw\262\273\321\233\356\341t\341\212.\033?\315Lt\376B\232\377>Z\216l\235\373\314\323\036\020 \3300\267\315\314^;\311%3\351\302\222\276\023\317\304W\223\314\323I]\324[\361b\274\226\371q\273\213\351\302\245H\3509]\322\317\343\335d\"YJ\312)\202\327E(\315\252~\006\242w\222\271\344QB\273\215\336W=q8{x\257\377t\277\277\357\365\275j\277\032\364\003\321\027\255~\353M\377\315?\203L\214\251\247\231\303\311d\313\330\037<~\354\024\002m\353\211\0016\303`\047\222Q0)\272\026\317\244\350\3078\367\016\216\323I1\201\247e\375[\026\314Fw\242{\275\007\017W\265\007\200\251d5\371\273+z\027\0173\265s\261\r\246\256wK\335\347\275\027\207\370\260\221\231I\321\222\376%^\202FY\2762\216\303\317\200\321|7\337-\217\271\276\242\367\240\245v\263\200\026\227\364m\210\256a\274o\305\227\343\322\273#\366\213\004\047\007]\2737\321\273vx\373\220\367_Y}\253""\322\257\320>\345}\336\3507\304\010\r\003\342\335d-i\032/#4F\256\277\330\027^\\\212\237&3\2460\211\327}\324u{\313\320\027\371KQ\343\335\2513oKo\313\351\321g\362\364\333{\235\322\007\325\300\333+";
+    PyObject *data = __Pyx_DecompressString(cstring, 1460, 1);
     #define __Pyx_DecompressString_LZSS_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (1806 bytes) */
-static const char cstring[] = "\377 at 0x o\377bject>.:\377 <Memory\377View of \377<contigu\377ous and gdir%\001\007\rin\021\005\177strided\"\010o or \004\031><(\t\376A\006>?Canno\377t assign\377 to read\177-only m\240\002\375v\242\000Invali\377d mode, \347exp\305\000|\000\047c\047\376t\001\047fortra\237n\047, gH\000%\005s\357hape\222\000 ax\377is Note \373th\207 Cytho\373n \021\000delib\237eratek\000\320\001c\367ter!\001n PE\337P-484\212\"re\376\264!s subcl\366\246\000es\261!buil\373ti\260\000ypes.\377 If you \223ne\224 \303\000p\316\000%\tt\177hen set\200\000\367e \047\357\002atio\377n_typing\355\047\355$iv\242\000o F\377alse.add}_\231 ecoll\266@\376+\000s.abcdi\177sableen\002\001\357gcis\004\003dls\377tmx/_ker\377nels/wor\177d2vec_c\353\002\377.pyxno d\377efault _\377_reduce_\357_ duo\002non\275-\324@vial\033\000c\177init__u`\002\276\223Aalloc\247  \377array da\207ta.\013\020\357#\301a\236cs\377.ASCIIEl\377lipsisNS\377equenceV\372\370a.\375gW_hsW\177_inW_ouu\000\377Pyx_PyDi\377ct_NextR\317ef__\256$\260\000__\366\203B__\001\005geti\227tem\r\001d0\001\027\000fgunc\035\001\030\000st\337@\316)\001imp\247`3\001ma{in\003\002odulM\0027nam\002\003ewT\001\253 \377_checksu\200T\000\n\001?\004\025\001\261@\266 \037\001u\337npick?\000En\346 \005vt\232A\230\001qua\201lO\005\346%\357&\220C\277\001\202De\tx\314\001\240`_\203\005\254`\262\006\003\006\356.\007tes\237@_is\357_cor\263 ine\375a\234`alias_\367idx\003\003prob\376\264E_buffer\377alphaasy\337ncio.3\006sb\377basebegi\317ncclJ\000\213@_t\377raceback\377code_len\371s\005\001\002\000untdd\360\203\"}\000\323\207\003\324@odee\374\206 \316\205\002errore\377xpfflags\277format\242\206\004g\377hihsiidi\377dsindexi\353nv\273As\000\002ize?jklabe\356`\316\204\002u.\313\204\005.\304\204\014mem\231\207\001\372\221\207\001n\273Andimn\377egativen\377eu1noden\375p\226@pyobjp\376\303\000pointsp\367opr\344\000sterOsset\214\205\004\252\207\002s{\000\226\254`rt\000\002s\265b%\000p\367sto\001\000ruct\267tar\353`tr\275ac\357hunk\006\002edu\374\210`\245 update\377valueswi""\357ndow\204\206\001wor\377kxO\200\001\360\n\000\377\005\022\220\024\220V\2301\377\230H\240D\250\006\250a\377\250q\330\004\023\2204\220\377v\230Q\230c\240\022\240\3771\330\004\030\230\001\330\004\377\027\220x\230v\240Q\240\237b\250\002\250!\000\014.\0011\377\360\010\000\005\006\330\r\016\377\330\014\020\220\005\220U\230\377!\2306\240\026\240q\250\377\003\2502\250Q\330\020\030\377\230\006\230a\230q\330\020\367\024\220F\031\0002\230R\230\337s\240\"\240A\r\001E\230\275\025\027\002\024\033\2303\"\000v\377\240R\240q\330\024\034\230\335K<\000\001\330\0247\001f\240\357B\240j\260\n\000\031\230\022\357\2302\230W\014\000a\330\024\377\027\220s\230\"\230A\330?\030\035\230Q\330\024\021\007\237\003\362\020\014\034&\000I\000\005\230U\240%!\324\000\030\r\000\007\001\330\000\006\024\006\3554|\000\030\033d\000S\240\001\377\330\034 \240\001\240\025\240\377a\240t\2501\250C\250\377q\260\006\260b\270\004\270\377D\300\006\300a\330\034%\345\240v\000\027\253 \047\001\030\031\330\177\024\032\230$\230b\240\261\002R]\nV\307 \255\000qk\001EK\002\377y\260\001\260\021\330\034#\177\2406\250\021\250&\260e\002\377\003\2401\240F\250!\250\3754c\002d\270!\330\034\037\377\230r\240\023\240A\240X\377\250S\260\002\260#\260Q\353\330 \023\000!\230@2\240U\376(\0006\260\023\260B\260i\377\270q\300\007\300r\310\022\377\3109\320TW\320Wf\377\320fh\320hp\320p\377r\320rx\320xz\320\323z{\304\003G\001Tl\002\004\260\311F\\\001\333\001\023f\014\326 y\240\267\002\240!\241\t\002\260\203\007\330\377 )\250\021\330 (\250\373\001\340\002\000\013\2601\260A\277\330 $\240G\250\211\001D\337\270\002\270*\300\016\000&\240\375f\256 t\2602\260Z\270\357r\300\033\310!\000)\250\025\373\250b\304\000*\270A\270X\277\300Y\310a\310qB\002\330\277 #\2407\250#\246`$\351%\356!\200%5\241 \030\270\024\373\270Q\377\006\330 %\240V\374\320`\211!!\330!#\2403\364\230@B\000$\265 \"\250A\340\376\030\004Y\260a\260w\270b\377\300\002\300)\3103\310o\377\320]_\320_g\320g\377i\320io\320oq\320\363qr\204\047\301!8\2604\260\341vb\001\204\047q\007\373Zf\250A\357""\250T\260\021\225A\260f\270\337B\270d\300$\225`\024\037\377\230q\340\010\014\210A\210\373Q\330\000\004\004\013\2109\220\001A";
-    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 1806, 2299);
+    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (1909 bytes) */
+static const char cstring[] = "\377 at 0x o\377bject>.:\377 <Memory\377View of \377<contigu\377ous and gdir%\001\007\rin\021\005\177strided\"\010o or \004\031><(\t\376A\006>?Canno\377t assign\377 to read\177-only m\240\002\375v\242\000Invali\377d mode, \347exp\305\000|\000\047c\047\376t\001\047fortra\237n\047, gH\000%\005s\357hape\222\000 ax\377is No ma\177tching g\001\377ature fo\377undNote \373th\242 Cytho\373n ,\000delib\237erate\206\000\353\001c\367ter!\001n PE\337P-484\245\"re\376\317!s subcl\366\301\000es\314!buil\373ti\313\000ypes.\377 If you \223ne\257 \336\000p\351\000%\tt\177hen set\200\000\367e \047\212\"atio_n_typ\253\000\047\210D\373iv\242\000o Fal\177se.add_\264 \237ecoll\321@+\000s\377.abcdisa\337bleen\002\001gc\373is\004\003dlstm\377x/_kerne\377ls/word2\337vec_c\353\002.p\377yxno def\377ault __r\377educe__ {duo\002non-\357@\357vial\033\000cin\237it__u`\002\256Aa\357lloc\247  ar\377ray data!.\013\020\212C\334a\271cs\"\000\361A\366\305`sh\277@|ASC\377IIEllips\377isNSeque\257nceV\242\204\001.\247\204\007W\377_hsW_inW\367_ou\204\000Pyx_\377PyDict_N\377extRef__l\275$\277\000__\222B__\001\005\177getitem\r\001yd0\001\027\000func\035\001\346\030\000st\356@)\001imp\274\321`3\001main\003\002owdulM\002nam\002\003\363ewT\001\272 _che\017cksuT\000\n\001?\004\025\001\370\300@\305 \037\001unpicmk?\000En \005vt\251A\036\230\001qualO\005\365%\376&\230\237C\277\001\221Dex\314\001\257`_\340\203\005\273`\262\006\003\006.\007tes\375t\344\002sed_si\357gindA\000is_\367cor\302 inea\376\272`alias_i{dx\003\003prob\322E\377_buffera\377lphaargs\377asyncio.\3767\006sbbaseb\235eX\000cclN\000\236@_\377tracebac\377kcode_le\363ns\005\001\002\000untd&\347dsd\237!\000\002_\216\000\235\210\003\236\364@odee\246 \375\205\002e\377rrorexpf\377flagsfor\327mat\354\206\004g\315@hi\377hsiidids~\323\002intinv\341A\375s\000\002izejkk\337indkw\267\001la_bello\215\205\002.\212\205\005\235.\203\205\014mem\363\207\001\353\207\001n\376\353Andimneg\377ativeneu\1771nodenp\306@\277pyobjp\340\000p}ou\000spopr\201 \377stersset\230\334""\005\205\210\001\353\207\006ss\217\000\346`r\345t\000\002s\357b/\000pst}o\001\000ructt\341 \357ettr\367achu\373nk\000\010[cons\373t \343\000[::1]\315]\t\017un\312\205\t\033\010ed\367uun\251\001upda\377tevalues\277window\216\207\001w\377orkxO\200\001\360\377\n\000\005\022\220\024\220V\377\2301\230H\240D\250\006\377\250a\250q\330\004\023\220\3774\220v\230Q\230c\240\377\022\2401\330\004\030\230\001\377\330\004\027\220x\230v\240\177Q\240b\250\002\250!\000\014\376.\0011\360\010\000\005\006\330\377\r\016\330\014\020\220\005\220\377U\230!\2306\240\026\240\377q\250\003\2502\250Q\330\377\020\030\230\006\230a\230q\337\330\020\024\220F\031\0002\230\177R\230s\240\"\240A\r\001\367E\230\025\027\002\024\033\2303\376\"\000v\240R\240q\330\024w\034\230K<\000\001\330\0247\001\277f\240B\240j\260\n\000\031\277\230\022\2302\230W\014\000a\377\330\024\027\220s\230\"\230\377A\330\030\035\230Q\330\024\310\021\007\237\003\020\014\034&\000I\000\005\230\227U\240!\324\000\030\r\000\007\001\330\264\000\006\024\0064|\000\030\033d\000S\377\240\001\330\034 \240\001\240\377\025\240a\240t\2501\250\377C\250q\260\006\260b\270\377\004\270D\300\006\300a\330\227\034%\240v\000\027\253 \047\001\030\377\031\330\024\032\230$\230bI\240\261\002]\nV\307 \255\000qk\001\375EK\002y\260\001\260\021\330\377\034#\2406\250\021\250&\375\260e\002\003\2401\240F\250\367!\2504c\002d\270!\330\377\034\037\230r\240\023\240A\377\240X\250S\260\002\260#\257\260Q\330 \023\000!\230@2\373\240U(\0006\260\023\260B\377\260i\270q\300\007\300r\377\310\022\3109\320TW\320\377Wf\320fh\320hp\377\320pr\320rx\320xOz\320z{\304\003G\001Tl\002\047\004\260F\\\001\333\001\023f\014\326 \337y\240\002\240!\241\t\002\260\376\203\007\330 )\250\021\330 \357(\250\001\340\002\000\013\2601\377\260A\330 $\240G\250~\211\001D\270\002\270*\300\016\000\367&\240f\256 t\2602\260\277Z\270r\300\033\310!\000)\357\250\025\250b\304\000*\270A\377\270X\300Y\310a\310q\376B\002\330 #\2407\250#\246\246`$%\356!\200%5\241 \030\357\270\024\270Q\377\006\330 %\363\240V\320`\211!!""\330!#\323\2403\230@B\000$\265 \"\250\373A\340\030\004Y\260a\260w\377\270b\300\002\300)\3103\377\310o\320]_\320_g\377\320gi\320io\320o\317q\320qr\204\047\301!8\260\2074\260vb\001\204\047q\007\373Zf\277\250A\250T\260\021\225A\260\177f\270B\270d\300$\225`\377\024\037\230q\340\010\014\210\357A\210Q\330\000\004\004\013\210\0079\220A";
+    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 1909, 2464);
     #define __Pyx_DecompressString_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #else /* compression: none (2299 bytes) */
-static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and direct><contiguous and indirect><strided and direct or indirect><strided and direct><strided and indirect>>?Cannot assign to read-only memoryviewInvalid mode, expected \047c\047 or \047fortran\047, got Invalid shape in axis Note that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.add_notecollections.abcdisableenablegcisenabledlstmx/_kernels/word2vec_cython.pyxno default __reduce__ due to non-trivial __cinit__unable to allocate array data.unable to allocate shape and strides.ASCIIEllipsisNSequenceVView.MemoryViewW_hsW_inW_out__Pyx_PyDict_NextRef__annotate____class____class_getitem____dict____func____getstate____import____main____module____name____new____pyx_checksum__pyx_state__pyx_type__pyx_unpickle_Enum__pyx_vtable____qualname____reduce____reduce_cython____reduce_ex____set_name____setstate____setstate_cython____test___is_coroutineaabcalias_idxalias_proballocate_bufferalphaasyncio.coroutinesbbasebeginccline_in_tracebackcode_lenscodescountddtype_is_objectencodeenumerateerrorexpfflagsformatfortranghihsiididsindexinvitemsitemsizejklabellolstmx._kernels.word2vec_cythonmemviewmodennamendimnegativeneu1nodenpnumpyobjpackpointspopregisterssetdefaultshapesizestartstartsstatestepstopstructtargettrain_chunktraineduunpackupdatevalueswindowwordworkxO\200\001\360\n\000\005\022\220\024\220V\2301\230H\240D\250\006\250a\250q\330\004\023\2204\220v\230Q\230c\240\022\2401\330\004\030\230\001\330\004\027\220x\230v\240Q\240b\250\002\250!\330\004\027\220x\230v\240Q\240b\250\002\250!\330\004\023\2201\360\010\000\005\006\330\r\016\330\014\020\220\005\220U\230!\2306\240\026\240q\250\003\2502\250Q\330\020\030\230\006\230a\230q\330\020\024\220F\230!\2302\230R\230s\240\"\240A\330\020\024\220E\230\025\230a\230q\330\024\033\2303\230a\230v\240R\240q\330\024\034\230K\240q\250\001\330\024\030\230\006\230f\240B\240j\260\001""\330\024\031\230\022\2302\230W\240B\240a\330\024\027\220s\230\"\230A\330\030\035\230Q\330\024\031\230\022\2302\230W\240B\240b\250\002\250!\330\024\027\220s\230\"\230A\330\030\035\230Q\330\024\034\230A\330\024\030\230\005\230U\240!\2401\330\030\034\230A\230U\240!\330\030\034\230A\230U\240!\330\024\030\230\005\230U\240!\2404\240q\330\030\033\2302\230S\240\001\330\034 \240\001\240\025\240a\240t\2501\250C\250q\260\006\260b\270\004\270D\300\006\300a\330\034%\240Q\330\024\027\220v\230S\240\001\330\030\031\330\024\032\230$\230b\240\001\330\024\030\230\005\230U\240!\2401\330\030\034\230A\230V\2401\330\024\027\220q\330\030\034\230E\240\025\240a\240y\260\001\260\021\330\034#\2406\250\021\250&\260\001\330\034 \240\003\2401\240F\250!\2504\250q\260\006\260d\270!\330\034\037\230r\240\023\240A\240X\250S\260\002\260#\260Q\330 !\330\034!\240\022\2402\240U\250!\2506\260\023\260B\260i\270q\300\007\300r\310\022\3109\320TW\320Wf\320fh\320hp\320pr\320rx\320xz\320z{\330\034 \240\001\240\023\240A\240T\250\021\250&\260\004\260F\270!\330\034 \240\001\240\023\240F\250!\2504\250q\260\006\260d\270!\330\024\027\220y\240\002\240!\330\030\034\230E\240\025\240a\240y\260\002\260!\330\034\037\230r\240\023\240A\330 )\250\021\330 (\250\001\340 (\250\013\2601\260A\330 $\240G\2506\260\023\260D\270\002\270*\300A\330 &\240f\250C\250t\2602\260Z\270r\300\033\310A\330 )\250\025\250b\260\002\260*\270A\270X\300Y\310a\310q\330 (\250\001\330 #\2407\250#\250Q\330$%\330\034 \240\003\2401\240F\250!\2505\260\001\260\030\270\024\270Q\330\034\037\230r\240\023\240A\330 %\240V\2502\250S\260\002\260!\330!#\2403\240a\240q\330 $\240F\250\"\250A\340 %\240V\2502\250Y\260a\260w\270b\300\002\300)\3103\310o\320]_\320_g\320gi\320io\320oq\320qr\330\034 \240\001\240\023\240A\240U\250!\2508\2604\260v\270Q\330\034 \240\001\240\023\240F\250!\2505\260\001\260\030\270\024\270Q\330\024\030\230\005\230U\240!\2404\240q\330\030\033\2302\230S\240\001\330\034 \240\001\240\025\240f\250A\250T\260\021\260#\260Q\260f\270B\270d\300$\300a\330\024""\037\230q\340\010\014\210A\210Q\330\010\014\210A\210Q\330\004\013\2109\220A";
+    #else /* compression: none (2464 bytes) */
+static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and direct><contiguous and indirect><strided and direct or indirect><strided and direct><strided and indirect>>?Cannot assign to read-only memoryviewInvalid mode, expected \047c\047 or \047fortran\047, got Invalid shape in axis No matching signature foundNote that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.add_notecollections.abcdisableenablegcisenabledlstmx/_kernels/word2vec_cython.pyxno default __reduce__ due to non-trivial __cinit__unable to allocate array data.unable to allocate shape and strides.unsigned short|ASCIIEllipsisNSequenceVView.MemoryViewW_hsW_inW_out__Pyx_PyDict_NextRef__annotate____class____class_getitem____dict____func____getstate____import____main____module____name____new____pyx_checksum__pyx_state__pyx_type__pyx_unpickle_Enum__pyx_vtable____qualname____reduce____reduce_cython____reduce_ex____set_name____setstate____setstate_cython____test___fused_sigindex_is_coroutineaabcalias_idxalias_proballocate_bufferalphaargsasyncio.coroutinesbbasebeginccline_in_tracebackcode_lenscodescountddefaultsdtypedtype_is_objectencodeenumerateerrorexpfflagsformatfortranggethihsiididsindexintinvitemsitemsizejkkindkwargslabellolstmx._kernels.word2vec_cythonmemviewmodennamendimnegativeneu1nodenpnumpyobjpackpointspopregisterssetdefaultshapesignaturessizestartstartsstatestepstopstructtargettrain_chunktrain_chunk[const int[::1]]train_chunk[const unsigned short[::1]]traineduunpackupdatevalueswindowwordworkxO\200\001\360\n\000\005\022\220\024\220V\2301\230H\240D\250\006\250a\250q\330\004\023\2204\220v\230Q\230c\240\022\2401\330\004\030\230\001\330\004\027\220x\230v\240Q\240b\250\002\250!\330\004\027\220x\230v\240Q\240b\250\002\250!\330\004\023\2201\360\010\000\005\006\330\r\016\330\014\020\220\005\220U\230!\2306\240\026\240q\250\003\2502\250Q\330\020\030\230\006\230a\230q\330\020\024\220F\230!\2302\230R""\230s\240\"\240A\330\020\024\220E\230\025\230a\230q\330\024\033\2303\230a\230v\240R\240q\330\024\034\230K\240q\250\001\330\024\030\230\006\230f\240B\240j\260\001\330\024\031\230\022\2302\230W\240B\240a\330\024\027\220s\230\"\230A\330\030\035\230Q\330\024\031\230\022\2302\230W\240B\240b\250\002\250!\330\024\027\220s\230\"\230A\330\030\035\230Q\330\024\034\230A\330\024\030\230\005\230U\240!\2401\330\030\034\230A\230U\240!\330\030\034\230A\230U\240!\330\024\030\230\005\230U\240!\2404\240q\330\030\033\2302\230S\240\001\330\034 \240\001\240\025\240a\240t\2501\250C\250q\260\006\260b\270\004\270D\300\006\300a\330\034%\240Q\330\024\027\220v\230S\240\001\330\030\031\330\024\032\230$\230b\240\001\330\024\030\230\005\230U\240!\2401\330\030\034\230A\230V\2401\330\024\027\220q\330\030\034\230E\240\025\240a\240y\260\001\260\021\330\034#\2406\250\021\250&\260\001\330\034 \240\003\2401\240F\250!\2504\250q\260\006\260d\270!\330\034\037\230r\240\023\240A\240X\250S\260\002\260#\260Q\330 !\330\034!\240\022\2402\240U\250!\2506\260\023\260B\260i\270q\300\007\300r\310\022\3109\320TW\320Wf\320fh\320hp\320pr\320rx\320xz\320z{\330\034 \240\001\240\023\240A\240T\250\021\250&\260\004\260F\270!\330\034 \240\001\240\023\240F\250!\2504\250q\260\006\260d\270!\330\024\027\220y\240\002\240!\330\030\034\230E\240\025\240a\240y\260\002\260!\330\034\037\230r\240\023\240A\330 )\250\021\330 (\250\001\340 (\250\013\2601\260A\330 $\240G\2506\260\023\260D\270\002\270*\300A\330 &\240f\250C\250t\2602\260Z\270r\300\033\310A\330 )\250\025\250b\260\002\260*\270A\270X\300Y\310a\310q\330 (\250\001\330 #\2407\250#\250Q\330$%\330\034 \240\003\2401\240F\250!\2505\260\001\260\030\270\024\270Q\330\034\037\230r\240\023\240A\330 %\240V\2502\250S\260\002\260!\330!#\2403\240a\240q\330 $\240F\250\"\250A\340 %\240V\2502\250Y\260a\260w\270b\300\002\300)\3103\310o\320]_\320_g\320gi\320io\320oq\320qr\330\034 \240\001\240\023\240A\240U\250!\2508\2604\260v\270Q\330\034 \240\001\240\023\240F\250!\2505\260\001\260\030\270\024\270Q""\330\024\030\230\005\230U\240!\2404\240q\330\030\033\2302\230S\240\001\330\034 \240\001\240\025\240f\250A\250T\260\021\260#\260Q\260f\270B\270d\300$\300a\330\024\037\230q\340\010\014\210A\210Q\330\010\014\210A\210Q\330\004\013\2109\220A";
     PyObject *data = NULL;
     #define __Pyx_DecompressString_UNUSED
     #define __Pyx_DecompressString_LZSS_UNUSED
     #endif
     PyObject **stringtab = __pyx_mstate->__pyx_string_tab;
     Py_ssize_t pos = 0;
-    for (int i = 0; i < 137; i++) {
+    for (int i = 0; i < 151; i++) {
       Py_ssize_t bytes_length = str_length_index[i].length;
       PyObject *string = PyUnicode_DecodeUTF8(bytes + pos, bytes_length, NULL);
-      if (likely(string) && i >= 26) PyUnicode_InternInPlace(&string);
+      if (likely(string) && i >= 29) PyUnicode_InternInPlace(&string);
       if (unlikely(!string)) {
         Py_XDECREF(data);
         __PYX_ERR(0, 1, __pyx_L1_error)
@@ -21935,8 +24871,8 @@ static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and dir
       stringtab[i] = string;
       pos += bytes_length;
     }
-    for (int i = 137; i < 139; i++) {
-      Py_ssize_t bytes_length = bytes_length_index[i-137].length;
+    for (int i = 151; i < 153; i++) {
+      Py_ssize_t bytes_length = bytes_length_index[i-151].length;
       PyObject *string = PyBytes_FromStringAndSize(bytes + pos, bytes_length);
       stringtab[i] = string;
       pos += bytes_length;
@@ -21946,14 +24882,14 @@ static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and dir
       }
     }
     Py_XDECREF(data);
-    for (Py_ssize_t i = 0; i < 139; i++) {
+    for (Py_ssize_t i = 0; i < 153; i++) {
       if (unlikely(PyObject_Hash(stringtab[i]) == -1)) {
         __PYX_ERR(0, 1, __pyx_L1_error)
       }
     }
     #if CYTHON_IMMORTAL_CONSTANTS
     {
-      PyObject **table = stringtab + 137;
+      PyObject **table = stringtab + 151;
       for (Py_ssize_t i=0; i<2; ++i) {
         #if PY_VERSION_HEX >= 0x030F0000
         PyUnstable_SetImmortal(table[i]);
@@ -22041,9 +24977,19 @@ static int __Pyx_CreateCodeObjects(__pyx_mstatetype *__pyx_mstate) {
   PyObject* tuple_dedup_map = PyDict_New();
   if (unlikely(!tuple_dedup_map)) return -1;
   {
-    const __Pyx_PyCode_New_function_description descr = {14, 0, 0, 40, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 42};
+    const __Pyx_PyCode_New_function_description descr = {14, 0, 0, 14, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 46};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_W_in, __pyx_mstate->__pyx_n_u_W_out, __pyx_mstate->__pyx_n_u_W_hs, __pyx_mstate->__pyx_n_u_ids, __pyx_mstate->__pyx_n_u_starts, __pyx_mstate->__pyx_n_u_alpha, __pyx_mstate->__pyx_n_u_window, __pyx_mstate->__pyx_n_u_negative, __pyx_mstate->__pyx_n_u_alias_prob, __pyx_mstate->__pyx_n_u_alias_idx, __pyx_mstate->__pyx_n_u_codes, __pyx_mstate->__pyx_n_u_points, __pyx_mstate->__pyx_n_u_code_lens, __pyx_mstate->__pyx_n_u_state};
+    __pyx_mstate_global->__pyx_codeobj_tab[0] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_word2vec_cython_p, __pyx_mstate->__pyx_n_u_train_chunk_const_unsigned_short, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_aq_4vQc_1_xvQb_xvQb_1_U_6, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[0])) goto bad;
+  }
+  {
+    const __Pyx_PyCode_New_function_description descr = {14, 0, 0, 14, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 46};
+    PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_W_in, __pyx_mstate->__pyx_n_u_W_out, __pyx_mstate->__pyx_n_u_W_hs, __pyx_mstate->__pyx_n_u_ids, __pyx_mstate->__pyx_n_u_starts, __pyx_mstate->__pyx_n_u_alpha, __pyx_mstate->__pyx_n_u_window, __pyx_mstate->__pyx_n_u_negative, __pyx_mstate->__pyx_n_u_alias_prob, __pyx_mstate->__pyx_n_u_alias_idx, __pyx_mstate->__pyx_n_u_codes, __pyx_mstate->__pyx_n_u_points, __pyx_mstate->__pyx_n_u_code_lens, __pyx_mstate->__pyx_n_u_state};
+    __pyx_mstate_global->__pyx_codeobj_tab[1] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_word2vec_cython_p, __pyx_mstate->__pyx_n_u_train_chunk_const_int_1, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_aq_4vQc_1_xvQb_xvQb_1_U_6, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[1])) goto bad;
+  }
+  {
+    const __Pyx_PyCode_New_function_description descr = {14, 0, 0, 40, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 46};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_W_in, __pyx_mstate->__pyx_n_u_W_out, __pyx_mstate->__pyx_n_u_W_hs, __pyx_mstate->__pyx_n_u_ids, __pyx_mstate->__pyx_n_u_starts, __pyx_mstate->__pyx_n_u_alpha, __pyx_mstate->__pyx_n_u_window, __pyx_mstate->__pyx_n_u_negative, __pyx_mstate->__pyx_n_u_alias_prob, __pyx_mstate->__pyx_n_u_alias_idx, __pyx_mstate->__pyx_n_u_codes, __pyx_mstate->__pyx_n_u_points, __pyx_mstate->__pyx_n_u_code_lens, __pyx_mstate->__pyx_n_u_state, __pyx_mstate->__pyx_n_u_N, __pyx_mstate->__pyx_n_u_V, __pyx_mstate->__pyx_n_u_hs, __pyx_mstate->__pyx_n_u_trained, __pyx_mstate->__pyx_n_u_neu1, __pyx_mstate->__pyx_n_u_work, __pyx_mstate->__pyx_n_u_a, __pyx_mstate->__pyx_n_u_f, __pyx_mstate->__pyx_n_u_g, __pyx_mstate->__pyx_n_u_inv, __pyx_mstate->__pyx_n_u_s, __pyx_mstate->__pyx_n_u_i, __pyx_mstate->__pyx_n_u_j, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_lo, __pyx_mstate->__pyx_n_u_hi, __pyx_mstate->__pyx_n_u_begin, __pyx_mstate->__pyx_n_u_count, __pyx_mstate->__pyx_n_u_word, __pyx_mstate->__pyx_n_u_target, __pyx_mstate->__pyx_n_u_label, __pyx_mstate->__pyx_n_u_d, __pyx_mstate->__pyx_n_u_node, __pyx_mstate->__pyx_n_u_b, __pyx_mstate->__pyx_n_u_k, __pyx_mstate->__pyx_n_u_u};
-    __pyx_mstate_global->__pyx_codeobj_tab[0] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_word2vec_cython_p, __pyx_mstate->__pyx_n_u_train_chunk, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_aq_4vQc_1_xvQb_xvQb_1_U_6, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[0])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[2] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_lstmx__kernels_word2vec_cython_p, __pyx_mstate->__pyx_n_u_train_chunk_const_unsigned_short, __pyx_mstate->__pyx_kp_b_iso88591_V1HD_aq_4vQc_1_xvQb_xvQb_1_U_6, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[2])) goto bad;
   }
   Py_DECREF(tuple_dedup_map);
   return 0;
@@ -22123,6 +25069,11 @@ static int __Pyx_InitAfterSharedUtility(void) {
   
   if (unlikely(PyErr_Occurred())) __PYX_ERR(0, 1, __pyx_L1_error)
 
+  /* FusedFunctionPerModule.init */
+  if (likely(__pyx_FusedFunction_init(__pyx_m) == 0)); else
+  
+  if (unlikely(PyErr_Occurred())) __PYX_ERR(0, 1, __pyx_L1_error)
+
   return 0;
   __pyx_L1_error:;
   return -1;
@@ -22161,6 +25112,842 @@ end:
     return (__Pyx_RefNannyAPIStruct *)r;
 }
 #endif
+
+/* FastTypeChecks */
+#if CYTHON_COMPILING_IN_CPYTHON
+static int __Pyx_InBases(PyTypeObject *a, PyTypeObject *b) {
+    while (a) {
+        a = __Pyx_PyType_GetSlot(a, tp_base, PyTypeObject*);
+        if (a == b)
+            return 1;
+    }
+    return b == &PyBaseObject_Type;
+}
+static CYTHON_INLINE int __Pyx_IsSubtype(PyTypeObject *a, PyTypeObject *b) {
+    PyObject *mro;
+    if (a == b) return 1;
+    mro = a->tp_mro;
+    if (likely(mro)) {
+        Py_ssize_t i, n;
+        n = PyTuple_GET_SIZE(mro);
+        for (i = 0; i < n; i++) {
+            if (PyTuple_GET_ITEM(mro, i) == (PyObject *)b)
+                return 1;
+        }
+        return 0;
+    }
+    return __Pyx_InBases(a, b);
+}
+static CYTHON_INLINE int __Pyx_IsAnySubtype2(PyTypeObject *cls, PyTypeObject *a, PyTypeObject *b) {
+    PyObject *mro;
+    if (cls == a || cls == b) return 1;
+    mro = cls->tp_mro;
+    if (likely(mro)) {
+        Py_ssize_t i, n;
+        n = PyTuple_GET_SIZE(mro);
+        for (i = 0; i < n; i++) {
+            PyObject *base = PyTuple_GET_ITEM(mro, i);
+            if (base == (PyObject *)a || base == (PyObject *)b)
+                return 1;
+        }
+        return 0;
+    }
+    return __Pyx_InBases(cls, a) || __Pyx_InBases(cls, b);
+}
+#endif
+
+/* PyObjectGetAttrStr */
+#if CYTHON_USE_TYPE_SLOTS
+static CYTHON_INLINE PyObject* __Pyx_PyObject_GetAttrStr(PyObject* obj, PyObject* attr_name) {
+    PyTypeObject* tp = Py_TYPE(obj);
+    if (likely(tp->tp_getattro))
+        return tp->tp_getattro(obj, attr_name);
+    return PyObject_GetAttr(obj, attr_name);
+}
+#endif
+
+/* FormatTypeName (used by RaiseErrorWithObjectType) */
+#if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030d0000
+static __Pyx_TypeName
+__Pyx_PyType_GetFullyQualifiedName(PyTypeObject* tp)
+{
+    PyObject *module = NULL, *name = NULL, *result = NULL;
+    #if __PYX_LIMITED_VERSION_HEX < 0x030b0000
+    name = __Pyx_PyObject_GetAttrStr((PyObject *)tp,
+                                               __pyx_mstate_global->__pyx_n_u_qualname);
+    #else
+    name = PyType_GetQualName(tp);
+    #endif
+    if (unlikely(name == NULL) || unlikely(!PyUnicode_Check(name))) goto bad;
+    module = __Pyx_PyObject_GetAttrStr((PyObject *)tp,
+                                               __pyx_mstate_global->__pyx_n_u_module);
+    if (unlikely(module == NULL) || unlikely(!PyUnicode_Check(module))) goto bad;
+    if (PyUnicode_CompareWithASCIIString(module, "builtins") == 0) {
+        result = name;
+        name = NULL;
+        goto done;
+    }
+    result = PyUnicode_FromFormat("%U.%U", module, name);
+    if (unlikely(result == NULL)) goto bad;
+  done:
+    Py_XDECREF(name);
+    Py_XDECREF(module);
+    return result;
+  bad:
+    PyErr_Clear();
+    if (name) {
+        result = name;
+        name = NULL;
+    } else {
+        result = __Pyx_NewRef(__pyx_mstate_global->__pyx_kp_u_);
+    }
+    goto done;
+}
+#endif
+
+/* RaiseErrorWithObjectType (used by object_ord) */
+static void __Pyx_RaiseErrorWithType(PyObject* exc_type, const char* message, PyTypeObject *type_obj) {
+    __Pyx_TypeName type_name = __Pyx_PyType_GetFullyQualifiedName(type_obj);
+    #if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030d0000
+    if (unlikely(!type_name)) return;
+    #endif
+    PyErr_Format(exc_type, message, type_name);
+    __Pyx_DECREF_TypeName(type_name);
+}
+
+/* UnicodeAsUCS4 (used by object_ord) */
+static void __Pyx_PyUnicode_AsPy_UCS4_error(Py_ssize_t length) {
+    if (likely(length >= 0)) {
+        PyErr_Format(PyExc_ValueError,
+                     "only single character unicode strings can be converted to Py_UCS4, "
+                     "got length %" CYTHON_FORMAT_SSIZE_T "d", length);
+    }
+}
+static CYTHON_INLINE Py_UCS4 __Pyx_PyUnicode_AsPy_UCS4(PyObject* x) {
+    Py_ssize_t length = __Pyx_PyUnicode_GET_LENGTH(x);
+    if (unlikely(length != 1)) {
+        __Pyx_PyUnicode_AsPy_UCS4_error(length);
+        return (Py_UCS4)-1;
+    }
+    return __Pyx_PyUnicode_READ_CHAR(x, 0);
+}
+
+/* object_ord */
+static long __Pyx__PyObject_Ord(PyObject* c) {
+    Py_ssize_t size;
+    if (PyBytes_Check(c)) {
+        size = __Pyx_PyBytes_GET_SIZE(c);
+        if (likely(size == 1)) {
+#if CYTHON_ASSUME_SAFE_MACROS
+            return (unsigned char) PyBytes_AS_STRING(c)[0];
+#else
+            char *data = PyBytes_AsString(c);
+            if (unlikely(!data)) return -1;
+            return (unsigned char) data[0];
+#endif
+        }
+#if !CYTHON_ASSUME_SAFE_SIZE
+        else if (unlikely(size < 0)) return -1;
+#endif
+    } else if (PyByteArray_Check(c)) {
+        size = __Pyx_PyByteArray_GET_SIZE(c);
+        if (likely(size == 1)) {
+#if CYTHON_ASSUME_SAFE_MACROS
+            return (unsigned char) PyByteArray_AS_STRING(c)[0];
+#else
+            char *data = PyByteArray_AsString(c);
+            if (unlikely(!data)) return -1;
+            return (unsigned char) data[0];
+#endif
+        }
+#if !CYTHON_ASSUME_SAFE_SIZE
+        else if (unlikely(size < 0)) return -1;
+#endif
+    } else {
+        __Pyx_RaiseTypeErrorWithObjectType(
+            "ord() expected string of length 1, but " __Pyx_FMT_TYPENAME " found", c);
+        return (long)(Py_UCS4)-1;
+    }
+    PyErr_Format(PyExc_TypeError,
+        "ord() expected a character, but string of length %zd found", size);
+    return (long)(Py_UCS4)-1;
+}
+
+/* GetTopmostException (used by SaveResetException) */
+#if CYTHON_USE_EXC_INFO_STACK && CYTHON_FAST_THREAD_STATE
+static _PyErr_StackItem *
+__Pyx_PyErr_GetTopmostException(PyThreadState *tstate)
+{
+    _PyErr_StackItem *exc_info = tstate->exc_info;
+    while ((exc_info->exc_value == NULL || exc_info->exc_value == Py_None) &&
+           exc_info->previous_item != NULL)
+    {
+        exc_info = exc_info->previous_item;
+    }
+    return exc_info;
+}
+#endif
+
+/* SaveResetException */
+#if CYTHON_FAST_THREAD_STATE
+static CYTHON_INLINE void __Pyx__ExceptionSave(PyThreadState *tstate, PyObject **type, PyObject **value, PyObject **tb) {
+  #if CYTHON_USE_EXC_INFO_STACK && PY_VERSION_HEX >= 0x030B00a4
+    _PyErr_StackItem *exc_info = __Pyx_PyErr_GetTopmostException(tstate);
+    PyObject *exc_value = exc_info->exc_value;
+    if (exc_value == NULL || exc_value == Py_None) {
+        *value = NULL;
+        *type = NULL;
+        *tb = NULL;
+    } else {
+        *value = exc_value;
+        Py_INCREF(*value);
+        *type = (PyObject*) Py_TYPE(exc_value);
+        Py_INCREF(*type);
+        *tb = PyException_GetTraceback(exc_value);
+    }
+  #elif CYTHON_USE_EXC_INFO_STACK
+    _PyErr_StackItem *exc_info = __Pyx_PyErr_GetTopmostException(tstate);
+    *type = exc_info->exc_type;
+    *value = exc_info->exc_value;
+    *tb = exc_info->exc_traceback;
+    Py_XINCREF(*type);
+    Py_XINCREF(*value);
+    Py_XINCREF(*tb);
+  #else
+    *type = tstate->exc_type;
+    *value = tstate->exc_value;
+    *tb = tstate->exc_traceback;
+    Py_XINCREF(*type);
+    Py_XINCREF(*value);
+    Py_XINCREF(*tb);
+  #endif
+}
+static CYTHON_INLINE void __Pyx__ExceptionReset(PyThreadState *tstate, PyObject *type, PyObject *value, PyObject *tb) {
+  #if CYTHON_USE_EXC_INFO_STACK && PY_VERSION_HEX >= 0x030B00a4
+    _PyErr_StackItem *exc_info = tstate->exc_info;
+    PyObject *tmp_value = exc_info->exc_value;
+    exc_info->exc_value = value;
+    Py_XDECREF(tmp_value);
+    Py_XDECREF(type);
+    Py_XDECREF(tb);
+  #else
+    PyObject *tmp_type, *tmp_value, *tmp_tb;
+    #if CYTHON_USE_EXC_INFO_STACK
+    _PyErr_StackItem *exc_info = tstate->exc_info;
+    tmp_type = exc_info->exc_type;
+    tmp_value = exc_info->exc_value;
+    tmp_tb = exc_info->exc_traceback;
+    exc_info->exc_type = type;
+    exc_info->exc_value = value;
+    exc_info->exc_traceback = tb;
+    #else
+    tmp_type = tstate->exc_type;
+    tmp_value = tstate->exc_value;
+    tmp_tb = tstate->exc_traceback;
+    tstate->exc_type = type;
+    tstate->exc_value = value;
+    tstate->exc_traceback = tb;
+    #endif
+    Py_XDECREF(tmp_type);
+    Py_XDECREF(tmp_value);
+    Py_XDECREF(tmp_tb);
+  #endif
+}
+#endif
+
+/* memoryview_get_from_buffer */
+#if !CYTHON_COMPILING_IN_LIMITED_API
+#else
+static Py_ssize_t __Pyx_PyMemoryView_Get_itemsize(PyObject *obj) {
+    Py_ssize_t result;
+    PyObject *attr = PyObject_GetAttr(obj, __pyx_mstate_global->__pyx_n_u_itemsize);
+    if (!attr) {
+        goto bad;
+    }
+    result = PyLong_AsSsize_t(attr);
+    Py_DECREF(attr);
+    return result;
+    bad:
+    Py_XDECREF(attr);
+    return -1;
+}
+#endif
+
+/* memoryview_get_from_buffer */
+#if !CYTHON_COMPILING_IN_LIMITED_API
+#else
+static int __Pyx_PyMemoryView_Get_ndim(PyObject *obj) {
+    int result;
+    PyObject *attr = PyObject_GetAttr(obj, __pyx_mstate_global->__pyx_n_u_ndim);
+    if (!attr) {
+        goto bad;
+    }
+    result = PyLong_AsLong(attr);
+    Py_DECREF(attr);
+    return result;
+    bad:
+    Py_XDECREF(attr);
+    return -1;
+}
+#endif
+
+/* PyErrFetchRestore (used by GivenExceptionMatches) */
+#if CYTHON_FAST_THREAD_STATE
+static CYTHON_INLINE void __Pyx_ErrRestoreInState(PyThreadState *tstate, PyObject *type, PyObject *value, PyObject *tb) {
+#if PY_VERSION_HEX >= 0x030C00A6
+    PyObject *tmp_value;
+    assert(type == NULL || (value != NULL && type == (PyObject*) Py_TYPE(value)));
+    if (value) {
+        #if CYTHON_COMPILING_IN_CPYTHON
+        if (unlikely(((PyBaseExceptionObject*) value)->traceback != tb))
+        #endif
+            PyException_SetTraceback(value, tb);
+    }
+    tmp_value = tstate->current_exception;
+    tstate->current_exception = value;
+    Py_XDECREF(tmp_value);
+    Py_XDECREF(type);
+    Py_XDECREF(tb);
+#else
+    PyObject *tmp_type, *tmp_value, *tmp_tb;
+    tmp_type = tstate->curexc_type;
+    tmp_value = tstate->curexc_value;
+    tmp_tb = tstate->curexc_traceback;
+    tstate->curexc_type = type;
+    tstate->curexc_value = value;
+    tstate->curexc_traceback = tb;
+    Py_XDECREF(tmp_type);
+    Py_XDECREF(tmp_value);
+    Py_XDECREF(tmp_tb);
+#endif
+}
+static CYTHON_INLINE void __Pyx_ErrFetchInState(PyThreadState *tstate, PyObject **type, PyObject **value, PyObject **tb) {
+#if PY_VERSION_HEX >= 0x030C00A6
+    PyObject* exc_value;
+    exc_value = tstate->current_exception;
+    tstate->current_exception = 0;
+    *value = exc_value;
+    *type = NULL;
+    *tb = NULL;
+    if (exc_value) {
+        *type = (PyObject*) Py_TYPE(exc_value);
+        Py_INCREF(*type);
+        #if CYTHON_COMPILING_IN_CPYTHON
+        *tb = ((PyBaseExceptionObject*) exc_value)->traceback;
+        Py_XINCREF(*tb);
+        #else
+        *tb = PyException_GetTraceback(exc_value);
+        #endif
+    }
+#else
+    *type = tstate->curexc_type;
+    *value = tstate->curexc_value;
+    *tb = tstate->curexc_traceback;
+    tstate->curexc_type = 0;
+    tstate->curexc_value = 0;
+    tstate->curexc_traceback = 0;
+#endif
+}
+#endif
+
+/* GivenExceptionMatches */
+#if CYTHON_COMPILING_IN_CPYTHON
+static CYTHON_INLINE int __Pyx_inner_PyErr_GivenExceptionMatches2(PyObject *err, PyObject* exc_type1, PyObject *exc_type2) {
+    if (exc_type1) {
+        return __Pyx_IsAnySubtype2((PyTypeObject*)err, (PyTypeObject*)exc_type1, (PyTypeObject*)exc_type2);
+    } else {
+        return __Pyx_IsSubtype((PyTypeObject*)err, (PyTypeObject*)exc_type2);
+    }
+}
+static int __Pyx_PyErr_GivenExceptionMatchesTuple(PyObject *exc_type, PyObject *tuple) {
+    Py_ssize_t i, n;
+    assert(PyExceptionClass_Check(exc_type));
+    n = PyTuple_GET_SIZE(tuple);
+    for (i=0; i<n; i++) {
+        if (exc_type == PyTuple_GET_ITEM(tuple, i)) return 1;
+    }
+    for (i=0; i<n; i++) {
+        PyObject *t = PyTuple_GET_ITEM(tuple, i);
+        if (likely(PyExceptionClass_Check(t))) {
+            if (__Pyx_inner_PyErr_GivenExceptionMatches2(exc_type, NULL, t)) return 1;
+        } else {
+        }
+    }
+    return 0;
+}
+static CYTHON_INLINE int __Pyx_PyErr_GivenExceptionMatches(PyObject *err, PyObject* exc_type) {
+    if (likely(err == exc_type)) return 1;
+    if (likely(PyExceptionClass_Check(err))) {
+        if (likely(PyExceptionClass_Check(exc_type))) {
+            return __Pyx_inner_PyErr_GivenExceptionMatches2(err, NULL, exc_type);
+        } else if (likely(PyTuple_Check(exc_type))) {
+            return __Pyx_PyErr_GivenExceptionMatchesTuple(err, exc_type);
+        } else {
+        }
+    }
+    return PyErr_GivenExceptionMatches(err, exc_type);
+}
+static CYTHON_INLINE int __Pyx_PyErr_GivenExceptionMatches2(PyObject *err, PyObject *exc_type1, PyObject *exc_type2) {
+    assert(PyExceptionClass_Check(exc_type1));
+    assert(PyExceptionClass_Check(exc_type2));
+    if (likely(err == exc_type1 || err == exc_type2)) return 1;
+    if (likely(PyExceptionClass_Check(err))) {
+        return __Pyx_inner_PyErr_GivenExceptionMatches2(err, exc_type1, exc_type2);
+    }
+    return (PyErr_GivenExceptionMatches(err, exc_type1) || PyErr_GivenExceptionMatches(err, exc_type2));
+}
+#endif
+
+/* PyObjectCall (used by PyObjectFastCall) */
+#if CYTHON_COMPILING_IN_CPYTHON
+static CYTHON_INLINE PyObject* __Pyx_PyObject_Call(PyObject *func, PyObject *arg, PyObject *kw) {
+    PyObject *result;
+    ternaryfunc call = Py_TYPE(func)->tp_call;
+    if (unlikely(!call))
+        return PyObject_Call(func, arg, kw);
+    if (unlikely(Py_EnterRecursiveCall(" while calling a Python object")))
+        return NULL;
+    result = (*call)(func, arg, kw);
+    Py_LeaveRecursiveCall();
+    if (unlikely(!result) && unlikely(!PyErr_Occurred())) {
+        PyErr_SetString(
+            PyExc_SystemError,
+            "NULL result without error in PyObject_Call");
+    }
+    return result;
+}
+#endif
+
+/* PyObjectCallMethO (used by PyObjectFastCall) */
+#if CYTHON_COMPILING_IN_CPYTHON
+static CYTHON_INLINE PyObject* __Pyx_PyObject_CallMethO(PyObject *func, PyObject *arg) {
+    PyObject *self, *result;
+    PyCFunction cfunc;
+    cfunc = __Pyx_CyOrPyCFunction_GET_FUNCTION(func);
+    self = __Pyx_CyOrPyCFunction_GET_SELF(func);
+    if (unlikely(Py_EnterRecursiveCall(" while calling a Python object")))
+        return NULL;
+    result = cfunc(self, arg);
+    Py_LeaveRecursiveCall();
+    if (unlikely(!result) && unlikely(!PyErr_Occurred())) {
+        PyErr_SetString(
+            PyExc_SystemError,
+            "NULL result without error in PyObject_Call");
+    }
+    return result;
+}
+#endif
+
+/* PyObjectFastCall (used by PyObjectCall2Args) */
+#if CYTHON_COMPILING_IN_LIMITED_API
+static PyObject* __Pyx_PyObject_FastCall_fallback(PyObject *func, PyObject * const*args, size_t nargs, PyObject *kwargs) {
+    PyObject *argstuple;
+    PyObject *result = 0;
+    size_t i;
+    argstuple = PyTuple_New((Py_ssize_t)nargs);
+    if (unlikely(!argstuple)) return NULL;
+    for (i = 0; i < nargs; i++) {
+        Py_INCREF(args[i]);
+        if (__Pyx_PyTuple_SET_ITEM(argstuple, (Py_ssize_t)i, args[i]) != (0)) goto bad;
+    }
+    result = __Pyx_PyObject_Call(func, argstuple, kwargs);
+  bad:
+    Py_DECREF(argstuple);
+    return result;
+}
+#endif
+#if CYTHON_VECTORCALL && !(CYTHON_COMPILING_IN_LIMITED_API || CYTHON_COMPILING_IN_PYPY)
+  #if CYTHON_COMPILING_IN_CPYTHON
+static CYTHON_INLINE vectorcallfunc __Pyx_PyVectorcall_Function(PyObject *callable) {
+    PyTypeObject *tp = Py_TYPE(callable);
+    #if defined(__Pyx_CyFunction_USED)
+    if (__Pyx_CyFunction_CheckExact(callable)) {
+        return __Pyx_CyFunction_func_vectorcall(callable);
+    }
+    #endif
+    if (!PyType_HasFeature(tp, Py_TPFLAGS_HAVE_VECTORCALL)) {
+        return NULL;
+    }
+    assert(PyCallable_Check(callable));
+    Py_ssize_t offset = tp->tp_vectorcall_offset;
+    assert(offset > 0);
+    vectorcallfunc ptr;
+    memcpy(&ptr, (char *) callable + offset, sizeof(ptr));
+    return ptr;
+}
+  #else
+    #define __Pyx_PyVectorcall_Function(callable) PyVectorcall_Function(callable)
+  #endif
+#endif
+static CYTHON_INLINE PyObject* __Pyx_PyObject_FastCallDict(PyObject *func, PyObject *const *args, size_t nargsf, PyObject *kwargs) {
+    Py_ssize_t nargs = __Pyx_PyVectorcall_NARGS(nargsf);
+#if CYTHON_COMPILING_IN_CPYTHON
+    if (nargs == 0 && kwargs == NULL) {
+        if (__Pyx_CyOrPyCFunction_Check(func) && likely( __Pyx_CyOrPyCFunction_GET_FLAGS(func) & METH_NOARGS))
+            return __Pyx_PyObject_CallMethO(func, NULL);
+    }
+    else if (nargs == 1 && kwargs == NULL) {
+        if (__Pyx_CyOrPyCFunction_Check(func) && likely( __Pyx_CyOrPyCFunction_GET_FLAGS(func) & METH_O))
+            return __Pyx_PyObject_CallMethO(func, args[0]);
+    }
+#endif
+    if (kwargs == NULL) {
+        #if CYTHON_VECTORCALL
+          #if CYTHON_COMPILING_IN_LIMITED_API || CYTHON_COMPILING_IN_PYPY
+            return PyObject_Vectorcall(func, args, nargsf, NULL);
+          #else
+            vectorcallfunc f = __Pyx_PyVectorcall_Function(func);
+            if (f) {
+                return f(func, args, nargsf, NULL);
+            }
+          #endif
+        #endif
+    }
+    if (nargs == 0) {
+        return __Pyx_PyObject_Call(func, __pyx_mstate_global->__pyx_empty_tuple, kwargs);
+    }
+    #if CYTHON_COMPILING_IN_LIMITED_API
+    return __Pyx_PyObject_FastCall_fallback(func, args, (size_t)nargs, kwargs);
+    #elif CYTHON_COMPILING_IN_PYPY
+    return PyObject_VectorcallDict(func, args, (size_t) nargs, kwargs);
+    #else
+    return PyObject_VectorcallDict(func, args, nargsf, kwargs);
+    #endif
+}
+
+/* PyObjectCall2Args (used by CallUnboundCMethod1) */
+static CYTHON_INLINE PyObject* __Pyx_PyObject_Call2Args(PyObject* function, PyObject* arg1, PyObject* arg2) {
+    PyObject *args[3] = {NULL, arg1, arg2};
+    return __Pyx_PyObject_FastCall(function, args+1, 2 | __Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET);
+}
+
+/* IgnoreException (used by UnpackUnboundCMethod_impl) */
+static CYTHON_INLINE int __Pyx_IgnoreGivenException(PyObject *given_exception, PyObject *ignorable_exception) {
+    if (PyErr_GivenExceptionMatches(given_exception ? given_exception : PyErr_Occurred(), ignorable_exception)) {
+        PyErr_Clear();
+        return 1;
+    }
+    return 0;
+}
+
+/* UnpackUnboundCMethod_impl (used by UnpackUnboundCMethod) */
+#if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030C0000
+static PyObject *__Pyx_SelflessCall(PyObject *method, PyObject *args, PyObject *kwargs) {
+    PyObject *result;
+    PyObject *selfless_args = PyTuple_GetSlice(args, 1, PyTuple_Size(args));
+    if (unlikely(!selfless_args)) return NULL;
+    result = PyObject_Call(method, selfless_args, kwargs);
+    Py_DECREF(selfless_args);
+    return result;
+}
+#else
+static PyObject *__Pyx_SelflessCall(PyObject *method, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames) {
+    return PyObject_Vectorcall(method, args ? args+1 : NULL, nargs ? (size_t) nargs-1 : 0, kwnames);
+}
+#endif
+static PyMethodDef __Pyx_UnboundCMethod_Def = {
+     "CythonUnboundCMethod",
+     __PYX_REINTERPRET_FUNCION(PyCFunction, __Pyx_SelflessCall),
+#if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030C0000
+     METH_VARARGS | METH_KEYWORDS,
+#else
+     METH_FASTCALL | METH_KEYWORDS,
+#endif
+     NULL
+};
+static int __Pyx_TryUnpackUnboundCMethod(__Pyx_CachedCFunction* target) {
+    PyObject *method, *result=NULL;
+    method = __Pyx_PyObject_GetAttrStr(target->type, *target->method_name);
+    if (unlikely(!method))
+        return -1;
+    result = method;
+#if CYTHON_COMPILING_IN_CPYTHON
+    if (likely(__Pyx_TypeCheck(method, &PyMethodDescr_Type)))
+    {
+        PyMethodDescrObject *descr = (PyMethodDescrObject*) method;
+        target->func = descr->d_method->ml_meth;
+        target->flag = descr->d_method->ml_flags & ~(METH_CLASS | METH_STATIC | METH_COEXIST);
+    } else
+#endif
+#if CYTHON_COMPILING_IN_PYPY
+#else
+    if (PyCFunction_Check(method))
+#endif
+    {
+        PyObject *self;
+        int self_found;
+#if CYTHON_COMPILING_IN_LIMITED_API || CYTHON_COMPILING_IN_PYPY
+        self = PyObject_GetAttrString(method, "__self__");
+        if (!self && !__Pyx_IgnoreException(PyExc_AttributeError)) {
+            return -1;
+        }
+#else
+        self = PyCFunction_GET_SELF(method);
+#endif
+        self_found = (self && self != Py_None);
+#if CYTHON_COMPILING_IN_LIMITED_API || CYTHON_COMPILING_IN_PYPY
+        Py_XDECREF(self);
+#endif
+        if (self_found) {
+            PyObject *unbound_method = PyCFunction_New(&__Pyx_UnboundCMethod_Def, method);
+            if (unlikely(!unbound_method)) return -1;
+            Py_DECREF(method);
+            result = unbound_method;
+        }
+    }
+#if !CYTHON_COMPILING_IN_CPYTHON_FREETHREADING
+    if (unlikely(target->method)) {
+        Py_DECREF(result);
+    } else
+#endif
+    target->method = result;
+    return 0;
+}
+
+/* CallUnboundCMethod1 */
+#if CYTHON_COMPILING_IN_CPYTHON
+static CYTHON_INLINE PyObject* __Pyx_CallUnboundCMethod1(__Pyx_CachedCFunction* cfunc, PyObject* self, PyObject* arg) {
+    int was_initialized =  __Pyx_CachedCFunction_GetAndSetInitializing(cfunc);
+    if (likely(was_initialized == 2 && cfunc->func)) {
+        int flag = cfunc->flag;
+        if (flag == METH_O) {
+            return __Pyx_CallCFunction(cfunc, self, arg);
+        } else if (flag == METH_FASTCALL) {
+            return __Pyx_CallCFunctionFast(cfunc, self, &arg, 1);
+        } else if (flag == (METH_FASTCALL | METH_KEYWORDS)) {
+            return __Pyx_CallCFunctionFastWithKeywords(cfunc, self, &arg, 1, NULL);
+        }
+    }
+#if CYTHON_COMPILING_IN_CPYTHON_FREETHREADING
+    else if (unlikely(was_initialized == 1)) {
+        __Pyx_CachedCFunction tmp_cfunc = {
+#ifndef __cplusplus
+            0
+#endif
+        };
+        tmp_cfunc.type = cfunc->type;
+        tmp_cfunc.method_name = cfunc->method_name;
+        return __Pyx__CallUnboundCMethod1(&tmp_cfunc, self, arg);
+    }
+#endif
+    PyObject* result = __Pyx__CallUnboundCMethod1(cfunc, self, arg);
+    __Pyx_CachedCFunction_SetFinishedInitializing(cfunc);
+    return result;
+}
+#endif
+static PyObject* __Pyx__CallUnboundCMethod1(__Pyx_CachedCFunction* cfunc, PyObject* self, PyObject* arg){
+    PyObject *result = NULL;
+    if (unlikely(!cfunc->func && !cfunc->method) && unlikely(__Pyx_TryUnpackUnboundCMethod(cfunc) < 0)) return NULL;
+#if CYTHON_COMPILING_IN_CPYTHON
+    if (cfunc->func && (cfunc->flag & METH_VARARGS)) {
+        PyObject *args = PyTuple_New(1);
+        if (unlikely(!args)) return NULL;
+        Py_INCREF(arg);
+        PyTuple_SET_ITEM(args, 0, arg);
+        if (cfunc->flag & METH_KEYWORDS)
+            result = __Pyx_CallCFunctionWithKeywords(cfunc, self, args, NULL);
+        else
+            result = __Pyx_CallCFunction(cfunc, self, args);
+        Py_DECREF(args);
+    } else
+#endif
+    {
+        result = __Pyx_PyObject_Call2Args(cfunc->method, self, arg);
+    }
+    return result;
+}
+
+/* CallUnboundCMethod2 */
+#if CYTHON_COMPILING_IN_CPYTHON
+static CYTHON_INLINE PyObject *__Pyx_CallUnboundCMethod2(__Pyx_CachedCFunction *cfunc, PyObject *self, PyObject *arg1, PyObject *arg2) {
+    int was_initialized = __Pyx_CachedCFunction_GetAndSetInitializing(cfunc);
+    if (likely(was_initialized == 2 && cfunc->func)) {
+        PyObject *args[2] = {arg1, arg2};
+        if (cfunc->flag == METH_FASTCALL) {
+            return __Pyx_CallCFunctionFast(cfunc, self, args, 2);
+        }
+        if (cfunc->flag == (METH_FASTCALL | METH_KEYWORDS))
+            return __Pyx_CallCFunctionFastWithKeywords(cfunc, self, args, 2, NULL);
+    }
+#if CYTHON_COMPILING_IN_CPYTHON_FREETHREADING
+    else if (unlikely(was_initialized == 1)) {
+        __Pyx_CachedCFunction tmp_cfunc = {
+#ifndef __cplusplus
+            0
+#endif
+        };
+        tmp_cfunc.type = cfunc->type;
+        tmp_cfunc.method_name = cfunc->method_name;
+        return __Pyx__CallUnboundCMethod2(&tmp_cfunc, self, arg1, arg2);
+    }
+#endif
+    PyObject *result = __Pyx__CallUnboundCMethod2(cfunc, self, arg1, arg2);
+    __Pyx_CachedCFunction_SetFinishedInitializing(cfunc);
+    return result;
+}
+#endif
+static PyObject* __Pyx__CallUnboundCMethod2(__Pyx_CachedCFunction* cfunc, PyObject* self, PyObject* arg1, PyObject* arg2){
+    if (unlikely(!cfunc->func && !cfunc->method) && unlikely(__Pyx_TryUnpackUnboundCMethod(cfunc) < 0)) return NULL;
+#if CYTHON_COMPILING_IN_CPYTHON
+    if (cfunc->func && (cfunc->flag & METH_VARARGS)) {
+        PyObject *result = NULL;
+        PyObject *args = PyTuple_New(2);
+        if (unlikely(!args)) return NULL;
+        Py_INCREF(arg1);
+        PyTuple_SET_ITEM(args, 0, arg1);
+        Py_INCREF(arg2);
+        PyTuple_SET_ITEM(args, 1, arg2);
+        if (cfunc->flag & METH_KEYWORDS)
+            result = __Pyx_CallCFunctionWithKeywords(cfunc, self, args, NULL);
+        else
+            result = __Pyx_CallCFunction(cfunc, self, args);
+        Py_DECREF(args);
+        return result;
+    }
+#endif
+    {
+        PyObject *args[4] = {NULL, self, arg1, arg2};
+        return __Pyx_PyObject_FastCall(cfunc->method, args+1, 3 | __Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET);
+    }
+}
+
+/* dict_getitem_default */
+static PyObject* __Pyx_PyDict_GetItemDefault(PyObject* d, PyObject* key, PyObject* default_value) {
+    PyObject* value;
+#if !CYTHON_COMPILING_IN_PYPY || PYPY_VERSION_NUM >= 0x07020000
+    value = PyDict_GetItemWithError(d, key);
+    if (unlikely(!value)) {
+        if (unlikely(PyErr_Occurred()))
+            return NULL;
+        value = default_value;
+    }
+    Py_INCREF(value);
+    if ((1));
+#else
+    if (PyBytes_CheckExact(key) || PyUnicode_CheckExact(key) || PyLong_CheckExact(key)) {
+        value = PyDict_GetItem(d, key);
+        if (unlikely(!value)) {
+            value = default_value;
+        }
+        Py_INCREF(value);
+    }
+#endif
+    else {
+        if (default_value == Py_None)
+            value = __Pyx_CallUnboundCMethod1(&__pyx_mstate_global->__pyx_umethod_PyDict_Type_get, d, key);
+        else
+            value = __Pyx_CallUnboundCMethod2(&__pyx_mstate_global->__pyx_umethod_PyDict_Type_get, d, key, default_value);
+    }
+    return value;
+}
+
+/* RaiseException */
+static void __Pyx_Raise(PyObject *type, PyObject *value, PyObject *tb, PyObject *cause) {
+    PyObject* owned_instance = NULL;
+    if (tb == Py_None) {
+        tb = 0;
+    } else if (tb && !PyTraceBack_Check(tb)) {
+        PyErr_SetString(PyExc_TypeError,
+            "raise: arg 3 must be a traceback or None");
+        goto bad;
+    }
+    if (value == Py_None)
+        value = 0;
+    if (PyExceptionInstance_Check(type)) {
+        if (value) {
+            PyErr_SetString(PyExc_TypeError,
+                "instance exception may not have a separate value");
+            goto bad;
+        }
+        value = type;
+        type = (PyObject*) Py_TYPE(value);
+    } else if (PyExceptionClass_Check(type)) {
+        PyObject *instance_class = NULL;
+        if (value && PyExceptionInstance_Check(value)) {
+            instance_class = (PyObject*) Py_TYPE(value);
+            if (instance_class != type) {
+                int is_subclass = PyObject_IsSubclass(instance_class, type);
+                if (!is_subclass) {
+                    instance_class = NULL;
+                } else if (unlikely(is_subclass == -1)) {
+                    goto bad;
+                } else {
+                    type = instance_class;
+                }
+            }
+        }
+        if (!instance_class) {
+            PyObject *args;
+            if (!value)
+                args = PyTuple_New(0);
+            else if (PyTuple_Check(value)) {
+                Py_INCREF(value);
+                args = value;
+            } else
+                args = PyTuple_Pack(1, value);
+            if (!args)
+                goto bad;
+            owned_instance = PyObject_Call(type, args, NULL);
+            Py_DECREF(args);
+            if (!owned_instance)
+                goto bad;
+            value = owned_instance;
+            if (!PyExceptionInstance_Check(value)) {
+                PyErr_Format(PyExc_TypeError,
+                             "calling %R should have returned an instance of "
+                             "BaseException, not %R",
+                             type, Py_TYPE(value));
+                goto bad;
+            }
+        }
+    } else {
+        PyErr_SetString(PyExc_TypeError,
+            "raise: exception class must be a subclass of BaseException");
+        goto bad;
+    }
+    if (cause) {
+        PyObject *fixed_cause;
+        if (cause == Py_None) {
+            fixed_cause = NULL;
+        } else if (PyExceptionClass_Check(cause)) {
+            fixed_cause = PyObject_CallObject(cause, NULL);
+            if (fixed_cause == NULL)
+                goto bad;
+        } else if (PyExceptionInstance_Check(cause)) {
+            fixed_cause = cause;
+            Py_INCREF(fixed_cause);
+        } else {
+            PyErr_SetString(PyExc_TypeError,
+                            "exception causes must derive from "
+                            "BaseException");
+            goto bad;
+        }
+        PyException_SetCause(value, fixed_cause);
+    }
+    PyErr_SetObject(type, value);
+    if (tb) {
+#if PY_VERSION_HEX >= 0x030C00A6
+        PyException_SetTraceback(value, tb);
+#elif CYTHON_FAST_THREAD_STATE
+        PyThreadState *tstate = __Pyx_PyThreadState_Current;
+        PyObject* tmp_tb = tstate->curexc_traceback;
+        if (tb != tmp_tb) {
+            Py_INCREF(tb);
+            tstate->curexc_traceback = tb;
+            Py_XDECREF(tmp_tb);
+        }
+#else
+        PyObject *tmp_type, *tmp_value, *tmp_tb;
+        PyErr_Fetch(&tmp_type, &tmp_value, &tmp_tb);
+        Py_INCREF(tb);
+        PyErr_Restore(tmp_type, tmp_value, tb);
+        Py_XDECREF(tmp_tb);
+#endif
+    }
+bad:
+    Py_XDECREF(owned_instance);
+    return;
+}
 
 /* CopyObjectArray (used by TupleOrListFromArrayImpl) */
 #if CYTHON_COMPILING_IN_CPYTHON
@@ -22309,263 +26096,10 @@ bad:
 #endif
 #endif
 
-/* PyObjectCall (used by PyObjectFastCall) */
-#if CYTHON_COMPILING_IN_CPYTHON
-static CYTHON_INLINE PyObject* __Pyx_PyObject_Call(PyObject *func, PyObject *arg, PyObject *kw) {
-    PyObject *result;
-    ternaryfunc call = Py_TYPE(func)->tp_call;
-    if (unlikely(!call))
-        return PyObject_Call(func, arg, kw);
-    if (unlikely(Py_EnterRecursiveCall(" while calling a Python object")))
-        return NULL;
-    result = (*call)(func, arg, kw);
-    Py_LeaveRecursiveCall();
-    if (unlikely(!result) && unlikely(!PyErr_Occurred())) {
-        PyErr_SetString(
-            PyExc_SystemError,
-            "NULL result without error in PyObject_Call");
-    }
-    return result;
-}
-#endif
-
-/* PyObjectCallMethO (used by PyObjectFastCall) */
-#if CYTHON_COMPILING_IN_CPYTHON
-static CYTHON_INLINE PyObject* __Pyx_PyObject_CallMethO(PyObject *func, PyObject *arg) {
-    PyObject *self, *result;
-    PyCFunction cfunc;
-    cfunc = __Pyx_CyOrPyCFunction_GET_FUNCTION(func);
-    self = __Pyx_CyOrPyCFunction_GET_SELF(func);
-    if (unlikely(Py_EnterRecursiveCall(" while calling a Python object")))
-        return NULL;
-    result = cfunc(self, arg);
-    Py_LeaveRecursiveCall();
-    if (unlikely(!result) && unlikely(!PyErr_Occurred())) {
-        PyErr_SetString(
-            PyExc_SystemError,
-            "NULL result without error in PyObject_Call");
-    }
-    return result;
-}
-#endif
-
-/* PyObjectFastCall (used by PyObjectCallOneArg) */
-#if CYTHON_COMPILING_IN_LIMITED_API
-static PyObject* __Pyx_PyObject_FastCall_fallback(PyObject *func, PyObject * const*args, size_t nargs, PyObject *kwargs) {
-    PyObject *argstuple;
-    PyObject *result = 0;
-    size_t i;
-    argstuple = PyTuple_New((Py_ssize_t)nargs);
-    if (unlikely(!argstuple)) return NULL;
-    for (i = 0; i < nargs; i++) {
-        Py_INCREF(args[i]);
-        if (__Pyx_PyTuple_SET_ITEM(argstuple, (Py_ssize_t)i, args[i]) != (0)) goto bad;
-    }
-    result = __Pyx_PyObject_Call(func, argstuple, kwargs);
-  bad:
-    Py_DECREF(argstuple);
-    return result;
-}
-#endif
-#if CYTHON_VECTORCALL && !(CYTHON_COMPILING_IN_LIMITED_API || CYTHON_COMPILING_IN_PYPY)
-  #if CYTHON_COMPILING_IN_CPYTHON
-static CYTHON_INLINE vectorcallfunc __Pyx_PyVectorcall_Function(PyObject *callable) {
-    PyTypeObject *tp = Py_TYPE(callable);
-    #if defined(__Pyx_CyFunction_USED)
-    if (__Pyx_CyFunction_CheckExact(callable)) {
-        return __Pyx_CyFunction_func_vectorcall(callable);
-    }
-    #endif
-    if (!PyType_HasFeature(tp, Py_TPFLAGS_HAVE_VECTORCALL)) {
-        return NULL;
-    }
-    assert(PyCallable_Check(callable));
-    Py_ssize_t offset = tp->tp_vectorcall_offset;
-    assert(offset > 0);
-    vectorcallfunc ptr;
-    memcpy(&ptr, (char *) callable + offset, sizeof(ptr));
-    return ptr;
-}
-  #else
-    #define __Pyx_PyVectorcall_Function(callable) PyVectorcall_Function(callable)
-  #endif
-#endif
-static CYTHON_INLINE PyObject* __Pyx_PyObject_FastCallDict(PyObject *func, PyObject *const *args, size_t nargsf, PyObject *kwargs) {
-    Py_ssize_t nargs = __Pyx_PyVectorcall_NARGS(nargsf);
-#if CYTHON_COMPILING_IN_CPYTHON
-    if (nargs == 0 && kwargs == NULL) {
-        if (__Pyx_CyOrPyCFunction_Check(func) && likely( __Pyx_CyOrPyCFunction_GET_FLAGS(func) & METH_NOARGS))
-            return __Pyx_PyObject_CallMethO(func, NULL);
-    }
-    else if (nargs == 1 && kwargs == NULL) {
-        if (__Pyx_CyOrPyCFunction_Check(func) && likely( __Pyx_CyOrPyCFunction_GET_FLAGS(func) & METH_O))
-            return __Pyx_PyObject_CallMethO(func, args[0]);
-    }
-#endif
-    if (kwargs == NULL) {
-        #if CYTHON_VECTORCALL
-          #if CYTHON_COMPILING_IN_LIMITED_API || CYTHON_COMPILING_IN_PYPY
-            return PyObject_Vectorcall(func, args, nargsf, NULL);
-          #else
-            vectorcallfunc f = __Pyx_PyVectorcall_Function(func);
-            if (f) {
-                return f(func, args, nargsf, NULL);
-            }
-          #endif
-        #endif
-    }
-    if (nargs == 0) {
-        return __Pyx_PyObject_Call(func, __pyx_mstate_global->__pyx_empty_tuple, kwargs);
-    }
-    #if CYTHON_COMPILING_IN_LIMITED_API
-    return __Pyx_PyObject_FastCall_fallback(func, args, (size_t)nargs, kwargs);
-    #elif CYTHON_COMPILING_IN_PYPY
-    return PyObject_VectorcallDict(func, args, (size_t) nargs, kwargs);
-    #else
-    return PyObject_VectorcallDict(func, args, nargsf, kwargs);
-    #endif
-}
-
 /* PyObjectCallOneArg (used by CallUnboundCMethod0) */
 static CYTHON_INLINE PyObject* __Pyx_PyObject_CallOneArg(PyObject *func, PyObject *arg) {
     PyObject *args[2] = {NULL, arg};
     return __Pyx_PyObject_FastCall(func, args+1, 1 | __Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET);
-}
-
-/* IgnoreException (used by UnpackUnboundCMethod_impl) */
-static CYTHON_INLINE int __Pyx_IgnoreGivenException(PyObject *given_exception, PyObject *ignorable_exception) {
-    if (PyErr_GivenExceptionMatches(given_exception ? given_exception : PyErr_Occurred(), ignorable_exception)) {
-        PyErr_Clear();
-        return 1;
-    }
-    return 0;
-}
-
-/* FastTypeChecks (used by UnpackUnboundCMethod_impl) */
-#if CYTHON_COMPILING_IN_CPYTHON
-static int __Pyx_InBases(PyTypeObject *a, PyTypeObject *b) {
-    while (a) {
-        a = __Pyx_PyType_GetSlot(a, tp_base, PyTypeObject*);
-        if (a == b)
-            return 1;
-    }
-    return b == &PyBaseObject_Type;
-}
-static CYTHON_INLINE int __Pyx_IsSubtype(PyTypeObject *a, PyTypeObject *b) {
-    PyObject *mro;
-    if (a == b) return 1;
-    mro = a->tp_mro;
-    if (likely(mro)) {
-        Py_ssize_t i, n;
-        n = PyTuple_GET_SIZE(mro);
-        for (i = 0; i < n; i++) {
-            if (PyTuple_GET_ITEM(mro, i) == (PyObject *)b)
-                return 1;
-        }
-        return 0;
-    }
-    return __Pyx_InBases(a, b);
-}
-static CYTHON_INLINE int __Pyx_IsAnySubtype2(PyTypeObject *cls, PyTypeObject *a, PyTypeObject *b) {
-    PyObject *mro;
-    if (cls == a || cls == b) return 1;
-    mro = cls->tp_mro;
-    if (likely(mro)) {
-        Py_ssize_t i, n;
-        n = PyTuple_GET_SIZE(mro);
-        for (i = 0; i < n; i++) {
-            PyObject *base = PyTuple_GET_ITEM(mro, i);
-            if (base == (PyObject *)a || base == (PyObject *)b)
-                return 1;
-        }
-        return 0;
-    }
-    return __Pyx_InBases(cls, a) || __Pyx_InBases(cls, b);
-}
-#endif
-
-/* PyObjectGetAttrStr (used by UnpackUnboundCMethod_impl) */
-#if CYTHON_USE_TYPE_SLOTS
-static CYTHON_INLINE PyObject* __Pyx_PyObject_GetAttrStr(PyObject* obj, PyObject* attr_name) {
-    PyTypeObject* tp = Py_TYPE(obj);
-    if (likely(tp->tp_getattro))
-        return tp->tp_getattro(obj, attr_name);
-    return PyObject_GetAttr(obj, attr_name);
-}
-#endif
-
-/* UnpackUnboundCMethod_impl (used by UnpackUnboundCMethod) */
-#if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030C0000
-static PyObject *__Pyx_SelflessCall(PyObject *method, PyObject *args, PyObject *kwargs) {
-    PyObject *result;
-    PyObject *selfless_args = PyTuple_GetSlice(args, 1, PyTuple_Size(args));
-    if (unlikely(!selfless_args)) return NULL;
-    result = PyObject_Call(method, selfless_args, kwargs);
-    Py_DECREF(selfless_args);
-    return result;
-}
-#else
-static PyObject *__Pyx_SelflessCall(PyObject *method, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames) {
-    return PyObject_Vectorcall(method, args ? args+1 : NULL, nargs ? (size_t) nargs-1 : 0, kwnames);
-}
-#endif
-static PyMethodDef __Pyx_UnboundCMethod_Def = {
-     "CythonUnboundCMethod",
-     __PYX_REINTERPRET_FUNCION(PyCFunction, __Pyx_SelflessCall),
-#if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030C0000
-     METH_VARARGS | METH_KEYWORDS,
-#else
-     METH_FASTCALL | METH_KEYWORDS,
-#endif
-     NULL
-};
-static int __Pyx_TryUnpackUnboundCMethod(__Pyx_CachedCFunction* target) {
-    PyObject *method, *result=NULL;
-    method = __Pyx_PyObject_GetAttrStr(target->type, *target->method_name);
-    if (unlikely(!method))
-        return -1;
-    result = method;
-#if CYTHON_COMPILING_IN_CPYTHON
-    if (likely(__Pyx_TypeCheck(method, &PyMethodDescr_Type)))
-    {
-        PyMethodDescrObject *descr = (PyMethodDescrObject*) method;
-        target->func = descr->d_method->ml_meth;
-        target->flag = descr->d_method->ml_flags & ~(METH_CLASS | METH_STATIC | METH_COEXIST);
-    } else
-#endif
-#if CYTHON_COMPILING_IN_PYPY
-#else
-    if (PyCFunction_Check(method))
-#endif
-    {
-        PyObject *self;
-        int self_found;
-#if CYTHON_COMPILING_IN_LIMITED_API || CYTHON_COMPILING_IN_PYPY
-        self = PyObject_GetAttrString(method, "__self__");
-        if (!self && !__Pyx_IgnoreException(PyExc_AttributeError)) {
-            return -1;
-        }
-#else
-        self = PyCFunction_GET_SELF(method);
-#endif
-        self_found = (self && self != Py_None);
-#if CYTHON_COMPILING_IN_LIMITED_API || CYTHON_COMPILING_IN_PYPY
-        Py_XDECREF(self);
-#endif
-        if (self_found) {
-            PyObject *unbound_method = PyCFunction_New(&__Pyx_UnboundCMethod_Def, method);
-            if (unlikely(!unbound_method)) return -1;
-            Py_DECREF(method);
-            result = unbound_method;
-        }
-    }
-#if !CYTHON_COMPILING_IN_CPYTHON_FREETHREADING
-    if (unlikely(target->method)) {
-        Py_DECREF(result);
-    } else
-#endif
-    target->method = result;
-    return 0;
 }
 
 /* CallUnboundCMethod0 */
@@ -22681,60 +26215,6 @@ static void __Pyx_RaiseDoubleKeywordsError(
 {
     PyErr_Format(PyExc_TypeError,
         "%s() got multiple values for keyword argument '%U'", func_name, kw_name);
-}
-
-/* CallUnboundCMethod2 */
-#if CYTHON_COMPILING_IN_CPYTHON
-static CYTHON_INLINE PyObject *__Pyx_CallUnboundCMethod2(__Pyx_CachedCFunction *cfunc, PyObject *self, PyObject *arg1, PyObject *arg2) {
-    int was_initialized = __Pyx_CachedCFunction_GetAndSetInitializing(cfunc);
-    if (likely(was_initialized == 2 && cfunc->func)) {
-        PyObject *args[2] = {arg1, arg2};
-        if (cfunc->flag == METH_FASTCALL) {
-            return __Pyx_CallCFunctionFast(cfunc, self, args, 2);
-        }
-        if (cfunc->flag == (METH_FASTCALL | METH_KEYWORDS))
-            return __Pyx_CallCFunctionFastWithKeywords(cfunc, self, args, 2, NULL);
-    }
-#if CYTHON_COMPILING_IN_CPYTHON_FREETHREADING
-    else if (unlikely(was_initialized == 1)) {
-        __Pyx_CachedCFunction tmp_cfunc = {
-#ifndef __cplusplus
-            0
-#endif
-        };
-        tmp_cfunc.type = cfunc->type;
-        tmp_cfunc.method_name = cfunc->method_name;
-        return __Pyx__CallUnboundCMethod2(&tmp_cfunc, self, arg1, arg2);
-    }
-#endif
-    PyObject *result = __Pyx__CallUnboundCMethod2(cfunc, self, arg1, arg2);
-    __Pyx_CachedCFunction_SetFinishedInitializing(cfunc);
-    return result;
-}
-#endif
-static PyObject* __Pyx__CallUnboundCMethod2(__Pyx_CachedCFunction* cfunc, PyObject* self, PyObject* arg1, PyObject* arg2){
-    if (unlikely(!cfunc->func && !cfunc->method) && unlikely(__Pyx_TryUnpackUnboundCMethod(cfunc) < 0)) return NULL;
-#if CYTHON_COMPILING_IN_CPYTHON
-    if (cfunc->func && (cfunc->flag & METH_VARARGS)) {
-        PyObject *result = NULL;
-        PyObject *args = PyTuple_New(2);
-        if (unlikely(!args)) return NULL;
-        Py_INCREF(arg1);
-        PyTuple_SET_ITEM(args, 0, arg1);
-        Py_INCREF(arg2);
-        PyTuple_SET_ITEM(args, 1, arg2);
-        if (cfunc->flag & METH_KEYWORDS)
-            result = __Pyx_CallCFunctionWithKeywords(cfunc, self, args, NULL);
-        else
-            result = __Pyx_CallCFunction(cfunc, self, args);
-        Py_DECREF(args);
-        return result;
-    }
-#endif
-    {
-        PyObject *args[4] = {NULL, self, arg1, arg2};
-        return __Pyx_PyObject_FastCall(cfunc->method, args+1, 3 | __Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET);
-    }
 }
 
 /* ParseKeywordsImpl (used by ParseKeywords) */
@@ -23213,113 +26693,6 @@ static CYTHON_INLINE int __Pyx_ArgTypeTest(PyObject *obj, PyTypeObject *type, in
     return 0;
 }
 
-/* PyErrFetchRestore (used by GivenExceptionMatches) */
-#if CYTHON_FAST_THREAD_STATE
-static CYTHON_INLINE void __Pyx_ErrRestoreInState(PyThreadState *tstate, PyObject *type, PyObject *value, PyObject *tb) {
-#if PY_VERSION_HEX >= 0x030C00A6
-    PyObject *tmp_value;
-    assert(type == NULL || (value != NULL && type == (PyObject*) Py_TYPE(value)));
-    if (value) {
-        #if CYTHON_COMPILING_IN_CPYTHON
-        if (unlikely(((PyBaseExceptionObject*) value)->traceback != tb))
-        #endif
-            PyException_SetTraceback(value, tb);
-    }
-    tmp_value = tstate->current_exception;
-    tstate->current_exception = value;
-    Py_XDECREF(tmp_value);
-    Py_XDECREF(type);
-    Py_XDECREF(tb);
-#else
-    PyObject *tmp_type, *tmp_value, *tmp_tb;
-    tmp_type = tstate->curexc_type;
-    tmp_value = tstate->curexc_value;
-    tmp_tb = tstate->curexc_traceback;
-    tstate->curexc_type = type;
-    tstate->curexc_value = value;
-    tstate->curexc_traceback = tb;
-    Py_XDECREF(tmp_type);
-    Py_XDECREF(tmp_value);
-    Py_XDECREF(tmp_tb);
-#endif
-}
-static CYTHON_INLINE void __Pyx_ErrFetchInState(PyThreadState *tstate, PyObject **type, PyObject **value, PyObject **tb) {
-#if PY_VERSION_HEX >= 0x030C00A6
-    PyObject* exc_value;
-    exc_value = tstate->current_exception;
-    tstate->current_exception = 0;
-    *value = exc_value;
-    *type = NULL;
-    *tb = NULL;
-    if (exc_value) {
-        *type = (PyObject*) Py_TYPE(exc_value);
-        Py_INCREF(*type);
-        #if CYTHON_COMPILING_IN_CPYTHON
-        *tb = ((PyBaseExceptionObject*) exc_value)->traceback;
-        Py_XINCREF(*tb);
-        #else
-        *tb = PyException_GetTraceback(exc_value);
-        #endif
-    }
-#else
-    *type = tstate->curexc_type;
-    *value = tstate->curexc_value;
-    *tb = tstate->curexc_traceback;
-    tstate->curexc_type = 0;
-    tstate->curexc_value = 0;
-    tstate->curexc_traceback = 0;
-#endif
-}
-#endif
-
-/* GivenExceptionMatches (used by PyErrExceptionMatches) */
-#if CYTHON_COMPILING_IN_CPYTHON
-static CYTHON_INLINE int __Pyx_inner_PyErr_GivenExceptionMatches2(PyObject *err, PyObject* exc_type1, PyObject *exc_type2) {
-    if (exc_type1) {
-        return __Pyx_IsAnySubtype2((PyTypeObject*)err, (PyTypeObject*)exc_type1, (PyTypeObject*)exc_type2);
-    } else {
-        return __Pyx_IsSubtype((PyTypeObject*)err, (PyTypeObject*)exc_type2);
-    }
-}
-static int __Pyx_PyErr_GivenExceptionMatchesTuple(PyObject *exc_type, PyObject *tuple) {
-    Py_ssize_t i, n;
-    assert(PyExceptionClass_Check(exc_type));
-    n = PyTuple_GET_SIZE(tuple);
-    for (i=0; i<n; i++) {
-        if (exc_type == PyTuple_GET_ITEM(tuple, i)) return 1;
-    }
-    for (i=0; i<n; i++) {
-        PyObject *t = PyTuple_GET_ITEM(tuple, i);
-        if (likely(PyExceptionClass_Check(t))) {
-            if (__Pyx_inner_PyErr_GivenExceptionMatches2(exc_type, NULL, t)) return 1;
-        } else {
-        }
-    }
-    return 0;
-}
-static CYTHON_INLINE int __Pyx_PyErr_GivenExceptionMatches(PyObject *err, PyObject* exc_type) {
-    if (likely(err == exc_type)) return 1;
-    if (likely(PyExceptionClass_Check(err))) {
-        if (likely(PyExceptionClass_Check(exc_type))) {
-            return __Pyx_inner_PyErr_GivenExceptionMatches2(err, NULL, exc_type);
-        } else if (likely(PyTuple_Check(exc_type))) {
-            return __Pyx_PyErr_GivenExceptionMatchesTuple(err, exc_type);
-        } else {
-        }
-    }
-    return PyErr_GivenExceptionMatches(err, exc_type);
-}
-static CYTHON_INLINE int __Pyx_PyErr_GivenExceptionMatches2(PyObject *err, PyObject *exc_type1, PyObject *exc_type2) {
-    assert(PyExceptionClass_Check(exc_type1));
-    assert(PyExceptionClass_Check(exc_type2));
-    if (likely(err == exc_type1 || err == exc_type2)) return 1;
-    if (likely(PyExceptionClass_Check(err))) {
-        return __Pyx_inner_PyErr_GivenExceptionMatches2(err, exc_type1, exc_type2);
-    }
-    return (PyErr_GivenExceptionMatches(err, exc_type1) || PyErr_GivenExceptionMatches(err, exc_type2));
-}
-#endif
-
 /* PyErrExceptionMatches (used by PyObjectGetAttrStrNoError) */
 #if CYTHON_FAST_THREAD_STATE
 static int __Pyx_PyErr_ExceptionMatchesTuple(PyObject *exc_type, PyObject *tuple) {
@@ -23425,45 +26798,6 @@ static PyObject *__Pyx_PyObject_FastCallMethod(PyObject *name, PyObject *const *
 }
 #endif
 
-/* FormatTypeName (used by RaiseErrorWithObjectType1) */
-#if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030d0000
-static __Pyx_TypeName
-__Pyx_PyType_GetFullyQualifiedName(PyTypeObject* tp)
-{
-    PyObject *module = NULL, *name = NULL, *result = NULL;
-    #if __PYX_LIMITED_VERSION_HEX < 0x030b0000
-    name = __Pyx_PyObject_GetAttrStr((PyObject *)tp,
-                                               __pyx_mstate_global->__pyx_n_u_qualname);
-    #else
-    name = PyType_GetQualName(tp);
-    #endif
-    if (unlikely(name == NULL) || unlikely(!PyUnicode_Check(name))) goto bad;
-    module = __Pyx_PyObject_GetAttrStr((PyObject *)tp,
-                                               __pyx_mstate_global->__pyx_n_u_module);
-    if (unlikely(module == NULL) || unlikely(!PyUnicode_Check(module))) goto bad;
-    if (PyUnicode_CompareWithASCIIString(module, "builtins") == 0) {
-        result = name;
-        name = NULL;
-        goto done;
-    }
-    result = PyUnicode_FromFormat("%U.%U", module, name);
-    if (unlikely(result == NULL)) goto bad;
-  done:
-    Py_XDECREF(name);
-    Py_XDECREF(module);
-    return result;
-  bad:
-    PyErr_Clear();
-    if (name) {
-        result = name;
-        name = NULL;
-    } else {
-        result = __Pyx_NewRef(__pyx_mstate_global->__pyx_kp_u_);
-    }
-    goto done;
-}
-#endif
-
 /* RaiseErrorWithObjectType1 (used by RaiseUnexpectedTypeError) */
 static void __Pyx_RaiseErrorWithType1(PyObject* exc_type, const char* message, const char *arg, PyTypeObject *type_obj) {
     __Pyx_TypeName type_name = __Pyx_PyType_GetFullyQualifiedName(type_obj);
@@ -23480,114 +26814,6 @@ static int __Pyx_RaiseUnexpectedTypeError(const char *expected, PyObject *obj) {
         "Expected %.42s, got " __Pyx_FMT_TYPENAME,
         expected, obj);
     return 0;
-}
-
-/* RaiseException */
-static void __Pyx_Raise(PyObject *type, PyObject *value, PyObject *tb, PyObject *cause) {
-    PyObject* owned_instance = NULL;
-    if (tb == Py_None) {
-        tb = 0;
-    } else if (tb && !PyTraceBack_Check(tb)) {
-        PyErr_SetString(PyExc_TypeError,
-            "raise: arg 3 must be a traceback or None");
-        goto bad;
-    }
-    if (value == Py_None)
-        value = 0;
-    if (PyExceptionInstance_Check(type)) {
-        if (value) {
-            PyErr_SetString(PyExc_TypeError,
-                "instance exception may not have a separate value");
-            goto bad;
-        }
-        value = type;
-        type = (PyObject*) Py_TYPE(value);
-    } else if (PyExceptionClass_Check(type)) {
-        PyObject *instance_class = NULL;
-        if (value && PyExceptionInstance_Check(value)) {
-            instance_class = (PyObject*) Py_TYPE(value);
-            if (instance_class != type) {
-                int is_subclass = PyObject_IsSubclass(instance_class, type);
-                if (!is_subclass) {
-                    instance_class = NULL;
-                } else if (unlikely(is_subclass == -1)) {
-                    goto bad;
-                } else {
-                    type = instance_class;
-                }
-            }
-        }
-        if (!instance_class) {
-            PyObject *args;
-            if (!value)
-                args = PyTuple_New(0);
-            else if (PyTuple_Check(value)) {
-                Py_INCREF(value);
-                args = value;
-            } else
-                args = PyTuple_Pack(1, value);
-            if (!args)
-                goto bad;
-            owned_instance = PyObject_Call(type, args, NULL);
-            Py_DECREF(args);
-            if (!owned_instance)
-                goto bad;
-            value = owned_instance;
-            if (!PyExceptionInstance_Check(value)) {
-                PyErr_Format(PyExc_TypeError,
-                             "calling %R should have returned an instance of "
-                             "BaseException, not %R",
-                             type, Py_TYPE(value));
-                goto bad;
-            }
-        }
-    } else {
-        PyErr_SetString(PyExc_TypeError,
-            "raise: exception class must be a subclass of BaseException");
-        goto bad;
-    }
-    if (cause) {
-        PyObject *fixed_cause;
-        if (cause == Py_None) {
-            fixed_cause = NULL;
-        } else if (PyExceptionClass_Check(cause)) {
-            fixed_cause = PyObject_CallObject(cause, NULL);
-            if (fixed_cause == NULL)
-                goto bad;
-        } else if (PyExceptionInstance_Check(cause)) {
-            fixed_cause = cause;
-            Py_INCREF(fixed_cause);
-        } else {
-            PyErr_SetString(PyExc_TypeError,
-                            "exception causes must derive from "
-                            "BaseException");
-            goto bad;
-        }
-        PyException_SetCause(value, fixed_cause);
-    }
-    PyErr_SetObject(type, value);
-    if (tb) {
-#if PY_VERSION_HEX >= 0x030C00A6
-        PyException_SetTraceback(value, tb);
-#elif CYTHON_FAST_THREAD_STATE
-        PyThreadState *tstate = __Pyx_PyThreadState_Current;
-        PyObject* tmp_tb = tstate->curexc_traceback;
-        if (tb != tmp_tb) {
-            Py_INCREF(tb);
-            tstate->curexc_traceback = tb;
-            Py_XDECREF(tmp_tb);
-        }
-#else
-        PyObject *tmp_type, *tmp_value, *tmp_tb;
-        PyErr_Fetch(&tmp_type, &tmp_value, &tmp_tb);
-        Py_INCREF(tb);
-        PyErr_Restore(tmp_type, tmp_value, tb);
-        Py_XDECREF(tmp_tb);
-#endif
-    }
-bad:
-    Py_XDECREF(owned_instance);
-    return;
 }
 
 /* CIntToDigits (used by CIntToPyUnicode) */
@@ -24386,16 +27612,6 @@ static CYTHON_INLINE PyObject *__Pyx_GetItemInt_Fast(PyObject *o, Py_ssize_t i,
     return __Pyx_GetItemInt_Generic_size(o, i);
 }
 
-/* RaiseErrorWithObjectType (used by ObjectGetItem) */
-static void __Pyx_RaiseErrorWithType(PyObject* exc_type, const char* message, PyTypeObject *type_obj) {
-    __Pyx_TypeName type_name = __Pyx_PyType_GetFullyQualifiedName(type_obj);
-    #if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030d0000
-    if (unlikely(!type_name)) return;
-    #endif
-    PyErr_Format(exc_type, message, type_name);
-    __Pyx_DECREF_TypeName(type_name);
-}
-
 /* ObjectGetItem */
 #if CYTHON_USE_TYPE_SLOTS
 static PyObject *__Pyx_PyObject_GetIndex(PyObject *obj, PyObject *index) {
@@ -24606,88 +27822,6 @@ static CYTHON_INLINE void __Pyx_RaiseNeedMoreValuesError(Py_ssize_t index) {
 static CYTHON_INLINE void __Pyx_RaiseNoneNotIterableError(void) {
     PyErr_SetString(PyExc_TypeError, "'NoneType' object is not iterable");
 }
-
-/* GetTopmostException (used by SaveResetException) */
-#if CYTHON_USE_EXC_INFO_STACK && CYTHON_FAST_THREAD_STATE
-static _PyErr_StackItem *
-__Pyx_PyErr_GetTopmostException(PyThreadState *tstate)
-{
-    _PyErr_StackItem *exc_info = tstate->exc_info;
-    while ((exc_info->exc_value == NULL || exc_info->exc_value == Py_None) &&
-           exc_info->previous_item != NULL)
-    {
-        exc_info = exc_info->previous_item;
-    }
-    return exc_info;
-}
-#endif
-
-/* SaveResetException */
-#if CYTHON_FAST_THREAD_STATE
-static CYTHON_INLINE void __Pyx__ExceptionSave(PyThreadState *tstate, PyObject **type, PyObject **value, PyObject **tb) {
-  #if CYTHON_USE_EXC_INFO_STACK && PY_VERSION_HEX >= 0x030B00a4
-    _PyErr_StackItem *exc_info = __Pyx_PyErr_GetTopmostException(tstate);
-    PyObject *exc_value = exc_info->exc_value;
-    if (exc_value == NULL || exc_value == Py_None) {
-        *value = NULL;
-        *type = NULL;
-        *tb = NULL;
-    } else {
-        *value = exc_value;
-        Py_INCREF(*value);
-        *type = (PyObject*) Py_TYPE(exc_value);
-        Py_INCREF(*type);
-        *tb = PyException_GetTraceback(exc_value);
-    }
-  #elif CYTHON_USE_EXC_INFO_STACK
-    _PyErr_StackItem *exc_info = __Pyx_PyErr_GetTopmostException(tstate);
-    *type = exc_info->exc_type;
-    *value = exc_info->exc_value;
-    *tb = exc_info->exc_traceback;
-    Py_XINCREF(*type);
-    Py_XINCREF(*value);
-    Py_XINCREF(*tb);
-  #else
-    *type = tstate->exc_type;
-    *value = tstate->exc_value;
-    *tb = tstate->exc_traceback;
-    Py_XINCREF(*type);
-    Py_XINCREF(*value);
-    Py_XINCREF(*tb);
-  #endif
-}
-static CYTHON_INLINE void __Pyx__ExceptionReset(PyThreadState *tstate, PyObject *type, PyObject *value, PyObject *tb) {
-  #if CYTHON_USE_EXC_INFO_STACK && PY_VERSION_HEX >= 0x030B00a4
-    _PyErr_StackItem *exc_info = tstate->exc_info;
-    PyObject *tmp_value = exc_info->exc_value;
-    exc_info->exc_value = value;
-    Py_XDECREF(tmp_value);
-    Py_XDECREF(type);
-    Py_XDECREF(tb);
-  #else
-    PyObject *tmp_type, *tmp_value, *tmp_tb;
-    #if CYTHON_USE_EXC_INFO_STACK
-    _PyErr_StackItem *exc_info = tstate->exc_info;
-    tmp_type = exc_info->exc_type;
-    tmp_value = exc_info->exc_value;
-    tmp_tb = exc_info->exc_traceback;
-    exc_info->exc_type = type;
-    exc_info->exc_value = value;
-    exc_info->exc_traceback = tb;
-    #else
-    tmp_type = tstate->exc_type;
-    tmp_value = tstate->exc_value;
-    tmp_tb = tstate->exc_traceback;
-    tstate->exc_type = type;
-    tstate->exc_value = value;
-    tstate->exc_traceback = tb;
-    #endif
-    Py_XDECREF(tmp_type);
-    Py_XDECREF(tmp_value);
-    Py_XDECREF(tmp_tb);
-  #endif
-}
-#endif
 
 /* RaiseErrorWithObjectTypes (used by ExtTypeTest) */
 static void __Pyx_RaiseErrorWithTypes1(PyObject* exc_type, const char *message, const char *arg, PyTypeObject *type_obj1, PyTypeObject *type_obj2) {
@@ -25332,6 +28466,25 @@ static CYTHON_INLINE long __Pyx_div_long(long a, long b, int b_is_constant) {
     return q - adapt_python;
 }
 
+/* DictGetItem */
+#if !CYTHON_COMPILING_IN_PYPY
+static PyObject *__Pyx_PyDict_GetItem(PyObject *d, PyObject* key) {
+    PyObject *value;
+    if (unlikely(__Pyx_PyDict_GetItemRef(d, key, &value) == 0)) { // no value, no error
+        if (unlikely(PyTuple_Check(key))) {
+            PyObject* args = PyTuple_Pack(1, key);
+            if (likely(args)) {
+                PyErr_SetObject(PyExc_KeyError, args);
+                Py_DECREF(args);
+            }
+        } else {
+            PyErr_SetObject(PyExc_KeyError, key);
+        }
+    }
+    return value;
+}
+#endif
+
 /* AllocateExtensionType */
 static PyObject *__Pyx_AllocateExtensionType(PyTypeObject *t, int is_final) {
     if (is_final || likely(!__Pyx_PyType_HasFeature(t, Py_TPFLAGS_IS_ABSTRACT))) {
@@ -25498,6 +28651,22 @@ static PyObject *__Pyx_CallNewInitFromVectorcall(PyTypeObject *t, PyObject *cons
 }
 #endif
 
+/* CallTypeTraverse */
+#if !CYTHON_USE_TYPE_SPECS
+#else
+static int __Pyx_call_type_traverse(PyObject *o, int always_call, visitproc visit, void *arg) {
+    if (!always_call) {
+        PyTypeObject *base = __Pyx_PyObject_GetSlot(o, tp_base, PyTypeObject*);
+        unsigned long flags = PyType_GetFlags(base);
+        if (flags & Py_TPFLAGS_HEAPTYPE) {
+            return 0;
+        }
+    }
+    Py_VISIT((PyObject*)Py_TYPE(o));
+    return 0;
+}
+#endif
+
 /* CallSlotAsVectorcall */
 #if CYTHON_VECTORCALL_TPNEW
 static int __Pyx_CallTpinitAsVectorcall(__Pyx_tpinitvectorcallfunc f, PyObject* o, PyObject *a, PyObject *k) {
@@ -25564,49 +28733,6 @@ static int __Pyx_CallTpinitAsVectorcall(__Pyx_tpinitvectorcallfunc f, PyObject* 
         PyMem_Free(args);
     }
     return result;
-}
-#endif
-
-/* CallTypeTraverse */
-#if !CYTHON_USE_TYPE_SPECS
-#else
-static int __Pyx_call_type_traverse(PyObject *o, int always_call, visitproc visit, void *arg) {
-    if (!always_call) {
-        PyTypeObject *base = __Pyx_PyObject_GetSlot(o, tp_base, PyTypeObject*);
-        unsigned long flags = PyType_GetFlags(base);
-        if (flags & Py_TPFLAGS_HEAPTYPE) {
-            return 0;
-        }
-    }
-    Py_VISIT((PyObject*)Py_TYPE(o));
-    return 0;
-}
-#endif
-
-/* ApplySequenceOrMappingFlag */
-#if CYTHON_COMPILING_IN_LIMITED_API || (CYTHON_COMPILING_IN_PYPY && CYTHON_USE_TYPE_SPECS)
-int __Pyx_ApplySequenceOrMappingFlag(PyTypeObject *tp, int is_sequence) {
-    PyObject *abc;
-    PyObject *collections_abc = PyImport_ImportModule("collections.abc");
-    if (unlikely(!collections_abc)) return -1;
-    abc = PyObject_GetAttrString(collections_abc, is_sequence ? "Sequence": "Mapping");
-    Py_DECREF(collections_abc);
-    if (unlikely(!abc)) return -1;
-    PyObject *register_result = PyObject_CallMethod(abc, "register", "O", (PyObject*)tp);
-    Py_DECREF(abc);
-    if (unlikely(!register_result)) return -1;
-    Py_DECREF(register_result);
-    return 0;
-}
-#elif CYTHON_COMPILING_IN_PYPY // && !CYTHON_USE_TYPE_SPECS
-int __Pyx_ApplySequenceOrMappingFlag(PyTypeObject *tp, int is_sequence) {
-    CYTHON_UNUSED_VAR(tp);
-    CYTHON_UNUSED_VAR(is_sequence);
-    return PyErr_WarnEx(
-        PyExc_RuntimeWarning,
-        "cython.collection_type only works on PyPy with the C flag CYTHON_USE_TYPE_SPECS=1",
-        1
-    );
 }
 #endif
 
@@ -25825,6 +28951,33 @@ static int __Pyx_PyType_Ready(PyTypeObject *t) {
     return r;
 #endif
 }
+
+/* ApplySequenceOrMappingFlag */
+#if CYTHON_COMPILING_IN_LIMITED_API || (CYTHON_COMPILING_IN_PYPY && CYTHON_USE_TYPE_SPECS)
+int __Pyx_ApplySequenceOrMappingFlag(PyTypeObject *tp, int is_sequence) {
+    PyObject *abc;
+    PyObject *collections_abc = PyImport_ImportModule("collections.abc");
+    if (unlikely(!collections_abc)) return -1;
+    abc = PyObject_GetAttrString(collections_abc, is_sequence ? "Sequence": "Mapping");
+    Py_DECREF(collections_abc);
+    if (unlikely(!abc)) return -1;
+    PyObject *register_result = PyObject_CallMethod(abc, "register", "O", (PyObject*)tp);
+    Py_DECREF(abc);
+    if (unlikely(!register_result)) return -1;
+    Py_DECREF(register_result);
+    return 0;
+}
+#elif CYTHON_COMPILING_IN_PYPY // && !CYTHON_USE_TYPE_SPECS
+int __Pyx_ApplySequenceOrMappingFlag(PyTypeObject *tp, int is_sequence) {
+    CYTHON_UNUSED_VAR(tp);
+    CYTHON_UNUSED_VAR(is_sequence);
+    return PyErr_WarnEx(
+        PyExc_RuntimeWarning,
+        "cython.collection_type only works on PyPy with the C flag CYTHON_USE_TYPE_SPECS=1",
+        1
+    );
+}
+#endif
 
 /* GetVTable (used by MergeVTables) */
 static int __Pyx_GetVtable(PyTypeObject *type, void** table) {
@@ -26670,7 +29823,7 @@ static CYTHON_INLINE PyObject *__Pyx_PyVectorcall_FastCallDict(PyObject *func, _
 }
 #endif
 
-/* CythonFunctionShared (used by CythonFunction) */
+/* CythonFunctionShared (used by FusedFunction) */
 static PyObject *
 __Pyx_CyFunction_get_doc_locked(__pyx_CyFunctionObject *op)
 {
@@ -27709,21 +30862,322 @@ static int __pyx_CyFunction_init(PyObject *module) {
     return 0;
 }
 
-/* CythonFunction */
-static PyObject *__Pyx_CyFunction_New(PyMethodDef *ml, int flags, PyObject* qualname,
-                                      PyObject *closure, PyObject *module, PyObject* globals, PyObject* code) {
-    (void)&__Pyx_Get_CyFunction_Type;
+/* FusedFunction */
+static PyObject *
+__pyx_FusedFunction_New(PyMethodDef *ml, int flags,
+                        PyObject *qualname, PyObject *closure,
+                        PyObject *module, PyObject *globals,
+                        PyObject *code)
+{
     PyObject *op = __Pyx_CyFunction_Init(
-        PyObject_GC_New(PyObject, __pyx_mstate_global->__pyx_CyFunctionType),
+        PyObject_GC_New(PyObject, __pyx_mstate_global->__pyx_FusedFunctionType),
         ml, flags, qualname, closure, module, globals, code
     );
     if (likely(op)) {
+        __pyx_FusedFunctionObject *fusedfunc = __Pyx_as_FusedFunctionObject(op);
+        fusedfunc->__signatures__ = NULL;
+        fusedfunc->self = NULL;
         PyObject_GC_Track(op);
     }
     return op;
 }
-static PyTypeObject *__Pyx_Get_CyFunction_Type(void) {
-    PyTypeObject *tp = __pyx_mstate_global->__pyx_CyFunctionType;
+static void
+__pyx_FusedFunction_dealloc(PyObject *self)
+{
+    __pyx_FusedFunctionObject *fused = __Pyx_as_FusedFunctionObject(self);
+    PyObject_GC_UnTrack(self);
+    Py_CLEAR(fused->self);
+    Py_CLEAR(fused->__signatures__);
+    __Pyx__CyFunction_dealloc(self);
+}
+static int
+__pyx_FusedFunction_traverse(PyObject *self,
+                             visitproc visit,
+                             void *arg)
+{
+    __pyx_FusedFunctionObject *fused = __Pyx_as_FusedFunctionObject(self);
+    Py_VISIT(fused->self);
+    Py_VISIT(fused->__signatures__);
+    return __Pyx_CyFunction_traverse(self, visit, arg);
+}
+static int
+__pyx_FusedFunction_clear(PyObject *self)
+{
+    __pyx_FusedFunctionObject *fused = __Pyx_as_FusedFunctionObject(self);
+    Py_CLEAR(fused->self);
+    Py_CLEAR(fused->__signatures__);
+    return __Pyx_CyFunction_clear(self);
+}
+static PyObject *__Pyx_FusedFunction_get_signatures(PyObject *self, void *closure)
+{
+    CYTHON_UNUSED_VAR(closure);
+    __pyx_FusedFunctionObject *func = __Pyx_as_FusedFunctionObject(self);
+    if (func->__signatures__) {
+        return PyDictProxy_New(func->__signatures__);
+    } else {
+        Py_RETURN_NONE;
+    }
+}
+static PyObject *
+__pyx_FusedFunction_descr_get_locked(PyObject *self, PyObject *obj)
+{
+    __pyx_FusedFunctionObject *func = __Pyx_as_FusedFunctionObject(self);
+    __pyx_CyFunctionObject *cyfunc = __Pyx_as_CyFunctionObject(self);
+    PyObject *module, *qualname;
+    PyObject *meth;
+    module = __Pyx_CyFunction_Module(cyfunc);
+    qualname = cyfunc->func_qualname;
+    #if !CYTHON_COMPILING_IN_CPYTHON || PY_VERSION_HEX < 0x030B0000
+    Py_INCREF(module);
+    Py_INCREF(qualname);
+    #endif
+    meth = __pyx_FusedFunction_New(
+                    __Pyx_CyFunction_MethodDef(cyfunc),
+                    cyfunc->flags,
+                    qualname,
+                    cyfunc->func_closure,
+                    module,
+                    cyfunc->func_globals,
+                    cyfunc->func_code);
+    #if !CYTHON_COMPILING_IN_CPYTHON || PY_VERSION_HEX < 0x030B0000
+    Py_DECREF(module);
+    Py_DECREF(qualname);
+    #endif
+    if (unlikely(!meth))
+        return NULL;
+    __pyx_CyFunctionObject *meth_as_cyfunc = __Pyx_as_CyFunctionObject(meth);
+    __pyx_FusedFunctionObject *meth_as_fused = __Pyx_as_FusedFunctionObject(meth);
+    Py_XINCREF(cyfunc->defaults);
+    meth_as_cyfunc->defaults = cyfunc->defaults;
+    __Pyx_CyFunction_SetClassObj(meth, (PyObject*)__Pyx_CyFunction_ClassObj(cyfunc));
+    Py_XINCREF(func->__signatures__);
+    meth_as_fused->__signatures__ = func->__signatures__;
+    Py_XINCREF(cyfunc->defaults_tuple);
+    meth_as_cyfunc->defaults_tuple = cyfunc->defaults_tuple;
+    Py_XINCREF(obj);
+    meth_as_fused->self = obj;
+    return meth;
+}
+static PyObject *
+__pyx_FusedFunction_descr_get(PyObject *self, PyObject *obj, PyObject *type)
+{
+    __pyx_FusedFunctionObject *func = __Pyx_as_FusedFunctionObject(self);
+    __pyx_CyFunctionObject *cyfunc = __Pyx_as_CyFunctionObject(self);
+    PyObject *meth;
+    if (func->self || cyfunc->flags & __Pyx_CYFUNCTION_STATICMETHOD) {
+        Py_INCREF(self);
+        return self;
+    }
+    if (obj == Py_None)
+        obj = NULL;
+    if (cyfunc->flags & __Pyx_CYFUNCTION_CLASSMETHOD)
+        obj = type;
+    if (obj == NULL) {
+        Py_INCREF(self);
+        return self;
+    }
+    __Pyx_BEGIN_CRITICAL_SECTION(self);
+    meth = __pyx_FusedFunction_descr_get_locked(self, obj);
+    __Pyx_END_CRITICAL_SECTION()
+    return meth;
+}
+static PyObject *
+__pyx_FusedFunction_obj_to_string(PyObject *obj)
+{
+    if (PyUnicode_CheckExact(obj))
+        return __Pyx_NewRef(obj);
+    else if (PyType_Check(obj))
+        return PyObject_GetAttr(obj, __pyx_mstate_global->__pyx_n_u_name_2);
+    else
+        return PyObject_Str(obj);
+}
+static PyObject *
+__pyx_FusedFunction_getitem(PyObject *self, PyObject *idx)
+{
+    PyObject *signature = NULL;
+    PyObject *unbound_result_func;
+    PyObject *result_func = NULL;
+    __pyx_FusedFunctionObject *fusedfunc = __Pyx_as_FusedFunctionObject(self);
+    if (unlikely(fusedfunc->__signatures__ == NULL)) {
+        PyErr_SetString(PyExc_TypeError, "Function is not fused");
+        return NULL;
+    }
+    if (PyTuple_Check(idx)) {
+        Py_ssize_t n = __Pyx_PyTuple_GET_SIZE(idx);
+        PyObject *list;
+        int i;
+        #if !CYTHON_ASSUME_SAFE_SIZE
+        if (unlikely(n < 0)) return NULL;
+        #endif
+        list = PyList_New(n);
+        if (unlikely(!list))
+            return NULL;
+        for (i = 0; i < n; i++) {
+            PyObject *string;
+#if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
+            PyObject *item = PyTuple_GET_ITEM(idx, i);
+#else
+            PyObject *item = __Pyx_PySequence_ITEM(idx, i);  if (unlikely(!item)) goto __pyx_err;
+#endif
+            string = __pyx_FusedFunction_obj_to_string(item);
+#if !(CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS)
+            Py_DECREF(item);
+#endif
+            if (unlikely(!string)) goto __pyx_err;
+	    if (__Pyx_PyList_SET_ITEM(list, i, string) < (0)) goto __pyx_err;
+        }
+        signature = PyUnicode_Join(__pyx_mstate_global->__pyx_kp_u__5, list);
+__pyx_err:;
+        Py_DECREF(list);
+    } else {
+        signature = __pyx_FusedFunction_obj_to_string(idx);
+    }
+    if (unlikely(!signature))
+        return NULL;
+    unbound_result_func = PyObject_GetItem(fusedfunc->__signatures__, signature);
+    if (likely(unbound_result_func)) {
+        if (fusedfunc->self) {
+            assert(__Pyx_CyFunction_GetClassObj(unbound_result_func) == __Pyx_CyFunction_GetClassObj(self));
+            result_func = __pyx_FusedFunction_descr_get(unbound_result_func,
+                                                        fusedfunc->self, fusedfunc->self);
+        } else {
+            result_func = unbound_result_func;
+            Py_INCREF(result_func);
+        }
+    }
+    Py_DECREF(signature);
+    Py_XDECREF(unbound_result_func);
+    return result_func;
+}
+static PyObject *
+__pyx_FusedFunction_callfunction(PyObject *func, PyObject *args, PyObject *kw)
+{
+    __pyx_FusedFunctionObject *fusedfunc = __Pyx_as_FusedFunctionObject(func);
+    __pyx_CyFunctionObject *cyfunc = __Pyx_as_CyFunctionObject(func);
+    int static_specialized = (cyfunc->flags & __Pyx_CYFUNCTION_STATICMETHOD &&
+                              !fusedfunc->__signatures__);
+    if ((cyfunc->flags & __Pyx_CYFUNCTION_CCLASS) && !static_specialized) {
+        return __Pyx_CyFunction_CallAsMethod(func, args, kw);
+    } else {
+        return __Pyx_CyFunction_Call(func, args, kw);
+    }
+}
+static PyObject *
+__pyx_FusedFunction_call(PyObject *func, PyObject *args, PyObject *kw)
+{
+    __pyx_FusedFunctionObject *binding_func = __Pyx_as_FusedFunctionObject(func);
+    __pyx_CyFunctionObject *cyfunc = __Pyx_as_CyFunctionObject(func);
+    Py_ssize_t argc = __Pyx_PyTuple_GET_SIZE(args);
+    PyObject *new_args = NULL;
+    PyObject *new_func = NULL;
+    PyObject *result = NULL;
+    int is_staticmethod = cyfunc->flags & __Pyx_CYFUNCTION_STATICMETHOD;
+    #if !CYTHON_ASSUME_SAFE_SIZE
+    if (unlikely(argc < 0)) return NULL;
+    #endif
+    if (binding_func->self) {
+        PyObject *self;
+        Py_ssize_t i;
+        new_args = PyTuple_New(argc + 1);
+        if (unlikely(!new_args))
+            return NULL;
+        self = binding_func->self;
+        Py_INCREF(self);
+        if (__Pyx_PyTuple_SET_ITEM(new_args, 0, self) < (0)) goto bad;
+        self = NULL;
+        for (i = 0; i < argc; i++) {
+#if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
+            PyObject *item = PyTuple_GET_ITEM(args, i);
+            Py_INCREF(item);
+#else
+            PyObject *item = __Pyx_PySequence_ITEM(args, i);  if (unlikely(!item)) goto bad;
+#endif
+        if (__Pyx_PyTuple_SET_ITEM(new_args, i + 1, item) < (0)) goto bad;
+        }
+        args = new_args;
+    }
+    if (binding_func->__signatures__) {
+        PyObject *tup;
+        if (is_staticmethod && cyfunc->flags & __Pyx_CYFUNCTION_CCLASS) {
+            tup = PyTuple_Pack(3, args,
+                               kw == NULL ? Py_None : kw,
+                               cyfunc->defaults_tuple);
+            if (unlikely(!tup)) goto bad;
+            new_func = __Pyx_CyFunction_CallMethod(
+                func, binding_func->__signatures__, tup, NULL);
+        } else {
+            tup = PyTuple_Pack(4, binding_func->__signatures__, args,
+                               kw == NULL ? Py_None : kw,
+                               cyfunc->defaults_tuple);
+            if (unlikely(!tup)) goto bad;
+            new_func = __pyx_FusedFunction_callfunction(func, tup, NULL);
+        }
+        Py_DECREF(tup);
+        if (unlikely(!new_func))
+            goto bad;
+        assert(__Pyx_CyFunction_GetClassObj(new_func) == __Pyx_CyFunction_GetClassObj(func));
+        func = new_func;
+    }
+    result = __pyx_FusedFunction_callfunction(func, args, kw);
+bad:
+    Py_XDECREF(new_args);
+    Py_XDECREF(new_func);
+    return result;
+}
+static PyMemberDef __pyx_FusedFunction_members[] = {
+    {"__self__", T_OBJECT_EX, offsetof(__pyx_FusedFunctionObject, self), __PYX_SHARED_RELATIVE_OFFSET | READONLY, 0},
+    #if !(CYTHON_COMPILING_IN_LIMITED_API || CYTHON_COMPILING_IN_GRAAL)
+    {"__module__", T_OBJECT, offsetof(PyCFunctionObject, m_module), 0, 0},
+    #endif
+    {0, 0, 0, 0, 0},
+};
+static PyGetSetDef __pyx_FusedFunction_getsets[] = {
+    {"__doc__",  (getter)__Pyx_CyFunction_get_doc, (setter)__Pyx_CyFunction_set_doc, 0, 0},
+    #if CYTHON_COMPILING_IN_LIMITED_API || CYTHON_COMPILING_IN_GRAAL
+    {"__module__", (getter)__Pyx_CyFunction_get_module, (setter)__Pyx_CyFunction_set_module, 0, 0},
+    #endif
+    {"__signatures__", (getter)__Pyx_FusedFunction_get_signatures, NULL, 0, 0},
+    {0, 0, 0, 0, 0}
+};
+static PyType_Slot __pyx_FusedFunctionType_slots[] = {
+    {Py_tp_dealloc, (void *)__pyx_FusedFunction_dealloc},
+    {Py_tp_call, (void *)__pyx_FusedFunction_call},
+    {Py_tp_traverse, (void *)__pyx_FusedFunction_traverse},
+    {Py_tp_clear, (void *)__pyx_FusedFunction_clear},
+    {Py_tp_members, (void *)__pyx_FusedFunction_members},
+    {Py_tp_getset, (void *)__pyx_FusedFunction_getsets},
+    {Py_tp_descr_get, (void *)__pyx_FusedFunction_descr_get},
+    {Py_mp_subscript, (void *)__pyx_FusedFunction_getitem},
+    {0, 0},
+};
+static PyType_Spec __pyx_FusedFunctionType_spec = {
+    __PYX_TYPE_MODULE_PREFIX "fused_cython_function",
+    __PYX_SHARED_SIZEOF(__pyx_FusedFunctionObject),
+    0,
+    Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_DISALLOW_INSTANTIATION |
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC ,
+    __pyx_FusedFunctionType_slots
+};
+static int __pyx_FusedFunction_init(PyObject *module) {
+    (void)&__Pyx_Get_FusedFunction_Type;
+    __pyx_mstatetype *mstate = __Pyx_PyModule_GetState(module);
+    if (mstate->__pyx_FusedFunctionType != NULL) {
+        return 0;
+    }
+    PyObject *bases = PyTuple_Pack(1, mstate->__pyx_CyFunctionType);
+    if (unlikely(!bases)) {
+        return -1;
+    }
+    mstate->__pyx_FusedFunctionType = __Pyx_FetchCommonTypeFromSpec(
+        mstate->__pyx_CommonTypesMetaclassType, module, &__pyx_FusedFunctionType_spec, bases);
+    Py_DECREF(bases);
+    if (unlikely(mstate->__pyx_FusedFunctionType == NULL)) {
+        return -1;
+    }
+    return 0;
+}
+static PyTypeObject *__Pyx_Get_FusedFunction_Type(void) {
+    PyTypeObject *tp = __pyx_mstate_global->__pyx_FusedFunctionType;
     Py_INCREF((PyObject*)tp);
     return tp;
 }
@@ -28309,27 +31763,24 @@ static CYTHON_INLINE int __pyx_memoryview_slice_memviewslice(
     return 0;
 }
 
-/* CIntFromPyVerify */
-#define __PYX_VERIFY_RETURN_INT(target_type, func_type, func_value)\
-    __PYX__VERIFY_RETURN_INT(target_type, func_type, func_value, 0)
-#define __PYX_VERIFY_RETURN_INT_EXC(target_type, func_type, func_value)\
-    __PYX__VERIFY_RETURN_INT(target_type, func_type, func_value, 1)
-#define __PYX__VERIFY_RETURN_INT(target_type, func_type, func_value, exc)\
-    {\
-        func_type value = func_value;\
-        if (sizeof(target_type) < sizeof(func_type)) {\
-            if (unlikely(value != (func_type) (target_type) value)) {\
-                func_type zero = 0;\
-                if (exc && unlikely(value == (func_type)-1 && PyErr_Occurred()))\
-                    return (target_type) -1;\
-                if (is_unsigned && unlikely(value < zero))\
-                    goto raise_neg_overflow;\
-                else\
-                    goto raise_overflow;\
-            }\
-        }\
-        return (target_type) value;\
+/* FusedFunctionArgTypeError */
+static void __Pyx__RaiseFusedFunctionArgTypeError(PyObject *arg_name, Py_ssize_t arg_tuple_idx, Py_ssize_t min_positional_args, Py_ssize_t arg_count) {
+    if (arg_tuple_idx < min_positional_args) {
+        PyErr_Format(
+            PyExc_TypeError,
+            "Expected at least %zd argument%.1s, got %zd",
+            min_positional_args,
+            (min_positional_args != 1) ? "s" : "",
+            arg_count
+        );
+    } else {
+        PyErr_Format(
+            PyExc_TypeError,
+            "Missing keyword-only argument: '%U'",
+            arg_name
+        );
     }
+}
 
 /* IsLittleEndian (used by BufferFormatCheck) */
 static CYTHON_INLINE int __Pyx_Is_Little_Endian(void)
@@ -29066,18 +32517,18 @@ no_fail:
 }
 
 /* ObjectToMemviewSlice */
-static CYTHON_INLINE __Pyx_memviewslice __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(PyObject *obj, int writable_flag) {
+static CYTHON_INLINE __Pyx_memviewslice __Pyx_PyObject_to_MemoryviewSlice_dc_unsigned_short__const__(PyObject *obj, int writable_flag) {
     __Pyx_memviewslice result = __Pyx_MEMSLICE_INIT;
     __Pyx_BufFmt_StackElem stack[1];
-    int axes_specs[] = { (__Pyx_MEMVIEW_DIRECT | __Pyx_MEMVIEW_FOLLOW), (__Pyx_MEMVIEW_DIRECT | __Pyx_MEMVIEW_CONTIG) };
+    int axes_specs[] = { (__Pyx_MEMVIEW_DIRECT | __Pyx_MEMVIEW_CONTIG) };
     int retcode;
     if (obj == Py_None) {
         result.memview = (struct __pyx_memoryview_obj *) Py_None;
         return result;
     }
     retcode = __Pyx_ValidateAndInit_memviewslice(axes_specs, __Pyx_IS_C_CONTIG,
-                                                 (PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) | writable_flag, 2,
-                                                 &__Pyx_TypeInfo_float, stack,
+                                                 (PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) | writable_flag, 1,
+                                                 &__Pyx_TypeInfo_unsigned_short__const__, stack,
                                                  &result, obj);
     if (unlikely(retcode == -1))
         goto __pyx_fail;
@@ -29101,6 +32552,51 @@ static CYTHON_INLINE __Pyx_memviewslice __Pyx_PyObject_to_MemoryviewSlice_dc_int
     retcode = __Pyx_ValidateAndInit_memviewslice(axes_specs, __Pyx_IS_C_CONTIG,
                                                  (PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) | writable_flag, 1,
                                                  &__Pyx_TypeInfo_int__const__, stack,
+                                                 &result, obj);
+    if (unlikely(retcode == -1))
+        goto __pyx_fail;
+    return result;
+__pyx_fail:
+    result.memview = NULL;
+    result.data = NULL;
+    return result;
+}
+
+/* CIntFromPyVerify */
+#define __PYX_VERIFY_RETURN_INT(target_type, func_type, func_value)\
+    __PYX__VERIFY_RETURN_INT(target_type, func_type, func_value, 0)
+#define __PYX_VERIFY_RETURN_INT_EXC(target_type, func_type, func_value)\
+    __PYX__VERIFY_RETURN_INT(target_type, func_type, func_value, 1)
+#define __PYX__VERIFY_RETURN_INT(target_type, func_type, func_value, exc)\
+    {\
+        func_type value = func_value;\
+        if (sizeof(target_type) < sizeof(func_type)) {\
+            if (unlikely(value != (func_type) (target_type) value)) {\
+                func_type zero = 0;\
+                if (exc && unlikely(value == (func_type)-1 && PyErr_Occurred()))\
+                    return (target_type) -1;\
+                if (is_unsigned && unlikely(value < zero))\
+                    goto raise_neg_overflow;\
+                else\
+                    goto raise_overflow;\
+            }\
+        }\
+        return (target_type) value;\
+    }
+
+/* ObjectToMemviewSlice */
+static CYTHON_INLINE __Pyx_memviewslice __Pyx_PyObject_to_MemoryviewSlice_d_dc_float(PyObject *obj, int writable_flag) {
+    __Pyx_memviewslice result = __Pyx_MEMSLICE_INIT;
+    __Pyx_BufFmt_StackElem stack[1];
+    int axes_specs[] = { (__Pyx_MEMVIEW_DIRECT | __Pyx_MEMVIEW_FOLLOW), (__Pyx_MEMVIEW_DIRECT | __Pyx_MEMVIEW_CONTIG) };
+    int retcode;
+    if (obj == Py_None) {
+        result.memview = (struct __pyx_memoryview_obj *) Py_None;
+        return result;
+    }
+    retcode = __Pyx_ValidateAndInit_memviewslice(axes_specs, __Pyx_IS_C_CONTIG,
+                                                 (PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) | writable_flag, 2,
+                                                 &__Pyx_TypeInfo_float, stack,
                                                  &result, obj);
     if (unlikely(retcode == -1))
         goto __pyx_fail;
@@ -29271,6 +32767,62 @@ no_fail:
     __Pyx_XDECREF((PyObject *) array_obj);
     __Pyx_RefNannyFinishContext();
     return new_mvs;
+}
+
+/* ImportNumPyArray */
+static PyObject* __Pyx__ImportNumPyArray(void) {
+    PyObject *numpy_module, *ndarray_object = NULL;
+    numpy_module = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_numpy, NULL, 0, NULL, 0);
+    if (likely(numpy_module)) {
+        ndarray_object = PyObject_GetAttrString(numpy_module, "ndarray");
+        Py_DECREF(numpy_module);
+    }
+    if (unlikely(!ndarray_object)) {
+        if (!__Pyx_IgnoreException(PyExc_Exception)) {
+            return NULL;
+        }
+    }
+    if (unlikely(!ndarray_object || !PyObject_TypeCheck(ndarray_object, &PyType_Type))) {
+        Py_XDECREF(ndarray_object);
+        Py_INCREF(Py_None);
+        ndarray_object = Py_None;
+    }
+    return ndarray_object;
+}
+static CYTHON_INLINE PyObject* __Pyx__ImportNumPyArrayTypeIfAvailable(void) {
+#if CYTHON_COMPILING_IN_CPYTHON_FREETHREADING
+    static PyMutex ndarray_mutex = {0};
+#endif
+#if CYTHON_COMPILING_IN_CPYTHON_FREETHREADING && CYTHON_ATOMICS
+    PyObject *result = (PyObject*)__pyx_atomic_pointer_load_relaxed(&__pyx_mstate_global->__pyx_numpy_ndarray);
+    if (unlikely(!result)) {
+        PyMutex_Lock(&ndarray_mutex);
+        result = (PyObject*)__pyx_atomic_pointer_load_acquire(&__pyx_mstate_global->__pyx_numpy_ndarray);
+        if (!result) {
+            result = __Pyx__ImportNumPyArray();
+            __pyx_atomic_pointer_exchange(&__pyx_mstate_global->__pyx_numpy_ndarray, result);
+        }
+        PyMutex_Unlock(&ndarray_mutex);
+    }
+    return result;
+#else
+#if CYTHON_COMPILING_IN_CPYTHON_FREETHREADING // but not atomics
+    PyMutex_Lock(&ndarray_mutex);
+#endif
+    if (unlikely(!__pyx_mstate_global->__pyx_numpy_ndarray))
+    {
+        __pyx_mstate_global->__pyx_numpy_ndarray = __Pyx__ImportNumPyArray();
+    }
+#if CYTHON_COMPILING_IN_CPYTHON_FREETHREADING // but not atomics
+    PyMutex_Unlock(&ndarray_mutex);
+#endif
+    return __pyx_mstate_global->__pyx_numpy_ndarray;
+#endif
+}
+static CYTHON_INLINE PyObject* __Pyx_ImportNumPyArrayTypeIfAvailable(void) {
+    PyObject *result = __Pyx__ImportNumPyArrayTypeIfAvailable();
+    Py_XINCREF(result);
+    return result;
 }
 
 /* PyObjectVectorcallKwds (used by PyObjectVectorcallMethodKwds) */
@@ -30081,6 +33633,85 @@ static CYTHON_INLINE PyObject* __Pyx_PyLong_From_int(int value) {
     }
 }
 
+/* CIntToPy */
+static CYTHON_INLINE PyObject* __Pyx_PyLong_From_long(long value) {
+#ifdef __Pyx_HAS_GCC_DIAGNOSTIC
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wconversion"
+#endif
+    const long neg_one = (long) -1, const_zero = (long) 0;
+#ifdef __Pyx_HAS_GCC_DIAGNOSTIC
+#pragma GCC diagnostic pop
+#endif
+    const int is_unsigned = neg_one > const_zero;
+    if (is_unsigned) {
+        if (sizeof(long) < sizeof(long)) {
+            return PyLong_FromLong((long) value);
+        } else if (sizeof(long) <= sizeof(unsigned long)) {
+            return PyLong_FromUnsignedLong((unsigned long) value);
+#if !CYTHON_COMPILING_IN_PYPY
+        } else if (sizeof(long) <= sizeof(unsigned PY_LONG_LONG)) {
+            return PyLong_FromUnsignedLongLong((unsigned PY_LONG_LONG) value);
+#endif
+        }
+    } else {
+        if (sizeof(long) <= sizeof(long)) {
+            return PyLong_FromLong((long) value);
+        } else if (sizeof(long) <= sizeof(PY_LONG_LONG)) {
+            return PyLong_FromLongLong((PY_LONG_LONG) value);
+        }
+    }
+    {
+        unsigned char *bytes = (unsigned char *)&value;
+#if !CYTHON_COMPILING_IN_LIMITED_API && PY_VERSION_HEX >= 0x030d00A4
+        if (is_unsigned) {
+            return PyLong_FromUnsignedNativeBytes(bytes, sizeof(value), -1);
+        } else {
+            return PyLong_FromNativeBytes(bytes, sizeof(value), -1);
+        }
+#elif !CYTHON_COMPILING_IN_LIMITED_API && PY_VERSION_HEX < 0x030d0000
+        int one = 1; int little = (int)*(unsigned char *)&one;
+        return _PyLong_FromByteArray(bytes, sizeof(long),
+                                     little, !is_unsigned);
+#else
+        int one = 1; int little = (int)*(unsigned char *)&one;
+        PyObject *result = NULL, *kwds = NULL;
+        PyObject *py_bytes = NULL, *order_str = NULL, *from_bytes_str = NULL;;
+        py_bytes = PyBytes_FromStringAndSize((char*)bytes, sizeof(long));
+        if (!py_bytes) goto limited_bad;
+        from_bytes_str = PyUnicode_FromStringAndSize("from_bytes", 10);
+        if (!from_bytes_str) goto limited_bad;
+        order_str = PyUnicode_FromString(little ? "little" : "big");
+        if (!order_str) goto limited_bad;
+        {
+            PyObject *args[] = { (PyObject*)&PyLong_Type, py_bytes, order_str, Py_True };
+            if (!is_unsigned) {
+                PyObject *signed_str = PyUnicode_FromStringAndSize("signed", 6);
+                if (!signed_str) goto limited_bad;
+#if CYTHON_VECTORCALL
+                kwds = PyTuple_Pack(1, signed_str);
+#else
+                {
+                    PyObject *keys[] = {signed_str};
+                    PyObject *values[] = {Py_True};
+                    kwds = __Pyx_MakeKwargDict(keys, values, 1);
+                }
+#endif
+                Py_DECREF(signed_str);
+                if (unlikely(!kwds)) goto limited_bad;
+            }
+            result = __Pyx_Object_VectorcallMethodKwds(from_bytes_str, args, 3 | __Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET, kwds);
+        }
+        limited_bad:
+        Py_XDECREF(kwds);
+        Py_XDECREF(order_str);
+        Py_XDECREF(py_bytes);
+        Py_XDECREF(from_bytes_str);
+        return result;
+#endif
+    }
+}
+
 /* CIntFromPy */
 static long __Pyx_LargePyLong___Pyx_PyLong_As_long(PyObject *x);
 static long __Pyx_raise_neg_overflow___Pyx_PyLong_As_long(void) {
@@ -30379,85 +34010,6 @@ static CYTHON_INLINE long __Pyx_PyLong_As_long(PyObject *x) {
         return __Pyx_PyLong___Pyx_PyLong_As_long(x);
     } else {
         return __Pyx_NonPyLong___Pyx_PyLong_As_long(x);
-    }
-}
-
-/* CIntToPy */
-static CYTHON_INLINE PyObject* __Pyx_PyLong_From_long(long value) {
-#ifdef __Pyx_HAS_GCC_DIAGNOSTIC
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wconversion"
-#endif
-    const long neg_one = (long) -1, const_zero = (long) 0;
-#ifdef __Pyx_HAS_GCC_DIAGNOSTIC
-#pragma GCC diagnostic pop
-#endif
-    const int is_unsigned = neg_one > const_zero;
-    if (is_unsigned) {
-        if (sizeof(long) < sizeof(long)) {
-            return PyLong_FromLong((long) value);
-        } else if (sizeof(long) <= sizeof(unsigned long)) {
-            return PyLong_FromUnsignedLong((unsigned long) value);
-#if !CYTHON_COMPILING_IN_PYPY
-        } else if (sizeof(long) <= sizeof(unsigned PY_LONG_LONG)) {
-            return PyLong_FromUnsignedLongLong((unsigned PY_LONG_LONG) value);
-#endif
-        }
-    } else {
-        if (sizeof(long) <= sizeof(long)) {
-            return PyLong_FromLong((long) value);
-        } else if (sizeof(long) <= sizeof(PY_LONG_LONG)) {
-            return PyLong_FromLongLong((PY_LONG_LONG) value);
-        }
-    }
-    {
-        unsigned char *bytes = (unsigned char *)&value;
-#if !CYTHON_COMPILING_IN_LIMITED_API && PY_VERSION_HEX >= 0x030d00A4
-        if (is_unsigned) {
-            return PyLong_FromUnsignedNativeBytes(bytes, sizeof(value), -1);
-        } else {
-            return PyLong_FromNativeBytes(bytes, sizeof(value), -1);
-        }
-#elif !CYTHON_COMPILING_IN_LIMITED_API && PY_VERSION_HEX < 0x030d0000
-        int one = 1; int little = (int)*(unsigned char *)&one;
-        return _PyLong_FromByteArray(bytes, sizeof(long),
-                                     little, !is_unsigned);
-#else
-        int one = 1; int little = (int)*(unsigned char *)&one;
-        PyObject *result = NULL, *kwds = NULL;
-        PyObject *py_bytes = NULL, *order_str = NULL, *from_bytes_str = NULL;;
-        py_bytes = PyBytes_FromStringAndSize((char*)bytes, sizeof(long));
-        if (!py_bytes) goto limited_bad;
-        from_bytes_str = PyUnicode_FromStringAndSize("from_bytes", 10);
-        if (!from_bytes_str) goto limited_bad;
-        order_str = PyUnicode_FromString(little ? "little" : "big");
-        if (!order_str) goto limited_bad;
-        {
-            PyObject *args[] = { (PyObject*)&PyLong_Type, py_bytes, order_str, Py_True };
-            if (!is_unsigned) {
-                PyObject *signed_str = PyUnicode_FromStringAndSize("signed", 6);
-                if (!signed_str) goto limited_bad;
-#if CYTHON_VECTORCALL
-                kwds = PyTuple_Pack(1, signed_str);
-#else
-                {
-                    PyObject *keys[] = {signed_str};
-                    PyObject *values[] = {Py_True};
-                    kwds = __Pyx_MakeKwargDict(keys, values, 1);
-                }
-#endif
-                Py_DECREF(signed_str);
-                if (unlikely(!kwds)) goto limited_bad;
-            }
-            result = __Pyx_Object_VectorcallMethodKwds(from_bytes_str, args, 3 | __Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET, kwds);
-        }
-        limited_bad:
-        Py_XDECREF(kwds);
-        Py_XDECREF(order_str);
-        Py_XDECREF(py_bytes);
-        Py_XDECREF(from_bytes_str);
-        return result;
-#endif
     }
 }
 

@@ -10,6 +10,10 @@ import numpy as np
 from libc.stdint cimport uint64_t
 from libc.stdlib cimport free, malloc
 
+ctypedef fused word_id:
+    unsigned short   # vocabularies under 65,536 words: the corpus takes 2 bytes a word
+    int
+
 cdef enum:
     EXP_TABLE_SIZE = 1000
 cdef float MAX_EXP = 6.0
@@ -39,7 +43,7 @@ cdef inline void axpy(float g, const float* x, float* y, int n) noexcept nogil:
         y[j] += g * x[j]
 
 
-def train_chunk(float[:, ::1] W_in, float[:, ::1] W_out, float[:, ::1] W_hs, const int[::1] ids,
+def train_chunk(float[:, ::1] W_in, float[:, ::1] W_out, float[:, ::1] W_hs, const word_id[::1] ids,
                 const long[::1] starts, double alpha, int window, int negative, const double[::1] alias_prob,
                 const int[::1] alias_idx, const unsigned char[:, ::1] codes, const int[:, ::1] points,
                 const int[::1] code_lens, uint64_t state):

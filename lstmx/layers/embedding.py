@@ -100,10 +100,41 @@ class Embedding(Layer):
                     seed=self.seed, dtype=self.dtype.name)
 
     @classmethod
-    def from_pretrained(cls, vectors, trainable=True, mask_zero=False):
-        """An Embedding whose matrix starts as ``vectors`` (input_dim, output_dim) (copied)."""
-        vectors = np.asarray(vectors)
-        layer = cls(vectors.shape[0], vectors.shape[1], mask_zero=mask_zero, dtype=vectors.dtype)
-        layer.embeddings[...] = vectors
+    def from_pretrained(cls, vectors, word_index=None, input_dim=None, trainable=True, mask_zero=False, seed=None):
+        """An Embedding that starts from trained vectors.
+
+        Parameters
+        ----------
+        vectors : (V, N) array, or a :class:`lstmx.KeyedVectors` (e.g. ``Word2Vec(...).wv``)
+        word_index : dict word -> id, or None
+            With KeyedVectors: row ``id`` gets the vector of ``word`` (as ``imdb.get_word_index()``
+            plus 3, or a ``Tokenizer``'s ``word_index``). Rows of words without a vector, and row 0,
+            keep the usual random start. Without it, the rows are ``vectors`` in order.
+        input_dim : int or None, the number of rows (default: the largest id + 1, or V)
+        trainable : bool, whether ``fit`` updates the matrix
+
+        Returns
+        -------
+        Embedding, and the number of rows filled from ``vectors`` is ``layer.pretrained_rows``.
+        """
+        from ..word2vec.keyedvectors import KeyedVectors
+        if isinstance(vectors, KeyedVectors):
+            if word_index is None:
+                word_index = {w: i for i, w in enumerate(vectors.index_to_key)}
+            rows = input_dim or (max(word_index.values()) + 1)
+            layer = cls(rows, vectors.vector_size, mask_zero=mask_zero, seed=seed, dtype=vectors.vectors.dtype)
+            filled = 0
+            for word, i in word_index.items():
+                if 0 < i < rows and word in vectors:
+                    layer.embeddings[i] = vectors[word]
+                    filled += 1
+        else:
+            vectors = np.asarray(vectors)
+            if vectors.ndim != 2:
+                raise ValueError(f"pretrained vectors must be (rows, size), got shape {vectors.shape}")
+            layer = cls(vectors.shape[0], vectors.shape[1], mask_zero=mask_zero, seed=seed, dtype=vectors.dtype)
+            layer.embeddings[...] = vectors
+            filled = vectors.shape[0]
         layer.trainable = trainable
+        layer.pretrained_rows = filled
         return layer

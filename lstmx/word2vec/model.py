@@ -1,7 +1,7 @@
 """Word2Vec CBOW with negative sampling or hierarchical softmax: the algorithm of word2vec.c and gensim.
 
-Training streams the corpus once to build the vocabulary and to encode it as int32 word ids (kept,
-as the corpus of ids is four bytes a word), then each epoch: subsample frequent words (NumPy, in
+Training streams the corpus twice, to count the words and to encode it as word ids (kept: two
+bytes a word for vocabularies under 65,536 words, four above), then each epoch: subsample frequent words (NumPy, in
 bulk), cut the ids into jobs of about 10,000 words, and run the CBOW update on each job, with the
 learning rate decaying linearly from ``alpha`` to ``min_alpha`` over all epochs. The update runs in
 the compiled trainer without the GIL (``workers`` threads), or in the Python reference.
@@ -112,14 +112,17 @@ class Word2Vec:
         t0 = time.perf_counter()
         self.corpus = Corpus(sentences, corpus_file)
         self.vocab = Vocabulary.scan(self.corpus, self.min_count, self.max_vocab_size)
-        ids, starts = [], [0]
+        # the corpus as word ids, written straight into an array of the right size (the vocabulary
+        # knows how many of its words the corpus holds): 2 bytes a word while V < 65536, else 4
         index = self.vocab.index
+        self.ids = np.empty(int(self.vocab.counts.sum()), np.uint16 if len(self.vocab) < 65536 else np.int32)
+        starts, end = [0], 0
         for s in self.corpus:
             encoded = [index[w] for w in s if w in index]
             if encoded:
-                ids.append(np.asarray(encoded, np.int32))
-                starts.append(starts[-1] + len(encoded))
-        self.ids = np.concatenate(ids) if ids else np.zeros(0, np.int32)
+                self.ids[end:end + len(encoded)] = encoded
+                end += len(encoded)
+                starts.append(end)
         self.starts = np.asarray(starts, np.int64)
         self._init_weights()
         logger.info("vocabulary: %d words (min_count=%d) from %d raw words; %.1f s",
