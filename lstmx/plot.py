@@ -73,6 +73,7 @@ def plot_history(history, path=None):
         if f"val_{key}" in h:
             ax.plot(epochs, h[f"val_{key}"], "s--", label=f"validation {key}")
         ax.set_xlabel("epoch")
+        ax.set_xticks(list(epochs))
         ax.set_ylabel(key)
         ax.set_title(key)
         ax.legend()
@@ -189,5 +190,37 @@ def plot_gradient_flow(T=60, units=32, input_size=16, seed=0):
     ax.set_ylabel("||dL/dx_t||")
     ax.set_title("Gradient reaching each step from the last one")
     ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_embeddings(wv, words, ax=None):
+    """A 2-D projection (principal components) of the vectors of ``words``, each labelled.
+
+    Parameters
+    ----------
+    wv : lstmx.KeyedVectors
+    words : list of str (words not in ``wv`` are skipped)
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import numpy as np
+    plt = _pyplot()
+    words = [w for w in words if w in wv]
+    X = np.array([wv[w] for w in words], np.float64)
+    X -= X.mean(axis=0)
+    _, _, Vt = np.linalg.svd(X, full_matrices=False)
+    P = X @ Vt[:2].T
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7, 5))
+    else:
+        fig = ax.figure
+    ax.scatter(P[:, 0], P[:, 1], s=12)
+    for (x, y), w in zip(P, words):
+        ax.annotate(w, (x, y), fontsize=9, xytext=(3, 3), textcoords="offset points")
+    ax.set_xlabel("principal component 1")
+    ax.set_ylabel("principal component 2")
     fig.tight_layout()
     return fig

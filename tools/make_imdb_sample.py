@@ -27,6 +27,8 @@ def main(path):
         arrays[f"{split}_ids"] = np.concatenate(seqs).astype(np.uint16)
         arrays[f"{split}_offsets"] = np.cumsum([0] + [len(s) for s in seqs]).astype(np.int64)
         arrays[f"{split}_labels"] = np.array([reviews[k][1] for k in picked], np.uint8)
+    top = sorted(word_index, key=word_index.get)[:10000 - 3]   # the words of ids 3 .. 9999
+    arrays["words"] = np.array("\n".join(top).encode("utf-8"))
     np.savez_compressed("lstmx/datasets/data/imdb_sample.npz", **arrays)
 
 

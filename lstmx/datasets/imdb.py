@@ -152,6 +152,20 @@ def load_sample():
     return tuple(out)
 
 
+def load_sample_word_index():
+    """``{word: rank}`` for the words of :func:`load_sample` (ranks 1 .. 9996, ids = rank + 3)."""
+    with resources.files("lstmx.datasets").joinpath("data/imdb_sample.npz").open("rb") as f:
+        words = bytes(np.load(f)["words"]).decode("utf-8").split("\n")
+    return {w: i for i, w in enumerate(words, start=1)}
+
+
+def decode(ids, word_index, index_from=3):
+    """Words of an id sequence (start, out-of-vocabulary and padding shown as <s>, <unk>, <pad>)."""
+    words = {i + index_from: w for w, i in word_index.items()}
+    words.update({0: "<pad>", 1: "<s>", 2: "<unk>"})
+    return [words.get(int(i), "<unk>") for i in ids]
+
+
 def get_word_index(path=None):
     """``{word: rank}`` of the training reviews (add ``index_from`` to get the ids of load_data)."""
     return word_index_from(t for t, _ in read_reviews(find(path))["train"])
