@@ -56,11 +56,11 @@ def test_vocabulary_counts_subsampling_and_tables():
     assert not any(a != b and b.startswith(a) for a in as_strings for b in as_strings)   # prefix-free
 
 
+@pytest.mark.parametrize("backend", ["cython", "numba"])
 @pytest.mark.parametrize("hs,negative", [(0, 5), (1, 0), (1, 3)])
-def test_compiled_update_equals_the_python_update(hs, negative):
+def test_compiled_update_equals_the_python_update(hs, negative, backend):
     """Same corpus, same random stream: same words trained, same draws, same matrices."""
-    pytest.importorskip("lstmx._kernels.word2vec_cython")
-    from lstmx._kernels.word2vec_cython import train_chunk
+    train_chunk = pytest.importorskip(f"lstmx._kernels.word2vec_{backend}").train_chunk
     model = Word2Vec(vector_size=8, window=3, min_count=1, negative=negative, hs=hs, sample=0)
     model.build_vocab(topic_corpus(60))
     a = [m.copy() for m in (model.W_in, model.W_out, model.W_hs)]
@@ -76,7 +76,7 @@ def test_compiled_update_equals_the_python_update(hs, negative):
 
 
 @pytest.mark.parametrize("backend,workers,hs,negative", [("auto", 1, 0, 5), ("auto", 2, 0, 5), ("auto", 1, 1, 0),
-                                                         ("reference", 1, 0, 5)])
+                                                         ("numba", 2, 1, 3), ("reference", 1, 0, 5)])
 def test_training_separates_the_topics(backend, workers, hs, negative):
     corpus = topic_corpus(200 if backend == "reference" else 600)
     model = Word2Vec(corpus, vector_size=16, window=3, min_count=1, sample=0, hs=hs, negative=negative,

@@ -73,7 +73,7 @@ class Word2Vec:
     workers : int, threads running the compiled trainer
     seed : int
     max_vocab_size : int or None, keep only this many most frequent words
-    backend : 'auto', 'cython' or 'reference' (the Python update rule; tiny corpora only)
+    backend : 'auto', 'cython', 'numba' or 'reference' (the Python update rule; tiny corpora only)
     progress : bool, a progress line with words/s and the current alpha
 
     Attributes
@@ -95,8 +95,8 @@ class Word2Vec:
             raise ValueError("negative=0 and hs=0 leave nothing to train: set negative > 0 or hs=1")
         if not 0 < min_alpha <= alpha:
             raise ValueError(f"expected 0 < min_alpha <= alpha, got alpha={alpha}, min_alpha={min_alpha}")
-        if backend not in ("auto", "cython", "reference"):
-            raise ValueError(f"backend must be 'auto', 'cython' or 'reference', got {backend!r}")
+        if backend not in ("auto", "cython", "numba", "reference"):
+            raise ValueError(f"backend must be 'auto', 'cython', 'numba' or 'reference', got {backend!r}")
         self.vector_size, self.window, self.min_count, self.sample = int(vector_size), int(window), min_count, sample
         self.negative, self.hs, self.alpha, self.min_alpha = int(negative), int(hs), alpha, min_alpha
         self.epochs, self.workers, self.seed, self.max_vocab_size = int(epochs), int(workers), seed, max_vocab_size
@@ -153,15 +153,22 @@ class Word2Vec:
 
     # ---- training ----
     def _trainer(self):
-        if self.backend in ("auto", "cython"):
+        """The update rule of the chosen backend: cython, numba, or the Python reference ('auto':
+        the first that imports, in that order)."""
+        order = {"auto": ("cython", "numba", "reference")}.get(self.backend, (self.backend,))
+        for name in order:
             try:
-                from .._kernels.word2vec_cython import train_chunk
-                return train_chunk, "cython"
+                if name == "cython":
+                    from .._kernels.word2vec_cython import train_chunk
+                elif name == "numba":
+                    from .._kernels.word2vec_numba import train_chunk
+                else:
+                    from .update import train_chunk
+                return train_chunk, name
             except ImportError:
-                if self.backend == "cython":
+                if self.backend != "auto":
                     raise
-        from .update import train_chunk
-        return train_chunk, "reference"
+        raise RuntimeError("no Word2Vec trainer could be imported")
 
     def _jobs(self, rng, keep_prob):
         """Subsampled jobs of about JOB_WORDS words: (ids, starts, raw words they came from)."""
