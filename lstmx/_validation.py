@@ -42,20 +42,21 @@ def as_float_array(name, a, shape, dtype, check_finite=True, desc=None):
     desc : str, optional
         The expected shape in words, e.g. ``"(4H, I)"``, added to error messages.
     """
-    want = _fmt(shape) if desc is None else f"{desc} = {_fmt(shape)}"
+    want = lambda: _fmt(shape) if desc is None else f"{desc} = {_fmt(shape)}"   # built only for an error
     arr = np.asarray(a)
     if arr.dtype.kind != "f":
         raise TypeError(f"{name} must be a float array (float32 or float64), got dtype {arr.dtype}")
     if arr.ndim != len(shape):
-        raise ValueError(f"{name} must have {len(shape)} dimensions {want}, "
+        raise ValueError(f"{name} must have {len(shape)} dimensions {want()}, "
                          f"got {arr.ndim} dimensions with shape {arr.shape}")
     for got, size in zip(arr.shape, shape):
         if size is not None and got != size:
-            raise ValueError(f"{name} must have shape {want}, got {arr.shape}")
+            raise ValueError(f"{name} must have shape {want()}, got {arr.shape}")
     arr = np.ascontiguousarray(arr, dtype=dtype)
     if check_finite and not np.isfinite(arr).all():
         raise ValueError(f"{name} contains NaN or inf (pass check_finite=False to skip this check)")
     return arr
+
 
 
 def as_mask(mask, batch, steps):

@@ -19,11 +19,15 @@ _MODULES = {
 }
 _warned = set()
 _broken = {}
+_working = set()
+_functions = {}
 
 
 def _importable(backend):
     if backend in _broken:
         return False
+    if backend in _working:   # checked once: the imports are not repeated on every call
+        return True
     if backend == "reference":
         return True
     if backend == "numba" and importlib.util.find_spec("numba") is None:
@@ -35,6 +39,7 @@ def _importable(backend):
     except ImportError as exc:  # extension not built, or numba missing
         _broken[backend] = str(exc)
         return False
+    _working.add(backend)
     return True
 
 
@@ -62,8 +67,11 @@ def resolve(backend):
 
 def kernel(backend, cell, direction):
     """The function ``{cell}_{direction}`` (e.g. ``lstm_forward``) of a resolved backend."""
-    module = importlib.import_module(_MODULES[backend][cell])
-    return getattr(module, f"{cell}_{direction}")
+    key = (backend, cell, direction)
+    if key not in _functions:
+        module = importlib.import_module(_MODULES[backend][cell])
+        _functions[key] = getattr(module, f"{cell}_{direction}")
+    return _functions[key]
 
 
 def _warn_once(key, message):
