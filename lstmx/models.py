@@ -173,6 +173,16 @@ class Sequential:
             shuffle=True, callbacks=None, seed=0):
         """Train; returns a :class:`History`.
 
+        Parameters
+        ----------
+        x : (n, T) token ids (a model starting with an Embedding) or (n, ...) floats
+        y : (n,) or (n, ...) labels, as the loss expects
+        batch_size, epochs : int
+        verbose : 0 (silent) or 1 (a progress bar per epoch)
+        validation_data : (x_val, y_val) or None;  validation_split : float, used when no validation_data
+        shuffle : bool;  seed : int, the shuffling's seed
+        callbacks : list of callables ``cb(epoch, logs)``, called after every epoch
+
         Raises
         ------
         FloatingPointError
