@@ -124,7 +124,7 @@ class Sequential:
             name = type(layer).__name__
             if isinstance(layer, Bidirectional):
                 name += f"({type(layer.forward_layer).__name__})"
-            rows.append((name, str(tuple(shape)).replace("None", "None"), layer.count_params()))
+            rows.append((name, str(tuple(shape)), layer.count_params()))
         lines = [f"{'Layer (type)':<28}{'Output Shape':<22}{'Param #':>10}", "=" * 60]
         lines += [f"{n:<28}{s:<22}{p:>10,}" for n, s, p in rows]
         lines += ["=" * 60, f"Total params: {self.count_params():,}"]

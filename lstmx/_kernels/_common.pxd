@@ -63,6 +63,14 @@ cdef extern from "stepgemm.hpp" namespace "lstmx" nogil:
                         double* C, int ldc)
 
 
+cdef inline object packed_buffer(int K, int N, object dtype):
+    """Room for a (K, N) matrix packed by ``pack_panels``, sized by stepgemm.hpp's own ``packed_size``
+    (one formula: the buffer cannot fall short of what the kernel writes)."""
+    import numpy as np
+    dt = np.dtype(dtype)
+    return np.empty(packed_size_float(K, N) if dt == np.float32 else packed_size_double(K, N), dt)
+
+
 cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:
     cdef int j
     for j in range(n):

@@ -18,10 +18,3 @@ def time_major_mask(mask, B, T):
     if mask is None:
         return np.ones((T, B), np.uint8)
     return np.ascontiguousarray(mask.T).view(np.uint8)
-
-
-def packed_buffer(K, N, dtype):
-    """Room for a (K, N) matrix packed into panels by ``stepgemm.hpp`` (its ``packed_size``)."""
-    lanes = 64 // np.dtype(dtype).itemsize
-    panel = 4 * lanes
-    return np.empty(((N + panel - 1) // panel) * K * panel, dtype)

@@ -1563,6 +1563,7 @@ static const char * const __pyx_cfilenm = __FILE__;
 static const char* const __pyx_f[] = {
   "lstmx/_kernels/adam_cython.pyx",
   "__pyx_ff_map_fused_7ce8bf_2_2_float__and_double",
+  "lstmx/_kernels/_common.pxd",
 };
 /* #### Code section: utility_code_proto_before_types ### */
 /* Atomics.proto (used by UnpackUnboundCMethod) */
@@ -2883,6 +2884,9 @@ static void __Pyx_RaiseUnboundLocalError(const char *varname);
 /* DivInt[long].proto */
 static CYTHON_INLINE long __Pyx_div_long(long, long, int b_is_constant);
 
+/* PyObjectCompare.proto */
+static CYTHON_INLINE int __Pyx_PyObject_CompareBoolEq_object_object(PyObject *op1, PyObject *op2, int pyop);
+
 /* ReleaseUnknownGil.proto */
 #if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030d0000
 typedef struct {
@@ -3886,7 +3890,7 @@ namespace {
     PyObject *__pyx_slice[1];
     PyObject *__pyx_tuple[2];
     PyObject *__pyx_codeobj_tab[6];
-    PyObject *__pyx_string_tab[143];
+    PyObject *__pyx_string_tab[145];
     PyObject *__pyx_number_tab[3];
 /* #### Code section: module_state_contents ### */
 /* PyFrozenDict.module_state_decls */
@@ -4031,64 +4035,66 @@ static __pyx_mstatetype * const __pyx_mstate_global = &__pyx_mstate_global_stati
 #define __pyx_n_u_double __pyx_string_tab[82]
 #define __pyx_n_u_dtype __pyx_string_tab[83]
 #define __pyx_n_u_dtype_is_object __pyx_string_tab[84]
-#define __pyx_n_u_encode __pyx_string_tab[85]
-#define __pyx_n_u_enumerate __pyx_string_tab[86]
-#define __pyx_n_u_eps __pyx_string_tab[87]
-#define __pyx_n_u_epsilon __pyx_string_tab[88]
-#define __pyx_n_u_error __pyx_string_tab[89]
-#define __pyx_n_u_flags __pyx_string_tab[90]
-#define __pyx_n_u_float __pyx_string_tab[91]
-#define __pyx_n_u_format __pyx_string_tab[92]
-#define __pyx_n_u_fortran __pyx_string_tab[93]
-#define __pyx_n_u_full __pyx_string_tab[94]
-#define __pyx_n_u_g __pyx_string_tab[95]
-#define __pyx_n_u_get __pyx_string_tab[96]
-#define __pyx_n_u_gj __pyx_string_tab[97]
-#define __pyx_n_u_id __pyx_string_tab[98]
-#define __pyx_n_u_index __pyx_string_tab[99]
-#define __pyx_n_u_indices __pyx_string_tab[100]
-#define __pyx_n_u_int64 __pyx_string_tab[101]
-#define __pyx_n_u_items __pyx_string_tab[102]
-#define __pyx_n_u_itemsize __pyx_string_tab[103]
-#define __pyx_n_u_j __pyx_string_tab[104]
-#define __pyx_n_u_k __pyx_string_tab[105]
-#define __pyx_n_u_kind __pyx_string_tab[106]
-#define __pyx_n_u_kwargs __pyx_string_tab[107]
-#define __pyx_n_u_lr __pyx_string_tab[108]
-#define __pyx_n_u_lr_t __pyx_string_tab[109]
-#define __pyx_n_u_lstmx__kernels_adam_cython __pyx_string_tab[110]
-#define __pyx_n_u_m __pyx_string_tab[111]
-#define __pyx_n_u_memview __pyx_string_tab[112]
-#define __pyx_n_u_mode __pyx_string_tab[113]
-#define __pyx_n_u_n __pyx_string_tab[114]
-#define __pyx_n_u_name __pyx_string_tab[115]
-#define __pyx_n_u_ndim __pyx_string_tab[116]
-#define __pyx_n_u_np __pyx_string_tab[117]
-#define __pyx_n_u_numpy __pyx_string_tab[118]
-#define __pyx_n_u_obj __pyx_string_tab[119]
-#define __pyx_n_u_p __pyx_string_tab[120]
-#define __pyx_n_u_pack __pyx_string_tab[121]
-#define __pyx_n_u_pop __pyx_string_tab[122]
-#define __pyx_n_u_r __pyx_string_tab[123]
-#define __pyx_n_u_register __pyx_string_tab[124]
-#define __pyx_n_u_setdefault __pyx_string_tab[125]
-#define __pyx_n_u_shape __pyx_string_tab[126]
-#define __pyx_n_u_signatures __pyx_string_tab[127]
-#define __pyx_n_u_size __pyx_string_tab[128]
-#define __pyx_n_u_start __pyx_string_tab[129]
-#define __pyx_n_u_step __pyx_string_tab[130]
-#define __pyx_n_u_stop __pyx_string_tab[131]
-#define __pyx_n_u_struct __pyx_string_tab[132]
-#define __pyx_n_u_unpack __pyx_string_tab[133]
-#define __pyx_n_u_update __pyx_string_tab[134]
-#define __pyx_n_u_v __pyx_string_tab[135]
-#define __pyx_n_u_values __pyx_string_tab[136]
-#define __pyx_n_u_where __pyx_string_tab[137]
-#define __pyx_n_u_x __pyx_string_tab[138]
-#define __pyx_n_b_O __pyx_string_tab[139]
-#define __pyx_kp_b_void_char_char_int_int_int___pyx __pyx_string_tab[140]
-#define __pyx_kp_b_iso88591_q_q_Rr_b_2U_4s_A_U_7_QgQfA_1_B __pyx_string_tab[141]
-#define __pyx_kp_b_iso88591_1F_1_Rr_b_1_B_r_VW_s_AQc_3b_s_A __pyx_string_tab[142]
+#define __pyx_n_u_empty __pyx_string_tab[85]
+#define __pyx_n_u_encode __pyx_string_tab[86]
+#define __pyx_n_u_enumerate __pyx_string_tab[87]
+#define __pyx_n_u_eps __pyx_string_tab[88]
+#define __pyx_n_u_epsilon __pyx_string_tab[89]
+#define __pyx_n_u_error __pyx_string_tab[90]
+#define __pyx_n_u_flags __pyx_string_tab[91]
+#define __pyx_n_u_float __pyx_string_tab[92]
+#define __pyx_n_u_float32 __pyx_string_tab[93]
+#define __pyx_n_u_format __pyx_string_tab[94]
+#define __pyx_n_u_fortran __pyx_string_tab[95]
+#define __pyx_n_u_full __pyx_string_tab[96]
+#define __pyx_n_u_g __pyx_string_tab[97]
+#define __pyx_n_u_get __pyx_string_tab[98]
+#define __pyx_n_u_gj __pyx_string_tab[99]
+#define __pyx_n_u_id __pyx_string_tab[100]
+#define __pyx_n_u_index __pyx_string_tab[101]
+#define __pyx_n_u_indices __pyx_string_tab[102]
+#define __pyx_n_u_int64 __pyx_string_tab[103]
+#define __pyx_n_u_items __pyx_string_tab[104]
+#define __pyx_n_u_itemsize __pyx_string_tab[105]
+#define __pyx_n_u_j __pyx_string_tab[106]
+#define __pyx_n_u_k __pyx_string_tab[107]
+#define __pyx_n_u_kind __pyx_string_tab[108]
+#define __pyx_n_u_kwargs __pyx_string_tab[109]
+#define __pyx_n_u_lr __pyx_string_tab[110]
+#define __pyx_n_u_lr_t __pyx_string_tab[111]
+#define __pyx_n_u_lstmx__kernels_adam_cython __pyx_string_tab[112]
+#define __pyx_n_u_m __pyx_string_tab[113]
+#define __pyx_n_u_memview __pyx_string_tab[114]
+#define __pyx_n_u_mode __pyx_string_tab[115]
+#define __pyx_n_u_n __pyx_string_tab[116]
+#define __pyx_n_u_name __pyx_string_tab[117]
+#define __pyx_n_u_ndim __pyx_string_tab[118]
+#define __pyx_n_u_np __pyx_string_tab[119]
+#define __pyx_n_u_numpy __pyx_string_tab[120]
+#define __pyx_n_u_obj __pyx_string_tab[121]
+#define __pyx_n_u_p __pyx_string_tab[122]
+#define __pyx_n_u_pack __pyx_string_tab[123]
+#define __pyx_n_u_pop __pyx_string_tab[124]
+#define __pyx_n_u_r __pyx_string_tab[125]
+#define __pyx_n_u_register __pyx_string_tab[126]
+#define __pyx_n_u_setdefault __pyx_string_tab[127]
+#define __pyx_n_u_shape __pyx_string_tab[128]
+#define __pyx_n_u_signatures __pyx_string_tab[129]
+#define __pyx_n_u_size __pyx_string_tab[130]
+#define __pyx_n_u_start __pyx_string_tab[131]
+#define __pyx_n_u_step __pyx_string_tab[132]
+#define __pyx_n_u_stop __pyx_string_tab[133]
+#define __pyx_n_u_struct __pyx_string_tab[134]
+#define __pyx_n_u_unpack __pyx_string_tab[135]
+#define __pyx_n_u_update __pyx_string_tab[136]
+#define __pyx_n_u_v __pyx_string_tab[137]
+#define __pyx_n_u_values __pyx_string_tab[138]
+#define __pyx_n_u_where __pyx_string_tab[139]
+#define __pyx_n_u_x __pyx_string_tab[140]
+#define __pyx_n_b_O __pyx_string_tab[141]
+#define __pyx_kp_b_void_char_char_int_int_int___pyx __pyx_string_tab[142]
+#define __pyx_kp_b_iso88591_q_q_Rr_b_2U_4s_A_U_7_QgQfA_1_B __pyx_string_tab[143]
+#define __pyx_kp_b_iso88591_1F_1_Rr_b_1_B_r_VW_s_AQc_3b_s_A __pyx_string_tab[144]
 #define __pyx_int_0 __pyx_number_tab[0]
 #define __pyx_int_neg_1 __pyx_number_tab[1]
 #define __pyx_int_136983863 __pyx_number_tab[2]
@@ -4123,7 +4129,7 @@ static CYTHON_SMALL_CODE int __pyx_m_clear(PyObject *m) {
   for (int i=0; i<1; ++i) { Py_CLEAR(clear_module_state->__pyx_slice[i]); }
   for (int i=0; i<2; ++i) { Py_CLEAR(clear_module_state->__pyx_tuple[i]); }
   for (int i=0; i<6; ++i) { Py_CLEAR(clear_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<143; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<145; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<3; ++i) { Py_CLEAR(clear_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_clear_contents ### */
 /* CommonTypesMetaclass.module_state_clear */
@@ -4167,7 +4173,7 @@ static CYTHON_SMALL_CODE int __pyx_m_traverse(PyObject *m, visitproc visit, void
   for (int i=0; i<1; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_slice[i]); }
   for (int i=0; i<2; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_tuple[i]); }
   for (int i=0; i<6; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<143; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<145; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<3; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_traverse_contents ### */
 /* CommonTypesMetaclass.module_state_traverse */
@@ -20355,6 +20361,133 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(int
 /* "_common.pxd":66
  * 
  * 
+ * cdef inline object packed_buffer(int K, int N, object dtype):             # <<<<<<<<<<<<<<
+ *     """Room for a (K, N) matrix packed by ``pack_panels``, sized by stepgemm.hpp's own ``packed_size``
+ *     (one formula: the buffer cannot fall short of what the kernel writes)."""
+*/
+
+static CYTHON_INLINE PyObject *__pyx_f_5lstmx_8_kernels_7_common_packed_buffer(int __pyx_v_K, int __pyx_v_N, PyObject *__pyx_v_dtype) {
+  PyObject *__pyx_v_np = NULL;
+  PyObject *__pyx_v_dt = NULL;
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  PyObject *__pyx_t_1 = NULL;
+  PyObject *__pyx_t_2 = NULL;
+  PyObject *__pyx_t_3 = NULL;
+  size_t __pyx_t_4;
+  PyObject *__pyx_t_5 = NULL;
+  PyObject *__pyx_t_6 = NULL;
+  int __pyx_t_7;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("packed_buffer", 0);
+
+  /* "_common.pxd":69
+ *     """Room for a (K, N) matrix packed by ``pack_panels``, sized by stepgemm.hpp's own ``packed_size``
+ *     (one formula: the buffer cannot fall short of what the kernel writes)."""
+ *     import numpy as np             # <<<<<<<<<<<<<<
+ *     dt = np.dtype(dtype)
+ *     return np.empty(packed_size_float(K, N) if dt == np.float32 else packed_size_double(K, N), dt)
+*/
+  __pyx_t_2 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_numpy, 0, 0, NULL, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(2, 69, __pyx_L1_error)
+  __pyx_t_1 = __pyx_t_2;
+  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_v_np = __pyx_t_1;
+  __pyx_t_1 = 0;
+
+  /* "_common.pxd":70
+ *     (one formula: the buffer cannot fall short of what the kernel writes)."""
+ *     import numpy as np
+ *     dt = np.dtype(dtype)             # <<<<<<<<<<<<<<
+ *     return np.empty(packed_size_float(K, N) if dt == np.float32 else packed_size_double(K, N), dt)
+ * 
+*/
+  __pyx_t_3 = __pyx_v_np;
+  __Pyx_INCREF(__pyx_t_3);
+  __pyx_t_4 = 0;
+  {
+    PyObject *__pyx_callargs[2] = {__pyx_t_3, __pyx_v_dtype};
+    __pyx_t_1 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_dtype, __pyx_callargs+__pyx_t_4, (2-__pyx_t_4) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(2, 70, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
+  }
+  __pyx_v_dt = __pyx_t_1;
+  __pyx_t_1 = 0;
+
+  /* "_common.pxd":71
+ *     import numpy as np
+ *     dt = np.dtype(dtype)
+ *     return np.empty(packed_size_float(K, N) if dt == np.float32 else packed_size_double(K, N), dt)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_t_3 = __pyx_v_np;
+  __Pyx_INCREF(__pyx_t_3);
+  __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_v_np, __pyx_mstate_global->__pyx_n_u_float32); if (unlikely(!__pyx_t_6)) __PYX_ERR(2, 71, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_6);
+  __pyx_t_7 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_dt, __pyx_t_6, Py_EQ); if (unlikely((__pyx_t_7 < 0))) __PYX_ERR(2, 71, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
+  if (__pyx_t_7) {
+    __pyx_t_6 = __Pyx_PyLong_From_long(lstmx::packed_size<float>(__pyx_v_K, __pyx_v_N)); if (unlikely(!__pyx_t_6)) __PYX_ERR(2, 71, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_6);
+    __pyx_t_5 = __pyx_t_6;
+    __pyx_t_6 = 0;
+  } else {
+    __pyx_t_6 = __Pyx_PyLong_From_long(lstmx::packed_size<double>(__pyx_v_K, __pyx_v_N)); if (unlikely(!__pyx_t_6)) __PYX_ERR(2, 71, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_6);
+    __pyx_t_5 = __pyx_t_6;
+    __pyx_t_6 = 0;
+  }
+
+  __pyx_t_4 = 0;
+  {
+    PyObject *__pyx_callargs[3] = {__pyx_t_3, __pyx_t_5, __pyx_v_dt};
+    __pyx_t_1 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_empty, __pyx_callargs+__pyx_t_4, (3-__pyx_t_4) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
+    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(2, 71, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
+  }
+  {
+    PyObject *__pyx_temp;
+    {
+      __pyx_temp = __pyx_r;
+      __pyx_r = __pyx_t_1;
+    }
+    __Pyx_XDECREF(__pyx_temp);
+  }
+  __pyx_t_1 = 0;
+  goto __pyx_L0;
+
+  /* "_common.pxd":66
+ * 
+ * 
+ * cdef inline object packed_buffer(int K, int N, object dtype):             # <<<<<<<<<<<<<<
+ *     """Room for a (K, N) matrix packed by ``pack_panels``, sized by stepgemm.hpp's own ``packed_size``
+ *     (one formula: the buffer cannot fall short of what the kernel writes)."""
+*/
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_1);
+  __Pyx_XDECREF(__pyx_t_3);
+  __Pyx_XDECREF(__pyx_t_5);
+  __Pyx_XDECREF(__pyx_t_6);
+  __Pyx_AddTraceback("lstmx._kernels._common.packed_buffer", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = 0;
+  __pyx_L0:;
+  __Pyx_XDECREF(__pyx_v_np);
+  __Pyx_XDECREF(__pyx_v_dt);
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "_common.pxd":74
+ * 
+ * 
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:             # <<<<<<<<<<<<<<
  *     cdef int j
  *     for j in range(n):
@@ -20366,7 +20499,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row
   int __pyx_t_2;
   int __pyx_t_3;
 
-  /* "_common.pxd":68
+  /* "_common.pxd":76
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:
  *     cdef int j
  *     for j in range(n):             # <<<<<<<<<<<<<<
@@ -20380,7 +20513,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":69
+    /* "_common.pxd":77
  *     cdef int j
  *     for j in range(n):
  *         dst[j] = src[j]             # <<<<<<<<<<<<<<
@@ -20391,7 +20524,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row
   }
 
 
-  /* "_common.pxd":66
+  /* "_common.pxd":74
  * 
  * 
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -20409,7 +20542,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
   int __pyx_t_2;
   int __pyx_t_3;
 
-  /* "_common.pxd":68
+  /* "_common.pxd":76
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:
  *     cdef int j
  *     for j in range(n):             # <<<<<<<<<<<<<<
@@ -20423,7 +20556,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":69
+    /* "_common.pxd":77
  *     cdef int j
  *     for j in range(n):
  *         dst[j] = src[j]             # <<<<<<<<<<<<<<
@@ -20434,7 +20567,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
   }
 
 
-  /* "_common.pxd":66
+  /* "_common.pxd":74
  * 
  * 
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -20446,7 +20579,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
 
 }
 
-/* "_common.pxd":72
+/* "_common.pxd":80
  * 
  * 
  * cdef inline void column_sums(const real* A, int rows, int cols, real* out) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -20465,7 +20598,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   int __pyx_t_6;
   int __pyx_t_7;
 
-  /* "_common.pxd":75
+  /* "_common.pxd":83
  *     """out[j] = sum of A[:, j] over the rows of a row-major (rows, cols) matrix (the bias gradient)."""
  *     cdef int r, j
  *     for j in range(cols):             # <<<<<<<<<<<<<<
@@ -20479,7 +20612,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":76
+    /* "_common.pxd":84
  *     cdef int r, j
  *     for j in range(cols):
  *         out[j] = 0             # <<<<<<<<<<<<<<
@@ -20490,7 +20623,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":77
+  /* "_common.pxd":85
  *     for j in range(cols):
  *         out[j] = 0
  *     for r in range(rows):             # <<<<<<<<<<<<<<
@@ -20504,7 +20637,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_r = __pyx_t_3;
 
-    /* "_common.pxd":78
+    /* "_common.pxd":86
  *         out[j] = 0
  *     for r in range(rows):
  *         for j in range(cols):             # <<<<<<<<<<<<<<
@@ -20518,7 +20651,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
     for (__pyx_t_6 = 0; __pyx_t_6 < __pyx_t_5; __pyx_t_6+=1) {
       __pyx_v_j = __pyx_t_6;
 
-      /* "_common.pxd":79
+      /* "_common.pxd":87
  *     for r in range(rows):
  *         for j in range(cols):
  *             out[j] += A[r * cols + j]             # <<<<<<<<<<<<<<
@@ -20533,7 +20666,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":72
+  /* "_common.pxd":80
  * 
  * 
  * cdef inline void column_sums(const real* A, int rows, int cols, real* out) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -20557,7 +20690,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   int __pyx_t_6;
   int __pyx_t_7;
 
-  /* "_common.pxd":75
+  /* "_common.pxd":83
  *     """out[j] = sum of A[:, j] over the rows of a row-major (rows, cols) matrix (the bias gradient)."""
  *     cdef int r, j
  *     for j in range(cols):             # <<<<<<<<<<<<<<
@@ -20571,7 +20704,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":76
+    /* "_common.pxd":84
  *     cdef int r, j
  *     for j in range(cols):
  *         out[j] = 0             # <<<<<<<<<<<<<<
@@ -20582,7 +20715,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":77
+  /* "_common.pxd":85
  *     for j in range(cols):
  *         out[j] = 0
  *     for r in range(rows):             # <<<<<<<<<<<<<<
@@ -20596,7 +20729,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_r = __pyx_t_3;
 
-    /* "_common.pxd":78
+    /* "_common.pxd":86
  *         out[j] = 0
  *     for r in range(rows):
  *         for j in range(cols):             # <<<<<<<<<<<<<<
@@ -20610,7 +20743,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
     for (__pyx_t_6 = 0; __pyx_t_6 < __pyx_t_5; __pyx_t_6+=1) {
       __pyx_v_j = __pyx_t_6;
 
-      /* "_common.pxd":79
+      /* "_common.pxd":87
  *     for r in range(rows):
  *         for j in range(cols):
  *             out[j] += A[r * cols + j]             # <<<<<<<<<<<<<<
@@ -20625,7 +20758,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":72
+  /* "_common.pxd":80
  * 
  * 
  * cdef inline void column_sums(const real* A, int rows, int cols, real* out) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -20638,7 +20771,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
 
 }
 
-/* "_common.pxd":82
+/* "_common.pxd":90
  * 
  * 
  * cdef inline int batch_parts(int B, int H) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -20651,7 +20784,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
   int __pyx_t_1;
   int __pyx_t_2;
 
-  /* "_common.pxd":85
+  /* "_common.pxd":93
  *     """How many threads share a batch's time loop: 2 when each half has enough rows and work to
  *     outweigh starting a thread, else 1."""
  *     if B >= 8 and <long>B * H * H >= (1 << 16):             # <<<<<<<<<<<<<<
@@ -20677,7 +20810,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
   if (__pyx_t_1) {
 
 
-    /* "_common.pxd":86
+    /* "_common.pxd":94
  *     outweigh starting a thread, else 1."""
  *     if B >= 8 and <long>B * H * H >= (1 << 16):
  *         return 2             # <<<<<<<<<<<<<<
@@ -20690,7 +20823,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
     }
     goto __pyx_L0;
 
-    /* "_common.pxd":85
+    /* "_common.pxd":93
  *     """How many threads share a batch's time loop: 2 when each half has enough rows and work to
  *     outweigh starting a thread, else 1."""
  *     if B >= 8 and <long>B * H * H >= (1 << 16):             # <<<<<<<<<<<<<<
@@ -20699,7 +20832,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
 */
   }
 
-  /* "_common.pxd":87
+  /* "_common.pxd":95
  *     if B >= 8 and <long>B * H * H >= (1 << 16):
  *         return 2
  *     return 1             # <<<<<<<<<<<<<<
@@ -20712,7 +20845,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
   }
   goto __pyx_L0;
 
-  /* "_common.pxd":82
+  /* "_common.pxd":90
  * 
  * 
  * cdef inline int batch_parts(int B, int H) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -20725,7 +20858,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
   return __pyx_r;
 }
 
-/* "_common.pxd":90
+/* "_common.pxd":98
  * 
  * 
  * cdef inline void weight_gradients_blas(const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
@@ -20735,7 +20868,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
 
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas(float const *__pyx_v_dax, float const *__pyx_v_dah, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, float const *__pyx_v_X_tm, float const *__pyx_v_hs, float const *__pyx_v_W, float *__pyx_v_dW, float *__pyx_v_dU, float *__pyx_v_dX) {
 
-  /* "_common.pxd":97
+  /* "_common.pxd":105
  *     ``dax`` (T*B, G) is the gradient of the input side of the gates, ``dah`` of the recurrent side
  *     (the same array for LSTM and RNN; they differ for the GRU's candidate)."""
  *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)             # <<<<<<<<<<<<<<
@@ -20744,7 +20877,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_I, __pyx_v_TB, 1.0, __pyx_v_dax, __pyx_v_G, __pyx_v_X_tm, __pyx_v_I, 0.0, __pyx_v_dW, __pyx_v_I);
 
-  /* "_common.pxd":98
+  /* "_common.pxd":106
  *     (the same array for LSTM and RNN; they differ for the GRU's candidate)."""
  *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)
  *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)             # <<<<<<<<<<<<<<
@@ -20753,7 +20886,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_H, __pyx_v_TB, 1.0, __pyx_v_dah, __pyx_v_G, __pyx_v_hs, __pyx_v_H, 0.0, __pyx_v_dU, __pyx_v_H);
 
-  /* "_common.pxd":99
+  /* "_common.pxd":107
  *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)
  *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)
  *     gemm(False, False, TB, I, G, 1.0, dax, G, W, I, 0.0, dX, I)             # <<<<<<<<<<<<<<
@@ -20762,7 +20895,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, __pyx_v_TB, __pyx_v_I, __pyx_v_G, 1.0, __pyx_v_dax, __pyx_v_G, __pyx_v_W, __pyx_v_I, 0.0, __pyx_v_dX, __pyx_v_I);
 
-  /* "_common.pxd":90
+  /* "_common.pxd":98
  * 
  * 
  * cdef inline void weight_gradients_blas(const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
@@ -20775,7 +20908,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas(double const *__pyx_v_dax, double const *__pyx_v_dah, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, double const *__pyx_v_X_tm, double const *__pyx_v_hs, double const *__pyx_v_W, double *__pyx_v_dW, double *__pyx_v_dU, double *__pyx_v_dX) {
 
-  /* "_common.pxd":97
+  /* "_common.pxd":105
  *     ``dax`` (T*B, G) is the gradient of the input side of the gates, ``dah`` of the recurrent side
  *     (the same array for LSTM and RNN; they differ for the GRU's candidate)."""
  *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)             # <<<<<<<<<<<<<<
@@ -20784,7 +20917,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_I, __pyx_v_TB, 1.0, __pyx_v_dax, __pyx_v_G, __pyx_v_X_tm, __pyx_v_I, 0.0, __pyx_v_dW, __pyx_v_I);
 
-  /* "_common.pxd":98
+  /* "_common.pxd":106
  *     (the same array for LSTM and RNN; they differ for the GRU's candidate)."""
  *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)
  *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)             # <<<<<<<<<<<<<<
@@ -20793,7 +20926,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_H, __pyx_v_TB, 1.0, __pyx_v_dah, __pyx_v_G, __pyx_v_hs, __pyx_v_H, 0.0, __pyx_v_dU, __pyx_v_H);
 
-  /* "_common.pxd":99
+  /* "_common.pxd":107
  *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)
  *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)
  *     gemm(False, False, TB, I, G, 1.0, dax, G, W, I, 0.0, dX, I)             # <<<<<<<<<<<<<<
@@ -20802,7 +20935,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, __pyx_v_TB, __pyx_v_I, __pyx_v_G, 1.0, __pyx_v_dax, __pyx_v_G, __pyx_v_W, __pyx_v_I, 0.0, __pyx_v_dX, __pyx_v_I);
 
-  /* "_common.pxd":90
+  /* "_common.pxd":98
  * 
  * 
  * cdef inline void weight_gradients_blas(const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
@@ -20813,7 +20946,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
   /* function exit code */
 }
 
-/* "_common.pxd":102
+/* "_common.pxd":110
  * 
  * 
  * cdef inline void weight_gradients_part(int part, int parts, const real* dax, const real* dah, int TB, int G,             # <<<<<<<<<<<<<<
@@ -20827,7 +20960,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
   int __pyx_v_r0;
   int __pyx_v_r1;
 
-  /* "_common.pxd":107
+  /* "_common.pxd":115
  *     """The same three products on the packed kernel: this thread's share (``part`` of ``parts``) of
  *     the rows of dW and dU (gate rows) and of dX (time-step rows). X, H_prev and W packed beforehand."""
  *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts             # <<<<<<<<<<<<<<
@@ -20837,7 +20970,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
   __pyx_v_g0 = ((__pyx_v_G * __pyx_v_part) / __pyx_v_parts);
   __pyx_v_g1 = ((__pyx_v_G * (__pyx_v_part + 1)) / __pyx_v_parts);
 
-  /* "_common.pxd":108
+  /* "_common.pxd":116
  *     the rows of dW and dU (gate rows) and of dX (time-step rows). X, H_prev and W packed beforehand."""
  *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts
  *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts             # <<<<<<<<<<<<<<
@@ -20847,7 +20980,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
   __pyx_v_r0 = ((__pyx_v_TB * __pyx_v_part) / __pyx_v_parts);
   __pyx_v_r1 = ((__pyx_v_TB * (__pyx_v_part + 1)) / __pyx_v_parts);
 
-  /* "_common.pxd":109
+  /* "_common.pxd":117
  *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts
  *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
  *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)             # <<<<<<<<<<<<<<
@@ -20856,7 +20989,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   lstmx::gemm_tn_packed(__pyx_v_dax, __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_X_packed, __pyx_v_I, __pyx_v_dW, __pyx_v_I);
 
-  /* "_common.pxd":110
+  /* "_common.pxd":118
  *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
  *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
  *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)             # <<<<<<<<<<<<<<
@@ -20865,7 +20998,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   lstmx::gemm_tn_packed(__pyx_v_dah, __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_H_packed, __pyx_v_H, __pyx_v_dU, __pyx_v_H);
 
-  /* "_common.pxd":111
+  /* "_common.pxd":119
  *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
  *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)
  *     step_gemm(dax + <long>r0 * G, G, r1 - r0, G, W_packed, I, dX + <long>r0 * I, I, False)             # <<<<<<<<<<<<<<
@@ -20874,7 +21007,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   lstmx::step_gemm((__pyx_v_dax + (((long)__pyx_v_r0) * __pyx_v_G)), __pyx_v_G, (__pyx_v_r1 - __pyx_v_r0), __pyx_v_G, __pyx_v_W_packed, __pyx_v_I, (__pyx_v_dX + (((long)__pyx_v_r0) * __pyx_v_I)), __pyx_v_I, 0);
 
-  /* "_common.pxd":102
+  /* "_common.pxd":110
  * 
  * 
  * cdef inline void weight_gradients_part(int part, int parts, const real* dax, const real* dah, int TB, int G,             # <<<<<<<<<<<<<<
@@ -20895,7 +21028,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
   int __pyx_v_r0;
   int __pyx_v_r1;
 
-  /* "_common.pxd":107
+  /* "_common.pxd":115
  *     """The same three products on the packed kernel: this thread's share (``part`` of ``parts``) of
  *     the rows of dW and dU (gate rows) and of dX (time-step rows). X, H_prev and W packed beforehand."""
  *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts             # <<<<<<<<<<<<<<
@@ -20905,7 +21038,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
   __pyx_v_g0 = ((__pyx_v_G * __pyx_v_part) / __pyx_v_parts);
   __pyx_v_g1 = ((__pyx_v_G * (__pyx_v_part + 1)) / __pyx_v_parts);
 
-  /* "_common.pxd":108
+  /* "_common.pxd":116
  *     the rows of dW and dU (gate rows) and of dX (time-step rows). X, H_prev and W packed beforehand."""
  *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts
  *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts             # <<<<<<<<<<<<<<
@@ -20915,7 +21048,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
   __pyx_v_r0 = ((__pyx_v_TB * __pyx_v_part) / __pyx_v_parts);
   __pyx_v_r1 = ((__pyx_v_TB * (__pyx_v_part + 1)) / __pyx_v_parts);
 
-  /* "_common.pxd":109
+  /* "_common.pxd":117
  *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts
  *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
  *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)             # <<<<<<<<<<<<<<
@@ -20924,7 +21057,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   lstmx::gemm_tn_packed(__pyx_v_dax, __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_X_packed, __pyx_v_I, __pyx_v_dW, __pyx_v_I);
 
-  /* "_common.pxd":110
+  /* "_common.pxd":118
  *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
  *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
  *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)             # <<<<<<<<<<<<<<
@@ -20933,7 +21066,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   lstmx::gemm_tn_packed(__pyx_v_dah, __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_H_packed, __pyx_v_H, __pyx_v_dU, __pyx_v_H);
 
-  /* "_common.pxd":111
+  /* "_common.pxd":119
  *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
  *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)
  *     step_gemm(dax + <long>r0 * G, G, r1 - r0, G, W_packed, I, dX + <long>r0 * I, I, False)             # <<<<<<<<<<<<<<
@@ -20942,7 +21075,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   lstmx::step_gemm((__pyx_v_dax + (((long)__pyx_v_r0) * __pyx_v_G)), __pyx_v_G, (__pyx_v_r1 - __pyx_v_r0), __pyx_v_G, __pyx_v_W_packed, __pyx_v_I, (__pyx_v_dX + (((long)__pyx_v_r0) * __pyx_v_I)), __pyx_v_I, 0);
 
-  /* "_common.pxd":102
+  /* "_common.pxd":110
  * 
  * 
  * cdef inline void weight_gradients_part(int part, int parts, const real* dax, const real* dah, int TB, int G,             # <<<<<<<<<<<<<<
@@ -20957,7 +21090,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 
 }
 
-/* "_common.pxd":114
+/* "_common.pxd":122
  * 
  * 
  * cdef inline void pack_for_weight_gradients(const real* X_tm, const real* hs, const real* W, int TB, int G,             # <<<<<<<<<<<<<<
@@ -20967,7 +21100,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(float const *__pyx_v_X_tm, float const *__pyx_v_hs, float const *__pyx_v_W, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, float *__pyx_v_X_packed, float *__pyx_v_H_packed, float *__pyx_v_W_packed) {
 
-  /* "_common.pxd":117
+  /* "_common.pxd":125
  *                                            int I, int H, real* X_packed, real* H_packed,
  *                                            real* W_packed) noexcept nogil:
  *     pack_panels(X_tm, I, False, TB, I, X_packed)             # <<<<<<<<<<<<<<
@@ -20976,7 +21109,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for
 */
   lstmx::pack_panels(__pyx_v_X_tm, __pyx_v_I, 0, __pyx_v_TB, __pyx_v_I, __pyx_v_X_packed);
 
-  /* "_common.pxd":118
+  /* "_common.pxd":126
  *                                            real* W_packed) noexcept nogil:
  *     pack_panels(X_tm, I, False, TB, I, X_packed)
  *     pack_panels(hs, H, False, TB, H, H_packed)             # <<<<<<<<<<<<<<
@@ -20985,7 +21118,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for
 */
   lstmx::pack_panels(__pyx_v_hs, __pyx_v_H, 0, __pyx_v_TB, __pyx_v_H, __pyx_v_H_packed);
 
-  /* "_common.pxd":119
+  /* "_common.pxd":127
  *     pack_panels(X_tm, I, False, TB, I, X_packed)
  *     pack_panels(hs, H, False, TB, H, H_packed)
  *     pack_panels(W, I, False, G, I, W_packed)             # <<<<<<<<<<<<<<
@@ -20994,7 +21127,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for
 */
   lstmx::pack_panels(__pyx_v_W, __pyx_v_I, 0, __pyx_v_G, __pyx_v_I, __pyx_v_W_packed);
 
-  /* "_common.pxd":114
+  /* "_common.pxd":122
  * 
  * 
  * cdef inline void pack_for_weight_gradients(const real* X_tm, const real* hs, const real* W, int TB, int G,             # <<<<<<<<<<<<<<
@@ -21007,7 +21140,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for
 
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(double const *__pyx_v_X_tm, double const *__pyx_v_hs, double const *__pyx_v_W, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, double *__pyx_v_X_packed, double *__pyx_v_H_packed, double *__pyx_v_W_packed) {
 
-  /* "_common.pxd":117
+  /* "_common.pxd":125
  *                                            int I, int H, real* X_packed, real* H_packed,
  *                                            real* W_packed) noexcept nogil:
  *     pack_panels(X_tm, I, False, TB, I, X_packed)             # <<<<<<<<<<<<<<
@@ -21016,7 +21149,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for
 */
   lstmx::pack_panels(__pyx_v_X_tm, __pyx_v_I, 0, __pyx_v_TB, __pyx_v_I, __pyx_v_X_packed);
 
-  /* "_common.pxd":118
+  /* "_common.pxd":126
  *                                            real* W_packed) noexcept nogil:
  *     pack_panels(X_tm, I, False, TB, I, X_packed)
  *     pack_panels(hs, H, False, TB, H, H_packed)             # <<<<<<<<<<<<<<
@@ -21025,7 +21158,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for
 */
   lstmx::pack_panels(__pyx_v_hs, __pyx_v_H, 0, __pyx_v_TB, __pyx_v_H, __pyx_v_H_packed);
 
-  /* "_common.pxd":119
+  /* "_common.pxd":127
  *     pack_panels(X_tm, I, False, TB, I, X_packed)
  *     pack_panels(hs, H, False, TB, H, H_packed)
  *     pack_panels(W, I, False, G, I, W_packed)             # <<<<<<<<<<<<<<
@@ -21034,7 +21167,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for
 */
   lstmx::pack_panels(__pyx_v_W, __pyx_v_I, 0, __pyx_v_G, __pyx_v_I, __pyx_v_W_packed);
 
-  /* "_common.pxd":114
+  /* "_common.pxd":122
  * 
  * 
  * cdef inline void pack_for_weight_gradients(const real* X_tm, const real* hs, const real* W, int TB, int G,             # <<<<<<<<<<<<<<
@@ -21045,7 +21178,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for
   /* function exit code */
 }
 
-/* "_common.pxd":122
+/* "_common.pxd":130
  * 
  * 
  * cdef inline void weight_gradients(int parts, const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
@@ -21060,7 +21193,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
   int __pyx_t_3;
   int __pyx_t_4;
 
-  /* "_common.pxd":128
+  /* "_common.pxd":136
  *     the packed kernel shared by ``parts`` threads (so no BLAS pool is left spinning against them)."""
  *     cdef int part
  *     if parts == 1:             # <<<<<<<<<<<<<<
@@ -21072,7 +21205,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
   if (__pyx_t_1) {
 
 
-    /* "_common.pxd":129
+    /* "_common.pxd":137
  *     cdef int part
  *     if parts == 1:
  *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)             # <<<<<<<<<<<<<<
@@ -21081,7 +21214,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
     __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas(__pyx_v_dax, __pyx_v_dah, __pyx_v_TB, __pyx_v_G, __pyx_v_I, __pyx_v_H, __pyx_v_X_tm, __pyx_v_hs, __pyx_v_W, __pyx_v_dW, __pyx_v_dU, __pyx_v_dX);
 
-    /* "_common.pxd":130
+    /* "_common.pxd":138
  *     if parts == 1:
  *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
  *         return             # <<<<<<<<<<<<<<
@@ -21092,7 +21225,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
     }
     goto __pyx_L0;
 
-    /* "_common.pxd":128
+    /* "_common.pxd":136
  *     the packed kernel shared by ``parts`` threads (so no BLAS pool is left spinning against them)."""
  *     cdef int part
  *     if parts == 1:             # <<<<<<<<<<<<<<
@@ -21101,7 +21234,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   }
 
-  /* "_common.pxd":131
+  /* "_common.pxd":139
  *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
  *         return
  *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)             # <<<<<<<<<<<<<<
@@ -21110,7 +21243,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(__pyx_v_X_tm, __pyx_v_hs, __pyx_v_W, __pyx_v_TB, __pyx_v_G, __pyx_v_I, __pyx_v_H, __pyx_v_X_packed, __pyx_v_H_packed, __pyx_v_W_packed);
 
-  /* "_common.pxd":132
+  /* "_common.pxd":140
  *         return
  *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
  *     for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
@@ -21144,7 +21277,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
                         {
                             __pyx_v_part = (int)(0 + 1 * __pyx_t_3);
 
-                            /* "_common.pxd":133
+                            /* "_common.pxd":141
  *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
  *     for part in prange(parts, num_threads=parts, schedule="static"):
  *         weight_gradients_part(part, parts, dax, dah, TB, G, I, H, X_packed, H_packed, W_packed, dW, dU, dX)             # <<<<<<<<<<<<<<
@@ -21164,7 +21297,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 
       }
 
-      /* "_common.pxd":132
+      /* "_common.pxd":140
  *         return
  *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
  *     for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
@@ -21180,7 +21313,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
       }
   }
 
-  /* "_common.pxd":122
+  /* "_common.pxd":130
  * 
  * 
  * cdef inline void weight_gradients(int parts, const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
@@ -21200,7 +21333,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
   int __pyx_t_3;
   int __pyx_t_4;
 
-  /* "_common.pxd":128
+  /* "_common.pxd":136
  *     the packed kernel shared by ``parts`` threads (so no BLAS pool is left spinning against them)."""
  *     cdef int part
  *     if parts == 1:             # <<<<<<<<<<<<<<
@@ -21212,7 +21345,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
   if (__pyx_t_1) {
 
 
-    /* "_common.pxd":129
+    /* "_common.pxd":137
  *     cdef int part
  *     if parts == 1:
  *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)             # <<<<<<<<<<<<<<
@@ -21221,7 +21354,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
     __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas(__pyx_v_dax, __pyx_v_dah, __pyx_v_TB, __pyx_v_G, __pyx_v_I, __pyx_v_H, __pyx_v_X_tm, __pyx_v_hs, __pyx_v_W, __pyx_v_dW, __pyx_v_dU, __pyx_v_dX);
 
-    /* "_common.pxd":130
+    /* "_common.pxd":138
  *     if parts == 1:
  *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
  *         return             # <<<<<<<<<<<<<<
@@ -21232,7 +21365,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
     }
     goto __pyx_L0;
 
-    /* "_common.pxd":128
+    /* "_common.pxd":136
  *     the packed kernel shared by ``parts`` threads (so no BLAS pool is left spinning against them)."""
  *     cdef int part
  *     if parts == 1:             # <<<<<<<<<<<<<<
@@ -21241,7 +21374,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   }
 
-  /* "_common.pxd":131
+  /* "_common.pxd":139
  *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
  *         return
  *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)             # <<<<<<<<<<<<<<
@@ -21250,7 +21383,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(__pyx_v_X_tm, __pyx_v_hs, __pyx_v_W, __pyx_v_TB, __pyx_v_G, __pyx_v_I, __pyx_v_H, __pyx_v_X_packed, __pyx_v_H_packed, __pyx_v_W_packed);
 
-  /* "_common.pxd":132
+  /* "_common.pxd":140
  *         return
  *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
  *     for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
@@ -21284,7 +21417,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
                         {
                             __pyx_v_part = (int)(0 + 1 * __pyx_t_3);
 
-                            /* "_common.pxd":133
+                            /* "_common.pxd":141
  *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
  *     for part in prange(parts, num_threads=parts, schedule="static"):
  *         weight_gradients_part(part, parts, dax, dah, TB, G, I, H, X_packed, H_packed, W_packed, dW, dU, dX)             # <<<<<<<<<<<<<<
@@ -21304,7 +21437,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 
       }
 
-      /* "_common.pxd":132
+      /* "_common.pxd":140
  *         return
  *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
  *     for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
@@ -21320,7 +21453,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
       }
   }
 
-  /* "_common.pxd":122
+  /* "_common.pxd":130
  * 
  * 
  * cdef inline void weight_gradients(int parts, const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
@@ -26147,38 +26280,38 @@ static int __Pyx_InitConstants(__pyx_mstatetype *__pyx_mstate) {
   int __pyx_clineno = 0;
   CYTHON_UNUSED_VAR(__pyx_mstate);
   {
-    const struct { const unsigned int length: 8; } str_length_index[] = {{6},{8},{1},{2},{15},{23},{25},{32},{20},{22},{1},{1},{37},{45},{22},{27},{179},{8},{15},{7},{6},{2},{9},{30},{50},{30},{37},{1},{5},{1},{8},{8},{1},{15},{20},{12},{9},{17},{8},{8},{12},{10},{8},{10},{8},{7},{14},{11},{10},{19},{14},{12},{10},{17},{13},{12},{12},{19},{8},{15},{13},{3},{10},{65},{61},{9},{76},{72},{15},{4},{18},{2},{2},{4},{6},{6},{1},{2},{2},{18},{5},{8},{6},{5},{15},{6},{9},{3},{7},{5},{5},{5},{6},{7},{4},{1},{3},{2},{2},{5},{7},{5},{5},{8},{1},{1},{4},{6},{2},{4},{26},{1},{7},{4},{1},{4},{4},{2},{5},{3},{1},{4},{3},{1},{8},{10},{5},{10},{4},{5},{4},{4},{6},{6},{6},{1},{6},{5},{1}};
+    const struct { const unsigned int length: 8; } str_length_index[] = {{6},{8},{1},{2},{15},{23},{25},{32},{20},{22},{1},{1},{37},{45},{22},{27},{179},{8},{15},{7},{6},{2},{9},{30},{50},{30},{37},{1},{5},{1},{8},{8},{1},{15},{20},{12},{9},{17},{8},{8},{12},{10},{8},{10},{8},{7},{14},{11},{10},{19},{14},{12},{10},{17},{13},{12},{12},{19},{8},{15},{13},{3},{10},{65},{61},{9},{76},{72},{15},{4},{18},{2},{2},{4},{6},{6},{1},{2},{2},{18},{5},{8},{6},{5},{15},{5},{6},{9},{3},{7},{5},{5},{5},{7},{6},{7},{4},{1},{3},{2},{2},{5},{7},{5},{5},{8},{1},{1},{4},{6},{2},{4},{26},{1},{7},{4},{1},{4},{4},{2},{5},{3},{1},{4},{3},{1},{8},{10},{5},{10},{4},{5},{4},{4},{6},{6},{6},{1},{6},{5},{1}};
     const struct { const unsigned int length: 10; } bytes_length_index[] = {{1},{559},{268},{167}};
     #ifndef CYTHON_COMPRESS_STRINGS
       #define CYTHON_COMPRESS_STRINGS 90
     #endif
-    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (1246 bytes) */
-static const char cstring[] = "x\332\265T\317o\0247\024N A\251\004\207\020\212T\265\225\034\020\244T\311\322MSZQJ\225@\250r(%\211\240RSdyl\357\254Y\217=k{6\273-\207\036\3678\3079\316q\216{\314q\2179\346\270\177F\377\204>\317\376\310\246\205H\221J\224\265\337\370=?\177\357\363\363\207\210C_\265\221\016\336p\352\036W\036\242G?\363H\233\316+\301\017\221\256\241GT+\047\302D\047\026\021\305\020\023\306\007\376{Y\250\261\303:#\030gS\301H\233s\375g\327&\221\217\177|B\224\322\016\021kE\250\220\323\310p\302\326\264\222\035\024\225 [\000rG\265\210\024\014E\232\361U\304\3331\354\205T+t\305\237\273R\323\306\031\242VVQ\010\251\306\301\266Nb\016G!\322\026\026=\327(\"\216\326\205\n\221?\212\270\304pT\323\211b\317\265\343\310\325\201\244\047\035W\327\nA8\343R\004\334\020\307\001\210\207\016\007\032\037\244\320\213\355\027k\033\337m\224\205\030\356)\265\310&\001\225P\003\267\236\317 \021\322\301\301\256\023s[A;5\324\321\tR\034 C\2011\304Mopu\256\220\345\316\033h\245\244\2038\241\025\206\355\200ve\304\240hq\277\373\031\221\226W\010c\030\3428\325Rz\237V\266B\002\312\204%\201\344\\\3711\244\302\016-&\255\213\332\367q\203\033\305\245\275O\030\2110-k\255\304\235\266\322Pn\215$\322!\214\rg\t\345\030#\226\224\347)\255\326\240\374\226 \022\274T(\3410N\312\264\336M\244\324\024XB\304\030\322A\2148Ry\207wx\027\236\261a\033\330\312\333\315\375\047;;O\267\245\024\261\025v\2377\023\256(\177\345{\262r\332\236\030\277\350\264\341\367\024.\000?\347m\267\307k\030\217H\002\230\000\311\323xj\204\334\t\307#\277\300\374\036\370\253%\212\372\031\\v\274KD14\215\267\"\"T9k\226\310\322\247H4\234\375\361\030\003C\230\3269m\330$\032~\215\262x\323_\361\320JT,h\0032l\253q\\\313y\"|\216fB\3448\355\230\341\2115\274\211\251\005\336\366\037\320\022\023(v\n\372\304>\335\347\270ue\241\2263\014\335\r\357\013r\010\213\2516:\201V\344\320\034\345\2553\256,?\265\016\230N\000\342\301\303\207\325\327\253\360\334\255C\323+\357\261_O%\250IM\334\364\376\251\205w\232\303\315F\037\332\2111A\261\212\336\001d\264x\356\347i\3221\2403\251\316\256\235\363\365z\334""\2618Hj5x\377&\264\304v\024\025\2722\341\322\006\325`= \226\007\334\021\\-\307uJ\253t\235Jpc\350\047\220#\312\003B\033\024\004\306\215^\227\035bf\276g\312\301\337\320P\224\241\365A\3328tN\2519<\266\360/\244V\334\030mj\222\204\266\304\tJ\027\225\243\327\273Z\"e\010M\035\276\021\254\274q/\253\224[\241\334\203\r\377\010\354p\370\203\277i4\300\3278\364\345H#\rv\245\"T\306\212P\231R\204\010d\327k\256\327Z\345\373\017\222F*\006hq\007\300\3061T\025\353\330\030\036\n\013\242\010\3558\256\317?\362\211\266Z\17704\252\201n\205b\234\206\237I\250\203w\002\031\222\030\244\202\267@\251\023n\017\353\334\360\366/-\r\252\375\005\255\023\203\276\\E\343\031\252\371\3574z|\370\033KE\334\301\017\200w\"C\\\255\216\336D\000Z\200\331\305\"/\234\372Cc\2717\363\1773b/\026y\341\324\037\032\313\275\031\026\362(\232\261~\374k\366\357+3\363\237d\263\331\315\254\231/\024\263\305\315\242\331\233\035\314-\245?\344\327\212\275\302\364>?\n\372\227\372k\307oO\016~\037\314}\232\255g/\363\345|#\267\305\255bs0\267\320\235\357\276L\227\323o\263\273\371l\2768X\270\326\335\355\206\351nZ\3136\007\013Ki\365\344\306V\377N\337\034_?^?\336;\376\363\344\267\203\301\302\325\356v\372qJ\322\346\340\352bz3mf\363\331n\306\362\273\305|\261[\320\336R\357\247\243\352\340\252\317D!\216f\327\263j\266\231\355\347\227\363\365|\277\270T,\237\347\274\r\260\233\247\001pJv9\373:\013\312\200\335\234\000\362\333\305~\357J\217\035-\037U\2176\217\366\373s\375\255>\031r\361\031d{\006\005V\337\313\301\331\242\276?y\365\353`\341\243\356b\367N\327\246\267\322M(\335c\362\007\002\037\371\362y\316\333\371^\336\004\322\027\307A\315t6]J\267\316T\365\240\270\001\254\020\270\227\271\336V\217\374\0039\202\373\222";
-    PyObject *data = __Pyx_DecompressString(cstring, 1246, 1);
+    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (1254 bytes) */
+static const char cstring[] = "x\332\265T\315o\0247\024OJ\202R\t\016!\024\251j+9 H\251\222\245\273\244\264\242\224*\201P\345PJ\022A\245\246h\344\361\274\2355\353\261gmO\262\333r\350q\217s\234\343\034\347\270\307\034\367\230c\216\373g\364O\350\363\354G6-D\212T\242\254\375\306\357\371\275\337\373\360\217PK\276n\023\345\277\001f\037W\036\222G?C\244t\347\025\207C\242\352\344\021S\322\3620Q\211!T\006$\340\332\031\376\373\230\313\261\302X\315\003\010\246\214\211\322\347\352\317\236M,\037\377\370\204J\251,\241\306\360P\022\253\210\006\032\254)):$*A\036 \310my@\005\017H\244\002X%\320\216\361.\272Za+.\356J]i\253\251\\Y%!\272\032\033\233\006\215\001C\021\332\346\206<W$\242\2265\270\014\211\013Em\242\201\324U\"\203\347\312\002\261\r,\322\223\216m(I\320<\000\301}\320\324\002\002q\3201\240vF\222\274\330z\261\266\376\335z\231\210\006WRCL\3423\2019\200q\365\364\023.,\006\266\235\030L\205l\327IG%D\002B\306\004c\264\233\276`\033 \211\001\353\004\262R\226\203Z\256\244\207\327\021\355\312\250\202\374\000\334\355gT\030\250\320 \360\320\016\230\022\302\351\2244\025\352\263\200\033\352\013\000\351\326\220q3\224\002al\324\276\3475AK\020\346\036\rh\344\2612\327J\334iK\205\351\326i\",\361<\rA\302\300\363H\220\224\361\244\222k\230\376\001\247\002\265\214Kn=/)\335:5\025B1\254\022\241Z\323\016\t\250\245\225wh\207\275p\025\033\216\201\251\274\335\330{\262\275\375tK\010\036\033n\366\240\225\200d\360\312\315d\345t<=\357E\247\215\277\247\330\000\3579\264\355.\324=oT$\204\211\220\\\031O\205\020,\267\020\271\203\300\335\301\277z\"\231\333Qe\306\267x\024\343\3208)\242\\\226\273\n\022Q\352$\215\206\273\013\357yX!\2175\2005M\022\r\277F^\234\350Z<\224\022\031s\326D\017[rlw`]!\234\217VB\305\330\355\270\302\023i\330\211\251\003h\273\017\034\211\t\0243\005}\"\237\336\263`l\231\250\201\300\303\351\306\367\205>\270\361\230\322*\301Q\004\034\216\262\353\001H\003\247\322~\240\022\204\270\377\360a\365\365*>wc\311\364\311{\344\327S\016\352BQ;}\177\352\340\235\342\360\262V\207f\"LP\254\222w\000\031\035\236\373y\352t\014\350\214\253\263g\347|""\275\036O\254\347\047\365:\276\177\035\032j:\222qU\231\324\322\370U\277\346S\003>X\352U\313\265\306X\225\325\230@\265\207\363\204t\304\300\247\254\311\220`\354\350u\231!\346\300\315L\271\270\016\rI\031\242\330vp\376\221\337\000\307\247$\036\210\r\376s\241$h\255t]\320\320\224`\313\345~\rY\017\031m\304}\365D\210\020\007<|\303\203\262\373\216b\031\030.\355\203u\367 \314p\371\003\3364\233\250k\036\272\324\204\026\332\263%;T\306\354P\231b\207\010)\330\361\257\343]\351f\021\235F2F\204q\007\201\3071f\030\253Xk\010\271A\202\304\321\034\347\352\036\374\204g\215\013\214C\253qr1\047\253\360\247\023f\361\315\240\207$F\332\200\003d\355\004\314a\0034\264\1779P\310\340_\262\006\325\344\253U2\3361\233\377n\243\207\350}c\030\217;\336\003\354\001\025\241W\255\216\336\207\217\274\340\005\027\263\274\260\353\017\215\345\356\314\377]\021s1\313\013\273\376\320X\356\316\004!D\321\214q\353_\263\177_\236\231\3774\233\315nd\255|\241\230-n\024\255\336\354`n)\375!\277Z\354\026\272\367\305\221\337\377\250\277v\374\366d\377\367\301\334gY-{\231/\347\353\271)n\026\033\203\271\205\356|\367e\272\234~\233\335\311g\363\305\301\302\325\356N7Lw\322z\2661XXJ\253\047\3277\373\267\373\372\370\332q\355x\367\370\317\223\337\366\007\013W\272[\351\047)M[\203+\213\351\215\264\225\315g;Y\220\337)\346\213\235\202\365\226z?\035U\007W\234\047\206v,\273\226U\263\215l/\277\224\327\362\275\342\243b\371<\345-\204\335:5\300(\331\245\354~\346\227\006;9E\344\267\212\275\336\345^p\264|T=\3328\332\353\317\3657\373tX\213\317\321\3333L\260\372\336\032\234M\352\373\223W\277\016\026>\356.vowMz3\335\300\324\035&\027\020\353\221/\237\247\274\225\357\346-,\372\342\330\250\225\316\246K\351\346\231\254\036\024\327\261*\024\3732\327\333\354\321\177\000\225\275\000K";
+    PyObject *data = __Pyx_DecompressString(cstring, 1254, 1);
     #define __Pyx_DecompressString_LZSS_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (1629 bytes) */
-static const char cstring[] = "\377 at 0x o\377bject>.:\377 <Memory\377View of \377<contigu\377ous and gdir%\001\007\rin\021\005\177strided\"\010o or \004\031><(\t\376A\006>?Canno\377t assign\377 to read\177-only m\240\002\375v\242\000Invali\377d mode, \347exp\305\000|\000\047c\047\376t\001\047fortra\237n\047, gH\000%\005s\357hape\222\000 ax\377is No ma\177tching g\001\377ature fo\377undNote \373th\242 Cytho\373n ,\000delib\237erate\206\000\353\001c\367ter!\001n PE\337P-484\245\"re\376\317!s subcl\366\301\000es\314!buil\373ti\313\000ypes.\377 If you \223ne\257 \336\000p\351\000%\tt\177hen set\200\000\367e \047\212\"atio_n_typ\253\000\047\210D\373iv\242\000o Fal\177se.add_\264 \237ecoll\321@+\000s\377.abcdisa\337bleen\002\001gc\373is\004\003dlstm\377x/_kerne\377ls/adam_\375c\347\002.pyxno\377 default\377 __reduc\277e__ duk\002n\367on-\353@vial\376\033\000cinit__\371u\\\002\252Aalloc\376\243  array \037data.\013\020\206C\330a\376\265cs.|ASCI\377IDEllips\377isSequen\327ceV\220\204\001.\225\204\007__\367Pyx\001\000Dict\377_NextRef\263__\236$\244\000__\363\"_\375_\001\005getite\345m\r\001d0\001\027\000fun\231c\035\001\030\000st\317@)\001i\363mp\262`3\001main\336\003\002odulM\002na\315m\002\003ewT\001\237 _c?hecksuT\000\n\001\340?\004\025\001\241@\252 \037\001unp\267ick?\000En \005vyt\212A\230\001qualO\005`\332%\343&\204C\277\001\366$ex\314\001\202\220`_\203\005\234`\262\006\003\006.\007t\367est\344\002sed_\277sigindA\000i\377s_corout\347ine\232`\361Bden{se\000\007[dou\256`\377[::1],co\217nst \006\t\022\t\037\010]>6\010float4\t\006\010x\021\010\035\0077\003rows\202\204\002\014\005\001}\006, v\020\016\004\242\005\000\014\004-\003K\007[\212\004>\n\006\013\024\013#\n\375]\310\204\005_buffe\377rargsasy\337ncio.\303&sb\3771b2baseb\337eta_1\001\0022c\277c1c2cl\350 _\376\315`traceba\177ckcount\327\205\004%s\347#d\260a\000\002_\237@\217\212\003\177encodee\267`\356\357\207\002eps\000\000ilo\377nerrorfl\367ags\344\"form\373at\351\210\004fullg\177getgjid\355B\376\235\212\001cesint6\3654\201\205\001s\000\002izej""\177kkindkw\313\001\277lrlr_t\215\207\002.z\212\207\005.\207\207\010mmem\360\211\001\372\350\211\001n\207\205\001ndimn\377pnumpyob\367jpp\323\000popr\377registercse\327\006\355\211\001\323\211\006ssv\000\337start#\000ps\373to\001\000ructu\375n>\001update\377vvaluesw\377herexOvo\377id (char\017 *, \000\005\313\000\013\001\000\004\366\007\004__\370\205\002_5sc\337ipy_6\365 al\357g_11\305\205\004bla\207s_dC\001\000\047*.,])\025\000\302\200Ms\351\200&s\351(\310\201\"\000.\376X1)\000dgemm\373\000s\002\001\200\001\360\006\000\377\005\031\230\001\230\026\230q\377\240\010\250\001\250\026\250q\377\260\001\330\004\023\220=\240\377\r\250R\250r\260\035\270\377b\300\002\300-\310|\320\377[\\\330\004\033\2302\230\377U\240!\2404\240s\250\377\"\250A\330\004\010\210\005\377\210U\220!\2207\230&\377\240\001\240\021\330\010\r\210\377Q\210g\220Q\220f\230\377A\330\010\023\2201\320\024\377B\300%\300r\310\022\310\3772\310R\310{\320Z[\377\330\010\014\210E\220\025\220\377a\220q\330\014\021\220\026\377\220q\230\005\230Q\230d\377\240&\250\005\250Q\250c\377\260\023\260G\2701\330\014\372F\001c%\000c\230\022\2301\377\230A\230S\240\003\2402\277\240S\250\002\250!\001\031#\362\264\000q4\007c\000\230\003\2303\273\230b9\002Q\240a\267\000#\377\250S\260\006\260d\270!\377\2701\270A\270S\300\004\257\300B\300a\206#\034h\000F\362\336\0001\353\026\307\013;\320VW\377\330\010\t\210\021\210%\210\037s\220\"\220A\370\000\255\001m\001\366\215 \240!\001\031#\240R\240\365q\362 \021:\005q\220\001\220\357\023\220B\220\347\t6\250\024\372\223 a\225@\004\260B\260a";
-    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 1629, 2697);
+    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (1639 bytes) */
+static const char cstring[] = "\377 at 0x o\377bject>.:\377 <Memory\377View of \377<contigu\377ous and gdir%\001\007\rin\021\005\177strided\"\010o or \004\031><(\t\376A\006>?Canno\377t assign\377 to read\177-only m\240\002\375v\242\000Invali\377d mode, \347exp\305\000|\000\047c\047\376t\001\047fortra\237n\047, gH\000%\005s\357hape\222\000 ax\377is No ma\177tching g\001\377ature fo\377undNote \373th\242 Cytho\373n ,\000delib\237erate\206\000\353\001c\367ter!\001n PE\337P-484\245\"re\376\317!s subcl\366\301\000es\314!buil\373ti\313\000ypes.\377 If you \223ne\257 \336\000p\351\000%\tt\177hen set\200\000\367e \047\212\"atio_n_typ\253\000\047\210D\373iv\242\000o Fal\177se.add_\264 \237ecoll\321@+\000s\377.abcdisa\337bleen\002\001gc\373is\004\003dlstm\377x/_kerne\377ls/adam_\375c\347\002.pyxno\377 default\377 __reduc\277e__ duk\002n\367on-\353@vial\376\033\000cinit__\371u\\\002\252Aalloc\376\243  array \037data.\013\020\206C\330a\376\265cs.|ASCI\377IDEllips\377isSequen\327ceV\220\204\001.\225\204\007__\367Pyx\001\000Dict\377_NextRef\263__\236$\244\000__\363\"_\375_\001\005getite\345m\r\001d0\001\027\000fun\231c\035\001\030\000st\317@)\001i\363mp\262`3\001main\336\003\002odulM\002na\315m\002\003ewT\001\237 _c?hecksuT\000\n\001\340?\004\025\001\241@\252 \037\001unp\267ick?\000En \005vyt\212A\230\001qualO\005`\332%\343&\204C\277\001\366$ex\314\001\202\220`_\203\005\234`\262\006\003\006.\007t\367est\344\002sed_\277sigindA\000i\377s_corout\347ine\232`\361Bden{se\000\007[dou\256`\377[::1],co\217nst \006\t\022\t\037\010]>6\010float4\t\006\010x\021\010\035\0077\003rows\202\204\002\014\005\001}\006, v\020\016\004\242\005\000\014\004-\003K\007[\212\004>\n\006\013\024\013#\n\375]\310\204\005_buffe\377rargsasy\337ncio.\303&sb\3771b2baseb\337eta_1\001\0022c\277c1c2cl\350 _\376\315`traceba\177ckcount\327\205\004%s\347#d\260a\000\002_\237@\217\212\003\377emptyenc\317odee\274`\364\207\002ep\375s\000\000iloner\377rorflags\374\351\"\356\"32form\373at\365\210\004fullg\177getgjid\371B\376\251\212\001cesint6\3654\215\205""\001s\000\002izej\177kkindkw\327\001\277lrlr_t\231\207\002.z\226\207\005.\223\207\010mmem\374\211\001\372\364\211\001n\223\205\001ndimn\377pnumpyob\367jpp\337\000popr\377registercse\343\006\371\211\001\337\211\006ssv\000\337start#\000ps\373to\001\000ructu\375n>\001update\377vvaluesw\377herexOvo\377id (char\017 *, \000\005\313\000\013\001\000\004\366\007\004__\204\206\002_5sc\337ipy_6\201@al\357g_11\321\205\004bla\207s_dC\001\000\047*.,])\025\000\302\200Ms\351\200&s\351(\310\201\"\000.\376X1)\000dgemm\373\000s\002\001\200\001\360\006\000\377\005\031\230\001\230\026\230q\377\240\010\250\001\250\026\250q\377\260\001\330\004\023\220=\240\377\r\250R\250r\260\035\270\377b\300\002\300-\310|\320\377[\\\330\004\033\2302\230\377U\240!\2404\240s\250\377\"\250A\330\004\010\210\005\377\210U\220!\2207\230&\377\240\001\240\021\330\010\r\210\377Q\210g\220Q\220f\230\377A\330\010\023\2201\320\024\377B\300%\300r\310\022\310\3772\310R\310{\320Z[\377\330\010\014\210E\220\025\220\377a\220q\330\014\021\220\026\377\220q\230\005\230Q\230d\377\240&\250\005\250Q\250c\377\260\023\260G\2701\330\014\372F\001c%\000c\230\022\2301\377\230A\230S\240\003\2402\277\240S\250\002\250!\001\031#\362\264\000q4\007c\000\230\003\2303\273\230b9\002Q\240a\267\000#\377\250S\260\006\260d\270!\377\2701\270A\270S\300\004\257\300B\300a\206#\034h\000F\362\336\0001\353\026\307\013;\320VW\377\330\010\t\210\021\210%\210\037s\220\"\220A\370\000\255\001m\001\366\215 \240!\001\031#\240R\240\365q\362 \021:\005q\220\001\220\357\023\220B\220\347\t6\250\024\372\223 a\225@\004\260B\260a";
+    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 1639, 2709);
     #define __Pyx_DecompressString_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #else /* compression: none (2697 bytes) */
-static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and direct><contiguous and indirect><strided and direct or indirect><strided and direct><strided and indirect>>?Cannot assign to read-only memoryviewInvalid mode, expected \047c\047 or \047fortran\047, got Invalid shape in axis No matching signature foundNote that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.add_notecollections.abcdisableenablegcisenabledlstmx/_kernels/adam_cython.pyxno default __reduce__ due to non-trivial __cinit__unable to allocate array data.unable to allocate shape and strides.|ASCIIDEllipsisSequenceVView.MemoryView__Pyx_PyDict_NextRef__annotate____class____class_getitem____dict____func____getstate____import____main____module____name____new____pyx_checksum__pyx_state__pyx_type__pyx_unpickle_Enum__pyx_vtable____qualname____reduce____reduce_cython____reduce_ex____set_name____setstate____setstate_cython____test___fused_sigindex_is_coroutineabcadam_denseadam_dense[double[::1],const double[::1],double[::1],double[::1]]adam_dense[float[::1],const float[::1],float[::1],float[::1]]adam_rowsadam_rows[double[:, ::1],const double[:, ::1],double[:, ::1],double[:, ::1]]adam_rows[float[:, ::1],const float[:, ::1],float[:, ::1],float[:, ::1]]allocate_bufferargsasyncio.coroutinesb1b2basebeta_1beta_2cc1c2cline_in_tracebackcountdefaultsdoubledtypedtype_is_objectencodeenumerateepsepsilonerrorflagsfloatformatfortranfullggetgjidindexindicesint64itemsitemsizejkkindkwargslrlr_tlstmx._kernels.adam_cythonmmemviewmodennamendimnpnumpyobjppackpoprregistersetdefaultshapesignaturessizestartstepstopstructunpackupdatevvalueswherexOvoid (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *)\000vo""id (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *)\000dgemm\000sgemm\200\001\360\006\000\005\031\230\001\230\026\230q\240\010\250\001\250\026\250q\260\001\330\004\023\220=\240\r\250R\250r\260\035\270b\300\002\300-\310|\320[\\\330\004\033\2302\230U\240!\2404\240s\250\"\250A\330\004\010\210\005\210U\220!\2207\230&\240\001\240\021\330\010\r\210Q\210g\220Q\220f\230A\330\010\023\2201\320\024B\300%\300r\310\022\3102\310R\310{\320Z[\330\010\014\210E\220\025\220a\220q\330\014\021\220\026\220q\230\005\230Q\230d\240&\250\005\250Q\250c\260\023\260G\2701\330\014\r\210Q\210c\220\025\220c\230\022\2301\230A\230S\240\003\2402\240S\250\002\250!\330\014\r\210Q\210c\220\025\220c\230\022\2301\230A\230S\240\003\2402\240S\250\002\250#\250R\250q\330\014\r\210Q\210c\220\025\220a\220q\230\003\2303\230b\240\003\2402\240Q\240a\240s\250#\250S\260\006\260d\270!\2701\270A\270S\300\004\300B\300a\200\001\360\006\000\005\034\2301\230F\240!\2401\330\004\023\220=\240\r\250R\250r\260\035\270b\300\002\300-\310|\320[\\\330\010\023\2201\320\024B\300%\300r\310\022\310;\320VW\330\010\t\210\021\210%\210s\220\"\220A\220Q\220c\230\022\2303\230b\240\001\240\021\240!\330\010\t\210\021\210%\210s\220\"\220A\220Q\220c\230\022\2303\230b\240\001\240\021\240#\240R\240q\250\001\250\021\330\010\t\210\021\210%\210q\220\001\220\023\220B\220c\230\022\2301\230A\230S\240\003\2406\250\024\250Q\250a\250q\260\004\260B\260a";
+    #else /* compression: none (2709 bytes) */
+static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and direct><contiguous and indirect><strided and direct or indirect><strided and direct><strided and indirect>>?Cannot assign to read-only memoryviewInvalid mode, expected \047c\047 or \047fortran\047, got Invalid shape in axis No matching signature foundNote that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.add_notecollections.abcdisableenablegcisenabledlstmx/_kernels/adam_cython.pyxno default __reduce__ due to non-trivial __cinit__unable to allocate array data.unable to allocate shape and strides.|ASCIIDEllipsisSequenceVView.MemoryView__Pyx_PyDict_NextRef__annotate____class____class_getitem____dict____func____getstate____import____main____module____name____new____pyx_checksum__pyx_state__pyx_type__pyx_unpickle_Enum__pyx_vtable____qualname____reduce____reduce_cython____reduce_ex____set_name____setstate____setstate_cython____test___fused_sigindex_is_coroutineabcadam_denseadam_dense[double[::1],const double[::1],double[::1],double[::1]]adam_dense[float[::1],const float[::1],float[::1],float[::1]]adam_rowsadam_rows[double[:, ::1],const double[:, ::1],double[:, ::1],double[:, ::1]]adam_rows[float[:, ::1],const float[:, ::1],float[:, ::1],float[:, ::1]]allocate_bufferargsasyncio.coroutinesb1b2basebeta_1beta_2cc1c2cline_in_tracebackcountdefaultsdoubledtypedtype_is_objectemptyencodeenumerateepsepsilonerrorflagsfloatfloat32formatfortranfullggetgjidindexindicesint64itemsitemsizejkkindkwargslrlr_tlstmx._kernels.adam_cythonmmemviewmodennamendimnpnumpyobjppackpoprregistersetdefaultshapesignaturessizestartstepstopstructunpackupdatevvalueswherexOvoid (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, ""int *)\000void (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *)\000dgemm\000sgemm\200\001\360\006\000\005\031\230\001\230\026\230q\240\010\250\001\250\026\250q\260\001\330\004\023\220=\240\r\250R\250r\260\035\270b\300\002\300-\310|\320[\\\330\004\033\2302\230U\240!\2404\240s\250\"\250A\330\004\010\210\005\210U\220!\2207\230&\240\001\240\021\330\010\r\210Q\210g\220Q\220f\230A\330\010\023\2201\320\024B\300%\300r\310\022\3102\310R\310{\320Z[\330\010\014\210E\220\025\220a\220q\330\014\021\220\026\220q\230\005\230Q\230d\240&\250\005\250Q\250c\260\023\260G\2701\330\014\r\210Q\210c\220\025\220c\230\022\2301\230A\230S\240\003\2402\240S\250\002\250!\330\014\r\210Q\210c\220\025\220c\230\022\2301\230A\230S\240\003\2402\240S\250\002\250#\250R\250q\330\014\r\210Q\210c\220\025\220a\220q\230\003\2303\230b\240\003\2402\240Q\240a\240s\250#\250S\260\006\260d\270!\2701\270A\270S\300\004\300B\300a\200\001\360\006\000\005\034\2301\230F\240!\2401\330\004\023\220=\240\r\250R\250r\260\035\270b\300\002\300-\310|\320[\\\330\010\023\2201\320\024B\300%\300r\310\022\310;\320VW\330\010\t\210\021\210%\210s\220\"\220A\220Q\220c\230\022\2303\230b\240\001\240\021\240!\330\010\t\210\021\210%\210s\220\"\220A\220Q\220c\230\022\2303\230b\240\001\240\021\240#\240R\240q\250\001\250\021\330\010\t\210\021\210%\210q\220\001\220\023\220B\220c\230\022\2301\230A\230S\240\003\2406\250\024\250Q\250a\250q\260\004\260B\260a";
     PyObject *data = NULL;
     #define __Pyx_DecompressString_UNUSED
     #define __Pyx_DecompressString_LZSS_UNUSED
     #endif
     PyObject **stringtab = __pyx_mstate->__pyx_string_tab;
     Py_ssize_t pos = 0;
-    for (int i = 0; i < 139; i++) {
+    for (int i = 0; i < 141; i++) {
       Py_ssize_t bytes_length = str_length_index[i].length;
       PyObject *string = PyUnicode_DecodeUTF8(bytes + pos, bytes_length, NULL);
       if (likely(string) && i >= 28) PyUnicode_InternInPlace(&string);
@@ -26189,8 +26322,8 @@ static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and dir
       stringtab[i] = string;
       pos += bytes_length;
     }
-    for (int i = 139; i < 143; i++) {
-      Py_ssize_t bytes_length = bytes_length_index[i-139].length;
+    for (int i = 141; i < 145; i++) {
+      Py_ssize_t bytes_length = bytes_length_index[i-141].length;
       PyObject *string = PyBytes_FromStringAndSize(bytes + pos, bytes_length);
       stringtab[i] = string;
       pos += bytes_length;
@@ -26200,14 +26333,14 @@ static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and dir
       }
     }
     Py_XDECREF(data);
-    for (Py_ssize_t i = 0; i < 143; i++) {
+    for (Py_ssize_t i = 0; i < 145; i++) {
       if (unlikely(PyObject_Hash(stringtab[i]) == -1)) {
         __PYX_ERR(0, 1, __pyx_L1_error)
       }
     }
     #if CYTHON_IMMORTAL_CONSTANTS
     {
-      PyObject **table = stringtab + 139;
+      PyObject **table = stringtab + 141;
       for (Py_ssize_t i=0; i<4; ++i) {
         #if PY_VERSION_HEX >= 0x030F0000
         PyUnstable_SetImmortal(table[i]);
@@ -29797,6 +29930,396 @@ static CYTHON_INLINE long __Pyx_div_long(long a, long b, int b_is_constant) {
         ((r != 0) & ((r ^ b) < 0))
     );
     return q - adapt_python;
+}
+
+/* PyObjectCompare */
+#ifndef __Pyx_DEFINED_PyObject_CompareStrStrBoolEq
+#define __Pyx_DEFINED_PyObject_CompareStrStrBoolEq
+static CYTHON_INLINE int __Pyx_PyObject_CompareStrStrBoolEq(PyObject* s1, PyObject* s2) {
+    #if __PYX_LIMITED_VERSION_HEX >= 0x030e0000
+    int result = PyUnicode_Equal(s1, s2);
+    #if !CYTHON_COMPILING_IN_CPYTHON
+    if (unlikely(result == -1)) return -1;
+    #endif
+    if (result == 0) goto __pyx_return_false; else goto __pyx_return_true;
+    #else
+    int result = PyUnicode_Compare(s1, s2);
+    if (unlikely((result == -1) && PyErr_Occurred())) return -1;
+    if (result == 0) goto __pyx_return_true; else goto __pyx_return_false;
+    #endif
+__pyx_return_true:
+    return 1;
+__pyx_return_false:
+    return 0;
+}
+#endif
+#if !(CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_GRAAL)
+#ifndef __Pyx_DEFINED_PyObject_ComparePyBytesPyBytesBoolEq
+#define __Pyx_DEFINED_PyObject_ComparePyBytesPyBytesBoolEq
+static CYTHON_INLINE int __Pyx_PyObject_ComparePyBytesPyBytesBoolEq(PyObject* s1, PyObject* s2) {
+    #if CYTHON_ASSUME_SAFE_SIZE && CYTHON_ASSUME_SAFE_MACROS
+    const char *ps1, *ps2;
+    Py_ssize_t length = PyBytes_GET_SIZE(s1);
+    if (length != PyBytes_GET_SIZE(s2)) goto __pyx_return_false;
+    ps1 = PyBytes_AS_STRING(s1);
+    ps2 = PyBytes_AS_STRING(s2);
+    #else
+    char *ps1, *ps2;
+    Py_ssize_t length, length2;
+    if (unlikely(PyBytes_AsStringAndSize(s1, &ps1, &length) == -1)) return -1;
+    if (unlikely(PyBytes_AsStringAndSize(s2, &ps2, &length2) == -1)) return -1;
+    if (length != length2) goto __pyx_return_false;
+    #endif
+    if (ps1[0] != ps2[0]) goto __pyx_return_false;
+    if (length == 1) goto __pyx_return_true;
+    {
+        int cmp;
+#if CYTHON_USE_UNICODE_INTERNALS && (PY_VERSION_HEX < 0x030B0000)
+        Py_hash_t hash1 = ((PyBytesObject*)s1)->ob_shash;
+        Py_hash_t hash2 = ((PyBytesObject*)s2)->ob_shash;
+        if (hash1 != hash2 && hash1 != -1 && hash2 != -1) goto __pyx_return_false;
+#endif
+        cmp = memcmp(ps1, ps2, (size_t)length);
+        if (cmp == 0) goto __pyx_return_true; else goto __pyx_return_false;
+    }
+__pyx_return_true:
+    return 1;
+__pyx_return_false:
+    return 0;
+}
+#endif
+#endif
+#if !(CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_GRAAL)
+#ifndef __Pyx_DEFINED_PyObject_ComparePyBytesPyByteArrayBoolEq
+#define __Pyx_DEFINED_PyObject_ComparePyBytesPyByteArrayBoolEq
+static CYTHON_INLINE int __Pyx_PyObject_ComparePyBytesPyByteArrayBoolEq(PyObject* s1, PyObject* s2) {
+    #if CYTHON_ASSUME_SAFE_SIZE && CYTHON_ASSUME_SAFE_MACROS
+    const char *ps1, *ps2;
+    Py_ssize_t length = PyBytes_GET_SIZE(s1);
+    if (length != PyByteArray_GET_SIZE(s2)) goto __pyx_return_false;
+    ps1 = PyBytes_AS_STRING(s1);
+    ps2 = PyByteArray_AS_STRING(s2);
+    #else
+    char *ps1, *ps2;
+    Py_ssize_t length, length2;
+    if (unlikely(PyBytes_AsStringAndSize(s1, &ps1, &length) == -1)) return -1;
+    ps2 = __Pyx_PyByteArray_AsString(s2); if (unlikely(!ps2)) return -1;
+    length2 = __Pyx_PyByteArray_GET_SIZE(s2); if (unlikely(length2 == -1)) return -1;
+    if (length != length2) goto __pyx_return_false;
+    #endif
+    if (ps1[0] != ps2[0]) goto __pyx_return_false;
+    if (length == 1) goto __pyx_return_true;
+    {
+        int cmp;
+        cmp = memcmp(ps1, ps2, (size_t)length);
+        if (cmp == 0) goto __pyx_return_true; else goto __pyx_return_false;
+    }
+__pyx_return_true:
+    return 1;
+__pyx_return_false:
+    return 0;
+}
+#endif
+#endif
+#if !(CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_GRAAL)
+#ifndef __Pyx_DEFINED_PyObject_ComparePyByteArrayPyBytesBoolEq
+#define __Pyx_DEFINED_PyObject_ComparePyByteArrayPyBytesBoolEq
+static CYTHON_INLINE int __Pyx_PyObject_ComparePyByteArrayPyBytesBoolEq(PyObject* s1, PyObject* s2) {
+    #if CYTHON_ASSUME_SAFE_SIZE && CYTHON_ASSUME_SAFE_MACROS
+    const char *ps1, *ps2;
+    Py_ssize_t length = PyByteArray_GET_SIZE(s1);
+    if (length != PyBytes_GET_SIZE(s2)) goto __pyx_return_false;
+    ps1 = PyByteArray_AS_STRING(s1);
+    ps2 = PyBytes_AS_STRING(s2);
+    #else
+    char *ps1, *ps2;
+    Py_ssize_t length, length2;
+    ps1 = __Pyx_PyByteArray_AsString(s1); if (unlikely(!ps1)) return -1;
+    length = __Pyx_PyByteArray_GET_SIZE(s1); if (unlikely(length == -1)) return -1;
+    if (unlikely(PyBytes_AsStringAndSize(s2, &ps2, &length2) == -1)) return -1;
+    if (length != length2) goto __pyx_return_false;
+    #endif
+    if (length == 0) goto __pyx_return_true;
+    if (ps1[0] != ps2[0]) goto __pyx_return_false;
+    if (length == 1) goto __pyx_return_true;
+    {
+        int cmp;
+        cmp = memcmp(ps1, ps2, (size_t)length);
+        if (cmp == 0) goto __pyx_return_true; else goto __pyx_return_false;
+    }
+__pyx_return_true:
+    return 1;
+__pyx_return_false:
+    return 0;
+}
+#endif
+#endif
+#if !(CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_GRAAL)
+#ifndef __Pyx_DEFINED_PyObject_ComparePyByteArrayPyByteArrayBoolEq
+#define __Pyx_DEFINED_PyObject_ComparePyByteArrayPyByteArrayBoolEq
+static CYTHON_INLINE int __Pyx_PyObject_ComparePyByteArrayPyByteArrayBoolEq(PyObject* s1, PyObject* s2) {
+    #if CYTHON_ASSUME_SAFE_SIZE && CYTHON_ASSUME_SAFE_MACROS
+    const char *ps1, *ps2;
+    Py_ssize_t length = PyByteArray_GET_SIZE(s1);
+    if (length != PyByteArray_GET_SIZE(s2)) goto __pyx_return_false;
+    ps1 = PyByteArray_AS_STRING(s1);
+    ps2 = PyByteArray_AS_STRING(s2);
+    #else
+    char *ps1, *ps2;
+    Py_ssize_t length, length2;
+    ps1 = __Pyx_PyByteArray_AsString(s1); if (unlikely(!ps1)) return -1;
+    length = __Pyx_PyByteArray_GET_SIZE(s1); if (unlikely(length == -1)) return -1;
+    ps2 = __Pyx_PyByteArray_AsString(s2); if (unlikely(!ps2)) return -1;
+    length2 = __Pyx_PyByteArray_GET_SIZE(s2); if (unlikely(length2 == -1)) return -1;
+    if (length != length2) goto __pyx_return_false;
+    #endif
+    if (length == 0) goto __pyx_return_true;
+    if (ps1[0] != ps2[0]) goto __pyx_return_false;
+    if (length == 1) goto __pyx_return_true;
+    {
+        int cmp;
+        cmp = memcmp(ps1, ps2, (size_t)length);
+        if (cmp == 0) goto __pyx_return_true; else goto __pyx_return_false;
+    }
+__pyx_return_true:
+    return 1;
+__pyx_return_false:
+    return 0;
+}
+#endif
+#endif
+#ifndef __Pyx_DEFINED_PyObject_CompareFloatIntBoolEq
+#define __Pyx_DEFINED_PyObject_CompareFloatIntBoolEq
+static int __Pyx_PyObject_CompareFloatIntBoolEq(PyObject *op1, PyObject *op2) {
+    double float_op1 = __Pyx_PyFloat_AS_DOUBLE(op1);
+    #if !CYTHON_ASSUME_SAFE_MACROS
+    if (unlikely(float_op1 == -1. && PyErr_Occurred())) return -1;
+    #endif
+    #if CYTHON_USE_PYLONG_INTERNALS
+    if (__Pyx_PyLong_IsCompact(op2)) {
+        Py_ssize_t iop2 = __Pyx_PyLong_CompactValue(op2);
+        if (float_op1 == ((double)iop2)) goto __pyx_return_true; else goto __pyx_return_false;
+    }
+    if (unlikely(!__Pyx_isfinite(float_op1))) {
+        if (float_op1 == 0.0) goto __pyx_return_true; else goto __pyx_return_false;
+    } else {
+        int sign2 = __Pyx_PyLong_Sign(op2);
+        if (float_op1 >= 0.) {
+            if (sign2 < 0) goto __pyx_return_false;
+            if (float_op1 < (double) (1L << PyLong_SHIFT)) goto __pyx_return_false;
+        } else {
+            if (sign2 > 0) goto __pyx_return_false;
+            if (float_op1 > -(double) (1L << PyLong_SHIFT)) goto __pyx_return_false;
+        }
+    }
+    #else
+    if (unlikely(!__Pyx_isfinite(float_op1))) {
+        if (float_op1 == 0.0) goto __pyx_return_true; else goto __pyx_return_false;
+    } else {
+        int overflow2;
+        long iop2 = PyLong_AsLongAndOverflow(op2, &overflow2);
+        if (likely(!overflow2)) {
+            if ((long long) iop2 >= (1LL << 53)) {
+                overflow2 = 1;
+            } else if ((long long) iop2 <= - (1LL << 53)) {
+                overflow2 = -1;
+            } else {
+                if (float_op1 == ((double) iop2)) goto __pyx_return_true; else goto __pyx_return_false;
+            }
+        }
+        if (overflow2 > 0) {
+            if (float_op1 < ((double) (1LL << 53))) goto __pyx_return_false;
+        } else {
+            if (float_op1 > - ((double) (1LL << 53))) goto __pyx_return_false;
+        }
+    }
+    #endif
+    return __Pyx_PyObject_RichCompareBool(op1, op2, Py_EQ);
+__pyx_return_true:
+    return 1;
+__pyx_return_false:
+    return 0;
+}
+#endif
+#ifndef __Pyx_DEFINED_PyObject_CompareIntFloatBoolEq
+#define __Pyx_DEFINED_PyObject_CompareIntFloatBoolEq
+static int __Pyx_PyObject_CompareIntFloatBoolEq(PyObject *op1, PyObject *op2) {
+    double float_op2 = __Pyx_PyFloat_AS_DOUBLE(op2);
+    #if !CYTHON_ASSUME_SAFE_MACROS
+    if (unlikely(float_op2 == -1. && PyErr_Occurred())) return -1;
+    #endif
+    #if CYTHON_USE_PYLONG_INTERNALS
+    if (__Pyx_PyLong_IsCompact(op1)) {
+        Py_ssize_t iop1 = __Pyx_PyLong_CompactValue(op1);
+        if (((double)iop1) == float_op2) goto __pyx_return_true; else goto __pyx_return_false;
+    }
+    if (unlikely(!__Pyx_isfinite(float_op2))) {
+        if (0.0 == float_op2) goto __pyx_return_true; else goto __pyx_return_false;
+    } else {
+        int sign1 = __Pyx_PyLong_Sign(op1);
+        if (float_op2 >= 0.) {
+            if (sign1 < 0) goto __pyx_return_false;
+            if (float_op2 < (double) (1L << PyLong_SHIFT)) goto __pyx_return_false;
+        } else {
+            if (sign1 > 0) goto __pyx_return_false;
+            if (float_op2 > -(double) (1L << PyLong_SHIFT)) goto __pyx_return_false;
+        }
+    }
+    #else
+    if (unlikely(!__Pyx_isfinite(float_op2))) {
+        if (0.0 == float_op2) goto __pyx_return_true; else goto __pyx_return_false;
+    } else {
+        int overflow1;
+        long iop1 = PyLong_AsLongAndOverflow(op1, &overflow1);
+        if (likely(!overflow1)) {
+            if ((long long) iop1 >= (1LL << 53)) {
+                overflow1 = 1;
+            } else if ((long long) iop1 <= - (1LL << 53)) {
+                overflow1 = -1;
+            } else {
+                if (((double) iop1) == float_op2) goto __pyx_return_true; else goto __pyx_return_false;
+            }
+        }
+        if (overflow1 < 0) {
+            if (float_op2 > ((double) (1LL << 53))) goto __pyx_return_false;
+        } else {
+            if (float_op2 < - ((double) (1LL << 53))) goto __pyx_return_false;
+        }
+    }
+    #endif
+    return __Pyx_PyObject_RichCompareBool(op1, op2, Py_EQ);
+__pyx_return_true:
+    return 1;
+__pyx_return_false:
+    return 0;
+}
+#endif
+#if CYTHON_USE_PYLONG_INTERNALS
+#ifndef __Pyx_DEFINED_PyObject_CompareIntIntBoolEq
+#define __Pyx_DEFINED_PyObject_CompareIntIntBoolEq
+static int __Pyx_PyObject_CompareIntIntBoolEq(PyObject *op1, PyObject *op2) {
+    Py_ssize_t cmp = __Pyx_PyLong_CompareSignAndSize(op1, op2);
+    if (cmp == 0) {
+        Py_ssize_t size = __Pyx_PyLong_DigitCount(op1);
+        if (size > 0) {
+            const digit* digits1 = __Pyx_PyLong_Digits(op1);
+            const digit* digits2 = __Pyx_PyLong_Digits(op2);
+            if (size == 1) {
+                cmp = (Py_ssize_t) digits1[0] - (Py_ssize_t) digits2[0];
+            } else if ((size == 2) && (8 * sizeof(Py_ssize_t) >= 2 * PyLong_SHIFT)) {
+                cmp = (Py_ssize_t) (((((size_t)digits1[1]) << PyLong_SHIFT) | (size_t)digits1[0])) - (Py_ssize_t) (((((size_t)digits2[1]) << PyLong_SHIFT) | (size_t)digits2[0]));
+            } else {
+                for (Py_ssize_t i=size-1; i >= 0 && !cmp; --i) {
+                    cmp = (Py_ssize_t) digits1[i] - (Py_ssize_t) digits2[i];
+                }
+            }
+        }
+        if (cmp == 0) return 1;
+        if (__Pyx_PyLong_IsNeg(op1)) cmp = -cmp;
+    }
+    return 0;
+}
+#endif
+#ifndef __Pyx_DEFINED_PyObject_CompareIntIntBoolEq
+#define __Pyx_DEFINED_PyObject_CompareIntIntBoolEq
+static CYTHON_INLINE PyObject* __Pyx_PyObject_CompareIntIntEq(PyObject *op1, PyObject *op2) {
+    int result = __Pyx_PyObject_CompareIntIntBoolEq(op1, op2);
+    if (unlikely(result == -1)) return NULL;
+    return __Pyx_NewRef(result ? Py_True : Py_False);
+}
+#endif
+#else
+#ifndef __Pyx_DEFINED_PyObject_CompareIntIntBoolEq
+#define __Pyx_DEFINED_PyObject_CompareIntIntBoolEq
+static int __Pyx_PyObject_CompareIntIntBoolEq(PyObject *op1, PyObject *op2) {
+    int overflow1, overflow2;
+    long long iop1 = PyLong_AsLongLongAndOverflow(op1, &overflow1);
+    long long iop2 = PyLong_AsLongLongAndOverflow(op2, &overflow2);
+    if (likely(!(overflow1 | overflow2))) {
+        if (iop1 == iop2) goto __pyx_return_true; else goto __pyx_return_false;
+    } else if (overflow1 != overflow2) {
+        if (overflow1 == overflow2) goto __pyx_return_true; else goto __pyx_return_false;
+    } else {
+        return __Pyx_PyObject_RichCompareBool(op1, op2, Py_EQ);
+    }
+__pyx_return_true:
+    return 1;
+__pyx_return_false:
+    return 0;
+}
+#endif
+#endif
+static CYTHON_INLINE int __Pyx_PyObject_CompareBoolEq_object_object(PyObject *op1, PyObject *op2, int pyop) {
+    CYTHON_UNUSED_VAR(pyop);
+    if (PyFloat_CheckExact(op1)) {
+        if (PyFloat_CheckExact(op2)) {
+            double float_op1 = __Pyx_PyFloat_AS_DOUBLE(op1);
+            #if !CYTHON_ASSUME_SAFE_MACROS
+            if (unlikely(float_op1 == -1. && PyErr_Occurred())) return -1;
+            #endif
+            double float_op2 = __Pyx_PyFloat_AS_DOUBLE(op2);
+            #if !CYTHON_ASSUME_SAFE_MACROS
+            if (unlikely(float_op2 == -1. && PyErr_Occurred())) return -1;
+            #endif
+            if (float_op1 == float_op2) goto __pyx_return_true; else goto __pyx_return_false;
+        }
+        if (PyLong_CheckExact(op2)) {
+            return __Pyx_PyObject_CompareFloatIntBoolEq(op1, op2);
+        }
+        goto __pyx_richcmp;
+    }
+    if (PyLong_CheckExact(op1)) {
+        if (op1 == op2) goto __pyx_return_true;
+        if (PyLong_CheckExact(op2)) {
+            return __Pyx_PyObject_CompareIntIntBoolEq(op1, op2);
+        }
+        if (PyFloat_CheckExact(op2)) {
+            return __Pyx_PyObject_CompareIntFloatBoolEq(op1, op2);
+        }
+        goto __pyx_richcmp;
+    }
+    
+    if (PyUnicode_CheckExact(op1)) {
+        if (op1 == op2) goto __pyx_return_true;
+        if (PyUnicode_CheckExact(op2)) {
+            return __Pyx_PyObject_CompareStrStrBoolEq(op1, op2);
+        }
+        goto __pyx_richcmp;
+    }
+    
+    #if !(CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_GRAAL)
+    if (PyBytes_CheckExact(op1)) {
+        if (op1 == op2) goto __pyx_return_true;
+        if (PyBytes_CheckExact(op2)) {
+            return __Pyx_PyObject_ComparePyBytesPyBytesBoolEq(op1, op2);
+        }
+        if (PyByteArray_CheckExact(op2)) {
+            return __Pyx_PyObject_ComparePyBytesPyByteArrayBoolEq(op1, op2);
+        }
+        goto __pyx_richcmp;
+    }
+    #endif
+    #if !(CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_GRAAL)
+    if (PyByteArray_CheckExact(op1)) {
+        if (op1 == op2) goto __pyx_return_true;
+        if (PyByteArray_CheckExact(op2)) {
+            return __Pyx_PyObject_ComparePyByteArrayPyByteArrayBoolEq(op1, op2);
+        }
+        if (PyBytes_CheckExact(op2)) {
+            return __Pyx_PyObject_ComparePyByteArrayPyBytesBoolEq(op1, op2);
+        }
+        goto __pyx_richcmp;
+    }
+    #endif
+    if ((0)) goto __pyx_richcmp;
+    if ((0)) goto __pyx_return_true;
+    if ((0)) goto __pyx_return_false;
+__pyx_richcmp:
+    return __Pyx_PyObject_RichCompareBool(op1, op2, Py_EQ);
+__pyx_return_true:
+    return 1;
+__pyx_return_false:
+    return 0;
 }
 
 /* ReleaseUnknownGil */

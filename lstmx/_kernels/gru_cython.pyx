@@ -10,11 +10,11 @@ gradients (``dax = [dr dz dn]``, ``dah = [dr dz dn * r]``): both are kept for ev
 """
 import numpy as np
 
-from ._layout import cached_time_major, packed_buffer, time_major, time_major_mask
+from ._layout import cached_time_major, time_major, time_major_mask
 
 from cython.parallel cimport prange
 
-from ._common cimport (batch_parts, column_sums, copy_row, gemm, gru_row_backward, gru_row_forward,
+from ._common cimport (batch_parts, packed_buffer, column_sums, copy_row, gemm, gru_row_backward, gru_row_forward,
                        pack_panels, real, step_gemm, weight_gradients)
 
 

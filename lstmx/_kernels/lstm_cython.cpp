@@ -1562,6 +1562,7 @@ static const char * const __pyx_cfilenm = __FILE__;
 static const char* const __pyx_f[] = {
   "lstmx/_kernels/lstm_cython.pyx",
   "__pyx_ff_map_fused_781acd_2_2_float__and_double",
+  "lstmx/_kernels/_common.pxd",
 };
 /* #### Code section: utility_code_proto_before_types ### */
 /* Atomics.proto (used by UnpackUnboundCMethod) */
@@ -2882,6 +2883,9 @@ static void __Pyx_RaiseUnboundLocalError(const char *varname);
 /* DivInt[long].proto */
 static CYTHON_INLINE long __Pyx_div_long(long, long, int b_is_constant);
 
+/* PyObjectCompare.proto */
+static CYTHON_INLINE int __Pyx_PyObject_CompareBoolEq_object_object(PyObject *op1, PyObject *op2, int pyop);
+
 /* ReleaseUnknownGil.proto */
 #if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030d0000
 typedef struct {
@@ -3489,11 +3493,11 @@ static PyObject *__Pyx_Object_VectorcallMethodKwds(PyObject *name, PyObject *con
 /* CIntToPy.proto */
 static CYTHON_INLINE PyObject* __Pyx_PyLong_From_long(long value);
 
-/* CIntToPy.proto */
-static CYTHON_INLINE PyObject* __Pyx_PyLong_From_int(int value);
-
 /* CIntFromPy.proto */
 static CYTHON_INLINE int __Pyx_PyLong_As_int(PyObject *);
+
+/* CIntToPy.proto */
+static CYTHON_INLINE PyObject* __Pyx_PyLong_From_int(int value);
 
 /* PyObjectCallMethod1.proto (used by UpdateUnpickledDict) */
 static CYTHON_INLINE PyObject* __Pyx_PyObject_CallMethod1(PyObject* obj, PyObject* method_name, PyObject* arg);
@@ -3622,6 +3626,7 @@ static void (*__pyx_f_5scipy_6linalg_11cython_blas_dgemm)(char *, char *, int *,
 static void (*__pyx_f_5scipy_6linalg_11cython_blas_sgemm)(char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *); /*proto*/
 
 /* Module declarations from "lstmx._kernels._common" */
+static CYTHON_INLINE PyObject *__pyx_f_5lstmx_8_kernels_7_common_packed_buffer(int, int, PyObject *); /*proto*/
 static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int, int); /*proto*/
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(int, int, int, int, int, float, float const *, int, float const *, int, float, float *, int); /*proto*/
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(int, int, int, int, int, double, double const *, int, double const *, int, double, double *, int); /*proto*/
@@ -4113,34 +4118,34 @@ static __pyx_mstatetype * const __pyx_mstate_global = &__pyx_mstate_global_stati
 #define __pyx_n_u_error __pyx_string_tab[117]
 #define __pyx_n_u_flags __pyx_string_tab[118]
 #define __pyx_n_u_float __pyx_string_tab[119]
-#define __pyx_n_u_format __pyx_string_tab[120]
-#define __pyx_n_u_fortran __pyx_string_tab[121]
-#define __pyx_n_u_gates __pyx_string_tab[122]
-#define __pyx_n_u_get __pyx_string_tab[123]
-#define __pyx_n_u_h0 __pyx_string_tab[124]
-#define __pyx_n_u_has_mask __pyx_string_tab[125]
-#define __pyx_n_u_hs __pyx_string_tab[126]
-#define __pyx_n_u_id __pyx_string_tab[127]
-#define __pyx_n_u_index __pyx_string_tab[128]
-#define __pyx_n_u_items __pyx_string_tab[129]
-#define __pyx_n_u_itemsize __pyx_string_tab[130]
-#define __pyx_n_u_kind __pyx_string_tab[131]
-#define __pyx_n_u_kwargs __pyx_string_tab[132]
-#define __pyx_n_u_lstm_backward __pyx_string_tab[133]
-#define __pyx_n_u_lstm_forward __pyx_string_tab[134]
-#define __pyx_n_u_lstmx__kernels_lstm_cython __pyx_string_tab[135]
-#define __pyx_n_u_mask __pyx_string_tab[136]
-#define __pyx_n_u_memview __pyx_string_tab[137]
-#define __pyx_n_u_mode __pyx_string_tab[138]
-#define __pyx_n_u_name __pyx_string_tab[139]
-#define __pyx_n_u_ndim __pyx_string_tab[140]
-#define __pyx_n_u_np __pyx_string_tab[141]
-#define __pyx_n_u_numpy __pyx_string_tab[142]
-#define __pyx_n_u_obj __pyx_string_tab[143]
-#define __pyx_n_u_order __pyx_string_tab[144]
-#define __pyx_n_u_pack __pyx_string_tab[145]
-#define __pyx_n_u_packed __pyx_string_tab[146]
-#define __pyx_n_u_packed_buffer __pyx_string_tab[147]
+#define __pyx_n_u_float32 __pyx_string_tab[120]
+#define __pyx_n_u_format __pyx_string_tab[121]
+#define __pyx_n_u_fortran __pyx_string_tab[122]
+#define __pyx_n_u_gates __pyx_string_tab[123]
+#define __pyx_n_u_get __pyx_string_tab[124]
+#define __pyx_n_u_h0 __pyx_string_tab[125]
+#define __pyx_n_u_has_mask __pyx_string_tab[126]
+#define __pyx_n_u_hs __pyx_string_tab[127]
+#define __pyx_n_u_id __pyx_string_tab[128]
+#define __pyx_n_u_index __pyx_string_tab[129]
+#define __pyx_n_u_items __pyx_string_tab[130]
+#define __pyx_n_u_itemsize __pyx_string_tab[131]
+#define __pyx_n_u_kind __pyx_string_tab[132]
+#define __pyx_n_u_kwargs __pyx_string_tab[133]
+#define __pyx_n_u_lstm_backward __pyx_string_tab[134]
+#define __pyx_n_u_lstm_forward __pyx_string_tab[135]
+#define __pyx_n_u_lstmx__kernels_lstm_cython __pyx_string_tab[136]
+#define __pyx_n_u_mask __pyx_string_tab[137]
+#define __pyx_n_u_memview __pyx_string_tab[138]
+#define __pyx_n_u_mode __pyx_string_tab[139]
+#define __pyx_n_u_name __pyx_string_tab[140]
+#define __pyx_n_u_ndim __pyx_string_tab[141]
+#define __pyx_n_u_np __pyx_string_tab[142]
+#define __pyx_n_u_numpy __pyx_string_tab[143]
+#define __pyx_n_u_obj __pyx_string_tab[144]
+#define __pyx_n_u_order __pyx_string_tab[145]
+#define __pyx_n_u_pack __pyx_string_tab[146]
+#define __pyx_n_u_packed __pyx_string_tab[147]
 #define __pyx_n_u_part __pyx_string_tab[148]
 #define __pyx_n_u_parts __pyx_string_tab[149]
 #define __pyx_n_u_pop __pyx_string_tab[150]
@@ -19556,6 +19561,133 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(int
 /* "_common.pxd":66
  * 
  * 
+ * cdef inline object packed_buffer(int K, int N, object dtype):             # <<<<<<<<<<<<<<
+ *     """Room for a (K, N) matrix packed by ``pack_panels``, sized by stepgemm.hpp's own ``packed_size``
+ *     (one formula: the buffer cannot fall short of what the kernel writes)."""
+*/
+
+static CYTHON_INLINE PyObject *__pyx_f_5lstmx_8_kernels_7_common_packed_buffer(int __pyx_v_K, int __pyx_v_N, PyObject *__pyx_v_dtype) {
+  PyObject *__pyx_v_np = NULL;
+  PyObject *__pyx_v_dt = NULL;
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  PyObject *__pyx_t_1 = NULL;
+  PyObject *__pyx_t_2 = NULL;
+  PyObject *__pyx_t_3 = NULL;
+  size_t __pyx_t_4;
+  PyObject *__pyx_t_5 = NULL;
+  PyObject *__pyx_t_6 = NULL;
+  int __pyx_t_7;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("packed_buffer", 0);
+
+  /* "_common.pxd":69
+ *     """Room for a (K, N) matrix packed by ``pack_panels``, sized by stepgemm.hpp's own ``packed_size``
+ *     (one formula: the buffer cannot fall short of what the kernel writes)."""
+ *     import numpy as np             # <<<<<<<<<<<<<<
+ *     dt = np.dtype(dtype)
+ *     return np.empty(packed_size_float(K, N) if dt == np.float32 else packed_size_double(K, N), dt)
+*/
+  __pyx_t_2 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_numpy, 0, 0, NULL, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(2, 69, __pyx_L1_error)
+  __pyx_t_1 = __pyx_t_2;
+  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_v_np = __pyx_t_1;
+  __pyx_t_1 = 0;
+
+  /* "_common.pxd":70
+ *     (one formula: the buffer cannot fall short of what the kernel writes)."""
+ *     import numpy as np
+ *     dt = np.dtype(dtype)             # <<<<<<<<<<<<<<
+ *     return np.empty(packed_size_float(K, N) if dt == np.float32 else packed_size_double(K, N), dt)
+ * 
+*/
+  __pyx_t_3 = __pyx_v_np;
+  __Pyx_INCREF(__pyx_t_3);
+  __pyx_t_4 = 0;
+  {
+    PyObject *__pyx_callargs[2] = {__pyx_t_3, __pyx_v_dtype};
+    __pyx_t_1 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_dtype, __pyx_callargs+__pyx_t_4, (2-__pyx_t_4) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(2, 70, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
+  }
+  __pyx_v_dt = __pyx_t_1;
+  __pyx_t_1 = 0;
+
+  /* "_common.pxd":71
+ *     import numpy as np
+ *     dt = np.dtype(dtype)
+ *     return np.empty(packed_size_float(K, N) if dt == np.float32 else packed_size_double(K, N), dt)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_t_3 = __pyx_v_np;
+  __Pyx_INCREF(__pyx_t_3);
+  __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_v_np, __pyx_mstate_global->__pyx_n_u_float32); if (unlikely(!__pyx_t_6)) __PYX_ERR(2, 71, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_6);
+  __pyx_t_7 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_dt, __pyx_t_6, Py_EQ); if (unlikely((__pyx_t_7 < 0))) __PYX_ERR(2, 71, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
+  if (__pyx_t_7) {
+    __pyx_t_6 = __Pyx_PyLong_From_long(lstmx::packed_size<float>(__pyx_v_K, __pyx_v_N)); if (unlikely(!__pyx_t_6)) __PYX_ERR(2, 71, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_6);
+    __pyx_t_5 = __pyx_t_6;
+    __pyx_t_6 = 0;
+  } else {
+    __pyx_t_6 = __Pyx_PyLong_From_long(lstmx::packed_size<double>(__pyx_v_K, __pyx_v_N)); if (unlikely(!__pyx_t_6)) __PYX_ERR(2, 71, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_6);
+    __pyx_t_5 = __pyx_t_6;
+    __pyx_t_6 = 0;
+  }
+
+  __pyx_t_4 = 0;
+  {
+    PyObject *__pyx_callargs[3] = {__pyx_t_3, __pyx_t_5, __pyx_v_dt};
+    __pyx_t_1 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_empty, __pyx_callargs+__pyx_t_4, (3-__pyx_t_4) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
+    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(2, 71, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
+  }
+  {
+    PyObject *__pyx_temp;
+    {
+      __pyx_temp = __pyx_r;
+      __pyx_r = __pyx_t_1;
+    }
+    __Pyx_XDECREF(__pyx_temp);
+  }
+  __pyx_t_1 = 0;
+  goto __pyx_L0;
+
+  /* "_common.pxd":66
+ * 
+ * 
+ * cdef inline object packed_buffer(int K, int N, object dtype):             # <<<<<<<<<<<<<<
+ *     """Room for a (K, N) matrix packed by ``pack_panels``, sized by stepgemm.hpp's own ``packed_size``
+ *     (one formula: the buffer cannot fall short of what the kernel writes)."""
+*/
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_1);
+  __Pyx_XDECREF(__pyx_t_3);
+  __Pyx_XDECREF(__pyx_t_5);
+  __Pyx_XDECREF(__pyx_t_6);
+  __Pyx_AddTraceback("lstmx._kernels._common.packed_buffer", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = 0;
+  __pyx_L0:;
+  __Pyx_XDECREF(__pyx_v_np);
+  __Pyx_XDECREF(__pyx_v_dt);
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "_common.pxd":74
+ * 
+ * 
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:             # <<<<<<<<<<<<<<
  *     cdef int j
  *     for j in range(n):
@@ -19567,7 +19699,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row
   int __pyx_t_2;
   int __pyx_t_3;
 
-  /* "_common.pxd":68
+  /* "_common.pxd":76
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:
  *     cdef int j
  *     for j in range(n):             # <<<<<<<<<<<<<<
@@ -19581,7 +19713,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":69
+    /* "_common.pxd":77
  *     cdef int j
  *     for j in range(n):
  *         dst[j] = src[j]             # <<<<<<<<<<<<<<
@@ -19592,7 +19724,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row
   }
 
 
-  /* "_common.pxd":66
+  /* "_common.pxd":74
  * 
  * 
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19610,7 +19742,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
   int __pyx_t_2;
   int __pyx_t_3;
 
-  /* "_common.pxd":68
+  /* "_common.pxd":76
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:
  *     cdef int j
  *     for j in range(n):             # <<<<<<<<<<<<<<
@@ -19624,7 +19756,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":69
+    /* "_common.pxd":77
  *     cdef int j
  *     for j in range(n):
  *         dst[j] = src[j]             # <<<<<<<<<<<<<<
@@ -19635,7 +19767,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
   }
 
 
-  /* "_common.pxd":66
+  /* "_common.pxd":74
  * 
  * 
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19647,7 +19779,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
 
 }
 
-/* "_common.pxd":72
+/* "_common.pxd":80
  * 
  * 
  * cdef inline void column_sums(const real* A, int rows, int cols, real* out) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19666,7 +19798,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   int __pyx_t_6;
   int __pyx_t_7;
 
-  /* "_common.pxd":75
+  /* "_common.pxd":83
  *     """out[j] = sum of A[:, j] over the rows of a row-major (rows, cols) matrix (the bias gradient)."""
  *     cdef int r, j
  *     for j in range(cols):             # <<<<<<<<<<<<<<
@@ -19680,7 +19812,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":76
+    /* "_common.pxd":84
  *     cdef int r, j
  *     for j in range(cols):
  *         out[j] = 0             # <<<<<<<<<<<<<<
@@ -19691,7 +19823,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":77
+  /* "_common.pxd":85
  *     for j in range(cols):
  *         out[j] = 0
  *     for r in range(rows):             # <<<<<<<<<<<<<<
@@ -19705,7 +19837,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_r = __pyx_t_3;
 
-    /* "_common.pxd":78
+    /* "_common.pxd":86
  *         out[j] = 0
  *     for r in range(rows):
  *         for j in range(cols):             # <<<<<<<<<<<<<<
@@ -19719,7 +19851,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
     for (__pyx_t_6 = 0; __pyx_t_6 < __pyx_t_5; __pyx_t_6+=1) {
       __pyx_v_j = __pyx_t_6;
 
-      /* "_common.pxd":79
+      /* "_common.pxd":87
  *     for r in range(rows):
  *         for j in range(cols):
  *             out[j] += A[r * cols + j]             # <<<<<<<<<<<<<<
@@ -19734,7 +19866,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":72
+  /* "_common.pxd":80
  * 
  * 
  * cdef inline void column_sums(const real* A, int rows, int cols, real* out) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19758,7 +19890,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   int __pyx_t_6;
   int __pyx_t_7;
 
-  /* "_common.pxd":75
+  /* "_common.pxd":83
  *     """out[j] = sum of A[:, j] over the rows of a row-major (rows, cols) matrix (the bias gradient)."""
  *     cdef int r, j
  *     for j in range(cols):             # <<<<<<<<<<<<<<
@@ -19772,7 +19904,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":76
+    /* "_common.pxd":84
  *     cdef int r, j
  *     for j in range(cols):
  *         out[j] = 0             # <<<<<<<<<<<<<<
@@ -19783,7 +19915,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":77
+  /* "_common.pxd":85
  *     for j in range(cols):
  *         out[j] = 0
  *     for r in range(rows):             # <<<<<<<<<<<<<<
@@ -19797,7 +19929,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_r = __pyx_t_3;
 
-    /* "_common.pxd":78
+    /* "_common.pxd":86
  *         out[j] = 0
  *     for r in range(rows):
  *         for j in range(cols):             # <<<<<<<<<<<<<<
@@ -19811,7 +19943,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
     for (__pyx_t_6 = 0; __pyx_t_6 < __pyx_t_5; __pyx_t_6+=1) {
       __pyx_v_j = __pyx_t_6;
 
-      /* "_common.pxd":79
+      /* "_common.pxd":87
  *     for r in range(rows):
  *         for j in range(cols):
  *             out[j] += A[r * cols + j]             # <<<<<<<<<<<<<<
@@ -19826,7 +19958,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":72
+  /* "_common.pxd":80
  * 
  * 
  * cdef inline void column_sums(const real* A, int rows, int cols, real* out) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19839,7 +19971,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
 
 }
 
-/* "_common.pxd":82
+/* "_common.pxd":90
  * 
  * 
  * cdef inline int batch_parts(int B, int H) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19852,7 +19984,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
   int __pyx_t_1;
   int __pyx_t_2;
 
-  /* "_common.pxd":85
+  /* "_common.pxd":93
  *     """How many threads share a batch's time loop: 2 when each half has enough rows and work to
  *     outweigh starting a thread, else 1."""
  *     if B >= 8 and <long>B * H * H >= (1 << 16):             # <<<<<<<<<<<<<<
@@ -19878,7 +20010,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
   if (__pyx_t_1) {
 
 
-    /* "_common.pxd":86
+    /* "_common.pxd":94
  *     outweigh starting a thread, else 1."""
  *     if B >= 8 and <long>B * H * H >= (1 << 16):
  *         return 2             # <<<<<<<<<<<<<<
@@ -19891,7 +20023,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
     }
     goto __pyx_L0;
 
-    /* "_common.pxd":85
+    /* "_common.pxd":93
  *     """How many threads share a batch's time loop: 2 when each half has enough rows and work to
  *     outweigh starting a thread, else 1."""
  *     if B >= 8 and <long>B * H * H >= (1 << 16):             # <<<<<<<<<<<<<<
@@ -19900,7 +20032,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
 */
   }
 
-  /* "_common.pxd":87
+  /* "_common.pxd":95
  *     if B >= 8 and <long>B * H * H >= (1 << 16):
  *         return 2
  *     return 1             # <<<<<<<<<<<<<<
@@ -19913,7 +20045,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
   }
   goto __pyx_L0;
 
-  /* "_common.pxd":82
+  /* "_common.pxd":90
  * 
  * 
  * cdef inline int batch_parts(int B, int H) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19926,7 +20058,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
   return __pyx_r;
 }
 
-/* "_common.pxd":90
+/* "_common.pxd":98
  * 
  * 
  * cdef inline void weight_gradients_blas(const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
@@ -19936,7 +20068,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
 
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas(float const *__pyx_v_dax, float const *__pyx_v_dah, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, float const *__pyx_v_X_tm, float const *__pyx_v_hs, float const *__pyx_v_W, float *__pyx_v_dW, float *__pyx_v_dU, float *__pyx_v_dX) {
 
-  /* "_common.pxd":97
+  /* "_common.pxd":105
  *     ``dax`` (T*B, G) is the gradient of the input side of the gates, ``dah`` of the recurrent side
  *     (the same array for LSTM and RNN; they differ for the GRU's candidate)."""
  *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)             # <<<<<<<<<<<<<<
@@ -19945,7 +20077,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_I, __pyx_v_TB, 1.0, __pyx_v_dax, __pyx_v_G, __pyx_v_X_tm, __pyx_v_I, 0.0, __pyx_v_dW, __pyx_v_I);
 
-  /* "_common.pxd":98
+  /* "_common.pxd":106
  *     (the same array for LSTM and RNN; they differ for the GRU's candidate)."""
  *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)
  *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)             # <<<<<<<<<<<<<<
@@ -19954,7 +20086,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_H, __pyx_v_TB, 1.0, __pyx_v_dah, __pyx_v_G, __pyx_v_hs, __pyx_v_H, 0.0, __pyx_v_dU, __pyx_v_H);
 
-  /* "_common.pxd":99
+  /* "_common.pxd":107
  *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)
  *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)
  *     gemm(False, False, TB, I, G, 1.0, dax, G, W, I, 0.0, dX, I)             # <<<<<<<<<<<<<<
@@ -19963,7 +20095,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, __pyx_v_TB, __pyx_v_I, __pyx_v_G, 1.0, __pyx_v_dax, __pyx_v_G, __pyx_v_W, __pyx_v_I, 0.0, __pyx_v_dX, __pyx_v_I);
 
-  /* "_common.pxd":90
+  /* "_common.pxd":98
  * 
  * 
  * cdef inline void weight_gradients_blas(const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
@@ -19976,7 +20108,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas(double const *__pyx_v_dax, double const *__pyx_v_dah, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, double const *__pyx_v_X_tm, double const *__pyx_v_hs, double const *__pyx_v_W, double *__pyx_v_dW, double *__pyx_v_dU, double *__pyx_v_dX) {
 
-  /* "_common.pxd":97
+  /* "_common.pxd":105
  *     ``dax`` (T*B, G) is the gradient of the input side of the gates, ``dah`` of the recurrent side
  *     (the same array for LSTM and RNN; they differ for the GRU's candidate)."""
  *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)             # <<<<<<<<<<<<<<
@@ -19985,7 +20117,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_I, __pyx_v_TB, 1.0, __pyx_v_dax, __pyx_v_G, __pyx_v_X_tm, __pyx_v_I, 0.0, __pyx_v_dW, __pyx_v_I);
 
-  /* "_common.pxd":98
+  /* "_common.pxd":106
  *     (the same array for LSTM and RNN; they differ for the GRU's candidate)."""
  *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)
  *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)             # <<<<<<<<<<<<<<
@@ -19994,7 +20126,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_H, __pyx_v_TB, 1.0, __pyx_v_dah, __pyx_v_G, __pyx_v_hs, __pyx_v_H, 0.0, __pyx_v_dU, __pyx_v_H);
 
-  /* "_common.pxd":99
+  /* "_common.pxd":107
  *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)
  *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)
  *     gemm(False, False, TB, I, G, 1.0, dax, G, W, I, 0.0, dX, I)             # <<<<<<<<<<<<<<
@@ -20003,7 +20135,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, __pyx_v_TB, __pyx_v_I, __pyx_v_G, 1.0, __pyx_v_dax, __pyx_v_G, __pyx_v_W, __pyx_v_I, 0.0, __pyx_v_dX, __pyx_v_I);
 
-  /* "_common.pxd":90
+  /* "_common.pxd":98
  * 
  * 
  * cdef inline void weight_gradients_blas(const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
@@ -20014,7 +20146,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
   /* function exit code */
 }
 
-/* "_common.pxd":102
+/* "_common.pxd":110
  * 
  * 
  * cdef inline void weight_gradients_part(int part, int parts, const real* dax, const real* dah, int TB, int G,             # <<<<<<<<<<<<<<
@@ -20028,7 +20160,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
   int __pyx_v_r0;
   int __pyx_v_r1;
 
-  /* "_common.pxd":107
+  /* "_common.pxd":115
  *     """The same three products on the packed kernel: this thread's share (``part`` of ``parts``) of
  *     the rows of dW and dU (gate rows) and of dX (time-step rows). X, H_prev and W packed beforehand."""
  *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts             # <<<<<<<<<<<<<<
@@ -20038,7 +20170,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
   __pyx_v_g0 = ((__pyx_v_G * __pyx_v_part) / __pyx_v_parts);
   __pyx_v_g1 = ((__pyx_v_G * (__pyx_v_part + 1)) / __pyx_v_parts);
 
-  /* "_common.pxd":108
+  /* "_common.pxd":116
  *     the rows of dW and dU (gate rows) and of dX (time-step rows). X, H_prev and W packed beforehand."""
  *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts
  *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts             # <<<<<<<<<<<<<<
@@ -20048,7 +20180,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
   __pyx_v_r0 = ((__pyx_v_TB * __pyx_v_part) / __pyx_v_parts);
   __pyx_v_r1 = ((__pyx_v_TB * (__pyx_v_part + 1)) / __pyx_v_parts);
 
-  /* "_common.pxd":109
+  /* "_common.pxd":117
  *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts
  *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
  *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)             # <<<<<<<<<<<<<<
@@ -20057,7 +20189,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   lstmx::gemm_tn_packed(__pyx_v_dax, __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_X_packed, __pyx_v_I, __pyx_v_dW, __pyx_v_I);
 
-  /* "_common.pxd":110
+  /* "_common.pxd":118
  *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
  *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
  *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)             # <<<<<<<<<<<<<<
@@ -20066,7 +20198,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   lstmx::gemm_tn_packed(__pyx_v_dah, __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_H_packed, __pyx_v_H, __pyx_v_dU, __pyx_v_H);
 
-  /* "_common.pxd":111
+  /* "_common.pxd":119
  *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
  *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)
  *     step_gemm(dax + <long>r0 * G, G, r1 - r0, G, W_packed, I, dX + <long>r0 * I, I, False)             # <<<<<<<<<<<<<<
@@ -20075,7 +20207,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   lstmx::step_gemm((__pyx_v_dax + (((long)__pyx_v_r0) * __pyx_v_G)), __pyx_v_G, (__pyx_v_r1 - __pyx_v_r0), __pyx_v_G, __pyx_v_W_packed, __pyx_v_I, (__pyx_v_dX + (((long)__pyx_v_r0) * __pyx_v_I)), __pyx_v_I, 0);
 
-  /* "_common.pxd":102
+  /* "_common.pxd":110
  * 
  * 
  * cdef inline void weight_gradients_part(int part, int parts, const real* dax, const real* dah, int TB, int G,             # <<<<<<<<<<<<<<
@@ -20096,7 +20228,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
   int __pyx_v_r0;
   int __pyx_v_r1;
 
-  /* "_common.pxd":107
+  /* "_common.pxd":115
  *     """The same three products on the packed kernel: this thread's share (``part`` of ``parts``) of
  *     the rows of dW and dU (gate rows) and of dX (time-step rows). X, H_prev and W packed beforehand."""
  *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts             # <<<<<<<<<<<<<<
@@ -20106,7 +20238,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
   __pyx_v_g0 = ((__pyx_v_G * __pyx_v_part) / __pyx_v_parts);
   __pyx_v_g1 = ((__pyx_v_G * (__pyx_v_part + 1)) / __pyx_v_parts);
 
-  /* "_common.pxd":108
+  /* "_common.pxd":116
  *     the rows of dW and dU (gate rows) and of dX (time-step rows). X, H_prev and W packed beforehand."""
  *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts
  *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts             # <<<<<<<<<<<<<<
@@ -20116,7 +20248,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
   __pyx_v_r0 = ((__pyx_v_TB * __pyx_v_part) / __pyx_v_parts);
   __pyx_v_r1 = ((__pyx_v_TB * (__pyx_v_part + 1)) / __pyx_v_parts);
 
-  /* "_common.pxd":109
+  /* "_common.pxd":117
  *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts
  *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
  *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)             # <<<<<<<<<<<<<<
@@ -20125,7 +20257,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   lstmx::gemm_tn_packed(__pyx_v_dax, __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_X_packed, __pyx_v_I, __pyx_v_dW, __pyx_v_I);
 
-  /* "_common.pxd":110
+  /* "_common.pxd":118
  *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
  *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
  *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)             # <<<<<<<<<<<<<<
@@ -20134,7 +20266,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   lstmx::gemm_tn_packed(__pyx_v_dah, __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_H_packed, __pyx_v_H, __pyx_v_dU, __pyx_v_H);
 
-  /* "_common.pxd":111
+  /* "_common.pxd":119
  *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
  *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)
  *     step_gemm(dax + <long>r0 * G, G, r1 - r0, G, W_packed, I, dX + <long>r0 * I, I, False)             # <<<<<<<<<<<<<<
@@ -20143,7 +20275,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   lstmx::step_gemm((__pyx_v_dax + (((long)__pyx_v_r0) * __pyx_v_G)), __pyx_v_G, (__pyx_v_r1 - __pyx_v_r0), __pyx_v_G, __pyx_v_W_packed, __pyx_v_I, (__pyx_v_dX + (((long)__pyx_v_r0) * __pyx_v_I)), __pyx_v_I, 0);
 
-  /* "_common.pxd":102
+  /* "_common.pxd":110
  * 
  * 
  * cdef inline void weight_gradients_part(int part, int parts, const real* dax, const real* dah, int TB, int G,             # <<<<<<<<<<<<<<
@@ -20158,7 +20290,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 
 }
 
-/* "_common.pxd":114
+/* "_common.pxd":122
  * 
  * 
  * cdef inline void pack_for_weight_gradients(const real* X_tm, const real* hs, const real* W, int TB, int G,             # <<<<<<<<<<<<<<
@@ -20168,7 +20300,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(float const *__pyx_v_X_tm, float const *__pyx_v_hs, float const *__pyx_v_W, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, float *__pyx_v_X_packed, float *__pyx_v_H_packed, float *__pyx_v_W_packed) {
 
-  /* "_common.pxd":117
+  /* "_common.pxd":125
  *                                            int I, int H, real* X_packed, real* H_packed,
  *                                            real* W_packed) noexcept nogil:
  *     pack_panels(X_tm, I, False, TB, I, X_packed)             # <<<<<<<<<<<<<<
@@ -20177,7 +20309,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for
 */
   lstmx::pack_panels(__pyx_v_X_tm, __pyx_v_I, 0, __pyx_v_TB, __pyx_v_I, __pyx_v_X_packed);
 
-  /* "_common.pxd":118
+  /* "_common.pxd":126
  *                                            real* W_packed) noexcept nogil:
  *     pack_panels(X_tm, I, False, TB, I, X_packed)
  *     pack_panels(hs, H, False, TB, H, H_packed)             # <<<<<<<<<<<<<<
@@ -20186,7 +20318,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for
 */
   lstmx::pack_panels(__pyx_v_hs, __pyx_v_H, 0, __pyx_v_TB, __pyx_v_H, __pyx_v_H_packed);
 
-  /* "_common.pxd":119
+  /* "_common.pxd":127
  *     pack_panels(X_tm, I, False, TB, I, X_packed)
  *     pack_panels(hs, H, False, TB, H, H_packed)
  *     pack_panels(W, I, False, G, I, W_packed)             # <<<<<<<<<<<<<<
@@ -20195,7 +20327,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for
 */
   lstmx::pack_panels(__pyx_v_W, __pyx_v_I, 0, __pyx_v_G, __pyx_v_I, __pyx_v_W_packed);
 
-  /* "_common.pxd":114
+  /* "_common.pxd":122
  * 
  * 
  * cdef inline void pack_for_weight_gradients(const real* X_tm, const real* hs, const real* W, int TB, int G,             # <<<<<<<<<<<<<<
@@ -20208,7 +20340,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for
 
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(double const *__pyx_v_X_tm, double const *__pyx_v_hs, double const *__pyx_v_W, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, double *__pyx_v_X_packed, double *__pyx_v_H_packed, double *__pyx_v_W_packed) {
 
-  /* "_common.pxd":117
+  /* "_common.pxd":125
  *                                            int I, int H, real* X_packed, real* H_packed,
  *                                            real* W_packed) noexcept nogil:
  *     pack_panels(X_tm, I, False, TB, I, X_packed)             # <<<<<<<<<<<<<<
@@ -20217,7 +20349,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for
 */
   lstmx::pack_panels(__pyx_v_X_tm, __pyx_v_I, 0, __pyx_v_TB, __pyx_v_I, __pyx_v_X_packed);
 
-  /* "_common.pxd":118
+  /* "_common.pxd":126
  *                                            real* W_packed) noexcept nogil:
  *     pack_panels(X_tm, I, False, TB, I, X_packed)
  *     pack_panels(hs, H, False, TB, H, H_packed)             # <<<<<<<<<<<<<<
@@ -20226,7 +20358,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for
 */
   lstmx::pack_panels(__pyx_v_hs, __pyx_v_H, 0, __pyx_v_TB, __pyx_v_H, __pyx_v_H_packed);
 
-  /* "_common.pxd":119
+  /* "_common.pxd":127
  *     pack_panels(X_tm, I, False, TB, I, X_packed)
  *     pack_panels(hs, H, False, TB, H, H_packed)
  *     pack_panels(W, I, False, G, I, W_packed)             # <<<<<<<<<<<<<<
@@ -20235,7 +20367,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for
 */
   lstmx::pack_panels(__pyx_v_W, __pyx_v_I, 0, __pyx_v_G, __pyx_v_I, __pyx_v_W_packed);
 
-  /* "_common.pxd":114
+  /* "_common.pxd":122
  * 
  * 
  * cdef inline void pack_for_weight_gradients(const real* X_tm, const real* hs, const real* W, int TB, int G,             # <<<<<<<<<<<<<<
@@ -20246,7 +20378,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for
   /* function exit code */
 }
 
-/* "_common.pxd":122
+/* "_common.pxd":130
  * 
  * 
  * cdef inline void weight_gradients(int parts, const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
@@ -20261,7 +20393,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
   int __pyx_t_3;
   int __pyx_t_4;
 
-  /* "_common.pxd":128
+  /* "_common.pxd":136
  *     the packed kernel shared by ``parts`` threads (so no BLAS pool is left spinning against them)."""
  *     cdef int part
  *     if parts == 1:             # <<<<<<<<<<<<<<
@@ -20273,7 +20405,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
   if (__pyx_t_1) {
 
 
-    /* "_common.pxd":129
+    /* "_common.pxd":137
  *     cdef int part
  *     if parts == 1:
  *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)             # <<<<<<<<<<<<<<
@@ -20282,7 +20414,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
     __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas(__pyx_v_dax, __pyx_v_dah, __pyx_v_TB, __pyx_v_G, __pyx_v_I, __pyx_v_H, __pyx_v_X_tm, __pyx_v_hs, __pyx_v_W, __pyx_v_dW, __pyx_v_dU, __pyx_v_dX);
 
-    /* "_common.pxd":130
+    /* "_common.pxd":138
  *     if parts == 1:
  *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
  *         return             # <<<<<<<<<<<<<<
@@ -20293,7 +20425,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
     }
     goto __pyx_L0;
 
-    /* "_common.pxd":128
+    /* "_common.pxd":136
  *     the packed kernel shared by ``parts`` threads (so no BLAS pool is left spinning against them)."""
  *     cdef int part
  *     if parts == 1:             # <<<<<<<<<<<<<<
@@ -20302,7 +20434,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   }
 
-  /* "_common.pxd":131
+  /* "_common.pxd":139
  *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
  *         return
  *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)             # <<<<<<<<<<<<<<
@@ -20311,7 +20443,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(__pyx_v_X_tm, __pyx_v_hs, __pyx_v_W, __pyx_v_TB, __pyx_v_G, __pyx_v_I, __pyx_v_H, __pyx_v_X_packed, __pyx_v_H_packed, __pyx_v_W_packed);
 
-  /* "_common.pxd":132
+  /* "_common.pxd":140
  *         return
  *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
  *     for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
@@ -20345,7 +20477,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
                         {
                             __pyx_v_part = (int)(0 + 1 * __pyx_t_3);
 
-                            /* "_common.pxd":133
+                            /* "_common.pxd":141
  *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
  *     for part in prange(parts, num_threads=parts, schedule="static"):
  *         weight_gradients_part(part, parts, dax, dah, TB, G, I, H, X_packed, H_packed, W_packed, dW, dU, dX)             # <<<<<<<<<<<<<<
@@ -20365,7 +20497,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 
       }
 
-      /* "_common.pxd":132
+      /* "_common.pxd":140
  *         return
  *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
  *     for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
@@ -20381,7 +20513,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
       }
   }
 
-  /* "_common.pxd":122
+  /* "_common.pxd":130
  * 
  * 
  * cdef inline void weight_gradients(int parts, const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
@@ -20401,7 +20533,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
   int __pyx_t_3;
   int __pyx_t_4;
 
-  /* "_common.pxd":128
+  /* "_common.pxd":136
  *     the packed kernel shared by ``parts`` threads (so no BLAS pool is left spinning against them)."""
  *     cdef int part
  *     if parts == 1:             # <<<<<<<<<<<<<<
@@ -20413,7 +20545,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
   if (__pyx_t_1) {
 
 
-    /* "_common.pxd":129
+    /* "_common.pxd":137
  *     cdef int part
  *     if parts == 1:
  *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)             # <<<<<<<<<<<<<<
@@ -20422,7 +20554,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
     __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas(__pyx_v_dax, __pyx_v_dah, __pyx_v_TB, __pyx_v_G, __pyx_v_I, __pyx_v_H, __pyx_v_X_tm, __pyx_v_hs, __pyx_v_W, __pyx_v_dW, __pyx_v_dU, __pyx_v_dX);
 
-    /* "_common.pxd":130
+    /* "_common.pxd":138
  *     if parts == 1:
  *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
  *         return             # <<<<<<<<<<<<<<
@@ -20433,7 +20565,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
     }
     goto __pyx_L0;
 
-    /* "_common.pxd":128
+    /* "_common.pxd":136
  *     the packed kernel shared by ``parts`` threads (so no BLAS pool is left spinning against them)."""
  *     cdef int part
  *     if parts == 1:             # <<<<<<<<<<<<<<
@@ -20442,7 +20574,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   }
 
-  /* "_common.pxd":131
+  /* "_common.pxd":139
  *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
  *         return
  *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)             # <<<<<<<<<<<<<<
@@ -20451,7 +20583,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(__pyx_v_X_tm, __pyx_v_hs, __pyx_v_W, __pyx_v_TB, __pyx_v_G, __pyx_v_I, __pyx_v_H, __pyx_v_X_packed, __pyx_v_H_packed, __pyx_v_W_packed);
 
-  /* "_common.pxd":132
+  /* "_common.pxd":140
  *         return
  *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
  *     for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
@@ -20485,7 +20617,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
                         {
                             __pyx_v_part = (int)(0 + 1 * __pyx_t_3);
 
-                            /* "_common.pxd":133
+                            /* "_common.pxd":141
  *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
  *     for part in prange(parts, num_threads=parts, schedule="static"):
  *         weight_gradients_part(part, parts, dax, dah, TB, G, I, H, X_packed, H_packed, W_packed, dW, dU, dX)             # <<<<<<<<<<<<<<
@@ -20505,7 +20637,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 
       }
 
-      /* "_common.pxd":132
+      /* "_common.pxd":140
  *         return
  *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
  *     for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
@@ -20521,7 +20653,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
       }
   }
 
-  /* "_common.pxd":122
+  /* "_common.pxd":130
  * 
  * 
  * cdef inline void weight_gradients(int parts, const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
@@ -20695,11 +20827,12 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
   PyObject *__pyx_t_5 = NULL;
   PyObject *(*__pyx_t_6)(PyObject *);
   size_t __pyx_t_7;
-  PyObject *__pyx_t_8 = NULL;
-  PyObject *__pyx_t_9 = NULL;
+  int __pyx_t_8;
+  int __pyx_t_9;
   PyObject *__pyx_t_10 = NULL;
   PyObject *__pyx_t_11 = NULL;
-  int __pyx_t_12;
+  PyObject *__pyx_t_12 = NULL;
+  int __pyx_t_13;
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
@@ -21013,64 +21146,30 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
   __pyx_t_4 = NULL;
   __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_forward); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 45, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_5 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 45, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_8);
-  __pyx_t_9 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 45, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_9);
-  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 45, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_10);
-  __pyx_t_7 = 1;
-  #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_8))) {
-    __pyx_t_5 = PyMethod_GET_SELF(__pyx_t_8);
-    assert(__pyx_t_5);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_8);
-    __Pyx_INCREF(__pyx_t_5);
-    __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_8, __pyx__function);
-    __pyx_t_7 = 0;
-  }
-  #endif
-  {
-    PyObject *__pyx_callargs[4] = {__pyx_t_5, __pyx_v_I, __pyx_t_9, __pyx_t_10};
-    __pyx_t_2 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_8, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
-    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-    __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 45, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_2);
-  }
-  __pyx_t_10 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 45, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_9);
-  __pyx_t_5 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 45, __pyx_L1_error)
+  __pyx_t_8 = __Pyx_PyLong_As_int(__pyx_v_I); if (unlikely((__pyx_t_8 == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 45, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 45, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  __pyx_t_9 = __Pyx_PyLong_As_int(__pyx_t_2); if (unlikely((__pyx_t_9 == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 45, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 45, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  __pyx_t_5 = __pyx_f_5lstmx_8_kernels_7_common_packed_buffer(__pyx_t_8, __pyx_t_9, __pyx_t_2); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 45, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_11 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 45, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_11);
-  __pyx_t_7 = 1;
-  #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_9))) {
-    __pyx_t_10 = PyMethod_GET_SELF(__pyx_t_9);
-    assert(__pyx_t_10);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_9);
-    __Pyx_INCREF(__pyx_t_10);
-    __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_9, __pyx__function);
-    __pyx_t_7 = 0;
-  }
-  #endif
-  {
-    PyObject *__pyx_callargs[4] = {__pyx_t_10, __pyx_v_H, __pyx_t_5, __pyx_t_11};
-    __pyx_t_8 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_9, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_10); __pyx_t_10 = 0;
-    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
-    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-    if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 45, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_8);
-  }
+
+
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+  __pyx_t_9 = __Pyx_PyLong_As_int(__pyx_v_H); if (unlikely((__pyx_t_9 == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 45, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 45, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  __pyx_t_8 = __Pyx_PyLong_As_int(__pyx_t_2); if (unlikely((__pyx_t_8 == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 45, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 45, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  __pyx_t_10 = __pyx_f_5lstmx_8_kernels_7_common_packed_buffer(__pyx_t_9, __pyx_t_8, __pyx_t_2); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 45, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_10);
+
+
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
 
   /* "lstmx/_kernels/lstm_cython.pyx":46
  *     hs[0], cs[0] = h0, c0
@@ -21080,31 +21179,31 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
  *     return hs[1:].transpose(1, 0, 2), (hs[T], cs[T]), cache
 */
   __pyx_t_11 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 46, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_5);
+  __Pyx_GetModuleGlobalName(__pyx_t_12, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 46, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_12);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_5))) {
-    __pyx_t_11 = PyMethod_GET_SELF(__pyx_t_5);
+  if (unlikely(PyMethod_Check(__pyx_t_12))) {
+    __pyx_t_11 = PyMethod_GET_SELF(__pyx_t_12);
     assert(__pyx_t_11);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_5);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_12);
     __Pyx_INCREF(__pyx_t_11);
     __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_5, __pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_12, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
     PyObject *__pyx_callargs[4] = {__pyx_t_11, __pyx_v_mask, __pyx_v_B, __pyx_v_T};
-    __pyx_t_9 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_5, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __pyx_t_2 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_12, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_11); __pyx_t_11 = 0;
-    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 46, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_9);
+    __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
+    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 46, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_2);
   }
-  __pyx_t_12 = (__pyx_v_mask != Py_None);
-  __pyx_t_5 = __Pyx_PyBool_FromLong(__pyx_t_12); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 46, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_5);
+  __pyx_t_13 = (__pyx_v_mask != Py_None);
+  __pyx_t_12 = __Pyx_PyBool_FromLong(__pyx_t_13); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 46, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_12);
 
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -21119,13 +21218,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
   }
   #endif
   {
-    PyObject *__pyx_callargs[12] = {__pyx_t_4, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_t_2, __pyx_t_8, __pyx_v_b, __pyx_v_hs, __pyx_v_cs, __pyx_v_gates, __pyx_t_9, __pyx_t_5};
+    PyObject *__pyx_callargs[12] = {__pyx_t_4, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_t_5, __pyx_t_10, __pyx_v_b, __pyx_v_hs, __pyx_v_cs, __pyx_v_gates, __pyx_t_2, __pyx_t_12};
     __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_1, __pyx_callargs+__pyx_t_7, (12-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
-    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
+    __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+    __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 45, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
@@ -21169,36 +21268,36 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   __pyx_t_1 = __Pyx_PyObject_GetItem(__pyx_v_hs, __pyx_v_T); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 48, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_5 = __Pyx_PyObject_GetItem(__pyx_v_cs, __pyx_v_T); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 48, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_9 = PyTuple_New(2); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 48, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_9);
+  __pyx_t_12 = __Pyx_PyObject_GetItem(__pyx_v_cs, __pyx_v_T); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 48, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_12);
+  __pyx_t_2 = PyTuple_New(2); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 48, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
   __Pyx_GIVEREF(__pyx_t_1);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_9, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 48, __pyx_L1_error);
-  __Pyx_GIVEREF(__pyx_t_5);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_9, 1, __pyx_t_5) != (0)) __PYX_ERR(0, 48, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 0, __pyx_t_1) != (0)) __PYX_ERR(0, 48, __pyx_L1_error);
+  __Pyx_GIVEREF(__pyx_t_12);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_2, 1, __pyx_t_12) != (0)) __PYX_ERR(0, 48, __pyx_L1_error);
   __pyx_t_1 = 0;
-  __pyx_t_5 = 0;
-  __pyx_t_5 = PyTuple_New(3); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 48, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_5);
+  __pyx_t_12 = 0;
+  __pyx_t_12 = PyTuple_New(3); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 48, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_12);
   __Pyx_GIVEREF(__pyx_t_3);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 0, __pyx_t_3) != (0)) __PYX_ERR(0, 48, __pyx_L1_error);
-  __Pyx_GIVEREF(__pyx_t_9);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 1, __pyx_t_9) != (0)) __PYX_ERR(0, 48, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_12, 0, __pyx_t_3) != (0)) __PYX_ERR(0, 48, __pyx_L1_error);
+  __Pyx_GIVEREF(__pyx_t_2);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_12, 1, __pyx_t_2) != (0)) __PYX_ERR(0, 48, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_cache);
   __Pyx_GIVEREF(__pyx_v_cache);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 2, __pyx_v_cache) != (0)) __PYX_ERR(0, 48, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_12, 2, __pyx_v_cache) != (0)) __PYX_ERR(0, 48, __pyx_L1_error);
   __pyx_t_3 = 0;
-  __pyx_t_9 = 0;
+  __pyx_t_2 = 0;
   {
     PyObject *__pyx_temp;
     {
       __pyx_temp = __pyx_r;
-      __pyx_r = __pyx_t_5;
+      __pyx_r = __pyx_t_12;
     }
     __Pyx_XDECREF(__pyx_temp);
   }
-  __pyx_t_5 = 0;
+  __pyx_t_12 = 0;
   goto __pyx_L0;
 
   /* "lstmx/_kernels/lstm_cython.pyx":36
@@ -21216,10 +21315,9 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_lstm_forward(CYTHON_UNU
   __Pyx_XDECREF(__pyx_t_3);
   __Pyx_XDECREF(__pyx_t_4);
   __Pyx_XDECREF(__pyx_t_5);
-  __Pyx_XDECREF(__pyx_t_8);
-  __Pyx_XDECREF(__pyx_t_9);
   __Pyx_XDECREF(__pyx_t_10);
   __Pyx_XDECREF(__pyx_t_11);
+  __Pyx_XDECREF(__pyx_t_12);
   __Pyx_AddTraceback("lstmx._kernels.lstm_cython.lstm_forward", __pyx_clineno, __pyx_lineno, __pyx_filename);
   __pyx_r = NULL;
   __pyx_L0:;
@@ -22960,13 +23058,15 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
   size_t __pyx_t_7;
   PyObject *__pyx_t_8 = NULL;
   PyObject *__pyx_t_9 = NULL;
-  PyObject *__pyx_t_10 = NULL;
-  PyObject *__pyx_t_11 = NULL;
+  int __pyx_t_10;
+  int __pyx_t_11;
   PyObject *__pyx_t_12 = NULL;
   PyObject *__pyx_t_13 = NULL;
   PyObject *__pyx_t_14 = NULL;
   PyObject *__pyx_t_15 = NULL;
-  int __pyx_t_16;
+  PyObject *__pyx_t_16 = NULL;
+  PyObject *__pyx_t_17 = NULL;
+  int __pyx_t_18;
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
@@ -23454,66 +23554,32 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
 */
   __pyx_t_4 = __Pyx_PyDict_NewPresized(4); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 101, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_1 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 101, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_8);
-  __pyx_t_9 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 101, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_9);
-  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 101, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_7 = 1;
-  #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_8))) {
-    __pyx_t_1 = PyMethod_GET_SELF(__pyx_t_8);
-    assert(__pyx_t_1);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_8);
-    __Pyx_INCREF(__pyx_t_1);
-    __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_8, __pyx__function);
-    __pyx_t_7 = 0;
-  }
-  #endif
-  {
-    PyObject *__pyx_callargs[4] = {__pyx_t_1, __pyx_t_9, __pyx_v_H, __pyx_t_5};
-    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_8, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 101, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_3);
-  }
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_U, __pyx_t_3) < (0)) __PYX_ERR(0, 101, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 101, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_3);
+  __pyx_t_10 = __Pyx_PyLong_As_int(__pyx_t_3); if (unlikely((__pyx_t_10 == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 101, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-  __pyx_t_8 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 101, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_9 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 101, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_9);
+  __pyx_t_11 = __Pyx_PyLong_As_int(__pyx_v_H); if (unlikely((__pyx_t_11 == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 101, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 101, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_3);
+  __pyx_t_1 = __pyx_f_5lstmx_8_kernels_7_common_packed_buffer(__pyx_t_10, __pyx_t_11, __pyx_t_3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 101, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+
+
+  __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_U, __pyx_t_1) < (0)) __PYX_ERR(0, 101, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+  __pyx_t_1 = __Pyx_PyLong_MultiplyCObj(__pyx_mstate_global->__pyx_int_4, __pyx_v_H, 4, 0, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 101, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_t_11 = __Pyx_PyLong_As_int(__pyx_t_1); if (unlikely((__pyx_t_11 == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 101, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+  __pyx_t_10 = __Pyx_PyLong_As_int(__pyx_v_I); if (unlikely((__pyx_t_10 == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 101, __pyx_L1_error)
   __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 101, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_7 = 1;
-  #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_5))) {
-    __pyx_t_8 = PyMethod_GET_SELF(__pyx_t_5);
-    assert(__pyx_t_8);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_5);
-    __Pyx_INCREF(__pyx_t_8);
-    __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_5, __pyx__function);
-    __pyx_t_7 = 0;
-  }
-  #endif
-  {
-    PyObject *__pyx_callargs[4] = {__pyx_t_8, __pyx_t_9, __pyx_v_I, __pyx_t_1};
-    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_5, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_8); __pyx_t_8 = 0;
-    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 101, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_3);
-  }
+  __pyx_t_3 = __pyx_f_5lstmx_8_kernels_7_common_packed_buffer(__pyx_t_11, __pyx_t_10, __pyx_t_1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 101, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_3);
+
+
+  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_W, __pyx_t_3) < (0)) __PYX_ERR(0, 101, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
 
@@ -23524,66 +23590,32 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
  *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed["U"], packed["W"], packed["X"], packed["H"], hs,
  *               cache["cs"], cache["gates"], time_major_mask(mask, B, T), mask is not None, dgates, dh, dc,
 */
-  __pyx_t_5 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 102, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_9 = __Pyx_PyNumber_Multiply_object_object(__pyx_v_T, __pyx_v_B); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 102, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_9);
-  __pyx_t_8 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 102, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_8);
-  __pyx_t_7 = 1;
-  #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_1))) {
-    __pyx_t_5 = PyMethod_GET_SELF(__pyx_t_1);
-    assert(__pyx_t_5);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_1);
-    __Pyx_INCREF(__pyx_t_5);
-    __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_1, __pyx__function);
-    __pyx_t_7 = 0;
-  }
-  #endif
-  {
-    PyObject *__pyx_callargs[4] = {__pyx_t_5, __pyx_t_9, __pyx_v_I, __pyx_t_8};
-    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_1, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_5); __pyx_t_5 = 0;
-    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-    __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 102, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_3);
-  }
-  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_X, __pyx_t_3) < (0)) __PYX_ERR(0, 101, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyNumber_Multiply_object_object(__pyx_v_T, __pyx_v_B); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 102, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_3);
+  __pyx_t_10 = __Pyx_PyLong_As_int(__pyx_t_3); if (unlikely((__pyx_t_10 == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 102, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-  __pyx_t_1 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 102, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_8);
-  __pyx_t_9 = __Pyx_PyNumber_Multiply_object_object(__pyx_v_T, __pyx_v_B); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 102, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_9);
-  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 102, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_7 = 1;
-  #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_8))) {
-    __pyx_t_1 = PyMethod_GET_SELF(__pyx_t_8);
-    assert(__pyx_t_1);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_8);
-    __Pyx_INCREF(__pyx_t_1);
-    __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_8, __pyx__function);
-    __pyx_t_7 = 0;
-  }
-  #endif
-  {
-    PyObject *__pyx_callargs[4] = {__pyx_t_1, __pyx_t_9, __pyx_v_H, __pyx_t_5};
-    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_8, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 102, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_3);
-  }
+  __pyx_t_11 = __Pyx_PyLong_As_int(__pyx_v_I); if (unlikely((__pyx_t_11 == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 102, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 102, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_3);
+  __pyx_t_1 = __pyx_f_5lstmx_8_kernels_7_common_packed_buffer(__pyx_t_10, __pyx_t_11, __pyx_t_3); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 102, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+
+
+  __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
+  if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_X, __pyx_t_1) < (0)) __PYX_ERR(0, 101, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+  __pyx_t_1 = __Pyx_PyNumber_Multiply_object_object(__pyx_v_T, __pyx_v_B); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 102, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_t_11 = __Pyx_PyLong_As_int(__pyx_t_1); if (unlikely((__pyx_t_11 == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 102, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+  __pyx_t_10 = __Pyx_PyLong_As_int(__pyx_v_H); if (unlikely((__pyx_t_10 == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 102, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 102, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_t_3 = __pyx_f_5lstmx_8_kernels_7_common_packed_buffer(__pyx_t_11, __pyx_t_10, __pyx_t_1); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 102, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_3);
+
+
+  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   if (PyDict_SetItem(__pyx_t_4, __pyx_mstate_global->__pyx_n_u_H, __pyx_t_3) < (0)) __PYX_ERR(0, 101, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
   __pyx_v_packed = ((PyObject*)__pyx_t_4);
@@ -23597,14 +23629,14 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
  *               dX_tm, dW, dU, db)
 */
   __pyx_t_3 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_backward); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 103, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_8);
-  __pyx_t_9 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 103, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_backward); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 103, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_ascontiguousarray); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 103, __pyx_L1_error)
+  __pyx_t_9 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 103, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_ascontiguousarray); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 103, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+  __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
   if (unlikely(PyMethod_Check(__pyx_t_2))) {
@@ -23619,20 +23651,20 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
   #endif
   {
     PyObject *__pyx_callargs[2] = {__pyx_t_9, __pyx_v_dY};
-    __pyx_t_5 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __pyx_t_8 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_2, __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_9); __pyx_t_9 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 103, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_5);
+    if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 103, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_8);
   }
   __pyx_t_2 = __Pyx_PyDict_GetItem(__pyx_v_packed, __pyx_mstate_global->__pyx_n_u_U); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 103, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __pyx_t_9 = __Pyx_PyDict_GetItem(__pyx_v_packed, __pyx_mstate_global->__pyx_n_u_W); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 103, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_9);
-  __pyx_t_1 = __Pyx_PyDict_GetItem(__pyx_v_packed, __pyx_mstate_global->__pyx_n_u_X); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 103, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_10 = __Pyx_PyDict_GetItem(__pyx_v_packed, __pyx_mstate_global->__pyx_n_u_H); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 103, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_10);
+  __pyx_t_5 = __Pyx_PyDict_GetItem(__pyx_v_packed, __pyx_mstate_global->__pyx_n_u_X); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 103, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
+  __pyx_t_12 = __Pyx_PyDict_GetItem(__pyx_v_packed, __pyx_mstate_global->__pyx_n_u_H); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 103, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_12);
 
   /* "lstmx/_kernels/lstm_cython.pyx":104
  *                   X=packed_buffer(T * B, I, X.dtype), H=packed_buffer(T * B, H, X.dtype))
@@ -23641,36 +23673,36 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
  *               dX_tm, dW, dU, db)
  *     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, dh, dc
 */
-  __pyx_t_11 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_cs); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 104, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_11);
-  __pyx_t_12 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_gates); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 104, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_12);
-  __pyx_t_14 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_15, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_15)) __PYX_ERR(0, 104, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_15);
+  __pyx_t_13 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_cs); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 104, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_13);
+  __pyx_t_14 = __Pyx_PyObject_Dict_GetItem(__pyx_v_cache, __pyx_mstate_global->__pyx_n_u_gates); if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 104, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_14);
+  __pyx_t_16 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_17, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_17)) __PYX_ERR(0, 104, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_17);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_15))) {
-    __pyx_t_14 = PyMethod_GET_SELF(__pyx_t_15);
-    assert(__pyx_t_14);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_15);
-    __Pyx_INCREF(__pyx_t_14);
+  if (unlikely(PyMethod_Check(__pyx_t_17))) {
+    __pyx_t_16 = PyMethod_GET_SELF(__pyx_t_17);
+    assert(__pyx_t_16);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_17);
+    __Pyx_INCREF(__pyx_t_16);
     __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_15, __pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_17, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
-    PyObject *__pyx_callargs[4] = {__pyx_t_14, __pyx_v_mask, __pyx_v_B, __pyx_v_T};
-    __pyx_t_13 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_15, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_14); __pyx_t_14 = 0;
-    __Pyx_DECREF(__pyx_t_15); __pyx_t_15 = 0;
-    if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 104, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_13);
+    PyObject *__pyx_callargs[4] = {__pyx_t_16, __pyx_v_mask, __pyx_v_B, __pyx_v_T};
+    __pyx_t_15 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_17, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_16); __pyx_t_16 = 0;
+    __Pyx_DECREF(__pyx_t_17); __pyx_t_17 = 0;
+    if (unlikely(!__pyx_t_15)) __PYX_ERR(0, 104, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_15);
   }
-  __pyx_t_16 = (__pyx_v_mask != Py_None);
-  __pyx_t_15 = __Pyx_PyBool_FromLong(__pyx_t_16); if (unlikely(!__pyx_t_15)) __PYX_ERR(0, 104, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_15);
+  __pyx_t_18 = (__pyx_v_mask != Py_None);
+  __pyx_t_17 = __Pyx_PyBool_FromLong(__pyx_t_18); if (unlikely(!__pyx_t_17)) __PYX_ERR(0, 104, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_17);
 
 
   /* "lstmx/_kernels/lstm_cython.pyx":105
@@ -23682,30 +23714,30 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
 */
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_8))) {
-    __pyx_t_3 = PyMethod_GET_SELF(__pyx_t_8);
+  if (unlikely(PyMethod_Check(__pyx_t_1))) {
+    __pyx_t_3 = PyMethod_GET_SELF(__pyx_t_1);
     assert(__pyx_t_3);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_8);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_1);
     __Pyx_INCREF(__pyx_t_3);
     __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_8, __pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_1, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
-    PyObject *__pyx_callargs[21] = {__pyx_t_3, __pyx_t_5, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_t_2, __pyx_t_9, __pyx_t_1, __pyx_t_10, __pyx_v_hs, __pyx_t_11, __pyx_t_12, __pyx_t_13, __pyx_t_15, __pyx_v_dgates, __pyx_v_dh, __pyx_v_dc, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db};
-    __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_8, __pyx_callargs+__pyx_t_7, (21-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    PyObject *__pyx_callargs[21] = {__pyx_t_3, __pyx_t_8, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_t_2, __pyx_t_9, __pyx_t_5, __pyx_t_12, __pyx_v_hs, __pyx_t_13, __pyx_t_14, __pyx_t_15, __pyx_t_17, __pyx_v_dgates, __pyx_v_dh, __pyx_v_dc, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db};
+    __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_1, __pyx_callargs+__pyx_t_7, (21-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+    __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
+    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
     __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
+    __Pyx_DECREF(__pyx_t_14); __pyx_t_14 = 0;
     __Pyx_DECREF(__pyx_t_15); __pyx_t_15 = 0;
-    __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
+    __Pyx_DECREF(__pyx_t_17); __pyx_t_17 = 0;
+    __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 103, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
@@ -23718,51 +23750,51 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
  * 
  * 
 */
-  __pyx_t_15 = __Pyx_PyObject_GetAttrStr(__pyx_v_dX_tm, __pyx_mstate_global->__pyx_n_u_transpose); if (unlikely(!__pyx_t_15)) __PYX_ERR(0, 106, __pyx_L1_error)
+  __pyx_t_17 = __Pyx_PyObject_GetAttrStr(__pyx_v_dX_tm, __pyx_mstate_global->__pyx_n_u_transpose); if (unlikely(!__pyx_t_17)) __PYX_ERR(0, 106, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_17);
+  __pyx_t_15 = __Pyx_PyObject_Call(__pyx_t_17, __pyx_mstate_global->__pyx_tuple[2], NULL); if (unlikely(!__pyx_t_15)) __PYX_ERR(0, 106, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_15);
-  __pyx_t_13 = __Pyx_PyObject_Call(__pyx_t_15, __pyx_mstate_global->__pyx_tuple[2], NULL); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 106, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_13);
-  __Pyx_DECREF(__pyx_t_15); __pyx_t_15 = 0;
-  __pyx_t_8 = __pyx_t_13;
-  __Pyx_INCREF(__pyx_t_8);
+  __Pyx_DECREF(__pyx_t_17); __pyx_t_17 = 0;
+  __pyx_t_1 = __pyx_t_15;
+  __Pyx_INCREF(__pyx_t_1);
   __pyx_t_7 = 0;
   {
-    PyObject *__pyx_callargs[2] = {__pyx_t_8, NULL};
+    PyObject *__pyx_callargs[2] = {__pyx_t_1, NULL};
     __pyx_t_4 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_copy, __pyx_callargs+__pyx_t_7, (1-__pyx_t_7) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_8); __pyx_t_8 = 0;
-    __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
+    __Pyx_XDECREF(__pyx_t_1); __pyx_t_1 = 0;
+    __Pyx_DECREF(__pyx_t_15); __pyx_t_15 = 0;
     if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 106, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
-  __pyx_t_13 = PyTuple_New(6); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 106, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_13);
+  __pyx_t_15 = PyTuple_New(6); if (unlikely(!__pyx_t_15)) __PYX_ERR(0, 106, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_15);
   __Pyx_GIVEREF(__pyx_t_4);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_13, 0, __pyx_t_4) != (0)) __PYX_ERR(0, 106, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_15, 0, __pyx_t_4) != (0)) __PYX_ERR(0, 106, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_dW);
   __Pyx_GIVEREF(__pyx_v_dW);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_13, 1, __pyx_v_dW) != (0)) __PYX_ERR(0, 106, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_15, 1, __pyx_v_dW) != (0)) __PYX_ERR(0, 106, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_dU);
   __Pyx_GIVEREF(__pyx_v_dU);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_13, 2, __pyx_v_dU) != (0)) __PYX_ERR(0, 106, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_15, 2, __pyx_v_dU) != (0)) __PYX_ERR(0, 106, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_db);
   __Pyx_GIVEREF(__pyx_v_db);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_13, 3, __pyx_v_db) != (0)) __PYX_ERR(0, 106, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_15, 3, __pyx_v_db) != (0)) __PYX_ERR(0, 106, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_dh);
   __Pyx_GIVEREF(__pyx_v_dh);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_13, 4, __pyx_v_dh) != (0)) __PYX_ERR(0, 106, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_15, 4, __pyx_v_dh) != (0)) __PYX_ERR(0, 106, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_dc);
   __Pyx_GIVEREF(__pyx_v_dc);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_13, 5, __pyx_v_dc) != (0)) __PYX_ERR(0, 106, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_15, 5, __pyx_v_dc) != (0)) __PYX_ERR(0, 106, __pyx_L1_error);
   __pyx_t_4 = 0;
   {
     PyObject *__pyx_temp;
     {
       __pyx_temp = __pyx_r;
-      __pyx_r = __pyx_t_13;
+      __pyx_r = __pyx_t_15;
     }
     __Pyx_XDECREF(__pyx_temp);
   }
-  __pyx_t_13 = 0;
+  __pyx_t_15 = 0;
   goto __pyx_L0;
 
   /* "lstmx/_kernels/lstm_cython.pyx":89
@@ -23782,12 +23814,12 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_11lstm_cython_4lstm_backward(CYTHON_U
   __Pyx_XDECREF(__pyx_t_5);
   __Pyx_XDECREF(__pyx_t_8);
   __Pyx_XDECREF(__pyx_t_9);
-  __Pyx_XDECREF(__pyx_t_10);
-  __Pyx_XDECREF(__pyx_t_11);
   __Pyx_XDECREF(__pyx_t_12);
   __Pyx_XDECREF(__pyx_t_13);
   __Pyx_XDECREF(__pyx_t_14);
   __Pyx_XDECREF(__pyx_t_15);
+  __Pyx_XDECREF(__pyx_t_16);
+  __Pyx_XDECREF(__pyx_t_17);
   __Pyx_AddTraceback("lstmx._kernels.lstm_cython.lstm_backward", __pyx_clineno, __pyx_lineno, __pyx_filename);
   __pyx_r = NULL;
   __pyx_L0:;
@@ -27989,7 +28021,7 @@ __Pyx_RefNannySetupContext("PyInit_lstm_cython", 0);
  * """
  * import numpy as np             # <<<<<<<<<<<<<<
  * 
- * from ._layout import cached_time_major, packed_buffer, time_major, time_major_mask
+ * from ._layout import cached_time_major, time_major, time_major_mask
 */
   __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_numpy, 0, 0, NULL, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 26, __pyx_L1_error)
   __pyx_t_4 = __pyx_t_1;
@@ -28000,19 +28032,19 @@ __Pyx_RefNannySetupContext("PyInit_lstm_cython", 0);
   /* "lstmx/_kernels/lstm_cython.pyx":28
  * import numpy as np
  * 
- * from ._layout import cached_time_major, packed_buffer, time_major, time_major_mask             # <<<<<<<<<<<<<<
+ * from ._layout import cached_time_major, time_major, time_major_mask             # <<<<<<<<<<<<<<
  * 
  * from cython.parallel cimport prange
 */
   {
-    PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_cached_time_major,__pyx_mstate_global->__pyx_n_u_packed_buffer,__pyx_mstate_global->__pyx_n_u_time_major,__pyx_mstate_global->__pyx_n_u_time_major_mask};
-    __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_layout, __pyx_imported_names, 4, __pyx_mstate_global->__pyx_kp_u_lstmx__kernels__layout, 1); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 28, __pyx_L1_error)
+    PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_cached_time_major,__pyx_mstate_global->__pyx_n_u_time_major,__pyx_mstate_global->__pyx_n_u_time_major_mask};
+    __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_layout, __pyx_imported_names, 3, __pyx_mstate_global->__pyx_kp_u_lstmx__kernels__layout, 1); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 28, __pyx_L1_error)
   }
   __pyx_t_4 = __pyx_t_1;
   __Pyx_GOTREF(__pyx_t_4);
   {
-    PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_cached_time_major,__pyx_mstate_global->__pyx_n_u_packed_buffer,__pyx_mstate_global->__pyx_n_u_time_major,__pyx_mstate_global->__pyx_n_u_time_major_mask};
-    for (__pyx_t_9=0; __pyx_t_9 < 4; __pyx_t_9++) {
+    PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_cached_time_major,__pyx_mstate_global->__pyx_n_u_time_major,__pyx_mstate_global->__pyx_n_u_time_major_mask};
+    for (__pyx_t_9=0; __pyx_t_9 < 3; __pyx_t_9++) {
       __pyx_t_5 = __Pyx_ImportFrom(__pyx_t_4, __pyx_imported_names[__pyx_t_9]); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 28, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_5);
       if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_imported_names[__pyx_t_9], __pyx_t_5) < (0)) __PYX_ERR(0, 28, __pyx_L1_error)
@@ -28351,14 +28383,14 @@ static int __Pyx_InitConstants(__pyx_mstatetype *__pyx_mstate) {
   int __pyx_clineno = 0;
   CYTHON_UNUSED_VAR(__pyx_mstate);
   {
-    const struct { const unsigned int length: 9; } str_length_index[] = {{6},{8},{1},{2},{15},{23},{25},{32},{20},{22},{1},{1},{37},{45},{22},{27},{179},{8},{15},{7},{6},{2},{9},{22},{30},{50},{30},{37},{1},{5},{1},{1},{8},{1},{1},{8},{1},{8},{1},{1},{9},{8},{15},{1},{9},{8},{1},{8},{4},{20},{12},{9},{17},{8},{8},{12},{10},{8},{10},{8},{7},{14},{11},{10},{19},{14},{12},{10},{17},{13},{12},{12},{19},{8},{9},{286},{268},{8},{147},{138},{15},{13},{7},{3},{15},{4},{5},{17},{18},{1},{4},{1},{2},{5},{17},{18},{4},{5},{2},{2},{2},{5},{2},{2},{2},{3},{8},{6},{2},{3},{6},{5},{15},{5},{10},{6},{9},{5},{5},{5},{6},{7},{5},{3},{2},{8},{2},{2},{5},{5},{8},{4},{6},{13},{12},{26},{4},{7},{4},{4},{4},{2},{5},{3},{5},{4},{6},{13},{4},{5},{3},{8},{10},{5},{10},{4},{5},{4},{4},{6},{10},{15},{9},{6},{6},{6},{1}};
+    const struct { const unsigned int length: 9; } str_length_index[] = {{6},{8},{1},{2},{15},{23},{25},{32},{20},{22},{1},{1},{37},{45},{22},{27},{179},{8},{15},{7},{6},{2},{9},{22},{30},{50},{30},{37},{1},{5},{1},{1},{8},{1},{1},{8},{1},{8},{1},{1},{9},{8},{15},{1},{9},{8},{1},{8},{4},{20},{12},{9},{17},{8},{8},{12},{10},{8},{10},{8},{7},{14},{11},{10},{19},{14},{12},{10},{17},{13},{12},{12},{19},{8},{9},{286},{268},{8},{147},{138},{15},{13},{7},{3},{15},{4},{5},{17},{18},{1},{4},{1},{2},{5},{17},{18},{4},{5},{2},{2},{2},{5},{2},{2},{2},{3},{8},{6},{2},{3},{6},{5},{15},{5},{10},{6},{9},{5},{5},{5},{7},{6},{7},{5},{3},{2},{8},{2},{2},{5},{5},{8},{4},{6},{13},{12},{26},{4},{7},{4},{4},{4},{2},{5},{3},{5},{4},{6},{4},{5},{3},{8},{10},{5},{10},{4},{5},{4},{4},{6},{10},{15},{9},{6},{6},{6},{1}};
     const struct { const unsigned int length: 10; } bytes_length_index[] = {{1},{559},{418},{264},{333},{357}};
     #ifndef CYTHON_COMPRESS_STRINGS
       #define CYTHON_COMPRESS_STRINGS 90
     #endif
-    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (1994 bytes) */
-static const char cstring[] = "x\332\265V\315w\3336\022\217\035\325M\033\247/\376\210\263M\267]:v\352d\237\243Fv\354\335\227\355\266O\266\223&\207f-[\266\223\272~,\010@\022#\212\244\010\320\226\366\355\301G\035y\344\021G\036y\344QG\036q\3241\177\302\376\t;\240>\354\355\266~\361\266\361\263\000\020\030\014~\363\233\301\0144\304\265G-\3151\336P\314\277\311?\321\276\376\2366\034\257\275o\322\023\315\251h_c\307\346f\325w|\246!\233h\304\364\224\340\317\247M{\270\300\270g\022J\316\tk\216w\341\372\177\317\215$\277\371v\023\331\266\3035\304\230Y\2655\356h\036E\344\241c[m\255\221\201<\006\220/\354cd\231Dk8\204.k\264\345\302^P\265\204\227\324\271K\025\307\343\036\262\227\226\265*\250\032\n\263\032r)\034\245\241\226\311\264\227\216\326@\034\327L\273\252\251\243\020\367=\252U\034\337&/\035N5^\003\2226\333\274\346\330\032\210\023j\231\006\365\020\247\000DA\207\003=%dk\333O\267\037>\376\353\343\314\020\217*J\231\306|\003[`\003e\212O\3037-\016\007\363\266KY^{Q\321\332\216\257\331\024 \203\201.\310\235\337\300k\324\326\030\345j\240-et n:\266\016\333\001\355\322\200A\363\230\252\335\317\220\305h\036\021\242\203\034\305\216e\2515\307fyd`b2dX\224\332\252\255b\223\365G\304b\274\321\312\353u\352\331\324by\335B\000\210g\263_\rg\277R\237:\316\030\310\273\355\226\355\000\t\025\344[\\\323u\217\022\037S]\327\210\237\241\260\035\373!\220rl\"\013V\261i\233\\\327\375\3540\265\214,\313\301\300\235\206<\017\2655\2028\312\377\302j\337C\212\307~p\260\374\277\212\273\233/^ll>\265,\323e&\373\356\371s\335E\270N\311\213]\332\364\251\215iyo\257<\230\333\033\364*\216\363g!}p0\0248\030\364\257^\r\007:\330\250o\267[\360\333\002\237\352/i\213\357\320\212\256\017x\007\033\301\036\345\231\263A\225r\223\323\206\232 j\017\374U|\033\253\036\226\330p\227\331p!\016\325\250\201L;\353\035\342[\331\232\215\032\375\236\236\250\016\350\325q\215\342:\363\033\375\257\201\0265TQ\323\037\371\266k\342:hxj\017\345\216\271bQ\351h\372\310\032\252\035\272g4\352\273\361\334\004m\251\017\210\262\021\024v\016\372h|\266\217S\246l1\200\266\023\344\221\321\340""\2208> 8|\262\254\251\377\047\205\243\345\013g.\370\274\354\370\035O\374\215\250\376\017+\216\316\330\251X\016\342\347\225\\0\361\253_\227\031\276\323I\277\001\313e\201\037\351\220\215\263\210\031\364\207\3573<.\025\000#h\207\357\305)\227 \036\220\370\214\022\035\n\021\224B\270\233&\323\261\343AN6m:\310\316\220\316\207\211R7\374J\005\212\221WeYBE\354\2542\017&\33266\235\374H\0073\014\304(\306\2170RyF5D\347&\334\374\006z\343x\330R\347@\222\202\262\211\251\n^\354\270m\014\305\220cF\366\310A\226(\311kb\020LpyP\007\030\251\002\030Fj\244V\356\223KT\256\312\032eA\377}A\033.og\215n\231u\250E\030\2126\205\004\226US\352y\216W\261P\225e\234\200C\032Y\253\352w\246\0352j\355Q\r1\000\312\3525f\222\214 \225\177Y\277\371\047\255\303\224\272mU\226\225\254\341\335\313>\006\036\376Y\301;W\332\224ZxX\250W\205zM\250l\010\217\221\206\355\002B\267\r&8\036\241\236\252\026\375\212\321o\007\036p\221\307\325\217\271\216\353\321\252\311\340Q\000\271s\310\217*g\243\267\005SP!\253\2024\247.\343\016\374<\037\3633/\234\2152c\025\005\240\230QH\373p\250\357B\331\244\360\224\361)k\375\343\330\201\027\315}\\C\236\366\347em\330\2336\377\337nPE\3645\206M\267\255\257\203\257\221U\325\013\205Ar7\240\250\351\344r\222\227V\375\276\261<\270\362{3\302.\047yi\325\357\033\313\203+\244J\033\215+L\265\247cos\037\236\262\316Bg/\270\0274\303\211\220\212\202x\026\335\213\232\361DL\223BR\354e\002\213\035\324i\366r\327:c\235\271N3\030\353\345\256\313\353\177\014\213a\251\227\273\321\331\351\034\007;\001\013\027\302\235\320\023\263\242$P/\367Qg\272\263\036L\201\336\343\260\024\326\004\215\326\343\271\270y\301\302dg\243S\t6\002\034\316\204[bLL\251\003s\235\247\301t\360\267\020\205\\\254\210\303x,\236\215w\342\343\244\224\030\335\361\356B\267\324\205\263\256w\326\202\261\000\344\247@\357\335\340{1%\356\212\r\201\243\231\250\030\275\216\215\344\006\310\031\351x\272\220\356\312\355\222,\355\364\246g\337I\014\254+u\014y\363\256\230\027k\321D\204\343\231\370Y2\237\254w\347\272\315t\"\255\310\362\236\334;\224\207H\"C\0325Y3{""\237\314\004\205\340\273p\rL\270\023}\233\t\317t\267\322\017\322\003Y\376A\376\000b\025Y\251\366>\271\025\224\303Y\305\240\202\377q8\037\256\206XL\3031\271h+\316\305[I.)\016=\364\013\016\350<\tJ\301\210\350\351`e\340\2032\2305\377\253\323\347I\336\010\r\221\023E\001\020&N\321)\357\254\200\2614x\034d\316(v\366\203U\220\373\\ \301\242\273\321\006\030?\025?H\376\236\216\2453\351Fj\310\355]\271[\226\345#y\364\223\374\211H\222Y\177C\205\305\276X\025\004\302\350$\006\2007\3017\323\240\212\206\353`\336\2520\242\253\321jD\342\205\270\234\314%\047]\232\026\2249\352p\034\334\t\013\341f\310\304=\341ES\321bd\200\307o\305\350t\354\337\023W>\230\016f\203}\020x.\266\300\027(j\305\034\310\235\352\336O\347\323up\227\334\331U1\000F\313[_\212:\300]\210K\275\217>\356]S.)*\276\200\213E\240y\016LZ\210J\221\0317\223\261\336\265\353@\325LP|;\251\260\336\206{`\210q\261 v\001\351Z\026r\245\030\0473\311V\367j\267\320-B\224\340tV\305\010\370~_\356\203\373\177\224?\352R\037\272v\362\323p\n(\337\025\023\242\222\205\026\002\240p\231 jIw\261K\322%Y:\220\007\257\336N\336\206[7\006\302\312\371\004N\334\007f\3724\253\273w\363\213\020\311?\255\304\363\275\233\237\303]Q\240\356\001\360\245x:^\205\353\271\222\354\002\240\277\244_f\301\n\241\005@\000\0058\303\224\346\033\371\306\226\266#\035W\272M\331\364z_\334\025\213\242\032\355\307\005 s\362\367$\363v\346P\245A\2219y\047\234\227\237\345#\224\215\302\025H\n\276\330\024\047\340\312\253\361Z2\236,\000\354\017\273<-\244\317\263\333\363Z\276\206\020\202\370\001\310\365\336g\013\342\261h\366\256\375\001x\271\rWhN4\007\3612\037\257\047S\331\356\\w\003\356\351\325t5\305\262T\036*\001\002F\241H%\255\312*\004d]\326\201\006OzL2.\271/\375\226l\265{\237\336\t\357\303\225\206\223\242k\003\007\327\022\224pp\357F\027uY\272\230\242\324\313X\030)\357S\213%\316|<`a\177\020\257\213\020\326\343\020R\273\240m:.\304\305\377\000MT\236.";
-    PyObject *data = __Pyx_DecompressString(cstring, 1994, 1);
+    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (1993 bytes) */
+static const char cstring[] = "x\332\265V\315w\333\306\021\267dFqb9\317\372\260\3348M\nYrd\367\311\214)Yj\237\233&\217\222\354\330\207\270\242DIv\024=d\261\273$a\202\000\210]Hd_\017:\362\210#\216{\304\021G\034y\304q\217<\372O\350\237\320Y\360Cj\232\350YM\254\047b\027\273\203\231\337\374fvf5\304\265G-\3151\336P\314\277\311?\321\276\376\2366\034\257\275o\322\023\315\251h_c\307\346f\325w|\246!\233h\304\364\224\340\317\227M{\270\301\270g\022J\316\tk\216w\341\376\177\257\215$\277\371v\023\331\266\3035\304\230Y\2655\356h\036E\344\241c[m\255\221\201<\006\220/\354cd\231Dk8\204.k\264\345\302\267\240j\t/)\273K\025\307\343\036\262\227\226\265*\250\032\n\263\032r)\230\322P\313d\332KGk \216k\246]\325\224)\304}\217j\025\307\267\311K\207S\215\327\200\244\3156\2579\266\006\342\204Z\246A=\304)\000Q\320\301\240\247\204lm\373\351\366\303\307\177}\2349\342QE)\323\230o`\013|\240L\361i\370\246\305\3010o\273\224\345\265\027\025\255\355\370\232M\00128\350\202\334\371\017x\215\332\032\243\\M\264\245\214\016\304M\307\326\341s@\2734`\320<\246\352\353g\310b4\217\010\321A\216b\307\262\324\236c\263<201\0312,Jm\365\254b\223\365g\304b\274\321\312\353u\352\331\324by\335B\000\210g\253_\rW\277R\257:\316\030\310\273\355\226\355\000\t\025\344[\\\323u\217\022\037S]\327\210\237\241\260\035\373!\220rl\"\013v\261i\233\\\327\375\314\230\332F\226\345`\340NC\236\207\332\032A\034\345\177a\267\037!\305c?9X\376_\305\335\315\027/66\237Z\226\3512\223}\367\374\271\356\"\\\247\344\305.m\372\324\306\264\274\267W\036\254\355\rF\225\307\371\263\224>8\030\n\034\014\306W\257\206\023\035|\324\267\333-\370mAL\365\227\264\305whE\327\007\274\203\217\340\217\212\314\331\244J\271\311iC-\020\365\r\374U|\033\253\021\266\330\360+\263\341B\036\252Y\003\231v6:\304\267\262=\0335\372#=Q\003\320\253\343\032\305u\3467\372o\003-j\252\262\246?\363m\327\304u\320\360\324\036\312\035s\305\242\322\321\364\2215T;\014\317h\326\017\343\271\005\332R/\220e#(\354\034\364\321\374\354;N\231\362\305\000\332N\220GF\223C\342\370\200\340\360\311\262\246\376\237\024\216\226/\\\271""\340\365\262\363w\264\370\033Q\375\037^\034\235\261S\261\034\304\317+\271`\341W\337.3}\047K\277\001\313e\201\037\351P\215\263\214\031\214\207\3573=.\225\000#h\207\357%(\227 \036\220\370\214\022\035\032\021\264B8\233&\323\261\343AM6m:\250\316P\316\207\205R7\374J\005\232\221WeYAE\354\2543\017\026\33266\235\374H\0073\014\304(\306\2170RuF=\210\316M8\371\r\364\306\361\260\245\354@\221\202\266\211\251J^\354\270m\014\315\220cF\366\310AV(\311kb\020Lpy\320\007\030\251\002\030Fj\244V\356\223KT\255\312\036\312\203\376\375\2026\\\336\316\036\272e\326\241\027ah\332\024\nX\326M\251\3479^\305BU\226q\222=VW .\320\234\007m<3\002\205\265\366\250\206\030\340e\365\0323I\306\223*\303\254\377\370\047\255\303\222:tU\226u\256\341\021\314^\006\201\376Y\337;\327\341\224Z\270_\250\313\205\272T\250\242\010w\222\206\355\002P\267\r\2368\036\241\236j\032\375\306\341\"\217\253\037s\035\327\243U\223\301u\000\252\346\220\031\325\310F\267\n\246\320A=\005iN]\306\035\370y>\346g\374\237\3152\377\224\327\240\230Q(\370`\315w\241aR\270\304\370\224\265\376q\354\300]\346>\256!O\373\363\2626\034M\233\377\3570\350\037\372\032\303\246\333\326\327!\312\310\252\352\205\302\240\254\033\320\316tr9\311K\253~\337X\036\\\371\275\031a\227\223\274\264\352\367\215\345\301\025R\245\215\306\025\246\236\247cos\037\236\262\316Bg/\270\0274\303\211\220\212\202x\026\335\213\232\361DL\223BR\354e\002\213\035\324i\366r\327:c\235\271N3\030\353\345\256\313\353\177\014\213a\251\227\273\321\331\351\034\007;\001\013\027\302\235\320\023\263\242$P/\367Qg\272\263\036L\201\336\343\260\024\326\004\215\326\343\271\270y\301\306dg\243S\t6\002\034\316\204[bLL)\203\271\316\323`:\370[\210B.V\304a<\026\317\306;\361qRJ\214\356xw\241[\352\202\255\353\235\265`,\000\371)\320{7\370^L\211\273bC\340h&*F\257c#\271\001rF:\236.\244\273r\273$K;\275\351\331w\022\003\357J\035C\336\274+\346\305Z4\021\341x&~\226\314\047\353\335\271n3\235H+\262\274\047\367\016\345!\222\310\220FM\326\314\336\0473A!\370.\\\003\027\356D\337f\3023\335\255\364\203\364@\226\177\220?""\200XEV\252\275On\005\345pV1\250\340\177\034\316\207\253!\026\323`&\027m\305\271x+\311%\305a\204~!\000\235\047A)\030\021=\035\254\014bP\006\267\346\177u\371<\311\033\241!r\242(\000\302\304):\345\235\025p\226\006\217\203,\030\305\316~\260\nr\237\013$Xt7\332\000\347\247\342\007\311\337\323\261t&\335H\r\271\275+w\313\262|$\217~\222?\021I2\357o\250\264\330\027\253\202@\032\235\304\000\360&\304f\032T\321p\035\334[\025Ft5Z\215H\274\020\227\223\271\344\244K\323\202rG\031\307\301\235\260\020n\206L\334\023^4\025-F\006D\374V\214N\307\376=q\345\203\351`6\330\007\201\347b\013b\201\242V\314\201\334\251\356\375t>]\207p\311\235]\225\003\340\264\274\365\245\250\003\334\205\270\324\373\350\343\3365\025\222\242\342\013\270X\004\232\347\300\245\205\250\024\231q3\031\353]\273\016T\315\004\305\267\223\n\353m8\007\206\030\027\013b\027\220\256e)W\212q2\223lu\257v\013\335\"d\tNgU\216@\354\367\345>\204\377G\371\243.\365ah\047?\r\247\200\362]1!*Yj!\000\n\207\t\262\226t\027\273$]\222\245\003y\360\352\355\344m8uc \254\202O\300\342>0\323\247Y\235\275\233_\204H\376i%\236\357\335\374\034\316\212\002u\017\200/\305\323\361*\034\317\225d\027\000\375%\3752KVH-\000\002( \030\2464\337\3107\266\264\035\351\270\322m\312\246\327\373\342\256X\024\325h?.\000\231\223\277\047\231\267\263\200*\r\212\314\311;\341\274\374,\037\241l\026\256@Q\360\305\2468\201P^\215\327\222\361d\001`\177\330\345i!}\236\235\236\327\3625\244\020\344\017@\256\367>[\020\217E\263w\355\017\300\313m8Bs\2429\310\227\371x=\231\312\276\316u7\340\234^MWS,K\345\241\022 `\224\212T\322\252\254BB\326e\035h\360\244\307$\343\222\373\322o\311V\273\367\351\235\360>\034i\260\024]\033\004\270\226\240\204Cx7\272\250\313\322\305\024\245^\306\302Hy\237Z,q\026\343\001\013\373\203|]\204\264\036\207\224\332\005m\323q!.\376\007\317Q\233h";
+    PyObject *data = __Pyx_DecompressString(cstring, 1993, 1);
     #define __Pyx_DecompressString_LZSS_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
@@ -28366,16 +28398,16 @@ static const char cstring[] = "x\332\265V\315w\3336\022\217\035\325M\033\247/\37
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
     #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (2591 bytes) */
-static const char cstring[] = "\377 at 0x o\377bject>.:\377 <Memory\377View of \377<contigu\377ous and gdir%\001\007\rin\021\005\177strided\"\010o or \004\031><(\t\376A\006>?Canno\377t assign\377 to read\177-only m\240\002\375v\242\000Invali\377d mode, \347exp\305\000|\000\047c\047\376t\001\047fortra\237n\047, gH\000%\005s\357hape\222\000 ax\377is No ma\177tching g\001\377ature fo\377undNote \373th\242 Cytho\373n ,\000delib\237erate\206\000\353\001c\367ter!\001n PE\337P-484\245\"re\376\317!s subcl\366\301\000es\314!buil\373ti\313\000ypes.\377 If you \223ne\257 \336\000p\351\000%\tt\177hen set\200\000\367e \047\212\"atio_n_typ\253\000\047\210D\373iv\242\000o Fal\177se.add_\264 \237ecoll\321@+\000s\377.abcdisa\337bleen\002\001gc\373is\004\003dlstm\377x._kerne\277ls._la\216\000tj\021\002/\016\005/!\001_c\375\002\377.pyxno d\377efault _\377_reduce_\357_ du\201\002non\275-\201`vial\033\000c\177init__ur\002\276\300Aalloc\271  \377array da\207ta.\013\020\234C\356a\313cs\377.|ASCIIB\377CEllipsi\377sGHH_pac\377kedISequ\377enceTUUT\322\r\004U\025\004\304\204\001.\311\204\007WW\332\031\005W6\004XX\001\005_t\277m__Pyx\001\000D\377ict_Next\237Ref__\361$\341\000_\355_\306B__\001\005getwite5\000__d0\001\236\027\000func\035\001\030\000s\371t\242`)\001impor~\204 __main;\001\337modulM\002na\315m\002\003ewT\001\334 _c?hecksu\214\000\n\001\340?\004\025\001\364@\347 \037\001unp\267ick?\000En \005vyt\335A\230\001qualO\005`\227E\240F\301C\277\001\263Dex\314\001\202\343`_\203\005\357`\262\006\003\006.\007t\353es\310\001b\372 war{d_\001\005[dou\340`\357[:, \000\000::1\003],\000\017\031\010\022\014$\t0\t\000\025@?\036\204\000\000!l\030\036!\250\033]\224\047\037float\221)\000\016\030\007\000\270!\000\0137\004\016\010\031\010\000\023\375\047O)\360\257$i L\021\235\031]_fo\tr\255b\001\004[\303\202Y\336\203$\237c\222\006\361[\300\201R\337\201(\242 used\377_siginde\377x_is_cor\277outine\227\212\004a\373bc\277\211\005_buff\277erargs\314\211\002a\371s\247\216\007\n\004yncio\375.;\006sbbase\237cc0ca\344\207\001\001\001d\377_time_m""a\337jorcld\001in\277_trace\340\206\001c\377opycount\377csdUdWdX\377_tmdYdbd\357cdcT\201\213\004sdg\377atesdhdh\205T\200\207\003d\250\210\001\000\002\276\001\332\217\003e\357mpty\000\002_li\377keencode\357enum\311\215\002err\177orflags\245\205\002?format\271\216\004Y\002\377geth0has\377_maskhsi\351d\234\"\374\211\001s\000\002ize?kindkw\212!\256\214\002\300\233\210\005\273\214\002\366d\342\214\014\320\214\010S\001me\361m\322\217\001\312\217\001\225\212\001ndim\377npnumpyo\035b\233 der\360\213\001\362\213\003\370\213\003\336\373$part\000\001sp\377opregist\037erset\230%\355\217\001\323\217\006\233ss\250\000st/\000#\000p\367sto\001\000ruct\340\374\047\206G\350\002\277\220\001V\000seu\375n\357\214\001update\377valuesxO\377void (ch\277ar *, \000\005icnt\013\001\000\004\007\004__\301\213\002\377_5scipy_\3756\351@alg_11\026\216\213\004bl\333 dC\001\000\047*.V,])\000\302\200Ms\351\200&s\351(\370\310\201\"\000.X1)\000dge\357mm\000s\002\001\200\001\340\377\004\007\200s\210#\210U\377\220%\220q\230\006\230e\377\2401\240F\250%\250q\377\260\006\260e\2701\270A\375\330\034\002$\210a\210q\330\377\004\010\210\001\210\026\210q\377\220\001\330\004\013\320\013\034\377\230A\230Q\330\004\r\210\377R\210v\220R\220s\230\377#\230R\230r\240\024\240\377Q\240a\330\004\t\210\022\357\2106\220\021U\000v\230Q\377\230h\240e\2506\260\026\373\260q\000\026\330\004\014\210B\377\210f\220B\220c\230\023\277\230D\240\001\240\021m\001\004\377\210E\220\022\220;\230a\377\230t\2402\240[\260\001\377\260\024\260R\260v\270Q\377\270b\300\002\300#\300Q\375\300i\000\013\2105\220\001\220\372-\000\021n\000\"\220M\240\021\377\240\"\240B\240c\250\023\377\250A\250Y\260b\270\r\376%\000b\310\002\310#\310S\377\320PQ\320QR\330\022\371\024\002\"\333\000Q\210b\320\020\377\"\240!\2405\250\006\250\377c\260\023\260F\270!\270\3776\300\026\300q\310\006\310\377f\320TU\320U[\320\377[a\320ab\320bh\377\320hi\330\016\023\2201\357\220G\2305\300\000\032\250?\376(\002\023\300D\310\005\310W\337\320TZ\320Z$\000f\320\377fg\330\016\025\220T\230""\371\024\276!\273\001\n\230!\2303\357\230c\240\022d\000\004\250D\377\260\004\260D\270\004\270A|\232E\3560\210:\220Q\220\340&W\022\2202\375$T\373\000!\370%\374\006\016\331)B\230b\240\004\240\373A\240\302@\006\200a\200t\377\2102\210Q\210e\2204\375\220\350@\014\210A\210V\220\3753\212@\035\240a\240s\250\367\"\250B\372\000\021\260)\270\377=\310\001\310\023\310B\310\377b\320PS\320ST\320\377T]\320]`\320`d\353\320d\371\002\r\223aV\2403[\240d\304`w\260\207`\020\231@\335\022H\000e\2306\334\0003\240\377b\250\003\2503\250d\260\377#\260T\270\026\270w\300\347e\3101\315`x\002c\220\032\377\2301\230C\230s\240%\377\240r\250\021\250$\250b\376\357@\025\260a\200\001\360\006\177\000\005\022\220\024\220V\036\000\367H\240D\211@a\250x\260\375t\207@\021\300(\310!\310\3756\323@\320RS\330\004\021\376\255`2\320\025&\240k\260\375\021a\000Q\330\t\n\330\010z\217AA\254!\220s\230$\344 \375\026\320\000#\250Q\250i\260\377q\270\001\330\010\013\2106\277\220\023\220A\340\014\250\001\027\373\230\006\226 \002\240#\240S\372\247\0005\356bQ\260c\270\023\377\270D\300\003\3001\300A\316\362`c\310\024\307a\371@V\320\375V\374@\\\320\\_\320_\376\323E\014\031\230\021\230#\230_S\240\006\240f\375ba\246\000\3771\270A\270Q\270d\300\377$\300d\310\047\320QW\377\320WX\340\014\027\220qS\230\001*\000\371Ado\000V\227 \365c\265\000)\367\205\002\020\036\230a\377\320\0372\260!\330\020\035\353\230Q\220\002%\211@\047\260\022\377\2603\260e\2702\270S\316\216\0007\310&\317\204\002\330`[\320\371[\203\000\212@i\320ij\320\377jn\320no\320op\377\320pq\320qr\330\036\377\"\240$\240g\250V\260\0251\312 \014\201\201I\027\314B\213A\311!\377\014\032\230!\320\033.\250\373a\330\006\001\2302\230R\230\337u\240C\240w\310@\003\260\3375\270\002\270#\264\000\007\300\337t\3101\310H\271\205\002Y\320\361Y\300`\275`\260\000k\330\033#\177\2404\240q\330\010\030\225 \177\027\240\001\240\026\240q\251d\337!\2606\270\0219\002\004\300\377B\300b\310\003\3103\310\357c\320QT=\005Z\320Z\376\202\204\006e\320eg\320gh\337\320hk\320k\204 r\320\377rs\320st\320tu\377\320ux""\320xy\330\031\337\032\230(\240!f\001\250\010\276\332Dh\270a\270t\334@B\377\300a\300s\310$\310a\273\310r\316bU\320U\237\000Z;\320Z\325#c\320c\272\206\002\314d\375V\251\204\004$\240b\250\002\250\337#\250S\260\001\233@1\260\001A";
-    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 2591, 4430);
+static const char cstring[] = "\377 at 0x o\377bject>.:\377 <Memory\377View of \377<contigu\377ous and gdir%\001\007\rin\021\005\177strided\"\010o or \004\031><(\t\376A\006>?Canno\377t assign\377 to read\177-only m\240\002\375v\242\000Invali\377d mode, \347exp\305\000|\000\047c\047\376t\001\047fortra\237n\047, gH\000%\005s\357hape\222\000 ax\377is No ma\177tching g\001\377ature fo\377undNote \373th\242 Cytho\373n ,\000delib\237erate\206\000\353\001c\367ter!\001n PE\337P-484\245\"re\376\317!s subcl\366\301\000es\314!buil\373ti\313\000ypes.\377 If you \223ne\257 \336\000p\351\000%\tt\177hen set\200\000\367e \047\212\"atio_n_typ\253\000\047\210D\373iv\242\000o Fal\177se.add_\264 \237ecoll\321@+\000s\377.abcdisa\337bleen\002\001gc\373is\004\003dlstm\377x._kerne\277ls._la\216\000tj\021\002/\016\005/!\001_c\375\002\377.pyxno d\377efault _\377_reduce_\357_ du\201\002non\275-\201`vial\033\000c\177init__ur\002\276\300Aalloc\271  \377array da\207ta.\013\020\234C\356a\313cs\377.|ASCIIB\377CEllipsi\377sGHH_pac\377kedISequ\377enceTUUT\322\r\004U\025\004\304\204\001.\311\204\007WW\332\031\005W6\004XX\001\005_t\277m__Pyx\001\000D\377ict_Next\237Ref__\361$\341\000_\355_\306B__\001\005getwite5\000__d0\001\236\027\000func\035\001\030\000s\371t\242`)\001impor~\204 __main;\001\337modulM\002na\315m\002\003ewT\001\334 _c?hecksu\214\000\n\001\340?\004\025\001\364@\347 \037\001unp\267ick?\000En \005vyt\335A\230\001qualO\005`\227E\240F\301C\277\001\263Dex\314\001\202\343`_\203\005\357`\262\006\003\006.\007t\353es\310\001b\372 war{d_\001\005[dou\340`\357[:, \000\000::1\003],\000\017\031\010\022\014$\t0\t\000\025@?\036\204\000\000!l\030\036!\250\033]\224\047\037float\221)\000\016\030\007\000\270!\000\0137\004\016\010\031\010\000\023\375\047O)\360\257$i L\021\235\031]_fo\tr\255b\001\004[\303\202Y\336\203$\237c\222\006\361[\300\201R\337\201(\242 used\377_siginde\377x_is_cor\277outine\227\212\004a\373bc\277\211\005_buff\277erargs\314\211\002a\371s\247\216\007\n\004yncio\375.;\006sbbase\237cc0ca\344\207\001\001\001d\377_time_m""a\337jorcld\001in\277_trace\340\206\001c\377opycount\377csdUdWdX\377_tmdYdbd\357cdcT\201\213\004sdg\377atesdhdh\205T\200\207\003d\250\210\001\000\002\276\001\332\217\003e\357mpty\000\002_li\377keencode\357enum\311\215\002err\177orflags\245\205\002\376\252\205\00232forma\371t\300\216\004`\002geth0\377has_maskOhsid\243\"\203\212\001s\000\002\377izekindk\001w\221!\265\214\002\242\210\005\302\214\002\375d\351\214\014\327\214\010\216S\001mem\331\217\001\321\217\001\234\212\001n\377dimnpnum\357pyob\242 der\274\367\213\001\371\213\003part\000\001s\377popregis?terset\222%\347\217\0016\315\217\006ss\233\000st/\000#\000\357psto\001\000ruc\301t\366\047\200G\333\002\271\220\001V\000se\373un\351\214\001updat\377evaluesx\377Ovoid (c\177har *, \000\005\307int\013\001\000\004\007\004__\376\273\213\002_5scipy\373_6\343@alg_1-1\210\213\004bl\316 dC\001\000\047\254*.,])\000\302\200Ms\351\200&s\360\351(\310\201\"\000.X1)\000dg\337emm\000s\002\001\200\001\377\340\004\007\200s\210#\210\377U\220%\220q\230\006\230\377e\2401\240F\250%\250\377q\260\006\260e\2701\270\373A\330\034\002$\210a\210q\377\330\004\010\210\001\210\026\210\377q\220\001\330\004\013\320\013\377\034\230A\230Q\330\004\r\377\210R\210v\220R\220s\377\230#\230R\230r\240\024\377\240Q\240a\330\004\t\210\337\022\2106\220\021U\000v\230\377Q\230h\240e\2506\260\367\026\260q\000\026\330\004\014\210\377B\210f\220B\220c\230\177\023\230D\240\001\240\021m\001\377\004\210E\220\022\220;\230\377a\230t\2402\240[\260\377\001\260\024\260R\260v\270\377Q\270b\300\002\300#\300\373Q\300i\000\013\2105\220\001\365\220-\000\021n\000\"\220M\240\377\021\240\"\240B\240c\250\377\023\250A\250Y\260b\270\375\r%\000b\310\002\310#\310\377S\320PQ\320QR\330\363\022\024\002\"\333\000Q\210b\320\377\020\"\240!\2405\250\006\377\250c\260\023\260F\270!\377\2706\300\026\300q\310\006\377\310f\320TU\320U[\377\320[a\320ab\320b\377h\320hi\330\016\023\220\3371\220G\2305\300\000\032\250\375?(\002\023\300D\310\005\310\277W\320TZ\320Z$\000f\377\320fg\330\016\025\220T\363\230""\024\276!\273\001\n\230!\230\3373\230c\240\022d\000\004\250\377D\260\004\260D\270\004\270\371A\232E\3560\210:\220Q\220\256\340&\022\2202\375$T\373\000!\370\370%\006\016\331)B\230b\240\004\367\240A\240\302@\006\200a\200\377t\2102\210Q\210e\220\3734\220\350@\014\210A\210V\373\2203\212@\035\240a\240s\357\250\"\250B\372\000\021\260)\377\270=\310\001\310\023\310B\377\310b\320PS\320ST\377\320T]\320]`\320`\327d\320d\371\002\r\223aV\240\2673\240d\304`w\260\207`\020\272\231@\022H\000e\2306\334\0003\377\240b\250\003\2503\250d\377\260#\260T\270\026\270w\317\300e\3101\315`x\002c\220\377\032\2301\230C\230s\240\377%\240r\250\021\250$\250\375b\357@\025\260a\200\001\360\377\006\000\005\022\220\024\220V\356\036\000H\240D\211@a\250x\373\260t\207@\021\300(\310!\373\3106\323@\320RS\330\004\375\021\255`2\320\025&\240k\373\260\021a\000Q\330\t\n\330\365\010\217AA\254!\220s\230$\372\344 \026\320\000#\250Q\250i\377\260q\270\001\330\010\013\210\1776\220\023\220A\340\014\250\001\367\027\230\006\226 \002\240#\240\365S\247\0005\356bQ\260c\270\377\023\270D\300\003\3001\300\235A\362`c\310\024\307a\371@V\373\320V\374@\\\320\\_\320\375_\323E\014\031\230\021\230#\277\230S\240\006\240f\375ba\376\246\0001\270A\270Q\270d\377\300$\300d\310\047\320Q\377W\320WX\340\014\027\220\247q\230\001*\000\371Ado\000V\352\227 c\265\000)\367\205\002\020\036\230\377a\320\0372\260!\330\020\327\035\230Q\220\002%\211@\047\260\377\022\2603\260e\2702\270\235S\216\0007\310&\317\204\002\330`[\363\320[\203\000\212@i\320ij\377\320jn\320no\320o\377p\320pq\320qr\330\377\036\"\240$\240g\250V+\2601\312 \014\201\201I\027\314B\213A\376\311!\014\032\230!\320\033.\367\250a\330\006\001\2302\230R\277\230u\240C\240w\310@\003\277\2605\270\002\270#\264\000\007\277\300t\3101\310H\271\205\002Y\343\320Y\300`\275`\260\000k\330\033\377#\2404\240q\330\010\030\376\225 \027\240\001\240\026\240q\276\251d!\2606\270\0219\002\004\377\300B\300b\310\003\3103\337\310c\320QT=\005Z\320\375Z\202\204\006e\320eg\320g\277h\320hk\320k\204 r\377\320rs\320st\320t""\377u\320ux\320xy\330\277\031\032\230(\240!f\001\250}\010\332Dh\270a\270t\334@\377B\300a\300s\310$\310wa\310r\316bU\320U\237\000wZ\320Z\325#c\320c\272\206\002\372\314dV\251\204\004$\240b\250\002\277\250#\250S\260\001\233@1\003\260A";
+    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 2591, 4424);
     #define __Pyx_DecompressString_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #else /* compression: none (4430 bytes) */
-static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and direct><contiguous and indirect><strided and direct or indirect><strided and direct><strided and indirect>>?Cannot assign to read-only memoryviewInvalid mode, expected \047c\047 or \047fortran\047, got Invalid shape in axis No matching signature foundNote that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.add_notecollections.abcdisableenablegcisenabledlstmx._kernels._layoutlstmx/_kernels/lstm_cython.pyxno default __reduce__ due to non-trivial __cinit__unable to allocate array data.unable to allocate shape and strides.|ASCIIBCEllipsisGHH_packedISequenceTUUT_packedU_packedView.MemoryViewWWT_packedW_packedXX_packedX_tm__Pyx_PyDict_NextRef__annotate____class____class_getitem____dict____func____getstate____import____main____module____name____new____pyx_checksum__pyx_state__pyx_type__pyx_unpickle_Enum__pyx_vtable____qualname____reduce____reduce_cython____reduce_ex____set_name____setstate____setstate_cython____test___backward_backward[double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1],double[::1],double[::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1]]_backward[float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1],float[::1],float[::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1]]_forward_forward[double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1],double[::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1]]_forward[float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1],float[::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1]]_fused_sigindex_is_coroutine_layoutabcalloca""te_bufferargsarrayascontiguousarrayasyncio.coroutinesbbasecc0cachecached_time_majorcline_in_tracebackcopycountcsdUdWdX_tmdYdbdcdcTdefaultsdgatesdhdhTdoubledtypedtype_is_objectemptyempty_likeencodeenumerateerrorflagsfloatformatfortrangatesgeth0has_maskhsidindexitemsitemsizekindkwargslstm_backwardlstm_forwardlstmx._kernels.lstm_cythonmaskmemviewmodenamendimnpnumpyobjorderpackpackedpacked_bufferpartpartspopregistersetdefaultshapesignaturessizestartstepstopstructtime_majortime_major_masktransposeunpackupdatevaluesxOvoid (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *)\000void (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *)\000dgemm\000sgemm\200\001\340\004\007\200s\210#\210U\220%\220q\230\006\230e\2401\240F\250%\250q\260\006\260e\2701\270A\330\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\320\013\034\230A\230Q\330\004\r\210R\210v\220R\220s\230#\230R\230r\240\024\240Q\240a\330\004\t\210\022\2106\220\021\220%\220v\230Q\230h\240e\2506\260\026\260q\330\004\t\210\022\2106\220\021\220%\220v\230Q\230h\240e\2506\260\026\260q\330\004\014\210B\210f\220B\220c\230\023\230D\240\001\240\021\330\004\010\210\004\210E\220\022\220;\230a\230t\2402\240[\260\001\260\024\260R\260v\270Q\270b\300\002\300#\300Q\300a\330\004\013\2105\220\001\220\021\330\004\021\220\021\220\"\220M\240\021\240\"\240B\240c\250\023\250A\250Y\260b\270\r\300Q\300b\310\002\310#\310S\320PQ\320QR\330\022\024\220M\240\021\240\"\240B\240c\250\023\250A\250Y\260b\270\r\300Q\300b\310\002\310#\310S\320PQ\320QR\330\004\r\210Q\210b\320\020\"\240!\2405\250\006""\250c\260\023\260F\270!\2706\300\026\300q\310\006\310f\320TU\320U[\320[a\320ab\320bh\320hi\330\016\023\2201\220G\2305\240\001\240\032\250?\270!\2706\300\023\300D\310\005\310W\320TZ\320Zb\320bf\320fg\330\016\025\220T\230\024\230Q\330\004\013\2105\220\n\230!\2303\230c\240\022\2405\250\004\250D\260\004\260D\270\004\270A\200\001\340\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\210:\220Q\220a\330\004\t\210\022\2106\220\022\2202\220R\220s\230#\230T\240\021\240!\330\004\t\210\022\2106\220\022\2202\220R\220s\230#\230T\240\021\240!\330\004\014\210B\210f\220B\220c\230\023\230B\230b\240\004\240A\240Q\330\004\006\200a\200t\2102\210Q\210e\2204\220q\330\004\014\210A\210V\2203\220c\230\035\240a\240s\250\"\250B\250c\260\021\260)\270=\310\001\310\023\310B\310b\320PS\320ST\320T]\320]`\320`d\320dh\320hi\330\r\034\230A\230V\2403\240d\250%\250w\260a\330\004\020\220\001\220\022\2203\220e\2306\240\022\2403\240b\250\003\2503\250d\260#\260T\270\026\270w\300e\3101\330\004\013\2102\210Q\210c\220\032\2301\230C\230s\240%\240r\250\021\250$\250b\260\001\260\025\260a\200\001\360\006\000\005\022\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\004\021\220\022\2202\320\025&\240k\260\021\260#\260Q\330\t\n\330\010\023\2201\220A\220Q\220a\220s\230$\230c\240\026\240s\250#\250Q\250i\260q\270\001\330\010\013\2106\220\023\220A\340\014\020\220\001\220\027\230\006\230b\240\002\240#\240S\250\003\2505\260\001\260\024\260Q\260c\270\023\270D\300\003\3001\300A\300Q\300c\310\024\310S\320PU\320UV\320V[\320[\\\320\\_\320_b\320bf\320fg\330\014\031\230\021\230#\230S\240\006\240f\250A\250Y\260a\260t\2701\270A\270Q\270d\300$\300d\310\047\320QW\320WX\340\014\027\220q\230\001\230\021\230!\2303\230d\240#\240V\2503\250c\260\021\260)\2701\270A\330\020\036\230a\320\0372\260!\330\020\035\230Q\230b\240\002\240%\240s\250\047\260\022\2603\260e\2702\270S\300\003\3007\310&\320PQ\320QZ\320Z[\320[_\320_`\320`i\320ij\320jn\320no\320op\320pq\320qr\330""\036\"\240$\240g\250V\2601\200\001\360\014\000\005\022\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\004\021\220\022\2202\320\025&\240k\260\021\260#\260Q\330\t\n\330\010\023\2201\220A\220Q\220a\220s\230$\230c\240\027\250\003\2503\250a\250x\260q\270\001\330\014\032\230!\320\033.\250a\330\014\032\230!\2302\230R\230u\240C\240w\250b\260\003\2605\270\002\270#\270S\300\007\300t\3101\310H\320TU\320UY\320Y]\320]d\320dj\320jk\330\033#\2404\240q\330\010\030\230\001\230\027\240\001\240\026\240q\250\003\2503\250d\260!\2606\270\021\270#\270S\300\004\300B\300b\310\003\3103\310c\320QT\320TU\320UY\320YZ\320Z]\320]`\320`d\320de\320eg\320gh\320hk\320kn\320nr\320rs\320st\320tu\320ux\320xy\330\031\032\230(\240!\2404\240q\250\010\260\001\260\024\260Q\260h\270a\270t\3001\300B\300a\300s\310$\310a\310r\320QR\320RU\320UY\320YZ\320Z_\320_`\320`c\320cf\320fg\330\010\023\2201\220A\220V\2301\230C\230s\240$\240b\250\002\250#\250S\260\001\260\022\2601\260A";
+    #else /* compression: none (4424 bytes) */
+static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and direct><contiguous and indirect><strided and direct or indirect><strided and direct><strided and indirect>>?Cannot assign to read-only memoryviewInvalid mode, expected \047c\047 or \047fortran\047, got Invalid shape in axis No matching signature foundNote that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.add_notecollections.abcdisableenablegcisenabledlstmx._kernels._layoutlstmx/_kernels/lstm_cython.pyxno default __reduce__ due to non-trivial __cinit__unable to allocate array data.unable to allocate shape and strides.|ASCIIBCEllipsisGHH_packedISequenceTUUT_packedU_packedView.MemoryViewWWT_packedW_packedXX_packedX_tm__Pyx_PyDict_NextRef__annotate____class____class_getitem____dict____func____getstate____import____main____module____name____new____pyx_checksum__pyx_state__pyx_type__pyx_unpickle_Enum__pyx_vtable____qualname____reduce____reduce_cython____reduce_ex____set_name____setstate____setstate_cython____test___backward_backward[double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1],double[::1],double[::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1]]_backward[float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1],float[::1],float[::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1]]_forward_forward[double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1],double[::1],double[:, :, ::1],double[:, :, ::1],double[:, :, ::1]]_forward[float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1],float[::1],float[:, :, ::1],float[:, :, ::1],float[:, :, ::1]]_fused_sigindex_is_coroutine_layoutabcalloca""te_bufferargsarrayascontiguousarrayasyncio.coroutinesbbasecc0cachecached_time_majorcline_in_tracebackcopycountcsdUdWdX_tmdYdbdcdcTdefaultsdgatesdhdhTdoubledtypedtype_is_objectemptyempty_likeencodeenumerateerrorflagsfloatfloat32formatfortrangatesgeth0has_maskhsidindexitemsitemsizekindkwargslstm_backwardlstm_forwardlstmx._kernels.lstm_cythonmaskmemviewmodenamendimnpnumpyobjorderpackpackedpartpartspopregistersetdefaultshapesignaturessizestartstepstopstructtime_majortime_major_masktransposeunpackupdatevaluesxOvoid (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *)\000void (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *)\000dgemm\000sgemm\200\001\340\004\007\200s\210#\210U\220%\220q\230\006\230e\2401\240F\250%\250q\260\006\260e\2701\270A\330\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\320\013\034\230A\230Q\330\004\r\210R\210v\220R\220s\230#\230R\230r\240\024\240Q\240a\330\004\t\210\022\2106\220\021\220%\220v\230Q\230h\240e\2506\260\026\260q\330\004\t\210\022\2106\220\021\220%\220v\230Q\230h\240e\2506\260\026\260q\330\004\014\210B\210f\220B\220c\230\023\230D\240\001\240\021\330\004\010\210\004\210E\220\022\220;\230a\230t\2402\240[\260\001\260\024\260R\260v\270Q\270b\300\002\300#\300Q\300a\330\004\013\2105\220\001\220\021\330\004\021\220\021\220\"\220M\240\021\240\"\240B\240c\250\023\250A\250Y\260b\270\r\300Q\300b\310\002\310#\310S\320PQ\320QR\330\022\024\220M\240\021\240\"\240B\240c\250\023\250A\250Y\260b\270\r\300Q\300b\310\002\310#\310S\320PQ\320QR\330\004\r\210Q\210b\320\020\"\240!\2405\250\006\250c""\260\023\260F\270!\2706\300\026\300q\310\006\310f\320TU\320U[\320[a\320ab\320bh\320hi\330\016\023\2201\220G\2305\240\001\240\032\250?\270!\2706\300\023\300D\310\005\310W\320TZ\320Zb\320bf\320fg\330\016\025\220T\230\024\230Q\330\004\013\2105\220\n\230!\2303\230c\240\022\2405\250\004\250D\260\004\260D\270\004\270A\200\001\340\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\210:\220Q\220a\330\004\t\210\022\2106\220\022\2202\220R\220s\230#\230T\240\021\240!\330\004\t\210\022\2106\220\022\2202\220R\220s\230#\230T\240\021\240!\330\004\014\210B\210f\220B\220c\230\023\230B\230b\240\004\240A\240Q\330\004\006\200a\200t\2102\210Q\210e\2204\220q\330\004\014\210A\210V\2203\220c\230\035\240a\240s\250\"\250B\250c\260\021\260)\270=\310\001\310\023\310B\310b\320PS\320ST\320T]\320]`\320`d\320dh\320hi\330\r\034\230A\230V\2403\240d\250%\250w\260a\330\004\020\220\001\220\022\2203\220e\2306\240\022\2403\240b\250\003\2503\250d\260#\260T\270\026\270w\300e\3101\330\004\013\2102\210Q\210c\220\032\2301\230C\230s\240%\240r\250\021\250$\250b\260\001\260\025\260a\200\001\360\006\000\005\022\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\004\021\220\022\2202\320\025&\240k\260\021\260#\260Q\330\t\n\330\010\023\2201\220A\220Q\220a\220s\230$\230c\240\026\240s\250#\250Q\250i\260q\270\001\330\010\013\2106\220\023\220A\340\014\020\220\001\220\027\230\006\230b\240\002\240#\240S\250\003\2505\260\001\260\024\260Q\260c\270\023\270D\300\003\3001\300A\300Q\300c\310\024\310S\320PU\320UV\320V[\320[\\\320\\_\320_b\320bf\320fg\330\014\031\230\021\230#\230S\240\006\240f\250A\250Y\260a\260t\2701\270A\270Q\270d\300$\300d\310\047\320QW\320WX\340\014\027\220q\230\001\230\021\230!\2303\230d\240#\240V\2503\250c\260\021\260)\2701\270A\330\020\036\230a\320\0372\260!\330\020\035\230Q\230b\240\002\240%\240s\250\047\260\022\2603\260e\2702\270S\300\003\3007\310&\320PQ\320QZ\320Z[\320[_\320_`\320`i\320ij\320jn\320no\320op\320pq\320qr\330\036\"""\240$\240g\250V\2601\200\001\360\014\000\005\022\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\004\021\220\022\2202\320\025&\240k\260\021\260#\260Q\330\t\n\330\010\023\2201\220A\220Q\220a\220s\230$\230c\240\027\250\003\2503\250a\250x\260q\270\001\330\014\032\230!\320\033.\250a\330\014\032\230!\2302\230R\230u\240C\240w\250b\260\003\2605\270\002\270#\270S\300\007\300t\3101\310H\320TU\320UY\320Y]\320]d\320dj\320jk\330\033#\2404\240q\330\010\030\230\001\230\027\240\001\240\026\240q\250\003\2503\250d\260!\2606\270\021\270#\270S\300\004\300B\300b\310\003\3103\310c\320QT\320TU\320UY\320YZ\320Z]\320]`\320`d\320de\320eg\320gh\320hk\320kn\320nr\320rs\320st\320tu\320ux\320xy\330\031\032\230(\240!\2404\240q\250\010\260\001\260\024\260Q\260h\270a\270t\3001\300B\300a\300s\310$\310a\310r\320QR\320RU\320UY\320YZ\320Z_\320_`\320`c\320cf\320fg\330\010\023\2201\220A\220V\2301\230C\230s\240$\240b\250\002\250#\250S\260\001\260\022\2601\260A";
     PyObject *data = NULL;
     #define __Pyx_DecompressString_UNUSED
     #define __Pyx_DecompressString_LZSS_UNUSED
@@ -32011,6 +32043,396 @@ static CYTHON_INLINE long __Pyx_div_long(long a, long b, int b_is_constant) {
         ((r != 0) & ((r ^ b) < 0))
     );
     return q - adapt_python;
+}
+
+/* PyObjectCompare */
+#ifndef __Pyx_DEFINED_PyObject_CompareStrStrBoolEq
+#define __Pyx_DEFINED_PyObject_CompareStrStrBoolEq
+static CYTHON_INLINE int __Pyx_PyObject_CompareStrStrBoolEq(PyObject* s1, PyObject* s2) {
+    #if __PYX_LIMITED_VERSION_HEX >= 0x030e0000
+    int result = PyUnicode_Equal(s1, s2);
+    #if !CYTHON_COMPILING_IN_CPYTHON
+    if (unlikely(result == -1)) return -1;
+    #endif
+    if (result == 0) goto __pyx_return_false; else goto __pyx_return_true;
+    #else
+    int result = PyUnicode_Compare(s1, s2);
+    if (unlikely((result == -1) && PyErr_Occurred())) return -1;
+    if (result == 0) goto __pyx_return_true; else goto __pyx_return_false;
+    #endif
+__pyx_return_true:
+    return 1;
+__pyx_return_false:
+    return 0;
+}
+#endif
+#if !(CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_GRAAL)
+#ifndef __Pyx_DEFINED_PyObject_ComparePyBytesPyBytesBoolEq
+#define __Pyx_DEFINED_PyObject_ComparePyBytesPyBytesBoolEq
+static CYTHON_INLINE int __Pyx_PyObject_ComparePyBytesPyBytesBoolEq(PyObject* s1, PyObject* s2) {
+    #if CYTHON_ASSUME_SAFE_SIZE && CYTHON_ASSUME_SAFE_MACROS
+    const char *ps1, *ps2;
+    Py_ssize_t length = PyBytes_GET_SIZE(s1);
+    if (length != PyBytes_GET_SIZE(s2)) goto __pyx_return_false;
+    ps1 = PyBytes_AS_STRING(s1);
+    ps2 = PyBytes_AS_STRING(s2);
+    #else
+    char *ps1, *ps2;
+    Py_ssize_t length, length2;
+    if (unlikely(PyBytes_AsStringAndSize(s1, &ps1, &length) == -1)) return -1;
+    if (unlikely(PyBytes_AsStringAndSize(s2, &ps2, &length2) == -1)) return -1;
+    if (length != length2) goto __pyx_return_false;
+    #endif
+    if (ps1[0] != ps2[0]) goto __pyx_return_false;
+    if (length == 1) goto __pyx_return_true;
+    {
+        int cmp;
+#if CYTHON_USE_UNICODE_INTERNALS && (PY_VERSION_HEX < 0x030B0000)
+        Py_hash_t hash1 = ((PyBytesObject*)s1)->ob_shash;
+        Py_hash_t hash2 = ((PyBytesObject*)s2)->ob_shash;
+        if (hash1 != hash2 && hash1 != -1 && hash2 != -1) goto __pyx_return_false;
+#endif
+        cmp = memcmp(ps1, ps2, (size_t)length);
+        if (cmp == 0) goto __pyx_return_true; else goto __pyx_return_false;
+    }
+__pyx_return_true:
+    return 1;
+__pyx_return_false:
+    return 0;
+}
+#endif
+#endif
+#if !(CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_GRAAL)
+#ifndef __Pyx_DEFINED_PyObject_ComparePyBytesPyByteArrayBoolEq
+#define __Pyx_DEFINED_PyObject_ComparePyBytesPyByteArrayBoolEq
+static CYTHON_INLINE int __Pyx_PyObject_ComparePyBytesPyByteArrayBoolEq(PyObject* s1, PyObject* s2) {
+    #if CYTHON_ASSUME_SAFE_SIZE && CYTHON_ASSUME_SAFE_MACROS
+    const char *ps1, *ps2;
+    Py_ssize_t length = PyBytes_GET_SIZE(s1);
+    if (length != PyByteArray_GET_SIZE(s2)) goto __pyx_return_false;
+    ps1 = PyBytes_AS_STRING(s1);
+    ps2 = PyByteArray_AS_STRING(s2);
+    #else
+    char *ps1, *ps2;
+    Py_ssize_t length, length2;
+    if (unlikely(PyBytes_AsStringAndSize(s1, &ps1, &length) == -1)) return -1;
+    ps2 = __Pyx_PyByteArray_AsString(s2); if (unlikely(!ps2)) return -1;
+    length2 = __Pyx_PyByteArray_GET_SIZE(s2); if (unlikely(length2 == -1)) return -1;
+    if (length != length2) goto __pyx_return_false;
+    #endif
+    if (ps1[0] != ps2[0]) goto __pyx_return_false;
+    if (length == 1) goto __pyx_return_true;
+    {
+        int cmp;
+        cmp = memcmp(ps1, ps2, (size_t)length);
+        if (cmp == 0) goto __pyx_return_true; else goto __pyx_return_false;
+    }
+__pyx_return_true:
+    return 1;
+__pyx_return_false:
+    return 0;
+}
+#endif
+#endif
+#if !(CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_GRAAL)
+#ifndef __Pyx_DEFINED_PyObject_ComparePyByteArrayPyBytesBoolEq
+#define __Pyx_DEFINED_PyObject_ComparePyByteArrayPyBytesBoolEq
+static CYTHON_INLINE int __Pyx_PyObject_ComparePyByteArrayPyBytesBoolEq(PyObject* s1, PyObject* s2) {
+    #if CYTHON_ASSUME_SAFE_SIZE && CYTHON_ASSUME_SAFE_MACROS
+    const char *ps1, *ps2;
+    Py_ssize_t length = PyByteArray_GET_SIZE(s1);
+    if (length != PyBytes_GET_SIZE(s2)) goto __pyx_return_false;
+    ps1 = PyByteArray_AS_STRING(s1);
+    ps2 = PyBytes_AS_STRING(s2);
+    #else
+    char *ps1, *ps2;
+    Py_ssize_t length, length2;
+    ps1 = __Pyx_PyByteArray_AsString(s1); if (unlikely(!ps1)) return -1;
+    length = __Pyx_PyByteArray_GET_SIZE(s1); if (unlikely(length == -1)) return -1;
+    if (unlikely(PyBytes_AsStringAndSize(s2, &ps2, &length2) == -1)) return -1;
+    if (length != length2) goto __pyx_return_false;
+    #endif
+    if (length == 0) goto __pyx_return_true;
+    if (ps1[0] != ps2[0]) goto __pyx_return_false;
+    if (length == 1) goto __pyx_return_true;
+    {
+        int cmp;
+        cmp = memcmp(ps1, ps2, (size_t)length);
+        if (cmp == 0) goto __pyx_return_true; else goto __pyx_return_false;
+    }
+__pyx_return_true:
+    return 1;
+__pyx_return_false:
+    return 0;
+}
+#endif
+#endif
+#if !(CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_GRAAL)
+#ifndef __Pyx_DEFINED_PyObject_ComparePyByteArrayPyByteArrayBoolEq
+#define __Pyx_DEFINED_PyObject_ComparePyByteArrayPyByteArrayBoolEq
+static CYTHON_INLINE int __Pyx_PyObject_ComparePyByteArrayPyByteArrayBoolEq(PyObject* s1, PyObject* s2) {
+    #if CYTHON_ASSUME_SAFE_SIZE && CYTHON_ASSUME_SAFE_MACROS
+    const char *ps1, *ps2;
+    Py_ssize_t length = PyByteArray_GET_SIZE(s1);
+    if (length != PyByteArray_GET_SIZE(s2)) goto __pyx_return_false;
+    ps1 = PyByteArray_AS_STRING(s1);
+    ps2 = PyByteArray_AS_STRING(s2);
+    #else
+    char *ps1, *ps2;
+    Py_ssize_t length, length2;
+    ps1 = __Pyx_PyByteArray_AsString(s1); if (unlikely(!ps1)) return -1;
+    length = __Pyx_PyByteArray_GET_SIZE(s1); if (unlikely(length == -1)) return -1;
+    ps2 = __Pyx_PyByteArray_AsString(s2); if (unlikely(!ps2)) return -1;
+    length2 = __Pyx_PyByteArray_GET_SIZE(s2); if (unlikely(length2 == -1)) return -1;
+    if (length != length2) goto __pyx_return_false;
+    #endif
+    if (length == 0) goto __pyx_return_true;
+    if (ps1[0] != ps2[0]) goto __pyx_return_false;
+    if (length == 1) goto __pyx_return_true;
+    {
+        int cmp;
+        cmp = memcmp(ps1, ps2, (size_t)length);
+        if (cmp == 0) goto __pyx_return_true; else goto __pyx_return_false;
+    }
+__pyx_return_true:
+    return 1;
+__pyx_return_false:
+    return 0;
+}
+#endif
+#endif
+#ifndef __Pyx_DEFINED_PyObject_CompareFloatIntBoolEq
+#define __Pyx_DEFINED_PyObject_CompareFloatIntBoolEq
+static int __Pyx_PyObject_CompareFloatIntBoolEq(PyObject *op1, PyObject *op2) {
+    double float_op1 = __Pyx_PyFloat_AS_DOUBLE(op1);
+    #if !CYTHON_ASSUME_SAFE_MACROS
+    if (unlikely(float_op1 == -1. && PyErr_Occurred())) return -1;
+    #endif
+    #if CYTHON_USE_PYLONG_INTERNALS
+    if (__Pyx_PyLong_IsCompact(op2)) {
+        Py_ssize_t iop2 = __Pyx_PyLong_CompactValue(op2);
+        if (float_op1 == ((double)iop2)) goto __pyx_return_true; else goto __pyx_return_false;
+    }
+    if (unlikely(!__Pyx_isfinite(float_op1))) {
+        if (float_op1 == 0.0) goto __pyx_return_true; else goto __pyx_return_false;
+    } else {
+        int sign2 = __Pyx_PyLong_Sign(op2);
+        if (float_op1 >= 0.) {
+            if (sign2 < 0) goto __pyx_return_false;
+            if (float_op1 < (double) (1L << PyLong_SHIFT)) goto __pyx_return_false;
+        } else {
+            if (sign2 > 0) goto __pyx_return_false;
+            if (float_op1 > -(double) (1L << PyLong_SHIFT)) goto __pyx_return_false;
+        }
+    }
+    #else
+    if (unlikely(!__Pyx_isfinite(float_op1))) {
+        if (float_op1 == 0.0) goto __pyx_return_true; else goto __pyx_return_false;
+    } else {
+        int overflow2;
+        long iop2 = PyLong_AsLongAndOverflow(op2, &overflow2);
+        if (likely(!overflow2)) {
+            if ((long long) iop2 >= (1LL << 53)) {
+                overflow2 = 1;
+            } else if ((long long) iop2 <= - (1LL << 53)) {
+                overflow2 = -1;
+            } else {
+                if (float_op1 == ((double) iop2)) goto __pyx_return_true; else goto __pyx_return_false;
+            }
+        }
+        if (overflow2 > 0) {
+            if (float_op1 < ((double) (1LL << 53))) goto __pyx_return_false;
+        } else {
+            if (float_op1 > - ((double) (1LL << 53))) goto __pyx_return_false;
+        }
+    }
+    #endif
+    return __Pyx_PyObject_RichCompareBool(op1, op2, Py_EQ);
+__pyx_return_true:
+    return 1;
+__pyx_return_false:
+    return 0;
+}
+#endif
+#ifndef __Pyx_DEFINED_PyObject_CompareIntFloatBoolEq
+#define __Pyx_DEFINED_PyObject_CompareIntFloatBoolEq
+static int __Pyx_PyObject_CompareIntFloatBoolEq(PyObject *op1, PyObject *op2) {
+    double float_op2 = __Pyx_PyFloat_AS_DOUBLE(op2);
+    #if !CYTHON_ASSUME_SAFE_MACROS
+    if (unlikely(float_op2 == -1. && PyErr_Occurred())) return -1;
+    #endif
+    #if CYTHON_USE_PYLONG_INTERNALS
+    if (__Pyx_PyLong_IsCompact(op1)) {
+        Py_ssize_t iop1 = __Pyx_PyLong_CompactValue(op1);
+        if (((double)iop1) == float_op2) goto __pyx_return_true; else goto __pyx_return_false;
+    }
+    if (unlikely(!__Pyx_isfinite(float_op2))) {
+        if (0.0 == float_op2) goto __pyx_return_true; else goto __pyx_return_false;
+    } else {
+        int sign1 = __Pyx_PyLong_Sign(op1);
+        if (float_op2 >= 0.) {
+            if (sign1 < 0) goto __pyx_return_false;
+            if (float_op2 < (double) (1L << PyLong_SHIFT)) goto __pyx_return_false;
+        } else {
+            if (sign1 > 0) goto __pyx_return_false;
+            if (float_op2 > -(double) (1L << PyLong_SHIFT)) goto __pyx_return_false;
+        }
+    }
+    #else
+    if (unlikely(!__Pyx_isfinite(float_op2))) {
+        if (0.0 == float_op2) goto __pyx_return_true; else goto __pyx_return_false;
+    } else {
+        int overflow1;
+        long iop1 = PyLong_AsLongAndOverflow(op1, &overflow1);
+        if (likely(!overflow1)) {
+            if ((long long) iop1 >= (1LL << 53)) {
+                overflow1 = 1;
+            } else if ((long long) iop1 <= - (1LL << 53)) {
+                overflow1 = -1;
+            } else {
+                if (((double) iop1) == float_op2) goto __pyx_return_true; else goto __pyx_return_false;
+            }
+        }
+        if (overflow1 < 0) {
+            if (float_op2 > ((double) (1LL << 53))) goto __pyx_return_false;
+        } else {
+            if (float_op2 < - ((double) (1LL << 53))) goto __pyx_return_false;
+        }
+    }
+    #endif
+    return __Pyx_PyObject_RichCompareBool(op1, op2, Py_EQ);
+__pyx_return_true:
+    return 1;
+__pyx_return_false:
+    return 0;
+}
+#endif
+#if CYTHON_USE_PYLONG_INTERNALS
+#ifndef __Pyx_DEFINED_PyObject_CompareIntIntBoolEq
+#define __Pyx_DEFINED_PyObject_CompareIntIntBoolEq
+static int __Pyx_PyObject_CompareIntIntBoolEq(PyObject *op1, PyObject *op2) {
+    Py_ssize_t cmp = __Pyx_PyLong_CompareSignAndSize(op1, op2);
+    if (cmp == 0) {
+        Py_ssize_t size = __Pyx_PyLong_DigitCount(op1);
+        if (size > 0) {
+            const digit* digits1 = __Pyx_PyLong_Digits(op1);
+            const digit* digits2 = __Pyx_PyLong_Digits(op2);
+            if (size == 1) {
+                cmp = (Py_ssize_t) digits1[0] - (Py_ssize_t) digits2[0];
+            } else if ((size == 2) && (8 * sizeof(Py_ssize_t) >= 2 * PyLong_SHIFT)) {
+                cmp = (Py_ssize_t) (((((size_t)digits1[1]) << PyLong_SHIFT) | (size_t)digits1[0])) - (Py_ssize_t) (((((size_t)digits2[1]) << PyLong_SHIFT) | (size_t)digits2[0]));
+            } else {
+                for (Py_ssize_t i=size-1; i >= 0 && !cmp; --i) {
+                    cmp = (Py_ssize_t) digits1[i] - (Py_ssize_t) digits2[i];
+                }
+            }
+        }
+        if (cmp == 0) return 1;
+        if (__Pyx_PyLong_IsNeg(op1)) cmp = -cmp;
+    }
+    return 0;
+}
+#endif
+#ifndef __Pyx_DEFINED_PyObject_CompareIntIntBoolEq
+#define __Pyx_DEFINED_PyObject_CompareIntIntBoolEq
+static CYTHON_INLINE PyObject* __Pyx_PyObject_CompareIntIntEq(PyObject *op1, PyObject *op2) {
+    int result = __Pyx_PyObject_CompareIntIntBoolEq(op1, op2);
+    if (unlikely(result == -1)) return NULL;
+    return __Pyx_NewRef(result ? Py_True : Py_False);
+}
+#endif
+#else
+#ifndef __Pyx_DEFINED_PyObject_CompareIntIntBoolEq
+#define __Pyx_DEFINED_PyObject_CompareIntIntBoolEq
+static int __Pyx_PyObject_CompareIntIntBoolEq(PyObject *op1, PyObject *op2) {
+    int overflow1, overflow2;
+    long long iop1 = PyLong_AsLongLongAndOverflow(op1, &overflow1);
+    long long iop2 = PyLong_AsLongLongAndOverflow(op2, &overflow2);
+    if (likely(!(overflow1 | overflow2))) {
+        if (iop1 == iop2) goto __pyx_return_true; else goto __pyx_return_false;
+    } else if (overflow1 != overflow2) {
+        if (overflow1 == overflow2) goto __pyx_return_true; else goto __pyx_return_false;
+    } else {
+        return __Pyx_PyObject_RichCompareBool(op1, op2, Py_EQ);
+    }
+__pyx_return_true:
+    return 1;
+__pyx_return_false:
+    return 0;
+}
+#endif
+#endif
+static CYTHON_INLINE int __Pyx_PyObject_CompareBoolEq_object_object(PyObject *op1, PyObject *op2, int pyop) {
+    CYTHON_UNUSED_VAR(pyop);
+    if (PyFloat_CheckExact(op1)) {
+        if (PyFloat_CheckExact(op2)) {
+            double float_op1 = __Pyx_PyFloat_AS_DOUBLE(op1);
+            #if !CYTHON_ASSUME_SAFE_MACROS
+            if (unlikely(float_op1 == -1. && PyErr_Occurred())) return -1;
+            #endif
+            double float_op2 = __Pyx_PyFloat_AS_DOUBLE(op2);
+            #if !CYTHON_ASSUME_SAFE_MACROS
+            if (unlikely(float_op2 == -1. && PyErr_Occurred())) return -1;
+            #endif
+            if (float_op1 == float_op2) goto __pyx_return_true; else goto __pyx_return_false;
+        }
+        if (PyLong_CheckExact(op2)) {
+            return __Pyx_PyObject_CompareFloatIntBoolEq(op1, op2);
+        }
+        goto __pyx_richcmp;
+    }
+    if (PyLong_CheckExact(op1)) {
+        if (op1 == op2) goto __pyx_return_true;
+        if (PyLong_CheckExact(op2)) {
+            return __Pyx_PyObject_CompareIntIntBoolEq(op1, op2);
+        }
+        if (PyFloat_CheckExact(op2)) {
+            return __Pyx_PyObject_CompareIntFloatBoolEq(op1, op2);
+        }
+        goto __pyx_richcmp;
+    }
+    
+    if (PyUnicode_CheckExact(op1)) {
+        if (op1 == op2) goto __pyx_return_true;
+        if (PyUnicode_CheckExact(op2)) {
+            return __Pyx_PyObject_CompareStrStrBoolEq(op1, op2);
+        }
+        goto __pyx_richcmp;
+    }
+    
+    #if !(CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_GRAAL)
+    if (PyBytes_CheckExact(op1)) {
+        if (op1 == op2) goto __pyx_return_true;
+        if (PyBytes_CheckExact(op2)) {
+            return __Pyx_PyObject_ComparePyBytesPyBytesBoolEq(op1, op2);
+        }
+        if (PyByteArray_CheckExact(op2)) {
+            return __Pyx_PyObject_ComparePyBytesPyByteArrayBoolEq(op1, op2);
+        }
+        goto __pyx_richcmp;
+    }
+    #endif
+    #if !(CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_GRAAL)
+    if (PyByteArray_CheckExact(op1)) {
+        if (op1 == op2) goto __pyx_return_true;
+        if (PyByteArray_CheckExact(op2)) {
+            return __Pyx_PyObject_ComparePyByteArrayPyByteArrayBoolEq(op1, op2);
+        }
+        if (PyBytes_CheckExact(op2)) {
+            return __Pyx_PyObject_ComparePyByteArrayPyBytesBoolEq(op1, op2);
+        }
+        goto __pyx_richcmp;
+    }
+    #endif
+    if ((0)) goto __pyx_richcmp;
+    if ((0)) goto __pyx_return_true;
+    if ((0)) goto __pyx_return_false;
+__pyx_richcmp:
+    return __Pyx_PyObject_RichCompareBool(op1, op2, Py_EQ);
+__pyx_return_true:
+    return 1;
+__pyx_return_false:
+    return 0;
 }
 
 /* ReleaseUnknownGil */
@@ -37322,85 +37744,6 @@ static CYTHON_INLINE PyObject* __Pyx_PyLong_From_long(long value) {
     }
 }
 
-/* CIntToPy */
-static CYTHON_INLINE PyObject* __Pyx_PyLong_From_int(int value) {
-#ifdef __Pyx_HAS_GCC_DIAGNOSTIC
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wconversion"
-#endif
-    const int neg_one = (int) -1, const_zero = (int) 0;
-#ifdef __Pyx_HAS_GCC_DIAGNOSTIC
-#pragma GCC diagnostic pop
-#endif
-    const int is_unsigned = neg_one > const_zero;
-    if (is_unsigned) {
-        if (sizeof(int) < sizeof(long)) {
-            return PyLong_FromLong((long) value);
-        } else if (sizeof(int) <= sizeof(unsigned long)) {
-            return PyLong_FromUnsignedLong((unsigned long) value);
-#if !CYTHON_COMPILING_IN_PYPY
-        } else if (sizeof(int) <= sizeof(unsigned PY_LONG_LONG)) {
-            return PyLong_FromUnsignedLongLong((unsigned PY_LONG_LONG) value);
-#endif
-        }
-    } else {
-        if (sizeof(int) <= sizeof(long)) {
-            return PyLong_FromLong((long) value);
-        } else if (sizeof(int) <= sizeof(PY_LONG_LONG)) {
-            return PyLong_FromLongLong((PY_LONG_LONG) value);
-        }
-    }
-    {
-        unsigned char *bytes = (unsigned char *)&value;
-#if !CYTHON_COMPILING_IN_LIMITED_API && PY_VERSION_HEX >= 0x030d00A4
-        if (is_unsigned) {
-            return PyLong_FromUnsignedNativeBytes(bytes, sizeof(value), -1);
-        } else {
-            return PyLong_FromNativeBytes(bytes, sizeof(value), -1);
-        }
-#elif !CYTHON_COMPILING_IN_LIMITED_API && PY_VERSION_HEX < 0x030d0000
-        int one = 1; int little = (int)*(unsigned char *)&one;
-        return _PyLong_FromByteArray(bytes, sizeof(int),
-                                     little, !is_unsigned);
-#else
-        int one = 1; int little = (int)*(unsigned char *)&one;
-        PyObject *result = NULL, *kwds = NULL;
-        PyObject *py_bytes = NULL, *order_str = NULL, *from_bytes_str = NULL;;
-        py_bytes = PyBytes_FromStringAndSize((char*)bytes, sizeof(int));
-        if (!py_bytes) goto limited_bad;
-        from_bytes_str = PyUnicode_FromStringAndSize("from_bytes", 10);
-        if (!from_bytes_str) goto limited_bad;
-        order_str = PyUnicode_FromString(little ? "little" : "big");
-        if (!order_str) goto limited_bad;
-        {
-            PyObject *args[] = { (PyObject*)&PyLong_Type, py_bytes, order_str, Py_True };
-            if (!is_unsigned) {
-                PyObject *signed_str = PyUnicode_FromStringAndSize("signed", 6);
-                if (!signed_str) goto limited_bad;
-#if CYTHON_VECTORCALL
-                kwds = PyTuple_Pack(1, signed_str);
-#else
-                {
-                    PyObject *keys[] = {signed_str};
-                    PyObject *values[] = {Py_True};
-                    kwds = __Pyx_MakeKwargDict(keys, values, 1);
-                }
-#endif
-                Py_DECREF(signed_str);
-                if (unlikely(!kwds)) goto limited_bad;
-            }
-            result = __Pyx_Object_VectorcallMethodKwds(from_bytes_str, args, 3 | __Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET, kwds);
-        }
-        limited_bad:
-        Py_XDECREF(kwds);
-        Py_XDECREF(order_str);
-        Py_XDECREF(py_bytes);
-        Py_XDECREF(from_bytes_str);
-        return result;
-#endif
-    }
-}
-
 /* CIntFromPy */
 static int __Pyx_LargePyLong___Pyx_PyLong_As_int(PyObject *x);
 static int __Pyx_raise_neg_overflow___Pyx_PyLong_As_int(void) {
@@ -37699,6 +38042,85 @@ static CYTHON_INLINE int __Pyx_PyLong_As_int(PyObject *x) {
         return __Pyx_PyLong___Pyx_PyLong_As_int(x);
     } else {
         return __Pyx_NonPyLong___Pyx_PyLong_As_int(x);
+    }
+}
+
+/* CIntToPy */
+static CYTHON_INLINE PyObject* __Pyx_PyLong_From_int(int value) {
+#ifdef __Pyx_HAS_GCC_DIAGNOSTIC
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wconversion"
+#endif
+    const int neg_one = (int) -1, const_zero = (int) 0;
+#ifdef __Pyx_HAS_GCC_DIAGNOSTIC
+#pragma GCC diagnostic pop
+#endif
+    const int is_unsigned = neg_one > const_zero;
+    if (is_unsigned) {
+        if (sizeof(int) < sizeof(long)) {
+            return PyLong_FromLong((long) value);
+        } else if (sizeof(int) <= sizeof(unsigned long)) {
+            return PyLong_FromUnsignedLong((unsigned long) value);
+#if !CYTHON_COMPILING_IN_PYPY
+        } else if (sizeof(int) <= sizeof(unsigned PY_LONG_LONG)) {
+            return PyLong_FromUnsignedLongLong((unsigned PY_LONG_LONG) value);
+#endif
+        }
+    } else {
+        if (sizeof(int) <= sizeof(long)) {
+            return PyLong_FromLong((long) value);
+        } else if (sizeof(int) <= sizeof(PY_LONG_LONG)) {
+            return PyLong_FromLongLong((PY_LONG_LONG) value);
+        }
+    }
+    {
+        unsigned char *bytes = (unsigned char *)&value;
+#if !CYTHON_COMPILING_IN_LIMITED_API && PY_VERSION_HEX >= 0x030d00A4
+        if (is_unsigned) {
+            return PyLong_FromUnsignedNativeBytes(bytes, sizeof(value), -1);
+        } else {
+            return PyLong_FromNativeBytes(bytes, sizeof(value), -1);
+        }
+#elif !CYTHON_COMPILING_IN_LIMITED_API && PY_VERSION_HEX < 0x030d0000
+        int one = 1; int little = (int)*(unsigned char *)&one;
+        return _PyLong_FromByteArray(bytes, sizeof(int),
+                                     little, !is_unsigned);
+#else
+        int one = 1; int little = (int)*(unsigned char *)&one;
+        PyObject *result = NULL, *kwds = NULL;
+        PyObject *py_bytes = NULL, *order_str = NULL, *from_bytes_str = NULL;;
+        py_bytes = PyBytes_FromStringAndSize((char*)bytes, sizeof(int));
+        if (!py_bytes) goto limited_bad;
+        from_bytes_str = PyUnicode_FromStringAndSize("from_bytes", 10);
+        if (!from_bytes_str) goto limited_bad;
+        order_str = PyUnicode_FromString(little ? "little" : "big");
+        if (!order_str) goto limited_bad;
+        {
+            PyObject *args[] = { (PyObject*)&PyLong_Type, py_bytes, order_str, Py_True };
+            if (!is_unsigned) {
+                PyObject *signed_str = PyUnicode_FromStringAndSize("signed", 6);
+                if (!signed_str) goto limited_bad;
+#if CYTHON_VECTORCALL
+                kwds = PyTuple_Pack(1, signed_str);
+#else
+                {
+                    PyObject *keys[] = {signed_str};
+                    PyObject *values[] = {Py_True};
+                    kwds = __Pyx_MakeKwargDict(keys, values, 1);
+                }
+#endif
+                Py_DECREF(signed_str);
+                if (unlikely(!kwds)) goto limited_bad;
+            }
+            result = __Pyx_Object_VectorcallMethodKwds(from_bytes_str, args, 3 | __Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET, kwds);
+        }
+        limited_bad:
+        Py_XDECREF(kwds);
+        Py_XDECREF(order_str);
+        Py_XDECREF(py_bytes);
+        Py_XDECREF(from_bytes_str);
+        return result;
+#endif
     }
 }
 

@@ -25,11 +25,11 @@ contiguous. The functions take arrays already validated by :mod:`lstmx.functiona
 """
 import numpy as np
 
-from ._layout import cached_time_major, packed_buffer, time_major, time_major_mask
+from ._layout import cached_time_major, time_major, time_major_mask
 
 from cython.parallel cimport prange
 
-from ._common cimport (batch_parts, column_sums, copy_row, gemm, lstm_row_backward, lstm_row_forward,
+from ._common cimport (batch_parts, packed_buffer, column_sums, copy_row, gemm, lstm_row_backward, lstm_row_forward,
                        pack_panels, real, step_gemm, weight_gradients)
 
 

@@ -1562,6 +1562,7 @@ static const char * const __pyx_cfilenm = __FILE__;
 static const char* const __pyx_f[] = {
   "lstmx/_kernels/rnn_cython.pyx",
   "__pyx_ff_map_fused_781acd_2_2_float__and_double",
+  "lstmx/_kernels/_common.pxd",
 };
 /* #### Code section: utility_code_proto_before_types ### */
 /* Atomics.proto (used by UnpackUnboundCMethod) */
@@ -2882,6 +2883,9 @@ static void __Pyx_RaiseUnboundLocalError(const char *varname);
 /* DivInt[long].proto */
 static CYTHON_INLINE long __Pyx_div_long(long, long, int b_is_constant);
 
+/* PyObjectCompare.proto */
+static CYTHON_INLINE int __Pyx_PyObject_CompareBoolEq_object_object(PyObject *op1, PyObject *op2, int pyop);
+
 /* ReleaseUnknownGil.proto */
 #if CYTHON_COMPILING_IN_LIMITED_API && __PYX_LIMITED_VERSION_HEX < 0x030d0000
 typedef struct {
@@ -3481,11 +3485,11 @@ static PyObject *__Pyx_Object_VectorcallMethodKwds(PyObject *name, PyObject *con
 /* CIntToPy.proto */
 static CYTHON_INLINE PyObject* __Pyx_PyLong_From_long(long value);
 
-/* CIntToPy.proto */
-static CYTHON_INLINE PyObject* __Pyx_PyLong_From_int(int value);
-
 /* CIntFromPy.proto */
 static CYTHON_INLINE int __Pyx_PyLong_As_int(PyObject *);
+
+/* CIntToPy.proto */
+static CYTHON_INLINE PyObject* __Pyx_PyLong_From_int(int value);
 
 /* PyObjectCallMethod1.proto (used by UpdateUnpickledDict) */
 static CYTHON_INLINE PyObject* __Pyx_PyObject_CallMethod1(PyObject* obj, PyObject* method_name, PyObject* arg);
@@ -3614,6 +3618,7 @@ static void (*__pyx_f_5scipy_6linalg_11cython_blas_dgemm)(char *, char *, int *,
 static void (*__pyx_f_5scipy_6linalg_11cython_blas_sgemm)(char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *); /*proto*/
 
 /* Module declarations from "lstmx._kernels._common" */
+static CYTHON_INLINE PyObject *__pyx_f_5lstmx_8_kernels_7_common_packed_buffer(int, int, PyObject *); /*proto*/
 static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int, int); /*proto*/
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(int, int, int, int, int, float, float const *, int, float const *, int, float, float *, int); /*proto*/
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(int, int, int, int, int, double, double const *, int, double const *, int, double, double *, int); /*proto*/
@@ -4102,30 +4107,30 @@ static __pyx_mstatetype * const __pyx_mstate_global = &__pyx_mstate_global_stati
 #define __pyx_n_u_error __pyx_string_tab[114]
 #define __pyx_n_u_flags __pyx_string_tab[115]
 #define __pyx_n_u_float __pyx_string_tab[116]
-#define __pyx_n_u_format __pyx_string_tab[117]
-#define __pyx_n_u_fortran __pyx_string_tab[118]
-#define __pyx_n_u_get __pyx_string_tab[119]
-#define __pyx_n_u_h0 __pyx_string_tab[120]
-#define __pyx_n_u_has_mask __pyx_string_tab[121]
-#define __pyx_n_u_hs __pyx_string_tab[122]
-#define __pyx_n_u_id __pyx_string_tab[123]
-#define __pyx_n_u_index __pyx_string_tab[124]
-#define __pyx_n_u_items __pyx_string_tab[125]
-#define __pyx_n_u_itemsize __pyx_string_tab[126]
-#define __pyx_n_u_kind __pyx_string_tab[127]
-#define __pyx_n_u_kwargs __pyx_string_tab[128]
-#define __pyx_n_u_lstmx__kernels_rnn_cython __pyx_string_tab[129]
-#define __pyx_n_u_mask __pyx_string_tab[130]
-#define __pyx_n_u_memview __pyx_string_tab[131]
-#define __pyx_n_u_mode __pyx_string_tab[132]
-#define __pyx_n_u_name __pyx_string_tab[133]
-#define __pyx_n_u_ndim __pyx_string_tab[134]
-#define __pyx_n_u_np __pyx_string_tab[135]
-#define __pyx_n_u_numpy __pyx_string_tab[136]
-#define __pyx_n_u_obj __pyx_string_tab[137]
-#define __pyx_n_u_order __pyx_string_tab[138]
-#define __pyx_n_u_pack __pyx_string_tab[139]
-#define __pyx_n_u_packed_buffer __pyx_string_tab[140]
+#define __pyx_n_u_float32 __pyx_string_tab[117]
+#define __pyx_n_u_format __pyx_string_tab[118]
+#define __pyx_n_u_fortran __pyx_string_tab[119]
+#define __pyx_n_u_get __pyx_string_tab[120]
+#define __pyx_n_u_h0 __pyx_string_tab[121]
+#define __pyx_n_u_has_mask __pyx_string_tab[122]
+#define __pyx_n_u_hs __pyx_string_tab[123]
+#define __pyx_n_u_id __pyx_string_tab[124]
+#define __pyx_n_u_index __pyx_string_tab[125]
+#define __pyx_n_u_items __pyx_string_tab[126]
+#define __pyx_n_u_itemsize __pyx_string_tab[127]
+#define __pyx_n_u_kind __pyx_string_tab[128]
+#define __pyx_n_u_kwargs __pyx_string_tab[129]
+#define __pyx_n_u_lstmx__kernels_rnn_cython __pyx_string_tab[130]
+#define __pyx_n_u_mask __pyx_string_tab[131]
+#define __pyx_n_u_memview __pyx_string_tab[132]
+#define __pyx_n_u_mode __pyx_string_tab[133]
+#define __pyx_n_u_name __pyx_string_tab[134]
+#define __pyx_n_u_ndim __pyx_string_tab[135]
+#define __pyx_n_u_np __pyx_string_tab[136]
+#define __pyx_n_u_numpy __pyx_string_tab[137]
+#define __pyx_n_u_obj __pyx_string_tab[138]
+#define __pyx_n_u_order __pyx_string_tab[139]
+#define __pyx_n_u_pack __pyx_string_tab[140]
 #define __pyx_n_u_part __pyx_string_tab[141]
 #define __pyx_n_u_parts __pyx_string_tab[142]
 #define __pyx_n_u_pop __pyx_string_tab[143]
@@ -19542,6 +19547,133 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(int
 /* "_common.pxd":66
  * 
  * 
+ * cdef inline object packed_buffer(int K, int N, object dtype):             # <<<<<<<<<<<<<<
+ *     """Room for a (K, N) matrix packed by ``pack_panels``, sized by stepgemm.hpp's own ``packed_size``
+ *     (one formula: the buffer cannot fall short of what the kernel writes)."""
+*/
+
+static CYTHON_INLINE PyObject *__pyx_f_5lstmx_8_kernels_7_common_packed_buffer(int __pyx_v_K, int __pyx_v_N, PyObject *__pyx_v_dtype) {
+  PyObject *__pyx_v_np = NULL;
+  PyObject *__pyx_v_dt = NULL;
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  PyObject *__pyx_t_1 = NULL;
+  PyObject *__pyx_t_2 = NULL;
+  PyObject *__pyx_t_3 = NULL;
+  size_t __pyx_t_4;
+  PyObject *__pyx_t_5 = NULL;
+  PyObject *__pyx_t_6 = NULL;
+  int __pyx_t_7;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("packed_buffer", 0);
+
+  /* "_common.pxd":69
+ *     """Room for a (K, N) matrix packed by ``pack_panels``, sized by stepgemm.hpp's own ``packed_size``
+ *     (one formula: the buffer cannot fall short of what the kernel writes)."""
+ *     import numpy as np             # <<<<<<<<<<<<<<
+ *     dt = np.dtype(dtype)
+ *     return np.empty(packed_size_float(K, N) if dt == np.float32 else packed_size_double(K, N), dt)
+*/
+  __pyx_t_2 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_numpy, 0, 0, NULL, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(2, 69, __pyx_L1_error)
+  __pyx_t_1 = __pyx_t_2;
+  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_v_np = __pyx_t_1;
+  __pyx_t_1 = 0;
+
+  /* "_common.pxd":70
+ *     (one formula: the buffer cannot fall short of what the kernel writes)."""
+ *     import numpy as np
+ *     dt = np.dtype(dtype)             # <<<<<<<<<<<<<<
+ *     return np.empty(packed_size_float(K, N) if dt == np.float32 else packed_size_double(K, N), dt)
+ * 
+*/
+  __pyx_t_3 = __pyx_v_np;
+  __Pyx_INCREF(__pyx_t_3);
+  __pyx_t_4 = 0;
+  {
+    PyObject *__pyx_callargs[2] = {__pyx_t_3, __pyx_v_dtype};
+    __pyx_t_1 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_dtype, __pyx_callargs+__pyx_t_4, (2-__pyx_t_4) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(2, 70, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
+  }
+  __pyx_v_dt = __pyx_t_1;
+  __pyx_t_1 = 0;
+
+  /* "_common.pxd":71
+ *     import numpy as np
+ *     dt = np.dtype(dtype)
+ *     return np.empty(packed_size_float(K, N) if dt == np.float32 else packed_size_double(K, N), dt)             # <<<<<<<<<<<<<<
+ * 
+ * 
+*/
+  __pyx_t_3 = __pyx_v_np;
+  __Pyx_INCREF(__pyx_t_3);
+  __pyx_t_6 = __Pyx_PyObject_GetAttrStr(__pyx_v_np, __pyx_mstate_global->__pyx_n_u_float32); if (unlikely(!__pyx_t_6)) __PYX_ERR(2, 71, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_6);
+  __pyx_t_7 = __Pyx_PyObject_CompareBoolEq_object_object(__pyx_v_dt, __pyx_t_6, Py_EQ); if (unlikely((__pyx_t_7 < 0))) __PYX_ERR(2, 71, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
+  if (__pyx_t_7) {
+    __pyx_t_6 = __Pyx_PyLong_From_long(lstmx::packed_size<float>(__pyx_v_K, __pyx_v_N)); if (unlikely(!__pyx_t_6)) __PYX_ERR(2, 71, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_6);
+    __pyx_t_5 = __pyx_t_6;
+    __pyx_t_6 = 0;
+  } else {
+    __pyx_t_6 = __Pyx_PyLong_From_long(lstmx::packed_size<double>(__pyx_v_K, __pyx_v_N)); if (unlikely(!__pyx_t_6)) __PYX_ERR(2, 71, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_6);
+    __pyx_t_5 = __pyx_t_6;
+    __pyx_t_6 = 0;
+  }
+
+  __pyx_t_4 = 0;
+  {
+    PyObject *__pyx_callargs[3] = {__pyx_t_3, __pyx_t_5, __pyx_v_dt};
+    __pyx_t_1 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_empty, __pyx_callargs+__pyx_t_4, (3-__pyx_t_4) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
+    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(2, 71, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_1);
+  }
+  {
+    PyObject *__pyx_temp;
+    {
+      __pyx_temp = __pyx_r;
+      __pyx_r = __pyx_t_1;
+    }
+    __Pyx_XDECREF(__pyx_temp);
+  }
+  __pyx_t_1 = 0;
+  goto __pyx_L0;
+
+  /* "_common.pxd":66
+ * 
+ * 
+ * cdef inline object packed_buffer(int K, int N, object dtype):             # <<<<<<<<<<<<<<
+ *     """Room for a (K, N) matrix packed by ``pack_panels``, sized by stepgemm.hpp's own ``packed_size``
+ *     (one formula: the buffer cannot fall short of what the kernel writes)."""
+*/
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_1);
+  __Pyx_XDECREF(__pyx_t_3);
+  __Pyx_XDECREF(__pyx_t_5);
+  __Pyx_XDECREF(__pyx_t_6);
+  __Pyx_AddTraceback("lstmx._kernels._common.packed_buffer", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = 0;
+  __pyx_L0:;
+  __Pyx_XDECREF(__pyx_v_np);
+  __Pyx_XDECREF(__pyx_v_dt);
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "_common.pxd":74
+ * 
+ * 
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:             # <<<<<<<<<<<<<<
  *     cdef int j
  *     for j in range(n):
@@ -19553,7 +19685,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row
   int __pyx_t_2;
   int __pyx_t_3;
 
-  /* "_common.pxd":68
+  /* "_common.pxd":76
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:
  *     cdef int j
  *     for j in range(n):             # <<<<<<<<<<<<<<
@@ -19567,7 +19699,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":69
+    /* "_common.pxd":77
  *     cdef int j
  *     for j in range(n):
  *         dst[j] = src[j]             # <<<<<<<<<<<<<<
@@ -19578,7 +19710,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_copy_row
   }
 
 
-  /* "_common.pxd":66
+  /* "_common.pxd":74
  * 
  * 
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19596,7 +19728,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
   int __pyx_t_2;
   int __pyx_t_3;
 
-  /* "_common.pxd":68
+  /* "_common.pxd":76
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:
  *     cdef int j
  *     for j in range(n):             # <<<<<<<<<<<<<<
@@ -19610,7 +19742,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":69
+    /* "_common.pxd":77
  *     cdef int j
  *     for j in range(n):
  *         dst[j] = src[j]             # <<<<<<<<<<<<<<
@@ -19621,7 +19753,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
   }
 
 
-  /* "_common.pxd":66
+  /* "_common.pxd":74
  * 
  * 
  * cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19633,7 +19765,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_copy_row
 
 }
 
-/* "_common.pxd":72
+/* "_common.pxd":80
  * 
  * 
  * cdef inline void column_sums(const real* A, int rows, int cols, real* out) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19652,7 +19784,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   int __pyx_t_6;
   int __pyx_t_7;
 
-  /* "_common.pxd":75
+  /* "_common.pxd":83
  *     """out[j] = sum of A[:, j] over the rows of a row-major (rows, cols) matrix (the bias gradient)."""
  *     cdef int r, j
  *     for j in range(cols):             # <<<<<<<<<<<<<<
@@ -19666,7 +19798,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":76
+    /* "_common.pxd":84
  *     cdef int r, j
  *     for j in range(cols):
  *         out[j] = 0             # <<<<<<<<<<<<<<
@@ -19677,7 +19809,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":77
+  /* "_common.pxd":85
  *     for j in range(cols):
  *         out[j] = 0
  *     for r in range(rows):             # <<<<<<<<<<<<<<
@@ -19691,7 +19823,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_r = __pyx_t_3;
 
-    /* "_common.pxd":78
+    /* "_common.pxd":86
  *         out[j] = 0
  *     for r in range(rows):
  *         for j in range(cols):             # <<<<<<<<<<<<<<
@@ -19705,7 +19837,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
     for (__pyx_t_6 = 0; __pyx_t_6 < __pyx_t_5; __pyx_t_6+=1) {
       __pyx_v_j = __pyx_t_6;
 
-      /* "_common.pxd":79
+      /* "_common.pxd":87
  *     for r in range(rows):
  *         for j in range(cols):
  *             out[j] += A[r * cols + j]             # <<<<<<<<<<<<<<
@@ -19720,7 +19852,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":72
+  /* "_common.pxd":80
  * 
  * 
  * cdef inline void column_sums(const real* A, int rows, int cols, real* out) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19744,7 +19876,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   int __pyx_t_6;
   int __pyx_t_7;
 
-  /* "_common.pxd":75
+  /* "_common.pxd":83
  *     """out[j] = sum of A[:, j] over the rows of a row-major (rows, cols) matrix (the bias gradient)."""
  *     cdef int r, j
  *     for j in range(cols):             # <<<<<<<<<<<<<<
@@ -19758,7 +19890,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_j = __pyx_t_3;
 
-    /* "_common.pxd":76
+    /* "_common.pxd":84
  *     cdef int r, j
  *     for j in range(cols):
  *         out[j] = 0             # <<<<<<<<<<<<<<
@@ -19769,7 +19901,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":77
+  /* "_common.pxd":85
  *     for j in range(cols):
  *         out[j] = 0
  *     for r in range(rows):             # <<<<<<<<<<<<<<
@@ -19783,7 +19915,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   for (__pyx_t_3 = 0; __pyx_t_3 < __pyx_t_2; __pyx_t_3+=1) {
     __pyx_v_r = __pyx_t_3;
 
-    /* "_common.pxd":78
+    /* "_common.pxd":86
  *         out[j] = 0
  *     for r in range(rows):
  *         for j in range(cols):             # <<<<<<<<<<<<<<
@@ -19797,7 +19929,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
     for (__pyx_t_6 = 0; __pyx_t_6 < __pyx_t_5; __pyx_t_6+=1) {
       __pyx_v_j = __pyx_t_6;
 
-      /* "_common.pxd":79
+      /* "_common.pxd":87
  *     for r in range(rows):
  *         for j in range(cols):
  *             out[j] += A[r * cols + j]             # <<<<<<<<<<<<<<
@@ -19812,7 +19944,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
   }
 
 
-  /* "_common.pxd":72
+  /* "_common.pxd":80
  * 
  * 
  * cdef inline void column_sums(const real* A, int rows, int cols, real* out) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19825,7 +19957,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_column_s
 
 }
 
-/* "_common.pxd":82
+/* "_common.pxd":90
  * 
  * 
  * cdef inline int batch_parts(int B, int H) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19838,7 +19970,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
   int __pyx_t_1;
   int __pyx_t_2;
 
-  /* "_common.pxd":85
+  /* "_common.pxd":93
  *     """How many threads share a batch's time loop: 2 when each half has enough rows and work to
  *     outweigh starting a thread, else 1."""
  *     if B >= 8 and <long>B * H * H >= (1 << 16):             # <<<<<<<<<<<<<<
@@ -19864,7 +19996,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
   if (__pyx_t_1) {
 
 
-    /* "_common.pxd":86
+    /* "_common.pxd":94
  *     outweigh starting a thread, else 1."""
  *     if B >= 8 and <long>B * H * H >= (1 << 16):
  *         return 2             # <<<<<<<<<<<<<<
@@ -19877,7 +20009,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
     }
     goto __pyx_L0;
 
-    /* "_common.pxd":85
+    /* "_common.pxd":93
  *     """How many threads share a batch's time loop: 2 when each half has enough rows and work to
  *     outweigh starting a thread, else 1."""
  *     if B >= 8 and <long>B * H * H >= (1 << 16):             # <<<<<<<<<<<<<<
@@ -19886,7 +20018,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
 */
   }
 
-  /* "_common.pxd":87
+  /* "_common.pxd":95
  *     if B >= 8 and <long>B * H * H >= (1 << 16):
  *         return 2
  *     return 1             # <<<<<<<<<<<<<<
@@ -19899,7 +20031,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
   }
   goto __pyx_L0;
 
-  /* "_common.pxd":82
+  /* "_common.pxd":90
  * 
  * 
  * cdef inline int batch_parts(int B, int H) noexcept nogil:             # <<<<<<<<<<<<<<
@@ -19912,7 +20044,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
   return __pyx_r;
 }
 
-/* "_common.pxd":90
+/* "_common.pxd":98
  * 
  * 
  * cdef inline void weight_gradients_blas(const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
@@ -19922,7 +20054,7 @@ static CYTHON_INLINE int __pyx_f_5lstmx_8_kernels_7_common_batch_parts(int __pyx
 
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas(float const *__pyx_v_dax, float const *__pyx_v_dah, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, float const *__pyx_v_X_tm, float const *__pyx_v_hs, float const *__pyx_v_W, float *__pyx_v_dW, float *__pyx_v_dU, float *__pyx_v_dX) {
 
-  /* "_common.pxd":97
+  /* "_common.pxd":105
  *     ``dax`` (T*B, G) is the gradient of the input side of the gates, ``dah`` of the recurrent side
  *     (the same array for LSTM and RNN; they differ for the GRU's candidate)."""
  *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)             # <<<<<<<<<<<<<<
@@ -19931,7 +20063,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_I, __pyx_v_TB, 1.0, __pyx_v_dax, __pyx_v_G, __pyx_v_X_tm, __pyx_v_I, 0.0, __pyx_v_dW, __pyx_v_I);
 
-  /* "_common.pxd":98
+  /* "_common.pxd":106
  *     (the same array for LSTM and RNN; they differ for the GRU's candidate)."""
  *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)
  *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)             # <<<<<<<<<<<<<<
@@ -19940,7 +20072,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_H, __pyx_v_TB, 1.0, __pyx_v_dah, __pyx_v_G, __pyx_v_hs, __pyx_v_H, 0.0, __pyx_v_dU, __pyx_v_H);
 
-  /* "_common.pxd":99
+  /* "_common.pxd":107
  *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)
  *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)
  *     gemm(False, False, TB, I, G, 1.0, dax, G, W, I, 0.0, dX, I)             # <<<<<<<<<<<<<<
@@ -19949,7 +20081,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, __pyx_v_TB, __pyx_v_I, __pyx_v_G, 1.0, __pyx_v_dax, __pyx_v_G, __pyx_v_W, __pyx_v_I, 0.0, __pyx_v_dX, __pyx_v_I);
 
-  /* "_common.pxd":90
+  /* "_common.pxd":98
  * 
  * 
  * cdef inline void weight_gradients_blas(const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
@@ -19962,7 +20094,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas(double const *__pyx_v_dax, double const *__pyx_v_dah, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, double const *__pyx_v_X_tm, double const *__pyx_v_hs, double const *__pyx_v_W, double *__pyx_v_dW, double *__pyx_v_dU, double *__pyx_v_dX) {
 
-  /* "_common.pxd":97
+  /* "_common.pxd":105
  *     ``dax`` (T*B, G) is the gradient of the input side of the gates, ``dah`` of the recurrent side
  *     (the same array for LSTM and RNN; they differ for the GRU's candidate)."""
  *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)             # <<<<<<<<<<<<<<
@@ -19971,7 +20103,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_I, __pyx_v_TB, 1.0, __pyx_v_dax, __pyx_v_G, __pyx_v_X_tm, __pyx_v_I, 0.0, __pyx_v_dW, __pyx_v_I);
 
-  /* "_common.pxd":98
+  /* "_common.pxd":106
  *     (the same array for LSTM and RNN; they differ for the GRU's candidate)."""
  *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)
  *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)             # <<<<<<<<<<<<<<
@@ -19980,7 +20112,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(1, 0, __pyx_v_G, __pyx_v_H, __pyx_v_TB, 1.0, __pyx_v_dah, __pyx_v_G, __pyx_v_hs, __pyx_v_H, 0.0, __pyx_v_dU, __pyx_v_H);
 
-  /* "_common.pxd":99
+  /* "_common.pxd":107
  *     gemm(True, False, G, I, TB, 1.0, dax, G, X_tm, I, 0.0, dW, I)
  *     gemm(True, False, G, H, TB, 1.0, dah, G, hs, H, 0.0, dU, H)
  *     gemm(False, False, TB, I, G, 1.0, dax, G, W, I, 0.0, dX, I)             # <<<<<<<<<<<<<<
@@ -19989,7 +20121,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_gemm(0, 0, __pyx_v_TB, __pyx_v_I, __pyx_v_G, 1.0, __pyx_v_dax, __pyx_v_G, __pyx_v_W, __pyx_v_I, 0.0, __pyx_v_dX, __pyx_v_I);
 
-  /* "_common.pxd":90
+  /* "_common.pxd":98
  * 
  * 
  * cdef inline void weight_gradients_blas(const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
@@ -20000,7 +20132,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
   /* function exit code */
 }
 
-/* "_common.pxd":102
+/* "_common.pxd":110
  * 
  * 
  * cdef inline void weight_gradients_part(int part, int parts, const real* dax, const real* dah, int TB, int G,             # <<<<<<<<<<<<<<
@@ -20014,7 +20146,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
   int __pyx_v_r0;
   int __pyx_v_r1;
 
-  /* "_common.pxd":107
+  /* "_common.pxd":115
  *     """The same three products on the packed kernel: this thread's share (``part`` of ``parts``) of
  *     the rows of dW and dU (gate rows) and of dX (time-step rows). X, H_prev and W packed beforehand."""
  *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts             # <<<<<<<<<<<<<<
@@ -20024,7 +20156,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
   __pyx_v_g0 = ((__pyx_v_G * __pyx_v_part) / __pyx_v_parts);
   __pyx_v_g1 = ((__pyx_v_G * (__pyx_v_part + 1)) / __pyx_v_parts);
 
-  /* "_common.pxd":108
+  /* "_common.pxd":116
  *     the rows of dW and dU (gate rows) and of dX (time-step rows). X, H_prev and W packed beforehand."""
  *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts
  *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts             # <<<<<<<<<<<<<<
@@ -20034,7 +20166,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
   __pyx_v_r0 = ((__pyx_v_TB * __pyx_v_part) / __pyx_v_parts);
   __pyx_v_r1 = ((__pyx_v_TB * (__pyx_v_part + 1)) / __pyx_v_parts);
 
-  /* "_common.pxd":109
+  /* "_common.pxd":117
  *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts
  *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
  *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)             # <<<<<<<<<<<<<<
@@ -20043,7 +20175,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   lstmx::gemm_tn_packed(__pyx_v_dax, __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_X_packed, __pyx_v_I, __pyx_v_dW, __pyx_v_I);
 
-  /* "_common.pxd":110
+  /* "_common.pxd":118
  *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
  *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
  *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)             # <<<<<<<<<<<<<<
@@ -20052,7 +20184,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   lstmx::gemm_tn_packed(__pyx_v_dah, __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_H_packed, __pyx_v_H, __pyx_v_dU, __pyx_v_H);
 
-  /* "_common.pxd":111
+  /* "_common.pxd":119
  *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
  *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)
  *     step_gemm(dax + <long>r0 * G, G, r1 - r0, G, W_packed, I, dX + <long>r0 * I, I, False)             # <<<<<<<<<<<<<<
@@ -20061,7 +20193,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   lstmx::step_gemm((__pyx_v_dax + (((long)__pyx_v_r0) * __pyx_v_G)), __pyx_v_G, (__pyx_v_r1 - __pyx_v_r0), __pyx_v_G, __pyx_v_W_packed, __pyx_v_I, (__pyx_v_dX + (((long)__pyx_v_r0) * __pyx_v_I)), __pyx_v_I, 0);
 
-  /* "_common.pxd":102
+  /* "_common.pxd":110
  * 
  * 
  * cdef inline void weight_gradients_part(int part, int parts, const real* dax, const real* dah, int TB, int G,             # <<<<<<<<<<<<<<
@@ -20082,7 +20214,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
   int __pyx_v_r0;
   int __pyx_v_r1;
 
-  /* "_common.pxd":107
+  /* "_common.pxd":115
  *     """The same three products on the packed kernel: this thread's share (``part`` of ``parts``) of
  *     the rows of dW and dU (gate rows) and of dX (time-step rows). X, H_prev and W packed beforehand."""
  *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts             # <<<<<<<<<<<<<<
@@ -20092,7 +20224,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
   __pyx_v_g0 = ((__pyx_v_G * __pyx_v_part) / __pyx_v_parts);
   __pyx_v_g1 = ((__pyx_v_G * (__pyx_v_part + 1)) / __pyx_v_parts);
 
-  /* "_common.pxd":108
+  /* "_common.pxd":116
  *     the rows of dW and dU (gate rows) and of dX (time-step rows). X, H_prev and W packed beforehand."""
  *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts
  *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts             # <<<<<<<<<<<<<<
@@ -20102,7 +20234,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
   __pyx_v_r0 = ((__pyx_v_TB * __pyx_v_part) / __pyx_v_parts);
   __pyx_v_r1 = ((__pyx_v_TB * (__pyx_v_part + 1)) / __pyx_v_parts);
 
-  /* "_common.pxd":109
+  /* "_common.pxd":117
  *     cdef int g0 = G * part // parts, g1 = G * (part + 1) // parts
  *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
  *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)             # <<<<<<<<<<<<<<
@@ -20111,7 +20243,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   lstmx::gemm_tn_packed(__pyx_v_dax, __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_X_packed, __pyx_v_I, __pyx_v_dW, __pyx_v_I);
 
-  /* "_common.pxd":110
+  /* "_common.pxd":118
  *     cdef int r0 = TB * part // parts, r1 = TB * (part + 1) // parts
  *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
  *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)             # <<<<<<<<<<<<<<
@@ -20120,7 +20252,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   lstmx::gemm_tn_packed(__pyx_v_dah, __pyx_v_G, __pyx_v_g0, __pyx_v_g1, __pyx_v_TB, __pyx_v_H_packed, __pyx_v_H, __pyx_v_dU, __pyx_v_H);
 
-  /* "_common.pxd":111
+  /* "_common.pxd":119
  *     gemm_tn_packed(dax, G, g0, g1, TB, X_packed, I, dW, I)
  *     gemm_tn_packed(dah, G, g0, g1, TB, H_packed, H, dU, H)
  *     step_gemm(dax + <long>r0 * G, G, r1 - r0, G, W_packed, I, dX + <long>r0 * I, I, False)             # <<<<<<<<<<<<<<
@@ -20129,7 +20261,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   lstmx::step_gemm((__pyx_v_dax + (((long)__pyx_v_r0) * __pyx_v_G)), __pyx_v_G, (__pyx_v_r1 - __pyx_v_r0), __pyx_v_G, __pyx_v_W_packed, __pyx_v_I, (__pyx_v_dX + (((long)__pyx_v_r0) * __pyx_v_I)), __pyx_v_I, 0);
 
-  /* "_common.pxd":102
+  /* "_common.pxd":110
  * 
  * 
  * cdef inline void weight_gradients_part(int part, int parts, const real* dax, const real* dah, int TB, int G,             # <<<<<<<<<<<<<<
@@ -20144,7 +20276,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 
 }
 
-/* "_common.pxd":114
+/* "_common.pxd":122
  * 
  * 
  * cdef inline void pack_for_weight_gradients(const real* X_tm, const real* hs, const real* W, int TB, int G,             # <<<<<<<<<<<<<<
@@ -20154,7 +20286,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 
 static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(float const *__pyx_v_X_tm, float const *__pyx_v_hs, float const *__pyx_v_W, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, float *__pyx_v_X_packed, float *__pyx_v_H_packed, float *__pyx_v_W_packed) {
 
-  /* "_common.pxd":117
+  /* "_common.pxd":125
  *                                            int I, int H, real* X_packed, real* H_packed,
  *                                            real* W_packed) noexcept nogil:
  *     pack_panels(X_tm, I, False, TB, I, X_packed)             # <<<<<<<<<<<<<<
@@ -20163,7 +20295,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for
 */
   lstmx::pack_panels(__pyx_v_X_tm, __pyx_v_I, 0, __pyx_v_TB, __pyx_v_I, __pyx_v_X_packed);
 
-  /* "_common.pxd":118
+  /* "_common.pxd":126
  *                                            real* W_packed) noexcept nogil:
  *     pack_panels(X_tm, I, False, TB, I, X_packed)
  *     pack_panels(hs, H, False, TB, H, H_packed)             # <<<<<<<<<<<<<<
@@ -20172,7 +20304,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for
 */
   lstmx::pack_panels(__pyx_v_hs, __pyx_v_H, 0, __pyx_v_TB, __pyx_v_H, __pyx_v_H_packed);
 
-  /* "_common.pxd":119
+  /* "_common.pxd":127
  *     pack_panels(X_tm, I, False, TB, I, X_packed)
  *     pack_panels(hs, H, False, TB, H, H_packed)
  *     pack_panels(W, I, False, G, I, W_packed)             # <<<<<<<<<<<<<<
@@ -20181,7 +20313,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for
 */
   lstmx::pack_panels(__pyx_v_W, __pyx_v_I, 0, __pyx_v_G, __pyx_v_I, __pyx_v_W_packed);
 
-  /* "_common.pxd":114
+  /* "_common.pxd":122
  * 
  * 
  * cdef inline void pack_for_weight_gradients(const real* X_tm, const real* hs, const real* W, int TB, int G,             # <<<<<<<<<<<<<<
@@ -20194,7 +20326,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for
 
 static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(double const *__pyx_v_X_tm, double const *__pyx_v_hs, double const *__pyx_v_W, int __pyx_v_TB, int __pyx_v_G, int __pyx_v_I, int __pyx_v_H, double *__pyx_v_X_packed, double *__pyx_v_H_packed, double *__pyx_v_W_packed) {
 
-  /* "_common.pxd":117
+  /* "_common.pxd":125
  *                                            int I, int H, real* X_packed, real* H_packed,
  *                                            real* W_packed) noexcept nogil:
  *     pack_panels(X_tm, I, False, TB, I, X_packed)             # <<<<<<<<<<<<<<
@@ -20203,7 +20335,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for
 */
   lstmx::pack_panels(__pyx_v_X_tm, __pyx_v_I, 0, __pyx_v_TB, __pyx_v_I, __pyx_v_X_packed);
 
-  /* "_common.pxd":118
+  /* "_common.pxd":126
  *                                            real* W_packed) noexcept nogil:
  *     pack_panels(X_tm, I, False, TB, I, X_packed)
  *     pack_panels(hs, H, False, TB, H, H_packed)             # <<<<<<<<<<<<<<
@@ -20212,7 +20344,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for
 */
   lstmx::pack_panels(__pyx_v_hs, __pyx_v_H, 0, __pyx_v_TB, __pyx_v_H, __pyx_v_H_packed);
 
-  /* "_common.pxd":119
+  /* "_common.pxd":127
  *     pack_panels(X_tm, I, False, TB, I, X_packed)
  *     pack_panels(hs, H, False, TB, H, H_packed)
  *     pack_panels(W, I, False, G, I, W_packed)             # <<<<<<<<<<<<<<
@@ -20221,7 +20353,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for
 */
   lstmx::pack_panels(__pyx_v_W, __pyx_v_I, 0, __pyx_v_G, __pyx_v_I, __pyx_v_W_packed);
 
-  /* "_common.pxd":114
+  /* "_common.pxd":122
  * 
  * 
  * cdef inline void pack_for_weight_gradients(const real* X_tm, const real* hs, const real* W, int TB, int G,             # <<<<<<<<<<<<<<
@@ -20232,7 +20364,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for
   /* function exit code */
 }
 
-/* "_common.pxd":122
+/* "_common.pxd":130
  * 
  * 
  * cdef inline void weight_gradients(int parts, const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
@@ -20247,7 +20379,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
   int __pyx_t_3;
   int __pyx_t_4;
 
-  /* "_common.pxd":128
+  /* "_common.pxd":136
  *     the packed kernel shared by ``parts`` threads (so no BLAS pool is left spinning against them)."""
  *     cdef int part
  *     if parts == 1:             # <<<<<<<<<<<<<<
@@ -20259,7 +20391,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
   if (__pyx_t_1) {
 
 
-    /* "_common.pxd":129
+    /* "_common.pxd":137
  *     cdef int part
  *     if parts == 1:
  *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)             # <<<<<<<<<<<<<<
@@ -20268,7 +20400,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
     __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas(__pyx_v_dax, __pyx_v_dah, __pyx_v_TB, __pyx_v_G, __pyx_v_I, __pyx_v_H, __pyx_v_X_tm, __pyx_v_hs, __pyx_v_W, __pyx_v_dW, __pyx_v_dU, __pyx_v_dX);
 
-    /* "_common.pxd":130
+    /* "_common.pxd":138
  *     if parts == 1:
  *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
  *         return             # <<<<<<<<<<<<<<
@@ -20279,7 +20411,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
     }
     goto __pyx_L0;
 
-    /* "_common.pxd":128
+    /* "_common.pxd":136
  *     the packed kernel shared by ``parts`` threads (so no BLAS pool is left spinning against them)."""
  *     cdef int part
  *     if parts == 1:             # <<<<<<<<<<<<<<
@@ -20288,7 +20420,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   }
 
-  /* "_common.pxd":131
+  /* "_common.pxd":139
  *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
  *         return
  *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)             # <<<<<<<<<<<<<<
@@ -20297,7 +20429,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(__pyx_v_X_tm, __pyx_v_hs, __pyx_v_W, __pyx_v_TB, __pyx_v_G, __pyx_v_I, __pyx_v_H, __pyx_v_X_packed, __pyx_v_H_packed, __pyx_v_W_packed);
 
-  /* "_common.pxd":132
+  /* "_common.pxd":140
  *         return
  *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
  *     for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
@@ -20331,7 +20463,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
                         {
                             __pyx_v_part = (int)(0 + 1 * __pyx_t_3);
 
-                            /* "_common.pxd":133
+                            /* "_common.pxd":141
  *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
  *     for part in prange(parts, num_threads=parts, schedule="static"):
  *         weight_gradients_part(part, parts, dax, dah, TB, G, I, H, X_packed, H_packed, W_packed, dW, dU, dX)             # <<<<<<<<<<<<<<
@@ -20351,7 +20483,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
 
       }
 
-      /* "_common.pxd":132
+      /* "_common.pxd":140
  *         return
  *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
  *     for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
@@ -20367,7 +20499,7 @@ static CYTHON_INLINE void __pyx_fuse_0__pyx_f_5lstmx_8_kernels_7_common_weight_g
       }
   }
 
-  /* "_common.pxd":122
+  /* "_common.pxd":130
  * 
  * 
  * cdef inline void weight_gradients(int parts, const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
@@ -20387,7 +20519,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
   int __pyx_t_3;
   int __pyx_t_4;
 
-  /* "_common.pxd":128
+  /* "_common.pxd":136
  *     the packed kernel shared by ``parts`` threads (so no BLAS pool is left spinning against them)."""
  *     cdef int part
  *     if parts == 1:             # <<<<<<<<<<<<<<
@@ -20399,7 +20531,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
   if (__pyx_t_1) {
 
 
-    /* "_common.pxd":129
+    /* "_common.pxd":137
  *     cdef int part
  *     if parts == 1:
  *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)             # <<<<<<<<<<<<<<
@@ -20408,7 +20540,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
     __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_gradients_blas(__pyx_v_dax, __pyx_v_dah, __pyx_v_TB, __pyx_v_G, __pyx_v_I, __pyx_v_H, __pyx_v_X_tm, __pyx_v_hs, __pyx_v_W, __pyx_v_dW, __pyx_v_dU, __pyx_v_dX);
 
-    /* "_common.pxd":130
+    /* "_common.pxd":138
  *     if parts == 1:
  *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
  *         return             # <<<<<<<<<<<<<<
@@ -20419,7 +20551,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
     }
     goto __pyx_L0;
 
-    /* "_common.pxd":128
+    /* "_common.pxd":136
  *     the packed kernel shared by ``parts`` threads (so no BLAS pool is left spinning against them)."""
  *     cdef int part
  *     if parts == 1:             # <<<<<<<<<<<<<<
@@ -20428,7 +20560,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   }
 
-  /* "_common.pxd":131
+  /* "_common.pxd":139
  *         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
  *         return
  *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)             # <<<<<<<<<<<<<<
@@ -20437,7 +20569,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 */
   __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_pack_for_weight_gradients(__pyx_v_X_tm, __pyx_v_hs, __pyx_v_W, __pyx_v_TB, __pyx_v_G, __pyx_v_I, __pyx_v_H, __pyx_v_X_packed, __pyx_v_H_packed, __pyx_v_W_packed);
 
-  /* "_common.pxd":132
+  /* "_common.pxd":140
  *         return
  *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
  *     for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
@@ -20471,7 +20603,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
                         {
                             __pyx_v_part = (int)(0 + 1 * __pyx_t_3);
 
-                            /* "_common.pxd":133
+                            /* "_common.pxd":141
  *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
  *     for part in prange(parts, num_threads=parts, schedule="static"):
  *         weight_gradients_part(part, parts, dax, dah, TB, G, I, H, X_packed, H_packed, W_packed, dW, dU, dX)             # <<<<<<<<<<<<<<
@@ -20491,7 +20623,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
 
       }
 
-      /* "_common.pxd":132
+      /* "_common.pxd":140
  *         return
  *     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
  *     for part in prange(parts, num_threads=parts, schedule="static"):             # <<<<<<<<<<<<<<
@@ -20507,7 +20639,7 @@ static CYTHON_INLINE void __pyx_fuse_1__pyx_f_5lstmx_8_kernels_7_common_weight_g
       }
   }
 
-  /* "_common.pxd":122
+  /* "_common.pxd":130
  * 
  * 
  * cdef inline void weight_gradients(int parts, const real* dax, const real* dah, int TB, int G, int I, int H,             # <<<<<<<<<<<<<<
@@ -20671,12 +20803,14 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_rnn_forward(CYTHON_UNUSE
   PyObject *__pyx_t_5 = NULL;
   PyObject *(*__pyx_t_6)(PyObject *);
   size_t __pyx_t_7;
-  PyObject *__pyx_t_8 = NULL;
-  PyObject *__pyx_t_9 = NULL;
+  int __pyx_t_8;
+  int __pyx_t_9;
   PyObject *__pyx_t_10 = NULL;
   PyObject *__pyx_t_11 = NULL;
   PyObject *__pyx_t_12 = NULL;
-  int __pyx_t_13;
+  PyObject *__pyx_t_13 = NULL;
+  PyObject *__pyx_t_14 = NULL;
+  int __pyx_t_15;
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
@@ -20877,58 +21011,24 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_rnn_forward(CYTHON_UNUSE
   __pyx_t_2 = NULL;
   __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_forward); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 22, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_3 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_8, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 22, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_8);
-  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 22, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_9);
-  __pyx_t_7 = 1;
-  #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_8))) {
-    __pyx_t_3 = PyMethod_GET_SELF(__pyx_t_8);
-    assert(__pyx_t_3);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_8);
-    __Pyx_INCREF(__pyx_t_3);
-    __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_8, __pyx__function);
-    __pyx_t_7 = 0;
-  }
-  #endif
-  {
-    PyObject *__pyx_callargs[4] = {__pyx_t_3, __pyx_v_I, __pyx_v_H, __pyx_t_9};
-    __pyx_t_5 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_8, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-    __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-    if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 22, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_5);
-  }
-  __pyx_t_9 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 22, __pyx_L1_error)
+  __pyx_t_8 = __Pyx_PyLong_As_int(__pyx_v_I); if (unlikely((__pyx_t_8 == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 22, __pyx_L1_error)
+  __pyx_t_9 = __Pyx_PyLong_As_int(__pyx_v_H); if (unlikely((__pyx_t_9 == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 22, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 22, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
+  __pyx_t_3 = __pyx_f_5lstmx_8_kernels_7_common_packed_buffer(__pyx_t_8, __pyx_t_9, __pyx_t_5); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 22, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 22, __pyx_L1_error)
+
+
+  __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+  __pyx_t_9 = __Pyx_PyLong_As_int(__pyx_v_H); if (unlikely((__pyx_t_9 == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 22, __pyx_L1_error)
+  __pyx_t_8 = __Pyx_PyLong_As_int(__pyx_v_H); if (unlikely((__pyx_t_8 == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 22, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 22, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
+  __pyx_t_10 = __pyx_f_5lstmx_8_kernels_7_common_packed_buffer(__pyx_t_9, __pyx_t_8, __pyx_t_5); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 22, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_10);
-  __pyx_t_7 = 1;
-  #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_3))) {
-    __pyx_t_9 = PyMethod_GET_SELF(__pyx_t_3);
-    assert(__pyx_t_9);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_3);
-    __Pyx_INCREF(__pyx_t_9);
-    __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_3, __pyx__function);
-    __pyx_t_7 = 0;
-  }
-  #endif
-  {
-    PyObject *__pyx_callargs[4] = {__pyx_t_9, __pyx_v_H, __pyx_v_H, __pyx_t_10};
-    __pyx_t_8 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_3, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_9); __pyx_t_9 = 0;
-    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 22, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_8);
-  }
+
+
+  __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
 
   /* "lstmx/_kernels/rnn_cython.pyx":23
  *     hs[0] = h0
@@ -20937,73 +21037,73 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_rnn_forward(CYTHON_UNUSE
  *     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, mask=mask)
  *     return hs[1:].transpose(1, 0, 2), hs[T], cache
 */
-  __pyx_t_10 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 23, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_9);
-  __pyx_t_11 = __Pyx_PyObject_GetAttrStr(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 23, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_11);
-  __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-  __pyx_t_9 = PyTuple_New(3); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 23, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_9);
+  __pyx_t_11 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_12, __pyx_mstate_global->__pyx_n_u_np); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 23, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_12);
+  __pyx_t_13 = __Pyx_PyObject_GetAttrStr(__pyx_t_12, __pyx_mstate_global->__pyx_n_u_empty); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 23, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_13);
+  __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
+  __pyx_t_12 = PyTuple_New(3); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 23, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_12);
   __Pyx_INCREF(__pyx_v_T);
   __Pyx_GIVEREF(__pyx_v_T);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_9, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 23, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_12, 0, __pyx_v_T) != (0)) __PYX_ERR(0, 23, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_B);
   __Pyx_GIVEREF(__pyx_v_B);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_9, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 23, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_12, 1, __pyx_v_B) != (0)) __PYX_ERR(0, 23, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_H);
   __Pyx_GIVEREF(__pyx_v_H);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_9, 2, __pyx_v_H) != (0)) __PYX_ERR(0, 23, __pyx_L1_error);
-  __pyx_t_12 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 23, __pyx_L1_error)
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_12, 2, __pyx_v_H) != (0)) __PYX_ERR(0, 23, __pyx_L1_error);
+  __pyx_t_14 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 23, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_14);
+  __pyx_t_7 = 1;
+  #if CYTHON_UNPACK_METHODS
+  if (unlikely(PyMethod_Check(__pyx_t_13))) {
+    __pyx_t_11 = PyMethod_GET_SELF(__pyx_t_13);
+    assert(__pyx_t_11);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_13);
+    __Pyx_INCREF(__pyx_t_11);
+    __Pyx_INCREF(__pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_13, __pyx__function);
+    __pyx_t_7 = 0;
+  }
+  #endif
+  {
+    PyObject *__pyx_callargs[3] = {__pyx_t_11, __pyx_t_12, __pyx_t_14};
+    __pyx_t_5 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_13, __pyx_callargs+__pyx_t_7, (3-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_11); __pyx_t_11 = 0;
+    __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
+    __Pyx_DECREF(__pyx_t_14); __pyx_t_14 = 0;
+    __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
+    if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 23, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_5);
+  }
+  __pyx_t_14 = NULL;
+  __Pyx_GetModuleGlobalName(__pyx_t_12, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 23, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_12);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_11))) {
-    __pyx_t_10 = PyMethod_GET_SELF(__pyx_t_11);
-    assert(__pyx_t_10);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_11);
-    __Pyx_INCREF(__pyx_t_10);
+  if (unlikely(PyMethod_Check(__pyx_t_12))) {
+    __pyx_t_14 = PyMethod_GET_SELF(__pyx_t_12);
+    assert(__pyx_t_14);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_12);
+    __Pyx_INCREF(__pyx_t_14);
     __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_11, __pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_12, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
-    PyObject *__pyx_callargs[3] = {__pyx_t_10, __pyx_t_9, __pyx_t_12};
-    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_11, __pyx_callargs+__pyx_t_7, (3-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_10); __pyx_t_10 = 0;
-    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+    PyObject *__pyx_callargs[4] = {__pyx_t_14, __pyx_v_mask, __pyx_v_B, __pyx_v_T};
+    __pyx_t_13 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_12, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __Pyx_XDECREF(__pyx_t_14); __pyx_t_14 = 0;
     __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
-    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 23, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_3);
+    if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 23, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_13);
   }
-  __pyx_t_12 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 23, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_9);
-  __pyx_t_7 = 1;
-  #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_9))) {
-    __pyx_t_12 = PyMethod_GET_SELF(__pyx_t_9);
-    assert(__pyx_t_12);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_9);
-    __Pyx_INCREF(__pyx_t_12);
-    __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_9, __pyx__function);
-    __pyx_t_7 = 0;
-  }
-  #endif
-  {
-    PyObject *__pyx_callargs[4] = {__pyx_t_12, __pyx_v_mask, __pyx_v_B, __pyx_v_T};
-    __pyx_t_11 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_9, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_12); __pyx_t_12 = 0;
-    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-    if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 23, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_11);
-  }
-  __pyx_t_13 = (__pyx_v_mask != Py_None);
-  __pyx_t_9 = __Pyx_PyBool_FromLong(__pyx_t_13); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 23, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_9);
+  __pyx_t_15 = (__pyx_v_mask != Py_None);
+  __pyx_t_12 = __Pyx_PyBool_FromLong(__pyx_t_15); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 23, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_12);
 
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -21018,14 +21118,14 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_rnn_forward(CYTHON_UNUSE
   }
   #endif
   {
-    PyObject *__pyx_callargs[11] = {__pyx_t_2, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_t_5, __pyx_t_8, __pyx_v_b, __pyx_v_hs, __pyx_t_3, __pyx_t_11, __pyx_t_9};
+    PyObject *__pyx_callargs[11] = {__pyx_t_2, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_t_3, __pyx_t_10, __pyx_v_b, __pyx_v_hs, __pyx_t_5, __pyx_t_13, __pyx_t_12};
     __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_1, __pyx_callargs+__pyx_t_7, (11-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
-    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
-    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
+    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
+    __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
+    __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 22, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
@@ -21067,26 +21167,26 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_rnn_forward(CYTHON_UNUSE
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   __pyx_t_1 = __Pyx_PyObject_GetItem(__pyx_v_hs, __pyx_v_T); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 25, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_9 = PyTuple_New(3); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 25, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_9);
+  __pyx_t_12 = PyTuple_New(3); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 25, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_12);
   __Pyx_GIVEREF(__pyx_t_4);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_9, 0, __pyx_t_4) != (0)) __PYX_ERR(0, 25, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_12, 0, __pyx_t_4) != (0)) __PYX_ERR(0, 25, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_1);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_9, 1, __pyx_t_1) != (0)) __PYX_ERR(0, 25, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_12, 1, __pyx_t_1) != (0)) __PYX_ERR(0, 25, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_cache);
   __Pyx_GIVEREF(__pyx_v_cache);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_9, 2, __pyx_v_cache) != (0)) __PYX_ERR(0, 25, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_12, 2, __pyx_v_cache) != (0)) __PYX_ERR(0, 25, __pyx_L1_error);
   __pyx_t_4 = 0;
   __pyx_t_1 = 0;
   {
     PyObject *__pyx_temp;
     {
       __pyx_temp = __pyx_r;
-      __pyx_r = __pyx_t_9;
+      __pyx_r = __pyx_t_12;
     }
     __Pyx_XDECREF(__pyx_temp);
   }
-  __pyx_t_9 = 0;
+  __pyx_t_12 = 0;
   goto __pyx_L0;
 
   /* "lstmx/_kernels/rnn_cython.pyx":15
@@ -21104,11 +21204,11 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_rnn_forward(CYTHON_UNUSE
   __Pyx_XDECREF(__pyx_t_3);
   __Pyx_XDECREF(__pyx_t_4);
   __Pyx_XDECREF(__pyx_t_5);
-  __Pyx_XDECREF(__pyx_t_8);
-  __Pyx_XDECREF(__pyx_t_9);
   __Pyx_XDECREF(__pyx_t_10);
   __Pyx_XDECREF(__pyx_t_11);
   __Pyx_XDECREF(__pyx_t_12);
+  __Pyx_XDECREF(__pyx_t_13);
+  __Pyx_XDECREF(__pyx_t_14);
   __Pyx_AddTraceback("lstmx._kernels.rnn_cython.rnn_forward", __pyx_clineno, __pyx_lineno, __pyx_filename);
   __pyx_r = NULL;
   __pyx_L0:;
@@ -22751,12 +22851,13 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
   size_t __pyx_t_7;
   PyObject *__pyx_t_8 = NULL;
   PyObject *__pyx_t_9 = NULL;
-  PyObject *__pyx_t_10 = NULL;
-  PyObject *__pyx_t_11 = NULL;
+  int __pyx_t_10;
+  int __pyx_t_11;
   PyObject *__pyx_t_12 = NULL;
   PyObject *__pyx_t_13 = NULL;
   PyObject *__pyx_t_14 = NULL;
-  int __pyx_t_15;
+  PyObject *__pyx_t_15 = NULL;
+  int __pyx_t_16;
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
@@ -23210,58 +23311,24 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
     if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 74, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_8);
   }
-  __pyx_t_3 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 74, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_10 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 74, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_10);
-  __pyx_t_7 = 1;
-  #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_5))) {
-    __pyx_t_3 = PyMethod_GET_SELF(__pyx_t_5);
-    assert(__pyx_t_3);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_5);
-    __Pyx_INCREF(__pyx_t_3);
-    __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_5, __pyx__function);
-    __pyx_t_7 = 0;
-  }
-  #endif
-  {
-    PyObject *__pyx_callargs[4] = {__pyx_t_3, __pyx_v_H, __pyx_v_H, __pyx_t_10};
-    __pyx_t_9 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_5, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 74, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_9);
-  }
-  __pyx_t_10 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 74, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyLong_As_int(__pyx_v_H); if (unlikely((__pyx_t_10 == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 74, __pyx_L1_error)
+  __pyx_t_11 = __Pyx_PyLong_As_int(__pyx_v_H); if (unlikely((__pyx_t_11 == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 74, __pyx_L1_error)
+  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 74, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
+  __pyx_t_3 = __pyx_f_5lstmx_8_kernels_7_common_packed_buffer(__pyx_t_10, __pyx_t_11, __pyx_t_9); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 74, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_11 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 74, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_11);
-  __pyx_t_7 = 1;
-  #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_3))) {
-    __pyx_t_10 = PyMethod_GET_SELF(__pyx_t_3);
-    assert(__pyx_t_10);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_3);
-    __Pyx_INCREF(__pyx_t_10);
-    __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_3, __pyx__function);
-    __pyx_t_7 = 0;
-  }
-  #endif
-  {
-    PyObject *__pyx_callargs[4] = {__pyx_t_10, __pyx_v_H, __pyx_v_I, __pyx_t_11};
-    __pyx_t_5 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_3, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_10); __pyx_t_10 = 0;
-    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
-    __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 74, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_5);
-  }
+
+
+  __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+  __pyx_t_11 = __Pyx_PyLong_As_int(__pyx_v_H); if (unlikely((__pyx_t_11 == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 74, __pyx_L1_error)
+  __pyx_t_10 = __Pyx_PyLong_As_int(__pyx_v_I); if (unlikely((__pyx_t_10 == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 74, __pyx_L1_error)
+  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 74, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
+  __pyx_t_5 = __pyx_f_5lstmx_8_kernels_7_common_packed_buffer(__pyx_t_11, __pyx_t_10, __pyx_t_9); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 74, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_5);
+
+
+  __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
 
   /* "lstmx/_kernels/rnn_cython.pyx":75
  *     mask = cache["mask"]
@@ -23270,64 +23337,30 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
  *               time_major_mask(mask, B, T), mask is not None, da, dh, dX_tm, dW, dU, db)
  *     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, dh
 */
-  __pyx_t_11 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_10, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 75, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_10);
-  __pyx_t_12 = __Pyx_PyNumber_Multiply_object_object(__pyx_v_T, __pyx_v_B); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 75, __pyx_L1_error)
+  __pyx_t_9 = __Pyx_PyNumber_Multiply_object_object(__pyx_v_T, __pyx_v_B); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 75, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
+  __pyx_t_10 = __Pyx_PyLong_As_int(__pyx_t_9); if (unlikely((__pyx_t_10 == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 75, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+  __pyx_t_11 = __Pyx_PyLong_As_int(__pyx_v_I); if (unlikely((__pyx_t_11 == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 75, __pyx_L1_error)
+  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 75, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
+  __pyx_t_12 = __pyx_f_5lstmx_8_kernels_7_common_packed_buffer(__pyx_t_10, __pyx_t_11, __pyx_t_9); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 75, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_12);
-  __pyx_t_13 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 75, __pyx_L1_error)
+
+
+  __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+  __pyx_t_9 = __Pyx_PyNumber_Multiply_object_object(__pyx_v_T, __pyx_v_B); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 75, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
+  __pyx_t_11 = __Pyx_PyLong_As_int(__pyx_t_9); if (unlikely((__pyx_t_11 == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 75, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+  __pyx_t_10 = __Pyx_PyLong_As_int(__pyx_v_H); if (unlikely((__pyx_t_10 == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 75, __pyx_L1_error)
+  __pyx_t_9 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 75, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
+  __pyx_t_13 = __pyx_f_5lstmx_8_kernels_7_common_packed_buffer(__pyx_t_11, __pyx_t_10, __pyx_t_9); if (unlikely(!__pyx_t_13)) __PYX_ERR(0, 75, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_13);
-  __pyx_t_7 = 1;
-  #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_10))) {
-    __pyx_t_11 = PyMethod_GET_SELF(__pyx_t_10);
-    assert(__pyx_t_11);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_10);
-    __Pyx_INCREF(__pyx_t_11);
-    __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_10, __pyx__function);
-    __pyx_t_7 = 0;
-  }
-  #endif
-  {
-    PyObject *__pyx_callargs[4] = {__pyx_t_11, __pyx_t_12, __pyx_v_I, __pyx_t_13};
-    __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_10, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_11); __pyx_t_11 = 0;
-    __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
-    __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
-    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 75, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_3);
-  }
-  __pyx_t_13 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_12, __pyx_mstate_global->__pyx_n_u_packed_buffer); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 75, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_12);
-  __pyx_t_11 = __Pyx_PyNumber_Multiply_object_object(__pyx_v_T, __pyx_v_B); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 75, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_11);
-  __pyx_t_14 = __Pyx_PyObject_GetAttrStr(__pyx_v_X, __pyx_mstate_global->__pyx_n_u_dtype); if (unlikely(!__pyx_t_14)) __PYX_ERR(0, 75, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_14);
-  __pyx_t_7 = 1;
-  #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_12))) {
-    __pyx_t_13 = PyMethod_GET_SELF(__pyx_t_12);
-    assert(__pyx_t_13);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_12);
-    __Pyx_INCREF(__pyx_t_13);
-    __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_12, __pyx__function);
-    __pyx_t_7 = 0;
-  }
-  #endif
-  {
-    PyObject *__pyx_callargs[4] = {__pyx_t_13, __pyx_t_11, __pyx_v_H, __pyx_t_14};
-    __pyx_t_10 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_12, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
-    __Pyx_XDECREF(__pyx_t_13); __pyx_t_13 = 0;
-    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
-    __Pyx_DECREF(__pyx_t_14); __pyx_t_14 = 0;
-    __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
-    if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 75, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_10);
-  }
+
+
+  __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
 
   /* "lstmx/_kernels/rnn_cython.pyx":76
  *     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(H, H, X.dtype), packed_buffer(H, I, X.dtype),
@@ -23337,31 +23370,31 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
  * 
 */
   __pyx_t_14 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_11, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 76, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_11);
+  __Pyx_GetModuleGlobalName(__pyx_t_15, __pyx_mstate_global->__pyx_n_u_time_major_mask); if (unlikely(!__pyx_t_15)) __PYX_ERR(0, 76, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_15);
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
-  if (unlikely(PyMethod_Check(__pyx_t_11))) {
-    __pyx_t_14 = PyMethod_GET_SELF(__pyx_t_11);
+  if (unlikely(PyMethod_Check(__pyx_t_15))) {
+    __pyx_t_14 = PyMethod_GET_SELF(__pyx_t_15);
     assert(__pyx_t_14);
-    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_11);
+    PyObject* __pyx__function = PyMethod_GET_FUNCTION(__pyx_t_15);
     __Pyx_INCREF(__pyx_t_14);
     __Pyx_INCREF(__pyx__function);
-    __Pyx_DECREF_SET(__pyx_t_11, __pyx__function);
+    __Pyx_DECREF_SET(__pyx_t_15, __pyx__function);
     __pyx_t_7 = 0;
   }
   #endif
   {
     PyObject *__pyx_callargs[4] = {__pyx_t_14, __pyx_v_mask, __pyx_v_B, __pyx_v_T};
-    __pyx_t_12 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_11, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
+    __pyx_t_9 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_15, __pyx_callargs+__pyx_t_7, (4-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_14); __pyx_t_14 = 0;
-    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
-    if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 76, __pyx_L1_error)
-    __Pyx_GOTREF(__pyx_t_12);
+    __Pyx_DECREF(__pyx_t_15); __pyx_t_15 = 0;
+    if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 76, __pyx_L1_error)
+    __Pyx_GOTREF(__pyx_t_9);
   }
-  __pyx_t_15 = (__pyx_v_mask != Py_None);
-  __pyx_t_11 = __Pyx_PyBool_FromLong(__pyx_t_15); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 76, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_11);
+  __pyx_t_16 = (__pyx_v_mask != Py_None);
+  __pyx_t_15 = __Pyx_PyBool_FromLong(__pyx_t_16); if (unlikely(!__pyx_t_15)) __PYX_ERR(0, 76, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_15);
 
   __pyx_t_7 = 1;
   #if CYTHON_UNPACK_METHODS
@@ -23376,16 +23409,16 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
   }
   #endif
   {
-    PyObject *__pyx_callargs[18] = {__pyx_t_2, __pyx_t_8, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_t_9, __pyx_t_5, __pyx_t_3, __pyx_t_10, __pyx_v_hs, __pyx_t_12, __pyx_t_11, __pyx_v_da, __pyx_v_dh, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db};
+    PyObject *__pyx_callargs[18] = {__pyx_t_2, __pyx_t_8, __pyx_v_X_tm, __pyx_v_W, __pyx_v_U, __pyx_t_3, __pyx_t_5, __pyx_t_12, __pyx_t_13, __pyx_v_hs, __pyx_t_9, __pyx_t_15, __pyx_v_da, __pyx_v_dh, __pyx_v_dX_tm, __pyx_v_dW, __pyx_v_dU, __pyx_v_db};
     __pyx_t_4 = __Pyx_PyObject_FastCall((PyObject*)__pyx_t_1, __pyx_callargs+__pyx_t_7, (18-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
     __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
-    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __Pyx_DECREF(__pyx_t_10); __pyx_t_10 = 0;
+    __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
-    __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
+    __Pyx_DECREF(__pyx_t_13); __pyx_t_13 = 0;
+    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
+    __Pyx_DECREF(__pyx_t_15); __pyx_t_15 = 0;
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
     if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 74, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
@@ -23399,48 +23432,48 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
  * 
  * 
 */
-  __pyx_t_11 = __Pyx_PyObject_GetAttrStr(__pyx_v_dX_tm, __pyx_mstate_global->__pyx_n_u_transpose); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 77, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_11);
-  __pyx_t_12 = __Pyx_PyObject_Call(__pyx_t_11, __pyx_mstate_global->__pyx_tuple[2], NULL); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 77, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_12);
-  __Pyx_DECREF(__pyx_t_11); __pyx_t_11 = 0;
-  __pyx_t_1 = __pyx_t_12;
+  __pyx_t_15 = __Pyx_PyObject_GetAttrStr(__pyx_v_dX_tm, __pyx_mstate_global->__pyx_n_u_transpose); if (unlikely(!__pyx_t_15)) __PYX_ERR(0, 77, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_15);
+  __pyx_t_9 = __Pyx_PyObject_Call(__pyx_t_15, __pyx_mstate_global->__pyx_tuple[2], NULL); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 77, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
+  __Pyx_DECREF(__pyx_t_15); __pyx_t_15 = 0;
+  __pyx_t_1 = __pyx_t_9;
   __Pyx_INCREF(__pyx_t_1);
   __pyx_t_7 = 0;
   {
     PyObject *__pyx_callargs[2] = {__pyx_t_1, NULL};
     __pyx_t_4 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_copy, __pyx_callargs+__pyx_t_7, (1-__pyx_t_7) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
+    __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
     if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 77, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
-  __pyx_t_12 = PyTuple_New(5); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 77, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_12);
+  __pyx_t_9 = PyTuple_New(5); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 77, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_9);
   __Pyx_GIVEREF(__pyx_t_4);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_12, 0, __pyx_t_4) != (0)) __PYX_ERR(0, 77, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_9, 0, __pyx_t_4) != (0)) __PYX_ERR(0, 77, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_dW);
   __Pyx_GIVEREF(__pyx_v_dW);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_12, 1, __pyx_v_dW) != (0)) __PYX_ERR(0, 77, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_9, 1, __pyx_v_dW) != (0)) __PYX_ERR(0, 77, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_dU);
   __Pyx_GIVEREF(__pyx_v_dU);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_12, 2, __pyx_v_dU) != (0)) __PYX_ERR(0, 77, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_9, 2, __pyx_v_dU) != (0)) __PYX_ERR(0, 77, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_db);
   __Pyx_GIVEREF(__pyx_v_db);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_12, 3, __pyx_v_db) != (0)) __PYX_ERR(0, 77, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_9, 3, __pyx_v_db) != (0)) __PYX_ERR(0, 77, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_dh);
   __Pyx_GIVEREF(__pyx_v_dh);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_12, 4, __pyx_v_dh) != (0)) __PYX_ERR(0, 77, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_9, 4, __pyx_v_dh) != (0)) __PYX_ERR(0, 77, __pyx_L1_error);
   __pyx_t_4 = 0;
   {
     PyObject *__pyx_temp;
     {
       __pyx_temp = __pyx_r;
-      __pyx_r = __pyx_t_12;
+      __pyx_r = __pyx_t_9;
     }
     __Pyx_XDECREF(__pyx_temp);
   }
-  __pyx_t_12 = 0;
+  __pyx_t_9 = 0;
   goto __pyx_L0;
 
   /* "lstmx/_kernels/rnn_cython.pyx":63
@@ -23460,11 +23493,10 @@ static PyObject *__pyx_pf_5lstmx_8_kernels_10rnn_cython_4rnn_backward(CYTHON_UNU
   __Pyx_XDECREF(__pyx_t_5);
   __Pyx_XDECREF(__pyx_t_8);
   __Pyx_XDECREF(__pyx_t_9);
-  __Pyx_XDECREF(__pyx_t_10);
-  __Pyx_XDECREF(__pyx_t_11);
   __Pyx_XDECREF(__pyx_t_12);
   __Pyx_XDECREF(__pyx_t_13);
   __Pyx_XDECREF(__pyx_t_14);
+  __Pyx_XDECREF(__pyx_t_15);
   __Pyx_AddTraceback("lstmx._kernels.rnn_cython.rnn_backward", __pyx_clineno, __pyx_lineno, __pyx_filename);
   __pyx_r = NULL;
   __pyx_L0:;
@@ -27484,7 +27516,7 @@ __Pyx_RefNannySetupContext("PyInit_rnn_cython", 0);
  * products after the backward loop."""
  * import numpy as np             # <<<<<<<<<<<<<<
  * 
- * from ._layout import cached_time_major, packed_buffer, time_major, time_major_mask
+ * from ._layout import cached_time_major, time_major, time_major_mask
 */
   __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_numpy, 0, 0, NULL, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 5, __pyx_L1_error)
   __pyx_t_4 = __pyx_t_1;
@@ -27495,19 +27527,19 @@ __Pyx_RefNannySetupContext("PyInit_rnn_cython", 0);
   /* "lstmx/_kernels/rnn_cython.pyx":7
  * import numpy as np
  * 
- * from ._layout import cached_time_major, packed_buffer, time_major, time_major_mask             # <<<<<<<<<<<<<<
+ * from ._layout import cached_time_major, time_major, time_major_mask             # <<<<<<<<<<<<<<
  * 
  * from cython.parallel cimport prange
 */
   {
-    PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_cached_time_major,__pyx_mstate_global->__pyx_n_u_packed_buffer,__pyx_mstate_global->__pyx_n_u_time_major,__pyx_mstate_global->__pyx_n_u_time_major_mask};
-    __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_layout, __pyx_imported_names, 4, __pyx_mstate_global->__pyx_kp_u_lstmx__kernels__layout, 1); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 7, __pyx_L1_error)
+    PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_cached_time_major,__pyx_mstate_global->__pyx_n_u_time_major,__pyx_mstate_global->__pyx_n_u_time_major_mask};
+    __pyx_t_1 = __Pyx_Import(__pyx_mstate_global->__pyx_n_u_layout, __pyx_imported_names, 3, __pyx_mstate_global->__pyx_kp_u_lstmx__kernels__layout, 1); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 7, __pyx_L1_error)
   }
   __pyx_t_4 = __pyx_t_1;
   __Pyx_GOTREF(__pyx_t_4);
   {
-    PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_cached_time_major,__pyx_mstate_global->__pyx_n_u_packed_buffer,__pyx_mstate_global->__pyx_n_u_time_major,__pyx_mstate_global->__pyx_n_u_time_major_mask};
-    for (__pyx_t_9=0; __pyx_t_9 < 4; __pyx_t_9++) {
+    PyObject* const __pyx_imported_names[] = {__pyx_mstate_global->__pyx_n_u_cached_time_major,__pyx_mstate_global->__pyx_n_u_time_major,__pyx_mstate_global->__pyx_n_u_time_major_mask};
+    for (__pyx_t_9=0; __pyx_t_9 < 3; __pyx_t_9++) {
       __pyx_t_5 = __Pyx_ImportFrom(__pyx_t_4, __pyx_imported_names[__pyx_t_9]); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 7, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_5);
       if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_imported_names[__pyx_t_9], __pyx_t_5) < (0)) __PYX_ERR(0, 7, __pyx_L1_error)
@@ -27846,14 +27878,14 @@ static int __Pyx_InitConstants(__pyx_mstatetype *__pyx_mstate) {
   int __pyx_clineno = 0;
   CYTHON_UNUSED_VAR(__pyx_mstate);
   {
-    const struct { const unsigned int length: 8; } str_length_index[] = {{6},{8},{1},{2},{15},{23},{25},{32},{20},{22},{1},{1},{37},{45},{22},{27},{179},{8},{15},{7},{6},{2},{9},{22},{29},{50},{30},{37},{1},{5},{1},{1},{8},{1},{1},{8},{1},{8},{1},{1},{9},{8},{15},{1},{9},{8},{1},{8},{4},{20},{12},{9},{17},{8},{8},{12},{10},{8},{10},{8},{7},{14},{11},{10},{19},{14},{12},{10},{17},{13},{12},{12},{19},{8},{9},{235},{220},{8},{129},{121},{15},{13},{7},{1},{3},{15},{4},{5},{17},{18},{1},{4},{1},{5},{17},{18},{4},{5},{2},{2},{5},{2},{2},{2},{8},{2},{3},{6},{5},{15},{5},{10},{6},{9},{5},{5},{5},{6},{7},{3},{2},{8},{2},{2},{5},{5},{8},{4},{6},{25},{4},{7},{4},{4},{4},{2},{5},{3},{5},{4},{13},{4},{5},{3},{8},{12},{11},{10},{5},{10},{4},{5},{4},{4},{6},{10},{15},{9},{6},{6},{6},{1}};
+    const struct { const unsigned int length: 8; } str_length_index[] = {{6},{8},{1},{2},{15},{23},{25},{32},{20},{22},{1},{1},{37},{45},{22},{27},{179},{8},{15},{7},{6},{2},{9},{22},{29},{50},{30},{37},{1},{5},{1},{1},{8},{1},{1},{8},{1},{8},{1},{1},{9},{8},{15},{1},{9},{8},{1},{8},{4},{20},{12},{9},{17},{8},{8},{12},{10},{8},{10},{8},{7},{14},{11},{10},{19},{14},{12},{10},{17},{13},{12},{12},{19},{8},{9},{235},{220},{8},{129},{121},{15},{13},{7},{1},{3},{15},{4},{5},{17},{18},{1},{4},{1},{5},{17},{18},{4},{5},{2},{2},{5},{2},{2},{2},{8},{2},{3},{6},{5},{15},{5},{10},{6},{9},{5},{5},{5},{7},{6},{7},{3},{2},{8},{2},{2},{5},{5},{8},{4},{6},{25},{4},{7},{4},{4},{4},{2},{5},{3},{5},{4},{4},{5},{3},{8},{12},{11},{10},{5},{10},{4},{5},{4},{4},{6},{10},{15},{9},{6},{6},{6},{1}};
     const struct { const unsigned int length: 10; } bytes_length_index[] = {{1},{559},{318},{196},{318},{346}};
     #ifndef CYTHON_COMPRESS_STRINGS
       #define CYTHON_COMPRESS_STRINGS 90
     #endif
-    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (1893 bytes) */
-static const char cstring[] = "x\332\265V\317S\033G\026\266\014\261I\214\263\026P\366\332\336d\033\203\027{\027+\021\030v\313I%%\300Ys\210\027\001\002\023B&=\335-i\314\374\322t\017\226\266v\2538\316q\216s\234\343\034\347\250\243\216:\366QG\377\t\371\023\366\365HB$\353PKjM1\323=\335\257\337\373\336\367^\277\047\204\005\372\274\211\034\3755#\342\253\3023\364\345\267\314r\274\326\236\301\336 \247\212\276$\216-\214\232\357\370\034a\233\"jxJ\360\227\313\206=\334\340\3023(\243\347\204\221\343]\270\377\363\2653\311\257\276^\307\266\355\010\20497j6\022\016\362\030\246O\034\333l!+\003y\002 7\355\023l\032\024Y\016e\213\2105]8\013\252\026\310\202\262\273Pu<\341a{a\021\325@\325P\230\327\261\313\300\024\302M\203\243\227\016\262\260 u\303\256!e\n\013\337c\250\352\3706}\351\010\206D\035HZo\211\272c#\020\247\3144t\346a\301\000\210\202\016\006=%d\243\255\347[O\236\376\355i\346\210\307\024\245\034q_\047&\370\300\270\342S\367\rS\200a\321r\031/\240\315*j9>\262\031@\006\007]\220;\177@\324\231\2158\023j\202\0262:\2600\034[\203\343\200va\300\240q\302\324\351o\260\311Y\001S\252\201\034#\216i\252=\307\346\005\254\023jp\254\233\214\331\352]#\006\357\317\250\311\205\325,h\307\314\263\231\311\013\232\211\001\220\310V?\033\256~\346\331\266F2\002\nn\253i;\300A\025\373\246@\232\3461\352\023\246i\210\372\031\010\333\261\237\000\047\047\0066a\227\030\266!4\315\317l\251ml\232\016\001\352\020\366<\334B\024\013\\x\307n?@\212\306~n\360\302\277J;\353\233\233k\353\317M\323p\271\301\377\376\342\205\346br\314\350\346\016k\370\314&l\267R\331\035\254U\006\243J\343\302(\243\367\367\207\002\373\203\361\325\253\341D\023\226\246m\265\232\360l@H\265\227\254)\266YU\323\006\264\203\217\340\217\n\314hRc\302\020\314R\013T\235\201\277\252o\0235\302\026\037\2362,\027\322P\315,l\330\331\350P\337\314\366ll\365G\366F\r@\257F\352\214\034s\337\352\177\r\264\250\251J\232\376\314\267]\203\034\203\206\347\366P\356D(\026\225\216\206\217\315\241\332ax\316f\3750\236[`M\365\001Iv\006\205\237\203~6\037\235\023\214+_t\240\355\r\366\350\331\344\220:> 8|\266\210""\324\377\263\342\321\342\205+\027|^v\376\333,^\026\322\321\310\325\252\351`q^\311\005\013\277\372u\231\351o\260t) G\032T\312,\234\203\361\360}\306\356\202x\235\0019|/\224\376:\217`\330\347\214j\320\001\240\007\301\2550\270F\034\017\212\241a\263AY\304PH\2075J\323\375j\025\332\200W\343Y-\303|\324\023\007\013-\233\030N\341L\t\327u\314\031!X]p\365\242\2320\340\312Y\370\265\343\021S\231\201\352\000\355\2120\225h\304q[\004\232\220\240\025\272\237\325\047z@1\325\007\265\227\323:\255\357\366\371\243\2522d/\205\272\337\314\231\345\212V\366\322L\343\030\n?\201\016\311\240\\d\255\213y\236\343UM\\\343\031\017\300\271\225\275U\263\204\322U\377\274\2169\000\343\307un\320\214\017U\350x\377\365Ov\014K\352&\324\370/\372\307\250S\250\303\320\246U\217V\275Y\025\027h\355\226\355\002\004\267\005\030\035\2172O\025\337~\001\036\360\351bO\250\207\273\216\353\261\232\301\241\271*\245\303\253\247\346\203\014\201\3324\344B\265\213\263\326\315\025B\250Z\240D0\227\013\007\036\317\047bD\366h\226\371\250\234\006{\234AY\0053\276\013m\211\301/\005\237\361\346?N\034\370\301\360\210\324\261\207\376\274\210\206\243a\213\377\036\006UZ[\341\304p[\332*\204\024\2335\255X\034\024O\035\232\206F/\047yi\325\357\033\313\343+\377oF\370\345$/\255\372}cy|\205\326\230e]\341\352}\232{;~\375\224\007sA%|\0306\242k\021\213\213\3617\311\303\244\221^KY\273\330.\3652\201\371\000\007\215\336\370D\220\013n\007\2150\327\033\277!o\374!*E\345\336\370\207\301T\260\032N\205\313!\211f\242r\204\207Ky\320y\002\013\365\230%\253\351\355\024\024L\006kA5\\\003\311\351h#\316\305y\245s<x\016\307\277\210p$\342\245\3700\315\2453\351vz\322.\267I\047\337\231\005[\301J\230\013A\366fP\016ty\353A<\033\257$\327\022\222N\247\337\202\310\\g\247\233\353\336\225\333\232\324~\224?\022I\252\262Z\223\265z\357\343\373Q1Z\213\364x,^\216q\334Jo\202V\275sutd\247\367\361\047\200\261\032\257\307\"YI\257\203\335\335\316Lg\277\273!\267v\345n\245o\375\243h6Z\216H<\005v\307\223\215t<\335h\347\206\354\275\203\234\340YX\016\361\210\233\245p;\344\321\\\264\033""\347cp\350\332)>\365\203\222\342\243\024\354e\314}\002\360x2\227\224\023#\375w\247\004\360\306\272\305\356\246\254\274\222\257\016z7\177\027\234\234S\3618\371\272=\333^\355Lw6\272\037t\3673\230\267\200\"\025\004\026\255\002\314\345XO\306\222\345\204\246\017\025\3577\202%\240\216\204\367\200\216\365\210\307\363\260\235Kf\222\262\362!\037\316\204{\260\361\"\336\000Rq\322L\005\350\316w\036ug\273\253\262\274\255H\032\277\037}\221!\234\355}\370Qob:,\206%\345\"@\232\007^n\237ao\264s\275\211\033\340\364tXz;\251@\335\201\264\322\343\253\361\\\274\003\220V\262\360\226S\322\236not\306:E\360\265\334!\335\231\356\216\334\252\310\312\236\334\333\227\373\340\364\241<\374A\376\240K\235\364&\357Fy\360|\047\276\026W\223Rr\220b@\010\271\t\261\244\235y8|\273\333x;y\007\0228\007\202*R\024\254\355\201\373$\315\247\217\2634\276\365i\204\345\037\227\322\331\336-\025o\005\350!\200^H\247\322e\310\364\245\366\016\200\371k\367Or\253,\313\337\311\357\300|?\233\014i\274\226\257mi;\322q\245\333\220\r\257\367\351\203L\177\3614\367\323\304\225\017\246\376\027\376\3622\377 \376\013P\004\220\336I\341\235,^\352\264\242p\362^4+\357\027\022\234\315\242\245h;\362!E\337$z:\226\256\264\257\266\347\000\360\365\216\200\034y\001\341\227\225\003yp$\217 \365-ie\030\047~\017l\334\201;6\005Wz\035\\\235\007\345\036\3601\227\356\264\307\333kp\r\306:\313@\336t\267\324\335\315`V\262l\373^~\017\232\316_%\360\377X\036\233\322\004\335\212\202\336\335{\321#\270\203O\343F21\210g\275\215\333\002\242\271\326\301\035\336\235\357\342\2567\324\t\320\200\320\237\335\315\241\373\333\020\263\261,^\017\342\265\230$\323\020\336m(>\271\377\000\203q\031\341";
-    PyObject *data = __Pyx_DecompressString(cstring, 1893, 1);
+    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (1892 bytes) */
+static const char cstring[] = "x\332\265V\317S\033G\026\266\014\301$\306\211\005\224\035\333\233lc\360b\357b%\002C\266\234TR\002\2345\207x\021 0!d\322\323\335\222\306\214fF\323=X\332\332\255\3428\3079\316q\216s\234\243\216:\352\330G\035\375\047\344O\310\353\321/\222u\250%\265\246\230\351\236\356\327\357}\357{\257\337\023\302\002}\336@\266\376\212\021\361u\356)\372\352;V\263\335\346\276\301^#\273\214\276\"\266%\214\212g{\034a\213\"j\270J\360\267\313\2065\330\340\3025(\243\347\204\221\355^\270\377\353\265\241\344\327\337l`\313\262\005\302\234\033\025\013\t\033\271\014\323\307\266e6Q-\005y\n \267\254Sl\032\024\325l\312\226\020k8p\026T-\222Eew\261l\273\302\305\326\342\022\252\200\252\2010\257b\207\201)\204\033\006G/lT\303\202T\r\253\202\224),<\227\241\262\355Y\364\205-\030\022U i\243)\252\266\205@\2342\323\320\231\213\005\003 \n:\030t\225\220\205\266\237m?~\362\367\047\251#.S\224r\304=\235\230\340\003\343\212O\3353L\001\206E\323a<\207\266\312\250i{\310b\000\031\034t@\356\374\001Qe\026\342L\250\tZL\351\300\302\260-\r\216\003\332\305>\203\306)S\247\277\305&g9L\251\006r\214\330\246\251\366l\213\347\260N\250\301\261n2f\251w\205\030\2747\243&\027\265FN;a\256\305L\236\323L\014\200D\272\372\331`\3653\327\2624\222\022\220s\232\r\313\006\016\312\3303\005\3224\227Q\2170MC\324KAX\266\365\030895\260\t\273\304\260\014\241i^jKmc\323\264\tP\207\260\353\342&\242X\340\334[v{\001R4\366r\203\347\376]\330\335\330\332Z\337xf\232\206\303\r\376\217\347\3175\007\223\023F\267vY\335c\026a{\245\322^\177\255\324\037U\032\347F\031}p0\0208\350\217/_\016&\232\250i\332v\263\001\317&\204T{\301\032b\207\2255\255O;\370\010\376\250\300\214&\025&\014\301jj\201\2523\360W\366,\242F\330\342\203SF\315\2014T\263\0326\254t\264\251g\246{\026\256\365F\366Z\r@\257F\252\214\234p\257\326\373\352kQS\2254\275\231g9\0069\001\r\317\254\201\334\251P,*\035u\017\233\003\265\203\360\014g\2750\236[`\r\365\001I6\204\302\317A\037\316G\347\004\343\312\027\035h{\215]:\234\034Q\333\003\004GO\227\220\372\177\232?^\272p\345\202\317\313\316\377\230\305\313B:\036""\271Z6m,\316+\271`\341w\277.3\375\003\226.\005\344X\203J\231\206\263?\036\275\313\330]\020\257!\220\243wB\351\357\363\010\206=\316\250\006\035\000z\020\334\n\203k\304v\241\030\032\026\353\227E\014\205tP\2434\335+\227\241\r\270\025\236\3262\314G=\261\277\320\264\210a\347\206J\270\256c\316\010\301\352\202\253\027\325\204\001W\256\206_\331.1\225\031\250\016\320\256\010S\211Fl\247I\240\t\tZ\242\007i}\242\207\024S\275_{9\255\322\352^\217?\252*C\372R\250{\315\234\325\034\321L_\232i\234@\341\047\320!\031\224\213\264u1\327\265\335\262\211+<\345!}\255,\003\365\320\t\373=\023*X\365\363*\346\200\217\237T\271ASZT\275\343\275\327\277\330\t,\251\013Q\341\277i#\243\206\241\016C\267V\255Z\265hUc\240\303\327,\007\2208M\200j\273\224\271\252\006;\330\025\352\341\216\355\270\254bph\253J\317\340\322\251y?7\240*\rXP\215b\330\264\271\002\005\365\n\224\010\346pa\303\343zD\214h\036\315R\267\224\237`\2173(\250`\306s\240!1\370\215\3401\336\370\347\251\r?\025\036\222*v\321_\227\320`4,\361\337C\277>k\253\234\030NS[\203`b\263\242\345\363\375\262\251C\273\320\350\345$/\255\372]cyt\345\377\315\010\277\234\344\245U\277k,\217\256\320\n\253\325\256p\365>\313\274\031\277v\306\375y\277\024<\010\352\341D\310\242|\364m\374 \256\047\023\tk\345[\205n*\260\340c\277\336\035\237\3643\376-\277\036d\272\343\327\345\365?\205\205\260\330\035\177\337\237\366\327\202\351`% \341lX\014\361`)\013:Oa\241\032\261x-\271\225\200\202)\177\335/\007\353 9\023nF\231(\253t\216\373\317\340\370\227!\016E\264\034\035%\231d6\331IN[\305\026ig\333s`\313_\r2\001\310\336\360\213\276.o\336\217\346\242\325x\"&\311L\362\035\210\314\267w;\231\316\035\271\243I\355\047\371\023\221\244,\313\025Y\251v?\274\027\346\303\365P\217\306\242\225\010G\315\344\006h\325\333WGGv\273\037~\002\030\313\321F$\342\325\344\032\330\335k\317\266\017:\233r{O\356\225z\326?\010\347\302\225\220D\323`w<\336L\306\223\315Vf\300\336[\310\361\237\006\305\000\217\270Y\016v\002\036\316\207{Q6\002\207&\316\360\231\347\027\024\037\005\177?e\356\023\200\307\343\371\270\030""\033\311\177\332\005\2007\326\311w\266d\351\245|y\330\275\361\221\177zN\305\243\370\233\326\\k\255=\323\336\354\274\3279Ha\336\004\212T\020X\270\0060W\"=\036\213Wb\232<P\274_\367\227\201:\022\334\005:6B\036-\300v&\236\215\213\312\207l0\033\354\303\306\363h\023H\305q#\021\240;\333~\330\231\353\254\311\342\216\"i\374^\370e\212p\256\373\376\007\335\311\231 \037\024\224\213\000i\001x\2715\304^oe\272\223\327\301\351\231\240\360fJ\201\272\ri\245GW\243\371h\027 \255\246\341-&\2445\323\332l\217\265\363\340k\261M:\263\235]\271]\222\245}\271\177 \017\300\351#y\364\243\374Q\227:\351N\335\t\263\340\371n4\021\225\343B|\230`@\010\271\t\261\244\355\0058|\253S\1773u\033\0228\003\202*R\024\254\355\203\373$\311&\217\3224\276\371i\210\345\237\227\223\271\356M\025o\005\350\001\200^L\246\223\025\310\364\345\326.\200\371\242\363\027\271]\224\305\357\345\367`\276\227M\2064^\311W\226\264li;\322\251\313\272\333\375\364~\252?\177\226\371y\362\312{\323\377\013\177Y\231\275\037\375\r(\002Ho\245\360v\032/uZQ8u7\234\223\367r1Ng\341r\270\023z\220\242\257c=\031KV[W[\363\000\370Z[@\216<\207\360\313\322\241<<\226\307\220\3725YK1N~\014l\334\206;6\rWz\003\\]\000\345.\3601\237\354\266\306[\353p\r\306\332+@\336L\247\320\331Ka\226\322l\373A\376\000\232\316_%\360\377D\236\230\322\004\335\212\202\356\235\273\341C\270\203O\242z<\331\217g\265\205[\002\242\271\336\306m\336Y\350\340\216;\320\t\320\200\320_\335\315\201\373;\020\263\2614^\367\243\365\210\3043\020\336\035(>\231_\000M\237\027\033";
+    PyObject *data = __Pyx_DecompressString(cstring, 1892, 1);
     #define __Pyx_DecompressString_LZSS_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
@@ -27861,16 +27893,16 @@ static const char cstring[] = "x\332\265V\317S\033G\026\266\014\261I\214\263\026
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
     #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (2443 bytes) */
-static const char cstring[] = "\377 at 0x o\377bject>.:\377 <Memory\377View of \377<contigu\377ous and gdir%\001\007\rin\021\005\177strided\"\010o or \004\031><(\t\376A\006>?Canno\377t assign\377 to read\177-only m\240\002\375v\242\000Invali\377d mode, \347exp\305\000|\000\047c\047\376t\001\047fortra\237n\047, gH\000%\005s\357hape\222\000 ax\377is No ma\177tching g\001\377ature fo\377undNote \373th\242 Cytho\373n ,\000delib\237erate\206\000\353\001c\367ter!\001n PE\337P-484\245\"re\376\317!s subcl\366\301\000es\314!buil\373ti\313\000ypes.\377 If you \223ne\257 \336\000p\351\000%\tt\177hen set\200\000\367e \047\212\"atio_n_typ\253\000\047\210D\373iv\242\000o Fal\177se.add_\264 \237ecoll\321@+\000s\377.abcdisa\337bleen\002\001gc\373is\004\003dlstm\377x._kerne\277ls._la\216\000t\372\021\002/\016\005/rnn_\375c\374\002.pyxno\377 default\377 __reduc\277e__ du\200\002n\367on-\200`vial\376\033\000cinit__\371uq\002\277Aalloc\376\270  array \037data.\013\020\233C\355a\376\312cs.|ASCI\377IBCEllip\377sisGHH_p\377ackedISe\377quenceTUKUT\r\004U\025\004\303\204\001.\310\204\007kWW\031\005W6\004XX\001\005\377_tm__Pyx\376\001\000Dict_Ne\177xtRef__\360$\266\341\000__\305B__\001\005g\337etite5\000__yd0\001\027\000func\035\001\346\030\000st\241`)\001imp\373or\204 __mai}n;\001modulM\0027nam\002\003ewT\001\334 \377_checksu\200\214\000\n\001?\004\025\001\363@\347 \037\001u\337npick?\000En\346 \005vt\334A\230\001qua\201lO\005\227E\240F\301C\277\001\263De\tx\314\001\342`_\203\005\356`\262\006\003\006\256.\007tes\310\001b\372 w\357ard_\001\005[do\275u\337`[:, \000\000:\017:1],\000\017\031\010\022\014$\t\2000\t\000\025?\036\204\000H\030\220\022u\033]>\341\007float\336\t\000\016\000\030\007\205!\000\0137\004\016\010\031\010\000\023\312\047\370A&\371\004c#]_forD\312B\001\004[\340\201Y\207x\200\006[\376\200R\374\2567\377\000used_s\377igindex_\377is_corou\357tine\220\211\004aab\375c\272\210\005_buffe\337rargs\307\210\002as\374\241\215\007\n\004yncio.\376<\006sbbasec\363ca\335\206\001\001\001d_ti\377me_major\373clc\001in_tr""\367ace\331\205\001copy\377countdUd\377WdX_tmdY\357dadb\365\211\004sdh\027dhT\356\205\003d\226\207\001\000\002\262\001\276\307\216\003empty\000\002_\377likeenco\277deenum\266\214\002e\377rrorflag\375s\306\204\002format\376\246\215\004geth0ha\377s_maskhs\323id\213\"\345\210\001s\000\002iz\177ekindkw\370\0018\261\213\014\240\213\0079\001mem\240\216\001\230\216\001\376\344\210\001ndimnpn\277umpyob\361\000d\343er\277\212\001\301\212\003\311$par\375t\000\001spopreogist\250\000nn\335\207\006\034\207\214\001\244\204\004set\204%\314\216\001\262\216\006\233ss\237\000stF\000:\000p\367sto\001\000ruct\340\343\047\355\047\337\002\236\217\001m\000seu\375n\317\213\001update\377valuesxO\377void (ch\277ar *, \000\005icnt\013\001\000\004\007\004__\241\212\002\377_5scipy_\3756\320@alg_11\026\356\211\004bl\322 dC\001\000\047*.V,])\000\302\200Ms\351\200&s\351(\370\310\201\"\000.X1)\000dge\357mm\000s\002\001\200\001\340\377\004\007\200s\210#\210U\377\220%\220q\230\006\230e\377\2401\240F\250%\250q\377\260\006\260e\2701\270A\375\330\034\002$\210a\210q\330\377\004\010\210\001\210\026\210q\377\220\001\330\004\013\320\013\034\377\230A\230Q\330\004\t\210\377\022\2106\220\022\2203\220\177c\230\024\230Q\230a\013\005\365\021Q\000v\016\000h\240e\250\3576\260\026\260>\000\014\210B\357\210f\220B\047\000\023\230D\357\240\001\240\021P\001\004\210E\376<\000;\230a\230t\2402\377\240[\260\001\260\024\260R\377\260v\270Q\270c\300\021\373\300!i\000\2105\220\001\220\376)\000\r\210Q\210b\320\020\377\"\240!\2405\250\006\250\337c\260\023\260M \000#\300\377S\310\001\310\031\320R_\377\320_`\320`c\320c\377f\320fg\320gh\330\377\016\033\2301\230B\230b\377\240\003\2403\240a\240y{\260\rS\000b\300\002\300*\006\357S\330\016\035\262\000f\240C\277\240t\2505\260\007u\000T\377\300\024\300W\310D\320P\357T\320TUx\003\n\230!\277\2303\230c\240\022u\000\004\377\250D\260\004\260D\270\001|\266%\2120\210:\220Q\220\200&\377\022\2202\220R\220s\230\277#\230T\240\021\240\316\000\006\337\200a\200u\210\331 \014\210\327A\210V\265\"\035""\234\000s\250\377#\250Q\250i\260}\300\375A\317\000\003\3101\310I\320\377UX\320XY\330\r\017\373\210v8\010)\250?\270!\377\2706\300\023\300D\310\005\313\310W\242\002\020\240 \201Ae\230\3756\244\0003\240b\250\003\250\3373\250d\260%\364!\013\210\3352\270 c\220\032\214 C\230\367s\240$\034\000\001\250\024\250}Q\376A\021\220\024\220V\245 \367H\240D\322 a\250x\260\375tY\000\021\300(\310!\310\3776\320QR\320RS\330\357\004\033\230;\235\002!\330\t\377\n\330\010\023\2201\220A\264\337\001\323\000$\225 \026\240\264\005q\337\270\001\330\010\013\216`\023\220\327A\340\014\221\001\027\324`b\240_\002\240#\240S\220\0005\332B\377Q\260c\270\023\270D\300\367\003\3001\351\000Q\300c\310\377\024\310S\320PU\320U\277V\320VW\320W\362\000[\377\320[^\320^b\320b\277c\330\014\031\230\021\272 S\377\240\006\240f\250A\250Y\273\260a\237\0001\270A\237`d\373\300$:\000\026\310q\340\014\237\027\220q\230\001&\000\246Ad\372k\000V\374\000c\260\021\260)\376\302\204\002\020\036\230a\320\0372O\260!\330\020\354A\215\001%\262\000\377\047\260\022\2603\260e\270\3672\270S\212\0007\310&\320\177PQ\320QZ\320Z|\000\376\310ci\320ij\320jn\377\320no\320op\320p\177q\320qr\330\036\"[\002\3771\200\001\360\010\000\005\022~\234\201!\021\320\021\"\240+\334@\304\220\000\2562\027\253B\372!\277!\014\032\377\230!\320\033.\250a\330\376\006\001\2302\230R\230u\240\377C\240w\250b\260\003\260\3375\270\002\270#\256\000\007\300\335t\241`H\320T\265 Y\320\377Y]\320]c\320cm\333\320m\237\002\010\030\213 \027\240\177\001\240\022\2401\240C\235@\337$\250a\250r\215 #\260\177S\270\004\270B\270b\373 }3\367 \023\310A\310T\342B\035U\351b\\\320\\G\000\277\205\t\375\000?k\320kl\320lY\000\377\001\377\330\031\032\230(\240!\240\3374\240q\250\010\311Dh\270\367a\270t\313@B\300a\300\177s\310$\310a\310rL\005\360\230\000\316 \217\206\n\272eR\220q\230\377\003\2303\230d\240\"\240\337B\240c\250\023\334@R\250\007q\260\001";
-    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 2443, 4075);
+static const char cstring[] = "\377 at 0x o\377bject>.:\377 <Memory\377View of \377<contigu\377ous and gdir%\001\007\rin\021\005\177strided\"\010o or \004\031><(\t\376A\006>?Canno\377t assign\377 to read\177-only m\240\002\375v\242\000Invali\377d mode, \347exp\305\000|\000\047c\047\376t\001\047fortra\237n\047, gH\000%\005s\357hape\222\000 ax\377is No ma\177tching g\001\377ature fo\377undNote \373th\242 Cytho\373n ,\000delib\237erate\206\000\353\001c\367ter!\001n PE\337P-484\245\"re\376\317!s subcl\366\301\000es\314!buil\373ti\313\000ypes.\377 If you \223ne\257 \336\000p\351\000%\tt\177hen set\200\000\367e \047\212\"atio_n_typ\253\000\047\210D\373iv\242\000o Fal\177se.add_\264 \237ecoll\321@+\000s\377.abcdisa\337bleen\002\001gc\373is\004\003dlstm\377x._kerne\277ls._la\216\000t\372\021\002/\016\005/rnn_\375c\374\002.pyxno\377 default\377 __reduc\277e__ du\200\002n\367on-\200`vial\376\033\000cinit__\371uq\002\277Aalloc\376\270  array \037data.\013\020\233C\355a\376\312cs.|ASCI\377IBCEllip\377sisGHH_p\377ackedISe\377quenceTUKUT\r\004U\025\004\303\204\001.\310\204\007kWW\031\005W6\004XX\001\005\377_tm__Pyx\376\001\000Dict_Ne\177xtRef__\360$\266\341\000__\305B__\001\005g\337etite5\000__yd0\001\027\000func\035\001\346\030\000st\241`)\001imp\373or\204 __mai}n;\001modulM\0027nam\002\003ewT\001\334 \377_checksu\200\214\000\n\001?\004\025\001\363@\347 \037\001u\337npick?\000En\346 \005vt\334A\230\001qua\201lO\005\227E\240F\301C\277\001\263De\tx\314\001\342`_\203\005\356`\262\006\003\006\256.\007tes\310\001b\372 w\357ard_\001\005[do\275u\337`[:, \000\000:\017:1],\000\017\031\010\022\014$\t\2000\t\000\025?\036\204\000H\030\220\022u\033]>\341\007float\336\t\000\016\000\030\007\205!\000\0137\004\016\010\031\010\000\023\312\047\370A&\371\004c#]_forD\312B\001\004[\340\201Y\207x\200\006[\376\200R\374\2567\377\000used_s\377igindex_\377is_corou\357tine\220\211\004aab\375c\272\210\005_buffe\337rargs\307\210\002as\374\241\215\007\n\004yncio.\376<\006sbbasec\363ca\335\206\001\001\001d_ti\377me_major\373clc\001in_tr""\367ace\331\205\001copy\377countdUd\377WdX_tmdY\357dadb\365\211\004sdh\027dhT\356\205\003d\226\207\001\000\002\262\001\276\307\216\003empty\000\002_\377likeenco\277deenum\266\214\002e\377rrorflag\371s\306\204\002\313\204\00232for\367mat\255\215\004geth\3770has_mas\237khsid\222\"\354\210\001s\376\000\002izekind\303kw\377\001\270\213\014\247\213\0079\001me\361m\247\216\001\237\216\001\353\210\001ndim\377npnumpyo\335b\370\000der\306\212\001pa\373rt\000\001spopr\337egist\242\000nn8\327\207\006\201\214\001\236\204\004set\376\005\306\216\0016\254\216\006ss\222\000stF\000:\000\357psto\001\000ruc\301t\335\047\347\047\322\002\230\217\001m\000se\373un\311\213\001updat\377evaluesx\377Ovoid (c\177har *, \000\005\307int\013\001\000\004\007\004__\376\233\212\002_5scipy\373_6\312@alg_1-1\350\211\004bl\305 dC\001\000\047\254*.,])\000\302\200Ms\351\200&s\360\351(\310\201\"\000.X1)\000dg\337emm\000s\002\001\200\001\377\340\004\007\200s\210#\210\377U\220%\220q\230\006\230\377e\2401\240F\250%\250\377q\260\006\260e\2701\270\373A\330\034\002$\210a\210q\377\330\004\010\210\001\210\026\210\377q\220\001\330\004\013\320\013\377\034\230A\230Q\330\004\t\377\210\022\2106\220\022\2203\377\220c\230\024\230Q\230a\352\013\005\021Q\000v\016\000h\240e\337\2506\260\026\260>\000\014\210\337B\210f\220B\047\000\023\230\337D\240\001\240\021P\001\004\210\375E<\000;\230a\230t\240\3772\240[\260\001\260\024\260\377R\260v\270Q\270c\300\367\021\300!i\000\2105\220\001\375\220)\000\r\210Q\210b\320\377\020\"\240!\2405\250\006\277\250c\260\023\260M \000#\377\300S\310\001\310\031\320R\377_\320_`\320`c\320\377cf\320fg\320gh\377\330\016\033\2301\230B\230\377b\240\003\2403\240a\240\367y\260\rS\000b\300\002\300\336*\006S\330\016\035\262\000f\240\177C\240t\2505\260\007u\000\377T\300\024\300W\310D\320\337PT\320TUx\003\n\230\177!\2303\230c\240\022u\000\377\004\250D\260\004\260D\270\371\001\266%\2120\210:\220Q\220\376\200&\022\2202\220R\220s\177\230#\230T\240\021\240\316\000\277\006\200a\200u\210\331 \014\257\210A\210V\265""\"\035\234\000s\377\250#\250Q\250i\260}\373\300A\317\000\003\3101\310I\377\320UX\320XY\330\r\367\017\210v8\010)\250?\270\377!\2706\300\023\300D\310\227\005\310W\242\002\020\240 \201Ae\373\2306\244\0003\240b\250\003\277\2503\250d\260%\364!\013\273\2102\270 c\220\032\214 C\357\230s\240$\034\000\001\250\024\373\250Q\376A\021\220\024\220V\356\245 H\240D\322 a\250x\373\260tY\000\021\300(\310!\377\3106\320QR\320RS\337\330\004\033\230;\235\002!\330\377\t\n\330\010\023\2201\220iA\337\001\323\000$\225 \026\240\264\005\277q\270\001\330\010\013\216`\023\257\220A\340\014\221\001\027\324`b\277\240\002\240#\240S\220\0005\376\332BQ\260c\270\023\270D\357\300\003\3001\351\000Q\300c\377\310\024\310S\320PU\320\177UV\320VW\320W\362\000\377[\320[^\320^b\320\177bc\330\014\031\230\021\272 \377S\240\006\240f\250A\250wY\260a\237\0001\270A\237`\367d\300$:\000\026\310q\340?\014\027\220q\230\001&\000\246A\365dk\000V\374\000c\260\021\260\375)\302\204\002\020\036\230a\320\037\2372\260!\330\020\354A\215\001%\376\262\000\047\260\022\2603\260e\357\2702\270S\212\0007\310&\377\320PQ\320QZ\320Z\374|\000\310ci\320ij\320j\377n\320no\320op\320\377pq\320qr\330\036\"\376[\0021\200\001\360\010\000\005\375\022\234\201!\021\320\021\"\240+\210\334@\220\000\2562\027\253B\372!\277!\014\377\032\230!\320\033.\250a\375\330\006\001\2302\230R\230u\377\240C\240w\250b\260\003\277\2605\270\002\270#\256\000\007\273\300t\241`H\320T\265 Y\377\320Y]\320]c\320c\267m\320m\237\002\010\030\213 \027\377\240\001\240\022\2401\240C\276\235@$\250a\250r\215 #\377\260S\270\004\270B\270b\372\373 3\367 \023\310A\310T:\342BU\351b\\\320\\G\000\277\205\t~\375\000k\320kl\320lY\000\376\377\001\330\031\032\230(\240!\277\2404\240q\250\010\311Dh\357\270a\270t\313@B\300a\377\300s\310$\310a\310r\340L\005\230\000\316 \217\206\n\272eR\220q\377\230\003\2303\230d\240\"\277\240B\240c\250\023\334@R\017\250q\260\001";
+    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 2443, 4069);
     #define __Pyx_DecompressString_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #else /* compression: none (4075 bytes) */
-static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and direct><contiguous and indirect><strided and direct or indirect><strided and direct><strided and indirect>>?Cannot assign to read-only memoryviewInvalid mode, expected \047c\047 or \047fortran\047, got Invalid shape in axis No matching signature foundNote that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.add_notecollections.abcdisableenablegcisenabledlstmx._kernels._layoutlstmx/_kernels/rnn_cython.pyxno default __reduce__ due to non-trivial __cinit__unable to allocate array data.unable to allocate shape and strides.|ASCIIBCEllipsisGHH_packedISequenceTUUT_packedU_packedView.MemoryViewWWT_packedW_packedXX_packedX_tm__Pyx_PyDict_NextRef__annotate____class____class_getitem____dict____func____getstate____import____main____module____name____new____pyx_checksum__pyx_state__pyx_type__pyx_unpickle_Enum__pyx_vtable____qualname____reduce____reduce_cython____reduce_ex____set_name____setstate____setstate_cython____test___backward_backward[double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1],double[::1],double[::1],double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1]]_backward[float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1],float[::1],float[::1],float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1]]_forward_forward[double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1],double[::1],double[:, :, ::1],double[:, :, ::1]]_forward[float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1],float[::1],float[:, :, ::1],float[:, :, ::1]]_fused_sigindex_is_coroutine_layoutaabcallocate_bufferargsarrayascontiguousarrayasyncio.coroutinesbbaseccachecached_time_majorcline_in_tracebackcopycountdUdWdX_tmdYdadbdefaultsdhd""hTdoubledtypedtype_is_objectemptyempty_likeencodeenumerateerrorflagsfloatformatfortrangeth0has_maskhsidindexitemsitemsizekindkwargslstmx._kernels.rnn_cythonmaskmemviewmodenamendimnpnumpyobjorderpackpacked_bufferpartpartspopregisterrnn_backwardrnn_forwardsetdefaultshapesignaturessizestartstepstopstructtime_majortime_major_masktransposeunpackupdatevaluesxOvoid (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *)\000void (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *)\000dgemm\000sgemm\200\001\340\004\007\200s\210#\210U\220%\220q\230\006\230e\2401\240F\250%\250q\260\006\260e\2701\270A\330\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\320\013\034\230A\230Q\330\004\t\210\022\2106\220\022\2203\220c\230\024\230Q\230a\330\004\t\210\022\2106\220\021\220%\220v\230Q\230h\240e\2506\260\026\260q\330\004\014\210B\210f\220B\220c\230\023\230D\240\001\240\021\330\004\010\210\004\210E\220\022\220;\230a\230t\2402\240[\260\001\260\024\260R\260v\270Q\270c\300\021\300!\330\004\013\2105\220\001\220\021\330\004\r\210Q\210b\320\020\"\240!\2405\250\006\250c\260\023\260M\300\021\300#\300S\310\001\310\031\320R_\320_`\320`c\320cf\320fg\320gh\330\016\033\2301\230B\230b\240\003\2403\240a\240y\260\r\270Q\270b\300\002\300#\300S\310\001\310\031\320RS\330\016\035\230Q\230f\240C\240t\2505\260\007\260v\270T\300\024\300W\310D\320PT\320TU\330\004\013\2105\220\n\230!\2303\230c\240\022\2405\250\004\250D\260\004\260D\270\001\200\001\340\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\210:\220Q\220a\330\004\t""\210\022\2106\220\022\2202\220R\220s\230#\230T\240\021\240!\330\004\006\200a\200u\210A\330\004\014\210A\210V\2203\220c\230\035\240a\240s\250#\250Q\250i\260}\300A\300S\310\003\3101\310I\320UX\320XY\330\r\017\210v\220R\220s\230#\230T\240\021\240)\250?\270!\2706\300\023\300D\310\005\310W\320TU\330\004\020\220\001\220\022\2203\220e\2306\240\022\2403\240b\250\003\2503\250d\260%\260q\330\004\013\2102\210Q\210c\220\032\2301\230C\230s\240$\240b\250\001\250\024\250Q\200\001\340\004\021\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\004\033\230;\240a\240s\250!\330\t\n\330\010\023\2201\220A\220Q\220a\220s\230$\230c\240\026\240s\250#\250Q\250i\260q\270\001\330\010\013\2106\220\023\220A\340\014\020\220\001\220\027\230\006\230b\240\002\240#\240S\250\003\2505\260\001\260\024\260Q\260c\270\023\270D\300\003\3001\300A\300Q\300c\310\024\310S\320PU\320UV\320VW\320WX\320X[\320[^\320^b\320bc\330\014\031\230\021\230#\230S\240\006\240f\250A\250Y\260a\260t\2701\270A\270Q\270d\300$\300c\310\026\310q\340\014\027\220q\230\001\230\021\230!\2303\230d\240#\240V\2503\250c\260\021\260)\2701\270A\330\020\036\230a\320\0372\260!\330\020\035\230Q\230b\240\002\240%\240s\250\047\260\022\2603\260e\2702\270S\300\003\3007\310&\320PQ\320QZ\320Z[\320[_\320_`\320`i\320ij\320jn\320no\320op\320pq\320qr\330\036\"\240#\240V\2501\200\001\360\010\000\005\022\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\004\021\320\021\"\240+\250Q\250c\260\021\330\t\n\330\010\023\2201\220A\220Q\220a\220s\230$\230c\240\027\250\003\2503\250a\250x\260q\270\001\330\014\032\230!\320\033.\250a\330\014\032\230!\2302\230R\230u\240C\240w\250b\260\003\2605\270\002\270#\270S\300\007\300t\3101\310H\320TU\320UY\320Y]\320]c\320cm\320mq\320qr\330\010\030\230\001\230\027\240\001\240\022\2401\240C\240s\250$\250a\250r\260\021\260#\260S\270\004\270B\270b\300\003\3003\300c\310\023\310A\310T\320QR\320RU\320UX\320X\\\320\\]\320]_\320_`\320`c\320cf\320fj\320jk""\320kl\320lm\320mp\320pq\330\031\032\230(\240!\2404\240q\250\010\260\001\260\024\260Q\260h\270a\270t\3001\300B\300a\300s\310$\310a\310r\320QR\320RU\320UY\320YZ\320Z_\320_`\320`c\320cf\320fg\330\010\023\2201\220A\220R\220q\230\003\2303\230d\240\"\240B\240c\250\023\250A\250R\250q\260\001";
+    #else /* compression: none (4069 bytes) */
+static const char bytes[] = " at 0x object>.: <MemoryView of <contiguous and direct><contiguous and indirect><strided and direct or indirect><strided and direct><strided and indirect>>?Cannot assign to read-only memoryviewInvalid mode, expected \047c\047 or \047fortran\047, got Invalid shape in axis No matching signature foundNote that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.add_notecollections.abcdisableenablegcisenabledlstmx._kernels._layoutlstmx/_kernels/rnn_cython.pyxno default __reduce__ due to non-trivial __cinit__unable to allocate array data.unable to allocate shape and strides.|ASCIIBCEllipsisGHH_packedISequenceTUUT_packedU_packedView.MemoryViewWWT_packedW_packedXX_packedX_tm__Pyx_PyDict_NextRef__annotate____class____class_getitem____dict____func____getstate____import____main____module____name____new____pyx_checksum__pyx_state__pyx_type__pyx_unpickle_Enum__pyx_vtable____qualname____reduce____reduce_cython____reduce_ex____set_name____setstate____setstate_cython____test___backward_backward[double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1],double[::1],double[::1],double[:, :, ::1],double[:, :, ::1],double[:, ::1],double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1]]_backward[float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1],float[::1],float[::1],float[:, :, ::1],float[:, :, ::1],float[:, ::1],float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1]]_forward_forward[double[:, :, ::1],double[:, ::1],double[:, ::1],double[::1],double[::1],double[::1],double[:, :, ::1],double[:, :, ::1]]_forward[float[:, :, ::1],float[:, ::1],float[:, ::1],float[::1],float[::1],float[::1],float[:, :, ::1],float[:, :, ::1]]_fused_sigindex_is_coroutine_layoutaabcallocate_bufferargsarrayascontiguousarrayasyncio.coroutinesbbaseccachecached_time_majorcline_in_tracebackcopycountdUdWdX_tmdYdadbdefaultsdhd""hTdoubledtypedtype_is_objectemptyempty_likeencodeenumerateerrorflagsfloatfloat32formatfortrangeth0has_maskhsidindexitemsitemsizekindkwargslstmx._kernels.rnn_cythonmaskmemviewmodenamendimnpnumpyobjorderpackpartpartspopregisterrnn_backwardrnn_forwardsetdefaultshapesignaturessizestartstepstopstructtime_majortime_major_masktransposeunpackupdatevaluesxOvoid (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *, __pyx_t_5scipy_6linalg_11cython_blas_d *, __pyx_t_5scipy_6linalg_11cython_blas_d *, int *)\000void (char *, char *, int *, int *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *, __pyx_t_5scipy_6linalg_11cython_blas_s *, __pyx_t_5scipy_6linalg_11cython_blas_s *, int *)\000dgemm\000sgemm\200\001\340\004\007\200s\210#\210U\220%\220q\230\006\230e\2401\240F\250%\250q\260\006\260e\2701\270A\330\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\320\013\034\230A\230Q\330\004\t\210\022\2106\220\022\2203\220c\230\024\230Q\230a\330\004\t\210\022\2106\220\021\220%\220v\230Q\230h\240e\2506\260\026\260q\330\004\014\210B\210f\220B\220c\230\023\230D\240\001\240\021\330\004\010\210\004\210E\220\022\220;\230a\230t\2402\240[\260\001\260\024\260R\260v\270Q\270c\300\021\300!\330\004\013\2105\220\001\220\021\330\004\r\210Q\210b\320\020\"\240!\2405\250\006\250c\260\023\260M\300\021\300#\300S\310\001\310\031\320R_\320_`\320`c\320cf\320fg\320gh\330\016\033\2301\230B\230b\240\003\2403\240a\240y\260\r\270Q\270b\300\002\300#\300S\310\001\310\031\320RS\330\016\035\230Q\230f\240C\240t\2505\260\007\260v\270T\300\024\300W\310D\320PT\320TU\330\004\013\2105\220\n\230!\2303\230c\240\022\2405\250\004\250D\260\004\260D\270\001\200\001\340\004\007\200s\210$\210a\210q\330\004\010\210\001\210\026\210q\220\001\330\004\013\210:\220Q\220a\330\004\t\210\022""\2106\220\022\2202\220R\220s\230#\230T\240\021\240!\330\004\006\200a\200u\210A\330\004\014\210A\210V\2203\220c\230\035\240a\240s\250#\250Q\250i\260}\300A\300S\310\003\3101\310I\320UX\320XY\330\r\017\210v\220R\220s\230#\230T\240\021\240)\250?\270!\2706\300\023\300D\310\005\310W\320TU\330\004\020\220\001\220\022\2203\220e\2306\240\022\2403\240b\250\003\2503\250d\260%\260q\330\004\013\2102\210Q\210c\220\032\2301\230C\230s\240$\240b\250\001\250\024\250Q\200\001\340\004\021\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\004\033\230;\240a\240s\250!\330\t\n\330\010\023\2201\220A\220Q\220a\220s\230$\230c\240\026\240s\250#\250Q\250i\260q\270\001\330\010\013\2106\220\023\220A\340\014\020\220\001\220\027\230\006\230b\240\002\240#\240S\250\003\2505\260\001\260\024\260Q\260c\270\023\270D\300\003\3001\300A\300Q\300c\310\024\310S\320PU\320UV\320VW\320WX\320X[\320[^\320^b\320bc\330\014\031\230\021\230#\230S\240\006\240f\250A\250Y\260a\260t\2701\270A\270Q\270d\300$\300c\310\026\310q\340\014\027\220q\230\001\230\021\230!\2303\230d\240#\240V\2503\250c\260\021\260)\2701\270A\330\020\036\230a\320\0372\260!\330\020\035\230Q\230b\240\002\240%\240s\250\047\260\022\2603\260e\2702\270S\300\003\3007\310&\320PQ\320QZ\320Z[\320[_\320_`\320`i\320ij\320jn\320no\320op\320pq\320qr\330\036\"\240#\240V\2501\200\001\360\010\000\005\022\220\024\220V\2301\230H\240D\250\006\250a\250x\260t\2706\300\021\300(\310!\3106\320QR\320RS\330\004\021\320\021\"\240+\250Q\250c\260\021\330\t\n\330\010\023\2201\220A\220Q\220a\220s\230$\230c\240\027\250\003\2503\250a\250x\260q\270\001\330\014\032\230!\320\033.\250a\330\014\032\230!\2302\230R\230u\240C\240w\250b\260\003\2605\270\002\270#\270S\300\007\300t\3101\310H\320TU\320UY\320Y]\320]c\320cm\320mq\320qr\330\010\030\230\001\230\027\240\001\240\022\2401\240C\240s\250$\250a\250r\260\021\260#\260S\270\004\270B\270b\300\003\3003\300c\310\023\310A\310T\320QR\320RU\320UX\320X\\\320\\]\320]_\320_`\320`c\320cf\320fj\320jk\320kl""\320lm\320mp\320pq\330\031\032\230(\240!\2404\240q\250\010\260\001\260\024\260Q\260h\270a\270t\3001\300B\300a\300s\310$\310a\310r\320QR\320RU\320UY\320YZ\320Z_\320_`\320`c\320cf\320fg\330\010\023\2201\220A\220R\220q\230\003\2303\230d\240\"\240B\240c\250\023\250A\250R\250q\260\001";
     PyObject *data = NULL;
     #define __Pyx_DecompressString_UNUSED
     #define __Pyx_DecompressString_LZSS_UNUSED
@@ -31506,6 +31538,396 @@ static CYTHON_INLINE long __Pyx_div_long(long a, long b, int b_is_constant) {
         ((r != 0) & ((r ^ b) < 0))
     );
     return q - adapt_python;
+}
+
+/* PyObjectCompare */
+#ifndef __Pyx_DEFINED_PyObject_CompareStrStrBoolEq
+#define __Pyx_DEFINED_PyObject_CompareStrStrBoolEq
+static CYTHON_INLINE int __Pyx_PyObject_CompareStrStrBoolEq(PyObject* s1, PyObject* s2) {
+    #if __PYX_LIMITED_VERSION_HEX >= 0x030e0000
+    int result = PyUnicode_Equal(s1, s2);
+    #if !CYTHON_COMPILING_IN_CPYTHON
+    if (unlikely(result == -1)) return -1;
+    #endif
+    if (result == 0) goto __pyx_return_false; else goto __pyx_return_true;
+    #else
+    int result = PyUnicode_Compare(s1, s2);
+    if (unlikely((result == -1) && PyErr_Occurred())) return -1;
+    if (result == 0) goto __pyx_return_true; else goto __pyx_return_false;
+    #endif
+__pyx_return_true:
+    return 1;
+__pyx_return_false:
+    return 0;
+}
+#endif
+#if !(CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_GRAAL)
+#ifndef __Pyx_DEFINED_PyObject_ComparePyBytesPyBytesBoolEq
+#define __Pyx_DEFINED_PyObject_ComparePyBytesPyBytesBoolEq
+static CYTHON_INLINE int __Pyx_PyObject_ComparePyBytesPyBytesBoolEq(PyObject* s1, PyObject* s2) {
+    #if CYTHON_ASSUME_SAFE_SIZE && CYTHON_ASSUME_SAFE_MACROS
+    const char *ps1, *ps2;
+    Py_ssize_t length = PyBytes_GET_SIZE(s1);
+    if (length != PyBytes_GET_SIZE(s2)) goto __pyx_return_false;
+    ps1 = PyBytes_AS_STRING(s1);
+    ps2 = PyBytes_AS_STRING(s2);
+    #else
+    char *ps1, *ps2;
+    Py_ssize_t length, length2;
+    if (unlikely(PyBytes_AsStringAndSize(s1, &ps1, &length) == -1)) return -1;
+    if (unlikely(PyBytes_AsStringAndSize(s2, &ps2, &length2) == -1)) return -1;
+    if (length != length2) goto __pyx_return_false;
+    #endif
+    if (ps1[0] != ps2[0]) goto __pyx_return_false;
+    if (length == 1) goto __pyx_return_true;
+    {
+        int cmp;
+#if CYTHON_USE_UNICODE_INTERNALS && (PY_VERSION_HEX < 0x030B0000)
+        Py_hash_t hash1 = ((PyBytesObject*)s1)->ob_shash;
+        Py_hash_t hash2 = ((PyBytesObject*)s2)->ob_shash;
+        if (hash1 != hash2 && hash1 != -1 && hash2 != -1) goto __pyx_return_false;
+#endif
+        cmp = memcmp(ps1, ps2, (size_t)length);
+        if (cmp == 0) goto __pyx_return_true; else goto __pyx_return_false;
+    }
+__pyx_return_true:
+    return 1;
+__pyx_return_false:
+    return 0;
+}
+#endif
+#endif
+#if !(CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_GRAAL)
+#ifndef __Pyx_DEFINED_PyObject_ComparePyBytesPyByteArrayBoolEq
+#define __Pyx_DEFINED_PyObject_ComparePyBytesPyByteArrayBoolEq
+static CYTHON_INLINE int __Pyx_PyObject_ComparePyBytesPyByteArrayBoolEq(PyObject* s1, PyObject* s2) {
+    #if CYTHON_ASSUME_SAFE_SIZE && CYTHON_ASSUME_SAFE_MACROS
+    const char *ps1, *ps2;
+    Py_ssize_t length = PyBytes_GET_SIZE(s1);
+    if (length != PyByteArray_GET_SIZE(s2)) goto __pyx_return_false;
+    ps1 = PyBytes_AS_STRING(s1);
+    ps2 = PyByteArray_AS_STRING(s2);
+    #else
+    char *ps1, *ps2;
+    Py_ssize_t length, length2;
+    if (unlikely(PyBytes_AsStringAndSize(s1, &ps1, &length) == -1)) return -1;
+    ps2 = __Pyx_PyByteArray_AsString(s2); if (unlikely(!ps2)) return -1;
+    length2 = __Pyx_PyByteArray_GET_SIZE(s2); if (unlikely(length2 == -1)) return -1;
+    if (length != length2) goto __pyx_return_false;
+    #endif
+    if (ps1[0] != ps2[0]) goto __pyx_return_false;
+    if (length == 1) goto __pyx_return_true;
+    {
+        int cmp;
+        cmp = memcmp(ps1, ps2, (size_t)length);
+        if (cmp == 0) goto __pyx_return_true; else goto __pyx_return_false;
+    }
+__pyx_return_true:
+    return 1;
+__pyx_return_false:
+    return 0;
+}
+#endif
+#endif
+#if !(CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_GRAAL)
+#ifndef __Pyx_DEFINED_PyObject_ComparePyByteArrayPyBytesBoolEq
+#define __Pyx_DEFINED_PyObject_ComparePyByteArrayPyBytesBoolEq
+static CYTHON_INLINE int __Pyx_PyObject_ComparePyByteArrayPyBytesBoolEq(PyObject* s1, PyObject* s2) {
+    #if CYTHON_ASSUME_SAFE_SIZE && CYTHON_ASSUME_SAFE_MACROS
+    const char *ps1, *ps2;
+    Py_ssize_t length = PyByteArray_GET_SIZE(s1);
+    if (length != PyBytes_GET_SIZE(s2)) goto __pyx_return_false;
+    ps1 = PyByteArray_AS_STRING(s1);
+    ps2 = PyBytes_AS_STRING(s2);
+    #else
+    char *ps1, *ps2;
+    Py_ssize_t length, length2;
+    ps1 = __Pyx_PyByteArray_AsString(s1); if (unlikely(!ps1)) return -1;
+    length = __Pyx_PyByteArray_GET_SIZE(s1); if (unlikely(length == -1)) return -1;
+    if (unlikely(PyBytes_AsStringAndSize(s2, &ps2, &length2) == -1)) return -1;
+    if (length != length2) goto __pyx_return_false;
+    #endif
+    if (length == 0) goto __pyx_return_true;
+    if (ps1[0] != ps2[0]) goto __pyx_return_false;
+    if (length == 1) goto __pyx_return_true;
+    {
+        int cmp;
+        cmp = memcmp(ps1, ps2, (size_t)length);
+        if (cmp == 0) goto __pyx_return_true; else goto __pyx_return_false;
+    }
+__pyx_return_true:
+    return 1;
+__pyx_return_false:
+    return 0;
+}
+#endif
+#endif
+#if !(CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_GRAAL)
+#ifndef __Pyx_DEFINED_PyObject_ComparePyByteArrayPyByteArrayBoolEq
+#define __Pyx_DEFINED_PyObject_ComparePyByteArrayPyByteArrayBoolEq
+static CYTHON_INLINE int __Pyx_PyObject_ComparePyByteArrayPyByteArrayBoolEq(PyObject* s1, PyObject* s2) {
+    #if CYTHON_ASSUME_SAFE_SIZE && CYTHON_ASSUME_SAFE_MACROS
+    const char *ps1, *ps2;
+    Py_ssize_t length = PyByteArray_GET_SIZE(s1);
+    if (length != PyByteArray_GET_SIZE(s2)) goto __pyx_return_false;
+    ps1 = PyByteArray_AS_STRING(s1);
+    ps2 = PyByteArray_AS_STRING(s2);
+    #else
+    char *ps1, *ps2;
+    Py_ssize_t length, length2;
+    ps1 = __Pyx_PyByteArray_AsString(s1); if (unlikely(!ps1)) return -1;
+    length = __Pyx_PyByteArray_GET_SIZE(s1); if (unlikely(length == -1)) return -1;
+    ps2 = __Pyx_PyByteArray_AsString(s2); if (unlikely(!ps2)) return -1;
+    length2 = __Pyx_PyByteArray_GET_SIZE(s2); if (unlikely(length2 == -1)) return -1;
+    if (length != length2) goto __pyx_return_false;
+    #endif
+    if (length == 0) goto __pyx_return_true;
+    if (ps1[0] != ps2[0]) goto __pyx_return_false;
+    if (length == 1) goto __pyx_return_true;
+    {
+        int cmp;
+        cmp = memcmp(ps1, ps2, (size_t)length);
+        if (cmp == 0) goto __pyx_return_true; else goto __pyx_return_false;
+    }
+__pyx_return_true:
+    return 1;
+__pyx_return_false:
+    return 0;
+}
+#endif
+#endif
+#ifndef __Pyx_DEFINED_PyObject_CompareFloatIntBoolEq
+#define __Pyx_DEFINED_PyObject_CompareFloatIntBoolEq
+static int __Pyx_PyObject_CompareFloatIntBoolEq(PyObject *op1, PyObject *op2) {
+    double float_op1 = __Pyx_PyFloat_AS_DOUBLE(op1);
+    #if !CYTHON_ASSUME_SAFE_MACROS
+    if (unlikely(float_op1 == -1. && PyErr_Occurred())) return -1;
+    #endif
+    #if CYTHON_USE_PYLONG_INTERNALS
+    if (__Pyx_PyLong_IsCompact(op2)) {
+        Py_ssize_t iop2 = __Pyx_PyLong_CompactValue(op2);
+        if (float_op1 == ((double)iop2)) goto __pyx_return_true; else goto __pyx_return_false;
+    }
+    if (unlikely(!__Pyx_isfinite(float_op1))) {
+        if (float_op1 == 0.0) goto __pyx_return_true; else goto __pyx_return_false;
+    } else {
+        int sign2 = __Pyx_PyLong_Sign(op2);
+        if (float_op1 >= 0.) {
+            if (sign2 < 0) goto __pyx_return_false;
+            if (float_op1 < (double) (1L << PyLong_SHIFT)) goto __pyx_return_false;
+        } else {
+            if (sign2 > 0) goto __pyx_return_false;
+            if (float_op1 > -(double) (1L << PyLong_SHIFT)) goto __pyx_return_false;
+        }
+    }
+    #else
+    if (unlikely(!__Pyx_isfinite(float_op1))) {
+        if (float_op1 == 0.0) goto __pyx_return_true; else goto __pyx_return_false;
+    } else {
+        int overflow2;
+        long iop2 = PyLong_AsLongAndOverflow(op2, &overflow2);
+        if (likely(!overflow2)) {
+            if ((long long) iop2 >= (1LL << 53)) {
+                overflow2 = 1;
+            } else if ((long long) iop2 <= - (1LL << 53)) {
+                overflow2 = -1;
+            } else {
+                if (float_op1 == ((double) iop2)) goto __pyx_return_true; else goto __pyx_return_false;
+            }
+        }
+        if (overflow2 > 0) {
+            if (float_op1 < ((double) (1LL << 53))) goto __pyx_return_false;
+        } else {
+            if (float_op1 > - ((double) (1LL << 53))) goto __pyx_return_false;
+        }
+    }
+    #endif
+    return __Pyx_PyObject_RichCompareBool(op1, op2, Py_EQ);
+__pyx_return_true:
+    return 1;
+__pyx_return_false:
+    return 0;
+}
+#endif
+#ifndef __Pyx_DEFINED_PyObject_CompareIntFloatBoolEq
+#define __Pyx_DEFINED_PyObject_CompareIntFloatBoolEq
+static int __Pyx_PyObject_CompareIntFloatBoolEq(PyObject *op1, PyObject *op2) {
+    double float_op2 = __Pyx_PyFloat_AS_DOUBLE(op2);
+    #if !CYTHON_ASSUME_SAFE_MACROS
+    if (unlikely(float_op2 == -1. && PyErr_Occurred())) return -1;
+    #endif
+    #if CYTHON_USE_PYLONG_INTERNALS
+    if (__Pyx_PyLong_IsCompact(op1)) {
+        Py_ssize_t iop1 = __Pyx_PyLong_CompactValue(op1);
+        if (((double)iop1) == float_op2) goto __pyx_return_true; else goto __pyx_return_false;
+    }
+    if (unlikely(!__Pyx_isfinite(float_op2))) {
+        if (0.0 == float_op2) goto __pyx_return_true; else goto __pyx_return_false;
+    } else {
+        int sign1 = __Pyx_PyLong_Sign(op1);
+        if (float_op2 >= 0.) {
+            if (sign1 < 0) goto __pyx_return_false;
+            if (float_op2 < (double) (1L << PyLong_SHIFT)) goto __pyx_return_false;
+        } else {
+            if (sign1 > 0) goto __pyx_return_false;
+            if (float_op2 > -(double) (1L << PyLong_SHIFT)) goto __pyx_return_false;
+        }
+    }
+    #else
+    if (unlikely(!__Pyx_isfinite(float_op2))) {
+        if (0.0 == float_op2) goto __pyx_return_true; else goto __pyx_return_false;
+    } else {
+        int overflow1;
+        long iop1 = PyLong_AsLongAndOverflow(op1, &overflow1);
+        if (likely(!overflow1)) {
+            if ((long long) iop1 >= (1LL << 53)) {
+                overflow1 = 1;
+            } else if ((long long) iop1 <= - (1LL << 53)) {
+                overflow1 = -1;
+            } else {
+                if (((double) iop1) == float_op2) goto __pyx_return_true; else goto __pyx_return_false;
+            }
+        }
+        if (overflow1 < 0) {
+            if (float_op2 > ((double) (1LL << 53))) goto __pyx_return_false;
+        } else {
+            if (float_op2 < - ((double) (1LL << 53))) goto __pyx_return_false;
+        }
+    }
+    #endif
+    return __Pyx_PyObject_RichCompareBool(op1, op2, Py_EQ);
+__pyx_return_true:
+    return 1;
+__pyx_return_false:
+    return 0;
+}
+#endif
+#if CYTHON_USE_PYLONG_INTERNALS
+#ifndef __Pyx_DEFINED_PyObject_CompareIntIntBoolEq
+#define __Pyx_DEFINED_PyObject_CompareIntIntBoolEq
+static int __Pyx_PyObject_CompareIntIntBoolEq(PyObject *op1, PyObject *op2) {
+    Py_ssize_t cmp = __Pyx_PyLong_CompareSignAndSize(op1, op2);
+    if (cmp == 0) {
+        Py_ssize_t size = __Pyx_PyLong_DigitCount(op1);
+        if (size > 0) {
+            const digit* digits1 = __Pyx_PyLong_Digits(op1);
+            const digit* digits2 = __Pyx_PyLong_Digits(op2);
+            if (size == 1) {
+                cmp = (Py_ssize_t) digits1[0] - (Py_ssize_t) digits2[0];
+            } else if ((size == 2) && (8 * sizeof(Py_ssize_t) >= 2 * PyLong_SHIFT)) {
+                cmp = (Py_ssize_t) (((((size_t)digits1[1]) << PyLong_SHIFT) | (size_t)digits1[0])) - (Py_ssize_t) (((((size_t)digits2[1]) << PyLong_SHIFT) | (size_t)digits2[0]));
+            } else {
+                for (Py_ssize_t i=size-1; i >= 0 && !cmp; --i) {
+                    cmp = (Py_ssize_t) digits1[i] - (Py_ssize_t) digits2[i];
+                }
+            }
+        }
+        if (cmp == 0) return 1;
+        if (__Pyx_PyLong_IsNeg(op1)) cmp = -cmp;
+    }
+    return 0;
+}
+#endif
+#ifndef __Pyx_DEFINED_PyObject_CompareIntIntBoolEq
+#define __Pyx_DEFINED_PyObject_CompareIntIntBoolEq
+static CYTHON_INLINE PyObject* __Pyx_PyObject_CompareIntIntEq(PyObject *op1, PyObject *op2) {
+    int result = __Pyx_PyObject_CompareIntIntBoolEq(op1, op2);
+    if (unlikely(result == -1)) return NULL;
+    return __Pyx_NewRef(result ? Py_True : Py_False);
+}
+#endif
+#else
+#ifndef __Pyx_DEFINED_PyObject_CompareIntIntBoolEq
+#define __Pyx_DEFINED_PyObject_CompareIntIntBoolEq
+static int __Pyx_PyObject_CompareIntIntBoolEq(PyObject *op1, PyObject *op2) {
+    int overflow1, overflow2;
+    long long iop1 = PyLong_AsLongLongAndOverflow(op1, &overflow1);
+    long long iop2 = PyLong_AsLongLongAndOverflow(op2, &overflow2);
+    if (likely(!(overflow1 | overflow2))) {
+        if (iop1 == iop2) goto __pyx_return_true; else goto __pyx_return_false;
+    } else if (overflow1 != overflow2) {
+        if (overflow1 == overflow2) goto __pyx_return_true; else goto __pyx_return_false;
+    } else {
+        return __Pyx_PyObject_RichCompareBool(op1, op2, Py_EQ);
+    }
+__pyx_return_true:
+    return 1;
+__pyx_return_false:
+    return 0;
+}
+#endif
+#endif
+static CYTHON_INLINE int __Pyx_PyObject_CompareBoolEq_object_object(PyObject *op1, PyObject *op2, int pyop) {
+    CYTHON_UNUSED_VAR(pyop);
+    if (PyFloat_CheckExact(op1)) {
+        if (PyFloat_CheckExact(op2)) {
+            double float_op1 = __Pyx_PyFloat_AS_DOUBLE(op1);
+            #if !CYTHON_ASSUME_SAFE_MACROS
+            if (unlikely(float_op1 == -1. && PyErr_Occurred())) return -1;
+            #endif
+            double float_op2 = __Pyx_PyFloat_AS_DOUBLE(op2);
+            #if !CYTHON_ASSUME_SAFE_MACROS
+            if (unlikely(float_op2 == -1. && PyErr_Occurred())) return -1;
+            #endif
+            if (float_op1 == float_op2) goto __pyx_return_true; else goto __pyx_return_false;
+        }
+        if (PyLong_CheckExact(op2)) {
+            return __Pyx_PyObject_CompareFloatIntBoolEq(op1, op2);
+        }
+        goto __pyx_richcmp;
+    }
+    if (PyLong_CheckExact(op1)) {
+        if (op1 == op2) goto __pyx_return_true;
+        if (PyLong_CheckExact(op2)) {
+            return __Pyx_PyObject_CompareIntIntBoolEq(op1, op2);
+        }
+        if (PyFloat_CheckExact(op2)) {
+            return __Pyx_PyObject_CompareIntFloatBoolEq(op1, op2);
+        }
+        goto __pyx_richcmp;
+    }
+    
+    if (PyUnicode_CheckExact(op1)) {
+        if (op1 == op2) goto __pyx_return_true;
+        if (PyUnicode_CheckExact(op2)) {
+            return __Pyx_PyObject_CompareStrStrBoolEq(op1, op2);
+        }
+        goto __pyx_richcmp;
+    }
+    
+    #if !(CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_GRAAL)
+    if (PyBytes_CheckExact(op1)) {
+        if (op1 == op2) goto __pyx_return_true;
+        if (PyBytes_CheckExact(op2)) {
+            return __Pyx_PyObject_ComparePyBytesPyBytesBoolEq(op1, op2);
+        }
+        if (PyByteArray_CheckExact(op2)) {
+            return __Pyx_PyObject_ComparePyBytesPyByteArrayBoolEq(op1, op2);
+        }
+        goto __pyx_richcmp;
+    }
+    #endif
+    #if !(CYTHON_COMPILING_IN_PYPY || CYTHON_COMPILING_IN_GRAAL)
+    if (PyByteArray_CheckExact(op1)) {
+        if (op1 == op2) goto __pyx_return_true;
+        if (PyByteArray_CheckExact(op2)) {
+            return __Pyx_PyObject_ComparePyByteArrayPyByteArrayBoolEq(op1, op2);
+        }
+        if (PyBytes_CheckExact(op2)) {
+            return __Pyx_PyObject_ComparePyByteArrayPyBytesBoolEq(op1, op2);
+        }
+        goto __pyx_richcmp;
+    }
+    #endif
+    if ((0)) goto __pyx_richcmp;
+    if ((0)) goto __pyx_return_true;
+    if ((0)) goto __pyx_return_false;
+__pyx_richcmp:
+    return __Pyx_PyObject_RichCompareBool(op1, op2, Py_EQ);
+__pyx_return_true:
+    return 1;
+__pyx_return_false:
+    return 0;
 }
 
 /* ReleaseUnknownGil */
@@ -36726,85 +37148,6 @@ static CYTHON_INLINE PyObject* __Pyx_PyLong_From_long(long value) {
     }
 }
 
-/* CIntToPy */
-static CYTHON_INLINE PyObject* __Pyx_PyLong_From_int(int value) {
-#ifdef __Pyx_HAS_GCC_DIAGNOSTIC
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wconversion"
-#endif
-    const int neg_one = (int) -1, const_zero = (int) 0;
-#ifdef __Pyx_HAS_GCC_DIAGNOSTIC
-#pragma GCC diagnostic pop
-#endif
-    const int is_unsigned = neg_one > const_zero;
-    if (is_unsigned) {
-        if (sizeof(int) < sizeof(long)) {
-            return PyLong_FromLong((long) value);
-        } else if (sizeof(int) <= sizeof(unsigned long)) {
-            return PyLong_FromUnsignedLong((unsigned long) value);
-#if !CYTHON_COMPILING_IN_PYPY
-        } else if (sizeof(int) <= sizeof(unsigned PY_LONG_LONG)) {
-            return PyLong_FromUnsignedLongLong((unsigned PY_LONG_LONG) value);
-#endif
-        }
-    } else {
-        if (sizeof(int) <= sizeof(long)) {
-            return PyLong_FromLong((long) value);
-        } else if (sizeof(int) <= sizeof(PY_LONG_LONG)) {
-            return PyLong_FromLongLong((PY_LONG_LONG) value);
-        }
-    }
-    {
-        unsigned char *bytes = (unsigned char *)&value;
-#if !CYTHON_COMPILING_IN_LIMITED_API && PY_VERSION_HEX >= 0x030d00A4
-        if (is_unsigned) {
-            return PyLong_FromUnsignedNativeBytes(bytes, sizeof(value), -1);
-        } else {
-            return PyLong_FromNativeBytes(bytes, sizeof(value), -1);
-        }
-#elif !CYTHON_COMPILING_IN_LIMITED_API && PY_VERSION_HEX < 0x030d0000
-        int one = 1; int little = (int)*(unsigned char *)&one;
-        return _PyLong_FromByteArray(bytes, sizeof(int),
-                                     little, !is_unsigned);
-#else
-        int one = 1; int little = (int)*(unsigned char *)&one;
-        PyObject *result = NULL, *kwds = NULL;
-        PyObject *py_bytes = NULL, *order_str = NULL, *from_bytes_str = NULL;;
-        py_bytes = PyBytes_FromStringAndSize((char*)bytes, sizeof(int));
-        if (!py_bytes) goto limited_bad;
-        from_bytes_str = PyUnicode_FromStringAndSize("from_bytes", 10);
-        if (!from_bytes_str) goto limited_bad;
-        order_str = PyUnicode_FromString(little ? "little" : "big");
-        if (!order_str) goto limited_bad;
-        {
-            PyObject *args[] = { (PyObject*)&PyLong_Type, py_bytes, order_str, Py_True };
-            if (!is_unsigned) {
-                PyObject *signed_str = PyUnicode_FromStringAndSize("signed", 6);
-                if (!signed_str) goto limited_bad;
-#if CYTHON_VECTORCALL
-                kwds = PyTuple_Pack(1, signed_str);
-#else
-                {
-                    PyObject *keys[] = {signed_str};
-                    PyObject *values[] = {Py_True};
-                    kwds = __Pyx_MakeKwargDict(keys, values, 1);
-                }
-#endif
-                Py_DECREF(signed_str);
-                if (unlikely(!kwds)) goto limited_bad;
-            }
-            result = __Pyx_Object_VectorcallMethodKwds(from_bytes_str, args, 3 | __Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET, kwds);
-        }
-        limited_bad:
-        Py_XDECREF(kwds);
-        Py_XDECREF(order_str);
-        Py_XDECREF(py_bytes);
-        Py_XDECREF(from_bytes_str);
-        return result;
-#endif
-    }
-}
-
 /* CIntFromPy */
 static int __Pyx_LargePyLong___Pyx_PyLong_As_int(PyObject *x);
 static int __Pyx_raise_neg_overflow___Pyx_PyLong_As_int(void) {
@@ -37103,6 +37446,85 @@ static CYTHON_INLINE int __Pyx_PyLong_As_int(PyObject *x) {
         return __Pyx_PyLong___Pyx_PyLong_As_int(x);
     } else {
         return __Pyx_NonPyLong___Pyx_PyLong_As_int(x);
+    }
+}
+
+/* CIntToPy */
+static CYTHON_INLINE PyObject* __Pyx_PyLong_From_int(int value) {
+#ifdef __Pyx_HAS_GCC_DIAGNOSTIC
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wconversion"
+#endif
+    const int neg_one = (int) -1, const_zero = (int) 0;
+#ifdef __Pyx_HAS_GCC_DIAGNOSTIC
+#pragma GCC diagnostic pop
+#endif
+    const int is_unsigned = neg_one > const_zero;
+    if (is_unsigned) {
+        if (sizeof(int) < sizeof(long)) {
+            return PyLong_FromLong((long) value);
+        } else if (sizeof(int) <= sizeof(unsigned long)) {
+            return PyLong_FromUnsignedLong((unsigned long) value);
+#if !CYTHON_COMPILING_IN_PYPY
+        } else if (sizeof(int) <= sizeof(unsigned PY_LONG_LONG)) {
+            return PyLong_FromUnsignedLongLong((unsigned PY_LONG_LONG) value);
+#endif
+        }
+    } else {
+        if (sizeof(int) <= sizeof(long)) {
+            return PyLong_FromLong((long) value);
+        } else if (sizeof(int) <= sizeof(PY_LONG_LONG)) {
+            return PyLong_FromLongLong((PY_LONG_LONG) value);
+        }
+    }
+    {
+        unsigned char *bytes = (unsigned char *)&value;
+#if !CYTHON_COMPILING_IN_LIMITED_API && PY_VERSION_HEX >= 0x030d00A4
+        if (is_unsigned) {
+            return PyLong_FromUnsignedNativeBytes(bytes, sizeof(value), -1);
+        } else {
+            return PyLong_FromNativeBytes(bytes, sizeof(value), -1);
+        }
+#elif !CYTHON_COMPILING_IN_LIMITED_API && PY_VERSION_HEX < 0x030d0000
+        int one = 1; int little = (int)*(unsigned char *)&one;
+        return _PyLong_FromByteArray(bytes, sizeof(int),
+                                     little, !is_unsigned);
+#else
+        int one = 1; int little = (int)*(unsigned char *)&one;
+        PyObject *result = NULL, *kwds = NULL;
+        PyObject *py_bytes = NULL, *order_str = NULL, *from_bytes_str = NULL;;
+        py_bytes = PyBytes_FromStringAndSize((char*)bytes, sizeof(int));
+        if (!py_bytes) goto limited_bad;
+        from_bytes_str = PyUnicode_FromStringAndSize("from_bytes", 10);
+        if (!from_bytes_str) goto limited_bad;
+        order_str = PyUnicode_FromString(little ? "little" : "big");
+        if (!order_str) goto limited_bad;
+        {
+            PyObject *args[] = { (PyObject*)&PyLong_Type, py_bytes, order_str, Py_True };
+            if (!is_unsigned) {
+                PyObject *signed_str = PyUnicode_FromStringAndSize("signed", 6);
+                if (!signed_str) goto limited_bad;
+#if CYTHON_VECTORCALL
+                kwds = PyTuple_Pack(1, signed_str);
+#else
+                {
+                    PyObject *keys[] = {signed_str};
+                    PyObject *values[] = {Py_True};
+                    kwds = __Pyx_MakeKwargDict(keys, values, 1);
+                }
+#endif
+                Py_DECREF(signed_str);
+                if (unlikely(!kwds)) goto limited_bad;
+            }
+            result = __Pyx_Object_VectorcallMethodKwds(from_bytes_str, args, 3 | __Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET, kwds);
+        }
+        limited_bad:
+        Py_XDECREF(kwds);
+        Py_XDECREF(order_str);
+        Py_XDECREF(py_bytes);
+        Py_XDECREF(from_bytes_str);
+        return result;
+#endif
     }
 }
 

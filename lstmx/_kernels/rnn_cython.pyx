@@ -4,11 +4,11 @@ the tanh fused after it, two threads sharing a large batch, and the parameter gr
 products after the backward loop."""
 import numpy as np
 
-from ._layout import cached_time_major, packed_buffer, time_major, time_major_mask
+from ._layout import cached_time_major, time_major, time_major_mask
 
 from cython.parallel cimport prange
 
-from ._common cimport (batch_parts, column_sums, copy_row, gemm, pack_panels, real,
+from ._common cimport (batch_parts, packed_buffer, column_sums, copy_row, gemm, pack_panels, real,
                        rnn_row_backward, rnn_row_forward, step_gemm, weight_gradients)
 
 

@@ -9,7 +9,6 @@ the compiled trainer without the GIL (``workers`` threads), or in the Python ref
 import logging
 import pickle
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -199,7 +198,6 @@ class Word2Vec:
         rng = np.random.default_rng(self.seed)
         state = [int(self.seed) * 7919 + 1 for _ in range(self.workers)]
         done, effective = 0, 0
-        lock = threading.Lock()
         t0 = time.perf_counter()
 
         def run(job, alpha, slot):
