@@ -67,8 +67,9 @@ cdef inline object packed_buffer(int K, int N, object dtype):
     """Room for a (K, N) matrix packed by ``pack_panels``, sized by stepgemm.hpp's own ``packed_size``
     (one formula: the buffer cannot fall short of what the kernel writes)."""
     import numpy as np
+    from lstmx._kernels import _workspace
     dt = np.dtype(dtype)
-    return np.empty(packed_size_float(K, N) if dt == np.float32 else packed_size_double(K, N), dt)
+    return _workspace.empty((packed_size_float(K, N) if dt == np.float32 else packed_size_double(K, N),), dt)
 
 
 cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:
@@ -93,6 +94,24 @@ cdef inline int batch_parts(int B, int H) noexcept nogil:
     if B >= 8 and <long>B * H * H >= (1 << 16):
         return 2
     return 1
+
+
+cdef inline void input_projection(int parts, const real* X, int TB, int I, const real* W, real* WT_packed, int G,
+                                  real* out) noexcept nogil:
+    """out (T*B, G) = X (T*B, I) @ W.T for every time step at once, hoisted out of the time loop.
+
+    One thread: a single BLAS GEMM. Two: W.T packed once, and each thread multiplies its half of the
+    T*B rows on the packed kernel (a tall product, near the GEMM rate), so no BLAS pool is left
+    spinning against the time loop's threads."""
+    cdef int part, r0, r1
+    if parts == 1:
+        gemm(False, True, TB, G, I, 1.0, X, I, W, I, 0.0, out, G)
+        return
+    pack_panels(W, I, True, I, G, WT_packed)
+    for part in prange(parts, num_threads=parts, schedule="static"):
+        r0 = TB * part // parts
+        r1 = TB * (part + 1) // parts
+        step_gemm(X + <long>r0 * I, I, r1 - r0, I, WT_packed, G, out + <long>r0 * G, G, False)
 
 
 cdef inline void weight_gradients_blas(const real* dax, const real* dah, int TB, int G, int I, int H,

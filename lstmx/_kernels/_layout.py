@@ -1,10 +1,17 @@
 """Layout helpers shared by the kernels' Python wrappers (time-major copies the loops run on)."""
 import numpy as np
 
+from . import _workspace
+
 
 def time_major(X):
     """(T, B, I) C-contiguous copy of a (B, T, I) array (free if X is a transposed time-major array)."""
-    return np.ascontiguousarray(X.transpose(1, 0, 2))
+    X_tm = X.transpose(1, 0, 2)
+    if X_tm.flags.c_contiguous:
+        return X_tm
+    out = _workspace.empty(X_tm.shape, X.dtype)
+    np.copyto(out, X_tm)
+    return out
 
 
 def cached_time_major(cache):

@@ -10,11 +10,12 @@ gradients (``dax = [dr dz dn]``, ``dah = [dr dz dn * r]``): both are kept for ev
 """
 import numpy as np
 
+from . import _workspace as workspace
 from ._layout import cached_time_major, time_major, time_major_mask
 
 from cython.parallel cimport prange
 
-from ._common cimport (batch_parts, packed_buffer, column_sums, copy_row, gemm, gru_row_backward, gru_row_forward,
+from ._common cimport (batch_parts, packed_buffer, column_sums, copy_row, gru_row_backward, gru_row_forward, input_projection,
                        pack_panels, real, step_gemm, weight_gradients)
 
 
@@ -23,9 +24,9 @@ def gru_forward(X, W, U, b, b_hn, h0, mask):
     B, T, I = X.shape
     H = U.shape[1]
     X_tm = time_major(X)                               # (T, B, I)
-    hs = np.empty((T + 1, B, H), X.dtype)
-    gates = np.empty((T, B, 3 * H), X.dtype)
-    hns = np.empty((T, B, H), X.dtype)
+    hs = workspace.empty((T + 1, B, H), X.dtype)
+    gates = workspace.empty((T, B, 3 * H), X.dtype)
+    hns = workspace.empty((T, B, H), X.dtype)
     hs[0] = h0
     _forward(X_tm, W, U, packed_buffer(I, 3 * H, X.dtype), packed_buffer(H, 3 * H, X.dtype), b, b_hn, hs, gates,
              hns, np.empty((B, 3 * H), X.dtype), time_major_mask(mask, B, T), mask is not None)
@@ -40,26 +41,18 @@ def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_
     cdef int G = 3 * H, part, parts = batch_parts(B, H)
     with nogil:
         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 3H), packed once
-        if parts == 1:
-            # gates = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, 3H)
-            gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
-            _forward_rows(0, B, X_tm, NULL, &UT_packed[0], &b[0], &b_hn[0], hs, gates, hns, ah, mask, has_mask)
-        else:
-            pack_panels(&W[0, 0], I, True, I, G, &WT_packed[0])   # W.T (I, 3H), packed once
-            for part in prange(parts, num_threads=parts, schedule="static"):
-                _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0],
-                              &b[0], &b_hn[0], hs, gates, hns, ah, mask, has_mask)
+        # gates = X @ W.T for every step at once: (T*B, I) x (I, 3H)
+        input_projection(parts, &X_tm[0, 0, 0], T * B, I, &W[0, 0], &WT_packed[0], G, &gates[0, 0, 0])
+        for part in prange(parts, num_threads=parts, schedule="static"):
+            _forward_rows(B * part // parts, B * (part + 1) // parts, &UT_packed[0], &b[0], &b_hn[0], hs, gates,
+                          hns, ah, mask, has_mask)
 
 
-cdef void _forward_rows(int n0, int n1, real[:, :, ::1] X_tm, const real* WT_packed, const real* UT_packed,
-                        const real* b, const real* b_hn, real[:, :, ::1] hs, real[:, :, ::1] gates,
-                        real[:, :, ::1] hns, real[:, ::1] ah, const unsigned char[:, ::1] mask,
-                        bint has_mask) noexcept nogil:
-    """The time loop for the sequences n0 <= n < n1; ``WT_packed`` NULL: input projection done."""
-    cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 3 * H, rows = n1 - n0, t, n
-    if WT_packed != NULL:
-        for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence
-            step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, G, &gates[t, n0, 0], G, False)
+cdef void _forward_rows(int n0, int n1, const real* UT_packed, const real* b, const real* b_hn,
+                        real[:, :, ::1] hs, real[:, :, ::1] gates, real[:, :, ::1] hns, real[:, ::1] ah,
+                        const unsigned char[:, ::1] mask, bint has_mask) noexcept nogil:
+    """The time loop for the sequences n0 <= n < n1; ``gates`` holds x_t @ W.T."""
+    cdef int T = gates.shape[0], H = hs.shape[2], G = 3 * H, rows = n1 - n0, t, n
     for t in range(T):
         # ah = h_(t-1) @ U.T: (rows, H) x (H, 3H)
         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &ah[n0, 0], G, False)
@@ -76,10 +69,10 @@ def gru_backward(dY, dhT, cache):
     B, T, I = X.shape
     H = U.shape[1]
     X_tm = cached_time_major(cache)
-    dax = np.empty((T, B, 3 * H), X.dtype)
-    dah = np.empty((T, B, 3 * H), X.dtype)
+    dax = workspace.empty((T, B, 3 * H), X.dtype)
+    dah = workspace.empty((T, B, 3 * H), X.dtype)
     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
-    dX_tm = np.empty((T, B, I), X.dtype)
+    dX_tm = workspace.empty((T, B, I), X.dtype)
     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(3 * H, X.dtype)
     db_h = np.empty(3 * H, X.dtype)
     mask = cache["mask"]

@@ -12,8 +12,9 @@
 4. The sequences of a batch never interact, so for large enough batches two threads each run the
    whole time loop on half of the batch, with no synchronisation between steps. (Splitting each
    step's GEMM instead needs two barriers a step, and loses on two cores.) With two threads the
-   input projection of step 1 is done by the same packed kernel, each thread for its own rows, so
-   no BLAS thread pool competes with them for the cores; with one thread it is a single BLAS GEMM.
+   input projection of step 1 is done by the same packed kernel, each thread taking half of the
+   T*B rows, so no BLAS thread pool competes with them for the cores; with one thread it is a
+   single BLAS GEMM.
 
 Backward, only ``dh_(t-1) = dgates_t @ U`` is sequential (split between threads the same way). The
 loop stores ``dgates`` of every step; after it ``dW = dgates^T X``, ``dU = dgates^T H_prev`` and
@@ -25,12 +26,13 @@ contiguous. The functions take arrays already validated by :mod:`lstmx.functiona
 """
 import numpy as np
 
+from . import _workspace as workspace
 from ._layout import cached_time_major, time_major, time_major_mask
 
 from cython.parallel cimport prange
 
-from ._common cimport (batch_parts, packed_buffer, column_sums, copy_row, gemm, lstm_row_backward, lstm_row_forward,
-                       pack_panels, real, step_gemm, weight_gradients)
+from ._common cimport (batch_parts, packed_buffer, column_sums, copy_row, input_projection, lstm_row_backward,
+                       lstm_row_forward, pack_panels, real, step_gemm, weight_gradients)
 
 
 def lstm_forward(X, W, U, b, h0, c0, mask):
@@ -38,9 +40,9 @@ def lstm_forward(X, W, U, b, h0, c0, mask):
     B, T, I = X.shape
     H = U.shape[1]
     X_tm = time_major(X)                                # (T, B, I)
-    hs = np.empty((T + 1, B, H), X.dtype)
-    cs = np.empty((T + 1, B, H), X.dtype)
-    gates = np.empty((T, B, 4 * H), X.dtype)
+    hs = workspace.empty((T + 1, B, H), X.dtype)
+    cs = workspace.empty((T + 1, B, H), X.dtype)
+    gates = workspace.empty((T, B, 4 * H), X.dtype)
     hs[0], cs[0] = h0, c0
     _forward(X_tm, W, U, packed_buffer(I, 4 * H, X.dtype), packed_buffer(H, 4 * H, X.dtype), b, hs, cs, gates,
              time_major_mask(mask, B, T), mask is not None)
@@ -55,26 +57,18 @@ def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_
     cdef int G = 4 * H, part, parts = batch_parts(B, H)
     with nogil:
         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 4H), packed once
-        if parts == 1:
-            # gates = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, 4H)
-            gemm(False, True, T * B, G, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &gates[0, 0, 0], G)
-            _forward_rows(0, B, X_tm, NULL, &UT_packed[0], &b[0], hs, cs, gates, mask, has_mask)
-        else:
-            pack_panels(&W[0, 0], I, True, I, G, &WT_packed[0])   # W.T (I, 4H), packed once
-            for part in prange(parts, num_threads=parts, schedule="static"):
-                _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0], &b[0],
-                              hs, cs, gates, mask, has_mask)
+        # gates = X @ W.T for every step at once: (T*B, I) x (I, 4H)
+        input_projection(parts, &X_tm[0, 0, 0], T * B, I, &W[0, 0], &WT_packed[0], G, &gates[0, 0, 0])
+        for part in prange(parts, num_threads=parts, schedule="static"):
+            _forward_rows(B * part // parts, B * (part + 1) // parts, &UT_packed[0], &b[0], hs, cs, gates, mask,
+                          has_mask)
 
 
-cdef void _forward_rows(int n0, int n1, real[:, :, ::1] X_tm, const real* WT_packed, const real* UT_packed,
-                        const real* b, real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
-                        const unsigned char[:, ::1] mask, bint has_mask) noexcept nogil:
-    """The time loop for the sequences n0 <= n < n1 (rows = n1 - n0). ``WT_packed`` NULL means the
-    input projection is already in ``gates``."""
-    cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], G = 4 * H, rows = n1 - n0, t, n
-    if WT_packed != NULL:
-        for t in range(T):   # gates[t] = x_t @ W.T for these rows, before the recurrence
-            step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, G, &gates[t, n0, 0], G, False)
+cdef void _forward_rows(int n0, int n1, const real* UT_packed, const real* b, real[:, :, ::1] hs,
+                        real[:, :, ::1] cs, real[:, :, ::1] gates, const unsigned char[:, ::1] mask,
+                        bint has_mask) noexcept nogil:
+    """The time loop for the sequences n0 <= n < n1 (rows = n1 - n0); ``gates`` holds x_t @ W.T."""
+    cdef int T = gates.shape[0], H = hs.shape[2], G = 4 * H, rows = n1 - n0, t, n
     for t in range(T):
         # gates[t] += h_(t-1) @ U.T: (rows, H) x (H, 4H)
         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &gates[t, n0, 0], G, True)
@@ -92,10 +86,10 @@ def lstm_backward(dY, dhT, dcT, cache):
     B, T, I = X.shape
     H = U.shape[1]
     X_tm = cached_time_major(cache)
-    dgates = np.empty((T, B, 4 * H), X.dtype)
+    dgates = workspace.empty((T, B, 4 * H), X.dtype)
     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
     dc = np.array(dcT, dtype=X.dtype, copy=True, order="C")
-    dX_tm = np.empty((T, B, I), X.dtype)
+    dX_tm = workspace.empty((T, B, I), X.dtype)
     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(4 * H, X.dtype)
     mask = cache["mask"]
     packed = dict(U=packed_buffer(4 * H, H, X.dtype), W=packed_buffer(4 * H, I, X.dtype),

@@ -4,11 +4,12 @@ the tanh fused after it, two threads sharing a large batch, and the parameter gr
 products after the backward loop."""
 import numpy as np
 
+from . import _workspace as workspace
 from ._layout import cached_time_major, time_major, time_major_mask
 
 from cython.parallel cimport prange
 
-from ._common cimport (batch_parts, packed_buffer, column_sums, copy_row, gemm, pack_panels, real,
+from ._common cimport (batch_parts, packed_buffer, column_sums, copy_row, input_projection, pack_panels, real,
                        rnn_row_backward, rnn_row_forward, step_gemm, weight_gradients)
 
 
@@ -17,10 +18,10 @@ def rnn_forward(X, W, U, b, h0, mask):
     B, T, I = X.shape
     H = U.shape[1]
     X_tm = time_major(X)                               # (T, B, I)
-    hs = np.empty((T + 1, B, H), X.dtype)
+    hs = workspace.empty((T + 1, B, H), X.dtype)
     hs[0] = h0
     _forward(X_tm, W, U, packed_buffer(I, H, X.dtype), packed_buffer(H, H, X.dtype), b, hs,
-             np.empty((T, B, H), X.dtype), time_major_mask(mask, B, T), mask is not None)
+             workspace.empty((T, B, H), X.dtype), time_major_mask(mask, B, T), mask is not None)
     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, mask=mask)
     return hs[1:].transpose(1, 0, 2), hs[T], cache
 
@@ -31,25 +32,16 @@ def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_
     cdef int part, parts = batch_parts(B, H)
     with nogil:
         pack_panels(&U[0, 0], H, True, H, H, &UT_packed[0])       # U.T, packed once
-        if parts == 1:
-            # a = X @ W.T for every step at once: one BLAS GEMM, (T*B, I) x (I, H)
-            gemm(False, True, T * B, H, I, 1.0, &X_tm[0, 0, 0], I, &W[0, 0], I, 0.0, &a[0, 0, 0], H)
-            _forward_rows(0, B, X_tm, NULL, &UT_packed[0], &b[0], hs, a, mask, has_mask)
-        else:
-            pack_panels(&W[0, 0], I, True, I, H, &WT_packed[0])   # W.T, packed once
-            for part in prange(parts, num_threads=parts, schedule="static"):
-                _forward_rows(B * part // parts, B * (part + 1) // parts, X_tm, &WT_packed[0], &UT_packed[0], &b[0],
-                              hs, a, mask, has_mask)
+        # a = X @ W.T for every step at once: (T*B, I) x (I, H)
+        input_projection(parts, &X_tm[0, 0, 0], T * B, I, &W[0, 0], &WT_packed[0], H, &a[0, 0, 0])
+        for part in prange(parts, num_threads=parts, schedule="static"):
+            _forward_rows(B * part // parts, B * (part + 1) // parts, &UT_packed[0], &b[0], hs, a, mask, has_mask)
 
 
-cdef void _forward_rows(int n0, int n1, real[:, :, ::1] X_tm, const real* WT_packed, const real* UT_packed,
-                        const real* b, real[:, :, ::1] hs, real[:, :, ::1] a, const unsigned char[:, ::1] mask,
-                        bint has_mask) noexcept nogil:
-    """The time loop for the sequences n0 <= n < n1; ``WT_packed`` NULL: input projection done."""
-    cdef int T = X_tm.shape[0], I = X_tm.shape[2], H = hs.shape[2], rows = n1 - n0, t, n
-    if WT_packed != NULL:
-        for t in range(T):   # a[t] = x_t @ W.T for these rows, before the recurrence
-            step_gemm(&X_tm[t, n0, 0], I, rows, I, WT_packed, H, &a[t, n0, 0], H, False)
+cdef void _forward_rows(int n0, int n1, const real* UT_packed, const real* b, real[:, :, ::1] hs,
+                        real[:, :, ::1] a, const unsigned char[:, ::1] mask, bint has_mask) noexcept nogil:
+    """The time loop for the sequences n0 <= n < n1; ``a`` holds x_t @ W.T."""
+    cdef int T = a.shape[0], H = hs.shape[2], rows = n1 - n0, t, n
     for t in range(T):
         # a[t] += h_(t-1) @ U.T: (rows, H) x (H, H)
         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, H, &a[t, n0, 0], H, True)
@@ -66,9 +58,9 @@ def rnn_backward(dY, dhT, cache):
     B, T, I = X.shape
     H = U.shape[1]
     X_tm = cached_time_major(cache)
-    da = np.empty((T, B, H), X.dtype)
+    da = workspace.empty((T, B, H), X.dtype)
     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
-    dX_tm = np.empty((T, B, I), X.dtype)
+    dX_tm = workspace.empty((T, B, I), X.dtype)
     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(H, X.dtype)
     mask = cache["mask"]
     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(H, H, X.dtype), packed_buffer(H, I, X.dtype),

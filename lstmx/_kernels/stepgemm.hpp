@@ -99,12 +99,22 @@ constexpr int K_BLOCK = 128;
 
 // C (M, N) (+)= op(A) (M, K) @ B, B packed by pack_panels, op(A) = A (rows of length lda) or, with
 // TRANS_A, A.T (A given as K rows of length lda); panels [p_begin, p_end) only.
+// Tall products (the hoisted input projection, the weight gradients) go M_BLOCK rows at a time, so
+// that the block of A (M_BLOCK x K) stays in L2 while every panel of B passes over it.
+constexpr int M_BLOCK = 192;
+
 template <typename real, bool TRANS_A = false>
 void gemm_packed(const real* A, int lda, int M, int K, const real* packed, int N, real* C, int ldc,
                  bool accumulate, int p_begin, int p_end) {
     const int P = panel_width<real>();
     // where row m, column k of op(A) starts
     auto a_at = [&](int m, int k) { return TRANS_A ? A + (long)k * lda + m : A + (long)m * lda + k; };
+    if (M > M_BLOCK) {
+        for (int m0 = 0; m0 < M; m0 += M_BLOCK)
+            gemm_packed<real, TRANS_A>(a_at(m0, 0), lda, std::min(M_BLOCK, M - m0), K, packed, N,
+                                       C + (long)m0 * ldc, ldc, accumulate, p_begin, p_end);
+        return;
+    }
     for (int p = p_begin; p < p_end; p++) {
         const int width = std::min(P, N - p * P);
         real* Cp = C + (long)p * P;

@@ -1,0 +1,53 @@
+"""Large work arrays reused from one call to the next, once nobody holds them.
+
+Why: a fresh ``np.empty`` of many megabytes is a fresh ``mmap``, and the kernel zeroes every page
+on first touch. At (32, 100, 512, 512) the LSTM forward's ``gates``, ``hs`` and ``cs`` are 39 MB, and
+faulting them in took about 10 of its 70 ms. Here an array is handed out again when the only
+reference left to it is this pool's (so its owner, and every view of it, is gone): the pages are
+already mapped. It is the idea of PyTorch's caching allocator, kept small: arrays of at least
+``MIN_BYTES`` only, ``PER_SHAPE`` a shape and dtype, the ``SHAPES`` most recently used shapes.
+"""
+import sys
+import threading
+from collections import OrderedDict
+
+import numpy as np
+
+MIN_BYTES = 1 << 20
+PER_SHAPE = 4
+SHAPES = 16
+
+_pool = OrderedDict()     # (shape, dtype) -> arrays handed out before
+_lock = threading.Lock()
+# sys.getrefcount of a pooled array in the loop below when nobody else holds it: the pool's list,
+# the loop variable and getrefcount's own argument (a view counts: it holds its base)
+_FREE = 3
+
+
+def empty(shape, dtype):
+    """Like ``np.empty(shape, dtype)``; a large array may be a reused one (its contents are garbage)."""
+    shape, dtype = tuple(int(n) for n in shape), np.dtype(dtype)
+    nbytes = dtype.itemsize * int(np.prod(shape))
+    if nbytes < MIN_BYTES:
+        return np.empty(shape, dtype)
+    key = (shape, dtype.str)
+    with _lock:
+        arrays = _pool.get(key)
+        if arrays is None:
+            arrays = _pool[key] = []
+            if len(_pool) > SHAPES:
+                _pool.popitem(last=False)
+        _pool.move_to_end(key)
+        for array in arrays:
+            if sys.getrefcount(array) <= _FREE:
+                return array
+        array = np.empty(shape, dtype)
+        if len(arrays) < PER_SHAPE:
+            arrays.append(array)
+        return array
+
+
+def clear():
+    """Forget every pooled array (their memory is freed when their last user lets go)."""
+    with _lock:
+        _pool.clear()

@@ -1,0 +1,52 @@
+"""The kernels' pool of large work arrays (lstmx/_kernels/_workspace.py): reused only when free."""
+import numpy as np
+import pytest
+
+import lstmx
+from lstmx._kernels import _workspace as workspace
+
+SHAPE = (64, 64, 64)    # 1 MiB of float32: large enough to be pooled
+
+
+def test_a_free_array_is_handed_out_again():
+    workspace.clear()
+    first = workspace.empty(SHAPE, np.float32)
+    first_address = first.ctypes.data
+    del first
+    again = workspace.empty(SHAPE, np.float32)
+    assert again.ctypes.data == first_address
+
+
+def test_an_array_still_held_is_never_handed_out():
+    workspace.clear()
+    held = workspace.empty(SHAPE, np.float32)
+    view = workspace.empty(SHAPE, np.float32)[1:]        # only a view of the second one is left
+    other = workspace.empty(SHAPE, np.float32)
+    addresses = {held.ctypes.data, view.base.ctypes.data, other.ctypes.data}
+    assert len(addresses) == 3
+
+
+def test_small_arrays_and_other_dtypes_are_separate():
+    workspace.clear()
+    small = workspace.empty((10,), np.float32)
+    assert small.shape == (10,) and small.dtype == np.float32
+    a = workspace.empty(SHAPE, np.float32)
+    b = workspace.empty(SHAPE, np.float64)
+    assert a.dtype == np.float32 and b.dtype == np.float64 and a.ctypes.data != b.ctypes.data
+
+
+@pytest.mark.parametrize("backend", ["cython"])
+def test_outputs_a_caller_keeps_are_not_overwritten_by_the_next_call(backend):
+    """Y is a view of the forward's state array: holding it must keep that array out of the pool."""
+    if backend not in lstmx.backends():
+        pytest.skip(f"{backend} not built")
+    rng = np.random.default_rng(0)
+    B, T, I, H = 32, 80, 32, 128                       # hs (T+1, B, H) float32: 1.3 MB, pooled
+    W, U = rng.standard_normal((4 * H, I)).astype(np.float32) * 0.1, rng.standard_normal((4 * H, H)).astype(np.float32) * 0.1
+    b, h0 = np.zeros(4 * H, np.float32), np.zeros((B, H), np.float32)
+    X1, X2 = (rng.standard_normal((B, T, I)).astype(np.float32) for _ in range(2))
+    Y1, _, _ = lstmx.lstm_forward(X1, W, U, b, h0, h0, backend=backend)
+    kept = Y1.copy()
+    for _ in range(3):
+        lstmx.lstm_forward(X2, W, U, b, h0, h0, backend=backend)
+    np.testing.assert_array_equal(Y1, kept)
