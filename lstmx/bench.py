@@ -17,8 +17,13 @@ SIZES = [(1, 100, 32, 32), (1, 200, 128, 128), (16, 100, 64, 64),
 GATES = {"lstm": 4, "gru": 3, "rnn": 1}
 
 
-def median_ms(fn, budget_s=0.4, max_reps=50):
-    """Median wall time of ``fn()`` in ms, after one warm-up call, over as many runs as fit the budget."""
+def median_ms(fn, budget_s=0.4, max_reps=50, settle_s=0.3):
+    """Median wall time of ``fn()`` in ms, after one warm-up call, over as many runs as fit the budget.
+
+    It first sleeps ``settle_s``: after a BLAS or PyTorch call their worker threads spin for a while
+    waiting for more work, and on 2 cores they would take cycles from whatever is timed next (the
+    first LSTM size, timed right after the GEMM-peak measurement, read 74 ms instead of 63)."""
+    time.sleep(settle_s)
     t0 = time.perf_counter()
     fn()
     first = time.perf_counter() - t0

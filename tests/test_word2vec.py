@@ -186,6 +186,35 @@ def test_gensim_reads_ours_and_we_read_gensims(tmp_path, binary):
     np.testing.assert_allclose(back.vectors, model.wv.vectors, rtol=1e-6)
 
 
+@pytest.mark.parametrize("hs,negative", [(0, 5), (1, 0)])
+def test_a_streamed_corpus_trains_exactly_as_a_kept_one(tmp_path, hs, negative):
+    """Past max_corpus_memory the corpus is read again each epoch, job by job: the same jobs, the same
+    random draws, the same vectors. 3,000 sentences (~24,000 words): several jobs, and a last short one."""
+    path = tmp_path / "corpus.txt"
+    path.write_text("\n".join(" ".join(s) for s in topic_corpus(3000, seed=4)) + "\n")
+    settings = dict(corpus_file=str(path), vector_size=16, min_count=1, epochs=2, hs=hs, negative=negative, seed=3)
+    kept = Word2Vec(**settings, max_corpus_memory=None)
+    streamed = Word2Vec(**settings, max_corpus_memory=0)
+    assert kept.ids is not None and streamed.ids is None          # nothing of the corpus is kept
+    np.testing.assert_array_equal(streamed.W_in, kept.W_in)
+    assert streamed.train(epochs=1) == kept.train(epochs=1)
+
+
+def test_a_saved_streaming_model_needs_its_corpus_again(tmp_path):
+    path = tmp_path / "corpus.txt"
+    path.write_text("\n".join(" ".join(s) for s in topic_corpus(100)) + "\n")
+    model = Word2Vec(corpus_file=str(path), vector_size=8, min_count=1, epochs=1, max_corpus_memory=0)
+    model.save(str(tmp_path / "w2v.pkl"))
+    loaded = Word2Vec.load(str(tmp_path / "w2v.pkl"))
+    with pytest.raises(RuntimeError, match="streams its corpus"):
+        loaded.train(epochs=1)
+    from lstmx.word2vec.model import Corpus
+    loaded.corpus = Corpus(corpus_file=str(path))
+    before = loaded.wv["a1"].copy()
+    loaded.train(epochs=1)
+    assert not np.array_equal(before, loaded.wv["a1"])
+
+
 def test_save_load_and_continue_training(tmp_path):
     model = Word2Vec(topic_corpus(100), vector_size=8, min_count=1, epochs=2)
     path = tmp_path / "w2v.pkl"

@@ -3,7 +3,9 @@
 Training streams the corpus twice, to count the words and to encode it as word ids (kept: two
 bytes a word for vocabularies under 65,536 words, four above), then each epoch: subsample frequent words (NumPy, in
 bulk), cut the ids into jobs of about 10,000 words, and run the CBOW update on each job, with the
-learning rate decaying linearly from ``alpha`` to ``min_alpha`` over all epochs. The update runs in
+learning rate decaying linearly from ``alpha`` to ``min_alpha`` over all epochs. A corpus whose ids
+would take more than ``max_corpus_memory`` bytes is not kept: each epoch reads it again and encodes
+it job by job, so memory stays bounded by the vocabulary, the matrices and a few jobs. The update runs in
 the compiled trainer without the GIL (``workers`` threads), or in the Python reference.
 """
 import logging
@@ -19,6 +21,7 @@ from .vocab import Vocabulary
 
 logger = logging.getLogger("lstmx.word2vec")
 JOB_WORDS = 10000
+MAX_CORPUS_MEMORY = 1 << 30   # bytes of word ids kept in memory; a larger corpus is streamed each epoch
 
 
 class Corpus:
@@ -74,6 +77,8 @@ class Word2Vec:
     max_vocab_size : int or None, keep only this many most frequent words
     backend : 'auto', 'cython', 'numba' or 'reference' (the Python update rule; tiny corpora only)
     progress : bool, a progress line with words/s and the current alpha
+    max_corpus_memory : int or None, the most bytes of encoded corpus kept in memory (default 1 GiB);
+        a larger corpus is read again at each epoch instead (0: always; None: never)
 
     Attributes
     ----------
@@ -83,7 +88,7 @@ class Word2Vec:
 
     def __init__(self, sentences=None, corpus_file=None, vector_size=100, window=5, min_count=5, sample=1e-3,
                  negative=5, hs=0, alpha=0.025, min_alpha=1e-4, epochs=5, workers=1, seed=1, max_vocab_size=None,
-                 backend="auto", progress=False):
+                 backend="auto", progress=False, max_corpus_memory=MAX_CORPUS_MEMORY):
         for name, value in (("vector_size", vector_size), ("window", window), ("epochs", epochs),
                             ("workers", workers), ("min_count", min_count)):
             if not isinstance(value, (int, np.integer)) or value < 1:
@@ -99,7 +104,7 @@ class Word2Vec:
         self.vector_size, self.window, self.min_count, self.sample = int(vector_size), int(window), min_count, sample
         self.negative, self.hs, self.alpha, self.min_alpha = int(negative), int(hs), alpha, min_alpha
         self.epochs, self.workers, self.seed, self.max_vocab_size = int(epochs), int(workers), seed, max_vocab_size
-        self.backend, self.progress = backend, progress
+        self.backend, self.progress, self.max_corpus_memory = backend, progress, max_corpus_memory
         self.vocab = None
         if sentences is not None or corpus_file is not None:
             self.build_vocab(sentences, corpus_file)
@@ -107,14 +112,31 @@ class Word2Vec:
 
     # ---- vocabulary and corpus ----
     def build_vocab(self, sentences=None, corpus_file=None):
-        """Scan the corpus: count words, keep the vocabulary, encode the corpus as int32 ids."""
+        """Scan the corpus: count words, keep the vocabulary, encode the corpus as word ids (or, past
+        ``max_corpus_memory``, leave it to be streamed at each epoch)."""
         t0 = time.perf_counter()
         self.corpus = Corpus(sentences, corpus_file)
         self.vocab = Vocabulary.scan(self.corpus, self.min_count, self.max_vocab_size)
-        # the corpus as word ids, written straight into an array of the right size (the vocabulary
-        # knows how many of its words the corpus holds): 2 bytes a word while V < 65536, else 4
+        self._encode_corpus()
+        self._init_weights()
+        logger.info("vocabulary: %d words (min_count=%d) from %d raw words; %.1f s",
+                    len(self.vocab), self.min_count, self.vocab.raw_words, time.perf_counter() - t0)
+
+    def _id_dtype(self):
+        return np.uint16 if len(self.vocab) < 65536 else np.int32   # 2 bytes a word while V < 65536
+
+    def _encode_corpus(self):
+        """``self.ids``, ``self.starts``: the corpus as word ids, one array, sentence k at
+        ids[starts[k]:starts[k+1]]; both None when the corpus is too large to keep."""
+        n_words = int(self.vocab.counts.sum())     # the vocabulary knows how many ids the corpus has
+        dtype = self._id_dtype()
+        self.ids = self.starts = None
+        if self.max_corpus_memory is not None and n_words * np.dtype(dtype).itemsize > self.max_corpus_memory:
+            logger.info("corpus of %d words streamed at each epoch (over max_corpus_memory=%d bytes)", n_words,
+                        self.max_corpus_memory)
+            return
         index = self.vocab.index
-        self.ids = np.empty(int(self.vocab.counts.sum()), np.uint16 if len(self.vocab) < 65536 else np.int32)
+        self.ids = np.empty(n_words, dtype)   # written in place: no list of the whole corpus
         starts, end = [0], 0
         for s in self.corpus:
             encoded = [index[w] for w in s if w in index]
@@ -122,10 +144,8 @@ class Word2Vec:
                 self.ids[end:end + len(encoded)] = encoded
                 end += len(encoded)
                 starts.append(end)
+        self.ids = self.ids[:end]
         self.starts = np.asarray(starts, np.int64)
-        self._init_weights()
-        logger.info("vocabulary: %d words (min_count=%d) from %d raw words; %.1f s",
-                    len(self.vocab), self.min_count, self.vocab.raw_words, time.perf_counter() - t0)
 
     def _init_weights(self):
         V, N = len(self.vocab), self.vector_size
@@ -169,30 +189,51 @@ class Word2Vec:
                     raise
         raise RuntimeError("no Word2Vec trainer could be imported")
 
+    def _raw_jobs(self):
+        """Jobs of whole sentences, each the fewest reaching JOB_WORDS words: (ids, sentence starts).
+        From the kept ids, or read and encoded from the corpus: the same jobs either way."""
+        if self.ids is not None:
+            starts, s = self.starts, 0
+            while s < len(starts) - 1:
+                e = int(np.searchsorted(starts, starts[s] + JOB_WORDS, side="left"))
+                e = min(max(e, s + 1), len(starts) - 1)
+                yield self.ids[starts[s]:starts[e]], starts[s:e + 1] - starts[s]
+                s = e
+            return
+        index, dtype = self.vocab.index, self._id_dtype()
+        ids, starts = [], [0]
+        for sentence in self.corpus:
+            ids.extend(index[w] for w in sentence if w in index)
+            if len(ids) > starts[-1]:
+                starts.append(len(ids))
+                if len(ids) >= JOB_WORDS:
+                    yield np.asarray(ids, dtype), np.asarray(starts, np.int64)
+                    ids, starts = [], [0]
+        if ids:
+            yield np.asarray(ids, dtype), np.asarray(starts, np.int64)
+
     def _jobs(self, rng, keep_prob):
         """Subsampled jobs of about JOB_WORDS words: (ids, starts, raw words they came from)."""
-        starts = self.starts
-        s = 0
-        while s < len(starts) - 1:
-            e = int(np.searchsorted(starts, starts[s] + JOB_WORDS, side="left"))
-            e = min(max(e, s + 1), len(starts) - 1)
-            ids = self.ids[starts[s]:starts[e]]
+        for ids, starts in self._raw_jobs():
             keep = rng.random(len(ids)) < keep_prob[ids]
-            sentence_of = np.repeat(np.arange(e - s), np.diff(starts[s:e + 1]))[keep]
-            new_starts = np.searchsorted(sentence_of, np.arange(e - s + 1)).astype(np.int64)
+            sentence_of = np.repeat(np.arange(len(starts) - 1), np.diff(starts))[keep]
+            new_starts = np.searchsorted(sentence_of, np.arange(len(starts))).astype(np.int64)
             yield np.ascontiguousarray(ids[keep]), new_starts, len(ids)
-            s = e
 
     def train(self, epochs=None):
         """Train (again) for ``epochs`` (default: the model's). Returns (effective words, raw words):
         the words trained on after subsampling, and the corpus words read, over all epochs."""
         if self.vocab is None:
             raise RuntimeError("build_vocab() (or the sentences/corpus_file arguments) must come before train()")
+        if self.ids is None and getattr(self, "corpus", None) is None:
+            raise RuntimeError("this model streams its corpus (larger than max_corpus_memory), and a saved model "
+                               "does not keep it: set model.corpus = lstmx.word2vec.model.Corpus(corpus_file=...) "
+                               "before train()")
         epochs = self.epochs if epochs is None else epochs
         train_chunk, used = self._trainer()
         self.active_backend = used
         keep_prob = self.vocab.keep_probability(self.sample)
-        in_vocab_words = len(self.ids)
+        in_vocab_words = int(self.vocab.counts.sum())
         raw_per_epoch = self.vocab.raw_words
         total = epochs * in_vocab_words
         rng = np.random.default_rng(self.seed)
