@@ -7,6 +7,7 @@ reference left to it is this pool's (so its owner, and every view of it, is gone
 already mapped. It is the idea of PyTorch's caching allocator, kept small: arrays of at least
 ``MIN_BYTES`` only, ``PER_SHAPE`` a shape and dtype, the ``SHAPES`` most recently used shapes.
 """
+import math
 import sys
 import threading
 from collections import OrderedDict
@@ -26,10 +27,10 @@ _FREE = 3
 
 def empty(shape, dtype):
     """Like ``np.empty(shape, dtype)``; a large array may be a reused one (its contents are garbage)."""
-    shape, dtype = tuple(int(n) for n in shape), np.dtype(dtype)
-    nbytes = dtype.itemsize * int(np.prod(shape))
-    if nbytes < MIN_BYTES:
+    dtype = np.dtype(dtype)
+    if dtype.itemsize * math.prod(shape) < MIN_BYTES:   # (cheap: the small calls are the latency-bound ones)
         return np.empty(shape, dtype)
+    shape = tuple(int(n) for n in shape)
     key = (shape, dtype.str)
     with _lock:
         arrays = _pool.get(key)

@@ -43,9 +43,12 @@ def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_
         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 3H), packed once
         # gates = X @ W.T for every step at once: (T*B, I) x (I, 3H)
         input_projection(parts, &X_tm[0, 0, 0], T * B, I, &W[0, 0], &WT_packed[0], G, &gates[0, 0, 0])
-        for part in prange(parts, num_threads=parts, schedule="static"):
-            _forward_rows(B * part // parts, B * (part + 1) // parts, &UT_packed[0], &b[0], &b_hn[0], hs, gates,
-                          hns, ah, mask, has_mask)
+        if parts == 1:
+            _forward_rows(0, B, &UT_packed[0], &b[0], &b_hn[0], hs, gates, hns, ah, mask, has_mask)
+        else:
+            for part in prange(parts, num_threads=parts, schedule="static"):
+                _forward_rows(B * part // parts, B * (part + 1) // parts, &UT_packed[0], &b[0], &b_hn[0], hs, gates,
+                              hns, ah, mask, has_mask)
 
 
 cdef void _forward_rows(int n0, int n1, const real* UT_packed, const real* b, const real* b_hn,

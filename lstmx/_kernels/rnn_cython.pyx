@@ -34,8 +34,11 @@ def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_
         pack_panels(&U[0, 0], H, True, H, H, &UT_packed[0])       # U.T, packed once
         # a = X @ W.T for every step at once: (T*B, I) x (I, H)
         input_projection(parts, &X_tm[0, 0, 0], T * B, I, &W[0, 0], &WT_packed[0], H, &a[0, 0, 0])
-        for part in prange(parts, num_threads=parts, schedule="static"):
-            _forward_rows(B * part // parts, B * (part + 1) // parts, &UT_packed[0], &b[0], hs, a, mask, has_mask)
+        if parts == 1:
+            _forward_rows(0, B, &UT_packed[0], &b[0], hs, a, mask, has_mask)
+        else:
+            for part in prange(parts, num_threads=parts, schedule="static"):
+                _forward_rows(B * part // parts, B * (part + 1) // parts, &UT_packed[0], &b[0], hs, a, mask, has_mask)
 
 
 cdef void _forward_rows(int n0, int n1, const real* UT_packed, const real* b, real[:, :, ::1] hs,
