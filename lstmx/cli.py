@@ -137,7 +137,8 @@ def cmd_word2vec(args):
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     model = Word2Vec(corpus_file=args.corpus, vector_size=args.vector_size, window=args.window,
                      min_count=args.min_count, sample=args.sample, negative=0 if args.hs else args.negative,
-                     hs=int(args.hs), epochs=args.epochs, workers=args.workers, seed=args.seed, progress=True)
+                     hs=int(args.hs), epochs=args.epochs, workers=args.workers, seed=args.seed, progress=True,
+                     max_corpus_memory=int(args.max_corpus_mb * 2**20))
     model.wv.save_word2vec_format(args.output, binary=args.binary)
     print(f"{len(model.wv)} vectors of size {args.vector_size} written to {args.output}")
     return 0
@@ -173,6 +174,9 @@ def build_parser():
     w2v.add_argument("--workers", type=_positive, default=1)
     w2v.add_argument("--seed", type=int, default=1)
     w2v.add_argument("--binary", action="store_true")
+    w2v.add_argument("--max-corpus-mb", type=float, default=1024,
+                     help="keep the encoded corpus in memory up to this size, else read it again each epoch "
+                          "(0: always stream)")
     w2v.set_defaults(func=cmd_word2vec)
     shapes = sub.add_parser("shapes", help="the table of every gate matrix of a cell")
     shapes.add_argument("--cell", choices=sorted(CELLS), default="lstm")
