@@ -254,6 +254,6 @@ def test_word2vec_command(tmp_path, capsys):
     kv = KeyedVectors.load_word2vec_format(str(out))
     assert len(kv) == 24 and kv.vector_size == 8
     streamed = tmp_path / "streamed.txt"
-    assert main(["word2vec", str(corpus), "-o", str(streamed), "--min-count", "1", "--epochs", "2", "--vector-size", "8",
-                 "--max-corpus-mb", "0"]) == 0
+    assert main(["word2vec", str(corpus), "-o", str(streamed), "--min-count", "1", "--epochs", "2",
+                 "--vector-size", "8", "--max-corpus-mb", "0"]) == 0
     np.testing.assert_array_equal(KeyedVectors.load_word2vec_format(str(streamed)).vectors, kv.vectors)

@@ -42,7 +42,8 @@ def test_outputs_a_caller_keeps_are_not_overwritten_by_the_next_call(backend):
         pytest.skip(f"{backend} not built")
     rng = np.random.default_rng(0)
     B, T, I, H = 32, 80, 32, 128                       # hs (T+1, B, H) float32: 1.3 MB, pooled
-    W, U = rng.standard_normal((4 * H, I)).astype(np.float32) * 0.1, rng.standard_normal((4 * H, H)).astype(np.float32) * 0.1
+    W = (rng.standard_normal((4 * H, I)) * 0.1).astype(np.float32)
+    U = (rng.standard_normal((4 * H, H)) * 0.1).astype(np.float32)
     b, h0 = np.zeros(4 * H, np.float32), np.zeros((B, H), np.float32)
     X1, X2 = (rng.standard_normal((B, T, I)).astype(np.float32) for _ in range(2))
     Y1, _, _ = lstmx.lstm_forward(X1, W, U, b, h0, h0, backend=backend)

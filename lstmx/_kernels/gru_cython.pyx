@@ -15,8 +15,8 @@ from ._layout import cached_time_major, time_major, time_major_mask
 
 from cython.parallel cimport prange
 
-from ._common cimport (batch_parts, packed_buffer, column_sums, copy_row, gru_row_backward, gru_row_forward, input_projection,
-                       pack_panels, real, step_gemm, weight_gradients)
+from ._common cimport (batch_parts, packed_buffer, column_sums, copy_row, gru_row_backward, gru_row_forward,
+                       input_projection, pack_panels, real, step_gemm, weight_gradients)
 
 
 def gru_forward(X, W, U, b, b_hn, h0, mask):

@@ -97,11 +97,12 @@ static inline void micro_tile(const real* A, int lda, int K, const real* panel, 
 // stays in L1 while every row tile reuses it.
 constexpr int K_BLOCK = 128;
 
-// C (M, N) (+)= op(A) (M, K) @ B, B packed by pack_panels, op(A) = A (rows of length lda) or, with
-// TRANS_A, A.T (A given as K rows of length lda); panels [p_begin, p_end) only.
 // Tall products (the hoisted input projection, the weight gradients) go M_BLOCK rows at a time, so
 // that the block of A (M_BLOCK x K) stays in L2 while every panel of B passes over it.
 constexpr int M_BLOCK = 192;
+
+// C (M, N) (+)= op(A) (M, K) @ B, B packed by pack_panels, op(A) = A (rows of length lda) or, with
+// TRANS_A, A.T (A given as K rows of length lda); panels [p_begin, p_end) only.
 
 template <typename real, bool TRANS_A = false>
 void gemm_packed(const real* A, int lda, int M, int K, const real* packed, int N, real* C, int ldc,

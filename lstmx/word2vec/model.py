@@ -135,15 +135,12 @@ class Word2Vec:
             logger.info("corpus of %d words streamed at each epoch (over max_corpus_memory=%d bytes)", n_words,
                         self.max_corpus_memory)
             return
-        index = self.vocab.index
         self.ids = np.empty(n_words, dtype)   # written in place: no list of the whole corpus
         starts, end = [0], 0
-        for s in self.corpus:
-            encoded = [index[w] for w in s if w in index]
-            if encoded:
-                self.ids[end:end + len(encoded)] = encoded
-                end += len(encoded)
-                starts.append(end)
+        for encoded in self._encoded_sentences():
+            self.ids[end:end + len(encoded)] = encoded
+            end += len(encoded)
+            starts.append(end)
         self.ids = self.ids[:end]
         self.starts = np.asarray(starts, np.int64)
 
@@ -189,6 +186,14 @@ class Word2Vec:
                     raise
         raise RuntimeError("no Word2Vec trainer could be imported")
 
+    def _encoded_sentences(self):
+        """The corpus's sentences as lists of word ids, out-of-vocabulary words dropped, empty ones skipped."""
+        index = self.vocab.index
+        for sentence in self.corpus:
+            encoded = [index[w] for w in sentence if w in index]
+            if encoded:
+                yield encoded
+
     def _raw_jobs(self):
         """Jobs of whole sentences, each the fewest reaching JOB_WORDS words: (ids, sentence starts).
         From the kept ids, or read and encoded from the corpus: the same jobs either way."""
@@ -200,15 +205,14 @@ class Word2Vec:
                 yield self.ids[starts[s]:starts[e]], starts[s:e + 1] - starts[s]
                 s = e
             return
-        index, dtype = self.vocab.index, self._id_dtype()
+        dtype = self._id_dtype()
         ids, starts = [], [0]
-        for sentence in self.corpus:
-            ids.extend(index[w] for w in sentence if w in index)
-            if len(ids) > starts[-1]:
-                starts.append(len(ids))
-                if len(ids) >= JOB_WORDS:
-                    yield np.asarray(ids, dtype), np.asarray(starts, np.int64)
-                    ids, starts = [], [0]
+        for encoded in self._encoded_sentences():
+            ids.extend(encoded)
+            starts.append(len(ids))
+            if len(ids) >= JOB_WORDS:
+                yield np.asarray(ids, dtype), np.asarray(starts, np.int64)
+                ids, starts = [], [0]
         if ids:
             yield np.asarray(ids, dtype), np.asarray(starts, np.int64)
 
