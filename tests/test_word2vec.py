@@ -6,6 +6,7 @@ import pytest
 import lstmx
 from lstmx.gradcheck import numeric_gradient, relative_error
 from lstmx.word2vec import CBOWReference, KeyedVectors, Word2Vec
+from lstmx.word2vec.update import EXP_TABLE, table_sigmoid
 from lstmx.word2vec.update import train_chunk as train_chunk_reference
 from lstmx.word2vec.vocab import Vocabulary
 
@@ -15,6 +16,13 @@ def topic_corpus(n=400, seed=0):
     rng = np.random.default_rng(seed)
     topics = [[f"a{i}" for i in range(12)], [f"b{i}" for i in range(12)]]
     return [list(rng.choice(topics[k % 2], size=rng.integers(5, 12))) for k in range(n)]
+
+
+def zipf_corpus(n=600, vocab=300, seed=0):
+    """Sentences of words drawn with Zipf-like frequencies: many words share a count (ties)."""
+    rng = np.random.default_rng(seed)
+    p = 1.0 / np.arange(1, vocab + 1)
+    return [[f"w{k}" for k in rng.choice(vocab, size=rng.integers(3, 15), p=p / p.sum())] for _ in range(n)]
 
 
 @pytest.mark.parametrize("context", [[3], [1, 4, 4, 0]])
@@ -54,6 +62,41 @@ def test_vocabulary_counts_subsampling_and_tables():
     assert lengths[0] <= lengths[-1] and max(p.max() for p in points) == V - 2
     as_strings = ["".join(map(str, c)) for c in codes]
     assert not any(a != b and b.startswith(a) for a in as_strings for b in as_strings)   # prefix-free
+
+
+def test_ties_in_the_vocabulary_are_ordered_as_gensim_orders_them():
+    """Equal counts: the word first seen last comes first (gensim's order), so the Huffman trees match."""
+    vocab = Vocabulary.scan([["c", "a", "b", "a", "d", "d"]], min_count=1)
+    assert vocab.words == ["d", "a", "b", "c"]
+
+
+def test_sigmoid_table_is_read_as_word2vec_c_reads_it():
+    """word2vec.c and gensim compute the index scale 1000 / 6 / 2 in integers: 83 entries a unit."""
+    assert table_sigmoid(0.0) == EXP_TABLE[498]          # (0 + 6) * 83, not entry 500
+    assert table_sigmoid(5.99) == EXP_TABLE[int(11.99 * 83)]
+
+
+def test_hierarchical_softmax_matches_gensim_update_for_update():
+    """With every random choice switched off (window 1, no subsampling, one thread, constant alpha),
+    gensim and lstmx make the same vocabulary, Huffman tree, start vectors and updates."""
+    gensim_models = pytest.importorskip("gensim.models")
+    sentences = zipf_corpus()
+    settings = dict(vector_size=16, window=1, min_count=2, sample=0, negative=0, hs=1, alpha=0.025,
+                    min_alpha=0.025, seed=5)
+    theirs = gensim_models.Word2Vec(sg=0, workers=1, **settings)
+    theirs.build_vocab(sentences)
+    start = theirs.wv.vectors.copy()
+    theirs.train(sentences, total_examples=len(sentences), epochs=2)
+    ours = Word2Vec(vector_size=16, window=1, min_count=2, sample=0, negative=0, hs=1, alpha=0.025,
+                    min_alpha=0.025, seed=5, workers=1, epochs=2)
+    ours.build_vocab(sentences)
+    assert ours.vocab.words == theirs.wv.index_to_key
+    np.testing.assert_array_equal(ours.W_in, start)
+    ours.train()
+    V = len(ours.vocab)
+    assert np.abs(ours.W_in - start).max() > 0.01                    # it did train
+    np.testing.assert_allclose(ours.W_in, theirs.wv.vectors, atol=2e-5)
+    np.testing.assert_allclose(ours.W_hs, theirs.syn1[:V - 1], atol=2e-5)
 
 
 @pytest.mark.parametrize("backend", ["cython", "numba"])

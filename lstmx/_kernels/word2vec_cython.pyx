@@ -18,6 +18,7 @@ cdef enum:
     EXP_TABLE_SIZE = 1000
 cdef float MAX_EXP = 6.0
 cdef float EXP_TABLE[EXP_TABLE_SIZE]
+cdef float TABLE_SCALE = EXP_TABLE_SIZE // 6 // 2   # 83, as word2vec.c's integer arithmetic: see update.TABLE_SCALE
 
 cdef int _k
 for _k in range(EXP_TABLE_SIZE):
@@ -91,7 +92,7 @@ def train_chunk(float[:, ::1] W_in, float[:, ::1] W_out, float[:, ::1] W_hs, con
                             f = dot(neu1, &W_hs[node, 0], N)
                             if f <= -MAX_EXP or f >= MAX_EXP:
                                 continue
-                            g = (1 - codes[word, d] - EXP_TABLE[<int>((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2))]) * a
+                            g = (1 - codes[word, d] - EXP_TABLE[<int>((f + MAX_EXP) * TABLE_SCALE)]) * a
                             axpy(g, &W_hs[node, 0], work, N)
                             axpy(g, neu1, &W_hs[node, 0], N)
                     if negative > 0:   # the word itself (label 1), then the negative draws
@@ -113,7 +114,7 @@ def train_chunk(float[:, ::1] W_in, float[:, ::1] W_out, float[:, ::1] W_hs, con
                             elif f <= -MAX_EXP:
                                 g = label * a
                             else:
-                                g = (label - EXP_TABLE[<int>((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2))]) * a
+                                g = (label - EXP_TABLE[<int>((f + MAX_EXP) * TABLE_SCALE)]) * a
                             axpy(g, &W_out[target, 0], work, N)
                             axpy(g, neu1, &W_out[target, 0], N)
                     for j in range(lo, hi):

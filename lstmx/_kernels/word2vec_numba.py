@@ -7,10 +7,9 @@ cached on disk.
 import numpy as np
 from numba import njit
 
-from ..word2vec.update import EXP_TABLE, EXP_TABLE_SIZE, MAX_EXP
+from ..word2vec.update import EXP_TABLE, MAX_EXP, TABLE_SCALE
 
 MULTIPLIER, INCREMENT = np.uint64(25214903917), np.uint64(11)
-SCALE = EXP_TABLE_SIZE / MAX_EXP / 2
 
 
 @njit(cache=True, nogil=True, fastmath=True, inline="always")
@@ -61,7 +60,7 @@ def _train(W_in, W_out, W_hs, ids, starts, alpha, window, negative, alias_prob, 
                     f = _dot(neu1, W_hs[node])
                     if f <= -MAX_EXP or f >= MAX_EXP:
                         continue
-                    g = np.float32((1 - codes[word, d] - table[int((f + MAX_EXP) * SCALE)]) * a)
+                    g = np.float32((1 - codes[word, d] - table[int((f + MAX_EXP) * TABLE_SCALE)]) * a)
                     _axpy(g, W_hs[node], work)
                     _axpy(g, neu1, W_hs[node])
             if negative > 0:
@@ -82,7 +81,7 @@ def _train(W_in, W_out, W_hs, ids, starts, alpha, window, negative, alias_prob, 
                     elif f <= -MAX_EXP:
                         sig = np.float32(0.0)
                     else:
-                        sig = table[int((f + MAX_EXP) * SCALE)]
+                        sig = table[int((f + MAX_EXP) * TABLE_SCALE)]
                     g = np.float32((label - sig) * a)
                     _axpy(g, W_out[target], work)
                     _axpy(g, neu1, W_out[target])

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from .keyedvectors import KeyedVectors
+from .update import MASK64
 from .vocab import Vocabulary
 
 logger = logging.getLogger("lstmx.word2vec")
@@ -147,7 +148,11 @@ class Word2Vec:
     def _init_weights(self):
         V, N = len(self.vocab), self.vector_size
         rng = np.random.default_rng(self.seed)
-        self.W_in = ((rng.random((V, N), dtype=np.float32) - 0.5) / N).astype(np.float32)   # as word2vec.c
+        # U(-1/N, 1/N) drawn as gensim 4 draws it (word2vec.c: half that): the same seed gives gensim's start
+        self.W_in = rng.random((V, N), dtype=np.float32)
+        self.W_in *= 2.0
+        self.W_in -= 1.0
+        self.W_in /= N
         self.W_out = np.zeros((V if self.negative else 0, N), np.float32)
         self.W_hs = np.zeros((max(V - 1, 1) if self.hs else 0, N), np.float32)
         self.alias_prob, self.alias_idx = self.vocab.alias_table()
@@ -241,15 +246,13 @@ class Word2Vec:
         raw_per_epoch = self.vocab.raw_words
         total = epochs * in_vocab_words
         rng = np.random.default_rng(self.seed)
-        state = [int(self.seed) * 7919 + 1 for _ in range(self.workers)]
-        done, effective = 0, 0
+        done, effective, n_jobs = 0, 0, 0
         t0 = time.perf_counter()
 
-        def run(job, alpha, slot):
+        def run(job, alpha, state):
             ids, starts, _ = job
-            trained, state[slot] = train_chunk(self.W_in, self.W_out, self.W_hs, ids, starts, alpha, self.window,
-                                               self.negative, self.alias_prob, self.alias_idx, self.codes,
-                                               self.points, self.code_lens, state[slot])
+            trained, _ = train_chunk(self.W_in, self.W_out, self.W_hs, ids, starts, alpha, self.window, self.negative,
+                                     self.alias_prob, self.alias_idx, self.codes, self.points, self.code_lens, state)
             return trained
 
         pool = ThreadPoolExecutor(self.workers) if self.workers > 1 else None
@@ -259,10 +262,14 @@ class Word2Vec:
                 for k, job in enumerate(self._jobs(rng, keep_prob)):
                     alpha = max(self.min_alpha, self.alpha - (self.alpha - self.min_alpha) * done / total)
                     done += job[2]
+                    # each job its own generator state, from the seed and the job's number: no two running
+                    # jobs share a stream, and the draws do not depend on which thread runs a job
+                    state = (int(self.seed) * 7919 + 1 + n_jobs * 0x9E3779B97F4A7C15) & MASK64
+                    n_jobs += 1
                     if pool is None:
-                        effective += run(job, alpha, 0)
+                        effective += run(job, alpha, state)
                     else:
-                        pending.append(pool.submit(run, job, alpha, k % self.workers))
+                        pending.append(pool.submit(run, job, alpha, state))
                         if len(pending) >= 2 * self.workers:   # bounded: a few jobs in flight
                             effective += pending.pop(0).result()
                     if self.progress and k % 50 == 0:

@@ -22,6 +22,10 @@ import numpy as np
 MAX_EXP = 6.0
 EXP_TABLE_SIZE = 1000
 EXP_TABLE = (1 / (1 + np.exp(-((np.arange(EXP_TABLE_SIZE) / EXP_TABLE_SIZE * 2 - 1) * MAX_EXP)))).astype(np.float32)
+# word2vec.c (and gensim's compiled C) index the table with (f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2)
+# in integer arithmetic: 1000 / 6 / 2 = 83 entries a unit, not 83.33. The read sigmoid is slightly
+# shifted (sigmoid(0) reads 0.4938); hierarchical-softmax vectors are measurably different without it.
+TABLE_SCALE = EXP_TABLE_SIZE // int(MAX_EXP) // 2
 MASK64 = (1 << 64) - 1
 
 
@@ -39,7 +43,7 @@ def draw_negative(state, alias_prob, alias_idx):
 
 
 def table_sigmoid(f):
-    return float(EXP_TABLE[int((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2))])
+    return float(EXP_TABLE[int((f + MAX_EXP) * TABLE_SCALE)])
 
 
 def train_chunk(W_in, W_out, W_hs, ids, starts, alpha, window, negative, alias_prob, alias_idx,

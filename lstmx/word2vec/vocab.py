@@ -1,9 +1,9 @@
 """The vocabulary of a Word2Vec model and the tables training draws from.
 
-* words sorted by descending count (ties: first seen), as word2vec.c and gensim sort them;
+* words sorted by descending count, ties in the order gensim gives them (the word first seen last first);
 * ``keep_probability``: frequent-word subsampling, word2vec.c's formula;
 * an alias table over ``count ** 0.75`` for O(1) negative draws;
-* a Huffman tree (``codes``, ``points``) for the hierarchical softmax.
+* a Huffman tree (``codes``, ``points``) for the hierarchical softmax, the one gensim builds from the same counts.
 """
 import heapq
 from collections import Counter
@@ -18,7 +18,10 @@ class Vocabulary:
         if min_count < 1:
             raise ValueError(f"min_count must be >= 1, got {min_count}")
         kept = [(w, c) for w, c in counts.items() if c >= min_count]
-        kept.sort(key=lambda wc: -wc[1])   # stable: ties keep their first-seen order
+        # by count, most frequent first; ties with the word first seen last in front, the order gensim
+        # gives (a stable sort of the reversed list), so both make the same Huffman tree
+        kept = kept[::-1]
+        kept.sort(key=lambda wc: -wc[1])
         if max_vocab_size is not None:
             kept = kept[:max_vocab_size]
         if not kept:
@@ -82,17 +85,16 @@ class Vocabulary:
         V = len(self)
         if V == 1:
             return [np.zeros(1, np.uint8)], [np.zeros(1, np.int32)]
-        heap = [(int(c), i) for i, c in enumerate(self.counts)]
+        heap = [_HeapNode(int(c), i) for i, c in enumerate(self.counts)]
         heapq.heapify(heap)
         parent = np.zeros(2 * V - 1, np.int64)
         bit = np.zeros(2 * V - 1, np.uint8)
         nxt = V
         while len(heap) > 1:
-            c1, a = heapq.heappop(heap)
-            c2, b = heapq.heappop(heap)
-            parent[a], parent[b] = nxt, nxt
-            bit[a], bit[b] = 0, 1
-            heapq.heappush(heap, (c1 + c2, nxt))
+            smallest, second = heapq.heappop(heap), heapq.heappop(heap)
+            parent[smallest.node], parent[second.node] = nxt, nxt
+            bit[smallest.node], bit[second.node] = 0, 1
+            heapq.heappush(heap, _HeapNode(smallest.count + second.count, nxt))
             nxt += 1
         root = 2 * V - 2
         codes, points = [], []
@@ -105,3 +107,15 @@ class Vocabulary:
             codes.append(np.array(code[::-1], np.uint8))
             points.append(np.array(path[::-1], np.int32))
         return codes, points
+
+
+class _HeapNode:
+    """A tree node on the heap, ordered by count alone as gensim orders them: among equal counts the
+    heap's own order decides, so the same counts give gensim's tree (not only one as short)."""
+    __slots__ = ("count", "node")
+
+    def __init__(self, count, node):
+        self.count, self.node = count, node
+
+    def __lt__(self, other):
+        return self.count < other.count
