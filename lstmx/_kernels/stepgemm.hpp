@@ -81,14 +81,13 @@ static inline void micro_tile(const real* A, int lda, int K, const real* panel, 
             for (int v = 0; v < PANEL_VECS; v++) acc[0][r][v] += acc[s][r][v];
     for (int r = 0; r < ROWS; r++) {
         real* c = C + (long)r * ldc;
-        if (width == PANEL_VECS * L) {
-            vec* cv = reinterpret_cast<vec*>(c);
-            for (int v = 0; v < PANEL_VECS; v++) cv[v] = accumulate ? cv[v] + acc[0][r][v] : acc[0][r][v];
-        } else {
-            for (int j = 0; j < width; j++) {
-                const real x = acc[0][r][j / L][j % L];
-                c[j] = accumulate ? c[j] + x : x;
-            }
+        // whole vectors, then lane by lane the columns of a last, narrower panel (those past N are not stored)
+        const int full = std::min(width / L, PANEL_VECS);
+        vec* cv = reinterpret_cast<vec*>(c);
+        for (int v = 0; v < full; v++) cv[v] = accumulate ? cv[v] + acc[0][r][v] : acc[0][r][v];
+        for (int j = full * L; j < width; j++) {
+            const real x = acc[0][r][j / L][j % L];
+            c[j] = accumulate ? c[j] + x : x;
         }
     }
 }
