@@ -24,7 +24,7 @@ EXP_TABLE_SIZE = 1000
 EXP_TABLE = (1 / (1 + np.exp(-((np.arange(EXP_TABLE_SIZE) / EXP_TABLE_SIZE * 2 - 1) * MAX_EXP)))).astype(np.float32)
 # word2vec.c (and gensim's compiled C) index the table with (f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2)
 # in integer arithmetic: 1000 / 6 / 2 = 83 entries a unit, not 83.33. The read sigmoid is slightly
-# shifted (sigmoid(0) reads 0.4938); hierarchical-softmax vectors are measurably different without it.
+# shifted (sigmoid(0) reads 0.4940); hierarchical-softmax vectors are measurably different without it.
 TABLE_SCALE = EXP_TABLE_SIZE // int(MAX_EXP) // 2
 MASK64 = (1 << 64) - 1
 
