@@ -35,6 +35,17 @@ def test_small_arrays_and_other_dtypes_are_separate():
     assert a.dtype == np.float32 and b.dtype == np.float64 and a.ctypes.data != b.ctypes.data
 
 
+def test_large_arrays_and_packed_buffers_start_on_a_cache_line():
+    """np.empty of a large array starts 16 bytes past a page: each 64-byte load would straddle two lines."""
+    workspace.clear()
+    for _ in range(3):                                   # fresh, then reused
+        assert workspace.empty(SHAPE, np.float32).ctypes.data % 64 == 0
+        assert workspace.empty((1000,), np.float64, aligned=True).ctypes.data % 64 == 0
+    array = workspace.empty(SHAPE, np.float32)
+    array[...] = 1.0                                     # the whole aligned view lies inside its owner
+    assert array.shape == SHAPE and array.flags.c_contiguous and array.sum() == np.prod(SHAPE)
+
+
 @pytest.mark.parametrize("backend", ["cython"])
 def test_outputs_a_caller_keeps_are_not_overwritten_by_the_next_call(backend):
     """Y is a view of the forward's state array: holding it must keep that array out of the pool."""

@@ -69,7 +69,8 @@ cdef inline object packed_buffer(int K, int N, object dtype):
     import numpy as np
     from lstmx._kernels import _workspace
     dt = np.dtype(dtype)
-    return _workspace.empty((packed_size_float(K, N) if dt == np.float32 else packed_size_double(K, N),), dt)
+    return _workspace.empty((packed_size_float(K, N) if dt == np.float32 else packed_size_double(K, N),), dt,
+                            aligned=True)
 
 
 cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:

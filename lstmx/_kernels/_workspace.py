@@ -6,6 +6,10 @@ faulting them in took about 10 of its 70 ms. Here an array is handed out again w
 reference left to it is this pool's (so its owner, and every view of it, is gone): the pages are
 already mapped. It is the idea of PyTorch's caching allocator, kept small: arrays of at least
 ``MIN_BYTES`` only, ``PER_SHAPE`` a shape and dtype, the ``SHAPES`` most recently used shapes.
+
+The arrays also start on a 64-byte boundary (a cache line, one AVX-512 vector). ``np.empty`` of a
+large array starts 16 bytes past a page boundary, so each 64-byte load the kernels make from it
+(the packed ``U.T`` panels above all) straddles two cache lines.
 """
 import math
 import sys
@@ -17,8 +21,9 @@ import numpy as np
 MIN_BYTES = 1 << 20
 PER_SHAPE = 4
 SHAPES = 16
+ALIGN = 64
 
-_pool = OrderedDict()     # (shape, dtype) -> arrays handed out before
+_pool = OrderedDict()     # (shape, dtype) -> the uint8 arrays owning the memory of arrays handed out before
 _lock = threading.Lock()
 
 
@@ -31,13 +36,23 @@ def _free_count():
         return sys.getrefcount(array)
 
 
-_FREE = _free_count()   # a view counts too: it holds its base
+_FREE = _free_count()   # every array handed out, and every view of it, holds its owner
 
 
-def empty(shape, dtype):
-    """Like ``np.empty(shape, dtype)``; a large array may be a reused one (its contents are garbage)."""
+def _aligned_view(owner, shape, dtype):
+    """The array of ``shape`` and ``dtype`` inside ``owner`` that starts on an ALIGN-byte boundary."""
+    start = -owner.ctypes.data % ALIGN
+    return owner[start:start + dtype.itemsize * math.prod(shape)].view(dtype).reshape(shape)
+
+
+def empty(shape, dtype, aligned=False):
+    """Like ``np.empty(shape, dtype)``; a large array starts on a 64-byte boundary and may be a reused
+    one (its contents are garbage). A small one is aligned too with ``aligned=True`` (the packed
+    matrices the time loop reads at every step)."""
     dtype = np.dtype(dtype)
     if dtype.itemsize * math.prod(shape) < MIN_BYTES:   # (cheap: the small calls are the latency-bound ones)
+        if aligned:
+            return _aligned_view(np.empty(dtype.itemsize * math.prod(shape) + ALIGN, np.uint8), shape, dtype)
         return np.empty(shape, dtype)
     shape = tuple(int(n) for n in shape)
     key = (shape, dtype.str)
@@ -48,13 +63,13 @@ def empty(shape, dtype):
             if len(_pool) > SHAPES:
                 _pool.popitem(last=False)
         _pool.move_to_end(key)
-        for array in arrays:
-            if sys.getrefcount(array) <= _FREE:
-                return array
-        array = np.empty(shape, dtype)
+        for owner in arrays:
+            if sys.getrefcount(owner) <= _FREE:
+                return _aligned_view(owner, shape, dtype)
+        owner = np.empty(dtype.itemsize * math.prod(shape) + ALIGN, np.uint8)
         if len(arrays) < PER_SHAPE:
-            arrays.append(array)
-        return array
+            arrays.append(owner)
+        return _aligned_view(owner, shape, dtype)
 
 
 def clear():
