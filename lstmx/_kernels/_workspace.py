@@ -50,10 +50,9 @@ def empty(shape, dtype, aligned=False):
     one (its contents are garbage). A small one is aligned too with ``aligned=True`` (the packed
     matrices the time loop reads at every step)."""
     dtype = np.dtype(dtype)
-    if dtype.itemsize * math.prod(shape) < MIN_BYTES:   # (cheap: the small calls are the latency-bound ones)
-        if aligned:
-            return _aligned_view(np.empty(dtype.itemsize * math.prod(shape) + ALIGN, np.uint8), shape, dtype)
-        return np.empty(shape, dtype)
+    nbytes = dtype.itemsize * math.prod(shape)
+    if nbytes < MIN_BYTES:   # (cheap: the small calls are the latency-bound ones)
+        return _aligned_view(np.empty(nbytes + ALIGN, np.uint8), shape, dtype) if aligned else np.empty(shape, dtype)
     shape = tuple(int(n) for n in shape)
     key = (shape, dtype.str)
     with _lock:
@@ -66,7 +65,7 @@ def empty(shape, dtype, aligned=False):
         for owner in arrays:
             if sys.getrefcount(owner) <= _FREE:
                 return _aligned_view(owner, shape, dtype)
-        owner = np.empty(dtype.itemsize * math.prod(shape) + ALIGN, np.uint8)
+        owner = np.empty(nbytes + ALIGN, np.uint8)
         if len(arrays) < PER_SHAPE:
             arrays.append(owner)
         return _aligned_view(owner, shape, dtype)
