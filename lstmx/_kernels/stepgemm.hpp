@@ -102,7 +102,6 @@ constexpr int M_BLOCK = 192;
 
 // C (M, N) (+)= op(A) (M, K) @ B, B packed by pack_panels, op(A) = A (rows of length lda) or, with
 // TRANS_A, A.T (A given as K rows of length lda); panels [p_begin, p_end) only.
-
 template <typename real, bool TRANS_A = false>
 void gemm_packed(const real* A, int lda, int M, int K, const real* packed, int N, real* C, int ldc,
                  bool accumulate, int p_begin, int p_end) {

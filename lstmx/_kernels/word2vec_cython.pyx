@@ -18,7 +18,7 @@ cdef enum:
     EXP_TABLE_SIZE = 1000
 cdef float MAX_EXP = 6.0
 cdef float EXP_TABLE[EXP_TABLE_SIZE]
-cdef float TABLE_SCALE = EXP_TABLE_SIZE // 6 // 2   # 83, as word2vec.c's integer arithmetic: see update.TABLE_SCALE
+cdef float TABLE_SCALE = EXP_TABLE_SIZE // <int>MAX_EXP // 2   # 83, word2vec.c's integer arithmetic: see update.TABLE_SCALE
 
 cdef int _k
 for _k in range(EXP_TABLE_SIZE):
