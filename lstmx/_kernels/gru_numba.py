@@ -2,6 +2,7 @@
 import numpy as np
 from numba import njit
 
+from . import _workspace as workspace
 from ._layout import cached_time_major, time_major, time_major_mask
 from ._numba_math import sigmoid, tanh
 from .lstm_numba import JIT
@@ -12,9 +13,9 @@ def gru_forward(X, W, U, b, b_hn, h0, mask):
     B, T, I = X.shape
     H = U.shape[1]
     X_tm = time_major(X)
-    hs = np.empty((T + 1, B, H), X.dtype)
-    gates = np.empty((T, B, 3 * H), X.dtype)
-    hns = np.empty((T, B, H), X.dtype)
+    hs = workspace.empty((T + 1, B, H), X.dtype)
+    gates = workspace.empty((T, B, 3 * H), X.dtype)
+    hns = workspace.empty((T, B, H), X.dtype)
     hs[0] = h0
     _forward(X_tm, W, U, b, b_hn, hs, gates, hns, time_major_mask(mask, B, T), mask is not None)
     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, gates=gates, hns=hns, mask=mask)
@@ -27,8 +28,11 @@ def _forward(X_tm, W, U, b, b_hn, hs, gates, hns, mask, has_mask):
     H = U.shape[1]
     np.dot(X_tm.reshape(T * B, I), W.T, gates.reshape(T * B, 3 * H))   # x W^T, all steps
     ah = np.empty((B, 3 * H), X_tm.dtype)
+    # U.T copied row-major once: OpenBLAS multiplies it up to 3x faster than U with a transpose
+    # flag at these small per-step sizes (0.26 vs 0.73 ms for 100 steps of (16, 64) x (64, 192))
+    UT = np.ascontiguousarray(U.T)                                       # (H, 3H)
     for t in range(T):
-        np.dot(hs[t], U.T, ah)                                           # h_(t-1) U^T
+        np.dot(hs[t], UT, ah)                                            # h_(t-1) U^T
         for n in range(B):
             if has_mask and not mask[t, n]:
                 hs[t + 1, n] = hs[t, n]
@@ -53,20 +57,21 @@ def gru_backward(dY, dhT, cache):
     """Same arguments and results as :func:`lstmx.gru.gru_backward`."""
     X, W, U = cache["X"], cache["W"], cache["U"]
     B, T, I = X.shape
+    H = U.shape[1]
     X_tm = cached_time_major(cache)
     mask = cache["mask"]
     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
     dX_tm, dW, dU, db, db_hn = _backward(np.ascontiguousarray(dY), X_tm, W, U, cache["hs"], cache["gates"],
-                                         cache["hns"], time_major_mask(mask, B, T), mask is not None, dh)
+                                         cache["hns"], time_major_mask(mask, B, T), mask is not None, dh,
+                                         workspace.empty((T, B, 3 * H), X.dtype),
+                                         workspace.empty((T, B, 3 * H), X.dtype))
     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, db_hn, dh
 
 
 @njit(**JIT)
-def _backward(dY, X_tm, W, U, hs, gates, hns, mask, has_mask, dh):
+def _backward(dY, X_tm, W, U, hs, gates, hns, mask, has_mask, dh, dax, dah):
     T, B, I = X_tm.shape
     H = U.shape[1]
-    dax = np.empty((T, B, 3 * H), X_tm.dtype)
-    dah = np.empty((T, B, 3 * H), X_tm.dtype)
     dh_rec = np.empty((B, H), X_tm.dtype)
     for t in range(T - 1, -1, -1):
         for n in range(B):
