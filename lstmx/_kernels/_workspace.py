@@ -5,7 +5,8 @@ on first touch. At (32, 100, 512, 512) the LSTM forward's ``gates``, ``hs`` and 
 faulting them in took about 10 of its 70 ms. Here an array is handed out again when the only
 reference left to it is this pool's (so its owner, and every view of it, is gone): the pages are
 already mapped. It is the idea of PyTorch's caching allocator, kept small: arrays of at least
-``MIN_BYTES`` only, ``PER_SHAPE`` a shape and dtype, the ``SHAPES`` most recently used shapes.
+``MIN_BYTES`` (and the small aligned ones, below), ``PER_SHAPE`` a shape and dtype, the ``SHAPES``
+most recently used shapes.
 
 The arrays also start on a 64-byte boundary (a cache line, one AVX-512 vector). ``np.empty`` of a
 large array starts 16 bytes past a page boundary, so each 64-byte load the kernels make from it
@@ -20,23 +21,28 @@ import numpy as np
 
 MIN_BYTES = 1 << 20
 PER_SHAPE = 4
-SHAPES = 16
+SHAPES = 32
 ALIGN = 64
 
-_pool = OrderedDict()     # (shape, dtype) -> the uint8 arrays owning the memory of arrays handed out before
+_pool = OrderedDict()     # (shape, dtype) -> (owner, array) pairs: the uint8 memory and the aligned array in it
 _lock = threading.Lock()
 
 
-def _free_count():
-    """sys.getrefcount of a pooled array, in the loop of ``empty``, when nobody else holds it (the
-    pool's list, the loop variable, getrefcount's argument: 3 on CPython 3.11). Measured with the same
-    code rather than written down, since interpreters count borrowed references differently."""
-    arrays = [np.empty(0)]
-    for array in arrays:
-        return sys.getrefcount(array)
+def _free_counts():
+    """sys.getrefcount of a pooled owner and of its array, in the loop of ``empty``, when nobody else
+    holds them (the pool's pair, the loop variable, getrefcount's argument, and for the owner the
+    array's ``base``). Measured with the same code rather than written down, since interpreters
+    count borrowed references differently."""
+    owner = np.empty(ALIGN, np.uint8)
+    pairs = [(owner, owner[:1])]
+    del owner
+    for owner, array in pairs:
+        return sys.getrefcount(owner), sys.getrefcount(array)
 
 
-_FREE = _free_count()   # every array handed out, and every view of it, holds its owner
+# An array handed out holds its owner (as ``base``), and so does every view of it (NumPy points a
+# view of a view at the memory's owner): the pair is free when both counts are back to these.
+_FREE_OWNER, _FREE_ARRAY = _free_counts()
 
 
 def _aligned_view(owner, shape, dtype):
@@ -47,28 +53,29 @@ def _aligned_view(owner, shape, dtype):
 
 def empty(shape, dtype, aligned=False):
     """Like ``np.empty(shape, dtype)``; a large array starts on a 64-byte boundary and may be a reused
-    one (its contents are garbage). A small one is aligned too with ``aligned=True`` (the packed
-    matrices the time loop reads at every step)."""
+    one (its contents are garbage). With ``aligned=True`` a small one is aligned and pooled too (the
+    packed matrices the time loop reads at every step: handing out a pooled one costs a fraction of
+    the microseconds that aligning a fresh one does, which counts at batch 1)."""
     dtype = np.dtype(dtype)
-    nbytes = dtype.itemsize * math.prod(shape)
-    if nbytes < MIN_BYTES:   # (cheap: the small calls are the latency-bound ones)
-        return _aligned_view(np.empty(nbytes + ALIGN, np.uint8), shape, dtype) if aligned else np.empty(shape, dtype)
-    shape = tuple(int(n) for n in shape)
-    key = (shape, dtype.str)
+    if not aligned and dtype.itemsize * math.prod(shape) < MIN_BYTES:
+        return np.empty(shape, dtype)     # (cheap: the small calls are the latency-bound ones)
+    key = (tuple(shape), dtype.str)
     with _lock:
-        arrays = _pool.get(key)
-        if arrays is None:
-            arrays = _pool[key] = []
+        pairs = _pool.get(key)
+        if pairs is None:
+            pairs = _pool[key] = []
             if len(_pool) > SHAPES:
                 _pool.popitem(last=False)
-        _pool.move_to_end(key)
-        for owner in arrays:
-            if sys.getrefcount(owner) <= _FREE:
-                return _aligned_view(owner, shape, dtype)
-        owner = np.empty(nbytes + ALIGN, np.uint8)
-        if len(arrays) < PER_SHAPE:
-            arrays.append(owner)
-        return _aligned_view(owner, shape, dtype)
+        else:
+            _pool.move_to_end(key)
+        for owner, array in pairs:
+            if sys.getrefcount(owner) <= _FREE_OWNER and sys.getrefcount(array) <= _FREE_ARRAY:
+                return array
+        owner = np.empty(dtype.itemsize * math.prod(shape) + ALIGN, np.uint8)
+        array = _aligned_view(owner, key[0], dtype)
+        if len(pairs) < PER_SHAPE:
+            pairs.append((owner, array))
+        return array
 
 
 def clear():
