@@ -32,7 +32,7 @@ compile_args = ["-O3", "--param=vect-max-version-for-alias-checks=64", "-fopenmp
 if not portable:
     compile_args += ["-march=native", "-ffast-math"]
 link_args = ["-fopenmp"] + ([] if portable else ["-lmvec", "-lm"])
-kernels = ["lstm_cython", "gru_cython", "rnn_cython", "adam_cython", "word2vec_cython"]
+kernels = ["lstm_cython", "gru_cython", "rnn_cython", "adam_cython", "word2vec_cython", "checks_cython"]
 extensions = [
     Extension(
         f"lstmx._kernels.{name}",

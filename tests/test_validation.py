@@ -60,6 +60,31 @@ def test_non_finite_values(bad):
     assert not np.isfinite(Y[1, 2]).all()
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("size", [1, 31, 1024, 1025, 5000])
+def test_the_compiled_finite_check_finds_every_nan_and_inf(dtype, size):
+    """One pass over the exponent bits, 1024 elements a block: a bad value anywhere is found, and
+    the largest and the subnormal finite values are not taken for bad ones."""
+    checks = pytest.importorskip("lstmx._kernels.checks_cython")
+    info = np.finfo(dtype)
+    a = np.linspace(-1, 1, size).astype(dtype)
+    a[:: max(size // 7, 1)] = info.max
+    a[1::5] = info.smallest_subnormal
+    assert checks.all_finite(a) and checks.all_finite(a.reshape(1, size, 1))
+    for position in sorted({0, size // 2, min(1023, size - 1), min(1024, size - 1), size - 1}):
+        for bad in (np.nan, np.inf, -np.inf):
+            b = a.copy()
+            b[position] = bad
+            assert not checks.all_finite(b), (position, bad)
+
+
+def test_the_finite_check_falls_back_to_numpy_for_other_arrays():
+    from lstmx._validation import all_finite
+    assert all_finite(np.ones(5, np.float16)) and not all_finite(np.array([1, np.nan], np.float16))
+    assert not all_finite(np.array([1.0, 2.0, np.inf])[::2])          # not C-contiguous
+    assert not all_finite(np.array([1.0, np.nan], ">f8"))             # not native byte order
+
+
 @pytest.mark.parametrize("dtype", [np.int64, object, bool])
 def test_integer_object_and_bool_arrays(dtype):
     a = _lstm_args()

@@ -1,0 +1,47 @@
+"""Input checks at the Python boundary, compiled: one pass over an array, no temporary array.
+
+``np.isfinite(a).all()`` makes a boolean array and reduces it, about 2 us of call overhead even for
+a (32, 32) matrix; a batch-1 forward checks five arrays before a 12 us loop. This pass costs a
+tenth of that and, on large arrays, reads each element once.
+"""
+from cpython.buffer cimport PyBUF_C_CONTIGUOUS, PyBUF_FORMAT, PyBuffer_Release, PyObject_GetBuffer
+from libc.stdint cimport uint32_t
+import sys
+
+cdef bint LITTLE_ENDIAN = sys.byteorder == "little"
+
+
+def all_finite(array):
+    """True when a C-contiguous float32 or float64 array holds no NaN and no inf.
+
+    It tests the exponent bits (all ones for NaN and inf, in the high 32-bit word of a float64 on a
+    little-endian machine) instead of calling ``isfinite``: the kernels are compiled with
+    ``-ffast-math``, which lets the compiler assume every float is finite and fold ``isfinite`` to
+    true. Raises TypeError for other arrays (the caller then falls back to NumPy).
+    """
+    cdef Py_buffer view
+    PyObject_GetBuffer(array, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT)
+    try:
+        if view.itemsize == 4 and view.format[0] == b"f":
+            return _no_exponent_all_ones(<const uint32_t*>view.buf, view.len // 4, 1, 0x7F800000)
+        if view.itemsize == 8 and view.format[0] == b"d" and LITTLE_ENDIAN:
+            return _no_exponent_all_ones(<const uint32_t*>view.buf + 1, view.len // 8, 2, 0x7FF00000)
+        raise TypeError("all_finite takes float32 or float64 arrays on a little-endian machine")
+    finally:
+        PyBuffer_Release(&view)
+
+
+cdef bint _no_exponent_all_ones(const uint32_t* words, Py_ssize_t n, Py_ssize_t stride,
+                                uint32_t exponent) noexcept nogil:
+    """No words[i * stride] (i < n) has all its exponent bits set. Blocks of 1024, so that a NaN
+    early in a large array ends the pass early while each block's loop still vectorises."""
+    cdef Py_ssize_t start, i, end
+    cdef uint32_t hits
+    for start in range(0, n, 1024):
+        end = min(start + 1024, n)
+        hits = 0
+        for i in range(start, end):
+            hits |= (words[i * stride] & exponent) == exponent
+        if hits:
+            return False
+    return True
