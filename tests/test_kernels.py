@@ -109,3 +109,15 @@ def test_kernel_equals_reference_when_two_threads_share_the_batch(cell, backend)
     # float64 only: db sums 480 rows of order one, where float32 rounds by more than 1e-5 in any order
     assert_same_as_reference(random_problem(cell, 8, 60, 19, 96, seed=6, dtype=np.float64, mask="post", scale=0.1),
                              backend)
+
+
+@pytest.mark.parametrize("backend", COMPILED)
+@pytest.mark.parametrize("H", [64, 65, 130])
+def test_rnn_of_one_sequence_across_panels(backend, H):
+    """At batch 1 the Cython RNN fuses each step's product and tanh (onerow.hpp), a panel of 64 floats
+    (32 doubles) at a time with a partial last one, and its float32 tanh is a rational approximation:
+    still the reference's numbers, masked steps included (float32 with gradients of order one, as in
+    the larger problem above)."""
+    for dtype, scale in ((np.float64, 0.1), (np.float32, 0.05)):
+        assert_same_as_reference(random_problem("rnn", 1, 40, 7, H, seed=H, dtype=dtype, mask="random", scale=scale),
+                                 backend)

@@ -63,6 +63,14 @@ cdef extern from "stepgemm.hpp" namespace "lstmx" nogil:
                         double* C, int ldc)
 
 
+cdef extern from "onerow.hpp" namespace "lstmx" nogil:
+    # the simple RNN's step for one sequence, product and tanh fused (see onerow.hpp)
+    void rnn_one_row_step(const float* h_prev, int H, const float* UT_packed, const float* a, const float* b,
+                          float* h)
+    void rnn_one_row_step(const double* h_prev, int H, const double* UT_packed, const double* a,
+                          const double* b, double* h)
+
+
 cdef inline object packed_buffer(int K, int N, object dtype):
     """Room for a (K, N) matrix packed by ``pack_panels``, sized by stepgemm.hpp's own ``packed_size``
     (one formula: the buffer cannot fall short of what the kernel writes)."""
@@ -71,6 +79,13 @@ cdef inline object packed_buffer(int K, int N, object dtype):
     dt = np.dtype(dtype)
     return _workspace.empty((packed_size_float(K, N) if dt == np.float32 else packed_size_double(K, N),), dt,
                             aligned=True)
+
+
+cdef inline real* data_or_null(real[::1] buffer) noexcept nogil:
+    """The start of a buffer, or NULL for None (a packed buffer the one-thread path does not use)."""
+    if buffer is None:
+        return NULL
+    return &buffer[0]
 
 
 cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:

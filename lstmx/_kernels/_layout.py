@@ -20,8 +20,9 @@ def cached_time_major(cache):
     return time_major(cache["X"]) if X_tm is None else X_tm
 
 
-def time_major_mask(mask, B, T):
-    """(T, B) uint8 copy of a (B, T) bool mask; all ones when there is no mask."""
+def time_major_mask(mask, B, T, ones=False):
+    """(T, B) uint8 copy of a (B, T) bool mask. No mask gives None (the Cython loops test ``has_mask``
+    before they read it), or with ``ones=True`` all ones (Numba compiles None apart from an array)."""
     if mask is None:
-        return np.ones((T, B), np.uint8)
+        return np.ones((T, B), np.uint8) if ones else None
     return np.ascontiguousarray(mask.T).view(np.uint8)

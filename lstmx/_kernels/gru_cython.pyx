@@ -15,8 +15,8 @@ from ._layout import cached_time_major, time_major, time_major_mask
 
 from cython.parallel cimport prange
 
-from ._common cimport (batch_parts, packed_buffer, column_sums, copy_row, gru_row_backward, gru_row_forward,
-                       input_projection, pack_panels, real, step_gemm, weight_gradients)
+from ._common cimport (batch_parts, data_or_null, packed_buffer, column_sums, copy_row, gru_row_backward,
+                       gru_row_forward, input_projection, pack_panels, real, step_gemm, weight_gradients)
 
 
 def gru_forward(X, W, U, b, b_hn, h0, mask):
@@ -28,8 +28,10 @@ def gru_forward(X, W, U, b, b_hn, h0, mask):
     gates = workspace.empty((T, B, 3 * H), X.dtype)
     hns = workspace.empty((T, B, H), X.dtype)
     hs[0] = h0
-    _forward(X_tm, W, U, packed_buffer(I, 3 * H, X.dtype), packed_buffer(H, 3 * H, X.dtype), b, b_hn, hs, gates,
-             hns, np.empty((B, 3 * H), X.dtype), time_major_mask(mask, B, T), mask is not None)
+    parts = batch_parts(B, H)
+    _forward(X_tm, W, U, packed_buffer(I, 3 * H, X.dtype) if parts == 2 else None,
+             packed_buffer(H, 3 * H, X.dtype), b, b_hn, hs, gates, hns, np.empty((B, 3 * H), X.dtype),
+             time_major_mask(mask, B, T), mask is not None)
     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, gates=gates, hns=hns, mask=mask)
     return hs[1:].transpose(1, 0, 2), hs[T], cache
 
@@ -42,7 +44,7 @@ def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_
     with nogil:
         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 3H), packed once
         # gates = X @ W.T for every step at once: (T*B, I) x (I, 3H)
-        input_projection(parts, &X_tm[0, 0, 0], T * B, I, &W[0, 0], &WT_packed[0], G, &gates[0, 0, 0])
+        input_projection(parts, &X_tm[0, 0, 0], T * B, I, &W[0, 0], data_or_null(WT_packed), G, &gates[0, 0, 0])
         if parts == 1:
             _forward_rows(0, B, &UT_packed[0], &b[0], &b_hn[0], hs, gates, hns, ah, mask, has_mask)
         else:
@@ -79,8 +81,10 @@ def gru_backward(dY, dhT, cache):
     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(3 * H, X.dtype)
     db_h = np.empty(3 * H, X.dtype)
     mask = cache["mask"]
-    _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(3 * H, H, X.dtype), packed_buffer(3 * H, I, X.dtype),
-              packed_buffer(T * B, I, X.dtype), packed_buffer(T * B, H, X.dtype), hs, cache["gates"], cache["hns"],
+    two = batch_parts(B, H) == 2          # the weight gradients on the packed kernel, else BLAS
+    _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(3 * H, H, X.dtype),
+              packed_buffer(3 * H, I, X.dtype) if two else None, packed_buffer(T * B, I, X.dtype) if two else None,
+              packed_buffer(T * B, H, X.dtype) if two else None, hs, cache["gates"], cache["hns"],
               time_major_mask(mask, B, T), mask is not None, dax, dah, dh, dX_tm, dW, dU, db, db_h)
     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, db_h[2 * H:].copy(), dh
 
@@ -98,7 +102,8 @@ def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, 
             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, gates, hns, mask,
                            has_mask, dax, dah, dh)
         weight_gradients(parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],
-                         &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+                         data_or_null(X_packed), data_or_null(H_packed), data_or_null(W_packed), &dW[0, 0], &dU[0, 0],
+                         &dX_tm[0, 0, 0])
         column_sums(&dax[0, 0, 0], T * B, G, &db[0])
         column_sums(&dah[0, 0, 0], T * B, G, &db_h[0])   # its last H entries are d b_hn
 

@@ -17,7 +17,7 @@ def gru_forward(X, W, U, b, b_hn, h0, mask):
     gates = workspace.empty((T, B, 3 * H), X.dtype)
     hns = workspace.empty((T, B, H), X.dtype)
     hs[0] = h0
-    _forward(X_tm, W, U, b, b_hn, hs, gates, hns, time_major_mask(mask, B, T), mask is not None)
+    _forward(X_tm, W, U, b, b_hn, hs, gates, hns, time_major_mask(mask, B, T, ones=True), mask is not None)
     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, gates=gates, hns=hns, mask=mask)
     return hs[1:].transpose(1, 0, 2), hs[T], cache
 
@@ -62,7 +62,7 @@ def gru_backward(dY, dhT, cache):
     mask = cache["mask"]
     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
     dX_tm, dW, dU, db, db_hn = _backward(np.ascontiguousarray(dY), X_tm, W, U, cache["hs"], cache["gates"],
-                                         cache["hns"], time_major_mask(mask, B, T), mask is not None, dh,
+                                         cache["hns"], time_major_mask(mask, B, T, ones=True), mask is not None, dh,
                                          workspace.empty((T, B, 3 * H), X.dtype),
                                          workspace.empty((T, B, 3 * H), X.dtype))
     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, db_hn, dh

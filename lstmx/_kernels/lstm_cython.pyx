@@ -31,8 +31,8 @@ from ._layout import cached_time_major, time_major, time_major_mask
 
 from cython.parallel cimport prange
 
-from ._common cimport (batch_parts, packed_buffer, column_sums, copy_row, input_projection, lstm_row_backward,
-                       lstm_row_forward, pack_panels, real, step_gemm, weight_gradients)
+from ._common cimport (batch_parts, data_or_null, packed_buffer, column_sums, copy_row, input_projection,
+                       lstm_row_backward, lstm_row_forward, pack_panels, real, step_gemm, weight_gradients)
 
 
 def lstm_forward(X, W, U, b, h0, c0, mask):
@@ -44,8 +44,9 @@ def lstm_forward(X, W, U, b, h0, c0, mask):
     cs = workspace.empty((T + 1, B, H), X.dtype)
     gates = workspace.empty((T, B, 4 * H), X.dtype)
     hs[0], cs[0] = h0, c0
-    _forward(X_tm, W, U, packed_buffer(I, 4 * H, X.dtype), packed_buffer(H, 4 * H, X.dtype), b, hs, cs, gates,
-             time_major_mask(mask, B, T), mask is not None)
+    parts = batch_parts(B, H)
+    _forward(X_tm, W, U, packed_buffer(I, 4 * H, X.dtype) if parts == 2 else None,
+             packed_buffer(H, 4 * H, X.dtype), b, hs, cs, gates, time_major_mask(mask, B, T), mask is not None)
     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, cs=cs, gates=gates, mask=mask)
     return hs[1:].transpose(1, 0, 2), (hs[T], cs[T]), cache
 
@@ -58,7 +59,7 @@ def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_
     with nogil:
         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 4H), packed once
         # gates = X @ W.T for every step at once: (T*B, I) x (I, 4H)
-        input_projection(parts, &X_tm[0, 0, 0], T * B, I, &W[0, 0], &WT_packed[0], G, &gates[0, 0, 0])
+        input_projection(parts, &X_tm[0, 0, 0], T * B, I, &W[0, 0], data_or_null(WT_packed), G, &gates[0, 0, 0])
         if parts == 1:
             _forward_rows(0, B, &UT_packed[0], &b[0], hs, cs, gates, mask, has_mask)
         else:
@@ -95,8 +96,10 @@ def lstm_backward(dY, dhT, dcT, cache):
     dX_tm = workspace.empty((T, B, I), X.dtype)
     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(4 * H, X.dtype)
     mask = cache["mask"]
-    packed = dict(U=packed_buffer(4 * H, H, X.dtype), W=packed_buffer(4 * H, I, X.dtype),
-                  X=packed_buffer(T * B, I, X.dtype), H=packed_buffer(T * B, H, X.dtype))
+    two = batch_parts(B, H) == 2          # the weight gradients on the packed kernel, else BLAS
+    packed = dict(U=packed_buffer(4 * H, H, X.dtype), W=packed_buffer(4 * H, I, X.dtype) if two else None,
+                  X=packed_buffer(T * B, I, X.dtype) if two else None,
+                  H=packed_buffer(T * B, H, X.dtype) if two else None)
     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed["U"], packed["W"], packed["X"], packed["H"], hs,
               cache["cs"], cache["gates"], time_major_mask(mask, B, T), mask is not None, dgates, dh, dc,
               dX_tm, dW, dU, db)
@@ -117,7 +120,8 @@ def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, 
             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], cs, gates, mask, has_mask,
                            dgates, dh, dc)
         weight_gradients(parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],
-                         &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+                         data_or_null(X_packed), data_or_null(H_packed), data_or_null(W_packed), &dW[0, 0], &dU[0, 0],
+                         &dX_tm[0, 0, 0])
         column_sums(&dgates[0, 0, 0], T * B, G, &db[0])
 
 

@@ -23,7 +23,7 @@ def lstm_forward(X, W, U, b, h0, c0, mask):
     cs = workspace.empty((T + 1, B, H), X.dtype)
     gates = workspace.empty((T, B, 4 * H), X.dtype)
     hs[0], cs[0] = h0, c0
-    _forward(X_tm, W, U, b, hs, cs, gates, time_major_mask(mask, B, T), mask is not None)
+    _forward(X_tm, W, U, b, hs, cs, gates, time_major_mask(mask, B, T, ones=True), mask is not None)
     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, cs=cs, gates=gates, mask=mask)
     return hs[1:].transpose(1, 0, 2), (hs[T], cs[T]), cache
 
@@ -77,7 +77,7 @@ def lstm_backward(dY, dhT, dcT, cache):
     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
     dc = np.array(dcT, dtype=X.dtype, copy=True, order="C")
     dX_tm, dW, dU, db = _backward(np.ascontiguousarray(dY), X_tm, W, U, cache["hs"], cache["cs"], cache["gates"],
-                                  time_major_mask(mask, B, T), mask is not None, dh, dc,
+                                  time_major_mask(mask, B, T, ones=True), mask is not None, dh, dc,
                                   workspace.empty((T, B, 4 * H), X.dtype))
     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, dh, dc
 

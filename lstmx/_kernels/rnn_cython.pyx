@@ -9,8 +9,9 @@ from ._layout import cached_time_major, time_major, time_major_mask
 
 from cython.parallel cimport prange
 
-from ._common cimport (batch_parts, packed_buffer, column_sums, copy_row, input_projection, pack_panels, real,
-                       rnn_row_backward, rnn_row_forward, step_gemm, weight_gradients)
+from ._common cimport (batch_parts, data_or_null, packed_buffer, column_sums, copy_row, input_projection,
+                       pack_panels, real, rnn_one_row_step, rnn_row_backward, rnn_row_forward, step_gemm,
+                       weight_gradients)
 
 
 def rnn_forward(X, W, U, b, h0, mask):
@@ -20,8 +21,9 @@ def rnn_forward(X, W, U, b, h0, mask):
     X_tm = time_major(X)                               # (T, B, I)
     hs = workspace.empty((T + 1, B, H), X.dtype)
     hs[0] = h0
-    _forward(X_tm, W, U, packed_buffer(I, H, X.dtype), packed_buffer(H, H, X.dtype), b, hs,
-             workspace.empty((T, B, H), X.dtype), time_major_mask(mask, B, T), mask is not None)
+    parts = batch_parts(B, H)
+    _forward(X_tm, W, U, packed_buffer(I, H, X.dtype) if parts == 2 else None, packed_buffer(H, H, X.dtype),
+             b, hs, workspace.empty((T, B, H), X.dtype), time_major_mask(mask, B, T), mask is not None)
     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, mask=mask)
     return hs[1:].transpose(1, 0, 2), hs[T], cache
 
@@ -33,7 +35,7 @@ def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_
     with nogil:
         pack_panels(&U[0, 0], H, True, H, H, &UT_packed[0])       # U.T, packed once
         # a = X @ W.T for every step at once: (T*B, I) x (I, H)
-        input_projection(parts, &X_tm[0, 0, 0], T * B, I, &W[0, 0], &WT_packed[0], H, &a[0, 0, 0])
+        input_projection(parts, &X_tm[0, 0, 0], T * B, I, &W[0, 0], data_or_null(WT_packed), H, &a[0, 0, 0])
         if parts == 1:
             _forward_rows(0, B, &UT_packed[0], &b[0], hs, a, mask, has_mask)
         else:
@@ -46,6 +48,10 @@ cdef void _forward_rows(int n0, int n1, const real* UT_packed, const real* b, re
     """The time loop for the sequences n0 <= n < n1; ``a`` holds x_t @ W.T."""
     cdef int T = a.shape[0], H = hs.shape[2], rows = n1 - n0, t, n
     for t in range(T):
+        if rows == 1 and not (has_mask and not mask[t, n0]):
+            # one sequence: h_t = tanh(a[t] + b + h_(t-1) @ U.T) in one pass (a chain of latencies)
+            rnn_one_row_step(&hs[t, n0, 0], H, UT_packed, &a[t, n0, 0], b, &hs[t + 1, n0, 0])
+            continue
         # a[t] += h_(t-1) @ U.T: (rows, H) x (H, H)
         step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, H, &a[t, n0, 0], H, True)
         for n in range(n0, n1):
@@ -66,8 +72,10 @@ def rnn_backward(dY, dhT, cache):
     dX_tm = workspace.empty((T, B, I), X.dtype)
     dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(H, X.dtype)
     mask = cache["mask"]
-    _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(H, H, X.dtype), packed_buffer(H, I, X.dtype),
-              packed_buffer(T * B, I, X.dtype), packed_buffer(T * B, H, X.dtype), hs,
+    two = batch_parts(B, H) == 2          # the weight gradients on the packed kernel, else BLAS
+    _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(H, H, X.dtype),
+              packed_buffer(H, I, X.dtype) if two else None, packed_buffer(T * B, I, X.dtype) if two else None,
+              packed_buffer(T * B, H, X.dtype) if two else None, hs,
               time_major_mask(mask, B, T), mask is not None, da, dh, dX_tm, dW, dU, db)
     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, dh
 
@@ -83,7 +91,8 @@ def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, 
         for part in prange(parts, num_threads=parts, schedule="static"):
             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, mask, has_mask, da, dh)
         weight_gradients(parts, &da[0, 0, 0], &da[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],
-                         &X_packed[0], &H_packed[0], &W_packed[0], &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
+                         data_or_null(X_packed), data_or_null(H_packed), data_or_null(W_packed), &dW[0, 0], &dU[0, 0],
+                         &dX_tm[0, 0, 0])
         column_sums(&da[0, 0, 0], T * B, H, &db[0])
 
 

@@ -15,7 +15,7 @@ def rnn_forward(X, W, U, b, h0, mask):
     X_tm = time_major(X)
     hs = workspace.empty((T + 1, B, H), X.dtype)
     hs[0] = h0
-    _forward(X_tm, W, U, b, hs, time_major_mask(mask, B, T), mask is not None)
+    _forward(X_tm, W, U, b, hs, time_major_mask(mask, B, T, ones=True), mask is not None)
     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, mask=mask)
     return hs[1:].transpose(1, 0, 2), hs[T], cache
 
@@ -48,7 +48,7 @@ def rnn_backward(dY, dhT, cache):
     mask = cache["mask"]
     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
     dX_tm, dW, dU, db = _backward(np.ascontiguousarray(dY), X_tm, W, U, cache["hs"],
-                                  time_major_mask(mask, B, T), mask is not None, dh,
+                                  time_major_mask(mask, B, T, ones=True), mask is not None, dh,
                                   workspace.empty((T, B, H), X.dtype))
     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, dh
 

@@ -1,0 +1,71 @@
+// The simple RNN's step for a single sequence, product and tanh fused: h = tanh(a + b + h_prev U^T).
+//
+// Why: at batch 1 a step is a chain of latencies, not of work. The product (h_prev @ U.T, stepgemm's
+// micro-tile on one row) stores its row, the row kernel loads it back and calls libmvec's tanh, and
+// the next step waits for all of it: about 105 ns a step at H = 32 where the product alone takes 45.
+// Here the row stays in registers from the multiply-adds to the tanh, and tanh is a rational
+// function of the register (multiply-adds and one divide, no call): about 63 ns.
+#pragma once
+#include <cmath>
+#include "stepgemm.hpp"
+
+namespace lstmx {
+
+// tanh for the fused step. float: Eigen's rational approximation (max error 3.5e-7 against np.tanh;
+// the Numba kernels use the same one), clamped where float32's tanh is +-1: multiply-adds and one
+// divide, which gcc vectorises in place. double: std::tanh, so float64 results stay exact (gradient
+// checks run in float64).
+static inline double tanh_rational(double x) { return std::tanh(x); }
+static inline float tanh_rational(float x) {
+    const float clamp = 7.90531110763549805f;
+    x = std::min(std::max(x, -clamp), clamp);
+    const float x2 = x * x;
+    float p = -2.76076847742355e-16f;
+    p = p * x2 + 2.00018790482477e-13f;
+    p = p * x2 + -8.60467152213735e-11f;
+    p = p * x2 + 5.12229709037114e-08f;
+    p = p * x2 + 1.48572235717979e-05f;
+    p = p * x2 + 6.37261928875436e-04f;
+    p = p * x2 + 4.89352455891786e-03f;
+    float q = 1.19825839466702e-06f;
+    q = q * x2 + 1.18534705686654e-04f;
+    q = q * x2 + 2.26843463243900e-03f;
+    q = q * x2 + 4.89352518554385e-03f;
+    return x * p / q;
+}
+
+// h (n,) = tanh(row + a + b). The __restrict promises let gcc vectorise the loop (without them,
+// compiled inside the Cython module, it ran scalar: a divide at a time).
+template <typename real>
+static inline void tanh_of_sum(const real* __restrict row, const real* __restrict a, const real* __restrict b,
+                               real* __restrict h, int n) {
+    for (int j = 0; j < n; j++) h[j] = tanh_rational(row[j] + a[j] + b[j]);
+}
+
+// h (H,) = tanh(a + b + h_prev @ U.T) for one sequence; UT_packed is U.T packed by pack_panels.
+// a (H,) holds x_t W^T; h must not overlap h_prev.
+template <typename real>
+void rnn_one_row_step(const real* h_prev, int H, const real* UT_packed, const real* a, const real* b, real* h) {
+    typedef typename simd<real>::vec vec;
+    constexpr int P = panel_width<real>();
+    for (int p = 0; p * P < H; p++) {
+        const real* panel = UT_packed + (long)p * H * P;
+        vec acc[2][PANEL_VECS] = {};           // even and odd k: two chains of multiply-adds
+        int k = 0;
+        for (; k + 2 <= H; k += 2)
+            for (int s = 0; s < 2; s++) {
+                const vec* u = reinterpret_cast<const vec*>(panel + (long)(k + s) * P);
+                for (int v = 0; v < PANEL_VECS; v++) acc[s][v] += h_prev[k + s] * u[v];
+            }
+        if (k < H) {
+            const vec* u = reinterpret_cast<const vec*>(panel + (long)k * P);
+            for (int v = 0; v < PANEL_VECS; v++) acc[0][v] += h_prev[k] * u[v];
+        }
+        alignas(64) real row[P];              // this panel's columns of h_prev @ U.T (stays in L1)
+        for (int v = 0; v < PANEL_VECS; v++) reinterpret_cast<vec*>(row)[v] = acc[0][v] + acc[1][v];
+        const int j0 = p * P, width = std::min(P, H - j0);
+        tanh_of_sum(row, a + j0, b + j0, h + j0, width);
+    }
+}
+
+}  // namespace lstmx
