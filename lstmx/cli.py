@@ -120,7 +120,9 @@ def cmd_bench(args):
     from . import bench
     from .dispatch import BACKENDS, backends as available
     backends = args.backends or [b for b in BACKENDS if b in available()]
-    header, rows = bench.run(args.cells, args.sizes or bench.SIZES, backends, torch=args.torch)
+    if args.rounds < 1:
+        raise SystemExit(f"--rounds must be at least 1, got {args.rounds}")
+    header, rows = bench.run(args.cells, args.sizes or bench.SIZES, backends, torch=args.torch, rounds=args.rounds)
     print()
     print(bench.table(rows, backends, args.torch))
     if args.plot:
@@ -190,6 +192,8 @@ def build_parser():
     bench.add_argument("--backends", nargs="+", choices=["reference", "numba", "cython"])
     bench.add_argument("--torch", action="store_true", help="time PyTorch's layers in the same process")
     bench.add_argument("--plot", metavar="FILE.png", help="draw the times with matplotlib")
+    bench.add_argument("--rounds", type=int, default=3,
+                       help="time each size this many times, the systems taking turns; each keeps its best median")
     bench.set_defaults(func=cmd_bench)
     return parser
 

@@ -34,3 +34,29 @@ def test_demo_trains_the_seed_model_on_the_sample(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "5000 training and 2000 held-out reviews" in out and "held-out accuracy after 1 epochs" in out
     assert "Total params: 1,378,945" in out and plot.stat().st_size > 10_000
+
+
+def test_bench_times_each_system_in_rounds_and_keeps_its_best(monkeypatch, capsys):
+    import functools
+    import json
+
+    from lstmx import bench
+    calls = []
+    monkeypatch.setattr(bench, "gemm_peak_gflops", lambda: 300.0)        # (not what is tested: seconds)
+    monkeypatch.setattr(bench, "median_ms", functools.partial(bench.median_ms, budget_s=0.01, settle_s=0))
+    real_time_lstmx = bench.time_lstmx
+    monkeypatch.setattr(bench, "time_lstmx", lambda cell, size, be: calls.append(be) or real_time_lstmx(cell, size, be))
+    assert main(["bench", "--cells", "rnn", "--sizes", "2,3,4,5", "--backends", "reference", "cython",
+                 "--rounds", "2"]) == 0
+    assert calls == ["reference", "cython", "reference", "cython"]       # taking turns, round by round
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert lines[0]["rounds"] == 2
+    row = lines[1]
+    assert (row["cell"], row["B"], row["T"], row["I"], row["H"]) == ("rnn", 2, 3, 4, 5)
+    assert row["reference_fwd_ms"] > 0 and row["cython_train_ms"] > 0
+    assert row["speedup_fwd"] == pytest.approx(row["reference_fwd_ms"] / row["cython_fwd_ms"], rel=0.01)
+
+
+def test_bench_refuses_zero_rounds():
+    proc = subprocess.run([sys.executable, "-m", "lstmx", "bench", "--rounds", "0"], capture_output=True, text=True)
+    assert proc.returncode != 0 and "--rounds must be at least 1, got 0" in proc.stderr
