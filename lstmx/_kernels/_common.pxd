@@ -94,14 +94,12 @@ cdef inline void copy_row(real* dst, const real* src, int n) noexcept nogil:
         dst[j] = src[j]
 
 
-cdef inline void column_sums(const real* A, int rows, int cols, real* out) noexcept nogil:
-    """out[j] = sum of A[:, j] over the rows of a row-major (rows, cols) matrix (the bias gradient)."""
-    cdef int r, j
-    for j in range(cols):
-        out[j] = 0
-    for r in range(rows):
-        for j in range(cols):
-            out[j] += A[r * cols + j]
+cdef inline void add_row(real* total, const real* row, int n) noexcept nogil:
+    """total[j] += row[j]: a bias gradient summed row by row in the backward loop, while the row is
+    still in cache (a pass over all T*B rows afterwards read 6.5 MB again at (32, 100, 128, 128))."""
+    cdef int j
+    for j in range(n):
+        total[j] += row[j]
 
 
 cdef inline int batch_parts(int B, int H) noexcept nogil:

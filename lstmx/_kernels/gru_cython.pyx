@@ -15,7 +15,7 @@ from ._layout import cached_time_major, time_major, time_major_mask
 
 from cython.parallel cimport prange
 
-from ._common cimport (batch_parts, data_or_null, packed_buffer, column_sums, copy_row, gru_row_backward,
+from ._common cimport (batch_parts, data_or_null, packed_buffer, add_row, copy_row, gru_row_backward,
                        gru_row_forward, input_projection, pack_panels, real, step_gemm, weight_gradients)
 
 
@@ -78,40 +78,42 @@ def gru_backward(dY, dhT, cache):
     dah = workspace.empty((T, B, 3 * H), X.dtype)
     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
     dX_tm = workspace.empty((T, B, I), X.dtype)
-    dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(3 * H, X.dtype)
-    db_h = np.empty(3 * H, X.dtype)
+    dW, dU = np.empty_like(W), np.empty_like(U)
     mask = cache["mask"]
-    two = batch_parts(B, H) == 2          # the weight gradients on the packed kernel, else BLAS
+    parts = batch_parts(B, H)
+    two = parts == 2                      # the weight gradients on the packed kernel, else BLAS
+    db_parts, db_hn_parts = np.zeros((parts, 3 * H), X.dtype), np.zeros((parts, H), X.dtype)   # a thread's share
     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(3 * H, H, X.dtype),
               packed_buffer(3 * H, I, X.dtype) if two else None, packed_buffer(T * B, I, X.dtype) if two else None,
               packed_buffer(T * B, H, X.dtype) if two else None, hs, cache["gates"], cache["hns"],
-              time_major_mask(mask, B, T), mask is not None, dax, dah, dh, dX_tm, dW, dU, db, db_h)
-    return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, db_h[2 * H:].copy(), dh
+              time_major_mask(mask, B, T), mask is not None, dax, dah, dh, dX_tm, dW, dU, db_parts,
+              db_hn_parts)
+    return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db_parts.sum(axis=0), db_hn_parts.sum(axis=0), dh
 
 
 def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,
               real[::1] W_packed, real[::1] X_packed, real[::1] H_packed, real[:, :, ::1] hs,
               real[:, :, ::1] gates, real[:, :, ::1] hns, const unsigned char[:, ::1] mask, bint has_mask,
               real[:, :, ::1] dax, real[:, :, ::1] dah, real[:, ::1] dh, real[:, :, ::1] dX_tm,
-              real[:, ::1] dW, real[:, ::1] dU, real[::1] db, real[::1] db_h):
+              real[:, ::1] dW, real[:, ::1] dU, real[:, ::1] db_parts, real[:, ::1] db_hn_parts):
     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
     cdef int G = 3 * H, part, parts = batch_parts(B, H)
     with nogil:
         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (3H, H), packed once for the loop
         for part in prange(parts, num_threads=parts, schedule="static"):
             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, gates, hns, mask,
-                           has_mask, dax, dah, dh)
+                           has_mask, dax, dah, dh, &db_parts[part, 0], &db_hn_parts[part, 0])
         weight_gradients(parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],
                          data_or_null(X_packed), data_or_null(H_packed), data_or_null(W_packed), &dW[0, 0], &dU[0, 0],
                          &dX_tm[0, 0, 0])
-        column_sums(&dax[0, 0, 0], T * B, G, &db[0])
-        column_sums(&dah[0, 0, 0], T * B, G, &db_h[0])   # its last H entries are d b_hn
 
 
 cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packed, real[:, :, ::1] hs,
                          real[:, :, ::1] gates, real[:, :, ::1] hns, const unsigned char[:, ::1] mask,
-                         bint has_mask, real[:, :, ::1] dax, real[:, :, ::1] dah, real[:, ::1] dh) noexcept nogil:
-    """Backpropagation through time for the sequences n0 <= n < n1."""
+                         bint has_mask, real[:, :, ::1] dax, real[:, :, ::1] dah, real[:, ::1] dh, real* db,
+                         real* db_hn) noexcept nogil:
+    """Backpropagation through time for the sequences n0 <= n < n1; their shares of db and db_hn are
+    added to db and db_hn."""
     cdef int T = gates.shape[0], H = dh.shape[1], G = 3 * H, t, n, j
     for t in range(T - 1, -1, -1):
         for n in range(n0, n1):
@@ -124,5 +126,7 @@ cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packe
             else:
                 gru_row_backward(&gates[t, n, 0], &hns[t, n, 0], &hs[t, n, 0], &dY[n, t, 0],
                                  &dh[n, 0], &dax[t, n, 0], &dah[t, n, 0], H)
+                add_row(db, &dax[t, n, 0], G)
+                add_row(db_hn, &dah[t, n, 2 * H], H)             # d(U_n h + b_hn): the candidate's part
         # dh_(t-1) = z * dh (left in dh above) + dah_t @ U
         step_gemm(&dah[t, n0, 0], G, n1 - n0, G, U_packed, H, &dh[n0, 0], H, True)

@@ -19,7 +19,7 @@
 Backward, only ``dh_(t-1) = dgates_t @ U`` is sequential (split between threads the same way). The
 loop stores ``dgates`` of every step; after it ``dW = dgates^T X``, ``dU = dgates^T H_prev`` and
 ``dX = dgates W`` are single products over all ``T*B`` rows (BLAS with one thread, the packed
-kernel shared by the threads otherwise), and ``db`` one column sum.
+kernel shared by the threads otherwise). ``db`` is summed in the loop, each row as it is made.
 
 Arrays are time-major inside (``X_tm (T, B, I)``, ``hs (T+1, B, H)``), so each step's rows are
 contiguous. The functions take arrays already validated by :mod:`lstmx.functional`.
@@ -31,7 +31,7 @@ from ._layout import cached_time_major, time_major, time_major_mask
 
 from cython.parallel cimport prange
 
-from ._common cimport (batch_parts, data_or_null, packed_buffer, column_sums, copy_row, input_projection,
+from ._common cimport (batch_parts, data_or_null, packed_buffer, add_row, copy_row, input_projection,
                        lstm_row_backward, lstm_row_forward, pack_panels, real, step_gemm, weight_gradients)
 
 
@@ -94,16 +94,18 @@ def lstm_backward(dY, dhT, dcT, cache):
     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
     dc = np.array(dcT, dtype=X.dtype, copy=True, order="C")
     dX_tm = workspace.empty((T, B, I), X.dtype)
-    dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(4 * H, X.dtype)
+    dW, dU = np.empty_like(W), np.empty_like(U)
     mask = cache["mask"]
-    two = batch_parts(B, H) == 2          # the weight gradients on the packed kernel, else BLAS
+    parts = batch_parts(B, H)
+    two = parts == 2                      # the weight gradients on the packed kernel, else BLAS
+    db_parts = np.zeros((parts, 4 * H), X.dtype)   # each thread's share of db
     packed = dict(U=packed_buffer(4 * H, H, X.dtype), W=packed_buffer(4 * H, I, X.dtype) if two else None,
                   X=packed_buffer(T * B, I, X.dtype) if two else None,
                   H=packed_buffer(T * B, H, X.dtype) if two else None)
     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed["U"], packed["W"], packed["X"], packed["H"], hs,
               cache["cs"], cache["gates"], time_major_mask(mask, B, T), mask is not None, dgates, dh, dc,
-              dX_tm, dW, dU, db)
-    return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, dh, dc
+              dX_tm, dW, dU, db_parts)
+    return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db_parts.sum(axis=0), dh, dc
 
 
 def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,
@@ -111,24 +113,23 @@ def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, 
               real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
               const unsigned char[:, ::1] mask, bint has_mask, real[:, :, ::1] dgates,
               real[:, ::1] dh, real[:, ::1] dc, real[:, :, ::1] dX_tm,
-              real[:, ::1] dW, real[:, ::1] dU, real[::1] db):
+              real[:, ::1] dW, real[:, ::1] dU, real[:, ::1] db_parts):
     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
     cdef int G = 4 * H, part, parts = batch_parts(B, H)
     with nogil:
         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop
         for part in prange(parts, num_threads=parts, schedule="static"):
             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], cs, gates, mask, has_mask,
-                           dgates, dh, dc)
+                           dgates, dh, dc, &db_parts[part, 0])
         weight_gradients(parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],
                          data_or_null(X_packed), data_or_null(H_packed), data_or_null(W_packed), &dW[0, 0], &dU[0, 0],
                          &dX_tm[0, 0, 0])
-        column_sums(&dgates[0, 0, 0], T * B, G, &db[0])
 
 
 cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packed, real[:, :, ::1] cs,
                          real[:, :, ::1] gates, const unsigned char[:, ::1] mask, bint has_mask,
-                         real[:, :, ::1] dgates, real[:, ::1] dh, real[:, ::1] dc) noexcept nogil:
-    """Backpropagation through time for the sequences n0 <= n < n1."""
+                         real[:, :, ::1] dgates, real[:, ::1] dh, real[:, ::1] dc, real* db) noexcept nogil:
+    """Backpropagation through time for the sequences n0 <= n < n1; their share of db is added to db."""
     cdef int T = gates.shape[0], H = dh.shape[1], G = 4 * H, t, n, j
     for t in range(T - 1, -1, -1):
         for n in range(n0, n1):
@@ -140,5 +141,6 @@ cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packe
             else:
                 lstm_row_backward(&gates[t, n, 0], &cs[t, n, 0], &cs[t + 1, n, 0], &dY[n, t, 0],
                                   &dh[n, 0], &dc[n, 0], &dgates[t, n, 0], H)
+                add_row(db, &dgates[t, n, 0], G)
         # dh_(t-1) = dgates_t @ U (+ the carried dh of masked rows, left in dh above)
         step_gemm(&dgates[t, n0, 0], G, n1 - n0, G, U_packed, H, &dh[n0, 0], H, True)

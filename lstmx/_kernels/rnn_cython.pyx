@@ -9,7 +9,7 @@ from ._layout import cached_time_major, time_major, time_major_mask
 
 from cython.parallel cimport prange
 
-from ._common cimport (batch_parts, data_or_null, packed_buffer, column_sums, copy_row, input_projection,
+from ._common cimport (batch_parts, data_or_null, packed_buffer, add_row, copy_row, input_projection,
                        pack_panels, real, rnn_one_row_step, rnn_row_backward, rnn_row_forward, step_gemm,
                        weight_gradients)
 
@@ -70,36 +70,38 @@ def rnn_backward(dY, dhT, cache):
     da = workspace.empty((T, B, H), X.dtype)
     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
     dX_tm = workspace.empty((T, B, I), X.dtype)
-    dW, dU, db = np.empty_like(W), np.empty_like(U), np.empty(H, X.dtype)
+    dW, dU = np.empty_like(W), np.empty_like(U)
     mask = cache["mask"]
-    two = batch_parts(B, H) == 2          # the weight gradients on the packed kernel, else BLAS
+    parts = batch_parts(B, H)
+    two = parts == 2                      # the weight gradients on the packed kernel, else BLAS
+    db_parts = np.zeros((parts, H), X.dtype)       # each thread's share of db
     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(H, H, X.dtype),
               packed_buffer(H, I, X.dtype) if two else None, packed_buffer(T * B, I, X.dtype) if two else None,
               packed_buffer(T * B, H, X.dtype) if two else None, hs,
-              time_major_mask(mask, B, T), mask is not None, da, dh, dX_tm, dW, dU, db)
-    return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, dh
+              time_major_mask(mask, B, T), mask is not None, da, dh, dX_tm, dW, dU, db_parts)
+    return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db_parts.sum(axis=0), dh
 
 
 def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,
               real[::1] W_packed, real[::1] X_packed, real[::1] H_packed, real[:, :, ::1] hs,
               const unsigned char[:, ::1] mask, bint has_mask, real[:, :, ::1] da, real[:, ::1] dh,
-              real[:, :, ::1] dX_tm, real[:, ::1] dW, real[:, ::1] dU, real[::1] db):
+              real[:, :, ::1] dX_tm, real[:, ::1] dW, real[:, ::1] dU, real[:, ::1] db_parts):
     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
     cdef int G = H, part, parts = batch_parts(B, H)
     with nogil:
         pack_panels(&U[0, 0], H, False, H, H, &U_packed[0])
         for part in prange(parts, num_threads=parts, schedule="static"):
-            _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, mask, has_mask, da, dh)
+            _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, mask, has_mask, da, dh,
+                           &db_parts[part, 0])
         weight_gradients(parts, &da[0, 0, 0], &da[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],
                          data_or_null(X_packed), data_or_null(H_packed), data_or_null(W_packed), &dW[0, 0], &dU[0, 0],
                          &dX_tm[0, 0, 0])
-        column_sums(&da[0, 0, 0], T * B, H, &db[0])
 
 
 cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packed, real[:, :, ::1] hs,
                          const unsigned char[:, ::1] mask, bint has_mask, real[:, :, ::1] da,
-                         real[:, ::1] dh) noexcept nogil:
-    """Backpropagation through time for the sequences n0 <= n < n1."""
+                         real[:, ::1] dh, real* db) noexcept nogil:
+    """Backpropagation through time for the sequences n0 <= n < n1; their share of db is added to db."""
     cdef int T = da.shape[0], H = dh.shape[1], t, n, j
     for t in range(T - 1, -1, -1):
         for n in range(n0, n1):
@@ -109,4 +111,5 @@ cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packe
                     dh[n, j] += dY[n, t, j]
             else:
                 rnn_row_backward(&hs[t + 1, n, 0], &dY[n, t, 0], &dh[n, 0], &da[t, n, 0], H)
+                add_row(db, &da[t, n, 0], H)
         step_gemm(&da[t, n0, 0], H, n1 - n0, H, U_packed, H, &dh[n0, 0], H, True)
