@@ -1,8 +1,8 @@
 """Input checks at the Python boundary, compiled: one pass over an array, no temporary array.
 
 ``np.isfinite(a).all()`` makes a boolean array and reduces it, about 2 us of call overhead even for
-a (32, 32) matrix; a batch-1 forward checks five arrays before a 12 us loop. This pass costs a
-tenth of that and, on large arrays, reads each element once.
+a (32, 32) matrix, and a batch-1 forward checks four arrays before a loop of about 10 us. This
+pass costs a seventh of that (0.27 us for a (1, 100, 32) input) and reads each element once.
 """
 from cpython.buffer cimport PyBUF_C_CONTIGUOUS, PyBUF_FORMAT, PyBuffer_Release, PyObject_GetBuffer
 from libc.stdint cimport uint32_t
@@ -17,7 +17,8 @@ def all_finite(array):
     It tests the exponent bits (all ones for NaN and inf, in the high 32-bit word of a float64 on a
     little-endian machine) instead of calling ``isfinite``: the kernels are compiled with
     ``-ffast-math``, which lets the compiler assume every float is finite and fold ``isfinite`` to
-    true. Raises TypeError for other arrays (the caller then falls back to NumPy).
+    true. Raises TypeError for other dtypes, and NumPy's ValueError for an array that is not
+    C-contiguous (the caller then falls back to NumPy).
     """
     cdef Py_buffer view
     PyObject_GetBuffer(array, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT)

@@ -15,8 +15,8 @@ from ._layout import cached_time_major, time_major, time_major_mask
 
 from cython.parallel cimport prange
 
-from ._common cimport (batch_parts, data_or_null, packed_buffer, add_row, copy_row, gru_row_backward,
-                       gru_row_forward, input_projection, pack_panels, real, step_gemm, weight_gradients)
+from ._common cimport (add_row, batch_parts, copy_row, data_or_null, gru_row_backward, gru_row_forward,
+                       input_projection, pack_panels, packed_buffer, real, step_gemm, weight_gradients)
 
 
 def gru_forward(X, W, U, b, b_hn, h0, mask):

@@ -31,8 +31,8 @@ from ._layout import cached_time_major, time_major, time_major_mask
 
 from cython.parallel cimport prange
 
-from ._common cimport (batch_parts, data_or_null, packed_buffer, add_row, copy_row, input_projection,
-                       lstm_row_backward, lstm_row_forward, pack_panels, real, step_gemm, weight_gradients)
+from ._common cimport (add_row, batch_parts, copy_row, data_or_null, input_projection, lstm_row_backward,
+                       lstm_row_forward, pack_panels, packed_buffer, real, step_gemm, weight_gradients)
 
 
 def lstm_forward(X, W, U, b, h0, c0, mask):

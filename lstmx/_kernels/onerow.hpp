@@ -1,10 +1,11 @@
 // The simple RNN's step for a single sequence, product and tanh fused: h = tanh(a + b + h_prev U^T).
 //
 // Why: at batch 1 a step is a chain of latencies, not of work. The product (h_prev @ U.T, stepgemm's
-// micro-tile on one row) stores its row, the row kernel loads it back and calls libmvec's tanh, and
-// the next step waits for all of it: about 105 ns a step at H = 32 where the product alone takes 45.
-// Here the row stays in registers from the multiply-adds to the tanh, and tanh is a rational
-// function of the register (multiply-adds and one divide, no call): about 63 ns.
+// micro-tile on one row) adds its row into a, the row kernel loads it back and calls libmvec's tanh,
+// and the next step waits for all of it. Here the product's row goes from the registers to a small
+// row on the stack and straight through a tanh made of multiply-adds and one divide (no call). In a
+// C++ loop at H = 32: 56 ns a step before, 46 ns fused; the Cython RNN forward at (1, 100, 32, 32)
+// went from 15.5 to 12-13 us.
 #pragma once
 #include <cmath>
 #include "stepgemm.hpp"

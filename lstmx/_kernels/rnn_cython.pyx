@@ -9,8 +9,8 @@ from ._layout import cached_time_major, time_major, time_major_mask
 
 from cython.parallel cimport prange
 
-from ._common cimport (batch_parts, data_or_null, packed_buffer, add_row, copy_row, input_projection,
-                       pack_panels, real, rnn_one_row_step, rnn_row_backward, rnn_row_forward, step_gemm,
+from ._common cimport (add_row, batch_parts, copy_row, data_or_null, input_projection, pack_panels,
+                       packed_buffer, real, rnn_one_row_step, rnn_row_backward, rnn_row_forward, step_gemm,
                        weight_gradients)
 
 
