@@ -57,7 +57,8 @@ def empty(shape, dtype, aligned=False):
     packed matrices the time loop reads at every step: handing out a pooled one costs a fraction of
     the microseconds that aligning a fresh one does, which counts at batch 1)."""
     dtype = np.dtype(dtype)
-    if not aligned and dtype.itemsize * math.prod(shape) < MIN_BYTES:
+    nbytes = dtype.itemsize * math.prod(shape)
+    if not aligned and nbytes < MIN_BYTES:
         return np.empty(shape, dtype)     # (cheap: the small calls are the latency-bound ones)
     key = (tuple(shape), dtype.str)
     with _lock:
@@ -71,7 +72,7 @@ def empty(shape, dtype, aligned=False):
         for owner, array in pairs:
             if sys.getrefcount(owner) <= _FREE_OWNER and sys.getrefcount(array) <= _FREE_ARRAY:
                 return array
-        owner = np.empty(dtype.itemsize * math.prod(shape) + ALIGN, np.uint8)
+        owner = np.empty(nbytes + ALIGN, np.uint8)
         array = _aligned_view(owner, key[0], dtype)
         if len(pairs) < PER_SHAPE:
             pairs.append((owner, array))
