@@ -42,6 +42,11 @@ def as_float_array(name, a, shape, dtype, check_finite=True, desc=None):
     desc : str, optional
         The expected shape in words, e.g. ``"(4H, I)"``, added to error messages.
     """
+    checks = _compiled_checks()
+    if checks:
+        same = checks.valid_as_is(a, shape, dtype, check_finite)   # the usual case, in one compiled call
+        if same is not None:
+            return same
     want = lambda: _fmt(shape) if desc is None else f"{desc} = {_fmt(shape)}"   # built only for an error
     arr = np.asarray(a)
     if arr.dtype.kind != "f":
@@ -62,21 +67,28 @@ def as_float_array(name, a, shape, dtype, check_finite=True, desc=None):
 def all_finite(arr):
     """True when a C-contiguous float array holds no NaN or inf: the compiled one-pass check when the
     extension is built (a seventh of the time at batch-1 sizes), else NumPy's."""
-    global _compiled_all_finite
-    if _compiled_all_finite is None:
+    checks = _compiled_checks()
+    if checks:
         try:
-            from ._kernels.checks_cython import all_finite as _compiled_all_finite
-        except ImportError:
-            _compiled_all_finite = False
-    if _compiled_all_finite:
-        try:
-            return _compiled_all_finite(arr)
+            return checks.all_finite(arr)
         except (TypeError, ValueError, BufferError):   # not float32/float64, or not C-contiguous
             pass
     return bool(np.isfinite(arr).all())
 
 
-_compiled_all_finite = None     # resolved on first use: importing lstmx loads no extension
+def _compiled_checks():
+    """The compiled checks (:mod:`lstmx._kernels.checks_cython`), or False when the extension is not
+    built. Resolved on first use: importing lstmx loads no extension."""
+    global _checks
+    if _checks is None:
+        try:
+            from ._kernels import checks_cython as _checks
+        except ImportError:
+            _checks = False
+    return _checks
+
+
+_checks = None
 
 
 def as_mask(mask, batch, steps):

@@ -85,6 +85,62 @@ def test_the_finite_check_falls_back_to_numpy_for_other_arrays():
     assert not all_finite(np.array([1.0, np.nan], ">f8"))             # not native byte order
 
 
+class _Subclass(np.ndarray):
+    pass
+
+
+def _inputs_of_every_kind():
+    """(array, shape, dtype) triples: ones the full path returns unchanged, and ones it converts
+    (other precision, not C-contiguous, swapped bytes, a subclass, a list) or refuses."""
+    f32, f64 = np.dtype(np.float32), np.dtype(np.float64)
+    a = np.arange(24, dtype=np.float32).reshape(2, 3, 4) / 7
+    yield a, (None, None, None), f32
+    yield a, (2, 3, 4), f32
+    yield a, (2, None, 5), f32                       # wrong size
+    yield a, (2, 12), f32                            # wrong rank
+    yield a.astype(np.float64), (2, 3, 4), f64
+    yield a.astype(np.float64), (2, 3, 4), f32       # converted
+    yield a, (2, 3, 4), f64                          # converted
+    yield a.transpose(1, 0, 2), (3, 2, 4), f32       # not C-contiguous: copied
+    yield a.astype(">f4"), (2, 3, 4), f32            # swapped bytes: copied
+    yield a.view(_Subclass), (2, 3, 4), f32          # a subclass: a plain ndarray comes back
+    yield a.tolist(), (2, 3, 4), f32
+    yield a.astype(np.float16), (2, 3, 4), f32
+    yield a.astype(np.int32), (2, 3, 4), f32         # refused
+    for dtype in (np.float32, np.float64):
+        for bad in (np.nan, np.inf, -np.inf):
+            for position in (0, 13, 23):
+                b = a.astype(dtype)
+                b.flat[position] = bad
+                yield b, (2, 3, 4), np.dtype(dtype)
+
+
+@pytest.mark.parametrize("check_finite", [True, False])
+def test_the_compiled_fast_path_agrees_with_the_python_checks(check_finite, monkeypatch):
+    """``valid_as_is`` hands an argument back only when the Python checks would have returned that
+    same object; for everything else it declines, and the Python path converts or raises."""
+    checks = pytest.importorskip("lstmx._kernels.checks_cython")
+    from lstmx import _validation
+    for a, shape, dtype in _inputs_of_every_kind():
+        monkeypatch.setattr(_validation, "_checks", False)          # the Python path alone
+        try:
+            python = _validation.as_float_array("a", a, shape, dtype, check_finite)
+        except (TypeError, ValueError) as exc:
+            python = exc
+        monkeypatch.undo()
+        fast = checks.valid_as_is(a, shape, dtype, check_finite)
+        assert (fast is a) == (python is a), (shape, dtype, getattr(a, "dtype", None))
+        assert fast is None or fast is a
+        try:
+            both = _validation.as_float_array("a", a, shape, dtype, check_finite)
+        except (TypeError, ValueError) as exc:
+            assert type(exc) is type(python) and str(exc) == str(python)
+        else:
+            assert not isinstance(python, Exception)
+            assert type(both) is np.ndarray and both.dtype == dtype and both.flags.c_contiguous
+            np.testing.assert_array_equal(both, python)
+
+
 @pytest.mark.parametrize("dtype", [np.int64, object, bool])
 def test_integer_object_and_bool_arrays(dtype):
     a = _lstm_args()

@@ -73,11 +73,10 @@ cdef extern from "onerow.hpp" namespace "lstmx" nogil:
 
 cdef inline object packed_buffer(int K, int N, object dtype):
     """Room for a (K, N) matrix packed by ``pack_panels``, sized by stepgemm.hpp's own ``packed_size``
-    (one formula: the buffer cannot fall short of what the kernel writes)."""
-    import numpy as np
+    (one formula: the buffer cannot fall short of what the kernel writes). ``dtype``: the NumPy dtype
+    of the kernel's arrays, float32 or float64."""
     from lstmx._kernels import _workspace
-    dt = np.dtype(dtype)
-    return _workspace.empty((packed_size_float(K, N) if dt == np.float32 else packed_size_double(K, N),), dt,
+    return _workspace.empty((packed_size_float(K, N) if dtype.itemsize == 4 else packed_size_double(K, N),), dtype,
                             aligned=True)
 
 

@@ -3,12 +3,57 @@
 ``np.isfinite(a).all()`` makes a boolean array and reduces it, about 2 us of call overhead even for
 a (32, 32) matrix, and a batch-1 forward checks four arrays before a loop of about 10 us. This
 pass costs a seventh of that (0.27 us for a (1, 100, 32) input) and reads each element once.
+``valid_as_is`` does all of ``as_float_array``'s checks on an array that passes them as it is (the
+usual case), in one call.
 """
 from cpython.buffer cimport PyBUF_C_CONTIGUOUS, PyBUF_FORMAT, PyBuffer_Release, PyObject_GetBuffer
 from libc.stdint cimport uint32_t
+cimport numpy as cnp
 import sys
 
+cnp.import_array()
+
 cdef bint LITTLE_ENDIAN = sys.byteorder == "little"
+
+
+def valid_as_is(a, tuple shape, dtype, bint check_finite):
+    """``a`` itself when :func:`lstmx._validation.as_float_array` would return it unchanged, else None.
+
+    Unchanged means: an ndarray (not a subclass) of ``dtype`` (float32 or float64, native byte
+    order), C-contiguous, of ``shape`` (a None matches any size) and, if ``check_finite``, with no
+    NaN or inf. On None the caller takes the full path, which converts or raises with its messages.
+    About 0.1 us, against 0.6-1.1 us for the Python checks: a batch-1 forward checks four arrays.
+    """
+    if not cnp.PyArray_CheckExact(a):
+        return None
+    cdef cnp.ndarray arr = <cnp.ndarray>a
+    cdef int type_num = cnp.PyArray_TYPE(arr)
+    if not cnp.PyArray_IS_C_CONTIGUOUS(arr) or not cnp.PyArray_ISNOTSWAPPED(arr):
+        return None
+    if type_num != cnp.NPY_FLOAT and type_num != cnp.NPY_DOUBLE:
+        return None
+    descr = <object>cnp.PyArray_DESCR(arr)
+    if descr is not dtype and descr != dtype:
+        return None
+    cdef int ndim = cnp.PyArray_NDIM(arr), i
+    if ndim != len(shape):
+        return None
+    for i in range(ndim):
+        size = shape[i]
+        if size is not None and cnp.PyArray_DIM(arr, i) != size:
+            return None
+    if check_finite:
+        if type_num == cnp.NPY_FLOAT:
+            finite = _no_exponent_all_ones(<const uint32_t*>cnp.PyArray_DATA(arr), cnp.PyArray_SIZE(arr), 1,
+                                           0x7F800000)
+        elif LITTLE_ENDIAN:
+            finite = _no_exponent_all_ones(<const uint32_t*>cnp.PyArray_DATA(arr) + 1, cnp.PyArray_SIZE(arr), 2,
+                                           0x7FF00000)
+        else:
+            return None
+        if not finite:
+            return None
+    return a
 
 
 def all_finite(array):
