@@ -122,3 +122,26 @@ def test_rnn_of_one_sequence_across_panels(backend, H):
     for dtype, scale in ((np.float64, 0.1), (np.float32, 0.05)):
         assert_same_as_reference(random_problem("rnn", 1, 40, 7, H, seed=H, dtype=dtype, mask="random", scale=scale),
                                  backend)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_numba_kernels_equal_the_reference_with_the_transposed_step_product(cell):
+    """From H = 128 and B = 16 the Numba forward asks OpenBLAS for U @ h.T and transposes it back in
+    8 x 8 blocks (_numba_product.py). B = 19 and H = 129 leave partial blocks at both edges; the RNN
+    (one gate) needs H >= 384 for it."""
+    from lstmx._kernels._numba_product import transposed_is_faster
+    G = {"lstm": 4, "gru": 3, "rnn": 1}[cell]
+    H = 129 if G > 1 else 387
+    assert transposed_is_faster(19, H, G) and not transposed_is_faster(15, H, G)
+    for dtype, scale in ((np.float64, 0.1), (np.float32, 0.03)):
+        assert_same_as_reference(random_problem(cell, 19, 4, 6, H, seed=7, dtype=dtype, mask="random", scale=scale),
+                                 "numba")
+
+
+@pytest.mark.parametrize("N, B", [(8, 8), (24, 16), (3, 5), (13, 21), (387, 19)])
+def test_blocked_transpose(N, B):
+    from lstmx._kernels._numba_product import transpose_into
+    src = np.arange(N * B, dtype=np.float32).reshape(N, B)
+    dst = np.full((B, N), np.nan, np.float32)
+    transpose_into(src, dst)
+    np.testing.assert_array_equal(dst, src.T)

@@ -6,10 +6,16 @@ tanh made only of multiplies, adds and one divide, which LLVM vectorises (Eigen'
 ``generic_fast_tanh_float``; max error 3.5e-7 against ``np.tanh``, inside float32's equality bound
 with the reference), and sigmoid(x) = (1 + tanh(x / 2)) / 2. float64 keeps the exact functions: it is
 the precision of gradient checks. Choosing by type happens at compile time (``@overload``).
+
+``JIT`` holds the options every Numba kernel is compiled with.
 """
 import numpy as np
 from numba import types
 from numba.extending import overload
+
+# cached on disk (a second process does not compile again); nogil; fastmath and numpy's error model,
+# without which LLVM does not vectorise loops that divide
+JIT = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")
 
 # tanh(x) ~ x * P(x^2) / Q(x^2) on [-TANH_CLAMP, TANH_CLAMP]; beyond it float32's tanh is +-1
 TANH_CLAMP = 7.90531110763549805

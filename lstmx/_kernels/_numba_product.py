@@ -1,0 +1,69 @@
+"""The step's one GEMM in the Numba kernels, ``ah = h_(t-1) @ U.T``, asked of OpenBLAS in the
+orientation it runs faster.
+
+Numba's ``np.dot`` calls OpenBLAS, which packs both operands again on every call (the Cython
+kernels pack ``U.T`` once a sequence for their own loop; Numba cannot). Which operand it packs as
+which depends on how the product is asked for, and at the larger steps the transposed product
+``U @ h.T`` (G*H, B) is much the faster one (``UT`` below is ``U.T`` copied row-major, which the
+direct product needs to be fast at the small sizes). 100 steps, float32, 2 threads, on the machine of
+``benchmarks/README.md`` (ms; B, H, G gates):
+
+=================  ==========  ==========
+B, H, G            h @ UT      U @ h.T
+=================  ==========  ==========
+32, 128, 4         3.7         2.2
+32, 512, 4         57          37
+16, 128, 4         3.1         1.5
+32, 128, 3         2.6-3.0     1.7
+64, 256, 3         14          10
+32, 512, 1         14          8.7
+16, 64, 4          0.35        0.68
+32, 128, 1         0.65        0.77
+=================  ==========  ==========
+
+The rows then want ``ah`` row by row, so the transposed product is transposed back, in 8 x 8 blocks
+(about 0.5 ns an element, 8 us at (512, 32)). ``transposed_is_faster`` picks the orientation where
+the gain measured above exceeds that cost: H >= 128, B >= 16 and at least 384 gate columns.
+"""
+import numpy as np
+from numba import njit
+
+from ._numba_math import JIT
+
+
+@njit(**JIT)
+def transposed_is_faster(B, H, G):
+    """Whether :func:`step_product` should ask for ``U @ h.T`` (the table above)."""
+    return B >= 16 and H >= 128 and G * H >= 384
+
+
+@njit(**JIT)
+def step_product(h, U, UT, ah, ahT, transposed):
+    """ah (B, G*H) = h (B, H) @ U.T.
+
+    ``UT`` is ``U.T`` copied row-major (the direct product's operand), ``ahT`` (G*H, B) room for the
+    transposed one; ``transposed`` from :func:`transposed_is_faster`."""
+    if transposed:
+        np.dot(U, h.T, ahT)             # (G*H, B)
+        transpose_into(ahT, ah)
+    else:
+        np.dot(h, UT, ah)
+
+
+@njit(**JIT)
+def transpose_into(src, dst):
+    """dst (B, N) = src (N, B).T in 8 x 8 blocks: each block's rows and columns stay in cache lines
+    already loaded (a plain loop reads src a column at a time, 0.8 ns an element instead of 0.5)."""
+    N, B = src.shape
+    for j0 in range(0, N, 8):
+        for n0 in range(0, B, 8):
+            if j0 + 8 <= N and n0 + 8 <= B:       # a whole block: fixed trip counts, unrolled
+                s = src[j0:j0 + 8, n0:n0 + 8]
+                d = dst[n0:n0 + 8, j0:j0 + 8]
+                for a in range(8):
+                    for c in range(8):
+                        d[a, c] = s[c, a]
+            else:
+                for n in range(n0, min(n0 + 8, B)):
+                    for j in range(j0, min(j0 + 8, N)):
+                        dst[n, j] = src[j, n]
