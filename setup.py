@@ -46,4 +46,8 @@ extensions = [
     )
     for name in kernels
 ]
-setup(ext_modules=cythonize(extensions, compiler_directives=directives))
+# The generated C++ of a bounds-checked build goes to its own folder: cythonize regenerates a file
+# only when its .pyx is newer, so sharing lstmx/_kernels/*.cpp would let a change of the switch
+# either way go unnoticed (a "checked" build of unchecked code, or a normal build left checked).
+setup(ext_modules=cythonize(extensions, compiler_directives=directives,
+                            build_dir="build/cython-boundscheck" if checked else None))
