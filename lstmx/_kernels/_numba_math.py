@@ -7,6 +7,8 @@ tanh made only of multiplies, adds and one divide, which LLVM vectorises (Eigen'
 with the reference), and sigmoid(x) = (1 + tanh(x / 2)) / 2. float64 keeps the exact functions: it is
 the precision of gradient checks. Choosing by type happens at compile time (``@overload``).
 
+``one_minus(x)`` is ``1 - x`` in ``x``'s own type: numba types a bare ``1`` as an int64, and
+``1 - x`` of a float32 ``x`` then comes out float64 (each such loop converting to double and back).
 ``JIT`` holds the options every Numba kernel is compiled with.
 """
 import numpy as np
@@ -56,3 +58,16 @@ def _sigmoid(x):
         half = f32(0.5)
         return lambda x: half + half * tanh(half * x)
     return lambda x: 1.0 / (1.0 + np.exp(-x))
+
+
+def one_minus(x):
+    """1 - x in x's float type, for jitted code (see the module's docstring)."""
+    return 1 - x
+
+
+@overload(one_minus)
+def _one_minus(x):
+    if x == types.float32:
+        one = f32(1)
+        return lambda x: one - x
+    return lambda x: 1.0 - x

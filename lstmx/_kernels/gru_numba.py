@@ -4,7 +4,7 @@ from numba import njit
 
 from . import _workspace as workspace
 from ._layout import cached_time_major, time_major, time_major_mask
-from ._numba_math import JIT, sigmoid, tanh
+from ._numba_math import JIT, one_minus, sigmoid, tanh
 from ._numba_product import step_product, transposed_is_faster
 
 
@@ -52,7 +52,7 @@ def _row_forward(ax, b, ah, b_hn, h_prev, hn, h, H):
         n = tanh(ax[2 * H + j] + b[2 * H + j] + ax[j] * hn[j])       # n = tanh(W_n x + b_n + r * hn)
         ax[2 * H + j] = n
         z = ax[H + j]
-        h[j] = (1 - z) * n + z * h_prev[j]
+        h[j] = one_minus(z) * n + z * h_prev[j]
 
 
 def gru_backward(dY, dhT, cache):
@@ -98,9 +98,9 @@ def _row_backward(g, hn, h_prev, dy, dh, dax, dah, H):
     for j in range(H):
         r, z, n = g[j], g[H + j], g[2 * H + j]
         dh_j = dh[j] + dy[j]
-        dan = dh_j * (1 - z) * (1 - n * n)
-        dar = dan * hn[j] * r * (1 - r)
-        daz = dh_j * (h_prev[j] - n) * z * (1 - z)
+        dan = dh_j * one_minus(z) * one_minus(n * n)
+        dar = dan * hn[j] * r * one_minus(r)
+        daz = dh_j * (h_prev[j] - n) * z * one_minus(z)
         dax[j], dax[H + j], dax[2 * H + j] = dar, daz, dan
         dah[j], dah[H + j], dah[2 * H + j] = dar, daz, dan * r
         dh[j] = dh_j * z

@@ -9,7 +9,7 @@ from numba import njit
 
 from . import _workspace as workspace
 from ._layout import cached_time_major, time_major, time_major_mask
-from ._numba_math import JIT, sigmoid, tanh
+from ._numba_math import JIT, one_minus, sigmoid, tanh
 from ._numba_product import step_product, transposed_is_faster
 
 
@@ -113,10 +113,10 @@ def _row_backward(a, c_prev, c, dy, dh, dc, da, H):
         i, f, g, o = a[j], a[H + j], a[2 * H + j], a[3 * H + j]
         dh_j = dh[j] + dy[j]
         tanh_c = tanh(c[j])
-        dc_j = dc[j] + dh_j * o * (1 - tanh_c * tanh_c)
-        da[j] = dc_j * g * i * (1 - i)
-        da[H + j] = dc_j * c_prev[j] * f * (1 - f)
-        da[2 * H + j] = dc_j * i * (1 - g * g)
-        da[3 * H + j] = dh_j * tanh_c * o * (1 - o)
+        dc_j = dc[j] + dh_j * o * one_minus(tanh_c * tanh_c)
+        da[j] = dc_j * g * i * one_minus(i)
+        da[H + j] = dc_j * c_prev[j] * f * one_minus(f)
+        da[2 * H + j] = dc_j * i * one_minus(g * g)
+        da[3 * H + j] = dh_j * tanh_c * o * one_minus(o)
         dc[j] = dc_j * f
         dh[j] = 0

@@ -4,7 +4,7 @@ from numba import njit
 
 from . import _workspace as workspace
 from ._layout import cached_time_major, time_major, time_major_mask
-from ._numba_math import JIT, tanh
+from ._numba_math import JIT, one_minus, tanh
 from ._numba_product import step_product, transposed_is_faster
 
 
@@ -70,7 +70,7 @@ def _backward(dY, X_tm, W, U, hs, mask, has_mask, dh, da):
                     dh[n, j] = dh_j
                 else:
                     h = hs[t + 1, n, j]
-                    da[t, n, j] = dh_j * (1 - h * h)
+                    da[t, n, j] = dh_j * one_minus(h * h)
                     dh[n, j] = 0
         np.dot(da[t], U, dh_rec)
         dh += dh_rec
