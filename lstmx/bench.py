@@ -136,7 +136,6 @@ def run(cells=("lstm", "gru", "rnn"), sizes=SIZES, backends=None, torch=False, o
     for cell in cells:
         for size in sizes:
             B, T, I, H = size
-            flops = matrix_flops(cell, *size)
             row = dict(cell=cell, B=B, T=T, I=I, H=H)
             systems = list(backends) + (["torch"] if torch else [])
             best = {system: (float("inf"), float("inf")) for system in systems}
@@ -146,22 +145,60 @@ def run(cells=("lstm", "gru", "rnn"), sizes=SIZES, backends=None, torch=False, o
                     best[system] = (min(best[system][0], f), min(best[system][1], t))
             for system, (f, t) in best.items():
                 row[f"{system}_fwd_ms"], row[f"{system}_train_ms"] = round(f, 3), round(t, 3)
-                if system != "torch":
-                    row[f"{system}_fwd_gflops"] = round(flops / f / 1e6, 1)
-            fastest = next(b for b in ("cython", "numba") if b in backends) if set(backends) & {"cython", "numba"} else None
-            if fastest and "reference" in backends:
-                row["speedup_fwd"] = round(row["reference_fwd_ms"] / row[f"{fastest}_fwd_ms"], 2)
-                row["speedup_train"] = round(row["reference_train_ms"] / row[f"{fastest}_train_ms"], 2)
-            if fastest and torch:
-                row["ratio_torch_fwd"] = round(row[f"{fastest}_fwd_ms"] / row["torch_fwd_ms"], 3)
-                row["ratio_torch_train"] = round(row[f"{fastest}_train_ms"] / row["torch_train_ms"], 3)
-            if "cython" in backends and "numba" in backends:
-                row["numba_over_cython_fwd"] = round(row["numba_fwd_ms"] / row["cython_fwd_ms"], 2)
-                row["numba_over_cython_train"] = round(row["numba_train_ms"] / row["cython_train_ms"], 2)
-            if cell == "lstm" and "cython" in backends:
-                row["cython_fwd_fraction_of_gemm_peak"] = round(row["cython_fwd_gflops"] / header["gemm_peak_gflops"], 3)
+            _derive(row, header, backends, torch)
             out(json.dumps(dict(bench="recurrent", **row)))
             rows.append(row)
+    return header, rows
+
+
+def _derive(row, header, backends, torch):
+    """Add to a row of times (ms) its rates, the speed-ups over the reference, the ratios to PyTorch
+    and to Cython, and the LSTM's fraction of the GEMM rate."""
+    B, T, I, H = row["B"], row["T"], row["I"], row["H"]
+    flops = matrix_flops(row["cell"], B, T, I, H)
+    for system in backends:
+        row[f"{system}_fwd_gflops"] = round(flops / row[f"{system}_fwd_ms"] / 1e6, 1)
+    fastest = next(b for b in ("cython", "numba") if b in backends) if set(backends) & {"cython", "numba"} else None
+    if fastest and "reference" in backends:
+        row["speedup_fwd"] = round(row["reference_fwd_ms"] / row[f"{fastest}_fwd_ms"], 2)
+        row["speedup_train"] = round(row["reference_train_ms"] / row[f"{fastest}_train_ms"], 2)
+    if fastest and torch:
+        row["ratio_torch_fwd"] = round(row[f"{fastest}_fwd_ms"] / row["torch_fwd_ms"], 3)
+        row["ratio_torch_train"] = round(row[f"{fastest}_train_ms"] / row["torch_train_ms"], 3)
+    if "cython" in backends and "numba" in backends:
+        row["numba_over_cython_fwd"] = round(row["numba_fwd_ms"] / row["cython_fwd_ms"], 2)
+        row["numba_over_cython_train"] = round(row["numba_train_ms"] / row["cython_train_ms"], 2)
+    if row["cell"] == "lstm" and "cython" in backends:
+        row["cython_fwd_fraction_of_gemm_peak"] = round(row["cython_fwd_gflops"] / header["gemm_peak_gflops"], 3)
+    return row
+
+
+def combine(runs):
+    """Several runs of the same benchmark (each a list of its JSON lines' dicts, header first) as one:
+    every system keeps its best time over all the runs' rounds, as within a run, and the GEMM rate
+    is the highest measured (the stricter ceiling). Returns (header, rows) like :func:`run`.
+
+    Why: on a shared machine a busy stretch of minutes can cover all the rounds of one size in one
+    run; three runs of five rounds are fifteen rounds, spread over more time."""
+    headers = [r[0] for r in runs]
+    systems = [k[:-len("_fwd_ms")] for k in runs[0][1] if k.endswith("_fwd_ms")]
+    backends = [s for s in systems if s != "torch"]
+    header = dict(headers[0], gemm_peak_gflops=max(h["gemm_peak_gflops"] for h in headers),
+                  rounds=sum(h["rounds"] for h in headers), runs=len(runs))
+    def key(r):
+        return r["cell"], r["B"], r["T"], r["I"], r["H"]
+
+    rows = []
+    for k in map(key, runs[0][1:]):
+        same = [r for run in runs for r in run[1:] if key(r) == k]
+        if len(same) != len(runs):
+            raise ValueError("the runs did not time the same sizes: %s %d,%d,%d,%d is in %d of %d"
+                             % (*k, len(same), len(runs)))
+        row = dict(bench="recurrent", cell=k[0], B=k[1], T=k[2], I=k[3], H=k[4])
+        for system in systems:
+            for direction in ("fwd", "train"):
+                row[f"{system}_{direction}_ms"] = min(r[f"{system}_{direction}_ms"] for r in same)
+        rows.append(_derive(row, header, backends, "torch" in systems))
     return header, rows
 
 

@@ -1,5 +1,6 @@
 """The ``lstmx`` command: ``lstmx demo``, ``lstmx shapes``, ``lstmx bench``."""
 import argparse
+import json
 import sys
 
 CELLS = {"lstm": "LSTMCell", "gru": "GRUCell", "rnn": "RNNCell"}
@@ -122,13 +123,37 @@ def cmd_bench(args):
     backends = args.backends or [b for b in BACKENDS if b in available()]
     if args.rounds < 1:
         raise SystemExit(f"--rounds must be at least 1, got {args.rounds}")
-    header, rows = bench.run(args.cells, args.sizes or bench.SIZES, backends, torch=args.torch, rounds=args.rounds)
+    if args.combine:
+        try:
+            header, rows = bench.combine([_read_bench_run(path) for path in args.combine])
+        except ValueError as exc:
+            raise SystemExit(f"--combine: {exc}")
+        backends = [k[:-len("_fwd_ms")] for k in rows[0] if k.endswith("_fwd_ms") and k != "torch_fwd_ms"]
+        args.torch = "torch_fwd_ms" in rows[0]
+        for line in (header, *rows):
+            print(json.dumps(line))
+    else:
+        header, rows = bench.run(args.cells, args.sizes or bench.SIZES, backends, torch=args.torch, rounds=args.rounds)
     print()
     print(bench.table(rows, backends, args.torch))
     if args.plot:
         bench.plot(rows, args.plot, args.torch)
         print(f"plot written to {args.plot}")
     return 0
+
+
+def _read_bench_run(path):
+    """The JSON lines of one ``lstmx bench`` run (header first), or SystemExit saying what is wrong."""
+    try:
+        with open(path) as f:
+            lines = [json.loads(line) for line in f if line.startswith("{")]
+    except OSError as exc:
+        raise SystemExit(f"--combine: cannot read {path}: {exc.strerror}")
+    except json.JSONDecodeError as exc:
+        raise SystemExit(f"--combine: {path} is not the JSON lines of a benchmark run ({exc.msg})")
+    if not lines or "gemm_peak_gflops" not in lines[0] or not all("cell" in r for r in lines[1:]) or len(lines) < 2:
+        raise SystemExit(f"--combine: {path} is not the output of lstmx bench (a header line, then a line a size)")
+    return lines
 
 
 def cmd_word2vec(args):
@@ -194,6 +219,8 @@ def build_parser():
     bench.add_argument("--plot", metavar="FILE.png", help="draw the times with matplotlib")
     bench.add_argument("--rounds", type=int, default=3,
                        help="time each size this many times, the systems taking turns; each keeps its best median")
+    bench.add_argument("--combine", nargs="+", metavar="RUN.jsonl",
+                       help="time nothing: combine the JSON lines of earlier runs, each system keeping its best time")
     bench.set_defaults(func=cmd_bench)
     return parser
 

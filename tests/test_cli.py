@@ -60,3 +60,42 @@ def test_bench_times_each_system_in_rounds_and_keeps_its_best(monkeypatch, capsy
 def test_bench_refuses_zero_rounds():
     proc = subprocess.run([sys.executable, "-m", "lstmx", "bench", "--rounds", "0"], capture_output=True, text=True)
     assert proc.returncode != 0 and "--rounds must be at least 1, got 0" in proc.stderr
+
+
+def _bench_run(path, gemm, rows):
+    import json
+    header = dict(bench="recurrent", gemm_peak_gflops=gemm, rounds=5)
+    lines = [header] + [dict(bench="recurrent", cell=cell, B=1, T=100, I=32, H=32, **times) for cell, times in rows]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines) + "\n| a table |\n")
+    return str(path)
+
+
+def test_bench_combines_runs_keeping_each_systems_best_time(tmp_path, capsys):
+    """Three runs of five rounds are fifteen rounds: each system keeps its best time of all the runs,
+    and the ratios are those of the best times (not the best of the runs' ratios)."""
+    import json
+    keys = ("reference_fwd_ms", "reference_train_ms", "cython_fwd_ms", "cython_train_ms", "numba_fwd_ms",
+            "numba_train_ms", "torch_fwd_ms", "torch_train_ms")
+    run1 = _bench_run(tmp_path / "1.jsonl", 300.0, [("lstm", dict(zip(keys, (2.0, 6.0, 0.05, 0.1, 0.08, 0.2, 0.3, 0.7))))])
+    run2 = _bench_run(tmp_path / "2.jsonl", 310.0, [("lstm", dict(zip(keys, (1.9, 6.5, 0.04, 0.12, 0.09, 0.15, 0.4, 0.6))))])
+    assert main(["bench", "--combine", run1, run2]) == 0
+    header, row = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert header["rounds"] == 10 and header["runs"] == 2 and header["gemm_peak_gflops"] == 310.0
+    assert (row["reference_fwd_ms"], row["cython_fwd_ms"], row["cython_train_ms"], row["numba_train_ms"],
+            row["torch_fwd_ms"], row["torch_train_ms"]) == (1.9, 0.04, 0.1, 0.15, 0.3, 0.6)
+    assert row["speedup_fwd"] == pytest.approx(1.9 / 0.04, rel=0.01)
+    assert row["ratio_torch_train"] == pytest.approx(0.1 / 0.6, rel=0.01)
+    assert row["numba_over_cython_fwd"] == pytest.approx(0.08 / 0.04, rel=0.01)
+    assert row["cython_fwd_fraction_of_gemm_peak"] == pytest.approx(row["cython_fwd_gflops"] / 310.0, rel=0.01)
+
+
+def test_bench_combine_refuses_other_files_and_runs_of_other_sizes(tmp_path):
+    keys = ("cython_fwd_ms", "cython_train_ms")
+    run1 = _bench_run(tmp_path / "1.jsonl", 300.0, [("lstm", dict(zip(keys, (1.0, 2.0))))])
+    run2 = _bench_run(tmp_path / "2.jsonl", 300.0, [("gru", dict(zip(keys, (1.0, 2.0))))])
+    (tmp_path / "other.jsonl").write_text('{"epoch": 1}\n')
+    for files, message in (([run1, run2], "the runs did not time the same sizes: lstm 1,100,32,32 is in 1 of 2"),
+                           ([run1, str(tmp_path / "other.jsonl")], "is not the output of lstmx bench"),
+                           ([run1, str(tmp_path / "missing.jsonl")], "cannot read")):
+        with pytest.raises(SystemExit, match=message):
+            main(["bench", "--combine", *files])
