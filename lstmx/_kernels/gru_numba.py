@@ -30,9 +30,10 @@ def _forward(X_tm, W, U, b, b_hn, hs, gates, hns, mask, has_mask):
     ah = np.empty((B, 3 * H), X_tm.dtype)
     transposed = transposed_is_faster(B, H, 3)
     ahT = np.empty((3 * H, B) if transposed else (0, 0), X_tm.dtype)
-    # U.T copied row-major once: OpenBLAS multiplies it up to 3x faster than U with a transpose
-    # flag at these small per-step sizes (0.26 vs 0.73 ms for 100 steps of (16, 64) x (64, 192))
-    UT = np.ascontiguousarray(U.T)                                       # (H, 3H)
+    # U.T copied row-major once for the direct product: OpenBLAS multiplies it up to 3x faster than U
+    # with a transpose flag at these small per-step sizes (0.26 vs 0.73 ms for 100 steps of
+    # (16, 64) x (64, 192)); the transposed product reads U itself
+    UT = np.empty((0, 0), X_tm.dtype) if transposed else np.ascontiguousarray(U.T)   # (H, 3H)
     for t in range(T):
         step_product(hs[t], U, UT, ah, ahT, transposed)                 # h_(t-1) U^T: (B, 3H)
         for n in range(B):
