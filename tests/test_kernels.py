@@ -115,8 +115,9 @@ def test_kernel_equals_reference_when_two_threads_share_the_batch(cell, backend)
 @pytest.mark.parametrize("H", [5, 32, 48, 64, 65, 100, 130])
 def test_rnn_of_one_sequence_across_panels(backend, H):
     """At batch 1 the Cython RNN fuses each step's product and tanh (onerow.hpp), a panel of 64 floats
-    (32 doubles) at a time with a partial last one that multiplies only the vectors it fills (1 to 4
-    of them: H = 5, 32, 48, 100 in float32, 65, 130, 48 in float64), and its float32 tanh is a
+    (32 doubles) at a time with a partial last one that multiplies only the vectors it fills (in
+    float32, 16 lanes: H = 5, 32, 48 and 100 leave 1, 2, 3 and 3 of its 4 vectors, 64 fills them
+    all; in float64, 8 lanes: 48 leaves 2, and 5, 65, 100, 130 leave 1), and its float32 tanh is a
     rational approximation: still the reference's numbers, masked steps included (float32 with
     gradients of order one, as in the larger problem above)."""
     for dtype, scale in ((np.float64, 0.1), (np.float32, 0.05)):
