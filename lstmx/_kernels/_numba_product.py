@@ -38,11 +38,24 @@ def transposed_is_faster(B, H, G):
 
 
 @njit(**JIT)
+def step_operands(U, B):
+    """What :func:`step_product` needs for a batch of B sequences: (transposed, UT, ahT).
+
+    The direct product gets ``UT``, ``U.T`` (H, G*H) copied row-major once a sequence: OpenBLAS
+    multiplies it up to 3x faster than ``U`` with a transpose flag at small per-step sizes (0.26 vs
+    0.73 ms for 100 steps of (16, 64) x (64, 192)). The transposed product reads ``U`` itself and
+    gets ``ahT`` (G*H, B) for its result. The operand a product does not use is empty."""
+    GH, H = U.shape
+    if transposed_is_faster(B, H, GH // H):
+        return True, np.empty((0, 0), U.dtype), np.empty((GH, B), U.dtype)
+    return False, np.ascontiguousarray(U.T), np.empty((0, 0), U.dtype)
+
+
+@njit(**JIT)
 def step_product(h, U, UT, ah, ahT, transposed):
     """ah (B, G*H) = h (B, H) @ U.T.
 
-    ``UT`` is ``U.T`` copied row-major (the direct product's operand), ``ahT`` (G*H, B) room for the
-    transposed one; ``transposed`` from :func:`transposed_is_faster`."""
+    ``transposed``, ``UT`` and ``ahT`` come from :func:`step_operands`."""
     if transposed:
         np.dot(U, h.T, ahT)             # (G*H, B)
         transpose_into(ahT, ah)

@@ -5,7 +5,7 @@ from numba import njit
 from . import _workspace as workspace
 from ._layout import cached_time_major, time_major, time_major_mask
 from ._numba_math import JIT, one_minus, tanh
-from ._numba_product import step_product, transposed_is_faster
+from ._numba_product import step_operands, step_product
 
 
 def rnn_forward(X, W, U, b, h0, mask):
@@ -26,12 +26,7 @@ def _forward(X_tm, W, U, b, hs, mask, has_mask):
     H = U.shape[1]
     a = np.dot(X_tm.reshape(T * B, I), W.T).reshape(T, B, H)           # x W^T, all steps
     ah = np.empty((B, H), X_tm.dtype)
-    transposed = transposed_is_faster(B, H, 1)
-    ahT = np.empty((H, B) if transposed else (0, 0), X_tm.dtype)
-    # U.T copied row-major once for the direct product: OpenBLAS multiplies it up to 3x faster than U
-    # with a transpose flag at these small per-step sizes (0.26 vs 0.73 ms for 100 steps of
-    # (16, 64) x (64, 192)); the transposed product reads U itself
-    UT = np.empty((0, 0), X_tm.dtype) if transposed else np.ascontiguousarray(U.T)   # (H, H)
+    transposed, UT, ahT = step_operands(U, B)       # which product a step asks OpenBLAS for
     for t in range(T):
         step_product(hs[t], U, UT, ah, ahT, transposed)                 # h_(t-1) U^T: (B, H)
         for n in range(B):
