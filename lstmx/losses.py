@@ -1,7 +1,9 @@
 """Losses: each returns ``(mean loss, gradient with respect to the predictions)``.
 
 The gradient is of the *mean* over the batch (and over time steps for per-step outputs), as Keras
-and PyTorch average them.
+and PyTorch average them. A ``Sequential`` model whose last layer is ``Dense`` with a sigmoid (a
+softmax) calls the cross-entropy with ``from_logits=True`` on that layer's logits, as Keras on
+TensorFlow does; the clipped probabilities below are what a bare call, or a loss of your own, sees.
 """
 import numpy as np
 

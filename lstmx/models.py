@@ -21,6 +21,10 @@ from .layers.base import Layer
 LAYER_CLASSES = {c.__name__: c for c in (Embedding, Dense, Dropout, Bidirectional, LSTM, GRU, SimpleRNN)}
 FORMAT = "lstmx-model-1"
 
+# The losses computed from the logits under the last Dense's activation, as Keras on TensorFlow does.
+FROM_LOGITS = {("sigmoid", _losses.binary_crossentropy), ("softmax", _losses.categorical_crossentropy),
+               ("softmax", _losses.sparse_categorical_crossentropy)}
+
 
 class History:
     """``history.history`` maps 'loss', 'accuracy', 'val_loss', 'val_accuracy' to per-epoch lists."""
@@ -81,9 +85,34 @@ class Sequential:
             mask = layer.output_mask
         return out
 
-    def _backward(self, grad):
-        for layer in reversed(self.layers):
+    def _backward(self, grad, layers=None):
+        for layer in reversed(self.layers if layers is None else layers):
             grad = layer.backward(grad)
+
+    def _output_logits(self):
+        """The last Dense layer's logits when the loss is computed from them, else None.
+
+        Keras on TensorFlow computes binary cross-entropy after a sigmoid, and categorical
+        cross-entropy after a softmax, from the logits under that activation. The loss is then exact
+        for confident predictions, and its gradient with respect to the logits is ``(p - y) / n``.
+        From clipped probabilities, a confidently wrong prediction (p within 1e-7 of the wrong label)
+        would get no gradient at all.
+        """
+        last = self.layers[-1]
+        if isinstance(last, Dense) and (last.activation, self.loss) in FROM_LOGITS:
+            return last.logits
+        return None
+
+    def _loss_and_backward(self, y, out):
+        """The loss of the outputs ``out`` of the last forward pass; fills every layer's ``grads``."""
+        logits = self._output_logits()
+        if logits is None:
+            loss, grad = self.loss(y, out)
+            self._backward(grad)
+        else:
+            loss, dlogits = self.loss(y, logits, from_logits=True)
+            self._backward(self.layers[-1].backward_from_logits(dlogits), self.layers[:-1])
+        return loss
 
     def _check_x(self, x):
         if isinstance(self.layers[0], Embedding):
@@ -164,8 +193,7 @@ class Sequential:
     def train_on_batch(self, x, y):
         self._require_compiled()
         p = self._forward(x, training=True)
-        loss, grad = self.loss(y, p)
-        self._backward(grad)
+        loss = self._loss_and_backward(y, p)
         self.optimizer.apply(self.params, self._grads())
         return loss, p
 
@@ -235,15 +263,25 @@ class Sequential:
 
     def predict(self, x, batch_size=32):
         """Outputs for ``x``, in batches, in inference mode (no dropout)."""
+        return self._predict(x, batch_size)[0]
+
+    def _predict(self, x, batch_size):
+        """Outputs for ``x`` and, when the loss is computed from them, the logits (else None)."""
         x = self._check_x(x)
-        return np.concatenate([self._forward(x[k:k + batch_size]) for k in range(0, len(x), batch_size)])
+        outputs, logits = [], []
+        for k in range(0, len(x), batch_size):
+            outputs.append(self._forward(x[k:k + batch_size]))
+            z = self._output_logits()
+            if z is not None:
+                logits.append(z)
+        return np.concatenate(outputs), (np.concatenate(logits) if logits else None)
 
     def evaluate(self, x, y, batch_size=32, verbose=0, return_dict=False):
         """Loss (and accuracy, if compiled with it) over ``x``; a list ``[loss, accuracy]`` or a dict."""
         self._require_compiled()
         y = np.asarray(y)
-        p = self.predict(x, batch_size)
-        loss, _ = self.loss(y, p)
+        p, logits = self._predict(x, batch_size)
+        loss, _ = self.loss(y, p) if logits is None else self.loss(y, logits, from_logits=True)
         logs = self._logs(loss, y, p)
         if verbose:
             print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))

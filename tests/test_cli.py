@@ -29,10 +29,11 @@ def test_tour_runs_the_gradient_check(capsys):
 
 
 def test_demo_trains_the_seed_model_on_the_sample(tmp_path, capsys):
+    """The demo as the README runs it (its default epochs): exit status 0 means held-out accuracy >= 0.75."""
     plot = tmp_path / "history.png"
-    assert main(["demo", "--epochs", "1", "--quiet", "--plot", str(plot)]) == 0
+    assert main(["demo", "--quiet", "--plot", str(plot)]) == 0
     out = capsys.readouterr().out
-    assert "5000 training and 2000 held-out reviews" in out and "held-out accuracy after 1 epochs" in out
+    assert "5000 training and 2000 held-out reviews" in out and "held-out accuracy after 2 epochs" in out
     assert "Total params: 1,378,945" in out and plot.stat().st_size > 10_000
 
 

@@ -35,13 +35,67 @@ def test_model_gradient_end_to_end():
                               lstmx.Bidirectional(lstmx.LSTM(2, dtype=np.float64, seed=1, backend="reference")),
                               lstmx.Dense(1, "sigmoid", seed=2, dtype=np.float64)])
     model.compile("binary_crossentropy", lstmx.SGD(1e-9))
-    loss = lambda: model.loss(y, model._forward(x))[0]
-    p = model._forward(x)
-    model._backward(model.loss(y, p)[1])
+    assert_model_gradient(model, x, y)
+
+
+def test_per_step_softmax_gradient_end_to_end():
+    """The same for LSTM(return_sequences) -> Dense(softmax) per time step -> sparse categorical."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((3, 4, 2))
+    y = rng.integers(0, 3, (3, 4))
+    model = lstmx.Sequential([lstmx.LSTM(2, return_sequences=True, dtype=np.float64, seed=1, backend="reference"),
+                              lstmx.Dense(3, "softmax", seed=2, dtype=np.float64)])
+    model.compile("sparse_categorical_crossentropy", lstmx.SGD(1e-9))
+    assert_model_gradient(model, x, y)
+
+
+def assert_model_gradient(model, x, y):
+    """The training step's gradients equal the numerical gradient of the loss ``evaluate`` reports."""
+    loss = lambda: model.evaluate(x, y, batch_size=len(x))
+    model._loss_and_backward(y, model._forward(x, training=True))
     grads = model._grads()
     for key, param in model.params.items():
         g = grads[key].to_dense() if hasattr(grads[key], "to_dense") else grads[key]
         assert relative_error(g, numeric_gradient(loss, param)) < 1e-6, key
+
+
+def saturated_model(activation, units, loss, bias):
+    """Dense(units, activation) on 2 float features, kernel zero, so every prediction is ``activation(bias)``."""
+    model = lstmx.Sequential([lstmx.Dense(units, activation)])
+    model.compile(loss, lstmx.SGD(0.1))
+    model.build((None, 2))
+    model.layers[0].kernel[...] = 0
+    model.layers[0].bias[...] = bias
+    return model
+
+
+def test_cross_entropy_after_sigmoid_or_softmax_uses_the_logits_as_keras_does():
+    """A confidently wrong prediction: p = sigmoid(30) rounds to 1 in float32, the label is 0.
+
+    From the logits (Keras on TensorFlow) the loss is 30 and d loss / d bias = p - y = 1. From
+    probabilities clipped to [1e-7, 1 - 1e-7] it would be about -log(1e-7) = 16 with no gradient, and the
+    model could never correct the mistake.
+    """
+    x, y = np.ones((4, 2), np.float32), np.zeros(4, np.int64)
+    model = saturated_model("sigmoid", 1, "binary_crossentropy", 30.0)
+    assert model.evaluate(x, y) == pytest.approx(30.0)
+    model.train_on_batch(x, y)
+    assert model.layers[0].bias[0] == pytest.approx(30.0 - 0.1 * 1.0)
+
+    # softmax: logits (40, 0, 0), label 1: loss 40, d loss / d bias = p - onehot = (1, -1, 0)
+    model = saturated_model("softmax", 3, "sparse_categorical_crossentropy", [40.0, 0.0, 0.0])
+    assert model.evaluate(x, np.ones(4, np.int64)) == pytest.approx(40.0)
+    model.train_on_batch(x, np.ones(4, np.int64))
+    np.testing.assert_allclose(model.layers[0].bias, [40.0 - 0.1, 0.1, 0.0], rtol=1e-6, atol=1e-12)
+    model = saturated_model("softmax", 3, "categorical_crossentropy", [40.0, 0.0, 0.0])
+    assert model.evaluate(x, np.tile([0.0, 1.0, 0.0], (4, 1))) == pytest.approx(40.0)
+
+    # any other loss sees the probabilities, as a loss of the user's own must
+    own = lambda y_true, y_pred: lstmx.losses.binary_crossentropy(y_true, y_pred)
+    model = saturated_model("sigmoid", 1, own, 30.0)
+    assert model.evaluate(x, y) < 16.2  # -log(1 - clipped p), about -log(1e-7)
+    model.train_on_batch(x, y)
+    assert model.layers[0].bias[0] == 30.0
 
 
 def test_fit_learns_and_is_reproducible():

@@ -33,6 +33,7 @@ class Dense(Layer):
     ----------
     kernel : (input_size, units) array (Keras's layout: ``y = x @ kernel + bias``), Glorot-uniform.
     bias : (units,) array, zeros.
+    logits : (..., units) array, ``z = x @ kernel + bias`` of the last call, before the activation.
     """
 
     def __init__(self, units, activation=None, seed=None, dtype=np.float32):
@@ -43,7 +44,7 @@ class Dense(Layer):
         self.activation = None if activation == "linear" else activation
         self.dtype = check_dtype(dtype)
         self.seed = seed
-        self.kernel = self.bias = None
+        self.kernel = self.bias = self.logits = None
 
     def build(self, input_size):
         rng = np.random.default_rng(self.seed)
@@ -65,6 +66,7 @@ class Dense(Layer):
             raise ValueError(f"Dense was built for {self.kernel.shape[0]} input features, got shape {X.shape}")
         self._X = X
         z = X @ self.kernel + self.bias
+        self.logits = z
         a = self.activation
         self._Y = (z if a is None else np.maximum(z, 0) if a == "relu" else _sigmoid(z) if a == "sigmoid"
                    else np.tanh(z) if a == "tanh" else _softmax(z))
@@ -72,6 +74,7 @@ class Dense(Layer):
         return self._Y
 
     def backward(self, dY):
+        """d loss / d input from ``dY`` = d loss / d output; fills ``grads``."""
         Y, a = self._Y, self.activation
         if a == "relu":
             dz = dY * (Y > 0)
@@ -83,6 +86,14 @@ class Dense(Layer):
             dz = Y * (dY - np.sum(dY * Y, axis=-1, keepdims=True))
         else:
             dz = dY
+        return self.backward_from_logits(dz)
+
+    def backward_from_logits(self, dz):
+        """The backward pass from ``dz`` = d loss / d logits, past the activation; fills ``grads``.
+
+        A model whose loss is computed from the logits (cross-entropy after a sigmoid or a softmax)
+        starts its backward pass here.
+        """
         dz = np.asarray(dz, self.dtype)
         X2 = self._X.reshape(-1, self._X.shape[-1])
         dz2 = dz.reshape(-1, self.units)
