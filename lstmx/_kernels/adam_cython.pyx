@@ -1,36 +1,44 @@
 """Adam's update in one pass over the parameters (the NumPy version in lstmx/optimizers.py makes
-five), rows split between two threads. ``adam_rows`` takes an embedding's row-wise gradient and
-still decays every row's moments, as the dense update does."""
+five), split between two threads for large arrays. ``adam_rows`` takes an embedding's row-wise
+gradient and still decays every row's moments, as the dense update does. The loop itself is
+``adam_update`` in ``adam.hpp`` (its comment says why it is not written here)."""
 import numpy as np
 
 from cython.parallel cimport prange
-from libc.math cimport sqrt
 
 from ._common cimport real
+
+cdef extern from "adam.hpp" namespace "lstmx" nogil:
+    void adam_update(float* p, const float* g, float* m, float* v, long n, float b1, float b2, float c1,
+                     float c2, float lr, float eps)
+    void adam_update(double* p, const double* g, double* m, double* v, long n, double b1, double b2, double c1,
+                     double c2, double lr, double eps)
 
 
 def adam_dense(real[::1] p, const real[::1] g, real[::1] m, real[::1] v, double lr_t, double beta_1,
                double beta_2, double epsilon):
     """p, g, m, v flat (n,): m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= lr_t m / (sqrt(v) + eps)."""
-    cdef Py_ssize_t k, n = p.shape[0]
+    cdef long n = p.shape[0], part, parts = 2 if n > 65536 else 1, k0, k1
     cdef real b1 = beta_1, b2 = beta_2, c1 = 1 - beta_1, c2 = 1 - beta_2, lr = lr_t, eps = epsilon
-    for k in prange(n, nogil=True, schedule="static", num_threads=2 if n > 65536 else 1):
-        m[k] = b1 * m[k] + c1 * g[k]
-        v[k] = b2 * v[k] + c2 * g[k] * g[k]
-        p[k] = p[k] - lr * m[k] / (<real>sqrt(v[k]) + eps)
+    if n == 0:
+        return
+    for part in prange(parts, nogil=True, schedule="static", num_threads=parts):
+        k0 = n * part // parts
+        k1 = n * (part + 1) // parts
+        adam_update(&p[k0], &g[k0], &m[k0], &v[k0], k1 - k0, b1, b2, c1, c2, lr, eps)
 
 
 def adam_rows(real[:, ::1] p, const long[::1] indices, const real[:, ::1] values, real[:, ::1] m, real[:, ::1] v,
               double lr_t, double beta_1, double beta_2, double epsilon):
     """The same for p (V, D) with the gradient given on rows ``indices`` only (unique, in range)."""
-    cdef Py_ssize_t V = p.shape[0], D = p.shape[1], r, j, k
-    cdef real b1 = beta_1, b2 = beta_2, c1 = 1 - beta_1, c2 = 1 - beta_2, lr = lr_t, eps = epsilon, gj
+    cdef Py_ssize_t V = p.shape[0], D = p.shape[1], r, k
+    cdef real b1 = beta_1, b2 = beta_2, c1 = 1 - beta_1, c2 = 1 - beta_2, lr = lr_t, eps = epsilon
     cdef long[::1] where = np.full(V, -1, np.int64)   # row -> its position in values, or -1
+    cdef real[::1] zeros = np.zeros(D, np.asarray(p).dtype)   # the gradient of a row not in the batch
+    if V == 0 or D == 0:
+        return
     for k in range(indices.shape[0]):
         where[indices[k]] = k
     for r in prange(V, nogil=True, schedule="static", num_threads=2 if V * D > 65536 else 1):
-        for j in range(D):
-            gj = values[where[r], j] if where[r] >= 0 else 0
-            m[r, j] = b1 * m[r, j] + c1 * gj
-            v[r, j] = b2 * v[r, j] + c2 * gj * gj
-            p[r, j] = p[r, j] - lr * m[r, j] / (<real>sqrt(v[r, j]) + eps)
+        adam_update(&p[r, 0], &values[where[r], 0] if where[r] >= 0 else &zeros[0], &m[r, 0], &v[r, 0], D,
+                    b1, b2, c1, c2, lr, eps)
