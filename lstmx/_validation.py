@@ -64,6 +64,19 @@ def as_float_array(name, a, shape, dtype, check_finite=True, desc=None):
     return arr
 
 
+def as_sequence_array(name, X, dtype, check_finite=True):
+    """Validate a (batch, time, features) float array like :func:`as_float_array`, but also take it
+    without a copy when its memory is time-major: ``X.transpose(1, 0, 2)`` C-contiguous, the layout
+    the compiled kernels run on (an Embedding's output, or a time-reversed input, comes that way).
+    """
+    if (isinstance(X, np.ndarray) and X.ndim == 3 and not X.flags.c_contiguous
+            and X.transpose(1, 0, 2).flags.c_contiguous):
+        X_tm = as_float_array(name, X.transpose(1, 0, 2), (None, None, None), dtype, check_finite,
+                              "(time, batch, features) in memory")
+        return X_tm.transpose(1, 0, 2)
+    return as_float_array(name, X, (None, None, None), dtype, check_finite, "(batch, time, features)")
+
+
 def all_finite(arr):
     """True when a C-contiguous float array holds no NaN or inf: the compiled one-pass check when the
     extension is built (a seventh of the time at batch-1 sizes), else NumPy's."""

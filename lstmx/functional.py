@@ -8,7 +8,7 @@ dtype (that of ``W``; other float inputs are converted to it). The math lives in
 import numpy as np
 
 from . import dispatch
-from ._validation import as_float_array, as_mask
+from ._validation import as_float_array, as_mask, as_sequence_array
 
 _GATES = {"lstm": 4, "gru": 3, "rnn": 1}
 # the expected shapes in words, for error messages: made once (formatting them at every call cost
@@ -23,7 +23,7 @@ def _check_inputs(cell, X, W, U, b, states, mask, check_finite, b_hn=None):
     if W_arr.dtype.kind != "f":
         raise TypeError(f"W must be a float array (float32 or float64), got dtype {W_arr.dtype}")
     dtype = W_arr.dtype
-    X = as_float_array("X", X, (None, None, None), dtype, check_finite, "(batch, time, features)")
+    X = as_sequence_array("X", X, dtype, check_finite)     # (B, T, I), batch- or time-major in memory
     B, T, I = X.shape
     if B < 1 or T < 1:
         raise ValueError(f"X must hold at least one sequence of at least one step, got shape {X.shape}")

@@ -146,3 +146,35 @@ def test_blocked_transpose(N, B):
     dst = np.full((B, N), np.nan, np.float32)
     transpose_into(src, dst)
     np.testing.assert_array_equal(dst, src.T)
+
+
+@pytest.mark.parametrize("backend", ("reference",) + COMPILED)
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_time_major_input_gives_the_same_numbers_without_a_copy(cell, backend):
+    """X of shape (B, T, I) held in time-major memory (an Embedding's output, a reversed input) gives
+    the same outputs and gradients to the bit as a C-contiguous X; the compiled kernels read it
+    where it is instead of copying it."""
+    prob = random_problem(cell, 3, 6, 5, 8, seed=4, dtype=np.float32, mask="pre", scale=0.4)
+    RY, Rf = loss_weights(prob)
+    X = prob["X"]
+    X_time_major = np.ascontiguousarray(X.transpose(1, 0, 2)).transpose(1, 0, 2)
+    assert not X_time_major.flags.c_contiguous
+    Y, finals, cache = forward(prob, backend)
+    Y_tm, finals_tm, cache_tm = forward(dict(prob, X=X_time_major), backend)
+    np.testing.assert_array_equal(Y_tm, Y)
+    for f_tm, f in zip(finals_tm, finals):
+        np.testing.assert_array_equal(f_tm, f)
+    grads, grads_tm = backward(prob, cache, RY, Rf), backward(dict(prob, X=X_time_major), cache_tm, RY, Rf)
+    for name, g in grads.items():
+        np.testing.assert_array_equal(grads_tm[name], g, err_msg=f"d{name}")
+    if backend != "reference":
+        assert np.shares_memory(cache_tm["X_tm"], X_time_major)
+
+
+def test_reversed_in_time_is_one_copy_in_time_major_memory():
+    from lstmx._kernels._layout import reversed_in_time
+    X = np.random.default_rng(0).standard_normal((3, 5, 2)).astype(np.float32)
+    for source in (X, np.ascontiguousarray(X.transpose(1, 0, 2)).transpose(1, 0, 2)):
+        R = reversed_in_time(source)
+        np.testing.assert_array_equal(R, X[:, ::-1])
+        assert R.transpose(1, 0, 2).flags.c_contiguous and not np.shares_memory(R, source)

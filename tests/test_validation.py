@@ -192,3 +192,22 @@ def test_import_is_light():
     code = "import sys, lstmx; print([m for m in ('numba', 'matplotlib', 'scipy', 'torch') if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]", out
+
+
+def test_sequence_arrays_in_time_major_memory_are_taken_as_they_are():
+    from lstmx._validation import as_sequence_array
+    X_tm = np.arange(24, dtype=np.float32).reshape(4, 2, 3)          # (T, B, I) memory
+    X = X_tm.transpose(1, 0, 2)                                      # (B, T, I) view
+    assert as_sequence_array("X", X, np.dtype(np.float32)) is not None
+    assert np.shares_memory(as_sequence_array("X", X, np.dtype(np.float32)), X_tm)
+    converted = as_sequence_array("X", X.astype(np.float64), np.dtype(np.float32))
+    assert converted.dtype == np.float32 and converted.shape == (2, 4, 3)
+    np.testing.assert_array_equal(converted, X)
+    strided = np.zeros((4, 6, 3), np.float32)[:, ::2]                # neither layout: copied
+    assert as_sequence_array("X", strided, np.dtype(np.float32)).flags.c_contiguous
+    bad = X.copy(order="K")
+    bad[0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="X contains NaN or inf"):
+        as_sequence_array("X", bad, np.dtype(np.float32))
+    with pytest.raises(TypeError, match="X must be a float array"):
+        as_sequence_array("X", X_tm.astype(np.int64).transpose(1, 0, 2), np.dtype(np.float32))

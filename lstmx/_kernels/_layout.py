@@ -14,6 +14,15 @@ def time_major(X):
     return out
 
 
+def reversed_in_time(X):
+    """X (B, T, I) with its steps in reverse order, in one copy to time-major memory (a (B, T, I)
+    view of a (T, B, I) array): what the kernels read, so they need no copy of their own."""
+    X_tm = X.transpose(1, 0, 2)[::-1]
+    out = _workspace.empty(X_tm.shape, X.dtype)
+    np.copyto(out, X_tm)
+    return out.transpose(1, 0, 2)
+
+
 def cached_time_major(cache):
     """The forward's time-major copy of X from its cache (made here if another backend ran it)."""
     X_tm = cache.get("X_tm")

@@ -76,7 +76,9 @@ class Embedding(Layer):
         ids = self.check_ids(ids)
         self._ids = ids
         self.output_mask = (ids != 0) if self.mask_zero else mask
-        return self.embeddings[ids]
+        # gathered step by step: (B, T, D) values in time-major memory, which a recurrent layer's
+        # kernels read without a copy
+        return self.embeddings[ids.T].transpose(1, 0, 2)
 
     def backward(self, dY):
         """Row-wise gradient: rows of the same id are summed. Returns None (ids have no gradient)."""

@@ -7,7 +7,8 @@ backpropagates through time with ``layer.backward``.
 import numpy as np
 
 from .. import functional as F
-from .._validation import as_float_array, check_dtype, check_positive_int
+from .._kernels._layout import reversed_in_time
+from .._validation import as_float_array, as_sequence_array, check_dtype, check_positive_int
 from ..gru import GRUCell
 from ..lstm import LSTMCell
 from ..rnn import RNNCell
@@ -73,7 +74,7 @@ class Recurrent(Layer):
         -------
         (B, T, H) or (B, H) array, or a list ``[output, *states]`` when ``return_state``.
         """
-        X = as_float_array("X", X, (None, None, None), self.dtype, False, "(batch, time, features)")
+        X = as_sequence_array("X", X, self.dtype, False)
         if not self.built:
             self.build(X.shape[2])
         elif X.shape[2] != self.cell.input_size:
@@ -81,7 +82,7 @@ class Recurrent(Layer):
                              f"got X with shape {X.shape}")
         states = self._initial_states(initial_state)
         if self.go_backwards:
-            X = X[:, ::-1]
+            X = reversed_in_time(X)
             mask = None if mask is None else np.asarray(mask)[:, ::-1]
         Y, finals, self._cache = self._forward(X, states, mask)
         output = Y if self.return_sequences else finals[0]
