@@ -93,6 +93,25 @@ def test_fused_adam_does_not_depend_on_where_its_arrays_lie():
             np.testing.assert_array_equal(results[0], result)
 
 
+def test_fused_adam_kernels_refuse_arrays_they_would_read_out_of_bounds():
+    from lstmx.optimizers import _adam_kernel
+    kernel = _adam_kernel()
+    if kernel is None:
+        pytest.skip("the compiled Adam kernel is not built")
+    p, m, v = (np.zeros(8, np.float32) for _ in range(3))
+    with pytest.raises(ValueError, match="same length, got 8, 7, 8, 8"):
+        kernel.adam_dense(p, np.zeros(7, np.float32), m, v, 1e-3, 0.9, 0.999, 1e-7)
+    P, M, V = (np.zeros((5, 3), np.float32) for _ in range(3))
+    rows = np.zeros((2, 3), np.float32)
+    with pytest.raises(ValueError, match=r"row indices must lie in \[0, 5\), got \[1, 5\]"):
+        kernel.adam_rows(P, np.array([1, 5]), rows, M, V, 1e-3, 0.9, 0.999, 1e-7)
+    with pytest.raises(ValueError, match=r"values must have shape \(3, 3\)"):
+        kernel.adam_rows(P, np.array([0, 1, 2]), rows, M, V, 1e-3, 0.9, 0.999, 1e-7)
+    with pytest.raises(ValueError, match="m and v must have the shape of p"):
+        kernel.adam_rows(P, np.array([0, 1]), rows, M[:4], V, 1e-3, 0.9, 0.999, 1e-7)
+    assert not P.any() and not M.any()                      # nothing was written
+
+
 def test_adam_first_step_moves_each_weight_by_the_learning_rate():
     p = np.array([1.0, -2.0, 3.0])
     lstmx.Adam(0.1, fused=False).apply({"w": p}, {"w": np.array([0.5, -4.0, 0.1])})

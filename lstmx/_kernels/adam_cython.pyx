@@ -20,6 +20,9 @@ def adam_dense(real[::1] p, const real[::1] g, real[::1] m, real[::1] v, double 
     """p, g, m, v flat (n,): m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= lr_t m / (sqrt(v) + eps)."""
     cdef long n = p.shape[0], part, parts = 2 if n > 65536 else 1, k0, k1
     cdef real b1 = beta_1, b2 = beta_2, c1 = 1 - beta_1, c2 = 1 - beta_2, lr = lr_t, eps = epsilon
+    if not g.shape[0] == m.shape[0] == v.shape[0] == n:
+        raise ValueError(f"adam_dense: p, g, m, v must have the same length, got {n}, {g.shape[0]}, "
+                         f"{m.shape[0]}, {v.shape[0]}")
     if n == 0:
         return
     for part in prange(parts, nogil=True, schedule="static", num_threads=parts):
@@ -35,6 +38,13 @@ def adam_rows(real[:, ::1] p, const long[::1] indices, const real[:, ::1] values
     cdef real b1 = beta_1, b2 = beta_2, c1 = 1 - beta_1, c2 = 1 - beta_2, lr = lr_t, eps = epsilon
     cdef long[::1] where = np.full(V, -1, np.int64)   # row -> its position in values, or -1
     cdef real[::1] zeros = np.zeros(D, np.asarray(p).dtype)   # the gradient of a row not in the batch
+    if (m.shape[0], m.shape[1]) != (V, D) or (v.shape[0], v.shape[1]) != (V, D):
+        raise ValueError(f"adam_rows: m and v must have the shape of p {(V, D)}")
+    if values.shape[0] != indices.shape[0] or values.shape[1] != D:
+        raise ValueError(f"adam_rows: values must have shape ({indices.shape[0]}, {D}) for "
+                         f"{indices.shape[0]} row indices, got {(values.shape[0], values.shape[1])}")
+    if indices.shape[0] and (np.min(indices) < 0 or np.max(indices) >= V):
+        raise ValueError(f"adam_rows: row indices must lie in [0, {V}), got [{np.min(indices)}, {np.max(indices)}]")
     if V == 0 or D == 0:
         return
     for k in range(indices.shape[0]):
