@@ -3,11 +3,12 @@
 // Why a C++ function with `__restrict` rather than a loop over Cython memoryviews: without the
 // promise that p, g, m and v do not overlap, gcc vectorises the loop behind a runtime check of the
 // four addresses and keeps a scalar copy for arrays that lie within a vector's width of each other.
-// Under -ffast-math the two copies round differently (the vector one divides and takes square roots
-// by a reciprocal estimate refined by a Newton step, the scalar one exactly), so the same numbers
-// gave results one unit in the last place apart depending on where the allocator had put the
-// arrays: two identical training runs in one process could drift apart. With `__restrict` there is
-// one vector loop, whatever the addresses.
+// Under -ffast-math the two copies round differently in float32 (the vector one divides and takes
+// square roots by an estimate, vrcp14ps / vrsqrt14ps, refined by a Newton step; the scalar one
+// exactly), so the same numbers gave results one unit in the last place apart depending on where the
+// allocator had put the arrays: two identical training runs in one process could drift apart. With
+// `__restrict` there is one vector loop, whatever the addresses; the last n % 8 weights still take
+// the exact scalar path, the same ones at every call.
 #pragma once
 #include <cmath>
 
