@@ -1,6 +1,9 @@
-"""Outputs and every gradient equal PyTorch's nn.LSTM / nn.GRU / nn.RNN given the same weights (float64)."""
+"""Outputs and every gradient equal PyTorch's nn.LSTM / nn.GRU / nn.RNN given the same weights (float64),
+and the seed model's training steps equal PyTorch's."""
 import numpy as np
 import pytest
+
+import lstmx
 from helpers import STATES, analytic_grads, forward, loss_weights, param_names, random_problem
 
 torch = pytest.importorskip("torch")
@@ -85,3 +88,58 @@ def test_post_padded_mask_matches_packed_sequences(cell):
     grads = backward(prob, cache, RY, Rf)
     for name in ("X",) + param_names(cell) + STATES[cell]:
         np.testing.assert_allclose(grads[name], grads_t[name], rtol=1e-6, atol=1e-12, err_msg=f"d{name}")
+
+
+def test_seed_model_training_steps_match_pytorch():
+    """Embedding -> Bidirectional(LSTM) -> Dense(1, sigmoid), binary cross-entropy, three Adam steps:
+    the losses and every weight after them equal PyTorch's (BCEWithLogitsLoss, Adam) from the same
+    start, in float64. Covers the loss from the logits, each layer's backward pass and Adam together.
+
+    PyTorch splits the LSTM bias in two and would train both halves; its ``bias_hh`` stays frozen at
+    zero so that one bias moves, as in lstmx. Adam's epsilon is 1e-30 in both: Keras adds it to
+    sqrt(v), PyTorch to the bias-corrected sqrt(v), 18 times larger at step 3.
+    """
+    V, D, H, T = 20, 6, 4, 7
+    rng = np.random.default_rng(5)
+    batches = [(rng.integers(0, V, (5, T)), rng.integers(0, 2, 5)) for _ in range(3)]
+    model = lstmx.Sequential([lstmx.Embedding(V, D, seed=0, dtype=np.float64),
+                              lstmx.Bidirectional(lstmx.LSTM(H, seed=1, dtype=np.float64)),
+                              lstmx.Dense(1, "sigmoid", seed=2, dtype=np.float64)])
+    model.compile("binary_crossentropy", lstmx.Adam(1e-2, epsilon=1e-30))
+    model.build((None, T))
+    embedding, bilstm, dense = model.layers
+    cells = (bilstm.forward_layer.cell, bilstm.backward_layer.cell)
+
+    net_embedding = torch.nn.Embedding(V, D).double()
+    net_lstm = torch.nn.LSTM(D, H, batch_first=True, bidirectional=True).double()
+    net_dense = torch.nn.Linear(2 * H, 1).double()
+    with torch.no_grad():
+        net_embedding.weight.copy_(torch.from_numpy(embedding.embeddings))
+        for suffix, cell in zip(("", "_reverse"), cells):
+            getattr(net_lstm, f"weight_ih_l0{suffix}").copy_(torch.from_numpy(cell.W))
+            getattr(net_lstm, f"weight_hh_l0{suffix}").copy_(torch.from_numpy(cell.U))
+            getattr(net_lstm, f"bias_ih_l0{suffix}").copy_(torch.from_numpy(cell.b))
+            getattr(net_lstm, f"bias_hh_l0{suffix}").zero_()
+            getattr(net_lstm, f"bias_hh_l0{suffix}").requires_grad_(False)
+        net_dense.weight.copy_(torch.from_numpy(dense.kernel.T))
+        net_dense.bias.copy_(torch.from_numpy(dense.bias))
+    trained = [p for m in (net_embedding, net_lstm, net_dense) for p in m.parameters() if p.requires_grad]
+    optimizer = torch.optim.Adam(trained, lr=1e-2, eps=1e-30)
+
+    for x, y in batches:
+        loss, _ = model.train_on_batch(x, y)
+        optimizer.zero_grad()
+        _, (h_n, _) = net_lstm(net_embedding(torch.from_numpy(x)))
+        logits = net_dense(torch.cat([h_n[0], h_n[1]], dim=1))[:, 0]
+        torch_loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, torch.from_numpy(y).double())
+        torch_loss.backward()
+        optimizer.step()
+        assert loss == pytest.approx(torch_loss.item(), rel=1e-10)
+
+    np.testing.assert_allclose(embedding.embeddings, net_embedding.weight.detach().numpy(), rtol=0, atol=1e-9)
+    for suffix, cell in zip(("", "_reverse"), cells):
+        np.testing.assert_allclose(cell.W, getattr(net_lstm, f"weight_ih_l0{suffix}").detach().numpy(), atol=1e-9)
+        np.testing.assert_allclose(cell.U, getattr(net_lstm, f"weight_hh_l0{suffix}").detach().numpy(), atol=1e-9)
+        np.testing.assert_allclose(cell.b, getattr(net_lstm, f"bias_ih_l0{suffix}").detach().numpy(), atol=1e-9)
+    np.testing.assert_allclose(dense.kernel.T, net_dense.weight.detach().numpy(), atol=1e-9)
+    np.testing.assert_allclose(dense.bias, net_dense.bias.detach().numpy(), atol=1e-9)
