@@ -2,9 +2,9 @@
 and the seed model's training steps equal PyTorch's."""
 import numpy as np
 import pytest
+from helpers import STATES, analytic_grads, forward, loss_weights, param_names, random_problem
 
 import lstmx
-from helpers import STATES, analytic_grads, forward, loss_weights, param_names, random_problem
 
 torch = pytest.importorskip("torch")
 TORCH = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}
