@@ -33,6 +33,14 @@ class Optimizer:
                 self._values(g)[...] *= scale
         return norm
 
+    def _slot(self, key, p):
+        """The state array ``key`` kept for parameter ``p``: zeros like ``p`` the first time. (Not
+        ``state.setdefault(key, np.zeros_like(p))``, which would allocate the zeros at every step.)"""
+        slot = self.state.get(key)
+        if slot is None:
+            slot = self.state[key] = np.zeros_like(p)
+        return slot
+
     def apply(self, params, grads):
         """Update every array of ``params`` (name -> array) with the gradient of the same name."""
         self.clip(grads)
@@ -62,7 +70,7 @@ class SGD(Optimizer):
         if self.momentum == 0:
             p -= self.learning_rate * g
             return
-        v = self.state.setdefault(name, np.zeros_like(p))
+        v = self._slot(name, p)
         v *= self.momentum
         v -= self.learning_rate * g
         p += v
@@ -86,8 +94,8 @@ class Adam(Optimizer):
         self.fused = fused   # use the compiled one-pass update when it is built
 
     def update(self, name, p, g):
-        m = self.state.setdefault(name + "/m", np.zeros_like(p))
-        v = self.state.setdefault(name + "/v", np.zeros_like(p))
+        m = self._slot(name + "/m", p)
+        v = self._slot(name + "/v", p)
         t = self.iterations
         lr_t = self.learning_rate * np.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
         kernel = _adam_kernel() if self.fused else None
