@@ -103,15 +103,18 @@ class Sequential:
             return last.logits
         return None
 
+    def _loss(self, y, out, logits):
+        """(loss, its gradient): with respect to ``logits`` when they are given, else to ``out``."""
+        return self.loss(y, out) if logits is None else self.loss(y, logits, from_logits=True)
+
     def _loss_and_backward(self, y, out):
         """The loss of the outputs ``out`` of the last forward pass; fills every layer's ``grads``."""
         logits = self._output_logits()
+        loss, grad = self._loss(y, out, logits)
         if logits is None:
-            loss, grad = self.loss(y, out)
             self._backward(grad)
         else:
-            loss, dlogits = self.loss(y, logits, from_logits=True)
-            self._backward(self.layers[-1].backward_from_logits(dlogits), self.layers[:-1])
+            self._backward(self.layers[-1].backward_from_logits(grad), self.layers[:-1])
         return loss
 
     def _check_x(self, x):
@@ -281,7 +284,7 @@ class Sequential:
         self._require_compiled()
         y = np.asarray(y)
         p, logits = self._predict(x, batch_size)
-        loss, _ = self.loss(y, p) if logits is None else self.loss(y, logits, from_logits=True)
+        loss, _ = self._loss(y, p, logits)
         logs = self._logs(loss, y, p)
         if verbose:
             print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
