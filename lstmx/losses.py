@@ -59,9 +59,12 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False):
 
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
-    """Categorical cross-entropy with integer class labels (..., ) for predictions (..., K)."""
+    """Categorical cross-entropy with integer class labels (..., ) for predictions (..., K); labels of
+    shape (..., 1) are taken too, as Keras takes them."""
     y_true = np.asarray(y_true)
     K = y_pred.shape[-1]
+    if y_true.ndim == y_pred.ndim and y_true.shape[-1] == 1:
+        y_true = y_true[..., 0]
     if y_true.shape != y_pred.shape[:-1]:
         raise ValueError(f"sparse_categorical_crossentropy: labels of shape {y_true.shape} do not match "
                          f"predictions of shape {y_pred.shape} (expected labels {y_pred.shape[:-1]})")

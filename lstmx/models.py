@@ -103,14 +103,29 @@ class Sequential:
             return last.logits
         return None
 
-    def _loss(self, y, out, logits):
-        """(loss, its gradient): with respect to ``logits`` when they are given, else to ``out``."""
-        return self.loss(y, out) if logits is None else self.loss(y, logits, from_logits=True)
+    def _loss(self, y, out, logits, mask=None):
+        """(loss, its gradient): with respect to ``logits`` when they are given, else to ``out``.
+
+        With the ``mask`` of per-step outputs, the loss is the mean over the steps it keeps, as
+        Keras computes it, and the masked steps get no gradient.
+        """
+        pred, kwargs = (out, {}) if logits is None else (logits, {"from_logits": True})
+        if mask is None:
+            return self.loss(y, pred, **kwargs)
+        y = np.asarray(y)
+        if y.shape[:2] != mask.shape:
+            raise ValueError(f"labels of shape {y.shape} do not match per-step predictions of shape {pred.shape}: "
+                             f"expected labels starting with (batch, time) = {mask.shape}")
+        grad = np.zeros_like(pred)
+        if not mask.any():
+            return 0.0, grad
+        loss, grad[mask] = self.loss(y[mask], pred[mask], **kwargs)
+        return loss, grad
 
     def _loss_and_backward(self, y, out):
         """The loss of the outputs ``out`` of the last forward pass; fills every layer's ``grads``."""
         logits = self._output_logits()
-        loss, grad = self._loss(y, out, logits)
+        loss, grad = self._loss(y, out, logits, self._output_mask(out))
         if logits is None:
             self._backward(grad)
         else:
@@ -179,18 +194,35 @@ class Sequential:
             raise RuntimeError("the model must be compiled before training or evaluating: call "
                                "model.compile(loss=..., optimizer=...)")
 
-    def _accuracy(self, y, p):
-        if p.shape[-1] == 1 or p.ndim == np.ndim(y):
-            p1 = p[..., 0] if p.shape[-1] == 1 and p.ndim == np.ndim(y) + 1 else p
-            threshold = 0.5 if p1.min() >= 0 and p1.max() <= 1 else 0.0
-            return float(np.mean((p1 > threshold) == (np.asarray(y).reshape(p1.shape) > 0.5)))
-        labels = np.asarray(y) if np.ndim(y) == p.ndim - 1 else np.argmax(y, axis=-1)
-        return float(np.mean(np.argmax(p, axis=-1) == labels))
+    def _output_mask(self, out):
+        """The (batch, time) mask of per-step outputs ``out``, or None. As in Keras, the masked steps
+        count in neither the loss nor the accuracy."""
+        mask = self.layers[-1].output_mask
+        if mask is None or np.ndim(out) != 3:
+            return None
+        return np.asarray(mask, bool)
 
-    def _logs(self, loss, y, p):
+    def _correct(self, y, p, mask=None):
+        """(predictions right, predictions counted) for 'accuracy', which is Keras's choice by shape:
+        binary when the predictions have one column, sparse categorical when the labels are class
+        ids (one axis fewer, or one column), else categorical. Masked steps are not counted."""
+        y = np.asarray(y)
+        if mask is not None:
+            y, p = y[mask], p[mask]
+        if p.shape[-1] == 1:
+            p1 = p[..., 0]
+            threshold = 0.5 if p1.size == 0 or (p1.min() >= 0 and p1.max() <= 1) else 0.0  # else logits
+            right = (p1 > threshold) == (y.reshape(p1.shape) > 0.5)
+        else:
+            labels = y.reshape(p.shape[:-1]) if y.ndim < p.ndim or y.shape[-1] == 1 else np.argmax(y, axis=-1)
+            right = np.argmax(p, axis=-1) == labels
+        return int(right.sum()), right.size
+
+    def _logs(self, loss, y, p, mask=None):
         logs = {"loss": loss}
         if self.metrics:
-            logs["accuracy"] = self._accuracy(y, p)
+            right, counted = self._correct(y, p, mask)
+            logs["accuracy"] = right / counted if counted else 0.0
         return logs
 
     def train_on_batch(self, x, y):
@@ -237,7 +269,8 @@ class Sequential:
         for epoch in range(1, epochs + 1):
             order = rng.permutation(len(x)) if shuffle else np.arange(len(x))
             bar = ProgressBar(batches, epoch, epochs) if verbose else None
-            total_loss = total_correct = seen = 0.0
+            total_loss = seen = 0.0
+            total_right = total_counted = 0
             for k in range(batches):
                 idx = order[k * batch_size:(k + 1) * batch_size]
                 loss, p = self.train_on_batch(x[idx], y[idx])
@@ -247,11 +280,12 @@ class Sequential:
                         f"probably exploded; try a smaller learning rate or clipnorm=1.0 in the optimizer")
                 total_loss += loss * len(idx)
                 if self.metrics:
-                    total_correct += self._accuracy(y[idx], p) * len(idx)
+                    right, counted = self._correct(y[idx], p, self._output_mask(p))
+                    total_right, total_counted = total_right + right, total_counted + counted
                 seen += len(idx)
                 logs = {"loss": total_loss / seen}
                 if self.metrics:
-                    logs["accuracy"] = total_correct / seen
+                    logs["accuracy"] = total_right / total_counted if total_counted else 0.0
                 if bar and (k + 1 == batches or k % 10 == 0):
                     bar.update(k + 1, logs, final=k + 1 == batches)
             if validation_data is not None:
@@ -269,23 +303,27 @@ class Sequential:
         return self._predict(x, batch_size)[0]
 
     def _predict(self, x, batch_size):
-        """Outputs for ``x`` and, when the loss is computed from them, the logits (else None)."""
+        """Outputs for ``x``; the logits when the loss is computed from them, and the mask of
+        per-step outputs (each None when there is none)."""
         x = self._check_x(x)
-        outputs, logits = [], []
+        outputs, logits, masks = [], [], []
         for k in range(0, len(x), batch_size):
             outputs.append(self._forward(x[k:k + batch_size]))
-            z = self._output_logits()
+            z, mask = self._output_logits(), self._output_mask(outputs[-1])
             if z is not None:
                 logits.append(z)
-        return np.concatenate(outputs), (np.concatenate(logits) if logits else None)
+            if mask is not None:
+                masks.append(mask)
+        return (np.concatenate(outputs), np.concatenate(logits) if logits else None,
+                np.concatenate(masks) if masks else None)
 
     def evaluate(self, x, y, batch_size=32, verbose=0, return_dict=False):
         """Loss (and accuracy, if compiled with it) over ``x``; a list ``[loss, accuracy]`` or a dict."""
         self._require_compiled()
         y = np.asarray(y)
-        p, logits = self._predict(x, batch_size)
-        loss, _ = self._loss(y, p, logits)
-        logs = self._logs(loss, y, p)
+        p, logits, mask = self._predict(x, batch_size)
+        loss, _ = self._loss(y, p, logits, mask)
+        logs = self._logs(loss, y, p, mask)
         if verbose:
             print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
         return logs if return_dict else (list(logs.values()) if len(logs) > 1 else logs["loss"])

@@ -51,7 +51,7 @@ def test_per_step_softmax_gradient_end_to_end():
 
 def assert_model_gradient(model, x, y):
     """The training step's gradients equal the numerical gradient of the loss ``evaluate`` reports."""
-    loss = lambda: model.evaluate(x, y, batch_size=len(x))
+    loss = lambda: model.evaluate(x, y, batch_size=len(x), return_dict=True)["loss"]
     model._loss_and_backward(y, model._forward(x, training=True))
     grads = model._grads()
     for key, param in model.params.items():
@@ -96,6 +96,57 @@ def test_cross_entropy_after_sigmoid_or_softmax_uses_the_logits_as_keras_does():
     assert model.evaluate(x, y) < 16.2  # -log(1 - clipped p), about -log(1e-7)
     model.train_on_batch(x, y)
     assert model.layers[0].bias[0] == 30.0
+
+
+def masked_tagger(seed=0):
+    """Embedding(mask_zero) -> LSTM(return_sequences) -> Dense(softmax) per step, float64, and pre-padded
+    ids (the first steps of most rows masked) with a class label at every step."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(1, 9, (5, 6))
+    for row, pad in enumerate([0, 2, 3, 5, 1]):
+        x[row, :pad] = 0
+    y = rng.integers(0, 3, (5, 6))
+    model = lstmx.Sequential([lstmx.Embedding(9, 4, mask_zero=True, seed=0, dtype=np.float64),
+                              lstmx.LSTM(5, return_sequences=True, seed=1, dtype=np.float64),
+                              lstmx.Dense(3, "softmax", seed=2, dtype=np.float64)])
+    model.compile("sparse_categorical_crossentropy", lstmx.SGD(1e-9), metrics=["accuracy"])
+    return model, x, y
+
+
+def test_per_step_loss_and_accuracy_leave_masked_steps_out_as_keras_does():
+    """Keras averages a per-step loss (and counts the accuracy) over the steps the mask keeps."""
+    model, x, y = masked_tagger()
+    kept = x != 0
+    p = model.predict(x)
+    loss, accuracy = model.evaluate(x, y)
+    true_class_p = np.take_along_axis(p, y[..., None], axis=-1)[..., 0]
+    assert loss == pytest.approx(-np.log(true_class_p[kept]).mean(), rel=1e-12)
+    assert accuracy == pytest.approx((p.argmax(-1) == y)[kept].mean())
+    y_other = np.where(kept, y, (y + 1) % 3)          # other labels on the masked steps only
+    assert model.evaluate(x, y_other) == [loss, accuracy]
+    assert_model_gradient(model, x, y)
+    model._loss_and_backward(y, model._forward(x, training=True))
+    dense_grads = model.layers[2].grads["kernel"].copy()
+    model._loss_and_backward(y_other, model._forward(x, training=True))
+    np.testing.assert_array_equal(model.layers[2].grads["kernel"], dense_grads)
+    with pytest.raises(ValueError, match=r"labels of shape \(5,\) do not match per-step predictions"):
+        model.evaluate(x, y[:, 0])
+
+
+def test_accuracy_is_chosen_by_the_shapes_as_keras_chooses():
+    """One-hot labels: categorical accuracy (the arg max), not each class thresholded at 0.5."""
+    model = lstmx.Sequential([lstmx.Dense(3, "softmax")])
+    model.compile("categorical_crossentropy", lstmx.SGD(0.1), metrics=["accuracy"])
+    model.build((None, 2))
+    model.layers[0].kernel[...] = 0
+    model.layers[0].bias[...] = [5.0, 0.0, 0.0]       # always class 0
+    x = np.ones((4, 2), np.float32)
+    one_hot = np.tile([0.0, 1.0, 0.0], (4, 1))
+    assert model.evaluate(x, one_hot)[1] == 0.0       # (thresholding each class would give 1/3)
+    assert model.evaluate(x, np.tile([1.0, 0.0, 0.0], (4, 1)))[1] == 1.0
+    model.compile("sparse_categorical_crossentropy", lstmx.SGD(0.1), metrics=["accuracy"])
+    assert model.evaluate(x, np.array([0, 0, 1, 2]))[1] == 0.5
+    assert model.evaluate(x, np.array([[0], [0], [1], [2]]))[1] == 0.5
 
 
 def test_fit_learns_and_is_reproducible():
