@@ -59,10 +59,10 @@ def assert_model_gradient(model, x, y):
         assert relative_error(g, numeric_gradient(loss, param)) < 1e-6, key
 
 
-def saturated_model(activation, units, loss, bias):
+def saturated_model(activation, units, loss, bias, metrics=None):
     """Dense(units, activation) on 2 float features, kernel zero, so every prediction is ``activation(bias)``."""
     model = lstmx.Sequential([lstmx.Dense(units, activation)])
-    model.compile(loss, lstmx.SGD(0.1))
+    model.compile(loss, lstmx.SGD(0.1), metrics)
     model.build((None, 2))
     model.layers[0].kernel[...] = 0
     model.layers[0].bias[...] = bias
@@ -135,11 +135,7 @@ def test_per_step_loss_and_accuracy_leave_masked_steps_out_as_keras_does():
 
 def test_accuracy_is_chosen_by_the_shapes_as_keras_chooses():
     """One-hot labels: categorical accuracy (the arg max), not each class thresholded at 0.5."""
-    model = lstmx.Sequential([lstmx.Dense(3, "softmax")])
-    model.compile("categorical_crossentropy", lstmx.SGD(0.1), metrics=["accuracy"])
-    model.build((None, 2))
-    model.layers[0].kernel[...] = 0
-    model.layers[0].bias[...] = [5.0, 0.0, 0.0]       # always class 0
+    model = saturated_model("softmax", 3, "categorical_crossentropy", [5.0, 0.0, 0.0], ["accuracy"])  # class 0
     x = np.ones((4, 2), np.float32)
     one_hot = np.tile([0.0, 1.0, 0.0], (4, 1))
     assert model.evaluate(x, one_hot)[1] == 0.0       # (thresholding each class would give 1/3)
