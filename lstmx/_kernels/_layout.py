@@ -15,12 +15,9 @@ def time_major(X):
 
 
 def reversed_in_time(X):
-    """X (B, T, I) with its steps in reverse order, in one copy to time-major memory (a (B, T, I)
-    view of a (T, B, I) array): what the kernels read, so they need no copy of their own."""
-    X_tm = X.transpose(1, 0, 2)[::-1]
-    out = _workspace.empty(X_tm.shape, X.dtype)
-    np.copyto(out, X_tm)
-    return out.transpose(1, 0, 2)
+    """X (B, T, I) with its steps in reverse order, in time-major memory (a (B, T, I) view of a
+    (T, B, I) array, copied once by ``time_major``): what the kernels read without a copy of their own."""
+    return time_major(X[:, ::-1]).transpose(1, 0, 2)
 
 
 def cached_time_major(cache):
