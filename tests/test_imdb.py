@@ -51,6 +51,18 @@ def test_num_words_maps_rare_words_to_oov(tmp_path):
     assert ids.max() < 6 and (ids == 2).any() and (ids == 1).sum() == 8
 
 
+def test_test_words_never_seen_in_training_are_skipped_not_oov(tmp_path):
+    # Keras's copy: oov_char marks only the words num_words cut; words of the test reviews that no
+    # training review uses "have simply been skipped" (its load_data documentation).
+    folder = make_folder(tmp_path)
+    word_index = imdb.get_word_index(str(folder))
+    assert "awful" not in word_index and "joke" not in word_index
+    _, (xt, _) = imdb.load_data(str(folder), num_words=None)
+    awful = [1, word_index["a"] + 3, word_index["bad"] + 3]   # "Awful; a bad joke."
+    assert awful in [list(s) for s in xt]
+    assert imdb.encode("Awful; a bad joke.", word_index, num_words=6) == [1, 2, 4]   # "a" (id 6) is cut
+
+
 def test_maxlen_drops_long_reviews(tmp_path):
     (x, y), _ = imdb.load_data(str(make_folder(tmp_path)), maxlen=5)
     assert all(len(s) <= 5 for s in x) and len(x) < 4

@@ -3,8 +3,11 @@
 Reads the original ``aclImdb_v1.tar.gz`` (or its extracted ``aclImdb`` folder): 25,000 training
 and 25,000 test reviews, half positive, half negative. Each review becomes a list of word ids:
 ``start_char`` (1), then each word's frequency rank in the training set plus ``index_from`` (3);
-words of rank >= ``num_words`` become ``oov_char`` (2); 0 is left for padding. Labels: 1 positive,
-0 negative.
+words whose id would be >= ``num_words`` become ``oov_char`` (2), and test words that no training
+review uses are skipped, as in Keras's copy; 0 is left for padding. Labels: 1 positive, 0 negative.
+
+One difference from Keras's preprocessed copy, on purpose: its word index ranks "br" 7th, the HTML
+line break ``<br />`` read as a word; lstmx drops the tag before splitting.
 
 Citation: Andrew L. Maas, Raymond E. Daly, Peter T. Pham, Dan Huang, Andrew Y. Ng and Christopher
 Potts. Learning Word Vectors for Sentiment Analysis. ACL 2011.
@@ -24,7 +27,7 @@ _WORD = re.compile(r"[a-z0-9']+")
 
 
 def tokenize(text):
-    """Lower-cased words of a review, HTML line breaks removed (the splitting Keras's IMDB used)."""
+    """Lower-cased words (letters, digits, apostrophes) of a review, its ``<br />`` tags removed."""
     return _WORD.findall(text.replace("<br />", " ").lower())
 
 
@@ -90,11 +93,20 @@ def word_index_from(train_texts):
 
 
 def encode(text, word_index, num_words=None, start_char=1, oov_char=2, index_from=3, skip_top=0):
+    """Word ids of one review, as Keras's ``imdb.load_data`` gives them.
+
+    A word of the training reviews gets ``rank + index_from``; one cut by ``num_words`` or
+    ``skip_top`` becomes ``oov_char`` (dropped if that is None). A word the training reviews never
+    used is skipped: Keras's data set marks only the words it cut as out-of-vocabulary, and its
+    documentation says that words seen only in the test set "have simply been skipped".
+    """
     ids = [start_char] if start_char is not None else []
     for w in tokenize(text):
         rank = word_index.get(w)
-        i = None if rank is None else rank + index_from
-        if i is None or (num_words is not None and i >= num_words) or rank <= skip_top:
+        if rank is None:
+            continue
+        i = rank + index_from
+        if (num_words is not None and i >= num_words) or rank <= skip_top:
             if oov_char is not None:
                 ids.append(oov_char)
         else:
