@@ -1,4 +1,5 @@
-"""One interface over the three cells, so every test can run on LSTM, GRU and RNN alike."""
+"""One interface over the three cells, so every test can run on LSTM, GRU and RNN alike; and a toy
+token-classification data set for the model tests."""
 import numpy as np
 
 import lstmx
@@ -93,3 +94,12 @@ def numeric_grad(prob, name, eps=1e-6):
         return numeric_gradient(lambda: loss(prob, RY, Rf), prob["X"], eps)
     group = prob["states"] if name in prob["states"] else prob["params"]
     return numeric_gradient(lambda: loss(prob, RY, Rf), group[name], eps)
+
+
+def toy_data(n=256, T=12, vocab=50, seed=0):
+    """Token ids (n, T) and labels: 1 when token 7 occurs in the sequence (0 is padding)."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(1, vocab, (n, T))
+    x[rng.random((n, T)) < 0.3] = 0
+    y = (x == 7).any(axis=1).astype(np.int64)
+    return x, y

@@ -6,14 +6,7 @@ import lstmx
 from lstmx.experiments import build_model
 from lstmx.gradcheck import numeric_gradient, relative_error
 
-
-def toy_data(n=256, T=12, vocab=50, seed=0):
-    """Label 1 when token 7 occurs in the (post-padded) sequence."""
-    rng = np.random.default_rng(seed)
-    x = rng.integers(1, vocab, (n, T))
-    x[rng.random((n, T)) < 0.3] = 0
-    y = (x == 7).any(axis=1).astype(np.int64)
-    return x, y
+from helpers import toy_data
 
 
 def test_summary_counts_match_keras():
