@@ -13,6 +13,7 @@ import zipfile
 
 import numpy as np
 
+from . import callbacks as _callbacks
 from . import losses as _losses
 from . import optimizers as _optimizers
 from .layers import GRU, LSTM, Bidirectional, Dense, Dropout, Embedding, SimpleRNN
@@ -71,6 +72,7 @@ class Sequential:
         self.loss = self.optimizer = None
         self.metrics = []
         self.input_shape = None
+        self.stop_training = False   # a callback sets it to end fit after the current epoch
 
     def add(self, layer):
         if not isinstance(layer, Layer):
@@ -244,7 +246,8 @@ class Sequential:
         verbose : 0 (silent) or 1 (a progress bar per epoch)
         validation_data : (x_val, y_val) or None;  validation_split : float, used when no validation_data
         shuffle : bool;  seed : int, the shuffling's seed
-        callbacks : list of callables ``cb(epoch, logs)``, called after every epoch
+        callbacks : list of :mod:`lstmx.callbacks` (``EarlyStopping``, ``ModelCheckpoint``, ...) or
+            functions ``fn(epoch, logs)``, called after every epoch (``epoch`` from 0, as in Keras)
 
         Raises
         ------
@@ -265,6 +268,11 @@ class Sequential:
             self.build(x.shape)
         rng = np.random.default_rng(seed)
         history = History()
+        callbacks = [_callbacks.as_callback(cb) for cb in callbacks or []]
+        self.stop_training = False
+        for cb in callbacks:
+            cb.set_model(self)
+            cb.on_train_begin({})
         batches = (len(x) + batch_size - 1) // batch_size
         for epoch in range(1, epochs + 1):
             order = rng.permutation(len(x)) if shuffle else np.arange(len(x))
@@ -294,8 +302,12 @@ class Sequential:
                 if verbose:
                     print("  " + " - ".join(f"val_{k}: {v:.4f}" for k, v in val.items()))
             history.append(epoch, logs)
-            for cb in callbacks or []:
-                cb(epoch, logs)
+            for cb in callbacks:
+                cb.on_epoch_end(epoch - 1, logs)
+            if self.stop_training:
+                break
+        for cb in callbacks:
+            cb.on_train_end(logs)
         return history
 
     def predict(self, x, batch_size=32):
@@ -354,6 +366,24 @@ class Sequential:
     def all_params(self):
         """Every parameter (trainable or not), keyed ``"<layer index>/<name>"``."""
         return {f"{i}/{k}": v for i, layer in enumerate(self.layers) for k, v in layer.params.items()}
+
+    def get_weights(self):
+        """Copies of every parameter, in layer order (Keras's ``get_weights``)."""
+        return [p.copy() for p in self.all_params().values()]
+
+    def set_weights(self, weights):
+        """Copy ``weights`` (as :meth:`get_weights` returns them) into the parameters, in place: the
+        gate views (``cell.W_f``, ...) and the optimizer's state keep pointing at them."""
+        params = self.all_params()
+        weights = list(weights)
+        if len(weights) != len(params):
+            raise ValueError(f"set_weights expected {len(params)} arrays (the model's parameters), got {len(weights)}")
+        for (key, p), w in zip(params.items(), weights):
+            w = np.asarray(w)
+            if w.shape != p.shape:
+                raise ValueError(f"set_weights: parameter {key} has shape {p.shape}, got an array of shape {w.shape}")
+        for p, w in zip(params.values(), weights):
+            np.copyto(p, w, casting="same_kind")
 
 
 def _layer_from_config(entry):
