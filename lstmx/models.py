@@ -28,7 +28,8 @@ FROM_LOGITS = {("sigmoid", _losses.binary_crossentropy), ("softmax", _losses.cat
 
 
 class History:
-    """``history.history`` maps 'loss', 'accuracy', 'val_loss', 'val_accuracy' to per-epoch lists."""
+    """``history.history`` maps 'loss', 'accuracy', 'val_loss', 'val_accuracy' to per-epoch lists;
+    ``history.epoch`` lists the epochs run, from 0 (as Keras's)."""
 
     def __init__(self):
         self.history = {}
@@ -301,7 +302,7 @@ class Sequential:
                 logs.update({f"val_{k}": v for k, v in val.items()})
                 if verbose:
                     print("  " + " - ".join(f"val_{k}: {v:.4f}" for k, v in val.items()))
-            history.append(epoch, logs)
+            history.append(epoch - 1, logs)   # Keras counts epochs from 0 here, from 1 on the screen
             for cb in callbacks:
                 cb.on_epoch_end(epoch - 1, logs)
             if self.stop_training:

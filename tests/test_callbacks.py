@@ -72,7 +72,7 @@ def test_fit_stops_when_early_stopping_says_so():
     x, y = toy_data(n=64)
     model = small_model()
     history = model.fit(x, y, epochs=10, verbose=0, callbacks=[EarlyStopping("loss", min_delta=10, patience=2)])
-    assert len(history.history["loss"]) == 3
+    assert len(history.history["loss"]) == 3 and history.epoch == [0, 1, 2]
 
 
 def test_restored_weights_are_the_best_epochs_and_stay_in_the_gate_views():
