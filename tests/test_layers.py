@@ -53,6 +53,13 @@ def test_embedding_mask_zero_and_bad_ids():
         layer(np.array([[0.5, 2.0]]))
 
 
+def test_embedding_takes_keras_2_input_length_with_a_warning():
+    with pytest.warns(UserWarning, match="input_length is not needed"):
+        layer = lstmx.Embedding(10, 4, input_length=200, seed=0)
+    np.testing.assert_array_equal(layer.embeddings, lstmx.Embedding(10, 4, seed=0).embeddings)
+    assert layer(np.array([[1, 2, 3]])).shape == (1, 3, 4)   # the length comes from the input
+
+
 def test_dropout_scales_in_training_only():
     layer = lstmx.Dropout(0.5, seed=0)
     X = np.ones((200, 50))

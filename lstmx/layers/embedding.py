@@ -1,4 +1,6 @@
 """Embedding: token ids to vectors, a row lookup in a ``(input_dim, output_dim)`` matrix."""
+import warnings
+
 import numpy as np
 
 from .._validation import check_dtype, check_positive_int
@@ -34,14 +36,18 @@ class Embedding(Layer):
         Treat id 0 as padding: the layer passes on ``mask = ids != 0`` (Keras semantics), so the
         recurrent layers after it skip the padded steps.
     seed : int or None;  dtype : float32 (default) or float64
+    input_length : ignored, with a warning, as Keras 3 does (Keras 2 code passes it)
 
     Attributes
     ----------
     embeddings : (input_dim, output_dim) array, initialised U(-0.05, 0.05) as Keras does.
     """
 
-    def __init__(self, input_dim, output_dim, mask_zero=False, seed=None, dtype=np.float32):
+    def __init__(self, input_dim, output_dim, mask_zero=False, seed=None, dtype=np.float32, input_length=None):
         super().__init__()
+        if input_length is not None:
+            warnings.warn("Embedding's input_length is not needed (Keras 3 dropped it too): the length "
+                          "comes from the input; remove the argument", stacklevel=2)
         self.input_dim = check_positive_int("input_dim", input_dim)
         self.output_dim = check_positive_int("output_dim", output_dim)
         self.mask_zero = bool(mask_zero)
