@@ -84,3 +84,62 @@ def test_layer_rejects_a_different_feature_size_after_build():
 def test_backward_before_forward_is_an_error():
     with pytest.raises(RuntimeError, match="before the layer was run forward"):
         lstmx.LSTM(3).backward(np.zeros((1, 3)))
+
+
+class FixedDropout:
+    """A layer in training mode whose dropout masks are the same at every call, for central differences."""
+
+    def __init__(self, layer):
+        self.layer = layer
+
+    def __call__(self, X, mask=None):
+        self.layer._dropout_rng = np.random.default_rng(7)
+        return self.layer(X, mask=mask, training=True)
+
+    def backward(self, dY):
+        return self.layer.backward(dY)
+
+    params = property(lambda self: self.layer.params)
+    grads = property(lambda self: self.layer.grads)
+
+
+@pytest.mark.parametrize("cell", LAYERS)
+def test_input_dropout_drops_the_same_features_at_every_step(cell):
+    X = np.random.default_rng(5).standard_normal((4, 6, 8)).astype(np.float32)
+    layer = LAYERS[cell](5, return_sequences=True, dropout=0.5, seed=0)
+    plain = LAYERS[cell](5, return_sequences=True, seed=0)           # the same weights, no dropout
+    np.testing.assert_array_equal(layer(X), plain(X))                  # the identity outside training
+    Y = layer(X, training=True)
+    keep = layer._input_keep
+    assert keep.shape == (4, 1, 8) and set(np.unique(keep)) == {0, 2}  # one mask a sequence, scaled by 1/(1-0.5)
+    np.testing.assert_allclose(Y, plain(X * keep), rtol=1e-6)
+    assert not np.array_equal(layer(X, training=True), Y)              # a new mask at every call
+    assert not np.array_equal(Y, plain(X))
+
+
+@pytest.mark.parametrize("go_backwards", [False, True])
+@pytest.mark.parametrize("cell", LAYERS)
+def test_input_dropout_gradients(cell, go_backwards):
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((3, 4, 5))
+    mask = rng.random((3, 4)) < 0.75
+    layer = LAYERS[cell](3, go_backwards=go_backwards, dropout=0.4, dtype=np.float64, seed=5, backend="reference")
+    errors = check_layer_gradients(FixedDropout(layer), X, mask)
+    assert (layer._input_keep == 0).any()
+    assert max(errors.values()) < 1e-6, errors
+
+
+def test_dropout_arguments_and_config():
+    with pytest.raises(ValueError, match=r"dropout must be in \[0, 1\), got 1"):
+        lstmx.LSTM(4, dropout=1)
+    with pytest.raises(NotImplementedError, match="recurrent_dropout=0.2: lstmx's kernels have no dropout on h_"):
+        lstmx.GRU(4, recurrent_dropout=0.2)
+    layer = lstmx.Bidirectional(lstmx.LSTM(4, dropout=0.25, seed=1))
+    assert layer.backward_layer.dropout == 0.25 and lstmx.LSTM(**layer.forward_layer.get_config()).dropout == 0.25
+    X = np.ones((2, 3, 4), np.float32)
+    layer(X, training=True)
+    forward_keep, backward_keep = layer.forward_layer._input_keep, layer.backward_layer._input_keep
+    assert forward_keep is not None and not np.array_equal(forward_keep, backward_keep)   # a mask each
+    again = lstmx.Bidirectional(lstmx.LSTM(4, dropout=0.25, seed=1))
+    again(X, training=True)
+    np.testing.assert_array_equal(again.forward_layer._input_keep, forward_keep)      # seeded: reproducible

@@ -48,8 +48,8 @@ class Bidirectional(Layer):
         pass
 
     def __call__(self, X, mask=None, training=False):
-        yf = self.forward_layer(X, mask=mask)
-        yb = self.backward_layer(X, mask=mask)
+        yf = self.forward_layer(X, mask=mask, training=training)   # training: their input dropout
+        yb = self.backward_layer(X, mask=mask, training=training)
         if self.return_sequences:
             yb = yb[:, ::-1]                    # back to time order
         self._yf, self._yb = yf, yb

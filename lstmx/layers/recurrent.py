@@ -32,7 +32,14 @@ class Recurrent(Layer):
         Inputs of the other float precision are converted to it.
     backend : {"auto", "reference", "cython", "numba"}
     seed : int or None
-        Seed of the cell's initialisation.
+        Seed of the cell's initialisation and of the dropout masks.
+    dropout : float in [0, 1)
+        Keras's input dropout: in training, each input feature of a sequence is zeroed with this
+        probability (the rest scaled by 1 / (1 - dropout)), with one mask for all of the sequence's
+        steps, so the same features are missing at every step.
+    recurrent_dropout : 0 only
+        Dropout on ``h_(t-1)`` inside the recurrence needs the kernels to take a mask at every step;
+        lstmx does not have it yet and says so rather than ignore it.
     """
 
     cell_class = None
@@ -40,9 +47,18 @@ class Recurrent(Layer):
     state_names = ("h",)
 
     def __init__(self, units, return_sequences=False, return_state=False, go_backwards=False,
-                 dtype=np.float32, backend="auto", seed=None):
+                 dtype=np.float32, backend="auto", seed=None, dropout=0.0, recurrent_dropout=0.0):
         super().__init__()
         self.units = check_positive_int("units", units)
+        if not 0 <= dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        if recurrent_dropout:
+            raise NotImplementedError(
+                f"recurrent_dropout={recurrent_dropout}: lstmx's kernels have no dropout on h_(t-1) yet; use "
+                f"dropout= (on the inputs) or a Dropout layer after the recurrent layer")
+        self.dropout = float(dropout)
+        self._dropout_rng = np.random.default_rng(None if seed is None else [seed, 1])   # not the init's stream
+        self._input_keep = None
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
@@ -84,6 +100,12 @@ class Recurrent(Layer):
         if self.go_backwards:
             X = reversed_in_time(X)
             mask = None if mask is None else np.asarray(mask)[:, ::-1]
+        self._input_keep = None
+        if training and self.dropout:
+            B, _, I = X.shape   # one mask a sequence, for every step: (B, 1, I)
+            keep = self._dropout_rng.random((B, 1, I)) >= self.dropout
+            self._input_keep = keep.astype(self.dtype) / self.dtype.type(1 - self.dropout)
+            X = X * self._input_keep
         Y, finals, self._cache = self._forward(X, states, mask)
         output = Y if self.return_sequences else finals[0]
         self.output_mask = None if mask is None or not self.return_sequences else (
@@ -117,6 +139,8 @@ class Recurrent(Layer):
             dY_seq = None
             dfinals[0] = dY if dfinals[0] is None else dY + dfinals[0]
         dX, grads, dinitial = self._backward(dY_seq, dfinals)
+        if self._input_keep is not None:
+            dX = dX * self._input_keep
         self.grads = grads
         self.dstates = dinitial
         return dX[:, ::-1] if self.go_backwards else dX
@@ -135,7 +159,8 @@ class Recurrent(Layer):
 
     def get_config(self):
         return dict(units=self.units, return_sequences=self.return_sequences, return_state=self.return_state,
-                    go_backwards=self.go_backwards, dtype=self.dtype.name, backend=self.backend, seed=self.seed)
+                    go_backwards=self.go_backwards, dtype=self.dtype.name, backend=self.backend, seed=self.seed,
+                    dropout=self.dropout)
 
 
 class LSTM(Recurrent):
