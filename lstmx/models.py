@@ -44,8 +44,8 @@ class History:
 class ProgressBar:
     """One line per epoch, redrawn in place: ``12/782 [=>....] 3s loss: 0.6931 - accuracy: 0.5000``."""
 
-    def __init__(self, total, epoch, epochs, stream=None, width=30):
-        self.total, self.width = total, width
+    def __init__(self, total, epoch, epochs, stream=None, width=30, redraw=True):
+        self.total, self.width, self.redraw = total, width, redraw
         self.stream = stream or sys.stdout
         self.start = time.perf_counter()
         self.stream.write(f"Epoch {epoch}/{epochs}\n")
@@ -55,7 +55,8 @@ class ProgressBar:
         bar = "=" * max(filled - 1, 0) + (">" if filled < self.width else "=") + "." * (self.width - filled)
         metrics = " - ".join(f"{k}: {v:.4f}" for k, v in logs.items())
         elapsed = time.perf_counter() - self.start
-        self.stream.write(f"\r{done}/{self.total} [{bar}] {elapsed:.0f}s {metrics}" + ("\n" if final else ""))
+        self.stream.write(("\r" if self.redraw else "") + f"{done}/{self.total} [{bar}] {elapsed:.0f}s {metrics}"
+                          + ("\n" if final else ""))
         self.stream.flush()
 
 
@@ -244,7 +245,7 @@ class Sequential:
         x : (n, T) token ids (a model starting with an Embedding) or (n, ...) floats
         y : (n,) or (n, ...) labels, as the loss expects
         batch_size, epochs : int
-        verbose : 0 (silent) or 1 (a progress bar per epoch)
+        verbose : 0 (silent), 1 or "auto" (a progress bar per epoch), 2 (one line per epoch, for log files)
         validation_data : (x_val, y_val) or None;  validation_split : float, used when no validation_data
         shuffle : bool;  seed : int, the shuffling's seed
         callbacks : list of :mod:`lstmx.callbacks` (``EarlyStopping``, ``ModelCheckpoint``, ...) or
@@ -256,6 +257,9 @@ class Sequential:
             When the loss becomes NaN or inf, naming the epoch and the batch.
         """
         self._require_compiled()
+        if verbose not in (0, 1, 2, "auto"):
+            raise ValueError(f"verbose must be 0, 1, 2 or 'auto', got {verbose!r}")
+        verbose = 1 if verbose == "auto" else verbose
         x = self._check_x(x)
         y = np.asarray(y)
         if len(x) == 0:
@@ -277,7 +281,7 @@ class Sequential:
         batches = (len(x) + batch_size - 1) // batch_size
         for epoch in range(1, epochs + 1):
             order = rng.permutation(len(x)) if shuffle else np.arange(len(x))
-            bar = ProgressBar(batches, epoch, epochs) if verbose else None
+            bar = ProgressBar(batches, epoch, epochs, redraw=verbose == 1) if verbose else None
             total_loss = seen = 0.0
             total_right = total_counted = 0
             for k in range(batches):
@@ -295,7 +299,7 @@ class Sequential:
                 logs = {"loss": total_loss / seen}
                 if self.metrics:
                     logs["accuracy"] = total_right / total_counted if total_counted else 0.0
-                if bar and (k + 1 == batches or k % 10 == 0):
+                if bar and (k + 1 == batches or (verbose == 1 and k % 10 == 0)):
                     bar.update(k + 1, logs, final=k + 1 == batches)
             if validation_data is not None:
                 val = self.evaluate(*validation_data, batch_size=batch_size, verbose=0, return_dict=True)

@@ -211,3 +211,18 @@ def test_nan_loss_names_epoch_and_batch():
     model.compile("mse", lstmx.SGD(1e6))
     with pytest.raises(FloatingPointError, match=r"epoch \d+, batch \d+/2.*clipnorm"):
         model.fit(x, y, epochs=50, verbose=0)
+
+
+def test_verbose_draws_a_bar_or_one_line_per_epoch(capsys):
+    x, y = toy_data(n=64)
+    model = build_model("seed", num_words=50)
+    model.fit(x, y, batch_size=4, epochs=2, verbose=1)
+    bar = capsys.readouterr().out
+    assert bar.count("Epoch ") == 2 and bar.count("\r") == 2 * 3      # batches 1, 11 and 16 of 16 each epoch
+    model.fit(x, y, batch_size=4, epochs=2, verbose=2)
+    lines = capsys.readouterr().out.split("\n")
+    assert len(lines) == 5 and lines[0] == "Epoch 1/2" and lines[1].startswith("16/16 [") and "loss: " in lines[1]
+    model.fit(x, y, epochs=1, verbose=0)
+    assert capsys.readouterr().out == ""
+    with pytest.raises(ValueError, match="verbose must be 0, 1, 2 or 'auto', got 3"):
+        model.fit(x, y, verbose=3)
