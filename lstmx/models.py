@@ -17,6 +17,7 @@ from . import callbacks as _callbacks
 from . import losses as _losses
 from . import optimizers as _optimizers
 from .layers import GRU, LSTM, Bidirectional, Dense, Dropout, Embedding, SimpleRNN
+from ._validation import check_positive_int
 from .layers.base import Layer
 
 LAYER_CLASSES = {c.__name__: c for c in (Embedding, Dense, Dropout, Bidirectional, LSTM, GRU, SimpleRNN)}
@@ -260,6 +261,9 @@ class Sequential:
         if verbose not in (0, 1, 2, "auto"):
             raise ValueError(f"verbose must be 0, 1, 2 or 'auto', got {verbose!r}")
         verbose = 1 if verbose == "auto" else verbose
+        batch_size = check_positive_int("batch_size", batch_size)
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+            raise ValueError(f"epochs must be an integer >= 0, got {epochs!r}")
         x = self._check_x(x)
         y = np.asarray(y)
         if len(x) == 0:
@@ -279,6 +283,7 @@ class Sequential:
             cb.set_model(self)
             cb.on_train_begin({})
         batches = (len(x) + batch_size - 1) // batch_size
+        logs = {}
         for epoch in range(1, epochs + 1):
             order = rng.permutation(len(x)) if shuffle else np.arange(len(x))
             bar = ProgressBar(batches, epoch, epochs, redraw=verbose == 1) if verbose else None
@@ -323,6 +328,7 @@ class Sequential:
         """Outputs for ``x``; the logits when the loss is computed from them, and the mask of
         per-step outputs (each None when there is none)."""
         x = self._check_x(x)
+        batch_size = check_positive_int("batch_size", batch_size)
         outputs, logits, masks = [], [], []
         for k in range(0, len(x), batch_size):
             outputs.append(self._forward(x[k:k + batch_size]))

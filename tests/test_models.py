@@ -202,6 +202,13 @@ def test_bad_use_and_bad_data():
         model.fit(np.full((2, 3), 50), np.zeros(2))
     with pytest.raises(ValueError, match="labels must be 0 or 1"):
         model.fit(x, np.full(8, 3), verbose=0)
+    with pytest.raises(ValueError, match="batch_size must be >= 1, got 0"):
+        model.fit(x, y, batch_size=0, verbose=0)
+    with pytest.raises(ValueError, match="batch_size must be >= 1, got 0"):
+        model.predict(x, batch_size=0)
+    with pytest.raises(ValueError, match="epochs must be an integer >= 0, got -1"):
+        model.fit(x, y, epochs=-1, verbose=0)
+    assert model.fit(x, y, epochs=0, callbacks=[lambda epoch, logs: None]).epoch == []   # nothing to do
 
 
 def test_nan_loss_names_epoch_and_batch():
