@@ -270,8 +270,13 @@ class Sequential:
             raise ValueError("fit got no training data (x is empty)")
         if len(x) != len(y):
             raise ValueError(f"x has {len(x)} samples but y has {len(y)}")
-        if validation_split and validation_data is None:
+        if not 0 <= validation_split < 1:
+            raise ValueError(f"validation_split must be in [0, 1), got {validation_split}")
+        if validation_split and validation_data is None:   # the last fraction, before any shuffling (Keras)
             split = int(len(x) * (1 - validation_split))
+            if split == 0 or split == len(x):
+                raise ValueError(f"validation_split={validation_split} of {len(x)} samples leaves {split} for "
+                                 f"training and {len(x) - split} for validation; both need at least one")
             x, y, validation_data = x[:split], y[:split], (x[split:], y[split:])
         if self.input_shape is None:
             self.build(x.shape)

@@ -209,6 +209,11 @@ def test_bad_use_and_bad_data():
     with pytest.raises(ValueError, match="epochs must be an integer >= 0, got -1"):
         model.fit(x, y, epochs=-1, verbose=0)
     assert model.fit(x, y, epochs=0, callbacks=[lambda epoch, logs: None]).epoch == []   # nothing to do
+    for split in (-0.5, 1.0, 1.5):
+        with pytest.raises(ValueError, match=rf"validation_split must be in \[0, 1\), got {split}"):
+            model.fit(x, y, validation_split=split, verbose=0)
+    with pytest.raises(ValueError, match="validation_split=0.99 of 8 samples leaves 0 for training and 8 for validation"):
+        model.fit(x, y, validation_split=0.99, verbose=0)
 
 
 def test_nan_loss_names_epoch_and_batch():
