@@ -140,7 +140,11 @@ class Sequential:
     def _check_x(self, x):
         if isinstance(self.layers[0], Embedding):
             return self.layers[0].check_ids(x)
-        x = np.asarray(x)
+        try:
+            x = np.asarray(x)
+        except ValueError:   # ragged lists
+            raise ValueError("model input must be a rectangular array; pad sequences of different lengths "
+                             "(lstmx.text.pad_sequences) first") from None
         if x.dtype.kind != "f":
             raise TypeError(f"model input must be a float array, got dtype {x.dtype}")
         return x
@@ -419,6 +423,8 @@ def load_model(path):
     ValueError
         If the file is not an lstmx model (not an ``.npz``, truncated, or without lstmx's config).
     """
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"no model file at {path}")
     try:
         with open(path, "rb") as f:
             data = f.read()

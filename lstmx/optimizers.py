@@ -13,6 +13,9 @@ class Optimizer:
     def __init__(self, learning_rate, clipnorm=None, clipvalue=None):
         if learning_rate <= 0:
             raise ValueError(f"learning_rate must be > 0, got {learning_rate}")
+        for name, value in (("clipnorm", clipnorm), ("clipvalue", clipvalue)):
+            if value is not None and not value > 0:
+                raise ValueError(f"{name} must be > 0 or None, got {value}")
         self.learning_rate = float(learning_rate)
         self.clipnorm, self.clipvalue = clipnorm, clipvalue
         self.iterations = 0

@@ -93,3 +93,5 @@ def test_bidirectional_reads_both_directions():
     np.testing.assert_allclose(Y[..., :4], fwd, rtol=1e-10)
     np.testing.assert_allclose(Y[..., 4:], bwd, rtol=1e-10)   # step t of the backward half saw t..T-1
     assert lstmx.Bidirectional(lstmx.LSTM(64)).compute_output_shape((None, 200, 128)) == (None, 128)
+    with pytest.raises(TypeError, match="Bidirectional wraps a recurrent layer .* got Dense"):
+        lstmx.Bidirectional(lstmx.Dense(3))

@@ -137,3 +137,7 @@ def test_clipnorm_and_clipvalue():
     grads = {"a": np.array([3.0, -0.5])}
     lstmx.SGD(1.0, clipvalue=1.0).clip(grads)
     np.testing.assert_array_equal(grads["a"], [1.0, -0.5])
+    with pytest.raises(ValueError, match="clipnorm must be > 0 or None, got -1"):   # would turn descent into ascent
+        lstmx.Adam(clipnorm=-1)
+    with pytest.raises(ValueError, match="clipvalue must be > 0 or None, got 0"):
+        lstmx.SGD(clipvalue=0)

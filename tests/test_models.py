@@ -168,6 +168,8 @@ def test_load_model_rejects_bad_files_and_save_is_atomic(tmp_path, monkeypatch):
     (tmp_path / "notes.txt").write_text("hello")
     with pytest.raises(ValueError, match="is not an lstmx model file"):
         lstmx.load_model(tmp_path / "notes.txt")
+    with pytest.raises(FileNotFoundError, match="no model file at .*absent.npz"):
+        lstmx.load_model(tmp_path / "absent.npz")
     model = build_model("seed", num_words=20)
     model.build((None, 6))
     path = tmp_path / "m.npz"
@@ -204,6 +206,12 @@ def test_bad_use_and_bad_data():
         model.fit(x, np.full(8, 3), verbose=0)
     with pytest.raises(ValueError, match="batch_size must be >= 1, got 0"):
         model.fit(x, y, batch_size=0, verbose=0)
+    with pytest.raises(ValueError, match="sequences of different lengths need lstmx.text.pad_sequences first"):
+        model.fit([[1, 2, 3], [4]], [0, 1], verbose=0)
+    dense = lstmx.Sequential([lstmx.Dense(1)])
+    dense.compile("mse", "sgd")
+    with pytest.raises(ValueError, match="model input must be a rectangular array"):
+        dense.fit([[1.0, 2.0], [3.0]], [0.0, 1.0], verbose=0)
     with pytest.raises(ValueError, match="batch_size must be >= 1, got 0"):
         model.predict(x, batch_size=0)
     with pytest.raises(ValueError, match="epochs must be an integer >= 0, got -1"):

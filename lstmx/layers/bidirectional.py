@@ -2,6 +2,7 @@
 import numpy as np
 
 from .base import Layer
+from .recurrent import Recurrent
 
 MERGE_MODES = ("concat", "sum", "mul", "ave")
 
@@ -21,6 +22,8 @@ class Bidirectional(Layer):
 
     def __init__(self, layer, merge_mode="concat"):
         super().__init__()
+        if not isinstance(layer, Recurrent):
+            raise TypeError(f"Bidirectional wraps a recurrent layer (LSTM, GRU or SimpleRNN), got {type(layer).__name__}")
         if merge_mode not in MERGE_MODES:
             raise ValueError(f"merge_mode must be one of {MERGE_MODES}, got {merge_mode!r}")
         if getattr(layer, "return_state", False):

@@ -63,7 +63,11 @@ class Embedding(Layer):
         return {"embeddings": self.embeddings}
 
     def check_ids(self, ids):
-        ids = np.asarray(ids)
+        try:
+            ids = np.asarray(ids)
+        except ValueError:   # ragged lists
+            raise ValueError("token ids must form a (batch, time) array; sequences of different lengths need "
+                             "lstmx.text.pad_sequences first") from None
         if ids.dtype.kind not in "iu":
             if ids.dtype.kind == "f" and ids.size and np.all(ids == np.round(ids)):
                 ids = ids.astype(np.int64)
