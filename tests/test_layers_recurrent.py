@@ -110,7 +110,7 @@ def test_input_dropout_drops_the_same_features_at_every_step(cell):
     plain = LAYERS[cell](5, return_sequences=True, seed=0)           # the same weights, no dropout
     np.testing.assert_array_equal(layer(X), plain(X))                  # the identity outside training
     Y = layer(X, training=True)
-    keep = layer._input_keep
+    keep = layer.input_keep
     assert keep.shape == (4, 1, 8) and set(np.unique(keep)) == {0, 2}  # one mask a sequence, scaled by 1/(1-0.5)
     np.testing.assert_allclose(Y, plain(X * keep), rtol=1e-6)
     assert not np.array_equal(layer(X, training=True), Y)              # a new mask at every call
@@ -125,7 +125,7 @@ def test_input_dropout_gradients(cell, go_backwards):
     mask = rng.random((3, 4)) < 0.75
     layer = LAYERS[cell](3, go_backwards=go_backwards, dropout=0.4, dtype=np.float64, seed=5, backend="reference")
     errors = check_layer_gradients(FixedDropout(layer), X, mask)
-    assert (layer._input_keep == 0).any()
+    assert (layer.input_keep == 0).any()
     assert max(errors.values()) < 1e-6, errors
 
 
@@ -138,8 +138,8 @@ def test_dropout_arguments_and_config():
     assert layer.backward_layer.dropout == 0.25 and lstmx.LSTM(**layer.forward_layer.get_config()).dropout == 0.25
     X = np.ones((2, 3, 4), np.float32)
     layer(X, training=True)
-    forward_keep, backward_keep = layer.forward_layer._input_keep, layer.backward_layer._input_keep
+    forward_keep, backward_keep = layer.forward_layer.input_keep, layer.backward_layer.input_keep
     assert forward_keep is not None and not np.array_equal(forward_keep, backward_keep)   # a mask each
     again = lstmx.Bidirectional(lstmx.LSTM(4, dropout=0.25, seed=1))
     again(X, training=True)
-    np.testing.assert_array_equal(again.forward_layer._input_keep, forward_keep)      # seeded: reproducible
+    np.testing.assert_array_equal(again.forward_layer.input_keep, forward_keep)      # seeded: reproducible

@@ -40,6 +40,12 @@ class Recurrent(Layer):
     recurrent_dropout : 0 only
         Dropout on ``h_(t-1)`` inside the recurrence needs the kernels to take a mask at every step;
         lstmx does not have it yet and says so rather than ignore it.
+
+    Attributes
+    ----------
+    cell : the :class:`~lstmx.LSTMCell` (``GRUCell``, ``RNNCell``) holding the weights
+    input_keep : (B, 1, I) array or None
+        The last training call's dropout mask, already scaled: 0 or 1 / (1 - dropout).
     """
 
     cell_class = None
@@ -58,7 +64,7 @@ class Recurrent(Layer):
                 f"dropout= (on the inputs) or a Dropout layer after the recurrent layer")
         self.dropout = float(dropout)
         self._dropout_rng = np.random.default_rng(None if seed is None else [seed, 1])   # not the init's stream
-        self._input_keep = None
+        self.input_keep = None
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
@@ -100,12 +106,12 @@ class Recurrent(Layer):
         if self.go_backwards:
             X = reversed_in_time(X)
             mask = None if mask is None else np.asarray(mask)[:, ::-1]
-        self._input_keep = None
+        self.input_keep = None
         if training and self.dropout:
             B, _, I = X.shape   # one mask a sequence, for every step: (B, 1, I)
             keep = self._dropout_rng.random((B, 1, I)) >= self.dropout
-            self._input_keep = keep.astype(self.dtype) / self.dtype.type(1 - self.dropout)
-            X = X * self._input_keep
+            self.input_keep = keep.astype(self.dtype) / self.dtype.type(1 - self.dropout)
+            X = X * self.input_keep
         Y, finals, self._cache = self._forward(X, states, mask)
         output = Y if self.return_sequences else finals[0]
         self.output_mask = None if mask is None or not self.return_sequences else (
@@ -139,8 +145,8 @@ class Recurrent(Layer):
             dY_seq = None
             dfinals[0] = dY if dfinals[0] is None else dY + dfinals[0]
         dX, grads, dinitial = self._backward(dY_seq, dfinals)
-        if self._input_keep is not None:
-            dX = dX * self._input_keep
+        if self.input_keep is not None:
+            dX = dX * self.input_keep
         self.grads = grads
         self.dstates = dinitial
         return dX[:, ::-1] if self.go_backwards else dX
