@@ -164,6 +164,11 @@ def test_bad_arguments_and_corpora():
         Word2Vec((s for s in [["a"]]), min_count=1)
     with pytest.raises(TypeError, match="list of tokens, got a string"):
         Word2Vec(["a sentence as a string"], min_count=1)
+    with pytest.raises(NotImplementedError, match="sg=1: lstmx trains CBOW only"):   # gensim's switch, refused
+        Word2Vec([["a", "b"]], min_count=1, sg=1)
+    with pytest.raises(NotImplementedError, match="cbow_mean=0: lstmx averages the context vectors"):
+        Word2Vec([["a", "b"]], min_count=1, cbow_mean=0)
+    assert Word2Vec([["a", "b"]] * 5, min_count=1, vector_size=4, sg=0, cbow_mean=1).wv.vectors.shape == (2, 4)
 
 
 def test_keyed_vectors_queries():

@@ -80,6 +80,8 @@ class Word2Vec:
     progress : bool, a progress line with words/s and the current alpha
     max_corpus_memory : int or None, the most bytes of encoded corpus kept in memory (default 1 GiB);
         a larger corpus is read again at each epoch instead (0: always; None: never)
+    sg, cbow_mean : gensim's switches, accepted at their CBOW values only: ``sg=0`` (CBOW, not
+        skip-gram) and ``cbow_mean=1`` (the context vectors averaged, not summed)
 
     Attributes
     ----------
@@ -89,7 +91,12 @@ class Word2Vec:
 
     def __init__(self, sentences=None, corpus_file=None, vector_size=100, window=5, min_count=5, sample=1e-3,
                  negative=5, hs=0, alpha=0.025, min_alpha=1e-4, epochs=5, workers=1, seed=1, max_vocab_size=None,
-                 backend="auto", progress=False, max_corpus_memory=MAX_CORPUS_MEMORY):
+                 backend="auto", progress=False, max_corpus_memory=MAX_CORPUS_MEMORY, sg=0, cbow_mean=1):
+        if sg != 0:
+            raise NotImplementedError(f"sg={sg}: lstmx trains CBOW only (sg=0); skip-gram is not implemented")
+        if cbow_mean != 1:
+            raise NotImplementedError(f"cbow_mean={cbow_mean}: lstmx averages the context vectors (cbow_mean=1); "
+                                      f"their sum is not implemented")
         for name, value in (("vector_size", vector_size), ("window", window), ("epochs", epochs),
                             ("workers", workers), ("min_count", min_count)):
             if not isinstance(value, (int, np.integer)) or value < 1:
