@@ -41,15 +41,34 @@ def test_pre_padding_masked_gives_the_unpadded_result(cell):
     assert not np.allclose(layer(padded), layer(X))  # without the mask the padding changes the result
 
 
+class FixedDropout:
+    """A layer in training mode whose dropout masks are the same at every call, for central differences."""
+
+    def __init__(self, layer):
+        self.layer = layer
+
+    def __call__(self, X, mask=None):
+        self.layer._dropout_rng = np.random.default_rng(7)
+        return self.layer(X, mask=mask, training=True)
+
+    def backward(self, dY):
+        return self.layer.backward(dY)
+
+    params = property(lambda self: self.layer.params)
+    grads = property(lambda self: self.layer.grads)
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.4])
 @pytest.mark.parametrize("go_backwards", [False, True])
 @pytest.mark.parametrize("cell", LAYERS)
-def test_layer_backward_matches_central_differences(cell, go_backwards):
+def test_layer_backward_matches_central_differences(cell, go_backwards, dropout):
     rng = np.random.default_rng(4)
-    X = rng.standard_normal((2, 4, 3))
-    mask = rng.random((2, 4)) < 0.75
-    layer = LAYERS[cell](3, go_backwards=go_backwards, dtype=np.float64, seed=5, backend="reference")
-    errors = check_layer_gradients(layer, X, mask)
+    X = rng.standard_normal((3, 4, 5))
+    mask = rng.random((3, 4)) < 0.75
+    layer = LAYERS[cell](3, go_backwards=go_backwards, dropout=dropout, dtype=np.float64, seed=5, backend="reference")
+    errors = check_layer_gradients(FixedDropout(layer), X, mask)
     assert set(errors) == set(layer.params) | {"X"}
+    assert (layer.input_keep is None) == (dropout == 0) and (dropout == 0 or (layer.input_keep == 0).any())
     assert max(errors.values()) < 1e-6, errors
 
 
@@ -86,23 +105,6 @@ def test_backward_before_forward_is_an_error():
         lstmx.LSTM(3).backward(np.zeros((1, 3)))
 
 
-class FixedDropout:
-    """A layer in training mode whose dropout masks are the same at every call, for central differences."""
-
-    def __init__(self, layer):
-        self.layer = layer
-
-    def __call__(self, X, mask=None):
-        self.layer._dropout_rng = np.random.default_rng(7)
-        return self.layer(X, mask=mask, training=True)
-
-    def backward(self, dY):
-        return self.layer.backward(dY)
-
-    params = property(lambda self: self.layer.params)
-    grads = property(lambda self: self.layer.grads)
-
-
 @pytest.mark.parametrize("cell", LAYERS)
 def test_input_dropout_drops_the_same_features_at_every_step(cell):
     X = np.random.default_rng(5).standard_normal((4, 6, 8)).astype(np.float32)
@@ -115,18 +117,6 @@ def test_input_dropout_drops_the_same_features_at_every_step(cell):
     np.testing.assert_allclose(Y, plain(X * keep), rtol=1e-6)
     assert not np.array_equal(layer(X, training=True), Y)              # a new mask at every call
     assert not np.array_equal(Y, plain(X))
-
-
-@pytest.mark.parametrize("go_backwards", [False, True])
-@pytest.mark.parametrize("cell", LAYERS)
-def test_input_dropout_gradients(cell, go_backwards):
-    rng = np.random.default_rng(6)
-    X = rng.standard_normal((3, 4, 5))
-    mask = rng.random((3, 4)) < 0.75
-    layer = LAYERS[cell](3, go_backwards=go_backwards, dropout=0.4, dtype=np.float64, seed=5, backend="reference")
-    errors = check_layer_gradients(FixedDropout(layer), X, mask)
-    assert (layer.input_keep == 0).any()
-    assert max(errors.values()) < 1e-6, errors
 
 
 def test_dropout_arguments_and_config():
