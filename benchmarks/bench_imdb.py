@@ -37,8 +37,9 @@ def run_lstmx(data, epochs, model_kind, mask_zero, seed=0):
         train_s = time.perf_counter() - t
         t = time.perf_counter()
         _, acc = model.evaluate(xt, yt, batch_size=256)
-        row = dict(system="lstmx", model=model_kind, mask_zero=mask_zero, seed=seed, epoch=epoch, train_s=round(train_s, 1),
-                   infer_s=round(time.perf_counter() - t, 1), test_acc=round(acc, 4), peak_rss_gb=round(peak_rss_gb(), 2))
+        row = dict(system="lstmx", model=model_kind, mask_zero=mask_zero, seed=seed, epoch=epoch,
+                   train_s=round(train_s, 1), infer_s=round(time.perf_counter() - t, 1), test_acc=round(acc, 4),
+                   peak_rss_gb=round(peak_rss_gb(), 2))
         print(json.dumps(row), flush=True)
         rows.append(row)
     return rows
@@ -70,7 +71,8 @@ def main():
     ap.add_argument("--no-mask", action="store_true")
     ap.add_argument("--torch-script")
     ap.add_argument("--seed", type=int, default=0,
-                    help="s: the model starts from seed 100 s and shuffles epoch e with seed e + 1000 s (0: the reported run)")
+                    help="s: the model starts from seed 100 s and shuffles epoch e with seed e + 1000 s "
+                         "(0: the reported run)")
     args = ap.parse_args()
     ours = run_lstmx(args.data, args.epochs, args.model, not args.no_mask, args.seed)
     if args.torch_script:

@@ -152,7 +152,8 @@ class ModelCheckpoint(Callback):
     """
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, mode="auto"):
-        self.filepath, self.monitor, self.verbose, self.save_best_only = os.fspath(filepath), monitor, verbose, save_best_only
+        self.filepath, self.monitor = os.fspath(filepath), monitor
+        self.verbose, self.save_best_only = verbose, save_best_only
         self.mode = _direction(monitor, mode)
         self.best = float("inf") if self.mode == "min" else -float("inf")
 

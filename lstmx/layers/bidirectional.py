@@ -23,7 +23,8 @@ class Bidirectional(Layer):
     def __init__(self, layer, merge_mode="concat"):
         super().__init__()
         if not isinstance(layer, Recurrent):
-            raise TypeError(f"Bidirectional wraps a recurrent layer (LSTM, GRU or SimpleRNN), got {type(layer).__name__}")
+            raise TypeError(f"Bidirectional wraps a recurrent layer (LSTM, GRU or SimpleRNN), "
+                            f"got {type(layer).__name__}")
         if merge_mode not in MERGE_MODES:
             raise ValueError(f"merge_mode must be one of {MERGE_MODES}, got {merge_mode!r}")
         if getattr(layer, "return_state", False):
