@@ -8,7 +8,7 @@
 from .dispatch import backends
 from .functional import gru_backward, gru_forward, lstm_backward, lstm_forward, rnn_backward, rnn_forward
 from .gru import GRUCell
-from .layers import GRU, LSTM, Bidirectional, Dense, Dropout, Embedding, Layer, SimpleRNN
+from .layers import GRU, LSTM, Bidirectional, Dense, Dropout, Embedding, GlobalAveragePooling1D, Layer, Masking, SimpleRNN
 from .models import Sequential, load_model
 from .optimizers import SGD, Adam
 from .word2vec import KeyedVectors, Word2Vec
@@ -19,7 +19,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "LSTMCell", "GRUCell", "RNNCell", "LSTM", "GRU", "SimpleRNN", "Layer",
-    "Embedding", "Dense", "Dropout", "Bidirectional", "Sequential", "load_model", "SGD", "Adam",
+    "Embedding", "Dense", "Dropout", "Bidirectional", "Masking", "GlobalAveragePooling1D", "Sequential", "load_model",
+    "SGD", "Adam",
     "Word2Vec", "KeyedVectors",
     "lstm_forward", "lstm_backward", "gru_forward", "gru_backward", "rnn_forward", "rnn_backward",
     "backends",

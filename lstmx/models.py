@@ -16,11 +16,12 @@ import numpy as np
 from . import callbacks as _callbacks
 from . import losses as _losses
 from . import optimizers as _optimizers
-from .layers import GRU, LSTM, Bidirectional, Dense, Dropout, Embedding, SimpleRNN
+from .layers import GRU, LSTM, Bidirectional, Dense, Dropout, Embedding, GlobalAveragePooling1D, Masking, SimpleRNN
 from ._validation import check_positive_int
 from .layers.base import Layer
 
-LAYER_CLASSES = {c.__name__: c for c in (Embedding, Dense, Dropout, Bidirectional, LSTM, GRU, SimpleRNN)}
+LAYER_CLASSES = {c.__name__: c for c in (Embedding, Dense, Dropout, Bidirectional, LSTM, GRU, SimpleRNN, Masking,
+                                          GlobalAveragePooling1D)}
 FORMAT = "lstmx-model-1"
 
 # The losses computed from the logits under the last Dense's activation, as Keras on TensorFlow does.

@@ -1,4 +1,5 @@
-"""Embedding, Dense, Dropout and Bidirectional: every backward pass against central differences."""
+"""Embedding, Dense, Dropout, Bidirectional, Masking, GlobalAveragePooling1D: every backward pass against
+central differences."""
 import numpy as np
 import pytest
 
@@ -95,3 +96,52 @@ def test_bidirectional_reads_both_directions():
     assert lstmx.Bidirectional(lstmx.LSTM(64)).compute_output_shape((None, 200, 128)) == (None, 128)
     with pytest.raises(TypeError, match="Bidirectional wraps a recurrent layer .* got Dense"):
         lstmx.Bidirectional(lstmx.Dense(3))
+
+
+def test_masking_marks_the_padded_steps_and_zeroes_them():
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((2, 5, 3))
+    X[0, :2] = 0.0                                        # two padded steps in front of sequence 0
+    X[1, 4] = -1.0                                        # and one at the end of sequence 1, value -1
+    layer = lstmx.Masking()
+    Y = layer(X)
+    np.testing.assert_array_equal(layer.output_mask, [[False, False, True, True, True], [True] * 5])
+    assert Y.dtype == np.float64 and layer.compute_output_shape((None, 5, 3)) == (None, 5, 3)
+    minus_one = lstmx.Masking(mask_value=-1.0)
+    np.testing.assert_array_equal(minus_one(X)[1, 4], 0.0)
+    np.testing.assert_array_equal(minus_one.output_mask[1], [True, True, True, True, False])
+    dY = rng.standard_normal(X.shape)   # (a padded step is a kink: central differences would leave the mask)
+    np.testing.assert_array_equal(minus_one.backward(dY), dY * minus_one.output_mask[..., None])
+    # a recurrent layer after it ends pre-padded sequences in the state of the unpadded ones
+    padded = np.concatenate([np.zeros((1, 3, 3)), X[1:, :4]], axis=1)
+    model = lstmx.Sequential([lstmx.Masking(), lstmx.LSTM(4, dtype=np.float64, seed=0)])
+    np.testing.assert_allclose(model.predict(padded), lstmx.LSTM(4, dtype=np.float64, seed=0)(X[1:, :4]), rtol=1e-12)
+    with pytest.raises(ValueError, match=r"Masking input .*\(batch, time, features\)"):
+        layer(np.zeros((2, 3)))
+
+
+def test_global_average_pooling_averages_the_kept_steps():
+    rng = np.random.default_rng(8)
+    X = rng.standard_normal((3, 4, 2))
+    mask = np.array([[True, True, True, True], [False, True, False, True], [False] * 4])
+    layer = lstmx.GlobalAveragePooling1D()
+    Y = layer(X, mask=mask)
+    np.testing.assert_allclose(Y[0], X[0].mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(Y[1], (X[1, 1] + X[1, 3]) / 2, rtol=1e-12)      # padded steps count for nothing
+    np.testing.assert_array_equal(Y[2], 0.0)                                   # all padding: zeros, not 0/0
+    np.testing.assert_allclose(layer(X), X.mean(axis=1), rtol=1e-12)
+    assert layer.output_mask is None and layer.compute_output_shape((None, 4, 2)) == (None, 2)
+    assert max(check_layer(layer, X, mask).values()) < 1e-7
+
+
+def test_bag_of_embeddings_model_trains_saves_and_counts_like_keras(tmp_path):
+    from helpers import toy_data
+    x, y = toy_data()
+    model = lstmx.Sequential([lstmx.Embedding(50, 8, mask_zero=True, seed=0), lstmx.GlobalAveragePooling1D(),
+                              lstmx.Dense(1, "sigmoid", seed=1)])
+    model.compile("binary_crossentropy", lstmx.Adam(5e-2), metrics=["accuracy"])
+    history = model.fit(x, y, epochs=10, verbose=0)
+    assert history.history["accuracy"][-1] > 0.9
+    assert model.count_params() == 50 * 8 + 8 + 1 and "GlobalAveragePooling1D      (None, 8)" in model.summary(print_fn=lambda text: None)
+    model.save(tmp_path / "bag.npz")
+    np.testing.assert_array_equal(lstmx.load_model(tmp_path / "bag.npz").predict(x), model.predict(x))

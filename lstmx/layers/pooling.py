@@ -1,0 +1,40 @@
+"""GlobalAveragePooling1D: the mean over the steps of a sequence, padded steps left out."""
+import numpy as np
+
+from .._validation import as_float_array
+from .base import Layer
+
+
+class GlobalAveragePooling1D(Layer):
+    """Keras's ``GlobalAveragePooling1D``: ``(B, T, F) -> (B, F)``, the mean of the kept steps.
+
+    With a mask (from ``Embedding(mask_zero=True)`` or ``Masking``) the padded steps count for
+    nothing: ``y = sum_t mask_t x_t / sum_t mask_t``. A sequence that is all padding averages to
+    zeros (Keras divides 0 by 0 there).
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.built = True
+        self._weights = None
+        self._T = None
+
+    def __call__(self, X, mask=None, training=False):
+        X = np.asarray(X)   # float32 or float64 in, the same out
+        X = as_float_array("GlobalAveragePooling1D input", X, (None, None, None),
+                           np.float64 if X.dtype == np.float64 else np.float32, False, "(batch, time, features)")
+        B, T, _ = X.shape
+        kept = np.ones((B, T), bool) if mask is None else np.asarray(mask, bool)
+        counts = np.maximum(kept.sum(axis=1, keepdims=True), 1)              # (B, 1)
+        self._weights = (kept / counts).astype(X.dtype)[..., None]          # (B, T, 1): 1/count or 0
+        self.output_mask = None                                             # the time axis is gone
+        return np.einsum("btf,btk->bf", X, self._weights)
+
+    def backward(self, dY):
+        return dY[:, None, :] * self._weights                               # (B, T, F)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2])
+
+    def get_config(self):
+        return {}
