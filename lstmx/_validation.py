@@ -64,6 +64,11 @@ def as_float_array(name, a, shape, dtype, check_finite=True, desc=None):
     return arr
 
 
+def float_dtype_like(a):
+    """float64 for a float64 array, else float32: the precision of a layer without a dtype of its own."""
+    return np.dtype(np.float64) if getattr(a, "dtype", None) == np.float64 else np.dtype(np.float32)
+
+
 def as_sequence_array(name, X, dtype, check_finite=True):
     """Validate a (batch, time, features) float array like :func:`as_float_array`, but also take it
     without a copy when its memory is time-major: ``X.transpose(1, 0, 2)`` C-contiguous, the layout

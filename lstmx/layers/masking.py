@@ -1,7 +1,7 @@
 """Masking: mark the padded steps of float sequences, as ``Embedding(mask_zero=True)`` does for ids."""
 import numpy as np
 
-from .._validation import as_float_array
+from .._validation import as_sequence_array, float_dtype_like
 from .base import Layer
 
 
@@ -25,9 +25,7 @@ class Masking(Layer):
 
     def __call__(self, X, mask=None, training=False):
         """X (B, T, F) -> (B, T, F); sets ``self.output_mask`` (B, T)."""
-        X = np.asarray(X)   # float32 or float64 in, the same out
-        X = as_float_array("Masking input", X, (None, None, None), np.float64 if X.dtype == np.float64 else np.float32,
-                           False, "(batch, time, features)")
+        X = as_sequence_array("Masking input", X, float_dtype_like(X), False)
         step_kept = np.any(X != self.mask_value, axis=-1)                  # (B, T)
         self.output_mask = step_kept if mask is None else step_kept & mask
         self._keep = self.output_mask[..., None].astype(X.dtype)           # (B, T, 1)

@@ -1,7 +1,7 @@
 """GlobalAveragePooling1D: the mean over the steps of a sequence, padded steps left out."""
 import numpy as np
 
-from .._validation import as_float_array
+from .._validation import as_sequence_array, float_dtype_like
 from .base import Layer
 
 
@@ -20,9 +20,7 @@ class GlobalAveragePooling1D(Layer):
         self._T = None
 
     def __call__(self, X, mask=None, training=False):
-        X = np.asarray(X)   # float32 or float64 in, the same out
-        X = as_float_array("GlobalAveragePooling1D input", X, (None, None, None),
-                           np.float64 if X.dtype == np.float64 else np.float32, False, "(batch, time, features)")
+        X = as_sequence_array("GlobalAveragePooling1D input", X, float_dtype_like(X), False)
         B, T, _ = X.shape
         kept = np.ones((B, T), bool) if mask is None else np.asarray(mask, bool)
         counts = np.maximum(kept.sum(axis=1, keepdims=True), 1)              # (B, 1)
