@@ -131,6 +131,8 @@ def test_global_average_pooling_averages_the_kept_steps():
     np.testing.assert_array_equal(Y[2], 0.0)                                   # all padding: zeros, not 0/0
     np.testing.assert_allclose(layer(X), X.mean(axis=1), rtol=1e-12)
     assert layer.output_mask is None and layer.compute_output_shape((None, 4, 2)) == (None, 2)
+    with pytest.raises(ValueError, match=r"mask must have shape \(batch, time\) = \(3, 4\), got \(3, 1\)"):
+        layer(X, mask=mask[:, :1])                                             # would broadcast
     assert max(check_layer(layer, X, mask).values()) < 1e-7
 
 

@@ -1,7 +1,7 @@
 """Masking: mark the padded steps of float sequences, as ``Embedding(mask_zero=True)`` does for ids."""
 import numpy as np
 
-from .._validation import as_sequence_array, float_dtype_like
+from .._validation import as_sequence_array, as_mask, float_dtype_like
 from .base import Layer
 
 
@@ -27,7 +27,7 @@ class Masking(Layer):
         """X (B, T, F) -> (B, T, F); sets ``self.output_mask`` (B, T)."""
         X = as_sequence_array("Masking input", X, float_dtype_like(X), False)
         step_kept = np.any(X != self.mask_value, axis=-1)                  # (B, T)
-        self.output_mask = step_kept if mask is None else step_kept & mask
+        self.output_mask = step_kept if mask is None else step_kept & as_mask(mask, *step_kept.shape)
         self._keep = self.output_mask[..., None].astype(X.dtype)           # (B, T, 1)
         return X * self._keep
 

@@ -1,7 +1,7 @@
 """GlobalAveragePooling1D: the mean over the steps of a sequence, padded steps left out."""
 import numpy as np
 
-from .._validation import as_sequence_array, float_dtype_like
+from .._validation import as_sequence_array, as_mask, float_dtype_like
 from .base import Layer
 
 
@@ -17,12 +17,11 @@ class GlobalAveragePooling1D(Layer):
         super().__init__()
         self.built = True
         self._weights = None
-        self._T = None
 
     def __call__(self, X, mask=None, training=False):
         X = as_sequence_array("GlobalAveragePooling1D input", X, float_dtype_like(X), False)
         B, T, _ = X.shape
-        kept = np.ones((B, T), bool) if mask is None else np.asarray(mask, bool)
+        kept = np.ones((B, T), bool) if mask is None else as_mask(mask, B, T)
         counts = np.maximum(kept.sum(axis=1, keepdims=True), 1)              # (B, 1)
         self._weights = (kept / counts).astype(X.dtype)[..., None]          # (B, T, 1): 1/count or 0
         self.output_mask = None                                             # the time axis is gone
