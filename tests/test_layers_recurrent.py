@@ -49,6 +49,7 @@ class FixedDropout:
 
     def __call__(self, X, mask=None):
         self.layer._dropout_rng = np.random.default_rng(7)
+        self.layer._recurrent_rng = np.random.default_rng(8)
         return self.layer(X, mask=mask, training=True)
 
     def backward(self, dY):
@@ -58,17 +59,19 @@ class FixedDropout:
     grads = property(lambda self: self.layer.grads)
 
 
-@pytest.mark.parametrize("dropout", [0.0, 0.4])
+@pytest.mark.parametrize("dropout, recurrent_dropout", [(0.0, 0.0), (0.4, 0.0), (0.0, 0.4), (0.4, 0.4)])
 @pytest.mark.parametrize("go_backwards", [False, True])
 @pytest.mark.parametrize("cell", LAYERS)
-def test_layer_backward_matches_central_differences(cell, go_backwards, dropout):
+def test_layer_backward_matches_central_differences(cell, go_backwards, dropout, recurrent_dropout):
     rng = np.random.default_rng(4)
     X = rng.standard_normal((3, 4, 5))
     mask = rng.random((3, 4)) < 0.75
-    layer = LAYERS[cell](3, go_backwards=go_backwards, dropout=dropout, dtype=np.float64, seed=5, backend="reference")
+    layer = LAYERS[cell](3, go_backwards=go_backwards, dropout=dropout, recurrent_dropout=recurrent_dropout,
+                         dtype=np.float64, seed=5, backend="reference")
     errors = check_layer_gradients(FixedDropout(layer), X, mask)
     assert set(errors) == set(layer.params) | {"X"}
-    assert (layer.input_keep is None) == (dropout == 0) and (dropout == 0 or (layer.input_keep == 0).any())
+    for rate, keep in ((dropout, layer.input_keep), (recurrent_dropout, layer.recurrent_keep)):
+        assert (keep is None) == (rate == 0) and (rate == 0 or (keep == 0).any())
     assert max(errors.values()) < 1e-6, errors
 
 
@@ -122,8 +125,8 @@ def test_input_dropout_drops_the_same_features_at_every_step(cell):
 def test_dropout_arguments_and_config():
     with pytest.raises(ValueError, match=r"dropout must be in \[0, 1\), got 1"):
         lstmx.LSTM(4, dropout=1)
-    with pytest.raises(NotImplementedError, match="recurrent_dropout=0.2: lstmx's kernels have no dropout on h_"):
-        lstmx.GRU(4, recurrent_dropout=0.2)
+    with pytest.raises(ValueError, match=r"recurrent_dropout must be in \[0, 1\), got -0.1"):
+        lstmx.GRU(4, recurrent_dropout=-0.1)
     layer = lstmx.Bidirectional(lstmx.LSTM(4, dropout=0.25, seed=1))
     assert layer.backward_layer.dropout == 0.25 and lstmx.LSTM(**layer.forward_layer.get_config()).dropout == 0.25
     X = np.ones((2, 3, 4), np.float32)
@@ -133,3 +136,35 @@ def test_dropout_arguments_and_config():
     again = lstmx.Bidirectional(lstmx.LSTM(4, dropout=0.25, seed=1))
     again(X, training=True)
     np.testing.assert_array_equal(again.forward_layer.input_keep, forward_keep)      # seeded: reproducible
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+@pytest.mark.parametrize("backend", ["reference", "cython", "numba"])
+def test_recurrent_dropout_masks_h_where_it_meets_U(backend):
+    """Keras's equations, written out step by step: a = x W^T + (h_(t-1) * m) U^T + b, one m a sequence."""
+    rng = np.random.default_rng(9)
+    X = rng.standard_normal((3, 5, 4))
+    lstm = lstmx.LSTM(6, return_sequences=True, recurrent_dropout=0.5, dtype=np.float64, seed=1, backend=backend)
+    rnn = lstmx.SimpleRNN(6, return_sequences=True, recurrent_dropout=0.5, dtype=np.float64, seed=1, backend=backend)
+    Y_lstm, Y_rnn = lstm(X, training=True), rnn(X, training=True)
+    for layer, Y in ((lstm, Y_lstm), (rnn, Y_rnn)):
+        m = layer.recurrent_keep
+        assert m.shape == (3, 6) and set(np.unique(m)) == {0, 2}
+        W, U, b = layer.cell.W, layer.cell.U, layer.cell.b
+        h, c = np.zeros((3, 6)), np.zeros((3, 6))
+        for t in range(5):
+            a = X[:, t] @ W.T + (h * m) @ U.T + b
+            if layer is rnn:
+                h = np.tanh(a)
+            else:
+                i, f, g, o = np.split(a, 4, axis=1)
+                c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
+                h = sigmoid(o) * np.tanh(c)
+            np.testing.assert_allclose(Y[:, t], h, rtol=1e-9, atol=1e-12)
+        plain = type(layer)(6, return_sequences=True, dtype=np.float64, seed=1, backend=backend)
+        np.testing.assert_array_equal(layer(X), plain(X))                    # outside training: no mask
+        assert layer.recurrent_keep is None
+

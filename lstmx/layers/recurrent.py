@@ -37,15 +37,18 @@ class Recurrent(Layer):
         Keras's input dropout: in training, each input feature of a sequence is zeroed with this
         probability (the rest scaled by 1 / (1 - dropout)), with one mask for all of the sequence's
         steps, so the same features are missing at every step.
-    recurrent_dropout : 0 only
-        Dropout on ``h_(t-1)`` inside the recurrence needs the kernels to take a mask at every step;
-        lstmx does not have it yet and says so rather than ignore it.
+    recurrent_dropout : float in [0, 1)
+        Keras's recurrent dropout: in training, ``h_(t-1)`` is multiplied by a mask (one a sequence,
+        of ``units`` numbers, the same at every step) where it meets ``U``. The sequences then run one
+        at a time (see :meth:`_forward_each_sequence`), so training is slower.
 
     Attributes
     ----------
     cell : the :class:`~lstmx.LSTMCell` (``GRUCell``, ``RNNCell``) holding the weights
     input_keep : (B, 1, I) array or None
         The last training call's dropout mask, already scaled: 0 or 1 / (1 - dropout).
+    recurrent_keep : (B, H) array or None
+        The last training call's recurrent dropout mask, scaled the same way.
     """
 
     cell_class = None
@@ -56,15 +59,13 @@ class Recurrent(Layer):
                  dtype=np.float32, backend="auto", seed=None, dropout=0.0, recurrent_dropout=0.0):
         super().__init__()
         self.units = check_positive_int("units", units)
-        if not 0 <= dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-        if recurrent_dropout:
-            raise NotImplementedError(
-                f"recurrent_dropout={recurrent_dropout}: lstmx's kernels have no dropout on h_(t-1) yet; use "
-                f"dropout= (on the inputs) or a Dropout layer after the recurrent layer")
-        self.dropout = float(dropout)
+        for name, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
+            if not 0 <= rate < 1:
+                raise ValueError(f"{name} must be in [0, 1), got {rate}")
+        self.dropout, self.recurrent_dropout = float(dropout), float(recurrent_dropout)
         self._dropout_rng = np.random.default_rng(None if seed is None else [seed, 1])   # not the init's stream
-        self.input_keep = None
+        self._recurrent_rng = np.random.default_rng(None if seed is None else [seed, 2])
+        self.input_keep = self.recurrent_keep = None
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
@@ -112,7 +113,14 @@ class Recurrent(Layer):
             keep = self._dropout_rng.random((B, 1, I)) >= self.dropout
             self.input_keep = keep.astype(self.dtype) / self.dtype.type(1 - self.dropout)
             X = X * self.input_keep
-        Y, finals, self._cache = self._forward(X, states, mask)
+        self.recurrent_keep = None
+        if training and self.recurrent_dropout:
+            keep = self._recurrent_rng.random((X.shape[0], self.units)) >= self.recurrent_dropout
+            self.recurrent_keep = keep.astype(self.dtype) / self.dtype.type(1 - self.recurrent_dropout)
+            Y, finals, self._cache = self._forward_each_sequence(X, states, mask)
+        else:
+            Y, finals, self._cache = self._forward(X, states, mask)
+        self._input_shape = X.shape
         output = Y if self.return_sequences else finals[0]
         self.output_mask = None if mask is None or not self.return_sequences else (
             np.asarray(mask)[:, ::-1] if self.go_backwards else mask)
@@ -133,7 +141,7 @@ class Recurrent(Layer):
         """
         if self._cache is None:
             raise RuntimeError(f"{type(self).__name__}.backward called before the layer was run forward")
-        B, T, _ = self._cache["X"].shape
+        B, T, _ = self._input_shape
         H = self.units
         dfinals = [None] * len(self.state_names) if dstates is None else list(dstates)
         if len(dfinals) != len(self.state_names):
@@ -144,12 +152,49 @@ class Recurrent(Layer):
             dY = as_float_array("dY", dY, (B, H), self.dtype, True, "(batch, units)")
             dY_seq = None
             dfinals[0] = dY if dfinals[0] is None else dY + dfinals[0]
-        dX, grads, dinitial = self._backward(dY_seq, dfinals)
+        if self.recurrent_keep is not None:
+            dX, grads, dinitial = self._backward_each_sequence(dY_seq, dfinals)
+        else:
+            dX, grads, dinitial = self._backward(dY_seq, dfinals)
         if self.input_keep is not None:
             dX = dX * self.input_keep
         self.grads = grads
         self.dstates = dinitial
         return dX[:, ::-1] if self.go_backwards else dX
+
+    def _forward_each_sequence(self, X, states, mask):
+        """The forward pass with recurrent dropout, ``h_(t-1) * m_n`` where it meets ``U``.
+
+        Since ``(h * m) @ U.T = h @ (U * m).T``, sequence n runs through the unchanged kernels on its
+        own ``U_n = U * m_n`` (column j of U scaled by ``m_n[j]``): one sequence at a time, as Keras
+        leaves its fused cuDNN kernel for a step-by-step loop when ``recurrent_dropout`` is set.
+        """
+        outputs, finals, caches = [], [], []
+        for n in range(X.shape[0]):
+            rows = slice(n, n + 1)
+            Y_n, finals_n, cache_n = self._forward(
+                X[rows], [None if s is None else np.asarray(s)[rows] for s in states],
+                None if mask is None else np.asarray(mask)[rows], U=self.cell.U * self.recurrent_keep[n])
+            outputs.append(Y_n)
+            finals.append(finals_n)
+            caches.append(cache_n)
+        return np.concatenate(outputs), [np.concatenate(f) for f in zip(*finals)], caches
+
+    def _backward_each_sequence(self, dY_seq, dfinals):
+        """The backward pass of :meth:`_forward_each_sequence`: each sequence's gradients, summed;
+        ``U_n = U * m_n``, so ``U`` gets ``dU_n * m_n``."""
+        dXs, dinitials, grads = [], [], {}
+        for n, cache in enumerate(self._cache):
+            rows = slice(n, n + 1)
+            dX_n, grads_n, dinitial_n = self._backward(
+                None if dY_seq is None else np.asarray(dY_seq)[rows],
+                [None if d is None else np.asarray(d)[rows] for d in dfinals], cache)
+            grads_n["U"] = grads_n["U"] * self.recurrent_keep[n]
+            for name, g in grads_n.items():
+                grads[name] = g if name not in grads else grads[name] + g
+            dXs.append(dX_n)
+            dinitials.append(dinitial_n)
+        return np.concatenate(dXs), grads, [np.concatenate(d) for d in zip(*dinitials)]
 
     def _initial_states(self, initial_state):
         if initial_state is None:
@@ -166,7 +211,7 @@ class Recurrent(Layer):
     def get_config(self):
         return dict(units=self.units, return_sequences=self.return_sequences, return_state=self.return_state,
                     go_backwards=self.go_backwards, dtype=self.dtype.name, backend=self.backend, seed=self.seed,
-                    dropout=self.dropout)
+                    dropout=self.dropout, recurrent_dropout=self.recurrent_dropout)
 
 
 class LSTM(Recurrent):
@@ -175,13 +220,14 @@ class LSTM(Recurrent):
     cell_class = LSTMCell
     state_names = ("h", "c")
 
-    def _forward(self, X, states, mask):
+    def _forward(self, X, states, mask, U=None):
         c = self.cell
-        Y, (hT, cT), cache = F.lstm_forward(X, c.W, c.U, c.b, states[0], states[1], mask, backend=self.backend)
+        Y, (hT, cT), cache = F.lstm_forward(X, c.W, c.U if U is None else U, c.b, states[0], states[1], mask,
+                                            backend=self.backend)
         return Y, [hT, cT], cache
 
-    def _backward(self, dY, dfinals):
-        dX, dW, dU, db, dh0, dc0 = F.lstm_backward(dY, dfinals[0], dfinals[1], self._cache)
+    def _backward(self, dY, dfinals, cache=None):
+        dX, dW, dU, db, dh0, dc0 = F.lstm_backward(dY, dfinals[0], dfinals[1], self._cache if cache is None else cache)
         return dX, {"W": dW, "U": dU, "b": db}, [dh0, dc0]
 
 
@@ -190,13 +236,14 @@ class GRU(Recurrent):
 
     cell_class = GRUCell
 
-    def _forward(self, X, states, mask):
+    def _forward(self, X, states, mask, U=None):
         c = self.cell
-        Y, hT, cache = F.gru_forward(X, c.W, c.U, c.b, c.b_hn, states[0], mask, backend=self.backend)
+        Y, hT, cache = F.gru_forward(X, c.W, c.U if U is None else U, c.b, c.b_hn, states[0], mask,
+                                     backend=self.backend)
         return Y, [hT], cache
 
-    def _backward(self, dY, dfinals):
-        dX, dW, dU, db, db_hn, dh0 = F.gru_backward(dY, dfinals[0], self._cache)
+    def _backward(self, dY, dfinals, cache=None):
+        dX, dW, dU, db, db_hn, dh0 = F.gru_backward(dY, dfinals[0], self._cache if cache is None else cache)
         return dX, {"W": dW, "U": dU, "b": db, "b_hn": db_hn}, [dh0]
 
 
@@ -205,11 +252,11 @@ class SimpleRNN(Recurrent):
 
     cell_class = RNNCell
 
-    def _forward(self, X, states, mask):
+    def _forward(self, X, states, mask, U=None):
         c = self.cell
-        Y, hT, cache = F.rnn_forward(X, c.W, c.U, c.b, states[0], mask, backend=self.backend)
+        Y, hT, cache = F.rnn_forward(X, c.W, c.U if U is None else U, c.b, states[0], mask, backend=self.backend)
         return Y, [hT], cache
 
-    def _backward(self, dY, dfinals):
-        dX, dW, dU, db, dh0 = F.rnn_backward(dY, dfinals[0], self._cache)
+    def _backward(self, dY, dfinals, cache=None):
+        dX, dW, dU, db, dh0 = F.rnn_backward(dY, dfinals[0], self._cache if cache is None else cache)
         return dX, {"W": dW, "U": dU, "b": db}, [dh0]
