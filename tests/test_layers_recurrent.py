@@ -168,3 +168,24 @@ def test_recurrent_dropout_masks_h_where_it_meets_U(backend):
         np.testing.assert_array_equal(layer(X), plain(X))                    # outside training: no mask
         assert layer.recurrent_keep is None
 
+
+
+@pytest.mark.parametrize("backend", ["cython", "numba"])
+@pytest.mark.parametrize("cell", LAYERS)
+def test_recurrent_dropout_on_the_compiled_kernels_equals_the_reference(cell, backend):
+    """Each sequence's cache stays valid until the backward pass, on the work arrays the kernels reuse."""
+    rng = np.random.default_rng(10)
+    X = rng.standard_normal((5, 30, 6))
+    mask = rng.random((5, 30)) < 0.8
+    dY = rng.standard_normal((5, 30, 16))
+    results = []
+    for be in ("reference", backend):
+        layer = FixedDropout(LAYERS[cell](16, return_sequences=True, recurrent_dropout=0.3, dtype=np.float64, seed=2,
+                                          backend=be))
+        Y = layer(X, mask)
+        results.append((Y, layer.backward(dY), layer.grads))
+    (Y_ref, dX_ref, grads_ref), (Y, dX, grads) = results
+    np.testing.assert_allclose(Y, Y_ref, atol=1e-10)
+    np.testing.assert_allclose(dX, dX_ref, atol=1e-10)
+    for name in grads_ref:
+        np.testing.assert_allclose(grads[name], grads_ref[name], atol=1e-9)
