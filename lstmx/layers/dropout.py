@@ -4,6 +4,12 @@ import numpy as np
 from .base import Layer
 
 
+def keep_mask(rng, shape, rate, dtype):
+    """An inverted-dropout mask of ``shape``: 0 with probability ``rate``, else 1 / (1 - rate)."""
+    dtype = np.dtype(dtype)
+    return (rng.random(shape) >= rate).astype(dtype) / dtype.type(1 - rate)
+
+
 class Dropout(Layer):
     """Inverted dropout (Keras and PyTorch semantics): the identity outside training.
 
@@ -28,7 +34,7 @@ class Dropout(Layer):
         if not training or self.rate == 0:
             self._keep = None
             return X
-        self._keep = (self.rng.random(X.shape) >= self.rate).astype(X.dtype) / (1 - self.rate)
+        self._keep = keep_mask(self.rng, X.shape, self.rate, X.dtype)
         return X * self._keep
 
     def backward(self, dY):

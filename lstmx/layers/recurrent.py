@@ -13,6 +13,7 @@ from ..gru import GRUCell
 from ..lstm import LSTMCell
 from ..rnn import RNNCell
 from .base import Layer
+from .dropout import keep_mask
 
 
 class Recurrent(Layer):
@@ -107,16 +108,13 @@ class Recurrent(Layer):
         if self.go_backwards:
             X = reversed_in_time(X)
             mask = None if mask is None else np.asarray(mask)[:, ::-1]
-        self.input_keep = None
-        if training and self.dropout:
-            B, _, I = X.shape   # one mask a sequence, for every step: (B, 1, I)
-            keep = self._dropout_rng.random((B, 1, I)) >= self.dropout
-            self.input_keep = keep.astype(self.dtype) / self.dtype.type(1 - self.dropout)
+        B, _, I = X.shape
+        self.input_keep = self.recurrent_keep = None
+        if training and self.dropout:   # one mask a sequence, for every step: (B, 1, I)
+            self.input_keep = keep_mask(self._dropout_rng, (B, 1, I), self.dropout, self.dtype)
             X = X * self.input_keep
-        self.recurrent_keep = None
-        if training and self.recurrent_dropout:
-            keep = self._recurrent_rng.random((X.shape[0], self.units)) >= self.recurrent_dropout
-            self.recurrent_keep = keep.astype(self.dtype) / self.dtype.type(1 - self.recurrent_dropout)
+        if training and self.recurrent_dropout:   # one mask a sequence, for h_(t-1) at every step: (B, H)
+            self.recurrent_keep = keep_mask(self._recurrent_rng, (B, self.units), self.recurrent_dropout, self.dtype)
             Y, finals, self._cache = self._forward_each_sequence(X, states, mask)
         else:
             Y, finals, self._cache = self._forward(X, states, mask)
