@@ -64,10 +64,11 @@ def run_torch(script, data, epochs):
 
 
 def main():
+    from lstmx.experiments import MODELS
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True)
     ap.add_argument("--epochs", type=int, default=3)
-    ap.add_argument("--model", default="seed", choices=["seed", "tf", "stacked"])
+    ap.add_argument("--model", default="seed", choices=MODELS)
     ap.add_argument("--no-mask", action="store_true")
     ap.add_argument("--torch-script")
     ap.add_argument("--seed", type=int, default=0,

@@ -172,6 +172,7 @@ def cmd_word2vec(args):
 
 
 def build_parser():
+    from .experiments import MODELS
     parser = argparse.ArgumentParser(prog="lstmx", description="Recurrent networks as explicit matrices.")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="train the seeds' IMDB model on the embedded sample (the main job)")
@@ -184,7 +185,8 @@ def build_parser():
     imdb = sub.add_parser("imdb", help="train and score a seed model on the full aclImdb data set")
     imdb.add_argument("--data", help="aclImdb_v1.tar.gz or the aclImdb folder (default: $LSTMX_DATA, ~/.lstmx/datasets)")
     imdb.add_argument("--epochs", type=_positive, default=3)
-    imdb.add_argument("--model", choices=["seed", "tf", "stacked"], default="seed")
+    imdb.add_argument("--model", choices=MODELS, default="seed",
+                      help="a seed model, or the bag of embeddings without recurrence")
     imdb.add_argument("--no-mask", action="store_true", help="no mask_zero (the PyTorch script's setting)")
     imdb.add_argument("--quiet", action="store_true")
     imdb.set_defaults(func=cmd_imdb)

@@ -19,6 +19,9 @@ def test_summary_counts_match_keras():
     tf = build_model("tf")
     tf.build((None, 200))
     assert tf.count_params() == 1_280_000 + 98_816 + 128 * 64 + 64 + 65
+    bag = build_model("bag")
+    bag.build((None, 200))
+    assert bag.count_params() == 1_280_129 and "GlobalAveragePooling1D      (None, 128)" in bag.summary(lambda s: None)
 
 
 def test_model_gradient_end_to_end():
