@@ -64,6 +64,16 @@ def _direction(monitor, mode):
     return _DIRECTIONS[name]
 
 
+def _better(mode, value, reference):
+    """Whether ``value`` beats ``reference`` in this mode ('min': smaller is better)."""
+    return value < reference if mode == "min" else value > reference
+
+
+def _worst(mode):
+    """The start of the best value so far: anything beats it."""
+    return float("inf") if mode == "min" else -float("inf")
+
+
 def _monitored(callback, logs):
     value = (logs or {}).get(callback.monitor)
     if value is None:
@@ -103,13 +113,11 @@ class EarlyStopping(Callback):
         self.on_train_begin()
 
     def _is_improvement(self, value, reference):
-        if self.mode == "min":
-            return value - self.min_delta < reference
-        return value - self.min_delta > reference
+        return _better(self.mode, value - self.min_delta, reference)
 
     def on_train_begin(self, logs=None):
         self.wait = self.stopped_epoch = self.best_epoch = 0
-        self.best = float("inf") if self.mode == "min" else -float("inf")
+        self.best = _worst(self.mode)
         self.best_weights = None
 
     def on_epoch_end(self, epoch, logs=None):
@@ -155,13 +163,13 @@ class ModelCheckpoint(Callback):
         self.filepath, self.monitor = os.fspath(filepath), monitor
         self.verbose, self.save_best_only = verbose, save_best_only
         self.mode = _direction(monitor, mode)
-        self.best = float("inf") if self.mode == "min" else -float("inf")
+        self.best = _worst(self.mode)
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         if self.save_best_only:
             value = _monitored(self, logs)
-            if value is None or not (value < self.best if self.mode == "min" else value > self.best):
+            if value is None or not _better(self.mode, value, self.best):
                 return
             self.best = value
         try:
