@@ -44,6 +44,14 @@ def _check_inputs(cell, X, W, U, b, states, mask, check_finite, b_hn=None):
     return X, W, U, b, b_hn, checked, as_mask(mask, B, T)
 
 
+def _check_keep(recurrent_keep, X, U, check_finite):
+    """Validate a recurrent dropout mask: None, or (B, H) numbers of the weights' dtype."""
+    if recurrent_keep is None:
+        return None
+    return as_float_array("recurrent_keep", recurrent_keep, (X.shape[0], U.shape[1]), U.dtype, check_finite,
+                          "(batch, H)")
+
+
 def _check_grads(cache, dY, finals):
     """Validate the incoming gradients of a backward call against the forward's shapes."""
     B, T, _ = cache["X"].shape
@@ -60,7 +68,8 @@ def _cache_check(cache, cell):
         raise TypeError(f"cache must be the dict returned by lstmx.{cell}_forward")
 
 
-def lstm_forward(X, W, U, b, h0=None, c0=None, mask=None, *, backend="auto", check_finite=True):
+def lstm_forward(X, W, U, b, h0=None, c0=None, mask=None, *, recurrent_keep=None, backend="auto",
+                 check_finite=True):
     """LSTM over a batch: see :func:`lstmx.lstm.lstm_forward` for the equations.
 
     Parameters
@@ -69,6 +78,8 @@ def lstm_forward(X, W, U, b, h0=None, c0=None, mask=None, *, backend="auto", che
     W : (4H, I), U : (4H, H), b : (4H,) float arrays, gate order i, f, g, o
     h0, c0 : (B, H) arrays or None (zeros)
     mask : (B, T) bool array or None
+    recurrent_keep : (B, H) array or None
+        Recurrent dropout: ``h_(t-1)`` is multiplied by it where it meets ``U``, at every step.
     backend : {"auto", "reference", "cython", "numba"}
     check_finite : bool, raise ValueError on NaN or inf in the inputs
 
@@ -77,8 +88,9 @@ def lstm_forward(X, W, U, b, h0=None, c0=None, mask=None, *, backend="auto", che
     Y (B, T, H), (hT, cT) each (B, H), cache
     """
     X, W, U, b, _, (h0, c0), mask = _check_inputs("lstm", X, W, U, b, {"h0": h0, "c0": c0}, mask, check_finite)
+    keep = _check_keep(recurrent_keep, X, U, check_finite)
     name = dispatch.resolve(backend)
-    Y, (hT, cT), cache = dispatch.kernel(name, "lstm", "forward")(X, W, U, b, h0, c0, mask)
+    Y, (hT, cT), cache = dispatch.kernel(name, "lstm", "forward")(X, W, U, b, h0, c0, mask, keep)
     cache.update(cell="lstm", backend=name)
     return Y, (hT, cT), cache
 
@@ -100,22 +112,23 @@ def lstm_backward(dY, dhT, dcT, cache):
     return dispatch.kernel(cache["backend"], "lstm", "backward")(dY, dhT, dcT, cache)
 
 
-def gru_forward(X, W, U, b, b_hn, h0=None, mask=None, *, backend="auto", check_finite=True):
+def gru_forward(X, W, U, b, b_hn, h0=None, mask=None, *, recurrent_keep=None, backend="auto", check_finite=True):
     """GRU over a batch: see :func:`lstmx.gru.gru_forward`.
 
     Parameters
     ----------
     X : (B, T, I);  W : (3H, I);  U : (3H, H);  b : (3H,);  b_hn : (H,);  h0 : (B, H) or None
     mask : (B, T) bool array or None
-    backend, check_finite : as for :func:`lstm_forward`
+    recurrent_keep, backend, check_finite : as for :func:`lstm_forward`
 
     Returns
     -------
     Y (B, T, H), hT (B, H), cache
     """
     X, W, U, b, b_hn, (h0,), mask = _check_inputs("gru", X, W, U, b, {"h0": h0}, mask, check_finite, b_hn=b_hn)
+    keep = _check_keep(recurrent_keep, X, U, check_finite)
     name = dispatch.resolve(backend)
-    Y, hT, cache = dispatch.kernel(name, "gru", "forward")(X, W, U, b, b_hn, h0, mask)
+    Y, hT, cache = dispatch.kernel(name, "gru", "forward")(X, W, U, b, b_hn, h0, mask, keep)
     cache.update(cell="gru", backend=name)
     return Y, hT, cache
 
@@ -127,21 +140,23 @@ def gru_backward(dY, dhT, cache):
     return dispatch.kernel(cache["backend"], "gru", "backward")(dY, dhT, cache)
 
 
-def rnn_forward(X, W, U, b, h0=None, mask=None, *, backend="auto", check_finite=True):
+def rnn_forward(X, W, U, b, h0=None, mask=None, *, recurrent_keep=None, backend="auto", check_finite=True):
     """Simple tanh RNN over a batch: see :func:`lstmx.rnn.rnn_forward`.
 
     Parameters
     ----------
     X : (B, T, I);  W : (H, I);  U : (H, H);  b : (H,);  h0 : (B, H) or None
     mask : (B, T) bool array or None
+    recurrent_keep, backend, check_finite : as for :func:`lstm_forward`
 
     Returns
     -------
     Y (B, T, H), hT (B, H), cache
     """
     X, W, U, b, _, (h0,), mask = _check_inputs("rnn", X, W, U, b, {"h0": h0}, mask, check_finite)
+    keep = _check_keep(recurrent_keep, X, U, check_finite)
     name = dispatch.resolve(backend)
-    Y, hT, cache = dispatch.kernel(name, "rnn", "forward")(X, W, U, b, h0, mask)
+    Y, hT, cache = dispatch.kernel(name, "rnn", "forward")(X, W, U, b, h0, mask, keep)
     cache.update(cell="rnn", backend=name)
     return Y, hT, cache
 

@@ -10,14 +10,16 @@ For each time step (gate order r, z, n, as PyTorch packs them)::
 The reset gate is applied *after* the recurrent product, and the candidate has its own recurrent
 bias ``b_hn`` inside that product; so a GRU has one ``(H,)`` bias more than ``3H``.
 Shapes: ``X (B, T, I)``, ``W (3H, I)``, ``U (3H, H)``, ``b (3H,)``, ``b_hn (H,)``.
-Masked steps carry ``h`` through unchanged, as in :mod:`lstmx.lstm`.
+Masked steps carry ``h`` through unchanged, as in :mod:`lstmx.lstm`. With ``recurrent_keep``
+(B, H), Keras's recurrent dropout, ``h_(t-1) ⊙ keep`` takes the place of ``h_(t-1)`` in the three
+products with ``U``, but not in the last line, where ``h_(t-1)`` itself is carried.
 """
 import numpy as np
 
 from ._cell import RecurrentCell, sigmoid
 
 
-def gru_forward(X, W, U, b, b_hn, h0, mask=None):
+def gru_forward(X, W, U, b, b_hn, h0, mask=None, recurrent_keep=None):
     """Run a GRU over a batch of sequences.
 
     Parameters
@@ -26,6 +28,7 @@ def gru_forward(X, W, U, b, b_hn, h0, mask=None):
     W : (3H, I) array;  U : (3H, H) array;  b : (3H,) array;  b_hn : (H,) array
     h0 : (B, H) array, the initial state
     mask : (B, T) bool array or None
+    recurrent_keep : (B, H) array or None, the recurrent dropout mask (0 or 1 / (1 - rate))
 
     Returns
     -------
@@ -40,7 +43,8 @@ def gru_forward(X, W, U, b, b_hn, h0, mask=None):
     for t in range(T):
         x_t, h_prev = X[:, t], hs[t]                  # (B, I), (B, H)
         ax = x_t @ W.T + b                            # (B, 3H) input side of every gate
-        ah = h_prev @ U.T                             # (B, 3H) recurrent side
+        h_rec = h_prev if recurrent_keep is None else h_prev * recurrent_keep   # h_(t-1) where it meets U
+        ah = h_rec @ U.T                              # (B, 3H) recurrent side
         r = sigmoid(ax[:, 0:H] + ah[:, 0:H])          # reset gate   (B, H)
         z = sigmoid(ax[:, H:2 * H] + ah[:, H:2 * H])  # update gate  (B, H)
         hn = ah[:, 2 * H:3 * H] + b_hn                # (B, H)
@@ -52,7 +56,7 @@ def gru_forward(X, W, U, b, b_hn, h0, mask=None):
         hns[t] = hn
         hs[t + 1] = h
     Y = hs[1:].transpose(1, 0, 2)                     # (B, T, H), a batch-first view
-    cache = dict(X=X, W=W, U=U, hs=hs, gates=gates, hns=hns, mask=mask)
+    cache = dict(X=X, W=W, U=U, hs=hs, gates=gates, hns=hns, mask=mask, recurrent_keep=recurrent_keep)
     return Y, hs[T], cache
 
 
@@ -63,7 +67,7 @@ def gru_backward(dY, dhT, cache):
     -------
     dX (B, T, I), dW (3H, I), dU (3H, H), db (3H,), db_hn (H,), dh0 (B, H)
     """
-    X, W, U, mask = cache["X"], cache["W"], cache["U"], cache["mask"]
+    X, W, U, mask, keep = cache["X"], cache["W"], cache["U"], cache["mask"], cache.get("recurrent_keep")
     hs, gates, hns = cache["hs"], cache["gates"], cache["hns"]
     B, T, I = X.shape
     H = U.shape[1]
@@ -92,10 +96,12 @@ def gru_backward(dY, dhT, cache):
             dax = np.where(m, dax, 0)
             dah = np.where(m, dah, 0)
             dh_prev = np.where(m, dh_prev, dh)         # a masked step passed h through
-        dh_prev = dh_prev + dah @ U                    # (B, H)
+        h_rec = h_prev if keep is None else h_prev * keep   # h_(t-1) as U met it
+        dh_rec = dah @ U                               # (B, H)
+        dh_prev = dh_prev + (dh_rec if keep is None else dh_rec * keep)
         dW += dax.T @ x_t                              # (3H, I)
         db += dax.sum(axis=0)                          # (3H,)
-        dU += dah.T @ h_prev                           # (3H, H)
+        dU += dah.T @ h_rec                            # (3H, H)
         db_hn += dah[:, 2 * H:].sum(axis=0)            # (H,)
         dX[:, t] = dax @ W                             # (B, I)
         dh_next = dh_prev

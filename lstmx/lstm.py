@@ -13,6 +13,8 @@ product (gate order i, f, g, o, as PyTorch and Keras pack them)::
 Shapes: ``X (B, T, I)`` batch-first, ``W (4H, I)``, ``U (4H, H)``, ``b (4H,)``.
 Where ``mask[b, t]`` is False, step ``t`` of sequence ``b`` is skipped: ``h`` and ``c`` are carried
 through unchanged, so the output repeats the previous one (Keras's masking).
+With ``recurrent_keep`` (B, H), Keras's recurrent dropout, ``h_(t-1)`` is multiplied by it where
+it meets ``U`` (``U_i (h_(t-1) ⊙ keep)`` ...), at every step; the state itself is not changed.
 
 These functions do no validation: call them through :func:`lstmx.lstm_forward`, which checks the
 input and picks a backend, or directly on arrays you know are right.
@@ -22,7 +24,7 @@ import numpy as np
 from ._cell import RecurrentCell, sigmoid
 
 
-def lstm_forward(X, W, U, b, h0, c0, mask=None):
+def lstm_forward(X, W, U, b, h0, c0, mask=None, recurrent_keep=None):
     """Run an LSTM over a batch of sequences.
 
     Parameters
@@ -31,6 +33,7 @@ def lstm_forward(X, W, U, b, h0, c0, mask=None):
     W : (4H, I) array;  U : (4H, H) array;  b : (4H,) array
     h0, c0 : (B, H) arrays, the initial state
     mask : (B, T) bool array or None
+    recurrent_keep : (B, H) array or None, the recurrent dropout mask (0 or 1 / (1 - rate))
 
     Returns
     -------
@@ -46,7 +49,8 @@ def lstm_forward(X, W, U, b, h0, c0, mask=None):
     hs[0], cs[0] = h0, c0
     for t in range(T):
         x_t, h_prev, c_prev = X[:, t], hs[t], cs[t]   # (B, I), (B, H), (B, H)
-        a = x_t @ W.T + h_prev @ U.T + b              # (B, 4H) pre-activations of all 4 gates
+        h_rec = h_prev if recurrent_keep is None else h_prev * recurrent_keep   # h_(t-1) where it meets U
+        a = x_t @ W.T + h_rec @ U.T + b               # (B, 4H) pre-activations of all 4 gates
         i = sigmoid(a[:, 0 * H:1 * H])                # input gate      (B, H)
         f = sigmoid(a[:, 1 * H:2 * H])                # forget gate     (B, H)
         g = np.tanh(a[:, 2 * H:3 * H])                # candidate cell  (B, H)
@@ -60,7 +64,7 @@ def lstm_forward(X, W, U, b, h0, c0, mask=None):
         gates[t] = np.concatenate([i, f, g, o], axis=1)
         hs[t + 1], cs[t + 1] = h, c
     Y = hs[1:].transpose(1, 0, 2)                     # (B, T, H), a batch-first view
-    cache = dict(X=X, W=W, U=U, hs=hs, cs=cs, gates=gates, mask=mask)
+    cache = dict(X=X, W=W, U=U, hs=hs, cs=cs, gates=gates, mask=mask, recurrent_keep=recurrent_keep)
     return Y, (hs[T], cs[T]), cache
 
 
@@ -77,7 +81,7 @@ def lstm_backward(dY, dhT, dcT, cache):
     -------
     dX (B, T, I), dW (4H, I), dU (4H, H), db (4H,), dh0 (B, H), dc0 (B, H)
     """
-    X, W, U, mask = cache["X"], cache["W"], cache["U"], cache["mask"]
+    X, W, U, mask, keep = cache["X"], cache["W"], cache["U"], cache["mask"], cache.get("recurrent_keep")
     hs, cs, gates = cache["hs"], cache["cs"], cache["gates"]
     B, T, I = X.shape
     H = U.shape[1]
@@ -106,11 +110,14 @@ def lstm_backward(dY, dhT, dcT, cache):
             m = mask[:, t, None]
             da = np.where(m, da, 0)
             dc_prev = np.where(m, dc_prev, dc_next)
+        h_rec = h_prev if keep is None else h_prev * keep   # h_(t-1) as U met it
         dh_prev = da @ U                              # (B, H)
+        if keep is not None:
+            dh_prev = dh_prev * keep
         if mask is not None:
             dh_prev = np.where(m, dh_prev, dh)
         dW += da.T @ x_t                              # (4H, I)
-        dU += da.T @ h_prev                           # (4H, H)
+        dU += da.T @ h_rec                            # (4H, H)
         db += da.sum(axis=0)                          # (4H,)
         dX[:, t] = da @ W                             # (B, I)
         dh_next, dc_next = dh_prev, dc_prev

@@ -3,19 +3,22 @@ r"""The simple (Elman) RNN, written as its equation::
     h_t = tanh(W x_t + U h_(t-1) + b)      (B, H)
 
 Shapes: ``X (B, T, I)``, ``W (H, I)``, ``U (H, H)``, ``b (H,)``. Masked steps carry ``h`` through.
+With ``recurrent_keep`` (B, H), Keras's recurrent dropout, ``U (h_(t-1) ⊙ keep)`` takes the place of
+``U h_(t-1)``.
 """
 import numpy as np
 
 from ._cell import RecurrentCell
 
 
-def rnn_forward(X, W, U, b, h0, mask=None):
+def rnn_forward(X, W, U, b, h0, mask=None, recurrent_keep=None):
     """Run a tanh RNN over a batch of sequences.
 
     Parameters
     ----------
     X : (B, T, I) array;  W : (H, I);  U : (H, H);  b : (H,);  h0 : (B, H)
     mask : (B, T) bool array or None
+    recurrent_keep : (B, H) array or None, the recurrent dropout mask (0 or 1 / (1 - rate))
 
     Returns
     -------
@@ -27,12 +30,13 @@ def rnn_forward(X, W, U, b, h0, mask=None):
     hs[0] = h0
     for t in range(T):
         x_t, h_prev = X[:, t], hs[t]           # (B, I), (B, H)
-        h = np.tanh(x_t @ W.T + h_prev @ U.T + b)  # (B, H)
+        h_rec = h_prev if recurrent_keep is None else h_prev * recurrent_keep   # h_(t-1) where it meets U
+        h = np.tanh(x_t @ W.T + h_rec @ U.T + b)   # (B, H)
         if mask is not None:
             h = np.where(mask[:, t, None], h, h_prev)
         hs[t + 1] = h
     Y = hs[1:].transpose(1, 0, 2)              # (B, T, H)
-    cache = dict(X=X, W=W, U=U, hs=hs, mask=mask)
+    cache = dict(X=X, W=W, U=U, hs=hs, mask=mask, recurrent_keep=recurrent_keep)
     return Y, hs[T], cache
 
 
@@ -44,6 +48,7 @@ def rnn_backward(dY, dhT, cache):
     dX (B, T, I), dW (H, I), dU (H, H), db (H,), dh0 (B, H)
     """
     X, W, U, hs, mask = cache["X"], cache["W"], cache["U"], cache["hs"], cache["mask"]
+    keep = cache.get("recurrent_keep")
     B, T, I = X.shape
     H = U.shape[1]
     dX = np.empty_like(X)
@@ -56,11 +61,14 @@ def rnn_backward(dY, dhT, cache):
         if mask is not None:
             m = mask[:, t, None]
             da = np.where(m, da, 0)
+        h_rec = h_prev if keep is None else h_prev * keep   # h_(t-1) as U met it
         dh_prev = da @ U                       # (B, H)
+        if keep is not None:
+            dh_prev = dh_prev * keep
         if mask is not None:
             dh_prev = np.where(m, dh_prev, dh)
         dW += da.T @ x_t
-        dU += da.T @ h_prev
+        dU += da.T @ h_rec
         db += da.sum(axis=0)
         dX[:, t] = da @ W
         dh_next = dh_prev

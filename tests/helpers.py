@@ -27,8 +27,9 @@ def random_mask(rng, B, T, kind):
     return steps >= (T - lengths)[:, None]
 
 
-def random_problem(cell, B, T, I, H, seed=0, dtype=np.float64, mask=None, scale=0.5):
-    """Random inputs, parameters and initial states for one cell (parameters non-trivial everywhere)."""
+def random_problem(cell, B, T, I, H, seed=0, dtype=np.float64, mask=None, scale=0.5, recurrent_dropout=0.0):
+    """Random inputs, parameters and initial states for one cell (parameters non-trivial everywhere);
+    with ``recurrent_dropout``, a recurrent dropout mask ``recurrent_keep`` (B, H) of 0 and 1 / (1 - rate)."""
     rng = np.random.default_rng(seed)
     G = GATES[cell]
     draw = lambda *shape: (rng.standard_normal(shape) * scale).astype(dtype)
@@ -36,20 +37,24 @@ def random_problem(cell, B, T, I, H, seed=0, dtype=np.float64, mask=None, scale=
     if cell == "gru":
         params["b_hn"] = draw(H)
     states = {name: draw(B, H) for name in STATES[cell]}
+    keep = None
+    if recurrent_dropout:
+        keep = ((rng.random((B, H)) >= recurrent_dropout) / (1 - recurrent_dropout)).astype(dtype)
     return dict(cell=cell, X=draw(B, T, I), params=params, states=states,
-                mask=random_mask(rng, B, T, mask), H=H)
+                mask=random_mask(rng, B, T, mask), H=H, recurrent_keep=keep)
 
 
 def forward(prob, backend="reference"):
     """Run the problem's forward pass; returns (Y, finals list, cache)."""
     cell, p, X, s = prob["cell"], prob["params"], prob["X"], prob["states"]
+    options = dict(recurrent_keep=prob.get("recurrent_keep"), backend=backend)
     if cell == "lstm":
-        Y, (hT, cT), cache = lstmx.lstm_forward(X, p["W"], p["U"], p["b"], s["h0"], s["c0"], prob["mask"], backend=backend)
+        Y, (hT, cT), cache = lstmx.lstm_forward(X, p["W"], p["U"], p["b"], s["h0"], s["c0"], prob["mask"], **options)
         return Y, [hT, cT], cache
     if cell == "gru":
-        Y, hT, cache = lstmx.gru_forward(X, p["W"], p["U"], p["b"], p["b_hn"], s["h0"], prob["mask"], backend=backend)
+        Y, hT, cache = lstmx.gru_forward(X, p["W"], p["U"], p["b"], p["b_hn"], s["h0"], prob["mask"], **options)
         return Y, [hT], cache
-    Y, hT, cache = lstmx.rnn_forward(X, p["W"], p["U"], p["b"], s["h0"], prob["mask"], backend=backend)
+    Y, hT, cache = lstmx.rnn_forward(X, p["W"], p["U"], p["b"], s["h0"], prob["mask"], **options)
     return Y, [hT], cache
 
 

@@ -1,13 +1,18 @@
-"""Central-difference gradient checks (float64) of the reference BPTT, every cell, with and without masks."""
+"""Central-difference gradient checks (float64) of the reference BPTT, every cell, with and without masks
+and recurrent dropout."""
 import numpy as np
 import pytest
 from helpers import STATES, analytic_grads, numeric_grad, param_names, random_problem, rel_error
 
 
+@pytest.mark.parametrize("recurrent_dropout", [0.0, 0.4])
 @pytest.mark.parametrize("mask", [None, "random", "pre", "post"])
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
-def test_gradients_match_central_differences(cell, mask):
-    prob = random_problem(cell, B=3, T=5, I=4, H=3, seed=7, mask=mask)
+def test_gradients_match_central_differences(cell, mask, recurrent_dropout):
+    """With ``recurrent_dropout`` the mask on h_(t-1) is held fixed: U meets h_(t-1) * keep."""
+    prob = random_problem(cell, B=3, T=5, I=4, H=3, seed=7, mask=mask, recurrent_dropout=recurrent_dropout)
+    if recurrent_dropout:
+        assert 0 < np.count_nonzero(prob["recurrent_keep"]) < prob["recurrent_keep"].size   # both kinds of unit
     grads = analytic_grads(prob)
     for name in ("X",) + param_names(cell) + STATES[cell]:
         err = rel_error(grads[name], numeric_grad(prob, name))

@@ -44,12 +44,15 @@ def assert_same_as_reference(prob, backend):
 @given(B=st.integers(1, 5), T=st.integers(1, 7), I=st.integers(1, 9),
        H=st.sampled_from([1, 2, 3, 5, 8, 16, 17, 33]),
        mask=st.sampled_from([None, "random", "pre", "post"]),
-       dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 2**31 - 1))
-def test_kernel_equals_reference(cell, backend, B, T, I, H, mask, dtype, seed):
-    # float32 with Glorot-like weights (values of order one, where an absolute 1e-5 means something);
-    # float64 with larger weights, whose gradients may grow large
-    scale = 1 / np.sqrt(H + I) if dtype is np.float32 else 0.5
-    assert_same_as_reference(random_problem(cell, B, T, I, H, seed, dtype, mask, scale=scale), backend)
+       dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 2**31 - 1),
+       recurrent_dropout=st.sampled_from([0.0, 0.5]))
+def test_kernel_equals_reference(cell, backend, B, T, I, H, mask, dtype, seed, recurrent_dropout):
+    # float32 with Glorot-like weights (values of order one, where an absolute 1e-5 means something;
+    # the recurrent dropout mask's 1 / (1 - rate) is taken back out of them); float64 with larger
+    # weights, whose gradients may grow large
+    scale = (1 - recurrent_dropout) / np.sqrt(H + I) if dtype is np.float32 else 0.5
+    assert_same_as_reference(random_problem(cell, B, T, I, H, seed, dtype, mask, scale=scale,
+                                            recurrent_dropout=recurrent_dropout), backend)
 
 
 @pytest.mark.parametrize("backend", COMPILED)
@@ -106,6 +109,9 @@ def test_kernel_equals_reference_when_two_threads_share_the_batch(cell, backend)
     for dtype, scale in ((np.float64, 0.1), (np.float32, 0.03)):
         assert_same_as_reference(random_problem(cell, 11, 6, 37, 160, seed=5, dtype=dtype, mask="random", scale=scale),
                                  backend)
+        # recurrent dropout: each thread scales its own rows of h_(t-1) and of the gradient through U
+        assert_same_as_reference(random_problem(cell, 11, 6, 37, 160, seed=8, dtype=dtype, mask="random", scale=scale,
+                                                recurrent_dropout=0.3), backend)
     # float64 only: db sums 480 rows of order one, where float32 rounds by more than 1e-5 in any order
     assert_same_as_reference(random_problem(cell, 8, 60, 19, 96, seed=6, dtype=np.float64, mask="post", scale=0.1),
                              backend)
@@ -121,8 +127,9 @@ def test_rnn_of_one_sequence_across_panels(backend, H):
     rational approximation: still the reference's numbers, masked steps included (float32 with
     gradients of order one, as in the larger problem above)."""
     for dtype, scale in ((np.float64, 0.1), (np.float32, 0.05)):
-        assert_same_as_reference(random_problem("rnn", 1, 40, 7, H, seed=H, dtype=dtype, mask="random", scale=scale),
-                                 backend)
+        for recurrent_dropout in (0.0, 0.3):
+            assert_same_as_reference(random_problem("rnn", 1, 40, 7, H, seed=H, dtype=dtype, mask="random",
+                                                    scale=scale, recurrent_dropout=recurrent_dropout), backend)
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
@@ -135,8 +142,9 @@ def test_numba_kernels_equal_the_reference_with_the_transposed_step_product(cell
     H = 129 if G > 1 else 387
     assert transposed_is_faster(19, H, G) and not transposed_is_faster(15, H, G)
     for dtype, scale in ((np.float64, 0.1), (np.float32, 0.03)):
-        assert_same_as_reference(random_problem(cell, 19, 4, 6, H, seed=7, dtype=dtype, mask="random", scale=scale),
-                                 "numba")
+        for recurrent_dropout in (0.0, 0.3):
+            assert_same_as_reference(random_problem(cell, 19, 4, 6, H, seed=7, dtype=dtype, mask="random", scale=scale,
+                                                    recurrent_dropout=recurrent_dropout), "numba")
 
 
 @pytest.mark.parametrize("N, B", [(8, 8), (24, 16), (3, 5), (13, 21), (387, 19)])

@@ -144,20 +144,30 @@ def sigmoid(z):
 
 @pytest.mark.parametrize("backend", ["reference", "cython", "numba"])
 def test_recurrent_dropout_masks_h_where_it_meets_U(backend):
-    """Keras's equations, written out step by step: a = x W^T + (h_(t-1) * m) U^T + b, one m a sequence."""
+    """Keras's equations, written out step by step: a = x W^T + (h_(t-1) * m) U^T + b, one m a sequence.
+    The GRU mixes in h_(t-1) itself at the end (Keras's GRUCell masks only the copies of h_(t-1)
+    that meet the recurrent kernel)."""
     rng = np.random.default_rng(9)
     X = rng.standard_normal((3, 5, 4))
-    lstm = lstmx.LSTM(6, return_sequences=True, recurrent_dropout=0.5, dtype=np.float64, seed=1, backend=backend)
-    rnn = lstmx.SimpleRNN(6, return_sequences=True, recurrent_dropout=0.5, dtype=np.float64, seed=1, backend=backend)
-    Y_lstm, Y_rnn = lstm(X, training=True), rnn(X, training=True)
-    for layer, Y in ((lstm, Y_lstm), (rnn, Y_rnn)):
+    layers = {cell: LAYERS[cell](6, return_sequences=True, recurrent_dropout=0.5, dtype=np.float64, seed=1,
+                                 backend=backend) for cell in LAYERS}
+    for cell, layer in layers.items():
+        Y = layer(X, training=True)
         m = layer.recurrent_keep
         assert m.shape == (3, 6) and set(np.unique(m)) == {0, 2}
         W, U, b = layer.cell.W, layer.cell.U, layer.cell.b
         h, c = np.zeros((3, 6)), np.zeros((3, 6))
         for t in range(5):
+            if cell == "gru":
+                ax, ah = X[:, t] @ W.T + b, (h * m) @ U.T
+                r = sigmoid(ax[:, :6] + ah[:, :6])
+                z = sigmoid(ax[:, 6:12] + ah[:, 6:12])
+                n = np.tanh(ax[:, 12:] + r * (ah[:, 12:] + layer.cell.b_hn))
+                h = (1 - z) * n + z * h
+                np.testing.assert_allclose(Y[:, t], h, rtol=1e-9, atol=1e-12)
+                continue
             a = X[:, t] @ W.T + (h * m) @ U.T + b
-            if layer is rnn:
+            if cell == "rnn":
                 h = np.tanh(a)
             else:
                 i, f, g, o = np.split(a, 4, axis=1)
@@ -173,7 +183,8 @@ def test_recurrent_dropout_masks_h_where_it_meets_U(backend):
 @pytest.mark.parametrize("backend", ["cython", "numba"])
 @pytest.mark.parametrize("cell", LAYERS)
 def test_recurrent_dropout_on_the_compiled_kernels_equals_the_reference(cell, backend):
-    """Each sequence's cache stays valid until the backward pass, on the work arrays the kernels reuse."""
+    """The layer's recurrent dropout through the kernels' ``recurrent_keep``, with a sequence mask:
+    outputs, dX and every parameter gradient."""
     rng = np.random.default_rng(10)
     X = rng.standard_normal((5, 30, 6))
     mask = rng.random((5, 30)) < 0.8

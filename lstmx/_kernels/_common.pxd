@@ -171,3 +171,27 @@ cdef inline void weight_gradients(int parts, const real* dax, const real* dah, i
     pack_for_weight_gradients(X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)
     for part in prange(parts, num_threads=parts, schedule="static"):
         weight_gradients_part(part, parts, dax, dah, TB, G, I, H, X_packed, H_packed, W_packed, dW, dU, dX)
+
+
+cdef inline const real* multiply_rows(real* out, const real* h, const real* keep, long count) noexcept nogil:
+    """out = h * keep, elementwise over ``count`` numbers; returns ``out``. Recurrent dropout: the rows
+    of h_(t-1) that U meets (kept in ``hs_kept`` for dU)."""
+    cdef long k
+    for k in range(count):
+        out[k] = h[k] * keep[k]
+    return out
+
+
+cdef inline void recurrent_gradient(const real* dgates_t, int ldg, int rows, int K, const real* U_packed,
+                                    int H, real* dh, real* dh_rec, const real* keep, bint has_keep) noexcept nogil:
+    """dh (rows, H) += dgates_t (rows, K) @ U (K, H), the gradient back through U to h_(t-1).
+
+    With recurrent dropout U met h_(t-1) * keep, so dh += (dgates_t @ U) * keep: the product is made in
+    ``dh_rec`` first. ``dh_rec`` and ``keep`` point at the same rows as ``dh`` (NULL without dropout)."""
+    cdef long k
+    if not has_keep:
+        step_gemm(dgates_t, ldg, rows, K, U_packed, H, dh, H, True)
+        return
+    step_gemm(dgates_t, ldg, rows, K, U_packed, H, dh_rec, H, False)
+    for k in range(<long>rows * H):
+        dh[k] += dh_rec[k] * keep[k]

@@ -32,3 +32,31 @@ def time_major_mask(mask, B, T, ones=False):
     if mask is None:
         return np.ones((T, B), np.uint8) if ones else None
     return np.ascontiguousarray(mask.T).view(np.uint8)
+
+
+def keep_or_empty(keep, dtype):
+    """``(keep, has_keep)``: the (B, H) recurrent dropout mask, or without one an empty stand-in (Numba
+    compiles None apart from an array; the loops test ``has_keep`` before they read it)."""
+    if keep is None:
+        return np.empty((0, 0), dtype), False
+    return keep, True
+
+
+def keep_operands(keep, T, B, H, dtype):
+    """What a forward kernel takes for recurrent dropout: ``(keep, hs_kept, has_keep)``.
+
+    ``hs_kept`` (T, B, H) receives ``h_(t-1) * keep`` of every step, the operand ``U`` met, which the
+    backward needs for ``dU``; without a mask it is an empty stand-in too."""
+    keep, has_keep = keep_or_empty(keep, dtype)
+    return keep, _workspace.empty((T, B, H), dtype) if has_keep else np.empty((0, 0, 0), dtype), has_keep
+
+
+def recurrent_operand(cache):
+    """``h_(t-1)`` as ``U`` met it at every step, (T, B, H): ``hs[:T]``, or with recurrent dropout
+    ``hs[:T] * keep`` (the forward's copy, or made here if another backend ran the forward)."""
+    hs, keep = cache["hs"], cache.get("recurrent_keep")
+    T = hs.shape[0] - 1
+    if keep is None:
+        return hs[:T]
+    kept = cache.get("hs_kept")
+    return hs[:T] * keep if kept is None else kept

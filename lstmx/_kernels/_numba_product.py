@@ -80,3 +80,29 @@ def transpose_into(src, dst):
                 for n in range(n0, min(n0 + 8, B)):
                     for j in range(j0, min(j0 + 8, N)):
                         dst[n, j] = src[j, n]
+
+
+@njit(**JIT)
+def recurrent_input(hs, keep, hs_kept, has_keep, t):
+    """The (B, H) rows a step multiplies by ``U.T``: ``h_(t-1) = hs[t]``, or with recurrent dropout
+    ``hs[t] * keep``, written to ``hs_kept[t]`` (the backward's ``dU`` reads it there)."""
+    if not has_keep:
+        return hs[t]
+    B, H = keep.shape
+    for n in range(B):
+        for j in range(H):
+            hs_kept[t, n, j] = hs[t, n, j] * keep[n, j]
+    return hs_kept[t]
+
+
+@njit(**JIT)
+def add_recurrent_gradient(dh, dh_rec, keep, has_keep):
+    """dh += dh_rec, the gradient that came back through ``U``; with recurrent dropout U met
+    ``h_(t-1) * keep``, so ``dh += dh_rec * keep``."""
+    if not has_keep:
+        dh += dh_rec
+        return
+    B, H = keep.shape
+    for n in range(B):
+        for j in range(H):
+            dh[n, j] += dh_rec[n, j] * keep[n, j]

@@ -3,12 +3,12 @@ import numpy as np
 from numba import njit
 
 from . import _workspace as workspace
-from ._layout import cached_time_major, time_major, time_major_mask
+from ._layout import cached_time_major, keep_operands, keep_or_empty, recurrent_operand, time_major, time_major_mask
 from ._numba_math import JIT, one_minus, sigmoid, tanh
-from ._numba_product import step_operands, step_product
+from ._numba_product import add_recurrent_gradient, recurrent_input, step_operands, step_product
 
 
-def gru_forward(X, W, U, b, b_hn, h0, mask):
+def gru_forward(X, W, U, b, b_hn, h0, mask, recurrent_keep=None):
     """Same arguments and results as :func:`lstmx.gru.gru_forward`."""
     B, T, I = X.shape
     H = U.shape[1]
@@ -17,20 +17,24 @@ def gru_forward(X, W, U, b, b_hn, h0, mask):
     gates = workspace.empty((T, B, 3 * H), X.dtype)
     hns = workspace.empty((T, B, H), X.dtype)
     hs[0] = h0
-    _forward(X_tm, W, U, b, b_hn, hs, gates, hns, time_major_mask(mask, B, T, ones=True), mask is not None)
-    cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, gates=gates, hns=hns, mask=mask)
+    keep, hs_kept, has_keep = keep_operands(recurrent_keep, T, B, H, X.dtype)
+    _forward(X_tm, W, U, b, b_hn, hs, gates, hns, time_major_mask(mask, B, T, ones=True), mask is not None,
+             keep, hs_kept, has_keep)
+    cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, gates=gates, hns=hns, mask=mask, recurrent_keep=recurrent_keep,
+                 hs_kept=hs_kept if has_keep else None)
     return hs[1:].transpose(1, 0, 2), hs[T], cache
 
 
 @njit(**JIT)
-def _forward(X_tm, W, U, b, b_hn, hs, gates, hns, mask, has_mask):
+def _forward(X_tm, W, U, b, b_hn, hs, gates, hns, mask, has_mask, keep, hs_kept, has_keep):
     T, B, I = X_tm.shape
     H = U.shape[1]
     np.dot(X_tm.reshape(T * B, I), W.T, gates.reshape(T * B, 3 * H))   # x W^T, all steps
     ah = np.empty((B, 3 * H), X_tm.dtype)
     transposed, UT, ahT = step_operands(U, B)       # which product a step asks OpenBLAS for
     for t in range(T):
-        step_product(hs[t], U, UT, ah, ahT, transposed)                 # h_(t-1) U^T: (B, 3H)
+        h_rec = recurrent_input(hs, keep, hs_kept, has_keep, t)
+        step_product(h_rec, U, UT, ah, ahT, transposed)                 # h_(t-1) U^T: (B, 3H)
         for n in range(B):
             if has_mask and not mask[t, n]:
                 hs[t + 1, n] = hs[t, n]
@@ -58,16 +62,18 @@ def gru_backward(dY, dhT, cache):
     H = U.shape[1]
     X_tm = cached_time_major(cache)
     mask = cache["mask"]
+    keep, has_keep = keep_or_empty(cache.get("recurrent_keep"), X.dtype)
     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
-    dX_tm, dW, dU, db, db_hn = _backward(np.ascontiguousarray(dY), X_tm, W, U, cache["hs"], cache["gates"],
-                                         cache["hns"], time_major_mask(mask, B, T, ones=True), mask is not None, dh,
+    dX_tm, dW, dU, db, db_hn = _backward(np.ascontiguousarray(dY), X_tm, W, U, cache["hs"], recurrent_operand(cache),
+                                         cache["gates"], cache["hns"], time_major_mask(mask, B, T, ones=True),
+                                         mask is not None, keep, has_keep, dh,
                                          workspace.empty((T, B, 3 * H), X.dtype),
                                          workspace.empty((T, B, 3 * H), X.dtype))
     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, db_hn, dh
 
 
 @njit(**JIT)
-def _backward(dY, X_tm, W, U, hs, gates, hns, mask, has_mask, dh, dax, dah):
+def _backward(dY, X_tm, W, U, hs, h_rec, gates, hns, mask, has_mask, keep, has_keep, dh, dax, dah):
     T, B, I = X_tm.shape
     H = U.shape[1]
     dh_rec = np.empty((B, H), X_tm.dtype)
@@ -81,10 +87,10 @@ def _backward(dY, X_tm, W, U, hs, gates, hns, mask, has_mask, dh, dax, dah):
             else:
                 _row_backward(gates[t, n], hns[t, n], hs[t, n], dY[n, t], dh[n], dax[t, n], dah[t, n], H)
         np.dot(dah[t], U, dh_rec)                     # dh_(t-1) = z * dh + dah_t U
-        dh += dh_rec
+        add_recurrent_gradient(dh, dh_rec, keep, has_keep)
     dax2, dah2 = dax.reshape(T * B, 3 * H), dah.reshape(T * B, 3 * H)
     dW = np.dot(dax2.T, X_tm.reshape(T * B, I))
-    dU = np.dot(dah2.T, hs[:T].reshape(T * B, H))
+    dU = np.dot(dah2.T, h_rec.reshape(T * B, H))
     dX_tm = np.dot(dax2, W).reshape(T, B, I)
     return dX_tm, dW, dU, dax2.sum(axis=0), dah2[:, 2 * H:].sum(axis=0)
 

@@ -27,15 +27,16 @@ contiguous. The functions take arrays already validated by :mod:`lstmx.functiona
 import numpy as np
 
 from . import _workspace as workspace
-from ._layout import cached_time_major, time_major, time_major_mask
+from ._layout import cached_time_major, keep_operands, keep_or_empty, recurrent_operand, time_major, time_major_mask
 
 from cython.parallel cimport prange
 
 from ._common cimport (add_row, batch_parts, copy_row, data_or_null, input_projection, lstm_row_backward,
-                       lstm_row_forward, pack_panels, packed_buffer, real, step_gemm, weight_gradients)
+                       lstm_row_forward, multiply_rows, pack_panels, packed_buffer, real, recurrent_gradient,
+                       step_gemm, weight_gradients)
 
 
-def lstm_forward(X, W, U, b, h0, c0, mask):
+def lstm_forward(X, W, U, b, h0, c0, mask, recurrent_keep=None):
     """Same arguments and results as :func:`lstmx.lstm.lstm_forward`; C-contiguous arrays of one dtype."""
     B, T, I = X.shape
     H = U.shape[1]
@@ -44,38 +45,47 @@ def lstm_forward(X, W, U, b, h0, c0, mask):
     cs = workspace.empty((T + 1, B, H), X.dtype)
     gates = workspace.empty((T, B, 4 * H), X.dtype)
     hs[0], cs[0] = h0, c0
+    keep, hs_kept, has_keep = keep_operands(recurrent_keep, T, B, H, X.dtype)
     parts = batch_parts(B, H)
     _forward(X_tm, W, U, packed_buffer(I, 4 * H, X.dtype) if parts == 2 else None,
-             packed_buffer(H, 4 * H, X.dtype), b, hs, cs, gates, time_major_mask(mask, B, T), mask is not None)
-    cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, cs=cs, gates=gates, mask=mask)
+             packed_buffer(H, 4 * H, X.dtype), b, hs, cs, gates, time_major_mask(mask, B, T), mask is not None,
+             keep, hs_kept, has_keep)
+    cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, cs=cs, gates=gates, mask=mask, recurrent_keep=recurrent_keep,
+                 hs_kept=hs_kept if has_keep else None)
     return hs[1:].transpose(1, 0, 2), (hs[T], cs[T]), cache
 
 
 def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_packed, real[::1] UT_packed,
              real[::1] b, real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
-             const unsigned char[:, ::1] mask, bint has_mask):
+             const unsigned char[:, ::1] mask, bint has_mask, real[:, ::1] keep, real[:, :, ::1] hs_kept,
+             bint has_keep):
     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
     cdef int G = 4 * H, part, parts = batch_parts(B, H)
+    cdef const real* keep_rows = &keep[0, 0] if has_keep else NULL
     with nogil:
         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 4H), packed once
         # gates = X @ W.T for every step at once: (T*B, I) x (I, 4H)
         input_projection(parts, &X_tm[0, 0, 0], T * B, I, &W[0, 0], data_or_null(WT_packed), G, &gates[0, 0, 0])
         if parts == 1:
-            _forward_rows(0, B, &UT_packed[0], &b[0], hs, cs, gates, mask, has_mask)
+            _forward_rows(0, B, &UT_packed[0], &b[0], hs, cs, gates, mask, has_mask, keep_rows, hs_kept, has_keep)
         else:
             for part in prange(parts, num_threads=parts, schedule="static"):
                 _forward_rows(B * part // parts, B * (part + 1) // parts, &UT_packed[0], &b[0], hs, cs, gates, mask,
-                              has_mask)
+                              has_mask, keep_rows, hs_kept, has_keep)
 
 
 cdef void _forward_rows(int n0, int n1, const real* UT_packed, const real* b, real[:, :, ::1] hs,
                         real[:, :, ::1] cs, real[:, :, ::1] gates, const unsigned char[:, ::1] mask,
-                        bint has_mask) noexcept nogil:
+                        bint has_mask, const real* keep, real[:, :, ::1] hs_kept, bint has_keep) noexcept nogil:
     """The time loop for the sequences n0 <= n < n1 (rows = n1 - n0); ``gates`` holds x_t @ W.T."""
     cdef int T = gates.shape[0], H = hs.shape[2], G = 4 * H, rows = n1 - n0, t, n
+    cdef const real* h_rec
     for t in range(T):
+        h_rec = &hs[t, n0, 0]
+        if has_keep:   # recurrent dropout: U meets h_(t-1) * keep
+            h_rec = multiply_rows(&hs_kept[t, n0, 0], h_rec, keep + <long>n0 * H, <long>rows * H)
         # gates[t] += h_(t-1) @ U.T: (rows, H) x (H, 4H)
-        step_gemm(&hs[t, n0, 0], H, rows, H, UT_packed, G, &gates[t, n0, 0], G, True)
+        step_gemm(h_rec, H, rows, H, UT_packed, G, &gates[t, n0, 0], G, True)
         for n in range(n0, n1):
             if has_mask and not mask[t, n]:   # a masked step carries the state through
                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
@@ -96,38 +106,44 @@ def lstm_backward(dY, dhT, dcT, cache):
     dX_tm = workspace.empty((T, B, I), X.dtype)
     dW, dU = np.empty_like(W), np.empty_like(U)
     mask = cache["mask"]
+    keep, has_keep = keep_or_empty(cache.get("recurrent_keep"), X.dtype)
     parts = batch_parts(B, H)
     two = parts == 2                      # the weight gradients on the packed kernel, else BLAS
     db_parts = np.zeros((parts, 4 * H), X.dtype)   # each thread's share of db
     packed = dict(U=packed_buffer(4 * H, H, X.dtype), W=packed_buffer(4 * H, I, X.dtype) if two else None,
                   X=packed_buffer(T * B, I, X.dtype) if two else None,
                   H=packed_buffer(T * B, H, X.dtype) if two else None)
-    _backward(np.ascontiguousarray(dY), X_tm, W, U, packed["U"], packed["W"], packed["X"], packed["H"], hs,
-              cache["cs"], cache["gates"], time_major_mask(mask, B, T), mask is not None, dgates, dh, dc,
-              dX_tm, dW, dU, db_parts)
+    _backward(np.ascontiguousarray(dY), X_tm, W, U, packed["U"], packed["W"], packed["X"], packed["H"],
+              recurrent_operand(cache), cache["cs"], cache["gates"], time_major_mask(mask, B, T), mask is not None,
+              keep, np.empty_like(keep), has_keep, dgates, dh, dc, dX_tm, dW, dU, db_parts)
     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db_parts.sum(axis=0), dh, dc
 
 
 def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] U_packed,
               real[::1] W_packed, real[::1] X_packed, real[::1] H_packed,
-              real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
-              const unsigned char[:, ::1] mask, bint has_mask, real[:, :, ::1] dgates,
-              real[:, ::1] dh, real[:, ::1] dc, real[:, :, ::1] dX_tm,
+              real[:, :, ::1] h_rec, real[:, :, ::1] cs, real[:, :, ::1] gates,
+              const unsigned char[:, ::1] mask, bint has_mask, real[:, ::1] keep, real[:, ::1] dh_rec,
+              bint has_keep, real[:, :, ::1] dgates, real[:, ::1] dh, real[:, ::1] dc, real[:, :, ::1] dX_tm,
               real[:, ::1] dW, real[:, ::1] dU, real[:, ::1] db_parts):
+    """``h_rec`` (T, B, H): h_(t-1) as U met it, for dU; ``keep`` and ``dh_rec`` (B, H) with
+    recurrent dropout (empty without)."""
     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
     cdef int G = 4 * H, part, parts = batch_parts(B, H)
+    cdef const real* keep_rows = &keep[0, 0] if has_keep else NULL
+    cdef real* dh_rec_rows = &dh_rec[0, 0] if has_keep else NULL
     with nogil:
         pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop
         for part in prange(parts, num_threads=parts, schedule="static"):
             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], cs, gates, mask, has_mask,
-                           dgates, dh, dc, &db_parts[part, 0])
-        weight_gradients(parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &hs[0, 0, 0], &W[0, 0],
-                         data_or_null(X_packed), data_or_null(H_packed), data_or_null(W_packed), &dW[0, 0], &dU[0, 0],
-                         &dX_tm[0, 0, 0])
+                           keep_rows, dh_rec_rows, has_keep, dgates, dh, dc, &db_parts[part, 0])
+        weight_gradients(parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &h_rec[0, 0, 0],
+                         &W[0, 0], data_or_null(X_packed), data_or_null(H_packed), data_or_null(W_packed), &dW[0, 0],
+                         &dU[0, 0], &dX_tm[0, 0, 0])
 
 
 cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packed, real[:, :, ::1] cs,
                          real[:, :, ::1] gates, const unsigned char[:, ::1] mask, bint has_mask,
+                         const real* keep, real* dh_rec, bint has_keep,
                          real[:, :, ::1] dgates, real[:, ::1] dh, real[:, ::1] dc, real* db) noexcept nogil:
     """Backpropagation through time for the sequences n0 <= n < n1; their share of db is added to db."""
     cdef int T = gates.shape[0], H = dh.shape[1], G = 4 * H, t, n, j
@@ -143,4 +159,6 @@ cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packe
                                   &dh[n, 0], &dc[n, 0], &dgates[t, n, 0], H)
                 add_row(db, &dgates[t, n, 0], G)
         # dh_(t-1) = dgates_t @ U (+ the carried dh of masked rows, left in dh above)
-        step_gemm(&dgates[t, n0, 0], G, n1 - n0, G, U_packed, H, &dh[n0, 0], H, True)
+        recurrent_gradient(&dgates[t, n0, 0], G, n1 - n0, G, U_packed, H, &dh[n0, 0],
+                           dh_rec + <long>n0 * H if has_keep else NULL, keep + <long>n0 * H if has_keep else NULL,
+                           has_keep)

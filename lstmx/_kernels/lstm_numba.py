@@ -8,12 +8,12 @@ import numpy as np
 from numba import njit
 
 from . import _workspace as workspace
-from ._layout import cached_time_major, time_major, time_major_mask
+from ._layout import cached_time_major, keep_operands, keep_or_empty, recurrent_operand, time_major, time_major_mask
 from ._numba_math import JIT, one_minus, sigmoid, tanh
-from ._numba_product import step_operands, step_product
+from ._numba_product import add_recurrent_gradient, recurrent_input, step_operands, step_product
 
 
-def lstm_forward(X, W, U, b, h0, c0, mask):
+def lstm_forward(X, W, U, b, h0, c0, mask, recurrent_keep=None):
     """Same arguments and results as :func:`lstmx.lstm.lstm_forward`."""
     B, T, I = X.shape
     H = U.shape[1]
@@ -22,20 +22,24 @@ def lstm_forward(X, W, U, b, h0, c0, mask):
     cs = workspace.empty((T + 1, B, H), X.dtype)
     gates = workspace.empty((T, B, 4 * H), X.dtype)
     hs[0], cs[0] = h0, c0
-    _forward(X_tm, W, U, b, hs, cs, gates, time_major_mask(mask, B, T, ones=True), mask is not None)
-    cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, cs=cs, gates=gates, mask=mask)
+    keep, hs_kept, has_keep = keep_operands(recurrent_keep, T, B, H, X.dtype)
+    _forward(X_tm, W, U, b, hs, cs, gates, time_major_mask(mask, B, T, ones=True), mask is not None,
+             keep, hs_kept, has_keep)
+    cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, cs=cs, gates=gates, mask=mask, recurrent_keep=recurrent_keep,
+                 hs_kept=hs_kept if has_keep else None)
     return hs[1:].transpose(1, 0, 2), (hs[T], cs[T]), cache
 
 
 @njit(**JIT)
-def _forward(X_tm, W, U, b, hs, cs, gates, mask, has_mask):
+def _forward(X_tm, W, U, b, hs, cs, gates, mask, has_mask, keep, hs_kept, has_keep):
     T, B, I = X_tm.shape
     H = U.shape[1]
     np.dot(X_tm.reshape(T * B, I), W.T, gates.reshape(T * B, 4 * H))   # all steps' x W^T at once
     ah = np.empty((B, 4 * H), X_tm.dtype)
     transposed, UT, ahT = step_operands(U, B)       # which product a step asks OpenBLAS for
     for t in range(T):
-        step_product(hs[t], U, UT, ah, ahT, transposed)                 # h_(t-1) U^T: (B, 4H)
+        h_rec = recurrent_input(hs, keep, hs_kept, has_keep, t)
+        step_product(h_rec, U, UT, ah, ahT, transposed)                 # h_(t-1) U^T: (B, 4H)
         for n in range(B):
             if has_mask and not mask[t, n]:
                 hs[t + 1, n] = hs[t, n]
@@ -71,16 +75,17 @@ def lstm_backward(dY, dhT, dcT, cache):
     H = U.shape[1]
     X_tm = cached_time_major(cache)
     mask = cache["mask"]
+    keep, has_keep = keep_or_empty(cache.get("recurrent_keep"), X.dtype)
     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
     dc = np.array(dcT, dtype=X.dtype, copy=True, order="C")
-    dX_tm, dW, dU, db = _backward(np.ascontiguousarray(dY), X_tm, W, U, cache["hs"], cache["cs"], cache["gates"],
-                                  time_major_mask(mask, B, T, ones=True), mask is not None, dh, dc,
-                                  workspace.empty((T, B, 4 * H), X.dtype))
+    dX_tm, dW, dU, db = _backward(np.ascontiguousarray(dY), X_tm, W, U, recurrent_operand(cache), cache["cs"],
+                                  cache["gates"], time_major_mask(mask, B, T, ones=True), mask is not None,
+                                  keep, has_keep, dh, dc, workspace.empty((T, B, 4 * H), X.dtype))
     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, dh, dc
 
 
 @njit(**JIT)
-def _backward(dY, X_tm, W, U, hs, cs, gates, mask, has_mask, dh, dc, dgates):
+def _backward(dY, X_tm, W, U, h_rec, cs, gates, mask, has_mask, keep, has_keep, dh, dc, dgates):
     T, B, I = X_tm.shape
     H = U.shape[1]
     dh_prev = np.empty((B, H), X_tm.dtype)
@@ -93,10 +98,10 @@ def _backward(dY, X_tm, W, U, hs, cs, gates, mask, has_mask, dh, dc, dgates):
             else:
                 _row_backward(gates[t, n], cs[t, n], cs[t + 1, n], dY[n, t], dh[n], dc[n], dgates[t, n], H)
         np.dot(dgates[t], U, dh_prev)                   # dh_(t-1) = dgates_t U (B, H)
-        dh += dh_prev                                   # (+ the carried dh of masked rows)
+        add_recurrent_gradient(dh, dh_prev, keep, has_keep)   # (+ the carried dh of masked rows)
     dgates2 = dgates.reshape(T * B, 4 * H)
     dW = np.dot(dgates2.T, X_tm.reshape(T * B, I))
-    dU = np.dot(dgates2.T, hs[:T].reshape(T * B, H))
+    dU = np.dot(dgates2.T, h_rec.reshape(T * B, H))
     dX_tm = np.dot(dgates2, W).reshape(T, B, I)
     db = dgates2.sum(axis=0)
     return dX_tm, dW, dU, db

@@ -3,32 +3,35 @@ import numpy as np
 from numba import njit
 
 from . import _workspace as workspace
-from ._layout import cached_time_major, time_major, time_major_mask
+from ._layout import cached_time_major, keep_operands, keep_or_empty, recurrent_operand, time_major, time_major_mask
 from ._numba_math import JIT, one_minus, tanh
-from ._numba_product import step_operands, step_product
+from ._numba_product import add_recurrent_gradient, recurrent_input, step_operands, step_product
 
 
-def rnn_forward(X, W, U, b, h0, mask):
+def rnn_forward(X, W, U, b, h0, mask, recurrent_keep=None):
     """Same arguments and results as :func:`lstmx.rnn.rnn_forward`."""
     B, T, I = X.shape
     H = U.shape[1]
     X_tm = time_major(X)
     hs = workspace.empty((T + 1, B, H), X.dtype)
     hs[0] = h0
-    _forward(X_tm, W, U, b, hs, time_major_mask(mask, B, T, ones=True), mask is not None)
-    cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, mask=mask)
+    keep, hs_kept, has_keep = keep_operands(recurrent_keep, T, B, H, X.dtype)
+    _forward(X_tm, W, U, b, hs, time_major_mask(mask, B, T, ones=True), mask is not None, keep, hs_kept, has_keep)
+    cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, mask=mask, recurrent_keep=recurrent_keep,
+                 hs_kept=hs_kept if has_keep else None)
     return hs[1:].transpose(1, 0, 2), hs[T], cache
 
 
 @njit(**JIT)
-def _forward(X_tm, W, U, b, hs, mask, has_mask):
+def _forward(X_tm, W, U, b, hs, mask, has_mask, keep, hs_kept, has_keep):
     T, B, I = X_tm.shape
     H = U.shape[1]
     a = np.dot(X_tm.reshape(T * B, I), W.T).reshape(T, B, H)           # x W^T, all steps
     ah = np.empty((B, H), X_tm.dtype)
     transposed, UT, ahT = step_operands(U, B)       # which product a step asks OpenBLAS for
     for t in range(T):
-        step_product(hs[t], U, UT, ah, ahT, transposed)                 # h_(t-1) U^T: (B, H)
+        h_rec = recurrent_input(hs, keep, hs_kept, has_keep, t)
+        step_product(h_rec, U, UT, ah, ahT, transposed)                 # h_(t-1) U^T: (B, H)
         for n in range(B):
             if has_mask and not mask[t, n]:
                 hs[t + 1, n] = hs[t, n]
@@ -44,15 +47,16 @@ def rnn_backward(dY, dhT, cache):
     H = U.shape[1]
     X_tm = cached_time_major(cache)
     mask = cache["mask"]
+    keep, has_keep = keep_or_empty(cache.get("recurrent_keep"), X.dtype)
     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
-    dX_tm, dW, dU, db = _backward(np.ascontiguousarray(dY), X_tm, W, U, cache["hs"],
-                                  time_major_mask(mask, B, T, ones=True), mask is not None, dh,
+    dX_tm, dW, dU, db = _backward(np.ascontiguousarray(dY), X_tm, W, U, cache["hs"], recurrent_operand(cache),
+                                  time_major_mask(mask, B, T, ones=True), mask is not None, keep, has_keep, dh,
                                   workspace.empty((T, B, H), X.dtype))
     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, dh
 
 
 @njit(**JIT)
-def _backward(dY, X_tm, W, U, hs, mask, has_mask, dh, da):
+def _backward(dY, X_tm, W, U, hs, h_rec, mask, has_mask, keep, has_keep, dh, da):
     T, B, I = X_tm.shape
     H = U.shape[1]
     dh_rec = np.empty((B, H), X_tm.dtype)
@@ -69,9 +73,9 @@ def _backward(dY, X_tm, W, U, hs, mask, has_mask, dh, da):
                     da[t, n, j] = dh_j * one_minus(h * h)
                     dh[n, j] = 0
         np.dot(da[t], U, dh_rec)
-        dh += dh_rec
+        add_recurrent_gradient(dh, dh_rec, keep, has_keep)
     da2 = da.reshape(T * B, H)
     dW = np.dot(da2.T, X_tm.reshape(T * B, I))
-    dU = np.dot(da2.T, hs[:T].reshape(T * B, H))
+    dU = np.dot(da2.T, h_rec.reshape(T * B, H))
     dX_tm = np.dot(da2, W).reshape(T, B, I)
     return dX_tm, dW, dU, da2.sum(axis=0)

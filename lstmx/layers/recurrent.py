@@ -40,8 +40,8 @@ class Recurrent(Layer):
         steps, so the same features are missing at every step.
     recurrent_dropout : float in [0, 1)
         Keras's recurrent dropout: in training, ``h_(t-1)`` is multiplied by a mask (one a sequence,
-        of ``units`` numbers, the same at every step) where it meets ``U``. The sequences then run one
-        at a time (see :meth:`_forward_each_sequence`), so training is slower.
+        of ``units`` numbers, the same at every step) where it meets ``U``; the kernels take the
+        mask as ``recurrent_keep`` (see :func:`lstmx.lstm.lstm_forward`).
 
     Attributes
     ----------
@@ -115,9 +115,7 @@ class Recurrent(Layer):
             X = X * self.input_keep
         if training and self.recurrent_dropout:   # one mask a sequence, for h_(t-1) at every step: (B, H)
             self.recurrent_keep = keep_mask(self._recurrent_rng, (B, self.units), self.recurrent_dropout, self.dtype)
-            Y, finals, self._cache = self._forward_each_sequence(X, states, mask)
-        else:
-            Y, finals, self._cache = self._forward(X, states, mask)
+        Y, finals, self._cache = self._forward(X, states, mask, self.recurrent_keep)
         self._input_shape = X.shape
         output = Y if self.return_sequences else finals[0]
         self.output_mask = None if mask is None or not self.return_sequences else (
@@ -150,49 +148,12 @@ class Recurrent(Layer):
             dY = as_float_array("dY", dY, (B, H), self.dtype, True, "(batch, units)")
             dY_seq = None
             dfinals[0] = dY if dfinals[0] is None else dY + dfinals[0]
-        if self.recurrent_keep is not None:
-            dX, grads, dinitial = self._backward_each_sequence(dY_seq, dfinals)
-        else:
-            dX, grads, dinitial = self._backward(dY_seq, dfinals)
+        dX, grads, dinitial = self._backward(dY_seq, dfinals)
         if self.input_keep is not None:
             dX = dX * self.input_keep
         self.grads = grads
         self.dstates = dinitial
         return dX[:, ::-1] if self.go_backwards else dX
-
-    def _forward_each_sequence(self, X, states, mask):
-        """The forward pass with recurrent dropout, ``h_(t-1) * m_n`` where it meets ``U``.
-
-        Since ``(h * m) @ U.T = h @ (U * m).T``, sequence n runs through the unchanged kernels on its
-        own ``U_n = U * m_n`` (column j of U scaled by ``m_n[j]``): one sequence at a time, as Keras
-        leaves its fused cuDNN kernel for a step-by-step loop when ``recurrent_dropout`` is set.
-        """
-        outputs, finals, caches = [], [], []
-        for n in range(X.shape[0]):
-            rows = slice(n, n + 1)
-            Y_n, finals_n, cache_n = self._forward(
-                X[rows], [None if s is None else np.asarray(s)[rows] for s in states],
-                None if mask is None else np.asarray(mask)[rows], U=self.cell.U * self.recurrent_keep[n])
-            outputs.append(Y_n)
-            finals.append(finals_n)
-            caches.append(cache_n)
-        return np.concatenate(outputs), [np.concatenate(f) for f in zip(*finals)], caches
-
-    def _backward_each_sequence(self, dY_seq, dfinals):
-        """The backward pass of :meth:`_forward_each_sequence`: each sequence's gradients, summed;
-        ``U_n = U * m_n``, so ``U`` gets ``dU_n * m_n``."""
-        dXs, dinitials, grads = [], [], {}
-        for n, cache in enumerate(self._cache):
-            rows = slice(n, n + 1)
-            dX_n, grads_n, dinitial_n = self._backward(
-                None if dY_seq is None else np.asarray(dY_seq)[rows],
-                [None if d is None else np.asarray(d)[rows] for d in dfinals], cache)
-            grads_n["U"] = grads_n["U"] * self.recurrent_keep[n]
-            for name, g in grads_n.items():
-                grads[name] = g if name not in grads else grads[name] + g
-            dXs.append(dX_n)
-            dinitials.append(dinitial_n)
-        return np.concatenate(dXs), grads, [np.concatenate(d) for d in zip(*dinitials)]
 
     def _initial_states(self, initial_state):
         if initial_state is None:
@@ -218,14 +179,14 @@ class LSTM(Recurrent):
     cell_class = LSTMCell
     state_names = ("h", "c")
 
-    def _forward(self, X, states, mask, U=None):
+    def _forward(self, X, states, mask, recurrent_keep):
         c = self.cell
-        Y, (hT, cT), cache = F.lstm_forward(X, c.W, c.U if U is None else U, c.b, states[0], states[1], mask,
-                                            backend=self.backend)
+        Y, (hT, cT), cache = F.lstm_forward(X, c.W, c.U, c.b, states[0], states[1], mask,
+                                            recurrent_keep=recurrent_keep, backend=self.backend)
         return Y, [hT, cT], cache
 
-    def _backward(self, dY, dfinals, cache=None):
-        dX, dW, dU, db, dh0, dc0 = F.lstm_backward(dY, dfinals[0], dfinals[1], self._cache if cache is None else cache)
+    def _backward(self, dY, dfinals):
+        dX, dW, dU, db, dh0, dc0 = F.lstm_backward(dY, dfinals[0], dfinals[1], self._cache)
         return dX, {"W": dW, "U": dU, "b": db}, [dh0, dc0]
 
 
@@ -234,14 +195,14 @@ class GRU(Recurrent):
 
     cell_class = GRUCell
 
-    def _forward(self, X, states, mask, U=None):
+    def _forward(self, X, states, mask, recurrent_keep):
         c = self.cell
-        Y, hT, cache = F.gru_forward(X, c.W, c.U if U is None else U, c.b, c.b_hn, states[0], mask,
+        Y, hT, cache = F.gru_forward(X, c.W, c.U, c.b, c.b_hn, states[0], mask, recurrent_keep=recurrent_keep,
                                      backend=self.backend)
         return Y, [hT], cache
 
-    def _backward(self, dY, dfinals, cache=None):
-        dX, dW, dU, db, db_hn, dh0 = F.gru_backward(dY, dfinals[0], self._cache if cache is None else cache)
+    def _backward(self, dY, dfinals):
+        dX, dW, dU, db, db_hn, dh0 = F.gru_backward(dY, dfinals[0], self._cache)
         return dX, {"W": dW, "U": dU, "b": db, "b_hn": db_hn}, [dh0]
 
 
@@ -250,11 +211,12 @@ class SimpleRNN(Recurrent):
 
     cell_class = RNNCell
 
-    def _forward(self, X, states, mask, U=None):
+    def _forward(self, X, states, mask, recurrent_keep):
         c = self.cell
-        Y, hT, cache = F.rnn_forward(X, c.W, c.U if U is None else U, c.b, states[0], mask, backend=self.backend)
+        Y, hT, cache = F.rnn_forward(X, c.W, c.U, c.b, states[0], mask, recurrent_keep=recurrent_keep,
+                                     backend=self.backend)
         return Y, [hT], cache
 
-    def _backward(self, dY, dfinals, cache=None):
-        dX, dW, dU, db, dh0 = F.rnn_backward(dY, dfinals[0], self._cache if cache is None else cache)
+    def _backward(self, dY, dfinals):
+        dX, dW, dU, db, dh0 = F.rnn_backward(dY, dfinals[0], self._cache)
         return dX, {"W": dW, "U": dU, "b": db}, [dh0]
