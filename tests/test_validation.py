@@ -44,6 +44,18 @@ def test_mismatched_mask():
         lstmx.lstm_forward(**a, mask=np.full((2, 3), 2))
 
 
+def test_bad_recurrent_keep():
+    """The recurrent dropout mask is checked like the states: (batch, H), float, finite."""
+    a = _lstm_args()
+    with pytest.raises(ValueError, match=r"recurrent_keep must have shape \(batch, H\) = \(2, 5\), got \(5, 2\)"):
+        lstmx.lstm_forward(**a, recurrent_keep=np.ones((5, 2), np.float32))
+    with pytest.raises(TypeError, match=r"recurrent_keep must be a float array .* got dtype bool"):
+        lstmx.rnn_forward(a["X"], a["W"][:5], a["U"][:5], a["b"][:5], recurrent_keep=np.ones((2, 5), bool))
+    with pytest.raises(ValueError, match=r"recurrent_keep.*NaN or inf"):
+        lstmx.gru_forward(a["X"], a["W"][:15], a["U"][:15], a["b"][:15], np.zeros(5, np.float32),
+                          recurrent_keep=np.full((2, 5), np.nan, np.float32))
+
+
 def test_wrong_initial_state_shape():
     a = _lstm_args()
     with pytest.raises(ValueError, match=r"c0 must have shape \(batch, H\) = \(2, 5\), got \(1, 5\)"):
