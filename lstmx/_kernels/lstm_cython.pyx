@@ -21,6 +21,12 @@ loop stores ``dgates`` of every step; after it ``dW = dgates^T X``, ``dU = dgate
 ``dX = dgates W`` are single products over all ``T*B`` rows (BLAS with one thread, the packed
 kernel shared by the threads otherwise). ``db`` is summed in the loop, each row as it is made.
 
+Recurrent dropout (``recurrent_keep``, one (H,) mask a sequence): each step multiplies its rows of
+``h_(t-1)`` by the mask before the product with ``U.T`` and keeps them (``hs_kept``) for ``dU``;
+backward, the product ``dgates_t @ U`` is multiplied by the same mask before it is added to
+``dh_(t-1)`` (``multiply_rows`` and ``recurrent_gradient`` in ``_common.pxd``). The batch still runs
+together, at the cost of one multiplication per number of ``h``.
+
 Arrays are time-major inside (``X_tm (T, B, I)``, ``hs (T+1, B, H)``), so each step's rows are
 contiguous. The functions take arrays already validated by :mod:`lstmx.functional`.
 """
