@@ -34,12 +34,24 @@ class Tokenizer:
         self.word_counts = Counter()
         self.word_index = {}
 
+    def _words(self, text, k):
+        """The words of text number ``k``: a string is split (``text_to_word_sequence``); a list of
+        words is taken as it is (lower-cased if ``lower``), as Keras takes it."""
+        if isinstance(text, str):
+            return text_to_word_sequence(text, self.filters, self.lower)
+        if isinstance(text, (list, tuple)) and all(isinstance(w, str) for w in text):
+            return [w.lower() for w in text] if self.lower else list(text)
+        raise TypeError(f"each text must be a string or a list of words (strings); text {k} is "
+                        f"{type(text).__name__} {text!r:.60}")
+
     def fit_on_texts(self, texts):
         if isinstance(texts, str):
             raise TypeError("fit_on_texts expects a list of texts, got a single string")
-        for text in texts:
-            self.word_counts.update(text_to_word_sequence(text, self.filters, self.lower))
-        ranked = sorted(self.word_counts.items(), key=lambda kv: (-kv[1], list(self.word_counts).index(kv[0])))
+        for k, text in enumerate(texts):
+            self.word_counts.update(self._words(text, k))
+        # by count, the first seen first among equal counts (a stable sort of the counts in the order
+        # the words were first seen, as Keras sorts)
+        ranked = sorted(self.word_counts.items(), key=lambda kv: -kv[1])
         words = ([self.oov_token] if self.oov_token is not None else []) + [w for w, _ in ranked if w != self.oov_token]
         self.word_index = {w: i for i, w in enumerate(words, start=1)}
         self.index_word = {i: w for w, i in self.word_index.items()}
@@ -47,9 +59,11 @@ class Tokenizer:
     def texts_to_sequences(self, texts):
         oov = self.word_index.get(self.oov_token) if self.oov_token is not None else None
         out = []
-        for text in texts:
+        if isinstance(texts, str):
+            raise TypeError("texts_to_sequences expects a list of texts, got a single string")
+        for k, text in enumerate(texts):
             seq = []
-            for w in text_to_word_sequence(text, self.filters, self.lower):
+            for w in self._words(text, k):
                 i = self.word_index.get(w)
                 if i is not None and (self.num_words is None or i < self.num_words):
                     seq.append(i)
@@ -80,8 +94,13 @@ def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncati
         if not s or maxlen == 0:
             continue
         s = s[-maxlen:] if truncating == "pre" else s[:maxlen]
-        if padding == "pre":
-            out[i, maxlen - len(s):] = s
-        else:
-            out[i, :len(s)] = s
+        try:
+            if padding == "pre":
+                out[i, maxlen - len(s):] = s
+            else:
+                out[i, :len(s)] = s
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"pad_sequences expects sequences of numbers (token ids) of dtype {out.dtype}; "
+                            f"sequence {i} does not fit ({exc}). Turn words into ids first "
+                            f"(lstmx.text.Tokenizer)") from None
     return out
