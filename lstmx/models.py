@@ -139,6 +139,8 @@ class Sequential:
         return loss
 
     def _check_x(self, x):
+        if not self.layers:
+            raise ValueError("the model has no layers: give Sequential a list of layers or call model.add(layer)")
         if isinstance(self.layers[0], Embedding):
             return self.layers[0].check_ids(x)
         try:
@@ -283,6 +285,7 @@ class Sequential:
                 raise ValueError(f"validation_split={validation_split} of {len(x)} samples leaves {split} for "
                                  f"training and {len(x) - split} for validation; both need at least one")
             x, y, validation_data = x[:split], y[:split], (x[split:], y[split:])
+        validation_data = self._check_validation_data(validation_data)
         if self.input_shape is None:
             self.build(x.shape)
         rng = np.random.default_rng(seed)
@@ -330,6 +333,24 @@ class Sequential:
             cb.on_train_end(logs)
         return history
 
+    def _check_validation_data(self, validation_data):
+        """``(x_val, y_val)`` checked before training starts, not after the first epoch."""
+        if validation_data is None:
+            return None
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            got = f"a {type(validation_data).__name__}" + (
+                f" of {len(validation_data)}" if isinstance(validation_data, (tuple, list)) else "")
+            raise ValueError(f"validation_data must be a pair (x_val, y_val), got {got}")
+        try:
+            x_val = self._check_x(validation_data[0])
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"validation_data: {exc}") from None
+        y_val = np.asarray(validation_data[1])
+        if len(x_val) == 0 or len(x_val) != len(y_val):
+            raise ValueError(f"validation_data: x_val has {len(x_val)} samples and y_val {len(y_val)}; they must "
+                             f"match and not be empty")
+        return x_val, y_val
+
     def predict(self, x, batch_size=32):
         """Outputs for ``x``, in batches, in inference mode (no dropout)."""
         return self._predict(x, batch_size)[0]
@@ -339,6 +360,8 @@ class Sequential:
         per-step outputs (each None when there is none)."""
         x = self._check_x(x)
         batch_size = check_positive_int("batch_size", batch_size)
+        if len(x) == 0:
+            raise ValueError(f"x is empty (shape {x.shape}): there is nothing to predict or evaluate")
         outputs, logits, masks = [], [], []
         for k in range(0, len(x), batch_size):
             outputs.append(self._forward(x[k:k + batch_size]))
@@ -375,6 +398,8 @@ class Sequential:
         arrays = {f"param:{k}": v for k, v in self.all_params().items()}
         arrays["config"] = np.frombuffer(json.dumps(self.get_config()).encode(), np.uint8)
         directory = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(directory):
+            raise FileNotFoundError(f"cannot save the model to {path}: the directory {directory} does not exist")
         fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as f:
@@ -433,7 +458,11 @@ def load_model(path):
         files = archive.files
         config = json.loads(bytes(archive["config"]).decode()) if "config" in files else None
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path} is not an lstmx model file (expected a .npz written by model.save): {exc}") from None
+        # np.load takes a file that is neither .npz nor .npy for a pickle, and its message then offers
+        # allow_pickle=True: not advice to pass on about a file that is not a model
+        detail = "neither a .npz archive nor a .npy array" if "pickled" in str(exc) else str(exc)
+        raise ValueError(f"{path} is not an lstmx model file (expected a .npz written by model.save): "
+                         f"{detail}") from None
     if not config or config.get("format") != FORMAT:
         raise ValueError(f"{path} is not an lstmx model file (no lstmx config inside)")
     model = Sequential([_layer_from_config(e) for e in config["layers"]])

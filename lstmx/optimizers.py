@@ -62,6 +62,8 @@ class SGD(Optimizer):
 
     def __init__(self, learning_rate=0.01, momentum=0.0, clipnorm=None, clipvalue=None):
         super().__init__(learning_rate, clipnorm, clipvalue)
+        if not 0 <= momentum <= 1:    # Keras's rule: above 1 the velocity grows without bound
+            raise ValueError(f"momentum must be in [0, 1], got {momentum}")
         self.momentum = float(momentum)
 
     def update(self, name, p, g):

@@ -63,6 +63,9 @@ def plot_history(history, path=None):
     """
     plt = _pyplot()
     h = getattr(history, "history", history)
+    if "loss" not in h or not len(h["loss"]):
+        raise ValueError(f"the history has no per-epoch 'loss' to plot (keys: {sorted(h)}); pass the History "
+                         f"that model.fit returned")
     epochs = range(1, len(h["loss"]) + 1)
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     for ax, key in zip(axes, ("loss", "accuracy")):

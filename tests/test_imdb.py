@@ -51,6 +51,12 @@ def test_num_words_maps_rare_words_to_oov(tmp_path):
     assert ids.max() < 6 and (ids == 2).any() and (ids == 1).sum() == 8
 
 
+@pytest.mark.parametrize("num_words", [0, -5, 2.5])
+def test_num_words_below_one_or_not_an_integer_is_refused(tmp_path, num_words):
+    with pytest.raises(ValueError, match=r"num_words must be None \(keep every word\) or an integer >= 1"):
+        imdb.load_data(str(make_folder(tmp_path)), num_words=num_words)
+
+
 def test_test_words_never_seen_in_training_are_skipped_not_oov(tmp_path):
     # Keras's copy: oov_char marks only the words num_words cut; words of the test reviews that no
     # training review uses "have simply been skipped" (its load_data documentation).

@@ -118,6 +118,12 @@ def test_adam_first_step_moves_each_weight_by_the_learning_rate():
     np.testing.assert_allclose(p, [0.9, -1.9, 2.9], atol=1e-4)   # m_hat / sqrt(v_hat) = sign(g) (for g >> eps)
 
 
+@pytest.mark.parametrize("momentum", [-0.1, 1.5])
+def test_sgd_momentum_outside_0_1_is_refused(momentum):
+    with pytest.raises(ValueError, match=r"momentum must be in \[0, 1\]"):
+        lstmx.SGD(0.1, momentum=momentum)
+
+
 def test_sgd_momentum_and_sparse_rows():
     p = np.zeros(2)
     opt = lstmx.SGD(0.1, momentum=0.9)

@@ -169,8 +169,9 @@ def test_save_and_load_round_trip(tmp_path):
 
 def test_load_model_rejects_bad_files_and_save_is_atomic(tmp_path, monkeypatch):
     (tmp_path / "notes.txt").write_text("hello")
-    with pytest.raises(ValueError, match="is not an lstmx model file"):
+    with pytest.raises(ValueError, match="is not an lstmx model file") as info:
         lstmx.load_model(tmp_path / "notes.txt")
+    assert "pickle" not in str(info.value)       # numpy's advice to load it unsafely is not passed on
     with pytest.raises(FileNotFoundError, match="no model file at .*absent.npz"):
         lstmx.load_model(tmp_path / "absent.npz")
     model = build_model("seed", num_words=20)
@@ -184,6 +185,9 @@ def test_load_model_rejects_bad_files_and_save_is_atomic(tmp_path, monkeypatch):
     np.savez(tmp_path / "plain.npz", a=np.zeros(3))
     with pytest.raises(ValueError, match="no lstmx config"):
         lstmx.load_model(tmp_path / "plain.npz")
+
+    with pytest.raises(FileNotFoundError, match=r"cannot save the model to .*: the directory .*absent does not exist"):
+        model.save(tmp_path / "absent" / "m.npz")
 
     def fail(*args, **kwargs):
         raise OSError("disk full")
@@ -249,3 +253,25 @@ def test_verbose_draws_a_bar_or_one_line_per_epoch(capsys):
     assert capsys.readouterr().out == ""
     with pytest.raises(ValueError, match="verbose must be 0, 1, 2 or 'auto', got 3"):
         model.fit(x, y, verbose=3)
+
+
+def test_empty_inputs_and_bad_validation_data_are_refused_before_training():
+    x, y = toy_data(n=16)
+    model = build_model("seed", num_words=50)
+    with pytest.raises(ValueError, match=r"x is empty \(shape \(0, 12\)\)"):
+        model.predict(x[:0])
+    with pytest.raises(ValueError, match="x is empty"):
+        model.evaluate(x[:0], y[:0])
+    before = [w.copy() for w in model.get_weights()]
+    with pytest.raises(ValueError, match=r"validation_data must be a pair \(x_val, y_val\), got a tuple of 1"):
+        model.fit(x, y, validation_data=(x,), epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="x_val has 16 samples and y_val 3"):
+        model.fit(x, y, validation_data=(x, y[:3]), epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="validation_data: token id 149 is out of range"):
+        model.fit(x, y, validation_data=(x + 100, y), epochs=1, verbose=0)
+    for w, w0 in zip(model.get_weights(), before):   # refused before the first batch: nothing trained
+        np.testing.assert_array_equal(w, w0)
+    empty = lstmx.Sequential([])
+    empty.compile(loss="mse", optimizer="adam")
+    with pytest.raises(ValueError, match="the model has no layers"):
+        empty.fit(np.ones((4, 2)), np.ones((4, 2)), verbose=0)

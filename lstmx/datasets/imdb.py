@@ -128,6 +128,9 @@ def load_data(path=None, num_words=10000, skip_top=0, maxlen=None, seed=113, sta
     seed : int
         Shuffle of each split (the order is reproducible).
     """
+    if num_words is not None and (isinstance(num_words, bool) or not isinstance(num_words, (int, np.integer))
+                                  or num_words < 1):
+        raise ValueError(f"num_words must be None (keep every word) or an integer >= 1, got {num_words!r}")
     data = read_reviews(find(path))
     word_index = word_index_from(t for t, _ in data["train"])
     rng = np.random.default_rng(seed)
