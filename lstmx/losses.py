@@ -13,6 +13,8 @@ EPS = 1e-7  # Keras's epsilon: probabilities are clipped to [EPS, 1 - EPS]
 def _check_same_shape(name, y_true, y_pred):
     if y_true.shape != y_pred.shape:
         raise ValueError(f"{name}: labels of shape {y_true.shape} do not match predictions of shape {y_pred.shape}")
+    if not np.isfinite(y_true).all():   # else fit stops later, blaming exploding gradients
+        raise ValueError(f"{name}: the labels hold {np.count_nonzero(~np.isfinite(y_true))} NaN or inf values")
 
 
 def binary_crossentropy(y_true, y_pred, from_logits=False):

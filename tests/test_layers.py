@@ -147,3 +147,17 @@ def test_bag_of_embeddings_model_trains_saves_and_counts_like_keras(tmp_path):
     assert model.count_params() == 50 * 8 + 8 + 1 and "GlobalAveragePooling1D      (None, 8)" in model.summary(print_fn=lambda text: None)
     model.save(tmp_path / "bag.npz")
     np.testing.assert_array_equal(lstmx.load_model(tmp_path / "bag.npz").predict(x), model.predict(x))
+
+
+@pytest.mark.parametrize("layer, dY", [
+    (lstmx.Dense(3), np.ones((2, 3))),
+    (lstmx.Embedding(5, 3), np.ones((2, 4, 3))),
+    (lstmx.Masking(), np.ones((2, 4, 3))),
+    (lstmx.GlobalAveragePooling1D(), np.ones((2, 3))),
+    (lstmx.Bidirectional(lstmx.GRU(3)), np.ones((2, 6))),
+], ids=lambda v: type(v).__name__ if not isinstance(v, np.ndarray) else "")
+def test_backward_before_forward_is_a_clear_error(layer, dY):
+    """Was AttributeError ('Dense' object has no attribute '_Y'; 'NoneType' object has no attribute
+    'reshape'; ...)."""
+    with pytest.raises(RuntimeError, match=r"\.backward called before the layer was run forward"):
+        layer.backward(dY)

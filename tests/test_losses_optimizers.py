@@ -40,6 +40,15 @@ def test_bad_labels():
         losses.binary_crossentropy(np.zeros((3, 2)), np.full((3, 1), 0.5))
     with pytest.raises(ValueError, match=r"integers in \[0, 3\)"):
         losses.sparse_categorical_crossentropy(np.array([0, 3]), np.zeros((2, 3)))
+    # NaN labels: said at once, not 'the loss became nan ... gradients probably exploded' from fit
+    with pytest.raises(ValueError, match="mse: the labels hold 1 NaN or inf values"):
+        losses.mse(np.array([[1.0], [np.nan]]), np.zeros((2, 1)))
+    with pytest.raises(ValueError, match="categorical_crossentropy: the labels hold 2 NaN or inf"):
+        losses.categorical_crossentropy(np.array([[np.inf, 0], [0, np.nan]]), np.full((2, 2), 0.5))
+    model = lstmx.Sequential([lstmx.Dense(1)])
+    model.compile(loss="mse", optimizer="adam")
+    with pytest.raises(ValueError, match="NaN or inf"):
+        model.fit(np.ones((4, 2), np.float32), np.array([1.0, np.nan, 0, 1]), verbose=0)
 
 
 def _adam_run(fused, sparse, steps=5):

@@ -156,6 +156,8 @@ def test_bad_arguments_and_corpora():
         Word2Vec(vector_size=0)
     with pytest.raises(ValueError, match="negative=0 and hs=0 leave nothing to train"):
         Word2Vec(negative=0, hs=0)
+    with pytest.raises(ValueError, match=r"sample must be >= 0 \(0 turns subsampling off\), got -0.001"):
+        Word2Vec(sample=-1e-3)
     with pytest.raises(ValueError, match="the corpus is empty"):
         Word2Vec([], min_count=1)
     with pytest.raises(ValueError, match="no word occurs at least min_count=5 times"):

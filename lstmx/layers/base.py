@@ -22,3 +22,11 @@ class Layer:
     def count_params(self):
         """Number of scalar parameters (0 until the layer is built)."""
         return sum(p.size for p in self.params.values())
+
+    def _saved(self, name):
+        """What the forward pass saved as attribute ``name`` for the backward pass; a clear error
+        when ``backward`` comes before any forward pass."""
+        value = getattr(self, name, None)
+        if value is None:
+            raise RuntimeError(f"{type(self).__name__}.backward called before the layer was run forward")
+        return value

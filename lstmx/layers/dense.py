@@ -75,7 +75,7 @@ class Dense(Layer):
 
     def backward(self, dY):
         """d loss / d input from ``dY`` = d loss / d output; fills ``grads``."""
-        Y, a = self._Y, self.activation
+        Y, a = self._saved("_Y"), self.activation
         if a == "relu":
             dz = dY * (Y > 0)
         elif a == "sigmoid":
@@ -95,7 +95,8 @@ class Dense(Layer):
         starts its backward pass here.
         """
         dz = np.asarray(dz, self.dtype)
-        X2 = self._X.reshape(-1, self._X.shape[-1])
+        X = self._saved("_X")
+        X2 = X.reshape(-1, X.shape[-1])
         dz2 = dz.reshape(-1, self.units)
         self.grads = {"kernel": X2.T @ dz2, "bias": dz2.sum(axis=0)}
         return dz @ self.kernel.T

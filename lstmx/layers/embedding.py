@@ -94,7 +94,7 @@ class Embedding(Layer):
         """Row-wise gradient: rows of the same id are summed. Returns None (ids have no gradient)."""
         from scipy.sparse import csr_matrix   # imported here, not at `import lstmx`
 
-        ids = self._ids.reshape(-1)
+        ids = self._saved("_ids").reshape(-1)
         rows = np.asarray(dY, self.dtype).reshape(-1, self.output_dim)   # (B*T, D)
         unique, inverse = np.unique(ids, return_inverse=True)
         # values[u] = sum of the rows whose id is unique[u]: a (distinct ids, B*T) 0/1 matrix times rows

@@ -32,7 +32,7 @@ class Masking(Layer):
         return X * self._keep
 
     def backward(self, dY):
-        return dY * self._keep
+        return dY * self._saved("_keep")
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -135,8 +135,7 @@ class Recurrent(Layer):
         dX : (B, T, I) array. The parameter gradients go to ``self.grads`` and the initial
         states' to ``self.dstates``.
         """
-        if self._cache is None:
-            raise RuntimeError(f"{type(self).__name__}.backward called before the layer was run forward")
+        self._saved("_cache")
         B, T, _ = self._input_shape
         H = self.units
         dfinals = [None] * len(self.state_names) if dstates is None else list(dstates)

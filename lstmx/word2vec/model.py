@@ -105,6 +105,8 @@ class Word2Vec:
             raise ValueError(f"negative must be >= 0 and hs 0 or 1, got negative={negative}, hs={hs}")
         if negative == 0 and not hs:
             raise ValueError("negative=0 and hs=0 leave nothing to train: set negative > 0 or hs=1")
+        if not sample >= 0:   # negative: every keep probability NaN (sqrt of a negative), nothing trained
+            raise ValueError(f"sample must be >= 0 (0 turns subsampling off), got {sample}")
         if not 0 < min_alpha <= alpha:
             raise ValueError(f"expected 0 < min_alpha <= alpha, got alpha={alpha}, min_alpha={min_alpha}")
         if backend not in ("auto", "cython", "numba", "reference"):
