@@ -16,6 +16,7 @@ import numpy as np
 from . import callbacks as _callbacks
 from . import losses as _losses
 from . import optimizers as _optimizers
+from ._blas_threads import one_blas_thread
 from .layers import GRU, LSTM, Bidirectional, Dense, Dropout, Embedding, GlobalAveragePooling1D, Masking, SimpleRNN
 from ._validation import check_positive_int
 from .layers.base import Layer
@@ -264,6 +265,11 @@ class Sequential:
         FloatingPointError
             When the loss becomes NaN or inf, naming the epoch and the batch.
         """
+        with one_blas_thread():    # the kernels bring their own threads (see lstmx._blas_threads)
+            return self._fit(x, y, batch_size, epochs, verbose, validation_data, validation_split, shuffle,
+                             callbacks, seed)
+
+    def _fit(self, x, y, batch_size, epochs, verbose, validation_data, validation_split, shuffle, callbacks, seed):
         self._require_compiled()
         if verbose not in (0, 1, 2, "auto"):
             raise ValueError(f"verbose must be 0, 1, 2 or 'auto', got {verbose!r}")
@@ -358,6 +364,10 @@ class Sequential:
     def _predict(self, x, batch_size):
         """Outputs for ``x``; the logits when the loss is computed from them, and the mask of
         per-step outputs (each None when there is none)."""
+        with one_blas_thread():    # the kernels bring their own threads (see lstmx._blas_threads)
+            return self._predict_batches(x, batch_size)
+
+    def _predict_batches(self, x, batch_size):
         x = self._check_x(x)
         batch_size = check_positive_int("batch_size", batch_size)
         if len(x) == 0:

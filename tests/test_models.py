@@ -275,3 +275,32 @@ def test_empty_inputs_and_bad_validation_data_are_refused_before_training():
     empty.compile(loss="mse", optimizer="adam")
     with pytest.raises(ValueError, match="the model has no layers"):
         empty.fit(np.ones((4, 2)), np.ones((4, 2)), verbose=0)
+
+
+def test_numpy_blas_runs_on_one_thread_while_a_model_runs():
+    """Held for the whole of fit / evaluate / predict (nested calls included) and restored after,
+    also when fit fails: see lstmx._blas_threads for why."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from lstmx._blas_threads import _numpy_blas
+
+    def numpy_blas_threads():
+        paths = {lib.filepath for lib in _numpy_blas()}
+        return [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["filepath"] in paths]
+
+    with threadpoolctl.threadpool_limits(2, user_api="blas"):
+        before = numpy_blas_threads()
+        assert before and all(n == 2 for n in before)
+        x, y = toy_data(n=16)
+        model = build_model("seed", num_words=50)
+        seen = []
+
+        def during(epoch, logs):
+            seen.append(numpy_blas_threads())
+            model.predict(x[:4])                  # nested: still held when it returns
+            seen.append(numpy_blas_threads())
+
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[during])
+        assert seen == [[1] * len(before)] * 2 and numpy_blas_threads() == before
+        with pytest.raises(ValueError, match="labels must be 0 or 1"):
+            model.fit(x, y + 5, epochs=1, verbose=0)
+        assert numpy_blas_threads() == before
