@@ -68,6 +68,10 @@ class Sequential:
 
     >>> model = Sequential([Embedding(10000, 128), Bidirectional(LSTM(64)), Dropout(0.5), Dense(1, "sigmoid")])
     >>> model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
+
+    While ``fit``, ``evaluate`` and ``predict`` run, NumPy's BLAS is held at one thread: the kernels
+    bring their own two, and the two pools would otherwise spin against each other (see
+    ``lstmx/_blas_threads.py``). ``train_on_batch`` leaves it as it is.
     """
 
     def __init__(self, layers=None):
