@@ -8,9 +8,8 @@ in two waits for its slower half. On the 2-core benchmark machine an LSTM forwar
 64) took 7.0 ms alone and 24 ms with one threaded 256 x 128 x 64 product after it (a product of
 about 25 us); switching BLAS to one thread and back around the product did not help, since the
 switch itself woke the pool. Holding NumPy's BLAS (the one the Python layers' products use) at one
-thread for the whole run does: scoring the IMDB
-model with a ``Dense(64, relu)`` after the LSTM went from 1.32 to 0.64 s per 2,560 reviews
-(``benchmarks/README.md`` has the measurements).
+thread for the whole run does: scoring the IMDB model with a ``Dense(64, relu)`` after the LSTM went
+from 1.32 to 0.64 s per 2,560 reviews (``benchmarks/README.md`` has the measurements).
 
 The thread count is set through threadpoolctl, imported on first use (``import lstmx`` stays
 light); without threadpoolctl the run goes as NumPy's BLAS is configured.

@@ -57,10 +57,10 @@ class Tokenizer:
         self.index_word = {i: w for w, i in self.word_index.items()}
 
     def texts_to_sequences(self, texts):
-        oov = self.word_index.get(self.oov_token) if self.oov_token is not None else None
-        out = []
         if isinstance(texts, str):
             raise TypeError("texts_to_sequences expects a list of texts, got a single string")
+        oov = self.word_index.get(self.oov_token) if self.oov_token is not None else None
+        out = []
         for k, text in enumerate(texts):
             seq = []
             for w in self._words(text, k):
