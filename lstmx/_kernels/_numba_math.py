@@ -18,7 +18,8 @@ from numba.extending import overload
 # cached on disk (a second process does not compile again); nogil; fastmath and numpy's error model,
 # without which LLVM does not vectorise loops that divide. The cache of a kernel is keyed to its own
 # file's timestamp: after editing a helper it calls from another file (_numba_product.py, this one),
-# delete lstmx/_kernels/__pycache__/*.nb* or the kernel keeps its compiled copy of the old helper.
+# the kernel keeps its compiled copy of the old helper until lstmx/_kernels/__pycache__/*.nb* go
+# (tests/conftest.py drops the ones older than the helpers before the tests run).
 JIT = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")
 
 # tanh(x) ~ x * P(x^2) / Q(x^2) on [-TANH_CLAMP, TANH_CLAMP]; beyond it float32's tanh is +-1
