@@ -300,6 +300,8 @@ class Sequential:
             self.build(x.shape)
         rng = np.random.default_rng(seed)
         history = History()
+        if callbacks is not None and not isinstance(callbacks, (list, tuple)):
+            callbacks = [callbacks]   # one callback on its own, as Keras takes it
         callbacks = [_callbacks.as_callback(cb) for cb in callbacks or []]
         self.stop_training = False
         for cb in callbacks:

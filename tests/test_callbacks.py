@@ -121,6 +121,9 @@ def test_plain_functions_get_keras_epoch_numbers_and_bad_callbacks_fail_before_t
         model.fit(x, y, epochs=1, verbose=0, callbacks=["early"])
     for a, b in zip(before, model.get_weights()):
         np.testing.assert_array_equal(a, b)
+    seen = []
+    model.fit(x, y, epochs=2, verbose=0, callbacks=LambdaCallback(on_epoch_end=lambda e, logs: seen.append(e)))
+    assert seen == [0, 1]        # one callback on its own, not in a list, as Keras takes it
 
 
 def test_bad_monitor_mode_and_filepath(tmp_path):
@@ -128,6 +131,10 @@ def test_bad_monitor_mode_and_filepath(tmp_path):
         EarlyStopping(mode="lowest")
     with pytest.raises(ValueError, match="'val_f1' .* mode='min' or mode='max'"):
         EarlyStopping("val_f1")
+    with pytest.raises(ValueError, match="patience must be an integer >= 0, got -1"):
+        EarlyStopping(patience=-1)
+    with pytest.raises(ValueError, match="start_from_epoch must be an integer >= 0, got 1.5"):
+        EarlyStopping(start_from_epoch=1.5)
     x, y = toy_data(n=64)
     model = small_model()
     with pytest.warns(UserWarning, match="monitors 'val_loss', which this fit does not report; it reports loss, accuracy"):
