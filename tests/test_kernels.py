@@ -186,3 +186,17 @@ def test_reversed_in_time_is_one_copy_in_time_major_memory():
         R = reversed_in_time(source)
         np.testing.assert_array_equal(R, X[:, ::-1])
         assert R.transpose(1, 0, 2).flags.c_contiguous and not np.shares_memory(R, source)
+
+
+@pytest.mark.parametrize("backend", COMPILED)
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_a_kernel_called_directly_refuses_a_mask_of_the_wrong_shape(cell, backend):
+    """The kernels' own wrappers (reachable from Python for tests) check the recurrent dropout mask
+    before their loops read it: a (B, H - 1) mask would be read past its end."""
+    import importlib
+    prob = random_problem(cell, 3, 4, 2, 5, seed=1, dtype=np.float32, recurrent_dropout=0.5)
+    module = importlib.import_module(f"lstmx._kernels.{cell}_{backend}")
+    p, s = prob["params"], prob["states"]
+    args = [prob["X"], p["W"], p["U"], p["b"]] + ([p["b_hn"]] if cell == "gru" else []) + list(s.values())
+    with pytest.raises(ValueError, match=r"recurrent_keep must be a C-contiguous \(3, 5\) array of float32"):
+        getattr(module, f"{cell}_forward")(*args, None, prob["recurrent_keep"][:, :4].copy())

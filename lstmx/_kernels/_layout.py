@@ -48,6 +48,10 @@ def keep_operands(keep, T, B, H, dtype):
     ``hs_kept`` (T, B, H) receives ``h_(t-1) * keep`` of every step, the operand ``U`` met, which the
     backward needs for ``dU``; without a mask it is an empty stand-in too."""
     keep, has_keep = keep_or_empty(keep, dtype)
+    if has_keep and (keep.shape != (B, H) or keep.dtype != dtype or not keep.flags.c_contiguous):
+        # lstmx.functional checks this for users; a direct call of a kernel must not read past the mask
+        raise ValueError(f"recurrent_keep must be a C-contiguous ({B}, {H}) array of {np.dtype(dtype)}, got "
+                         f"shape {keep.shape}, dtype {keep.dtype}")
     return keep, _workspace.empty((T, B, H), dtype) if has_keep else np.empty((0, 0, 0), dtype), has_keep
 
 
