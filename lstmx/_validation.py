@@ -24,6 +24,13 @@ def check_positive_int(name, value):
     return int(value)
 
 
+def check_nonnegative_int(name, value):
+    """Raise ValueError unless ``value`` is an int >= 0 (counts such as ``epochs`` or ``patience``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
+    return int(value)
+
+
 def as_float_array(name, a, shape, dtype, check_finite=True, desc=None):
     """Validate ``a`` and return it as a C-contiguous array of ``dtype``.
 

@@ -9,7 +9,7 @@ is called as ``on_epoch_end``.
 import os
 import warnings
 
-import numpy as np
+from ._validation import check_nonnegative_int
 
 _DIRECTIONS = {"loss": "min", "accuracy": "max", "acc": "max"}
 
@@ -108,11 +108,10 @@ class EarlyStopping(Callback):
 
     def __init__(self, monitor="val_loss", min_delta=0.0, patience=0, verbose=0, mode="auto", baseline=None,
                  restore_best_weights=False, start_from_epoch=0):
-        for name, value in (("patience", patience), ("start_from_epoch", start_from_epoch)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-                raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
-        self.monitor, self.patience, self.verbose, self.baseline = monitor, patience, verbose, baseline
-        self.restore_best_weights, self.start_from_epoch = restore_best_weights, start_from_epoch
+        self.patience = check_nonnegative_int("patience", patience)
+        self.start_from_epoch = check_nonnegative_int("start_from_epoch", start_from_epoch)
+        self.monitor, self.verbose, self.baseline = monitor, verbose, baseline
+        self.restore_best_weights = restore_best_weights
         self.mode = _direction(monitor, mode)
         self.min_delta = abs(min_delta) if self.mode == "max" else -abs(min_delta)
         self.on_train_begin()

@@ -18,7 +18,7 @@ from . import losses as _losses
 from . import optimizers as _optimizers
 from ._blas_threads import one_blas_thread
 from .layers import GRU, LSTM, Bidirectional, Dense, Dropout, Embedding, GlobalAveragePooling1D, Masking, SimpleRNN
-from ._validation import check_positive_int
+from ._validation import check_nonnegative_int, check_positive_int
 from .layers.base import Layer
 
 LAYER_CLASSES = {c.__name__: c for c in (Embedding, Dense, Dropout, Bidirectional, LSTM, GRU, SimpleRNN, Masking,
@@ -279,8 +279,7 @@ class Sequential:
             raise ValueError(f"verbose must be 0, 1, 2 or 'auto', got {verbose!r}")
         verbose = 1 if verbose == "auto" else verbose
         batch_size = check_positive_int("batch_size", batch_size)
-        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
-            raise ValueError(f"epochs must be an integer >= 0, got {epochs!r}")
+        epochs = check_nonnegative_int("epochs", epochs)
         x = self._check_x(x)
         y = np.asarray(y)
         if len(x) == 0:

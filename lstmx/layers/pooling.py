@@ -28,7 +28,7 @@ class GlobalAveragePooling1D(Layer):
         return np.einsum("btf,btk->bf", X, self._weights)
 
     def backward(self, dY):
-        return dY[:, None, :] * self._saved("_weights")                              # (B, T, F)
+        return dY[:, None, :] * self._saved("_weights")                   # (B, T, F)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], input_shape[2])

@@ -116,7 +116,6 @@ class Recurrent(Layer):
         if training and self.recurrent_dropout:   # one mask a sequence, for h_(t-1) at every step: (B, H)
             self.recurrent_keep = keep_mask(self._recurrent_rng, (B, self.units), self.recurrent_dropout, self.dtype)
         Y, finals, self._cache = self._forward(X, states, mask, self.recurrent_keep)
-        self._input_shape = X.shape
         output = Y if self.return_sequences else finals[0]
         self.output_mask = None if mask is None or not self.return_sequences else (
             np.asarray(mask)[:, ::-1] if self.go_backwards else mask)
@@ -135,8 +134,7 @@ class Recurrent(Layer):
         dX : (B, T, I) array. The parameter gradients go to ``self.grads`` and the initial
         states' to ``self.dstates``.
         """
-        self._saved("_cache")
-        B, T, _ = self._input_shape
+        B, T, _ = self._saved("_cache")["X"].shape
         H = self.units
         dfinals = [None] * len(self.state_names) if dstates is None else list(dstates)
         if len(dfinals) != len(self.state_names):
