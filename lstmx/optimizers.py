@@ -1,8 +1,13 @@
 """Optimizers: SGD with momentum and Adam, with gradient clipping by norm or by value.
 
-``optimizer.apply(params, grads)`` updates the parameter arrays in place. ``clipnorm`` rescales the
-gradients so that their global L2 norm is at most ``clipnorm`` (the cure for exploding gradients
-in recurrent networks); ``clipvalue`` clips every entry to ``[-clipvalue, clipvalue]``.
+``optimizer.apply(params, grads)`` updates the parameter arrays in place. Clipping is Keras's, one
+kind at a time (the cure for exploding gradients in recurrent networks):
+
+- ``clipnorm``: each parameter's gradient is rescaled on its own so that its L2 norm is at most
+  ``clipnorm``;
+- ``global_clipnorm``: all gradients are rescaled together so that their joint L2 norm is at most
+  ``global_clipnorm`` (PyTorch's ``clip_grad_norm_``);
+- ``clipvalue``: every entry is clipped to ``[-clipvalue, clipvalue]``.
 """
 import numpy as np
 
@@ -10,14 +15,19 @@ from .layers.embedding import IndexedRows
 
 
 class Optimizer:
-    def __init__(self, learning_rate, clipnorm=None, clipvalue=None):
+    def __init__(self, learning_rate, clipnorm=None, clipvalue=None, global_clipnorm=None):
         if learning_rate <= 0:
             raise ValueError(f"learning_rate must be > 0, got {learning_rate}")
-        for name, value in (("clipnorm", clipnorm), ("clipvalue", clipvalue)):
+        clips = dict(clipnorm=clipnorm, clipvalue=clipvalue, global_clipnorm=global_clipnorm)
+        for name, value in clips.items():
             if value is not None and not value > 0:
                 raise ValueError(f"{name} must be > 0 or None, got {value}")
+        chosen = [name for name, value in clips.items() if value is not None]
+        if len(chosen) > 1:   # Keras's rule: the second would silently act on the first's output
+            raise ValueError(f"only one of clipnorm, clipvalue and global_clipnorm can be set, got "
+                             f"{', '.join(f'{name}={clips[name]}' for name in chosen)}")
         self.learning_rate = float(learning_rate)
-        self.clipnorm, self.clipvalue = clipnorm, clipvalue
+        self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
         self.iterations = 0
         self.state = {}
 
@@ -25,15 +35,20 @@ class Optimizer:
         return g.values if isinstance(g, IndexedRows) else g
 
     def clip(self, grads):
-        """Apply clipvalue, then clipnorm (over all gradients together). Returns the pre-clip norm."""
+        """Clip ``grads`` (name -> array) in place, as the optimizer was told. Returns the joint L2
+        norm of all gradients before clipping."""
+        norms = {name: float(np.sqrt(np.sum(self._values(g).astype(np.float64) ** 2))) for name, g in grads.items()}
+        norm = float(np.sqrt(sum(n * n for n in norms.values())))
         if self.clipvalue is not None:
             for g in grads.values():
                 np.clip(self._values(g), -self.clipvalue, self.clipvalue, out=self._values(g))
-        norm = float(np.sqrt(sum(float(np.sum(self._values(g).astype(np.float64) ** 2)) for g in grads.values())))
-        if self.clipnorm is not None and norm > self.clipnorm:
-            scale = self.clipnorm / norm
+        elif self.clipnorm is not None:
+            for name, g in grads.items():
+                if norms[name] > self.clipnorm:
+                    self._values(g)[...] *= self.clipnorm / norms[name]
+        elif self.global_clipnorm is not None and norm > self.global_clipnorm:
             for g in grads.values():
-                self._values(g)[...] *= scale
+                self._values(g)[...] *= self.global_clipnorm / norm
         return norm
 
     def _slot(self, key, p):
@@ -53,15 +68,16 @@ class Optimizer:
             self.update(name, p, g)
 
     def get_config(self):
-        return dict(learning_rate=self.learning_rate, clipnorm=self.clipnorm, clipvalue=self.clipvalue)
+        return dict(learning_rate=self.learning_rate, clipnorm=self.clipnorm, clipvalue=self.clipvalue,
+                    global_clipnorm=self.global_clipnorm)
 
 
 class SGD(Optimizer):
     """``v = momentum * v - lr * g;  p += v`` (plain SGD when momentum is 0). Embedding rows are
     updated sparsely when momentum is 0."""
 
-    def __init__(self, learning_rate=0.01, momentum=0.0, clipnorm=None, clipvalue=None):
-        super().__init__(learning_rate, clipnorm, clipvalue)
+    def __init__(self, learning_rate=0.01, momentum=0.0, clipnorm=None, clipvalue=None, global_clipnorm=None):
+        super().__init__(learning_rate, clipnorm, clipvalue, global_clipnorm)
         if not 0 <= momentum <= 1:    # Keras's rule: above 1 the velocity grows without bound
             raise ValueError(f"momentum must be in [0, 1], got {momentum}")
         self.momentum = float(momentum)
@@ -93,8 +109,8 @@ class Adam(Optimizer):
     """
 
     def __init__(self, learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-7, clipnorm=None, clipvalue=None,
-                 fused=True):
-        super().__init__(learning_rate, clipnorm, clipvalue)
+                 global_clipnorm=None, fused=True):
+        super().__init__(learning_rate, clipnorm, clipvalue, global_clipnorm)
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
         self.fused = fused   # use the compiled one-pass update when it is built
 

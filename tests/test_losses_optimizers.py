@@ -145,14 +145,34 @@ def test_sgd_momentum_and_sparse_rows():
 
 
 def test_clipnorm_and_clipvalue():
-    opt = lstmx.SGD(1.0, clipnorm=1.0)
-    grads = {"a": np.array([3.0, 4.0]), "b": np.array([0.0])}
-    assert opt.clip(grads) == pytest.approx(5.0)
-    np.testing.assert_allclose(grads["a"], [0.6, 0.8])
-    grads = {"a": np.array([3.0, -0.5])}
-    lstmx.SGD(1.0, clipvalue=1.0).clip(grads)
-    np.testing.assert_array_equal(grads["a"], [1.0, -0.5])
+    """Keras's three kinds: clipnorm per parameter, global_clipnorm over all together, clipvalue per entry."""
+    def grads():
+        return {"a": np.array([3.0, 4.0]), "b": np.array([0.3, -0.4]),
+                "e": IndexedRows(np.array([1]), np.array([[0.0, 12.0]]), (3, 2))}
+
+    joint = np.sqrt(5.0 ** 2 + 0.5 ** 2 + 12.0 ** 2)
+    g = grads()
+    assert lstmx.SGD(1.0, clipnorm=1.0).clip(g) == pytest.approx(joint)   # the joint norm before clipping
+    np.testing.assert_allclose(g["a"], [0.6, 0.8])            # norm 5 -> 1
+    np.testing.assert_allclose(g["b"], [0.3, -0.4])           # norm 0.5: left alone
+    np.testing.assert_allclose(g["e"].values, [[0.0, 1.0]])  # an embedding's rows, on their own too
+    g = grads()
+    lstmx.SGD(1.0, global_clipnorm=1.0).clip(g)
+    np.testing.assert_allclose(g["a"], np.array([3.0, 4.0]) / joint)   # all scaled by 1 / joint
+    np.testing.assert_allclose(g["b"], np.array([0.3, -0.4]) / joint)
+    np.testing.assert_allclose(g["e"].values, [[0.0, 12.0 / joint]])
+    g = grads()
+    lstmx.SGD(1.0, global_clipnorm=20.0).clip(g)
+    np.testing.assert_array_equal(g["a"], [3.0, 4.0])
+    g = {"a": np.array([3.0, -0.5])}
+    lstmx.SGD(1.0, clipvalue=1.0).clip(g)
+    np.testing.assert_array_equal(g["a"], [1.0, -0.5])
+    with pytest.raises(ValueError, match="only one of clipnorm, clipvalue and global_clipnorm can be set, "
+                                         "got clipnorm=1.0, global_clipnorm=2.0"):
+        lstmx.Adam(clipnorm=1.0, global_clipnorm=2.0)
     with pytest.raises(ValueError, match="clipnorm must be > 0 or None, got -1"):   # would turn descent into ascent
         lstmx.Adam(clipnorm=-1)
     with pytest.raises(ValueError, match="clipvalue must be > 0 or None, got 0"):
         lstmx.SGD(clipvalue=0)
+    with pytest.raises(ValueError, match="global_clipnorm must be > 0 or None, got 0"):
+        lstmx.Adam(global_clipnorm=0)
