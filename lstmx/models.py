@@ -44,6 +44,13 @@ class History:
             self.history.setdefault(k, []).append(v)
 
 
+def _check_verbose(verbose):
+    """Keras's verbosity: 0 silent, 1 or "auto" a progress bar, 2 a line per epoch."""
+    if verbose not in (0, 1, 2, "auto"):
+        raise ValueError(f"verbose must be 0, 1, 2 or 'auto', got {verbose!r}")
+    return 1 if verbose == "auto" else verbose
+
+
 class ProgressBar:
     """One line per epoch, redrawn in place: ``12/782 [=>....] 3s loss: 0.6931 - accuracy: 0.5000``."""
 
@@ -275,9 +282,7 @@ class Sequential:
 
     def _fit(self, x, y, batch_size, epochs, verbose, validation_data, validation_split, shuffle, callbacks, seed):
         self._require_compiled()
-        if verbose not in (0, 1, 2, "auto"):
-            raise ValueError(f"verbose must be 0, 1, 2 or 'auto', got {verbose!r}")
-        verbose = 1 if verbose == "auto" else verbose
+        verbose = _check_verbose(verbose)
         batch_size = check_positive_int("batch_size", batch_size)
         epochs = check_nonnegative_int("epochs", epochs)
         x = self._check_x(x)
@@ -362,9 +367,19 @@ class Sequential:
                              f"match and not be empty")
         return x_val, y_val
 
-    def predict(self, x, batch_size=32):
-        """Outputs for ``x``, in batches, in inference mode (no dropout)."""
-        return self._predict(x, batch_size)[0]
+    def predict(self, x, batch_size=32, verbose=0):
+        """Outputs for ``x``, in batches, in inference mode (no dropout).
+
+        ``verbose`` 1, 2 or "auto" prints one line when done: batches, seconds and time per batch.
+        """
+        verbose = _check_verbose(verbose)
+        start = time.perf_counter()
+        outputs = self._predict(x, batch_size)[0]
+        if verbose:
+            batches = -(-len(outputs) // batch_size)
+            seconds = time.perf_counter() - start
+            print(f"{batches}/{batches} - {seconds:.1f}s - {1000 * seconds / batches:.0f}ms/step")
+        return outputs
 
     def _predict(self, x, batch_size):
         """Outputs for ``x``; the logits when the loss is computed from them, and the mask of
@@ -389,8 +404,10 @@ class Sequential:
                 np.concatenate(masks) if masks else None)
 
     def evaluate(self, x, y, batch_size=32, verbose=0, return_dict=False):
-        """Loss (and accuracy, if compiled with it) over ``x``; a list ``[loss, accuracy]`` or a dict."""
+        """Loss (and accuracy, if compiled with it) over ``x``; a list ``[loss, accuracy]`` or a dict.
+        ``verbose`` 1, 2 or "auto" prints them."""
         self._require_compiled()
+        verbose = _check_verbose(verbose)
         y = np.asarray(y)
         p, logits, mask = self._predict(x, batch_size)
         loss, _ = self._loss(y, p, logits, mask)

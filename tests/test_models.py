@@ -255,6 +255,22 @@ def test_verbose_draws_a_bar_or_one_line_per_epoch(capsys):
         model.fit(x, y, verbose=3)
 
 
+def test_predict_and_evaluate_take_keras_verbose(capsys):
+    x, y = toy_data(n=40)
+    model = build_model("seed", num_words=50)
+    quiet = model.predict(x, batch_size=16, verbose=0)
+    assert capsys.readouterr().out == ""
+    loud = model.predict(x, batch_size=16, verbose=1)
+    line = capsys.readouterr().out
+    assert line.startswith("3/3 - ") and line.endswith("ms/step\n") and line.count("\n") == 1
+    np.testing.assert_array_equal(quiet, loud)
+    model.evaluate(x, y, verbose="auto")
+    assert capsys.readouterr().out.startswith("loss: ")
+    for call in (lambda: model.predict(x, verbose=3), lambda: model.evaluate(x, y, verbose="yes")):
+        with pytest.raises(ValueError, match="verbose must be 0, 1, 2 or 'auto'"):
+            call()
+
+
 def test_empty_inputs_and_bad_validation_data_are_refused_before_training():
     x, y = toy_data(n=16)
     model = build_model("seed", num_words=50)
