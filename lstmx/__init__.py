@@ -8,7 +8,8 @@
 from .dispatch import backends
 from .functional import gru_backward, gru_forward, lstm_backward, lstm_forward, rnn_backward, rnn_forward
 from .gru import GRUCell
-from .layers import GRU, LSTM, Bidirectional, Dense, Dropout, Embedding, GlobalAveragePooling1D, Layer, Masking, SimpleRNN
+from .layers import (GRU, LSTM, Bidirectional, Dense, Dropout, Embedding, GlobalAveragePooling1D, Input, Layer, Masking,
+                     SimpleRNN)
 from .models import Sequential, load_model
 from .optimizers import SGD, Adam
 from .word2vec import KeyedVectors, Word2Vec
@@ -19,9 +20,21 @@ __version__ = "0.1.0"
 
 __all__ = [
     "LSTMCell", "GRUCell", "RNNCell", "LSTM", "GRU", "SimpleRNN", "Layer",
-    "Embedding", "Dense", "Dropout", "Bidirectional", "Masking", "GlobalAveragePooling1D", "Sequential", "load_model",
+    "Input", "Embedding", "Dense", "Dropout", "Bidirectional", "Masking", "GlobalAveragePooling1D", "Sequential",
+    "load_model",
     "SGD", "Adam",
     "Word2Vec", "KeyedVectors",
     "lstm_forward", "lstm_backward", "gru_forward", "gru_backward", "rnn_forward", "rnn_backward",
     "backends",
 ]
+
+# imported on first use, as Keras's ``keras.datasets.imdb`` reads after a plain ``import keras``
+_SUBMODULES = ("callbacks", "datasets", "experiments", "gradcheck", "initializers", "losses", "optimizers", "plot",
+               "text")
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        import importlib
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'lstmx' has no attribute {name!r}")

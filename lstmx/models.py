@@ -19,7 +19,8 @@ from . import optimizers as _optimizers
 from ._blas_threads import one_blas_thread
 from .layers import GRU, LSTM, Bidirectional, Dense, Dropout, Embedding, GlobalAveragePooling1D, Masking, SimpleRNN
 from ._validation import check_nonnegative_int, check_positive_int
-from .layers.base import Layer
+from .layers.base import Layer, copy_weights
+from .layers.input import Input
 
 LAYER_CLASSES = {c.__name__: c for c in (Embedding, Dense, Dropout, Bidirectional, LSTM, GRU, SimpleRNN, Masking,
                                           GlobalAveragePooling1D)}
@@ -32,11 +33,13 @@ FROM_LOGITS = {("sigmoid", _losses.binary_crossentropy), ("softmax", _losses.cat
 
 class History:
     """``history.history`` maps 'loss', 'accuracy', 'val_loss', 'val_accuracy' to per-epoch lists;
-    ``history.epoch`` lists the epochs run, from 0 (as Keras's)."""
+    ``history.epoch`` lists the epochs run, from 0, and ``history.params`` the run's ``verbose``,
+    ``epochs`` and ``steps`` (batches per epoch), as Keras's. ``fit`` also keeps it as ``model.history``."""
 
-    def __init__(self):
+    def __init__(self, params=None):
         self.history = {}
         self.epoch = []
+        self.params = dict(params or {})
 
     def append(self, epoch, logs):
         self.epoch.append(epoch)
@@ -83,17 +86,27 @@ class Sequential:
 
     def __init__(self, layers=None):
         self.layers = []
-        for layer in layers or []:
-            self.add(layer)
+        self._input = None   # an Input given first, if any
+        self.input_shape = None
         self.loss = self.optimizer = None
         self.metrics = []
-        self.input_shape = None
         self.stop_training = False   # a callback sets it to end fit after the current epoch
+        self.history = None          # the History of the last fit
+        for layer in layers or []:
+            self.add(layer)
 
     def add(self, layer):
+        """Append a layer; an :class:`Input` may come first, and then the model is built as it grows."""
+        if isinstance(layer, Input):
+            if self.layers or self._input is not None:
+                raise ValueError("an Input must be the first element of a Sequential model, and the only one")
+            self._input = layer
+            return
         if not isinstance(layer, Layer):
             raise TypeError(f"Sequential takes lstmx layers, got {type(layer).__name__}")
         self.layers.append(layer)
+        if self._input is not None:
+            self.build((None, *self._input.shape))
 
     # ---- running the layers ----
     def _forward(self, x, training=False):
@@ -168,8 +181,14 @@ class Sequential:
         """Create every layer's parameters for inputs of ``input_shape`` (batch size ignored)."""
         if not self.layers:
             raise ValueError("the model has no layers")
-        dummy_shape = (1, *input_shape[1:])
-        dummy = np.zeros(dummy_shape, np.int64 if isinstance(self.layers[0], Embedding) else np.float32)
+        reads_ids = isinstance(self.layers[0], Embedding)
+        if self._input is not None and self._input.dtype is not None and \
+                (self._input.dtype.kind in "iu") != reads_ids:
+            raise ValueError(f"Input(dtype={self._input.dtype}) does not suit the first layer, "
+                             f"{type(self.layers[0]).__name__}: it reads "
+                             f"{'integer token ids' if reads_ids else 'floats'}")
+        dummy_shape = (1, *(1 if n is None else n for n in input_shape[1:]))   # a length that varies: any will do
+        dummy = np.zeros(dummy_shape, np.int64 if reads_ids else np.float32)
         self._forward(dummy)
         self.input_shape = (None, *input_shape[1:])
 
@@ -249,12 +268,33 @@ class Sequential:
             logs["accuracy"] = right / counted if counted else 0.0
         return logs
 
-    def train_on_batch(self, x, y):
-        self._require_compiled()
+    def _train_step(self, x, y):
+        """One step on one batch: forward, loss, backward, optimizer. Returns (loss, predictions)."""
         p = self._forward(x, training=True)
         loss = self._loss_and_backward(y, p)
         self.optimizer.apply(self.params, self._grads())
         return loss, p
+
+    def train_on_batch(self, x, y, return_dict=False):
+        """One training step on one batch, as Keras's: the batch's loss before the step (a float), or
+        ``[loss, accuracy]`` when compiled with ``metrics=["accuracy"]``, or a dict."""
+        self._require_compiled()
+        x, y = self._check_x(x), np.asarray(y)
+        loss, p = self._train_step(x, y)
+        logs = self._logs(loss, y, p, self._output_mask(p))
+        return self._keras_result(logs, return_dict)
+
+    def test_on_batch(self, x, y, return_dict=False):
+        """Loss (and accuracy) of one batch in inference mode, as Keras's; nothing is trained."""
+        return self.evaluate(x, y, batch_size=max(len(x), 1), return_dict=return_dict)
+
+    def predict_on_batch(self, x):
+        """Outputs for one batch, in inference mode, as Keras's."""
+        return self.predict(x, batch_size=max(len(x), 1))
+
+    @staticmethod
+    def _keras_result(logs, return_dict):
+        return logs if return_dict else (list(logs.values()) if len(logs) > 1 else logs["loss"])
 
     def fit(self, x, y, batch_size=32, epochs=1, verbose=1, validation_data=None, validation_split=0.0,
             shuffle=True, callbacks=None, seed=0):
@@ -303,7 +343,8 @@ class Sequential:
         if self.input_shape is None:
             self.build(x.shape)
         rng = np.random.default_rng(seed)
-        history = History()
+        batches = (len(x) + batch_size - 1) // batch_size
+        history = self.history = History(dict(verbose=verbose, epochs=epochs, steps=batches))
         if callbacks is not None and not isinstance(callbacks, (list, tuple)):
             callbacks = [callbacks]   # one callback on its own, as Keras takes it
         callbacks = [_callbacks.as_callback(cb) for cb in callbacks or []]
@@ -311,7 +352,6 @@ class Sequential:
         for cb in callbacks:
             cb.set_model(self)
             cb.on_train_begin({})
-        batches = (len(x) + batch_size - 1) // batch_size
         logs = {}
         for epoch in range(1, epochs + 1):
             order = rng.permutation(len(x)) if shuffle else np.arange(len(x))
@@ -320,7 +360,7 @@ class Sequential:
             total_right = total_counted = 0
             for k in range(batches):
                 idx = order[k * batch_size:(k + 1) * batch_size]
-                loss, p = self.train_on_batch(x[idx], y[idx])
+                loss, p = self._train_step(x[idx], y[idx])
                 if not np.isfinite(loss):
                     raise FloatingPointError(
                         f"the loss became {loss} at epoch {epoch}, batch {k + 1}/{batches}: the gradients "
@@ -414,7 +454,7 @@ class Sequential:
         logs = self._logs(loss, y, p, mask)
         if verbose:
             print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
-        return logs if return_dict else (list(logs.values()) if len(logs) > 1 else logs["loss"])
+        return self._keras_result(logs, return_dict)
 
     # ---- saving ----
     def get_config(self):
@@ -452,16 +492,7 @@ class Sequential:
     def set_weights(self, weights):
         """Copy ``weights`` (as :meth:`get_weights` returns them) into the parameters, in place: the
         gate views (``cell.W_f``, ...) and the optimizer's state keep pointing at them."""
-        params = self.all_params()
-        weights = list(weights)
-        if len(weights) != len(params):
-            raise ValueError(f"set_weights expected {len(params)} arrays (the model's parameters), got {len(weights)}")
-        for (key, p), w in zip(params.items(), weights):
-            w = np.asarray(w)
-            if w.shape != p.shape:
-                raise ValueError(f"set_weights: parameter {key} has shape {p.shape}, got an array of shape {w.shape}")
-        for p, w in zip(params.values(), weights):
-            np.copyto(p, w, casting="same_kind")
+        copy_weights(self.all_params(), weights, "Sequential")
 
 
 def _layer_from_config(entry):

@@ -24,6 +24,62 @@ def test_summary_counts_match_keras():
     assert bag.count_params() == 1_280_129 and "GlobalAveragePooling1D      (None, 128)" in bag.summary(lambda s: None)
 
 
+def test_input_first_builds_the_model_as_keras_does():
+    """The Keras seed line for line: Input((200,), dtype="int32") first; summary before any fit."""
+    model = lstmx.Sequential([lstmx.Input((200,), dtype="int32"), lstmx.Embedding(10000, 128),
+                              lstmx.Bidirectional(lstmx.LSTM(64)), lstmx.Dropout(0.5),
+                              lstmx.Dense(1, activation="sigmoid")])
+    assert model.input_shape == (None, 200) and model.count_params() == 1_378_945
+    assert "(None, 200, 128)" in model.summary(print_fn=lambda s: None)
+    grown = lstmx.Sequential()
+    grown.add(lstmx.Input((None, 3)))   # any number of steps of 3 features
+    grown.add(lstmx.LSTM(4, return_sequences=True))
+    grown.add(lstmx.Dense(2))
+    assert grown.input_shape == (None, None, 3) and grown.count_params() == 4 * 4 * (3 + 4 + 1) + 4 * 2 + 2
+    assert grown.predict(np.zeros((2, 7, 3), np.float32)).shape == (2, 7, 2)
+    with pytest.raises(ValueError, match="an Input must be the first element"):
+        lstmx.Sequential([lstmx.Dense(2), lstmx.Input((3,))])
+    with pytest.raises(ValueError, match="an Input must be the first element"):
+        lstmx.Sequential([lstmx.Input((3,)), lstmx.Input((3,))])
+    with pytest.raises(ValueError, match=r"Input\(dtype=float32\) does not suit the first layer, Embedding: "
+                                         "it reads integer token ids"):
+        lstmx.Sequential([lstmx.Input((5,), dtype="float32"), lstmx.Embedding(10, 2)])
+    with pytest.raises(ValueError, match=r"Input shape must hold positive ints or None, got \(0,\)"):
+        lstmx.Input((0,))
+
+
+def test_keras_training_loop_pieces():
+    """train_on_batch / test_on_batch return Keras's loss or [loss, accuracy]; predict_on_batch;
+    model.history and history.params after fit; a layer's get_weights / set_weights."""
+    x, y = toy_data(n=40)
+    model = build_model("seed", num_words=50)
+    loss, accuracy = model.train_on_batch(x[:8], y[:8])
+    assert loss > 0 and 0 <= accuracy <= 1
+    assert set(model.train_on_batch(x[:8], y[:8], return_dict=True)) == {"loss", "accuracy"}
+    assert model.test_on_batch(x[:8], y[:8]) == pytest.approx(model.evaluate(x[:8], y[:8]))
+    np.testing.assert_array_equal(model.predict_on_batch(x[:5]), model.predict(x[:5]))
+    history = model.fit(x, y, batch_size=16, epochs=2, verbose=0)
+    assert model.history is history and history.params == {"verbose": 0, "epochs": 2, "steps": 3}
+
+    embedding = model.layers[0]
+    (vectors,) = embedding.get_weights()
+    assert vectors.shape == (50, 128) and vectors is not embedding.embeddings
+    embedding.set_weights([np.zeros_like(vectors)])
+    assert not embedding.embeddings.any()
+    cell = model.layers[1].forward_layer.cell
+    W_f = cell.W_f
+    model.layers[1].set_weights([np.ones_like(w) for w in model.layers[1].get_weights()])
+    assert (W_f == 1).all()   # in place: the gate views still look at the parameters
+    before = model.get_weights()
+    with pytest.raises(ValueError, match=r"Bidirectional.set_weights: parameter forward_W has shape \(256, 128\), "
+                                         r"got an array of shape \(128, 256\)"):
+        model.layers[1].set_weights([w.T if w.ndim == 2 else w for w in model.layers[1].get_weights()])
+    with pytest.raises(ValueError, match=r"Embedding.set_weights expected 1 arrays \(embeddings\), got 2"):
+        embedding.set_weights([vectors, vectors])
+    for a, b in zip(model.get_weights(), before):
+        np.testing.assert_array_equal(a, b)   # nothing copied by a refused call
+
+
 def test_model_gradient_end_to_end():
     """d loss / d (a few weights) of Embedding -> BiLSTM(masked) -> Dense(sigmoid) -> BCE, numerically."""
     x, y = toy_data(n=4, T=5, vocab=9)

@@ -127,7 +127,7 @@ def test_seed_model_training_steps_match_pytorch():
     optimizer = torch.optim.Adam(trained, lr=1e-2, eps=1e-30)
 
     for x, y in batches:
-        loss, _ = model.train_on_batch(x, y)
+        loss = model.train_on_batch(x, y)
         optimizer.zero_grad()
         _, (h_n, _) = net_lstm(net_embedding(torch.from_numpy(x)))
         logits = net_dense(torch.cat([h_n[0], h_n[1]], dim=1))[:, 0]

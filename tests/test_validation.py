@@ -206,6 +206,17 @@ def test_import_is_light():
     assert out.strip() == "[]", out
 
 
+def test_submodules_load_on_first_use():
+    """After a plain ``import lstmx``, ``lstmx.text`` and ``lstmx.datasets.imdb`` work, as Keras's
+    ``keras.datasets.imdb`` does; they are loaded only then."""
+    code = ("import sys, lstmx; before = 'lstmx.text' in sys.modules; "
+            "print(before, lstmx.text.pad_sequences([[1, 2]], maxlen=3).tolist(), lstmx.datasets.imdb.ARCHIVE)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "[[0,", "1,", "2]]", "aclImdb_v1.tar.gz"], out
+    with pytest.raises(AttributeError, match="module 'lstmx' has no attribute 'txt'"):
+        lstmx.txt
+
+
 def test_sequence_arrays_in_time_major_memory_are_taken_as_they_are():
     from lstmx._validation import as_sequence_array
     X_tm = np.arange(24, dtype=np.float32).reshape(4, 2, 3)          # (T, B, I) memory

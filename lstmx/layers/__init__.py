@@ -4,9 +4,10 @@ from .bidirectional import Bidirectional
 from .dense import Dense
 from .dropout import Dropout
 from .embedding import Embedding, IndexedRows
+from .input import Input
 from .masking import Masking
 from .pooling import GlobalAveragePooling1D
 from .recurrent import GRU, LSTM, SimpleRNN
 
-__all__ = ["Layer", "LSTM", "GRU", "SimpleRNN", "Embedding", "Dense", "Dropout", "Bidirectional", "IndexedRows",
+__all__ = ["Layer", "Input", "LSTM", "GRU", "SimpleRNN", "Embedding", "Dense", "Dropout", "Bidirectional", "IndexedRows",
            "Masking", "GlobalAveragePooling1D"]
