@@ -61,7 +61,8 @@ class Optimizer:
 
     def apply(self, params, grads):
         """Update every array of ``params`` (name -> array) with the gradient of the same name."""
-        self.clip(grads)
+        if self.clipnorm is not None or self.clipvalue is not None or self.global_clipnorm is not None:
+            self.clip(grads)   # its norms cost 0.7 ms of the seed model's 24 ms step: only when asked for
         self.iterations += 1
         for name, p in params.items():
             g = grads[name]

@@ -167,6 +167,13 @@ def test_clipnorm_and_clipvalue():
     g = {"a": np.array([3.0, -0.5])}
     lstmx.SGD(1.0, clipvalue=1.0).clip(g)
     np.testing.assert_array_equal(g["a"], [1.0, -0.5])
+    for kind in ("clipnorm", "global_clipnorm", "clipvalue"):   # apply clips before it steps
+        p = np.zeros(2)
+        lstmx.SGD(1.0, **{kind: 1.0}).apply({"p": p}, {"p": np.array([3.0, 4.0])})
+        np.testing.assert_allclose(p, [-1.0, -1.0] if kind == "clipvalue" else [-0.6, -0.8])
+    p = np.zeros(2)
+    lstmx.SGD(1.0).apply({"p": p}, {"p": np.array([3.0, 4.0])})
+    np.testing.assert_array_equal(p, [-3.0, -4.0])   # no clipping asked for: none done
     with pytest.raises(ValueError, match="only one of clipnorm, clipvalue and global_clipnorm can be set, "
                                          "got clipnorm=1.0, global_clipnorm=2.0"):
         lstmx.Adam(clipnorm=1.0, global_clipnorm=2.0)
