@@ -7,7 +7,6 @@ import io
 import json
 import os
 import sys
-import tempfile
 import time
 import zipfile
 
@@ -17,6 +16,7 @@ from . import callbacks as _callbacks
 from . import losses as _losses
 from . import optimizers as _optimizers
 from ._blas_threads import one_blas_thread
+from ._files import atomic_write
 from .layers import GRU, LSTM, Bidirectional, Dense, Dropout, Embedding, GlobalAveragePooling1D, Masking, SimpleRNN
 from ._validation import check_nonnegative_int, check_positive_int
 from .layers.base import Layer, copy_weights
@@ -469,17 +469,8 @@ class Sequential:
         leaves any existing file untouched."""
         arrays = {f"param:{k}": v for k, v in self.all_params().items()}
         arrays["config"] = np.frombuffer(json.dumps(self.get_config()).encode(), np.uint8)
-        directory = os.path.dirname(os.path.abspath(path))
-        if not os.path.isdir(directory):
-            raise FileNotFoundError(f"cannot save the model to {path}: the directory {directory} does not exist")
-        fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **arrays)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        with atomic_write(path, "the model") as f:
+            np.savez(f, **arrays)
 
     def all_params(self):
         """Every parameter (trainable or not), keyed ``"<layer index>/<name>"``."""

@@ -1,9 +1,10 @@
 """Trained word vectors: look-up, similarity, evaluation, and the word2vec.c file formats."""
-import os
 import warnings
 from importlib import resources
 
 import numpy as np
+
+from .._files import atomic_write
 
 
 class KeyedVectors:
@@ -174,15 +175,13 @@ class KeyedVectors:
     def save_word2vec_format(self, path, binary=False):
         """Write the header ``V N`` then one word a line (text) or ``word <N float32 LE>`` (binary),
         the formats of word2vec.c and gensim."""
-        tmp = f"{path}.tmp"
-        with open(tmp, "wb") as f:
+        with atomic_write(path, "the vectors") as f:
             f.write(f"{len(self)} {self.vector_size}\n".encode())
             for word, vec in zip(self.index_to_key, self.vectors):
                 if binary:
                     f.write(word.encode("utf-8") + b" " + vec.astype("<f4").tobytes() + b"\n")
                 else:
                     f.write((word + " " + " ".join(f"{x:.9g}" for x in vec) + "\n").encode("utf-8"))
-        os.replace(tmp, path)
 
     @classmethod
     def load_word2vec_format(cls, path, binary=False):
