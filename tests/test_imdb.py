@@ -109,3 +109,36 @@ def test_embedded_sample():
     assert len(x) == 5000 and len(xt) == 2000 and y.mean() == 0.5 and yt.mean() == 0.5
     ids = np.concatenate([np.array(s) for s in x[:200]])
     assert ids.min() >= 1 and ids.max() < 10000 and max(len(s) for s in x) <= 300
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("maxlen", 0, r"maxlen must be >= 1, got 0 \(or None to keep every review\)"),
+    ("maxlen", -3, r"maxlen must be >= 1, got -3"),
+    ("index_from", -1, r"index_from must be an integer >= 0, got -1"),
+    ("skip_top", -2, r"skip_top must be an integer >= 0, got -2"),
+    ("start_char", -1, r"start_char must be an integer >= 0, got -1 \(or None"),
+    ("oov_char", -1, r"oov_char must be an integer >= 0, got -1 \(or None"),
+])
+def test_arguments_out_of_range_are_refused_before_the_data_is_read(tmp_path, name, value, message):
+    # maxlen=0 used to return empty arrays, a negative index_from negative word ids, and so on, silently;
+    # the path does not exist: the arguments are checked before the (84 MB) data set is read
+    with pytest.raises(ValueError, match=message):
+        imdb.load_data(str(tmp_path / "missing"), **{name: value})
+
+
+@pytest.mark.parametrize("name, value", [("maxlen", 2.5), ("maxlen", "200"), ("index_from", 2.5),
+                                         ("skip_top", "1"), ("start_char", "a"), ("oov_char", 2.5), ("seed", "x")])
+def test_arguments_that_are_not_integers_are_refused(tmp_path, name, value):
+    with pytest.raises((TypeError, ValueError), match=f"{name} must be an integer"):
+        imdb.load_data(str(tmp_path / "missing"), **{name: value})
+
+
+def test_none_keeps_its_meaning_for_the_optional_arguments(tmp_path):
+    (x, _), _ = imdb.load_data(str(make_folder(tmp_path)), num_words=None, maxlen=None, start_char=None,
+                               oov_char=None, seed=None)
+    assert len(x) == 4 and all(s[0] != 1 for s in x)
+
+
+def test_a_maxlen_that_keeps_no_review_is_an_error_not_an_empty_data_set(tmp_path):
+    with pytest.raises(ValueError, match=r"maxlen=2 keeps no training review \(the shortest has 4 ids\)"):
+        imdb.load_data(str(make_folder(tmp_path)), maxlen=2)

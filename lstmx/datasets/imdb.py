@@ -20,6 +20,8 @@ from importlib import resources
 
 import numpy as np
 
+from .._validation import check_nonnegative_int, check_positive_int
+
 URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
 ARCHIVE = "aclImdb_v1.tar.gz"
 _FILE = re.compile(r"(?:^|/)aclImdb/(train|test)/(pos|neg)/\d+_\d+\.txt$")
@@ -123,14 +125,33 @@ def load_data(path=None, num_words=10000, skip_top=0, maxlen=None, seed=113, sta
         The archive or extracted folder; None looks in ``$LSTMX_DATA`` then ``~/.lstmx/datasets``.
     num_words : int or None
         Ids >= num_words become ``oov_char``.
+    skip_top : int
+        The ``skip_top`` most frequent words (>= 0) become ``oov_char`` too.
     maxlen : int or None
-        Drop reviews longer than this (Keras's semantics), after encoding.
-    seed : int
-        Shuffle of each split (the order is reproducible).
+        Drop reviews longer than this (>= 1; Keras's semantics), after encoding. A maxlen that keeps
+        no review of a split is an error, not an empty data set.
+    seed : int or None
+        Shuffle of each split (the order is reproducible); None shuffles differently at each call.
+    start_char, oov_char : int or None
+        The first id of every review, and the id of the words cut (>= 0; None: no start mark, cut
+        words dropped).
+    index_from : int
+        A word's id is its rank plus ``index_from`` (>= 0).
+
+    Every argument is checked before the data set is read: ValueError (TypeError for a maxlen that
+    is not an integer) names the argument, what it takes and what came.
     """
     if num_words is not None and (isinstance(num_words, bool) or not isinstance(num_words, (int, np.integer))
                                   or num_words < 1):
         raise ValueError(f"num_words must be None (keep every word) or an integer >= 1, got {num_words!r}")
+    # checked before the data set is read: a wrong value used to give empty arrays (maxlen <= 0) or
+    # negative and colliding ids (a negative index_from, start_char or oov_char), silently
+    maxlen = _unless_none(check_positive_int, "maxlen", maxlen, "keep every review")
+    skip_top = check_nonnegative_int("skip_top", skip_top)
+    index_from = check_nonnegative_int("index_from", index_from)
+    start_char = _unless_none(check_nonnegative_int, "start_char", start_char, "mark no start")
+    oov_char = _unless_none(check_nonnegative_int, "oov_char", oov_char, "drop the words cut")
+    seed = _unless_none(check_nonnegative_int, "seed", seed, "shuffle differently at each call")
     data = read_reviews(find(path))
     word_index = word_index_from(t for t, _ in data["train"])
     rng = np.random.default_rng(seed)
@@ -142,11 +163,25 @@ def load_data(path=None, num_words=10000, skip_top=0, maxlen=None, seed=113, sta
         ys = np.array([reviews[i][1] for i in order], dtype=np.int64)
         if maxlen is not None:
             keep = [k for k, s in enumerate(xs) if len(s) <= maxlen]
+            if not keep and xs:
+                raise ValueError(f"maxlen={maxlen} keeps no {'training' if split == 'train' else split} review "
+                                 f"(the shortest has {min(map(len, xs))} ids): increase maxlen, or pass None "
+                                 f"and cut the reviews with lstmx.text.pad_sequences(x, maxlen=...)")
             xs, ys = [xs[k] for k in keep], ys[keep]
         x = np.empty(len(xs), dtype=object)
         x[:] = xs
         out.append((x, ys))
     return tuple(out)
+
+
+def _unless_none(check, name, value, none_means):
+    """``check(name, value)``, or None for None; the error message says what None would do."""
+    if value is None:
+        return None
+    try:
+        return check(name, value)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{exc} (or None to {none_means})") from None
 
 
 def load_sample():
