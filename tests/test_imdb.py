@@ -142,3 +142,43 @@ def test_none_keeps_its_meaning_for_the_optional_arguments(tmp_path):
 def test_a_maxlen_that_keeps_no_review_is_an_error_not_an_empty_data_set(tmp_path):
     with pytest.raises(ValueError, match=r"maxlen=2 keeps no training review \(the shortest has 4 ids\)"):
         imdb.load_data(str(make_folder(tmp_path)), maxlen=2)
+
+
+def _add_latin1_reviews(folder):
+    """Two reviews with a Latin-1 byte (0xe9, 'é'), which is not UTF-8; the real data set is UTF-8."""
+    bad = [folder / "train" / "pos" / "5_9.txt", folder / "test" / "neg" / "5_1.txt"]
+    bad[0].write_bytes("Great caf\u00e9 film, great!".encode("latin-1"))
+    bad[1].write_bytes("Bad na\u00efve film.".encode("latin-1"))
+    return bad
+
+
+def test_a_review_that_is_not_utf8_is_read_with_replacement_and_one_warning_naming_it(tmp_path):
+    # it raised UnicodeDecodeError (folder) or called the archive "not readable (truncated?)"
+    folder = make_folder(tmp_path / "src")
+    bad = _add_latin1_reviews(folder)
+    archive = make_archive(tmp_path / "aclImdb_v1.tar.gz", folder)
+    results = []
+    for path, names in ((folder, [str(p) for p in bad]),
+                        (archive, ["aclImdb/test/neg/5_1.txt", "aclImdb/train/pos/5_9.txt"])):
+        with pytest.warns(UnicodeWarning) as record:
+            results.append(imdb.load_data(str(path), num_words=None))
+        assert len(record) == 1, [str(w.message) for w in record]
+        message = str(record[0].message)
+        assert "2 reviews are not valid UTF-8" in message and "U+FFFD" in message
+        assert all(name in message for name in names), message
+        assert record[0].filename == __file__                        # points at the load_data call
+    (x, y), (xt, yt) = results[0]
+    (x2, y2), (xt2, yt2) = results[1]
+    assert [list(s) for s in x] == [list(s) for s in x2] and [list(s) for s in xt] == [list(s) for s in xt2]
+    assert len(x) == 5 and len(xt) == 5                             # the two reviews are in, the rest intact
+    with pytest.warns(UnicodeWarning, match="5_9.txt"):
+        word_index = imdb.get_word_index(str(folder))
+    assert "caf" in word_index and "film" in word_index and word_index["great"] == 1
+
+
+def test_utf8_reviews_load_without_a_warning(tmp_path, recwarn):
+    folder = make_folder(tmp_path)
+    (folder / "train" / "pos" / "5_9.txt").write_text("Great caf\u00e9 film!", encoding="utf-8")
+    imdb.load_data(str(folder))
+    assert "caf" in imdb.get_word_index(str(folder))   # lstmx's words are [a-z0-9']+, as before
+    assert not [w for w in recwarn if issubclass(w.category, UnicodeWarning)]

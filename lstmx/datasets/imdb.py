@@ -15,6 +15,7 @@ Potts. Learning Word Vectors for Sentiment Analysis. ACL 2011.
 import os
 import re
 import tarfile
+import warnings
 from collections import Counter
 from importlib import resources
 
@@ -51,8 +52,13 @@ def find(path=None):
 
 
 def read_reviews(path):
-    """``{"train": [(text, label), ...], "test": [...]}`` from the archive or the extracted folder."""
+    """``{"train": [(text, label), ...], "test": [...]}`` from the archive or the extracted folder.
+
+    The reviews are UTF-8. A file that is not (a stray Latin-1 byte, say) is read all the same, each
+    undecodable byte replaced by U+FFFD, and one UnicodeWarning names every such file.
+    """
     data = {"train": [], "test": []}
+    undecodable = []
     if os.path.isdir(path):
         root = path if os.path.basename(os.path.normpath(path)) == "aclImdb" else os.path.join(path, "aclImdb")
         for split in data:
@@ -62,27 +68,46 @@ def read_reviews(path):
                     raise ValueError(f"{path} is not the aclImdb layout: {folder} is missing")
                 for f in os.listdir(folder):
                     if f.endswith(".txt"):
-                        with open(os.path.join(folder, f), encoding="utf-8") as fh:
-                            data[split].append((f"{name}/{f}", fh.read(), label))
+                        file = os.path.join(folder, f)
+                        with open(file, "rb") as fh:
+                            text = _decode(fh.read(), file, undecodable)
+                        data[split].append((f"{name}/{f}", text, label))
+        where = ""
     else:
-        _read_archive(path, data)
+        _read_archive(path, data, undecodable)
+        where = f" in {path}"
     if not data["train"] or not data["test"]:
         raise ValueError(f"{path} holds no aclImdb/train and aclImdb/test reviews: is it the aclImdb_v1 data set?")
+    if undecodable:
+        n, shown = len(undecodable), sorted(undecodable)[:10]
+        more = f" and {n - len(shown)} more" if n > len(shown) else ""
+        warnings.warn(f"{n} review{'s are' if n > 1 else ' is'} not valid UTF-8 and {'were' if n > 1 else 'was'} "
+                      f"read with each undecodable byte replaced by U+FFFD: {', '.join(shown)}{more}{where}",
+                      UnicodeWarning, stacklevel=3)
     for split in data:   # listing order is arbitrary: sort by file name, the same for folder and archive
         data[split] = [(text, label) for _, text, label in sorted(data[split])]
     return data
 
 
-def _read_archive(path, data):
+def _decode(raw, name, undecodable):
+    """``raw`` read as UTF-8; if it is not, with replacement characters, and ``name`` noted."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        undecodable.append(name)
+        return raw.decode("utf-8", errors="replace")
+
+
+def _read_archive(path, data, undecodable):
     try:
         with tarfile.open(path, "r:*") as tar:
             for member in tar:
                 m = _FILE.search(member.name)
                 if m and member.isfile():
-                    text = tar.extractfile(member).read().decode("utf-8")
+                    text = _decode(tar.extractfile(member).read(), member.name, undecodable)
                     name = f"{m.group(2)}/{os.path.basename(member.name)}"
                     data[m.group(1)].append((name, text, 1 if m.group(2) == "pos" else 0))
-    except (tarfile.TarError, EOFError, OSError, UnicodeDecodeError) as exc:
+    except (tarfile.TarError, EOFError, OSError) as exc:
         raise ValueError(f"{path} is not a readable aclImdb_v1.tar.gz archive (truncated or another file?): {exc}") from None
 
 
