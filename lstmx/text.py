@@ -3,6 +3,8 @@ from collections import Counter
 
 import numpy as np
 
+from ._validation import check_nonnegative_int
+
 FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'
 
 
@@ -81,15 +83,24 @@ def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncati
 
     ``padding='pre'`` puts the padding value in front (the review ends at the last step, next to the
     classifier); ``truncating='pre'`` drops the beginning of sequences longer than ``maxlen``.
+    ``sequences`` is a list (or array, tuple, iterator) of sequences of token ids; anything else, a
+    string or a flat list of ids among them, is a TypeError that names what came.
     """
     if padding not in ("pre", "post") or truncating not in ("pre", "post"):
         raise ValueError(f"padding and truncating must be 'pre' or 'post', got {padding!r}, {truncating!r}")
-    sequences = [list(s) for s in sequences]
+    sequences = _as_sequences(sequences)
     if maxlen is None:
         maxlen = max((len(s) for s in sequences), default=0)
-    if maxlen < 0:
-        raise ValueError(f"maxlen must be >= 0, got {maxlen}")
-    out = np.full((len(sequences), maxlen), value, dtype=dtype)
+    else:
+        maxlen = check_nonnegative_int("maxlen", maxlen)
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be a NumPy data type, got {dtype!r}") from None
+    try:
+        out = np.full((len(sequences), maxlen), value, dtype=dtype)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise TypeError(f"value={value!r} does not fit dtype {dtype} ({exc})") from None
     for i, s in enumerate(sequences):
         if not s or maxlen == 0:
             continue
@@ -104,3 +115,32 @@ def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncati
                             f"sequence {i} does not fit ({exc}). Turn words into ids first "
                             f"(lstmx.text.Tokenizer)") from None
     return out
+
+
+_EXPECTED = "a list of sequences of token ids (such as [[1, 5, 2], [7, 3]])"
+_TO_IDS = "turn words into ids first (lstmx.text.Tokenizer)"
+
+
+def _as_sequences(sequences):
+    """``sequences`` as a list of lists, or a TypeError naming what is not a sequence of ids."""
+    if isinstance(sequences, (str, bytes)):
+        raise TypeError(f"pad_sequences expects {_EXPECTED}; got a single string: {_TO_IDS}")
+    try:
+        items = list(sequences)
+    except TypeError:
+        raise TypeError(f"pad_sequences expects {_EXPECTED}; got {_describe(sequences)}") from None
+    out = []
+    for i, s in enumerate(items):
+        if isinstance(s, (str, bytes)):
+            raise TypeError(f"pad_sequences expects {_EXPECTED}; sequence {i} is {_describe(s)}, text: {_TO_IDS}")
+        try:
+            out.append(list(s))
+        except TypeError:
+            raise TypeError(f"pad_sequences expects {_EXPECTED}; sequence {i} is {_describe(s)}, not a sequence: "
+                            f"for one sequence, pass [sequence]") from None
+    return out
+
+
+def _describe(x):
+    """``None``, or the type and the start of the repr: what came, for an error message."""
+    return "None" if x is None else f"{type(x).__name__} {x!r:.60}"

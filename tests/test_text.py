@@ -61,3 +61,46 @@ def test_tokenizer_ties_keep_the_order_of_first_appearance():
 def test_pad_sequences_refuses_words():
     with pytest.raises(TypeError, match=r"sequences of numbers \(token ids\) of dtype int32; sequence 1 does not fit"):
         pad_sequences([[1, 2], ["the", "cat"]])
+
+
+@pytest.mark.parametrize("sequences, came", [(None, "got None"), (5, "got int 5"), (3.5, "got float 3.5"),
+                                             (np.int64(4), "got int64"), (np.array(4), "got ndarray")])
+def test_pad_sequences_refuses_what_is_not_a_list_of_sequences(sequences, came):
+    # it raised "'NoneType' object is not iterable" from inside (Keras raises on None too)
+    with pytest.raises(TypeError, match=r"pad_sequences expects a list of sequences of token ids .*; " + came):
+        pad_sequences(sequences)
+
+
+@pytest.mark.parametrize("sequences, came", [
+    ([[1, 2], 5], r"sequence 1 is int 5, not a sequence: for one sequence, pass \[sequence\]"),
+    ([1, 2, 3], r"sequence 0 is int 1, not a sequence: for one sequence, pass \[sequence\]"),
+    ([[1], None], r"sequence 1 is None, not a sequence"),
+    ([b"ab"], r"sequence 0 is bytes b'ab', text: turn words into ids first \(lstmx.text.Tokenizer\)"),
+    ("the cat", r"got a single string: turn words into ids first \(lstmx.text.Tokenizer\)"),
+    (["the cat"], r"sequence 0 is str 'the cat', text: turn words into ids first"),
+])
+def test_pad_sequences_names_the_element_that_is_not_a_sequence_of_ids(sequences, came):
+    # [b"ab"] gave [[97, 98]] silently and "the cat" three one-letter "sequences"
+    with pytest.raises(TypeError, match=came):
+        pad_sequences(sequences)
+
+
+def test_pad_sequences_checks_maxlen_and_value():
+    for maxlen in (2.5, "3", -1):
+        with pytest.raises((TypeError, ValueError), match=f"maxlen must be an integer >= 0, got {maxlen!r}"):
+            pad_sequences([[1, 2]], maxlen=maxlen)
+    with pytest.raises(TypeError, match="value='x' does not fit dtype int32"):
+        pad_sequences([[1, 2]], maxlen=3, value="x")
+    with pytest.raises(TypeError, match="dtype must be a NumPy data type, got 'int33'"):
+        pad_sequences([[1, 2]], dtype="int33")
+
+
+def test_pad_sequences_takes_arrays_tuples_and_iterators():
+    expected = [[0, 1, 2], [3, 4, 5]]
+    object_array = np.empty(2, dtype=object)
+    object_array[:] = [[1, 2], [3, 4, 5]]                       # what imdb.load_data returns
+    for sequences in (object_array, ([1, 2], (3, 4, 5)), iter([[1, 2], [3, 4, 5]]),
+                      [np.array([1, 2]), np.array([3, 4, 5])]):
+        np.testing.assert_array_equal(pad_sequences(sequences), expected)
+    np.testing.assert_array_equal(pad_sequences(np.array([[1, 2], [3, 4]]), maxlen=np.int64(3)), [[0, 1, 2], [0, 3, 4]])
+    assert pad_sequences([]).shape == (0, 0) and pad_sequences([[1]], maxlen=0).shape == (1, 0)
