@@ -3,7 +3,7 @@ from collections import Counter
 
 import numpy as np
 
-from ._validation import check_nonnegative_int
+from ._validation import check_nonnegative_int, check_positive_int
 
 FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'
 
@@ -26,15 +26,23 @@ class Tokenizer:
         or mapped to ``oov_token``'s id).
     oov_token : str or None
         A token for out-of-vocabulary words; it gets id 1 and the words shift by one.
+
+    ``texts_to_sequences`` and ``sequences_to_texts`` need a vocabulary: before ``fit_on_texts`` (or
+    a ``word_index`` set by hand) they raise RuntimeError, where Keras returns empty lists.
     """
 
     def __init__(self, num_words=None, oov_token=None, filters=FILTERS, lower=True):
-        if num_words is not None and num_words < 1:
-            raise ValueError(f"num_words must be >= 1 or None, got {num_words}")
+        if num_words is not None:
+            try:
+                num_words = check_positive_int("num_words", num_words)
+            except (TypeError, ValueError) as exc:
+                raise type(exc)(f"{exc} (or None to keep every word)") from None
         self.num_words, self.oov_token = num_words, oov_token
         self.filters, self.lower = filters, lower
         self.word_counts = Counter()
         self.word_index = {}
+        self.index_word = {}
+        self._fitted = False
 
     def _words(self, text, k):
         """The words of text number ``k``: a string is split (``text_to_word_sequence``); a list of
@@ -46,10 +54,26 @@ class Tokenizer:
         raise TypeError(f"each text must be a string or a list of words (strings); text {k} is "
                         f"{type(text).__name__} {text!r:.60}")
 
-    def fit_on_texts(self, texts):
+    @staticmethod
+    def _texts(method, texts):
+        """``texts`` to iterate over, or a TypeError saying that a list of texts was expected."""
         if isinstance(texts, str):
-            raise TypeError("fit_on_texts expects a list of texts, got a single string")
-        for k, text in enumerate(texts):
+            raise TypeError(f"{method} expects a list of texts, got a single string")
+        try:
+            return iter(texts)
+        except TypeError:
+            raise TypeError(f"{method} expects a list of texts (strings or lists of words), "
+                            f"got {_describe(texts)}") from None
+
+    def _check_vocabulary(self):
+        """An unfitted Tokenizer is an error, not empty results (Keras gives ``[[]]`` for every text):
+        fitted on no text, or given a ``word_index``, it converts."""
+        if not self._fitted and not self.word_index:
+            raise RuntimeError("this Tokenizer has no vocabulary yet: call fit_on_texts(texts) first "
+                               "(or set its word_index)")
+
+    def fit_on_texts(self, texts):
+        for k, text in enumerate(self._texts("fit_on_texts", texts)):
             self.word_counts.update(self._words(text, k))
         # by count, the first seen first among equal counts (a stable sort of the counts in the order
         # the words were first seen, as Keras sorts)
@@ -57,10 +81,11 @@ class Tokenizer:
         words = ([self.oov_token] if self.oov_token is not None else []) + [w for w, _ in ranked if w != self.oov_token]
         self.word_index = {w: i for i, w in enumerate(words, start=1)}
         self.index_word = {i: w for w, i in self.word_index.items()}
+        self._fitted = True
 
     def texts_to_sequences(self, texts):
-        if isinstance(texts, str):
-            raise TypeError("texts_to_sequences expects a list of texts, got a single string")
+        texts = self._texts("texts_to_sequences", texts)
+        self._check_vocabulary()
         oov = self.word_index.get(self.oov_token) if self.oov_token is not None else None
         out = []
         for k, text in enumerate(texts):
@@ -75,7 +100,23 @@ class Tokenizer:
         return out
 
     def sequences_to_texts(self, sequences):
-        return [" ".join(self.index_word[i] for i in seq if i in self.index_word) for seq in sequences]
+        what = "sequences_to_texts expects a list of sequences of ids"
+        if isinstance(sequences, (str, bytes)):
+            raise TypeError(f"{what}, got a single string")
+        try:
+            sequences = list(sequences)
+        except TypeError:
+            raise TypeError(f"{what}, got {_describe(sequences)}") from None
+        self._check_vocabulary()
+        if len(self.index_word) != len(self.word_index):   # a word_index set by hand
+            self.index_word = {i: w for w, i in self.word_index.items()}
+        out = []
+        for k, seq in enumerate(sequences):
+            if isinstance(seq, (str, bytes)) or not hasattr(seq, "__iter__"):
+                raise TypeError(f"{what}; sequence {k} is {_describe(seq)}, not a sequence: for one sequence, "
+                                f"pass [sequence]")
+            out.append(" ".join(self.index_word[i] for i in seq if i in self.index_word))
+        return out
 
 
 def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncating="pre", value=0):

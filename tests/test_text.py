@@ -104,3 +104,48 @@ def test_pad_sequences_takes_arrays_tuples_and_iterators():
         np.testing.assert_array_equal(pad_sequences(sequences), expected)
     np.testing.assert_array_equal(pad_sequences(np.array([[1, 2], [3, 4]]), maxlen=np.int64(3)), [[0, 1, 2], [0, 3, 4]])
     assert pad_sequences([]).shape == (0, 0) and pad_sequences([[1]], maxlen=0).shape == (1, 0)
+
+
+@pytest.mark.parametrize("call", [lambda tok: tok.sequences_to_texts([[1, 2]]),
+                                  lambda tok: tok.texts_to_sequences(["the cat"])])
+def test_tokenizer_before_fit_on_texts_says_to_call_it(call):
+    # sequences_to_texts raised AttributeError ('index_word'); texts_to_sequences gave [[]], silently (as Keras)
+    for tok in (Tokenizer(), Tokenizer(oov_token="<OOV>")):
+        with pytest.raises(RuntimeError, match=r"this Tokenizer has no vocabulary yet: call fit_on_texts\(texts\) "
+                                               r"first \(or set its word_index\)"):
+            call(tok)
+
+
+def test_tokenizer_fitted_on_nothing_or_given_a_word_index_converts():
+    tok = Tokenizer()
+    tok.fit_on_texts([])                                   # fitted: an empty vocabulary, as Keras's
+    assert tok.texts_to_sequences(["the cat"]) == [[]] and tok.sequences_to_texts([[1]]) == [""]
+    tok = Tokenizer(oov_token="<OOV>")
+    tok.fit_on_texts([])
+    assert tok.texts_to_sequences(["the cat"]) == [[1, 1]]
+    tok = Tokenizer()
+    tok.word_index = {"the": 1, "cat": 2}                  # a word index from elsewhere (imdb.get_word_index())
+    assert tok.texts_to_sequences(["The cat"]) == [[1, 2]] and tok.sequences_to_texts([[2, 1]]) == ["cat the"]
+    tok.fit_on_texts(["dog dog cat"])
+    assert tok.sequences_to_texts([[1, 2]]) == ["dog cat"]
+
+
+def test_tokenizer_refuses_what_is_not_texts_or_sequences():
+    tok = Tokenizer()
+    tok.fit_on_texts(["the cat"])
+    for method in (tok.fit_on_texts, tok.texts_to_sequences, tok.sequences_to_texts):
+        with pytest.raises(TypeError, match=f"{method.__name__} expects a list of .*, got None"):
+            method(None)
+    with pytest.raises(TypeError, match=r"sequences_to_texts expects a list of sequences of ids; sequence 0 is "
+                                        r"int 1, not a sequence: for one sequence, pass \[sequence\]"):
+        tok.sequences_to_texts([1, 2])
+    with pytest.raises(TypeError, match="sequences_to_texts expects a list of sequences of ids, got a single string"):
+        tok.sequences_to_texts("1 2")
+    assert tok.sequences_to_texts(np.array([[2, 1]])) == ["cat the"]
+
+
+@pytest.mark.parametrize("num_words", [0, -1, 2.5, "10"])
+def test_tokenizer_num_words_must_be_a_positive_integer_or_none(num_words):
+    # 2.5 was taken (ids < 2.5) and "10" failed comparing str with int
+    with pytest.raises((TypeError, ValueError), match=r"num_words must be .*1.*got .*\(or None to keep every word\)"):
+        Tokenizer(num_words=num_words)
