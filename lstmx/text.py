@@ -19,6 +19,9 @@ def text_to_word_sequence(text, filters=FILTERS, lower=True, split=" "):
 class Tokenizer:
     """Words to integer ids by frequency rank (1 = most frequent; 0 is never a word's id).
 
+    ``texts_to_sequences`` and ``sequences_to_texts`` need a vocabulary: before ``fit_on_texts`` (or
+    a ``word_index`` set by hand) they raise RuntimeError, where Keras returns empty lists.
+
     Parameters
     ----------
     num_words : int or None
@@ -26,9 +29,6 @@ class Tokenizer:
         or mapped to ``oov_token``'s id).
     oov_token : str or None
         A token for out-of-vocabulary words; it gets id 1 and the words shift by one.
-
-    ``texts_to_sequences`` and ``sequences_to_texts`` need a vocabulary: before ``fit_on_texts`` (or
-    a ``word_index`` set by hand) they raise RuntimeError, where Keras returns empty lists.
     """
 
     def __init__(self, num_words=None, oov_token=None, filters=FILTERS, lower=True):

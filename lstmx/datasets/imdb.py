@@ -144,6 +144,9 @@ def encode(text, word_index, num_words=None, start_char=1, oov_char=2, index_fro
 def load_data(path=None, num_words=10000, skip_top=0, maxlen=None, seed=113, start_char=1, oov_char=2, index_from=3):
     """``(x_train, y_train), (x_test, y_test)`` as Keras returns them (object arrays of id lists).
 
+    Every argument is checked before the data set is read: ValueError (TypeError for a maxlen that
+    is not an integer) names the argument, what it takes and what came.
+
     Parameters
     ----------
     path : str or None
@@ -162,9 +165,6 @@ def load_data(path=None, num_words=10000, skip_top=0, maxlen=None, seed=113, sta
         words dropped).
     index_from : int
         A word's id is its rank plus ``index_from`` (>= 0).
-
-    Every argument is checked before the data set is read: ValueError (TypeError for a maxlen that
-    is not an integer) names the argument, what it takes and what came.
     """
     if num_words is not None and (isinstance(num_words, bool) or not isinstance(num_words, (int, np.integer))
                                   or num_words < 1):
