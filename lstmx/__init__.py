@@ -8,9 +8,10 @@
 from .dispatch import backends
 from .functional import gru_backward, gru_forward, lstm_backward, lstm_forward, rnn_backward, rnn_forward
 from .gru import GRUCell
-from .layers import (GRU, LSTM, Bidirectional, Dense, Dropout, Embedding, GlobalAveragePooling1D, Input, Layer, Masking,
-                     SimpleRNN)
-from .models import Sequential, load_model
+from .layers import (GRU, LSTM, Activation, Add, Average, Bidirectional, Concatenate, Dense, Dot, Dropout, Embedding,
+                     Flatten, GlobalAveragePooling1D, Input, Layer, Masking, Multiply, RepeatVector, Reshape, SimpleRNN,
+                     Softmax, Subtract, TimeDistributed)
+from .models import Model, Sequential, load_model
 from .optimizers import SGD, Adam
 from .word2vec import KeyedVectors, Word2Vec
 from .lstm import LSTMCell
@@ -20,8 +21,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "LSTMCell", "GRUCell", "RNNCell", "LSTM", "GRU", "SimpleRNN", "Layer",
-    "Input", "Embedding", "Dense", "Dropout", "Bidirectional", "Masking", "GlobalAveragePooling1D", "Sequential",
-    "load_model",
+    "Input", "Embedding", "Dense", "Dropout", "Bidirectional", "Masking", "GlobalAveragePooling1D",
+    "Concatenate", "Add", "Subtract", "Multiply", "Average", "Dot", "TimeDistributed", "RepeatVector", "Reshape",
+    "Flatten", "Activation", "Softmax", "Sequential",
+    "Model", "load_model",
     "SGD", "Adam",
     "Word2Vec", "KeyedVectors",
     "lstm_forward", "lstm_backward", "gru_forward", "gru_backward", "rnn_forward", "rnn_backward",

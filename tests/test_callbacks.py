@@ -153,7 +153,7 @@ def test_set_weights_checks_everything_before_copying():
         model.set_weights(weights[:2])
     wrong = [w + 1 for w in weights]
     wrong[-1] = np.zeros(5)
-    with pytest.raises(ValueError, match=r"parameter 2/bias has shape \(1,\), got an array of shape \(5,\)"):
+    with pytest.raises(ValueError, match=r"parameter dense/bias has shape \(1,\), got an array of shape \(5,\)"):
         model.set_weights(wrong)
     for a, b in zip(weights, model.get_weights()):
         np.testing.assert_array_equal(a, b)            # nothing was copied

@@ -1,5 +1,7 @@
 """Embedding, Dense, Dropout, Bidirectional, Masking, GlobalAveragePooling1D: every backward pass against
 central differences."""
+import re
+
 import numpy as np
 import pytest
 
@@ -144,7 +146,7 @@ def test_bag_of_embeddings_model_trains_saves_and_counts_like_keras(tmp_path):
     model.compile("binary_crossentropy", lstmx.Adam(5e-2), metrics=["accuracy"])
     history = model.fit(x, y, epochs=10, verbose=0)
     assert history.history["accuracy"][-1] > 0.9
-    assert model.count_params() == 50 * 8 + 8 + 1 and "GlobalAveragePooling1D      (None, 8)" in model.summary(print_fn=lambda text: None)
+    assert model.count_params() == 50 * 8 + 8 + 1 and re.search(r"\(GlobalAveragePooling1D\) +\(None, 8\)", model.summary(print_fn=lambda text: None))
     model.save(tmp_path / "bag.npz")
     np.testing.assert_array_equal(lstmx.load_model(tmp_path / "bag.npz").predict(x), model.predict(x))
 

@@ -1,4 +1,4 @@
-"""Dense: ``y = activation(x @ kernel + bias)`` on the last axis, for 2-D or 3-D inputs."""
+"""Dense: ``y = activation(x @ kernel + bias)`` on the last axis, for inputs of any rank >= 2."""
 import numpy as np
 
 from .._validation import as_float_array, check_dtype, check_positive_int
@@ -34,21 +34,25 @@ class Dense(Layer):
     kernel : (input_size, units) array (Keras's layout: ``y = x @ kernel + bias``), Glorot-uniform.
     bias : (units,) array, zeros.
     logits : (..., units) array, ``z = x @ kernel + bias`` of the last call, before the activation.
+    name : str or None
     """
 
-    def __init__(self, units, activation=None, seed=None, dtype=np.float32):
-        super().__init__()
+    def __init__(self, units, activation=None, seed=None, dtype=np.float32, name=None):
+        super().__init__(name)
         self.units = check_positive_int("units", units)
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
         self.activation = None if activation == "linear" else activation
         self.dtype = check_dtype(dtype)
         self.seed = seed
-        self.kernel = self.bias = self.logits = None
+        self.kernel = self.bias = None
 
-    def build(self, input_size):
+    def param_shapes(self, input_shape):
+        return {"kernel": (input_shape[-1], self.units), "bias": (self.units,)}
+
+    def build(self, input_shape):
         rng = np.random.default_rng(self.seed)
-        self.kernel = glorot_uniform(rng, self.units, input_size, self.dtype).T.copy()  # (input_size, units)
+        self.kernel = glorot_uniform(rng, self.units, input_shape[-1], self.dtype).T.copy()  # (input_size, units)
         self.bias = np.zeros(self.units, self.dtype)
         self.built = True
 
@@ -56,26 +60,29 @@ class Dense(Layer):
     def params(self):
         return {"kernel": self.kernel, "bias": self.bias} if self.built else {}
 
-    def __call__(self, X, mask=None, training=False):
+    @property
+    def logits(self):
+        """``z = x @ kernel + bias`` of the last call, before the activation."""
+        return None if self._cache is None else self._cache["z"]
+
+    def forward(self, X, mask=None, training=False):
         X = as_float_array("Dense input", X, (None,) * np.ndim(X), self.dtype, False)
-        if X.ndim not in (2, 3):
-            raise ValueError(f"Dense expects (batch, features) or (batch, time, features), got shape {X.shape}")
+        if X.ndim < 2:
+            raise ValueError(f"Dense expects (batch, ..., features), got shape {X.shape}")
         if not self.built:
-            self.build(X.shape[-1])
+            self.build(X.shape)
         elif X.shape[-1] != self.kernel.shape[0]:
             raise ValueError(f"Dense was built for {self.kernel.shape[0]} input features, got shape {X.shape}")
-        self._X = X
-        z = X @ self.kernel + self.bias
-        self.logits = z
+        z = X @ self.kernel + self.bias                        # (..., units)
         a = self.activation
-        self._Y = (z if a is None else np.maximum(z, 0) if a == "relu" else _sigmoid(z) if a == "sigmoid"
-                   else np.tanh(z) if a == "tanh" else _softmax(z))
-        self.output_mask = mask if X.ndim == 3 else None
-        return self._Y
+        Y = (z if a is None else np.maximum(z, 0) if a == "relu" else _sigmoid(z) if a == "sigmoid"
+             else np.tanh(z) if a == "tanh" else _softmax(z))
+        return Y, {"X": X, "z": z, "Y": Y}
 
-    def backward(self, dY):
+    def backward(self, dY, cache=None):
         """d loss / d input from ``dY`` = d loss / d output; fills ``grads``."""
-        Y, a = self._saved("_Y"), self.activation
+        cache = self._last(cache)
+        Y, a = cache["Y"], self.activation
         if a == "relu":
             dz = dY * (Y > 0)
         elif a == "sigmoid":
@@ -86,23 +93,26 @@ class Dense(Layer):
             dz = Y * (dY - np.sum(dY * Y, axis=-1, keepdims=True))
         else:
             dz = dY
-        return self.backward_from_logits(dz)
+        return self.backward_from_logits(dz, cache)
 
-    def backward_from_logits(self, dz):
+    def backward_from_logits(self, dz, cache=None):
         """The backward pass from ``dz`` = d loss / d logits, past the activation; fills ``grads``.
 
         A model whose loss is computed from the logits (cross-entropy after a sigmoid or a softmax)
         starts its backward pass here.
         """
         dz = np.asarray(dz, self.dtype)
-        X = self._saved("_X")
-        X2 = X.reshape(-1, X.shape[-1])
-        dz2 = dz.reshape(-1, self.units)
+        X = self._last(cache)["X"]
+        X2 = X.reshape(-1, X.shape[-1])                        # (N, in)
+        dz2 = dz.reshape(-1, self.units)                       # (N, units)
         self.grads = {"kernel": X2.T @ dz2, "bias": dz2.sum(axis=0)}
-        return dz @ self.kernel.T
+        return dz @ self.kernel.T                              # (..., in)
+
+    def compute_mask(self, inputs, mask=None):
+        return mask if np.ndim(inputs) >= 3 else None
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], self.units)
 
     def get_config(self):
-        return dict(units=self.units, activation=self.activation, seed=self.seed, dtype=self.dtype.name)
+        return dict(units=self.units, activation=self.activation, seed=self.seed, dtype=self.dtype.name, name=self.name)

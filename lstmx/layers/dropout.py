@@ -16,32 +16,30 @@ class Dropout(Layer):
     Parameters
     ----------
     rate : float in [0, 1)
-    seed : int or None
+    seed : int or None;  name : str or None
     """
 
-    def __init__(self, rate, seed=None):
-        super().__init__()
+    def __init__(self, rate, seed=None, name=None):
+        super().__init__(name)
         if not 0 <= rate < 1:
             raise ValueError(f"Dropout rate must be in [0, 1), got {rate}")
         self.rate = float(rate)
         self.seed = seed
         self.rng = np.random.default_rng(seed)
         self.built = True
-        self._keep = None
 
-    def __call__(self, X, mask=None, training=False):
-        self.output_mask = mask
+    def forward(self, X, mask=None, training=False):
         if not training or self.rate == 0:
-            self._keep = None
-            return X
-        self._keep = keep_mask(self.rng, X.shape, self.rate, X.dtype)
-        return X * self._keep
+            return X, {"keep": None}
+        keep = keep_mask(self.rng, np.shape(X), self.rate, X.dtype)
+        return X * keep, {"keep": keep}
 
-    def backward(self, dY):
-        return dY if self._keep is None else dY * self._keep
+    def backward(self, dY, cache=None):
+        keep = self._last(cache)["keep"]
+        return dY if keep is None else dY * keep
 
     def compute_output_shape(self, input_shape):
         return input_shape
 
     def get_config(self):
-        return dict(rate=self.rate, seed=self.seed)
+        return dict(rate=self.rate, seed=self.seed, name=self.name)

@@ -12,6 +12,7 @@ class IndexedRows:
 
     An embedding's gradient touches only the rows of the tokens in the batch (a few thousand of the
     vocabulary's rows), so it is kept in this form; optimizers apply it row by row or scatter it.
+    Its ``indices`` are distinct.
     """
 
     def __init__(self, indices, values, shape):
@@ -22,9 +23,28 @@ class IndexedRows:
         dense[self.indices] = self.values
         return dense
 
+    @classmethod
+    def concatenate(cls, parts):
+        """The sum of several gradients of one matrix (dense arrays or IndexedRows), as IndexedRows
+        with distinct indices: what an embedding called at several places accumulates."""
+        parts = [p if isinstance(p, IndexedRows) else IndexedRows(np.arange(p.shape[0]), p, p.shape) for p in parts]
+        return sum_rows(np.concatenate([p.indices for p in parts]), np.concatenate([p.values for p in parts]),
+                        parts[0].shape)
+
+
+def sum_rows(ids, rows, shape):
+    """IndexedRows of ``rows`` (N, D) summed by their ``ids`` (N,): one row a distinct id."""
+    from scipy.sparse import csr_matrix   # imported here, not at `import lstmx`
+
+    unique, inverse = np.unique(ids, return_inverse=True)
+    # values[u] = sum of the rows whose id is unique[u]: a (distinct ids, N) 0/1 matrix times rows
+    scatter = csr_matrix((np.ones(ids.size, rows.dtype), (inverse.reshape(-1), np.arange(ids.size))),
+                         shape=(unique.size, ids.size))
+    return IndexedRows(unique, np.asarray(scatter @ rows), shape)
+
 
 class Embedding(Layer):
-    """Map token ids ``(B, T)`` to vectors ``(B, T, output_dim)``.
+    """Map token ids ``(B, T)`` to vectors ``(B, T, output_dim)`` (ids of any shape ``(B, ...)`` to ``(B, ..., output_dim)``).
 
     Parameters
     ----------
@@ -37,14 +57,16 @@ class Embedding(Layer):
         recurrent layers after it skip the padded steps.
     seed : int or None;  dtype : float32 (default) or float64
     input_length : ignored, with a warning, as Keras 3 does (Keras 2 code passes it)
+    name : str or None
 
     Attributes
     ----------
     embeddings : (input_dim, output_dim) array, initialised U(-0.05, 0.05) as Keras does.
     """
 
-    def __init__(self, input_dim, output_dim, mask_zero=False, seed=None, dtype=np.float32, input_length=None):
-        super().__init__()
+    def __init__(self, input_dim, output_dim, mask_zero=False, seed=None, dtype=np.float32, input_length=None,
+                 name=None):
+        super().__init__(name)
         if input_length is not None:
             warnings.warn("Embedding's input_length is not needed (Keras 3 dropped it too): the length "
                           "comes from the input; remove the argument", stacklevel=2)
@@ -53,10 +75,23 @@ class Embedding(Layer):
         self.mask_zero = bool(mask_zero)
         self.dtype = check_dtype(dtype)
         self.seed = seed
-        rng = np.random.default_rng(seed)
-        self.embeddings = rng.uniform(-0.05, 0.05, (self.input_dim, self.output_dim)).astype(self.dtype)
+        self._embeddings = None
+
+    @property
+    def embeddings(self):
+        """The ``(input_dim, output_dim)`` matrix, made on first use (so that loading a saved model
+        checks the file's array before allocating one of the size its config says)."""
+        if self._embeddings is None:
+            self.build()
+        return self._embeddings
+
+    def param_shapes(self, input_shape=None):
+        return {"embeddings": (self.input_dim, self.output_dim)}
+
+    def build(self, input_shape=None):
+        rng = np.random.default_rng(self.seed)
+        self._embeddings = rng.uniform(-0.05, 0.05, (self.input_dim, self.output_dim)).astype(self.dtype)
         self.built = True
-        self._ids = None
 
     @property
     def params(self):
@@ -73,43 +108,40 @@ class Embedding(Layer):
                 ids = ids.astype(np.int64)
             else:
                 raise TypeError(f"Embedding expects integer token ids, got dtype {ids.dtype}")
-        if ids.ndim != 2:
-            raise ValueError(f"Embedding expects token ids of shape (batch, time), got shape {ids.shape}")
+        if ids.ndim < 1:
+            raise ValueError(f"Embedding expects token ids of shape (batch, ...), got a scalar")
         if ids.size and (ids.min() < 0 or ids.max() >= self.input_dim):
             bad = ids.min() if ids.min() < 0 else ids.max()
             raise ValueError(f"token id {bad} is out of range: Embedding(input_dim={self.input_dim}) "
                              f"accepts ids 0 <= id < {self.input_dim}")
         return ids
 
-    def __call__(self, ids, mask=None, training=False):
-        """ids (B, T) ints -> (B, T, output_dim); sets ``self.output_mask`` (``ids != 0`` with mask_zero)."""
+    def forward(self, ids, mask=None, training=False):
+        """ids (B, T) ints -> (B, T, output_dim); ids of any shape (B, ...) -> (B, ..., output_dim)."""
         ids = self.check_ids(ids)
-        self._ids = ids
-        self.output_mask = (ids != 0) if self.mask_zero else mask
-        # gathered step by step: (B, T, D) values in time-major memory, which a recurrent layer's
-        # kernels read without a copy
-        return self.embeddings[ids.T].transpose(1, 0, 2)
+        if ids.ndim == 2:
+            # gathered step by step: (B, T, D) values in time-major memory, which a recurrent layer's
+            # kernels read without a copy
+            return self.embeddings[ids.T].transpose(1, 0, 2), {"ids": ids}
+        return self.embeddings[ids], {"ids": ids}
 
-    def backward(self, dY):
+    def backward(self, dY, cache=None):
         """Row-wise gradient: rows of the same id are summed. Returns None (ids have no gradient)."""
-        from scipy.sparse import csr_matrix   # imported here, not at `import lstmx`
-
-        ids = self._saved("_ids").reshape(-1)
+        ids = self._last(cache)["ids"].reshape(-1)
         rows = np.asarray(dY, self.dtype).reshape(-1, self.output_dim)   # (B*T, D)
-        unique, inverse = np.unique(ids, return_inverse=True)
-        # values[u] = sum of the rows whose id is unique[u]: a (distinct ids, B*T) 0/1 matrix times rows
-        scatter = csr_matrix((np.ones(ids.size, self.dtype), (inverse.reshape(-1), np.arange(ids.size))),
-                             shape=(unique.size, ids.size))
-        values = np.asarray(scatter @ rows)
-        self.grads = {"embeddings": IndexedRows(unique, values, self.embeddings.shape)}
+        self.grads = {"embeddings": sum_rows(ids, rows, self.embeddings.shape)}
         return None
+
+    def compute_mask(self, inputs, mask=None):
+        """``ids != 0`` with ``mask_zero`` (Keras's semantics), else the incoming mask."""
+        return (np.asarray(inputs) != 0) if self.mask_zero else mask
 
     def compute_output_shape(self, input_shape):
         return (*input_shape, self.output_dim)
 
     def get_config(self):
         return dict(input_dim=self.input_dim, output_dim=self.output_dim, mask_zero=self.mask_zero,
-                    seed=self.seed, dtype=self.dtype.name)
+                    seed=self.seed, dtype=self.dtype.name, name=self.name)
 
     @classmethod
     def from_pretrained(cls, vectors, word_index=None, input_dim=None, trainable=True, mask_zero=False, seed=None):

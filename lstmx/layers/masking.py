@@ -17,25 +17,30 @@ class Masking(Layer):
     mask_value : float
     """
 
-    def __init__(self, mask_value=0.0):
-        super().__init__()
+    def __init__(self, mask_value=0.0, name=None):
+        super().__init__(name)
         self.mask_value = float(mask_value)
         self.built = True
-        self._keep = None
 
-    def __call__(self, X, mask=None, training=False):
-        """X (B, T, F) -> (B, T, F); sets ``self.output_mask`` (B, T)."""
-        X = as_sequence_array("Masking input", X, float_dtype_like(X), False)
+    def _steps_kept(self, X, mask):
         step_kept = np.any(X != self.mask_value, axis=-1)                  # (B, T)
-        self.output_mask = step_kept if mask is None else step_kept & as_mask(mask, *step_kept.shape)
-        self._keep = self.output_mask[..., None].astype(X.dtype)           # (B, T, 1)
-        return X * self._keep
+        return step_kept if mask is None else step_kept & as_mask(mask, *step_kept.shape)
 
-    def backward(self, dY):
-        return dY * self._saved("_keep")
+    def forward(self, X, mask=None, training=False):
+        """X (B, T, F) -> (B, T, F), the padded steps zeroed."""
+        X = as_sequence_array("Masking input", X, float_dtype_like(X), False)
+        keep = self._steps_kept(X, mask)[..., None].astype(X.dtype)       # (B, T, 1)
+        return X * keep, {"keep": keep}
+
+    def backward(self, dY, cache=None):
+        return dY * self._last(cache)["keep"]
+
+    def compute_mask(self, inputs, mask=None):
+        """(B, T): True where a step has a value other than ``mask_value`` (and the incoming mask keeps it)."""
+        return self._steps_kept(np.asarray(inputs), mask)
 
     def compute_output_shape(self, input_shape):
         return input_shape
 
     def get_config(self):
-        return dict(mask_value=self.mask_value)
+        return dict(mask_value=self.mask_value, name=self.name)

@@ -13,25 +13,26 @@ class GlobalAveragePooling1D(Layer):
     zeros (Keras divides 0 by 0 there).
     """
 
-    def __init__(self):
-        super().__init__()
+    def __init__(self, name=None):
+        super().__init__(name)
         self.built = True
-        self._weights = None
 
-    def __call__(self, X, mask=None, training=False):
+    def forward(self, X, mask=None, training=False):
         X = as_sequence_array("GlobalAveragePooling1D input", X, float_dtype_like(X), False)
         B, T, _ = X.shape
         kept = np.ones((B, T), bool) if mask is None else as_mask(mask, B, T)
         counts = np.maximum(kept.sum(axis=1, keepdims=True), 1)              # (B, 1)
-        self._weights = (kept / counts).astype(X.dtype)[..., None]          # (B, T, 1): 1/count or 0
-        self.output_mask = None                                             # the time axis is gone
-        return np.einsum("btf,btk->bf", X, self._weights)
+        weights = (kept / counts).astype(X.dtype)[..., None]                # (B, T, 1): 1/count or 0
+        return np.einsum("btf,btk->bf", X, weights), {"weights": weights}
 
-    def backward(self, dY):
-        return dY[:, None, :] * self._saved("_weights")                   # (B, T, F)
+    def backward(self, dY, cache=None):
+        return dY[:, None, :] * self._last(cache)["weights"]               # (B, T, F)
+
+    def compute_mask(self, inputs, mask=None):
+        return None                                                          # the time axis is gone
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], input_shape[2])
 
     def get_config(self):
-        return {}
+        return dict(name=self.name)

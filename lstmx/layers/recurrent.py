@@ -42,6 +42,8 @@ class Recurrent(Layer):
         Keras's recurrent dropout: in training, ``h_(t-1)`` is multiplied by a mask (one a sequence,
         of ``units`` numbers, the same at every step) where it meets ``U``; the kernels take the
         mask as ``recurrent_keep`` (see :func:`lstmx.lstm.lstm_forward`).
+    name : str or None
+        The layer's name in a model.
 
     Attributes
     ----------
@@ -57,16 +59,15 @@ class Recurrent(Layer):
     state_names = ("h",)
 
     def __init__(self, units, return_sequences=False, return_state=False, go_backwards=False,
-                 dtype=np.float32, backend="auto", seed=None, dropout=0.0, recurrent_dropout=0.0):
-        super().__init__()
+                 dtype=np.float32, backend="auto", seed=None, dropout=0.0, recurrent_dropout=0.0, name=None):
+        super().__init__(name)
         self.units = check_positive_int("units", units)
-        for name, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
+        for name_, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
             if not 0 <= rate < 1:
-                raise ValueError(f"{name} must be in [0, 1), got {rate}")
+                raise ValueError(f"{name_} must be in [0, 1), got {rate}")
         self.dropout, self.recurrent_dropout = float(dropout), float(recurrent_dropout)
         self._dropout_rng = np.random.default_rng(None if seed is None else [seed, 1])   # not the init's stream
         self._recurrent_rng = np.random.default_rng(None if seed is None else [seed, 2])
-        self.input_keep = self.recurrent_keep = None
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
@@ -74,10 +75,16 @@ class Recurrent(Layer):
         self.backend = backend
         self.seed = seed
         self.cell = None
-        self._cache = None
+        self.dstates = None
 
-    def build(self, input_size):
-        """Create the cell for inputs of ``input_size`` features."""
+    def param_shapes(self, input_shape):
+        G, H, I = len(self.cell_class.gates), self.units, input_shape[-1]
+        shapes = {"W": (G * H, I), "U": (G * H, H), "b": (G * H,)}
+        return {**shapes, "b_hn": (H,)} if self.cell_class is GRUCell else shapes
+
+    def build(self, input_shape):
+        """Create the cell for inputs of ``input_shape`` (its last entry: the number of features)."""
+        input_size = input_shape if isinstance(input_shape, (int, np.integer)) else input_shape[-1]
         self.cell = self.cell_class(input_size, self.units, seed=self.seed, dtype=self.dtype)
         self.built = True
 
@@ -85,7 +92,17 @@ class Recurrent(Layer):
     def params(self):
         return self.cell.params if self.cell is not None else {}
 
-    def __call__(self, X, mask=None, initial_state=None, training=False):
+    @property
+    def input_keep(self):
+        """The last call's input dropout mask (B, 1, I), or None."""
+        return None if self._cache is None else self._cache["input_keep"]
+
+    @property
+    def recurrent_keep(self):
+        """The last call's recurrent dropout mask (B, H), or None."""
+        return None if self._cache is None else self._cache["recurrent_keep"]
+
+    def forward(self, X, mask=None, training=False, initial_state=None):
         """Run the layer.
 
         Parameters
@@ -96,11 +113,12 @@ class Recurrent(Layer):
 
         Returns
         -------
-        (B, T, H) or (B, H) array, or a list ``[output, *states]`` when ``return_state``.
+        ``(outputs, cache)``: outputs (B, T, H) or (B, H), or a list ``[output, *states]`` when
+        ``return_state``.
         """
         X = as_sequence_array("X", X, self.dtype, False)
         if not self.built:
-            self.build(X.shape[2])
+            self.build(X.shape)
         elif X.shape[2] != self.cell.input_size:
             raise ValueError(f"{type(self).__name__} was built for {self.cell.input_size} input features, "
                              f"got X with shape {X.shape}")
@@ -109,24 +127,25 @@ class Recurrent(Layer):
             X = reversed_in_time(X)
             mask = None if mask is None else np.asarray(mask)[:, ::-1]
         B, _, I = X.shape
-        self.input_keep = self.recurrent_keep = None
+        input_keep = recurrent_keep = None
         if training and self.dropout:   # one mask a sequence, for every step: (B, 1, I)
-            self.input_keep = keep_mask(self._dropout_rng, (B, 1, I), self.dropout, self.dtype)
-            X = X * self.input_keep
+            input_keep = keep_mask(self._dropout_rng, (B, 1, I), self.dropout, self.dtype)
+            X = X * input_keep
         if training and self.recurrent_dropout:   # one mask a sequence, for h_(t-1) at every step: (B, H)
-            self.recurrent_keep = keep_mask(self._recurrent_rng, (B, self.units), self.recurrent_dropout, self.dtype)
-        Y, finals, self._cache = self._forward(X, states, mask, self.recurrent_keep)
+            recurrent_keep = keep_mask(self._recurrent_rng, (B, self.units), self.recurrent_dropout, self.dtype)
+        Y, finals, kernel_cache = self._forward(X, states, mask, recurrent_keep)
         output = Y if self.return_sequences else finals[0]
-        self.output_mask = None if mask is None or not self.return_sequences else (
-            np.asarray(mask)[:, ::-1] if self.go_backwards else mask)
-        return [output, *finals] if self.return_state else output
+        cache = dict(kernel=kernel_cache, input_keep=input_keep, recurrent_keep=recurrent_keep,
+                     initial_states=0 if initial_state is None else len(states))
+        return ([output, *finals] if self.return_state else output), cache
 
-    def backward(self, dY, dstates=None):
+    def backward(self, dY, cache=None, dstates=None):
         """Backpropagate ``dY`` (the gradient of the output) through time.
 
         Parameters
         ----------
-        dY : array shaped like the output, (B, T, H) or (B, H)
+        dY : array shaped like the output, (B, T, H) or (B, H), or None (no gradient)
+        cache : what ``forward`` returned (default: the last call's)
         dstates : list of (B, H) arrays or None, gradients of the returned final states
 
         Returns
@@ -134,7 +153,8 @@ class Recurrent(Layer):
         dX : (B, T, I) array. The parameter gradients go to ``self.grads`` and the initial
         states' to ``self.dstates``.
         """
-        B, T, _ = self._saved("_cache")["X"].shape
+        cache = self._last(cache)
+        B, T, _ = cache["kernel"]["X"].shape
         H = self.units
         dfinals = [None] * len(self.state_names) if dstates is None else list(dstates)
         if len(dfinals) != len(self.state_names):
@@ -142,15 +162,21 @@ class Recurrent(Layer):
         if self.return_sequences:
             dY_seq = dY
         else:
-            dY = as_float_array("dY", dY, (B, H), self.dtype, True, "(batch, units)")
             dY_seq = None
-            dfinals[0] = dY if dfinals[0] is None else dY + dfinals[0]
-        dX, grads, dinitial = self._backward(dY_seq, dfinals)
-        if self.input_keep is not None:
-            dX = dX * self.input_keep
+            if dY is not None:
+                dY = as_float_array("dY", dY, (B, H), self.dtype, True, "(batch, units)")
+                dfinals[0] = dY if dfinals[0] is None else dY + dfinals[0]
+        dX, grads, dinitial = self._backward(dY_seq, dfinals, cache["kernel"])
+        if cache["input_keep"] is not None:
+            dX = dX * cache["input_keep"]
         self.grads = grads
         self.dstates = dinitial
         return dX[:, ::-1] if self.go_backwards else dX
+
+    def backward_node(self, output_grads, cache):
+        dY, dstates = (output_grads[0], output_grads[1:]) if self.return_state else (output_grads[0], None)
+        dX = self.backward(dY, cache, dstates)
+        return [dX, *self.dstates[:cache["initial_states"]]]
 
     def _initial_states(self, initial_state):
         if initial_state is None:
@@ -161,13 +187,29 @@ class Recurrent(Layer):
                              f"({', '.join(self.state_names)}), got {len(states)}")
         return states
 
+    def check_initial_state_shapes(self, input_shape, state_shapes):
+        """Raise ValueError unless ``state_shapes`` are the (batch, units) shapes of this layer's states."""
+        if len(state_shapes) != len(self.state_names):
+            raise ValueError(f"initial_state must hold {len(self.state_names)} tensors "
+                             f"({', '.join(self.state_names)}), got {len(state_shapes)}")
+        for name_, shape in zip(self.state_names, state_shapes):
+            if len(shape) != 2 or shape[1] != self.units:
+                raise ValueError(f"initial state {name_} must have shape (batch, {self.units}), got {shape}")
+
+    def compute_mask(self, inputs, mask=None):
+        out = None if mask is None or not self.return_sequences else (
+            np.asarray(mask)[:, ::-1] if self.go_backwards else mask)
+        return [out] + [None] * len(self.state_names) if self.return_state else out
+
     def compute_output_shape(self, input_shape):
-        return (input_shape[0], input_shape[1], self.units) if self.return_sequences else (input_shape[0], self.units)
+        B, T = input_shape[0], input_shape[1]
+        out = (B, T, self.units) if self.return_sequences else (B, self.units)
+        return [out] + [(B, self.units)] * len(self.state_names) if self.return_state else out
 
     def get_config(self):
         return dict(units=self.units, return_sequences=self.return_sequences, return_state=self.return_state,
                     go_backwards=self.go_backwards, dtype=self.dtype.name, backend=self.backend, seed=self.seed,
-                    dropout=self.dropout, recurrent_dropout=self.recurrent_dropout)
+                    dropout=self.dropout, recurrent_dropout=self.recurrent_dropout, name=self.name)
 
 
 class LSTM(Recurrent):
@@ -182,8 +224,8 @@ class LSTM(Recurrent):
                                             recurrent_keep=recurrent_keep, backend=self.backend)
         return Y, [hT, cT], cache
 
-    def _backward(self, dY, dfinals):
-        dX, dW, dU, db, dh0, dc0 = F.lstm_backward(dY, dfinals[0], dfinals[1], self._cache)
+    def _backward(self, dY, dfinals, cache):
+        dX, dW, dU, db, dh0, dc0 = F.lstm_backward(dY, dfinals[0], dfinals[1], cache)
         return dX, {"W": dW, "U": dU, "b": db}, [dh0, dc0]
 
 
@@ -198,8 +240,8 @@ class GRU(Recurrent):
                                      backend=self.backend)
         return Y, [hT], cache
 
-    def _backward(self, dY, dfinals):
-        dX, dW, dU, db, db_hn, dh0 = F.gru_backward(dY, dfinals[0], self._cache)
+    def _backward(self, dY, dfinals, cache):
+        dX, dW, dU, db, db_hn, dh0 = F.gru_backward(dY, dfinals[0], cache)
         return dX, {"W": dW, "U": dU, "b": db, "b_hn": db_hn}, [dh0]
 
 
@@ -214,6 +256,6 @@ class SimpleRNN(Recurrent):
                                      backend=self.backend)
         return Y, [hT], cache
 
-    def _backward(self, dY, dfinals):
-        dX, dW, dU, db, dh0 = F.rnn_backward(dY, dfinals[0], self._cache)
+    def _backward(self, dY, dfinals, cache):
+        dX, dW, dU, db, dh0 = F.rnn_backward(dY, dfinals[0], cache)
         return dX, {"W": dW, "U": dU, "b": db}, [dh0]
