@@ -16,6 +16,7 @@ from .optimizers import SGD, Adam
 from .word2vec import KeyedVectors, Word2Vec
 from .lstm import LSTMCell
 from .rnn import RNNCell
+from . import workspace   # the kernels' pool of work arrays: lstmx.workspace.clear(), .nbytes(), .set_limit()
 
 __version__ = "0.1.0"
 
