@@ -1,5 +1,9 @@
 """Word2Vec: the textbook reference, the tables, the compiled update against the Python one, training,
 KeyedVectors, the word2vec.c formats (and gensim, when installed), and bad input."""
+import json
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -76,6 +80,82 @@ def test_sigmoid_table_is_read_as_word2vec_c_reads_it():
     assert table_sigmoid(5.99) == EXP_TABLE[int(11.99 * 83)]
 
 
+def test_sigmoid_table_lookup_never_indexes_with_nan_inf_or_huge():
+    assert np.isnan(table_sigmoid(float("nan")))
+    assert table_sigmoid(float("inf")) == table_sigmoid(6.0) == table_sigmoid(1e300) == 1.0
+    assert table_sigmoid(float("-inf")) == table_sigmoid(-6.0) == table_sigmoid(-1e300) == 0.0
+    assert table_sigmoid(5.9999995) == EXP_TABLE[995] and table_sigmoid(-5.9999995) == EXP_TABLE[0]
+
+
+def run_python(code, *args):
+    """Run ``code`` in a new interpreter: a segfault fails the test instead of killing pytest."""
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+
+
+POISONED_UPDATE = """
+import importlib, json, sys
+import numpy as np
+from lstmx.word2vec import Word2Vec
+backend = sys.argv[1]
+module = "lstmx.word2vec.update" if backend == "reference" else "lstmx._kernels.word2vec_" + backend
+train_chunk = importlib.import_module(module).train_chunk
+model = Word2Vec(vector_size=8, window=2, min_count=1, negative=3, hs=1, sample=0)
+model.build_vocab([["a", "b", "c", "d", "e"], ["b", "c", "a"]] * 4)
+results = []
+for value in ("nan", "inf", "-inf", "3e38", "-3e38", "1e10", "-1e10"):   # 3e38: the dot overflows to inf
+    W_in = np.ones_like(model.W_in)
+    W_out, W_hs = np.full_like(model.W_out, float(value)), np.full_like(model.W_hs, float(value))
+    before = [W_in.copy(), W_out.copy(), W_hs.copy()]
+    n, state, nonfinite = train_chunk(W_in, W_out, W_hs, model.ids, model.starts, 0.025, 2, 3, model.alias_prob,
+                                      model.alias_idx, model.codes, model.points, model.code_lens, 7)
+    unchanged = all(np.array_equal(a, b, equal_nan=True) for a, b in zip(before, [W_in, W_out, W_hs]))
+    results.append([value, n, state, nonfinite, unchanged])
+print(json.dumps(results))
+"""
+
+
+@pytest.mark.parametrize("backend", ["cython", "numba"])
+def test_nan_and_inf_dot_products_skip_the_update_and_are_counted(backend):
+    """The sigmoid table is indexed only for a finite f inside (-6, 6): NaN, inf, and dot products that
+    overflow skip their update and are counted (train() then stops), in every backend alike."""
+    pytest.importorskip(f"lstmx._kernels.word2vec_{backend}")
+    ran = run_python(POISONED_UPDATE, backend)
+    assert ran.returncode == 0, f"exit {ran.returncode}: {ran.stderr[-2000:]}"
+    results = json.loads(ran.stdout)
+    reference = run_python(POISONED_UPDATE, "reference")
+    assert reference.returncode == 0, reference.stderr[-2000:]
+    assert results == json.loads(reference.stdout)
+    for value, n, state, nonfinite, unchanged in results:
+        if value in ("1e10", "-1e10"):   # finite and saturated: the word2vec.c rules, nothing skipped
+            assert nonfinite == 0 and not unchanged, value
+        else:
+            assert nonfinite > 0 and unchanged, value
+        assert n == 32
+
+
+DIVERGING_RUN = """
+import sys
+import numpy as np
+import lstmx
+S = [[f"w{i}" for i in np.random.default_rng(0).integers(0, 30, 12)] for _ in range(1000)]
+try:
+    lstmx.Word2Vec(S, alpha=1.0, min_count=1, vector_size=16, epochs=5, backend=sys.argv[1], workers=int(sys.argv[2]))
+except FloatingPointError as exc:
+    print(type(exc).__name__, exc, isinstance(exc, ValueError))
+"""
+
+
+@pytest.mark.parametrize("backend,workers", [("cython", 1), ("cython", 2), ("numba", 1)])
+def test_a_diverging_run_stops_with_an_error_naming_alpha(backend, workers):
+    """alpha=1.0 drives the vectors to overflow: the Cython trainer indexed its sigmoid table with
+    (int)NaN and crashed, Numba read outside it silently; now train() stops, naming the epoch and alpha."""
+    pytest.importorskip(f"lstmx._kernels.word2vec_{backend}")
+    ran = run_python(DIVERGING_RUN, backend, str(workers))
+    assert ran.returncode == 0, f"exit {ran.returncode}: {ran.stderr[-2000:]}"
+    assert ran.stdout.startswith("TrainingDivergedError training diverged in epoch "), ran.stdout
+    assert "alpha=1.0" in ran.stdout and "smaller alpha" in ran.stdout and ran.stdout.strip().endswith("True")
+
+
 def test_hierarchical_softmax_matches_gensim_update_for_update():
     """With every random choice switched off (window 1, no subsampling, one thread, constant alpha),
     gensim and lstmx make the same vocabulary, Huffman tree, start vectors and updates."""
@@ -110,9 +190,9 @@ def test_compiled_update_equals_the_python_update(hs, negative, backend):
     b = [m.copy() for m in a]
     args = (model.ids, model.starts, 0.05, 3, negative, model.alias_prob, model.alias_idx, model.codes,
             model.points, model.code_lens, 2024)
-    n_ref, state_ref = train_chunk_reference(*a, *args)
-    n, state = train_chunk(*b, *args)
-    assert (n, state) == (n_ref, state_ref)
+    n_ref, state_ref, nonfinite_ref = train_chunk_reference(*a, *args)
+    n, state, nonfinite = train_chunk(*b, *args)
+    assert (n, state, nonfinite) == (n_ref, state_ref, nonfinite_ref) and nonfinite == 0
     for x, y in zip(a, b):
         np.testing.assert_allclose(y, x, atol=2e-5)
         assert not np.array_equal(x, np.zeros_like(x)) or x.size == 0

@@ -7,8 +7,9 @@ word2vec.c and gensim).
 """
 import numpy as np
 
-from libc.stdint cimport uint64_t
+from libc.stdint cimport uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
+from libc.string cimport memcpy
 
 ctypedef fused word_id:
     unsigned short   # vocabularies under 65,536 words: the corpus takes 2 bytes a word
@@ -27,6 +28,14 @@ for _k in range(EXP_TABLE_SIZE):
 
 cdef inline uint64_t next_random(uint64_t state) noexcept nogil:
     return state * <uint64_t>25214903917ULL + 11
+
+
+cdef inline bint finite(float f) noexcept nogil:
+    """False for NaN and +-inf, read from the bits: the kernels are built with -ffast-math, which lets
+    gcc assume that no float is NaN or inf, so a float comparison is no guard against them."""
+    cdef uint32_t bits
+    memcpy(&bits, &f, sizeof(float))
+    return (bits & <uint32_t>0x7FFFFFFF) < <uint32_t>0x7F800000
 
 
 cdef inline float dot(const float* a, const float* b, int n) noexcept nogil:
@@ -51,7 +60,7 @@ def train_chunk(float[:, ::1] W_in, float[:, ::1] W_out, float[:, ::1] W_hs, con
     """Same arguments and results as :func:`lstmx.word2vec.update.train_chunk` (float32 matrices)."""
     cdef int N = W_in.shape[1], V = W_in.shape[0]
     cdef bint hs = W_hs.shape[0] > 0
-    cdef long trained = 0
+    cdef long trained = 0, nonfinite = 0
     cdef float* neu1 = <float*>malloc(N * sizeof(float))
     cdef float* work = <float*>malloc(N * sizeof(float))
     cdef float a = alpha, f, g, inv
@@ -59,6 +68,8 @@ def train_chunk(float[:, ::1] W_in, float[:, ::1] W_out, float[:, ::1] W_hs, con
     cdef int word, target, label, d, node, b, k
     cdef double u
     try:
+        if neu1 == NULL or work == NULL:
+            raise MemoryError(f"cannot allocate two vectors of {N} floats")
         with nogil:
             for s in range(starts.shape[0] - 1):
                 begin = starts[s]
@@ -90,6 +101,10 @@ def train_chunk(float[:, ::1] W_in, float[:, ::1] W_out, float[:, ::1] W_hs, con
                         for d in range(code_lens[word]):
                             node = points[word, d]
                             f = dot(neu1, &W_hs[node, 0], N)
+                            if not finite(f):   # NaN or inf: training diverged; Word2Vec.train says so
+                                nonfinite += 1
+                                continue
+                            # the table is read only for an f inside (-MAX_EXP, MAX_EXP): index 0..996
                             if f <= -MAX_EXP or f >= MAX_EXP:
                                 continue
                             g = (1 - codes[word, d] - EXP_TABLE[<int>((f + MAX_EXP) * TABLE_SCALE)]) * a
@@ -109,6 +124,9 @@ def train_chunk(float[:, ::1] W_in, float[:, ::1] W_out, float[:, ::1] W_hs, con
                                 if target == word:
                                     continue
                             f = dot(neu1, &W_out[target, 0], N)
+                            if not finite(f):   # NaN or inf: training diverged; Word2Vec.train says so
+                                nonfinite += 1
+                                continue
                             if f >= MAX_EXP:
                                 g = (label - 1) * a
                             elif f <= -MAX_EXP:
@@ -124,4 +142,4 @@ def train_chunk(float[:, ::1] W_in, float[:, ::1] W_out, float[:, ::1] W_hs, con
     finally:
         free(neu1)
         free(work)
-    return trained, state
+    return trained, state, nonfinite

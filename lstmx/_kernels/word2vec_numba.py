@@ -27,6 +27,8 @@ def _dot(x, y):
     return s
 
 
+# No fastmath here: its "no NaN, no inf" flag would let LLVM drop the comparisons that keep NaN and inf
+# out of the sigmoid table's index.
 @njit(cache=True, nogil=True, error_model="numpy")
 def _train(W_in, W_out, W_hs, ids, starts, alpha, window, negative, alias_prob, alias_idx, codes, points,
            code_lens, state, table):
@@ -35,6 +37,7 @@ def _train(W_in, W_out, W_hs, ids, starts, alpha, window, negative, alias_prob, 
     work = np.empty(N, np.float32)
     a = np.float32(alpha)
     trained = 0
+    nonfinite = 0
     for s in range(starts.shape[0] - 1):
         begin, n = starts[s], starts[s + 1] - starts[s]
         for i in range(n):
@@ -58,7 +61,10 @@ def _train(W_in, W_out, W_hs, ids, starts, alpha, window, negative, alias_prob, 
                 for d in range(code_lens[word]):
                     node = points[word, d]
                     f = _dot(neu1, W_hs[node])
-                    if f <= -MAX_EXP or f >= MAX_EXP:
+                    if not np.isfinite(f):   # NaN or inf: training diverged; Word2Vec.train says so
+                        nonfinite += 1
+                        continue
+                    if not (f > -MAX_EXP and f < MAX_EXP):   # compare, then index: NaN skips too
                         continue
                     g = np.float32((1 - codes[word, d] - table[int((f + MAX_EXP) * TABLE_SCALE)]) * a)
                     _axpy(g, W_hs[node], work)
@@ -76,12 +82,15 @@ def _train(W_in, W_out, W_hs, ids, starts, alpha, window, negative, alias_prob, 
                         if target == word:
                             continue
                     f = _dot(neu1, W_out[target])
-                    if f >= MAX_EXP:
-                        sig = np.float32(1.0)
-                    elif f <= -MAX_EXP:
-                        sig = np.float32(0.0)
-                    else:
+                    if not np.isfinite(f):   # NaN or inf: training diverged; Word2Vec.train says so
+                        nonfinite += 1
+                        continue
+                    if f > -MAX_EXP and f < MAX_EXP:   # compare, then index: NaN never reaches the table
                         sig = table[int((f + MAX_EXP) * TABLE_SCALE)]
+                    elif f >= MAX_EXP:
+                        sig = np.float32(1.0)
+                    else:
+                        sig = np.float32(0.0)
                     g = np.float32((label - sig) * a)
                     _axpy(g, W_out[target], work)
                     _axpy(g, neu1, W_out[target])
@@ -89,12 +98,12 @@ def _train(W_in, W_out, W_hs, ids, starts, alpha, window, negative, alias_prob, 
                 if j != i:
                     _axpy(np.float32(1.0), work, W_in[ids[begin + j]])
             trained += 1
-    return trained, state
+    return trained, state, nonfinite
 
 
 def train_chunk(W_in, W_out, W_hs, ids, starts, alpha, window, negative, alias_prob, alias_idx, codes, points,
                 code_lens, state):
     """Same arguments and results as :func:`lstmx.word2vec.update.train_chunk`."""
-    trained, state = _train(W_in, W_out, W_hs, ids, starts, float(alpha), int(window), int(negative), alias_prob,
-                            alias_idx, codes, points, code_lens, np.uint64(state), EXP_TABLE)
-    return int(trained), int(state)
+    trained, state, nonfinite = _train(W_in, W_out, W_hs, ids, starts, float(alpha), int(window), int(negative),
+                                       alias_prob, alias_idx, codes, points, code_lens, np.uint64(state), EXP_TABLE)
+    return int(trained), int(state), int(nonfinite)

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from .errors import TrainingDivergedError
 from .keyedvectors import KeyedVectors
 from .update import MASK64
 from .vocab import Vocabulary
@@ -240,7 +241,14 @@ class Word2Vec:
 
     def train(self, epochs=None):
         """Train (again) for ``epochs`` (default: the model's). Returns (effective words, raw words):
-        the words trained on after subsampling, and the corpus words read, over all epochs."""
+        the words trained on after subsampling, and the corpus words read, over all epochs.
+
+        Raises
+        ------
+        TrainingDivergedError (a FloatingPointError and a ValueError)
+            When training makes NaN or infinite numbers (``alpha`` too large), naming the epoch; the
+            vectors are then useless.
+        """
         if self.vocab is None:
             raise RuntimeError("build_vocab() (or the sentences/corpus_file arguments) must come before train()")
         if self.ids is None and getattr(self, "corpus", None) is None:
@@ -248,6 +256,9 @@ class Word2Vec:
                                "does not keep it: set model.corpus = lstmx.word2vec.model.Corpus(corpus_file=...) "
                                "before train()")
         epochs = self.epochs if epochs is None else epochs
+        if not isinstance(epochs, (int, np.integer)) or isinstance(epochs, bool) or epochs < 1:
+            raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}")
+        epochs = int(epochs)
         train_chunk, used = self._trainer()
         self.active_backend = used
         keep_prob = self.vocab.keep_probability(self.sample)
@@ -260,8 +271,13 @@ class Word2Vec:
 
         def run(job, alpha, state):
             ids, starts, _ = job
-            trained, _ = train_chunk(self.W_in, self.W_out, self.W_hs, ids, starts, alpha, self.window, self.negative,
-                                     self.alias_prob, self.alias_idx, self.codes, self.points, self.code_lens, state)
+            return train_chunk(self.W_in, self.W_out, self.W_hs, ids, starts, alpha, self.window, self.negative,
+                               self.alias_prob, self.alias_idx, self.codes, self.points, self.code_lens, state)
+
+        def finished(result):
+            trained, _, nonfinite = result
+            if nonfinite:
+                self._diverged(epoch, epochs, f"{nonfinite} dot products of vectors came out NaN or infinite")
             return trained
 
         pool = ThreadPoolExecutor(self.workers) if self.workers > 1 else None
@@ -276,19 +292,22 @@ class Word2Vec:
                     state = (int(self.seed) * 7919 + 1 + n_jobs * 0x9E3779B97F4A7C15) & MASK64
                     n_jobs += 1
                     if pool is None:
-                        effective += run(job, alpha, state)
+                        effective += finished(run(job, alpha, state))
                     else:
                         pending.append(pool.submit(run, job, alpha, state))
                         if len(pending) >= 2 * self.workers:   # bounded: a few jobs in flight
-                            effective += pending.pop(0).result()
+                            effective += finished(pending.pop(0).result())
                     if self.progress and k % 50 == 0:
                         rate = done / max(time.perf_counter() - t0, 1e-9)
                         sys.stderr.write(f"\repoch {epoch + 1}/{epochs}  {100 * done / total:5.1f}%  "
                                          f"{rate / 1e6:.2f} M words/s  alpha {alpha:.5f}")
-                effective += sum(f.result() for f in pending)
+                effective += sum(finished(f.result()) for f in pending)
+                for name in ("W_in", "W_out", "W_hs"):   # one pass over each: float64 sums of float32 are
+                    if not np.isfinite(getattr(self, name).sum(dtype=np.float64)):   # finite iff all are
+                        self._diverged(epoch, epochs, f"{name} holds NaN or infinite numbers")
         finally:
             if pool is not None:
-                pool.shutdown()
+                pool.shutdown(cancel_futures=True)
         seconds = time.perf_counter() - t0
         if self.progress:
             sys.stderr.write("\n")
@@ -297,6 +316,11 @@ class Word2Vec:
         logger.info("trained %d effective of %d raw words in %.1f s (%.2f M raw words/s, %s)", effective, raw,
                     seconds, raw / max(seconds, 1e-9) / 1e6, used)
         return effective, raw
+
+    def _diverged(self, epoch, epochs, what):
+        raise TrainingDivergedError(
+            f"training diverged in epoch {epoch + 1} of {epochs}: {what}, with alpha={self.alpha}. The vectors "
+            f"are now useless: train a new model with a smaller alpha (the default is 0.025)")
 
     # ---- saving ----
     def save(self, path):

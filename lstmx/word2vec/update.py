@@ -12,7 +12,8 @@ word2vec.c does::
         work += g * W_hs[node];     W_hs[node] += g * h
     W_in[c] += work for every context word c
 
-sigmoid is read from a 1000-entry table over [-6, 6] (outside it the word2vec.c rules apply), and
+sigmoid is read from a 1000-entry table over [-6, 6] (outside it the word2vec.c rules apply; a NaN or
+infinite ``h . W_out[target]``, which only a diverging run makes, skips the update and is counted), and
 random numbers come from word2vec.c's generator, so the Cython kernel
 (:mod:`lstmx._kernels.word2vec_cython`) makes the same draws and the same updates. It is slow
 (Python loops): the ``"reference"`` backend, for tiny corpora and for tests.
@@ -43,12 +44,21 @@ def draw_negative(state, alias_prob, alias_idx):
 
 
 def table_sigmoid(f):
-    return float(EXP_TABLE[int((f + MAX_EXP) * TABLE_SCALE)])
+    """sigmoid(f) read from the table as word2vec.c reads it: 1 from MAX_EXP up, 0 from -MAX_EXP down,
+    NaN for NaN. The index is computed only for an f strictly inside (-MAX_EXP, MAX_EXP)."""
+    if -MAX_EXP < f < MAX_EXP:
+        return float(EXP_TABLE[int((f + MAX_EXP) * TABLE_SCALE)])
+    if f >= MAX_EXP:
+        return 1.0
+    if f <= -MAX_EXP:
+        return 0.0
+    return float("nan")
 
 
 def train_chunk(W_in, W_out, W_hs, ids, starts, alpha, window, negative, alias_prob, alias_idx,
                 codes, points, code_lens, state):
-    """Train on one chunk of sentences; returns (words trained, new random state).
+    """Train on one chunk of sentences; returns (words trained, new random state, the number of dot
+    products that came out NaN or inf: their updates are skipped, and any means training diverged).
 
     Parameters
     ----------
@@ -60,7 +70,7 @@ def train_chunk(W_in, W_out, W_hs, ids, starts, alpha, window, negative, alias_p
     N = W_in.shape[1]
     neu1 = np.zeros(N, np.float32)
     work = np.zeros(N, np.float32)
-    trained = 0
+    trained = nonfinite = 0
     alpha = np.float32(alpha)
     for s in range(len(starts) - 1):
         sentence = ids[starts[s]:starts[s + 1]]
@@ -79,6 +89,9 @@ def train_chunk(W_in, W_out, W_hs, ids, starts, alpha, window, negative, alias_p
                 for d in range(code_lens[word]):
                     node = points[word, d]
                     f = float(np.dot(neu1, W_hs[node]))
+                    if not np.isfinite(f):   # NaN or inf: training diverged; Word2Vec.train says so
+                        nonfinite += 1
+                        continue
                     if f <= -MAX_EXP or f >= MAX_EXP:
                         continue
                     g = np.float32((1 - codes[word, d] - table_sigmoid(f)) * alpha)
@@ -94,11 +107,14 @@ def train_chunk(W_in, W_out, W_hs, ids, starts, alpha, window, negative, alias_p
                         if target == word:
                             continue
                     f = float(np.dot(neu1, W_out[target]))
-                    sig = 1.0 if f >= MAX_EXP else 0.0 if f <= -MAX_EXP else table_sigmoid(f)
+                    if not np.isfinite(f):   # NaN or inf: training diverged; Word2Vec.train says so
+                        nonfinite += 1
+                        continue
+                    sig = table_sigmoid(f)
                     g = np.float32((label - sig) * alpha)
                     work += g * W_out[target]
                     W_out[target] += g * neu1
             for c in context:
                 W_in[c] += work
             trained += 1
-    return trained, state
+    return trained, state, nonfinite
