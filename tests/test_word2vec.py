@@ -253,6 +253,59 @@ def test_bad_arguments_and_corpora():
     assert Word2Vec([["a", "b"]] * 5, min_count=1, vector_size=4, sg=0, cbow_mean=1).wv.vectors.shape == (2, 4)
 
 
+@pytest.mark.parametrize("kwargs,message", [
+    (dict(max_vocab_size=0), "max_vocab_size must be None (no limit) or an integer >= 1, got 0"),
+    (dict(max_vocab_size=-1), "max_vocab_size must be None (no limit) or an integer >= 1, got -1"),  # dropped a word
+    (dict(window=2 ** 31), "window must be at most 2147483647 (the compiled trainers hold it in a C int), got 2147483648"),
+    (dict(vector_size=2 ** 31), "vector_size must be at most 2147483647"),
+    (dict(negative=2 ** 31 - 1), "negative must be an integer from 0 to 2147483646 (the compiled trainers count "
+                                 "negative + 1 draws in a C int), got 2147483647"),
+    (dict(negative=2.5), "negative must be an integer from 0 to 2147483646"),
+    (dict(negative=-1), "negative must be an integer from 0 to 2147483646"),
+    (dict(hs=2), "hs must be 0 or 1, got 2"),
+    (dict(alpha=float("inf")), "alpha must be a finite number, got inf"),
+    (dict(min_alpha=float("nan")), "min_alpha must be a finite number, got nan"),
+    (dict(seed=-1), "seed must be an integer >= 0, got -1"),
+    (dict(seed=1.5), "seed must be an integer >= 0, got 1.5"),
+    (dict(progress="yes"), "progress must be True or False, got 'yes'"),
+    (dict(max_corpus_memory=-1), "max_corpus_memory must be None (always keep the corpus) or an integer >= 0"),
+])
+def test_arguments_the_trainers_cannot_take_are_refused(kwargs, message):
+    """Each names what was expected and what came, before any corpus is read or trained on."""
+    with pytest.raises(ValueError) as info:
+        Word2Vec(topic_corpus(20), **{**dict(min_count=1, vector_size=4, epochs=1), **kwargs})
+    assert message in str(info.value)
+
+
+def test_train_checks_its_epochs():
+    model = Word2Vec(topic_corpus(20), min_count=1, vector_size=4, epochs=1)
+    for epochs in (0, -1, 1.5):
+        with pytest.raises(ValueError, match=f"epochs must be an integer >= 1, got {epochs}"):
+            model.train(epochs=epochs)
+
+
+def test_an_empty_vocabulary_is_the_error_gensim_raises_too():
+    """gensim raises RuntimeError ('you must first build vocabulary'); lstmx's is also a ValueError."""
+    for corpus, min_count in (([], 1), ([["a", "b"]], 5)):
+        with pytest.raises(RuntimeError) as info:
+            Word2Vec(corpus, min_count=min_count)
+        assert isinstance(info.value, ValueError) and type(info.value).__name__ == "EmptyVocabularyError"
+
+
+def test_long_sentences_are_cut_at_10000_words_as_corpus_file_lines_are(tmp_path):
+    """A sentence of n words costs n * min(n, 2 * window): a huge window on one long sentence was
+    quadratic in the corpus. Sentences given as lists are now cut as the lines of a file are."""
+    from lstmx.word2vec.model import Corpus
+    sentence = [f"w{i % 7}" for i in range(25000)]
+    assert [len(s) for s in Corpus(sentences=[sentence, ["a"]])] == [10000, 10000, 5000, 1]
+    path = tmp_path / "c.txt"
+    path.write_text(" ".join(sentence) + "\na\n")
+    assert [list(s) for s in Corpus(corpus_file=str(path))] == [list(s) for s in Corpus(sentences=[sentence, ["a"]])]
+    model = Word2Vec(min_count=1, vector_size=4, window=10 ** 6)
+    model.build_vocab([sentence])
+    assert list(np.diff(model.starts)) == [10000, 10000, 5000]
+
+
 def test_keyed_vectors_queries():
     kv = KeyedVectors(["king", "queen", "man", "woman", "apple"],
                       np.array([[1, 1, 0], [1, 1, 1], [1, 0, 0], [1, 0, 1], [0, 0, -5]], np.float32))

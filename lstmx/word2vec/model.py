@@ -9,6 +9,7 @@ it job by job, so memory stays bounded by the vocabulary, the matrices and a few
 the compiled trainer without the GIL (``workers`` threads), or in the Python reference.
 """
 import logging
+import math
 import pickle
 import sys
 import time
@@ -24,10 +25,58 @@ from .vocab import Vocabulary
 logger = logging.getLogger("lstmx.word2vec")
 JOB_WORDS = 10000
 MAX_CORPUS_MEMORY = 1 << 30   # bytes of word ids kept in memory; a larger corpus is streamed each epoch
+# The compiled trainers hold these in a C int (and count up to negative + 1): larger values would wrap.
+INT_MAX = 2 ** 31 - 1
+MAX_VECTOR_SIZE = MAX_WINDOW = INT_MAX
+MAX_NEGATIVE = INT_MAX - 1
+
+
+def _is_int(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def check_settings(vector_size, window, min_count, sample, negative, hs, alpha, min_alpha, epochs, workers, seed,
+                   max_vocab_size, backend, progress, max_corpus_memory):
+    """Raise ValueError naming the first setting of :class:`Word2Vec` that is out of range (what was
+    expected and what came); used by the constructor and by :meth:`Word2Vec.load`."""
+    for name, value, top in (("vector_size", vector_size, MAX_VECTOR_SIZE), ("window", window, MAX_WINDOW),
+                             ("epochs", epochs, None), ("workers", workers, None), ("min_count", min_count, None)):
+        if not _is_int(value) or value < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        if top is not None and value > top:
+            raise ValueError(f"{name} must be at most {top} (the compiled trainers hold it in a C int), "
+                             f"got {value}")
+    if not _is_int(negative) or not 0 <= negative <= MAX_NEGATIVE:
+        raise ValueError(f"negative must be an integer from 0 to {MAX_NEGATIVE} (the compiled trainers count "
+                         f"negative + 1 draws in a C int), got {negative!r}")
+    if hs not in (0, 1) or not isinstance(hs, (int, np.integer)):
+        raise ValueError(f"hs must be 0 or 1, got {hs!r}")
+    if negative == 0 and not hs:
+        raise ValueError("negative=0 and hs=0 leave nothing to train: set negative > 0 or hs=1")
+    if not isinstance(sample, (int, float, np.number)) or isinstance(sample, bool) or not sample >= 0:
+        # negative: every keep probability NaN (sqrt of a negative), nothing trained
+        raise ValueError(f"sample must be >= 0 (0 turns subsampling off), got {sample!r}")
+    for name, value in (("alpha", alpha), ("min_alpha", min_alpha)):
+        if not isinstance(value, (int, float, np.number)) or isinstance(value, bool) or not math.isfinite(value):
+            raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if not 0 < min_alpha <= alpha:
+        raise ValueError(f"expected 0 < min_alpha <= alpha, got alpha={alpha}, min_alpha={min_alpha}")
+    if not _is_int(seed) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    if max_vocab_size is not None and (not _is_int(max_vocab_size) or max_vocab_size < 1):
+        raise ValueError(f"max_vocab_size must be None (no limit) or an integer >= 1, got {max_vocab_size!r}")
+    if backend not in ("auto", "cython", "numba", "reference"):
+        raise ValueError(f"backend must be 'auto', 'cython', 'numba' or 'reference', got {backend!r}")
+    if not isinstance(progress, (bool, np.bool_, int)) or progress not in (0, 1):
+        raise ValueError(f"progress must be True or False, got {progress!r}")
+    if max_corpus_memory is not None and (not _is_int(max_corpus_memory) or max_corpus_memory < 0):
+        raise ValueError(f"max_corpus_memory must be None (always keep the corpus) or an integer >= 0 (bytes), "
+                         f"got {max_corpus_memory!r}")
 
 
 class Corpus:
-    """Sentences from an iterable of token lists, or a text file of one sentence a line.
+    """Sentences from an iterable of token lists, or a text file of one sentence a line; a sentence
+    longer than 10,000 words (JOB_WORDS) is cut into sentences of 10,000 words.
 
     A file is decoded as UTF-8; a line that is not valid UTF-8 raises ValueError naming the line.
     """
@@ -45,7 +94,13 @@ class Corpus:
             for s in self.sentences:
                 if isinstance(s, str):
                     raise TypeError("each sentence must be a list of tokens, got a string (split it first)")
-                yield s
+                if not isinstance(s, (list, tuple)):
+                    s = list(s)
+                if len(s) <= JOB_WORDS:
+                    yield s
+                else:   # cut as a file's lines are (and gensim cuts them): a sentence of n words costs
+                    for k in range(0, len(s), JOB_WORDS):   # n * min(n, 2 * window) vector additions
+                        yield s[k:k + JOB_WORDS]
             return
         with open(self.corpus_file, "rb") as f:
             for line_no, raw in enumerate(f, 1):
@@ -98,24 +153,15 @@ class Word2Vec:
         if cbow_mean != 1:
             raise NotImplementedError(f"cbow_mean={cbow_mean}: lstmx averages the context vectors (cbow_mean=1); "
                                       f"their sum is not implemented")
-        for name, value in (("vector_size", vector_size), ("window", window), ("epochs", epochs),
-                            ("workers", workers), ("min_count", min_count)):
-            if not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-        if negative < 0 or hs not in (0, 1, False, True):
-            raise ValueError(f"negative must be >= 0 and hs 0 or 1, got negative={negative}, hs={hs}")
-        if negative == 0 and not hs:
-            raise ValueError("negative=0 and hs=0 leave nothing to train: set negative > 0 or hs=1")
-        if not sample >= 0:   # negative: every keep probability NaN (sqrt of a negative), nothing trained
-            raise ValueError(f"sample must be >= 0 (0 turns subsampling off), got {sample}")
-        if not 0 < min_alpha <= alpha:
-            raise ValueError(f"expected 0 < min_alpha <= alpha, got alpha={alpha}, min_alpha={min_alpha}")
-        if backend not in ("auto", "cython", "numba", "reference"):
-            raise ValueError(f"backend must be 'auto', 'cython', 'numba' or 'reference', got {backend!r}")
-        self.vector_size, self.window, self.min_count, self.sample = int(vector_size), int(window), min_count, sample
-        self.negative, self.hs, self.alpha, self.min_alpha = int(negative), int(hs), alpha, min_alpha
-        self.epochs, self.workers, self.seed, self.max_vocab_size = int(epochs), int(workers), seed, max_vocab_size
-        self.backend, self.progress, self.max_corpus_memory = backend, progress, max_corpus_memory
+        check_settings(vector_size, window, min_count, sample, negative, hs, alpha, min_alpha, epochs, workers, seed,
+                       max_vocab_size, backend, progress, max_corpus_memory)
+        self.vector_size, self.window, self.min_count = int(vector_size), int(window), int(min_count)
+        self.sample, self.negative, self.hs = float(sample), int(negative), int(hs)
+        self.alpha, self.min_alpha = float(alpha), float(min_alpha)
+        self.epochs, self.workers, self.seed = int(epochs), int(workers), int(seed)
+        self.max_vocab_size = None if max_vocab_size is None else int(max_vocab_size)
+        self.backend, self.progress = backend, bool(progress)
+        self.max_corpus_memory = None if max_corpus_memory is None else int(max_corpus_memory)
         self.vocab = None
         if sentences is not None or corpus_file is not None:
             self.build_vocab(sentences, corpus_file)
@@ -163,8 +209,20 @@ class Word2Vec:
         self.W_in *= 2.0
         self.W_in -= 1.0
         self.W_in /= N
-        self.W_out = np.zeros((V if self.negative else 0, N), np.float32)
-        self.W_hs = np.zeros((max(V - 1, 1) if self.hs else 0, N), np.float32)
+        self.W_out = np.zeros(self._W_out_shape(), np.float32)
+        self.W_hs = np.zeros(self._W_hs_shape(), np.float32)
+        self._build_tables()
+
+    def _W_out_shape(self):
+        return (len(self.vocab) if self.negative else 0, self.vector_size)
+
+    def _W_hs_shape(self):
+        return (max(len(self.vocab) - 1, 1) if self.hs else 0, self.vector_size)
+
+    def _build_tables(self):
+        """The tables the trainer draws from (alias table, Huffman paths), made from the vocabulary's
+        counts, and ``wv`` on ``W_in``."""
+        V = len(self.vocab)
         self.alias_prob, self.alias_idx = self.vocab.alias_table()
         self.alias_idx = self.alias_idx.astype(np.int32)
         if self.hs:
@@ -256,7 +314,7 @@ class Word2Vec:
                                "does not keep it: set model.corpus = lstmx.word2vec.model.Corpus(corpus_file=...) "
                                "before train()")
         epochs = self.epochs if epochs is None else epochs
-        if not isinstance(epochs, (int, np.integer)) or isinstance(epochs, bool) or epochs < 1:
+        if not _is_int(epochs) or epochs < 1:
             raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}")
         epochs = int(epochs)
         train_chunk, used = self._trainer()
@@ -320,7 +378,9 @@ class Word2Vec:
     def _diverged(self, epoch, epochs, what):
         raise TrainingDivergedError(
             f"training diverged in epoch {epoch + 1} of {epochs}: {what}, with alpha={self.alpha}. The vectors "
-            f"are now useless: train a new model with a smaller alpha (the default is 0.025)")
+            f"are now useless: train a new model with a smaller alpha"
+            + (" (the default is 0.025)" if self.alpha > 0.025 else
+               f" or window (window={self.window}: each context word takes the whole update)"))
 
     # ---- saving ----
     def save(self, path):

@@ -10,6 +10,8 @@ from collections import Counter
 
 import numpy as np
 
+from .errors import EmptyVocabularyError
+
 
 class Vocabulary:
     """Words, their counts and ids (id 0 is the most frequent word)."""
@@ -17,6 +19,9 @@ class Vocabulary:
     def __init__(self, counts, min_count=5, max_vocab_size=None):
         if min_count < 1:
             raise ValueError(f"min_count must be >= 1, got {min_count}")
+        if max_vocab_size is not None and (not isinstance(max_vocab_size, (int, np.integer))
+                                           or isinstance(max_vocab_size, bool) or max_vocab_size < 1):
+            raise ValueError(f"max_vocab_size must be None (no limit) or an integer >= 1, got {max_vocab_size!r}")
         kept = [(w, c) for w, c in counts.items() if c >= min_count]
         # by count, most frequent first; ties with the word first seen last in front, the order gensim
         # gives (a stable sort of the reversed list), so both make the same Huffman tree
@@ -25,12 +30,25 @@ class Vocabulary:
         if max_vocab_size is not None:
             kept = kept[:max_vocab_size]
         if not kept:
-            raise ValueError(f"no word occurs at least min_count={min_count} times "
+            raise EmptyVocabularyError(f"no word occurs at least min_count={min_count} times "
                              f"(the corpus has {len(counts)} distinct words)")
         self.words = [w for w, _ in kept]
         self.counts = np.array([c for _, c in kept], dtype=np.int64)
         self.index = {w: i for i, w in enumerate(self.words)}
         self.raw_words = int(sum(counts.values()))   # every token of the corpus, in or out of the vocabulary
+
+    @classmethod
+    def restore(cls, words, counts, raw_words):
+        """The vocabulary of a saved model: its words (unique), their counts (>= 1) and raw word count."""
+        vocab = cls.__new__(cls)
+        vocab.words = list(words)
+        vocab.counts = np.asarray(counts, np.int64)
+        vocab.index = {w: i for i, w in enumerate(vocab.words)}
+        vocab.raw_words = int(raw_words)
+        if len(vocab.index) != len(vocab.words) or vocab.counts.shape != (len(vocab.words),):
+            raise ValueError(f"expected unique words, one count each; got {len(vocab.words)} words "
+                             f"({len(vocab.index)} distinct) and counts of shape {vocab.counts.shape}")
+        return vocab
 
     def __len__(self):
         return len(self.words)
@@ -43,7 +61,7 @@ class Vocabulary:
             counts.update(sentence)
             n += 1
         if n == 0 or not counts:
-            raise ValueError("the corpus is empty: no sentence with a word")
+            raise EmptyVocabularyError("the corpus is empty: no sentence with a word")
         return cls(counts, min_count, max_vocab_size)
 
     def keep_probability(self, sample):
