@@ -10,13 +10,13 @@ the compiled trainer without the GIL (``workers`` threads), or in the Python ref
 """
 import logging
 import math
-import pickle
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from . import _model_file
 from .errors import TrainingDivergedError
 from .keyedvectors import KeyedVectors
 from .update import MASK64
@@ -383,22 +383,25 @@ class Word2Vec:
                f" or window (window={self.window}: each context word takes the whole update)"))
 
     # ---- saving ----
+    def settings(self):
+        """The constructor's arguments (other than the corpus) as this model holds them."""
+        return {name: getattr(self, name) for name in _model_file.SETTINGS}
+
     def save(self, path):
-        """Everything needed to continue training (pickle of the arrays and settings)."""
-        with open(path, "wb") as f:
-            pickle.dump({k: v for k, v in self.__dict__.items() if k not in ("corpus", "wv")}, f, protocol=4)
+        """Write everything needed to continue training to one ``.npz`` file (arrays, and the settings
+        as JSON; no pickle), atomically: a failed save leaves any earlier file whole. The corpus is
+        kept when the model keeps it (within ``max_corpus_memory``); a streamed corpus is not."""
+        _model_file.save(self, path)
 
     @classmethod
     def load(cls, path):
-        with open(path, "rb") as f:
-            try:
-                state = pickle.load(f)
-            except (pickle.UnpicklingError, EOFError) as exc:
-                raise ValueError(f"{path} is not a Word2Vec model saved by lstmx: {exc}") from None
-        if not isinstance(state, dict) or "W_in" not in state:
-            raise ValueError(f"{path} is not a Word2Vec model saved by lstmx")
-        model = cls.__new__(cls)
-        model.__dict__.update(state)
-        model.wv = KeyedVectors(model.vocab.words, model.W_in)
-        model.wv.vectors = model.W_in
-        return model
+        """Read a model written by :meth:`save`, checked against its settings before anything large is
+        read, and ready to :meth:`train` on.
+
+        Raises
+        ------
+        ValueError
+            Saying what is wrong when the file is not a Word2Vec model written by lstmx, or is
+            truncated or altered (lstmx never unpickles: older pickled saves are refused too).
+        """
+        return _model_file.load(cls, path)
