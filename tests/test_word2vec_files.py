@@ -206,3 +206,163 @@ def test_tampered_config_and_arrays_are_refused_saying_what_is_wrong(saved):
                                                             np.uint8))
     path.write_bytes(good)
     assert np.array_equal(Word2Vec.load(path).W_in, model.W_in)
+
+
+# ---- the word2vec.c formats ----
+def binary_file(words, vectors, header=None, newline=True):
+    """A binary word2vec file: ``header`` (default: the true sizes) then ``word<space><floats>[\\n]``."""
+    vectors = np.asarray(vectors, "<f4")
+    head = header if header is not None else f"{len(words)} {vectors.shape[1]}"
+    return (head + "\n").encode() + b"".join(w + b" " + v.tobytes() + (b"\n" if newline else b"")
+                                             for w, v in zip(words, vectors))
+
+
+WORDS = [b"alpha", b"beta", b"gamma", b"delta", b"epsilon"]
+VECTORS = np.random.default_rng(3).standard_normal((5, 6)).astype(np.float32)
+
+
+@pytest.mark.parametrize("newline", [True, False])     # word2vec.c ends each vector with a newline, gensim not
+@pytest.mark.parametrize("claimed", [5, 4, 3, 1])
+def test_a_binary_header_smaller_than_the_vectors_is_detected(tmp_path, newline, claimed):
+    """The words after the first then start inside a vector: they loaded as garbage words, silently."""
+    path = tmp_path / "v.bin"
+    path.write_bytes(binary_file(WORDS, VECTORS, header=f"5 {claimed}", newline=newline))
+    for errors in ("strict", "replace"):
+        with pytest.raises(ValueError, match=rf"is the header's vector size {claimed} that of the data\?"):
+            KeyedVectors.load_word2vec_format(path, binary=True, unicode_errors=errors)
+    path.write_bytes(binary_file(WORDS, VECTORS, newline=newline))
+    kv = KeyedVectors.load_word2vec_format(path, binary=True)
+    assert kv.index_to_key == [w.decode() for w in WORDS]
+    np.testing.assert_array_equal(kv.vectors, VECTORS)
+
+
+def test_a_binary_header_larger_than_the_data_or_forged_is_a_truncated_file(tmp_path):
+    path = tmp_path / "v.bin"
+    path.write_bytes(binary_file(WORDS, VECTORS, header="5 7"))
+    with pytest.raises(EOFError, match="file ends inside .* the header's sizes are larger than the data's"):
+        KeyedVectors.load_word2vec_format(path, binary=True)
+    path.write_bytes(binary_file(WORDS, VECTORS, header="4000000000 300"))   # would allocate 4.8 TB
+    for binary in (True, False):
+        with pytest.raises(EOFError, match=r"announces 4000000000 words of 300 numbers, at least \d+ bytes, but the "
+                                           r"file has \d+ after its header"):
+            KeyedVectors.load_word2vec_format(path, binary=binary)
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_data_after_the_words_the_header_announces_is_refused_unless_limited(tmp_path, binary):
+    kv = KeyedVectors([w.decode() for w in WORDS], VECTORS)
+    path = tmp_path / "v"
+    kv.save_word2vec_format(path, binary=binary)
+    data = path.read_bytes()
+    path.write_bytes(data.replace(b"5 6\n", b"3 6\n", 1))
+    with pytest.raises(ValueError, match="follow.* the 3 words .*limit=3 reads only the first 3"):
+        KeyedVectors.load_word2vec_format(path, binary=binary)
+    assert KeyedVectors.load_word2vec_format(path, binary=binary, limit=3).index_to_key == ["alpha", "beta", "gamma"]
+    path.write_bytes(data)
+    two = KeyedVectors.load_word2vec_format(path, binary=binary, limit=2)
+    assert two.index_to_key == ["alpha", "beta"] and np.array_equal(two.vectors, VECTORS[:2])
+    with pytest.raises(ValueError, match="limit must be None .* got -1"):
+        KeyedVectors.load_word2vec_format(path, binary=binary, limit=-1)
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_a_truncated_file_is_an_eoferror_as_in_gensim_and_a_valueerror(tmp_path, binary):
+    kv = KeyedVectors([w.decode() for w in WORDS], VECTORS)
+    path = tmp_path / "v"
+    kv.save_word2vec_format(path, binary=binary)
+    data = path.read_bytes()
+    for cut in (len(data) - 2, len(data) - 9, len(data) // 2, len(data.split(b"\n")[0]) + 1):
+        path.write_bytes(data[:cut])
+        with pytest.raises(EOFError, match="truncated") as info:
+            KeyedVectors.load_word2vec_format(path, binary=binary)
+        assert isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize("word", ["two words", "new\nline", "", "\ud800", "tab\tis fine but space is not"])
+@pytest.mark.parametrize("binary", [False, True])
+def test_a_word_the_format_cannot_hold_is_refused_by_name(tmp_path, binary, word):
+    """A space or newline splits the word on reading: the file reloaded silently corrupted."""
+    kv = KeyedVectors(["ok", word], VECTORS[:2])
+    path = tmp_path / "v"
+    with pytest.raises(ValueError, match=r"word 1, .* cannot be saved in the word2vec format"):
+        kv.save_word2vec_format(path, binary=binary)
+    assert not path.exists()
+    tab = KeyedVectors(["ok", "tab\there", "ünï"], VECTORS[:3])
+    tab.save_word2vec_format(path, binary=binary)
+    assert KeyedVectors.load_word2vec_format(path, binary=binary).index_to_key == ["ok", "tab\there", "ünï"]
+
+
+def not_utf8_file(binary, words=(b"a\xffb", b"c\xfed", b"ok")):
+    if binary:
+        return binary_file(list(words), VECTORS[:len(words)])
+    return (f"{len(words)} 6\n".encode()
+            + b"".join(w + b" " + " ".join(map(str, v)).encode() + b"\n" for w, v in zip(words, VECTORS)))
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_words_that_are_not_utf8_follow_gensims_unicode_errors(tmp_path, binary):
+    """They all became U+FFFD-words, and then one key: now 'strict' by default, as in gensim."""
+    path = tmp_path / "v"
+    path.write_bytes(not_utf8_file(binary))
+    with pytest.raises(UnicodeDecodeError, match="invalid start byte, in .*v, (word|line) (1 of 3|2) "
+                                                 r"\(unicode_errors='replace' or 'ignore' reads it"):
+        KeyedVectors.load_word2vec_format(path, binary=binary)
+    replaced = KeyedVectors.load_word2vec_format(path, binary=binary, unicode_errors="replace")
+    assert replaced.index_to_key == ["a\ufffdb", "c\ufffdd", "ok"]
+    ignored = KeyedVectors.load_word2vec_format(path, binary=binary, unicode_errors="ignore")
+    assert ignored.index_to_key == ["ab", "cd", "ok"]
+    latin = KeyedVectors.load_word2vec_format(path, binary=binary, encoding="latin-1")
+    assert latin.index_to_key == ["aÿb", "cþd", "ok"]
+    path.write_bytes(not_utf8_file(binary, (b"\xff", b"\xfe", b"ok")))
+    with pytest.warns(UserWarning, match="1 words appear more than once \\(e.g. '\ufffd'\\); the first vector"):
+        collapsed = KeyedVectors.load_word2vec_format(path, binary=binary, unicode_errors="replace")
+    assert collapsed.index_to_key == ["\ufffd", "ok"] and len(collapsed) == 2
+    np.testing.assert_allclose(collapsed["\ufffd"], VECTORS[0], rtol=1e-6)
+
+
+def _cut(data, binary):
+    """Binary: 9 bytes off the end; text: the last line off (gensim reads a line cut short as it is)."""
+    return data[:-9] if binary else data[:data.rindex(b"\n", 0, len(data) - 1) + 1]
+
+
+GENSIM_CASES = {
+    "good": lambda b: not_utf8_file(b, (b"x", b"y", b"z")),
+    "not_utf8": lambda b: not_utf8_file(b),
+    "collapsing": lambda b: not_utf8_file(b, (b"\xff", b"\xfe", b"ok")),
+    "duplicate": lambda b: not_utf8_file(b, (b"x", b"y", b"x")),
+    "truncated": lambda b: _cut(not_utf8_file(b, (b"x", b"y", b"z")), b),
+    "empty": lambda b: b"0 6\n",
+}
+
+
+@pytest.mark.parametrize("binary", [False, True])
+@pytest.mark.parametrize("case", sorted(GENSIM_CASES))
+@pytest.mark.parametrize("errors", ["strict", "replace", "ignore"])
+def test_word2vec_files_read_as_gensim_reads_them(tmp_path, binary, case, errors):
+    """Same words, same vectors, or an error gensim's users catch (EOFError, UnicodeDecodeError)."""
+    gensim_models = pytest.importorskip("gensim.models")
+    path = tmp_path / "v"
+    path.write_bytes(GENSIM_CASES[case](binary))
+    try:
+        theirs = gensim_models.KeyedVectors.load_word2vec_format(str(path), binary=binary, unicode_errors=errors)
+    except (EOFError, UnicodeDecodeError) as exc:
+        with pytest.raises(type(exc)):
+            KeyedVectors.load_word2vec_format(path, binary=binary, unicode_errors=errors)
+        return
+    with __import__("warnings").catch_warnings():
+        __import__("warnings").simplefilter("ignore")
+        ours = KeyedVectors.load_word2vec_format(path, binary=binary, unicode_errors=errors)
+    # gensim leaves a None in index_to_key for each repeated word (and a row of zeros): its words are the rest
+    assert ours.index_to_key == [w for w in theirs.index_to_key if w is not None]
+    for word in ours.index_to_key:
+        np.testing.assert_allclose(ours[word], theirs[word], rtol=1e-6)
+
+
+def test_gensim_read_the_smaller_binary_header_as_garbage_which_lstmx_refuses(tmp_path):
+    gensim_models = pytest.importorskip("gensim.models")
+    path = tmp_path / "v.bin"
+    path.write_bytes(binary_file(WORDS, VECTORS, header="5 4", newline=False))
+    garbage = gensim_models.KeyedVectors.load_word2vec_format(str(path), binary=True, unicode_errors="replace")
+    assert garbage.index_to_key[1:] != [w.decode() for w in WORDS[1:]]
+    with pytest.raises(ValueError, match="is the header's vector size 4 that of the data"):
+        KeyedVectors.load_word2vec_format(path, binary=True, unicode_errors="replace")

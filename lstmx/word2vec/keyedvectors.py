@@ -1,10 +1,14 @@
 """Trained word vectors: look-up, similarity, evaluation, and the word2vec.c file formats."""
+import os
 import warnings
 from importlib import resources
 
 import numpy as np
 
 from .._files import atomic_write
+from .errors import TruncatedFileError
+
+CHUNK = 1 << 20   # bytes read at a time from a binary word2vec file
 
 
 class KeyedVectors:
@@ -174,62 +178,159 @@ class KeyedVectors:
     # ---- word2vec.c formats ----
     def save_word2vec_format(self, path, binary=False):
         """Write the header ``V N`` then one word a line (text) or ``word <N float32 LE>`` (binary),
-        the formats of word2vec.c and gensim."""
-        with atomic_write(path, "the vectors") as f:
-            f.write(f"{len(self)} {self.vector_size}\n".encode())
-            for word, vec in zip(self.index_to_key, self.vectors):
-                if binary:
-                    f.write(word.encode("utf-8") + b" " + vec.astype("<f4").tobytes() + b"\n")
-                else:
-                    f.write((word + " " + " ".join(f"{x:.9g}" for x in vec) + "\n").encode("utf-8"))
-
-    @classmethod
-    def load_word2vec_format(cls, path, binary=False):
-        """Read a file written by word2vec.c, gensim or :meth:`save_word2vec_format`.
+        the formats of word2vec.c and gensim.
 
         Raises
         ------
         ValueError
-            Naming the line (or, in binary files, the word's position) where the file is malformed
-            or ends too early.
+            Naming the first word that the format cannot hold, before anything is written: an empty
+            word, or one with a space or a newline (they separate the fields), or one that is not text
+            that UTF-8 can encode.
         """
+        encoded = []
+        for k, word in enumerate(self.index_to_key):
+            if not isinstance(word, str):
+                raise ValueError(f"word {k} is {word!r} ({type(word).__name__}): the word2vec format holds str words")
+            if not word or " " in word or "\n" in word:
+                raise ValueError(f"word {k}, {word!r}, cannot be saved in the word2vec format: a word there is "
+                                 f"not empty and holds no space or newline (they separate words and numbers)")
+            try:
+                encoded.append(word.encode("utf-8"))
+            except UnicodeEncodeError as exc:
+                raise ValueError(f"word {k}, {word!r}, cannot be saved in the word2vec format: it is not text "
+                                 f"that UTF-8 can encode ({exc.reason})") from None
+        with atomic_write(path, "the vectors") as f:
+            f.write(f"{len(self)} {self.vector_size}\n".encode())
+            for word, vec in zip(encoded, self.vectors):
+                if binary:
+                    f.write(word + b" " + vec.astype("<f4").tobytes() + b"\n")
+                else:
+                    f.write(word + b" " + " ".join(f"{x:.9g}" for x in vec).encode() + b"\n")
+
+    @classmethod
+    def load_word2vec_format(cls, path, binary=False, *, encoding="utf8", unicode_errors="strict", limit=None):
+        """Read a file written by word2vec.c, gensim or :meth:`save_word2vec_format`.
+
+        ``encoding``, ``unicode_errors`` and ``limit`` are gensim's: words are decoded with
+        ``encoding``, and a word that is not valid in it raises UnicodeDecodeError unless
+        ``unicode_errors`` is ``'replace'`` or ``'ignore'`` (as gensim, by default); ``limit`` reads
+        only the first ``limit`` words. A word that appears twice keeps its first vector (as in gensim).
+
+        Raises
+        ------
+        TruncatedFileError (an EOFError, as gensim raises, and a ValueError)
+            When the file ends before the words and vectors its header announces.
+        ValueError
+            Naming the line (or, in binary files, the word's position) where the file is malformed,
+            or saying that data follows the last word (the header's sizes are wrong: in a binary file
+            a vector size smaller than the data's reads garbage words).
+        UnicodeDecodeError (a ValueError)
+            For a word not valid in ``encoding``, with ``unicode_errors='strict'``.
+        """
+        if limit is not None and (not isinstance(limit, (int, np.integer)) or isinstance(limit, bool) or limit < 0):
+            raise ValueError(f"limit must be None (read every word) or an integer >= 0, got {limit!r}")
+        size = os.path.getsize(path)
         with open(path, "rb") as f:
             header = f.readline()
             try:
-                V, N = (int(x) for x in header.split())
-            except ValueError:
-                raise ValueError(f"{path}, line 1: expected a header 'vocab_size vector_size', got {header[:80]!r}") from None
-            words, vectors = [], np.empty((V, N), np.float32)
-            for k in range(V):
-                if binary:
-                    word = bytearray()
-                    while True:
-                        ch = f.read(1)
-                        if not ch:
-                            raise ValueError(f"{path}: file ends inside word {k + 1} of {V} (truncated?)")
-                        if ch == b" ":
-                            break
-                        if ch != b"\n":
-                            word += ch
-                    data = f.read(4 * N)
-                    if len(data) != 4 * N:
-                        raise ValueError(f"{path}: file ends inside the vector of word {k + 1} of {V} (truncated?)")
-                    words.append(word.decode("utf-8", errors="replace"))
-                    vectors[k] = np.frombuffer(data, "<f4")
-                else:
-                    line = f.readline()
-                    parts = line.decode("utf-8", errors="replace").rstrip("\n").rstrip().split(" ")
-                    if not line:
-                        raise ValueError(f"{path}: file ends at line {k + 2}, expected {V} words (truncated?)")
-                    if not line.endswith(b"\n"):   # word2vec.c and gensim end every line
-                        raise ValueError(f"{path}, line {k + 2}: the file ends inside this line (truncated?)")
-                    if len(parts) != N + 1:
-                        raise ValueError(f"{path}, line {k + 2}: expected a word and {N} numbers, got {len(parts) - 1}")
-                    try:
-                        vectors[k] = [float(x) for x in parts[1:]]
-                    except ValueError:
-                        raise ValueError(f"{path}, line {k + 2}: a value is not a number") from None
-                    words.append(parts[0])
-        if len(set(words)) != len(words):
-            warnings.warn(f"{path}: some words appear twice; the last vector of each is used")
+                V, N = (int(x) for x in header.decode(encoding).split())
+            except (ValueError, UnicodeDecodeError):
+                raise ValueError(f"{path}, line 1: expected a header 'vocab_size vector_size', "
+                                 f"got {header[:80]!r}") from None
+            if V < 0 or N < 0:
+                raise ValueError(f"{path}, line 1: expected a header of two integers >= 0, got {V} {N}")
+            n = V if limit is None else min(V, int(limit))
+            # the fewest bytes n records take (a word of one byte or none, its numbers): refused before
+            # a forged header allocates anything
+            least = n * (4 * N + 1) if binary else n * (2 * N + 1)
+            if least > size - len(header):
+                raise TruncatedFileError(
+                    f"{path}: the header announces {V} words of {N} numbers, at least {least} bytes"
+                    f"{'' if n == V else f' for the first {n}'}, but the file has {size - len(header)} after "
+                    f"its header (truncated, or a wrong header?)")
+            read = _read_binary if binary else _read_text
+            words, vectors = read(f, path, n, V, N, encoding, unicode_errors, check_end=limit is None)
+        first = {}
+        for k, w in enumerate(words):
+            first.setdefault(w, k)
+        if len(first) != len(words):
+            keep = list(first.values())   # in file order
+            repeated = list(dict.fromkeys(w for k, w in enumerate(words) if first[w] != k))
+            warnings.warn(f"{path}: {len(repeated)} words appear more than once (e.g. "
+                          f"{', '.join(map(repr, repeated[:5]))}); the first vector of each is kept, as in gensim")
+            words, vectors = [words[k] for k in keep], vectors[keep]
         return cls(words, vectors)
+
+
+def _decode(raw, encoding, unicode_errors, path, where):
+    try:
+        return raw.decode(encoding, unicode_errors)
+    except UnicodeDecodeError as exc:
+        raise UnicodeDecodeError(exc.encoding, exc.object, exc.start, exc.end,
+                                 f"{exc.reason}, in {path}, {where} (unicode_errors='replace' or 'ignore' "
+                                 f"reads it, as in gensim)") from None
+
+
+def _read_text(f, path, n, V, N, encoding, unicode_errors, check_end):
+    words, vectors = [], np.empty((n, N), np.float32)
+    for k in range(n):
+        line = f.readline()
+        if not line:
+            raise TruncatedFileError(f"{path}: file ends at line {k + 2}, expected {V} words (truncated?)")
+        if not line.endswith(b"\n"):   # word2vec.c and gensim end every line
+            raise TruncatedFileError(f"{path}, line {k + 2}: the file ends inside this line (truncated?)")
+        parts = _decode(line, encoding, unicode_errors, path, f"line {k + 2}").rstrip("\n").rstrip().split(" ")
+        if len(parts) != N + 1:
+            raise ValueError(f"{path}, line {k + 2}: expected a word and {N} numbers, got {len(parts) - 1}")
+        try:
+            vectors[k] = [float(x) for x in parts[1:]]
+        except ValueError:
+            raise ValueError(f"{path}, line {k + 2}: a value is not a number") from None
+        words.append(parts[0])
+    if check_end:
+        rest = f.read(CHUNK)
+        if rest.strip():
+            raise ValueError(f"{path}: line {n + 2} follows the {V} words the header announces ({rest[:40]!r}...); "
+                             f"is the header right? (limit={V} reads only the first {V})")
+    return words, vectors
+
+
+def _read_binary(f, path, n, V, N, encoding, unicode_errors, check_end):
+    """Records ``word<space><N float32 LE>``, each after an optional newline (word2vec.c writes one
+    after each vector, gensim none). Read in chunks."""
+    raw_words, vectors = [], np.empty((n, N), np.float32)
+    buf, pos, offset = b"", 0, 0   # offset: where buf starts in the file, after the header
+    nbytes = 4 * N
+    for k in range(n):
+        while True:   # the word: up to the next space
+            space = buf.find(b" ", pos)
+            if space >= 0:
+                break
+            more = f.read(CHUNK)
+            if not more:
+                raise TruncatedFileError(f"{path}: file ends inside word {k + 1} of {V} (truncated, or the header's "
+                                         f"sizes are larger than the data's?)")
+            offset += pos
+            buf, pos = buf[pos:] + more, 0
+        while len(buf) - (space + 1) < nbytes:
+            more = f.read(max(CHUNK, nbytes))
+            if not more:
+                raise TruncatedFileError(f"{path}: file ends inside the vector of word {k + 1} of {V} (truncated, or "
+                                         f"the header's sizes are larger than the data's?)")
+            buf += more
+        raw = buf[pos:space].lstrip(b"\n")
+        if b"\n" in raw:   # no writer puts a newline inside a word: the vectors are not where the header says
+            raise ValueError(f"{path}: word {k + 1} of {V} (byte {offset + pos} after the header) holds a newline: "
+                             f"{raw[:40]!r}; is the header's vector size {N} that of the data?")
+        raw_words.append(raw)
+        vectors[k] = np.frombuffer(buf, "<f4", count=N, offset=space + 1)
+        pos = space + 1 + nbytes
+    if check_end:
+        rest = buf[pos:] + f.read(CHUNK)
+        if rest.strip(b"\n"):
+            raise ValueError(f"{path}: {len(rest) if len(rest) < CHUNK else 'many'} more bytes follow the {V} words of "
+                             f"{N} floats the header announces ({rest[:20]!r}...): is the header's vector size {N} that "
+                             f"of the data? (limit={V} reads only the first {V} words)")
+    # decoded once the layout is known good: a wrong vector size is reported as such, not as a bad word
+    words = [_decode(raw, encoding, unicode_errors, path, f"word {k + 1} of {V}") for k, raw in enumerate(raw_words)]
+    return words, vectors
