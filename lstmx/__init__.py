@@ -12,7 +12,7 @@ from .layers import (GRU, LSTM, Activation, Add, Average, Bidirectional, Concate
                      Flatten, GlobalAveragePooling1D, Input, Layer, Masking, Multiply, RepeatVector, Reshape, SimpleRNN,
                      Softmax, Subtract, TimeDistributed)
 from .models import Model, Sequential, load_model
-from .optimizers import SGD, Adam
+from .optimizers import SGD, Adagrad, Adam, RMSprop
 from .word2vec import KeyedVectors, Word2Vec
 from .lstm import LSTMCell
 from .rnn import RNNCell
@@ -26,7 +26,7 @@ __all__ = [
     "Concatenate", "Add", "Subtract", "Multiply", "Average", "Dot", "TimeDistributed", "RepeatVector", "Reshape",
     "Flatten", "Activation", "Softmax", "Sequential",
     "Model", "load_model",
-    "SGD", "Adam",
+    "SGD", "Adam", "RMSprop", "Adagrad",
     "Word2Vec", "KeyedVectors",
     "lstm_forward", "lstm_backward", "gru_forward", "gru_backward", "rnn_forward", "rnn_backward",
     "backends",

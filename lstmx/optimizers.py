@@ -1,4 +1,4 @@
-"""Optimizers: SGD with momentum and Adam, with gradient clipping by norm or by value.
+"""Optimizers: SGD with momentum, Adam, RMSprop and Adagrad, with gradient clipping by norm or by value.
 
 ``optimizer.apply(params, grads)`` updates the parameter arrays in place. Clipping is Keras's, one
 kind at a time (the cure for exploding gradients in recurrent networks):
@@ -9,9 +9,22 @@ kind at a time (the cure for exploding gradients in recurrent networks):
   ``global_clipnorm`` (PyTorch's ``clip_grad_norm_``);
 - ``clipvalue``: every entry is clipped to ``[-clipvalue, clipvalue]``.
 """
+import math
+import numbers
+
 import numpy as np
 
 from .layers.embedding import IndexedRows
+
+
+def _checked(name, value, expected, ok):
+    """``value`` as a float if it is a finite number for which ``ok`` holds; otherwise an error that
+    names what was expected and what came (TypeError for what is not a number, ValueError else)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be {expected}, got {value!r} of type {type(value).__name__}")
+    if not (math.isfinite(value) and ok(value)):
+        raise ValueError(f"{name} must be {expected}, got {value!r}")
+    return float(value)
 
 
 class Optimizer:
@@ -51,12 +64,12 @@ class Optimizer:
                 self._values(g)[...] *= self.global_clipnorm / norm
         return norm
 
-    def _slot(self, key, p):
-        """The state array ``key`` kept for parameter ``p``: zeros like ``p`` the first time. (Not
-        ``state.setdefault(key, np.zeros_like(p))``, which would allocate the zeros at every step.)"""
+    def _slot(self, key, p, initial=0.0):
+        """The state array ``key`` kept for parameter ``p``: ``initial`` (zeros) like ``p`` the first
+        time. (Not ``state.setdefault(key, np.zeros_like(p))``, which would allocate at every step.)"""
         slot = self.state.get(key)
         if slot is None:
-            slot = self.state[key] = np.zeros_like(p)
+            slot = self.state[key] = np.zeros_like(p) if initial == 0 else np.full_like(p, initial)
         return slot
 
     def apply(self, params, grads):
@@ -145,6 +158,173 @@ class Adam(Optimizer):
         return dict(super().get_config(), beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
 
 
+class RMSprop(Optimizer):
+    """RMSprop (Hinton, 2012) as Keras 3 computes it: each weight's step is its gradient divided by
+    the root of a running mean of its squared gradients, so that weights with large gradients take
+    smaller steps and weights with small gradients larger ones.
+
+    The optimizer keeps, for every parameter, arrays of its shape (its *slots*), all starting at 0:
+
+    - ``velocity`` ``v``: the moving average of the squared gradient, ``g**2``;
+    - ``average_gradient`` ``a``, only when ``centered``: the moving average of the gradient, so
+      that ``v - a**2`` estimates the variance of the gradient;
+    - ``momentum`` ``m``, only when ``momentum > 0``: the decaying sum of the past steps.
+
+    One step, with gradient ``g``, every operation elementwise::
+
+        v = rho * v + (1 - rho) * g**2
+        a = rho * a + (1 - rho) * g                  (centered only)
+        d = sqrt(v - a**2 + epsilon)                 (centered)
+        d = sqrt(v + epsilon)                        (not centered)
+        step = learning_rate * g / d
+        m = momentum * m + step;  p = p - m          (momentum > 0)
+        p = p - step                                 (momentum = 0)
+
+    ``epsilon`` lies *inside* the square root, as in Keras; PyTorch's ``RMSprop`` adds its ``eps``
+    outside it, ``g / (sqrt(v) + eps)``, and folds ``learning_rate`` out of the momentum sum
+    (``m = momentum * m + g / d;  p -= learning_rate * m``, the same numbers while
+    ``learning_rate`` is constant).
+
+    An embedding's row-wise gradient (:class:`~lstmx.layers.IndexedRows`) gives what the dense
+    gradient with zero rows elsewhere would give, as Keras computes it: every row of ``v`` and ``a``
+    decays at each step; the rows of the batch get their gradient and move; with momentum, every
+    row keeps moving by its decaying ``m``.
+
+    Parameters
+    ----------
+    learning_rate : float > 0, default 0.001
+    rho : float in [0, 1), default 0.9
+        Decay of the moving averages ``v`` and ``a``.
+    momentum : float >= 0, default 0.0
+        Decay of the sum of steps ``m``; 0 steps by ``step`` itself and keeps no ``m``.
+    epsilon : float > 0, default 1e-7
+        Added to the mean square under the square root, so that ``d`` is never 0.
+    centered : bool, default False
+        Divide by the root of the gradient's estimated variance ``v - a**2`` instead of its mean
+        square ``v``.
+    clipnorm, clipvalue, global_clipnorm : float > 0 or None
+        Gradient clipping, one kind at a time (see :mod:`lstmx.optimizers`).
+    """
+
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False, clipnorm=None,
+                 clipvalue=None, global_clipnorm=None):
+        learning_rate = _checked("learning_rate", learning_rate, "a finite number > 0", lambda x: x > 0)
+        super().__init__(learning_rate, clipnorm, clipvalue, global_clipnorm)
+        self.rho = _checked("rho", rho, "in [0, 1)", lambda x: 0 <= x < 1)
+        self.momentum = _checked("momentum", momentum, "a finite number >= 0", lambda x: x >= 0)
+        self.epsilon = _checked("epsilon", epsilon, "a finite number > 0", lambda x: x > 0)
+        if not isinstance(centered, (bool, np.bool_)):   # centered="False" would be true
+            raise TypeError(f"centered must be True or False, got {centered!r}")
+        self.centered = bool(centered)
+
+    def update(self, name, p, g):
+        lr, rho = self.learning_rate, self.rho
+        v = self._slot(name + "/velocity", p)
+        a = self._slot(name + "/average_gradient", p) if self.centered else None
+        m = self._slot(name + "/momentum", p) if self.momentum > 0 else None
+        if isinstance(g, IndexedRows):
+            self._update_rows(p, g.indices, g.values, v, a, m)
+            return
+        v *= rho                                      # v = rho v + (1 - rho) g^2
+        v += (1 - rho) * (g * g)
+        if self.centered:
+            a *= rho                                  # a = rho a + (1 - rho) g
+            a += (1 - rho) * g
+            d = np.sqrt(v - a * a + self.epsilon)     # d = sqrt(v - a^2 + eps)
+        else:
+            d = np.sqrt(v + self.epsilon)             # d = sqrt(v + eps)
+        step = lr * g / d                             # step = lr g / d
+        if self.momentum > 0:
+            m *= self.momentum                        # m = momentum m + step
+            m += step
+            p -= m                                    # p = p - m
+        else:
+            p -= step                                 # p = p - step
+
+    def _update_rows(self, p, rows, g, v, a, m):
+        """The same step for a gradient that is ``g`` on ``rows`` and 0 elsewhere, computing on the
+        batch's rows only where the other rows' result is known: there ``g = 0``, so ``v`` and ``a``
+        only decay and ``step`` is 0."""
+        lr, rho = self.learning_rate, self.rho
+        v *= rho                                      # every row decays ...
+        v[rows] += (1 - rho) * (g * g)                # ... the batch's rows get g^2
+        if self.centered:
+            a *= rho
+            a[rows] += (1 - rho) * g
+            d = np.sqrt(v[rows] - a[rows] * a[rows] + self.epsilon)
+        else:
+            d = np.sqrt(v[rows] + self.epsilon)
+        step = lr * g / d                             # the step of the batch's rows; 0 elsewhere
+        if self.momentum > 0:
+            m *= self.momentum                        # every row moves on by its momentum
+            m[rows] += step
+            p -= m
+        else:
+            p[rows] -= step
+
+    def get_config(self):
+        return dict(super().get_config(), rho=self.rho, momentum=self.momentum, epsilon=self.epsilon,
+                    centered=self.centered)
+
+
+class Adagrad(Optimizer):
+    """Adagrad (Duchi, Hazan and Singer, 2011) as Keras 3 computes it: each weight's step is its
+    gradient divided by the root of the sum of all its squared gradients so far, so that a weight's
+    steps shrink the more (and the larger) gradients it has had. Rare features (an embedding's rare
+    words) keep larger steps than frequent ones.
+
+    The optimizer keeps one slot for every parameter, an array of its shape:
+
+    - ``accumulator`` ``s``: the sum of the squared gradients, starting at
+      ``initial_accumulator_value`` (0.1, as Keras), not 0.
+
+    One step, with gradient ``g``, every operation elementwise::
+
+        s = s + g**2
+        p = p - learning_rate * g / sqrt(s + epsilon)
+
+    ``epsilon`` lies *inside* the square root, as in Keras; PyTorch's ``Adagrad`` adds its ``eps``
+    outside it, ``g / (sqrt(s) + eps)``, and starts ``s`` at 0 unless told otherwise.
+
+    An embedding's row-wise gradient (:class:`~lstmx.layers.IndexedRows`) touches only the batch's
+    rows of ``s`` and ``p``: with ``g = 0`` the other rows would not change, so this is exactly
+    Keras's dense update.
+
+    Parameters
+    ----------
+    learning_rate : float > 0, default 0.001
+        Keras's default; Adagrad usually wants a larger one (the paper's form is 1.0).
+    initial_accumulator_value : float >= 0, default 0.1
+        The start of ``s``: it bounds the first steps to about ``learning_rate * g / sqrt(0.1)``.
+    epsilon : float > 0, default 1e-7
+        Added to ``s`` under the square root, so that the divisor is never 0.
+    clipnorm, clipvalue, global_clipnorm : float > 0 or None
+        Gradient clipping, one kind at a time (see :mod:`lstmx.optimizers`).
+    """
+
+    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, clipnorm=None,
+                 clipvalue=None, global_clipnorm=None):
+        learning_rate = _checked("learning_rate", learning_rate, "a finite number > 0", lambda x: x > 0)
+        super().__init__(learning_rate, clipnorm, clipvalue, global_clipnorm)
+        self.initial_accumulator_value = _checked("initial_accumulator_value", initial_accumulator_value,
+                                                  "a finite number >= 0", lambda x: x >= 0)
+        self.epsilon = _checked("epsilon", epsilon, "a finite number > 0", lambda x: x > 0)
+
+    def update(self, name, p, g):
+        s = self._slot(name + "/accumulator", p, self.initial_accumulator_value)
+        if isinstance(g, IndexedRows):   # only the batch's rows change (g = 0 leaves the others)
+            rows, g = g.indices, g.values
+            s[rows] += g * g                                                   # s = s + g^2
+            p[rows] -= self.learning_rate * g / np.sqrt(s[rows] + self.epsilon)  # p = p - lr g / sqrt(s + eps)
+            return
+        s += g * g                                                             # s = s + g^2
+        p -= self.learning_rate * g / np.sqrt(s + self.epsilon)                # p = p - lr g / sqrt(s + eps)
+
+    def get_config(self):
+        return dict(super().get_config(), initial_accumulator_value=self.initial_accumulator_value,
+                    epsilon=self.epsilon)
+
+
 def _adam_kernel():
     try:
         from ._kernels import adam_cython
@@ -153,7 +333,7 @@ def _adam_kernel():
     return adam_cython
 
 
-OPTIMIZERS = {"sgd": SGD, "adam": Adam}
+OPTIMIZERS = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop, "adagrad": Adagrad}
 
 
 def get(optimizer):
@@ -161,4 +341,5 @@ def get(optimizer):
         return optimizer
     if isinstance(optimizer, str) and optimizer.lower() in OPTIMIZERS:
         return OPTIMIZERS[optimizer.lower()]()
-    raise ValueError(f"unknown optimizer {optimizer!r}; expected 'sgd', 'adam' or an Optimizer")
+    raise ValueError(f"unknown optimizer {optimizer!r}; expected one of "
+                     f"{', '.join(repr(name) for name in OPTIMIZERS)} or an Optimizer")

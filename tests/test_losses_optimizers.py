@@ -1,4 +1,6 @@
 """Losses (values, gradients, bad labels) and optimizers (updates, clipping, fused Adam)."""
+import json
+
 import numpy as np
 import pytest
 
@@ -183,3 +185,188 @@ def test_clipnorm_and_clipvalue():
         lstmx.SGD(clipvalue=0)
     with pytest.raises(ValueError, match="global_clipnorm must be > 0 or None, got 0"):
         lstmx.Adam(global_clipnorm=0)
+
+
+# ---- RMSprop and Adagrad: Keras 3's formulas (keras/src/optimizers/rmsprop.py, adagrad.py) ----
+def keras_rmsprop(p, grads, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False):
+    """Keras 3's ``RMSprop.update_step``, transcribed line by line, over the gradients ``grads``."""
+    velocity, average_grad, mom = np.zeros_like(p), np.zeros_like(p), np.zeros_like(p)
+    for g in grads:
+        velocity = rho * velocity + (1 - rho) * np.square(g)
+        if centered:
+            average_grad = rho * average_grad + (1 - rho) * g
+            denominator = velocity - np.square(average_grad) + epsilon
+        else:
+            denominator = velocity + epsilon
+        increment = learning_rate * g / np.sqrt(denominator)
+        if momentum > 0:
+            mom = momentum * mom + increment
+            p = p - mom
+        else:
+            p = p - increment
+    return p
+
+
+def keras_adagrad(p, grads, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7):
+    """Keras 3's ``Adagrad.update_step``, transcribed line by line."""
+    accumulator = np.full_like(p, initial_accumulator_value)
+    for g in grads:
+        accumulator = accumulator + np.square(g)
+        p = p - learning_rate * g / np.sqrt(accumulator + epsilon)
+    return p
+
+
+def _gradients(rng, shape, steps):
+    """Gradients spread over four decades (1e-4 to 1), so that where epsilon lies shows in the result."""
+    return [rng.standard_normal(shape) * 10.0 ** rng.uniform(-4, 0, shape) for _ in range(steps)]
+
+
+def _run(opt, p, grads):
+    p = p.copy()
+    for g in grads:
+        opt.apply({"w": p}, {"w": g.copy()})
+    return p
+
+
+RMSPROP_SETTINGS = [dict(), dict(learning_rate=0.01, rho=0.8, epsilon=1e-3), dict(momentum=0.9),
+                    dict(centered=True, rho=0.7), dict(learning_rate=0.02, momentum=0.5, centered=True, epsilon=1e-5)]
+
+
+@pytest.mark.parametrize("settings", RMSPROP_SETTINGS)
+def test_rmsprop_equals_keras_formulas(settings):
+    rng = np.random.default_rng(3)
+    p, grads = rng.standard_normal((4, 5)), _gradients(rng, (4, 5), 6)
+    np.testing.assert_allclose(_run(lstmx.RMSprop(**settings), p, grads), keras_rmsprop(p, grads, **settings),
+                               rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("settings", [dict(), dict(learning_rate=0.1, initial_accumulator_value=0.0, epsilon=1e-6),
+                                      dict(learning_rate=0.05, initial_accumulator_value=2.0, epsilon=1e-3)])
+def test_adagrad_equals_keras_formulas(settings):
+    rng = np.random.default_rng(4)
+    p, grads = rng.standard_normal((4, 5)), _gradients(rng, (4, 5), 6)
+    np.testing.assert_allclose(_run(lstmx.Adagrad(**settings), p, grads), keras_adagrad(p, grads, **settings),
+                               rtol=1e-12, atol=1e-15)
+
+
+def _torch_run(torch_opt_class, p, grads, **kwargs):
+    import torch
+    w = torch.tensor(p, dtype=torch.float64, requires_grad=True)
+    opt = torch_opt_class([w], **kwargs)
+    for g in grads:
+        w.grad = torch.tensor(g, dtype=torch.float64)
+        opt.step()
+    return w.detach().numpy()
+
+
+def _away_from_zero(rng, shape, steps):
+    return [rng.choice([-1.0, 1.0], shape) * rng.uniform(0.05, 2.0, shape) for _ in range(steps)]
+
+
+# PyTorch adds eps outside the root, g / (sqrt(v) + eps); Keras inside, g / sqrt(v + eps) (both read
+# from source: torch/optim/rmsprop.py and adagrad.py, _single_tensor_*). The two agree only without
+# eps, so torch gets eps=0 and lstmx (which wants epsilon > 0) 1e-30: with gradients of at least
+# 0.05, v and s stay above 1e-4, and v + 1e-30 == v in float64, bit for bit. Both then compute
+# g / sqrt(v). PyTorch's momentum buffer sums g / d and multiplies by lr when stepping; Keras's sums
+# lr g / d: the same numbers at a constant learning rate, up to rounding (rtol 1e-12).
+@pytest.mark.parametrize("momentum,centered", [(0.0, False), (0.9, False), (0.0, True), (0.5, True)])
+def test_rmsprop_equals_torch(momentum, centered):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    p, grads = rng.standard_normal((3, 4)), _away_from_zero(rng, (3, 4), 6)
+    ours = _run(lstmx.RMSprop(0.01, rho=0.8, momentum=momentum, epsilon=1e-30, centered=centered), p, grads)
+    theirs = _torch_run(torch.optim.RMSprop, p, grads, lr=0.01, alpha=0.8, eps=0.0, momentum=momentum,
+                        centered=centered)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("initial", [0.1, 0.0])
+def test_adagrad_equals_torch(initial):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(6)
+    p, grads = rng.standard_normal((3, 4)), _away_from_zero(rng, (3, 4), 6)
+    ours = _run(lstmx.Adagrad(0.1, initial_accumulator_value=initial, epsilon=1e-30), p, grads)
+    theirs = _torch_run(torch.optim.Adagrad, p, grads, lr=0.1, initial_accumulator_value=initial, eps=0.0)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("make", [lambda: lstmx.RMSprop(momentum=0.9), lambda: lstmx.RMSprop(centered=True),
+                                  lambda: lstmx.RMSprop(momentum=0.5, centered=True), lambda: lstmx.RMSprop(),
+                                  lambda: lstmx.Adagrad(0.1)])
+def test_rmsprop_adagrad_sparse_rows_equal_the_dense_gradient(make):
+    """An embedding's gradient on a few rows updates as the dense gradient with zero rows would (as
+    Keras applies it): the other rows' moving averages decay, and with momentum they keep moving."""
+    rng = np.random.default_rng(7)
+    p0 = rng.standard_normal((10, 3)).astype(np.float32)
+    sparse_opt, dense_opt = make(), make()
+    p_sparse, p_dense = p0.copy(), p0.copy()
+    for _ in range(6):
+        rows = np.sort(rng.choice(10, 3, replace=False))      # distinct, as IndexedRows holds them
+        g = IndexedRows(rows, rng.standard_normal((3, 3)).astype(np.float32), p0.shape)
+        dense = g.to_dense()
+        sparse_opt.apply({"e": p_sparse}, {"e": g})
+        dense_opt.apply({"e": p_dense}, {"e": dense})
+    np.testing.assert_array_equal(p_sparse, p_dense)
+    assert sparse_opt.state.keys() == dense_opt.state.keys()
+    for key in sparse_opt.state:
+        np.testing.assert_array_equal(sparse_opt.state[key], dense_opt.state[key])
+    assert not np.array_equal(p_sparse, p0)
+
+
+def test_rmsprop_adagrad_keras_defaults_names_and_config():
+    assert lstmx.optimizers.get("rmsprop").get_config() == dict(
+        learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
+        clipnorm=None, clipvalue=None, global_clipnorm=None)
+    assert lstmx.optimizers.get("Adagrad").get_config() == dict(
+        learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,
+        clipnorm=None, clipvalue=None, global_clipnorm=None)
+    for opt in (lstmx.RMSprop(0.01, rho=0.5, momentum=0.3, epsilon=1e-4, centered=True, clipnorm=2.0),
+                lstmx.Adagrad(0.5, initial_accumulator_value=0.0, epsilon=1e-5, global_clipnorm=1.0)):
+        config = opt.get_config()
+        assert type(opt)(**config).get_config() == config
+        assert json.loads(json.dumps(config)) == config      # what model.save writes
+    assert lstmx.optimizers.OPTIMIZERS["rmsprop"] is lstmx.RMSprop
+    assert lstmx.optimizers.OPTIMIZERS["adagrad"] is lstmx.Adagrad
+
+
+@pytest.mark.parametrize("cls,kwargs,error,message", [
+    ("RMSprop", dict(learning_rate=0), ValueError, r"learning_rate must be a finite number > 0, got 0$"),
+    ("RMSprop", dict(learning_rate=float("nan")), ValueError, r"learning_rate must be a finite number > 0, got nan"),
+    ("Adagrad", dict(learning_rate=float("inf")), ValueError, r"learning_rate must be a finite number > 0, got inf"),
+    ("Adagrad", dict(learning_rate=-0.1), ValueError, r"learning_rate must be a finite number > 0, got -0.1"),
+    ("RMSprop", dict(rho=1.0), ValueError, r"rho must be in \[0, 1\), got 1.0"),
+    ("RMSprop", dict(rho=-0.1), ValueError, r"rho must be in \[0, 1\), got -0.1"),
+    ("RMSprop", dict(rho="0.9"), TypeError, r"rho must be in \[0, 1\), got '0.9' of type str"),
+    ("RMSprop", dict(momentum=-0.5), ValueError, r"momentum must be a finite number >= 0, got -0.5"),
+    ("RMSprop", dict(epsilon=0), ValueError, r"epsilon must be a finite number > 0, got 0"),
+    ("RMSprop", dict(centered="False"), TypeError, r"centered must be True or False, got 'False'"),
+    ("RMSprop", dict(clipnorm=1.0, clipvalue=1.0), ValueError, r"only one of clipnorm, clipvalue"),
+    ("Adagrad", dict(initial_accumulator_value=-0.1), ValueError,
+     r"initial_accumulator_value must be a finite number >= 0, got -0.1"),
+    ("Adagrad", dict(epsilon=-1e-7), ValueError, r"epsilon must be a finite number > 0, got -1e-07"),
+    ("Adagrad", dict(clipvalue=0), ValueError, r"clipvalue must be > 0 or None, got 0"),
+])
+def test_rmsprop_adagrad_bad_arguments(cls, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        getattr(lstmx, cls)(**kwargs)
+
+
+@pytest.mark.parametrize("optimizer", ["rmsprop", "adagrad", "RMSprop-momentum-centered", "Adagrad-custom"])
+def test_model_trains_saves_and_loads_with_rmsprop_and_adagrad(optimizer, tmp_path):
+    """Compiled by name (or with an object's settings), a model's loss falls over a few steps on one
+    batch (its embedding's row-wise gradients included); saved and loaded, it has the same optimizer."""
+    made = {"RMSprop-momentum-centered": lambda: lstmx.RMSprop(0.005, rho=0.8, momentum=0.5, centered=True),
+            "Adagrad-custom": lambda: lstmx.Adagrad(0.05, initial_accumulator_value=0.5)}
+    rng = np.random.default_rng(8)
+    x, y = rng.integers(1, 20, (16, 6)), rng.integers(0, 2, 16)
+    model = lstmx.Sequential([lstmx.Input((6,), dtype="int32"), lstmx.Embedding(20, 4, seed=0),
+                              lstmx.LSTM(3, seed=1), lstmx.Dense(1, "sigmoid", seed=2)])
+    model.compile("binary_crossentropy", made[optimizer]() if optimizer in made else optimizer)
+    losses_ = [model.train_on_batch(x, y) for _ in range(8)]
+    assert losses_[-1] < losses_[0] and all(b < a for a, b in zip(losses_, losses_[1:]))
+    model.save(tmp_path / "m.npz")
+    loaded = lstmx.load_model(tmp_path / "m.npz")
+    assert type(loaded.optimizer) is type(model.optimizer)
+    assert loaded.optimizer.get_config() == model.optimizer.get_config()
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert np.isfinite(loaded.train_on_batch(x, y))
