@@ -63,6 +63,18 @@ def test_embedding_takes_keras_2_input_length_with_a_warning():
     assert layer(np.array([[1, 2, 3]])).shape == (1, 3, 4)   # the length comes from the input
 
 
+def test_embedding_matrix_can_be_scaled_in_place_or_replaced():
+    # the docs' gate plot does ``emb.embeddings *= 20``: it failed once the matrix became a lazy property
+    layer = lstmx.Embedding(6, 2, seed=0, dtype=np.float64)
+    before = layer.embeddings.copy()
+    layer.embeddings *= 20
+    np.testing.assert_array_equal(layer.embeddings, before * 20)
+    layer.embeddings = np.ones((6, 2), np.float32)
+    assert layer.embeddings.dtype == np.float64 and layer(np.array([[1]]))[0, 0, 0] == 1.0
+    with pytest.raises(ValueError, match=r"\(input_dim, output_dim\) = \(6, 2\), got shape \(2, 6\)"):
+        layer.embeddings = np.ones((2, 6))
+
+
 def test_dropout_scales_in_training_only():
     layer = lstmx.Dropout(0.5, seed=0)
     X = np.ones((200, 50))

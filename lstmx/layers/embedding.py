@@ -85,6 +85,18 @@ class Embedding(Layer):
             self.build()
         return self._embeddings
 
+    @embeddings.setter
+    def embeddings(self, value):
+        # ``emb.embeddings *= 20`` multiplies in place, then assigns the same array back
+        value = np.asarray(value)
+        if value.shape != (self.input_dim, self.output_dim):
+            raise ValueError(f"Embedding.embeddings must be (input_dim, output_dim) = "
+                             f"{(self.input_dim, self.output_dim)}, got shape {value.shape}")
+        if value is not self._embeddings:
+            value = np.array(value, dtype=self.dtype, order="C")
+        self._embeddings = value
+        self.built = True
+
     def param_shapes(self, input_shape=None):
         return {"embeddings": (self.input_dim, self.output_dim)}
 
