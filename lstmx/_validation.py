@@ -58,6 +58,9 @@ def as_float_array(name, a, shape, dtype, check_finite=True, desc=None):
     arr = np.asarray(a)
     if arr.dtype.kind != "f":
         raise TypeError(f"{name} must be a float array (float32 or float64), got dtype {arr.dtype}")
+    if arr.dtype.type not in FLOAT_DTYPES:   # float16, longdouble: converting would hide a loss or a mistake
+        raise TypeError(f"{name} must be a float32 or float64 array, got dtype {arr.dtype}: "
+                        f"convert it first, e.g. {name}.astype(np.{np.dtype(dtype).name})")
     if arr.ndim != len(shape):
         raise ValueError(f"{name} must have {len(shape)} dimensions {want()}, "
                          f"got {arr.ndim} dimensions with shape {arr.shape}")
@@ -135,4 +138,4 @@ def as_mask(mask, batch, steps):
 
 
 def _fmt(shape):
-    return "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
+    return "(" + ", ".join("any" if s is None else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"

@@ -8,7 +8,7 @@ dtype (that of ``W``; other float inputs are converted to it). The math lives in
 import numpy as np
 
 from . import dispatch
-from ._validation import as_float_array, as_mask, as_sequence_array
+from ._validation import FLOAT_DTYPES, as_float_array, as_mask, as_sequence_array
 
 _GATES = {"lstm": 4, "gru": 3, "rnn": 1}
 # the expected shapes in words, for error messages: made once (formatting them at every call cost
@@ -22,6 +22,9 @@ def _check_inputs(cell, X, W, U, b, states, mask, check_finite, b_hn=None):
     W_arr = np.asarray(W)
     if W_arr.dtype.kind != "f":
         raise TypeError(f"W must be a float array (float32 or float64), got dtype {W_arr.dtype}")
+    if W_arr.dtype.type not in FLOAT_DTYPES:    # the kernels exist for these two only (float16: none)
+        raise TypeError(f"W must be a float32 or float64 array (its dtype is the one everything runs in), "
+                        f"got dtype {W_arr.dtype}: convert it, e.g. W.astype(np.float32)")
     dtype = W_arr.dtype
     X = as_sequence_array("X", X, dtype, check_finite)     # (B, T, I), batch- or time-major in memory
     B, T, I = X.shape
@@ -33,7 +36,10 @@ def _check_inputs(cell, X, W, U, b, states, mask, check_finite, b_hn=None):
         raise ValueError(f"U must have shape ({G}H, H) = ({G * H}, {H}) for hidden size H = U.shape[1], got {U.shape}")
     W = as_float_array("W", W, (G * H, I), dtype, check_finite, words["W"])
     b = as_float_array("b", b, (G * H,), dtype, check_finite, words["b"])
-    if b_hn is not None:
+    if cell == "gru":
+        if b_hn is None:
+            raise TypeError("gru_forward needs b_hn, the (H,) bias added to the candidate's recurrent product "
+                            "(Keras's reset_after=True), got None: pass np.zeros(H) for none")
         b_hn = as_float_array("b_hn", b_hn, (H,), dtype, check_finite, "(H,)")
     checked = []
     for name, s in states.items():

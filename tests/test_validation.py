@@ -117,7 +117,8 @@ def _inputs_of_every_kind():
     yield a.astype(">f4"), (2, 3, 4), f32            # swapped bytes: copied
     yield a.view(_Subclass), (2, 3, 4), f32          # a subclass: a plain ndarray comes back
     yield a.tolist(), (2, 3, 4), f32
-    yield a.astype(np.float16), (2, 3, 4), f32
+    yield a.astype(np.float16), (2, 3, 4), f32       # refused: float32 and float64 only
+    yield a.astype(np.longdouble), (2, 3, 4), f64    # refused
     yield a.astype(np.int32), (2, 3, 4), f32         # refused
     for dtype in (np.float32, np.float64):
         for bad in (np.nan, np.inf, -np.inf):
@@ -160,6 +161,32 @@ def test_integer_object_and_bool_arrays(dtype):
         lstmx.lstm_forward(a["X"].astype(dtype), a["W"], a["U"], a["b"])
     with pytest.raises(TypeError, match="W must be a float array"):
         lstmx.rnn_forward(a["X"], np.zeros((5, 4), dtype), np.zeros((5, 5)), np.zeros(5))
+
+
+@pytest.mark.parametrize("backend", ["reference", "cython", "numba"])
+@pytest.mark.parametrize("dtype", [np.float16, np.longdouble])
+def test_float16_and_longdouble_are_refused_at_the_boundary(dtype, backend):
+    # W of these dtypes reached the kernels: Cython's "No matching signature found", Numba's typing
+    # error, float16 NotImplementedError; the reference ran in it. X was converted, silently
+    a = _lstm_args()
+    with pytest.raises(TypeError, match=f"W must be a float32 or float64 array .*got dtype {np.dtype(dtype)}"):
+        lstmx.lstm_forward(a["X"], a["W"].astype(dtype), a["U"], a["b"], backend=backend)
+    with pytest.raises(TypeError, match=fr"X must be a float32 or float64 array, got dtype {np.dtype(dtype)}: "
+                                        r"convert it first, e.g. X.astype\(np.float32\)"):
+        lstmx.lstm_forward(a["X"].astype(dtype), a["W"], a["U"], a["b"], backend=backend)
+    with pytest.raises(TypeError, match=f"h0 must be a float32 or float64 array, got dtype {np.dtype(dtype)}"):
+        lstmx.lstm_forward(**a, h0=np.zeros((2, 5), dtype), backend=backend)
+
+
+@pytest.mark.parametrize("backend", ["reference", "cython", "numba"])
+def test_gru_without_b_hn_is_refused_before_any_kernel(backend):
+    # a b_hn of None skipped validation: the Cython kernel crashed the interpreter (segfault)
+    a = _lstm_args()
+    W, U, b = np.zeros((15, 4), np.float32), np.zeros((15, 5), np.float32), np.zeros(15, np.float32)
+    with pytest.raises(TypeError, match=r"gru_forward needs b_hn, the \(H,\) bias.*got None"):
+        lstmx.gru_forward(a["X"], W, U, b, None, backend=backend)
+    with pytest.raises(ValueError, match=r"b_hn must have shape \(H,\) = \(5,\), got \(4,\)"):
+        lstmx.gru_forward(a["X"], W, U, b, np.zeros(4, np.float32), backend=backend)
 
 
 def test_empty_batch_or_sequence():
