@@ -1,4 +1,4 @@
-"""Callbacks for :meth:`Sequential.fit <lstmx.Sequential.fit>`, as Keras has them.
+"""Callbacks for :meth:`Model.fit <lstmx.Model.fit>` (and ``Sequential.fit``), as Keras has them.
 
 ``fit`` calls each callback's ``on_train_begin()``, then ``on_epoch_end(epoch, logs)`` after every
 epoch, then ``on_train_end()``. ``epoch`` counts from 0, as in Keras; ``logs`` holds the epoch's
@@ -61,9 +61,10 @@ def _direction(monitor, mode):
     if mode != "auto":
         return mode
     name = monitor[len("val_"):] if monitor.startswith("val_") else monitor
-    if name not in _DIRECTIONS:
-        raise ValueError(f"cannot tell whether {monitor!r} should go down or up: pass mode='min' or mode='max'")
-    return _DIRECTIONS[name]
+    for metric, direction in _DIRECTIONS.items():   # 'loss', or an output's: 'tags_loss', 'tags_accuracy'
+        if name == metric or name.endswith("_" + metric):
+            return direction
+    raise ValueError(f"cannot tell whether {monitor!r} should go down or up: pass mode='min' or mode='max'")
 
 
 def _better(mode, value, reference):

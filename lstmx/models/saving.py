@@ -207,9 +207,9 @@ def _model_from_config(config, archive):
             layer = tensor.node.layer
         else:
             layer = _make_layer(entry, f"layer {k}")
-        if layer.name is None or layer.name in layers:
-            raise _BadFile(f"layer {k} ({type(layer).__name__}) has {'no name' if layer.name is None else 'the name ' + repr(layer.name) + ' of another layer'}")
-        layers[layer.name] = layer
+        if layer.name in layers:
+            raise _BadFile(f"layer {k} ({type(layer).__name__}) has the name {layer.name!r} of another layer")
+        layers[layer.name if layer.name is not None else k] = layer    # unnamed: a Sequential not built yet
     key = lambda layer, name: f"{layer.name}/{name}"
     nodes = config.get("nodes")
     if nodes is None:          # a Sequential saved before it was built
