@@ -87,7 +87,11 @@ def lstm_forward(X, W, U, b, h0=None, c0=None, mask=None, *, recurrent_keep=None
     recurrent_keep : (B, H) array or None
         Recurrent dropout: ``h_(t-1)`` is multiplied by it where it meets ``U``, at every step.
     backend : {"auto", "reference", "cython", "numba"}
-    check_finite : bool, raise ValueError on NaN or inf in the inputs
+    check_finite : bool
+        Raise ValueError on NaN or inf in the inputs (the default). With False they go through as
+        IEEE arithmetic takes them, the same on every backend: a pre-activation of +-inf saturates its
+        gate (0 or 1, tanh +-1), a NaN stays NaN, and a gradient that multiplies a saturated gate's
+        derivative (0) by an inf input is NaN (``dW = dA^T X``), as in the reference.
 
     Returns
     -------
