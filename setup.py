@@ -10,12 +10,20 @@ Set ``LSTMX_BOUNDSCHECK=1`` when building to compile the kernels with Cython's
 bounds-checked build)::
 
     LSTMX_BOUNDSCHECK=1 pip install -e . --no-build-isolation
+
+Set ``LSTMX_SANITIZE=address`` to compile them with AddressSanitizer, which reports (and ends the
+run at) any read or write past an array, in the .pyx loops and in the C++ headers alike. It builds
+into a folder of its own and never in place (an instrumented kernel only loads with libasan
+preloaded); ``tools/run_sanitized_tests.sh`` builds it and runs the kernel tests under it::
+
+    LSTMX_SANITIZE=address python setup.py build_ext --build-lib build/asan/ext --build-temp build/asan/temp
 """
 import os
 
 import numpy as np
 from Cython.Build import cythonize
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
 
 checked = os.environ.get("LSTMX_BOUNDSCHECK", "0") not in ("", "0")
 directives = {
@@ -32,6 +40,12 @@ compile_args = ["-O3", "--param=vect-max-version-for-alias-checks=64", "-fopenmp
 if not portable:
     compile_args += ["-march=native", "-ffast-math"]
 link_args = ["-fopenmp"] + ([] if portable else ["-lmvec", "-lm"])
+sanitize = os.environ.get("LSTMX_SANITIZE", "")
+if sanitize not in ("", "address"):
+    raise SystemExit(f"LSTMX_SANITIZE={sanitize!r}: only 'address' (AddressSanitizer) is supported")
+if sanitize:
+    compile_args += ["-fsanitize=address", "-fno-omit-frame-pointer"]
+    link_args += ["-fsanitize=address"]
 kernels = ["lstm_cython", "gru_cython", "rnn_cython", "adam_cython", "word2vec_cython", "checks_cython"]
 extensions = [
     Extension(
@@ -49,5 +63,19 @@ extensions = [
 # The generated C++ of a bounds-checked build goes to its own folder: cythonize regenerates a file
 # only when its .pyx is newer, so sharing lstmx/_kernels/*.cpp would let a change of the switch
 # either way go unnoticed (a "checked" build of unchecked code, or a normal build left checked).
-setup(ext_modules=cythonize(extensions, compiler_directives=directives,
-                            build_dir="build/cython-boundscheck" if checked else None))
+# (An ASan build's C++ goes to its own folder too, so that it never writes the normal build's files.)
+build_dir = None
+if checked or sanitize:
+    build_dir = "build/cython" + ("-asan" if sanitize else "") + ("-boundscheck" if checked else "")
+
+
+class BuildExt(build_ext):
+    def run(self):
+        if sanitize and (self.inplace or getattr(self, "editable_mode", False)):
+            raise SystemExit("LSTMX_SANITIZE builds the kernels apart (an instrumented kernel only loads with libasan "
+                             "preloaded): run tools/run_sanitized_tests.sh, or build_ext --build-lib DIR, not in place")
+        super().run()
+
+
+setup(ext_modules=cythonize(extensions, compiler_directives=directives, build_dir=build_dir),
+      cmdclass={"build_ext": BuildExt})

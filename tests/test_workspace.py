@@ -209,7 +209,8 @@ def test_arrays_in_use_are_never_handed_out_twice(steps, limit_mib):
 def test_under_address_sanitizer_the_bytes_around_a_pooled_array_are_poisoned():
     is_poisoned = ctypes.CDLL(None).__asan_address_is_poisoned
     is_poisoned.argtypes, is_poisoned.restype = [ctypes.c_void_p], ctypes.c_int
-    for array in (workspace.empty((1000, 257), np.float32), workspace.empty((3,), np.float64, aligned=True)):
+    # (1024, 257) float32 is just over MIN_BYTES (1 MiB), the smallest array the pool takes unaligned
+    for array in (workspace.empty((1024, 257), np.float32), workspace.empty((3,), np.float64, aligned=True)):
         start, end = array.ctypes.data, array.ctypes.data + array.nbytes
         assert not is_poisoned(start) and not is_poisoned(end - 1)
         assert is_poisoned(end) and is_poisoned(array.base.ctypes.data + array.base.nbytes - 1)
