@@ -5,7 +5,7 @@ from ..layers.base import Layer
 from ..layers.embedding import Embedding
 from ..layers.symbolic import Input, SymbolicTensor
 from .graph import Graph
-from .training import Model
+from .training import Model, as_input_array
 
 
 class Sequential(Model):
@@ -85,14 +85,7 @@ class Sequential(Model):
             if isinstance(first, Embedding):
                 shape = first.check_ids(x).shape
             else:
-                try:
-                    a = np.asarray(x)
-                except ValueError:   # ragged lists
-                    raise ValueError("model input must be a rectangular array; pad sequences of different "
-                                     "lengths (lstmx.text.pad_sequences) first") from None
-                if a.dtype.kind != "f":
-                    raise TypeError(f"model input must be a float array, got dtype {a.dtype}")
-                shape = a.shape
+                shape = as_input_array(x, float_only=True).shape
             self.build((None, *shape[1:]))
         return super()._check_inputs(x)
 

@@ -625,6 +625,18 @@ class Model:
         save_model(self, path)
 
 
+def as_input_array(a, float_only=False):
+    """``np.asarray(a)``, with a message for ragged lists; with ``float_only``, a TypeError unless floats."""
+    try:
+        a = np.asarray(a)
+    except ValueError:   # ragged lists
+        raise ValueError("model input must be a rectangular array; pad sequences of different lengths "
+                         "(lstmx.text.pad_sequences) first") from None
+    if float_only and a.dtype.kind != "f":
+        raise TypeError(f"model input must be a float array, got dtype {a.dtype}")
+    return a
+
+
 def _check_input_array(tensor, name, a, reader):
     """One input array, checked against its Input: token ids for an integer Input, else floats."""
     from ..layers.embedding import Embedding
@@ -632,11 +644,7 @@ def _check_input_array(tensor, name, a, reader):
     if wants_ids and isinstance(reader, Embedding):
         a = reader.check_ids(a)
     else:
-        try:
-            a = np.asarray(a)
-        except ValueError:   # ragged lists
-            raise ValueError("model input must be a rectangular array; pad sequences of different lengths "
-                             "(lstmx.text.pad_sequences) first") from None
+        a = as_input_array(a)
         if wants_ids:
             if a.dtype.kind not in "iu":
                 raise TypeError(f"input {name!r} takes integers (dtype {tensor.dtype}), got dtype {a.dtype}")
