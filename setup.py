@@ -70,6 +70,11 @@ if checked or sanitize:
 
 
 class BuildExt(build_ext):
+    def finalize_options(self):
+        super().finalize_options()
+        if self.parallel is None:      # compile the six modules side by side (build_ext -j N still wins)
+            self.parallel = os.cpu_count() or 1
+
     def run(self):
         if sanitize and (self.inplace or getattr(self, "editable_mode", False)):
             raise SystemExit("LSTMX_SANITIZE builds the kernels apart (an instrumented kernel only loads with libasan "
@@ -77,5 +82,6 @@ class BuildExt(build_ext):
         super().run()
 
 
-setup(ext_modules=cythonize(extensions, compiler_directives=directives, build_dir=build_dir),
+setup(ext_modules=cythonize(extensions, compiler_directives=directives, build_dir=build_dir,
+                            nthreads=os.cpu_count() or 1),
       cmdclass={"build_ext": BuildExt})
