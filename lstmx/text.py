@@ -185,3 +185,118 @@ def _as_sequences(sequences):
 def _describe(x):
     """``None``, or the type and the start of the repr: what came, for an error message."""
     return "None" if x is None else f"{type(x).__name__} {x!r:.60}"
+
+
+class Vocabulary:
+    """Tokens (words, characters, tags) to ids and back, with a padding id and an unknown id.
+
+    ``Vocabulary.build(sequences)`` counts the tokens and gives them ids in order of frequency
+    (ties in the order first seen): with the defaults, 0 is the padding ``"<pad>"`` (what
+    ``Embedding(mask_zero=True)`` masks), 1 the unknown token ``"<unk>"``, and the tokens follow from
+    2. ``pad=None`` or ``oov=None`` leaves that id out: a tag vocabulary is ``Vocabulary.build(tags,
+    pad=None, oov=None)``, ids 0 .. n_tags - 1, the classes of a softmax.
+
+    Parameters
+    ----------
+    tokens : list of str
+        The tokens in id order, after the padding and unknown tokens.
+    pad, oov : str or None
+        The padding token (id 0) and the unknown token (the next id); None for none.
+    lower : bool
+        Lower-case every token before looking it up (and when building).
+    counts : dict or None
+        How often each token was seen when building (kept for inspection, e.g. OOV rates).
+
+    Notes
+    -----
+    ``encode`` maps a token not in the vocabulary to the unknown id; without one, it raises
+    KeyError naming the token. ``get_config()`` / ``Vocabulary.from_config`` (plain JSON) save it:
+    :class:`lstmx.tagging.Tagger` stores its vocabularies inside the model's ``.npz`` file.
+    """
+
+    def __init__(self, tokens, pad="<pad>", oov="<unk>", lower=False, counts=None):
+        tokens = list(tokens)
+        if not all(isinstance(t, str) for t in tokens):
+            raise TypeError("a Vocabulary's tokens must be strings")
+        reserved = [t for t in (pad, oov) if t is not None]
+        self.pad, self.oov, self.lower = pad, oov, bool(lower)
+        self.itos = reserved + [t for t in tokens if t not in reserved]
+        self.stoi = {t: i for i, t in enumerate(self.itos)}
+        if len(self.stoi) != len(self.itos):
+            raise ValueError("a Vocabulary's tokens must be distinct")
+        self.counts = dict(counts or {})
+
+    @classmethod
+    def build(cls, sequences, min_count=1, max_size=None, pad="<pad>", oov="<unk>", lower=False):
+        """A vocabulary of the tokens of ``sequences`` (a list of lists of tokens) seen at least
+        ``min_count`` times, the ``max_size`` most frequent at most; the others will be unknown."""
+        min_count = check_positive_int("min_count", min_count)
+        if isinstance(sequences, str):
+            raise TypeError("Vocabulary.build expects a list of token lists, got a single string")
+        counts = Counter()
+        for seq in sequences:
+            if isinstance(seq, str):
+                raise TypeError(f"Vocabulary.build expects a list of token lists; one of them is the string "
+                                f"{seq!r:.40}: for characters, pass list(word)")
+            counts.update(t.lower() for t in seq) if lower else counts.update(seq)
+        if not counts:
+            raise ValueError("Vocabulary.build got no tokens (an empty list of sequences?)")
+        ranked = [t for t, c in sorted(counts.items(), key=lambda kv: -kv[1]) if c >= min_count]
+        if max_size is not None:
+            ranked = ranked[:check_positive_int("max_size", max_size)]
+        return cls(ranked, pad=pad, oov=oov, lower=lower, counts=counts)
+
+    def __len__(self):
+        return len(self.itos)
+
+    def __contains__(self, token):
+        return (token.lower() if self.lower else token) in self.stoi
+
+    def __repr__(self):
+        return (f"Vocabulary({len(self)} ids: pad={self.pad!r}, oov={self.oov!r}, "
+                f"first {self.itos[len(self) - self.n_tokens:][:5]})")
+
+    @property
+    def pad_id(self):
+        return 0 if self.pad is not None else None
+
+    @property
+    def oov_id(self):
+        return self.stoi[self.oov] if self.oov is not None else None
+
+    @property
+    def n_tokens(self):
+        """The number of real tokens (not counting the padding and unknown ids)."""
+        return len(self.itos) - (self.pad is not None) - (self.oov is not None)
+
+    def encode(self, tokens):
+        """The ids of a list of tokens (unknown tokens get ``oov_id``, or KeyError without one)."""
+        if isinstance(tokens, str):
+            raise TypeError(f"encode expects a list of tokens, got the string {tokens!r:.40}")
+        oov = self.oov_id
+        out = []
+        for t in tokens:
+            i = self.stoi.get(t.lower() if self.lower else t, oov)
+            if i is None:
+                raise KeyError(f"{t!r} is not in the vocabulary ({self.n_tokens} tokens, no unknown id): "
+                               f"known tokens are {self.itos[:20]}{' ...' if len(self) > 20 else ''}")
+            out.append(i)
+        return out
+
+    def encode_batch(self, sequences, maxlen=None, dtype="int32"):
+        """``(n, T)`` ids of several token lists, post-padded with 0 to the longest (or ``maxlen``)."""
+        return pad_sequences([self.encode(s) for s in sequences], maxlen=maxlen, dtype=dtype, padding="post",
+                             truncating="post")
+
+    def decode(self, ids):
+        """The tokens of a sequence of ids."""
+        return [self.itos[int(i)] for i in ids]
+
+    def get_config(self):
+        """A JSON-able dict from which :meth:`from_config` rebuilds the vocabulary."""
+        reserved = (self.pad is not None) + (self.oov is not None)
+        return dict(tokens=self.itos[reserved:], pad=self.pad, oov=self.oov, lower=self.lower)
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)

@@ -1,4 +1,4 @@
-"""Data sets: ``lstmx.datasets.imdb``."""
-from . import imdb
+"""Data sets: ``lstmx.datasets.imdb`` (sentiment), ``lstmx.datasets.ud_pos`` (part-of-speech tagging)."""
+from . import imdb, ud_pos
 
-__all__ = ["imdb"]
+__all__ = ["imdb", "ud_pos"]
