@@ -33,8 +33,8 @@ __all__ = [
 ]
 
 # imported on first use, as Keras's ``keras.datasets.imdb`` reads after a plain ``import keras``
-_SUBMODULES = ("callbacks", "datasets", "experiments", "gradcheck", "initializers", "losses", "optimizers", "plot",
-               "text")
+_SUBMODULES = ("callbacks", "datasets", "experiments", "gradcheck", "initializers", "interop", "losses", "optimizers",
+               "plot", "text")
 
 
 def __getattr__(name):
