@@ -224,6 +224,8 @@ def build_parser():
     bench.add_argument("--combine", nargs="+", metavar="RUN.jsonl",
                        help="time nothing: combine the JSON lines of earlier runs, each system keeping its best time")
     bench.set_defaults(func=cmd_bench)
+    from .tagging import add_parser as add_tag_parser   # lstmx tag: a BiLSTM part-of-speech tagger
+    add_tag_parser(sub, _positive)
     return parser
 
 

@@ -114,3 +114,120 @@ def test_vocabulary_has_padding_and_unknown_ids_and_round_trips_through_its_conf
         Vocabulary.build("some text")
     with pytest.raises(ValueError, match="no tokens"):
         Vocabulary.build([])
+
+
+# ---- the tagger: models, training loop, evaluation, prediction, saving, the command ----
+import lstmx  # noqa: E402
+from lstmx.tagging import Tagger, classification_report, confusion_matrix, most_frequent_tag, tokenize  # noqa: E402
+
+TOY = [("The dog ate the apple".split(), ["DET", "NN", "V", "DET", "NN"]),
+       ("Everybody read that book".split(), ["NN", "V", "DET", "NN"]),
+       ("The cat read the book".split(), ["DET", "NN", "V", "DET", "NN"])]
+SMALL = dict(word_dim=8, units=6, char_dim=4, char_units=3)
+
+
+@pytest.mark.parametrize("chars", [False, True])
+def test_the_taggers_graph_tags_every_step_and_learns_the_toy_sentences(chars):
+    tagger = Tagger.from_data(TOY, chars=chars, min_count=1, word_dropout=0.0, dropout=0.0, learning_rate=0.05,
+                              **SMALL)
+    model = tagger.model
+    assert model.output_shape == (None, None, 3)
+    assert [i.shape for i in model.inputs] == ([(None, None), (None, None, None)] if chars else [(None, None)])
+    assert isinstance(model.get_layer("bilstm"), lstmx.Bidirectional)
+    width = SMALL["word_dim"] + (2 * SMALL["char_units"] if chars else 0)     # the word, then its characters
+    assert model.get_layer("bilstm").forward_layer.cell.input_size == width
+    history = tagger.fit(TOY, TOY, epochs=25)
+    assert history[-1]["loss"] < history[0]["loss"] and history[-1]["dev_accuracy"] == 1.0
+    assert tagger.predict("The dog read the book") == ["DET", "NN", "V", "DET", "NN"]
+    assert tagger.predict([["Everybody", "ate"], ["the", "apple"]]) == [["NN", "V"], ["DET", "NN"]]
+
+
+def test_padded_steps_leave_the_loss_and_the_accuracy():
+    tagger = Tagger.from_data(TOY, min_count=1, **SMALL)
+    xs = tagger._inputs([w for w, _ in TOY], tagger._word_ids([w for w, _ in TOY]))
+    y = tagger._tag_ids([t for _, t in TOY], xs[0].shape[1])
+    other = y.copy()
+    other[1, 4] = (other[1, 4] + 1) % 3             # another label on the one padded step
+    assert xs[0][1, 4] == 0
+    assert tagger.model.evaluate(xs, y) == tagger.model.evaluate(xs, other)
+
+
+def test_word_dropout_rare_words_and_length_buckets():
+    tagger = Tagger.from_data(TOY, **SMALL)          # min_count 2: words seen once are unknown
+    assert tagger.words.encode(["the", "dog", "book", "read"]) == [tagger.words.stoi["the"], 1,
+                                                                  tagger.words.stoi["book"], tagger.words.stoi["read"]]
+    assert "dog" in tagger.train_words               # but it was seen: not OOV in evaluation
+    batches = Tagger._batches([5, 1, 9, 2, 8, 3, 7], 3, np.random.default_rng(0))
+    assert sorted(np.concatenate(batches).tolist()) == list(range(7))
+    assert [sorted(b.tolist()) for b in Tagger._batches([5, 1, 9, 2], 2)] == [[1, 3], [0, 2]]
+
+
+def test_evaluation_counts_real_tokens_oov_words_and_tags_per_tag():
+    tagger = Tagger.from_data(TOY, min_count=1, **SMALL)
+    test = [("A dog ate".split(), ["DET", "NN", "V"]), ("Zebras read".split(), ["NN", "ADV"])]   # ADV: unseen tag
+    result = tagger.evaluate(test)
+    assert result["n_tokens"] == 5 and result["n_oov"] == 2                  # "A", "Zebras"
+    assert result["labels"][-1] == "ADV" and result["report"]["ADV"]["recall"] == 0.0
+    assert result["confusion"].sum() == 5 and result["confusion"][-1].sum() == 1
+    flat = [t for p in result["predictions"] for t in p]
+    gold = [t for _, ts in test for t in ts]
+    assert result["accuracy"] == pytest.approx(np.mean([a == b for a, b in zip(flat, gold)]))
+    report = classification_report(np.array([0, 0, 1, 1]), np.array([0, 1, 1, 1]), ["A", "B"])
+    assert report["A"] == dict(precision=1.0, recall=0.5, f1=pytest.approx(2 / 3), support=2)
+    assert report["B"]["precision"] == pytest.approx(2 / 3)
+    np.testing.assert_array_equal(confusion_matrix([0, 0, 1], [0, 1, 1], 2), [[1, 1], [0, 1]])
+    assert most_frequent_tag(TOY, [("the book zebra".split(), ["DET", "NN", "NN"])]) == (1.0, 1.0)
+
+
+def test_bad_input_to_the_tagger():
+    with pytest.raises(ValueError, match="train is empty"):
+        Tagger.from_data([])
+    with pytest.raises(ValueError, match=r"train\[0\] has 2 words and 1 tags"):
+        Tagger.from_data([(["a", "b"], ["X"])])
+    with pytest.raises(TypeError, match="not strings"):
+        Tagger.from_data([("a b", "X Y")])
+    tagger = Tagger.from_data(TOY, chars=True, min_count=1, **SMALL)
+    with pytest.raises(ValueError, match="no sentence to tag"):
+        tagger.predict_ids([])
+    with pytest.raises(ValueError, match="no words in"):
+        tagger.predict("  ")
+    long = ["the"] * 50 + ["Supercalifragilisticexpialidocious-ness", "Ωmega"]    # longer than any training sentence
+    assert len(tagger.predict(long)) == 52                                        # unseen characters: unknown id
+    assert tagger._char_batch([long], 52).shape == (1, 52, 20)                    # long words cut to 20 characters
+    with pytest.raises(TypeError, match="unknown settings"):
+        Tagger.from_data(TOY, hidden=3)
+
+
+def test_a_saved_tagger_reloads_with_its_vocabularies(tmp_path):
+    tagger = Tagger.from_data(TOY, chars=True, min_count=1, **SMALL)
+    tagger.fit(TOY, epochs=1)
+    tagger.save(tmp_path / "pos.npz")
+    loaded = Tagger.load(tmp_path / "pos.npz")
+    assert loaded.words.itos == tagger.words.itos and loaded.chars.itos == tagger.chars.itos
+    assert loaded.predict_ids([TOY[0][0]])[0].tolist() == tagger.predict_ids([TOY[0][0]])[0].tolist()
+    assert lstmx.load_model(tmp_path / "pos.npz").name == "bilstm_tagger_chars"    # still a plain model file
+    tagger.model.save(tmp_path / "plain.npz")
+    with pytest.raises(ValueError, match="without a tagger's vocabularies"):
+        Tagger.load(tmp_path / "plain.npz")
+
+
+def test_tokenize_splits_as_ud_english_does():
+    assert tokenize("I don't think John's U.S.-based dog barks...") == [
+        "I", "do", "n't", "think", "John", "'s", "U.S.", "-", "based", "dog", "barks", "..."]
+
+
+def test_the_tag_command_prints_a_json_line_an_epoch_and_the_test_scores(tmp_path, capsys):
+    import json
+
+    from lstmx.cli import main
+    (tmp_path / "tb").mkdir()
+    data = treebank(tmp_path / "tb")
+    plot = tmp_path / "cm.png"
+    assert main(["tag", "--data", str(data), "--epochs", "2", "--json", "--chars", "--units", "4", "--word-dim", "4",
+                 "--plot", str(plot), "--save", str(tmp_path / "t.npz")]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line.get("epoch") for line in lines[:2]] == [1, 2] and "dev_accuracy" in lines[0]
+    assert {"test_accuracy", "oov_accuracy", "epoch_seconds", "baseline_accuracy"} <= set(lines[-1])
+    assert len(lines) == 3 and plot.stat().st_size > 0 and Tagger.load(tmp_path / "t.npz").chars is not None
+    with pytest.raises(SystemExit):
+        main(["tag", "--data", str(data), "--tagset", "pos"])
