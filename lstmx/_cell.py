@@ -69,6 +69,34 @@ class RecurrentCell:
         """Number of scalars in all packs: ``G * (H*I + H*H + H)`` (plus ``H`` for GRU's ``b_hn``)."""
         return sum(p.size for p in self.params.values())
 
+    def _check_step(self, x_t, states):
+        """``x_t`` and the states of a ``step`` call as arrays, after checking their shapes: ``x_t``
+        is ``(B, I)`` (or ``(I,)``, one unbatched step) and every state ``(B, H)`` (or ``(H,)``).
+        ``states`` maps each state's name to what came."""
+        cls, I, H = type(self).__name__, self.input_size, self.hidden_size
+        x_t = np.asarray(x_t)
+        if x_t.ndim not in (1, 2) or x_t.shape[-1] != I:
+            raise ValueError(f"{cls}.step: x_t must have shape (batch, input_size) = (batch, {I}) or ({I},), "
+                             f"got {x_t.shape}")
+        want = (*x_t.shape[:-1], H)
+        checked = []
+        for name, s in states.items():
+            s = np.asarray(s)
+            if s.shape != want:
+                raise ValueError(f"{cls}.step: {name} must have shape {want} (x_t has shape {x_t.shape}, "
+                                 f"hidden_size is {H}), got {s.shape}")
+            checked.append(s)
+        return x_t, checked
+
+    def _one_state(self, h_prev):
+        """``h_prev`` itself, refused when it is a tuple or a list: a GRU's or an RNN's step takes one
+        array, its only state."""
+        if isinstance(h_prev, (tuple, list)):
+            raise TypeError(f"{type(self).__name__}.step takes h_prev, one (batch, {self.hidden_size}) array (the "
+                            f"only state: there is no cell state c), got a {type(h_prev).__name__} of "
+                            f"{len(h_prev)}: pass the array itself, h = cell.step(x_t, h)")
+        return h_prev
+
     def shapes(self):
         """The table of every per-gate parameter: name, shape, role in the equations, count.
 

@@ -7,6 +7,24 @@ import numpy as np
 FLOAT_DTYPES = (np.float32, np.float64)
 
 
+class NonFiniteError(ValueError):
+    """An array holds NaN or inf; ``name`` is the argument's name (``"X"``, ``"W"``, ``"h0"`` ...),
+    so that a caller (a layer, a function with ``check_finite``) can say what to do about it."""
+
+    def __init__(self, name, message):
+        super().__init__(message)
+        self.name = name
+
+
+def non_finite_error(name, arr):
+    """NonFiniteError for ``arr``, naming how many values are not finite and where the first is."""
+    bad = ~np.isfinite(arr)
+    first = tuple(int(i) for i in np.argwhere(bad)[0]) if arr.ndim else ()
+    count = int(bad.sum())
+    where = f" at index {first}" + (f" and {count - 1:,} more" if count > 1 else "") if arr.ndim else ""
+    return NonFiniteError(name, f"{name} contains NaN or inf{where}")
+
+
 def check_dtype(dtype):
     """Return ``np.dtype(dtype)`` if it is float32 or float64, else raise TypeError."""
     dt = np.dtype(dtype)
@@ -45,7 +63,7 @@ def as_float_array(name, a, shape, dtype, check_finite=True, desc=None):
     dtype : numpy dtype
         float32 or float64; float input of the other precision is converted to it.
     check_finite : bool
-        Raise ValueError if ``a`` holds NaN or inf.
+        Raise :class:`NonFiniteError` (a ValueError) if ``a`` holds NaN or inf.
     desc : str, optional
         The expected shape in words, e.g. ``"(4H, I)"``, added to error messages.
     """
@@ -70,7 +88,7 @@ def as_float_array(name, a, shape, dtype, check_finite=True, desc=None):
                 raise ValueError(f"{name} must have shape {want()}, got {arr.shape}")
     arr = np.ascontiguousarray(arr, dtype=dtype)
     if check_finite and not all_finite(arr):
-        raise ValueError(f"{name} contains NaN or inf (pass check_finite=False to skip this check)")
+        raise non_finite_error(name, arr)
     return arr
 
 

@@ -48,6 +48,14 @@ def backends():
     return [b for b in ("cython", "numba", "reference") if _importable(b)]
 
 
+def check_name(backend):
+    """Return ``backend`` if it is ``"auto"`` or a backend's name, else raise ValueError listing them.
+    Imports nothing: a layer checks its ``backend=`` when it is made, the kernels load at first use."""
+    if backend != "auto" and backend not in BACKENDS:
+        raise ValueError(f"backend must be one of 'auto', {', '.join(map(repr, BACKENDS))}; got {backend!r}")
+    return backend
+
+
 def resolve(backend):
     """Turn ``"auto"`` or a backend's name into one that works, warning once if it must fall back."""
     if backend == "auto":
@@ -57,8 +65,7 @@ def resolve(backend):
         _warn_once("auto", "no compiled backend is available (%s); using the NumPy reference"
                    % "; ".join(f"{b}: {_broken.get(b)}" for b in ("cython", "numba")))
         return "reference"
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of 'auto', {', '.join(map(repr, BACKENDS))}; got {backend!r}")
+    check_name(backend)
     if _importable(backend):
         return backend
     _warn_once(backend, f"backend {backend!r} is not available ({_broken[backend]}); using the NumPy reference")

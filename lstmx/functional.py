@@ -8,7 +8,7 @@ dtype (that of ``W``; other float inputs are converted to it). The math lives in
 import numpy as np
 
 from . import dispatch
-from ._validation import FLOAT_DTYPES, as_float_array, as_mask, as_sequence_array
+from ._validation import FLOAT_DTYPES, NonFiniteError, as_float_array, as_mask, as_sequence_array
 
 _GATES = {"lstm": 4, "gru": 3, "rnn": 1}
 # the expected shapes in words, for error messages: made once (formatting them at every call cost
@@ -16,6 +16,18 @@ _GATES = {"lstm": 4, "gru": 3, "rnn": 1}
 _SHAPES_IN_WORDS = {cell: dict(U=f"({G}H, H)", W=f"({G}H, I)", b=f"({G}H,)") for cell, G in _GATES.items()}
 
 
+def _with_check_finite_hint(check):
+    """``check`` (a forward call's validation), its NaN/inf error telling how to skip the check."""
+    def checked(*args, **kwargs):
+        try:
+            return check(*args, **kwargs)
+        except NonFiniteError as exc:
+            raise NonFiniteError(exc.name, f"{exc} (pass check_finite=False to skip this check)") from None
+    checked.__doc__ = check.__doc__
+    return checked
+
+
+@_with_check_finite_hint
 def _check_inputs(cell, X, W, U, b, states, mask, check_finite, b_hn=None):
     """Validate a forward call; returns (X, W, U, b, b_hn, states, mask) ready for a kernel."""
     G, words = _GATES[cell], _SHAPES_IN_WORDS[cell]
@@ -50,6 +62,7 @@ def _check_inputs(cell, X, W, U, b, states, mask, check_finite, b_hn=None):
     return X, W, U, b, b_hn, checked, as_mask(mask, B, T)
 
 
+@_with_check_finite_hint
 def _check_keep(recurrent_keep, X, U, check_finite):
     """Validate a recurrent dropout mask: None, or (B, H) numbers of the weights' dtype."""
     if recurrent_keep is None:

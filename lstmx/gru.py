@@ -140,7 +140,11 @@ class GRUCell(RecurrentCell):
         return [dict(name="b_hn", shape=(H,), role="candidate: bias inside r_t ⊙ (U_n h_(t-1) + b_hn)", count=H)]
 
     def step(self, x_t, h_prev):
-        """One time step, gate by gate: ``x_t (B, I)``, ``h_prev (B, H)`` -> ``h_t (B, H)``."""
+        """One time step, gate by gate: ``x_t (B, I)``, ``h_prev (B, H)`` -> ``h_t (B, H)``.
+
+        A GRU's only state is ``h``: ``h_prev`` is one array, not a tuple (unbatched: ``(I,)``, ``(H,)``).
+        """
+        x_t, (h_prev,) = self._check_step(x_t, {"h_prev": self._one_state(h_prev)})
         r = sigmoid(x_t @ self.W_r.T + self.b_r + h_prev @ self.U_r.T)
         z = sigmoid(x_t @ self.W_z.T + self.b_z + h_prev @ self.U_z.T)
         n = np.tanh(x_t @ self.W_n.T + self.b_n + r * (h_prev @ self.U_n.T + self.b_hn))

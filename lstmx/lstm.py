@@ -163,14 +163,21 @@ class LSTMCell(RecurrentCell):
 
         Parameters
         ----------
-        x_t : (B, I) array
-        state : tuple (h_prev, c_prev) of (B, H) arrays
+        x_t : (B, I) array, or (I,) for one unbatched sequence
+        state : tuple (h_prev, c_prev) of (B, H) arrays (or (H,)); start with zeros for both
 
         Returns
         -------
         (h_t, c_t) : tuple of (B, H) arrays
         """
-        h_prev, c_prev = state
+        if not isinstance(state, (tuple, list)) or len(state) != 2:
+            got = (f"one array of shape {np.shape(state)}" if isinstance(state, np.ndarray)
+                   else f"a {type(state).__name__} of {len(state)}" if isinstance(state, (tuple, list))
+                   else type(state).__name__)
+            raise TypeError(f"LSTMCell.step takes state = (h_prev, c_prev), the hidden state and the cell "
+                            f"state, two (batch, {self.hidden_size}) arrays; got {got}. To start: "
+                            f"h = c = np.zeros((batch, {self.hidden_size}))")
+        x_t, (h_prev, c_prev) = self._check_step(x_t, {"h_prev": state[0], "c_prev": state[1]})
         i = sigmoid(x_t @ self.W_i.T + h_prev @ self.U_i.T + self.b_i)
         f = sigmoid(x_t @ self.W_f.T + h_prev @ self.U_f.T + self.b_f)
         g = np.tanh(x_t @ self.W_g.T + h_prev @ self.U_g.T + self.b_g)

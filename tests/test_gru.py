@@ -85,3 +85,19 @@ def test_view_names_match_pytorch_chunks():
     cell.U[...] = m.weight_hh_l0.detach().numpy()
     for chunk, letter in zip(torch.chunk(m.weight_hh_l0.detach(), 3), "rzn"):
         np.testing.assert_array_equal(getattr(cell, f"U_{letter}"), chunk.numpy())
+
+
+def test_step_takes_h_itself_and_refuses_a_tuple_or_wrong_shapes():
+    """A GRU's only state is h: step(x_t, h) -> h. ``(h,)`` used to broadcast to a (1, B, H) output."""
+    cell = lstmx.GRUCell(3, 2, seed=0)
+    x, h = np.ones((1, 3)), np.zeros((1, 2))
+    assert cell.step(x, h).shape == (1, 2)
+    with pytest.raises(TypeError, match=r"GRUCell.step takes h_prev, one \(batch, 2\) array .*got a tuple of 1"):
+        cell.step(x, (h,))
+    with pytest.raises(ValueError, match=r"h_prev must have shape \(1, 2\) .*got \(1, 1, 2\)"):
+        cell.step(x, h[None])
+    with pytest.raises(ValueError, match=r"x_t must have shape \(batch, input_size\) = \(batch, 3\) or \(3,\), "
+                                         r"got \(1, 4\)"):
+        cell.step(np.ones((1, 4)), h)
+    with pytest.raises(TypeError, match=r"RNNCell.step takes h_prev.*got a list of 1"):
+        lstmx.RNNCell(3, 2).step(x, [h])

@@ -200,3 +200,30 @@ def test_recurrent_dropout_on_the_compiled_kernels_equals_the_reference(cell, ba
     np.testing.assert_allclose(dX, dX_ref, atol=1e-10)
     for name in grads_ref:
         np.testing.assert_allclose(grads[name], grads_ref[name], atol=1e-9)
+
+
+def test_an_unknown_backend_is_refused_when_the_layer_is_made():
+    for layer in (lstmx.LSTM, lstmx.GRU, lstmx.SimpleRNN):
+        with pytest.raises(ValueError, match=r"backend must be one of 'auto', 'reference', 'cython', 'numba'; "
+                                             r"got 'gpu'"):
+            layer(4, backend="gpu")
+
+
+def test_nan_in_a_layer_input_or_weights_says_which_layer_and_what_to_do():
+    """A layer call has no check_finite: the message must not tell its user to pass one."""
+    X = np.ones((2, 4, 3), np.float32)
+    X[1, 2, 0] = np.nan
+    with pytest.raises(ValueError, match=r"^LSTM layer 'enc': its input holds NaN or inf.*at index \(1, 2, 0\)") as e:
+        lstmx.LSTM(5, name="enc")(X)
+    assert "check_finite" not in str(e.value)
+    with pytest.raises(ValueError, match=r"^Bidirectional layer 'bi', in its GRU layer: its input holds NaN"):
+        lstmx.Bidirectional(lstmx.GRU(5), name="bi")(X)
+    layer = lstmx.SimpleRNN(5)
+    layer(np.ones((2, 4, 3), np.float32))
+    layer.cell.U[0, 0] = np.inf
+    with pytest.raises(ValueError, match=r"^SimpleRNN layer: its weights U hold NaN or inf: the training diverged"):
+        layer(np.ones((2, 4, 3), np.float32))
+    layer = lstmx.LSTM(5)
+    layer(np.ones((2, 4, 3), np.float32))
+    with pytest.raises(ValueError, match=r"^dY contains NaN or inf at index \(0, 1\)$"):    # backward has no check_finite
+        layer.backward(np.array([[0, np.nan, 0, 0, 0], [0] * 5], np.float32))

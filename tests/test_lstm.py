@@ -121,3 +121,22 @@ def test_shapes_table_counts():
     assert rows["W"]["shape"] == (256, 128)
     assert cell.count_params() == 4 * (64 * 128 + 64 * 64 + 64) == 49_408  # 2x = 98,816 bidirectional
     assert "49,408" in cell.shapes_table()
+
+
+def test_step_refuses_a_wrong_input_width_or_a_missing_cell_state_naming_what_it_expects():
+    cell = lstmx.LSTMCell(3, 2, seed=0)
+    x, h = np.ones((1, 3), np.float32), np.zeros((1, 2), np.float32)
+    with pytest.raises(ValueError, match=r"LSTMCell.step: x_t must have shape \(batch, input_size\) = \(batch, 3\) "
+                                         r"or \(3,\), got \(1, 5\)"):
+        cell.step(np.ones((1, 5)), (h, h))
+    with pytest.raises(TypeError, match=r"state = \(h_prev, c_prev\).*two \(batch, 2\) arrays; got one array of "
+                                        r"shape \(1, 2\)"):
+        cell.step(x, h)
+    with pytest.raises(TypeError, match=r"got a tuple of 1"):
+        cell.step(x, (h,))
+    with pytest.raises(ValueError, match=r"c_prev must have shape \(1, 2\) .*got \(1, 3\)"):
+        cell.step(x, (h, np.zeros((1, 3))))
+    with pytest.raises(ValueError, match=r"h_prev must have shape \(2, 2\) .*got \(1, 2\)"):
+        cell.step(np.ones((2, 3)), (h, np.zeros((2, 2))))
+    h1, c1 = cell.step(x[0], (h[0], h[0]))           # one unbatched step: (I,) and (H,)
+    assert h1.shape == c1.shape == (2,)

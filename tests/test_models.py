@@ -287,6 +287,20 @@ def test_bad_use_and_bad_data():
         model.fit(x, y, validation_split=0.99, verbose=0)
 
 
+def test_predict_evaluate_and_fit_build_a_sequential_model_so_summary_works():
+    X = np.random.default_rng(0).standard_normal((3, 5, 2)).astype(np.float32)
+    lines = []
+    unbuilt = lstmx.Sequential([lstmx.LSTM(4), lstmx.Dense(1)])
+    with pytest.raises(ValueError, match="not built yet: it is built by its first fit, evaluate or predict"):
+        unbuilt.summary()
+    for run in ("predict", "predict_on_batch", "evaluate", "fit"):
+        model = lstmx.Sequential([lstmx.LSTM(4), lstmx.Dense(1)])
+        model.compile("mse", "sgd")
+        getattr(model, run)(X, np.zeros((3, 1))) if run in ("evaluate", "fit") else getattr(model, run)(X)
+        model.summary(print_fn=lines.append)
+        assert "Total params: 117" in lines[-1], run
+
+
 def test_nan_loss_names_epoch_and_batch():
     x = np.random.default_rng(0).standard_normal((64, 3))
     y = np.random.default_rng(1).standard_normal(64)

@@ -66,7 +66,11 @@ def test_wrong_initial_state_shape():
 def test_non_finite_values(bad):
     a = _lstm_args()
     a["X"][1, 2, 3] = bad
-    with pytest.raises(ValueError, match="X contains NaN or inf"):
+    with pytest.raises(ValueError, match=r"^X contains NaN or inf at index \(1, 2, 3\) \(pass check_finite=False "
+                                         r"to skip this check\)$"):
+        lstmx.lstm_forward(**a)
+    a["X"][0, 0, 0] = bad
+    with pytest.raises(ValueError, match=r"X contains NaN or inf at index \(0, 0, 0\) and 1 more \(pass"):
         lstmx.lstm_forward(**a)
     Y, _, _ = lstmx.lstm_forward(**a, check_finite=False, backend="reference")
     assert not np.isfinite(Y[1, 2]).all()

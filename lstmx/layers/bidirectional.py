@@ -1,6 +1,7 @@
 """Bidirectional: run a recurrent layer forwards and a copy of it backwards, and merge the two."""
 import numpy as np
 
+from .._validation import NonFiniteError
 from .base import Layer
 from .recurrent import Recurrent
 
@@ -84,8 +85,12 @@ class Bidirectional(Layer):
             raise ValueError(f"Bidirectional's initial_state takes {2 * n} arrays (the forward layer's "
                              f"{n}, then the backward layer's), got {len(initial_state)}")
         f_init, b_init = (None, None) if initial_state is None else (initial_state[:n], initial_state[n:])
-        yf, fcache = self.forward_layer.forward(X, mask, training, f_init)   # training: their dropout
-        yb, bcache = self.backward_layer.forward(X, mask, training, b_init)
+        try:
+            yf, fcache = self.forward_layer.forward(X, mask, training, f_init)   # training: their dropout
+            yb, bcache = self.backward_layer.forward(X, mask, training, b_init)
+        except NonFiniteError as exc:
+            who = f"Bidirectional layer {self.name!r}" if self.name else "Bidirectional layer"
+            raise NonFiniteError(exc.name, f"{who}, in its {exc}") from None
         f_states = b_states = []
         if self.return_state:
             (yf, *f_states), (yb, *b_states) = yf, yb

@@ -8,7 +8,8 @@ import numpy as np
 
 from .. import functional as F
 from .._kernels._layout import reversed_in_time
-from .._validation import as_float_array, as_sequence_array, check_dtype, check_positive_int
+from .. import dispatch
+from .._validation import NonFiniteError, as_float_array, as_sequence_array, check_dtype, check_positive_int
 from ..gru import GRUCell
 from ..lstm import LSTMCell
 from ..rnn import RNNCell
@@ -72,7 +73,7 @@ class Recurrent(Layer):
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
         self.dtype = check_dtype(dtype)
-        self.backend = backend
+        self.backend = dispatch.check_name(backend)
         self.seed = seed
         self.cell = None
         self.dstates = None
@@ -133,7 +134,10 @@ class Recurrent(Layer):
             X = X * input_keep
         if training and self.recurrent_dropout:   # one mask a sequence, for h_(t-1) at every step: (B, H)
             recurrent_keep = keep_mask(self._recurrent_rng, (B, self.units), self.recurrent_dropout, self.dtype)
-        Y, finals, kernel_cache = self._forward(X, states, mask, recurrent_keep)
+        try:
+            Y, finals, kernel_cache = self._forward(X, states, mask, recurrent_keep)
+        except NonFiniteError as exc:
+            raise self._non_finite(exc) from None
         output = Y if self.return_sequences else finals[0]
         cache = dict(kernel=kernel_cache, input_keep=input_keep, recurrent_keep=recurrent_keep,
                      initial_states=0 if initial_state is None else len(states))
@@ -177,6 +181,20 @@ class Recurrent(Layer):
         dY, dstates = (output_grads[0], output_grads[1:]) if self.return_state else (output_grads[0], None)
         dX = self.backward(dY, cache, dstates)
         return [dX, *self.dstates[:cache["initial_states"]]]
+
+    def _non_finite(self, exc):
+        """The error of a NaN or inf met by the forward call, in the layer's words."""
+        who = f"{type(self).__name__} layer {self.name!r}" if self.name else f"{type(self).__name__} layer"
+        detail = str(exc).split(" (pass check_finite")[0]
+        if exc.name == "X":
+            advice = ("its input holds NaN or inf: check the data (np.isfinite(x).all()) or the layer that "
+                      "feeds this one")
+        elif exc.name in ("W", "U", "b", "b_hn"):
+            advice = (f"its weights {exc.name} hold NaN or inf: the training diverged; try a smaller "
+                      f"learning rate or clipnorm=1.0 in the optimizer")
+        else:
+            advice = f"its initial state {exc.name} holds NaN or inf"
+        return NonFiniteError(exc.name, f"{who}: {advice} ({detail})")
 
     def _initial_states(self, initial_state):
         if initial_state is None:

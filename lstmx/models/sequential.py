@@ -112,6 +112,6 @@ class Sequential(Model):
 
     def summary(self, print_fn=print):
         if self.graph is None:
-            raise ValueError("the model is not built yet: call model.build(input_shape), put an lstmx.Input "
-                             "first, or fit it first")
+            raise ValueError("the model is not built yet: it is built by its first fit, evaluate or predict, "
+                             "by model.build(input_shape), or by an lstmx.Input given first")
         return super().summary(print_fn)
