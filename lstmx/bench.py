@@ -37,6 +37,30 @@ def median_ms(fn, budget_s=0.4, max_reps=50, settle_s=0.3):
     return 1e3 * statistics.median(times)
 
 
+# Rough times of one call, to say up front how long a run takes: ms per time step, and GFLOP/s of the
+# matrix work, for the forward and for forward+backward (3x the forward's FLOPs); from a run on 2 cores
+# (benchmarks/results/2026-11-24-recurrent-session5-b.jsonl), rounded towards slower.
+_PACE = {"reference": (0.02, 90, 0.06, 90), "cython": (0.0005, 200, 0.001, 180),
+         "numba": (0.0008, 150, 0.0015, 150), "torch": (0.01, 150, 0.03, 120)}
+
+
+def estimate_seconds(cells, sizes, systems, rounds, budget_s=0.4, settle_s=0.3, max_reps=50):
+    """About how long :func:`run` takes on an idle machine: every system times a forward and a
+    train in every round of every size, each call of :func:`median_ms` a pause, a warm-up call and
+    as many calls as fit its budget (at least 3); plus about 5 s for the GEMM rate and imports."""
+    total = 5.0
+    for cell in cells:
+        for B, T, I, H in sizes:
+            flops = matrix_flops(cell, B, T, I, H)
+            for system in systems:
+                step_f, rate_f, step_t, rate_t = _PACE.get(system, _PACE["reference"])
+                for ms in (step_f * T + flops / rate_f / 1e6, step_t * T + 3 * flops / rate_t / 1e6):
+                    t = ms / 1e3
+                    reps = int(min(max_reps, max(3, budget_s / max(t, 1e-6))))
+                    total += rounds * (settle_s + (1 + reps) * t)
+    return total
+
+
 def matrix_flops(cell, B, T, I, H):
     """FLOPs of the forward's matrix work, 2*T*B*G*H*(I+H) (train is 3x that)."""
     return 2 * T * B * GATES[cell] * H * (I + H)
@@ -203,17 +227,40 @@ def combine(runs):
 
 
 def table(rows, backends, torch):
-    """The results as a Markdown table (ms; speed-ups and ratios)."""
-    cols = [f"{b} {k}" for b in backends for k in ("fwd", "train")] + (["torch fwd", "torch train"] if torch else [])
-    extra = [c for c in ("speedup_fwd", "speedup_train", "ratio_torch_fwd", "ratio_torch_train") if c in rows[0]]
-    lines = ["| cell | B,T,I,H | " + " | ".join(cols + extra) + " |", "|" + "---|" * (2 + len(cols) + len(extra))]
+    """The results as a Markdown table: times in ms, then the speed-ups over the reference and the
+    lstmx/PyTorch ratios, each column saying which way it points; a forward timed slower than its
+    forward+backward (impossible, so disturbed: a busy machine) is marked and explained below."""
+    names = {"torch": "PyTorch"}
+    systems = list(backends) + (["torch"] if torch else [])
+    fastest = next((b for b in ("cython", "numba") if b in backends), None)
+    cols = [f"{names.get(s, s)} {k} ms" for s in systems for k in ("fwd", "train")]
+    extra = {"speedup_fwd": f"reference/{fastest} fwd", "speedup_train": f"reference/{fastest} train",
+             "ratio_torch_fwd": "lstmx/PyTorch fwd", "ratio_torch_train": "lstmx/PyTorch train"}
+    extra = {k: v for k, v in extra.items() if k in rows[0]}
+    lines = ["| cell | B,T,I,H | " + " | ".join(cols + list(extra.values())) + " |",
+             "|" + "---|" * (2 + len(cols) + len(extra))]
+    disturbed = []
     for r in rows:
-        vals = [r[f"{b}_{k}_ms"] for b in backends for k in ("fwd", "train")]
-        if torch:
-            vals += [r["torch_fwd_ms"], r["torch_train_ms"]]
-        vals += [r[c] for c in extra]
-        lines.append(f"| {r['cell']} | {r['B']},{r['T']},{r['I']},{r['H']} | " + " | ".join(f"{v:g}" for v in vals) + " |")
-    return "\n".join(lines)
+        vals = []
+        for system in systems:
+            f, t = r[f"{system}_fwd_ms"], r[f"{system}_train_ms"]
+            mark = "!" if f > t else ""
+            if mark:
+                disturbed.append(f"{r['cell']} {r['B']},{r['T']},{r['I']},{r['H']} {names.get(system, system)}")
+            vals += [f"{f:g}{mark}", f"{t:g}"]
+        vals += [f"{r[c]:g}" for c in extra]
+        lines.append(f"| {r['cell']} | {r['B']},{r['T']},{r['I']},{r['H']} | " + " | ".join(vals) + " |")
+    notes = ["Times in ms (lower is faster): fwd = forward (inference), train = forward + backward; the best "
+             "median of the rounds."]
+    if "speedup_fwd" in extra:
+        notes.append(f"reference/{fastest}: how many times faster {fastest} is than the reference (above 1 = "
+                     f"{fastest} faster).")
+    if "ratio_torch_fwd" in extra:
+        notes.append(f"lstmx/PyTorch: lstmx's time ({fastest}) over PyTorch's (below 1 = lstmx faster).")
+    if disturbed:
+        notes.append(f"! a forward timed slower than its forward+backward ({', '.join(disturbed)}): the machine "
+                     f"was busy while it ran; run again with more --rounds, or combine runs with --combine.")
+    return "\n".join(lines + [""] + notes)
 
 
 def plot(rows, path, torch):

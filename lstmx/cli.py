@@ -1,9 +1,20 @@
-"""The ``lstmx`` command: ``lstmx demo``, ``lstmx shapes``, ``lstmx bench``."""
+"""The ``lstmx`` command: ``lstmx demo``, ``lstmx tour``, ``lstmx imdb``, ``lstmx word2vec``,
+``lstmx shapes``, ``lstmx bench``.
+
+An expected mistake (a missing file, data not downloaded, PyTorch not installed) ends with one or
+two lines that say what to do, on stderr, and exit status 2; a traceback means a bug in lstmx
+(``--debug`` shows the traceback of an expected mistake too).
+"""
 import argparse
 import json
+import os
 import sys
 
 CELLS = {"lstm": "LSTMCell", "gru": "GRUCell", "rnn": "RNNCell"}
+
+
+class UsageError(Exception):
+    """An expected mistake: its message says what to do; ``main`` prints it and returns 2."""
 
 
 def _positive(text):
@@ -14,6 +25,15 @@ def _positive(text):
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
     return value
+
+
+def _check_writable(path, option):
+    """Fail before a long run, not after it, when ``path`` cannot be written: its folder is missing."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise UsageError(f"{option} {path} is a folder; give a file name")
+    if not os.path.isdir(folder):
+        raise UsageError(f"{option} {path}: the folder {folder} does not exist; create it or write elsewhere")
 
 
 def cmd_shapes(args):
@@ -53,29 +73,48 @@ def cmd_tour(args):
     return 0 if ok else 1
 
 
-def cmd_demo(args):
-    """The main job on the embedded sample: train the seeds' IMDB model and report."""
-    import numpy as np
+def speed_line(x, y, fast, warmup=2):
+    """The demo's last line: one training step of the BiLSTM on the reference and on ``fast``, the
+    backends taking turns after ``warmup`` untimed steps each, the best step of each (the one a busy
+    machine disturbed least) and their medians (how busy it was), and the load when it was high."""
+    from .experiments import step_ms
+    times = step_ms(x, y, ["reference", fast], warmup=warmup)
+    ref, fst = times["reference"], times[fast]
+    line = (f"one training step of the BiLSTM (forward, backward and Adam on a batch of 32 reviews x 200 words), "
+            f"best of {len(ref)} after {warmup} warm-up steps, the backends taking turns:\n"
+            f"  reference {ref[0]:.0f} ms, {fast} {fst[0]:.1f} ms: {fast} {ref[0] / fst[0]:.1f}x faster "
+            f"(medians {ref[len(ref) // 2]:.0f} and {fst[len(fst) // 2]:.1f} ms)")
+    try:
+        load, cores = os.getloadavg()[0], os.cpu_count() or 1
+    except (AttributeError, OSError):
+        return line
+    if load > cores:
+        line += (f"\nthe machine was busy (load average {load:.1f} on {cores} cores): every time is inflated, most "
+                 f"of all the compiled kernel's, which runs on two threads and waits for the slower; run again when idle")
+    return line
 
+
+def cmd_demo(args):
+    """The main job on the embedded sample: train the IMDB BiLSTM and report."""
     from . import dispatch
     from .datasets import imdb
-    from .experiments import build_model, step_seconds
+    from .experiments import build_model
     from .text import pad_sequences
 
+    if args.plot:
+        _check_writable(args.plot, "--plot")
     (x, y), (x_test, y_test) = imdb.load_sample()
     x, x_test = pad_sequences(x, maxlen=200), pad_sequences(x_test, maxlen=200)
     print(f"IMDB sample: {len(x)} training and {len(x_test)} held-out reviews, padded to 200 word ids")
-    model = build_model("seed", mask_zero=True)
+    model = build_model("bilstm", mask_zero=True)
     model.build(x.shape)
     model.summary()
     history = model.fit(x, y, batch_size=32, epochs=args.epochs, validation_data=(x_test, y_test),
                         verbose=0 if args.quiet else 1)
     loss, accuracy = model.evaluate(x_test, y_test)
-    print(f"held-out accuracy after {args.epochs} epochs: {accuracy:.3f} (loss {loss:.3f})")
-    fast = dispatch.resolve("auto")
-    t_ref, t_fast = step_seconds(x, y, "reference"), step_seconds(x, y, fast)
-    print(f"one training step (batch 32): reference {1e3 * t_ref:.0f} ms, {fast} {1e3 * t_fast:.0f} ms "
-          f"({t_ref / t_fast:.1f}x)")
+    print(f"held-out accuracy after {args.epochs} epoch{'s' if args.epochs > 1 else ''}: {accuracy:.3f} "
+          f"(loss {loss:.3f})")
+    print(speed_line(x, y, dispatch.resolve("auto")))
     if args.plot:
         from .plot import plot_history
         plot_history(history, args.plot)
@@ -85,14 +124,30 @@ def cmd_demo(args):
 
 def cmd_imdb(args):
     """The full experiment on the real data set."""
+    import tarfile
     import time
 
     from .datasets import imdb
     from .experiments import build_model
     from .text import pad_sequences
 
+    try:
+        where = imdb.find(args.data)
+    except FileNotFoundError:
+        if args.data is not None:
+            raise UsageError(f"--data {args.data}: no such file or folder; give the path of "
+                             f"{imdb.ARCHIVE} or of the extracted aclImdb folder") from None
+        looked = " or ".join(d for d in (os.environ.get("LSTMX_DATA"), "~/.lstmx/datasets") if d)
+        raise UsageError(f"the IMDB data set was not found in {looked}.\nDownload {imdb.URL} (84 MB), then "
+                         f"pass --data PATH (the archive or its aclImdb folder) or set $LSTMX_DATA to its folder; "
+                         f"`lstmx demo` needs no download") from None
     t0 = time.perf_counter()
-    (x, y), (x_test, y_test) = imdb.load_data(args.data, num_words=10000)
+    try:
+        (x, y), (x_test, y_test) = imdb.load_data(where, num_words=10000)
+    except (ValueError, tarfile.TarError) as exc:
+        detail = str(exc).splitlines()[0].rstrip(":")           # the archive's reasons take a line each
+        raise UsageError(f"{detail}\n{where} is not the aclImdb data set: give {imdb.ARCHIVE} from {imdb.URL} "
+                         f"or its extracted aclImdb folder") from None
     x, x_test = pad_sequences(x, maxlen=200), pad_sequences(x_test, maxlen=200)
     print(f"loaded {len(x)} + {len(x_test)} reviews in {time.perf_counter() - t0:.1f} s")
     model = build_model(args.model, mask_zero=not args.no_mask)
@@ -117,23 +172,51 @@ def _size(text):
     return size
 
 
+def _require_torch():
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise UsageError("--torch times PyTorch's layers, and PyTorch is not installed here: "
+                         "pip install torch (the CPU build is enough), or leave out --torch") from None
+
+
 def cmd_bench(args):
     from . import bench
     from .dispatch import BACKENDS, backends as available
     backends = args.backends or [b for b in BACKENDS if b in available()]
-    if args.rounds < 1:
-        raise SystemExit(f"--rounds must be at least 1, got {args.rounds}")
+    missing = [b for b in backends if b not in available()]
+    if missing:
+        raise UsageError(f"--backends {' '.join(missing)}: not available here (available: "
+                         f"{', '.join(available())}); `lstmx tour` shows which backends load")
     if args.combine:
         try:
             header, rows = bench.combine([_read_bench_run(path) for path in args.combine])
         except ValueError as exc:
-            raise SystemExit(f"--combine: {exc}")
+            raise UsageError(f"--combine: {exc}") from None
         backends = [k[:-len("_fwd_ms")] for k in rows[0] if k.endswith("_fwd_ms") and k != "torch_fwd_ms"]
         args.torch = "torch_fwd_ms" in rows[0]
         for line in (header, *rows):
             print(json.dumps(line))
     else:
-        header, rows = bench.run(args.cells, args.sizes or bench.SIZES, backends, torch=args.torch, rounds=args.rounds)
+        if args.rounds < 2:
+            raise UsageError(f"--rounds must be at least 2, got {args.rounds}: each system keeps its best round, and "
+                             f"a single round on a busy machine once timed a forward slower than forward+backward. "
+                             f"For a shorter run, time fewer --sizes or --cells")
+        if args.torch:
+            _require_torch()
+        if args.plot:
+            _check_writable(args.plot, "--plot")
+        sizes = args.sizes or bench.SIZES
+        systems = list(backends) + (["torch"] if args.torch else [])
+        minutes = bench.estimate_seconds(args.cells, sizes, systems, args.rounds) / 60
+        shorter = [] if args.sizes else ["--sizes 1,100,32,32 (one size)"]
+        shorter += ["--cells lstm"] if len(args.cells) > 1 else []
+        shorter += [f"--rounds 2 (fewer than {args.rounds})"] if args.rounds > 2 else []
+        print(f"timing {len(args.cells)} cells x {len(sizes)} sizes x {len(systems)} systems "
+              f"({', '.join(systems)}) in {args.rounds} rounds: about {max(minutes, 0.1):.1f} minutes on an idle "
+              f"machine, more on a busy one" + (f"; shorter with {', '.join(shorter)}" if shorter else ""),
+              file=sys.stderr, flush=True)
+        header, rows = bench.run(args.cells, sizes, backends, torch=args.torch, rounds=args.rounds)
     print()
     print(bench.table(rows, backends, args.torch))
     if args.plot:
@@ -143,16 +226,16 @@ def cmd_bench(args):
 
 
 def _read_bench_run(path):
-    """The JSON lines of one ``lstmx bench`` run (header first), or SystemExit saying what is wrong."""
+    """The JSON lines of one ``lstmx bench`` run (header first), or UsageError saying what is wrong."""
     try:
         with open(path) as f:
             lines = [json.loads(line) for line in f if line.startswith("{")]
     except OSError as exc:
-        raise SystemExit(f"--combine: cannot read {path}: {exc.strerror}")
+        raise UsageError(f"--combine: cannot read {path}: {exc.strerror}") from None
     except json.JSONDecodeError as exc:
-        raise SystemExit(f"--combine: {path} is not the JSON lines of a benchmark run ({exc.msg})")
+        raise UsageError(f"--combine: {path} is not the JSON lines of a benchmark run ({exc.msg})") from None
     if not lines or "gemm_peak_gflops" not in lines[0] or not all("cell" in r for r in lines[1:]) or len(lines) < 2:
-        raise SystemExit(f"--combine: {path} is not the output of lstmx bench (a header line, then a line a size)")
+        raise UsageError(f"--combine: {path} is not the output of lstmx bench (a header line, then a line a size)")
     return lines
 
 
@@ -161,77 +244,140 @@ def cmd_word2vec(args):
     import logging
 
     from .word2vec import Word2Vec
+    from .word2vec.errors import EmptyVocabularyError
+    if not os.path.exists(args.corpus):
+        raise UsageError(f"the corpus file {args.corpus} does not exist (a text file, one sentence a line)")
+    if os.path.isdir(args.corpus):
+        raise UsageError(f"the corpus {args.corpus} is a folder; give a text file, one sentence a line")
+    if not os.access(args.corpus, os.R_OK):
+        raise UsageError(f"the corpus file {args.corpus} cannot be read (permission denied)")
+    _check_writable(args.output, "--output")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    model = Word2Vec(corpus_file=args.corpus, vector_size=args.vector_size, window=args.window,
-                     min_count=args.min_count, sample=args.sample, negative=0 if args.hs else args.negative,
-                     hs=int(args.hs), epochs=args.epochs, workers=args.workers, seed=args.seed, progress=True,
-                     max_corpus_memory=int(args.max_corpus_mb * 2**20))
+    try:
+        model = Word2Vec(corpus_file=args.corpus, vector_size=args.vector_size, window=args.window,
+                         min_count=args.min_count, sample=args.sample, negative=0 if args.hs else args.negative,
+                         hs=int(args.hs), epochs=args.epochs, workers=args.workers, seed=args.seed, progress=True,
+                         max_corpus_memory=int(args.max_corpus_mb * 2**20))
+    except EmptyVocabularyError as exc:
+        raise UsageError(f"{args.corpus}: {exc}; lower --min-count or give a larger corpus") from None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     model.wv.save_word2vec_format(args.output, binary=args.binary)
     print(f"{len(model.wv)} vectors of size {args.vector_size} written to {args.output}")
     return 0
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """argparse's help with each option's default, except where there is none to show (a flag, or
+    an option whose help says what happens without it)."""
+
+    def _get_help_string(self, action):
+        if action.default in (None, False) or action.default is argparse.SUPPRESS:
+            return action.help
+        if isinstance(action.default, list):
+            return f"{action.help} (default: {' '.join(map(str, action.default))})"
+        return super()._get_help_string(action)
+
+
 def build_parser():
-    from .experiments import MODELS
-    parser = argparse.ArgumentParser(prog="lstmx", description="Recurrent networks as explicit matrices.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="train the seeds' IMDB model on the embedded sample (the main job)")
-    demo.add_argument("--epochs", type=_positive, default=2)
-    demo.add_argument("--plot", default="lstmx-demo-history.png", help="where to write the loss/accuracy plot ('' for none)")
-    demo.add_argument("--quiet", action="store_true")
-    demo.set_defaults(func=cmd_demo)
-    tour = sub.add_parser("tour", help="the gate-shape tables of LSTM, GRU, RNN and their gradient checks")
-    tour.set_defaults(func=cmd_tour)
-    imdb = sub.add_parser("imdb", help="train and score a seed model on the full aclImdb data set")
-    imdb.add_argument("--data", help="aclImdb_v1.tar.gz or the aclImdb folder (default: $LSTMX_DATA, ~/.lstmx/datasets)")
-    imdb.add_argument("--epochs", type=_positive, default=3)
-    imdb.add_argument("--model", choices=MODELS, default="seed",
-                      help="a seed model, or the bag of embeddings without recurrence")
-    imdb.add_argument("--no-mask", action="store_true", help="no mask_zero (the PyTorch script's setting)")
-    imdb.add_argument("--quiet", action="store_true")
-    imdb.set_defaults(func=cmd_imdb)
-    w2v = sub.add_parser("word2vec", help="train CBOW word vectors on a text file (one sentence a line)")
-    w2v.add_argument("corpus")
-    w2v.add_argument("-o", "--output", required=True)
-    w2v.add_argument("--vector-size", type=_positive, default=100)
-    w2v.add_argument("--window", type=_positive, default=5)
-    w2v.add_argument("--min-count", type=_positive, default=5)
-    w2v.add_argument("--sample", type=float, default=1e-3)
-    w2v.add_argument("--negative", type=int, default=5)
+    from . import __version__
+    from .bench import SIZES
+    from .experiments import ALIASES, MODELS
+    parser = argparse.ArgumentParser(prog="lstmx", description="Recurrent networks as explicit matrices.",
+                                     epilog="`lstmx COMMAND --help` shows a command's options and their defaults.",
+                                     formatter_class=_HelpFormatter)
+    parser.add_argument("--version", action="version", version=f"lstmx {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an expected error too")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show the traceback of an expected error too")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name, help, func):
+        p = sub.add_parser(name, help=help, description=help[0].upper() + help[1:] + ".", parents=[common],
+                           formatter_class=_HelpFormatter)
+        p.set_defaults(func=func)
+        return p
+
+    demo = command("demo", "train an IMDB sentiment BiLSTM (Embedding -> Bidirectional(LSTM) -> Dense) on the "
+                           "embedded sample of 5,000 reviews, then time a training step on each backend", cmd_demo)
+    demo.add_argument("--epochs", type=_positive, default=2, help="passes over the training reviews")
+    demo.add_argument("--plot", default="lstmx-demo-history.png",
+                      help="where to write the loss/accuracy plot ('' for none)")
+    demo.add_argument("--quiet", action="store_true", help="no progress bar")
+    command("tour", "the gate-shape tables of LSTM, GRU and RNN cells and their gradient checks", cmd_tour)
+    imdb = command("imdb", "train and score an IMDB sentiment model on the full aclImdb data set "
+                           "(25,000 + 25,000 reviews; download it first)", cmd_imdb)
+    imdb.add_argument("--data", metavar="PATH",
+                      help="aclImdb_v1.tar.gz or the extracted aclImdb folder (without it: $LSTMX_DATA, "
+                           "then ~/.lstmx/datasets)")
+    imdb.add_argument("--epochs", type=_positive, default=3, help="passes over the 25,000 training reviews")
+    # (the former names seed, tf and stacked are still accepted, not advertised)
+    imdb.add_argument("--model", type=lambda name: ALIASES.get(name, name), choices=MODELS, default="bilstm",
+                      help="bilstm: Embedding -> Bidirectional(LSTM(64)) -> Dropout -> Dense(1); "
+                           "bilstm-dense: a Dense(64, relu) before the output; stacked-bilstm: two "
+                           "Bidirectional LSTMs; bag: the mean of the word vectors, no recurrence")
+    imdb.add_argument("--no-mask", action="store_true",
+                      help="do not skip the padding (mask_zero=False, as PyTorch's script trains)")
+    imdb.add_argument("--quiet", action="store_true", help="no progress bar")
+    w2v = command("word2vec", "train CBOW word vectors on a text file (one sentence a line) and write them in "
+                              "word2vec.c's format", cmd_word2vec)
+    w2v.add_argument("corpus", help="a UTF-8 text file, one sentence a line, words separated by spaces")
+    w2v.add_argument("-o", "--output", required=True, metavar="FILE", help="where to write the vectors")
+    w2v.add_argument("--vector-size", type=_positive, default=100, help="numbers per word vector")
+    w2v.add_argument("--window", type=_positive, default=5, help="context words on each side")
+    w2v.add_argument("--min-count", type=_positive, default=5, help="drop words seen fewer times than this")
+    w2v.add_argument("--sample", type=float, default=1e-3,
+                     help="subsampling threshold of frequent words (0: keep every word)")
+    w2v.add_argument("--negative", type=int, default=5, help="negative samples per word (ignored with --hs)")
     w2v.add_argument("--hs", action="store_true", help="hierarchical softmax instead of negative sampling")
-    w2v.add_argument("--epochs", type=_positive, default=5)
-    w2v.add_argument("--workers", type=_positive, default=1)
-    w2v.add_argument("--seed", type=int, default=1)
-    w2v.add_argument("--binary", action="store_true")
+    w2v.add_argument("--epochs", type=_positive, default=5, help="passes over the corpus")
+    w2v.add_argument("--workers", type=_positive, default=1, help="training threads")
+    w2v.add_argument("--seed", type=int, default=1, help="random seed (same seed and workers=1: same vectors)")
+    w2v.add_argument("--binary", action="store_true", help="write word2vec.c's binary format instead of text")
     w2v.add_argument("--max-corpus-mb", type=float, default=1024,
                      help="keep the encoded corpus in memory up to this size, else read it again each epoch "
                           "(0: always stream)")
-    w2v.set_defaults(func=cmd_word2vec)
-    shapes = sub.add_parser("shapes", help="the table of every gate matrix of a cell")
-    shapes.add_argument("--cell", choices=sorted(CELLS), default="lstm")
-    shapes.add_argument("--input-size", type=_positive, required=True)
-    shapes.add_argument("--hidden-size", type=_positive, required=True)
-    shapes.add_argument("--bidirectional", action="store_true")
-    shapes.set_defaults(func=cmd_shapes)
-    bench = sub.add_parser("bench", help="time every backend (and PyTorch with --torch); JSON lines and a table")
-    bench.add_argument("--cells", nargs="+", choices=sorted(CELLS), default=["lstm", "gru", "rnn"])
-    bench.add_argument("--sizes", nargs="+", type=_size, metavar="B,T,I,H", help="sizes to time (default: the six of shared/bench)")
-    bench.add_argument("--backends", nargs="+", choices=["reference", "numba", "cython"])
-    bench.add_argument("--torch", action="store_true", help="time PyTorch's layers in the same process")
+    shapes = command("shapes", "the table of every gate matrix of a cell", cmd_shapes)
+    shapes.add_argument("--cell", choices=sorted(CELLS), default="lstm", help="which recurrent cell")
+    shapes.add_argument("--input-size", type=_positive, required=True, help="I, the width of each input step")
+    shapes.add_argument("--hidden-size", type=_positive, required=True, help="H, the width of the hidden state")
+    shapes.add_argument("--bidirectional", action="store_true", help="also the sizes of a Bidirectional pair")
+    bench = command("bench", "time every backend (and PyTorch with --torch) on recurrent layers of several sizes: "
+                             "JSON lines, then a table in ms", cmd_bench)
+    bench.add_argument("--cells", nargs="+", choices=sorted(CELLS), default=["lstm", "gru", "rnn"],
+                       help="the cells to time")
+    bench.add_argument("--sizes", nargs="+", type=_size, metavar="B,T,I,H",
+                       help="batch, time steps, input and hidden sizes to time (without it: "
+                            + " ".join(",".join(map(str, s)) for s in SIZES) + ")")
+    bench.add_argument("--backends", nargs="+", choices=["reference", "numba", "cython"],
+                       help="lstmx backends to time (without it: every one available here)")
+    bench.add_argument("--torch", action="store_true", help="also time PyTorch's layers, in the same process")
     bench.add_argument("--plot", metavar="FILE.png", help="draw the times with matplotlib")
     bench.add_argument("--rounds", type=int, default=3,
-                       help="time each size this many times, the systems taking turns; each keeps its best median")
+                       help="time each size this many times (at least 2), the systems taking turns; each keeps "
+                            "its best median")
     bench.add_argument("--combine", nargs="+", metavar="RUN.jsonl",
                        help="time nothing: combine the JSON lines of earlier runs, each system keeping its best time")
-    bench.set_defaults(func=cmd_bench)
     from .tagging import add_parser as add_tag_parser   # lstmx tag: a BiLSTM part-of-speech tagger
-    add_tag_parser(sub, _positive)
+    add_tag_parser(command, _positive)
     return parser
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        if args.debug:
+            raise
+        print(f"lstmx {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        print(f"lstmx {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

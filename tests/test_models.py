@@ -11,13 +11,13 @@ from helpers import toy_data
 
 
 def test_summary_counts_match_keras():
-    model = build_model("seed")
+    model = build_model("bilstm")
     model.build((None, 200))
     text = model.summary(print_fn=lambda s: None)
     assert model.layers[1].count_params() == 98_816
     assert model.count_params() == 1_280_000 + 98_816 + 129 and "1,378,945" in text
     assert "(None, 200, 128)" in text and "Bidirectional(LSTM)" in text
-    tf = build_model("tf")
+    tf = build_model("bilstm-dense")
     tf.build((None, 200))
     assert tf.count_params() == 1_280_000 + 98_816 + 128 * 64 + 64 + 65
     bag = build_model("bag")
@@ -53,7 +53,7 @@ def test_keras_training_loop_pieces():
     """train_on_batch / test_on_batch return Keras's loss or [loss, accuracy]; predict_on_batch;
     model.history and history.params after fit; a layer's get_weights / set_weights."""
     x, y = toy_data(n=40)
-    model = build_model("seed", num_words=50)
+    model = build_model("bilstm", num_words=50)
     loss, accuracy = model.train_on_batch(x[:8], y[:8])
     assert loss > 0 and 0 <= accuracy <= 1
     assert set(model.train_on_batch(x[:8], y[:8], return_dict=True)) == {"loss", "accuracy"}
@@ -214,7 +214,7 @@ def test_fit_learns_and_is_reproducible():
 
 def test_save_and_load_round_trip(tmp_path):
     x, y = toy_data(n=64)
-    model = build_model("stacked", num_words=50)
+    model = build_model("stacked-bilstm", num_words=50)
     model.fit(x, y, epochs=1, verbose=0)
     path = tmp_path / "model.npz"
     model.save(path)
@@ -230,7 +230,7 @@ def test_load_model_rejects_bad_files_and_save_is_atomic(tmp_path, monkeypatch):
     assert "pickle" not in str(info.value)       # numpy's advice to load it unsafely is not passed on
     with pytest.raises(FileNotFoundError, match="no model file at .*absent.npz"):
         lstmx.load_model(tmp_path / "absent.npz")
-    model = build_model("seed", num_words=20)
+    model = build_model("bilstm", num_words=20)
     model.build((None, 6))
     path = tmp_path / "m.npz"
     model.save(path)
@@ -255,7 +255,7 @@ def test_load_model_rejects_bad_files_and_save_is_atomic(tmp_path, monkeypatch):
 
 def test_bad_use_and_bad_data():
     x, y = toy_data(n=8)
-    model = build_model("seed", num_words=50)
+    model = build_model("bilstm", num_words=50)
     fresh = lstmx.Sequential([lstmx.Dense(1)])
     with pytest.raises(RuntimeError, match="must be compiled"):
         fresh.fit(np.zeros((2, 3)), np.zeros(2))
@@ -310,15 +310,19 @@ def test_nan_loss_names_epoch_and_batch():
         model.fit(x, y, epochs=50, verbose=0)
 
 
-def test_verbose_draws_a_bar_or_one_line_per_epoch(capsys):
+def test_verbose_draws_a_bar_or_one_line_per_epoch(capsys, monkeypatch):
+    import sys
     x, y = toy_data(n=64)
-    model = build_model("seed", num_words=50)
+    model = build_model("bilstm", num_words=50)
+    for verbose in (2, 1):         # verbose=1 into a file or a pipe (not a terminal): as verbose=2
+        model.fit(x, y, batch_size=4, epochs=2, verbose=verbose)
+        lines = capsys.readouterr().out.split("\n")
+        assert len(lines) == 5 and lines[0] == "Epoch 1/2" and lines[1].startswith("16/16 [") and "loss: " in lines[1]
+        assert "\r" not in "".join(lines)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)           # in a terminal, the bar is redrawn
     model.fit(x, y, batch_size=4, epochs=2, verbose=1)
     bar = capsys.readouterr().out
     assert bar.count("Epoch ") == 2 and bar.count("\r") == 2 * 3      # batches 1, 11 and 16 of 16 each epoch
-    model.fit(x, y, batch_size=4, epochs=2, verbose=2)
-    lines = capsys.readouterr().out.split("\n")
-    assert len(lines) == 5 and lines[0] == "Epoch 1/2" and lines[1].startswith("16/16 [") and "loss: " in lines[1]
     model.fit(x, y, epochs=1, verbose=0)
     assert capsys.readouterr().out == ""
     with pytest.raises(ValueError, match="verbose must be 0, 1, 2 or 'auto', got 3"):
@@ -327,7 +331,7 @@ def test_verbose_draws_a_bar_or_one_line_per_epoch(capsys):
 
 def test_predict_and_evaluate_take_keras_verbose(capsys):
     x, y = toy_data(n=40)
-    model = build_model("seed", num_words=50)
+    model = build_model("bilstm", num_words=50)
     quiet = model.predict(x, batch_size=16, verbose=0)
     assert capsys.readouterr().out == ""
     loud = model.predict(x, batch_size=16, verbose=1)
@@ -343,7 +347,7 @@ def test_predict_and_evaluate_take_keras_verbose(capsys):
 
 def test_empty_inputs_and_bad_validation_data_are_refused_before_training():
     x, y = toy_data(n=16)
-    model = build_model("seed", num_words=50)
+    model = build_model("bilstm", num_words=50)
     with pytest.raises(ValueError, match=r"x is empty \(shape \(0, 12\)\)"):
         model.predict(x[:0])
     with pytest.raises(ValueError, match="x is empty"):
@@ -377,7 +381,7 @@ def test_numpy_blas_runs_on_one_thread_while_a_model_runs():
         before = numpy_blas_threads()
         assert before and all(n == 2 for n in before)
         x, y = toy_data(n=16)
-        model = build_model("seed", num_words=50)
+        model = build_model("bilstm", num_words=50)
         seen = []
 
         def during(epoch, logs):

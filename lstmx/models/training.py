@@ -19,6 +19,7 @@ from .. import callbacks as _callbacks
 from .. import losses as _losses
 from .. import optimizers as _optimizers
 from .._blas_threads import one_blas_thread
+from .._progress import redraws
 from .._validation import check_nonnegative_int, check_positive_int
 from ..layers.base import copy_weights, snake_case
 from ..layers.dense import Dense
@@ -34,7 +35,14 @@ class History:
     """``history.history`` maps 'loss', 'accuracy', 'val_loss', 'val_accuracy' (and, for a model
     with several outputs, '<output>_loss', '<output>_accuracy', ...) to per-epoch lists;
     ``history.epoch`` lists the epochs run, from 0, and ``history.params`` the run's ``verbose``,
-    ``epochs`` and ``steps`` (batches per epoch), as Keras's. ``fit`` also keeps it as ``model.history``."""
+    ``epochs`` and ``steps`` (batches per epoch), as Keras's. ``fit`` also keeps it as ``model.history``.
+
+    Parameters
+    ----------
+    params : dict or None, default None
+        The run's settings, kept (copied) as ``history.params``; ``fit`` passes ``verbose``,
+        ``epochs`` and ``steps``.
+    """
 
     def __init__(self, params=None):
         self.history = {}
@@ -55,7 +63,8 @@ def _check_verbose(verbose):
 
 
 class ProgressBar:
-    """One line per epoch, redrawn in place: ``12/782 [=>....] 3s loss: 0.6931 - accuracy: 0.5000``."""
+    """One line per epoch: ``12/782 [=>....] 3s loss: 0.6931 - accuracy: 0.5000``, redrawn in place
+    when ``redraw`` (``fit(verbose=1)`` in a terminal or a notebook), else written once, when done."""
 
     def __init__(self, total, epoch, epochs, stream=None, width=30, redraw=True):
         self.total, self.width, self.redraw = total, width, redraw
@@ -457,7 +466,8 @@ class Model:
         y : (n,) or (n, ...) labels, as the loss expects; a list or a dict keyed by output name for
             several outputs
         batch_size, epochs : int
-        verbose : 0 (silent), 1 or "auto" (a progress bar per epoch), 2 (one line per epoch, for log files)
+        verbose : 0 (silent), 1 or "auto" (a progress bar per epoch, redrawn in a terminal or a notebook;
+            one line per epoch when the output goes to a file or a pipe), 2 (one line per epoch)
         validation_data : (x_val, y_val) or None;  validation_split : float, used when no validation_data
         shuffle : bool;  seed : int, the shuffling's seed
         callbacks : list of :mod:`lstmx.callbacks` (``EarlyStopping``, ``ModelCheckpoint``, ...) or
@@ -498,6 +508,7 @@ class Model:
         self._build_for(xs)
         rng = np.random.default_rng(seed)
         batches = (n + batch_size - 1) // batch_size
+        redraw = verbose == 1 and redraws(sys.stdout)     # a file or a pipe gets one line per epoch
         history = self.history = History(dict(verbose=verbose, epochs=epochs, steps=batches))
         if callbacks is not None and not isinstance(callbacks, (list, tuple)):
             callbacks = [callbacks]   # one callback on its own, as Keras takes it
@@ -509,7 +520,7 @@ class Model:
         logs = {}
         for epoch in range(1, epochs + 1):
             order = rng.permutation(n) if shuffle else np.arange(n)
-            bar = ProgressBar(batches, epoch, epochs, redraw=verbose == 1) if verbose else None
+            bar = ProgressBar(batches, epoch, epochs, redraw=redraw) if verbose else None
             totals = self._Totals(self)
             for k in range(batches):
                 idx = order[k * batch_size:(k + 1) * batch_size]
@@ -520,7 +531,7 @@ class Model:
                         f"the loss became {loss} at epoch {epoch}, batch {k + 1}/{batches}: the gradients "
                         f"probably exploded; try a smaller learning rate or clipnorm=1.0 in the optimizer")
                 totals.add(len(idx), loss, per_output, by, outputs, masks)
-                if bar and (k + 1 == batches or (verbose == 1 and k % 10 == 0)):
+                if bar and (k + 1 == batches or (redraw and k % 10 == 0)):
                     bar.update(k + 1, totals.logs(), final=k + 1 == batches)
             logs = totals.logs()
             if validation_data is not None:

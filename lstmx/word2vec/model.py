@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from .._progress import redraws
 from . import _model_file
 from .errors import TrainingDivergedError
 from .keyedvectors import KeyedVectors
@@ -133,7 +134,8 @@ class Word2Vec:
     seed : int
     max_vocab_size : int or None, keep only this many most frequent words
     backend : 'auto', 'cython', 'numba' or 'reference' (the Python update rule; tiny corpora only)
-    progress : bool, a progress line with words/s and the current alpha
+    progress : bool, a progress line with words/s and the current alpha on stderr (redrawn in a
+        terminal; one line per epoch in a log file or a pipe)
     max_corpus_memory : int or None, the most bytes of encoded corpus kept in memory (default 1 GiB);
         a larger corpus is read again at each epoch instead (0: always; None: never)
     sg, cbow_mean : gensim's switches, accepted at their CBOW values only: ``sg=0`` (CBOW, not
@@ -338,6 +340,14 @@ class Word2Vec:
                 self._diverged(epoch, epochs, f"{nonfinite} dot products of vectors came out NaN or infinite")
             return trained
 
+        def progress_line(epoch, alpha):
+            rate = done / max(time.perf_counter() - t0, 1e-9)
+            return (f"epoch {epoch + 1}/{epochs}  {100 * done / total:5.1f}%  {rate / 1e6:.2f} M words/s  "
+                    f"alpha {alpha:.5f}")
+
+        # a terminal redraws one line; a log file or a pipe gets one line per epoch, no carriage returns
+        redraw = self.progress and redraws(sys.stderr)
+        alpha = self.alpha
         pool = ThreadPoolExecutor(self.workers) if self.workers > 1 else None
         try:
             for epoch in range(epochs):
@@ -355,11 +365,13 @@ class Word2Vec:
                         pending.append(pool.submit(run, job, alpha, state))
                         if len(pending) >= 2 * self.workers:   # bounded: a few jobs in flight
                             effective += finished(pending.pop(0).result())
-                    if self.progress and k % 50 == 0:
-                        rate = done / max(time.perf_counter() - t0, 1e-9)
-                        sys.stderr.write(f"\repoch {epoch + 1}/{epochs}  {100 * done / total:5.1f}%  "
-                                         f"{rate / 1e6:.2f} M words/s  alpha {alpha:.5f}")
+                    if redraw and k % 50 == 0:
+                        sys.stderr.write("\r" + progress_line(epoch, alpha))
                 effective += sum(finished(f.result()) for f in pending)
+                if self.progress:       # the epoch's last state: redrawn, or its own line in a log
+                    sys.stderr.write(("\r" if redraw else "") + progress_line(epoch, alpha)
+                                     + ("\n" if not redraw or epoch + 1 == epochs else ""))
+                    sys.stderr.flush()
                 for name in ("W_in", "W_out", "W_hs"):   # one pass over each: float64 sums of float32 are
                     if not np.isfinite(getattr(self, name).sum(dtype=np.float64)):   # finite iff all are
                         self._diverged(epoch, epochs, f"{name} holds NaN or infinite numbers")
@@ -367,8 +379,6 @@ class Word2Vec:
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
         seconds = time.perf_counter() - t0
-        if self.progress:
-            sys.stderr.write("\n")
         raw = epochs * raw_per_epoch
         self.train_seconds = seconds
         logger.info("trained %d effective of %d raw words in %.1f s (%.2f M raw words/s, %s)", effective, raw,
