@@ -40,7 +40,7 @@ rng = np.random.default_rng(0)
 x = rng.integers(1, 10000, (batch, length))
 x[: batch // 5, : length // 2] = 0                       # some reviews padded at the front
 y = rng.integers(0, 2, batch)
-model = build_model("seed", seed=0)
+model = build_model("bilstm", seed=0)
 if variant == "model":                                   # the same layers, written as a graph
     inputs = lstmx.Input((None,), dtype="int32")
     h = inputs

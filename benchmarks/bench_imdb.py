@@ -1,4 +1,4 @@
-"""The seeds' IMDB model on the full aclImdb data, and the PyTorch anchor in the same run.
+"""The IMDB BiLSTM on the full aclImdb data, and the PyTorch anchor in the same run.
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_imdb.py \
         --data ../shared/data/aclImdb_v1.tar.gz --epochs 3 --torch-script ../shared/bench/torch_imdb_bilstm.py
@@ -68,7 +68,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True)
     ap.add_argument("--epochs", type=int, default=3)
-    ap.add_argument("--model", default="seed", choices=MODELS)
+    ap.add_argument("--model", default="bilstm", choices=MODELS)
     ap.add_argument("--no-mask", action="store_true")
     ap.add_argument("--torch-script")
     ap.add_argument("--seed", type=int, default=0,

@@ -8,7 +8,7 @@ Three ways to run the same numbers, side by side in one run, forward + backward 
   sequence at a time (what the layers did before the kernels took the mask), with the gradient of
   ``U`` summed over the sequences.
 
-Then the seed IMDB model's training step (Embedding(10000, 128, mask_zero) -> Bidirectional(LSTM(64))
+Then the IMDB BiLSTM's training step (Embedding(10000, 128, mask_zero) -> Bidirectional(LSTM(64))
 -> Dropout(0.5) -> Dense(1, sigmoid), batch 32, 200 steps) with ``recurrent_dropout`` 0 and 0.2.
 Prints JSON lines (milliseconds: the best of ``--rounds`` rounds of ``--repeat`` calls after a
 warm-up). Run it with the OPENBLAS variables unset in that command alone::

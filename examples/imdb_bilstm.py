@@ -1,4 +1,4 @@
-"""The seeds' IMDB classifier in lstmx, line for line as the Keras code reads.
+"""The IMDB sentiment BiLSTM in lstmx, line for line as the Keras code reads.
 
     python examples/imdb_bilstm.py [path/to/aclImdb_v1.tar.gz]   # default: the embedded sample
 """

@@ -50,7 +50,7 @@ def plot_benchmark(rows, torch=False):
 
 
 def plot_history(history, path=None):
-    """The seeds' "loss vs accuracy" figure: loss and accuracy per epoch, training and validation.
+    """The "loss vs accuracy" figure of a training run: loss and accuracy per epoch, training and validation.
 
     Parameters
     ----------

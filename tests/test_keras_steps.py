@@ -1,4 +1,5 @@
-"""The seeds' models against Keras's own numbers (``data/keras_steps.npz``, written by Keras 3.15.1 on
+"""Small versions of the IMDB models (bilstm, bilstm-dense, stacked-bilstm) and a tagger against
+Keras's own numbers (``data/keras_steps.npz``, written by Keras 3.15.1 on
 TensorFlow with ``data/make_keras_steps.py``): Keras is not an lstmx dependency, so its numbers are
 kept in a file.
 

@@ -1,4 +1,4 @@
-"""lstmx.plot.plot_history: the seeds' loss and accuracy figure."""
+"""lstmx.plot.plot_history: the loss and accuracy figure."""
 import pytest
 
 from lstmx.plot import plot_history

@@ -1,5 +1,5 @@
 """Outputs and every gradient equal PyTorch's nn.LSTM / nn.GRU / nn.RNN given the same weights (float64),
-and the seed model's training steps equal PyTorch's."""
+and the IMDB BiLSTM's training steps equal PyTorch's."""
 import numpy as np
 import pytest
 from helpers import STATES, analytic_grads, forward, loss_weights, param_names, random_problem
