@@ -1,0 +1,240 @@
+"""Export a model to ONNX, to run it in ONNX Runtime (``pip install lstmx[onnx]``).
+
+The recurrent layers become ONNX's own ``LSTM``, ``GRU`` and ``RNN`` operators, which store the same
+matrices a third way: ``W`` ``(directions, G*H, I)``, ``R`` ``(directions, G*H, H)`` and
+``B`` ``(directions, 2*G*H)`` (the input bias, then the recurrent one), the LSTM's gates ordered
+i, o, f, c (lstmx: i, f, g, o) and the GRU's z, r, h (lstmx: r, z, n; ``linear_before_reset=1`` is
+lstmx's and Keras's ``reset_after``).
+
+Masks: ONNX's operators take ``sequence_lens``, which describes post-padding. A model whose Embedding
+has ``mask_zero=True`` (or that starts with ``Masking``) is exported with the mask computed from its
+input; each sequence's kept steps are moved to the front (so that pre-padded input, Keras's default,
+works too), run with ``sequence_lens``, and put back with lstmx's outputs at the padded steps. Each
+sequence's kept steps must be one run (pre- or post-padding), as in every padded batch; a mask with
+gaps inside a sequence is beyond what the operators describe.
+"""
+import numpy as np
+
+MIN_OPSET = 13          # ReduceSum with its axes as an input
+
+
+def _onnx():
+    try:
+        import onnx
+    except ImportError:
+        raise ImportError("lstmx.onnx needs the onnx package: pip install onnx onnxruntime (or lstmx[onnx])") from None
+    return onnx
+
+
+class _Graph:
+    """The nodes and initializers of the graph being written, with fresh names."""
+
+    def __init__(self, onnx, dtype):
+        self.onnx, self.nodes, self.inits, self.count = onnx, [], [], 0
+        self.dtype = np.dtype(dtype)
+        self.elem = onnx.helper.np_dtype_to_tensor_dtype(self.dtype)
+
+    def name(self, hint):
+        self.count += 1
+        return f"{hint}_{self.count}"
+
+    def const(self, value, hint="c", dtype=None):
+        name = self.name(hint)
+        array = np.asarray(value, dtype=self.dtype if dtype is None else dtype)
+        self.inits.append(self.onnx.numpy_helper.from_array(array, name))
+        return name
+
+    def op(self, kind, inputs, hint=None, outputs=1, **attrs):
+        names = [self.name(hint or kind.lower()) for _ in range(outputs)]
+        self.nodes.append(self.onnx.helper.make_node(kind, list(inputs), names, **attrs))
+        return names[0] if outputs == 1 else names
+
+
+def _blocks(a, H, order):
+    """``a``'s H-row blocks in ``order``."""
+    return np.concatenate([a[k * H:(k + 1) * H] for k in order])
+
+
+def _cell_arrays(layer):
+    """One direction's (W, R, B) in ONNX's layout and gate order."""
+    from .layers.recurrent import GRU, LSTM
+    c = layer.cell
+    H = c.hidden_size
+    if isinstance(layer, LSTM):
+        order, recurrent_bias = (0, 3, 1, 2), np.zeros_like(c.b)               # i, o, f, c
+    elif isinstance(layer, GRU):
+        order = (1, 0, 2)                                                      # z, r, h
+        recurrent_bias = np.concatenate([np.zeros(2 * H, c.b.dtype), c.b_hn])  # b_hn stays with U_n h
+    else:
+        order, recurrent_bias = (0,), np.zeros_like(c.b)
+    return (_blocks(c.W, H, order), _blocks(c.U, H, order),
+            np.concatenate([_blocks(c.b, H, order), _blocks(recurrent_bias, H, order)]))
+
+
+def _recurrent(g, layer, x, mask):
+    """The ONNX nodes of a recurrent layer (or a Bidirectional) on x (B, T, F) with mask (B, T) bool or
+    None. Returns (output, mask after it)."""
+    from .layers import Bidirectional
+    from .layers.recurrent import GRU, LSTM
+    bidirectional = isinstance(layer, Bidirectional)
+    one = layer.forward_layer if bidirectional else layer
+    name = layer.name or type(layer).__name__
+    if one.cell is None:
+        raise ValueError(f"lstmx.onnx: {name} is not built yet: call the model on data first")
+    if not bidirectional and layer.go_backwards or layer.return_state or (bidirectional and layer.merge_mode is None):
+        raise ValueError(f"lstmx.onnx: {name} has go_backwards outside Bidirectional, return_state or "
+                         f"merge_mode=None, which a chain of layers does not export")
+    directions = [one, layer.backward_layer] if bidirectional else [one]
+    arrays = [_cell_arrays(d) for d in directions]
+    W, R, B = (g.const(np.stack([a[k] for a in arrays]), hint) for k, hint in enumerate("WRB"))
+    kind = "LSTM" if isinstance(one, LSTM) else "GRU" if isinstance(one, GRU) else "RNN"
+    H = one.cell.hidden_size
+    attrs = dict(hidden_size=H, direction="bidirectional" if bidirectional else "forward")
+    if kind == "GRU":
+        attrs["linear_before_reset"] = 1
+    i64 = lambda v: g.const(v, "i", np.int64)
+    zero = g.const(0.0, "zero")
+    if mask is None:
+        outs = g.op(kind, [g.op("Transpose", [x], perm=[1, 0, 2]), W, R, B], kind.lower(), outputs=2, **attrs)
+        Y = g.op("Transpose", [outs[0]], perm=[2, 0, 1, 3])                        # (B, T, dirs, H)
+        finals = [g.op("Gather", [outs[1], i64(d)], axis=0) for d in range(len(directions))]   # (B, H) each
+        ys = [g.op("Gather", [Y, i64(d)], axis=2) for d in range(len(directions))]            # (B, T, H) each
+    else:
+        m = g.op("Cast", [mask], to=7)                                            # (B, T) int64
+        lengths = g.op("ReduceSum", [m, i64([1])], keepdims=0)                    # (B,)
+        first = g.op("ArgMax", [m], axis=1, keepdims=0)                           # (B,) 0 for an empty row
+        shape = g.op("Shape", [x])
+        T = g.op("Gather", [shape, i64(1)], axis=0)
+        steps = g.op("Range", [i64(0), T, i64(1)])                                 # (T,)
+        first_col = g.op("Unsqueeze", [first, i64([1])])                           # (B, 1)
+        run = g.op("Max", [lengths, i64(1)])                                       # an empty row runs one step
+        # the kept run moved to the front: step t reads step first + t (clipped)
+        aligned = g.op("Min", [g.op("Add", [first_col, steps]), g.op("Sub", [T, i64(1)])])      # (B, T)
+        index = g.op("Expand", [g.op("Unsqueeze", [aligned, i64([2])]), shape])
+        xa = g.op("GatherElements", [x, index], axis=1)
+        outs = g.op(kind, [g.op("Transpose", [xa], perm=[1, 0, 2]), W, R, B,
+                           g.op("Cast", [run], to=6)], kind.lower(), outputs=2, **attrs)
+        Ya = g.op("Transpose", [outs[0]], perm=[2, 0, 1, 3])                       # (B, T, dirs, H)
+        # back in place: step t shows the run's step t - first, clipped to the run
+        back = g.op("Min", [g.op("Max", [g.op("Sub", [steps, first_col]), i64(0)]),
+                            g.op("Unsqueeze", [g.op("Sub", [run, i64(1)]), i64([1])])])  # (B, T)
+        back_index = g.op("Expand", [g.op("Unsqueeze", [back, i64([2, 3])]), g.op("Shape", [Ya])])
+        Y = g.op("GatherElements", [Ya, back_index], axis=1)
+        last_col = g.op("Unsqueeze", [g.op("Sub", [g.op("Add", [first, lengths]), i64(1)]), i64([1])])
+        empty = g.op("Unsqueeze", [g.op("Equal", [lengths, i64(0)]), i64([1])])   # (B, 1)
+        before = g.op("Or", [g.op("Less", [steps, first_col]), empty])            # forward: h0 = 0 there
+        after = g.op("Or", [g.op("Greater", [steps, last_col]), empty])           # backward: not started
+        ys = []
+        for d, outside in enumerate([before, after][:len(directions)]):
+            y = g.op("Gather", [Y, i64(d)], axis=2)
+            ys.append(g.op("Where", [g.op("Unsqueeze", [outside, i64([2])]), zero, y]))
+        finals = [g.op("Where", [empty, zero, g.op("Gather", [outs[1], i64(d)], axis=0)])
+                  for d in range(len(directions))]
+    parts = ys if layer.return_sequences else finals
+    if bidirectional:
+        a, b = parts
+        mode = layer.merge_mode
+        out = (g.op("Concat", [a, b], axis=-1) if mode == "concat" else g.op("Add", [a, b]) if mode == "sum"
+               else g.op("Mul", [a, b]) if mode == "mul" else g.op("Mul", [g.op("Add", [a, b]), g.const(0.5)]))
+    else:
+        out = parts[0]
+    return out, (mask if layer.return_sequences else None)
+
+
+def export(model, path, opset=17, dtype=None):
+    """Write ``model`` as an ONNX file that ONNX Runtime runs to ``model.predict``'s numbers.
+
+    Parameters
+    ----------
+    model : a built ``Sequential`` (or a ``Model`` whose graph is a chain) of Embedding, Masking, LSTM,
+        GRU, SimpleRNN, Bidirectional, Dense, Dropout (left out: it is the identity when predicting)
+        and GlobalAveragePooling1D
+    path : where to write the ``.onnx`` file
+    opset : int, the ONNX operator set (at least 13)
+    dtype : None (the model's), "float32" or "float64": the graph's float type. ONNX Runtime's CPU
+        LSTM and GRU run float32 only ("does not support double yet" for a float64 graph): export a
+        float64 model with ``dtype="float32"`` to run it there (its weights rounded to float32)
+
+    The graph's input is ``input``: int64 token ids ``(batch, time)`` for a model that starts with an
+    Embedding, else floats ``(batch, time, features)`` in the model's dtype; its output ``output``.
+    The file is checked with ``onnx.checker`` before it is returned.
+
+    Returns
+    -------
+    the ``onnx.ModelProto`` written
+
+    Raises
+    ------
+    ValueError : for an opset below 13, an unbuilt model, or a graph that branches
+    TypeError : for a layer that cannot be exported, naming it
+    """
+    onnx = _onnx()
+    from .layers import Bidirectional, Dense, Dropout, Embedding, GlobalAveragePooling1D, Masking
+    from .layers.recurrent import Recurrent
+    if not isinstance(opset, int) or opset < MIN_OPSET:
+        raise ValueError(f"lstmx.onnx.export needs opset >= {MIN_OPSET} (ReduceSum with axes as an input), "
+                         f"got {opset!r}")
+    graph = getattr(model, "graph", None)
+    if graph is None:
+        raise ValueError("lstmx.onnx.export: the model is not built yet: build it (an lstmx.Input first, "
+                         "model.build(input_shape), or fit it)")
+    nodes = list(graph.nodes)
+    if len(graph.inputs) != 1 or len(graph.outputs) != 1 or any(len(n.inputs) != 1 for n in nodes) or any(
+            a is not b.inputs[0].node for a, b in zip(nodes, nodes[1:])):
+        raise ValueError("lstmx.onnx.export writes models whose graph is a chain (a Sequential); this one "
+                         "branches or merges")
+    layers = [n.layer for n in nodes]
+    if dtype is None:
+        dtype = next((l.dtype for l in layers if getattr(l, "dtype", None) is not None), np.dtype(np.float32))
+    if np.dtype(dtype) not in (np.float32, np.float64):
+        raise ValueError(f"lstmx.onnx.export: dtype must be float32 or float64, got {dtype!r}")
+    g = _Graph(onnx, dtype)
+    ids = isinstance(layers[0], Embedding)
+    x, mask = "input", None
+    for layer in layers:
+        name = layer.name or type(layer).__name__
+        if isinstance(layer, Embedding):
+            if mask is not None or x != "input":
+                raise TypeError(f"lstmx.onnx: {name}: an Embedding exports only as the first layer")
+            if layer.mask_zero:
+                mask = g.op("Not", [g.op("Equal", [x, g.const(0, "i", np.int64)])])
+            x = g.op("Gather", [g.const(layer.embeddings, "embeddings"), x], axis=0)
+        elif isinstance(layer, Masking):
+            kept = g.op("Cast", [g.op("Not", [g.op("Equal", [x, g.const(layer.mask_value)])])], to=7)
+            mask = g.op("Greater", [g.op("ReduceSum", [kept, g.const([-1], "i", np.int64)], keepdims=0),
+                                    g.const(0, "i", np.int64)])
+        elif isinstance(layer, (Recurrent, Bidirectional)):
+            x, mask = _recurrent(g, layer, x, mask)
+        elif isinstance(layer, Dense):
+            if layer.kernel is None:
+                raise ValueError(f"lstmx.onnx: {name} is not built yet: call the model on data first")
+            x = g.op("Add", [g.op("MatMul", [x, g.const(layer.kernel, "kernel")]), g.const(layer.bias, "bias")])
+            act = layer.activation
+            if act is not None:
+                x = g.op({"sigmoid": "Sigmoid", "relu": "Relu", "tanh": "Tanh", "softmax": "Softmax"}[act], [x],
+                         **({"axis": -1} if act == "softmax" else {}))
+        elif isinstance(layer, Dropout):
+            continue
+        elif isinstance(layer, GlobalAveragePooling1D):
+            axis = g.const([1], "i", np.int64)
+            if mask is None:
+                x = g.op("ReduceMean", [x], axes=[1], keepdims=0) if opset < 18 else \
+                    g.op("ReduceMean", [x, axis], keepdims=0)
+            else:
+                w = g.op("Unsqueeze", [g.op("Cast", [mask], to=g.elem), g.const([2], "i", np.int64)])   # (B, T, 1)
+                total = g.op("ReduceSum", [g.op("Mul", [x, w]), axis], keepdims=0)
+                count = g.op("Max", [g.op("ReduceSum", [w, axis], keepdims=0), g.const(1.0)])
+                x = g.op("Div", [total, count])
+            mask = None
+        else:
+            raise TypeError(f"lstmx.onnx: {name} ({type(layer).__name__}) cannot be exported (Embedding, Masking, "
+                            f"LSTM, GRU, SimpleRNN, Bidirectional, Dense, Dropout, GlobalAveragePooling1D)")
+    g.nodes.append(onnx.helper.make_node("Identity", [x], ["output"]))
+    in_shape = ["batch", "time"] + ([] if ids else [graph.inputs[0].shape[-1]])
+    inp = onnx.helper.make_tensor_value_info("input", 7 if ids else g.elem, in_shape)
+    out = onnx.helper.make_tensor_value_info("output", g.elem, ["batch"] + [None] * (len(graph.outputs[0].shape) - 1))
+    proto = onnx.helper.make_model(onnx.helper.make_graph(g.nodes, "lstmx", [inp], [out], g.inits),
+                                   opset_imports=[onnx.helper.make_opsetid("", opset)], producer_name="lstmx")
+    onnx.checker.check_model(proto)
+    onnx.save(proto, str(path))
+    return proto

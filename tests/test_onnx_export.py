@@ -1,0 +1,95 @@
+"""lstmx.onnx.export: ONNX Runtime runs the exported file to ``model.predict``'s numbers, masks included."""
+import numpy as np
+import pytest
+
+import lstmx
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+from lstmx.onnx import export  # noqa: E402
+
+CELLS = {"lstm": lstmx.LSTM, "gru": lstmx.GRU, "rnn": lstmx.SimpleRNN}
+
+
+def padded_ids(rng, B=6, T=9, padding="pre"):
+    """Token ids with sequences of several lengths, one of them all padding, one full."""
+    x = rng.integers(1, 50, (B, T))
+    lengths = np.array([T, 0, 1, 4, 7, 2])[:B]
+    for b, n in enumerate(lengths):
+        if padding == "pre":
+            x[b, :T - n] = 0
+        else:
+            x[b, n:] = 0
+    return x
+
+
+def run(proto_path, x):
+    session = ort.InferenceSession(str(proto_path), providers=["CPUExecutionProvider"])
+    return session.run(["output"], {"input": x})[0]
+
+
+def model_of(cell, merge, sequences, pooling, dtype=np.float32):
+    layers = [lstmx.Input((None,), dtype="int32"), lstmx.Embedding(50, 8, mask_zero=True, seed=0, dtype=dtype),
+              lstmx.Bidirectional(CELLS[cell](6, return_sequences=True, seed=1, dtype=dtype), merge_mode=merge),
+              CELLS[cell](5, return_sequences=sequences or pooling, seed=2, dtype=dtype)]
+    if pooling:
+        layers.append(lstmx.GlobalAveragePooling1D())
+    layers += [lstmx.Dropout(0.5, seed=3), lstmx.Dense(3, "softmax", seed=4, dtype=dtype)]
+    model = lstmx.Sequential(layers)
+    for layer in model.layers:            # biases away from zero, so that a misplaced one shows
+        for p in layer.params.values():
+            if p.ndim == 1:
+                p[...] = np.random.default_rng(p.size).standard_normal(p.shape) * 0.5
+    return model
+
+
+@pytest.mark.parametrize("cell", sorted(CELLS))
+@pytest.mark.parametrize("merge, sequences, pooling, padding", [("concat", False, False, "pre"),
+                                                                ("sum", True, False, "post"),
+                                                                ("ave", False, True, "pre"),
+                                                                ("mul", True, False, "pre")])
+def test_onnx_runtime_predicts_what_lstmx_predicts(cell, merge, sequences, pooling, padding, tmp_path):
+    model = model_of(cell, merge, sequences, pooling)
+    x = padded_ids(np.random.default_rng(1), padding=padding)
+    expected = model.predict(x, verbose=0)
+    export(model, tmp_path / "model.onnx")
+    np.testing.assert_allclose(run(tmp_path / "model.onnx", x), expected, rtol=0, atol=1e-5)
+
+
+def test_unmasked_float_input_and_a_float64_model(tmp_path):
+    model = lstmx.Sequential([lstmx.Input((None, 4), dtype="float64"),
+                              lstmx.Bidirectional(lstmx.GRU(5, seed=0, dtype=np.float64)),
+                              lstmx.Dense(2, "sigmoid", seed=1, dtype=np.float64)])
+    x = np.random.default_rng(0).standard_normal((3, 6, 4))
+    proto = export(model, tmp_path / "m64.onnx")              # valid ONNX, in double
+    assert proto.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.DOUBLE
+    export(model, tmp_path / "m.onnx", dtype="float32")       # what ONNX Runtime's GRU runs
+    np.testing.assert_allclose(run(tmp_path / "m.onnx", x.astype(np.float32)), model.predict(x, verbose=0),
+                               rtol=0, atol=1e-5)
+
+
+def test_the_imdb_bilstm_exports(tmp_path):
+    from lstmx.experiments import build_model
+    model = build_model(seed=0)
+    x = padded_ids(np.random.default_rng(2), T=40)
+    expected = model.predict(x, verbose=0)
+    proto = export(model, tmp_path / "imdb.onnx")
+    assert any(node.op_type == "LSTM" for node in proto.graph.node)
+    np.testing.assert_allclose(run(tmp_path / "imdb.onnx", x), expected, rtol=0, atol=1e-5)
+
+
+def test_what_cannot_be_exported_is_named(tmp_path):
+    model = model_of("lstm", "concat", False, False)
+    model.predict(padded_ids(np.random.default_rng(0)), verbose=0)
+    with pytest.raises(ValueError, match="opset >= 13"):
+        export(model, tmp_path / "m.onnx", opset=11)
+    words = lstmx.Input((None,), dtype="int32")
+    e = lstmx.Embedding(10, 4)(words)
+    branching = lstmx.Model(words, lstmx.Concatenate()([lstmx.LSTM(2)(e), lstmx.LSTM(2)(e)]))
+    with pytest.raises(ValueError, match="graph is a chain"):
+        export(branching, tmp_path / "b.onnx")
+    flat = lstmx.Sequential([lstmx.Input((3, 4)), lstmx.Flatten(), lstmx.Dense(1)])
+    with pytest.raises(TypeError, match=r"flatten \(Flatten\) cannot be exported"):
+        export(flat, tmp_path / "f.onnx")
+    with pytest.raises(ValueError, match="not built yet"):
+        export(lstmx.Sequential([lstmx.LSTM(2)]), tmp_path / "u.onnx")
