@@ -34,6 +34,8 @@ def _check_writable(path, option):
         raise UsageError(f"{option} {path} is a folder; give a file name")
     if not os.path.isdir(folder):
         raise UsageError(f"{option} {path}: the folder {folder} does not exist; create it or write elsewhere")
+    if not os.access(folder, os.W_OK):
+        raise UsageError(f"{option} {path}: the folder {folder} is not writable here; write elsewhere")
 
 
 def cmd_shapes(args):
@@ -181,6 +183,8 @@ def _require_torch():
 
 
 def cmd_bench(args):
+    import time
+
     from . import bench
     from .dispatch import BACKENDS, backends as available
     backends = args.backends or [b for b in BACKENDS if b in available()]
@@ -216,7 +220,9 @@ def cmd_bench(args):
               f"({', '.join(systems)}) in {args.rounds} rounds: about {max(minutes, 0.1):.1f} minutes on an idle "
               f"machine, more on a busy one" + (f"; shorter with {', '.join(shorter)}" if shorter else ""),
               file=sys.stderr, flush=True)
+        t0 = time.perf_counter()
         header, rows = bench.run(args.cells, sizes, backends, torch=args.torch, rounds=args.rounds)
+        print(f"timed in {(time.perf_counter() - t0) / 60:.1f} minutes", file=sys.stderr)
     print()
     print(bench.table(rows, backends, args.torch))
     if args.plot:
@@ -378,6 +384,11 @@ def main(argv=None):
             raise
         print(f"lstmx {args.command}: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:
+        if args.debug or exc.filename is None:     # a file the system refused (disk full, permissions)
+            raise
+        print(f"lstmx {args.command}: error: {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

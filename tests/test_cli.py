@@ -181,6 +181,20 @@ def test_plot_into_a_missing_folder_is_refused_before_the_run(tmp_path, capsys):
         _short_error(capsys, f"lstmx {argv[0]}: error: --plot ")
 
 
+def test_a_file_the_system_refuses_is_named_in_one_line(tmp_path, monkeypatch, capsys):
+    from lstmx.word2vec import KeyedVectors
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("the cat sat on the mat\n" * 20)
+
+    def refuse(self, path, binary=False):
+        raise PermissionError(13, "Permission denied", path)
+    monkeypatch.setattr(KeyedVectors, "save_word2vec_format", refuse)
+    assert main(["word2vec", str(corpus), "-o", str(tmp_path / "x.txt"), "--min-count", "1"]) == 2
+    err = capsys.readouterr().err                   # after the training's progress lines
+    assert err.strip().splitlines()[-1] == f"lstmx word2vec: error: {tmp_path / 'x.txt'}: Permission denied"
+    assert "Traceback" not in err
+
+
 def test_debug_shows_the_traceback_of_a_mistake(tmp_path):
     from lstmx.cli import UsageError
     for argv in (["--debug", "word2vec"], ["word2vec", "--debug"]):
