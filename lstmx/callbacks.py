@@ -33,7 +33,18 @@ class Callback:
 
 
 class LambdaCallback(Callback):
-    """A callback made of functions: ``LambdaCallback(on_epoch_end=lambda epoch, logs: ...)``."""
+    """A callback made of functions: ``LambdaCallback(on_epoch_end=lambda epoch, logs: ...)``.
+
+    Parameters
+    ----------
+    on_epoch_end : callable ``f(epoch, logs)`` or None
+        Called after each epoch, with the epoch (from 0) and its logs (``{"loss": ..., "val_loss":
+        ...}``). A plain function given to ``fit(callbacks=[...])`` becomes this.
+    on_train_begin : callable ``f(logs)`` or None
+        Called once, before the first epoch.
+    on_train_end : callable ``f(logs)`` or None
+        Called once, after the last epoch.
+    """
 
     def __init__(self, on_epoch_end=None, on_train_begin=None, on_train_end=None):
         if on_epoch_end is not None:
@@ -96,6 +107,8 @@ class EarlyStopping(Callback):
         A change smaller than this is no improvement.
     patience : int
         Epochs without improvement before stopping.
+    verbose : int, default 0
+        1 prints a line when training stops early and when the best weights are restored.
     mode : ``"auto"``, ``"min"`` or ``"max"``
         Whether smaller or larger is better; ``"auto"`` decides by the name.
     baseline : float or None
@@ -159,9 +172,14 @@ class ModelCheckpoint(Callback):
     ----------
     filepath : str
         May name the epoch (from 1) and any log, as Keras's: ``"ckpt-{epoch:02d}-{val_loss:.3f}.npz"``.
-    monitor, mode : as in :class:`EarlyStopping`, used with ``save_best_only``
-    save_best_only : bool
+    monitor : str, default "val_loss"
+        A key of the epoch's logs, as in :class:`EarlyStopping`; used with ``save_best_only``.
+    verbose : int, default 0
+        1 prints a line at every save.
+    save_best_only : bool, default False
         Save only when ``monitor`` is better than at every earlier save.
+    mode : ``"auto"``, ``"min"`` or ``"max"``
+        Whether smaller or larger ``monitor`` is better, as in :class:`EarlyStopping`.
     """
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, mode="auto"):

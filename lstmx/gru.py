@@ -114,11 +114,13 @@ class GRUCell(RecurrentCell):
     Parameters
     ----------
     input_size : int
-        ``I``.
+        ``I``, the number of features of each ``x_t``.
     hidden_size : int
-        ``H`` (Keras's ``units``).
-    seed : int or None
+        ``H``, the size of ``h_t`` (Keras's ``units``).
+    seed : int or None, default None
+        Seed of the initialisation (Glorot-uniform ``W``, orthogonal ``U``, zero biases).
     dtype : float32 (default) or float64
+        Precision of the parameters and of all computation.
 
     Attributes
     ----------

@@ -79,6 +79,17 @@ class RNNCell(RecurrentCell):
     """One simple tanh RNN cell: ``W (H, I)``, ``U (H, H)``, ``b (H,)``; one "gate", ``h``.
 
     ``W_h``, ``U_h``, ``b_h`` are the same arrays as ``W``, ``U``, ``b`` (views of the whole pack).
+
+    Parameters
+    ----------
+    input_size : int
+        ``I``, the number of features of each ``x_t``.
+    hidden_size : int
+        ``H``, the size of ``h_t`` (Keras's ``units``).
+    seed : int or None, default None
+        Seed of the initialisation (Glorot-uniform ``W``, orthogonal ``U``, zero ``b``).
+    dtype : float32 (default) or float64
+        Precision of the parameters and of all computation.
     """
 
     gates = ("h",)

@@ -29,6 +29,11 @@ class Tokenizer:
         or mapped to ``oov_token``'s id).
     oov_token : str or None
         A token for out-of-vocabulary words; it gets id 1 and the words shift by one.
+    filters : str, default: punctuation, tab and newline
+        Characters replaced by spaces before a text is split on spaces (Keras's default set,
+        ``lstmx.text.FILTERS``).
+    lower : bool, default True
+        Lower-case the texts (and lists of words) first.
     """
 
     def __init__(self, num_words=None, oov_token=None, filters=FILTERS, lower=True):

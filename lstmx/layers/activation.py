@@ -20,8 +20,16 @@ ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh", "softmax")
 
 
 class Activation(Layer):
-    """Keras's ``Activation(activation)``: 'linear', 'relu', 'sigmoid', 'tanh' or 'softmax' (on the
-    last axis). The mask passes through."""
+    """Keras's ``Activation(activation)``: a function applied to every entry of the input; it has no
+    weights, and the mask passes through.
+
+    Parameters
+    ----------
+    activation : {'linear', 'relu', 'sigmoid', 'tanh', 'softmax'}
+        The function; 'softmax' normalises along the last axis (:class:`Softmax` takes another).
+    name : str or None, default None
+        The layer's name in a model; by default the class's in snake case (``activation``, ``activation_1``, ...).
+    """
 
     def __init__(self, activation, name=None):
         super().__init__(name)
@@ -59,6 +67,13 @@ class Softmax(Layer):
     A ``mask`` of the input's shape (True where an entry counts) gives the masked entries a large
     negative number before the softmax, as Keras does, so they get a weight of about 0. A mask of
     the sequence's steps (one axis fewer, as flows from an Embedding) is passed on, not applied.
+
+    Parameters
+    ----------
+    axis : int, default -1
+        The axis normalised: its entries are positive and sum to 1.
+    name : str or None, default None
+        The layer's name in a model; by default the class's in snake case (``softmax``, ``softmax_1``, ...).
     """
 
     def __init__(self, axis=-1, name=None):

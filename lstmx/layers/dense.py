@@ -27,14 +27,23 @@ class Dense(Layer):
     units : int
         Output size.
     activation : None, 'linear', 'relu', 'sigmoid', 'tanh' or 'softmax'
-    seed : int or None;  dtype : float32 (default) or float64
+        Applied to ``x @ kernel + bias``; None and 'linear' apply nothing.
+    seed : int or None, default None
+        Seed of the kernel's initialisation.
+    dtype : float32 (default) or float64
+        Precision of the weights and of the computation.
+    name : str or None, default None
+        The layer's name in a model; by default the class's in snake case (``dense``, ``dense_1``, ...).
 
     Attributes
     ----------
-    kernel : (input_size, units) array (Keras's layout: ``y = x @ kernel + bias``), Glorot-uniform.
-    bias : (units,) array, zeros.
-    logits : (..., units) array, ``z = x @ kernel + bias`` of the last call, before the activation.
-    name : str or None
+    kernel : (input_size, units) array
+        Keras's layout, ``y = x @ kernel + bias``; Glorot-uniform, made when the layer first sees
+        an input.
+    bias : (units,) array
+        Zeros at first.
+    logits : (..., units) array
+        ``z = x @ kernel + bias`` of the last call, before the activation.
     """
 
     def __init__(self, units, activation=None, seed=None, dtype=np.float32, name=None):

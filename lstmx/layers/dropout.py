@@ -16,7 +16,12 @@ class Dropout(Layer):
     Parameters
     ----------
     rate : float in [0, 1)
-    seed : int or None;  name : str or None
+        In training, each entry is zeroed with this probability and the rest are scaled by
+        1 / (1 - rate), so the expected output is the input.
+    seed : int or None, default None
+        Seed of the masks.
+    name : str or None, default None
+        The layer's name in a model; by default the class's in snake case (``dropout``, ``dropout_1``, ...).
     """
 
     def __init__(self, rate, seed=None, name=None):

@@ -13,6 +13,15 @@ class IndexedRows:
     An embedding's gradient touches only the rows of the tokens in the batch (a few thousand of the
     vocabulary's rows), so it is kept in this form; optimizers apply it row by row or scatter it.
     Its ``indices`` are distinct.
+
+    Parameters
+    ----------
+    indices : (N,) int array
+        The rows that have a gradient.
+    values : (N, D) array
+        ``values[k]``: the gradient of row ``indices[k]``.
+    shape : tuple
+        The shape of the whole matrix, ``(rows, D)`` (what :meth:`to_dense` returns).
     """
 
     def __init__(self, indices, values, shape):
@@ -55,9 +64,14 @@ class Embedding(Layer):
     mask_zero : bool
         Treat id 0 as padding: the layer passes on ``mask = ids != 0`` (Keras semantics), so the
         recurrent layers after it skip the padded steps.
-    seed : int or None;  dtype : float32 (default) or float64
-    input_length : ignored, with a warning, as Keras 3 does (Keras 2 code passes it)
-    name : str or None
+    seed : int or None, default None
+        Seed of the initialisation.
+    dtype : float32 (default) or float64
+        Precision of the vectors.
+    input_length : None
+        Ignored, with a warning, as Keras 3 does (Keras 2 code passes it).
+    name : str or None, default None
+        The layer's name in a model; by default the class's in snake case (``embedding``, ``embedding_1``, ...).
 
     Attributes
     ----------

@@ -14,7 +14,10 @@ class Masking(Layer):
 
     Parameters
     ----------
-    mask_value : float
+    mask_value : float, default 0.0
+        The value that marks a padded step (in all of its features).
+    name : str or None, default None
+        The layer's name in a model; by default the class's in snake case (``masking``, ``masking_1``, ...).
     """
 
     def __init__(self, mask_value=0.0, name=None):

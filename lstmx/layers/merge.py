@@ -78,7 +78,13 @@ class _Elementwise(Merge):
 
 
 class Add(_Elementwise):
-    """``y = x_1 + x_2 + ...``"""
+    """Keras's ``Add``: the sum of a list of inputs of one shape, ``y = x_1 + x_2 + ...``.
+
+    Parameters
+    ----------
+    name : str or None, default None
+        The layer's name in a model; by default the class's in snake case (``add``, ``add_1``, ...).
+    """
 
     def forward(self, inputs, mask=None, training=False):
         xs = self._arrays(inputs)
@@ -89,7 +95,13 @@ class Add(_Elementwise):
 
 
 class Subtract(_Elementwise):
-    """``y = x_1 - x_2`` (exactly two inputs)."""
+    """Keras's ``Subtract``: ``y = x_1 - x_2``, for exactly two inputs of one shape.
+
+    Parameters
+    ----------
+    name : str or None, default None
+        The layer's name in a model; by default the class's in snake case (``subtract``, ``subtract_1``, ...).
+    """
 
     max_inputs = 2
 
@@ -103,7 +115,13 @@ class Subtract(_Elementwise):
 
 
 class Multiply(_Elementwise):
-    """``y = x_1 * x_2 * ...`` (entry by entry)."""
+    """Keras's ``Multiply``: the entry-by-entry product of a list of inputs of one shape, ``y = x_1 * x_2 * ...``.
+
+    Parameters
+    ----------
+    name : str or None, default None
+        The layer's name in a model; by default the class's in snake case (``multiply``, ``multiply_1``, ...).
+    """
 
     def forward(self, inputs, mask=None, training=False):
         xs = self._arrays(inputs)
@@ -125,7 +143,13 @@ class Multiply(_Elementwise):
 
 
 class Average(_Elementwise):
-    """``y = (x_1 + ... + x_n) / n``"""
+    """Keras's ``Average``: the mean of a list of inputs of one shape, ``y = (x_1 + ... + x_n) / n``.
+
+    Parameters
+    ----------
+    name : str or None, default None
+        The layer's name in a model; by default the class's in snake case (``average``, ``average_1``, ...).
+    """
 
     def forward(self, inputs, mask=None, training=False):
         xs = self._arrays(inputs)
@@ -141,6 +165,13 @@ class Concatenate(Merge):
 
     Along the features (the last axis) the mask is the AND of the inputs' masks; along the time
     axis the masks are joined too, so each step keeps its own.
+
+    Parameters
+    ----------
+    axis : int, default -1
+        The axis joined along (not 0, the batch): the inputs' other sizes must agree.
+    name : str or None, default None
+        The layer's name in a model; by default the class's in snake case (``concatenate``, ``concatenate_1``, ...).
     """
 
     def __init__(self, axis=-1, name=None):

@@ -11,6 +11,11 @@ class GlobalAveragePooling1D(Layer):
     With a mask (from ``Embedding(mask_zero=True)`` or ``Masking``) the padded steps count for
     nothing: ``y = sum_t mask_t x_t / sum_t mask_t``. A sequence that is all padding averages to
     zeros (Keras divides 0 by 0 there).
+
+    Parameters
+    ----------
+    name : str or None, default None
+        The layer's name in a model; by default the class's in snake case (``global_average_pooling1d``, ...).
     """
 
     def __init__(self, name=None):

@@ -17,43 +17,59 @@ from .base import Layer
 from .dropout import keep_mask
 
 
-class Recurrent(Layer):
-    """Base of the recurrent layers.
-
+# The constructor's arguments, shared by LSTM, GRU and SimpleRNN: each class's docstring includes
+# them, so that help(lstmx.LSTM) shows them (help shows a class's own docstring, not its base's).
+_PARAMETERS = """
     Parameters
     ----------
     units : int
-        Hidden size ``H``: the width of ``h_t`` (and of every gate).
-    return_sequences : bool
-        Return all outputs ``(B, T, H)`` instead of the last one ``(B, H)``.
-    return_state : bool
-        Return ``[output, *final_states]`` (``[output, h, c]`` for an LSTM).
-    go_backwards : bool
-        Read the sequence from its last step to its first; outputs come in that (reversed) order.
+        Hidden size ``H``: the width of ``h_t`` (and of every gate) and of the output.
+    return_sequences : bool, default False
+        Return the output of every step, ``(batch, time, units)``, instead of the last step's,
+        ``(batch, units)``. Set it on every recurrent layer that feeds another one.
+    return_state : bool, default False
+        Return ``[output, *final_states]``: ``[output, h, c]`` for an LSTM, ``[output, h]`` for a
+        GRU or a SimpleRNN.
+    go_backwards : bool, default False
+        Read the sequence from its last step to its first; the outputs come in that reversed order.
     dtype : float32 (default) or float64
-        Inputs of the other float precision are converted to it.
-    backend : {"auto", "reference", "cython", "numba"}
-    seed : int or None
-        Seed of the cell's initialisation and of the dropout masks.
-    dropout : float in [0, 1)
+        Precision of the weights and of all computation; inputs of the other float precision are
+        converted to it.
+    backend : {"auto", "reference", "cython", "numba"}, default "auto"
+        Which implementation runs the recurrence: the NumPy reference or a compiled kernel (the
+        same numbers). "auto" picks the fastest that works here (:func:`lstmx.backends` lists
+        them). Another name is refused when the layer is made.
+    seed : int or None, default None
+        Seed of the weights' initialisation and of the dropout masks (None: fresh randomness).
+    dropout : float in [0, 1), default 0.0
         Keras's input dropout: in training, each input feature of a sequence is zeroed with this
         probability (the rest scaled by 1 / (1 - dropout)), with one mask for all of the sequence's
         steps, so the same features are missing at every step.
-    recurrent_dropout : float in [0, 1)
+    recurrent_dropout : float in [0, 1), default 0.0
         Keras's recurrent dropout: in training, ``h_(t-1)`` is multiplied by a mask (one a sequence,
         of ``units`` numbers, the same at every step) where it meets ``U``; the kernels take the
         mask as ``recurrent_keep`` (see :func:`lstmx.lstm.lstm_forward`).
-    name : str or None
-        The layer's name in a model.
+    name : str or None, default None
+        The layer's name in a model (``model.get_layer(name)``, ``summary()``); by default the
+        class's in snake case, numbered within the model (``lstm``, ``lstm_1``, ...).
+"""
 
+_ATTRIBUTES = """
     Attributes
     ----------
-    cell : the :class:`~lstmx.LSTMCell` (``GRUCell``, ``RNNCell``) holding the weights
+    cell : {cell}
+        The cell holding the weights, made when the layer first sees an input (``layer.cell.W``,
+        and each gate's views such as ``layer.cell.{view}``).
     input_keep : (B, 1, I) array or None
         The last training call's dropout mask, already scaled: 0 or 1 / (1 - dropout).
     recurrent_keep : (B, H) array or None
         The last training call's recurrent dropout mask, scaled the same way.
-    """
+"""
+
+
+class Recurrent(Layer):
+    __doc__ = """Base of the recurrent layers :class:`LSTM`, :class:`GRU` and :class:`SimpleRNN`.
+""" + _PARAMETERS + _ATTRIBUTES.format(cell="LSTMCell, GRUCell or RNNCell", view="W_f")
 
     cell_class = None
     cell_name = None
@@ -231,7 +247,22 @@ class Recurrent(Layer):
 
 
 class LSTM(Recurrent):
-    """Long short-term memory layer (gate order i, f, g, o); ``layer.cell`` is an :class:`LSTMCell`."""
+    __doc__ = """Long short-term memory layer, Keras's ``LSTM``: ``(batch, time, features)`` in,
+    ``(batch, units)`` (or every step's output) out.
+
+    Its weights are an :class:`~lstmx.LSTMCell`'s (gate order i, f, g, o; forget-gate bias 1), made
+    when the layer first sees an input.
+""" + _PARAMETERS + _ATTRIBUTES.format(cell="LSTMCell", view="W_f") + """
+    Examples
+    --------
+    >>> import numpy as np, lstmx
+    >>> layer = lstmx.LSTM(64, return_sequences=True)
+    >>> X = np.random.rand(32, 100, 128).astype(np.float32)    # (batch, time, features)
+    >>> Y = layer(X)
+    >>> Y.shape, layer.cell.W.shape                            # W: the pack (4H, I)
+    ((32, 100, 64), (256, 128))
+    >>> dX = layer.backward(np.ones_like(Y))                   # BPTT; layer.grads holds dW, dU, db
+"""
 
     cell_class = LSTMCell
     state_names = ("h", "c")
@@ -248,7 +279,12 @@ class LSTM(Recurrent):
 
 
 class GRU(Recurrent):
-    """Gated recurrent unit layer (PyTorch's equations, Keras's ``reset_after=True``)."""
+    __doc__ = """Gated recurrent unit layer, Keras's ``GRU`` with ``reset_after=True`` (PyTorch's
+    equations): ``(batch, time, features)`` in, ``(batch, units)`` (or every step's output) out.
+
+    Its weights are a :class:`~lstmx.GRUCell`'s (gates r, z, n, and ``b_hn`` inside the reset),
+    made when the layer first sees an input. Its only state is ``h``.
+""" + _PARAMETERS + _ATTRIBUTES.format(cell="GRUCell", view="W_z")
 
     cell_class = GRUCell
 
@@ -264,7 +300,11 @@ class GRU(Recurrent):
 
 
 class SimpleRNN(Recurrent):
-    """Fully-connected tanh RNN layer."""
+    __doc__ = """Fully connected tanh RNN layer, Keras's ``SimpleRNN``: ``h_t = tanh(W x_t + U h_(t-1) + b)``.
+
+    ``(batch, time, features)`` in, ``(batch, units)`` (or every step's output) out; its weights
+    are an :class:`~lstmx.RNNCell`'s, made when the layer first sees an input.
+""" + _PARAMETERS + _ATTRIBUTES.format(cell="RNNCell", view="W_h")
 
     cell_class = RNNCell
 

@@ -22,7 +22,16 @@ class _NoMask(Layer):
 
 
 class Reshape(_NoMask):
-    """Keras's ``Reshape(target_shape)``: ``(B, ...) -> (B, *target_shape)``; one entry may be -1."""
+    """Keras's ``Reshape(target_shape)``: ``(B, ...) -> (B, *target_shape)``, each sample reshaped.
+
+    Parameters
+    ----------
+    target_shape : tuple of int
+        One sample's shape after the layer (without the batch); one entry may be -1, the size that
+        makes the number of values match.
+    name : str or None, default None
+        The layer's name in a model; by default the class's in snake case (``reshape``, ``reshape_1``, ...).
+    """
 
     def __init__(self, target_shape, name=None):
         super().__init__(name)
@@ -62,7 +71,13 @@ class Reshape(_NoMask):
 
 
 class Flatten(_NoMask):
-    """Keras's ``Flatten``: ``(B, d1, d2, ...) -> (B, d1 * d2 * ...)``."""
+    """Keras's ``Flatten``: ``(B, d1, d2, ...) -> (B, d1 * d2 * ...)``.
+
+    Parameters
+    ----------
+    name : str or None, default None
+        The layer's name in a model; by default the class's in snake case (``flatten``, ``flatten_1``, ...).
+    """
 
     def compute_output_shape(self, input_shape):
         rest = input_shape[1:]
@@ -81,7 +96,15 @@ class Flatten(_NoMask):
 
 class RepeatVector(_NoMask):
     """Keras's ``RepeatVector(n)``: ``(B, F) -> (B, n, F)``, the vector at every one of ``n`` steps
-    (an encoder's summary handed to each step of a decoder)."""
+    (an encoder's summary handed to each step of a decoder).
+
+    Parameters
+    ----------
+    n : int
+        The number of steps.
+    name : str or None, default None
+        The layer's name in a model; by default the class's in snake case (``repeat_vector``, ``repeat_vector_1``, ...).
+    """
 
     def __init__(self, n, name=None):
         super().__init__(name)

@@ -18,6 +18,14 @@ class Sequential(Model):
     given first, by ``build(input_shape)``, or by the first inputs it sees. It trains with the same
     engine as a :class:`Model`; ``fit``, ``evaluate`` and ``predict`` hold NumPy's BLAS at one
     thread, since the kernels bring their own two (see ``lstmx/_blas_threads.py``).
+
+    Parameters
+    ----------
+    layers : list of layers or None, default None
+        The layers in order, each reading the one before; an :class:`Input` may come first. More
+        can be appended with :meth:`add`.
+    name : str or None, default None
+        The model's name, shown by :meth:`summary`.
     """
 
     def __init__(self, layers=None, name=None):

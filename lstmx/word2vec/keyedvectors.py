@@ -14,6 +14,16 @@ CHUNK = 1 << 20   # bytes read at a time from a binary word2vec file
 class KeyedVectors:
     """Words and their vectors: ``wv['film']``, ``wv.most_similar('film')``, ``wv.similarity(a, b)``.
 
+    A trained :class:`Word2Vec` holds one as ``model.wv``; :meth:`load_word2vec_format` reads one
+    from word2vec.c's text or binary format.
+
+    Parameters
+    ----------
+    words : sequence of str
+        The words, in the order of the rows of ``vectors`` (a word's id is its position).
+    vectors : (V, N) array_like
+        One row a word; kept as float32.
+
     Attributes
     ----------
     index_to_key : list of str, words by id (most frequent first for trained models)
