@@ -92,7 +92,8 @@ def speed_line(x, y, fast, warmup=2):
         return line
     if load > cores:
         line += (f"\nthe machine was busy (load average {load:.1f} on {cores} cores): every time is inflated, most "
-                 f"of all the compiled kernel's, which runs on two threads and waits for the slower; run again when idle")
+                 f"of all the compiled kernel's, which runs on two threads and waits for the slower; "
+                 f"run again when idle")
     return line
 
 
@@ -351,6 +352,11 @@ def build_parser():
     shapes.add_argument("--bidirectional", action="store_true", help="also the sizes of a Bidirectional pair")
     bench = command("bench", "time every backend (and PyTorch with --torch) on recurrent layers of several sizes: "
                              "JSON lines, then a table in ms", cmd_bench)
+    from .bench import estimate_seconds
+    lstmx_backends = ["reference", "cython", "numba"]
+    bench.epilog = (f"The default run takes about {estimate_seconds(list(CELLS), SIZES, lstmx_backends, 3) / 60:.0f} "
+                    f"minutes on an idle machine (it says so when it starts); --cells lstm --sizes 1,100,32,32 "
+                    f"--rounds 2 takes about {estimate_seconds(['lstm'], SIZES[:1], lstmx_backends, 2):.0f} s.")
     bench.add_argument("--cells", nargs="+", choices=sorted(CELLS), default=["lstm", "gru", "rnn"],
                        help="the cells to time")
     bench.add_argument("--sizes", nargs="+", type=_size, metavar="B,T,I,H",
