@@ -1,5 +1,8 @@
 """Trained word vectors: look-up, similarity, evaluation, and the word2vec.c file formats."""
+import logging
 import os
+import sys
+import time
 import warnings
 from importlib import resources
 
@@ -9,6 +12,7 @@ from .._files import atomic_write
 from .errors import TruncatedFileError
 
 CHUNK = 1 << 20   # bytes read at a time from a binary word2vec file
+logger = logging.getLogger("lstmx.word2vec")
 
 
 class KeyedVectors:
@@ -99,54 +103,114 @@ class KeyedVectors:
         mean /= max(np.linalg.norm(mean), 1e-12)
         return words[int(np.argmin(n @ mean))]
 
-    def evaluate_word_analogies(self, path=None, restrict_vocab=300000, case_insensitive=True):
+    def evaluate_word_analogies(self, path=None, restrict_vocab=300000, case_insensitive=True, dummy4unknown=False,
+                                similarity_function="most_similar", *, progress=False):
         """Accuracy on analogy questions ``a b c d`` (``a : b = c : d``) in questions-words format.
 
-        As gensim: questions with a word outside the ``restrict_vocab`` most frequent words are
-        skipped; the prediction is the best of ``most_similar([b, c], [a])`` that is not a, b or c.
+        The answers are gensim's (``KeyedVectors.evaluate_word_analogies``, the 3CosAdd method): a
+        question with a word outside the ``restrict_vocab`` most frequent words is skipped (or, with
+        ``dummy4unknown``, counted as wrong); the prediction is the best of gensim's
+        ``most_similar([b, c], [a], topn=5, restrict_vocab=restrict_vocab)`` that is not a, b or c (with
+        ``case_insensitive``, not a, b or c in upper case). Questions are answered in chunks, one
+        matrix product each; a question whose two best candidates are within rounding of each other
+        (a tie) is answered as gensim answers it, with gensim's arithmetic and ordering.
+
+        Parameters
+        ----------
+        path : str, the questions (default: questions-words.txt, shipped with lstmx). A line
+            starting with ':' opens a section; blank lines are skipped.
+        restrict_vocab : int or None, only the first ``restrict_vocab`` words (the most frequent)
+            are asked about and answered with (None: all)
+        case_insensitive : bool, compare words in upper case; a word with several case variants
+            takes the vector of the first (the most frequent)
+        dummy4unknown : bool, count questions with unknown words as wrong instead of skipping them
+        similarity_function : 'most_similar' (3CosAdd), gensim's only method
+        progress : bool, a line per section on stderr (accuracy, questions, seconds). Sections
+            are also logged at INFO level to the ``lstmx.word2vec`` logger, as gensim logs them.
 
         Returns
         -------
         (accuracy, sections): sections is a list of dicts ``{'section', 'correct', 'incorrect'}``
-        (lists of question tuples), the last one ``'Total accuracy'``.
+        (lists of question tuples, upper-cased with ``case_insensitive``), the last one
+        ``'Total accuracy'``.
+
+        Raises
+        ------
+        ValueError
+            For a question line that is not 4 words, a question before the first section line, a
+            negative ``restrict_vocab`` or another ``similarity_function``.
         """
+        if similarity_function != "most_similar":
+            raise ValueError(f"similarity_function must be 'most_similar' (3CosAdd, gensim's only method), "
+                             f"got {similarity_function!r}")
+        if restrict_vocab is not None and (not isinstance(restrict_vocab, (int, np.integer))
+                                           or isinstance(restrict_vocab, bool) or restrict_vocab < 0):
+            raise ValueError(f"restrict_vocab must be None (every word) or an integer >= 0, got {restrict_vocab!r}")
         if path is None:
             path = resources.files("lstmx.word2vec").joinpath("data/questions-words.txt")
-        ok = self.index_to_key[:restrict_vocab]
-        ok_vocab = {(w.upper() if case_insensitive else w): w for w in reversed(ok)}
-        sections, section = [], None
+        t0 = time.perf_counter()
+        ok_keys = self.index_to_key[:restrict_vocab]
+        cmp_keys = [w.upper() for w in ok_keys] if case_insensitive else ok_keys
+        ok_vocab = {w: i for i, w in reversed(list(enumerate(cmp_keys)))}   # the first of each upper-case form
+        # parse: per section, its questions in file order with the three question words' rows (None: unknown)
+        sections, n_questions, n_oov = [], 0, 0
         with open(path, encoding="utf-8") as f:
             for line_no, line in enumerate(f, 1):
                 if line.startswith(":"):
-                    if section:
-                        sections.append(section)
-                    section = {"section": line[1:].strip(), "correct": [], "incorrect": []}
+                    sections.append((line.lstrip(": ").strip(), [], []))
                     continue
-                if section is None:
-                    raise ValueError(f"{path}, line {line_no}: expected a ': section' line first")
                 parts = line.upper().split() if case_insensitive else line.split()
+                if not parts:
+                    continue
+                if not sections:
+                    raise ValueError(f"{path}, line {line_no}: expected a ': section' line first")
                 if len(parts) != 4:
                     raise ValueError(f"{path}, line {line_no}: expected 4 words, got {line!r}")
-                if not all(p in ok_vocab for p in parts):
-                    continue
-                a, b, c, expected = parts
-                sims = self.most_similar(positive=[ok_vocab[b], ok_vocab[c]], negative=[ok_vocab[a]],
-                                         topn=5, restrict_vocab=restrict_vocab)
-                predicted = None
-                for word, _ in sims:
-                    w = word.upper() if case_insensitive else word
-                    if w in ok_vocab and w not in (a, b, c):
-                        predicted = w
-                        break
-                (section["correct"] if predicted == expected else section["incorrect"]).append(tuple(parts))
-        if section:
-            sections.append(section)
+                n_questions += 1
+                rows = [ok_vocab.get(p) for p in parts]
+                if None in rows:
+                    n_oov += 1
+                    if not dummy4unknown:
+                        continue
+                    rows = None
+                sections[-1][1].append(tuple(parts))
+                sections[-1][2].append(rows)
+        R = min(restrict_vocab, len(self)) if restrict_vocab else len(self)   # the candidates: as gensim, all for 0
+        solver = _AnalogySolver(self.vectors, R, cmp_keys,
+                                np.array([ok_vocab[w] for w in cmp_keys], np.intp))
+        out = []
+        for k, (name, questions, rows) in enumerate(sections):
+            known = [r for r in rows if r is not None]
+            predicted = iter(solver.solve(np.array(known, np.intp).reshape(-1, 4)[:, :3]) if known else ())
+            section = {"section": name, "correct": [], "incorrect": []}
+            for q, r in zip(questions, rows):
+                right = r is not None and next(predicted) == q[3]
+                section["correct" if right else "incorrect"].append(q)
+            out.append(section)
+            self._log_analogies(section, progress, f"{k + 1}/{len(sections)} ", t0)
         total = {"section": "Total accuracy",
-                 "correct": [q for s in sections for q in s["correct"]],
-                 "incorrect": [q for s in sections for q in s["incorrect"]]}
-        sections.append(total)
+                 "correct": [q for s in out for q in s["correct"]],
+                 "incorrect": [q for s in out for q in s["incorrect"]]}
+        out.append(total)
         n = len(total["correct"]) + len(total["incorrect"])
-        return (len(total["correct"]) / n if n else 0.0), sections
+        if n_questions:
+            logger.info("questions with words outside the first %d: %.1f%% (%s)", len(ok_keys),
+                        100.0 * n_oov / n_questions, "counted as wrong" if dummy4unknown else "skipped")
+        self._log_analogies(total, progress, "", t0)
+        return (len(total["correct"]) / n if n else 0.0), out
+
+    @staticmethod
+    def _log_analogies(section, progress, counter, t0):
+        correct = len(section["correct"])
+        n = correct + len(section["incorrect"])
+        if not n:
+            return
+        line = f"{section['section']}: {100.0 * correct / n:.1f}% ({correct}/{n})"
+        if progress:
+            sys.stderr.write(f"analogies {counter}{line}, {time.perf_counter() - t0:.1f} s\n")
+            sys.stderr.flush()
+        else:
+            logger.info("%s", line)
 
     def evaluate_word_pairs(self, path, delimiter="\t", case_insensitive=True):
         """Correlation of cosine similarities with human ratings (wordsim353 / simlex999 style files).
@@ -344,3 +408,108 @@ def _read_binary(f, path, n, V, N, encoding, unicode_errors, check_end):
     # decoded once the layout is known good: a wrong vector size is reported as such, not as a bad word
     words = [_decode(raw, encoding, unicode_errors, path, f"word {k + 1} of {V}") for k, raw in enumerate(raw_words)]
     return words, vectors
+
+
+class _AnalogySolver:
+    """Answers analogy questions as gensim's ``evaluate_word_analogies`` does, many at a time.
+
+    gensim answers ``a : b = c : ?`` with ``most_similar(positive=[b, c], negative=[a], topn=5,
+    restrict_vocab=R)``: the unit vector of the mean of the three unit vectors (computed as gensim
+    computes it, bit for bit), its dot product with each of the first R vectors divided by that
+    vector's norm, the 5 + 3 best by ``np.argpartition`` then ``np.argsort``, the question words'
+    rows dropped; the answer is the first of those whose (upper-case) word is not a question word.
+
+    Here the dot products of a chunk of questions are one matrix product, then the same division.
+    The sums are added in another order, nothing else: each float32 dot product of length N is
+    within N * 2**-24 * |v| |mean| of the exact one, |mean| is 1 and |v| / norm(v) 1 to rounding, so
+    after the division each score is within 2 (N + 1) * 2**-24 (under half ``tol``) of gensim's. Where
+    the best candidate beats the second by more than ``tol``, it is gensim's best too. A question
+    whose two best are closer (a tie, as with repeated vectors), or whose best is a case variant of
+    a question word, is answered as gensim answers it: one matrix-vector product with gensim's
+    arithmetic and ordering (``_exact``).
+    """
+    TOPN = 5                 # gensim asks most_similar for 5 candidates
+    CHUNK_SCORES = 1 << 22   # scores (float32) in a chunk of questions: 16 MiB
+
+    def __init__(self, vectors, R, cmp_keys, first):
+        self.vectors, self.R, self.cmp_keys = vectors, R, cmp_keys
+        self.first = first   # the row of the first word of each row's compared form (its own row, mostly)
+        self.norms = np.linalg.norm(vectors, axis=1)   # gensim's fill_norms
+        self.tol = 5 * (vectors.shape[1] + 2) * 2.0 ** -24
+
+    def means(self, rows):
+        """gensim's ``get_mean_vector([b, c, a], [1, 1, -1], pre_normalize=True, post_normalize=True)``
+        for each row (a, b, c) of ``rows``, with the same operations in the same order."""
+        from scipy.linalg.blas import get_blas_funcs
+        nrm2 = get_blas_funcs("nrm2", (np.array([], dtype=float),))   # matutils.unitvec's BLAS function
+        weights = np.concatenate((np.ones(2), -1.0 * np.ones(1)))
+        mean = np.zeros((len(rows), self.vectors.shape[1]), self.vectors.dtype)
+        total_weight = 0
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            for weight, j in zip(weights, (1, 2, 0)):   # positive b, c then negative a
+                mean += weight * (self.vectors[rows[:, j]] / self.norms[rows[:, j], None])
+                total_weight += abs(weight)
+            mean = mean / total_weight
+            unit = np.empty(mean.shape, np.float32)
+            for k, vec in enumerate(mean):   # matutils.unitvec: BLAS nrm2, then scal (a multiplication)
+                veclen = nrm2(vec) if vec.size else 0.0
+                unit[k] = (vec * (1.0 / veclen)).astype(vec.dtype) if veclen > 0.0 else vec
+        return unit
+
+    def solve(self, rows):
+        """The predicted (compared-form) word of each question ``rows[k] = (a, b, c)``, or None."""
+        means = self.means(rows)
+        predicted = [None] * len(rows)
+        exact = []
+        if self.R <= self.TOPN + 3:
+            exact = range(len(rows))
+        else:
+            vectors, norms = self.vectors[:self.R], self.norms[:self.R]
+            bad = np.flatnonzero(~(np.isfinite(norms) & (norms > 0)))   # NaN scores, which gensim ranks last
+            finite = np.isfinite(means).all(axis=1)
+            chunk = max(32, self.CHUNK_SCORES // self.R)
+            for start in range(0, len(rows), chunk):
+                part = rows[start:start + chunk]
+                scores = means[start:start + chunk] @ vectors.T
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    scores /= norms
+                r = np.arange(len(part))
+                scores[:, bad] = -np.inf
+                for j in range(3):
+                    scores[r, part[:, j]] = -np.inf
+                best = scores.argmax(axis=1)
+                first = scores[r, best]
+                scores[r, best] = -np.inf
+                clear = np.isfinite(first) & (first - scores.max(axis=1) > self.tol) & finite[start:start + chunk]
+                # a case variant of a question word ('Paris' for PARIS) is not an answer: gensim takes the next
+                clear &= ~(self.first[best][:, None] == part).any(axis=1)
+                for k in np.flatnonzero(clear):
+                    predicted[start + k] = self.cmp_keys[best[k]]
+                exact.extend(start + np.flatnonzero(~clear))
+        for k in exact:
+            predicted[k] = self._exact(means[k], rows[k])
+        return predicted
+
+    def _exact(self, mean, row):
+        """gensim's answer to one question: most_similar's scores and ranking, then the first
+        candidate that is not a question word (or, when none of the 5 is, the last, as gensim)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dists = np.dot(self.vectors[:self.R], mean) / self.norms[:self.R]
+        excluded = [int(i) for i in row]
+        sims = [i for i in _gensim_argsort(dists, self.TOPN + len(excluded)) if i not in excluded][:self.TOPN]
+        ignore, predicted = {self.cmp_keys[i] for i in excluded}, None
+        for i in sims:
+            predicted = self.cmp_keys[i]
+            if predicted not in ignore:
+                break
+        return predicted
+
+
+def _gensim_argsort(x, topn):
+    """The indices of the ``topn`` largest of ``x``, largest first, ordered as gensim's
+    ``matutils.argsort(x, topn, reverse=True)`` orders them (ties included)."""
+    x = -x
+    if topn >= x.size:
+        return np.argsort(x)[:topn]
+    most_extreme = np.argpartition(x, topn)[:topn]
+    return most_extreme.take(np.argsort(x.take(most_extreme)))
