@@ -1,4 +1,5 @@
-"""Data sets: ``lstmx.datasets.imdb`` (sentiment), ``lstmx.datasets.ud_pos`` (part-of-speech tagging)."""
-from . import imdb, ud_pos
+"""Data sets: ``lstmx.datasets.imdb`` (sentiment), ``lstmx.datasets.ud_pos`` (part-of-speech tagging),
+``lstmx.datasets.timeseries`` (series for forecasting)."""
+from . import imdb, timeseries, ud_pos
 
-__all__ = ["imdb", "ud_pos"]
+__all__ = ["imdb", "ud_pos", "timeseries"]

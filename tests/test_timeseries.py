@@ -1,0 +1,120 @@
+"""Time series: the shipped series load, windows are Keras's, baselines and metrics compute what their
+definitions say, and bad input is named."""
+import numpy as np
+import pytest
+
+from lstmx import timeseries as ts
+from lstmx.datasets import timeseries as data
+
+
+def test_the_shipped_series_load_with_their_dates():
+    dates, values = data.load("airline")
+    assert dates.dtype == np.dtype("datetime64[M]") and len(values) == 144
+    assert str(dates[0]) == "1949-01" and str(dates[-1]) == "1960-12" and values[:3].tolist() == [112, 118, 132]
+    dates, values = data.load("co2")
+    assert dates.dtype == np.dtype("datetime64[D]") and len(values) == 2284 and np.isnan(values).sum() == 59
+    assert len(ts.gaps(dates, values)["nan"]) == 59
+    assert [len(data.load(n)[1]) for n in ("sunspots", "nile")] == [309, 100]
+    with pytest.raises(ValueError, match=r"unknown series 'melbourne': lstmx ships \['airline', 'co2'"):
+        data.load("melbourne")
+
+
+def test_load_csv_names_the_file_and_line_of_what_is_wrong(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text("Date,Temp,Rain\n1981-01-01,20.7,1\n1981-01-02,,0\n1981-01-05,18.8,2\n")
+    dates, values = data.load_csv(path, "Date", "Temp")
+    assert np.isnan(values[1]) and values[2] == 18.8
+    assert [str(d) for d in ts.gaps(dates, values)["dates"]] == ["1981-01-03", "1981-01-04"]
+    both = data.load_csv(path, "Date", ["Temp", "Rain"])[1]
+    assert both.shape == (3, 2)
+    with pytest.raises(ValueError, match=r"has no column 'Wind'; its columns: \['Date', 'Temp', 'Rain'\]"):
+        data.load_csv(path, "Date", "Wind")
+    path.write_text("Date,Temp\n1981-01-02,1\n1981-01-01,2\n")
+    with pytest.raises(ValueError, match=r"the dates must increase, but date 2 \(1981-01-01\) does not come after"):
+        data.load_csv(path, "Date", "Temp")
+    path.write_text("Date,Temp\n1981-01-01,1\n81/01/02,2\n")
+    with pytest.raises(ValueError, match=r"s.csv, line 3: cannot read the date '81/01/02'"):
+        data.load_csv(path, "Date", "Temp")
+    path.write_text("Date,Temp\n1981-01-01,warm\n")
+    with pytest.raises(ValueError, match=r"line 2: Temp is 'warm', not a number"):
+        data.load_csv(path, "Date", "Temp")
+
+
+def test_windows_are_keras_timeseries_dataset_from_array():
+    """Keras's documented temporal regression: ``timeseries_dataset_from_array(data[:-10], data[10:],
+    sequence_length=10)`` gives inputs data[i:i+10] and target data[i+10] for i = 0..80."""
+    series = np.arange(100.0)
+    X, y = ts.windows(series, 10, 1)
+    keras_X = np.stack([series[i:i + 10] for i in range(81)])[:, :, None]
+    keras_y = series[10:91][:, None]
+    np.testing.assert_array_equal(X[:81], keras_X)
+    np.testing.assert_array_equal(y[:81], keras_y)
+    assert X.shape == (90, 10, 1)             # and the last nine windows, whose inputs Keras's slice drops
+    X, y = ts.windows(np.stack([series, -series], axis=1), 4, horizon=3, stride=5, targets=1)
+    assert X.shape == (19, 4, 2) and y[1].tolist() == [-9, -10, -11] and X[1, 0].tolist() == [5, -5]
+
+
+def test_windows_refuse_what_they_cannot_cut():
+    with pytest.raises(ValueError, match=r"a series of 5 steps is too short for windows of input_width \+ horizon "
+                                         r"= 4 \+ 2 = 6 steps"):
+        ts.windows(np.arange(5.0), 4, 2)
+    with pytest.raises(ValueError, match="horizon must be an integer >= 1, got 0"):
+        ts.windows(np.arange(5.0), 2, 0)
+    series = np.arange(20.0)
+    series[7] = np.nan
+    with pytest.raises(ValueError, match="window 0 has NaN in its input at step 7 of the series"):
+        ts.windows(series, 8, 1)
+    with pytest.raises(ValueError, match="window 3 has NaN in its target at step 7"):
+        ts.windows(series[:8], 4, 1)
+    filled = ts.fill_gaps(series)
+    assert filled[7] == 7.0 and ts.windows(filled, 8, 1)[0].shape == (12, 8, 1)
+
+
+def test_split_and_a_scaler_fitted_on_training_only():
+    train, val, test = ts.chronological_split(100, validation=0.1, test=12)
+    assert (train, val, test) == (slice(0, 78), slice(78, 88), slice(88, 100))
+    with pytest.raises(ValueError, match="cannot give 50 for validation and 50 for test"):
+        ts.chronological_split(100, validation=50, test=50)
+    scaler = ts.StandardScaler()
+    with pytest.raises(RuntimeError, match="not fitted yet"):
+        scaler.transform([1.0])
+    x = np.array([[1.0, 10.0], [3.0, 30.0]])
+    z = scaler.fit(x).transform(x)
+    np.testing.assert_allclose(z, [[-1, -1], [1, 1]])
+    np.testing.assert_allclose(scaler.inverse_transform(z), x)
+    np.testing.assert_allclose(scaler.inverse_transform(np.array([1.0]), column=1), [30.0])
+
+
+def test_baselines_and_metrics_compute_their_definitions():
+    X = np.arange(24.0).reshape(1, 24, 1) % 12          # two seasons of 0..11
+    assert ts.naive_forecast(X, 3).tolist() == [[11, 11, 11]]
+    assert ts.seasonal_naive_forecast(X, 14, season=12).tolist() == [list(range(12)) + [0, 1]]
+    # an AR(2) process: least squares finds its coefficients, as the normal equations say
+    rng = np.random.default_rng(0)
+    x = np.zeros(5000)
+    for t in range(2, len(x)):
+        x[t] = 0.6 * x[t - 1] - 0.3 * x[t - 2] + 0.5 + rng.standard_normal()
+    Xw, yw = ts.windows(x, 2, horizon=1)
+    model = ts.LinearAR().fit(Xw, yw)
+    np.testing.assert_allclose(model.coef[:, 0], [-0.3, 0.6, 0.5], atol=0.05)
+    A = np.c_[Xw[:, :, 0], np.ones(len(Xw))]
+    np.testing.assert_allclose(model.coef, np.linalg.solve(A.T @ A, A.T @ yw), rtol=1e-9)
+    np.testing.assert_allclose(model.predict(Xw[:3]), A[:3] @ model.coef)
+    y, f = np.array([1.0, 2.0, 4.0]), np.array([1.0, 3.0, 2.0])
+    assert ts.mae(y, f) == 1.0 and ts.rmse(y, f) == pytest.approx(np.sqrt(5 / 3))
+    assert ts.smape(y, f) == pytest.approx((0 + 200 / 5 + 200 * 2 / 6) / 3)
+    assert ts.mase(y, f, [0.0, 2.0, 4.0]) == 0.5            # in-sample naive MAE is 2
+    assert ts.smape([0.0], [0.0]) == 0.0
+    with pytest.raises(RuntimeError, match="not fitted yet"):
+        ts.LinearAR().predict(Xw)
+
+
+def test_calendar_features_put_december_next_to_january():
+    months = np.arange("1949-01", "1951-01", dtype="datetime64[M]")
+    f = ts.calendar_features(months)
+    assert f.shape == (24, 2)
+    np.testing.assert_allclose(f[0], [0, 1], atol=1e-12)
+    np.testing.assert_allclose(f[12], f[0])
+    assert np.linalg.norm(f[11] - f[0]) < np.linalg.norm(f[6] - f[0])
+    days = ts.calendar_features(np.arange("1981-01-01", "1981-01-03", dtype="datetime64[D]"))
+    assert days.shape == (2, 2) and days[0, 1] == 1.0
