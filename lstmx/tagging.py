@@ -42,7 +42,8 @@ import numpy as np
 from .text import Vocabulary
 
 DEFAULTS = dict(word_dim=100, units=128, char_dim=30, char_units=50, dropout=0.25, learning_rate=2e-3,
-                clipnorm=5.0, min_count=2, word_dropout=0.1, batch_size=32, max_word_length=20, lower=False)
+                clipnorm=5.0, min_count=2, word_dropout=0.1, batch_size=32, max_word_length=20, lower=False,
+                unknown_shapes=True)
 _TOKEN = re.compile(r"\w+(?=n't\b)|n't\b|'(?:s|re|ve|ll|d|m)\b|(?:[A-Za-z]\.){2,}|\w+(?:[-.]\w+)*|\.{2,}|[^\w\s]",
                     re.UNICODE | re.IGNORECASE)
 
@@ -51,6 +52,30 @@ def tokenize(text):
     """Split a raw sentence into words roughly as UD English does: punctuation on its own,
     "don't" -> "do", "n't", "John's" -> "John", "'s". For exact control, pass a list of words."""
     return _TOKEN.findall(text)
+
+
+_SUFFIXES = ("ing", "ed", "ly", "ion", "ness", "ment", "able", "ible", "ive", "al", "ous", "ful", "less", "est",
+             "er", "ize", "ise", "ity", "ic", "ish", "es", "s", "y")
+
+
+def word_shape(word):
+    """The unknown-word class of ``word``: ``"<unk:...>"`` from its case, digits, hyphen, and one of a
+    few English suffixes (as unknown-word signatures of classic taggers and parsers do), e.g.
+    "Obama" -> ``<unk:Cap>``, "reorganizing" -> ``<unk:low-ing>``, "well-known" -> ``<unk:low-hyph>``,
+    "3:45" -> ``<unk:num>``. Words left out of the vocabulary get the id of their class when the
+    training data had it (else the plain unknown id)."""
+    if not any(ch.isalnum() for ch in word):
+        return "<unk:punct>"
+    if "@" in word or word.lower().startswith(("http", "www.")):
+        return "<unk:url>"
+    letters = [ch for ch in word if ch.isalpha()]
+    if any(ch.isdigit() for ch in word):
+        return "<unk:num>" if len(letters) <= 1 else "<unk:digit-alpha>"
+    case = ("CAPS" if all(ch.isupper() for ch in letters) and len(letters) > 1 else
+            "Cap" if letters and letters[0].isupper() else "low")
+    tail = word.lower().rsplit("-", 1)[-1]
+    suffix = next((f"-{x}" for x in _SUFFIXES if tail.endswith(x) and len(tail) > len(x) + 1), "")
+    return f"<unk:{case}{'-hyph' if '-' in word else ''}{suffix if case != 'CAPS' else ''}>"
 
 
 def _check_data(data, what):
@@ -155,6 +180,10 @@ class Tagger:
         min_count = DEFAULTS["min_count"] if min_count is None else min_count
         lower = DEFAULTS["lower"] if lower is None else lower
         words = Vocabulary.build([w for w, _ in train], min_count=min_count, lower=lower)
+        if settings.get("unknown_shapes", DEFAULTS["unknown_shapes"]):
+            # the classes of the words left out of the vocabulary: their ids are trained on them
+            left_out = sorted({word_shape(w) for w, c in words.counts.items() if w not in words.stoi})
+            words = Vocabulary(words.itos[2:] + left_out, lower=lower, counts=words.counts)
         tags = Vocabulary.build([t for _, t in train], pad=None, oov=None)
         char_vocab = Vocabulary.build([list(w) for s, _ in train for w in s]) if chars else None
         emb = None
@@ -168,7 +197,21 @@ class Tagger:
 
     # ---- encoding ----
     def _word_ids(self, sentences):
-        return [np.array(self.words.encode(s), np.int32) for s in sentences]
+        return [np.array([self._word_id(w) for w in s], np.int32) for s in sentences]
+
+    def _word_id(self, word):
+        """A word's id; unknown: its shape's id (with ``unknown_shapes``) or the unknown id."""
+        stoi = self.words.stoi
+        i = stoi.get(word.lower() if self.words.lower else word)
+        if i is None:
+            i = stoi.get(word_shape(word), 1) if self.settings["unknown_shapes"] else 1
+        return i
+
+    def _dropped_ids(self, sentences):
+        """What word dropout replaces each word with: the id of its shape, or the unknown id."""
+        if not self.settings["unknown_shapes"]:
+            return [np.ones(len(s), np.int32) for s in sentences]
+        return [np.array([self.words.stoi.get(word_shape(w), 1) for w in s], np.int32) for s in sentences]
 
     def _char_batch(self, sentences, T):
         """``(B, T, C)`` character ids; a word longer than ``max_word_length`` keeps its first and last
@@ -227,8 +270,9 @@ class Tagger:
         rng = np.random.default_rng(self.seed if seed is None else seed)
         sentences = [w for w, _ in train]
         word_ids = self._word_ids(sentences)
+        dropped = self._dropped_ids(sentences)
         tags = [t for _, t in train]
-        p, unk = self.settings["word_dropout"], self.words.oov_id
+        p = self.settings["word_dropout"]
         from ._blas_threads import one_blas_thread
         for epoch in range(1, epochs + 1):
             start = time.perf_counter()
@@ -238,7 +282,7 @@ class Tagger:
                     batch = [sentences[i] for i in idx]
                     ids = [word_ids[i] for i in idx]
                     if p:
-                        ids = [np.where(rng.random(len(a)) < p, unk, a).astype(np.int32) for a in ids]
+                        ids = [np.where(rng.random(len(a)) < p, dropped[i], a) for a, i in zip(ids, idx)]
                     xs = self._inputs(batch, ids)
                     y = self._tag_ids([tags[i] for i in idx], xs[0].shape[1])
                     loss, acc = self.model.train_on_batch(xs, y)

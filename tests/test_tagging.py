@@ -153,10 +153,16 @@ def test_padded_steps_leave_the_loss_and_the_accuracy():
 
 
 def test_word_dropout_rare_words_and_length_buckets():
-    tagger = Tagger.from_data(TOY, **SMALL)          # min_count 2: words seen once are unknown
-    assert tagger.words.encode(["the", "dog", "book", "read"]) == [tagger.words.stoi["the"], 1,
-                                                                  tagger.words.stoi["book"], tagger.words.stoi["read"]]
-    assert "dog" in tagger.train_words               # but it was seen: not OOV in evaluation
+    tagger = Tagger.from_data(TOY, **SMALL)          # min_count 2: words seen once are unknown ...
+    stoi = tagger.words.stoi
+    assert "dog" not in stoi and "dog" in tagger.train_words     # (but seen: not OOV in evaluation)
+    # ... with the id of their shape when a word left out had it, else the plain unknown id 1
+    assert tagger._word_ids([["the", "dog", "Everybody", "Zebras", "book"]])[0].tolist() == [
+        stoi["the"], stoi["<unk:low>"], stoi["<unk:Cap-y>"], 1, stoi["book"]]
+    assert tagger._dropped_ids([["the", "Zebras"]])[0].tolist() == [stoi["<unk:low>"], 1]
+    plain = Tagger.from_data(TOY, unknown_shapes=False, **SMALL)
+    assert plain._word_ids([["the", "dog"]])[0].tolist() == [plain.words.stoi["the"], 1]
+    assert not any(t.startswith("<unk:") for t in plain.words.itos)
     batches = Tagger._batches([5, 1, 9, 2, 8, 3, 7], 3, np.random.default_rng(0))
     assert sorted(np.concatenate(batches).tolist()) == list(range(7))
     assert [sorted(b.tolist()) for b in Tagger._batches([5, 1, 9, 2], 2)] == [[1, 3], [0, 2]]
@@ -209,6 +215,14 @@ def test_a_saved_tagger_reloads_with_its_vocabularies(tmp_path):
     tagger.model.save(tmp_path / "plain.npz")
     with pytest.raises(ValueError, match="without a tagger's vocabularies"):
         Tagger.load(tmp_path / "plain.npz")
+
+
+def test_unknown_word_shapes():
+    from lstmx.tagging import word_shape
+    assert [word_shape(w) for w in ["Obama", "reorganizing", "USA", "3:45", "http://x.org", "--", "well-known",
+                                    "quickly"]] == [
+        "<unk:Cap>", "<unk:low-ing>", "<unk:CAPS>", "<unk:num>", "<unk:url>", "<unk:punct>", "<unk:low-hyph>",
+        "<unk:low-ly>"]
 
 
 def test_tokenize_splits_as_ud_english_does():
