@@ -236,3 +236,94 @@ def metrics(y, forecast, training_series, season=1):
     """``{"mae", "rmse", "mase", "smape"}`` of a forecast."""
     return dict(mae=mae(y, forecast), rmse=rmse(y, forecast), mase=mase(y, forecast, training_series, season),
                 smape=smape(y, forecast))
+
+
+# ---- recurrent forecasters ----
+def forecaster(input_width, features=1, horizon=1, units=32, cell="lstm", dropout=0.0, learning_rate=1e-3, seed=0):
+    """A compiled ``Sequential``: ``Input((input_width, features))`` -> ``LSTM(units)`` (or ``GRU``) ->
+    ``Dropout(dropout)`` -> ``Dense(horizon)``, trained on the mean squared error with Adam.
+
+    ``horizon > 1`` is the direct multi-step forecast (one output a future step); a one-step model
+    forecasts further by :func:`recursive_forecast`. With ``dropout > 0``, :func:`mc_dropout_samples`
+    draws forecasts with dropout left on, for prediction intervals.
+    """
+    from .layers import GRU, LSTM, Dense, Dropout
+    from .layers.symbolic import Input
+    from .models import Sequential
+    from .optimizers import Adam
+    cells = {"lstm": LSTM, "gru": GRU}
+    if cell not in cells:
+        raise ValueError(f"cell must be 'lstm' or 'gru', got {cell!r}")
+    layers = [Input((input_width, features)), cells[cell](units, seed=seed)]
+    if dropout:
+        layers.append(Dropout(dropout, seed=seed + 1))
+    layers.append(Dense(horizon, seed=seed + 2))
+    model = Sequential(layers)
+    model.compile(loss="mse", optimizer=Adam(learning_rate))
+    return model
+
+
+def recursive_forecast(model, X, horizon, future_features=None):
+    """Forecast ``horizon`` steps with a one-step model, feeding each forecast back as the newest step
+    of the window (the oldest step leaves it).
+
+    Parameters
+    ----------
+    model : a model mapping windows (N, w, F) to one step (N, 1), the target being feature 0
+    X : (N, w, F) windows
+    horizon : int >= 1
+    future_features : None when F == 1, else (N, horizon, F - 1): the other features of the steps
+        forecast (calendar features are known in advance)
+
+    Returns
+    -------
+    (N, horizon) array
+    """
+    X = np.array(X, dtype=np.float64)
+    N, w, F = X.shape
+    if F > 1 and (future_features is None or np.shape(future_features) != (N, horizon, F - 1)):
+        raise ValueError(f"a window of {F} features needs future_features (N, horizon, F - 1) = "
+                         f"{(N, horizon, F - 1)} for the steps it forecasts, got "
+                         f"{None if future_features is None else np.shape(future_features)}")
+    out = np.empty((N, horizon))
+    for k in range(horizon):
+        out[:, k] = np.asarray(model.predict(X, verbose=0)).reshape(N, -1)[:, 0]
+        step = out[:, k:k + 1] if F == 1 else np.c_[out[:, k], future_features[:, k]]
+        X = np.concatenate([X[:, 1:], step[:, None, :]], axis=1)
+    return out
+
+
+def mc_dropout_samples(model, X, samples=100, batch_size=256):
+    """``samples`` forecasts of each window with dropout on (Monte Carlo dropout; Gal and Ghahramani,
+    2016): ``(samples, N, horizon)``. Their spread is the model's uncertainty only; see
+    :func:`prediction_interval` for the noise the series adds."""
+    from .models.graph import run_forward
+    X = np.asarray(X, dtype=np.float32)
+    draws = []
+    for _ in range(samples):
+        parts = [run_forward(model.graph, [X[s:s + batch_size]], training=True)[0][0]
+                 for s in range(0, len(X), batch_size)]
+        draws.append(np.concatenate(parts))
+    return np.stack(draws)
+
+
+def prediction_interval(samples, level=0.8, residual_std=0.0, seed=0):
+    """The central ``level`` interval of forecasts ``samples`` (S, N, ...) as ``(lower, upper)``.
+
+    With ``residual_std`` (the spread of the errors on validation data, in the same units), each
+    sample gets Gaussian noise of that spread before the quantiles are taken: the interval of what the
+    series will do, not only of what the model might have learnt.
+    """
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    s = np.asarray(samples, dtype=np.float64)
+    if residual_std:
+        s = s + np.random.default_rng(seed).normal(0.0, residual_std, s.shape)
+    tail = (1 - level) / 2
+    return np.quantile(s, tail, axis=0), np.quantile(s, 1 - tail, axis=0)
+
+
+def coverage(y, lower, upper):
+    """The fraction of ``y`` inside ``[lower, upper]``."""
+    y = np.asarray(y)
+    return float(np.mean((y >= lower) & (y <= upper)))

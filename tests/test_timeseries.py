@@ -118,3 +118,40 @@ def test_calendar_features_put_december_next_to_january():
     assert np.linalg.norm(f[11] - f[0]) < np.linalg.norm(f[6] - f[0])
     days = ts.calendar_features(np.arange("1981-01-01", "1981-01-03", dtype="datetime64[D]"))
     assert days.shape == (2, 2) and days[0, 1] == 1.0
+
+
+def test_a_forecaster_learns_a_sine_and_forecasts_recursively_and_directly():
+    t = np.arange(400)
+    series = np.sin(2 * np.pi * t / 25)
+    X, y = ts.windows(series, 25, horizon=1)
+    model = ts.forecaster(25, units=8, seed=0, learning_rate=1e-2)
+    model.fit(X[:300], y[:300], epochs=8, batch_size=32, verbose=0)
+    one_step = model.predict(X[300:], verbose=0)
+    assert ts.mae(y[300:], one_step) < 0.1 < ts.mae(y[300:], ts.naive_forecast(X[300:], 1))
+    # recursive: each forecast becomes the window's newest step, as by hand
+    rec = ts.recursive_forecast(model, X[300:303], 3)
+    window = X[300:303].copy()
+    for k in range(3):
+        step = model.predict(window, verbose=0)
+        np.testing.assert_allclose(rec[:, k], step[:, 0], rtol=1e-6)
+        window = np.concatenate([window[:, 1:], step[:, None, :]], axis=1)
+    direct = ts.forecaster(25, horizon=5, units=4, seed=1)
+    Xd, yd = ts.windows(series, 25, horizon=5)
+    assert direct.predict(Xd[:2], verbose=0).shape == (2, 5)
+    with pytest.raises(ValueError, match=r"needs future_features \(N, horizon, F - 1\) = \(2, 3, 2\)"):
+        ts.recursive_forecast(ts.forecaster(25, features=3), np.zeros((2, 25, 3)), 3)
+
+
+def test_monte_carlo_dropout_draws_differ_and_the_interval_covers_as_it_says():
+    model = ts.forecaster(10, units=4, dropout=0.5, seed=0)
+    X = np.random.default_rng(0).standard_normal((20, 10, 1))
+    draws = ts.mc_dropout_samples(model, X, samples=30)
+    assert draws.shape == (30, 20, 1) and np.std(draws, axis=0).min() > 0
+    np.testing.assert_allclose(np.mean(draws, axis=0), model.predict(X, verbose=0), atol=0.5)
+    # with draws that are pure noise of spread 1, the 80% interval covers about 80% of fresh noise
+    rng = np.random.default_rng(1)
+    lower, upper = ts.prediction_interval(np.zeros((1000, 5000)), 0.8, residual_std=1.0)
+    assert 0.77 < ts.coverage(rng.standard_normal(5000), lower, upper) < 0.83
+    assert ts.coverage([0.0, 2.0], [-1.0, -1.0], [1.0, 1.0]) == 0.5
+    with pytest.raises(ValueError, match=r"level must be in \(0, 1\), got 80"):
+        ts.prediction_interval(np.zeros((3, 2)), 80)
