@@ -9,10 +9,12 @@ of PyTorch's sequence-models tutorial).
 
 The recipe (the defaults of :class:`Tagger` and of ``lstmx tag``), chosen on the dev set of UD
 English EWT: Adam with learning rate 2e-3 and clipnorm 5; words seen once in training are left out
-of the vocabulary, so that the unknown id (1) is trained on real contexts; word dropout 0.1 (each
-training word is replaced by the unknown id with that probability, a new draw every epoch); dropout
-0.25 on the BiLSTM's input and output; batches of 32 sentences of similar length. See
-docs/tagging.rst for the numbers.
+of the vocabulary, so that the unknown ids are trained on real contexts; an unknown word gets the
+id of its shape (:func:`word_shape`: capitalised, all capitals, digits, hyphen, a suffix such as
+-ing, -ly, -s), not one id for all; word dropout 0.1 (each training word is replaced by its shape's
+id with that probability, a new draw every epoch); dropout 0.25 on the BiLSTM's input and output;
+100-dimensional word vectors, 128 units a direction; batches of 32 sentences of similar length.
+See docs/tagging.rst for the numbers.
 
     from lstmx.datasets import ud_pos
     from lstmx.tagging import Tagger
@@ -141,7 +143,7 @@ class Tagger:
         evaluation words are out of the training vocabulary (OOV accuracy).
     seed : int
     **settings : overrides of :data:`DEFAULTS` (word_dim, units, char_dim, char_units, dropout,
-        learning_rate, clipnorm, word_dropout, batch_size, max_word_length)
+        learning_rate, clipnorm, word_dropout, batch_size, max_word_length, unknown_shapes)
     """
 
     def __init__(self, words, tags, chars=None, train_words=None, seed=0, word_vectors=None, **settings):
@@ -471,6 +473,8 @@ def run_command(args):
     say(f"most-frequent-tag baseline: test accuracy {baseline:.4f} (words not seen in training {baseline_oov:.4f})")
     settings = {k: getattr(args, k) for k in ("learning_rate", "word_dropout", "units", "word_dim")
                 if getattr(args, k, None) is not None}
+    if args.single_unknown:
+        settings["unknown_shapes"] = False
     tagger = Tagger.from_data(train, chars=args.chars, min_count=args.min_count, seed=args.seed, **settings)
     say(f"vocabulary: {tagger.words.n_tokens} words (seen >= {tagger.settings['min_count']} times), "
         f"{len(tagger.tags)} tags" + (f", {tagger.chars.n_tokens} characters" if tagger.chars else "") +
@@ -528,6 +532,8 @@ def add_parser(sub, positive):
     tag.add_argument("--min-count", type=positive, help=f"rarer words become unknown (default {DEFAULTS['min_count']})")
     tag.add_argument("--units", type=positive, help=f"BiLSTM units a direction (default {DEFAULTS['units']})")
     tag.add_argument("--word-dim", type=positive, help=f"default {DEFAULTS['word_dim']}")
+    tag.add_argument("--single-unknown", action="store_true",
+                     help="one unknown id for every word out of the vocabulary, not one for each word shape")
     tag.add_argument("--seed", type=int, default=0)
     tag.add_argument("--save", metavar="FILE.npz", help="save the tagger (model and vocabularies)")
     tag.add_argument("--plot", metavar="FILE.png", help="draw the test set's confusion matrix")

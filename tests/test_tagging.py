@@ -236,12 +236,23 @@ def test_the_tag_command_prints_a_json_line_an_epoch_and_the_test_scores(tmp_pat
     from lstmx.cli import main
     (tmp_path / "tb").mkdir()
     data = treebank(tmp_path / "tb")
-    plot = tmp_path / "cm.png"
-    assert main(["tag", "--data", str(data), "--epochs", "2", "--json", "--chars", "--units", "4", "--word-dim", "4",
-                 "--plot", str(plot), "--save", str(tmp_path / "t.npz")]) == 0
+    assert main(["tag", "--data", str(data), "--epochs", "2", "--json", "--units", "4", "--word-dim", "4",
+                 "--save", str(tmp_path / "t.npz")]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [line.get("epoch") for line in lines[:2]] == [1, 2] and "dev_accuracy" in lines[0]
     assert {"test_accuracy", "oov_accuracy", "epoch_seconds", "baseline_accuracy"} <= set(lines[-1])
-    assert len(lines) == 3 and plot.stat().st_size > 0 and Tagger.load(tmp_path / "t.npz").chars is not None
+    assert len(lines) == 3 and Tagger.load(tmp_path / "t.npz").chars is None
     with pytest.raises(SystemExit):
         main(["tag", "--data", str(data), "--tagset", "pos"])
+    assert main(["tag", "--data", str(tmp_path / "nowhere")]) == 2
+    assert "lstmx tag: error: no treebank folder at" in capsys.readouterr().err
+
+
+def test_the_confusion_matrix_figure(tmp_path):
+    from lstmx.plot import plot_confusion_matrix
+    fig = plot_confusion_matrix([[8, 2, 0], [1, 9, 0], [0, 0, 0]], ["NOUN", "VERB", "X"], tmp_path / "cm.png")
+    assert (tmp_path / "cm.png").stat().st_size > 0
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert texts == ["80", "20", "10", "90"]               # % of each gold tag's words; the empty row stays blank
+    with pytest.raises(ValueError, match=r"must be \(2, 2\) for 2 labels"):
+        plot_confusion_matrix(np.eye(3), ["A", "B"])
