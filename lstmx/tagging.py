@@ -476,11 +476,15 @@ def run_command(args):
     if args.single_unknown:
         settings["unknown_shapes"] = False
     tagger = Tagger.from_data(train, chars=args.chars, min_count=args.min_count, seed=args.seed, **settings)
-    say(f"vocabulary: {tagger.words.n_tokens} words (seen >= {tagger.settings['min_count']} times), "
+    shapes = sum(t.startswith("<unk:") for t in tagger.words.itos)
+    say(f"vocabulary: {tagger.words.n_tokens - shapes} words (seen >= {tagger.settings['min_count']} times) and "
+        f"{shapes} unknown-word shapes, "
         f"{len(tagger.tags)} tags" + (f", {tagger.chars.n_tokens} characters" if tagger.chars else "") +
         f"; {tagger.model.count_params():,} parameters")
 
     def report(logs):
+        if args.save:       # after every epoch: a run cut short leaves its last epoch's tagger
+            tagger.save(args.save)
         if args.json:
             print(json.dumps({k: round(v, 6) if isinstance(v, float) else v for k, v in logs.items()}), flush=True)
         else:
@@ -535,7 +539,7 @@ def add_parser(sub, positive):
     tag.add_argument("--single-unknown", action="store_true",
                      help="one unknown id for every word out of the vocabulary, not one for each word shape")
     tag.add_argument("--seed", type=int, default=0)
-    tag.add_argument("--save", metavar="FILE.npz", help="save the tagger (model and vocabularies)")
+    tag.add_argument("--save", metavar="FILE.npz", help="save the tagger (model and vocabularies) after every epoch")
     tag.add_argument("--plot", metavar="FILE.png", help="draw the test set's confusion matrix")
     tag.set_defaults(func=run_command)
     return tag

@@ -256,3 +256,13 @@ def test_the_confusion_matrix_figure(tmp_path):
     assert texts == ["80", "20", "10", "90"]               # % of each gold tag's words; the empty row stays blank
     with pytest.raises(ValueError, match=r"must be \(2, 2\) for 2 labels"):
         plot_confusion_matrix(np.eye(3), ["A", "B"])
+
+
+def test_pretrained_word_vectors_start_the_word_embedding():
+    kv = lstmx.KeyedVectors(["the", "dog"], np.array([[1.0] * 6, [2.0] * 6], np.float32))
+    tagger = Tagger.from_data(TOY, min_count=1, lower=True, word_vectors=kv, units=4)
+    emb = tagger.model.get_layer("word_embedding")
+    assert emb.output_dim == 6 and emb.pretrained_rows == 2 and tagger.settings["word_dim"] == 6
+    np.testing.assert_array_equal(emb.embeddings[tagger.words.stoi["the"]], [1.0] * 6)   # "The" and "the" alike
+    np.testing.assert_array_equal(emb.embeddings[tagger.words.stoi["dog"]], [2.0] * 6)
+    assert tagger._word_ids([["The", "DOG"]])[0].tolist() == [tagger.words.stoi["the"], tagger.words.stoi["dog"]]
