@@ -5,9 +5,9 @@
 
 Each system trains in its own child process (so that each peak resident memory is its own), the two
 in turn; the same vocabularies, unknown-word shapes, length-bucketed batches in the same order, word
-dropout draws, dropout rate, Adam settings (learning rate, clipnorm as a global norm per batch: lstmx
-clips each parameter's gradient, PyTorch's clip_grad_norm_ all of them together; both at 5) and
-epochs. PyTorch's model: nn.Embedding(padding_idx=0) -> nn.LSTM(bidirectional, batch_first) over
+dropout draws, dropout rate, Adam settings (learning rate, epsilon 1e-7, each parameter's gradient
+clipped to norm 5 on its own, Keras's ``clipnorm``: ``clip_grad_norm_`` is called a parameter at a
+time) and epochs. PyTorch's model: nn.Embedding(padding_idx=0) -> nn.LSTM(bidirectional, batch_first) over
 packed sequences -> nn.Linear, cross-entropy ignoring padded steps; the character variant runs a
 bidirectional nn.LSTM over each word's packed characters and joins its final states to the word
 embedding, as lstmx's TimeDistributed(Bidirectional(LSTM)). Initialisations differ (each library's
@@ -139,7 +139,8 @@ def run_torch(args):
             scores = model(*xs)
             loss = loss_fn(scores.reshape(-1, scores.shape[-1]), y.reshape(-1))
             loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), s["clipnorm"])
+            for p in model.parameters():            # Keras's clipnorm: each weight's gradient on its own
+                nn.utils.clip_grad_norm_([p], s["clipnorm"])
             opt.step()
         seconds.append(time.perf_counter() - start)
         dev_acc, dev_oov = accuracy(dev)
