@@ -6,9 +6,9 @@ backpropagates through time with ``layer.backward``.
 """
 import numpy as np
 
+from .. import dispatch
 from .. import functional as F
 from .._kernels._layout import reversed_in_time
-from .. import dispatch
 from .._validation import NonFiniteError, as_float_array, as_sequence_array, check_dtype, check_positive_int
 from ..gru import GRUCell
 from ..lstm import LSTMCell
