@@ -217,9 +217,17 @@ def cmd_bench(args):
         shorter = [] if args.sizes else ["--sizes 1,100,32,32 (one size)"]
         shorter += ["--cells lstm"] if len(args.cells) > 1 else []
         shorter += [f"--rounds 2 (fewer than {args.rounds})"] if args.rounds > 2 else []
+        busy = ""
+        try:
+            load, cores = os.getloadavg()[0], os.cpu_count() or 1
+            if load > cores:      # each system's threads get about cores/load of the time they ask for
+                busy = (f"; this machine is busy (load average {load:.1f} on {cores} cores): expect up to "
+                        f"{minutes * load / cores:.0f} minutes")
+        except (AttributeError, OSError):
+            pass
         print(f"timing {len(args.cells)} cells x {len(sizes)} sizes x {len(systems)} systems "
               f"({', '.join(systems)}) in {args.rounds} rounds: about {max(minutes, 0.1):.1f} minutes on an idle "
-              f"machine, more on a busy one" + (f"; shorter with {', '.join(shorter)}" if shorter else ""),
+              f"machine{busy or ', more on a busy one'}" + (f"; shorter with {', '.join(shorter)}" if shorter else ""),
               file=sys.stderr, flush=True)
         t0 = time.perf_counter()
         header, rows = bench.run(args.cells, sizes, backends, torch=args.torch, rounds=args.rounds)
