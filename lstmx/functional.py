@@ -16,18 +16,12 @@ _GATES = {"lstm": 4, "gru": 3, "rnn": 1}
 _SHAPES_IN_WORDS = {cell: dict(U=f"({G}H, H)", W=f"({G}H, I)", b=f"({G}H,)") for cell, G in _GATES.items()}
 
 
-def _with_check_finite_hint(check):
-    """``check`` (a forward call's validation), its NaN/inf error telling how to skip the check."""
-    def checked(*args, **kwargs):
-        try:
-            return check(*args, **kwargs)
-        except NonFiniteError as exc:
-            raise NonFiniteError(exc.name, f"{exc} (pass check_finite=False to skip this check)") from None
-    checked.__doc__ = check.__doc__
-    return checked
+def _skip_hint(exc):
+    """A forward function's NaN/inf error, telling how to skip the check (a layer, which has no
+    ``check_finite``, words it its own way)."""
+    return NonFiniteError(exc.name, f"{exc} (pass check_finite=False to skip this check)")
 
 
-@_with_check_finite_hint
 def _check_inputs(cell, X, W, U, b, states, mask, check_finite, b_hn=None):
     """Validate a forward call; returns (X, W, U, b, b_hn, states, mask) ready for a kernel."""
     G, words = _GATES[cell], _SHAPES_IN_WORDS[cell]
@@ -62,7 +56,6 @@ def _check_inputs(cell, X, W, U, b, states, mask, check_finite, b_hn=None):
     return X, W, U, b, b_hn, checked, as_mask(mask, B, T)
 
 
-@_with_check_finite_hint
 def _check_keep(recurrent_keep, X, U, check_finite):
     """Validate a recurrent dropout mask: None, or (B, H) numbers of the weights' dtype."""
     if recurrent_keep is None:
@@ -110,8 +103,11 @@ def lstm_forward(X, W, U, b, h0=None, c0=None, mask=None, *, recurrent_keep=None
     -------
     Y (B, T, H), (hT, cT) each (B, H), cache
     """
-    X, W, U, b, _, (h0, c0), mask = _check_inputs("lstm", X, W, U, b, {"h0": h0, "c0": c0}, mask, check_finite)
-    keep = _check_keep(recurrent_keep, X, U, check_finite)
+    try:   # (a try costs nothing in Python 3.11 until it catches)
+        X, W, U, b, _, (h0, c0), mask = _check_inputs("lstm", X, W, U, b, {"h0": h0, "c0": c0}, mask, check_finite)
+        keep = _check_keep(recurrent_keep, X, U, check_finite)
+    except NonFiniteError as exc:
+        raise _skip_hint(exc) from None
     name = dispatch.resolve(backend)
     Y, (hT, cT), cache = dispatch.kernel(name, "lstm", "forward")(X, W, U, b, h0, c0, mask, keep)
     cache.update(cell="lstm", backend=name)
@@ -148,8 +144,11 @@ def gru_forward(X, W, U, b, b_hn, h0=None, mask=None, *, recurrent_keep=None, ba
     -------
     Y (B, T, H), hT (B, H), cache
     """
-    X, W, U, b, b_hn, (h0,), mask = _check_inputs("gru", X, W, U, b, {"h0": h0}, mask, check_finite, b_hn=b_hn)
-    keep = _check_keep(recurrent_keep, X, U, check_finite)
+    try:
+        X, W, U, b, b_hn, (h0,), mask = _check_inputs("gru", X, W, U, b, {"h0": h0}, mask, check_finite, b_hn=b_hn)
+        keep = _check_keep(recurrent_keep, X, U, check_finite)
+    except NonFiniteError as exc:
+        raise _skip_hint(exc) from None
     name = dispatch.resolve(backend)
     Y, hT, cache = dispatch.kernel(name, "gru", "forward")(X, W, U, b, b_hn, h0, mask, keep)
     cache.update(cell="gru", backend=name)
@@ -176,8 +175,11 @@ def rnn_forward(X, W, U, b, h0=None, mask=None, *, recurrent_keep=None, backend=
     -------
     Y (B, T, H), hT (B, H), cache
     """
-    X, W, U, b, _, (h0,), mask = _check_inputs("rnn", X, W, U, b, {"h0": h0}, mask, check_finite)
-    keep = _check_keep(recurrent_keep, X, U, check_finite)
+    try:
+        X, W, U, b, _, (h0,), mask = _check_inputs("rnn", X, W, U, b, {"h0": h0}, mask, check_finite)
+        keep = _check_keep(recurrent_keep, X, U, check_finite)
+    except NonFiniteError as exc:
+        raise _skip_hint(exc) from None
     name = dispatch.resolve(backend)
     Y, hT, cache = dispatch.kernel(name, "rnn", "forward")(X, W, U, b, h0, mask, keep)
     cache.update(cell="rnn", backend=name)
