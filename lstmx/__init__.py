@@ -8,8 +8,8 @@
 from .dispatch import backends
 from .functional import gru_backward, gru_forward, lstm_backward, lstm_forward, rnn_backward, rnn_forward
 from .gru import GRUCell
-from .layers import (GRU, LSTM, Activation, Add, Average, Bidirectional, Concatenate, Dense, Dot, Dropout, Embedding,
-                     Flatten, GlobalAveragePooling1D, Input, Layer, Masking, Multiply, RepeatVector, Reshape, SimpleRNN,
+from .layers import (GRU, LSTM, Activation, Add, AdditiveAttention, Attention, AttentionPooling, Average, Bidirectional,
+                     Concatenate, Dense, Dot, Dropout, Embedding, Flatten, GlobalAveragePooling1D, Input, Layer, Masking, Multiply, RepeatVector, Reshape, SimpleRNN,
                      Softmax, Subtract, TimeDistributed)
 from .models import Model, Sequential, load_model
 from .optimizers import SGD, Adagrad, Adam, RMSprop
@@ -24,7 +24,7 @@ __all__ = [
     "LSTMCell", "GRUCell", "RNNCell", "LSTM", "GRU", "SimpleRNN", "Layer",
     "Input", "Embedding", "Dense", "Dropout", "Bidirectional", "Masking", "GlobalAveragePooling1D",
     "Concatenate", "Add", "Subtract", "Multiply", "Average", "Dot", "TimeDistributed", "RepeatVector", "Reshape",
-    "Flatten", "Activation", "Softmax", "Sequential",
+    "Flatten", "Activation", "Softmax", "Attention", "AdditiveAttention", "AttentionPooling", "Sequential",
     "Model", "load_model",
     "SGD", "Adam", "RMSprop", "Adagrad",
     "Word2Vec", "KeyedVectors",

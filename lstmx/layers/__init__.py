@@ -4,6 +4,7 @@ Called on symbolic tensors (:class:`Input` and what layers return on it) they re
 :class:`lstmx.Model` instead.
 """
 from .activation import Activation, Softmax
+from .attention import AdditiveAttention, Attention, AttentionPooling
 from .base import Layer
 from .bidirectional import Bidirectional
 from .dense import Dense
@@ -20,4 +21,5 @@ from .time_distributed import TimeDistributed
 
 __all__ = ["Layer", "Input", "LSTM", "GRU", "SimpleRNN", "Embedding", "Dense", "Dropout", "Bidirectional", "IndexedRows",
            "Masking", "GlobalAveragePooling1D", "Concatenate", "Add", "Subtract", "Multiply", "Average", "Dot",
-           "TimeDistributed", "RepeatVector", "Reshape", "Flatten", "Activation", "Softmax"]
+           "TimeDistributed", "RepeatVector", "Reshape", "Flatten", "Activation", "Softmax", "Attention",
+           "AdditiveAttention", "AttentionPooling"]

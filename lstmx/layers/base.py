@@ -54,6 +54,7 @@ class Layer:
     """
 
     trainable = True
+    call_options = ()     # keyword arguments of a call that a graph's node keeps (Attention's)
 
     def __init__(self, name=None):
         if name is not None and (not isinstance(name, str) or not name or "/" in name):
@@ -102,7 +103,8 @@ class Layer:
         if is_symbolic(inputs, kwargs):
             return record_call(self, inputs, kwargs)
         outputs, self._cache = self.forward(inputs, mask=mask, training=training, **kwargs)
-        self.output_mask = self.compute_mask(inputs, mask)
+        options = {k: kwargs[k] for k in self.call_options if k in kwargs}
+        self.output_mask = self.compute_mask(inputs, mask, **options)
         return outputs
 
     def forward(self, inputs, mask=None, training=False):

@@ -43,6 +43,7 @@ class Node:
     def __init__(self, layer, inputs, n_main, single_input, outputs=()):
         self.layer, self.inputs, self.n_main, self.single_input = layer, list(inputs), n_main, single_input
         self.outputs = list(outputs)
+        self.options = {}      # the call's options the layer declares (Attention's return_attention_scores)
 
     def call_arguments(self, values):
         """The layer's ``forward`` arguments from the values of ``inputs``: ``(inputs, initial_state)``."""
@@ -146,6 +147,7 @@ def record_call(layer, inputs, kwargs):
     main, single = _flatten(inputs)
     states = kwargs.pop("initial_state", None)
     states = [] if states is None else _flatten(states)[0]
+    options = {k: kwargs.pop(k) for k in getattr(layer, "call_options", ()) if k in kwargs}
     unknown = set(kwargs) - {"training", "mask"}
     if unknown:
         raise TypeError(f"{type(layer).__name__} called on symbolic tensors takes no argument {sorted(unknown)}")
@@ -155,6 +157,7 @@ def record_call(layer, inputs, kwargs):
                             f"({type(layer).__name__}) was called on a mix of symbolic tensors and "
                             f"{type(t).__name__}: in a graph, every input comes from an Input or a layer")
     node = Node(layer, main + states, len(main), single)
+    node.options = options
     shapes = node.input_shapes()
     label = f"layer {layer.name or snake_case(type(layer).__name__)!r} ({type(layer).__name__})"
     try:
@@ -165,7 +168,7 @@ def record_call(layer, inputs, kwargs):
             have = {k: p.shape for k, p in layer.params.items()}
             if wanted != have:
                 raise ValueError(f"its parameters have shapes {have}, and these inputs need {wanted}")
-        out_shapes = layer.compute_output_shape(shapes)
+        out_shapes = layer.compute_output_shape(shapes, **options)
         if states:
             if not hasattr(layer, "check_initial_state_shapes"):
                 raise TypeError("it takes no initial_state")

@@ -80,8 +80,8 @@ def run_forward(graph, input_values, training=False):
         in_masks = [masks[id(t)] for t in node.inputs[:node.n_main]]
         in_mask = in_masks[0] if node.single_input else in_masks
         extra = {} if states is None else {"initial_state": states}
-        out, cache = node.layer.forward(args, mask=in_mask, training=training, **extra)
-        out_mask = node.layer.compute_mask(args, in_mask)
+        out, cache = node.layer.forward(args, mask=in_mask, training=training, **extra, **node.options)
+        out_mask = node.layer.compute_mask(args, in_mask, **node.options)
         if len(node.outputs) == 1:
             out, out_mask = [out], [out_mask]
         for t, v, m in zip(node.outputs, out, out_mask):

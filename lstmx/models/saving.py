@@ -42,7 +42,8 @@ def model_config(model):
     layers = list({id(n.layer): n.layer for n in nodes}.values())
     return dict(config, layers=[_layer_entry(layer) for layer in layers],
                 nodes=[dict(layer=n.layer.name, inputs=[ref(t) for t in n.inputs], n_main=n.n_main,
-                            single_input=n.single_input) for n in nodes],
+                            single_input=n.single_input, **({"options": n.options} if n.options else {}))
+                       for n in nodes],
                 inputs=[ref(t) for t in graph.inputs], outputs=[ref(t) for t in graph.outputs],
                 single_input=model._single_input, single_output=model._single_output)
 
@@ -245,8 +246,13 @@ def _model_from_config(config, archive):
         if not layer.built:
             _check_param_shapes(layer, main.shape if single else [t.shape for t in main], archive, key)
         states = tensors[n_main:]
+        options = node.get("options", {})
+        if not isinstance(options, dict) or any(k not in layer.call_options or not isinstance(v, bool)
+                                                for k, v in options.items()):
+            raise _BadFile(f"{where} calls {type(layer).__name__} with options {options!r}; it takes "
+                           f"{list(layer.call_options) or 'none'} (true or false)")
         try:
-            out = layer(main, initial_state=states) if states else layer(main)
+            out = layer(main, initial_state=states, **options) if states else layer(main, **options)
         except (TypeError, ValueError) as exc:
             raise _BadFile(f"{where}: {exc}") from None
         made.append(out if isinstance(out, list) else [out])
