@@ -209,3 +209,18 @@ def test_plot_model_of_an_unbuilt_sequential_says_to_build_it_first():
         plot_model(lstmx.Sequential([lstmx.LSTM(3), lstmx.Dense(1)]))
     with pytest.raises(ValueError, match="rankdir must be 'TB'"):
         plot_model(encoder_decoder(), rankdir="BT")
+
+
+def test_plot_attention_draws_a_strip_over_words_and_a_matrix_of_queries_over_keys():
+    from lstmx.plot import plot_attention
+    words = ["a", "truly", "awful", "film"]
+    fig = plot_attention(np.array([0.1, 0.2, 0.6, 0.1]), x_labels=words)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == words and ax.images[0].get_array().shape == (1, 4)
+    fig = plot_attention(np.eye(3), x_labels=list("abc"), y_labels=list("xyz"), title="alignment")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == list("xyz") and ax.get_title() == "alignment"
+    with pytest.raises(ValueError, match="x_labels has 2 tokens for 4 columns"):
+        plot_attention(np.ones(4) / 4, x_labels=["a", "b"])
+    with pytest.raises(ValueError, match=r"\(T,\) or \(Tq, Tv\) weights, got shape \(1, 2, 3\)"):
+        plot_attention(np.ones((1, 2, 3)))
