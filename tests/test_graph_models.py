@@ -283,3 +283,16 @@ def test_duplicate_names_wrong_label_lists_and_unknown_output_names():
         model.fit(x, [y, [None] * 4], verbose=0)
     with pytest.raises(TypeError, match="a symbolic tensor .* has no values"):
         np.asarray(a)
+
+
+def test_metrics_for_every_output_skip_an_output_without_a_loss():
+    # a seq2seq model returns its attention weights as a second output with no loss: fit with
+    # metrics=["accuracy"] scored them against labels of None (a reshape error inside)
+    x = lstmx.Input((None, 3))
+    h = lstmx.LSTM(4, return_sequences=True, seed=0)(x)
+    context, weights = lstmx.Attention()([h, h], return_attention_scores=True)
+    model = lstmx.Model(x, [lstmx.Dense(2, "softmax", seed=1)(context), weights])
+    model.compile(loss=["sparse_categorical_crossentropy", None], optimizer="adam", metrics=["accuracy"])
+    data = np.random.default_rng(0).standard_normal((6, 5, 3))
+    history = model.fit(data, [np.zeros((6, 5), int), None], epochs=1, batch_size=3, verbose=0)
+    assert "dense_accuracy" in history.history and not any(k.startswith("attention_acc") for k in history.history)

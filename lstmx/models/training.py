@@ -222,8 +222,8 @@ class Model:
         self.loss_weights = [1.0 if w is None else float(w) for w in weights]
         if isinstance(metrics, dict):
             per_output = _as_list(metrics, names, "output", True)
-        else:
-            per_output = [metrics] * len(names)
+        else:       # one list for every output that has a loss (one without has no labels to score)
+            per_output = [metrics if l is not None else None for l in self.losses]
         self.output_metrics = []
         for m in per_output:
             m = [] if m is None else [m] if isinstance(m, str) else list(m)
