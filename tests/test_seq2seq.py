@@ -1,0 +1,71 @@
+"""Sequence to sequence with attention on dates: the data, the vocabularies, teacher forcing, greedy and
+beam decoding, and what bad input gets."""
+import datetime
+
+import numpy as np
+import pytest
+
+from lstmx import seq2seq as s2s
+
+
+def test_dates_come_in_every_format_with_the_right_iso_answer():
+    pairs = s2s.generate_dates(3000, seed=0)
+    assert pairs == s2s.generate_dates(3000, seed=0) and pairs != s2s.generate_dates(3000, seed=1)
+    assert len(s2s.FORMATS) >= 15
+    for human, iso in pairs[:200]:
+        date = datetime.date.fromisoformat(iso)
+        assert any(s2s.human_date(date, f) == human for f in s2s.FORMATS), (human, iso)
+    assert s2s.human_date(datetime.date(1979, 5, 3), "{weekday}, {d} {month} {yyyy}") == "Thursday, 3 May 1979"
+    assert s2s.human_date(datetime.date(1979, 5, 3), "{ord} of {month} {yy}") == "3rd of May 79"
+    assert [s2s._ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 23)] == \
+        ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd"]
+    with pytest.raises(ValueError, match="two-digit years need a span of at most 100 years"):
+        s2s.generate_dates(3, start_year=1900, end_year=2049)
+
+
+def test_character_vocabularies_pad_and_round_trip():
+    v = s2s.CharVocabulary(["ab", "ba"], extra="^$")
+    ids = v.encode(["ab", "b"], 3, padding="pre")
+    assert ids.tolist() == [[0, v.index["a"], v.index["b"]], [0, 0, v.index["b"]]]
+    assert v.decode(ids[0]) == "ab" and v.encode(["zz"])[0].tolist() == [1, 1]
+    with pytest.raises(ValueError, match="text 0 has 4 characters; the model reads at most 3"):
+        v.encode(["abab"], 3)
+
+
+@pytest.fixture(scope="module")
+def translator():
+    pairs = s2s.generate_dates(200, seed=0)
+    tr = s2s.DateTranslator(pairs, embed=8, units=8, seed=0)
+    tr.fit(pairs, epochs=1, batch_size=50)
+    return tr, pairs
+
+
+def test_teacher_forcing_shifts_the_target_by_one(translator):
+    tr, pairs = translator
+    x, t_in, y = tr.arrays(pairs[:2])
+    v = tr.target_vocab
+    assert t_in[0, 0] == v.index[s2s.START] and v.decode(t_in[0, 1:]) == pairs[0][1]
+    assert v.decode(y[0]) == pairs[0][1] + s2s.END and y[0, len(pairs[0][1])] == v.index[s2s.END]
+    np.testing.assert_array_equal(t_in[:, 1:11], y[:, :10])          # input k + 1 is label k
+    assert (x[:, 0] == 0).any() and (x[:, -1] != 0).all()             # sources pre-padded
+
+
+def test_greedy_and_beam_decoding(translator):
+    tr, pairs = translator
+    sources = [a for a, _ in pairs[:4]]
+    texts, alignment = tr.greedy(sources)
+    assert len(texts) == 4 and alignment.shape[0] == 4 and alignment.shape[2] == tr.source_length
+    np.testing.assert_allclose(alignment.sum(axis=2), 1.0, rtol=1e-5)
+    # width 1 is greedy, and a wider beam finds a string at least as likely
+    for source, greedy_text in zip(sources[:2], texts[:2]):
+        one, score_one = tr.beam_search(source, beam_width=1)
+        assert one == greedy_text
+        _, score_five = tr.beam_search(source, beam_width=5)
+        assert score_five >= score_one - 1e-9
+    with pytest.raises(ValueError, match="beam_width must be an integer >= 1, got 0"):
+        tr.beam_search(sources[0], beam_width=0)
+    with pytest.raises(ValueError, match=r"max_length must be an integer in 1\.\.44"):
+        tr.greedy(sources, max_length=1000)
+    with pytest.raises(ValueError, match="the model reads at most"):
+        tr.greedy(["x" * 200])
+    assert s2s.exact_match(["a", "b"], ["a", "c"]) == 0.5
