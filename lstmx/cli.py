@@ -381,6 +381,8 @@ def build_parser():
                        help="time nothing: combine the JSON lines of earlier runs, each system keeping its best time")
     from .tagging import add_parser as add_tag_parser   # lstmx tag: a BiLSTM part-of-speech tagger
     add_tag_parser(command, _positive)
+    from .forecast_command import add_parser as add_forecast_parser   # lstmx forecast
+    add_forecast_parser(command, _positive)
     return parser
 
 
