@@ -108,3 +108,34 @@ def toy_data(n=256, T=12, vocab=50, seed=0):
     x[rng.random((n, T)) < 0.3] = 0
     y = (x == 7).any(axis=1).astype(np.int64)
     return x, y
+
+
+def padded_ids(rng, B=6, T=9, padding="pre", vocab=50):
+    """Token ids (B, T) of sequences of several lengths (one full, one all padding), padded with 0
+    before ('pre', Keras's default) or after ('post') their words."""
+    x = rng.integers(1, vocab, (B, T))
+    lengths = np.array([T, 0, 1, 4, 7, 2] * (B // 6 + 1))[:B]
+    for b, n in enumerate(np.minimum(lengths, T)):
+        if padding == "pre":
+            x[b, :T - n] = 0
+        else:
+            x[b, n:] = 0
+    return x
+
+
+def masked_sequential(layer_class, merge="concat", sequences=False, pooling=False, dtype=np.float32):
+    """Embedding(mask_zero) -> Bidirectional(layer, merge) -> layer -> [pooling] -> Dropout -> Dense(3,
+    softmax), biases drawn away from zero (a misplaced one shows): the model every converter and
+    exporter must reproduce, masks included."""
+    layers = [lstmx.Input((None,), dtype="int32"), lstmx.Embedding(50, 8, mask_zero=True, seed=0, dtype=dtype),
+              lstmx.Bidirectional(layer_class(6, return_sequences=True, seed=1, dtype=dtype), merge_mode=merge),
+              layer_class(5, return_sequences=sequences or pooling, seed=2, dtype=dtype)]
+    if pooling:
+        layers.append(lstmx.GlobalAveragePooling1D())
+    layers += [lstmx.Dropout(0.5, seed=3), lstmx.Dense(3, "softmax", seed=4, dtype=dtype)]
+    model = lstmx.Sequential(layers)
+    for layer in model.layers:
+        for p in layer.params.values():
+            if p.ndim == 1:
+                p[...] = np.random.default_rng(p.size).standard_normal(p.shape) * 0.5
+    return model

@@ -3,6 +3,8 @@ back the same weights bit for bit."""
 import numpy as np
 import pytest
 
+from helpers import masked_sequential, padded_ids
+
 import lstmx
 from lstmx.interop.torch import from_torch, to_torch
 
@@ -65,28 +67,6 @@ def test_lstmx_to_torch_and_back_keeps_every_array_bit_for_bit(kind):
             np.testing.assert_array_equal(theirs.cell.params[name], array, err_msg=name)
 
 
-def imdb_like(kind="LSTM", merge="concat", sequences=False, pooling=False, dtype=np.float32):
-    layers = [lstmx.Input((None,), dtype="int32"), lstmx.Embedding(50, 8, mask_zero=True, seed=0, dtype=dtype),
-              lstmx.Bidirectional(KINDS[kind][1](6, return_sequences=True, seed=1, dtype=dtype), merge_mode=merge),
-              KINDS[kind][1](5, return_sequences=sequences or pooling, seed=2, dtype=dtype)]
-    if pooling:
-        layers.append(lstmx.GlobalAveragePooling1D())
-    layers += [lstmx.Dropout(0.5, seed=3), lstmx.Dense(3, "softmax", seed=4, dtype=dtype)]
-    return lstmx.Sequential(layers)
-
-
-def padded_ids(rng, B=6, T=9, padding="pre"):
-    x = rng.integers(1, 50, (B, T))
-    lengths = rng.integers(0, T + 1, B)
-    lengths[0] = T
-    for b, n in enumerate(lengths):
-        if padding == "pre":
-            x[b, :T - n] = 0
-        else:
-            x[b, n:] = 0
-    return x
-
-
 @pytest.mark.parametrize("kind", sorted(KINDS))
 @pytest.mark.parametrize("merge, sequences, pooling, padding", [("concat", False, False, "pre"),
                                                                 ("sum", True, False, "post"),
@@ -95,7 +75,7 @@ def padded_ids(rng, B=6, T=9, padding="pre"):
 def test_a_masked_sequential_predicts_the_same_in_torch(kind, merge, sequences, pooling, padding):
     """Pre- and post-padded ids (and all-padding rows): lstmx's masks, computed from the ids in torch,
     run as packed sequences, with lstmx's outputs at the padded steps (a tagger reads them all)."""
-    model = imdb_like(kind, merge, sequences, pooling)
+    model = masked_sequential(KINDS[kind][1], merge, sequences, pooling)
     x = padded_ids(np.random.default_rng(1), padding=padding)
     module = to_torch(model).eval()
     with torch.no_grad():
@@ -135,7 +115,7 @@ def test_what_cannot_be_converted_is_named():
     branching = lstmx.Model(words, lstmx.Concatenate()([lstmx.LSTM(2)(e), lstmx.LSTM(2)(e)]))
     with pytest.raises(ValueError, match="graph is a chain"):
         to_torch(branching)
-    model = imdb_like()
+    model = masked_sequential(lstmx.LSTM)
     model.predict(padded_ids(np.random.default_rng(0)), verbose=0)
     holes = np.array([[1, 0, 3, 4, 0, 0, 0, 0, 0]])
     with pytest.raises(ValueError, match="one run"):

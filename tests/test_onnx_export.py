@@ -1,6 +1,7 @@
 """lstmx.onnx.export: ONNX Runtime runs the exported file to ``model.predict``'s numbers, masks included."""
 import numpy as np
 import pytest
+from helpers import masked_sequential, padded_ids
 
 import lstmx
 
@@ -11,36 +12,9 @@ from lstmx.onnx import export  # noqa: E402
 CELLS = {"lstm": lstmx.LSTM, "gru": lstmx.GRU, "rnn": lstmx.SimpleRNN}
 
 
-def padded_ids(rng, B=6, T=9, padding="pre"):
-    """Token ids with sequences of several lengths, one of them all padding, one full."""
-    x = rng.integers(1, 50, (B, T))
-    lengths = np.array([T, 0, 1, 4, 7, 2])[:B]
-    for b, n in enumerate(lengths):
-        if padding == "pre":
-            x[b, :T - n] = 0
-        else:
-            x[b, n:] = 0
-    return x
-
-
 def run(proto_path, x):
     session = ort.InferenceSession(str(proto_path), providers=["CPUExecutionProvider"])
     return session.run(["output"], {"input": x})[0]
-
-
-def model_of(cell, merge, sequences, pooling, dtype=np.float32):
-    layers = [lstmx.Input((None,), dtype="int32"), lstmx.Embedding(50, 8, mask_zero=True, seed=0, dtype=dtype),
-              lstmx.Bidirectional(CELLS[cell](6, return_sequences=True, seed=1, dtype=dtype), merge_mode=merge),
-              CELLS[cell](5, return_sequences=sequences or pooling, seed=2, dtype=dtype)]
-    if pooling:
-        layers.append(lstmx.GlobalAveragePooling1D())
-    layers += [lstmx.Dropout(0.5, seed=3), lstmx.Dense(3, "softmax", seed=4, dtype=dtype)]
-    model = lstmx.Sequential(layers)
-    for layer in model.layers:            # biases away from zero, so that a misplaced one shows
-        for p in layer.params.values():
-            if p.ndim == 1:
-                p[...] = np.random.default_rng(p.size).standard_normal(p.shape) * 0.5
-    return model
 
 
 @pytest.mark.parametrize("cell", sorted(CELLS))
@@ -49,7 +23,7 @@ def model_of(cell, merge, sequences, pooling, dtype=np.float32):
                                                                 ("ave", False, True, "pre"),
                                                                 ("mul", True, False, "pre")])
 def test_onnx_runtime_predicts_what_lstmx_predicts(cell, merge, sequences, pooling, padding, tmp_path):
-    model = model_of(cell, merge, sequences, pooling)
+    model = masked_sequential(CELLS[cell], merge, sequences, pooling)
     x = padded_ids(np.random.default_rng(1), padding=padding)
     expected = model.predict(x, verbose=0)
     export(model, tmp_path / "model.onnx")
@@ -79,7 +53,7 @@ def test_the_imdb_bilstm_exports(tmp_path):
 
 
 def test_what_cannot_be_exported_is_named(tmp_path):
-    model = model_of("lstm", "concat", False, False)
+    model = masked_sequential(lstmx.LSTM)
     model.predict(padded_ids(np.random.default_rng(0)), verbose=0)
     with pytest.raises(ValueError, match="opset >= 13"):
         export(model, tmp_path / "m.onnx", opset=11)
