@@ -11,7 +11,8 @@ has ``mask_zero=True`` (or that starts with ``Masking``) is exported with the ma
 input; each sequence's kept steps are moved to the front (so that pre-padded input, Keras's default,
 works too), run with ``sequence_lens``, and put back with lstmx's outputs at the padded steps. Each
 sequence's kept steps must be one run (pre- or post-padding), as in every padded batch; a mask with
-gaps inside a sequence is beyond what the operators describe.
+gaps inside a sequence is beyond what the operators describe, and that sequence's outputs come out
+NaN rather than silently wrong.
 """
 import numpy as np
 
@@ -93,13 +94,13 @@ def _recurrent(g, layer, x, mask):
     if kind == "GRU":
         attrs["linear_before_reset"] = 1
     i64 = lambda v: g.const(v, "i", np.int64)
-    zero = g.const(0.0, "zero")
     if mask is None:
         outs = g.op(kind, [g.op("Transpose", [x], perm=[1, 0, 2]), W, R, B], kind.lower(), outputs=2, **attrs)
         Y = g.op("Transpose", [outs[0]], perm=[2, 0, 1, 3])                        # (B, T, dirs, H)
         finals = [g.op("Gather", [outs[1], i64(d)], axis=0) for d in range(len(directions))]   # (B, H) each
         ys = [g.op("Gather", [Y, i64(d)], axis=2) for d in range(len(directions))]            # (B, T, H) each
     else:
+        zero = g.const(0.0, "zero")
         m = g.op("Cast", [mask], to=7)                                            # (B, T) int64
         lengths = g.op("ReduceSum", [m, i64([1])], keepdims=0)                    # (B,)
         first = g.op("ArgMax", [m], axis=1, keepdims=0)                           # (B,) 0 for an empty row
@@ -130,6 +131,15 @@ def _recurrent(g, layer, x, mask):
             ys.append(g.op("Where", [g.op("Unsqueeze", [outside, i64([2])]), zero, y]))
         finals = [g.op("Where", [empty, zero, g.op("Gather", [outs[1], i64(d)], axis=0)])
                   for d in range(len(directions))]
+        # a mask with a gap inside a sequence is beyond sequence_lens: that sequence's outputs become
+        # NaN, so that the mistake shows instead of passing as a wrong number
+        reversed_m = g.op("Slice", [m, i64([-1]), i64([-(2 ** 62)]), i64([1]), i64([-1])])
+        true_last = g.op("Sub", [g.op("Sub", [T, i64(1)]), g.op("ArgMax", [reversed_m], axis=1, keepdims=0)])
+        one_run = g.op("Or", [g.op("Unsqueeze", [g.op("Equal", [g.op("Sub", [true_last, first]),
+                                                                 g.op("Sub", [lengths, i64(1)])]), i64([1])]), empty])
+        nan = g.const(np.nan, "nan")
+        ys = [g.op("Where", [g.op("Unsqueeze", [one_run, i64([2])]), y, nan]) for y in ys]
+        finals = [g.op("Where", [one_run, f, nan]) for f in finals]
     parts = ys if layer.return_sequences else finals
     if bidirectional:
         a, b = parts

@@ -67,3 +67,16 @@ def test_what_cannot_be_exported_is_named(tmp_path):
         export(flat, tmp_path / "f.onnx")
     with pytest.raises(ValueError, match="not built yet"):
         export(lstmx.Sequential([lstmx.LSTM(2)]), tmp_path / "u.onnx")
+
+
+def test_a_mask_with_a_gap_gives_nan_not_a_wrong_number(tmp_path):
+    model = masked_sequential(lstmx.LSTM)
+    x = np.array([[0, 0, 5, 6, 0, 7, 8, 9], [0, 0, 0, 5, 6, 7, 8, 9]])
+    export(model, tmp_path / "m.onnx")
+    out = run(tmp_path / "m.onnx", x)
+    assert np.isnan(out[0]).all()
+    np.testing.assert_allclose(out[1], model.predict(x, verbose=0)[1], rtol=0, atol=1e-5)
+    unmasked = lstmx.Sequential([lstmx.Input((None, 3)), lstmx.LSTM(2, seed=0), lstmx.Dense(1)])
+    proto = export(unmasked, tmp_path / "u.onnx")
+    used = {i for node in proto.graph.node for i in node.input}
+    assert all(init.name in used for init in proto.graph.initializer)     # no unused initializer

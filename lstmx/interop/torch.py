@@ -263,7 +263,7 @@ def _merge(a, b, mode):
 def _torch_module_class():
     torch = _torch()
 
-    class _TorchSequential(torch.nn.Module):
+    class LstmxSequential(torch.nn.Module):
         """A Sequential of lstmx, as a torch.nn.Module: ``forward(x)`` gives ``model.predict(x)``."""
 
         def __init__(self, model):
@@ -372,7 +372,7 @@ def _torch_module_class():
                     mask = None
             return x
 
-    return _TorchSequential
+    return LstmxSequential
 
 
 def TorchSequential(model):
