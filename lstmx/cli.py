@@ -331,7 +331,8 @@ def build_parser():
     imdb.add_argument("--model", type=lambda name: ALIASES.get(name, name), choices=MODELS, default="bilstm",
                       help="bilstm: Embedding -> Bidirectional(LSTM(64)) -> Dropout -> Dense(1); "
                            "bilstm-dense: a Dense(64, relu) before the output; stacked-bilstm: two "
-                           "Bidirectional LSTMs; bag: the mean of the word vectors, no recurrence")
+                           "Bidirectional LSTMs; bilstm-attention: AttentionPooling over the BiLSTM's steps "
+                           "instead of its last states; bag: the mean of the word vectors, no recurrence")
     imdb.add_argument("--no-mask", action="store_true",
                       help="do not skip the padding (mask_zero=False, as PyTorch's script trains)")
     imdb.add_argument("--quiet", action="store_true", help="no progress bar")

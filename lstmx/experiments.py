@@ -5,20 +5,22 @@ import time
 import numpy as np
 
 from ._blas_threads import one_blas_thread
-from .layers import LSTM, Bidirectional, Dense, Dropout, Embedding, GlobalAveragePooling1D
+from .layers import LSTM, AttentionPooling, Bidirectional, Dense, Dropout, Embedding, GlobalAveragePooling1D
 from .models import Sequential
 
-MODELS = ("bilstm", "bilstm-dense", "stacked-bilstm", "bag")
+MODELS = ("bilstm", "bilstm-dense", "stacked-bilstm", "bilstm-attention", "bag")
 # the names these models had before they were named for what they are, still accepted
 ALIASES = {"seed": "bilstm", "tf": "bilstm-dense", "stacked": "stacked-bilstm"}
 
 
 def build_model(kind="bilstm", num_words=10000, mask_zero=True, backend="auto", seed=0):
-    """A compiled IMDB classifier (binary cross-entropy, Adam, accuracy) of one of four kinds:
+    """A compiled IMDB classifier (binary cross-entropy, Adam, accuracy) of one of five kinds:
 
     ``bilstm``: Embedding(10000, 128) -> Bidirectional(LSTM(64)) -> Dropout(0.5) -> Dense(1, sigmoid).
     ``bilstm-dense``: the same with a Dense(64, relu) before the output (TensorFlow's tutorial).
     ``stacked-bilstm``: two Bidirectional LSTMs, the first with return_sequences=True.
+    ``bilstm-attention``: the BiLSTM's outputs at every step read by AttentionPooling(64) instead of
+    its last states (``model.layers[2].weights_`` holds each review's weights over its words).
     ``bag``: the baseline without recurrence, the mean of the word vectors (GlobalAveragePooling1D).
 
     The former names ``seed``, ``tf`` and ``stacked`` are accepted for the first three."""
@@ -31,7 +33,11 @@ def build_model(kind="bilstm", num_words=10000, mask_zero=True, backend="auto", 
     else:
         if kind == "stacked-bilstm":
             layers.append(Bidirectional(LSTM(64, return_sequences=True, backend=backend, seed=seed + 1)))
-        layers.append(Bidirectional(LSTM(64, backend=backend, seed=seed + 3)))
+        if kind == "bilstm-attention":
+            layers += [Bidirectional(LSTM(64, return_sequences=True, backend=backend, seed=seed + 3)),
+                       AttentionPooling(64, seed=seed + 4)]
+        else:
+            layers.append(Bidirectional(LSTM(64, backend=backend, seed=seed + 3)))
         if kind == "bilstm-dense":
             layers.append(Dense(64, "relu", seed=seed + 5))
         layers.append(Dropout(0.5, seed=seed + 6))
