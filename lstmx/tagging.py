@@ -471,7 +471,7 @@ def run_command(args):
         f"{args.tagset.upper()} tags; read in {time.perf_counter() - start:.1f} s")
     baseline, baseline_oov = most_frequent_tag(train, test)
     say(f"most-frequent-tag baseline: test accuracy {baseline:.4f} (words not seen in training {baseline_oov:.4f})")
-    settings = {k: getattr(args, k) for k in ("learning_rate", "word_dropout", "units", "word_dim")
+    settings = {k: getattr(args, k) for k in ("learning_rate", "word_dropout", "dropout", "units", "word_dim")
                 if getattr(args, k, None) is not None}
     if args.single_unknown:
         settings["unknown_shapes"] = False
@@ -533,6 +533,7 @@ def add_parser(sub, positive):
     tag.add_argument("--json", action="store_true", help="one JSON line an epoch, then the test scores")
     tag.add_argument("--learning-rate", type=float, help=f"Adam's (default {DEFAULTS['learning_rate']})")
     tag.add_argument("--word-dropout", type=float, help=f"default {DEFAULTS['word_dropout']}")
+    tag.add_argument("--dropout", type=float, help=f"on the BiLSTM's input and output (default {DEFAULTS['dropout']})")
     tag.add_argument("--min-count", type=positive, help=f"rarer words become unknown (default {DEFAULTS['min_count']})")
     tag.add_argument("--units", type=positive, help=f"BiLSTM units a direction (default {DEFAULTS['units']})")
     tag.add_argument("--word-dim", type=positive, help=f"default {DEFAULTS['word_dim']}")
