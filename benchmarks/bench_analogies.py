@@ -27,6 +27,8 @@ import time
 
 import numpy as np
 
+from _machine import cpu_name
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 DATA = os.path.join(REPO, "..", "shared", "data")
@@ -34,13 +36,7 @@ OLD = "433662d"   # the last commit with the question-at-a-time evaluation
 
 
 def machine():
-    name = "unknown"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                name = line.split(":", 1)[1].strip()
-                break
-    return dict(machine=name, cores=os.cpu_count(), python=platform.python_version(),
+    return dict(machine=cpu_name(), cores=os.cpu_count(), python=platform.python_version(),
                 date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                 loadavg_1min=round(os.getloadavg()[0], 2))
 

@@ -24,22 +24,16 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import tempfile
 import time
 
 import numpy as np
 
+from _machine import cpu_name
+
 
 def machine():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+    return cpu_name()
 
 
 def load_test(path, limit):

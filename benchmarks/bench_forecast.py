@@ -14,7 +14,6 @@ lstmx's kernels (torch.set_num_threads(2)).
 import argparse
 import json
 import os
-import platform
 import time
 
 import numpy as np
@@ -22,15 +21,9 @@ import numpy as np
 from lstmx import timeseries as ts
 from lstmx.datasets import timeseries as data
 
+from _machine import cpu_name
+
 SERIES = {"airline": (12, 12), "sunspots": (22, 11), "nile": (10, 1), "co2": (52, 52)}   # (window, season)
-
-
-def machine():
-    try:
-        with open("/proc/cpuinfo") as f:
-            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.machine()
 
 
 def torch_twin(W, units, seed):
@@ -119,7 +112,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--series", nargs="+", default=list(SERIES))
     args = parser.parse_args()
-    print(json.dumps(dict(bench="forecast", machine=machine(), cpus=os.cpu_count(), date=time.strftime("%Y-%m-%d"),
+    print(json.dumps(dict(bench="forecast", machine=cpu_name(), cpus=os.cpu_count(), date=time.strftime("%Y-%m-%d"),
                           epochs=args.epochs)), flush=True)
     for name in args.series:
         W, season = SERIES[name]

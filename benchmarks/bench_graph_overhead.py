@@ -22,11 +22,12 @@ that whole steps vary between processes on a shared machine.
 import argparse
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
 import time
+
+from _machine import cpu_name
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -81,14 +82,6 @@ for _ in range(steps):
 print(json.dumps({"median_ms": 1e3 * float(np.median(times)), "min_ms": 1e3 * float(np.min(times)),
                   "outside_ms": 1e3 * float(np.median(outside)), "lstmx": lstmx.__file__}))
 """
-
-
-def machine():
-    try:
-        with open("/proc/cpuinfo") as f:
-            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.machine()
 
 
 def old_tree(rev):
@@ -146,7 +139,7 @@ def main():
                           "best_median_ms": {k: round(v, 3) for k, v in best.items()},
                           "outside_layers_ms": {k: round(statistics.median(v), 3) for k, v in outside.items()},
                           "added_ms": round(added, 3), "added_fraction_of_step": round(added / old_step, 4),
-                          "machine": machine(), "cpus": os.cpu_count(), "date": time.strftime("%Y-%m-%d")}),
+                          "machine": cpu_name(), "cpus": os.cpu_count(), "date": time.strftime("%Y-%m-%d")}),
               flush=True)
 
 
