@@ -1,0 +1,15 @@
+"""Figures computed by lstmx itself. matplotlib is imported inside each function, never at ``import lstmx``.
+
+One module a kind of figure: ``training`` (a fit's history, the benchmark), ``cells`` (gate matrices,
+gate activations, gradient flow), ``embeddings``, ``model_graph`` (``plot_model``), ``confusion``,
+``attention``.
+"""
+from .attention import plot_attention
+from .cells import gradient_flow, plot_gate_activations, plot_gradient_flow, plot_weights
+from .confusion import plot_confusion_matrix
+from .embeddings import plot_embeddings
+from .model_graph import plot_model
+from .training import plot_benchmark, plot_history
+
+__all__ = ["plot_history", "plot_benchmark", "plot_weights", "plot_gate_activations", "gradient_flow",
+           "plot_gradient_flow", "plot_embeddings", "plot_model", "plot_confusion_matrix", "plot_attention"]
