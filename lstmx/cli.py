@@ -384,6 +384,8 @@ def build_parser():
     add_tag_parser(command, _positive)
     from .forecast_command import add_parser as add_forecast_parser   # lstmx forecast
     add_forecast_parser(command, _positive)
+    from .seq2seq_command import add_parser as add_seq2seq_parser     # lstmx seq2seq dates
+    add_seq2seq_parser(command, _positive)
     return parser
 
 

@@ -69,3 +69,15 @@ def test_greedy_and_beam_decoding(translator):
     with pytest.raises(ValueError, match="the model reads at most"):
         tr.greedy(["x" * 200])
     assert s2s.exact_match(["a", "b"], ["a", "c"]) == 0.5
+
+
+def test_the_seq2seq_command_trains_and_reports_greedy_and_beam(capsys):
+    import json
+
+    from lstmx.cli import main
+    assert main(["seq2seq", "dates", "--train", "120", "--test", "10", "--epochs", "1", "--units", "8",
+                 "--beam-width", "2", "--json"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert lines[0]["epoch"] == 1 and "sample_exact_match" in lines[0]
+    assert set(lines[-1]) == {"greedy_exact_match", "beam_exact_match", "beam_width", "test_dates", "train_seconds"}
+    assert lines[-1]["test_dates"] == 10 and 0 <= lines[-1]["beam_exact_match"] <= 1
