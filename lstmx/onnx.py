@@ -84,7 +84,7 @@ def _recurrent(g, layer, x, mask):
         raise ValueError(f"lstmx.onnx: {name} is not built yet: call the model on data first")
     if not bidirectional and layer.go_backwards or layer.return_state or (bidirectional and layer.merge_mode is None):
         raise ValueError(f"lstmx.onnx: {name} has go_backwards outside Bidirectional, return_state or "
-                         f"merge_mode=None, which a chain of layers does not export")
+                         f"merge_mode=None, which the export does not write yet")
     directions = [one, layer.backward_layer] if bidirectional else [one]
     arrays = [_cell_arrays(d) for d in directions]
     W, R, B = (g.const(np.stack([a[k] for a in arrays]), hint) for k, hint in enumerate("WRB"))
@@ -151,22 +151,147 @@ def _recurrent(g, layer, x, mask):
     return out, (mask if layer.return_sequences else None)
 
 
+def _export_node(g, node, xs, in_masks, opset):
+    """The ONNX nodes of one call: returns (output names, output masks)."""
+    from .layers import (Activation, AdditiveAttention, Attention, AttentionPooling, Bidirectional, Concatenate, Dense,
+                         Dropout, Embedding, GlobalAveragePooling1D, Masking)
+    from .layers.merge import Add, Average, Multiply, Subtract
+    from .layers.recurrent import Recurrent
+    layer = node.layer
+    name = layer.name or type(layer).__name__
+    x, mask = xs[0], in_masks[0]
+    i64 = lambda v: g.const(v, "i", np.int64)
+    if isinstance(layer, Embedding):
+        m = g.op("Not", [g.op("Equal", [x, i64(0)])]) if layer.mask_zero else None
+        return [g.op("Gather", [g.const(layer.embeddings, "embeddings"), x], axis=0)], [m]
+    if isinstance(layer, Masking):
+        kept = g.op("Cast", [g.op("Not", [g.op("Equal", [x, g.const(layer.mask_value)])])], to=7)
+        return [x], [g.op("Greater", [g.op("ReduceSum", [kept, i64([-1])], keepdims=0), i64(0)])]
+    if isinstance(layer, (Recurrent, Bidirectional)):
+        out, m = _recurrent(g, layer, x, mask)
+        return [out], [m]
+    if isinstance(layer, Dense):
+        if layer.kernel is None:
+            raise ValueError(f"lstmx.onnx: {name} is not built yet: call the model on data first")
+        y = g.op("Add", [g.op("MatMul", [x, g.const(layer.kernel, "kernel")]), g.const(layer.bias, "bias")])
+        return [_activation(g, y, layer.activation)], [mask]
+    if isinstance(layer, Activation):
+        return [_activation(g, x, layer.activation)], [mask]
+    if isinstance(layer, Dropout):
+        return [x], [mask]
+    if isinstance(layer, GlobalAveragePooling1D):
+        axis = i64([1])
+        if mask is None:
+            y = g.op("ReduceMean", [x], axes=[1], keepdims=0) if opset < 18 else g.op("ReduceMean", [x, axis], keepdims=0)
+        else:
+            w = g.op("Unsqueeze", [g.op("Cast", [mask], to=g.elem), i64([2])])                   # (B, T, 1)
+            y = g.op("Div", [g.op("ReduceSum", [g.op("Mul", [x, w]), axis], keepdims=0),
+                             g.op("Max", [g.op("ReduceSum", [w, axis], keepdims=0), g.const(1.0)])])
+        return [y], [None]
+    if isinstance(layer, (Concatenate, Add, Subtract, Multiply, Average)):
+        merged = _and_masks(g, in_masks)
+        if isinstance(layer, Concatenate):
+            return [g.op("Concat", xs, axis=layer.axis)], [merged]
+        if isinstance(layer, Subtract):
+            return [g.op("Sub", xs)], [merged]
+        kind = "Sum" if isinstance(layer, (Add, Average)) else "Mul"
+        y = g.op(kind, xs)
+        if isinstance(layer, Average):
+            y = g.op("Mul", [y, g.const(1.0 / len(xs))])
+        return [y], [merged]
+    if isinstance(layer, (Attention, AdditiveAttention)):
+        return _attention(g, layer, node, xs, in_masks)
+    if isinstance(layer, AttentionPooling):
+        z = g.op("Tanh", [g.op("Add", [g.op("MatMul", [x, g.const(layer.W, "W")]), g.const(layer.b, "b")])])
+        e = g.op("MatMul", [z, g.const(layer.u, "u")])                                           # (B, T)
+        if mask is not None:
+            e = g.op("Sub", [e, g.op("Mul", [g.op("Cast", [g.op("Not", [mask])], to=g.elem), g.const(1e9)])])
+        a = g.op("Softmax", [e], axis=-1)
+        return [g.op("ReduceSum", [g.op("Mul", [x, g.op("Unsqueeze", [a, i64([2])])]), i64([1])], keepdims=0)], [None]
+    raise TypeError(f"lstmx.onnx: {name} ({type(layer).__name__}) cannot be exported (Embedding, Masking, LSTM, GRU, "
+                    f"SimpleRNN, Bidirectional, Dense, Activation, Dropout, GlobalAveragePooling1D, the merges, "
+                    f"Attention, AdditiveAttention, AttentionPooling)")
+
+
+def _and_masks(g, masks):
+    """A merge's mask, as :func:`lstmx.layers.merge.and_masks`: the AND of the masks that are not None."""
+    masks = [m for m in masks if m is not None]
+    if not masks:
+        return None
+    out = masks[0]
+    for m in masks[1:]:
+        out = g.op("And", [out, m])
+    return out
+
+
+def _activation(g, x, act):
+    if act in (None, "linear"):
+        return x
+    return g.op({"sigmoid": "Sigmoid", "relu": "Relu", "tanh": "Tanh", "softmax": "Softmax"}[act], [x],
+                **({"axis": -1} if act == "softmax" else {}))
+
+
+def _attention(g, layer, node, xs, in_masks):
+    """Attention / AdditiveAttention: scores, masked softmax, weighted sum, as the layers compute them."""
+    from .layers import AdditiveAttention
+    i64 = lambda v: g.const(v, "i", np.int64)
+    q, v = xs[0], xs[1]
+    k = xs[2] if len(xs) == 3 else v
+    q_mask, v_mask = in_masks[0], in_masks[1]
+    opts = node.options
+    if isinstance(layer, AdditiveAttention):
+        T = g.op("Tanh", [g.op("Add", [g.op("Unsqueeze", [q, i64([2])]), g.op("Unsqueeze", [k, i64([1])])])])
+        S = (g.op("MatMul", [T, g.const(layer.scale, "scale")]) if layer.scale is not None
+             else g.op("ReduceSum", [T, i64([-1])], keepdims=0))
+    elif layer.score_mode == "dot":
+        S = g.op("MatMul", [q, g.op("Transpose", [k], perm=[0, 2, 1])])                        # (B, Tq, Tv)
+        if layer.scale is not None:
+            S = g.op("Mul", [S, g.const(layer.scale, "scale")])
+    else:
+        U = g.op("Add", [g.op("Unsqueeze", [q, i64([2])]), g.op("Unsqueeze", [k, i64([1])])])   # (B, Tq, Tv, D)
+        if layer.scale is not None:
+            U = g.op("Mul", [U, g.const(layer.scale, "scale")])
+        S = g.op("Mul", [g.op("ReduceSum", [g.op("Tanh", [U]), i64([-1])], keepdims=0),
+                         g.const(layer.concat_score_weight, "concat_score_weight")])
+    keep = None
+    if v_mask is not None:
+        keep = g.op("Unsqueeze", [v_mask, i64([1])])                                              # (B, 1, Tv)
+    if opts.get("use_causal_mask"):
+        Tq = g.op("Gather", [g.op("Shape", [q]), i64(1)], axis=0)
+        Tv = g.op("Gather", [g.op("Shape", [v]), i64(1)], axis=0)
+        rows = g.op("Unsqueeze", [g.op("Range", [i64(0), Tq, i64(1)]), i64([1])])
+        cols = g.op("Unsqueeze", [g.op("Range", [i64(0), Tv, i64(1)]), i64([0])])
+        causal = g.op("Unsqueeze", [g.op("Not", [g.op("Greater", [cols, rows])]), i64([0])])   # (1, Tq, Tv)
+        keep = causal if keep is None else g.op("And", [keep, causal])
+    if keep is not None:
+        S = g.op("Sub", [S, g.op("Mul", [g.op("Cast", [g.op("Not", [keep])], to=g.elem), g.const(1e9)])])
+    A = g.op("Softmax", [S], axis=-1)
+    O = g.op("MatMul", [A, v])
+    if q_mask is not None:
+        O = g.op("Mul", [O, g.op("Unsqueeze", [g.op("Cast", [q_mask], to=g.elem), i64([2])])])
+    if opts.get("return_attention_scores"):
+        return [O, A], [q_mask, None]
+    return [O], [q_mask]
+
+
 def export(model, path, opset=17, dtype=None):
     """Write ``model`` as an ONNX file that ONNX Runtime runs to ``model.predict``'s numbers.
 
     Parameters
     ----------
-    model : a built ``Sequential`` (or a ``Model`` whose graph is a chain) of Embedding, Masking, LSTM,
-        GRU, SimpleRNN, Bidirectional, Dense, Dropout (left out: it is the identity when predicting)
-        and GlobalAveragePooling1D
+    model : a built ``Sequential`` or ``Model`` (several inputs and outputs, shared layers, merges) of
+        Embedding, Masking, LSTM, GRU, SimpleRNN, Bidirectional, Dense, Activation, Dropout (left out:
+        it is the identity when predicting), GlobalAveragePooling1D, Concatenate, Add, Subtract,
+        Multiply, Average, Attention, AdditiveAttention and AttentionPooling; recurrent layers without
+        ``initial_state`` or ``return_state``
     path : where to write the ``.onnx`` file
     opset : int, the ONNX operator set (at least 13)
     dtype : None (the model's), "float32" or "float64": the graph's float type. ONNX Runtime's CPU
         LSTM and GRU run float32 only ("does not support double yet" for a float64 graph): export a
         float64 model with ``dtype="float32"`` to run it there (its weights rounded to float32)
 
-    The graph's input is ``input``: int64 token ids ``(batch, time)`` for a model that starts with an
-    Embedding, else floats ``(batch, time, features)`` in the model's dtype; its output ``output``.
+    The graph's input is ``input`` (with several, the Inputs' names): int64 token ids for an integer
+    Input, else floats in the model's dtype; its output ``output`` (with several, ``output_0``, ...).
     The file is checked with ``onnx.checker`` before it is returned.
 
     Returns
@@ -175,12 +300,11 @@ def export(model, path, opset=17, dtype=None):
 
     Raises
     ------
-    ValueError : for an opset below 13, an unbuilt model, or a graph that branches
+    ValueError : for an opset below 13, an unbuilt model, a recurrent layer with return_state
     TypeError : for a layer that cannot be exported, naming it
     """
     onnx = _onnx()
-    from .layers import Bidirectional, Dense, Dropout, Embedding, GlobalAveragePooling1D, Masking
-    from .layers.recurrent import Recurrent
+    from .layers.symbolic import InputLayer
     if not isinstance(opset, int) or opset < MIN_OPSET:
         raise ValueError(f"lstmx.onnx.export needs opset >= {MIN_OPSET} (ReduceSum with axes as an input), "
                          f"got {opset!r}")
@@ -188,62 +312,37 @@ def export(model, path, opset=17, dtype=None):
     if graph is None:
         raise ValueError("lstmx.onnx.export: the model is not built yet: build it (an lstmx.Input first, "
                          "model.build(input_shape), or fit it)")
-    nodes = list(graph.nodes)
-    if len(graph.inputs) != 1 or len(graph.outputs) != 1 or any(len(n.inputs) != 1 for n in nodes) or any(
-            a is not b.inputs[0].node for a, b in zip(nodes, nodes[1:])):
-        raise ValueError("lstmx.onnx.export writes models whose graph is a chain (a Sequential); this one "
-                         "branches or merges")
-    layers = [n.layer for n in nodes]
+    layers = [n.layer for n in graph.nodes]
     if dtype is None:
         dtype = next((l.dtype for l in layers if getattr(l, "dtype", None) is not None), np.dtype(np.float32))
     if np.dtype(dtype) not in (np.float32, np.float64):
         raise ValueError(f"lstmx.onnx.export: dtype must be float32 or float64, got {dtype!r}")
     g = _Graph(onnx, dtype)
-    ids = isinstance(layers[0], Embedding)
-    x, mask = "input", None
-    for layer in layers:
-        name = layer.name or type(layer).__name__
-        if isinstance(layer, Embedding):
-            if mask is not None or x != "input":
-                raise TypeError(f"lstmx.onnx: {name}: an Embedding exports only as the first layer")
-            if layer.mask_zero:
-                mask = g.op("Not", [g.op("Equal", [x, g.const(0, "i", np.int64)])])
-            x = g.op("Gather", [g.const(layer.embeddings, "embeddings"), x], axis=0)
-        elif isinstance(layer, Masking):
-            kept = g.op("Cast", [g.op("Not", [g.op("Equal", [x, g.const(layer.mask_value)])])], to=7)
-            mask = g.op("Greater", [g.op("ReduceSum", [kept, g.const([-1], "i", np.int64)], keepdims=0),
-                                    g.const(0, "i", np.int64)])
-        elif isinstance(layer, (Recurrent, Bidirectional)):
-            x, mask = _recurrent(g, layer, x, mask)
-        elif isinstance(layer, Dense):
-            if layer.kernel is None:
-                raise ValueError(f"lstmx.onnx: {name} is not built yet: call the model on data first")
-            x = g.op("Add", [g.op("MatMul", [x, g.const(layer.kernel, "kernel")]), g.const(layer.bias, "bias")])
-            act = layer.activation
-            if act is not None:
-                x = g.op({"sigmoid": "Sigmoid", "relu": "Relu", "tanh": "Tanh", "softmax": "Softmax"}[act], [x],
-                         **({"axis": -1} if act == "softmax" else {}))
-        elif isinstance(layer, Dropout):
-            continue
-        elif isinstance(layer, GlobalAveragePooling1D):
-            axis = g.const([1], "i", np.int64)
-            if mask is None:
-                x = g.op("ReduceMean", [x], axes=[1], keepdims=0) if opset < 18 else \
-                    g.op("ReduceMean", [x, axis], keepdims=0)
-            else:
-                w = g.op("Unsqueeze", [g.op("Cast", [mask], to=g.elem), g.const([2], "i", np.int64)])   # (B, T, 1)
-                total = g.op("ReduceSum", [g.op("Mul", [x, w]), axis], keepdims=0)
-                count = g.op("Max", [g.op("ReduceSum", [w, axis], keepdims=0), g.const(1.0)])
-                x = g.op("Div", [total, count])
-            mask = None
-        else:
-            raise TypeError(f"lstmx.onnx: {name} ({type(layer).__name__}) cannot be exported (Embedding, Masking, "
-                            f"LSTM, GRU, SimpleRNN, Bidirectional, Dense, Dropout, GlobalAveragePooling1D)")
-    g.nodes.append(onnx.helper.make_node("Identity", [x], ["output"]))
-    in_shape = ["batch", "time"] + ([] if ids else [graph.inputs[0].shape[-1]])
-    inp = onnx.helper.make_tensor_value_info("input", 7 if ids else g.elem, in_shape)
-    out = onnx.helper.make_tensor_value_info("output", g.elem, ["batch"] + [None] * (len(graph.outputs[0].shape) - 1))
-    proto = onnx.helper.make_model(onnx.helper.make_graph(g.nodes, "lstmx", [inp], [out], g.inits),
+    # the graph's inputs: "input" for one, else the Inputs' names
+    single_input = len(graph.inputs) == 1
+    in_names = ["input"] if single_input else [t.node.layer.name for t in graph.inputs]
+    values = {id(t): name for t, name in zip(graph.inputs, in_names)}        # tensor -> ONNX name
+    masks = {id(t): None for t in graph.inputs}                              # tensor -> ONNX bool mask
+    for node in graph.nodes:
+        xs = [values[id(t)] for t in node.inputs]
+        in_masks = [masks[id(t)] for t in node.inputs]
+        if node.n_main != len(node.inputs):
+            raise TypeError(f"lstmx.onnx: {node.layer.name} is called with initial_state, which the export does not "
+                            f"write yet")
+        outs, out_masks = _export_node(g, node, xs, in_masks, opset)
+        for t, v, m in zip(node.outputs, outs, out_masks):
+            values[id(t)], masks[id(t)] = v, m
+    out_names = ["output"] if len(graph.outputs) == 1 else [f"output_{k}" for k in range(len(graph.outputs))]
+    for t, name in zip(graph.outputs, out_names):
+        g.nodes.append(onnx.helper.make_node("Identity", [values[id(t)]], [name]))
+    inputs = []
+    for t, name in zip(graph.inputs, in_names):
+        ids = t.dtype.kind in "iu"
+        shape = ["batch"] + [None if d is None else int(d) for d in t.shape[1:]]
+        inputs.append(onnx.helper.make_tensor_value_info(name, 7 if ids else g.elem, shape))
+    outputs = [onnx.helper.make_tensor_value_info(name, g.elem, ["batch"] + [None] * (len(t.shape) - 1))
+               for t, name in zip(graph.outputs, out_names)]
+    proto = onnx.helper.make_model(onnx.helper.make_graph(g.nodes, "lstmx", inputs, outputs, g.inits),
                                    opset_imports=[onnx.helper.make_opsetid("", opset)], producer_name="lstmx")
     onnx.checker.check_model(proto)
     onnx.save(proto, str(path))

@@ -132,3 +132,13 @@ def test_bad_inputs_are_named():
     q = lstmx.Input((None, 5))
     with pytest.raises(ValueError, match="the query has 5 features, the key 3"):
         lstmx.Attention()([q, lstmx.Input((None, 3))])
+
+
+def test_float32_attention_stays_float32_where_every_key_is_masked():
+    # the masking constant was a float64 array: float32 scores became float64 (and so the outputs),
+    # and a query whose every key is masked got weights from float64 scores where Keras's are float32
+    q, v = np.ones((1, 2, 3), np.float32), np.ones((1, 4, 3), np.float32)
+    out, w = lstmx.Attention(use_scale=True)([q, v], mask=[None, np.zeros((1, 4), bool)], return_attention_scores=True)
+    assert out.dtype == w.dtype == np.float32
+    pooled = lstmx.AttentionPooling(2)(np.ones((1, 3, 4), np.float32), mask=np.array([[True, False, True]]))
+    assert pooled.dtype == np.float32

@@ -57,11 +57,11 @@ def test_what_cannot_be_exported_is_named(tmp_path):
     model.predict(padded_ids(np.random.default_rng(0)), verbose=0)
     with pytest.raises(ValueError, match="opset >= 13"):
         export(model, tmp_path / "m.onnx", opset=11)
-    words = lstmx.Input((None,), dtype="int32")
-    e = lstmx.Embedding(10, 4)(words)
-    branching = lstmx.Model(words, lstmx.Concatenate()([lstmx.LSTM(2)(e), lstmx.LSTM(2)(e)]))
-    with pytest.raises(ValueError, match="graph is a chain"):
-        export(branching, tmp_path / "b.onnx")
+    source, target = lstmx.Input((None, 3)), lstmx.Input((None, 3))
+    _, h, c = lstmx.LSTM(2, return_state=True)(source)
+    decoder = lstmx.Model([source, target], lstmx.LSTM(2)(target, initial_state=[h, c]))
+    with pytest.raises(ValueError, match="return_state or merge_mode=None, which the export does not write yet"):
+        export(decoder, tmp_path / "d.onnx")
     flat = lstmx.Sequential([lstmx.Input((3, 4)), lstmx.Flatten(), lstmx.Dense(1)])
     with pytest.raises(TypeError, match=r"flatten \(Flatten\) cannot be exported"):
         export(flat, tmp_path / "f.onnx")
@@ -80,3 +80,39 @@ def test_a_mask_with_a_gap_gives_nan_not_a_wrong_number(tmp_path):
     proto = export(unmasked, tmp_path / "u.onnx")
     used = {i for node in proto.graph.node for i in node.input}
     assert all(init.name in used for init in proto.graph.initializer)     # no unused initializer
+
+
+def test_graph_models_with_merges_and_attention_export(tmp_path):
+    """Two inputs, an embedding shared by both, masks through merges, Attention (causal, scores as a
+    second output), AdditiveAttention and AttentionPooling: ONNX Runtime gives lstmx's outputs."""
+    a, b = lstmx.Input((None,), dtype="int32", name="first"), lstmx.Input((None,), dtype="int32", name="second")
+    embed = lstmx.Embedding(50, 6, mask_zero=True, seed=0)
+    ha = lstmx.Bidirectional(lstmx.GRU(4, return_sequences=True, seed=1))(embed(a))
+    hb = lstmx.LSTM(8, return_sequences=True, seed=2)(embed(b))
+    context, scores = lstmx.Attention(use_scale=True)([hb, ha], return_attention_scores=True, use_causal_mask=True)
+    additive = lstmx.AdditiveAttention(seed=3)([hb, ha])
+    summed = lstmx.Add()([context, additive])
+    pooled = lstmx.AttentionPooling(5, seed=4)(lstmx.Concatenate()([summed, hb]))
+    out = lstmx.Dense(2, "softmax", seed=5)(pooled)
+    model = lstmx.Model([a, b], [out, scores])
+    for layer in model.layers:
+        for p in layer.params.values():
+            if p.ndim <= 1:
+                p[...] = np.random.default_rng(p.size + 1).uniform(0.5, 1.5, p.shape)
+    rng = np.random.default_rng(3)
+    x = [padded_ids(rng, T=7), padded_ids(rng, T=7, padding="post")]
+    expected = model.predict(x, verbose=0)
+    export(model, tmp_path / "g.onnx")
+    session = ort.InferenceSession(str(tmp_path / "g.onnx"), providers=["CPUExecutionProvider"])
+    got = session.run(["output_0", "output_1"], {"first": x[0], "second": x[1]})
+    for ours, theirs in zip(expected, got):
+        np.testing.assert_allclose(theirs, ours, rtol=0, atol=1e-5)
+
+
+def test_the_imdb_bilstm_with_attention_pooling_exports(tmp_path):
+    from lstmx.experiments import build_model
+    model = build_model("bilstm-attention", seed=0)
+    x = padded_ids(np.random.default_rng(4), T=30)
+    expected = model.predict(x, verbose=0)
+    export(model, tmp_path / "a.onnx")
+    np.testing.assert_allclose(run(tmp_path / "a.onnx", x), expected, rtol=0, atol=1e-5)

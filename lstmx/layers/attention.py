@@ -99,7 +99,7 @@ class _BaseAttention(Layer):
         if use_causal_mask:                                                 # query step i sees key steps <= i
             keep &= np.tril(np.ones((Tq, Tv), bool))[None]
         S, score_cache = self._scores(q, k)                                 # (B, Tq, Tv)
-        A = _softmax(S - 1e9 * ~keep)                                       # (B, Tq, Tv) weights
+        A = _softmax(S - (1e9 * ~keep).astype(S.dtype))                    # (B, Tq, Tv) weights, in S's dtype as Keras
         drop = None
         if training and self.dropout:
             drop = (self.rng.random(A.shape) >= self.dropout) / (1 - self.dropout)
@@ -312,7 +312,7 @@ class AttentionPooling(Layer):
         Z = np.tanh(H @ self.W + self.b)                                    # (B, T, units)
         e = Z @ self.u                                                      # (B, T) scores
         keep = np.ones(e.shape, bool) if mask is None else np.asarray(mask, bool)
-        a = _softmax(e - 1e9 * ~keep)                                       # (B, T) weights, 0 where masked
+        a = _softmax(e - (1e9 * ~keep).astype(e.dtype))                    # (B, T) weights, 0 where masked
         self.weights_ = a
         out = np.einsum("bt,btf->bf", a, H)                                 # (B, F)
         return out, dict(H=H, Z=Z, a=a)
