@@ -72,9 +72,10 @@ def _cell_arrays(layer):
             np.concatenate([_blocks(c.b, H, order), _blocks(recurrent_bias, H, order)]))
 
 
-def _recurrent(g, layer, x, mask):
+def _recurrent(g, layer, x, mask, states=()):
     """The ONNX nodes of a recurrent layer (or a Bidirectional) on x (B, T, F) with mask (B, T) bool or
-    None. Returns (output, mask after it)."""
+    None, and initial states (B, H) (``[h0]``, or ``[h0, c0]`` for an LSTM). Returns (outputs, masks):
+    the output, then with ``return_state`` each direction's final states, as the layer returns them."""
     from .layers import Bidirectional
     from .layers.recurrent import GRU, LSTM
     bidirectional = isinstance(layer, Bidirectional)
@@ -82,23 +83,28 @@ def _recurrent(g, layer, x, mask):
     name = layer.name or type(layer).__name__
     if one.cell is None:
         raise ValueError(f"lstmx.onnx: {name} is not built yet: call the model on data first")
-    if not bidirectional and layer.go_backwards or layer.return_state or (bidirectional and layer.merge_mode is None):
-        raise ValueError(f"lstmx.onnx: {name} has go_backwards outside Bidirectional, return_state or "
-                         f"merge_mode=None, which the export does not write yet")
+    if not bidirectional and layer.go_backwards or (bidirectional and (layer.merge_mode is None or states)):
+        raise ValueError(f"lstmx.onnx: {name} has go_backwards outside Bidirectional, merge_mode=None or initial "
+                         f"states for both directions, which the export does not write yet")
     directions = [one, layer.backward_layer] if bidirectional else [one]
     arrays = [_cell_arrays(d) for d in directions]
     W, R, B = (g.const(np.stack([a[k] for a in arrays]), hint) for k, hint in enumerate("WRB"))
     kind = "LSTM" if isinstance(one, LSTM) else "GRU" if isinstance(one, GRU) else "RNN"
+    lstm = kind == "LSTM"
     H = one.cell.hidden_size
     attrs = dict(hidden_size=H, direction="bidirectional" if bidirectional else "forward")
     if kind == "GRU":
         attrs["linear_before_reset"] = 1
     i64 = lambda v: g.const(v, "i", np.int64)
+    starts = [g.op("Unsqueeze", [s, i64([0])]) for s in states]                   # (1, B, H) each
+    start_inputs = (starts + [""])[:2] if lstm else (starts + [""])[:1]          # initial_h (, initial_c)
+    n_out = 3 if lstm else 2                                                      # Y, Y_h (, Y_c)
     if mask is None:
-        outs = g.op(kind, [g.op("Transpose", [x], perm=[1, 0, 2]), W, R, B], kind.lower(), outputs=2, **attrs)
+        outs = g.op(kind, [g.op("Transpose", [x], perm=[1, 0, 2]), W, R, B, "", *start_inputs], kind.lower(),
+                    outputs=n_out, **attrs)
         Y = g.op("Transpose", [outs[0]], perm=[2, 0, 1, 3])                        # (B, T, dirs, H)
-        finals = [g.op("Gather", [outs[1], i64(d)], axis=0) for d in range(len(directions))]   # (B, H) each
         ys = [g.op("Gather", [Y, i64(d)], axis=2) for d in range(len(directions))]            # (B, T, H) each
+        finals = [[g.op("Gather", [o, i64(d)], axis=0) for o in outs[1:]] for d in range(len(directions))]
     else:
         zero = g.const(0.0, "zero")
         m = g.op("Cast", [mask], to=7)                                            # (B, T) int64
@@ -113,8 +119,8 @@ def _recurrent(g, layer, x, mask):
         aligned = g.op("Min", [g.op("Add", [first_col, steps]), g.op("Sub", [T, i64(1)])])      # (B, T)
         index = g.op("Expand", [g.op("Unsqueeze", [aligned, i64([2])]), shape])
         xa = g.op("GatherElements", [x, index], axis=1)
-        outs = g.op(kind, [g.op("Transpose", [xa], perm=[1, 0, 2]), W, R, B,
-                           g.op("Cast", [run], to=6)], kind.lower(), outputs=2, **attrs)
+        outs = g.op(kind, [g.op("Transpose", [xa], perm=[1, 0, 2]), W, R, B, g.op("Cast", [run], to=6),
+                           *start_inputs], kind.lower(), outputs=n_out, **attrs)
         Ya = g.op("Transpose", [outs[0]], perm=[2, 0, 1, 3])                       # (B, T, dirs, H)
         # back in place: step t shows the run's step t - first, clipped to the run
         back = g.op("Min", [g.op("Max", [g.op("Sub", [steps, first_col]), i64(0)]),
@@ -123,14 +129,16 @@ def _recurrent(g, layer, x, mask):
         Y = g.op("GatherElements", [Ya, back_index], axis=1)
         last_col = g.op("Unsqueeze", [g.op("Sub", [g.op("Add", [first, lengths]), i64(1)]), i64([1])])
         empty = g.op("Unsqueeze", [g.op("Equal", [lengths, i64(0)]), i64([1])])   # (B, 1)
-        before = g.op("Or", [g.op("Less", [steps, first_col]), empty])            # forward: h0 = 0 there
+        before = g.op("Or", [g.op("Less", [steps, first_col]), empty])            # forward: still h0 there
         after = g.op("Or", [g.op("Greater", [steps, last_col]), empty])           # backward: not started
+        held = [s for s in states] or [zero] * (n_out - 1)                        # what an empty row keeps
         ys = []
         for d, outside in enumerate([before, after][:len(directions)]):
             y = g.op("Gather", [Y, i64(d)], axis=2)
-            ys.append(g.op("Where", [g.op("Unsqueeze", [outside, i64([2])]), zero, y]))
-        finals = [g.op("Where", [empty, zero, g.op("Gather", [outs[1], i64(d)], axis=0)])
-                  for d in range(len(directions))]
+            fill = g.op("Unsqueeze", [held[0], i64([1])]) if states else zero
+            ys.append(g.op("Where", [g.op("Unsqueeze", [outside, i64([2])]), fill, y]))
+        finals = [[g.op("Where", [empty, held[k], g.op("Gather", [o, i64(d)], axis=0)])
+                   for k, o in enumerate(outs[1:])] for d in range(len(directions))]
         # a mask with a gap inside a sequence is beyond sequence_lens: that sequence's outputs become
         # NaN, so that the mistake shows instead of passing as a wrong number
         reversed_m = g.op("Slice", [m, i64([-1]), i64([-(2 ** 62)]), i64([1]), i64([-1])])
@@ -139,8 +147,8 @@ def _recurrent(g, layer, x, mask):
                                                                  g.op("Sub", [lengths, i64(1)])]), i64([1])]), empty])
         nan = g.const(np.nan, "nan")
         ys = [g.op("Where", [g.op("Unsqueeze", [one_run, i64([2])]), y, nan]) for y in ys]
-        finals = [g.op("Where", [one_run, f, nan]) for f in finals]
-    parts = ys if layer.return_sequences else finals
+        finals = [[g.op("Where", [one_run, f, nan]) for f in fs] for fs in finals]
+    parts = ys if layer.return_sequences else [fs[0] for fs in finals]
     if bidirectional:
         a, b = parts
         mode = layer.merge_mode
@@ -148,7 +156,11 @@ def _recurrent(g, layer, x, mask):
                else g.op("Mul", [a, b]) if mode == "mul" else g.op("Mul", [g.op("Add", [a, b]), g.const(0.5)]))
     else:
         out = parts[0]
-    return out, (mask if layer.return_sequences else None)
+    out_mask = mask if layer.return_sequences else None
+    if not layer.return_state:
+        return [out], [out_mask]
+    state_outputs = [f for fs in finals for f in fs]                 # h (, c) of each direction in turn
+    return [out, *state_outputs], [out_mask] + [None] * len(state_outputs)
 
 
 def _export_node(g, node, xs, in_masks, opset):
@@ -168,8 +180,7 @@ def _export_node(g, node, xs, in_masks, opset):
         kept = g.op("Cast", [g.op("Not", [g.op("Equal", [x, g.const(layer.mask_value)])])], to=7)
         return [x], [g.op("Greater", [g.op("ReduceSum", [kept, i64([-1])], keepdims=0), i64(0)])]
     if isinstance(layer, (Recurrent, Bidirectional)):
-        out, m = _recurrent(g, layer, x, mask)
-        return [out], [m]
+        return _recurrent(g, layer, x, mask, xs[node.n_main:])
     if isinstance(layer, Dense):
         if layer.kernel is None:
             raise ValueError(f"lstmx.onnx: {name} is not built yet: call the model on data first")
@@ -282,8 +293,9 @@ def export(model, path, opset=17, dtype=None):
     model : a built ``Sequential`` or ``Model`` (several inputs and outputs, shared layers, merges) of
         Embedding, Masking, LSTM, GRU, SimpleRNN, Bidirectional, Dense, Activation, Dropout (left out:
         it is the identity when predicting), GlobalAveragePooling1D, Concatenate, Add, Subtract,
-        Multiply, Average, Attention, AdditiveAttention and AttentionPooling; recurrent layers without
-        ``initial_state`` or ``return_state``
+        Multiply, Average, Attention, AdditiveAttention and AttentionPooling; recurrent layers with
+        ``initial_state`` and ``return_state`` (an encoder-decoder), but no initial states for both
+        directions of a Bidirectional
     path : where to write the ``.onnx`` file
     opset : int, the ONNX operator set (at least 13)
     dtype : None (the model's), "float32" or "float64": the graph's float type. ONNX Runtime's CPU
@@ -300,7 +312,7 @@ def export(model, path, opset=17, dtype=None):
 
     Raises
     ------
-    ValueError : for an opset below 13, an unbuilt model, a recurrent layer with return_state
+    ValueError : for an opset below 13, an unbuilt model, initial states of a Bidirectional
     TypeError : for a layer that cannot be exported, naming it
     """
     onnx = _onnx()
@@ -326,9 +338,6 @@ def export(model, path, opset=17, dtype=None):
     for node in graph.nodes:
         xs = [values[id(t)] for t in node.inputs]
         in_masks = [masks[id(t)] for t in node.inputs]
-        if node.n_main != len(node.inputs):
-            raise TypeError(f"lstmx.onnx: {node.layer.name} is called with initial_state, which the export does not "
-                            f"write yet")
         outs, out_masks = _export_node(g, node, xs, in_masks, opset)
         for t, v, m in zip(node.outputs, outs, out_masks):
             values[id(t)], masks[id(t)] = v, m

@@ -57,11 +57,10 @@ def test_what_cannot_be_exported_is_named(tmp_path):
     model.predict(padded_ids(np.random.default_rng(0)), verbose=0)
     with pytest.raises(ValueError, match="opset >= 13"):
         export(model, tmp_path / "m.onnx", opset=11)
-    source, target = lstmx.Input((None, 3)), lstmx.Input((None, 3))
-    _, h, c = lstmx.LSTM(2, return_state=True)(source)
-    decoder = lstmx.Model([source, target], lstmx.LSTM(2)(target, initial_state=[h, c]))
-    with pytest.raises(ValueError, match="return_state or merge_mode=None, which the export does not write yet"):
-        export(decoder, tmp_path / "d.onnx")
+    source = lstmx.Input((None, 3))
+    both = lstmx.Bidirectional(lstmx.LSTM(2, return_sequences=True), merge_mode=None)(source)
+    with pytest.raises(ValueError, match="merge_mode=None or initial states for both directions"):
+        export(lstmx.Model(source, both), tmp_path / "d.onnx")
     flat = lstmx.Sequential([lstmx.Input((3, 4)), lstmx.Flatten(), lstmx.Dense(1)])
     with pytest.raises(TypeError, match=r"flatten \(Flatten\) cannot be exported"):
         export(flat, tmp_path / "f.onnx")
@@ -116,3 +115,31 @@ def test_the_imdb_bilstm_with_attention_pooling_exports(tmp_path):
     expected = model.predict(x, verbose=0)
     export(model, tmp_path / "a.onnx")
     np.testing.assert_allclose(run(tmp_path / "a.onnx", x), expected, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_an_encoder_decoder_with_states_handed_over_exports(cell, tmp_path):
+    """The dates model: a BiLSTM encoder's final states (return_state) start the decoder (initial_state),
+    which attends over the encoder; and a GRU pair with a masked empty source (its state stays h0)."""
+    from lstmx import seq2seq
+    rng = np.random.default_rng(5)
+    if cell == "lstm":
+        model = seq2seq.build_model(source_vocab=20, target_vocab=9, embed=4, units=3)
+        x = [padded_ids(rng, T=8, vocab=20), padded_ids(rng, T=5, padding="post", vocab=9)]
+    else:
+        src, tgt = lstmx.Input((None,), dtype="int32"), lstmx.Input((None,), dtype="int32")
+        enc, h = lstmx.GRU(4, return_sequences=True, return_state=True, seed=1)(lstmx.Embedding(20, 3, mask_zero=True)(src))
+        dec = lstmx.GRU(4, return_sequences=True, seed=2)(lstmx.Embedding(9, 3, mask_zero=True)(tgt), initial_state=[h])
+        model = lstmx.Model([src, tgt], [lstmx.Dense(9, "softmax")(dec), h])
+        x = [padded_ids(rng, T=8, vocab=20), padded_ids(rng, T=5, vocab=9)]
+    for layer in model.layers:
+        for p in layer.params.values():
+            if p.ndim == 1:
+                p[...] = np.random.default_rng(p.size).standard_normal(p.shape) * 0.5
+    expected = model.predict(x, verbose=0)
+    export(model, tmp_path / "s.onnx")
+    session = ort.InferenceSession(str(tmp_path / "s.onnx"), providers=["CPUExecutionProvider"])
+    names = [i.name for i in session.get_inputs()]
+    got = session.run(None, dict(zip(names, x)))
+    for ours, theirs in zip(expected, got):
+        np.testing.assert_allclose(theirs, ours, rtol=0, atol=1e-5)
