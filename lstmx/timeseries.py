@@ -263,9 +263,14 @@ def forecaster(input_width, features=1, horizon=1, units=32, cell="lstm", dropou
     return model
 
 
-def recursive_forecast(model, X, horizon, future_features=None):
-    """Forecast ``horizon`` steps with a one-step model, feeding each forecast back as the newest step
-    of the window (the oldest step leaves it).
+def recursive_forecast(model, X, horizon, future_features=None, carry_state=True):
+    """Forecast ``horizon`` steps with a one-step model, feeding each forecast back as its next input.
+
+    With ``carry_state`` (for a :func:`forecaster`: its recurrent layer, then Dense), the recurrence
+    reads the window once and then one step at a time, its state carried from step to step: the
+    forecast of step k has read the whole window and the k - 1 forecasts before it, as an LSTM runs
+    over a sequence. Without it, any one-step model is applied to a sliding window: the newest
+    forecast enters it and the oldest step leaves.
 
     Parameters
     ----------
@@ -274,6 +279,7 @@ def recursive_forecast(model, X, horizon, future_features=None):
     horizon : int >= 1
     future_features : None when F == 1, else (N, horizon, F - 1): the other features of the steps
         forecast (calendar features are known in advance)
+    carry_state : bool
 
     Returns
     -------
@@ -285,11 +291,38 @@ def recursive_forecast(model, X, horizon, future_features=None):
         raise ValueError(f"a window of {F} features needs future_features (N, horizon, F - 1) = "
                          f"{(N, horizon, F - 1)} for the steps it forecasts, got "
                          f"{None if future_features is None else np.shape(future_features)}")
+    next_input = lambda k, forecast: (forecast[:, None] if F == 1 else np.c_[forecast, future_features[:, k]])
     out = np.empty((N, horizon))
+    if not carry_state:
+        for k in range(horizon):
+            out[:, k] = np.asarray(model.predict(X, verbose=0)).reshape(N, -1)[:, 0]
+            X = np.concatenate([X[:, 1:], next_input(k, out[:, k])[:, None, :]], axis=1)
+        return out
+    from . import functional as F_
+    from .layers import GRU, LSTM, Dense, Dropout, SimpleRNN
+    layers = [layer for layer in model.layers if not isinstance(layer, Dropout)]
+    if len(layers) != 2 or not isinstance(layers[0], (LSTM, GRU, SimpleRNN)) or not isinstance(layers[1], Dense):
+        raise ValueError("carry_state=True steps a forecaster (one LSTM, GRU or SimpleRNN, then Dense); for another "
+                         "model pass carry_state=False (a sliding window)")
+    rnn, dense = layers
+    c = rnn.cell
+    dtype = c.W.dtype
+
+    def run(x, state):                         # x (N, T, F) -> the last h, and the state to carry
+        if isinstance(rnn, LSTM):
+            _, (h, cell_state), _ = F_.lstm_forward(x.astype(dtype), c.W, c.U, c.b, *(state or (None, None)))
+            return h, (h, cell_state)
+        if isinstance(rnn, GRU):
+            _, h, _ = F_.gru_forward(x.astype(dtype), c.W, c.U, c.b, c.b_hn, None if state is None else state[0])
+        else:
+            _, h, _ = F_.rnn_forward(x.astype(dtype), c.W, c.U, c.b, None if state is None else state[0])
+        return h, (h,)
+
+    h, state = run(X, None)                                               # the whole window once
     for k in range(horizon):
-        out[:, k] = np.asarray(model.predict(X, verbose=0)).reshape(N, -1)[:, 0]
-        step = out[:, k:k + 1] if F == 1 else np.c_[out[:, k], future_features[:, k]]
-        X = np.concatenate([X[:, 1:], step[:, None, :]], axis=1)
+        out[:, k] = (h @ dense.kernel + dense.bias)[:, 0]                 # Dense (a forecaster's has no activation)
+        if k + 1 < horizon:
+            h, state = run(next_input(k, out[:, k])[:, None, :], state)   # one step, the state carried
     return out
 
 

@@ -3,6 +3,7 @@ definitions say, and bad input is named."""
 import numpy as np
 import pytest
 
+import lstmx
 from lstmx import timeseries as ts
 from lstmx.datasets import timeseries as data
 
@@ -128,13 +129,24 @@ def test_a_forecaster_learns_a_sine_and_forecasts_recursively_and_directly():
     model.fit(X[:300], y[:300], epochs=8, batch_size=32, verbose=0)
     one_step = model.predict(X[300:], verbose=0)
     assert ts.mae(y[300:], one_step) < 0.1 < ts.mae(y[300:], ts.naive_forecast(X[300:], 1))
-    # recursive: each forecast becomes the window's newest step, as by hand
-    rec = ts.recursive_forecast(model, X[300:303], 3)
+    # recursive, sliding window: each forecast becomes the window's newest step, as by hand
+    rec = ts.recursive_forecast(model, X[300:303], 3, carry_state=False)
     window = X[300:303].copy()
     for k in range(3):
         step = model.predict(window, verbose=0)
         np.testing.assert_allclose(rec[:, k], step[:, 0], rtol=1e-6)
         window = np.concatenate([window[:, 1:], step[:, None, :]], axis=1)
+    # recursive with the state carried: the window once, then one step at a time from the same state,
+    # which is the LSTM run over the window followed by the forecasts
+    carried = ts.recursive_forecast(model, X[300:303], 3)
+    np.testing.assert_allclose(carried[:, 0], rec[:, 0], rtol=1e-6)
+    lstm, dense = model.layers[0], model.layers[-1]
+    extended = np.concatenate([X[300:303], carried[:, :2, None]], axis=1)       # window + two forecasts
+    whole = lstmx.lstm_forward(extended.astype(np.float32), lstm.cell.W, lstm.cell.U, lstm.cell.b)[1][0]
+    np.testing.assert_allclose(carried[:, 2], (whole @ dense.kernel + dense.bias)[:, 0], rtol=1e-5, atol=1e-6)
+    assert np.abs(carried[:, 1:] - rec[:, 1:]).max() > 1e-6    # it reads more than the sliding window
+    with pytest.raises(ValueError, match="carry_state=True steps a forecaster"):
+        ts.recursive_forecast(lstmx.Sequential([lstmx.Input((25, 1)), lstmx.Flatten(), lstmx.Dense(1)]), X[:2], 2)
     direct = ts.forecaster(25, horizon=5, units=4, seed=1)
     Xd, yd = ts.windows(series, 25, horizon=5)
     assert direct.predict(Xd[:2], verbose=0).shape == (2, 5)
