@@ -263,6 +263,28 @@ def forecaster(input_width, features=1, horizon=1, units=32, cell="lstm", dropou
     return model
 
 
+def encoder_decoder_forecaster(input_width, features=1, horizon=2, units=32, learning_rate=1e-3, seed=0):
+    """A compiled graph model for multi-step forecasts: an encoder LSTM reads the window, its final
+    states start a decoder LSTM that runs ``horizon`` steps over the encoder's summary repeated
+    (``RepeatVector``), and a ``Dense(1)`` at each step gives that step's forecast: ``(N, horizon)``.
+
+    Unlike the direct forecaster's one ``Dense(horizon)``, each future step has a recurrent state of
+    its own, which carries what the earlier future steps decided.
+    """
+    from .layers import LSTM, Dense, RepeatVector, Reshape, TimeDistributed
+    from .layers.symbolic import Input
+    from .models import Model
+    from .optimizers import Adam
+    window = Input((input_width, features), name="window")
+    summary, h, c = LSTM(units, return_state=True, seed=seed, name="encoder")(window)
+    steps = LSTM(units, return_sequences=True, seed=seed + 1, name="decoder")(
+        RepeatVector(horizon)(summary), initial_state=[h, c])                    # (N, horizon, units)
+    forecast = Reshape((horizon,))(TimeDistributed(Dense(1, seed=seed + 2), name="each_step")(steps))
+    model = Model(window, forecast, name="encoder_decoder_forecaster")
+    model.compile(loss="mse", optimizer=Adam(learning_rate))
+    return model
+
+
 def recursive_forecast(model, X, horizon, future_features=None, carry_state=True):
     """Forecast ``horizon`` steps with a one-step model, feeding each forecast back as its next input.
 

@@ -224,3 +224,15 @@ def test_plot_attention_draws_a_strip_over_words_and_a_matrix_of_queries_over_ke
         plot_attention(np.ones(4) / 4, x_labels=["a", "b"])
     with pytest.raises(ValueError, match=r"\(T,\) or \(Tq, Tv\) weights, got shape \(1, 2, 3\)"):
         plot_attention(np.ones((1, 2, 3)))
+
+
+def test_plot_forecast_draws_the_band_and_the_residuals():
+    from lstmx.plot import plot_forecast
+    t = np.arange(10)
+    fig = plot_forecast(t, np.ones(10), np.zeros(10), lower=-np.ones(10), upper=np.ones(10),
+                        history=(np.arange(-5, 0), np.ones(5)), title="f")
+    top, bottom = fig.axes
+    assert [l.get_label() for l in top.lines] == ["series", "truth", "forecast"] and len(top.collections) == 1
+    np.testing.assert_array_equal(bottom.lines[-1].get_ydata(), np.ones(10))    # truth - forecast
+    with pytest.raises(ValueError, match="must be \\(N,\\) alike"):
+        plot_forecast(t, np.ones(10), np.ones(9))

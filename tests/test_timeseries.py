@@ -147,8 +147,13 @@ def test_a_forecaster_learns_a_sine_and_forecasts_recursively_and_directly():
     assert np.abs(carried[:, 1:] - rec[:, 1:]).max() > 1e-6    # it reads more than the sliding window
     with pytest.raises(ValueError, match="carry_state=True steps a forecaster"):
         ts.recursive_forecast(lstmx.Sequential([lstmx.Input((25, 1)), lstmx.Flatten(), lstmx.Dense(1)]), X[:2], 2)
-    direct = ts.forecaster(25, horizon=5, units=4, seed=1)
+    # the encoder-decoder: five steps, each from a decoder state of its own
     Xd, yd = ts.windows(series, 25, horizon=5)
+    seq = ts.encoder_decoder_forecaster(25, horizon=5, units=8, seed=0, learning_rate=1e-2)
+    seq.fit(Xd[:300], yd[:300], epochs=6, batch_size=32, verbose=0)
+    assert seq.predict(Xd[300:], verbose=0).shape == (len(Xd) - 300, 5)
+    assert ts.mae(yd[300:], seq.predict(Xd[300:], verbose=0)) < ts.mae(yd[300:], ts.naive_forecast(Xd[300:], 5))
+    direct = ts.forecaster(25, horizon=5, units=4, seed=1)
     assert direct.predict(Xd[:2], verbose=0).shape == (2, 5)
     with pytest.raises(ValueError, match=r"needs future_features \(N, horizon, F - 1\) = \(2, 3, 2\)"):
         ts.recursive_forecast(ts.forecaster(25, features=3), np.zeros((2, 25, 3)), 3)

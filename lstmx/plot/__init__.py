@@ -2,14 +2,16 @@
 
 One module a kind of figure: ``training`` (a fit's history, the benchmark), ``cells`` (gate matrices,
 gate activations, gradient flow), ``embeddings``, ``model_graph`` (``plot_model``), ``confusion``,
-``attention``.
+``attention``, ``forecast``.
 """
 from .attention import plot_attention
 from .cells import gradient_flow, plot_gate_activations, plot_gradient_flow, plot_weights
 from .confusion import plot_confusion_matrix
 from .embeddings import plot_embeddings
+from .forecast import plot_forecast
 from .model_graph import plot_model
 from .training import plot_benchmark, plot_history
 
 __all__ = ["plot_history", "plot_benchmark", "plot_weights", "plot_gate_activations", "gradient_flow",
-           "plot_gradient_flow", "plot_embeddings", "plot_model", "plot_confusion_matrix", "plot_attention"]
+           "plot_gradient_flow", "plot_embeddings", "plot_model", "plot_confusion_matrix", "plot_attention",
+           "plot_forecast"]
