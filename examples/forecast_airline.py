@@ -1,5 +1,6 @@
 """Airline passengers twelve months ahead: an LSTM with a direct 12-month output against the seasonal
-naive forecast and a linear autoregression, over the last two years (1959-1960).
+naive forecast, a linear autoregression and (when statsmodels is installed) SARIMA, over the last two
+years (1959-1960).
 
     python examples/forecast_airline.py
 
@@ -34,6 +35,14 @@ for seed in (0, 1, 2):
     model = ts.forecaster(W, horizon=HORIZON, units=32, seed=seed, learning_rate=3e-3)
     model.fit(X_rel[train] / scale, y_rel[train] / scale, epochs=300, batch_size=16, verbose=0)
     rows[f"LSTM, seed {seed}"] = np.exp(model.predict(X_rel[test] / scale, verbose=0) * scale + last[test])
+
+try:   # the established tool, when installed: Box and Jenkins' airline model SARIMA(0,1,1)(0,1,1)12 on the logs
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+    fitted = SARIMAX(log[:120], order=(0, 1, 1), seasonal_order=(0, 1, 1, 12)).fit(disp=False)
+    origins = first_target[test]                  # each test window's first forecast month
+    rows["SARIMA(0,1,1)(0,1,1)12"] = np.stack([np.exp(fitted.apply(log[:t]).forecast(HORIZON)) for t in origins])
+except ImportError:
+    print("(statsmodels is not installed: no SARIMA row)")
 
 print(f"{'model':28s} {'MAE':>7s} {'RMSE':>7s} {'MASE':>6s} {'sMAPE':>6s}")
 for name, forecast in rows.items():
