@@ -475,7 +475,20 @@ def run_command(args):
                 if getattr(args, k, None) is not None}
     if args.single_unknown:
         settings["unknown_shapes"] = False
-    tagger = Tagger.from_data(train, chars=args.chars, min_count=args.min_count, seed=args.seed, **settings)
+    vectors = None
+    if args.vectors:
+        from .word2vec.keyedvectors import KeyedVectors
+        try:
+            vectors = KeyedVectors.load_word2vec_format(args.vectors, binary=_is_binary(args.vectors))
+        except (OSError, ValueError) as exc:
+            print(f"lstmx tag: error: cannot read word vectors from {args.vectors}: {exc}", file=sys.stderr)
+            return 2
+    tagger = Tagger.from_data(train, chars=args.chars, min_count=args.min_count, lower=args.lower or None,
+                              seed=args.seed, word_vectors=vectors, **settings)
+    if vectors is not None:
+        emb = tagger.model.get_layer("word_embedding")
+        say(f"word vectors: {len(vectors)} from {args.vectors}, {emb.pretrained_rows} of the "
+            f"{len(tagger.words)} vocabulary rows start from them")
     shapes = sum(t.startswith("<unk:") for t in tagger.words.itos)
     say(f"vocabulary: {tagger.words.n_tokens - shapes} words (seen >= {tagger.settings['min_count']} times) and "
         f"{shapes} unknown-word shapes, "
@@ -496,6 +509,8 @@ def run_command(args):
     result = tagger.evaluate(test)
     seconds = [h["epoch_seconds"] for h in history]
     final = dict(tagset=args.tagset, chars=bool(args.chars), epochs=args.epochs, seed=args.seed,
+                 vectors=args.vectors,
+                 pretrained_rows=tagger.model.get_layer("word_embedding").pretrained_rows if vectors else 0,
                  test_accuracy=round(result["accuracy"], 6), oov_accuracy=round(result["oov_accuracy"], 6),
                  test_tokens=result["n_tokens"], test_oov_tokens=result["n_oov"],
                  dev_accuracy=round(history[-1]["dev_accuracy"], 6), baseline_accuracy=round(baseline, 6),
@@ -515,6 +530,18 @@ def run_command(args):
         plot_confusion_matrix(result["confusion"], result["labels"], args.plot)
         say(f"confusion matrix written to {args.plot}")
     return 0
+
+
+def _is_binary(path):
+    """Whether a word2vec.c file is binary: its first vector's bytes after the header are not text."""
+    with open(path, "rb") as f:
+        f.readline()
+        chunk = f.read(4096)
+    try:
+        chunk.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start < len(chunk) - 4     # not just a character cut at the chunk's end
+    return False
 
 
 def add_parser(sub, positive):
@@ -539,6 +566,11 @@ def add_parser(sub, positive):
     tag.add_argument("--word-dim", type=positive, help=f"default {DEFAULTS['word_dim']}")
     tag.add_argument("--single-unknown", action="store_true",
                      help="one unknown id for every word out of the vocabulary, not one for each word shape")
+    tag.add_argument("--vectors", metavar="PATH",
+                     help="start the word embedding from these word vectors (word2vec.c's text or binary format, "
+                          "as `lstmx word2vec` writes them); their size sets --word-dim")
+    tag.add_argument("--lower", action="store_true",
+                     help="look words up lower-cased (for vectors trained on lower-cased text)")
     tag.add_argument("--seed", type=int, default=0)
     tag.add_argument("--save", metavar="FILE.npz", help="save the tagger (model and vocabularies) after every epoch")
     tag.add_argument("--plot", metavar="FILE.png", help="draw the test set's confusion matrix")

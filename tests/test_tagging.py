@@ -266,3 +266,25 @@ def test_pretrained_word_vectors_start_the_word_embedding():
     np.testing.assert_array_equal(emb.embeddings[tagger.words.stoi["the"]], [1.0] * 6)   # "The" and "the" alike
     np.testing.assert_array_equal(emb.embeddings[tagger.words.stoi["dog"]], [2.0] * 6)
     assert tagger._word_ids([["The", "DOG"]])[0].tolist() == [tagger.words.stoi["the"], tagger.words.stoi["dog"]]
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_the_tag_command_starts_from_word2vec_files(tmp_path, capsys, binary):
+    import json
+
+    from lstmx.cli import main
+    (tmp_path / "tb").mkdir()
+    data = treebank(tmp_path / "tb")
+    train, _, _ = __import__("lstmx.datasets.ud_pos", fromlist=["load_data"]).load_data(str(data))
+    words = sorted({w.lower() for s, _ in train for w in s})[:3]
+    kv = lstmx.KeyedVectors(words, np.arange(3 * 5, dtype=np.float32).reshape(3, 5) / 10)
+    kv.save_word2vec_format(tmp_path / "v.txt", binary=binary)
+    assert main(["tag", "--data", str(data), "--epochs", "1", "--json", "--units", "4", "--lower",
+                 "--vectors", str(tmp_path / "v.txt"), "--min-count", "1", "--save", str(tmp_path / "t.npz")]) == 0
+    final = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert final["settings"]["word_dim"] == 5 and final["settings"]["lower"] is True
+    assert final["pretrained_rows"] == 3 and final["vectors"] == str(tmp_path / "v.txt")
+    assert Tagger.load(tmp_path / "t.npz").model.get_layer("word_embedding").output_dim == 5
+    (tmp_path / "bad.txt").write_text("2 5\nthe 1 2\n")
+    assert main(["tag", "--data", str(data), "--epochs", "1", "--vectors", str(tmp_path / "bad.txt")]) == 2
+    assert "lstmx tag: error: cannot read word vectors from" in capsys.readouterr().err
