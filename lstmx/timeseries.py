@@ -320,25 +320,16 @@ def recursive_forecast(model, X, horizon, future_features=None, carry_state=True
             out[:, k] = np.asarray(model.predict(X, verbose=0)).reshape(N, -1)[:, 0]
             X = np.concatenate([X[:, 1:], next_input(k, out[:, k])[:, None, :]], axis=1)
         return out
-    from . import functional as F_
     from .layers import GRU, LSTM, Dense, Dropout, SimpleRNN
     layers = [layer for layer in model.layers if not isinstance(layer, Dropout)]
     if len(layers) != 2 or not isinstance(layers[0], (LSTM, GRU, SimpleRNN)) or not isinstance(layers[1], Dense):
         raise ValueError("carry_state=True steps a forecaster (one LSTM, GRU or SimpleRNN, then Dense); for another "
                          "model pass carry_state=False (a sliding window)")
     rnn, dense = layers
-    c = rnn.cell
-    dtype = c.W.dtype
 
     def run(x, state):                         # x (N, T, F) -> the last h, and the state to carry
-        if isinstance(rnn, LSTM):
-            _, (h, cell_state), _ = F_.lstm_forward(x.astype(dtype), c.W, c.U, c.b, *(state or (None, None)))
-            return h, (h, cell_state)
-        if isinstance(rnn, GRU):
-            _, h, _ = F_.gru_forward(x.astype(dtype), c.W, c.U, c.b, c.b_hn, None if state is None else state[0])
-        else:
-            _, h, _ = F_.rnn_forward(x.astype(dtype), c.W, c.U, c.b, None if state is None else state[0])
-        return h, (h,)
+        _, finals, _ = rnn._forward(x, rnn._initial_states(state), None, None)   # the layer's own recurrence
+        return finals[0], finals
 
     h, state = run(X, None)                                               # the whole window once
     for k in range(horizon):
