@@ -127,7 +127,9 @@ def _recurrent(g, layer, x, mask, states=()):
                             g.op("Unsqueeze", [g.op("Sub", [run, i64(1)]), i64([1])])])  # (B, T)
         back_index = g.op("Expand", [g.op("Unsqueeze", [back, i64([2, 3])]), g.op("Shape", [Ya])])
         Y = g.op("GatherElements", [Ya, back_index], axis=1)
-        last_col = g.op("Unsqueeze", [g.op("Sub", [g.op("Add", [first, lengths]), i64(1)]), i64([1])])
+        reversed_m = g.op("Slice", [m, i64([-1]), i64([-(2 ** 62)]), i64([1]), i64([-1])])
+        last = g.op("Sub", [g.op("Sub", [T, i64(1)]), g.op("ArgMax", [reversed_m], axis=1, keepdims=0)])  # (B,)
+        last_col = g.op("Unsqueeze", [last, i64([1])])                             # (B, 1) the last kept step
         empty = g.op("Unsqueeze", [g.op("Equal", [lengths, i64(0)]), i64([1])])   # (B, 1)
         before = g.op("Or", [g.op("Less", [steps, first_col]), empty])            # forward: still h0 there
         after = g.op("Or", [g.op("Greater", [steps, last_col]), empty])           # backward: not started
@@ -141,9 +143,7 @@ def _recurrent(g, layer, x, mask, states=()):
                    for k, o in enumerate(outs[1:])] for d in range(len(directions))]
         # a mask with a gap inside a sequence is beyond sequence_lens: that sequence's outputs become
         # NaN, so that the mistake shows instead of passing as a wrong number
-        reversed_m = g.op("Slice", [m, i64([-1]), i64([-(2 ** 62)]), i64([1]), i64([-1])])
-        true_last = g.op("Sub", [g.op("Sub", [T, i64(1)]), g.op("ArgMax", [reversed_m], axis=1, keepdims=0)])
-        one_run = g.op("Or", [g.op("Unsqueeze", [g.op("Equal", [g.op("Sub", [true_last, first]),
+        one_run = g.op("Or", [g.op("Unsqueeze", [g.op("Equal", [g.op("Sub", [last, first]),
                                                                  g.op("Sub", [lengths, i64(1)])]), i64([1])]), empty])
         nan = g.const(np.nan, "nan")
         ys = [g.op("Where", [g.op("Unsqueeze", [one_run, i64([2])]), y, nan]) for y in ys]
