@@ -140,7 +140,8 @@ def cmd_imdb(args):
         if args.data is not None:
             raise UsageError(f"--data {args.data}: no such file or folder; give the path of "
                              f"{imdb.ARCHIVE} or of the extracted aclImdb folder") from None
-        looked = " or ".join(d for d in (os.environ.get("LSTMX_DATA"), "~/.lstmx/datasets") if d)
+        from .datasets._paths import data_dirs
+        looked = " or ".join(data_dirs())
         raise UsageError(f"the IMDB data set was not found in {looked}.\nDownload {imdb.URL} (84 MB), then "
                          f"pass --data PATH (the archive or its aclImdb folder) or set $LSTMX_DATA to its folder; "
                          f"`lstmx demo` needs no download") from None

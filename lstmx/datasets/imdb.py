@@ -22,6 +22,7 @@ from importlib import resources
 import numpy as np
 
 from .._validation import check_nonnegative_int, check_positive_int
+from ._paths import data_dirs
 
 URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
 ARCHIVE = "aclImdb_v1.tar.gz"
@@ -40,7 +41,7 @@ def find(path=None):
         if not os.path.exists(path):
             raise FileNotFoundError(f"no IMDB data at {path}")
         return path
-    dirs = [d for d in (os.environ.get("LSTMX_DATA"), os.path.join(os.path.expanduser("~"), ".lstmx", "datasets")) if d]
+    dirs = data_dirs()
     for d in dirs:
         for name in (ARCHIVE, "aclImdb"):
             candidate = os.path.join(d, name)

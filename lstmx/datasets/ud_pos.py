@@ -37,6 +37,8 @@ import gzip
 import os
 from importlib import resources
 
+from ._paths import data_dirs
+
 TAGSETS = {"upos": 3, "xpos": 4}     # the column of each tag set (0-based: ID FORM LEMMA UPOS XPOS ...)
 SPLITS = ("train", "dev", "test")
 URL = "https://github.com/UniversalDependencies/UD_English-EWT"
@@ -127,8 +129,7 @@ def find(path=None):
         if not os.path.isdir(path):
             raise FileNotFoundError(f"no treebank folder at {path}")
         return os.fspath(path)
-    dirs = [os.path.join(d, "ud_english_ewt") for d in
-            (os.environ.get("LSTMX_DATA"), os.path.join(os.path.expanduser("~"), ".lstmx", "datasets")) if d]
+    dirs = [os.path.join(d, "ud_english_ewt") for d in data_dirs()]
     for d in dirs:
         if os.path.isdir(d):
             return d
