@@ -27,6 +27,8 @@ Masks: PyTorch's layers have none; :func:`to_torch` of a model whose Embedding h
 its input as lstmx does and runs each recurrent layer on packed sequences
 (``pack_padded_sequence``), pre- or post-padded, each sequence's kept steps one contiguous run.
 """
+import functools
+
 import numpy as np
 
 _KINDS = ("LSTM", "GRU", "RNN")
@@ -260,6 +262,7 @@ def _merge(a, b, mode):
     return (a + b) / 2                                   # "ave"
 
 
+@functools.lru_cache(maxsize=None)     # one class, made the first time PyTorch is needed
 def _torch_module_class():
     torch = _torch()
 
