@@ -80,7 +80,8 @@ def run_forward(graph, input_values, training=False):
         in_masks = [masks[id(t)] for t in node.inputs[:node.n_main]]
         in_mask = in_masks[0] if node.single_input else in_masks
         extra = {} if states is None else {"initial_state": states}
-        out, cache = node.layer.forward(args, mask=in_mask, training=training, **extra, **node.options)
+        out, cache = node.layer.forward(args, mask=in_mask, training=training,
+                                        **extra, **node.options)
         out_mask = node.layer.compute_mask(args, in_mask, **node.options)
         if len(node.outputs) == 1:
             out, out_mask = [out], [out_mask]
@@ -96,14 +97,14 @@ def run_backward(trace, output_grads, logit_grads=None):
     Parameters
     ----------
     output_grads : dict id(output tensor) -> gradient of the loss with respect to it
-    logit_grads : dict id(output tensor) -> gradient with respect to the logits under the output's
-        activation, for a Dense output whose loss was computed from its logits
+    logit_grads : dict id(output tensor) -> gradient with respect to the logits under the
+        output's activation, for a Dense output whose loss was computed from its logits
 
     Returns
     -------
     dict layer -> {parameter name: gradient}, summed over the layer's calls.
     """
-    grads = dict(output_grads)                  # id(tensor) -> d loss / d tensor, summed over its readers
+    grads = dict(output_grads)    # id(tensor) -> d loss / d tensor, summed over its readers
     logit_grads = logit_grads or {}
     param_grads = {}
     for node, cache in reversed(trace):
