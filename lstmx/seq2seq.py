@@ -8,8 +8,12 @@ the alignment shows each output digit looking at the input that determines it.
 
 Training uses teacher forcing: the decoder reads the true previous character. Decoding has only its
 own: greedy decoding takes the likeliest character at each step, beam search keeps the ``beam_width``
-likeliest prefixes. Both re-run the decoder over the prefix at each step, which computes exactly
-what carrying its state from step to step would (the prefixes are at most 11 characters).
+likeliest prefixes. Both read the source once (:meth:`Translator.encode`) and then step the decoder
+one token at a time, carrying its LSTM state ``(h, c)`` from step to step (:meth:`Translator.step`):
+the same numbers as re-running the decoder over the whole prefix, at a cost that does not grow with it.
+
+:class:`Translator` is the same machinery for any vocabulary; ``lstmx.datasets.tatoeba`` and
+:class:`WordVocabulary` make it translate English sentences into Spanish, scored by :func:`corpus_bleu`.
 """
 import datetime
 
@@ -57,6 +61,8 @@ def generate_dates(n, seed=0, start_year=1950, end_year=2049, formats=FORMATS):
 class CharVocabulary:
     """Characters to ids and back; id 0 is padding, 1 an unknown character."""
 
+    unit = "characters"
+
     def __init__(self, texts, extra=""):
         chars = sorted(set("".join(texts)) | set(extra))
         self.chars = ["", "?"] + chars
@@ -65,13 +71,19 @@ class CharVocabulary:
     def __len__(self):
         return len(self.chars)
 
+    def tokens(self, text):
+        """A text's tokens: its characters."""
+        return list(text)
+
     def encode(self, texts, length=None, padding="post"):
-        """(N, length) int64 ids, padded with 0 (``padding='pre'`` puts the padding first)."""
+        """(N, length) int64 ids of texts (or lists of tokens), padded with 0 (``padding='pre'`` puts the
+        padding first); an unknown token gets id 1."""
+        texts = [self.tokens(t) if isinstance(t, str) else list(t) for t in texts]
         length = max(len(t) for t in texts) if length is None else length
         out = np.zeros((len(texts), length), np.int64)
         for i, t in enumerate(texts):
             if len(t) > length:
-                raise ValueError(f"text {i} has {len(t)} characters; the model reads at most {length}")
+                raise ValueError(f"text {i} has {len(t)} {self.unit}; the model reads at most {length}")
             ids = [self.index.get(c, 1) for c in t]
             if padding == "pre":
                 out[i, length - len(ids):] = ids
@@ -83,7 +95,7 @@ class CharVocabulary:
         return "".join(self.chars[i] for i in ids if i > 1)
 
 
-def build_model(source_vocab, target_vocab, embed=32, units=64, seed=0):
+def build_model(source_vocab, target_vocab, embed=32, units=64, seed=0, learning_rate=2e-3):
     """The encoder-decoder with attention, for training with teacher forcing.
 
     ``source`` ids (B, Ts) -> Embedding(mask_zero) -> Bidirectional(LSTM(units, return_sequences,
@@ -106,28 +118,37 @@ def build_model(source_vocab, target_vocab, embed=32, units=64, seed=0):
     merged = lstmx.Concatenate(name="decoder_and_context")([dec_out, context])
     probs = lstmx.Dense(target_vocab, "softmax", seed=seed + 4, name="next_character")(merged)
     model = lstmx.Model([source, target_in], [probs, alignment], name="dates_seq2seq")
-    model.compile(loss=["sparse_categorical_crossentropy", None], optimizer=lstmx.Adam(2e-3),
+    model.compile(loss=["sparse_categorical_crossentropy", None], optimizer=lstmx.Adam(learning_rate),
                   metrics=["accuracy"])
     return model
 
 
-class DateTranslator:
-    """The dates task end to end: vocabularies, the model, training with teacher forcing, decoding."""
+class Translator:
+    """An encoder-decoder with attention end to end, for any vocabularies of tokens: the arrays of
+    teacher forcing, training, and decoding one token at a time with the decoder's state carried.
 
-    def __init__(self, pairs, embed=32, units=64, seed=0):
-        sources, targets = zip(*pairs)
-        self.source_vocab = CharVocabulary(sources)
-        self.target_vocab = CharVocabulary(targets, extra=START + END)
-        self.source_length = max(len(s) for s in sources)
-        self.target_length = max(len(t) for t in targets) + 1
-        self.model = build_model(len(self.source_vocab), len(self.target_vocab), embed, units, seed)
+    ``source_vocab`` and ``target_vocab`` turn texts into token ids and back (:class:`CharVocabulary`,
+    or :class:`WordVocabulary` for sentences); the target vocabulary holds the ``start`` and ``end``
+    tokens. Texts longer than ``source_length`` tokens (``target_length - 1`` for the targets) are refused.
+    """
+
+    def __init__(self, source_vocab, target_vocab, source_length, target_length, embed=32, units=64, seed=0,
+                 start=START, end=END, learning_rate=2e-3):
+        self.source_vocab, self.target_vocab = source_vocab, target_vocab
+        self.source_length, self.target_length = int(source_length), int(target_length)
+        self.start_token, self.end_token = start, end
+        self.start, self.end = target_vocab.index[start], target_vocab.index[end]
+        self.model = build_model(len(source_vocab), len(target_vocab), embed, units, seed, learning_rate)
+        # padding, the unknown token and the start are never decoded: they are not words of an answer
+        self.banned = np.array([0, 1, self.start])
 
     def arrays(self, pairs):
-        """(source ids, decoder input ids, labels): the decoder reads START + target, learns target + END."""
+        """(source ids, decoder input ids, labels): the decoder reads start + target, learns target + end."""
         sources, targets = zip(*pairs)
+        tokens = [self.target_vocab.tokens(t) for t in targets]
         x = self.source_vocab.encode(sources, self.source_length, padding="pre")
-        t_in = self.target_vocab.encode([START + t for t in targets], self.target_length)
-        y = self.target_vocab.encode([t + END for t in targets], self.target_length)
+        t_in = self.target_vocab.encode([[self.start_token] + t for t in tokens], self.target_length)
+        y = self.target_vocab.encode([t + [self.end_token] for t in tokens], self.target_length)
         return x, t_in, y
 
     def fit(self, pairs, epochs=10, batch_size=64, validation=None, verbose=0, seed=0):
@@ -139,55 +160,102 @@ class DateTranslator:
         return self.model.fit([x, t_in], [y, None], epochs=epochs, batch_size=batch_size, validation_data=val,
                               verbose=verbose, seed=seed)
 
-    def _step_probs(self, x, prefixes):
-        """Next-character probabilities after each prefix (B, L) of decoder inputs: (B, vocab), and the
-        attention of the last step (B, Ts)."""
-        probs, alignment = self.model.predict([x, prefixes], verbose=0, batch_size=max(len(x), 1))
-        return probs[:, -1], alignment[:, -1]
+    # ---- decoding, one step at a time ----
+    def encode(self, x):
+        """Read the sources once: ids (B, Ts) -> (encoder outputs (B, Ts, 2U), their mask (B, Ts), the
+        decoder's first state [h, c], each (B, 2U)), as the model's graph computes them."""
+        layer = self.model.get_layer
+        x = np.asarray(x)
+        embedded, _ = layer("source_embedding").forward(x)                  # (B, Ts, E); checks the ids' range
+        mask = x != 0                                                        # mask_zero: padding is not read
+        (memory, fh, fc, bh, bc), _ = layer("encoder").forward(embedded, mask)
+        return memory, mask, [np.concatenate([fh, bh], axis=1), np.concatenate([fc, bc], axis=1)]
+
+    def step(self, memory, mask, state, tokens):
+        """One decoder step from ``state``: the previous tokens (B,) -> (next-token probabilities (B, V),
+        attention over the source (B, Ts), the state after the step)."""
+        layer = self.model.get_layer
+        e, _ = layer("target_embedding").forward(np.asarray(tokens)[:, None])    # (B, 1, E)
+        decoder = layer("decoder")
+        y, state, _ = decoder._forward(e, state, None, None)                     # (B, 1, 2U): one LSTM step
+        (context, weights), _ = layer("attention").forward([y, memory], mask=[None, mask],
+                                                           return_attention_scores=True)   # (B, 1, 2U), (B, 1, Ts)
+        probs, _ = layer("next_character").forward(np.concatenate([y, context], axis=-1))  # (B, 1, V)
+        return probs[:, 0], weights[:, 0], state
+
+    def _log_probs(self, probs):
+        """log p in float64, banned tokens at -inf."""
+        logp = np.log(np.maximum(probs.astype(np.float64), 1e-300))
+        logp[:, self.banned] = -np.inf
+        return logp
 
     def greedy(self, sources, max_length=None):
-        """The likeliest character at each step; returns (strings, alignments (N, steps, Ts))."""
+        """The likeliest token at each step; returns (texts, alignments (N, steps, Ts))."""
         max_length = self._max_length(max_length)
-        x = self.source_vocab.encode(list(sources), self.source_length, padding="pre")
-        start = self.target_vocab.index[START]
-        prefixes = np.full((len(x), 1), start, np.int64)
-        alignments, done = [], np.zeros(len(x), bool)
+        memory, mask, state = self.encode(self.source_vocab.encode(list(sources), self.source_length, padding="pre"))
+        last = np.full(len(memory), self.start)                              # (N,)
+        outputs, alignments, done = [], [], np.zeros(len(memory), bool)
         for _ in range(max_length):
-            probs, attention = self._step_probs(x, prefixes)
-            nxt = probs.argmax(axis=1)
-            alignments.append(attention)
-            prefixes = np.concatenate([prefixes, nxt[:, None]], axis=1)
-            done |= nxt == self.target_vocab.index[END]
+            probs, weights, state = self.step(memory, mask, state, last)
+            last = self._log_probs(probs).argmax(axis=1)                     # (N,)
+            outputs.append(last)
+            alignments.append(weights)
+            done |= last == self.end
             if done.all():
                 break
-        return [self._text(p[1:]) for p in prefixes], np.stack(alignments, axis=1)
+        return [self._text(ids) for ids in np.stack(outputs, axis=1)], np.stack(alignments, axis=1)
 
-    def beam_search(self, source, beam_width=5, max_length=None):
-        """The ``beam_width`` likeliest prefixes kept at each step (summed log-probabilities); returns the
-        best finished string and its log-probability."""
-        if isinstance(beam_width, bool) or not isinstance(beam_width, (int, np.integer)) or beam_width < 1:
-            raise ValueError(f"beam_width must be an integer >= 1, got {beam_width!r}")
+    def beam_search(self, source, beam_width=5, max_length=None, length_penalty=0.0):
+        """The best of the ``beam_width`` likeliest token sequences kept at each step: returns its text
+        and its log-probability (the sum over its tokens, the end included)."""
+        texts, scores = self.beam_search_batch([source], beam_width, max_length, length_penalty)
+        return texts[0], scores[0]
+
+    def beam_search_batch(self, sources, beam_width=5, max_length=None, length_penalty=0.0):
+        """Beam search over many sources at once: the beams of all of them are one batch of N * K rows.
+
+        At each step every kept sequence is extended by every token, and the K likeliest of the K * V
+        candidates of a source are kept (summed log-probabilities). A finished sequence stays in the beam
+        with its score, extended only by padding at no cost, so it competes with the unfinished ones; the
+        search ends when each source's best sequence is finished. With ``length_penalty`` alpha > 0, the
+        finished sequences are compared by score / length ** alpha instead (longer ones less penalised).
+        Returns (texts, log-probabilities).
+        """
+        K = _check_beam_width(beam_width)
         max_length = self._max_length(max_length)
-        x = self.source_vocab.encode([source], self.source_length, padding="pre")
-        end = self.target_vocab.index[END]
-        beams = [([self.target_vocab.index[START]], 0.0)]
-        finished = []
+        memory, mask, state = self.encode(self.source_vocab.encode(list(sources), self.source_length, padding="pre"))
+        N = len(memory)
+        memory, mask = np.repeat(memory, K, axis=0), np.repeat(mask, K, axis=0)   # (N*K, Ts, D), (N*K, Ts)
+        state = [np.repeat(s, K, axis=0) for s in state]                           # (N*K, H) each
+        scores = np.full((N, K), -np.inf)
+        scores[:, 0] = 0.0                                  # one live sequence at first: no duplicates
+        sequences = np.zeros((N, K, 0), np.int64)
+        finished = np.zeros((N, K), bool)
+        lengths = np.zeros((N, K))
+        last = np.full(N * K, self.start)
+        rows = np.arange(N)[:, None]
         for _ in range(max_length):
-            prefixes = np.array([b[0] for b in beams], np.int64)
-            probs, _ = self._step_probs(np.repeat(x, len(beams), axis=0), prefixes)
-            logp = np.log(np.maximum(probs, 1e-300))
-            candidates = [(seq + [int(k)], score + logp[i, k]) for i, (seq, score) in enumerate(beams)
-                          for k in np.argsort(-logp[i])[:beam_width]]
-            candidates.sort(key=lambda c: -c[1])
-            beams = []
-            for seq, score in candidates:
-                (finished if seq[-1] == end else beams).append((seq, score))
-                if len(beams) == beam_width:
-                    break
-            if not beams or (finished and max(f[1] for f in finished) >= beams[0][1]):
+            probs, _, state = self.step(memory, mask, state, last)
+            logp = self._log_probs(probs).reshape(N, K, -1)                       # (N, K, V)
+            logp[finished] = -np.inf                        # a finished sequence only grows by padding, free
+            logp[finished, 0] = 0.0
+            V = logp.shape[2]
+            total = (scores[:, :, None] + logp).reshape(N, K * V)                 # (N, K*V) candidates
+            best = np.argsort(-total, axis=1, kind="stable")[:, :K]               # (N, K)
+            beam, token = best // V, best % V
+            scores = np.take_along_axis(total, best, axis=1)
+            sequences = np.concatenate([sequences[rows, beam], token[:, :, None]], axis=2)
+            lengths = lengths[rows, beam] + ~finished[rows, beam]
+            finished = finished[rows, beam] | (token == self.end)
+            state = [s.reshape(N, K, -1)[rows, beam].reshape(N * K, -1) for s in state]
+            last = token.reshape(-1)
+            if finished[:, 0].all():                        # every best sequence is finished
                 break
-        best = max(finished or beams, key=lambda c: c[1])
-        return self._text(best[0][1:]), float(best[1])
+        ranked = scores / np.maximum(lengths, 1) ** length_penalty if length_penalty else scores.copy()
+        ranked[~finished & finished.any(axis=1, keepdims=True)] = -np.inf   # a finished one when there is one
+        choice = ranked.argmax(axis=1)                                        # (N,)
+        return ([self._text(sequences[i, k]) for i, k in enumerate(choice)],
+                [float(scores[i, k]) for i, k in enumerate(choice)])
 
     def _max_length(self, max_length):
         limit = self.target_length
@@ -195,13 +263,28 @@ class DateTranslator:
             return limit
         if isinstance(max_length, bool) or not isinstance(max_length, (int, np.integer)) or not 1 <= max_length <= 4 * limit:
             raise ValueError(f"max_length must be an integer in 1..{4 * limit} (the targets have at most "
-                             f"{limit - 1} characters), got {max_length!r}")
+                             f"{limit - 1} tokens), got {max_length!r}")
         return int(max_length)
 
     def _text(self, ids):
-        end = self.target_vocab.index[END]
-        ids = list(ids)
-        return self.target_vocab.decode(ids[:ids.index(end)] if end in ids else ids)
+        ids = [int(i) for i in ids]
+        return self.target_vocab.decode(ids[:ids.index(self.end)] if self.end in ids else ids)
+
+
+def _check_beam_width(beam_width):
+    if isinstance(beam_width, bool) or not isinstance(beam_width, (int, np.integer)) or beam_width < 1:
+        raise ValueError(f"beam_width must be an integer >= 1, got {beam_width!r}")
+    return int(beam_width)
+
+
+class DateTranslator(Translator):
+    """The dates task: character vocabularies made from the pairs, then a :class:`Translator`."""
+
+    def __init__(self, pairs, embed=32, units=64, seed=0):
+        sources, targets = zip(*pairs)
+        super().__init__(CharVocabulary(sources), CharVocabulary(targets, extra=START + END),
+                         source_length=max(len(s) for s in sources), target_length=max(len(t) for t in targets) + 1,
+                         embed=embed, units=units, seed=seed)
 
 
 def exact_match(predicted, expected):

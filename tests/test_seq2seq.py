@@ -50,25 +50,56 @@ def test_teacher_forcing_shifts_the_target_by_one(translator):
     assert (x[:, 0] == 0).any() and (x[:, -1] != 0).all()             # sources pre-padded
 
 
+def _rerun_greedy(tr, sources):
+    """Greedy decoding the slow way: the whole model re-run over the prefix at every step."""
+    x = tr.source_vocab.encode(sources, tr.source_length, padding="pre")
+    prefixes = np.full((len(x), 1), tr.start)
+    for _ in range(tr.target_length):
+        probs = tr.model.predict([x, prefixes], verbose=0)[0][:, -1]
+        probs[:, tr.banned] = 0
+        prefixes = np.concatenate([prefixes, probs.argmax(axis=1)[:, None]], axis=1)
+    return [tr._text(p[1:]) for p in prefixes]
+
+
+@pytest.mark.parametrize("trained", [True, False])
+def test_stepping_with_the_state_carried_equals_running_the_whole_prefix(translator, trained):
+    tr, pairs = translator if trained else (s2s.DateTranslator(translator[1], embed=8, units=8, seed=3), translator[1])
+    x, t_in, _ = tr.arrays(pairs[:6])
+    whole, alignment = tr.model.predict([x, t_in], verbose=0)          # (B, Tt, V), (B, Tt, Ts)
+    memory, mask, state = tr.encode(x)
+    for t in range(t_in.shape[1]):                                      # the true previous token, one at a time
+        probs, weights, state = tr.step(memory, mask, state, t_in[:, t])
+        kept = t_in[:, t] != 0                                          # padded steps are masked in the graph
+        np.testing.assert_allclose(probs[kept], whole[kept, t], rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(weights[kept], alignment[kept, t], rtol=1e-4, atol=1e-6)
+    sources = [a for a, _ in pairs[:8]]
+    assert tr.greedy(sources)[0] == _rerun_greedy(tr, sources)
+
+
 def test_greedy_and_beam_decoding(translator):
     tr, pairs = translator
-    sources = [a for a, _ in pairs[:4]]
+    sources = [a for a, _ in pairs[:6]]
     texts, alignment = tr.greedy(sources)
-    assert len(texts) == 4 and alignment.shape[0] == 4 and alignment.shape[2] == tr.source_length
+    assert len(texts) == 6 and alignment.shape[0] == 6 and alignment.shape[2] == tr.source_length
     np.testing.assert_allclose(alignment.sum(axis=2), 1.0, rtol=1e-5)
     # width 1 is greedy, and a wider beam finds a string at least as likely
-    for source, greedy_text in zip(sources[:2], texts[:2]):
-        one, score_one = tr.beam_search(source, beam_width=1)
-        assert one == greedy_text
-        _, score_five = tr.beam_search(source, beam_width=5)
-        assert score_five >= score_one - 1e-9
+    assert tr.beam_search_batch(sources, beam_width=1)[0] == texts
+    one, score_one = tr.beam_search_batch(sources, beam_width=1)
+    five, score_five = tr.beam_search_batch(sources, beam_width=5)
+    assert all(s5 >= s1 - 1e-9 for s1, s5 in zip(score_one, score_five))
+    assert [tr.beam_search(s, beam_width=5) for s in sources[:2]] == list(zip(five[:2], score_five[:2]))
+    assert s2s.exact_match(["a", "b"], ["a", "c"]) == 0.5
+
+
+def test_bad_input_gets_a_clear_error(translator):
+    tr, pairs = translator
+    sources = [a for a, _ in pairs[:2]]
     with pytest.raises(ValueError, match="beam_width must be an integer >= 1, got 0"):
         tr.beam_search(sources[0], beam_width=0)
     with pytest.raises(ValueError, match=r"max_length must be an integer in 1\.\.44"):
         tr.greedy(sources, max_length=1000)
     with pytest.raises(ValueError, match="the model reads at most"):
         tr.greedy(["x" * 200])
-    assert s2s.exact_match(["a", "b"], ["a", "c"]) == 0.5
 
 
 def test_the_seq2seq_command_trains_and_reports_greedy_and_beam(capsys):
