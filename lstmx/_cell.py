@@ -138,6 +138,107 @@ class RecurrentCell:
         return (f"{type(self).__name__}(input_size={self.input_size}, hidden_size={self.hidden_size}, "
                 f"dtype={self.dtype.name})")
 
+    def _repr_html_(self):
+        """The shape table as an HTML table, which Jupyter shows for a cell: one row a gate matrix, then
+        the packs (the same numbers again, stacked, so they are not added to the total)."""
+        from html import escape
+        rows = self.shapes()
+        gate_rows = [r for r in rows if r["name"] not in self.params or r["name"] == "b_hn"]
+        pack_rows = [r for r in rows if r not in gate_rows]
+
+        def tr(r, style=""):
+            return (f"<tr{style}><td><code>{escape(r['name'])}</code></td><td><code>{r['shape']}</code></td>"
+                    f"<td style='text-align:right'>{r['count']:,}</td><td>{escape(r['role'])}</td></tr>")
+
+        grey = " style='color:#666'"
+        return ("<table>"
+                f"<caption>{escape(repr(self))}: {self.count_params():,} parameters</caption>"
+                "<thead><tr><th>name</th><th>shape</th><th>count</th><th>role</th></tr></thead><tbody>"
+                + "".join(tr(r) for r in gate_rows)
+                + f"<tr{grey}><td colspan='4'><i>the packs: the gate blocks above stacked on rows, the same "
+                  f"memory (not counted again)</i></td></tr>"
+                + "".join(tr(r, grey) for r in pack_rows)
+                + "</tbody></table>")
+
+    def explain(self, x_t, state, weights=False, precision=3, file=None):
+        """One ``step``, printed gate by gate: each equation, the matrices it uses with their shapes,
+        and the numbers. Returns what ``step`` returns, computed the same way (the same floats).
+
+        Parameters
+        ----------
+        x_t : (B, I) array, or (I,) for one unbatched sequence
+        state : what ``step`` takes: ``(h_prev, c_prev)`` for an LSTM, ``h_prev`` for a GRU or an RNN
+        weights : bool, also print every matrix and bias the step uses (readable for small I and H)
+        precision : int, decimals printed
+        file : writable text stream, default ``sys.stdout``
+
+        Returns
+        -------
+        ``(h_t, c_t)`` for an LSTM, ``h_t`` for a GRU or an RNN: equal to ``step(x_t, state)``.
+
+        Examples
+        --------
+        >>> cell = lstmx.LSTMCell(3, 2, seed=0)
+        >>> h, c = cell.explain(np.array([1.0, 0.0, -1.0]), (np.zeros(2), np.zeros(2)))  # doctest: +SKIP
+        """
+        out = _Explanation(self, precision, file, weights)
+        result = self._explain(x_t, state, out)
+        out.flush()
+        return result
+
+    def _explain(self, x_t, state, out):
+        raise NotImplementedError
+
+
+class _Explanation:
+    """The text of ``explain``: lines of ``label = values``, the values' columns aligned."""
+
+    def __init__(self, cell, precision, file, weights=False):
+        self.cell, self.precision, self.file, self.weights = cell, precision, file, weights
+        self.lines = []
+
+    def values(self, a):
+        return np.array2string(np.asarray(a), precision=self.precision, floatmode="fixed", sign=" ",
+                               suppress_small=True)
+
+    def title(self, x_t, states):
+        cell = self.cell
+        given = ", ".join(f"{name} {np.shape(v)}" for name, v in states.items())
+        self.lines.append((f"{type(cell).__name__}: one step with I = {cell.input_size} inputs and H = "
+                           f"{cell.hidden_size} hidden units; x_t {np.shape(x_t)}, {given}", None))
+        self.lines.append(("", None))
+        for name, v in {"x_t": x_t, **states}.items():
+            self.lines.append((f"  {name}", v))
+
+    def equation(self, text, role):
+        self.lines.append(("", None))
+        self.lines.append((f"{text:<46}  {role}", None))
+
+    def matrix(self, label, value):
+        """A weight matrix's values, printed only with ``weights=True``."""
+        if self.weights:
+            self.lines.append((f"  {label}", value))
+
+    def term(self, label, value):
+        self.lines.append((f"  {label}", value))
+
+    def result(self, label, value):
+        self.lines.append((f"  => {label}", value))
+
+    def flush(self):
+        import sys
+        width = max(len(label) for label, v in self.lines if v is not None)
+        text = []
+        for label, v in self.lines:
+            if v is None:
+                text.append(label)
+                continue
+            block = self.values(v).splitlines()
+            pad = " " * (width + 3)
+            text.append(f"{label:<{width}} = {block[0]}")
+            text.extend(pad + line for line in block[1:])
+        print("\n".join(text), file=self.file or sys.stdout)
+
 
 def sigmoid(x):
     """Logistic function ``1 / (1 + exp(-x))``; exp overflow for very negative x gives exactly 0."""

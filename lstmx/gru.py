@@ -151,3 +151,46 @@ class GRUCell(RecurrentCell):
         z = sigmoid(x_t @ self.W_z.T + self.b_z + h_prev @ self.U_z.T)
         n = np.tanh(x_t @ self.W_n.T + self.b_n + r * (h_prev @ self.U_n.T + self.b_hn))
         return (1 - z) * n + z * h_prev
+
+    def _explain(self, x_t, h_prev, out):
+        """``step``'s four lines, each printed with its terms (summed in ``step``'s order: the same floats)."""
+        x_t, (h_prev,) = self._check_step(x_t, {"h_prev": self._one_state(h_prev)})
+        out.title(x_t, {"h_(t-1)": h_prev})
+        H, I = self.hidden_size, self.input_size
+        what = {"r": "reset gate: how much of h_(t-1) the candidate sees",
+                "z": "update gate: how much of h_(t-1) to keep"}
+        gate = {}
+        for k in ("r", "z"):
+            W, U, b = getattr(self, f"W_{k}"), getattr(self, f"U_{k}"), getattr(self, f"b_{k}")
+            out.equation(f"{k}_t = σ(W_{k} x_t + b_{k} + U_{k} h_(t-1))", what[k])
+            Wx = x_t @ W.T                            # (B, H)
+            Uh = h_prev @ U.T                         # (B, H)
+            a = Wx + b + Uh                           # (B, H), summed as step sums it
+            out.matrix(f"W_{k} {(H, I)}", W)
+            out.term(f"W_{k} {(H, I)} @ x_t", Wx)
+            out.term(f"b_{k} {(H,)}", b)
+            out.matrix(f"U_{k} {(H, H)}", U)
+            out.term(f"U_{k} {(H, H)} @ h_(t-1)", Uh)
+            out.term("sum", a)
+            gate[k] = sigmoid(a)
+            out.result(f"{k}_t = σ(sum)", gate[k])
+        r, z = gate["r"], gate["z"]
+        out.equation("n_t = tanh(W_n x_t + b_n + r_t ⊙ (U_n h_(t-1) + b_hn))", "candidate: the new state")
+        Wx = x_t @ self.W_n.T                         # (B, H)
+        Uh = h_prev @ self.U_n.T + self.b_hn          # (B, H) the recurrent side, before the reset gate
+        out.matrix(f"W_n {(H, I)}", self.W_n)
+        out.term(f"W_n {(H, I)} @ x_t", Wx)
+        out.term(f"b_n {(H,)}", self.b_n)
+        out.matrix(f"U_n {(H, H)}", self.U_n)
+        out.term(f"U_n {(H, H)} @ h_(t-1) + b_hn {(H,)}", Uh)
+        out.term("r_t ⊙ (U_n h_(t-1) + b_hn)", r * Uh)
+        a = Wx + self.b_n + r * Uh
+        out.term("sum", a)
+        n = np.tanh(a)
+        out.result("n_t = tanh(sum)", n)
+        out.equation("h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_(t-1)", "hidden state: new where z_t is 0, kept where 1")
+        out.term("(1 - z_t) ⊙ n_t  (new)", (1 - z) * n)
+        out.term("z_t ⊙ h_(t-1)  (kept)", z * h_prev)
+        h = (1 - z) * n + z * h_prev
+        out.result("h_t", h)
+        return h

@@ -170,6 +170,17 @@ class LSTMCell(RecurrentCell):
         -------
         (h_t, c_t) : tuple of (B, H) arrays
         """
+        x_t, (h_prev, c_prev) = self._check_state(x_t, state)
+        i = sigmoid(x_t @ self.W_i.T + h_prev @ self.U_i.T + self.b_i)
+        f = sigmoid(x_t @ self.W_f.T + h_prev @ self.U_f.T + self.b_f)
+        g = np.tanh(x_t @ self.W_g.T + h_prev @ self.U_g.T + self.b_g)
+        o = sigmoid(x_t @ self.W_o.T + h_prev @ self.U_o.T + self.b_o)
+        c = f * c_prev + i * g
+        h = o * np.tanh(c)
+        return h, c
+
+    def _check_state(self, x_t, state):
+        """``x_t, (h_prev, c_prev)`` as arrays, after checking that ``state`` is a pair of the right shapes."""
         if not isinstance(state, (tuple, list)) or len(state) != 2:
             got = (f"one array of shape {np.shape(state)}" if isinstance(state, np.ndarray)
                    else f"a {type(state).__name__} of {len(state)}" if isinstance(state, (tuple, list))
@@ -177,11 +188,40 @@ class LSTMCell(RecurrentCell):
             raise TypeError(f"LSTMCell.step takes state = (h_prev, c_prev), the hidden state and the cell "
                             f"state, two (batch, {self.hidden_size}) arrays; got {got}. To start: "
                             f"h = c = np.zeros((batch, {self.hidden_size}))")
-        x_t, (h_prev, c_prev) = self._check_step(x_t, {"h_prev": state[0], "c_prev": state[1]})
-        i = sigmoid(x_t @ self.W_i.T + h_prev @ self.U_i.T + self.b_i)
-        f = sigmoid(x_t @ self.W_f.T + h_prev @ self.U_f.T + self.b_f)
-        g = np.tanh(x_t @ self.W_g.T + h_prev @ self.U_g.T + self.b_g)
-        o = sigmoid(x_t @ self.W_o.T + h_prev @ self.U_o.T + self.b_o)
+        return self._check_step(x_t, {"h_prev": state[0], "c_prev": state[1]})
+
+    def _explain(self, x_t, state, out):
+        """``step``'s six lines, each printed with its terms (the sums in ``step``'s order: the same floats)."""
+        x_t, (h_prev, c_prev) = self._check_state(x_t, state)
+        out.title(x_t, {"h_(t-1)": h_prev, "c_(t-1)": c_prev})
+        H, I = self.hidden_size, self.input_size
+        act = {"i": sigmoid, "f": sigmoid, "g": np.tanh, "o": sigmoid}
+        what = {"i": "input gate: how much of g_t to write", "f": "forget gate: how much of c_(t-1) to keep",
+                "g": "candidate: what to write", "o": "output gate: how much of tanh(c_t) to show"}
+        gate = {}
+        for k in self.gates:
+            W, U, b = getattr(self, f"W_{k}"), getattr(self, f"U_{k}"), getattr(self, f"b_{k}")
+            f_name = "σ" if act[k] is sigmoid else "tanh"
+            out.equation(f"{k}_t = {f_name}(W_{k} x_t + U_{k} h_(t-1) + b_{k})", what[k])
+            Wx = x_t @ W.T                            # (B, H)
+            Uh = h_prev @ U.T                         # (B, H)
+            a = Wx + Uh + b                           # (B, H) the pre-activation, summed as step sums it
+            out.matrix(f"W_{k} {(H, I)}", W)
+            out.term(f"W_{k} {(H, I)} @ x_t", Wx)
+            out.matrix(f"U_{k} {(H, H)}", U)
+            out.term(f"U_{k} {(H, H)} @ h_(t-1)", Uh)
+            out.term(f"b_{k} {(H,)}", b)
+            out.term("sum", a)
+            gate[k] = act[k](a)
+            out.result(f"{k}_t = {f_name}(sum)", gate[k])
+        i, f, g, o = (gate[k] for k in self.gates)
+        out.equation("c_t = f_t ⊙ c_(t-1) + i_t ⊙ g_t", "cell state: keep some, write some")
+        out.term("f_t ⊙ c_(t-1)  (kept)", f * c_prev)
+        out.term("i_t ⊙ g_t  (written)", i * g)
         c = f * c_prev + i * g
+        out.result("c_t", c)
+        out.equation("h_t = o_t ⊙ tanh(c_t)", "hidden state: the output")
+        out.term("tanh(c_t)", np.tanh(c))
         h = o * np.tanh(c)
+        out.result("h_t", h)
         return h, c

@@ -99,3 +99,22 @@ class RNNCell(RecurrentCell):
         """One time step: ``x_t (B, I)``, ``h_prev (B, H)`` -> ``h_t (B, H)`` (unbatched: ``(I,)``, ``(H,)``)."""
         x_t, (h_prev,) = self._check_step(x_t, {"h_prev": self._one_state(h_prev)})
         return np.tanh(x_t @ self.W.T + h_prev @ self.U.T + self.b)
+
+    def _explain(self, x_t, h_prev, out):
+        """``step``'s one line, printed with its terms (summed in ``step``'s order: the same floats)."""
+        x_t, (h_prev,) = self._check_step(x_t, {"h_prev": self._one_state(h_prev)})
+        out.title(x_t, {"h_(t-1)": h_prev})
+        H, I = self.hidden_size, self.input_size
+        out.equation("h_t = tanh(W x_t + U h_(t-1) + b)", "hidden state: the output")
+        Wx = x_t @ self.W.T                           # (B, H)
+        Uh = h_prev @ self.U.T                        # (B, H)
+        a = Wx + Uh + self.b
+        out.matrix(f"W {(H, I)}", self.W)
+        out.term(f"W {(H, I)} @ x_t", Wx)
+        out.matrix(f"U {(H, H)}", self.U)
+        out.term(f"U {(H, H)} @ h_(t-1)", Uh)
+        out.term(f"b {(H,)}", self.b)
+        out.term("sum", a)
+        h = np.tanh(a)
+        out.result("h_t = tanh(sum)", h)
+        return h
