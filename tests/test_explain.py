@@ -78,3 +78,15 @@ def test_a_cell_renders_as_an_html_table_of_its_gate_matrices(cell_class):
     assert f"{cell.count_params():,} parameters" in html
     gates_only = sum(r["count"] for r in cell.shapes() if r["name"] not in ("W", "U", "b"))
     assert gates_only == cell.count_params()                  # the gate rows add up to the total, packs aside
+
+
+def test_a_models_summary_renders_as_an_html_table_with_the_rows_of_the_text_summary():
+    from lstmx.models.summary import summary_html, summary_rows
+    model = lstmx.Sequential([lstmx.Embedding(100, 8), lstmx.Bidirectional(lstmx.LSTM(4)), lstmx.Dense(1)])
+    model.build((None, 5))
+    html = summary_html(model)
+    for name, shape, count, _ in summary_rows(model)[1:]:
+        assert f"<code>{name}</code></td><td><code>{shape}</code></td><td style='text-align:right'>{count:,}<" in html
+    assert f"Total params: {model.count_params():,}" in html
+    if hasattr(type(model), "_repr_html_"):                  # once Model forwards to it
+        assert model._repr_html_() == html

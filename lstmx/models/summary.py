@@ -61,3 +61,27 @@ def summary_text(model):
     lines += ["=" * width, f"Total params: {total:,}", f"Trainable params: {trainable:,}",
               f"Non-trainable params: {total - trainable:,}"]
     return "\n".join(lines)
+
+
+def summary_html(model):
+    """``model.summary()`` as an HTML table (what Jupyter shows for a model through ``_repr_html_``):
+    the same rows as :func:`summary_text`, with the totals below."""
+    from html import escape
+
+    from .sequential import Sequential
+    chain = isinstance(model, Sequential)
+    rows = summary_rows(model)[1:] if chain else summary_rows(model)
+    head = "<th>Layer (type)</th><th>Output Shape</th><th>Param #</th>" + ("" if chain else "<th>Connected to</th>")
+    body = []
+    for name, shape, count, connected in rows:
+        cells = (f"<td><code>{escape(name)}</code></td><td><code>{escape(shape)}</code></td>"
+                 f"<td style='text-align:right'>{count:,}</td>")
+        if not chain:
+            cells += f"<td><code>{escape(', '.join(connected) or '-')}</code></td>"
+        body.append(f"<tr>{cells}</tr>")
+    trainable = sum(l.count_params() for l in model.graph.layers if l.trainable)
+    total = model.count_params()
+    caption = f"Model: {escape(model.name)}" if model.name else type(model).__name__
+    return (f"<table><caption>{caption}</caption><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody>"
+            f"<tfoot><tr><td colspan='{3 if chain else 4}'>Total params: {total:,} &middot; Trainable params: "
+            f"{trainable:,} &middot; Non-trainable params: {total - trainable:,}</td></tr></tfoot></table>")
