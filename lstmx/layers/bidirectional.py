@@ -45,6 +45,11 @@ class Bidirectional(Layer):
         self.dtype = layer.dtype
         self._states = len(layer.state_names)
 
+    def reset_states(self):
+        """Forget the carried states of stateful wrapped layers."""
+        self.forward_layer.reset_states()
+        self.backward_layer.reset_states()
+
     @property
     def params(self):
         p = {f"forward_{k}": v for k, v in self.forward_layer.params.items()}

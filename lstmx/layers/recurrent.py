@@ -49,6 +49,13 @@ _PARAMETERS = """
         Keras's recurrent dropout: in training, ``h_(t-1)`` is multiplied by a mask (one a sequence,
         of ``units`` numbers, the same at every step) where it meets ``U``; the kernels take the
         mask as ``recurrent_keep`` (see :func:`lstmx.lstm.lstm_forward`).
+    stateful : bool, default False
+        Keras's ``stateful``: the final state of sample ``i`` of one batch is the initial state of
+        sample ``i`` of the next, in ``fit``, ``train_on_batch`` and ``predict`` alike, until
+        :meth:`reset_states`. The batch size is then fixed: declared by
+        ``Input(shape=..., batch_size=B)``, or else taken from the first batch; a batch of another
+        size is refused. The carried state is a constant for the backward pass, so
+        backpropagation through time stops at the batch boundary (truncated BPTT).
     name : str or None, default None
         The layer's name in a model (``model.get_layer(name)``, ``summary()``); by default the
         class's in snake case, numbered within the model (``lstm``, ``lstm_1``, ...).
@@ -64,6 +71,9 @@ _ATTRIBUTES = """
         The last training call's dropout mask, already scaled: 0 or 1 / (1 - dropout).
     recurrent_keep : (B, H) array or None
         The last training call's recurrent dropout mask, scaled the same way.
+    states : list of (B, H) arrays or None
+        A stateful layer's carried state (``[h, c]`` for an LSTM): the final state of its last
+        call, the initial state of its next; None after :meth:`reset_states` (zeros).
 """
 
 
@@ -76,7 +86,8 @@ class Recurrent(Layer):
     state_names = ("h",)
 
     def __init__(self, units, return_sequences=False, return_state=False, go_backwards=False,
-                 dtype=np.float32, backend="auto", seed=None, dropout=0.0, recurrent_dropout=0.0, name=None):
+                 dtype=np.float32, backend="auto", seed=None, dropout=0.0, recurrent_dropout=0.0, stateful=False,
+                 name=None):
         super().__init__(name)
         self.units = check_positive_int("units", units)
         for name_, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
@@ -91,6 +102,9 @@ class Recurrent(Layer):
         self.dtype = check_dtype(dtype)
         self.backend = dispatch.check_name(backend)
         self.seed = seed
+        self.stateful = bool(stateful)
+        self.batch_size = None     # a stateful layer's fixed batch size, once known
+        self.states = None         # a stateful layer's carried state (None: zeros)
         self.cell = None
         self.dstates = None
 
@@ -103,7 +117,27 @@ class Recurrent(Layer):
         """Create the cell for inputs of ``input_shape`` (its last entry: the number of features)."""
         input_size = input_shape if isinstance(input_shape, (int, np.integer)) else input_shape[-1]
         self.cell = self.cell_class(input_size, self.units, seed=self.seed, dtype=self.dtype)
+        if self.stateful and not isinstance(input_shape, (int, np.integer)) and input_shape[0] is not None:
+            self.batch_size = int(input_shape[0])     # declared by Input(batch_size=...)
         self.built = True
+
+    def reset_states(self):
+        """Forget a stateful layer's carried state: the next batch starts from zeros."""
+        self.states = None
+
+    def _carried_states(self, batch):
+        """A stateful layer's initial state for a batch of ``batch`` samples: the last call's final
+        state, sample by sample (zeros at first or after :meth:`reset_states`)."""
+        if self.batch_size is None:
+            self.batch_size = batch
+        if batch != self.batch_size:
+            who = f"stateful {type(self).__name__} layer {self.name!r}" if self.name else \
+                f"stateful {type(self).__name__} layer"
+            raise ValueError(f"{who} carries one state per sample of a batch of {self.batch_size}, got a batch "
+                             f"of {batch}: feed batches of exactly {self.batch_size} samples (a number of samples "
+                             f"that is a multiple of it in fit, evaluate and predict), or use a copy of the "
+                             f"model without stateful=True for other sizes")
+        return [None] * len(self.state_names) if self.states is None else list(self.states)
 
     @property
     def params(self):
@@ -140,6 +174,8 @@ class Recurrent(Layer):
             raise ValueError(f"{type(self).__name__} was built for {self.cell.input_size} input features, "
                              f"got X with shape {X.shape}")
         states = self._initial_states(initial_state)
+        if self.stateful and initial_state is None:
+            states = self._carried_states(X.shape[0])
         if self.go_backwards:
             X = reversed_in_time(X)
             mask = None if mask is None else np.asarray(mask)[:, ::-1]
@@ -154,6 +190,8 @@ class Recurrent(Layer):
             Y, finals, kernel_cache = self._forward(X, states, mask, recurrent_keep)
         except NonFiniteError as exc:
             raise self._non_finite(exc) from None
+        if self.stateful:     # carried to the next call as a constant: BPTT stops here
+            self.states = [np.array(s, copy=True) for s in finals]
         output = Y if self.return_sequences else finals[0]
         cache = dict(kernel=kernel_cache, input_keep=input_keep, recurrent_keep=recurrent_keep,
                      initial_states=0 if initial_state is None else len(states))
@@ -243,7 +281,8 @@ class Recurrent(Layer):
     def get_config(self):
         return dict(units=self.units, return_sequences=self.return_sequences, return_state=self.return_state,
                     go_backwards=self.go_backwards, dtype=self.dtype.name, backend=self.backend, seed=self.seed,
-                    dropout=self.dropout, recurrent_dropout=self.recurrent_dropout, name=self.name)
+                    dropout=self.dropout, recurrent_dropout=self.recurrent_dropout, stateful=self.stateful,
+                    name=self.name)
 
 
 class LSTM(Recurrent):

@@ -34,6 +34,8 @@ def model_config(model):
     graph = model.graph
     config = dict(format=FORMAT, class_name=type(model).__name__ if isinstance(model, Sequential) else "Model",
                   name=model.name, compile=_compile_config(model))
+    if model.metadata:
+        config["metadata"] = model.metadata
     if graph is None:       # a Sequential not built yet: its layers only
         return dict(config, layers=[_layer_entry(layer) for layer in model.layers], nodes=None)
     nodes = [t.node for t in graph.inputs] + graph.nodes
@@ -317,6 +319,10 @@ def _sequential_format_1(config, archive):
 
 
 def _compile(model, config):
+    metadata = config.get("metadata", {})
+    if not isinstance(metadata, dict):
+        raise _BadFile(f"the model's metadata must be a JSON object, got {type(metadata).__name__}")
+    model.metadata = metadata
     c = config.get("compile")
     if not c:
         return model

@@ -73,7 +73,7 @@ class Sequential(Model):
                                  f"{type(self._layers[0]).__name__}: it reads "
                                  f"{'integer token ids' if reads_ids else 'floats'}")
             inp = self._input if declared is not None or not reads_ids else \
-                Input(self._input.shape[1:], np.int64, name=self._input.node.layer.name)
+                Input(self._input.shape[1:], np.int64, self._input.shape[0], name=self._input.node.layer.name)
         else:
             first_dtype = getattr(self._layers[0], "dtype", None)
             inp = Input(tuple(input_shape[1:]), np.int64 if reads_ids else (first_dtype or np.float32))

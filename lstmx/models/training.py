@@ -132,6 +132,9 @@ class Model:
         self._init_training_state()
 
     def _init_training_state(self):
+        # What a model needs beside its weights to be used (a character language model's vocabulary):
+        # JSON-able values, saved in the model file and read back by load_model.
+        self.metadata = {}
         self.loss = self.optimizer = None
         self.losses, self.loss_weights, self.output_metrics = [], [], []
         self.metrics = []
@@ -180,6 +183,13 @@ class Model:
 
     def count_params(self):
         return sum(layer.count_params() for layer in self.graph.layers)
+
+    def reset_states(self):
+        """Forget the carried state of every stateful recurrent layer (Keras's ``reset_states``):
+        the next batch starts from zeros."""
+        for layer in self.layers:
+            if hasattr(layer, "reset_states"):
+                layer.reset_states()
 
     def get_weights(self):
         """Copies of every parameter, in layer order (Keras's ``get_weights``)."""
