@@ -16,6 +16,7 @@ from .optimizers import SGD, Adagrad, Adam, RMSprop
 from .word2vec import KeyedVectors, Word2Vec
 from .lstm import LSTMCell
 from .rnn import RNNCell
+from .textgen import generate
 from . import workspace   # the kernels' pool of work arrays: lstmx.workspace.clear(), .nbytes(), .set_limit()
 
 __version__ = "0.1.0"
@@ -29,12 +30,12 @@ __all__ = [
     "SGD", "Adam", "RMSprop", "Adagrad",
     "Word2Vec", "KeyedVectors",
     "lstm_forward", "lstm_backward", "gru_forward", "gru_backward", "rnn_forward", "rnn_backward",
-    "backends",
+    "backends", "generate",
 ]
 
 # imported on first use, as Keras's ``keras.datasets.imdb`` reads after a plain ``import keras``
 _SUBMODULES = ("callbacks", "datasets", "experiments", "gradcheck", "initializers", "interop", "losses", "optimizers",
-               "plot", "text")
+               "plot", "text", "textgen")
 
 
 def __getattr__(name):

@@ -387,6 +387,8 @@ def build_parser():
     add_forecast_parser(command, _positive)
     from .seq2seq_command import add_parser as add_seq2seq_parser     # lstmx seq2seq dates
     add_seq2seq_parser(command, _positive)
+    from .textgen_command import add_parsers as add_textgen_parsers   # lstmx textgen, lstmx generate
+    add_textgen_parsers(command, _positive)
     return parser
 
 

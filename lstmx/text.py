@@ -34,16 +34,31 @@ class Tokenizer:
         ``lstmx.text.FILTERS``).
     lower : bool, default True
         Lower-case the texts (and lists of words) first.
+    char_level : bool, default False
+        Every character is a token (Keras's ``char_level``): a text is taken character by
+        character, spaces and newlines included, and ``filters`` are not applied, as in Keras.
+        ``sequences_to_texts`` then joins the characters without spaces (Keras joins them with
+        spaces, so that ``"to be"`` comes back as ``"t o   b e"``). For a character language
+        model, keep the case: ``Tokenizer(char_level=True, lower=False)``.
+
+    Examples
+    --------
+    >>> tok = Tokenizer(char_level=True, lower=False)
+    >>> tok.fit_on_texts(["to be"])
+    >>> tok.word_index
+    {'t': 1, 'o': 2, ' ': 3, 'b': 4, 'e': 5}
+    >>> tok.texts_to_sequences(["be to"]), tok.sequences_to_texts([[4, 5, 3, 1, 2]])
+    ([[4, 5, 3, 1, 2]], ['be to'])
     """
 
-    def __init__(self, num_words=None, oov_token=None, filters=FILTERS, lower=True):
+    def __init__(self, num_words=None, oov_token=None, filters=FILTERS, lower=True, char_level=False):
         if num_words is not None:
             try:
                 num_words = check_positive_int("num_words", num_words)
             except (TypeError, ValueError) as exc:
                 raise type(exc)(f"{exc} (or None to keep every word)") from None
         self.num_words, self.oov_token = num_words, oov_token
-        self.filters, self.lower = filters, lower
+        self.filters, self.lower, self.char_level = filters, lower, bool(char_level)
         self.word_counts = Counter()
         self.word_index = {}
         self.index_word = {}
@@ -52,6 +67,8 @@ class Tokenizer:
     def _words(self, text, k):
         """The words of text number ``k``: a string is split (``text_to_word_sequence``); a list of
         words is taken as it is (lower-cased if ``lower``), as Keras takes it."""
+        if isinstance(text, str) and self.char_level:
+            return list(text.lower() if self.lower else text)
         if isinstance(text, str):
             return text_to_word_sequence(text, self.filters, self.lower)
         if isinstance(text, (list, tuple)) and all(isinstance(w, str) for w in text):
@@ -120,7 +137,7 @@ class Tokenizer:
             if isinstance(seq, (str, bytes)) or not hasattr(seq, "__iter__"):
                 raise TypeError(f"{what}; sequence {k} is {_describe(seq)}, not a sequence: for one sequence, "
                                 f"pass [sequence]")
-            out.append(" ".join(self.index_word[i] for i in seq if i in self.index_word))
+            out.append(("" if self.char_level else " ").join(self.index_word[i] for i in seq if i in self.index_word))
         return out
 
 
