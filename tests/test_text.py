@@ -149,3 +149,15 @@ def test_tokenizer_num_words_must_be_a_positive_integer_or_none(num_words):
     # 2.5 was taken (ids < 2.5) and "10" failed comparing str with int
     with pytest.raises((TypeError, ValueError), match=r"num_words must be .*1.*got .*\(or None to keep every word\)"):
         Tokenizer(num_words=num_words)
+
+
+def test_char_level_tokenizer_takes_every_character_as_keras_does():
+    tok = Tokenizer(char_level=True, lower=False)
+    tok.fit_on_texts(["To be,\nor not"])
+    assert tok.word_index[" "] and tok.word_index["\n"] and tok.word_index[","]   # filters not applied
+    assert "T" in tok.word_index and "t" in tok.word_index                        # case kept
+    ids = tok.texts_to_sequences(["not To"])[0]
+    assert len(ids) == 6 and tok.sequences_to_texts([ids]) == ["not To"]
+    lowered = Tokenizer(char_level=True)
+    lowered.fit_on_texts(["AaB"])
+    assert lowered.word_index == {"a": 1, "b": 2}
