@@ -15,7 +15,10 @@ the same numbers as re-running the decoder over the whole prefix, at a cost that
 :class:`Translator` is the same machinery for any vocabulary; ``lstmx.datasets.tatoeba`` and
 :class:`WordVocabulary` make it translate English sentences into Spanish, scored by :func:`corpus_bleu`.
 """
+import collections
 import datetime
+import math
+import re
 
 import numpy as np
 
@@ -93,6 +96,42 @@ class CharVocabulary:
 
     def decode(self, ids):
         return "".join(self.chars[i] for i in ids if i > 1)
+
+
+def word_tokens(text):
+    """Lower-cased words and punctuation marks, each a token: ``"¿Dónde está?"`` -> ``["¿", "dónde",
+    "está", "?"]`` (letters of any alphabet make words; every other non-space character stands alone)."""
+    return _WORD.findall(text.lower())
+
+
+_WORD = re.compile(r"\w+|[^\w\s]")
+
+
+class WordVocabulary:
+    """Words to ids and back, for sentences; id 0 is padding, 1 an unknown word (``<unk>``).
+
+    The ``max_size`` most frequent tokens of ``texts`` (by :func:`word_tokens`; ties alphabetically)
+    that occur at least ``min_count`` times, after the ``extra`` tokens (the decoder's start and end).
+    """
+
+    unit = "words"
+
+    def __init__(self, texts, max_size=None, min_count=1, extra=()):
+        counts = collections.Counter(tok for t in texts for tok in word_tokens(t))
+        ranked = sorted((w for w, n in counts.items() if n >= min_count and w not in extra),
+                        key=lambda w: (-counts[w], w))
+        self.words = ["", "<unk>", *extra, *ranked[:max_size]]
+        self.index = {w: i for i, w in enumerate(self.words)}
+
+    def __len__(self):
+        return len(self.words)
+
+    tokens = staticmethod(word_tokens)
+    encode = CharVocabulary.encode
+
+    def decode(self, ids):
+        """The words of ``ids`` joined by spaces (padding left out; an unknown word is ``<unk>``)."""
+        return " ".join(self.words[i] for i in ids if i > 0)
 
 
 def build_model(source_vocab, target_vocab, embed=32, units=64, seed=0, learning_rate=2e-3):
@@ -180,8 +219,17 @@ class Translator:
         y, state, _ = decoder._forward(e, state, None, None)                     # (B, 1, 2U): one LSTM step
         (context, weights), _ = layer("attention").forward([y, memory], mask=[None, mask],
                                                            return_attention_scores=True)   # (B, 1, 2U), (B, 1, Ts)
-        probs, _ = layer("next_character").forward(np.concatenate([y, context], axis=-1))  # (B, 1, V)
-        return probs[:, 0], weights[:, 0], state
+        merged = np.concatenate([y[:, 0], context[:, 0]], axis=-1)                # (B, 4U)
+        probs, _ = layer("next_character").forward(merged)       # (B, V); 2-D: one matrix product, not B
+        return probs, weights[:, 0], state
+
+    def log_probability(self, sources, targets):
+        """The model's log-probability of each target given its source (teacher forcing, one run):
+        the sum of log p over the target's tokens and the end, (N,) float64."""
+        x, t_in, y = self.arrays(list(zip(sources, targets)))
+        probs = self.model.predict([x, t_in], verbose=0)[0].astype(np.float64)      # (N, Tt, V)
+        picked = np.take_along_axis(probs, y[:, :, None], axis=2)[:, :, 0]          # (N, Tt)
+        return np.where(y != 0, np.log(np.maximum(picked, 1e-300)), 0.0).sum(axis=1)
 
     def _log_probs(self, probs):
         """log p in float64, banned tokens at -inf."""
@@ -287,6 +335,98 @@ class DateTranslator(Translator):
                          embed=embed, units=units, seed=seed)
 
 
+START_WORD, END_WORD = "<s>", "</s>"        # the word decoder's first input, and the end of every target
+
+
+class WordTranslator(Translator):
+    """Sentences into sentences, word by word (English into Spanish on Tatoeba's pairs): word
+    vocabularies of the training pairs (tokens seen fewer than ``min_count`` times become ``<unk>``),
+    sentences of at most ``max_length`` tokens, then a :class:`Translator`."""
+
+    def __init__(self, pairs, max_length=8, min_count=2, embed=64, units=128, seed=0, learning_rate=2e-3):
+        sources, targets = zip(*pairs)
+        super().__init__(WordVocabulary(sources, min_count=min_count),
+                         WordVocabulary(targets, min_count=min_count, extra=(START_WORD, END_WORD)),
+                         source_length=max_length, target_length=max_length + 1, embed=embed, units=units,
+                         seed=seed, start=START_WORD, end=END_WORD, learning_rate=learning_rate)
+
+    def bleu(self, sources, references, beam_width=None, length_penalty=0.0):
+        """Corpus BLEU of the translations of ``sources`` (greedy, or beam search of ``beam_width``)
+        against ``references`` (one string or a list for each), both tokenised as the model's words.
+        Returns (BLEU, translations)."""
+        if beam_width is None:
+            hypotheses = self.greedy(sources)[0]
+        else:
+            hypotheses = self.beam_search_batch(sources, beam_width, length_penalty=length_penalty)[0]
+        tokenised = [[" ".join(word_tokens(r)) for r in ([refs] if isinstance(refs, str) else refs)]
+                     for refs in references]
+        return corpus_bleu(hypotheses, tokenised), hypotheses
+
+
 def exact_match(predicted, expected):
     """The fraction of strings predicted exactly."""
     return float(np.mean([p == e for p, e in zip(predicted, expected)]))
+
+
+BLEU = collections.namedtuple("BLEU", "score precisions brevity_penalty hyp_length ref_length")
+
+
+def _ngrams(tokens, max_order):
+    return collections.Counter(tuple(tokens[i:i + n]) for n in range(1, max_order + 1)
+                               for i in range(len(tokens) - n + 1))
+
+
+def corpus_bleu(hypotheses, references, max_order=4, smooth="exp"):
+    """Corpus BLEU (Papineni et al. 2002) as sacrebleu computes it with ``tokenize="none"``: texts split
+    on whitespace, so tokenise them first (the decoders' outputs already are).
+
+    For each order n <= 4, the clipped n-gram matches of all hypotheses over their n-grams (a hypothesis
+    n-gram counts at most as often as in the reference that has it most often) give a precision p_n;
+    BLEU = BP * exp(mean log p_n) * 100, with the brevity penalty BP = exp(1 - r / c) when the
+    hypotheses' length c is below r, the sum over sentences of the reference length closest to each
+    hypothesis's (the shorter on a tie). ``smooth="exp"`` (sacrebleu's default) gives an order with no
+    match the precision 1 / (2^k total) for its k-th such order instead of 0; ``"none"`` leaves it 0.
+
+    Parameters
+    ----------
+    hypotheses : list of N strings
+    references : list of N strings, or of N lists of strings (several references; None left out)
+
+    Returns
+    -------
+    BLEU(score, precisions, brevity_penalty, hyp_length, ref_length), score and precisions in percent.
+    """
+    if smooth not in ("exp", "none"):
+        raise ValueError(f"smooth must be 'exp' or 'none', got {smooth!r}")
+    if len(hypotheses) != len(references):
+        raise ValueError(f"corpus_bleu needs one reference (or list of them) per hypothesis: got "
+                         f"{len(hypotheses)} hypotheses and {len(references)} references")
+    correct, total = [0] * max_order, [0] * max_order
+    hyp_length = ref_length = 0
+    for hyp, refs in zip(hypotheses, references):
+        refs = [refs] if isinstance(refs, str) else [r for r in refs if r is not None]
+        h = hyp.split()
+        ref_tokens = [r.split() for r in refs]
+        clip = collections.Counter()                    # the most each n-gram occurs in one reference
+        for r in ref_tokens:
+            clip |= _ngrams(r, max_order)
+        for gram, n in _ngrams(h, max_order).items():
+            total[len(gram) - 1] += n
+            correct[len(gram) - 1] += min(n, clip[gram])
+        hyp_length += len(h)
+        ref_length += min((abs(len(r) - len(h)), len(r)) for r in ref_tokens)[1]
+    bp = 1.0 if hyp_length >= ref_length else (math.exp(1 - ref_length / hyp_length) if hyp_length else 0.0)
+    precisions = [0.0] * max_order
+    if not any(correct):
+        return BLEU(0.0, precisions, bp, hyp_length, ref_length)
+    halvings = 1.0
+    for n in range(max_order):
+        if total[n] == 0:                               # sacrebleu stops here: later orders stay 0
+            break
+        if correct[n]:
+            precisions[n] = 100.0 * correct[n] / total[n]
+        elif smooth == "exp":
+            halvings *= 2
+            precisions[n] = 100.0 / (halvings * total[n])
+    logs = [math.log(p) if p > 0 else -9999999999 for p in precisions]   # sacrebleu's log of 0
+    return BLEU(bp * math.exp(sum(logs) / max_order), precisions, bp, hyp_length, ref_length)

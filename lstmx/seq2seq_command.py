@@ -1,8 +1,13 @@
-"""``lstmx seq2seq dates``: train the dates encoder-decoder with attention, then decode held-out dates.
+"""``lstmx seq2seq dates`` and ``lstmx seq2seq translate``: train an encoder-decoder with attention, then decode.
 
-Prints each epoch's loss and greedy exact match on a sample of the held-out dates, then the exact match
-of greedy decoding and of beam search on all of them, and a few decoded examples; with ``--json``, one
-JSON line an epoch and a final line with ``greedy_exact_match``, ``beam_exact_match``, ``train_seconds``.
+``dates`` turns human-written dates into ISO dates: each epoch's loss and greedy exact match on a sample
+of the held-out dates, then the exact match of greedy decoding and of beam search on all of them, and a
+few decoded examples; with ``--json``, one JSON line an epoch and a final line with
+``greedy_exact_match``, ``beam_exact_match``, ``train_seconds``.
+
+``translate`` translates short English sentences into Spanish (Tatoeba's pairs, CC-BY 2.0 France): each
+epoch's loss and greedy BLEU on a sample of the held-out sentences, then greedy and beam BLEU on all of
+them and a few translations; with ``--json``, a final line with ``greedy_bleu``, ``beam_bleu``, ...
 """
 import json
 import time
@@ -10,40 +15,56 @@ import time
 
 def add_parser(command, positive):
     """Add the ``seq2seq`` subcommand through the CLI's ``command(name, help, func)`` factory."""
-    p = command("seq2seq", "train an encoder-decoder with attention that turns human-written dates into ISO "
-                           "dates, then decode held-out dates greedily and with beam search", run)
-    p.add_argument("task", choices=["dates"], help="the task (dates: 17 formats of human-written dates)")
-    p.add_argument("--epochs", type=positive, default=12, help="at most this many passes (stops at a perfect sample)")
-    p.add_argument("--train", type=positive, default=12000, help="training dates")
+    p = command("seq2seq", "train an encoder-decoder with attention (human-written dates into ISO dates, or "
+                           "English into Spanish), then decode held-out data greedily and with beam search", run)
+    p.add_argument("task", choices=["dates", "translate"],
+                   help="dates: 17 formats of human-written dates; translate: Tatoeba's English-Spanish pairs")
+    p.add_argument("--epochs", type=positive, default=None,
+                   help="passes over the training data (dates: at most 12, stops at a perfect sample; translate: 10)")
+    p.add_argument("--train", type=positive, default=None,
+                   help="training examples (dates: 12000; translate: all the short pairs)")
     p.add_argument("--test", type=positive, default=2000, help="held-out dates (another seed)")
     p.add_argument("--beam-width", type=positive, default=5, help="prefixes beam search keeps")
-    p.add_argument("--units", type=positive, default=64, help="LSTM units of the encoder, each direction")
+    p.add_argument("--units", type=positive, default=None, help="LSTM units of the encoder, each direction "
+                                                                 "(dates 64, translate 128)")
+    p.add_argument("--data", default=None, help="translate: the Tatoeba file spa.txt or a folder holding it "
+                                                "(default: $LSTMX_DATA, then ~/.lstmx/datasets)")
+    p.add_argument("--max-length", type=positive, default=6, help="translate: sentences of at most this many "
+                                                                   "words and punctuation marks")
     p.add_argument("--seed", type=int, default=0, help="seed of the data and the weights")
     p.add_argument("--json", action="store_true", help="one JSON line an epoch, then the final scores")
     return p
 
 
 def run(args):
+    return _dates(args) if args.task == "dates" else _translate(args)
+
+
+def _epoch_line(args, epoch, loss, name, value, seconds, what):
+    line = {"epoch": epoch, "loss": round(loss, 5), name: round(value, 4), "seconds": round(seconds, 1)}
+    print(json.dumps(line) if args.json else
+          f"epoch {epoch}: loss {loss:.4f}, {what} {value:.3f} ({seconds:.0f} s)", flush=True)
+
+
+def _dates(args):
     from . import seq2seq as s2s
-    train = s2s.generate_dates(args.train, seed=args.seed)
+    epochs, units = args.epochs or 12, args.units or 64
+    train = s2s.generate_dates(args.train or 12000, seed=args.seed)
     test = s2s.generate_dates(args.test, seed=args.seed + 1)
     sources, answers = [a for a, _ in test], [b for _, b in test]
     sample = min(300, len(test))
-    translator = s2s.DateTranslator(train, units=args.units, seed=args.seed)
+    translator = s2s.DateTranslator(train, units=units, seed=args.seed)
     start = time.perf_counter()
-    for epoch in range(args.epochs):
+    for epoch in range(epochs):
         history = translator.fit(train, epochs=1, batch_size=64, seed=args.seed + epoch)
         exact = s2s.exact_match(translator.greedy(sources[:sample])[0], answers[:sample])
-        line = dict(epoch=epoch + 1, loss=round(history.history["loss"][0], 5), sample_exact_match=round(exact, 4),
-                    seconds=round(time.perf_counter() - start, 1))
-        print(json.dumps(line) if args.json else
-              f"epoch {line['epoch']}: loss {line['loss']:.4f}, exact match {exact:.3f} on {sample} held-out dates "
-              f"({line['seconds']:.0f} s)", flush=True)
+        _epoch_line(args, epoch + 1, history.history["loss"][0], "sample_exact_match", exact,
+                    time.perf_counter() - start, f"exact match on {sample} held-out dates")
         if exact == 1.0:
             break
     seconds = time.perf_counter() - start
     greedy = translator.greedy(sources)[0]
-    beam = [translator.beam_search(s, beam_width=args.beam_width)[0] for s in sources]
+    beam = translator.beam_search_batch(sources, beam_width=args.beam_width)[0]
     final = dict(greedy_exact_match=s2s.exact_match(greedy, answers), beam_exact_match=s2s.exact_match(beam, answers),
                  beam_width=args.beam_width, test_dates=len(test), train_seconds=round(seconds, 1))
     if args.json:
@@ -53,4 +74,39 @@ def run(args):
           f"{final['beam_exact_match']:.4f} on {len(test)} held-out dates; training {seconds:.0f} s")
     for source, g, b, answer in list(zip(sources, greedy, beam, answers))[:6]:
         print(f"  {source!r:38} greedy {g}  beam {b}  {'ok' if g == answer else 'expected ' + answer}")
+    return 0
+
+
+def _translate(args):
+    from . import seq2seq as s2s
+    from .datasets import tatoeba
+    epochs, units = args.epochs or 10, args.units or 128
+    train, test = tatoeba.load_pairs(args.data, max_length=args.max_length, seed=args.seed)
+    if args.train:
+        train = train[:args.train]
+    sources, references = tatoeba.references(test)
+    if not args.json:
+        print(f"{tatoeba.ATTRIBUTION}.\n{len(train)} training pairs, {len(sources)} held-out English sentences "
+              f"(at most {args.max_length} tokens)", flush=True)
+    translator = s2s.WordTranslator(train, max_length=args.max_length, units=units, seed=args.seed)
+    sample = min(300, len(sources))
+    start = time.perf_counter()
+    for epoch in range(epochs):
+        history = translator.fit(train, epochs=1, batch_size=64, seed=args.seed + epoch)
+        bleu = translator.bleu(sources[:sample], references[:sample])[0].score
+        _epoch_line(args, epoch + 1, history.history["loss"][0], "sample_bleu", bleu, time.perf_counter() - start,
+                    f"greedy BLEU on {sample} held-out sentences")
+    seconds = time.perf_counter() - start
+    greedy, greedy_text = translator.bleu(sources, references)
+    beam, beam_text = translator.bleu(sources, references, beam_width=args.beam_width)
+    final = dict(greedy_bleu=round(greedy.score, 2), beam_bleu=round(beam.score, 2), beam_width=args.beam_width,
+                 train_pairs=len(train), test_sentences=len(sources), train_seconds=round(seconds, 1),
+                 attribution=tatoeba.ATTRIBUTION)
+    if args.json:
+        print(json.dumps(final))
+        return 0
+    print(f"BLEU greedy {greedy.score:.2f}, beam search (width {args.beam_width}) {beam.score:.2f} on "
+          f"{len(sources)} held-out sentences (references: all their translations); training {seconds:.0f} s")
+    for source, g, b, refs in list(zip(sources, greedy_text, beam_text, references))[:6]:
+        print(f"  {source}\n    greedy: {g}\n    beam:   {b}\n    reference: {refs[0]}")
     return 0
