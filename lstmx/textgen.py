@@ -149,10 +149,13 @@ def train_language_model(text, units=256, layers=2, embedding_dim=64, dropout=0.
 
 def evaluate_language_model(model, X, Y, batch_size):
     """Mean cross-entropy (nats per character) of a stateful model over ``stateful_batches``, read
-    from zero states; the training state is reset before and after."""
+    from zero states. The training state is put back afterwards, so training can go on where it was."""
+    recurrent = [layer for layer in model.layers if isinstance(layer, Recurrent)]
+    kept = [layer.states for layer in recurrent]
     model.reset_states()
     loss = model.evaluate(X, Y, batch_size=batch_size)
-    model.reset_states()
+    for layer, states in zip(recurrent, kept):
+        layer.states = states
     return float(loss if np.ndim(loss) == 0 else loss[0])
 
 

@@ -204,3 +204,15 @@ def test_generate_command_bad_input_is_one_line_and_exit_2(tmp_path, args, messa
     assert main(["generate", str(tmp_path / "m.npz"), *args]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("lstmx generate: error:") and message in err[0]
+
+
+def test_evaluating_reads_from_zero_states_and_gives_the_training_state_back():
+    model, vocab = small_model(dtype=np.float64, stateful=True, batch_size=2)
+    model.compile(loss="sparse_categorical_crossentropy", optimizer="adam")
+    X, Y = textgen.stateful_batches(textgen.encode(TEXT, vocab.word_index), 2, 10)
+    model.train_on_batch(X[:2], Y[:2])
+    kept = [s.copy() for s in model.layers[1].states]
+    loss = textgen.evaluate_language_model(model, X[:4], Y[:4], 2)
+    np.testing.assert_array_equal(model.layers[1].states[0], kept[0])
+    model.reset_states()
+    assert loss == pytest.approx(model.evaluate(X[:4], Y[:4], batch_size=2))
