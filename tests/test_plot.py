@@ -236,3 +236,95 @@ def test_plot_forecast_draws_the_band_and_the_residuals():
     np.testing.assert_array_equal(bottom.lines[-1].get_ydata(), np.ones(10))    # truth - forecast
     with pytest.raises(ValueError, match="must be \\(N,\\) alike"):
         plot_forecast(t, np.ones(10), np.ones(9))
+
+
+# ---- diagrams drawn from real shapes, and the gradient through time ----
+from matplotlib.text import Text
+
+from lstmx.plot import (plot_bidirectional_layout, plot_cbow, plot_cell_diagram, plot_gate_bias_flow,
+                        plot_unrolled)
+from lstmx.plot.cells import gradient_flow
+
+
+def texts(fig):
+    return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+
+
+def assert_readable(fig):
+    """At most 8.5 inches wide (850 px at 100 dpi, the text column) and no text under 10 pt: labels
+    of at least 9 px however the page scales the figure down to its column."""
+    assert fig.get_figwidth() <= 8.5 + 1e-9
+    small = [(t.get_text(), t.get_fontsize()) for t in texts(fig) if t.get_fontsize() < 10]
+    assert small == []
+
+
+def by_gid(fig, prefix):
+    return {a.get_gid()[len(prefix):]: a for a in fig.findobj(lambda a: (a.get_gid() or "").startswith(prefix))}
+
+
+@pytest.mark.parametrize("cell_class, I, H", [(lstmx.LSTMCell, 3, 2), (lstmx.LSTMCell, 128, 64),
+                                              (lstmx.GRUCell, 3, 2), (lstmx.RNNCell, 5, 4)])
+def test_the_cell_diagram_draws_every_gate_matrix_as_a_block_of_its_real_shape(cell_class, I, H):
+    cell = cell_class(I, H)
+    fig = plot_cell_diagram(cell)
+    assert_readable(fig)
+    blocks, labels = by_gid(fig, "block:"), by_gid(fig, "label:")
+    G = len(cell.gates)
+    names = [f"{p}_{g}" for g in cell.gates for p in "WU"] if G > 1 else ["W", "U"]
+    for name in names:
+        w, h = blocks[name].get_width(), blocks[name].get_height()
+        cols = I if name.startswith("W") else H
+        assert w / h == pytest.approx(cols / H)                      # drawn to scale
+        assert labels[name].get_text() == f"{name}\n({H}, {cols})"
+    packs = by_gid(fig, "pack:")
+    assert packs["W"].get_text() == f"W ({G * H}, {I})" and packs["U"].get_text() == f"U ({G * H}, {H})"
+    gates = by_gid(fig, "gate:")
+    assert set(gates) == (set(cell.gates) if G > 1 else {"h"})
+
+
+def test_the_unrolled_rnn_has_a_cell_a_step_and_a_gradient_arrow_between_steps():
+    fig = plot_unrolled(T=6)
+    assert_readable(fig)
+    assert len(by_gid(fig, "block:step")) == 6 and len(by_gid(fig, "arrow:grad")) == 5
+    lstm = plot_unrolled(T=4, kind="lstm")
+    assert {"⊙ f_2", "⊙ f_3", "⊙ f_4"} <= {t.get_text() for t in texts(lstm)}
+
+
+def test_the_bidirectional_layout_says_which_half_of_the_last_step_has_read_what():
+    fig = plot_bidirectional_layout(("not", "a", "good", "film"), H=3)
+    assert_readable(fig)
+    assert len(by_gid(fig, "block:fwd")) == len(by_gid(fig, "block:bwd")) == 4 * 3
+    labels = by_gid(fig, "label:")
+    assert labels["last_forward"].get_text() == "Y[:, -1, :3]: has read\nall 4 tokens"
+    assert labels["last_backward"].get_text() == "Y[:, -1, 3:]: has read\nonly 'film'"
+
+
+def test_the_cbow_diagram_averages_the_context_rows_of_w_in():
+    fig = plot_cbow(vocabulary_size=8, vector_size=3, context=(0, 2, 5), target=3)
+    assert_readable(fig)
+    blocks = by_gid(fig, "block:")
+    assert sum(k.startswith("in") for k in blocks) == 8 * 3 and sum(k.startswith("out") for k in blocks) == 8 * 3
+    bright = {k.split("_")[0] for k, b in blocks.items() if k.startswith("in") and b.get_alpha() > 0.5}
+    assert bright == {"in0", "in2", "in5"}
+    assert by_gid(fig, "label:")["W_in"].get_text() == "W_in (8, 3)"
+
+
+def test_gradient_flow_with_a_large_forget_bias_keeps_the_gradient_over_60_steps():
+    """The numbers the BPTT page states: at the default initialisation (b_f = 1) an LSTM keeps about
+    4e-6 of the gradient over 60 steps, a GRU (b_z = 0) about 3e-13; b_f = 3 keeps about 0.67."""
+    ratio = {}
+    for name, cls, bias in (("lstm", lstmx.LSTM, None), ("lstm3", lstmx.LSTM, {"f": 3.0}),
+                            ("gru", lstmx.GRU, None), ("gru3", lstmx.GRU, {"z": 3.0})):
+        flow = gradient_flow(cls, T=60, gate_bias=bias)
+        ratio[name] = flow[0] / flow[-1]
+    assert 1e-6 < ratio["lstm"] < 1e-5 and 1e-13 < ratio["gru"] < 1e-12
+    assert 0.5 < ratio["lstm3"] < 0.9 and 0.03 < ratio["gru3"] < 0.15
+
+
+def test_plot_gate_bias_flow_draws_a_curve_a_bias_and_names_its_ratio():
+    fig = plot_gate_bias_flow(T=20, forget_biases=(1, 3), update_biases=(0, 2))
+    assert_readable(fig)
+    lstm_axes, gru_axes = fig.axes
+    assert len(lstm_axes.lines) == len(gru_axes.lines) == 3            # two biases and the simple RNN
+    labels = [t.get_text() for t in lstm_axes.get_legend().get_texts()]
+    assert labels[0].startswith("1: ") and labels[0].endswith("(default)") and labels[2].startswith("RNN: ")

@@ -72,22 +72,35 @@ def plot_gate_activations(cell, X, tokens=None):
     return fig
 
 
-def gradient_flow(layer_class, T=60, units=32, input_size=16, seed=0):
-    """``||dL/dh_t||`` for every step t when the loss reads only the last output, by lstmx's BPTT.
+def gradient_flow(layer_class, T=60, units=32, input_size=16, seed=0, gate_bias=None):
+    """``||dL/dx_t||`` for every step t when the loss reads only the last output, by lstmx's BPTT.
+
+    Parameters
+    ----------
+    layer_class : LSTM, GRU or SimpleRNN
+    T, units, input_size : the sequence's length, ``H`` and ``I``
+    seed : seed of the inputs (standard normal) and of the initialisation
+    gate_bias : dict or None, e.g. ``{"f": 3.0}`` (an LSTM's forget gate) or ``{"z": 2.0}`` (a GRU's
+        update gate): those bias blocks are set to that value before the run (default: as initialised,
+        ``b_f = 1`` and every other bias 0)
 
     Returns
     -------
-    (T,) array: the gradient norm that reaches step t (t = T-1 is the last step).
+    (T,) array: the gradient norm that reaches step t (t = T-1 is the last step). ``flow[0] /
+    flow[-1]`` is how much of the gradient at the last step is left 59 steps back.
     """
     import numpy as np
     rng = np.random.default_rng(seed)
-    X = rng.standard_normal((1, T, input_size))
+    X = rng.standard_normal((1, T, input_size))                  # (1, T, I)
     layer = layer_class(units, return_sequences=True, dtype=np.float64, seed=seed, backend="reference")
-    Y = layer(X)
+    layer.build(X.shape)
+    for gate, value in (gate_bias or {}).items():
+        setattr(layer.cell, f"b_{gate}", value)                  # writes into the pack b
+    Y = layer(X)                                                 # (1, T, H)
     dY = np.zeros_like(Y)
     dY[0, -1] = 1.0 / np.sqrt(units)      # d loss / d h_T, unit norm
     # the gradient flowing into step t's input side is dX[t]; its norm shows how far the signal reached
-    dX = layer.backward(dY)
+    dX = layer.backward(dY)                                      # (1, T, I)
     return np.linalg.norm(dX[0], axis=1)
 
 
@@ -110,4 +123,45 @@ def plot_gradient_flow(T=60, units=32, input_size=16, seed=0):
     ax.set_title("Gradient reaching each step from the last one")
     ax.legend()
     fig.tight_layout()
+    return fig
+
+
+def plot_gate_bias_flow(T=60, units=32, input_size=16, seed=0, forget_biases=(0, 1, 2, 3, 4),
+                        update_biases=(0, 1, 2, 3, 4)):
+    """Two panels: the gradient reaching each step, relative to the last step's, for an LSTM with
+    several forget-gate biases ``b_f`` and a GRU with several update-gate biases ``b_z`` (and the
+    simple RNN in both, for reference). The legend gives each curve's ratio over the whole sequence.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import numpy as np
+
+    from ..layers import GRU, LSTM, SimpleRNN
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(8.5, 5.0), sharey=True)
+    rnn = gradient_flow(SimpleRNN, T, units, input_size, seed)
+    steps = np.arange(1, T + 1)
+    default = {"f": 1, "z": 0}                                   # the biases as initialised
+    for ax, cls, gate, biases, cmap in ((axes[0], LSTM, "f", forget_biases, "viridis"),
+                                        (axes[1], GRU, "z", update_biases, "plasma")):
+        colours = plt.get_cmap(cmap)(np.linspace(0.0, 0.85, len(biases)))
+        for bias, colour in zip(biases, colours):
+            flow = gradient_flow(cls, T, units, input_size, seed, gate_bias={gate: float(bias)})
+            ratio = flow / flow[-1]
+            mark = " (default)" if bias == default[gate] else ""
+            ax.semilogy(steps, ratio, color=colour, lw=2.2 if mark else 1.4,
+                        label=f"{bias:g}: {ratio[0]:.1e}{mark}")
+        ax.semilogy(steps, rnn / rnn[-1], color="grey", ls="--", label=f"RNN: {rnn[0] / rnn[-1]:.1e}")
+        ax.set_title(f"{cls.__name__}, {'forget' if gate == 'f' else 'update'} gate bias b_{gate}", fontsize=11)
+        ax.set_xlabel(f"step t (the loss reads step {T})", fontsize=10)
+        ax.legend(fontsize=10, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False,
+                  columnspacing=1.0, handlelength=1.5,
+                  title=f"b_{gate}: gradient left at step 1", title_fontsize=10)
+        ax.tick_params(labelsize=10)
+        ax.grid(True, which="major", alpha=0.3)
+    axes[0].set_ylabel("||dL/dx_t|| / ||dL/dx_T||", fontsize=10)
+    axes[0].set_ylim(1e-16, 1e2)
+    fig.subplots_adjust(left=0.1, right=0.98, top=0.93, bottom=0.38, wspace=0.06)   # room for the legends
     return fig
