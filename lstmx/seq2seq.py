@@ -270,6 +270,8 @@ class Translator:
         Returns (texts, log-probabilities).
         """
         K = _check_beam_width(beam_width)
+        if not length_penalty >= 0:
+            raise ValueError(f"length_penalty must be >= 0 (0: none), got {length_penalty!r}")
         max_length = self._max_length(max_length)
         memory, mask, state = self.encode(self.source_vocab.encode(list(sources), self.source_length, padding="pre"))
         N = len(memory)
@@ -403,8 +405,10 @@ def corpus_bleu(hypotheses, references, max_order=4, smooth="exp"):
                          f"{len(hypotheses)} hypotheses and {len(references)} references")
     correct, total = [0] * max_order, [0] * max_order
     hyp_length = ref_length = 0
-    for hyp, refs in zip(hypotheses, references):
+    for i, (hyp, refs) in enumerate(zip(hypotheses, references)):
         refs = [refs] if isinstance(refs, str) else [r for r in refs if r is not None]
+        if not refs:
+            raise ValueError(f"hypothesis {i} has no reference: expected a string or a list of at least one")
         h = hyp.split()
         ref_tokens = [r.split() for r in refs]
         clip = collections.Counter()                    # the most each n-gram occurs in one reference

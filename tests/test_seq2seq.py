@@ -98,10 +98,34 @@ def test_bad_input_gets_a_clear_error(translator):
     sources = [a for a, _ in pairs[:2]]
     with pytest.raises(ValueError, match="beam_width must be an integer >= 1, got 0"):
         tr.beam_search(sources[0], beam_width=0)
-    with pytest.raises(ValueError, match=r"max_length must be an integer in 1\.\.44"):
+    with pytest.raises(ValueError, match="beam_width must be an integer >= 1, got 2.5"):
+        tr.beam_search_batch(sources, beam_width=2.5)
+    with pytest.raises(ValueError, match="length_penalty must be >= 0"):
+        tr.beam_search_batch(sources, length_penalty=-1)
+    with pytest.raises(ValueError, match=r"max_length must be an integer in 1\.\.44 \(the targets have at most 10 tokens\)"):
         tr.greedy(sources, max_length=1000)
-    with pytest.raises(ValueError, match="the model reads at most"):
+    with pytest.raises(ValueError, match=rf"text 0 has 200 characters; the model reads at most {tr.source_length}"):
         tr.greedy(["x" * 200])
+    x = tr.source_vocab.encode(sources, tr.source_length, padding="pre")
+    x[0, -1] = len(tr.source_vocab)                                    # one id past the vocabulary
+    with pytest.raises(ValueError, match=rf"token id {len(tr.source_vocab)} is out of range: "
+                                         rf"Embedding\(input_dim={len(tr.source_vocab)}\) accepts ids 0 <= id < "):
+        tr.encode(x)
+    with pytest.raises(ValueError, match="hypothesis 1 has no reference"):
+        s2s.corpus_bleu(["a", "b"], ["a", []])
+
+
+def test_attention_names_what_it_expected_and_what_it_got():
+    import lstmx
+    q, v = np.zeros((2, 3, 4)), np.zeros((2, 5, 4))
+    with pytest.raises(ValueError, match="the query has 6 features, the key 4"):
+        lstmx.Attention()([np.zeros((2, 3, 6)), v])
+    with pytest.raises(ValueError, match="query, value and key have batch sizes 1, 2, 2"):
+        lstmx.Attention()([np.zeros((1, 3, 4)), v])
+    with pytest.raises(ValueError, match=r"the query's mask must be \(batch, Tq\) = \(2, 3\), got \(2, 5\)"):
+        lstmx.Attention()([q, v], mask=[np.ones((2, 5), bool), None])
+    with pytest.raises(ValueError, match=r"the value's mask must be \(batch, Tv\) = \(2, 5\), got \(2, 3\)"):
+        lstmx.Attention()([q, v], mask=[None, np.ones((2, 3), bool)])
 
 
 def test_the_seq2seq_command_trains_and_reports_greedy_and_beam(capsys):
