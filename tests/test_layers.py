@@ -175,3 +175,19 @@ def test_backward_before_forward_is_a_clear_error(layer, dY):
     'reshape'; ...)."""
     with pytest.raises(RuntimeError, match=r"\.backward called before the layer was run forward"):
         layer.backward(dY)
+
+
+def test_dense_on_a_time_major_view_equals_dense_on_the_same_values():
+    """Dense multiplies a recurrent layer's batch-first view of time-major memory as one 2-D product;
+    the numbers are those of the contiguous input, forward and backward."""
+    rng = np.random.default_rng(0)
+    view = rng.normal(size=(7, 3, 5)).transpose(1, 0, 2)            # (B=3, T=7, 5), not contiguous
+    dense = lstmx.Dense(4, "softmax", seed=0, dtype=np.float64)
+    Y = dense(view)
+    dY = rng.normal(size=Y.shape)
+    dX, grads = dense.backward(dY), dict(dense.grads)
+    again = lstmx.Dense(4, "softmax", seed=0, dtype=np.float64)
+    np.testing.assert_allclose(Y, again(np.ascontiguousarray(view)), rtol=1e-13)
+    np.testing.assert_allclose(dX, again.backward(dY), rtol=1e-13)
+    for k in grads:
+        np.testing.assert_allclose(grads[k], again.grads[k], rtol=1e-13)

@@ -443,7 +443,8 @@ class Model:
         xs, ys = self._check_inputs(x), self._check_labels(y)
         self._build_for(xs)
         totals = self._Totals(self)
-        loss, per_output, outputs, masks = self._train_step(xs, ys)
+        with one_blas_thread():    # as in fit: OpenBLAS's threads beside the kernels' slow every GEMM down
+            loss, per_output, outputs, masks = self._train_step(xs, ys)
         totals.add(len(xs[0]), loss, per_output, ys, outputs, masks)
         return self._keras_result(totals.logs(), return_dict)
 
