@@ -30,5 +30,16 @@ plot_formats = [("png", 110)]
 plot_rcparams = {"figure.autolayout": False}
 html_theme = "pydata_sphinx_theme"
 html_title = "lstmx"
-html_theme_options = {"navigation_depth": 2, "show_toc_level": 2}
+html_theme_options = {
+    "navigation_depth": 2,
+    "show_toc_level": 2,
+    # The pages form one flat list, so the left "Section Navigation" would be empty on every page
+    # (and take ~300 px from the text): there is no left sidebar; the header menu is the navigation.
+    # The header keeps to one line from 960 px up: three pages, then "More"; the search is an icon.
+    "navbar_align": "left",
+    "header_links_before_dropdown": 3,
+    "navbar_persistent": [],
+    "navbar_end": ["search-button", "theme-switcher"],
+}
+html_sidebars = {"**": []}
 exclude_patterns = ["_build"]
