@@ -4,8 +4,8 @@
 
 12,000 dates in 17 formats train (a seeded generator), 2,000 others test. Each epoch prints the exact
 match of greedy decoding on 300 of the test dates; at the end, greedy and beam search (width 5) on
-all 2,000, a few decoded examples, and the alignment of one date: each output character's attention
-over the input's characters.
+all 2,000, where they differ and which string the model finds likelier, a few decoded examples, and
+the alignment of one date: each output character's attention over the input's characters.
 """
 import argparse
 import time
@@ -28,15 +28,20 @@ for epoch in range(args.epochs):
     exact = s2s.exact_match(translator.greedy(sources[:300])[0], answers[:300])
     print(f"epoch {epoch + 1}: loss {history.history['loss'][0]:.4f}, exact match {exact:.3f} "
           f"({time.perf_counter() - start:.0f} s)", flush=True)
-    if exact == 1.0:
-        break
 trained = time.perf_counter() - start
 greedy, alignments = translator.greedy(sources)
-beam = [translator.beam_search(s, beam_width=5)[0] for s in sources]
+beam = translator.beam_search_batch(sources, beam_width=5)[0]
 print(f"greedy exact match {s2s.exact_match(greedy, answers):.4f}, beam (5) {s2s.exact_match(beam, answers):.4f} "
       f"on {len(test)} held-out dates; training {trained:.0f} s")
 print("beam right where greedy is wrong:", sum(b == a != g for g, b, a in zip(greedy, beam, answers)),
       "; greedy right where beam is wrong:", sum(g == a != b for g, b, a in zip(greedy, beam, answers)))
+differ = [i for i, (g, b) in enumerate(zip(greedy, beam)) if g != b]
+if differ:     # beam search keeps the likelier string: is it the right one?
+    log_p = {name: translator.log_probability([sources[i] for i in differ], [texts[i] for i in differ])
+             for name, texts in (("greedy", greedy), ("beam", beam))}
+    for j, i in enumerate(differ):
+        print(f"  {sources[i]!r}: greedy {greedy[i]} (log p {log_p['greedy'][j]:.3f}), beam {beam[i]} "
+              f"(log p {log_p['beam'][j]:.3f}), answer {answers[i]}")
 for source, g, answer in list(zip(sources, greedy, answers))[:8]:
     print(f"  {source!r:40} -> {g}   {'ok' if g == answer else 'expected ' + answer}")
 if args.plot:
