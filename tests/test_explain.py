@@ -90,3 +90,37 @@ def test_a_models_summary_renders_as_an_html_table_with_the_rows_of_the_text_sum
     assert f"Total params: {model.count_params():,}" in html
     if hasattr(type(model), "_repr_html_"):                  # once Model forwards to it
         assert model._repr_html_() == html
+
+
+# ---- the teaching pages' code runs, and prints what the page shows ----
+import contextlib
+import os
+
+DOCS = os.path.join(os.path.dirname(__file__), os.pardir, "docs")
+BLOCK = re.compile(r"\.\. code-block:: (python|text)\n\n((?:   .*\n|\n)+)")
+
+
+def code_and_output(page):
+    """[(python code, the text block right after it or None)] of a page's code-blocks."""
+    text = open(os.path.join(DOCS, page), encoding="utf-8").read()
+    blocks = [(m.group(1), "\n".join(l[3:] for l in m.group(2).splitlines()).strip("\n"), m.start(), m.end())
+              for m in BLOCK.finditer(text)]
+    pairs = []
+    for k, (kind, body, _, end) in enumerate(blocks):
+        if kind == "python":
+            follows = k + 1 < len(blocks) and blocks[k + 1][0] == "text" and blocks[k + 1][2] == end
+            pairs.append((body, blocks[k + 1][1] if follows else None))
+    return pairs
+
+
+@pytest.mark.parametrize("page", ["lstm_step.rst", "gru_rnn.rst", "bptt.rst", "word2vec.rst"])
+def test_the_pages_python_blocks_run_and_print_the_output_shown_below_them(page, monkeypatch):
+    monkeypatch.chdir(DOCS)
+    pairs = code_and_output(page)
+    assert pairs
+    for code, shown in pairs:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exec(compile(code, page, "exec"), {})
+        if shown is not None:
+            assert out.getvalue().strip("\n") == shown, f"{page}: the output under this code has changed:\n{code}"

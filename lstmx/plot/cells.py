@@ -33,14 +33,19 @@ def plot_weights(cell):
     return fig
 
 
-def plot_gate_activations(cell, X, tokens=None):
+def plot_gate_activations(cell, X, tokens=None, units=None, steps=None, readout=None):
     """Heatmaps of every gate's activation over the steps of one sequence.
 
     Parameters
     ----------
     cell : LSTMCell or GRUCell
-    X : (T, I) array, one sequence
+    X : (T, I) array, one sequence (the cell runs over all of it, from a zero state)
     tokens : list of str or None, labels of the steps
+    units : sequence of int or None, the hidden units to show (default: all ``H``)
+    steps : slice or None, the steps to show (default: all); the earlier ones still ran
+    readout : (kernel (H, 1), bias (1,)) or None, a sigmoid classifier on ``h_t`` (the weights of
+        a ``Dense(1, "sigmoid")``): adds a top panel with its output after every step, what the
+        model would say if the sequence ended there
 
     Returns
     -------
@@ -50,25 +55,49 @@ def plot_gate_activations(cell, X, tokens=None):
 
     from .. import functional as F
     plt = _pyplot()
-    X = np.asarray(X, cell.dtype)[None]
-    H = cell.hidden_size
-    if len(cell.gates) == 4:
-        _, _, cache = F.lstm_forward(X, cell.W, cell.U, cell.b, backend="reference")
+    X = np.asarray(X, cell.dtype)[None]                # (1, T, I)
+    H, G = cell.hidden_size, len(cell.gates)
+    if G == 4:
+        Y, _, cache = F.lstm_forward(X, cell.W, cell.U, cell.b, backend="reference")
     else:
-        _, _, cache = F.gru_forward(X, cell.W, cell.U, cell.b, cell.b_hn, backend="reference")
+        Y, _, cache = F.gru_forward(X, cell.W, cell.U, cell.b, cell.b_hn, backend="reference")
     gates = cache["gates"][:, 0]                       # (T, G*H)
-    fig, axes = plt.subplots(len(cell.gates), 1, figsize=(10, 1.3 * len(cell.gates) + 0.8), sharex=True)
+    T = gates.shape[0]
+    shown = np.arange(T)[steps if steps is not None else slice(None)]
+    units = np.arange(H) if units is None else np.asarray(units)
+    panels = G + (readout is not None)
+    below = 1.0 if tokens is not None else 0.5        # inches under the panels for the words
+    height = 0.3 + 0.9 * panels + below
+    fig, axes = plt.subplots(panels, 1, figsize=(8.5, height),
+                             sharex=True, gridspec_kw=dict(height_ratios=[0.7] * (readout is not None) + [1] * G))
+    axes = np.atleast_1d(axes)
+    if readout is not None:
+        kernel, bias = readout
+        p = 1 / (1 + np.exp(-(Y[0] @ np.asarray(kernel) + np.asarray(bias))[:, 0]))   # (T,)
+        ax = axes[0]
+        ax.plot(range(len(shown)), p[shown], color="black", marker="o", ms=3)
+        ax.axhline(0.5, color="grey", lw=0.8, ls="--")
+        ax.set_ylim(0, 1)
+        ax.set_yticks([0, 0.5, 1])
+        ax.set_ylabel("P(pos.)", fontsize=10)
+        ax.tick_params(labelsize=10)
+        axes = axes[1:]
     for k, (ax, g) in enumerate(zip(axes, cell.gates)):
         lo = -1 if cell.gate_roles[g].startswith("candidate") else 0
-        im = ax.imshow(gates[:, k * H:(k + 1) * H].T, aspect="auto", cmap="viridis", vmin=lo, vmax=1,
-                       interpolation="nearest")
-        ax.set_ylabel(g, rotation=0, labelpad=10)
+        block = gates[shown][:, k * H:(k + 1) * H][:, units]    # (steps, units)
+        im = ax.imshow(block.T, aspect="auto", cmap="viridis", vmin=lo, vmax=1, interpolation="nearest")
+        ax.set_ylabel(f"{g}_t", rotation=0, labelpad=14, fontsize=11, va="center")
         ax.set_yticks([])
-        fig.colorbar(im, ax=ax, fraction=0.02)
+        cbar = fig.colorbar(im, ax=ax, fraction=0.02, pad=0.01, ticks=[lo, 1])
+        cbar.ax.tick_params(labelsize=10)
     if tokens is not None:
-        axes[-1].set_xticks(range(len(tokens)), tokens, rotation=90, fontsize=7)
-    axes[-1].set_xlabel("time step")
-    fig.tight_layout()
+        axes[-1].set_xticks(range(len(shown)), [tokens[t] for t in shown], rotation=90, fontsize=10)
+    else:
+        axes[-1].set_xlabel("time step", fontsize=10)
+        axes[-1].tick_params(labelsize=10)
+    if readout is not None:                            # line up the top panel with the heatmaps
+        fig.colorbar(im, ax=fig.axes[0], fraction=0.02, pad=0.01).ax.set_visible(False)
+    fig.subplots_adjust(left=0.08, right=0.96, top=1 - 0.15 / height, bottom=below / height, hspace=0.15)
     return fig
 
 
