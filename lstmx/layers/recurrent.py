@@ -154,13 +154,24 @@ class Recurrent(Layer):
         return None if self._cache is None else self._cache["recurrent_keep"]
 
     def forward(self, X, mask=None, training=False, initial_state=None):
-        """Run the layer.
+        """Run the layer: ``layer(X, mask=..., training=..., initial_state=...)`` calls this with
+        the same arguments, keeps the cache for :meth:`backward` and returns the outputs.
 
         Parameters
         ----------
         X : (B, T, I) float array
-        mask : (B, T) bool array or None
+            A batch of sequences: ``B`` sequences of ``T`` steps of ``I`` features.
+        mask : (B, T) bool array or None, default None
+            True where a step is real, False at padding. A masked step leaves the state as it
+            was and outputs the last kept step's ``h`` (zeros before the first), as Keras does;
+            an :class:`~lstmx.Embedding` with ``mask_zero=True`` or a :class:`~lstmx.Masking`
+            layer before this one passes its mask in a model.
+        training : bool, default False
+            Apply ``dropout`` and ``recurrent_dropout`` (a model's ``fit`` passes True; ``predict``
+            and ``evaluate`` False).
         initial_state : list of (B, H) arrays (``[h0]``, or ``[h0, c0]`` for an LSTM), or None
+            The state before the first step; None starts from zeros (or, for a ``stateful``
+            layer, from the state its last call left).
 
         Returns
         -------
