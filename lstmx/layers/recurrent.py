@@ -163,7 +163,7 @@ class Recurrent(Layer):
             A batch of sequences: ``B`` sequences of ``T`` steps of ``I`` features.
         mask : (B, T) bool array or None, default None
             True where a step is real, False at padding. A masked step leaves the state as it
-            was and outputs the last kept step's ``h`` (zeros before the first), as Keras does;
+            was and outputs the last kept step's ``h`` (before the first, the initial ``h``), as Keras does;
             an :class:`~lstmx.Embedding` with ``mask_zero=True`` or a :class:`~lstmx.Masking`
             layer before this one passes its mask in a model.
         training : bool, default False
