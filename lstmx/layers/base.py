@@ -98,7 +98,25 @@ class Layer:
     # ---- running ----
     def __call__(self, inputs, mask=None, training=False, **kwargs):
         """Run the layer on arrays (the forward pass, its cache kept for :meth:`backward`), or record
-        a call on symbolic tensors for a :class:`lstmx.Model`."""
+        a call on symbolic tensors for a :class:`lstmx.Model`.
+
+        Parameters
+        ----------
+        inputs : array, list of arrays, or symbolic tensor(s)
+            What :meth:`forward` takes (a recurrent layer: ``(B, T, I)``).
+        mask : bool array or None, default None
+            Which steps are real (``(B, T)``, False at padding), for the layers that read a mask.
+        training : bool, default False
+            True in training: dropout is applied (a model's ``fit`` passes it).
+        **kwargs
+            The layer's own call arguments, passed to :meth:`forward`: ``initial_state`` for the
+            recurrent layers, ``return_attention_scores`` for the attention layers, ...
+
+        Returns
+        -------
+        The layer's outputs (``forward``'s first value); ``output_mask`` is set to the mask that
+        the next layer receives.
+        """
         from .symbolic import is_symbolic, record_call   # that module imports this one
         if is_symbolic(inputs, kwargs):
             return record_call(self, inputs, kwargs)
