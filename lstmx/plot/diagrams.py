@@ -65,10 +65,12 @@ def plot_cell_diagram(cell):
     s = 9.0 / (G * H)
     s = min(s, 5.0 / (I + H))                       # and it must fit 5 units across
     mat_w, mat_h = (I + H) * s, G * H * s
-    fig, ax = _canvas((-1.0, 18.6), (-1.6, 11.6))
-    x0, y0 = -0.8, (9.0 - mat_h) / 2
-    grid = I + H <= 24 and G * H <= 24              # small enough to draw every number's square
     kind = {4: "LSTM", 3: "GRU", 1: "RNN"}[G]
+    # the gated cells need the height of their state lane on the right; the RNN only its blocks
+    y_top = 11.6 if G > 1 else max(mat_h + 3.2, 5.6)
+    fig, ax = _canvas((-1.0, 18.6), (-1.6, y_top))
+    x0, y0 = -0.8, ((9.0 if G > 1 else y_top - 2.6) - mat_h) / 2
+    grid = I + H <= 24 and G * H <= 24              # small enough to draw every number's square
     names = {"W": (x0, I), "U": (x0 + I * s, H)}
     for k, g in enumerate(cell.gates):              # pack order: gate k is rows k*H:(k+1)*H, drawn top down
         top = y0 + mat_h - (k + 1) * H * s
@@ -94,16 +96,17 @@ def plot_cell_diagram(cell):
     ax.text(x0, y0 + mat_h + 0.9, f"W ({G * H}, {I})", ha="left", va="bottom", fontsize=FONT, gid="pack:W")
     ax.text(x0 + mat_w, y0 + mat_h + 0.2, f"U ({G * H}, {H})", ha="right", va="bottom", fontsize=FONT,
             gid="pack:U")
-    ax.text(x0, y0 - 0.2, f"W_k multiplies x_t ({I},)", ha="left", va="top", fontsize=FONT, gid="label:x_t")
-    ax.text(x0, y0 - 0.9, f"U_k multiplies h_(t-1) ({H},)", ha="left", va="top", fontsize=FONT,
+    k = "_k" if G > 1 else ""
+    ax.text(x0, y0 - 0.2, f"W{k} multiplies x_t ({I},)", ha="left", va="top", fontsize=FONT, gid="label:x_t")
+    ax.text(x0, y0 - 0.9, f"U{k} multiplies h_(t-1) ({H},)", ha="left", va="top", fontsize=FONT,
             gid="label:h_prev")
-    ax.text(-0.9, 11.4, f"{kind} cell, I = {I}, H = {H}: one row of blocks a gate, {cell.count_params():,} "
+    ax.text(-0.9, y_top - 0.2, f"{kind} cell, I = {I}, H = {H}: one row of blocks a gate, {cell.count_params():,} "
             f"parameters", ha="left", va="top", fontsize=FONT + 1, fontweight="bold")
-    _state_path(ax, kind, H, left=10.6)
+    _state_path(ax, kind, H, left=10.6, middle=y0 + mat_h / 2)
     return fig
 
 
-def _state_path(ax, kind, H, left):
+def _state_path(ax, kind, H, left, middle):
     """The right half of ``plot_cell_diagram``: what the gates do to the state."""
     def node(x, y, sym, gid):
         from matplotlib.patches import Circle
@@ -153,8 +156,8 @@ def _state_path(ax, kind, H, left):
         note(left + 3.3, 0.6, "dh_(t-1) gets dh_t ⊙ z_t directly\n(plus the paths through the gates)",
              "#444444")
     else:
-        note(left + 3.3, 6.0, f"h_t = tanh(W x_t + U h_(t-1) + b)\n({H},)")
-        note(left + 3.3, 2.5, "dh_(t-1) = U^T (dh_t ⊙ (1 - h_t²)):\nevery step back multiplies\n"
+        note(left + 3.3, middle + 1.2, f"h_t ({H},) = tanh(W x_t + U h_(t-1) + b)")
+        note(left + 3.3, middle - 1.0, "dh_(t-1) = U^T (dh_t ⊙ (1 - h_t²)):\nevery step back multiplies\n"
              "by U^T and by tanh'", "#444444")
 
 
