@@ -3,9 +3,9 @@
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_charlm.py --steps 300
 
 Both systems train the same network from the same initial weights (lstmx's initialisation, copied
-into PyTorch): Embedding(66, 64) -> 2 x LSTM(256) -> Linear(66), stateful batches of 64 rows x 100
+into PyTorch): Embedding(66, 64) -> 2 x LSTM(256) -> Linear(66), stateful batches of 32 rows x 64
 characters in the same order (truncated BPTT: the state carried, the gradient cut at the batch
-boundary; PyTorch detaches it), Adam (learning rate 2e-3, epsilon 1e-7) with the joint gradient
+boundary; PyTorch detaches it), Adam (learning rate 3e-3, epsilon 1e-7) with the joint gradient
 norm clipped at 5 (``global_clipnorm`` / ``clip_grad_norm_``). PyTorch's second LSTM bias
 (``bias_hh``) is frozen at zero: lstmx has one bias ``b``, and two trained copies would move it
 twice as fast. Every ``--eval-every`` steps both read the validation text (the last 10%) from zero
@@ -146,12 +146,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=300, help="training steps of each system")
     parser.add_argument("--eval-every", type=int, default=100)
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--seq-length", type=int, default=100)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--seq-length", type=int, default=64)
     parser.add_argument("--units", type=int, default=256)
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--embedding-dim", type=int, default=64)
-    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--clip", type=float, default=5.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--system", choices=["lstmx", "torch"], help=argparse.SUPPRESS)   # a child process

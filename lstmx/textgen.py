@@ -103,8 +103,8 @@ def char_language_model(vocab_size, units=256, layers=2, embedding_dim=64, dropo
     return Sequential(stack)
 
 
-def train_language_model(text, units=256, layers=2, embedding_dim=64, dropout=0.0, batch_size=64, seq_length=100,
-                         epochs=10, learning_rate=2e-3, clipnorm=5.0, validation=0.1, minutes=None,
+def train_language_model(text, units=256, layers=2, embedding_dim=64, dropout=0.0, batch_size=32, seq_length=64,
+                         epochs=10, learning_rate=3e-3, clipnorm=5.0, validation=0.1, minutes=None,
                          backend="auto", seed=0, on_epoch=None):
     """Train a stateful character language model on ``text``; returns ``(model, history)``.
 

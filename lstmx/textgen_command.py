@@ -21,10 +21,10 @@ def add_parsers(command, positive):
     p.add_argument("--layers", type=positive, default=2, help="stacked LSTM layers")
     p.add_argument("--embedding-dim", type=positive, default=64, help="width of each character's vector")
     p.add_argument("--dropout", type=float, default=0.0, help="dropout after each LSTM in training")
-    p.add_argument("--batch-size", type=positive, default=64, help="rows of text read side by side")
-    p.add_argument("--seq-length", type=positive, default=100,
+    p.add_argument("--batch-size", type=positive, default=32, help="rows of text read side by side")
+    p.add_argument("--seq-length", type=positive, default=64,
                    help="characters a batch reads (and backpropagation goes back) in each row")
-    p.add_argument("--learning-rate", type=float, default=2e-3, help="Adam's learning rate")
+    p.add_argument("--learning-rate", type=float, default=3e-3, help="Adam's learning rate")
     p.add_argument("--seed", type=int, default=0, help="seed of the weights")
     p.add_argument("--save", metavar="FILE.npz", help="save the model, its vocabulary with it")
     p.add_argument("--prompt", default="ROMEO:", help="the text the sample continues")
