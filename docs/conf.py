@@ -18,6 +18,7 @@ extensions = [
     "sphinx.ext.viewcode",
     "numpydoc",
     "matplotlib.sphinxext.plot_directive",
+    "lstmx_cli",                # the command-line page, generated from lstmx.cli's parser
     "lstmx_docs",
 ]
 numpydoc_show_class_members = False
@@ -42,4 +43,6 @@ html_theme_options = {
     "navbar_end": ["search-button", "theme-switcher"],
 }
 html_sidebars = {"**": []}
+html_static_path = ["_static"]
+html_css_files = ["lstmx.css"]
 exclude_patterns = ["_build"]

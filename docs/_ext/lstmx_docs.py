@@ -1,8 +1,20 @@
-"""Directives that put lstmx's own numbers into the pages at build time.
+"""What lstmx's documentation adds to Sphinx.
 
-``.. lstmx-shapes:: lstm 128 64`` renders ``LSTMCell(128, 64).shapes()`` as a table, so the table of
-gate matrices in the docs is the one the library computes, never typed by hand.
+- ``.. lstmx-shapes:: lstm 128 64`` renders ``LSTMCell(128, 64).shapes()`` as a table, so the table of
+  gate matrices in the docs is the one the library computes, never typed by hand. The per-gate views
+  are counted once: the packs ``W``, ``U``, ``b`` hold the same numbers and are listed after the
+  total, without a count of their own.
+- Signatures show a NumPy type as its name: ``dtype=float32``, not ``dtype=<class 'numpy.float32'>``.
+- Every image links to itself at full size (Sphinx does so only for images given a size).
+- Every figure that the build draws with matplotlib has its smallest text size and its width in
+  pixels written to ``figure_text.json`` in the output folder, for ``tests/test_docs.py`` to check
+  that labels stay legible once the figure is scaled into the text column.
 """
+import json
+import os
+import posixpath
+import re
+
 from docutils import nodes
 from docutils.parsers.rst import Directive
 from docutils.statemachine import StringList
@@ -10,6 +22,22 @@ from docutils.statemachine import StringList
 import lstmx
 
 CELLS = {"lstm": lstmx.LSTMCell, "gru": lstmx.GRUCell, "rnn": lstmx.RNNCell}
+PACKS = ("W", "U", "b")
+
+
+def shapes_rows(cell):
+    """The table's rows, ``(name, shape, parameters, role)``: each gate's views with their counts,
+    a total equal to ``cell.count_params()``, then the packs, which hold those same numbers."""
+    rows = [r for r in cell.shapes() if r["name"] not in PACKS]
+    packs = [r for r in cell.shapes() if r["name"] in PACKS]
+    out = [(f"``{r['name']}``", f"``{r['shape']}``", f"{r['count']:,}", r["role"]) for r in rows]
+    out.append(("**total**", "", f"**{sum(r['count'] for r in rows):,}**", "every parameter once"))
+    for r in packs:
+        views = ", ".join(f"``{v['name']}``" for v in rows        # W_i, W_f, ... (not b_hn: a bias of its own)
+                          if re.fullmatch(re.escape(r["name"]) + r"_\w", v["name"]))
+        out.append((f"``{r['name']}``", f"``{r['shape']}``", "(counted above)",
+                    f"{r['role']}: the same {r['count']:,} numbers as {views}, one array"))
+    return out
 
 
 class ShapesTable(Directive):
@@ -20,16 +48,97 @@ class ShapesTable(Directive):
         cell_name, I, H = self.arguments[0], int(self.arguments[1]), int(self.arguments[2])
         cell = CELLS[cell_name](I, H)
         lines = [f".. list-table:: {type(cell).__name__}(input_size={I}, hidden_size={H}): "
-                 f"{cell.count_params():,} parameters", "   :header-rows: 1", "",
+                 f"{cell.count_params():,} parameters", "   :header-rows: 1", "   :class: lstmx-shapes", "",
                  "   * - name", "     - shape", "     - parameters", "     - role"]
-        for r in cell.shapes():
-            lines += [f"   * - ``{r['name']}``", f"     - ``{r['shape']}``", f"     - {r['count']:,}",
-                      f"     - {r['role']}"]
+        for name, shape, count, role in shapes_rows(cell):
+            lines += [f"   * - {name}", f"     - {shape}", f"     - {count}", f"     - {role}"]
         node = nodes.container()
         self.state.nested_parse(StringList(lines), self.content_offset, node)
         return node.children
 
 
+def numpy_type_names(app, what, name, obj, options, signature, return_annotation):
+    """``<class 'numpy.float32'>`` -> ``float32`` in a signature's defaults."""
+    if signature:
+        signature = re.sub(r"<class 'numpy\.(\w+)'>", r"\1", signature)
+    return signature, return_annotation
+
+
+def link_images_to_full_size(app):
+    """Wrap every image not already in a link in a link to its full-size file in ``_images``."""
+    builder = app.builder
+    if not hasattr(builder, "post_process_images") or builder.format != "html":
+        return
+    post_process = builder.post_process_images
+
+    def post_process_images(doctree):
+        post_process(doctree)
+        for node in list(doctree.findall(nodes.image)):
+            if isinstance(node.parent, nodes.reference) or node["uri"] not in builder.images:
+                continue
+            reference = nodes.reference("", "", internal=True, classes=["image-full-size"],
+                                        refuri=posixpath.join(builder.imgpath, builder.images[node["uri"]]))
+            node.replace_self(reference)
+            reference.append(node)
+
+    builder.post_process_images = post_process_images
+
+
+_figure_text = {}
+
+
+def record_figure_text(app):
+    """Wrap ``Figure.savefig`` to note each saved PNG's smallest visible text (in pixels) and width."""
+    from matplotlib.figure import Figure
+    from matplotlib.text import Text
+    if getattr(Figure.savefig, "_lstmx_docs", False):
+        return
+    savefig = Figure.savefig
+
+    def recording_savefig(fig, fname, *args, **kwargs):
+        result = savefig(fig, fname, *args, **kwargs)
+        if isinstance(fname, (str, os.PathLike)) and str(fname).endswith(".png"):
+            dpi = kwargs.get("dpi") or fig.dpi
+            dpi = fig.dpi if dpi == "figure" else dpi
+            renderer = fig.canvas.get_renderer()
+            box = fig.bbox
+            sizes = []
+            for t in fig.findobj(Text):
+                if not t.get_visible() or not t.get_text().strip():
+                    continue
+                try:
+                    ext = t.get_window_extent(renderer)
+                except Exception:   # a text that cannot be placed is not drawn either
+                    continue
+                if ext.x1 < box.x0 or ext.x0 > box.x1 or ext.y1 < box.y0 or ext.y0 > box.y1:
+                    continue
+                sizes.append((t.get_fontsize() * dpi / 72, t.get_text()[:40]))
+            if sizes:
+                px, text = min(sizes)
+                _figure_text[os.path.basename(str(fname))] = {
+                    "width_px": round(fig.get_figwidth() * dpi), "min_text_px": round(px, 2), "text": text}
+        return result
+
+    recording_savefig._lstmx_docs = True
+    Figure.savefig = recording_savefig
+
+
+def write_figure_text(app, exception):
+    if exception is None and app.builder.format == "html":
+        path = os.path.join(app.outdir, "figure_text.json")
+        old = {}
+        if os.path.exists(path):   # an incremental build redraws only some figures
+            with open(path) as f:
+                old = json.load(f)
+        old.update(_figure_text)
+        with open(path, "w") as f:
+            json.dump(old, f, indent=1, sort_keys=True)
+
+
 def setup(app):
     app.add_directive("lstmx-shapes", ShapesTable)
+    app.connect("autodoc-process-signature", numpy_type_names)
+    app.connect("builder-inited", link_images_to_full_size)
+    app.connect("builder-inited", record_figure_text)
+    app.connect("build-finished", write_figure_text)
     return {"parallel_read_safe": True}
