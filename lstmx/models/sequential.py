@@ -11,7 +11,8 @@ from .training import Model, as_input_array
 class Sequential(Model):
     """A linear stack of layers.
 
-    >>> model = Sequential([Embedding(10000, 128), Bidirectional(LSTM(64)), Dropout(0.5), Dense(1, "sigmoid")])
+    >>> model = Sequential([Embedding(10000, 128), Bidirectional(LSTM(64)), Dropout(0.5),
+    ...                     Dense(1, "sigmoid")])
     >>> model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
 
     The model is built (its graph made, every layer's parameters created) by an :class:`Input`
