@@ -14,7 +14,9 @@ states; the training state is then put back.
 Each system runs in its own child process (its own peak resident memory), one after the other.
 JSON lines: the machine; per system and evaluation, the step, validation loss (nats per character)
 and training seconds so far; per system a final line (median milliseconds per training step, peak
-RSS); then the ratios.
+RSS); for lstmx, the cost of a generated character (the state carried after a 10- and a
+1,000-character prompt, and a 40-character window re-read for each, as Keras's example does); then
+the ratios.
 """
 import argparse
 import json
@@ -84,6 +86,31 @@ def run_lstmx(args):
             model.reset_states()
         model.train_on_batch(X[k * B:(k + 1) * B], Y[k * B:(k + 1) * B])
     train_loop("lstmx", args, len(X) // B, step, lambda: textgen.evaluate_language_model(model, Xv, Yv, B))
+    model.metadata["char_index"] = textgen.char_vocabulary(shakespeare_text()).word_index
+    emit(system="lstmx", generation=True, **generation_costs(model))
+
+
+def shakespeare_text():
+    from lstmx.datasets import shakespeare
+    return shakespeare.load_text()
+
+
+def generation_costs(model, n=200):
+    """Milliseconds a generated character, the prompt's reading left out: with the state carried
+    after a 10- and a 1,000-character prompt, and re-reading a window of 40 characters (Keras's way)."""
+    import lstmx
+    text = shakespeare_text()
+    costs = {}
+    for name, prompt, window in (("carried_prompt_10", text[:10], None), ("carried_prompt_1000", text[:1000], None),
+                                 ("window_40", text[:40], 40)):
+        times = []
+        for length in (1, n + 1):
+            start = time.perf_counter()
+            lstmx.generate(model, prompt, length, temperature=0.8, seed=0, window=window)
+            times.append(time.perf_counter() - start)
+        costs[f"{name}_ms_per_char"] = 1000 * (times[1] - times[0]) / n
+    costs["window_40_over_carried"] = costs["window_40_ms_per_char"] / costs["carried_prompt_1000_ms_per_char"]
+    return costs
 
 
 def run_torch(args):

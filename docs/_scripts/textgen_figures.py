@@ -60,10 +60,10 @@ def line_features(text):
     position, speaker = np.zeros(len(text)), np.zeros(len(text))
     start = 0
     for line in text.split("\n"):
-        end = start + len(line)
-        position[start:end + 1] = np.arange(len(line) + 1)
-        speaker[start:end + 1] = float(line.endswith(":"))
-        start = end + 1
+        n = min(len(line) + 1, len(text) - start)       # the line and its newline (the last may have none)
+        position[start:start + n] = np.arange(n)
+        speaker[start:start + n] = float(line.endswith(":"))
+        start += n
     return position, speaker
 
 
@@ -74,7 +74,7 @@ def cells_figure(model, text):
     C = textgen.cell_activations(model, long_passage, layer=1, state="c")        # (T, H)
     notes = {}
     fig, axes = plt.subplots(2, 1, figsize=(8.5, 6.4))
-    for ax, (name, feature) in zip(axes, zip(("position in the line", "inside a speaker's name"),
+    for ax, (name, feature) in zip(axes, zip(("position in its line", "being on a speaker's name line"),
                                                   line_features(long_passage))):
         r = np.array([np.corrcoef(C[:, j], feature)[0, 1] for j in range(C.shape[1])])
         j = int(np.nanargmax(np.abs(r)))
@@ -82,7 +82,9 @@ def cells_figure(model, text):
                            median_abs_correlation=round(float(np.nanmedian(np.abs(r))), 3))
         values = textgen.cell_activations(model, short_passage, layer=1, state="c")[:, j]
         plot.plot_text_activations(short_passage, values, columns=64, ax=ax,
-                                   title=f"cell {j} of the second LSTM: correlation {r[j]:+.2f} with the {name}")
+                                   title=f"cell {j} of the second LSTM: correlation {r[j]:+.2f} with a character's {name}"
+                                   if name.startswith("position") else
+                                   f"cell {j} of the second LSTM: correlation {r[j]:+.2f} with {name}")
     fig.tight_layout()
     fig.savefig(os.path.join(STATIC, "textgen-cells.png"), dpi=100)
     return notes
@@ -95,7 +97,7 @@ def main():
     args = parser.parse_args()
     model = lstmx.load_model(args.model)
     with open(args.history) as f:
-        history = [json.loads(line) for line in f if line.strip()]
+        history = [json.loads(line) for line in f if line.startswith("{")]
     val_loss_figure(history)
     temperature_figure(model, "ROMEO:\nO, th")
     _, validation = shakespeare.split_text(shakespeare.load_text())
