@@ -204,15 +204,16 @@ class _Explanation:
     def title(self, x_t, states):
         cell = self.cell
         given = ", ".join(f"{name} {np.shape(v)}" for name, v in states.items())
-        self.lines.append((f"{type(cell).__name__}: one step with I = {cell.input_size} inputs and H = "
-                           f"{cell.hidden_size} hidden units; x_t {np.shape(x_t)}, {given}", None))
+        self.lines.append((f"{type(cell).__name__}: one step, I = {cell.input_size} inputs, H = "
+                           f"{cell.hidden_size} hidden units", None))
+        self.lines.append((f"shapes: x_t {np.shape(x_t)}, {given}", None))
         self.lines.append(("", None))
         for name, v in {"x_t": x_t, **states}.items():
             self.lines.append((f"  {name}", v))
 
     def equation(self, text, role):
         self.lines.append(("", None))
-        self.lines.append((f"{text:<46}  {role}", None))
+        self.lines.append((f"{text:<40}  {role}", None))
 
     def matrix(self, label, value):
         """A weight matrix's values, printed only with ``weights=True``."""
