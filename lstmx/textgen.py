@@ -29,7 +29,6 @@ import numpy as np
 from ._validation import check_positive_int
 from .layers import LSTM, Activation, Dense, Dropout, Embedding, TimeDistributed
 from .layers.recurrent import Recurrent
-from .text import Tokenizer
 
 VOCABULARY_KEY = "char_index"      # where a model's metadata keeps its characters' ids
 
@@ -39,6 +38,7 @@ def char_vocabulary(text):
     """A character-level :class:`~lstmx.text.Tokenizer` fitted on ``text``, case kept: ids 1..V by
     frequency (id 0 is never a character's: an ``Embedding`` row and an output class that no
     target uses)."""
+    from .text import Tokenizer      # lstmx.text loads on first use (import lstmx stays light)
     tokenizer = Tokenizer(char_level=True, lower=False)
     tokenizer.fit_on_texts([text])
     return tokenizer
@@ -206,7 +206,7 @@ def _vocabulary(model, vocab):
         if vocab is None:
             raise ValueError("this model carries no character vocabulary (model.metadata['char_index']): pass "
                              "vocab= (a char-level Tokenizer or a dict character -> id)")
-    if isinstance(vocab, Tokenizer):
+    if hasattr(vocab, "word_index"):         # a Tokenizer
         vocab = vocab.word_index
     if not isinstance(vocab, dict) or not vocab or not all(isinstance(c, str) and len(c) == 1 for c in vocab):
         raise TypeError("vocab must be a char-level Tokenizer or a dict mapping single characters to ids")

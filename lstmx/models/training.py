@@ -184,6 +184,11 @@ class Model:
     def count_params(self):
         return sum(layer.count_params() for layer in self.graph.layers)
 
+    def _repr_html_(self):
+        """In Jupyter, a model shows as its summary in an HTML table."""
+        from .summary import summary_html
+        return summary_html(self)
+
     def reset_states(self):
         """Forget the carried state of every stateful recurrent layer (Keras's ``reset_states``):
         the next batch starts from zeros."""
