@@ -6,6 +6,8 @@
   total, without a count of their own.
 - Signatures show a NumPy type as its name: ``dtype=float32``, not ``dtype=<class 'numpy.float32'>``.
 - Every image links to itself at full size (Sphinx does so only for images given a size).
+- A short inline literal (a shape such as ``(256, 128)``, a name) is never broken across lines: it
+  gets the class ``lstmx-nowrap`` (see ``_static/lstmx.css``).
 - Every figure that the build draws with matplotlib has its smallest text size and its width in
   pixels written to ``figure_text.json`` in the output folder, for ``tests/test_docs.py`` to check
   that labels stay legible once the figure is scaled into the text column.
@@ -62,6 +64,15 @@ def numpy_type_names(app, what, name, obj, options, signature, return_annotation
     if signature:
         signature = re.sub(r"<class 'numpy\.(\w+)'>", r"\1", signature)
     return signature, return_annotation
+
+
+SHORT_LITERAL = 24   # characters: "(4H, I)", "W_i (64, 128)", "mask_zero=True" stay on one line
+
+
+def keep_short_literals_whole(app, doctree):
+    for node in doctree.findall(nodes.literal):
+        if len(node.astext()) <= SHORT_LITERAL:
+            node["classes"].append("lstmx-nowrap")
 
 
 def link_images_to_full_size(app):
@@ -138,6 +149,7 @@ def write_figure_text(app, exception):
 def setup(app):
     app.add_directive("lstmx-shapes", ShapesTable)
     app.connect("autodoc-process-signature", numpy_type_names)
+    app.connect("doctree-read", keep_short_literals_whole)
     app.connect("builder-inited", link_images_to_full_size)
     app.connect("builder-inited", record_figure_text)
     app.connect("build-finished", write_figure_text)
