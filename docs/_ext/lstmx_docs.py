@@ -4,7 +4,8 @@
   gate matrices in the docs is the one the library computes, never typed by hand. The per-gate views
   are counted once: the packs ``W``, ``U``, ``b`` hold the same numbers and are listed after the
   total, without a count of their own.
-- Signatures show a NumPy type as its name: ``dtype=float32``, not ``dtype=<class 'numpy.float32'>``.
+- Signatures show a default as it is written: ``dtype=float32``, not ``dtype=<class 'numpy.float32'>``;
+  ``print_fn=print``, not ``print_fn=<built-in function print>``.
 - Every image links to itself at full size (Sphinx does so only for images given a size).
 - A short inline literal (a shape such as ``(256, 128)``, a name) is never broken across lines: it
   gets the class ``lstmx-nowrap`` (see ``_static/lstmx.css``).
@@ -59,10 +60,13 @@ class ShapesTable(Directive):
         return node.children
 
 
-def numpy_type_names(app, what, name, obj, options, signature, return_annotation):
-    """``<class 'numpy.float32'>`` -> ``float32`` in a signature's defaults."""
+def readable_defaults(app, what, name, obj, options, signature, return_annotation):
+    """A default as it is written: ``<class 'numpy.float32'>`` -> ``float32``,
+    ``<built-in function print>`` -> ``print``, ``<function f at 0x...>`` -> ``f``."""
     if signature:
         signature = re.sub(r"<class 'numpy\.(\w+)'>", r"\1", signature)
+        signature = re.sub(r"<built-in function (\w+)>", r"\1", signature)
+        signature = re.sub(r"<function ([\w.]+) at 0x[0-9a-f]+>", r"\1", signature)
     return signature, return_annotation
 
 
@@ -148,7 +152,7 @@ def write_figure_text(app, exception):
 
 def setup(app):
     app.add_directive("lstmx-shapes", ShapesTable)
-    app.connect("autodoc-process-signature", numpy_type_names)
+    app.connect("autodoc-process-signature", readable_defaults)
     app.connect("doctree-read", keep_short_literals_whole)
     app.connect("builder-inited", link_images_to_full_size)
     app.connect("builder-inited", record_figure_text)
