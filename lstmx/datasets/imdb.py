@@ -229,19 +229,49 @@ def load_sample():
 
 
 def load_sample_word_index():
-    """``{word: rank}`` for the words of :func:`load_sample` (ranks 1 .. 9996, ids = rank + 3)."""
+    """``{word: rank}`` for the words of :func:`load_sample` (ranks 1 .. 9996, ids = rank + 3).
+
+    Read from the sample shipped with lstmx: no download. Pass it to :func:`decode` to read a
+    sample review as words.
+    """
     with resources.files("lstmx.datasets").joinpath("data/imdb_sample.npz").open("rb") as f:
         words = bytes(np.load(f)["words"]).decode("utf-8").split("\n")
     return {w: i for i, w in enumerate(words, start=1)}
 
 
 def decode(ids, word_index, index_from=3):
-    """Words of an id sequence (start, out-of-vocabulary and padding shown as <s>, <unk>, <pad>)."""
+    """Words of an id sequence (start, out-of-vocabulary and padding shown as <s>, <unk>, <pad>).
+
+    Parameters
+    ----------
+    ids : sequence of int
+        One encoded review, as :func:`load_data` or :func:`load_sample` return it (padded or not).
+    word_index : dict
+        ``{word: rank}``, from :func:`get_word_index` or :func:`load_sample_word_index`.
+    index_from : int, default 3
+        The ``index_from`` the ids were encoded with: id = rank + index_from.
+
+    Returns
+    -------
+    list of str, one a id.
+
+    Examples
+    --------
+    >>> from lstmx.datasets import imdb
+    >>> (x, y), _ = imdb.load_sample()
+    >>> " ".join(imdb.decode(x[0][:6], imdb.load_sample_word_index()))
+    '<s> without being one of my'
+    """
     words = {i + index_from: w for w, i in word_index.items()}
     words.update({0: "<pad>", 1: "<s>", 2: "<unk>"})
     return [words.get(int(i), "<unk>") for i in ids]
 
 
 def get_word_index(path=None):
-    """``{word: rank}`` of the training reviews (add ``index_from`` to get the ids of load_data)."""
+    """``{word: rank}`` of the training reviews (add ``index_from`` to get the ids of load_data).
+
+    Ranks by frequency in the 25,000 training reviews, from 1 (the most frequent word), as
+    Keras's ``imdb.get_word_index``. ``path`` is found as by :func:`load_data`: ``path``, else
+    ``$LSTMX_DATA``, else ``~/.lstmx/datasets``.
+    """
     return word_index_from(t for t, _ in read_reviews(find(path))["train"])
