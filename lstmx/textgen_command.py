@@ -54,8 +54,8 @@ def run_textgen(args):
     except (FileNotFoundError, ValueError, UnicodeDecodeError) as exc:
         raise _usage(exc) from None
     if args.data is None and not args.json:
-        print("Tiny Shakespeare (Karpathy's char-rnn collection; public domain): "
-              f"{len(text):,} characters, the last 10% held out", flush=True)
+        print(f"Tiny Shakespeare (public domain, from char-rnn): {len(text):,} characters, last 10% held out",
+              flush=True)
     if not 0 <= args.dropout < 1:
         raise _usage(f"--dropout must be in [0, 1), got {args.dropout}")
 

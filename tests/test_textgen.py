@@ -216,3 +216,12 @@ def test_evaluating_reads_from_zero_states_and_gives_the_training_state_back():
     np.testing.assert_array_equal(model.layers[1].states[0], kept[0])
     model.reset_states()
     assert loss == pytest.approx(model.evaluate(X[:4], Y[:4], batch_size=2))
+
+
+def test_the_generating_text_page_shows_the_real_summary():
+    import os
+    lines = []
+    textgen.char_language_model(66, 256, 2, 64, batch_size=32).summary(print_fn=lines.append)
+    page = open(os.path.join(os.path.dirname(__file__), "..", "docs", "textgen.rst")).read()
+    for line in "\n".join(lines).splitlines()[:8]:
+        assert "   " + line in page.splitlines(), line

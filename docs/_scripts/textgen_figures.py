@@ -33,12 +33,15 @@ def val_loss_figure(history):
     ax.plot(minutes, loss, "o-", label="validation loss (the last 10% of the text)")
     for level, style in ((1.60, "--"), (1.50, ":")):
         ax.axhline(level, color="gray", linestyle=style, linewidth=1)
-        ax.text(minutes[-1], level + 0.01, f"{level:.2f} nats ({level / np.log(2):.2f} bits)", ha="right",
+        ax.text(minutes[0], level + 0.005, f"{level:.2f} nats ({level / np.log(2):.2f} bits)", ha="left",
                 va="bottom", fontsize=10, color="dimgray")
     for m, l, h in zip(minutes, loss, history):
         ax.annotate(f"epoch {h['epoch']}", (m, l), textcoords="offset points", xytext=(4, 6), fontsize=9)
+    ax.margins(y=0.12)
     ax.set_xlabel("training minutes", fontsize=11)
     ax.set_ylabel("nats per character", fontsize=11)
+    bits = ax.secondary_yaxis("right", functions=(lambda n: n / np.log(2), lambda b: b * np.log(2)))
+    bits.set_ylabel("bits per character", fontsize=11)
     ax.legend(fontsize=10)
     fig.tight_layout()
     fig.savefig(os.path.join(STATIC, "textgen-val-loss.png"), dpi=100)
