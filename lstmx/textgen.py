@@ -167,8 +167,10 @@ def _check_steppable(model):
     """The layers of a Sequential model that can run one step at a time: recurrent layers reading
     forwards, and layers that act on each step alone."""
     layers = getattr(model, "layers", None)
-    if layers is None or getattr(model, "graph", None) is None and not layers:
-        raise TypeError(f"generate needs a built Sequential model, got {type(model).__name__}")
+    if layers is None or not hasattr(model, "graph"):
+        raise TypeError(f"generate needs an lstmx Sequential model, got {type(model).__name__}")
+    if model.graph is None:
+        raise ValueError("the model is not built yet (it has no weights): train it, or call model.build(input_shape)")
     for layer in layers:
         if isinstance(layer, Recurrent) and not layer.go_backwards:
             continue

@@ -107,6 +107,11 @@ def test_generate_needs_a_vocabulary_and_a_model_that_steps():
     with pytest.raises(ValueError, match="carries no character vocabulary"):
         lstmx.generate(model, "the", 3)
     assert len(lstmx.generate(model, "the", 3, vocab=vocab)) == 3
+    with pytest.raises(ValueError, match="not built yet"):
+        lstmx.generate(lstmx.Sequential([lstmx.Embedding(10, 3), lstmx.LSTM(4), lstmx.Dense(10, "softmax")]), "a", 3,
+                       vocab={"a": 1})
+    with pytest.raises(TypeError, match="needs an lstmx Sequential model, got str"):
+        lstmx.generate("model.npz", "a", 3, vocab={"a": 1})
     bi = lstmx.Sequential([lstmx.Embedding(10, 3), lstmx.Bidirectional(lstmx.LSTM(4, return_sequences=True)),
                            lstmx.Dense(10, "softmax")])
     bi.build((None, 5))
