@@ -68,7 +68,9 @@ class CommandLine(Directive):
     def _usage(parser):
         usage = parser.format_usage().strip()
         usage = usage[len("usage: "):] if usage.startswith("usage: ") else usage
-        return nodes.literal_block(usage, usage, classes=["lstmx-cli-usage"])
+        block = nodes.literal_block(usage, usage, classes=["lstmx-cli-usage"])
+        block["language"] = "text"      # a usage line, not Python: no highlighting
+        return block
 
     @staticmethod
     def _arguments(parser, skip=()):
