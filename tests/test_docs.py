@@ -101,6 +101,7 @@ def test_figure_labels_are_legible_in_the_column(site, pages):
     for png, figure in measured.items():
         if png not in shown:
             continue
+        assert "error" not in figure, f"{png}: its text could not be measured: {figure['error']}"
         width = _png_width(site / "_images" / png)
         px = figure["min_text_px"] * min(1.0, COLUMN_PX / width)
         assert px >= MIN_LABEL_PX, f"{png}: {figure['text']!r} is {px:.1f} px on the page (figure {width} px wide)"

@@ -113,26 +113,32 @@ def record_figure_text(app):
     def recording_savefig(fig, fname, *args, **kwargs):
         result = savefig(fig, fname, *args, **kwargs)
         if isinstance(fname, (str, os.PathLike)) and str(fname).endswith(".png"):
-            dpi = kwargs.get("dpi") or fig.dpi
-            dpi = fig.dpi if dpi == "figure" else dpi
-            renderer = fig.canvas.get_renderer()
-            box = fig.bbox
-            sizes = []
-            for t in fig.findobj(Text):
-                if not t.get_visible() or not t.get_text().strip():
-                    continue
-                try:
-                    ext = t.get_window_extent(renderer)
-                except Exception:   # a text that cannot be placed is not drawn either
-                    continue
-                if ext.x1 < box.x0 or ext.x0 > box.x1 or ext.y1 < box.y0 or ext.y0 > box.y1:
-                    continue
-                sizes.append((t.get_fontsize() * dpi / 72, t.get_text()[:40]))
-            if sizes:
-                px, text = min(sizes)
-                _figure_text[os.path.basename(str(fname))] = {
-                    "width_px": round(fig.get_figwidth() * dpi), "min_text_px": round(px, 2), "text": text}
+            try:
+                _record(fig, fname, kwargs)
+            except Exception as exc:   # a measurement must never break the build; the test sees the gap
+                _figure_text[os.path.basename(str(fname))] = {"error": repr(exc)}
         return result
+
+    def _record(fig, fname, kwargs):
+        dpi = kwargs.get("dpi") or fig.dpi
+        dpi = fig.dpi if dpi == "figure" else dpi
+        renderer = fig.canvas.get_renderer()
+        box = fig.bbox
+        sizes = []
+        for t in fig.findobj(Text):
+            if not t.get_visible() or not t.get_text().strip():
+                continue
+            try:
+                ext = t.get_window_extent(renderer)
+            except Exception:   # a text that cannot be placed is not drawn either
+                continue
+            if ext.x1 < box.x0 or ext.x0 > box.x1 or ext.y1 < box.y0 or ext.y0 > box.y1:
+                continue
+            sizes.append((t.get_fontsize() * dpi / 72, t.get_text()[:40]))
+        if sizes:
+            px, text = min(sizes)
+            _figure_text[os.path.basename(str(fname))] = {
+                "width_px": round(fig.get_figwidth() * dpi), "min_text_px": round(px, 2), "text": text}
 
     recording_savefig._lstmx_docs = True
     Figure.savefig = recording_savefig
