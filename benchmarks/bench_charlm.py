@@ -57,7 +57,8 @@ def make_lstmx_model(args, V):
 
 
 def emit(**row):
-    print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()}), flush=True)
+    print(json.dumps({k: round(v, 4) if isinstance(v, float) and abs(v) >= 1e-3 else v for k, v in row.items()}),
+          flush=True)     # small settings (Adam's epsilon) are printed as they are, not rounded to 0
 
 
 def train_loop(system, args, n_batches, step, evaluate):
