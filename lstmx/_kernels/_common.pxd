@@ -63,6 +63,20 @@ cdef extern from "stepgemm.hpp" namespace "lstmx" nogil:
                         double* C, int ldc)
 
 
+cdef extern from "ahead.hpp" namespace "lstmx" nogil:
+    # the input projection made by a helper thread, chunk by chunk, ahead of a one-thread time loop
+    int ahead_sync_size(int T, int B)
+    void ahead_begin(const float* X, int I, const float* W, float* WT_packed, int G, float* out, int T, int B,
+                     int* sync)
+    void ahead_begin(const double* X, int I, const double* W, double* WT_packed, int G, double* out, int T, int B,
+                     int* sync)
+    void ahead_ready(int t, const float* X, int I, const float* W, float* WT_packed, int G, float* out, int T, int B,
+                     int* sync)
+    void ahead_ready(int t, const double* X, int I, const double* W, double* WT_packed, int G, double* out, int T,
+                     int B, int* sync)
+    void ahead_end(int T, int B, int* sync)
+
+
 cdef extern from "onerow.hpp" namespace "lstmx" nogil:
     # the simple RNN's step for one sequence, product and tanh fused (see onerow.hpp)
     void rnn_one_row_step(const float* h_prev, int H, const float* UT_packed, const float* a, const float* b,

@@ -1,4 +1,6 @@
 """Layout helpers shared by the kernels' Python wrappers (time-major copies the loops run on)."""
+import os
+
 import numpy as np
 
 from . import _workspace
@@ -64,3 +66,16 @@ def recurrent_operand(cache):
         return hs[:T]
     kept = cache.get("hs_kept")
     return hs[:T] * keep if kept is None else kept
+
+
+# A one-thread time loop gets its input projection made ahead by a second thread (ahead.hpp) when
+# the projection is at least this many multiply-adds (T * B * I * G): below it, starting the second
+# thread costs about what it saves. Tests set it to 0 to run the path at small sizes.
+AHEAD_MIN_MACS = 1 << 22
+_CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def projection_ahead(parts, T, B, I, G):
+    """Whether a kernel's time loop, run by ``parts`` threads, has its input projection made ahead by
+    a second thread: only a one-thread loop, with a second CPU to run on."""
+    return parts == 1 and _CPUS >= 2 and T * B * I * G >= AHEAD_MIN_MACS

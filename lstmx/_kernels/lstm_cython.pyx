@@ -33,13 +33,14 @@ contiguous. The functions take arrays already validated by :mod:`lstmx.functiona
 import numpy as np
 
 from . import _workspace as workspace
-from ._layout import cached_time_major, keep_operands, keep_or_empty, recurrent_operand, time_major, time_major_mask
+from ._layout import (cached_time_major, keep_operands, keep_or_empty, projection_ahead, recurrent_operand, time_major,
+                      time_major_mask)
 
 from cython.parallel cimport prange
 
-from ._common cimport (add_row, batch_parts, copy_row, data_or_null, input_projection, lstm_row_backward,
-                       lstm_row_forward, multiply_rows, pack_panels, packed_buffer, real, recurrent_gradient,
-                       step_gemm, weight_gradients)
+from ._common cimport (add_row, ahead_begin, ahead_end, ahead_ready, ahead_sync_size, batch_parts, copy_row,
+                       data_or_null, input_projection, lstm_row_backward, lstm_row_forward, multiply_rows, pack_panels,
+                       packed_buffer, real, recurrent_gradient, step_gemm, weight_gradients)
 
 
 def lstm_forward(X, W, U, b, h0, c0, mask, recurrent_keep=None):
@@ -53,9 +54,10 @@ def lstm_forward(X, W, U, b, h0, c0, mask, recurrent_keep=None):
     hs[0], cs[0] = h0, c0
     keep, hs_kept, has_keep = keep_operands(recurrent_keep, T, B, H, X.dtype)
     parts = batch_parts(B, H)
-    _forward(X_tm, W, U, packed_buffer(I, 4 * H, X.dtype) if parts == 2 else None,
+    ahead = projection_ahead(parts, T, B, I, 4 * H)
+    _forward(X_tm, W, U, packed_buffer(I, 4 * H, X.dtype) if parts == 2 or ahead else None,
              packed_buffer(H, 4 * H, X.dtype), b, hs, cs, gates, time_major_mask(mask, B, T), mask is not None,
-             keep, hs_kept, has_keep)
+             keep, hs_kept, has_keep, np.zeros(ahead_sync_size(T, B), np.intc) if ahead else None)
     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, cs=cs, gates=gates, mask=mask, recurrent_keep=recurrent_keep,
                  hs_kept=hs_kept if has_keep else None)
     return hs[1:].transpose(1, 0, 2), (hs[T], cs[T]), cache
@@ -64,29 +66,47 @@ def lstm_forward(X, W, U, b, h0, c0, mask, recurrent_keep=None):
 def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_packed, real[::1] UT_packed,
              real[::1] b, real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
              const unsigned char[:, ::1] mask, bint has_mask, real[:, ::1] keep, real[:, :, ::1] hs_kept,
-             bint has_keep):
+             bint has_keep, int[::1] ahead_sync=None):
+    """``ahead_sync`` (zeros, see ahead.hpp): a one-thread loop whose input projection a helper thread
+    makes ahead of it, chunk by chunk (``WT_packed`` then has room for W.T)."""
     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
     cdef int G = 4 * H, part, parts = batch_parts(B, H)
     cdef const real* keep_rows = &keep[0, 0] if has_keep else NULL
+    cdef int* sync = NULL
+    if ahead_sync is not None:
+        sync = &ahead_sync[0]
+    if sync != NULL:
+        with nogil:
+            ahead_begin(&X_tm[0, 0, 0], I, &W[0, 0], &WT_packed[0], G, &gates[0, 0, 0], T, B, sync)
+            pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])
+            _forward_rows(0, B, &UT_packed[0], &b[0], hs, cs, gates, mask, has_mask, keep_rows, hs_kept, has_keep,
+                          &X_tm[0, 0, 0], I, &W[0, 0], &WT_packed[0], sync)
+            ahead_end(T, B, sync)
+        return
     with nogil:
         pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 4H), packed once
         # gates = X @ W.T for every step at once: (T*B, I) x (I, 4H)
         input_projection(parts, &X_tm[0, 0, 0], T * B, I, &W[0, 0], data_or_null(WT_packed), G, &gates[0, 0, 0])
         if parts == 1:
-            _forward_rows(0, B, &UT_packed[0], &b[0], hs, cs, gates, mask, has_mask, keep_rows, hs_kept, has_keep)
+            _forward_rows(0, B, &UT_packed[0], &b[0], hs, cs, gates, mask, has_mask, keep_rows, hs_kept, has_keep,
+                          NULL, 0, NULL, NULL, NULL)
         else:
             for part in prange(parts, num_threads=parts, schedule="static"):
                 _forward_rows(B * part // parts, B * (part + 1) // parts, &UT_packed[0], &b[0], hs, cs, gates, mask,
-                              has_mask, keep_rows, hs_kept, has_keep)
+                              has_mask, keep_rows, hs_kept, has_keep, NULL, 0, NULL, NULL, NULL)
 
 
 cdef void _forward_rows(int n0, int n1, const real* UT_packed, const real* b, real[:, :, ::1] hs,
                         real[:, :, ::1] cs, real[:, :, ::1] gates, const unsigned char[:, ::1] mask,
-                        bint has_mask, const real* keep, real[:, :, ::1] hs_kept, bint has_keep) noexcept nogil:
-    """The time loop for the sequences n0 <= n < n1 (rows = n1 - n0); ``gates`` holds x_t @ W.T."""
-    cdef int T = gates.shape[0], H = hs.shape[2], G = 4 * H, rows = n1 - n0, t, n
+                        bint has_mask, const real* keep, real[:, :, ::1] hs_kept, bint has_keep,
+                        const real* X_tm, int I, const real* W, real* WT_packed, int* ahead_sync) noexcept nogil:
+    """The time loop for the sequences n0 <= n < n1 (rows = n1 - n0); ``gates`` holds x_t @ W.T, or
+    with ``ahead_sync`` (all the batch's rows) receives it chunk by chunk (ahead.hpp)."""
+    cdef int T = gates.shape[0], B = gates.shape[1], H = hs.shape[2], G = 4 * H, rows = n1 - n0, t, n
     cdef const real* h_rec
     for t in range(T):
+        if ahead_sync != NULL:   # x_t @ W.T is in gates[t] once this returns
+            ahead_ready(t, X_tm, I, W, WT_packed, G, &gates[0, 0, 0], T, B, ahead_sync)
         h_rec = &hs[t, n0, 0]
         if has_keep:   # recurrent dropout: U meets h_(t-1) * keep
             h_rec = multiply_rows(&hs_kept[t, n0, 0], h_rec, keep + <long>n0 * H, <long>rows * H)
