@@ -127,11 +127,17 @@ class RecurrentCell:
     def shapes_table(self):
         """``shapes()`` as aligned text, with the total parameter count."""
         rows = self.shapes()
+        gate_rows = [r for r in rows if r["name"] not in self.params or r["name"] == "b_hn"]
         lines = [f"{type(self).__name__}(input_size={self.input_size}, hidden_size={self.hidden_size})",
                  f"{'name':<6} {'shape':<12} {'count':>10}  role"]
-        for r in rows:
+        for r in gate_rows:
             lines.append(f"{r['name']:<6} {str(r['shape']):<12} {r['count']:>10,}  {r['role']}")
         lines.append(f"total parameters: {self.count_params():,}")
+        # the packs are the gate blocks above, stacked: the same memory, so they are not counted again
+        lines.append("the packs (the blocks above stacked on rows, not counted again):")
+        for r in rows:
+            if r not in gate_rows:
+                lines.append(f"{r['name']:<6} {str(r['shape']):<12} {'':>10}  {r['role']}")
         return "\n".join(lines)
 
     def __repr__(self):

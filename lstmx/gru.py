@@ -144,7 +144,8 @@ class GRUCell(RecurrentCell):
     def step(self, x_t, h_prev):
         """One time step, gate by gate: ``x_t (B, I)``, ``h_prev (B, H)`` -> ``h_t (B, H)``.
 
-        A GRU's only state is ``h``: ``h_prev`` is one array, not a tuple (unbatched: ``(I,)``, ``(H,)``).
+        A GRU's only state is ``h``: ``h_prev`` is one array, not a tuple
+        (unbatched: ``(I,)``, ``(H,)``).
         """
         x_t, (h_prev,) = self._check_step(x_t, {"h_prev": self._one_state(h_prev)})
         r = sigmoid(x_t @ self.W_r.T + self.b_r + h_prev @ self.U_r.T)

@@ -49,7 +49,8 @@ def lstm_forward(X, W, U, b, h0, c0, mask=None, recurrent_keep=None):
     hs[0], cs[0] = h0, c0
     for t in range(T):
         x_t, h_prev, c_prev = X[:, t], hs[t], cs[t]   # (B, I), (B, H), (B, H)
-        h_rec = h_prev if recurrent_keep is None else h_prev * recurrent_keep   # h_(t-1) where it meets U
+        # h_(t-1) where it meets U: recurrent dropout's mask, if any, applies here only
+        h_rec = h_prev if recurrent_keep is None else h_prev * recurrent_keep
         a = x_t @ W.T + h_rec @ U.T + b               # (B, 4H) pre-activations of all 4 gates
         i = sigmoid(a[:, 0 * H:1 * H])                # input gate      (B, H)
         f = sigmoid(a[:, 1 * H:2 * H])                # forget gate     (B, H)
@@ -81,7 +82,8 @@ def lstm_backward(dY, dhT, dcT, cache):
     -------
     dX (B, T, I), dW (4H, I), dU (4H, H), db (4H,), dh0 (B, H), dc0 (B, H)
     """
-    X, W, U, mask, keep = cache["X"], cache["W"], cache["U"], cache["mask"], cache.get("recurrent_keep")
+    X, W, U = cache["X"], cache["W"], cache["U"]
+    mask, keep = cache["mask"], cache.get("recurrent_keep")
     hs, cs, gates = cache["hs"], cache["cs"], cache["gates"]
     B, T, I = X.shape
     H = U.shape[1]

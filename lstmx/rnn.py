@@ -96,7 +96,8 @@ class RNNCell(RecurrentCell):
     gate_roles = {"h": "hidden state h_t = tanh(·)"}
 
     def step(self, x_t, h_prev):
-        """One time step: ``x_t (B, I)``, ``h_prev (B, H)`` -> ``h_t (B, H)`` (unbatched: ``(I,)``, ``(H,)``)."""
+        """One time step: ``x_t (B, I)``, ``h_prev (B, H)`` -> ``h_t (B, H)``
+        (unbatched: ``(I,)``, ``(H,)``)."""
         x_t, (h_prev,) = self._check_step(x_t, {"h_prev": self._one_state(h_prev)})
         return np.tanh(x_t @ self.W.T + h_prev @ self.U.T + self.b)
 

@@ -140,3 +140,15 @@ def test_step_refuses_a_wrong_input_width_or_a_missing_cell_state_naming_what_it
         cell.step(np.ones((2, 3)), (h, np.zeros((2, 2))))
     h1, c1 = cell.step(x[0], (h[0], h[0]))           # one unbatched step: (I,) and (H,)
     assert h1.shape == c1.shape == (2,)
+
+
+@pytest.mark.parametrize("cell_class", ["LSTMCell", "GRUCell", "RNNCell"])
+def test_shapes_table_counts_each_parameter_once(cell_class):
+    """The packs are the gate blocks stacked: the count column adds up to the total it prints."""
+    cell = getattr(lstmx, cell_class)(input_size=5, hidden_size=3)
+    lines = cell.shapes_table().splitlines()
+    total_line = next(k for k, line in enumerate(lines) if line.startswith("total parameters"))
+    counts = [int(line[19:30].replace(",", ""))              # the count column
+              for line in lines[2:total_line]]
+    assert sum(counts) == cell.count_params() == int(lines[total_line].split()[-1].replace(",", ""))
+    assert "not counted again" in lines[total_line + 1]

@@ -49,7 +49,7 @@ class CBOWReference:
         context = np.asarray(context, dtype=np.int64)
         h = self.W_in[context].mean(axis=0)          # (N,)
         u = h @ self.W_out                           # (V,)
-        u = u - u.max()                              # softmax is unchanged by a shift; exp cannot overflow
+        u = u - u.max()            # softmax is unchanged by a shift; exp cannot overflow
         y = np.exp(u) / np.exp(u).sum()              # (V,)
         self._cache = (context, h, y, target)
         return float(-np.log(y[target]))
