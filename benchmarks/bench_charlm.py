@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -194,6 +193,7 @@ def main():
     import torch
 
     import lstmx
+    from _children import child_rows
     from _machine import cpu_name
     emit(machine=cpu_name(), cpus=os.cpu_count(), lstmx=lstmx.__version__, torch=torch.__version__,
          torch_threads=torch.get_num_threads(), **{k: v for k, v in vars(args).items() if k not in ("system", "weights")})
@@ -208,16 +208,11 @@ def main():
             cmd = [sys.executable, __file__, "--system", system, "--weights", weights] + [
                 a for k, v in vars(args).items() if k not in ("system", "weights")
                 for a in (f"--{k.replace('_', '-')}", str(v))]
-            with subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) as proc:
-                for line in proc.stdout:
-                    print(line, end="", flush=True)
-                    row = json.loads(line)
-                    if row.get("final"):
-                        finals[system] = row
-                    elif "val_loss" in row:
-                        curves.setdefault(system, {})[row["step"]] = row["val_loss"]
-            if proc.returncode:
-                raise SystemExit(f"the {system} run failed (exit {proc.returncode})")
+            for row in child_rows(cmd, system):
+                if row.get("final"):
+                    finals[system] = row
+                elif "val_loss" in row:
+                    curves.setdefault(system, {})[row["step"]] = row["val_loss"]
     a, b = finals["lstmx"], finals["torch"]
     emit(ratio=True, step_time_lstmx_over_torch=a["step_ms"] / b["step_ms"],
          val_loss_lstmx_minus_torch={s: round(curves["lstmx"][s] - curves["torch"][s], 4) for s in curves["lstmx"]},

@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import time
 
@@ -165,6 +164,7 @@ def main():
     import torch
 
     import lstmx
+    from _children import child_rows
     print(json.dumps(dict(machine=platform.processor() or platform.machine(), cpus=os.cpu_count(),
                           lstmx=lstmx.__version__, torch=torch.__version__, torch_threads=torch.get_num_threads(),
                           chars=args.chars, epochs=args.epochs, seed=args.seed)), flush=True)
@@ -172,14 +172,9 @@ def main():
     for system in ("lstmx", "torch"):
         cmd = [sys.executable, __file__, "--data", args.data, "--epochs", str(args.epochs), "--seed", str(args.seed),
                "--system", system] + (["--chars"] if args.chars else [])
-        with subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) as proc:
-            for line in proc.stdout:
-                print(line, end="", flush=True)
-                row = json.loads(line)
-                if row.get("final"):
-                    finals[system] = row
-        if proc.returncode:
-            raise SystemExit(f"the {system} run failed (exit {proc.returncode})")
+        for row in child_rows(cmd, system):
+            if row.get("final"):
+                finals[system] = row
     a, b = finals["lstmx"], finals["torch"]
     print(json.dumps(dict(ratio=True, epoch_seconds_lstmx_over_torch=round(a["epoch_seconds"] / b["epoch_seconds"], 3),
                           accuracy_lstmx_minus_torch=round(a["test_accuracy"] - b["test_accuracy"], 4),
