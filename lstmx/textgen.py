@@ -184,11 +184,9 @@ def _check_steppable(model):
     return layers
 
 
-def run_steps(layers, x, states):
-    """Run ``layers`` over ``x`` (1, t) ids or (1, t, F) one-hot rows, starting each recurrent layer
-    from its entry of ``states`` (None: zeros). Returns the output of the last step, (V,), and the
-    recurrent layers' final states: the state to carry into the next call. A stateful layer's own
-    carried state is left alone."""
+def _run_layers(layers, x, states):
+    """Run ``layers`` over ``x``, each recurrent layer from its entry of ``states`` (None: zeros).
+    Returns the last layer's output and the recurrent layers' final states."""
     new_states = []
     for layer in layers:
         if isinstance(layer, Recurrent):
@@ -197,6 +195,15 @@ def run_steps(layers, x, states):
             x = Y if layer.return_sequences else finals[0]   # (1, t, H) or the last step's (1, H)
         else:
             x, _ = layer.forward(x, training=False)          # Dropout: identity in inference
+    return x, new_states
+
+
+def run_steps(layers, x, states):
+    """Run ``layers`` over ``x`` (1, t) ids or (1, t, F) one-hot rows, starting each recurrent layer
+    from its entry of ``states`` (None: zeros). Returns the output of the last step, (V,), and the
+    recurrent layers' final states: the state to carry into the next call. A stateful layer's own
+    carried state is left alone."""
+    x, new_states = _run_layers(layers, x, states)
     last = x[0, -1] if x.ndim == 3 else x[0]                 # (V,) the next character's distribution
     return np.asarray(last, np.float64), new_states
 
@@ -334,16 +341,9 @@ def cell_activations(model, text, layer=0, vocab=None, state="c"):
         raise ValueError(f"state must be 'c' or 'h', got {state!r}")
     char_index = _vocabulary(model, vocab)
     x = _input_encoder(layers, char_index)(encode(text, char_index))
-    seen = 0
-    for l in layers:
-        if isinstance(l, Recurrent):
-            if seen == layer:
-                cell = l.cell
-                _, _, cache = F.lstm_forward(x.astype(l.dtype), cell.W, cell.U, cell.b, backend="reference")
-                return np.asarray(cache["cs" if state == "c" else "hs"][1:, 0])   # (T, H), after each step
-            Y, _, _ = l._forward(x, l._initial_states(None), None, None)
-            x = Y
-            seen += 1
-        else:
-            x, _ = l.forward(x, training=False)
-    raise AssertionError("unreachable")
+    lstm = recurrent[layer]
+    below = layers[:layers.index(lstm)]                      # what feeds the chosen LSTM
+    x, _ = _run_layers(below, x, [None] * layer)             # (1, T, I): its input, from zero states
+    cell = lstm.cell
+    _, _, cache = F.lstm_forward(x.astype(lstm.dtype), cell.W, cell.U, cell.b, backend="reference")
+    return np.asarray(cache["cs" if state == "c" else "hs"][1:, 0])   # (T, H), after each step

@@ -153,6 +153,16 @@ def test_cell_activations_are_the_cell_state_after_each_character():
         textgen.cell_activations(model, text, layer=1)
 
 
+def test_cell_activations_of_the_second_lstm_read_the_first_ones_output():
+    model, vocab = small_model(layers=2)
+    text = "the cat sat"
+    ids = textgen.encode(text, vocab.word_index)[None, :]
+    emb, lstm0, lstm1 = model.layers[:3]
+    Y0 = lstm0(emb(ids))                                     # (1, T, 8): what the second LSTM reads
+    Y1 = lstm1(Y0)
+    np.testing.assert_allclose(textgen.cell_activations(model, text, layer=1, state="h"), Y1[0], rtol=1e-10)
+
+
 def test_training_on_a_small_text_learns_it_and_the_saved_model_generates(tmp_path):
     model, history = textgen.train_language_model(TEXT * 4, units=24, layers=1, embedding_dim=8, batch_size=4,
                                                   seq_length=24, epochs=12, learning_rate=0.02, seed=0)
