@@ -116,19 +116,24 @@ def _state_path(ax, kind, H, left, middle):
     def note(x, y, text, colour="black", **kw):
         ax.text(x, y, text, ha="center", va="center", fontsize=FONT, color=colour, **kw)
 
-    if kind == "LSTM":
-        y = 8.0                                   # the cell state's lane
-        note(left, y + 0.75, f"c_(t-1) ({H},)")
+    def lane(state, keep, keep_gate, write, write_gate, out_x):
+        """The state's lane along the top: multiplied by the keep gate, then the written part added."""
+        y = 8.0
+        note(left, y + 0.75, f"{state}_(t-1) ({H},)")
         _arrow(ax, (left - 0.3, y), (left + 1.6, y), lw=2)
-        node(left + 2.0, y, "⊙", "times_f")
-        note(left + 2.0, y - 1.2, "f_t: keep", GATE_COLOURS["f"])
-        _arrow(ax, (left + 2.0, y - 0.9), (left + 2.0, y - 0.4), GATE_COLOURS["f"])
+        node(left + 2.0, y, "⊙", f"times_{keep_gate}")
+        note(left + 2.0, y - 1.2, keep, GATE_COLOURS[keep_gate])
+        _arrow(ax, (left + 2.0, y - 0.9), (left + 2.0, y - 0.4), GATE_COLOURS[keep_gate])
         _arrow(ax, (left + 2.4, y), (left + 3.9, y), lw=2)
         node(left + 4.3, y, "+", "plus")
-        note(left + 4.3, y - 1.9, "i_t ⊙ g_t:\nwrite", GATE_COLOURS["i"])
-        _arrow(ax, (left + 4.3, y - 1.3), (left + 4.3, y - 0.4), GATE_COLOURS["i"])
+        note(left + 4.3, y - 1.9, write, GATE_COLOURS[write_gate])
+        _arrow(ax, (left + 4.3, y - 1.3), (left + 4.3, y - 0.4), GATE_COLOURS[write_gate])
         _arrow(ax, (left + 4.7, y), (left + 7.5, y), lw=2)
-        note(left + 6.9, y + 0.75, f"c_t ({H},)")
+        note(out_x, y + 0.75, f"{state}_t ({H},)")
+
+    if kind == "LSTM":
+        y = 8.0                                   # the cell state's lane
+        lane("c", "f_t: keep", "f", "i_t ⊙ g_t:\nwrite", "i", left + 6.9)
         _arrow(ax, (left + 5.6, y), (left + 5.6, 4.4))
         note(left + 6.4, 5.6, "tanh")
         node(left + 5.6, 4.0, "⊙", "times_o")
@@ -138,19 +143,8 @@ def _state_path(ax, kind, H, left, middle):
         note(left + 5.6, 1.8, f"h_t ({H},)")
         note(left + 3.3, 0.2, "dc_(t-1) = dc_t ⊙ f_t: the gradient on this lane\n"
              "is scaled by f_t only, no matrix, no tanh'", "#444444")
-    elif kind == "GRU":
-        y = 8.0                                   # the hidden state's lane
-        note(left, y + 0.75, f"h_(t-1) ({H},)")
-        _arrow(ax, (left - 0.3, y), (left + 1.6, y), lw=2)
-        node(left + 2.0, y, "⊙", "times_z")
-        note(left + 2.0, y - 1.2, "z_t: keep", GATE_COLOURS["z"])
-        _arrow(ax, (left + 2.0, y - 0.9), (left + 2.0, y - 0.4), GATE_COLOURS["z"])
-        _arrow(ax, (left + 2.4, y), (left + 3.9, y), lw=2)
-        node(left + 4.3, y, "+", "plus")
-        note(left + 4.3, y - 1.9, "(1 - z_t) ⊙ n_t:\nwrite", GATE_COLOURS["n"])
-        _arrow(ax, (left + 4.3, y - 1.3), (left + 4.3, y - 0.4), GATE_COLOURS["n"])
-        _arrow(ax, (left + 4.7, y), (left + 7.5, y), lw=2)
-        note(left + 6.7, y + 0.75, f"h_t ({H},)")
+    elif kind == "GRU":                           # the hidden state's lane
+        lane("h", "z_t: keep", "z", "(1 - z_t) ⊙ n_t:\nwrite", "n", left + 6.7)
         note(left + 3.3, 4.0, "n_t = tanh(W_n x_t + b_n\n + r_t ⊙ (U_n h_(t-1) + b_hn))\n"
              "r_t: how much of h_(t-1)\nthe candidate sees", GATE_COLOURS["n"])
         note(left + 3.3, 0.6, "dh_(t-1) gets dh_t ⊙ z_t directly\n(plus the paths through the gates)",
