@@ -220,7 +220,7 @@ class Translator:
         (context, weights), _ = layer("attention").forward([y, memory], mask=[None, mask],
                                                            return_attention_scores=True)   # (B, 1, 2U), (B, 1, Ts)
         merged = np.concatenate([y[:, 0], context[:, 0]], axis=-1)                # (B, 4U)
-        probs, _ = layer("next_character").forward(merged)       # (B, V); 2-D: one matrix product, not B
+        probs, _ = layer("next_character").forward(merged)                       # (B, V)
         return probs, weights[:, 0], state
 
     def log_probability(self, sources, targets):

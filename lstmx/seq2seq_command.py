@@ -40,10 +40,17 @@ def run(args):
     return _dates(args) if args.task == "dates" else _translate(args)
 
 
-def _epoch_line(args, epoch, loss, name, value, seconds, what):
-    line = {"epoch": epoch, "loss": round(loss, 5), name: round(value, 4), "seconds": round(seconds, 1)}
-    print(json.dumps(line) if args.json else
-          f"epoch {epoch}: loss {loss:.4f}, {what} {value:.3f} ({seconds:.0f} s)", flush=True)
+def _train(args, translator, train, epochs, name, score, what):
+    """Train ``epochs`` epochs, printing after each the loss and ``score()`` (a held-out sample's
+    exact match or BLEU) as one line, or one JSON line; returns the seconds spent."""
+    start = time.perf_counter()
+    for epoch in range(1, epochs + 1):
+        history = translator.fit(train, epochs=1, batch_size=64, seed=args.seed + epoch - 1)
+        loss, value, seconds = history.history["loss"][0], score(), time.perf_counter() - start
+        line = {"epoch": epoch, "loss": round(loss, 5), name: round(value, 4), "seconds": round(seconds, 1)}
+        print(json.dumps(line) if args.json else
+              f"epoch {epoch}: loss {loss:.4f}, {what} {value:.3f} ({seconds:.0f} s)", flush=True)
+    return time.perf_counter() - start
 
 
 def _dates(args):
@@ -54,13 +61,9 @@ def _dates(args):
     sources, answers = [a for a, _ in test], [b for _, b in test]
     sample = min(300, len(test))
     translator = s2s.DateTranslator(train, units=units, seed=args.seed)
-    start = time.perf_counter()
-    for epoch in range(epochs):
-        history = translator.fit(train, epochs=1, batch_size=64, seed=args.seed + epoch)
-        exact = s2s.exact_match(translator.greedy(sources[:sample])[0], answers[:sample])
-        _epoch_line(args, epoch + 1, history.history["loss"][0], "sample_exact_match", exact,
-                    time.perf_counter() - start, f"exact match on {sample} held-out dates")
-    seconds = time.perf_counter() - start
+    seconds = _train(args, translator, train, epochs, "sample_exact_match",
+                     lambda: s2s.exact_match(translator.greedy(sources[:sample])[0], answers[:sample]),
+                     f"exact match on {sample} held-out dates")
     greedy = translator.greedy(sources)[0]
     beam = translator.beam_search_batch(sources, beam_width=args.beam_width)[0]
     final = dict(greedy_exact_match=s2s.exact_match(greedy, answers), beam_exact_match=s2s.exact_match(beam, answers),
@@ -88,13 +91,9 @@ def _translate(args):
               f"(at most {args.max_length} tokens)", flush=True)
     translator = s2s.WordTranslator(train, max_length=args.max_length, units=units, seed=args.seed)
     sample = min(300, len(sources))
-    start = time.perf_counter()
-    for epoch in range(epochs):
-        history = translator.fit(train, epochs=1, batch_size=64, seed=args.seed + epoch)
-        bleu = translator.bleu(sources[:sample], references[:sample])[0].score
-        _epoch_line(args, epoch + 1, history.history["loss"][0], "sample_bleu", bleu, time.perf_counter() - start,
-                    f"greedy BLEU on {sample} held-out sentences")
-    seconds = time.perf_counter() - start
+    seconds = _train(args, translator, train, epochs, "sample_bleu",
+                     lambda: translator.bleu(sources[:sample], references[:sample])[0].score,
+                     f"greedy BLEU on {sample} held-out sentences")
     greedy, greedy_text = translator.bleu(sources, references)
     beam, beam_text = translator.bleu(sources, references, beam_width=args.beam_width)
     final = dict(greedy_bleu=round(greedy.score, 2), beam_bleu=round(beam.score, 2), beam_width=args.beam_width,
