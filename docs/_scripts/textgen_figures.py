@@ -50,7 +50,8 @@ def val_loss_figure(history):
 def temperature_figure(model, prompt):
     char_index = model.metadata["char_index"]
     ids = textgen.encode(prompt, char_index)
-    p, _ = textgen.run_steps(model.layers, ids[None, :], [None] * 2)
+    recurrent = [layer for layer in model.layers if hasattr(layer, "reset_states")]
+    p, _ = textgen.run_steps(model.layers, ids[None, :], [None] * len(recurrent))
     labels = ["<pad>"] + [c for c, _ in sorted(char_index.items(), key=lambda kv: kv[1])]
     ax = plot.plot_temperature(p, labels, temperatures=(0.5, 1.0, 2.0), top=8)
     ax.set_title(f"the next character after {prompt!r}", fontsize=11, loc="left")
