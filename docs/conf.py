@@ -20,6 +20,7 @@ extensions = [
     "matplotlib.sphinxext.plot_directive",
     "lstmx_cli",                # the command-line page, generated from lstmx.cli's parser
     "lstmx_docs",
+    "lstmx_notebooks",          # each tutorial page as a Jupyter notebook (notebooks/<page>.ipynb)
 ]
 numpydoc_show_class_members = False
 numpydoc_validation_checks = set()

@@ -208,3 +208,67 @@ def test_every_public_name_has_a_docstring():
     import lstmx
     missing = [name for name in lstmx.__all__ if not inspect.getdoc(getattr(lstmx, name))]
     assert missing == []
+
+
+# ---- the pages as notebooks (docs/_ext/lstmx_notebooks.py) ----
+
+def _pages_with_python():
+    """The pages whose source has Python code (a python code-block or a plot)."""
+    pattern = re.compile(r"^\s*\.\. (code-block:: python|plot::)", re.M)
+    return sorted(name[:-4] for name in os.listdir(DOCS)
+                  if name.endswith(".rst") and pattern.search(open(os.path.join(DOCS, name)).read()))
+
+
+NOTEBOOK_PAGES = _pages_with_python()
+
+
+def test_every_page_with_code_has_a_notebook_and_a_link_to_it(site, pages):
+    assert len(NOTEBOOK_PAGES) >= 10
+    made = sorted(p.stem for p in (site / "notebooks").glob("*.ipynb"))
+    assert made == NOTEBOOK_PAGES
+    for page in NOTEBOOK_PAGES:
+        links = [a for a in pages[page + ".html"].select("article a") if a.get("href") == f"notebooks/{page}.ipynb"]
+        assert links, f"{page}.html has no link to its notebook"
+
+
+@pytest.mark.parametrize("page", NOTEBOOK_PAGES)
+def test_the_notebook_follows_its_page(site, pages, page):
+    """Its code cells are the page's code, in the page's order; its headings are the page's."""
+    nbformat = pytest.importorskip("nbformat")
+    nb = nbformat.read(site / "notebooks" / f"{page}.ipynb", as_version=4)
+    html = pages[page + ".html"]
+    shown = [pre.get_text() for pre in html.select("article div.highlight-python pre")]
+    code = [c.source for c in nb.cells if c.cell_type == "code" and not c.source.startswith("import sys\nsys.path")]
+    assert code, page
+    where = [next((k for k, text in enumerate(shown) if text.strip() == c.strip()), None) for c in code]
+    assert None not in where, f"{page}: a code cell that the page does not show"
+    assert where == sorted(where), f"{page}: the code cells are not in the page's order"
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    for h in html.select("article section > h1, article section > h2, article section > h3"):
+        assert h.get_text().strip("#¶ \n") in markdown, f"{page}: heading {h.get_text()!r} missing"
+
+
+@pytest.mark.parametrize("page", NOTEBOOK_PAGES)
+def test_the_notebook_runs(site, page):
+    """Every cell runs in a Jupyter kernel from the docs folder, as the build runs the page's code,
+    except the cells tagged not-run-in-ci (they need the EWT treebank, IMDB's archive, Keras, or
+    minutes of training)."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    nb = nbformat.read(site / "notebooks" / f"{page}.ipynb", as_version=4)
+    nb.cells = [c for c in nb.cells if "not-run-in-ci" not in c.metadata.get("tags", [])]
+    nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": DOCS}}).execute()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+
+
+def test_cells_not_run_in_ci_are_the_marked_ones(site):
+    """Exactly the code-blocks marked ``:class: not-run-in-ci`` on the pages are tagged."""
+    nbformat = pytest.importorskip("nbformat")
+    for page in NOTEBOOK_PAGES:
+        marked = open(os.path.join(DOCS, page + ".rst")).read().count(":class: not-run-in-ci")
+        nb = nbformat.read(site / "notebooks" / f"{page}.ipynb", as_version=4)
+        tagged = sum("not-run-in-ci" in c.metadata.get("tags", []) for c in nb.cells)
+        assert tagged == marked, page
