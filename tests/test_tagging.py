@@ -288,3 +288,23 @@ def test_the_tag_command_starts_from_word2vec_files(tmp_path, capsys, binary):
     (tmp_path / "bad.txt").write_text("2 5\nthe 1 2\n")
     assert main(["tag", "--data", str(data), "--epochs", "1", "--vectors", str(tmp_path / "bad.txt")]) == 2
     assert "lstmx tag: error: cannot read word vectors from" in capsys.readouterr().err
+
+
+def test_new_embeddings_start_as_pytorchs_and_keras_start_is_one_setting_away():
+    big = TOY * 40
+    tagger = Tagger.from_data(big, chars=True, min_count=1, **SMALL)
+    for name in ("word_embedding", "char_embedding"):
+        e = tagger.model.get_layer(name).embeddings
+        assert 0.7 < e.std() < 1.3 and np.abs(e).max() > 1.0, name          # N(0, 1), nn.Embedding's start
+    keras_start = Tagger.from_data(big, chars=True, min_count=1, embedding_std=None, **SMALL)
+    for name in ("word_embedding", "char_embedding"):
+        assert np.abs(keras_start.model.get_layer(name).embeddings).max() <= 0.05, name
+    words, chars = (tagger.model.get_layer(n).embeddings for n in ("word_embedding", "char_embedding"))
+    assert not np.allclose(words[:3, :4], chars[:3, :4])                     # two draws, not one
+    # pretrained vectors keep their rows
+    kv = lstmx.KeyedVectors(["the"], np.array([[3.0] * 6], np.float32))
+    pre = Tagger.from_data(TOY, min_count=1, lower=True, word_vectors=kv, units=4)
+    np.testing.assert_array_equal(pre.model.get_layer("word_embedding").embeddings[pre.words.stoi["the"]], [3.0] * 6)
+    for bad in (-1.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="embedding_std must be a finite number >= 0"):
+            Tagger.from_data(TOY, min_count=1, embedding_std=bad, **SMALL)
