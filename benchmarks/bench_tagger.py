@@ -10,9 +10,11 @@ clipped to norm 5 on its own, Keras's ``clipnorm``: ``clip_grad_norm_`` is calle
 time) and epochs. PyTorch's model: nn.Embedding(padding_idx=0) -> nn.LSTM(bidirectional, batch_first) over
 packed sequences -> nn.Linear, cross-entropy ignoring padded steps; the character variant runs a
 bidirectional nn.LSTM over each word's packed characters and joins its final states to the word
-embedding, as lstmx's TimeDistributed(Bidirectional(LSTM)). The embeddings of both start N(0, 1)
-(nn.Embedding's start, the tagger's default since 2026-12-05); the LSTM and output weights start as
-each library starts them (Keras's Glorot and orthogonal in lstmx, PyTorch's uniform). JSON lines: one per epoch and system (train seconds, dev accuracy), one final line per system
+embedding, as lstmx's TimeDistributed(Bidirectional(LSTM)). PyTorch's embeddings start N(0, 1)
+(nn.Embedding's start); lstmx's as the tagger's default does (``embedding_std="auto"``): N(0, 1)
+with characters, Keras's U(-0.05, 0.05) for words only, the better start of each on EWT's dev set.
+The LSTM and output weights start as each library starts them (Keras's Glorot and orthogonal in
+lstmx, PyTorch's uniform). JSON lines: one per epoch and system (train seconds, dev accuracy), one final line per system
 (test accuracy, OOV accuracy, mean epoch seconds, peak RSS), then the ratios.
 """
 import argparse
