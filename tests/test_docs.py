@@ -248,11 +248,22 @@ def test_the_notebook_follows_its_page(site, pages, page):
         assert h.get_text().strip("#¶ \n") in markdown, f"{page}: heading {h.get_text()!r} missing"
 
 
+def _docs_mirror(tmp_path):
+    """A folder that reads as the docs folder (its files linked, ``../benchmarks`` beside it) but
+    keeps what a notebook writes (an ONNX file, a saved model) out of the source tree."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name in os.listdir(DOCS):
+        (docs / name).symlink_to(os.path.abspath(os.path.join(DOCS, name)))
+    (tmp_path / "benchmarks").symlink_to(os.path.abspath(os.path.join(DOCS, os.pardir, "benchmarks")))
+    return docs
+
+
 @pytest.mark.parametrize("page", NOTEBOOK_PAGES)
-def test_the_notebook_runs(site, page):
-    """Every cell runs in a Jupyter kernel from the docs folder, as the build runs the page's code,
-    except the cells tagged not-run-in-ci (they need the EWT treebank, IMDB's archive, Keras, or
-    minutes of training)."""
+def test_the_notebook_runs(site, page, tmp_path):
+    """Every cell runs in a Jupyter kernel from (a mirror of) the docs folder, as the build runs the
+    page's code, except the cells tagged not-run-in-ci (they need the EWT treebank, IMDB's archive,
+    Keras, or minutes of training)."""
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     pytest.importorskip("ipykernel")
@@ -261,8 +272,10 @@ def test_the_notebook_runs(site, page):
     for peer in ("torch", "onnx", "onnxruntime"):      # the peers .ci/run installs
         if any(re.search(rf"^\s*(import|from) {peer}\b", c.source, re.M) for c in nb.cells if c.cell_type == "code"):
             pytest.importorskip(peer)
+    before = sorted(os.listdir(DOCS))
     nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": DOCS}}).execute()
+                            resources={"metadata": {"path": str(_docs_mirror(tmp_path))}}).execute()
+    assert sorted(os.listdir(DOCS)) == before, "the notebook wrote into the docs folder"
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
 
