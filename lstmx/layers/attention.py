@@ -247,7 +247,7 @@ class AdditiveAttention(_BaseAttention):
         T = c["T"]
         self.grads = {}
         if self.scale is not None:
-            self.grads["scale"] = np.einsum("bij,bijd->d", dS, T).astype(self.dtype)
+            self.grads["scale"] = np.einsum("bij,bijd->d", dS, T, optimize=True).astype(self.dtype)
         w = 1.0 if self.scale is None else self.scale
         dU = dS[..., None] * w * (1 - T * T)                                # (B, Tq, Tv, D)
         return dU.sum(axis=2), dU.sum(axis=1)                               # dq (B, Tq, D), dk (B, Tv, D)
@@ -314,19 +314,21 @@ class AttentionPooling(Layer):
         keep = np.ones(e.shape, bool) if mask is None else np.asarray(mask, bool)
         a = _softmax(e - (1e9 * ~keep).astype(e.dtype))                    # (B, T) weights, 0 where masked
         self.weights_ = a
-        out = np.einsum("bt,btf->bf", a, H)                                 # (B, F)
+        # optimize=True: NumPy hands each of these sums to BLAS; its own einsum loop took a third of
+        # the IMDB attention model's training step
+        out = np.einsum("bt,btf->bf", a, H, optimize=True)                  # (B, F)
         return out, dict(H=H, Z=Z, a=a)
 
     def backward(self, dY, cache=None):
         c = self._last(cache)
         H, Z, a = c["H"], c["Z"], c["a"]
         dY = np.asarray(dY, self.dtype)                                     # (B, F)
-        da = np.einsum("bf,btf->bt", dY, H)                                 # (B, T)
+        da = np.einsum("bf,btf->bt", dY, H, optimize=True)                  # (B, T)
         dH = a[:, :, None] * dY[:, None, :]                                 # (B, T, F) through the sum
         de = _softmax_backward(da, a)                                       # (B, T)
-        self.grads = {"u": np.einsum("bt,btk->k", de, Z)}
+        self.grads = {"u": np.einsum("bt,btk->k", de, Z, optimize=True)}
         dZpre = de[:, :, None] * self.u * (1 - Z * Z)                       # (B, T, units)
-        self.grads["W"] = np.einsum("btf,btk->fk", H, dZpre)
+        self.grads["W"] = np.einsum("btf,btk->fk", H, dZpre, optimize=True)
         self.grads["b"] = dZpre.sum(axis=(0, 1))
         dH = dH + dZpre @ self.W.T                                          # (B, T, F)
         return dH

@@ -73,7 +73,7 @@ class Dot(Merge):
             norm_x = np.maximum(np.linalg.norm(x, axis=ax, keepdims=True), 1e-12)
             norm_y = np.maximum(np.linalg.norm(y, axis=ay, keepdims=True), 1e-12)
             x, y = x / norm_x, y / norm_y
-        out = np.einsum(f"{sx},{sy}->{so}", x, y)      # sum over z of x[b, .., z, ..] y[b, .., z, ..]
+        out = np.einsum(f"{sx},{sy}->{so}", x, y, optimize=True)   # sum over z of x[b, .., z, ..] y[b, .., z, ..]
         cache = dict(x=x, y=y, subscripts=(sx, sy, so), norms=(norm_x, norm_y), axes=(ax, ay), out_ndim=out.ndim)
         return (out[:, None] if out.ndim == 1 else out), cache
 
@@ -83,8 +83,8 @@ class Dot(Merge):
         dY = np.asarray(dY)
         if cache["out_ndim"] == 1:
             dY = dY[:, 0]
-        dx = np.einsum(f"{so},{sy}->{sx}", dY, y)         # (shape of x)
-        dy = np.einsum(f"{so},{sx}->{sy}", dY, x)         # (shape of y)
+        dx = np.einsum(f"{so},{sy}->{sx}", dY, y, optimize=True)   # (shape of x)
+        dy = np.einsum(f"{so},{sx}->{sy}", dY, x, optimize=True)   # (shape of y)
         if self.normalize:                               # back through v / |v|: (dv - v_hat (dv . v_hat)) / |v|
             (ax, ay), (norm_x, norm_y) = cache["axes"], cache["norms"]
             dx = (dx - x * np.sum(dx * x, axis=ax, keepdims=True)) / norm_x
