@@ -226,6 +226,21 @@ def test_plot_attention_draws_a_strip_over_words_and_a_matrix_of_queries_over_ke
         plot_attention(np.ones((1, 2, 3)))
 
 
+def test_plot_attention_sets_every_text_of_the_figure_to_fontsize():
+    """A wide alignment shown in the docs' column is scaled down: ``fontsize`` keeps all its text
+    (tokens, axis labels, the colour bar's numbers) large enough, not only the tokens."""
+    from lstmx.plot import plot_attention
+    fig = plot_attention(np.eye(3), x_labels=list("abc"), y_labels=list("xyz"), title="t", fontsize=14)
+    ax, bar = fig.axes
+    sizes = [t.get_fontsize() for t in ax.get_xticklabels() + ax.get_yticklabels() + bar.get_yticklabels()]
+    sizes += [ax.xaxis.label.get_fontsize(), ax.yaxis.label.get_fontsize(), bar.yaxis.label.get_fontsize()]
+    assert min(sizes) == 14 and ax.title.get_fontsize() > 14
+    assert min(t.get_fontsize() for t in plot_attention(np.eye(2)).axes[1].get_yticklabels()) == 9   # the default
+    for bad in (0, -3, float("nan"), "12", True):
+        with pytest.raises(ValueError, match="fontsize must be a positive number of points"):
+            plot_attention(np.eye(2), fontsize=bad)
+
+
 def test_plot_forecast_draws_the_band_and_the_residuals():
     from lstmx.plot import plot_forecast
     t = np.arange(10)
