@@ -14,8 +14,8 @@ embedding, as lstmx's TimeDistributed(Bidirectional(LSTM)). PyTorch's embeddings
 (nn.Embedding's start); lstmx's as the tagger's default does (``embedding_std="auto"``): N(0, 1)
 with characters, Keras's U(-0.05, 0.05) for words only, the better start of each on EWT's dev set.
 The LSTM and output weights start as each library starts them (Keras's Glorot and orthogonal in
-lstmx, PyTorch's uniform). JSON lines: one per epoch and system (train seconds, dev accuracy), one final line per system
-(test accuracy, OOV accuracy, mean epoch seconds, peak RSS), then the ratios.
+lstmx, PyTorch's uniform). JSON lines: one per epoch and system (train seconds, dev accuracy), one
+final line per system (test accuracy, OOV accuracy, mean epoch seconds, peak RSS), then the ratios.
 """
 import argparse
 import json

@@ -10,8 +10,8 @@ today's ``Tagger`` (whose own N(0, 1) start draws each embedding from its seed) 
 Everything else is the recipe (``lstmx tag --chars``).
 Words only (``lstmx tag``): ``words`` (Keras's start) and ``wordsN`` (``Tagger(embedding_std=1.0)``,
 N(0, 1) drawn from the seed). The character model gains from N(0, 1) and the word-only model loses,
-so ``embedding_std="auto"`` (the default) picks N(0, 1) with characters and Keras's start without. One JSON line an epoch (dev accuracy), then the
-test accuracy. Results: ``results/2026-12-05-tagger-embedding-start.jsonl``.
+so ``embedding_std="auto"`` (the default) picks N(0, 1) with characters and Keras's start without.
+One JSON line an epoch (dev accuracy), then the test accuracy. Results: ``results/2026-12-05-tagger-embedding-start.jsonl``.
 """
 import json
 import sys
@@ -42,7 +42,8 @@ if variant in ("charN", "bothN"):
 if variant in ("wordN", "bothN"):
     normal("word_embedding")
 for logs in tagger.fit(train, dev, epochs=epochs):
-    print(json.dumps(dict(variant=variant, seed=seed, chars=not words_only, **{k: round(v, 4) for k, v in logs.items()})), flush=True)
+    print(json.dumps(dict(variant=variant, seed=seed, chars=not words_only,
+                          **{k: round(v, 4) for k, v in logs.items()})), flush=True)
 r = tagger.evaluate(test)
-print(json.dumps(dict(variant=variant, seed=seed, chars=not words_only, final=True, test_accuracy=round(r["accuracy"], 4),
-                      oov_accuracy=round(r["oov_accuracy"], 4))), flush=True)
+print(json.dumps(dict(variant=variant, seed=seed, chars=not words_only, final=True,
+                      test_accuracy=round(r["accuracy"], 4), oov_accuracy=round(r["oov_accuracy"], 4))), flush=True)

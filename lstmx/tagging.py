@@ -110,7 +110,7 @@ def build_model(n_words, n_tags, n_chars=None, word_dim=100, units=128, char_dim
     ``nn.Embedding`` does with 1.0; None or 0 keeps Keras's U(-0.05, 0.05). ``"auto"``: 1.0 for the
     character model, Keras's start for words only. On EWT's dev set (three seeds, 10 epochs) the
     character model gains 0.002-0.006 from the N(0, 1) start and the word-only model loses
-    0.003-0.006 (see the tagging page).
+    0.003-0.007 (see the tagging page).
     """
     import lstmx
     if isinstance(embedding_std, str) and embedding_std == "auto":
