@@ -39,8 +39,9 @@ from ._layout import (cached_time_major, keep_operands, keep_or_empty, projectio
 from cython.parallel cimport prange
 
 from ._common cimport (add_row, ahead_begin, ahead_end, ahead_ready, ahead_sync_size, batch_parts, copy_row,
-                       data_or_null, input_projection, lstm_row_backward, lstm_row_forward, multiply_rows, pack_panels,
-                       packed_buffer, real, recurrent_gradient, step_gemm, weight_gradients)
+                       data_or_null, input_projection, lstm_row_backward, lstm_row_forward, multiply_rows,
+                       pack_in_parts, pack_panels, packed_buffer, real, recurrent_gradient, step_gemm,
+                       weight_gradients)
 
 
 def lstm_forward(X, W, U, b, h0, c0, mask, recurrent_keep=None):
@@ -84,7 +85,7 @@ def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_
             ahead_end(T, B, sync)
         return
     with nogil:
-        pack_panels(&U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 4H), packed once
+        pack_in_parts(parts, &U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 4H), packed once
         # gates = X @ W.T for every step at once: (T*B, I) x (I, 4H)
         input_projection(parts, &X_tm[0, 0, 0], T * B, I, &W[0, 0], data_or_null(WT_packed), G, &gates[0, 0, 0])
         if parts == 1:
@@ -158,7 +159,7 @@ def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, 
     cdef const real* keep_rows = &keep[0, 0] if has_keep else NULL
     cdef real* dh_rec_rows = &dh_rec[0, 0] if has_keep else NULL
     with nogil:
-        pack_panels(&U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop
+        pack_in_parts(parts, &U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop
         for part in prange(parts, num_threads=parts, schedule="static"):
             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], cs, gates, mask, has_mask,
                            keep_rows, dh_rec_rows, has_keep, dgates, dh, dc, &db_parts[part, 0])

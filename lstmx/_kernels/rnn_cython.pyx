@@ -9,9 +9,9 @@ from ._layout import cached_time_major, keep_operands, keep_or_empty, recurrent_
 
 from cython.parallel cimport prange
 
-from ._common cimport (add_row, batch_parts, copy_row, data_or_null, input_projection, multiply_rows, pack_panels,
-                       packed_buffer, real, recurrent_gradient, rnn_one_row_step, rnn_row_backward, rnn_row_forward,
-                       step_gemm, weight_gradients)
+from ._common cimport (add_row, batch_parts, copy_row, data_or_null, input_projection, multiply_rows,
+                       pack_in_parts, packed_buffer, real, recurrent_gradient, rnn_one_row_step, rnn_row_backward,
+                       rnn_row_forward, step_gemm, weight_gradients)
 
 
 def rnn_forward(X, W, U, b, h0, mask, recurrent_keep=None):
@@ -38,7 +38,7 @@ def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_
     cdef int part, parts = batch_parts(B, H)
     cdef const real* keep_rows = &keep[0, 0] if has_keep else NULL
     with nogil:
-        pack_panels(&U[0, 0], H, True, H, H, &UT_packed[0])       # U.T, packed once
+        pack_in_parts(parts, &U[0, 0], H, True, H, H, &UT_packed[0])       # U.T, packed once
         # a = X @ W.T for every step at once: (T*B, I) x (I, H)
         input_projection(parts, &X_tm[0, 0, 0], T * B, I, &W[0, 0], data_or_null(WT_packed), H, &a[0, 0, 0])
         if parts == 1:
@@ -107,7 +107,7 @@ def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, 
     cdef const real* keep_rows = &keep[0, 0] if has_keep else NULL
     cdef real* dh_rec_rows = &dh_rec[0, 0] if has_keep else NULL
     with nogil:
-        pack_panels(&U[0, 0], H, False, H, H, &U_packed[0])
+        pack_in_parts(parts, &U[0, 0], H, False, H, H, &U_packed[0])
         for part in prange(parts, num_threads=parts, schedule="static"):
             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, mask, has_mask,
                            keep_rows, dh_rec_rows, has_keep, da, dh, &db_parts[part, 0])
