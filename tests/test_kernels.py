@@ -115,6 +115,10 @@ def test_kernel_equals_reference_when_two_threads_share_the_batch(cell, backend)
     # float64 only: db sums 480 rows of order one, where float32 rounds by more than 1e-5 in any order
     assert_same_as_reference(random_problem(cell, 8, 60, 19, 96, seed=6, dtype=np.float64, mask="post", scale=0.1),
                              backend)
+    # I = 300 and H = 260: the input projection's and the step product's sums over k run in more than
+    # one block of K_BLOCK = 256 rows (stepgemm.hpp), each block adding into C
+    assert_same_as_reference(random_problem(cell, 8, 3, 300, 260, seed=7, dtype=np.float32, mask="random",
+                                            scale=0.02), backend)
 
 
 @pytest.mark.parametrize("backend", COMPILED)
