@@ -33,6 +33,10 @@ template <typename real> long packed_size(int K, int N) {
 }
 
 #if defined(__AVX512F__)
+// (gcc 12's -Wall reports the unpack intrinsics' own undefined pass-through operand as uninitialised)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 // out[k * ldo + j] = in[j * ldi + k] for a 16 x 16 block of floats: 16 rows loaded, transposed in
 // registers (pairs of floats, of pairs, then of 128-bit lanes twice), 16 rows stored.
 static inline void transpose_16x16(const float* in, long ldi, float* out, long ldo) {
@@ -61,6 +65,7 @@ static inline void transpose_16x16(const float* in, long ldi, float* out, long l
     }
     for (int k = 0; k < 16; k++) _mm512_storeu_ps(out + k * ldo, r[k]);
 }
+#pragma GCC diagnostic pop
 #endif
 
 // One 16 x 16 tile of a transposed pack: d[k * P + j] = src[j * ldb + k] for k in [k0, k1), j in
