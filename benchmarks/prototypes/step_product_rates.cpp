@@ -1,0 +1,109 @@
+// Measurement, not part of lstmx: how close the LSTM kernel's step product runs to what one core can do.
+//
+//     g++ -O3 -march=native -ffast-math -I../../lstmx/_kernels step_product_rates.cpp -o /tmp/rates -lmvec
+//     /tmp/rates peak                # one core's float32 multiply-add rate: 12 independent chains
+//     /tmp/rates tile                # stepgemm.hpp's 6-row micro-tile on a panel that stays in L1
+//     /tmp/rates loop 16 512 30      # rows H T: the forward's time loop, product and row kernel apart
+//
+// 2026-12-05, 2-core AMD EPYC (KVM, Zen 5), quiet, one thread:
+//   peak 116-117 GFLOP/s; the micro-tile 115 GFLOP/s (98.5% of it); the loop's product at
+//   (16 rows, H = 512) 101-106 GFLOP/s, (32, 256) 104-109, (16, 128) 100-104, with the row kernel
+//   (bias, sigmoid, tanh, cell update) 6.5-7.5%, 12-16% and 19-23% of the loop.
+// Two threads at 116 GFLOP/s are 232 GFLOP/s; PyTorch's nn.LSTM forward (oneDNN's fused LSTM; see
+// benchmarks/README.md) runs at 200-210 GFLOP/s of its product's arithmetic at (32, 100, 512, 512)
+// and (64, 50, 256, 256), 86-90% of that, activations included.
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "cells.hpp"
+#include "stepgemm.hpp"
+using namespace lstmx;
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+void peak() {
+    typedef float vec __attribute__((vector_size(64)));
+    vec acc[12];
+    for (int i = 0; i < 12; i++) acc[i] = vec{} + i * 0.001f;
+    vec x = vec{} + 1.0000001f, y = vec{} + 0.999999f;
+    const long n = 50000000;
+    for (int rep = 0; rep < 3; rep++) {
+        const auto t0 = std::chrono::steady_clock::now();
+        for (long k = 0; k < n; k++) {
+#pragma GCC unroll 12
+            for (int i = 0; i < 12; i++) acc[i] = acc[i] * x + y;
+            asm volatile("" : "+v"(x));
+        }
+        std::printf("peak: %.1f GFLOP/s\n", n * 12 * 16 * 2 / seconds_since(t0) / 1e9);
+    }
+    float sum = 0;
+    for (int i = 0; i < 12; i++) sum += acc[i][0];
+    std::printf("(sum %g)\n", sum);
+}
+
+void tile() {
+    const int K = 128;
+    std::vector<float> A(6 * K, 0.01f), panel(K * 64, 0.02f), C(6 * 64, 0.f);
+    const long n = 200000;
+    for (int rep = 0; rep < 3; rep++) {
+        const auto t0 = std::chrono::steady_clock::now();
+        for (long r = 0; r < n; r++) {
+            micro_tile<float, 6, false>(A.data(), K, K, panel.data(), C.data(), 64, 64, true);
+            asm volatile("" : : "r"(C.data()) : "memory");
+        }
+        std::printf("6-row tile, K = %d, in L1: %.1f GFLOP/s\n", K, 2.0 * 6 * 64 * K * n / seconds_since(t0) / 1e9);
+    }
+}
+
+void loop(int B, int H, int T) {
+    const int G = 4 * H;
+    std::mt19937 rng(0);
+    std::normal_distribution<float> normal(0, 0.1f);
+    std::vector<float> U((long)G * H), b(G), projection((long)T * B * G), gates((long)T * B * G);
+    std::vector<float> hs((long)(T + 1) * B * H), cs((long)(T + 1) * B * H);
+    for (auto* v : {&U, &b, &projection})
+        for (auto& x : *v) x = normal(rng);
+    // aligned to a cache line, as lstmx's packed buffers are (_common.pxd's packed_buffer): unaligned,
+    // every vector load of the panel straddles two lines
+    std::vector<float> room(packed_size<float>(H, G) + 16);
+    float* packed = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(room.data()) + 63) & ~uintptr_t(63));
+    pack_panels(U.data(), H, true, H, G, packed);
+    for (int rep = 0; rep < 4; rep++) {
+        gates = projection;
+        const auto t0 = std::chrono::steady_clock::now();
+        for (int t = 0; t < T; t++)
+            step_gemm(&hs[(long)t * B * H], H, B, H, packed, G, &gates[(long)t * B * G], G, true);
+        const double product = seconds_since(t0);
+        const auto t1 = std::chrono::steady_clock::now();
+        for (int t = 0; t < T; t++)
+            for (int n = 0; n < B; n++)
+                lstm_row_forward(&gates[((long)t * B + n) * G], b.data(), &cs[((long)t * B + n) * H],
+                                 &cs[((long)(t + 1) * B + n) * H], &hs[((long)(t + 1) * B + n) * H], H);
+        const double rows = seconds_since(t1);
+        std::printf("%d rows, H = %d: product %.1f us a step (%.1f GFLOP/s), row kernel %.1f us (%.1f%% of the loop)\n",
+                    B, H, 1e6 * product / T, 2.0 * B * H * G * T / product / 1e9, 1e6 * rows / T,
+                    100 * rows / (product + rows));
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const std::string mode = argc > 1 ? argv[1] : "";
+    if (mode == "peak") peak();
+    else if (mode == "tile") tile();
+    else if (mode == "loop" && argc == 5) loop(std::atoi(argv[2]), std::atoi(argv[3]), std::atoi(argv[4]));
+    else {
+        std::fprintf(stderr, "usage: %s peak | tile | loop ROWS H T\n", argv[0]);
+        return 2;
+    }
+}
