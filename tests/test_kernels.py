@@ -66,7 +66,7 @@ def test_kernel_equals_reference_on_a_larger_problem(cell, backend):
     for dtype, scale in ((np.float64, 0.2), (np.float32, 0.05)):
         assert_same_as_reference(random_problem(cell, 9, 12, 40, 70, seed=3, dtype=dtype, mask="pre", scale=scale),
                                  backend)
-        # 13 rows a step on one thread: the step product's 6-row tiles (6 + 6 + 1, stepgemm.hpp)
+        # 13 rows a step on one thread: the step product's tiles of 6, 4 and 3 rows (stepgemm.hpp)
         assert_same_as_reference(random_problem(cell, 13, 7, 5, 16, seed=4, dtype=dtype, mask="random", scale=scale),
                                  backend)
 

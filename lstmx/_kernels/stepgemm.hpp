@@ -140,7 +140,14 @@ static inline void micro_tile(const real* A, int lda, int K, const real* panel, 
     for (; k + SPLIT <= K; k += SPLIT)
         for (int s = 0; s < SPLIT; s++) {
             const vec* b = reinterpret_cast<const vec*>(panel + (long)(k + s) * PANEL_VECS * L);
-            const vec b0 = b[0], b1 = b[1], b2 = b[2], b3 = b[3];
+            vec b0 = b[0], b1 = b[1], b2 = b[2], b3 = b[3];
+#if defined(__AVX512F__)
+            // Held in registers: left to itself, gcc may fold each load of b into the multiply-adds of
+            // up to 4 rows (ROWS loads of each vector a k instead of one). It did in a C++ loop with a
+            // constant lda, where tiles of 2-4 rows then ran at 91-93 GFLOP/s instead of 111-115 (a
+            // panel in L1, one core of the AMD EPYC, Zen 5); the Cython build happened not to.
+            asm("" : "+v"(b0), "+v"(b1), "+v"(b2), "+v"(b3));
+#endif
             for (int r = 0; r < ROWS; r++) {
                 const real a = TRANS_A ? A[(long)(k + s) * lda + r] : A[(long)r * lda + k + s];
                 acc[s][r][0] += a * b0;
@@ -204,15 +211,25 @@ void gemm_packed(const real* A, int lda, int M, int K, const real* packed, int N
             const int kb = std::min(K_BLOCK, K - k0);
             const real* panel = packed + (long)p * K * P + (long)k0 * P;
             const bool acc = accumulate || k0 > 0;
+            // 6-row tiles (24 of the 32 vector registers hold C, and each loaded row of the panel feeds
+            // 24 multiply-adds), then the rest in one tile of 3 to 5 rows; a rest of 1 or 2 rows is
+            // taken with one 6-row tile as 4 + 3 or 4 + 4. Tiles of 1 or 2 rows run at the speed of
+            // the panel's loads: in a C++ loop of step products at H = 256, 13 rows as 6 + 6 + 1 ran
+            // at 106 GFLOP/s, as 6 + 4 + 3 at 115; 9 rows (was 4 + 4 + 1) 100 -> 114; 5 rows (was
+            // 4 + 1) 93 -> 114; 32 rows (was 6 x 5 + 2) 113 -> 114 (one core of the AMD EPYC).
+            int sixes = M / 6, rest = M % 6;
+            if (sixes > 0 && rest > 0 && rest < 3) sixes--, rest += 6;
             int m = 0;
-            if (M >= 12)   // 6-row tiles: 24 of the 32 vector registers hold C, and each loaded row of
-                           // the panel feeds 24 multiply-adds instead of 16 (16 rows: 6 + 6 + 4)
-                for (; m + 6 <= M; m += 6)
-                    micro_tile<real, 6, TRANS_A>(a_at(m, k0), lda, kb, panel, Cp + (long)m * ldc, ldc, width, acc);
-            for (; m + 4 <= M; m += 4)
+            for (; m < 6 * sixes; m += 6)
+                micro_tile<real, 6, TRANS_A>(a_at(m, k0), lda, kb, panel, Cp + (long)m * ldc, ldc, width, acc);
+            if (rest > 6) {
                 micro_tile<real, 4, TRANS_A>(a_at(m, k0), lda, kb, panel, Cp + (long)m * ldc, ldc, width, acc);
+                m += 4, rest -= 4;
+            }
             real* Cm = Cp + (long)m * ldc;
-            switch (M - m) {
+            switch (rest) {
+                case 5: micro_tile<real, 5, TRANS_A>(a_at(m, k0), lda, kb, panel, Cm, ldc, width, acc); break;
+                case 4: micro_tile<real, 4, TRANS_A>(a_at(m, k0), lda, kb, panel, Cm, ldc, width, acc); break;
                 case 3: micro_tile<real, 3, TRANS_A>(a_at(m, k0), lda, kb, panel, Cm, ldc, width, acc); break;
                 case 2: micro_tile<real, 2, TRANS_A>(a_at(m, k0), lda, kb, panel, Cm, ldc, width, acc); break;
                 case 1: micro_tile<real, 1, TRANS_A>(a_at(m, k0), lda, kb, panel, Cm, ldc, width, acc); break;
