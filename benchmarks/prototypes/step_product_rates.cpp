@@ -8,9 +8,9 @@
 // 2026-12-05, 2-core AMD EPYC (KVM, Zen 5), quiet, one thread:
 //   peak 116-117 GFLOP/s; the micro-tile 115 GFLOP/s (98.5% of it); the loop's product at
 //   (16 rows, H = 512) 105-113 GFLOP/s, (32, 256) 98-108, (16, 128) 104-110, with the row kernel
-//   (bias, sigmoid, tanh, cell update) 6.5-10%, 12-20% and 19-23% of the loop (after the b vectors
-//   were held in registers, commit of this file's second version: before it, in this program, gcc
-//   folded their loads into the 4-row tile's multiply-adds and the loop at 16 rows read 100-106).
+//   (bias, sigmoid, tanh, cell update) 6.5-10%, 12-20% and 19-23% of the loop. (Before stepgemm.hpp
+//   held the panel's vectors in registers, gcc folded their loads into the 4-row tile's multiply-adds
+//   in this program, and the loop at 16 rows read 100-106.)
 // Two threads at 116 GFLOP/s are 232 GFLOP/s; PyTorch's nn.LSTM forward (oneDNN's fused LSTM; see
 // benchmarks/README.md) runs at 200-210 GFLOP/s of its product's arithmetic at (32, 100, 512, 512)
 // and (64, 50, 256, 256), 86-90% of that, activations included.
