@@ -90,13 +90,14 @@ static inline void pack_tile_transposed(const real* src, int ldb, int k0, int k1
 }
 
 // Pack B (K, N) into panels; B(k, n) is B[k * ldb + n], or B[n * ldb + k] when trans (B given as
-// the rows of B.T, e.g. U (4H, H) for B = U.T). Panel `part` of `parts` shares of the panels only,
-// so that threads can pack one matrix together (parts = 1: all of it).
+// the rows of B.T, e.g. U (4H, H) for B = U.T). Only share `part` of `parts` equal shares of the
+// panels is packed, so that threads can pack one matrix together (parts = 1: all of it).
 //
 // Transposed, it goes in 16 x 16 tiles, transposed in AVX-512 registers for float: a column at a
 // time read B.T with a stride of a row (U at H = 128 took 45 us to pack in the Cython build), tiles
-// of scalar copies about a third of that, and the register transpose a quarter of that again (W at
-// (2048, 512): 505 against 256 us, at (512, 128): 20 against 5 us, in a C++ loop on the AMD EPYC).
+// of scalar copies about a third of that, and the register transpose a half to a quarter of that
+// again (W at (2048, 512): 505 against 256 us, at (512, 128): 20 against 5 us, in a C++ loop on the
+// AMD EPYC).
 template <typename real>
 void pack_panels(const real* B, int ldb, bool trans, int K, int N, real* packed, int part = 0, int parts = 1) {
     const int P = panel_width<real>();
