@@ -26,11 +26,9 @@ template <typename real> struct simd {
 constexpr int PANEL_VECS = 4;
 template <typename real> constexpr int panel_width() { return PANEL_VECS * simd<real>::lanes; }
 
-// Number of reals the packed form of a (K, N) matrix takes.
-template <typename real> long packed_size(int K, int N) {
-    const int P = panel_width<real>();
-    return (long)((N + P - 1) / P) * K * P;
-}
+// Number of panels of a matrix of N columns, and of reals the packed form of a (K, N) one takes.
+template <typename real> int panel_count(int N) { return (N + panel_width<real>() - 1) / panel_width<real>(); }
+template <typename real> long packed_size(int K, int N) { return (long)panel_count<real>(N) * K * panel_width<real>(); }
 
 #if defined(__AVX512F__)
 // (gcc 12's -Wall reports the unpack intrinsics' own undefined pass-through operand as uninitialised)
@@ -72,7 +70,7 @@ static inline void transpose_16x16(const float* in, long ldi, float* out, long l
 // [j0, j0 + 16), zeros for the columns j >= width of a last, narrower panel.
 template <typename real>
 static inline void pack_tile_transposed(const real* src, int ldb, int k0, int k1, int j0, int width, real* d) {
-    constexpr int P = PANEL_VECS * simd<real>::lanes;
+    constexpr int P = panel_width<real>();
 #if defined(__AVX512F__)
     if (sizeof(real) == 4 && k1 - k0 == 16 && j0 + 16 <= width) {
         transpose_16x16(reinterpret_cast<const float*>(src + (long)j0 * ldb + k0), ldb,
@@ -102,8 +100,8 @@ template <typename real>
 void pack_panels(const real* B, int ldb, bool trans, int K, int N, real* packed, int part = 0, int parts = 1) {
     const int P = panel_width<real>();
     constexpr int TILE = 16;
-    static_assert(PANEL_VECS * simd<real>::lanes % TILE == 0, "whole tiles across a panel");
-    const int panels = (N + P - 1) / P;
+    static_assert(panel_width<real>() % TILE == 0, "whole tiles across a panel");
+    const int panels = panel_count<real>(N);
     for (int p = panels * part / parts; p < panels * (part + 1) / parts; p++) {
         real* dst = packed + (long)p * K * P;
         const int width = std::min(P, N - p * P);
@@ -238,8 +236,6 @@ void gemm_packed(const real* A, int lda, int M, int K, const real* packed, int N
         }
     }
 }
-
-template <typename real> int panel_count(int N) { return (N + panel_width<real>() - 1) / panel_width<real>(); }
 
 // The step's product on all panels. (Splitting the panels between the cores with OpenMP was
 // measured slower on a 2-core machine: the threads fight OpenBLAS's spinning workers after the
