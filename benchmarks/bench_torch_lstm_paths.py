@@ -7,14 +7,12 @@ enabled (the default in the x86 wheels); without it, its own loop of one GEMM a 
 --torch`` times the default. This times, in one process and in turns (the best median of the rounds,
 ``lstmx.bench.median_ms``), the forward of ``nn.LSTM`` both ways and of lstmx's Cython kernel, at the
 six sizes of ``lstmx bench``, with the GFLOP/s of each (``lstmx.bench.matrix_flops`` over its time).
-JSON lines: the machine (and its float32 GEMM rate through NumPy), then one line per size.
+JSON lines: the machine (``lstmx.bench.machine_info``: CPU, BLAS, the OpenBLAS variables set; and its
+float32 GEMM rate through NumPy), then one line per size.
 """
 import argparse
 import json
 import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 
 def main():
@@ -24,9 +22,8 @@ def main():
     import torch
 
     from lstmx import bench
-    from _machine import cpu_name
     torch.set_num_threads(2 if (os.cpu_count() or 1) >= 2 else 1)
-    print(json.dumps(dict(bench="torch-lstm-paths", cpu=cpu_name(), torch=torch.__version__,
+    print(json.dumps(dict(bench="torch-lstm-paths", **bench.machine_info(), torch=torch.__version__,
                           torch_threads=torch.get_num_threads(), rounds=args.rounds,
                           gemm_peak_gflops=round(bench.gemm_peak_gflops(), 1))), flush=True)
     for size in bench.SIZES:
