@@ -72,6 +72,18 @@ def test_kernel_equals_reference_on_a_larger_problem(cell, backend):
 
 
 @pytest.mark.parametrize("backend", COMPILED)
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_kernel_equals_reference_when_U_outgrows_the_l2_cache(cell, backend):
+    """H = 720: U.T packed is 8.3 MB (LSTM, float32), more than any core's L2, so the step product
+    takes its path that asks L2 for the next block while it multiplies (stepgemm.hpp); 3 rows (one
+    thread, one tile a block) and 16 (two threads, tiles of 4 + 4)."""
+    for B in (3, 16):
+        for dtype, scale in ((np.float32, 0.03), (np.float64, 0.03)):
+            assert_same_as_reference(random_problem(cell, B, 2, 3, 720, seed=B, dtype=dtype, mask="random",
+                                                    scale=scale), backend)
+
+
+@pytest.mark.parametrize("backend", COMPILED)
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
 def test_fully_masked_sequences(cell, backend):
     prob = random_problem(cell, 3, 4, 2, 5, seed=1, mask="random")

@@ -1,9 +1,12 @@
 // Measurement, not part of lstmx: how close the LSTM kernel's step product runs to what one core can do.
 //
-//     g++ -O3 -march=native -ffast-math -I../../lstmx/_kernels step_product_rates.cpp -o /tmp/rates -lmvec
+//     g++ -O3 -march=native -mprefer-vector-width=512 -ffast-math -I../../lstmx/_kernels step_product_rates.cpp \
+//         -o /tmp/rates -lmvec
 //     /tmp/rates peak                # one core's float32 multiply-add rate: 12 independent chains
 //     /tmp/rates tile                # stepgemm.hpp's 6-row micro-tile on a panel that stays in L1
 //     /tmp/rates loop 16 512 30      # rows H T: the forward's time loop, product and row kernel apart
+//     /tmp/rates interleaved 32 256 50   # rows H T: each step's product then its rows, as lstmx runs them,
+//                                        # after a 256 MiB write that leaves no cache warm
 //
 // 2026-12-05, 2-core AMD EPYC (KVM, Zen 5), quiet, one thread:
 //   peak 116-117 GFLOP/s; the micro-tile 115 GFLOP/s (98.5% of it); the loop's product at
@@ -11,7 +14,13 @@
 //   (bias, sigmoid, tanh, cell update) 6.5-10%, 12-20% and 19-23% of the loop. (Before stepgemm.hpp
 //   held the panel's vectors in registers, gcc folded their loads into the 4-row tile's multiply-adds
 //   in this program, and the loop at 16 rows read 100-106.)
-// Two threads at 116 GFLOP/s are 232 GFLOP/s; PyTorch's nn.LSTM forward (oneDNN's fused LSTM; see
+// 2026-12-06, 2-core Intel Xeon (KVM; AVX-512, two FMA units a core), one thread, built with
+// -mprefer-vector-width=512 as setup.py builds the kernels:
+//   peak 214-223 GFLOP/s; the micro-tile 178-184 (83%); the loop's product at (32, 256) 150-163, at
+//   (16, 512), where packed U (4 MiB) is twice the 2 MiB L2 and comes from L3 at every step (one core
+//   reads L3 at 28-30 GB/s: 142 us of the step for U alone), 112-119 before stepgemm.hpp prefetched the
+//   next block and 124-132 since; interleaved (32, 256) 145 us a step, (16, 512) 328 -> 305 us.
+// On the AMD EPYC, two threads at 116 GFLOP/s are 232 GFLOP/s; PyTorch's nn.LSTM forward (oneDNN's fused LSTM; see
 // benchmarks/README.md) runs at 200-210 GFLOP/s of its product's arithmetic at (32, 100, 512, 512)
 // and (64, 50, 256, 256), 86-90% of that, activations included.
 #include <chrono>
@@ -97,15 +106,45 @@ void loop(int B, int H, int T) {
     }
 }
 
+// The forward's loop as lstmx runs it: each step's product, then its rows.
+void interleaved(int B, int H, int T) {
+    const int G = 4 * H;
+    std::mt19937 rng(0);
+    std::normal_distribution<float> normal(0, 0.1f);
+    std::vector<float> U((long)G * H), b(G), projection((long)T * B * G), gates((long)T * B * G);
+    std::vector<float> hs((long)(T + 1) * B * H), cs((long)(T + 1) * B * H);
+    for (auto* v : {&U, &b, &projection})
+        for (auto& x : *v) x = normal(rng);
+    std::vector<float> room(packed_size<float>(H, G) + 16);
+    float* packed = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(room.data()) + 63) & ~uintptr_t(63));
+    pack_panels(U.data(), H, true, H, G, packed);
+    std::vector<float> flush(64 << 20);
+    for (int rep = 0; rep < 4; rep++) {
+        gates = projection;
+        for (auto& x : flush) x += 1;
+        const auto t0 = std::chrono::steady_clock::now();
+        for (int t = 0; t < T; t++) {
+            step_gemm(&hs[(long)t * B * H], H, B, H, packed, G, &gates[(long)t * B * G], G, true);
+            for (int n = 0; n < B; n++)
+                lstm_row_forward(&gates[((long)t * B + n) * G], b.data(), &cs[((long)t * B + n) * H],
+                                 &cs[((long)(t + 1) * B + n) * H], &hs[((long)(t + 1) * B + n) * H], H);
+        }
+        const double loop = seconds_since(t0);
+        std::printf("%d rows, H = %d: the loop %.1f us a step (%.1f GFLOP/s of product)\n",
+                    B, H, 1e6 * loop / T, 2.0 * B * H * G * T / loop / 1e9);
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     const std::string mode = argc > 1 ? argv[1] : "";
     if (mode == "peak") peak();
     else if (mode == "tile") tile();
+    else if (mode == "interleaved" && argc == 5) interleaved(std::atoi(argv[2]), std::atoi(argv[3]), std::atoi(argv[4]));
     else if (mode == "loop" && argc == 5) loop(std::atoi(argv[2]), std::atoi(argv[3]), std::atoi(argv[4]));
     else {
-        std::fprintf(stderr, "usage: %s peak | tile | loop ROWS H T\n", argv[0]);
+        std::fprintf(stderr, "usage: %s peak | tile | loop ROWS H T | interleaved ROWS H T\n", argv[0]);
         return 2;
     }
 }

@@ -12,6 +12,7 @@
 // one template serves float and double.
 #pragma once
 #include <algorithm>
+#include <unistd.h>
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #endif
@@ -121,13 +122,21 @@ void pack_panels(const real* B, int ldb, bool trans, int K, int N, real* packed,
     }
 }
 
+// Cache lines of the packed matrix that a tile asks the L2 cache for while it multiplies: `per_k`
+// lines from `next` on at each k, none at or past `end` (see gemm_packed). None when next is null.
+struct Prefetch {
+    const char* next = nullptr;
+    const char* end = nullptr;
+    int per_k = 0;
+};
+
 // C[0:ROWS, 0:width] (+)= A[0:ROWS, 0:K] @ panel[0:K, 0:width]
 //
 // Each accumulator is a chain of dependent FMAs along k. With few rows there are too few chains to
 // hide the FMA latency, so even and odd k go to separate accumulators (SPLIT = 2), summed at the end.
-template <typename real, int ROWS, bool TRANS_A>
+template <typename real, int ROWS, bool TRANS_A, bool PREFETCH = false>
 static inline void micro_tile(const real* A, int lda, int K, const real* panel, real* C, int ldc, int width,
-                              bool accumulate) {
+                              bool accumulate, Prefetch ahead = Prefetch()) {
     typedef typename simd<real>::vec vec;
     constexpr int L = simd<real>::lanes;
     constexpr int SPLIT = ROWS <= 2 ? 2 : 1;
@@ -140,6 +149,11 @@ static inline void micro_tile(const real* A, int lda, int K, const real* panel, 
         for (int s = 0; s < SPLIT; s++) {
             const vec* b = reinterpret_cast<const vec*>(panel + (long)(k + s) * PANEL_VECS * L);
             vec b0 = b[0], b1 = b[1], b2 = b[2], b3 = b[3];
+            if (PREFETCH) {
+                const char* line = ahead.next + (long)(k + s) * ahead.per_k * 64;
+                for (int l = 0; l < ahead.per_k; l++, line += 64)
+                    if (line < ahead.end) __builtin_prefetch(line, 0, 2);   // 2: into L2 (prefetcht1)
+            }
 #if defined(__AVX512F__)
             // Held in registers: left to itself, gcc may fold each load of b into the multiply-adds of
             // up to 4 rows (ROWS loads of each vector a k instead of one). It did in a C++ loop with a
@@ -185,6 +199,66 @@ static inline void micro_tile(const real* A, int lda, int K, const real* panel, 
 // (32, 100, 128, 128) (two builds, four rounds in turns).
 constexpr int K_BLOCK = 256;
 
+// C[0:M, 0:width] (+)= op(A)[0:M, 0:kb] @ block, one block of a panel (kb rows of it), in row tiles.
+// With PREFETCH, the tiles share out the cache lines of the `next_rows` rows of the block at `next`
+// and ask L2 for them as they go (see gemm_packed).
+template <typename real, bool TRANS_A, bool PREFETCH>
+static inline void block_tiles(const real* A, int lda, int M, int kb, const real* block, real* C, int ldc, int width,
+                               bool acc, const real* next = nullptr, int next_rows = 0) {
+    // where row m of op(A) starts
+    auto a_at = [&](int m) { return TRANS_A ? A + m : A + (long)m * lda; };
+    // 6-row tiles (24 of the 32 vector registers hold C, and each loaded row of the panel feeds
+    // 24 multiply-adds), then the rest in one tile of 3 to 5 rows; a rest of 1 or 2 rows is
+    // taken with one 6-row tile as 4 + 3 or 4 + 4. Tiles of 1 or 2 rows run at the speed of
+    // the panel's loads: in a C++ loop of step products at H = 256, 13 rows as 6 + 6 + 1 ran
+    // at 106 GFLOP/s, as 6 + 4 + 3 at 115; 9 rows (was 4 + 4 + 1) 100 -> 114; 5 rows (was
+    // 4 + 1) 93 -> 114; 32 rows (was 6 x 5 + 2) 113 -> 114 (one core of the AMD EPYC).
+    int sixes = M / 6, rest = M % 6;
+    if (sixes > 0 && rest > 0 && rest < 3) sixes--, rest += 6;
+    const int tiles = sixes + (rest > 6 ? 2 : rest > 0 ? 1 : 0);
+    const long next_lines = (long)next_rows * panel_width<real>() * (long)sizeof(real) / 64;
+    const long share = (next_lines + tiles - 1) / tiles;   // lines a tile
+    int tile = 0;
+    auto prefetch = [&]() {   // the share of the tile about to run
+        Prefetch ahead;
+        if (PREFETCH) {
+            const char* first = reinterpret_cast<const char*>(next);
+            ahead.next = first + tile * share * 64;
+            ahead.end = first + std::min(next_lines, (tile + 1) * share) * 64;
+            ahead.per_k = (int)((share + kb - 1) / kb);
+        }
+        tile++;
+        return ahead;
+    };
+    int m = 0;
+    for (; m < 6 * sixes; m += 6)
+        micro_tile<real, 6, TRANS_A, PREFETCH>(a_at(m), lda, kb, block, C + (long)m * ldc, ldc, width, acc, prefetch());
+    if (rest > 6) {
+        micro_tile<real, 4, TRANS_A, PREFETCH>(a_at(m), lda, kb, block, C + (long)m * ldc, ldc, width, acc, prefetch());
+        m += 4, rest -= 4;
+    }
+    real* Cm = C + (long)m * ldc;
+    switch (rest) {
+        case 5: micro_tile<real, 5, TRANS_A, PREFETCH>(a_at(m), lda, kb, block, Cm, ldc, width, acc, prefetch()); break;
+        case 4: micro_tile<real, 4, TRANS_A, PREFETCH>(a_at(m), lda, kb, block, Cm, ldc, width, acc, prefetch()); break;
+        case 3: micro_tile<real, 3, TRANS_A, PREFETCH>(a_at(m), lda, kb, block, Cm, ldc, width, acc, prefetch()); break;
+        case 2: micro_tile<real, 2, TRANS_A, PREFETCH>(a_at(m), lda, kb, block, Cm, ldc, width, acc, prefetch()); break;
+        case 1: micro_tile<real, 1, TRANS_A, PREFETCH>(a_at(m), lda, kb, block, Cm, ldc, width, acc, prefetch()); break;
+    }
+}
+
+// The per-core L2 cache in bytes (1 MiB if the system does not say).
+static inline long l2_cache_bytes() {
+    static const long bytes = [] {
+#ifdef _SC_LEVEL2_CACHE_SIZE
+        const long b = sysconf(_SC_LEVEL2_CACHE_SIZE);
+        if (b > 0) return b;
+#endif
+        return 1L << 20;
+    }();
+    return bytes;
+}
+
 // Tall products (the hoisted input projection, the weight gradients) go M_BLOCK rows at a time, so
 // that the block of A (M_BLOCK x K) stays in L2 while every panel of B passes over it.
 constexpr int M_BLOCK = 192;
@@ -203,6 +277,14 @@ void gemm_packed(const real* A, int lda, int M, int K, const real* packed, int N
                                        C + (long)m0 * ldc, ldc, accumulate, p_begin, p_end);
         return;
     }
+    // A packed matrix larger than L2 comes from L3 at every step, and its blocks are read in turn:
+    // the first tile on a block waited for it (L3 gives one core 28-30 GB/s, a tile reads at twice
+    // that) while the tiles after it, reading from L2, left L3 idle. So the tiles of each block
+    // share out the next block's cache lines and ask L2 for them as they go. On the Intel Xeon (2 MiB
+    // of L2), in C++ loops of step products: (16 rows, H = 512) 282-298 -> 253-263 us a step,
+    // (32, 512) 505 -> 435-460; with a matrix that fits, (32, 256) it cost 5% (103-109 -> 111-113 us),
+    // and at H = 320 (1.6 MiB) it did not pay either, so it is only done beyond L2's size.
+    const bool stream = (long)(p_end - p_begin) * K * P * (long)sizeof(real) > l2_cache_bytes();
     for (int p = p_begin; p < p_end; p++) {
         const int width = std::min(P, N - p * P);
         real* Cp = C + (long)p * P;
@@ -210,28 +292,14 @@ void gemm_packed(const real* A, int lda, int M, int K, const real* packed, int N
             const int kb = std::min(K_BLOCK, K - k0);
             const real* panel = packed + (long)p * K * P + (long)k0 * P;
             const bool acc = accumulate || k0 > 0;
-            // 6-row tiles (24 of the 32 vector registers hold C, and each loaded row of the panel feeds
-            // 24 multiply-adds), then the rest in one tile of 3 to 5 rows; a rest of 1 or 2 rows is
-            // taken with one 6-row tile as 4 + 3 or 4 + 4. Tiles of 1 or 2 rows run at the speed of
-            // the panel's loads: in a C++ loop of step products at H = 256, 13 rows as 6 + 6 + 1 ran
-            // at 106 GFLOP/s, as 6 + 4 + 3 at 115; 9 rows (was 4 + 4 + 1) 100 -> 114; 5 rows (was
-            // 4 + 1) 93 -> 114; 32 rows (was 6 x 5 + 2) 113 -> 114 (one core of the AMD EPYC).
-            int sixes = M / 6, rest = M % 6;
-            if (sixes > 0 && rest > 0 && rest < 3) sixes--, rest += 6;
-            int m = 0;
-            for (; m < 6 * sixes; m += 6)
-                micro_tile<real, 6, TRANS_A>(a_at(m, k0), lda, kb, panel, Cp + (long)m * ldc, ldc, width, acc);
-            if (rest > 6) {
-                micro_tile<real, 4, TRANS_A>(a_at(m, k0), lda, kb, panel, Cp + (long)m * ldc, ldc, width, acc);
-                m += 4, rest -= 4;
-            }
-            real* Cm = Cp + (long)m * ldc;
-            switch (rest) {
-                case 5: micro_tile<real, 5, TRANS_A>(a_at(m, k0), lda, kb, panel, Cm, ldc, width, acc); break;
-                case 4: micro_tile<real, 4, TRANS_A>(a_at(m, k0), lda, kb, panel, Cm, ldc, width, acc); break;
-                case 3: micro_tile<real, 3, TRANS_A>(a_at(m, k0), lda, kb, panel, Cm, ldc, width, acc); break;
-                case 2: micro_tile<real, 2, TRANS_A>(a_at(m, k0), lda, kb, panel, Cm, ldc, width, acc); break;
-                case 1: micro_tile<real, 1, TRANS_A>(a_at(m, k0), lda, kb, panel, Cm, ldc, width, acc); break;
+            // the next block: this panel's next k-rows, or the next panel's first
+            const bool last = k0 + K_BLOCK >= K;
+            if (stream && !(last && p + 1 == p_end)) {
+                const real* next = last ? packed + (long)(p + 1) * K * P : panel + (long)kb * P;
+                const int next_rows = last ? std::min(K_BLOCK, K) : std::min(K_BLOCK, K - k0 - K_BLOCK);
+                block_tiles<real, TRANS_A, true>(a_at(0, k0), lda, M, kb, panel, Cp, ldc, width, acc, next, next_rows);
+            } else {
+                block_tiles<real, TRANS_A, false>(a_at(0, k0), lda, M, kb, panel, Cp, ldc, width, acc);
             }
         }
     }
