@@ -1,7 +1,6 @@
 // Measurement, not part of lstmx: how close the LSTM kernel's step product runs to what one core can do.
 //
-//     g++ -O3 -march=native -mprefer-vector-width=512 -ffast-math -I../../lstmx/_kernels step_product_rates.cpp \
-//         -o /tmp/rates -lmvec
+//     g++ -O3 -march=native -mprefer-vector-width=512 -ffast-math -I../../lstmx/_kernels step_product_rates.cpp -o /tmp/rates -lmvec
 //     /tmp/rates peak                # one core's float32 multiply-add rate: 12 independent chains
 //     /tmp/rates tile                # stepgemm.hpp's 6-row micro-tile on a panel that stays in L1
 //     /tmp/rates loop 16 512 30      # rows H T: the forward's time loop, product and row kernel apart
@@ -75,63 +74,65 @@ void tile() {
     }
 }
 
+// The arrays of a time loop of T steps on B rows: U packed as lstmx packs it, the gates preset to a
+// random projection, the states.
+struct Loop {
+    int B, H, G, T;
+    std::vector<float> U, b, projection, gates, hs, cs, room;
+    float* packed;
+
+    Loop(int B_, int H_, int T_) : B(B_), H(H_), G(4 * H_), T(T_), U((long)G * H), b(G), projection((long)T * B * G),
+                                   gates((long)T * B * G), hs((long)(T + 1) * B * H), cs((long)(T + 1) * B * H),
+                                   room(packed_size<float>(H, G) + 16) {
+        std::mt19937 rng(0);
+        std::normal_distribution<float> normal(0, 0.1f);
+        for (auto* v : {&U, &b, &projection})
+            for (auto& x : *v) x = normal(rng);
+        // aligned to a cache line, as lstmx's packed buffers are (_common.pxd's packed_buffer): unaligned,
+        // every vector load of the panel straddles two lines
+        packed = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(room.data()) + 63) & ~uintptr_t(63));
+        pack_panels(U.data(), H, true, H, G, packed);
+    }
+    void product(int t) { step_gemm(&hs[(long)t * B * H], H, B, H, packed, G, &gates[(long)t * B * G], G, true); }
+    void row(int t, int n) {
+        lstm_row_forward(&gates[((long)t * B + n) * G], b.data(), &cs[((long)t * B + n) * H],
+                         &cs[((long)(t + 1) * B + n) * H], &hs[((long)(t + 1) * B + n) * H], H);
+    }
+};
+
+// The products of every step, then the rows of every step.
 void loop(int B, int H, int T) {
-    const int G = 4 * H;
-    std::mt19937 rng(0);
-    std::normal_distribution<float> normal(0, 0.1f);
-    std::vector<float> U((long)G * H), b(G), projection((long)T * B * G), gates((long)T * B * G);
-    std::vector<float> hs((long)(T + 1) * B * H), cs((long)(T + 1) * B * H);
-    for (auto* v : {&U, &b, &projection})
-        for (auto& x : *v) x = normal(rng);
-    // aligned to a cache line, as lstmx's packed buffers are (_common.pxd's packed_buffer): unaligned,
-    // every vector load of the panel straddles two lines
-    std::vector<float> room(packed_size<float>(H, G) + 16);
-    float* packed = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(room.data()) + 63) & ~uintptr_t(63));
-    pack_panels(U.data(), H, true, H, G, packed);
+    Loop l(B, H, T);
     for (int rep = 0; rep < 4; rep++) {
-        gates = projection;
+        l.gates = l.projection;
         const auto t0 = std::chrono::steady_clock::now();
-        for (int t = 0; t < T; t++)
-            step_gemm(&hs[(long)t * B * H], H, B, H, packed, G, &gates[(long)t * B * G], G, true);
+        for (int t = 0; t < T; t++) l.product(t);
         const double product = seconds_since(t0);
         const auto t1 = std::chrono::steady_clock::now();
         for (int t = 0; t < T; t++)
-            for (int n = 0; n < B; n++)
-                lstm_row_forward(&gates[((long)t * B + n) * G], b.data(), &cs[((long)t * B + n) * H],
-                                 &cs[((long)(t + 1) * B + n) * H], &hs[((long)(t + 1) * B + n) * H], H);
+            for (int n = 0; n < B; n++) l.row(t, n);
         const double rows = seconds_since(t1);
         std::printf("%d rows, H = %d: product %.1f us a step (%.1f GFLOP/s), row kernel %.1f us (%.1f%% of the loop)\n",
-                    B, H, 1e6 * product / T, 2.0 * B * H * G * T / product / 1e9, 1e6 * rows / T,
+                    B, H, 1e6 * product / T, 2.0 * B * H * l.G * T / product / 1e9, 1e6 * rows / T,
                     100 * rows / (product + rows));
     }
 }
 
 // The forward's loop as lstmx runs it: each step's product, then its rows.
 void interleaved(int B, int H, int T) {
-    const int G = 4 * H;
-    std::mt19937 rng(0);
-    std::normal_distribution<float> normal(0, 0.1f);
-    std::vector<float> U((long)G * H), b(G), projection((long)T * B * G), gates((long)T * B * G);
-    std::vector<float> hs((long)(T + 1) * B * H), cs((long)(T + 1) * B * H);
-    for (auto* v : {&U, &b, &projection})
-        for (auto& x : *v) x = normal(rng);
-    std::vector<float> room(packed_size<float>(H, G) + 16);
-    float* packed = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(room.data()) + 63) & ~uintptr_t(63));
-    pack_panels(U.data(), H, true, H, G, packed);
+    Loop l(B, H, T);
     std::vector<float> flush(64 << 20);
     for (int rep = 0; rep < 4; rep++) {
-        gates = projection;
+        l.gates = l.projection;
         for (auto& x : flush) x += 1;
         const auto t0 = std::chrono::steady_clock::now();
         for (int t = 0; t < T; t++) {
-            step_gemm(&hs[(long)t * B * H], H, B, H, packed, G, &gates[(long)t * B * G], G, true);
-            for (int n = 0; n < B; n++)
-                lstm_row_forward(&gates[((long)t * B + n) * G], b.data(), &cs[((long)t * B + n) * H],
-                                 &cs[((long)(t + 1) * B + n) * H], &hs[((long)(t + 1) * B + n) * H], H);
+            l.product(t);
+            for (int n = 0; n < B; n++) l.row(t, n);
         }
         const double loop = seconds_since(t0);
         std::printf("%d rows, H = %d: the loop %.1f us a step (%.1f GFLOP/s of product)\n",
-                    B, H, 1e6 * loop / T, 2.0 * B * H * G * T / loop / 1e9);
+                    B, H, 1e6 * loop / T, 2.0 * B * H * l.G * T / loop / 1e9);
     }
 }
 
