@@ -77,8 +77,9 @@ def test_kernel_equals_reference_when_U_outgrows_the_l2_cache(cell, backend):
     """H = 720: U.T packed is 8.3 MB (LSTM, float32), more than any core's L2, so the step product
     takes its path that asks L2 for the next block while it multiplies (stepgemm.hpp); 3 rows (one
     thread, one tile a block) and 16 (two threads, tiles of 4 + 4). With two threads the weight
-    gradients dgates^T X and dgates^T H copy dgates' columns (rows of 4H or 3H numbers, longer than
-    a page) into rows, a block of 192 at a time, before the product (gemm_tn_packed)."""
+    gradient dgates^T H (720 columns) copies dgates' columns (rows of 4H or 3H numbers, longer than a
+    page) into rows, a block of 192 at a time, before the product, and dgates^T X (3 columns) reads
+    them in place (gemm_tn_packed)."""
     for B in (3, 16):
         for dtype, scale in ((np.float32, 0.03), (np.float64, 0.03)):
             assert_same_as_reference(random_problem(cell, B, 2, 3, 720, seed=B, dtype=dtype, mask="random",
