@@ -13,7 +13,9 @@
 #pragma once
 #include <algorithm>
 #include <cstdlib>
+#if defined(__unix__) || defined(__APPLE__)
 #include <unistd.h>
+#endif
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #endif
