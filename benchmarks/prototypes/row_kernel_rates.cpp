@@ -26,18 +26,10 @@
 #include <vector>
 
 #include "cells.hpp"
+#include "onerow.hpp"   // is_nan: a NaN test on the bits, which -ffast-math keeps
 using namespace lstmx;
 
 namespace {
-
-
-// x is NaN, tested on its bits (exponent all ones, mantissa not zero): -ffast-math lets the compiler
-// assume no value is NaN and fold x != x, or a clamp's comparisons, as it likes, but not an integer test
-static inline bool is_nan(float x) {
-    uint32_t u;
-    std::memcpy(&u, &x, sizeof u);
-    return (u & 0x7fffffffu) > 0x7f800000u;
-}
 
 // exp(x) for x <= 0 (the only arguments below): x = n ln2 + r with |r| <= ln2 / 2, exp(x) = 2^n exp(r),
 // exp(r) by Cephes' expf polynomial (S. Moshier), ln2 in two parts so that n ln2 is exact. Below

@@ -70,25 +70,33 @@ static inline void transpose_16x16(const float* in, long ldi, float* out, long l
 #pragma GCC diagnostic pop
 #endif
 
+// dst (rows, cols) = src.T, src given as (cols, rows) with rows ld_src apart: in 16 x 16 tiles,
+// transposed in AVX-512 registers for float, so that both sides go a cache line at a time.
+template <typename real>
+static inline void transpose_into(const real* src, long ld_src, int rows, int cols, real* dst, long ld_dst) {
+    for (int i0 = 0; i0 < rows; i0 += 16)
+        for (int k0 = 0; k0 < cols; k0 += 16) {
+#if defined(__AVX512F__)
+            if (sizeof(real) == 4 && i0 + 16 <= rows && k0 + 16 <= cols) {
+                transpose_16x16(reinterpret_cast<const float*>(src + (long)k0 * ld_src + i0), ld_src,
+                                reinterpret_cast<float*>(dst + (long)i0 * ld_dst + k0), ld_dst);
+                continue;
+            }
+#endif
+            for (int i = i0; i < std::min(rows, i0 + 16); i++)
+                for (int k = k0; k < std::min(cols, k0 + 16); k++) dst[(long)i * ld_dst + k] = src[(long)k * ld_src + i];
+        }
+}
+
 // One 16 x 16 tile of a transposed pack: d[k * P + j] = src[j * ldb + k] for k in [k0, k1), j in
 // [j0, j0 + 16), zeros for the columns j >= width of a last, narrower panel.
 template <typename real>
 static inline void pack_tile_transposed(const real* src, int ldb, int k0, int k1, int j0, int width, real* d) {
     constexpr int P = panel_width<real>();
-#if defined(__AVX512F__)
-    if (sizeof(real) == 4 && k1 - k0 == 16 && j0 + 16 <= width) {
-        transpose_16x16(reinterpret_cast<const float*>(src + (long)j0 * ldb + k0), ldb,
-                        reinterpret_cast<float*>(d + (long)k0 * P + j0), P);
-        return;
-    }
-#endif
-    for (int j = j0; j < j0 + 16; j++) {
-        if (j >= width) {
-            for (int k = k0; k < k1; k++) d[(long)k * P + j] = real(0);
-            continue;
-        }
-        for (int k = k0; k < k1; k++) d[(long)k * P + j] = src[(long)j * ldb + k];
-    }
+    const int valid = std::max(0, std::min(16, width - j0));
+    transpose_into(src + (long)j0 * ldb + k0, ldb, k1 - k0, valid, d + (long)k0 * P + j0, P);
+    for (int k = k0; k < k1; k++)
+        for (int j = j0 + valid; j < j0 + 16; j++) d[(long)k * P + j] = real(0);
 }
 
 // Pack B (K, N) into panels; B(k, n) is B[k * ldb + n], or B[n * ldb + k] when trans (B given as
@@ -314,24 +322,6 @@ void gemm_packed(const real* A, int lda, int M, int K, const real* packed, int N
 template <typename real>
 void step_gemm(const real* A, int lda, int M, int K, const real* packed, int N, real* C, int ldc, bool accumulate) {
     gemm_packed<real, false>(A, lda, M, K, packed, N, C, ldc, accumulate, 0, panel_count<real>(N));
-}
-
-// dst (rows, cols) = src.T, src given as (cols, rows) with rows ld_src apart: in 16 x 16 tiles,
-// transposed in AVX-512 registers for float, so that both sides go a cache line at a time.
-template <typename real>
-static inline void transpose_into(const real* src, long ld_src, int rows, int cols, real* dst, long ld_dst) {
-    for (int i0 = 0; i0 < rows; i0 += 16)
-        for (int k0 = 0; k0 < cols; k0 += 16) {
-#if defined(__AVX512F__)
-            if (sizeof(real) == 4 && i0 + 16 <= rows && k0 + 16 <= cols) {
-                transpose_16x16(reinterpret_cast<const float*>(src + (long)k0 * ld_src + i0), ld_src,
-                                reinterpret_cast<float*>(dst + (long)i0 * ld_dst + k0), ld_dst);
-                continue;
-            }
-#endif
-            for (int i = i0; i < std::min(rows, i0 + 16); i++)
-                for (int k = k0; k < std::min(cols, k0 + 16); k++) dst[(long)i * ld_dst + k] = src[(long)k * ld_src + i];
-        }
 }
 
 // C (M, N) = A.T @ B with A given as (K, M) rows: the weight gradients dW = dgates^T X after the
