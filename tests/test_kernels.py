@@ -86,6 +86,25 @@ def test_kernel_equals_reference_when_U_outgrows_the_l2_cache(cell, backend):
                                                     scale=0.03), backend)
 
 
+@pytest.mark.parametrize("threads", [2, 1])
+def test_lstm_loop_split_by_unit_equals_reference(threads, monkeypatch):
+    """From 17 to 64 rows, with a U larger than L2, the Cython LSTM forward's two threads each make
+    the gates of half of the hidden units, the rows along the vector lanes (lstm_units.hpp): 1, 2 and
+    3 units a panel (V = 4, 3, 2 vectors of rows), padded lanes (17, 40 rows), 361 units a half (a
+    last panel of one unit), masked steps, and the gradients from its gates. With one thread, every
+    panel of the second half is claimed by the thread of the first, as when the second is descheduled."""
+    lstm_cython = pytest.importorskip("lstmx._kernels.lstm_cython")
+    if not lstm_cython.splits_by_unit(17, 720):
+        pytest.skip("this build has no unit-split loop (no AVX-512)")
+    monkeypatch.setattr(lstm_cython, "unit_split_threads", threads)
+    for B, H in ((17, 722), (32, 720), (40, 720), (64, 722)):
+        assert lstm_cython.splits_by_unit(B, H)
+        prob = random_problem("lstm", B, 3, 5, H, seed=B, dtype=np.float32, mask="random", scale=0.03)
+        assert_same_as_reference(prob, "cython")
+        cache = forward(prob, "cython")[2]
+        assert "_gates_by_unit" in cache and "gates" not in cache   # (the gates are made when asked for)
+
+
 @pytest.mark.parametrize("backend", COMPILED)
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
 def test_fully_masked_sequences(cell, backend):

@@ -38,10 +38,31 @@ from ._layout import (cached_time_major, keep_operands, keep_or_empty, projectio
 
 from cython.parallel cimport prange
 
+cdef extern from "lstm_units.hpp" namespace "lstmx" nogil:
+    # the time loop split by hidden unit between two threads, the batch along the lanes (float32)
+    bint units_split_applies(int B, int H)
+    long units_gates_size(int T, int B, int H)
+    long units_work_size(int T, int B, int I, int H)
+    void lstm_forward_units(int T, int B, int I, int H, const float* X, const float* W, const float* U,
+                            const float* b, float* W_packed, float* U_packed, float* preT, float* hs, float* cs,
+                            const unsigned char* mask, float* work, int threads)
+    void units_gates_to_rows(int T, int B, int H, const float* preT, float* gates)
+
 from ._common cimport (add_row, ahead_begin, ahead_end, ahead_ready, ahead_sync_size, batch_parts, copy_row,
                        data_or_null, input_projection, lstm_row_backward, lstm_row_forward, multiply_rows,
                        pack_in_parts, pack_panels, packed_buffer, real, recurrent_gradient, step_gemm,
                        weight_gradients)
+
+
+# Threads of the unit-split loop: 2, or 1 in the tests (the second half's panels then all come to the
+# one thread through the claims that otherwise only take over from a descheduled thread).
+unit_split_threads = 2
+
+
+def splits_by_unit(int B, int H):
+    """Whether a float32 forward of B rows and H units (two threads, no recurrent dropout) runs the time
+    loop split by hidden unit (lstm_units.hpp) rather than by row."""
+    return bool(batch_parts(B, H) == 2 and units_split_applies(B, H))
 
 
 def lstm_forward(X, W, U, b, h0, c0, mask, recurrent_keep=None):
@@ -51,25 +72,56 @@ def lstm_forward(X, W, U, b, h0, c0, mask, recurrent_keep=None):
     X_tm = time_major(X)                                # (T, B, I)
     hs = workspace.empty((T + 1, B, H), X.dtype)
     cs = workspace.empty((T + 1, B, H), X.dtype)
-    gates = workspace.empty((T, B, 4 * H), X.dtype)
     hs[0], cs[0] = h0, c0
     keep, hs_kept, has_keep = keep_operands(recurrent_keep, T, B, H, X.dtype)
     parts = batch_parts(B, H)
     ahead = projection_ahead(parts, T, B, I, 4 * H)
+    by_units = X.dtype == np.float32 and not has_keep and splits_by_unit(B, H)
+    gates = None if by_units else workspace.empty((T, B, 4 * H), X.dtype)
+    gates_by_unit = workspace.empty((units_gates_size(T, B, H),), X.dtype) if by_units else None
     _forward(X_tm, W, U, packed_buffer(I, 4 * H, X.dtype) if parts == 2 or ahead else None,
              packed_buffer(H, 4 * H, X.dtype), b, hs, cs, gates, time_major_mask(mask, B, T), mask is not None,
-             keep, hs_kept, has_keep, np.zeros(ahead_sync_size(T, B), np.intc) if ahead else None)
-    cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, cs=cs, gates=gates, mask=mask, recurrent_keep=recurrent_keep,
+             keep, hs_kept, has_keep, np.zeros(ahead_sync_size(T, B), np.intc) if ahead else None,
+             gates_by_unit, workspace.empty((units_work_size(T, B, I, H),), X.dtype) if by_units else None,
+             unit_split_threads)
+    cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, cs=cs, mask=mask, recurrent_keep=recurrent_keep,
                  hs_kept=hs_kept if has_keep else None)
+    if by_units:
+        cache = _CacheSplitByUnit(cache, _gates_by_unit=gates_by_unit)
+    else:
+        cache["gates"] = gates
     return hs[1:].transpose(1, 0, 2), (hs[T], cs[T]), cache
+
+
+class _CacheSplitByUnit(dict):
+    """The cache of a forward split by hidden unit (lstm_units.hpp): its gates stay in the loop's
+    layout, (T, 4H, Bp), until someone (the backward) first asks for ``cache["gates"]``; then they are
+    put in the (T, B, 4H) layout of every other LSTM cache, once. An inference never pays for it."""
+
+    def __missing__(self, key):
+        if key != "gates" or "_gates_by_unit" not in self:
+            raise KeyError(key)
+        T, B, H = self["hs"].shape[0] - 1, self["hs"].shape[1], self["hs"].shape[2]
+        gates = workspace.empty((T, B, 4 * H), np.float32)
+        _gates_to_rows(self.pop("_gates_by_unit"), gates)
+        self["gates"] = gates
+        return gates
+
+
+def _gates_to_rows(float[::1] gates_by_unit, float[:, :, ::1] gates):
+    with nogil:
+        units_gates_to_rows(gates.shape[0], gates.shape[1], gates.shape[2] // 4, &gates_by_unit[0], &gates[0, 0, 0])
 
 
 def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_packed, real[::1] UT_packed,
              real[::1] b, real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
              const unsigned char[:, ::1] mask, bint has_mask, real[:, ::1] keep, real[:, :, ::1] hs_kept,
-             bint has_keep, int[::1] ahead_sync=None):
+             bint has_keep, int[::1] ahead_sync=None, real[::1] gates_by_unit=None, real[::1] units_work=None,
+             int units_threads=2):
     """``ahead_sync`` (zeros, see ahead.hpp): a one-thread loop whose input projection a helper thread
-    makes ahead of it, chunk by chunk (``WT_packed`` then has room for W.T)."""
+    makes ahead of it, chunk by chunk (``WT_packed`` then has room for W.T). ``gates_by_unit`` and
+    ``units_work``: two threads split by hidden unit instead of by row (float32; see lstm_units.hpp),
+    leaving the gates in ``gates_by_unit`` (``gates`` is None)."""
     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
     cdef int G = 4 * H, part, parts = batch_parts(B, H)
     cdef const real* keep_rows = &keep[0, 0] if has_keep else NULL
@@ -84,6 +136,13 @@ def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_
                           &X_tm[0, 0, 0], I, &W[0, 0], &WT_packed[0], sync)
             ahead_end(T, B, sync)
         return
+    if real is float:
+        if units_work is not None:
+            with nogil:
+                lstm_forward_units(T, B, I, H, &X_tm[0, 0, 0], &W[0, 0], &U[0, 0], &b[0], &WT_packed[0],
+                                   &UT_packed[0], &gates_by_unit[0], &hs[0, 0, 0], &cs[0, 0, 0],
+                                   &mask[0, 0] if has_mask else NULL, &units_work[0], units_threads)
+            return
     with nogil:
         pack_in_parts(parts, &U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 4H), packed once
         # gates = X @ W.T for every step at once: (T*B, I) x (I, 4H)
