@@ -19,7 +19,7 @@
 //     239-246. In k blocks of 128 or 256 (hT's block kept in L1): no change (223-234).
 //   - in L1 (H = 64): 16 rows 134 GFLOP/s (each multiply-add waits on its broadcast's load: 17 loads
 //     for 16 multiply-adds), 32 rows 164-177 (14 loads for 24), the 6-row tile of stepgemm.hpp 180.
-//     Unrolling k by 2: no change.
+//     Unrolling k by 2 (#pragma GCC unroll 2 on the k loop of tstep2): no change.
 // So lstm_units.hpp splits the units between the threads (each reads its half of U once a step, from
 // L2 or L3) with 12 columns (3 units) a panel at 32 rows, and only from 17 rows.
 #include <omp.h>
@@ -51,55 +51,10 @@ static void tstep(const float* hT, int K, const float* Up, int N, float* CT, int
 }
 
 // CT (N, 32) += Up @ hT: hT (K, 32), two vectors of rows
-template <int NB>
+// CT (N, 32) += Up @ hT: hT (K, 32), two vectors of rows; in k blocks of KB (so that hT's block stays
+// in L1 across the panels) when KB < K
+template <int NB, int KB = 1 << 30>
 static void tstep2(const float* hT, int K, const float* Up, int N, float* CT) {
-    for (int n0 = 0; n0 < N; n0 += NB) {
-        const float* panel = Up + (long)n0 * K;
-        __m512 acc[NB][2];
-        for (int j = 0; j < NB; j++)
-            for (int r = 0; r < 2; r++) acc[j][r] = _mm512_loadu_ps(CT + (long)(n0 + j) * 32 + 16 * r);
-        for (int k = 0; k < K; k++) {
-            const __m512 h0 = _mm512_loadu_ps(hT + k * 32), h1 = _mm512_loadu_ps(hT + k * 32 + 16);
-            const float* u = panel + (long)k * NB;
-#pragma GCC unroll 32
-            for (int j = 0; j < NB; j++) {
-                const __m512 x = _mm512_set1_ps(u[j]);
-                acc[j][0] = _mm512_fmadd_ps(x, h0, acc[j][0]);
-                acc[j][1] = _mm512_fmadd_ps(x, h1, acc[j][1]);
-            }
-        }
-        for (int j = 0; j < NB; j++)
-            for (int r = 0; r < 2; r++) _mm512_storeu_ps(CT + (long)(n0 + j) * 32 + 16 * r, acc[j][r]);
-    }
-}
-
-// the same with the k loop unrolled by U
-template <int NB>
-static void tstep2_unrolled(const float* hT, int K, const float* Up, int N, float* CT) {
-    for (int n0 = 0; n0 < N; n0 += NB) {
-        const float* panel = Up + (long)n0 * K;
-        __m512 acc[NB][2];
-        for (int j = 0; j < NB; j++)
-            for (int r = 0; r < 2; r++) acc[j][r] = _mm512_loadu_ps(CT + (long)(n0 + j) * 32 + 16 * r);
-#pragma GCC unroll 2
-        for (int k = 0; k < K; k++) {
-            const __m512 h0 = _mm512_loadu_ps(hT + k * 32), h1 = _mm512_loadu_ps(hT + k * 32 + 16);
-            const float* u = panel + (long)k * NB;
-#pragma GCC unroll 32
-            for (int j = 0; j < NB; j++) {
-                const __m512 x = _mm512_set1_ps(u[j]);
-                acc[j][0] = _mm512_fmadd_ps(x, h0, acc[j][0]);
-                acc[j][1] = _mm512_fmadd_ps(x, h1, acc[j][1]);
-            }
-        }
-        for (int j = 0; j < NB; j++)
-            for (int r = 0; r < 2; r++) _mm512_storeu_ps(CT + (long)(n0 + j) * 32 + 16 * r, acc[j][r]);
-    }
-}
-
-// the same in k-blocks of KB, so that the block of hT (KB, 32) stays in L1 across the panels
-template <int NB, int KB>
-static void tstep2_blocked(const float* hT, int K, const float* Up, int N, float* CT) {
     for (int k0 = 0; k0 < K; k0 += KB) {
         const int kb = std::min(KB, K - k0);
         for (int n0 = 0; n0 < N; n0 += NB) {
@@ -158,9 +113,8 @@ int main(int argc, char** argv) {
     if (rows == 32) {
         run("transposed2 NB=8", [&](float* h, float* C) { tstep2<8>(h, K, p8.data(), N, C); });
         run("transposed2 NB=12", [&](float* h, float* C) { tstep2<12>(h, K, p12.data(), N, C); });
-        run("transposed2 NB=12 unroll 2", [&](float* h, float* C) { tstep2_unrolled<12>(h, K, p12.data(), N, C); });
-        run("transposed2 NB=12 KB=128", [&](float* h, float* C) { tstep2_blocked<12, 128>(h, K, p12.data(), N, C); });
-        run("transposed2 NB=12 KB=256", [&](float* h, float* C) { tstep2_blocked<12, 256>(h, K, p12.data(), N, C); });
+        run("transposed2 NB=12 KB=128", [&](float* h, float* C) { tstep2<12, 128>(h, K, p12.data(), N, C); });
+        run("transposed2 NB=12 KB=256", [&](float* h, float* C) { tstep2<12, 256>(h, K, p12.data(), N, C); });
         run("transposed2 NB=14", [&](float* h, float* C) { tstep2<14>(h, K, p14.data(), N, C); });
     }
     if (rows == 16) {
