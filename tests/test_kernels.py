@@ -86,6 +86,15 @@ def test_kernel_equals_reference_when_U_outgrows_the_l2_cache(cell, backend):
                                                     scale=0.03), backend)
 
 
+@pytest.mark.parametrize("backend", COMPILED)
+def test_lstm_weight_gradient_with_rows_of_one_page(backend):
+    """LSTM(256): dgates' rows are 1024 floats, exactly a 4 KiB page, and the two-thread backward copies
+    dgates' columns into rows for dU = dgates^T H_prev (256 columns), as beyond a page."""
+    for dtype in (np.float32, np.float64):
+        assert_same_as_reference(random_problem("lstm", 16, 2, 3, 256, seed=2, dtype=dtype, mask="random",
+                                                scale=0.05), backend)
+
+
 @pytest.mark.parametrize("threads", [2, 1])
 def test_lstm_loop_split_by_unit_equals_reference(threads, monkeypatch):
     """From 17 to 64 rows, with a U larger than L2, the Cython LSTM forward's two threads each make

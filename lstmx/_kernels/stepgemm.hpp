@@ -331,19 +331,21 @@ void step_gemm(const real* A, int lda, int M, int K, const real* packed, int N, 
 // when that is more than a 4 KiB page, every k of a tile is a new page and a new cache line: on one
 // core of the Intel Xeon, (K, M, N) = (3200, 1024, 512) with lda = 2048 floats took 37 ms, against
 // 26 ms with each block of M_BLOCK columns of A copied into rows first (then the same sums in the
-// same order: the same bits); lda = 1536: 25 -> 20 ms. At 4 KiB it was even (8.1 -> 7.8 ms at
-// (3200, 512, 256)), below it the copy lost (lda = 768: 5.6 -> 6.5 ms; at K = 1600, lda = 256:
+// same order: the same bits); lda = 1536: 25 -> 20 ms. At 4 KiB it was even that day (8.1 -> 7.8 ms
+// at (3200, 512, 256)), and in a later session clearly better (9.3-10.0 -> 7.8 there, 11.6 -> 10.1
+// at (2048, 1024, 256): the LSTM(256) layers of the character language model); below it the copy
+// lost (lda = 768: 5.6 -> 6.5 ms; at K = 1600, lda = 256:
 // 0.2 -> 0.6 ms and lda = 512: 0.8 -> 1.4 ms, the copy's memory faulted in at every call). And the
 // copy pays back over B's columns: with lda = 2048, (K, M) = (3200, 1024), N = 256 took 25 -> 17 ms,
-// N = 128 11-15 -> 11, N = 64 6-7 either way, N = 32 5.7 -> 6.5-7.2. So A is copied where its rows
-// are longer than a page and N > 128; otherwise, or if the copy's memory cannot be had, it is read in
-// place.
+// N = 128 11-15 -> 11, N = 64 6-7 either way, N = 32 5.7 -> 6.5-7.2 (lda = 1024, (2048, 1024): N = 192
+// 8.6-9.0 -> 8.1-8.3, N = 128 5.3-5.6 -> 5.9). So A is copied where its rows are a page or longer and
+// N > 128; otherwise, or if the copy's memory cannot be had, it is read in place.
 template <typename real>
 void gemm_tn_packed(const real* A, int lda, int m_begin, int m_end, int K, const real* packed, int N, real* C,
                     int ldc) {
     const int M = m_end - m_begin;
     const size_t bytes = ((size_t)std::min(M, M_BLOCK) * std::max(K, 1) * sizeof(real) + 63) / 64 * 64;
-    const bool copy = (long)lda * (long)sizeof(real) > 4096 && N > 128;
+    const bool copy = (long)lda * (long)sizeof(real) >= 4096 && N > 128;
     real* rows = copy ? static_cast<real*>(std::aligned_alloc(64, bytes)) : nullptr;
     if (!rows) {
         gemm_packed<real, true>(A + m_begin, lda, M, K, packed, N, C + (long)m_begin * ldc, ldc, false, 0,
