@@ -146,6 +146,25 @@ def test_sgd_momentum_and_sparse_rows():
     np.testing.assert_array_equal(e, [[0, 0], [0, 0], [-1, -1], [0, 0]])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_clip_norm_is_numpys_float64_norm(dtype):
+    """The clip's norms come from one compiled float64 pass where the extension is built: NumPy's
+    float64 sum of squares to rounding, for every length around its 16 running totals, an inf or a
+    NaN gradient as NumPy gives it, float32 squares past float32's range, and arrays it does not
+    take (a strided view, integers) summed by NumPy."""
+    from lstmx.optimizers import _norm
+    rng = np.random.default_rng(0)
+    for n in (0, 1, 15, 16, 17, 33, 1000, 100_003):
+        g = (rng.standard_normal(n) * 3).astype(dtype)
+        assert _norm(g) == pytest.approx(np.sqrt(np.sum(g.astype(np.float64) ** 2)), rel=1e-12)
+    assert _norm(np.array([1, np.inf, 2], dtype)) == np.inf
+    assert np.isnan(_norm(np.array([1.0, np.nan] + [1.0] * 20, dtype)))
+    assert _norm(np.full(17, 3e19, dtype)) == pytest.approx(np.sqrt(17) * 3e19, rel=1e-6)   # no float32 overflow
+    g = (rng.standard_normal((40, 30)) * 2).astype(dtype)
+    assert _norm(g[:, ::3]) == pytest.approx(np.linalg.norm(g[:, ::3].astype(np.float64)), rel=1e-12)
+    assert _norm(np.arange(5)) == pytest.approx(np.sqrt(30.0))
+
+
 def test_clipnorm_and_clipvalue():
     """Keras's three kinds: clipnorm per parameter, global_clipnorm over all together, clipvalue per entry."""
     def grads():

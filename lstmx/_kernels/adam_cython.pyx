@@ -1,7 +1,8 @@
 """Adam's update in one pass over the parameters (the NumPy version in lstmx/optimizers.py makes
 five), split between two threads for large arrays. ``adam_rows`` takes an embedding's row-wise
 gradient and still decays every row's moments, as the dense update does. The loop itself is
-``adam_update`` in ``adam.hpp`` (its comment says why it is not written here)."""
+``adam_update`` in ``adam.hpp`` (its comment says why it is not written here). ``sum_of_squares``
+is the float64 squared norm every optimizer's gradient clipping takes."""
 import numpy as np
 
 from cython.parallel cimport prange
@@ -13,6 +14,18 @@ cdef extern from "adam.hpp" namespace "lstmx" nogil:
                      float c2, float lr, float eps)
     void adam_update(double* p, const double* g, double* m, double* v, long n, double b1, double b2, double c1,
                      double c2, double lr, double eps)
+    double squares_summed "lstmx::sum_of_squares"(const float* x, long n)
+    double squares_summed "lstmx::sum_of_squares"(const double* x, long n)
+
+
+def sum_of_squares(const real[::1] x):
+    """The sum of x[k]**2 over a flat array, in float64 (inf and NaN as NumPy gives them)."""
+    cdef long n = x.shape[0]
+    cdef double total = 0
+    if n:
+        with nogil:
+            total = squares_summed(&x[0], n)
+    return total
 
 
 def adam_dense(real[::1] p, const real[::1] g, real[::1] m, real[::1] v, double lr_t, double beta_1,
