@@ -87,6 +87,18 @@ def test_kernel_equals_reference_when_U_outgrows_the_l2_cache(cell, backend):
 
 
 @pytest.mark.parametrize("backend", COMPILED)
+def test_rnn_one_sequence_fused_step(backend):
+    """Batch 1: the Cython RNN's step is onerow.hpp, the Numba one's a fused loop up to H = 64
+    (rnn_numba._forward_one_row), BLAS beyond: both sides of that bound, with masked steps and
+    recurrent dropout."""
+    for H in (5, 33, 64, 65):
+        for dropout in (0.0, 0.5):
+            for dtype in (np.float32, np.float64):
+                assert_same_as_reference(random_problem("rnn", 1, 6, 4, H, seed=H, dtype=dtype, mask="random",
+                                                        recurrent_dropout=dropout, scale=0.2), backend)
+
+
+@pytest.mark.parametrize("backend", COMPILED)
 def test_lstm_weight_gradient_with_rows_of_one_page(backend):
     """LSTM(256): dgates' rows are 1024 floats, exactly a 4 KiB page, and the two-thread backward copies
     dgates' columns into rows for dU = dgates^T H_prev (256 columns), as beyond a page."""
