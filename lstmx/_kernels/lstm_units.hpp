@@ -281,8 +281,8 @@ static inline void lstm_forward_units(int T, int B, int I, int H, const float* X
 
 // gates (T, B, 4H) = the activated gates lstm_forward_units left in preT (T, 4H, Bp), in the layout of
 // every other LSTM cache. Apart from the forward because the forward alone does not need them: put
-// there, they were a quarter of the forward's time at (32, 100, 512, 512) (26 MB read and 26 MB written,
-// from and to memory); the Cython kernel does it when the backward (or anyone) first asks for them.
+// there, they took 4-5 ms of its 57-63 at (32, 100, 512, 512) (26 MB read and 26 MB written, from and
+// to memory); the Cython kernel does it when the backward (or anyone) first asks for them.
 static inline void units_gates_to_rows(int T, int B, int H, const float* preT, float* gates) {
     const int Bp = units_padded_rows(B), G = 4 * H;
 #pragma omp parallel for num_threads(2) schedule(static)
