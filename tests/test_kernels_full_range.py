@@ -180,18 +180,18 @@ def test_compiled_adam_equals_numpy_for_huge_gradients(dtype):
 
 @pytest.mark.parametrize("largest", [1e4, 1e36])
 def test_lstm_loop_split_by_unit_over_the_float_range(largest):
-    """The Cython LSTM forward that splits the hidden units between two threads (float32, 17 to 64
-    rows, U larger than L2: lstm_units.hpp, its own activations) over the float range, and with every
-    gate saturated by +-inf inputs."""
+    """The Cython LSTM forward that splits the hidden units between two threads (float32, 32, 48 or
+    64 rows, U larger than L2: lstm_units.hpp, its own activations) over the float range, and with
+    every gate saturated by +-inf inputs."""
     lstm_cython = pytest.importorskip("lstmx._kernels.lstm_cython")
-    if not lstm_cython.splits_by_unit(17, 720):
+    if not lstm_cython.splits_by_unit(32, 720):
         pytest.skip("this build has no unit-split loop (no AVX-512)")
-    for B in (17, 33):
+    for B in (32, 48):
         assert_same(full_range_problem("lstm", B, 3, 3, 720, B, np.float32, largest), "cython")
     H = 720
     for value in (-np.inf, np.inf):
-        prob = dict(cell="lstm", X=np.full((20, 3, 1), value, np.float32), H=H, mask=None, recurrent_keep=None,
+        prob = dict(cell="lstm", X=np.full((32, 3, 1), value, np.float32), H=H, mask=None, recurrent_keep=None,
                     params={"W": np.ones((4 * H, 1), np.float32), "U": np.zeros((4 * H, H), np.float32),
                             "b": np.zeros(4 * H, np.float32)},
-                    states={name: np.full((20, H), 0.5, np.float32) for name in STATES["lstm"]})
+                    states={name: np.full((32, H), 0.5, np.float32) for name in STATES["lstm"]})
         assert_same(prob, "cython", check_finite=False)

@@ -14,7 +14,7 @@
    step's GEMM instead needs two barriers a step, and loses on two cores.) With two threads the
    input projection of step 1 is done by the same packed kernel, each thread taking half of the
    T*B rows, so no BLAS thread pool competes with them for the cores; with one thread it is a
-   single BLAS GEMM. Where U does not fit a core's L2 cache (17 to 64 rows, float32), the threads
+   single BLAS GEMM. Where U does not fit a core's L2 cache (32, 48 or 64 rows, float32), the threads
    split the hidden units instead, each reading half of U once a step (``lstm_units.hpp``); the
    gates of that forward stay in its own layout until the backward reads ``cache["gates"]``.
 

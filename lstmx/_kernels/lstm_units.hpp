@@ -8,10 +8,10 @@
 // four gates of its units for every row of the batch, so it reads only its half of U, once a step,
 // and the threads wait for each other once a step, for h_t (see UnitsClaims).
 //
-// The products are turned around so that U is read once: the state is kept transposed, hT (H, Bp)
-// with the batch's rows (padded to Bp, a multiple of 16) along the lanes, and each step computes
-//     preT (4 * units, Bp) += U_mine (4 * units, H) @ hT (H, Bp)
-// a column of U_mine (one number) broadcast against V = Bp / 16 vectors of h for each k. A panel of U
+// The products are turned around so that U is read once: the state is kept transposed, hT (H, B)
+// with the batch's rows along the lanes, and each step computes
+//     preT (4 * units, B) += U_mine (4 * units, H) @ hT (H, B)
+// a column of U_mine (one number) broadcast against V = B / 16 vectors of h for each k. A panel of U
 // holds the i, f, g, o rows of a few hidden units, so when a panel's sums are done, its units' gates
 // are complete: the activations and the cell update follow at once, on numbers still in L1.
 //
@@ -26,7 +26,10 @@
 // and 279-287 for each thread's 16 rows against all of U (benchmarks/prototypes/transposed_step.cpp).
 // With U in L1 the turned-around product runs at 164-166 GFLOP/s at 32 rows (the 6-row tile: 180),
 // and at 16 rows only at 134: each multiply-add loads its broadcast number, so with one vector of rows
-// the loads, not the multiply-adds, set the pace. So it is used from 17 rows up.
+// the loads, not the multiply-adds, set the pace. And the batch must fill its vectors: padded to 32
+// lanes, 17 to 24 rows took 45.6-47.5 ms at (B, 100, 512, 512) against 32.7-39.6 split by rows, and
+// 33 rows (48 lanes) 71.1 against 57.1; 48 rows took 70.4 against 78.5, 64 rows 104 against 107. So it
+// serves 32, 48 and 64 rows.
 //
 // lstmx's forward at (32, 100, 512, 512) on that machine, the best of 15 calls in turns, three runs:
 // 51.6-54.5 ms, against 57.5-62.4 for the usual loop and 52.1-55.6 for PyTorch's; with a third, busy
@@ -50,14 +53,14 @@
 namespace lstmx {
 
 constexpr int UNITS_LANES = 16;      // rows a vector
-constexpr int UNITS_MIN_ROWS = 17;   // two vectors of rows at least (see above)
+constexpr int UNITS_MIN_ROWS = 32;   // two vectors of rows at least, and whole vectors (see above)
 constexpr int UNITS_MAX_ROWS = 64;
 constexpr int UNITS_CHUNK = 8;       // steps of the input projection a panel of W meets while in L1
 
 // Whether the unit-split forward serves (B, H) on two threads.
 static inline bool units_split_applies(int B, int H) {
 #if defined(__AVX512F__) && defined(_OPENMP)
-    return B >= UNITS_MIN_ROWS && B <= UNITS_MAX_ROWS && H >= 64 &&
+    return B >= UNITS_MIN_ROWS && B <= UNITS_MAX_ROWS && B % UNITS_LANES == 0 && H >= 64 &&
            (long)4 * H * H * (long)sizeof(float) > l2_cache_bytes();
 #else
     (void)B, (void)H;
@@ -82,15 +85,10 @@ static inline void units_pack(const float* A, int K, int H, int u0, int u1, int 
     }
 }
 
-// Rows padded to whole vectors.
-static inline int units_padded_rows(int B) { return UNITS_LANES * ((B + UNITS_LANES - 1) / UNITS_LANES); }
-
-// Floats of lstm_forward_units' gates in its own layout, (T, 4H, Bp), and of its work memory: XT, hT,
+// Floats of lstm_forward_units' gates in its own layout, (T, 4H, B), and of its work memory: XT, hT,
 // cT (see there) and the mask as floats.
-static inline long units_gates_size(int T, int B, int H) { return 4L * T * H * units_padded_rows(B); }
-static inline long units_work_size(int T, int B, int I, int H) {
-    return (long)units_padded_rows(B) * ((long)T * I + 2L * (T + 1) * H + T);
-}
+static inline long units_gates_size(int T, int B, int H) { return 4L * T * H * B; }
+static inline long units_work_size(int T, int B, int I, int H) { return (long)B * ((long)T * I + 2L * (T + 1) * H + T); }
 
 #if defined(__AVX512F__)
 static inline float units_sigmoid(float x) {
@@ -99,23 +97,23 @@ static inline float units_sigmoid(float x) {
     return x < 0 ? s : 1.0f - s;
 }
 
-// The gates of `n` units, all Bp rows, done: pre (4n, Bp) (+ bias) -> activated, in place; the cell
-// and h of each row, or for a masked row (keep_row 0) the previous ones carried. All (units, Bp).
-static inline void units_activate(float* __restrict pre, int n, int Bp, const float* b, int H, int u,
+// The gates of `n` units, all B rows, done: pre (4n, B) (+ bias) -> activated, in place; the cell
+// and h of each row, or for a masked row (keep_row 0) the previous ones carried. All (units, B).
+static inline void units_activate(float* __restrict pre, int n, int B, const float* b, int H, int u,
                                   const float* __restrict c_prev, float* __restrict c_next,
                                   const float* __restrict h_prev, float* __restrict h_next,
                                   const float* __restrict keep_row) {
     for (int j = 0; j < n; j++) {
-        float* i_ = pre + (4 * j + 0) * (long)Bp;
-        float* f_ = pre + (4 * j + 1) * (long)Bp;
-        float* g_ = pre + (4 * j + 2) * (long)Bp;
-        float* o_ = pre + (4 * j + 3) * (long)Bp;
+        float* i_ = pre + (4 * j + 0) * (long)B;
+        float* f_ = pre + (4 * j + 1) * (long)B;
+        float* g_ = pre + (4 * j + 2) * (long)B;
+        float* o_ = pre + (4 * j + 3) * (long)B;
         const float bi = b[u + j], bf = b[H + u + j], bg = b[2 * H + u + j], bo = b[3 * H + u + j];
-        const float* cp = c_prev + (long)j * Bp;
-        const float* hp = h_prev + (long)j * Bp;
-        float* cn = c_next + (long)j * Bp;
-        float* hn = h_next + (long)j * Bp;
-        for (int r = 0; r < Bp; r++) {
+        const float* cp = c_prev + (long)j * B;
+        const float* hp = h_prev + (long)j * B;
+        float* cn = c_next + (long)j * B;
+        float* hn = h_next + (long)j * B;
+        for (int r = 0; r < B; r++) {
             const float i = units_sigmoid(i_[r] + bi), f = units_sigmoid(f_[r] + bf);
             const float g = std::tanh(g_[r] + bg), o = units_sigmoid(o_[r] + bo);
             i_[r] = i, f_[r] = f, g_[r] = g, o_[r] = o;
@@ -130,14 +128,14 @@ static inline void units_activate(float* __restrict pre, int n, int Bp, const fl
 // preT[0:4N, 0:16V] (+)= panel (K, 4N) .T @ xT (K, 16V): one panel of N units
 template <int V, int N, bool ACCUMULATE>
 static inline void units_panel_product(const float* __restrict xT, int K, const float* __restrict panel,
-                                       float* __restrict pre, int Bp) {
+                                       float* __restrict pre, int B) {
     constexpr int C = 4 * N;   // the 4 gates of N units
     __m512 acc[C][V];
     for (int c = 0; c < C; c++)
-        for (int v = 0; v < V; v++) acc[c][v] = ACCUMULATE ? _mm512_loadu_ps(pre + (long)c * Bp + 16 * v) : _mm512_setzero_ps();
+        for (int v = 0; v < V; v++) acc[c][v] = ACCUMULATE ? _mm512_loadu_ps(pre + (long)c * B + 16 * v) : _mm512_setzero_ps();
     for (int k = 0; k < K; k++) {
         __m512 x[V];
-        for (int v = 0; v < V; v++) x[v] = _mm512_loadu_ps(xT + (long)k * Bp + 16 * v);
+        for (int v = 0; v < V; v++) x[v] = _mm512_loadu_ps(xT + (long)k * B + 16 * v);
         const float* u = panel + (long)k * C;
 #pragma GCC unroll 16
         for (int c = 0; c < C; c++) {
@@ -146,15 +144,15 @@ static inline void units_panel_product(const float* __restrict xT, int K, const 
         }
     }
     for (int c = 0; c < C; c++)
-        for (int v = 0; v < V; v++) _mm512_storeu_ps(pre + (long)c * Bp + 16 * v, acc[c][v]);
+        for (int v = 0; v < V; v++) _mm512_storeu_ps(pre + (long)c * B + 16 * v, acc[c][v]);
 }
 
 template <int V, bool ACCUMULATE>
-static inline void units_panel(int n, const float* xT, int K, const float* panel, float* pre, int Bp) {
+static inline void units_panel(int n, const float* xT, int K, const float* panel, float* pre, int B) {
     switch (n) {
-        case 3: if constexpr (units_a_panel<V>() >= 3) units_panel_product<V, 3, ACCUMULATE>(xT, K, panel, pre, Bp); break;
-        case 2: if constexpr (units_a_panel<V>() >= 2) units_panel_product<V, 2, ACCUMULATE>(xT, K, panel, pre, Bp); break;
-        case 1: units_panel_product<V, 1, ACCUMULATE>(xT, K, panel, pre, Bp); break;
+        case 3: if constexpr (units_a_panel<V>() >= 3) units_panel_product<V, 3, ACCUMULATE>(xT, K, panel, pre, B); break;
+        case 2: if constexpr (units_a_panel<V>() >= 2) units_panel_product<V, 2, ACCUMULATE>(xT, K, panel, pre, B); break;
+        case 1: units_panel_product<V, 1, ACCUMULATE>(xT, K, panel, pre, B); break;
     }
 }
 
@@ -178,29 +176,29 @@ template <int V>
 static void units_thread(int part, int threads, int T, int B, int I, int H, const float* X, const float* W,
                          const float* U, const float* b, float* W_packed, float* U_packed, float* hs, float* cs,
                          const float* keep, float* XT, float* preT, float* hT, float* cT, UnitsClaims* claims) {
-    constexpr int Bp = 16 * V, PER = units_a_panel<V>();
-    const long step_pre = 4L * H * Bp, step_h = (long)H * Bp;
+    constexpr int PER = units_a_panel<V>();
+    const long step_pre = 4L * H * B, step_h = (long)H * B;
     auto u_begin = [&](int half) { return claims->u0[half]; };
     auto u_end = [&](int half) { return half == 0 ? claims->u0[1] : H; };
     // this thread's halves: the rows of W and U of their units packed, their half of the steps' X_t.T
-    // (I, Bp), h_0.T and c_0.T of their units
+    // (I, B), h_0.T and c_0.T of their units
     for (int half = part; half < 2; half += threads) {
         const int u0 = u_begin(half), u1 = u_end(half);
         units_pack(W, I, H, u0, u1, PER, W_packed + 4L * u0 * I);
         units_pack(U, H, H, u0, u1, PER, U_packed + 4L * u0 * H);
         for (int t = T * half / 2; t < T * (half + 1) / 2; t++)
-            transpose_into(X + (long)t * B * I, I, I, B, XT + (long)t * I * Bp, Bp);
-        transpose_into(hs + u0, H, u1 - u0, B, hT + (long)u0 * Bp, Bp);
-        transpose_into(cs + u0, H, u1 - u0, B, cT + (long)u0 * Bp, Bp);
+            transpose_into(X + (long)t * B * I, I, I, B, XT + (long)t * I * B, B);
+        transpose_into(hs + u0, H, u1 - u0, B, hT + (long)u0 * B, B);
+        transpose_into(cs + u0, H, u1 - u0, B, cT + (long)u0 * B, B);
     }
 #pragma omp barrier
-    // preT[t] = W_half @ X_t.T for every step: (4 units, I) x (I, Bp), a chunk of steps on each panel of W
+    // preT[t] = W_half @ X_t.T for every step: (4 units, I) x (I, B), a chunk of steps on each panel of W
     for (int half = part; half < 2; half += threads)
         for (int t0 = 0; t0 < T; t0 += UNITS_CHUNK)
             for (int p0 = u_begin(half); p0 < u_end(half); p0 += PER)
                 for (int t = t0; t < std::min(T, t0 + UNITS_CHUNK); t++)
-                    units_panel<V, false>(std::min(PER, u_end(half) - p0), XT + (long)t * I * Bp, I,
-                                          W_packed + 4L * p0 * I, preT + t * step_pre + 4L * p0 * Bp, Bp);
+                    units_panel<V, false>(std::min(PER, u_end(half) - p0), XT + (long)t * I * B, I,
+                                          W_packed + 4L * p0 * I, preT + t * step_pre + 4L * p0 * B, B);
 #pragma omp barrier
     long made = 0;   // panels this thread has finished
     const long all = claims->panels[0] + claims->panels[1];
@@ -215,11 +213,11 @@ static void units_thread(int part, int threads, int T, int B, int I, int H, cons
                     continue;   // (c now holds the other thread's claim count)
                 const int p0 = u_begin(half) + (int)(c - (long)t * claims->panels[half]) * PER;
                 const int m = std::min(PER, u_end(half) - p0);
-                float* pre = preT + t * step_pre + 4L * p0 * Bp;
-                // preT[t] += U[gate rows of p0:p0+m] @ h_(t-1).T: (4m, H) x (H, Bp)
-                units_panel<V, true>(m, hT_t, H, U_packed + 4L * p0 * H, pre, Bp);
-                units_activate(pre, m, Bp, b, H, p0, cT_t + (long)p0 * Bp, cT_t + step_h + (long)p0 * Bp,
-                               hT_t + (long)p0 * Bp, hT_t + step_h + (long)p0 * Bp, keep + (long)t * Bp);
+                float* pre = preT + t * step_pre + 4L * p0 * B;
+                // preT[t] += U[gate rows of p0:p0+m] @ h_(t-1).T: (4m, H) x (H, B)
+                units_panel<V, true>(m, hT_t, H, U_packed + 4L * p0 * H, pre, B);
+                units_activate(pre, m, B, b, H, p0, cT_t + (long)p0 * B, cT_t + step_h + (long)p0 * B,
+                               hT_t + (long)p0 * B, hT_t + step_h + (long)p0 * B, keep + (long)t * B);
                 __atomic_store_n(&claims->done[part][0], ++made, __ATOMIC_RELEASE);
                 c = __atomic_load_n(next, __ATOMIC_RELAXED);
             }
@@ -233,14 +231,14 @@ static void units_thread(int part, int threads, int T, int B, int I, int H, cons
     for (int half = part; half < 2; half += threads)
         for (int t = 0; t < T; t++) {
             const int u0 = u_begin(half), n = u_end(half) - u0;
-            transpose_into(hT + (t + 1) * step_h + (long)u0 * Bp, Bp, B, n, hs + (long)(t + 1) * B * H + u0, H);
-            transpose_into(cT + (t + 1) * step_h + (long)u0 * Bp, Bp, B, n, cs + (long)(t + 1) * B * H + u0, H);
+            transpose_into(hT + (t + 1) * step_h + (long)u0 * B, B, B, n, hs + (long)(t + 1) * B * H + u0, H);
+            transpose_into(cT + (t + 1) * step_h + (long)u0 * B, B, B, n, cs + (long)(t + 1) * B * H + u0, H);
         }
 }
 #endif
 
 // The whole forward (see the top of this file), for units_split_applies(B, H): X (T, B, I) time-major,
-// W (4H, I), U (4H, H), b (4H); out: preT (T, 4H, Bp) the activated gates in the loop's layout (see
+// W (4H, I), U (4H, H), b (4H); out: preT (T, 4H, B) the activated gates in the loop's layout (see
 // units_gates_to_rows), hs and cs (T + 1, B, H) with hs[0] and cs[0] set on entry; mask (T, B) of 0
 // (masked: h and c carried) and 1, or null. W_packed and U_packed: room for 4 * H * I and 4 * H * H
 // floats; preT: units_gates_size(T, B, H) floats; work: units_work_size(T, B, I, H). threads: 2 (or 1,
@@ -249,23 +247,18 @@ static inline void lstm_forward_units(int T, int B, int I, int H, const float* X
                                       const float* b, float* W_packed, float* U_packed, float* preT, float* hs,
                                       float* cs, const unsigned char* mask, float* work, int threads = 2) {
 #if defined(__AVX512F__) && defined(_OPENMP)
-    const int V = (B + UNITS_LANES - 1) / UNITS_LANES, Bp = UNITS_LANES * V;
+    const int V = B / UNITS_LANES;
     const int PER = V == 2 ? units_a_panel<2>() : V == 3 ? units_a_panel<3>() : units_a_panel<4>();
-    float* XT = work;                                 // (T, I, Bp): each step's inputs, rows along the lanes
-    float* hT = XT + (long)T * I * Bp;                // (T + 1, H, Bp)
-    float* cT = hT + (T + 1L) * H * Bp;               // (T + 1, H, Bp)
-    float* keep = cT + (T + 1L) * H * Bp;             // (T, Bp): 1, or 0 for a masked row and the padding
+    float* XT = work;                                 // (T, I, B): each step's inputs, rows along the lanes
+    float* hT = XT + (long)T * I * B;                // (T + 1, H, B)
+    float* cT = hT + (T + 1L) * H * B;               // (T + 1, H, B)
+    float* keep = cT + (T + 1L) * H * B;             // (T, B): 1, or 0 for a masked row
     UnitsClaims claims = {};
     for (int part = 0; part < 2; part++) {
         claims.u0[part] = H * part / 2;
         claims.panels[part] = (H * (part + 1) / 2 - claims.u0[part] + PER - 1) / PER;
     }
-    // the padding lanes stay zero (and finite) throughout
-    if (B < Bp) std::memset(XT, 0, sizeof(float) * T * I * Bp);
-    std::memset(hT, 0, sizeof(float) * Bp * H);
-    std::memset(cT, 0, sizeof(float) * Bp * H);
-    for (int t = 0; t < T; t++)
-        for (int r = 0; r < Bp; r++) keep[(long)t * Bp + r] = r < B && (!mask || mask[(long)t * B + r]) ? 1.0f : 0.0f;
+    for (long k = 0; k < (long)T * B; k++) keep[k] = !mask || mask[k] ? 1.0f : 0.0f;
 #pragma omp parallel num_threads(threads)
     {
         const int part = omp_get_thread_num(), parts = omp_get_num_threads();
@@ -279,16 +272,16 @@ static inline void lstm_forward_units(int T, int B, int I, int H, const float* X
 #endif
 }
 
-// gates (T, B, 4H) = the activated gates lstm_forward_units left in preT (T, 4H, Bp), in the layout of
+// gates (T, B, 4H) = the activated gates lstm_forward_units left in preT (T, 4H, B), in the layout of
 // every other LSTM cache. Apart from the forward because the forward alone does not need them: put
 // there, they took 4-5 ms of its 57-63 at (32, 100, 512, 512) (26 MB read and 26 MB written, from and
 // to memory); the Cython kernel does it when the backward (or anyone) first asks for them.
 static inline void units_gates_to_rows(int T, int B, int H, const float* preT, float* gates) {
-    const int Bp = units_padded_rows(B), G = 4 * H;
+    const int G = 4 * H;
 #pragma omp parallel for num_threads(2) schedule(static)
     for (int t = 0; t < T; t++)
         for (int g = 0; g < 4; g++)   // gate g of every unit: rows 4u + g of preT[t]
-            transpose_into(preT + 4L * t * H * Bp + g * Bp, 4 * Bp, B, H, gates + (long)t * B * G + g * H, G);
+            transpose_into(preT + 4L * t * H * B + g * B, 4 * B, B, H, gates + (long)t * B * G + g * H, G);
 }
 
 }  // namespace lstmx
