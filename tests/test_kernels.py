@@ -109,19 +109,20 @@ def test_lstm_weight_gradient_with_rows_of_one_page(backend):
 
 @pytest.mark.parametrize("threads", [2, 1])
 def test_lstm_loop_split_by_unit_equals_reference(threads, monkeypatch):
-    """At 32, 48 and 64 rows, with a U larger than L2, the Cython LSTM forward's two threads each make
-    the gates of half of the hidden units, the rows along the vector lanes (lstm_units.hpp): 3, 2 and
-    1 units a panel (V = 2, 3, 4 vectors of rows), 361 units a half (a last panel of one unit), masked
-    steps, and the gradients from its gates; rows that do not fill whole vectors go the usual way.
+    """At 32 rows, and 48 with I <= H, with a U larger than L2, the Cython LSTM forward's two threads
+    each make the gates of half of the hidden units, the rows along the vector lanes (lstm_units.hpp):
+    3 and 2 units a panel (V = 2, 3 vectors of rows), 361 units a half (a last panel of one unit),
+    masked steps, and the gradients from its gates; other batches go the usual way.
     With one thread, every panel of the second half is claimed by the thread of the first, as when
     the second is descheduled."""
     lstm_cython = pytest.importorskip("lstmx._kernels.lstm_cython")
-    if not lstm_cython.splits_by_unit(32, 720):
+    if not lstm_cython.splits_by_unit(32, 5, 720):
         pytest.skip("this build has no unit-split loop (no AVX-512)")
-    assert not any(lstm_cython.splits_by_unit(B, 720) for B in (16, 17, 24, 40, 65))
+    assert not any(lstm_cython.splits_by_unit(B, 5, 720) for B in (16, 17, 24, 40, 64))
+    assert lstm_cython.splits_by_unit(32, 2000, 720) and not lstm_cython.splits_by_unit(48, 721, 720)
     monkeypatch.setattr(lstm_cython, "unit_split_threads", threads)
-    for B, H in ((32, 722), (48, 720), (64, 722)):
-        assert lstm_cython.splits_by_unit(B, H)
+    for B, H in ((32, 722), (48, 720), (48, 721)):
+        assert lstm_cython.splits_by_unit(B, 5, H)
         prob = random_problem("lstm", B, 3, 5, H, seed=B, dtype=np.float32, mask="random", scale=0.03)
         assert_same_as_reference(prob, "cython")
         cache = forward(prob, "cython")[2]

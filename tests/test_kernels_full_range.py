@@ -180,11 +180,11 @@ def test_compiled_adam_equals_numpy_for_huge_gradients(dtype):
 
 @pytest.mark.parametrize("largest", [1e4, 1e36])
 def test_lstm_loop_split_by_unit_over_the_float_range(largest):
-    """The Cython LSTM forward that splits the hidden units between two threads (float32, 32, 48 or
-    64 rows, U larger than L2: lstm_units.hpp, its own activations) over the float range, and with
+    """The Cython LSTM forward that splits the hidden units between two threads (float32, 32 or 48
+    rows, U larger than L2: lstm_units.hpp, its own activations) over the float range, and with
     every gate saturated by +-inf inputs."""
     lstm_cython = pytest.importorskip("lstmx._kernels.lstm_cython")
-    if not lstm_cython.splits_by_unit(32, 720):
+    if not lstm_cython.splits_by_unit(32, 3, 720):
         pytest.skip("this build has no unit-split loop (no AVX-512)")
     for B in (32, 48):
         assert_same(full_range_problem("lstm", B, 3, 3, 720, B, np.float32, largest), "cython")

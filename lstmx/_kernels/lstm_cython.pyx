@@ -14,7 +14,7 @@
    step's GEMM instead needs two barriers a step, and loses on two cores.) With two threads the
    input projection of step 1 is done by the same packed kernel, each thread taking half of the
    T*B rows, so no BLAS thread pool competes with them for the cores; with one thread it is a
-   single BLAS GEMM. Where U does not fit a core's L2 cache (32, 48 or 64 rows, float32), the threads
+   single BLAS GEMM. Where U does not fit a core's L2 cache (32 rows, or 48 with I <= H; float32), the threads
    split the hidden units instead, each reading half of U once a step (``lstm_units.hpp``); the
    gates of that forward stay in its own layout until the backward reads ``cache["gates"]``.
 
@@ -42,7 +42,7 @@ from cython.parallel cimport prange
 
 cdef extern from "lstm_units.hpp" namespace "lstmx" nogil:
     # the time loop split by hidden unit between two threads, the batch along the lanes (float32)
-    bint units_split_applies(int B, int H)
+    bint units_split_applies(int B, int I, int H)
     long units_gates_size(int T, int B, int H)
     long units_work_size(int T, int B, int I, int H)
     void lstm_forward_units(int T, int B, int I, int H, const float* X, const float* W, const float* U,
@@ -61,10 +61,10 @@ from ._common cimport (add_row, ahead_begin, ahead_end, ahead_ready, ahead_sync_
 unit_split_threads = 2
 
 
-def splits_by_unit(int B, int H):
-    """Whether a float32 forward of B rows and H units (two threads, no recurrent dropout) runs the time
-    loop split by hidden unit (lstm_units.hpp) rather than by row."""
-    return bool(batch_parts(B, H) == 2 and units_split_applies(B, H))
+def splits_by_unit(int B, int I, int H):
+    """Whether a float32 forward of B rows, I inputs and H units (two threads, no recurrent dropout)
+    runs the time loop split by hidden unit (lstm_units.hpp) rather than by row."""
+    return bool(batch_parts(B, H) == 2 and units_split_applies(B, I, H))
 
 
 def lstm_forward(X, W, U, b, h0, c0, mask, recurrent_keep=None):
@@ -78,7 +78,7 @@ def lstm_forward(X, W, U, b, h0, c0, mask, recurrent_keep=None):
     keep, hs_kept, has_keep = keep_operands(recurrent_keep, T, B, H, X.dtype)
     parts = batch_parts(B, H)
     ahead = projection_ahead(parts, T, B, I, 4 * H)
-    by_units = X.dtype == np.float32 and not has_keep and splits_by_unit(B, H)
+    by_units = X.dtype == np.float32 and not has_keep and splits_by_unit(B, I, H)
     gates = None if by_units else workspace.empty((T, B, 4 * H), X.dtype)
     gates_by_unit = workspace.empty((units_gates_size(T, B, H),), X.dtype) if by_units else None
     _forward(X_tm, W, U, packed_buffer(I, 4 * H, X.dtype) if parts == 2 or ahead else None,

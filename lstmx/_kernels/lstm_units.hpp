@@ -28,8 +28,12 @@
 // and at 16 rows only at 134: each multiply-add loads its broadcast number, so with one vector of rows
 // the loads, not the multiply-adds, set the pace. And the batch must fill its vectors: padded to 32
 // lanes, 17 to 24 rows took 45.6-47.5 ms at (B, 100, 512, 512) against 32.7-39.6 split by rows, and
-// 33 rows (48 lanes) 71.1 against 57.1; 48 rows took 70.4 against 78.5, 64 rows 104 against 107. So it
-// serves 32, 48 and 64 rows.
+// 33 rows (48 lanes) 71.1 against 57.1. With more vectors of rows the turned-around input projection
+// falls behind the row split's: at 64 rows the forward was level at I = H (104-110 against 107-113 ms
+// at (64, 100, 512, 512)) and lost at (64, 50, 1024, 640) (129 against 100); at 48 rows it won at
+// I = H (70-76 against 78-83), was level at I = 2H and lost at 4H (105 against 93 at (48, 50, 2048,
+// 512)); at 32 rows it won at every I tried, up to 4H (63.6 against 67.6 at (32, 50, 2048, 512)). So
+// it serves 32 rows, and 48 rows where I <= H.
 //
 // lstmx's forward at (32, 100, 512, 512) on that machine, the best of 15 calls in turns, three runs:
 // 51.6-54.5 ms, against 57.5-62.4 for the usual loop and 52.1-55.6 for PyTorch's; with a third, busy
@@ -53,23 +57,21 @@
 namespace lstmx {
 
 constexpr int UNITS_LANES = 16;      // rows a vector
-constexpr int UNITS_MIN_ROWS = 32;   // two vectors of rows at least, and whole vectors (see above)
-constexpr int UNITS_MAX_ROWS = 64;
 constexpr int UNITS_CHUNK = 8;       // steps of the input projection a panel of W meets while in L1
 
 // Whether the unit-split forward serves (B, H) on two threads.
-static inline bool units_split_applies(int B, int H) {
+static inline bool units_split_applies(int B, int I, int H) {
 #if defined(__AVX512F__) && defined(_OPENMP)
-    return B >= UNITS_MIN_ROWS && B <= UNITS_MAX_ROWS && B % UNITS_LANES == 0 && H >= 64 &&
+    return (B == 2 * UNITS_LANES || (B == 3 * UNITS_LANES && I <= H)) && H >= 64 &&
            (long)4 * H * H * (long)sizeof(float) > l2_cache_bytes();
 #else
-    (void)B, (void)H;
+    (void)B, (void)I, (void)H;
     return false;
 #endif
 }
 
 // Units a panel for V vectors of rows: 4 * UNITS * V accumulators (of 32 registers).
-template <int V> constexpr int units_a_panel() { return V == 2 ? 3 : V == 3 ? 2 : 1; }
+template <int V> constexpr int units_a_panel() { return V == 2 ? 3 : 2; }
 
 // Rows of A (4H, K) (W or U) for units [u0, u1), in panels of `per_panel` units: each panel is
 // (K, 4 * units) in k-major order, gate-minor within a unit, packed[k * 4n + 4j + g] = A[g * H + p0 + j, k].
@@ -237,7 +239,7 @@ static void units_thread(int part, int threads, int T, int B, int I, int H, cons
 }
 #endif
 
-// The whole forward (see the top of this file), for units_split_applies(B, H): X (T, B, I) time-major,
+// The whole forward (see the top of this file), for units_split_applies(B, I, H): X (T, B, I) time-major,
 // W (4H, I), U (4H, H), b (4H); out: preT (T, 4H, B) the activated gates in the loop's layout (see
 // units_gates_to_rows), hs and cs (T + 1, B, H) with hs[0] and cs[0] set on entry; mask (T, B) of 0
 // (masked: h and c carried) and 1, or null. W_packed and U_packed: room for 4 * H * I and 4 * H * H
@@ -248,7 +250,7 @@ static inline void lstm_forward_units(int T, int B, int I, int H, const float* X
                                       float* cs, const unsigned char* mask, float* work, int threads = 2) {
 #if defined(__AVX512F__) && defined(_OPENMP)
     const int V = B / UNITS_LANES;
-    const int PER = V == 2 ? units_a_panel<2>() : V == 3 ? units_a_panel<3>() : units_a_panel<4>();
+    const int PER = V == 2 ? units_a_panel<2>() : units_a_panel<3>();
     float* XT = work;                                 // (T, I, B): each step's inputs, rows along the lanes
     float* hT = XT + (long)T * I * B;                // (T + 1, H, B)
     float* cT = hT + (T + 1L) * H * B;               // (T + 1, H, B)
@@ -263,8 +265,7 @@ static inline void lstm_forward_units(int T, int B, int I, int H, const float* X
     {
         const int part = omp_get_thread_num(), parts = omp_get_num_threads();
         if (V == 2) units_thread<2>(part, parts, T, B, I, H, X, W, U, b, W_packed, U_packed, hs, cs, keep, XT, preT, hT, cT, &claims);
-        else if (V == 3) units_thread<3>(part, parts, T, B, I, H, X, W, U, b, W_packed, U_packed, hs, cs, keep, XT, preT, hT, cT, &claims);
-        else units_thread<4>(part, parts, T, B, I, H, X, W, U, b, W_packed, U_packed, hs, cs, keep, XT, preT, hT, cT, &claims);
+        else units_thread<3>(part, parts, T, B, I, H, X, W, U, b, W_packed, U_packed, hs, cs, keep, XT, preT, hT, cT, &claims);
     }
 #else
     (void)T, (void)B, (void)I, (void)H, (void)X, (void)W, (void)U, (void)b, (void)W_packed, (void)U_packed;
