@@ -14,9 +14,10 @@
    step's GEMM instead needs two barriers a step, and loses on two cores.) With two threads the
    input projection of step 1 is done by the same packed kernel, each thread taking half of the
    T*B rows, so no BLAS thread pool competes with them for the cores; with one thread it is a
-   single BLAS GEMM. Where U does not fit a core's L2 cache (32 rows, or 48 with I <= H; float32), the threads
-   split the hidden units instead, each reading half of U once a step (``lstm_units.hpp``); the
-   gates of that forward stay in its own layout until the backward reads ``cache["gates"]``.
+   single BLAS GEMM. Where U does not fit a core's L2 cache (32 rows, or 48 with I <= H; float32),
+   the threads split the hidden units instead, each reading half of U once a step
+   (``lstm_units.hpp``); the gates of that forward stay in its own layout until the backward reads
+   ``cache["gates"]``.
 
 Backward, only ``dh_(t-1) = dgates_t @ U`` is sequential (split between threads the same way). The
 loop stores ``dgates`` of every step; after it ``dW = dgates^T X``, ``dU = dgates^T H_prev`` and
@@ -97,7 +98,7 @@ def lstm_forward(X, W, U, b, h0, c0, mask, recurrent_keep=None):
 
 class _CacheSplitByUnit(dict):
     """The cache of a forward split by hidden unit (lstm_units.hpp): its gates stay in the loop's
-    layout, (T, 4H, Bp), until someone (the backward) first asks for ``cache["gates"]``; then they are
+    layout, (T, 4H, B), until someone (the backward) first asks for ``cache["gates"]``; then they are
     put in the (T, B, 4H) layout of every other LSTM cache, once. An inference never pays for it."""
 
     def __missing__(self, key):

@@ -43,9 +43,9 @@
 #pragma once
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <sched.h>
 #include "ahead.hpp"      // (cpu_relax)
+#include "cells.hpp"      // (sigmoid)
 #include "stepgemm.hpp"
 #if defined(__AVX512F__)
 #include <immintrin.h>
@@ -90,15 +90,11 @@ static inline void units_pack(const float* A, int K, int H, int u0, int u1, int 
 // Floats of lstm_forward_units' gates in its own layout, (T, 4H, B), and of its work memory: XT, hT,
 // cT (see there) and the mask as floats.
 static inline long units_gates_size(int T, int B, int H) { return 4L * T * H * B; }
-static inline long units_work_size(int T, int B, int I, int H) { return (long)B * ((long)T * I + 2L * (T + 1) * H + T); }
-
-#if defined(__AVX512F__)
-static inline float units_sigmoid(float x) {
-    const float e = std::exp(-std::fabs(x));
-    const float s = e / (1.0f + e);
-    return x < 0 ? s : 1.0f - s;
+static inline long units_work_size(int T, int B, int I, int H) {
+    return (long)B * ((long)T * I + 2L * (T + 1) * H + T);
 }
 
+#if defined(__AVX512F__)
 // The gates of `n` units, all B rows, done: pre (4n, B) (+ bias) -> activated, in place; the cell
 // and h of each row, or for a masked row (keep_row 0) the previous ones carried. All (units, B).
 static inline void units_activate(float* __restrict pre, int n, int B, const float* b, int H, int u,
@@ -116,8 +112,8 @@ static inline void units_activate(float* __restrict pre, int n, int B, const flo
         float* cn = c_next + (long)j * B;
         float* hn = h_next + (long)j * B;
         for (int r = 0; r < B; r++) {
-            const float i = units_sigmoid(i_[r] + bi), f = units_sigmoid(f_[r] + bf);
-            const float g = std::tanh(g_[r] + bg), o = units_sigmoid(o_[r] + bo);
+            const float i = sigmoid(i_[r] + bi), f = sigmoid(f_[r] + bf);
+            const float g = std::tanh(g_[r] + bg), o = sigmoid(o_[r] + bo);
             i_[r] = i, f_[r] = f, g_[r] = g, o_[r] = o;
             const float c = f * cp[r] + i * g;                  // c = f * c_prev + i * g
             const float h = o * std::tanh(c);                   // h = o * tanh(c)
@@ -134,7 +130,8 @@ static inline void units_panel_product(const float* __restrict xT, int K, const 
     constexpr int C = 4 * N;   // the 4 gates of N units
     __m512 acc[C][V];
     for (int c = 0; c < C; c++)
-        for (int v = 0; v < V; v++) acc[c][v] = ACCUMULATE ? _mm512_loadu_ps(pre + (long)c * B + 16 * v) : _mm512_setzero_ps();
+        for (int v = 0; v < V; v++)
+            acc[c][v] = ACCUMULATE ? _mm512_loadu_ps(pre + (long)c * B + 16 * v) : _mm512_setzero_ps();
     for (int k = 0; k < K; k++) {
         __m512 x[V];
         for (int v = 0; v < V; v++) x[v] = _mm512_loadu_ps(xT + (long)k * B + 16 * v);
@@ -152,8 +149,10 @@ static inline void units_panel_product(const float* __restrict xT, int K, const 
 template <int V, bool ACCUMULATE>
 static inline void units_panel(int n, const float* xT, int K, const float* panel, float* pre, int B) {
     switch (n) {
-        case 3: if constexpr (units_a_panel<V>() >= 3) units_panel_product<V, 3, ACCUMULATE>(xT, K, panel, pre, B); break;
-        case 2: if constexpr (units_a_panel<V>() >= 2) units_panel_product<V, 2, ACCUMULATE>(xT, K, panel, pre, B); break;
+        case 3:   // (only V = 2 has panels of 3 units)
+            if constexpr (units_a_panel<V>() >= 3) units_panel_product<V, 3, ACCUMULATE>(xT, K, panel, pre, B);
+            break;
+        case 2: units_panel_product<V, 2, ACCUMULATE>(xT, K, panel, pre, B); break;
         case 1: units_panel_product<V, 1, ACCUMULATE>(xT, K, panel, pre, B); break;
     }
 }
@@ -263,9 +262,9 @@ static inline void lstm_forward_units(int T, int B, int I, int H, const float* X
     for (long k = 0; k < (long)T * B; k++) keep[k] = !mask || mask[k] ? 1.0f : 0.0f;
 #pragma omp parallel num_threads(threads)
     {
-        const int part = omp_get_thread_num(), parts = omp_get_num_threads();
-        if (V == 2) units_thread<2>(part, parts, T, B, I, H, X, W, U, b, W_packed, U_packed, hs, cs, keep, XT, preT, hT, cT, &claims);
-        else units_thread<3>(part, parts, T, B, I, H, X, W, U, b, W_packed, U_packed, hs, cs, keep, XT, preT, hT, cT, &claims);
+        const auto thread = V == 2 ? units_thread<2> : units_thread<3>;
+        thread(omp_get_thread_num(), omp_get_num_threads(), T, B, I, H, X, W, U, b, W_packed, U_packed, hs, cs,
+               keep, XT, preT, hT, cT, &claims);
     }
 #else
     (void)T, (void)B, (void)I, (void)H, (void)X, (void)W, (void)U, (void)b, (void)W_packed, (void)U_packed;
