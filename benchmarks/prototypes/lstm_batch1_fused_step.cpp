@@ -59,37 +59,6 @@ __attribute__((noinline)) void act16(const float* __restrict pre, const float* _
     }
 }
 
-// one step: h (H) from h_prev; xg (4H): x W^T + b (standard layout), gates out (4H) standard layout
-template <bool ACT>
-__attribute__((noinline)) void step(const float* __restrict h_prev, int H, const float* Ug, const float* __restrict xg, float* __restrict gates,
-          const float* __restrict c_prev, float* __restrict c, float* __restrict h) {
-    for (int u = 0; u < H / 16; u++) {
-        const float* panel = Ug + (long)u * H * 64;
-        vec a0[4] = {}, a1[4] = {};
-        for (int k = 0; k < H; k += 2) {
-            const vec* p0 = reinterpret_cast<const vec*>(panel + k * 64);
-            const vec* p1 = reinterpret_cast<const vec*>(panel + (k + 1) * 64);
-            vec b0 = p0[0], b1 = p0[1], b2 = p0[2], b3 = p0[3];
-            asm("" : "+v"(b0), "+v"(b1), "+v"(b2), "+v"(b3));
-            const float x0 = h_prev[k];
-            a0[0] += x0 * b0; a0[1] += x0 * b1; a0[2] += x0 * b2; a0[3] += x0 * b3;
-            vec d0 = p1[0], d1 = p1[1], d2 = p1[2], d3 = p1[3];
-            asm("" : "+v"(d0), "+v"(d1), "+v"(d2), "+v"(d3));
-            const float x1 = h_prev[k + 1];
-            a1[0] += x1 * d0; a1[1] += x1 * d1; a1[2] += x1 * d2; a1[3] += x1 * d3;
-        }
-        alignas(64) float pre[64];
-        for (int g = 0; g < 4; g++) {
-            vec x; memcpy(&x, xg + g * H + 16 * u, 64);
-            vec s = a0[g] + a1[g] + x;
-            memcpy(pre + 16 * g, &s, 64);
-        }
-        if (ACT) act16(pre, c_prev + 16 * u, gates + 16 * u, c + 16 * u, h + 16 * u, H);
-        else for (int l = 0; l < 16; l++) h[16 * u + l] = pre[l] * 0.5f;
-    }
-}
-
-
 static inline vec vtanh(vec x0) {
     const vec lo = vec{} - 7.90531110763549805f, hi = vec{} + 7.90531110763549805f;
     vec x = x0 < lo ? lo : (x0 > hi ? hi : x0);
@@ -120,6 +89,26 @@ static inline void seg(const float* __restrict h_prev, const float* panel, int k
         a1[0] += x1 * d0; a1[1] += x1 * d1; a1[2] += x1 * d2; a1[3] += x1 * d3;
     }
 }
+
+// one step: h (H) from h_prev; xg (4H): x W^T + b (standard layout), gates out (4H) standard layout
+template <bool ACT>
+__attribute__((noinline)) void step(const float* __restrict h_prev, int H, const float* Ug, const float* __restrict xg, float* __restrict gates,
+          const float* __restrict c_prev, float* __restrict c, float* __restrict h) {
+    for (int u = 0; u < H / 16; u++) {
+        const float* panel = Ug + (long)u * H * 64;
+        vec a0[4] = {}, a1[4] = {};
+        seg(h_prev, panel, 0, H, a0, a1);
+        alignas(64) float pre[64];
+        for (int g = 0; g < 4; g++) {
+            vec x; memcpy(&x, xg + g * H + 16 * u, 64);
+            vec s = a0[g] + a1[g] + x;
+            memcpy(pre + 16 * g, &s, 64);
+        }
+        if (ACT) act16(pre, c_prev + 16 * u, gates + 16 * u, c + 16 * u, h + 16 * u, H);
+        else for (int l = 0; l < 16; l++) h[16 * u + l] = pre[l] * 0.5f;
+    }
+}
+
 
 __attribute__((noinline)) void step_interleaved(const float* __restrict h_prev, int H, const float* Ug, const float* __restrict xg, float* __restrict gates,
           const float* __restrict c_prev, float* __restrict c, float* __restrict h) {
