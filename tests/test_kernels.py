@@ -179,6 +179,40 @@ def test_kernel_equals_reference_when_two_threads_share_the_batch(cell, backend)
                                             scale=0.02), backend)
 
 
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+@pytest.mark.parametrize("B, T", [(1, 1), (1, 5), (2, 4), (3, 1)])
+def test_cython_steps_on_U_unpacked_equal_the_reference(cell, B, T, monkeypatch):
+    """A one-thread loop that multiplies U as stored, through BLAS (one matrix-vector product a row:
+    gemv "T" forward, "N" backward), instead of packing it (_layout.steps_unpacked). L2_BYTES = 0 makes
+    every U "larger than L2", so the rule takes this path at these small sizes for up to 2 rows or one
+    step; masked steps, recurrent dropout (the backward's product made apart, then masked), float64."""
+    from lstmx._kernels import _layout
+    monkeypatch.setattr(_layout, "L2_BYTES", 0)
+    G = {"lstm": 4, "gru": 3, "rnn": 1}[cell]
+    assert _layout.steps_unpacked(1, B, T, G * 37, 37, 4)
+    for dtype, scale in ((np.float64, 0.3), (np.float32, 0.1)):
+        for mask, dropout in ((None, 0.0), ("random", 0.5)):
+            assert_same_as_reference(random_problem(cell, B, T, 19, 37, seed=B + T, dtype=dtype, mask=mask,
+                                                    scale=scale, recurrent_dropout=dropout), "cython")
+
+
+def test_which_loops_multiply_U_unpacked():
+    """The rule of _layout.steps_unpacked, at this machine's L2 size."""
+    from lstmx._kernels._layout import L2_BYTES, steps_unpacked
+    big = 4                                           # H with 4H * H floats larger than L2
+    while 4 * big * big * 4 <= L2_BYTES:
+        big *= 2
+    assert not steps_unpacked(2, 1, 1, 4 * big, big, 4)           # two threads: never
+    assert steps_unpacked(1, 1, 200, 4 * big, big, 4)             # one sequence, U beyond L2: always
+    assert steps_unpacked(1, 2, 200, 4 * big, big, 4)
+    assert not steps_unpacked(1, 3, 200, 4 * big, big, 4)         # more rows: U packed once (BLAS would repack)
+    assert steps_unpacked(1, 5, 1, 4 * big, big, 4)               # one step: nothing to pack for
+    assert steps_unpacked(1, 1, 1, 4 * 8, 8, 4)
+    assert steps_unpacked(1, 1, 4, 4 * 128, 128, 4)               # a few steps of a U worth packing: not
+    assert not steps_unpacked(1, 1, 5, 4 * 128, 128, 4)
+    assert not steps_unpacked(1, 1, 4, 4 * 32, 32, 4)             # a small U packs for next to nothing
+
+
 @pytest.mark.parametrize("backend", COMPILED)
 @pytest.mark.parametrize("H", [5, 32, 48, 64, 65, 100, 130])
 def test_rnn_of_one_sequence_across_panels(backend, H):

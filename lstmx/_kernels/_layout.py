@@ -79,3 +79,43 @@ def projection_ahead(parts, T, B, I, G):
     """Whether a kernel's time loop, run by ``parts`` threads, has its input projection made ahead by
     a second thread: only a one-thread loop, with a second CPU to run on."""
     return parts == 1 and _CPUS >= 2 and T * B * I * G >= AHEAD_MIN_MACS
+
+
+# Where a one-thread time loop multiplies U as stored, through BLAS, instead of packing it first for
+# stepgemm.hpp (see steps_unpacked). The tests set L2_BYTES to 0 to take that path at small sizes.
+UNPACKED_MAX_STEPS = 4
+UNPACKED_MIN_BYTES = 64 << 10
+
+
+def _l2_cache_bytes():
+    """One core's L2 cache in bytes, as stepgemm.hpp's l2_cache_bytes reads it (1 MiB if unknown)."""
+    try:
+        size = os.sysconf("SC_LEVEL2_CACHE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        size = 0
+    return size if size > 0 else 1 << 20
+
+
+L2_BYTES = _l2_cache_bytes()
+
+
+def steps_unpacked(parts, B, T, G, H, itemsize):
+    """Whether a time loop run by ``parts`` threads multiplies U (G*H, H) as stored, through BLAS
+    (a matrix-vector product a row), rather than packed once for stepgemm.hpp's kernel. Only a
+    one-thread loop, and:
+
+    - U larger than a core's L2 cache, for one or two sequences or one step: the packed loop then
+      reads U from L3 at every step on one core, where BLAS's matrix-vector product splits it between
+      both cores' caches. LSTM forward, 2-core Intel Xeon (2 MiB L2): (1, 200, 512, 512) 30.2 against
+      9.7 ms (PyTorch 10.9), (2, 100, 512, 512) 16.2 against 9.6; at 4 rows 16.6 against 18.5 and at 7
+      rows 17.6 against 32.3 (a product a row reads U once a row), so from 3 rows U stays packed.
+    - one step, or a few steps of one sequence with a U large enough that packing it costs more than
+      the steps save: (1, 1, 256, 256) took 128 us packed and 51 us unpacked (a text generator's
+      character); from about 8 steps at H = 128 the packed loop is ahead (48.9 against 52.7 us).
+    """
+    if parts != 1:
+        return False
+    U_bytes = G * H * itemsize
+    if U_bytes > L2_BYTES:
+        return B <= 2 or T == 1
+    return T == 1 or (B == 1 and T <= UNPACKED_MAX_STEPS and U_bytes >= UNPACKED_MIN_BYTES)

@@ -11,13 +11,14 @@ gradients (``dax = [dr dz dn]``, ``dah = [dr dz dn * r]``): both are kept for ev
 import numpy as np
 
 from . import _workspace as workspace
-from ._layout import cached_time_major, keep_operands, keep_or_empty, recurrent_operand, time_major, time_major_mask
+from ._layout import (cached_time_major, keep_operands, keep_or_empty, recurrent_operand, steps_unpacked,
+                      time_major, time_major_mask)
 
 from cython.parallel cimport prange
 
-from ._common cimport (add_row, batch_parts, copy_row, data_or_null, gru_row_backward, gru_row_forward,
-                       input_projection, multiply_rows, pack_in_parts, packed_buffer, real, recurrent_gradient,
-                       step_gemm, weight_gradients)
+from ._common cimport (add_row, batch_parts, copy_row, data_or_null, gemm_unpacked, gru_row_backward,
+                       gru_row_forward, input_projection, multiply_rows, pack_in_parts, packed_buffer, real,
+                       recurrent_gradient, step_gemm, weight_gradients)
 
 
 def gru_forward(X, W, U, b, b_hn, h0, mask, recurrent_keep=None):
@@ -31,8 +32,10 @@ def gru_forward(X, W, U, b, b_hn, h0, mask, recurrent_keep=None):
     hs[0] = h0
     keep, hs_kept, has_keep = keep_operands(recurrent_keep, T, B, H, X.dtype)
     parts = batch_parts(B, H)
+    unpacked = steps_unpacked(parts, B, T, 3 * H, H, X.itemsize)   # U multiplied as stored, through BLAS
     _forward(X_tm, W, U, packed_buffer(I, 3 * H, X.dtype) if parts == 2 else None,
-             packed_buffer(H, 3 * H, X.dtype), b, b_hn, hs, gates, hns, np.empty((B, 3 * H), X.dtype),
+             None if unpacked else packed_buffer(H, 3 * H, X.dtype), b, b_hn, hs, gates, hns,
+             np.empty((B, 3 * H), X.dtype),
              time_major_mask(mask, B, T), mask is not None, keep, hs_kept, has_keep)
     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, gates=gates, hns=hns, mask=mask, recurrent_keep=recurrent_keep,
                  hs_kept=hs_kept if has_keep else None)
@@ -47,12 +50,13 @@ def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_
     cdef int G = 3 * H, part, parts = batch_parts(B, H)
     cdef const real* keep_rows = &keep[0, 0] if has_keep else NULL
     with nogil:
-        pack_in_parts(parts, &U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 3H), packed once
+        if UT_packed is not None:
+            pack_in_parts(parts, &U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 3H), packed once
         # gates = X @ W.T for every step at once: (T*B, I) x (I, 3H)
         input_projection(parts, &X_tm[0, 0, 0], T * B, I, &W[0, 0], data_or_null(WT_packed), G, &gates[0, 0, 0])
         if parts == 1:
-            _forward_rows(0, B, &UT_packed[0], &b[0], &b_hn[0], hs, gates, hns, ah, mask, has_mask, keep_rows, hs_kept,
-                          has_keep)
+            _forward_rows(0, B, data_or_null(UT_packed), &b[0], &b_hn[0], hs, gates, hns, ah, mask, has_mask,
+                          keep_rows, hs_kept, has_keep, &U[0, 0])
         else:
             for part in prange(parts, num_threads=parts, schedule="static"):
                 _forward_rows(B * part // parts, B * (part + 1) // parts, &UT_packed[0], &b[0], &b_hn[0], hs, gates,
@@ -62,8 +66,9 @@ def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_
 cdef void _forward_rows(int n0, int n1, const real* UT_packed, const real* b, const real* b_hn,
                         real[:, :, ::1] hs, real[:, :, ::1] gates, real[:, :, ::1] hns, real[:, ::1] ah,
                         const unsigned char[:, ::1] mask, bint has_mask, const real* keep, real[:, :, ::1] hs_kept,
-                        bint has_keep) noexcept nogil:
-    """The time loop for the sequences n0 <= n < n1; ``gates`` holds x_t @ W.T."""
+                        bint has_keep, const real* U=NULL) noexcept nogil:
+    """The time loop for the sequences n0 <= n < n1; ``gates`` holds x_t @ W.T. Without ``UT_packed``
+    the steps multiply ``U`` as stored, through BLAS (``_layout.steps_unpacked``)."""
     cdef int T = gates.shape[0], H = hs.shape[2], G = 3 * H, rows = n1 - n0, t, n
     cdef const real* h_rec
     for t in range(T):
@@ -71,7 +76,10 @@ cdef void _forward_rows(int n0, int n1, const real* UT_packed, const real* b, co
         if has_keep:   # recurrent dropout: U meets h_(t-1) * keep (the update below mixes in h_(t-1) itself)
             h_rec = multiply_rows(&hs_kept[t, n0, 0], h_rec, keep + <long>n0 * H, <long>rows * H)
         # ah = h_(t-1) @ U.T: (rows, H) x (H, 3H)
-        step_gemm(h_rec, H, rows, H, UT_packed, G, &ah[n0, 0], G, False)
+        if UT_packed != NULL:
+            step_gemm(h_rec, H, rows, H, UT_packed, G, &ah[n0, 0], G, False)
+        else:
+            gemm_unpacked(True, rows, G, H, h_rec, H, U, H, 0.0, &ah[n0, 0], G)
         for n in range(n0, n1):
             if has_mask and not mask[t, n]:
                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
@@ -95,7 +103,8 @@ def gru_backward(dY, dhT, cache):
     parts = batch_parts(B, H)
     two = parts == 2                      # the weight gradients on the packed kernel, else BLAS
     db_parts, db_hn_parts = np.zeros((parts, 3 * H), X.dtype), np.zeros((parts, H), X.dtype)   # a thread's share
-    _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(3 * H, H, X.dtype),
+    unpacked = steps_unpacked(parts, B, T, 3 * H, H, X.itemsize)   # U multiplied as stored, through BLAS
+    _backward(np.ascontiguousarray(dY), X_tm, W, U, None if unpacked else packed_buffer(3 * H, H, X.dtype),
               packed_buffer(3 * H, I, X.dtype) if two else None, packed_buffer(T * B, I, X.dtype) if two else None,
               packed_buffer(T * B, H, X.dtype) if two else None, hs, recurrent_operand(cache), cache["gates"],
               cache["hns"], time_major_mask(mask, B, T), mask is not None, keep, np.empty_like(keep), has_keep,
@@ -116,18 +125,21 @@ def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, 
     cdef const real* keep_rows = &keep[0, 0] if has_keep else NULL
     cdef real* dh_rec_rows = &dh_rec[0, 0] if has_keep else NULL
     with nogil:
-        pack_in_parts(parts, &U[0, 0], H, False, G, H, &U_packed[0])   # U (3H, H), packed once for the loop
+        if U_packed is not None:
+            pack_in_parts(parts, &U[0, 0], H, False, G, H, &U_packed[0])   # U (3H, H), packed once for the loop
         for part in prange(parts, num_threads=parts, schedule="static"):
-            _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, gates, hns, mask,
-                           has_mask, keep_rows, dh_rec_rows, has_keep, dax, dah, dh, &db_parts[part, 0],
+            _backward_rows(B * part // parts, B * (part + 1) // parts, dY, data_or_null(U_packed), &U[0, 0],
+                           hs, gates, hns, mask, has_mask, keep_rows, dh_rec_rows, has_keep, dax, dah, dh,
+                           &db_parts[part, 0],
                            &db_hn_parts[part, 0])
         weight_gradients(parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &h_rec[0, 0, 0],
                          &W[0, 0], data_or_null(X_packed), data_or_null(H_packed), data_or_null(W_packed), &dW[0, 0],
                          &dU[0, 0], &dX_tm[0, 0, 0])
 
 
-cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packed, real[:, :, ::1] hs,
-                         real[:, :, ::1] gates, real[:, :, ::1] hns, const unsigned char[:, ::1] mask,
+cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packed, const real* U,
+                         real[:, :, ::1] hs, real[:, :, ::1] gates, real[:, :, ::1] hns,
+                         const unsigned char[:, ::1] mask,
                          bint has_mask, const real* keep, real* dh_rec, bint has_keep, real[:, :, ::1] dax,
                          real[:, :, ::1] dah, real[:, ::1] dh, real* db, real* db_hn) noexcept nogil:
     """Backpropagation through time for the sequences n0 <= n < n1; their shares of db and db_hn are
@@ -149,4 +161,4 @@ cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packe
         # dh_(t-1) = z * dh (left in dh above) + dah_t @ U
         recurrent_gradient(&dah[t, n0, 0], G, n1 - n0, G, U_packed, H, &dh[n0, 0],
                            dh_rec + <long>n0 * H if has_keep else NULL, keep + <long>n0 * H if has_keep else NULL,
-                           has_keep)
+                           has_keep, U)

@@ -5,7 +5,9 @@
 2. In the loop only the recurrent product is sequential: ``gates[t] += h_(t-1) @ U.T``, one GEMM a
    step, ``(B, H) x (H, 4H)``. Its right-hand side is the same at every step, so it is packed once
    per sequence for a register-blocked kernel (``step_gemm`` in ``stepgemm.hpp``) instead of
-   being re-packed by BLAS at every call.
+   being re-packed by BLAS at every call. Not for a step or a few, nor for one or two sequences
+   whose U is larger than L2: there the loop multiplies U as stored, a BLAS matrix-vector product a
+   row (``_layout.steps_unpacked``).
 3. The bias, the four nonlinearities, the cell update and the mask are *fused* into one pass over the
    step's ``(B, 4H)`` block, which is still in cache from the GEMM (``lstm_row_forward`` in
    ``cells.hpp``, one call per sequence).
@@ -36,8 +38,8 @@ contiguous. The functions take arrays already validated by :mod:`lstmx.functiona
 import numpy as np
 
 from . import _workspace as workspace
-from ._layout import (cached_time_major, keep_operands, keep_or_empty, projection_ahead, recurrent_operand, time_major,
-                      time_major_mask)
+from ._layout import (cached_time_major, keep_operands, keep_or_empty, projection_ahead, recurrent_operand,
+                      steps_unpacked, time_major, time_major_mask)
 
 from cython.parallel cimport prange
 
@@ -52,8 +54,8 @@ cdef extern from "lstm_units.hpp" namespace "lstmx" nogil:
     void units_gates_to_rows(int T, int B, int H, const float* preT, float* gates)
 
 from ._common cimport (add_row, ahead_begin, ahead_end, ahead_ready, ahead_sync_size, batch_parts, copy_row,
-                       data_or_null, input_projection, lstm_row_backward, lstm_row_forward, multiply_rows,
-                       pack_in_parts, pack_panels, packed_buffer, real, recurrent_gradient, step_gemm,
+                       data_or_null, gemm_unpacked, input_projection, lstm_row_backward, lstm_row_forward,
+                       multiply_rows, pack_in_parts, pack_panels, packed_buffer, real, recurrent_gradient, step_gemm,
                        weight_gradients)
 
 
@@ -78,13 +80,14 @@ def lstm_forward(X, W, U, b, h0, c0, mask, recurrent_keep=None):
     hs[0], cs[0] = h0, c0
     keep, hs_kept, has_keep = keep_operands(recurrent_keep, T, B, H, X.dtype)
     parts = batch_parts(B, H)
-    ahead = projection_ahead(parts, T, B, I, 4 * H)
+    unpacked = steps_unpacked(parts, B, T, 4 * H, H, X.itemsize)   # U multiplied as stored, through BLAS
+    ahead = not unpacked and projection_ahead(parts, T, B, I, 4 * H)
     by_units = X.dtype == np.float32 and not has_keep and splits_by_unit(B, I, H)
     gates = None if by_units else workspace.empty((T, B, 4 * H), X.dtype)
     gates_by_unit = workspace.empty((units_gates_size(T, B, H),), X.dtype) if by_units else None
     _forward(X_tm, W, U, packed_buffer(I, 4 * H, X.dtype) if parts == 2 or ahead else None,
-             packed_buffer(H, 4 * H, X.dtype), b, hs, cs, gates, time_major_mask(mask, B, T), mask is not None,
-             keep, hs_kept, has_keep, np.zeros(ahead_sync_size(T, B), np.intc) if ahead else None,
+             None if unpacked else packed_buffer(H, 4 * H, X.dtype), b, hs, cs, gates, time_major_mask(mask, B, T),
+             mask is not None, keep, hs_kept, has_keep, np.zeros(ahead_sync_size(T, B), np.intc) if ahead else None,
              gates_by_unit, workspace.empty((units_work_size(T, B, I, H),), X.dtype) if by_units else None,
              unit_split_threads)
     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, cs=cs, mask=mask, recurrent_keep=recurrent_keep,
@@ -147,12 +150,13 @@ def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_
                                    &mask[0, 0] if has_mask else NULL, &units_work[0], units_threads)
             return
     with nogil:
-        pack_in_parts(parts, &U[0, 0], H, True, H, G, &UT_packed[0])       # U.T (H, 4H), packed once
+        if UT_packed is not None:
+            pack_in_parts(parts, &U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 4H), packed once
         # gates = X @ W.T for every step at once: (T*B, I) x (I, 4H)
         input_projection(parts, &X_tm[0, 0, 0], T * B, I, &W[0, 0], data_or_null(WT_packed), G, &gates[0, 0, 0])
         if parts == 1:
-            _forward_rows(0, B, &UT_packed[0], &b[0], hs, cs, gates, mask, has_mask, keep_rows, hs_kept, has_keep,
-                          NULL, 0, NULL, NULL, NULL)
+            _forward_rows(0, B, data_or_null(UT_packed), &b[0], hs, cs, gates, mask, has_mask, keep_rows, hs_kept,
+                          has_keep, NULL, 0, NULL, NULL, NULL, &U[0, 0])
         else:
             for part in prange(parts, num_threads=parts, schedule="static"):
                 _forward_rows(B * part // parts, B * (part + 1) // parts, &UT_packed[0], &b[0], hs, cs, gates, mask,
@@ -162,9 +166,12 @@ def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_
 cdef void _forward_rows(int n0, int n1, const real* UT_packed, const real* b, real[:, :, ::1] hs,
                         real[:, :, ::1] cs, real[:, :, ::1] gates, const unsigned char[:, ::1] mask,
                         bint has_mask, const real* keep, real[:, :, ::1] hs_kept, bint has_keep,
-                        const real* X_tm, int I, const real* W, real* WT_packed, int* ahead_sync) noexcept nogil:
+                        const real* X_tm, int I, const real* W, real* WT_packed, int* ahead_sync,
+                        const real* U=NULL) noexcept nogil:
     """The time loop for the sequences n0 <= n < n1 (rows = n1 - n0); ``gates`` holds x_t @ W.T, or
-    with ``ahead_sync`` (all the batch's rows) receives it chunk by chunk (ahead.hpp)."""
+    with ``ahead_sync`` (all the batch's rows) receives it chunk by chunk (ahead.hpp). Without
+    ``UT_packed`` the steps multiply ``U`` as stored, through BLAS (``_layout.steps_unpacked``: a
+    short sequence, or one sequence with U larger than L2)."""
     cdef int T = gates.shape[0], B = gates.shape[1], H = hs.shape[2], G = 4 * H, rows = n1 - n0, t, n
     cdef const real* h_rec
     for t in range(T):
@@ -174,7 +181,10 @@ cdef void _forward_rows(int n0, int n1, const real* UT_packed, const real* b, re
         if has_keep:   # recurrent dropout: U meets h_(t-1) * keep
             h_rec = multiply_rows(&hs_kept[t, n0, 0], h_rec, keep + <long>n0 * H, <long>rows * H)
         # gates[t] += h_(t-1) @ U.T: (rows, H) x (H, 4H)
-        step_gemm(h_rec, H, rows, H, UT_packed, G, &gates[t, n0, 0], G, True)
+        if UT_packed != NULL:
+            step_gemm(h_rec, H, rows, H, UT_packed, G, &gates[t, n0, 0], G, True)
+        else:
+            gemm_unpacked(True, rows, G, H, h_rec, H, U, H, 1.0, &gates[t, n0, 0], G)
         for n in range(n0, n1):
             if has_mask and not mask[t, n]:   # a masked step carries the state through
                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
@@ -199,7 +209,9 @@ def lstm_backward(dY, dhT, dcT, cache):
     parts = batch_parts(B, H)
     two = parts == 2                      # the weight gradients on the packed kernel, else BLAS
     db_parts = np.zeros((parts, 4 * H), X.dtype)   # each thread's share of db
-    packed = dict(U=packed_buffer(4 * H, H, X.dtype), W=packed_buffer(4 * H, I, X.dtype) if two else None,
+    unpacked = steps_unpacked(parts, B, T, 4 * H, H, X.itemsize)   # U multiplied as stored, through BLAS
+    packed = dict(U=None if unpacked else packed_buffer(4 * H, H, X.dtype),
+                  W=packed_buffer(4 * H, I, X.dtype) if two else None,
                   X=packed_buffer(T * B, I, X.dtype) if two else None,
                   H=packed_buffer(T * B, H, X.dtype) if two else None)
     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed["U"], packed["W"], packed["X"], packed["H"],
@@ -221,17 +233,19 @@ def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, 
     cdef const real* keep_rows = &keep[0, 0] if has_keep else NULL
     cdef real* dh_rec_rows = &dh_rec[0, 0] if has_keep else NULL
     with nogil:
-        pack_in_parts(parts, &U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop
+        if U_packed is not None:
+            pack_in_parts(parts, &U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop
         for part in prange(parts, num_threads=parts, schedule="static"):
-            _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], cs, gates, mask, has_mask,
-                           keep_rows, dh_rec_rows, has_keep, dgates, dh, dc, &db_parts[part, 0])
+            _backward_rows(B * part // parts, B * (part + 1) // parts, dY, data_or_null(U_packed), &U[0, 0],
+                           cs, gates, mask, has_mask, keep_rows, dh_rec_rows, has_keep, dgates, dh, dc,
+                           &db_parts[part, 0])
         weight_gradients(parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &h_rec[0, 0, 0],
                          &W[0, 0], data_or_null(X_packed), data_or_null(H_packed), data_or_null(W_packed), &dW[0, 0],
                          &dU[0, 0], &dX_tm[0, 0, 0])
 
 
-cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packed, real[:, :, ::1] cs,
-                         real[:, :, ::1] gates, const unsigned char[:, ::1] mask, bint has_mask,
+cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packed, const real* U,
+                         real[:, :, ::1] cs, real[:, :, ::1] gates, const unsigned char[:, ::1] mask, bint has_mask,
                          const real* keep, real* dh_rec, bint has_keep,
                          real[:, :, ::1] dgates, real[:, ::1] dh, real[:, ::1] dc, real* db) noexcept nogil:
     """Backpropagation through time for the sequences n0 <= n < n1; their share of db is added to db."""
@@ -250,4 +264,4 @@ cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packe
         # dh_(t-1) = dgates_t @ U (+ the carried dh of masked rows, left in dh above)
         recurrent_gradient(&dgates[t, n0, 0], G, n1 - n0, G, U_packed, H, &dh[n0, 0],
                            dh_rec + <long>n0 * H if has_keep else NULL, keep + <long>n0 * H if has_keep else NULL,
-                           has_keep)
+                           has_keep, U)

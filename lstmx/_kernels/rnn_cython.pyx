@@ -5,13 +5,14 @@ products after the backward loop."""
 import numpy as np
 
 from . import _workspace as workspace
-from ._layout import cached_time_major, keep_operands, keep_or_empty, recurrent_operand, time_major, time_major_mask
+from ._layout import (cached_time_major, keep_operands, keep_or_empty, recurrent_operand, steps_unpacked,
+                      time_major, time_major_mask)
 
 from cython.parallel cimport prange
 
-from ._common cimport (add_row, batch_parts, copy_row, data_or_null, input_projection, multiply_rows,
-                       pack_in_parts, packed_buffer, real, recurrent_gradient, rnn_one_row_step, rnn_row_backward,
-                       rnn_row_forward, step_gemm, weight_gradients)
+from ._common cimport (add_row, batch_parts, copy_row, data_or_null, gemm_unpacked, input_projection,
+                       multiply_rows, pack_in_parts, packed_buffer, real, recurrent_gradient, rnn_one_row_step,
+                       rnn_row_backward, rnn_row_forward, step_gemm, weight_gradients)
 
 
 def rnn_forward(X, W, U, b, h0, mask, recurrent_keep=None):
@@ -23,7 +24,9 @@ def rnn_forward(X, W, U, b, h0, mask, recurrent_keep=None):
     hs[0] = h0
     keep, hs_kept, has_keep = keep_operands(recurrent_keep, T, B, H, X.dtype)
     parts = batch_parts(B, H)
-    _forward(X_tm, W, U, packed_buffer(I, H, X.dtype) if parts == 2 else None, packed_buffer(H, H, X.dtype),
+    unpacked = steps_unpacked(parts, B, T, H, H, X.itemsize)   # U multiplied as stored, through BLAS
+    _forward(X_tm, W, U, packed_buffer(I, H, X.dtype) if parts == 2 else None,
+             None if unpacked else packed_buffer(H, H, X.dtype),
              b, hs, workspace.empty((T, B, H), X.dtype), time_major_mask(mask, B, T), mask is not None,
              keep, hs_kept, has_keep)
     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, mask=mask, recurrent_keep=recurrent_keep,
@@ -38,11 +41,13 @@ def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_
     cdef int part, parts = batch_parts(B, H)
     cdef const real* keep_rows = &keep[0, 0] if has_keep else NULL
     with nogil:
-        pack_in_parts(parts, &U[0, 0], H, True, H, H, &UT_packed[0])       # U.T, packed once
+        if UT_packed is not None:
+            pack_in_parts(parts, &U[0, 0], H, True, H, H, &UT_packed[0])   # U.T, packed once
         # a = X @ W.T for every step at once: (T*B, I) x (I, H)
         input_projection(parts, &X_tm[0, 0, 0], T * B, I, &W[0, 0], data_or_null(WT_packed), H, &a[0, 0, 0])
         if parts == 1:
-            _forward_rows(0, B, &UT_packed[0], &b[0], hs, a, mask, has_mask, keep_rows, hs_kept, has_keep)
+            _forward_rows(0, B, data_or_null(UT_packed), &b[0], hs, a, mask, has_mask, keep_rows, hs_kept, has_keep,
+                          &U[0, 0])
         else:
             for part in prange(parts, num_threads=parts, schedule="static"):
                 _forward_rows(B * part // parts, B * (part + 1) // parts, &UT_packed[0], &b[0], hs, a, mask, has_mask,
@@ -51,20 +56,24 @@ def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_
 
 cdef void _forward_rows(int n0, int n1, const real* UT_packed, const real* b, real[:, :, ::1] hs,
                         real[:, :, ::1] a, const unsigned char[:, ::1] mask, bint has_mask, const real* keep,
-                        real[:, :, ::1] hs_kept, bint has_keep) noexcept nogil:
-    """The time loop for the sequences n0 <= n < n1; ``a`` holds x_t @ W.T."""
+                        real[:, :, ::1] hs_kept, bint has_keep, const real* U=NULL) noexcept nogil:
+    """The time loop for the sequences n0 <= n < n1; ``a`` holds x_t @ W.T. Without ``UT_packed`` the
+    steps multiply ``U`` as stored, through BLAS (``_layout.steps_unpacked``)."""
     cdef int T = a.shape[0], H = hs.shape[2], rows = n1 - n0, t, n
     cdef const real* h_rec
     for t in range(T):
         h_rec = &hs[t, n0, 0]
         if has_keep:   # recurrent dropout: U meets h_(t-1) * keep
             h_rec = multiply_rows(&hs_kept[t, n0, 0], h_rec, keep + <long>n0 * H, <long>rows * H)
-        if rows == 1 and not (has_mask and not mask[t, n0]):
+        if rows == 1 and UT_packed != NULL and not (has_mask and not mask[t, n0]):
             # one sequence: h_t = tanh(a[t] + b + h_(t-1) @ U.T) in one pass (a chain of latencies)
             rnn_one_row_step(h_rec, H, UT_packed, &a[t, n0, 0], b, &hs[t + 1, n0, 0])
             continue
         # a[t] += h_(t-1) @ U.T: (rows, H) x (H, H)
-        step_gemm(h_rec, H, rows, H, UT_packed, H, &a[t, n0, 0], H, True)
+        if UT_packed != NULL:
+            step_gemm(h_rec, H, rows, H, UT_packed, H, &a[t, n0, 0], H, True)
+        else:
+            gemm_unpacked(True, rows, H, H, h_rec, H, U, H, 1.0, &a[t, n0, 0], H)
         for n in range(n0, n1):
             if has_mask and not mask[t, n]:
                 copy_row(&hs[t + 1, n, 0], &hs[t, n, 0], H)
@@ -87,7 +96,8 @@ def rnn_backward(dY, dhT, cache):
     parts = batch_parts(B, H)
     two = parts == 2                      # the weight gradients on the packed kernel, else BLAS
     db_parts = np.zeros((parts, H), X.dtype)       # each thread's share of db
-    _backward(np.ascontiguousarray(dY), X_tm, W, U, packed_buffer(H, H, X.dtype),
+    unpacked = steps_unpacked(parts, B, T, H, H, X.itemsize)   # U multiplied as stored, through BLAS
+    _backward(np.ascontiguousarray(dY), X_tm, W, U, None if unpacked else packed_buffer(H, H, X.dtype),
               packed_buffer(H, I, X.dtype) if two else None, packed_buffer(T * B, I, X.dtype) if two else None,
               packed_buffer(T * B, H, X.dtype) if two else None, hs, recurrent_operand(cache),
               time_major_mask(mask, B, T), mask is not None, keep, np.empty_like(keep), has_keep, da, dh, dX_tm,
@@ -107,18 +117,19 @@ def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, 
     cdef const real* keep_rows = &keep[0, 0] if has_keep else NULL
     cdef real* dh_rec_rows = &dh_rec[0, 0] if has_keep else NULL
     with nogil:
-        pack_in_parts(parts, &U[0, 0], H, False, H, H, &U_packed[0])
+        if U_packed is not None:
+            pack_in_parts(parts, &U[0, 0], H, False, H, H, &U_packed[0])
         for part in prange(parts, num_threads=parts, schedule="static"):
-            _backward_rows(B * part // parts, B * (part + 1) // parts, dY, &U_packed[0], hs, mask, has_mask,
-                           keep_rows, dh_rec_rows, has_keep, da, dh, &db_parts[part, 0])
+            _backward_rows(B * part // parts, B * (part + 1) // parts, dY, data_or_null(U_packed), &U[0, 0],
+                           hs, mask, has_mask, keep_rows, dh_rec_rows, has_keep, da, dh, &db_parts[part, 0])
         weight_gradients(parts, &da[0, 0, 0], &da[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &h_rec[0, 0, 0],
                          &W[0, 0], data_or_null(X_packed), data_or_null(H_packed), data_or_null(W_packed), &dW[0, 0],
                          &dU[0, 0], &dX_tm[0, 0, 0])
 
 
-cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packed, real[:, :, ::1] hs,
-                         const unsigned char[:, ::1] mask, bint has_mask, const real* keep, real* dh_rec,
-                         bint has_keep, real[:, :, ::1] da, real[:, ::1] dh, real* db) noexcept nogil:
+cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packed, const real* U,
+                         real[:, :, ::1] hs, const unsigned char[:, ::1] mask, bint has_mask, const real* keep,
+                         real* dh_rec, bint has_keep, real[:, :, ::1] da, real[:, ::1] dh, real* db) noexcept nogil:
     """Backpropagation through time for the sequences n0 <= n < n1; their share of db is added to db."""
     cdef int T = da.shape[0], H = dh.shape[1], t, n, j
     for t in range(T - 1, -1, -1):
@@ -133,4 +144,4 @@ cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packe
         # dh_(t-1) += da_t @ U
         recurrent_gradient(&da[t, n0, 0], H, n1 - n0, H, U_packed, H, &dh[n0, 0],
                            dh_rec + <long>n0 * H if has_keep else NULL, keep + <long>n0 * H if has_keep else NULL,
-                           has_keep)
+                           has_keep, U)
