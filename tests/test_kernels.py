@@ -179,11 +179,13 @@ def test_kernel_equals_reference_when_two_threads_share_the_batch(cell, backend)
                                             scale=0.02), backend)
 
 
+@pytest.mark.parametrize("backend", COMPILED)
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
 @pytest.mark.parametrize("B, T", [(1, 1), (1, 5), (2, 4), (3, 1)])
-def test_cython_steps_on_U_unpacked_equal_the_reference(cell, B, T, monkeypatch):
-    """A one-thread loop that multiplies U as stored, through BLAS (one matrix-vector product a row:
-    gemv "T" forward, "N" backward), instead of packing it (_layout.steps_unpacked). L2_BYTES = 0 makes
+def test_steps_on_U_unpacked_equal_the_reference(cell, B, T, backend, monkeypatch):
+    """A loop that multiplies U as stored, one BLAS matrix-vector product a row (gemv "T" forward,
+    "N" backward), instead of packing it (Cython) or copying U.T (Numba): _layout.steps_unpacked,
+    read by both backends' Python wrappers (Cython: one-thread loops only). L2_BYTES = 0 makes
     every U "larger than L2", so the rule takes this path at these small sizes for up to 2 rows or one
     step; masked steps, recurrent dropout (the backward's product made apart, then masked), float64."""
     from lstmx._kernels import _layout
@@ -193,7 +195,7 @@ def test_cython_steps_on_U_unpacked_equal_the_reference(cell, B, T, monkeypatch)
     for dtype, scale in ((np.float64, 0.3), (np.float32, 0.1)):
         for mask, dropout in ((None, 0.0), ("random", 0.5)):
             assert_same_as_reference(random_problem(cell, B, T, 19, 37, seed=B + T, dtype=dtype, mask=mask,
-                                                    scale=scale, recurrent_dropout=dropout), "cython")
+                                                    scale=scale, recurrent_dropout=dropout), backend)
 
 
 def test_which_loops_multiply_U_unpacked():

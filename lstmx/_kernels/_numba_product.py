@@ -37,30 +37,52 @@ def transposed_is_faster(B, H, G):
     return B >= 16 and H >= 128 and G * H >= 384
 
 
-@njit(**JIT)
-def step_operands(U, B):
-    """What :func:`step_product` needs for a batch of B sequences: (transposed, UT, ahT).
+# How a step's product is asked of OpenBLAS (step_operands picks one)
+DIRECT, TRANSPOSED, BY_ROWS = 0, 1, 2
 
-    The direct product gets ``UT``, ``U.T`` (H, G*H) copied row-major once a sequence: OpenBLAS
-    multiplies it up to 3x faster than ``U`` with a transpose flag at small per-step sizes (0.26 vs
-    0.73 ms for 100 steps of (16, 64) x (64, 192)). The transposed product reads ``U`` itself and
-    gets ``ahT`` (G*H, B) for its result. The operand a product does not use is empty."""
+
+@njit(**JIT)
+def step_operands(U, B, by_rows):
+    """What :func:`step_product` needs for a batch of B sequences: (how, UT, ahT).
+
+    ``by_rows`` (the Python wrapper's ``_layout.steps_unpacked``: a step or a few, or one or two
+    sequences whose U is larger than L2): one matrix-vector product a row on ``U`` as stored, nothing
+    copied. The direct product gets ``UT``, ``U.T`` (H, G*H) copied row-major once a sequence:
+    OpenBLAS multiplies it up to 3x faster than ``U`` with a transpose flag at small per-step sizes
+    (0.26 vs 0.73 ms for 100 steps of (16, 64) x (64, 192)). The transposed product reads ``U``
+    itself and gets ``ahT`` (G*H, B) for its result. The operands a product does not use are empty."""
     GH, H = U.shape
+    if by_rows:
+        return BY_ROWS, np.empty((0, 0), U.dtype), np.empty((0, 0), U.dtype)
     if transposed_is_faster(B, H, GH // H):
-        return True, np.empty((0, 0), U.dtype), np.empty((GH, B), U.dtype)
-    return False, np.ascontiguousarray(U.T), np.empty((0, 0), U.dtype)
+        return TRANSPOSED, np.empty((0, 0), U.dtype), np.empty((GH, B), U.dtype)
+    return DIRECT, np.ascontiguousarray(U.T), np.empty((0, 0), U.dtype)
 
 
 @njit(**JIT)
-def step_product(h, U, UT, ah, ahT, transposed):
+def step_product(h, U, UT, ah, ahT, how):
     """ah (B, G*H) = h (B, H) @ U.T.
 
-    ``transposed``, ``UT`` and ``ahT`` come from :func:`step_operands`."""
-    if transposed:
+    ``how``, ``UT`` and ``ahT`` come from :func:`step_operands`."""
+    if how == BY_ROWS:
+        for n in range(h.shape[0]):
+            np.dot(U, h[n], ah[n])      # (G*H,)
+    elif how == TRANSPOSED:
         np.dot(U, h.T, ahT)             # (G*H, B)
         transpose_into(ahT, ah)
     else:
         np.dot(h, UT, ah)
+
+
+@njit(**JIT)
+def recurrent_product(dgates_t, U, dh_rec, by_rows):
+    """dh_rec (B, H) = dgates_t (B, G*H) @ U, the backward's step product: one matrix-vector
+    product a row where the forward made them (``by_rows``), else one matrix product."""
+    if by_rows:
+        for n in range(dgates_t.shape[0]):
+            np.dot(dgates_t[n], U, dh_rec[n])
+    else:
+        np.dot(dgates_t, U, dh_rec)
 
 
 @njit(**JIT)

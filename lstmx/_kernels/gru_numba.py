@@ -3,9 +3,11 @@ import numpy as np
 from numba import njit
 
 from . import _workspace as workspace
-from ._layout import cached_time_major, keep_operands, keep_or_empty, recurrent_operand, time_major, time_major_mask
+from ._layout import (cached_time_major, keep_operands, keep_or_empty, recurrent_operand, steps_unpacked,
+                      time_major, time_major_mask)
 from ._numba_math import JIT, one_minus, sigmoid, tanh
-from ._numba_product import add_recurrent_gradient, recurrent_input, step_operands, step_product
+from ._numba_product import (add_recurrent_gradient, recurrent_input, recurrent_product, step_operands,
+                             step_product)
 
 
 def gru_forward(X, W, U, b, b_hn, h0, mask, recurrent_keep=None):
@@ -18,23 +20,24 @@ def gru_forward(X, W, U, b, b_hn, h0, mask, recurrent_keep=None):
     hns = workspace.empty((T, B, H), X.dtype)
     hs[0] = h0
     keep, hs_kept, has_keep = keep_operands(recurrent_keep, T, B, H, X.dtype)
+    by_rows = steps_unpacked(1, B, T, 3 * H, H, X.itemsize)   # a matrix-vector product a row (see _layout)
     _forward(X_tm, W, U, b, b_hn, hs, gates, hns, time_major_mask(mask, B, T, ones=True), mask is not None,
-             keep, hs_kept, has_keep)
+             keep, hs_kept, has_keep, by_rows)
     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, gates=gates, hns=hns, mask=mask, recurrent_keep=recurrent_keep,
                  hs_kept=hs_kept if has_keep else None)
     return hs[1:].transpose(1, 0, 2), hs[T], cache
 
 
 @njit(**JIT)
-def _forward(X_tm, W, U, b, b_hn, hs, gates, hns, mask, has_mask, keep, hs_kept, has_keep):
+def _forward(X_tm, W, U, b, b_hn, hs, gates, hns, mask, has_mask, keep, hs_kept, has_keep, by_rows):
     T, B, I = X_tm.shape
     H = U.shape[1]
     np.dot(X_tm.reshape(T * B, I), W.T, gates.reshape(T * B, 3 * H))   # x W^T, all steps
     ah = np.empty((B, 3 * H), X_tm.dtype)
-    transposed, UT, ahT = step_operands(U, B)       # which product a step asks OpenBLAS for
+    how, UT, ahT = step_operands(U, B, by_rows)     # which product a step asks OpenBLAS for
     for t in range(T):
         h_rec = recurrent_input(hs, keep, hs_kept, has_keep, t)
-        step_product(h_rec, U, UT, ah, ahT, transposed)                 # h_(t-1) U^T: (B, 3H)
+        step_product(h_rec, U, UT, ah, ahT, how)                        # h_(t-1) U^T: (B, 3H)
         for n in range(B):
             if has_mask and not mask[t, n]:
                 hs[t + 1, n] = hs[t, n]
@@ -64,16 +67,17 @@ def gru_backward(dY, dhT, cache):
     mask = cache["mask"]
     keep, has_keep = keep_or_empty(cache.get("recurrent_keep"), X.dtype)
     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
+    by_rows = steps_unpacked(1, B, T, 3 * H, H, X.itemsize)   # as the forward chose
     dX_tm, dW, dU, db, db_hn = _backward(np.ascontiguousarray(dY), X_tm, W, U, cache["hs"], recurrent_operand(cache),
                                          cache["gates"], cache["hns"], time_major_mask(mask, B, T, ones=True),
                                          mask is not None, keep, has_keep, dh,
                                          workspace.empty((T, B, 3 * H), X.dtype),
-                                         workspace.empty((T, B, 3 * H), X.dtype))
+                                         workspace.empty((T, B, 3 * H), X.dtype), by_rows)
     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, db_hn, dh
 
 
 @njit(**JIT)
-def _backward(dY, X_tm, W, U, hs, h_rec, gates, hns, mask, has_mask, keep, has_keep, dh, dax, dah):
+def _backward(dY, X_tm, W, U, hs, h_rec, gates, hns, mask, has_mask, keep, has_keep, dh, dax, dah, by_rows):
     T, B, I = X_tm.shape
     H = U.shape[1]
     dh_rec = np.empty((B, H), X_tm.dtype)
@@ -86,7 +90,7 @@ def _backward(dY, X_tm, W, U, hs, h_rec, gates, hns, mask, has_mask, keep, has_k
                     dh[n, j] += dY[n, t, j]
             else:
                 _row_backward(gates[t, n], hns[t, n], hs[t, n], dY[n, t], dh[n], dax[t, n], dah[t, n], H)
-        np.dot(dah[t], U, dh_rec)                     # dh_(t-1) = z * dh + dah_t U
+        recurrent_product(dah[t], U, dh_rec, by_rows)   # dh_(t-1) = z * dh + dah_t U
         add_recurrent_gradient(dh, dh_rec, keep, has_keep)
     dax2, dah2 = dax.reshape(T * B, 3 * H), dah.reshape(T * B, 3 * H)
     dW = np.dot(dax2.T, X_tm.reshape(T * B, I))

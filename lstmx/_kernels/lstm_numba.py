@@ -8,9 +8,11 @@ import numpy as np
 from numba import njit
 
 from . import _workspace as workspace
-from ._layout import cached_time_major, keep_operands, keep_or_empty, recurrent_operand, time_major, time_major_mask
+from ._layout import (cached_time_major, keep_operands, keep_or_empty, recurrent_operand, steps_unpacked,
+                      time_major, time_major_mask)
 from ._numba_math import JIT, one_minus, sigmoid, tanh
-from ._numba_product import add_recurrent_gradient, recurrent_input, step_operands, step_product
+from ._numba_product import (add_recurrent_gradient, recurrent_input, recurrent_product, step_operands,
+                             step_product)
 
 
 def lstm_forward(X, W, U, b, h0, c0, mask, recurrent_keep=None):
@@ -23,23 +25,24 @@ def lstm_forward(X, W, U, b, h0, c0, mask, recurrent_keep=None):
     gates = workspace.empty((T, B, 4 * H), X.dtype)
     hs[0], cs[0] = h0, c0
     keep, hs_kept, has_keep = keep_operands(recurrent_keep, T, B, H, X.dtype)
+    by_rows = steps_unpacked(1, B, T, 4 * H, H, X.itemsize)   # a matrix-vector product a row (see _layout)
     _forward(X_tm, W, U, b, hs, cs, gates, time_major_mask(mask, B, T, ones=True), mask is not None,
-             keep, hs_kept, has_keep)
+             keep, hs_kept, has_keep, by_rows)
     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, cs=cs, gates=gates, mask=mask, recurrent_keep=recurrent_keep,
                  hs_kept=hs_kept if has_keep else None)
     return hs[1:].transpose(1, 0, 2), (hs[T], cs[T]), cache
 
 
 @njit(**JIT)
-def _forward(X_tm, W, U, b, hs, cs, gates, mask, has_mask, keep, hs_kept, has_keep):
+def _forward(X_tm, W, U, b, hs, cs, gates, mask, has_mask, keep, hs_kept, has_keep, by_rows):
     T, B, I = X_tm.shape
     H = U.shape[1]
     np.dot(X_tm.reshape(T * B, I), W.T, gates.reshape(T * B, 4 * H))   # all steps' x W^T at once
     ah = np.empty((B, 4 * H), X_tm.dtype)
-    transposed, UT, ahT = step_operands(U, B)       # which product a step asks OpenBLAS for
+    how, UT, ahT = step_operands(U, B, by_rows)     # which product a step asks OpenBLAS for
     for t in range(T):
         h_rec = recurrent_input(hs, keep, hs_kept, has_keep, t)
-        step_product(h_rec, U, UT, ah, ahT, transposed)                 # h_(t-1) U^T: (B, 4H)
+        step_product(h_rec, U, UT, ah, ahT, how)                        # h_(t-1) U^T: (B, 4H)
         for n in range(B):
             if has_mask and not mask[t, n]:
                 hs[t + 1, n] = hs[t, n]
@@ -78,14 +81,15 @@ def lstm_backward(dY, dhT, dcT, cache):
     keep, has_keep = keep_or_empty(cache.get("recurrent_keep"), X.dtype)
     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
     dc = np.array(dcT, dtype=X.dtype, copy=True, order="C")
+    by_rows = steps_unpacked(1, B, T, 4 * H, H, X.itemsize)   # as the forward chose
     dX_tm, dW, dU, db = _backward(np.ascontiguousarray(dY), X_tm, W, U, recurrent_operand(cache), cache["cs"],
                                   cache["gates"], time_major_mask(mask, B, T, ones=True), mask is not None,
-                                  keep, has_keep, dh, dc, workspace.empty((T, B, 4 * H), X.dtype))
+                                  keep, has_keep, dh, dc, workspace.empty((T, B, 4 * H), X.dtype), by_rows)
     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, dh, dc
 
 
 @njit(**JIT)
-def _backward(dY, X_tm, W, U, h_rec, cs, gates, mask, has_mask, keep, has_keep, dh, dc, dgates):
+def _backward(dY, X_tm, W, U, h_rec, cs, gates, mask, has_mask, keep, has_keep, dh, dc, dgates, by_rows):
     T, B, I = X_tm.shape
     H = U.shape[1]
     dh_prev = np.empty((B, H), X_tm.dtype)
@@ -97,7 +101,7 @@ def _backward(dY, X_tm, W, U, h_rec, cs, gates, mask, has_mask, keep, has_keep, 
                     dh[n, j] += dY[n, t, j]
             else:
                 _row_backward(gates[t, n], cs[t, n], cs[t + 1, n], dY[n, t], dh[n], dc[n], dgates[t, n], H)
-        np.dot(dgates[t], U, dh_prev)                   # dh_(t-1) = dgates_t U (B, H)
+        recurrent_product(dgates[t], U, dh_prev, by_rows)   # dh_(t-1) = dgates_t U (B, H)
         add_recurrent_gradient(dh, dh_prev, keep, has_keep)   # (+ the carried dh of masked rows)
     dgates2 = dgates.reshape(T * B, 4 * H)
     dW = np.dot(dgates2.T, X_tm.reshape(T * B, I))

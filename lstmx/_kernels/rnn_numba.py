@@ -3,9 +3,11 @@ import numpy as np
 from numba import njit
 
 from . import _workspace as workspace
-from ._layout import cached_time_major, keep_operands, keep_or_empty, recurrent_operand, time_major, time_major_mask
+from ._layout import (cached_time_major, keep_operands, keep_or_empty, recurrent_operand, steps_unpacked,
+                      time_major, time_major_mask)
 from ._numba_math import JIT, one_minus, tanh
-from ._numba_product import add_recurrent_gradient, recurrent_input, step_operands, step_product
+from ._numba_product import (add_recurrent_gradient, recurrent_input, recurrent_product, step_operands,
+                             step_product)
 
 
 def rnn_forward(X, W, U, b, h0, mask, recurrent_keep=None):
@@ -16,7 +18,9 @@ def rnn_forward(X, W, U, b, h0, mask, recurrent_keep=None):
     hs = workspace.empty((T + 1, B, H), X.dtype)
     hs[0] = h0
     keep, hs_kept, has_keep = keep_operands(recurrent_keep, T, B, H, X.dtype)
-    _forward(X_tm, W, U, b, hs, time_major_mask(mask, B, T, ones=True), mask is not None, keep, hs_kept, has_keep)
+    by_rows = steps_unpacked(1, B, T, H, H, X.itemsize)   # a matrix-vector product a row (see _layout)
+    _forward(X_tm, W, U, b, hs, time_major_mask(mask, B, T, ones=True), mask is not None, keep, hs_kept, has_keep,
+             by_rows)
     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, mask=mask, recurrent_keep=recurrent_keep,
                  hs_kept=hs_kept if has_keep else None)
     return hs[1:].transpose(1, 0, 2), hs[T], cache
@@ -28,18 +32,18 @@ ONE_ROW_MAX_WEIGHTS = 64 * 64
 
 
 @njit(**JIT)
-def _forward(X_tm, W, U, b, hs, mask, has_mask, keep, hs_kept, has_keep):
+def _forward(X_tm, W, U, b, hs, mask, has_mask, keep, hs_kept, has_keep, by_rows):
     T, B, I = X_tm.shape
     H = U.shape[1]
     a = np.dot(X_tm.reshape(T * B, I), W.T).reshape(T, B, H)           # x W^T, all steps
-    transposed, UT, ahT = step_operands(U, B)       # which product a step asks OpenBLAS for
     if B == 1 and H * H <= ONE_ROW_MAX_WEIGHTS:
-        _forward_one_row(a, UT, b, hs, mask, has_mask, keep, hs_kept, has_keep)
+        _forward_one_row(a, np.ascontiguousarray(U.T), b, hs, mask, has_mask, keep, hs_kept, has_keep)
         return
+    how, UT, ahT = step_operands(U, B, by_rows)     # which product a step asks OpenBLAS for
     ah = np.empty((B, H), X_tm.dtype)
     for t in range(T):
         h_rec = recurrent_input(hs, keep, hs_kept, has_keep, t)
-        step_product(h_rec, U, UT, ah, ahT, transposed)                 # h_(t-1) U^T: (B, H)
+        step_product(h_rec, U, UT, ah, ahT, how)                        # h_(t-1) U^T: (B, H)
         for n in range(B):
             if has_mask and not mask[t, n]:
                 hs[t + 1, n] = hs[t, n]
@@ -81,14 +85,15 @@ def rnn_backward(dY, dhT, cache):
     mask = cache["mask"]
     keep, has_keep = keep_or_empty(cache.get("recurrent_keep"), X.dtype)
     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
+    by_rows = steps_unpacked(1, B, T, H, H, X.itemsize)   # as the forward chose
     dX_tm, dW, dU, db = _backward(np.ascontiguousarray(dY), X_tm, W, U, cache["hs"], recurrent_operand(cache),
                                   time_major_mask(mask, B, T, ones=True), mask is not None, keep, has_keep, dh,
-                                  workspace.empty((T, B, H), X.dtype))
+                                  workspace.empty((T, B, H), X.dtype), by_rows)
     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, dh
 
 
 @njit(**JIT)
-def _backward(dY, X_tm, W, U, hs, h_rec, mask, has_mask, keep, has_keep, dh, da):
+def _backward(dY, X_tm, W, U, hs, h_rec, mask, has_mask, keep, has_keep, dh, da, by_rows):
     T, B, I = X_tm.shape
     H = U.shape[1]
     dh_rec = np.empty((B, H), X_tm.dtype)
@@ -104,7 +109,7 @@ def _backward(dY, X_tm, W, U, hs, h_rec, mask, has_mask, keep, has_keep, dh, da)
                     h = hs[t + 1, n, j]
                     da[t, n, j] = dh_j * one_minus(h * h)
                     dh[n, j] = 0
-        np.dot(da[t], U, dh_rec)
+        recurrent_product(da[t], U, dh_rec, by_rows)
         add_recurrent_gradient(dh, dh_rec, keep, has_keep)
     da2 = da.reshape(T * B, H)
     dW = np.dot(da2.T, X_tm.reshape(T * B, I))
