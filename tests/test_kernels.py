@@ -182,14 +182,17 @@ def test_kernel_equals_reference_when_two_threads_share_the_batch(cell, backend)
 @pytest.mark.parametrize("backend", COMPILED)
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
 @pytest.mark.parametrize("B, T", [(1, 1), (1, 5), (2, 4), (3, 1)])
-def test_steps_on_U_unpacked_equal_the_reference(cell, B, T, backend, monkeypatch):
+@pytest.mark.parametrize("transpose_min_rows", [1, 10**9])
+def test_steps_on_U_unpacked_equal_the_reference(cell, B, T, backend, transpose_min_rows, monkeypatch):
     """A loop that multiplies U as stored, one BLAS matrix-vector product a row (gemv "T" forward,
     "N" backward), instead of packing it (Cython) or copying U.T (Numba): _layout.steps_unpacked,
-    read by both backends' Python wrappers (Cython: one-thread loops only). L2_BYTES = 0 makes
+    read by both backends' Python wrappers (Cython: one-thread loops only), the backward's products on
+    a copy of U.T or on U itself (UNPACKED_TRANSPOSE_MIN_ROWS). L2_BYTES = 0 makes
     every U "larger than L2", so the rule takes this path at these small sizes for up to 2 rows or one
     step; masked steps, recurrent dropout (the backward's product made apart, then masked), float64."""
     from lstmx._kernels import _layout
     monkeypatch.setattr(_layout, "L2_BYTES", 0)
+    monkeypatch.setattr(_layout, "UNPACKED_TRANSPOSE_MIN_ROWS", transpose_min_rows)
     G = {"lstm": 4, "gru": 3, "rnn": 1}[cell]
     assert _layout.steps_unpacked(1, B, T, G * 37, 37, 4)
     for dtype, scale in ((np.float64, 0.3), (np.float32, 0.1)):

@@ -85,6 +85,11 @@ def projection_ahead(parts, T, B, I, G):
 # stepgemm.hpp (see steps_unpacked). The tests set L2_BYTES to 0 to take that path at small sizes.
 UNPACKED_MAX_STEPS = 4
 UNPACKED_MIN_BYTES = 64 << 10
+# An unpacked backward copies U.T once, for the faster matrix-vector product (_common.pxd's
+# recurrent_gradient), when it makes at least this many (T * B): the copy of a (4096, 1024) U took
+# about what 16 products save ((1, 16, 1024, 1024) LSTM training 17.6 ms without it, 23.2 with it;
+# (2, 100, 512, 512) backward 26 ms without, 13.8 with).
+UNPACKED_TRANSPOSE_MIN_ROWS = 32
 
 
 def _l2_cache_bytes():

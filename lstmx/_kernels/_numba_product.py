@@ -75,14 +75,19 @@ def step_product(h, U, UT, ah, ahT, how):
 
 
 @njit(**JIT)
-def recurrent_product(dgates_t, U, dh_rec, by_rows):
+def recurrent_product(dgates_t, U, UT, dh_rec, by_rows):
     """dh_rec (B, H) = dgates_t (B, G*H) @ U, the backward's step product: one matrix-vector
-    product a row where the forward made them (``by_rows``), else one matrix product."""
-    if by_rows:
+    product a row where the forward made them (``by_rows``), on ``UT`` (U.T copied row-major, which
+    OpenBLAS multiplies 2.3 times as fast) when the caller made that copy (non-empty), else on ``U``;
+    otherwise one matrix product."""
+    if not by_rows:
+        np.dot(dgates_t, U, dh_rec)
+    elif UT.shape[0] > 0:
+        for n in range(dgates_t.shape[0]):
+            np.dot(UT, dgates_t[n], dh_rec[n])
+    else:
         for n in range(dgates_t.shape[0]):
             np.dot(dgates_t[n], U, dh_rec[n])
-    else:
-        np.dot(dgates_t, U, dh_rec)
 
 
 @njit(**JIT)

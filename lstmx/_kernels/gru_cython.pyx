@@ -10,6 +10,7 @@ gradients (``dax = [dr dz dn]``, ``dah = [dr dz dn * r]``): both are kept for ev
 """
 import numpy as np
 
+from . import _layout
 from . import _workspace as workspace
 from ._layout import (cached_time_major, keep_operands, keep_or_empty, recurrent_operand, steps_unpacked,
                       time_major, time_major_mask)
@@ -18,7 +19,7 @@ from cython.parallel cimport prange
 
 from ._common cimport (add_row, batch_parts, copy_row, data_or_null, gemm_unpacked, gru_row_backward,
                        gru_row_forward, input_projection, multiply_rows, pack_in_parts, packed_buffer, real,
-                       recurrent_gradient, step_gemm, weight_gradients)
+                       recurrent_gradient, step_gemm, transpose_into, weight_gradients)
 
 
 def gru_forward(X, W, U, b, b_hn, h0, mask, recurrent_keep=None):
@@ -104,11 +105,13 @@ def gru_backward(dY, dhT, cache):
     two = parts == 2                      # the weight gradients on the packed kernel, else BLAS
     db_parts, db_hn_parts = np.zeros((parts, 3 * H), X.dtype), np.zeros((parts, H), X.dtype)   # a thread's share
     unpacked = steps_unpacked(parts, B, T, 3 * H, H, X.itemsize)   # U multiplied as stored, through BLAS
+    transpose_U = unpacked and T * B >= _layout.UNPACKED_TRANSPOSE_MIN_ROWS   # U.T copied once (_layout)
     _backward(np.ascontiguousarray(dY), X_tm, W, U, None if unpacked else packed_buffer(3 * H, H, X.dtype),
               packed_buffer(3 * H, I, X.dtype) if two else None, packed_buffer(T * B, I, X.dtype) if two else None,
               packed_buffer(T * B, H, X.dtype) if two else None, hs, recurrent_operand(cache), cache["gates"],
               cache["hns"], time_major_mask(mask, B, T), mask is not None, keep, np.empty_like(keep), has_keep,
-              dax, dah, dh, dX_tm, dW, dU, db_parts, db_hn_parts)
+              dax, dah, dh, dX_tm, dW, dU, db_parts, db_hn_parts,
+              UT_rows=workspace.empty((3 * H * H,), X.dtype) if transpose_U else None)
     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db_parts.sum(axis=0), db_hn_parts.sum(axis=0), dh
 
 
@@ -117,7 +120,8 @@ def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, 
               real[:, :, ::1] h_rec, real[:, :, ::1] gates, real[:, :, ::1] hns, const unsigned char[:, ::1] mask,
               bint has_mask, real[:, ::1] keep, real[:, ::1] dh_rec, bint has_keep,
               real[:, :, ::1] dax, real[:, :, ::1] dah, real[:, ::1] dh, real[:, :, ::1] dX_tm,
-              real[:, ::1] dW, real[:, ::1] dU, real[:, ::1] db_parts, real[:, ::1] db_hn_parts):
+              real[:, ::1] dW, real[:, ::1] dU, real[:, ::1] db_parts, real[:, ::1] db_hn_parts,
+              real[::1] UT_rows=None):
     """``h_rec`` (T, B, H): h_(t-1) as U met it, for dU; ``keep`` and ``dh_rec`` (B, H) with
     recurrent dropout (empty without)."""
     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
@@ -127,18 +131,19 @@ def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, 
     with nogil:
         if U_packed is not None:
             pack_in_parts(parts, &U[0, 0], H, False, G, H, &U_packed[0])   # U (3H, H), packed once for the loop
+        elif UT_rows is not None:   # U.T (H, 3H) as rows, once for the loop's matrix-vector products
+            transpose_into(&U[0, 0], H, H, G, &UT_rows[0], G)
         for part in prange(parts, num_threads=parts, schedule="static"):
             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, data_or_null(U_packed), &U[0, 0],
-                           hs, gates, hns, mask, has_mask, keep_rows, dh_rec_rows, has_keep, dax, dah, dh,
-                           &db_parts[part, 0],
-                           &db_hn_parts[part, 0])
+                           data_or_null(UT_rows), hs, gates, hns, mask, has_mask, keep_rows, dh_rec_rows, has_keep,
+                           dax, dah, dh, &db_parts[part, 0], &db_hn_parts[part, 0])
         weight_gradients(parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &h_rec[0, 0, 0],
                          &W[0, 0], data_or_null(X_packed), data_or_null(H_packed), data_or_null(W_packed), &dW[0, 0],
                          &dU[0, 0], &dX_tm[0, 0, 0])
 
 
 cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packed, const real* U,
-                         real[:, :, ::1] hs, real[:, :, ::1] gates, real[:, :, ::1] hns,
+                         const real* UT, real[:, :, ::1] hs, real[:, :, ::1] gates, real[:, :, ::1] hns,
                          const unsigned char[:, ::1] mask,
                          bint has_mask, const real* keep, real* dh_rec, bint has_keep, real[:, :, ::1] dax,
                          real[:, :, ::1] dah, real[:, ::1] dh, real* db, real* db_hn) noexcept nogil:
@@ -161,4 +166,4 @@ cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packe
         # dh_(t-1) = z * dh (left in dh above) + dah_t @ U
         recurrent_gradient(&dah[t, n0, 0], G, n1 - n0, G, U_packed, H, &dh[n0, 0],
                            dh_rec + <long>n0 * H if has_keep else NULL, keep + <long>n0 * H if has_keep else NULL,
-                           has_keep, U)
+                           has_keep, U, UT)

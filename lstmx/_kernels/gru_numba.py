@@ -2,6 +2,7 @@
 import numpy as np
 from numba import njit
 
+from . import _layout
 from . import _workspace as workspace
 from ._layout import (cached_time_major, keep_operands, keep_or_empty, recurrent_operand, steps_unpacked,
                       time_major, time_major_mask)
@@ -68,16 +69,18 @@ def gru_backward(dY, dhT, cache):
     keep, has_keep = keep_or_empty(cache.get("recurrent_keep"), X.dtype)
     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
     by_rows = steps_unpacked(1, B, T, 3 * H, H, X.itemsize)   # as the forward chose
+    UT = (np.ascontiguousarray(U.T) if by_rows and T * B >= _layout.UNPACKED_TRANSPOSE_MIN_ROWS
+          else np.empty((0, 0), U.dtype))   # U.T copied once (_layout)
     dX_tm, dW, dU, db, db_hn = _backward(np.ascontiguousarray(dY), X_tm, W, U, cache["hs"], recurrent_operand(cache),
                                          cache["gates"], cache["hns"], time_major_mask(mask, B, T, ones=True),
                                          mask is not None, keep, has_keep, dh,
                                          workspace.empty((T, B, 3 * H), X.dtype),
-                                         workspace.empty((T, B, 3 * H), X.dtype), by_rows)
+                                         workspace.empty((T, B, 3 * H), X.dtype), by_rows, UT)
     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, db_hn, dh
 
 
 @njit(**JIT)
-def _backward(dY, X_tm, W, U, hs, h_rec, gates, hns, mask, has_mask, keep, has_keep, dh, dax, dah, by_rows):
+def _backward(dY, X_tm, W, U, hs, h_rec, gates, hns, mask, has_mask, keep, has_keep, dh, dax, dah, by_rows, UT):
     T, B, I = X_tm.shape
     H = U.shape[1]
     dh_rec = np.empty((B, H), X_tm.dtype)
@@ -90,7 +93,7 @@ def _backward(dY, X_tm, W, U, hs, h_rec, gates, hns, mask, has_mask, keep, has_k
                     dh[n, j] += dY[n, t, j]
             else:
                 _row_backward(gates[t, n], hns[t, n], hs[t, n], dY[n, t], dh[n], dax[t, n], dah[t, n], H)
-        recurrent_product(dah[t], U, dh_rec, by_rows)   # dh_(t-1) = z * dh + dah_t U
+        recurrent_product(dah[t], U, UT, dh_rec, by_rows)   # dh_(t-1) = z * dh + dah_t U
         add_recurrent_gradient(dh, dh_rec, keep, has_keep)
     dax2, dah2 = dax.reshape(T * B, 3 * H), dah.reshape(T * B, 3 * H)
     dW = np.dot(dax2.T, X_tm.reshape(T * B, I))

@@ -37,6 +37,7 @@ contiguous. The functions take arrays already validated by :mod:`lstmx.functiona
 """
 import numpy as np
 
+from . import _layout
 from . import _workspace as workspace
 from ._layout import (cached_time_major, keep_operands, keep_or_empty, projection_ahead, recurrent_operand,
                       steps_unpacked, time_major, time_major_mask)
@@ -56,7 +57,7 @@ cdef extern from "lstm_units.hpp" namespace "lstmx" nogil:
 from ._common cimport (add_row, ahead_begin, ahead_end, ahead_ready, ahead_sync_size, batch_parts, copy_row,
                        data_or_null, gemm_unpacked, input_projection, lstm_row_backward, lstm_row_forward,
                        multiply_rows, pack_in_parts, pack_panels, packed_buffer, real, recurrent_gradient, step_gemm,
-                       weight_gradients)
+                       transpose_into, weight_gradients)
 
 
 # Threads of the unit-split loop: 2, or 1 in the tests (the second half's panels then all come to the
@@ -210,13 +211,15 @@ def lstm_backward(dY, dhT, dcT, cache):
     two = parts == 2                      # the weight gradients on the packed kernel, else BLAS
     db_parts = np.zeros((parts, 4 * H), X.dtype)   # each thread's share of db
     unpacked = steps_unpacked(parts, B, T, 4 * H, H, X.itemsize)   # U multiplied as stored, through BLAS
+    transpose_U = unpacked and T * B >= _layout.UNPACKED_TRANSPOSE_MIN_ROWS   # U.T copied once (_layout)
     packed = dict(U=None if unpacked else packed_buffer(4 * H, H, X.dtype),
                   W=packed_buffer(4 * H, I, X.dtype) if two else None,
                   X=packed_buffer(T * B, I, X.dtype) if two else None,
                   H=packed_buffer(T * B, H, X.dtype) if two else None)
     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed["U"], packed["W"], packed["X"], packed["H"],
               recurrent_operand(cache), cache["cs"], cache["gates"], time_major_mask(mask, B, T), mask is not None,
-              keep, np.empty_like(keep), has_keep, dgates, dh, dc, dX_tm, dW, dU, db_parts)
+              keep, np.empty_like(keep), has_keep, dgates, dh, dc, dX_tm, dW, dU, db_parts,
+              UT_rows=workspace.empty((4 * H * H,), X.dtype) if transpose_U else None)
     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db_parts.sum(axis=0), dh, dc
 
 
@@ -225,7 +228,8 @@ def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, 
               real[:, :, ::1] h_rec, real[:, :, ::1] cs, real[:, :, ::1] gates,
               const unsigned char[:, ::1] mask, bint has_mask, real[:, ::1] keep, real[:, ::1] dh_rec,
               bint has_keep, real[:, :, ::1] dgates, real[:, ::1] dh, real[:, ::1] dc, real[:, :, ::1] dX_tm,
-              real[:, ::1] dW, real[:, ::1] dU, real[:, ::1] db_parts):
+              real[:, ::1] dW, real[:, ::1] dU, real[:, ::1] db_parts,
+              real[::1] UT_rows=None):
     """``h_rec`` (T, B, H): h_(t-1) as U met it, for dU; ``keep`` and ``dh_rec`` (B, H) with
     recurrent dropout (empty without)."""
     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
@@ -235,18 +239,20 @@ def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, 
     with nogil:
         if U_packed is not None:
             pack_in_parts(parts, &U[0, 0], H, False, G, H, &U_packed[0])   # U (4H, H), packed once for the loop
+        elif UT_rows is not None:   # U.T (H, 4H) as rows, once for the loop's matrix-vector products
+            transpose_into(&U[0, 0], H, H, G, &UT_rows[0], G)
         for part in prange(parts, num_threads=parts, schedule="static"):
             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, data_or_null(U_packed), &U[0, 0],
-                           cs, gates, mask, has_mask, keep_rows, dh_rec_rows, has_keep, dgates, dh, dc,
-                           &db_parts[part, 0])
+                           data_or_null(UT_rows), cs, gates, mask, has_mask, keep_rows, dh_rec_rows, has_keep,
+                           dgates, dh, dc, &db_parts[part, 0])
         weight_gradients(parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &h_rec[0, 0, 0],
                          &W[0, 0], data_or_null(X_packed), data_or_null(H_packed), data_or_null(W_packed), &dW[0, 0],
                          &dU[0, 0], &dX_tm[0, 0, 0])
 
 
 cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packed, const real* U,
-                         real[:, :, ::1] cs, real[:, :, ::1] gates, const unsigned char[:, ::1] mask, bint has_mask,
-                         const real* keep, real* dh_rec, bint has_keep,
+                         const real* UT, real[:, :, ::1] cs, real[:, :, ::1] gates, const unsigned char[:, ::1] mask,
+                         bint has_mask, const real* keep, real* dh_rec, bint has_keep,
                          real[:, :, ::1] dgates, real[:, ::1] dh, real[:, ::1] dc, real* db) noexcept nogil:
     """Backpropagation through time for the sequences n0 <= n < n1; their share of db is added to db."""
     cdef int T = gates.shape[0], H = dh.shape[1], G = 4 * H, t, n, j
@@ -264,4 +270,4 @@ cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packe
         # dh_(t-1) = dgates_t @ U (+ the carried dh of masked rows, left in dh above)
         recurrent_gradient(&dgates[t, n0, 0], G, n1 - n0, G, U_packed, H, &dh[n0, 0],
                            dh_rec + <long>n0 * H if has_keep else NULL, keep + <long>n0 * H if has_keep else NULL,
-                           has_keep, U)
+                           has_keep, U, UT)

@@ -7,6 +7,7 @@ compile again. ``np.dot(a, b, out)`` calls BLAS without allocating.
 import numpy as np
 from numba import njit
 
+from . import _layout
 from . import _workspace as workspace
 from ._layout import (cached_time_major, keep_operands, keep_or_empty, recurrent_operand, steps_unpacked,
                       time_major, time_major_mask)
@@ -82,14 +83,16 @@ def lstm_backward(dY, dhT, dcT, cache):
     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
     dc = np.array(dcT, dtype=X.dtype, copy=True, order="C")
     by_rows = steps_unpacked(1, B, T, 4 * H, H, X.itemsize)   # as the forward chose
+    UT = (np.ascontiguousarray(U.T) if by_rows and T * B >= _layout.UNPACKED_TRANSPOSE_MIN_ROWS
+          else np.empty((0, 0), U.dtype))   # U.T copied once (_layout)
     dX_tm, dW, dU, db = _backward(np.ascontiguousarray(dY), X_tm, W, U, recurrent_operand(cache), cache["cs"],
                                   cache["gates"], time_major_mask(mask, B, T, ones=True), mask is not None,
-                                  keep, has_keep, dh, dc, workspace.empty((T, B, 4 * H), X.dtype), by_rows)
+                                  keep, has_keep, dh, dc, workspace.empty((T, B, 4 * H), X.dtype), by_rows, UT)
     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, dh, dc
 
 
 @njit(**JIT)
-def _backward(dY, X_tm, W, U, h_rec, cs, gates, mask, has_mask, keep, has_keep, dh, dc, dgates, by_rows):
+def _backward(dY, X_tm, W, U, h_rec, cs, gates, mask, has_mask, keep, has_keep, dh, dc, dgates, by_rows, UT):
     T, B, I = X_tm.shape
     H = U.shape[1]
     dh_prev = np.empty((B, H), X_tm.dtype)
@@ -101,7 +104,7 @@ def _backward(dY, X_tm, W, U, h_rec, cs, gates, mask, has_mask, keep, has_keep, 
                     dh[n, j] += dY[n, t, j]
             else:
                 _row_backward(gates[t, n], cs[t, n], cs[t + 1, n], dY[n, t], dh[n], dc[n], dgates[t, n], H)
-        recurrent_product(dgates[t], U, dh_prev, by_rows)   # dh_(t-1) = dgates_t U (B, H)
+        recurrent_product(dgates[t], U, UT, dh_prev, by_rows)   # dh_(t-1) = dgates_t U (B, H)
         add_recurrent_gradient(dh, dh_prev, keep, has_keep)   # (+ the carried dh of masked rows)
     dgates2 = dgates.reshape(T * B, 4 * H)
     dW = np.dot(dgates2.T, X_tm.reshape(T * B, I))

@@ -4,6 +4,7 @@ the tanh fused after it, two threads sharing a large batch, and the parameter gr
 products after the backward loop."""
 import numpy as np
 
+from . import _layout
 from . import _workspace as workspace
 from ._layout import (cached_time_major, keep_operands, keep_or_empty, recurrent_operand, steps_unpacked,
                       time_major, time_major_mask)
@@ -12,7 +13,8 @@ from cython.parallel cimport prange
 
 from ._common cimport (add_row, batch_parts, copy_row, data_or_null, gemm_unpacked, input_projection,
                        multiply_rows, pack_in_parts, packed_buffer, real, recurrent_gradient, rnn_one_row_step,
-                       rnn_row_backward, rnn_row_forward, step_gemm, weight_gradients)
+                       rnn_row_backward, rnn_row_forward, step_gemm, transpose_into,
+                       weight_gradients)
 
 
 def rnn_forward(X, W, U, b, h0, mask, recurrent_keep=None):
@@ -97,11 +99,13 @@ def rnn_backward(dY, dhT, cache):
     two = parts == 2                      # the weight gradients on the packed kernel, else BLAS
     db_parts = np.zeros((parts, H), X.dtype)       # each thread's share of db
     unpacked = steps_unpacked(parts, B, T, H, H, X.itemsize)   # U multiplied as stored, through BLAS
+    transpose_U = unpacked and T * B >= _layout.UNPACKED_TRANSPOSE_MIN_ROWS   # U.T copied once (_layout)
     _backward(np.ascontiguousarray(dY), X_tm, W, U, None if unpacked else packed_buffer(H, H, X.dtype),
               packed_buffer(H, I, X.dtype) if two else None, packed_buffer(T * B, I, X.dtype) if two else None,
               packed_buffer(T * B, H, X.dtype) if two else None, hs, recurrent_operand(cache),
               time_major_mask(mask, B, T), mask is not None, keep, np.empty_like(keep), has_keep, da, dh, dX_tm,
-              dW, dU, db_parts)
+              dW, dU, db_parts,
+              UT_rows=workspace.empty((H * H,), X.dtype) if transpose_U else None)
     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db_parts.sum(axis=0), dh
 
 
@@ -109,7 +113,8 @@ def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, 
               real[::1] W_packed, real[::1] X_packed, real[::1] H_packed, real[:, :, ::1] hs,
               real[:, :, ::1] h_rec, const unsigned char[:, ::1] mask, bint has_mask, real[:, ::1] keep,
               real[:, ::1] dh_rec, bint has_keep, real[:, :, ::1] da, real[:, ::1] dh,
-              real[:, :, ::1] dX_tm, real[:, ::1] dW, real[:, ::1] dU, real[:, ::1] db_parts):
+              real[:, :, ::1] dX_tm, real[:, ::1] dW, real[:, ::1] dU, real[:, ::1] db_parts,
+              real[::1] UT_rows=None):
     """``h_rec`` (T, B, H): h_(t-1) as U met it, for dU; ``keep`` and ``dh_rec`` (B, H) with
     recurrent dropout (empty without)."""
     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
@@ -119,17 +124,21 @@ def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, 
     with nogil:
         if U_packed is not None:
             pack_in_parts(parts, &U[0, 0], H, False, H, H, &U_packed[0])
+        elif UT_rows is not None:   # U.T (H, H) as rows, once for the loop's matrix-vector products
+            transpose_into(&U[0, 0], H, H, H, &UT_rows[0], H)
         for part in prange(parts, num_threads=parts, schedule="static"):
             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, data_or_null(U_packed), &U[0, 0],
-                           hs, mask, has_mask, keep_rows, dh_rec_rows, has_keep, da, dh, &db_parts[part, 0])
+                           data_or_null(UT_rows), hs, mask, has_mask, keep_rows, dh_rec_rows, has_keep, da, dh,
+                           &db_parts[part, 0])
         weight_gradients(parts, &da[0, 0, 0], &da[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &h_rec[0, 0, 0],
                          &W[0, 0], data_or_null(X_packed), data_or_null(H_packed), data_or_null(W_packed), &dW[0, 0],
                          &dU[0, 0], &dX_tm[0, 0, 0])
 
 
 cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packed, const real* U,
-                         real[:, :, ::1] hs, const unsigned char[:, ::1] mask, bint has_mask, const real* keep,
-                         real* dh_rec, bint has_keep, real[:, :, ::1] da, real[:, ::1] dh, real* db) noexcept nogil:
+                         const real* UT, real[:, :, ::1] hs, const unsigned char[:, ::1] mask, bint has_mask,
+                         const real* keep, real* dh_rec, bint has_keep, real[:, :, ::1] da, real[:, ::1] dh,
+                         real* db) noexcept nogil:
     """Backpropagation through time for the sequences n0 <= n < n1; their share of db is added to db."""
     cdef int T = da.shape[0], H = dh.shape[1], t, n, j
     for t in range(T - 1, -1, -1):
@@ -144,4 +153,4 @@ cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packe
         # dh_(t-1) += da_t @ U
         recurrent_gradient(&da[t, n0, 0], H, n1 - n0, H, U_packed, H, &dh[n0, 0],
                            dh_rec + <long>n0 * H if has_keep else NULL, keep + <long>n0 * H if has_keep else NULL,
-                           has_keep, U)
+                           has_keep, U, UT)

@@ -2,6 +2,7 @@
 import numpy as np
 from numba import njit
 
+from . import _layout
 from . import _workspace as workspace
 from ._layout import (cached_time_major, keep_operands, keep_or_empty, recurrent_operand, steps_unpacked,
                       time_major, time_major_mask)
@@ -86,14 +87,16 @@ def rnn_backward(dY, dhT, cache):
     keep, has_keep = keep_or_empty(cache.get("recurrent_keep"), X.dtype)
     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
     by_rows = steps_unpacked(1, B, T, H, H, X.itemsize)   # as the forward chose
+    UT = (np.ascontiguousarray(U.T) if by_rows and T * B >= _layout.UNPACKED_TRANSPOSE_MIN_ROWS
+          else np.empty((0, 0), U.dtype))   # U.T copied once (_layout)
     dX_tm, dW, dU, db = _backward(np.ascontiguousarray(dY), X_tm, W, U, cache["hs"], recurrent_operand(cache),
                                   time_major_mask(mask, B, T, ones=True), mask is not None, keep, has_keep, dh,
-                                  workspace.empty((T, B, H), X.dtype), by_rows)
+                                  workspace.empty((T, B, H), X.dtype), by_rows, UT)
     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db, dh
 
 
 @njit(**JIT)
-def _backward(dY, X_tm, W, U, hs, h_rec, mask, has_mask, keep, has_keep, dh, da, by_rows):
+def _backward(dY, X_tm, W, U, hs, h_rec, mask, has_mask, keep, has_keep, dh, da, by_rows, UT):
     T, B, I = X_tm.shape
     H = U.shape[1]
     dh_rec = np.empty((B, H), X_tm.dtype)
@@ -109,7 +112,7 @@ def _backward(dY, X_tm, W, U, hs, h_rec, mask, has_mask, keep, has_keep, dh, da,
                     h = hs[t + 1, n, j]
                     da[t, n, j] = dh_j * one_minus(h * h)
                     dh[n, j] = 0
-        recurrent_product(da[t], U, dh_rec, by_rows)
+        recurrent_product(da[t], U, UT, dh_rec, by_rows)
         add_recurrent_gradient(dh, dh_rec, keep, has_keep)
     da2 = da.reshape(T * B, H)
     dW = np.dot(da2.T, X_tm.reshape(T * B, I))
