@@ -25,7 +25,10 @@ cdef inline void gemm(bint trans_a, bint trans_b, int M, int N, int K, real alph
         dgemm(&tb, &ta, &N, &M, &K, &alpha, <double*>B, &ldb, <double*>A, &lda, &beta, C, &ldc)
 
 
-DEF GEMV_ROWS = 8
+cdef enum:
+    # gemm_unpacked makes up to this many rows as matrix-vector products, one a row (each reads B
+    # again, which at 4 or more rows of a B beyond L2 lost to packing it: _layout.steps_unpacked)
+    GEMV_ROWS = 8
 
 
 cdef inline void gemm_unpacked(bint trans_b, int M, int N, int K, const real* A, int lda, const real* B,
@@ -34,9 +37,9 @@ cdef inline void gemm_unpacked(bint trans_b, int M, int N, int K, const real* A,
     ``_layout.steps_unpacked`` for where): op(B) = B.T with B given as (N, K) rows (``U`` forward,
     ``U.T`` backward), or B (K, N) itself.
 
-    One row (M = 1) is a matrix-vector product, asked of BLAS's gemv: it reads B once, split between
-    the threads (where OpenBLAS's gemm for one row took 2.5 times as long: 26 against 10 us for
-    (1, 256) x (256, 1024))."""
+    A few rows are as many matrix-vector products, asked of BLAS's gemv: each reads B once, split
+    between the threads (where OpenBLAS's gemm for one row took 2.5 times as long: 26 against 10 us
+    for (1, 256) x (256, 1024))."""
     cdef char trans = b'T' if trans_b else b'N'
     cdef int one = 1, m
     cdef real alpha = 1.0

@@ -13,8 +13,7 @@ from cython.parallel cimport prange
 
 from ._common cimport (add_row, batch_parts, copy_row, data_or_null, gemm_unpacked, input_projection,
                        multiply_rows, pack_in_parts, packed_buffer, real, recurrent_gradient, rnn_one_row_step,
-                       rnn_row_backward, rnn_row_forward, step_gemm, transpose_into,
-                       weight_gradients)
+                       rnn_row_backward, rnn_row_forward, step_gemm, transpose_into, weight_gradients)
 
 
 def rnn_forward(X, W, U, b, h0, mask, recurrent_keep=None):
