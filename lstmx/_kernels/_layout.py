@@ -124,3 +124,9 @@ def steps_unpacked(parts, B, T, G, H, itemsize):
     if U_bytes > L2_BYTES:
         return B <= 2 or T == 1
     return T == 1 or (B == 1 and T <= UNPACKED_MAX_STEPS and U_bytes >= UNPACKED_MIN_BYTES)
+
+
+def copies_U_transposed(unpacked, T, B):
+    """Whether a backward whose loop multiplies U unpacked (``steps_unpacked``) makes those products
+    on a copy of U.T made once (``UNPACKED_TRANSPOSE_MIN_ROWS``)."""
+    return unpacked and T * B >= UNPACKED_TRANSPOSE_MIN_ROWS

@@ -10,10 +10,9 @@ gradients (``dax = [dr dz dn]``, ``dah = [dr dz dn * r]``): both are kept for ev
 """
 import numpy as np
 
-from . import _layout
 from . import _workspace as workspace
-from ._layout import (cached_time_major, keep_operands, keep_or_empty, recurrent_operand, steps_unpacked,
-                      time_major, time_major_mask)
+from ._layout import (cached_time_major, copies_U_transposed, keep_operands, keep_or_empty, recurrent_operand,
+                      steps_unpacked, time_major, time_major_mask)
 
 from cython.parallel cimport prange
 
@@ -105,7 +104,7 @@ def gru_backward(dY, dhT, cache):
     two = parts == 2                      # the weight gradients on the packed kernel, else BLAS
     db_parts, db_hn_parts = np.zeros((parts, 3 * H), X.dtype), np.zeros((parts, H), X.dtype)   # a thread's share
     unpacked = steps_unpacked(parts, B, T, 3 * H, H, X.itemsize)   # U multiplied as stored, through BLAS
-    transpose_U = unpacked and T * B >= _layout.UNPACKED_TRANSPOSE_MIN_ROWS   # U.T copied once (_layout)
+    transpose_U = copies_U_transposed(unpacked, T, B)                # U.T copied once for the backward
     _backward(np.ascontiguousarray(dY), X_tm, W, U, None if unpacked else packed_buffer(3 * H, H, X.dtype),
               packed_buffer(3 * H, I, X.dtype) if two else None, packed_buffer(T * B, I, X.dtype) if two else None,
               packed_buffer(T * B, H, X.dtype) if two else None, hs, recurrent_operand(cache), cache["gates"],
@@ -144,9 +143,9 @@ def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, 
 
 cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packed, const real* U,
                          const real* UT, real[:, :, ::1] hs, real[:, :, ::1] gates, real[:, :, ::1] hns,
-                         const unsigned char[:, ::1] mask,
-                         bint has_mask, const real* keep, real* dh_rec, bint has_keep, real[:, :, ::1] dax,
-                         real[:, :, ::1] dah, real[:, ::1] dh, real* db, real* db_hn) noexcept nogil:
+                         const unsigned char[:, ::1] mask, bint has_mask, const real* keep, real* dh_rec,
+                         bint has_keep, real[:, :, ::1] dax, real[:, :, ::1] dah, real[:, ::1] dh, real* db,
+                         real* db_hn) noexcept nogil:
     """Backpropagation through time for the sequences n0 <= n < n1; their shares of db and db_hn are
     added to db and db_hn."""
     cdef int T = gates.shape[0], H = dh.shape[1], G = 3 * H, t, n, j

@@ -37,10 +37,9 @@ contiguous. The functions take arrays already validated by :mod:`lstmx.functiona
 """
 import numpy as np
 
-from . import _layout
 from . import _workspace as workspace
-from ._layout import (cached_time_major, keep_operands, keep_or_empty, projection_ahead, recurrent_operand,
-                      steps_unpacked, time_major, time_major_mask)
+from ._layout import (cached_time_major, copies_U_transposed, keep_operands, keep_or_empty, projection_ahead,
+                      recurrent_operand, steps_unpacked, time_major, time_major_mask)
 
 from cython.parallel cimport prange
 
@@ -211,7 +210,7 @@ def lstm_backward(dY, dhT, dcT, cache):
     two = parts == 2                      # the weight gradients on the packed kernel, else BLAS
     db_parts = np.zeros((parts, 4 * H), X.dtype)   # each thread's share of db
     unpacked = steps_unpacked(parts, B, T, 4 * H, H, X.itemsize)   # U multiplied as stored, through BLAS
-    transpose_U = unpacked and T * B >= _layout.UNPACKED_TRANSPOSE_MIN_ROWS   # U.T copied once (_layout)
+    transpose_U = copies_U_transposed(unpacked, T, B)                # U.T copied once for the backward
     packed = dict(U=None if unpacked else packed_buffer(4 * H, H, X.dtype),
                   W=packed_buffer(4 * H, I, X.dtype) if two else None,
                   X=packed_buffer(T * B, I, X.dtype) if two else None,

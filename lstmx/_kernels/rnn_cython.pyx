@@ -4,10 +4,9 @@ the tanh fused after it, two threads sharing a large batch, and the parameter gr
 products after the backward loop."""
 import numpy as np
 
-from . import _layout
 from . import _workspace as workspace
-from ._layout import (cached_time_major, keep_operands, keep_or_empty, recurrent_operand, steps_unpacked,
-                      time_major, time_major_mask)
+from ._layout import (cached_time_major, copies_U_transposed, keep_operands, keep_or_empty, recurrent_operand,
+                      steps_unpacked, time_major, time_major_mask)
 
 from cython.parallel cimport prange
 
@@ -98,7 +97,7 @@ def rnn_backward(dY, dhT, cache):
     two = parts == 2                      # the weight gradients on the packed kernel, else BLAS
     db_parts = np.zeros((parts, H), X.dtype)       # each thread's share of db
     unpacked = steps_unpacked(parts, B, T, H, H, X.itemsize)   # U multiplied as stored, through BLAS
-    transpose_U = unpacked and T * B >= _layout.UNPACKED_TRANSPOSE_MIN_ROWS   # U.T copied once (_layout)
+    transpose_U = copies_U_transposed(unpacked, T, B)                # U.T copied once for the backward
     _backward(np.ascontiguousarray(dY), X_tm, W, U, None if unpacked else packed_buffer(H, H, X.dtype),
               packed_buffer(H, I, X.dtype) if two else None, packed_buffer(T * B, I, X.dtype) if two else None,
               packed_buffer(T * B, H, X.dtype) if two else None, hs, recurrent_operand(cache),

@@ -2,10 +2,9 @@
 import numpy as np
 from numba import njit
 
-from . import _layout
 from . import _workspace as workspace
-from ._layout import (cached_time_major, keep_operands, keep_or_empty, recurrent_operand, steps_unpacked,
-                      time_major, time_major_mask)
+from ._layout import (cached_time_major, copies_U_transposed, keep_operands, keep_or_empty, recurrent_operand,
+                      steps_unpacked, time_major, time_major_mask)
 from ._numba_math import JIT, one_minus, tanh
 from ._numba_product import (add_recurrent_gradient, recurrent_input, recurrent_product, step_operands,
                              step_product)
@@ -87,8 +86,7 @@ def rnn_backward(dY, dhT, cache):
     keep, has_keep = keep_or_empty(cache.get("recurrent_keep"), X.dtype)
     dh = np.array(dhT, dtype=X.dtype, copy=True, order="C")
     by_rows = steps_unpacked(1, B, T, H, H, X.itemsize)   # as the forward chose
-    UT = (np.ascontiguousarray(U.T) if by_rows and T * B >= _layout.UNPACKED_TRANSPOSE_MIN_ROWS
-          else np.empty((0, 0), U.dtype))   # U.T copied once (_layout)
+    UT = np.ascontiguousarray(U.T) if copies_U_transposed(by_rows, T, B) else np.empty((0, 0), U.dtype)
     dX_tm, dW, dU, db = _backward(np.ascontiguousarray(dY), X_tm, W, U, cache["hs"], recurrent_operand(cache),
                                   time_major_mask(mask, B, T, ones=True), mask is not None, keep, has_keep, dh,
                                   workspace.empty((T, B, H), X.dtype), by_rows, UT)
