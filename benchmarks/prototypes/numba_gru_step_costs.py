@@ -6,6 +6,9 @@ The one row of ``lstmx bench`` where Numba is more than twice as slow as Cython 
 runs of 2026-12-06). Printed as JSON lines, best of 15 calls (ms) in one process, taking turns:
 
 - ``whole``: ``gru_numba.gru_forward`` and ``gru_cython.gru_forward``, the wrappers included;
+- ``alternating``: the same two, medians of 40 calls each, in strict alternation and then each in a
+  block of its own: after a call, OpenBLAS's worker (Numba's products) or the Cython kernel's OpenMP
+  thread keeps spinning on the other core, and the other backend's next call meets it;
 - ``parts``: the Numba loop of ``gru_numba._forward`` with only some of its parts: the input
   projection (one GEMM, all steps), the 100 step products (OpenBLAS, then ``transpose_into``), the
   transposes alone, the 100 x 32 row loops, and all of them;
@@ -28,7 +31,9 @@ Cython's 2.19-2.31; projection 0.98-1.06, step products 2.13-2.33 (transposes 0.
 0.60-0.65, all 4.25-4.67; projection in chunks of 4, 8, 16, 32 steps 5.0-5.2, 5.0-5.1, 4.6-4.8,
 4.5-4.6 against 4.4-4.5 in one; sgemm 22.4-26.1 us a call for a (3H, B) column-major result, 14.4-16.2
 for (B, 3H). With 512-bit vectors: rows 0.60-0.62, the whole forward 1.92-2.04 of Cython's against
-2.06-2.13 (six runs in turns). Read in ``benchmarks/README.md``, section "The two goals still open".
+2.06-2.13 (six runs in turns). In strict alternation, medians of 40 calls, four runs: Numba 7.9-8.3
+against 4.4-4.8 in blocks, Cython 4.0, 4.9, 8.0 and 36 against 2.1-2.3. Read in ``benchmarks/README.md``,
+section "The two goals still open".
 """
 import json
 import time
@@ -91,6 +96,18 @@ def best_ms(call, repeats=15):
     return round(best * 1e3, 3)
 
 
+def median_ms_of(calls, rounds=40, alternate=True):
+    """Medians (ms) of each call, made in turns (a, b, a, b, ...) or each in a block of its own."""
+    times = {name: [] for name in calls}
+    order = [(name, call) for _ in range(rounds) for name, call in calls.items()] if alternate else \
+        [(name, call) for name, call in calls.items() for _ in range(rounds)]
+    for name, call in order:
+        start = time.perf_counter()
+        call()
+        times[name].append(time.perf_counter() - start)
+    return {name: round(float(np.median(t)) * 1e3, 3) for name, t in times.items()}
+
+
 def best_us_a_call(call, calls=3000, repeats=5):
     call()
     best = float("inf")
@@ -127,6 +144,11 @@ def main(B=32, T=100, I=128, H=128):
             f"{chunk} steps": best_ms(
                 lambda c=chunk: forward_projection_in_chunks(X_tm, W, U, b, b_hn, hs, gates, hns, c))
             for chunk in (4, 8, 16, 32, T)})))
+
+    for alternate in (True, False):
+        time.sleep(0.3)
+        print(json.dumps(dict(bench="numba_gru_alternating" if alternate else "numba_gru_in_blocks", **size,
+                              **median_ms_of(whole, alternate=alternate))))
 
     h = rng.standard_normal((B, H)).astype(f32)
     UT, hT = np.ascontiguousarray(U.T), np.ascontiguousarray(h.T)
