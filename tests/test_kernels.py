@@ -218,6 +218,44 @@ def test_which_loops_multiply_U_unpacked():
     assert not steps_unpacked(1, 1, 4, 4 * 32, 32, 4)             # a small U packs for next to nothing
 
 
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+@pytest.mark.parametrize("threads", [0, 1, 2])
+@pytest.mark.parametrize("B, T", [(1, 7), (3, 5), (9, 4)])
+def test_projection_and_weight_gradients_on_any_thread_count_equal_the_reference(cell, threads, B, T, monkeypatch):
+    """The Cython kernels' hoisted input projection and weight gradients (dW, dU, dX) run on the packed
+    kernel on one or two threads, or through BLAS (0), whatever number of threads runs the time loop
+    (B = 9 at H = 96: two): each choice, forced through the wrappers' _layout functions, gives the
+    reference's numbers, with masks and recurrent dropout, in float32 and float64. T * B = 7 and 15
+    leave a partial tile and an odd row split."""
+    from lstmx._kernels import gru_cython, lstm_cython, rnn_cython
+    module = {"lstm": lstm_cython, "gru": gru_cython, "rnn": rnn_cython}[cell]
+    monkeypatch.setattr(module, "projection_parts", lambda *args: threads)
+    monkeypatch.setattr(module, "weight_gradient_parts", lambda *args: threads)
+    if cell == "lstm":   # the helper thread makes the projection instead, from this size
+        monkeypatch.setattr(lstm_cython, "projection_ahead", lambda *args: False)
+    for dtype, scale in ((np.float64, 0.3), (np.float32, 0.1)):
+        for mask, dropout in ((None, 0.0), ("random", 0.4)):
+            assert_same_as_reference(random_problem(cell, B, T, 21, 96, seed=B * T + threads, dtype=dtype, mask=mask,
+                                                    scale=scale, recurrent_dropout=dropout), "cython")
+
+
+def test_which_products_go_through_blas():
+    """The rule of _layout.projection_parts and weight_gradient_parts: BLAS (0) only after a loop that
+    multiplies U unpacked, through BLAS itself; otherwise lstmx's own threads, so that no BLAS thread is
+    left spinning against the next call's (two when the loop has two, or from AHEAD_MIN_MACS
+    multiply-adds on a machine with two CPUs)."""
+    from lstmx._kernels import _layout
+    two = 2 if _layout._CPUS >= 2 else 1
+    assert _layout.projection_parts(1, True, 200, 1, 128, 512) == 0
+    assert _layout.weight_gradient_parts(1, True, 200, 1, 128, 512, 128) == 0
+    assert _layout.projection_parts(2, False, 100, 32, 128, 512) == 2
+    assert _layout.weight_gradient_parts(2, False, 100, 32, 128, 512, 128) == 2
+    assert _layout.projection_parts(1, False, 100, 1, 32, 128) == 1            # 409,600 multiply-adds
+    assert _layout.weight_gradient_parts(1, False, 100, 1, 32, 128, 32) == 1   # 1.2 million
+    assert _layout.projection_parts(1, False, 200, 1, 128, 384) == two         # the GRU's: 9.8 million
+    assert _layout.weight_gradient_parts(1, False, 200, 1, 128, 512, 128) == two
+
+
 @pytest.mark.parametrize("backend", COMPILED)
 @pytest.mark.parametrize("H", [5, 32, 48, 64, 65, 100, 130])
 def test_rnn_of_one_sequence_across_panels(backend, H):

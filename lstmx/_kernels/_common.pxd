@@ -177,14 +177,20 @@ cdef inline void input_projection(int parts, const real* X, int TB, int I, const
                                   real* out) noexcept nogil:
     """out (T*B, G) = X (T*B, I) @ W.T for every time step at once, hoisted out of the time loop.
 
-    One thread: a single BLAS GEMM. Two: W.T packed once, and each thread multiplies its half of the
-    T*B rows on the packed kernel (a tall product, near the GEMM rate), so no BLAS pool is left
-    spinning against the time loop's threads."""
+    On the packed kernel: W.T packed once, and each of ``parts`` threads multiplies its share of the
+    T*B rows (a tall product, near the GEMM rate). ``parts`` = 0: one BLAS product on W as stored, for
+    a loop of a step or a few that multiplies U unpacked too (packing W would cost more than it saves).
+    Never BLAS otherwise, even for a one-thread loop: a two-thread BLAS product leaves OpenBLAS's
+    worker spinning for about 0.1 s, and the next call's OpenMP threads then share a core with it
+    (``_layout.projection_parts``)."""
     cdef int part, r0, r1
-    if parts == 1:
+    if parts == 0:
         gemm_unpacked(True, TB, G, I, X, I, W, I, 0.0, out, G)
         return
     pack_in_parts(parts, W, I, True, I, G, WT_packed)
+    if parts == 1:
+        step_gemm(X, I, TB, I, WT_packed, G, out, G, False)
+        return
     for part in prange(parts, num_threads=parts, schedule="static"):
         r0 = TB * part // parts
         r1 = TB * (part + 1) // parts
@@ -229,10 +235,12 @@ cdef inline void pack_for_weight_gradients(int parts, const real* X_tm, const re
 cdef inline void weight_gradients(int parts, const real* dax, const real* dah, int TB, int G, int I, int H,
                                   const real* X_tm, const real* hs, const real* W, real* X_packed, real* H_packed,
                                   real* W_packed, real* dW, real* dU, real* dX) noexcept nogil:
-    """dW = dax^T X, dU = dah^T H_prev, dX = dax W after the backward loop: BLAS on one thread, or
-    the packed kernel shared by ``parts`` threads (so no BLAS pool is left spinning against them)."""
+    """dW = dax^T X, dU = dah^T H_prev, dX = dax W after the backward loop: the packed kernel shared by
+    ``parts`` threads, or with ``parts`` = 0 BLAS, after a loop that multiplied U unpacked through
+    BLAS's threads already (``_layout.weight_gradient_parts``: no BLAS pool is left spinning against
+    the next call's threads)."""
     cdef int part
-    if parts == 1:
+    if parts == 0:
         weight_gradients_blas(dax, dah, TB, G, I, H, X_tm, hs, W, dW, dU, dX)
         return
     pack_for_weight_gradients(parts, X_tm, hs, W, TB, G, I, H, X_packed, H_packed, W_packed)

@@ -81,6 +81,40 @@ def projection_ahead(parts, T, B, I, G):
     return parts == 1 and _CPUS >= 2 and T * B * I * G >= AHEAD_MIN_MACS
 
 
+# The hoisted input projection and the weight gradients after a backward loop run on the packed
+# kernel, on lstmx's own (OpenMP) threads, not through BLAS: after a two-thread BLAS product,
+# OpenBLAS's worker spins for about 0.1 s waiting for the next one, and the next call's OpenMP threads
+# then share a core with it. A stacked LSTM(64) -> LSTM(128) at batch 8, whose first layer runs its
+# time loop on one thread and had made these products through BLAS, took 8.6 ms a training step
+# against 2.4 on its own threads (2-core Intel Xeon; benchmarks/bench_kernel_threads.py). Only the
+# loops of a step or a few, which multiply U unpacked through BLAS's threads anyway, keep BLAS.
+
+
+def projection_parts(parts, unpacked, T, B, I, G):
+    """Threads of the hoisted input projection (``_common.pxd``'s input_projection), run by a time
+    loop on ``parts`` threads: 0 for one BLAS product (an unpacked loop), else on the packed kernel,
+    on both CPUs for a projection of at least AHEAD_MIN_MACS multiply-adds (below, starting the second
+    thread costs about what it saves)."""
+    if unpacked:
+        return 0
+    if parts == 2 or (_CPUS >= 2 and T * B * I * G >= AHEAD_MIN_MACS):
+        return 2
+    return 1
+
+
+def weight_gradient_parts(parts, unpacked, T, B, I, G, H):
+    """Threads of the weight gradients after a backward loop on ``parts`` threads (``_common.pxd``'s
+    weight_gradients): 0 for BLAS (an unpacked loop), else on the packed kernel, on both CPUs for at
+    least AHEAD_MIN_MACS multiply-adds (dW, dU and dX: T*B*G*(2I + H)). Below it, waking the second
+    thread cost more than it saved: the LSTM's training at (1, 100, 32, 32) took 0.10-0.11 ms on two
+    threads, 0.08 on one."""
+    if unpacked:
+        return 0
+    if parts == 2 or (_CPUS >= 2 and T * B * G * (2 * I + H) >= AHEAD_MIN_MACS):
+        return 2
+    return 1
+
+
 # Where a one-thread time loop multiplies U as stored, through BLAS, instead of packing it first for
 # stepgemm.hpp (see steps_unpacked). The tests set L2_BYTES to 0 to take that path at small sizes.
 UNPACKED_MAX_STEPS = 4

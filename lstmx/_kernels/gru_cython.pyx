@@ -11,8 +11,8 @@ gradients (``dax = [dr dz dn]``, ``dah = [dr dz dn * r]``): both are kept for ev
 import numpy as np
 
 from . import _workspace as workspace
-from ._layout import (cached_time_major, copies_U_transposed, keep_operands, keep_or_empty, recurrent_operand,
-                      steps_unpacked, time_major, time_major_mask)
+from ._layout import (cached_time_major, copies_U_transposed, keep_operands, keep_or_empty, projection_parts,
+                      recurrent_operand, steps_unpacked, time_major, time_major_mask, weight_gradient_parts)
 
 from cython.parallel cimport prange
 
@@ -33,10 +33,11 @@ def gru_forward(X, W, U, b, b_hn, h0, mask, recurrent_keep=None):
     keep, hs_kept, has_keep = keep_operands(recurrent_keep, T, B, H, X.dtype)
     parts = batch_parts(B, H)
     unpacked = steps_unpacked(parts, B, T, 3 * H, H, X.itemsize)   # U multiplied as stored, through BLAS
-    _forward(X_tm, W, U, packed_buffer(I, 3 * H, X.dtype) if parts == 2 else None,
+    projection = projection_parts(parts, unpacked, T, B, I, 3 * H)    # its threads, or 0 for BLAS
+    _forward(X_tm, W, U, packed_buffer(I, 3 * H, X.dtype) if projection else None,
              None if unpacked else packed_buffer(H, 3 * H, X.dtype), b, b_hn, hs, gates, hns,
              np.empty((B, 3 * H), X.dtype),
-             time_major_mask(mask, B, T), mask is not None, keep, hs_kept, has_keep)
+             time_major_mask(mask, B, T), mask is not None, keep, hs_kept, has_keep, projection)
     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, gates=gates, hns=hns, mask=mask, recurrent_keep=recurrent_keep,
                  hs_kept=hs_kept if has_keep else None)
     return hs[1:].transpose(1, 0, 2), hs[T], cache
@@ -45,7 +46,9 @@ def gru_forward(X, W, U, b, b_hn, h0, mask, recurrent_keep=None):
 def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_packed, real[::1] UT_packed,
              real[::1] b, real[::1] b_hn, real[:, :, ::1] hs, real[:, :, ::1] gates, real[:, :, ::1] hns,
              real[:, ::1] ah, const unsigned char[:, ::1] mask, bint has_mask, real[:, ::1] keep,
-             real[:, :, ::1] hs_kept, bint has_keep):
+             real[:, :, ::1] hs_kept, bint has_keep, int projection_parts=0):
+    """``projection_parts``: the threads of the hoisted input projection, 0 for BLAS
+    (``_layout.projection_parts``)."""
     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
     cdef int G = 3 * H, part, parts = batch_parts(B, H)
     cdef const real* keep_rows = &keep[0, 0] if has_keep else NULL
@@ -53,7 +56,8 @@ def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_
         if UT_packed is not None:
             pack_in_parts(parts, &U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 3H), packed once
         # gates = X @ W.T for every step at once: (T*B, I) x (I, 3H)
-        input_projection(parts, &X_tm[0, 0, 0], T * B, I, &W[0, 0], data_or_null(WT_packed), G, &gates[0, 0, 0])
+        input_projection(projection_parts, &X_tm[0, 0, 0], T * B, I, &W[0, 0], data_or_null(WT_packed), G,
+                         &gates[0, 0, 0])
         if parts == 1:
             _forward_rows(0, B, data_or_null(UT_packed), &b[0], &b_hn[0], hs, gates, hns, ah, mask, has_mask,
                           keep_rows, hs_kept, has_keep, &U[0, 0])
@@ -101,16 +105,17 @@ def gru_backward(dY, dhT, cache):
     mask = cache["mask"]
     keep, has_keep = keep_or_empty(cache.get("recurrent_keep"), X.dtype)
     parts = batch_parts(B, H)
-    two = parts == 2                      # the weight gradients on the packed kernel, else BLAS
     db_parts, db_hn_parts = np.zeros((parts, 3 * H), X.dtype), np.zeros((parts, H), X.dtype)   # a thread's share
     unpacked = steps_unpacked(parts, B, T, 3 * H, H, X.itemsize)   # U multiplied as stored, through BLAS
     transpose_U = copies_U_transposed(unpacked, T, B)                # U.T copied once for the backward
+    gradients = weight_gradient_parts(parts, unpacked, T, B, I, 3 * H, H)   # their threads, or 0 for BLAS
     _backward(np.ascontiguousarray(dY), X_tm, W, U, None if unpacked else packed_buffer(3 * H, H, X.dtype),
-              packed_buffer(3 * H, I, X.dtype) if two else None, packed_buffer(T * B, I, X.dtype) if two else None,
-              packed_buffer(T * B, H, X.dtype) if two else None, hs, recurrent_operand(cache), cache["gates"],
+              packed_buffer(3 * H, I, X.dtype) if gradients else None,
+              packed_buffer(T * B, I, X.dtype) if gradients else None,
+              packed_buffer(T * B, H, X.dtype) if gradients else None, hs, recurrent_operand(cache), cache["gates"],
               cache["hns"], time_major_mask(mask, B, T), mask is not None, keep, np.empty_like(keep), has_keep,
               dax, dah, dh, dX_tm, dW, dU, db_parts, db_hn_parts,
-              UT_rows=workspace.empty((3 * H * H,), X.dtype) if transpose_U else None)
+              UT_rows=workspace.empty((3 * H * H,), X.dtype) if transpose_U else None, gradient_parts=gradients)
     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db_parts.sum(axis=0), db_hn_parts.sum(axis=0), dh
 
 
@@ -120,9 +125,9 @@ def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, 
               bint has_mask, real[:, ::1] keep, real[:, ::1] dh_rec, bint has_keep,
               real[:, :, ::1] dax, real[:, :, ::1] dah, real[:, ::1] dh, real[:, :, ::1] dX_tm,
               real[:, ::1] dW, real[:, ::1] dU, real[:, ::1] db_parts, real[:, ::1] db_hn_parts,
-              real[::1] UT_rows=None):
+              real[::1] UT_rows=None, int gradient_parts=0):
     """``h_rec`` (T, B, H): h_(t-1) as U met it, for dU; ``keep`` and ``dh_rec`` (B, H) with
-    recurrent dropout (empty without)."""
+    recurrent dropout (empty without). ``gradient_parts``: the weight gradients' threads, 0 for BLAS."""
     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
     cdef int G = 3 * H, part, parts = batch_parts(B, H)
     cdef const real* keep_rows = &keep[0, 0] if has_keep else NULL
@@ -136,9 +141,9 @@ def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, 
             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, data_or_null(U_packed), &U[0, 0],
                            data_or_null(UT_rows), hs, gates, hns, mask, has_mask, keep_rows, dh_rec_rows, has_keep,
                            dax, dah, dh, &db_parts[part, 0], &db_hn_parts[part, 0])
-        weight_gradients(parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &h_rec[0, 0, 0],
-                         &W[0, 0], data_or_null(X_packed), data_or_null(H_packed), data_or_null(W_packed), &dW[0, 0],
-                         &dU[0, 0], &dX_tm[0, 0, 0])
+        weight_gradients(gradient_parts, &dax[0, 0, 0], &dah[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0],
+                         &h_rec[0, 0, 0], &W[0, 0], data_or_null(X_packed), data_or_null(H_packed),
+                         data_or_null(W_packed), &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
 
 
 cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packed, const real* U,

@@ -39,7 +39,8 @@ import numpy as np
 
 from . import _workspace as workspace
 from ._layout import (cached_time_major, copies_U_transposed, keep_operands, keep_or_empty, projection_ahead,
-                      recurrent_operand, steps_unpacked, time_major, time_major_mask)
+                      projection_parts, recurrent_operand, steps_unpacked, time_major, time_major_mask,
+                      weight_gradient_parts)
 
 from cython.parallel cimport prange
 
@@ -85,11 +86,12 @@ def lstm_forward(X, W, U, b, h0, c0, mask, recurrent_keep=None):
     by_units = X.dtype == np.float32 and not has_keep and splits_by_unit(B, I, H)
     gates = None if by_units else workspace.empty((T, B, 4 * H), X.dtype)
     gates_by_unit = workspace.empty((units_gates_size(T, B, H),), X.dtype) if by_units else None
-    _forward(X_tm, W, U, packed_buffer(I, 4 * H, X.dtype) if parts == 2 or ahead else None,
+    projection = projection_parts(parts, unpacked, T, B, I, 4 * H)    # its threads, or 0 for BLAS
+    _forward(X_tm, W, U, packed_buffer(I, 4 * H, X.dtype) if projection or ahead else None,
              None if unpacked else packed_buffer(H, 4 * H, X.dtype), b, hs, cs, gates, time_major_mask(mask, B, T),
              mask is not None, keep, hs_kept, has_keep, np.zeros(ahead_sync_size(T, B), np.intc) if ahead else None,
              gates_by_unit, workspace.empty((units_work_size(T, B, I, H),), X.dtype) if by_units else None,
-             unit_split_threads)
+             unit_split_threads, projection)
     cache = dict(X=X, X_tm=X_tm, W=W, U=U, hs=hs, cs=cs, mask=mask, recurrent_keep=recurrent_keep,
                  hs_kept=hs_kept if has_keep else None)
     if by_units:
@@ -123,11 +125,12 @@ def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_
              real[::1] b, real[:, :, ::1] hs, real[:, :, ::1] cs, real[:, :, ::1] gates,
              const unsigned char[:, ::1] mask, bint has_mask, real[:, ::1] keep, real[:, :, ::1] hs_kept,
              bint has_keep, int[::1] ahead_sync=None, real[::1] gates_by_unit=None, real[::1] units_work=None,
-             int units_threads=2):
+             int units_threads=2, int projection_parts=0):
     """``ahead_sync`` (zeros, see ahead.hpp): a one-thread loop whose input projection a helper thread
     makes ahead of it, chunk by chunk (``WT_packed`` then has room for W.T). ``gates_by_unit`` and
     ``units_work``: two threads split by hidden unit instead of by row (float32; see lstm_units.hpp),
-    leaving the gates in ``gates_by_unit`` (``gates`` is None)."""
+    leaving the gates in ``gates_by_unit`` (``gates`` is None). ``projection_parts``: the threads of the
+    hoisted input projection, 0 for BLAS (``_layout.projection_parts``)."""
     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
     cdef int G = 4 * H, part, parts = batch_parts(B, H)
     cdef const real* keep_rows = &keep[0, 0] if has_keep else NULL
@@ -153,7 +156,8 @@ def _forward(real[:, :, ::1] X_tm, real[:, ::1] W, real[:, ::1] U, real[::1] WT_
         if UT_packed is not None:
             pack_in_parts(parts, &U[0, 0], H, True, H, G, &UT_packed[0])   # U.T (H, 4H), packed once
         # gates = X @ W.T for every step at once: (T*B, I) x (I, 4H)
-        input_projection(parts, &X_tm[0, 0, 0], T * B, I, &W[0, 0], data_or_null(WT_packed), G, &gates[0, 0, 0])
+        input_projection(projection_parts, &X_tm[0, 0, 0], T * B, I, &W[0, 0], data_or_null(WT_packed), G,
+                         &gates[0, 0, 0])
         if parts == 1:
             _forward_rows(0, B, data_or_null(UT_packed), &b[0], hs, cs, gates, mask, has_mask, keep_rows, hs_kept,
                           has_keep, NULL, 0, NULL, NULL, NULL, &U[0, 0])
@@ -207,18 +211,18 @@ def lstm_backward(dY, dhT, dcT, cache):
     mask = cache["mask"]
     keep, has_keep = keep_or_empty(cache.get("recurrent_keep"), X.dtype)
     parts = batch_parts(B, H)
-    two = parts == 2                      # the weight gradients on the packed kernel, else BLAS
     db_parts = np.zeros((parts, 4 * H), X.dtype)   # each thread's share of db
     unpacked = steps_unpacked(parts, B, T, 4 * H, H, X.itemsize)   # U multiplied as stored, through BLAS
     transpose_U = copies_U_transposed(unpacked, T, B)                # U.T copied once for the backward
+    gradients = weight_gradient_parts(parts, unpacked, T, B, I, 4 * H, H)   # their threads, or 0 for BLAS
     packed = dict(U=None if unpacked else packed_buffer(4 * H, H, X.dtype),
-                  W=packed_buffer(4 * H, I, X.dtype) if two else None,
-                  X=packed_buffer(T * B, I, X.dtype) if two else None,
-                  H=packed_buffer(T * B, H, X.dtype) if two else None)
+                  W=packed_buffer(4 * H, I, X.dtype) if gradients else None,
+                  X=packed_buffer(T * B, I, X.dtype) if gradients else None,
+                  H=packed_buffer(T * B, H, X.dtype) if gradients else None)
     _backward(np.ascontiguousarray(dY), X_tm, W, U, packed["U"], packed["W"], packed["X"], packed["H"],
               recurrent_operand(cache), cache["cs"], cache["gates"], time_major_mask(mask, B, T), mask is not None,
               keep, np.empty_like(keep), has_keep, dgates, dh, dc, dX_tm, dW, dU, db_parts,
-              UT_rows=workspace.empty((4 * H * H,), X.dtype) if transpose_U else None)
+              UT_rows=workspace.empty((4 * H * H,), X.dtype) if transpose_U else None, gradient_parts=gradients)
     return dX_tm.transpose(1, 0, 2).copy(), dW, dU, db_parts.sum(axis=0), dh, dc
 
 
@@ -228,9 +232,9 @@ def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, 
               const unsigned char[:, ::1] mask, bint has_mask, real[:, ::1] keep, real[:, ::1] dh_rec,
               bint has_keep, real[:, :, ::1] dgates, real[:, ::1] dh, real[:, ::1] dc, real[:, :, ::1] dX_tm,
               real[:, ::1] dW, real[:, ::1] dU, real[:, ::1] db_parts,
-              real[::1] UT_rows=None):
+              real[::1] UT_rows=None, int gradient_parts=0):
     """``h_rec`` (T, B, H): h_(t-1) as U met it, for dU; ``keep`` and ``dh_rec`` (B, H) with
-    recurrent dropout (empty without)."""
+    recurrent dropout (empty without). ``gradient_parts``: the weight gradients' threads, 0 for BLAS."""
     cdef int T = X_tm.shape[0], B = X_tm.shape[1], I = X_tm.shape[2], H = U.shape[1]
     cdef int G = 4 * H, part, parts = batch_parts(B, H)
     cdef const real* keep_rows = &keep[0, 0] if has_keep else NULL
@@ -244,9 +248,9 @@ def _backward(real[:, :, ::1] dY, real[:, :, ::1] X_tm, real[:, ::1] W, real[:, 
             _backward_rows(B * part // parts, B * (part + 1) // parts, dY, data_or_null(U_packed), &U[0, 0],
                            data_or_null(UT_rows), cs, gates, mask, has_mask, keep_rows, dh_rec_rows, has_keep,
                            dgates, dh, dc, &db_parts[part, 0])
-        weight_gradients(parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0], &h_rec[0, 0, 0],
-                         &W[0, 0], data_or_null(X_packed), data_or_null(H_packed), data_or_null(W_packed), &dW[0, 0],
-                         &dU[0, 0], &dX_tm[0, 0, 0])
+        weight_gradients(gradient_parts, &dgates[0, 0, 0], &dgates[0, 0, 0], T * B, G, I, H, &X_tm[0, 0, 0],
+                         &h_rec[0, 0, 0], &W[0, 0], data_or_null(X_packed), data_or_null(H_packed),
+                         data_or_null(W_packed), &dW[0, 0], &dU[0, 0], &dX_tm[0, 0, 0])
 
 
 cdef void _backward_rows(int n0, int n1, real[:, :, ::1] dY, const real* U_packed, const real* U,
